@@ -1,0 +1,526 @@
+//! Reading `hall.toml`: the hall's settings, queues, priority classes, windows, kiosks,
+//! users and where its service catalogue lives.
+//!
+//! Each section is checked on its own and against the others (a window's queues must
+//! exist, every queue must have a window); errors are collected, never returned early, and
+//! a bad value is replaced by a harmless stand-in so the remaining checks still run.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use toml::Spanned;
+
+use super::tree::{Field, Loc, Node, Src, Tab};
+use super::{Errs, KioskDef, Role, UserDef};
+use super::{
+    MAX_CALL_REPEAT, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS, MAX_KIOSKS,
+    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_QUEUES, MAX_SESSION_TTL_S, MAX_TEXT_CHARS,
+    MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
+};
+use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
+use crate::core::setup::{PriorityDef, QueueDef, WindowDef};
+
+const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
+const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
+const DEFAULT_DATA_DIR: &str = "./data";
+/// Twelve hours: one working day per sign-in.
+const DEFAULT_SESSION_TTL_S: u64 = 43_200;
+const DEFAULT_CALL_TEMPLATE: &str = "请{number}号到{window}号窗口办理";
+const DEFAULT_CALL_REPEAT: u8 = 2;
+const DEFAULT_MAX_WAIT_MIN: u32 = 30;
+const DEFAULT_SERVICES_FILE: &str = "services.toml";
+
+/// Where the service catalogue comes from, with the hall.toml location that named it.
+pub(super) enum CatalogSource {
+    Toml(Field<String>),
+    Csv { services: Field<String>, bundles: Option<Field<String>> },
+}
+
+/// Everything `hall.toml` says, checked; stand-ins where it was wrong.
+pub(super) struct HallParts {
+    pub hall_id: String,
+    pub hall_name: String,
+    pub timezone: Tz,
+    pub hours: Vec<(NaiveTime, NaiveTime)>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub session_ttl_s: u64,
+    pub call_template: String,
+    pub call_repeat: u8,
+    pub max_wait_min: u32,
+    pub queues: Vec<QueueDef>,
+    /// Where each queue's id was declared, parallel to `queues`.
+    pub queue_locs: Vec<Loc>,
+    pub priorities: Vec<PriorityDef>,
+    pub windows: Vec<WindowDef>,
+    pub kiosks: Vec<KioskDef>,
+    pub users: Vec<UserDef>,
+    pub catalog: CatalogSource,
+}
+
+pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
+    let mut parts = HallParts {
+        hall_id: String::new(),
+        hall_name: String::new(),
+        timezone: DEFAULT_TIMEZONE,
+        hours: Vec::new(),
+        listen: SocketAddr::from(DEFAULT_LISTEN),
+        data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+        session_ttl_s: DEFAULT_SESSION_TTL_S,
+        call_template: DEFAULT_CALL_TEMPLATE.to_string(),
+        call_repeat: DEFAULT_CALL_REPEAT,
+        max_wait_min: DEFAULT_MAX_WAIT_MIN,
+        queues: Vec::new(),
+        queue_locs: Vec::new(),
+        priorities: Vec::new(),
+        windows: Vec::new(),
+        kiosks: Vec::new(),
+        users: Vec::new(),
+        catalog: CatalogSource::Toml(Field {
+            value: DEFAULT_SERVICES_FILE.to_string(),
+            loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
+        }),
+    };
+    let Some(mut top) = Tab::root(src, root) else {
+        errs.push(Loc { file: src.file.to_string(), line: None, key: String::new() }.err("the file must be a TOML table"));
+        return parts;
+    };
+    match top.table("hall", errs) {
+        Some(hall) => read_hall(hall, &mut parts, errs),
+        None => errs.push(top.loc().err("missing [hall] table; add one with at least id and name")),
+    }
+    let queue_tabs = top.tables("queue", errs);
+    (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), errs);
+    parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
+    let mut served = Vec::new();
+    parts.windows = read_windows(top.tables("window", errs), &parts.queues, &mut served, &top.loc(), errs);
+    check_every_queue_served(&parts, &served, errs);
+    parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
+    parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
+    if let Some(cat) = top.table("catalog", errs) {
+        if let Some(source) = read_catalog(cat, errs) {
+            parts.catalog = source;
+        }
+    }
+    top.finish(errs);
+    parts
+}
+
+fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
+    if let Some(id) = name(&mut hall, "id", errs) {
+        parts.hall_id = id;
+    }
+    if let Some(n) = name(&mut hall, "name", errs) {
+        parts.hall_name = n;
+    }
+    if let Some(tz) = hall.str("timezone", errs) {
+        match tz.value.parse::<Tz>() {
+            Ok(tz) => parts.timezone = tz,
+            Err(_) => errs.push(tz.loc.err(format!(
+                "unknown time zone {:?}; use an IANA name such as \"Asia/Shanghai\"",
+                tz.value
+            ))),
+        }
+    }
+    if let Some(hours) = hall.str_list("hours", errs) {
+        parts.hours = read_hours(hours, errs);
+    }
+    if let Some(listen) = hall.str("listen", errs) {
+        match listen.value.parse::<SocketAddr>() {
+            Ok(addr) => parts.listen = addr,
+            Err(_) => errs.push(listen.loc.err(format!(
+                "bad listen address {:?}; write IP:PORT such as \"{}\"",
+                listen.value,
+                SocketAddr::from(DEFAULT_LISTEN)
+            ))),
+        }
+    }
+    if let Some(dir) = hall.str("data_dir", errs) {
+        if dir.value.trim().is_empty() {
+            errs.push(dir.loc.err(format!("data_dir is empty; name a directory such as {DEFAULT_DATA_DIR:?}")));
+        } else {
+            parts.data_dir = PathBuf::from(dir.value);
+        }
+    }
+    if let Some(ttl) = int_in(&mut hall, "session_ttl_s", MIN_SESSION_TTL_S, MAX_SESSION_TTL_S, errs) {
+        parts.session_ttl_s = ttl.unsigned_abs();
+    }
+    if let Some(calls) = hall.table("calls", errs) {
+        read_calls(calls, parts, errs);
+    }
+    if let Some(mut th) = hall.table("thresholds", errs) {
+        if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
+            parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
+        }
+        th.finish(errs);
+    }
+    hall.finish(errs);
+}
+
+fn read_calls(mut calls: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
+    if let Some(t) = calls.str("template", errs) {
+        let missing: Vec<&str> = ["{number}", "{window}"].into_iter().filter(|p| !t.value.contains(p)).collect();
+        if !missing.is_empty() {
+            errs.push(t.loc.err(format!(
+                "the call-out template lacks {}; write both {{number}} and {{window}}, e.g. {DEFAULT_CALL_TEMPLATE:?}",
+                missing.join(" and ")
+            )));
+        } else if t.value.chars().count() > MAX_TEXT_CHARS {
+            errs.push(t.loc.err(format!("the call-out template is longer than {MAX_TEXT_CHARS} characters; shorten it")));
+        } else {
+            parts.call_template = t.value;
+        }
+    }
+    if let Some(r) = int_in(&mut calls, "repeat", 1, MAX_CALL_REPEAT, errs) {
+        parts.call_repeat = u8::try_from(r).unwrap_or(1);
+    }
+    calls.finish(errs);
+}
+
+/// Parses `["08:30-12:00", "13:00-17:30"]`: each span opens before it closes, and spans
+/// come in order without overlapping.
+fn read_hours(hours: Field<Vec<Field<String>>>, errs: &mut Errs) -> Vec<(NaiveTime, NaiveTime)> {
+    if hours.value.len() > MAX_HOURS_SPANS {
+        errs.push(hours.loc.err(format!("more than {MAX_HOURS_SPANS} opening-hour spans; merge some")));
+        return Vec::new();
+    }
+    let mut out: Vec<(NaiveTime, NaiveTime)> = Vec::new();
+    for span in &hours.value {
+        let parsed = span.value.split_once('-').and_then(|(a, b)| {
+            let open = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
+            let close = NaiveTime::parse_from_str(b.trim(), "%H:%M").ok()?;
+            Some((open, close))
+        });
+        let Some((open, close)) = parsed else {
+            errs.push(span.loc.err(format!(
+                "malformed opening hours {:?}; write \"HH:MM-HH:MM\" such as \"08:30-12:00\"",
+                span.value
+            )));
+            continue;
+        };
+        if open >= close {
+            errs.push(span.loc.err(format!("opening hours {:?} close before they open; swap the times", span.value)));
+        } else if out.last().is_some_and(|&(_, prev_close)| open < prev_close) {
+            errs.push(span.loc.err(format!(
+                "opening hours {:?} overlap or precede the span before; list spans in order, apart",
+                span.value
+            )));
+        } else {
+            out.push((open, close));
+        }
+    }
+    out
+}
+
+fn read_queues(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> (Vec<QueueDef>, Vec<Loc>) {
+    if !within(tabs.len(), MAX_QUEUES, "queue", at, errs) {
+        return (Vec::new(), Vec::new());
+    }
+    if tabs.is_empty() {
+        errs.push(at.err("no queues; add at least one [[queue]] table with id, name and prefix"));
+    }
+    let mut ids = Seen::new("queue id");
+    let mut prefixes = Seen::new("queue prefix");
+    let mut out = Vec::new();
+    let mut locs = Vec::new();
+    for mut t in tabs {
+        let id = id_field(&mut t, "id", QueueId::parse, errs);
+        let name = name(&mut t, "name", errs);
+        let prefix = t.req_str("prefix", errs);
+        if let Some(p) = &prefix {
+            let ok = (1..=2).contains(&p.value.len()) && p.value.chars().all(|c| c.is_ascii_uppercase());
+            if !ok {
+                errs.push(p.loc.err(format!("bad prefix {:?}; use 1 or 2 uppercase letters A-Z", p.value)));
+            } else {
+                prefixes.check(&p.value, &p.loc, errs);
+            }
+        }
+        t.finish(errs);
+        if let (Some((id, loc)), Some(name), Some(prefix)) = (id, name, prefix) {
+            if ids.check(id.as_str(), &loc, errs) {
+                out.push(QueueDef { id, name, prefix: prefix.value });
+                locs.push(loc);
+            }
+        }
+    }
+    (out, locs)
+}
+
+fn read_priorities(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<PriorityDef> {
+    if !within(tabs.len(), MAX_PRIORITIES, "priority", at, errs) {
+        return Vec::new();
+    }
+    let mut ids = Seen::new("priority class");
+    let mut out = Vec::new();
+    for mut t in tabs {
+        let id = id_field(&mut t, "id", PriorityClass::parse, errs);
+        let name = name(&mut t, "name", errs);
+        t.finish(errs);
+        if let (Some((id, loc)), Some(name)) = (id, name) {
+            if ids.check(id.as_str(), &loc, errs) {
+                out.push(PriorityDef { id, name });
+            }
+        }
+    }
+    out
+}
+
+/// Also collects in `served_anywhere` every queue some window lists, even a window that is
+/// otherwise wrong, so that one bad window does not make its queues look unserved.
+fn read_windows(
+    tabs: Vec<Tab<'_>>,
+    queues: &[QueueDef],
+    served_anywhere: &mut Vec<QueueId>,
+    at: &Loc,
+    errs: &mut Errs,
+) -> Vec<WindowDef> {
+    if !within(tabs.len(), MAX_WINDOWS, "window", at, errs) {
+        return Vec::new();
+    }
+    if tabs.is_empty() {
+        errs.push(at.err("no windows; add at least one [[window]] table with id, name and queues"));
+    }
+    let mut ids = Seen::new("window id");
+    let mut out = Vec::new();
+    for mut t in tabs {
+        let id = id_field(&mut t, "id", WindowId::parse, errs);
+        let name = name(&mut t, "name", errs);
+        let list = t.req_str_list("queues", errs);
+        let mut served = Vec::new();
+        if let Some(list) = list {
+            if list.value.is_empty() {
+                errs.push(list.loc.err("a window must serve at least one queue; list queue ids, e.g. [\"A\"]"));
+            }
+            for q in list.value {
+                match queues.iter().find(|d| d.id.as_str() == q.value) {
+                    Some(d) if served.contains(&d.id) => {
+                        errs.push(q.loc.err(format!("queue {:?} listed twice; list it once", q.value)))
+                    }
+                    Some(d) => {
+                        served_anywhere.push(d.id.clone());
+                        served.push(d.id.clone());
+                    }
+                    None => errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value))),
+                }
+            }
+        }
+        t.finish(errs);
+        if let (Some((id, loc)), Some(name)) = (id, name) {
+            if ids.check(id.as_str(), &loc, errs) {
+                out.push(WindowDef { id, name, queues: served });
+            }
+        }
+    }
+    out
+}
+
+/// A queue no window serves would take tickets that nobody ever calls.
+fn check_every_queue_served(parts: &HallParts, served: &[QueueId], errs: &mut Errs) {
+    for (q, loc) in parts.queues.iter().zip(&parts.queue_locs) {
+        if !served.contains(&q.id) {
+            errs.push(loc.err(format!(
+                "no window serves queue {:?}; add it to some window's queues or remove the queue",
+                q.id.as_str()
+            )));
+        }
+    }
+}
+
+fn read_kiosks(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<KioskDef> {
+    if !within(tabs.len(), MAX_KIOSKS, "kiosk", at, errs) {
+        return Vec::new();
+    }
+    let mut ids = Seen::new("kiosk id");
+    let mut tokens = Seen::new("kiosk token");
+    let mut out = Vec::new();
+    for mut t in tabs {
+        let id = t.req_str("id", errs).filter(|id| {
+            let ok = !id.value.is_empty()
+                && id.value.chars().count() <= MAX_KIOSK_ID_CHARS
+                && id.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                errs.push(id.loc.err(format!(
+                    "bad kiosk id {:?}; use 1 to {MAX_KIOSK_ID_CHARS} ASCII letters, digits, '-' or '_'",
+                    id.value
+                )));
+            }
+            ok && ids.check(&id.value, &id.loc, errs)
+        });
+        let name = name(&mut t, "name", errs);
+        let token = t.req_str("token", errs).filter(|tok| {
+            let n = tok.value.chars().count();
+            let ok = (MIN_TOKEN_CHARS..=MAX_TOKEN_CHARS).contains(&n) && tok.value.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                errs.push(tok.loc.err(format!(
+                    "bad kiosk token; use {MIN_TOKEN_CHARS} to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
+                )));
+            }
+            ok && tokens.check(&tok.value, &tok.loc, errs)
+        });
+        t.finish(errs);
+        if let (Some(id), Some(name), Some(token)) = (id, name, token) {
+            out.push(KioskDef { id: id.value, name, token: token.value });
+        }
+    }
+    out
+}
+
+fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Errs) -> Vec<UserDef> {
+    if !within(tabs.len(), MAX_USERS, "user", at, errs) {
+        return Vec::new();
+    }
+    let mut names = Seen::new("user name");
+    let mut out = Vec::new();
+    for mut t in tabs {
+        let name = id_field(&mut t, "name", UserName::parse, errs).filter(|(n, loc)| names.check(n.as_str(), loc, errs));
+        let role = t.req_str("role", errs).and_then(|r| {
+            let role = Role::parse(&r.value);
+            if role.is_none() {
+                errs.push(r.loc.err(format!("unknown role {:?}; use \"clerk\", \"supervisor\" or \"admin\"", r.value)));
+            }
+            role
+        });
+        let hash = t.req_str("password_hash", errs).filter(|h| check_hash(h, errs));
+        let mut allowed = Vec::new();
+        if let Some(list) = t.str_list("windows", errs) {
+            for w in list.value {
+                match windows.iter().find(|d| d.id.as_str() == w.value) {
+                    Some(d) => allowed.push(d.id.clone()),
+                    None => errs.push(w.loc.err(format!("unknown window {:?}; declare it in a [[window]] table", w.value))),
+                }
+            }
+        }
+        t.finish(errs);
+        if let (Some((name, _)), Some(role), Some(hash)) = (name, role, hash) {
+            out.push(UserDef { name, role, password_hash: hash.value, windows: allowed });
+        }
+    }
+    out
+}
+
+/// A password hash must be an argon2 PHC string with a cost a login can afford.
+fn check_hash(h: &Field<String>, errs: &mut Errs) -> bool {
+    const WHAT_TO_DO: &str = "set an argon2id PHC string such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\" (see kiosk-config/README.md)";
+    if h.value.len() > MAX_HASH_CHARS {
+        errs.push(h.loc.err(format!("password hash longer than {MAX_HASH_CHARS} characters; {WHAT_TO_DO}")));
+        return false;
+    }
+    let parsed = match argon2::PasswordHash::new(&h.value) {
+        Ok(p) => p,
+        Err(e) => {
+            errs.push(h.loc.err(format!("malformed password hash ({e}); {WHAT_TO_DO}")));
+            return false;
+        }
+    };
+    if argon2::Algorithm::try_from(parsed.algorithm).is_err() || parsed.hash.is_none() {
+        errs.push(h.loc.err(format!("not an argon2 password hash; {WHAT_TO_DO}")));
+        return false;
+    }
+    match argon2::Params::try_from(&parsed) {
+        Ok(p) if p.m_cost() <= MAX_HASH_MEMORY_KIB && p.t_cost() <= MAX_HASH_PASSES => true,
+        Ok(_) => {
+            errs.push(h.loc.err(format!(
+                "password hash costs more than m={MAX_HASH_MEMORY_KIB} KiB, t={MAX_HASH_PASSES}; hash again with lower cost"
+            )));
+            false
+        }
+        Err(e) => {
+            errs.push(h.loc.err(format!("bad argon2 parameters in password hash ({e}); {WHAT_TO_DO}")));
+            false
+        }
+    }
+}
+
+fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
+    let toml_file = cat.str("services", errs);
+    let csv_file = cat.str("services_csv", errs);
+    let bundles = cat.str("bundles_csv", errs);
+    let loc = cat.loc();
+    cat.finish(errs);
+    match (toml_file, csv_file, bundles) {
+        (Some(_), Some(csv), _) => {
+            errs.push(csv.loc.err("both services and services_csv are set; keep only one of them"));
+            None
+        }
+        (Some(t), None, Some(b)) => {
+            errs.push(b.loc.err(format!("bundles_csv goes with services_csv; put bundles in {} instead", t.value)));
+            None
+        }
+        (Some(t), None, None) => Some(CatalogSource::Toml(t)),
+        (None, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b }),
+        (None, None, _) => {
+            errs.push(loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""));
+            None
+        }
+    }
+}
+
+/// A required, non-empty name of at most [`MAX_NAME_CHARS`] characters.
+fn name(t: &mut Tab<'_>, key: &str, errs: &mut Errs) -> Option<String> {
+    let f = t.req_str(key, errs)?;
+    if f.value.trim().is_empty() {
+        errs.push(f.loc.err(format!("{key} is empty; write one")));
+        return None;
+    }
+    if f.value.chars().count() > MAX_NAME_CHARS {
+        errs.push(f.loc.err(format!("{key} is longer than {MAX_NAME_CHARS} characters; shorten it")));
+        return None;
+    }
+    Some(f.value)
+}
+
+/// A required id checked by one of the core's `parse` functions.
+fn id_field<T>(t: &mut Tab<'_>, key: &str, parse: fn(&str) -> Result<T, IdError>, errs: &mut Errs) -> Option<(T, Loc)> {
+    let f = t.req_str(key, errs)?;
+    match parse(&f.value) {
+        Ok(id) => Some((id, f.loc)),
+        Err(e) => {
+            errs.push(f.loc.err(format!("{e}; change it")));
+            None
+        }
+    }
+}
+
+/// An optional integer in `min..=max`.
+fn int_in(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<i64> {
+    let f = t.int(key, errs)?;
+    if (min..=max).contains(&f.value) {
+        Some(f.value)
+    } else {
+        errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
+        None
+    }
+}
+
+fn within(n: usize, max: usize, table: &str, at: &Loc, errs: &mut Errs) -> bool {
+    if n > max {
+        errs.push(at.err(format!("{n} [[{table}]] tables, more than the limit of {max}; remove some")));
+    }
+    n <= max
+}
+
+/// Remembers values already declared, to report duplicates with the first one's line.
+pub(super) struct Seen {
+    what: &'static str,
+    first: HashMap<String, Option<usize>>,
+}
+
+impl Seen {
+    pub fn new(what: &'static str) -> Self {
+        Seen { what, first: HashMap::new() }
+    }
+
+    /// True if `value` is new; otherwise records an error and returns false.
+    pub fn check(&mut self, value: &str, loc: &Loc, errs: &mut Errs) -> bool {
+        if let Some(first) = self.first.get(value) {
+            let where_ = first.map_or(String::new(), |l| format!(" (first on line {l})"));
+            errs.push(loc.err(format!("duplicate {} {value:?}{where_}; make each one unique", self.what)));
+            return false;
+        }
+        self.first.insert(value.to_string(), loc.line);
+        true
+    }
+}

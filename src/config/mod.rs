@@ -1,0 +1,413 @@
+//! Loading and checking a hall's configuration directory (kiosk-config/).
+//!
+//! `hall.toml` describes the hall, its queues, priority classes, windows, kiosks and users;
+//! the service catalogue comes from `services.toml` or from CSV files in the shape of
+//! `shared/data/services.csv`. Everything is read, checked and turned into the core's
+//! [`Setup`] plus the shell's kiosks, users and settings. Every problem found becomes a
+//! [`ConfigError`] naming file, line and key, and all of them are reported at once, so a
+//! hall administrator fixes a file in one pass. Only `main` and the HTTP shell call this;
+//! the core never sees a file.
+
+mod catalog;
+mod csv_catalog;
+mod hall;
+mod tree;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::core::model::{UserName, WindowId};
+use crate::core::setup::Setup;
+
+/// The file that must exist in every configuration directory.
+pub const HALL_FILE: &str = "hall.toml";
+/// Largest configuration file read, in bytes: the full 629-item CSV is about 110 KiB, so
+/// this leaves room for catalogues fifty times larger and still refuses a wrong file.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Most errors reported for one load; a badly broken CSV would otherwise print thousands.
+pub const MAX_ERRORS: usize = 200;
+/// Most queues in a hall; tickets carry a 1–2 letter prefix per queue.
+pub const MAX_QUEUES: usize = 32;
+/// Most priority classes.
+pub const MAX_PRIORITIES: usize = 16;
+/// Most windows (counters); the largest district halls have about 100.
+pub const MAX_WINDOWS: usize = 200;
+/// Most kiosks (ticket machines).
+pub const MAX_KIOSKS: usize = 100;
+/// Most users (clerks, supervisors, admins).
+pub const MAX_USERS: usize = 1_000;
+/// Most service items; a district catalogue has a few hundred to two thousand.
+pub const MAX_ITEMS: usize = 5_000;
+/// Most categories shown on the kiosk.
+pub const MAX_CATEGORIES: usize = 200;
+/// Most bundles (一件事).
+pub const MAX_BUNDLES: usize = 500;
+/// Most items in one bundle.
+pub const MAX_BUNDLE_ITEMS: usize = 20;
+/// Most materials listed for one item.
+pub const MAX_MATERIALS: usize = 30;
+/// Most opening-hour spans in a day.
+pub const MAX_HOURS_SPANS: usize = 8;
+/// Longest name (hall, queue, window, item, category, department, ...), in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest free text (a material, the call-out template), in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+/// Longest kiosk id, in characters.
+pub const MAX_KIOSK_ID_CHARS: usize = 32;
+/// Shortest kiosk token, in characters: shorter ones are guessable.
+pub const MIN_TOKEN_CHARS: usize = 8;
+/// Longest kiosk token, in characters.
+pub const MAX_TOKEN_CHARS: usize = 256;
+/// Longest password hash string, in characters.
+pub const MAX_HASH_CHARS: usize = 256;
+/// Most memory an argon2 hash may ask for at login, in KiB: a config must not be able to
+/// make one login allocate gigabytes.
+pub const MAX_HASH_MEMORY_KIB: u32 = 256 * 1024;
+/// Most argon2 passes (time cost) a hash may ask for.
+pub const MAX_HASH_PASSES: u32 = 16;
+/// Expected counter time of one item, in minutes.
+pub const MAX_ITEM_MINUTES: i64 = 240;
+/// Most times a call-out is spoken.
+pub const MAX_CALL_REPEAT: i64 = 5;
+/// Longest wait threshold, in minutes (one day).
+pub const MAX_WAIT_MIN: i64 = 24 * 60;
+/// Shortest and longest session lifetime, in seconds (one minute to seven days).
+pub const MIN_SESSION_TTL_S: i64 = 60;
+pub const MAX_SESSION_TTL_S: i64 = 7 * 24 * 3600;
+
+/// The repository's example hall, compiled in so that `hallq serve` runs with no files.
+const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
+const EMBEDDED_SERVICES: &str = include_str!("../../kiosk-config/services.toml");
+const EMBEDDED_SERVICES_NAME: &str = "services.toml";
+
+/// The password every demo user of the example hall has.
+const DEMO_PASSWORD: &str = "demo";
+/// Kiosk tokens starting with this are the example hall's published ones.
+const DEMO_TOKEN_PREFIX: &str = "demo-";
+
+/// A hall's whole configuration, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub setup: Setup,
+    pub kiosks: Vec<KioskDef>,
+    pub users: Vec<UserDef>,
+    pub listen: SocketAddr,
+    /// Relative paths are relative to the process's working directory.
+    pub data_dir: PathBuf,
+    pub session_ttl_s: u64,
+}
+
+/// A ticket machine and the bearer token it authenticates with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KioskDef {
+    pub id: String,
+    pub name: String,
+    pub token: String,
+}
+
+impl fmt::Debug for KioskDef {
+    // The token is a credential: keep it out of logs and panics.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KioskDef").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// A person who signs in: a clerk at a window, a supervisor or an admin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserDef {
+    pub name: UserName,
+    pub role: Role,
+    /// An argon2 PHC string.
+    pub password_hash: String,
+    /// The windows the user may open; empty means any window.
+    pub windows: Vec<WindowId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Clerk,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "clerk" => Some(Role::Clerk),
+            "supervisor" => Some(Role::Supervisor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// One thing wrong with a configuration: where, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file, as named in the configuration (e.g. `hall.toml`, `services.csv`).
+    pub file: String,
+    /// 1-based line, where it can be found.
+    pub line: Option<usize>,
+    /// Dotted key such as `window[3].queues` (tables of an array count from 0), or a CSV
+    /// column name; empty when no key applies (a syntax error).
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": {}", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Every error found in one load, in file and line order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl std::error::Error for ConfigError {}
+
+/// Collects errors up to [`MAX_ERRORS`].
+#[derive(Default)]
+pub(crate) struct Errs {
+    list: Vec<ConfigError>,
+    dropped: usize,
+}
+
+impl Errs {
+    pub(crate) fn push(&mut self, e: ConfigError) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(e);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn into_errors(mut self) -> ConfigErrors {
+        self.list.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        if self.dropped > 0 {
+            self.list.push(ConfigError {
+                file: String::new(),
+                line: None,
+                key: String::new(),
+                message: format!("and {} more errors not shown; fix the ones above first", self.dropped),
+            });
+        }
+        ConfigErrors(self.list)
+    }
+}
+
+/// Could not make a password hash (the system's random source failed).
+#[derive(Debug, thiserror::Error)]
+#[error("could not hash the password: {0}; check the system's random source and retry")]
+pub struct HashError(String);
+
+/// Loads and checks the configuration directory `dir` (which holds `hall.toml`).
+pub fn load_dir(dir: &Path) -> Result<Config, ConfigErrors> {
+    let hall_text = match read_limited(&dir.join(HALL_FILE)) {
+        Ok(text) => text,
+        Err(msg) => {
+            return Err(ConfigErrors(vec![ConfigError {
+                file: HALL_FILE.to_string(),
+                line: None,
+                key: String::new(),
+                message: format!("{msg}; point the configuration at a directory holding {HALL_FILE}"),
+            }]))
+        }
+    };
+    load_with(&hall_text, &|name| read_limited(&dir.join(name)))
+}
+
+/// The example hall from the repository's kiosk-config/, compiled in.
+pub fn embedded_default() -> Result<Config, ConfigErrors> {
+    load_with(EMBEDDED_HALL, &|name| {
+        if name == EMBEDDED_SERVICES_NAME {
+            Ok(EMBEDDED_SERVICES.to_string())
+        } else {
+            Err(format!("the embedded default holds only {EMBEDDED_SERVICES_NAME}"))
+        }
+    })
+}
+
+/// Reads a file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
+fn read_limited(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!("{shown} has {} bytes, more than the limit of {MAX_FILE_BYTES}", meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("{shown} is not valid UTF-8; save it as UTF-8"))
+}
+
+/// Loads from `hall.toml`'s text; `read` fetches the catalogue files it names.
+fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Config, ConfigErrors> {
+    let mut errs = Errs::default();
+    let src = tree::Src { file: HALL_FILE, text: hall_text };
+    let root = match src.parse() {
+        Ok(root) => root,
+        Err(e) => {
+            errs.push(e);
+            return Err(errs.into_errors());
+        }
+    };
+    let parts = hall::read(&src, &root, &mut errs);
+    let cat = catalog::load(&parts.catalog, read, &parts.queues, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs.into_errors());
+    }
+    let setup = Setup {
+        hall_id: parts.hall_id,
+        hall_name: parts.hall_name,
+        timezone: parts.timezone,
+        hours: parts.hours,
+        queues: parts.queues,
+        priorities: parts.priorities,
+        windows: parts.windows,
+        categories: cat.categories,
+        items: cat.items,
+        bundles: cat.bundles,
+        call_template: parts.call_template,
+        call_repeat: parts.call_repeat,
+        max_wait_min: parts.max_wait_min,
+    };
+    Ok(Config {
+        setup,
+        kiosks: parts.kiosks,
+        users: parts.users,
+        listen: parts.listen,
+        data_dir: parts.data_dir,
+        session_ttl_s: parts.session_ttl_s,
+    })
+}
+
+/// An argon2id PHC string for `password`, with a fresh random salt and argon2's default
+/// cost.
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string `hash`; false for any malformed hash.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl Config {
+    /// The published demo credentials this hall still uses, one human-readable line each:
+    /// kiosk tokens starting with `demo-` and users whose password is `demo`. The daemon
+    /// warns while this is not empty.
+    pub fn demo_credentials(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .kiosks
+            .iter()
+            .filter(|k| k.token.starts_with(DEMO_TOKEN_PREFIX))
+            .map(|k| format!("kiosk {:?} uses the demo token {:?}", k.id, k.token))
+            .collect();
+        let demo_users = demo_password_users(&self.users);
+        out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
+            format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())
+        }));
+        out
+    }
+}
+
+/// For each user, whether the demo password opens the account. Each check is a full
+/// argon2 hash, so the users are split over the machine's cores.
+fn demo_password_users(users: &[UserDef]) -> Vec<bool> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = users.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = users
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || part.iter().map(|u| verify_password(&u.password_hash, DEMO_PASSWORD)).collect::<Vec<_>>())
+            })
+            .collect();
+        // A panicking check counts as "not demo"; verify_password itself does not panic.
+        handles
+            .into_iter()
+            .zip(users.chunks(chunk))
+            .flat_map(|(h, part)| h.join().unwrap_or_else(|_| vec![false; part.len()]))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_round_trip() {
+        let hash = hash_password("s3cret").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&hash, "s3cret"));
+        assert!(!verify_password(&hash, "s3cret "));
+        assert!(!verify_password("not a hash", "s3cret"));
+        assert_ne!(hash, hash_password("s3cret").expect("hash"), "salts must differ");
+    }
+
+    #[test]
+    fn error_display_names_file_line_and_key() {
+        let e = ConfigError {
+            file: "hall.toml".into(),
+            line: Some(12),
+            key: "window[3].queues".into(),
+            message: "unknown queue \"Q\"; declare it in a [[queue]] table".into(),
+        };
+        assert_eq!(e.to_string(), "hall.toml:12: window[3].queues: unknown queue \"Q\"; declare it in a [[queue]] table");
+        let no_line = ConfigError { line: None, key: String::new(), ..e };
+        assert_eq!(no_line.to_string(), "hall.toml: unknown queue \"Q\"; declare it in a [[queue]] table");
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in [Role::Clerk, Role::Supervisor, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,0 +1,172 @@
+//! What callers ask of the hall (`Command`), and why the hall may refuse (`Rejection`).
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Outcome, TicketId, TransferTarget, UserName, WindowId};
+
+/// The longest rating comment kept, in characters.
+pub const COMMENT_CHARS_MAX: usize = 500;
+/// The most tickets one hall issues in one service day; far above any real hall (a busy
+/// district centre issues about 3,000) but bounds state and numbers.
+pub const TICKETS_PER_DAY_MAX: usize = 100_000;
+/// The longest idempotency key accepted, in bytes.
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
+
+/// One request to change the hall, with the caller's idempotency key (already scoped to
+/// the caller by the shell, so two kiosks' keys never collide).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    pub command: Command,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// A kiosk asks for a ticket. `id` is fresh and unguessable, drawn by the shell.
+    IssueTicket { id: TicketId, service: String, priority: Option<String>, kiosk: String },
+    CancelTicket { id: TicketId },
+    RateTicket { id: TicketId, score: u8, comment: Option<String> },
+    OpenWindow { window: WindowId, clerk: UserName },
+    CallNext { window: WindowId, clerk: UserName },
+    Recall { window: WindowId, clerk: UserName },
+    Serve { window: WindowId, clerk: UserName },
+    Done { window: WindowId, clerk: UserName, outcome: Outcome },
+    NoShow { window: WindowId, clerk: UserName },
+    Transfer { window: WindowId, clerk: UserName, to: TransferTarget },
+    Pause { window: WindowId, clerk: UserName },
+    Resume { window: WindowId, clerk: UserName },
+    Close { window: WindowId, clerk: UserName },
+    /// The engine's own heartbeat: rolls the service day over when the date has changed.
+    Tick,
+}
+
+/// What a successful command answers with; stored with its idempotency key so that a
+/// repeat gets the same answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Ticket(TicketId),
+    /// `next`: the ticket called, or none when nothing is waiting.
+    MaybeTicket(Option<TicketId>),
+    Window(WindowId),
+    Nothing,
+}
+
+/// Which family of failure a rejection is; the shell maps it to a status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectionKind {
+    BadInput,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Unavailable,
+}
+
+/// Why the hall refused a command. Refusing changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("unknown service {0:?}; pick an item code or bundle id from /api/v1/services")]
+    UnknownService(String),
+    #[error("unknown priority class {0:?}; use one listed in /api/v1/services")]
+    UnknownPriority(String),
+    #[error("no such ticket")]
+    UnknownTicket,
+    #[error("no such window {0}")]
+    UnknownWindow(String),
+    #[error("no such queue {0}")]
+    UnknownQueue(String),
+    #[error("the hall is closed for new tickets now; come back during opening hours")]
+    HallClosed,
+    #[error("the hall has issued its maximum of tickets for today")]
+    DayFull,
+    #[error("only a waiting ticket can be cancelled; this one is {0}")]
+    NotWaiting(&'static str),
+    #[error("only a finished service can be rated; this ticket is {0}")]
+    NotRateable(&'static str),
+    #[error("this ticket has already been rated")]
+    AlreadyRated,
+    #[error("a score must be 1 to 5")]
+    BadScore,
+    #[error("a comment may have at most {COMMENT_CHARS_MAX} characters")]
+    CommentTooLong,
+    #[error("window {0} is open under another clerk; ask them to close it first")]
+    WindowTaken(String),
+    #[error("you are signed in at window {0}; close it before opening another")]
+    ClerkElsewhere(String),
+    #[error("you are not signed in at window {0}")]
+    NotYourWindow(String),
+    #[error("window {0} is closed; open it first")]
+    WindowClosed(String),
+    #[error("window {0} is paused; resume it first")]
+    WindowPaused(String),
+    #[error("window {0} still holds a ticket; finish, mark no-show or transfer it first")]
+    WindowBusy(String),
+    #[error("window {0} holds no ticket")]
+    NoTicket(String),
+    #[error("the ticket at this window is {0}; that action is not possible now")]
+    WrongTicketState(&'static str),
+    #[error("window {0} is not paused")]
+    NotPaused(String),
+    #[error("a ticket cannot be transferred to the window that holds it")]
+    TransferToSelf,
+    #[error("that ticket id is already in use; draw a new one")]
+    DuplicateTicketId,
+}
+
+impl Rejection {
+    /// The stable snake_case code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::UnknownService(_) => "unknown_service",
+            Rejection::UnknownPriority(_) => "unknown_priority",
+            Rejection::UnknownTicket => "unknown_ticket",
+            Rejection::UnknownWindow(_) => "unknown_window",
+            Rejection::UnknownQueue(_) => "unknown_queue",
+            Rejection::HallClosed => "hall_closed",
+            Rejection::DayFull => "day_full",
+            Rejection::NotWaiting(_) => "not_waiting",
+            Rejection::NotRateable(_) => "not_rateable",
+            Rejection::AlreadyRated => "already_rated",
+            Rejection::BadScore => "bad_score",
+            Rejection::CommentTooLong => "comment_too_long",
+            Rejection::WindowTaken(_) => "window_taken",
+            Rejection::ClerkElsewhere(_) => "clerk_elsewhere",
+            Rejection::NotYourWindow(_) => "not_your_window",
+            Rejection::WindowClosed(_) => "window_closed",
+            Rejection::WindowPaused(_) => "window_paused",
+            Rejection::WindowBusy(_) => "window_busy",
+            Rejection::NoTicket(_) => "no_ticket",
+            Rejection::WrongTicketState(_) => "wrong_ticket_state",
+            Rejection::NotPaused(_) => "not_paused",
+            Rejection::TransferToSelf => "transfer_to_self",
+            Rejection::DuplicateTicketId => "duplicate_ticket_id",
+        }
+    }
+
+    pub fn kind(&self) -> RejectionKind {
+        match self {
+            Rejection::UnknownService(_)
+            | Rejection::UnknownPriority(_)
+            | Rejection::BadScore
+            | Rejection::CommentTooLong
+            | Rejection::TransferToSelf => RejectionKind::BadInput,
+            Rejection::UnknownTicket | Rejection::UnknownWindow(_) | Rejection::UnknownQueue(_) => {
+                RejectionKind::NotFound
+            }
+            Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
+            Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
+            Rejection::NotWaiting(_)
+            | Rejection::NotRateable(_)
+            | Rejection::AlreadyRated
+            | Rejection::WindowTaken(_)
+            | Rejection::ClerkElsewhere(_)
+            | Rejection::WindowClosed(_)
+            | Rejection::WindowPaused(_)
+            | Rejection::WindowBusy(_)
+            | Rejection::NoTicket(_)
+            | Rejection::WrongTicketState(_)
+            | Rejection::NotPaused(_)
+            | Rejection::DuplicateTicketId => RejectionKind::Conflict,
+        }
+    }
+}

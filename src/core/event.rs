@@ -1,0 +1,64 @@
+//! The event log's schema: every change of the hall is one `Event`, stored inside a
+//! versioned `Record`.
+//!
+//! Records are the durable truth; the state is a projection of them. Adding a field or a
+//! variant is fine; changing the meaning of a stored one needs a new `RECORD_VERSION`
+//! and a reader for the old one.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::command::Reply;
+use super::model::{
+    BundleId, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
+    UserName, WindowId,
+};
+
+/// The version written into every record.
+pub const RECORD_VERSION: u16 = 1;
+
+/// One entry of the log: an event, when it happened, and (on the last event of a command
+/// that carried one) the idempotency key with the answer it got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub v: u16,
+    pub at: Ts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idem: Option<IdemEntry>,
+    pub event: Event,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdemEntry {
+    pub key: String,
+    pub reply: Reply,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A new service day begins: numbers restart; tickets of the old day that were not
+    /// finished expire; windows close and clerks are signed out.
+    DayOpened { day: NaiveDate, expired: Vec<TicketId> },
+    TicketIssued {
+        id: TicketId,
+        queue: QueueId,
+        n: u32,
+        services: Vec<ServiceCode>,
+        bundle: Option<BundleId>,
+        priority: Option<PriorityClass>,
+        kiosk: String,
+    },
+    TicketCancelled { id: TicketId },
+    TicketRated { id: TicketId, score: u8, comment: Option<String> },
+    WindowOpened { window: WindowId, clerk: UserName },
+    TicketCalled { window: WindowId, id: TicketId, rule: CallRule },
+    TicketRecalled { window: WindowId, id: TicketId },
+    TicketServing { window: WindowId, id: TicketId },
+    TicketDone { window: WindowId, id: TicketId, outcome: Outcome },
+    TicketNoShow { window: WindowId, id: TicketId },
+    TicketTransferred { window: WindowId, id: TicketId, to: TransferTarget },
+    WindowPaused { window: WindowId },
+    WindowResumed { window: WindowId },
+    WindowClosed { window: WindowId },
+}

@@ -1,0 +1,547 @@
+//! The hall's state, `decide` (command → events, or a rejection) and `apply`
+//! (event → new state).
+//!
+//! `decide` only reads; `apply` only writes and accepts every event `decide` can produce,
+//! so replaying the log never fails. `step` runs both for one command the way the engine,
+//! the simulator and the tests all do.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::command::{
+    Command, Envelope, Rejection, Reply, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
+};
+use super::dispatch::DispatchIndex;
+use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
+use super::model::{
+    BundleId, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus,
+    TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+};
+use super::setup::{ServiceRef, Setup};
+use super::stats::{DayStats, Stats};
+use super::transitions::{next_status, TicketAction};
+
+/// Everything the hall knows now. A projection of the log: `replay(log) == state`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HallState {
+    pub setup: Arc<Setup>,
+    pub day: Option<NaiveDate>,
+    /// The log position of the last applied record (0 before the first).
+    pub last_seq: u64,
+    /// The time of the last applied record; the core's clock never goes back past it.
+    pub last_at: Ts,
+    /// Today's tickets; a new day drops the old day's (they stay in the log).
+    pub tickets: BTreeMap<TicketId, Ticket>,
+    /// The last number given today, per queue.
+    pub numbers: BTreeMap<QueueId, u32>,
+    pub windows: BTreeMap<WindowId, Window>,
+    /// Answers to today's commands that carried an idempotency key.
+    pub idem: BTreeMap<String, Reply>,
+    pub index: DispatchIndex,
+    pub stats: Stats,
+    /// Typical counter minutes per queue, derived once from the setup for the estimates.
+    pub minutes_by_queue: BTreeMap<QueueId, u32>,
+}
+
+/// What `decide` concluded: the events to log and the answer for the caller.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    pub reply: Reply,
+    /// True when an idempotency key matched an earlier command: nothing new happens.
+    pub repeated: bool,
+}
+
+/// What one `step` did: the records it appended (with their log positions) and the
+/// caller's answer.
+#[derive(Debug)]
+pub struct Step {
+    pub records: Vec<(u64, Record)>,
+    pub result: Result<Decision, Rejection>,
+}
+
+impl HallState {
+    pub fn new(setup: Arc<Setup>) -> Self {
+        let windows = setup
+            .windows
+            .iter()
+            .map(|w| {
+                let window = Window {
+                    id: w.id.clone(),
+                    name: w.name.clone(),
+                    queues: w.queues.clone(),
+                    state: WindowState::Closed,
+                    ticket: None,
+                    clerk: None,
+                };
+                (w.id.clone(), window)
+            })
+            .collect();
+        Self {
+            day: None,
+            last_seq: 0,
+            last_at: Ts(0),
+            tickets: BTreeMap::new(),
+            numbers: BTreeMap::new(),
+            windows,
+            idem: BTreeMap::new(),
+            index: DispatchIndex::default(),
+            stats: Stats::new(),
+            minutes_by_queue: setup.typical_minutes(),
+            setup,
+        }
+    }
+
+    /// Decides one command at `now` and applies what it decided. A new service day is
+    /// opened first if the date has changed, even when the command itself is refused.
+    pub fn step(&mut self, env: &Envelope, now: Ts) -> Step {
+        let now = now.max(self.last_at);
+        let mut records = Vec::new();
+        if let Some(event) = self.rollover(now) {
+            records.push(self.append(now, None, event));
+        }
+        let result = decide(self, env, now);
+        if let Ok(decision) = &result {
+            let n = decision.events.len();
+            for (i, event) in decision.events.iter().enumerate() {
+                let idem = match (&env.idempotency_key, i + 1 == n) {
+                    (Some(key), true) => Some(IdemEntry { key: key.clone(), reply: decision.reply.clone() }),
+                    _ => None,
+                };
+                records.push(self.append(now, idem, event.clone()));
+            }
+        }
+        Step { records, result }
+    }
+
+    fn append(&mut self, at: Ts, idem: Option<IdemEntry>, event: Event) -> (u64, Record) {
+        let record = Record { v: RECORD_VERSION, at, idem, event };
+        let seq = self.last_seq + 1;
+        self.apply(seq, &record);
+        (seq, record)
+    }
+
+    /// The event that opens a new service day, if `now` falls after the current one.
+    fn rollover(&self, now: Ts) -> Option<Event> {
+        let today = self.setup.day_of(now);
+        if self.day.is_some_and(|d| d >= today) {
+            return None;
+        }
+        let expired = self.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id.clone()).collect();
+        Some(Event::DayOpened { day: today, expired })
+    }
+
+    pub fn ticket(&self, id: &TicketId) -> Option<&Ticket> {
+        self.tickets.get(id)
+    }
+
+    pub fn window(&self, id: &WindowId) -> Option<&Window> {
+        self.windows.get(id)
+    }
+
+    /// Tickets waiting in `queue`, including those sent to one window by name.
+    pub fn waiting(&self, queue: &QueueId) -> usize {
+        self.index.waiting(queue)
+    }
+
+    fn day_stats(&mut self) -> &mut DayStats {
+        let day = self.day.unwrap_or_default();
+        self.stats.entry(day).or_default()
+    }
+
+    /// Applies one logged record. Panics on a record that breaks an invariant: that is a
+    /// bug in `decide` (or a corrupt log), and going on would spread it.
+    pub fn apply(&mut self, seq: u64, record: &Record) {
+        assert!(seq > self.last_seq, "log position {seq} after {}", self.last_seq);
+        self.last_seq = seq;
+        self.last_at = self.last_at.max(record.at);
+        let at = record.at;
+        match &record.event {
+            Event::DayOpened { day, expired } => self.open_day(*day, expired),
+            Event::TicketIssued { id, queue, n, services, bundle, priority, kiosk: _ } => {
+                self.issue(seq, at, id, queue, *n, services, bundle, priority)
+            }
+            Event::TicketCancelled { id } => {
+                let queue = self.cancel(id);
+                self.day_stats().record(&queue, None, |f| f.cancelled += 1);
+            }
+            Event::TicketRated { id, score, comment: _ } => {
+                let t = self.tickets.get_mut(id).expect("rated ticket exists");
+                assert!(t.rating.is_none(), "ticket rated twice");
+                t.rating = Some(*score);
+                let (queue, window) = (t.queue.clone(), t.window.clone());
+                self.day_stats().record(&queue, window.as_ref(), |f| {
+                    f.rated += 1;
+                    f.score_sum += u64::from(*score);
+                });
+            }
+            Event::WindowOpened { window, clerk } => self.set_window(window, WindowState::Open, Some(clerk.clone())),
+            Event::TicketCalled { window, id, rule: _ } => self.call(at, window, id),
+            Event::TicketRecalled { window, id } => {
+                let t = self.move_ticket(id, TicketAction::Recall);
+                assert_eq!(t.window.as_ref(), Some(window), "recall at another window");
+                t.calls += 1;
+                t.called_at = Some(at);
+            }
+            Event::TicketServing { window, id } => {
+                let t = self.move_ticket(id, TicketAction::Serve);
+                t.serving_at = Some(at);
+                self.window_mut(window).state = WindowState::Serving;
+            }
+            Event::TicketDone { window, id, outcome } => {
+                let t = self.move_ticket(id, TicketAction::Finish);
+                t.finished_at = Some(at);
+                t.outcome = Some(*outcome);
+                let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
+                let queue = t.queue.clone();
+                self.release_window(window, id);
+                let completed = *outcome == super::model::Outcome::Completed;
+                self.day_stats().record(&queue, Some(window), |f| {
+                    if completed {
+                        f.completed += 1;
+                    } else {
+                        f.incomplete += 1;
+                    }
+                    f.service.add(service_ms);
+                });
+            }
+            Event::TicketNoShow { window, id } => {
+                let t = self.move_ticket(id, TicketAction::NoShow);
+                t.finished_at = Some(at);
+                let queue = t.queue.clone();
+                self.release_window(window, id);
+                self.day_stats().record(&queue, Some(window), |f| f.no_show += 1);
+            }
+            Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
+            Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
+            Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
+            Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
+        }
+        if let Some(entry) = &record.idem {
+            self.idem.insert(entry.key.clone(), entry.reply.clone());
+        }
+    }
+
+    fn open_day(&mut self, day: NaiveDate, expired: &[TicketId]) {
+        for id in expired {
+            let t = self.tickets.get_mut(id).expect("expired ticket exists");
+            t.status = next_status(t.status, TicketAction::Expire).expect("only unfinished tickets expire");
+            let (queue, window) = (t.queue.clone(), t.window.clone());
+            self.day_stats().record(&queue, window.as_ref(), |f| f.expired += 1);
+        }
+        self.day = Some(day);
+        self.tickets.clear();
+        self.numbers.clear();
+        self.idem.clear();
+        self.index.clear();
+        for w in self.windows.values_mut() {
+            w.state = WindowState::Closed;
+            w.ticket = None;
+            w.clerk = None;
+        }
+        self.stats.entry(day).or_default();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue(
+        &mut self,
+        seq: u64,
+        at: Ts,
+        id: &TicketId,
+        queue: &QueueId,
+        n: u32,
+        services: &[ServiceCode],
+        bundle: &Option<BundleId>,
+        priority: &Option<PriorityClass>,
+    ) {
+        let last = self.numbers.entry(queue.clone()).or_insert(0);
+        assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
+        *last = n;
+        let prefix = self.setup.queue(queue).map_or_else(|| queue.to_string(), |q| q.prefix.clone());
+        let ticket = Ticket {
+            id: id.clone(),
+            number: TicketNo { prefix, n },
+            queue: queue.clone(),
+            services: services.to_vec(),
+            bundle: bundle.clone(),
+            priority: priority.clone(),
+            status: TicketStatus::Waiting,
+            window: None,
+            target_window: None,
+            issued_at: at,
+            issue_seq: seq,
+            first_called_at: None,
+            called_at: None,
+            serving_at: None,
+            finished_at: None,
+            calls: 0,
+            outcome: None,
+            rating: None,
+        };
+        self.index.insert(&self.setup, &ticket);
+        assert!(self.tickets.insert(id.clone(), ticket).is_none(), "ticket id issued twice");
+        self.day_stats().record(queue, None, |f| f.issued += 1);
+    }
+
+    fn call(&mut self, at: Ts, window: &WindowId, id: &TicketId) {
+        let ticket = self.tickets.get(id).expect("called ticket exists").clone();
+        self.index.remove(&self.setup, &ticket);
+        let w = self.window_mut(window);
+        assert!(w.ticket.is_none(), "window {window} called a second ticket");
+        w.ticket = Some(id.clone());
+        w.state = WindowState::Calling;
+        let t = self.move_ticket(id, TicketAction::Call);
+        t.window = Some(window.clone());
+        t.target_window = None;
+        t.calls += 1;
+        t.called_at = Some(at);
+        let first_call = t.first_called_at.is_none();
+        if first_call {
+            t.first_called_at = Some(at);
+        }
+        let wait_ms = at.since_ms(t.issued_at);
+        let queue = t.queue.clone();
+        self.day_stats().record(&queue, Some(window), |f| {
+            f.called += 1;
+            if first_call {
+                f.wait.add(wait_ms);
+            }
+        });
+    }
+
+    fn transfer(&mut self, window: &WindowId, id: &TicketId, to: &TransferTarget) {
+        self.release_window(window, id);
+        let t = self.move_ticket(id, TicketAction::Transfer);
+        t.window = None;
+        t.serving_at = None;
+        match to {
+            TransferTarget::Queue(q) => {
+                t.queue = q.clone();
+                t.target_window = None;
+            }
+            TransferTarget::Window(w) => t.target_window = Some(w.clone()),
+        }
+        let ticket = t.clone();
+        self.index.insert(&self.setup, &ticket);
+        self.day_stats().record(&ticket.queue, Some(window), |f| f.transferred += 1);
+    }
+
+    /// Moves a ticket along the transition table and hands it back for further changes.
+    fn move_ticket(&mut self, id: &TicketId, action: TicketAction) -> &mut Ticket {
+        let t = self.tickets.get_mut(id).expect("ticket of an event exists");
+        t.status = next_status(t.status, action)
+            .unwrap_or_else(|| panic!("illegal {action:?} of a {} ticket", t.status.as_str()));
+        t
+    }
+
+    /// Cancels a waiting ticket and returns its queue.
+    fn cancel(&mut self, id: &TicketId) -> QueueId {
+        let ticket = self.tickets.get(id).expect("ticket of an event exists").clone();
+        self.index.remove(&self.setup, &ticket);
+        self.move_ticket(id, TicketAction::Cancel).queue.clone()
+    }
+
+    fn release_window(&mut self, window: &WindowId, id: &TicketId) {
+        let w = self.window_mut(window);
+        assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
+        w.ticket = None;
+        w.state = WindowState::Open;
+    }
+
+    fn set_window(&mut self, window: &WindowId, state: WindowState, clerk: Option<UserName>) {
+        let w = self.window_mut(window);
+        assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
+        w.state = state;
+        w.clerk = clerk;
+    }
+
+    fn window_mut(&mut self, id: &WindowId) -> &mut Window {
+        self.windows.get_mut(id).expect("window of an event exists in the config")
+    }
+}
+
+/// Decides what `env` does to `state` at `now`: the events to log, or why not.
+pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
+    if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
+        return Ok(Decision { events: Vec::new(), reply: reply.clone(), repeated: true });
+    }
+    let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
+    match &env.command {
+        Command::IssueTicket { id, service, priority, kiosk } => {
+            let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now)?;
+            done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::CancelTicket { id } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+            done(vec![Event::TicketCancelled { id: id.clone() }], Reply::Ticket(id.clone()))
+        }
+        Command::RateTicket { id, score, comment } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            if t.status != TicketStatus::Done {
+                return Err(Rejection::NotRateable(t.status.as_str()));
+            }
+            if t.rating.is_some() {
+                return Err(Rejection::AlreadyRated);
+            }
+            if !(1..=5).contains(score) {
+                return Err(Rejection::BadScore);
+            }
+            if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
+                return Err(Rejection::CommentTooLong);
+            }
+            let event = Event::TicketRated { id: id.clone(), score: *score, comment: comment.clone() };
+            done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::OpenWindow { window, clerk } => {
+            let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
+            match &w.clerk {
+                Some(c) if c == clerk => return done(Vec::new(), Reply::Window(window.clone())),
+                Some(_) => return Err(Rejection::WindowTaken(window.to_string())),
+                None => {}
+            }
+            if let Some(other) = state.windows.values().find(|o| o.clerk.as_ref() == Some(clerk)) {
+                return Err(Rejection::ClerkElsewhere(other.id.to_string()));
+            }
+            let event = Event::WindowOpened { window: window.clone(), clerk: clerk.clone() };
+            done(vec![event], Reply::Window(window.clone()))
+        }
+        Command::CallNext { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            idle(w)?;
+            match state.index.choose(&state.setup, window, &w.queues) {
+                Some((id, rule)) => {
+                    let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+                    done(vec![event], Reply::MaybeTicket(Some(id)))
+                }
+                None => done(Vec::new(), Reply::MaybeTicket(None)),
+            }
+        }
+        Command::Recall { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::Recall)?;
+            done(vec![Event::TicketRecalled { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Serve { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::Serve)?;
+            done(vec![Event::TicketServing { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Done { window, clerk, outcome } => {
+            let id = held(state, window, clerk, TicketAction::Finish)?;
+            let event = Event::TicketDone { window: window.clone(), id: id.clone(), outcome: *outcome };
+            done(vec![event], Reply::Ticket(id))
+        }
+        Command::NoShow { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::NoShow)?;
+            done(vec![Event::TicketNoShow { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Transfer { window, clerk, to } => {
+            let id = held(state, window, clerk, TicketAction::Transfer)?;
+            match to {
+                TransferTarget::Queue(q) if state.setup.queue(q).is_none() => {
+                    return Err(Rejection::UnknownQueue(q.to_string()));
+                }
+                TransferTarget::Window(w) if state.window(w).is_none() => {
+                    return Err(Rejection::UnknownWindow(w.to_string()));
+                }
+                TransferTarget::Window(w) if w == window => return Err(Rejection::TransferToSelf),
+                TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
+            }
+            let event = Event::TicketTransferred { window: window.clone(), id: id.clone(), to: to.clone() };
+            done(vec![event], Reply::Ticket(id))
+        }
+        Command::Pause { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.state == WindowState::Paused {
+                return done(Vec::new(), Reply::Window(window.clone()));
+            }
+            idle(w)?;
+            done(vec![Event::WindowPaused { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Resume { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.state != WindowState::Paused {
+                return Err(Rejection::NotPaused(window.to_string()));
+            }
+            done(vec![Event::WindowResumed { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Close { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.ticket.is_some() {
+                return Err(Rejection::WindowBusy(window.to_string()));
+            }
+            done(vec![Event::WindowClosed { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Tick => done(Vec::new(), Reply::Nothing),
+    }
+}
+
+fn decide_issue(
+    state: &HallState,
+    id: &TicketId,
+    service: &str,
+    priority: Option<&str>,
+    kiosk: &str,
+    now: Ts,
+) -> Result<Event, Rejection> {
+    let setup = &state.setup;
+    let (queue, services, bundle) = match setup.service(service) {
+        Some(ServiceRef::Item(item)) => (item.queue.clone(), vec![item.code.clone()], None),
+        Some(ServiceRef::Bundle(b)) => {
+            let first = b.items.first().and_then(|c| setup.item(c.as_str()));
+            let queue = first.map(|i| i.queue.clone()).ok_or_else(|| Rejection::UnknownService(service.into()))?;
+            (queue, b.items.clone(), Some(b.id.clone()))
+        }
+        None => return Err(Rejection::UnknownService(service.chars().take(40).collect())),
+    };
+    let priority = match priority {
+        None => None,
+        Some(p) => {
+            let class = setup.priorities.iter().find(|c| c.id.as_str() == p);
+            Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
+        }
+    };
+    if !setup.is_open(now) {
+        return Err(Rejection::HallClosed);
+    }
+    if state.tickets.len() >= TICKETS_PER_DAY_MAX {
+        return Err(Rejection::DayFull);
+    }
+    if state.tickets.contains_key(id) {
+        return Err(Rejection::DuplicateTicketId);
+    }
+    let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
+    Ok(Event::TicketIssued { id: id.clone(), queue, n, services, bundle, priority, kiosk: kiosk.to_string() })
+}
+
+/// The window, if `clerk` is signed in at it.
+fn signed_in<'a>(state: &'a HallState, window: &WindowId, clerk: &UserName) -> Result<&'a Window, Rejection> {
+    let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
+    if w.state == WindowState::Closed {
+        return Err(Rejection::WindowClosed(window.to_string()));
+    }
+    if w.clerk.as_ref() != Some(clerk) {
+        return Err(Rejection::NotYourWindow(window.to_string()));
+    }
+    Ok(w)
+}
+
+/// Refuses unless the window is open and holds no ticket.
+fn idle(w: &Window) -> Result<(), Rejection> {
+    match w.state {
+        WindowState::Open => Ok(()),
+        WindowState::Paused => Err(Rejection::WindowPaused(w.id.to_string())),
+        WindowState::Calling | WindowState::Serving => Err(Rejection::WindowBusy(w.id.to_string())),
+        WindowState::Closed => Err(Rejection::WindowClosed(w.id.to_string())),
+    }
+}
+
+/// The ticket the clerk's window holds, if `action` is legal for it now.
+fn held(state: &HallState, window: &WindowId, clerk: &UserName, action: TicketAction) -> Result<TicketId, Rejection> {
+    let w = signed_in(state, window, clerk)?;
+    let id = w.ticket.as_ref().ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
+    let t = state.ticket(id).expect("a window's ticket exists");
+    next_status(t.status, action).ok_or(Rejection::WrongTicketState(t.status.as_str()))?;
+    Ok(id.clone())
+}

@@ -1,0 +1,19 @@
+//! The pure core: the hall's state and every rule that changes it.
+//!
+//! Nothing here reads a clock, draws a random number, or touches tokio, sled or the
+//! network: time and fresh ids arrive inside commands. So the same code runs in the
+//! daemon, in the tests and in the simulator, and gives the same answer each time.
+
+pub mod model;
+pub mod setup;
+pub mod command;
+pub mod dispatch;
+pub mod eta;
+pub mod event;
+pub mod hall;
+pub mod stats;
+pub mod transitions;
+
+pub use command::{Command, Envelope, Rejection, RejectionKind, Reply};
+pub use event::{Event, Record};
+pub use hall::{decide, Decision, HallState, Step};

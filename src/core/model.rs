@@ -1,0 +1,260 @@
+//! Plain data of the hall: typed ids, time stamps, tickets and windows.
+//!
+//! Everything here is a value with no behaviour beyond parsing and formatting, so the
+//! core's state, its log records and the wire types can all refer to it without
+//! depending on each other.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A point in time: milliseconds since the Unix epoch, UTC. The core never reads a clock;
+/// the shell passes `Ts` in with every command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ts(pub i64);
+
+impl Ts {
+    /// Milliseconds from `earlier` to `self`, never negative.
+    pub fn since_ms(self, earlier: Ts) -> u64 {
+        u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0)
+    }
+}
+
+/// Why a string was refused as an id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} must be {rule}; got {got:?}")]
+pub struct IdError {
+    pub what: &'static str,
+    pub rule: &'static str,
+    pub got: String,
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $rule:literal, $max:expr, $ok:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `s` against the id's rule.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                let ok: fn(char) -> bool = $ok;
+                if s.is_empty() || s.chars().count() > $max || !s.chars().all(ok) {
+                    return Err(IdError { what: $what, rule: $rule, got: s.chars().take(40).collect() });
+                }
+                Ok(Self(s.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+string_id!(
+    /// A queue: `A` comprehensive, `B` enterprise, `V` priority, ...
+    QueueId, "a queue id", "1 to 8 ASCII letters or digits", 8, |c| c.is_ascii_alphanumeric()
+);
+string_id!(
+    /// A window (counter), e.g. `5`.
+    WindowId, "a window id", "1 to 16 ASCII letters, digits, '-' or '_'", 16, id_char
+);
+string_id!(
+    /// The unguessable id of a ticket: 32 lowercase hex digits, made by the shell from a
+    /// random source (the core has none).
+    TicketId, "a ticket id", "32 lowercase hex digits", 32, |c| c.is_ascii_digit() || ('a'..='f').contains(&c)
+);
+string_id!(
+    /// A service item's code, e.g. `SC-0042`.
+    ServiceCode, "a service code", "1 to 32 ASCII letters, digits, '-' or '_'", 32, id_char
+);
+string_id!(
+    /// A bundle (一件事) id, e.g. `YJS-03`.
+    BundleId, "a bundle id", "1 to 32 ASCII letters, digits, '-' or '_'", 32, id_char
+);
+string_id!(
+    /// A priority class, e.g. `elderly`.
+    PriorityClass, "a priority class", "1 to 32 ASCII letters, digits, '-' or '_'", 32, id_char
+);
+string_id!(
+    /// A user's login name, e.g. `clerk1`.
+    UserName, "a user name", "1 to 64 ASCII letters, digits, '-' or '_'", 64, id_char
+);
+
+impl TicketId {
+    /// Builds an id from 16 random bytes supplied by the caller.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// A ticket's printed number: the queue's prefix and a counter of at least three digits
+/// (`A012`, `A1000`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TicketNo {
+    pub prefix: String,
+    pub n: u32,
+}
+
+impl fmt::Display for TicketNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:03}", self.prefix, self.n)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Done,
+    NoShow,
+    Cancelled,
+    Expired,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "waiting",
+            TicketStatus::Called => "called",
+            TicketStatus::Serving => "serving",
+            TicketStatus::Done => "done",
+            TicketStatus::NoShow => "no_show",
+            TicketStatus::Cancelled => "cancelled",
+            TicketStatus::Expired => "expired",
+        }
+    }
+
+    /// A ticket in a final status never changes again (but a done one may be rated).
+    pub fn is_final(self) -> bool {
+        match self {
+            TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving => false,
+            TicketStatus::Done | TicketStatus::NoShow | TicketStatus::Cancelled | TicketStatus::Expired => true,
+        }
+    }
+}
+
+/// How a finished service ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    Incomplete,
+}
+
+/// Where a transfer sends a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferTarget {
+    Queue(QueueId),
+    Window(WindowId),
+}
+
+/// Which rule of the dispatch policy chose a called ticket; kept in the log so that a
+/// call can always be explained.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallRule {
+    /// The ticket was transferred to this very window.
+    TransferredHere,
+    /// The ticket's priority class ranks it ahead.
+    Priority(PriorityClass),
+    /// The earliest issued among the queues the window serves.
+    EarliestIssued,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub number: TicketNo,
+    /// The queue it waits in now (a transfer may change it; the number keeps its prefix).
+    pub queue: QueueId,
+    pub services: Vec<ServiceCode>,
+    pub bundle: Option<BundleId>,
+    pub priority: Option<PriorityClass>,
+    pub status: TicketStatus,
+    /// The window that called it, once called.
+    pub window: Option<WindowId>,
+    /// Set while it waits for one named window after a transfer.
+    pub target_window: Option<WindowId>,
+    pub issued_at: Ts,
+    /// The log position of its issue: its place in line, kept across transfers.
+    pub issue_seq: u64,
+    pub first_called_at: Option<Ts>,
+    pub called_at: Option<Ts>,
+    pub serving_at: Option<Ts>,
+    pub finished_at: Option<Ts>,
+    pub calls: u32,
+    pub outcome: Option<Outcome>,
+    pub rating: Option<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowState {
+    Closed,
+    Open,
+    Calling,
+    Serving,
+    Paused,
+}
+
+impl WindowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowState::Closed => "closed",
+            WindowState::Open => "open",
+            WindowState::Calling => "calling",
+            WindowState::Serving => "serving",
+            WindowState::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub id: WindowId,
+    pub name: String,
+    pub queues: Vec<QueueId>,
+    pub state: WindowState,
+    pub ticket: Option<TicketId>,
+    pub clerk: Option<UserName>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_three_digits_then_grow() {
+        let no = |n| TicketNo { prefix: "A".into(), n }.to_string();
+        assert_eq!(no(7), "A007");
+        assert_eq!(no(999), "A999");
+        assert_eq!(no(1000), "A1000");
+    }
+
+    #[test]
+    fn ids_refuse_bad_strings() {
+        assert!(QueueId::parse("A").is_ok());
+        assert!(QueueId::parse("").is_err());
+        assert!(QueueId::parse("A B").is_err());
+        assert!(TicketId::parse("ABCDEF").is_err());
+        assert!(WindowId::parse("12").is_ok());
+        assert!(WindowId::parse(&"9".repeat(17)).is_err());
+    }
+}

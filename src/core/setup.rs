@@ -1,0 +1,160 @@
+//! The hall's fixed description: queues, windows, service items, bundles, priority
+//! classes, opening hours and call-out wording.
+//!
+//! `config.rs` builds a `Setup` from kiosk-config/ and checks it; the core only reads it.
+//! It is not part of the event log: a restart with a changed config replays the same
+//! events against the new description.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+use super::model::{BundleId, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    pub hall_id: String,
+    pub hall_name: String,
+    pub timezone: Tz,
+    /// Local times during which kiosks may issue tickets; empty means always.
+    pub hours: Vec<(NaiveTime, NaiveTime)>,
+    pub queues: Vec<QueueDef>,
+    /// In rank order: the first class outranks the second, and every class outranks none.
+    pub priorities: Vec<PriorityDef>,
+    pub windows: Vec<WindowDef>,
+    pub categories: Vec<String>,
+    pub items: Vec<ItemDef>,
+    pub bundles: Vec<BundleDef>,
+    /// Call-out text with `{number}` and `{window}` placeholders.
+    pub call_template: String,
+    /// How many times a display speaks each call-out.
+    pub call_repeat: u8,
+    /// Minutes of waiting after which a supervisor should hear of it.
+    pub max_wait_min: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueDef {
+    pub id: QueueId,
+    pub name: String,
+    pub prefix: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriorityDef {
+    pub id: PriorityClass,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowDef {
+    pub id: WindowId,
+    pub name: String,
+    pub queues: Vec<QueueId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemDef {
+    pub code: ServiceCode,
+    pub name: String,
+    pub category: String,
+    pub department: String,
+    pub queue: QueueId,
+    pub minutes: u32,
+    pub materials: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BundleDef {
+    pub id: BundleId,
+    pub name: String,
+    pub items: Vec<ServiceCode>,
+}
+
+/// What a kiosk's `service` field names.
+pub enum ServiceRef<'a> {
+    Item(&'a ItemDef),
+    Bundle(&'a BundleDef),
+}
+
+impl Setup {
+    pub fn queue(&self, id: &QueueId) -> Option<&QueueDef> {
+        self.queues.iter().find(|q| &q.id == id)
+    }
+
+    pub fn window(&self, id: &WindowId) -> Option<&WindowDef> {
+        self.windows.iter().find(|w| &w.id == id)
+    }
+
+    pub fn item(&self, code: &str) -> Option<&ItemDef> {
+        self.items.iter().find(|i| i.code.as_str() == code)
+    }
+
+    /// Looks up an item code or a bundle id.
+    pub fn service(&self, code: &str) -> Option<ServiceRef<'_>> {
+        if let Some(item) = self.item(code) {
+            return Some(ServiceRef::Item(item));
+        }
+        self.bundles.iter().find(|b| b.id.as_str() == code).map(ServiceRef::Bundle)
+    }
+
+    /// 0 for the first configured class; `None` ranks after every class.
+    pub fn priority_rank(&self, class: Option<&PriorityClass>) -> u8 {
+        class
+            .and_then(|c| self.priorities.iter().position(|p| &p.id == c))
+            .map_or(u8::MAX, |i| u8::try_from(i).unwrap_or(u8::MAX - 1))
+    }
+
+    /// The service day that `at` falls in, in the hall's time zone.
+    pub fn day_of(&self, at: Ts) -> NaiveDate {
+        self.timezone.timestamp_millis_opt(at.0).single().map_or_else(
+            || chrono::DateTime::UNIX_EPOCH.date_naive(),
+            |t| t.date_naive(),
+        )
+    }
+
+    /// Whether kiosks may issue at `at`.
+    pub fn is_open(&self, at: Ts) -> bool {
+        if self.hours.is_empty() {
+            return true;
+        }
+        let Some(local) = self.timezone.timestamp_millis_opt(at.0).single() else {
+            return false;
+        };
+        let t = local.time();
+        self.hours.iter().any(|(open, close)| *open <= t && t < *close)
+    }
+
+    /// The queues that share at least one window with `queue` (itself included): the
+    /// tickets that compete with a ticket of `queue` for the same windows.
+    pub fn competing_queues(&self, queue: &QueueId) -> Vec<QueueId> {
+        let mut out: Vec<QueueId> = vec![queue.clone()];
+        for w in self.windows.iter().filter(|w| w.queues.contains(queue)) {
+            for q in &w.queues {
+                if !out.contains(q) {
+                    out.push(q.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Typical minutes at the counter for a ticket of `queue`: the mean of its items.
+    pub fn typical_minutes(&self) -> BTreeMap<QueueId, u32> {
+        let mut sums: BTreeMap<QueueId, (u64, u64)> = BTreeMap::new();
+        for item in &self.items {
+            let e = sums.entry(item.queue.clone()).or_default();
+            e.0 += u64::from(item.minutes);
+            e.1 += 1;
+        }
+        sums.into_iter()
+            .map(|(q, (sum, n))| (q, u32::try_from(sum.div_ceil(n.max(1))).unwrap_or(u32::MAX)))
+            .collect()
+    }
+
+    /// The spoken and shown call-out text.
+    pub fn call_text(&self, number: &str, window: &WindowId) -> String {
+        self.call_template.replace("{number}", number).replace("{window}", window.as_str())
+    }
+}

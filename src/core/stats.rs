@@ -1,0 +1,75 @@
+//! The day's figures, kept up to date by `apply` so that reading them costs nothing.
+//!
+//! Wait is from issue to first call; service time is from the visitor's arrival at the
+//! window (`serve`) to `done`. Figures are kept per day, in all, per queue (the queue the
+//! ticket was issued in) and per window (the window that finished or missed it).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::model::{QueueId, WindowId};
+
+/// A running count, sum and maximum of durations in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Durations {
+    pub count: u64,
+    pub sum_ms: u64,
+    pub max_ms: u64,
+}
+
+impl Durations {
+    pub fn add(&mut self, ms: u64) {
+        self.count += 1;
+        self.sum_ms = self.sum_ms.saturating_add(ms);
+        self.max_ms = self.max_ms.max(ms);
+    }
+
+    pub fn mean_ms(&self) -> Option<u64> {
+        self.sum_ms.checked_div(self.count)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub issued: u64,
+    pub called: u64,
+    pub completed: u64,
+    pub incomplete: u64,
+    pub no_show: u64,
+    pub cancelled: u64,
+    pub expired: u64,
+    pub transferred: u64,
+    pub rated: u64,
+    pub score_sum: u64,
+    pub wait: Durations,
+    pub service: Durations,
+}
+
+impl Figures {
+    /// Tickets whose service was finished, whatever the outcome.
+    pub fn served(&self) -> u64 {
+        self.completed + self.incomplete
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DayStats {
+    pub total: Figures,
+    pub by_queue: BTreeMap<QueueId, Figures>,
+    pub by_window: BTreeMap<WindowId, Figures>,
+}
+
+impl DayStats {
+    /// Applies `f` to the totals, the queue's figures and, if given, the window's.
+    pub fn record(&mut self, queue: &QueueId, window: Option<&WindowId>, f: impl Fn(&mut Figures)) {
+        f(&mut self.total);
+        f(self.by_queue.entry(queue.clone()).or_default());
+        if let Some(w) = window {
+            f(self.by_window.entry(w.clone()).or_default());
+        }
+    }
+}
+
+/// Figures of every day seen so far, by day.
+pub type Stats = BTreeMap<NaiveDate, DayStats>;

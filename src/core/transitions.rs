@@ -1,0 +1,51 @@
+//! The one table of legal ticket transitions. `decide` asks it before producing an
+//! event and `apply` asks it again (and panics on a miss), so the two can never disagree.
+
+use super::model::TicketStatus::{self, Called, Cancelled, Done, Expired, NoShow, Serving, Waiting};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketAction {
+    Call,
+    Recall,
+    Serve,
+    Finish,
+    NoShow,
+    Cancel,
+    Transfer,
+    Expire,
+}
+
+/// (action, from, to): every legal move of a ticket, and no other.
+const TRANSITIONS: &[(TicketAction, TicketStatus, TicketStatus)] = &[
+    (TicketAction::Call, Waiting, Called),
+    (TicketAction::Recall, Called, Called),
+    (TicketAction::Serve, Called, Serving),
+    (TicketAction::Finish, Serving, Done),
+    (TicketAction::NoShow, Called, NoShow),
+    (TicketAction::Cancel, Waiting, Cancelled),
+    (TicketAction::Transfer, Called, Waiting),
+    (TicketAction::Transfer, Serving, Waiting),
+    (TicketAction::Expire, Waiting, Expired),
+    (TicketAction::Expire, Called, Expired),
+    (TicketAction::Expire, Serving, Expired),
+];
+
+/// The status a ticket in `from` reaches by `action`, or `None` if that move is illegal.
+pub fn next_status(from: TicketStatus, action: TicketAction) -> Option<TicketStatus> {
+    TRANSITIONS.iter().find(|(a, f, _)| *a == action && *f == from).map(|(_, _, to)| *to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_statuses_have_no_way_out() {
+        for (_, from, _) in TRANSITIONS {
+            assert!(!from.is_final(), "{from:?} is final but has a transition");
+        }
+        assert_eq!(next_status(Done, TicketAction::Cancel), None);
+        assert_eq!(next_status(NoShow, TicketAction::Call), None);
+        assert_eq!(next_status(Cancelled, TicketAction::Expire), None);
+    }
+}

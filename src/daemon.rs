@@ -1,0 +1,109 @@
+//! Wires the parts into a running daemon: open the log, replay it, start the engine,
+//! serve HTTP until the shutdown future resolves, then drain and flush.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::core::model::Ts;
+use crate::core::HallState;
+use crate::engine::{Clock, Engine};
+use crate::feed::Feed;
+use crate::http::{self, auth::Sessions, Shared};
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+
+/// How the daemon runs, beyond the hall's configuration.
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Ignore the configured opening hours (demos and tests outside hall hours).
+    pub always_open: bool,
+    /// Where the engine reads the time; `None` is the wall clock.
+    pub clock: Option<Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("metrics could not be set up: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("the catalogue could not be serialised: {0}")]
+    Catalog(#[from] serde_json::Error),
+    #[error("the HTTP server failed: {0}")]
+    Http(#[from] std::io::Error),
+}
+
+/// The wall clock as the core's time.
+pub fn wall_clock() -> Ts {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Ts(ms)
+}
+
+/// Runs the hall on `listener` until `shutdown` resolves; then stops accepting, lets
+/// requests in flight finish, drains the engine's inbox, flushes, and returns.
+pub async fn serve(
+    listener: TcpListener,
+    mut config: Config,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
+    if options.always_open {
+        config.setup.hours.clear();
+    }
+    let demo = config.demo_credentials();
+    if !demo.is_empty() {
+        tracing::warn!(
+            "{} demo credential(s) in use; replace them before the hall opens: {}",
+            demo.len(),
+            demo.join("; ")
+        );
+    }
+    let setup = Arc::new(config.setup.clone());
+    let store = Arc::new(Store::open(&options.data_dir)?);
+    let mut state = HallState::new(setup.clone());
+    let started = std::time::Instant::now();
+    let replayed = store.replay(&mut state)?;
+    tracing::info!(records = replayed, ms = started.elapsed().as_millis() as u64, "event log replayed");
+
+    let metrics = Arc::new(Metrics::new()?);
+    let feed = Arc::new(Feed::new(&state));
+    let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(stop_rx.clone());
+    let catalog = http::public_catalog(&setup)?;
+    let app = Arc::new(Shared {
+        config: Arc::new(config),
+        engine,
+        feed,
+        metrics,
+        sessions: Sessions::default(),
+        catalog,
+        shutdown: stop_rx,
+        displays: AtomicUsize::new(0),
+    });
+    let addr = listener.local_addr()?;
+    tracing::info!("hallq listening on http://{addr}");
+    let signal_tx = stop_tx.clone();
+    let served = axum::serve(listener, http::router(app))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            let _ = signal_tx.send(true);
+        })
+        .await;
+    let _ = stop_tx.send(true);
+    if engine_task.await.is_err() {
+        tracing::error!("the engine task ended abnormally");
+    }
+    store.flush().await?;
+    tracing::info!("event log flushed; bye");
+    served.map_err(DaemonError::from)
+}

@@ -1,0 +1,265 @@
+//! The single writer: one task owns the hall's state, and every change goes through it.
+//!
+//! Per batch it takes every job waiting in its inbox, decides and applies each command in
+//! turn, writes all their records in one sled batch and flushes once (group commit), and
+//! only then answers the callers and publishes to the displays. Queries ride the same
+//! inbox, so a reader always sees everything acknowledged before it asked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::eta::{eta, Eta};
+use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
+use crate::core::stats::DayStats;
+use crate::core::{Command, Envelope, HallState, Rejection, Reply};
+use crate::feed::Feed;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Jobs that may wait in the inbox; callers beyond this wait for room (back-pressure on
+/// the HTTP handlers, never an unbounded queue).
+pub const INBOX_MAX: usize = 4096;
+/// The most jobs decided in one batch, bounding the time before the first of them hears
+/// its answer.
+pub const BATCH_MAX: usize = 512;
+/// How often the engine ticks itself to roll the service day over.
+pub const TICK_MS: u64 = 1000;
+
+/// Where the engine reads the time; the daemon passes the wall clock, tests their own.
+pub type Clock = Arc<dyn Fn() -> Ts + Send + Sync>;
+
+#[derive(Debug)]
+pub enum Query {
+    Ticket(TicketId),
+    Window(WindowId),
+    /// The figures of a day; `None` is today.
+    Stats(Option<NaiveDate>),
+}
+
+#[derive(Debug)]
+enum Job {
+    Command(Envelope),
+    Query(Query),
+}
+
+/// A ticket as a caller sees it: the ticket and, while it waits, its place in line.
+#[derive(Clone, Debug)]
+pub struct TicketView {
+    pub ticket: Ticket,
+    pub eta: Option<Eta>,
+}
+
+/// A window as a caller sees it, with the number of the ticket it holds.
+#[derive(Clone, Debug)]
+pub struct WindowView {
+    pub window: Window,
+    pub number: Option<TicketNo>,
+}
+
+#[derive(Debug)]
+pub enum Answer {
+    Ticket(Box<TicketView>),
+    MaybeTicket(Option<Box<TicketView>>),
+    Window(Box<WindowView>),
+    Stats(Box<(NaiveDate, DayStats)>),
+    Nothing,
+}
+
+#[derive(Debug)]
+pub struct Answered {
+    pub answer: Answer,
+    /// An idempotency key matched an earlier command; nothing changed.
+    pub repeated: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the event log cannot be written right now; try again shortly")]
+    Storage,
+    #[error("the hall is shutting down")]
+    Stopped,
+}
+
+type ReplyTx = oneshot::Sender<Result<Answered, EngineError>>;
+
+/// The handle callers use to reach the engine. Cheap to clone; when every handle is gone
+/// the engine drains its inbox, flushes and stops.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<(Job, ReplyTx)>,
+}
+
+impl EngineHandle {
+    pub async fn command(&self, env: Envelope) -> Result<Answered, EngineError> {
+        self.ask(Job::Command(env)).await
+    }
+
+    pub async fn query(&self, query: Query) -> Result<Answered, EngineError> {
+        self.ask(Job::Query(query)).await
+    }
+
+    async fn ask(&self, job: Job) -> Result<Answered, EngineError> {
+        let (reply_tx, reply_rx) = oneshot::channel();
+        self.tx.send((job, reply_tx)).await.map_err(|_| EngineError::Stopped)?;
+        reply_rx.await.map_err(|_| EngineError::Stopped)?
+    }
+}
+
+pub struct Engine {
+    state: HallState,
+    store: Arc<Store>,
+    feed: Arc<Feed>,
+    metrics: Arc<Metrics>,
+    clock: Clock,
+}
+
+impl Engine {
+    pub fn new(state: HallState, store: Arc<Store>, feed: Arc<Feed>, metrics: Arc<Metrics>, clock: Clock) -> Self {
+        Self { state, store, feed, metrics, clock }
+    }
+
+    /// Starts the engine task. When `stop` fires, the engine refuses new jobs, finishes
+    /// those already in its inbox and ends.
+    pub fn spawn(self, stop: tokio::sync::watch::Receiver<bool>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(INBOX_MAX);
+        let task = tokio::spawn(self.run(rx, stop));
+        (EngineHandle { tx }, task)
+    }
+
+    async fn run(mut self, mut inbox: mpsc::Receiver<(Job, ReplyTx)>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(TICK_MS));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut batch = Vec::with_capacity(BATCH_MAX);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                n = inbox.recv_many(&mut batch, BATCH_MAX) => {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                _ = stop.changed(), if !stopping => {
+                    stopping = true;
+                    inbox.close();
+                    continue;
+                }
+                _ = tick.tick(), if !stopping => {
+                    let (reply_tx, _) = oneshot::channel();
+                    batch.push((Job::Command(Envelope { command: Command::Tick, idempotency_key: None }), reply_tx));
+                }
+            }
+            self.run_batch(&mut batch).await;
+        }
+        tracing::info!("engine stopped after draining its inbox");
+    }
+
+    async fn run_batch(&mut self, batch: &mut Vec<(Job, ReplyTx)>) {
+        let now = (self.clock)();
+        let mut records = Vec::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (job, reply_tx) in batch.drain(..) {
+            let outcome = match job {
+                Job::Command(env) => {
+                    let step = self.state.step(&env, now);
+                    records.extend(step.records);
+                    Outcome::Decided(step.result)
+                }
+                Job::Query(q) => Outcome::Query(q),
+            };
+            outcomes.push((outcome, reply_tx));
+        }
+        self.metrics.batch_size.observe(outcomes.len() as f64);
+        if !records.is_empty() {
+            let started = std::time::Instant::now();
+            let written = match self.store.append(&records) {
+                Ok(()) => self.store.flush().await,
+                Err(e) => Err(e),
+            };
+            self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+            if let Err(e) = written {
+                tracing::error!(error = %e, records = records.len(), "event log write failed; answering 503 and reloading");
+                for (_, reply_tx) in outcomes {
+                    let _ = reply_tx.send(Err(EngineError::Storage));
+                }
+                self.reload();
+                return;
+            }
+        }
+        for (outcome, reply_tx) in outcomes {
+            let answer = match outcome {
+                Outcome::Decided(Ok(d)) => {
+                    self.metrics.commands.with_label_values(&["ok"]).inc();
+                    Ok(Answered { answer: self.answer(&d.reply), repeated: d.repeated })
+                }
+                Outcome::Decided(Err(r)) => {
+                    self.metrics.commands.with_label_values(&[r.code()]).inc();
+                    Err(EngineError::Rejected(r))
+                }
+                Outcome::Query(q) => self.query(q).map(|answer| Answered { answer, repeated: false }),
+            };
+            let _ = reply_tx.send(answer);
+        }
+        if !records.is_empty() {
+            self.metrics.observe_records(&self.state, &records);
+            self.feed.publish(&self.state, &records);
+        }
+    }
+
+    /// After a failed write the state may hold changes the log lacks: rebuild it from the
+    /// log, which is the truth.
+    fn reload(&mut self) {
+        let mut fresh = HallState::new(self.state.setup.clone());
+        match self.store.replay(&mut fresh) {
+            Ok(_) => self.state = fresh,
+            Err(e) => panic!("the event log cannot be replayed after a write failure: {e}"),
+        }
+    }
+
+    fn answer(&self, reply: &Reply) -> Answer {
+        match reply {
+            Reply::Ticket(id) => self.ticket_view(id).map_or(Answer::Nothing, |v| Answer::Ticket(Box::new(v))),
+            Reply::MaybeTicket(id) => Answer::MaybeTicket(id.as_ref().and_then(|id| self.ticket_view(id)).map(Box::new)),
+            Reply::Window(id) => self.window_view(id).map_or(Answer::Nothing, |w| Answer::Window(Box::new(w))),
+            Reply::Nothing => Answer::Nothing,
+        }
+    }
+
+    fn window_view(&self, id: &WindowId) -> Option<WindowView> {
+        let window = self.state.window(id)?.clone();
+        let number = window.ticket.as_ref().and_then(|t| self.state.ticket(t)).map(|t| t.number.clone());
+        Some(WindowView { window, number })
+    }
+
+    fn ticket_view(&self, id: &TicketId) -> Option<TicketView> {
+        let ticket = self.state.ticket(id)?;
+        Some(TicketView { ticket: ticket.clone(), eta: eta(&self.state, ticket) })
+    }
+
+    fn query(&self, q: Query) -> Result<Answer, EngineError> {
+        match q {
+            Query::Ticket(id) => {
+                let view = self.ticket_view(&id).ok_or(Rejection::UnknownTicket)?;
+                Ok(Answer::Ticket(Box::new(view)))
+            }
+            Query::Window(id) => {
+                let w = self.window_view(&id).ok_or_else(|| Rejection::UnknownWindow(id.to_string()))?;
+                Ok(Answer::Window(Box::new(w)))
+            }
+            Query::Stats(day) => {
+                let day = day.or(self.state.day).unwrap_or_else(|| self.state.setup.day_of((self.clock)()));
+                let stats = self.state.stats.get(&day).cloned().unwrap_or_default();
+                Ok(Answer::Stats(Box::new((day, stats))))
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Decided(Result<crate::core::Decision, Rejection>),
+    Query(Query),
+}

@@ -1,0 +1,294 @@
+//! The display feed: a small display model projected from the hall after each flushed
+//! batch, serialised once and shared by every connection.
+//!
+//! Messages carry the log position (`seq`) of the record that caused them. The feed keeps
+//! the most recent ones in a ring so that a display reconnecting with `?after=SEQ` gets
+//! exactly what it missed; a display too far behind, or one that lags on the live
+//! broadcast, gets a fresh snapshot instead.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::core::event::{Event, Record};
+use crate::core::model::{QueueId, Ts, WindowId};
+use crate::core::HallState;
+use crate::http::dto::{rfc3339, WindowDto};
+
+/// Messages kept for resume. A busy hall makes about 20,000 a day; this covers minutes of
+/// a peak, which is what a reconnecting display needs.
+pub const RING_MAX: usize = 4096;
+/// Messages a connection may fall behind on the live broadcast before it is resynced.
+pub const OUTBOX_MAX: usize = 256;
+/// Calls shown in a snapshot's `recent_calls`.
+pub const RECENT_CALLS_MAX: usize = 10;
+
+/// One serialised feed message.
+#[derive(Debug)]
+pub struct FeedMsg {
+    pub seq: u64,
+    pub text: Utf8Bytes,
+}
+
+#[derive(Serialize, Clone)]
+struct RecentCall {
+    number: String,
+    window: String,
+    at: String,
+}
+
+#[derive(Serialize)]
+struct HallRef<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct QueueCount<'a> {
+    id: &'a str,
+    name: &'a str,
+    waiting: usize,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Wire<'a> {
+    Snapshot {
+        seq: u64,
+        day: String,
+        hall: HallRef<'a>,
+        queues: Vec<QueueCount<'a>>,
+        windows: Vec<WindowDto>,
+        recent_calls: &'a VecDeque<RecentCall>,
+    },
+    Call {
+        seq: u64,
+        number: String,
+        window: &'a str,
+        window_name: &'a str,
+        at: String,
+        recall: bool,
+        announce: Announce,
+    },
+    Window {
+        seq: u64,
+        window: WindowDto,
+    },
+    Queue {
+        seq: u64,
+        id: &'a str,
+        waiting: usize,
+    },
+}
+
+#[derive(Serialize)]
+struct Announce {
+    text: String,
+    repeat: u8,
+}
+
+struct Inner {
+    ring: VecDeque<Arc<FeedMsg>>,
+    /// Messages with a seq at or below this may have left the ring (or were never in it,
+    /// for a daemon that restarted): resuming from there needs a snapshot.
+    floor: u64,
+    snapshot: Arc<FeedMsg>,
+    /// The last `seq` published.
+    seq: u64,
+    recent_calls: VecDeque<RecentCall>,
+    waiting: BTreeMap<QueueId, usize>,
+}
+
+pub struct Feed {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<FeedMsg>>,
+}
+
+/// What a new connection starts with.
+pub struct Subscription {
+    pub first: Vec<Arc<FeedMsg>>,
+    pub rx: broadcast::Receiver<Arc<FeedMsg>>,
+}
+
+fn encode(seq: u64, wire: &Wire<'_>) -> Arc<FeedMsg> {
+    let text = serde_json::to_string(wire).unwrap_or_else(|e| panic!("a feed message always serialises: {e}"));
+    Arc::new(FeedMsg { seq, text: Utf8Bytes::from(text) })
+}
+
+fn window_dto(state: &HallState, id: &WindowId) -> Option<WindowDto> {
+    let w = state.window(id)?;
+    let number = w.ticket.as_ref().and_then(|t| state.ticket(t)).map(|t| t.number.to_string());
+    Some(WindowDto::new(w, number, false))
+}
+
+impl Feed {
+    pub fn new(state: &HallState) -> Self {
+        let mut calls: Vec<_> = state.tickets.values().filter_map(|t| Some((t.called_at?, t))).collect();
+        calls.sort_by_key(|(at, t)| (*at, t.issue_seq));
+        let recent_calls = calls
+            .iter()
+            .rev()
+            .take(RECENT_CALLS_MAX)
+            .rev()
+            .filter_map(|(at, t)| {
+                let window = t.window.as_ref()?.to_string();
+                Some(RecentCall { number: t.number.to_string(), window, at: rfc3339(&state.setup, *at) })
+            })
+            .collect();
+        let waiting = state.setup.queues.iter().map(|q| (q.id.clone(), state.waiting(&q.id))).collect();
+        let mut inner = Inner {
+            ring: VecDeque::new(),
+            floor: state.last_seq,
+            snapshot: Arc::new(FeedMsg { seq: 0, text: Utf8Bytes::from_static("") }),
+            seq: state.last_seq,
+            recent_calls,
+            waiting,
+        };
+        inner.snapshot = snapshot(state, &inner);
+        let (tx, _) = broadcast::channel(OUTBOX_MAX);
+        Self { inner: Mutex::new(inner), tx }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock can only come from a bug in this file; the data
+        // is still a valid display model, so keep serving it.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current snapshot message.
+    pub fn snapshot(&self) -> Arc<FeedMsg> {
+        self.lock().snapshot.clone()
+    }
+
+    /// Starts a connection: the messages after `after` when the ring still holds them all,
+    /// else a snapshot; then the live broadcast, with nothing lost or repeated between.
+    pub fn subscribe(&self, after: Option<u64>) -> Subscription {
+        let inner = self.lock();
+        let rx = self.tx.subscribe();
+        let first = match after {
+            Some(after) if after >= inner.floor && after <= inner.seq => {
+                inner.ring.iter().filter(|m| m.seq > after).cloned().collect()
+            }
+            Some(_) | None => vec![inner.snapshot.clone()],
+        };
+        Subscription { first, rx }
+    }
+
+    /// Projects a flushed batch of records into messages and sends them to every display.
+    pub fn publish(&self, state: &HallState, records: &[(u64, Record)]) {
+        let setup = &state.setup;
+        let mut inner = self.lock();
+        let mut out = Vec::new();
+        let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
+        let mut new_day = false;
+        for (seq, record) in records {
+            match &record.event {
+                Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
+                    let recall = matches!(record.event, Event::TicketRecalled { .. });
+                    if let Some(msg) = call_message(state, *seq, record.at, window, id, recall) {
+                        let (number, at) = (msg.0.clone(), rfc3339(setup, record.at));
+                        inner.recent_calls.push_back(RecentCall { number, window: window.to_string(), at });
+                        if inner.recent_calls.len() > RECENT_CALLS_MAX {
+                            inner.recent_calls.pop_front();
+                        }
+                        out.push(msg.1);
+                    }
+                    touched.insert(window.clone(), *seq);
+                }
+                Event::WindowOpened { window, .. }
+                | Event::TicketServing { window, .. }
+                | Event::TicketDone { window, .. }
+                | Event::TicketNoShow { window, .. }
+                | Event::TicketTransferred { window, .. }
+                | Event::WindowPaused { window }
+                | Event::WindowResumed { window }
+                | Event::WindowClosed { window } => {
+                    touched.insert(window.clone(), *seq);
+                }
+                Event::DayOpened { .. } => {
+                    new_day = true;
+                    inner.recent_calls.clear();
+                }
+                Event::TicketIssued { .. } | Event::TicketCancelled { .. } | Event::TicketRated { .. } => {}
+            }
+        }
+        let last = records.last().map_or(inner.seq, |(seq, _)| *seq);
+        let mut by_seq: Vec<_> = touched.into_iter().map(|(w, seq)| (seq, w)).collect();
+        by_seq.sort();
+        for (seq, w) in by_seq {
+            if let Some(window) = window_dto(state, &w) {
+                out.push(encode(seq, &Wire::Window { seq, window }));
+            }
+        }
+        for q in &setup.queues {
+            let n = state.waiting(&q.id);
+            if inner.waiting.insert(q.id.clone(), n) != Some(n) {
+                out.push(encode(last, &Wire::Queue { seq: last, id: q.id.as_str(), waiting: n }));
+            }
+        }
+        inner.seq = last;
+        inner.snapshot = snapshot(state, &inner);
+        if new_day {
+            // A new day changes everything on screen: send the whole picture.
+            out.push(inner.snapshot.clone());
+        }
+        for msg in out {
+            inner.ring.push_back(msg.clone());
+            if inner.ring.len() > RING_MAX {
+                if let Some(old) = inner.ring.pop_front() {
+                    inner.floor = inner.floor.max(old.seq);
+                }
+            }
+            // No receiver is fine: no display is connected.
+            let _ = self.tx.send(msg);
+        }
+    }
+}
+
+/// The call message of a ticket called (or recalled) at a window, and its number.
+fn call_message(
+    state: &HallState,
+    seq: u64,
+    at: Ts,
+    window: &WindowId,
+    id: &crate::core::model::TicketId,
+    recall: bool,
+) -> Option<(String, Arc<FeedMsg>)> {
+    let setup = &state.setup;
+    let number = state.ticket(id)?.number.to_string();
+    let w = state.window(window)?;
+    let announce = Announce { text: setup.call_text(&number, window), repeat: setup.call_repeat };
+    let wire = Wire::Call {
+        seq,
+        number: number.clone(),
+        window: window.as_str(),
+        window_name: &w.name,
+        at: rfc3339(setup, at),
+        recall,
+        announce,
+    };
+    Some((number, encode(seq, &wire)))
+}
+
+fn snapshot(state: &HallState, inner: &Inner) -> Arc<FeedMsg> {
+    let setup = &state.setup;
+    let queues = setup
+        .queues
+        .iter()
+        .map(|q| QueueCount { id: q.id.as_str(), name: &q.name, waiting: state.waiting(&q.id) })
+        .collect();
+    let windows = setup.windows.iter().filter_map(|w| window_dto(state, &w.id)).collect();
+    let day = state.day.unwrap_or_else(|| setup.day_of(state.last_at)).to_string();
+    let wire = Wire::Snapshot {
+        seq: inner.seq,
+        day,
+        hall: HallRef { id: &setup.hall_id, name: &setup.hall_name },
+        queues,
+        windows,
+        recent_calls: &inner.recent_calls,
+    };
+    encode(inner.seq, &wire)
+}

@@ -1,0 +1,112 @@
+//! The HTTP and WebSocket edge: parse, authenticate, send a command to the engine, map
+//! the answer to a status code. No hall state lives here.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+mod public;
+mod tickets;
+mod windows;
+mod ws;
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::core::command::IDEMPOTENCY_KEY_BYTES_MAX;
+use crate::engine::EngineHandle;
+use crate::feed::Feed;
+use crate::metrics::Metrics;
+use auth::Sessions;
+use error::ApiError;
+
+/// The largest request body accepted, in bytes; every contract body is far smaller.
+pub const BODY_BYTES_MAX: usize = 16 * 1024;
+
+/// What every handler shares. Hall state is not here: it belongs to the engine.
+pub struct Shared {
+    pub config: Arc<Config>,
+    pub engine: EngineHandle,
+    pub feed: Arc<Feed>,
+    pub metrics: Arc<Metrics>,
+    pub sessions: Sessions,
+    /// The catalogue answer, serialised once at start.
+    pub catalog: Bytes,
+    /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.
+    pub shutdown: watch::Receiver<bool>,
+    pub displays: AtomicUsize,
+}
+
+pub type AppState = Arc<Shared>;
+
+/// The router of contract v1; `daemon::serve` and the tests both use this one.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(public::healthz))
+        .route("/metrics", get(public::metrics))
+        .route("/api/v1/services", get(public::services))
+        .route("/api/v1/hall", get(public::hall))
+        .route("/api/v1/stats", get(public::stats))
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/tickets", post(tickets::issue))
+        .route("/api/v1/tickets/{id}", get(tickets::get))
+        .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
+        .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
+        .route("/api/v1/windows/{w}/{action}", post(windows::act))
+        .route("/ws/feed", get(ws::feed))
+        .fallback(public::not_found)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+/// A JSON request body parsed into `T`, with our error format for every failure. An empty
+/// body reads as `{}`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(e.status(), "too_large", format!("the body may have at most {BODY_BYTES_MAX} bytes"))
+            } else {
+                ApiError::bad_request("bad_body", format!("the body could not be read: {e}"))
+            }
+        })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        serde_json::from_slice(text)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not the JSON this endpoint takes: {e}")))
+    }
+}
+
+/// The `Idempotency-Key` header (or a body's key), scoped to `scope` so that two callers'
+/// keys never collide.
+pub fn idempotency_key(headers: &HeaderMap, body_key: Option<&str>, scope: &str) -> Result<Option<String>, ApiError> {
+    let header = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| ApiError::bad_request("bad_idempotency_key", "the Idempotency-Key header must be printable ASCII"))?),
+        None => None,
+    };
+    let Some(key) = header.or(body_key) else { return Ok(None) };
+    if key.is_empty() || key.len() > IDEMPOTENCY_KEY_BYTES_MAX {
+        return Err(ApiError::bad_request(
+            "bad_idempotency_key",
+            format!("an idempotency key must have 1 to {IDEMPOTENCY_KEY_BYTES_MAX} bytes"),
+        ));
+    }
+    Ok(Some(format!("{scope}:{key}")))
+}
+
+/// The catalogue answer, serialised once.
+pub fn public_catalog(setup: &crate::core::setup::Setup) -> Result<Bytes, serde_json::Error> {
+    public::catalog_json(setup).map(Bytes::from)
+}

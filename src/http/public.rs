@@ -1,0 +1,108 @@
+//! Read-only endpoints: health, metrics, the catalogue, the hall snapshot and the day's
+//! figures.
+
+use axum::extract::{Query as UrlQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::dto::StatsDto;
+use super::error::ApiError;
+use super::{auth, AppState};
+use crate::config::Role;
+use crate::core::setup::Setup;
+use crate::engine::{Answer, Query};
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such endpoint; see README.md for the API")
+}
+
+pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let text = app.metrics.render().map_err(|e| ApiError::internal("metrics could not be rendered", &e))?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
+fn json_bytes(bytes: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+pub async fn services(State(app): State<AppState>) -> Response {
+    json_bytes(app.catalog.clone())
+}
+
+pub async fn hall(State(app): State<AppState>) -> Response {
+    let snapshot = app.feed.snapshot();
+    json_bytes(axum::body::Bytes::copy_from_slice(snapshot.text.as_str().as_bytes()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    day: Option<String>,
+}
+
+pub async fn stats(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<UrlQuery<StatsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<StatsDto>, ApiError> {
+    auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let day = match params.day {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
+        ),
+    };
+    match app.engine.query(Query::Stats(day)).await?.answer {
+        Answer::Stats(s) => Ok(Json(StatsDto::new(s.0, &s.1))),
+        other => Err(ApiError::internal("engine answered a stats query with something else", &format!("{other:?}"))),
+    }
+}
+
+#[derive(Serialize)]
+struct CatalogItem<'a> {
+    code: &'a str,
+    name: &'a str,
+    category: &'a str,
+    department: &'a str,
+    queue: &'a str,
+    minutes: u32,
+    materials: &'a [String],
+}
+
+/// The catalogue answer of `/api/v1/services`, serialised once at start.
+pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
+    let queues: Vec<_> = setup.queues.iter().map(|q| json!({ "id": q.id, "name": q.name, "prefix": q.prefix })).collect();
+    let priorities: Vec<_> = setup.priorities.iter().map(|p| json!({ "id": p.id, "name": p.name })).collect();
+    let items: Vec<_> = setup
+        .items
+        .iter()
+        .map(|i| CatalogItem {
+            code: i.code.as_str(),
+            name: &i.name,
+            category: &i.category,
+            department: &i.department,
+            queue: i.queue.as_str(),
+            minutes: i.minutes,
+            materials: &i.materials,
+        })
+        .collect();
+    let bundles: Vec<_> = setup.bundles.iter().map(|b| json!({ "id": b.id, "name": b.name, "items": b.items })).collect();
+    serde_json::to_vec(&json!({
+        "hall": { "id": setup.hall_id, "name": setup.hall_name },
+        "queues": queues,
+        "priorities": priorities,
+        "categories": setup.categories,
+        "items": items,
+        "bundles": bundles,
+    }))
+}
+

@@ -1,0 +1,94 @@
+//! Ticket endpoints: a kiosk issues; the holder of a ticket's id reads, cancels, rates.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use rand::RngCore;
+use serde::Deserialize;
+
+use super::dto::TicketDto;
+use super::error::ApiError;
+use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::core::model::TicketId;
+use crate::core::{Command, Envelope};
+use crate::engine::{Answer, Answered, Query};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    service: String,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateBody {
+    score: i64,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// Renders the ticket an engine answer carries.
+pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<TicketDto>, ApiError> {
+    match answered.answer {
+        Answer::Ticket(view) => Ok(Json(TicketDto::new(&app.config.setup, &view))),
+        other => Err(ApiError::internal("engine answered a ticket request with something else", &format!("{other:?}"))),
+    }
+}
+
+fn parse_id(id: &str) -> Result<TicketId, ApiError> {
+    TicketId::parse(id).map_err(|_| ApiError::not_found("unknown_ticket", "no such ticket"))
+}
+
+fn new_ticket_id() -> TicketId {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    TicketId::from_bytes(bytes)
+}
+
+pub async fn issue(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<IssueBody>,
+) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
+    let kiosk = auth::kiosk(&app, &headers)?;
+    let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("kiosk:{kiosk}"))?;
+    let command = Command::IssueTicket { id: new_ticket_id(), service: body.service, priority: body.priority, kiosk };
+    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, ticket_json(&app, answered)?))
+}
+
+pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketDto>, ApiError> {
+    let answered = app.engine.query(Query::Ticket(parse_id(&id)?)).await?;
+    ticket_json(&app, answered)
+}
+
+pub async fn cancel(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<TicketDto>, ApiError> {
+    let id = parse_id(&id)?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}:cancel"))?;
+    let answered = app.engine.command(Envelope { command: Command::CancelTicket { id }, idempotency_key: key }).await?;
+    ticket_json(&app, answered)
+}
+
+pub async fn rate(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<RateBody>,
+) -> Result<Json<TicketDto>, ApiError> {
+    let id = parse_id(&id)?;
+    let score = u8::try_from(body.score).ok().filter(|s| (1..=5).contains(s));
+    let score = score.ok_or_else(|| ApiError::bad_request("bad_score", "a score must be 1 to 5"))?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}:rating"))?;
+    let command = Command::RateTicket { id, score, comment: body.comment };
+    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    ticket_json(&app, answered)
+}

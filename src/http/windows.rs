@@ -1,0 +1,83 @@
+//! Window endpoints: a clerk opens a window and drives it (next, recall, serve, done,
+//! no-show, transfer, pause, resume, close).
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::dto::{TicketDto, WindowDto};
+use super::error::ApiError;
+use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::config::Role;
+use crate::core::model::{Outcome, QueueId, TransferTarget, WindowId};
+use crate::core::{Command, Envelope};
+use crate::engine::Answer;
+
+/// Every body a window action may take; each action reads the fields it needs and an
+/// unknown field is an error.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    #[serde(default)]
+    outcome: Option<Outcome>,
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    window: Option<String>,
+}
+
+/// The answer of `next`: the ticket called, or null when nobody waits.
+#[derive(Serialize)]
+struct NextDto {
+    ticket: Option<TicketDto>,
+}
+
+fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
+    let bad = |m: String| ApiError::bad_request("bad_transfer", m);
+    match (&body.queue, &body.window) {
+        (Some(q), None) => Ok(TransferTarget::Queue(QueueId::parse(q).map_err(|e| bad(e.to_string()))?)),
+        (None, Some(w)) => Ok(TransferTarget::Window(WindowId::parse(w).map_err(|e| bad(e.to_string()))?)),
+        _ => Err(bad("name exactly one target: {\"queue\": Q} or {\"window\": W}".into())),
+    }
+}
+
+pub async fn act(
+    State(app): State<AppState>,
+    Path((w, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ActionBody>,
+) -> Result<Response, ApiError> {
+    let session = auth::user(&app, &headers, &[Role::Clerk, Role::Admin])?;
+    let window = WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
+    let clerk = session.user.clone();
+    let command = match action.as_str() {
+        "open" => {
+            let user = app.config.users.iter().find(|u| u.name == session.user);
+            if user.is_some_and(|u| !u.windows.is_empty() && !u.windows.contains(&window)) {
+                return Err(ApiError::forbidden(format!("you may not open window {window}; ask an admin")));
+            }
+            Command::OpenWindow { window, clerk }
+        }
+        "next" => Command::CallNext { window, clerk },
+        "recall" => Command::Recall { window, clerk },
+        "serve" => Command::Serve { window, clerk },
+        "done" => Command::Done { window, clerk, outcome: body.outcome.unwrap_or(Outcome::Completed) },
+        "no-show" => Command::NoShow { window, clerk },
+        "transfer" => Command::Transfer { to: transfer_target(&body)?, window, clerk },
+        "pause" => Command::Pause { window, clerk },
+        "resume" => Command::Resume { window, clerk },
+        "close" => Command::Close { window, clerk },
+        _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
+    };
+    let key = idempotency_key(&headers, None, &format!("user:{}:{action}", session.user))?;
+    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    let setup = &app.config.setup;
+    match answered.answer {
+        Answer::Ticket(view) => Ok(Json(TicketDto::new(setup, &view)).into_response()),
+        Answer::MaybeTicket(view) => Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(setup, &v)) }).into_response()),
+        Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
+        other => Err(ApiError::internal("engine answered a window action with something else", &format!("{other:?}"))),
+    }
+}

@@ -1,0 +1,93 @@
+//! The display feed over WebSocket: snapshot or resume first, then live messages; a ping
+//! every 15 s and a drop after 60 s of silence; a lagging display is resynced.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query as UrlQuery, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::error::ApiError;
+use super::AppState;
+
+/// Displays connected at once; each holds a small outbox, so this bounds memory.
+pub const DISPLAYS_MAX: usize = 20_000;
+/// The largest frame a display may send; displays need to send nothing.
+const FRAME_BYTES_MAX: usize = 1024;
+const PING_EVERY: Duration = Duration::from_secs(15);
+const SILENCE_MAX: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+pub struct FeedParams {
+    after: Option<u64>,
+}
+
+pub async fn feed(
+    State(app): State<AppState>,
+    params: Result<UrlQuery<FeedParams>, axum::extract::rejection::QueryRejection>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let UrlQuery(params) = params.map_err(|_| ApiError::bad_request("bad_query", "after must be a log position (a whole number)"))?;
+    if app.displays.fetch_add(1, Ordering::SeqCst) >= DISPLAYS_MAX {
+        app.displays.fetch_sub(1, Ordering::SeqCst);
+        return Err(ApiError::unavailable("too_many_displays", format!("at most {DISPLAYS_MAX} displays may connect")));
+    }
+    app.metrics.displays.inc();
+    let after = params.after;
+    Ok(ws
+        .max_message_size(FRAME_BYTES_MAX)
+        .max_frame_size(FRAME_BYTES_MAX)
+        .on_upgrade(move |socket| async move {
+            serve_display(&app, socket, after).await;
+            app.displays.fetch_sub(1, Ordering::SeqCst);
+            app.metrics.displays.dec();
+        }))
+}
+
+async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {
+    let mut shutdown = app.shutdown.clone();
+    let mut sub = app.feed.subscribe(after);
+    let mut pending = std::mem::take(&mut sub.first);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut heard = Instant::now();
+    loop {
+        for msg in pending.drain(..) {
+            if socket.send(Message::Text(msg.text.clone())).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            live = sub.rx.recv() => match live {
+                Ok(msg) => pending.push(msg),
+                Err(RecvError::Lagged(_)) => {
+                    app.metrics.display_resyncs.inc();
+                    sub = app.feed.subscribe(None);
+                    pending = std::mem::take(&mut sub.first);
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                // Any frame proves the display is alive; its content is ignored.
+                Some(Ok(_)) => heard = Instant::now(),
+            },
+            _ = ping.tick() => {
+                if heard.elapsed() > SILENCE_MAX {
+                    return;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+            _ = shutdown.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        }
+    }
+}

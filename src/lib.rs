@@ -1,0 +1,32 @@
+//! hallq: a queue-ticketing and window-dispatch daemon for a government service hall
+//! (政务服务中心). A deterministic core inside a thin shell; every change is an event in
+//! a sled log. This file is the table of contents.
+//!
+//! - [`core`] — the pure core: ids and plain data, commands, events, the hall state with
+//!   `decide` and `apply`, the dispatch policy, wait estimates and the day's figures. No
+//!   I/O, no clock, no randomness. Anyone may call it; only the engine changes the live
+//!   state with it.
+//! - [`config`] — loads and checks a kiosk-config/ directory (TOML, or a CSV catalogue)
+//!   into the core's `Setup` plus the shell's kiosks and users; every error names file,
+//!   line and key. Used by `main` and the daemon.
+//! - [`store`] — the event log in sled: append a batch, flush, replay. Only the engine and
+//!   the daemon's start-up touch it.
+//! - [`engine`] — the single writer task: decides batches of commands, group-commits
+//!   their records, answers callers and publishes to the feed. HTTP handlers reach the
+//!   hall only through its `EngineHandle`.
+//! - [`feed`] — the display model: snapshot, call / window / queue messages, the resume
+//!   ring and the broadcast to displays. Fed by the engine; read by the WebSocket edge.
+//! - [`http`] — routes of contract v1, authentication, error mapping, the WebSocket feed
+//!   and the JSON wire types. Knows nothing of sled.
+//! - [`metrics`] — the daemon's Prometheus registry.
+//! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
+//!   until shutdown. Used by `main` and by the black-box tests.
+
+pub mod config;
+pub mod core;
+pub mod daemon;
+pub mod engine;
+pub mod feed;
+pub mod http;
+pub mod metrics;
+pub mod store;
