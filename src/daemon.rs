@@ -77,7 +77,8 @@ pub async fn serve(
     let feed = Arc::new(Feed::new(&state));
     let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(stop_rx.clone());
+    let (engine, engine_task) =
+        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(stop_rx.clone());
     let catalog = http::public_catalog(&setup)?;
     let app = Arc::new(Shared {
         config: Arc::new(config),

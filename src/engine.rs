@@ -223,7 +223,9 @@ impl Engine {
     fn answer(&self, reply: &Reply) -> Answer {
         match reply {
             Reply::Ticket(id) => self.ticket_view(id).map_or(Answer::Nothing, |v| Answer::Ticket(Box::new(v))),
-            Reply::MaybeTicket(id) => Answer::MaybeTicket(id.as_ref().and_then(|id| self.ticket_view(id)).map(Box::new)),
+            Reply::MaybeTicket(id) => {
+                Answer::MaybeTicket(id.as_ref().and_then(|id| self.ticket_view(id)).map(Box::new))
+            }
             Reply::Window(id) => self.window_view(id).map_or(Answer::Nothing, |w| Answer::Window(Box::new(w))),
             Reply::Nothing => Answer::Nothing,
         }

@@ -34,9 +34,7 @@ enum Cmd {
         always_open: bool,
     },
     /// Check a kiosk-config directory and report every error with file, line and key.
-    Check {
-        dir: PathBuf,
-    },
+    Check { dir: PathBuf },
     /// Print the argon2id hash of a password (read from standard input) for a [[user]] entry.
     HashPassword,
 }

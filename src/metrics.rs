@@ -1,7 +1,9 @@
 //! Prometheus figures of one daemon, kept in a registry of its own (no global recorder,
 //! so several daemons in one test process never mix their counts).
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::core::event::{Event, Record};
 use crate::core::HallState;
@@ -35,7 +37,8 @@ impl Metrics {
                 .buckets(prometheus::exponential_buckets(0.000_1, 2.0, 16)?),
         )?;
         let displays = IntGauge::new("display_connections", "Displays connected to the feed")?;
-        let display_resyncs = IntCounter::new("display_resyncs_total", "Displays resynced with a fresh snapshot after falling behind")?;
+        let display_resyncs =
+            IntCounter::new("display_resyncs_total", "Displays resynced with a fresh snapshot after falling behind")?;
         registry.register(Box::new(commands.clone()))?;
         registry.register(Box::new(tickets_issued.clone()))?;
         registry.register(Box::new(calls.clone()))?;
@@ -44,7 +47,17 @@ impl Metrics {
         registry.register(Box::new(flush_seconds.clone()))?;
         registry.register(Box::new(displays.clone()))?;
         registry.register(Box::new(display_resyncs.clone()))?;
-        Ok(Self { registry, commands, tickets_issued, calls, waiting, batch_size, flush_seconds, displays, display_resyncs })
+        Ok(Self {
+            registry,
+            commands,
+            tickets_issued,
+            calls,
+            waiting,
+            batch_size,
+            flush_seconds,
+            displays,
+            display_resyncs,
+        })
     }
 
     /// Counts what a flushed batch did.

@@ -77,9 +77,8 @@ impl Store {
 }
 
 fn decode(key: &[u8], value: &[u8]) -> Result<(u64, Record), StoreError> {
-    let seq_bytes: [u8; 8] = key
-        .try_into()
-        .map_err(|_| StoreError::Corrupt { seq: 0, message: format!("a key of {} bytes", key.len()) })?;
+    let seq_bytes: [u8; 8] =
+        key.try_into().map_err(|_| StoreError::Corrupt { seq: 0, message: format!("a key of {} bytes", key.len()) })?;
     let seq = u64::from_be_bytes(seq_bytes);
     let record: Record =
         serde_json::from_slice(value).map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;

@@ -168,7 +168,12 @@ fn check(raw: RawCatalog, queues: &[QueueDef], file: &Loc, errs: &mut Errs) -> C
         }
     }
     if out.categories.len() > MAX_CATEGORIES {
-        errs.push(file.err(format!("{} categories, more than the limit of {MAX_CATEGORIES}; merge some", out.categories.len())));
+        errs.push(
+            file.err(format!(
+                "{} categories, more than the limit of {MAX_CATEGORIES}; merge some",
+                out.categories.len()
+            )),
+        );
     }
     let mut ids = Seen::new("bundle id");
     let mut bundle_names = Seen::new("bundle name");
@@ -226,7 +231,9 @@ fn check_item(
     let materials = item.materials.as_ref().and_then(|list| {
         let n = list.value.len();
         if !(1..=MAX_MATERIALS).contains(&n) {
-            errs.push(list.loc.err(format!("{n} materials; list from 1 to {MAX_MATERIALS}, e.g. [\"身份证原件\"]")));
+            errs.push(
+                list.loc.err(format!("an item lists 1 to {MAX_MATERIALS} materials, not {n}; e.g. [\"身份证原件\"]")),
+            );
             return None;
         }
         let good = list.value.iter().filter(|m| text_ok(m, MAX_TEXT_CHARS, errs)).count();
@@ -265,7 +272,9 @@ fn check_bundle(
     let items = b.items.as_ref().and_then(|list| {
         let n = list.value.len();
         if !(2..=MAX_BUNDLE_ITEMS).contains(&n) {
-            errs.push(list.loc.err(format!("{n} items; a bundle chains from 2 to {MAX_BUNDLE_ITEMS} item codes")));
+            errs.push(
+                list.loc.err(format!("a bundle chains 2 to {MAX_BUNDLE_ITEMS} item codes, not {n}; fix the list")),
+            );
             return None;
         }
         let mut codes: Vec<ServiceCode> = Vec::with_capacity(n);

@@ -43,8 +43,7 @@ fn rows<const N: usize>(file: &str, text: &str, wanted: [&str; N], errs: &mut Er
         }
     }
     if !missing.is_empty() {
-        let message =
-            format!("missing column(s) {}; the header must name {}", missing.join(", "), wanted.join(","));
+        let message = format!("missing column(s) {}; the header must name {}", missing.join(", "), wanted.join(","));
         errs.push(file_err(Some(1), "", message));
         return Vec::new();
     }
@@ -85,7 +84,9 @@ pub(super) fn read_items(file: &str, text: &str, errs: &mut Errs) -> Vec<RawItem
             let minutes = match minutes.value.parse::<i64>() {
                 Ok(n) => Some(Field { value: n, loc: minutes.loc }),
                 Err(_) => {
-                    errs.push(minutes.loc.err(format!("minutes {:?} is not a whole number; write e.g. 10", minutes.value)));
+                    errs.push(
+                        minutes.loc.err(format!("minutes {:?} is not a whole number; write e.g. 10", minutes.value)),
+                    );
                     None
                 }
             };
@@ -105,6 +106,10 @@ pub(super) fn read_items(file: &str, text: &str, errs: &mut Errs) -> Vec<RawItem
 pub(super) fn read_bundles(file: &str, text: &str, errs: &mut Errs) -> Vec<RawBundle> {
     rows(file, text, BUNDLE_COLUMNS, errs)
         .into_iter()
-        .map(|[id, name, items]| RawBundle { id: Some(id), name: Some(name), items: Some(split(items, BUNDLE_ITEM_SEPARATOR)) })
+        .map(|[id, name, items]| RawBundle {
+            id: Some(id),
+            name: Some(name),
+            items: Some(split(items, BUNDLE_ITEM_SEPARATOR)),
+        })
         .collect()
 }

@@ -17,8 +17,8 @@ use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
 use super::{
     MAX_CALL_REPEAT, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS, MAX_KIOSKS,
-    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_QUEUES, MAX_SESSION_TTL_S, MAX_TEXT_CHARS,
-    MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
+    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_QUEUES, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS,
+    MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
 use crate::core::setup::{PriorityDef, QueueDef, WindowDef};
@@ -85,7 +85,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         }),
     };
     let Some(mut top) = Tab::root(src, root) else {
-        errs.push(Loc { file: src.file.to_string(), line: None, key: String::new() }.err("the file must be a TOML table"));
+        errs.push(
+            Loc { file: src.file.to_string(), line: None, key: String::new() }.err("the file must be a TOML table"),
+        );
         return parts;
     };
     match top.table("hall", errs) {
@@ -119,10 +121,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     if let Some(tz) = hall.str("timezone", errs) {
         match tz.value.parse::<Tz>() {
             Ok(tz) => parts.timezone = tz,
-            Err(_) => errs.push(tz.loc.err(format!(
-                "unknown time zone {:?}; use an IANA name such as \"Asia/Shanghai\"",
-                tz.value
-            ))),
+            Err(_) => errs.push(
+                tz.loc.err(format!("unknown time zone {:?}; use an IANA name such as \"Asia/Shanghai\"", tz.value)),
+            ),
         }
     }
     if let Some(hours) = hall.str_list("hours", errs) {
@@ -169,7 +170,9 @@ fn read_calls(mut calls: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
                 missing.join(" and ")
             )));
         } else if t.value.chars().count() > MAX_TEXT_CHARS {
-            errs.push(t.loc.err(format!("the call-out template is longer than {MAX_TEXT_CHARS} characters; shorten it")));
+            errs.push(
+                t.loc.err(format!("the call-out template is longer than {MAX_TEXT_CHARS} characters; shorten it")),
+            );
         } else {
             parts.call_template = t.value;
         }
@@ -303,7 +306,9 @@ fn read_windows(
                         served_anywhere.push(d.id.clone());
                         served.push(d.id.clone());
                     }
-                    None => errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value))),
+                    None => {
+                        errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value)))
+                    }
                 }
             }
         }
@@ -375,7 +380,8 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
     let mut names = Seen::new("user name");
     let mut out = Vec::new();
     for mut t in tabs {
-        let name = id_field(&mut t, "name", UserName::parse, errs).filter(|(n, loc)| names.check(n.as_str(), loc, errs));
+        let name =
+            id_field(&mut t, "name", UserName::parse, errs).filter(|(n, loc)| names.check(n.as_str(), loc, errs));
         let role = t.req_str("role", errs).and_then(|r| {
             let role = Role::parse(&r.value);
             if role.is_none() {
@@ -389,7 +395,9 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
             for w in list.value {
                 match windows.iter().find(|d| d.id.as_str() == w.value) {
                     Some(d) => allowed.push(d.id.clone()),
-                    None => errs.push(w.loc.err(format!("unknown window {:?}; declare it in a [[window]] table", w.value))),
+                    None => {
+                        errs.push(w.loc.err(format!("unknown window {:?}; declare it in a [[window]] table", w.value)))
+                    }
                 }
             }
         }
@@ -403,7 +411,8 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
 
 /// A password hash must be an argon2 PHC string with a cost a login can afford.
 fn check_hash(h: &Field<String>, errs: &mut Errs) -> bool {
-    const WHAT_TO_DO: &str = "set an argon2id PHC string such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\" (see kiosk-config/README.md)";
+    const WHAT_TO_DO: &str =
+        "set an argon2id PHC string such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\" (see kiosk-config/README.md)";
     if h.value.len() > MAX_HASH_CHARS {
         errs.push(h.loc.err(format!("password hash longer than {MAX_HASH_CHARS} characters; {WHAT_TO_DO}")));
         return false;
@@ -452,7 +461,9 @@ fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
         (Some(t), None, None) => Some(CatalogSource::Toml(t)),
         (None, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b }),
         (None, None, _) => {
-            errs.push(loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""));
+            errs.push(
+                loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""),
+            );
             None
         }
     }

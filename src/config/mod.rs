@@ -364,7 +364,9 @@ fn demo_password_users(users: &[UserDef]) -> Vec<bool> {
         let handles: Vec<_> = users
             .chunks(chunk)
             .map(|part| {
-                s.spawn(move || part.iter().map(|u| verify_password(&u.password_hash, DEMO_PASSWORD)).collect::<Vec<_>>())
+                s.spawn(move || {
+                    part.iter().map(|u| verify_password(&u.password_hash, DEMO_PASSWORD)).collect::<Vec<_>>()
+                })
             })
             .collect();
         // A panicking check counts as "not demo"; verify_password itself does not panic.
@@ -398,7 +400,10 @@ mod tests {
             key: "window[3].queues".into(),
             message: "unknown queue \"Q\"; declare it in a [[queue]] table".into(),
         };
-        assert_eq!(e.to_string(), "hall.toml:12: window[3].queues: unknown queue \"Q\"; declare it in a [[queue]] table");
+        assert_eq!(
+            e.to_string(),
+            "hall.toml:12: window[3].queues: unknown queue \"Q\"; declare it in a [[queue]] table"
+        );
         let no_line = ConfigError { line: None, key: String::new(), ..e };
         assert_eq!(no_line.to_string(), "hall.toml: unknown queue \"Q\"; declare it in a [[queue]] table");
     }

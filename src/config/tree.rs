@@ -113,9 +113,14 @@ impl Src<'_> {
             file: self.file.to_string(),
             line: e.span().map(|s| self.line_of(s.start)),
             key: String::new(),
-            message: format!("invalid TOML: {}; fix the syntax", e.message().trim_end()),
+            message: format!("invalid TOML: {}; fix the syntax", one_line(e.message())),
         })
     }
+}
+
+/// toml's messages may span lines; an error must stay on one.
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(": ")
 }
 
 /// Where a value was found: file, 1-based line, and its dotted key.
@@ -271,13 +276,9 @@ impl<'a> Tab<'a> {
         let path = self.key_path(key);
         let loc = self.loc_at(path.clone(), node);
         match node.get_ref() {
-            Node::Table(entries) => Some(Tab {
-                src: self.src,
-                path,
-                line: loc.line,
-                entries,
-                used: vec![false; entries.len()],
-            }),
+            Node::Table(entries) => {
+                Some(Tab { src: self.src, path, line: loc.line, entries, used: vec![false; entries.len()] })
+            }
             other => {
                 self.wrong_type(errs, &loc, "a table", other);
                 None

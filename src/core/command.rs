@@ -23,19 +23,62 @@ pub struct Envelope {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// A kiosk asks for a ticket. `id` is fresh and unguessable, drawn by the shell.
-    IssueTicket { id: TicketId, service: String, priority: Option<String>, kiosk: String },
-    CancelTicket { id: TicketId },
-    RateTicket { id: TicketId, score: u8, comment: Option<String> },
-    OpenWindow { window: WindowId, clerk: UserName },
-    CallNext { window: WindowId, clerk: UserName },
-    Recall { window: WindowId, clerk: UserName },
-    Serve { window: WindowId, clerk: UserName },
-    Done { window: WindowId, clerk: UserName, outcome: Outcome },
-    NoShow { window: WindowId, clerk: UserName },
-    Transfer { window: WindowId, clerk: UserName, to: TransferTarget },
-    Pause { window: WindowId, clerk: UserName },
-    Resume { window: WindowId, clerk: UserName },
-    Close { window: WindowId, clerk: UserName },
+    IssueTicket {
+        id: TicketId,
+        service: String,
+        priority: Option<String>,
+        kiosk: String,
+    },
+    CancelTicket {
+        id: TicketId,
+    },
+    RateTicket {
+        id: TicketId,
+        score: u8,
+        comment: Option<String>,
+    },
+    OpenWindow {
+        window: WindowId,
+        clerk: UserName,
+    },
+    CallNext {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Recall {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Serve {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Done {
+        window: WindowId,
+        clerk: UserName,
+        outcome: Outcome,
+    },
+    NoShow {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Transfer {
+        window: WindowId,
+        clerk: UserName,
+        to: TransferTarget,
+    },
+    Pause {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Resume {
+        window: WindowId,
+        clerk: UserName,
+    },
+    Close {
+        window: WindowId,
+        clerk: UserName,
+    },
     /// The engine's own heartbeat: rolls the service day over when the date has changed.
     Tick,
 }

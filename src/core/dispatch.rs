@@ -109,10 +109,7 @@ impl DispatchIndex {
         if let Some(seq) = self.by_window.get(window).and_then(|s| s.first()) {
             return self.by_seq.get(seq).map(|id| (id.clone(), CallRule::TransferredHere));
         }
-        let best = queues
-            .iter()
-            .filter_map(|q| self.by_queue.get(q).and_then(|s| s.first()))
-            .min()?;
+        let best = queues.iter().filter_map(|q| self.by_queue.get(q).and_then(|s| s.first())).min()?;
         let id = self.by_seq.get(&best.1)?.clone();
         let rule = match setup.priorities.get(usize::from(best.0)) {
             Some(class) => CallRule::Priority(class.id.clone()),

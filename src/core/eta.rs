@@ -25,11 +25,7 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
         Some(w) => state.index.ahead_at_window(w, t.issue_seq),
         None => {
             let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
-            setup
-                .competing_queues(&t.queue)
-                .iter()
-                .map(|q| state.index.ahead_in_queue(q, place))
-                .sum()
+            setup.competing_queues(&t.queue).iter().map(|q| state.index.ahead_in_queue(q, place)).sum()
         }
     };
     let serving: Vec<_> = state.windows.values().filter(|w| w.queues.contains(&t.queue)).collect();

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::command::Reply;
 use super::model::{
-    BundleId, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
-    UserName, WindowId,
+    BundleId, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts, UserName, WindowId,
 };
 
 /// The version written into every record.
@@ -39,7 +38,10 @@ pub struct IdemEntry {
 pub enum Event {
     /// A new service day begins: numbers restart; tickets of the old day that were not
     /// finished expire; windows close and clerks are signed out.
-    DayOpened { day: NaiveDate, expired: Vec<TicketId> },
+    DayOpened {
+        day: NaiveDate,
+        expired: Vec<TicketId>,
+    },
     TicketIssued {
         id: TicketId,
         queue: QueueId,
@@ -49,16 +51,52 @@ pub enum Event {
         priority: Option<PriorityClass>,
         kiosk: String,
     },
-    TicketCancelled { id: TicketId },
-    TicketRated { id: TicketId, score: u8, comment: Option<String> },
-    WindowOpened { window: WindowId, clerk: UserName },
-    TicketCalled { window: WindowId, id: TicketId, rule: CallRule },
-    TicketRecalled { window: WindowId, id: TicketId },
-    TicketServing { window: WindowId, id: TicketId },
-    TicketDone { window: WindowId, id: TicketId, outcome: Outcome },
-    TicketNoShow { window: WindowId, id: TicketId },
-    TicketTransferred { window: WindowId, id: TicketId, to: TransferTarget },
-    WindowPaused { window: WindowId },
-    WindowResumed { window: WindowId },
-    WindowClosed { window: WindowId },
+    TicketCancelled {
+        id: TicketId,
+    },
+    TicketRated {
+        id: TicketId,
+        score: u8,
+        comment: Option<String>,
+    },
+    WindowOpened {
+        window: WindowId,
+        clerk: UserName,
+    },
+    TicketCalled {
+        window: WindowId,
+        id: TicketId,
+        rule: CallRule,
+    },
+    TicketRecalled {
+        window: WindowId,
+        id: TicketId,
+    },
+    TicketServing {
+        window: WindowId,
+        id: TicketId,
+    },
+    TicketDone {
+        window: WindowId,
+        id: TicketId,
+        outcome: Outcome,
+    },
+    TicketNoShow {
+        window: WindowId,
+        id: TicketId,
+    },
+    TicketTransferred {
+        window: WindowId,
+        id: TicketId,
+        to: TransferTarget,
+    },
+    WindowPaused {
+        window: WindowId,
+    },
+    WindowResumed {
+        window: WindowId,
+    },
+    WindowClosed {
+        window: WindowId,
+    },
 }

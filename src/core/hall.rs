@@ -10,14 +10,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::command::{
-    Command, Envelope, Rejection, Reply, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
-};
+use super::command::{Command, Envelope, Rejection, Reply, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
-    BundleId, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus,
-    TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    BundleId, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus, TransferTarget, Ts,
+    UserName, Window, WindowId, WindowState,
 };
 use super::setup::{ServiceRef, Setup};
 use super::stats::{DayStats, Stats};

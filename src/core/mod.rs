@@ -4,13 +4,13 @@
 //! network: time and fresh ids arrive inside commands. So the same code runs in the
 //! daemon, in the tests and in the simulator, and gives the same answer each time.
 
-pub mod model;
-pub mod setup;
 pub mod command;
 pub mod dispatch;
 pub mod eta;
 pub mod event;
 pub mod hall;
+pub mod model;
+pub mod setup;
 pub mod stats;
 pub mod transitions;
 

@@ -108,10 +108,10 @@ impl Setup {
 
     /// The service day that `at` falls in, in the hall's time zone.
     pub fn day_of(&self, at: Ts) -> NaiveDate {
-        self.timezone.timestamp_millis_opt(at.0).single().map_or_else(
-            || chrono::DateTime::UNIX_EPOCH.date_naive(),
-            |t| t.date_naive(),
-        )
+        self.timezone
+            .timestamp_millis_opt(at.0)
+            .single()
+            .map_or_else(|| chrono::DateTime::UNIX_EPOCH.date_naive(), |t| t.date_naive())
     }
 
     /// Whether kiosks may issue at `at`.
@@ -148,9 +148,7 @@ impl Setup {
             e.0 += u64::from(item.minutes);
             e.1 += 1;
         }
-        sums.into_iter()
-            .map(|(q, (sum, n))| (q, u32::try_from(sum.div_ceil(n.max(1))).unwrap_or(u32::MAX)))
-            .collect()
+        sums.into_iter().map(|(q, (sum, n))| (q, u32::try_from(sum.div_ceil(n.max(1))).unwrap_or(u32::MAX))).collect()
     }
 
     /// The spoken and shown call-out text.

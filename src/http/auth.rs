@@ -110,7 +110,10 @@ fn dummy_hash() -> String {
 
 pub async fn login(State(app): State<AppState>, JsonBody(body): JsonBody<LoginBody>) -> Result<Json<Value>, ApiError> {
     if body.user.len() > CREDENTIAL_BYTES_MAX || body.password.len() > CREDENTIAL_BYTES_MAX {
-        return Err(ApiError::bad_request("too_long", format!("user and password may have at most {CREDENTIAL_BYTES_MAX} bytes")));
+        return Err(ApiError::bad_request(
+            "too_long",
+            format!("user and password may have at most {CREDENTIAL_BYTES_MAX} bytes"),
+        ));
     }
     let found = app.config.users.iter().find(|u| u.name.as_str() == body.user).cloned();
     let hash = found.as_ref().map_or_else(dummy_hash, |u| u.password_hash.clone());

@@ -48,7 +48,11 @@ impl ApiError {
     /// A failure of ours: the details go to the log, the client hears only that it failed.
     pub fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "{context}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong inside hallq; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong inside hallq; it has been logged",
+        )
     }
 }
 

@@ -83,9 +83,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        serde_json::from_slice(text)
-            .map(JsonBody)
-            .map_err(|e| ApiError::bad_request("bad_json", format!("the body is not the JSON this endpoint takes: {e}")))
+        serde_json::from_slice(text).map(JsonBody).map_err(|e| {
+            ApiError::bad_request("bad_json", format!("the body is not the JSON this endpoint takes: {e}"))
+        })
     }
 }
 
@@ -93,7 +93,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// keys never collide.
 pub fn idempotency_key(headers: &HeaderMap, body_key: Option<&str>, scope: &str) -> Result<Option<String>, ApiError> {
     let header = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| ApiError::bad_request("bad_idempotency_key", "the Idempotency-Key header must be printable ASCII"))?),
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::bad_request("bad_idempotency_key", "the Idempotency-Key header must be printable ASCII")
+        })?),
         None => None,
     };
     let Some(key) = header.or(body_key) else { return Ok(None) };

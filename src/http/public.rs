@@ -80,7 +80,8 @@ struct CatalogItem<'a> {
 
 /// The catalogue answer of `/api/v1/services`, serialised once at start.
 pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
-    let queues: Vec<_> = setup.queues.iter().map(|q| json!({ "id": q.id, "name": q.name, "prefix": q.prefix })).collect();
+    let queues: Vec<_> =
+        setup.queues.iter().map(|q| json!({ "id": q.id, "name": q.name, "prefix": q.prefix })).collect();
     let priorities: Vec<_> = setup.priorities.iter().map(|p| json!({ "id": p.id, "name": p.name })).collect();
     let items: Vec<_> = setup
         .items
@@ -95,7 +96,8 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
             materials: &i.materials,
         })
         .collect();
-    let bundles: Vec<_> = setup.bundles.iter().map(|b| json!({ "id": b.id, "name": b.name, "items": b.items })).collect();
+    let bundles: Vec<_> =
+        setup.bundles.iter().map(|b| json!({ "id": b.id, "name": b.name, "items": b.items })).collect();
     serde_json::to_vec(&json!({
         "hall": { "id": setup.hall_id, "name": setup.hall_name },
         "queues": queues,
@@ -105,4 +107,3 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
         "bundles": bundles,
     }))
 }
-

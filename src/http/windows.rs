@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{TicketDto, WindowDto};
@@ -50,7 +50,8 @@ pub async fn act(
     JsonBody(body): JsonBody<ActionBody>,
 ) -> Result<Response, ApiError> {
     let session = auth::user(&app, &headers, &[Role::Clerk, Role::Admin])?;
-    let window = WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
+    let window =
+        WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
     let clerk = session.user.clone();
     let command = match action.as_str() {
         "open" => {
@@ -76,7 +77,9 @@ pub async fn act(
     let setup = &app.config.setup;
     match answered.answer {
         Answer::Ticket(view) => Ok(Json(TicketDto::new(setup, &view)).into_response()),
-        Answer::MaybeTicket(view) => Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(setup, &v)) }).into_response()),
+        Answer::MaybeTicket(view) => {
+            Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(setup, &v)) }).into_response())
+        }
         Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
         other => Err(ApiError::internal("engine answered a window action with something else", &format!("{other:?}"))),
     }

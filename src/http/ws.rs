@@ -31,21 +31,19 @@ pub async fn feed(
     params: Result<UrlQuery<FeedParams>, axum::extract::rejection::QueryRejection>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let UrlQuery(params) = params.map_err(|_| ApiError::bad_request("bad_query", "after must be a log position (a whole number)"))?;
+    let UrlQuery(params) =
+        params.map_err(|_| ApiError::bad_request("bad_query", "after must be a log position (a whole number)"))?;
     if app.displays.fetch_add(1, Ordering::SeqCst) >= DISPLAYS_MAX {
         app.displays.fetch_sub(1, Ordering::SeqCst);
         return Err(ApiError::unavailable("too_many_displays", format!("at most {DISPLAYS_MAX} displays may connect")));
     }
     app.metrics.displays.inc();
     let after = params.after;
-    Ok(ws
-        .max_message_size(FRAME_BYTES_MAX)
-        .max_frame_size(FRAME_BYTES_MAX)
-        .on_upgrade(move |socket| async move {
-            serve_display(&app, socket, after).await;
-            app.displays.fetch_sub(1, Ordering::SeqCst);
-            app.metrics.displays.dec();
-        }))
+    Ok(ws.max_message_size(FRAME_BYTES_MAX).max_frame_size(FRAME_BYTES_MAX).on_upgrade(move |socket| async move {
+        serve_display(&app, socket, after).await;
+        app.displays.fetch_sub(1, Ordering::SeqCst);
+        app.metrics.displays.dec();
+    }))
 }
 
 async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {
