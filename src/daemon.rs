@@ -87,20 +87,19 @@ pub async fn serve(
         metrics,
         sessions: Sessions::default(),
         catalog,
-        shutdown: stop_rx,
+        shutdown: displays_rx,
         displays: AtomicUsize::new(0),
     });
     let addr = listener.local_addr()?;
     tracing::info!("hallq listening on http://{addr}");
-    let signal_tx = stop_tx.clone();
     let served = axum::serve(listener, http::router(app))
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections; finishing requests in flight");
-            let _ = signal_tx.send(true);
+            let _ = displays_tx.send(true);
         })
         .await;
-    let _ = stop_tx.send(true);
+    let _ = engine_tx.send(true);
     if engine_task.await.is_err() {
         tracing::error!("the engine task ended abnormally");
     }

@@ -177,7 +177,13 @@ fn an_unknown_queue_in_a_window_names_the_line_and_key() {
     let hall = HALL.replace("queues = [\"Z\", \"A\"]", "queues = [\"Z\", \"Q\"]");
     let errs = load_errors(&hall, SERVICES);
     let line = line_of(&hall, "queues = [\"Z\", \"Q\"]");
-    assert_error(&errs, "hall.toml", Some(line), "window[1].queues", "unknown queue \"Q\"; declare it in a [[queue]] table");
+    assert_error(
+        &errs,
+        "hall.toml",
+        Some(line),
+        "window[1].queues",
+        "unknown queue \"Q\"; declare it in a [[queue]] table",
+    );
     assert_eq!(errs.len(), 1, "{errs:?}");
 }
 
@@ -249,7 +255,10 @@ fn several_errors_are_all_reported_in_file_and_line_order() {
         .replace("queues = [\"A\"]", "queues = [\"A\", \"Q\"]")
         .replace("token = \"secret-token-1\"", "token = \"short\"")
         .replace("role = \"clerk\"", "role = \"boss\"");
-    let services = SERVICES.replace("minutes = 8", "minutes = 0").replace("category = \"社保\"\ndepartment = \"人力资源和社会保障\"\nqueue = \"A\"\nminutes = 6", "category = \"医保\"\ndepartment = \"人力资源和社会保障\"\nqueue = \"X\"\nminutes = 6");
+    let services = SERVICES.replace("minutes = 8", "minutes = 0").replace(
+        "category = \"社保\"\ndepartment = \"人力资源和社会保障\"\nqueue = \"A\"\nminutes = 6",
+        "category = \"医保\"\ndepartment = \"人力资源和社会保障\"\nqueue = \"X\"\nminutes = 6",
+    );
     let errs = load_errors(&hall, &services);
     assert_error(&errs, "hall.toml", Some(line_of(&hall, "8h-12h")), "hall.hours", "malformed opening hours");
     assert_error(&errs, "hall.toml", Some(line_of(&hall, "Mars")), "hall.timezone", "unknown time zone");
@@ -275,14 +284,26 @@ fn missing_keys_unknown_keys_and_wrong_types_are_reported() {
     let z_table = line_of(&hall, "id = \"Z\"") - 1;
     assert_error(&errs, "hall.toml", Some(z_table), "queue[1].prefix", "missing key; add `prefix = ");
     assert_error(&errs, "hall.toml", Some(line_of(&hall, "prefx")), "queue[1].prefx", "unknown key \"prefx\"");
-    assert_error(&errs, "hall.toml", Some(line_of(&hall, "name = 1")), "window[0].name", "expected a string, found an integer");
+    assert_error(
+        &errs,
+        "hall.toml",
+        Some(line_of(&hall, "name = 1")),
+        "window[0].name",
+        "expected a string, found an integer",
+    );
 }
 
 #[test]
 fn bundles_must_name_existing_items() {
     let services = SERVICES.replace("items = [\"SC-0001\", \"SC-0002\"]", "items = [\"SC-0001\",\n  \"SC-9999\"]");
     let errs = load_errors(HALL, &services);
-    assert_error(&errs, "services.toml", Some(line_of(&services, "SC-9999")), "bundle[0].items", "unknown item \"SC-9999\"");
+    assert_error(
+        &errs,
+        "services.toml",
+        Some(line_of(&services, "SC-9999")),
+        "bundle[0].items",
+        "unknown item \"SC-9999\"",
+    );
 }
 
 #[test]
@@ -309,13 +330,14 @@ fn too_many_windows_are_refused() {
     assert!(errs.iter().any(|e| e.file == "hall.toml" && e.message.contains("more than the limit of 200")), "{errs:?}");
 }
 
-/// A hall naming the CSV catalogue, with the project's full data copied next to it.
+/// A hall naming the CSV catalogue, with the project's bundles copied next to it.
 fn csv_hall(services_csv: &str) -> TempDir {
-    let hall = HALL.replace("queues = [\"A\"]", "queues = [\"A\", \"B\"]").replace(
+    let hall = HALL.replace("queues = [\"A\"]", "queues = [\"A\", \"B\"]").replacen(
         "[[window]]",
-        "[catalog]\nservices_csv = \"services.csv\"\nbundles_csv = \"bundles.csv\"\n\n[[queue]]\nid = \"B\"\nname = \"企业服务\"\nprefix = \"B\"\n\n[[window]]",
-    );
-    let dir = write_dir(&hall.replacen("[catalog]", "[catalog]", 1), "");
+        "[[queue]]\nid = \"B\"\nname = \"企业服务\"\nprefix = \"B\"\n\n[[window]]",
+        1,
+    ) + "\n[catalog]\nservices_csv = \"services.csv\"\nbundles_csv = \"bundles.csv\"\n";
+    let dir = write_dir(&hall, "");
     fs::remove_file(dir.path().join("services.toml")).expect("remove services.toml");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     fs::write(dir.path().join("services.csv"), services_csv).expect("write csv");
@@ -346,18 +368,18 @@ fn the_csv_catalogue_loads_629_items_and_22_bundles() {
 #[test]
 fn csv_errors_name_the_row_line_and_column() {
     let mut lines: Vec<String> = full_services_csv().lines().map(str::to_string).collect();
-    lines[3] = lines[3].replacen(",A,", ",Q,", 1);
-    lines[10] = lines[10].replacen(",A,", ",A,lots,", 1).replacen(",lots,", ",", 0);
-    let broken = lines.join("\n");
-    // Row 11 (line 11) gets a non-numeric minutes cell.
-    let broken = broken.replacen(&lines[10], &{
-        let mut cells: Vec<&str> = lines[10].split(',').collect();
-        cells[5] = "lots";
-        cells.join(",")
-    }, 1);
-    let errs = config::load_dir(csv_hall(&broken).path()).expect_err("errors").0;
+    // Line 4 (the third item) joins an undeclared queue; line 11 has no number of minutes.
+    let mut set_cell = |line: usize, col: usize, value: &str| {
+        let mut cells: Vec<&str> = lines[line - 1].split(',').collect();
+        cells[col] = value;
+        lines[line - 1] = cells.join(",");
+    };
+    set_cell(4, 4, "Q");
+    set_cell(11, 5, "lots");
+    let errs = config::load_dir(csv_hall(&lines.join("\n")).path()).expect_err("errors").0;
     assert_error(&errs, "services.csv", Some(4), "queue", "unknown queue \"Q\"");
     assert_error(&errs, "services.csv", Some(11), "minutes", "not a whole number");
+    assert_eq!(errs.len(), 2, "{errs:#?}");
 }
 
 #[test]

@@ -412,7 +412,7 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
 /// A password hash must be an argon2 PHC string with a cost a login can afford.
 fn check_hash(h: &Field<String>, errs: &mut Errs) -> bool {
     const WHAT_TO_DO: &str =
-        "set an argon2id PHC string such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\" (see kiosk-config/README.md)";
+        "set the argon2id string `hallq hash-password` prints, such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\"";
     if h.value.len() > MAX_HASH_CHARS {
         errs.push(h.loc.err(format!("password hash longer than {MAX_HASH_CHARS} characters; {WHAT_TO_DO}")));
         return false;
