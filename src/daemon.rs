@@ -76,9 +76,12 @@ pub async fn serve(
     let metrics = Arc::new(Metrics::new()?);
     let feed = Arc::new(Feed::new(&state));
     let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // Two signals, in order: displays hear of the shutdown as soon as it begins; the engine
+    // stops only once the HTTP server has finished every request in flight.
+    let (displays_tx, displays_rx) = watch::channel(false);
+    let (engine_tx, engine_rx) = watch::channel(false);
     let (engine, engine_task) =
-        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(stop_rx.clone());
+        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let app = Arc::new(Shared {
         config: Arc::new(config),
