@@ -86,7 +86,7 @@ pub(super) fn load(
 
 /// Reads `services.toml`; `None` after a syntax error.
 fn read_toml(file: &str, text: &str, errs: &mut Errs) -> Option<RawCatalog> {
-    let src = Src { file, text };
+    let src = Src::new(file, text);
     let root = match src.parse() {
         Ok(root) => root,
         Err(e) => {

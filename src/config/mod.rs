@@ -280,7 +280,7 @@ fn read_limited(path: &Path) -> Result<String, String> {
 /// Loads from `hall.toml`'s text; `read` fetches the catalogue files it names.
 fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Config, ConfigErrors> {
     let mut errs = Errs::default();
-    let src = tree::Src { file: HALL_FILE, text: hall_text };
+    let src = tree::Src::new(HALL_FILE, hall_text);
     let root = match src.parse() {
         Ok(root) => root,
         Err(e) => {
