@@ -35,6 +35,8 @@ pub enum DaemonError {
     Metrics(#[from] prometheus::Error),
     #[error("the catalogue could not be serialised: {0}")]
     Catalog(#[from] serde_json::Error),
+    #[error("the engine stopped on a broken invariant (a bug); see the log above")]
+    EngineFailed,
     #[error("the HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
 }
@@ -95,18 +97,33 @@ pub async fn serve(
     });
     let addr = listener.local_addr()?;
     tracing::info!("hallq listening on http://{addr}");
+    // A broken invariant panics the engine; then the daemon must stop too, not go on
+    // answering 503 with nobody noticing.
+    let (died_tx, died_rx) = tokio::sync::oneshot::channel::<()>();
+    let engine_task = tokio::spawn(async move {
+        let ended = engine_task.await;
+        if ended.is_err() {
+            let _ = died_tx.send(());
+        }
+        ended
+    });
     let served = axum::serve(listener, http::router(app))
         .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            tokio::select! {
+                _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
+                Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
+            }
             let _ = displays_tx.send(true);
         })
         .await;
     let _ = engine_tx.send(true);
-    if engine_task.await.is_err() {
-        tracing::error!("the engine task ended abnormally");
-    }
+    let engine_ok = matches!(engine_task.await, Ok(Ok(())));
     store.flush().await?;
     tracing::info!("event log flushed; bye");
-    served.map_err(DaemonError::from)
+    served?;
+    if engine_ok {
+        Ok(())
+    } else {
+        Err(DaemonError::EngineFailed)
+    }
 }
