@@ -181,48 +181,52 @@ impl Feed {
     pub fn publish(&self, state: &HallState, records: &[(u64, Record)]) {
         let setup = &state.setup;
         let mut inner = self.lock();
+        // Messages go out in record order, so `seq` never goes back within a stream. A
+        // window's message goes out once per batch, at the last record that touched it,
+        // with the window as it is after the batch.
+        let mut last_touch: BTreeMap<&WindowId, u64> = BTreeMap::new();
+        for (seq, record) in records {
+            if let Some(w) = window_of(&record.event) {
+                last_touch.insert(w, *seq);
+            }
+        }
         let mut out = Vec::new();
-        let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
         let mut new_day = false;
         for (seq, record) in records {
             match &record.event {
                 Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
                     let recall = matches!(record.event, Event::TicketRecalled { .. });
-                    if let Some(msg) = call_message(state, *seq, record.at, window, id, recall) {
-                        let (number, at) = (msg.0.clone(), rfc3339(setup, record.at));
+                    if let Some((number, msg)) = call_message(state, *seq, record.at, window, id, recall) {
+                        let at = rfc3339(setup, record.at);
                         inner.recent_calls.push_back(RecentCall { number, window: window.to_string(), at });
                         if inner.recent_calls.len() > RECENT_CALLS_MAX {
                             inner.recent_calls.pop_front();
                         }
-                        out.push(msg.1);
+                        out.push(msg);
                     }
-                    touched.insert(window.clone(), *seq);
-                }
-                Event::WindowOpened { window, .. }
-                | Event::TicketServing { window, .. }
-                | Event::TicketDone { window, .. }
-                | Event::TicketNoShow { window, .. }
-                | Event::TicketTransferred { window, .. }
-                | Event::WindowPaused { window }
-                | Event::WindowResumed { window }
-                | Event::WindowClosed { window } => {
-                    touched.insert(window.clone(), *seq);
                 }
                 Event::DayOpened { .. } => {
                     new_day = true;
                     inner.recent_calls.clear();
                 }
-                Event::TicketIssued { .. } | Event::TicketCancelled { .. } | Event::TicketRated { .. } => {}
+                Event::TicketIssued { .. }
+                | Event::TicketCancelled { .. }
+                | Event::TicketRated { .. }
+                | Event::WindowOpened { .. }
+                | Event::TicketServing { .. }
+                | Event::TicketDone { .. }
+                | Event::TicketNoShow { .. }
+                | Event::TicketTransferred { .. }
+                | Event::WindowPaused { .. }
+                | Event::WindowResumed { .. }
+                | Event::WindowClosed { .. } => {}
+            }
+            let window = window_of(&record.event).filter(|w| last_touch.get(w) == Some(seq));
+            if let Some(window) = window.and_then(|w| window_dto(state, w)) {
+                out.push(encode(*seq, &Wire::Window { seq: *seq, window }));
             }
         }
         let last = records.last().map_or(inner.seq, |(seq, _)| *seq);
-        let mut by_seq: Vec<_> = touched.into_iter().map(|(w, seq)| (seq, w)).collect();
-        by_seq.sort();
-        for (seq, w) in by_seq {
-            if let Some(window) = window_dto(state, &w) {
-                out.push(encode(seq, &Wire::Window { seq, window }));
-            }
-        }
         for q in &setup.queues {
             let n = state.waiting(&q.id);
             if inner.waiting.insert(q.id.clone(), n) != Some(n) {
@@ -245,6 +249,26 @@ impl Feed {
             // No receiver is fine: no display is connected.
             let _ = self.tx.send(msg);
         }
+    }
+}
+
+/// The window whose state an event changes, if any.
+fn window_of(event: &Event) -> Option<&WindowId> {
+    match event {
+        Event::WindowOpened { window, .. }
+        | Event::TicketCalled { window, .. }
+        | Event::TicketRecalled { window, .. }
+        | Event::TicketServing { window, .. }
+        | Event::TicketDone { window, .. }
+        | Event::TicketNoShow { window, .. }
+        | Event::TicketTransferred { window, .. }
+        | Event::WindowPaused { window }
+        | Event::WindowResumed { window }
+        | Event::WindowClosed { window } => Some(window),
+        Event::DayOpened { .. }
+        | Event::TicketIssued { .. }
+        | Event::TicketCancelled { .. }
+        | Event::TicketRated { .. } => None,
     }
 }
 

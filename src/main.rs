@@ -82,6 +82,9 @@ fn main() -> anyhow::Result<()> {
                     cfg.kiosks.len(),
                     cfg.users.len()
                 );
+                for credential in cfg.demo_credentials() {
+                    println!("warning: demo credential: {credential}");
+                }
                 Ok(())
             }
             Err(errors) => {

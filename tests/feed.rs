@@ -1,0 +1,452 @@
+//! The display feed over a real WebSocket (`/ws/feed`) against a real daemon: the first
+//! snapshot, call-outs with their window and queue messages, resume with `?after=SEQ`,
+//! resync by snapshot, fan-out to several displays in log order, no personal data, and
+//! the service day rolling over on the engine's own tick.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use support::{Api, Daemon, Display};
+
+fn seq(v: &Value) -> u64 {
+    v["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {v}"))
+}
+
+fn assert_window_shape(w: &Value) {
+    for key in ["id", "name", "state"] {
+        assert!(w[key].is_string(), "window without {key}: {w}");
+    }
+    assert!(w["queues"].is_array(), "window without queues: {w}");
+    assert!(w.get("ticket").is_some(), "window without ticket: {w}");
+    assert!(w["clerk"].is_null(), "a display must never see a clerk's name: {w}");
+    let state = w["state"].as_str().unwrap_or_default();
+    assert!(["closed", "open", "calling", "serving", "paused"].contains(&state), "{w}");
+}
+
+fn assert_snapshot_shape(s: &Value, day: &str) {
+    assert_eq!(s["type"], "snapshot", "{s}");
+    seq(s);
+    assert_eq!(s["day"], day, "{s}");
+    assert_eq!(s["hall"]["id"], "qingchuan", "{s}");
+    assert!(s["hall"]["name"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
+    let queues = s["queues"].as_array().expect("queues");
+    let ids: Vec<&str> = queues.iter().map(|q| q["id"].as_str().expect("queue id")).collect();
+    assert_eq!(ids, ["A", "B", "V", "Y", "Z"], "{s}");
+    for q in queues {
+        assert!(q["name"].is_string() && q["waiting"].is_u64(), "{q}");
+    }
+    let windows = s["windows"].as_array().expect("windows");
+    assert_eq!(windows.len(), 12, "{s}");
+    windows.iter().for_each(assert_window_shape);
+    assert!(s["recent_calls"].is_array(), "{s}");
+}
+
+fn waiting(snapshot: &Value, queue: &str) -> u64 {
+    let q = snapshot["queues"].as_array().unwrap().iter().find(|q| q["id"] == queue).unwrap();
+    q["waiting"].as_u64().unwrap()
+}
+
+/// The messages a change is expected to produce, checked one by one.
+async fn expect_queue(d: &mut Display, id: &str, n: u64) -> Value {
+    let m = d.expect("queue").await;
+    assert_eq!((m["id"].as_str(), m["waiting"].as_u64()), (Some(id), Some(n)), "{m}");
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_message_is_a_snapshot() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    api.issue(&code).await;
+    api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.call_next(&clerk, "1").await;
+
+    let hall = api.get("/api/v1/hall", None).await.body;
+    let mut display = api.display(None).await;
+    let s = display.next_json().await;
+    assert_snapshot_shape(&s, "2026-03-10");
+    assert_eq!(waiting(&s, "A"), 1, "{s}");
+    let w1 = s["windows"].as_array().unwrap().iter().find(|w| w["id"] == "1").unwrap().clone();
+    assert_eq!((w1["state"].as_str(), w1["ticket"].as_str()), (Some("calling"), Some("A001")), "{w1}");
+    assert_eq!(w1["queues"], json!(["Y", "A"]));
+    let calls = s["recent_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{s}");
+    assert_eq!((calls[0]["number"].as_str(), calls[0]["window"].as_str()), (Some("A001"), Some("1")));
+    // The hall endpoint serves the same snapshot (nothing changed in between).
+    assert_eq!(hall, s);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_is_announced_with_its_window_and_queue() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let mut display = api.display(None).await;
+    let first = display.expect("snapshot").await;
+
+    let t = api.issue(&api.item_in("A").await).await;
+    let issued = expect_queue(&mut display, "A", 1).await;
+    assert!(seq(&issued) > seq(&first));
+
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    let opened = display.expect("window").await;
+    assert_eq!((opened["window"]["id"].as_str(), opened["window"]["state"].as_str()), (Some("1"), Some("open")));
+    assert_window_shape(&opened["window"]);
+
+    api.call_next(&clerk, "1").await;
+    let call = display.expect("call").await;
+    assert_eq!(call["number"], "A001");
+    assert_eq!(call["window"], "1");
+    assert_eq!(call["window_name"], "1号综合窗口（含预约）");
+    assert_eq!(call["recall"], false);
+    assert_eq!(call["announce"]["text"], "请A001号到1号窗口办理");
+    assert_eq!(call["announce"]["repeat"], 2);
+    let at = call["at"].as_str().expect("at");
+    assert!(at.ends_with("+08:00") && chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{call}");
+    assert!(seq(&call) > seq(&opened));
+    let win = display.expect("window").await;
+    assert_eq!(win["window"]["state"], "calling", "{win}");
+    assert_eq!(win["window"]["ticket"], "A001", "{win}");
+    assert_window_shape(&win["window"]);
+    let queue = expect_queue(&mut display, "A", 0).await;
+    assert!(seq(&win) >= seq(&call) && seq(&queue) >= seq(&win));
+
+    api.window_ok(&clerk, "1", "recall", None).await;
+    let again = display.expect("call").await;
+    assert_eq!((again["number"].as_str(), again["recall"].as_bool()), (Some("A001"), Some(true)), "{again}");
+    assert_eq!(again["announce"]["text"], "请A001号到1号窗口办理");
+    assert!(seq(&again) > seq(&queue));
+    assert_eq!(display.expect("window").await["window"]["state"], "calling");
+
+    api.window_ok(&clerk, "1", "serve", None).await;
+    assert_eq!(display.expect("window").await["window"]["state"], "serving");
+    api.window_ok(&clerk, "1", "done", None).await;
+    let freed = display.expect("window").await;
+    assert_eq!(freed["window"]["state"], "open");
+    assert!(freed["window"]["ticket"].is_null(), "{freed}");
+    assert_eq!(api.ticket(t["id"].as_str().unwrap()).await.body["status"], "done");
+}
+
+/// Issue, open, call, serve, done, call on window 1 — the changes a display misses.
+async fn changes_while_away(api: &Api, clerk: &str, code: &str) {
+    api.issue(code).await;
+    api.issue(code).await;
+    api.window_ok(clerk, "1", "serve", None).await;
+    api.window_ok(clerk, "1", "done", None).await;
+    api.call_next(clerk, "1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resume_after_seq_gets_exactly_what_was_missed() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let z = api.item_in("Z").await;
+    // The witness stays connected throughout and sees everything.
+    let mut witness = api.display(None).await;
+    witness.expect("snapshot").await;
+    let mut display = api.display(None).await;
+    display.expect("snapshot").await;
+
+    api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.call_next(&clerk, "1").await;
+    // The call's last message is the queue count going back to 0.
+    for d in [&mut witness, &mut display] {
+        d.until("queue", |m| m["id"] == "A" && m["waiting"] == 0).await;
+    }
+    let last = seq(&serde_json::from_str(display.seen.last().unwrap()).unwrap());
+    display.close().await;
+
+    changes_while_away(api, &clerk, &code).await;
+    // A Z ticket last: its queue message marks the end of what was missed.
+    api.issue(&z).await;
+    let (_, _) = witness.until("queue", |m| m["id"] == "Z" && m["waiting"] == 1).await;
+    let missed: Vec<String> =
+        witness.seen.iter().filter(|t| seq(&serde_json::from_str(t).unwrap()) > last).cloned().collect();
+    // issue, issue, serve, done, call (call + window + queue), Z issue
+    assert!(missed.len() >= 7, "the witness saw too little: {missed:#?}");
+
+    let mut resumed = api.display(Some(last)).await;
+    for expected in &missed {
+        let got = resumed.next_json().await;
+        assert_ne!(got["type"], "snapshot", "resume within the ring must not resync: {got}");
+        assert!(seq(&got) > last, "resume after {last} sent {got}");
+        assert_eq!(&serde_json::to_string(&got).unwrap(), &normalise(expected), "resume out of order or altered");
+    }
+    let seqs: Vec<u64> = resumed.seen.iter().map(|t| seq(&serde_json::from_str(t).unwrap())).collect();
+    assert!(seqs.windows(2).all(|p| p[0] <= p[1]), "resumed seqs go back: {seqs:?}");
+    // Nothing extra: the next message is the next change.
+    api.issue(&z).await;
+    let next = resumed.next_json().await;
+    assert_eq!(
+        (next["type"].as_str(), next["id"].as_str(), next["waiting"].as_u64()),
+        (Some("queue"), Some("Z"), Some(2)),
+        "{next}"
+    );
+}
+
+/// A message re-serialised through `Value`, so texts compare independent of key order.
+fn normalise(text: &str) -> String {
+    serde_json::to_string(&serde_json::from_str::<Value>(text).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resume_from_before_what_is_held_gets_a_snapshot() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let code = d.api.item_in("A").await;
+    for _ in 0..3 {
+        d.api.issue(&code).await;
+    }
+    let d = d.restart().await;
+    let hall = d.api.get("/api/v1/hall", None).await.body;
+    let last = seq(&hall);
+    assert!(last > 1, "{hall}");
+
+    // The restarted daemon holds nothing before its start: after=1 resyncs.
+    let mut old = d.api.display(Some(1)).await;
+    let s = old.expect("snapshot").await;
+    assert_snapshot_shape(&s, "2026-03-10");
+    assert_eq!(seq(&s), last);
+    assert_eq!(waiting(&s, "A"), 3, "the snapshot after a restart has the replayed state: {s}");
+    // A position from the future also resyncs.
+    let mut future = d.api.display(Some(last + 1000)).await;
+    assert_eq!(future.expect("snapshot").await["seq"], last);
+
+    // A display that saw everything before the restart needs nothing but what comes next.
+    let mut current = d.api.display(Some(last)).await;
+    d.api.issue(&code).await;
+    let m = current.next_json().await;
+    assert_eq!((m["type"].as_str(), m["waiting"].as_u64()), (Some("queue"), Some(4)), "{m}");
+    assert!(seq(&m) > last);
+    assert_eq!(old.expect("queue").await, m);
+    assert_eq!(future.expect("queue").await, m);
+}
+
+/// Opens windows 1..=n with their clerks and returns the tokens.
+async fn open_windows(api: &Api, n: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for w in 1..=n {
+        let token = api.login(&format!("clerk{w}")).await;
+        api.window_ok(&token, &w.to_string(), "open", None).await;
+        out.push((w.to_string(), token));
+    }
+    out
+}
+
+/// Every window calls, serves and finishes `rounds` tickets, all windows at once; returns
+/// the numbers called over HTTP.
+async fn burst(api: &Api, windows: &[(String, String)], rounds: usize) -> BTreeSet<String> {
+    let mut tasks = Vec::new();
+    for (w, token) in windows {
+        let (api, w, token) = (api.clone(), w.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut called = Vec::new();
+            for _ in 0..rounds {
+                let t = api.call_next(&token, &w).await;
+                called.push(t["number"].as_str().unwrap().to_string());
+                api.window_ok(&token, &w, "serve", None).await;
+                api.window_ok(&token, &w, "done", None).await;
+            }
+            called
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for t in tasks {
+        all.extend(support::guard("a window's burst", t).await.expect("burst task"));
+    }
+    all
+}
+
+/// Reads a display until it has seen `n` call messages; returns every message read.
+async fn read_calls(d: &mut Display, n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut calls = 0;
+    while calls < n {
+        let m = d.next_json().await;
+        assert_ne!(m["type"], "snapshot", "a display was resynced during the burst: {m}");
+        calls += usize::from(m["type"] == "call");
+        out.push(m);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn two_displays_see_every_call_in_log_order() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let (windows, rounds) = (9, 3);
+    for _ in 0..windows * rounds {
+        api.issue(&code).await;
+    }
+    let open = open_windows(api, windows).await;
+    let mut one = api.display(None).await;
+    let mut two = api.display(None).await;
+    one.expect("snapshot").await;
+    two.expect("snapshot").await;
+
+    let called = burst(api, &open, rounds).await;
+    assert_eq!(called.len(), windows * rounds, "each ticket is called once: {called:?}");
+
+    let calls_of = |msgs: &[Value]| -> Vec<(u64, String, String)> {
+        msgs.iter()
+            .filter(|m| m["type"] == "call")
+            .map(|m| (seq(m), m["number"].as_str().unwrap().into(), m["window"].as_str().unwrap().into()))
+            .collect()
+    };
+    let seen_one = calls_of(&read_calls(&mut one, windows * rounds).await);
+    let seen_two = calls_of(&read_calls(&mut two, windows * rounds).await);
+    assert_eq!(seen_one, seen_two, "two displays saw different call-outs");
+    assert!(seen_one.windows(2).all(|p| p[0].0 < p[1].0), "calls out of log order: {seen_one:?}");
+    let numbers: BTreeSet<String> = seen_one.iter().map(|c| c.1.clone()).collect();
+    assert_eq!(numbers, called, "the feed's call-outs differ from the calls made");
+    // One pooled line: in log order, the calls take the tickets in issue order.
+    let in_order: Vec<String> = (1..=windows * rounds).map(|n| format!("A{n:03}")).collect();
+    let by_log: Vec<String> = seen_one.iter().map(|c| c.1.clone()).collect();
+    assert_eq!(by_log, in_order, "dispatch did not call the earliest ticket first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn feed_seq_never_goes_back() {
+    // A client resumes from the last seq it saw, so the seqs it receives must never
+    // decrease, also when one engine batch holds several windows' changes.
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let (windows, rounds) = (11, 4);
+    for _ in 0..windows * rounds {
+        api.issue(&code).await;
+    }
+    let open = open_windows(api, windows).await;
+    let mut display = api.display(None).await;
+    display.expect("snapshot").await;
+    burst(api, &open, rounds).await;
+    let msgs = read_calls(&mut display, windows * rounds).await;
+    let seqs: Vec<u64> = msgs.iter().map(seq).collect();
+    let back: Vec<String> = msgs
+        .windows(2)
+        .filter(|p| seq(&p[1]) < seq(&p[0]))
+        .map(|p| format!("{} seq {} then {} seq {}", p[0]["type"], seq(&p[0]), p[1]["type"], seq(&p[1])))
+        .collect();
+    assert!(back.is_empty(), "feed seq went back {} times: {back:?}\nall seqs: {seqs:?}", back.len());
+}
+
+/// True if `text` holds a run of at least `n` digits (a phone or ID number).
+fn has_digit_run(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= n {
+            return true;
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_personal_data_reaches_a_display() {
+    const PHONE: &str = "13812345678";
+    const ID_NUMBER: &str = "110101199003071234";
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let z = api.item_in("Z").await;
+    let mut display = api.display(None).await;
+    display.expect("snapshot").await;
+
+    // The kiosk API takes no phone number at all.
+    let r = api.issue_with(json!({ "service": code, "phone": PHONE })).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let t = api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.call_next(&clerk, "1").await;
+    api.window_ok(&clerk, "1", "recall", None).await;
+    api.window_ok(&clerk, "1", "serve", None).await;
+    api.window_ok(&clerk, "1", "done", None).await;
+    // A visitor may write anything in a rating comment.
+    let comment = format!("请回电 {PHONE}，身份证 {ID_NUMBER}，clerk1 很好");
+    let rated = api
+        .post(
+            &format!("/api/v1/tickets/{}/rating", t["id"].as_str().unwrap()),
+            None,
+            Some(json!({ "score": 5, "comment": comment })),
+        )
+        .await;
+    assert_eq!(rated.status, 200, "{}", rated.text);
+    api.window_ok(&clerk, "1", "pause", None).await;
+    // A last change marks the end of what this test caused.
+    api.issue(&z).await;
+    display.until("queue", |m| m["id"] == "Z").await;
+
+    let mut late = api.display(None).await;
+    late.expect("snapshot").await;
+    let hall = api.get("/api/v1/hall", None).await.text;
+    let texts: Vec<&String> = display.seen.iter().chain(late.seen.iter()).chain(std::iter::once(&hall)).collect();
+    assert!(texts.len() >= 8, "{texts:#?}");
+    for text in texts {
+        assert!(!text.contains("clerk1"), "a display saw a clerk's user name: {text}");
+        assert!(!text.contains(PHONE) && !text.contains(ID_NUMBER), "a display saw personal data: {text}");
+        assert!(!has_digit_run(text, 11), "a display saw a long number (phone or ID?): {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_day_rolls_over_on_the_engines_tick() {
+    let before_midnight = support::shanghai_ms(2026, 3, 10, 23, 58, 0);
+    let d = Daemon::start_with_clock(before_midnight).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let mut display = api.display(None).await;
+    assert_eq!(display.expect("snapshot").await["day"], "2026-03-10");
+
+    let a1 = api.issue(&code).await;
+    let a2 = api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    assert_eq!(api.call_next(&clerk, "1").await["id"], a1["id"]);
+
+    d.set_clock(support::shanghai_ms(2026, 3, 11, 0, 0, 5));
+    let (s, _) = display.until("snapshot", |_| true).await;
+    assert_snapshot_shape(&s, "2026-03-11");
+    assert!(s["queues"].as_array().unwrap().iter().all(|q| q["waiting"] == 0), "a new day starts empty: {s}");
+    assert!(s["windows"].as_array().unwrap().iter().all(|w| w["state"] == "closed" && w["ticket"].is_null()), "{s}");
+    assert_eq!(s["recent_calls"], json!([]), "{s}");
+
+    // Yesterday's tickets are dropped from live state: their ids are unknown now.
+    for t in [&a1, &a2] {
+        api.ticket(t["id"].as_str().unwrap()).await.assert_error(404, "unknown_ticket");
+    }
+    // Windows closed with the day: the clerk opens again.
+    api.window(&clerk, "1", "next", None).await.assert_error(409, "window_closed");
+    // Numbers restart.
+    let fresh = api.issue(&code).await;
+    assert_eq!(fresh["number"], "A001");
+    assert!(fresh["issued_at"].as_str().unwrap().starts_with("2026-03-11T00:00"), "{fresh}");
+
+    let sup = api.login("supervisor").await;
+    let old = api.get("/api/v1/stats?day=2026-03-10", Some(&sup)).await;
+    assert_eq!(old.status, 200, "{}", old.text);
+    assert_eq!(old.body["total"]["issued"], 2, "{}", old.text);
+    assert_eq!(old.body["total"]["called"], 1, "{}", old.text);
+    assert_eq!(old.body["total"]["expired"], 2, "a waiting and a called ticket expire: {}", old.text);
+    let today = api.get("/api/v1/stats", Some(&sup)).await;
+    assert_eq!(today.body["day"], "2026-03-11");
+    assert_eq!(today.body["total"]["issued"], 1, "{}", today.text);
+    assert_eq!(today.body["total"]["expired"], 0, "{}", today.text);
+
+    // After a restart the same holds: the log replays into the new day.
+    let d = d.restart().await;
+    d.api.ticket(a2["id"].as_str().unwrap()).await.assert_error(404, "unknown_ticket");
+    assert_eq!(d.api.issue(&code).await["number"], "A002");
+    let sup = d.api.login("supervisor").await;
+    let old = d.api.get("/api/v1/stats?day=2026-03-10", Some(&sup)).await;
+    assert_eq!(old.body["total"]["expired"], 2, "{}", old.text);
+}

@@ -1,0 +1,478 @@
+//! The harness the black-box tests share: a real daemon on `127.0.0.1:0` with a real sled
+//! log in a temporary directory, an HTTP client speaking contract v1, a WebSocket display,
+//! and the built binary for the tests that must kill a process.
+//!
+//! Each test builds its own daemon (its own port, its own data directory), so tests run in
+//! parallel. Timeouts here only guard against hangs; no test asserts on how long anything
+//! takes.
+
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::TimeZone;
+use futures_util::{SinkExt, StreamExt};
+use hallq::core::model::Ts;
+use hallq::daemon::{serve, DaemonError, Options};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single wait may take before the test fails as hung.
+pub const HANG_GUARD: Duration = Duration::from_secs(20);
+/// The example hall's kiosk token.
+pub const KIOSK: &str = "demo-kiosk-1";
+/// The example hall's demo password, shared by every user.
+pub const PASSWORD: &str = "demo";
+
+/// Milliseconds since the Unix epoch of a local time in Asia/Shanghai.
+pub fn shanghai_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, mo, d, h, mi, s)
+        .single()
+        .expect("a valid Shanghai time")
+        .timestamp_millis()
+}
+
+/// The injected clock tests start at: a weekday morning, well inside one service day.
+pub fn default_start_ms() -> i64 {
+    shanghai_ms(2026, 3, 10, 10, 0, 0)
+}
+
+/// Awaits `fut`, failing the test if it does not finish within the hang guard.
+pub async fn guard<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(HANG_GUARD, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("hang guard: {what} did not finish within {HANG_GUARD:?}"),
+    }
+}
+
+/// An HTTP answer: status and JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// The `error.code` of a contract error body; panics on any other shape.
+    pub fn error_code(&self) -> &str {
+        let e = &self.body["error"];
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "error body without a message: {}", self.text);
+        e["code"].as_str().unwrap_or_else(|| panic!("not a contract error body: {}", self.text))
+    }
+
+    /// Asserts the status and the error code of a refusal.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "expected {status} {code}, got {}", self.text);
+        assert_eq!(self.error_code(), code, "expected {status} {code}, got {}", self.text);
+    }
+}
+
+/// A client of one daemon's HTTP API.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(addr: SocketAddr) -> Self {
+        let http = reqwest::Client::builder().timeout(HANG_GUARD).build().expect("an HTTP client");
+        Self { base: format!("http://{addr}"), http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn finish(resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("a response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, body, text }
+    }
+
+    /// A request, with a bearer token when one is given; panics on a transport error.
+    pub async fn send(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> Reply {
+        self.try_send(req, token).await.expect("the daemon answers")
+    }
+
+    /// A request; a transport error (daemon gone) is returned, not a panic.
+    pub async fn try_send(&self, req: reqwest::RequestBuilder, token: Option<&str>) -> Result<Reply, reqwest::Error> {
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().await?;
+        Ok(Self::finish(resp).await)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(self.http.get(self.url(path)), token).await
+    }
+
+    /// A POST with a JSON body (or none).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.post(self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.send(req, token).await
+    }
+
+    /// A POST with a raw body, for malformed and oversized input.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> Reply {
+        let req = self.http.post(self.url(path)).header("content-type", "application/json").body(body);
+        self.send(req, token).await
+    }
+
+    /// Logs `user` in with the demo password and returns the session token.
+    pub async fn login(&self, user: &str) -> String {
+        let r = self.post("/api/v1/login", None, Some(json!({ "user": user, "password": PASSWORD }))).await;
+        assert_eq!(r.status, 200, "login of {user}: {}", r.text);
+        assert_eq!(r.body["user"], user);
+        r.body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// Issues a ticket at the kiosk and returns it; asserts 201.
+    pub async fn issue(&self, service: &str) -> Value {
+        let r = self.issue_with(json!({ "service": service })).await;
+        assert_eq!(r.status, 201, "issue {service}: {}", r.text);
+        r.body
+    }
+
+    pub async fn issue_with(&self, body: Value) -> Reply {
+        self.post("/api/v1/tickets", Some(KIOSK), Some(body)).await
+    }
+
+    pub async fn ticket(&self, id: &str) -> Reply {
+        self.get(&format!("/api/v1/tickets/{id}"), None).await
+    }
+
+    /// A window action by the clerk holding `token`.
+    pub async fn window(&self, token: &str, w: &str, action: &str, body: Option<Value>) -> Reply {
+        self.post(&format!("/api/v1/windows/{w}/{action}"), Some(token), body).await
+    }
+
+    /// A window action that must succeed; returns its body.
+    pub async fn window_ok(&self, token: &str, w: &str, action: &str, body: Option<Value>) -> Value {
+        let r = self.window(token, w, action, body).await;
+        assert_eq!(r.status, 200, "window {w} {action}: {}", r.text);
+        r.body
+    }
+
+    /// `next` at window `w`; returns the called ticket (asserting one was called).
+    pub async fn call_next(&self, token: &str, w: &str) -> Value {
+        let body = self.window_ok(token, w, "next", None).await;
+        assert!(body["ticket"].is_object(), "window {w} next called nobody: {body}");
+        body["ticket"].clone()
+    }
+
+    /// The catalogue from `/api/v1/services`.
+    pub async fn catalog(&self) -> Value {
+        let r = self.get("/api/v1/services", None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+
+    /// Every item code in the catalogue, with the queue it joins.
+    pub async fn items(&self) -> Vec<(String, String)> {
+        let cat = self.catalog().await;
+        cat["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| (i["code"].as_str().expect("code").to_string(), i["queue"].as_str().expect("queue").to_string()))
+            .collect()
+    }
+
+    /// The first item code that joins `queue`.
+    pub async fn item_in(&self, queue: &str) -> String {
+        self.items()
+            .await
+            .into_iter()
+            .find(|(_, q)| q == queue)
+            .map(|(c, _)| c)
+            .unwrap_or_else(|| panic!("the catalogue has no item in queue {queue}"))
+    }
+
+    /// A WebSocket display on `/ws/feed`, resuming after `after` when given.
+    pub async fn display(&self, after: Option<u64>) -> Display {
+        let ws_base = self.base.replacen("http://", "ws://", 1);
+        let url = match after {
+            Some(seq) => format!("{ws_base}/ws/feed?after={seq}"),
+            None => format!("{ws_base}/ws/feed"),
+        };
+        let (stream, _) = guard("websocket connect", tokio_tungstenite::connect_async(url))
+            .await
+            .expect("the feed accepts a display");
+        Display { stream, seen: Vec::new() }
+    }
+}
+
+/// A connected display.
+pub struct Display {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The raw text of every message received, in order.
+    pub seen: Vec<String>,
+}
+
+impl Display {
+    /// The next text frame as JSON; pings are answered and skipped. Fails on a hang, a
+    /// close or a frame that is not JSON.
+    pub async fn next_json(&mut self) -> Value {
+        loop {
+            let frame = guard("the next feed message", self.stream.next()).await;
+            match frame {
+                Some(Ok(Message::Text(t))) => {
+                    let text = t.as_str().to_string();
+                    let v: Value =
+                        serde_json::from_str(&text).unwrap_or_else(|e| panic!("feed frame not JSON ({e}): {text}"));
+                    assert!(v["type"].is_string(), "feed message without a type: {text}");
+                    assert!(v["seq"].is_u64(), "feed message without a seq: {text}");
+                    self.seen.push(text);
+                    return v;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("the feed ended or sent a non-text frame: {other:?}"),
+            }
+        }
+    }
+
+    /// The next message, which must be of type `ty`.
+    pub async fn expect(&mut self, ty: &str) -> Value {
+        let v = self.next_json().await;
+        assert_eq!(v["type"], ty, "expected a {ty} message, got {v}");
+        v
+    }
+
+    /// Reads until a message of type `ty` for which `pred` holds, returning it and the
+    /// messages read on the way.
+    pub async fn until(&mut self, ty: &str, pred: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
+        let mut skipped = Vec::new();
+        loop {
+            let v = self.next_json().await;
+            if v["type"] == ty && pred(&v) {
+                return (v, skipped);
+            }
+            skipped.push(v);
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+        // Drain until the server's close so the socket ends cleanly.
+        let _ =
+            tokio::time::timeout(Duration::from_secs(2), async { while let Some(Ok(_)) = self.stream.next().await {} })
+                .await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::Text(text.into())).await.expect("send to the feed");
+    }
+}
+
+/// A daemon running in this process on an ephemeral port, over a sled log in a temporary
+/// directory that outlives restarts.
+pub struct Daemon {
+    pub addr: SocketAddr,
+    pub api: Api,
+    pub data: Arc<TempDir>,
+    /// The engine's clock, in ms since the epoch, when the test drives time.
+    pub clock: Option<Arc<AtomicI64>>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), DaemonError>>>,
+}
+
+impl Daemon {
+    /// A daemon on the wall clock.
+    pub async fn start() -> Self {
+        Self::start_on(Arc::new(tempfile::tempdir().expect("a temp dir")), None).await
+    }
+
+    /// A daemon whose engine reads `clock` (ms since the epoch), starting at `start_ms`.
+    pub async fn start_with_clock(start_ms: i64) -> Self {
+        let clock = Arc::new(AtomicI64::new(start_ms));
+        Self::start_on(Arc::new(tempfile::tempdir().expect("a temp dir")), Some(clock)).await
+    }
+
+    /// A daemon over `data`, reading `clock` when given.
+    pub async fn start_on(data: Arc<TempDir>, clock: Option<Arc<AtomicI64>>) -> Self {
+        let config = hallq::config::embedded_default().expect("the example hall loads");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
+        let addr = listener.local_addr().expect("a local address");
+        let engine_clock: Option<hallq::engine::Clock> = clock.clone().map(|c| {
+            let f: hallq::engine::Clock = Arc::new(move || Ts(c.load(Ordering::SeqCst)));
+            f
+        });
+        let options = Options { data_dir: data.path().to_path_buf(), always_open: true, clock: engine_clock };
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stop_rx.await;
+        };
+        let task = tokio::spawn(serve(listener, config, options, shutdown));
+        let daemon = Self { addr, api: Api::new(addr), data, clock, stop: Some(stop_tx), task: Some(task) };
+        // The listener is bound before serve starts, so requests queue until it accepts;
+        // this first answer proves the daemon is up.
+        let health = daemon.api.get("/healthz", None).await;
+        assert_eq!(health.status, 200, "{}", health.text);
+        // The engine opens the service day on its first tick. Wait for that record to
+        // reach the feed, so that every test starts from a settled day and its displays
+        // see only what the test itself does.
+        let mut display = daemon.api.display(None).await;
+        display.until("snapshot", |s| s["seq"].as_u64().is_some_and(|n| n >= 1)).await;
+        display.close().await;
+        daemon
+    }
+
+    /// Moves the injected clock to `ms`.
+    pub fn set_clock(&self, ms: i64) {
+        self.clock.as_ref().expect("this daemon runs on an injected clock").store(ms, Ordering::SeqCst);
+    }
+
+    /// Stops the daemon gracefully and asserts it returned without error.
+    pub async fn stop(mut self) -> (Arc<TempDir>, Option<Arc<AtomicI64>>) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let task = self.task.take().expect("a running daemon");
+        let result = guard("daemon shutdown", task).await.expect("the daemon task did not panic");
+        if let Err(e) = result {
+            panic!("the daemon stopped with an error: {e}");
+        }
+        (self.data.clone(), self.clock.clone())
+    }
+
+    /// Stops the daemon and starts a new one over the same data directory and clock.
+    pub async fn restart(self) -> Self {
+        let (data, clock) = self.stop().await;
+        Self::start_on(data, clock).await
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The `hallq` binary, running as a child process.
+pub struct Process {
+    child: Option<Child>,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    pub api: Api,
+    /// Every line the daemon wrote to stdout and stderr so far.
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    /// Starts `hallq serve --data DIR --listen 127.0.0.1:0 --always-open` and waits for
+    /// its listening line.
+    pub async fn spawn(data: &Path) -> Self {
+        let data: PathBuf = data.to_path_buf();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hallq"))
+            .arg("serve")
+            .arg("--data")
+            .arg(&data)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--always-open")
+            .env("RUST_LOG", "info,sled=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the hallq binary starts");
+        let pid = child.id();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = oneshot::channel::<SocketAddr>();
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        // Readers run until the pipe closes, so the daemon never blocks on a full pipe.
+        let out_log = log.clone();
+        std::thread::spawn(move || {
+            let mut addr_tx = Some(addr_tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("hallq listening on http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or_default();
+                    if let (Some(tx), Ok(addr)) = (addr_tx.take(), addr.parse::<SocketAddr>()) {
+                        let _ = tx.send(addr);
+                    }
+                }
+                out_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+            }
+        });
+        let err_log = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                err_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+            }
+        });
+        let addr = match tokio::time::timeout(Duration::from_secs(30), addr_rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let text = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).join("\n");
+                panic!("hallq did not print its listening line; its output:\n{text}");
+            }
+        };
+        Self { child: Some(child), pid, addr, api: Api::new(addr), log }
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).join("\n")
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix), then reaps the process.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL the daemon");
+            let status = child.wait().expect("reap the daemon");
+            assert!(!status.success(), "a SIGKILLed daemon cannot exit cleanly: {status:?}");
+        }
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status().expect("run kill");
+        assert!(status.success(), "kill -TERM {} failed", self.pid);
+        let mut child = self.child.take().expect("a running daemon");
+        let waiter = tokio::task::spawn_blocking(move || child.wait());
+        match tokio::time::timeout(Duration::from_secs(30), waiter).await {
+            Ok(Ok(Ok(status))) => status,
+            Ok(other) => panic!("waiting for hallq failed: {other:?}"),
+            Err(_) => {
+                let _ = Command::new("kill").arg("-KILL").arg(self.pid.to_string()).status();
+                panic!("hallq did not exit within 30 s of SIGTERM; its output:\n{}", self.log_text());
+            }
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
