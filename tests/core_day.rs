@@ -1,0 +1,118 @@
+//! Time in the core: opening hours for kiosks, the day's ticket limit, and the service
+//! day's rollover at local midnight (expiring what was left, restarting numbers, closing
+//! windows, keeping the old day's figures).
+
+mod core_support;
+
+use core_support::*;
+use hallq::core::command::{RejectionKind::*, Reply, TICKETS_PER_DAY_MAX};
+use hallq::core::event::Event;
+use hallq::core::model::{Outcome::Completed, WindowState};
+
+#[test]
+fn a_closed_hall_refuses_tickets_outside_its_hours() {
+    let mut hall = Hall::with(setup_with_hours());
+    hall.now = t(8, 59);
+    hall.check(&[issue(1, "SC-A1", None)], Expect::Rejected("hall_closed", Unavailable));
+    hall.now = t(9, 0);
+    hall.check(&[issue(1, "SC-A1", None)], Expect::Ok(ticket(1), &["ticket_issued"]));
+    hall.now = t(12, 0);
+    hall.check(&[issue(2, "SC-A1", None)], Expect::Rejected("hall_closed", Unavailable));
+    hall.now = t(13, 30);
+    hall.check(&[issue(2, "SC-A1", None)], Expect::Ok(ticket(2), &["ticket_issued"]));
+    hall.now = t(17, 0);
+    hall.check(&[issue(3, "SC-A1", None)], Expect::Rejected("hall_closed", Unavailable));
+    // Clerks still work after hours: only kiosks are refused.
+    hall.check(&[open("1", "c1"), next("1", "c1")], Expect::Ok(called(1), &["ticket_called"]));
+    // Bad input is reported as such even when the hall is closed.
+    hall.check(&[issue(3, "SC-X9", None)], Expect::Rejected("unknown_service", BadInput));
+}
+
+#[test]
+fn a_full_day_refuses_more_tickets() {
+    let mut hall = Hall::new();
+    let max = u32::try_from(TICKETS_PER_DAY_MAX).unwrap();
+    for n in 1..=max {
+        let service = if n % 2 == 0 { "SC-A1" } else { "SC-B1" };
+        let step = hall.step_at(t(9, 0), &issue(n, service, None));
+        assert!(step.result.is_ok(), "ticket {n} refused: {:?}", step.result);
+    }
+    hall.now = t(9, 1);
+    hall.check(&[issue(max + 1, "SC-A1", None)], Expect::Rejected("day_full", Unavailable));
+    // A new day makes room again.
+    hall.now = t_on(1, 9, 0, 0);
+    hall.check(&[issue(max + 1, "SC-A1", None)], Expect::Ok(ticket(max + 1), &["ticket_issued"]));
+}
+
+#[test]
+fn a_new_day_expires_the_unfinished_tickets_and_restarts_numbers() {
+    let mut hall = Hall::new();
+    for (n, service) in (1..).zip(["SC-A1", "SC-A1", "SC-B1", "SC-A2"]) {
+        hall.must(&issue(n, service, None));
+    }
+    hall.must(&open("1", "c1"));
+    hall.must(&next("1", "c1"));
+    hall.must(&serve("1", "c1"));
+    hall.must(&done("1", "c1", Completed));
+    hall.must(&next("1", "c1"));
+    hall.must(&open("2", "c2"));
+    hall.must(&pause("2", "c2"));
+    // Tickets 2 (called at window 1), 3 (waiting in B) and 4 (waiting in A) are unfinished.
+    let late = hall.step_at(t_on(0, 23, 59, 59), &tick());
+    assert!(late.records.is_empty(), "no new day before midnight");
+
+    let from = hall.log.len();
+    hall.now = t_on(1, 0, 0, 1);
+    hall.check(&[issue(5, "SC-A1", None)], Expect::Ok(ticket(5), &["ticket_issued"]));
+    assert_eq!(hall.types_since(from), ["day_opened", "ticket_issued"]);
+    let Event::DayOpened { day: opened, expired } = &hall.log[from].1.event else { panic!("not a day_opened") };
+    let mut expired = expired.clone();
+    expired.sort();
+    let tomorrow = day().succ_opt().unwrap();
+    assert_eq!((*opened, expired), (tomorrow, vec![tid(2), tid(3), tid(4)]));
+
+    assert_eq!(hall.state.day, Some(tomorrow));
+    assert_eq!(hall.number(5), "A001");
+    assert_eq!(hall.state.tickets.len(), 1, "yesterday's tickets are dropped from the state");
+    for window in hall.state.windows.values() {
+        assert_eq!((window.state, &window.ticket, &window.clerk), (WindowState::Closed, &None, &None), "{}", window.id);
+    }
+    assert_eq!(hall.state.waiting(&q("A")), 1);
+    assert_eq!(hall.state.waiting(&q("B")), 0);
+
+    let yesterday = &hall.state.stats[&day()];
+    assert_eq!((yesterday.total.issued, yesterday.total.expired, yesterday.total.completed), (4, 3, 1));
+    assert_eq!((yesterday.by_queue[&q("A")].expired, yesterday.by_queue[&q("B")].expired), (2, 1));
+    assert_eq!(yesterday.by_window[&w("1")].expired, 1, "the called ticket counts at its window");
+    let today = &hall.state.stats[&tomorrow];
+    assert_eq!((today.total.issued, today.total.expired), (1, 0));
+
+    // Yesterday's ids are unknown now, and clerks must sign in again.
+    hall.check(&[cancel(4)], Expect::Rejected("unknown_ticket", NotFound));
+    hall.check(&[next("1", "c1")], Expect::Rejected("window_closed", Conflict));
+}
+
+#[test]
+fn a_tick_after_midnight_opens_the_day_by_itself() {
+    let mut hall = Hall::new();
+    hall.must(&issue(1, "SC-A1", None));
+    let step = hall.step_at(t_on(2, 0, 0, 0), &tick());
+    assert_eq!(step.result.unwrap().reply, Reply::Nothing);
+    let types: Vec<String> = step.records.iter().map(|(_, r)| event_type(&r.event)).collect();
+    assert_eq!(types, ["day_opened"]);
+    assert_eq!(hall.state.day, Some(day() + chrono::Days::new(2)));
+    assert_eq!(hall.state.stats[&day()].total.expired, 1);
+    // A second tick on the same day does nothing.
+    assert!(hall.step_at(t_on(2, 0, 0, 1), &tick()).records.is_empty());
+    assert_eq!(replay(hall.state.setup.clone(), &hall.log), hall.state);
+}
+
+#[test]
+fn a_refused_command_on_a_new_day_still_opens_the_day() {
+    let mut hall = Hall::new();
+    hall.must(&issue(1, "SC-A1", None));
+    hall.now = t_on(1, 8, 0, 0);
+    let from = hall.log.len();
+    hall.check(&[cancel(1)], Expect::Rejected("unknown_ticket", NotFound));
+    assert_eq!(hall.types_since(from), ["day_opened"]);
+}
