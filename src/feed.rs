@@ -219,7 +219,8 @@ impl Feed {
                 | Event::TicketTransferred { .. }
                 | Event::WindowPaused { .. }
                 | Event::WindowResumed { .. }
-                | Event::WindowClosed { .. } => {}
+                | Event::WindowClosed { .. }
+                | Event::NoChange => {}
             }
             let window = window_of(&record.event).filter(|w| last_touch.get(w) == Some(seq));
             if let Some(window) = window.and_then(|w| window_dto(state, w)) {
@@ -268,7 +269,8 @@ fn window_of(event: &Event) -> Option<&WindowId> {
         Event::DayOpened { .. }
         | Event::TicketIssued { .. }
         | Event::TicketCancelled { .. }
-        | Event::TicketRated { .. } => None,
+        | Event::TicketRated { .. }
+        | Event::NoChange => None,
     }
 }
 

@@ -76,7 +76,8 @@ impl Metrics {
                 | Event::TicketTransferred { .. }
                 | Event::WindowPaused { .. }
                 | Event::WindowResumed { .. }
-                | Event::WindowClosed { .. } => {}
+                | Event::WindowClosed { .. }
+                | Event::NoChange => {}
             }
         }
         for q in &state.setup.queues {

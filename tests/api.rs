@@ -215,14 +215,19 @@ async fn transfer_to_a_window_is_called_there_first() {
     let z1 = api.issue(&api.item_in("Z").await).await;
     assert_eq!(z1["number"], "Z001");
     let (c12, c3) = (api.login("clerk12").await, api.login("clerk3").await);
+    // Window 3 is open but paused, so it takes nothing before the transfer arrives.
+    api.window_ok(&c3, "3", "open", None).await;
+    api.window_ok(&c3, "3", "pause", None).await;
     api.window_ok(&c12, "12", "open", None).await;
     assert_eq!(api.call_next(&c12, "12").await["id"], z1["id"]);
+    // A closed window cannot receive a transfer: the ticket would wait for it all day.
+    api.window(&c12, "12", "transfer", Some(json!({ "window": "5" }))).await.assert_error(409, "window_closed");
     let moved = api.window_ok(&c12, "12", "transfer", Some(json!({ "window": "3" }))).await;
     assert_eq!(moved["number"], "Z001");
     assert_eq!(moved["status"], "waiting");
 
     // Window 3 gets the ticket sent to it before the earlier A001.
-    api.window_ok(&c3, "3", "open", None).await;
+    api.window_ok(&c3, "3", "resume", None).await;
     let got = api.call_next(&c3, "3").await;
     assert_eq!(got["id"], z1["id"], "window 3 must call the ticket transferred to it first: {got}");
     api.window_ok(&c3, "3", "serve", None).await;

@@ -55,6 +55,9 @@ fn a_ticket_transferred_to_a_window_goes_to_that_window_first_and_no_other() {
     hall.must(&open("3", "c3"));
     hall.must(&next("3", "c3"));
     hall.must(&issue(2, "SC-A1", Some("elderly")));
+    // Window 1 is open but paused: a transfer may only name a window that is not closed.
+    hall.must(&open("1", "c1"));
+    hall.must(&pause("1", "c1"));
     hall.must(&to_window("3", "c3", "1"));
     assert_eq!(hall.ticket(1).target_window, Some(w("1")));
     assert_eq!(hall.state.waiting(&q("A")), 2);
@@ -64,7 +67,7 @@ fn a_ticket_transferred_to_a_window_goes_to_that_window_first_and_no_other() {
     assert_eq!(hall.must(&next("3", "c3")).reply, Reply::MaybeTicket(None));
     // The named window takes it before a higher-priority ticket.
     hall.must(&issue(3, "SC-A1", Some("elderly")));
-    hall.must(&open("1", "c1"));
+    hall.must(&resume("1", "c1"));
     assert_eq!(hall.must(&next("1", "c1")).reply, called(1));
     assert_eq!(last_rule(&hall), CallRule::TransferredHere);
     assert_eq!(hall.ticket(1).target_window, None);
@@ -77,10 +80,12 @@ fn a_ticket_waiting_for_a_window_can_be_cancelled() {
     hall.must(&issue(1, "SC-A1", None));
     hall.must(&open("3", "c3"));
     hall.must(&next("3", "c3"));
+    hall.must(&open("1", "c1"));
+    hall.must(&pause("1", "c1"));
     hall.must(&to_window("3", "c3", "1"));
     hall.must(&cancel(1));
     assert_eq!(hall.state.waiting(&q("A")), 0);
-    hall.must(&open("1", "c1"));
+    hall.must(&resume("1", "c1"));
     assert_eq!(hall.must(&next("1", "c1")).reply, Reply::MaybeTicket(None));
 }
 

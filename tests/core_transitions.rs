@@ -77,7 +77,7 @@ fn every_command_succeeds_where_it_should() {
         ),
         (
             "transfer to a window",
-            then(serving_at_1(), vec![to_window("1", "c1", "2")]),
+            then(serving_at_1(), vec![open("2", "c2"), to_window("1", "c1", "2")]),
             Expect::Ok(ticket(1), &["ticket_transferred"]),
         ),
         ("rate", then(done_at_1(), vec![rate(1, 5, None)]), Expect::Ok(ticket(1), &["ticket_rated"])),
@@ -220,6 +220,11 @@ fn rejection_rows() -> Vec<Row> {
             "transfer to self",
             then(at_window_1(), vec![to_window("1", "c1", "1")]),
             rejected("transfer_to_self", BadInput),
+        ),
+        (
+            "transfer to a closed window",
+            then(at_window_1(), vec![to_window("1", "c1", "2")]),
+            rejected("window_closed", Conflict),
         ),
         (
             "duplicate ticket id",
@@ -389,6 +394,15 @@ fn the_same_idempotency_key_gives_the_same_answer_and_logs_nothing() {
     hall.check(&[keyed(next("1", "c1"), "c1/n2")], Expect::Rejected("window_busy", Conflict));
     // The keys survive a replay.
     assert_eq!(replay(hall.state.setup.clone(), &hall.log).idem, hall.state.idem);
+    // A keyed command that changed nothing keeps its answer too: a retried "next" that
+    // found nobody must not call a visitor who arrived in between.
+    hall.check(
+        &[cancel(3), open("2", "c2"), keyed(next("2", "c2"), "c2/n1")],
+        Expect::Ok(Reply::MaybeTicket(None), &["no_change"]),
+    );
+    hall.check(&[issue(5, "SC-A1", None)], Expect::Ok(ticket(5), &["ticket_issued"]));
+    hall.check(&[keyed(next("2", "c2"), "c2/n1")], Expect::Repeated(Reply::MaybeTicket(None)));
+    assert_eq!(hall.ticket(5).status, TicketStatus::Waiting);
     // Keys last one service day.
     hall.now = t_on(1, 9, 0, 0);
     hall.check(&[keyed(issue(4, "SC-A1", None), "kiosk-1/k1")], Expect::Ok(ticket(4), &["ticket_issued"]));

@@ -99,4 +99,8 @@ pub enum Event {
     WindowClosed {
         window: WindowId,
     },
+    /// A command that changed nothing (say, `next` with nobody waiting) but carried an
+    /// idempotency key: logged so that a repeat gets the same answer, as the contract
+    /// promises, instead of being decided afresh.
+    NoChange,
 }

@@ -100,8 +100,11 @@ impl HallState {
         if let Some(event) = self.rollover(now) {
             records.push(self.append(now, None, event));
         }
-        let result = decide(self, env, now);
-        if let Ok(decision) = &result {
+        let mut result = decide(self, env, now);
+        if let Ok(decision) = &mut result {
+            if decision.events.is_empty() && env.idempotency_key.is_some() && !decision.repeated {
+                decision.events.push(Event::NoChange);
+            }
             let n = decision.events.len();
             for (i, event) in decision.events.iter().enumerate() {
                 let idem = match (&env.idempotency_key, i + 1 == n) {
@@ -216,6 +219,7 @@ impl HallState {
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
+            Event::NoChange => {}
         }
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());
@@ -444,6 +448,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                     return Err(Rejection::UnknownWindow(w.to_string()));
                 }
                 TransferTarget::Window(w) if w == window => return Err(Rejection::TransferToSelf),
+                // A ticket sent to a closed window would wait for it all day: send it to a
+                // queue instead, or open that window first.
+                TransferTarget::Window(w) if state.window(w).is_some_and(|t| t.state == WindowState::Closed) => {
+                    return Err(Rejection::WindowClosed(w.to_string()));
+                }
                 TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
             }
             let event = Event::TicketTransferred { window: window.clone(), id: id.clone(), to: to.clone() };

@@ -2,7 +2,8 @@
 //!
 //! Wait is from issue to first call; service time is from the visitor's arrival at the
 //! window (`serve`) to `done`. Figures are kept per day, in all, per queue (the queue the
-//! ticket was issued in) and per window (the window that finished or missed it).
+//! ticket is in when the event happens, so a transfer moves its later figures to the new
+//! queue) and per window (the window that called, finished or missed it).
 
 use std::collections::BTreeMap;
 
