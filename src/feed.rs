@@ -186,7 +186,7 @@ impl Feed {
         // with the window as it is after the batch.
         let mut last_touch: BTreeMap<&WindowId, u64> = BTreeMap::new();
         for (seq, record) in records {
-            if let Some(w) = window_of(&record.event) {
+            if let Some(w) = record.event.window() {
                 last_touch.insert(w, *seq);
             }
         }
@@ -209,20 +209,10 @@ impl Feed {
                     new_day = true;
                     inner.recent_calls.clear();
                 }
-                Event::TicketIssued { .. }
-                | Event::TicketCancelled { .. }
-                | Event::TicketRated { .. }
-                | Event::WindowOpened { .. }
-                | Event::TicketServing { .. }
-                | Event::TicketDone { .. }
-                | Event::TicketNoShow { .. }
-                | Event::TicketTransferred { .. }
-                | Event::WindowPaused { .. }
-                | Event::WindowResumed { .. }
-                | Event::WindowClosed { .. }
-                | Event::NoChange => {}
+                // Everything else reaches displays as window and queue messages below.
+                _ => {}
             }
-            let window = window_of(&record.event).filter(|w| last_touch.get(w) == Some(seq));
+            let window = record.event.window().filter(|w| last_touch.get(w) == Some(seq));
             if let Some(window) = window.and_then(|w| window_dto(state, w)) {
                 out.push(encode(*seq, &Wire::Window { seq: *seq, window }));
             }
@@ -250,27 +240,6 @@ impl Feed {
             // No receiver is fine: no display is connected.
             let _ = self.tx.send(msg);
         }
-    }
-}
-
-/// The window whose state an event changes, if any.
-fn window_of(event: &Event) -> Option<&WindowId> {
-    match event {
-        Event::WindowOpened { window, .. }
-        | Event::TicketCalled { window, .. }
-        | Event::TicketRecalled { window, .. }
-        | Event::TicketServing { window, .. }
-        | Event::TicketDone { window, .. }
-        | Event::TicketNoShow { window, .. }
-        | Event::TicketTransferred { window, .. }
-        | Event::WindowPaused { window }
-        | Event::WindowResumed { window }
-        | Event::WindowClosed { window } => Some(window),
-        Event::DayOpened { .. }
-        | Event::TicketIssued { .. }
-        | Event::TicketCancelled { .. }
-        | Event::TicketRated { .. }
-        | Event::NoChange => None,
     }
 }
 

@@ -66,18 +66,7 @@ impl Metrics {
             match r.event {
                 Event::TicketIssued { .. } => self.tickets_issued.inc(),
                 Event::TicketCalled { .. } | Event::TicketRecalled { .. } => self.calls.inc(),
-                Event::DayOpened { .. }
-                | Event::TicketCancelled { .. }
-                | Event::TicketRated { .. }
-                | Event::WindowOpened { .. }
-                | Event::TicketServing { .. }
-                | Event::TicketDone { .. }
-                | Event::TicketNoShow { .. }
-                | Event::TicketTransferred { .. }
-                | Event::WindowPaused { .. }
-                | Event::WindowResumed { .. }
-                | Event::WindowClosed { .. }
-                | Event::NoChange => {}
+                _ => {}
             }
         }
         for q in &state.setup.queues {

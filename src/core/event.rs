@@ -104,3 +104,26 @@ pub enum Event {
     /// promises, instead of being decided afresh.
     NoChange,
 }
+
+impl Event {
+    /// The window whose state the event changes, if any.
+    pub fn window(&self) -> Option<&WindowId> {
+        match self {
+            Event::WindowOpened { window, .. }
+            | Event::TicketCalled { window, .. }
+            | Event::TicketRecalled { window, .. }
+            | Event::TicketServing { window, .. }
+            | Event::TicketDone { window, .. }
+            | Event::TicketNoShow { window, .. }
+            | Event::TicketTransferred { window, .. }
+            | Event::WindowPaused { window }
+            | Event::WindowResumed { window }
+            | Event::WindowClosed { window } => Some(window),
+            Event::DayOpened { .. }
+            | Event::TicketIssued { .. }
+            | Event::TicketCancelled { .. }
+            | Event::TicketRated { .. }
+            | Event::NoChange => None,
+        }
+    }
+}
