@@ -57,6 +57,8 @@ pub struct TicketView {
 pub struct WindowView {
     pub window: Window,
     pub number: Option<TicketNo>,
+    /// The ticket the window holds, in full.
+    pub ticket: Option<TicketView>,
 }
 
 #[derive(Debug)]
@@ -233,8 +235,9 @@ impl Engine {
 
     fn window_view(&self, id: &WindowId) -> Option<WindowView> {
         let window = self.state.window(id)?.clone();
-        let number = window.ticket.as_ref().and_then(|t| self.state.ticket(t)).map(|t| t.number.clone());
-        Some(WindowView { window, number })
+        let ticket = window.ticket.as_ref().and_then(|t| self.ticket_view(t));
+        let number = ticket.as_ref().map(|t| t.ticket.number.clone());
+        Some(WindowView { window, number, ticket })
     }
 
     fn ticket_view(&self, id: &TicketId) -> Option<TicketView> {

@@ -51,6 +51,8 @@ struct QueueCount<'a> {
     id: &'a str,
     name: &'a str,
     waiting: usize,
+    /// The expected wait of a ticket taken now in this queue.
+    eta_minutes: u32,
 }
 
 #[derive(Serialize)]
@@ -273,7 +275,12 @@ fn snapshot(state: &HallState, inner: &Inner) -> Arc<FeedMsg> {
     let queues = setup
         .queues
         .iter()
-        .map(|q| QueueCount { id: q.id.as_str(), name: &q.name, waiting: state.waiting(&q.id) })
+        .map(|q| QueueCount {
+            id: q.id.as_str(),
+            name: &q.name,
+            waiting: state.waiting(&q.id),
+            eta_minutes: crate::core::eta::for_queue(state, &q.id).minutes,
+        })
         .collect();
     let windows = setup.windows.iter().filter_map(|w| window_dto(state, &w.id)).collect();
     let day = state.day.unwrap_or_else(|| setup.day_of(state.last_at)).to_string();

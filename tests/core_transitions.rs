@@ -159,6 +159,16 @@ fn rejection_rows() -> Vec<Row> {
         ("bad score 0", then(done_at_1(), vec![rate(1, 0, None)]), rejected("bad_score", BadInput)),
         ("bad score 6", then(done_at_1(), vec![rate(1, 6, None)]), rejected("bad_score", BadInput)),
         (
+            "a low score without a reason",
+            then(done_at_1(), vec![rate(1, 2, None)]),
+            rejected("reason_required", BadInput),
+        ),
+        (
+            "a low score with a blank reason",
+            then(done_at_1(), vec![rate(1, 1, Some("  "))]),
+            rejected("reason_required", BadInput),
+        ),
+        (
             "comment too long",
             then(done_at_1(), vec![rate(1, 5, Some(&comment_501))]),
             rejected("comment_too_long", BadInput),
@@ -268,6 +278,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::NotPaused(String::new()),
         R::TransferToSelf,
         R::DuplicateTicketId,
+        R::ReasonRequired,
     ];
     for r in &all {
         match r {
@@ -293,7 +304,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::WrongTicketState(_)
             | R::NotPaused(_)
             | R::TransferToSelf
-            | R::DuplicateTicketId => {}
+            | R::DuplicateTicketId
+            | R::ReasonRequired => {}
         }
     }
     all.iter().map(|r| r.code()).collect()

@@ -154,6 +154,8 @@ pub enum Rejection {
     TransferToSelf,
     #[error("that ticket id is already in use; draw a new one")]
     DuplicateTicketId,
+    #[error("a rating of 1 or 2 needs a reason; say what went wrong")]
+    ReasonRequired,
 }
 
 impl Rejection {
@@ -183,6 +185,7 @@ impl Rejection {
             Rejection::NotPaused(_) => "not_paused",
             Rejection::TransferToSelf => "transfer_to_self",
             Rejection::DuplicateTicketId => "duplicate_ticket_id",
+            Rejection::ReasonRequired => "reason_required",
         }
     }
 
@@ -191,6 +194,7 @@ impl Rejection {
             Rejection::UnknownService(_)
             | Rejection::UnknownPriority(_)
             | Rejection::BadScore
+            | Rejection::ReasonRequired
             | Rejection::CommentTooLong
             | Rejection::TransferToSelf => RejectionKind::BadInput,
             Rejection::UnknownTicket | Rejection::UnknownWindow(_) | Rejection::UnknownQueue(_) => {

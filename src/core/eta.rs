@@ -6,7 +6,7 @@
 //! over the windows open for its queue.
 
 use super::hall::HallState;
-use super::model::{Ticket, TicketStatus, WindowState};
+use super::model::{QueueId, Ticket, TicketStatus, WindowState};
 
 /// Position and expected wait of one ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,12 +28,27 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
             setup.competing_queues(&t.queue).iter().map(|q| state.index.ahead_in_queue(q, place)).sum()
         }
     };
-    let serving: Vec<_> = state.windows.values().filter(|w| w.queues.contains(&t.queue)).collect();
-    let open = serving.iter().filter(|w| w.state != WindowState::Closed).count();
-    let windows = if t.target_window.is_some() { 1 } else { open.max(1) };
-    let minutes_each = state.minutes_by_queue.get(&t.queue).copied().unwrap_or(10);
-    let ahead_u32 = u32::try_from(ahead).unwrap_or(u32::MAX);
-    let windows_u32 = u32::try_from(windows).unwrap_or(1);
-    let minutes = ahead_u32.saturating_mul(minutes_each).div_ceil(windows_u32);
-    Some(Eta { ahead, minutes })
+    let windows = if t.target_window.is_some() { 1 } else { open_windows(state, &t.queue) };
+    Some(Eta { ahead, minutes: minutes(state, &t.queue, ahead, windows) })
+}
+
+/// What a ticket taken now in `queue` would be told: every waiting ticket in the queues
+/// that share its windows is ahead of it (a new ticket of no priority class is last).
+pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
+    let ahead = state.setup.competing_queues(queue).iter().map(|q| state.index.queue_len(q)).sum();
+    Eta { ahead, minutes: minutes(state, queue, ahead, open_windows(state, queue)) }
+}
+
+/// Windows not closed that serve `queue`, at least one (a closed hall still gives an
+/// estimate as if one window were open).
+fn open_windows(state: &HallState, queue: &QueueId) -> usize {
+    let open = state.windows.values().filter(|w| w.queues.contains(queue) && w.state != WindowState::Closed).count();
+    open.max(1)
+}
+
+fn minutes(state: &HallState, queue: &QueueId, ahead: usize, windows: usize) -> u32 {
+    let minutes_each = state.minutes_by_queue.get(queue).copied().unwrap_or(10);
+    let ahead = u32::try_from(ahead).unwrap_or(u32::MAX);
+    let windows = u32::try_from(windows).unwrap_or(1);
+    ahead.saturating_mul(minutes_each).div_ceil(windows)
 }

@@ -394,6 +394,10 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
                 return Err(Rejection::CommentTooLong);
             }
+            // The national 好差评 rules ask a reason for 不满意 and 非常不满意.
+            if *score <= 2 && comment.as_ref().is_none_or(|c| c.trim().is_empty()) {
+                return Err(Rejection::ReasonRequired);
+            }
             let event = Event::TicketRated { id: id.clone(), score: *score, comment: comment.clone() };
             done(vec![event], Reply::Ticket(id.clone()))
         }

@@ -132,5 +132,7 @@ pub async fn login(State(app): State<AppState>, JsonBody(body): JsonBody<LoginBo
     let token = app.sessions.create(user.name.clone(), user.role, ttl);
     // The user's name stays out of the log: a login name may be a person's name.
     tracing::info!(role = user.role.as_str(), "user logged in");
-    Ok(Json(json!({ "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl.as_secs() })))
+    Ok(Json(
+        json!({ "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl.as_secs(), "windows": user.windows }),
+    ))
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod dto;
 pub mod error;
+mod pages;
 mod public;
 mod tickets;
 mod windows;
@@ -61,7 +62,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
         .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
         .route("/api/v1/windows/{w}/{action}", post(windows::act))
+        .route("/api/v1/tickets/{id}/qr.svg", get(tickets::qr))
+        .route("/api/v1/windows/{w}", get(windows::get))
         .route("/ws/feed", get(ws::feed))
+        .route("/", get(pages::index))
+        .route("/t/{id}", get(pages::ticket_status))
+        .route("/display/static/{*name}", get(pages::asset))
+        .route("/display/{name}", get(pages::page))
         .fallback(public::not_found)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)

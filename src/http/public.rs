@@ -76,6 +76,22 @@ struct CatalogItem<'a> {
     queue: &'a str,
     minutes: u32,
     materials: &'a [String],
+    /// Pinyin initials of the name, for the kiosk's search.
+    initials: String,
+}
+
+/// The lowercase pinyin initials of `name` ("个体工商户设立登记" → "gtgshsldj"); letters
+/// and digits are kept as they are, other signs dropped. A character with several readings
+/// takes its most common one.
+pub fn pinyin_initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .filter_map(|c| match c.to_pinyin() {
+            Some(p) => p.first_letter().chars().next(),
+            None if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            None => None,
+        })
+        .collect()
 }
 
 /// The catalogue answer of `/api/v1/services`, serialised once at start.
@@ -94,10 +110,14 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
             queue: i.queue.as_str(),
             minutes: i.minutes,
             materials: &i.materials,
+            initials: pinyin_initials(&i.name),
         })
         .collect();
-    let bundles: Vec<_> =
-        setup.bundles.iter().map(|b| json!({ "id": b.id, "name": b.name, "items": b.items })).collect();
+    let bundles: Vec<_> = setup
+        .bundles
+        .iter()
+        .map(|b| json!({ "id": b.id, "name": b.name, "items": b.items, "initials": pinyin_initials(&b.name) }))
+        .collect();
     serde_json::to_vec(&json!({
         "hall": { "id": setup.hall_id, "name": setup.hall_name },
         "queues": queues,
@@ -106,4 +126,16 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
         "items": items,
         "bundles": bundles,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pinyin_initials;
+
+    #[test]
+    fn initials_of_item_names() {
+        assert_eq!(pinyin_initials("个体工商户设立登记"), "gtgshsldj");
+        assert_eq!(pinyin_initials("社保卡补换（挂失）"), "sbkbhgs");
+        assert_eq!(pinyin_initials("ICP备案"), "icpba");
+    }
 }

@@ -92,3 +92,40 @@ pub async fn rate(
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     ticket_json(&app, answered)
 }
+
+/// Longest Host header used in a QR code's address, in bytes.
+const HOST_BYTES_MAX: usize = 255;
+
+/// `GET /api/v1/tickets/{id}/qr.svg`: a QR code of the ticket-status page's address, for
+/// the kiosk's screen and print-out. The address uses the Host the kiosk reached the
+/// daemon by, so a phone on the hall's network reaches it the same way.
+pub async fn qr(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = parse_id(&id)?;
+    // Only a ticket that exists gets a code: this is not a QR service for any text.
+    app.engine.query(Query::Ticket(id.clone())).await?;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.len() <= HOST_BYTES_MAX && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
+    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let url = format!("{scheme}://{host}/t/{id}");
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| ApiError::internal("a QR code could not be made", &e))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}

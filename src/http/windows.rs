@@ -13,7 +13,7 @@ use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{Outcome, QueueId, TransferTarget, WindowId};
 use crate::core::{Command, Envelope};
-use crate::engine::Answer;
+use crate::engine::{Answer, Query};
 
 /// Every body a window action may take; each action reads the fields it needs and an
 /// unknown field is an error.
@@ -82,5 +82,26 @@ pub async fn act(
         }
         Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
         other => Err(ApiError::internal("engine answered a window action with something else", &format!("{other:?}"))),
+    }
+}
+
+/// A window with the full ticket it holds, for the clerk console.
+#[derive(Serialize)]
+struct WindowDetailDto {
+    window: WindowDto,
+    ticket: Option<TicketDto>,
+}
+
+/// `GET /api/v1/windows/{w}`: any signed-in user.
+pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    auth::user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    let window =
+        WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
+    match app.engine.query(Query::Window(window)).await?.answer {
+        Answer::Window(view) => {
+            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config.setup, t));
+            Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket }).into_response())
+        }
+        other => Err(ApiError::internal("engine answered a window query with something else", &format!("{other:?}"))),
     }
 }

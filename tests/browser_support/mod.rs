@@ -1,0 +1,172 @@
+//! Headless Chromium for the page tests, driven over WebDriver (chromedriver) with
+//! fantoccini, against a real daemon from `support`.
+//!
+//! On a machine without Debian's `chromium` and `chromium-driver` the page tests are left
+//! out, loudly (written straight to the terminal, past the test harness's capture); with
+//! `CI` set, a missing browser fails the test instead, so CI can never pass without them.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// How long a page may take to show something before the test fails as hung.
+pub const PAGE_GUARD: Duration = Duration::from_secs(20);
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+fn say_loudly(line: &str) {
+    // Straight to the terminal: libtest captures print!/eprint! but not writes to the
+    // stderr handle itself.
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Starts a browser with a `width`×`height` window, or returns `None` (after saying so)
+/// when this machine has no Chromium and this is not CI.
+pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
+    if !missing.is_empty() {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI must run the page tests, but {missing:?} is missing: .ci/run installs chromium and chromium-driver"
+            );
+        }
+        say_loudly(&format!(
+            "\n*** PAGE TEST LEFT OUT: {test} — {missing:?} not found; `apt-get install chromium chromium-driver` to run it ***\n"
+        ));
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("a browser profile dir");
+    let args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--autoplay-policy=no-user-gesture-required".into(),
+        "--lang=zh-CN".into(),
+        "--hide-scrollbars".into(),
+        format!("--window-size={width},{height}"),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({ "binary": CHROMIUM, "args": args }));
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + PAGE_GUARD;
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            Ok(c) => break c,
+            Err(e) if tokio::time::Instant::now() > deadline => panic!("chromedriver did not start a session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    Some(Browser { client, driver, _profile: profile })
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(PAGE_GUARD)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
+    }
+
+    /// The visible text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap_or_else(|e| panic!("text of {css:?}: {e}"))
+    }
+
+    /// Runs `js` (a function body; `return` a value) in the page.
+    pub async fn eval(&self, js: &str) -> Value {
+        self.client.execute(js, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
+    }
+
+    /// Waits until `js` returns a truthy value; returns that value.
+    pub async fn until(&self, what: &str, js: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + PAGE_GUARD;
+        loop {
+            let v = self.eval(js).await;
+            let truthy =
+                !matches!(v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("") && v != json!([]);
+            if truthy {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let shot = self.screenshot(&format!("hung-{}", what.replace(' ', "-"))).await;
+                panic!("waited too long for {what} (screenshot {})", shot.display());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves a PNG of the page under `target/screenshots/NAME.png` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("create target/screenshots");
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("screenshots")
+}
