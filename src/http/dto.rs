@@ -31,6 +31,8 @@ pub struct TicketDto {
     pub eta_minutes: Option<u32>,
     pub window: Option<String>,
     pub issued_at: String,
+    /// The first call; `called_at` moves with every recall.
+    pub first_called_at: Option<String>,
     pub called_at: Option<String>,
     pub serving_at: Option<String>,
     pub finished_at: Option<String>,
@@ -54,6 +56,7 @@ impl TicketDto {
             eta_minutes: view.eta.map(|e| e.minutes),
             window: t.window.as_ref().map(ToString::to_string),
             issued_at: rfc3339(setup, t.issued_at),
+            first_called_at: t.first_called_at.map(|at| rfc3339(setup, at)),
             called_at: t.called_at.map(|at| rfc3339(setup, at)),
             serving_at: t.serving_at.map(|at| rfc3339(setup, at)),
             finished_at: t.finished_at.map(|at| rfc3339(setup, at)),

@@ -1,0 +1,570 @@
+/* hallq clerk console (/display/clerk).
+ * Sign in (POST /api/v1/login; token kept in sessionStorage), pick and open a window,
+ * then drive it: next, recall, serve, done (completed / incomplete), no-show, transfer,
+ * pause/resume, close. Each button is enabled only when its action is legal for the
+ * window's state and disabled while any request is in flight; every POST carries a fresh
+ * Idempotency-Key, so a double click never calls twice. Live queue counts and recent
+ * calls come from the display feed (HallqFeed); API refusals show as a toast. */
+(function () {
+  'use strict';
+
+  var DICT = {
+    zh: {
+      app: '窗口工作台', logout: '退出登录', login_title: '工作人员登录', login_sub: '登录后选择并开启您的服务窗口', user: '用户名', password: '密码', user_ph: '请输入用户名',
+      password_ph: '请输入密码', login: '登录', logging_in: '正在登录…', pick_title: '选择服务窗口', pick_sub: '选择您今天所在的窗口，然后开启窗口开始叫号', open_window: '开启窗口',
+      waited: '等候时长', called_for: '呼叫已过', serving_for: '办理用时', issued: '取号时间', my_queues: '本窗口队列等候', recent: '本窗口最近呼叫', a_next: '叫号',
+      a_next_sub: '呼叫下一位', a_recall: '重呼', a_serve: '开始办理', a_done: '办结', a_incomplete: '未办结', a_noshow: '过号', a_transfer: '转移', a_pause: '暂停服务',
+      a_resume: '恢复服务', a_close: '关闭窗口', pad_note: '灰色按钮表示当前状态下不可操作', transfer_title: '转移号码', to_queue: '转到队列', to_window: '转到窗口',
+      transfer_note: '号码保持不变，并按取号时间排队', cancel: '取消 (Esc)', confirm_transfer: '确认转移', s_closed: '窗口已关闭', s_open: '空闲 · 可叫号', s_calling: '呼叫中',
+      s_serving: '办理中', s_paused: '暂停服务', h_open: '按 F1 或 N 呼叫下一位', h_calling: '群众到达后按 F3 开始办理；未到可重呼或过号', h_serving: '办理完成后按 F4 办结',
+      h_paused: '窗口已暂停，不会分配新号码；按 F8 恢复', h_closed: '窗口已关闭', h_empty: '暂无群众等候，有人取号后即可叫号', idle_waiting: '人在本窗口队列等候', no_ticket: '当前无办理号码',
+      feed_live: '实时连接', feed_reconnecting: '正在重新连接…', feed_connecting: '连接中…', waiting_n: '{n} 人等候', eta: '预计 {n} 分钟', none_yet: '暂无呼叫',
+      recall_tag: '重呼', materials: '所需材料', bundle: '一件事', n_items: '共 {n} 项', priority: '优先', min: '分', sec: '秒', st_closed: '已关闭', st_open: '空闲',
+      st_calling: '呼叫中', st_serving: '办理中', st_paused: '暂停', serves: '受理队列：', mine: '您的窗口', e_login: '用户名或密码错误，请重新输入', e_login_empty: '请输入用户名和密码',
+      e_no_role: '该账号没有窗口操作权限（请使用窗口工作人员账号）', e_network: '无法连接服务器，请检查网络后重试', e_expired: '登录已过期，请重新登录', e_generic: '操作未成功，请稍后重试',
+      e_window_taken: '该窗口已由其他工作人员开启', e_clerk_elsewhere: '您已在其他窗口签入，请先关闭那个窗口', e_forbidden: '您没有该窗口的操作权限', e_window_busy: '窗口还有未处理的号码，请先办结、过号或转移',
+      e_window_paused: '窗口已暂停，请先恢复服务', e_window_closed: '目标窗口未开启，请改为转到队列或选择其他窗口', e_no_ticket: '窗口当前没有号码', e_wrong_ticket_state: '当前号码状态不允许此操作',
+      e_not_your_window: '您未在此窗口签入，请重新开启窗口', e_transfer_to_self: '不能转移到本窗口', e_unknown_queue: '没有这个队列', e_unknown_window: '没有这个窗口',
+      e_not_paused: '窗口未处于暂停状态', e_lost_window: '窗口已关闭或已由他人接管，请重新选择窗口', i_nobody: '当前没有等候的群众', i_called: '已呼叫 {n}', i_done: '{n} 已办结',
+      i_incomplete: '{n} 已记录为未办结', i_noshow: '{n} 已过号', i_transferred: '{n} 已转移', i_paused: '窗口已暂停', i_resumed: '窗口已恢复服务', i_closed: '窗口已关闭',
+      i_recalled: '已重呼 {n}'
+    },
+    en: {
+      app: 'Counter console', logout: 'Sign out', login_title: 'Staff sign-in', login_sub: 'Sign in, then choose and open your window',
+      user: 'User name', password: 'Password', user_ph: 'User name', password_ph: 'Password', login: 'Sign in', logging_in: 'Signing in…',
+      pick_title: 'Choose your window', pick_sub: 'Pick the counter you work at today, then open it to start calling', open_window: 'Open window',
+      waited: 'Waited', called_for: 'Called for', serving_for: 'Serving for', issued: 'Ticket taken', my_queues: 'Waiting in my queues',
+      recent: 'Recent calls here', a_next: 'Call next', a_next_sub: 'Next visitor', a_recall: 'Recall', a_serve: 'Start service', a_done: 'Done',
+      a_incomplete: 'Not completed', a_noshow: 'No-show', a_transfer: 'Transfer', a_pause: 'Pause', a_resume: 'Resume', a_close: 'Close window',
+      pad_note: 'Grey buttons are not available in this state', transfer_title: 'Transfer ticket', to_queue: 'To a queue', to_window: 'To a window',
+      transfer_note: 'The ticket keeps its number and its place by issue time', cancel: 'Cancel (Esc)', confirm_transfer: 'Transfer',
+      s_closed: 'Window closed', s_open: 'Idle · ready to call', s_calling: 'Calling', s_serving: 'Serving', s_paused: 'Paused',
+      h_open: 'Press F1 or N to call the next visitor', h_calling: 'Press F3 when the visitor arrives; otherwise recall or mark no-show',
+      h_serving: 'Press F4 when the service is finished', h_paused: 'Paused: no new tickets are sent here; F8 resumes',
+      h_closed: 'The window is closed', h_empty: 'Nobody is waiting yet; call as soon as someone takes a ticket',
+      idle_waiting: 'waiting in this window\'s queues', no_ticket: 'No ticket at this window', feed_live: 'Live', feed_reconnecting: 'Reconnecting…',
+      feed_connecting: 'Connecting…', waiting_n: '{n} waiting', eta: 'about {n} min', none_yet: 'No calls yet', recall_tag: 'recall',
+      materials: 'Materials', bundle: 'Bundle', n_items: '{n} items', priority: 'Priority', min: 'm', sec: 's', st_closed: 'closed', st_open: 'idle',
+      st_calling: 'calling', st_serving: 'serving', st_paused: 'paused', serves: 'Queues: ', mine: 'your window',
+      e_login: 'Wrong user name or password; please try again', e_login_empty: 'Enter your user name and password',
+      e_no_role: 'This account may not work a window (use a clerk account)', e_network: 'Cannot reach the server; check the network and try again',
+      e_expired: 'Your session has expired; please sign in again', e_generic: 'That did not work; please try again',
+      e_window_taken: 'Another clerk has opened this window', e_clerk_elsewhere: 'You are signed in at another window; close it first',
+      e_forbidden: 'You may not work this window', e_window_busy: 'The window still holds a ticket; finish, mark no-show or transfer it first',
+      e_window_paused: 'The window is paused; resume it first', e_window_closed: 'That window is closed; transfer to a queue or another window',
+      e_no_ticket: 'The window holds no ticket', e_wrong_ticket_state: 'That is not possible for this ticket now',
+      e_not_your_window: 'You are not signed in at this window; open it again',
+      e_transfer_to_self: 'A ticket cannot be transferred to its own window', e_unknown_queue: 'No such queue', e_unknown_window: 'No such window',
+      e_not_paused: 'The window is not paused', e_lost_window: 'Your window was closed or taken over; choose a window again',
+      i_nobody: 'Nobody is waiting', i_called: 'Called {n}', i_done: '{n} done', i_incomplete: '{n} recorded as not completed',
+      i_noshow: '{n} marked no-show', i_transferred: '{n} transferred', i_paused: 'Window paused', i_resumed: 'Window resumed',
+      i_closed: 'Window closed', i_recalled: 'Recalled {n}'
+    }
+  };
+
+  var I18N = window.HallqI18n;
+  function t(k, n) {
+    var s = I18N ? I18N.t(k) : (DICT.zh[k] || k);
+    return n === undefined ? s : s.replace('{n}', n);
+  }
+  function lang() { return I18N && I18N.lang ? I18N.lang() : 'zh'; }
+  function $(id) { return document.getElementById(id); }
+  function esc(s) {
+    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs a secure context
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  // What actions a window state allows.
+  var LEGAL = {
+    open: ['next', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
+    serving: ['done', 'done-incomplete', 'transfer'], paused: ['resume', 'close'], closed: []
+  };
+  var KEYS = { F1: 'next', n: 'next', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
+    F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause' };
+  var STORE = 'hallq.clerk';
+
+  var S = {
+    token: null, user: null, role: null, allowed: [], windowId: null, win: null, ticket: null,
+    catalog: { items: {}, bundles: {}, queues: {}, priorities: {} }, hallWindows: [], waiting: {}, eta: {},
+    calls: [], firstCall: {}, inflight: null, feed: 'connecting', pick: null, transferTarget: null, syncTimer: null
+  };
+
+  // ---- storage and the API ----
+  function save() {
+    sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user, role: S.role, allowed: S.allowed, windowId: S.windowId }));
+  }
+  function load() { try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; } }
+
+  function api(method, path, body) {
+    var headers = { Accept: 'application/json' };
+    if (S.token) headers.Authorization = 'Bearer ' + S.token;
+    if (method === 'POST') { headers['Idempotency-Key'] = uuid(); headers['Content-Type'] = 'application/json'; }
+    var init = { method: method, headers: headers, cache: 'no-store' };
+    if (method === 'POST') init.body = JSON.stringify(body || {});
+    return fetch(path, init).then(function (resp) {
+      return resp.json().catch(function () { return null; }).then(function (data) {
+        if (resp.ok) return data;
+        var e = (data && data.error) || {};
+        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
+      });
+    }, function () { throw { status: 0, code: 'network', message: '' }; });
+  }
+
+  function errorText(err) {
+    if (err.status === 0) return t('e_network');
+    if (err.status === 401) return t('e_expired');
+    var key = 'e_' + (err.code || '');
+    if (err.code === 'forbidden') key = 'e_forbidden';
+    var s = t(key);
+    if (s !== key) return s;
+    return lang() === 'en' && err.message ? err.message : t('e_generic');
+  }
+
+  // ---- toast ----
+  var toastTimer = null;
+  function toast(text, kind) {
+    var el = $('toast');
+    el.textContent = text;
+    el.dataset.kind = kind || 'error';
+    el.hidden = false;
+    el.classList.remove('is-out');
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.classList.add('is-out'); toastTimer = setTimeout(function () { el.hidden = true; }, 300); },
+      kind === 'info' ? 2600 : 5000);
+  }
+  function fail(err) {
+    if (err.status === 401) { logout(t('e_expired')); return; }
+    toast(errorText(err), 'error');
+  }
+
+  // ---- screens ----
+  function show(screen) {
+    ['login', 'pick', 'console'].forEach(function (s) { $('screen-' + s).hidden = s !== screen; });
+    $('user-box').hidden = screen === 'login';
+    $('top-window').hidden = screen !== 'console';
+    $('user-name').textContent = S.user || '';
+    document.body.dataset.screen = screen;
+    if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
+    if (screen === 'console') render();
+  }
+
+  function logout(message) {
+    S.token = S.user = S.role = S.windowId = S.win = S.ticket = null;
+    S.allowed = [];
+    sessionStorage.removeItem(STORE);
+    $('login-password').value = '';
+    loginError(message || '');
+    show('login');
+  }
+  function loginError(text) { var el = $('login-error'); el.textContent = text; el.hidden = !text; }
+
+  function submitLogin(ev) {
+    ev.preventDefault();
+    var btn = $('login-submit');
+    if (btn.disabled) return;
+    var user = $('login-user').value.trim(), password = $('login-password').value;
+    if (!user || !password) { loginError(t('e_login_empty')); return; }
+    btn.disabled = true;
+    btn.textContent = t('logging_in');
+    loginError('');
+    api('POST', '/api/v1/login', { user: user, password: password }).then(function (r) {
+      if (r.role !== 'clerk' && r.role !== 'admin') { loginError(t('e_no_role')); return; }
+      S.token = r.token; S.user = r.user; S.role = r.role; S.allowed = r.windows || [];
+      $('login-password').value = '';
+      save();
+      return showPicker();
+    }).catch(function (err) {
+      loginError(err.status === 401 || err.status === 400 ? t('e_login') : errorText(err));
+    }).then(function () { btn.disabled = false; btn.textContent = t('login'); });
+  }
+
+  // ---- choosing a window ----
+  function showPicker() {
+    S.windowId = null; S.win = null; S.ticket = null;
+    save();
+    show('pick');
+    return api('GET', '/api/v1/hall').then(function (hall) {
+      applySnapshot(hall);
+      var list = S.hallWindows.filter(function (w) { return !S.allowed.length || S.allowed.indexOf(w.id) >= 0; });
+      if (S.pick && !list.some(function (w) { return w.id === S.pick; })) S.pick = null;
+      if (!S.pick && list.length === 1) S.pick = list[0].id;
+      renderPicker(list);
+    }).catch(fail);
+  }
+
+  function renderPicker(list) {
+    $('window-select').innerHTML = list.map(function (w) {
+      var qs = w.queues.map(function (q) { return esc(queueName(q)); }).join(' · ');
+      return '<button type="button" class="ck-wopt' + (S.pick === w.id ? ' is-picked' : '') + '" role="option" data-window="' + esc(w.id) +
+        '" aria-selected="' + (S.pick === w.id) + '"><span class="ck-wopt-no">' + esc(w.id) + '</span><span class="ck-wopt-name">' + esc(w.name) +
+        '</span><span class="ck-wopt-q">' + esc(t('serves')) + qs + '</span><span class="ck-pill" data-state="' + esc(w.state) + '">' +
+        esc(t('st_' + w.state)) + '</span></button>';
+    }).join('');
+    $('open-window').disabled = !S.pick;
+  }
+
+  function openWindow() {
+    var btn = $('open-window');
+    if (!S.pick || btn.disabled) return;
+    btn.disabled = true;
+    var w = S.pick;
+    api('POST', '/api/v1/windows/' + encodeURIComponent(w) + '/open').then(function () {
+      S.windowId = w;
+      save();
+      $('toast').hidden = true;
+      return refresh().then(function () { if (S.windowId) show('console'); });
+    }).catch(fail).then(function () { btn.disabled = !S.pick; });
+  }
+
+  // ---- window state ----
+  function refresh() {
+    if (!S.windowId) return Promise.resolve();
+    return api('GET', '/api/v1/windows/' + encodeURIComponent(S.windowId)).then(function (r) {
+      if (r.window.state === 'closed' || (r.window.clerk && r.window.clerk !== S.user)) {
+        if (document.body.dataset.screen === 'console') toast(t('e_lost_window'), 'error');
+        return showPicker(); // closed or taken over elsewhere: choose again
+      }
+      S.win = r.window;
+      S.ticket = r.ticket || null;
+      render();
+    });
+  }
+  function scheduleSync() {
+    clearTimeout(S.syncTimer);
+    S.syncTimer = setTimeout(function () { if (!S.inflight) refresh().catch(fail); }, 150);
+  }
+
+  function act(action, body) {
+    var btn = document.querySelector('[data-action="' + action + '"]');
+    if (S.inflight || !btn || btn.disabled || btn.hidden || !legal(action)) return;
+    if (action === 'transfer' && !body) { openTransfer(); return; }
+    var path = action === 'done-incomplete' ? 'done' : action;
+    if (action === 'done') body = { outcome: 'completed' };
+    if (action === 'done-incomplete') body = { outcome: 'incomplete' };
+    var number = S.ticket && S.ticket.number;
+    S.inflight = action;
+    render(); // disables every button before the request leaves
+    api('POST', '/api/v1/windows/' + encodeURIComponent(S.windowId) + '/' + path, body).then(function (r) {
+      afterAction(action, r, number);
+    }).catch(function (err) {
+      fail(err);
+      if (err.status === 409 || err.status === 403) scheduleSync();
+    }).then(function () { S.inflight = null; render(); });
+  }
+
+  function afterAction(action, r, number) {
+    var st = S.win.state;
+    if (action === 'next') {
+      if (!r || !r.ticket) { toast(t('i_nobody'), 'info'); return; }
+      S.ticket = r.ticket; S.win.state = 'calling'; S.win.ticket = r.ticket.number;
+      addRecent({ number: r.ticket.number, window: S.windowId, at: r.ticket.called_at, recall: false });
+      return;
+    }
+    if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
+    else if (['done', 'done-incomplete', 'no-show', 'transfer'].indexOf(action) >= 0) {
+      S.ticket = null; S.win.state = 'open'; S.win.ticket = null;
+      var msg = { done: 'i_done', 'done-incomplete': 'i_incomplete', 'no-show': 'i_noshow', transfer: 'i_transferred' }[action];
+      toast(t(msg, number), 'info');
+    } else if (r && r.state) {
+      S.win = r;
+      if (action === 'close') { toast(t('i_closed'), 'info'); showPicker(); return; }
+      toast(t(action === 'pause' ? 'i_paused' : 'i_resumed'), 'info');
+    }
+    if (action === 'recall') toast(t('i_recalled', number), 'info');
+  }
+
+  function legal(action) {
+    var st = S.win ? S.win.state : 'closed';
+    return (LEGAL[st] || []).indexOf(action) >= 0;
+  }
+
+  // ---- the feed ----
+  function applySnapshot(s) {
+    S.hallWindows = s.windows || [];
+    (s.queues || []).forEach(function (q) { S.waiting[q.id] = q.waiting; S.eta[q.id] = q.eta_minutes; });
+    if (s.recent_calls) S.calls = s.recent_calls.slice();
+  }
+  // Every call seen (snapshot, feed, our own answers), oldest first; shown per window.
+  function addRecent(c) {
+    if (S.calls.some(function (o) { return o.number === c.number && o.at === c.at && o.window === c.window; })) return;
+    S.calls.push(c);
+    if (S.calls.length > 60) S.calls.shift();
+  }
+  function onFeed(m) {
+    if (m.type === 'snapshot') { applySnapshot(m); if (S.win) checkWindow(S.hallWindows); }
+    else if (m.type === 'queue') { S.waiting[m.id] = m.waiting; if (m.eta_minutes !== undefined) S.eta[m.id] = m.eta_minutes; }
+    else if (m.type === 'window') {
+      var i = S.hallWindows.findIndex(function (w) { return w.id === m.window.id; });
+      if (i >= 0) S.hallWindows[i] = m.window; else S.hallWindows.push(m.window);
+      checkWindow([m.window]);
+    } else if (m.type === 'call' && m.window === S.windowId) {
+      addRecent({ number: m.number, window: m.window, at: m.at, recall: m.recall });
+    }
+    if (document.body.dataset.screen === 'console') renderSide();
+  }
+  // A window message that disagrees with what the console shows (another tab, a
+  // supervisor) makes the console read its window again.
+  function checkWindow(list) {
+    list.forEach(function (w) {
+      if (!S.win || w.id !== S.windowId) return;
+      var mine = S.ticket ? S.ticket.number : null;
+      if (w.state !== S.win.state || (w.ticket || null) !== mine) scheduleSync();
+    });
+  }
+  function onFeedState(state) {
+    S.feed = state;
+    var el = $('feed-state');
+    el.dataset.state = state;
+    $('feed-state-text').textContent = t('feed_' + state);
+    if (state === 'live' && S.windowId) scheduleSync();
+  }
+
+  // ---- rendering ----
+  function queueName(id) { var q = S.catalog.queues[id]; return q ? q.name : id; }
+  function hm(iso) { if (!iso) return '—'; var d = new Date(iso); return pad(d.getHours()) + ':' + pad(d.getMinutes()); }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function dur(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000)), m = Math.floor(s / 60), sp = lang() === 'en' ? ' ' : '';
+    return m ? m + t('min') + sp + pad(s % 60) + t('sec') : s + t('sec');
+  }
+  function clockDur(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+    return (h ? h + ':' + pad(m) : m) + ':' + pad(s % 60);
+  }
+
+  function render() {
+    if (!S.win) return;
+    var st = S.win.state, tk = S.ticket;
+    $('window-name').textContent = S.win.name;
+    var ws = $('window-state');
+    ws.dataset.state = st;
+    ws.textContent = t('s_' + st);
+    var panel = $('ticket-panel');
+    panel.dataset.state = st;
+    $('ticket-state-label').textContent = t('s_' + st);
+    $('ticket-hint').textContent = t('h_' + st);
+    $('current-number').textContent = tk ? tk.number : '';
+    panel.dataset.hasTicket = tk ? 'yes' : 'no';
+    var tags = '';
+    if (tk) {
+      tags += '<span class="ck-tag">' + esc(queueName(tk.queue)) + '</span>';
+      if (tk.priority) tags += '<span class="ck-tag ck-tag-prio">' + esc(t('priority')) + ' · ' + esc((S.catalog.priorities[tk.priority] || {}).name || tk.priority) + '</span>';
+      if (tk.bundle) tags += '<span class="ck-tag ck-tag-bundle">' + esc(t('bundle')) + '</span>';
+    }
+    $('ticket-tags').innerHTML = tags;
+    $('t-issued').textContent = tk ? hm(tk.issued_at) : '—';
+    // A recall moves called_at on: the wait is up to the first call this console saw.
+    var first = tk && tk.called_at && (S.firstCall[tk.id] = S.firstCall[tk.id] || tk.called_at);
+    $('t-waited').textContent = first ? dur(Date.parse(first) - Date.parse(tk.issued_at)) : '—';
+    $('t-live-label').textContent = t(tk && tk.serving_at ? 'serving_for' : 'called_for');
+    renderItems(tk);
+    tick();
+    renderPad();
+    renderSide();
+  }
+
+  function renderItems(tk) {
+    var box = $('ticket-items');
+    if (!tk) { box.innerHTML = ''; return; }
+    var html = '';
+    if (tk.bundle) {
+      var b = S.catalog.bundles[tk.bundle];
+      html += '<div class="ck-bundle-name">' + esc(t('bundle')) + (lang() === 'en' ? ': ' : '：') + esc(b ? b.name : tk.bundle) +
+        '<small>' + esc(t('n_items', (tk.services || []).length)) + '</small></div>';
+    }
+    html += (tk.services || []).map(function (code, i) {
+      var it = S.catalog.items[code] || { name: code, materials: [] };
+      var mats = (it.materials || []).map(function (m) { return '<li>' + esc(m) + '</li>'; }).join('');
+      return '<section class="ck-item"><header><span class="ck-item-idx">' + (i + 1) + '</span><span class="ck-item-name">' + esc(it.name) +
+        '</span><span class="ck-item-meta">' + esc(code) + (it.department ? ' · ' + esc(it.department) : '') + (it.minutes ? ' · ' + it.minutes + (lang() === 'en' ? ' min' : ' 分钟') : '') +
+        '</span></header>' + (mats ? '<div class="ck-mat-title">' + esc(t('materials')) + '</div><ul class="ck-mats">' + mats + '</ul>' : '') + '</section>';
+    }).join('');
+    box.innerHTML = html;
+  }
+
+  function tick() {
+    var tk = S.ticket, el = $('t-live');
+    var since = tk ? (tk.serving_at || (S.win && S.win.state === 'calling' ? tk.called_at : null)) : null;
+    el.textContent = since ? clockDur(Date.now() - Date.parse(since)) : '—';
+    var d = new Date();
+    $('clock').textContent = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+
+  function renderPad() {
+    var st = S.win ? S.win.state : 'closed';
+    document.querySelectorAll('[data-action]').forEach(function (b) {
+      var a = b.dataset.action;
+      if (a === 'pause') b.hidden = st === 'paused';
+      if (a === 'resume') b.hidden = st !== 'paused';
+      b.disabled = !!S.inflight || !legal(a);
+      // While a request is in flight every button is disabled, but the legal ones keep
+      // their look (no flicker); only the one in flight shows a spinner.
+      b.classList.toggle('is-held', !!S.inflight && legal(a));
+      b.classList.toggle('is-busy', S.inflight === a);
+    });
+  }
+
+  function renderIdle() {
+    var st = S.win ? S.win.state : 'closed', total = 0;
+    (S.win ? S.win.queues : []).forEach(function (q) { total += S.waiting[q] || 0; });
+    $('idle-title').textContent = t(st === 'paused' ? 's_paused' : 'no_ticket');
+    $('idle-count').textContent = total;
+    $('idle-count-label').textContent = t('idle_waiting');
+    $('idle-hint').textContent = t(st === 'paused' ? 'h_paused' : total ? 'h_open' : 'h_empty');
+  }
+
+  function renderSide() {
+    renderIdle();
+    var qs = S.win ? S.win.queues : [];
+    $('queue-list').innerHTML = qs.map(function (q) {
+      var n = S.waiting[q] == null ? 0 : S.waiting[q], eta = S.eta[q];
+      return '<div class="ck-q' + (n ? '' : ' is-zero') + '"><span class="ck-q-id">' + esc(q) + '</span><span class="ck-q-name">' + esc(queueName(q)) +
+        '</span><span class="ck-q-n"><b>' + n + '</b><small>' + esc(t('waiting_n', '').trim()) + '</small></span>' +
+        (eta != null && n ? '<span class="ck-q-eta">' + esc(t('eta', eta)) + '</span>' : '') + '</div>';
+    }).join('');
+    var recent = S.calls.filter(function (c) { return c.window === S.windowId; }).slice(-6).reverse();
+    $('recent-list').innerHTML = recent.length ? recent.map(function (c) {
+      return '<li><b>' + esc(c.number) + '</b><span>' + hm(c.at) + '</span>' + (c.recall ? '<em>' + esc(t('recall_tag')) + '</em>' : '') + '</li>';
+    }).join('') : '<li class="ck-muted ck-empty">' + esc(t('none_yet')) + '</li>';
+  }
+
+  // ---- transfer dialog ----
+  var tab = 'queue';
+  function openTransfer() {
+    S.transferTarget = null;
+    $('transfer-number').textContent = S.ticket ? S.ticket.number : '';
+    $('transfer-dialog').hidden = false;
+    api('GET', '/api/v1/hall').then(function (h) { applySnapshot(h); renderTransfer(); }).catch(function () { renderTransfer(); });
+    renderTransfer();
+  }
+  function closeTransfer() { $('transfer-dialog').hidden = true; }
+  function renderTransfer() {
+    document.querySelectorAll('.ck-tab').forEach(function (b) { b.classList.toggle('is-on', b.dataset.tab === tab); });
+    var sel = S.transferTarget, html;
+    if (tab === 'queue') {
+      html = Object.keys(S.catalog.queues).map(function (id) {
+        var on = sel && sel.queue === id;
+        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-queue="' + esc(id) + '"><b>' + esc(id) + '</b><span>' + esc(queueName(id)) +
+          '</span><small>' + esc(t('waiting_n', S.waiting[id] || 0)) + '</small></button>';
+      }).join('');
+    } else {
+      html = S.hallWindows.map(function (w) {
+        var self = w.id === S.windowId, off = self || w.state === 'closed', on = sel && sel.window === w.id;
+        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-twindow="' + esc(w.id) + '"' + (off ? ' disabled' : '') + '><b>' + esc(w.id) +
+          '</b><span>' + esc(w.name) + '</span><small class="ck-pill" data-state="' + esc(w.state) + '">' + esc(self ? t('mine') : t('st_' + w.state)) + '</small></button>';
+      }).join('');
+    }
+    $('transfer-targets').innerHTML = html;
+    $('transfer-confirm').disabled = !sel || !!S.inflight;
+  }
+  function confirmTransfer() {
+    if (!S.transferTarget || $('transfer-confirm').disabled) return;
+    var body = S.transferTarget;
+    closeTransfer();
+    act('transfer', body);
+  }
+
+  // ---- events ----
+  function onKey(e) {
+    if (!$('transfer-dialog').hidden) {
+      if (e.key === 'Escape') { e.preventDefault(); closeTransfer(); }
+      if (e.key === 'Enter') { e.preventDefault(); confirmTransfer(); }
+      return;
+    }
+    if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
+    var tag = (e.target && e.target.tagName) || '';
+    var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
+    var key = e.key && e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    var action = KEYS[key];
+    if (!action || (typing && key.length === 1)) return;
+    e.preventDefault();
+    if (action === 'pause' && S.win && S.win.state === 'paused') action = 'resume';
+    act(action);
+  }
+
+  function wire() {
+    $('login-form').addEventListener('submit', submitLogin);
+    $('logout').addEventListener('click', function () { logout(''); });
+    $('window-select').addEventListener('click', function (e) {
+      var b = e.target.closest('[data-window]');
+      if (!b) return;
+      S.pick = b.dataset.window;
+      Array.prototype.forEach.call(this.children, function (c) {
+        c.classList.toggle('is-picked', c === b); c.setAttribute('aria-selected', String(c === b));
+      });
+      $('open-window').disabled = false;
+    });
+    $('window-select').addEventListener('dblclick', function (e) { if (e.target.closest('[data-window]')) openWindow(); });
+    $('open-window').addEventListener('click', openWindow);
+    $('pad').addEventListener('click', function (e) {
+      var b = e.target.closest('[data-action]');
+      if (b) act(b.dataset.action);
+    });
+    document.querySelectorAll('.ck-tab').forEach(function (b) {
+      b.addEventListener('click', function () { tab = b.dataset.tab; S.transferTarget = null; renderTransfer(); });
+    });
+    $('transfer-targets').addEventListener('click', function (e) {
+      var b = e.target.closest('button');
+      if (!b || b.disabled) return;
+      S.transferTarget = b.dataset.queue ? { queue: b.dataset.queue } : { window: b.dataset.twindow };
+      renderTransfer();
+    });
+    $('transfer-targets').addEventListener('dblclick', function (e) { if (e.target.closest('button:not([disabled])')) confirmTransfer(); });
+    $('transfer-cancel').addEventListener('click', closeTransfer);
+    $('transfer-confirm').addEventListener('click', confirmTransfer);
+    $('transfer-dialog').addEventListener('click', function (e) { if (e.target === this) closeTransfer(); });
+    document.addEventListener('keydown', onKey);
+    if (I18N && I18N.onChange) I18N.onChange(relabel); // redraw the text drawn by script
+  }
+
+  function relabel() {
+    onFeedState(S.feed);
+    var screen = document.body.dataset.screen;
+    if (screen === 'console') render();
+    if (screen === 'pick') showPicker();
+    if (!$('transfer-dialog').hidden) renderTransfer();
+    $('login-submit').textContent = t('login');
+  }
+
+  function loadCatalog() {
+    return api('GET', '/api/v1/services').then(function (c) {
+      (c.items || []).forEach(function (i) { S.catalog.items[i.code] = i; });
+      (c.bundles || []).forEach(function (b) { S.catalog.bundles[b.id] = b; });
+      (c.queues || []).forEach(function (q) { S.catalog.queues[q.id] = q; });
+      (c.priorities || []).forEach(function (p) { S.catalog.priorities[p.id] = p; });
+      if (c.hall && c.hall.name) { $('hall-name').textContent = c.hall.name; document.title = c.hall.name + ' · ' + t('app'); }
+    });
+  }
+
+  function start() {
+    if (I18N) I18N.init(DICT);
+    wire();
+    onFeedState('connecting');
+    tick();
+    setInterval(tick, 1000);
+    var saved = load();
+    loadCatalog().catch(function () { toast(t('e_network'), 'error'); }).then(function () {
+      if (window.HallqFeed) new window.HallqFeed({ onMessage: onFeed, onState: onFeedState }).start();
+      if (!saved || !saved.token) { show('login'); return; }
+      S.token = saved.token; S.user = saved.user; S.role = saved.role; S.allowed = saved.allowed || [];
+      if (!saved.windowId) { showPicker(); return; }
+      S.windowId = saved.windowId;
+      api('GET', '/api/v1/hall').then(applySnapshot).catch(function () {}).then(refresh).then(function () {
+        if (S.windowId) show('console');
+      }).catch(function (err) {
+        if (err.status === 401) logout(t('e_expired'));
+        else { fail(err); showPicker(); }
+      });
+    });
+  }
+
+  start();
+})();
