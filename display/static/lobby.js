@@ -1,0 +1,448 @@
+/* hallq — lobby.js: the lobby screen (/display/lobby).
+ *
+ * Follows the display feed (feed.js) and draws: the hall name and a clock; the current
+ * call in very large type; the last 8 calls; every window that is not closed with the
+ * ticket it holds; each queue's waiting count and expected wait. Every call-out is
+ * announced by announcer.js (chime, then Mandarin speech; chime and flash where the
+ * browser has no Mandarin voice). Shows no personal data: the feed carries none. Only
+ * reads, never writes.
+ */
+(function () {
+  "use strict";
+
+  var RECENT_MAX = 8;
+  var ETA_REFRESH_MS = 2000;
+
+  var DICT = {
+    zh: {
+      subtitle: "叫号信息显示屏",
+      conn_live: "实时",
+      conn_connecting: "正在连接",
+      conn_reconnecting: "正在重新连接",
+      reconnecting_long: "正在重新连接服务器，屏幕信息可能不是最新",
+      now_calling: "正在叫号",
+      recall: "重复呼叫",
+      welcome: "欢迎光临",
+      idle_hint: "请留意屏幕和语音叫号",
+      recent_calls: "最近叫号",
+      no_calls_yet: "今日尚无叫号",
+      windows: "窗口状态",
+      windows_count: "{n} 个窗口开放",
+      no_windows_open: "暂无开放窗口",
+      waiting: "排队等候",
+      eta_note: "预计等候按现在取号估算",
+      footer_note: "叫到号后请携带证件和材料前往对应窗口 · 过号或有疑问请咨询导办台",
+      enable_sound: "点击启用语音播报",
+      window_n: "{id}号窗口",
+      call_text: "请 {number} 号到 {window} 号窗口办理",
+      st_calling: "呼叫",
+      st_serving: "办理中",
+      st_open: "空闲",
+      st_paused: "暂停服务",
+      st_closed: "未开放",
+      people: "人",
+      eta_min: "约 {m} 分钟",
+      eta_hours: "约 {h} 小时 {m} 分",
+      eta_whole_hours: "约 {h} 小时",
+      eta_long: "超过 {h} 小时",
+      eta_zero: "无需等待",
+      voice_speech: "语音播报",
+      voice_chime: "提示音",
+      voice_blocked: "声音未启用",
+      weekdays: "星期日,星期一,星期二,星期三,星期四,星期五,星期六",
+      title_suffix: "叫号大屏",
+    },
+    en: {
+      subtitle: "Queue information display",
+      conn_live: "Live",
+      conn_connecting: "Connecting",
+      conn_reconnecting: "Reconnecting",
+      reconnecting_long: "Reconnecting to the server; the screen may not be up to date",
+      now_calling: "Now calling",
+      recall: "Repeat call",
+      welcome: "Welcome",
+      idle_hint: "Please watch the screen and listen for your number",
+      recent_calls: "Recent calls",
+      no_calls_yet: "No calls yet today",
+      windows: "Windows",
+      windows_count: "{n} open",
+      no_windows_open: "No window open at the moment",
+      waiting: "Waiting",
+      eta_note: "Expected wait for a ticket taken now",
+      footer_note: "When your number is called, go to the window with your ID and documents · Missed your call? Ask at the help desk",
+      enable_sound: "Click to enable sound",
+      window_n: "Window {id}",
+      call_text: "Number {number}, please go to window {window}",
+      st_calling: "Calling",
+      st_serving: "Serving",
+      st_open: "Available",
+      st_paused: "Paused",
+      st_closed: "Closed",
+      people: "waiting",
+      eta_min: "about {m} min",
+      eta_hours: "about {h} h {m} min",
+      eta_whole_hours: "about {h} h",
+      eta_long: "over {h} hours",
+      eta_zero: "no wait",
+      voice_speech: "Voice on",
+      voice_chime: "Chime only",
+      voice_blocked: "Sound off",
+      weekdays: "Sun,Mon,Tue,Wed,Thu,Fri,Sat",
+      title_suffix: "Lobby screen",
+    },
+  };
+
+  var I = window.HallqI18n;
+  var t = I.t;
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+
+  var model = {
+    hallName: "",
+    day: null,
+    windows: [], // in the hall's order
+    queues: [], // {id, name, waiting, eta_minutes}
+    recent: [], // newest first: {number, window, at}
+    current: null, // {number, window, window_name, recall, text}
+    offsetMin: null, // the hall's UTC offset, read from the times the daemon sends
+  };
+
+  /* ---------- small helpers ---------- */
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // "2026-03-10T10:02:11+08:00" -> "10:02", read as written (the hall's own time).
+  function hhmm(at) {
+    var m = /T(\d\d):(\d\d)/.exec(at || "");
+    return m ? m[1] + ":" + m[2] : "";
+  }
+
+  function windowById(id) {
+    for (var i = 0; i < model.windows.length; i++) if (model.windows[i].id === id) return model.windows[i];
+    return null;
+  }
+
+  // Restarts a CSS animation class on an element.
+  function pulse(node, cls) {
+    if (!node) return;
+    node.classList.remove(cls);
+    void node.offsetWidth;
+    node.classList.add(cls);
+  }
+
+  /* ---------- clock ---------- */
+
+  // Learns the hall's UTC offset from a time the daemon sent ("…+08:00"), so that the clock
+  // shows hall time even on a screen whose own time zone is set wrong.
+  function learnOffset(at) {
+    var m = /([+-])(\d\d):(\d\d)$/.exec(at || "");
+    if (m) model.offsetMin = (m[1] === "-" ? -1 : 1) * (parseInt(m[2], 10) * 60 + parseInt(m[3], 10));
+    else if (/Z$/.test(at || "")) model.offsetMin = 0;
+  }
+
+  function tickClock() {
+    var now = new Date();
+    var d = now;
+    var get = function (what) {
+      return d["get" + what]();
+    };
+    if (model.offsetMin !== null) {
+      d = new Date(now.getTime() + model.offsetMin * 60000);
+      get = function (what) {
+        return d["getUTC" + what]();
+      };
+    }
+    $("clock-time").textContent = pad(get("Hours")) + ":" + pad(get("Minutes")) + ":" + pad(get("Seconds"));
+    var wd = t("weekdays").split(",")[get("Day")];
+    if (I.lang() === "zh") {
+      $("clock-date").textContent = get("FullYear") + "年" + (get("Month") + 1) + "月" + get("Date") + "日 " + wd;
+    } else {
+      var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      $("clock-date").textContent = wd + " " + get("Date") + " " + months[get("Month")] + " " + get("FullYear");
+    }
+  }
+
+  /* ---------- drawing ---------- */
+
+  function renderTitle() {
+    if (model.hallName) $("hall-name").textContent = model.hallName;
+    document.title = (model.hallName || "hallq") + " · " + t("title_suffix");
+  }
+
+  function renderHero(flash) {
+    var hero = $("hero");
+    var c = model.current;
+    hero.classList.toggle("is-idle", !c);
+    $("current-number").textContent = c ? c.number : "";
+    $("current-window").textContent = c ? t("window_n", { id: c.window }) : "";
+    var w = c ? windowById(c.window) : null;
+    var name = c ? c.window_name || (w && w.name) || "" : "";
+    $("current-window-name").textContent = name;
+    $("current-window-name").hidden = !name || name === t("window_n", { id: c && c.window });
+    $("current-number").classList.toggle("is-long", !!c && c.number.length > 4);
+    $("hero-recall").hidden = !(c && c.recall);
+    var hint = "";
+    if (c) hint = I.lang() === "zh" && c.text ? c.text : t("call_text", { number: c.number, window: c.window });
+    $("hero-hint").textContent = hint;
+    fitHero();
+    if (flash) pulse(hero, "is-flash");
+  }
+
+  // Shrinks the call's type until the number and the window fit the card's width.
+  function fitHero() {
+    var call = document.querySelector(".hero-call");
+    var fit = 1;
+    call.style.setProperty("--fit", "1");
+    while (fit > 0.5 && call.scrollWidth > call.clientWidth + 1) {
+      fit -= 0.05;
+      call.style.setProperty("--fit", fit.toFixed(2));
+    }
+  }
+
+  function renderRecent(flashFirst) {
+    var list = $("recent-calls");
+    list.textContent = "";
+    model.recent.forEach(function (r, i) {
+      var li = el("li", i === 0 ? "is-latest" : "");
+      li.setAttribute("data-number", r.number);
+      li.appendChild(el("span", "rc-number hq-num", r.number));
+      var arrow = el("span", "rc-arrow");
+      arrow.innerHTML =
+        '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12h14M13 6l6 6-6 6" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+      li.appendChild(arrow);
+      li.appendChild(el("span", "rc-window", t("window_n", { id: r.window })));
+      li.appendChild(el("span", "rc-time hq-num", hhmm(r.at)));
+      list.appendChild(li);
+    });
+    $("recent-empty").hidden = model.recent.length > 0;
+    if (flashFirst && list.firstChild) pulse(list.firstChild, "is-flash");
+  }
+
+  function renderWindows() {
+    var grid = $("windows");
+    grid.textContent = "";
+    // Every window, in the hall's order; closed ones stay dim so that the board does not
+    // jump about as windows open and close.
+    var open = model.windows.filter(function (w) {
+      return w.state !== "closed";
+    });
+    model.windows.forEach(function (w) {
+      var li = el("li", "win");
+      li.setAttribute("data-window", w.id);
+      li.setAttribute("data-state", w.state);
+      li.appendChild(el("span", "win-id hq-num", w.id));
+      var body = el("span", "win-body");
+      body.appendChild(el("span", "win-state", t("st_" + w.state)));
+      var holds = (w.state === "calling" || w.state === "serving") && w.ticket;
+      body.appendChild(el("span", "win-ticket hq-num", holds ? w.ticket : "—"));
+      li.appendChild(body);
+      grid.appendChild(li);
+    });
+    grid.classList.toggle("is-dense", model.windows.length > 12);
+    grid.classList.toggle("is-very-dense", model.windows.length > 24);
+    $("windows-empty").hidden = model.windows.length > 0;
+    $("windows-count").textContent = open.length ? t("windows_count", { n: open.length }) : t("no_windows_open");
+  }
+
+  function renderQueues() {
+    var list = $("queues");
+    list.textContent = "";
+    model.queues.forEach(function (q) {
+      var li = el("li", "q");
+      li.setAttribute("data-queue", q.id);
+      li.appendChild(el("span", "q-badge hq-num", q.id));
+      li.appendChild(el("span", "q-name", q.name));
+      var count = el("span", "q-count");
+      count.appendChild(el("b", "waiting hq-num", String(q.waiting)));
+      count.appendChild(el("small", "q-unit", t("people")));
+      li.appendChild(count);
+      var eta = "";
+      if (typeof q.eta_minutes === "number") eta = etaText(q.eta_minutes);
+      li.appendChild(el("span", "q-eta", eta));
+      list.appendChild(li);
+    });
+  }
+
+  function etaText(m) {
+    if (m <= 0) return t("eta_zero");
+    if (m < 60) return t("eta_min", { m: m });
+    if (m >= 240) return t("eta_long", { h: 4 });
+    var rounded = Math.round(m / 10) * 10;
+    var h = Math.floor(rounded / 60);
+    return rounded % 60 ? t("eta_hours", { h: h, m: rounded % 60 }) : t("eta_whole_hours", { h: h });
+  }
+
+  function renderAll() {
+    renderTitle();
+    renderHero(false);
+    renderRecent(false);
+    renderWindows();
+    renderQueues();
+    tickClock();
+  }
+
+  // No voice: make the called number blink instead.
+  function flashCall(number) {
+    if (model.current && model.current.number === number) pulse($("hero"), "is-flash");
+    var row = document.querySelector('#recent-calls li[data-number="' + number + '"]');
+    pulse(row, "is-flash");
+  }
+
+  /* ---------- the feed ---------- */
+
+  function onSnapshot(msg) {
+    var day = msg.day || null;
+    model.hallName = (msg.hall && msg.hall.name) || model.hallName;
+    model.windows = (msg.windows || []).slice();
+    model.queues = (msg.queues || []).map(function (q) {
+      return { id: q.id, name: q.name, waiting: q.waiting, eta_minutes: q.eta_minutes };
+    });
+    var recent = [];
+    var seen = {};
+    (msg.recent_calls || [])
+      .slice()
+      .reverse()
+      .forEach(function (r) {
+        if (seen[r.number] || recent.length >= RECENT_MAX) return;
+        seen[r.number] = true;
+        recent.push({ number: r.number, window: r.window, at: r.at });
+      });
+    var before = model.current;
+    if (recent.length) learnOffset(recent[0].at);
+    model.recent = recent;
+    if (recent.length) {
+      var top = recent[0];
+      var w = windowById(top.window);
+      model.current = { number: top.number, window: top.window, window_name: w ? w.name : "", recall: false };
+    } else {
+      model.current = null;
+    }
+    model.day = day;
+    renderAll();
+    // A call made while this screen was away is shown with a flash (not spoken: it is old).
+    var changed = model.current && (!before || before.number !== model.current.number);
+    if (before && changed) renderHero(true);
+  }
+
+  function onCall(msg) {
+    learnOffset(msg.at);
+    model.current = {
+      number: msg.number,
+      window: msg.window,
+      window_name: msg.window_name,
+      recall: !!msg.recall,
+      text: msg.announce && msg.announce.text,
+    };
+    model.recent = model.recent.filter(function (r) {
+      return r.number !== msg.number;
+    });
+    model.recent.unshift({ number: msg.number, window: msg.window, at: msg.at });
+    if (model.recent.length > RECENT_MAX) model.recent.length = RECENT_MAX;
+    renderHero(true);
+    renderRecent(true);
+    Voice.enqueue(msg);
+  }
+
+  function onWindow(msg) {
+    var w = msg.window;
+    if (!w) return;
+    var found = false;
+    model.windows = model.windows.map(function (x) {
+      if (x.id !== w.id) return x;
+      found = true;
+      return w;
+    });
+    if (!found) model.windows.push(w);
+    renderWindows();
+    scheduleEta();
+  }
+
+  function onQueue(msg) {
+    model.queues.forEach(function (q) {
+      if (q.id === msg.id) q.waiting = msg.waiting;
+    });
+    renderQueues();
+    scheduleEta();
+  }
+
+  // Queue messages carry the count only; the expected wait comes from the snapshot,
+  // fetched again a few seconds after things change (at most once per interval).
+  var etaTimer = null;
+  function scheduleEta() {
+    if (etaTimer) return;
+    etaTimer = setTimeout(function () {
+      fetch("/api/v1/hall", { cache: "no-store" })
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
+        .then(function (snap) {
+          if (!snap || !snap.queues) return;
+          snap.queues.forEach(function (s) {
+            model.queues.forEach(function (q) {
+              if (q.id === s.id && typeof s.eta_minutes === "number") q.eta_minutes = s.eta_minutes;
+            });
+          });
+          renderQueues();
+        })
+        .catch(function () {
+          /* the feed's state already tells when the daemon is away */
+        })
+        .then(function () {
+          etaTimer = null;
+        });
+    }, ETA_REFRESH_MS);
+  }
+
+  function onState(state) {
+    var node = $("conn-state");
+    node.setAttribute("data-state", state);
+    var text = node.querySelector(".conn-text");
+    text.setAttribute("data-i18n", state === "live" ? "conn_live" : "conn_reconnecting");
+    text.textContent = t(text.getAttribute("data-i18n"));
+    $("reconnect-banner").hidden = state === "live";
+    document.body.classList.toggle("is-stale", state !== "live");
+  }
+
+  function onMessage(msg) {
+    switch (msg.type) {
+      case "snapshot":
+        onSnapshot(msg);
+        break;
+      case "call":
+        onCall(msg);
+        break;
+      case "window":
+        onWindow(msg);
+        break;
+      case "queue":
+        onQueue(msg);
+        break;
+      default:
+        break; // a newer daemon's message this page does not know: ignore it
+    }
+  }
+
+  /* ---------- start ---------- */
+
+  I.init(DICT);
+  var Voice = window.HallqAnnouncer;
+  I.onChange(function () {
+    renderAll();
+    Voice.showState();
+  });
+  renderAll();
+  setInterval(tickClock, 1000);
+  window.addEventListener("resize", fitHero);
+  Voice.init({ gate: $("sound-gate"), indicator: $("voice-state"), onSilent: flashCall });
+  new window.HallqFeed({ onMessage: onMessage, onState: onState }).start();
+})();

@@ -1,0 +1,386 @@
+/* hallq — status.js: the visitor's ticket-status page (/t/{id}), for a phone.
+ *
+ * Shows the number, the status in words, how many are ahead and the expected wait, and
+ * follows the ticket live: it listens to the display feed and re-fetches
+ * GET /api/v1/tickets/{id} when a message concerns this ticket (at most ~2 per second).
+ * When called it shows "请到 5 号窗口" prominently and vibrates. While waiting the visitor
+ * may cancel (after a confirmation). After service it offers the 好差评 rating, five
+ * levels, a reason required for the bottom two, submitted once.
+ */
+(function () {
+  "use strict";
+
+  var MIN_GAP_MS = 500;
+  var POLL_MS = 30000;
+  var DICT = {
+    zh: {
+      subtitle: "排队进度", offline: "网络连接中断，正在重新连接…", loading: "正在查询…",
+      notfound: "没有找到这张票", notfound_hint: "请核对二维码或链接是否完整，或咨询大厅工作人员。",
+      your_number: "您的号码", ahead: "前面等候", eta: "预计等候", queue: "办理队列", services: "办理事项",
+      issued: "取号时间", cancel: "取消排队", rate_h: "请对本次服务进行评价",
+      rate_sub: "好差评 · 您的评价将帮助我们改进服务",
+      s5: "非常满意", s4: "满意", s3: "基本满意", s2: "不满意", s1: "非常不满意",
+      reason_label: "意见或建议", required: "（必填）", reason_ph: "请告诉我们哪里可以做得更好",
+      rate_submit: "提交评价", thanks: "感谢您的评价",
+      foot: "本页面自动更新，无需刷新。请留意大厅叫号屏及语音广播。",
+      confirm_cancel: "确定取消排队吗？取消后需要重新取号。", keep: "继续排队", confirm_yes: "确定取消",
+      st_waiting: "等候中", st_called: "请到{w}号窗口", st_serving: "办理中", st_done: "已完成",
+      st_no_show: "已过号", st_cancelled: "已取消", st_expired: "已过期",
+      call_main: "请到 {w} 号窗口", call_sub_en: "Please go to window {w}",
+      serving_main: "正在 {w} 号窗口办理",
+      people: "{n}", people_unit: "人", min_unit: "分钟", no_wait: "即将叫号",
+      note_incomplete: "本次未能办结，请按窗口工作人员的告知补充材料后再来。",
+      note_no_show: "叫号时未到窗口，此号已作废。如需办理请重新取号。",
+      note_cancelled: "您已取消排队。如需办理请重新取号。",
+      note_expired: "此号已过期（仅当天有效）。如需办理请重新取号。",
+      err_reason: "选择“不满意”或“非常不满意”时，请填写原因。",
+      err_score: "请先选择一个评价等级。",
+      err_network: "网络不通，请稍后再试。", err_cancel: "当前状态无法取消排队。",
+      err_rate: "评价没有提交成功，请稍后再试。"
+    },
+    en: {
+      subtitle: "Your place in line", offline: "Connection lost, reconnecting…", loading: "Looking up…",
+      notfound: "Ticket not found", notfound_hint: "Please check that the QR code or link is complete, or ask our staff.",
+      your_number: "Your number", ahead: "Ahead of you", eta: "Expected wait", queue: "Service line",
+      services: "Service", issued: "Issued", cancel: "Cancel my ticket", rate_h: "How was our service?",
+      rate_sub: "Your rating helps us improve",
+      s5: "Very satisfied", s4: "Satisfied", s3: "Fair", s2: "Dissatisfied", s1: "Very dissatisfied",
+      reason_label: "Comments", required: "(required)", reason_ph: "Tell us what we could do better",
+      rate_submit: "Submit", thanks: "Thank you for your feedback",
+      foot: "This page updates by itself. Listen for your number in the hall.",
+      confirm_cancel: "Cancel your ticket? You would need a new one to be served.", keep: "Keep my place",
+      confirm_yes: "Cancel ticket",
+      st_waiting: "Waiting", st_called: "Go to window {w}", st_serving: "Being served", st_done: "Completed",
+      st_no_show: "Missed", st_cancelled: "Cancelled", st_expired: "Expired",
+      call_main: "Please go to window {w}", call_sub_en: "请到 {w} 号窗口",
+      serving_main: "Being served at window {w}",
+      people: "{n}", people_unit: "", min_unit: "min", no_wait: "Very soon",
+      note_incomplete: "Your matter could not be completed; please bring what the clerk asked for.",
+      note_no_show: "You were called but did not come; this number is void. Please take a new one.",
+      note_cancelled: "You cancelled this ticket. Please take a new one to be served.",
+      note_expired: "This ticket has expired (valid on its day only). Please take a new one.",
+      err_reason: "Please give a reason when you are dissatisfied.",
+      err_score: "Please choose a rating first.",
+      err_network: "No connection; please try again shortly.", err_cancel: "This ticket can no longer be cancelled.",
+      err_rate: "Your rating could not be sent; please try again."
+    }
+  };
+  var I18N = window.HallqI18n || {
+    init: function () {}, onChange: function () {}, lang: function () { return "zh"; },
+    t: function (k, v) {
+      var s = DICT.zh[k] || k;
+      return v ? s.replace(/\{(\w+)\}/g, function (m, n) { return n in v ? v[n] : m; }) : s;
+    }
+  };
+  var t = I18N.t;
+  var ACTIVE = { waiting: 1, called: 1, serving: 1 };
+
+  var id = decodeURIComponent((location.pathname.match(/^\/t\/([^/?#]+)/) || [])[1] || "");
+  var ticket = null;
+  var cat = null;
+  var windowNames = {};
+  var score = null;
+  var busy = false;          // a cancel or rating request in flight
+  var rated = false;
+  var lastFetch = 0, fetching = false, again = false, timer = null;
+
+  function $(x) { return document.getElementById(x); }
+
+  /* ---------- fetching, throttled ---------- */
+
+  function refresh() {
+    if (fetching) { again = true; return; }
+    var wait = lastFetch + MIN_GAP_MS - Date.now();
+    if (wait > 0) {
+      if (!timer) timer = setTimeout(function () { timer = null; refresh(); }, wait);
+      return;
+    }
+    fetching = true;
+    lastFetch = Date.now();
+    fetch("/api/v1/tickets/" + encodeURIComponent(id), { cache: "no-store" }).then(function (r) {
+      if (r.status === 404 || r.status === 400) return { missing: true };
+      if (!r.ok) throw new Error("status " + r.status);
+      return r.json();
+    }).then(function (tk) {
+      if (tk.missing) showMissing();
+      else { setOffline(false); update(tk); }
+    }, function () {
+      setOffline(true);
+    }).then(function () {
+      fetching = false;
+      if (again) { again = false; refresh(); }
+    });
+  }
+
+  function setOffline(on) { $("offline").hidden = !on; }
+
+  function relevant(m) {
+    if (!ticket) return m.type === "snapshot";
+    if (m.type === "snapshot") return true;
+    if (!ACTIVE[ticket.status]) return false;
+    if (m.type === "call") return m.number === ticket.number;
+    if (m.type === "window") {
+      var w = m.window || {};
+      return w.ticket === ticket.number || (ticket.window != null && w.id === ticket.window);
+    }
+    if (m.type === "queue") return ticket.status === "waiting";
+    return false;
+  }
+
+  /* ---------- rendering ---------- */
+
+  function showMissing() {
+    $("loading").hidden = true;
+    $("ticket").hidden = true;
+    $("notfound").hidden = false;
+  }
+
+  function hallTime(iso) {
+    var m = /T(\d{2}):(\d{2})/.exec(iso || "");
+    return m ? m[1] + ":" + m[2] : "";
+  }
+
+  function update(tk) {
+    var before = ticket;
+    ticket = tk;
+    rated = rated || !!tk.rated;
+    render();
+    var calledNow = tk.status === "called" && (!before || before.status !== "called" || before.window !== tk.window);
+    if (calledNow) alertVisitor();
+  }
+
+  function alertVisitor() {
+    try { if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 600]); } catch (e) { /* not allowed */ }
+    var card = $("call");
+    card.classList.remove("is-new");
+    void card.offsetWidth;   // restart the animation
+    card.classList.add("is-new");
+  }
+
+  function render() {
+    var tk = ticket;
+    if (!tk) return;
+    $("loading").hidden = true;
+    $("notfound").hidden = true;
+    $("ticket").hidden = false;
+    $("number").textContent = tk.number;
+    var st = $("status");
+    st.setAttribute("data-status", tk.status);
+    st.textContent = t("st_" + tk.status, { w: tk.window || "" });
+    document.body.setAttribute("data-status", tk.status);
+
+    var call = $("call");
+    call.hidden = !(tk.status === "called" || tk.status === "serving") || !tk.window;
+    if (!call.hidden) {
+      var key = tk.status === "called" ? "call_main" : "serving_main";
+      $("call-main").textContent = t(key, { w: tk.window });
+      var wn = windowNames[tk.window];
+      $("call-sub").textContent = tk.status === "called"
+        ? (I18N.lang() === "zh" ? t("call_sub_en", { w: tk.window }) : "请到 " + tk.window + " 号窗口") : "";
+      $("call-sub").hidden = tk.status !== "called";
+      $("call-name").textContent = wn || "";
+      $("call-name").hidden = !wn;
+      call.setAttribute("data-kind", tk.status);
+    }
+    document.title = (tk.status === "called" ? "【" + t("call_main", { w: tk.window }) + "】" : tk.number + " · ") + t("subtitle");
+
+    var waiting = tk.status === "waiting";
+    $("facts").hidden = !waiting;
+    if (waiting) {
+      $("ahead").innerHTML = "";
+      $("ahead").appendChild(numWithUnit(tk.ahead, "people_unit"));
+      $("eta").innerHTML = "";
+      if (tk.eta_minutes === 0) $("eta").textContent = t("no_wait");
+      else $("eta").appendChild(numWithUnit(tk.eta_minutes, "min_unit"));
+    }
+    $("queue").textContent = (cat && queueName(tk.queue)) || tk.queue;
+    $("services").textContent = serviceNames(tk);
+    $("issued").textContent = hallTime(tk.issued_at);
+
+    var note = "";
+    if (tk.status === "done" && tk.outcome === "incomplete") note = t("note_incomplete");
+    else if (tk.status === "no_show") note = t("note_no_show");
+    else if (tk.status === "cancelled") note = t("note_cancelled");
+    else if (tk.status === "expired") note = t("note_expired");
+    $("note").textContent = note;
+    $("note").hidden = !note;
+
+    $("actions").hidden = !waiting;
+    $("foot").hidden = !ACTIVE[tk.status];
+    $("cancel").disabled = busy;
+    $("rate").hidden = !(tk.status === "done" && !rated);
+    $("rate-thanks").hidden = !(tk.status === "done" && rated);
+    renderRating();
+  }
+
+  function numWithUnit(n, unitKey) {
+    var f = document.createDocumentFragment();
+    var b = document.createElement("b");
+    b.textContent = n == null ? "—" : t("people", { n: n });
+    f.appendChild(b);
+    var u = t(unitKey);
+    if (n != null && u) {
+      var s = document.createElement("small");
+      s.textContent = u;
+      f.appendChild(s);
+    }
+    return f;
+  }
+
+  function queueName(q) {
+    for (var i = 0; i < cat.queues.length; i++) if (cat.queues[i].id === q) return cat.queues[i].name;
+    return null;
+  }
+
+  function serviceNames(tk) {
+    if (!cat) return (tk.services || []).join("、");
+    if (tk.bundle) {
+      for (var i = 0; i < cat.bundles.length; i++) if (cat.bundles[i].id === tk.bundle) return cat.bundles[i].name;
+    }
+    var byCode = {};
+    cat.items.forEach(function (it) { byCode[it.code] = it.name; });
+    return (tk.services || []).map(function (c) { return byCode[c] || c; }).join("、");
+  }
+
+  /* ---------- faces for the five levels (drawn, no emoji font needed) ---------- */
+
+  function faceSvg(s) {
+    var curve = { 5: 9, 4: 5, 3: 0, 2: -5, 1: -9 }[s];
+    var y = 31 - curve / 2;
+    return '<svg viewBox="0 0 48 48" width="40" height="40" aria-hidden="true">' +
+      '<circle cx="24" cy="24" r="21" fill="currentColor" opacity="0.14"/>' +
+      '<circle cx="24" cy="24" r="21" fill="none" stroke="currentColor" stroke-width="2.5"/>' +
+      '<circle cx="17" cy="19" r="2.6" fill="currentColor"/><circle cx="31" cy="19" r="2.6" fill="currentColor"/>' +
+      '<path d="M15 ' + y + " Q24 " + (y + curve) + " 33 " + y + '" fill="none" stroke="currentColor" stroke-width="2.8" stroke-linecap="round"/></svg>';
+  }
+
+  /* ---------- rating ---------- */
+
+  function renderRating() {
+    var opts = document.querySelectorAll(".st-score");
+    for (var i = 0; i < opts.length; i++) {
+      var on = String(score) === opts[i].getAttribute("data-score");
+      opts[i].classList.toggle("is-on", on);
+      opts[i].setAttribute("aria-checked", on ? "true" : "false");
+    }
+    $("reason-req").hidden = !(score != null && score <= 2);
+    $("rate-submit").disabled = busy || score == null;
+  }
+
+  function rateError(text) {
+    $("rate-error").textContent = text || "";
+    $("rate-error").hidden = !text;
+  }
+
+  function submitRating() {
+    if (busy || rated || !ticket) return;
+    if (score == null) { rateError(t("err_score")); return; }
+    var reason = $("reason").value.trim();
+    if (score <= 2 && !reason) {
+      rateError(t("err_reason"));
+      $("reason").classList.add("is-bad");
+      $("reason").focus();
+      return;
+    }
+    rateError("");
+    busy = true;
+    renderRating();
+    var body = { score: score };
+    if (reason) body.comment = reason;
+    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rating", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": "rate-" + Date.now().toString(36) + Math.random().toString(36).slice(2) },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; });
+    }).then(function (res) {
+      var code = res.body && res.body.error && res.body.error.code;
+      if (res.status === 200) { rated = true; update(res.body); }
+      else if (code === "reason_required") rateError(t("err_reason"));
+      else if (res.status === 409) { rated = true; refresh(); }
+      else rateError(t("err_rate"));
+    }, function () {
+      rateError(t("err_network"));
+    }).then(function () {
+      busy = false;
+      render();
+    });
+  }
+
+  /* ---------- cancel ---------- */
+
+  function message(text) {
+    $("msg").textContent = text || "";
+    $("msg").hidden = !text;
+  }
+
+  function cancelTicket() {
+    $("confirm").hidden = true;
+    if (busy) return;
+    busy = true;
+    render();
+    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/cancel", { method: "POST" }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; });
+    }).then(function (res) {
+      if (res.status === 200) update(res.body);
+      else { message(t("err_cancel")); refresh(); }
+    }, function () {
+      message(t("err_network"));
+    }).then(function () {
+      busy = false;
+      render();
+    });
+  }
+
+  /* ---------- start ---------- */
+
+  function init() {
+    I18N.init(DICT);
+    I18N.onChange(function () { render(); });
+    var faces = document.querySelectorAll(".st-score");
+    for (var i = 0; i < faces.length; i++) {
+      faces[i].setAttribute("role", "radio");
+      faces[i].querySelector(".st-face").innerHTML = faceSvg(faces[i].getAttribute("data-score"));
+      faces[i].addEventListener("click", function (e) {
+        score = Number(e.currentTarget.getAttribute("data-score"));
+        rateError("");
+        $("reason").classList.remove("is-bad");
+        renderRating();
+      });
+    }
+    $("reason").addEventListener("input", function () {
+      $("reason").classList.remove("is-bad");
+      if ($("reason").value.trim()) rateError("");
+    });
+    $("rate-submit").addEventListener("click", submitRating);
+    $("cancel").addEventListener("click", function () { message(""); $("confirm").hidden = false; });
+    $("confirm-no").addEventListener("click", function () { $("confirm").hidden = true; });
+    $("confirm-yes").addEventListener("click", cancelTicket);
+
+    if (!id) { showMissing(); return; }
+    fetch("/api/v1/services").then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
+      if (!c) return;
+      cat = c;
+      $("hall-name").textContent = c.hall.name;
+      render();
+    }, function () { /* names fall back to codes */ });
+    refresh();
+    if (window.HallqFeed) {
+      new window.HallqFeed({
+        onMessage: function (m) {
+          if (m.type === "snapshot") {
+            (m.windows || []).forEach(function (w) { windowNames[w.id] = w.name; });
+            if (m.hall && m.hall.name) $("hall-name").textContent = m.hall.name;
+          } else if (m.type === "window" && m.window) {
+            windowNames[m.window.id] = m.window.name;
+          }
+          if (relevant(m)) refresh();
+        },
+        onState: function (s) { setOffline(s !== "live"); if (s === "live") refresh(); }
+      }).start();
+    }
+    setInterval(function () { if (!ticket || ACTIVE[ticket.status]) refresh(); }, POLL_MS);
+  }
+
+  init();
+})();

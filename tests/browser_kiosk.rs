@@ -1,0 +1,362 @@
+//! The kiosk (`/display/kiosk`) and the ticket-status page (`/t/{id}`) in headless
+//! Chromium against a real daemon: a click-through takes a ticket and shows its number and
+//! QR code (portrait and landscape); pinyin initials find an item; the status page follows
+//! a ticket from waiting to done without a reload and accepts one rating (a reason is
+//! required for the bottom two); a kiosk with a bad token says so in plain words.
+
+mod browser_support;
+mod support;
+
+use browser_support::Browser;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use reqwest::{Method, Url};
+use serde_json::{json, Value};
+use support::Daemon;
+
+/// A Chrome DevTools command sent through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, <Url as std::str::FromStr>::Err> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
+        (Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
+/// Starts a browser whose page area is exactly `width`×`height` CSS pixels (a window has
+/// browser chrome around its page, and Chromium's windows are at least 500 px wide, so a
+/// phone is emulated instead); `mobile` gives it a phone's touch and viewport behaviour.
+async fn launch_exact(test: &str, width: u32, height: u32, mobile: bool) -> Option<Browser> {
+    let b = browser_support::launch(test, width.max(500), height + 200).await?;
+    let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
+    b.client
+        .issue_cmd(Cdp { cmd: "Emulation.setDeviceMetricsOverride", params: metrics })
+        .await
+        .unwrap_or_else(|e| panic!("set the page size to {width}x{height}: {e}"));
+    if mobile {
+        let touch = json!({ "enabled": true, "maxTouchPoints": 5 });
+        b.client
+            .issue_cmd(Cdp { cmd: "Emulation.setTouchEmulationEnabled", params: touch })
+            .await
+            .unwrap_or_else(|e| panic!("enable touch: {e}"));
+    }
+    Some(b)
+}
+
+fn kiosk_url(d: &Daemon, token: &str) -> String {
+    format!("http://{}/display/kiosk?token={token}", d.addr)
+}
+
+/// Waits until the kiosk's home screen shows the catalogue.
+async fn until_home(b: &Browser) {
+    b.until(
+        "the kiosk home screen",
+        "return document.querySelectorAll('#categories .k-cat').length > 0
+            && document.querySelectorAll('#bundles [data-code]').length > 0
+            && !document.querySelector('#view-home').hidden;",
+    )
+    .await;
+}
+
+/// Whether the element matching `css` exists and is shown.
+fn visible_js(css: &str) -> String {
+    format!(
+        "var e = document.querySelector('{css}');
+         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
+    )
+}
+
+/// The number of tickets waiting in queue `q`, from the hall snapshot.
+async fn waiting_in(d: &Daemon, q: &str) -> u64 {
+    let hall = d.api.get("/api/v1/hall", None).await;
+    assert_eq!(hall.status, 200, "{}", hall.text);
+    hall.body["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|x| x["id"] == q)
+        .and_then(|x| x["waiting"].as_u64())
+        .unwrap_or_else(|| panic!("no queue {q} in {}", hall.text))
+}
+
+/// Waits until the kiosk shows a ticket numbered `number` with its QR code loaded.
+async fn until_ticket(b: &Browser, number: &str) {
+    let js = format!(
+        "var v = document.querySelector('#ticket'); var q = document.querySelector('#ticket-qr');
+         return !!v && v.getClientRects().length > 0
+            && document.querySelector('#ticket-number').textContent.trim() === '{number}'
+            && q.complete && q.naturalWidth > 0;"
+    );
+    b.until(&format!("the ticket {number} with its QR code"), &js).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kiosk_click_through_takes_a_ticket_with_its_qr_code() {
+    let Some(b) = launch_exact("kiosk_click_through_takes_a_ticket_with_its_qr_code", 1080, 1920, false).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let catalog = d.api.catalog().await;
+    let code = d.api.item_in("A").await;
+    let item = catalog["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).expect("item");
+    let category = item["category"].as_str().expect("a category");
+
+    b.goto(&kiosk_url(&d, support::KIOSK)).await;
+    until_home(&b).await;
+    b.until("the hall name", "return document.querySelector('#hall-name').textContent.includes('政务服务中心');").await;
+    b.until("live waiting counts", "return document.querySelector('.k-queue-wait').textContent.length > 0;").await;
+    b.screenshot("kiosk-home").await;
+
+    // Browse: category → item.
+    b.click(&format!("#categories [data-category=\"{category}\"]")).await;
+    b.click(&format!("#list [data-code=\"{code}\"]")).await;
+    b.until("the item view", &visible_js("#take")).await;
+    let materials = b.eval("return document.querySelectorAll('#item-materials li').length;").await;
+    assert!(materials.as_u64().is_some_and(|n| n > 0), "the item shows its materials");
+    let chips = b.eval("return document.querySelectorAll('#priorities [data-priority]').length;").await;
+    assert_eq!(chips, json!(5), "no priority plus the four classes of the example hall");
+    b.screenshot("kiosk-item").await;
+
+    // A double tap takes one number only.
+    b.eval("var t = document.querySelector('#take'); t.click(); t.click(); return true;").await;
+    until_ticket(&b, "A001").await;
+    assert_eq!(waiting_in(&d, "A").await, 1, "a double tap printed one ticket");
+    let materials = b.eval("return document.querySelectorAll('#ticket-materials li').length;").await;
+    assert!(materials.as_u64().is_some_and(|n| n > 0), "the ticket lists the materials");
+    let ahead = b.text("#ticket-ahead").await;
+    assert!(ahead.contains('0'), "nobody is ahead of the first ticket: {ahead}");
+    b.screenshot("kiosk-ticket").await;
+
+    // The print layout: the ticket alone, black on white, 80 mm wide.
+    let print = json!({ "media": "print" });
+    b.client.issue_cmd(Cdp { cmd: "Emulation.setEmulatedMedia", params: print }).await.expect("print media");
+    let width = b.eval("return document.querySelector('#ticket').getBoundingClientRect().width;").await;
+    let mm = width.as_f64().expect("a width") * 25.4 / 96.0;
+    assert!((mm - 80.0).abs() < 1.0, "the printed ticket is 80 mm wide, not {mm} mm");
+    let bar = b.eval("return document.querySelector('.k-bar').getClientRects().length;").await;
+    assert_eq!(bar, json!(0), "only the ticket is printed");
+    b.screenshot("kiosk-print").await;
+    let screen = json!({ "media": "" });
+    b.client.issue_cmd(Cdp { cmd: "Emulation.setEmulatedMedia", params: screen }).await.expect("screen media");
+
+    // "完成" returns home for the next visitor.
+    b.click("#done").await;
+    until_home(&b).await;
+    b.close().await;
+
+    // Left alone, a ticket goes back home by itself (here after 5 s instead of 60).
+    let Some(b) = launch_exact("kiosk_click_through (idle)", 1080, 1920, false).await else {
+        return;
+    };
+    b.goto(&format!("{}&idle=5", kiosk_url(&d, support::KIOSK))).await;
+    until_home(&b).await;
+    b.click(&format!("#categories [data-category=\"{category}\"]")).await;
+    b.click(&format!("#list [data-code=\"{code}\"]")).await;
+    b.click("#take").await;
+    until_ticket(&b, "A002").await;
+    let countdown = b.text("#countdown").await;
+    assert!(countdown.contains("秒后自动返回首页"), "the ticket says when it goes away: {countdown}");
+    until_home(&b).await;
+    let search = b.eval("return document.querySelector('#search').value;").await;
+    assert_eq!(search, json!(""), "a fresh home screen");
+    b.close().await;
+
+    // Landscape: home, then a second ticket.
+    let Some(b) = launch_exact("kiosk_click_through (landscape)", 1920, 1080, false).await else {
+        return;
+    };
+    b.goto(&kiosk_url(&d, support::KIOSK)).await;
+    until_home(&b).await;
+    b.screenshot("kiosk-landscape").await;
+    b.click("#bundles [data-code=\"YJS-02\"]").await;
+    b.until("the bundle view", &visible_js("#take")).await;
+    b.screenshot("kiosk-landscape-bundle").await;
+    b.click("#priorities [data-priority=\"elderly\"]").await;
+    b.click("#take").await;
+    b.until(
+        "the bundle's ticket",
+        "var q = document.querySelector('#ticket-qr');
+         return document.querySelector('#ticket').getClientRects().length > 0 && q.complete && q.naturalWidth > 0;",
+    )
+    .await;
+    b.screenshot("kiosk-landscape-ticket").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kiosk_finds_an_item_by_its_pinyin_initials() {
+    let Some(b) = launch_exact("kiosk_finds_an_item_by_its_pinyin_initials", 1080, 1920, false).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let catalog = d.api.catalog().await;
+    let item = catalog["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["name"].as_str().is_some_and(|n| n.starts_with("个体工商户")))
+        .expect("an item named 个体工商户…")
+        .clone();
+    let code = item["code"].as_str().expect("code");
+    let initials = item["initials"].as_str().expect("the catalogue gives each item its pinyin initials");
+    assert!(initials.starts_with("gtgsh"), "initials of {}: {initials}", item["name"]);
+
+    b.goto(&kiosk_url(&d, support::KIOSK)).await;
+    until_home(&b).await;
+    b.click("#search").await;
+    b.until("the on-screen keyboard", &visible_js("#kbd")).await;
+    // Type "gtg" on the on-screen keyboard, the rest on the hardware keyboard.
+    for key in ["g", "t", "g"] {
+        b.click(&format!("#kbd [data-key=\"{key}\"]")).await;
+    }
+    b.type_into("#search", &initials[3..5]).await;
+    let value = b.eval("return document.querySelector('#search').value;").await;
+    assert_eq!(value, json!("gtgsh"));
+    b.until(
+        &format!("{code} in the results"),
+        &format!("return !!document.querySelector('#results [data-code=\"{code}\"]');"),
+    )
+    .await;
+    let browse_hidden = b.eval("return document.querySelector('#home-browse').hidden;").await;
+    assert_eq!(browse_hidden, json!(true), "results replace the browse tiles");
+    b.screenshot("kiosk-search").await;
+
+    // A Chinese substring finds it too; picking it opens the item.
+    b.eval(
+        "var s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input')); return true;",
+    )
+    .await;
+    b.type_into("#search", "工商户设立").await;
+    b.click(&format!("#results [data-code=\"{code}\"]")).await;
+    let title = b.text("#item-title").await;
+    assert_eq!(title, item["name"].as_str().expect("name"));
+
+    // In English the labels change; the catalogue's names stay as the hall wrote them.
+    b.click("#lang-toggle button").await;
+    b.until("English labels", "return document.querySelector('#take').textContent.trim() === 'Take a number';").await;
+    b.screenshot("kiosk-item-en").await;
+    b.close().await;
+}
+
+/// Waits until the status page shows `status` (its `data-status`).
+async fn until_status(b: &Browser, status: &str) {
+    let js = format!("return document.querySelector('#status').getAttribute('data-status') === '{status}';");
+    b.until(&format!("the status page to show {status}"), &js).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_follows_a_ticket_to_done_and_takes_one_rating() {
+    let Some(b) = launch_exact("status_page_follows_a_ticket_to_done_and_takes_one_rating", 375, 812, true).await
+    else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let code = d.api.item_in("A").await;
+    let ticket = d.api.issue(&code).await;
+    let id = ticket["id"].as_str().expect("id").to_string();
+    let number = ticket["number"].as_str().expect("number").to_string();
+
+    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    until_status(&b, "waiting").await;
+    assert_eq!(b.text("#number").await, number);
+    assert_eq!(b.text("#status").await, "等候中");
+    b.until("people ahead", "return document.querySelector('#ahead b').textContent.trim() === '0';").await;
+    assert!(b.eval(&visible_js("#cancel")).await == Value::Bool(true), "a waiting ticket can be cancelled");
+    b.eval("window.__sameLoad = true; return true;").await;
+    b.screenshot("status-waiting").await;
+
+    let tok = d.api.login("clerk1").await;
+    d.api.window_ok(&tok, "1", "open", None).await;
+    let called = d.api.call_next(&tok, "1").await;
+    assert_eq!(called["id"], id.as_str());
+    until_status(&b, "called").await;
+    let call = b.text("#call-main").await;
+    assert!(call.contains("请到") && call.contains('1'), "the call is prominent: {call}");
+    assert!(b.eval(&visible_js("#cancel")).await == Value::Bool(false), "no cancel once called");
+    b.screenshot("status-called").await;
+
+    d.api.window_ok(&tok, "1", "serve", None).await;
+    until_status(&b, "serving").await;
+    d.api.window_ok(&tok, "1", "done", Some(json!({ "outcome": "completed" }))).await;
+    until_status(&b, "done").await;
+    assert_eq!(b.eval("return window.__sameLoad === true;").await, json!(true), "followed without a reload");
+    b.until("the rating form", &visible_js("#rate")).await;
+    b.screenshot("status-done").await;
+
+    // 非常不满意 without a reason is refused in the page.
+    b.click("[data-score=\"1\"]").await;
+    b.click("#rate-submit").await;
+    b.until("the page to ask for a reason", &visible_js("#rate-error")).await;
+    assert_eq!(d.api.ticket(&id).await.body["rated"], json!(false), "nothing was sent");
+    assert!(b.eval(&visible_js("#rate-thanks")).await == Value::Bool(false));
+
+    // Score 5 is accepted once.
+    b.click("[data-score=\"5\"]").await;
+    b.click("#rate-submit").await;
+    b.until("the thanks", &visible_js("#rate-thanks")).await;
+    assert!(b.eval(&visible_js("#rate")).await == Value::Bool(false), "the form is gone");
+    assert!(b.eval(&visible_js("#rate-submit")).await == Value::Bool(false));
+    assert_eq!(d.api.ticket(&id).await.body["rated"], json!(true));
+    b.screenshot("status-rated").await;
+
+    // A reload remembers it was rated.
+    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    b.until("the thanks after a reload", &visible_js("#rate-thanks")).await;
+    assert!(b.eval(&visible_js("#rate")).await == Value::Bool(false));
+
+    // An unknown ticket gets a plain message.
+    b.goto(&format!("http://{}/t/00000000000000000000000000000000", d.addr)).await;
+    b.until("the not-found message", &visible_js("#notfound")).await;
+    assert!(b.text("#notfound").await.contains("没有找到这张票"));
+    b.screenshot("status-notfound").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_cancels_after_confirmation() {
+    let Some(b) = launch_exact("status_page_cancels_after_confirmation", 375, 812, true).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let code = d.api.item_in("A").await;
+    let id = d.api.issue(&code).await["id"].as_str().expect("id").to_string();
+    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    until_status(&b, "waiting").await;
+    b.click("#cancel").await;
+    b.until("the confirmation", &visible_js("#confirm")).await;
+    b.screenshot("status-confirm-cancel").await;
+    b.click("#confirm-no").await;
+    assert_eq!(d.api.ticket(&id).await.body["status"], "waiting", "keeping the place cancels nothing");
+    b.click("#cancel").await;
+    b.click("#confirm-yes").await;
+    until_status(&b, "cancelled").await;
+    assert_eq!(d.api.ticket(&id).await.body["status"], "cancelled");
+    b.screenshot("status-cancelled").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kiosk_with_a_bad_token_says_so_plainly() {
+    let Some(b) = launch_exact("kiosk_with_a_bad_token_says_so_plainly", 1080, 1920, false).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    b.goto(&kiosk_url(&d, "not-a-kiosk")).await;
+    until_home(&b).await;
+    b.click("#bundles [data-code]").await;
+    b.click("#take").await;
+    b.until("the error", &visible_js("#error")).await;
+    let text = b.text("#error").await;
+    assert!(text.contains("本机未授权，请联系工作人员"), "plain words: {text}");
+    assert!(!text.contains("Bearer") && !text.contains("Error"), "no technical text: {text}");
+    assert_eq!(waiting_in(&d, "A").await, 0, "no ticket was issued");
+    b.screenshot("kiosk-bad-token").await;
+    b.close().await;
+}
