@@ -8,59 +8,7 @@
 (function () {
   'use strict';
 
-  var DICT = {
-    zh: {
-      app: '窗口工作台', logout: '退出登录', login_title: '工作人员登录', login_sub: '登录后选择并开启您的服务窗口', user: '用户名', password: '密码', user_ph: '请输入用户名',
-      password_ph: '请输入密码', login: '登录', logging_in: '正在登录…', pick_title: '选择服务窗口', pick_sub: '选择您今天所在的窗口，然后开启窗口开始叫号', open_window: '开启窗口',
-      waited: '等候时长', called_for: '呼叫已过', serving_for: '办理用时', issued: '取号时间', my_queues: '本窗口队列等候', recent: '本窗口最近呼叫', a_next: '叫号',
-      a_next_sub: '呼叫下一位', a_recall: '重呼', a_serve: '开始办理', a_done: '办结', a_incomplete: '未办结', a_noshow: '过号', a_transfer: '转移', a_pause: '暂停服务',
-      a_resume: '恢复服务', a_close: '关闭窗口', pad_note: '灰色按钮表示当前状态下不可操作', transfer_title: '转移号码', to_queue: '转到队列', to_window: '转到窗口',
-      transfer_note: '号码保持不变，并按取号时间排队', cancel: '取消 (Esc)', confirm_transfer: '确认转移', s_closed: '窗口已关闭', s_open: '空闲 · 可叫号', s_calling: '呼叫中',
-      s_serving: '办理中', s_paused: '暂停服务', h_open: '按 F1 或 N 呼叫下一位', h_calling: '群众到达后按 F3 开始办理；未到可重呼或过号', h_serving: '办理完成后按 F4 办结',
-      h_paused: '窗口已暂停，不会分配新号码；按 F8 恢复', h_closed: '窗口已关闭', h_empty: '暂无群众等候，有人取号后即可叫号', idle_waiting: '人在本窗口队列等候', no_ticket: '当前无办理号码',
-      feed_live: '实时连接', feed_reconnecting: '正在重新连接…', feed_connecting: '连接中…', waiting_n: '{n} 人等候', eta: '预计 {n} 分钟', none_yet: '暂无呼叫',
-      recall_tag: '重呼', materials: '所需材料', bundle: '一件事', n_items: '共 {n} 项', priority: '优先', min: '分', sec: '秒', st_closed: '已关闭', st_open: '空闲',
-      st_calling: '呼叫中', st_serving: '办理中', st_paused: '暂停', serves: '受理队列：', mine: '您的窗口', e_login: '用户名或密码错误，请重新输入', e_login_empty: '请输入用户名和密码',
-      e_no_role: '该账号没有窗口操作权限（请使用窗口工作人员账号）', e_network: '无法连接服务器，请检查网络后重试', e_expired: '登录已过期，请重新登录', e_generic: '操作未成功，请稍后重试',
-      e_window_taken: '该窗口已由其他工作人员开启', e_clerk_elsewhere: '您已在其他窗口签入，请先关闭那个窗口', e_forbidden: '您没有该窗口的操作权限', e_window_busy: '窗口还有未处理的号码，请先办结、过号或转移',
-      e_window_paused: '窗口已暂停，请先恢复服务', e_window_closed: '目标窗口未开启，请改为转到队列或选择其他窗口', e_no_ticket: '窗口当前没有号码', e_wrong_ticket_state: '当前号码状态不允许此操作',
-      e_not_your_window: '您未在此窗口签入，请重新开启窗口', e_transfer_to_self: '不能转移到本窗口', e_unknown_queue: '没有这个队列', e_unknown_window: '没有这个窗口',
-      e_not_paused: '窗口未处于暂停状态', e_lost_window: '窗口已关闭或已由他人接管，请重新选择窗口', i_nobody: '当前没有等候的群众', i_called: '已呼叫 {n}', i_done: '{n} 已办结',
-      i_incomplete: '{n} 已记录为未办结', i_noshow: '{n} 已过号', i_transferred: '{n} 已转移', i_paused: '窗口已暂停', i_resumed: '窗口已恢复服务', i_closed: '窗口已关闭',
-      i_recalled: '已重呼 {n}'
-    },
-    en: {
-      app: 'Counter console', logout: 'Sign out', login_title: 'Staff sign-in', login_sub: 'Sign in, then choose and open your window',
-      user: 'User name', password: 'Password', user_ph: 'User name', password_ph: 'Password', login: 'Sign in', logging_in: 'Signing in…',
-      pick_title: 'Choose your window', pick_sub: 'Pick the counter you work at today, then open it to start calling', open_window: 'Open window',
-      waited: 'Waited', called_for: 'Called for', serving_for: 'Serving for', issued: 'Ticket taken', my_queues: 'Waiting in my queues',
-      recent: 'Recent calls here', a_next: 'Call next', a_next_sub: 'Next visitor', a_recall: 'Recall', a_serve: 'Start service', a_done: 'Done',
-      a_incomplete: 'Not completed', a_noshow: 'No-show', a_transfer: 'Transfer', a_pause: 'Pause', a_resume: 'Resume', a_close: 'Close window',
-      pad_note: 'Grey buttons are not available in this state', transfer_title: 'Transfer ticket', to_queue: 'To a queue', to_window: 'To a window',
-      transfer_note: 'The ticket keeps its number and its place by issue time', cancel: 'Cancel (Esc)', confirm_transfer: 'Transfer',
-      s_closed: 'Window closed', s_open: 'Idle · ready to call', s_calling: 'Calling', s_serving: 'Serving', s_paused: 'Paused',
-      h_open: 'Press F1 or N to call the next visitor', h_calling: 'Press F3 when the visitor arrives; otherwise recall or mark no-show',
-      h_serving: 'Press F4 when the service is finished', h_paused: 'Paused: no new tickets are sent here; F8 resumes',
-      h_closed: 'The window is closed', h_empty: 'Nobody is waiting yet; call as soon as someone takes a ticket',
-      idle_waiting: 'waiting in this window\'s queues', no_ticket: 'No ticket at this window', feed_live: 'Live', feed_reconnecting: 'Reconnecting…',
-      feed_connecting: 'Connecting…', waiting_n: '{n} waiting', eta: 'about {n} min', none_yet: 'No calls yet', recall_tag: 'recall',
-      materials: 'Materials', bundle: 'Bundle', n_items: '{n} items', priority: 'Priority', min: 'm', sec: 's', st_closed: 'closed', st_open: 'idle',
-      st_calling: 'calling', st_serving: 'serving', st_paused: 'paused', serves: 'Queues: ', mine: 'your window',
-      e_login: 'Wrong user name or password; please try again', e_login_empty: 'Enter your user name and password',
-      e_no_role: 'This account may not work a window (use a clerk account)', e_network: 'Cannot reach the server; check the network and try again',
-      e_expired: 'Your session has expired; please sign in again', e_generic: 'That did not work; please try again',
-      e_window_taken: 'Another clerk has opened this window', e_clerk_elsewhere: 'You are signed in at another window; close it first',
-      e_forbidden: 'You may not work this window', e_window_busy: 'The window still holds a ticket; finish, mark no-show or transfer it first',
-      e_window_paused: 'The window is paused; resume it first', e_window_closed: 'That window is closed; transfer to a queue or another window',
-      e_no_ticket: 'The window holds no ticket', e_wrong_ticket_state: 'That is not possible for this ticket now',
-      e_not_your_window: 'You are not signed in at this window; open it again',
-      e_transfer_to_self: 'A ticket cannot be transferred to its own window', e_unknown_queue: 'No such queue', e_unknown_window: 'No such window',
-      e_not_paused: 'The window is not paused', e_lost_window: 'Your window was closed or taken over; choose a window again',
-      i_nobody: 'Nobody is waiting', i_called: 'Called {n}', i_done: '{n} done', i_incomplete: '{n} recorded as not completed',
-      i_noshow: '{n} marked no-show', i_transferred: '{n} transferred', i_paused: 'Window paused', i_resumed: 'Window resumed',
-      i_closed: 'Window closed', i_recalled: 'Recalled {n}'
-    }
-  };
+  var DICT = window.HallqClerkText;
 
   var I18N = window.HallqI18n;
   function t(k, n) {
