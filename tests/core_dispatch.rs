@@ -91,7 +91,8 @@ fn a_ticket_waiting_for_a_window_can_be_cancelled() {
 
 #[test]
 fn dispatch_puts_priority_before_issue_time_in_class_rank() {
-    let mut hall = Hall::new();
+    // No ratio here, to see the rank alone; tests/core_policy.rs has the ratio.
+    let mut hall = Hall::with(setup_with_policy(0, 60));
     hall.must(&issue(1, "SC-A1", None));
     hall.must(&issue(2, "SC-A2", Some("pregnant")));
     hall.must(&issue(3, "SC-A3", Some("military")));
@@ -104,7 +105,7 @@ fn dispatch_puts_priority_before_issue_time_in_class_rank() {
         order.push((hall.state.ticket(&id).unwrap().number.to_string(), last_rule(&hall)));
         hall.must(&no_show("1", "c1"));
     }
-    let class = |c: &str| CallRule::Priority(PriorityClass::parse(c).unwrap());
+    let class = |c: &str| CallRule::Priority { class: PriorityClass::parse(c).unwrap(), per_ordinary: 0 };
     let expected = vec![
         ("A004".to_string(), class("elderly")),
         ("A003".to_string(), class("military")),

@@ -19,7 +19,7 @@ window.HallqClerkText = {
     e_not_your_window: '您未在此窗口签入，请重新开启窗口', e_transfer_to_self: '不能转移到本窗口', e_unknown_queue: '没有这个队列', e_unknown_window: '没有这个窗口',
     e_not_paused: '窗口未处于暂停状态', e_lost_window: '窗口已关闭或已由他人接管，请重新选择窗口', i_nobody: '当前没有等候的群众', i_called: '已呼叫 {n}', i_done: '{n} 已办结',
     i_incomplete: '{n} 已记录为未办结', i_noshow: '{n} 已过号', i_transferred: '{n} 已转移', i_paused: '窗口已暂停', i_resumed: '窗口已恢复服务', i_closed: '窗口已关闭',
-    i_recalled: '已重呼 {n}'
+    i_recalled: '已重呼 {n}', why: '叫号依据'
   },
   en: {
     app: 'Counter console', logout: 'Sign out', login_title: 'Staff sign-in', login_sub: 'Sign in, then choose and open your window',
@@ -50,6 +50,10 @@ window.HallqClerkText = {
     e_not_paused: 'The window is not paused', e_lost_window: 'Your window was closed or taken over; choose a window again',
     i_nobody: 'Nobody is waiting', i_called: 'Called {n}', i_done: '{n} done', i_incomplete: '{n} recorded as not completed',
     i_noshow: '{n} marked no-show', i_transferred: '{n} transferred', i_paused: 'Window paused', i_resumed: 'Window resumed',
-    i_closed: 'Window closed', i_recalled: 'Recalled {n}'
+    i_closed: 'Window closed', i_recalled: 'Recalled {n}', why: 'Why this ticket',
+    // The server words a call's rule in Chinese (call_rule.text); these word it in English.
+    r_transferred_here: 'transferred to this window', r_aged: 'waited {w} min, over {m} min', r_priority: 'priority class {c}',
+    r_priority_ratio: 'priority class {c} (1 per {n} ordinary calls)', r_ordinary_turn: 'ordinary turn {t} of {o} after a priority call',
+    r_earliest_issued: 'earliest ticket taken'
   }
 };

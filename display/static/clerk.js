@@ -308,6 +308,8 @@
       if (tk.bundle) tags += '<span class="ck-tag ck-tag-bundle">' + esc(t('bundle')) + '</span>';
     }
     $('ticket-tags').innerHTML = tags;
+    var why = $('ticket-rule') || $('ticket-tags').insertAdjacentElement('afterend', Object.assign(document.createElement('div'), { id: 'ticket-rule', className: 'ck-muted' }));
+    why.textContent = tk && tk.call_rule ? t('why') + (lang() === 'en' ? ': ' : '：') + ruleText(tk.call_rule) : '';
     $('t-issued').textContent = tk ? hm(tk.issued_at) : '—';
     // A recall moves called_at on: the wait is up to the first call this console saw.
     var first = tk && tk.called_at && (S.firstCall[tk.id] = S.firstCall[tk.id] || tk.called_at);
@@ -317,6 +319,13 @@
     tick();
     renderPad();
     renderSide();
+  }
+
+  // Why dispatch chose the ticket: the server's Chinese sentence, or English from its numbers.
+  function ruleText(r) {
+    if (lang() !== 'en') return r.text;
+    var k = 'r_' + r.code + (r.code === 'priority' && r.per_ordinary ? '_ratio' : '');
+    return t(k).replace('{w}', r.waited_min).replace('{m}', r.max_min).replace('{c}', r.class).replace('{n}', r.per_ordinary).replace('{t}', r.turn).replace('{o}', r.of);
   }
 
   function renderItems(tk) {

@@ -17,11 +17,11 @@ use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
 use super::{
     MAX_CALL_REPEAT, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS, MAX_KIOSKS,
-    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_QUEUES, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS,
-    MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
+    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_PRIORITY_RATIO, MAX_QUEUES, MAX_SESSION_TTL_S,
+    MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
-use crate::core::setup::{PriorityDef, QueueDef, WindowDef};
+use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
 
 const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
 const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
@@ -51,6 +51,7 @@ pub(super) struct HallParts {
     pub call_template: String,
     pub call_repeat: u8,
     pub max_wait_min: u32,
+    pub dispatch: DispatchPolicy,
     pub queues: Vec<QueueDef>,
     /// Where each queue's id was declared, parallel to `queues`.
     pub queue_locs: Vec<Loc>,
@@ -73,6 +74,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         call_template: DEFAULT_CALL_TEMPLATE.to_string(),
         call_repeat: DEFAULT_CALL_REPEAT,
         max_wait_min: DEFAULT_MAX_WAIT_MIN,
+        dispatch: DispatchPolicy::default(),
         queues: Vec::new(),
         queue_locs: Vec::new(),
         priorities: Vec::new(),
@@ -157,6 +159,12 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
         th.finish(errs);
+    }
+    if let Some(mut d) = hall.table("dispatch", errs) {
+        if let Some(r) = int_in(&mut d, "priority_ratio", 0, MAX_PRIORITY_RATIO, errs) {
+            parts.dispatch.priority_ratio = u32::try_from(r).unwrap_or(0);
+        }
+        d.finish(errs);
     }
     hall.finish(errs);
 }

@@ -31,7 +31,7 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most errors reported for one load; a badly broken CSV would otherwise print thousands.
 pub const MAX_ERRORS: usize = 200;
 /// Most queues in a hall; tickets carry a 1–2 letter prefix per queue.
-pub const MAX_QUEUES: usize = 32;
+pub const MAX_QUEUES: usize = 64;
 /// Most priority classes.
 pub const MAX_PRIORITIES: usize = 16;
 /// Most windows (counters); the largest district halls have about 100.
@@ -73,6 +73,9 @@ pub const MAX_HASH_PASSES: u32 = 16;
 pub const MAX_ITEM_MINUTES: i64 = 240;
 /// Most times a call-out is spoken.
 pub const MAX_CALL_REPEAT: i64 = 5;
+/// Most ordinary calls per priority call at one window: past about a hundred a priority
+/// visitor would wait as long as anyone, which `max_wait_min` already promises.
+pub const MAX_PRIORITY_RATIO: i64 = 100;
 /// Longest wait threshold, in minutes (one day).
 pub const MAX_WAIT_MIN: i64 = 24 * 60;
 /// Shortest and longest session lifetime, in seconds (one minute to seven days).
@@ -307,6 +310,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         call_template: parts.call_template,
         call_repeat: parts.call_repeat,
         max_wait_min: parts.max_wait_min,
+        dispatch: parts.dispatch,
     };
     Ok(Config {
         setup,
@@ -406,6 +410,20 @@ mod tests {
         );
         let no_line = ConfigError { line: None, key: String::new(), ..e };
         assert_eq!(no_line.to_string(), "hall.toml: unknown queue \"Q\"; declare it in a [[queue]] table");
+    }
+
+    #[test]
+    fn the_dispatch_ratio_is_read_and_checked() {
+        let services = |_: &str| Ok(EMBEDDED_SERVICES.to_string());
+        let ratio = |text: &str| load_with(text, &services).map(|c| c.setup.dispatch.priority_ratio);
+        assert_eq!(ratio(EMBEDDED_HALL).unwrap(), 2);
+        let without = EMBEDDED_HALL.replace("[hall.dispatch]\n", "").replace("priority_ratio = 2\n", "");
+        assert_eq!(ratio(&without).unwrap(), 0, "absent means no bound");
+        let errs = ratio(&EMBEDDED_HALL.replace("priority_ratio = 2", "priority_ratio = 101")).unwrap_err();
+        let text = errs.to_string();
+        assert!(text.contains("priority_ratio is 101; use a value from 0 to 100"), "{text}");
+        let errs = ratio(&EMBEDDED_HALL.replace("priority_ratio = 2", "priority_ratio = 2\nratio = 1")).unwrap_err();
+        assert!(errs.to_string().contains("unknown key \"ratio\""), "{errs}");
     }
 
     #[test]

@@ -1,29 +1,50 @@
-//! The dispatch policy (v1) and the index that makes it cheap.
+//! The dispatch policy and the index that makes it cheap.
 //!
 //! When a window asks for its next ticket, among the queues it serves:
 //! 1. tickets transferred to this very window, earliest issued first;
-//! 2. then priority classes, in their configured rank;
-//! 3. then the earliest issue time across all those queues: one pooled line, which is
-//!    what no-difference full-service means;
+//! 2. then aged tickets, which have waited more than the hall's `max_wait_min`: they
+//!    outrank every priority class, earliest issued first, so nobody starves behind a
+//!    stream of priority visitors;
+//! 3. then priority classes, in their configured rank, unless this window's last priority
+//!    call (made while ordinary tickets waited) is not yet followed by `priority_ratio`
+//!    ordinary calls and ordinary tickets still wait;
+//! 4. then the earliest issue time among the ordinary tickets of all those queues: one
+//!    pooled line, which is what no-difference full-service means;
 //!
 //! with ties broken by log order. Issue order and log order are the same thing here: a
-//! ticket's place is the log position of its issue (`issue_seq`), kept across transfers.
+//! ticket's place is the log position of its issue (`issue_seq`), kept across transfers,
+//! and its issue time never goes back as the position grows. The window's debt of
+//! ordinary calls lives on the window and is changed only by `apply`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{CallRule, QueueId, Ticket, TicketId, WindowId};
+use super::model::{CallRule, QueueId, Ticket, TicketId, Ts, Window, WindowId};
 use super::setup::Setup;
 
 /// A waiting ticket's place in a queue's line: priority rank first, then issue order.
 pub type Place = (u8, u64);
+
+/// The rank of a ticket with no priority class (or one the config no longer has): after
+/// every class.
+pub const ORDINARY_RANK: u8 = u8::MAX;
+
+/// What the index keeps of a waiting ticket, by its issue position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    id: TicketId,
+    issued_at: Ts,
+}
 
 /// The waiting tickets, ordered the way dispatch reads them. Kept in the state and
 /// updated by `apply`, so choosing is a few map look-ups, never a scan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DispatchIndex {
     by_queue: BTreeMap<QueueId, BTreeSet<Place>>,
+    /// The same tickets as `by_queue` in issue order alone: the first is the oldest, which
+    /// is the only one aging needs to look at.
+    by_queue_seq: BTreeMap<QueueId, BTreeSet<u64>>,
     by_window: BTreeMap<WindowId, BTreeSet<u64>>,
-    by_seq: BTreeMap<u64, TicketId>,
+    by_seq: BTreeMap<u64, Entry>,
     /// Waiting tickets per queue, those sent to one window included.
     waiting: BTreeMap<QueueId, usize>,
 }
@@ -38,9 +59,10 @@ impl DispatchIndex {
             None => {
                 let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
                 self.by_queue.entry(t.queue.clone()).or_default().insert(place);
+                self.by_queue_seq.entry(t.queue.clone()).or_default().insert(t.issue_seq);
             }
         }
-        self.by_seq.insert(t.issue_seq, t.id.clone());
+        self.by_seq.insert(t.issue_seq, Entry { id: t.id.clone(), issued_at: t.issued_at });
         *self.waiting.entry(t.queue.clone()).or_default() += 1;
     }
 
@@ -56,6 +78,9 @@ impl DispatchIndex {
                 let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
                 if let Some(set) = self.by_queue.get_mut(&t.queue) {
                     set.remove(&place);
+                }
+                if let Some(set) = self.by_queue_seq.get_mut(&t.queue) {
+                    set.remove(&t.issue_seq);
                 }
             }
         }
@@ -104,17 +129,52 @@ impl DispatchIndex {
         self.by_window.get(w).map_or(0, |set| set.range(..seq).count())
     }
 
-    /// The ticket the policy gives to a window serving `queues`, and the rule that chose it.
-    pub fn choose(&self, setup: &Setup, window: &WindowId, queues: &[QueueId]) -> Option<(TicketId, CallRule)> {
-        if let Some(seq) = self.by_window.get(window).and_then(|s| s.first()) {
-            return self.by_seq.get(seq).map(|id| (id.clone(), CallRule::TransferredHere));
+    /// The ticket the policy gives to window `w` at `now`, and the rule that chose it.
+    /// A few look-ups per queue the window serves; never a scan of the tickets.
+    pub fn choose(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {
+        if let Some(seq) = self.by_window.get(&w.id).and_then(|s| s.first()) {
+            return self.pick(*seq, CallRule::TransferredHere);
         }
-        let best = queues.iter().filter_map(|q| self.by_queue.get(q).and_then(|s| s.first())).min()?;
-        let id = self.by_seq.get(&best.1)?.clone();
-        let rule = match setup.priorities.get(usize::from(best.0)) {
-            Some(class) => CallRule::Priority(class.id.clone()),
-            None => CallRule::EarliestIssued,
+        if let Some(aged) = self.aged(setup, &w.queues, now) {
+            return Some(aged);
+        }
+        let first = |from: Place| {
+            w.queues.iter().filter_map(|q| self.by_queue.get(q).and_then(|s| s.range(from..).next())).min().copied()
         };
-        Some((id, rule))
+        let ordinary = first((ORDINARY_RANK, 0));
+        let best = first((0, 0))?;
+        let Some(class) = setup.priorities.get(usize::from(best.0)).filter(|_| best.0 != ORDINARY_RANK) else {
+            return self.pick(best.1, CallRule::EarliestIssued);
+        };
+        let ratio = setup.dispatch.priority_ratio;
+        match ordinary {
+            // The ratio binds only while both kinds wait and the hall has one.
+            None => self.pick(best.1, CallRule::Priority { class: class.id.clone(), per_ordinary: 0 }),
+            Some(_) if ratio == 0 || w.ordinary_owed == 0 => {
+                self.pick(best.1, CallRule::Priority { class: class.id.clone(), per_ordinary: ratio })
+            }
+            Some(o) => {
+                // A ratio lowered since the priority call may leave more owed than it asks.
+                let of = ratio.max(w.ordinary_owed);
+                self.pick(o.1, CallRule::OrdinaryTurn { turn: of - w.ordinary_owed + 1, of })
+            }
+        }
+    }
+
+    /// The oldest ticket in `queues`' shared lines, if it has waited more than the hall's
+    /// `max_wait_min` at `now`.
+    fn aged(&self, setup: &Setup, queues: &[QueueId], now: Ts) -> Option<(TicketId, CallRule)> {
+        let seq = queues.iter().filter_map(|q| self.by_queue_seq.get(q).and_then(|s| s.first())).min()?;
+        let entry = self.by_seq.get(seq)?;
+        let waited_ms = now.since_ms(entry.issued_at);
+        if waited_ms <= setup.max_wait_ms() {
+            return None;
+        }
+        let waited_min = u32::try_from(waited_ms.div_ceil(60_000)).unwrap_or(u32::MAX);
+        Some((entry.id.clone(), CallRule::Aged { waited_min, max_min: setup.max_wait_min }))
+    }
+
+    fn pick(&self, seq: u64, rule: CallRule) -> Option<(TicketId, CallRule)> {
+        self.by_seq.get(&seq).map(|e| (e.id.clone(), rule))
     }
 }

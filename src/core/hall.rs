@@ -14,8 +14,8 @@ use super::command::{Command, Envelope, Rejection, Reply, COMMENT_CHARS_MAX, TIC
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
-    BundleId, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus, TransferTarget, Ts,
-    UserName, Window, WindowId, WindowState,
+    BundleId, CallRule, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus, TransferTarget,
+    Ts, UserName, Window, WindowId, WindowState,
 };
 use super::setup::{ServiceRef, Setup};
 use super::stats::{DayStats, Stats};
@@ -73,6 +73,7 @@ impl HallState {
                     state: WindowState::Closed,
                     ticket: None,
                     clerk: None,
+                    ordinary_owed: 0,
                 };
                 (w.id.clone(), window)
             })
@@ -179,7 +180,7 @@ impl HallState {
                 });
             }
             Event::WindowOpened { window, clerk } => self.set_window(window, WindowState::Open, Some(clerk.clone())),
-            Event::TicketCalled { window, id, rule: _ } => self.call(at, window, id),
+            Event::TicketCalled { window, id, rule } => self.call(at, window, id, rule),
             Event::TicketRecalled { window, id } => {
                 let t = self.move_ticket(id, TicketAction::Recall);
                 assert_eq!(t.window.as_ref(), Some(window), "recall at another window");
@@ -242,6 +243,7 @@ impl HallState {
             w.state = WindowState::Closed;
             w.ticket = None;
             w.clerk = None;
+            w.ordinary_owed = 0;
         }
         self.stats.entry(day).or_default();
     }
@@ -279,6 +281,7 @@ impl HallState {
             serving_at: None,
             finished_at: None,
             calls: 0,
+            call_rule: None,
             outcome: None,
             rating: None,
         };
@@ -287,18 +290,20 @@ impl HallState {
         self.day_stats().record(queue, None, |f| f.issued += 1);
     }
 
-    fn call(&mut self, at: Ts, window: &WindowId, id: &TicketId) {
+    fn call(&mut self, at: Ts, window: &WindowId, id: &TicketId, rule: &CallRule) {
         let ticket = self.tickets.get(id).expect("called ticket exists").clone();
         self.index.remove(&self.setup, &ticket);
         let w = self.window_mut(window);
         assert!(w.ticket.is_none(), "window {window} called a second ticket");
         w.ticket = Some(id.clone());
         w.state = WindowState::Calling;
+        w.ordinary_owed = owed_after(w.ordinary_owed, rule, ticket.priority.is_none());
         let t = self.move_ticket(id, TicketAction::Call);
         t.window = Some(window.clone());
         t.target_window = None;
         t.calls += 1;
         t.called_at = Some(at);
+        t.call_rule = Some(rule.clone());
         let first_call = t.first_called_at.is_none();
         if first_call {
             t.first_called_at = Some(at);
@@ -364,6 +369,26 @@ impl HallState {
     }
 }
 
+/// A window's debt of ordinary calls after it called a ticket by `rule`: a priority call
+/// that counted against the ratio opens a debt of `per_ordinary` calls, and each call of
+/// an ordinary ticket (a ticket with no priority class, whatever the rule) pays one.
+fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
+    match rule {
+        CallRule::Priority { per_ordinary, .. } if *per_ordinary > 0 => *per_ordinary,
+        CallRule::Priority { .. } => owed,
+        CallRule::TransferredHere
+        | CallRule::Aged { .. }
+        | CallRule::OrdinaryTurn { .. }
+        | CallRule::EarliestIssued => {
+            if ordinary {
+                owed.saturating_sub(1)
+            } else {
+                owed
+            }
+        }
+    }
+}
+
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
 pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
     if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
@@ -417,7 +442,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::CallNext { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
             idle(w)?;
-            match state.index.choose(&state.setup, window, &w.queues) {
+            match state.index.choose(&state.setup, w, now) {
                 Some((id, rule)) => {
                     let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
                     done(vec![event], Reply::MaybeTicket(Some(id)))

@@ -166,16 +166,66 @@ pub enum TransferTarget {
 }
 
 /// Which rule of the dispatch policy chose a called ticket; kept in the log so that a
-/// call can always be explained.
+/// call can always be explained, and on the ticket (its last call) for the clerk console.
+///
+/// Log form: `"transferred_here"`, `"earliest_issued"`, `{"aged":{"waited_min":42,
+/// "max_min":30}}`, `{"priority":{"class":"elderly","per_ordinary":2}}`,
+/// `{"ordinary_turn":{"turn":1,"of":2}}`. Logs written before the ratio existed hold
+/// `{"priority":"elderly"}`, which still reads (as a call that did not count).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", from = "CallRuleRepr")]
 pub enum CallRule {
     /// The ticket was transferred to this very window.
     TransferredHere,
-    /// The ticket's priority class ranks it ahead.
-    Priority(PriorityClass),
+    /// The ticket had waited `waited_min` minutes (rounded up), more than the hall's
+    /// `max_min`, which outranks every priority class.
+    Aged { waited_min: u32, max_min: u32 },
+    /// The ticket's priority class ranks it ahead. `per_ordinary` is the hall's ratio when
+    /// the call counted against it (ordinary tickets were waiting too): the window now owes
+    /// that many ordinary calls before its next priority call. 0 when it did not count.
+    Priority { class: PriorityClass, per_ordinary: u32 },
+    /// A priority ticket waited, but this window already had its priority call and owes
+    /// ordinary ones: this is ordinary call `turn` of the `of` owed.
+    OrdinaryTurn { turn: u32, of: u32 },
     /// The earliest issued among the queues the window serves.
     EarliestIssued,
+}
+
+/// Every form of `CallRule` the log has ever held, for reading.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum CallRuleRepr {
+    TransferredHere,
+    Aged { waited_min: u32, max_min: u32 },
+    Priority(PriorityRepr),
+    OrdinaryTurn { turn: u32, of: u32 },
+    EarliestIssued,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PriorityRepr {
+    /// Record version 1 before the ratio: the class alone.
+    ClassOnly(PriorityClass),
+    Full {
+        class: PriorityClass,
+        per_ordinary: u32,
+    },
+}
+
+impl From<CallRuleRepr> for CallRule {
+    fn from(r: CallRuleRepr) -> Self {
+        match r {
+            CallRuleRepr::TransferredHere => CallRule::TransferredHere,
+            CallRuleRepr::Aged { waited_min, max_min } => CallRule::Aged { waited_min, max_min },
+            CallRuleRepr::Priority(PriorityRepr::ClassOnly(class)) => CallRule::Priority { class, per_ordinary: 0 },
+            CallRuleRepr::Priority(PriorityRepr::Full { class, per_ordinary }) => {
+                CallRule::Priority { class, per_ordinary }
+            }
+            CallRuleRepr::OrdinaryTurn { turn, of } => CallRule::OrdinaryTurn { turn, of },
+            CallRuleRepr::EarliestIssued => CallRule::EarliestIssued,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +250,8 @@ pub struct Ticket {
     pub serving_at: Option<Ts>,
     pub finished_at: Option<Ts>,
     pub calls: u32,
+    /// The rule that chose it at its last call (a recall keeps it).
+    pub call_rule: Option<CallRule>,
     pub outcome: Option<Outcome>,
     pub rating: Option<u8>,
 }
@@ -234,6 +286,10 @@ pub struct Window {
     pub state: WindowState,
     pub ticket: Option<TicketId>,
     pub clerk: Option<UserName>,
+    /// Ordinary calls this window still owes since its last priority call that counted
+    /// against the hall's ratio; a priority ticket waits for it to reach 0 while ordinary
+    /// tickets wait. Changed only by `apply`, so replay gives it back.
+    pub ordinary_owed: u32,
 }
 
 #[cfg(test)]
@@ -246,6 +302,25 @@ mod tests {
         assert_eq!(no(7), "A007");
         assert_eq!(no(999), "A999");
         assert_eq!(no(1000), "A1000");
+    }
+
+    #[test]
+    fn call_rules_read_back_also_in_their_first_form() {
+        let elderly = PriorityClass::parse("elderly").unwrap();
+        let rules = [
+            CallRule::TransferredHere,
+            CallRule::Aged { waited_min: 42, max_min: 30 },
+            CallRule::Priority { class: elderly.clone(), per_ordinary: 2 },
+            CallRule::OrdinaryTurn { turn: 1, of: 2 },
+            CallRule::EarliestIssued,
+        ];
+        for rule in rules {
+            let text = serde_json::to_string(&rule).unwrap();
+            assert_eq!(serde_json::from_str::<CallRule>(&text).unwrap(), rule, "{text}");
+        }
+        let old: CallRule = serde_json::from_str(r#"{"priority":"elderly"}"#).unwrap();
+        assert_eq!(old, CallRule::Priority { class: elderly, per_ordinary: 0 });
+        assert_eq!(serde_json::to_string(&CallRule::EarliestIssued).unwrap(), r#""earliest_issued""#);
     }
 
     #[test]

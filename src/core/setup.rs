@@ -30,8 +30,20 @@ pub struct Setup {
     pub call_template: String,
     /// How many times a display speaks each call-out.
     pub call_repeat: u8,
-    /// Minutes of waiting after which a supervisor should hear of it.
+    /// Minutes of waiting after which a supervisor should hear of it, and after which a
+    /// ticket outranks every priority class in dispatch.
     pub max_wait_min: u32,
+    /// How priority classes share a window with ordinary tickets.
+    pub dispatch: DispatchPolicy,
+}
+
+/// The hall's dispatch settings (`[hall.dispatch]`), beyond the priority classes' rank.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchPolicy {
+    /// At most one priority call per this many ordinary calls at one window, while both
+    /// kinds wait. 0 puts no bound: priority classes always go first (aging still caps
+    /// the wait).
+    pub priority_ratio: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +109,11 @@ impl Setup {
             return Some(ServiceRef::Item(item));
         }
         self.bundles.iter().find(|b| b.id.as_str() == code).map(ServiceRef::Bundle)
+    }
+
+    /// Milliseconds of waiting after which a ticket is aged and outranks every class.
+    pub fn max_wait_ms(&self) -> u64 {
+        u64::from(self.max_wait_min) * 60_000
     }
 
     /// 0 for the first configured class; `None` ranks after every class.

@@ -4,7 +4,7 @@
 use chrono::TimeZone;
 use serde::Serialize;
 
-use crate::core::model::{Ticket, Ts, Window};
+use crate::core::model::{CallRule, Ticket, Ts, Window};
 use crate::core::setup::Setup;
 use crate::core::stats::{DayStats, Durations, Figures};
 use crate::engine::{TicketView, WindowView};
@@ -39,6 +39,8 @@ pub struct TicketDto {
     pub outcome: Option<crate::core::model::Outcome>,
     pub rated: bool,
     pub status_url: String,
+    /// Why dispatch chose this ticket at its last call; null before the first call.
+    pub call_rule: Option<CallRuleDto>,
 }
 
 impl TicketDto {
@@ -63,6 +65,74 @@ impl TicketDto {
             outcome: t.outcome,
             rated: t.rating.is_some(),
             status_url: format!("/t/{}", t.id),
+            call_rule: t.call_rule.as_ref().map(|r| CallRuleDto::new(setup, r)),
+        }
+    }
+}
+
+/// A call's rule on the wire: a code for programs, a Chinese sentence for people, and
+/// the numbers behind it so that a page can word it in another language.
+#[derive(Serialize, Debug, PartialEq, Eq)]
+pub struct CallRuleDto {
+    /// `transferred_here`, `aged`, `priority`, `ordinary_turn` or `earliest_issued`.
+    pub code: &'static str,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_min: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_min: Option<u32>,
+    /// For `priority`: ordinary calls per priority call, when the call counted (else 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_ordinary: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of: Option<u32>,
+}
+
+impl CallRuleDto {
+    pub fn new(setup: &Setup, rule: &CallRule) -> Self {
+        let plain = |code, text: &str| Self {
+            code,
+            text: text.to_string(),
+            class: None,
+            class_name: None,
+            waited_min: None,
+            max_min: None,
+            per_ordinary: None,
+            turn: None,
+            of: None,
+        };
+        match rule {
+            CallRule::TransferredHere => plain("transferred_here", "转至本窗口的号码"),
+            CallRule::EarliestIssued => plain("earliest_issued", "取号时间最早"),
+            CallRule::Aged { waited_min, max_min } => Self {
+                waited_min: Some(*waited_min),
+                max_min: Some(*max_min),
+                ..plain("aged", &format!("等候{waited_min}分钟，超过{max_min}分钟"))
+            },
+            CallRule::Priority { class, per_ordinary } => {
+                let name = setup.priorities.iter().find(|p| &p.id == class).map_or(class.as_str(), |p| &p.name);
+                let text = match per_ordinary {
+                    0 => format!("优先人群：{name}"),
+                    n => format!("优先人群：{name}（每{n}位普通号可叫1位优先号）"),
+                };
+                Self {
+                    class: Some(class.to_string()),
+                    class_name: Some(name.to_string()),
+                    per_ordinary: Some(*per_ordinary),
+                    ..plain("priority", &text)
+                }
+            }
+            CallRule::OrdinaryTurn { turn, of } => Self {
+                turn: Some(*turn),
+                of: Some(*of),
+                ..plain("ordinary_turn", &format!("刚叫过优先号，轮到普通号（第{turn}/{of}位）"))
+            },
         }
     }
 }
@@ -157,5 +227,37 @@ impl StatsDto {
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::core::model::PriorityClass;
+
+    fn wire(rule: CallRule) -> serde_json::Value {
+        let setup = crate::config::embedded_default().expect("the embedded hall loads").setup;
+        serde_json::to_value(CallRuleDto::new(&setup, &rule)).expect("serialises")
+    }
+
+    #[test]
+    fn a_call_rule_has_a_code_a_chinese_sentence_and_its_numbers() {
+        let aged = wire(CallRule::Aged { waited_min: 42, max_min: 30 });
+        assert_eq!(aged, json!({"code": "aged", "text": "等候42分钟，超过30分钟", "waited_min": 42, "max_min": 30}));
+        let elderly = PriorityClass::parse("elderly").unwrap();
+        let counted = wire(CallRule::Priority { class: elderly.clone(), per_ordinary: 2 });
+        assert_eq!(counted["code"], "priority");
+        assert_eq!(counted["text"], "优先人群：老年人（每2位普通号可叫1位优先号）");
+        assert_eq!((counted["class"].as_str(), counted["per_ordinary"].as_u64()), (Some("elderly"), Some(2)));
+        assert_eq!(wire(CallRule::Priority { class: elderly, per_ordinary: 0 })["text"], "优先人群：老年人");
+        let turn = wire(CallRule::OrdinaryTurn { turn: 1, of: 2 });
+        assert_eq!(
+            turn,
+            json!({"code": "ordinary_turn", "text": "刚叫过优先号，轮到普通号（第1/2位）", "turn": 1, "of": 2})
+        );
+        assert_eq!(wire(CallRule::EarliestIssued), json!({"code": "earliest_issued", "text": "取号时间最早"}));
+        assert_eq!(wire(CallRule::TransferredHere), json!({"code": "transferred_here", "text": "转至本窗口的号码"}));
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! The hall: queues A (comprehensive), B (enterprise), V (priority); windows "1" [A],
 //! "2" [A, B], "3" [V, A], "4" [B]; a few items in A and B and one bundle that starts in A;
-//! always open. Clerk `c1` belongs at window "1", `c2` at "2" and so on.
+//! always open. Clerk `c1` belongs at window "1", `c2` at "2" and so on. Dispatch calls at
+//! most one priority ticket per 2 ordinary ones at a window while both wait, and a ticket
+//! that has waited more than 60 minutes goes before every priority class.
 
 // Each test crate uses its own subset of these helpers.
 #![allow(dead_code)]
@@ -19,7 +21,7 @@ use hallq::core::hall::{Decision, HallState, Step};
 use hallq::core::model::{
     BundleId, Outcome, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TransferTarget, Ts, UserName, WindowId,
 };
-use hallq::core::setup::{BundleDef, ItemDef, PriorityDef, QueueDef, Setup, WindowDef};
+use hallq::core::setup::{BundleDef, DispatchPolicy, ItemDef, PriorityDef, QueueDef, Setup, WindowDef};
 
 /// The local calendar day that `t` speaks of: a Monday.
 pub const DAY: (i32, u32, u32) = (2025, 3, 10);
@@ -75,7 +77,14 @@ pub fn setup() -> Setup {
         call_template: "请{number}号到{window}号窗口办理".into(),
         call_repeat: 2,
         max_wait_min: 60,
+        dispatch: DispatchPolicy { priority_ratio: 2 },
     }
+}
+
+/// The test hall with another priority ratio (0: priority classes always first) and
+/// aging cap.
+pub fn setup_with_policy(priority_ratio: u32, max_wait_min: u32) -> Setup {
+    Setup { dispatch: DispatchPolicy { priority_ratio }, max_wait_min, ..setup() }
 }
 
 /// The test hall, but issuing only from 09:00 to 12:00 and 13:30 to 17:00 local.
