@@ -21,6 +21,7 @@
 //! - [`metrics`] — the daemon's Prometheus registry.
 //! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
 //!   until shutdown. Used by `main` and by the black-box tests.
+//! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod config;
 pub mod core;
@@ -29,4 +30,5 @@ pub mod engine;
 pub mod feed;
 pub mod http;
 pub mod metrics;
+pub mod sim;
 pub mod store;

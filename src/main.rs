@@ -1,4 +1,5 @@
-//! The `hallq` command: a thin layer over the library (serve, check, hash-password).
+//! The `hallq` command: a thin layer over the library (serve, check, hash-password,
+//! simulate).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +38,63 @@ enum Cmd {
     Check { dir: PathBuf },
     /// Print the argon2id hash of a password (read from standard input) for a [[user]] entry.
     HashPassword,
+    /// Simulate a hall through the real core and report waits, window use and ETA error.
+    Simulate(Box<SimulateArgs>),
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    /// A kiosk-config directory to simulate; without it (and without --windows) the example hall.
+    #[arg(long, conflicts_with_all = ["windows", "compare"])]
+    config: Option<PathBuf>,
+    /// The plain hall of queueing theory: N identical windows, one queue, always open.
+    #[arg(long)]
+    windows: Option<usize>,
+    /// Two kiosk-config directories run on the same arrivals and seed, side by side.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "windows")]
+    compare: Option<Vec<PathBuf>>,
+    /// Poisson arrivals, e.g. 108/h or 2/min (default 108/h unless --trace).
+    #[arg(long, conflicts_with = "trace")]
+    arrivals: Option<hallq::sim::Rate>,
+    /// A CSV of one day's arrivals: time,service,priority.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Service times: exp:10m, lognormal:MEAN,SD (minutes) or items (default: items for a
+    /// configured hall, exp:10m for the plain one).
+    #[arg(long)]
+    service: Option<hallq::sim::ServiceModel>,
+    /// Measured hours of the plain hall (sets the days: 21 measured hours a day).
+    #[arg(long, conflicts_with = "days")]
+    hours: Option<u32>,
+    /// Simulated days.
+    #[arg(long)]
+    days: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Probability that a called visitor does not come (recalled, then marked no-show).
+    #[arg(long, default_value_t = 0.0)]
+    no_show: f64,
+    /// A visitor not called after this many minutes leaves.
+    #[arg(long)]
+    abandon_after: Option<u32>,
+    /// Service level in minutes.
+    #[arg(long, default_value_t = 15)]
+    sla: u32,
+    /// Walk time from the call to the counter in seconds (configured halls; the plain hall has none).
+    #[arg(long, default_value_t = 20)]
+    walk: u32,
+    /// Warm-up hours of a hall open always, not counted in the waits.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Keep each arrival with this probability (to fit a trace to a smaller hall).
+    #[arg(long, default_value_t = 1.0)]
+    sample: f64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write an SVG chart of tickets waiting over the day.
+    #[arg(long)]
+    svg: Option<PathBuf>,
 }
 
 fn load(dir: Option<&PathBuf>) -> anyhow::Result<Config> {
@@ -47,7 +105,25 @@ fn load(dir: Option<&PathBuf>) -> anyhow::Result<Config> {
     loaded.map_err(|e| anyhow::anyhow!("the configuration has errors:\n{e}"))
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The error alone, in words: no backtrace, whatever RUST_BACKTRACE says.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `text` and a newline to standard output; a reader that went away (`| head`) is
+/// not an error worth a panic.
+fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
@@ -72,7 +148,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Check { dir } => match config::load_dir(&dir) {
             Ok(cfg) => {
                 let s = &cfg.setup;
-                println!(
+                say(format_args!(
                     "{}: ok — {} queues, {} windows, {} items, {} bundles, {} kiosks, {} users",
                     dir.display(),
                     s.queues.len(),
@@ -81,9 +157,9 @@ fn main() -> anyhow::Result<()> {
                     s.bundles.len(),
                     cfg.kiosks.len(),
                     cfg.users.len()
-                );
+                ));
                 for credential in cfg.demo_credentials() {
-                    println!("warning: demo credential: {credential}");
+                    say(format!("warning: demo credential: {credential}"));
                 }
                 Ok(())
             }
@@ -97,10 +173,76 @@ fn main() -> anyhow::Result<()> {
             std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
             let hash = config::hash_password(password.trim_end_matches(['\r', '\n']))
                 .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
-            println!("{hash}");
+            say(&hash);
             Ok(())
         }
+        Cmd::Simulate(args) => simulate(*args),
     }
+}
+
+/// Measured hours per simulated day of the plain hall (arrivals until 23:00 less warm-up).
+fn plain_days(hours: u32, warmup_h: f64) -> u32 {
+    let per_day = (hallq::sim::ALWAYS_OPEN_ARRIVALS_END as f64 / 3_600_000.0 - warmup_h).max(1.0);
+    (f64::from(hours) / per_day).ceil() as u32
+}
+
+fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
+    use hallq::sim::{self, SimHall, Source};
+    let warmup_ms = (a.warmup * 3_600_000.0).round() as i64;
+    let walk_ms = i64::from(a.walk) * 1000;
+    let source = match &a.trace {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading the trace {}", path.display()))?;
+            Source::Trace(sim::Trace::parse(&path.display().to_string(), &text)?)
+        }
+        None => Source::Poisson(a.arrivals.unwrap_or(sim::Rate { per_hour: 108.0 })),
+    };
+    let plain = a.windows.is_some();
+    let service =
+        a.service.unwrap_or(if plain { sim::ServiceModel::Exp { mean_min: 10.0 } } else { sim::ServiceModel::Items });
+    let days = match (a.days, a.hours) {
+        (Some(d), _) => d,
+        (None, Some(h)) => plain_days(h, a.warmup),
+        (None, None) => 1,
+    };
+    let opts = sim::Options {
+        source,
+        service,
+        days,
+        seed: a.seed,
+        no_show: a.no_show,
+        abandon_after_min: a.abandon_after,
+        sla_min: a.sla,
+        sample: a.sample,
+    };
+    let hall = |dir: Option<&PathBuf>| -> anyhow::Result<SimHall> {
+        let name = dir.map_or_else(|| "example hall".to_string(), |d| d.display().to_string());
+        Ok(SimHall::from_config(&name, load(dir)?, walk_ms, warmup_ms))
+    };
+    let reports = if let Some(dirs) = &a.compare {
+        let (x, y) = sim::compare(&hall(dirs.first())?, &hall(dirs.get(1))?, &opts)?;
+        vec![x, y]
+    } else if let Some(n) = a.windows {
+        let mean = service.mean_min().context("the plain hall needs --service exp:… or lognormal:…, not items")?;
+        vec![sim::simulate(&SimHall::plain(load(None)?, n, mean, warmup_ms)?, &opts)?]
+    } else {
+        vec![sim::simulate(&hall(a.config.as_ref())?, &opts)?]
+    };
+    let refs: Vec<&sim::Report> = reports.iter().collect();
+    if let Some(path) = &a.svg {
+        std::fs::write(path, sim::chart(&refs)).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if a.json {
+        let json = match refs.as_slice() {
+            [one] => serde_json::to_string_pretty(one)?,
+            many => serde_json::to_string_pretty(many)?,
+        };
+        say(&json);
+    } else {
+        say(sim::side_by_side(&refs).trim_end());
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

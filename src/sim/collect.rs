@@ -1,0 +1,294 @@
+//! Reads what the core logged during a simulation and keeps the figures of the report:
+//! waits per queue and priority class, window use, expected-wait error and the number
+//! waiting over the day.
+//!
+//! It watches records rather than the simulator's intentions, so what it counts is what
+//! the real core did: a ticket's wait ends at the `TicketCalled` the core decided.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::core::event::{Event, Record};
+use crate::core::model::{TicketId, Ts, WindowId};
+
+use super::report::{EtaError, Report, Tickets, WaitStats, WindowUse};
+
+/// Width of one bin of the waiting-over-the-day chart, in ms (five minutes).
+pub const BIN_MS: i64 = 5 * 60_000;
+/// Bins in one day.
+pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
+
+/// What the collector keeps of one issued ticket.
+#[derive(Clone, Debug)]
+struct Kept {
+    issued_at: Ts,
+    measured: bool,
+    queue: usize,
+    class: usize,
+    eta_min: u32,
+    waiting: bool,
+}
+
+/// Figures of one window.
+#[derive(Clone, Debug, Default)]
+struct WinFig {
+    busy_since: Option<Ts>,
+    opened_at: Option<Ts>,
+    last_release: Ts,
+    busy_ms: i64,
+    staffed_ms: i64,
+    served: u64,
+    no_show: u64,
+}
+
+/// The running figures of one simulation.
+pub struct Collector {
+    sla_ms: u64,
+    tickets: Vec<Option<Kept>>,
+    queues: Vec<String>,
+    classes: Vec<String>,
+    waits_all: Vec<u32>,
+    waits_queue: Vec<Vec<u32>>,
+    waits_class: Vec<Vec<u32>>,
+    window_ix: HashMap<WindowId, usize>,
+    window_ids: Vec<WindowId>,
+    windows: Vec<WinFig>,
+    counts: Tickets,
+    eta_abs_sum: f64,
+    eta_sum: f64,
+    eta_n: u64,
+    waiting: i64,
+    level_at: Ts,
+    day_start: Ts,
+    area: Vec<f64>,
+    days: u32,
+}
+
+impl Collector {
+    pub fn new(window_ids: Vec<WindowId>, sla_min: u32) -> Collector {
+        let window_ix = window_ids.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
+        Collector {
+            sla_ms: u64::from(sla_min) * 60_000,
+            tickets: Vec::new(),
+            queues: Vec::new(),
+            classes: Vec::new(),
+            waits_all: Vec::new(),
+            waits_queue: Vec::new(),
+            waits_class: Vec::new(),
+            windows: vec![WinFig::default(); window_ids.len()],
+            window_ix,
+            window_ids,
+            counts: Tickets::default(),
+            eta_abs_sum: 0.0,
+            eta_sum: 0.0,
+            eta_n: 0,
+            waiting: 0,
+            level_at: Ts(0),
+            day_start: Ts(0),
+            area: vec![0.0; BINS],
+            days: 0,
+        }
+    }
+
+    /// A day begins at local midnight `start`.
+    pub fn start_day(&mut self, start: Ts) {
+        self.day_start = start;
+        self.level_at = start;
+        self.days += 1;
+    }
+
+    /// The day ends at `end`: close the chart's area and the windows' staffed time.
+    /// A window is staffed from its opening until the hall closes or its last visitor
+    /// leaves, whichever is later.
+    pub fn end_day(&mut self, end: Ts, close: Ts) {
+        self.level(end);
+        for w in &mut self.windows {
+            if let Some(open) = w.opened_at.take() {
+                let until = if w.busy_since.is_some() { end } else { close.max(w.last_release).min(end) };
+                w.staffed_ms += until.0 - open.0;
+            }
+        }
+    }
+
+    pub fn arrival(&mut self) {
+        self.counts.arrivals += 1;
+    }
+
+    pub fn rejected(&mut self, code: &str) {
+        *self.counts.rejected.entry(code.to_string()).or_default() += 1;
+    }
+
+    /// A ticket the core issued: `ix` is the simulator's number for it.
+    pub fn issued(&mut self, ix: usize, at: Ts, queue: &str, class: Option<&str>, eta_min: u32, measured: bool) {
+        self.level(at);
+        self.waiting += 1;
+        self.counts.issued += 1;
+        self.counts.measured += u64::from(measured);
+        let queue = slot(&mut self.queues, &mut self.waits_queue, queue);
+        let class = slot(&mut self.classes, &mut self.waits_class, class.unwrap_or("none"));
+        if self.tickets.len() <= ix {
+            self.tickets.resize(ix + 1, None);
+        }
+        self.tickets[ix] = Some(Kept { issued_at: at, measured, queue, class, eta_min, waiting: true });
+    }
+
+    /// Whether the simulator's ticket `ix` still waits.
+    pub fn is_waiting(&self, ix: usize) -> bool {
+        self.tickets.get(ix).and_then(Option::as_ref).is_some_and(|k| k.waiting)
+    }
+
+    /// Takes in what one step logged.
+    pub fn observe(&mut self, records: &[(u64, Record)]) {
+        for (_, r) in records {
+            self.event(r.at, &r.event);
+        }
+    }
+
+    fn event(&mut self, at: Ts, event: &Event) {
+        // The simulator needs only these events; others (ratings, transfers, pauses) it
+        // never causes, and new kinds must not break it, hence the catch-all.
+        match event {
+            Event::DayOpened { expired, .. } => self.day_opened(at, expired),
+            Event::WindowOpened { window, .. } => {
+                if let Some(w) = self.win(window) {
+                    w.opened_at = Some(at);
+                }
+            }
+            Event::TicketCalled { window, id, .. } => self.called(at, window, id),
+            Event::TicketCancelled { id } if self.stop_waiting(at, id).is_some() => self.counts.abandoned += 1,
+            Event::TicketDone { window, .. } => {
+                self.counts.served += 1;
+                self.release(at, window, true);
+            }
+            Event::TicketNoShow { window, .. } => {
+                self.counts.no_show += 1;
+                self.release(at, window, false);
+            }
+            _ => {}
+        }
+    }
+
+    fn day_opened(&mut self, at: Ts, expired: &[TicketId]) {
+        for id in expired {
+            self.counts.expired += 1;
+            self.stop_waiting(at, id);
+        }
+        for w in &mut self.windows {
+            if let Some(since) = w.busy_since.take() {
+                w.busy_ms += at.0 - since.0;
+            }
+        }
+    }
+
+    fn called(&mut self, at: Ts, window: &WindowId, id: &TicketId) {
+        if let Some(w) = self.win(window) {
+            w.busy_since = Some(at);
+        }
+        let Some(k) = self.stop_waiting(at, id) else { return };
+        if !k.measured {
+            return;
+        }
+        let wait_ms = at.since_ms(k.issued_at);
+        let wait = u32::try_from(wait_ms).unwrap_or(u32::MAX);
+        self.waits_all.push(wait);
+        self.waits_queue[k.queue].push(wait);
+        self.waits_class[k.class].push(wait);
+        let err_min = f64::from(k.eta_min) - wait_ms as f64 / 60_000.0;
+        self.eta_sum += err_min;
+        self.eta_abs_sum += err_min.abs();
+        self.eta_n += 1;
+    }
+
+    /// Marks a waiting ticket as no longer waiting and hands back what was kept of it;
+    /// `None` if it was not waiting (say, a called ticket expiring at midnight).
+    fn stop_waiting(&mut self, at: Ts, id: &TicketId) -> Option<Kept> {
+        let ix = super::run::ticket_index(id)?;
+        let k = self.tickets.get_mut(ix)?.as_mut()?;
+        if !k.waiting {
+            return None;
+        }
+        k.waiting = false;
+        let kept = k.clone();
+        self.level(at);
+        self.waiting -= 1;
+        Some(kept)
+    }
+
+    fn release(&mut self, at: Ts, window: &WindowId, served: bool) {
+        if let Some(w) = self.win(window) {
+            if let Some(since) = w.busy_since.take() {
+                w.busy_ms += at.0 - since.0;
+            }
+            w.last_release = at;
+            if served {
+                w.served += 1;
+            } else {
+                w.no_show += 1;
+            }
+        }
+    }
+
+    fn win(&mut self, id: &WindowId) -> Option<&mut WinFig> {
+        let ix = *self.window_ix.get(id)?;
+        self.windows.get_mut(ix)
+    }
+
+    /// Adds the number waiting since the last change, up to `at`, to the chart's bins.
+    fn level(&mut self, at: Ts) {
+        let mut from = self.level_at.0.max(self.day_start.0);
+        let to = at.0;
+        while from < to {
+            let offset = from - self.day_start.0;
+            let bin = usize::try_from(offset / BIN_MS).unwrap_or(0);
+            let bin_end = self.day_start.0 + (offset / BIN_MS + 1) * BIN_MS;
+            let until = to.min(bin_end);
+            if let Some(a) = self.area.get_mut(bin) {
+                *a += self.waiting as f64 * (until - from) as f64;
+            }
+            from = until;
+        }
+        self.level_at = self.level_at.max(at);
+    }
+
+    /// The report, sorting the kept waits.
+    pub fn finish(mut self, hall: &str, days: u32) -> Report {
+        let sla = self.sla_ms;
+        let stats = |w: &mut Vec<u32>| WaitStats::of(w, sla);
+        let by_queue: BTreeMap<String, WaitStats> =
+            self.queues.iter().zip(self.waits_queue.iter_mut()).map(|(q, w)| (q.clone(), stats(w))).collect();
+        let by_class: BTreeMap<String, WaitStats> =
+            self.classes.iter().zip(self.waits_class.iter_mut()).map(|(c, w)| (c.clone(), stats(w))).collect();
+        let windows = self
+            .window_ids
+            .iter()
+            .zip(&self.windows)
+            .map(|(id, w)| WindowUse::of(id, w.busy_ms, w.staffed_ms, w.served, w.no_show));
+        let n = self.eta_n.max(1) as f64;
+        let eta = EtaError { tickets: self.eta_n, mae_min: self.eta_abs_sum / n, bias_min: self.eta_sum / n };
+        let per_day = f64::from(self.days.max(1)) * BIN_MS as f64;
+        let waiting_by_5min = self.area.iter().map(|a| a / per_day).collect();
+        let mut counts = self.counts.clone();
+        counts.measured_called = self.waits_all.len() as u64;
+        Report {
+            hall: hall.to_string(),
+            days,
+            sla_min: sla / 60_000,
+            tickets: counts,
+            wait: stats(&mut self.waits_all),
+            by_queue,
+            by_class,
+            windows: windows.collect(),
+            eta,
+            waiting_by_5min,
+        }
+    }
+}
+
+/// The index of `name` in `names`, adding it (with an empty list of waits) if new.
+fn slot(names: &mut Vec<String>, waits: &mut Vec<Vec<u32>>, name: &str) -> usize {
+    if let Some(i) = names.iter().position(|n| n == name) {
+        return i;
+    }
+    names.push(name.to_string());
+    waits.push(Vec::new());
+    names.len() - 1
+}

@@ -1,0 +1,97 @@
+//! `hallq simulate`: a seeded discrete-event simulation of a hall that drives the real
+//! core (`HallState::step`) with visitors and clerks, and reports waits, window use and
+//! the error of the expected waits the core told.
+//!
+//! Nothing here decides which ticket is called: that is the core's dispatch. The
+//! simulator plays the people around it (`run`), draws them from a seeded generator
+//! (`arrivals`), reads the log the core writes (`collect`) and reports (`report`, `svg`).
+//! The same seed gives the same report, byte for byte. Used by `main` and tests/sim.rs.
+
+mod arrivals;
+mod collect;
+mod hall;
+mod input;
+mod report;
+mod run;
+mod svg;
+
+pub use arrivals::{Arrivals, Source, Visitor};
+pub use hall::{DayPlan, SimHall, ALWAYS_OPEN_ARRIVALS_END, DEFAULT_WARMUP_MS, HOUR_MS, PLAIN_WINDOWS_MAX};
+pub use input::{InputError, Rate, ServiceModel, Trace, TraceRow};
+pub use report::{side_by_side, EtaError, Report, Tickets, WaitStats, WindowUse};
+pub use run::{NO_SHOW_AFTER_RECALL_MS, RECALL_AFTER_MS};
+pub use svg::chart;
+
+/// The most simulated days in one run (ten years): a limit so that a typo cannot run for
+/// hours.
+pub const DAYS_MAX: u32 = 3_660;
+
+/// Why a simulation could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    #[error("{0}")]
+    Input(String),
+    /// The core refused a clerk's command the simulator believed legal: a bug in the
+    /// simulator or the core, reported rather than papered over.
+    #[error("the core refused the simulated clerk's {command}: {reason}")]
+    Refused { command: String, reason: String },
+}
+
+/// How to run a simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub source: Source,
+    pub service: ServiceModel,
+    pub days: u32,
+    pub seed: u64,
+    /// Probability that a called visitor does not come.
+    pub no_show: f64,
+    /// A visitor not called after this many minutes leaves.
+    pub abandon_after_min: Option<u32>,
+    /// Service level: a wait up to this many minutes is within it.
+    pub sla_min: u32,
+    /// Each arrival is kept with this probability (1 keeps all).
+    pub sample: f64,
+}
+
+impl Options {
+    /// Refuses options outside their ranges.
+    pub fn check(&self) -> Result<(), SimError> {
+        let bad = |m: &str| Err(SimError::Input(m.to_string()));
+        if !(1..=DAYS_MAX).contains(&self.days) {
+            return bad(&format!("days must be 1 to {DAYS_MAX}"));
+        }
+        if !(0.0..=1.0).contains(&self.no_show) {
+            return bad("--no-show is a probability from 0 to 1");
+        }
+        if !(self.sample > 0.0 && self.sample <= 1.0) {
+            return bad("--sample is a probability above 0 and at most 1");
+        }
+        Ok(())
+    }
+}
+
+/// The item codes of `hall`'s catalogue, which Poisson visitors choose from.
+pub fn catalogue(hall: &SimHall) -> Vec<String> {
+    hall.setup.items.iter().map(|i| i.code.as_str().to_string()).collect()
+}
+
+/// Runs one hall.
+pub fn simulate(hall: &SimHall, opts: &Options) -> Result<Report, SimError> {
+    simulate_with(hall, opts, &catalogue(hall))
+}
+
+/// Runs one hall with Poisson visitors choosing from `catalogue`; `compare` runs both
+/// halls with the first one's, so that they see the same visitors.
+pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &[String]) -> Result<Report, SimError> {
+    opts.check()?;
+    let mut arrivals =
+        Arrivals::new(opts.source.clone(), catalogue, opts.service, opts.no_show, opts.sample, opts.seed);
+    run::simulate(hall, opts, &mut arrivals)
+}
+
+/// Runs two halls on the same visitors and seed.
+pub fn compare(a: &SimHall, b: &SimHall, opts: &Options) -> Result<(Report, Report), SimError> {
+    let cat = catalogue(a);
+    Ok((simulate_with(a, opts, &cat)?, simulate_with(b, opts, &cat)?))
+}

@@ -1,0 +1,196 @@
+//! A simulation's results: the `Report` (serialised for `--json`) and its readable
+//! table, alone or two side by side for `--compare`.
+//!
+//! Waits are from issue to first call, in minutes; they count only tickets issued within
+//! the measured part of each day (all of it for a hall with opening hours, after the
+//! warm-up for a hall open always).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::core::model::WindowId;
+
+/// Counts of what happened to the visitors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Tickets {
+    /// Visitors who came to a kiosk.
+    pub arrivals: u64,
+    pub issued: u64,
+    /// Refusals by the core's code (e.g. `unknown_service`, `hall_closed`).
+    pub rejected: BTreeMap<String, u64>,
+    /// Issued within the measured part of a day.
+    pub measured: u64,
+    /// Of those, called (their waits are the figures below).
+    pub measured_called: u64,
+    pub served: u64,
+    pub no_show: u64,
+    /// Left before their call (`--abandon-after`).
+    pub abandoned: u64,
+    /// Unfinished at midnight, expired by the core's new day.
+    pub expired: u64,
+}
+
+/// Wait figures of one group of tickets, in minutes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WaitStats {
+    pub tickets: u64,
+    pub mean_min: f64,
+    pub p50_min: f64,
+    pub p95_min: f64,
+    pub max_min: f64,
+    /// Share of these called within the service level.
+    pub within_sla: f64,
+}
+
+impl WaitStats {
+    /// Figures of `waits_ms` (sorted in place).
+    pub fn of(waits_ms: &mut [u32], sla_ms: u64) -> WaitStats {
+        let n = waits_ms.len();
+        if n == 0 {
+            return WaitStats::default();
+        }
+        waits_ms.sort_unstable();
+        let min = |ms: u32| f64::from(ms) / 60_000.0;
+        let rank = |p: f64| waits_ms[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let sum: u64 = waits_ms.iter().map(|&w| u64::from(w)).sum();
+        let within = waits_ms.partition_point(|&w| u64::from(w) <= sla_ms);
+        WaitStats {
+            tickets: n as u64,
+            mean_min: sum as f64 / n as f64 / 60_000.0,
+            p50_min: min(rank(0.50)),
+            p95_min: min(rank(0.95)),
+            max_min: min(waits_ms[n - 1]),
+            within_sla: within as f64 / n as f64,
+        }
+    }
+}
+
+/// How much one window worked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowUse {
+    pub window: String,
+    pub served: u64,
+    pub no_show: u64,
+    /// Hours holding a ticket (from call to done or no-show).
+    pub busy_h: f64,
+    /// Hours open: from opening until the hall closed or the last visitor left.
+    pub staffed_h: f64,
+    pub utilisation: f64,
+}
+
+impl WindowUse {
+    pub fn of(id: &WindowId, busy_ms: i64, staffed_ms: i64, served: u64, no_show: u64) -> WindowUse {
+        let h = |ms: i64| ms as f64 / 3_600_000.0;
+        let utilisation = if staffed_ms > 0 { busy_ms as f64 / staffed_ms as f64 } else { 0.0 };
+        WindowUse { window: id.to_string(), served, no_show, busy_h: h(busy_ms), staffed_h: h(staffed_ms), utilisation }
+    }
+}
+
+/// The expected wait told at issue against the wait that followed, in minutes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EtaError {
+    pub tickets: u64,
+    /// Mean absolute error.
+    pub mae_min: f64,
+    /// Mean of (told − actual): positive means visitors were told too long.
+    pub bias_min: f64,
+}
+
+/// Everything one simulation found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub hall: String,
+    pub days: u32,
+    pub sla_min: u64,
+    pub tickets: Tickets,
+    pub wait: WaitStats,
+    pub by_queue: BTreeMap<String, WaitStats>,
+    pub by_class: BTreeMap<String, WaitStats>,
+    pub windows: Vec<WindowUse>,
+    pub eta: EtaError,
+    /// Mean number waiting in each five-minute bin of the local day (for the chart).
+    #[serde(skip)]
+    pub waiting_by_5min: Vec<f64>,
+}
+
+impl Report {
+    /// Mean utilisation over all windows that were staffed.
+    pub fn utilisation(&self) -> f64 {
+        let (busy, staffed) = self.windows.iter().fold((0.0, 0.0), |(b, s), w| (b + w.busy_h, s + w.staffed_h));
+        if staffed > 0.0 {
+            busy / staffed
+        } else {
+            0.0
+        }
+    }
+
+    /// The readable table.
+    pub fn table(&self) -> String {
+        side_by_side(&[self])
+    }
+}
+
+/// One or more reports as columns of one table.
+pub fn side_by_side(reports: &[&Report]) -> String {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |label: &str, f: &dyn Fn(&Report) -> String| {
+        rows.push((label.to_string(), reports.iter().map(|r| f(r)).collect()));
+    };
+    row("hall", &|r| r.hall.clone());
+    row("days", &|r| r.days.to_string());
+    row("arrivals", &|r| r.tickets.arrivals.to_string());
+    row("tickets issued", &|r| r.tickets.issued.to_string());
+    row("rejected", &|r| rejected(&r.tickets.rejected));
+    row("served / no-show", &|r| format!("{} / {}", r.tickets.served, r.tickets.no_show));
+    row("abandoned / expired", &|r| format!("{} / {}", r.tickets.abandoned, r.tickets.expired));
+    row("measured waits", &|r| r.tickets.measured_called.to_string());
+    row("wait mean/p50/p95/max", &|r| wait(&r.wait));
+    row("called within SLA", &|r| format!("{:.1}% (≤{} min)", r.wait.within_sla * 100.0, r.sla_min));
+    row("window utilisation", &|r| format!("{:.1}%", r.utilisation() * 100.0));
+    row("eta error mae / bias", &|r| format!("{:.1} / {:+.1} min", r.eta.mae_min, r.eta.bias_min));
+    for q in keys(reports, |r| &r.by_queue) {
+        row(&format!("queue {q}"), &|r| r.by_queue.get(&q).map_or_else(|| "-".into(), wait));
+    }
+    for c in keys(reports, |r| &r.by_class) {
+        row(&format!("class {c}"), &|r| r.by_class.get(&c).map_or_else(|| "-".into(), wait));
+    }
+    render(&rows)
+}
+
+fn wait(w: &WaitStats) -> String {
+    format!("{} × {:.1}/{:.1}/{:.1}/{:.1} min", w.tickets, w.mean_min, w.p50_min, w.p95_min, w.max_min)
+}
+
+fn rejected(r: &BTreeMap<String, u64>) -> String {
+    if r.is_empty() {
+        return "0".into();
+    }
+    r.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+}
+
+fn keys(reports: &[&Report], f: impl Fn(&Report) -> &BTreeMap<String, WaitStats>) -> Vec<String> {
+    let mut all: Vec<String> = reports.iter().flat_map(|r| f(r).keys().cloned()).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+fn render(rows: &[(String, Vec<String>)]) -> String {
+    let label_w = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    let cols = rows.first().map_or(0, |(_, v)| v.len());
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().map(|(_, v)| v[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (label, values) in rows {
+        let _ = write!(out, "{label:<label_w$}");
+        for (v, w) in values.iter().zip(&widths) {
+            let pad = w.saturating_sub(v.chars().count());
+            let _ = write!(out, "  {v}{}", " ".repeat(pad));
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,298 @@
+//! The discrete-event loop: visitors take tickets, clerks call, serve and finish, all as
+//! commands to the real `HallState::step`, at simulated times taken from a heap.
+//!
+//! The simulator holds no copy of the policy: which ticket a window gets is whatever the
+//! core's `CallNext` decides. It only plays the people: a window that is idle calls when
+//! a ticket is issued (the one idle longest first); a called visitor walks to the counter
+//! and is served for their drawn time, or misses the call and is recalled, then marked
+//! no-show; a visitor who has waited `abandon_after` leaves.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use chrono::{Days, NaiveDate, TimeZone};
+
+use crate::core::eta;
+use crate::core::event::Event;
+use crate::core::model::{Outcome, QueueId, TicketId, Ts, UserName, WindowId};
+use crate::core::{Command, Envelope, HallState, Rejection, Reply};
+
+use super::arrivals::{Arrivals, Visitor};
+use super::collect::Collector;
+use super::hall::SimHall;
+use super::report::Report;
+use super::{Options, SimError};
+
+/// A called visitor who does not come is recalled after this long, in ms.
+pub const RECALL_AFTER_MS: i64 = 60_000;
+/// ... and marked no-show this long after the recall.
+pub const NO_SHOW_AFTER_RECALL_MS: i64 = 60_000;
+/// The first simulated day (a Monday).
+const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
+
+/// What happens at a simulated time, besides arrivals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Open(usize),
+    Serve(usize),
+    Done(usize),
+    Recall(usize),
+    NoShow(usize),
+    Abandon(usize),
+}
+
+/// A window as the simulator plays it.
+struct Clerk {
+    window: WindowId,
+    clerk: UserName,
+    queues: Vec<QueueId>,
+    /// The simulator's number of the ticket it holds.
+    holding: Option<usize>,
+}
+
+/// The visitor behind each ticket: what the simulator needs when the ticket is called.
+struct Fate {
+    service_ms: i64,
+    no_show: bool,
+}
+
+struct Sim<'a> {
+    hall: &'a SimHall,
+    opts: &'a Options,
+    state: HallState,
+    heap: BinaryHeap<Reverse<(i64, u64, Ev)>>,
+    seq: u64,
+    clerks: Vec<Clerk>,
+    /// Idle windows by the time they became idle.
+    idle: BTreeSet<(i64, usize)>,
+    fates: Vec<Fate>,
+    rec: Collector,
+}
+
+/// The simulator's ticket ids carry its own ticket number in their first 16 hex digits,
+/// least significant byte first: ids then differ in their first characters, which keeps
+/// the core's comparisons of ids short.
+fn ticket_id(ix: usize) -> TicketId {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&(ix as u64).to_le_bytes());
+    TicketId::from_bytes(bytes)
+}
+
+/// The simulator's number of a ticket it issued.
+pub fn ticket_index(id: &TicketId) -> Option<usize> {
+    let hex = id.as_str().get(..16)?;
+    let big_endian = u64::from_str_radix(hex, 16).ok()?;
+    usize::try_from(big_endian.swap_bytes()).ok()
+}
+
+/// Local midnight of simulated day `d` in the hall's time zone, in ms.
+fn day_start(hall: &SimHall, d: u32) -> Result<i64, SimError> {
+    let (y, m, dd) = FIRST_DAY;
+    let date = NaiveDate::from_ymd_opt(y, m, dd)
+        .and_then(|date| date.checked_add_days(Days::new(u64::from(d))))
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| SimError::Input("too many days".into()))?;
+    let local = hall.setup.timezone.from_local_datetime(&date).earliest();
+    local.map(|t| t.timestamp_millis()).ok_or_else(|| SimError::Input("no local midnight".into()))
+}
+
+/// Runs `opts.days` days of `hall` with the visitors `arrivals` makes.
+pub fn simulate(hall: &SimHall, opts: &Options, arrivals: &mut Arrivals) -> Result<Report, SimError> {
+    let clerks = hall
+        .setup
+        .windows
+        .iter()
+        .map(|w| {
+            let clerk = UserName::parse(&format!("sim-{}", w.id)).map_err(|e| SimError::Input(e.to_string()))?;
+            Ok(Clerk { window: w.id.clone(), clerk, queues: w.queues.clone(), holding: None })
+        })
+        .collect::<Result<Vec<_>, SimError>>()?;
+    let ids = clerks.iter().map(|c| c.window.clone()).collect();
+    let mut sim = Sim {
+        hall,
+        opts,
+        state: HallState::new(hall.setup.clone()),
+        heap: BinaryHeap::new(),
+        seq: 0,
+        clerks,
+        idle: BTreeSet::new(),
+        fates: Vec::new(),
+        rec: Collector::new(ids, opts.sla_min),
+    };
+    for d in 0..opts.days {
+        let (start, end) = (day_start(hall, d)?, day_start(hall, d + 1)?);
+        sim.day(start, end, arrivals)?;
+    }
+    // The core's next day expires what is left, so that it is counted.
+    let last = day_start(hall, opts.days)?;
+    sim.exec(Command::Tick, last).map_err(|r| refused("tick", &r))?;
+    Ok(sim.rec.finish(&hall.name, opts.days))
+}
+
+fn refused(what: &str, r: &Rejection) -> SimError {
+    SimError::Refused { command: what.to_string(), reason: r.to_string() }
+}
+
+impl Sim<'_> {
+    fn exec(&mut self, command: Command, now: i64) -> Result<Reply, Rejection> {
+        let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
+        self.rec.observe(&step.records);
+        step.result.map(|d| d.reply)
+    }
+
+    fn push(&mut self, at: i64, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, ev)));
+    }
+
+    fn day(&mut self, start: i64, end: i64, arrivals: &mut Arrivals) -> Result<(), SimError> {
+        self.rec.start_day(Ts(start));
+        self.exec(Command::Tick, start).map_err(|r| refused("tick", &r))?;
+        for w in 0..self.clerks.len() {
+            self.push(start + self.hall.plan.open_ms, Ev::Open(w));
+        }
+        let visitors = arrivals.day(start, &self.hall.plan.arrival_spans);
+        let mut next = visitors.iter().peekable();
+        loop {
+            let heap_at = self.heap.peek().map(|Reverse((t, _, _))| *t);
+            let arrival_at = next.peek().map(|v| v.at_ms);
+            match (heap_at, arrival_at) {
+                (Some(h), a) if h < end && a.is_none_or(|a| h <= a) => {
+                    if let Some(Reverse((t, _, ev))) = self.heap.pop() {
+                        self.event(t, ev)?;
+                    }
+                }
+                (_, Some(a)) if a < end => {
+                    if let Some(v) = next.next() {
+                        self.arrive(v, arrivals, start)?;
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.rec.end_day(Ts(end), Ts(start + self.hall.plan.close_ms));
+        // What was still to happen belongs to a day the core is about to close.
+        self.heap.clear();
+        self.idle.clear();
+        for c in &mut self.clerks {
+            c.holding = None;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, now: i64, ev: Ev) -> Result<(), SimError> {
+        match ev {
+            Ev::Open(w) => {
+                let (window, clerk) = (self.clerks[w].window.clone(), self.clerks[w].clerk.clone());
+                self.exec(Command::OpenWindow { window, clerk }, now).map_err(|r| refused("open", &r))?;
+                self.call_or_idle(w, now)?;
+            }
+            Ev::Serve(w) => {
+                self.clerk_cmd(w, now, "serve", |window, clerk| Command::Serve { window, clerk })?;
+                let ms = self.clerks[w].holding.and_then(|t| self.fates.get(t)).map_or(0, |f| f.service_ms);
+                self.push(now + ms, Ev::Done(w));
+            }
+            Ev::Done(w) => {
+                let outcome = Outcome::Completed;
+                self.clerk_cmd(w, now, "done", |window, clerk| Command::Done { window, clerk, outcome })?;
+                self.clerks[w].holding = None;
+                self.call_or_idle(w, now)?;
+            }
+            Ev::Recall(w) => {
+                self.clerk_cmd(w, now, "recall", |window, clerk| Command::Recall { window, clerk })?;
+                self.push(now + NO_SHOW_AFTER_RECALL_MS, Ev::NoShow(w));
+            }
+            Ev::NoShow(w) => {
+                self.clerk_cmd(w, now, "no-show", |window, clerk| Command::NoShow { window, clerk })?;
+                self.clerks[w].holding = None;
+                self.call_or_idle(w, now)?;
+            }
+            Ev::Abandon(t) => {
+                if self.rec.is_waiting(t) {
+                    let id = ticket_id(t);
+                    self.exec(Command::CancelTicket { id }, now).map_err(|r| refused("cancel", &r))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn clerk_cmd(
+        &mut self,
+        w: usize,
+        now: i64,
+        what: &str,
+        make: impl FnOnce(WindowId, UserName) -> Command,
+    ) -> Result<Reply, SimError> {
+        let c = &self.clerks[w];
+        let command = make(c.window.clone(), c.clerk.clone());
+        self.exec(command, now).map_err(|r| refused(what, &r))
+    }
+
+    fn call_or_idle(&mut self, w: usize, now: i64) -> Result<(), SimError> {
+        if !self.call(w, now)? {
+            self.idle.insert((now, w));
+        }
+        Ok(())
+    }
+
+    /// Window `w` calls its next ticket; false if nothing was there for it.
+    fn call(&mut self, w: usize, now: i64) -> Result<bool, SimError> {
+        let reply = self.clerk_cmd(w, now, "call", |window, clerk| Command::CallNext { window, clerk })?;
+        let Reply::MaybeTicket(Some(id)) = reply else { return Ok(false) };
+        let t = ticket_index(&id).ok_or_else(|| SimError::Input(format!("ticket {id} is not the simulator's")))?;
+        self.clerks[w].holding = Some(t);
+        if self.fates.get(t).is_some_and(|f| f.no_show) {
+            self.push(now + RECALL_AFTER_MS, Ev::Recall(w));
+        } else {
+            self.push(now + self.hall.walk_ms, Ev::Serve(w));
+        }
+        Ok(true)
+    }
+
+    fn arrive(&mut self, v: &Visitor, arrivals: &Arrivals, day_start: i64) -> Result<(), SimError> {
+        self.rec.arrival();
+        let now = v.at_ms;
+        let t = self.fates.len();
+        let service = arrivals.services.get(v.service).cloned().unwrap_or_default();
+        let priority = v.priority.and_then(|p| arrivals.classes.get(p)).cloned();
+        let minutes = self.opts.service.minutes(v.draw, self.hall.expected_min(&service));
+        let id = ticket_id(t);
+        let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into() };
+        let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
+        self.rec.observe(&step.records);
+        if let Err(r) = &step.result {
+            self.rec.rejected(r.code());
+            return Ok(());
+        }
+        self.fates.push(Fate { service_ms: (minutes * 60_000.0).round() as i64, no_show: v.no_show });
+        let issued = step.records.iter().find_map(|(_, r)| match &r.event {
+            Event::TicketIssued { queue, priority, .. } => Some((queue.clone(), priority.clone())),
+            _ => None,
+        });
+        let Some((queue, class)) = issued else { return Ok(()) };
+        let told = self.state.ticket(&id).and_then(|tk| eta::eta(&self.state, tk)).map_or(0, |e| e.minutes);
+        let (from, to) = self.hall.plan.measure;
+        let measured = (day_start + from..day_start + to).contains(&now);
+        self.rec.issued(t, Ts(now), queue.as_str(), class.as_ref().map(|c| c.as_str()), told, measured);
+        if let Some(after_min) = self.opts.abandon_after_min {
+            self.push(now + i64::from(after_min) * 60_000, Ev::Abandon(t));
+        }
+        self.wake(&queue, now)
+    }
+
+    /// A ticket joined `queue`: the idle windows serving it call, longest idle first,
+    /// until one gets a ticket.
+    fn wake(&mut self, queue: &QueueId, now: i64) -> Result<(), SimError> {
+        let candidates: Vec<(i64, usize)> =
+            self.idle.iter().filter(|(_, w)| self.clerks[*w].queues.contains(queue)).copied().collect();
+        for c in candidates {
+            self.idle.remove(&c);
+            if self.call(c.1, now)? {
+                break;
+            }
+            self.idle.insert(c);
+        }
+        Ok(())
+    }
+}
