@@ -294,8 +294,15 @@ async fn an_admin_picks_a_window_transfers_pauses_and_reads_english() {
     b.click("#window-select [data-window=\"1\"]").await;
     b.screenshot("clerk-pick").await;
     b.click("#open-window").await;
-    b.until("the refusal toast", "return !document.querySelector('#toast').hidden;").await;
-    let toast = b.text("#toast").await;
+    // The toast fades in, and WebDriver reads no text from a transparent element: wait for
+    // the words themselves in the DOM.
+    let toast = b
+        .until(
+            "the refusal toast",
+            "var t = document.querySelector('#toast'); return !t.hidden && t.textContent.trim();",
+        )
+        .await;
+    let toast = toast.as_str().unwrap_or_default().to_string();
     assert!(toast.contains("其他工作人员"), "a taken window is refused in plain words: {toast}");
     b.screenshot("clerk-window-taken").await;
 
