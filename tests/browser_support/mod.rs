@@ -113,9 +113,17 @@ impl Browser {
         self.find(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
     }
 
-    /// The visible text of the first element matching `css`.
+    /// The rendered text (`innerText`) of the first element matching `css`. Not
+    /// WebDriver's "visible text", which reads nothing from an element that is still fading
+    /// in (opacity 0) — a race that made page tests flaky.
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap_or_else(|e| panic!("text of {css:?}: {e}"))
+        self.find(css).await;
+        let selector = serde_json::to_string(css).expect("a selector serialises");
+        let js = format!("var e = document.querySelector({selector}); return e ? e.innerText.trim() : null;");
+        match self.eval(&js).await {
+            Value::String(s) => s,
+            other => panic!("text of {css:?}: {other}"),
+        }
     }
 
     /// Runs `js` (a function body; `return` a value) in the page.
