@@ -500,3 +500,26 @@ async fn a_double_clicked_next_calls_one_visitor() {
     let stats = api.get("/api/v1/stats", Some(&api.login("supervisor").await)).await;
     assert_eq!(stats.body["total"]["called"], 1, "{}", stats.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clerk_calls_a_ticket_by_its_number_with_a_reason() {
+    let d = Daemon::start().await;
+    let api = &d.api;
+    let item = api.item_in("A").await;
+    api.issue(&item).await;
+    let a2 = api.issue(&item).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.window(&clerk, "1", "call", Some(json!({ "reason": "sent back" }))).await.assert_error(400, "bad_call");
+    api.window(&clerk, "1", "call", Some(json!({ "number": "A002" }))).await.assert_error(400, "call_reason_required");
+    api.window(&clerk, "1", "call", Some(json!({ "number": "A404", "reason": "x" })))
+        .await
+        .assert_error(404, "unknown_number");
+    let called = api.window_ok(&clerk, "1", "call", Some(json!({ "number": "A002", "reason": "sent back" }))).await;
+    let ticket = &called["ticket"];
+    assert_eq!(ticket["id"], a2["id"], "{called}");
+    assert_eq!(ticket["status"], "called");
+    assert_eq!(ticket["call_rule"]["code"], "by_number");
+    // The clerk's words stay in the log; the ticket's holder sees only that a clerk chose it.
+    assert!(!called.to_string().contains("sent back"), "{called}");
+}

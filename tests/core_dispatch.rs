@@ -172,3 +172,22 @@ fn eta_counts_the_tickets_ahead() {
     assert_eq!(eta(&hall.state, hall.ticket(4)), None, "a called ticket has no estimate");
     assert_eq!([ahead(&hall, 1), ahead(&hall, 2), ahead(&hall, 3)], [0, 1, 2]);
 }
+
+#[test]
+fn a_clerk_may_call_a_waiting_ticket_by_number_and_the_log_says_who_and_why() {
+    let mut hall = Hall::new();
+    hall.must(&issue(1, "SC-A1", None));
+    hall.must(&issue(2, "SC-A1", None));
+    hall.must(&issue(3, "SC-A1", Some("elderly")));
+    hall.must(&open("1", "c1"));
+    // Out of dispatch order: A002, though the elderly A003 and the earlier A001 wait.
+    assert_eq!(hall.must(&call_number("1", "c1", "a002", " sent back for a signature ")).reply, called(2));
+    let rule = CallRule::ByNumber { clerk: user("c1"), reason: "sent back for a signature".into() };
+    assert_eq!(last_rule(&hall), rule);
+    assert_eq!(hall.ticket(2).status, TicketStatus::Called);
+    // The window's call was the clerk's own choice: dispatch goes on as before.
+    hall.must(&serve("1", "c1"));
+    hall.must(&done("1", "c1", Completed));
+    assert_eq!(hall.must(&next("1", "c1")).reply, called(3));
+    assert_eq!(replay(hall.state.setup.clone(), &hall.log), hall.state);
+}

@@ -227,6 +227,34 @@ fn rejection_rows() -> Vec<Row> {
         ),
         ("not paused", vec![open("1", "c1"), resume("1", "c1")], rejected("not_paused", Conflict)),
         (
+            "call by number, nothing called",
+            vec![open("1", "c1"), call_number("1", "c1", "A099", "sent back")],
+            rejected("unknown_number", NotFound),
+        ),
+        (
+            "call by number, already called",
+            then(at_window_1(), vec![open("2", "c2"), call_number("2", "c2", "A001", "sent back")]),
+            rejected("not_waiting", Conflict),
+        ),
+        (
+            "call by number without a reason",
+            vec![issue(1, "SC-A1", None), open("1", "c1"), call_number("1", "c1", "a001", "  ")],
+            rejected("call_reason_required", BadInput),
+        ),
+        (
+            "call by number, sent to another window",
+            then(
+                at_window_1(),
+                vec![
+                    open("2", "c2"),
+                    to_window("1", "c1", "2"),
+                    open("3", "c3"),
+                    call_number("3", "c3", "A001", "sent back"),
+                ],
+            ),
+            rejected("waits_elsewhere", Conflict),
+        ),
+        (
             "transfer to self",
             then(at_window_1(), vec![to_window("1", "c1", "1")]),
             rejected("transfer_to_self", BadInput),
@@ -279,6 +307,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::TransferToSelf,
         R::DuplicateTicketId,
         R::ReasonRequired,
+        R::UnknownNumber(String::new()),
+        R::CallReasonRequired,
+        R::WaitsElsewhere(String::new()),
     ];
     for r in &all {
         match r {
@@ -305,7 +336,10 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::NotPaused(_)
             | R::TransferToSelf
             | R::DuplicateTicketId
-            | R::ReasonRequired => {}
+            | R::ReasonRequired
+            | R::UnknownNumber(_)
+            | R::CallReasonRequired
+            | R::WaitsElsewhere(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()

@@ -54,6 +54,7 @@ window.HallqClerkText = {
     // The server words a call's rule in Chinese (call_rule.text); these word it in English.
     r_transferred_here: 'transferred to this window', r_aged: 'waited {w} min, over {m} min', r_priority: 'priority class {c}',
     r_priority_ratio: 'priority class {c} (1 per {n} ordinary calls)', r_ordinary_turn: 'ordinary turn {t} of {o} after a priority call',
-    r_earliest_issued: 'earliest ticket taken'
+    r_earliest_issued: 'earliest ticket taken',
+    r_by_number: 'called by number by a clerk'
   }
 };

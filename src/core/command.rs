@@ -9,6 +9,8 @@ pub const COMMENT_CHARS_MAX: usize = 500;
 /// The most tickets one hall issues in one service day; far above any real hall (a busy
 /// district centre issues about 3,000) but bounds state and numbers.
 pub const TICKETS_PER_DAY_MAX: usize = 100_000;
+/// The longest reason for calling a ticket out of order, in characters.
+pub const CALL_REASON_CHARS_MAX: usize = 200;
 /// The longest idempotency key accepted, in bytes.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
@@ -44,6 +46,13 @@ pub enum Command {
     CallNext {
         window: WindowId,
         clerk: UserName,
+    },
+    /// Calls one waiting ticket by its number, out of dispatch order, with the clerk's reason.
+    CallNumber {
+        window: WindowId,
+        clerk: UserName,
+        number: String,
+        reason: String,
     },
     Recall {
         window: WindowId,
@@ -156,6 +165,12 @@ pub enum Rejection {
     DuplicateTicketId,
     #[error("a rating of 1 or 2 needs a reason; say what went wrong")]
     ReasonRequired,
+    #[error("no ticket numbered {0} today")]
+    UnknownNumber(String),
+    #[error("calling a ticket out of order needs a reason of 1 to {CALL_REASON_CHARS_MAX} characters")]
+    CallReasonRequired,
+    #[error("that ticket waits for window {0}; it can be called only there")]
+    WaitsElsewhere(String),
 }
 
 impl Rejection {
@@ -186,6 +201,9 @@ impl Rejection {
             Rejection::TransferToSelf => "transfer_to_self",
             Rejection::DuplicateTicketId => "duplicate_ticket_id",
             Rejection::ReasonRequired => "reason_required",
+            Rejection::UnknownNumber(_) => "unknown_number",
+            Rejection::CallReasonRequired => "call_reason_required",
+            Rejection::WaitsElsewhere(_) => "waits_elsewhere",
         }
     }
 
@@ -195,11 +213,13 @@ impl Rejection {
             | Rejection::UnknownPriority(_)
             | Rejection::BadScore
             | Rejection::ReasonRequired
+            | Rejection::CallReasonRequired
             | Rejection::CommentTooLong
             | Rejection::TransferToSelf => RejectionKind::BadInput,
-            Rejection::UnknownTicket | Rejection::UnknownWindow(_) | Rejection::UnknownQueue(_) => {
-                RejectionKind::NotFound
-            }
+            Rejection::UnknownTicket
+            | Rejection::UnknownWindow(_)
+            | Rejection::UnknownQueue(_)
+            | Rejection::UnknownNumber(_) => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
@@ -213,7 +233,8 @@ impl Rejection {
             | Rejection::NoTicket(_)
             | Rejection::WrongTicketState(_)
             | Rejection::NotPaused(_)
-            | Rejection::DuplicateTicketId => RejectionKind::Conflict,
+            | Rejection::DuplicateTicketId
+            | Rejection::WaitsElsewhere(_) => RejectionKind::Conflict,
         }
     }
 }

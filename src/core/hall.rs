@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::command::{Command, Envelope, Rejection, Reply, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX};
+use super::command::{
+    Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
+};
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
@@ -375,7 +377,8 @@ impl HallState {
 fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
     match rule {
         CallRule::Priority { per_ordinary, .. } if *per_ordinary > 0 => *per_ordinary,
-        CallRule::Priority { .. } => owed,
+        // A clerk's own choice neither opens nor pays the window's debt.
+        CallRule::Priority { .. } | CallRule::ByNumber { .. } => owed,
         CallRule::TransferredHere
         | CallRule::Aged { .. }
         | CallRule::OrdinaryTurn { .. }
@@ -449,6 +452,18 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 }
                 None => done(Vec::new(), Reply::MaybeTicket(None)),
             }
+        }
+        Command::CallNumber { window, clerk, number, reason } => {
+            let w = signed_in(state, window, clerk)?;
+            idle(w)?;
+            let id = by_number(state, window, number)?;
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > CALL_REASON_CHARS_MAX {
+                return Err(Rejection::CallReasonRequired);
+            }
+            let rule = CallRule::ByNumber { clerk: clerk.clone(), reason: reason.to_string() };
+            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+            done(vec![event], Reply::MaybeTicket(Some(id)))
         }
         Command::Recall { window, clerk } => {
             let id = held(state, window, clerk, TicketAction::Recall)?;
@@ -561,6 +576,22 @@ fn signed_in<'a>(state: &'a HallState, window: &WindowId, clerk: &UserName) -> R
         return Err(Rejection::NotYourWindow(window.to_string()));
     }
     Ok(w)
+}
+
+/// Today's waiting ticket numbered `number` (`a012` reads as `A012`), if `window` may
+/// call it. A rare manual action, so a scan of today's tickets is fine here.
+fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<TicketId, Rejection> {
+    let wanted = number.trim().to_ascii_uppercase();
+    let t = state
+        .tickets
+        .values()
+        .find(|t| t.number.to_string() == wanted)
+        .ok_or_else(|| Rejection::UnknownNumber(wanted.chars().take(16).collect()))?;
+    next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+    match &t.target_window {
+        Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
+        Some(_) | None => Ok(t.id.clone()),
+    }
 }
 
 /// Refuses unless the window is open and holds no ticket.

@@ -189,6 +189,9 @@ pub enum CallRule {
     OrdinaryTurn { turn: u32, of: u32 },
     /// The earliest issued among the queues the window serves.
     EarliestIssued,
+    /// A clerk called this ticket by its number, out of dispatch order (a visitor sent back,
+    /// say): who, and why in their words.
+    ByNumber { clerk: UserName, reason: String },
 }
 
 /// Every form of `CallRule` the log has ever held, for reading.
@@ -200,6 +203,7 @@ enum CallRuleRepr {
     Priority(PriorityRepr),
     OrdinaryTurn { turn: u32, of: u32 },
     EarliestIssued,
+    ByNumber { clerk: UserName, reason: String },
 }
 
 #[derive(Deserialize)]
@@ -224,6 +228,7 @@ impl From<CallRuleRepr> for CallRule {
             }
             CallRuleRepr::OrdinaryTurn { turn, of } => CallRule::OrdinaryTurn { turn, of },
             CallRuleRepr::EarliestIssued => CallRule::EarliestIssued,
+            CallRuleRepr::ByNumber { clerk, reason } => CallRule::ByNumber { clerk, reason },
         }
     }
 }

@@ -128,6 +128,9 @@ impl CallRuleDto {
                     ..plain("priority", &text)
                 }
             }
+            // The clerk's reason stays in the log: the ticket's holder reads this too, and a
+            // free-text reason may name people.
+            CallRule::ByNumber { .. } => plain("by_number", "工作人员按号呼叫"),
             CallRule::OrdinaryTurn { turn, of } => Self {
                 turn: Some(*turn),
                 of: Some(*of),

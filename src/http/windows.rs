@@ -26,6 +26,11 @@ pub struct ActionBody {
     queue: Option<String>,
     #[serde(default)]
     window: Option<String>,
+    /// `call`: the number to call out of order, and why.
+    #[serde(default)]
+    number: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// The answer of `next`: the ticket called, or null when nobody waits.
@@ -62,6 +67,12 @@ pub async fn act(
             Command::OpenWindow { window, clerk }
         }
         "next" => Command::CallNext { window, clerk },
+        "call" => {
+            let number = body.number.clone().ok_or_else(|| {
+                ApiError::bad_request("bad_call", "name the ticket: {\"number\": \"A012\", \"reason\": \"...\"}")
+            })?;
+            Command::CallNumber { window, clerk, number, reason: body.reason.clone().unwrap_or_default() }
+        }
         "recall" => Command::Recall { window, clerk },
         "serve" => Command::Serve { window, clerk },
         "done" => Command::Done { window, clerk, outcome: body.outcome.unwrap_or(Outcome::Completed) },

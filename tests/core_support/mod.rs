@@ -160,6 +160,10 @@ pub fn next(window: &str, clerk: &str) -> Envelope {
     cmd(Command::CallNext { window: w(window), clerk: user(clerk) })
 }
 
+pub fn call_number(window: &str, clerk: &str, number: &str, reason: &str) -> Envelope {
+    cmd(Command::CallNumber { window: w(window), clerk: user(clerk), number: number.into(), reason: reason.into() })
+}
+
 pub fn recall(window: &str, clerk: &str) -> Envelope {
     cmd(Command::Recall { window: w(window), clerk: user(clerk) })
 }
