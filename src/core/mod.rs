@@ -1,8 +1,9 @@
 //! The pure core: the hall's state and every rule that changes it.
 //!
-//! Nothing here reads a clock, draws a random number, or touches tokio, sled or the
-//! network: time and fresh ids arrive inside commands. So the same code runs in the
-//! daemon, in the tests and in the simulator, and gives the same answer each time.
+//! Nothing here reads a clock, draws a random number, or touches the async runtime, the
+//! log's storage or the network (`tests/core_purity.rs` holds this): time and fresh ids
+//! arrive inside commands. So the same code runs in the daemon, in the tests and in the
+//! simulator, and gives the same answer each time.
 
 pub mod command;
 pub mod dispatch;
