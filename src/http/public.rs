@@ -38,7 +38,8 @@ pub async fn services(State(app): State<AppState>) -> Response {
 
 pub async fn hall(State(app): State<AppState>) -> Response {
     let snapshot = app.feed.snapshot();
-    json_bytes(axum::body::Bytes::copy_from_slice(snapshot.text.as_str().as_bytes()))
+    // The feed's serialised snapshot, shared (a reference count), not copied per request.
+    json_bytes(axum::body::Bytes::from(snapshot.text.clone()))
 }
 
 #[derive(Deserialize)]
