@@ -17,7 +17,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn main() -> std::io::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("display");
+    // Read at run time, not baked in with `env!`: a build script compiled in one checkout
+    // and reused from a copied target/ must still read the checkout it runs for.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").map_err(std::io::Error::other)?;
+    let root = Path::new(&manifest_dir).join("display");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     if root.is_dir() {

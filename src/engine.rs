@@ -59,6 +59,8 @@ pub struct WindowView {
     pub number: Option<TicketNo>,
     /// The ticket the window holds, in full.
     pub ticket: Option<TicketView>,
+    /// The tickets parked at the window, in the order they were parked.
+    pub parked: Vec<TicketView>,
 }
 
 #[derive(Debug)]
@@ -237,7 +239,8 @@ impl Engine {
         let window = self.state.window(id)?.clone();
         let ticket = window.ticket.as_ref().and_then(|t| self.ticket_view(t));
         let number = ticket.as_ref().map(|t| t.ticket.number.clone());
-        Some(WindowView { window, number, ticket })
+        let parked = window.parked.iter().filter_map(|t| self.ticket_view(t)).collect();
+        Some(WindowView { window, number, ticket, parked })
     }
 
     fn ticket_view(&self, id: &TicketId) -> Option<TicketView> {

@@ -55,6 +55,11 @@ enum Op {
     Resume,
     Close,
     Tick,
+    Park,
+    /// Calls back the ticket issued this many before the last.
+    Unpark(u32),
+    /// Rejoins the ticket issued this many before the last.
+    Rejoin(u32),
 }
 
 /// A window index meaning "the window of the step before", so that a clerk's call, serve
@@ -91,6 +96,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Resume),
         1 => Just(Op::Close),
         1 => Just(Op::Tick),
+        1 => Just(Op::Park),
+        2 => (0..3u32).prop_map(Op::Unpark),
+        3 => (0..12u32).prop_map(Op::Rejoin),
     ]
 }
 
@@ -158,6 +166,9 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::Resume => resume(window, clerk),
                 Op::Close => close(window, clerk),
                 Op::Tick => tick(),
+                Op::Park => park(window, clerk),
+                Op::Unpark(k) => unpark(window, clerk, recent(*k, issued)),
+                Op::Rejoin(k) => rejoin(recent(*k, issued)),
             };
             let env = match g.key {
                 Some(k) => keyed(env, &format!("k{k}")),
@@ -263,6 +274,18 @@ fn check_windows(state: &HallState) -> Result<(), String> {
             return Err(format!("window {} is {:?} with clerk {:?}", w.id, w.state, w.clerk));
         }
     }
+    let mut parked = BTreeSet::new();
+    for w in state.windows.values() {
+        for id in &w.parked {
+            let t = state.ticket(id).ok_or(format!("window {} parks an unknown ticket", w.id))?;
+            if t.status != TicketStatus::Parked || t.window.as_ref() != Some(&w.id) || !parked.insert(id.clone()) {
+                return Err(format!("window {} parks {} which is {:?} at {:?}", w.id, t.number, t.status, t.window));
+            }
+        }
+    }
+    if state.tickets.values().filter(|t| t.status == TicketStatus::Parked).count() != parked.len() {
+        return Err("a parked ticket is parked at no window".into());
+    }
     let at_windows =
         state.tickets.values().filter(|t| matches!(t.status, TicketStatus::Called | TicketStatus::Serving));
     if at_windows.count() != held.len() {
@@ -302,7 +325,7 @@ fn random_scripts_reach_the_interesting_states() {
     let setup = Arc::new(setup());
     let mut types = BTreeMap::<String, usize>::new();
     let mut repeats = 0;
-    for _ in 0..50 {
+    for _ in 0..100 {
         let gens = prop::collection::vec(gen(), 100..150).new_tree(&mut runner).unwrap().current();
         let script = script(&gens);
         let mut state = HallState::new(setup.clone());
@@ -329,9 +352,12 @@ fn random_scripts_reach_the_interesting_states() {
         "window_paused",
         "window_resumed",
         "window_closed",
+        "ticket_parked",
+        "ticket_rejoined",
+        "ticket_step_done",
     ] {
         assert!(types.get(kind).copied().unwrap_or(0) >= 3, "{kind} seen {:?} times in {types:?}", types.get(kind));
     }
-    assert!(types["day_opened"] >= 60, "too few day rollovers: {types:?}");
+    assert!(types["day_opened"] >= 120, "too few day rollovers: {types:?}");
     assert!(repeats >= 10, "too few repeated keys: {repeats}");
 }

@@ -44,6 +44,14 @@ fn done_at_1() -> Vec<Envelope> {
     s
 }
 
+/// Ticket 1 missed at window 1, then `minutes` later an attempt to rejoin.
+fn rejoin_after(minutes: usize) -> Vec<Envelope> {
+    let mut s = then(at_window_1(), vec![no_show("1", "c1")]);
+    s.extend(std::iter::repeat_with(tick).take(minutes));
+    s.push(rejoin(1));
+    s
+}
+
 fn then(mut script: Vec<Envelope>, more: Vec<Envelope>) -> Vec<Envelope> {
     script.extend(more);
     script
@@ -105,6 +113,55 @@ fn every_command_succeeds_where_it_should() {
             Expect::Ok(window("1"), &["window_opened"]),
         ),
         ("tick", vec![tick()], Expect::Ok(Reply::Nothing, &[])),
+        ("park a called ticket", then(at_window_1(), vec![park("1", "c1")]), Expect::Ok(ticket(1), &["ticket_parked"])),
+        ("park while serving", then(serving_at_1(), vec![park("1", "c1")]), Expect::Ok(ticket(1), &["ticket_parked"])),
+        (
+            "resume a parked ticket",
+            then(serving_at_1(), vec![park("1", "c1"), unpark("1", "c1", 1)]),
+            Expect::Ok(ticket(1), &["ticket_called"]),
+        ),
+        (
+            "rejoin after a no-show",
+            then(at_window_1(), vec![no_show("1", "c1"), rejoin(1)]),
+            Expect::Ok(ticket(1), &["ticket_rejoined"]),
+        ),
+        (
+            "finish a bundle's first step",
+            vec![
+                issue(1, "YJS-01", None),
+                open("1", "c1"),
+                next("1", "c1"),
+                serve("1", "c1"),
+                done("1", "c1", Completed),
+            ],
+            Expect::Ok(ticket(1), &["ticket_step_done"]),
+        ),
+        (
+            "finish a bundle's last step",
+            vec![
+                issue(1, "YJS-01", None),
+                open("1", "c1"),
+                next("1", "c1"),
+                serve("1", "c1"),
+                done("1", "c1", Completed),
+                open("4", "c4"),
+                next("4", "c4"),
+                serve("4", "c4"),
+                done("4", "c4", Completed),
+            ],
+            Expect::Ok(ticket(1), &["ticket_done"]),
+        ),
+        (
+            "an incomplete bundle step ends the ticket",
+            vec![
+                issue(1, "YJS-01", None),
+                open("1", "c1"),
+                next("1", "c1"),
+                serve("1", "c1"),
+                done("1", "c1", Incomplete),
+            ],
+            Expect::Ok(ticket(1), &["ticket_done"]),
+        ),
     ]);
 }
 
@@ -265,6 +322,57 @@ fn rejection_rows() -> Vec<Row> {
             rejected("window_closed", Conflict),
         ),
         (
+            "recall limit",
+            then(at_window_1(), vec![recall("1", "c1"), recall("1", "c1"), recall("1", "c1")]),
+            rejected("recall_limit", Conflict),
+        ),
+        ("rejoin while waiting", vec![issue(1, "SC-A1", None), rejoin(1)], rejected("not_missed", Conflict)),
+        ("rejoin a done ticket", then(done_at_1(), vec![rejoin(1)]), rejected("not_missed", Conflict)),
+        ("rejoin too late", rejoin_after(31), rejected("rejoin_expired", Conflict)),
+        (
+            "park a fourth ticket",
+            vec![
+                issue(1, "SC-A1", None),
+                issue(2, "SC-A1", None),
+                issue(3, "SC-A1", None),
+                issue(4, "SC-A1", None),
+                open("1", "c1"),
+                next("1", "c1"),
+                park("1", "c1"),
+                next("1", "c1"),
+                park("1", "c1"),
+                next("1", "c1"),
+                park("1", "c1"),
+                next("1", "c1"),
+                park("1", "c1"),
+            ],
+            rejected("park_full", Conflict),
+        ),
+        ("park with no ticket", vec![open("1", "c1"), park("1", "c1")], rejected("no_ticket", Conflict)),
+        (
+            "resume a ticket parked elsewhere",
+            then(at_window_1(), vec![park("1", "c1"), open("2", "c2"), unpark("2", "c2", 1)]),
+            rejected("not_parked_here", Conflict),
+        ),
+        (
+            "resume a parked ticket while busy",
+            vec![
+                issue(1, "SC-A1", None),
+                issue(2, "SC-A1", None),
+                open("1", "c1"),
+                next("1", "c1"),
+                park("1", "c1"),
+                next("1", "c1"),
+                unpark("1", "c1", 1),
+            ],
+            rejected("window_busy", Conflict),
+        ),
+        (
+            "close with a parked ticket",
+            then(at_window_1(), vec![park("1", "c1"), close("1", "c1")]),
+            rejected("parked_tickets", Conflict),
+        ),
+        (
             "duplicate ticket id",
             vec![issue(1, "SC-A1", None), issue(1, "SC-B1", None)],
             rejected("duplicate_ticket_id", Conflict),
@@ -310,6 +418,12 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::UnknownNumber(String::new()),
         R::CallReasonRequired,
         R::WaitsElsewhere(String::new()),
+        R::RecallLimit(0),
+        R::RejoinExpired(0),
+        R::NotMissed(""),
+        R::ParkFull(String::new(), 0),
+        R::NotParkedHere(String::new()),
+        R::ParkedTickets(String::new()),
     ];
     for r in &all {
         match r {
@@ -339,7 +453,13 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::ReasonRequired
             | R::UnknownNumber(_)
             | R::CallReasonRequired
-            | R::WaitsElsewhere(_) => {}
+            | R::WaitsElsewhere(_)
+            | R::RecallLimit(_)
+            | R::RejoinExpired(_)
+            | R::NotMissed(_)
+            | R::ParkFull(..)
+            | R::NotParkedHere(_)
+            | R::ParkedTickets(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()

@@ -16,9 +16,10 @@ use toml::Spanned;
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
 use super::{
-    MAX_CALL_REPEAT, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS, MAX_KIOSKS,
-    MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PRIORITIES, MAX_PRIORITY_RATIO, MAX_QUEUES, MAX_SESSION_TTL_S,
-    MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
+    MAX_CALL_REPEAT, MAX_COOLDOWN_MIN, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS,
+    MAX_KIOSKS, MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PARKED, MAX_PRIORITIES, MAX_PRIORITY_RATIO, MAX_QUEUES,
+    MAX_RECALLS, MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN,
+    MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
@@ -161,9 +162,17 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
         th.finish(errs);
     }
     if let Some(mut d) = hall.table("dispatch", errs) {
-        if let Some(r) = int_in(&mut d, "priority_ratio", 0, MAX_PRIORITY_RATIO, errs) {
-            parts.dispatch.priority_ratio = u32::try_from(r).unwrap_or(0);
-        }
+        let dispatch = &mut parts.dispatch;
+        let mut read = |key: &str, min: i64, max: i64, to: &mut u32| {
+            if let Some(v) = int_in(&mut d, key, min, max, errs) {
+                *to = u32::try_from(v).unwrap_or(0);
+            }
+        };
+        read("priority_ratio", 0, MAX_PRIORITY_RATIO, &mut dispatch.priority_ratio);
+        read("recall_max", 0, MAX_RECALLS, &mut dispatch.recall_max);
+        read("rejoin_min", 0, MAX_REJOIN_MIN, &mut dispatch.rejoin_min);
+        read("call_cooldown_min", 0, MAX_COOLDOWN_MIN, &mut dispatch.call_cooldown_min);
+        read("park_max", 0, MAX_PARKED, &mut dispatch.park_max);
         d.finish(errs);
     }
     hall.finish(errs);

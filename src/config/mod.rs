@@ -76,6 +76,14 @@ pub const MAX_CALL_REPEAT: i64 = 5;
 /// Most ordinary calls per priority call at one window: past about a hundred a priority
 /// visitor would wait as long as anyone, which `max_wait_min` already promises.
 pub const MAX_PRIORITY_RATIO: i64 = 100;
+/// Most recalls after a call: past a handful the visitor is not coming.
+pub const MAX_RECALLS: i64 = 10;
+/// Longest time a missed number may rejoin, in minutes (half a day).
+pub const MAX_REJOIN_MIN: i64 = 12 * 60;
+/// Longest cooldown between calls of one ticket at different windows, in minutes.
+pub const MAX_COOLDOWN_MIN: i64 = 60;
+/// Most tickets one window may hold parked.
+pub const MAX_PARKED: i64 = 20;
 /// Longest wait threshold, in minutes (one day).
 pub const MAX_WAIT_MIN: i64 = 24 * 60;
 /// Shortest and longest session lifetime, in seconds (one minute to seven days).
@@ -417,13 +425,29 @@ mod tests {
         let services = |_: &str| Ok(EMBEDDED_SERVICES.to_string());
         let ratio = |text: &str| load_with(text, &services).map(|c| c.setup.dispatch.priority_ratio);
         assert_eq!(ratio(EMBEDDED_HALL).unwrap(), 2);
-        let without = EMBEDDED_HALL.replace("[hall.dispatch]\n", "").replace("priority_ratio = 2\n", "");
-        assert_eq!(ratio(&without).unwrap(), 0, "absent means no bound");
+        let start = EMBEDDED_HALL.find("[hall.dispatch]").unwrap();
+        let end = start + EMBEDDED_HALL[start..].find("\n[").unwrap();
+        let without = format!("{}{}", &EMBEDDED_HALL[..start], &EMBEDDED_HALL[end + 1..]);
+        let defaults = load_with(&without, &services).unwrap().setup.dispatch;
+        assert_eq!(defaults, crate::core::setup::DispatchPolicy::default(), "absent means the defaults");
+        assert_eq!(defaults.priority_ratio, 0, "absent means no bound");
         let errs = ratio(&EMBEDDED_HALL.replace("priority_ratio = 2", "priority_ratio = 101")).unwrap_err();
         let text = errs.to_string();
         assert!(text.contains("priority_ratio is 101; use a value from 0 to 100"), "{text}");
         let errs = ratio(&EMBEDDED_HALL.replace("priority_ratio = 2", "priority_ratio = 2\nratio = 1")).unwrap_err();
         assert!(errs.to_string().contains("unknown key \"ratio\""), "{errs}");
+        let dispatch = |text: &str| load_with(text, &services).map(|c| c.setup.dispatch);
+        let d = dispatch(&EMBEDDED_HALL.replace("park_max = 3", "park_max = 5")).unwrap();
+        assert_eq!((d.recall_max, d.rejoin_min, d.call_cooldown_min, d.park_max), (2, 30, 5, 5));
+        for (key, bad, range) in [
+            ("recall_max = 2", "recall_max = 11", "0 to 10"),
+            ("rejoin_min = 30", "rejoin_min = -1", "0 to 720"),
+            ("call_cooldown_min = 5", "call_cooldown_min = 61", "0 to 60"),
+            ("park_max = 3", "park_max = 21", "0 to 20"),
+        ] {
+            let errs = dispatch(&EMBEDDED_HALL.replace(key, bad)).unwrap_err().to_string();
+            assert!(errs.contains(range) && errs.contains("hall.toml:"), "{bad}: {errs}");
+        }
     }
 
     #[test]

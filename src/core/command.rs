@@ -39,6 +39,11 @@ pub enum Command {
         score: u8,
         comment: Option<String>,
     },
+    /// A visitor who missed their call puts the ticket back in line (at the back of its
+    /// queue), keeping the number, within the hall's `rejoin_min` of the no-show.
+    RejoinTicket {
+        id: TicketId,
+    },
     OpenWindow {
         window: WindowId,
         clerk: UserName,
@@ -75,6 +80,18 @@ pub enum Command {
         window: WindowId,
         clerk: UserName,
         to: TransferTarget,
+    },
+    /// Sets the window's ticket aside (the visitor fetches a missing document) so the
+    /// window can take the next.
+    Park {
+        window: WindowId,
+        clerk: UserName,
+    },
+    /// Calls back a ticket parked at this window.
+    Unpark {
+        window: WindowId,
+        clerk: UserName,
+        id: TicketId,
     },
     Pause {
         window: WindowId,
@@ -171,6 +188,18 @@ pub enum Rejection {
     CallReasonRequired,
     #[error("that ticket waits for window {0}; it can be called only there")]
     WaitsElsewhere(String),
+    #[error("this number has been recalled {0} times already; mark it a no-show")]
+    RecallLimit(u32),
+    #[error("a missed number may rejoin only within {0} minutes of being missed; take a new ticket")]
+    RejoinExpired(u32),
+    #[error("only a missed number can rejoin; this ticket is {0}")]
+    NotMissed(&'static str),
+    #[error("window {0} already holds {1} parked tickets; resume one first")]
+    ParkFull(String, u32),
+    #[error("that ticket is not parked at window {0}")]
+    NotParkedHere(String),
+    #[error("window {0} still has parked tickets; resume and finish them first")]
+    ParkedTickets(String),
 }
 
 impl Rejection {
@@ -204,6 +233,12 @@ impl Rejection {
             Rejection::UnknownNumber(_) => "unknown_number",
             Rejection::CallReasonRequired => "call_reason_required",
             Rejection::WaitsElsewhere(_) => "waits_elsewhere",
+            Rejection::RecallLimit(_) => "recall_limit",
+            Rejection::RejoinExpired(_) => "rejoin_expired",
+            Rejection::NotMissed(_) => "not_missed",
+            Rejection::ParkFull(..) => "park_full",
+            Rejection::NotParkedHere(_) => "not_parked_here",
+            Rejection::ParkedTickets(_) => "parked_tickets",
         }
     }
 
@@ -234,7 +269,13 @@ impl Rejection {
             | Rejection::WrongTicketState(_)
             | Rejection::NotPaused(_)
             | Rejection::DuplicateTicketId
-            | Rejection::WaitsElsewhere(_) => RejectionKind::Conflict,
+            | Rejection::WaitsElsewhere(_)
+            | Rejection::RecallLimit(_)
+            | Rejection::RejoinExpired(_)
+            | Rejection::NotMissed(_)
+            | Rejection::ParkFull(..)
+            | Rejection::NotParkedHere(_)
+            | Rejection::ParkedTickets(_) => RejectionKind::Conflict,
         }
     }
 }

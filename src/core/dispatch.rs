@@ -12,9 +12,12 @@
 //!    pooled line, which is what no-difference full-service means;
 //!
 //! with ties broken by log order. Issue order and log order are the same thing here: a
-//! ticket's place is the log position of its issue (`issue_seq`), kept across transfers,
-//! and its issue time never goes back as the position grows. The window's debt of
-//! ordinary calls lives on the window and is changed only by `apply`.
+//! ticket's place is the log position of its issue (`issue_seq`), kept across transfers
+//! and bundle steps, and its issue time never goes back as the position grows. A missed
+//! number that rejoins takes the log position and time of its rejoin: the back of the line.
+//! A rejoined ticket is not called at another window within `call_cooldown_min` of its
+//! last call (its visitor may be on the way to that window); those few are skipped over.
+//! The window's debt of ordinary calls lives on the window and is changed only by `apply`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,7 +35,10 @@ pub const ORDINARY_RANK: u8 = u8::MAX;
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
     id: TicketId,
-    issued_at: Ts,
+    /// When it began waiting for its place; aging counts from here.
+    queued_at: Ts,
+    /// The window that called it last and when, for a ticket that rejoined.
+    recent_call: Option<(WindowId, Ts)>,
 }
 
 /// The waiting tickets, ordered the way dispatch reads them. Kept in the state and
@@ -47,6 +53,8 @@ pub struct DispatchIndex {
     by_seq: BTreeMap<u64, Entry>,
     /// Waiting tickets per queue, those sent to one window included.
     waiting: BTreeMap<QueueId, usize>,
+    /// How many entries carry a `recent_call`: while none do, choosing skips the check.
+    cooling: usize,
 }
 
 impl DispatchIndex {
@@ -62,7 +70,9 @@ impl DispatchIndex {
                 self.by_queue_seq.entry(t.queue.clone()).or_default().insert(t.issue_seq);
             }
         }
-        self.by_seq.insert(t.issue_seq, Entry { id: t.id.clone(), issued_at: t.issued_at });
+        let entry = Entry { id: t.id.clone(), queued_at: t.queued_at, recent_call: t.recent_call.clone() };
+        self.cooling += usize::from(entry.recent_call.is_some());
+        self.by_seq.insert(t.issue_seq, entry);
         *self.waiting.entry(t.queue.clone()).or_default() += 1;
     }
 
@@ -84,7 +94,8 @@ impl DispatchIndex {
                 }
             }
         }
-        if self.by_seq.remove(&t.issue_seq).is_some() {
+        if let Some(entry) = self.by_seq.remove(&t.issue_seq) {
+            self.cooling -= usize::from(entry.recent_call.is_some());
             if let Some(n) = self.waiting.get_mut(&t.queue) {
                 *n -= 1;
             }
@@ -135,11 +146,12 @@ impl DispatchIndex {
         if let Some(seq) = self.by_window.get(&w.id).and_then(|s| s.first()) {
             return self.pick(*seq, CallRule::TransferredHere);
         }
-        if let Some(aged) = self.aged(setup, &w.queues, now) {
+        if let Some(aged) = self.aged(setup, w, now) {
             return Some(aged);
         }
         let first = |from: Place| {
-            w.queues.iter().filter_map(|q| self.by_queue.get(q).and_then(|s| s.range(from..).next())).min().copied()
+            let head = |set: &BTreeSet<Place>| set.range(from..).find(|p| self.callable(setup, p.1, w, now)).copied();
+            w.queues.iter().filter_map(|q| self.by_queue.get(q).and_then(head)).min()
         };
         let ordinary = first((ORDINARY_RANK, 0));
         let best = first((0, 0))?;
@@ -161,12 +173,26 @@ impl DispatchIndex {
         }
     }
 
-    /// The oldest ticket in `queues`' shared lines, if it has waited more than the hall's
-    /// `max_wait_min` at `now`.
-    fn aged(&self, setup: &Setup, queues: &[QueueId], now: Ts) -> Option<(TicketId, CallRule)> {
-        let seq = queues.iter().filter_map(|q| self.by_queue_seq.get(q).and_then(|s| s.first())).min()?;
-        let entry = self.by_seq.get(seq)?;
-        let waited_ms = now.since_ms(entry.issued_at);
+    /// Whether window `w` may call the ticket at `seq` now: not while it cools down after a
+    /// call at another window.
+    fn callable(&self, setup: &Setup, seq: u64, w: &Window, now: Ts) -> bool {
+        if self.cooling == 0 {
+            return true;
+        }
+        let cooldown_ms = u64::from(setup.dispatch.call_cooldown_min) * 60_000;
+        match self.by_seq.get(&seq).and_then(|e| e.recent_call.as_ref()) {
+            Some((window, at)) => *window == w.id || now.since_ms(*at) >= cooldown_ms,
+            None => true,
+        }
+    }
+
+    /// The oldest callable ticket in the shared lines of the queues `w` serves, if it has
+    /// waited more than the hall's `max_wait_min` at `now`.
+    fn aged(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {
+        let head = |set: &BTreeSet<u64>| set.iter().find(|seq| self.callable(setup, **seq, w, now)).copied();
+        let seq = w.queues.iter().filter_map(|q| self.by_queue_seq.get(q).and_then(head)).min()?;
+        let entry = self.by_seq.get(&seq)?;
+        let waited_ms = now.since_ms(entry.queued_at);
         if waited_ms <= setup.max_wait_ms() {
             return None;
         }

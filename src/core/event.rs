@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::command::Reply;
 use super::model::{
-    BundleId, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts, UserName, WindowId,
+    BundleId, BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
+    UserName, WindowId,
 };
 
 /// The version written into every record.
@@ -50,6 +51,9 @@ pub enum Event {
         bundle: Option<BundleId>,
         priority: Option<PriorityClass>,
         kiosk: String,
+        /// A bundle ticket's steps; absent for a ticket of one item.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        steps: Vec<BundleStep>,
     },
     TicketCancelled {
         id: TicketId,
@@ -58,6 +62,10 @@ pub enum Event {
         id: TicketId,
         score: u8,
         comment: Option<String>,
+    },
+    /// A missed number went back in line, at the back of its queue.
+    TicketRejoined {
+        id: TicketId,
     },
     WindowOpened {
         window: WindowId,
@@ -82,6 +90,16 @@ pub enum Event {
         outcome: Outcome,
     },
     TicketNoShow {
+        window: WindowId,
+        id: TicketId,
+    },
+    /// A bundle step is done: the ticket waits in its next step's queue, keeping its place
+    /// by issue time and its number.
+    TicketStepDone {
+        window: WindowId,
+        id: TicketId,
+    },
+    TicketParked {
         window: WindowId,
         id: TicketId,
     },
@@ -116,6 +134,8 @@ impl Event {
             | Event::TicketDone { window, .. }
             | Event::TicketNoShow { window, .. }
             | Event::TicketTransferred { window, .. }
+            | Event::TicketStepDone { window, .. }
+            | Event::TicketParked { window, .. }
             | Event::WindowPaused { window }
             | Event::WindowResumed { window }
             | Event::WindowClosed { window } => Some(window),
@@ -123,6 +143,7 @@ impl Event {
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
             | Event::TicketRated { .. }
+            | Event::TicketRejoined { .. }
             | Event::NoChange => None,
         }
     }

@@ -10,16 +10,15 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::command::{
-    Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
-};
+use super::command::{Envelope, Rejection, Reply};
+use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
-    BundleId, CallRule, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TicketNo, TicketStatus, TransferTarget,
-    Ts, UserName, Window, WindowId, WindowState,
+    BundleId, BundleStep, CallRule, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket, TicketId, TicketNo,
+    TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
-use super::setup::{ServiceRef, Setup};
+use super::setup::Setup;
 use super::stats::{DayStats, Stats};
 use super::transitions::{next_status, TicketAction};
 
@@ -76,6 +75,7 @@ impl HallState {
                     ticket: None,
                     clerk: None,
                     ordinary_owed: 0,
+                    parked: Vec::new(),
                 };
                 (w.id.clone(), window)
             })
@@ -164,9 +164,10 @@ impl HallState {
         let at = record.at;
         match &record.event {
             Event::DayOpened { day, expired } => self.open_day(*day, expired),
-            Event::TicketIssued { id, queue, n, services, bundle, priority, kiosk: _ } => {
-                self.issue(seq, at, id, queue, *n, services, bundle, priority)
+            Event::TicketIssued { id, queue, n, services, bundle, priority, kiosk: _, steps } => {
+                self.issue(seq, at, id, queue, *n, services, bundle, priority, steps)
             }
+            Event::TicketRejoined { id } => self.rejoin(seq, at, id),
             Event::TicketCancelled { id } => {
                 let queue = self.cancel(id);
                 self.day_stats().record(&queue, None, |f| f.cancelled += 1);
@@ -187,17 +188,24 @@ impl HallState {
                 let t = self.move_ticket(id, TicketAction::Recall);
                 assert_eq!(t.window.as_ref(), Some(window), "recall at another window");
                 t.calls += 1;
+                t.recalls += 1;
                 t.called_at = Some(at);
             }
             Event::TicketServing { window, id } => {
                 let t = self.move_ticket(id, TicketAction::Serve);
                 t.serving_at = Some(at);
+                if let Some(times) = t.step_times.get_mut(t.step) {
+                    times.serving_at = Some(at);
+                }
                 self.window_mut(window).state = WindowState::Serving;
             }
             Event::TicketDone { window, id, outcome } => {
                 let t = self.move_ticket(id, TicketAction::Finish);
                 t.finished_at = Some(at);
                 t.outcome = Some(*outcome);
+                if let Some(times) = t.step_times.get_mut(t.step) {
+                    times.done_at = Some(at);
+                }
                 let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
                 let queue = t.queue.clone();
                 self.release_window(window, id);
@@ -217,6 +225,15 @@ impl HallState {
                 let queue = t.queue.clone();
                 self.release_window(window, id);
                 self.day_stats().record(&queue, Some(window), |f| f.no_show += 1);
+            }
+            Event::TicketStepDone { window, id } => self.next_step(at, window, id),
+            Event::TicketParked { window, id } => {
+                self.move_ticket(id, TicketAction::Park);
+                self.release_window(window, id);
+                let w = self.window_mut(window);
+                w.parked.push(id.clone());
+                let queue = self.tickets.get(id).map(|t| t.queue.clone()).expect("parked ticket exists");
+                self.day_stats().record(&queue, Some(window), |f| f.parked += 1);
             }
             Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
@@ -246,6 +263,7 @@ impl HallState {
             w.ticket = None;
             w.clerk = None;
             w.ordinary_owed = 0;
+            w.parked.clear();
         }
         self.stats.entry(day).or_default();
     }
@@ -261,6 +279,7 @@ impl HallState {
         services: &[ServiceCode],
         bundle: &Option<BundleId>,
         priority: &Option<PriorityClass>,
+        steps: &[BundleStep],
     ) {
         let last = self.numbers.entry(queue.clone()).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
@@ -278,11 +297,21 @@ impl HallState {
             target_window: None,
             issued_at: at,
             issue_seq: seq,
+            queued_at: at,
+            recent_call: None,
             first_called_at: None,
             called_at: None,
             serving_at: None,
             finished_at: None,
             calls: 0,
+            recalls: 0,
+            steps: steps.to_vec(),
+            step: 0,
+            step_times: if steps.is_empty() {
+                Vec::new()
+            } else {
+                vec![StepTimes { queued_at: at, ..StepTimes::default() }]
+            },
             call_rule: None,
             outcome: None,
             rating: None,
@@ -294,29 +323,91 @@ impl HallState {
 
     fn call(&mut self, at: Ts, window: &WindowId, id: &TicketId, rule: &CallRule) {
         let ticket = self.tickets.get(id).expect("called ticket exists").clone();
-        self.index.remove(&self.setup, &ticket);
+        let unpark = *rule == CallRule::Unparked;
+        if !unpark {
+            self.index.remove(&self.setup, &ticket);
+        }
         let w = self.window_mut(window);
         assert!(w.ticket.is_none(), "window {window} called a second ticket");
+        if unpark {
+            let before = w.parked.len();
+            w.parked.retain(|p| p != id);
+            assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
+        }
         w.ticket = Some(id.clone());
         w.state = WindowState::Calling;
         w.ordinary_owed = owed_after(w.ordinary_owed, rule, ticket.priority.is_none());
-        let t = self.move_ticket(id, TicketAction::Call);
+        let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
         t.window = Some(window.clone());
         t.target_window = None;
+        t.recent_call = None;
         t.calls += 1;
+        t.recalls = 0;
         t.called_at = Some(at);
         t.call_rule = Some(rule.clone());
-        let first_call = t.first_called_at.is_none();
-        if first_call {
-            t.first_called_at = Some(at);
+        if unpark {
+            return;
         }
-        let wait_ms = at.since_ms(t.issued_at);
+        // Wait is counted once per line the ticket waits in: from issue to its first call,
+        // and for each later bundle step from the step's start to the step's first call.
+        let (first_call, wait_ms) = match t.step_times.get_mut(t.step) {
+            Some(times) if t.step > 0 => {
+                let first = times.first_called_at.is_none();
+                (first, at.since_ms(times.queued_at))
+            }
+            _ => (t.first_called_at.is_none(), at.since_ms(t.issued_at)),
+        };
+        if let Some(times) = t.step_times.get_mut(t.step) {
+            times.first_called_at.get_or_insert(at);
+            times.window = Some(window.clone());
+        }
+        t.first_called_at.get_or_insert(at);
         let queue = t.queue.clone();
         self.day_stats().record(&queue, Some(window), |f| {
             f.called += 1;
             if first_call {
                 f.wait.add(wait_ms);
             }
+        });
+    }
+
+    /// A missed number goes to the back of its queue: its place is this record's position.
+    fn rejoin(&mut self, seq: u64, at: Ts, id: &TicketId) {
+        let t = self.move_ticket(id, TicketAction::Rejoin);
+        t.recent_call = t.window.take().zip(t.called_at);
+        t.issue_seq = seq;
+        t.queued_at = at;
+        t.called_at = None;
+        t.serving_at = None;
+        t.finished_at = None;
+        let ticket = t.clone();
+        self.index.insert(&self.setup, &ticket);
+        self.day_stats().record(&ticket.queue, None, |f| f.rejoined += 1);
+    }
+
+    /// A bundle step is done: the ticket leaves the window and waits in its next step's
+    /// queue, keeping its place by issue time.
+    fn next_step(&mut self, at: Ts, window: &WindowId, id: &TicketId) {
+        self.release_window(window, id);
+        let t = self.move_ticket(id, TicketAction::NextStep);
+        let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
+        let done_queue = t.queue.clone();
+        if let Some(times) = t.step_times.get_mut(t.step) {
+            times.done_at = Some(at);
+        }
+        t.step += 1;
+        t.queue = t.steps.get(t.step).map(|s| s.queue.clone()).expect("a next step exists");
+        t.window = None;
+        t.target_window = None;
+        t.called_at = None;
+        t.serving_at = None;
+        t.recalls = 0;
+        t.step_times.push(StepTimes { queued_at: at, ..StepTimes::default() });
+        let ticket = t.clone();
+        self.index.insert(&self.setup, &ticket);
+        self.day_stats().record(&done_queue, Some(window), |f| {
+            f.steps_done += 1;
+            f.service.add(service_ms);
         });
     }
 
@@ -378,7 +469,7 @@ fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
     match rule {
         CallRule::Priority { per_ordinary, .. } if *per_ordinary > 0 => *per_ordinary,
         // A clerk's own choice neither opens nor pays the window's debt.
-        CallRule::Priority { .. } | CallRule::ByNumber { .. } => owed,
+        CallRule::Priority { .. } | CallRule::ByNumber { .. } | CallRule::Unparked => owed,
         CallRule::TransferredHere
         | CallRule::Aged { .. }
         | CallRule::OrdinaryTurn { .. }
@@ -390,225 +481,4 @@ fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
             }
         }
     }
-}
-
-/// Decides what `env` does to `state` at `now`: the events to log, or why not.
-pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
-    if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
-        return Ok(Decision { events: Vec::new(), reply: reply.clone(), repeated: true });
-    }
-    let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
-    match &env.command {
-        Command::IssueTicket { id, service, priority, kiosk } => {
-            let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now)?;
-            done(vec![event], Reply::Ticket(id.clone()))
-        }
-        Command::CancelTicket { id } => {
-            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
-            next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
-            done(vec![Event::TicketCancelled { id: id.clone() }], Reply::Ticket(id.clone()))
-        }
-        Command::RateTicket { id, score, comment } => {
-            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
-            if t.status != TicketStatus::Done {
-                return Err(Rejection::NotRateable(t.status.as_str()));
-            }
-            if t.rating.is_some() {
-                return Err(Rejection::AlreadyRated);
-            }
-            if !(1..=5).contains(score) {
-                return Err(Rejection::BadScore);
-            }
-            if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
-                return Err(Rejection::CommentTooLong);
-            }
-            // The national 好差评 rules ask a reason for 不满意 and 非常不满意.
-            if *score <= 2 && comment.as_ref().is_none_or(|c| c.trim().is_empty()) {
-                return Err(Rejection::ReasonRequired);
-            }
-            let event = Event::TicketRated { id: id.clone(), score: *score, comment: comment.clone() };
-            done(vec![event], Reply::Ticket(id.clone()))
-        }
-        Command::OpenWindow { window, clerk } => {
-            let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
-            match &w.clerk {
-                Some(c) if c == clerk => return done(Vec::new(), Reply::Window(window.clone())),
-                Some(_) => return Err(Rejection::WindowTaken(window.to_string())),
-                None => {}
-            }
-            if let Some(other) = state.windows.values().find(|o| o.clerk.as_ref() == Some(clerk)) {
-                return Err(Rejection::ClerkElsewhere(other.id.to_string()));
-            }
-            let event = Event::WindowOpened { window: window.clone(), clerk: clerk.clone() };
-            done(vec![event], Reply::Window(window.clone()))
-        }
-        Command::CallNext { window, clerk } => {
-            let w = signed_in(state, window, clerk)?;
-            idle(w)?;
-            match state.index.choose(&state.setup, w, now) {
-                Some((id, rule)) => {
-                    let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
-                    done(vec![event], Reply::MaybeTicket(Some(id)))
-                }
-                None => done(Vec::new(), Reply::MaybeTicket(None)),
-            }
-        }
-        Command::CallNumber { window, clerk, number, reason } => {
-            let w = signed_in(state, window, clerk)?;
-            idle(w)?;
-            let id = by_number(state, window, number)?;
-            let reason = reason.trim();
-            if reason.is_empty() || reason.chars().count() > CALL_REASON_CHARS_MAX {
-                return Err(Rejection::CallReasonRequired);
-            }
-            let rule = CallRule::ByNumber { clerk: clerk.clone(), reason: reason.to_string() };
-            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
-            done(vec![event], Reply::MaybeTicket(Some(id)))
-        }
-        Command::Recall { window, clerk } => {
-            let id = held(state, window, clerk, TicketAction::Recall)?;
-            done(vec![Event::TicketRecalled { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
-        }
-        Command::Serve { window, clerk } => {
-            let id = held(state, window, clerk, TicketAction::Serve)?;
-            done(vec![Event::TicketServing { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
-        }
-        Command::Done { window, clerk, outcome } => {
-            let id = held(state, window, clerk, TicketAction::Finish)?;
-            let event = Event::TicketDone { window: window.clone(), id: id.clone(), outcome: *outcome };
-            done(vec![event], Reply::Ticket(id))
-        }
-        Command::NoShow { window, clerk } => {
-            let id = held(state, window, clerk, TicketAction::NoShow)?;
-            done(vec![Event::TicketNoShow { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
-        }
-        Command::Transfer { window, clerk, to } => {
-            let id = held(state, window, clerk, TicketAction::Transfer)?;
-            match to {
-                TransferTarget::Queue(q) if state.setup.queue(q).is_none() => {
-                    return Err(Rejection::UnknownQueue(q.to_string()));
-                }
-                TransferTarget::Window(w) if state.window(w).is_none() => {
-                    return Err(Rejection::UnknownWindow(w.to_string()));
-                }
-                TransferTarget::Window(w) if w == window => return Err(Rejection::TransferToSelf),
-                // A ticket sent to a closed window would wait for it all day: send it to a
-                // queue instead, or open that window first.
-                TransferTarget::Window(w) if state.window(w).is_some_and(|t| t.state == WindowState::Closed) => {
-                    return Err(Rejection::WindowClosed(w.to_string()));
-                }
-                TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
-            }
-            let event = Event::TicketTransferred { window: window.clone(), id: id.clone(), to: to.clone() };
-            done(vec![event], Reply::Ticket(id))
-        }
-        Command::Pause { window, clerk } => {
-            let w = signed_in(state, window, clerk)?;
-            if w.state == WindowState::Paused {
-                return done(Vec::new(), Reply::Window(window.clone()));
-            }
-            idle(w)?;
-            done(vec![Event::WindowPaused { window: window.clone() }], Reply::Window(window.clone()))
-        }
-        Command::Resume { window, clerk } => {
-            let w = signed_in(state, window, clerk)?;
-            if w.state != WindowState::Paused {
-                return Err(Rejection::NotPaused(window.to_string()));
-            }
-            done(vec![Event::WindowResumed { window: window.clone() }], Reply::Window(window.clone()))
-        }
-        Command::Close { window, clerk } => {
-            let w = signed_in(state, window, clerk)?;
-            if w.ticket.is_some() {
-                return Err(Rejection::WindowBusy(window.to_string()));
-            }
-            done(vec![Event::WindowClosed { window: window.clone() }], Reply::Window(window.clone()))
-        }
-        Command::Tick => done(Vec::new(), Reply::Nothing),
-    }
-}
-
-fn decide_issue(
-    state: &HallState,
-    id: &TicketId,
-    service: &str,
-    priority: Option<&str>,
-    kiosk: &str,
-    now: Ts,
-) -> Result<Event, Rejection> {
-    let setup = &state.setup;
-    let (queue, services, bundle) = match setup.service(service) {
-        Some(ServiceRef::Item(item)) => (item.queue.clone(), vec![item.code.clone()], None),
-        Some(ServiceRef::Bundle(b)) => {
-            let first = b.items.first().and_then(|c| setup.item(c.as_str()));
-            let queue = first.map(|i| i.queue.clone()).ok_or_else(|| Rejection::UnknownService(service.into()))?;
-            (queue, b.items.clone(), Some(b.id.clone()))
-        }
-        None => return Err(Rejection::UnknownService(service.chars().take(40).collect())),
-    };
-    let priority = match priority {
-        None => None,
-        Some(p) => {
-            let class = setup.priorities.iter().find(|c| c.id.as_str() == p);
-            Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
-        }
-    };
-    if !setup.is_open(now) {
-        return Err(Rejection::HallClosed);
-    }
-    if state.tickets.len() >= TICKETS_PER_DAY_MAX {
-        return Err(Rejection::DayFull);
-    }
-    if state.tickets.contains_key(id) {
-        return Err(Rejection::DuplicateTicketId);
-    }
-    let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
-    Ok(Event::TicketIssued { id: id.clone(), queue, n, services, bundle, priority, kiosk: kiosk.to_string() })
-}
-
-/// The window, if `clerk` is signed in at it.
-fn signed_in<'a>(state: &'a HallState, window: &WindowId, clerk: &UserName) -> Result<&'a Window, Rejection> {
-    let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
-    if w.state == WindowState::Closed {
-        return Err(Rejection::WindowClosed(window.to_string()));
-    }
-    if w.clerk.as_ref() != Some(clerk) {
-        return Err(Rejection::NotYourWindow(window.to_string()));
-    }
-    Ok(w)
-}
-
-/// Today's waiting ticket numbered `number` (`a012` reads as `A012`), if `window` may
-/// call it. A rare manual action, so a scan of today's tickets is fine here.
-fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<TicketId, Rejection> {
-    let wanted = number.trim().to_ascii_uppercase();
-    let t = state
-        .tickets
-        .values()
-        .find(|t| t.number.to_string() == wanted)
-        .ok_or_else(|| Rejection::UnknownNumber(wanted.chars().take(16).collect()))?;
-    next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
-    match &t.target_window {
-        Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
-        Some(_) | None => Ok(t.id.clone()),
-    }
-}
-
-/// Refuses unless the window is open and holds no ticket.
-fn idle(w: &Window) -> Result<(), Rejection> {
-    match w.state {
-        WindowState::Open => Ok(()),
-        WindowState::Paused => Err(Rejection::WindowPaused(w.id.to_string())),
-        WindowState::Calling | WindowState::Serving => Err(Rejection::WindowBusy(w.id.to_string())),
-        WindowState::Closed => Err(Rejection::WindowClosed(w.id.to_string())),
-    }
-}
-
-/// The ticket the clerk's window holds, if `action` is legal for it now.
-fn held(state: &HallState, window: &WindowId, clerk: &UserName, action: TicketAction) -> Result<TicketId, Rejection> {
-    let w = signed_in(state, window, clerk)?;
-    let id = w.ticket.as_ref().ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
-    let t = state.ticket(id).expect("a window's ticket exists");
-    next_status(t.status, action).ok_or(Rejection::WrongTicketState(t.status.as_str()))?;
-    Ok(id.clone())
 }

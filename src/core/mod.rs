@@ -6,6 +6,7 @@
 //! simulator, and gives the same answer each time.
 
 pub mod command;
+pub mod decide;
 pub mod dispatch;
 pub mod eta;
 pub mod event;
@@ -16,5 +17,6 @@ pub mod stats;
 pub mod transitions;
 
 pub use command::{Command, Envelope, Rejection, RejectionKind, Reply};
+pub use decide::decide;
 pub use event::{Event, Record};
-pub use hall::{decide, Decision, HallState, Step};
+pub use hall::{Decision, HallState, Step};

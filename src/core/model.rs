@@ -121,6 +121,9 @@ pub enum TicketStatus {
     Waiting,
     Called,
     Serving,
+    /// Set aside at its window while the visitor fetches something; the window takes
+    /// other tickets meanwhile and calls this one back when the clerk resumes it.
+    Parked,
     Done,
     NoShow,
     Cancelled,
@@ -133,6 +136,7 @@ impl TicketStatus {
             TicketStatus::Waiting => "waiting",
             TicketStatus::Called => "called",
             TicketStatus::Serving => "serving",
+            TicketStatus::Parked => "parked",
             TicketStatus::Done => "done",
             TicketStatus::NoShow => "no_show",
             TicketStatus::Cancelled => "cancelled",
@@ -140,10 +144,11 @@ impl TicketStatus {
         }
     }
 
-    /// A ticket in a final status never changes again (but a done one may be rated).
+    /// A ticket in a final status never changes again, but a done one may be rated and a
+    /// no-show may rejoin within the hall's `rejoin_min` (it does not expire meanwhile).
     pub fn is_final(self) -> bool {
         match self {
-            TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving => false,
+            TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving | TicketStatus::Parked => false,
             TicketStatus::Done | TicketStatus::NoShow | TicketStatus::Cancelled | TicketStatus::Expired => true,
         }
     }
@@ -168,12 +173,11 @@ pub enum TransferTarget {
 /// Which rule of the dispatch policy chose a called ticket; kept in the log so that a
 /// call can always be explained, and on the ticket (its last call) for the clerk console.
 ///
-/// Log form: `"transferred_here"`, `"earliest_issued"`, `{"aged":{"waited_min":42,
+/// Log form: `"transferred_here"`, `"earliest_issued"`, `"unparked"`, `{"aged":{"waited_min":42,
 /// "max_min":30}}`, `{"priority":{"class":"elderly","per_ordinary":2}}`,
-/// `{"ordinary_turn":{"turn":1,"of":2}}`. Logs written before the ratio existed hold
-/// `{"priority":"elderly"}`, which still reads (as a call that did not count).
+/// `{"ordinary_turn":{"turn":1,"of":2}}`, `{"by_number":{"clerk":"clerk3","reason":"..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", from = "CallRuleRepr")]
+#[serde(rename_all = "snake_case")]
 pub enum CallRule {
     /// The ticket was transferred to this very window.
     TransferredHere,
@@ -192,45 +196,29 @@ pub enum CallRule {
     /// A clerk called this ticket by its number, out of dispatch order (a visitor sent back,
     /// say): who, and why in their words.
     ByNumber { clerk: UserName, reason: String },
+    /// The clerk resumed a ticket parked at this window (the visitor is back with what was
+    /// missing).
+    Unparked,
 }
 
-/// Every form of `CallRule` the log has ever held, for reading.
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum CallRuleRepr {
-    TransferredHere,
-    Aged { waited_min: u32, max_min: u32 },
-    Priority(PriorityRepr),
-    OrdinaryTurn { turn: u32, of: u32 },
-    EarliestIssued,
-    ByNumber { clerk: UserName, reason: String },
+/// One step of a bundle ticket (一件事): the queue it waits in for that step and the items
+/// the step's counter handles. Fixed at issue and kept in the log, so a changed config
+/// never reorders the steps of a ticket already issued.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BundleStep {
+    pub queue: QueueId,
+    pub services: Vec<ServiceCode>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PriorityRepr {
-    /// Record version 1 before the ratio: the class alone.
-    ClassOnly(PriorityClass),
-    Full {
-        class: PriorityClass,
-        per_ordinary: u32,
-    },
-}
-
-impl From<CallRuleRepr> for CallRule {
-    fn from(r: CallRuleRepr) -> Self {
-        match r {
-            CallRuleRepr::TransferredHere => CallRule::TransferredHere,
-            CallRuleRepr::Aged { waited_min, max_min } => CallRule::Aged { waited_min, max_min },
-            CallRuleRepr::Priority(PriorityRepr::ClassOnly(class)) => CallRule::Priority { class, per_ordinary: 0 },
-            CallRuleRepr::Priority(PriorityRepr::Full { class, per_ordinary }) => {
-                CallRule::Priority { class, per_ordinary }
-            }
-            CallRuleRepr::OrdinaryTurn { turn, of } => CallRule::OrdinaryTurn { turn, of },
-            CallRuleRepr::EarliestIssued => CallRule::EarliestIssued,
-            CallRuleRepr::ByNumber { clerk, reason } => CallRule::ByNumber { clerk, reason },
-        }
-    }
+/// What happened to a bundle ticket at one step: when it began waiting in the step's queue,
+/// was first called, served and finished there, and at which window.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepTimes {
+    pub queued_at: Ts,
+    pub first_called_at: Option<Ts>,
+    pub serving_at: Option<Ts>,
+    pub done_at: Option<Ts>,
+    pub window: Option<WindowId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,13 +236,28 @@ pub struct Ticket {
     /// Set while it waits for one named window after a transfer.
     pub target_window: Option<WindowId>,
     pub issued_at: Ts,
-    /// The log position of its issue: its place in line, kept across transfers.
+    /// The log position that gives its place in line: its issue, kept across transfers and
+    /// bundle steps; or, for a missed ticket that rejoined, the rejoin (the back of the line).
     pub issue_seq: u64,
+    /// When it began waiting for its place: its issue time, or its rejoin time. Aging counts
+    /// from here, so a rejoined ticket does not jump the line as if it had waited all along.
+    pub queued_at: Ts,
+    /// Set while it waits after rejoining: the window that called it last and when. Another
+    /// window does not call it within the hall's `call_cooldown_min` of that call.
+    pub recent_call: Option<(WindowId, Ts)>,
     pub first_called_at: Option<Ts>,
     pub called_at: Option<Ts>,
     pub serving_at: Option<Ts>,
     pub finished_at: Option<Ts>,
     pub calls: u32,
+    /// Recalls since its last call, bounded by the hall's `recall_max`.
+    pub recalls: u32,
+    /// A bundle ticket's steps, in order; empty for a ticket of one item.
+    pub steps: Vec<BundleStep>,
+    /// The step it is at (an index into `steps`; 0 for a ticket of one item).
+    pub step: usize,
+    /// Times of each step reached so far, one entry per step begun.
+    pub step_times: Vec<StepTimes>,
     /// The rule that chose it at its last call (a recall keeps it).
     pub call_rule: Option<CallRule>,
     pub outcome: Option<Outcome>,
@@ -295,6 +298,8 @@ pub struct Window {
     /// against the hall's ratio; a priority ticket waits for it to reach 0 while ordinary
     /// tickets wait. Changed only by `apply`, so replay gives it back.
     pub ordinary_owed: u32,
+    /// Tickets parked at this window, in the order they were parked.
+    pub parked: Vec<TicketId>,
 }
 
 #[cfg(test)]
@@ -310,21 +315,20 @@ mod tests {
     }
 
     #[test]
-    fn call_rules_read_back_also_in_their_first_form() {
+    fn call_rules_read_back() {
         let elderly = PriorityClass::parse("elderly").unwrap();
         let rules = [
             CallRule::TransferredHere,
             CallRule::Aged { waited_min: 42, max_min: 30 },
-            CallRule::Priority { class: elderly.clone(), per_ordinary: 2 },
+            CallRule::Priority { class: elderly, per_ordinary: 2 },
             CallRule::OrdinaryTurn { turn: 1, of: 2 },
             CallRule::EarliestIssued,
+            CallRule::Unparked,
         ];
         for rule in rules {
             let text = serde_json::to_string(&rule).unwrap();
             assert_eq!(serde_json::from_str::<CallRule>(&text).unwrap(), rule, "{text}");
         }
-        let old: CallRule = serde_json::from_str(r#"{"priority":"elderly"}"#).unwrap();
-        assert_eq!(old, CallRule::Priority { class: elderly, per_ordinary: 0 });
         assert_eq!(serde_json::to_string(&CallRule::EarliestIssued).unwrap(), r#""earliest_issued""#);
     }
 

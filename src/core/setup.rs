@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
-use super::model::{BundleId, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
+use super::model::{BundleId, BundleStep, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setup {
@@ -38,12 +38,43 @@ pub struct Setup {
 }
 
 /// The hall's dispatch settings (`[hall.dispatch]`), beyond the priority classes' rank.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DispatchPolicy {
     /// At most one priority call per this many ordinary calls at one window, while both
     /// kinds wait. 0 puts no bound: priority classes always go first (aging still caps
     /// the wait).
     pub priority_ratio: u32,
+    /// Recalls allowed after a call; then the clerk marks the ticket a no-show.
+    pub recall_max: u32,
+    /// Minutes after a no-show during which the visitor may rejoin, at the back of the
+    /// ticket's queue, keeping the number. 0: a missed number is gone.
+    pub rejoin_min: u32,
+    /// Minutes after a call during which no other window calls the same ticket again (a
+    /// rejoined visitor may still be walking to the first window).
+    pub call_cooldown_min: u32,
+    /// Tickets one window may hold parked at once.
+    pub park_max: u32,
+}
+
+impl DispatchPolicy {
+    pub const DEFAULT_RECALL_MAX: u32 = 2;
+    pub const DEFAULT_REJOIN_MIN: u32 = 30;
+    pub const DEFAULT_CALL_COOLDOWN_MIN: u32 = 5;
+    pub const DEFAULT_PARK_MAX: u32 = 3;
+}
+
+impl Default for DispatchPolicy {
+    /// No priority ratio; two recalls, half an hour to rejoin, five minutes of cooldown,
+    /// three parked tickets per window: what the halls we learned from use.
+    fn default() -> Self {
+        Self {
+            priority_ratio: 0,
+            recall_max: Self::DEFAULT_RECALL_MAX,
+            rejoin_min: Self::DEFAULT_REJOIN_MIN,
+            call_cooldown_min: Self::DEFAULT_CALL_COOLDOWN_MIN,
+            park_max: Self::DEFAULT_PARK_MAX,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +197,20 @@ impl Setup {
             e.1 += 1;
         }
         sums.into_iter().map(|(q, (sum, n))| (q, u32::try_from(sum.div_ceil(n.max(1))).unwrap_or(u32::MAX))).collect()
+    }
+
+    /// The steps of a bundle ticket: one per queue its items need, in the order the queues
+    /// first appear among the items, each with all the items of its queue, so the visitor
+    /// goes to each kind of counter once. Items the setup does not know are skipped.
+    pub fn bundle_steps(&self, bundle: &BundleDef) -> Vec<BundleStep> {
+        let mut steps: Vec<BundleStep> = Vec::new();
+        for item in bundle.items.iter().filter_map(|c| self.item(c.as_str())) {
+            match steps.iter_mut().find(|s| s.queue == item.queue) {
+                Some(step) => step.services.push(item.code.clone()),
+                None => steps.push(BundleStep { queue: item.queue.clone(), services: vec![item.code.clone()] }),
+            }
+        }
+        steps
     }
 
     /// The spoken and shown call-out text.

@@ -41,6 +41,11 @@ pub struct Figures {
     pub cancelled: u64,
     pub expired: u64,
     pub transferred: u64,
+    /// Bundle steps finished before the ticket's last step (each also adds a service time).
+    pub steps_done: u64,
+    pub parked: u64,
+    /// Missed numbers that went back in line (each was counted a no-show first).
+    pub rejoined: u64,
     pub rated: u64,
     pub score_sum: u64,
     pub wait: Durations,

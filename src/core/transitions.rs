@@ -1,7 +1,7 @@
 //! The one table of legal ticket transitions. `decide` asks it before producing an
 //! event and `apply` asks it again (and panics on a miss), so the two can never disagree.
 
-use super::model::TicketStatus::{self, Called, Cancelled, Done, Expired, NoShow, Serving, Waiting};
+use super::model::TicketStatus::{self, Called, Cancelled, Done, Expired, NoShow, Parked, Serving, Waiting};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TicketAction {
@@ -13,6 +13,14 @@ pub enum TicketAction {
     Cancel,
     Transfer,
     Expire,
+    /// Set aside at the window (the visitor fetches a missing document).
+    Park,
+    /// Called back to the window that parked it.
+    Unpark,
+    /// A missed number goes back in line.
+    Rejoin,
+    /// A bundle step is done and the ticket waits for its next step.
+    NextStep,
 }
 
 /// (action, from, to): every legal move of a ticket, and no other.
@@ -28,6 +36,12 @@ const TRANSITIONS: &[(TicketAction, TicketStatus, TicketStatus)] = &[
     (TicketAction::Expire, Waiting, Expired),
     (TicketAction::Expire, Called, Expired),
     (TicketAction::Expire, Serving, Expired),
+    (TicketAction::Expire, Parked, Expired),
+    (TicketAction::Park, Called, Parked),
+    (TicketAction::Park, Serving, Parked),
+    (TicketAction::Unpark, Parked, Called),
+    (TicketAction::Rejoin, NoShow, Waiting),
+    (TicketAction::NextStep, Serving, Waiting),
 ];
 
 /// The status a ticket in `from` reaches by `action`, or `None` if that move is illegal.
@@ -40,9 +54,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn final_statuses_have_no_way_out() {
-        for (_, from, _) in TRANSITIONS {
-            assert!(!from.is_final(), "{from:?} is final but has a transition");
+    fn final_statuses_have_no_way_out_but_a_rejoin() {
+        for (action, from, _) in TRANSITIONS {
+            let rejoin = *action == TicketAction::Rejoin && *from == NoShow;
+            assert!(!from.is_final() || rejoin, "{from:?} is final but has a transition");
         }
         assert_eq!(next_status(Done, TicketAction::Cancel), None);
         assert_eq!(next_status(NoShow, TicketAction::Call), None);

@@ -4,7 +4,7 @@
 use chrono::TimeZone;
 use serde::Serialize;
 
-use crate::core::model::{CallRule, Ticket, Ts, Window};
+use crate::core::model::{CallRule, Ticket, TicketStatus, Ts, Window};
 use crate::core::setup::Setup;
 use crate::core::stats::{DayStats, Durations, Figures};
 use crate::engine::{TicketView, WindowView};
@@ -41,6 +41,65 @@ pub struct TicketDto {
     pub status_url: String,
     /// Why dispatch chose this ticket at its last call; null before the first call.
     pub call_rule: Option<CallRuleDto>,
+    /// Recalls since its last call, and how many the hall allows.
+    pub recalls: u32,
+    pub recall_max: u32,
+    /// For a missed number: until when it may rejoin the line (null when it may not).
+    pub rejoin_until: Option<String>,
+    /// A bundle ticket's steps with what happened at each; empty for one item.
+    pub steps: Vec<StepDto>,
+    /// The index of the step it is at (0 for one item).
+    pub step: usize,
+}
+
+/// One step of a bundle ticket on the wire.
+#[derive(Serialize)]
+pub struct StepDto {
+    pub queue: String,
+    pub services: Vec<String>,
+    /// `pending`, `current` or `done`.
+    pub state: &'static str,
+    pub window: Option<String>,
+    pub queued_at: Option<String>,
+    pub first_called_at: Option<String>,
+    pub serving_at: Option<String>,
+    pub done_at: Option<String>,
+}
+
+fn steps_dto(setup: &Setup, t: &Ticket) -> Vec<StepDto> {
+    let time = |at: Option<Ts>| at.map(|at| rfc3339(setup, at));
+    t.steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let times = t.step_times.get(i);
+            let state = match times {
+                Some(times) if times.done_at.is_some() => "done",
+                Some(_) => "current",
+                None => "pending",
+            };
+            StepDto {
+                queue: step.queue.to_string(),
+                services: step.services.iter().map(ToString::to_string).collect(),
+                state,
+                window: times.and_then(|x| x.window.as_ref()).map(ToString::to_string),
+                queued_at: time(times.map(|x| x.queued_at)),
+                first_called_at: time(times.and_then(|x| x.first_called_at)),
+                serving_at: time(times.and_then(|x| x.serving_at)),
+                done_at: time(times.and_then(|x| x.done_at)),
+            }
+        })
+        .collect()
+}
+
+/// Until when a missed number may rejoin, if it may.
+fn rejoin_until(setup: &Setup, t: &Ticket) -> Option<String> {
+    let minutes = setup.dispatch.rejoin_min;
+    if t.status != TicketStatus::NoShow || minutes == 0 {
+        return None;
+    }
+    let missed = t.finished_at?;
+    Some(rfc3339(setup, Ts(missed.0.saturating_add(i64::from(minutes) * 60_000))))
 }
 
 impl TicketDto {
@@ -66,6 +125,11 @@ impl TicketDto {
             rated: t.rating.is_some(),
             status_url: format!("/t/{}", t.id),
             call_rule: t.call_rule.as_ref().map(|r| CallRuleDto::new(setup, r)),
+            recalls: t.recalls,
+            recall_max: setup.dispatch.recall_max,
+            rejoin_until: rejoin_until(setup, t),
+            steps: steps_dto(setup, t),
+            step: t.step,
         }
     }
 }
@@ -131,6 +195,7 @@ impl CallRuleDto {
             // The clerk's reason stays in the log: the ticket's holder reads this too, and a
             // free-text reason may name people.
             CallRule::ByNumber { .. } => plain("by_number", "工作人员按号呼叫"),
+            CallRule::Unparked => plain("unparked", "暂存后恢复办理"),
             CallRule::OrdinaryTurn { turn, of } => Self {
                 turn: Some(*turn),
                 of: Some(*of),

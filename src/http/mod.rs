@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}", get(tickets::get))
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
         .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
+        .route("/api/v1/tickets/{id}/rejoin", post(tickets::rejoin))
         .route("/api/v1/windows/{w}/{action}", post(windows::act))
         .route("/api/v1/tickets/{id}/qr.svg", get(tickets::qr))
         .route("/api/v1/windows/{w}", get(windows::get))

@@ -1,4 +1,5 @@
-//! Ticket endpoints: a kiosk issues; the holder of a ticket's id reads, cancels, rates.
+//! Ticket endpoints: a kiosk issues; the holder of a ticket's id reads, cancels, rejoins
+//! after a missed call, rates.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -75,6 +76,18 @@ pub async fn cancel(
     let id = parse_id(&id)?;
     let key = idempotency_key(&headers, None, &format!("ticket:{id}:cancel"))?;
     let answered = app.engine.command(Envelope { command: Command::CancelTicket { id }, idempotency_key: key }).await?;
+    ticket_json(&app, answered)
+}
+
+/// `POST /api/v1/tickets/{id}/rejoin`: the holder of a missed number puts it back in line.
+pub async fn rejoin(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<TicketDto>, ApiError> {
+    let id = parse_id(&id)?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}:rejoin"))?;
+    let answered = app.engine.command(Envelope { command: Command::RejoinTicket { id }, idempotency_key: key }).await?;
     ticket_json(&app, answered)
 }
 

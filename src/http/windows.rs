@@ -1,5 +1,5 @@
-//! Window endpoints: a clerk opens a window and drives it (next, recall, serve, done,
-//! no-show, transfer, pause, resume, close).
+//! Window endpoints: a clerk opens a window and drives it (next, call, recall, serve,
+//! done, no-show, transfer, park, unpark, pause, resume, close).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -11,7 +11,7 @@ use super::dto::{TicketDto, WindowDto};
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
-use crate::core::model::{Outcome, QueueId, TransferTarget, WindowId};
+use crate::core::model::{Outcome, QueueId, TicketId, TransferTarget, WindowId};
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, Query};
 
@@ -31,6 +31,9 @@ pub struct ActionBody {
     number: Option<String>,
     #[serde(default)]
     reason: Option<String>,
+    /// `unpark`: the id of the parked ticket to call back.
+    #[serde(default)]
+    ticket: Option<String>,
 }
 
 /// The answer of `next`: the ticket called, or null when nobody waits.
@@ -78,6 +81,14 @@ pub async fn act(
         "done" => Command::Done { window, clerk, outcome: body.outcome.unwrap_or(Outcome::Completed) },
         "no-show" => Command::NoShow { window, clerk },
         "transfer" => Command::Transfer { to: transfer_target(&body)?, window, clerk },
+        "park" => Command::Park { window, clerk },
+        "unpark" => {
+            let id = body.ticket.as_deref().ok_or_else(|| {
+                ApiError::bad_request("bad_unpark", "name the parked ticket: {\"ticket\": \"<ticket id>\"}")
+            })?;
+            let id = TicketId::parse(id).map_err(|e| ApiError::bad_request("bad_unpark", e.to_string()))?;
+            Command::Unpark { window, clerk, id }
+        }
         "pause" => Command::Pause { window, clerk },
         "resume" => Command::Resume { window, clerk },
         "close" => Command::Close { window, clerk },
@@ -96,11 +107,12 @@ pub async fn act(
     }
 }
 
-/// A window with the full ticket it holds, for the clerk console.
+/// A window with the full ticket it holds and those parked there, for the clerk console.
 #[derive(Serialize)]
 struct WindowDetailDto {
     window: WindowDto,
     ticket: Option<TicketDto>,
+    parked: Vec<TicketDto>,
 }
 
 /// `GET /api/v1/windows/{w}`: any signed-in user.
@@ -110,8 +122,10 @@ pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: He
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
     match app.engine.query(Query::Window(window)).await?.answer {
         Answer::Window(view) => {
-            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config.setup, t));
-            Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket }).into_response())
+            let setup = &app.config.setup;
+            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(setup, t));
+            let parked = view.parked.iter().map(|t| TicketDto::new(setup, t)).collect();
+            Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket, parked }).into_response())
         }
         other => Err(ApiError::internal("engine answered a window query with something else", &format!("{other:?}"))),
     }

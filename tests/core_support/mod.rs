@@ -77,14 +77,14 @@ pub fn setup() -> Setup {
         call_template: "请{number}号到{window}号窗口办理".into(),
         call_repeat: 2,
         max_wait_min: 60,
-        dispatch: DispatchPolicy { priority_ratio: 2 },
+        dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
     }
 }
 
 /// The test hall with another priority ratio (0: priority classes always first) and
 /// aging cap.
 pub fn setup_with_policy(priority_ratio: u32, max_wait_min: u32) -> Setup {
-    Setup { dispatch: DispatchPolicy { priority_ratio }, max_wait_min, ..setup() }
+    Setup { dispatch: DispatchPolicy { priority_ratio, ..DispatchPolicy::default() }, max_wait_min, ..setup() }
 }
 
 /// The test hall, but issuing only from 09:00 to 12:00 and 13:30 to 17:00 local.
@@ -186,6 +186,18 @@ pub fn to_queue(window: &str, clerk: &str, queue: &str) -> Envelope {
 
 pub fn to_window(window: &str, clerk: &str, target: &str) -> Envelope {
     cmd(Command::Transfer { window: w(window), clerk: user(clerk), to: TransferTarget::Window(w(target)) })
+}
+
+pub fn rejoin(n: u32) -> Envelope {
+    cmd(Command::RejoinTicket { id: tid(n) })
+}
+
+pub fn park(window: &str, clerk: &str) -> Envelope {
+    cmd(Command::Park { window: w(window), clerk: user(clerk) })
+}
+
+pub fn unpark(window: &str, clerk: &str, n: u32) -> Envelope {
+    cmd(Command::Unpark { window: w(window), clerk: user(clerk), id: tid(n) })
 }
 
 pub fn pause(window: &str, clerk: &str) -> Envelope {

@@ -1,0 +1,275 @@
+//! `decide`: what a command does to the hall (the events to log and the caller's answer),
+//! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
+
+use super::command::{
+    Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
+};
+use super::event::Event;
+use super::hall::{Decision, HallState};
+use super::model::{
+    CallRule, Outcome, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+};
+use super::setup::ServiceRef;
+use super::transitions::{next_status, TicketAction};
+
+/// Decides what `env` does to `state` at `now`: the events to log, or why not.
+pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
+    if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
+        return Ok(Decision { events: Vec::new(), reply: reply.clone(), repeated: true });
+    }
+    let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
+    match &env.command {
+        Command::IssueTicket { id, service, priority, kiosk } => {
+            let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now)?;
+            done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::CancelTicket { id } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+            done(vec![Event::TicketCancelled { id: id.clone() }], Reply::Ticket(id.clone()))
+        }
+        Command::RateTicket { id, score, comment } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            if t.status != TicketStatus::Done {
+                return Err(Rejection::NotRateable(t.status.as_str()));
+            }
+            if t.rating.is_some() {
+                return Err(Rejection::AlreadyRated);
+            }
+            if !(1..=5).contains(score) {
+                return Err(Rejection::BadScore);
+            }
+            if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
+                return Err(Rejection::CommentTooLong);
+            }
+            // The national 好差评 rules ask a reason for 不满意 and 非常不满意.
+            if *score <= 2 && comment.as_ref().is_none_or(|c| c.trim().is_empty()) {
+                return Err(Rejection::ReasonRequired);
+            }
+            let event = Event::TicketRated { id: id.clone(), score: *score, comment: comment.clone() };
+            done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::RejoinTicket { id } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            next_status(t.status, TicketAction::Rejoin).ok_or(Rejection::NotMissed(t.status.as_str()))?;
+            let limit = state.setup.dispatch.rejoin_min;
+            let missed_at = t.finished_at.unwrap_or(now);
+            if limit == 0 || now.since_ms(missed_at) > u64::from(limit) * 60_000 {
+                return Err(Rejection::RejoinExpired(limit));
+            }
+            done(vec![Event::TicketRejoined { id: id.clone() }], Reply::Ticket(id.clone()))
+        }
+        Command::OpenWindow { window, clerk } => {
+            let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
+            match &w.clerk {
+                Some(c) if c == clerk => return done(Vec::new(), Reply::Window(window.clone())),
+                Some(_) => return Err(Rejection::WindowTaken(window.to_string())),
+                None => {}
+            }
+            if let Some(other) = state.windows.values().find(|o| o.clerk.as_ref() == Some(clerk)) {
+                return Err(Rejection::ClerkElsewhere(other.id.to_string()));
+            }
+            let event = Event::WindowOpened { window: window.clone(), clerk: clerk.clone() };
+            done(vec![event], Reply::Window(window.clone()))
+        }
+        Command::CallNext { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            idle(w)?;
+            match state.index.choose(&state.setup, w, now) {
+                Some((id, rule)) => {
+                    let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+                    done(vec![event], Reply::MaybeTicket(Some(id)))
+                }
+                None => done(Vec::new(), Reply::MaybeTicket(None)),
+            }
+        }
+        Command::CallNumber { window, clerk, number, reason } => {
+            let w = signed_in(state, window, clerk)?;
+            idle(w)?;
+            let id = by_number(state, window, number)?;
+            let reason = reason.trim();
+            if reason.is_empty() || reason.chars().count() > CALL_REASON_CHARS_MAX {
+                return Err(Rejection::CallReasonRequired);
+            }
+            let rule = CallRule::ByNumber { clerk: clerk.clone(), reason: reason.to_string() };
+            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+            done(vec![event], Reply::MaybeTicket(Some(id)))
+        }
+        Command::Recall { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::Recall)?;
+            let max = state.setup.dispatch.recall_max;
+            if state.ticket(&id).is_some_and(|t| t.recalls >= max) {
+                return Err(Rejection::RecallLimit(max));
+            }
+            done(vec![Event::TicketRecalled { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Serve { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::Serve)?;
+            done(vec![Event::TicketServing { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Done { window, clerk, outcome } => {
+            let id = held(state, window, clerk, TicketAction::Finish)?;
+            let more_steps = state.ticket(&id).is_some_and(|t| t.step + 1 < t.steps.len());
+            let event = if more_steps && *outcome == Outcome::Completed {
+                Event::TicketStepDone { window: window.clone(), id: id.clone() }
+            } else {
+                Event::TicketDone { window: window.clone(), id: id.clone(), outcome: *outcome }
+            };
+            done(vec![event], Reply::Ticket(id))
+        }
+        Command::NoShow { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::NoShow)?;
+            done(vec![Event::TicketNoShow { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Transfer { window, clerk, to } => {
+            let id = held(state, window, clerk, TicketAction::Transfer)?;
+            match to {
+                TransferTarget::Queue(q) if state.setup.queue(q).is_none() => {
+                    return Err(Rejection::UnknownQueue(q.to_string()));
+                }
+                TransferTarget::Window(w) if state.window(w).is_none() => {
+                    return Err(Rejection::UnknownWindow(w.to_string()));
+                }
+                TransferTarget::Window(w) if w == window => return Err(Rejection::TransferToSelf),
+                // A ticket sent to a closed window would wait for it all day: send it to a
+                // queue instead, or open that window first.
+                TransferTarget::Window(w) if state.window(w).is_some_and(|t| t.state == WindowState::Closed) => {
+                    return Err(Rejection::WindowClosed(w.to_string()));
+                }
+                TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
+            }
+            let event = Event::TicketTransferred { window: window.clone(), id: id.clone(), to: to.clone() };
+            done(vec![event], Reply::Ticket(id))
+        }
+        Command::Park { window, clerk } => {
+            let id = held(state, window, clerk, TicketAction::Park)?;
+            let max = state.setup.dispatch.park_max;
+            if state.window(window).is_some_and(|w| w.parked.len() >= max as usize) {
+                return Err(Rejection::ParkFull(window.to_string(), max));
+            }
+            done(vec![Event::TicketParked { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+        }
+        Command::Unpark { window, clerk, id } => {
+            let w = signed_in(state, window, clerk)?;
+            if !w.parked.contains(id) {
+                return Err(Rejection::NotParkedHere(window.to_string()));
+            }
+            idle(w)?;
+            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule: CallRule::Unparked };
+            done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::Pause { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.state == WindowState::Paused {
+                return done(Vec::new(), Reply::Window(window.clone()));
+            }
+            idle(w)?;
+            done(vec![Event::WindowPaused { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Resume { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.state != WindowState::Paused {
+                return Err(Rejection::NotPaused(window.to_string()));
+            }
+            done(vec![Event::WindowResumed { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Close { window, clerk } => {
+            let w = signed_in(state, window, clerk)?;
+            if w.ticket.is_some() {
+                return Err(Rejection::WindowBusy(window.to_string()));
+            }
+            if !w.parked.is_empty() {
+                return Err(Rejection::ParkedTickets(window.to_string()));
+            }
+            done(vec![Event::WindowClosed { window: window.clone() }], Reply::Window(window.clone()))
+        }
+        Command::Tick => done(Vec::new(), Reply::Nothing),
+    }
+}
+
+fn decide_issue(
+    state: &HallState,
+    id: &TicketId,
+    service: &str,
+    priority: Option<&str>,
+    kiosk: &str,
+    now: Ts,
+) -> Result<Event, Rejection> {
+    let setup = &state.setup;
+    let (queue, services, bundle, steps) = match setup.service(service) {
+        Some(ServiceRef::Item(item)) => (item.queue.clone(), vec![item.code.clone()], None, Vec::new()),
+        Some(ServiceRef::Bundle(b)) => {
+            let steps = setup.bundle_steps(b);
+            let first = steps.first().map(|s| s.queue.clone());
+            let queue = first.ok_or_else(|| Rejection::UnknownService(service.chars().take(40).collect()))?;
+            (queue, b.items.clone(), Some(b.id.clone()), steps)
+        }
+        None => return Err(Rejection::UnknownService(service.chars().take(40).collect())),
+    };
+    let priority = match priority {
+        None => None,
+        Some(p) => {
+            let class = setup.priorities.iter().find(|c| c.id.as_str() == p);
+            Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
+        }
+    };
+    if !setup.is_open(now) {
+        return Err(Rejection::HallClosed);
+    }
+    if state.tickets.len() >= TICKETS_PER_DAY_MAX {
+        return Err(Rejection::DayFull);
+    }
+    if state.tickets.contains_key(id) {
+        return Err(Rejection::DuplicateTicketId);
+    }
+    let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
+    let kiosk = kiosk.to_string();
+    Ok(Event::TicketIssued { id: id.clone(), queue, n, services, bundle, priority, kiosk, steps })
+}
+
+/// The window, if `clerk` is signed in at it.
+fn signed_in<'a>(state: &'a HallState, window: &WindowId, clerk: &UserName) -> Result<&'a Window, Rejection> {
+    let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
+    if w.state == WindowState::Closed {
+        return Err(Rejection::WindowClosed(window.to_string()));
+    }
+    if w.clerk.as_ref() != Some(clerk) {
+        return Err(Rejection::NotYourWindow(window.to_string()));
+    }
+    Ok(w)
+}
+
+/// Today's waiting ticket numbered `number` (`a012` reads as `A012`), if `window` may
+/// call it. A rare manual action, so a scan of today's tickets is fine here.
+fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<TicketId, Rejection> {
+    let wanted = number.trim().to_ascii_uppercase();
+    let t = state
+        .tickets
+        .values()
+        .find(|t| t.number.to_string() == wanted)
+        .ok_or_else(|| Rejection::UnknownNumber(wanted.chars().take(16).collect()))?;
+    next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+    match &t.target_window {
+        Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
+        Some(_) | None => Ok(t.id.clone()),
+    }
+}
+
+/// Refuses unless the window is open and holds no ticket.
+fn idle(w: &Window) -> Result<(), Rejection> {
+    match w.state {
+        WindowState::Open => Ok(()),
+        WindowState::Paused => Err(Rejection::WindowPaused(w.id.to_string())),
+        WindowState::Calling | WindowState::Serving => Err(Rejection::WindowBusy(w.id.to_string())),
+        WindowState::Closed => Err(Rejection::WindowClosed(w.id.to_string())),
+    }
+}
+
+/// The ticket the clerk's window holds, if `action` is legal for it now.
+fn held(state: &HallState, window: &WindowId, clerk: &UserName, action: TicketAction) -> Result<TicketId, Rejection> {
+    let w = signed_in(state, window, clerk)?;
+    let id = w.ticket.as_ref().ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
+    let t = state.ticket(id).expect("a window's ticket exists");
+    next_status(t.status, action).ok_or(Rejection::WrongTicketState(t.status.as_str()))?;
+    Ok(id.clone())
+}
