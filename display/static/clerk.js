@@ -1,7 +1,7 @@
 /* hallq clerk console (/display/clerk).
  * Sign in (POST /api/v1/login; token kept in sessionStorage), pick and open a window,
- * then drive it: next, recall, serve, done (completed / incomplete), no-show, transfer,
- * pause/resume, close. Each button is enabled only when its action is legal for the
+ * then drive it: next, call by number (clerk-call.js), recall, serve, done (completed /
+ * incomplete), no-show, transfer, pause/resume, close. Each button is enabled only when its action is legal for the
  * window's state and disabled while any request is in flight; every POST carries a fresh
  * Idempotency-Key, so a double click never calls twice. Live queue counts and recent
  * calls come from the display feed (HallqFeed); API refusals show as a toast. */
@@ -9,6 +9,8 @@
   'use strict';
 
   var DICT = window.HallqClerkText;
+  var CALL = window.HallqClerkCall;
+  var callDialog = null; // mounted in start(), once the words are loaded
 
   var I18N = window.HallqI18n;
   function t(k, n) {
@@ -32,10 +34,10 @@
 
   // What actions a window state allows.
   var LEGAL = {
-    open: ['next', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
+    open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
     serving: ['done', 'done-incomplete', 'transfer'], paused: ['resume', 'close'], closed: []
   };
-  var KEYS = { F1: 'next', n: 'next', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
+  var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
     F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause' };
   var STORE = 'hallq.clerk';
 
@@ -194,6 +196,7 @@
     var btn = document.querySelector('[data-action="' + action + '"]');
     if (S.inflight || !btn || btn.disabled || btn.hidden || !legal(action)) return;
     if (action === 'transfer' && !body) { openTransfer(); return; }
+    if (action === 'call-number') { callDialog.open(); return; }
     var path = action === 'done-incomplete' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
     if (action === 'done-incomplete') body = { outcome: 'incomplete' };
@@ -212,8 +215,7 @@
     var st = S.win.state;
     if (action === 'next') {
       if (!r || !r.ticket) { toast(t('i_nobody'), 'info'); return; }
-      S.ticket = r.ticket; S.win.state = 'calling'; S.win.ticket = r.ticket.number;
-      addRecent({ number: r.ticket.number, window: S.windowId, at: r.ticket.called_at, recall: false });
+      called(r.ticket);
       return;
     }
     if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
@@ -227,6 +229,12 @@
       toast(t(action === 'pause' ? 'i_paused' : 'i_resumed'), 'info');
     }
     if (action === 'recall') toast(t('i_recalled', number), 'info');
+  }
+
+  // A ticket this window has just called, by `next` or by its number.
+  function called(ticket) {
+    S.ticket = ticket; S.win.state = 'calling'; S.win.ticket = ticket.number;
+    addRecent({ number: ticket.number, window: S.windowId, at: ticket.called_at, recall: false });
   }
 
   function legal(action) {
@@ -308,8 +316,9 @@
       if (tk.bundle) tags += '<span class="ck-tag ck-tag-bundle">' + esc(t('bundle')) + '</span>';
     }
     $('ticket-tags').innerHTML = tags;
-    var why = $('ticket-rule') || $('ticket-tags').insertAdjacentElement('afterend', Object.assign(document.createElement('div'), { id: 'ticket-rule', className: 'ck-muted' }));
-    why.textContent = tk && tk.call_rule ? t('why') + (lang() === 'en' ? ': ' : '：') + ruleText(tk.call_rule) : '';
+    var why = tk ? whyText(tk) : '';
+    $('ticket-rule').hidden = !why;
+    $('ticket-rule-text').textContent = why;
     $('t-issued').textContent = tk ? hm(tk.issued_at) : '—';
     // A recall moves called_at on: the wait is up to the first call this console saw.
     var first = tk && tk.called_at && (S.firstCall[tk.id] = S.firstCall[tk.id] || tk.called_at);
@@ -321,11 +330,10 @@
     renderSide();
   }
 
-  // Why dispatch chose the ticket: the server's Chinese sentence, or English from its numbers.
-  function ruleText(r) {
-    if (lang() !== 'en') return r.text;
-    var k = 'r_' + r.code + (r.code === 'priority' && r.per_ordinary ? '_ratio' : '');
-    return t(k).replace('{w}', r.waited_min).replace('{m}', r.max_min).replace('{c}', r.class).replace('{n}', r.per_ordinary).replace('{t}', r.turn).replace('{o}', r.of);
+  // Why the ticket was called (rule 8); a rule this page cannot word never stops the render.
+  function whyText(tk) {
+    if (!tk.call_rule) return '';
+    try { return CALL.ruleText(tk.call_rule, CALL.recalled(tk.id)); } catch (e) { return t('r_other'); }
   }
 
   function renderItems(tk) {
@@ -367,6 +375,7 @@
       b.classList.toggle('is-held', !!S.inflight && legal(a));
       b.classList.toggle('is-busy', S.inflight === a);
     });
+    callDialog.render();
   }
 
   function renderIdle() {
@@ -431,6 +440,7 @@
 
   // ---- events ----
   function onKey(e) {
+    if (callDialog.isOpen()) { callDialog.onKey(e); return; }
     if (!$('transfer-dialog').hidden) {
       if (e.key === 'Escape') { e.preventDefault(); closeTransfer(); }
       if (e.key === 'Enter') { e.preventDefault(); confirmTransfer(); }
@@ -488,6 +498,7 @@
     if (screen === 'console') render();
     if (screen === 'pick') showPicker();
     if (!$('transfer-dialog').hidden) renderTransfer();
+    callDialog.relabel();
     $('login-submit').textContent = t('login');
   }
 
@@ -503,6 +514,10 @@
 
   function start() {
     if (I18N) I18N.init(DICT);
+    callDialog = CALL.mount({
+      S: S, $: $, t: t, api: api, errorText: errorText, fail: fail, render: render, scheduleSync: scheduleSync,
+      called: function (ticket) { called(ticket); toast(t('i_called', ticket.number), 'info'); }
+    });
     wire();
     onFeedState('connecting');
     tick();
