@@ -323,6 +323,14 @@ async fn an_admin_picks_a_window_transfers_pauses_and_reads_english() {
     assert!(items.contains("企业开办一件事"), "the bundle is named: {items}");
     b.screenshot("clerk-1920-bundle").await;
 
+    // F7 opens the transfer dialog and Esc closes it, sending nothing.
+    let transfer_open = "return !document.querySelector('#transfer-dialog').hidden;";
+    press(&b, &key(Key::F7)).await;
+    b.until("the transfer dialog", transfer_open).await;
+    press(&b, &key(Key::Escape)).await;
+    assert_eq!(b.eval(transfer_open).await, false, "Esc closes the transfer dialog");
+    until_state(&b, "calling").await;
+
     // Transfer to queue B through the dialog.
     b.click("[data-action=\"transfer\"]").await;
     b.click("#transfer-targets [data-queue=\"B\"]").await;

@@ -1,16 +1,17 @@
 /* hallq clerk console (/display/clerk).
  * Sign in (POST /api/v1/login; token kept in sessionStorage), pick and open a window,
  * then drive it: next, call by number (clerk-call.js), recall, serve, done (completed /
- * incomplete), no-show, transfer, pause/resume, close. Each button is enabled only when its action is legal for the
- * window's state and disabled while any request is in flight; every POST carries a fresh
- * Idempotency-Key, so a double click never calls twice. Live queue counts and recent
- * calls come from the display feed (HallqFeed); API refusals show as a toast. */
+ * incomplete), no-show, transfer (clerk-transfer.js), pause/resume, close. Each button
+ * is enabled only when its action is legal for the window's state and disabled while
+ * any request is in flight; every POST carries a fresh Idempotency-Key, so a double
+ * click never calls twice. Live queue counts and recent calls come from the display
+ * feed (HallqFeed); API refusals show as a toast. */
 (function () {
   'use strict';
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null; // mounted in start(), once the words are loaded
+  var callDialog = null, transferDialog = null; // mounted in start(), once the words are loaded
 
   var I18N = window.HallqI18n;
   function t(k, n) {
@@ -195,7 +196,7 @@
   function act(action, body) {
     var btn = document.querySelector('[data-action="' + action + '"]');
     if (S.inflight || !btn || btn.disabled || btn.hidden || !legal(action)) return;
-    if (action === 'transfer' && !body) { openTransfer(); return; }
+    if (action === 'transfer' && !body) { transferDialog.open(); return; }
     if (action === 'call-number') { callDialog.open(); return; }
     var path = action === 'done-incomplete' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
@@ -402,50 +403,10 @@
     }).join('') : '<li class="ck-muted ck-empty">' + esc(t('none_yet')) + '</li>';
   }
 
-  // ---- transfer dialog ----
-  var tab = 'queue';
-  function openTransfer() {
-    S.transferTarget = null;
-    $('transfer-number').textContent = S.ticket ? S.ticket.number : '';
-    $('transfer-dialog').hidden = false;
-    api('GET', '/api/v1/hall').then(function (h) { applySnapshot(h); renderTransfer(); }).catch(function () { renderTransfer(); });
-    renderTransfer();
-  }
-  function closeTransfer() { $('transfer-dialog').hidden = true; }
-  function renderTransfer() {
-    document.querySelectorAll('.ck-tab').forEach(function (b) { b.classList.toggle('is-on', b.dataset.tab === tab); });
-    var sel = S.transferTarget, html;
-    if (tab === 'queue') {
-      html = Object.keys(S.catalog.queues).map(function (id) {
-        var on = sel && sel.queue === id;
-        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-queue="' + esc(id) + '"><b>' + esc(id) + '</b><span>' + esc(queueName(id)) +
-          '</span><small>' + esc(t('waiting_n', S.waiting[id] || 0)) + '</small></button>';
-      }).join('');
-    } else {
-      html = S.hallWindows.map(function (w) {
-        var self = w.id === S.windowId, off = self || w.state === 'closed', on = sel && sel.window === w.id;
-        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-twindow="' + esc(w.id) + '"' + (off ? ' disabled' : '') + '><b>' + esc(w.id) +
-          '</b><span>' + esc(w.name) + '</span><small class="ck-pill" data-state="' + esc(w.state) + '">' + esc(self ? t('mine') : t('st_' + w.state)) + '</small></button>';
-      }).join('');
-    }
-    $('transfer-targets').innerHTML = html;
-    $('transfer-confirm').disabled = !sel || !!S.inflight;
-  }
-  function confirmTransfer() {
-    if (!S.transferTarget || $('transfer-confirm').disabled) return;
-    var body = S.transferTarget;
-    closeTransfer();
-    act('transfer', body);
-  }
-
   // ---- events ----
   function onKey(e) {
     if (callDialog.isOpen()) { callDialog.onKey(e); return; }
-    if (!$('transfer-dialog').hidden) {
-      if (e.key === 'Escape') { e.preventDefault(); closeTransfer(); }
-      if (e.key === 'Enter') { e.preventDefault(); confirmTransfer(); }
-      return;
-    }
+    if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target && e.target.tagName) || '';
     var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
@@ -475,19 +436,6 @@
       var b = e.target.closest('[data-action]');
       if (b) act(b.dataset.action);
     });
-    document.querySelectorAll('.ck-tab').forEach(function (b) {
-      b.addEventListener('click', function () { tab = b.dataset.tab; S.transferTarget = null; renderTransfer(); });
-    });
-    $('transfer-targets').addEventListener('click', function (e) {
-      var b = e.target.closest('button');
-      if (!b || b.disabled) return;
-      S.transferTarget = b.dataset.queue ? { queue: b.dataset.queue } : { window: b.dataset.twindow };
-      renderTransfer();
-    });
-    $('transfer-targets').addEventListener('dblclick', function (e) { if (e.target.closest('button:not([disabled])')) confirmTransfer(); });
-    $('transfer-cancel').addEventListener('click', closeTransfer);
-    $('transfer-confirm').addEventListener('click', confirmTransfer);
-    $('transfer-dialog').addEventListener('click', function (e) { if (e.target === this) closeTransfer(); });
     document.addEventListener('keydown', onKey);
     if (I18N && I18N.onChange) I18N.onChange(relabel); // redraw the text drawn by script
   }
@@ -497,7 +445,7 @@
     var screen = document.body.dataset.screen;
     if (screen === 'console') render();
     if (screen === 'pick') showPicker();
-    if (!$('transfer-dialog').hidden) renderTransfer();
+    if (transferDialog.isOpen()) transferDialog.render();
     callDialog.relabel();
     $('login-submit').textContent = t('login');
   }
@@ -517,6 +465,9 @@
     callDialog = CALL.mount({
       S: S, $: $, t: t, api: api, errorText: errorText, fail: fail, render: render, scheduleSync: scheduleSync,
       called: function (ticket) { called(ticket); toast(t('i_called', ticket.number), 'info'); }
+    });
+    transferDialog = window.HallqClerkTransfer.mount({
+      S: S, $: $, t: t, esc: esc, api: api, applySnapshot: applySnapshot, queueName: queueName, act: act
     });
     wire();
     onFeedState('connecting');
