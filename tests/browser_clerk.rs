@@ -428,7 +428,12 @@ async fn a_clerk_calls_a_ticket_out_of_turn_by_its_number_with_a_reason() {
 
     // The daemon called A003 at window 1, ahead of A001, by number.
     let called = d.api.ticket(third["id"].as_str().unwrap()).await;
-    assert_eq!((called.body["status"].as_str(), called.body["window"].as_str()), (Some("called"), Some("1")), "{}", called.text);
+    assert_eq!(
+        (called.body["status"].as_str(), called.body["window"].as_str()),
+        (Some("called"), Some("1")),
+        "{}",
+        called.text
+    );
     assert_eq!(called.body["call_rule"]["code"], "by_number", "{}", called.text);
     assert!(!called.text.contains("补材料"), "the public ticket carries no clerk's words: {}", called.text);
     let still = d.api.ticket(first["id"].as_str().unwrap()).await;
@@ -467,7 +472,8 @@ async fn a_clerk_calls_a_ticket_out_of_turn_by_its_number_with_a_reason() {
             _ => None,
         })
         .collect();
-    let expected = CallRule::ByNumber { clerk: UserName::parse("clerk1").unwrap(), reason: "补材料后返回".into() };
+    let expected =
+        CallRule::ByNumber { clerk: UserName::parse("clerk1").unwrap(), reason: "补材料后返回".into() };
     assert_eq!(rules, vec![expected], "one call of A003, by number, by clerk1, with the reason");
 }
 
@@ -488,7 +494,12 @@ async fn an_unknown_number_is_refused_in_the_dialog_and_changes_nothing() {
     b.until("the call dialog to open", DIALOG_OPEN_JS).await;
     b.type_into("#call-number", "A001").await;
     b.type_into("#call-number", &key(Key::Enter)).await;
-    let error = b.until("the missing reason", "var e = document.querySelector('#call-error'); return !e.hidden && e.textContent;").await;
+    let error = b
+        .until(
+            "the missing reason",
+            "var e = document.querySelector('#call-error'); return !e.hidden && e.textContent;",
+        )
+        .await;
     assert!(error.as_str().unwrap_or_default().contains("原因"), "the page asks for a reason: {error}");
     assert_eq!(b.eval("return window.__callPosts;").await, 0);
 
@@ -499,7 +510,12 @@ async fn an_unknown_number_is_refused_in_the_dialog_and_changes_nothing() {
     // Console shortcuts stay quiet while the dialog is open: F1 does not call next.
     b.type_into("#call-reason", &key(Key::F1)).await;
     b.type_into("#call-reason", &key(Key::Enter)).await;
-    let error = b.until("the refusal in the dialog", "var e = document.querySelector('#call-error'); return !e.hidden && e.textContent;").await;
+    let error = b
+        .until(
+            "the refusal in the dialog",
+            "var e = document.querySelector('#call-error'); return !e.hidden && e.textContent;",
+        )
+        .await;
     assert_eq!(error, "今天没有这个号码，请核对后重新输入");
     assert_eq!(b.eval("return window.__callPosts;").await, 1);
     assert_eq!(b.eval(DIALOG_OPEN_JS).await, true, "a refusal leaves the dialog open");
