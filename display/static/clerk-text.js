@@ -19,7 +19,17 @@ window.HallqClerkText = {
     e_not_your_window: '您未在此窗口签入，请重新开启窗口', e_transfer_to_self: '不能转移到本窗口', e_unknown_queue: '没有这个队列', e_unknown_window: '没有这个窗口',
     e_not_paused: '窗口未处于暂停状态', e_lost_window: '窗口已关闭或已由他人接管，请重新选择窗口', i_nobody: '当前没有等候的群众', i_called: '已呼叫 {n}', i_done: '{n} 已办结',
     i_incomplete: '{n} 已记录为未办结', i_noshow: '{n} 已过号', i_transferred: '{n} 已转移', i_paused: '窗口已暂停', i_resumed: '窗口已恢复服务', i_closed: '窗口已关闭',
-    i_recalled: '已重呼 {n}', why: '叫号依据'
+    i_recalled: '已重呼 {n}', why: '叫号依据',
+    // calling a ticket by its number (clerk-call.js)
+    a_callnum: '按号呼叫', a_callnum_sub: '补材料返回、窗口转来等', cn_busy: '当前号码办结、过号或转移后才能按号呼叫',
+    cn_paused: '窗口已暂停，恢复服务后才能按号呼叫', cn_title: '按号呼叫',
+    cn_note: '不按排队顺序呼叫一个正在等候的号码；须填写原因，系统会记录操作人和原因', cn_number: '号码', cn_number_ph: '如 A012',
+    cn_reason: '呼叫原因', cn_reason_ph: '点选常用原因或直接填写（必填）', cn_quick: '常用原因', q_back: '补材料后返回', q_sent: '窗口转来',
+    q_missed: '过号重排', cn_submit: '呼叫 (Enter)', cn_sending: '正在呼叫…', e_cn_number: '请输入要呼叫的号码，如 A012',
+    e_call_reason_required: '请填写呼叫原因（1–200 字）', e_bad_call: '请输入要呼叫的号码，如 A012',
+    e_unknown_number: '今天没有这个号码，请核对后重新输入', e_not_waiting: '这个号码现在不在等候中（可能已被呼叫、已办结或已取消）',
+    e_waits_elsewhere: '这个号码已转给其他窗口，只能在那个窗口呼叫',
+    r_by_number_why: '按号呼叫：{r}（{c}）', r_other: '按大厅叫号规则选出'
   },
   en: {
     app: 'Counter console', logout: 'Sign out', login_title: 'Staff sign-in', login_sub: 'Sign in, then choose and open your window',
@@ -52,9 +62,21 @@ window.HallqClerkText = {
     i_noshow: '{n} marked no-show', i_transferred: '{n} transferred', i_paused: 'Window paused', i_resumed: 'Window resumed',
     i_closed: 'Window closed', i_recalled: 'Recalled {n}', why: 'Why this ticket',
     // The server words a call's rule in Chinese (call_rule.text); these word it in English.
-    r_transferred_here: 'transferred to this window', r_aged: 'waited {w} min, over {m} min', r_priority: 'priority class {c}',
-    r_priority_ratio: 'priority class {c} (1 per {n} ordinary calls)', r_ordinary_turn: 'ordinary turn {t} of {o} after a priority call',
+    r_transferred_here: 'transferred to this window', r_aged: 'waited {w} min, over {m} min', r_priority: 'priority: {c}',
+    r_priority_ratio: 'priority: {c} (1 priority call per {n} ordinary)', r_ordinary_turn: 'ordinary turn {t} of {o} after a priority call',
     r_earliest_issued: 'earliest ticket taken',
-    r_by_number: 'called by number by a clerk'
+    r_by_number: 'called by number by a clerk', r_by_number_why: 'called by number: {r} ({c})',
+    r_other: 'chosen by the hall\'s calling rules', p_elderly: 'senior', p_disabled: 'disability', p_military: 'military / veteran',
+    p_pregnant: 'pregnant',
+    a_callnum: 'Call by number', a_callnum_sub: 'sent back, sent over from a window…',
+    cn_busy: 'Finish, no-show or transfer the current ticket first', cn_paused: 'Resume the window first',
+    cn_title: 'Call by number', cn_note: 'Call one waiting ticket out of turn; a reason is required and is recorded with your name',
+    cn_number: 'Number', cn_number_ph: 'e.g. A012', cn_reason: 'Reason', cn_reason_ph: 'Pick a reason or type one (required)',
+    cn_quick: 'Common reasons', q_back: 'Back with materials', q_sent: 'Sent from another window', q_missed: 'Missed call, requeued',
+    cn_submit: 'Call (Enter)', cn_sending: 'Calling…', e_cn_number: 'Enter the number to call, e.g. A012',
+    e_call_reason_required: 'Give a reason for the call (1–200 characters)', e_bad_call: 'Enter the number to call, e.g. A012',
+    e_unknown_number: 'No ticket has that number today; check it and try again',
+    e_not_waiting: 'That ticket is not waiting now (called, finished or cancelled)',
+    e_waits_elsewhere: 'That ticket was sent to another window; only that window can call it'
   }
 };

@@ -1,14 +1,17 @@
 /* hallq clerk console (/display/clerk).
  * Sign in (POST /api/v1/login; token kept in sessionStorage), pick and open a window,
- * then drive it: next, recall, serve, done (completed / incomplete), no-show, transfer,
- * pause/resume, close. Each button is enabled only when its action is legal for the
- * window's state and disabled while any request is in flight; every POST carries a fresh
- * Idempotency-Key, so a double click never calls twice. Live queue counts and recent
- * calls come from the display feed (HallqFeed); API refusals show as a toast. */
+ * then drive it: next, call by number (clerk-call.js), recall, serve, done (completed /
+ * incomplete), no-show, transfer (clerk-transfer.js), pause/resume, close. Each button
+ * is enabled only when its action is legal for the window's state and disabled while
+ * any request is in flight; every POST carries a fresh Idempotency-Key, so a double
+ * click never calls twice. Live queue counts and recent calls come from the display
+ * feed (HallqFeed); API refusals show as a toast. */
 (function () {
   'use strict';
 
   var DICT = window.HallqClerkText;
+  var CALL = window.HallqClerkCall;
+  var callDialog = null, transferDialog = null; // mounted in start(), once the words are loaded
 
   var I18N = window.HallqI18n;
   function t(k, n) {
@@ -32,10 +35,10 @@
 
   // What actions a window state allows.
   var LEGAL = {
-    open: ['next', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
+    open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
     serving: ['done', 'done-incomplete', 'transfer'], paused: ['resume', 'close'], closed: []
   };
-  var KEYS = { F1: 'next', n: 'next', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
+  var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
     F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause' };
   var STORE = 'hallq.clerk';
 
@@ -193,7 +196,8 @@
   function act(action, body) {
     var btn = document.querySelector('[data-action="' + action + '"]');
     if (S.inflight || !btn || btn.disabled || btn.hidden || !legal(action)) return;
-    if (action === 'transfer' && !body) { openTransfer(); return; }
+    if (action === 'transfer' && !body) { transferDialog.open(); return; }
+    if (action === 'call-number') { callDialog.open(); return; }
     var path = action === 'done-incomplete' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
     if (action === 'done-incomplete') body = { outcome: 'incomplete' };
@@ -212,8 +216,7 @@
     var st = S.win.state;
     if (action === 'next') {
       if (!r || !r.ticket) { toast(t('i_nobody'), 'info'); return; }
-      S.ticket = r.ticket; S.win.state = 'calling'; S.win.ticket = r.ticket.number;
-      addRecent({ number: r.ticket.number, window: S.windowId, at: r.ticket.called_at, recall: false });
+      called(r.ticket);
       return;
     }
     if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
@@ -227,6 +230,12 @@
       toast(t(action === 'pause' ? 'i_paused' : 'i_resumed'), 'info');
     }
     if (action === 'recall') toast(t('i_recalled', number), 'info');
+  }
+
+  // A ticket this window has just called, by `next` or by its number.
+  function called(ticket) {
+    S.ticket = ticket; S.win.state = 'calling'; S.win.ticket = ticket.number;
+    addRecent({ number: ticket.number, window: S.windowId, at: ticket.called_at, recall: false });
   }
 
   function legal(action) {
@@ -308,8 +317,9 @@
       if (tk.bundle) tags += '<span class="ck-tag ck-tag-bundle">' + esc(t('bundle')) + '</span>';
     }
     $('ticket-tags').innerHTML = tags;
-    var why = $('ticket-rule') || $('ticket-tags').insertAdjacentElement('afterend', Object.assign(document.createElement('div'), { id: 'ticket-rule', className: 'ck-muted' }));
-    why.textContent = tk && tk.call_rule ? t('why') + (lang() === 'en' ? ': ' : '：') + ruleText(tk.call_rule) : '';
+    var why = tk ? whyText(tk) : '';
+    $('ticket-rule').hidden = !why;
+    $('ticket-rule-text').textContent = why;
     $('t-issued').textContent = tk ? hm(tk.issued_at) : '—';
     // A recall moves called_at on: the wait is up to the first call this console saw.
     var first = tk && tk.called_at && (S.firstCall[tk.id] = S.firstCall[tk.id] || tk.called_at);
@@ -321,11 +331,10 @@
     renderSide();
   }
 
-  // Why dispatch chose the ticket: the server's Chinese sentence, or English from its numbers.
-  function ruleText(r) {
-    if (lang() !== 'en') return r.text;
-    var k = 'r_' + r.code + (r.code === 'priority' && r.per_ordinary ? '_ratio' : '');
-    return t(k).replace('{w}', r.waited_min).replace('{m}', r.max_min).replace('{c}', r.class).replace('{n}', r.per_ordinary).replace('{t}', r.turn).replace('{o}', r.of);
+  // Why the ticket was called (rule 8); a rule this page cannot word never stops the render.
+  function whyText(tk) {
+    if (!tk.call_rule) return '';
+    try { return CALL.ruleText(tk.call_rule, CALL.recalled(tk.id)); } catch (e) { return t('r_other'); }
   }
 
   function renderItems(tk) {
@@ -367,6 +376,7 @@
       b.classList.toggle('is-held', !!S.inflight && legal(a));
       b.classList.toggle('is-busy', S.inflight === a);
     });
+    callDialog.render();
   }
 
   function renderIdle() {
@@ -393,49 +403,10 @@
     }).join('') : '<li class="ck-muted ck-empty">' + esc(t('none_yet')) + '</li>';
   }
 
-  // ---- transfer dialog ----
-  var tab = 'queue';
-  function openTransfer() {
-    S.transferTarget = null;
-    $('transfer-number').textContent = S.ticket ? S.ticket.number : '';
-    $('transfer-dialog').hidden = false;
-    api('GET', '/api/v1/hall').then(function (h) { applySnapshot(h); renderTransfer(); }).catch(function () { renderTransfer(); });
-    renderTransfer();
-  }
-  function closeTransfer() { $('transfer-dialog').hidden = true; }
-  function renderTransfer() {
-    document.querySelectorAll('.ck-tab').forEach(function (b) { b.classList.toggle('is-on', b.dataset.tab === tab); });
-    var sel = S.transferTarget, html;
-    if (tab === 'queue') {
-      html = Object.keys(S.catalog.queues).map(function (id) {
-        var on = sel && sel.queue === id;
-        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-queue="' + esc(id) + '"><b>' + esc(id) + '</b><span>' + esc(queueName(id)) +
-          '</span><small>' + esc(t('waiting_n', S.waiting[id] || 0)) + '</small></button>';
-      }).join('');
-    } else {
-      html = S.hallWindows.map(function (w) {
-        var self = w.id === S.windowId, off = self || w.state === 'closed', on = sel && sel.window === w.id;
-        return '<button type="button" class="ck-target' + (on ? ' is-picked' : '') + '" data-twindow="' + esc(w.id) + '"' + (off ? ' disabled' : '') + '><b>' + esc(w.id) +
-          '</b><span>' + esc(w.name) + '</span><small class="ck-pill" data-state="' + esc(w.state) + '">' + esc(self ? t('mine') : t('st_' + w.state)) + '</small></button>';
-      }).join('');
-    }
-    $('transfer-targets').innerHTML = html;
-    $('transfer-confirm').disabled = !sel || !!S.inflight;
-  }
-  function confirmTransfer() {
-    if (!S.transferTarget || $('transfer-confirm').disabled) return;
-    var body = S.transferTarget;
-    closeTransfer();
-    act('transfer', body);
-  }
-
   // ---- events ----
   function onKey(e) {
-    if (!$('transfer-dialog').hidden) {
-      if (e.key === 'Escape') { e.preventDefault(); closeTransfer(); }
-      if (e.key === 'Enter') { e.preventDefault(); confirmTransfer(); }
-      return;
-    }
+    if (callDialog.isOpen()) { callDialog.onKey(e); return; }
+    if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target && e.target.tagName) || '';
     var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
@@ -465,19 +436,6 @@
       var b = e.target.closest('[data-action]');
       if (b) act(b.dataset.action);
     });
-    document.querySelectorAll('.ck-tab').forEach(function (b) {
-      b.addEventListener('click', function () { tab = b.dataset.tab; S.transferTarget = null; renderTransfer(); });
-    });
-    $('transfer-targets').addEventListener('click', function (e) {
-      var b = e.target.closest('button');
-      if (!b || b.disabled) return;
-      S.transferTarget = b.dataset.queue ? { queue: b.dataset.queue } : { window: b.dataset.twindow };
-      renderTransfer();
-    });
-    $('transfer-targets').addEventListener('dblclick', function (e) { if (e.target.closest('button:not([disabled])')) confirmTransfer(); });
-    $('transfer-cancel').addEventListener('click', closeTransfer);
-    $('transfer-confirm').addEventListener('click', confirmTransfer);
-    $('transfer-dialog').addEventListener('click', function (e) { if (e.target === this) closeTransfer(); });
     document.addEventListener('keydown', onKey);
     if (I18N && I18N.onChange) I18N.onChange(relabel); // redraw the text drawn by script
   }
@@ -487,7 +445,8 @@
     var screen = document.body.dataset.screen;
     if (screen === 'console') render();
     if (screen === 'pick') showPicker();
-    if (!$('transfer-dialog').hidden) renderTransfer();
+    if (transferDialog.isOpen()) transferDialog.render();
+    callDialog.relabel();
     $('login-submit').textContent = t('login');
   }
 
@@ -503,6 +462,13 @@
 
   function start() {
     if (I18N) I18N.init(DICT);
+    callDialog = CALL.mount({
+      S: S, $: $, t: t, api: api, errorText: errorText, fail: fail, render: render, scheduleSync: scheduleSync,
+      called: function (ticket) { called(ticket); toast(t('i_called', ticket.number), 'info'); }
+    });
+    transferDialog = window.HallqClerkTransfer.mount({
+      S: S, $: $, t: t, esc: esc, api: api, applySnapshot: applySnapshot, queueName: queueName, act: act
+    });
     wire();
     onFeedState('connecting');
     tick();
