@@ -14,9 +14,12 @@ use super::event::Event;
 use super::model::{QueueId, ServiceCode, Ticket, TicketId, TransferTarget, Ts, WindowId};
 use super::setup::Setup;
 
-/// Weight of the newest service in the moving average. One in ten: the last twenty or so
-/// services of a queue carry most of the weight, so a slow morning (a system outage, a
-/// new clerk) shows within the hour and fades as fast once it is over.
+/// Weight of the newest service in the moving average, once a queue has measured more
+/// than its inverse (until then every service weighs the same: a plain mean). One in
+/// fifty: service times vary about as much as their mean, so averaging fewer would swing
+/// a long line's estimate by a quarter from one service to the next (the simulator's
+/// expected-wait error grew with one in ten); fifty services of a busy pooled queue are
+/// about half an hour, so a slow spell still shows within the hour.
 pub const MOVING_AVERAGE_WEIGHT: f64 = 0.02;
 /// How many measured services the configured minutes weigh as, in the blend of the two.
 /// The first few services of a day are as likely to be the odd long case as the rule, so
