@@ -1,17 +1,43 @@
-//! A waiting ticket's position and expected wait (first estimate).
+//! A waiting ticket's position and expected wait (v2: measured).
 //!
 //! `ahead` counts the waiting tickets that dispatch would call before this one: those
 //! ranking before it in its own queue and in every queue that shares a window with it
 //! (the pooled line of no-difference full-service).
 //!
-//! The expected wait is the counter time of that work ahead, shared over the windows open
-//! for the ticket's queue. Tickets of another queue count only for the part of that queue
-//! that this queue's windows will take: a queue served by eleven windows, one of which also
-//! serves this queue, adds a eleventh of its line here. The dispatch issue brings a
-//! measured estimate (v2).
+//! The expected wait is when a window serving the ticket's queue is first free for it,
+//! from three things the state keeps up to date (`ServiceTimes`, changed only by `apply`):
+//!
+//! - **the work ahead**: the expected minutes of the tickets ahead, from their items (a
+//!   bundle's summed). The state keeps each line's count and sum of expected minutes, so
+//!   a whole line's work is exact; for a ticket in the middle of a line, the tickets ahead
+//!   count at the mean of the others in that line (the sum is not kept by place, which
+//!   would cost a scan). Tickets of another queue count only for the part of that queue
+//!   that this queue's windows take: open windows serving both over open windows serving
+//!   the other queue.
+//! - **today's pace**: every expected minute is scaled by its queue's factor, the moving
+//!   average of measured service times (serve → done) over what their items expected,
+//!   blended with the configured minutes while few services are measured.
+//! - **the windows open now** that serve the queue, and what each still has to do: an
+//!   idle window nothing; a window calling its ticket all of that ticket's minutes; a
+//!   window serving the rest of its ticket's minutes since the visitor arrived, but at
+//!   least `RESIDUAL_MIN_SHARE` of them (an overrunning service is not about to end; it
+//!   is only less far from its end). A paused window is not serving now and does not
+//!   count: a pause has no announced end, and when it resumes the next answer drops.
+//!   A closed window does not count either. With no window open the estimate is as if
+//!   one idle window were (before the morning's opening, visitors still get a figure).
+//!
+//! The first tickets ahead go, one by one, to whichever window is free first; the rest
+//! share the windows as a fluid, less the half ticket that the other windows are on
+//! average still busy with when this ticket's window frees. "Now" is the time of the last
+//! record (`last_at`): the core reads no clock, and the daemon writes a record whenever
+//! anything at a window changes.
 
 use super::hall::HallState;
-use super::model::{QueueId, Ticket, TicketStatus, WindowState};
+use super::model::{QueueId, Ticket, TicketStatus, Window, WindowState};
+
+/// The least share of its expected minutes that a ticket being served is assumed still
+/// to need, however long it has been at the counter.
+pub const RESIDUAL_MIN_SHARE: f64 = 0.25;
 
 /// Position and expected wait of one ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,39 +51,64 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     if t.status != TicketStatus::Waiting {
         return None;
     }
+    let own = state.service_times.ticket_minutes(&t.id);
     if let Some(w) = &t.target_window {
-        // Sent to one window by name: only the tickets sent there before it are ahead.
+        // Sent to one window by name: only the tickets sent there before it are ahead,
+        // and that window takes them before anything else.
         let ahead = state.index.ahead_at_window(w, t.issue_seq);
-        let minutes = work_minutes(state, &t.queue, ahead as f64);
-        return Some(Eta { ahead, minutes: round_up(minutes) });
+        let per = mean_minutes(state.service_times.sent_to(w), Some(own), typical(state, &t.queue));
+        let work = ahead as f64 * per * state.service_times.factor(&t.queue);
+        let residual = state.windows.get(w).map_or(0.0, |w| residual(state, w));
+        return Some(Eta { ahead, minutes: round_up(residual + work) });
     }
     let place = (state.setup.priority_rank(t.priority.as_ref()), t.issue_seq);
-    Some(estimate(state, &t.queue, |q| state.index.ahead_in_queue(q, place)))
+    Some(estimate(state, &t.queue, |q| state.index.ahead_in_queue(q, place), Some(own)))
 }
 
 /// What a ticket taken now in `queue` (with no priority class) would be told.
 pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
-    estimate(state, queue, |q| state.index.queue_len(q))
+    estimate(state, queue, |q| state.index.queue_len(q), None)
 }
 
-/// Sums `before(q)` over the queues competing with `queue`, and their work shared over
-/// `queue`'s open windows.
-fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usize) -> Eta {
+/// Sums `before(q)` over the queues competing with `queue`, their work shared over
+/// `queue`'s windows open now, and when one of those windows is free after that work.
+/// `own` is the expected minutes of the ticket asked about, if it waits in `queue`.
+fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usize, own: Option<u32>) -> Eta {
+    let open: Vec<&Window> = state.windows.values().filter(|w| w.queues.contains(queue) && serves_now(w)).collect();
     let mut ahead = 0;
-    let mut work = 0.0;
+    let (mut work, mut tickets) = (0.0, 0.0);
     for q in state.setup.competing_queues(queue) {
         let n = before(&q);
         ahead += n;
-        work += share(state, &q, queue) * work_minutes(state, &q, n as f64);
+        if n == 0 {
+            continue;
+        }
+        let share = share(state, &q, queue, !open.is_empty());
+        let line = state.service_times.line(&q);
+        let per = mean_minutes(line, if &q == queue { own } else { None }, typical(state, &q));
+        work += share * n as f64 * per * state.service_times.factor(&q);
+        tickets += share * n as f64;
     }
-    let open = open_windows(state, queue) as f64;
-    Eta { ahead, minutes: round_up(work / open) }
+    let mut free_at: Vec<f64> = open.iter().map(|w| residual(state, w)).collect();
+    if free_at.is_empty() {
+        free_at.push(0.0);
+    }
+    Eta { ahead, minutes: round_up(first_free(free_at, work, tickets)) }
+}
+
+/// Whether a window takes tickets now: signed in and not paused.
+fn serves_now(w: &Window) -> bool {
+    match w.state {
+        WindowState::Open | WindowState::Calling | WindowState::Serving => true,
+        WindowState::Closed | WindowState::Paused => false,
+    }
 }
 
 /// The part of `other`'s line that the windows serving `queue` take: windows serving both
-/// over windows serving `other`.
-fn share(state: &HallState, other: &QueueId, queue: &QueueId) -> f64 {
-    let serving_other = state.windows.values().filter(|w| w.queues.contains(other));
+/// over windows serving `other`; counting only windows open now if `queue` has any, else
+/// every configured window (the estimate of a hall not open yet).
+fn share(state: &HallState, other: &QueueId, queue: &QueueId, only_open: bool) -> f64 {
+    let serving_other = state.windows.values().filter(|w| w.queues.contains(other) && (!only_open || serves_now(w)));
     let (both, all) =
         serving_other.fold((0u32, 0u32), |(both, all), w| (both + u32::from(w.queues.contains(queue)), all + 1));
     if all == 0 {
@@ -67,19 +118,71 @@ fn share(state: &HallState, other: &QueueId, queue: &QueueId) -> f64 {
     }
 }
 
-/// Counter minutes of `n` typical tickets of `queue`.
-fn work_minutes(state: &HallState, queue: &QueueId, n: f64) -> f64 {
-    n * f64::from(state.minutes_by_queue.get(queue).copied().unwrap_or(10))
+/// Mean expected minutes of the tickets in `line`, leaving out `own` (the ticket asked
+/// about, which is in the line); `fallback` when no other ticket is there.
+fn mean_minutes(line: super::service_times::Line, own: Option<u32>, fallback: f64) -> f64 {
+    let (count, minutes) = match own {
+        Some(m) => (line.count.saturating_sub(1), line.minutes.saturating_sub(u64::from(m))),
+        None => (line.count, line.minutes),
+    };
+    if count == 0 {
+        fallback
+    } else {
+        minutes as f64 / count as f64
+    }
 }
 
-/// Windows not closed that serve `queue`, at least one (a closed hall still gives an
-/// estimate as if one window were open).
-fn open_windows(state: &HallState, queue: &QueueId) -> usize {
-    let open = state.windows.values().filter(|w| w.queues.contains(queue) && w.state != WindowState::Closed).count();
-    open.max(1)
+/// Typical minutes of a ticket of `queue`: the mean of its configured items.
+fn typical(state: &HallState, queue: &QueueId) -> f64 {
+    f64::from(state.minutes_by_queue.get(queue).copied().unwrap_or(super::service_times::UNKNOWN_TICKET_MINUTES))
 }
+
+/// Minutes until window `w` has done with the ticket it holds (see the module doc).
+fn residual(state: &HallState, w: &Window) -> f64 {
+    let Some(t) = w.ticket.as_ref().and_then(|id| state.ticket(id)) else { return 0.0 };
+    let times = &state.service_times;
+    let expected = f64::from(times.ticket_minutes(&t.id)) * times.factor(&t.queue);
+    match t.serving_at {
+        Some(since) if t.status == TicketStatus::Serving => {
+            let elapsed = state.last_at.since_ms(since) as f64 / 60_000.0;
+            (expected - elapsed).max(expected * RESIDUAL_MIN_SHARE)
+        }
+        Some(_) | None => expected,
+    }
+}
+
+/// When the first window is free for a ticket behind `work` minutes of `tickets` tickets,
+/// with each window free after `free_at` minutes. The first tickets, up to one per
+/// window, go one by one to the window free first; the rest are shared as a fluid, less
+/// the half ticket that the other windows are on average still on when one frees.
+fn first_free(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
+    free_at.sort_by(f64::total_cmp);
+    if tickets <= 0.0 || work <= 0.0 {
+        return free_at[0];
+    }
+    let per = work / tickets;
+    let c = free_at.len();
+    let one_by_one = (tickets.floor() as usize).min(c);
+    for _ in 0..one_by_one {
+        let next = free_at[0] + per;
+        let at = free_at.partition_point(|&f| f <= next);
+        free_at.insert(at, next);
+        free_at.remove(0);
+    }
+    let rest = tickets - one_by_one as f64;
+    if rest <= 0.0 {
+        return free_at[0];
+    }
+    let c = c as f64;
+    let fluid = (free_at.iter().sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
+    fluid.max(free_at[0])
+}
+
+/// Float sums of whole minutes may come out a hair above the whole number; that must not
+/// add a minute.
+const ROUNDING_SLACK_MIN: f64 = 1e-6;
 
 fn round_up(minutes: f64) -> u32 {
     // Saturating float-to-int conversion; estimates are far below u32::MAX minutes.
-    minutes.ceil() as u32
+    (minutes - ROUNDING_SLACK_MIN).ceil().max(0.0) as u32
 }

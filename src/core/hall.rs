@@ -18,6 +18,7 @@ use super::model::{
     BundleId, BundleStep, CallRule, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket, TicketId, TicketNo,
     TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
+use super::service_times::ServiceTimes;
 use super::setup::Setup;
 use super::stats::{DayStats, Stats};
 use super::transitions::{next_status, TicketAction};
@@ -42,6 +43,8 @@ pub struct HallState {
     pub stats: Stats,
     /// Typical counter minutes per queue, derived once from the setup for the estimates.
     pub minutes_by_queue: BTreeMap<QueueId, u32>,
+    /// Today's expected and measured counter minutes, for the expected wait.
+    pub service_times: ServiceTimes,
 }
 
 /// What `decide` concluded: the events to log and the answer for the caller.
@@ -91,6 +94,7 @@ impl HallState {
             index: DispatchIndex::default(),
             stats: Stats::new(),
             minutes_by_queue: setup.typical_minutes(),
+            service_times: ServiceTimes::default(),
             setup,
         }
     }
@@ -162,6 +166,7 @@ impl HallState {
         self.last_seq = seq;
         self.last_at = self.last_at.max(record.at);
         let at = record.at;
+        self.service_times.observe(&self.setup, &self.tickets, at, &record.event);
         match &record.event {
             Event::DayOpened { day, expired } => self.open_day(*day, expired),
             Event::TicketIssued { id, queue, n, services, bundle, priority, kiosk: _, steps } => {

@@ -12,6 +12,7 @@ pub mod eta;
 pub mod event;
 pub mod hall;
 pub mod model;
+pub mod service_times;
 pub mod setup;
 pub mod stats;
 pub mod transitions;
