@@ -406,3 +406,30 @@ fn passwords_round_trip() {
     assert!(!config::verify_password(&hash, "demo"));
     assert!(!config::verify_password("", "demo"));
 }
+
+#[test]
+fn window_preferences_are_read_and_checked() {
+    let base = std::fs::read_to_string("kiosk-config/hall.toml").unwrap();
+    let services = std::fs::read_to_string("kiosk-config/services.toml").unwrap();
+    let with = |extra: &str| {
+        let text = base.replacen("queues = [\"B\", \"A\"]\n", &format!("queues = [\"B\", \"A\"]\n{extra}\n"), 1);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hall.toml"), text).unwrap();
+        std::fs::write(dir.path().join("services.toml"), &services).unwrap();
+        hallq::config::load_dir(dir.path()).map(|c| c.setup).map_err(|e| e.to_string())
+    };
+    let setup = with("prefer = { B = 45 }\nprefer_items = { \"SC-0029\" = 20 }").unwrap();
+    let w10 = setup.windows.iter().find(|w| w.id.as_str() == "10").unwrap();
+    assert_eq!(w10.prefer.queue_bonus(&hallq::core::model::QueueId::parse("B").unwrap()), 45);
+    assert_eq!(w10.prefer.items.len(), 1);
+    for (extra, message) in [
+        ("prefer = { V = 10 }", "does not serve queue \"V\""),
+        ("prefer = { B = 0 }", "use 1 to 240"),
+        ("prefer = { B = \"x\" }", "expected an integer"),
+        ("prefer_items = { \"SC-9999\" = 10 }", "unknown item \"SC-9999\""),
+        ("prefer_items = { \"BC-0001\" = 10 }", "which this window does not serve"),
+    ] {
+        let err = with(extra).unwrap_err();
+        assert!(err.contains(message) && err.contains("hall.toml:"), "{extra}: {err}");
+    }
+}

@@ -13,6 +13,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use toml::Spanned;
 
+use super::prefer::{self, ItemPref};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
 use super::{
@@ -58,6 +59,8 @@ pub(super) struct HallParts {
     pub queue_locs: Vec<Loc>,
     pub priorities: Vec<PriorityDef>,
     pub windows: Vec<WindowDef>,
+    /// Windows' item preferences, checked once the catalogue is loaded.
+    pub item_prefs: Vec<ItemPref>,
     pub kiosks: Vec<KioskDef>,
     pub users: Vec<UserDef>,
     pub catalog: CatalogSource,
@@ -80,6 +83,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         queue_locs: Vec::new(),
         priorities: Vec::new(),
         windows: Vec::new(),
+        item_prefs: Vec::new(),
         kiosks: Vec::new(),
         users: Vec::new(),
         catalog: CatalogSource::Toml(Field {
@@ -101,7 +105,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), errs);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
     let mut served = Vec::new();
-    parts.windows = read_windows(top.tables("window", errs), &parts.queues, &mut served, &top.loc(), errs);
+    let tabs = top.tables("window", errs);
+    let windows = read_windows(tabs, &parts.queues, &mut served, &top.loc(), errs);
+    (parts.windows, parts.item_prefs) = windows;
     check_every_queue_served(&parts, &served, errs);
     parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
     parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
@@ -296,15 +302,16 @@ fn read_windows(
     served_anywhere: &mut Vec<QueueId>,
     at: &Loc,
     errs: &mut Errs,
-) -> Vec<WindowDef> {
+) -> (Vec<WindowDef>, Vec<ItemPref>) {
     if !within(tabs.len(), MAX_WINDOWS, "window", at, errs) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     if tabs.is_empty() {
         errs.push(at.err("no windows; add at least one [[window]] table with id, name and queues"));
     }
     let mut ids = Seen::new("window id");
     let mut out = Vec::new();
+    let mut item_prefs = Vec::new();
     for mut t in tabs {
         let id = id_field(&mut t, "id", WindowId::parse, errs);
         let name = name(&mut t, "name", errs);
@@ -329,14 +336,16 @@ fn read_windows(
                 }
             }
         }
+        let (prefer, items) = prefer::read(&mut t, out.len(), &served, errs);
         t.finish(errs);
         if let (Some((id, loc)), Some(name)) = (id, name) {
             if ids.check(id.as_str(), &loc, errs) {
-                out.push(WindowDef { id, name, queues: served });
+                out.push(WindowDef { id, name, queues: served, prefer });
+                item_prefs.extend(items);
             }
         }
     }
-    out
+    (out, item_prefs)
 }
 
 /// A queue no window serves would take tickets that nobody ever calls.

@@ -11,6 +11,7 @@
 mod catalog;
 mod csv_catalog;
 mod hall;
+mod prefer;
 mod tree;
 
 use std::fmt;
@@ -299,8 +300,9 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
             return Err(errs.into_errors());
         }
     };
-    let parts = hall::read(&src, &root, &mut errs);
+    let mut parts = hall::read(&src, &root, &mut errs);
     let cat = catalog::load(&parts.catalog, read, &parts.queues, &mut errs);
+    prefer::resolve_items(&mut parts.windows, std::mem::take(&mut parts.item_prefs), &cat.items, &mut errs);
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }

@@ -323,6 +323,12 @@ impl<'a> Tab<'a> {
         out
     }
 
+    /// The table's keys, in the order written (for tables whose keys are data, such as a
+    /// window's preferences).
+    pub fn keys(&self) -> Vec<String> {
+        self.entries.iter().map(|(k, _)| k.clone()).collect()
+    }
+
     /// Reports every key that was not read: a typo must not be silently ignored.
     pub fn finish(self, errs: &mut Errs) {
         for ((key, node), used) in self.entries.iter().zip(&self.used) {

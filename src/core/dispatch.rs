@@ -9,7 +9,9 @@
 //!    call (made while ordinary tickets waited) is not yet followed by `priority_ratio`
 //!    ordinary calls and ordinary tickets still wait;
 //! 4. then the earliest issue time among the ordinary tickets of all those queues: one
-//!    pooled line, which is what no-difference full-service means;
+//!    pooled line, which is what no-difference full-service means; a window that prefers
+//!    a queue or an item (`prefer`, `prefer_items`) counts such tickets as issued that many
+//!    minutes earlier, so it leans towards its clerk's strengths without refusing anyone;
 //!
 //! with ties broken by log order. Issue order and log order are the same thing here: a
 //! ticket's place is the log position of its issue (`issue_seq`), kept across transfers
@@ -21,7 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{CallRule, QueueId, Ticket, TicketId, Ts, Window, WindowId};
+use super::model::{CallRule, QueueId, ServiceCode, Ticket, TicketId, Ts, Window, WindowId};
 use super::setup::Setup;
 
 /// A waiting ticket's place in a queue's line: priority rank first, then issue order.
@@ -55,6 +57,11 @@ pub struct DispatchIndex {
     waiting: BTreeMap<QueueId, usize>,
     /// How many entries carry a `recent_call`: while none do, choosing skips the check.
     cooling: usize,
+    /// Ordinary tickets in each queue's shared line that have an item some window prefers,
+    /// by (queue, item), in issue order.
+    by_item: BTreeMap<(QueueId, ServiceCode), BTreeSet<u64>>,
+    /// The items some window prefers, taken from the setup at the first insert of a day.
+    preferred_items: Option<BTreeSet<ServiceCode>>,
 }
 
 impl DispatchIndex {
@@ -68,6 +75,11 @@ impl DispatchIndex {
                 let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
                 self.by_queue.entry(t.queue.clone()).or_default().insert(place);
                 self.by_queue_seq.entry(t.queue.clone()).or_default().insert(t.issue_seq);
+                if place.0 == ORDINARY_RANK {
+                    for item in self.preferred_of(setup, t) {
+                        self.by_item.entry((t.queue.clone(), item)).or_default().insert(t.issue_seq);
+                    }
+                }
             }
         }
         let entry = Entry { id: t.id.clone(), queued_at: t.queued_at, recent_call: t.recent_call.clone() };
@@ -92,6 +104,13 @@ impl DispatchIndex {
                 if let Some(set) = self.by_queue_seq.get_mut(&t.queue) {
                     set.remove(&t.issue_seq);
                 }
+                if place.0 == ORDINARY_RANK {
+                    for item in self.preferred_of(setup, t) {
+                        if let Some(set) = self.by_item.get_mut(&(t.queue.clone(), item)) {
+                            set.remove(&t.issue_seq);
+                        }
+                    }
+                }
             }
         }
         if let Some(entry) = self.by_seq.remove(&t.issue_seq) {
@@ -100,6 +119,18 @@ impl DispatchIndex {
                 *n -= 1;
             }
         }
+    }
+
+    /// The items of `t`'s current step that some window prefers.
+    fn preferred_of(&mut self, setup: &Setup, t: &Ticket) -> Vec<ServiceCode> {
+        let preferred = self.preferred_items.get_or_insert_with(|| {
+            setup.windows.iter().flat_map(|w| w.prefer.items.iter().map(|(code, _)| code.clone())).collect()
+        });
+        if preferred.is_empty() {
+            return Vec::new();
+        }
+        let services = t.steps.get(t.step).map_or(&t.services, |s| &s.services);
+        services.iter().filter(|c| preferred.contains(*c)).cloned().collect()
     }
 
     pub fn clear(&mut self) {
@@ -156,7 +187,7 @@ impl DispatchIndex {
         let ordinary = first((ORDINARY_RANK, 0));
         let best = first((0, 0))?;
         let Some(class) = setup.priorities.get(usize::from(best.0)).filter(|_| best.0 != ORDINARY_RANK) else {
-            return self.pick(best.1, CallRule::EarliestIssued);
+            return self.preferred_or_earliest(setup, w, now, best.1);
         };
         let ratio = setup.dispatch.priority_ratio;
         match ordinary {
@@ -170,6 +201,48 @@ impl DispatchIndex {
                 let of = ratio.max(w.ordinary_owed);
                 self.pick(o.1, CallRule::OrdinaryTurn { turn: of - w.ordinary_owed + 1, of })
             }
+        }
+    }
+
+    /// Among ordinary tickets: the earliest issued (`earliest`), unless a ticket of a queue
+    /// or item `w` prefers, counted as issued its head start earlier, comes before it.
+    fn preferred_or_earliest(&self, setup: &Setup, w: &Window, now: Ts, earliest: u64) -> Option<(TicketId, CallRule)> {
+        if w.prefer.is_empty() {
+            return self.pick(earliest, CallRule::EarliestIssued);
+        }
+        let key = |seq: u64, bonus_min: u32| {
+            let at = self.by_seq.get(&seq).map_or(i64::MAX, |e| e.queued_at.0);
+            (at.saturating_sub(i64::from(bonus_min) * 60_000), seq)
+        };
+        let mut best = (key(earliest, 0), None::<(QueueId, Option<ServiceCode>, u32)>);
+        for q in &w.queues {
+            let bonus = w.prefer.queue_bonus(q);
+            let head = self
+                .by_queue
+                .get(q)
+                .and_then(|s| s.range((ORDINARY_RANK, 0)..).find(|p| self.callable(setup, p.1, w, now)).map(|p| p.1));
+            if let Some(seq) = head.filter(|_| bonus > 0) {
+                let k = key(seq, bonus);
+                if k < best.0 {
+                    best = (k, Some((q.clone(), None, bonus)));
+                }
+            }
+            for (item, bonus) in &w.prefer.items {
+                let set = self.by_item.get(&(q.clone(), item.clone()));
+                let head = set.and_then(|s| s.iter().find(|seq| self.callable(setup, **seq, w, now)).copied());
+                if let Some(seq) = head {
+                    let k = key(seq, (*bonus).max(w.prefer.queue_bonus(q)));
+                    if k < best.0 {
+                        best = (k, Some((q.clone(), Some(item.clone()), *bonus)));
+                    }
+                }
+            }
+        }
+        match best {
+            ((_, seq), Some((queue, item, bonus_min))) if seq != earliest => {
+                self.pick(seq, CallRule::Preferred { queue, item, bonus_min })
+            }
+            _ => self.pick(earliest, CallRule::EarliestIssued),
         }
     }
 

@@ -79,6 +79,7 @@ impl HallState {
                     clerk: None,
                     ordinary_owed: 0,
                     parked: Vec::new(),
+                    prefer: w.prefer.clone(),
                 };
                 (w.id.clone(), window)
             })
@@ -475,7 +476,8 @@ fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
         CallRule::Priority { per_ordinary, .. } if *per_ordinary > 0 => *per_ordinary,
         // A clerk's own choice neither opens nor pays the window's debt.
         CallRule::Priority { .. } | CallRule::ByNumber { .. } | CallRule::Unparked => owed,
-        CallRule::TransferredHere
+        CallRule::Preferred { .. }
+        | CallRule::TransferredHere
         | CallRule::Aged { .. }
         | CallRule::OrdinaryTurn { .. }
         | CallRule::EarliestIssued => {

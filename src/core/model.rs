@@ -199,6 +199,29 @@ pub enum CallRule {
     /// The clerk resumed a ticket parked at this window (the visitor is back with what was
     /// missing).
     Unparked,
+    /// This window prefers the ticket's queue (or one of its items): it counted as issued
+    /// `bonus_min` minutes earlier here, which put it ahead of the earliest issued.
+    Preferred { queue: QueueId, item: Option<ServiceCode>, bonus_min: u32 },
+}
+
+/// What a window leans towards without refusing anything else (`prefer` and
+/// `prefer_items` in hall.toml): among ordinary tickets, one of a preferred queue or item
+/// counts as issued so many minutes earlier at this window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Preferences {
+    pub queues: Vec<(QueueId, u32)>,
+    pub items: Vec<(ServiceCode, u32)>,
+}
+
+impl Preferences {
+    pub fn is_empty(&self) -> bool {
+        self.queues.is_empty() && self.items.is_empty()
+    }
+
+    /// The head start of a ticket of `queue`, in minutes (0 when not preferred).
+    pub fn queue_bonus(&self, queue: &QueueId) -> u32 {
+        self.queues.iter().find(|(q, _)| q == queue).map_or(0, |(_, m)| *m)
+    }
 }
 
 /// One step of a bundle ticket (一件事): the queue it waits in for that step and the items
@@ -300,6 +323,8 @@ pub struct Window {
     pub ordinary_owed: u32,
     /// Tickets parked at this window, in the order they were parked.
     pub parked: Vec<TicketId>,
+    /// What the window leans towards (from the setup).
+    pub prefer: Preferences,
 }
 
 #[cfg(test)]
@@ -324,6 +349,11 @@ mod tests {
             CallRule::OrdinaryTurn { turn: 1, of: 2 },
             CallRule::EarliestIssued,
             CallRule::Unparked,
+            CallRule::Preferred {
+                queue: QueueId::parse("B").unwrap(),
+                item: Some(ServiceCode::parse("SC-0029").unwrap()),
+                bonus_min: 30,
+            },
         ];
         for rule in rules {
             let text = serde_json::to_string(&rule).unwrap();

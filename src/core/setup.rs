@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
-use super::model::{BundleId, BundleStep, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
+use super::model::{BundleId, BundleStep, Preferences, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setup {
@@ -95,6 +95,7 @@ pub struct WindowDef {
     pub id: WindowId,
     pub name: String,
     pub queues: Vec<QueueId>,
+    pub prefer: Preferences,
 }
 
 #[derive(Clone, Debug, PartialEq)]

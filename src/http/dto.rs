@@ -156,6 +156,14 @@ pub struct CallRuleDto {
     pub turn: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub of: Option<u32>,
+    /// For `preferred`: the queue, the item if the preference was for one, and the head
+    /// start in minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bonus_min: Option<u32>,
 }
 
 impl CallRuleDto {
@@ -170,6 +178,9 @@ impl CallRuleDto {
             per_ordinary: None,
             turn: None,
             of: None,
+            queue: None,
+            item: None,
+            bonus_min: None,
         };
         match rule {
             CallRule::TransferredHere => plain("transferred_here", "转至本窗口的号码"),
@@ -196,6 +207,18 @@ impl CallRuleDto {
             // free-text reason may name people.
             CallRule::ByNumber { .. } => plain("by_number", "工作人员按号呼叫"),
             CallRule::Unparked => plain("unparked", "暂存后恢复办理"),
+            CallRule::Preferred { queue, item, bonus_min } => {
+                let what = match item {
+                    Some(code) => setup.item(code.as_str()).map_or_else(|| code.to_string(), |i| i.name.clone()),
+                    None => setup.queue(queue).map_or_else(|| queue.to_string(), |q| q.name.clone()),
+                };
+                Self {
+                    queue: Some(queue.to_string()),
+                    item: item.as_ref().map(ToString::to_string),
+                    bonus_min: Some(*bonus_min),
+                    ..plain("preferred", &format!("本窗口优先办理：{what}（按提前{bonus_min}分钟取号计）"))
+                }
+            }
             CallRule::OrdinaryTurn { turn, of } => Self {
                 turn: Some(*turn),
                 of: Some(*of),

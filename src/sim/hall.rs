@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::Timelike;
 
 use crate::config::Config;
-use crate::core::model::{QueueId, ServiceCode, WindowId};
+use crate::core::model::{Preferences, QueueId, ServiceCode, WindowId};
 use crate::core::setup::{ItemDef, QueueDef, Setup, WindowDef};
 
 use super::SimError;
@@ -78,7 +78,12 @@ impl SimHall {
         let window_defs = (1..=windows)
             .map(|n| {
                 let wid = WindowId::parse(&n.to_string()).map_err(|e| SimError::Input(e.to_string()))?;
-                Ok(WindowDef { id: wid, name: format!("window {n}"), queues: vec![queue.clone()] })
+                Ok(WindowDef {
+                    id: wid,
+                    name: format!("window {n}"),
+                    queues: vec![queue.clone()],
+                    prefer: Preferences::default(),
+                })
             })
             .collect::<Result<Vec<_>, SimError>>()?;
         let code = ServiceCode::parse("PLAIN").map_err(|e| SimError::Input(e.to_string()))?;

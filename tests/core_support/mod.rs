@@ -19,7 +19,8 @@ use hallq::core::command::{Command, Envelope, Rejection, RejectionKind, Reply};
 use hallq::core::event::{Event, Record};
 use hallq::core::hall::{Decision, HallState, Step};
 use hallq::core::model::{
-    BundleId, Outcome, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TransferTarget, Ts, UserName, WindowId,
+    BundleId, Outcome, Preferences, PriorityClass, QueueId, ServiceCode, Ticket, TicketId, TransferTarget, Ts,
+    UserName, WindowId,
 };
 use hallq::core::setup::{BundleDef, DispatchPolicy, ItemDef, PriorityDef, QueueDef, Setup, WindowDef};
 
@@ -38,6 +39,7 @@ pub fn setup() -> Setup {
         id: w(id),
         name: format!("{id}号窗口"),
         queues: queues.iter().map(|s| q(s)).collect(),
+        prefer: Preferences::default(),
     };
     let item = |code: &str, name: &str, category: &str, queue: &str, minutes: u32| ItemDef {
         code: ServiceCode::parse(code).unwrap(),
