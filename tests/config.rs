@@ -412,7 +412,8 @@ fn window_preferences_are_read_and_checked() {
     let base = std::fs::read_to_string("kiosk-config/hall.toml").unwrap();
     let services = std::fs::read_to_string("kiosk-config/services.toml").unwrap();
     let with = |extra: &str| {
-        let text = base.replacen("queues = [\"B\", \"A\"]\n", &format!("queues = [\"B\", \"A\"]\n{extra}\n"), 1);
+        assert!(base.contains("prefer = { B = 60 }\n"), "the example hall's window 10 prefers B");
+        let text = base.replacen("prefer = { B = 60 }\n", &format!("{extra}\n"), 1);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("hall.toml"), text).unwrap();
         std::fs::write(dir.path().join("services.toml"), &services).unwrap();
