@@ -18,7 +18,7 @@ pub const BIN_MS: i64 = 5 * 60_000;
 pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
 
 /// What the collector keeps of one issued ticket.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Kept {
     issued_at: Ts,
     measured: bool,
@@ -212,7 +212,7 @@ impl Collector {
             return None;
         }
         k.waiting = false;
-        let kept = k.clone();
+        let kept = *k;
         self.level(at);
         self.waiting -= 1;
         Some(kept)

@@ -17,7 +17,7 @@ use chrono::{Days, NaiveDate, TimeZone};
 
 use crate::core::eta;
 use crate::core::event::Event;
-use crate::core::model::{Outcome, QueueId, TicketId, Ts, UserName, WindowId};
+use crate::core::model::{Outcome, TicketId, Ts, UserName, WindowId};
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 
 use super::arrivals::{Arrivals, Visitor};
@@ -61,7 +61,8 @@ enum Leave {
 struct Clerk {
     window: WindowId,
     clerk: UserName,
-    queues: Vec<QueueId>,
+    /// Whether it serves each queue of the setup, by the queue's place there.
+    serves: Vec<bool>,
     /// Its shifts of every day, sorted.
     shifts: Vec<Shift>,
     /// The simulator's number of the ticket it holds.
@@ -90,16 +91,25 @@ struct Sim<'a> {
     /// Idle windows by the time they became idle.
     idle: BTreeSet<(i64, usize)>,
     fates: Vec<Fate>,
+    /// Expected counter minutes of each of `Arrivals::services`.
+    minutes: Vec<f64>,
     rec: Collector,
 }
 
 /// The simulator's ticket ids carry its own ticket number in their first 16 hex digits,
 /// least significant byte first: ids then differ in their first characters, which keeps
 /// the core's comparisons of ids short.
-fn ticket_id(ix: usize) -> TicketId {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&(ix as u64).to_le_bytes());
-    TicketId::from_bytes(bytes)
+/// (`TicketId::from_bytes` would give the same id, with an allocation per digit pair: a
+/// tenth of a year's run.)
+fn ticket_id(ix: usize) -> Result<TicketId, SimError> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [b'0'; 32];
+    for (i, b) in (ix as u64).to_le_bytes().into_iter().enumerate() {
+        digits[2 * i] = HEX[usize::from(b >> 4)];
+        digits[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    let text = std::str::from_utf8(&digits).map_err(|e| SimError::Input(e.to_string()))?;
+    TicketId::parse(text).map_err(|e| SimError::Input(e.to_string()))
 }
 
 /// The simulator's number of a ticket it issued.
@@ -128,6 +138,7 @@ pub fn simulate(
     shifts: Vec<Vec<Shift>>,
     arrivals: &mut Arrivals,
 ) -> Result<Report, SimError> {
+    let queues = &hall.setup.queues;
     let clerks = hall
         .setup
         .windows
@@ -138,7 +149,7 @@ pub fn simulate(
             Ok(Clerk {
                 window: w.id.clone(),
                 clerk,
-                queues: w.queues.clone(),
+                serves: queues.iter().map(|q| w.queues.contains(&q.id)).collect(),
                 shifts,
                 holding: None,
                 idle_since: None,
@@ -158,6 +169,7 @@ pub fn simulate(
         clerks,
         idle: BTreeSet::new(),
         fates: Vec::new(),
+        minutes: arrivals.services.iter().map(|s| hall.expected_min(s)).collect(),
         rec: Collector::new(ids, opts.sla_min),
     };
     for d in 0..opts.days {
@@ -264,7 +276,7 @@ impl Sim<'_> {
             }
             Ev::Abandon(t) => {
                 if self.rec.is_waiting(t) {
-                    let id = ticket_id(t);
+                    let id = ticket_id(t)?;
                     self.exec(Command::CancelTicket { id }, now).map_err(|r| refused("cancel", &r))?;
                 }
             }
@@ -381,8 +393,8 @@ impl Sim<'_> {
         let t = self.fates.len();
         let service = arrivals.services.get(v.service).cloned().unwrap_or_default();
         let priority = v.priority.and_then(|p| arrivals.classes.get(p)).cloned();
-        let minutes = self.opts.service.minutes(v.draw, self.hall.expected_min(&service));
-        let id = ticket_id(t);
+        let minutes = self.opts.service.minutes(v.draw, self.minutes.get(v.service).copied().unwrap_or(0.0));
+        let id = ticket_id(t)?;
         let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into() };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
         self.rec.observe(&step.records);
@@ -392,7 +404,7 @@ impl Sim<'_> {
         }
         self.fates.push(Fate { service_ms: (minutes * 60_000.0).round() as i64, no_show: v.no_show });
         let issued = step.records.iter().find_map(|(_, r)| match &r.event {
-            Event::TicketIssued { queue, priority, .. } => Some((queue.clone(), priority.clone())),
+            Event::TicketIssued { queue, priority, .. } => Some((queue, priority)),
             _ => None,
         });
         let Some((queue, class)) = issued else { return Ok(()) };
@@ -403,23 +415,27 @@ impl Sim<'_> {
         if let Some(after_min) = self.opts.abandon_after_min {
             self.push(now + i64::from(after_min) * 60_000, Ev::Abandon(t));
         }
-        self.wake(&queue, now)
+        match self.hall.setup.queues.iter().position(|q| &q.id == queue) {
+            Some(q) => self.wake(q, now),
+            None => Ok(()),
+        }
     }
 
-    /// A ticket joined `queue`: the idle windows serving it call, longest idle first,
-    /// until one gets a ticket.
-    fn wake(&mut self, queue: &QueueId, now: i64) -> Result<(), SimError> {
-        let candidates: Vec<(i64, usize)> =
-            self.idle.iter().filter(|(_, w)| self.clerks[*w].queues.contains(queue)).copied().collect();
-        for c in candidates {
+    /// A ticket joined the setup's queue number `queue`: the idle windows serving it
+    /// call, longest idle first, until one gets a ticket.
+    fn wake(&mut self, queue: usize, now: i64) -> Result<(), SimError> {
+        let mut after = (i64::MIN, 0);
+        loop {
+            let serves = |&&(_, w): &&(i64, usize)| self.clerks[w].serves.get(queue) == Some(&true);
+            let Some(&c) = self.idle.range(after..).find(serves) else { return Ok(()) };
             self.idle.remove(&c);
             self.clerks[c.1].idle_since = None;
             if self.call(c.1, now)? {
-                break;
+                return Ok(());
             }
             self.idle.insert(c);
             self.clerks[c.1].idle_since = Some(c.0);
+            after = (c.0, c.1 + 1);
         }
-        Ok(())
     }
 }
