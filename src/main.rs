@@ -89,6 +89,10 @@ struct SimulateArgs {
     /// Keep each arrival with this probability (to fit a trace to a smaller hall).
     #[arg(long, default_value_t = 1.0)]
     sample: f64,
+    /// A rota CSV (window,from,to): when clerks are at which windows; without it every
+    /// window is staffed from opening until its line is empty after closing.
+    #[arg(long)]
+    staffing: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -198,6 +202,13 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         }
         None => Source::Poisson(a.arrivals.unwrap_or(sim::Rate { per_hour: 108.0 })),
     };
+    let staffing = match &a.staffing {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading the rota {}", path.display()))?;
+            Some(sim::Rota::parse(&path.display().to_string(), &text)?)
+        }
+        None => None,
+    };
     let plain = a.windows.is_some();
     let service =
         a.service.unwrap_or(if plain { sim::ServiceModel::Exp { mean_min: 10.0 } } else { sim::ServiceModel::Items });
@@ -215,6 +226,7 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         abandon_after_min: a.abandon_after,
         sla_min: a.sla,
         sample: a.sample,
+        staffing,
     };
     let hall = |dir: Option<&PathBuf>| -> anyhow::Result<SimHall> {
         let name = dir.map_or_else(|| "example hall".to_string(), |d| d.display().to_string());

@@ -18,7 +18,7 @@ pub const BIN_MS: i64 = 5 * 60_000;
 pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
 
 /// What the collector keeps of one issued ticket.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Kept {
     issued_at: Ts,
     measured: bool,
@@ -32,8 +32,8 @@ struct Kept {
 #[derive(Clone, Debug, Default)]
 struct WinFig {
     busy_since: Option<Ts>,
-    opened_at: Option<Ts>,
-    last_release: Ts,
+    /// Since when a clerk is signed in and not on a break, if one is.
+    staffed_since: Option<Ts>,
     busy_ms: i64,
     staffed_ms: i64,
     served: u64,
@@ -96,15 +96,13 @@ impl Collector {
         self.days += 1;
     }
 
-    /// The day ends at `end`: close the chart's area and the windows' staffed time.
-    /// A window is staffed from its opening until the hall closes or its last visitor
-    /// leaves, whichever is later.
-    pub fn end_day(&mut self, end: Ts, close: Ts) {
+    /// The day ends at `end`: close the chart's area and the staffed time of windows
+    /// still signed in (the core's new day signs their clerks out).
+    pub fn end_day(&mut self, end: Ts) {
         self.level(end);
         for w in &mut self.windows {
-            if let Some(open) = w.opened_at.take() {
-                let until = if w.busy_since.is_some() { end } else { close.max(w.last_release).min(end) };
-                w.staffed_ms += until.0 - open.0;
+            if let Some(since) = w.staffed_since.take() {
+                w.staffed_ms += end.0 - since.0;
             }
         }
     }
@@ -144,13 +142,20 @@ impl Collector {
     }
 
     fn event(&mut self, at: Ts, event: &Event) {
-        // The simulator needs only these events; others (ratings, transfers, pauses) it
-        // never causes, and new kinds must not break it, hence the catch-all.
+        // The simulator needs only these events; others (ratings, transfers) it never
+        // causes, and new kinds must not break it, hence the catch-all.
         match event {
             Event::DayOpened { expired, .. } => self.day_opened(at, expired),
-            Event::WindowOpened { window, .. } => {
+            Event::WindowOpened { window, .. } | Event::WindowResumed { window } => {
                 if let Some(w) = self.win(window) {
-                    w.opened_at = Some(at);
+                    w.staffed_since = Some(at);
+                }
+            }
+            Event::WindowPaused { window } | Event::WindowClosed { window } => {
+                if let Some(w) = self.win(window) {
+                    if let Some(since) = w.staffed_since.take() {
+                        w.staffed_ms += at.0 - since.0;
+                    }
                 }
             }
             Event::TicketCalled { window, id, .. } => self.called(at, window, id),
@@ -207,7 +212,7 @@ impl Collector {
             return None;
         }
         k.waiting = false;
-        let kept = k.clone();
+        let kept = *k;
         self.level(at);
         self.waiting -= 1;
         Some(kept)
@@ -218,7 +223,6 @@ impl Collector {
             if let Some(since) = w.busy_since.take() {
                 w.busy_ms += at.0 - since.0;
             }
-            w.last_release = at;
             if served {
                 w.served += 1;
             } else {

@@ -34,13 +34,13 @@ pub const PLAIN_WINDOWS_MAX: usize = crate::config::MAX_WINDOWS;
 /// When, within a local day, things happen (all in ms after local midnight).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayPlan {
-    /// Windows open (clerks sign in) at this time.
+    /// The hall opens: without a rota, clerks sign in at this time.
     pub open_ms: i64,
     /// Visitors arrive within these spans.
     pub arrival_spans: Vec<(i64, i64)>,
     /// Waits of tickets issued within this span are counted.
     pub measure: (i64, i64),
-    /// The hall stops issuing here; a window is staffed at least until then.
+    /// The hall stops issuing here; a `drain` shift ends here at the earliest.
     pub close_ms: i64,
 }
 

@@ -29,6 +29,8 @@ pub enum InputError {
     Service(String),
     #[error("{file}:{line}: {message}")]
     Trace { file: String, line: usize, message: String },
+    #[error("{file}:{line}: {message}")]
+    Staffing { file: String, line: usize, message: String },
 }
 
 /// Poisson arrivals at so many per hour.
@@ -209,7 +211,7 @@ impl Trace {
 }
 
 /// Milliseconds after midnight of `HH:MM:SS` (or `HH:MM`).
-fn clock_ms(s: &str) -> Option<i64> {
+pub(super) fn clock_ms(s: &str) -> Option<i64> {
     let mut parts = s.trim().split(':').map(|p| p.parse::<i64>().ok());
     let (h, m) = (parts.next()??, parts.next()??);
     let sec = parts.next().unwrap_or(Some(0))?;

@@ -4,7 +4,8 @@
 //!
 //! Nothing here decides which ticket is called: that is the core's dispatch. The
 //! simulator plays the people around it (`run`), draws them from a seeded generator
-//! (`arrivals`), reads the log the core writes (`collect`) and reports (`report`, `svg`).
+//! (`arrivals`), staffs the windows by a rota (`staffing`), reads the log the core writes
+//! (`collect`) and reports (`report`, `svg`).
 //! The same seed gives the same report, byte for byte. Used by `main` and tests/sim.rs.
 
 mod arrivals;
@@ -13,13 +14,16 @@ mod hall;
 mod input;
 mod report;
 mod run;
+mod staffing;
 mod svg;
 
 pub use arrivals::{Arrivals, Source, Visitor};
+pub use collect::BIN_MS;
 pub use hall::{DayPlan, SimHall, ALWAYS_OPEN_ARRIVALS_END, DEFAULT_WARMUP_MS, HOUR_MS, PLAIN_WINDOWS_MAX};
 pub use input::{InputError, Rate, ServiceModel, Trace, TraceRow};
 pub use report::{side_by_side, EtaError, Report, Tickets, WaitStats, WindowUse};
 pub use run::{NO_SHOW_AFTER_RECALL_MS, RECALL_AFTER_MS};
+pub use staffing::{default_shifts, Rota, Shift, ShiftEnd, ROTA_LINES_MAX};
 pub use svg::chart;
 
 /// The most simulated days in one run (ten years): a limit so that a typo cannot run for
@@ -52,6 +56,9 @@ pub struct Options {
     pub sla_min: u32,
     /// Each arrival is kept with this probability (1 keeps all).
     pub sample: f64,
+    /// When clerks are at which windows; `None` staffs every window from the hall's
+    /// opening until its line is empty after closing.
+    pub staffing: Option<Rota>,
 }
 
 impl Options {
@@ -85,13 +92,23 @@ pub fn simulate(hall: &SimHall, opts: &Options) -> Result<Report, SimError> {
 /// halls with the first one's, so that they see the same visitors.
 pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &[String]) -> Result<Report, SimError> {
     opts.check()?;
+    let shifts = shifts(hall, opts)?;
     let mut arrivals =
         Arrivals::new(opts.source.clone(), catalogue, opts.service, opts.no_show, opts.sample, opts.seed);
-    run::simulate(hall, opts, &mut arrivals)
+    run::simulate(hall, opts, shifts, &mut arrivals)
 }
 
-/// Runs two halls on the same visitors and seed.
+/// Runs two halls on the same visitors and seed; a rota must fit both before either runs.
 pub fn compare(a: &SimHall, b: &SimHall, opts: &Options) -> Result<(Report, Report), SimError> {
+    shifts(b, opts)?;
     let cat = catalogue(a);
     Ok((simulate_with(a, opts, &cat)?, simulate_with(b, opts, &cat)?))
+}
+
+/// The shifts of each of `hall`'s windows under `opts`' rota, or the default.
+fn shifts(hall: &SimHall, opts: &Options) -> Result<Vec<Vec<Shift>>, SimError> {
+    match &opts.staffing {
+        Some(rota) => rota.resolve(hall).map_err(|e| SimError::Input(e.to_string())),
+        None => Ok(default_shifts(hall)),
+    }
 }

@@ -75,8 +75,9 @@ pub struct WindowUse {
     pub no_show: u64,
     /// Hours holding a ticket (from call to done or no-show).
     pub busy_h: f64,
-    /// Hours open: from opening until the hall closed or the last visitor left.
+    /// Hours a clerk was signed in and not on a break (see `--staffing`).
     pub staffed_h: f64,
+    /// Busy hours over staffed hours (0 for a window never staffed).
     pub utilisation: f64,
 }
 
@@ -126,6 +127,11 @@ impl Report {
         }
     }
 
+    /// Hours staffed over all windows and days.
+    pub fn staffed_h(&self) -> f64 {
+        self.windows.iter().map(|w| w.staffed_h).sum()
+    }
+
     /// The readable table.
     pub fn table(&self) -> String {
         side_by_side(&[self])
@@ -148,13 +154,31 @@ pub fn side_by_side(reports: &[&Report]) -> String {
     row("measured waits", &|r| r.tickets.measured_called.to_string());
     row("wait mean/p50/p95/max", &|r| wait(&r.wait));
     row("called within SLA", &|r| format!("{:.1}% (≤{} min)", r.wait.within_sla * 100.0, r.sla_min));
-    row("window utilisation", &|r| format!("{:.1}%", r.utilisation() * 100.0));
+    row("window utilisation", &|r| format!("{:.1}% of staffed time", r.utilisation() * 100.0));
+    row("staffed hours a day", &|r| format!("{:.1} h", r.staffed_h() / f64::from(r.days.max(1))));
     row("eta error mae / bias", &|r| format!("{:.1} / {:+.1} min", r.eta.mae_min, r.eta.bias_min));
     for q in keys(reports, |r| &r.by_queue) {
         row(&format!("queue {q}"), &|r| r.by_queue.get(&q).map_or_else(|| "-".into(), wait));
     }
     for c in keys(reports, |r| &r.by_class) {
         row(&format!("class {c}"), &|r| r.by_class.get(&c).map_or_else(|| "-".into(), wait));
+    }
+    let mut windows: Vec<&str> = Vec::new();
+    for w in reports.iter().flat_map(|r| &r.windows) {
+        if !windows.contains(&w.window.as_str()) {
+            windows.push(&w.window);
+        }
+    }
+    for id in windows {
+        let use_of = |r: &Report| match r.windows.iter().find(|w| w.window == id) {
+            None => "-".to_string(),
+            Some(w) if w.staffed_h == 0.0 => "never staffed".to_string(),
+            Some(w) => {
+                let per_day = w.staffed_h / f64::from(r.days.max(1));
+                format!("{} served, {:.1}% of {per_day:.1} h/day", w.served, w.utilisation * 100.0)
+            }
+        };
+        row(&format!("window {id}"), &use_of);
     }
     render(&rows)
 }

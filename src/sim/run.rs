@@ -2,10 +2,13 @@
 //! commands to the real `HallState::step`, at simulated times taken from a heap.
 //!
 //! The simulator holds no copy of the policy: which ticket a window gets is whatever the
-//! core's `CallNext` decides. It only plays the people: a window that is idle calls when
-//! a ticket is issued (the one idle longest first); a called visitor walks to the counter
-//! and is served for their drawn time, or misses the call and is recalled, then marked
-//! no-show; a visitor who has waited `abandon_after` leaves.
+//! core's `CallNext` decides. It only plays the people: a clerk signs in (`OpenWindow`) or
+//! comes back from a break (`Resume`) when a shift of the rota starts, and at its end
+//! finishes the visitor at the counter, then pauses (a later shift follows) or closes the
+//! window; a window that is idle calls when a ticket is issued (the one idle longest
+//! first); a called visitor walks to the counter and is served for their drawn time, or
+//! misses the call and is recalled, then marked no-show; a visitor who has waited
+//! `abandon_after` leaves.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
@@ -14,13 +17,14 @@ use chrono::{Days, NaiveDate, TimeZone};
 
 use crate::core::eta;
 use crate::core::event::Event;
-use crate::core::model::{Outcome, QueueId, TicketId, Ts, UserName, WindowId};
+use crate::core::model::{Outcome, TicketId, Ts, UserName, WindowId};
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 
 use super::arrivals::{Arrivals, Visitor};
 use super::collect::Collector;
 use super::hall::SimHall;
 use super::report::Report;
+use super::staffing::{Shift, ShiftEnd};
 use super::{Options, SimError};
 
 /// A called visitor who does not come is recalled after this long, in ms.
@@ -33,7 +37,8 @@ const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
 /// What happens at a simulated time, besides arrivals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
-    Open(usize),
+    ShiftStart(usize),
+    ShiftEnd(usize, Leave),
     Serve(usize),
     Done(usize),
     Recall(usize),
@@ -41,13 +46,33 @@ enum Ev {
     Abandon(usize),
 }
 
+/// What a clerk does when a shift ends, once the visitor at the counter is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Leave {
+    /// A break: another shift follows today.
+    Pause,
+    /// The day's last shift.
+    Close,
+    /// The hall has closed: go on calling until nothing is waiting, then close.
+    Drain,
+}
+
 /// A window as the simulator plays it.
 struct Clerk {
     window: WindowId,
     clerk: UserName,
-    queues: Vec<QueueId>,
+    /// Whether it serves each queue of the setup, by the queue's place there.
+    serves: Vec<bool>,
+    /// Its shifts of every day, sorted.
+    shifts: Vec<Shift>,
     /// The simulator's number of the ticket it holds.
     holding: Option<usize>,
+    /// Since when it is idle, if it is (its key in `Sim::idle`).
+    idle_since: Option<i64>,
+    signed_in: bool,
+    paused: bool,
+    /// The shift is over: what to do once the visitor at the counter is done.
+    leaving: Option<Leave>,
 }
 
 /// The visitor behind each ticket: what the simulator needs when the ticket is called.
@@ -66,16 +91,25 @@ struct Sim<'a> {
     /// Idle windows by the time they became idle.
     idle: BTreeSet<(i64, usize)>,
     fates: Vec<Fate>,
+    /// Expected counter minutes of each of `Arrivals::services`.
+    minutes: Vec<f64>,
     rec: Collector,
 }
 
 /// The simulator's ticket ids carry its own ticket number in their first 16 hex digits,
 /// least significant byte first: ids then differ in their first characters, which keeps
 /// the core's comparisons of ids short.
-fn ticket_id(ix: usize) -> TicketId {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&(ix as u64).to_le_bytes());
-    TicketId::from_bytes(bytes)
+/// (`TicketId::from_bytes` would give the same id, with an allocation per digit pair: a
+/// tenth of a year's run.)
+fn ticket_id(ix: usize) -> Result<TicketId, SimError> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [b'0'; 32];
+    for (i, b) in (ix as u64).to_le_bytes().into_iter().enumerate() {
+        digits[2 * i] = HEX[usize::from(b >> 4)];
+        digits[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
+    let text = std::str::from_utf8(&digits).map_err(|e| SimError::Input(e.to_string()))?;
+    TicketId::parse(text).map_err(|e| SimError::Input(e.to_string()))
 }
 
 /// The simulator's number of a ticket it issued.
@@ -96,15 +130,33 @@ fn day_start(hall: &SimHall, d: u32) -> Result<i64, SimError> {
     local.map(|t| t.timestamp_millis()).ok_or_else(|| SimError::Input("no local midnight".into()))
 }
 
-/// Runs `opts.days` days of `hall` with the visitors `arrivals` makes.
-pub fn simulate(hall: &SimHall, opts: &Options, arrivals: &mut Arrivals) -> Result<Report, SimError> {
+/// Runs `opts.days` days of `hall` with the visitors `arrivals` makes, its windows staffed
+/// by `shifts` (one list per window of the setup).
+pub fn simulate(
+    hall: &SimHall,
+    opts: &Options,
+    shifts: Vec<Vec<Shift>>,
+    arrivals: &mut Arrivals,
+) -> Result<Report, SimError> {
+    let queues = &hall.setup.queues;
     let clerks = hall
         .setup
         .windows
         .iter()
-        .map(|w| {
+        .zip(shifts)
+        .map(|(w, shifts)| {
             let clerk = UserName::parse(&format!("sim-{}", w.id)).map_err(|e| SimError::Input(e.to_string()))?;
-            Ok(Clerk { window: w.id.clone(), clerk, queues: w.queues.clone(), holding: None })
+            Ok(Clerk {
+                window: w.id.clone(),
+                clerk,
+                serves: queues.iter().map(|q| w.queues.contains(&q.id)).collect(),
+                shifts,
+                holding: None,
+                idle_since: None,
+                signed_in: false,
+                paused: false,
+                leaving: None,
+            })
         })
         .collect::<Result<Vec<_>, SimError>>()?;
     let ids = clerks.iter().map(|c| c.window.clone()).collect();
@@ -117,6 +169,7 @@ pub fn simulate(hall: &SimHall, opts: &Options, arrivals: &mut Arrivals) -> Resu
         clerks,
         idle: BTreeSet::new(),
         fates: Vec::new(),
+        minutes: arrivals.services.iter().map(|s| hall.expected_min(s)).collect(),
         rec: Collector::new(ids, opts.sla_min),
     };
     for d in 0..opts.days {
@@ -148,9 +201,7 @@ impl Sim<'_> {
     fn day(&mut self, start: i64, end: i64, arrivals: &mut Arrivals) -> Result<(), SimError> {
         self.rec.start_day(Ts(start));
         self.exec(Command::Tick, start).map_err(|r| refused("tick", &r))?;
-        for w in 0..self.clerks.len() {
-            self.push(start + self.hall.plan.open_ms, Ev::Open(w));
-        }
+        self.plan_shifts(start);
         let visitors = arrivals.day(start, &self.hall.plan.arrival_spans);
         let mut next = visitors.iter().peekable();
         loop {
@@ -170,23 +221,41 @@ impl Sim<'_> {
                 _ => break,
             }
         }
-        self.rec.end_day(Ts(end), Ts(start + self.hall.plan.close_ms));
-        // What was still to happen belongs to a day the core is about to close.
+        self.rec.end_day(Ts(end));
+        // What was still to happen belongs to a day the core is about to close, which
+        // also signs every clerk out.
         self.heap.clear();
         self.idle.clear();
         for c in &mut self.clerks {
-            c.holding = None;
+            (c.holding, c.idle_since, c.leaving) = (None, None, None);
+            (c.signed_in, c.paused) = (false, false);
         }
         Ok(())
     }
 
+    /// Puts the starts and ends of the day's shifts on the heap; a `drain` shift ends when
+    /// the hall closes at the earliest.
+    fn plan_shifts(&mut self, day_start: i64) {
+        let close_ms = self.hall.plan.close_ms;
+        for w in 0..self.clerks.len() {
+            let n = self.clerks[w].shifts.len();
+            for i in 0..n {
+                let s = self.clerks[w].shifts[i];
+                self.push(day_start + s.from_ms, Ev::ShiftStart(w));
+                let (at, leave) = match s.to {
+                    ShiftEnd::At(t) if i + 1 < n => (t, Leave::Pause),
+                    ShiftEnd::At(t) => (t, Leave::Close),
+                    ShiftEnd::Drain => (s.from_ms.max(close_ms), Leave::Drain),
+                };
+                self.push(day_start + at, Ev::ShiftEnd(w, leave));
+            }
+        }
+    }
+
     fn event(&mut self, now: i64, ev: Ev) -> Result<(), SimError> {
         match ev {
-            Ev::Open(w) => {
-                let (window, clerk) = (self.clerks[w].window.clone(), self.clerks[w].clerk.clone());
-                self.exec(Command::OpenWindow { window, clerk }, now).map_err(|r| refused("open", &r))?;
-                self.call_or_idle(w, now)?;
-            }
+            Ev::ShiftStart(w) => self.shift_start(w, now)?,
+            Ev::ShiftEnd(w, leave) => self.shift_end(w, now, leave)?,
             Ev::Serve(w) => {
                 self.clerk_cmd(w, now, "serve", |window, clerk| Command::Serve { window, clerk })?;
                 let ms = self.clerks[w].holding.and_then(|t| self.fates.get(t)).map_or(0, |f| f.service_ms);
@@ -195,8 +264,7 @@ impl Sim<'_> {
             Ev::Done(w) => {
                 let outcome = Outcome::Completed;
                 self.clerk_cmd(w, now, "done", |window, clerk| Command::Done { window, clerk, outcome })?;
-                self.clerks[w].holding = None;
-                self.call_or_idle(w, now)?;
+                self.released(w, now)?;
             }
             Ev::Recall(w) => {
                 self.clerk_cmd(w, now, "recall", |window, clerk| Command::Recall { window, clerk })?;
@@ -204,12 +272,11 @@ impl Sim<'_> {
             }
             Ev::NoShow(w) => {
                 self.clerk_cmd(w, now, "no-show", |window, clerk| Command::NoShow { window, clerk })?;
-                self.clerks[w].holding = None;
-                self.call_or_idle(w, now)?;
+                self.released(w, now)?;
             }
             Ev::Abandon(t) => {
                 if self.rec.is_waiting(t) {
-                    let id = ticket_id(t);
+                    let id = ticket_id(t)?;
                     self.exec(Command::CancelTicket { id }, now).map_err(|r| refused("cancel", &r))?;
                 }
             }
@@ -229,9 +296,79 @@ impl Sim<'_> {
         self.exec(command, now).map_err(|r| refused(what, &r))
     }
 
+    /// A clerk's shift starts: sign in, or come back from a break, and call. A clerk still
+    /// finishing a visitor from before simply stays.
+    fn shift_start(&mut self, w: usize, now: i64) -> Result<(), SimError> {
+        let c = &mut self.clerks[w];
+        c.leaving = None;
+        if !c.signed_in {
+            let (window, clerk) = (c.window.clone(), c.clerk.clone());
+            self.exec(Command::OpenWindow { window, clerk }, now).map_err(|r| refused("open", &r))?;
+            self.clerks[w].signed_in = true;
+        } else if c.paused {
+            self.clerk_cmd(w, now, "resume", |window, clerk| Command::Resume { window, clerk })?;
+            self.clerks[w].paused = false;
+        } else {
+            return Ok(());
+        }
+        self.call_or_idle(w, now)
+    }
+
+    /// A clerk's shift ends: an idle one leaves now; a busy one once its visitor is done.
+    fn shift_end(&mut self, w: usize, now: i64, leave: Leave) -> Result<(), SimError> {
+        let c = &mut self.clerks[w];
+        if !c.signed_in || c.paused {
+            return Ok(());
+        }
+        if c.holding.is_some() {
+            c.leaving = Some(leave);
+            return Ok(());
+        }
+        if let Some(since) = c.idle_since.take() {
+            self.idle.remove(&(since, w));
+        }
+        if leave == Leave::Drain && self.call(w, now)? {
+            self.clerks[w].leaving = Some(leave);
+            return Ok(());
+        }
+        self.leave(w, now, leave)
+    }
+
+    /// Window `w` let its ticket go: call the next, or leave if the shift is over.
+    fn released(&mut self, w: usize, now: i64) -> Result<(), SimError> {
+        self.clerks[w].holding = None;
+        match self.clerks[w].leaving {
+            None => self.call_or_idle(w, now),
+            Some(Leave::Drain) => {
+                if self.call(w, now)? {
+                    return Ok(());
+                }
+                self.leave(w, now, Leave::Drain)
+            }
+            Some(leave) => self.leave(w, now, leave),
+        }
+    }
+
+    /// Pauses (a break) or closes the idle window `w`.
+    fn leave(&mut self, w: usize, now: i64, leave: Leave) -> Result<(), SimError> {
+        self.clerks[w].leaving = None;
+        match leave {
+            Leave::Pause => {
+                self.clerk_cmd(w, now, "pause", |window, clerk| Command::Pause { window, clerk })?;
+                self.clerks[w].paused = true;
+            }
+            Leave::Close | Leave::Drain => {
+                self.clerk_cmd(w, now, "close", |window, clerk| Command::Close { window, clerk })?;
+                self.clerks[w].signed_in = false;
+            }
+        }
+        Ok(())
+    }
+
     fn call_or_idle(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         if !self.call(w, now)? {
             self.idle.insert((now, w));
+            self.clerks[w].idle_since = Some(now);
         }
         Ok(())
     }
@@ -256,8 +393,8 @@ impl Sim<'_> {
         let t = self.fates.len();
         let service = arrivals.services.get(v.service).cloned().unwrap_or_default();
         let priority = v.priority.and_then(|p| arrivals.classes.get(p)).cloned();
-        let minutes = self.opts.service.minutes(v.draw, self.hall.expected_min(&service));
-        let id = ticket_id(t);
+        let minutes = self.opts.service.minutes(v.draw, self.minutes.get(v.service).copied().unwrap_or(0.0));
+        let id = ticket_id(t)?;
         let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into() };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
         self.rec.observe(&step.records);
@@ -267,7 +404,7 @@ impl Sim<'_> {
         }
         self.fates.push(Fate { service_ms: (minutes * 60_000.0).round() as i64, no_show: v.no_show });
         let issued = step.records.iter().find_map(|(_, r)| match &r.event {
-            Event::TicketIssued { queue, priority, .. } => Some((queue.clone(), priority.clone())),
+            Event::TicketIssued { queue, priority, .. } => Some((queue, priority)),
             _ => None,
         });
         let Some((queue, class)) = issued else { return Ok(()) };
@@ -278,21 +415,27 @@ impl Sim<'_> {
         if let Some(after_min) = self.opts.abandon_after_min {
             self.push(now + i64::from(after_min) * 60_000, Ev::Abandon(t));
         }
-        self.wake(&queue, now)
+        match self.hall.setup.queues.iter().position(|q| &q.id == queue) {
+            Some(q) => self.wake(q, now),
+            None => Ok(()),
+        }
     }
 
-    /// A ticket joined `queue`: the idle windows serving it call, longest idle first,
-    /// until one gets a ticket.
-    fn wake(&mut self, queue: &QueueId, now: i64) -> Result<(), SimError> {
-        let candidates: Vec<(i64, usize)> =
-            self.idle.iter().filter(|(_, w)| self.clerks[*w].queues.contains(queue)).copied().collect();
-        for c in candidates {
+    /// A ticket joined the setup's queue number `queue`: the idle windows serving it
+    /// call, longest idle first, until one gets a ticket.
+    fn wake(&mut self, queue: usize, now: i64) -> Result<(), SimError> {
+        let mut after = (i64::MIN, 0);
+        loop {
+            let serves = |&&(_, w): &&(i64, usize)| self.clerks[w].serves.get(queue) == Some(&true);
+            let Some(&c) = self.idle.range(after..).find(serves) else { return Ok(()) };
             self.idle.remove(&c);
+            self.clerks[c.1].idle_since = None;
             if self.call(c.1, now)? {
-                break;
+                return Ok(());
             }
             self.idle.insert(c);
+            self.clerks[c.1].idle_since = Some(c.0);
+            after = (c.0, c.1 + 1);
         }
-        Ok(())
     }
 }
