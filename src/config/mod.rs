@@ -321,6 +321,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         call_repeat: parts.call_repeat,
         max_wait_min: parts.max_wait_min,
         dispatch: parts.dispatch,
+        item_index: Default::default(),
     };
     Ok(Config {
         setup,

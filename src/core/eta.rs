@@ -51,7 +51,7 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     if t.status != TicketStatus::Waiting {
         return None;
     }
-    let own = state.service_times.ticket_minutes(&t.id);
+    let own = t.minutes;
     if let Some(w) = &t.target_window {
         // Sent to one window by name: only the tickets sent there before it are ahead,
         // and that window takes them before anything else.
@@ -77,16 +77,17 @@ fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usi
     let open: Vec<&Window> = state.windows.values().filter(|w| w.queues.contains(queue) && serves_now(w)).collect();
     let mut ahead = 0;
     let (mut work, mut tickets) = (0.0, 0.0);
-    for q in state.setup.competing_queues(queue) {
-        let n = before(&q);
+    let competing = state.competing.get(queue).map_or(&[][..], Vec::as_slice);
+    for q in competing {
+        let n = before(q);
         ahead += n;
         if n == 0 {
             continue;
         }
-        let share = share(state, &q, queue, !open.is_empty());
-        let line = state.service_times.line(&q);
-        let per = mean_minutes(line, if &q == queue { own } else { None }, typical(state, &q));
-        work += share * n as f64 * per * state.service_times.factor(&q);
+        let share = share(state, q, queue, !open.is_empty());
+        let line = state.service_times.line(q);
+        let per = mean_minutes(line, if q == queue { own } else { None }, typical(state, q));
+        work += share * n as f64 * per * state.service_times.factor(q);
         tickets += share * n as f64;
     }
     let mut free_at: Vec<f64> = open.iter().map(|w| residual(state, w)).collect();
@@ -139,15 +140,33 @@ fn typical(state: &HallState, queue: &QueueId) -> f64 {
 
 /// Minutes until window `w` has done with the ticket it holds (see the module doc).
 fn residual(state: &HallState, w: &Window) -> f64 {
-    let Some(t) = w.ticket.as_ref().and_then(|id| state.ticket(id)) else { return 0.0 };
-    let times = &state.service_times;
-    let expected = f64::from(times.ticket_minutes(&t.id)) * times.factor(&t.queue);
-    match t.serving_at {
-        Some(since) if t.status == TicketStatus::Serving => {
+    let Some(held) = &w.at_counter else { return 0.0 };
+    let expected = f64::from(held.minutes) * state.service_times.factor(&held.queue);
+    match held.serving_since {
+        Some(since) => {
             let elapsed = state.last_at.since_ms(since) as f64 / 60_000.0;
             (expected - elapsed).max(expected * RESIDUAL_MIN_SHARE)
         }
-        Some(_) | None => expected,
+        None => expected,
+    }
+}
+
+/// A window's free time, ordered for the heap of `first_free` (soonest first).
+#[derive(Clone, Copy, PartialEq)]
+struct FreeAt(f64);
+
+impl Eq for FreeAt {}
+
+impl PartialOrd for FreeAt {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FreeAt {
+    /// Reversed, so that `BinaryHeap` pops the soonest.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.0.total_cmp(&self.0)
     }
 }
 
@@ -155,27 +174,27 @@ fn residual(state: &HallState, w: &Window) -> f64 {
 /// with each window free after `free_at` minutes. The first tickets, up to one per
 /// window, go one by one to the window free first; the rest are shared as a fluid, less
 /// the half ticket that the other windows are on average still on when one frees.
-fn first_free(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
-    free_at.sort_by(f64::total_cmp);
+fn first_free(free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
+    let mut heap: std::collections::BinaryHeap<FreeAt> = free_at.into_iter().map(FreeAt).collect();
+    let soonest = |heap: &std::collections::BinaryHeap<FreeAt>| heap.peek().map_or(0.0, |f| f.0);
     if tickets <= 0.0 || work <= 0.0 {
-        return free_at[0];
+        return soonest(&heap);
     }
     let per = work / tickets;
-    let c = free_at.len();
+    let c = heap.len();
     let one_by_one = (tickets.floor() as usize).min(c);
     for _ in 0..one_by_one {
-        let next = free_at[0] + per;
-        let at = free_at.partition_point(|&f| f <= next);
-        free_at.insert(at, next);
-        free_at.remove(0);
+        if let Some(FreeAt(first)) = heap.pop() {
+            heap.push(FreeAt(first + per));
+        }
     }
     let rest = tickets - one_by_one as f64;
     if rest <= 0.0 {
-        return free_at[0];
+        return soonest(&heap);
     }
     let c = c as f64;
-    let fluid = (free_at.iter().sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
-    fluid.max(free_at[0])
+    let fluid = (heap.iter().map(|f| f.0).sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
+    fluid.max(soonest(&heap))
 }
 
 /// Float sums of whole minutes may come out a hair above the whole number; that must not

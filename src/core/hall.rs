@@ -15,8 +15,8 @@ use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
-    BundleId, BundleStep, CallRule, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket, TicketId, TicketNo,
-    TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    AtCounter, BundleId, BundleStep, CallRule, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket, TicketId,
+    TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
 use super::service_times::ServiceTimes;
 use super::setup::Setup;
@@ -43,6 +43,9 @@ pub struct HallState {
     pub stats: Stats,
     /// Typical counter minutes per queue, derived once from the setup for the estimates.
     pub minutes_by_queue: BTreeMap<QueueId, u32>,
+    /// Per queue, the queues sharing a window with it (itself first), derived once from the
+    /// setup for the estimates.
+    pub competing: BTreeMap<QueueId, Vec<QueueId>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
 }
@@ -80,6 +83,7 @@ impl HallState {
                     ordinary_owed: 0,
                     parked: Vec::new(),
                     prefer: w.prefer.clone(),
+                    at_counter: None,
                 };
                 (w.id.clone(), window)
             })
@@ -95,6 +99,7 @@ impl HallState {
             index: DispatchIndex::default(),
             stats: Stats::new(),
             minutes_by_queue: setup.typical_minutes(),
+            competing: setup.queues.iter().map(|q| (q.id.clone(), setup.competing_queues(&q.id))).collect(),
             service_times: ServiceTimes::default(),
             setup,
         }
@@ -203,7 +208,11 @@ impl HallState {
                 if let Some(times) = t.step_times.get_mut(t.step) {
                     times.serving_at = Some(at);
                 }
-                self.window_mut(window).state = WindowState::Serving;
+                let w = self.window_mut(window);
+                w.state = WindowState::Serving;
+                if let Some(c) = &mut w.at_counter {
+                    c.serving_since = Some(at);
+                }
             }
             Event::TicketDone { window, id, outcome } => {
                 let t = self.move_ticket(id, TicketAction::Finish);
@@ -267,6 +276,7 @@ impl HallState {
         for w in self.windows.values_mut() {
             w.state = WindowState::Closed;
             w.ticket = None;
+            w.at_counter = None;
             w.clerk = None;
             w.ordinary_owed = 0;
             w.parked.clear();
@@ -313,6 +323,7 @@ impl HallState {
             recalls: 0,
             steps: steps.to_vec(),
             step: 0,
+            minutes: self.setup.expected_minutes(steps.first().map_or(services, |s| &s.services)),
             step_times: if steps.is_empty() {
                 Vec::new()
             } else {
@@ -342,6 +353,7 @@ impl HallState {
         }
         w.ticket = Some(id.clone());
         w.state = WindowState::Calling;
+        w.at_counter = Some(AtCounter { minutes: ticket.minutes, queue: ticket.queue.clone(), serving_since: None });
         w.ordinary_owed = owed_after(w.ordinary_owed, rule, ticket.priority.is_none());
         let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
         t.window = Some(window.clone());
@@ -395,6 +407,7 @@ impl HallState {
     /// queue, keeping its place by issue time.
     fn next_step(&mut self, at: Ts, window: &WindowId, id: &TicketId) {
         self.release_window(window, id);
+        let setup = self.setup.clone();
         let t = self.move_ticket(id, TicketAction::NextStep);
         let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
         let done_queue = t.queue.clone();
@@ -402,7 +415,9 @@ impl HallState {
             times.done_at = Some(at);
         }
         t.step += 1;
-        t.queue = t.steps.get(t.step).map(|s| s.queue.clone()).expect("a next step exists");
+        let step = t.steps.get(t.step).expect("a next step exists");
+        t.queue = step.queue.clone();
+        t.minutes = setup.expected_minutes(&step.services);
         t.window = None;
         t.target_window = None;
         t.called_at = None;
@@ -453,6 +468,7 @@ impl HallState {
         let w = self.window_mut(window);
         assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
         w.ticket = None;
+        w.at_counter = None;
         w.state = WindowState::Open;
     }
 

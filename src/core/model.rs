@@ -279,6 +279,9 @@ pub struct Ticket {
     pub steps: Vec<BundleStep>,
     /// The step it is at (an index into `steps`; 0 for a ticket of one item).
     pub step: usize,
+    /// Expected counter minutes of its current step (all its items for a ticket that is
+    /// not a bundle), from the setup at issue or at the step's start.
+    pub minutes: u32,
     /// Times of each step reached so far, one entry per step begun.
     pub step_times: Vec<StepTimes>,
     /// The rule that chose it at its last call (a recall keeps it).
@@ -325,6 +328,19 @@ pub struct Window {
     pub parked: Vec<TicketId>,
     /// What the window leans towards (from the setup).
     pub prefer: Preferences,
+    /// What the estimates need of the ticket it holds, kept here so that they read no
+    /// ticket by id: set by `apply` at each call and serve, cleared when the window lets go.
+    pub at_counter: Option<AtCounter>,
+}
+
+/// The ticket a window holds, as the expected wait sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtCounter {
+    /// Expected counter minutes of the ticket's current step.
+    pub minutes: u32,
+    pub queue: QueueId,
+    /// When the visitor reached the counter; `None` while only called.
+    pub serving_since: Option<Ts>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::event::Event;
-use super::model::{CallRule, QueueId, ServiceCode, Ticket, TicketId, TransferTarget, Ts, WindowId};
+use super::model::{CallRule, QueueId, Ticket, TicketId, TransferTarget, Ts, WindowId};
 use super::setup::Setup;
 
 /// Weight of the newest service in the moving average, once a queue has measured more
@@ -30,9 +30,9 @@ pub const CONFIGURED_WEIGHT_SERVICES: f64 = 5.0;
 /// lunch must not tell visitors a wait of days.
 pub const RATIO_MIN: f64 = 0.25;
 pub const RATIO_MAX: f64 = 4.0;
-/// Minutes assumed for a ticket whose items the configuration no longer knows (as the
-/// first estimate did).
-pub const UNKNOWN_TICKET_MINUTES: u32 = 10;
+/// Minutes assumed for a ticket whose items the configuration no longer knows.
+pub use super::setup::UNKNOWN_ITEM_MINUTES as UNKNOWN_TICKET_MINUTES;
+use super::setup::UNKNOWN_ITEM_MINUTES;
 
 /// Waiting tickets of one line and the sum of their expected minutes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,8 +64,6 @@ struct Measured {
 /// Today's expected and measured counter minutes (see the module doc).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceTimes {
-    /// Expected minutes of each of today's tickets.
-    minutes: BTreeMap<TicketId, u32>,
     /// Waiting tickets in each queue's shared line.
     lines: BTreeMap<QueueId, Line>,
     /// Waiting tickets sent to one window by name.
@@ -78,17 +76,16 @@ impl ServiceTimes {
     pub fn observe(&mut self, setup: &Setup, tickets: &BTreeMap<TicketId, Ticket>, at: Ts, event: &Event) {
         match event {
             Event::DayOpened { .. } => *self = Self::default(),
-            Event::TicketIssued { id, queue, services, steps, .. } => {
+            Event::TicketIssued { queue, services, steps, .. } => {
                 // A bundle ticket waits for one step at a time: its first step's items.
-                let minutes = expected_minutes(setup, steps.first().map_or(services, |s| &s.services));
-                self.minutes.insert(id.clone(), minutes);
+                let minutes = setup.expected_minutes(steps.first().map_or(services, |s| &s.services));
                 self.lines.entry(queue.clone()).or_default().add(minutes);
             }
             // A parked ticket called back was in no line.
             Event::TicketCalled { rule: CallRule::Unparked, .. } => {}
             Event::TicketCalled { id, .. } | Event::TicketCancelled { id } => {
                 if let Some(t) = tickets.get(id) {
-                    let minutes = self.ticket_minutes(id);
+                    let minutes = t.minutes;
                     let line = match &t.target_window {
                         Some(w) => self.sent.get_mut(w),
                         None => self.lines.get_mut(&t.queue),
@@ -99,7 +96,7 @@ impl ServiceTimes {
                 }
             }
             Event::TicketTransferred { id, to, .. } => {
-                let minutes = self.ticket_minutes(id);
+                let minutes = tickets.get(id).map_or(UNKNOWN_ITEM_MINUTES, |t| t.minutes);
                 match to {
                     TransferTarget::Queue(q) => self.lines.entry(q.clone()).or_default().add(minutes),
                     TransferTarget::Window(w) => self.sent.entry(w.clone()).or_default().add(minutes),
@@ -110,15 +107,13 @@ impl ServiceTimes {
                 self.measure_service(tickets, at, id);
                 let next = tickets.get(id).and_then(|t| t.steps.get(t.step + 1));
                 if let Some(step) = next {
-                    let minutes = expected_minutes(setup, &step.services);
-                    self.minutes.insert(id.clone(), minutes);
+                    let minutes = setup.expected_minutes(&step.services);
                     self.lines.entry(step.queue.clone()).or_default().add(minutes);
                 }
             }
             Event::TicketRejoined { id } => {
                 if let Some(t) = tickets.get(id) {
-                    let minutes = self.ticket_minutes(id);
-                    self.lines.entry(t.queue.clone()).or_default().add(minutes);
+                    self.lines.entry(t.queue.clone()).or_default().add(t.minutes);
                 }
             }
             Event::TicketRated { .. }
@@ -137,14 +132,9 @@ impl ServiceTimes {
     /// Measures the service of the ticket finishing now (at its current step).
     fn measure_service(&mut self, tickets: &BTreeMap<TicketId, Ticket>, at: Ts, id: &TicketId) {
         if let Some((t, since)) = tickets.get(id).and_then(|t| t.serving_at.map(|s| (t, s))) {
-            let expected_ms = f64::from(self.ticket_minutes(id)) * 60_000.0;
+            let expected_ms = f64::from(t.minutes) * 60_000.0;
             self.measure(&t.queue, at.since_ms(since) as f64, expected_ms);
         }
-    }
-
-    /// Expected minutes of one of today's tickets at its current step, from its items.
-    pub fn ticket_minutes(&self, id: &TicketId) -> u32 {
-        self.minutes.get(id).copied().unwrap_or(UNKNOWN_TICKET_MINUTES)
     }
 
     /// The tickets waiting in `queue`'s shared line (not those sent to one window).
@@ -181,16 +171,5 @@ impl ServiceTimes {
         let weight = (1.0 / m.services as f64).max(MOVING_AVERAGE_WEIGHT);
         m.actual_ms += weight * (actual_ms - m.actual_ms);
         m.expected_ms += weight * (expected_ms - m.expected_ms);
-    }
-}
-
-/// Expected counter minutes of `services`: their configured minutes, summed (a bundle
-/// step's items are one piece of business at one window).
-fn expected_minutes(setup: &Setup, services: &[ServiceCode]) -> u32 {
-    let sum: u32 = services.iter().filter_map(|c| setup.item(c.as_str())).map(|i| i.minutes).sum();
-    if sum == 0 {
-        UNKNOWN_TICKET_MINUTES
-    } else {
-        sum
     }
 }

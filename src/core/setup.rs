@@ -5,12 +5,16 @@
 //! It is not part of the event log: a restart with a changed config replays the same
 //! events against the new description.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use super::model::{BundleId, BundleStep, Preferences, PriorityClass, QueueId, ServiceCode, Ts, WindowId};
+
+/// Minutes assumed for a ticket none of whose items the setup knows.
+pub const UNKNOWN_ITEM_MINUTES: u32 = 10;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Setup {
@@ -35,6 +39,19 @@ pub struct Setup {
     pub max_wait_min: u32,
     /// How priority classes share a window with ordinary tickets.
     pub dispatch: DispatchPolicy,
+    /// Finds items by code without a scan; built on first use from `items`.
+    pub item_index: ItemIndex,
+}
+
+/// Item positions by code, derived from `Setup::items` on first use. Being derived, two
+/// indexes always compare equal.
+#[derive(Clone, Debug, Default)]
+pub struct ItemIndex(OnceLock<HashMap<String, usize>>);
+
+impl PartialEq for ItemIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The hall's dispatch settings (`[hall.dispatch]`), beyond the priority classes' rank.
@@ -132,7 +149,28 @@ impl Setup {
     }
 
     pub fn item(&self, code: &str) -> Option<&ItemDef> {
+        let index = self.item_index.0.get_or_init(|| {
+            self.items.iter().enumerate().map(|(i, item)| (item.code.as_str().to_string(), i)).collect()
+        });
+        // The index is built once: a setup copied with another's index, or whose items
+        // changed after it was built, falls back to a scan rather than answer wrongly.
+        let found = index.get(code).and_then(|i| self.items.get(*i)).filter(|i| i.code.as_str() == code);
+        if found.is_some() || index.len() == self.items.len() {
+            return found;
+        }
         self.items.iter().find(|i| i.code.as_str() == code)
+    }
+
+    /// Expected counter minutes of `services`: their configured minutes, summed (a bundle
+    /// step's items are one piece of business at one window); `UNKNOWN_ITEM_MINUTES` when
+    /// none is known.
+    pub fn expected_minutes(&self, services: &[ServiceCode]) -> u32 {
+        let sum: u32 = services.iter().filter_map(|c| self.item(c.as_str())).map(|i| i.minutes).sum();
+        if sum == 0 {
+            UNKNOWN_ITEM_MINUTES
+        } else {
+            sum
+        }
     }
 
     /// Looks up an item code or a bundle id.

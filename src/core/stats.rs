@@ -70,9 +70,16 @@ impl DayStats {
     /// Applies `f` to the totals, the queue's figures and, if given, the window's.
     pub fn record(&mut self, queue: &QueueId, window: Option<&WindowId>, f: impl Fn(&mut Figures)) {
         f(&mut self.total);
-        f(self.by_queue.entry(queue.clone()).or_default());
+        // Look up before cloning the key: the entry exists for all but the first event.
+        match self.by_queue.get_mut(queue) {
+            Some(figures) => f(figures),
+            None => f(self.by_queue.entry(queue.clone()).or_default()),
+        }
         if let Some(w) = window {
-            f(self.by_window.entry(w.clone()).or_default());
+            match self.by_window.get_mut(w) {
+                Some(figures) => f(figures),
+                None => f(self.by_window.entry(w.clone()).or_default()),
+            }
         }
     }
 }

@@ -108,6 +108,7 @@ impl SimHall {
             categories: vec!["plain".into()],
             items: vec![item],
             bundles: Vec::new(),
+            item_index: Default::default(),
             ..base.setup
         };
         let plan = plan_for(&setup, warmup_ms);

@@ -80,6 +80,7 @@ pub fn setup() -> Setup {
         call_repeat: 2,
         max_wait_min: 60,
         dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
+        item_index: Default::default(),
     }
 }
 
