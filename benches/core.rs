@@ -58,7 +58,7 @@ fn env(command: Command) -> Envelope {
 
 fn issue(n: u64) -> Envelope {
     let q = &prefixes()[(n as usize) % QUEUES];
-    env(Command::IssueTicket { id: id(n), service: format!("S-{q}"), priority: None, kiosk: "k".into() })
+    env(Command::IssueTicket { id: id(n), service: format!("S-{q}"), priority: None, kiosk: "k".into(), remote: false })
 }
 
 /// A hall with `waiting` tickets spread over the 50 queues and window `all` open.

@@ -39,6 +39,8 @@ pub enum DaemonError {
     EngineFailed,
     #[error("the HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
+    #[error("the bookings' phone-hash key: {0}")]
+    PhoneKey(String),
 }
 
 /// The wall clock as the core's time.
@@ -92,6 +94,7 @@ pub async fn serve(
         catalog,
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
+        phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
     });
     let addr = listener.local_addr()?;
     tracing::info!("hallq listening on http://{addr}");
@@ -124,4 +127,27 @@ pub async fn serve(
     } else {
         Err(DaemonError::EngineFailed)
     }
+}
+
+/// The key of the bookings' phone-number hash: 32 random bytes in `phone-hash.key` of the
+/// data directory, made on first start and kept (owner-only) so that hashes stay
+/// comparable across restarts.
+fn phone_key(data_dir: &std::path::Path) -> Result<[u8; 32], String> {
+    use rand::RngCore as _;
+    let path = data_dir.join("phone-hash.key");
+    let shown = path.display();
+    if let Ok(bytes) = std::fs::read(&path) {
+        return <[u8; 32]>::try_from(bytes.as_slice())
+            .map_err(|_| format!("{shown} is not 32 bytes; restore it from a backup"));
+    }
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| format!("cannot create {shown}: {e}"))?;
+    std::io::Write::write_all(&mut file, &key).map_err(|e| format!("cannot write {shown}: {e}"))?;
+    file.sync_all().map_err(|e| format!("cannot sync {shown}: {e}"))?;
+    Ok(key)
 }

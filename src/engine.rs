@@ -8,9 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
 use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
 use crate::core::stats::DayStats;
@@ -37,6 +38,17 @@ pub enum Query {
     Window(WindowId),
     /// The figures of a day; `None` is today.
     Stats(Option<NaiveDate>),
+    Appointment(String),
+    /// Free places of every slot of a day.
+    Slots(NaiveDate),
+}
+
+/// A booking as a caller sees it: its status now, and the ticket it became.
+#[derive(Clone, Debug)]
+pub struct AppointmentView {
+    pub appointment: Appointment,
+    pub status: &'static str,
+    pub ticket: Option<TicketView>,
 }
 
 #[derive(Debug)]
@@ -69,6 +81,9 @@ pub enum Answer {
     MaybeTicket(Option<Box<TicketView>>),
     Window(Box<WindowView>),
     Stats(Box<(NaiveDate, DayStats)>),
+    Appointment(Box<AppointmentView>),
+    /// (slot start, places left) for each slot of a day.
+    Slots(Vec<(NaiveTime, u32)>),
     Nothing,
 }
 
@@ -231,6 +246,9 @@ impl Engine {
                 Answer::MaybeTicket(id.as_ref().and_then(|id| self.ticket_view(id)).map(Box::new))
             }
             Reply::Window(id) => self.window_view(id).map_or(Answer::Nothing, |w| Answer::Window(Box::new(w))),
+            Reply::Appointment(code) => {
+                self.appointment_view(code).map_or(Answer::Nothing, |a| Answer::Appointment(Box::new(a)))
+            }
             Reply::Nothing => Answer::Nothing,
         }
     }
@@ -241,6 +259,18 @@ impl Engine {
         let number = ticket.as_ref().map(|t| t.ticket.number.clone());
         let parked = window.parked.iter().filter_map(|t| self.ticket_view(t)).collect();
         Some(WindowView { window, number, ticket, parked })
+    }
+
+    fn appointment_view(&self, code: &str) -> Option<AppointmentView> {
+        let a = self.state.appointments.by_code.get(code)?;
+        let policy = self.state.setup.appointments.as_ref()?;
+        let now = self.state.last_at.max((self.clock)());
+        let status = a.status(&self.state.setup, policy, now);
+        let ticket = match &a.state {
+            AppointmentState::CheckedIn { ticket, .. } => self.ticket_view(ticket),
+            AppointmentState::Booked | AppointmentState::Cancelled => None,
+        };
+        Some(AppointmentView { appointment: a.clone(), status, ticket })
     }
 
     fn ticket_view(&self, id: &TicketId) -> Option<TicketView> {
@@ -262,6 +292,25 @@ impl Engine {
                 let day = day.or(self.state.day).unwrap_or_else(|| self.state.setup.day_of((self.clock)()));
                 let stats = self.state.stats.get(&day).cloned().unwrap_or_default();
                 Ok(Answer::Stats(Box::new((day, stats))))
+            }
+            Query::Appointment(code) => {
+                let view = self.appointment_view(&code).ok_or(Rejection::UnknownAppointment)?;
+                Ok(Answer::Appointment(Box::new(view)))
+            }
+            Query::Slots(day) => {
+                let setup = &self.state.setup;
+                let policy = setup.appointments.as_ref().ok_or(Rejection::NoAppointments)?;
+                let now = self.state.last_at.max((self.clock)());
+                let book = &self.state.appointments;
+                let free = appointments::slots(setup, policy)
+                    .into_iter()
+                    .map(|slot| {
+                        let past = appointments::local_ts(setup, day, slot) <= now;
+                        let left = policy.quota.saturating_sub(book.taken(setup, policy, day, slot, now));
+                        (slot, if past { 0 } else { left })
+                    })
+                    .collect();
+                Ok(Answer::Slots(free))
             }
         }
     }

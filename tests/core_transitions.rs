@@ -424,6 +424,18 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::ParkFull(String::new(), 0),
         R::NotParkedHere(String::new()),
         R::ParkedTickets(String::new()),
+        R::NoAppointments,
+        R::DuplicateCode,
+        R::PhoneRequired,
+        R::BadDay(0),
+        R::BadSlot,
+        R::SlotPast,
+        R::SlotFull,
+        R::AlreadyBooked,
+        R::UnknownAppointment,
+        R::AppointmentClosed(""),
+        R::NotToday(String::new()),
+        R::AlreadyCheckedIn,
     ];
     for r in &all {
         match r {
@@ -459,7 +471,19 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::NotMissed(_)
             | R::ParkFull(..)
             | R::NotParkedHere(_)
-            | R::ParkedTickets(_) => {}
+            | R::ParkedTickets(_)
+            | R::NoAppointments
+            | R::DuplicateCode
+            | R::PhoneRequired
+            | R::BadDay(_)
+            | R::BadSlot
+            | R::SlotPast
+            | R::SlotFull
+            | R::AlreadyBooked
+            | R::UnknownAppointment
+            | R::AppointmentClosed(_)
+            | R::NotToday(_)
+            | R::AlreadyCheckedIn => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -476,6 +500,22 @@ fn the_tables_refuse_with_every_rejection() {
         .collect();
     // Refused in tests of their own in core_day.rs: they need other hours or a full day.
     covered.extend(["hall_closed", "day_full"]);
+    // Refused in core_appointments.rs (every_booking_refusal_has_its_code and the booking
+    // tests): they need bookings and an appointment queue.
+    covered.extend([
+        "no_appointments",
+        "duplicate_code",
+        "phone_required",
+        "bad_day",
+        "bad_slot",
+        "slot_past",
+        "slot_full",
+        "already_booked",
+        "unknown_appointment",
+        "appointment_closed",
+        "not_today",
+        "already_checked_in",
+    ]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

@@ -13,6 +13,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use toml::Spanned;
 
+use super::appointments::{self, RawPolicy};
 use super::prefer::{self, ItemPref};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
@@ -22,6 +23,7 @@ use super::{
     MAX_RECALLS, MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN,
     MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
+use crate::core::appointments::AppointmentPolicy;
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
 
@@ -59,6 +61,9 @@ pub(super) struct HallParts {
     pub queue_locs: Vec<Loc>,
     pub priorities: Vec<PriorityDef>,
     pub windows: Vec<WindowDef>,
+    /// `[hall.appointments]`, resolved once the queues are read.
+    pub appointments_raw: Option<RawPolicy>,
+    pub appointments: Option<AppointmentPolicy>,
     /// Windows' item preferences, checked once the catalogue is loaded.
     pub item_prefs: Vec<ItemPref>,
     pub kiosks: Vec<KioskDef>,
@@ -84,6 +89,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         priorities: Vec::new(),
         windows: Vec::new(),
         item_prefs: Vec::new(),
+        appointments_raw: None,
+        appointments: None,
         kiosks: Vec::new(),
         users: Vec::new(),
         catalog: CatalogSource::Toml(Field {
@@ -105,6 +112,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), errs);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
     let mut served = Vec::new();
+    if let Some(raw) = parts.appointments_raw.take() {
+        parts.appointments = appointments::resolve(raw, &parts.queues, errs);
+    }
     let tabs = top.tables("window", errs);
     let windows = read_windows(tabs, &parts.queues, &mut served, &top.loc(), errs);
     (parts.windows, parts.item_prefs) = windows;
@@ -166,6 +176,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
         th.finish(errs);
+    }
+    if let Some(t) = hall.table("appointments", errs) {
+        parts.appointments_raw = appointments::read(t, errs);
     }
     if let Some(mut d) = hall.table("dispatch", errs) {
         let dispatch = &mut parts.dispatch;
@@ -391,9 +404,21 @@ fn read_kiosks(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<KioskDef> {
             }
             ok && tokens.check(&tok.value, &tok.loc, errs)
         });
+        let remote = match t.str("kind", errs) {
+            None => false,
+            Some(k) if k.value == "kiosk" => false,
+            Some(k) if k.value == "remote" => true,
+            Some(k) => {
+                errs.push(k.loc.err(format!(
+                    "unknown kiosk kind {:?}; use \"kiosk\" (in the hall) or \"remote\" (online take-a-number)",
+                    k.value
+                )));
+                false
+            }
+        };
         t.finish(errs);
         if let (Some(id), Some(name), Some(token)) = (id, name, token) {
-            out.push(KioskDef { id: id.value, name, token: token.value });
+            out.push(KioskDef { id: id.value, name, token: token.value, remote });
         }
     }
     out

@@ -8,6 +8,7 @@
 //! hall administrator fixes a file in one pass. Only `main` and the HTTP shell call this;
 //! the core never sees a file.
 
+mod appointments;
 mod catalog;
 mod csv_catalog;
 mod hall;
@@ -119,6 +120,9 @@ pub struct KioskDef {
     pub id: String,
     pub name: String,
     pub token: String,
+    /// `kind = "remote"`: an online channel (线上取号, a phone app or portal) whose tickets
+    /// are only called after the visitor checks in at a kiosk or the door.
+    pub remote: bool,
 }
 
 impl fmt::Debug for KioskDef {
@@ -322,6 +326,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         max_wait_min: parts.max_wait_min,
         dispatch: parts.dispatch,
         item_index: Default::default(),
+        appointments: parts.appointments,
     };
     Ok(Config {
         setup,

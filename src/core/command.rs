@@ -1,5 +1,6 @@
 //! What callers ask of the hall (`Command`), and why the hall may refuse (`Rejection`).
 
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Outcome, TicketId, TransferTarget, UserName, WindowId};
@@ -29,6 +30,33 @@ pub enum Command {
         id: TicketId,
         service: String,
         priority: Option<String>,
+        kiosk: String,
+        /// Taken remotely (线上取号): the ticket waits for its place but is not called until
+        /// the visitor checks in at a kiosk or the door.
+        remote: bool,
+    },
+    /// A remote ticket's visitor has arrived.
+    CheckInTicket {
+        id: TicketId,
+    },
+    /// Books a slot. `code` is fresh, drawn by the shell; `phone_hash` is the shell's keyed
+    /// hash of the phone number (the core never sees the number).
+    BookAppointment {
+        code: String,
+        service: String,
+        day: NaiveDate,
+        slot: NaiveTime,
+        phone_hash: String,
+        window: Option<WindowId>,
+    },
+    CancelAppointment {
+        code: String,
+    },
+    /// The holder of a booking checks in at a kiosk: `id` is the fresh id of the ticket it
+    /// becomes.
+    CheckInAppointment {
+        code: String,
+        id: TicketId,
         kiosk: String,
     },
     CancelTicket {
@@ -118,6 +146,8 @@ pub enum Reply {
     /// `next`: the ticket called, or none when nothing is waiting.
     MaybeTicket(Option<TicketId>),
     Window(WindowId),
+    /// A booking, by its code.
+    Appointment(String),
     Nothing,
 }
 
@@ -200,6 +230,30 @@ pub enum Rejection {
     NotParkedHere(String),
     #[error("window {0} still has parked tickets; resume and finish them first")]
     ParkedTickets(String),
+    #[error("this hall takes no appointments")]
+    NoAppointments,
+    #[error("that booking code is already in use; draw a new one")]
+    DuplicateCode,
+    #[error("a booking needs a phone number")]
+    PhoneRequired,
+    #[error("book a day from today to {0} days ahead")]
+    BadDay(u32),
+    #[error("no such slot; pick one listed by /api/v1/appointments/slots")]
+    BadSlot,
+    #[error("that slot has begun; pick a later one")]
+    SlotPast,
+    #[error("that slot is fully booked; pick another")]
+    SlotFull,
+    #[error("this phone number already holds a booking that day")]
+    AlreadyBooked,
+    #[error("no such booking")]
+    UnknownAppointment,
+    #[error("this booking is {0}")]
+    AppointmentClosed(&'static str),
+    #[error("this booking is for {0}, not today")]
+    NotToday(String),
+    #[error("this ticket has already checked in")]
+    AlreadyCheckedIn,
 }
 
 impl Rejection {
@@ -239,6 +293,18 @@ impl Rejection {
             Rejection::ParkFull(..) => "park_full",
             Rejection::NotParkedHere(_) => "not_parked_here",
             Rejection::ParkedTickets(_) => "parked_tickets",
+            Rejection::NoAppointments => "no_appointments",
+            Rejection::DuplicateCode => "duplicate_code",
+            Rejection::PhoneRequired => "phone_required",
+            Rejection::BadDay(_) => "bad_day",
+            Rejection::BadSlot => "bad_slot",
+            Rejection::SlotPast => "slot_past",
+            Rejection::SlotFull => "slot_full",
+            Rejection::AlreadyBooked => "already_booked",
+            Rejection::UnknownAppointment => "unknown_appointment",
+            Rejection::AppointmentClosed(_) => "appointment_closed",
+            Rejection::NotToday(_) => "not_today",
+            Rejection::AlreadyCheckedIn => "already_checked_in",
         }
     }
 
@@ -250,11 +316,16 @@ impl Rejection {
             | Rejection::ReasonRequired
             | Rejection::CallReasonRequired
             | Rejection::CommentTooLong
-            | Rejection::TransferToSelf => RejectionKind::BadInput,
+            | Rejection::TransferToSelf
+            | Rejection::PhoneRequired
+            | Rejection::BadDay(_)
+            | Rejection::BadSlot => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
-            | Rejection::UnknownNumber(_) => RejectionKind::NotFound,
+            | Rejection::UnknownNumber(_)
+            | Rejection::UnknownAppointment
+            | Rejection::NoAppointments => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
@@ -275,7 +346,14 @@ impl Rejection {
             | Rejection::NotMissed(_)
             | Rejection::ParkFull(..)
             | Rejection::NotParkedHere(_)
-            | Rejection::ParkedTickets(_) => RejectionKind::Conflict,
+            | Rejection::ParkedTickets(_)
+            | Rejection::DuplicateCode
+            | Rejection::SlotPast
+            | Rejection::SlotFull
+            | Rejection::AlreadyBooked
+            | Rejection::AppointmentClosed(_)
+            | Rejection::NotToday(_)
+            | Rejection::AlreadyCheckedIn => RejectionKind::Conflict,
         }
     }
 }

@@ -1,13 +1,14 @@
 //! `decide`: what a command does to the hall (the events to log and the caller's answer),
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
+use super::appointments::{check_booking, Appointment};
 use super::command::{
     Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
 };
 use super::event::Event;
 use super::hall::{Decision, HallState};
 use super::model::{
-    CallRule, Outcome, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    CallRule, Outcome, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
 use super::setup::ServiceRef;
 use super::transitions::{next_status, TicketAction};
@@ -19,9 +20,60 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
     }
     let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
     match &env.command {
-        Command::IssueTicket { id, service, priority, kiosk } => {
-            let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now)?;
+        Command::IssueTicket { id, service, priority, kiosk, remote } => {
+            let how = Issue { remote: *remote, ..Issue::default() };
+            let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now, how)?;
             done(vec![event], Reply::Ticket(id.clone()))
+        }
+        Command::CheckInTicket { id } => {
+            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
+            if t.checked_in {
+                return Err(Rejection::AlreadyCheckedIn);
+            }
+            if t.status != TicketStatus::Waiting {
+                return Err(Rejection::NotWaiting(t.status.as_str()));
+            }
+            done(vec![Event::TicketCheckedIn { id: id.clone() }], Reply::Ticket(id.clone()))
+        }
+        Command::BookAppointment { code, service, day, slot, phone_hash, window } => {
+            let setup = &state.setup;
+            check_booking(setup, &state.appointments, code, service, *day, *slot, phone_hash, window.as_ref(), now)?;
+            let event = Event::AppointmentBooked {
+                code: code.clone(),
+                service: service.clone(),
+                day: *day,
+                slot: *slot,
+                phone_hash: phone_hash.clone(),
+                window: window.clone(),
+            };
+            done(vec![event], Reply::Appointment(code.clone()))
+        }
+        Command::CancelAppointment { code } => {
+            let a = booked(state, code, now)?;
+            done(vec![Event::AppointmentCancelled { code: a.code.clone() }], Reply::Appointment(code.clone()))
+        }
+        Command::CheckInAppointment { code, id, kiosk } => {
+            let a = booked(state, code, now)?;
+            let policy = state.setup.appointments.as_ref().ok_or(Rejection::NoAppointments)?;
+            if a.day != state.setup.day_of(now) {
+                return Err(Rejection::NotToday(a.day.to_string()));
+            }
+            // Within grace it waits in the appointment queue, due at its slot (for its named
+            // window, if any); after it, it is an ordinary ticket of its service's queue.
+            let late = now > a.grace_ends_at(&state.setup, policy);
+            let how = if late {
+                Issue::default()
+            } else {
+                Issue {
+                    queue: Some(policy.queue.clone()),
+                    due: Some(a.starts_at(&state.setup)),
+                    target_window: a.window.clone(),
+                    remote: false,
+                }
+            };
+            let issued = decide_issue(state, id, &a.service, None, kiosk, now, how)?;
+            let checked_in = Event::AppointmentCheckedIn { code: code.clone(), ticket: id.clone(), late };
+            done(vec![checked_in, issued], Reply::Ticket(id.clone()))
         }
         Command::CancelTicket { id } => {
             let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
@@ -187,6 +239,28 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
     }
 }
 
+/// How a ticket is issued beyond its service: the appointment queue, slot and window of a
+/// booking checked in on time, or a remote take-a-number.
+#[derive(Default)]
+struct Issue {
+    queue: Option<QueueId>,
+    due: Option<Ts>,
+    target_window: Option<WindowId>,
+    remote: bool,
+}
+
+/// The booking `code`, if it is still booked (not cancelled, checked in or missed) at `now`.
+fn booked<'a>(state: &'a HallState, code: &str, now: Ts) -> Result<&'a Appointment, Rejection> {
+    let policy = state.setup.appointments.as_ref().ok_or(Rejection::NoAppointments)?;
+    let a = state.appointments.by_code.get(code).ok_or(Rejection::UnknownAppointment)?;
+    match a.status(&state.setup, policy, now) {
+        "booked" => Ok(a),
+        // Late is no reason to turn a visitor away: the check-in gives an ordinary ticket.
+        "missed" if a.day == state.setup.day_of(now) => Ok(a),
+        other => Err(Rejection::AppointmentClosed(other)),
+    }
+}
+
 fn decide_issue(
     state: &HallState,
     id: &TicketId,
@@ -194,6 +268,7 @@ fn decide_issue(
     priority: Option<&str>,
     kiosk: &str,
     now: Ts,
+    how: Issue,
 ) -> Result<Event, Rejection> {
     let setup = &state.setup;
     let (queue, services, bundle, steps) = match setup.service(service) {
@@ -222,9 +297,23 @@ fn decide_issue(
     if state.tickets.contains_key(id) {
         return Err(Rejection::DuplicateTicketId);
     }
+    let queue = how.queue.unwrap_or(queue);
     let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
     let kiosk = kiosk.to_string();
-    Ok(Event::TicketIssued { id: id.clone(), queue, n, services, bundle, priority, kiosk, steps })
+    let Issue { due, target_window, remote, .. } = how;
+    Ok(Event::TicketIssued {
+        id: id.clone(),
+        queue,
+        n,
+        services,
+        bundle,
+        priority,
+        kiosk,
+        steps,
+        due,
+        target_window,
+        remote,
+    })
 }
 
 /// The window, if `clerk` is signed in at it.

@@ -1,14 +1,15 @@
 //! The dispatch policy and the index that makes it cheap.
 //!
 //! When a window asks for its next ticket, among the queues it serves:
-//! 1. tickets transferred to this very window, earliest issued first;
-//! 2. then aged tickets, which have waited more than the hall's `max_wait_min`: they
+//! 1. tickets transferred to this very window (or booked for it), earliest issued first;
+//! 2. then appointment tickets whose slot has begun, earliest slot first;
+//! 3. then aged tickets, which have waited more than the hall's `max_wait_min`: they
 //!    outrank every priority class, earliest issued first, so nobody starves behind a
 //!    stream of priority visitors;
-//! 3. then priority classes, in their configured rank, unless this window's last priority
+//! 4. then priority classes, in their configured rank, unless this window's last priority
 //!    call (made while ordinary tickets waited) is not yet followed by `priority_ratio`
 //!    ordinary calls and ordinary tickets still wait;
-//! 4. then the earliest issue time among the ordinary tickets of all those queues: one
+//! 5. then the earliest issue time among the ordinary tickets of all those queues: one
 //!    pooled line, which is what no-difference full-service means; a window that prefers
 //!    a queue or an item (`prefer`, `prefer_items`) counts such tickets as issued that many
 //!    minutes earlier, so it leans towards its clerk's strengths without refusing anyone;
@@ -62,11 +63,20 @@ pub struct DispatchIndex {
     by_item: BTreeMap<(QueueId, ServiceCode), BTreeSet<u64>>,
     /// The items some window prefers, taken from the setup at the first insert of a day.
     preferred_items: Option<BTreeSet<ServiceCode>>,
+    /// Appointment tickets by the start of their slot, per queue.
+    by_due: BTreeMap<QueueId, BTreeSet<(Ts, u64)>>,
 }
 
 impl DispatchIndex {
-    /// Adds a ticket that has just started (or resumed) waiting.
+    /// Adds a ticket that has just started (or resumed) waiting. A remote ticket not yet
+    /// checked in is not added: it keeps its place but is not called.
     pub fn insert(&mut self, setup: &Setup, t: &Ticket) {
+        if !t.checked_in {
+            return;
+        }
+        if let (Some(due), None) = (t.due, &t.target_window) {
+            self.by_due.entry(t.queue.clone()).or_default().insert((due, t.issue_seq));
+        }
         match &t.target_window {
             Some(w) => {
                 self.by_window.entry(w.clone()).or_default().insert(t.issue_seq);
@@ -90,6 +100,11 @@ impl DispatchIndex {
 
     /// Removes a ticket that stopped waiting.
     pub fn remove(&mut self, setup: &Setup, t: &Ticket) {
+        if let (Some(due), None) = (t.due, &t.target_window) {
+            if let Some(set) = self.by_due.get_mut(&t.queue) {
+                set.remove(&(due, t.issue_seq));
+            }
+        }
         match &t.target_window {
             Some(w) => {
                 if let Some(set) = self.by_window.get_mut(w) {
@@ -176,6 +191,11 @@ impl DispatchIndex {
     pub fn choose(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {
         if let Some(seq) = self.by_window.get(&w.id).and_then(|s| s.first()) {
             return self.pick(*seq, CallRule::TransferredHere);
+        }
+        let due = |set: &BTreeSet<(Ts, u64)>| set.iter().find(|(_, seq)| self.callable(setup, *seq, w, now)).copied();
+        let first_due = w.queues.iter().filter_map(|q| self.by_due.get(q).and_then(due)).min();
+        if let Some((due, seq)) = first_due.filter(|(due, _)| *due <= now) {
+            return self.pick(seq, CallRule::AppointmentDue { due });
         }
         if let Some(aged) = self.aged(setup, w, now) {
             return Some(aged);

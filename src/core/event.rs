@@ -54,6 +54,37 @@ pub enum Event {
         /// A bundle ticket's steps; absent for a ticket of one item.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         steps: Vec<BundleStep>,
+        /// An appointment ticket: when its slot begins (dispatch calls it first from then).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<Ts>,
+        /// An appointment that names a window waits for that window.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_window: Option<WindowId>,
+        /// Taken remotely: not called until checked in.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        remote: bool,
+    },
+    /// A remote ticket's visitor arrived: from now on it can be called.
+    TicketCheckedIn {
+        id: TicketId,
+    },
+    AppointmentBooked {
+        code: String,
+        service: String,
+        day: NaiveDate,
+        slot: chrono::NaiveTime,
+        phone_hash: String,
+        window: Option<WindowId>,
+    },
+    AppointmentCancelled {
+        code: String,
+    },
+    /// The booking became `ticket` (issued by the next event); `late` when it came after
+    /// the grace window and so got an ordinary ticket.
+    AppointmentCheckedIn {
+        code: String,
+        ticket: TicketId,
+        late: bool,
     },
     TicketCancelled {
         id: TicketId,
@@ -144,6 +175,10 @@ impl Event {
             | Event::TicketCancelled { .. }
             | Event::TicketRated { .. }
             | Event::TicketRejoined { .. }
+            | Event::TicketCheckedIn { .. }
+            | Event::AppointmentBooked { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCheckedIn { .. }
             | Event::NoChange => None,
         }
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::appointments::{Appointment, AppointmentState, Appointments};
 use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
 use super::dispatch::DispatchIndex;
@@ -41,6 +42,8 @@ pub struct HallState {
     pub idem: BTreeMap<String, Reply>,
     pub index: DispatchIndex,
     pub stats: Stats,
+    /// Bookings of today and the days ahead.
+    pub appointments: Appointments,
     /// Typical counter minutes per queue, derived once from the setup for the estimates.
     pub minutes_by_queue: BTreeMap<QueueId, u32>,
     /// Per queue, the queues sharing a window with it (itself first), derived once from the
@@ -48,6 +51,13 @@ pub struct HallState {
     pub competing: BTreeMap<QueueId, Vec<QueueId>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
+}
+
+/// What an issue event says beyond the ticket's items.
+struct IssueExtra {
+    due: Option<Ts>,
+    target_window: Option<WindowId>,
+    remote: bool,
 }
 
 /// What `decide` concluded: the events to log and the answer for the caller.
@@ -98,6 +108,7 @@ impl HallState {
             idem: BTreeMap::new(),
             index: DispatchIndex::default(),
             stats: Stats::new(),
+            appointments: Appointments::default(),
             minutes_by_queue: setup.typical_minutes(),
             competing: setup.queues.iter().map(|q| (q.id.clone(), setup.competing_queues(&q.id))).collect(),
             service_times: ServiceTimes::default(),
@@ -175,8 +186,48 @@ impl HallState {
         self.service_times.observe(&self.setup, &self.tickets, at, &record.event);
         match &record.event {
             Event::DayOpened { day, expired } => self.open_day(*day, expired),
-            Event::TicketIssued { id, queue, n, services, bundle, priority, kiosk: _, steps } => {
-                self.issue(seq, at, id, queue, *n, services, bundle, priority, steps)
+            Event::TicketIssued {
+                id,
+                queue,
+                n,
+                services,
+                bundle,
+                priority,
+                kiosk: _,
+                steps,
+                due,
+                target_window,
+                remote,
+            } => {
+                let extra = IssueExtra { due: *due, target_window: target_window.clone(), remote: *remote };
+                self.issue(seq, at, id, queue, *n, services, bundle, priority, steps, extra)
+            }
+            Event::TicketCheckedIn { id } => {
+                let t = self.tickets.get_mut(id).expect("checked-in ticket exists");
+                assert!(!t.checked_in, "ticket checked in twice");
+                t.checked_in = true;
+                let ticket = t.clone();
+                self.index.insert(&self.setup, &ticket);
+            }
+            Event::AppointmentBooked { code, service, day, slot, phone_hash, window } => {
+                let a = Appointment {
+                    code: code.clone(),
+                    service: service.clone(),
+                    day: *day,
+                    slot: *slot,
+                    phone_hash: phone_hash.clone(),
+                    window: window.clone(),
+                    state: AppointmentState::Booked,
+                };
+                assert!(self.appointments.by_code.insert(code.clone(), a).is_none(), "booking code {code} twice");
+            }
+            Event::AppointmentCancelled { code } => {
+                let a = self.appointments.by_code.get_mut(code).expect("cancelled booking exists");
+                a.state = AppointmentState::Cancelled;
+            }
+            Event::AppointmentCheckedIn { code, ticket, late } => {
+                let a = self.appointments.by_code.get_mut(code).expect("checked-in booking exists");
+                a.state = AppointmentState::CheckedIn { ticket: ticket.clone(), late: *late };
             }
             Event::TicketRejoined { id } => self.rejoin(seq, at, id),
             Event::TicketCancelled { id } => {
@@ -269,6 +320,7 @@ impl HallState {
             self.day_stats().record(&queue, window.as_ref(), |f| f.expired += 1);
         }
         self.day = Some(day);
+        self.appointments.drop_before(day);
         self.tickets.clear();
         self.numbers.clear();
         self.idem.clear();
@@ -296,6 +348,7 @@ impl HallState {
         bundle: &Option<BundleId>,
         priority: &Option<PriorityClass>,
         steps: &[BundleStep],
+        extra: IssueExtra,
     ) {
         let last = self.numbers.entry(queue.clone()).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
@@ -310,7 +363,7 @@ impl HallState {
             priority: priority.clone(),
             status: TicketStatus::Waiting,
             window: None,
-            target_window: None,
+            target_window: extra.target_window,
             issued_at: at,
             issue_seq: seq,
             queued_at: at,
@@ -324,6 +377,8 @@ impl HallState {
             steps: steps.to_vec(),
             step: 0,
             minutes: self.setup.expected_minutes(steps.first().map_or(services, |s| &s.services)),
+            due: extra.due,
+            checked_in: !extra.remote,
             step_times: if steps.is_empty() {
                 Vec::new()
             } else {
@@ -393,6 +448,7 @@ impl HallState {
     fn rejoin(&mut self, seq: u64, at: Ts, id: &TicketId) {
         let t = self.move_ticket(id, TicketAction::Rejoin);
         t.recent_call = t.window.take().zip(t.called_at);
+        t.due = None;
         t.issue_seq = seq;
         t.queued_at = at;
         t.called_at = None;
@@ -415,6 +471,7 @@ impl HallState {
             times.done_at = Some(at);
         }
         t.step += 1;
+        t.due = None;
         let step = t.steps.get(t.step).expect("a next step exists");
         t.queue = step.queue.clone();
         t.minutes = setup.expected_minutes(&step.services);
@@ -436,6 +493,7 @@ impl HallState {
         self.release_window(window, id);
         let t = self.move_ticket(id, TicketAction::Transfer);
         t.window = None;
+        t.due = None;
         t.serving_at = None;
         match to {
             TransferTarget::Queue(q) => {
@@ -493,6 +551,7 @@ fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
         // A clerk's own choice neither opens nor pays the window's debt.
         CallRule::Priority { .. } | CallRule::ByNumber { .. } | CallRule::Unparked => owed,
         CallRule::Preferred { .. }
+        | CallRule::AppointmentDue { .. }
         | CallRule::TransferredHere
         | CallRule::Aged { .. }
         | CallRule::OrdinaryTurn { .. }

@@ -5,6 +5,7 @@
 //! arrive inside commands. So the same code runs in the daemon, in the tests and in the
 //! simulator, and gives the same answer each time.
 
+pub mod appointments;
 pub mod command;
 pub mod decide;
 pub mod dispatch;

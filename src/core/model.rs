@@ -199,6 +199,8 @@ pub enum CallRule {
     /// The clerk resumed a ticket parked at this window (the visitor is back with what was
     /// missing).
     Unparked,
+    /// An appointment ticket whose slot, beginning at `due`, has come.
+    AppointmentDue { due: Ts },
     /// This window prefers the ticket's queue (or one of its items): it counted as issued
     /// `bonus_min` minutes earlier here, which put it ahead of the earliest issued.
     Preferred { queue: QueueId, item: Option<ServiceCode>, bonus_min: u32 },
@@ -282,6 +284,12 @@ pub struct Ticket {
     /// Expected counter minutes of its current step (all its items for a ticket that is
     /// not a bundle), from the setup at issue or at the step's start.
     pub minutes: u32,
+    /// An appointment ticket: when its slot begins. Cleared when it leaves its first line
+    /// (a transfer, a rejoin, a bundle's next step): the privilege is for the slot.
+    pub due: Option<Ts>,
+    /// False for a remote ticket until its visitor checks in; only checked-in tickets are
+    /// called.
+    pub checked_in: bool,
     /// Times of each step reached so far, one entry per step begun.
     pub step_times: Vec<StepTimes>,
     /// The rule that chose it at its last call (a recall keeps it).

@@ -122,6 +122,10 @@ impl ServiceTimes {
             | Event::TicketServing { .. }
             | Event::TicketNoShow { .. }
             | Event::TicketParked { .. }
+            | Event::TicketCheckedIn { .. }
+            | Event::AppointmentBooked { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCheckedIn { .. }
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. }
             | Event::WindowClosed { .. }

@@ -41,6 +41,8 @@ pub struct Setup {
     pub dispatch: DispatchPolicy,
     /// Finds items by code without a scan; built on first use from `items`.
     pub item_index: ItemIndex,
+    /// Appointments (`[hall.appointments]`); `None` when the hall takes none.
+    pub appointments: Option<super::appointments::AppointmentPolicy>,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::{AppState, JsonBody};
+use crate::config::KioskDef;
 use crate::config::{hash_password, verify_password, Role};
 use crate::core::model::UserName;
 
@@ -68,10 +69,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The kiosk whose device token the request carries.
-pub fn kiosk(app: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     if let Some(k) = app.config.kiosks.iter().find(|k| k.token == token) {
-        return Ok(k.id.clone());
+        return Ok(k);
     }
     if app.sessions.get(token).is_some() {
         return Err(ApiError::forbidden("only a kiosk may issue tickets"));

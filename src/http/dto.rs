@@ -164,6 +164,9 @@ pub struct CallRuleDto {
     pub item: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bonus_min: Option<u32>,
+    /// For `appointment_due`: the slot's local start, `HH:MM`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
 }
 
 impl CallRuleDto {
@@ -181,6 +184,7 @@ impl CallRuleDto {
             queue: None,
             item: None,
             bonus_min: None,
+            slot: None,
         };
         match rule {
             CallRule::TransferredHere => plain("transferred_here", "转至本窗口的号码"),
@@ -207,6 +211,14 @@ impl CallRuleDto {
             // free-text reason may name people.
             CallRule::ByNumber { .. } => plain("by_number", "工作人员按号呼叫"),
             CallRule::Unparked => plain("unparked", "暂存后恢复办理"),
+            CallRule::AppointmentDue { due } => {
+                let at = setup
+                    .timezone
+                    .timestamp_millis_opt(due.0)
+                    .single()
+                    .map_or_else(String::new, |t| t.format("%H:%M").to_string());
+                Self { slot: Some(at.clone()), ..plain("appointment_due", &format!("预约{at}时段已到")) }
+            }
             CallRule::Preferred { queue, item, bonus_min } => {
                 let what = match item {
                     Some(code) => setup.item(code.as_str()).map_or_else(|| code.to_string(), |i| i.name.clone()),

@@ -1,6 +1,7 @@
 //! The HTTP and WebSocket edge: parse, authenticate, send a command to the engine, map
 //! the answer to a status code. No hall state lives here.
 
+mod appointments;
 pub mod auth;
 pub mod dto;
 pub mod error;
@@ -44,6 +45,8 @@ pub struct Shared {
     /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.
     pub shutdown: watch::Receiver<bool>,
     pub displays: AtomicUsize,
+    /// The key of the phone-number hash of bookings (kept in the data directory).
+    pub phone_key: [u8; 32],
 }
 
 pub type AppState = Arc<Shared>;
@@ -62,6 +65,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
         .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
         .route("/api/v1/tickets/{id}/rejoin", post(tickets::rejoin))
+        .route("/api/v1/tickets/{id}/check-in", post(appointments::check_in_ticket))
+        .route("/api/v1/appointments", post(appointments::book))
+        .route("/api/v1/appointments/slots", get(appointments::slots))
+        .route("/api/v1/appointments/{code}", get(appointments::get))
+        .route("/api/v1/appointments/{code}/cancel", post(appointments::cancel))
+        .route("/api/v1/appointments/{code}/check-in", post(appointments::check_in))
         .route("/api/v1/windows/{w}/{action}", post(windows::act))
         .route("/api/v1/tickets/{id}/qr.svg", get(tickets::qr))
         .route("/api/v1/windows/{w}", get(windows::get))

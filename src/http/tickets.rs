@@ -40,11 +40,11 @@ pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<Tic
     }
 }
 
-fn parse_id(id: &str) -> Result<TicketId, ApiError> {
+pub(super) fn parse_id(id: &str) -> Result<TicketId, ApiError> {
     TicketId::parse(id).map_err(|_| ApiError::not_found("unknown_ticket", "no such ticket"))
 }
 
-fn new_ticket_id() -> TicketId {
+pub(super) fn new_ticket_id() -> TicketId {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     TicketId::from_bytes(bytes)
@@ -56,8 +56,10 @@ pub async fn issue(
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
-    let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("kiosk:{kiosk}"))?;
-    let command = Command::IssueTicket { id: new_ticket_id(), service: body.service, priority: body.priority, kiosk };
+    let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("kiosk:{}", kiosk.id))?;
+    let (id, remote) = (new_ticket_id(), kiosk.remote);
+    let command =
+        Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, ticket_json(&app, answered)?))

@@ -395,7 +395,7 @@ impl Sim<'_> {
         let priority = v.priority.and_then(|p| arrivals.classes.get(p)).cloned();
         let minutes = self.opts.service.minutes(v.draw, self.minutes.get(v.service).copied().unwrap_or(0.0));
         let id = ticket_id(t)?;
-        let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into() };
+        let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into(), remote: false };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
         self.rec.observe(&step.records);
         if let Err(r) = &step.result {

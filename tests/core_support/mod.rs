@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveTime, TimeZone};
 use chrono_tz::Asia::Shanghai;
+use hallq::core::appointments::AppointmentPolicy;
 use hallq::core::command::{Command, Envelope, Rejection, RejectionKind, Reply};
 use hallq::core::event::{Event, Record};
 use hallq::core::hall::{Decision, HallState, Step};
@@ -81,6 +82,7 @@ pub fn setup() -> Setup {
         max_wait_min: 60,
         dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
         item_index: Default::default(),
+        appointments: Some(AppointmentPolicy { queue: q("Y"), slot_min: 30, quota: 2, grace_min: 15, days_ahead: 7 }),
     }
 }
 
@@ -144,6 +146,7 @@ pub fn issue(n: u32, service: &str, priority: Option<&str>) -> Envelope {
         service: service.into(),
         priority: priority.map(Into::into),
         kiosk: "kiosk-1".into(),
+        remote: false,
     })
 }
 

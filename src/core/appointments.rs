@@ -1,0 +1,219 @@
+//! Appointments (预约): booking a slot for a service, checking in at the kiosk, and the
+//! rules around them (issue 4 rule 2).
+//!
+//! A booking holds only a code and a keyed hash of the phone number (the shell hashes
+//! it). Booked slots are kept across service days: an appointment is for a day ahead.
+//! Checking in within the grace window issues a ticket in the hall's appointment queue,
+//! due at its slot: dispatch calls it first once the slot has begun. Checking in later
+//! issues an ordinary ticket in the service's own queue. An appointment not checked in
+//! by its slot's end of grace is missed: it no longer holds its slot's quota or its
+//! holder's one booking of that day, so a missed slot is free for someone else and the
+//! holder may book again.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime, TimeZone};
+
+use super::command::Rejection;
+use super::model::{QueueId, TicketId, Ts, WindowId};
+use super::setup::Setup;
+
+/// The hall's appointment settings (`[hall.appointments]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppointmentPolicy {
+    /// The queue an appointment ticket waits in.
+    pub queue: QueueId,
+    /// Length of one slot, in minutes; slots start at each opening time and follow each
+    /// other while they fit before the close.
+    pub slot_min: u32,
+    /// Bookings per slot.
+    pub quota: u32,
+    /// Minutes after a slot's start during which a check-in still counts as on time.
+    pub grace_min: u32,
+    /// How many days ahead one may book (today counts as 0).
+    pub days_ahead: u32,
+}
+
+/// The longest booking code accepted, in characters.
+pub const CODE_CHARS_MAX: usize = 16;
+
+/// One booking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appointment {
+    pub code: String,
+    /// The item code or bundle id booked.
+    pub service: String,
+    pub day: NaiveDate,
+    pub slot: NaiveTime,
+    pub phone_hash: String,
+    /// A window named for one-to-one service (the enterprise office, say).
+    pub window: Option<WindowId>,
+    pub state: AppointmentState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppointmentState {
+    Booked,
+    Cancelled,
+    /// Checked in: the ticket it became, and whether it came after the grace window.
+    CheckedIn {
+        ticket: TicketId,
+        late: bool,
+    },
+}
+
+/// Every booking not yet past, by code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Appointments {
+    pub by_code: BTreeMap<String, Appointment>,
+}
+
+impl Appointment {
+    /// When the slot begins.
+    pub fn starts_at(&self, setup: &Setup) -> Ts {
+        local_ts(setup, self.day, self.slot)
+    }
+
+    /// When a check-in stops counting as on time.
+    pub fn grace_ends_at(&self, setup: &Setup, policy: &AppointmentPolicy) -> Ts {
+        Ts(self.starts_at(setup).0 + i64::from(policy.grace_min) * 60_000)
+    }
+
+    /// Booked, and at `now` still on time or early.
+    fn holds(&self, setup: &Setup, policy: &AppointmentPolicy, now: Ts) -> bool {
+        match self.state {
+            AppointmentState::Booked => now <= self.grace_ends_at(setup, policy),
+            AppointmentState::CheckedIn { .. } => true,
+            AppointmentState::Cancelled => false,
+        }
+    }
+
+    /// `booked`, `checked_in`, `late`, `cancelled` or `missed` at `now`.
+    pub fn status(&self, setup: &Setup, policy: &AppointmentPolicy, now: Ts) -> &'static str {
+        match self.state {
+            AppointmentState::Booked if self.holds(setup, policy, now) => "booked",
+            AppointmentState::Booked => "missed",
+            AppointmentState::Cancelled => "cancelled",
+            AppointmentState::CheckedIn { late: false, .. } => "checked_in",
+            AppointmentState::CheckedIn { late: true, .. } => "late",
+        }
+    }
+}
+
+impl Appointments {
+    /// Bookings of `day` at `slot` that still hold it at `now`.
+    pub fn taken(&self, setup: &Setup, policy: &AppointmentPolicy, day: NaiveDate, slot: NaiveTime, now: Ts) -> u32 {
+        let n = self.by_code.values().filter(|a| a.day == day && a.slot == slot && a.holds(setup, policy, now)).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the holder of `phone_hash` already holds a booking of `day` at `now`.
+    pub fn holder_has(
+        &self,
+        setup: &Setup,
+        policy: &AppointmentPolicy,
+        day: NaiveDate,
+        phone_hash: &str,
+        now: Ts,
+    ) -> bool {
+        self.by_code.values().any(|a| a.day == day && a.phone_hash == phone_hash && a.holds(setup, policy, now))
+    }
+
+    /// Forgets the bookings of days before `today` (they stay in the log).
+    pub fn drop_before(&mut self, today: NaiveDate) {
+        self.by_code.retain(|_, a| a.day >= today);
+    }
+}
+
+/// The local time `t` on `day` in the hall's zone.
+pub fn local_ts(setup: &Setup, day: NaiveDate, t: NaiveTime) -> Ts {
+    setup.timezone.from_local_datetime(&day.and_time(t)).earliest().map_or(Ts(0), |dt| Ts(dt.timestamp_millis()))
+}
+
+/// The slots of one day: each opening span cut into `slot_min` pieces that fit.
+pub fn slots(setup: &Setup, policy: &AppointmentPolicy) -> Vec<NaiveTime> {
+    let spans = if setup.hours.is_empty() {
+        vec![(NaiveTime::MIN, NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN))]
+    } else {
+        setup.hours.clone()
+    };
+    let step = chrono::Duration::minutes(i64::from(policy.slot_min.max(1)));
+    let mut out = Vec::new();
+    for (open, close) in spans {
+        let mut start = open;
+        loop {
+            let (end, wrapped) = start.overflowing_add_signed(step);
+            if wrapped != 0 || end > close || end <= start {
+                break;
+            }
+            out.push(start);
+            start = end;
+        }
+    }
+    out
+}
+
+/// Checks a booking request at `now`; the slot as given must be one of the day's.
+#[allow(clippy::too_many_arguments)]
+pub fn check_booking(
+    setup: &Setup,
+    appointments: &Appointments,
+    code: &str,
+    service: &str,
+    day: NaiveDate,
+    slot: NaiveTime,
+    phone_hash: &str,
+    window: Option<&WindowId>,
+    now: Ts,
+) -> Result<(), Rejection> {
+    let policy = setup.appointments.as_ref().ok_or(Rejection::NoAppointments)?;
+    if setup.service(service).is_none() {
+        return Err(Rejection::UnknownService(service.chars().take(40).collect()));
+    }
+    if code.is_empty() || code.chars().count() > CODE_CHARS_MAX || appointments.by_code.contains_key(code) {
+        return Err(Rejection::DuplicateCode);
+    }
+    if phone_hash.is_empty() {
+        return Err(Rejection::PhoneRequired);
+    }
+    if let Some(w) = window {
+        if setup.window(w).is_none() {
+            return Err(Rejection::UnknownWindow(w.to_string()));
+        }
+    }
+    let today = setup.day_of(now);
+    let last = today + chrono::Days::new(u64::from(policy.days_ahead));
+    if day < today || day > last {
+        return Err(Rejection::BadDay(policy.days_ahead));
+    }
+    if !slots(setup, policy).contains(&slot) {
+        return Err(Rejection::BadSlot);
+    }
+    if local_ts(setup, day, slot) <= now {
+        return Err(Rejection::SlotPast);
+    }
+    if appointments.taken(setup, policy, day, slot, now) >= policy.quota {
+        return Err(Rejection::SlotFull);
+    }
+    if appointments.holder_has(setup, policy, day, phone_hash, now) {
+        return Err(Rejection::AlreadyBooked);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_fill_each_opening_span_and_skip_the_lunch_break() {
+        let config = crate::config::embedded_default().expect("the embedded hall loads");
+        let setup = config.setup;
+        let policy = setup.appointments.clone().expect("the example hall takes bookings");
+        let shown: Vec<String> = slots(&setup, &policy).iter().map(|t| t.format("%H:%M").to_string()).collect();
+        // 08:30-12:00 and 13:00-17:30 in 30-minute slots: 7 + 9.
+        assert_eq!(shown.len(), 16, "{shown:?}");
+        assert_eq!((shown[0].as_str(), shown[6].as_str(), shown[7].as_str()), ("08:30", "11:30", "13:00"));
+        assert_eq!(shown.last().map(String::as_str), Some("17:00"));
+    }
+}

@@ -1,0 +1,253 @@
+//! Appointments and remote take-a-number (issue 4 rule 2) through the real core: booking
+//! rules, check-in on time and late, slots due in dispatch, a named window, remote tickets
+//! that keep their place but wait for check-in, and every refusal by its code.
+
+mod core_support;
+
+use chrono::NaiveTime;
+use core_support::*;
+use hallq::core::command::{Command, Envelope, Reply};
+use hallq::core::model::{CallRule, Preferences, TicketStatus, Ts};
+use hallq::core::setup::{QueueDef, Setup, WindowDef};
+
+/// The test hall plus queue Y for appointments, served first by window "1" (Y, A).
+fn hall() -> Hall {
+    let mut setup: Setup = setup();
+    setup.queues.push(QueueDef { id: q("Y"), name: "预约".into(), prefix: "Y".into() });
+    setup.windows[0] =
+        WindowDef {
+            id: w("1"), name: "1号窗口".into(), queues: vec![q("Y"), q("A")], prefer: Preferences::default()
+        };
+    Hall::with(setup)
+}
+
+fn hm(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+fn book_on(days: u64, code: &str, slot: NaiveTime, phone: &str) -> Envelope {
+    cmd(Command::BookAppointment {
+        code: code.into(),
+        service: "SC-A1".into(),
+        day: day() + chrono::Days::new(days),
+        slot,
+        phone_hash: phone.into(),
+        window: None,
+    })
+}
+
+fn book(code: &str, slot: NaiveTime, phone: &str) -> Envelope {
+    book_on(0, code, slot, phone)
+}
+
+fn check_in(code: &str, n: u32) -> Envelope {
+    cmd(Command::CheckInAppointment { code: code.into(), id: tid(n), kiosk: "kiosk-1".into() })
+}
+
+fn cancel_booking(code: &str) -> Envelope {
+    cmd(Command::CancelAppointment { code: code.into() })
+}
+
+fn remote_issue(n: u32) -> Envelope {
+    cmd(Command::IssueTicket {
+        id: tid(n),
+        service: "SC-A1".into(),
+        priority: None,
+        kiosk: "online".into(),
+        remote: true,
+    })
+}
+
+fn check_in_ticket(n: u32) -> Envelope {
+    cmd(Command::CheckInTicket { id: tid(n) })
+}
+
+/// Runs `script` at 08:00, 08:01, ...; the last command must be refused with `code`, and
+/// change nothing.
+fn refused(script: Vec<Envelope>, code: &str) {
+    let mut h = hall();
+    h.now = t(8, 0);
+    let (last, first) = script.split_last().unwrap();
+    for env in first {
+        h.must(env);
+    }
+    let before = h.state.clone();
+    let step = h.step(last);
+    assert_eq!(step.result.map_err(|r| r.code()).err(), Some(code), "{last:?}");
+    assert!(step.records.iter().all(|(_, r)| matches!(r.event, hallq::core::event::Event::DayOpened { .. })));
+    assert_eq!(h.state.appointments, before.appointments);
+}
+
+fn called(h: &mut Hall, window: &str, clerk: &str) -> Option<(u32, CallRule)> {
+    match h.must(&next(window, clerk)).reply {
+        Reply::MaybeTicket(Some(id)) => {
+            let n = (1..100).find(|n| tid(*n) == id).expect("a test ticket");
+            Some((n, h.ticket(n).call_rule.clone().expect("a rule")))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn booking_holds_a_quota_per_slot_and_one_booking_per_person_per_day() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 30), "p1"));
+    h.must(&book("C2", hm(9, 30), "p2"));
+    let full = h.step(&book("C3", hm(9, 30), "p3")).result.unwrap_err();
+    assert_eq!(full.code(), "slot_full");
+    let twice = h.step(&book("C3", hm(10, 0), "p1")).result.unwrap_err();
+    assert_eq!(twice.code(), "already_booked");
+    // Another day is another booking; a cancel frees the slot.
+    h.must(&book_on(1, "C4", hm(9, 30), "p1"));
+    h.must(&cancel_booking("C2"));
+    h.must(&book("C5", hm(9, 30), "p3"));
+    let replayed = replay(h.state.setup.clone(), &h.log);
+    assert_eq!(replayed, h.state);
+}
+
+#[test]
+fn a_missed_booking_frees_its_holder_to_book_again() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 0), "p1"));
+    // 09:15 is the end of grace: at 09:16 the booking is missed.
+    h.now = t(9, 16);
+    h.must(&book("C2", hm(10, 0), "p1"));
+}
+
+#[test]
+fn every_booking_refusal_has_its_code() {
+    let at_8 = || vec![cmd(Command::Tick)];
+    let with = |mut s: Vec<Envelope>, more: Vec<Envelope>| {
+        s.extend(more);
+        s
+    };
+    refused(with(at_8(), vec![book("C1", hm(9, 10), "p1")]), "bad_slot");
+    refused(with(at_8(), vec![book("C1", hm(12, 0), "p1").with_service("SC-X9")]), "unknown_service");
+    refused(with(at_8(), vec![book_on(8, "C1", hm(9, 0), "p1")]), "bad_day");
+    refused(with(at_8(), vec![book("C1", hm(9, 0), "")]), "phone_required");
+    refused(with(at_8(), vec![book("C1", hm(9, 0), "p1"), book("C1", hm(9, 30), "p2")]), "duplicate_code");
+    refused(with(at_8(), vec![cancel_booking("NOPE")]), "unknown_appointment");
+    refused(
+        with(at_8(), vec![book("C1", hm(9, 0), "p1"), cancel_booking("C1"), cancel_booking("C1")]),
+        "appointment_closed",
+    );
+    refused(with(at_8(), vec![book_on(1, "C1", hm(9, 0), "p1"), check_in("C1", 1)]), "not_today");
+    // These scripts run from 08:00: the 07:30 slot has begun.
+    refused(vec![book("C1", hm(7, 30), "p1")], "slot_past");
+    refused(vec![remote_issue(1), check_in_ticket(1), check_in_ticket(1)], "already_checked_in");
+    let mut no_booking = setup();
+    no_booking.appointments = None;
+    let mut h = Hall::with(no_booking);
+    assert_eq!(h.step(&book("C1", hm(12, 0), "p1")).result.unwrap_err().code(), "no_appointments");
+}
+
+#[test]
+fn a_booking_checked_in_on_time_is_called_first_from_its_slot() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 30), "p1"));
+    h.step_at(t(9, 0), &issue(1, "SC-A1", None)).result.unwrap();
+    h.step_at(t(9, 20), &check_in("C1", 2)).result.unwrap();
+    h.step_at(t(9, 25), &issue(3, "SC-A1", None)).result.unwrap();
+    let y = h.ticket(2);
+    assert_eq!((y.queue.clone(), y.number.to_string(), y.due), (q("Y"), "Y001".into(), Some(t(9, 30))));
+    h.step_at(t(9, 26), &open("1", "c1")).result.unwrap();
+    // Before the slot: the pooled line's order, and A001 came first.
+    h.now = t(9, 27);
+    assert_eq!(called(&mut h, "1", "c1"), Some((1, CallRule::EarliestIssued)));
+    h.must(&serve("1", "c1"));
+    h.now = t(9, 31);
+    h.must(&done("1", "c1", hallq::core::model::Outcome::Completed));
+    // From 09:30 the booking goes before A003, issued earlier than its check-in... later.
+    assert_eq!(called(&mut h, "1", "c1"), Some((2, CallRule::AppointmentDue { due: t(9, 30) })));
+    let status =
+        h.state.appointments.by_code["C1"].status(&h.state.setup, h.state.setup.appointments.as_ref().unwrap(), h.now);
+    assert_eq!(status, "checked_in");
+    let replayed = replay(h.state.setup.clone(), &h.log);
+    assert_eq!(replayed, h.state);
+}
+
+#[test]
+fn a_late_check_in_gets_an_ordinary_ticket_of_its_service() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 30), "p1"));
+    let step = h.step_at(t(9, 46), &check_in("C1", 1));
+    let types: Vec<String> = step.records.iter().map(|(_, r)| event_type(&r.event)).collect();
+    assert_eq!(types, ["appointment_checked_in", "ticket_issued"]);
+    let t1 = h.ticket(1);
+    assert_eq!((t1.queue.clone(), t1.due, t1.number.to_string()), (q("A"), None, "A001".into()));
+    let status = h.state.appointments.by_code["C1"].status(
+        &h.state.setup,
+        h.state.setup.appointments.as_ref().unwrap(),
+        t(9, 46),
+    );
+    assert_eq!(status, "late");
+}
+
+#[test]
+fn a_booking_for_a_named_window_waits_for_that_window() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    let mut env = book("C1", hm(9, 30), "p1");
+    if let Command::BookAppointment { window, .. } = &mut env.command {
+        *window = Some(w("4"));
+    }
+    h.must(&env);
+    h.step_at(t(9, 20), &check_in("C1", 1)).result.unwrap();
+    h.now = t(9, 21);
+    h.must(&open("1", "c1"));
+    h.must(&open("4", "c4"));
+    assert_eq!(called(&mut h, "1", "c1"), None);
+    assert_eq!(called(&mut h, "4", "c4"), Some((1, CallRule::TransferredHere)));
+}
+
+#[test]
+fn a_remote_ticket_keeps_its_place_but_is_called_only_after_check_in() {
+    let mut h = hall();
+    h.must(&remote_issue(1));
+    h.must(&issue(2, "SC-A1", None));
+    h.must(&open("3", "c3"));
+    assert!(!h.ticket(1).checked_in);
+    assert_eq!(h.state.waiting(&q("A")), 1, "a remote ticket not checked in is not in line for displays");
+    assert_eq!(called(&mut h, "3", "c3"), Some((2, CallRule::EarliestIssued)));
+    h.must(&serve("3", "c3"));
+    h.must(&done("3", "c3", hallq::core::model::Outcome::Completed));
+    h.must(&issue(3, "SC-A1", None));
+    h.must(&check_in_ticket(1));
+    // Checked in after A003 was issued, A001 still goes first: its place is its issue.
+    assert_eq!(called(&mut h, "3", "c3"), Some((1, CallRule::EarliestIssued)));
+    assert_eq!(h.ticket(1).status, TicketStatus::Called);
+    let replayed = replay(h.state.setup.clone(), &h.log);
+    assert_eq!(replayed, h.state);
+}
+
+#[test]
+fn bookings_outlive_the_day_they_were_made_and_old_ones_go() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 30), "p1"));
+    h.must(&book_on(1, "C2", hm(9, 30), "p1"));
+    let step = h.step_at(t_on(1, 8, 0, 0), &cmd(Command::Tick));
+    assert!(step.result.is_ok());
+    assert!(h.state.appointments.by_code.contains_key("C2"));
+    assert!(!h.state.appointments.by_code.contains_key("C1"));
+    let step = h.step_at(t_on(1, 9, 20, 0), &check_in("C2", 1));
+    assert!(step.result.is_ok());
+    assert_eq!(h.ticket(1).due, Some(Ts(t_on(1, 9, 30, 0).0)));
+}
+
+trait WithService {
+    fn with_service(self, service: &str) -> Self;
+}
+
+impl WithService for Envelope {
+    fn with_service(mut self, new: &str) -> Self {
+        if let Command::BookAppointment { service, .. } = &mut self.command {
+            *service = new.into();
+        }
+        self
+    }
+}
