@@ -7,48 +7,9 @@
 mod browser_support;
 mod support;
 
-use browser_support::Browser;
-use fantoccini::wd::WebDriverCompatibleCommand;
-use reqwest::{Method, Url};
+use browser_support::{launch_exact, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
-
-/// A Chrome DevTools command sent through chromedriver.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, <Url as std::str::FromStr>::Err> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
-        (Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
-    }
-}
-
-/// Starts a browser whose page area is exactly `width`×`height` CSS pixels (a window has
-/// browser chrome around its page, and Chromium's windows are at least 500 px wide, so a
-/// phone is emulated instead); `mobile` gives it a phone's touch and viewport behaviour.
-async fn launch_exact(test: &str, width: u32, height: u32, mobile: bool) -> Option<Browser> {
-    let b = browser_support::launch(test, width.max(500), height + 200).await?;
-    let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
-    b.client
-        .issue_cmd(Cdp { cmd: "Emulation.setDeviceMetricsOverride", params: metrics })
-        .await
-        .unwrap_or_else(|e| panic!("set the page size to {width}x{height}: {e}"));
-    if mobile {
-        let touch = json!({ "enabled": true, "maxTouchPoints": 5 });
-        b.client
-            .issue_cmd(Cdp { cmd: "Emulation.setTouchEmulationEnabled", params: touch })
-            .await
-            .unwrap_or_else(|e| panic!("enable touch: {e}"));
-    }
-    Some(b)
-}
 
 fn kiosk_url(d: &Daemon, token: &str) -> String {
     format!("http://{}/display/kiosk?token={token}", d.addr)
@@ -360,3 +321,4 @@ async fn kiosk_with_a_bad_token_says_so_plainly() {
     b.screenshot("kiosk-bad-token").await;
     b.close().await;
 }
+
