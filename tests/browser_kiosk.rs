@@ -378,7 +378,12 @@ async fn status_page_rejoins_a_missed_number_and_shows_a_parked_one_where_to_go(
     assert!(b.eval(&visible_js("#rejoin")).await == Value::Bool(false));
     b.screenshot("status-rejoined").await;
     let back = d.api.ticket(&id).await;
-    assert_eq!((back.body["status"].as_str(), back.body["ahead"].as_u64()), (Some("waiting"), Some(1)), "{}", back.text);
+    assert_eq!(
+        (back.body["status"].as_str(), back.body["ahead"].as_u64()),
+        (Some("waiting"), Some(1)),
+        "{}",
+        back.text
+    );
 
     // A002 is called, served, then parked while its visitor fetches a paper: its page says
     // where to come back to, live.
@@ -423,7 +428,11 @@ async fn status_page_says_to_take_a_new_ticket_once_the_time_to_rejoin_is_over()
     let Some(late) = open_status_at(test, &d, &id, start + 31 * 60_000, "no_show").await else {
         return;
     };
-    late.until("the expired text", "return document.querySelector('#rejoin-text').textContent.indexOf('重新取号') >= 0;").await;
+    late.until(
+        "the expired text",
+        "return document.querySelector('#rejoin-text').textContent.indexOf('重新取号') >= 0;",
+    )
+    .await;
     assert!(late.eval(&visible_js("#rejoin-btn")).await == Value::Bool(false));
     b.close().await;
     late.close().await;

@@ -112,8 +112,7 @@ async fn a_clerk_parks_with_the_shortcut_calls_the_next_and_resumes_from_the_lis
     press(&b, "z").await;
     until_state(&b, "open").await;
     assert_eq!(posts(&b, "park").await, 1);
-    b.until("A001 in the parked list", "return document.querySelectorAll('#park-list .ck-parked').length === 1;")
-        .await;
+    b.until("A001 in the parked list", "return document.querySelectorAll('#park-list .ck-parked').length === 1;").await;
     let row = b.text("#park-list .ck-parked").await;
     let name = d.api.catalog().await["items"]
         .as_array()
