@@ -2,53 +2,16 @@
 //! Chromium against a real daemon: a click-through takes a ticket and shows its number and
 //! QR code (portrait and landscape); pinyin initials find an item; the status page follows
 //! a ticket from waiting to done without a reload and accepts one rating (a reason is
-//! required for the bottom two); a kiosk with a bad token says so in plain words.
+//! required for the bottom two); a missed number rejoins from it until its deadline, a
+//! parked ticket says where to come back to, and a bundle lists its steps; a kiosk with a
+//! bad token says so in plain words.
 
 mod browser_support;
 mod support;
 
-use browser_support::Browser;
-use fantoccini::wd::WebDriverCompatibleCommand;
-use reqwest::{Method, Url};
+use browser_support::{launch_exact, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
-
-/// A Chrome DevTools command sent through chromedriver.
-#[derive(Debug)]
-struct Cdp {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, <Url as std::str::FromStr>::Err> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
-        (Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
-    }
-}
-
-/// Starts a browser whose page area is exactly `width`×`height` CSS pixels (a window has
-/// browser chrome around its page, and Chromium's windows are at least 500 px wide, so a
-/// phone is emulated instead); `mobile` gives it a phone's touch and viewport behaviour.
-async fn launch_exact(test: &str, width: u32, height: u32, mobile: bool) -> Option<Browser> {
-    let b = browser_support::launch(test, width.max(500), height + 200).await?;
-    let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
-    b.client
-        .issue_cmd(Cdp { cmd: "Emulation.setDeviceMetricsOverride", params: metrics })
-        .await
-        .unwrap_or_else(|e| panic!("set the page size to {width}x{height}: {e}"));
-    if mobile {
-        let touch = json!({ "enabled": true, "maxTouchPoints": 5 });
-        b.client
-            .issue_cmd(Cdp { cmd: "Emulation.setTouchEmulationEnabled", params: touch })
-            .await
-            .unwrap_or_else(|e| panic!("enable touch: {e}"));
-    }
-    Some(b)
-}
 
 fn kiosk_url(d: &Daemon, token: &str) -> String {
     format!("http://{}/display/kiosk?token={token}", d.addr)
@@ -358,5 +321,160 @@ async fn kiosk_with_a_bad_token_says_so_plainly() {
     assert!(!text.contains("Bearer") && !text.contains("Error"), "no technical text: {text}");
     assert_eq!(waiting_in(&d, "A").await, 0, "no ticket was issued");
     b.screenshot("kiosk-bad-token").await;
+    b.close().await;
+}
+
+/// Opens a phone on `/t/{id}` whose clock reads `at_ms` at load (the daemon's injected
+/// clock), and waits for the ticket in `status`.
+async fn open_status_at(test: &str, d: &Daemon, id: &str, at_ms: i64, status: &str) -> Option<Browser> {
+    let b = launch_exact(test, 375, 812, true).await?;
+    b.set_page_clock(at_ms).await;
+    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    until_status(&b, status).await;
+    Some(b)
+}
+
+/// Issues `n` tickets for an item of queue A, then has clerk1 open window 1, call the
+/// first and mark it no-show; returns the tickets and clerk1's token.
+async fn miss_the_first_of(d: &Daemon, n: usize) -> (Vec<Value>, String) {
+    let code = d.api.item_in("A").await;
+    let mut tickets = Vec::new();
+    for _ in 0..n {
+        tickets.push(d.api.issue(&code).await);
+    }
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "open", None).await;
+    assert_eq!(d.api.call_next(&clerk, "1").await["id"], tickets[0]["id"]);
+    let missed = d.api.window_ok(&clerk, "1", "no-show", None).await;
+    assert_eq!(missed["rejoin_until"], "2026-03-10T10:30:00+08:00", "{missed}");
+    (tickets, clerk)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_rejoins_a_missed_number_and_shows_a_parked_one_where_to_go() {
+    let test = "status_page_rejoins_a_missed_number_and_shows_a_parked_one_where_to_go";
+    let start = support::default_start_ms();
+    let d = Daemon::start_with_clock(start).await;
+    let (tickets, clerk) = miss_the_first_of(&d, 2).await;
+    let id = tickets[0]["id"].as_str().expect("id").to_string();
+    let Some(b) = open_status_at(test, &d, &id, start + 5 * 60_000, "no_show").await else {
+        return;
+    };
+
+    // Missed, with the way back and its deadline in the hall's time.
+    b.until("the rejoin card", &visible_js("#rejoin-btn")).await;
+    assert_eq!(b.text("#rejoin h2").await, "您已过号");
+    let text = b.text("#rejoin-text").await;
+    assert!(text.contains("10:30") && text.contains("号码不变"), "the deadline and what rejoining keeps: {text}");
+    assert!(b.eval(&visible_js("#note")).await == Value::Bool(false), "no 'take a new ticket' while it may rejoin");
+    b.screenshot("status-missed-rejoin").await;
+
+    // Two taps in one tick rejoin once; the page shows the new place: behind A002.
+    b.eval("var e = document.querySelector('#rejoin-btn'); e.click(); e.click(); return true;").await;
+    until_status(&b, "waiting").await;
+    assert_eq!(b.text("#number").await, "A001", "the number is kept");
+    b.until("one ahead", "return document.querySelector('#ahead b').textContent.trim() === '1';").await;
+    assert!(b.text("#msg").await.contains("已重新排队"));
+    assert!(b.eval(&visible_js("#rejoin")).await == Value::Bool(false));
+    b.screenshot("status-rejoined").await;
+    let back = d.api.ticket(&id).await;
+    assert_eq!(
+        (back.body["status"].as_str(), back.body["ahead"].as_u64()),
+        (Some("waiting"), Some(1)),
+        "{}",
+        back.text
+    );
+
+    // A002 is called, served, then parked while its visitor fetches a paper: its page says
+    // where to come back to, live.
+    let second = tickets[1]["id"].as_str().expect("id").to_string();
+    b.goto(&format!("http://{}/t/{second}", d.addr)).await;
+    until_status(&b, "waiting").await;
+    assert_eq!(d.api.call_next(&clerk, "1").await["id"], second.as_str());
+    d.api.window_ok(&clerk, "1", "serve", None).await;
+    until_status(&b, "serving").await;
+    d.api.window_ok(&clerk, "1", "park", None).await;
+    until_status(&b, "parked").await;
+    assert_eq!(b.text("#call-main").await, "请补齐材料后回到 1 号窗口");
+    assert!(b.text("#call-sub").await.contains("号码不变"));
+    b.screenshot("status-parked").await;
+    d.api.window_ok(&clerk, "1", "unpark", Some(json!({ "ticket": second }))).await;
+    until_status(&b, "called").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_says_to_take_a_new_ticket_once_the_time_to_rejoin_is_over() {
+    let test = "status_page_says_to_take_a_new_ticket_once_the_time_to_rejoin_is_over";
+    let start = support::default_start_ms();
+    let d = Daemon::start_with_clock(start).await;
+    let (tickets, _) = miss_the_first_of(&d, 1).await;
+    let id = tickets[0]["id"].as_str().expect("id").to_string();
+
+    // The phone's clock still says 10:29, the daemon's 10:31: the daemon has the last word.
+    let Some(b) = open_status_at(test, &d, &id, start + 29 * 60_000, "no_show").await else {
+        return;
+    };
+    b.until("the rejoin button", &visible_js("#rejoin-btn")).await;
+    d.set_clock(start + 31 * 60_000);
+    b.click("#rejoin-btn").await;
+    b.until("the rejoin button to go", &format!("return !(function () {{ {} }})();", visible_js("#rejoin-btn"))).await;
+    let text = b.text("#rejoin-text").await;
+    assert!(text.contains("10:30") && text.contains("重新取号"), "past the deadline: take a new ticket: {text}");
+    assert_eq!(d.api.ticket(&id).await.body["status"], "no_show");
+    b.screenshot("status-rejoin-expired").await;
+
+    // Loaded after the deadline on its own clock, the page offers no button at all.
+    let Some(late) = open_status_at(test, &d, &id, start + 31 * 60_000, "no_show").await else {
+        return;
+    };
+    late.until(
+        "the expired text",
+        "return document.querySelector('#rejoin-text').textContent.indexOf('重新取号') >= 0;",
+    )
+    .await;
+    assert!(late.eval(&visible_js("#rejoin-btn")).await == Value::Bool(false));
+    b.close().await;
+    late.close().await;
+}
+
+/// Whether the status page lists its steps in these states, e.g. "done current".
+fn steps_are(states: &str) -> String {
+    format!(
+        "return Array.prototype.map.call(document.querySelectorAll('#step-list .st-step'),
+            function (e) {{ return e.dataset.state; }}).join(' ') === '{states}';"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_lists_a_bundles_steps_and_where_to_go_next() {
+    let test = "status_page_lists_a_bundles_steps_and_where_to_go_next";
+    let Some(b) = launch_exact(test, 375, 812, true).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
+    let ticket = d.api.issue_with(json!({ "service": "YJS-07" })).await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    let id = ticket.body["id"].as_str().expect("id").to_string();
+    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    until_status(&b, "waiting").await;
+    b.until("the steps, the first current", &steps_are("current pending")).await;
+    assert!(b.text("#steps-title").await.contains("共 2 步"));
+    assert!(b.text("#steps-next").await.contains("B 企业服务"), "wait for the first step's queue");
+
+    let clerk = d.api.login("clerk10").await;
+    d.api.window_ok(&clerk, "10", "open", None).await;
+    d.api.call_next(&clerk, "10").await;
+    d.api.window_ok(&clerk, "10", "serve", None).await;
+    until_status(&b, "serving").await;
+    assert!(b.text("#steps-next").await.contains("本步完成后，请等候「A 综合受理」叫号"));
+    d.api.window_ok(&clerk, "10", "done", None).await;
+    until_status(&b, "waiting").await;
+    b.until("the first step done", &steps_are("done current")).await;
+    let list = b.text("#step-list").await;
+    assert!(list.contains("10 号窗口"), "where the first step was done: {list}");
+    assert!(b.text("#steps-next").await.contains("请等候「A 综合受理」叫号"));
+    b.screenshot("status-bundle-steps").await;
     b.close().await;
 }

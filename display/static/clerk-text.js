@@ -29,7 +29,17 @@ window.HallqClerkText = {
     e_call_reason_required: '请填写呼叫原因（1–200 字）', e_bad_call: '请输入要呼叫的号码，如 A012',
     e_unknown_number: '今天没有这个号码，请核对后重新输入', e_not_waiting: '这个号码现在不在等候中（可能已被呼叫、已办结或已取消）',
     e_waits_elsewhere: '这个号码已转给其他窗口，只能在那个窗口呼叫',
-    r_by_number_why: '按号呼叫：{r}（{c}）', r_other: '按大厅叫号规则选出'
+    r_by_number_why: '按号呼叫：{r}（{c}）', r_other: '按大厅叫号规则选出',
+    // park and resume (clerk-park.js); recall limit and bundle steps (clerk-ticket.js)
+    a_park: '暂存', a_park_sub: '补材料暂离，稍后恢复', parked_h: '暂存中', pk_resume: '恢复办理', pk_for: '已暂存 {n}',
+    pk_none: '暂无暂存号码。群众需补材料时，按 F12 或 Z 暂存当前号码，窗口可继续叫号',
+    pk_busy: '当前号码办结、过号、转移或暂存后才能恢复', pk_paused: '窗口已暂停，恢复服务后才能恢复办理',
+    pk_close: '有暂存号码，须恢复并办结后才能关闭', recall_spent: '已达上限，未到请按 F6 过号',
+    a_done_step: '完成本步 → {q}', a_done_step_sub: '转入 {q} 排队，号码不变', step_of: '第 {i}/{n} 步：', step_n: '第 {i} 步',
+    i_parked: '{n} 已暂存', i_unparked: '已恢复办理 {n}', i_step_done: '{n} 本步已完成，已转入下一步排队',
+    e_recall_limit: '重呼次数已达上限，群众未到请按过号', e_park_full: '本窗口暂存号码已满，请先恢复办理其中一个',
+    e_not_parked_here: '这个号码不在本窗口暂存', e_parked_tickets: '本窗口还有暂存号码，须恢复并办结后才能关闭',
+    e_bad_unpark: '请选择要恢复办理的暂存号码'
   },
   en: {
     app: 'Counter console', logout: 'Sign out', login_title: 'Staff sign-in', login_sub: 'Sign in, then choose and open your window',
@@ -77,6 +87,16 @@ window.HallqClerkText = {
     e_call_reason_required: 'Give a reason for the call (1–200 characters)', e_bad_call: 'Enter the number to call, e.g. A012',
     e_unknown_number: 'No ticket has that number today; check it and try again',
     e_not_waiting: 'That ticket is not waiting now (called, finished or cancelled)',
-    e_waits_elsewhere: 'That ticket was sent to another window; only that window can call it'
+    e_waits_elsewhere: 'That ticket was sent to another window; only that window can call it',
+    a_park: 'Park', a_park_sub: 'Fetching papers; resume later', parked_h: 'Parked', pk_resume: 'Resume', pk_for: 'parked {n}',
+    pk_none: 'Nothing parked. When a visitor must fetch papers, F12 or Z parks the ticket and the window calls on',
+    pk_busy: 'Finish, no-show, transfer or park the current ticket first', pk_paused: 'Resume the window first',
+    pk_close: 'Resume and finish the parked tickets first', recall_spent: 'Limit reached; F6 for no-show',
+    a_done_step: 'Step done → {q}', a_done_step_sub: 'Queues next in {q}, same number', step_of: 'Step {i} of {n}: ',
+    step_n: 'step {i}', i_parked: '{n} parked', i_unparked: 'Resumed {n}', i_step_done: '{n}: step done, queued for the next step',
+    e_recall_limit: 'Recall limit reached; mark the ticket no-show instead',
+    e_park_full: 'This window holds the most parked tickets allowed; resume one first',
+    e_not_parked_here: 'That ticket is not parked at this window',
+    e_parked_tickets: 'Parked tickets remain here; resume and finish them before closing', e_bad_unpark: 'Choose a parked ticket to resume'
   }
 };

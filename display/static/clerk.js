@@ -1,7 +1,8 @@
 /* hallq clerk console (/display/clerk).
  * Sign in (POST /api/v1/login; token kept in sessionStorage), pick and open a window,
  * then drive it: next, call by number (clerk-call.js), recall, serve, done (completed /
- * incomplete), no-show, transfer (clerk-transfer.js), pause/resume, close. Each button
+ * incomplete), no-show, transfer (clerk-transfer.js), park and resume (clerk-park.js),
+ * pause/resume, close; recall limits and bundle steps are worded by clerk-ticket.js. Each button
  * is enabled only when its action is legal for the window's state and disabled while
  * any request is in flight; every POST carries a fresh Idempotency-Key, so a double
  * click never calls twice. Live queue counts and recent calls come from the display
@@ -11,7 +12,7 @@
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null, transferDialog = null; // mounted in start(), once the words are loaded
+  var callDialog = null, transferDialog = null, parkList = null, ticketView = null; // mounted in start()
 
   var I18N = window.HallqI18n;
   function t(k, n) {
@@ -35,15 +36,17 @@
 
   // What actions a window state allows.
   var LEGAL = {
-    open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer'],
-    serving: ['done', 'done-incomplete', 'transfer'], paused: ['resume', 'close'], closed: []
+    open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park'],
+    serving: ['done', 'done-incomplete', 'transfer', 'park'], paused: ['resume', 'close'], closed: []
   };
+  // F5 (reload) and F11 (full screen) stay the browser's, so park takes F12 · Z (暂存 zàncún).
   var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
-    F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause' };
+    F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause',
+    F12: 'park', z: 'park' };
   var STORE = 'hallq.clerk';
 
   var S = {
-    token: null, user: null, role: null, allowed: [], windowId: null, win: null, ticket: null,
+    token: null, user: null, role: null, allowed: [], windowId: null, win: null, ticket: null, parked: [],
     catalog: { items: {}, bundles: {}, queues: {}, priorities: {} }, hallWindows: [], waiting: {}, eta: {},
     calls: [], firstCall: {}, inflight: null, feed: 'connecting', pick: null, transferTarget: null, syncTimer: null
   };
@@ -109,7 +112,7 @@
 
   function logout(message) {
     S.token = S.user = S.role = S.windowId = S.win = S.ticket = null;
-    S.allowed = [];
+    S.allowed = []; S.parked = [];
     sessionStorage.removeItem(STORE);
     $('login-password').value = '';
     loginError(message || '');
@@ -139,7 +142,7 @@
 
   // ---- choosing a window ----
   function showPicker() {
-    S.windowId = null; S.win = null; S.ticket = null;
+    S.windowId = null; S.win = null; S.ticket = null; S.parked = [];
     save();
     show('pick');
     return api('GET', '/api/v1/hall').then(function (hall) {
@@ -185,6 +188,7 @@
       }
       S.win = r.window;
       S.ticket = r.ticket || null;
+      S.parked = r.parked || [];
       render();
     });
   }
@@ -220,9 +224,10 @@
       return;
     }
     if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
-    else if (['done', 'done-incomplete', 'no-show', 'transfer'].indexOf(action) >= 0) {
+    else if (['done', 'done-incomplete', 'no-show', 'transfer', 'park'].indexOf(action) >= 0) {
       S.ticket = null; S.win.state = 'open'; S.win.ticket = null;
-      var msg = { done: 'i_done', 'done-incomplete': 'i_incomplete', 'no-show': 'i_noshow', transfer: 'i_transferred' }[action];
+      if (action === 'park') parkList.parked(r);
+      var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked' }[action];
       toast(t(msg, number), 'info');
     } else if (r && r.state) {
       S.win = r;
@@ -240,6 +245,8 @@
 
   function legal(action) {
     var st = S.win ? S.win.state : 'closed';
+    if (action === 'recall' && ticketView.recallSpent(S.ticket)) return false; // the daemon would refuse: no-show instead
+    if (action === 'close' && S.parked.length) return false; // parked tickets are resumed and finished first
     return (LEGAL[st] || []).indexOf(action) >= 0;
   }
 
@@ -325,7 +332,7 @@
     var first = tk && tk.called_at && (S.firstCall[tk.id] = S.firstCall[tk.id] || tk.called_at);
     $('t-waited').textContent = first ? dur(Date.parse(first) - Date.parse(tk.issued_at)) : '—';
     $('t-live-label').textContent = t(tk && tk.serving_at ? 'serving_for' : 'called_for');
-    renderItems(tk);
+    ticketView.render(tk); // items and materials, bundle steps, recall count, where Done sends it
     tick();
     renderPad();
     renderSide();
@@ -337,29 +344,11 @@
     try { return CALL.ruleText(tk.call_rule, CALL.recalled(tk.id)); } catch (e) { return t('r_other'); }
   }
 
-  function renderItems(tk) {
-    var box = $('ticket-items');
-    if (!tk) { box.innerHTML = ''; return; }
-    var html = '';
-    if (tk.bundle) {
-      var b = S.catalog.bundles[tk.bundle];
-      html += '<div class="ck-bundle-name">' + esc(t('bundle')) + (lang() === 'en' ? ': ' : '：') + esc(b ? b.name : tk.bundle) +
-        '<small>' + esc(t('n_items', (tk.services || []).length)) + '</small></div>';
-    }
-    html += (tk.services || []).map(function (code, i) {
-      var it = S.catalog.items[code] || { name: code, materials: [] };
-      var mats = (it.materials || []).map(function (m) { return '<li>' + esc(m) + '</li>'; }).join('');
-      return '<section class="ck-item"><header><span class="ck-item-idx">' + (i + 1) + '</span><span class="ck-item-name">' + esc(it.name) +
-        '</span><span class="ck-item-meta">' + esc(code) + (it.department ? ' · ' + esc(it.department) : '') + (it.minutes ? ' · ' + it.minutes + (lang() === 'en' ? ' min' : ' 分钟') : '') +
-        '</span></header>' + (mats ? '<div class="ck-mat-title">' + esc(t('materials')) + '</div><ul class="ck-mats">' + mats + '</ul>' : '') + '</section>';
-    }).join('');
-    box.innerHTML = html;
-  }
-
   function tick() {
     var tk = S.ticket, el = $('t-live');
     var since = tk ? (tk.serving_at || (S.win && S.win.state === 'calling' ? tk.called_at : null)) : null;
     el.textContent = since ? clockDur(Date.now() - Date.parse(since)) : '—';
+    if (parkList) parkList.tick();
     var d = new Date();
     $('clock').textContent = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
   }
@@ -377,6 +366,7 @@
       b.classList.toggle('is-busy', S.inflight === a);
     });
     callDialog.render();
+    parkList.render();
   }
 
   function renderIdle() {
@@ -469,6 +459,11 @@
     transferDialog = window.HallqClerkTransfer.mount({
       S: S, $: $, t: t, esc: esc, api: api, applySnapshot: applySnapshot, queueName: queueName, act: act
     });
+    parkList = window.HallqClerkPark.mount({
+      S: S, $: $, t: t, esc: esc, api: api, dur: dur, fail: fail, render: render, scheduleSync: scheduleSync,
+      called: function (ticket) { called(ticket); toast(t('i_unparked', ticket.number), 'info'); }
+    });
+    ticketView = window.HallqClerkTicket.mount({ S: S, $: $, t: t, lang: lang, esc: esc, queueName: queueName });
     wire();
     onFeedState('connecting');
     tick();

@@ -6,6 +6,9 @@
  * When called it shows "请到 5 号窗口" prominently and vibrates. While waiting the visitor
  * may cancel (after a confirmation). After service it offers the 好差评 rating, five
  * levels, a reason required for the bottom two, submitted once.
+ * A missed number (no_show with rejoin_until) may rejoin the line from here until its
+ * deadline, keeping its number; a parked ticket says to come back to its window with the
+ * missing papers; a bundle ticket (一件事) lists its steps and says where to go next.
  */
 (function () {
   "use strict";
@@ -36,7 +39,16 @@
       err_reason: "选择“不满意”或“非常不满意”时，请填写原因。",
       err_score: "请先选择一个评价等级。",
       err_network: "网络不通，请稍后再试。", err_cancel: "当前状态无法取消排队。",
-      err_rate: "评价没有提交成功，请稍后再试。"
+      err_rate: "评价没有提交成功，请稍后再试。",
+      st_parked: "暂存中", parked_main: "请补齐材料后回到 {w} 号窗口",
+      parked_sub: "您的号码已在窗口暂存，号码不变；回来后工作人员会再次叫号",
+      rejoin_h: "您已过号", rejoin: "重新排队", rejoining: "正在重新排队…",
+      rejoin_text: "请在 {t} 前点击“重新排队”，号码不变，排到队尾。",
+      rejoin_expired: "已超过重新排队时限（{t}），此号已作废。如需办理请重新取号。",
+      rejoined: "已重新排队，号码不变，请留意叫号。", err_rejoin: "未能重新排队，请稍后再试。",
+      steps_h: "一件事 · 共 {n} 步", step_done: "已完成", step_current: "当前", step_pending: "待办理",
+      step_at: "{w} 号窗口", next_wait: "请等候「{q}」叫号，号码不变。",
+      next_after: "本步完成后，请等候「{q}」叫号，号码不变。", next_all_done: "全部 {n} 步已办理完成。"
     },
     en: {
       subtitle: "Your place in line", offline: "Connection lost, reconnecting…", loading: "Looking up…",
@@ -62,7 +74,17 @@
       err_reason: "Please give a reason when you are dissatisfied.",
       err_score: "Please choose a rating first.",
       err_network: "No connection; please try again shortly.", err_cancel: "This ticket can no longer be cancelled.",
-      err_rate: "Your rating could not be sent; please try again."
+      err_rate: "Your rating could not be sent; please try again.",
+      st_parked: "Set aside", parked_main: "Bring the missing papers back to window {w}",
+      parked_sub: "Your number is held at the window; the clerk will call it again when you are back",
+      rejoin_h: "You missed your call", rejoin: "Rejoin the line", rejoining: "Rejoining…",
+      rejoin_text: "Tap “Rejoin the line” before {t}: you keep your number and go to the back of the line.",
+      rejoin_expired: "The time to rejoin ended at {t}; this number is void. Please take a new ticket.",
+      rejoined: "You are back in line with the same number. Listen for your call.",
+      err_rejoin: "Could not rejoin the line; please try again.",
+      steps_h: "Bundle · {n} steps", step_done: "done", step_current: "now", step_pending: "to do",
+      step_at: "window {w}", next_wait: "Wait for “{q}” to call your number (unchanged).",
+      next_after: "After this step, wait for “{q}” to call your number (unchanged).", next_all_done: "All {n} steps are done."
     }
   };
   var I18N = window.HallqI18n || {
@@ -73,15 +95,17 @@
     }
   };
   var t = I18N.t;
-  var ACTIVE = { waiting: 1, called: 1, serving: 1 };
+  var ACTIVE = { waiting: 1, called: 1, serving: 1, parked: 1 };
 
   var id = decodeURIComponent((location.pathname.match(/^\/t\/([^/?#]+)/) || [])[1] || "");
   var ticket = null;
   var cat = null;
   var windowNames = {};
   var score = null;
-  var busy = false;          // a cancel or rating request in flight
+  var busy = false;          // a cancel, rejoin or rating request in flight
   var rated = false;
+  var rejoinRefused = false; // the daemon said the time to rejoin is over
+  var rejoinTimer = null;
   var lastFetch = 0, fetching = false, again = false, timer = null;
 
   function $(x) { return document.getElementById(x); }
@@ -145,6 +169,7 @@
     ticket = tk;
     rated = rated || !!tk.rated;
     render();
+    if (before && before.status !== tk.status && before.status !== "no_show") message("");
     var calledNow = tk.status === "called" && (!before || before.status !== "called" || before.window !== tk.window);
     if (calledNow) alertVisitor();
   }
@@ -170,14 +195,15 @@
     document.body.setAttribute("data-status", tk.status);
 
     var call = $("call");
-    call.hidden = !(tk.status === "called" || tk.status === "serving") || !tk.window;
+    call.hidden = !(tk.status === "called" || tk.status === "serving" || tk.status === "parked") || !tk.window;
     if (!call.hidden) {
-      var key = tk.status === "called" ? "call_main" : "serving_main";
+      var key = { called: "call_main", serving: "serving_main", parked: "parked_main" }[tk.status];
       $("call-main").textContent = t(key, { w: tk.window });
       var wn = windowNames[tk.window];
       $("call-sub").textContent = tk.status === "called"
         ? (I18N.lang() === "zh" ? t("call_sub_en", { w: tk.window }) : "请到 " + tk.window + " 号窗口") : "";
-      $("call-sub").hidden = tk.status !== "called";
+      if (tk.status === "parked") $("call-sub").textContent = t("parked_sub");
+      $("call-sub").hidden = tk.status === "serving";
       $("call-name").textContent = wn || "";
       $("call-name").hidden = !wn;
       call.setAttribute("data-kind", tk.status);
@@ -197,9 +223,9 @@
     $("services").textContent = serviceNames(tk);
     $("issued").textContent = hallTime(tk.issued_at);
 
-    var note = "";
+    var note = "", canRejoin = renderRejoin(tk);
     if (tk.status === "done" && tk.outcome === "incomplete") note = t("note_incomplete");
-    else if (tk.status === "no_show") note = t("note_no_show");
+    else if (tk.status === "no_show" && !canRejoin && !tk.rejoin_until) note = t("note_no_show");
     else if (tk.status === "cancelled") note = t("note_cancelled");
     else if (tk.status === "expired") note = t("note_expired");
     $("note").textContent = note;
@@ -210,7 +236,104 @@
     $("cancel").disabled = busy;
     $("rate").hidden = !(tk.status === "done" && !rated);
     $("rate-thanks").hidden = !(tk.status === "done" && rated);
+    renderSteps(tk);
     renderRating();
+  }
+
+  /* ---------- a missed number rejoins ---------- */
+
+  // Shows the rejoin card of a missed number; true while the button may be pressed. The
+  // deadline is read on the phone's clock; the daemon has the last word (rejoin_expired).
+  function renderRejoin(tk) {
+    var until = tk.status === "no_show" && tk.rejoin_until ? Date.parse(tk.rejoin_until) : NaN;
+    clearTimeout(rejoinTimer);
+    $("rejoin").hidden = isNaN(until);
+    document.body.removeAttribute("data-rejoin");
+    if (isNaN(until)) return false;
+    var open = !rejoinRefused && Date.now() < until;
+    if (open) rejoinTimer = setTimeout(render, Math.min(until - Date.now() + 50, 2147483647));
+    $("rejoin-text").textContent = t(open ? "rejoin_text" : "rejoin_expired", { t: hallTime(tk.rejoin_until) });
+    $("rejoin").setAttribute("data-open", open ? "yes" : "no");
+    document.body.setAttribute("data-rejoin", open ? "yes" : "no");
+    $("rejoin-btn").hidden = !open;
+    $("rejoin-btn").disabled = busy;
+    $("rejoin-btn").firstChild.textContent = t(busy ? "rejoining" : "rejoin");
+    return open;
+  }
+
+  function rejoin() {
+    if (busy || !ticket) return;
+    busy = true;
+    message("");
+    render();
+    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rejoin", {
+      method: "POST",
+      headers: { "Idempotency-Key": "rejoin-" + Date.now().toString(36) + Math.random().toString(36).slice(2) }
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; });
+    }).then(function (res) {
+      var code = res.body && res.body.error && res.body.error.code;
+      if (res.status === 200) { update(res.body); message(t("rejoined")); }
+      else if (code === "rejoin_expired") rejoinRefused = true;
+      else if (code === "not_missed") refresh();
+      else message(t("err_rejoin"));
+    }, function () {
+      message(t("err_network"));
+    }).then(function () {
+      busy = false;
+      render();
+    });
+  }
+
+  /* ---------- a bundle's steps ---------- */
+
+  function stepItems(step) {
+    if (!cat) return (step.services || []).join("、");
+    var byCode = {};
+    cat.items.forEach(function (it) { byCode[it.code] = it.name; });
+    return (step.services || []).map(function (c) { return byCode[c] || c; }).join("、");
+  }
+
+  function stepQueue(step) { return step.queue + " " + ((cat && queueName(step.queue)) || ""); }
+
+  function renderSteps(tk) {
+    var steps = tk.steps || [];
+    $("steps").hidden = steps.length < 2;
+    if (steps.length < 2) return;
+    $("steps-title").textContent = t("steps_h", { n: steps.length });
+    var list = $("step-list");
+    list.innerHTML = "";
+    steps.forEach(function (step, i) {
+      var li = document.createElement("li");
+      li.className = "st-step";
+      li.setAttribute("data-state", step.state);
+      var mark = document.createElement("span");
+      mark.className = "st-step-mark";
+      mark.textContent = step.state === "done" ? "✓" : String(i + 1);
+      var body = document.createElement("div");
+      body.className = "st-step-body";
+      var head = document.createElement("div");
+      head.className = "st-step-q";
+      head.textContent = stepQueue(step);
+      var tag = document.createElement("span");
+      tag.className = "st-step-tag";
+      tag.textContent = t("step_" + step.state) + (step.window ? " · " + t("step_at", { w: step.window }) : "");
+      head.appendChild(tag);
+      var items = document.createElement("div");
+      items.className = "st-step-items";
+      items.textContent = stepItems(step);
+      body.appendChild(head);
+      body.appendChild(items);
+      li.appendChild(mark);
+      li.appendChild(body);
+      list.appendChild(li);
+    });
+    var next = "", cur = steps[tk.step], after = steps[tk.step + 1];
+    if (tk.status === "done" && steps.every(function (s) { return s.state === "done"; })) next = t("next_all_done", { n: steps.length });
+    else if (tk.status === "waiting" && cur) next = t("next_wait", { q: stepQueue(cur) });
+    else if (ACTIVE[tk.status] && after) next = t("next_after", { q: stepQueue(after) });
+    $("steps-next").textContent = next;
+    $("steps-next").hidden = !next;
   }
 
   function numWithUnit(n, unitKey) {
@@ -356,6 +479,7 @@
     $("cancel").addEventListener("click", function () { message(""); $("confirm").hidden = false; });
     $("confirm-no").addEventListener("click", function () { $("confirm").hidden = true; });
     $("confirm-yes").addEventListener("click", cancelTicket);
+    $("rejoin-btn").addEventListener("click", rejoin);
 
     if (!id) { showMissing(); return; }
     fetch("/api/v1/services").then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {

@@ -14,7 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::{Method, Url};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -90,7 +92,53 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
     Some(Browser { client, driver, _profile: profile })
 }
 
+/// A Chrome DevTools command sent through chromedriver.
+#[derive(Debug)]
+pub struct Cdp {
+    pub cmd: &'static str,
+    pub params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &Url, session: Option<&str>) -> Result<Url, <Url as std::str::FromStr>::Err> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &Url) -> (Method, Option<String>) {
+        (Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
+/// Starts a browser whose page area is exactly `width`×`height` CSS pixels (a window has
+/// browser chrome around its page, and Chromium's windows are at least 500 px wide, so a
+/// phone is emulated instead); `mobile` gives it a phone's touch and viewport behaviour.
+pub async fn launch_exact(test: &str, width: u32, height: u32, mobile: bool) -> Option<Browser> {
+    let b = launch(test, width.max(500), height + 200).await?;
+    let metrics = json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
+    b.cdp("Emulation.setDeviceMetricsOverride", metrics).await;
+    if mobile {
+        b.cdp("Emulation.setTouchEmulationEnabled", json!({ "enabled": true, "maxTouchPoints": 5 })).await;
+    }
+    Some(b)
+}
+
 impl Browser {
+    /// Sends one Chrome DevTools command, failing the test if it is refused.
+    pub async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
+        let what = format!("{cmd} {params}");
+        self.client.issue_cmd(Cdp { cmd, params }).await.unwrap_or_else(|e| panic!("DevTools {what}: {e}"))
+    }
+
+    /// Makes every page loaded from now on read `at_ms` (ms since the epoch) as the time of
+    /// its load on `Date.now()`, so that a page compares times with a daemon on an
+    /// injected clock.
+    pub async fn set_page_clock(&self, at_ms: i64) {
+        let source = format!(
+            "(function () {{ var real = Date.now, off = {at_ms} - real(); Date.now = function () {{ return real() + off; }}; }})();"
+        );
+        self.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": source })).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
