@@ -71,9 +71,21 @@ struct SimulateArgs {
     days: Option<u32>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Probability that a called visitor does not come (recalled, then marked no-show).
+    /// Probability that a called visitor does not come (recalled up to the hall's
+    /// recall_max, then marked no-show).
     #[arg(long, default_value_t = 0.0)]
     no_show: f64,
+    /// Probability that a visitor marked no-show comes back within the hall's rejoin_min
+    /// and takes the number back in line.
+    #[arg(long, default_value_t = 0.0)]
+    rejoin: f64,
+    /// Probability that a served visitor lacks a document: the clerk parks the ticket and
+    /// resumes it when the visitor is back.
+    #[arg(long, default_value_t = 0.0)]
+    park: f64,
+    /// Share of Poisson visitors who ask for one of the hall's bundles instead of an item.
+    #[arg(long, default_value_t = 0.0, conflicts_with = "trace")]
+    bundles: f64,
     /// A visitor not called after this many minutes leaves.
     #[arg(long)]
     abandon_after: Option<u32>,
@@ -223,6 +235,9 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         days,
         seed: a.seed,
         no_show: a.no_show,
+        rejoin: a.rejoin,
+        park: a.park,
+        bundles: a.bundles,
         abandon_after_min: a.abandon_after,
         sla_min: a.sla,
         sample: a.sample,

@@ -37,6 +37,9 @@ fn plain_options(per_hour: f64, service_min: f64, days: u32, seed: u64) -> Optio
         days,
         seed,
         no_show: 0.0,
+        rejoin: 0.0,
+        park: 0.0,
+        bundles: 0.0,
         abandon_after_min: None,
         sla_min: 15,
         sample: 1.0,
@@ -110,6 +113,9 @@ fn trace_options(seed: u64) -> Options {
         days: 1,
         seed,
         no_show: 0.05,
+        rejoin: 0.0,
+        park: 0.0,
+        bundles: 0.0,
         abandon_after_min: Some(90),
         sla_min: 15,
         sample: 0.25,
@@ -244,4 +250,194 @@ fn a_bad_rota_is_refused_naming_file_and_line_and_nothing_runs() {
     assert!(out.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&out.stdout));
     let want = format!("{}:4: example hall has no window \"13\"", path.display());
     assert!(stderr.contains(&want), "{stderr}");
+}
+
+/// The example hall with its dispatch settings changed by `edit`.
+fn example_hall_with(edit: impl FnOnce(&mut hallq::core::setup::Setup)) -> SimHall {
+    let mut cfg = config::embedded_default().expect("the example hall loads");
+    edit(&mut cfg.setup);
+    SimHall::from_config("example", cfg, 20_000, DEFAULT_WARMUP_MS)
+}
+
+fn poisson_options(per_hour: f64, days: u32, seed: u64) -> Options {
+    Options {
+        source: Source::Poisson(Rate { per_hour }),
+        service: ServiceModel::Items,
+        days,
+        sample: 1.0,
+        ..trace_options(seed)
+    }
+}
+
+/// Every call ends in exactly one of done, step done, no-show or park, when nothing is
+/// left at midnight.
+fn calls(r: &Report) -> u64 {
+    r.calls_by_rule.iter().map(|c| c.calls).sum()
+}
+
+#[test]
+fn rejoins_and_parks_are_counted_replay_and_leave_no_ticket_unaccounted_for() {
+    let hall = example_hall();
+    let mut opts = trace_options(4);
+    (opts.no_show, opts.rejoin, opts.park) = (0.2, 0.6, 0.2);
+    let r = sim::simulate(&hall, &opts).expect("runs: no command of the rules is refused by the core");
+    assert_eq!(r, sim::simulate(&hall, &opts).expect("runs"), "same seed, same report");
+    let t = &r.tickets;
+    println!("{t:?}");
+    assert!(t.rejoined > 0 && t.parked > 0, "{t:?}");
+    assert!(t.rejoined < t.no_show, "some go home: {t:?}");
+    assert_eq!(t.expired, 0, "every parked visitor came back and was finished before closing: {t:?}");
+    assert_eq!(t.issued + t.rejoined, t.served + t.no_show + t.abandoned + t.expired, "{t:?}");
+    let unparked = r.calls_by_rule.iter().find(|c| c.rule == "unparked").map(|c| c.calls);
+    assert_eq!(unparked, Some(t.parked), "every parked ticket is called back");
+    assert_eq!(calls(&r), t.served + t.steps_done + t.no_show + t.parked);
+    // The rules draw from a stream of their own: the same visitors arrive, with the same
+    // service times, whether or not they rejoin or park.
+    (opts.rejoin, opts.park) = (0.0, 0.0);
+    let plain = sim::simulate(&hall, &opts).expect("runs");
+    assert_eq!((plain.tickets.issued, plain.tickets.no_show), (t.issued, t.no_show));
+    assert_eq!((plain.tickets.rejoined, plain.tickets.parked), (0, 0));
+}
+
+#[test]
+fn the_recall_limit_is_played_up_to_the_hall_s_recall_max_and_never_past_it() {
+    // Half the called visitors never come. Each missed call holds its window a minute, and
+    // a minute more per recall: with the same visitors, the busy time grows by exactly one
+    // minute per no-show per recall allowed. A recall past the limit would be refused by
+    // the core and end the run with SimError::Refused.
+    let mut opts = trace_options(5);
+    (opts.no_show, opts.abandon_after_min) = (0.5, None);
+    let run = |max: u32| {
+        let hall = example_hall_with(|s| s.dispatch.recall_max = max);
+        let r = sim::simulate(&hall, &opts).unwrap_or_else(|e| panic!("recall_max {max}: {e}"));
+        let busy_h: f64 = r.windows.iter().map(|w| w.busy_h).sum();
+        (r.tickets.no_show, busy_h)
+    };
+    let (no_shows, busy0) = run(0);
+    assert!(no_shows > 20, "{no_shows}");
+    for max in [1, 2, 4] {
+        let (n, busy) = run(max);
+        assert_eq!(n, no_shows, "the same visitors miss their call");
+        let extra_min = (busy - busy0) * 60.0;
+        let want = f64::from(max) * no_shows as f64;
+        assert!((extra_min - want).abs() < 1e-6, "recall_max {max}: {extra_min} extra minutes, want {want}");
+    }
+}
+
+#[test]
+fn a_bundle_ticket_is_served_at_each_step_in_order() {
+    // YJS-07 starts at the enterprise counter (queue B, window 10 only) and ends at a
+    // comprehensive window (queue A).
+    let rows: String = [9, 10, 11, 13, 14, 15].iter().map(|h| format!("{h:02}:00:00,YJS-07,\n")).collect();
+    let trace = Trace::parse("bundles.csv", &format!("time,service,priority\n{rows}")).expect("parses");
+    let opts = Options {
+        source: Source::Trace(trace),
+        no_show: 0.0,
+        sample: 1.0,
+        abandon_after_min: None,
+        ..trace_options(6)
+    };
+    let r = sim::simulate(&example_hall(), &opts).expect("runs");
+    let t = &r.tickets;
+    assert_eq!((t.issued, t.served, t.steps_done, t.expired), (6, 6, 6, 0), "{t:?}");
+    // First waits are all in B; every second step waited in A, after the first was done.
+    assert_eq!(r.by_queue.get("B").map(|w| w.tickets), Some(6));
+    assert_eq!(r.by_queue.get("A").map(|w| w.tickets), Some(6));
+    assert_eq!((r.wait.tickets, r.step_wait.tickets), (6, 6));
+    let step1_at_10 = window(&r, "10").served;
+    assert!(step1_at_10 >= 6, "window 10 is the only B window: {step1_at_10}");
+    assert_eq!(r.windows.iter().map(|w| w.served).sum::<u64>(), 12, "two services per ticket");
+    assert_eq!(calls(&r), 12);
+}
+
+#[test]
+fn the_bundles_share_mixes_bundles_into_poisson_arrivals() {
+    let hall = example_hall();
+    let mut opts = poisson_options(60.0, 3, 7);
+    let items_only = sim::simulate(&hall, &opts).expect("runs");
+    opts.bundles = 0.5;
+    let mixed = sim::simulate(&hall, &opts).expect("runs");
+    assert_eq!(mixed, sim::simulate(&hall, &opts).expect("runs"), "same seed, same report");
+    assert_eq!(items_only.tickets.steps_done, 0);
+    // One bundle in seven of the example hall spans two queues.
+    let t = &mixed.tickets;
+    assert!((5..100).contains(&t.steps_done), "{t:?}");
+    assert_eq!(mixed.step_wait.tickets, t.steps_done);
+    assert_eq!(t.issued, t.served + t.no_show + t.abandoned + t.expired, "a step is not a finished ticket: {t:?}");
+    assert_eq!(calls(&mixed), t.served + t.steps_done + t.no_show + t.parked);
+}
+
+#[test]
+fn calls_by_rule_shares_add_up_to_one_in_the_report_and_the_json() {
+    let hall = example_hall();
+    let mut opts = poisson_options(90.0, 2, 8);
+    (opts.no_show, opts.rejoin, opts.park, opts.bundles) = (0.1, 0.5, 0.1, 0.2);
+    let r = sim::simulate(&hall, &opts).expect("runs");
+    let total: f64 = r.calls_by_rule.iter().map(|c| c.share).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{:?}", r.calls_by_rule);
+    let kinds: Vec<&str> = r.calls_by_rule.iter().filter(|c| c.calls > 0).map(|c| c.rule.as_str()).collect();
+    for kind in ["earliest_issued", "unparked"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let table = r.table();
+    for c in r.calls_by_rule.iter().filter(|c| c.calls > 0) {
+        let line = format!("calls {}", c.rule);
+        assert!(table.contains(&line) && table.contains(&format!("{} ({:.1}%)", c.calls, c.share * 100.0)), "{table}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
+        .args(["simulate", "--arrivals", "90/h", "--days", "2", "--seed", "8", "--no-show", "0.1"])
+        .args(["--rejoin", "0.5", "--park", "0.1", "--bundles", "0.2", "--abandon-after", "90", "--json"])
+        .output()
+        .expect("hallq runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rules = json["calls_by_rule"].as_array().expect("calls_by_rule");
+    let share: f64 = rules.iter().filter_map(|c| c["share"].as_f64()).sum();
+    assert!((share - 1.0).abs() < 1e-9, "{rules:?}");
+    assert_eq!(json["tickets"]["rejoined"].as_u64(), Some(r.tickets.rejoined));
+    assert_eq!(json["tickets"]["parked"].as_u64(), Some(r.tickets.parked));
+    assert_eq!(json["tickets"]["steps_done"].as_u64(), Some(r.tickets.steps_done));
+}
+
+#[test]
+fn window_10_s_preference_is_played_and_counted_as_preferred_calls() {
+    // The same visitors through the example hall with and without window 10's
+    // `prefer = { B = 60 }`. (It changes few calls here: window 10 is the only B window, so
+    // B's waits come from B's own load on it; see the figures in the final report.)
+    let opts = poisson_options(60.0, 10, 9);
+    let preferring = sim::simulate(&example_hall(), &opts).expect("runs");
+    let plain = example_hall_with(|s| s.windows.iter_mut().for_each(|w| w.prefer = Default::default()));
+    let not = sim::simulate(&plain, &opts).expect("runs");
+    let b = |r: &Report| r.by_queue.get("B").map_or(0.0, |w| w.mean_min);
+    let a = |r: &Report| r.by_queue.get("A").map_or(0.0, |w| w.mean_min);
+    println!("B {:.1} vs {:.1} min, A {:.1} vs {:.1} min", b(&preferring), b(&not), a(&preferring), a(&not));
+    let preferred = |r: &Report| r.calls_by_rule.iter().find(|c| c.rule == "preferred").map_or(0, |c| c.calls);
+    assert!(preferred(&preferring) > 0 && preferred(&not) == 0, "{} vs {}", preferred(&preferring), preferred(&not));
+    assert_eq!(preferring.tickets.issued, not.tickets.issued, "the same visitors");
+    assert!(preferring.table().contains("calls preferred"));
+}
+
+#[test]
+fn a_bad_option_value_is_refused_with_a_clear_error_and_nothing_runs() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--park", "1.5"], "--park is a probability from 0 to 1; got 1.5"),
+        (&["--rejoin=-0.1"], "--rejoin is a probability from 0 to 1; got -0.1"),
+        (&["--bundles", "2"], "--bundles is a share from 0 to 1; got 2"),
+        (&["--bundles", "0.2", "--trace", "tests/data/arrivals-weekday.csv"], "cannot be used with"),
+    ];
+    for (args, want) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .arg("simulate")
+            .args(*args)
+            .output()
+            .expect("hallq runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && out.stdout.is_empty(), "{args:?} ran");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+    let mut opts = trace_options(1);
+    opts.bundles = 0.1;
+    let refused = sim::simulate(&example_hall(), &opts);
+    assert!(matches!(&refused, Err(sim::SimError::Input(m)) if m.contains("a trace names")), "{refused:?}");
 }

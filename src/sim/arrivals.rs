@@ -4,18 +4,48 @@
 //!
 //! Drawing a visitor's fate at arrival, from a generator of its own, is what makes
 //! `--compare` fair: both halls see exactly the same people, who would take exactly as
-//! long at any counter (common random numbers).
+//! long at any counter (common random numbers). Whether a visitor rejoins after missing
+//! the call or lacks a document (`--rejoin`, `--park`) comes from a second generator, so
+//! that turning those on changes nobody's service time or arrival.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::input::{unit_exp, Rate, ServiceModel, Trace};
+use super::input::{lognormal, unit_exp, Rate, ServiceModel, Trace};
+use super::Options;
+
+/// A visitor who missed the call comes back to the kiosk this long after the no-show at
+/// the soonest, in ms: they were outside or on another floor and notice the missed number
+/// on a lobby screen on return.
+pub const REJOIN_AFTER_MIN_MS: i64 = 2 * 60_000;
+/// ... and at the latest (drawn uniformly between); the core's `rejoin_min` still bounds it.
+pub const REJOIN_AFTER_MAX_MS: i64 = 10 * 60_000;
+/// Mean time a visitor sent away for a missing document is gone, in minutes: a copy
+/// printed in the hall's self-service corner or a paper fetched from a car or an office
+/// nearby takes about a quarter of an hour.
+pub const PARK_AWAY_MEAN_MIN: f64 = 15.0;
+/// Its standard deviation, in minutes (lognormal: most are back in 5 to 30 minutes).
+pub const PARK_AWAY_SD_MIN: f64 = 8.0;
+/// The longest a parked visitor stays away, in ms: a limit, so that a draw from the
+/// lognormal's tail does not keep a window from closing all evening.
+pub const PARK_AWAY_MAX_MS: i64 = 2 * 3_600_000;
+/// Mixed into the seed of the generator of rejoins and parks, to make it a stream apart.
+const RULES_SEED: u64 = 0x7061_726b_726a_6e21;
+
+/// What Poisson visitors ask for: the hall's item codes, and its bundle ids for
+/// `--bundles`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalogue {
+    pub items: Vec<String>,
+    pub bundles: Vec<String>,
+}
 
 /// Where arrivals come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// Poisson arrivals at a constant rate within the hall's arrival spans, each asking
-    /// for an item drawn uniformly from the hall's catalogue.
+    /// for an item drawn uniformly from the hall's catalogue (or, a share `--bundles` of
+    /// them, for a bundle drawn uniformly from its bundles).
     Poisson(Rate),
     /// The same recorded day, every simulated day.
     Trace(Trace),
@@ -34,6 +64,12 @@ pub struct Visitor {
     pub draw: f64,
     /// Whether they will miss their call.
     pub no_show: bool,
+    /// After missing their call, they take their number back in line this long after the
+    /// no-show, in ms; 0 if they go home (`--rejoin`).
+    pub rejoin_after_ms: u32,
+    /// Served, they lack a document and are gone this long to fetch it, in ms; 0 if they
+    /// have everything (`--park`).
+    pub park_away_ms: u32,
 }
 
 /// Makes each day's visitors, deterministically from a seed.
@@ -42,26 +78,31 @@ pub struct Arrivals {
     model: ServiceModel,
     no_show_p: f64,
     sample_p: f64,
+    rejoin_p: f64,
+    park_p: f64,
+    bundles_p: f64,
     rng: StdRng,
-    /// Service codes visitors ask for.
+    /// Draws of rejoins and parks; `None` while both are off, which leaves every other
+    /// draw as it was without them.
+    rules_rng: Option<StdRng>,
+    /// Service codes visitors ask for: for Poisson visitors the catalogue's items, then
+    /// its bundles.
     pub services: Vec<String>,
+    /// How many of `services` are items (the rest are bundles).
+    items: usize,
     /// Priority class ids visitors name.
     pub classes: Vec<String>,
     trace_ix: Vec<(usize, Option<usize>)>,
 }
 
 impl Arrivals {
-    /// `catalogue` lists the item codes Poisson visitors choose from. `sample_p` keeps
-    /// each arrival with that probability (to fit a recorded day to a smaller hall).
-    pub fn new(
-        source: Source,
-        catalogue: &[String],
-        model: ServiceModel,
-        no_show_p: f64,
-        sample_p: f64,
-        seed: u64,
-    ) -> Arrivals {
-        let mut services: Vec<String> = catalogue.to_vec();
+    /// The visitors of `opts` (its source, service model, probabilities and seed);
+    /// `catalogue` lists what Poisson visitors choose from.
+    pub fn new(opts: &Options, catalogue: &Catalogue) -> Arrivals {
+        let source = opts.source.clone();
+        let mut services: Vec<String> = catalogue.items.clone();
+        services.extend(catalogue.bundles.iter().cloned());
+        let mut items = catalogue.items.len();
         let mut classes: Vec<String> = Vec::new();
         let mut trace_ix = Vec::new();
         if let Source::Trace(trace) = &source {
@@ -71,9 +112,24 @@ impl Arrivals {
                 let p = row.priority.as_ref().map(|p| index_of(&mut classes, p));
                 trace_ix.push((s, p));
             }
+            items = services.len();
         }
-        let rng = StdRng::seed_from_u64(seed);
-        Arrivals { source, model, no_show_p, sample_p, rng, services, classes, trace_ix }
+        let rules_on = opts.rejoin > 0.0 || opts.park > 0.0;
+        Arrivals {
+            source,
+            model: opts.service,
+            no_show_p: opts.no_show,
+            sample_p: opts.sample,
+            rejoin_p: opts.rejoin,
+            park_p: opts.park,
+            bundles_p: if catalogue.bundles.is_empty() { 0.0 } else { opts.bundles },
+            rng: StdRng::seed_from_u64(opts.seed),
+            rules_rng: rules_on.then(|| StdRng::seed_from_u64(opts.seed ^ RULES_SEED)),
+            services,
+            items,
+            classes,
+            trace_ix,
+        }
     }
 
     /// The visitors of the day that starts (local midnight) at `day_start_ms`, arriving
@@ -82,7 +138,7 @@ impl Arrivals {
         let times: Vec<(i64, usize, Option<usize>)> = match &self.source {
             Source::Poisson(rate) => {
                 let per_ms = rate.per_hour / 3_600_000.0;
-                let n = self.services.len().max(1);
+                let (n, bundles) = (self.items.max(1), self.services.len() - self.items);
                 let mut out = Vec::new();
                 for &(from, to) in spans {
                     let mut t = from as f64;
@@ -91,7 +147,13 @@ impl Arrivals {
                         if t >= to as f64 {
                             break;
                         }
-                        out.push((t.round() as i64, self.rng.gen_range(0..n), None));
+                        // Without --bundles no draw is added, so the visitors stay as they were.
+                        let service = if self.bundles_p > 0.0 && self.rng.gen::<f64>() < self.bundles_p {
+                            self.items + self.rng.gen_range(0..bundles)
+                        } else {
+                            self.rng.gen_range(0..n)
+                        };
+                        out.push((t.round() as i64, service, None));
                     }
                 }
                 out
@@ -105,11 +167,34 @@ impl Arrivals {
             let keep = self.rng.gen::<f64>() < self.sample_p;
             let draw = self.model.draw(&mut self.rng);
             let no_show = self.rng.gen::<f64>() < self.no_show_p;
+            let (rejoin_after_ms, park_away_ms) = self.rules();
             if keep {
-                out.push(Visitor { at_ms: day_start_ms + t, service, priority, draw, no_show });
+                out.push(Visitor {
+                    at_ms: day_start_ms + t,
+                    service,
+                    priority,
+                    draw,
+                    no_show,
+                    rejoin_after_ms,
+                    park_away_ms,
+                });
             }
         }
         out
+    }
+}
+
+impl Arrivals {
+    /// One visitor's rejoin delay and time away to fetch a document (0 for none), the
+    /// same four draws for every visitor whatever the probabilities.
+    fn rules(&mut self) -> (u32, u32) {
+        let Some(rng) = self.rules_rng.as_mut() else { return (0, 0) };
+        let rejoins = rng.gen::<f64>() < self.rejoin_p;
+        let after_ms = rng.gen_range(REJOIN_AFTER_MIN_MS..=REJOIN_AFTER_MAX_MS);
+        let parks = rng.gen::<f64>() < self.park_p;
+        let away_ms = (lognormal(rng, PARK_AWAY_MEAN_MIN, PARK_AWAY_SD_MIN) * 60_000.0).round() as i64;
+        let ms = |on: bool, ms: i64| if on { u32::try_from(ms.clamp(1, PARK_AWAY_MAX_MS)).unwrap_or(1) } else { 0 };
+        (ms(rejoins, after_ms), ms(parks, away_ms))
     }
 }
 

@@ -3,29 +3,62 @@
 //! waiting over the day.
 //!
 //! It watches records rather than the simulator's intentions, so what it counts is what
-//! the real core did: a ticket's wait ends at the `TicketCalled` the core decided.
+//! the real core did: a ticket's wait ends at the `TicketCalled` the core decided, and
+//! each call is counted under the `CallRule` the core gave it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::core::event::{Event, Record};
-use crate::core::model::{TicketId, Ts, WindowId};
+use crate::core::model::{CallRule, TicketId, Ts, WindowId};
 
-use super::report::{EtaError, Report, Tickets, WaitStats, WindowUse};
+use super::report::{EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
 
 /// Width of one bin of the waiting-over-the-day chart, in ms (five minutes).
 pub const BIN_MS: i64 = 5 * 60_000;
 /// Bins in one day.
 pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
 
+/// The log names of the `CallRule` kinds, in their declaration order.
+const RULES: [&str; 8] =
+    ["transferred_here", "aged", "priority", "ordinary_turn", "earliest_issued", "by_number", "unparked", "preferred"];
+
+/// The place of a call's rule in `RULES`. No catch-all: a new rule must be named here.
+fn rule_ix(rule: &CallRule) -> usize {
+    match rule {
+        CallRule::TransferredHere => 0,
+        CallRule::Aged { .. } => 1,
+        CallRule::Priority { .. } => 2,
+        CallRule::OrdinaryTurn { .. } => 3,
+        CallRule::EarliestIssued => 4,
+        CallRule::ByNumber { .. } => 5,
+        CallRule::Unparked => 6,
+        CallRule::Preferred { .. } => 7,
+    }
+}
+
+/// Which wait of a ticket is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// From issue to the first call: the wait the figures and the expected wait are about.
+    Issued,
+    /// A bundle ticket's wait for a later step.
+    Step,
+    /// A missed number's wait after it rejoined.
+    Rejoined,
+}
+
 /// What the collector keeps of one issued ticket.
 #[derive(Clone, Copy, Debug)]
 struct Kept {
-    issued_at: Ts,
+    /// When its running wait began: its issue, a bundle step's end or its rejoin.
+    since: Ts,
     measured: bool,
+    /// The queue it waits in now.
     queue: usize,
     class: usize,
     eta_min: u32,
     waiting: bool,
+    phase: Phase,
 }
 
 /// Figures of one window.
@@ -49,6 +82,8 @@ pub struct Collector {
     waits_all: Vec<u32>,
     waits_queue: Vec<Vec<u32>>,
     waits_class: Vec<Vec<u32>>,
+    waits_step: Vec<u32>,
+    calls: [u64; RULES.len()],
     window_ix: HashMap<WindowId, usize>,
     window_ids: Vec<WindowId>,
     windows: Vec<WinFig>,
@@ -74,6 +109,8 @@ impl Collector {
             waits_all: Vec::new(),
             waits_queue: Vec::new(),
             waits_class: Vec::new(),
+            waits_step: Vec::new(),
+            calls: [0; RULES.len()],
             windows: vec![WinFig::default(); window_ids.len()],
             window_ix,
             window_ids,
@@ -126,12 +163,31 @@ impl Collector {
         if self.tickets.len() <= ix {
             self.tickets.resize(ix + 1, None);
         }
-        self.tickets[ix] = Some(Kept { issued_at: at, measured, queue, class, eta_min, waiting: true });
+        let phase = Phase::Issued;
+        self.tickets[ix] = Some(Kept { since: at, measured, queue, class, eta_min, waiting: true, phase });
     }
 
-    /// Whether the simulator's ticket `ix` still waits.
-    pub fn is_waiting(&self, ix: usize) -> bool {
-        self.tickets.get(ix).and_then(Option::as_ref).is_some_and(|k| k.waiting)
+    /// Whether the simulator's ticket `ix` still waits for its first call.
+    pub fn waits_since_issue(&self, ix: usize) -> bool {
+        self.tickets.get(ix).and_then(Option::as_ref).is_some_and(|k| k.waiting && k.phase == Phase::Issued)
+    }
+
+    /// The simulator's ticket `ix`, a bundle, finished a step at `at` and now waits in
+    /// `queue` for the next.
+    pub fn next_step(&mut self, ix: usize, at: Ts, queue: &str) {
+        let queue = slot(&mut self.queues, &mut self.waits_queue, queue);
+        self.wait_again(ix, at, Phase::Step, Some(queue));
+    }
+
+    /// Ticket `ix` waits again from `at`, in `queue` if given.
+    fn wait_again(&mut self, ix: usize, at: Ts, phase: Phase, queue: Option<usize>) {
+        let Some(k) = self.tickets.get_mut(ix).and_then(Option::as_mut) else { return };
+        k.waiting = true;
+        k.since = at;
+        k.phase = phase;
+        k.queue = queue.unwrap_or(k.queue);
+        self.level(at);
+        self.waiting += 1;
     }
 
     /// Takes in what one step logged.
@@ -158,15 +214,38 @@ impl Collector {
                     }
                 }
             }
-            Event::TicketCalled { window, id, .. } => self.called(at, window, id),
+            Event::TicketCalled { window, id, rule } => {
+                self.calls[rule_ix(rule)] += 1;
+                self.called(at, window, id);
+            }
             Event::TicketCancelled { id } if self.stop_waiting(at, id).is_some() => self.counts.abandoned += 1,
             Event::TicketDone { window, .. } => {
                 self.counts.served += 1;
-                self.release(at, window, true);
+                if let Some(w) = self.release(at, window) {
+                    w.served += 1;
+                }
+            }
+            Event::TicketStepDone { window, .. } => {
+                self.counts.steps_done += 1;
+                if let Some(w) = self.release(at, window) {
+                    w.served += 1;
+                }
             }
             Event::TicketNoShow { window, .. } => {
                 self.counts.no_show += 1;
-                self.release(at, window, false);
+                if let Some(w) = self.release(at, window) {
+                    w.no_show += 1;
+                }
+            }
+            Event::TicketParked { window, .. } => {
+                self.counts.parked += 1;
+                self.release(at, window);
+            }
+            Event::TicketRejoined { id } => {
+                self.counts.rejoined += 1;
+                if let Some(ix) = super::run::ticket_index(id) {
+                    self.wait_again(ix, at, Phase::Rejoined, None);
+                }
             }
             _ => {}
         }
@@ -192,8 +271,17 @@ impl Collector {
         if !k.measured {
             return;
         }
-        let wait_ms = at.since_ms(k.issued_at);
+        let wait_ms = at.since_ms(k.since);
         let wait = u32::try_from(wait_ms).unwrap_or(u32::MAX);
+        match k.phase {
+            Phase::Issued => {}
+            Phase::Step => {
+                self.waits_queue[k.queue].push(wait);
+                self.waits_step.push(wait);
+                return;
+            }
+            Phase::Rejoined => return,
+        }
         self.waits_all.push(wait);
         self.waits_queue[k.queue].push(wait);
         self.waits_class[k.class].push(wait);
@@ -218,17 +306,14 @@ impl Collector {
         Some(kept)
     }
 
-    fn release(&mut self, at: Ts, window: &WindowId, served: bool) {
-        if let Some(w) = self.win(window) {
-            if let Some(since) = w.busy_since.take() {
-                w.busy_ms += at.0 - since.0;
-            }
-            if served {
-                w.served += 1;
-            } else {
-                w.no_show += 1;
-            }
+    /// Window `window` let its ticket go at `at`: its busy time ends. Hands back its
+    /// figures to count what it did.
+    fn release(&mut self, at: Ts, window: &WindowId) -> Option<&mut WinFig> {
+        let w = self.win(window)?;
+        if let Some(since) = w.busy_since.take() {
+            w.busy_ms += at.0 - since.0;
         }
+        Some(w)
     }
 
     fn win(&mut self, id: &WindowId) -> Option<&mut WinFig> {
@@ -272,6 +357,15 @@ impl Collector {
         let waiting_by_5min = self.area.iter().map(|a| a / per_day).collect();
         let mut counts = self.counts.clone();
         counts.measured_called = self.waits_all.len() as u64;
+        let all_calls: u64 = self.calls.iter().sum();
+        let calls_by_rule = RULES
+            .iter()
+            .zip(self.calls)
+            .map(|(rule, calls)| {
+                let share = if all_calls > 0 { calls as f64 / all_calls as f64 } else { 0.0 };
+                RuleCalls { rule: rule.to_string(), calls, share }
+            })
+            .collect();
         Report {
             hall: hall.to_string(),
             days,
@@ -280,6 +374,8 @@ impl Collector {
             wait: stats(&mut self.waits_all),
             by_queue,
             by_class,
+            step_wait: stats(&mut self.waits_step),
+            calls_by_rule,
             windows: windows.collect(),
             eta,
             waiting_by_5min,

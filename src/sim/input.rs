@@ -153,7 +153,7 @@ pub fn unit_exp(rng: &mut impl Rng) -> f64 {
 }
 
 /// A lognormal draw with the given mean and standard deviation.
-fn lognormal(rng: &mut impl Rng, mean: f64, sd: f64) -> f64 {
+pub(super) fn lognormal(rng: &mut impl Rng, mean: f64, sd: f64) -> f64 {
     let sigma2 = (1.0 + (sd / mean).powi(2)).ln();
     let mu = mean.ln() - sigma2 / 2.0;
     (mu + sigma2.sqrt() * std_normal(rng)).exp()

@@ -2,6 +2,12 @@
 //! core (`HallState::step`) with visitors and clerks, and reports waits, window use and
 //! the error of the expected waits the core told.
 //!
+//! The simulated people also play the hall's rules around a call: clerks recall a missed
+//! number up to the hall's `recall_max`, some visitors rejoin after missing it
+//! (`--rejoin`), some lack a document and are parked (`--park`), and bundle tickets go
+//! from counter to counter step by step; the report counts calls by the rule that chose
+//! them.
+//!
 //! Nothing here decides which ticket is called: that is the core's dispatch. The
 //! simulator plays the people around it (`run`), draws them from a seeded generator
 //! (`arrivals`), staffs the windows by a rota (`staffing`), reads the log the core writes
@@ -17,12 +23,15 @@ mod run;
 mod staffing;
 mod svg;
 
-pub use arrivals::{Arrivals, Source, Visitor};
+pub use arrivals::{
+    Arrivals, Catalogue, Source, Visitor, PARK_AWAY_MAX_MS, PARK_AWAY_MEAN_MIN, PARK_AWAY_SD_MIN, REJOIN_AFTER_MAX_MS,
+    REJOIN_AFTER_MIN_MS,
+};
 pub use collect::BIN_MS;
 pub use hall::{DayPlan, SimHall, ALWAYS_OPEN_ARRIVALS_END, DEFAULT_WARMUP_MS, HOUR_MS, PLAIN_WINDOWS_MAX};
 pub use input::{InputError, Rate, ServiceModel, Trace, TraceRow};
-pub use report::{side_by_side, EtaError, Report, Tickets, WaitStats, WindowUse};
-pub use run::{NO_SHOW_AFTER_RECALL_MS, RECALL_AFTER_MS};
+pub use report::{side_by_side, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
+pub use run::{NO_SHOW_AFTER_RECALL_MS, PARK_FOUND_AFTER_MS, RECALL_AFTER_MS};
 pub use staffing::{default_shifts, Rota, Shift, ShiftEnd, ROTA_LINES_MAX};
 pub use svg::chart;
 
@@ -50,6 +59,12 @@ pub struct Options {
     pub seed: u64,
     /// Probability that a called visitor does not come.
     pub no_show: f64,
+    /// Probability that a visitor marked no-show takes the number back in line.
+    pub rejoin: f64,
+    /// Probability that a served visitor lacks a document and is parked to fetch it.
+    pub park: f64,
+    /// Share of Poisson visitors who ask for a bundle rather than one item.
+    pub bundles: f64,
     /// A visitor not called after this many minutes leaves.
     pub abandon_after_min: Option<u32>,
     /// Service level: a wait up to this many minutes is within it.
@@ -68,8 +83,16 @@ impl Options {
         if !(1..=DAYS_MAX).contains(&self.days) {
             return bad(&format!("days must be 1 to {DAYS_MAX}"));
         }
-        if !(0.0..=1.0).contains(&self.no_show) {
-            return bad("--no-show is a probability from 0 to 1");
+        for (name, p) in [("--no-show", self.no_show), ("--rejoin", self.rejoin), ("--park", self.park)] {
+            if !(0.0..=1.0).contains(&p) {
+                return bad(&format!("{name} is a probability from 0 to 1; got {p}"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.bundles) {
+            return bad(&format!("--bundles is a share from 0 to 1; got {}", self.bundles));
+        }
+        if self.bundles > 0.0 && matches!(self.source, Source::Trace(_)) {
+            return bad("--bundles mixes bundles into Poisson arrivals; a trace names each visitor's service itself");
         }
         if !(self.sample > 0.0 && self.sample <= 1.0) {
             return bad("--sample is a probability above 0 and at most 1");
@@ -78,9 +101,12 @@ impl Options {
     }
 }
 
-/// The item codes of `hall`'s catalogue, which Poisson visitors choose from.
-pub fn catalogue(hall: &SimHall) -> Vec<String> {
-    hall.setup.items.iter().map(|i| i.code.as_str().to_string()).collect()
+/// The item codes and bundle ids of `hall`'s catalogue, which Poisson visitors choose from.
+pub fn catalogue(hall: &SimHall) -> Catalogue {
+    Catalogue {
+        items: hall.setup.items.iter().map(|i| i.code.as_str().to_string()).collect(),
+        bundles: hall.setup.bundles.iter().map(|b| b.id.as_str().to_string()).collect(),
+    }
 }
 
 /// Runs one hall.
@@ -90,11 +116,13 @@ pub fn simulate(hall: &SimHall, opts: &Options) -> Result<Report, SimError> {
 
 /// Runs one hall with Poisson visitors choosing from `catalogue`; `compare` runs both
 /// halls with the first one's, so that they see the same visitors.
-pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &[String]) -> Result<Report, SimError> {
+pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &Catalogue) -> Result<Report, SimError> {
     opts.check()?;
+    if opts.bundles > 0.0 && catalogue.bundles.is_empty() {
+        return Err(SimError::Input(format!("--bundles: {} has no bundles to ask for", hall.name)));
+    }
     let shifts = shifts(hall, opts)?;
-    let mut arrivals =
-        Arrivals::new(opts.source.clone(), catalogue, opts.service, opts.no_show, opts.sample, opts.seed);
+    let mut arrivals = Arrivals::new(opts, catalogue);
     run::simulate(hall, opts, shifts, &mut arrivals)
 }
 

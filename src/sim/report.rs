@@ -3,7 +3,10 @@
 //!
 //! Waits are from issue to first call, in minutes; they count only tickets issued within
 //! the measured part of each day (all of it for a hall with opening hours, after the
-//! warm-up for a hall open always).
+//! warm-up for a hall open always). A bundle ticket's later steps wait again, in the next
+//! step's queue: those waits count in that queue's figures and in the step waits, not in
+//! the overall waits (one per ticket, from issue) nor the expected-wait error. The wait of
+//! a missed number that rejoined is counted nowhere: it is the visitor's second go.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,8 +27,17 @@ pub struct Tickets {
     pub measured: u64,
     /// Of those, called (their waits are the figures below).
     pub measured_called: u64,
+    /// Finished (done), bundle tickets after their last step.
     pub served: u64,
+    /// Marked no-show; a ticket that rejoins and is then served counts here and in
+    /// `served`, so `issued + rejoined = served + no_show + abandoned + expired`.
     pub no_show: u64,
+    /// Missed numbers taken back in line (`--rejoin`).
+    pub rejoined: u64,
+    /// Tickets parked while their visitor fetched a document (`--park`).
+    pub parked: u64,
+    /// Bundle steps done before a bundle ticket's last step.
+    pub steps_done: u64,
     /// Left before their call (`--abandon-after`).
     pub abandoned: u64,
     /// Unfinished at midnight, expired by the core's new day.
@@ -67,10 +79,20 @@ impl WaitStats {
     }
 }
 
+/// The calls one rule of the dispatch policy chose (`CallRule`, by its log name).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleCalls {
+    pub rule: String,
+    pub calls: u64,
+    /// Share of all calls (0 when there were none).
+    pub share: f64,
+}
+
 /// How much one window worked.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WindowUse {
     pub window: String,
+    /// Services finished here: tickets done and bundle steps done.
     pub served: u64,
     pub no_show: u64,
     /// Hours holding a ticket (from call to done or no-show).
@@ -109,6 +131,11 @@ pub struct Report {
     pub wait: WaitStats,
     pub by_queue: BTreeMap<String, WaitStats>,
     pub by_class: BTreeMap<String, WaitStats>,
+    /// Waits of bundle tickets for their later steps, from the step before's end.
+    pub step_wait: WaitStats,
+    /// Every call (first calls, calls of later steps and of rejoined and unparked
+    /// tickets) by the rule that chose it, in the order `CallRule` declares them.
+    pub calls_by_rule: Vec<RuleCalls>,
     pub windows: Vec<WindowUse>,
     pub eta: EtaError,
     /// Mean number waiting in each five-minute bin of the local day (for the chart).
@@ -151,6 +178,8 @@ pub fn side_by_side(reports: &[&Report]) -> String {
     row("rejected", &|r| rejected(&r.tickets.rejected));
     row("served / no-show", &|r| format!("{} / {}", r.tickets.served, r.tickets.no_show));
     row("abandoned / expired", &|r| format!("{} / {}", r.tickets.abandoned, r.tickets.expired));
+    row("rejoined / parked", &|r| format!("{} / {}", r.tickets.rejoined, r.tickets.parked));
+    row("bundle steps done", &|r| r.tickets.steps_done.to_string());
     row("measured waits", &|r| r.tickets.measured_called.to_string());
     row("wait mean/p50/p95/max", &|r| wait(&r.wait));
     row("called within SLA", &|r| format!("{:.1}% (≤{} min)", r.wait.within_sla * 100.0, r.sla_min));
@@ -162,6 +191,16 @@ pub fn side_by_side(reports: &[&Report]) -> String {
     }
     for c in keys(reports, |r| &r.by_class) {
         row(&format!("class {c}"), &|r| r.by_class.get(&c).map_or_else(|| "-".into(), wait));
+    }
+    if reports.iter().any(|r| r.step_wait.tickets > 0) {
+        row("later bundle steps", &|r| wait(&r.step_wait));
+    }
+    for rule in rules_called(reports) {
+        let calls = |r: &Report| match r.calls_by_rule.iter().find(|c| c.rule == rule) {
+            Some(c) => format!("{} ({:.1}%)", c.calls, c.share * 100.0),
+            None => "-".into(),
+        };
+        row(&format!("calls {rule}"), &calls);
     }
     let mut windows: Vec<&str> = Vec::new();
     for w in reports.iter().flat_map(|r| &r.windows) {
@@ -192,6 +231,14 @@ fn rejected(r: &BTreeMap<String, u64>) -> String {
         return "0".into();
     }
     r.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The rules that chose at least one call in some report, in `CallRule`'s order (every
+/// report lists every rule in that order).
+fn rules_called(reports: &[&Report]) -> Vec<String> {
+    let Some(first) = reports.first() else { return Vec::new() };
+    let called = |rule: &str| reports.iter().flat_map(|r| &r.calls_by_rule).any(|c| c.rule == rule && c.calls > 0);
+    first.calls_by_rule.iter().map(|c| c.rule.clone()).filter(|rule| called(rule)).collect()
 }
 
 fn keys(reports: &[&Report], f: impl Fn(&Report) -> &BTreeMap<String, WaitStats>) -> Vec<String> {

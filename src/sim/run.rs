@@ -8,7 +8,10 @@
 //! window; a window that is idle calls when a ticket is issued (the one idle longest
 //! first); a called visitor walks to the counter and is served for their drawn time, or
 //! misses the call and is recalled, then marked no-show; a visitor who has waited
-//! `abandon_after` leaves.
+//! `abandon_after` leaves. What the hall's rules add around a call (recall limit, rejoin,
+//! park, bundle steps) is played in `rules`.
+
+mod rules;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
@@ -17,7 +20,7 @@ use chrono::{Days, NaiveDate, TimeZone};
 
 use crate::core::eta;
 use crate::core::event::Event;
-use crate::core::model::{Outcome, TicketId, Ts, UserName, WindowId};
+use crate::core::model::{TicketId, Ts, UserName, WindowId};
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 
 use super::arrivals::{Arrivals, Visitor};
@@ -26,11 +29,16 @@ use super::hall::SimHall;
 use super::report::Report;
 use super::staffing::{Shift, ShiftEnd};
 use super::{Options, SimError};
+use rules::bundle_ms_per_min;
 
-/// A called visitor who does not come is recalled after this long, in ms.
+/// A called visitor who does not come is recalled after this long, in ms, and again this
+/// long after each recall, up to the hall's `recall_max` recalls (the core refuses more).
 pub const RECALL_AFTER_MS: i64 = 60_000;
-/// ... and marked no-show this long after the recall.
+/// ... and marked no-show this long after the last recall.
 pub const NO_SHOW_AFTER_RECALL_MS: i64 = 60_000;
+/// A clerk finds a missing document this far into the service (or at its end, if
+/// shorter), in ms: checking the materials is the first thing done at the counter.
+pub const PARK_FOUND_AFTER_MS: i64 = 2 * 60_000;
 /// The first simulated day (a Monday).
 const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
 
@@ -41,8 +49,17 @@ enum Ev {
     ShiftEnd(usize, Leave),
     Serve(usize),
     Done(usize),
+    /// The called visitor at a window has not come: recall, or give up.
     Recall(usize),
     NoShow(usize),
+    /// The clerk at a window finds a document missing.
+    Park(usize),
+    /// The visitor of ticket (second) parked at window (first) is back.
+    Back(usize, usize),
+    /// A visitor who missed the call takes the ticket back in line.
+    Rejoin(usize),
+    /// Idle windows serving a queue look again (a rejoined ticket's cooldown is over).
+    Wake(usize),
     Abandon(usize),
 }
 
@@ -67,6 +84,10 @@ struct Clerk {
     shifts: Vec<Shift>,
     /// The simulator's number of the ticket it holds.
     holding: Option<usize>,
+    /// Recalls of the ticket it holds.
+    recalls: u32,
+    /// Tickets parked here, in the order parked, each with whether its visitor is back.
+    parked: Vec<(usize, bool)>,
     /// Since when it is idle, if it is (its key in `Sim::idle`).
     idle_since: Option<i64>,
     signed_in: bool,
@@ -77,7 +98,16 @@ struct Clerk {
 
 /// The visitor behind each ticket: what the simulator needs when the ticket is called.
 struct Fate {
+    /// Counter time of the current step, or what is left of it after a park, in ms.
     service_ms: i64,
+    /// A bundle's counter time per expected minute, to time each step.
+    ms_per_min: f32,
+    /// Drawn at arrival (see `Visitor`); cleared once played.
+    rejoin_after_ms: u32,
+    park_away_ms: u32,
+    /// Steps still to go, the current one included (1 for a ticket of one item).
+    steps_left: u8,
+    /// Misses the next call; cleared once the visitor has come to a counter or rejoined.
     no_show: bool,
 }
 
@@ -93,6 +123,11 @@ struct Sim<'a> {
     fates: Vec<Fate>,
     /// Expected counter minutes of each of `Arrivals::services`.
     minutes: Vec<f64>,
+    /// The hall's `recall_max`, `park_max`, `rejoin_min` and `call_cooldown_min`.
+    recall_max: u32,
+    park_max: usize,
+    rejoin_ms: i64,
+    cooldown_ms: i64,
     rec: Collector,
 }
 
@@ -152,6 +187,8 @@ pub fn simulate(
                 serves: queues.iter().map(|q| w.queues.contains(&q.id)).collect(),
                 shifts,
                 holding: None,
+                recalls: 0,
+                parked: Vec::new(),
                 idle_since: None,
                 signed_in: false,
                 paused: false,
@@ -160,6 +197,7 @@ pub fn simulate(
         })
         .collect::<Result<Vec<_>, SimError>>()?;
     let ids = clerks.iter().map(|c| c.window.clone()).collect();
+    let rules = &hall.setup.dispatch;
     let mut sim = Sim {
         hall,
         opts,
@@ -170,6 +208,10 @@ pub fn simulate(
         idle: BTreeSet::new(),
         fates: Vec::new(),
         minutes: arrivals.services.iter().map(|s| hall.expected_min(s)).collect(),
+        recall_max: rules.recall_max,
+        park_max: rules.park_max as usize,
+        rejoin_ms: i64::from(rules.rejoin_min) * 60_000,
+        cooldown_ms: i64::from(rules.call_cooldown_min) * 60_000,
         rec: Collector::new(ids, opts.sla_min),
     };
     for d in 0..opts.days {
@@ -229,6 +271,7 @@ impl Sim<'_> {
         for c in &mut self.clerks {
             (c.holding, c.idle_since, c.leaving) = (None, None, None);
             (c.signed_in, c.paused) = (false, false);
+            c.parked.clear();
         }
         Ok(())
     }
@@ -256,26 +299,18 @@ impl Sim<'_> {
         match ev {
             Ev::ShiftStart(w) => self.shift_start(w, now)?,
             Ev::ShiftEnd(w, leave) => self.shift_end(w, now, leave)?,
-            Ev::Serve(w) => {
-                self.clerk_cmd(w, now, "serve", |window, clerk| Command::Serve { window, clerk })?;
-                let ms = self.clerks[w].holding.and_then(|t| self.fates.get(t)).map_or(0, |f| f.service_ms);
-                self.push(now + ms, Ev::Done(w));
-            }
-            Ev::Done(w) => {
-                let outcome = Outcome::Completed;
-                self.clerk_cmd(w, now, "done", |window, clerk| Command::Done { window, clerk, outcome })?;
-                self.released(w, now)?;
-            }
-            Ev::Recall(w) => {
-                self.clerk_cmd(w, now, "recall", |window, clerk| Command::Recall { window, clerk })?;
-                self.push(now + NO_SHOW_AFTER_RECALL_MS, Ev::NoShow(w));
-            }
-            Ev::NoShow(w) => {
-                self.clerk_cmd(w, now, "no-show", |window, clerk| Command::NoShow { window, clerk })?;
-                self.released(w, now)?;
-            }
+            Ev::Serve(w) => self.serve(w, now)?,
+            Ev::Done(w) => self.done(w, now)?,
+            Ev::Recall(w) => self.not_come(w, now)?,
+            Ev::NoShow(w) => self.no_show(w, now)?,
+            Ev::Park(w) => self.park(w, now)?,
+            Ev::Back(w, t) => self.back(w, t, now)?,
+            Ev::Rejoin(t) => self.rejoin(t, now)?,
+            Ev::Wake(q) => self.wake(q, now)?,
             Ev::Abandon(t) => {
-                if self.rec.is_waiting(t) {
+                // Patience runs from the issue: a visitor waiting again (a later bundle
+                // step, a rejoin) has come too far to leave now.
+                if self.rec.waits_since_issue(t) {
                     let id = ticket_id(t)?;
                     self.exec(Command::CancelTicket { id }, now).map_err(|r| refused("cancel", &r))?;
                 }
@@ -297,10 +332,14 @@ impl Sim<'_> {
     }
 
     /// A clerk's shift starts: sign in, or come back from a break, and call. A clerk still
-    /// finishing a visitor from before simply stays.
+    /// finishing a visitor from before simply stays; one who stayed for parked visitors
+    /// calls again.
     fn shift_start(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         let c = &mut self.clerks[w];
         c.leaving = None;
+        if c.signed_in && !c.paused && c.holding.is_none() && c.idle_since.is_none() {
+            return self.call_or_idle(w, now);
+        }
         if !c.signed_in {
             let (window, clerk) = (c.window.clone(), c.clerk.clone());
             self.exec(Command::OpenWindow { window, clerk }, now).map_err(|r| refused("open", &r))?;
@@ -334,9 +373,13 @@ impl Sim<'_> {
         self.leave(w, now, leave)
     }
 
-    /// Window `w` let its ticket go: call the next, or leave if the shift is over.
+    /// Window `w` let its ticket go: resume a parked visitor who is back, else call the
+    /// next, or leave if the shift is over.
     fn released(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         self.clerks[w].holding = None;
+        if self.unpark_returned(w, now)? {
+            return Ok(());
+        }
         match self.clerks[w].leaving {
             None => self.call_or_idle(w, now),
             Some(Leave::Drain) => {
@@ -349,8 +392,13 @@ impl Sim<'_> {
         }
     }
 
-    /// Pauses (a break) or closes the idle window `w`.
+    /// Pauses (a break) or closes the idle window `w`. A window with parked tickets cannot
+    /// close: its clerk stays, calling no one new, until their visitors are back and done.
     fn leave(&mut self, w: usize, now: i64, leave: Leave) -> Result<(), SimError> {
+        if leave != Leave::Pause && !self.clerks[w].parked.is_empty() {
+            self.clerks[w].leaving = Some(leave);
+            return Ok(());
+        }
         self.clerks[w].leaving = None;
         match leave {
             Leave::Pause => {
@@ -373,14 +421,20 @@ impl Sim<'_> {
         Ok(())
     }
 
-    /// Window `w` calls its next ticket; false if nothing was there for it.
+    /// Window `w` resumes a parked visitor who is back, or calls its next ticket; false if
+    /// nothing was there for it.
     fn call(&mut self, w: usize, now: i64) -> Result<bool, SimError> {
+        if self.unpark_returned(w, now)? {
+            return Ok(true);
+        }
         let reply = self.clerk_cmd(w, now, "call", |window, clerk| Command::CallNext { window, clerk })?;
         let Reply::MaybeTicket(Some(id)) = reply else { return Ok(false) };
         let t = ticket_index(&id).ok_or_else(|| SimError::Input(format!("ticket {id} is not the simulator's")))?;
         self.clerks[w].holding = Some(t);
+        self.clerks[w].recalls = 0;
         if self.fates.get(t).is_some_and(|f| f.no_show) {
-            self.push(now + RECALL_AFTER_MS, Ev::Recall(w));
+            let ev = if self.recall_max > 0 { Ev::Recall(w) } else { Ev::NoShow(w) };
+            self.push(now + RECALL_AFTER_MS, ev);
         } else {
             self.push(now + self.hall.walk_ms, Ev::Serve(w));
         }
@@ -402,12 +456,27 @@ impl Sim<'_> {
             self.rec.rejected(r.code());
             return Ok(());
         }
-        self.fates.push(Fate { service_ms: (minutes * 60_000.0).round() as i64, no_show: v.no_show });
         let issued = step.records.iter().find_map(|(_, r)| match &r.event {
-            Event::TicketIssued { queue, priority, .. } => Some((queue, priority)),
+            Event::TicketIssued { queue, priority, steps, .. } => Some((queue, priority, steps)),
             _ => None,
         });
-        let Some((queue, class)) = issued else { return Ok(()) };
+        let total_ms = (minutes * 60_000.0).round() as i64;
+        let mut fate = Fate {
+            service_ms: total_ms,
+            ms_per_min: 0.0,
+            rejoin_after_ms: v.rejoin_after_ms,
+            park_away_ms: v.park_away_ms,
+            steps_left: 1,
+            no_show: v.no_show,
+        };
+        if let Some((_, _, steps)) = issued.filter(|i| i.2.len() > 1) {
+            fate.steps_left = u8::try_from(steps.len()).unwrap_or(u8::MAX);
+            let first = self.state.ticket(&id).map_or(0, |tk| tk.minutes);
+            fate.ms_per_min = bundle_ms_per_min(total_ms, &self.state, steps);
+            fate.service_ms = (f64::from(fate.ms_per_min) * f64::from(first)).round() as i64;
+        }
+        self.fates.push(fate);
+        let Some((queue, class, _)) = issued else { return Ok(()) };
         let told = self.state.ticket(&id).and_then(|tk| eta::eta(&self.state, tk)).map_or(0, |e| e.minutes);
         let (from, to) = self.hall.plan.measure;
         let measured = (day_start + from..day_start + to).contains(&now);
