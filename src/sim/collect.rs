@@ -19,8 +19,17 @@ pub const BIN_MS: i64 = 5 * 60_000;
 pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
 
 /// The log names of the `CallRule` kinds, in their declaration order.
-const RULES: [&str; 8] =
-    ["transferred_here", "aged", "priority", "ordinary_turn", "earliest_issued", "by_number", "unparked", "preferred"];
+const RULES: [&str; 9] = [
+    "transferred_here",
+    "aged",
+    "priority",
+    "ordinary_turn",
+    "earliest_issued",
+    "by_number",
+    "unparked",
+    "preferred",
+    "appointment_due",
+];
 
 /// The place of a call's rule in `RULES`. No catch-all: a new rule must be named here.
 fn rule_ix(rule: &CallRule) -> usize {
@@ -33,6 +42,7 @@ fn rule_ix(rule: &CallRule) -> usize {
         CallRule::ByNumber { .. } => 5,
         CallRule::Unparked => 6,
         CallRule::Preferred { .. } => 7,
+        CallRule::AppointmentDue { .. } => 8,
     }
 }
 
