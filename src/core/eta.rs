@@ -74,7 +74,10 @@ pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
 /// `queue`'s windows open now, and when one of those windows is free after that work.
 /// `own` is the expected minutes of the ticket asked about, if it waits in `queue`.
 fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usize, own: Option<u32>) -> Eta {
-    let open: Vec<&Window> = state.windows.values().filter(|w| w.queues.contains(queue) && serves_now(w)).collect();
+    let no_mask = Vec::new();
+    let mask = state.serving.get(queue).unwrap_or(&no_mask);
+    let open: Vec<&Window> =
+        state.windows.values().zip(mask).filter(|(w, s)| **s && serves_now(w)).map(|(w, _)| w).collect();
     let mut ahead = 0;
     let (mut work, mut tickets) = (0.0, 0.0);
     let competing = state.competing.get(queue).map_or(&[][..], Vec::as_slice);
@@ -109,9 +112,13 @@ fn serves_now(w: &Window) -> bool {
 /// over windows serving `other`; counting only windows open now if `queue` has any, else
 /// every configured window (the estimate of a hall not open yet).
 fn share(state: &HallState, other: &QueueId, queue: &QueueId, only_open: bool) -> f64 {
-    let serving_other = state.windows.values().filter(|w| w.queues.contains(other) && (!only_open || serves_now(w)));
-    let (both, all) =
-        serving_other.fold((0u32, 0u32), |(both, all), w| (both + u32::from(w.queues.contains(queue)), all + 1));
+    let (Some(serves_other), Some(serves_queue)) = (state.serving.get(other), state.serving.get(queue)) else {
+        return 0.0;
+    };
+    let windows = state.windows.values().zip(serves_other.iter().zip(serves_queue));
+    let (both, all) = windows
+        .filter(|(w, (o, _))| **o && (!only_open || serves_now(w)))
+        .fold((0u32, 0u32), |(both, all), (_, (_, q))| (both + u32::from(*q), all + 1));
     if all == 0 {
         0.0
     } else {

@@ -49,6 +49,9 @@ pub struct HallState {
     /// Per queue, the queues sharing a window with it (itself first), derived once from the
     /// setup for the estimates.
     pub competing: BTreeMap<QueueId, Vec<QueueId>>,
+    /// Per queue, which windows serve it, in the order of `windows` (derived once, so the
+    /// estimates compare no queue ids per window).
+    pub serving: BTreeMap<QueueId, Vec<bool>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
 }
@@ -79,7 +82,7 @@ pub struct Step {
 
 impl HallState {
     pub fn new(setup: Arc<Setup>) -> Self {
-        let windows = setup
+        let windows: BTreeMap<WindowId, Window> = setup
             .windows
             .iter()
             .map(|w| {
@@ -98,6 +101,11 @@ impl HallState {
                 (w.id.clone(), window)
             })
             .collect();
+        let serving = setup
+            .queues
+            .iter()
+            .map(|q| (q.id.clone(), windows.values().map(|w: &Window| w.queues.contains(&q.id)).collect()))
+            .collect();
         Self {
             day: None,
             last_seq: 0,
@@ -111,6 +119,7 @@ impl HallState {
             appointments: Appointments::default(),
             minutes_by_queue: setup.typical_minutes(),
             competing: setup.queues.iter().map(|q| (q.id.clone(), setup.competing_queues(&q.id))).collect(),
+            serving,
             service_times: ServiceTimes::default(),
             setup,
         }
