@@ -403,11 +403,14 @@ impl HallState {
     }
 
     fn call(&mut self, at: Ts, window: &WindowId, id: &TicketId, rule: &CallRule) {
-        let ticket = self.tickets.get(id).expect("called ticket exists").clone();
+        // Borrowed, not cloned: a call is the commonest change, and a ticket is many strings.
+        let ticket = self.tickets.get(id).expect("called ticket exists");
         let unpark = *rule == CallRule::Unparked;
         if !unpark {
-            self.index.remove(&self.setup, &ticket);
+            self.index.remove(&self.setup, ticket);
         }
+        let at_counter = AtCounter { minutes: ticket.minutes, queue: ticket.queue.clone(), serving_since: None };
+        let ordinary = ticket.priority.is_none();
         let w = self.window_mut(window);
         assert!(w.ticket.is_none(), "window {window} called a second ticket");
         if unpark {
@@ -417,8 +420,8 @@ impl HallState {
         }
         w.ticket = Some(id.clone());
         w.state = WindowState::Calling;
-        w.at_counter = Some(AtCounter { minutes: ticket.minutes, queue: ticket.queue.clone(), serving_since: None });
-        w.ordinary_owed = owed_after(w.ordinary_owed, rule, ticket.priority.is_none());
+        w.at_counter = Some(at_counter);
+        w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
         t.window = Some(window.clone());
         t.target_window = None;
@@ -526,8 +529,8 @@ impl HallState {
 
     /// Cancels a waiting ticket and returns its queue.
     fn cancel(&mut self, id: &TicketId) -> QueueId {
-        let ticket = self.tickets.get(id).expect("ticket of an event exists").clone();
-        self.index.remove(&self.setup, &ticket);
+        let ticket = self.tickets.get(id).expect("ticket of an event exists");
+        self.index.remove(&self.setup, ticket);
         self.move_ticket(id, TicketAction::Cancel).queue.clone()
     }
 
