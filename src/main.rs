@@ -86,6 +86,14 @@ struct SimulateArgs {
     /// Share of Poisson visitors who ask for one of the hall's bundles instead of an item.
     #[arg(long, default_value_t = 0.0, conflicts_with = "trace")]
     bundles: f64,
+    /// Share of visitors who booked a slot beforehand (the hall's [hall.appointments]): they
+    /// come around its start and check in; a full slot sends them to the kiosk.
+    #[arg(long, default_value_t = 0.0)]
+    appointments: f64,
+    /// Share of visitors who take their number remotely 10-60 minutes before coming, and
+    /// check in on arrival (their wait counts from then).
+    #[arg(long, default_value_t = 0.0)]
+    remote: f64,
     /// A visitor not called after this many minutes leaves.
     #[arg(long)]
     abandon_after: Option<u32>,
@@ -238,6 +246,8 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         rejoin: a.rejoin,
         park: a.park,
         bundles: a.bundles,
+        appointments: a.appointments,
+        remote: a.remote,
         abandon_after_min: a.abandon_after,
         sla_min: a.sla,
         sample: a.sample,

@@ -6,7 +6,9 @@
 //! `--compare` fair: both halls see exactly the same people, who would take exactly as
 //! long at any counter (common random numbers). Whether a visitor rejoins after missing
 //! the call or lacks a document (`--rejoin`, `--park`) comes from a second generator, so
-//! that turning those on changes nobody's service time or arrival.
+//! that turning those on changes nobody's service time or arrival. How a visitor comes
+//! (walk-in, booked, remote: `--appointments`, `--remote`) comes from a third, for the
+//! same reason.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -31,6 +33,31 @@ pub const PARK_AWAY_SD_MIN: f64 = 8.0;
 pub const PARK_AWAY_MAX_MS: i64 = 2 * 3_600_000;
 /// Mixed into the seed of the generator of rejoins and parks, to make it a stream apart.
 const RULES_SEED: u64 = 0x7061_726b_726a_6e21;
+/// A booked visitor comes within this long either side of their slot's start, in ms,
+/// uniformly: people with an appointment aim at its start, and buses and parking spread
+/// them. There is no recorded data behind it; ±20 minutes makes an eighth of them later
+/// than the example hall's 15-minute grace, so the late path is played every day.
+pub const BOOKED_SPREAD_MS: i64 = 20 * 60_000;
+/// A remote visitor takes the number in the app this long before coming in at the
+/// soonest, in ms (on the way, or at a desk nearby)...
+pub const REMOTE_LEAD_MIN_MS: i64 = 10 * 60_000;
+/// ... and at the latest (drawn uniformly between): from home, an hour's journey away.
+pub const REMOTE_LEAD_MAX_MS: i64 = 60 * 60_000;
+/// Mixed into the seed of the generator of how visitors come, to make it a stream apart.
+const CHANNEL_SEED: u64 = 0x6368_616e_6e65_6c73;
+
+/// How a visitor comes to the hall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Takes a ticket at a kiosk on arrival.
+    WalkIn,
+    /// Booked a slot beforehand (`--appointments`) and comes this far from its start, in
+    /// ms (negative: early), to check in.
+    Booked { offset_ms: i64 },
+    /// Takes the number remotely this long before arriving, in ms, and checks in on
+    /// arrival (`--remote`).
+    Remote { lead_ms: i64 },
+}
 
 /// What Poisson visitors ask for: the hall's item codes, and its bundle ids for
 /// `--bundles`.
@@ -70,6 +97,7 @@ pub struct Visitor {
     /// Served, they lack a document and are gone this long to fetch it, in ms; 0 if they
     /// have everything (`--park`).
     pub park_away_ms: u32,
+    pub channel: Channel,
 }
 
 /// Makes each day's visitors, deterministically from a seed.
@@ -85,6 +113,11 @@ pub struct Arrivals {
     /// Draws of rejoins and parks; `None` while both are off, which leaves every other
     /// draw as it was without them.
     rules_rng: Option<StdRng>,
+    /// Shares of booked and remote visitors.
+    booked_p: f64,
+    remote_p: f64,
+    /// Draws of how visitors come; `None` while both shares are 0.
+    channel_rng: Option<StdRng>,
     /// Service codes visitors ask for: for Poisson visitors the catalogue's items, then
     /// its bundles.
     pub services: Vec<String>,
@@ -115,6 +148,7 @@ impl Arrivals {
             items = services.len();
         }
         let rules_on = opts.rejoin > 0.0 || opts.park > 0.0;
+        let channels_on = opts.appointments > 0.0 || opts.remote > 0.0;
         Arrivals {
             source,
             model: opts.service,
@@ -125,6 +159,9 @@ impl Arrivals {
             bundles_p: if catalogue.bundles.is_empty() { 0.0 } else { opts.bundles },
             rng: StdRng::seed_from_u64(opts.seed),
             rules_rng: rules_on.then(|| StdRng::seed_from_u64(opts.seed ^ RULES_SEED)),
+            booked_p: opts.appointments,
+            remote_p: opts.remote,
+            channel_rng: channels_on.then(|| StdRng::seed_from_u64(opts.seed ^ CHANNEL_SEED)),
             services,
             items,
             classes,
@@ -168,6 +205,7 @@ impl Arrivals {
             let draw = self.model.draw(&mut self.rng);
             let no_show = self.rng.gen::<f64>() < self.no_show_p;
             let (rejoin_after_ms, park_away_ms) = self.rules();
+            let channel = self.channel();
             if keep {
                 out.push(Visitor {
                     at_ms: day_start_ms + t,
@@ -177,6 +215,7 @@ impl Arrivals {
                     no_show,
                     rejoin_after_ms,
                     park_away_ms,
+                    channel,
                 });
             }
         }
@@ -195,6 +234,23 @@ impl Arrivals {
         let away_ms = (lognormal(rng, PARK_AWAY_MEAN_MIN, PARK_AWAY_SD_MIN) * 60_000.0).round() as i64;
         let ms = |on: bool, ms: i64| if on { u32::try_from(ms.clamp(1, PARK_AWAY_MAX_MS)).unwrap_or(1) } else { 0 };
         (ms(rejoins, after_ms), ms(parks, away_ms))
+    }
+}
+
+impl Arrivals {
+    /// How one visitor comes, the same three draws for every visitor whatever the shares.
+    fn channel(&mut self) -> Channel {
+        let Some(rng) = self.channel_rng.as_mut() else { return Channel::WalkIn };
+        let u = rng.gen::<f64>();
+        let offset_ms = rng.gen_range(-BOOKED_SPREAD_MS..=BOOKED_SPREAD_MS);
+        let lead_ms = rng.gen_range(REMOTE_LEAD_MIN_MS..=REMOTE_LEAD_MAX_MS);
+        if u < self.booked_p {
+            Channel::Booked { offset_ms }
+        } else if u < self.booked_p + self.remote_p {
+            Channel::Remote { lead_ms }
+        } else {
+            Channel::WalkIn
+        }
     }
 }
 

@@ -4,14 +4,16 @@
 //!
 //! It watches records rather than the simulator's intentions, so what it counts is what
 //! the real core did: a ticket's wait ends at the `TicketCalled` the core decided, and
-//! each call is counted under the `CallRule` the core gave it.
+//! each call is counted under the `CallRule` the core gave it. Bookings, check-ins and
+//! remote tickets are counted from their events too; only a booking refused for a full
+//! slot, which logs nothing, is told by the simulator.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::core::event::{Event, Record};
 use crate::core::model::{CallRule, TicketId, Ts, WindowId};
 
-use super::report::{EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
+use super::report::{Channels, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
 
 /// Width of one bin of the waiting-over-the-day chart, in ms (five minutes).
 pub const BIN_MS: i64 = 5 * 60_000;
@@ -57,6 +59,18 @@ enum Phase {
     Rejoined,
 }
 
+/// How the visitor of a ticket came in, for the waits of booked and remote visitors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Came {
+    /// At a kiosk, or checked in for a booking after its grace (an ordinary ticket).
+    WalkIn,
+    /// Checked in for a booking within its grace: an appointment ticket due at this slot
+    /// start.
+    Booked(Ts),
+    /// With a number taken remotely, checked in on arrival.
+    Remote,
+}
+
 /// What the collector keeps of one issued ticket.
 #[derive(Clone, Copy, Debug)]
 struct Kept {
@@ -69,6 +83,7 @@ struct Kept {
     eta_min: u32,
     waiting: bool,
     phase: Phase,
+    came: Came,
 }
 
 /// Figures of one window.
@@ -86,6 +101,8 @@ struct WinFig {
 /// The running figures of one simulation.
 pub struct Collector {
     sla_ms: u64,
+    /// The hall's appointment grace (0 without appointments), in ms.
+    grace_ms: u64,
     tickets: Vec<Option<Kept>>,
     queues: Vec<String>,
     classes: Vec<String>,
@@ -93,6 +110,13 @@ pub struct Collector {
     waits_queue: Vec<Vec<u32>>,
     waits_class: Vec<Vec<u32>>,
     waits_step: Vec<u32>,
+    /// Waits of appointment tickets after their slot's start (0 if called before it).
+    waits_slot: Vec<u32>,
+    /// Waits of remote tickets from their check-in.
+    waits_remote: Vec<u32>,
+    /// Waits of appointment tickets from the later of their slot's start and check-in.
+    waits_ready: Vec<u32>,
+    channels: Channels,
     calls: [u64; RULES.len()],
     window_ix: HashMap<WindowId, usize>,
     window_ids: Vec<WindowId>,
@@ -109,10 +133,13 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(window_ids: Vec<WindowId>, sla_min: u32) -> Collector {
+    /// A collector for a hall of `window_ids`, with a service level of `sla_min` and an
+    /// appointment grace of `grace_min` minutes.
+    pub fn new(window_ids: Vec<WindowId>, sla_min: u32, grace_min: u32) -> Collector {
         let window_ix = window_ids.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
         Collector {
             sla_ms: u64::from(sla_min) * 60_000,
+            grace_ms: u64::from(grace_min) * 60_000,
             tickets: Vec::new(),
             queues: Vec::new(),
             classes: Vec::new(),
@@ -120,6 +147,10 @@ impl Collector {
             waits_queue: Vec::new(),
             waits_class: Vec::new(),
             waits_step: Vec::new(),
+            waits_slot: Vec::new(),
+            waits_remote: Vec::new(),
+            waits_ready: Vec::new(),
+            channels: Channels { grace_min: u64::from(grace_min), ..Channels::default() },
             calls: [0; RULES.len()],
             windows: vec![WinFig::default(); window_ids.len()],
             window_ix,
@@ -173,8 +204,20 @@ impl Collector {
         if self.tickets.len() <= ix {
             self.tickets.resize(ix + 1, None);
         }
-        let phase = Phase::Issued;
-        self.tickets[ix] = Some(Kept { since: at, measured, queue, class, eta_min, waiting: true, phase });
+        let (phase, came) = (Phase::Issued, Came::WalkIn);
+        self.tickets[ix] = Some(Kept { since: at, measured, queue, class, eta_min, waiting: true, phase, came });
+    }
+
+    /// How the visitor of the issued ticket `ix` came in.
+    pub fn came(&mut self, ix: usize, came: Came) {
+        if let Some(k) = self.tickets.get_mut(ix).and_then(Option::as_mut) {
+            k.came = came;
+        }
+    }
+
+    /// A visitor could not book: their slot was full, or no slot was left that day.
+    pub fn slot_full(&mut self) {
+        self.channels.slot_full += 1;
     }
 
     /// Whether the simulator's ticket `ix` still waits for its first call.
@@ -212,6 +255,11 @@ impl Collector {
         // causes, and new kinds must not break it, hence the catch-all.
         match event {
             Event::DayOpened { expired, .. } => self.day_opened(at, expired),
+            Event::AppointmentBooked { .. } => self.channels.booked += 1,
+            Event::AppointmentCheckedIn { late: false, .. } => self.channels.on_time += 1,
+            Event::AppointmentCheckedIn { late: true, .. } => self.channels.late += 1,
+            Event::TicketIssued { remote: true, .. } => self.channels.remote += 1,
+            Event::TicketCheckedIn { .. } => self.channels.remote_checked_in += 1,
             Event::WindowOpened { window, .. } | Event::WindowResumed { window } => {
                 if let Some(w) = self.win(window) {
                     w.staffed_since = Some(at);
@@ -291,6 +339,15 @@ impl Collector {
                 return;
             }
             Phase::Rejoined => return,
+        }
+        match k.came {
+            Came::WalkIn => {}
+            Came::Booked(due) => {
+                self.channels.called_before_slot += u64::from(at < due);
+                self.waits_slot.push(u32::try_from(at.since_ms(due)).unwrap_or(u32::MAX));
+                self.waits_ready.push(u32::try_from(at.since_ms(due.max(k.since))).unwrap_or(u32::MAX));
+            }
+            Came::Remote => self.waits_remote.push(wait),
         }
         self.waits_all.push(wait);
         self.waits_queue[k.queue].push(wait);
@@ -376,6 +433,10 @@ impl Collector {
                 RuleCalls { rule: rule.to_string(), calls, share }
             })
             .collect();
+        let mut channels = self.channels.clone();
+        channels.slot_wait = WaitStats::of(&mut self.waits_slot, self.grace_ms);
+        channels.remote_wait = stats(&mut self.waits_remote);
+        channels.ready_wait = WaitStats::of(&mut self.waits_ready, self.grace_ms);
         Report {
             hall: hall.to_string(),
             days,
@@ -386,6 +447,7 @@ impl Collector {
             by_class,
             step_wait: stats(&mut self.waits_step),
             calls_by_rule,
+            channels,
             windows: windows.collect(),
             eta,
             waiting_by_5min,

@@ -68,7 +68,8 @@ impl SimHall {
 
     /// The plain hall: one queue A, `windows` identical windows serving it, one item of
     /// `item_min` minutes, always open, no priority classes, no walk time. The rest of the
-    /// setup (call-out wording, dispatch settings) is the example hall's.
+    /// setup (call-out wording, dispatch settings) is the example hall's; it takes no
+    /// appointments.
     pub fn plain(base: Config, windows: usize, item_min: f64, warmup_ms: i64) -> Result<SimHall, SimError> {
         if !(1..=PLAIN_WINDOWS_MAX).contains(&windows) {
             return Err(SimError::Input(format!("--windows must be 1 to {PLAIN_WINDOWS_MAX}")));
@@ -109,6 +110,8 @@ impl SimHall {
             items: vec![item],
             bundles: Vec::new(),
             item_index: Default::default(),
+            // The example hall's bookings wait in its queue Y, which this hall lacks.
+            appointments: None,
             ..base.setup
         };
         let plan = plan_for(&setup, warmup_ms);

@@ -6,7 +6,8 @@
 //! number up to the hall's `recall_max`, some visitors rejoin after missing it
 //! (`--rejoin`), some lack a document and are parked (`--park`), and bundle tickets go
 //! from counter to counter step by step; the report counts calls by the rule that chose
-//! them.
+//! them. Visitors may also have booked a slot (`--appointments`, checked in on arrival)
+//! or taken their number remotely (`--remote`, checked in on arrival).
 //!
 //! Nothing here decides which ticket is called: that is the core's dispatch. The
 //! simulator plays the people around it (`run`), draws them from a seeded generator
@@ -24,13 +25,13 @@ mod staffing;
 mod svg;
 
 pub use arrivals::{
-    Arrivals, Catalogue, Source, Visitor, PARK_AWAY_MAX_MS, PARK_AWAY_MEAN_MIN, PARK_AWAY_SD_MIN, REJOIN_AFTER_MAX_MS,
-    REJOIN_AFTER_MIN_MS,
+    Arrivals, Catalogue, Channel, Source, Visitor, BOOKED_SPREAD_MS, PARK_AWAY_MAX_MS, PARK_AWAY_MEAN_MIN,
+    PARK_AWAY_SD_MIN, REJOIN_AFTER_MAX_MS, REJOIN_AFTER_MIN_MS, REMOTE_LEAD_MAX_MS, REMOTE_LEAD_MIN_MS,
 };
 pub use collect::BIN_MS;
 pub use hall::{DayPlan, SimHall, ALWAYS_OPEN_ARRIVALS_END, DEFAULT_WARMUP_MS, HOUR_MS, PLAIN_WINDOWS_MAX};
 pub use input::{InputError, Rate, ServiceModel, Trace, TraceRow};
-pub use report::{side_by_side, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
+pub use report::{side_by_side, Channels, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
 pub use run::{NO_SHOW_AFTER_RECALL_MS, PARK_FOUND_AFTER_MS, RECALL_AFTER_MS};
 pub use staffing::{default_shifts, Rota, Shift, ShiftEnd, ROTA_LINES_MAX};
 pub use svg::chart;
@@ -65,6 +66,11 @@ pub struct Options {
     pub park: f64,
     /// Share of Poisson visitors who ask for a bundle rather than one item.
     pub bundles: f64,
+    /// Share of visitors who booked a slot beforehand and check in on arrival.
+    pub appointments: f64,
+    /// Share of visitors who take their number remotely before coming and check in on
+    /// arrival.
+    pub remote: f64,
     /// A visitor not called after this many minutes leaves.
     pub abandon_after_min: Option<u32>,
     /// Service level: a wait up to this many minutes is within it.
@@ -88,8 +94,15 @@ impl Options {
                 return bad(&format!("{name} is a probability from 0 to 1; got {p}"));
             }
         }
-        if !(0.0..=1.0).contains(&self.bundles) {
-            return bad(&format!("--bundles is a share from 0 to 1; got {}", self.bundles));
+        for (name, share) in
+            [("--bundles", self.bundles), ("--appointments", self.appointments), ("--remote", self.remote)]
+        {
+            if !(0.0..=1.0).contains(&share) {
+                return bad(&format!("{name} is a share from 0 to 1; got {share}"));
+            }
+        }
+        if self.appointments + self.remote > 1.0 {
+            return bad("--appointments and --remote are shares of the same visitors; together they are at most 1");
         }
         if self.bundles > 0.0 && matches!(self.source, Source::Trace(_)) {
             return bad("--bundles mixes bundles into Poisson arrivals; a trace names each visitor's service itself");
@@ -121,6 +134,7 @@ pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &Catalogue) -> R
     if opts.bundles > 0.0 && catalogue.bundles.is_empty() {
         return Err(SimError::Input(format!("--bundles: {} has no bundles to ask for", hall.name)));
     }
+    takes_bookings(hall, opts)?;
     let shifts = shifts(hall, opts)?;
     let mut arrivals = Arrivals::new(opts, catalogue);
     run::simulate(hall, opts, shifts, &mut arrivals)
@@ -129,8 +143,18 @@ pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &Catalogue) -> R
 /// Runs two halls on the same visitors and seed; a rota must fit both before either runs.
 pub fn compare(a: &SimHall, b: &SimHall, opts: &Options) -> Result<(Report, Report), SimError> {
     shifts(b, opts)?;
+    takes_bookings(b, opts)?;
     let cat = catalogue(a);
     Ok((simulate_with(a, opts, &cat)?, simulate_with(b, opts, &cat)?))
+}
+
+/// Refuses `--appointments` for a hall that takes no bookings.
+fn takes_bookings(hall: &SimHall, opts: &Options) -> Result<(), SimError> {
+    if opts.appointments > 0.0 && hall.setup.appointments.is_none() {
+        let m = format!("--appointments: \"{}\" takes no appointments; give it a [hall.appointments] table", hall.name);
+        return Err(SimError::Input(m));
+    }
+    Ok(())
 }
 
 /// The shifts of each of `hall`'s windows under `opts`' rota, or the default.

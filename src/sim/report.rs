@@ -7,6 +7,11 @@
 //! step's queue: those waits count in that queue's figures and in the step waits, not in
 //! the overall waits (one per ticket, from issue) nor the expected-wait error. The wait of
 //! a missed number that rejoined is counted nowhere: it is the visitor's second go.
+//!
+//! A remote ticket's wait runs from its visitor's check-in, not from its issue: the time
+//! before, the visitor was at home or on the way, and the wait is what they spend in the
+//! hall. A booked visitor's ticket waits from the check-in like any other; its figure for
+//! the hall director is apart: how long after the slot's start the visitor was called.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,7 +23,7 @@ use crate::core::model::WindowId;
 /// Counts of what happened to the visitors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Tickets {
-    /// Visitors who came to a kiosk.
+    /// Visitors who came to a kiosk or took a number remotely (once each).
     pub arrivals: u64,
     pub issued: u64,
     /// Refusals by the core's code (e.g. `unknown_service`, `hall_closed`).
@@ -42,6 +47,38 @@ pub struct Tickets {
     pub abandoned: u64,
     /// Unfinished at midnight, expired by the core's new day.
     pub expired: u64,
+}
+
+/// Visitors who booked a slot or took their number remotely (`--appointments`,
+/// `--remote`), and how they fared.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Channels {
+    /// Bookings the core accepted.
+    pub booked: u64,
+    /// Booked visitors who checked in within the grace: appointment tickets, due at their
+    /// slot's start.
+    pub on_time: u64,
+    /// ... and after it: ordinary tickets of their service's queue.
+    pub late: u64,
+    /// Visitors who meant to book but found their slot full (or none left that day), and
+    /// came as walk-ins.
+    pub slot_full: u64,
+    /// Numbers taken remotely.
+    pub remote: u64,
+    /// Of those, checked in on arrival; their waits count from then.
+    pub remote_checked_in: u64,
+    /// The hall's grace, in minutes: `slot_wait.within_sla` is the share called within it.
+    pub grace_min: u64,
+    /// Appointment tickets called before their slot began (their `slot_wait` is 0).
+    pub called_before_slot: u64,
+    /// How long after their slot's start appointment tickets were called; `within_sla` is
+    /// the share called within the grace.
+    pub slot_wait: WaitStats,
+    /// How long appointment tickets waited from the later of their slot's start and their
+    /// check-in: the wait the hall, not the visitor's own lateness, made.
+    pub ready_wait: WaitStats,
+    /// Waits of remote tickets from their check-in.
+    pub remote_wait: WaitStats,
 }
 
 /// Wait figures of one group of tickets, in minutes.
@@ -136,6 +173,7 @@ pub struct Report {
     /// Every call (first calls, calls of later steps and of rejoined and unparked
     /// tickets) by the rule that chose it, in the order `CallRule` declares them.
     pub calls_by_rule: Vec<RuleCalls>,
+    pub channels: Channels,
     pub windows: Vec<WindowUse>,
     pub eta: EtaError,
     /// Mean number waiting in each five-minute bin of the local day (for the chart).
@@ -195,6 +233,7 @@ pub fn side_by_side(reports: &[&Report]) -> String {
     if reports.iter().any(|r| r.step_wait.tickets > 0) {
         row("later bundle steps", &|r| wait(&r.step_wait));
     }
+    channel_rows(reports, &mut row);
     for rule in rules_called(reports) {
         let calls = |r: &Report| match r.calls_by_rule.iter().find(|c| c.rule == rule) {
             Some(c) => format!("{} ({:.1}%)", c.calls, c.share * 100.0),
@@ -220,6 +259,30 @@ pub fn side_by_side(reports: &[&Report]) -> String {
         row(&format!("window {id}"), &use_of);
     }
     render(&rows)
+}
+
+/// Rows for booked and remote visitors, if some report has any.
+fn channel_rows(reports: &[&Report], mut row: impl FnMut(&str, &dyn Fn(&Report) -> String)) {
+    if reports.iter().any(|r| r.channels.booked + r.channels.slot_full > 0) {
+        row("booked on time / late", &|r| {
+            let c = &r.channels;
+            format!("{} / {} of {} booked", c.on_time, c.late, c.booked)
+        });
+        row("slot full, walked in", &|r| r.channels.slot_full.to_string());
+        row("booked, called after slot", &|r| {
+            let c = &r.channels;
+            let within = c.slot_wait.within_sla * 100.0;
+            format!("{}, {within:.1}% ≤{} min, {} before it", wait(&c.slot_wait), c.grace_min, c.called_before_slot)
+        });
+        row("booked, from slot or check-in", &|r| {
+            let c = &r.channels;
+            format!("{}, {:.1}% ≤{} min", wait(&c.ready_wait), c.ready_wait.within_sla * 100.0, c.grace_min)
+        });
+    }
+    if reports.iter().any(|r| r.channels.remote > 0) {
+        row("remote taken / checked in", &|r| format!("{} / {}", r.channels.remote, r.channels.remote_checked_in));
+        row("remote, wait from check-in", &|r| wait(&r.channels.remote_wait));
+    }
 }
 
 fn wait(w: &WaitStats) -> String {

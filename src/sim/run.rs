@@ -9,27 +9,26 @@
 //! first); a called visitor walks to the counter and is served for their drawn time, or
 //! misses the call and is recalled, then marked no-show; a visitor who has waited
 //! `abandon_after` leaves. What the hall's rules add around a call (recall limit, rejoin,
-//! park, bundle steps) is played in `rules`.
+//! park, bundle steps) is played in `rules`; how visitors come in (walk-in, booked,
+//! remote) in `visits`.
 
 mod rules;
+mod visits;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
 use chrono::{Days, NaiveDate, TimeZone};
 
-use crate::core::eta;
-use crate::core::event::Event;
 use crate::core::model::{TicketId, Ts, UserName, WindowId};
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 
-use super::arrivals::{Arrivals, Visitor};
+use super::arrivals::Arrivals;
 use super::collect::Collector;
 use super::hall::SimHall;
 use super::report::Report;
 use super::staffing::{Shift, ShiftEnd};
 use super::{Options, SimError};
-use rules::bundle_ms_per_min;
 
 /// A called visitor who does not come is recalled after this long, in ms, and again this
 /// long after each recall, up to the hall's `recall_max` recalls (the core refuses more).
@@ -128,6 +127,10 @@ struct Sim<'a> {
     park_max: usize,
     rejoin_ms: i64,
     cooldown_ms: i64,
+    /// Bookings made so far: the next booking's number (and code).
+    bookings: u64,
+    /// The ticket each of the day's visitors took remotely, by their place in the day.
+    remote_ticket: Vec<Option<usize>>,
     rec: Collector,
 }
 
@@ -198,6 +201,7 @@ pub fn simulate(
         .collect::<Result<Vec<_>, SimError>>()?;
     let ids = clerks.iter().map(|c| c.window.clone()).collect();
     let rules = &hall.setup.dispatch;
+    let grace_min = hall.setup.appointments.as_ref().map_or(0, |p| p.grace_min);
     let mut sim = Sim {
         hall,
         opts,
@@ -212,7 +216,9 @@ pub fn simulate(
         park_max: rules.park_max as usize,
         rejoin_ms: i64::from(rules.rejoin_min) * 60_000,
         cooldown_ms: i64::from(rules.call_cooldown_min) * 60_000,
-        rec: Collector::new(ids, opts.sla_min),
+        bookings: 0,
+        remote_ticket: Vec::new(),
+        rec: Collector::new(ids, opts.sla_min, grace_min),
     };
     for d in 0..opts.days {
         let (start, end) = (day_start(hall, d)?, day_start(hall, d + 1)?);
@@ -245,7 +251,8 @@ impl Sim<'_> {
         self.exec(Command::Tick, start).map_err(|r| refused("tick", &r))?;
         self.plan_shifts(start);
         let visitors = arrivals.day(start, &self.hall.plan.arrival_spans);
-        let mut next = visitors.iter().peekable();
+        let plan = self.plan_day(start, &visitors, arrivals)?;
+        let mut next = plan.iter().peekable();
         loop {
             let heap_at = self.heap.peek().map(|Reverse((t, _, _))| *t);
             let arrival_at = next.peek().map(|v| v.at_ms);
@@ -256,8 +263,8 @@ impl Sim<'_> {
                     }
                 }
                 (_, Some(a)) if a < end => {
-                    if let Some(v) = next.next() {
-                        self.arrive(v, arrivals, start)?;
+                    if let Some(visit) = next.next() {
+                        self.act(visit, &visitors, arrivals, start)?;
                     }
                 }
                 _ => break,
@@ -439,55 +446,6 @@ impl Sim<'_> {
             self.push(now + self.hall.walk_ms, Ev::Serve(w));
         }
         Ok(true)
-    }
-
-    fn arrive(&mut self, v: &Visitor, arrivals: &Arrivals, day_start: i64) -> Result<(), SimError> {
-        self.rec.arrival();
-        let now = v.at_ms;
-        let t = self.fates.len();
-        let service = arrivals.services.get(v.service).cloned().unwrap_or_default();
-        let priority = v.priority.and_then(|p| arrivals.classes.get(p)).cloned();
-        let minutes = self.opts.service.minutes(v.draw, self.minutes.get(v.service).copied().unwrap_or(0.0));
-        let id = ticket_id(t)?;
-        let command = Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into(), remote: false };
-        let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
-        self.rec.observe(&step.records);
-        if let Err(r) = &step.result {
-            self.rec.rejected(r.code());
-            return Ok(());
-        }
-        let issued = step.records.iter().find_map(|(_, r)| match &r.event {
-            Event::TicketIssued { queue, priority, steps, .. } => Some((queue, priority, steps)),
-            _ => None,
-        });
-        let total_ms = (minutes * 60_000.0).round() as i64;
-        let mut fate = Fate {
-            service_ms: total_ms,
-            ms_per_min: 0.0,
-            rejoin_after_ms: v.rejoin_after_ms,
-            park_away_ms: v.park_away_ms,
-            steps_left: 1,
-            no_show: v.no_show,
-        };
-        if let Some((_, _, steps)) = issued.filter(|i| i.2.len() > 1) {
-            fate.steps_left = u8::try_from(steps.len()).unwrap_or(u8::MAX);
-            let first = self.state.ticket(&id).map_or(0, |tk| tk.minutes);
-            fate.ms_per_min = bundle_ms_per_min(total_ms, &self.state, steps);
-            fate.service_ms = (f64::from(fate.ms_per_min) * f64::from(first)).round() as i64;
-        }
-        self.fates.push(fate);
-        let Some((queue, class, _)) = issued else { return Ok(()) };
-        let told = self.state.ticket(&id).and_then(|tk| eta::eta(&self.state, tk)).map_or(0, |e| e.minutes);
-        let (from, to) = self.hall.plan.measure;
-        let measured = (day_start + from..day_start + to).contains(&now);
-        self.rec.issued(t, Ts(now), queue.as_str(), class.as_ref().map(|c| c.as_str()), told, measured);
-        if let Some(after_min) = self.opts.abandon_after_min {
-            self.push(now + i64::from(after_min) * 60_000, Ev::Abandon(t));
-        }
-        match self.hall.setup.queues.iter().position(|q| &q.id == queue) {
-            Some(q) => self.wake(q, now),
-            None => Ok(()),
-        }
     }
 
     /// A ticket joined the setup's queue number `queue`: the idle windows serving it
