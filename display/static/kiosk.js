@@ -7,7 +7,7 @@
  * idempotency key per take, so a double tap never prints twice). The ticket shows the
  * number, queue, people ahead, expected wait, materials, time and a QR code to the status
  * page, and prints on 80 mm paper. 60 s without a touch returns home (?idle=N changes it).
- * Errors in plain words.
+ * Errors in plain words. The check-in panel (预约签到, kiosk-checkin.js) uses window.HallqKiosk.
  */
 (function () {
   "use strict";
@@ -93,7 +93,7 @@
 
   function show(name) {
     view = name;
-    ["home", "list", "item", "ticket"].forEach(function (v) { $("view-" + v).hidden = v !== name; });
+    ["home", "list", "item", "ticket", "checkin"].forEach(function (v) { $("view-" + v).hidden = v !== name; });
     if (name !== "home") hideKeyboard();
     $("main").scrollTop = 0;
     window.scrollTo(0, 0);
@@ -106,6 +106,7 @@
     hideKeyboard();
     closeError();
     chosen = null; priority = null; takeKey = null;
+    homeHooks.forEach(function (fn) { fn(); });
     show("home");
     refreshHall();
   }
@@ -365,9 +366,11 @@
     return m ? m[1] + "-" + m[2] + "-" + m[3] + " " + m[4] + ":" + m[5] : "";
   }
 
-  var shown = null;
-  function showTicket(tk) {
+  var shown = null, shownNote = null, homeHooks = [];
+  // note: {key, vars}, a line under the queue saying how the ticket came (a check-in).
+  function showTicket(tk, note) {
     shown = tk;
+    shownNote = note || null;
     renderTicket();
     show("ticket");
   }
@@ -378,6 +381,8 @@
     $("ticket-hall").textContent = cat ? cat.hall.name : "";
     $("ticket-number").textContent = tk.number;
     $("ticket-queue").textContent = queueNames[tk.queue] || tk.queue;
+    $("ticket-kind").hidden = !shownNote;
+    $("ticket-kind").textContent = shownNote ? t(shownNote.key, shownNote.vars) : "";
     $("ticket-ahead").textContent = tk.ahead != null ? t("people", { n: tk.ahead }) : "—";
     $("ticket-eta").textContent = tk.eta_minutes == null ? "—" : tk.eta_minutes > 0 ? t("eta_n", { n: tk.eta_minutes }) : t("no_wait");
     var names = tk.bundle && bundles[tk.bundle] ? [bundles[tk.bundle].name]
@@ -498,5 +503,9 @@
     if (!token) showError(t("err_unauth"));
   }
 
+  // For kiosk-checkin.js: the views, the ticket view, errors, and its texts merged into DICT.
+  window.HallqKiosk = { token: token, show: show, showTicket: showTicket, showError: showError, errorText: errorText,
+    randomKey: randomKey, busy: function (on) { $("busy").hidden = !on; }, onHome: function (fn) { homeHooks.push(fn); },
+    addText: function (d) { ["zh", "en"].forEach(function (l) { Object.assign(DICT[l], d[l]); }); } };
   init();
 })();
