@@ -251,3 +251,16 @@ impl WithService for Envelope {
         self
     }
 }
+
+#[test]
+fn a_remote_ticket_called_by_number_and_missed_rejoins_the_line() {
+    let mut h = hall();
+    h.must(&remote_issue(1));
+    h.must(&open("3", "c3"));
+    h.must(&call_number("3", "c3", "A001", "到窗口询问"));
+    h.must(&no_show("3", "c3"));
+    h.must(&rejoin(1));
+    assert_eq!(h.state.waiting(&q("A")), 1);
+    h.now = Ts(h.now.0 + 10 * 60_000);
+    assert_eq!(called(&mut h, "3", "c3"), Some((1, CallRule::EarliestIssued)));
+}

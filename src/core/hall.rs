@@ -426,6 +426,9 @@ impl HallState {
         t.window = Some(window.clone());
         t.target_window = None;
         t.recent_call = None;
+        // A clerk called it (by number, before its check-in): from here on it is in the
+        // hall's hands, so a rejoin after a no-show puts it back in line like any other.
+        t.checked_in = true;
         t.calls += 1;
         t.recalls = 0;
         t.called_at = Some(at);
