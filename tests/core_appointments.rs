@@ -264,3 +264,23 @@ fn a_remote_ticket_called_by_number_and_missed_rejoins_the_line() {
     h.now = Ts(h.now.0 + 10 * 60_000);
     assert_eq!(called(&mut h, "3", "c3"), Some((1, CallRule::EarliestIssued)));
 }
+
+#[test]
+fn a_due_booking_may_be_called_by_any_window_of_its_service_not_before() {
+    let mut h = hall();
+    h.now = t(8, 0);
+    h.must(&book("C1", hm(9, 30), "p1"));
+    h.step_at(t(9, 10), &check_in("C1", 1)).result.unwrap();
+    h.step_at(t(9, 11), &issue(2, "SC-A1", None)).result.unwrap();
+    // Window 3 serves V and A, not Y. Before the slot it takes the walk-in, not the booking.
+    h.step_at(t(9, 12), &open("3", "c3")).result.unwrap();
+    h.now = t(9, 13);
+    assert_eq!(called(&mut h, "3", "c3"), Some((2, CallRule::EarliestIssued)));
+    h.must(&serve("3", "c3"));
+    h.now = t(9, 31);
+    h.must(&done("3", "c3", hallq::core::model::Outcome::Completed));
+    // From 09:30 the booking (of an A item) is due there too.
+    assert_eq!(called(&mut h, "3", "c3"), Some((1, CallRule::AppointmentDue { due: t(9, 30) })));
+    let replayed = replay(h.state.setup.clone(), &h.log);
+    assert_eq!(replayed, h.state);
+}

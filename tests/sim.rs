@@ -449,10 +449,11 @@ fn a_bad_option_value_is_refused_with_a_clear_error_and_nothing_runs() {
 #[test]
 fn booked_visitors_check_in_and_are_mostly_called_within_the_grace_of_their_slot() {
     // A fifth of the weekday's visitors booked the slot their arrival falls in (quota 4 a
-    // slot, grace 15 minutes, queue Y at windows 1 and 2) and come within 20 minutes of its
-    // start. Measured (seed 1, 20 days): 849 booked, 740 on time, 109 late, 206 walked in
-    // for a full slot; called within the grace of the slot's start 73.6 %, within it of the
-    // later of slot start and check-in 86.2 %.
+    // slot, grace 15 minutes, queue Y at windows 1 and 2; once due, any window of the
+    // booked item's queue may call them) and come within 20 minutes of its start. Measured
+    // (seed 1, 20 days): 849 booked, 740 on time, 109 late, 206 walked in for a full slot;
+    // called within the grace of the slot's start 96.5 % (73.6 % while only the Y windows
+    // could call them), within it of the later of slot start and check-in 100 %.
     let hall = example_hall();
     let mut opts = trace_options(1);
     (opts.sample, opts.days, opts.appointments, opts.abandon_after_min) = (0.2, 20, 0.2, None);
@@ -467,8 +468,8 @@ fn booked_visitors_check_in_and_are_mostly_called_within_the_grace_of_their_slot
     assert!(c.slot_full > 0, "four a slot cannot hold a fifth of the weekday: {c:?}");
     assert_eq!(c.slot_wait.tickets, c.on_time, "each appointment ticket called once");
     assert_eq!(c.grace_min, 15);
-    assert!(c.slot_wait.within_sla >= 0.60, "{:?}", c.slot_wait);
-    assert!(c.ready_wait.within_sla >= 0.75, "{:?}", c.ready_wait);
+    assert!(c.slot_wait.within_sla >= 0.90, "{:?}", c.slot_wait);
+    assert!(c.ready_wait.within_sla >= 0.97, "{:?}", c.ready_wait);
     assert!(c.ready_wait.mean_min <= c.slot_wait.mean_min);
     assert!(r.by_queue.get("Y").is_some_and(|y| y.tickets >= c.on_time));
     let due = r.calls_by_rule.iter().find(|k| k.rule == "appointment_due").map_or(0, |k| k.calls);

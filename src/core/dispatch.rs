@@ -2,7 +2,8 @@
 //!
 //! When a window asks for its next ticket, among the queues it serves:
 //! 1. tickets transferred to this very window (or booked for it), earliest issued first;
-//! 2. then appointment tickets whose slot has begun, earliest slot first;
+//! 2. then appointment tickets whose slot has begun, earliest slot first — at a window of
+//!    the appointment queue, or at any window serving the booked service's own queue;
 //! 3. then aged tickets, which have waited more than the hall's `max_wait_min`: they
 //!    outrank every priority class, earliest issued first, so nobody starves behind a
 //!    stream of priority visitors;
@@ -63,8 +64,22 @@ pub struct DispatchIndex {
     by_item: BTreeMap<(QueueId, ServiceCode), BTreeSet<u64>>,
     /// The items some window prefers, taken from the setup at the first insert of a day.
     preferred_items: Option<BTreeSet<ServiceCode>>,
-    /// Appointment tickets by the start of their slot, per queue.
+    /// Appointment tickets by the start of their slot, per queue: under the appointment
+    /// queue they wait in and under their service's own queue, so that once due any window
+    /// serving that business may call them, not only the appointment windows.
     by_due: BTreeMap<QueueId, BTreeSet<(Ts, u64)>>,
+}
+
+/// The queues an appointment ticket is due in: the one it waits in and its service's own
+/// (its current step's), when that differs.
+fn due_queues(setup: &Setup, t: &Ticket) -> Vec<QueueId> {
+    let home = match t.steps.get(t.step) {
+        Some(step) => Some(step.queue.clone()),
+        None => t.services.first().and_then(|c| setup.item(c.as_str())).map(|i| i.queue.clone()),
+    };
+    let mut out = vec![t.queue.clone()];
+    out.extend(home.filter(|h| *h != t.queue));
+    out
 }
 
 impl DispatchIndex {
@@ -75,7 +90,9 @@ impl DispatchIndex {
             return;
         }
         if let (Some(due), None) = (t.due, &t.target_window) {
-            self.by_due.entry(t.queue.clone()).or_default().insert((due, t.issue_seq));
+            for q in due_queues(setup, t) {
+                self.by_due.entry(q).or_default().insert((due, t.issue_seq));
+            }
         }
         match &t.target_window {
             Some(w) => {
@@ -101,8 +118,10 @@ impl DispatchIndex {
     /// Removes a ticket that stopped waiting.
     pub fn remove(&mut self, setup: &Setup, t: &Ticket) {
         if let (Some(due), None) = (t.due, &t.target_window) {
-            if let Some(set) = self.by_due.get_mut(&t.queue) {
-                set.remove(&(due, t.issue_seq));
+            for q in due_queues(setup, t) {
+                if let Some(set) = self.by_due.get_mut(&q) {
+                    set.remove(&(due, t.issue_seq));
+                }
             }
         }
         match &t.target_window {
