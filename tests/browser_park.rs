@@ -15,25 +15,11 @@ use support::Daemon;
 /// Logs `user` in on the console page and opens window `w`; returns when the console
 /// shows that window, idle.
 async fn sign_in_and_open(b: &Browser, d: &Daemon, user: &str, w: &str) {
-    b.goto(&format!("http://{}/display/clerk", d.addr)).await;
-    b.type_into("#login-user", user).await;
-    b.type_into("#login-password", support::PASSWORD).await;
-    b.click("#login-submit").await;
-    b.click(&format!("#window-select [data-window=\"{w}\"]")).await;
-    b.until("the open button to be enabled", "return !document.querySelector('#open-window').disabled;").await;
-    b.click("#open-window").await;
-    b.until(
-        "the console to show an idle window",
-        "return !document.querySelector('#screen-console').hidden
-            && document.querySelector('#ticket-panel').dataset.state === 'open'
-            && !document.querySelector('[data-action=\"next\"]').disabled;",
-    )
-    .await;
+    b.open_clerk_window(&format!("http://{}", d.addr), user, support::PASSWORD, w).await;
 }
 
 async fn until_number(b: &Browser, number: &str) {
-    let js = format!("return document.querySelector('#current-number').textContent.trim() === '{number}';");
-    b.until(&format!("the console to show {number}"), &js).await;
+    b.until_clerk_number(number).await;
 }
 
 /// Waits until the console's window is in `state` and no request is in flight.

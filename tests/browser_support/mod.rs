@@ -123,6 +123,31 @@ pub async fn launch_exact(test: &str, width: u32, height: u32, mobile: bool) -> 
 }
 
 impl Browser {
+    /// Logs `user` in on the clerk console at `base` (`http://host:port`) and opens window
+    /// `w`; returns when the console shows that window, idle.
+    pub async fn open_clerk_window(&self, base: &str, user: &str, password: &str, w: &str) {
+        self.goto(&format!("{base}/display/clerk")).await;
+        self.type_into("#login-user", user).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.click(&format!("#window-select [data-window=\"{w}\"]")).await;
+        self.until("the open button to be enabled", "return !document.querySelector('#open-window').disabled;").await;
+        self.click("#open-window").await;
+        self.until(
+            "the console to show an idle window",
+            "return !document.querySelector('#screen-console').hidden
+            && document.querySelector('#ticket-panel').dataset.state === 'open'
+            && !document.querySelector('[data-action=\"next\"]').disabled;",
+        )
+        .await;
+    }
+
+    /// Waits until the clerk console shows `number` as the current ticket.
+    pub async fn until_clerk_number(&self, number: &str) {
+        let js = format!("return document.querySelector('#current-number').textContent.trim() === '{number}';");
+        self.until(&format!("the console to show {number}"), &js).await;
+    }
+
     /// Sends one Chrome DevTools command, failing the test if it is refused.
     pub async fn cdp(&self, cmd: &'static str, params: Value) -> Value {
         let what = format!("{cmd} {params}");
