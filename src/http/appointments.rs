@@ -15,6 +15,7 @@ use super::dto::TicketDto;
 use super::error::ApiError;
 use super::tickets::{new_ticket_id, parse_id, ticket_json};
 use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::core::appointments::CODE_CHARS_MAX;
 use crate::core::model::WindowId;
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, AppointmentView, Query};
@@ -128,7 +129,7 @@ fn new_code() -> String {
 
 fn code_of(s: &str) -> Result<String, ApiError> {
     let code = s.trim().to_ascii_uppercase();
-    if code.is_empty() || code.len() > 16 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if code.is_empty() || code.len() > CODE_CHARS_MAX || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(ApiError::not_found("unknown_appointment", "no such booking"));
     }
     Ok(code)
