@@ -140,7 +140,7 @@ impl Feed {
                 Some(RecentCall { number: t.number.to_string(), window, at: rfc3339(&state.setup, *at) })
             })
             .collect();
-        let waiting = state.setup.queues.iter().map(|q| (q.id.clone(), state.waiting(&q.id))).collect();
+        let waiting = state.setup.queues.iter().map(|q| (q.id, state.waiting(&q.id))).collect();
         let mut inner = Inner {
             ring: VecDeque::new(),
             floor: state.last_seq,
@@ -222,7 +222,7 @@ impl Feed {
         let last = records.last().map_or(inner.seq, |(seq, _)| *seq);
         for q in &setup.queues {
             let n = state.waiting(&q.id);
-            if inner.waiting.insert(q.id.clone(), n) != Some(n) {
+            if inner.waiting.insert(q.id, n) != Some(n) {
                 out.push(encode(last, &Wire::Queue { seq: last, id: q.id.as_str(), waiting: n }));
             }
         }

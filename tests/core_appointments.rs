@@ -152,7 +152,7 @@ fn a_booking_checked_in_on_time_is_called_first_from_its_slot() {
     h.step_at(t(9, 20), &check_in("C1", 2)).result.unwrap();
     h.step_at(t(9, 25), &issue(3, "SC-A1", None)).result.unwrap();
     let y = h.ticket(2);
-    assert_eq!((y.queue.clone(), y.number.to_string(), y.due), (q("Y"), "Y001".into(), Some(t(9, 30))));
+    assert_eq!((y.queue, y.number.to_string(), y.due), (q("Y"), "Y001".into(), Some(t(9, 30))));
     h.step_at(t(9, 26), &open("1", "c1")).result.unwrap();
     // Before the slot: the pooled line's order, and A001 came first.
     h.now = t(9, 27);
@@ -178,7 +178,7 @@ fn a_late_check_in_gets_an_ordinary_ticket_of_its_service() {
     let types: Vec<String> = step.records.iter().map(|(_, r)| event_type(&r.event)).collect();
     assert_eq!(types, ["appointment_checked_in", "ticket_issued"]);
     let t1 = h.ticket(1);
-    assert_eq!((t1.queue.clone(), t1.due, t1.number.to_string()), (q("A"), None, "A001".into()));
+    assert_eq!((t1.queue, t1.due, t1.number.to_string()), (q("A"), None, "A001".into()));
     let status = h.state.appointments.by_code["C1"].status(
         &h.state.setup,
         h.state.setup.appointments.as_ref().unwrap(),

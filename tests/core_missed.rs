@@ -185,7 +185,7 @@ fn a_parked_ticket_waits_aside_and_returns_to_its_own_window() {
     hall.must(&serve("1", "c1"));
     hall.must(&park("1", "c1"));
     let w1 = hall.state.window(&w("1")).unwrap();
-    assert_eq!((w1.state, w1.ticket.clone(), w1.parked.clone()), (WindowState::Open, None, vec![tid(1)]));
+    assert_eq!((w1.state, w1.ticket, w1.parked.clone()), (WindowState::Open, None, vec![tid(1)]));
     assert_eq!(hall.ticket(1).status, TicketStatus::Parked);
     // Nobody else calls it: window 2 gets A002, then nothing.
     assert_eq!(called_now(&mut hall, "2", "c2"), Some(2));
@@ -235,7 +235,7 @@ fn a_bundle_ticket_walks_its_steps_keeping_its_number_and_place() {
     assert_eq!(called_now(&mut hall, "1", "c1"), Some(1));
     finish(&mut hall, "1", "c1");
     let t1 = hall.ticket(1);
-    assert_eq!((t1.status, t1.queue.clone(), t1.step), (TicketStatus::Waiting, q("B"), 1));
+    assert_eq!((t1.status, t1.queue, t1.step), (TicketStatus::Waiting, q("B"), 1));
     assert_eq!(t1.number.to_string(), "A001");
     // B002 joined queue B before the bundle's second step did, but A001 was issued first.
     assert_eq!(called_now(&mut hall, "4", "c4"), Some(1));

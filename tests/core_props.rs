@@ -236,7 +236,7 @@ fn run(setup: &Arc<Setup>, script: &[(Ts, Envelope)]) -> Result<Vec<(u64, Record
             }
             if let Event::TicketIssued { queue, n, .. } = &record.event {
                 let day = seen.day.expect("a ticket is issued on an opened day");
-                prop_assert!(seen.numbers.insert((day, queue.clone(), *n)), "step {i}: {queue}{n} twice on {day}");
+                prop_assert!(seen.numbers.insert((day, *queue, *n)), "step {i}: {queue}{n} twice on {day}");
             }
         }
 
@@ -254,7 +254,7 @@ fn check_windows(state: &HallState) -> Result<(), String> {
     for w in state.windows.values() {
         match (&w.ticket, w.state) {
             (Some(id), WindowState::Calling | WindowState::Serving) => {
-                if !held.insert(id.clone()) {
+                if !held.insert(*id) {
                     return Err(format!("ticket {id} at two windows"));
                 }
                 let t = state.ticket(id).ok_or(format!("window {} holds an unknown ticket", w.id))?;
@@ -278,7 +278,7 @@ fn check_windows(state: &HallState) -> Result<(), String> {
     for w in state.windows.values() {
         for id in &w.parked {
             let t = state.ticket(id).ok_or(format!("window {} parks an unknown ticket", w.id))?;
-            if t.status != TicketStatus::Parked || t.window.as_ref() != Some(&w.id) || !parked.insert(id.clone()) {
+            if t.status != TicketStatus::Parked || t.window.as_ref() != Some(&w.id) || !parked.insert(*id) {
                 return Err(format!("window {} parks {} which is {:?} at {:?}", w.id, t.number, t.status, t.window));
             }
         }

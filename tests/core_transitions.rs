@@ -549,7 +549,7 @@ fn a_ticket_lives_waiting_called_recalled_serving_done() {
     let t1 = hall.ticket(1);
     assert_eq!((t1.status, t1.outcome), (TicketStatus::Done, Some(Completed)));
     let w1 = hall.state.window(&w("1")).unwrap();
-    assert_eq!((w1.state, w1.ticket.clone(), w1.clerk.clone()), (WindowState::Open, None, Some(user("c1"))));
+    assert_eq!((w1.state, w1.ticket, w1.clerk.clone()), (WindowState::Open, None, Some(user("c1"))));
     hall.must(&rate(1, 4, Some("很快")));
     assert_eq!(hall.ticket(1).rating, Some(4));
 
@@ -633,6 +633,6 @@ fn a_bundle_ticket_lists_its_items_and_joins_the_first_items_queue() {
     let services: Vec<&str> = t1.services.iter().map(|s| s.as_str()).collect();
     assert_eq!(services, ["SC-A2", "SC-B1"]);
     assert_eq!(t1.bundle.as_ref().map(|b| b.as_str()), Some("YJS-01"));
-    assert_eq!((t1.queue.clone(), hall.number(1)), (q("A"), "A001".to_string()));
+    assert_eq!((t1.queue, hall.number(1)), (q("A"), "A001".to_string()));
     assert_eq!(t1.priority.as_ref().map(|p| p.as_str()), Some("military"));
 }

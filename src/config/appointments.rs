@@ -42,7 +42,7 @@ pub(super) fn read(mut t: Tab<'_>, errs: &mut Errs) -> Option<RawPolicy> {
 
 /// The policy, once its queue is found among `queues`.
 pub(super) fn resolve(raw: RawPolicy, queues: &[QueueDef], errs: &mut Errs) -> Option<AppointmentPolicy> {
-    let Some(queue) = queues.iter().find(|q| q.id.as_str() == raw.queue.value).map(|q| q.id.clone()) else {
+    let Some(queue) = queues.iter().find(|q| q.id.as_str() == raw.queue.value).map(|q| q.id) else {
         let name = &raw.queue.value;
         errs.push(raw.queue.loc.err(format!("unknown queue {name:?}; name a declared queue for appointment tickets")));
         return None;

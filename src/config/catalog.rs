@@ -219,7 +219,7 @@ fn check_item(
         if found.is_none() {
             errs.push(q.loc.err(format!("unknown queue {:?}; use a queue declared in hall.toml", q.value)));
         }
-        found.map(|d| d.id.clone())
+        found.map(|d| d.id)
     });
     let minutes = item.minutes.as_ref().and_then(|m| {
         let ok = (1..=MAX_ITEM_MINUTES).contains(&m.value);

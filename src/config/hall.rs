@@ -340,8 +340,8 @@ fn read_windows(
                         errs.push(q.loc.err(format!("queue {:?} listed twice; list it once", q.value)))
                     }
                     Some(d) => {
-                        served_anywhere.push(d.id.clone());
-                        served.push(d.id.clone());
+                        served_anywhere.push(d.id);
+                        served.push(d.id);
                     }
                     None => {
                         errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value)))

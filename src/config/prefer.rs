@@ -36,7 +36,7 @@ pub(super) fn read(
     if let Some(mut p) = t.table("prefer", errs) {
         for (key, minutes, loc) in head_starts(&mut p, errs) {
             match served.iter().find(|q| q.as_str() == key) {
-                Some(q) => prefer.queues.push((q.clone(), minutes)),
+                Some(q) => prefer.queues.push((*q, minutes)),
                 None => errs.push(loc.err(format!(
                     "this window does not serve queue {key:?}; a preference only reorders the queues it serves"
                 ))),

@@ -23,7 +23,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::IssueTicket { id, service, priority, kiosk, remote } => {
             let how = Issue { remote: *remote, ..Issue::default() };
             let event = decide_issue(state, id, service, priority.as_deref(), kiosk, now, how)?;
-            done(vec![event], Reply::Ticket(id.clone()))
+            done(vec![event], Reply::Ticket(*id))
         }
         Command::CheckInTicket { id } => {
             let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
@@ -33,7 +33,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if t.status != TicketStatus::Waiting {
                 return Err(Rejection::NotWaiting(t.status.as_str()));
             }
-            done(vec![Event::TicketCheckedIn { id: id.clone() }], Reply::Ticket(id.clone()))
+            done(vec![Event::TicketCheckedIn { id: *id }], Reply::Ticket(*id))
         }
         Command::BookAppointment { code, service, day, slot, phone_hash, window } => {
             let setup = &state.setup;
@@ -65,20 +65,20 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 Issue::default()
             } else {
                 Issue {
-                    queue: Some(policy.queue.clone()),
+                    queue: Some(policy.queue),
                     due: Some(a.starts_at(&state.setup)),
                     target_window: a.window.clone(),
                     remote: false,
                 }
             };
             let issued = decide_issue(state, id, &a.service, None, kiosk, now, how)?;
-            let checked_in = Event::AppointmentCheckedIn { code: code.clone(), ticket: id.clone(), late };
-            done(vec![checked_in, issued], Reply::Ticket(id.clone()))
+            let checked_in = Event::AppointmentCheckedIn { code: code.clone(), ticket: *id, late };
+            done(vec![checked_in, issued], Reply::Ticket(*id))
         }
         Command::CancelTicket { id } => {
             let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
             next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
-            done(vec![Event::TicketCancelled { id: id.clone() }], Reply::Ticket(id.clone()))
+            done(vec![Event::TicketCancelled { id: *id }], Reply::Ticket(*id))
         }
         Command::RateTicket { id, score, comment } => {
             let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
@@ -98,8 +98,8 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if *score <= 2 && comment.as_ref().is_none_or(|c| c.trim().is_empty()) {
                 return Err(Rejection::ReasonRequired);
             }
-            let event = Event::TicketRated { id: id.clone(), score: *score, comment: comment.clone() };
-            done(vec![event], Reply::Ticket(id.clone()))
+            let event = Event::TicketRated { id: *id, score: *score, comment: comment.clone() };
+            done(vec![event], Reply::Ticket(*id))
         }
         Command::RejoinTicket { id } => {
             let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
@@ -109,7 +109,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if limit == 0 || now.since_ms(missed_at) > u64::from(limit) * 60_000 {
                 return Err(Rejection::RejoinExpired(limit));
             }
-            done(vec![Event::TicketRejoined { id: id.clone() }], Reply::Ticket(id.clone()))
+            done(vec![Event::TicketRejoined { id: *id }], Reply::Ticket(*id))
         }
         Command::OpenWindow { window, clerk } => {
             let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
@@ -129,7 +129,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             idle(w)?;
             match state.index.choose(&state.setup, w, now) {
                 Some((id, rule)) => {
-                    let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+                    let event = Event::TicketCalled { window: window.clone(), id, rule };
                     done(vec![event], Reply::MaybeTicket(Some(id)))
                 }
                 None => done(Vec::new(), Reply::MaybeTicket(None)),
@@ -144,7 +144,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 return Err(Rejection::CallReasonRequired);
             }
             let rule = CallRule::ByNumber { clerk: clerk.clone(), reason: reason.to_string() };
-            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule };
+            let event = Event::TicketCalled { window: window.clone(), id, rule };
             done(vec![event], Reply::MaybeTicket(Some(id)))
         }
         Command::Recall { window, clerk } => {
@@ -153,25 +153,25 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if state.ticket(&id).is_some_and(|t| t.recalls >= max) {
                 return Err(Rejection::RecallLimit(max));
             }
-            done(vec![Event::TicketRecalled { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+            done(vec![Event::TicketRecalled { window: window.clone(), id }], Reply::Ticket(id))
         }
         Command::Serve { window, clerk } => {
             let id = held(state, window, clerk, TicketAction::Serve)?;
-            done(vec![Event::TicketServing { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+            done(vec![Event::TicketServing { window: window.clone(), id }], Reply::Ticket(id))
         }
         Command::Done { window, clerk, outcome } => {
             let id = held(state, window, clerk, TicketAction::Finish)?;
             let more_steps = state.ticket(&id).is_some_and(|t| t.step + 1 < t.steps.len());
             let event = if more_steps && *outcome == Outcome::Completed {
-                Event::TicketStepDone { window: window.clone(), id: id.clone() }
+                Event::TicketStepDone { window: window.clone(), id }
             } else {
-                Event::TicketDone { window: window.clone(), id: id.clone(), outcome: *outcome }
+                Event::TicketDone { window: window.clone(), id, outcome: *outcome }
             };
             done(vec![event], Reply::Ticket(id))
         }
         Command::NoShow { window, clerk } => {
             let id = held(state, window, clerk, TicketAction::NoShow)?;
-            done(vec![Event::TicketNoShow { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+            done(vec![Event::TicketNoShow { window: window.clone(), id }], Reply::Ticket(id))
         }
         Command::Transfer { window, clerk, to } => {
             let id = held(state, window, clerk, TicketAction::Transfer)?;
@@ -190,7 +190,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 }
                 TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
             }
-            let event = Event::TicketTransferred { window: window.clone(), id: id.clone(), to: to.clone() };
+            let event = Event::TicketTransferred { window: window.clone(), id, to: to.clone() };
             done(vec![event], Reply::Ticket(id))
         }
         Command::Park { window, clerk } => {
@@ -199,7 +199,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if state.window(window).is_some_and(|w| w.parked.len() >= max as usize) {
                 return Err(Rejection::ParkFull(window.to_string(), max));
             }
-            done(vec![Event::TicketParked { window: window.clone(), id: id.clone() }], Reply::Ticket(id))
+            done(vec![Event::TicketParked { window: window.clone(), id }], Reply::Ticket(id))
         }
         Command::Unpark { window, clerk, id } => {
             let w = signed_in(state, window, clerk)?;
@@ -207,8 +207,8 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 return Err(Rejection::NotParkedHere(window.to_string()));
             }
             idle(w)?;
-            let event = Event::TicketCalled { window: window.clone(), id: id.clone(), rule: CallRule::Unparked };
-            done(vec![event], Reply::Ticket(id.clone()))
+            let event = Event::TicketCalled { window: window.clone(), id: *id, rule: CallRule::Unparked };
+            done(vec![event], Reply::Ticket(*id))
         }
         Command::Pause { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
@@ -272,10 +272,10 @@ fn decide_issue(
 ) -> Result<Event, Rejection> {
     let setup = &state.setup;
     let (queue, services, bundle, steps) = match setup.service(service) {
-        Some(ServiceRef::Item(item)) => (item.queue.clone(), vec![item.code.clone()], None, Vec::new()),
+        Some(ServiceRef::Item(item)) => (item.queue, vec![item.code.clone()], None, Vec::new()),
         Some(ServiceRef::Bundle(b)) => {
             let steps = setup.bundle_steps(b);
-            let first = steps.first().map(|s| s.queue.clone());
+            let first = steps.first().map(|s| s.queue);
             let queue = first.ok_or_else(|| Rejection::UnknownService(service.chars().take(40).collect()))?;
             (queue, b.items.clone(), Some(b.id.clone()), steps)
         }
@@ -301,19 +301,7 @@ fn decide_issue(
     let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
     let kiosk = kiosk.to_string();
     let Issue { due, target_window, remote, .. } = how;
-    Ok(Event::TicketIssued {
-        id: id.clone(),
-        queue,
-        n,
-        services,
-        bundle,
-        priority,
-        kiosk,
-        steps,
-        due,
-        target_window,
-        remote,
-    })
+    Ok(Event::TicketIssued { id: *id, queue, n, services, bundle, priority, kiosk, steps, due, target_window, remote })
 }
 
 /// The window, if `clerk` is signed in at it.
@@ -340,7 +328,7 @@ fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<Ticke
     next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
     match &t.target_window {
         Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
-        Some(_) | None => Ok(t.id.clone()),
+        Some(_) | None => Ok(t.id),
     }
 }
 
@@ -360,5 +348,5 @@ fn held(state: &HallState, window: &WindowId, clerk: &UserName, action: TicketAc
     let id = w.ticket.as_ref().ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
     let t = state.ticket(id).expect("a window's ticket exists");
     next_status(t.status, action).ok_or(Rejection::WrongTicketState(t.status.as_str()))?;
-    Ok(id.clone())
+    Ok(*id)
 }

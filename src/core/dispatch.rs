@@ -74,10 +74,10 @@ pub struct DispatchIndex {
 /// (its current step's), when that differs.
 fn due_queues(setup: &Setup, t: &Ticket) -> Vec<QueueId> {
     let home = match t.steps.get(t.step) {
-        Some(step) => Some(step.queue.clone()),
-        None => t.services.first().and_then(|c| setup.item(c.as_str())).map(|i| i.queue.clone()),
+        Some(step) => Some(step.queue),
+        None => t.services.first().and_then(|c| setup.item(c.as_str())).map(|i| i.queue),
     };
-    let mut out = vec![t.queue.clone()];
+    let mut out = vec![t.queue];
     out.extend(home.filter(|h| *h != t.queue));
     out
 }
@@ -100,19 +100,19 @@ impl DispatchIndex {
             }
             None => {
                 let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
-                self.by_queue.entry(t.queue.clone()).or_default().insert(place);
-                self.by_queue_seq.entry(t.queue.clone()).or_default().insert(t.issue_seq);
+                self.by_queue.entry(t.queue).or_default().insert(place);
+                self.by_queue_seq.entry(t.queue).or_default().insert(t.issue_seq);
                 if place.0 == ORDINARY_RANK {
                     for item in self.preferred_of(setup, t) {
-                        self.by_item.entry((t.queue.clone(), item)).or_default().insert(t.issue_seq);
+                        self.by_item.entry((t.queue, item)).or_default().insert(t.issue_seq);
                     }
                 }
             }
         }
-        let entry = Entry { id: t.id.clone(), queued_at: t.queued_at, recent_call: t.recent_call.clone() };
+        let entry = Entry { id: t.id, queued_at: t.queued_at, recent_call: t.recent_call.clone() };
         self.cooling += usize::from(entry.recent_call.is_some());
         self.by_seq.insert(t.issue_seq, entry);
-        *self.waiting.entry(t.queue.clone()).or_default() += 1;
+        *self.waiting.entry(t.queue).or_default() += 1;
     }
 
     /// Removes a ticket that stopped waiting.
@@ -140,7 +140,7 @@ impl DispatchIndex {
                 }
                 if place.0 == ORDINARY_RANK {
                     for item in self.preferred_of(setup, t) {
-                        if let Some(set) = self.by_item.get_mut(&(t.queue.clone(), item)) {
+                        if let Some(set) = self.by_item.get_mut(&(t.queue, item)) {
                             set.remove(&t.issue_seq);
                         }
                     }
@@ -263,16 +263,16 @@ impl DispatchIndex {
             if let Some(seq) = head.filter(|_| bonus > 0) {
                 let k = key(seq, bonus);
                 if k < best.0 {
-                    best = (k, Some((q.clone(), None, bonus)));
+                    best = (k, Some((*q, None, bonus)));
                 }
             }
             for (item, bonus) in &w.prefer.items {
-                let set = self.by_item.get(&(q.clone(), item.clone()));
+                let set = self.by_item.get(&(*q, item.clone()));
                 let head = set.and_then(|s| s.iter().find(|seq| self.callable(setup, **seq, w, now)).copied());
                 if let Some(seq) = head {
                     let k = key(seq, (*bonus).max(w.prefer.queue_bonus(q)));
                     if k < best.0 {
-                        best = (k, Some((q.clone(), Some(item.clone()), *bonus)));
+                        best = (k, Some((*q, Some(item.clone()), *bonus)));
                     }
                 }
             }
@@ -309,10 +309,10 @@ impl DispatchIndex {
             return None;
         }
         let waited_min = u32::try_from(waited_ms.div_ceil(60_000)).unwrap_or(u32::MAX);
-        Some((entry.id.clone(), CallRule::Aged { waited_min, max_min: setup.max_wait_min }))
+        Some((entry.id, CallRule::Aged { waited_min, max_min: setup.max_wait_min }))
     }
 
     fn pick(&self, seq: u64, rule: CallRule) -> Option<(TicketId, CallRule)> {
-        self.by_seq.get(&seq).map(|e| (e.id.clone(), rule))
+        self.by_seq.get(&seq).map(|e| (e.id, rule))
     }
 }

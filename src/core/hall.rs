@@ -104,7 +104,7 @@ impl HallState {
         let serving = setup
             .queues
             .iter()
-            .map(|q| (q.id.clone(), windows.values().map(|w: &Window| w.queues.contains(&q.id)).collect()))
+            .map(|q| (q.id, windows.values().map(|w: &Window| w.queues.contains(&q.id)).collect()))
             .collect();
         Self {
             day: None,
@@ -118,7 +118,7 @@ impl HallState {
             stats: Stats::new(),
             appointments: Appointments::default(),
             minutes_by_queue: setup.typical_minutes(),
-            competing: setup.queues.iter().map(|q| (q.id.clone(), setup.competing_queues(&q.id))).collect(),
+            competing: setup.queues.iter().map(|q| (q.id, setup.competing_queues(&q.id))).collect(),
             serving,
             service_times: ServiceTimes::default(),
             setup,
@@ -163,7 +163,7 @@ impl HallState {
         if self.day.is_some_and(|d| d >= today) {
             return None;
         }
-        let expired = self.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id.clone()).collect();
+        let expired = self.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id).collect();
         Some(Event::DayOpened { day: today, expired })
     }
 
@@ -236,7 +236,7 @@ impl HallState {
             }
             Event::AppointmentCheckedIn { code, ticket, late } => {
                 let a = self.appointments.by_code.get_mut(code).expect("checked-in booking exists");
-                a.state = AppointmentState::CheckedIn { ticket: ticket.clone(), late: *late };
+                a.state = AppointmentState::CheckedIn { ticket: *ticket, late: *late };
             }
             Event::TicketRejoined { id } => self.rejoin(seq, at, id),
             Event::TicketCancelled { id } => {
@@ -247,7 +247,7 @@ impl HallState {
                 let t = self.tickets.get_mut(id).expect("rated ticket exists");
                 assert!(t.rating.is_none(), "ticket rated twice");
                 t.rating = Some(*score);
-                let (queue, window) = (t.queue.clone(), t.window.clone());
+                let (queue, window) = (t.queue, t.window.clone());
                 self.day_stats().record(&queue, window.as_ref(), |f| {
                     f.rated += 1;
                     f.score_sum += u64::from(*score);
@@ -282,7 +282,7 @@ impl HallState {
                     times.done_at = Some(at);
                 }
                 let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
-                let queue = t.queue.clone();
+                let queue = t.queue;
                 self.release_window(window, id);
                 let completed = *outcome == super::model::Outcome::Completed;
                 self.day_stats().record(&queue, Some(window), |f| {
@@ -297,7 +297,7 @@ impl HallState {
             Event::TicketNoShow { window, id } => {
                 let t = self.move_ticket(id, TicketAction::NoShow);
                 t.finished_at = Some(at);
-                let queue = t.queue.clone();
+                let queue = t.queue;
                 self.release_window(window, id);
                 self.day_stats().record(&queue, Some(window), |f| f.no_show += 1);
             }
@@ -306,8 +306,8 @@ impl HallState {
                 self.move_ticket(id, TicketAction::Park);
                 self.release_window(window, id);
                 let w = self.window_mut(window);
-                w.parked.push(id.clone());
-                let queue = self.tickets.get(id).map(|t| t.queue.clone()).expect("parked ticket exists");
+                w.parked.push(*id);
+                let queue = self.tickets.get(id).map(|t| t.queue).expect("parked ticket exists");
                 self.day_stats().record(&queue, Some(window), |f| f.parked += 1);
             }
             Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
@@ -325,7 +325,7 @@ impl HallState {
         for id in expired {
             let t = self.tickets.get_mut(id).expect("expired ticket exists");
             t.status = next_status(t.status, TicketAction::Expire).expect("only unfinished tickets expire");
-            let (queue, window) = (t.queue.clone(), t.window.clone());
+            let (queue, window) = (t.queue, t.window.clone());
             self.day_stats().record(&queue, window.as_ref(), |f| f.expired += 1);
         }
         self.day = Some(day);
@@ -359,14 +359,14 @@ impl HallState {
         steps: &[BundleStep],
         extra: IssueExtra,
     ) {
-        let last = self.numbers.entry(queue.clone()).or_insert(0);
+        let last = self.numbers.entry(*queue).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
         *last = n;
         let prefix = self.setup.queue(queue).map_or_else(|| queue.to_string(), |q| q.prefix.clone());
         let ticket = Ticket {
-            id: id.clone(),
+            id: *id,
             number: TicketNo { prefix, n },
-            queue: queue.clone(),
+            queue: *queue,
             services: services.to_vec(),
             bundle: bundle.clone(),
             priority: priority.clone(),
@@ -398,7 +398,7 @@ impl HallState {
             rating: None,
         };
         self.index.insert(&self.setup, &ticket);
-        assert!(self.tickets.insert(id.clone(), ticket).is_none(), "ticket id issued twice");
+        assert!(self.tickets.insert(*id, ticket).is_none(), "ticket id issued twice");
         self.day_stats().record(queue, None, |f| f.issued += 1);
     }
 
@@ -409,7 +409,7 @@ impl HallState {
         if !unpark {
             self.index.remove(&self.setup, ticket);
         }
-        let at_counter = AtCounter { minutes: ticket.minutes, queue: ticket.queue.clone(), serving_since: None };
+        let at_counter = AtCounter { minutes: ticket.minutes, queue: ticket.queue, serving_since: None };
         let ordinary = ticket.priority.is_none();
         let w = self.window_mut(window);
         assert!(w.ticket.is_none(), "window {window} called a second ticket");
@@ -418,7 +418,7 @@ impl HallState {
             w.parked.retain(|p| p != id);
             assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
         }
-        w.ticket = Some(id.clone());
+        w.ticket = Some(*id);
         w.state = WindowState::Calling;
         w.at_counter = Some(at_counter);
         w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
@@ -450,7 +450,7 @@ impl HallState {
             times.window = Some(window.clone());
         }
         t.first_called_at.get_or_insert(at);
-        let queue = t.queue.clone();
+        let queue = t.queue;
         self.day_stats().record(&queue, Some(window), |f| {
             f.called += 1;
             if first_call {
@@ -481,14 +481,14 @@ impl HallState {
         let setup = self.setup.clone();
         let t = self.move_ticket(id, TicketAction::NextStep);
         let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
-        let done_queue = t.queue.clone();
+        let done_queue = t.queue;
         if let Some(times) = t.step_times.get_mut(t.step) {
             times.done_at = Some(at);
         }
         t.step += 1;
         t.due = None;
         let step = t.steps.get(t.step).expect("a next step exists");
-        t.queue = step.queue.clone();
+        t.queue = step.queue;
         t.minutes = setup.expected_minutes(&step.services);
         t.window = None;
         t.target_window = None;
@@ -512,7 +512,7 @@ impl HallState {
         t.serving_at = None;
         match to {
             TransferTarget::Queue(q) => {
-                t.queue = q.clone();
+                t.queue = *q;
                 t.target_window = None;
             }
             TransferTarget::Window(w) => t.target_window = Some(w.clone()),
@@ -534,7 +534,7 @@ impl HallState {
     fn cancel(&mut self, id: &TicketId) -> QueueId {
         let ticket = self.tickets.get(id).expect("ticket of an event exists");
         self.index.remove(&self.setup, ticket);
-        self.move_ticket(id, TicketAction::Cancel).queue.clone()
+        self.move_ticket(id, TicketAction::Cancel).queue
     }
 
     fn release_window(&mut self, window: &WindowId, id: &TicketId) {

@@ -64,18 +64,74 @@ fn id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-string_id!(
-    /// A queue: `A` comprehensive, `B` enterprise, `V` priority, ...
-    QueueId, "a queue id", "1 to 8 ASCII letters or digits", 8, |c| c.is_ascii_alphanumeric()
-);
+/// A queue: `A` comprehensive, `B` enterprise, `V` priority, ...
+///
+/// At most 8 ASCII letters or digits, kept inline (zero-padded), so the state's many
+/// maps by queue compare and copy ids without touching the heap. The derived order of
+/// the padded bytes is the order of the strings.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId([u8; 8]);
+
+impl QueueId {
+    const WHAT: &'static str = "a queue id";
+    const RULE: &'static str = "1 to 8 ASCII letters or digits";
+
+    /// Checks `s` against the id's rule.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        if s.is_empty() || s.len() > 8 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(IdError { what: Self::WHAT, rule: Self::RULE, got: s.chars().take(40).collect() });
+        }
+        let mut bytes = [0u8; 8];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        Ok(Self(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        let len = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        // Only ASCII ever gets in (`parse`), so this never falls back.
+        std::str::from_utf8(&self.0[..len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for QueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for QueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "QueueId({:?})", self.as_str())
+    }
+}
+
+impl Serialize for QueueId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for QueueId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IdVisitor(QueueId::RULE, QueueId::parse))
+    }
+}
+
+/// Reads an id written as a string, by the id's `parse`.
+struct IdVisitor<T>(&'static str, fn(&str) -> Result<T, IdError>);
+
+impl<T> serde::de::Visitor<'_> for IdVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+        (self.1)(v).map_err(E::custom)
+    }
+}
 string_id!(
     /// A window (counter), e.g. `5`.
     WindowId, "a window id", "1 to 16 ASCII letters, digits, '-' or '_'", 16, id_char
-);
-string_id!(
-    /// The unguessable id of a ticket: 32 lowercase hex digits, made by the shell from a
-    /// random source (the core has none).
-    TicketId, "a ticket id", "32 lowercase hex digits", 32, |c| c.is_ascii_digit() || ('a'..='f').contains(&c)
 );
 string_id!(
     /// A service item's code, e.g. `SC-0042`.
@@ -94,10 +150,63 @@ string_id!(
     UserName, "a user name", "1 to 64 ASCII letters, digits, '-' or '_'", 64, id_char
 );
 
+/// The unguessable id of a ticket: 128 bits made by the shell from a random source (the
+/// core has none), written as 32 lowercase hex digits everywhere outside the core.
+///
+/// Inside it is a plain integer, so the state's maps compare and copy ids without
+/// touching the heap; its order is the order of the hex strings (same width).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TicketId(u128);
+
 impl TicketId {
+    const WHAT: &'static str = "a ticket id";
+    const RULE: &'static str = "32 lowercase hex digits";
+
     /// Builds an id from 16 random bytes supplied by the caller.
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        Self(u128::from_be_bytes(bytes))
+    }
+
+    /// The id's 16 bytes, as `from_bytes` took them.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+
+    /// Checks `s` is exactly 32 lowercase hex digits.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if s.len() != 32 || !s.bytes().all(hex) {
+            return Err(IdError { what: Self::WHAT, rule: Self::RULE, got: s.chars().take(40).collect() });
+        }
+        u128::from_str_radix(s, 16).map(Self).map_err(|_| IdError {
+            what: Self::WHAT,
+            rule: Self::RULE,
+            got: s.chars().take(40).collect(),
+        })
+    }
+}
+
+impl fmt::Display for TicketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
+    }
+}
+
+impl fmt::Debug for TicketId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TicketId({self})")
+    }
+}
+
+impl Serialize for TicketId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TicketId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IdVisitor(TicketId::RULE, TicketId::parse))
     }
 }
 
@@ -391,7 +500,46 @@ mod tests {
         assert!(QueueId::parse("A").is_ok());
         assert!(QueueId::parse("").is_err());
         assert!(QueueId::parse("A B").is_err());
+        assert!(QueueId::parse("ABCDEFGH").is_ok());
+        assert!(QueueId::parse("ABCDEFGHI").is_err());
+        assert!(QueueId::parse("A\0").is_err());
         assert!(TicketId::parse("ABCDEF").is_err());
+        assert!(TicketId::parse("abcdef").is_err(), "too short");
+        assert!(TicketId::parse(&"0".repeat(33)).is_err());
+        assert!(TicketId::parse(&format!("{}G", "0".repeat(31))).is_err());
+        assert!(TicketId::parse(&format!("+{}", "0".repeat(31))).is_err(), "no sign");
+    }
+
+    #[test]
+    fn queue_ids_read_back_in_string_order() {
+        let ids = ["A", "AB", "B", "Z9", "a", "ABCDEFGH"].map(|s| QueueId::parse(s).unwrap());
+        for id in &ids {
+            assert_eq!(serde_json::from_str::<QueueId>(&serde_json::to_string(id).unwrap()).unwrap(), *id);
+        }
+        let mut by_id = ids.to_vec();
+        by_id.sort();
+        let mut by_text: Vec<&str> = ids.iter().map(QueueId::as_str).collect();
+        by_text.sort();
+        assert_eq!(by_id.iter().map(QueueId::as_str).collect::<Vec<_>>(), by_text);
+        let map: std::collections::BTreeMap<QueueId, u32> = serde_json::from_str(r#"{"B":2,"A":1}"#).unwrap();
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"A":1,"B":2}"#);
+        assert!(serde_json::from_str::<QueueId>(r#""too long id""#).is_err());
+    }
+
+    #[test]
+    fn ticket_ids_read_back_as_32_hex_digits() {
+        let mut bytes = [0u8; 16];
+        bytes[15] = 0x2a;
+        let id = TicketId::from_bytes(bytes);
+        let text = format!("{}2a", "0".repeat(30));
+        assert_eq!(id.to_string(), text);
+        assert_eq!(TicketId::parse(&text), Ok(id));
+        assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{text}\""));
+        assert_eq!(serde_json::from_str::<TicketId>(&format!("\"{text}\"")).unwrap(), id);
+        assert!(serde_json::from_str::<TicketId>("\"00\"").is_err());
+        // The integer order is the order of the hex strings.
+        let high = TicketId::parse(&format!("f{}", "0".repeat(31))).unwrap();
+        assert!(id < high && id.to_string() < high.to_string());
         assert!(WindowId::parse("12").is_ok());
         assert!(WindowId::parse(&"9".repeat(17)).is_err());
     }

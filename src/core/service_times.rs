@@ -79,7 +79,7 @@ impl ServiceTimes {
             Event::TicketIssued { queue, services, steps, .. } => {
                 // A bundle ticket waits for one step at a time: its first step's items.
                 let minutes = setup.expected_minutes(steps.first().map_or(services, |s| &s.services));
-                self.lines.entry(queue.clone()).or_default().add(minutes);
+                self.lines.entry(*queue).or_default().add(minutes);
             }
             // A parked ticket called back was in no line.
             Event::TicketCalled { rule: CallRule::Unparked, .. } => {}
@@ -98,7 +98,7 @@ impl ServiceTimes {
             Event::TicketTransferred { id, to, .. } => {
                 let minutes = tickets.get(id).map_or(UNKNOWN_ITEM_MINUTES, |t| t.minutes);
                 match to {
-                    TransferTarget::Queue(q) => self.lines.entry(q.clone()).or_default().add(minutes),
+                    TransferTarget::Queue(q) => self.lines.entry(*q).or_default().add(minutes),
                     TransferTarget::Window(w) => self.sent.entry(w.clone()).or_default().add(minutes),
                 }
             }
@@ -108,12 +108,12 @@ impl ServiceTimes {
                 let next = tickets.get(id).and_then(|t| t.steps.get(t.step + 1));
                 if let Some(step) = next {
                     let minutes = setup.expected_minutes(&step.services);
-                    self.lines.entry(step.queue.clone()).or_default().add(minutes);
+                    self.lines.entry(step.queue).or_default().add(minutes);
                 }
             }
             Event::TicketRejoined { id } => {
                 if let Some(t) = tickets.get(id) {
-                    self.lines.entry(t.queue.clone()).or_default().add(t.minutes);
+                    self.lines.entry(t.queue).or_default().add(t.minutes);
                 }
             }
             Event::TicketRated { .. }
@@ -170,7 +170,7 @@ impl ServiceTimes {
     }
 
     fn measure(&mut self, queue: &QueueId, actual_ms: f64, expected_ms: f64) {
-        let m = self.measured.entry(queue.clone()).or_default();
+        let m = self.measured.entry(*queue).or_default();
         m.services += 1;
         let weight = (1.0 / m.services as f64).max(MOVING_AVERAGE_WEIGHT);
         m.actual_ms += weight * (actual_ms - m.actual_ms);

@@ -218,11 +218,11 @@ impl Setup {
     /// The queues that share at least one window with `queue` (itself included): the
     /// tickets that compete with a ticket of `queue` for the same windows.
     pub fn competing_queues(&self, queue: &QueueId) -> Vec<QueueId> {
-        let mut out: Vec<QueueId> = vec![queue.clone()];
+        let mut out: Vec<QueueId> = vec![*queue];
         for w in self.windows.iter().filter(|w| w.queues.contains(queue)) {
             for q in &w.queues {
                 if !out.contains(q) {
-                    out.push(q.clone());
+                    out.push(*q);
                 }
             }
         }
@@ -233,7 +233,7 @@ impl Setup {
     pub fn typical_minutes(&self) -> BTreeMap<QueueId, u32> {
         let mut sums: BTreeMap<QueueId, (u64, u64)> = BTreeMap::new();
         for item in &self.items {
-            let e = sums.entry(item.queue.clone()).or_default();
+            let e = sums.entry(item.queue).or_default();
             e.0 += u64::from(item.minutes);
             e.1 += 1;
         }
@@ -248,7 +248,7 @@ impl Setup {
         for item in bundle.items.iter().filter_map(|c| self.item(c.as_str())) {
             match steps.iter_mut().find(|s| s.queue == item.queue) {
                 Some(step) => step.services.push(item.code.clone()),
-                None => steps.push(BundleStep { queue: item.queue.clone(), services: vec![item.code.clone()] }),
+                None => steps.push(BundleStep { queue: item.queue, services: vec![item.code.clone()] }),
             }
         }
         steps

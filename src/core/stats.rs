@@ -73,7 +73,7 @@ impl DayStats {
         // Look up before cloning the key: the entry exists for all but the first event.
         match self.by_queue.get_mut(queue) {
             Some(figures) => f(figures),
-            None => f(self.by_queue.entry(queue.clone()).or_default()),
+            None => f(self.by_queue.entry(*queue).or_default()),
         }
         if let Some(w) = window {
             match self.by_window.get_mut(w) {

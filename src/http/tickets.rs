@@ -122,7 +122,7 @@ pub async fn qr(
     use axum::response::IntoResponse;
     let id = parse_id(&id)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
-    app.engine.query(Query::Ticket(id.clone())).await?;
+    app.engine.query(Query::Ticket(id)).await?;
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -82,7 +82,7 @@ impl SimHall {
                 Ok(WindowDef {
                     id: wid,
                     name: format!("window {n}"),
-                    queues: vec![queue.clone()],
+                    queues: vec![queue],
                     prefer: Preferences::default(),
                 })
             })
@@ -93,7 +93,7 @@ impl SimHall {
             name: "plain service".into(),
             category: "plain".into(),
             department: "plain".into(),
-            queue: queue.clone(),
+            queue,
             // The core's estimates count whole minutes.
             minutes: item_min.round().max(1.0) as u32,
             materials: vec!["none".into()],

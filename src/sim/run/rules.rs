@@ -57,7 +57,7 @@ impl Sim<'_> {
                 reason: format!("bundle ticket {id} has no next step"),
             });
         };
-        let (queue, minutes) = (ticket.queue.clone(), ticket.minutes);
+        let (queue, minutes) = (ticket.queue, ticket.minutes);
         if let Some(f) = self.fates.get_mut(t) {
             f.steps_left -= 1;
             f.service_ms = (f64::from(f.ms_per_min) * f64::from(minutes)).round() as i64;
@@ -98,12 +98,12 @@ impl Sim<'_> {
     /// their queue is still staffed (else they go home), and come when called.
     pub(super) fn rejoin(&mut self, t: usize, now: i64) -> Result<(), SimError> {
         let id = ticket_id(t)?;
-        let Some(queue) = self.state.ticket(&id).map(|tk| tk.queue.clone()) else { return Ok(()) };
+        let Some(queue) = self.state.ticket(&id).map(|tk| tk.queue) else { return Ok(()) };
         let Some(q) = self.queue_ix(&queue) else { return Ok(()) };
         if !self.clerks.iter().any(|c| c.signed_in && c.serves.get(q) == Some(&true)) {
             return Ok(());
         }
-        self.exec(Command::RejoinTicket { id: id.clone() }, now).map_err(|r| super::refused("rejoin", &r))?;
+        self.exec(Command::RejoinTicket { id }, now).map_err(|r| super::refused("rejoin", &r))?;
         if let Some(f) = self.fates.get_mut(t) {
             (f.no_show, f.rejoin_after_ms) = (false, 0);
         }

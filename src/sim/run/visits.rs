@@ -153,14 +153,10 @@ impl Sim<'_> {
         let minutes = self.opts.service.minutes(v.draw, self.minutes.get(v.service).copied().unwrap_or(0.0));
         let id = ticket_id(t)?;
         let command = match visit.act {
-            Act::CheckIn(n) => {
-                Command::CheckInAppointment { code: format!("{n:x}"), id: id.clone(), kiosk: "sim".into() }
-            }
-            Act::TakeRemote => {
-                Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim-online".into(), remote: true }
-            }
+            Act::CheckIn(n) => Command::CheckInAppointment { code: format!("{n:x}"), id, kiosk: "sim".into() },
+            Act::TakeRemote => Command::IssueTicket { id, service, priority, kiosk: "sim-online".into(), remote: true },
             Act::WalkIn | Act::ArriveRemote => {
-                Command::IssueTicket { id: id.clone(), service, priority, kiosk: "sim".into(), remote: false }
+                Command::IssueTicket { id, service, priority, kiosk: "sim".into(), remote: false }
             }
         };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
@@ -211,7 +207,7 @@ impl Sim<'_> {
         let id = ticket_id(t)?;
         let Some(tk) = self.state.ticket(&id) else { return Ok(()) };
         let told = eta::eta(&self.state, tk).map_or(0, |e| e.minutes);
-        let (queue, class) = (tk.queue.clone(), tk.priority.clone());
+        let (queue, class) = (tk.queue, tk.priority.clone());
         let (from, to) = self.hall.plan.measure;
         let measured = (day_start + from..day_start + to).contains(&now);
         self.rec.issued(t, Ts(now), queue.as_str(), class.as_ref().map(|c| c.as_str()), told, measured);
