@@ -158,50 +158,55 @@ fn residual(state: &HallState, w: &Window) -> f64 {
     }
 }
 
-/// A window's free time, ordered for the heap of `first_free` (soonest first).
-#[derive(Clone, Copy, PartialEq)]
-struct FreeAt(f64);
-
-impl Eq for FreeAt {}
-
-impl PartialOrd for FreeAt {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for FreeAt {
-    /// Reversed, so that `BinaryHeap` pops the soonest.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        other.0.total_cmp(&self.0)
-    }
-}
-
 /// When the first window is free for a ticket behind `work` minutes of `tickets` tickets,
 /// with each window free after `free_at` minutes. The first tickets, up to one per
 /// window, go one by one to the window free first; the rest are shared as a fluid, less
 /// the half ticket that the other windows are on average still on when one frees.
-fn first_free(free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
-    let mut heap: std::collections::BinaryHeap<FreeAt> = free_at.into_iter().map(FreeAt).collect();
-    let soonest = |heap: &std::collections::BinaryHeap<FreeAt>| heap.peek().map_or(0.0, |f| f.0);
+///
+/// The one-by-one part needs no heap: the windows are sorted once, and the times at which
+/// they free again after a ticket come out in order too (each ticket goes to the soonest
+/// window, so the soonest never goes back), so the next window is the sooner of the two
+/// lines' heads.
+fn first_free(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
+    free_at.sort_unstable_by(f64::total_cmp);
+    let soonest = free_at.first().copied().unwrap_or(0.0);
     if tickets <= 0.0 || work <= 0.0 {
-        return soonest(&heap);
+        return soonest;
     }
     let per = work / tickets;
-    let c = heap.len();
+    let c = free_at.len();
     let one_by_one = (tickets.floor() as usize).min(c);
+    let mut again: Vec<f64> = Vec::with_capacity(one_by_one);
+    let (mut first, mut head) = (0, 0);
     for _ in 0..one_by_one {
-        if let Some(FreeAt(first)) = heap.pop() {
-            heap.push(FreeAt(first + per));
-        }
+        let take_first = match (free_at.get(first), again.get(head)) {
+            (Some(f), Some(a)) => f <= a,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let t = if take_first {
+            first += 1;
+            free_at[first - 1]
+        } else {
+            head += 1;
+            again[head - 1]
+        };
+        again.push(t + per);
     }
+    let next = match (free_at.get(first), again.get(head)) {
+        (Some(f), Some(a)) => f.min(*a),
+        (Some(f), None) => *f,
+        (None, Some(a)) => *a,
+        (None, None) => 0.0,
+    };
     let rest = tickets - one_by_one as f64;
     if rest <= 0.0 {
-        return soonest(&heap);
+        return next;
     }
     let c = c as f64;
-    let fluid = (heap.iter().map(|f| f.0).sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
-    fluid.max(soonest(&heap))
+    let busy = free_at.iter().sum::<f64>() + one_by_one as f64 * per;
+    let fluid = (busy + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
+    fluid.max(next)
 }
 
 /// Float sums of whole minutes may come out a hair above the whole number; that must not
@@ -211,4 +216,63 @@ const ROUNDING_SLACK_MIN: f64 = 1e-6;
 fn round_up(minutes: f64) -> u32 {
     // Saturating float-to-int conversion; estimates are far below u32::MAX minutes.
     (minutes - ROUNDING_SLACK_MIN).ceil().max(0.0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_free;
+    use proptest::prelude::*;
+
+    /// The plain reading of `first_free`'s rule: each of the first tickets goes to the
+    /// window free soonest, found by a scan.
+    fn by_scan(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
+        let soonest = |f: &[f64]| f.iter().copied().fold(f64::INFINITY, f64::min);
+        if free_at.is_empty() {
+            free_at.push(0.0);
+        }
+        if tickets <= 0.0 || work <= 0.0 {
+            return soonest(&free_at);
+        }
+        let per = work / tickets;
+        let c = free_at.len();
+        let one_by_one = (tickets.floor() as usize).min(c);
+        for _ in 0..one_by_one {
+            let i = (0..c).min_by(|&a, &b| free_at[a].total_cmp(&free_at[b])).unwrap_or(0);
+            free_at[i] += per;
+        }
+        let rest = tickets - one_by_one as f64;
+        if rest <= 0.0 {
+            return soonest(&free_at);
+        }
+        let c = c as f64;
+        let fluid = (free_at.iter().sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
+        fluid.max(soonest(&free_at))
+    }
+
+    #[test]
+    fn idle_windows_take_the_first_tickets() {
+        // Three idle windows, two tickets of 10 minutes ahead: a window is still free.
+        assert_eq!(first_free(vec![0.0, 0.0, 0.0], 20.0, 2.0), 0.0);
+        // One window, busy 5 more minutes, two tickets of 10 ahead: 5 + 10 + 10 minus the
+        // fluid's half ticket of the other windows (none).
+        assert_eq!(first_free(vec![5.0], 20.0, 2.0), 25.0);
+        // Two windows free at 4 and 6, one ticket of 10 ahead: it goes to the first, the
+        // second is then free first.
+        assert_eq!(first_free(vec![6.0, 4.0], 10.0, 1.0), 6.0);
+    }
+
+    proptest! {
+        #[test]
+        fn sorted_lines_agree_with_a_scan(
+            free_at in proptest::collection::vec(0u32..600, 1..40),
+            work in 0u32..5000,
+            tickets in 0u32..200,
+        ) {
+            let free_at: Vec<f64> = free_at.into_iter().map(|m| f64::from(m) / 4.0).collect();
+            let (work, tickets) = (f64::from(work) / 2.0, f64::from(tickets));
+            let fast = first_free(free_at.clone(), work, tickets);
+            let slow = by_scan(free_at, work, tickets);
+            prop_assert!((fast - slow).abs() < 1e-6, "fast {fast} slow {slow}");
+        }
+    }
 }
