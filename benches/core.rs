@@ -208,10 +208,8 @@ fn log(setup: &Arc<Setup>, events: usize) -> Vec<(u64, Record)> {
 fn replay(c: &mut Criterion) {
     let setup = setup();
     let records = log(&setup, 1_000_000);
-    let json: Vec<(u64, Vec<u8>)> = records
-        .iter()
-        .map(|(seq, r)| (*seq, serde_json::to_vec(r).expect("a record encodes")))
-        .collect();
+    let json: Vec<(u64, Vec<u8>)> =
+        records.iter().map(|(seq, r)| (*seq, serde_json::to_vec(r).expect("a record encodes"))).collect();
     let mut group = c.benchmark_group("replay_1m_events");
     group.sample_size(10);
     group.bench_function("apply", |b| {

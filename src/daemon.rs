@@ -62,12 +62,6 @@ pub async fn serve(
     if options.always_open {
         config.setup.hours.clear();
     }
-    let demo = config.demo_credentials().len();
-    if demo > 0 {
-        // Counted, not listed: a user name may be a person's name, and names stay out of
-        // the log. `hallq check DIR` lists them.
-        tracing::warn!("{demo} demo credential(s) in use; replace them before the hall opens (hallq check lists them)");
-    }
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let mut state = HallState::new(setup.clone());
@@ -95,6 +89,19 @@ pub async fn serve(
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
         phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
+    });
+    // Checking for demo passwords is an argon2 hash per user (about 0.3 s for the example
+    // hall): done beside serving, not before it, so a restart is not held up by it.
+    let config = app.config.clone();
+    tokio::task::spawn_blocking(move || {
+        let demo = config.demo_credentials().len();
+        if demo > 0 {
+            // Counted, not listed: a user name may be a person's name, and names stay out
+            // of the log. `hallq check DIR` lists them.
+            tracing::warn!(
+                "{demo} demo credential(s) in use; replace them before the hall opens (hallq check lists them)"
+            );
+        }
     });
     let addr = listener.local_addr()?;
     tracing::info!("hallq listening on http://{addr}");
