@@ -4,7 +4,8 @@
 //! the daemon's resident memory (VmRSS) at each stage, three runs, and the same hall with
 //! an empty log as the baseline.
 //!
-//! `cargo bench --bench memory`
+//! `cargo bench --bench memory`; with `HALLQ_BUSY_LOG=DIR` it only writes the busy day's
+//! log into DIR (for profiling the daemon on it, e.g. with heaptrack) and stops.
 
 mod support;
 
@@ -27,6 +28,13 @@ const STEP_MS: i64 = 10;
 fn main() {
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/large");
     let setup = support::setup(&config);
+    if let Some(dir) = std::env::var_os("HALLQ_BUSY_LOG") {
+        let mut log = LogWriter::new(setup.clone(), Path::new(&dir));
+        let now = hallq::daemon::wall_clock();
+        log.day(Ts(now.0 - STEP_MS * (TICKETS as i64 + 4 * DONE as i64 + 200)), STEP_MS, WINDOWS, TICKETS, DONE);
+        println!("{} events written to {}", log.finish(), Path::new(&dir).display());
+        return;
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let mut empty = Vec::new();
     let (mut loaded, mut displays) = (Vec::new(), Vec::new());

@@ -22,6 +22,7 @@ const TICKETS_PER_DAY: usize = 2_000;
 fn main() {
     let sizes: Vec<usize> = {
         let asked: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+        // (cargo bench passes --bench; anything else that is not a number is ignored)
         if asked.is_empty() {
             vec![0, 10_000, 100_000, 300_000, 1_000_000]
         } else {

@@ -1,4 +1,4 @@
-//! Wires the parts into a running daemon: open the log, replay it, start the engine,
+//! Wires the parts into a running daemon: open the log, load it, start the engine,
 //! serve HTTP until the shutdown future resolves, then drain and flush.
 
 use std::future::Future;
@@ -11,7 +11,6 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::core::model::Ts;
-use crate::core::HallState;
 use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
@@ -64,10 +63,14 @@ pub async fn serve(
     }
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
-    let mut state = HallState::new(setup.clone());
     let started = std::time::Instant::now();
-    let replayed = store.replay(&mut state)?;
-    tracing::info!(records = replayed, ms = started.elapsed().as_millis() as u64, "event log replayed");
+    let (state, loaded) = store.load(setup.clone())?;
+    tracing::info!(
+        snapshot = loaded.snapshot,
+        records = loaded.replayed,
+        ms = started.elapsed().as_millis() as u64,
+        "event log loaded"
+    );
 
     let metrics = Arc::new(Metrics::new()?);
     let feed = Arc::new(Feed::new(&state));
@@ -76,8 +79,9 @@ pub async fn serve(
     // stops only once the HTTP server has finished every request in flight.
     let (displays_tx, displays_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = watch::channel(false);
-    let (engine, engine_task) =
-        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(engine_rx);
+    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock)
+        .with_retention(config.retention_days)
+        .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let app = Arc::new(Shared {
         config: Arc::new(config),

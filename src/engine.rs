@@ -135,11 +135,22 @@ pub struct Engine {
     feed: Arc<Feed>,
     metrics: Arc<Metrics>,
     clock: Clock,
+    /// Days of log history kept; older records go at each day's opening.
+    retention_days: u32,
 }
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
 
 impl Engine {
     pub fn new(state: HallState, store: Arc<Store>, feed: Arc<Feed>, metrics: Arc<Metrics>, clock: Clock) -> Self {
-        Self { state, store, feed, metrics, clock }
+        Self { state, store, feed, metrics, clock, retention_days: u32::MAX }
+    }
+
+    /// Keeps `days` of log history (by default all of it).
+    pub fn with_retention(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
     }
 
     /// Starts the engine task. When `stop` fires, the engine refuses new jobs, finishes
@@ -179,7 +190,11 @@ impl Engine {
 
     async fn run_batch(&mut self, batch: &mut Vec<(Job, ReplyTx)>) {
         let now = (self.clock)();
-        let mut records = Vec::new();
+        // A new service day opens before anything else in the batch, on its own, so that
+        // the state right after it can be kept as the day's snapshot.
+        let opening = self.state.step(&Envelope { command: Command::Tick, idempotency_key: None }, now);
+        let snapshot = if opening.records.is_empty() { None } else { self.state.day_snapshot() };
+        let mut records = opening.records;
         let mut outcomes = Vec::with_capacity(batch.len());
         for (job, reply_tx) in batch.drain(..) {
             let outcome = match job {
@@ -196,7 +211,15 @@ impl Engine {
         if !records.is_empty() {
             let started = std::time::Instant::now();
             let written = match self.store.append(&records) {
-                Ok(()) => self.store.flush().await,
+                Ok(()) => {
+                    if let Some(snap) = &snapshot {
+                        // Only a shortcut for start-up: without it the log is replayed.
+                        if let Err(e) = self.store.put_snapshot(snap) {
+                            tracing::warn!(error = %e, "the day's snapshot could not be written");
+                        }
+                    }
+                    self.store.flush().await
+                }
                 Err(e) => Err(e),
             };
             self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
@@ -227,14 +250,28 @@ impl Engine {
             self.metrics.observe_records(&self.state, &records);
             self.feed.publish(&self.state, &records);
         }
+        if let Some(snap) = snapshot {
+            self.prune(&snap);
+        }
+    }
+
+    /// Removes the log's records older than the retention, now that `snap` (durable, a
+    /// later position) holds their figures: their tickets, ratings' comments, bookings'
+    /// phone hashes and clerks' names go, the day's counts and durations stay.
+    fn prune(&self, snap: &crate::core::snapshot::DaySnapshot) {
+        let cutoff = Ts(snap.at.0.saturating_sub(i64::from(self.retention_days).saturating_mul(DAY_MS)));
+        match self.store.prune(cutoff, snap.seq) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(records = n, days = self.retention_days, "log records past the retention removed"),
+            Err(e) => tracing::warn!(error = %e, "log records past the retention could not be removed; next day again"),
+        }
     }
 
     /// After a failed write the state may hold changes the log lacks: rebuild it from the
     /// log, which is the truth.
     fn reload(&mut self) {
-        let mut fresh = HallState::new(self.state.setup.clone());
-        match self.store.replay(&mut fresh) {
-            Ok(_) => self.state = fresh,
+        match self.store.load(self.state.setup.clone()) {
+            Ok((fresh, _)) => self.state = fresh,
             Err(e) => panic!("the event log cannot be replayed after a write failure: {e}"),
         }
     }

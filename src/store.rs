@@ -2,16 +2,29 @@
 //! a big-endian u64 (so sled's order is log order), the value the record as JSON.
 //!
 //! The engine appends a whole batch, then flushes once (group commit); nobody hears of a
-//! change before its flush returned. On start the daemon replays the log into a fresh
-//! state.
+//! change before its flush returned.
+//!
+//! At the opening of each service day the engine also writes a snapshot of the state
+//! (`core::snapshot`) into a second tree, keyed the same way; start-up loads the latest
+//! snapshot and replays only the records after it. Records older than the hall's
+//! retention are removed once a later snapshot holds their figures.
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use crate::core::event::{Record, RECORD_VERSION};
+use crate::core::model::Ts;
+use crate::core::setup::Setup;
+use crate::core::snapshot::{DaySnapshot, SNAPSHOT_VERSION};
 use crate::core::HallState;
 
 /// The sled tree that holds the log.
 const LOG_TREE: &str = "log";
+/// The sled tree that holds day-opening snapshots, by the log position they follow.
+const SNAPSHOT_TREE: &str = "snapshots";
+/// Snapshots kept: the latest few (start-up needs only the latest that reads).
+const SNAPSHOTS_KEPT: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,6 +41,16 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     log: sled::Tree,
+    snapshots: sled::Tree,
+}
+
+/// How start-up found the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The snapshot's log position, if one was used.
+    pub snapshot: Option<u64>,
+    /// Records replayed after it (all of them, without a snapshot).
+    pub replayed: u64,
 }
 
 impl Store {
@@ -35,7 +58,8 @@ impl Store {
         let open_err = |source| StoreError::Open { path: dir.display().to_string(), source };
         let db = sled::Config::new().path(dir).open().map_err(open_err)?;
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
-        Ok(Self { db, log })
+        let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
+        Ok(Self { db, log, snapshots })
     }
 
     /// Writes a batch of records atomically (not yet durable: call `flush`).
@@ -46,6 +70,88 @@ impl Store {
         }
         self.log.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// Writes a day-opening snapshot (durable with the next `flush`), keeping only the
+    /// latest few. The log is written first and sled persists writes in order, so a
+    /// snapshot on disk never runs ahead of the records it follows.
+    pub fn put_snapshot(&self, snap: &DaySnapshot) -> Result<(), StoreError> {
+        self.snapshots.insert(snap.seq.to_be_bytes(), serde_json::to_vec(snap)?)?;
+        let old: Vec<sled::IVec> = self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>()?;
+        for key in old {
+            self.snapshots.remove(key)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the records written before `cutoff`, but none at or after `keep_from` (the
+    /// latest snapshot's position, whose state holds their figures). Returns how many.
+    pub fn prune(&self, cutoff: Ts, keep_from: u64) -> Result<u64, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct At {
+            at: Ts,
+        }
+        let mut removed = 0;
+        for item in self.log.iter() {
+            let (key, value) = item?;
+            let seq = seq_of(&key)?;
+            let at = serde_json::from_slice::<At>(&value)
+                .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
+            if seq >= keep_from || at.at >= cutoff {
+                break;
+            }
+            self.log.remove(key)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    /// The state the log describes: the latest readable snapshot with the records after
+    /// it replayed, or the whole log replayed when there is none.
+    pub fn load(&self, setup: Arc<Setup>) -> Result<(HallState, Loaded), StoreError> {
+        let last = match self.log.last()? {
+            Some((key, _)) => seq_of(&key)?,
+            None => 0,
+        };
+        let first = match self.log.first()? {
+            Some((key, _)) => seq_of(&key)?,
+            None => 0,
+        };
+        let mut state = match self.latest_snapshot(last) {
+            Some(snap) => HallState::from_snapshot(setup, snap),
+            None if first > 1 => {
+                let message = format!(
+                    "the log starts at record {first} (older records were removed after a snapshot) but no \
+                     snapshot can be read; restore the data directory from a backup"
+                );
+                return Err(StoreError::Corrupt { seq: first, message });
+            }
+            None => HallState::new(setup),
+        };
+        let snapshot = (state.last_seq > 0).then_some(state.last_seq);
+        let mut replayed = 0;
+        for item in self.records_after(state.last_seq) {
+            let (seq, record) = item?;
+            state.apply(seq, &record);
+            replayed += 1;
+        }
+        Ok((state, Loaded { snapshot, replayed }))
+    }
+
+    /// The newest snapshot that reads, is of this build's version and does not run ahead
+    /// of the log (`last`); an unreadable one is skipped with a warning.
+    fn latest_snapshot(&self, last: u64) -> Option<DaySnapshot> {
+        for item in self.snapshots.iter().rev() {
+            let Ok((key, value)) = item else { continue };
+            match serde_json::from_slice::<DaySnapshot>(&value) {
+                Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq <= last => return Some(snap),
+                Ok(snap) => {
+                    tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version or ahead of the log")
+                }
+                Err(e) => tracing::warn!(key = ?key, error = %e, "snapshot skipped: it does not read"),
+            }
+        }
+        None
     }
 
     /// Makes everything appended so far durable.
@@ -76,10 +182,14 @@ impl Store {
     }
 }
 
-fn decode(key: &[u8], value: &[u8]) -> Result<(u64, Record), StoreError> {
+fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
     let seq_bytes: [u8; 8] =
         key.try_into().map_err(|_| StoreError::Corrupt { seq: 0, message: format!("a key of {} bytes", key.len()) })?;
-    let seq = u64::from_be_bytes(seq_bytes);
+    Ok(u64::from_be_bytes(seq_bytes))
+}
+
+fn decode(key: &[u8], value: &[u8]) -> Result<(u64, Record), StoreError> {
+    let seq = seq_of(key)?;
     let record: Record =
         serde_json::from_slice(value).map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
     if record.v != RECORD_VERSION {

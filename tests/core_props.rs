@@ -2,7 +2,8 @@
 //! windows doing random things, time jumping forward, sometimes past midnight, keys
 //! reused), checked after every step against the invariants of DESIGN.md §3:
 //!
-//! - the log replays to exactly the live state (3);
+//! - the log replays to exactly the live state (3), and so does the latest day-opening
+//!   snapshot with the records after it;
 //! - a number is never given twice in a queue within a service day (2);
 //! - a window holds at most one ticket, a ticket is at most at one window, and they point
 //!   at each other (4);
@@ -195,6 +196,7 @@ fn run(setup: &Arc<Setup>, script: &[(Ts, Envelope)]) -> Result<Vec<(u64, Record
     let mut state = HallState::new(setup.clone());
     let mut log: Vec<(u64, Record)> = Vec::new();
     let mut seen = Seen::default();
+    let mut snapshot = None;
     for (i, (now, env)) in script.iter().enumerate() {
         let before = state.clone();
         let step = state.step(env, *now);
@@ -207,6 +209,9 @@ fn run(setup: &Arc<Setup>, script: &[(Ts, Envelope)]) -> Result<Vec<(u64, Record
             match &record.event {
                 Event::DayOpened { day, .. } if own.is_empty() => {
                     opened.apply(*seq, record);
+                    let snap = opened.day_snapshot();
+                    prop_assert!(snap.is_some(), "step {i}: no snapshot right after the day opened");
+                    snapshot = snap;
                     seen.day = Some(*day);
                     seen.keys.clear();
                 }
@@ -242,6 +247,17 @@ fn run(setup: &Arc<Setup>, script: &[(Ts, Envelope)]) -> Result<Vec<(u64, Record
 
         let replayed = replay(setup.clone(), &log);
         prop_assert_eq!(&replayed, &state, "step {}: replay differs from the live state", i);
+        if let Some(snap) = &snapshot {
+            let mut restored = HallState::from_snapshot(setup.clone(), snap.clone());
+            for (seq, record) in log.iter().filter(|(seq, _)| *seq > snap.seq) {
+                restored.apply(*seq, record);
+            }
+            prop_assert_eq!(&restored, &state, "step {}: snapshot {} + tail differs from the live state", i, snap.seq);
+        }
+        if let Some(snap) = state.day_snapshot() {
+            // Whenever the state says a snapshot describes it, one does.
+            prop_assert_eq!(&HallState::from_snapshot(setup.clone(), snap), &state, "step {}: a false snapshot", i);
+        }
         check_windows(&state).map_err(|e| TestCaseError::fail(format!("step {i}: {e}")))?;
     }
     Ok(log)

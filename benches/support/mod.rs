@@ -91,8 +91,13 @@ impl LogWriter {
             }
             reply
         };
-        // The day rolls over, closing every window, at its first command.
+        // The day rolls over, closing every window, at its first command; like the
+        // engine, keep the state right after it as the day's snapshot.
         run(self, Command::Tick);
+        if let Some(snap) = self.state.day_snapshot() {
+            self.write();
+            self.store.put_snapshot(&snap).unwrap_or_else(|e| panic!("write a snapshot: {e}"));
+        }
         let clerk = UserName::parse("bench").expect("a user name");
         let ids: Vec<WindowId> = self.state.setup.windows.iter().take(windows).map(|w| w.id.clone()).collect();
         for w in &ids {

@@ -32,6 +32,11 @@ const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8080);
 const DEFAULT_DATA_DIR: &str = "./data";
 /// Twelve hours: one working day per sign-in.
 const DEFAULT_SESSION_TTL_S: u64 = 43_200;
+/// Days of event history kept (a year and a half: a full year's comparison plus slack);
+/// older records are removed once a day-opening snapshot holds their figures.
+const DEFAULT_RETENTION_DAYS: u32 = 540;
+const MIN_RETENTION_DAYS: i64 = 1;
+const MAX_RETENTION_DAYS: i64 = 3660;
 const DEFAULT_CALL_TEMPLATE: &str = "请{number}号到{window}号窗口办理";
 const DEFAULT_CALL_REPEAT: u8 = 2;
 const DEFAULT_MAX_WAIT_MIN: u32 = 30;
@@ -52,6 +57,7 @@ pub(super) struct HallParts {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
+    pub retention_days: u32,
     pub call_template: String,
     pub call_repeat: u8,
     pub max_wait_min: u32,
@@ -80,6 +86,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         listen: SocketAddr::from(DEFAULT_LISTEN),
         data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         session_ttl_s: DEFAULT_SESSION_TTL_S,
+        retention_days: DEFAULT_RETENTION_DAYS,
         call_template: DEFAULT_CALL_TEMPLATE.to_string(),
         call_repeat: DEFAULT_CALL_REPEAT,
         max_wait_min: DEFAULT_MAX_WAIT_MIN,
@@ -167,6 +174,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(ttl) = int_in(&mut hall, "session_ttl_s", MIN_SESSION_TTL_S, MAX_SESSION_TTL_S, errs) {
         parts.session_ttl_s = ttl.unsigned_abs();
+    }
+    if let Some(days) = int_in(&mut hall, "retention_days", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, errs) {
+        parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
     }
     if let Some(calls) = hall.table("calls", errs) {
         read_calls(calls, parts, errs);

@@ -112,6 +112,8 @@ pub struct Config {
     /// Relative paths are relative to the process's working directory.
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
+    /// Days of event history kept (`[hall] retention_days`).
+    pub retention_days: u32,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -335,6 +337,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         listen: parts.listen,
         data_dir: parts.data_dir,
         session_ttl_s: parts.session_ttl_s,
+        retention_days: parts.retention_days,
     })
 }
 

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone};
+use serde::{Deserialize, Serialize};
 
 use super::command::Rejection;
 use super::model::{QueueId, TicketId, Ts, WindowId};
@@ -38,7 +39,7 @@ pub struct AppointmentPolicy {
 pub const CODE_CHARS_MAX: usize = 16;
 
 /// One booking.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
     pub code: String,
     /// The item code or bundle id booked.
@@ -51,7 +52,8 @@ pub struct Appointment {
     pub state: AppointmentState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AppointmentState {
     Booked,
     Cancelled,
@@ -63,7 +65,7 @@ pub enum AppointmentState {
 }
 
 /// Every booking not yet past, by code.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointments {
     pub by_code: BTreeMap<String, Appointment>,
 }

@@ -15,6 +15,7 @@ pub mod hall;
 pub mod model;
 pub mod service_times;
 pub mod setup;
+pub mod snapshot;
 pub mod stats;
 pub mod transitions;
 

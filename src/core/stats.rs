@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::model::{QueueId, WindowId};
 
 /// A running count, sum and maximum of durations in milliseconds.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Durations {
     pub count: u64,
     pub sum_ms: u64,
@@ -31,7 +32,7 @@ impl Durations {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Figures {
     pub issued: u64,
     pub called: u64,
@@ -59,7 +60,7 @@ impl Figures {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayStats {
     pub total: Figures,
     pub by_queue: BTreeMap<QueueId, Figures>,

@@ -312,6 +312,15 @@ impl Daemon {
     /// A daemon over `data`, reading `clock` when given.
     pub async fn start_on(data: Arc<TempDir>, clock: Option<Arc<AtomicI64>>) -> Self {
         let config = hallq::config::embedded_default().expect("the example hall loads");
+        Self::start_configured(config, data, clock).await
+    }
+
+    /// A daemon of `config` over `data`, reading `clock` when given.
+    pub async fn start_configured(
+        config: hallq::config::Config,
+        data: Arc<TempDir>,
+        clock: Option<Arc<AtomicI64>>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a local address");
         let engine_clock: Option<hallq::engine::Clock> = clock.clone().map(|c| {
