@@ -9,8 +9,9 @@
 //! snapshot and replays only the records after it. Records older than the hall's
 //! retention are removed once a later snapshot holds their figures.
 
-use std::path::Path;
-
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::core::event::{Record, RECORD_VERSION};
@@ -25,6 +26,9 @@ const LOG_TREE: &str = "log";
 const SNAPSHOT_TREE: &str = "snapshots";
 /// Snapshots kept: the latest few (start-up needs only the latest that reads).
 const SNAPSHOTS_KEPT: usize = 3;
+/// sled 0.34 writes a value above about 128 KiB (its segment size over 4) to a file of its
+/// own under `blobs/`, which it never syncs; above this size we sync those files too.
+const BLOB_BYTES_MIN: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,12 +40,19 @@ pub enum StoreError {
     Corrupt { seq: u64, message: String },
     #[error("log record could not be encoded: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("the event log could not be synced to disk: {0}")]
+    Sync(std::io::Error),
 }
 
 pub struct Store {
     db: sled::Db,
     log: sled::Tree,
     snapshots: sled::Tree,
+    dir: PathBuf,
+    /// sled's log file, for `fdatasync` after each flush.
+    file: Arc<File>,
+    /// Whether a value big enough for a blob file was written since the last flush.
+    big: AtomicBool,
 }
 
 /// How start-up found the log.
@@ -59,14 +70,21 @@ impl Store {
         let db = sled::Config::new().path(dir).open().map_err(open_err)?;
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
         let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
-        Ok(Self { db, log, snapshots })
+        // sled made its files; their directory entries must survive a power cut too.
+        let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
+        sync_dir(dir).map_err(StoreError::Sync)?;
+        Ok(Self { db, log, snapshots, dir: dir.to_path_buf(), file: Arc::new(file), big: AtomicBool::new(false) })
     }
 
     /// Writes a batch of records atomically (not yet durable: call `flush`).
     pub fn append(&self, records: &[(u64, Record)]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (seq, record) in records {
-            batch.insert(&seq.to_be_bytes(), serde_json::to_vec(record)?);
+            let value = serde_json::to_vec(record)?;
+            if value.len() >= BLOB_BYTES_MIN {
+                self.big.store(true, Ordering::SeqCst);
+            }
+            batch.insert(&seq.to_be_bytes(), value);
         }
         self.log.apply_batch(batch)?;
         Ok(())
@@ -76,7 +94,11 @@ impl Store {
     /// latest few. The log is written first and sled persists writes in order, so a
     /// snapshot on disk never runs ahead of the records it follows.
     pub fn put_snapshot(&self, snap: &DaySnapshot) -> Result<(), StoreError> {
-        self.snapshots.insert(snap.seq.to_be_bytes(), serde_json::to_vec(snap)?)?;
+        let value = serde_json::to_vec(snap)?;
+        if value.len() >= BLOB_BYTES_MIN {
+            self.big.store(true, Ordering::SeqCst);
+        }
+        self.snapshots.insert(snap.seq.to_be_bytes(), value)?;
         let old: Vec<sled::IVec> = self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>()?;
         for key in old {
             self.snapshots.remove(key)?;
@@ -155,8 +177,32 @@ impl Store {
     }
 
     /// Makes everything appended so far durable.
+    ///
+    /// sled's flush ends in `sync_file_range`, which neither empties the device's write
+    /// cache nor persists the file's metadata: a power cut could still lose what it
+    /// wrote. So the log file is then `fdatasync`ed (and, after a value big enough to go
+    /// to a blob file, the blob files and their directory are synced too). Only then is
+    /// the batch acknowledged.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
+        let file = self.file.clone();
+        let big = self.big.swap(false, Ordering::SeqCst);
+        let dir = self.dir.clone();
+        let synced = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            file.sync_data()?;
+            if big {
+                sync_blobs(&dir)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?;
+        if let Err(e) = synced {
+            if big {
+                self.big.store(true, Ordering::SeqCst);
+            }
+            return Err(StoreError::Sync(e));
+        }
         Ok(())
     }
 
@@ -180,6 +226,23 @@ impl Store {
             decode(&key, &value)
         })
     }
+}
+
+/// Makes a directory's entries durable (new files in it, renames).
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Syncs every blob file sled wrote, and the directories that name them.
+fn sync_blobs(dir: &Path) -> std::io::Result<()> {
+    let blobs = dir.join("blobs");
+    if blobs.is_dir() {
+        for entry in std::fs::read_dir(&blobs)? {
+            File::open(entry?.path())?.sync_all()?;
+        }
+        sync_dir(&blobs)?;
+    }
+    sync_dir(dir)
 }
 
 fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
