@@ -137,6 +137,9 @@ pub struct Engine {
     clock: Clock,
     /// Days of log history kept; older records go at each day's opening.
     retention_days: u32,
+    /// A write failed and the log has not been reopened since.
+    broken: bool,
+    failed_recoveries: u64,
 }
 
 /// Milliseconds in a day.
@@ -144,7 +147,7 @@ const DAY_MS: i64 = 86_400_000;
 
 impl Engine {
     pub fn new(state: HallState, store: Arc<Store>, feed: Arc<Feed>, metrics: Arc<Metrics>, clock: Clock) -> Self {
-        Self { state, store, feed, metrics, clock, retention_days: u32::MAX }
+        Self { state, store, feed, metrics, clock, retention_days: u32::MAX, broken: false, failed_recoveries: 0 }
     }
 
     /// Keeps `days` of log history (by default all of it).
@@ -189,6 +192,14 @@ impl Engine {
     }
 
     async fn run_batch(&mut self, batch: &mut Vec<(Job, ReplyTx)>) {
+        if self.broken && !self.recover() {
+            // The state may hold changes the log lacks; nothing is answered from it until
+            // the log is readable and writable again.
+            for (_, reply_tx) in batch.drain(..) {
+                let _ = reply_tx.send(Err(EngineError::Storage));
+            }
+            return;
+        }
         let now = (self.clock)();
         // A new service day opens before anything else in the batch, on its own, so that
         // the state right after it can be kept as the day's snapshot.
@@ -228,7 +239,8 @@ impl Engine {
                 for (_, reply_tx) in outcomes {
                     let _ = reply_tx.send(Err(EngineError::Storage));
                 }
-                self.reload();
+                self.broken = true;
+                self.recover();
                 return;
             }
         }
@@ -267,12 +279,32 @@ impl Engine {
         }
     }
 
-    /// After a failed write the state may hold changes the log lacks: rebuild it from the
-    /// log, which is the truth.
-    fn reload(&mut self) {
-        match self.store.load(self.state.setup.clone()) {
-            Ok((fresh, _)) => self.state = fresh,
-            Err(e) => panic!("the event log cannot be replayed after a write failure: {e}"),
+    /// After a failed write the state may hold changes the log lacks, and sled refuses
+    /// every later write: reopen the log and rebuild the state from it, which is the
+    /// truth. While that fails (the disk is still full or read-only), every job gets 503;
+    /// the engine tries again with each batch (its own tick brings one every second), so
+    /// the hall resumes by itself once the disk is back. Whether it is healthy now.
+    fn recover(&mut self) -> bool {
+        let reloaded = self.store.reopen().and_then(|()| self.store.load(self.state.setup.clone()));
+        match reloaded {
+            Ok((fresh, _)) => {
+                if self.broken {
+                    tracing::info!(seq = fresh.last_seq, "event log reopened; serving again");
+                }
+                self.state = fresh;
+                self.broken = false;
+                self.failed_recoveries = 0;
+                true
+            }
+            Err(e) => {
+                // Said at the 1st, 2nd, 4th, 8th ... attempt: a disk full for hours must
+                // not also fill it with this line.
+                self.failed_recoveries += 1;
+                if self.failed_recoveries.is_power_of_two() {
+                    tracing::error!(error = %e, attempts = self.failed_recoveries, "event log still unavailable; answering 503");
+                }
+                false
+            }
         }
     }
 

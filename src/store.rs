@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::core::event::{Record, RECORD_VERSION};
 use crate::core::model::Ts;
@@ -42,17 +42,38 @@ pub enum StoreError {
     Encode(#[from] serde_json::Error),
     #[error("the event log could not be synced to disk: {0}")]
     Sync(std::io::Error),
+    #[error("the event log is being reopened after a storage error")]
+    Closed,
 }
 
 pub struct Store {
+    dir: PathBuf,
+    /// The open sled database; `None` only while `reopen` replaces it.
+    inner: Mutex<Option<Arc<Inner>>>,
+    /// Whether a value big enough for a blob file was written since the last flush.
+    big: AtomicBool,
+}
+
+/// One opening of the sled database.
+struct Inner {
     db: sled::Db,
     log: sled::Tree,
     snapshots: sled::Tree,
-    dir: PathBuf,
     /// sled's log file, for `fdatasync` after each flush.
     file: Arc<File>,
-    /// Whether a value big enough for a blob file was written since the last flush.
-    big: AtomicBool,
+}
+
+impl Inner {
+    fn open(dir: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: dir.display().to_string(), source };
+        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
+        let log = db.open_tree(LOG_TREE).map_err(open_err)?;
+        let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
+        // sled made its files; their directory entries must survive a power cut too.
+        let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
+        sync_dir(dir).map_err(StoreError::Sync)?;
+        Ok(Self { db, log, snapshots, file: Arc::new(file) })
+    }
 }
 
 /// How start-up found the log.
@@ -66,14 +87,26 @@ pub struct Loaded {
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open { path: dir.display().to_string(), source };
-        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
-        let log = db.open_tree(LOG_TREE).map_err(open_err)?;
-        let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
-        // sled made its files; their directory entries must survive a power cut too.
-        let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
-        sync_dir(dir).map_err(StoreError::Sync)?;
-        Ok(Self { db, log, snapshots, dir: dir.to_path_buf(), file: Arc::new(file), big: AtomicBool::new(false) })
+        let inner = Inner::open(dir)?;
+        Ok(Self { dir: dir.to_path_buf(), inner: Mutex::new(Some(Arc::new(inner))), big: AtomicBool::new(false) })
+    }
+
+    fn inner(&self) -> Result<Arc<Inner>, StoreError> {
+        let guard = self.inner.lock().map_err(|_| StoreError::Closed)?;
+        guard.clone().ok_or(StoreError::Closed)
+    }
+
+    /// Closes the database and opens it again. After an I/O error (a full disk, a file
+    /// system gone read-only) sled refuses every later write, even once the disk is back;
+    /// a fresh opening recovers from its files like a start after a crash. The caller
+    /// (the engine, the only writer) must hold no other use of the store meanwhile.
+    pub fn reopen(&self) -> Result<(), StoreError> {
+        let mut guard = self.inner.lock().map_err(|_| StoreError::Closed)?;
+        // Drop the old opening first: sled locks its files while open.
+        *guard = None;
+        *guard = Some(Arc::new(Inner::open(&self.dir)?));
+        self.big.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Writes a batch of records atomically (not yet durable: call `flush`).
@@ -86,7 +119,7 @@ impl Store {
             }
             batch.insert(&seq.to_be_bytes(), value);
         }
-        self.log.apply_batch(batch)?;
+        self.inner()?.log.apply_batch(batch)?;
         Ok(())
     }
 
@@ -98,10 +131,12 @@ impl Store {
         if value.len() >= BLOB_BYTES_MIN {
             self.big.store(true, Ordering::SeqCst);
         }
-        self.snapshots.insert(snap.seq.to_be_bytes(), value)?;
-        let old: Vec<sled::IVec> = self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>()?;
+        let inner = self.inner()?;
+        inner.snapshots.insert(snap.seq.to_be_bytes(), value)?;
+        let old: Vec<sled::IVec> =
+            inner.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>()?;
         for key in old {
-            self.snapshots.remove(key)?;
+            inner.snapshots.remove(key)?;
         }
         Ok(())
     }
@@ -113,8 +148,9 @@ impl Store {
         struct At {
             at: Ts,
         }
+        let inner = self.inner()?;
         let mut removed = 0;
-        for item in self.log.iter() {
+        for item in inner.log.iter() {
             let (key, value) = item?;
             let seq = seq_of(&key)?;
             let at = serde_json::from_slice::<At>(&value)
@@ -122,7 +158,7 @@ impl Store {
             if seq >= keep_from || at.at >= cutoff {
                 break;
             }
-            self.log.remove(key)?;
+            inner.log.remove(key)?;
             removed += 1;
         }
         Ok(removed)
@@ -131,15 +167,16 @@ impl Store {
     /// The state the log describes: the latest readable snapshot with the records after
     /// it replayed, or the whole log replayed when there is none.
     pub fn load(&self, setup: Arc<Setup>) -> Result<(HallState, Loaded), StoreError> {
-        let last = match self.log.last()? {
+        let inner = self.inner()?;
+        let last = match inner.log.last()? {
             Some((key, _)) => seq_of(&key)?,
             None => 0,
         };
-        let first = match self.log.first()? {
+        let first = match inner.log.first()? {
             Some((key, _)) => seq_of(&key)?,
             None => 0,
         };
-        let mut state = match self.latest_snapshot(last) {
+        let mut state = match latest_snapshot(&inner, last) {
             Some(snap) => HallState::from_snapshot(setup, snap),
             None if first > 1 => {
                 let message = format!(
@@ -152,28 +189,12 @@ impl Store {
         };
         let snapshot = (state.last_seq > 0).then_some(state.last_seq);
         let mut replayed = 0;
-        for item in self.records_after(state.last_seq) {
+        for item in records_after(&inner, state.last_seq) {
             let (seq, record) = item?;
             state.apply(seq, &record);
             replayed += 1;
         }
         Ok((state, Loaded { snapshot, replayed }))
-    }
-
-    /// The newest snapshot that reads, is of this build's version and does not run ahead
-    /// of the log (`last`); an unreadable one is skipped with a warning.
-    fn latest_snapshot(&self, last: u64) -> Option<DaySnapshot> {
-        for item in self.snapshots.iter().rev() {
-            let Ok((key, value)) = item else { continue };
-            match serde_json::from_slice::<DaySnapshot>(&value) {
-                Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq <= last => return Some(snap),
-                Ok(snap) => {
-                    tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version or ahead of the log")
-                }
-                Err(e) => tracing::warn!(key = ?key, error = %e, "snapshot skipped: it does not read"),
-            }
-        }
-        None
     }
 
     /// Makes everything appended so far durable.
@@ -184,8 +205,9 @@ impl Store {
     /// to a blob file, the blob files and their directory are synced too). Only then is
     /// the batch acknowledged.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        let file = self.file.clone();
+        let inner = self.inner()?;
+        inner.db.flush_async().await?;
+        let file = inner.file.clone();
         let big = self.big.swap(false, Ordering::SeqCst);
         let dir = self.dir.clone();
         let synced = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -206,26 +228,37 @@ impl Store {
         Ok(())
     }
 
-    /// Replays the whole log into `state`; returns how many records it applied.
-    pub fn replay(&self, state: &mut HallState) -> Result<u64, StoreError> {
-        let mut n = 0;
-        for item in self.log.iter() {
-            let (key, value) = item?;
-            let (seq, record) = decode(&key, &value)?;
-            state.apply(seq, &record);
-            n += 1;
-        }
-        Ok(n)
-    }
-
     /// Every record after `after`, in log order.
-    pub fn records_after(&self, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> + '_ {
-        let start = after.saturating_add(1).to_be_bytes();
-        self.log.range(start..).map(|item| {
-            let (key, value) = item?;
-            decode(&key, &value)
-        })
+    pub fn records_after(&self, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
+        let inner = self.inner();
+        let records = inner.as_ref().ok().map(|inner| records_after(inner, after));
+        let failed = inner.err().map(Err);
+        failed.into_iter().chain(records.into_iter().flatten())
     }
+}
+
+fn records_after(inner: &Inner, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
+    let start = after.saturating_add(1).to_be_bytes();
+    inner.log.range(start..).map(|item| {
+        let (key, value) = item?;
+        decode(&key, &value)
+    })
+}
+
+/// The newest snapshot that reads, is of this build's version and does not run ahead
+/// of the log (`last`); an unreadable one is skipped with a warning.
+fn latest_snapshot(inner: &Inner, last: u64) -> Option<DaySnapshot> {
+    for item in inner.snapshots.iter().rev() {
+        let Ok((key, value)) = item else { continue };
+        match serde_json::from_slice::<DaySnapshot>(&value) {
+            Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq <= last => return Some(snap),
+            Ok(snap) => {
+                tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version or ahead of the log")
+            }
+            Err(e) => tracing::warn!(key = ?key, error = %e, "snapshot skipped: it does not read"),
+        }
+    }
+    None
 }
 
 /// Makes a directory's entries durable (new files in it, renames).
