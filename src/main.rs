@@ -1,5 +1,5 @@
 //! The `hallq` command: a thin layer over the library (serve, check, hash-password,
-//! simulate).
+//! simulate, bench).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +40,12 @@ enum Cmd {
     HashPassword,
     /// Simulate a hall through the real core and report waits, window use and ETA error.
     Simulate(Box<SimulateArgs>),
+    /// Measure the daemon (started as a child process, or --target) beside a raw baseline:
+    /// issuance, call-out to displays, memory and CPU, and the ratios hallq / baseline.
+    Bench(Box<hallq::bench::BenchArgs>),
+    /// The raw baseline `bench` measures hallq against (started by `bench` itself).
+    #[command(hide = true)]
+    BenchBaseline(hallq::bench::BaselineArgs),
 }
 
 #[derive(clap::Args)]
@@ -201,6 +207,13 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Simulate(args) => simulate(*args),
+        Cmd::Bench(args) => {
+            let json = args.json();
+            let report = hallq::bench::run(*args)?;
+            say(if json { report.json() } else { report.table() }.trim_end());
+            Ok(())
+        }
+        Cmd::BenchBaseline(args) => Ok(hallq::bench::serve_baseline(args)?),
     }
 }
 
