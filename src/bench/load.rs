@@ -216,13 +216,8 @@ async fn pre_issue(client: &reqwest::Client, request: &reqwest::Request, n: usiz
 /// when it is a child of ours.
 pub async fn run_phase(opts: &Options, ep: &Endpoints, flavor: &Flavor, pid: Option<u32>) -> Result<Phase, BenchError> {
     let client = client()?;
-    let mem_start = pid.and_then(procstat::memory);
-    let counters = Arc::new(Counters::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let displays = connect_displays(&ep.ws, opts.displays, &counters, &stop_rx).await?;
-    // Let the daemon's allocations settle after the handshakes before reading its memory.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let mem_displays = pid.and_then(procstat::memory);
+    // The hall first (clerks at their windows, people waiting, the day opened), so that
+    // the displays' memory is measured alone and their feed carries only the run's news.
     let request = flavor.issue_request(&client, ep)?;
     let mut clerks = Vec::with_capacity(opts.clerks);
     for n in 1..=opts.clerks {
@@ -236,6 +231,13 @@ pub async fn run_phase(opts: &Options, ep: &Endpoints, flavor: &Flavor, pid: Opt
         let calls = (opts.calls_per_sec * opts.duration_s).ceil() as usize;
         pre_issue(&client, &request, calls + opts.clerks).await?;
     }
+    let mem_start = pid.and_then(procstat::memory);
+    let counters = Arc::new(Counters::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let displays = connect_displays(&ep.ws, opts.displays, &counters, &stop_rx).await?;
+    // Let the daemon's allocations settle after the handshakes before reading its memory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mem_displays = pid.and_then(procstat::memory);
 
     let cpu = pid.and_then(CpuMeter::start);
     let start = Instant::now();
