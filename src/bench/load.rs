@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use reqwest::StatusCode;
 use serde_json::Value;
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -177,12 +178,13 @@ pub async fn connect_displays(
     n: usize,
     counters: &Arc<Counters>,
     stop: &watch::Receiver<bool>,
+    runtime: &Handle,
 ) -> Result<Vec<JoinHandle<DisplayLog>>, BenchError> {
     let mut tasks = Vec::with_capacity(n);
     while tasks.len() < n {
         let wave = CONNECT_WAVE.min(n - tasks.len());
         for _ in 0..wave {
-            tasks.push(tokio::spawn(display::run(url.to_string(), counters.clone(), stop.clone())));
+            tasks.push(runtime.spawn(display::run(url.to_string(), counters.clone(), stop.clone())));
         }
         let until = Instant::now() + display::CONNECT_TIMEOUT;
         while counters.ready.load(Ordering::Relaxed) < tasks.len() {
@@ -214,7 +216,14 @@ async fn pre_issue(client: &reqwest::Client, request: &reqwest::Request, n: usiz
 
 /// Runs one phase against `ep` and returns its figures; `pid` is the measured process's,
 /// when it is a child of ours.
-pub async fn run_phase(opts: &Options, ep: &Endpoints, flavor: &Flavor, pid: Option<u32>) -> Result<Phase, BenchError> {
+/// Displays run on `displays`, a runtime of their own.
+pub async fn run_phase(
+    opts: &Options,
+    ep: &Endpoints,
+    flavor: &Flavor,
+    pid: Option<u32>,
+    displays: &Handle,
+) -> Result<Phase, BenchError> {
     let client = client()?;
     // The hall first (clerks at their windows, people waiting, the day opened), so that
     // the displays' memory is measured alone and their feed carries only the run's news.
@@ -234,7 +243,7 @@ pub async fn run_phase(opts: &Options, ep: &Endpoints, flavor: &Flavor, pid: Opt
     let mem_start = pid.and_then(procstat::memory);
     let counters = Arc::new(Counters::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let displays = connect_displays(&ep.ws, opts.displays, &counters, &stop_rx).await?;
+    let display_tasks = connect_displays(&ep.ws, opts.displays, &counters, &stop_rx, displays).await?;
     // Let the daemon's allocations settle after the handshakes before reading its memory.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mem_displays = pid.and_then(procstat::memory);
@@ -276,8 +285,8 @@ pub async fn run_phase(opts: &Options, ep: &Endpoints, flavor: &Flavor, pid: Opt
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = stop_tx.send(true);
-    let mut display_logs = Vec::with_capacity(displays.len());
-    for d in displays {
+    let mut display_logs = Vec::with_capacity(display_tasks.len());
+    for d in display_tasks {
         display_logs.push(d.await.map_err(|e| BenchError::new(format!("a display task failed: {e}")))?);
     }
     let mem_end = pid.and_then(procstat::memory);

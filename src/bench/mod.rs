@@ -31,6 +31,8 @@ pub use report::Report;
 
 use std::time::Duration;
 
+use tokio::runtime::Handle;
+
 use child::Child;
 use load::{Endpoints, Flavor};
 
@@ -56,14 +58,27 @@ pub fn run(args: BenchArgs) -> Result<Report, BenchError> {
     // One socket per display in this process and one in the daemon, which inherits this
     // limit as a child.
     procstat::raise_nofile(displays + opts.kiosks as u64 + FILES_SLACK)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| BenchError::new(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(run_all(opts))
+    let runtime = |name: &str, threads: usize| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name(name)
+            .enable_all()
+            .build()
+            .map_err(|e| BenchError::new(format!("cannot start the async runtime: {e}")))
+    };
+    // Displays get threads of their own: with thousands of them in the kiosks' runtime,
+    // every feed message queued thousands of display tasks ahead of the kiosks, and the
+    // benchmark measured its own scheduler (10,000 displays: 180 tickets/s with the daemon
+    // at 60 % of a core). Separate threads leave the sharing to the kernel.
+    let displays = runtime("bench-displays", 1)?;
+    let main = runtime("bench", 2)?;
+    let report = main.block_on(run_all(opts, displays.handle().clone()));
+    drop(main);
+    drop(displays);
+    report
 }
 
-async fn run_all(opts: options::Options) -> Result<Report, BenchError> {
+async fn run_all(opts: options::Options, displays: Handle) -> Result<Report, BenchError> {
     let exe = std::env::current_exe().map_err(|e| BenchError::new(format!("cannot find the hallq binary: {e}")))?;
     let mut report = Report::new(&opts);
     // hallq first, then the baseline: each phase has the machine to itself.
@@ -71,23 +86,23 @@ async fn run_all(opts: options::Options) -> Result<Report, BenchError> {
         Some(url) => {
             let endpoints = Endpoints::of_hallq(url)?;
             let flavor = Flavor::hallq(&endpoints).await?;
-            report.hallq = Some(load::run_phase(&opts, &endpoints, &flavor, None).await?);
+            report.hallq = Some(load::run_phase(&opts, &endpoints, &flavor, None, &displays).await?);
             if opts.reconnect_storm > 0 {
-                report.reconnect_storm = Some(storm::run(&opts, &endpoints, None).await?);
+                report.reconnect_storm = Some(storm::run(&opts, &endpoints, None, &displays).await?);
             }
         }
         None => {
             let mut daemon = Child::start_hallq(&exe).await?;
             let endpoints = Endpoints::of_hallq(&daemon.url())?;
             let flavor = Flavor::hallq(&endpoints).await?;
-            let figures = load::run_phase(&opts, &endpoints, &flavor, Some(daemon.pid())).await;
+            let figures = load::run_phase(&opts, &endpoints, &flavor, Some(daemon.pid()), &displays).await;
             let figures = match figures {
                 Ok(f) => f,
                 Err(e) => return Err(daemon.explain(e)),
             };
             report.hallq = Some(figures);
             if opts.reconnect_storm > 0 {
-                report.reconnect_storm = Some(storm::run(&opts, &endpoints, Some(&mut daemon)).await?);
+                report.reconnect_storm = Some(storm::run(&opts, &endpoints, Some(&mut daemon), &displays).await?);
             }
             daemon.stop(Duration::from_secs(30)).await?;
         }
@@ -95,7 +110,7 @@ async fn run_all(opts: options::Options) -> Result<Report, BenchError> {
     if !opts.no_baseline {
         let mut baseline = Child::start_baseline(&exe).await?;
         let endpoints = Endpoints::of_baseline(&baseline.url(), baseline.ws_url())?;
-        let figures = load::run_phase(&opts, &endpoints, &Flavor::Baseline, Some(baseline.pid())).await;
+        let figures = load::run_phase(&opts, &endpoints, &Flavor::Baseline, Some(baseline.pid()), &displays).await;
         let figures = match figures {
             Ok(f) => f,
             Err(e) => return Err(baseline.explain(e)),

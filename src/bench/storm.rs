@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use super::child::Child;
@@ -20,10 +21,10 @@ use super::BenchError;
 const STORM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The `seq` a display sees on connecting now: the head of the feed.
-async fn head_seq(ep: &Endpoints) -> Result<u64, BenchError> {
+async fn head_seq(ep: &Endpoints, runtime: &Handle) -> Result<u64, BenchError> {
     let counters = Arc::new(Counters::default());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let probe = tokio::spawn(display::run(ep.ws.clone(), counters.clone(), stop_rx));
+    let probe = runtime.spawn(display::run(ep.ws.clone(), counters.clone(), stop_rx));
     let until = Instant::now() + display::CONNECT_TIMEOUT;
     while counters.ready.load(Ordering::Relaxed) == 0 && !probe.is_finished() && Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -37,8 +38,14 @@ async fn head_seq(ep: &Endpoints) -> Result<u64, BenchError> {
 }
 
 /// Restarts `daemon` (when it is ours), then lets the storm loose.
-pub async fn run(opts: &Options, ep: &Endpoints, daemon: Option<&mut Child>) -> Result<Storm, BenchError> {
-    let head = head_seq(ep).await?;
+/// The displays run on `runtime`.
+pub async fn run(
+    opts: &Options,
+    ep: &Endpoints,
+    daemon: Option<&mut Child>,
+    runtime: &Handle,
+) -> Result<Storm, BenchError> {
+    let head = head_seq(ep, runtime).await?;
     let restarted = daemon.is_some();
     if let Some(d) = daemon {
         d.restart().await?;
@@ -59,7 +66,7 @@ pub async fn run(opts: &Options, ep: &Endpoints, daemon: Option<&mut Child>) -> 
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let url = if i % 2 == 0 { format!("{}?after={head}", ep.ws) } else { ep.ws.clone() };
-            tokio::spawn(display::run(url, counters.clone(), stop_rx.clone()))
+            runtime.spawn(display::run(url, counters.clone(), stop_rx.clone()))
         })
         .collect();
     let until = start + STORM_TIMEOUT;
