@@ -5,9 +5,14 @@
 //! the most recent ones in a ring so that a display reconnecting with `?after=SEQ` gets
 //! exactly what it missed; a display too far behind, or one that lags on the live
 //! broadcast, gets a fresh snapshot instead.
+//!
+//! Queue counts are the one kind of message that may wait: a queue's count goes out at
+//! most every `QUEUE_MSG_EVERY`, with the latest figure, since every message is a frame
+//! to every display and kiosks at full speed change the counts with every flush.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
@@ -25,6 +30,11 @@ pub const RING_MAX: usize = 4096;
 pub const OUTBOX_MAX: usize = 256;
 /// Calls shown in a snapshot's `recent_calls`.
 pub const RECENT_CALLS_MAX: usize = 10;
+/// The shortest time between two rounds of queue-count messages. A lobby screen's "12
+/// waiting" need not change more often; sent with every flushed batch instead, 64 kiosks
+/// at full speed made a few hundred messages a second for every display (`hallq bench`,
+/// BENCHMARKS.md), which at 10,000 displays no machine of ours keeps up with.
+pub const QUEUE_MSG_EVERY: Duration = Duration::from_millis(250);
 
 /// One serialised feed message.
 #[derive(Debug)]
@@ -101,7 +111,12 @@ struct Inner {
     /// The last `seq` published.
     seq: u64,
     recent_calls: VecDeque<RecentCall>,
+    /// The counts displays were last sent.
     waiting: BTreeMap<QueueId, usize>,
+    /// The counts as of the last batch, when they differ from `waiting`.
+    waiting_now: BTreeMap<QueueId, usize>,
+    /// When queue counts last went out; the next round may go out `QUEUE_MSG_EVERY` after.
+    queues_sent_at: Option<Instant>,
 }
 
 pub struct Feed {
@@ -140,14 +155,17 @@ impl Feed {
                 Some(RecentCall { number: t.number.to_string(), window, at: rfc3339(&state.setup, *at) })
             })
             .collect();
-        let waiting = state.setup.queues.iter().map(|q| (q.id, state.waiting(&q.id))).collect();
+        let waiting: BTreeMap<QueueId, usize> =
+            state.setup.queues.iter().map(|q| (q.id, state.waiting(&q.id))).collect();
         let mut inner = Inner {
             ring: VecDeque::new(),
             floor: state.last_seq,
             snapshot: Arc::new(FeedMsg { seq: 0, text: Utf8Bytes::from_static("") }),
             seq: state.last_seq,
             recent_calls,
+            waiting_now: waiting.clone(),
             waiting,
+            queues_sent_at: None,
         };
         inner.snapshot = snapshot(state, &inner);
         let (tx, _) = broadcast::channel(OUTBOX_MAX);
@@ -221,17 +239,34 @@ impl Feed {
         }
         let last = records.last().map_or(inner.seq, |(seq, _)| *seq);
         for q in &setup.queues {
-            let n = state.waiting(&q.id);
-            if inner.waiting.insert(q.id, n) != Some(n) {
-                out.push(encode(last, &Wire::Queue { seq: last, id: q.id.as_str(), waiting: n }));
-            }
+            inner.waiting_now.insert(q.id, state.waiting(&q.id));
         }
         inner.seq = last;
         inner.snapshot = snapshot(state, &inner);
+        if new_day || inner.queues_due().is_some_and(|due| due <= Instant::now()) {
+            out.extend(inner.queue_messages());
+        }
         if new_day {
             // A new day changes everything on screen: send the whole picture.
             out.push(inner.snapshot.clone());
         }
+        self.send(&mut inner, out);
+    }
+
+    /// When queue counts wait to go out, the moment they may; the engine then calls
+    /// `publish_queues`.
+    pub fn queues_due(&self) -> Option<Instant> {
+        self.lock().queues_due()
+    }
+
+    /// Sends the queue counts that changed since they last went out.
+    pub fn publish_queues(&self) {
+        let mut inner = self.lock();
+        let out = inner.queue_messages();
+        self.send(&mut inner, out);
+    }
+
+    fn send(&self, inner: &mut Inner, out: Vec<Arc<FeedMsg>>) {
         for msg in out {
             inner.ring.push_back(msg.clone());
             if inner.ring.len() > RING_MAX {
@@ -242,6 +277,32 @@ impl Feed {
             // No receiver is fine: no display is connected.
             let _ = self.tx.send(msg);
         }
+    }
+}
+
+impl Inner {
+    fn queues_due(&self) -> Option<Instant> {
+        if self.waiting_now == self.waiting {
+            return None;
+        }
+        Some(self.queues_sent_at.map_or_else(Instant::now, |at| at + QUEUE_MSG_EVERY))
+    }
+
+    /// A message for each queue whose count changed since counts last went out, with the
+    /// `seq` of the last batch, whose state they show.
+    fn queue_messages(&mut self) -> Vec<Arc<FeedMsg>> {
+        let seq = self.seq;
+        let mut out = Vec::new();
+        for (id, n) in &self.waiting_now {
+            if self.waiting.get(id) != Some(n) {
+                out.push(encode(seq, &Wire::Queue { seq, id: id.as_str(), waiting: *n }));
+            }
+        }
+        self.waiting.clone_from(&self.waiting_now);
+        if !out.is_empty() {
+            self.queues_sent_at = Some(Instant::now());
+        }
+        out
     }
 }
 

@@ -21,8 +21,13 @@
 //! - [`metrics`] — the daemon's Prometheus registry.
 //! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
 //!   until shutdown. Used by `main` and by the black-box tests.
+//! - [`bench`] — `hallq bench`: starts the daemon and a raw baseline (axum + sled, bare
+//!   tokio-tungstenite) as child processes, drives both with kiosks, clerks and displays,
+//!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
+//!   daemon like any other: it touches none of its modules. Used by `main`.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
+pub mod bench;
 pub mod config;
 pub mod core;
 pub mod daemon;

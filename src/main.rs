@@ -1,5 +1,5 @@
 //! The `hallq` command: a thin layer over the library (serve, check, hash-password,
-//! simulate).
+//! simulate, bench).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +40,12 @@ enum Cmd {
     HashPassword,
     /// Simulate a hall through the real core and report waits, window use and ETA error.
     Simulate(Box<SimulateArgs>),
+    /// Measure the daemon (started as a child process, or --target) beside a raw baseline:
+    /// issuance, call-out to displays, memory and CPU, and the ratios hallq / baseline.
+    Bench(Box<hallq::bench::BenchArgs>),
+    /// The raw baseline `bench` measures hallq against (started by `bench` itself).
+    #[command(hide = true)]
+    BenchBaseline(hallq::bench::BaselineArgs),
 }
 
 #[derive(clap::Args)]
@@ -156,6 +162,7 @@ fn run() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Cmd::Serve { config, data, listen, always_open } => {
+            fixed_mmap_threshold();
             let cfg = load(config.as_ref())?;
             let data_dir = data.unwrap_or_else(|| cfg.data_dir.clone());
             let addr = listen.unwrap_or(cfg.listen);
@@ -201,6 +208,13 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Simulate(args) => simulate(*args),
+        Cmd::Bench(args) => {
+            let json = args.json();
+            let report = hallq::bench::run(*args)?;
+            say(if json { report.json() } else { report.table() }.trim_end());
+            Ok(())
+        }
+        Cmd::BenchBaseline(args) => Ok(hallq::bench::serve_baseline(args)?),
     }
 }
 
@@ -280,6 +294,20 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         say(sim::side_by_side(&refs).trim_end());
     }
     Ok(())
+}
+
+/// Blocks of 1 MiB and more get their own mapping, returned to the system when freed.
+/// glibc's default threshold adapts upwards after such a block is freed, so that the
+/// argon2 work areas (19 MiB for each password checked at start and at every login) then
+/// stay resident in its arenas: the daemon idled at about 200 MiB instead of 12 MiB
+/// (BENCHMARKS.md, `hallq bench`). A fixed threshold keeps it from adapting.
+fn fixed_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of the allocator; no allocation is in flight
+    // on another thread this early.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
