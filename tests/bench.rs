@@ -67,10 +67,14 @@ fn a_small_bench_reports_hallq_the_baseline_their_ratios_and_the_storm() {
     assert_eq!(report["options"]["kiosks"], 4, "{report:#}");
     check_phase(&report, "hallq", 6.0);
     check_phase(&report, "baseline", 6.0);
-    for ratio in ["issuance_per_sec", "issuance_p99", "callout_p99", "rss_per_display", "cpu"] {
+    for ratio in ["issuance_per_sec", "issuance_p99", "callout_p99", "cpu"] {
         let r = &report["ratios"][ratio];
         assert!(r.as_f64().is_some_and(|r| r > 0.0), "ratio {ratio} missing: {:#}", report["ratios"]);
     }
+    // With ten displays the memory they add is within the daemon's own noise (a freed
+    // allocation may even make it negative): only its presence is checked here.
+    let per_display = &report["ratios"]["rss_per_display"];
+    assert!(per_display.as_f64().is_some_and(f64::is_finite), "ratio rss_per_display missing: {:#}", report["ratios"]);
     let storm = &report["reconnect_storm"];
     assert_eq!(storm["restarted"], true, "{storm:#}");
     assert_eq!(storm["served"], 10, "every display of the storm is served: {storm:#}");
