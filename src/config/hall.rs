@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use toml::Spanned;
 
 use super::appointments::{self, RawPolicy};
+use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
@@ -52,6 +53,8 @@ pub(super) struct HallParts {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
+    pub limits: RateLimits,
+    pub tls: Option<TlsFiles>,
     pub call_template: String,
     pub call_repeat: u8,
     pub max_wait_min: u32,
@@ -80,6 +83,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         listen: SocketAddr::from(DEFAULT_LISTEN),
         data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         session_ttl_s: DEFAULT_SESSION_TTL_S,
+        limits: RateLimits::default(),
+        tls: None,
         call_template: DEFAULT_CALL_TEMPLATE.to_string(),
         call_repeat: DEFAULT_CALL_REPEAT,
         max_wait_min: DEFAULT_MAX_WAIT_MIN,
@@ -167,6 +172,10 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(ttl) = int_in(&mut hall, "session_ttl_s", MIN_SESSION_TTL_S, MAX_SESSION_TTL_S, errs) {
         parts.session_ttl_s = ttl.unsigned_abs();
+    }
+    parts.tls = guard::read_tls(&mut hall, errs);
+    if let Some(t) = hall.table("limits", errs) {
+        parts.limits = guard::read_limits(t, errs);
     }
     if let Some(calls) = hall.table("calls", errs) {
         read_calls(calls, parts, errs);
