@@ -41,6 +41,8 @@ pub enum DaemonError {
     Http(#[from] std::io::Error),
     #[error("the bookings' phone-hash key: {0}")]
     PhoneKey(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The wall clock as the core's time.
@@ -68,6 +70,7 @@ pub async fn serve(
         // the log. `hallq check DIR` lists them.
         tracing::warn!("{demo} demo credential(s) in use; replace them before the hall opens (hallq check lists them)");
     }
+    let tls = config.tls.as_ref().map(http::listen::tls_config).transpose().map_err(DaemonError::Tls)?;
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let mut state = HallState::new(setup.clone());
@@ -83,8 +86,9 @@ pub async fn serve(
     let (displays_tx, displays_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = watch::channel(false);
     let (engine, engine_task) =
-        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock).spawn(engine_rx);
+        Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone()).spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
+    let limits = http::rate::Limits::new(&config.limits);
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -95,9 +99,14 @@ pub async fn serve(
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
         phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
+        limits,
+        clock,
     });
     let addr = listener.local_addr()?;
-    tracing::info!("hallq listening on http://{addr}");
+    for warning in http::listen::exposure_warnings(addr, tls.is_some(), demo) {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
     // A broken invariant panics the engine; then the daemon must stop too, not go on
     // answering 503 with nobody noticing.
     let (died_tx, died_rx) = tokio::sync::oneshot::channel::<()>();
@@ -108,15 +117,14 @@ pub async fn serve(
         }
         ended
     });
-    let served = axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
-                Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
-            }
-            let _ = displays_tx.send(true);
-        })
-        .await;
+    let served = http::listen::serve(listener, tls, http::router(app), async move {
+        tokio::select! {
+            _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
+            Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
+        }
+        let _ = displays_tx.send(true);
+    })
+    .await;
     let _ = engine_tx.send(true);
     let engine_ok = matches!(engine_task.await, Ok(Ok(())));
     store.flush().await?;
