@@ -418,12 +418,12 @@ impl Process {
     /// Starts `hallq serve --data DIR --listen 127.0.0.1:0 --always-open` on the example
     /// hall without rate limits and waits for its listening line.
     pub async fn spawn(data: &Path) -> Self {
-        Self::spawn_with(data, config_dir(without_rate_limits), "127.0.0.1:0", "info,sled=warn").await
+        Self::spawn_with(data, config_dir(without_rate_limits), "127.0.0.1:0", "info,sled=warn", &[]).await
     }
 
-    /// Starts `hallq serve --config CONFIG --data DATA --listen LISTEN --always-open` with
-    /// `RUST_LOG=rust_log` and waits for its listening line.
-    pub async fn spawn_with(data: &Path, config: TempDir, listen: &str, rust_log: &str) -> Self {
+    /// Starts `hallq serve --config CONFIG --data DATA --listen LISTEN --always-open
+    /// EXTRA...` with `RUST_LOG=rust_log` and waits for its listening line (http or https).
+    pub async fn spawn_with(data: &Path, config: TempDir, listen: &str, rust_log: &str, extra: &[String]) -> Self {
         let data: PathBuf = data.to_path_buf();
         let mut child = Command::new(env!("CARGO_BIN_EXE_hallq"))
             .arg("serve")
@@ -434,6 +434,7 @@ impl Process {
             .arg("--listen")
             .arg(listen)
             .arg("--always-open")
+            .args(extra)
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -451,7 +452,8 @@ impl Process {
             let mut addr_tx = Some(addr_tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("hallq listening on http://").nth(1) {
+                if let Some(rest) = line.split("hallq listening on ").nth(1) {
+                    let rest = rest.trim_start_matches("http://").trim_start_matches("https://");
                     let addr = rest.split_whitespace().next().unwrap_or_default();
                     if let (Some(tx), Ok(mut addr)) = (addr_tx.take(), addr.parse::<SocketAddr>()) {
                         // Listening on every address: talk to it on loopback only.
