@@ -159,3 +159,29 @@ async fn failed_logins_slow_down_a_name_and_an_address_and_say_nothing_of_who_ex
         assert_eq!(login(&g, api, "supervisor", "demo").await.status, 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bodies_too_deep_too_long_or_too_large_are_refused_before_parsing() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let deep = br#"{"service": "SC-0001", "priority": [[[[["elderly"]]]]]}"#.to_vec();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), deep).await.assert_error(400, "too_deep");
+    let long = serde_json::to_vec(&json!({ "service": "S".repeat(hallq::http::BODY_STRING_BYTES_MAX + 1) })).unwrap();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), long).await.assert_error(400, "too_long");
+    // An escaped quote does not end a string early, nor a bracket inside one count.
+    let tricky = serde_json::to_vec(&json!({ "service": "\"[[[[[[[[[[" })).unwrap();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), tricky).await.assert_error(400, "unknown_service");
+    let comment = "评".repeat(500);
+    let ticket = api.issue("SC-0001").await;
+    let path = format!("/api/v1/tickets/{}/rating", ticket["id"].as_str().unwrap());
+    // A 500-character comment fits the string limit; the rating is refused only because
+    // the ticket was not served yet.
+    let r = api.post(&path, None, Some(json!({ "score": 5, "comment": comment }))).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let huge = vec![b' '; hallq::http::BODY_BYTES_MAX + 1];
+    api.post_raw("/api/v1/tickets", Some(KIOSK), huge).await.assert_error(413, "too_large");
+    let login = json!({ "user": "u".repeat(300), "password": "x" });
+    api.post("/api/v1/login", None, Some(login)).await.assert_error(400, "too_long");
+    // Nothing was issued but the one ticket.
+    assert_eq!(waiting(&d).await, 1);
+}
