@@ -31,6 +31,18 @@ impl Cert {
         TlsFiles { cert: self.dir.path().join("cert.pem"), key: self.dir.path().join("key.pem") }
     }
 
+    /// An HTTPS client that trusts this certificate and no other.
+    fn client(&self) -> reqwest::Client {
+        let trusted = reqwest::Certificate::from_pem(self.pem.as_bytes()).expect("the test certificate");
+        reqwest::Client::builder()
+            .add_root_certificate(trusted)
+            .tls_built_in_root_certs(false)
+            .https_only(true)
+            .timeout(support::HANG_GUARD)
+            .build()
+            .expect("an HTTPS client")
+    }
+
     fn arg_list(&self) -> Vec<String> {
         let f = self.files();
         vec!["--tls-cert".into(), f.cert.display().to_string(), "--tls-key".into(), f.key.display().to_string()]
@@ -52,14 +64,7 @@ async fn with_a_certificate_the_daemon_speaks_https_only() {
         let _ = stop_rx.await;
     }));
 
-    let trusted = reqwest::Certificate::from_pem(cert.pem.as_bytes()).expect("the test certificate");
-    let https = reqwest::Client::builder()
-        .add_root_certificate(trusted)
-        .tls_built_in_root_certs(false)
-        .https_only(true)
-        .timeout(support::HANG_GUARD)
-        .build()
-        .expect("an HTTPS client");
+    let https = cert.client();
     let base = format!("https://localhost:{port}");
     let health = https.get(format!("{base}/healthz")).send().await.expect("an HTTPS answer");
     assert_eq!(health.status(), 200);
@@ -137,11 +142,16 @@ async fn the_binary_warns_when_it_listens_beyond_loopback() {
     assert!(log.contains("hallq listening on https://"), "{log}");
     assert!(!log.contains("without TLS"), "{log}");
     assert!(warnings(&log).iter().any(|l| l.contains("demo credential")), "{log}");
+    // An answer proves the daemon serves (and so has its signal handler) before SIGTERM.
+    let https = cert.client();
+    let health = https.get(format!("https://localhost:{}/healthz", daemon.addr.port())).send().await;
+    assert_eq!(health.expect("an HTTPS answer").status(), 200);
     assert!(daemon.terminate().await.success());
 
     // On loopback the plain-HTTP warning stays away.
     let config = support::config_dir(support::without_rate_limits);
     let mut daemon = Process::spawn_with(data.path(), config, "127.0.0.1:0", "info,sled=warn", &[]).await;
+    assert_eq!(daemon.api.get("/healthz", None).await.status, 200);
     assert!(!daemon.log_text().contains("without TLS"), "{}", daemon.log_text());
     assert!(daemon.terminate().await.success());
 }
