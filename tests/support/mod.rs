@@ -452,18 +452,21 @@ impl Process {
             let mut addr_tx = Some(addr_tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("hallq listening on ").nth(1) {
+                let listening = line.split("hallq listening on ").nth(1).map(|rest| {
                     let rest = rest.trim_start_matches("http://").trim_start_matches("https://");
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
-                    if let (Some(tx), Ok(mut addr)) = (addr_tx.take(), addr.parse::<SocketAddr>()) {
-                        // Listening on every address: talk to it on loopback only.
-                        if addr.ip().is_unspecified() {
-                            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                        }
+                    rest.split_whitespace().next().unwrap_or_default().to_string()
+                });
+                // The line is in the log before anyone hears the daemon is up.
+                out_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+                if let Some(Ok(mut addr)) = listening.map(|a| a.parse::<SocketAddr>()) {
+                    // Listening on every address: talk to it on loopback only.
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                    }
+                    if let Some(tx) = addr_tx.take() {
                         let _ = tx.send(addr);
                     }
                 }
-                out_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
             }
         });
         let err_log = log.clone();
