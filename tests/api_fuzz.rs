@@ -299,8 +299,13 @@ fn arbitrary_feed_resume_values_are_refused_or_resynced() {
             match support::guard("a feed connection", tokio_tungstenite::connect_async(url)).await {
                 Ok((mut ws, _)) => {
                     use futures_util::StreamExt;
-                    let first = support::guard("the first feed message", ws.next()).await;
-                    let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = first else {
+                    use tokio_tungstenite::tungstenite::Message;
+                    // Pings may come first (the daemon pings on a timer); the first text counts.
+                    let mut first = support::guard("the first feed message", ws.next()).await;
+                    while let Some(Ok(Message::Ping(_) | Message::Pong(_))) = first {
+                        first = support::guard("the first feed message", ws.next()).await;
+                    }
+                    let Some(Ok(Message::Text(t))) = first else {
                         return Err(TestCaseError::fail(format!("after={after}: no first message: {first:?}")));
                     };
                     let v: serde_json::Value = serde_json::from_str(t.as_str()).expect("a JSON feed message");
