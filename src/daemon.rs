@@ -40,6 +40,8 @@ pub enum DaemonError {
     Http(#[from] std::io::Error),
     #[error("the bookings' phone-hash key: {0}")]
     PhoneKey(String),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// The wall clock as the core's time.
@@ -61,6 +63,7 @@ pub async fn serve(
     if options.always_open {
         config.setup.hours.clear();
     }
+    let tls = config.tls.as_ref().map(http::listen::tls_config).transpose().map_err(DaemonError::Tls)?;
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let started = std::time::Instant::now();
@@ -79,10 +82,11 @@ pub async fn serve(
     // stops only once the HTTP server has finished every request in flight.
     let (displays_tx, displays_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = watch::channel(false);
-    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock)
+    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
+    let limits = http::rate::Limits::new(&config.limits);
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -93,9 +97,17 @@ pub async fn serve(
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
         phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
+        limits,
+        clock,
     });
-    // Checking for demo passwords is an argon2 hash per user (about 0.3 s for the example
-    // hall): done beside serving, not before it, so a restart is not held up by it.
+    let addr = listener.local_addr()?;
+    let tls_on = tls.is_some();
+    // Warnings that cost nothing go out now; those about demo passwords need an argon2
+    // hash per user (about 0.3 s for the example hall), so they are worked out beside
+    // serving, not before it: a restart is not held up by them.
+    for warning in http::listen::exposure_warnings(addr, tls_on, 0) {
+        tracing::warn!("{warning}");
+    }
     let config = app.config.clone();
     tokio::task::spawn_blocking(move || {
         let demo = config.demo_credentials().len();
@@ -105,10 +117,15 @@ pub async fn serve(
             tracing::warn!(
                 "{demo} demo credential(s) in use; replace them before the hall opens (hallq check lists them)"
             );
+            let plain = http::listen::exposure_warnings(addr, tls_on, 0);
+            for warning in http::listen::exposure_warnings(addr, tls_on, demo) {
+                if !plain.contains(&warning) {
+                    tracing::warn!("{warning}");
+                }
+            }
         }
     });
-    let addr = listener.local_addr()?;
-    tracing::info!("hallq listening on http://{addr}");
+    tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
     // A broken invariant panics the engine; then the daemon must stop too, not go on
     // answering 503 with nobody noticing.
     let (died_tx, died_rx) = tokio::sync::oneshot::channel::<()>();
@@ -119,15 +136,14 @@ pub async fn serve(
         }
         ended
     });
-    let served = axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
-                Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
-            }
-            let _ = displays_tx.send(true);
-        })
-        .await;
+    let served = http::listen::serve(listener, tls, http::router(app), async move {
+        tokio::select! {
+            _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
+            Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
+        }
+        let _ = displays_tx.send(true);
+    })
+    .await;
     let _ = engine_tx.send(true);
     let engine_ok = matches!(engine_task.await, Ok(Ok(())));
     store.flush().await?;

@@ -33,6 +33,16 @@ enum Cmd {
         /// Issue tickets at any hour, ignoring [hall] hours (for demos and tests).
         #[arg(long)]
         always_open: bool,
+        /// Serve HTTPS with this PEM certificate chain (overrides [hall] tls_cert; needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert (overrides [hall] tls_key).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Turn the [hall.limits] rate limits off (for `hallq bench`, whose kiosks share
+        /// one token on purpose; never in a hall).
+        #[arg(long, hide = true)]
+        no_rate_limits: bool,
     },
     /// Check a kiosk-config directory and report every error with file, line and key.
     Check { dir: PathBuf },
@@ -161,9 +171,16 @@ fn run() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     match Cli::parse().command {
-        Cmd::Serve { config, data, listen, always_open } => {
+        Cmd::Serve { config, data, listen, always_open, tls_cert, tls_key, no_rate_limits } => {
             fixed_mmap_threshold();
-            let cfg = load(config.as_ref())?;
+            let mut cfg = load(config.as_ref())?;
+            if no_rate_limits {
+                tracing::warn!("rate limits are off (--no-rate-limits): for benchmarks only");
+                cfg.limits = config::RateLimits::OFF;
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                cfg.tls = Some(config::TlsFiles { cert, key });
+            }
             let data_dir = data.unwrap_or_else(|| cfg.data_dir.clone());
             let addr = listen.unwrap_or(cfg.listen);
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

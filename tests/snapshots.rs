@@ -61,6 +61,7 @@ fn full_replay(store: &Store, state: &HallState) -> HallState {
 fn daemon_config(retention_days: u32) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.retention_days = retention_days;
+    config.limits = hallq::config::RateLimits::OFF;
     config
 }
 
@@ -68,7 +69,7 @@ fn daemon_config(retention_days: u32) -> hallq::config::Config {
 async fn start_up_loads_the_days_snapshot_and_replays_only_the_tail() {
     let clock = Arc::new(AtomicI64::new(shanghai_ms(2026, 3, 9, 9, 0, 0)));
     let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
-    let d = Daemon::start_configured(daemon_config(30), data.clone(), Some(clock.clone())).await;
+    let d = Daemon::start_config(data.clone(), Some(clock.clone()), daemon_config(30)).await;
     business(&d, 3, "第一天").await;
     open_day(&d, shanghai_ms(2026, 3, 10, 9, 0, 0), "2026-03-10").await;
     let today = business(&d, 2, "第二天").await;
@@ -101,7 +102,7 @@ async fn records_past_the_retention_go_and_their_figures_stay() {
     const COMMENT: &str = "窗口3态度 13800138000";
     let clock = Arc::new(AtomicI64::new(shanghai_ms(2026, 3, 9, 9, 0, 0)));
     let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
-    let d = Daemon::start_configured(daemon_config(1), data.clone(), Some(clock.clone())).await;
+    let d = Daemon::start_config(data.clone(), Some(clock.clone()), daemon_config(1)).await;
     let old = business(&d, 3, COMMENT).await;
     open_day(&d, shanghai_ms(2026, 3, 10, 9, 0, 0), "2026-03-10").await;
     business(&d, 1, "ok").await;
@@ -128,7 +129,7 @@ async fn records_past_the_retention_go_and_their_figures_stay() {
     assert!(old.iter().all(|id| state.tickets.keys().all(|t| t.to_string() != *id)));
     drop(store);
 
-    let d = Daemon::start_configured(daemon_config(1), data, clock).await;
+    let d = Daemon::start_config(data, clock, daemon_config(1)).await;
     let sup = d.api.login("supervisor").await;
     let first = d.api.get("/api/v1/stats?day=2026-03-09", Some(&sup)).await;
     assert_eq!(first.status, 200, "{}", first.text);

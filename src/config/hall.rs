@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use toml::Spanned;
 
 use super::appointments::{self, RawPolicy};
+use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::{Errs, KioskDef, Role, UserDef};
@@ -58,6 +59,8 @@ pub(super) struct HallParts {
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
     pub retention_days: u32,
+    pub limits: RateLimits,
+    pub tls: Option<TlsFiles>,
     pub call_template: String,
     pub call_repeat: u8,
     pub max_wait_min: u32,
@@ -87,6 +90,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         session_ttl_s: DEFAULT_SESSION_TTL_S,
         retention_days: DEFAULT_RETENTION_DAYS,
+        limits: RateLimits::default(),
+        tls: None,
         call_template: DEFAULT_CALL_TEMPLATE.to_string(),
         call_repeat: DEFAULT_CALL_REPEAT,
         max_wait_min: DEFAULT_MAX_WAIT_MIN,
@@ -177,6 +182,10 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(days) = int_in(&mut hall, "retention_days", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, errs) {
         parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
+    }
+    parts.tls = guard::read_tls(&mut hall, errs);
+    if let Some(t) = hall.table("limits", errs) {
+        parts.limits = guard::read_limits(t, errs);
     }
     if let Some(calls) = hall.table("calls", errs) {
         read_calls(calls, parts, errs);

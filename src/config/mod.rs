@@ -11,6 +11,7 @@
 mod appointments;
 mod catalog;
 mod csv_catalog;
+mod guard;
 mod hall;
 mod prefer;
 mod tree;
@@ -24,6 +25,7 @@ use argon2::Argon2;
 
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
+pub use guard::{Rate, RateLimits, TlsFiles};
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -114,6 +116,10 @@ pub struct Config {
     pub session_ttl_s: u64,
     /// Days of event history kept (`[hall] retention_days`).
     pub retention_days: u32,
+    /// `[hall.limits]`: how fast one kiosk, client address or login name may go.
+    pub limits: RateLimits,
+    /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
+    pub tls: Option<TlsFiles>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -338,6 +344,8 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         data_dir: parts.data_dir,
         session_ttl_s: parts.session_ttl_s,
         retention_days: parts.retention_days,
+        limits: parts.limits,
+        tls: parts.tls,
     })
 }
 

@@ -1,11 +1,12 @@
 //! Who is calling: kiosks by device token, users by a session token from `login`.
 //!
 //! Sessions live in memory only: they are credentials, not hall state, so a restart asks
-//! clerks to log in again (their windows stay open under their names in the log).
+//! clerks to log in again (their windows stay open under their names in the log). A
+//! session ends when its time is up, at `logout`, or when an admin disables its user.
+//! Time comes from the daemon's clock, passed in, so tests can move it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::rate::Client;
 use super::{AppState, JsonBody};
 use crate::config::KioskDef;
 use crate::config::{hash_password, verify_password, Role};
@@ -29,38 +31,72 @@ const CREDENTIAL_BYTES_MAX: usize = 256;
 pub struct Session {
     pub user: UserName,
     pub role: Role,
-    expires: Instant,
+    expires_ms: i64,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_token: HashMap<String, Session>,
+    /// Users an admin disabled since the daemon started: no session, no login.
+    disabled: HashSet<UserName>,
 }
 
 #[derive(Default)]
 pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
+    inner: Mutex<Inner>,
 }
 
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
-        self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn create(&self, user: UserName, role: Role, ttl: Duration) -> String {
+    /// A new session for `user`, or `None` when the user is disabled.
+    fn create(&self, user: UserName, role: Role, ttl_ms: i64, now_ms: i64) -> Option<String> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let now = Instant::now();
-        let mut map = self.lock();
-        map.retain(|_, s| s.expires > now);
-        if map.len() >= SESSIONS_MAX {
-            if let Some(oldest) = map.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone()) {
-                map.remove(&oldest);
+        let mut inner = self.lock();
+        if inner.disabled.contains(&user) {
+            return None;
+        }
+        inner.by_token.retain(|_, s| s.expires_ms > now_ms);
+        if inner.by_token.len() >= SESSIONS_MAX {
+            let oldest = inner.by_token.iter().min_by_key(|(_, s)| s.expires_ms).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                inner.by_token.remove(&oldest);
             }
         }
-        map.insert(token.clone(), Session { user, role, expires: now + ttl });
-        token
+        inner.by_token.insert(token.clone(), Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms) });
+        Some(token)
     }
 
-    fn get(&self, token: &str) -> Option<Session> {
-        let map = self.lock();
-        map.get(token).filter(|s| s.expires > Instant::now()).cloned()
+    /// The live session of `token` at `now_ms`.
+    pub fn get(&self, token: &str, now_ms: i64) -> Option<Session> {
+        self.lock().by_token.get(token).filter(|s| s.expires_ms > now_ms).cloned()
+    }
+
+    /// Ends one session; whether it existed.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.lock().by_token.remove(token).is_some()
+    }
+
+    /// Disables `user` and ends every session of theirs; how many were ended.
+    pub fn disable(&self, user: &UserName) -> usize {
+        let mut inner = self.lock();
+        inner.disabled.insert(user.clone());
+        let before = inner.by_token.len();
+        inner.by_token.retain(|_, s| &s.user != user);
+        before - inner.by_token.len()
+    }
+
+    /// Lets `user` log in again; whether they were disabled.
+    pub fn enable(&self, user: &UserName) -> bool {
+        self.lock().disabled.remove(user)
+    }
+
+    pub fn is_disabled(&self, user: &UserName) -> bool {
+        self.lock().disabled.contains(user)
     }
 }
 
@@ -68,14 +104,25 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
+/// Compares secrets in time that depends only on their lengths, so that the answer's
+/// timing tells nothing of how much of a guessed kiosk token was right.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn kiosk_of<'a>(app: &'a AppState, token: &str) -> Option<&'a KioskDef> {
+    // Every token is compared, found or not, so the time taken does not say which matched.
+    app.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
+}
+
 /// The kiosk whose device token the request carries.
 pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    if let Some(k) = app.config.kiosks.iter().find(|k| k.token == token) {
+    if let Some(k) = kiosk_of(app, token) {
         return Ok(k);
     }
-    if app.sessions.get(token).is_some() {
-        return Err(ApiError::forbidden("only a kiosk may issue tickets"));
+    if app.sessions.get(token, app.now().0).is_some() {
+        return Err(ApiError::forbidden("only a kiosk may do this"));
     }
     Err(ApiError::unauthorized())
 }
@@ -83,9 +130,9 @@ pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef,
 /// The signed-in user, if any of `roles`.
 pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Session, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    let Some(session) = app.sessions.get(token) else {
-        if app.config.kiosks.iter().any(|k| k.token == token) {
-            return Err(ApiError::forbidden("a kiosk may only issue tickets"));
+    let Some(session) = app.sessions.get(token, app.now().0) else {
+        if kiosk_of(app, token).is_some() {
+            return Err(ApiError::forbidden("a kiosk may only issue tickets and check visitors in"));
         }
         return Err(ApiError::unauthorized());
     };
@@ -109,12 +156,30 @@ fn dummy_hash() -> String {
     HASH.get_or_init(|| hash_password("no user has this password").unwrap_or_default()).clone()
 }
 
-pub async fn login(State(app): State<AppState>, JsonBody(body): JsonBody<LoginBody>) -> Result<Json<Value>, ApiError> {
+fn bad_credentials() -> ApiError {
+    ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "bad_credentials", "the user name or password is wrong")
+}
+
+/// `POST /api/v1/login`. Every try takes one of the login limit's tokens for the name
+/// given and for the caller's address; a successful one gives them back. So failures, and
+/// only failures, slow a name or an address down, whether or not the name exists.
+pub async fn login(
+    State(app): State<AppState>,
+    client: Client,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Json<Value>, ApiError> {
     if body.user.len() > CREDENTIAL_BYTES_MAX || body.password.len() > CREDENTIAL_BYTES_MAX {
         return Err(ApiError::bad_request(
             "too_long",
             format!("user and password may have at most {CREDENTIAL_BYTES_MAX} bytes"),
         ));
+    }
+    let now = app.now().0;
+    let limits = &app.limits;
+    limits.login_addr.take(&client.0, now).map_err(|ms| ApiError::too_many("failed logins from your address", ms))?;
+    if let Err(ms) = limits.login_user.take(&body.user, now) {
+        limits.login_addr.give_back(&client.0);
+        return Err(ApiError::too_many("failed logins for this user name", ms));
     }
     let found = app.config.users.iter().find(|u| u.name.as_str() == body.user).cloned();
     let hash = found.as_ref().map_or_else(dummy_hash, |u| u.password_hash.clone());
@@ -123,17 +188,33 @@ pub async fn login(State(app): State<AppState>, JsonBody(body): JsonBody<LoginBo
         .await
         .map_err(|e| ApiError::internal("password check failed", &e))?;
     let Some(user) = found.filter(|_| ok) else {
+        tracing::info!("a login failed");
+        return Err(bad_credentials());
+    };
+    limits.login_addr.give_back(&client.0);
+    limits.login_user.give_back(&body.user);
+    let ttl_s = app.config.session_ttl_s;
+    let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let Some(token) = app.sessions.create(user.name.clone(), user.role, ttl_ms, now) else {
         return Err(ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "the user name or password is wrong",
+            axum::http::StatusCode::FORBIDDEN,
+            "user_disabled",
+            "this user is disabled; ask an admin to enable it",
         ));
     };
-    let ttl = Duration::from_secs(app.config.session_ttl_s);
-    let token = app.sessions.create(user.name.clone(), user.role, ttl);
     // The user's name stays out of the log: a login name may be a person's name.
     tracing::info!(role = user.role.as_str(), "user logged in");
     Ok(Json(
-        json!({ "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl.as_secs(), "windows": user.windows }),
+        json!({ "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl_s, "windows": user.windows }),
     ))
+}
+
+/// `POST /api/v1/logout`: ends the caller's session.
+pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let session = user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    if let Some(token) = bearer(&headers) {
+        app.sessions.revoke(token);
+    }
+    tracing::info!(role = session.role.as_str(), "user logged out");
+    Ok(Json(json!({ "status": "logged_out" })))
 }

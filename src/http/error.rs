@@ -14,11 +14,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds after which a refused request may be tried again (`Retry-After`, with 429).
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after_s: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -43,6 +45,18 @@ impl ApiError {
 
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// 429: a rate limit refused the request; `wait_ms` until it may be tried again.
+    pub fn too_many(whose: &str, wait_ms: u64) -> Self {
+        let secs = wait_ms.div_ceil(1000).max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests {whose}; try again in {secs} s"),
+        );
+        e.retry_after_s = Some(secs);
+        e
     }
 
     /// A failure of ours: the details go to the log, the client hears only that it failed.
@@ -78,6 +92,50 @@ impl From<EngineError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_s {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
+}
+
+/// Longest text of a framework refusal carried over into its JSON error, in bytes.
+const REFUSAL_TEXT_BYTES_MAX: usize = 1024;
+
+/// Middleware: a refusal made by the framework rather than by us (a path segment that is
+/// not UTF-8, a wrong method, a missing WebSocket upgrade) comes as plain text; rewrite it
+/// into the contract's JSON error, keeping its status and headers (such as `Allow`).
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, REFUSAL_TEXT_BYTES_MAX).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = match (status, text.trim()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            "this endpoint does not take that method; see README.md for the API".to_string()
+        }
+        (_, "") => format!("the request was refused ({status}); see README.md for the API"),
+        (_, t) => format!("the request was refused: {}", t.to_lowercase()),
+    };
+    let body = json!({ "error": { "code": code, "message": message } });
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
 }

@@ -5,9 +5,12 @@ mod appointments;
 pub mod auth;
 pub mod dto;
 pub mod error;
+pub mod listen;
 mod pages;
 mod public;
+pub mod rate;
 mod tickets;
+mod users;
 mod windows;
 mod ws;
 
@@ -24,7 +27,8 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::core::command::IDEMPOTENCY_KEY_BYTES_MAX;
-use crate::engine::EngineHandle;
+use crate::core::model::Ts;
+use crate::engine::{Clock, EngineHandle};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use auth::Sessions;
@@ -32,6 +36,12 @@ use error::ApiError;
 
 /// The largest request body accepted, in bytes; every contract body is far smaller.
 pub const BODY_BYTES_MAX: usize = 16 * 1024;
+/// Deepest nesting of objects and arrays in a body: every contract body is one flat
+/// object, so anything deeper is wrong before it is parsed.
+pub const BODY_DEPTH_MAX: usize = 4;
+/// Longest string in a body, in bytes as sent (escapes included): a rating's 500-character
+/// comment written as `\uXXXX` escapes takes 3,000.
+pub const BODY_STRING_BYTES_MAX: usize = 4 * 1024;
 
 /// What every handler shares. Hall state is not here: it belongs to the engine.
 pub struct Shared {
@@ -47,12 +57,34 @@ pub struct Shared {
     pub displays: AtomicUsize,
     /// The key of the phone-number hash of bookings (kept in the data directory).
     pub phone_key: [u8; 32],
+    /// The rate limits of `[hall.limits]`.
+    pub limits: rate::Limits,
+    /// The daemon's clock (the engine's), for session expiry and the rate limits.
+    pub clock: Clock,
+}
+
+impl Shared {
+    pub fn now(&self) -> Ts {
+        (self.clock)()
+    }
 }
 
 pub type AppState = Arc<Shared>;
 
 /// The router of contract v1; `daemon::serve` and the tests both use this one.
 pub fn router(state: AppState) -> Router {
+    // What anyone may call with a ticket id or a booking code: limited per client address.
+    let public = Router::new()
+        .route("/api/v1/tickets/{id}", get(tickets::get))
+        .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
+        .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
+        .route("/api/v1/tickets/{id}/rejoin", post(tickets::rejoin))
+        .route("/api/v1/tickets/{id}/qr.svg", get(tickets::qr))
+        .route("/api/v1/appointments", post(appointments::book))
+        .route("/api/v1/appointments/slots", get(appointments::slots))
+        .route("/api/v1/appointments/{code}", get(appointments::get))
+        .route("/api/v1/appointments/{code}/cancel", post(appointments::cancel))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), rate::public));
     Router::new()
         .route("/healthz", get(public::healthz))
         .route("/metrics", get(public::metrics))
@@ -60,26 +92,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/hall", get(public::hall))
         .route("/api/v1/stats", get(public::stats))
         .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/users/{name}/disable", post(users::disable))
+        .route("/api/v1/users/{name}/enable", post(users::enable))
         .route("/api/v1/tickets", post(tickets::issue))
-        .route("/api/v1/tickets/{id}", get(tickets::get))
-        .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
-        .route("/api/v1/tickets/{id}/rating", post(tickets::rate))
-        .route("/api/v1/tickets/{id}/rejoin", post(tickets::rejoin))
         .route("/api/v1/tickets/{id}/check-in", post(appointments::check_in_ticket))
-        .route("/api/v1/appointments", post(appointments::book))
-        .route("/api/v1/appointments/slots", get(appointments::slots))
-        .route("/api/v1/appointments/{code}", get(appointments::get))
-        .route("/api/v1/appointments/{code}/cancel", post(appointments::cancel))
         .route("/api/v1/appointments/{code}/check-in", post(appointments::check_in))
         .route("/api/v1/windows/{w}/{action}", post(windows::act))
-        .route("/api/v1/tickets/{id}/qr.svg", get(tickets::qr))
         .route("/api/v1/windows/{w}", get(windows::get))
         .route("/ws/feed", get(ws::feed))
         .route("/", get(pages::index))
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .merge(public)
         .fallback(public::not_found)
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)
 }
@@ -100,10 +128,50 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        check_shape(text)?;
         serde_json::from_slice(text).map(JsonBody).map_err(|e| {
             ApiError::bad_request("bad_json", format!("the body is not the JSON this endpoint takes: {e}"))
         })
     }
+}
+
+/// Refuses a body nested deeper than [`BODY_DEPTH_MAX`] or with a string longer than
+/// [`BODY_STRING_BYTES_MAX`], in one pass over the bytes before any parsing.
+fn check_shape(bytes: &[u8]) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped, mut string_bytes) = (0usize, false, false, 0usize);
+    for &b in bytes {
+        if in_string {
+            string_bytes += 1;
+            if string_bytes > BODY_STRING_BYTES_MAX {
+                return Err(ApiError::bad_request(
+                    "too_long",
+                    format!("a string in the body may have at most {BODY_STRING_BYTES_MAX} bytes"),
+                ));
+            }
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                (false, _) => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => (in_string, string_bytes) = (true, 0),
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > BODY_DEPTH_MAX {
+                    return Err(ApiError::bad_request(
+                        "too_deep",
+                        format!("the body may nest objects and arrays at most {BODY_DEPTH_MAX} deep"),
+                    ));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The `Idempotency-Key` header (or a body's key), scoped to `scope` so that two callers'

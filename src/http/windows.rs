@@ -51,6 +51,13 @@ fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
     }
 }
 
+/// Whether the user may sit at `window`: their `windows` list in hall.toml names it, or
+/// is empty (any window).
+fn may_work_at(app: &AppState, session: &auth::Session, window: &WindowId) -> bool {
+    let user = app.config.users.iter().find(|u| u.name == session.user);
+    user.is_some_and(|u| u.windows.is_empty() || u.windows.contains(window))
+}
+
 pub async fn act(
     State(app): State<AppState>,
     Path((w, action)): Path<(String, String)>,
@@ -63,8 +70,7 @@ pub async fn act(
     let clerk = session.user.clone();
     let command = match action.as_str() {
         "open" => {
-            let user = app.config.users.iter().find(|u| u.name == session.user);
-            if user.is_some_and(|u| !u.windows.is_empty() && !u.windows.contains(&window)) {
+            if !may_work_at(&app, &session, &window) {
                 return Err(ApiError::forbidden(format!("you may not open window {window}; ask an admin")));
             }
             Command::OpenWindow { window, clerk }
@@ -115,11 +121,15 @@ struct WindowDetailDto {
     parked: Vec<TicketDto>,
 }
 
-/// `GET /api/v1/windows/{w}`: any signed-in user.
+/// `GET /api/v1/windows/{w}`: supervisors and admins, and a clerk for a window they may
+/// open.
 pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    auth::user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    let session = auth::user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
     let window =
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
+    if session.role == Role::Clerk && !may_work_at(&app, &session, &window) {
+        return Err(ApiError::forbidden(format!("you may not work at window {window}")));
+    }
     match app.engine.query(Query::Window(window)).await?.answer {
         Answer::Window(view) => {
             let setup = &app.config.setup;

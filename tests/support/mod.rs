@@ -309,17 +309,20 @@ impl Daemon {
         Self::start_on(Arc::new(tempfile::tempdir().expect("a temp dir")), Some(clock)).await
     }
 
-    /// A daemon over `data`, reading `clock` when given.
+    /// A daemon over `data`, reading `clock` when given. The example hall's rate limits
+    /// are off: tests issue hundreds of tickets from one kiosk and one address
+    /// (`tests/api_limits.rs` tests the limits themselves).
     pub async fn start_on(data: Arc<TempDir>, clock: Option<Arc<AtomicI64>>) -> Self {
-        let config = hallq::config::embedded_default().expect("the example hall loads");
-        Self::start_configured(config, data, clock).await
+        let mut config = hallq::config::embedded_default().expect("the example hall loads");
+        config.limits = hallq::config::RateLimits::OFF;
+        Self::start_config(data, clock, config).await
     }
 
     /// A daemon of `config` over `data`, reading `clock` when given.
-    pub async fn start_configured(
-        config: hallq::config::Config,
+    pub async fn start_config(
         data: Arc<TempDir>,
         clock: Option<Arc<AtomicI64>>,
+        config: hallq::config::Config,
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a local address");
@@ -380,6 +383,25 @@ impl Drop for Daemon {
     }
 }
 
+/// The example hall's files in a temporary directory, with `edit` applied to hall.toml,
+/// for the binary's `--config`.
+pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-config");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hall = std::fs::read_to_string(src.join("hall.toml")).expect("the example hall.toml");
+    std::fs::write(dir.path().join("hall.toml"), edit(hall)).expect("write hall.toml");
+    std::fs::copy(src.join("services.toml"), dir.path().join("services.toml")).expect("copy services.toml");
+    dir
+}
+
+/// The example hall.toml with its rate limits turned off.
+pub fn without_rate_limits(hall: String) -> String {
+    let out = hall.replace("kiosk_burst = 5", "kiosk_burst = 0").replace("public_burst = 60", "public_burst = 0");
+    let out = out.replace("login_failures = 5", "login_failures = 0");
+    assert!(out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0"), "hall.toml's limits moved");
+    out
+}
+
 /// The `hallq` binary, running as a child process.
 pub struct Process {
     child: Option<Child>,
@@ -388,21 +410,32 @@ pub struct Process {
     pub api: Api,
     /// Every line the daemon wrote to stdout and stderr so far.
     pub log: Arc<Mutex<Vec<String>>>,
+    /// The configuration directory it runs, when the test made one.
+    _config: Option<TempDir>,
 }
 
 impl Process {
-    /// Starts `hallq serve --data DIR --listen 127.0.0.1:0 --always-open` and waits for
-    /// its listening line.
+    /// Starts `hallq serve --data DIR --listen 127.0.0.1:0 --always-open` on the example
+    /// hall without rate limits and waits for its listening line.
     pub async fn spawn(data: &Path) -> Self {
+        Self::spawn_with(data, config_dir(without_rate_limits), "127.0.0.1:0", "info,sled=warn", &[]).await
+    }
+
+    /// Starts `hallq serve --config CONFIG --data DATA --listen LISTEN --always-open
+    /// EXTRA...` with `RUST_LOG=rust_log` and waits for its listening line (http or https).
+    pub async fn spawn_with(data: &Path, config: TempDir, listen: &str, rust_log: &str, extra: &[String]) -> Self {
         let data: PathBuf = data.to_path_buf();
         let mut child = Command::new(env!("CARGO_BIN_EXE_hallq"))
             .arg("serve")
+            .arg("--config")
+            .arg(config.path())
             .arg("--data")
             .arg(&data)
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--always-open")
-            .env("RUST_LOG", "info,sled=warn")
+            .args(extra)
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -419,13 +452,21 @@ impl Process {
             let mut addr_tx = Some(addr_tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("hallq listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or_default();
-                    if let (Some(tx), Ok(addr)) = (addr_tx.take(), addr.parse::<SocketAddr>()) {
+                let listening = line.split("hallq listening on ").nth(1).map(|rest| {
+                    let rest = rest.trim_start_matches("http://").trim_start_matches("https://");
+                    rest.split_whitespace().next().unwrap_or_default().to_string()
+                });
+                // The line is in the log before anyone hears the daemon is up.
+                out_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
+                if let Some(Ok(mut addr)) = listening.map(|a| a.parse::<SocketAddr>()) {
+                    // Listening on every address: talk to it on loopback only.
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                    }
+                    if let Some(tx) = addr_tx.take() {
                         let _ = tx.send(addr);
                     }
                 }
-                out_log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
             }
         });
         let err_log = log.clone();
@@ -444,7 +485,7 @@ impl Process {
                 panic!("hallq did not print its listening line; its output:\n{text}");
             }
         };
-        Self { child: Some(child), pid, addr, api: Api::new(addr), log }
+        Self { child: Some(child), pid, addr, api: Api::new(addr), log, _config: Some(config) }
     }
 
     pub fn log_text(&self) -> String {

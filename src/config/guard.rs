@@ -1,0 +1,127 @@
+//! What guards a hall that faces real people and networks: `[hall.limits]` (how fast one
+//! kiosk, one client address and one login name may go) and `[hall] tls_cert`/`tls_key`
+//! (serve HTTPS). The shell (`src/http/`) enforces them; here they are only read and
+//! checked.
+
+use std::path::PathBuf;
+
+use super::tree::Tab;
+use super::Errs;
+
+/// Largest burst of any limit: past this a limit no longer limits anything a hall does.
+const BURST_MAX: i64 = 10_000;
+/// Longest refill interval of a rate limit, in milliseconds (one hour).
+const REFILL_MS_MAX: i64 = 3_600_000;
+/// Longest wait for one more login try, in seconds (one day).
+const LOGIN_REFILL_S_MAX: i64 = 86_400;
+
+/// One token bucket: `burst` requests at once, then one more each `refill_ms`. A burst of
+/// 0 turns the limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub burst: u32,
+    pub refill_ms: u64,
+}
+
+impl Rate {
+    pub const OFF: Rate = Rate { burst: 0, refill_ms: 1 };
+
+    pub fn is_off(self) -> bool {
+        self.burst == 0
+    }
+}
+
+/// `[hall.limits]`, with the defaults a hall gets when the table or a key is absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Tickets one kiosk token may issue: a stuck key must not print a roll of paper.
+    pub kiosk: Rate,
+    /// Requests of one client address on the anonymous ticket and booking endpoints.
+    pub public: Rate,
+    /// Failed logins per user name and, separately, per client address.
+    pub login: Rate,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            // A burst of five (a family at the kiosk), then one ticket every two seconds.
+            kiosk: Rate { burst: 5, refill_ms: 2_000 },
+            // A phone's status page polls every 30 s; sixty at once and one a second leaves
+            // room for a busy hall's shared address and none for guessing ids or codes.
+            public: Rate { burst: 60, refill_ms: 1_000 },
+            // Five wrong passwords, then one more try a minute.
+            login: Rate { burst: 5, refill_ms: 60_000 },
+        }
+    }
+}
+
+impl RateLimits {
+    /// No limit at all: for load tests and benchmarks that drive one kiosk hard.
+    pub const OFF: RateLimits = RateLimits { kiosk: Rate::OFF, public: Rate::OFF, login: Rate::OFF };
+}
+
+/// The certificate chain and private key (PEM files) to serve HTTPS with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Reads `[hall.limits]`; a bad key is reported and its default kept.
+pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
+    let mut limits = RateLimits::default();
+    let mut int = |key: &str, min: i64, max: i64| match t.int(key, errs) {
+        Some(f) if (min..=max).contains(&f.value) => Some(f.value.unsigned_abs()),
+        Some(f) => {
+            errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
+            None
+        }
+        None => None,
+    };
+    let burst = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    if let Some(v) = int("kiosk_burst", 0, BURST_MAX) {
+        limits.kiosk.burst = burst(v);
+    }
+    if let Some(v) = int("kiosk_refill_ms", 1, REFILL_MS_MAX) {
+        limits.kiosk.refill_ms = v;
+    }
+    if let Some(v) = int("public_burst", 0, BURST_MAX) {
+        limits.public.burst = burst(v);
+    }
+    if let Some(v) = int("public_refill_ms", 1, REFILL_MS_MAX) {
+        limits.public.refill_ms = v;
+    }
+    if let Some(v) = int("login_failures", 0, BURST_MAX) {
+        limits.login.burst = burst(v);
+    }
+    if let Some(v) = int("login_refill_s", 1, LOGIN_REFILL_S_MAX) {
+        limits.login.refill_ms = v * 1_000;
+    }
+    t.finish(errs);
+    limits
+}
+
+/// Reads `tls_cert` and `tls_key` of `[hall]`: both or neither. The files themselves are
+/// read when the daemon starts, so that `hallq check` runs anywhere.
+pub(super) fn read_tls(hall: &mut Tab<'_>, errs: &mut Errs) -> Option<TlsFiles> {
+    let cert = hall.str("tls_cert", errs);
+    let key = hall.str("tls_key", errs);
+    match (cert, key) {
+        (Some(c), Some(k)) => {
+            let mut ok = true;
+            for f in [&c, &k] {
+                if f.value.trim().is_empty() {
+                    errs.push(f.loc.err("the path is empty; name a PEM file"));
+                    ok = false;
+                }
+            }
+            ok.then(|| TlsFiles { cert: PathBuf::from(c.value), key: PathBuf::from(k.value) })
+        }
+        (Some(one), None) | (None, Some(one)) => {
+            errs.push(one.loc.err("set both tls_cert and tls_key (PEM files), or neither"));
+            None
+        }
+        (None, None) => None,
+    }
+}

@@ -1,0 +1,187 @@
+//! Rate limits of the example hall (`[hall.limits]`): a stuck kiosk key, one address
+//! hammering the public endpoints, and failed logins. Each refusal is a 429 with a JSON
+//! error and a Retry-After header, and changes nothing. The daemon's clock is injected, so
+//! the tests move time instead of waiting. Clients take distinct loopback source addresses
+//! (127.0.0.2, 127.0.0.3, ...) to be distinct callers.
+
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use support::{Daemon, KIOSK};
+
+async fn daemon_with_example_limits() -> Daemon {
+    let config = hallq::config::embedded_default().expect("the example hall loads");
+    assert_eq!(config.limits, hallq::config::RateLimits::default(), "the example hall keeps the defaults");
+    let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(support::default_start_ms()));
+    Daemon::start_config(data, Some(clock), config).await
+}
+
+/// An HTTP client whose connections come from `127.0.0.{n}`.
+fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+        .timeout(support::HANG_GUARD)
+        .build()
+        .expect("an HTTP client")
+}
+
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Answer {
+    let resp = req.send().await.expect("the daemon answers");
+    let status = resp.status().as_u16();
+    let retry_after = resp.headers().get("retry-after").map(|v| v.to_str().expect("ascii").to_string());
+    let text = resp.text().await.expect("a body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, retry_after, body }
+}
+
+fn assert_limited(a: &Answer, retry_after: &str) {
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.body["error"]["code"], "rate_limited", "{}", a.body);
+    assert!(a.body["error"]["message"].as_str().is_some_and(|m| m.contains("try again")), "{}", a.body);
+    assert_eq!(a.retry_after.as_deref(), Some(retry_after), "{}", a.body);
+}
+
+async fn waiting(d: &Daemon) -> u64 {
+    let hall = d.api.get("/api/v1/hall", None).await.body;
+    hall["queues"].as_array().expect("queues").iter().map(|q| q["waiting"].as_u64().expect("waiting")).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stuck_kiosk_key_prints_five_tickets_then_one_every_two_seconds() {
+    let d = daemon_with_example_limits().await;
+    let api = &d.api;
+    let issue = |token: &'static str| {
+        api.http.post(api.url("/api/v1/tickets")).bearer_auth(token).json(&json!({ "service": "SC-0001" }))
+    };
+    for n in 1..=5 {
+        assert_eq!(send(issue(KIOSK)).await.status, 201, "ticket {n} of the burst");
+    }
+    assert_limited(&send(issue(KIOSK)).await, "2");
+    assert_limited(&send(issue(KIOSK)).await, "2");
+    assert_eq!(waiting(&d).await, 5, "a refused issue printed nothing");
+    // The other kiosk has its own bucket.
+    assert_eq!(send(issue("demo-kiosk-2")).await.status, 201);
+    // Two seconds later one more ticket, and then a wait again.
+    d.set_clock(support::default_start_ms() + 2_000);
+    assert_eq!(send(issue(KIOSK)).await.status, 201);
+    let again = send(issue(KIOSK)).await;
+    assert_limited(&again, "2");
+    assert_eq!(waiting(&d).await, 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_address_is_slowed_down_on_the_public_ticket_and_booking_endpoints() {
+    let d = daemon_with_example_limits().await;
+    let api = &d.api;
+    let (noisy, quiet) = (client_from(2), client_from(3));
+    let unknown = "0123456789abcdef0123456789abcdef";
+    for _ in 0..60 {
+        let a = send(noisy.get(api.url(&format!("/api/v1/tickets/{unknown}")))).await;
+        assert_eq!(a.status, 404, "{}", a.body);
+    }
+    // The same address is now refused on every public ticket and booking endpoint ...
+    let booking = json!({ "service": "SC-0001", "day": "2026-03-11", "slot": "09:00", "phone": "13800000001" });
+    for req in [
+        noisy.get(api.url(&format!("/api/v1/tickets/{unknown}"))),
+        noisy.post(api.url(&format!("/api/v1/tickets/{unknown}/cancel"))),
+        noisy.post(api.url(&format!("/api/v1/tickets/{unknown}/rating"))).json(&json!({ "score": 5 })),
+        noisy.post(api.url("/api/v1/appointments")).json(&booking),
+        noisy.get(api.url("/api/v1/appointments/slots?day=2026-03-11")),
+        noisy.get(api.url("/api/v1/appointments/K7QX3M2A")),
+        noisy.post(api.url("/api/v1/appointments/K7QX3M2A/cancel")),
+    ] {
+        assert_limited(&send(req).await, "1");
+    }
+    // ... and the refused booking was not made: the same phone books from another address.
+    let made = send(quiet.post(api.url("/api/v1/appointments")).json(&booking)).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    // The hall's screens, catalogue and health check are not in that group.
+    for path in ["/api/v1/hall", "/api/v1/services", "/healthz"] {
+        assert_eq!(send(noisy.get(api.url(path))).await.status, 200, "{path}");
+    }
+    d.set_clock(support::default_start_ms() + 1_000);
+    assert_eq!(send(noisy.get(api.url(&format!("/api/v1/tickets/{unknown}")))).await.status, 404);
+    assert_limited(&send(noisy.get(api.url(&format!("/api/v1/tickets/{unknown}")))).await, "1");
+}
+
+async fn login(client: &reqwest::Client, api: &support::Api, user: &str, password: &str) -> Answer {
+    send(client.post(api.url("/api/v1/login")).json(&json!({ "user": user, "password": password }))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_slow_down_a_name_and_an_address_and_say_nothing_of_who_exists() {
+    let d = daemon_with_example_limits().await;
+    let api = &d.api;
+    let (a, b, c, e, f, g) =
+        (client_from(2), client_from(3), client_from(4), client_from(5), client_from(6), client_from(7));
+
+    // Five wrong passwords for clerk1 from one address ...
+    for _ in 0..5 {
+        assert_eq!(login(&a, api, "clerk1", "guess").await.status, 401);
+    }
+    // ... and clerk1 must wait, even from elsewhere and with the right password.
+    let clerk1 = login(&b, api, "clerk1", "demo").await;
+    assert_limited(&clerk1, "60");
+    // Another user from that second address is not held up.
+    assert_eq!(login(&b, api, "clerk2", "demo").await.status, 200);
+
+    // A name that does not exist is slowed down exactly alike.
+    for _ in 0..5 {
+        assert_eq!(login(&c, api, "ghost", "guess").await.status, 401);
+    }
+    let ghost = login(&e, api, "ghost", "demo").await;
+    assert_limited(&ghost, "60");
+    assert_eq!(ghost.body, clerk1.body, "the refusal must not tell whether a user exists");
+
+    // One address trying many names is slowed down too.
+    for n in 0..5 {
+        assert_eq!(login(&f, api, &format!("name{n}"), "guess").await.status, 401);
+    }
+    let spray = login(&f, api, "clerk3", "demo").await;
+    assert_limited(&spray, "60");
+    assert_eq!(login(&g, api, "clerk3", "demo").await.status, 200);
+
+    // A minute later clerk1 has one more try, and the right password works.
+    d.set_clock(support::default_start_ms() + 60_000);
+    assert_eq!(login(&b, api, "clerk1", "demo").await.status, 200);
+    // Successful logins never count against anyone.
+    for _ in 0..10 {
+        assert_eq!(login(&g, api, "supervisor", "demo").await.status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bodies_too_deep_too_long_or_too_large_are_refused_before_parsing() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let deep = br#"{"service": "SC-0001", "priority": [[[[["elderly"]]]]]}"#.to_vec();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), deep).await.assert_error(400, "too_deep");
+    let long = serde_json::to_vec(&json!({ "service": "S".repeat(hallq::http::BODY_STRING_BYTES_MAX + 1) })).unwrap();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), long).await.assert_error(400, "too_long");
+    // An escaped quote does not end a string early, nor a bracket inside one count.
+    let tricky = serde_json::to_vec(&json!({ "service": "\"[[[[[[[[[[" })).unwrap();
+    api.post_raw("/api/v1/tickets", Some(KIOSK), tricky).await.assert_error(400, "unknown_service");
+    let comment = "评".repeat(500);
+    let ticket = api.issue("SC-0001").await;
+    let path = format!("/api/v1/tickets/{}/rating", ticket["id"].as_str().unwrap());
+    // A 500-character comment fits the string limit; the rating is refused only because
+    // the ticket was not served yet.
+    let r = api.post(&path, None, Some(json!({ "score": 5, "comment": comment }))).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    let huge = vec![b' '; hallq::http::BODY_BYTES_MAX + 1];
+    api.post_raw("/api/v1/tickets", Some(KIOSK), huge).await.assert_error(413, "too_large");
+    let login = json!({ "user": "u".repeat(300), "password": "x" });
+    api.post("/api/v1/login", None, Some(login)).await.assert_error(400, "too_long");
+    // Nothing was issued but the one ticket.
+    assert_eq!(waiting(&d).await, 1);
+}

@@ -1,0 +1,58 @@
+//! `[hall.limits]` and `[hall] tls_cert`/`tls_key` as hallq reads them: defaults when
+//! absent, values when given, and errors naming file, line and key when wrong.
+
+mod support;
+
+use hallq::config::{load_dir, Rate, RateLimits};
+
+fn load(edit: impl Fn(String) -> String) -> Result<hallq::config::Config, String> {
+    let dir = support::config_dir(edit);
+    load_dir(dir.path()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_example_hall_has_the_default_limits_and_no_tls() {
+    let c = load(|h| h).expect("the example hall");
+    assert_eq!(c.limits, RateLimits::default());
+    assert_eq!(c.limits.kiosk, Rate { burst: 5, refill_ms: 2_000 });
+    assert_eq!(c.limits.login, Rate { burst: 5, refill_ms: 60_000 });
+    assert_eq!(c.tls, None);
+}
+
+#[test]
+fn limits_are_read_and_zero_turns_one_off() {
+    let c = load(|h| {
+        h.replace("kiosk_burst = 5", "kiosk_burst = 0").replace("login_refill_s = 60", "login_refill_s = 300")
+    })
+    .expect("a valid hall");
+    assert!(c.limits.kiosk.is_off());
+    assert_eq!(c.limits.login.refill_ms, 300_000);
+    // Without the table, the defaults.
+    let start_marker = "[hall.limits]";
+    let without = |h: String| {
+        let start = h.find(start_marker).expect("the table");
+        let end = start + h[start..].find("\n[").expect("a next table");
+        format!("{}{}", &h[..start], &h[end + 1..])
+    };
+    assert_eq!(load(without).expect("a valid hall").limits, RateLimits::default());
+}
+
+#[test]
+fn bad_limits_name_file_line_and_key() {
+    let err = load(|h| h.replace("kiosk_refill_ms = 2000", "kiosk_refill_ms = 0")).unwrap_err();
+    assert!(err.contains("hall.toml:") && err.contains("kiosk_refill_ms is 0; use a value from 1 to"), "{err}");
+    let err = load(|h| h.replace("public_burst = 60", "public_burst = -1")).unwrap_err();
+    assert!(err.contains("public_burst is -1"), "{err}");
+    let err = load(|h| h.replace("login_failures = 5", "login_failures = 5\nlogin_tries = 3")).unwrap_err();
+    assert!(err.contains("unknown key \"login_tries\""), "{err}");
+}
+
+#[test]
+fn tls_needs_both_files() {
+    let c = load(|h| h.replace("# tls_cert = ", "tls_cert = ").replace("# tls_key = ", "tls_key = ")).expect("valid");
+    let tls = c.tls.expect("tls files");
+    assert_eq!(tls.cert.to_str(), Some("/etc/hallq/cert.pem"));
+    assert_eq!(tls.key.to_str(), Some("/etc/hallq/key.pem"));
+    let err = load(|h| h.replace("# tls_cert = ", "tls_cert = ")).unwrap_err();
+    assert!(err.contains("hall.tls_cert") && err.contains("set both tls_cert and tls_key"), "{err}");
+}
