@@ -32,7 +32,7 @@ fn a_ticket_transferred_to_a_queue_keeps_its_number_and_its_place() {
     hall.must(&issue(2, "SC-B1", None));
     hall.must(&to_queue("1", "c1", "B"));
     let t1 = hall.ticket(1);
-    assert_eq!((t1.status, t1.queue, t1.window.clone()), (TicketStatus::Waiting, q("B"), None));
+    assert_eq!((t1.status, t1.queue, t1.window), (TicketStatus::Waiting, q("B"), None));
     assert_eq!((hall.number(1), t1.serving_at), ("A001".to_string(), None));
     assert_eq!((hall.state.waiting(&q("A")), hall.state.waiting(&q("B"))), (0, 2));
     // Window 1 serves only A: nothing for it now.

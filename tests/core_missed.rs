@@ -41,7 +41,7 @@ fn a_missed_number_rejoins_at_the_back_of_its_queue_keeping_its_number() {
     assert_eq!(hall.state.waiting(&q("A")), 2);
     hall.must(&rejoin(1));
     let t1 = hall.ticket(1);
-    assert_eq!((t1.status, t1.number.to_string(), t1.window.clone()), (TicketStatus::Waiting, "A001".into(), None));
+    assert_eq!((t1.status, t1.number.to_string(), t1.window), (TicketStatus::Waiting, "A001".into(), None));
     assert_eq!(hall.state.waiting(&q("A")), 3);
     // Tickets 2 and 3 were in line before the rejoin: they go first.
     assert_eq!(called_now(&mut hall, "1", "c1"), Some(2));
@@ -197,7 +197,7 @@ fn a_parked_ticket_waits_aside_and_returns_to_its_own_window() {
     hall.must(&unpark("1", "c1", 1));
     let t1 = hall.ticket(1);
     assert_eq!(
-        (t1.status, t1.window.clone(), t1.call_rule.clone()),
+        (t1.status, t1.window, t1.call_rule.clone()),
         (TicketStatus::Called, Some(w("1")), Some(CallRule::Unparked))
     );
     assert!(hall.state.window(&w("1")).unwrap().parked.is_empty());
@@ -242,7 +242,7 @@ fn a_bundle_ticket_walks_its_steps_keeping_its_number_and_place() {
     finish(&mut hall, "4", "c4");
     let t1 = hall.ticket(1);
     assert_eq!((t1.status, t1.outcome), (TicketStatus::Done, Some(Completed)));
-    let steps: Vec<_> = t1.step_times.iter().map(|s| (s.window.clone(), s.done_at.is_some())).collect();
+    let steps: Vec<_> = t1.step_times.iter().map(|s| (s.window, s.done_at.is_some())).collect();
     assert_eq!(steps, [(Some(w("1")), true), (Some(w("4")), true)]);
     // Each step's wait and service time is in the day's figures of its queue.
     let figures = &hall.state.stats[&day()];

@@ -537,7 +537,7 @@ fn a_ticket_lives_waiting_called_recalled_serving_done() {
     hall.must(&open("1", "c1"));
     hall.must(&next("1", "c1"));
     let t1 = hall.ticket(1);
-    assert_eq!((t1.status, t1.window.clone(), t1.calls), (TicketStatus::Called, Some(w("1")), 1));
+    assert_eq!((t1.status, t1.window, t1.calls), (TicketStatus::Called, Some(w("1")), 1));
     assert_eq!(hall.state.window(&w("1")).unwrap().state, WindowState::Calling);
     assert_eq!(hall.state.window(&w("1")).unwrap().ticket, Some(tid(1)));
     hall.must(&recall("1", "c1"));

@@ -99,10 +99,10 @@ impl LogWriter {
             self.store.put_snapshot(&snap).unwrap_or_else(|e| panic!("write a snapshot: {e}"));
         }
         let clerk = UserName::parse("bench").expect("a user name");
-        let ids: Vec<WindowId> = self.state.setup.windows.iter().take(windows).map(|w| w.id.clone()).collect();
+        let ids: Vec<WindowId> = self.state.setup.windows.iter().take(windows).map(|w| w.id).collect();
         for w in &ids {
             if self.state.windows.get(w).is_none_or(|s| s.state == WindowState::Closed) {
-                run(self, Command::OpenWindow { window: w.clone(), clerk: clerk.clone() });
+                run(self, Command::OpenWindow { window: *w, clerk: clerk.clone() });
             }
         }
         let items: Vec<String> = self.state.setup.items.iter().map(|i| i.code.as_str().to_string()).collect();
@@ -118,11 +118,11 @@ impl LogWriter {
                 if finished >= finish {
                     break 'calls;
                 }
-                let call = Command::CallNext { window: w.clone(), clerk: clerk.clone() };
+                let call = Command::CallNext { window: *w, clerk: clerk.clone() };
                 if let Some(Reply::MaybeTicket(Some(_))) = run(self, call) {
                     any = true;
-                    run(self, Command::Serve { window: w.clone(), clerk: clerk.clone() });
-                    let done = Command::Done { window: w.clone(), clerk: clerk.clone(), outcome: Outcome::Completed };
+                    run(self, Command::Serve { window: *w, clerk: clerk.clone() });
+                    let done = Command::Done { window: *w, clerk: clerk.clone(), outcome: Outcome::Completed };
                     run(self, done);
                     finished += 1;
                 }
@@ -133,7 +133,7 @@ impl LogWriter {
         }
         // The busy moment: every open window calls one more ticket and keeps it.
         for w in &ids {
-            run(self, Command::CallNext { window: w.clone(), clerk: clerk.clone() });
+            run(self, Command::CallNext { window: *w, clerk: clerk.clone() });
         }
         at
     }

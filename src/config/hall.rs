@@ -464,7 +464,7 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
         if let Some(list) = t.str_list("windows", errs) {
             for w in list.value {
                 match windows.iter().find(|d| d.id.as_str() == w.value) {
-                    Some(d) => allowed.push(d.id.clone()),
+                    Some(d) => allowed.push(d.id),
                     None => {
                         errs.push(w.loc.err(format!("unknown window {:?}; declare it in a [[window]] table", w.value)))
                     }

@@ -44,7 +44,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 day: *day,
                 slot: *slot,
                 phone_hash: phone_hash.clone(),
-                window: window.clone(),
+                window: *window,
             };
             done(vec![event], Reply::Appointment(code.clone()))
         }
@@ -67,7 +67,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 Issue {
                     queue: Some(policy.queue),
                     due: Some(a.starts_at(&state.setup)),
-                    target_window: a.window.clone(),
+                    target_window: a.window,
                     remote: false,
                 }
             };
@@ -114,22 +114,22 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::OpenWindow { window, clerk } => {
             let w = state.window(window).ok_or_else(|| Rejection::UnknownWindow(window.to_string()))?;
             match &w.clerk {
-                Some(c) if c == clerk => return done(Vec::new(), Reply::Window(window.clone())),
+                Some(c) if c == clerk => return done(Vec::new(), Reply::Window(*window)),
                 Some(_) => return Err(Rejection::WindowTaken(window.to_string())),
                 None => {}
             }
             if let Some(other) = state.windows.values().find(|o| o.clerk.as_ref() == Some(clerk)) {
                 return Err(Rejection::ClerkElsewhere(other.id.to_string()));
             }
-            let event = Event::WindowOpened { window: window.clone(), clerk: clerk.clone() };
-            done(vec![event], Reply::Window(window.clone()))
+            let event = Event::WindowOpened { window: *window, clerk: clerk.clone() };
+            done(vec![event], Reply::Window(*window))
         }
         Command::CallNext { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
             idle(w)?;
             match state.index.choose(&state.setup, w, now) {
                 Some((id, rule)) => {
-                    let event = Event::TicketCalled { window: window.clone(), id, rule };
+                    let event = Event::TicketCalled { window: *window, id, rule };
                     done(vec![event], Reply::MaybeTicket(Some(id)))
                 }
                 None => done(Vec::new(), Reply::MaybeTicket(None)),
@@ -144,7 +144,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 return Err(Rejection::CallReasonRequired);
             }
             let rule = CallRule::ByNumber { clerk: clerk.clone(), reason: reason.to_string() };
-            let event = Event::TicketCalled { window: window.clone(), id, rule };
+            let event = Event::TicketCalled { window: *window, id, rule };
             done(vec![event], Reply::MaybeTicket(Some(id)))
         }
         Command::Recall { window, clerk } => {
@@ -153,25 +153,25 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if state.ticket(&id).is_some_and(|t| t.recalls >= max) {
                 return Err(Rejection::RecallLimit(max));
             }
-            done(vec![Event::TicketRecalled { window: window.clone(), id }], Reply::Ticket(id))
+            done(vec![Event::TicketRecalled { window: *window, id }], Reply::Ticket(id))
         }
         Command::Serve { window, clerk } => {
             let id = held(state, window, clerk, TicketAction::Serve)?;
-            done(vec![Event::TicketServing { window: window.clone(), id }], Reply::Ticket(id))
+            done(vec![Event::TicketServing { window: *window, id }], Reply::Ticket(id))
         }
         Command::Done { window, clerk, outcome } => {
             let id = held(state, window, clerk, TicketAction::Finish)?;
             let more_steps = state.ticket(&id).is_some_and(|t| t.step + 1 < t.steps.len());
             let event = if more_steps && *outcome == Outcome::Completed {
-                Event::TicketStepDone { window: window.clone(), id }
+                Event::TicketStepDone { window: *window, id }
             } else {
-                Event::TicketDone { window: window.clone(), id, outcome: *outcome }
+                Event::TicketDone { window: *window, id, outcome: *outcome }
             };
             done(vec![event], Reply::Ticket(id))
         }
         Command::NoShow { window, clerk } => {
             let id = held(state, window, clerk, TicketAction::NoShow)?;
-            done(vec![Event::TicketNoShow { window: window.clone(), id }], Reply::Ticket(id))
+            done(vec![Event::TicketNoShow { window: *window, id }], Reply::Ticket(id))
         }
         Command::Transfer { window, clerk, to } => {
             let id = held(state, window, clerk, TicketAction::Transfer)?;
@@ -190,7 +190,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 }
                 TransferTarget::Queue(_) | TransferTarget::Window(_) => {}
             }
-            let event = Event::TicketTransferred { window: window.clone(), id, to: to.clone() };
+            let event = Event::TicketTransferred { window: *window, id, to: to.clone() };
             done(vec![event], Reply::Ticket(id))
         }
         Command::Park { window, clerk } => {
@@ -199,7 +199,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if state.window(window).is_some_and(|w| w.parked.len() >= max as usize) {
                 return Err(Rejection::ParkFull(window.to_string(), max));
             }
-            done(vec![Event::TicketParked { window: window.clone(), id }], Reply::Ticket(id))
+            done(vec![Event::TicketParked { window: *window, id }], Reply::Ticket(id))
         }
         Command::Unpark { window, clerk, id } => {
             let w = signed_in(state, window, clerk)?;
@@ -207,23 +207,23 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 return Err(Rejection::NotParkedHere(window.to_string()));
             }
             idle(w)?;
-            let event = Event::TicketCalled { window: window.clone(), id: *id, rule: CallRule::Unparked };
+            let event = Event::TicketCalled { window: *window, id: *id, rule: CallRule::Unparked };
             done(vec![event], Reply::Ticket(*id))
         }
         Command::Pause { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
             if w.state == WindowState::Paused {
-                return done(Vec::new(), Reply::Window(window.clone()));
+                return done(Vec::new(), Reply::Window(*window));
             }
             idle(w)?;
-            done(vec![Event::WindowPaused { window: window.clone() }], Reply::Window(window.clone()))
+            done(vec![Event::WindowPaused { window: *window }], Reply::Window(*window))
         }
         Command::Resume { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
             if w.state != WindowState::Paused {
                 return Err(Rejection::NotPaused(window.to_string()));
             }
-            done(vec![Event::WindowResumed { window: window.clone() }], Reply::Window(window.clone()))
+            done(vec![Event::WindowResumed { window: *window }], Reply::Window(*window))
         }
         Command::Close { window, clerk } => {
             let w = signed_in(state, window, clerk)?;
@@ -233,7 +233,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if !w.parked.is_empty() {
                 return Err(Rejection::ParkedTickets(window.to_string()));
             }
-            done(vec![Event::WindowClosed { window: window.clone() }], Reply::Window(window.clone()))
+            done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
         }
         Command::Tick => done(Vec::new(), Reply::Nothing),
     }

@@ -96,7 +96,7 @@ impl DispatchIndex {
         }
         match &t.target_window {
             Some(w) => {
-                self.by_window.entry(w.clone()).or_default().insert(t.issue_seq);
+                self.by_window.entry(*w).or_default().insert(t.issue_seq);
             }
             None => {
                 let place = (setup.priority_rank(t.priority.as_ref()), t.issue_seq);
@@ -109,7 +109,7 @@ impl DispatchIndex {
                 }
             }
         }
-        let entry = Entry { id: t.id, queued_at: t.queued_at, recent_call: t.recent_call.clone() };
+        let entry = Entry { id: t.id, queued_at: t.queued_at, recent_call: t.recent_call };
         self.cooling += usize::from(entry.recent_call.is_some());
         self.by_seq.insert(t.issue_seq, entry);
         *self.waiting.entry(t.queue).or_default() += 1;

@@ -16,8 +16,8 @@ use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::model::{
-    AtCounter, BundleId, BundleStep, CallRule, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket, TicketId,
-    TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket,
+    TicketId, TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
 use super::service_times::ServiceTimes;
 use super::setup::Setup;
@@ -87,7 +87,7 @@ impl HallState {
             .iter()
             .map(|w| {
                 let window = Window {
-                    id: w.id.clone(),
+                    id: w.id,
                     name: w.name.clone(),
                     queues: w.queues.clone(),
                     state: WindowState::Closed,
@@ -98,7 +98,7 @@ impl HallState {
                     prefer: w.prefer.clone(),
                     at_counter: None,
                 };
-                (w.id.clone(), window)
+                (w.id, window)
             })
             .collect();
         let serving = setup
@@ -208,7 +208,7 @@ impl HallState {
                 target_window,
                 remote,
             } => {
-                let extra = IssueExtra { due: *due, target_window: target_window.clone(), remote: *remote };
+                let extra = IssueExtra { due: *due, target_window: *target_window, remote: *remote };
                 self.issue(seq, at, id, queue, *n, services, bundle, priority, steps, extra)
             }
             Event::TicketCheckedIn { id } => {
@@ -225,7 +225,7 @@ impl HallState {
                     day: *day,
                     slot: *slot,
                     phone_hash: phone_hash.clone(),
-                    window: window.clone(),
+                    window: *window,
                     state: AppointmentState::Booked,
                 };
                 assert!(self.appointments.by_code.insert(code.clone(), a).is_none(), "booking code {code} twice");
@@ -247,7 +247,7 @@ impl HallState {
                 let t = self.tickets.get_mut(id).expect("rated ticket exists");
                 assert!(t.rating.is_none(), "ticket rated twice");
                 t.rating = Some(*score);
-                let (queue, window) = (t.queue, t.window.clone());
+                let (queue, window) = (t.queue, t.window);
                 self.day_stats().record(&queue, window.as_ref(), |f| {
                     f.rated += 1;
                     f.score_sum += u64::from(*score);
@@ -325,7 +325,7 @@ impl HallState {
         for id in expired {
             let t = self.tickets.get_mut(id).expect("expired ticket exists");
             t.status = next_status(t.status, TicketAction::Expire).expect("only unfinished tickets expire");
-            let (queue, window) = (t.queue, t.window.clone());
+            let (queue, window) = (t.queue, t.window);
             self.day_stats().record(&queue, window.as_ref(), |f| f.expired += 1);
         }
         self.day = Some(day);
@@ -362,7 +362,10 @@ impl HallState {
         let last = self.numbers.entry(*queue).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
         *last = n;
-        let prefix = self.setup.queue(queue).map_or_else(|| queue.to_string(), |q| q.prefix.clone());
+        // A queue's prefix is checked when the config loads (1 or 2 letters); a queue the
+        // config no longer has numbers with its id.
+        let prefix = self.setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
+        let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
         let ticket = Ticket {
             id: *id,
             number: TicketNo { prefix, n },
@@ -423,7 +426,7 @@ impl HallState {
         w.at_counter = Some(at_counter);
         w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
-        t.window = Some(window.clone());
+        t.window = Some(*window);
         t.target_window = None;
         t.recent_call = None;
         // A clerk called it (by number, before its check-in): from here on it is in the
@@ -447,7 +450,7 @@ impl HallState {
         };
         if let Some(times) = t.step_times.get_mut(t.step) {
             times.first_called_at.get_or_insert(at);
-            times.window = Some(window.clone());
+            times.window = Some(*window);
         }
         t.first_called_at.get_or_insert(at);
         let queue = t.queue;
@@ -515,7 +518,7 @@ impl HallState {
                 t.queue = *q;
                 t.target_window = None;
             }
-            TransferTarget::Window(w) => t.target_window = Some(w.clone()),
+            TransferTarget::Window(w) => t.target_window = Some(*w),
         }
         let ticket = t.clone();
         self.index.insert(&self.setup, &ticket);

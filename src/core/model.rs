@@ -64,56 +64,81 @@ fn id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-/// A queue: `A` comprehensive, `B` enterprise, `V` priority, ...
-///
-/// At most 8 ASCII letters or digits, kept inline (zero-padded), so the state's many
-/// maps by queue compare and copy ids without touching the heap. The derived order of
-/// the padded bytes is the order of the strings.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct QueueId([u8; 8]);
+/// An id of at most `$max` ASCII bytes kept inline, zero-padded, so that the state's many
+/// maps by it compare and copy without touching the heap. The derived order of the
+/// padded bytes is the order of the strings (no id holds a zero byte).
+macro_rules! inline_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $rule:literal, $max:expr, $ok:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name([u8; $max]);
 
-impl QueueId {
-    const WHAT: &'static str = "a queue id";
-    const RULE: &'static str = "1 to 8 ASCII letters or digits";
+        impl $name {
+            const WHAT: &'static str = $what;
+            const RULE: &'static str = $rule;
 
-    /// Checks `s` against the id's rule.
-    pub fn parse(s: &str) -> Result<Self, IdError> {
-        if s.is_empty() || s.len() > 8 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(IdError { what: Self::WHAT, rule: Self::RULE, got: s.chars().take(40).collect() });
+            /// Checks `s` against the id's rule.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                let ok: fn(u8) -> bool = $ok;
+                if s.is_empty() || s.len() > $max || !s.bytes().all(ok) {
+                    return Err(IdError { what: Self::WHAT, rule: Self::RULE, got: s.chars().take(40).collect() });
+                }
+                let mut bytes = [0u8; $max];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Ok(Self(bytes))
+            }
+
+            pub fn as_str(&self) -> &str {
+                let len = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+                // Only ASCII ever gets in (`parse`), so this never falls back.
+                std::str::from_utf8(&self.0[..len]).unwrap_or_default()
+            }
         }
-        let mut bytes = [0u8; 8];
-        bytes[..s.len()].copy_from_slice(s.as_bytes());
-        Ok(Self(bytes))
-    }
 
-    pub fn as_str(&self) -> &str {
-        let len = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
-        // Only ASCII ever gets in (`parse`), so this never falls back.
-        std::str::from_utf8(&self.0[..len]).unwrap_or_default()
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_str(IdVisitor(Self::RULE, Self::parse))
+            }
+        }
+    };
 }
 
-impl fmt::Display for QueueId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+inline_id!(
+    /// A queue: `A` comprehensive, `B` enterprise, `V` priority, ...
+    QueueId, "a queue id", "1 to 8 ASCII letters or digits", 8, |b| b.is_ascii_alphanumeric()
+);
+inline_id!(
+    /// A window (counter), e.g. `5`.
+    WindowId, "a window id", "1 to 16 ASCII letters, digits, '-' or '_'", 16, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+);
+inline_id!(
+    /// The letters a queue's numbers begin with, e.g. `A` (`A012`).
+    Prefix, "a number prefix", "1 to 8 ASCII letters or digits", 8, |b| b.is_ascii_alphanumeric()
+);
 
-impl fmt::Debug for QueueId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "QueueId({:?})", self.as_str())
-    }
-}
-
-impl Serialize for QueueId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for QueueId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(IdVisitor(QueueId::RULE, QueueId::parse))
+impl From<QueueId> for Prefix {
+    /// A queue's id as a prefix (same rule, same size): for a queue the config no longer
+    /// names.
+    fn from(q: QueueId) -> Self {
+        Self(q.0)
     }
 }
 
@@ -129,10 +154,6 @@ impl<T> serde::de::Visitor<'_> for IdVisitor<T> {
         (self.1)(v).map_err(E::custom)
     }
 }
-string_id!(
-    /// A window (counter), e.g. `5`.
-    WindowId, "a window id", "1 to 16 ASCII letters, digits, '-' or '_'", 16, id_char
-);
 string_id!(
     /// A service item's code, e.g. `SC-0042`.
     ServiceCode, "a service code", "1 to 32 ASCII letters, digits, '-' or '_'", 32, id_char
@@ -214,7 +235,7 @@ impl<'de> Deserialize<'de> for TicketId {
 /// (`A012`, `A1000`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TicketNo {
-    pub prefix: String,
+    pub prefix: Prefix,
     pub n: u32,
 }
 
@@ -466,7 +487,7 @@ mod tests {
 
     #[test]
     fn numbers_have_three_digits_then_grow() {
-        let no = |n| TicketNo { prefix: "A".into(), n }.to_string();
+        let no = |n| TicketNo { prefix: Prefix::parse("A").unwrap(), n }.to_string();
         assert_eq!(no(7), "A007");
         assert_eq!(no(999), "A999");
         assert_eq!(no(1000), "A1000");

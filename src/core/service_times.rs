@@ -99,7 +99,7 @@ impl ServiceTimes {
                 let minutes = tickets.get(id).map_or(UNKNOWN_ITEM_MINUTES, |t| t.minutes);
                 match to {
                     TransferTarget::Queue(q) => self.lines.entry(*q).or_default().add(minutes),
-                    TransferTarget::Window(w) => self.sent.entry(w.clone()).or_default().add(minutes),
+                    TransferTarget::Window(w) => self.sent.entry(*w).or_default().add(minutes),
                 }
             }
             Event::TicketDone { id, .. } => self.measure_service(tickets, at, id),

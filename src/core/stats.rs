@@ -79,7 +79,7 @@ impl DayStats {
         if let Some(w) = window {
             match self.by_window.get_mut(w) {
                 Some(figures) => f(figures),
-                None => f(self.by_window.entry(w.clone()).or_default()),
+                None => f(self.by_window.entry(*w).or_default()),
             }
         }
     }

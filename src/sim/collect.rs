@@ -136,7 +136,7 @@ impl Collector {
     /// A collector for a hall of `window_ids`, with a service level of `sla_min` and an
     /// appointment grace of `grace_min` minutes.
     pub fn new(window_ids: Vec<WindowId>, sla_min: u32, grace_min: u32) -> Collector {
-        let window_ix = window_ids.iter().enumerate().map(|(i, w)| (w.clone(), i)).collect();
+        let window_ix = window_ids.iter().enumerate().map(|(i, w)| (*w, i)).collect();
         Collector {
             sla_ms: u64::from(sla_min) * 60_000,
             grace_ms: u64::from(grace_min) * 60_000,

@@ -178,7 +178,7 @@ pub fn simulate(
         .map(|(w, shifts)| {
             let clerk = UserName::parse(&format!("sim-{}", w.id)).map_err(|e| SimError::Input(e.to_string()))?;
             Ok(Clerk {
-                window: w.id.clone(),
+                window: w.id,
                 clerk,
                 serves: queues.iter().map(|q| w.queues.contains(&q.id)).collect(),
                 shifts,
@@ -192,7 +192,7 @@ pub fn simulate(
             })
         })
         .collect::<Result<Vec<_>, SimError>>()?;
-    let ids = clerks.iter().map(|c| c.window.clone()).collect();
+    let ids = clerks.iter().map(|c| c.window).collect();
     let rules = &hall.setup.dispatch;
     let grace_min = hall.setup.appointments.as_ref().map_or(0, |p| p.grace_min);
     let mut sim = Sim {
@@ -327,7 +327,7 @@ impl Sim<'_> {
         make: impl FnOnce(WindowId, UserName) -> Command,
     ) -> Result<Reply, SimError> {
         let c = &self.clerks[w];
-        let command = make(c.window.clone(), c.clerk.clone());
+        let command = make(c.window, c.clerk.clone());
         self.exec(command, now).map_err(|r| refused(what, &r))
     }
 
@@ -341,7 +341,7 @@ impl Sim<'_> {
             return self.call_or_idle(w, now);
         }
         if !c.signed_in {
-            let (window, clerk) = (c.window.clone(), c.clerk.clone());
+            let (window, clerk) = (c.window, c.clerk.clone());
             self.exec(Command::OpenWindow { window, clerk }, now).map_err(|r| refused("open", &r))?;
             self.clerks[w].signed_in = true;
         } else if c.paused {
