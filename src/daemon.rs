@@ -86,7 +86,7 @@ pub async fn serve(
         .with_retention(config.retention_days)
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
-    let limits = http::rate::Limits::new(&config.limits);
+    let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,

@@ -77,6 +77,13 @@ async fn a_stuck_kiosk_key_prints_five_tickets_then_one_every_two_seconds() {
     let again = send(issue(KIOSK)).await;
     assert_limited(&again, "2");
     assert_eq!(waiting(&d).await, 7);
+    // The online channel's one token serves a whole portal: a limit of its own, far
+    // above a kiosk's (100 at once in the example hall).
+    for n in 1..=100 {
+        assert_eq!(send(issue("demo-online-1")).await.status, 201, "online ticket {n}");
+    }
+    let online = send(issue("demo-online-1")).await;
+    assert_eq!(online.status, 429, "{}", online.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

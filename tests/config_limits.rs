@@ -56,3 +56,17 @@ fn tls_needs_both_files() {
     let err = load(|h| h.replace("# tls_cert = ", "tls_cert = ")).unwrap_err();
     assert!(err.contains("hall.tls_cert") && err.contains("set both tls_cert and tls_key"), "{err}");
 }
+
+#[test]
+fn a_kiosk_may_have_its_own_issuing_limit() {
+    let c = load(|h| h).expect("the example hall");
+    let online = c.kiosks.iter().find(|k| k.id == "online").expect("the online channel");
+    assert_eq!(online.rate, Some(Rate { burst: 100, refill_ms: 50 }));
+    assert!(c.kiosks.iter().filter(|k| k.id != "online").all(|k| k.rate.is_none()));
+    // One of the two given: the other is the hall's default.
+    let c = load(|h| h.replace("burst = 100\nrefill_ms = 50\n", "burst = 0\n")).expect("a valid hall");
+    let online = c.kiosks.iter().find(|k| k.id == "online").expect("the online channel");
+    assert_eq!(online.rate, Some(Rate { burst: 0, refill_ms: 2_000 }));
+    let bad = load(|h| h.replace("refill_ms = 50\n", "refill_ms = 0\n")).expect_err("0 ms is refused");
+    assert!(bad.contains("hall.toml") && bad.contains("refill_ms"), "{bad}");
+}

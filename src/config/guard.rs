@@ -68,6 +68,26 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Reads a `[[kiosk]]`'s own `burst` and `refill_ms`, if it gives either; the other is
+/// taken from `hall`'s kiosk limit.
+pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> {
+    let mut int = |key: &str, min: i64, max: i64| match t.int(key, errs) {
+        Some(f) if (min..=max).contains(&f.value) => Some(f.value.unsigned_abs()),
+        Some(f) => {
+            errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
+            None
+        }
+        None => None,
+    };
+    let burst = int("burst", 0, BURST_MAX).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    let refill_ms = int("refill_ms", 1, REFILL_MS_MAX);
+    if burst.is_none() && refill_ms.is_none() {
+        return None;
+    }
+    let default = RateLimits::default().kiosk;
+    Some(Rate { burst: burst.unwrap_or(default.burst), refill_ms: refill_ms.unwrap_or(default.refill_ms) })
+}
+
 /// Reads `[hall.limits]`; a bad key is reported and its default kept.
 pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
     let mut limits = RateLimits::default();

@@ -435,9 +435,10 @@ fn read_kiosks(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<KioskDef> {
                 false
             }
         };
+        let rate = guard::read_kiosk_rate(&mut t, errs);
         t.finish(errs);
         if let (Some(id), Some(name), Some(token)) = (id, name, token) {
-            out.push(KioskDef { id: id.value, name, token: token.value, remote });
+            out.push(KioskDef { id: id.value, name, token: token.value, remote, rate });
         }
     }
     out

@@ -131,6 +131,10 @@ pub struct KioskDef {
     /// `kind = "remote"`: an online channel (线上取号, a phone app or portal) whose tickets
     /// are only called after the visitor checks in at a kiosk or the door.
     pub remote: bool,
+    /// This kiosk's own issuing limit (`burst`, `refill_ms`), instead of `[hall.limits]`'s
+    /// `kiosk_burst`/`kiosk_refill_ms`: an online channel's one token serves a whole
+    /// portal's visitors, not one stuck key.
+    pub rate: Option<Rate>,
 }
 
 impl fmt::Debug for KioskDef {

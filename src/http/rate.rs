@@ -120,15 +120,24 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 /// Every limiter of the daemon.
 pub struct Limits {
     pub kiosk: Limiter<String>,
+    /// Kiosks with a limit of their own (`[[kiosk]] burst`/`refill_ms`), by id.
+    pub kiosk_own: std::collections::HashMap<String, Limiter<String>>,
     pub public: Limiter<IpAddr>,
     pub login_user: Limiter<String>,
     pub login_addr: Limiter<IpAddr>,
 }
 
 impl Limits {
-    pub fn new(limits: &RateLimits) -> Self {
+    /// The issuing limiter of kiosk `id`: its own, or the hall's.
+    pub fn for_kiosk(&self, id: &str) -> &Limiter<String> {
+        self.kiosk_own.get(id).unwrap_or(&self.kiosk)
+    }
+
+    pub fn new(limits: &RateLimits, kiosks: &[crate::config::KioskDef]) -> Self {
+        let own = kiosks.iter().filter_map(|k| k.rate.map(|r| (k.id.clone(), Limiter::new(r, 4))));
         Self {
             kiosk: Limiter::new(limits.kiosk, KEYS_MAX),
+            kiosk_own: own.collect(),
             public: Limiter::new(limits.public, KEYS_MAX),
             login_user: Limiter::new(limits.login, KEYS_MAX),
             login_addr: Limiter::new(limits.login, KEYS_MAX),

@@ -56,7 +56,10 @@ pub async fn issue(
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
-    app.limits.kiosk.take(&kiosk.id, app.now().0).map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
+    app.limits
+        .for_kiosk(&kiosk.id)
+        .take(&kiosk.id, app.now().0)
+        .map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
     let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("kiosk:{}", kiosk.id))?;
     let (id, remote) = (new_ticket_id(), kiosk.remote);
     let command =
