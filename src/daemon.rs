@@ -64,6 +64,7 @@ pub async fn serve(
         config.setup.hours.clear();
     }
     let tls = config.tls.as_ref().map(http::listen::tls_config).transpose().map_err(DaemonError::Tls)?;
+    raise_open_files();
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let started = std::time::Instant::now();
@@ -153,6 +154,35 @@ pub async fn serve(
         Ok(())
     } else {
         Err(DaemonError::EngineFailed)
+    }
+}
+
+/// Open files the daemon wants: a socket per display at the most, and room for kiosks,
+/// clerks, sled's files and the rest.
+const OPEN_FILES_WANTED: u64 = crate::http::ws::DISPLAYS_MAX as u64 + 4096;
+
+/// Raises the soft limit of open files towards `OPEN_FILES_WANTED` (the hard limit
+/// allowing): the usual default of 1,024 would refuse connections long before the
+/// displays' limit. Says so in the log when it stays below half the displays' limit.
+fn raise_open_files() {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes one rlimit struct, which we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= OPEN_FILES_WANTED {
+            return;
+        }
+        let wanted = libc::rlimit { rlim_cur: OPEN_FILES_WANTED.min(lim.rlim_max), rlim_max: lim.rlim_max };
+        // SAFETY: setrlimit reads one rlimit struct, which we own.
+        let raised = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) } == 0;
+        let now = if raised { wanted.rlim_cur } else { lim.rlim_cur };
+        if now < OPEN_FILES_WANTED / 2 {
+            tracing::warn!(
+                open_files = now,
+                wanted = OPEN_FILES_WANTED,
+                "the open-file limit caps how many displays and clients can connect; raise it (ulimit -n, or LimitNOFILE= in a systemd unit)"
+            );
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod rate;
 mod tickets;
 mod users;
 mod windows;
-mod ws;
+pub(crate) mod ws;
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
