@@ -535,7 +535,8 @@ async fn campaign_on_one_dir(seed: u64, rng: &mut StdRng, rounds: std::ops::Rang
 /// What became of one kiosk request around a SIGTERM.
 #[derive(Debug)]
 enum TermOutcome {
-    Acked(Acked),
+    /// 201, and when the answer came.
+    Acked(Acked, Instant),
     /// 503 `shutting_down`.
     Unavailable,
     /// No answer: the connection was refused or closed, at this wall-clock time.
@@ -552,7 +553,7 @@ async fn term_kiosk(api: Api, codes: Arc<Vec<String>>, acks: Arc<AckCount>, seed
         let req = api.http.post(api.url("/api/v1/tickets")).json(&json!({ "service": code }));
         match api.try_send(req, Some(KIOSK)).await {
             Ok(r) if r.status == 201 => {
-                out.push(TermOutcome::Acked(acked_of(&r.body)));
+                out.push(TermOutcome::Acked(acked_of(&r.body), Instant::now()));
                 acks.one();
             }
             Ok(r) if r.status == 503 && r.body["error"]["code"] == "shutting_down" => {
@@ -604,10 +605,13 @@ async fn sigterm_under_64_kiosks_answers_every_request_and_loses_nothing() {
     let stopped = logged_at(&log, "shutting down: no new connections")
         .unwrap_or_else(|| panic!("seed {seed}: no shutdown line with a time stamp in the log:\n{log}"));
 
-    let (mut acked, mut unavailable, mut no_connection, mut other) = (Vec::new(), 0, 0, Vec::new());
+    let (mut acked, mut acked_late, mut unavailable, mut no_connection, mut other) = (Vec::new(), 0, 0, 0, Vec::new());
     for o in outcomes {
         match o {
-            TermOutcome::Acked(a) => acked.push(a),
+            TermOutcome::Acked(a, at) => {
+                acked_late += usize::from(at >= sent);
+                acked.push(a);
+            }
             TermOutcome::Unavailable => unavailable += 1,
             TermOutcome::NoConnection(at, e) if at >= stopped => {
                 no_connection += 1;
@@ -620,7 +624,7 @@ async fn sigterm_under_64_kiosks_answers_every_request_and_loses_nothing() {
         }
     }
     eprintln!(
-        "SIGTERM: exit 0 after {exit_after:?}; {} tickets acknowledged, {unavailable} answered 503, {no_connection} \
+        "SIGTERM: exit 0 after {exit_after:?}; {} tickets acknowledged ({acked_late} after the signal), {unavailable} answered 503, {no_connection} \
          connection errors after the daemon stopped listening",
         acked.len()
     );
