@@ -223,6 +223,16 @@ impl Api {
     }
 }
 
+impl Api {
+    /// A WebSocket display on `/ws/feed`, or `None` when the daemon does not accept one
+    /// (it is gone).
+    pub async fn try_display(&self) -> Option<Display> {
+        let url = format!("{}/ws/feed", self.base.replacen("http://", "ws://", 1));
+        let (stream, _) = guard("websocket connect", tokio_tungstenite::connect_async(url)).await.ok()?;
+        Some(Display { stream, seen: Vec::new() })
+    }
+}
+
 /// A connected display.
 pub struct Display {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
