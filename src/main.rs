@@ -185,11 +185,15 @@ fn run() -> anyhow::Result<()> {
             let addr = listen.unwrap_or(cfg.listen);
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async move {
+                // The handlers go in before anything else: a SIGTERM that lands while the
+                // log loads or just after the listening line must stop the daemon
+                // gracefully, not kill it with the signal's default action.
+                let shutdown = shutdown_signal().context("installing the SIGTERM and Ctrl-C handlers")?;
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("cannot listen on {addr}; is another hallq running there?"))?;
                 let options = Options { data_dir, always_open, clock: None };
-                daemon::serve(listener, cfg, options, shutdown_signal()).await?;
+                daemon::serve(listener, cfg, options, shutdown).await?;
                 anyhow::Ok(())
             })
         }
@@ -327,26 +331,29 @@ fn fixed_mmap_threshold() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Installs the Ctrl-C and SIGTERM handlers now (inside the runtime) and returns a future
+/// that resolves on either. Installing them only when the future is first polled, as
+/// `tokio::signal::ctrl_c()` would, leaves a window after start-up in which SIGTERM still
+/// has its default action and kills the daemon on the spot.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// Resolves on Ctrl-C (there is no SIGTERM off Unix).
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+    })
 }

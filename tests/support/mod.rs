@@ -223,6 +223,16 @@ impl Api {
     }
 }
 
+impl Api {
+    /// A WebSocket display on `/ws/feed`, or `None` when the daemon does not accept one
+    /// (it is gone).
+    pub async fn try_display(&self) -> Option<Display> {
+        let url = format!("{}/ws/feed", self.base.replacen("http://", "ws://", 1));
+        let (stream, _) = guard("websocket connect", tokio_tungstenite::connect_async(url)).await.ok()?;
+        Some(Display { stream, seen: Vec::new() })
+    }
+}
+
 /// A connected display.
 pub struct Display {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -278,6 +288,25 @@ impl Display {
         let _ =
             tokio::time::timeout(Duration::from_secs(2), async { while let Some(Ok(_)) = self.stream.next().await {} })
                 .await;
+    }
+
+    /// The next text frame as JSON, or `None` once the feed ends or breaks (the daemon was
+    /// killed or stopped): for displays that read until the daemon goes away.
+    pub async fn next_or_end(&mut self) -> Option<Value> {
+        loop {
+            match guard("the next feed message or its end", self.stream.next()).await {
+                Some(Ok(Message::Text(t))) => {
+                    let text = t.as_str().to_string();
+                    let v: Value =
+                        serde_json::from_str(&text).unwrap_or_else(|e| panic!("feed frame not JSON ({e}): {text}"));
+                    self.seen.push(text);
+                    return Some(v);
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Binary(b))) => panic!("the feed sent a binary frame of {} bytes", b.len()),
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+            }
+        }
     }
 
     pub async fn send_text(&mut self, text: &str) {
@@ -498,6 +527,29 @@ impl Process {
             child.kill().expect("SIGKILL the daemon");
             let status = child.wait().expect("reap the daemon");
             assert!(!status.success(), "a SIGKILLed daemon cannot exit cleanly: {status:?}");
+        }
+    }
+
+    /// Sends SIGTERM and returns at once; `wait_exit` collects the exit status.
+    pub fn sigterm(&self) {
+        let pid = libc::pid_t::try_from(self.pid).expect("a pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal to our own child, which is not reaped yet
+        // (the Child is held until `wait_exit`), so the pid cannot name another process.
+        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(sent, 0, "kill -TERM {pid} failed");
+    }
+
+    /// Waits (bounded by 30 s, then SIGKILL) for the daemon to exit.
+    pub async fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("a running daemon");
+        let waiter = tokio::task::spawn_blocking(move || child.wait());
+        match tokio::time::timeout(Duration::from_secs(30), waiter).await {
+            Ok(Ok(Ok(status))) => status,
+            Ok(other) => panic!("waiting for hallq failed: {other:?}"),
+            Err(_) => {
+                let _ = Command::new("kill").arg("-KILL").arg(self.pid.to_string()).status();
+                panic!("hallq did not exit within 30 s; its output:\n{}", self.log_text());
+            }
         }
     }
 
