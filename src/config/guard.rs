@@ -68,17 +68,22 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// Reads a `[[kiosk]]`'s own `burst` and `refill_ms`, if it gives either; the other is
-/// taken from `hall`'s kiosk limit.
-pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> {
-    let mut int = |key: &str, min: i64, max: i64| match t.int(key, errs) {
+/// The integer at `key`, if given and within `min..=max`; out of range it is reported.
+fn int_within(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<u64> {
+    match t.int(key, errs) {
         Some(f) if (min..=max).contains(&f.value) => Some(f.value.unsigned_abs()),
         Some(f) => {
             errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
             None
         }
         None => None,
-    };
+    }
+}
+
+/// Reads a `[[kiosk]]`'s own `burst` and `refill_ms`, if it gives either; the other is
+/// taken from `hall`'s kiosk limit.
+pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> {
+    let mut int = |key: &str, min: i64, max: i64| int_within(t, key, min, max, errs);
     let burst = int("burst", 0, BURST_MAX).map(|v| u32::try_from(v).unwrap_or(u32::MAX));
     let refill_ms = int("refill_ms", 1, REFILL_MS_MAX);
     if burst.is_none() && refill_ms.is_none() {
@@ -91,14 +96,7 @@ pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> 
 /// Reads `[hall.limits]`; a bad key is reported and its default kept.
 pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
     let mut limits = RateLimits::default();
-    let mut int = |key: &str, min: i64, max: i64| match t.int(key, errs) {
-        Some(f) if (min..=max).contains(&f.value) => Some(f.value.unsigned_abs()),
-        Some(f) => {
-            errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
-            None
-        }
-        None => None,
-    };
+    let mut int = |key: &str, min: i64, max: i64| int_within(&mut t, key, min, max, errs);
     let burst = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     if let Some(v) = int("kiosk_burst", 0, BURST_MAX) {
         limits.kiosk.burst = burst(v);

@@ -555,18 +555,8 @@ impl Process {
 
     /// SIGTERM, then waits (bounded) for the exit status.
     pub async fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status().expect("run kill");
-        assert!(status.success(), "kill -TERM {} failed", self.pid);
-        let mut child = self.child.take().expect("a running daemon");
-        let waiter = tokio::task::spawn_blocking(move || child.wait());
-        match tokio::time::timeout(Duration::from_secs(30), waiter).await {
-            Ok(Ok(Ok(status))) => status,
-            Ok(other) => panic!("waiting for hallq failed: {other:?}"),
-            Err(_) => {
-                let _ = Command::new("kill").arg("-KILL").arg(self.pid.to_string()).status();
-                panic!("hallq did not exit within 30 s of SIGTERM; its output:\n{}", self.log_text());
-            }
-        }
+        self.sigterm();
+        self.wait_exit().await
     }
 }
 
