@@ -44,6 +44,10 @@ pub enum StoreError {
     Sync(std::io::Error),
     #[error("the event log is being reopened after a storage error")]
     Closed,
+    #[error(
+        "the data directory {0} no longer holds the event log (is its disk unmounted?); waiting for it to come back"
+    )]
+    Missing(String),
 }
 
 pub struct Store {
@@ -100,10 +104,17 @@ impl Store {
     /// system gone read-only) sled refuses every later write, even once the disk is back;
     /// a fresh opening recovers from its files like a start after a crash. The caller
     /// (the engine, the only writer) must hold no other use of the store meanwhile.
+    ///
+    /// While the log's files are not there (the disk unmounted for a repair), it waits
+    /// rather than let sled create a new, empty log: that would restart the day's numbers.
+    /// The old opening is closed even then, so that nothing holds the broken disk.
     pub fn reopen(&self) -> Result<(), StoreError> {
         let mut guard = self.inner.lock().map_err(|_| StoreError::Closed)?;
         // Drop the old opening first: sled locks its files while open.
         *guard = None;
+        if !self.dir.join("db").is_file() {
+            return Err(StoreError::Missing(self.dir.display().to_string()));
+        }
         *guard = Some(Arc::new(Inner::open(&self.dir)?));
         self.big.store(true, Ordering::SeqCst);
         Ok(())
