@@ -31,10 +31,11 @@ pub const OUTBOX_MAX: usize = 256;
 /// Calls shown in a snapshot's `recent_calls`.
 pub const RECENT_CALLS_MAX: usize = 10;
 /// The shortest time between two rounds of queue-count messages. A lobby screen's "12
-/// waiting" need not change more often; sent with every flushed batch instead, 64 kiosks
-/// at full speed made a few hundred messages a second for every display (`hallq bench`,
-/// BENCHMARKS.md), which at 10,000 displays no machine of ours keeps up with.
-pub const QUEUE_MSG_EVERY: Duration = Duration::from_millis(250);
+/// waiting" need not change more often than once a second; sent with every flushed batch
+/// instead, 64 kiosks at full speed made a few hundred messages a second for every display
+/// (`hallq bench`, BENCHMARKS.md). Each round is one write to every display, which at
+/// 10,000 displays is most of what the fan-out costs; so it was 250 ms and is now 1 s.
+pub const QUEUE_MSG_EVERY: Duration = Duration::from_secs(1);
 
 /// One serialised feed message.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! every 15 s and a drop after 60 s of silence; a lagging display is resynced.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -51,10 +51,44 @@ pub async fn feed(
     let after = params.after;
     let ws = ws.read_buffer_size(READ_BUFFER_BYTES).max_message_size(FRAME_BYTES_MAX).max_frame_size(FRAME_BYTES_MAX);
     Ok(ws.on_upgrade(move |socket| async move {
-        serve_display(&app, socket, after).await;
-        app.displays.fetch_sub(1, Ordering::SeqCst);
-        app.metrics.displays.dec();
+        let serve = async move {
+            serve_display(&app, socket, after).await;
+            app.displays.fetch_sub(1, Ordering::SeqCst);
+            app.metrics.displays.dec();
+        };
+        match display_runtime() {
+            Some(displays) => drop(displays.spawn(serve)),
+            None => serve.await,
+        }
     }))
+}
+
+/// The runtime that serves displays: one thread of its own, started with the first
+/// display. A call to 10,000 displays is 10,000 socket writes; on the runtime that
+/// serves HTTP, the 10,000 tasks it wakes queued ahead of the kiosks' requests, and
+/// issuing slowed 36-fold (BENCHMARKS.md, target 3). On a thread of their own, the
+/// kernel shares the CPU between the fan-out and the rest, and the fan-out can take at
+/// most one core. The sockets stay registered with the daemon's own reactor; only the
+/// work of writing them moves. `None` if the thread cannot be started: displays are
+/// then served where they connected.
+fn display_runtime() -> Option<&'static tokio::runtime::Handle> {
+    static DISPLAYS: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
+    DISPLAYS
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let handle = runtime.handle().clone();
+            let started = std::thread::Builder::new()
+                .name("hallq-displays".into())
+                .spawn(move || runtime.block_on(std::future::pending::<()>()));
+            match started {
+                Ok(_) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot start the displays' thread; serving displays beside HTTP");
+                    None
+                }
+            }
+        })
+        .as_ref()
 }
 
 async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {
