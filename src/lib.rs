@@ -25,6 +25,7 @@
 //!   tokio-tungstenite) as child processes, drives both with kiosks, clerks and displays,
 //!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
 //!   daemon like any other: it touches none of its modules. Used by `main`.
+//! - `fuzzing` — thin doors for the `cargo fuzz` targets in fuzz/ (config text, body shape).
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod bench;
@@ -33,6 +34,8 @@ pub mod core;
 pub mod daemon;
 pub mod engine;
 pub mod feed;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod sim;

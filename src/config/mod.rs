@@ -305,6 +305,12 @@ fn read_limited(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{shown} is not valid UTF-8; save it as UTF-8"))
 }
 
+/// Loads from `hall.toml`'s text; `read` fetches the catalogue files it names (by the
+/// name written in the file). For the fuzz targets; the daemon reads a directory.
+pub fn load_text(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Config, ConfigErrors> {
+    load_with(hall_text, read)
+}
+
 /// Loads from `hall.toml`'s text; `read` fetches the catalogue files it names.
 fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Config, ConfigErrors> {
     let mut errs = Errs::default();

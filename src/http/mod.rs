@@ -137,7 +137,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
 /// Refuses a body nested deeper than [`BODY_DEPTH_MAX`] or with a string longer than
 /// [`BODY_STRING_BYTES_MAX`], in one pass over the bytes before any parsing.
-fn check_shape(bytes: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn check_shape(bytes: &[u8]) -> Result<(), ApiError> {
     let (mut depth, mut in_string, mut escaped, mut string_bytes) = (0usize, false, false, 0usize);
     for &b in bytes {
         if in_string {
