@@ -25,6 +25,9 @@
 //!   tokio-tungstenite) as child processes, drives both with kiosks, clerks and displays,
 //!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
 //!   daemon like any other: it touches none of its modules. Used by `main`.
+//! - [`voice`] — call-outs as sound: the spoken words (numbers in words, pure), and
+//!   espeak-ng's audio of them, rendered on request and cached in the data directory.
+//!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod bench;
@@ -37,3 +40,4 @@ pub mod http;
 pub mod metrics;
 pub mod sim;
 pub mod store;
+pub mod voice;
