@@ -45,8 +45,8 @@
     synth: null, // from the daemon: "espeak-ng", "browser" or "off"
   };
 
-  function t(key) {
-    return window.HallqI18n ? window.HallqI18n.t(key) : key;
+  function t(key, vars) {
+    return window.HallqI18n ? window.HallqI18n.t(key, vars) : key;
   }
 
   A.init = function (opts) {
