@@ -235,7 +235,9 @@ impl Feed {
             match &record.event {
                 Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
                     let recall = matches!(record.event, Event::TicketRecalled { .. });
-                    if let Some((number, msg)) = call_message(state, self.voice.as_deref(), *seq, record.at, window, id, recall) {
+                    if let Some((number, msg)) =
+                        call_message(state, self.voice.as_deref(), *seq, record.at, window, id, recall)
+                    {
                         let at = rfc3339(setup, record.at);
                         inner.recent_calls.push_back(RecentCall { number, window: window.to_string(), at });
                         if inner.recent_calls.len() > RECENT_CALLS_MAX {

@@ -43,7 +43,8 @@ fn espeak_or_skip(test: &str) -> bool {
 async fn zoned_hall() -> Daemon {
     let dir = config_dir(|h| {
         let h = without_rate_limits(h).replace("repeat = 2", "repeat = 1");
-        let h = h.replace("[hall.calls]", "[hall.voice]\nsynth = \"espeak-ng\"\nspeed_wpm = 400\n\n[hall.calls]");
+        assert!(h.contains("speed_wpm = 150") && h.contains("repeat = 1"), "the example hall's voice moved");
+        let h = h.replace("speed_wpm = 150", "speed_wpm = 400");
         format!("{h}{ZONES}")
     });
     let config = hallq::config::load_dir(dir.path()).unwrap_or_else(|e| panic!("the zoned hall loads: {e}"));

@@ -30,6 +30,12 @@ fn espeak_or_skip(test: &str) -> bool {
     ok
 }
 
+/// Replaces `from` in the example hall.toml, which must be there.
+fn edit_hall(hall: String, from: &str, to: &str) -> String {
+    assert!(hall.contains(from), "the example hall.toml no longer has {from:?}");
+    hall.replace(from, to)
+}
+
 /// The example hall with `edit` applied to hall.toml, rate limits off.
 fn hall_with(edit: impl Fn(String) -> String) -> hallq::config::Config {
     let dir = config_dir(move |h| edit(without_rate_limits(h)));
@@ -218,7 +224,10 @@ windows = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "99"]
     assert!(text.contains("hall.toml:") && text.contains("zone[0].windows") && text.contains("\"99\""), "{text}");
     assert!(text.contains("window(s) 12 are in no [[zone]]"), "window 12 is in no zone: {text}");
 
-    let dir = config_dir(|h| h.replace("[hall.calls]", "[hall.voice]\nsynth = \"loud\"\nspeed_wpm = 9\n\n[hall.calls]"));
+    let dir = config_dir(|h| {
+        let h = edit_hall(h, "synth = \"espeak-ng\"", "synth = \"loud\"");
+        edit_hall(h, "speed_wpm = 150", "speed_wpm = 9")
+    });
     let text = hallq::config::load_dir(dir.path()).expect_err("a bad [hall.voice] is refused").to_string();
     assert!(text.contains("hall.voice.synth") && text.contains("\"loud\""), "{text}");
     assert!(text.contains("hall.voice.speed_wpm") && text.contains("from 80 to 450"), "{text}");
@@ -226,9 +235,9 @@ windows = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "99"]
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_espeak_ng_the_browser_speaks_and_with_synth_off_nobody_does() {
-    let missing = "[hall.voice]\nsynth = \"espeak-ng\"\ncommand = \"/nonexistent/espeak-ng\"\n\n[hall.calls]";
-    for (edit, synth) in [(missing, "browser"), ("[hall.voice]\nsynth = \"off\"\n\n[hall.calls]", "off")] {
-        let d = start(hall_with(|h| h.replace("[hall.calls]", edit))).await;
+    let missing = "synth = \"espeak-ng\"\ncommand = \"/nonexistent/espeak-ng\"";
+    for (edit, synth) in [(missing, "browser"), ("synth = \"off\"", "off")] {
+        let d = start(hall_with(|h| edit_hall(h, "synth = \"espeak-ng\"", edit))).await;
         let info = d.api.get("/api/v1/voice", None).await;
         assert_eq!(info.body["synth"], synth, "{}", info.text);
         let mut display = d.api.display(None).await;

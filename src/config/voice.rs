@@ -9,8 +9,8 @@ use super::guard::int_within;
 use super::hall::Seen;
 use super::tree::{Loc, Tab};
 use super::{Errs, MAX_NAME_CHARS};
-use crate::core::setup::WindowDef;
 use crate::core::model::WindowId;
+use crate::core::setup::WindowDef;
 
 /// Most speaker zones in a hall: one per floor or wing; a large centre has a handful.
 pub const MAX_ZONES: usize = 32;
@@ -143,7 +143,9 @@ pub(super) fn read_zones(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, er
         let name = t.str("name", errs).filter(|f| {
             let ok = !f.value.trim().is_empty() && f.value.chars().count() <= MAX_NAME_CHARS;
             if !ok {
-                errs.push(f.loc.err(format!("name must have 1 to {MAX_NAME_CHARS} characters; write one or leave it out")));
+                errs.push(
+                    f.loc.err(format!("name must have 1 to {MAX_NAME_CHARS} characters; write one or leave it out")),
+                );
             }
             ok
         });

@@ -29,7 +29,9 @@ const TEMP_SUFFIX: &str = ".tmp";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("espeak-ng could not be started ({0}); install it (apt-get install espeak-ng) or set [hall.voice] command")]
+    #[error(
+        "espeak-ng could not be started ({0}); install it (apt-get install espeak-ng) or set [hall.voice] command"
+    )]
     Spawn(std::io::Error),
     #[error("espeak-ng did not finish within {RENDER_TIMEOUT:?}")]
     Timeout,

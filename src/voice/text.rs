@@ -131,13 +131,9 @@ mod tests {
 
     #[test]
     fn window_codes_keep_letters_and_read_odd_digit_runs_one_by_one() {
-        for (w, said) in [
-            ("B3", "B三"),
-            ("2F-05", "二F零五"),
-            ("east_12", "east十二"),
-            ("123456", "一二三四五六"),
-            ("A", "A"),
-        ] {
+        for (w, said) in
+            [("B3", "B三"), ("2F-05", "二F零五"), ("east_12", "east十二"), ("123456", "一二三四五六"), ("A", "A")]
+        {
             assert_eq!(window(w), said, "{w}");
         }
     }
