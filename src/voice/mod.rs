@@ -177,8 +177,9 @@ impl Voice {
         let audio = (self.synth == Synth::EspeakNg).then(|| {
             let id = AudioId::of(&self.settings, &speech);
             let mut known = self.known();
-            if !known.text.contains_key(&id) {
-                known.text.insert(id, speech.clone());
+            let known = &mut *known;
+            if let std::collections::hash_map::Entry::Vacant(slot) = known.text.entry(id) {
+                slot.insert(speech.clone());
                 known.order.push_back(id);
                 if known.order.len() > KNOWN_MAX {
                     if let Some(old) = known.order.pop_front() {

@@ -42,7 +42,7 @@ fn natural(n: u32) -> String {
         if place > 1 {
             out.push(unit);
         }
-        if n % place == 0 {
+        if n.is_multiple_of(place) {
             break;
         }
     }
