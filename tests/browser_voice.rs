@@ -38,12 +38,12 @@ fn espeak_or_skip(test: &str) -> bool {
     ok
 }
 
-/// The example hall with two speaker zones; each call said once, quickly, so that the
-/// test hears several in a few seconds.
+/// The example hall with two speaker zones (each call said twice), speaking fast so that
+/// the test hears several calls in a few seconds.
 async fn zoned_hall() -> Daemon {
     let dir = config_dir(|h| {
-        let h = without_rate_limits(h).replace("repeat = 2", "repeat = 1");
-        assert!(h.contains("speed_wpm = 150") && h.contains("repeat = 1"), "the example hall's voice moved");
+        let h = without_rate_limits(h);
+        assert!(h.contains("speed_wpm = 150") && h.contains("repeat = 2"), "the example hall's voice moved");
         let h = h.replace("speed_wpm = 150", "speed_wpm = 400");
         format!("{h}{ZONES}")
     });
@@ -101,6 +101,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     assert_eq!(heard, vec![(first.as_str(), "1"), (second.as_str(), "2")], "only 1F's calls, in order: {log:?}");
     for a in &log {
         assert_eq!(a["via"], "audio", "the daemon's audio played: {a}");
+        assert_eq!(a["plays"], 2, "played `repeat` times: {a}");
         assert_eq!(a["zone"], "1F");
     }
     let (end0, start1) = (log[0]["end"].as_f64().unwrap_or(f64::MAX), log[1]["start"].as_f64().unwrap_or(0.0));
@@ -123,6 +124,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["number"], here.as_str());
     assert_eq!(log[0]["via"], "audio");
+    assert_eq!(log[0]["plays"], 2);
     let queued = browser.eval("return window.hallqSpoken").await;
     assert_eq!(queued.as_array().map(Vec::len), Some(1), "{downstairs} is not said upstairs: {queued}");
 

@@ -6,7 +6,8 @@
  *   HallqAnnouncer.showState()            redraws the indicator (after a language switch)
  *   window.hallqSpoken                    every text queued, one per call (tests read it)
  *   window.__announced                    every call-out begun: {number, window, zone,
- *                                         via: "audio"|"speech"|"flash", start, end}
+ *                                         via: "audio"|"speech"|"flash", plays (of the
+ *                                         audio), start, end}
  *
  * Each call: a two-tone chime made with the Web Audio API (no sound file), then the call
  * `announce.repeat` times — the daemon's own audio (`announce.audio`, espeak-ng) where it
@@ -202,7 +203,15 @@
     A.busy = true;
     var item = A.queue.shift();
     var repeat = A.queue.length >= 2 ? 1 : item.repeat;
-    var record = { number: item.number, window: item.window, zone: A.zone, via: null, start: Date.now(), end: null };
+    var record = {
+      number: item.number,
+      window: item.window,
+      zone: A.zone,
+      via: null,
+      plays: 0,
+      start: Date.now(),
+      end: null,
+    };
     window.__announced.push(record);
     var done = function (via) {
       record.via = via;
@@ -230,7 +239,7 @@
         speakOrFlash();
         return;
       }
-      A.play(item.audio, repeat).then(function (played) {
+      A.play(item.audio, repeat, record).then(function (played) {
         if (played) done("audio");
         else speakOrFlash();
       });
@@ -239,7 +248,7 @@
 
   // Plays the daemon's audio `times` times; resolves true once it has played, false when
   // it could not play at all (not rendered, no sound device, sound blocked).
-  A.play = function (audio, times) {
+  A.play = function (audio, times, record) {
     return new Promise(function (resolve) {
       var left = times;
       var played = false;
@@ -276,6 +285,7 @@
       };
       audio.onended = function () {
         played = true;
+        if (record) record.plays++;
         setTimeout(once, REPEAT_GAP_MS);
       };
       audio.onerror = function () {
