@@ -1,7 +1,7 @@
 //! The lobby's voice in a real browser (headless Chromium) against a real daemon with
 //! espeak-ng: a screen of one speaker zone plays the daemon's audio of its own windows'
-//! calls only, one call at a time, and a screen told an unknown zone stays silent and
-//! says so. Screenshots go to target/screenshots/ (lobby-voice-*).
+//! calls only, one call at a time, a screen told an unknown zone stays silent and says
+//! so, and without a working espeak-ng the page speaks (or flashes) by itself. Screenshots go to target/screenshots/ (lobby-voice-*).
 //!
 //! Needs Chromium (as every page test) and espeak-ng: without them the test is left out
 //! loudly, and with `CI` set it fails.
@@ -145,5 +145,24 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
         .await;
     assert_eq!(browser.eval("return window.hallqSpoken.length").await, json!(0));
     browser.screenshot("lobby-voice-unknown-zone").await;
+    drop(d);
+
+    // Where espeak-ng does not work, the calls carry no audio and the page speaks or
+    // flashes by itself.
+    let dir = config_dir(|h| {
+        let h = without_rate_limits(h);
+        h.replace("synth = \"espeak-ng\"", "synth = \"espeak-ng\"\ncommand = \"/nonexistent/espeak-ng\"")
+    });
+    let config = hallq::config::load_dir(dir.path()).unwrap_or_else(|e| panic!("the hall loads: {e}"));
+    let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
+    browser.goto(&d.api.url("/display/lobby")).await;
+    browser.until("the lobby is live", "return document.querySelector('#conn-state').dataset.state === 'live'").await;
+    browser.until("the indicator is known", "return !document.querySelector('#voice-state').hidden").await;
+    d.api.issue(&item).await;
+    let number = call_at(&d.api, "5").await;
+    let log = said(&browser, 1).await;
+    assert_eq!(log[0]["number"], number.as_str());
+    assert!(log[0]["via"] == "speech" || log[0]["via"] == "flash", "the browser's own voice or a flash: {log:?}");
+    assert_eq!(log[0]["plays"], 0);
     browser.close().await;
 }

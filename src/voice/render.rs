@@ -141,3 +141,48 @@ pub fn trim_cache(dir: &Path, files_max: usize, bytes_max: u64) -> std::io::Resu
     }
     Ok(removed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `name` with `len` bytes, last modified `age_s` seconds ago.
+    fn file(dir: &Path, name: &str, len: usize, age_s: u64) {
+        let path = dir.join(name);
+        std::fs::write(&path, vec![0u8; len]).expect("write a cache file");
+        let when = SystemTime::now() - Duration::from_secs(age_s);
+        std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(when)).expect("set its time");
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(dir)
+            .expect("read the cache")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_cache_keeps_the_newest_files_within_its_count_and_size() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        for (i, age) in [50, 40, 30, 20, 10].iter().enumerate() {
+            file(dir.path(), &format!("{i}.wav"), 100, *age);
+        }
+        assert_eq!(trim_cache(dir.path(), 3, u64::MAX).expect("trim"), 2);
+        assert_eq!(names(dir.path()), ["2.wav", "3.wav", "4.wav"], "the oldest two went");
+        assert_eq!(trim_cache(dir.path(), 10, 150).expect("trim"), 2);
+        assert_eq!(names(dir.path()), ["4.wav"], "then down to 150 bytes");
+    }
+
+    #[test]
+    fn a_temporary_file_left_by_a_crash_is_removed_but_not_one_being_written() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        file(dir.path(), "a.wav.0000000a.tmp", 10, 3600);
+        file(dir.path(), "b.wav.0000000b.tmp", 10, 0);
+        file(dir.path(), "c.wav", 10, 3600);
+        assert_eq!(trim_cache(dir.path(), 10, u64::MAX).expect("trim"), 0);
+        assert_eq!(names(dir.path()), ["b.wav.0000000b.tmp", "c.wav"]);
+    }
+}
