@@ -16,6 +16,7 @@ use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use crate::voice::Voice;
 
 /// How the daemon runs, beyond the hall's configuration.
 pub struct Options {
@@ -77,7 +78,17 @@ pub async fn serve(
     );
 
     let metrics = Arc::new(Metrics::new()?);
-    let feed = Arc::new(Feed::new(&state));
+    let voice = Arc::new(
+        Voice::start(
+            config.voice.clone(),
+            config.zones.clone(),
+            &options.data_dir,
+            metrics.voice_renders.clone(),
+            metrics.voice_render_failures.clone(),
+        )
+        .await,
+    );
+    let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
     let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
     // Two signals, in order: displays hear of the shutdown as soon as it begins; the engine
     // stops only once the HTTP server has finished every request in flight.
@@ -100,6 +111,7 @@ pub async fn serve(
         phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
         limits,
         clock,
+        voice,
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

@@ -22,6 +22,7 @@ use crate::core::event::{Event, Record};
 use crate::core::model::{QueueId, Ts, WindowId};
 use crate::core::HallState;
 use crate::http::dto::{rfc3339, WindowDto};
+use crate::voice::{CallVoice, Voice};
 
 /// Messages kept for resume. A busy hall makes about 20,000 a day; this covers minutes of
 /// a peak, which is what a reconnecting display needs.
@@ -84,7 +85,7 @@ enum Wire<'a> {
         window_name: &'a str,
         at: String,
         recall: bool,
-        announce: Announce,
+        announce: Announce<'a>,
     },
     Window {
         seq: u64,
@@ -98,9 +99,19 @@ enum Wire<'a> {
 }
 
 #[derive(Serialize)]
-struct Announce {
+struct Announce<'a> {
     text: String,
     repeat: u8,
+    /// The call-out as a voice says it (numbers in words), for the browser's voice.
+    speech: String,
+    /// Who speaks: `espeak-ng` (play `audio`), `browser` or `off` (chime and flash).
+    synth: &'static str,
+    /// The daemon's audio of the call-out, when it renders one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio: Option<String>,
+    /// The speaker zones that say this call; absent when the hall is one zone.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    zones: &'a [String],
 }
 
 struct Inner {
@@ -123,6 +134,8 @@ struct Inner {
 pub struct Feed {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<FeedMsg>>,
+    /// How call-outs are spoken; without it the browsers speak every call.
+    voice: Option<Arc<Voice>>,
 }
 
 /// What a new connection starts with.
@@ -170,7 +183,13 @@ impl Feed {
         };
         inner.snapshot = snapshot(state, &inner);
         let (tx, _) = broadcast::channel(OUTBOX_MAX);
-        Self { inner: Mutex::new(inner), tx }
+        Self { inner: Mutex::new(inner), tx, voice: None }
+    }
+
+    /// The same feed, naming each call's speech, audio and zones from `voice`.
+    pub fn with_voice(mut self, voice: Arc<Voice>) -> Self {
+        self.voice = Some(voice);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -217,7 +236,9 @@ impl Feed {
             match &record.event {
                 Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
                     let recall = matches!(record.event, Event::TicketRecalled { .. });
-                    if let Some((number, msg)) = call_message(state, *seq, record.at, window, id, recall) {
+                    if let Some((number, msg)) =
+                        call_message(state, self.voice.as_deref(), *seq, record.at, window, id, recall)
+                    {
                         let at = rfc3339(setup, record.at);
                         inner.recent_calls.push_back(RecentCall { number, window: window.to_string(), at });
                         if inner.recent_calls.len() > RECENT_CALLS_MAX {
@@ -310,6 +331,7 @@ impl Inner {
 /// The call message of a ticket called (or recalled) at a window, and its number.
 fn call_message(
     state: &HallState,
+    voice: Option<&Voice>,
     seq: u64,
     at: Ts,
     window: &WindowId,
@@ -319,7 +341,23 @@ fn call_message(
     let setup = &state.setup;
     let number = state.ticket(id)?.number.to_string();
     let w = state.window(window)?;
-    let announce = Announce { text: setup.call_text(&number, window), repeat: setup.call_repeat };
+    let said = match voice {
+        Some(v) => v.call(&setup.call_template, &number, window),
+        None => CallVoice {
+            speech: crate::voice::text::speech(&setup.call_template, &number, window.as_str()),
+            synth: crate::config::Synth::Browser,
+            audio: None,
+            zones: &[],
+        },
+    };
+    let announce = Announce {
+        text: setup.call_text(&number, window),
+        repeat: setup.call_repeat,
+        speech: said.speech,
+        synth: said.synth.as_str(),
+        audio: said.audio,
+        zones: said.zones,
+    };
     let wire = Wire::Call {
         seq,
         number: number.clone(),

@@ -26,6 +26,9 @@
 //!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
 //!   daemon like any other: it touches none of its modules. Used by `main`.
 //! - `fuzzing` — thin doors for the `cargo fuzz` targets in fuzz/ (config text, body shape).
+//! - [`voice`] — call-outs as sound: the spoken words (numbers in words, pure), and
+//!   espeak-ng's audio of them, rendered on request and cached in the data directory.
+//!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod bench;
@@ -40,3 +43,4 @@ pub mod http;
 pub mod metrics;
 pub mod sim;
 pub mod store;
+pub mod voice;

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub flush_seconds: Histogram,
     pub displays: IntGauge,
     pub display_resyncs: IntCounter,
+    /// Call-outs rendered to audio by espeak-ng (a cached one is not rendered again).
+    pub voice_renders: IntCounter,
+    pub voice_render_failures: IntCounter,
 }
 
 impl Metrics {
@@ -47,6 +50,11 @@ impl Metrics {
         registry.register(Box::new(flush_seconds.clone()))?;
         registry.register(Box::new(displays.clone()))?;
         registry.register(Box::new(display_resyncs.clone()))?;
+        let voice_renders = IntCounter::new("voice_renders_total", "Call-outs rendered to audio by espeak-ng")?;
+        let voice_render_failures =
+            IntCounter::new("voice_render_failures_total", "Call-out renders that failed or timed out")?;
+        registry.register(Box::new(voice_renders.clone()))?;
+        registry.register(Box::new(voice_render_failures.clone()))?;
         Ok(Self {
             registry,
             commands,
@@ -57,6 +65,8 @@ impl Metrics {
             flush_seconds,
             displays,
             display_resyncs,
+            voice_renders,
+            voice_render_failures,
         })
     }
 

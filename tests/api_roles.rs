@@ -87,6 +87,9 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("GET", "/t/{id}", format!("/t/{ticket}"), &EVERYONE),
         row("GET", "/display/static/{*name}", "/display/static/base.css", &EVERYONE),
         row("GET", "/display/{name}", "/display/lobby", &EVERYONE),
+        row("GET", "/api/v1/voice", "/api/v1/voice", &EVERYONE),
+        // Public: an unknown call-out's audio is 404 to everyone alike.
+        row("GET", "/api/v1/voice/{file}", format!("/api/v1/voice/{}.wav", "0".repeat(32)), &EVERYONE),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

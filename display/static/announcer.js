@@ -1,19 +1,26 @@
 /* hallq — announcer.js: speaks call-outs on the lobby screen.
  *
- *   HallqAnnouncer.init({gate, indicator, onSilent(number)})
+ *   HallqAnnouncer.init({gate, indicator, onSilent(number), zone})
  *   HallqAnnouncer.enqueue(callMessage)   a feed "call" message
+ *   HallqAnnouncer.setInfo(voiceInfo)      GET /api/v1/voice: synth and speaker zones
  *   HallqAnnouncer.showState()            redraws the indicator (after a language switch)
  *   window.hallqSpoken                    every text queued, one per call (tests read it)
+ *   window.__announced                    every call-out begun: {number, window, zone,
+ *                                         via: "audio"|"speech"|"flash", plays (of the
+ *                                         audio), start, end}
  *
- * Each call: a two-tone chime made with the Web Audio API (no sound file), then the
- * daemon's `announce.text` spoken in Mandarin with the Web Speech API, `announce.repeat`
- * times. Calls wait in a queue, so two never talk over each other; in a rush each is said
- * once and the oldest waiting ones are let go (they stay on screen). Where the browser has
- * no Mandarin voice (headless Chromium, many TVs) it chimes and calls onSilent(number) so
- * the page can flash instead. Browsers keep sound off until someone touches the page: the
- * `gate` button is then shown, and any click or key turns sound on.
- * Texts for the indicator come from the page's dictionary: voice_speech, voice_chime,
- * voice_blocked (HallqI18n).
+ * Each call: a two-tone chime made with the Web Audio API (no sound file), then the call
+ * `announce.repeat` times — the daemon's own audio (`announce.audio`, espeak-ng) where it
+ * renders one, else `announce.speech` in the browser's Mandarin voice (Web Speech API).
+ * Calls wait in one queue, so two never talk over each other; in a rush each is said once
+ * and the oldest waiting ones are let go (they stay on screen). With `zone` (the page's
+ * ?zone=), only calls of that speaker zone's windows are said. Where there is no voice
+ * (synth "off", audio failing and no Mandarin voice in the browser: headless Chromium,
+ * many TVs) it chimes and calls onSilent(number) so the page can flash instead. Browsers
+ * keep sound off until someone touches the page: the `gate` button is then shown, and any
+ * click or key turns sound on. Texts for the indicator come from the page's dictionary:
+ * voice_audio, voice_speech, voice_chime, voice_off, voice_blocked, zone_label,
+ * zone_unknown (HallqI18n).
  */
 (function () {
   "use strict";
@@ -23,6 +30,7 @@
   var REPEAT_GAP_MS = 600; // between two sayings of one
 
   window.hallqSpoken = [];
+  window.__announced = [];
 
   var A = {
     gate: null,
@@ -32,10 +40,14 @@
     busy: false,
     ctx: null,
     blocked: false,
+    zone: null, // the speaker zone of this screen, or null: every call
+    zoneName: null,
+    zoneUnknown: false,
+    synth: null, // from the daemon: "espeak-ng", "browser" or "off"
   };
 
-  function t(key) {
-    return window.HallqI18n ? window.HallqI18n.t(key) : key;
+  function t(key, vars) {
+    return window.HallqI18n ? window.HallqI18n.t(key, vars) : key;
   }
 
   A.init = function (opts) {
@@ -43,6 +55,7 @@
     A.gate = opts.gate || null;
     A.indicator = opts.indicator || null;
     if (typeof opts.onSilent === "function") A.onSilent = opts.onSilent;
+    A.zone = opts.zone || null;
     var AC = window.AudioContext || window.webkitAudioContext;
     if (AC) {
       try {
@@ -114,22 +127,73 @@
     return best;
   };
 
+  // What the daemon says of its voice (GET /api/v1/voice): who speaks, and the zones.
+  A.setInfo = function (info) {
+    if (!info) return;
+    A.synth = info.synth || A.synth;
+    if (A.zone) {
+      var zone = (info.zones || []).filter(function (z) {
+        return z.id === A.zone;
+      })[0];
+      A.zoneName = zone ? zone.name : null;
+      A.zoneUnknown = !zone;
+    }
+    A.showState();
+  };
+
   A.showState = function () {
     var node = A.indicator;
     if (!node) return;
-    var st = A.blocked ? "blocked" : A.mandarin() ? "speech" : "chime";
+    var st = "chime";
+    if (A.blocked) st = "blocked";
+    else if (A.synth === "off" || A.zoneUnknown) st = "off";
+    else if (A.synth === "espeak-ng") st = "audio";
+    else if (A.mandarin()) st = "speech";
     node.hidden = false;
     node.setAttribute("data-state", st);
+    if (A.zone) node.setAttribute("data-zone", A.zone);
     var text = node.querySelector(".voice-text");
-    if (text) text.textContent = t("voice_" + st);
+    if (!text) return;
+    var label = t("voice_" + st);
+    if (A.zoneUnknown) label = t("zone_unknown", { id: A.zone });
+    else if (A.zoneName) label += " · " + t("zone_label", { name: A.zoneName });
+    text.textContent = label;
+  };
+
+  // Whether this screen says a call: every call without a zone; with one, the calls of
+  // its windows (a hall without zones names none on its calls: one zone, all calls).
+  A.mine = function (ann) {
+    if (!A.zone) return true;
+    if (A.zoneUnknown) return false;
+    if (!Array.isArray(ann.zones)) return true;
+    return ann.zones.indexOf(A.zone) >= 0;
   };
 
   A.enqueue = function (call) {
     var ann = call.announce || {};
+    if (!A.mine(ann)) return;
+    if (ann.synth && ann.synth !== A.synth) {
+      A.synth = ann.synth;
+      A.showState();
+    }
     var text = ann.text || call.number + " " + call.window;
     var repeat = Math.max(1, Math.min(3, ann.repeat || 1));
     window.hallqSpoken.push(text);
-    A.queue.push({ text: text, repeat: repeat, number: call.number });
+    var item = {
+      text: text,
+      speech: ann.speech || text,
+      synth: ann.synth || "browser",
+      repeat: repeat,
+      number: call.number,
+      window: call.window,
+      audio: null,
+    };
+    if (ann.audio && item.synth === "espeak-ng") {
+      // Fetched now, so the daemon renders it while the calls before it are said.
+      item.audio = new Audio(ann.audio);
+      item.audio.preload = "auto";
+    }
+    A.queue.push(item);
     while (A.queue.length > QUEUE_MAX) A.queue.shift();
     A.next();
   };
@@ -139,20 +203,95 @@
     A.busy = true;
     var item = A.queue.shift();
     var repeat = A.queue.length >= 2 ? 1 : item.repeat;
-    var done = function () {
+    var record = {
+      number: item.number,
+      window: item.window,
+      zone: A.zone,
+      via: null,
+      plays: 0,
+      start: Date.now(),
+      end: null,
+    };
+    window.__announced.push(record);
+    var done = function (via) {
+      record.via = via;
+      record.end = Date.now();
       setTimeout(function () {
         A.busy = false;
         A.next();
       }, GAP_MS);
     };
-    A.chime().then(function () {
-      var voice = A.blocked ? null : A.mandarin();
+    var speakOrFlash = function () {
+      var voice = A.blocked || item.synth === "off" ? null : A.mandarin();
       if (!voice) {
         A.onSilent(item.number);
-        setTimeout(done, 1800);
+        setTimeout(function () {
+          done("flash");
+        }, 1800);
         return;
       }
-      A.say(item.text, voice, repeat).then(done);
+      A.say(item.speech, voice, repeat).then(function () {
+        done("speech");
+      });
+    };
+    A.chime().then(function () {
+      if (!item.audio || A.blocked) {
+        speakOrFlash();
+        return;
+      }
+      A.play(item.audio, repeat, record).then(function (played) {
+        if (played) done("audio");
+        else speakOrFlash();
+      });
+    });
+  };
+
+  // Plays the daemon's audio `times` times; resolves true once it has played, false when
+  // it could not play at all (not rendered, no sound device, sound blocked).
+  A.play = function (audio, times, record) {
+    return new Promise(function (resolve) {
+      var left = times;
+      var played = false;
+      var guard = null;
+      var finish = function (ok) {
+        clearTimeout(guard);
+        audio.onended = audio.onerror = null;
+        resolve(ok);
+      };
+      var once = function () {
+        if (left <= 0) {
+          finish(true);
+          return;
+        }
+        left--;
+        clearTimeout(guard);
+        // A call-out lasts seconds; a player that never says it ended is let go.
+        guard = setTimeout(function () {
+          finish(played);
+        }, 20000);
+        audio.currentTime = 0;
+        var p = audio.play();
+        if (p && p.catch) {
+          p.then(
+            function () {
+              played = true;
+            },
+            function (e) {
+              if (e && e.name === "NotAllowedError") A.setBlocked(true);
+              finish(played);
+            }
+          );
+        }
+      };
+      audio.onended = function () {
+        played = true;
+        if (record) record.plays++;
+        setTimeout(once, REPEAT_GAP_MS);
+      };
+      audio.onerror = function () {
+        finish(played);
+      };
+      once();
     });
   };
 

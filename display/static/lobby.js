@@ -3,8 +3,9 @@
  * Follows the display feed (feed.js) and draws: the hall name and a clock; the current
  * call in very large type; the last 8 calls; every window that is not closed with the
  * ticket it holds; each queue's waiting count and expected wait. Every call-out is
- * announced by announcer.js (chime, then Mandarin speech; chime and flash where the
- * browser has no Mandarin voice). Shows no personal data: the feed carries none. Only
+ * announced by announcer.js (chime, then the daemon's espeak-ng audio or the browser's
+ * Mandarin voice; chime and flash where neither plays); with ?zone=ID only the calls of
+ * that speaker zone's windows are said. Shows no personal data: the feed carries none. Only
  * reads, never writes.
  */
 (function () {
@@ -47,8 +48,12 @@
       eta_long: "超过 {h} 小时",
       eta_zero: "无需等待",
       voice_speech: "语音播报",
+      voice_audio: "语音播报",
       voice_chime: "提示音",
+      voice_off: "仅提示音",
       voice_blocked: "声音未启用",
+      zone_label: "{name}",
+      zone_unknown: "未知广播分区 {id}，不播报",
       weekdays: "星期日,星期一,星期二,星期三,星期四,星期五,星期六",
       title_suffix: "叫号大屏",
     },
@@ -85,8 +90,12 @@
       eta_long: "over {h} hours",
       eta_zero: "no wait",
       voice_speech: "Voice on",
+      voice_audio: "Voice on",
       voice_chime: "Chime only",
+      voice_off: "Chime only",
       voice_blocked: "Sound off",
+      zone_label: "{name}",
+      zone_unknown: "Unknown speaker zone {id}: silent",
       weekdays: "Sun,Mon,Tue,Wed,Thu,Fri,Sat",
       title_suffix: "Lobby screen",
     },
@@ -443,6 +452,16 @@
   renderAll();
   setInterval(tickClock, 1000);
   window.addEventListener("resize", fitHero);
-  Voice.init({ gate: $("sound-gate"), indicator: $("voice-state"), onSilent: flashCall });
+  // ?zone=1F: this screen's speakers say only the calls of that zone's windows.
+  var zone = new URLSearchParams(window.location.search).get("zone");
+  Voice.init({ gate: $("sound-gate"), indicator: $("voice-state"), onSilent: flashCall, zone: zone });
+  fetch("/api/v1/voice", { cache: "no-store" })
+    .then(function (r) {
+      return r.ok ? r.json() : null;
+    })
+    .then(Voice.setInfo)
+    .catch(function () {
+      /* an older daemon: the calls themselves say how to speak */
+    });
   new window.HallqFeed({ onMessage: onMessage, onState: onState }).start();
 })();

@@ -69,7 +69,7 @@ pub struct TlsFiles {
 }
 
 /// The integer at `key`, if given and within `min..=max`; out of range it is reported.
-fn int_within(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<u64> {
+pub(super) fn int_within(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<u64> {
     match t.int(key, errs) {
         Some(f) if (min..=max).contains(&f.value) => Some(f.value.unsigned_abs()),
         Some(f) => {

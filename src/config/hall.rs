@@ -17,6 +17,7 @@ use super::appointments::{self, RawPolicy};
 use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
 use super::tree::{Field, Loc, Node, Src, Tab};
+use super::voice::{self, VoiceSettings, ZoneDef};
 use super::{Errs, KioskDef, Role, UserDef};
 use super::{
     MAX_CALL_REPEAT, MAX_COOLDOWN_MIN, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS,
@@ -78,6 +79,9 @@ pub(super) struct HallParts {
     pub kiosks: Vec<KioskDef>,
     pub users: Vec<UserDef>,
     pub catalog: CatalogSource,
+    /// `[hall.voice]` and the `[[zone]]` tables.
+    pub voice: VoiceSettings,
+    pub zones: Vec<ZoneDef>,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -109,6 +113,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
             value: DEFAULT_SERVICES_FILE.to_string(),
             loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
         }),
+        voice: VoiceSettings::default(),
+        zones: Vec::new(),
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -138,6 +144,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
             parts.catalog = source;
         }
     }
+    parts.zones = voice::read_zones(top.tables("zone", errs), &parts.windows, &top.loc(), errs);
     top.finish(errs);
     parts
 }
@@ -195,6 +202,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
         th.finish(errs);
+    }
+    if let Some(t) = hall.table("voice", errs) {
+        parts.voice = voice::read_settings(t, errs);
     }
     if let Some(t) = hall.table("appointments", errs) {
         parts.appointments_raw = appointments::read(t, errs);

@@ -15,6 +15,7 @@ mod guard;
 mod hall;
 mod prefer;
 mod tree;
+mod voice;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use argon2::Argon2;
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use guard::{Rate, RateLimits, TlsFiles};
+pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -120,6 +122,10 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[hall.voice]`: who speaks call-outs, and espeak-ng's voice and speed.
+    pub voice: VoiceSettings,
+    /// `[[zone]]`: the lobby's speaker zones (empty: one zone, the whole hall).
+    pub zones: Vec<ZoneDef>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -356,6 +362,8 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        voice: parts.voice,
+        zones: parts.zones,
     })
 }
 

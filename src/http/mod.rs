@@ -11,6 +11,7 @@ mod public;
 pub mod rate;
 mod tickets;
 mod users;
+mod voice;
 mod windows;
 pub(crate) mod ws;
 
@@ -61,6 +62,8 @@ pub struct Shared {
     pub limits: rate::Limits,
     /// The daemon's clock (the engine's), for session expiry and the rate limits.
     pub clock: Clock,
+    /// How call-outs are spoken, and their rendered audio.
+    pub voice: Arc<crate::voice::Voice>,
 }
 
 impl Shared {
@@ -105,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .route("/api/v1/voice", get(voice::info))
+        .route("/api/v1/voice/{file}", get(voice::audio))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))
