@@ -212,11 +212,13 @@ mod tests {
     fn chinese_text_is_gb18030() {
         // 号 is 0xBA 0xC5 in GB2312, which GB18030 contains.
         assert_eq!(encode("号"), vec![0xBA, 0xC5]);
-        let (back, _, bad) = encoding_rs::GB18030.decode(&encode("青川区政务服务中心 A012"));
+        let bytes = encode("青川区政务服务中心 A012");
+        let (back, _, bad) = encoding_rs::GB18030.decode(&bytes);
         assert!(!bad);
         assert_eq!(back, "青川区政务服务中心 A012");
         // Outside the BMP: a four-byte sequence, still round-trips.
-        let (back, _, _) = encoding_rs::GB18030.decode(&encode("𠀀"));
+        let bytes = encode("𠀀");
+        let (back, _, _) = encoding_rs::GB18030.decode(&bytes);
         assert_eq!(back, "𠀀");
     }
 
