@@ -10,9 +10,9 @@ mod support;
 
 use std::sync::Arc;
 
-use printer_support::{FakePrinter, PAPER_OUT, READY};
 use browser_support::{launch_exact, Browser};
 use hallq::config::PrinterDef;
+use printer_support::{FakePrinter, PAPER_OUT, READY};
 use support::Daemon;
 
 async fn until_home(b: &Browser) {
@@ -50,8 +50,13 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
     config.limits = hallq::config::RateLimits::OFF;
     let kiosk = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
     let addr = printer.addr;
-    kiosk.printer =
-        Some(PrinterDef { host: addr.ip().to_string(), port: addr.port(), timeout_ms: 1_000, width_chars: 42, probe_s: 0 });
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 0,
+    });
     let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let code = d.api.item_in("A").await;
     let catalog = d.api.catalog().await;
@@ -65,7 +70,8 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
     let notice = b.text("#printer-notice").await;
     assert!(notice.contains("A001") && notice.contains("仍然有效") && notice.contains("拍照"), "{notice}");
     // The ticket itself is on screen as always, QR code included.
-    b.until("the QR code", "var q = document.querySelector('#ticket-qr'); return q.complete && q.naturalWidth > 0;").await;
+    b.until("the QR code", "var q = document.querySelector('#ticket-qr'); return q.complete && q.naturalWidth > 0;")
+        .await;
     assert_eq!(b.text("#print").await, "重新打印");
     b.screenshot("kiosk-printer-paper-out").await;
     assert!(printer.try_job().is_none(), "nothing was sent to a printer without paper");

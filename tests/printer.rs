@@ -20,8 +20,13 @@ fn config_with_printer(addr: std::net::SocketAddr, probe_s: u64) -> hallq::confi
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
     let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
-    kiosk.printer =
-        Some(PrinterDef { host: addr.ip().to_string(), port: addr.port(), timeout_ms: 1_000, width_chars: 42, probe_s });
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s,
+    });
     config
 }
 
@@ -314,12 +319,14 @@ fn printer_settings_are_checked_with_file_line_and_key() {
 #[test]
 fn hallq_check_names_a_bad_printer_and_lists_good_ones() {
     let bad = support::config_dir(hall_with("printer = \"10.0.0.9:99999\""));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(bad.path()).output().expect("run");
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(bad.path()).output().expect("run");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("kiosk[0].printer") && text.contains("bad printer address"), "{text}");
     let good = support::config_dir(hall_with("printer = \"10.0.0.9:9100\""));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(good.path()).output().expect("run");
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(good.path()).output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("kiosk1") && text.contains("10.0.0.9:9100"), "{text}");

@@ -114,11 +114,14 @@ fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) ->
     TicketPaper {
         hall: setup.hall_name.clone(),
         number: t.number.clone(),
-        queue: setup.queues.iter().find(|q| q.id.as_str() == t.queue).map_or_else(|| t.queue.clone(), |q| q.name.clone()),
-        priority: t
-            .priority
-            .as_deref()
-            .map(|p| setup.priorities.iter().find(|x| x.id.as_str() == p).map_or_else(|| p.to_string(), |x| x.name.clone())),
+        queue: setup
+            .queues
+            .iter()
+            .find(|q| q.id.as_str() == t.queue)
+            .map_or_else(|| t.queue.clone(), |q| q.name.clone()),
+        priority: t.priority.as_deref().map(|p| {
+            setup.priorities.iter().find(|x| x.id.as_str() == p).map_or_else(|| p.to_string(), |x| x.name.clone())
+        }),
         services,
         materials,
         ahead: t.ahead,
@@ -181,7 +184,10 @@ pub async fn reprint(
             "this kiosk has no printer; add `printer = \"host:9100\"` to its [[kiosk]] table",
         ));
     }
-    app.limits.for_kiosk(&kiosk.id).take(&kiosk.id, app.now().0).map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
+    app.limits
+        .for_kiosk(&kiosk.id)
+        .take(&kiosk.id, app.now().0)
+        .map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
     let ticket = parse_id(&id)?;
     let key = idempotency_key(&headers, None, "reprint")?;
     if !app.printers.printed_here(&kiosk.id, &ticket) {
@@ -207,7 +213,10 @@ pub async fn reprint(
 }
 
 /// `GET /api/v1/kiosk/printer`: the calling kiosk's printer, or null when it has none.
-pub async fn kiosk_printer(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn kiosk_printer(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
     let printer = app.printers.view(&kiosk.id).map(|v| PrinterDto::new(&app.config.setup, v));
     Ok(Json(serde_json::json!({ "kiosk": kiosk.id, "printer": printer })))

@@ -8,8 +8,8 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use super::dto::TicketDto;
-use super::printers::IssuedDto;
 use super::error::ApiError;
+use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::TicketId;
 use crate::core::{Command, Envelope};

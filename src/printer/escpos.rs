@@ -88,11 +88,11 @@ impl Escpos {
         };
         k(&[b'1', b'A', b'2', 0]); // fn 165: model 2
         k(&[b'1', b'C', module.clamp(1, 16)]); // fn 167: module size
-        k(&[b'1', b'E', b'1']); // fn 169: error correction M (15 %)
+        k(b"1E1"); // fn 169: error correction M (15 %)
         let mut store = vec![b'1', b'P', b'0'];
         store.extend_from_slice(data);
         k(&store); // fn 180: store the data
-        k(&[b'1', b'Q', b'0']); // fn 181: print it
+        k(b"1Q0"); // fn 181: print it
         self
     }
 

@@ -167,7 +167,8 @@ impl Printers {
                     recent: VecDeque::new(),
                     reprint_keys: VecDeque::new(),
                 }));
-                let worker = Worker { kiosk: k.id.clone(), def: def.clone(), state: state.clone(), clock: clock.clone() };
+                let worker =
+                    Worker { kiosk: k.id.clone(), def: def.clone(), state: state.clone(), clock: clock.clone() };
                 tokio::spawn(worker.run(rx, shutdown.clone()));
                 Some(Printer { kiosk: k.id.clone(), kiosk_name: k.name.clone(), def, jobs: tx, state })
             })

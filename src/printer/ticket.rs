@@ -134,7 +134,9 @@ mod tests {
     #[test]
     fn the_ticket_says_what_a_visitor_needs() {
         let text = text_of(&render(&paper(), 42));
-        for want in ["青川区政务服务中心", "A012", "综合受理", "前面等候：3 人", "约 15 分钟", "2026-03-10 10:00", "个体工商户"] {
+        for want in
+            ["青川区政务服务中心", "A012", "综合受理", "前面等候：3 人", "约 15 分钟", "2026-03-10 10:00", "个体工商户"]
+        {
             assert!(text.contains(want), "{want:?} missing from {text}");
         }
         assert!(text.contains("材料12") && !text.contains("材料13"), "materials are capped");
