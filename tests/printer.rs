@@ -331,3 +331,29 @@ fn hallq_check_names_a_bad_printer_and_lists_good_ones() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("kiosk1") && text.contains("10.0.0.9:9100"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_printer_fault_is_a_warning_in_the_log_without_the_ticket() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port");
+    let printer = format!("printer = \"{addr}\"\nprinter_probe_s = 0\nprinter_timeout_ms = 500");
+    let config = support::config_dir(|hall| hall_with(&printer)(support::without_rate_limits(hall)));
+    let data = tempfile::tempdir().expect("a temp dir");
+    let mut p = support::Process::spawn_with(data.path(), config, "127.0.0.1:0", "info,sled=warn", &[]).await;
+    let code = p.api.item_in("A").await;
+    let t = p.api.issue(&code).await;
+    let line = guard("the fault in the log", async {
+        loop {
+            if let Some(l) = p.log_text().lines().find(|l| l.contains("ticket printer fault")) {
+                return l.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(line.contains("WARN") && line.contains("kiosk1") && line.contains(&addr.to_string()), "{line}");
+    let log = p.log_text();
+    for secret in [t["id"].as_str().expect("an id"), t["number"].as_str().expect("a number")] {
+        assert!(!log.contains(secret), "the log names the ticket {secret}:\n{log}");
+    }
+    assert!(p.terminate().await.success());
+}
