@@ -92,6 +92,7 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     let hall = job.line("青川区政务服务中心");
     assert_eq!(hall.text, "青川区政务服务中心");
     assert_eq!((hall.align, hall.size), (1, 0x11));
+    assert!(job.cmds.contains(&Cmd::ChineseSize(0x0C)), "Chinese text is sized by FS ! too");
     let number = t["number"].as_str().expect("a number");
     let big = job.line(number);
     assert_eq!((big.text.as_str(), big.size, big.align, big.bold), (number, 0x33, 1, true), "the number is quad size");

@@ -48,10 +48,13 @@ impl Escpos {
         self
     }
 
-    /// Character size (`GS !`): `w` times as wide and `h` times as high, each 1 to 8.
+    /// Character size (`GS !`): `w` times as wide and `h` times as high, each 1 to 8. Some
+    /// Chinese printers size their Chinese characters only by `FS !` (at most double), so
+    /// that is sent too.
     pub fn size(&mut self, w: u8, h: u8) -> &mut Self {
         let (w, h) = (w.clamp(1, 8) - 1, h.clamp(1, 8) - 1);
-        self.buf.extend_from_slice(&[GS, b'!', (w << 4) | h]);
+        let chinese = if w > 0 { 0x04 } else { 0 } | if h > 0 { 0x08 } else { 0 };
+        self.buf.extend_from_slice(&[GS, b'!', (w << 4) | h, FS, b'!', chinese]);
         self
     }
 
@@ -204,7 +207,7 @@ mod tests {
         p.align(Align::Center).size(4, 4).line("A012").cut(3);
         let b = p.into_bytes();
         assert_eq!(&b[..4], &[ESC, b'@', FS, b'&']);
-        assert!(b.windows(3).any(|w| w == [GS, b'!', 0x33]), "quad size is GS ! 0x33");
+        assert!(b.windows(6).any(|w| w == [GS, b'!', 0x33, FS, b'!', 0x0C]), "quad size: GS ! 0x33, FS ! double");
         assert!(b.ends_with(&[b'A', b'0', b'1', b'2', LF, GS, b'V', 66, 3]));
     }
 

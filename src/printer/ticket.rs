@@ -153,6 +153,7 @@ mod tests {
         assert!(bytes.windows(3).any(|w| w == [0x1D, b'!', 0x22]));
         assert!(!bytes.windows(3).any(|w| w == [0x1D, b'!', 0x33]));
         // The long hall name stays at normal size (no double-size command before it).
-        assert!(bytes.starts_with(&[0x1B, b'@', 0x1C, b'&', 0x1B, b'a', 1, 0x1B, b'E', 1, 0x1D, b'!', 0x00]));
+        assert!(bytes
+            .starts_with(&[0x1B, b'@', 0x1C, b'&', 0x1B, b'a', 1, 0x1B, b'E', 1, 0x1D, b'!', 0x00, 0x1C, b'!', 0x00]));
     }
 }

@@ -38,6 +38,8 @@ pub enum Cmd {
     Init,
     ChineseOn,
     ChineseOff,
+    /// `FS !`: the size of Chinese characters.
+    ChineseSize(u8),
     Align(u8),
     Bold(u8),
     Size(u8),
@@ -113,6 +115,7 @@ pub fn parse_one(b: &[u8]) -> Option<(Cmd, usize)> {
         },
         0x1C => match arg(1)? {
             b'&' => (Cmd::ChineseOn, 2),
+            b'!' => (Cmd::ChineseSize(arg(2)?), 3),
             b'.' => (Cmd::ChineseOff, 2),
             other => (Cmd::Unknown(other), 2),
         },
@@ -180,7 +183,7 @@ pub fn decode(cmds: Vec<Cmd>) -> Job {
             Cmd::Qr(81, _) => job.qr_printed = job.qr.is_some(),
             Cmd::Cut(..) => job.cut = true,
             Cmd::Status(n) => job.statuses.push(*n),
-            Cmd::ChineseOn | Cmd::ChineseOff | Cmd::Feed(_) | Cmd::Qr(..) | Cmd::Unknown(_) => {}
+            Cmd::ChineseOn | Cmd::ChineseOff | Cmd::ChineseSize(_) | Cmd::Feed(_) | Cmd::Qr(..) | Cmd::Unknown(_) => {}
         }
     }
     job.cmds = cmds;
