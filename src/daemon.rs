@@ -99,6 +99,7 @@ pub async fn serve(
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
+    let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), displays_rx.clone());
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -112,6 +113,7 @@ pub async fn serve(
         limits,
         clock,
         voice,
+        printers,
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

@@ -19,6 +19,10 @@
 //! - [`http`] — routes of contract v1, authentication, error mapping, the WebSocket feed
 //!   and the JSON wire types. Knows nothing of sled.
 //! - [`metrics`] — the daemon's Prometheus registry.
+//! - [`printer`] — kiosks' network ticket printers: a ticket laid out in ESC/POS
+//!   (GB18030 text, the printer's own QR code, a cut), one task per printer sending jobs
+//!   and reading its status, which it keeps for the kiosk and supervisors. Used by `http`
+//!   and the daemon.
 //! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
 //!   until shutdown. Used by `main` and by the black-box tests.
 //! - [`bench`] — `hallq bench`: starts the daemon and a raw baseline (axum + sled, bare
@@ -41,6 +45,7 @@ pub mod feed;
 pub mod fuzzing;
 pub mod http;
 pub mod metrics;
+pub mod printer;
 pub mod sim;
 pub mod store;
 pub mod voice;

@@ -210,6 +210,17 @@ fn run() -> anyhow::Result<()> {
                     cfg.kiosks.len(),
                     cfg.users.len()
                 ));
+                for k in &cfg.kiosks {
+                    if let Some(p) = &k.printer {
+                        say(format!(
+                            "kiosk {}: ticket printer {} ({} characters a line, timeout {} ms)",
+                            k.id,
+                            p.address(),
+                            p.width_chars,
+                            p.timeout_ms
+                        ));
+                    }
+                }
                 for credential in cfg.demo_credentials() {
                     say(format!("warning: demo credential: {credential}"));
                 }

@@ -83,6 +83,10 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         // A clerk may read the windows they may open; clerk2 may open only window 2.
         row("GET", "/api/v1/windows/{w}", "/api/v1/windows/1", &[ClerkHere, Supervisor, Admin]),
         row("GET", "/ws/feed", "/ws/feed", &EVERYONE),
+        // The example hall's kiosks have no printer: a reprint answers 409 no_printer.
+        row("POST", "/api/v1/tickets/{id}/print", format!("/api/v1/tickets/{ticket}/print"), &[Kiosk]),
+        row("GET", "/api/v1/kiosk/printer", "/api/v1/kiosk/printer", &[Kiosk]),
+        row("GET", "/api/v1/printers", "/api/v1/printers", &[Supervisor, Admin]),
         row("GET", "/", "/", &EVERYONE),
         row("GET", "/t/{id}", format!("/t/{ticket}"), &EVERYONE),
         row("GET", "/display/static/{*name}", "/display/static/base.css", &EVERYONE),

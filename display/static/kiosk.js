@@ -366,13 +366,16 @@
     return m ? m[1] + "-" + m[2] + "-" + m[3] + " " + m[4] + ":" + m[5] : "";
   }
 
-  var shown = null, shownNote = null, homeHooks = [];
+  var shown = null, shownNote = null, homeHooks = [], ticketHooks = [];
+  // What the print button does; kiosk-printer.js replaces it when the kiosk has a printer.
+  var printTicket = function () { window.print(); };
   // note: {key, vars}, a line under the queue saying how the ticket came (a check-in).
   function showTicket(tk, note) {
     shown = tk;
     shownNote = note || null;
     renderTicket();
     show("ticket");
+    ticketHooks.forEach(function (fn) { fn(tk); });
   }
 
   function renderTicket() {
@@ -492,7 +495,7 @@
       });
     });
     $("take").addEventListener("click", take);
-    $("print").addEventListener("click", function () { window.print(); });
+    $("print").addEventListener("click", function () { printTicket(shown); });
     $("done").addEventListener("click", goHome);
     $("error-ok").addEventListener("click", closeError);
     loadCatalog();
@@ -506,6 +509,8 @@
   // For kiosk-checkin.js: the views, the ticket view, errors, and its texts merged into DICT.
   window.HallqKiosk = { token: token, show: show, showTicket: showTicket, showError: showError, errorText: errorText,
     randomKey: randomKey, busy: function (on) { $("busy").hidden = !on; }, onHome: function (fn) { homeHooks.push(fn); },
-    addText: function (d) { ["zh", "en"].forEach(function (l) { Object.assign(DICT[l], d[l]); }); } };
+    addText: function (d) { ["zh", "en"].forEach(function (l) { Object.assign(DICT[l], d[l]); }); },
+    onTicket: function (fn) { ticketHooks.push(fn); }, onPrint: function (fn) { printTicket = fn; },
+    view: function () { return view; } };
   init();
 })();

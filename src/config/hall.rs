@@ -446,9 +446,10 @@ fn read_kiosks(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<KioskDef> {
             }
         };
         let rate = guard::read_kiosk_rate(&mut t, errs);
+        let printer = super::printer::read(&mut t, remote, errs);
         t.finish(errs);
         if let (Some(id), Some(name), Some(token)) = (id, name, token) {
-            out.push(KioskDef { id: id.value, name, token: token.value, remote, rate });
+            out.push(KioskDef { id: id.value, name, token: token.value, remote, rate, printer });
         }
     }
     out

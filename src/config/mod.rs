@@ -14,6 +14,7 @@ mod csv_catalog;
 mod guard;
 mod hall;
 mod prefer;
+mod printer;
 mod tree;
 mod voice;
 
@@ -28,6 +29,7 @@ use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use guard::{Rate, RateLimits, TlsFiles};
 pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
+pub use printer::PrinterDef;
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -141,6 +143,8 @@ pub struct KioskDef {
     /// `kiosk_burst`/`kiosk_refill_ms`: an online channel's one token serves a whole
     /// portal's visitors, not one stuck key.
     pub rate: Option<Rate>,
+    /// Its network ticket printer (`printer = "host:9100"`), if it has one.
+    pub printer: Option<PrinterDef>,
 }
 
 impl fmt::Debug for KioskDef {

@@ -194,14 +194,17 @@ pub async fn check_in(
     State(app): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
-) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
+) -> Result<(StatusCode, Json<super::printers::IssuedDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let code = code_of(&code)?;
     let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}:check-in"))?;
-    let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk };
+    let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, ticket_json(&app, answered)?))
+    let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
+    let Json(ticket) = ticket_json(&app, answered)?;
+    // A booking checked in at a kiosk becomes a ticket there, printed like any other.
+    let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
+    Ok((status, Json(super::printers::IssuedDto { ticket, print })))
 }
 
 /// `POST /api/v1/tickets/{id}/check-in`: a kiosk or the door checks a remote ticket in.

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod listen;
 mod pages;
+mod printers;
 mod public;
 pub mod rate;
 mod tickets;
@@ -64,6 +65,8 @@ pub struct Shared {
     pub clock: Clock,
     /// How call-outs are spoken, and their rendered audio.
     pub voice: Arc<crate::voice::Voice>,
+    /// The kiosks' ticket printers and what they last said of themselves.
+    pub printers: crate::printer::Printers,
 }
 
 impl Shared {
@@ -104,6 +107,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/windows/{w}/{action}", post(windows::act))
         .route("/api/v1/windows/{w}", get(windows::get))
         .route("/ws/feed", get(ws::feed))
+        .route("/api/v1/tickets/{id}/print", post(printers::reprint))
+        .route("/api/v1/kiosk/printer", get(printers::kiosk_printer))
+        .route("/api/v1/printers", get(printers::list))
         .route("/", get(pages::index))
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::dto::TicketDto;
 use super::error::ApiError;
+use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::TicketId;
 use crate::core::{Command, Envelope};
@@ -54,7 +55,7 @@ pub async fn issue(
     State(app): State<AppState>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<IssueBody>,
-) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
+) -> Result<(StatusCode, Json<IssuedDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
     app.limits
         .for_kiosk(&kiosk.id)
@@ -65,8 +66,10 @@ pub async fn issue(
     let command =
         Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, ticket_json(&app, answered)?))
+    let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
+    let Json(ticket) = ticket_json(&app, answered)?;
+    let print = super::printers::after_issue(&app, &kiosk.id, &headers, &ticket, repeated);
+    Ok((status, Json(IssuedDto { ticket, print })))
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketDto>, ApiError> {
@@ -115,6 +118,20 @@ pub async fn rate(
 /// Longest Host header used in a QR code's address, in bytes.
 const HOST_BYTES_MAX: usize = 255;
 
+/// `scheme://host` as the caller reached the daemon (its Host header, and https behind a
+/// proxy that says so), for addresses on QR codes; `None` without a plain Host header.
+pub(super) fn public_base(headers: &HeaderMap) -> Option<String> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.len() <= HOST_BYTES_MAX && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))?;
+    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
 /// `GET /api/v1/tickets/{id}/qr.svg`: a QR code of the ticket-status page's address, for
 /// the kiosk's screen and print-out. The address uses the Host the kiosk reached the
 /// daemon by, so a phone on the hall's network reaches it the same way.
@@ -127,16 +144,9 @@ pub async fn qr(
     let id = parse_id(&id)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
     app.engine.query(Query::Ticket(id)).await?;
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.len() <= HOST_BYTES_MAX && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+    let base = public_base(&headers)
         .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
-    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
-        Some("https") => "https",
-        _ => "http",
-    };
-    let url = format!("{scheme}://{host}/t/{id}");
+    let url = format!("{base}/t/{id}");
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| ApiError::internal("a QR code could not be made", &e))?;
     let svg = code

@@ -1,0 +1,159 @@
+//! What a printed ticket says and how it is laid out: the hall's name, the number large,
+//! the queue, how many are ahead and the expected wait, the time, the items and the
+//! materials to prepare, a QR code of the ticket's status page and a short notice. Pure:
+//! it takes plain values and gives ESC/POS bytes. No personal data is ever given to it;
+//! a ticket holds none.
+
+use super::escpos::{columns, wrap, Align, Escpos};
+
+/// Most item lines printed: a bundle of twenty items would print a scroll, and the status
+/// page behind the QR code lists them all.
+pub const ITEM_LINES_MAX: usize = 6;
+/// Most material lines printed, for the same reason.
+pub const MATERIAL_LINES_MAX: usize = 12;
+
+/// What goes on the paper, already in words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketPaper {
+    pub hall: String,
+    pub number: String,
+    pub queue: String,
+    /// The priority class's name, for a priority ticket.
+    pub priority: Option<String>,
+    /// Item names (a bundle's own name first, when it is one).
+    pub services: Vec<String>,
+    pub materials: Vec<String>,
+    pub ahead: Option<usize>,
+    pub eta_minutes: Option<u32>,
+    /// Local time of issue, e.g. `2026-03-10 10:00`.
+    pub issued: String,
+    /// The ticket's status page, for the QR code; none prints no code.
+    pub url: Option<String>,
+    /// A reprint says so, so that two papers for one number are not mistaken for two
+    /// tickets.
+    pub reprint: bool,
+}
+
+/// Call-out and missed-number notice, as the kiosk screen words it.
+pub const NOTICE: &str = "请留意大厅叫号屏及语音广播，过号需重新取号。";
+
+/// The ESC/POS job of `p` on paper `width` characters wide.
+pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
+    let width = usize::from(width.max(16));
+    let mut e = Escpos::new();
+    e.align(Align::Center).bold(true);
+    // The hall's name at double size when it fits on one line.
+    let hall_scale = if columns(&p.hall) * 2 <= width { 2 } else { 1 };
+    e.size(hall_scale, hall_scale);
+    for l in wrap(&p.hall, width / usize::from(hall_scale)) {
+        e.line(&l);
+    }
+    e.size(1, 1).bold(false).line(&rule(width)).line("您的号码");
+    // The number as large as the paper allows: quad, triple or double size.
+    let scale = (2..=4u8).rev().find(|s| columns(&p.number) * usize::from(*s) <= width).unwrap_or(1);
+    e.bold(true).size(scale, scale).line(&p.number).size(1, 2);
+    for l in wrap(&p.queue, width) {
+        e.line(&l);
+    }
+    e.size(1, 1).bold(false);
+    if let Some(prio) = &p.priority {
+        e.line(&format!("【{prio}】"));
+    }
+    if p.reprint {
+        e.line("（补打）");
+    }
+    e.line(&rule(width)).align(Align::Left);
+    let ahead = p.ahead.map_or_else(|| "—".to_string(), |n| format!("{n} 人"));
+    let eta = match p.eta_minutes {
+        None => "—".to_string(),
+        Some(0) => "无需等候".to_string(),
+        Some(m) => format!("约 {m} 分钟"),
+    };
+    e.line(&format!("前面等候：{ahead}")).line(&format!("预计等候：{eta}"));
+    e.line(&format!("取号时间：{}", p.issued));
+    list(&mut e, "办理事项：", &p.services, ITEM_LINES_MAX, width);
+    list(&mut e, "请准备以下材料：", &p.materials, MATERIAL_LINES_MAX, width);
+    e.line(&rule(width));
+    if let Some(url) = &p.url {
+        let module = if width >= 42 { 6 } else { 4 };
+        e.align(Align::Center).qr(url.as_bytes(), module).line("扫码查看排队进度");
+    }
+    e.align(Align::Center);
+    for l in wrap(NOTICE, width) {
+        e.line(&l);
+    }
+    e.cut(4);
+    e.into_bytes()
+}
+
+fn rule(width: usize) -> String {
+    "-".repeat(width)
+}
+
+/// A heading and numbered lines, at most `max`, then how many more there are.
+fn list(e: &mut Escpos, heading: &str, lines: &[String], max: usize, width: usize) {
+    if lines.is_empty() {
+        return;
+    }
+    e.line(heading);
+    for (i, text) in lines.iter().take(max).enumerate() {
+        let mark = format!("{}. ", i + 1);
+        let indent = " ".repeat(mark.len());
+        for (j, l) in wrap(text, width.saturating_sub(mark.len()).max(2)).into_iter().enumerate() {
+            e.line(&format!("{}{l}", if j == 0 { &mark } else { &indent }));
+        }
+    }
+    if lines.len() > max {
+        e.line(&format!("……另有 {} 项，请扫码查看", lines.len() - max));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paper() -> TicketPaper {
+        TicketPaper {
+            hall: "青川区政务服务中心".into(),
+            number: "A012".into(),
+            queue: "综合受理".into(),
+            services: vec!["个体工商户设立登记".into()],
+            materials: (1..=20).map(|i| format!("材料{i}")).collect(),
+            ahead: Some(3),
+            eta_minutes: Some(15),
+            issued: "2026-03-10 10:00".into(),
+            url: Some("http://hall/t/abc".into()),
+            ..TicketPaper::default()
+        }
+    }
+
+    fn text_of(bytes: &[u8]) -> String {
+        encoding_rs::GB18030.decode(bytes).0.into_owned()
+    }
+
+    #[test]
+    fn the_ticket_says_what_a_visitor_needs() {
+        let text = text_of(&render(&paper(), 42));
+        for want in
+            ["青川区政务服务中心", "A012", "综合受理", "前面等候：3 人", "约 15 分钟", "2026-03-10 10:00", "个体工商户"]
+        {
+            assert!(text.contains(want), "{want:?} missing from {text}");
+        }
+        assert!(text.contains("材料12") && !text.contains("材料13"), "materials are capped");
+        assert!(text.contains("另有 8 项"));
+    }
+
+    #[test]
+    fn narrow_paper_shrinks_the_number_and_the_hall_name() {
+        let mut p = paper();
+        p.hall = "某某省某某市某某区人民政府政务服务中心（便民服务大厅）".into();
+        p.number = "AB10000".into();
+        let bytes = render(&p, 24);
+        // The number drops to triple size: 7 columns × 4 would overflow 24.
+        assert!(bytes.windows(3).any(|w| w == [0x1D, b'!', 0x22]));
+        assert!(!bytes.windows(3).any(|w| w == [0x1D, b'!', 0x33]));
+        // The long hall name stays at normal size (no double-size command before it).
+        assert!(bytes
+            .starts_with(&[0x1B, b'@', 0x1C, b'&', 0x1B, b'a', 1, 0x1B, b'E', 1, 0x1D, b'!', 0x00, 0x1C, b'!', 0x00]));
+    }
+}

@@ -1,0 +1,99 @@
+//! The kiosk page (`/display/kiosk`) with a ticket printer, in headless Chromium against
+//! a real daemon and a fake printer on loopback: out of paper, the ticket still shows and
+//! a notice says the number is valid and to photograph or note it; the home screen warns
+//! the next visitor; with paper back, "重新打印" prints the ticket again, marked as a
+//! reprint, and the notice says to take it.
+
+mod browser_support;
+mod printer_support;
+mod support;
+
+use std::sync::Arc;
+
+use browser_support::{launch_exact, Browser};
+use hallq::config::PrinterDef;
+use printer_support::{FakePrinter, PAPER_OUT, READY};
+use support::Daemon;
+
+async fn until_home(b: &Browser) {
+    b.until(
+        "the kiosk home screen",
+        "return document.querySelectorAll('#categories .k-cat').length > 0 && !document.querySelector('#view-home').hidden;",
+    )
+    .await;
+}
+
+/// Takes a ticket for `code` (in `category`) from the home screen and waits for `number`.
+async fn take(b: &Browser, category: &str, code: &str, number: &str) {
+    b.click(&format!("#categories [data-category=\"{category}\"]")).await;
+    b.click(&format!("#list [data-code=\"{code}\"]")).await;
+    b.click("#take").await;
+    let js = format!("return document.querySelector('#ticket-number').textContent.trim() === '{number}';");
+    b.until(&format!("the ticket {number}"), &js).await;
+}
+
+fn notice_js(class: &str, text: &str) -> String {
+    format!(
+        "var n = document.querySelector('#printer-notice');
+         return !!n && !n.hidden && n.getClientRects().length > 0 && n.classList.contains('{class}')
+            && n.innerText.includes('{text}');"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is_back() {
+    let Some(b) = launch_exact("the_kiosk_says_when_its_printer_is_out_of_paper", 1080, 1920, false).await else {
+        return;
+    };
+    let mut printer = FakePrinter::start(PAPER_OUT).await;
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let kiosk = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
+    let addr = printer.addr;
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 0,
+    });
+    let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
+    let code = d.api.item_in("A").await;
+    let catalog = d.api.catalog().await;
+    let item = catalog["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).expect("item");
+    let category = item["category"].as_str().expect("a category").to_string();
+
+    b.goto(&format!("http://{}/display/kiosk?token={}", d.addr, support::KIOSK)).await;
+    until_home(&b).await;
+    take(&b, &category, &code, "A001").await;
+    b.until("the paper-out notice", &notice_js("is-failed", "打印机缺纸")).await;
+    let notice = b.text("#printer-notice").await;
+    assert!(notice.contains("A001") && notice.contains("仍然有效") && notice.contains("拍照"), "{notice}");
+    // The ticket itself is on screen as always, QR code included.
+    b.until("the QR code", "var q = document.querySelector('#ticket-qr'); return q.complete && q.naturalWidth > 0;")
+        .await;
+    assert_eq!(b.text("#print").await, "重新打印");
+    b.screenshot("kiosk-printer-paper-out").await;
+    assert!(printer.try_job().is_none(), "nothing was sent to a printer without paper");
+
+    // The next visitor is warned on the home screen.
+    b.click("#done").await;
+    until_home(&b).await;
+    b.until(
+        "the home banner",
+        "var e = document.querySelector('#printer-banner'); return !e.hidden && e.innerText.includes('打印机缺纸');",
+    )
+    .await;
+    b.screenshot("kiosk-printer-banner").await;
+
+    // Paper is back: the visitor's reprint comes out, marked as one.
+    take(&b, &category, &code, "A002").await;
+    b.until("the paper-out notice", &notice_js("is-failed", "A002")).await;
+    printer.set(READY);
+    b.click("#print").await;
+    let job = printer.next_job().await;
+    assert!(job.text().contains("A002") && job.text().contains("补打"), "{}", job.text());
+    b.until("the printed notice", &notice_js("is-printed", "请在出票口取走")).await;
+    b.screenshot("kiosk-printer-printed").await;
+    b.close().await;
+}

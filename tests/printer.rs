@@ -1,0 +1,360 @@
+//! Ticket printers against a real daemon and a fake printer on loopback (a real TCP peer
+//! that decodes the ESC/POS stream back into lines, a QR payload and a cut): what a
+//! ticket prints, that a printer that is down or out of paper never costs the visitor
+//! their ticket and is reported to the kiosk and the supervisor, that it comes back, that
+//! a kiosk reprints only its own waiting tickets, and how the configuration is checked.
+
+mod printer_support;
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hallq::config::PrinterDef;
+use printer_support::{FakePrinter, COVER_OPEN, PAPER_LOW, PAPER_OUT, READY, SILENT};
+use serde_json::{json, Value};
+use support::{guard, Api, Daemon, KIOSK};
+
+/// The example hall with kiosk1's printer at `addr`, the rate limits off.
+fn config_with_printer(addr: std::net::SocketAddr, probe_s: u64) -> hallq::config::Config {
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s,
+    });
+    config
+}
+
+async fn start(addr: std::net::SocketAddr, probe_s: u64) -> Daemon {
+    let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    Daemon::start_config(data, None, config_with_printer(addr, probe_s)).await
+}
+
+/// The kiosk's view of its printer.
+async fn kiosk_printer(api: &Api) -> Value {
+    let r = api.get("/api/v1/kiosk/printer", Some(KIOSK)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["printer"].clone()
+}
+
+/// Waits until the kiosk's printer reports `status` (and, with `failed`, that many
+/// failed jobs); returns the report.
+async fn until_status(api: &Api, status: &str, failed: Option<u64>) -> Value {
+    guard(&format!("the printer to report {status}"), async {
+        loop {
+            let p = kiosk_printer(api).await;
+            if p["status"] == status && failed.is_none_or(|n| p["failed"] == n) {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+}
+
+/// The supervisor's row for kiosk1.
+async fn supervisor_row(api: &Api) -> Value {
+    let token = api.login("supervisor").await;
+    let r = api.get("/api/v1/printers", Some(&token)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rows = r.body["printers"].as_array().expect("a list").clone();
+    assert_eq!(rows.len(), 1, "only kiosk1 has a printer: {}", r.text);
+    rows[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
+    let mut printer = FakePrinter::start(READY).await;
+    let d = start(printer.addr, 0).await;
+    let code = d.api.item_in("A").await;
+    d.api.issue(&code).await;
+    let first = printer.next_job().await;
+    assert!(first.is_print());
+
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["print"], json!({ "status": "queued", "printer": "ok" }), "{}", r.text);
+    let t = &r.body;
+    let job = printer.next_job().await;
+
+    // The status checks, then init and Chinese mode before any text.
+    use printer_support::Cmd;
+    assert_eq!(&job.cmds[..4], &[Cmd::Status(1), Cmd::Status(4), Cmd::Init, Cmd::ChineseOn]);
+    assert!(!job.cmds.iter().any(|c| matches!(c, Cmd::Unknown(_))), "{:?}", job.cmds);
+    assert!(!job.bad_text && job.leftover.is_empty(), "{job:?}");
+    assert_eq!(job.statuses, vec![1, 4, 4], "status before (printer, paper) and paper after");
+    // The hall's name round-trips through GB18030, centred and large.
+    let hall = job.line("青川区政务服务中心");
+    assert_eq!(hall.text, "青川区政务服务中心");
+    assert_eq!((hall.align, hall.size), (1, 0x11));
+    assert!(job.cmds.contains(&Cmd::ChineseSize(0x0C)), "Chinese text is sized by FS ! too");
+    let number = t["number"].as_str().expect("a number");
+    let big = job.line(number);
+    assert_eq!((big.text.as_str(), big.size, big.align, big.bold), (number, 0x33, 1, true), "the number is quad size");
+    let catalog = d.api.catalog().await;
+    let item = catalog["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).expect("item");
+    assert_eq!(job.line("综合受理").text, "综合受理");
+    assert_eq!(job.line("前面等候").text, "前面等候：1 人");
+    let eta = match t["eta_minutes"].as_u64() {
+        Some(0) => "无需等候".to_string(),
+        Some(m) => format!("约 {m} 分钟"),
+        None => "—".to_string(),
+    };
+    assert_eq!(job.line("预计等候").text, format!("预计等候：{eta}"));
+    let issued = t["issued_at"].as_str().expect("issued_at");
+    let local = format!("{} {}", &issued[..10], &issued[11..16]);
+    assert_eq!(job.line("取号时间").text, format!("取号时间：{local}"));
+    assert!(job.text().contains(item["name"].as_str().expect("a name")), "{}", job.text());
+    let material: String = item["materials"][0].as_str().expect("the item lists materials").chars().take(6).collect();
+    assert!(job.line(&material).text.starts_with(&format!("1. {material}")), "{}", job.text());
+    let heading = job.lines.iter().position(|l| l.text == "请准备以下材料：").expect("a materials heading");
+    assert!(job.lines[heading + 1].text.starts_with("1. "), "{}", job.text());
+    assert!(job.text().contains("过号需重新取号"));
+    // The QR code is the printer's own, of the ticket's status page, and it is printed.
+    let url = format!("http://{}{}", d.addr, t["status_url"].as_str().expect("status_url"));
+    assert_eq!(job.qr.as_deref(), Some(url.as_bytes()), "QR payload");
+    assert!(job.qr_printed && job.qr_model == Some(b'2') && job.qr_ec == Some(b'1'));
+    assert!(job.cut, "the paper is cut");
+
+    let p = kiosk_printer(&d.api).await;
+    assert_eq!((p["status"].as_str(), p["printed"].as_u64(), p["fault"].as_bool()), (Some("ok"), Some(2), Some(false)));
+    assert_eq!(p["last_job"]["ticket"], t["id"]);
+    assert_eq!(p["last_job"]["printed"], true);
+    let row = supervisor_row(&d.api).await;
+    assert_eq!((row["kiosk"].as_str(), row["status"].as_str()), (Some("kiosk1"), Some("ok")));
+    assert_eq!(row["address"], printer.addr.to_string());
+    // kiosk2 has no printer: its answer has no print field, and its printer is null.
+    let other = d.api.post("/api/v1/tickets", Some("demo-kiosk-2"), Some(json!({ "service": code }))).await;
+    assert_eq!(other.status, 201, "{}", other.text);
+    assert!(other.body.get("print").is_none(), "{}", other.text);
+    let none = d.api.get("/api/v1/kiosk/printer", Some("demo-kiosk-2")).await;
+    assert_eq!(none.body["printer"], Value::Null, "{}", none.text);
+    assert!(printer.try_job().is_none(), "kiosk2's ticket did not go to kiosk1's printer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_printer_that_is_down_costs_no_ticket_is_reported_and_comes_back() {
+    // A port that refuses connections: bound, then closed.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port");
+    let d = start(addr, 0).await;
+    let code = d.api.item_in("A").await;
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    assert_eq!(r.status, 201, "the ticket is issued whatever the printer does: {}", r.text);
+    assert_eq!(r.body["print"]["status"], "queued");
+    let id = r.body["id"].as_str().expect("an id").to_string();
+    assert_eq!(d.api.ticket(&id).await.body["status"], "waiting");
+
+    let p = until_status(&d.api, "offline", Some(1)).await;
+    assert_eq!(p["fault"], true);
+    assert!(p["last_error"].as_str().is_some_and(|e| e.contains("cannot connect")), "{p}");
+    assert_eq!(p["last_job"], json!({ "ticket": id, "printed": false, "at": p["last_job"]["at"] }));
+    let row = supervisor_row(&d.api).await;
+    assert_eq!((row["status"].as_str(), row["failed"].as_u64()), (Some("offline"), Some(1)));
+    assert!(row["since"].is_string());
+    // The next issue already says the printer is down.
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    assert_eq!((r.status, r.body["print"]["printer"].as_str()), (201, Some("offline")), "{}", r.text);
+    until_status(&d.api, "offline", Some(2)).await;
+
+    // The printer comes back where it was: the next ticket prints and the status is ok.
+    let mut printer = FakePrinter::start_at(addr, READY).await;
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    let job = printer.next_job().await;
+    assert_eq!(job.line(r.body["number"].as_str().expect("a number")).size, 0x33);
+    let p = until_status(&d.api, "ok", None).await;
+    assert_eq!((p["printed"].as_u64(), p["failed"].as_u64()), (Some(1), Some(2)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn paper_out_is_reported_and_nothing_prints_until_paper_is_back() {
+    let mut printer = FakePrinter::start(PAPER_OUT).await;
+    let d = start(printer.addr, 0).await;
+    let code = d.api.item_in("A").await;
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let p = until_status(&d.api, "paper_out", Some(1)).await;
+    assert_eq!(p["fault"], true);
+    assert!(p["last_error"].as_str().is_some_and(|e| e.contains("out of paper")), "{p}");
+    assert_eq!(supervisor_row(&d.api).await["status"], "paper_out");
+    assert!(printer.try_job().is_none(), "no job is sent to a printer without paper");
+
+    printer.set(COVER_OPEN);
+    d.api.issue_with(json!({ "service": code })).await;
+    until_status(&d.api, "cover_open", Some(2)).await;
+    assert!(printer.try_job().is_none());
+
+    // Nearly empty still prints, and says so.
+    printer.set(PAPER_LOW);
+    let r = d.api.issue_with(json!({ "service": code })).await;
+    let job = printer.next_job().await;
+    job.line(r.body["number"].as_str().expect("a number"));
+    let p = until_status(&d.api, "paper_low", None).await;
+    assert_eq!((p["fault"].as_bool(), p["printed"].as_u64()), (Some(false), Some(1)));
+
+    printer.set(READY);
+    d.api.issue_with(json!({ "service": code })).await;
+    printer.next_job().await;
+    until_status(&d.api, "ok", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_printer_that_answers_no_status_still_prints() {
+    let mut printer = FakePrinter::start(SILENT).await;
+    let d = start(printer.addr, 0).await;
+    let r = d.api.issue_with(json!({ "service": d.api.item_in("B").await })).await;
+    let job = printer.next_job().await;
+    assert_eq!(job.statuses, vec![1], "one unanswered request, then the job");
+    assert!(job.cut);
+    job.line(r.body["number"].as_str().expect("a number"));
+    until_status(&d.api, "ok", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_printer_is_checked_so_an_empty_roll_shows_before_the_next_visitor() {
+    let printer = FakePrinter::start(PAPER_OUT).await;
+    let d = start(printer.addr, 1).await;
+    let p = until_status(&d.api, "paper_out", Some(0)).await;
+    assert_eq!(p["last_job"], Value::Null);
+    printer.set(READY);
+    until_status(&d.api, "ok", Some(0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_repeated_issue_prints_once_and_a_kiosk_reprints_only_its_own_waiting_tickets() {
+    let mut printer = FakePrinter::start(READY).await;
+    let d = start(printer.addr, 0).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    let body = json!({ "service": code, "idempotency_key": "tap-1" });
+    let first = api.issue_with(body.clone()).await;
+    assert_eq!(first.status, 201);
+    printer.next_job().await;
+    let again = api.issue_with(body).await;
+    assert_eq!((again.status, again.body["id"].clone()), (200, first.body["id"].clone()));
+    assert_eq!(again.body["print"]["status"], "repeat", "{}", again.text);
+
+    let id = first.body["id"].as_str().expect("an id");
+    let path = format!("/api/v1/tickets/{id}/print");
+    let req = || api.http.post(api.url(&path)).header("idempotency-key", "reprint-1");
+    let r = api.send(req(), Some(KIOSK)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["print"]["status"], "queued");
+    let job = printer.next_job().await;
+    assert!(job.text().contains("补打"), "a reprint says so: {}", job.text());
+    job.line(first.body["number"].as_str().expect("a number"));
+    let r = api.send(req(), Some(KIOSK)).await;
+    assert_eq!(r.body["print"]["status"], "repeat", "the same key prints once: {}", r.text);
+
+    // Not another kiosk's ticket, not for a kiosk without a printer, not for a clerk.
+    let theirs = api.post("/api/v1/tickets", Some("demo-kiosk-2"), Some(json!({ "service": code }))).await;
+    let theirs = theirs.body["id"].as_str().expect("an id").to_string();
+    api.post(&format!("/api/v1/tickets/{theirs}/print"), Some(KIOSK), None).await.assert_error(404, "unknown_ticket");
+    api.post(&path, Some("demo-kiosk-2"), None).await.assert_error(409, "no_printer");
+    let clerk = api.login("clerk1").await;
+    api.post(&path, Some(&clerk), None).await.assert_error(403, "forbidden");
+    api.post(&path, None, None).await.assert_error(401, "unauthorized");
+    api.post("/api/v1/tickets/nope/print", Some(KIOSK), None).await.assert_error(404, "unknown_ticket");
+    // Once called, the paper is of no more use.
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.call_next(&clerk, "1").await;
+    api.post(&path, Some(KIOSK), None).await.assert_error(409, "not_waiting");
+    assert!(printer.try_job().is_none(), "no refused reprint printed anything");
+    // Supervisors see every printer; kiosks and clerks do not.
+    api.get("/api/v1/printers", Some(KIOSK)).await.assert_error(403, "forbidden");
+    api.get("/api/v1/printers", Some(&clerk)).await.assert_error(403, "forbidden");
+    api.get("/api/v1/kiosk/printer", Some(&clerk)).await.assert_error(403, "forbidden");
+}
+
+/// The example hall.toml with `kiosk_lines` added to kiosk1's table.
+fn hall_with(kiosk_lines: &str) -> impl Fn(String) -> String + '_ {
+    move |hall: String| {
+        let at = "token = \"demo-kiosk-1\"\n";
+        assert!(hall.contains(at), "the example hall's kiosk1 moved");
+        hall.replacen(at, &format!("{at}{kiosk_lines}\n"), 1)
+    }
+}
+
+fn load_errors(kiosk_lines: &str) -> Vec<String> {
+    let dir = support::config_dir(hall_with(kiosk_lines));
+    match hallq::config::load_dir(dir.path()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn printer_settings_are_checked_with_file_line_and_key() {
+    let dir = support::config_dir(hall_with("printer = \"192.168.1.50\"\nprinter_width = 32"));
+    let cfg = hallq::config::load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let p = cfg.kiosks[0].printer.clone().expect("kiosk1's printer");
+    assert_eq!((p.host.as_str(), p.port, p.width_chars, p.timeout_ms, p.probe_s), ("192.168.1.50", 9100, 32, 3000, 30));
+
+    for (lines, key, says) in [
+        ("printer = \"printer 1\"", "kiosk[0].printer", "bad printer address"),
+        ("printer = \"10.0.0.9:0\"", "kiosk[0].printer", "bad printer address"),
+        ("printer = 9100", "kiosk[0].printer", "expected a string"),
+        ("printer = \"10.0.0.9\"\nprinter_width = 80", "kiosk[0].printer_width", "from 24 to 64"),
+        ("printer = \"10.0.0.9\"\nprinter_timeout_ms = 5", "kiosk[0].printer_timeout_ms", "from 100 to 60000"),
+        ("printer_width = 42", "kiosk[0].printer_width", "without a printer"),
+        ("printer = \"10.0.0.9\"\nprinter_speed = 3", "kiosk[0].printer_speed", "unknown"),
+    ] {
+        let errs = load_errors(lines);
+        assert!(
+            errs.iter().any(|e| e.contains("hall.toml:") && e.contains(key) && e.contains(says)),
+            "{lines:?}: no error at {key} saying {says:?}; got {errs:#?}"
+        );
+    }
+    // A remote channel has no paper.
+    let dir = support::config_dir(|hall| {
+        hall.replacen("kind = \"remote\"\n", "kind = \"remote\"\nprinter = \"10.0.0.9:9100\"\n", 1)
+    });
+    let errs = hallq::config::load_dir(dir.path()).expect_err("a remote kiosk's printer is refused");
+    assert!(errs.0.iter().any(|e| e.key == "kiosk[2].printer" && e.message.contains("remote")), "{errs}");
+}
+
+#[test]
+fn hallq_check_names_a_bad_printer_and_lists_good_ones() {
+    let bad = support::config_dir(hall_with("printer = \"10.0.0.9:99999\""));
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(bad.path()).output().expect("run");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("kiosk[0].printer") && text.contains("bad printer address"), "{text}");
+    let good = support::config_dir(hall_with("printer = \"10.0.0.9:9100\""));
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(good.path()).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("kiosk1") && text.contains("10.0.0.9:9100"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_printer_fault_is_a_warning_in_the_log_without_the_ticket() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port");
+    let printer = format!("printer = \"{addr}\"\nprinter_probe_s = 0\nprinter_timeout_ms = 500");
+    let config = support::config_dir(|hall| hall_with(&printer)(support::without_rate_limits(hall)));
+    let data = tempfile::tempdir().expect("a temp dir");
+    let mut p = support::Process::spawn_with(data.path(), config, "127.0.0.1:0", "info,sled=warn", &[]).await;
+    let code = p.api.item_in("A").await;
+    let t = p.api.issue(&code).await;
+    let line = guard("the fault in the log", async {
+        loop {
+            if let Some(l) = p.log_text().lines().find(|l| l.contains("ticket printer fault")) {
+                return l.to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(line.contains("WARN") && line.contains("kiosk1") && line.contains(&addr.to_string()), "{line}");
+    let log = p.log_text();
+    for secret in [t["id"].as_str().expect("an id"), t["number"].as_str().expect("a number")] {
+        assert!(!log.contains(secret), "the log names the ticket {secret}:\n{log}");
+    }
+    assert!(p.terminate().await.success());
+}
