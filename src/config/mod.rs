@@ -14,6 +14,7 @@ mod csv_catalog;
 mod guard;
 mod hall;
 mod prefer;
+mod rating;
 mod tree;
 
 use std::fmt;
@@ -26,6 +27,7 @@ use argon2::Argon2;
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use guard::{Rate, RateLimits, TlsFiles};
+pub use rating::EvaluatorDef;
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -120,6 +122,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[[evaluator]]`: the rating tablets at the windows.
+    pub evaluators: Vec<EvaluatorDef>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -339,6 +343,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         dispatch: parts.dispatch,
         item_index: Default::default(),
         appointments: parts.appointments,
+        rating: parts.rating,
     };
     Ok(Config {
         setup,
@@ -350,6 +355,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        evaluators: parts.evaluators,
     })
 }
 
@@ -382,6 +388,12 @@ impl Config {
             .filter(|k| k.token.starts_with(DEMO_TOKEN_PREFIX))
             .map(|k| format!("kiosk {:?} uses the demo token {:?}", k.id, k.token))
             .collect();
+        out.extend(
+            self.evaluators
+                .iter()
+                .filter(|e| e.token.starts_with(DEMO_TOKEN_PREFIX))
+                .map(|e| format!("the evaluator of window {} uses the demo token {:?}", e.window, e.token)),
+        );
         let demo_users = demo_password_users(&self.users);
         out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
             format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())

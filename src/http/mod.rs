@@ -9,6 +9,7 @@ pub mod listen;
 mod pages;
 mod public;
 pub mod rate;
+mod rating;
 mod tickets;
 mod users;
 mod windows;
@@ -105,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .route("/api/v1/windows/{w}/rateable", get(rating::rateable))
+        .route("/api/v1/cases", get(rating::cases))
+        .route("/api/v1/cases/{id}/callback", post(rating::callback))
+        .route("/api/v1/cases/{id}/rectify", post(rating::rectify))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))
