@@ -87,6 +87,17 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("GET", "/t/{id}", format!("/t/{ticket}"), &EVERYONE),
         row("GET", "/display/static/{*name}", "/display/static/base.css", &EVERYONE),
         row("GET", "/display/{name}", "/display/lobby", &EVERYONE),
+        // Only window 1's evaluator tablet (tests/api_rating.rs) asks what to rate there.
+        row("GET", "/api/v1/windows/{w}/rateable", "/api/v1/windows/1/rateable", &[]),
+        row("GET", "/api/v1/cases", "/api/v1/cases", &[Supervisor, Admin]),
+        Row {
+            body: Some(json!({ "reached": true, "note": "test" })),
+            ..row("POST", "/api/v1/cases/{id}/callback", "/api/v1/cases/C20260310-001/callback", &[Supervisor, Admin])
+        },
+        Row {
+            body: Some(json!({ "note": "test" })),
+            ..row("POST", "/api/v1/cases/{id}/rectify", "/api/v1/cases/C20260310-001/rectify", &[Supervisor, Admin])
+        },
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

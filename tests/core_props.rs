@@ -88,7 +88,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (0..SERVICES.len(), prop::option::weighted(0.3, 0..PRIORITIES.len()), prop::option::weighted(0.05, 1..60u32))
             .prop_map(|(service, priority, reuse)| Op::Issue { service, priority, reuse }),
         1 => (0..8u32).prop_map(Op::Cancel),
-        4 => (0..8u32, 0..7u8).prop_map(|(k, score)| Op::Rate(k, score)),
+        8 => (0..16u32, 0..7u8).prop_map(|(k, score)| Op::Rate(k, score)),
         6 => Just(Op::Open),
         10 => Just(Op::Next),
         2 => Just(Op::Recall),
@@ -103,9 +103,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Tick),
         1 => Just(Op::Park),
         2 => (0..3u32).prop_map(Op::Unpark),
-        3 => (0..12u32).prop_map(Op::Rejoin),
-        2 => (0..4u32, any::<bool>()).prop_map(|(k, reached)| Op::CaseCallback(k, reached)),
-        2 => (0..4u32).prop_map(Op::Rectify),
+        5 => (0..12u32).prop_map(Op::Rejoin),
+        3 => (0..2u32, any::<bool>()).prop_map(|(k, reached)| Op::CaseCallback(k, reached)),
+        2 => (0..2u32).prop_map(Op::Rectify),
     ]
 }
 
