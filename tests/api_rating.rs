@@ -71,10 +71,13 @@ async fn a_bad_rating_needs_its_reason_and_opens_a_case_due_after_the_holiday() 
     // Nor does the ticket's id, the visitor's key, reach the supervisor's list.
     assert!(!list.text.contains(&id), "{}", list.text);
 
-    // Still open on its last day, overdue the day after.
+    // Still open on its last day, overdue the day after. (Sessions last 12 hours: the
+    // supervisor signs in again each day.)
     d.set_clock(shanghai_ms(2026, 10, 13, 17, 0, 0));
+    let sup = api.login("supervisor").await;
     assert_eq!(api.get("/api/v1/cases", Some(&sup)).await.body["cases"][0]["status"], "open");
     d.set_clock(shanghai_ms(2026, 10, 14, 9, 0, 0));
+    let sup = api.login("supervisor").await;
     let overdue = api.get("/api/v1/cases?status=overdue", Some(&sup)).await;
     assert_eq!(overdue.body["cases"][0]["id"], "C20260930-001", "{}", overdue.text);
     assert_eq!(overdue.body["cases"][0]["late"], true);
@@ -115,6 +118,7 @@ async fn a_supervisor_calls_back_and_rectifies_and_a_clerk_may_not() {
 
     // Saturday: the call-back; Monday: the rectification. Each records who and when.
     d.set_clock(shanghai_ms(2026, 11, 28, 11, 0, 0));
+    let sup = api.login("supervisor").await;
     let cb = api.post(&path("callback"), Some(&sup), Some(json!({ "reached": false, "note": "电话未接通" }))).await;
     assert_eq!(cb.status, 200, "{}", cb.text);
     let cb = api.post(&path("callback"), Some(&sup), Some(json!({ "reached": true, "note": "已联系，群众反映态度生硬" }))).await;
@@ -122,6 +126,7 @@ async fn a_supervisor_calls_back_and_rectifies_and_a_clerk_may_not() {
     assert_eq!(cb.body["callbacks"][1]["by"], "supervisor");
     assert_eq!(cb.body["callbacks"][1]["at"], "2026-11-28T11:00:00+08:00");
     d.set_clock(shanghai_ms(2026, 11, 30, 9, 30, 0));
+    let sup = api.login("supervisor").await;
     let admin = api.login("admin").await;
     let rx = api.post(&path("rectify"), Some(&admin), Some(json!({ "note": "已对窗口人员进行服务规范培训" }))).await;
     assert_eq!(rx.status, 200, "{}", rx.text);
@@ -176,10 +181,12 @@ async fn the_days_figures_give_the_national_rates_per_hall_queue_and_window() {
     // Rectified on the next working day, it counts for the day of the rating.
     let case = "C20261127-001";
     d.set_clock(shanghai_ms(2026, 11, 30, 10, 0, 0));
-    let cb = api.post(&format!("/api/v1/cases/{case}/callback"), Some(&sup), Some(json!({ "reached": true, "note": "已回访" })));
-    assert_eq!(cb.await.status, 200);
-    let rx = api.post(&format!("/api/v1/cases/{case}/rectify"), Some(&sup), Some(json!({ "note": "一次告知材料" })));
-    assert_eq!(rx.await.status, 200);
+    let sup = api.login("supervisor").await;
+    let (cb_path, rx_path) = (format!("/api/v1/cases/{case}/callback"), format!("/api/v1/cases/{case}/rectify"));
+    let cb = api.post(&cb_path, Some(&sup), Some(json!({ "reached": true, "note": "已回访" }))).await;
+    assert_eq!(cb.status, 200, "{}", cb.text);
+    let rx = api.post(&rx_path, Some(&sup), Some(json!({ "note": "一次告知材料" }))).await;
+    assert_eq!(rx.status, 200, "{}", rx.text);
     let day = api.get("/api/v1/stats?day=2026-11-27", Some(&sup)).await;
     assert_eq!(day.body["total"]["ratings"]["rectified_rate"], 1.0, "{}", day.text);
     assert_eq!(day.body["windows"]["1"]["ratings"]["bad_rectified"], 1);
