@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
-use crate::core::rating::{Case, CaseStatus};
 use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
+use crate::core::rating::{Case, CaseStatus};
 use crate::core::stats::DayStats;
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;

@@ -111,7 +111,9 @@ async fn a_supervisor_calls_back_and_rectifies_and_a_clerk_may_not() {
     api.post(&path("callback"), Some(&sup), Some(json!({ "reached": true, "note": "  " })))
         .await
         .assert_error(400, "note_required");
-    api.post(&path("callback"), Some(&sup), Some(json!({ "note": "缺少 reached" }))).await.assert_error(400, "bad_json");
+    api.post(&path("callback"), Some(&sup), Some(json!({ "note": "缺少 reached" })))
+        .await
+        .assert_error(400, "bad_json");
     api.post("/api/v1/cases/C20261127-009/callback", Some(&sup), Some(json!({ "reached": true, "note": "好" })))
         .await
         .assert_error(404, "unknown_case");
@@ -121,7 +123,9 @@ async fn a_supervisor_calls_back_and_rectifies_and_a_clerk_may_not() {
     let sup = api.login("supervisor").await;
     let cb = api.post(&path("callback"), Some(&sup), Some(json!({ "reached": false, "note": "电话未接通" }))).await;
     assert_eq!(cb.status, 200, "{}", cb.text);
-    let cb = api.post(&path("callback"), Some(&sup), Some(json!({ "reached": true, "note": "已联系，群众反映态度生硬" }))).await;
+    let cb = api
+        .post(&path("callback"), Some(&sup), Some(json!({ "reached": true, "note": "已联系，群众反映态度生硬" })))
+        .await;
     assert_eq!(cb.body["callbacks"].as_array().map(Vec::len), Some(2), "{}", cb.text);
     assert_eq!(cb.body["callbacks"][1]["by"], "supervisor");
     assert_eq!(cb.body["callbacks"][1]["at"], "2026-11-28T11:00:00+08:00");

@@ -130,7 +130,8 @@ async fn a_supervisor_calls_back_and_rectifies_a_case_on_the_cases_page() {
 
     b.type_into(&format!("{card} .cs-callback textarea"), "已电话回访，群众反映窗口态度生硬").await;
     b.click(&format!("{card} .cs-callback button")).await;
-    b.until("the call-back to be listed", &format!("return !!document.querySelector('{card} .cs-callbacks li');")).await;
+    b.until("the call-back to be listed", &format!("return !!document.querySelector('{card} .cs-callbacks li');"))
+        .await;
     assert_eq!(b.eval(&rectify_disabled).await, json!(false));
     b.type_into(&format!("{card} .cs-rectify textarea"), "已对窗口人员批评教育并培训").await;
     b.click(&format!("{card} .cs-rectify button")).await;

@@ -58,7 +58,10 @@ fn a_bad_rating_needs_a_reason_from_the_list_and_opens_a_case_due_in_five_workin
     assert_eq!(case.status(date("2025-03-22")), CaseStatus::Open);
     assert_eq!(case.status(date("2025-03-23")), CaseStatus::Overdue);
     // A second case the same day gets the next number.
-    h.check(&[issue(2, "SC-A1", None), next("1", "c1"), serve("1", "c1"), done("1", "c1", Outcome::Completed)], Expect::Ok(ticket(2), &["ticket_done"]));
+    h.check(
+        &[issue(2, "SC-A1", None), next("1", "c1"), serve("1", "c1"), done("1", "c1", Outcome::Completed)],
+        Expect::Ok(ticket(2), &["ticket_done"]),
+    );
     h.check(&[rate_because(2, 1, "other", Some("窗口没人"))], Expect::Ok(ticket(2), &["ticket_rated"]));
     assert!(h.state.ratings.cases.contains_key("C20250314-002"), "{:?}", h.state.ratings.cases.keys());
 }
@@ -100,14 +103,27 @@ fn every_rating_and_case_refusal_has_its_code() {
             with(vec![rate_because(1, 2, "other", Some("  "))]),
             Expect::Rejected("reason_text_required", BadInput),
         ),
-        ("reason for a good rating", with(vec![rate_because(1, 4, "slow", None)]), Expect::Rejected("reason_not_asked", BadInput)),
-        ("unknown case", with(vec![case_callback("C20250310-009", true, "好")]), Expect::Rejected("unknown_case", NotFound)),
+        (
+            "reason for a good rating",
+            with(vec![rate_because(1, 4, "slow", None)]),
+            Expect::Rejected("reason_not_asked", BadInput),
+        ),
+        (
+            "unknown case",
+            with(vec![case_callback("C20250310-009", true, "好")]),
+            Expect::Rejected("unknown_case", NotFound),
+        ),
         ("empty note", with(vec![bad(), case_callback(case, true, " ")]), Expect::Rejected("note_required", BadInput)),
         ("long note", with(vec![bad(), case_callback(case, true, &long)]), Expect::Rejected("note_required", BadInput)),
         ("rectify first", with(vec![bad(), rectify(case, "已改")]), Expect::Rejected("callback_first", Conflict)),
         (
             "closed",
-            with(vec![bad(), case_callback(case, true, "已联系"), rectify(case, "已改"), case_callback(case, true, "再联系")]),
+            with(vec![
+                bad(),
+                case_callback(case, true, "已联系"),
+                rectify(case, "已改"),
+                case_callback(case, true, "再联系"),
+            ]),
             Expect::Rejected("case_closed", Conflict),
         ),
         (
@@ -117,7 +133,9 @@ fn every_rating_and_case_refusal_has_its_code() {
         ),
         (
             "too many call-backs",
-            with(std::iter::once(bad()).chain((0..=CALLBACKS_MAX).map(|_| case_callback(case, false, "未接"))).collect()),
+            with(
+                std::iter::once(bad()).chain((0..=CALLBACKS_MAX).map(|_| case_callback(case, false, "未接"))).collect(),
+            ),
             Expect::Rejected("callbacks_full", Conflict),
         ),
     ];
@@ -131,7 +149,10 @@ fn every_rating_and_case_refusal_has_its_code() {
 fn call_back_then_rectify_closes_the_case_and_counts_on_the_day_of_the_rating() {
     let mut h = Hall::new();
     h.check(&served(1, true), Expect::Ok(ticket(1), &["ticket_done"]));
-    h.check(&[rate_because(1, 2, "unclear_materials", Some("请打13800138000"))], Expect::Ok(ticket(1), &["ticket_rated"]));
+    h.check(
+        &[rate_because(1, 2, "unclear_materials", Some("请打13800138000"))],
+        Expect::Ok(ticket(1), &["ticket_rated"]),
+    );
     // The phone number typed into the comment never reaches the log.
     match rated_event(&h) {
         Event::TicketRated { comment, .. } => assert_eq!(comment.as_deref(), Some("请打***********")),
@@ -140,7 +161,10 @@ fn call_back_then_rectify_closes_the_case_and_counts_on_the_day_of_the_rating() 
     let case = "C20250310-001";
     // The next service day: the ticket is gone from the state, the case is not.
     h.now = t_on(1, 9, 0, 0);
-    h.check(&[case_callback(case, true, "已电话回访，群众认可")], Expect::Ok(hallq::core::Reply::Case(case.into()), &["case_callback"]));
+    h.check(
+        &[case_callback(case, true, "已电话回访，群众认可")],
+        Expect::Ok(hallq::core::Reply::Case(case.into()), &["case_callback"]),
+    );
     assert!(h.state.tickets.is_empty());
     h.check(&[rectify(case, "已更新材料清单")], Expect::Ok(hallq::core::Reply::Case(case.into()), &["case_rectified"]));
     let c = &h.state.ratings.cases[case];
@@ -156,7 +180,10 @@ fn cases_survive_a_day_opening_snapshot_and_replay() {
     let mut h = Hall::new();
     h.check(&served(1, true), Expect::Ok(ticket(1), &["ticket_done"]));
     h.check(&[rate_because(1, 1, "attitude", None)], Expect::Ok(ticket(1), &["ticket_rated"]));
-    h.check(&[case_callback("C20250310-001", false, "无人接听")], Expect::Ok(hallq::core::Reply::Case("C20250310-001".into()), &["case_callback"]));
+    h.check(
+        &[case_callback("C20250310-001", false, "无人接听")],
+        Expect::Ok(hallq::core::Reply::Case("C20250310-001".into()), &["case_callback"]),
+    );
     h.now = t_on(1, 8, 0, 0);
     h.check(&[tick()], Expect::Ok(hallq::core::Reply::Nothing, &[]));
     let snap = h.state.day_snapshot().expect("a snapshot right after the day opened");
@@ -167,7 +194,10 @@ fn cases_survive_a_day_opening_snapshot_and_replay() {
     let mut restored = HallState::from_snapshot(h.state.setup.clone(), snap);
     assert_eq!(restored, h.state, "snapshot == live state");
     let seq = h.state.last_seq;
-    h.check(&[rectify("C20250310-001", "已约谈窗口人员")], Expect::Ok(hallq::core::Reply::Case("C20250310-001".into()), &["case_rectified"]));
+    h.check(
+        &[rectify("C20250310-001", "已约谈窗口人员")],
+        Expect::Ok(hallq::core::Reply::Case("C20250310-001".into()), &["case_rectified"]),
+    );
     for (s, r) in h.log.iter().filter(|(s, _)| *s > seq) {
         restored.apply(*s, r);
     }
@@ -187,6 +217,9 @@ fn the_evaluator_sees_its_windows_last_finished_ticket_until_rated_or_too_late()
     h.check(&[rate(1, 5, None)], Expect::Ok(ticket(1), &["ticket_rated"]));
     assert_eq!(rateable(&h, h.state.last_at.0), None, "already rated");
     // A no-show is not a service: nothing to rate.
-    h.check(&[issue(2, "SC-A1", None), next("1", "c1"), no_show("1", "c1")], Expect::Ok(ticket(2), &["ticket_no_show"]));
+    h.check(
+        &[issue(2, "SC-A1", None), next("1", "c1"), no_show("1", "c1")],
+        Expect::Ok(ticket(2), &["ticket_no_show"]),
+    );
     assert_eq!(rateable(&h, h.state.last_at.0), None);
 }

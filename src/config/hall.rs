@@ -26,8 +26,8 @@ use super::{
     MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
 use crate::core::appointments::AppointmentPolicy;
-use crate::core::rating::RatingPolicy;
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
+use crate::core::rating::RatingPolicy;
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
 
 const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;

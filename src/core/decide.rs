@@ -2,9 +2,7 @@
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
 use super::appointments::{check_booking, Appointment};
-use super::command::{
-    Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX,
-};
+use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
 use super::hall::{Decision, HallState};
 use super::model::{

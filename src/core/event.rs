@@ -9,11 +9,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::command::Reply;
-use super::rating::CaseOpening;
 use super::model::{
     BundleId, BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
     UserName, WindowId,
 };
+use super::rating::CaseOpening;
 
 /// The version written into every record.
 pub const RECORD_VERSION: u16 = 1;

@@ -275,7 +275,10 @@ pub fn decide_rate(
             return Err(Rejection::ReasonTextRequired(def.name.clone()));
         }
         let day = state.setup.day_of(now);
-        Some(CaseOpening { id: next_case_id(&state.ratings, day), due: policy.calendar.add_working_days(day, policy.case_days) })
+        Some(CaseOpening {
+            id: next_case_id(&state.ratings, day),
+            due: policy.calendar.add_working_days(day, policy.case_days),
+        })
     } else {
         if reason.is_some() {
             return Err(Rejection::ReasonNotAsked);

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::rate::Client;
 use super::{AppState, JsonBody};
-use crate::config::{EvaluatorDef, KioskDef};
 use crate::config::{hash_password, verify_password, Role};
+use crate::config::{EvaluatorDef, KioskDef};
 use crate::core::model::{UserName, WindowId};
 
 /// Sessions held at once; the oldest are dropped past this (a hall has tens of users).
@@ -155,7 +155,9 @@ pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Sessi
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     let Some(session) = app.sessions.get(token, app.now().0) else {
         if is_device(app, token) {
-            return Err(ApiError::forbidden("a device may only do its own work: issue tickets, check in, ask for ratings"));
+            return Err(ApiError::forbidden(
+                "a device may only do its own work: issue tickets, check in, ask for ratings",
+            ));
         }
         return Err(ApiError::unauthorized());
     };

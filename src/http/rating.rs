@@ -31,7 +31,8 @@ const CASE_ID_BYTES_MAX: usize = 32;
 /// how long an evaluator asks.
 pub fn catalog_rating(setup: &Setup) -> Value {
     let policy = &setup.rating;
-    let scale: Vec<Value> = (1..=5u8).rev().map(|s| json!({ "score": s, "name": LEVELS[usize::from(s - 1)] })).collect();
+    let scale: Vec<Value> =
+        (1..=5u8).rev().map(|s| json!({ "score": s, "name": LEVELS[usize::from(s - 1)] })).collect();
     let reasons: Vec<Value> = policy
         .reasons
         .iter()
@@ -125,7 +126,12 @@ impl CaseDto {
             callbacks: c
                 .callbacks
                 .iter()
-                .map(|b| CallbackDto { at: rfc3339(setup, b.at), by: b.by.to_string(), reached: b.reached, note: b.note.clone() })
+                .map(|b| CallbackDto {
+                    at: rfc3339(setup, b.at),
+                    by: b.by.to_string(),
+                    reached: b.reached,
+                    note: b.note.clone(),
+                })
                 .collect(),
             rectification: c.rectified.as_ref().map(|r| RectificationDto {
                 at: rfc3339(setup, r.at),
@@ -195,7 +201,8 @@ pub struct RectifyBody {
 }
 
 fn case_id(id: &str) -> Result<String, ApiError> {
-    let ok = !id.is_empty() && id.len() <= CASE_ID_BYTES_MAX && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let ok =
+        !id.is_empty() && id.len() <= CASE_ID_BYTES_MAX && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok {
         return Err(ApiError::not_found("unknown_case", "no such case"));
     }
