@@ -28,8 +28,9 @@ async fn open_day(d: &Daemon, ms: i64, day: &str) {
     .await;
 }
 
-/// A day's business: `n` tickets, the first called, served, finished and rated with a
-/// comment; the others left waiting.
+/// A day's business: `n` tickets, the first called, served, finished and rated 不满意 with
+/// a reason and a comment (so the day opens a bad-rating case, which outlives the day);
+/// the others left waiting.
 async fn business(d: &Daemon, n: usize, comment: &str) -> Vec<String> {
     let item = d.api.item_in("A").await;
     let mut ids = Vec::new();
@@ -43,7 +44,7 @@ async fn business(d: &Daemon, n: usize, comment: &str) -> Vec<String> {
     d.api.window_ok(&clerk, "3", "done", None).await;
     let id = called["id"].as_str().expect("a called id");
     let path = format!("/api/v1/tickets/{id}/rating");
-    let rated = d.api.post(&path, None, Some(json!({ "score": 2, "comment": comment }))).await;
+    let rated = d.api.post(&path, None, Some(json!({ "score": 2, "reason": "slow", "comment": comment }))).await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     ids
 }
