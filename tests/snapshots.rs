@@ -83,6 +83,7 @@ async fn start_up_loads_the_days_snapshot_and_replays_only_the_tail() {
     assert!(snapshot > 5, "the snapshot follows the first day's records (at {snapshot})");
     assert_eq!(loaded.replayed, state.last_seq - snapshot, "only the records after the snapshot are replayed");
     assert_eq!(state, full_replay(&store, &state), "snapshot + tail differs from replaying the whole log");
+    assert_eq!(state.ratings.cases.len(), 2, "the first day's case came through its snapshot");
     drop(store);
 
     let d = Daemon::start_on(data, clock).await;
