@@ -223,3 +223,27 @@ fn the_evaluator_sees_its_windows_last_finished_ticket_until_rated_or_too_late()
     );
     assert_eq!(rateable(&h, h.state.last_at.0), None);
 }
+
+#[test]
+fn a_closed_case_goes_after_the_retention_and_an_open_one_stays() {
+    let setup = Setup { rating: RatingPolicy { closed_kept_days: 2, ..RatingPolicy::default() }, ..setup() };
+    let mut h = Hall::with(setup);
+    h.check(&served(1, true), Expect::Ok(ticket(1), &["ticket_done"]));
+    h.check(&[rate_because(1, 1, "attitude", None)], Expect::Ok(ticket(1), &["ticket_rated"]));
+    h.check(&served(2, false), Expect::Ok(ticket(2), &["ticket_done"]));
+    h.check(&[rate_because(2, 2, "slow", None)], Expect::Ok(ticket(2), &["ticket_rated"]));
+    let (closed, open) = ("C20250310-001", "C20250310-002");
+    h.check(
+        &[case_callback(closed, true, "已回访"), rectify(closed, "已整改")],
+        Expect::Ok(hallq::core::Reply::Case(closed.into()), &["case_rectified"]),
+    );
+    // Two days on, both are kept; three days on, the closed one goes.
+    h.now = t_on(2, 8, 0, 0);
+    h.check(&[tick()], Expect::Ok(hallq::core::Reply::Nothing, &[]));
+    assert_eq!(h.state.ratings.cases.len(), 2);
+    h.now = t_on(3, 8, 0, 0);
+    h.check(&[tick()], Expect::Ok(hallq::core::Reply::Nothing, &[]));
+    assert_eq!(h.state.ratings.cases.keys().collect::<Vec<_>>(), vec![open]);
+    // Its figures stay.
+    assert_eq!(h.state.stats[&day()].total.bad_rectified, 1);
+}

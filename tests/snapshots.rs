@@ -62,6 +62,7 @@ fn full_replay(store: &Store, state: &HallState) -> HallState {
 fn daemon_config(retention_days: u32) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.retention_days = retention_days;
+    config.setup.rating.closed_kept_days = retention_days;
     config.limits = hallq::config::RateLimits::OFF;
     config
 }

@@ -326,6 +326,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }
+    parts.rating.closed_kept_days = parts.retention_days;
     let setup = Setup {
         hall_id: parts.hall_id,
         hall_name: parts.hall_name,

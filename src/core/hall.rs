@@ -386,7 +386,7 @@ impl HallState {
         }
         self.day = Some(day);
         self.appointments.drop_before(day);
-        self.ratings.open_day(day);
+        self.ratings.open_day(day, self.setup.rating.closed_kept_days);
         self.tickets.clear();
         self.numbers.clear();
         self.idem.clear();

@@ -29,9 +29,6 @@ pub const BAD_SCORE_MAX: u8 = 2;
 pub const NOTE_CHARS_MAX: usize = 500;
 /// Call-backs recorded on one case at most: past a handful, the case needs a decision.
 pub const CALLBACKS_MAX: usize = 10;
-/// Days a closed case is kept after its rating; open cases are always kept. A year and a
-/// month: enough for the year's report.
-pub const CLOSED_CASES_KEPT_DAYS: u64 = 400;
 /// Shortest run of digits masked in free text: phone and id numbers are longer, amounts
 /// and dates shorter.
 pub const MASK_DIGITS_MIN: usize = 7;
@@ -54,11 +51,16 @@ pub struct RatingPolicy {
     /// Seconds after `done` during which a window's evaluator asks for the rating.
     pub ask_s: u32,
     pub calendar: Calendar,
+    /// Days a closed case is kept after its rating (the hall's `retention_days`, so that a
+    /// visitor's comment goes with the log's records); open cases are always kept.
+    pub closed_kept_days: u32,
 }
 
 impl RatingPolicy {
     pub const DEFAULT_CASE_DAYS: u32 = 5;
     pub const DEFAULT_ASK_S: u32 = 60;
+    /// A year and a half, like the log's default retention.
+    pub const DEFAULT_CLOSED_KEPT_DAYS: u32 = 540;
 
     pub fn reason(&self, code: &str) -> Option<&ReasonDef> {
         self.reasons.iter().find(|r| r.code == code)
@@ -85,6 +87,7 @@ impl Default for RatingPolicy {
             case_days: Self::DEFAULT_CASE_DAYS,
             ask_s: Self::DEFAULT_ASK_S,
             calendar: Calendar::default(),
+            closed_kept_days: Self::DEFAULT_CLOSED_KEPT_DAYS,
         }
     }
 }
@@ -170,10 +173,10 @@ pub struct Ratings {
 }
 
 impl Ratings {
-    /// A new day: windows start afresh; closed cases past their keeping go.
-    pub fn open_day(&mut self, day: NaiveDate) {
+    /// A new day: windows start afresh; closed cases rated more than `kept_days` ago go.
+    pub fn open_day(&mut self, day: NaiveDate, kept_days: u32) {
         self.last_done.clear();
-        let cutoff = day.checked_sub_days(Days::new(CLOSED_CASES_KEPT_DAYS)).unwrap_or(NaiveDate::MIN);
+        let cutoff = day.checked_sub_days(Days::new(u64::from(kept_days))).unwrap_or(NaiveDate::MIN);
         self.cases.retain(|_, c| c.rectified.is_none() || c.day >= cutoff);
     }
 
