@@ -33,54 +33,30 @@ fn the_example_hall_has_six_reasons_a_calendar_and_twelve_evaluators() {
 
 #[test]
 fn bad_values_are_named_with_file_line_and_key() {
-    let cases: Vec<(&str, Box<dyn Fn(String) -> String>, &str)> = vec![
-        ("case_days", Box::new(|h: String| h.replace("case_days = 5", "case_days = 0")), "hall.rating.case_days"),
-        ("ask_s", Box::new(|h: String| h.replace("ask_s = 60", "ask_s = 5")), "hall.rating.ask_s"),
-        (
-            "reason code",
-            Box::new(|h: String| h.replace("code = \"slow\"", "code = \"办理慢\"")),
-            "hall.rating.reason[1].code",
-        ),
-        (
-            "duplicate reason",
-            Box::new(|h: String| h.replace("code = \"slow\"", "code = \"attitude\"")),
-            "hall.rating.reason[1].code",
-        ),
-        (
-            "text",
-            Box::new(|h: String| h.replace("text = \"required\"", "text = \"yes\"")),
-            "hall.rating.reason[5].text",
-        ),
-        (
-            "weekday",
-            Box::new(|h: String| h.replace("rest_days = [\"sat\", \"sun\"]", "rest_days = [\"sat\", \"holiday\"]")),
-            "hall.calendar.rest_days",
-        ),
-        (
-            "date",
-            Box::new(|h: String| h.replace("\"2026-10-01\", \"2026-10-02\"", "\"2026-10-01\", \"2026-10-32\"")),
-            "hall.calendar.holidays",
-        ),
+    // (what, text in the example hall.toml, its replacement, the key the error names)
+    let cases: [(&str, &str, &str, &str); 10] = [
+        ("case_days", "case_days = 5", "case_days = 0", "hall.rating.case_days"),
+        ("ask_s", "ask_s = 60", "ask_s = 5", "hall.rating.ask_s"),
+        ("reason code", "code = \"slow\"", "code = \"办理慢\"", "hall.rating.reason[1].code"),
+        ("duplicate reason", "code = \"slow\"", "code = \"attitude\"", "hall.rating.reason[1].code"),
+        ("text", "text = \"required\"", "text = \"yes\"", "hall.rating.reason[5].text"),
+        ("weekday", "rest_days = [\"sat\", \"sun\"]", "rest_days = [\"sat\", \"holiday\"]", "hall.calendar.rest_days"),
+        ("date", "\"2026-10-01\", \"2026-10-02\"", "\"2026-10-01\", \"2026-10-32\"", "hall.calendar.holidays"),
         (
             "evaluator window",
-            Box::new(|h: String| {
-                h.replace("window = \"5\"\ntoken = \"demo-rate-5\"", "window = \"55\"\ntoken = \"demo-rate-5\"")
-            }),
+            "window = \"5\"\ntoken = \"demo-rate-5\"",
+            "window = \"55\"\ntoken = \"demo-rate-5\"",
             "evaluator[4].window",
         ),
-        (
-            "evaluator token a kiosk's",
-            Box::new(|h: String| h.replace("token = \"demo-rate-5\"", "token = \"demo-kiosk-1\"")),
-            "evaluator[4].token",
-        ),
-        (
-            "unknown key",
-            Box::new(|h: String| h.replace("case_days = 5", "case_days = 5\ndeadline = 5")),
-            "hall.rating.deadline",
-        ),
+        ("evaluator token a kiosk's", "token = \"demo-rate-5\"", "token = \"demo-kiosk-1\"", "evaluator[4].token"),
+        ("unknown key", "case_days = 5", "case_days = 5\ndeadline = 5", "hall.rating.deadline"),
     ];
-    for (what, edit, key) in cases {
-        let err = load(edit).expect_err(what);
+    for (what, from, to, key) in cases {
+        let err = load(|h| {
+            assert!(h.contains(from), "{what}: the example hall.toml has no {from:?}");
+            h.replace(from, to)
+        })
+        .expect_err(what);
         assert!(err.contains("hall.toml"), "{what}: {err}");
         assert!(err.contains(key), "{what}: expected the key {key} in {err}");
     }
