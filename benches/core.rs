@@ -144,7 +144,7 @@ fn per_command(c: &mut Criterion) {
         ("park", &serving, Command::Park { window: window(), clerk: clerk() }),
         ("unpark", &parked, Command::Unpark { window: window(), clerk: clerk(), id: first }),
         ("cancel", &open, Command::CancelTicket { id: id(500) }),
-        ("rate", &done, Command::RateTicket { id: first, score: 5, comment: None }),
+        ("rate", &done, Command::RateTicket { id: first, score: 5, comment: None, reason: None }),
         ("pause", &done, Command::Pause { window: window(), clerk: clerk() }),
     ];
     let mut group = c.benchmark_group("decide_apply_1k_waiting");

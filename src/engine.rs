@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
 use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
+use crate::core::rating::{Case, CaseStatus};
 use crate::core::stats::DayStats;
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;
@@ -41,6 +42,20 @@ pub enum Query {
     Appointment(String),
     /// Free places of every slot of a day.
     Slots(NaiveDate),
+    /// The ticket a window's evaluator should ask about now, if any.
+    Rateable(WindowId),
+    /// Bad-rating cases: with a status (any when `None`), rated on a day (any when `None`).
+    Cases(Option<CaseStatus>, Option<NaiveDate>),
+}
+
+/// Most cases one listing returns (newest first): a page, not an export.
+pub const CASES_LISTED_MAX: usize = 500;
+
+/// Bad-rating cases as of `today` (which decides which are overdue).
+#[derive(Clone, Debug)]
+pub struct CasesView {
+    pub today: NaiveDate,
+    pub cases: Vec<Case>,
 }
 
 /// A booking as a caller sees it: its status now, and the ticket it became.
@@ -85,6 +100,7 @@ pub enum Answer {
     /// (slot start, places left) for each slot of a day.
     Slots(Vec<(NaiveTime, u32)>),
     Nothing,
+    Cases(Box<CasesView>),
 }
 
 #[derive(Debug)]
@@ -326,6 +342,10 @@ impl Engine {
                 self.appointment_view(code).map_or(Answer::Nothing, |a| Answer::Appointment(Box::new(a)))
             }
             Reply::Nothing => Answer::Nothing,
+            Reply::Case(id) => {
+                let cases = self.state.ratings.cases.get(id).cloned().into_iter().collect();
+                Answer::Cases(Box::new(CasesView { today: self.today(), cases }))
+            }
         }
     }
 
@@ -354,8 +374,24 @@ impl Engine {
         Some(TicketView { ticket: ticket.clone(), eta: eta(&self.state, ticket) })
     }
 
+    /// The service day of the engine's clock (never before the last record's).
+    fn today(&self) -> NaiveDate {
+        self.state.setup.day_of(self.state.last_at.max((self.clock)()))
+    }
+
     fn query(&self, q: Query) -> Result<Answer, EngineError> {
         match q {
+            Query::Rateable(w) => {
+                self.state.window(&w).ok_or_else(|| Rejection::UnknownWindow(w.to_string()))?;
+                let now = self.state.last_at.max((self.clock)());
+                let id = self.state.ratings.rateable(&self.state, &w, now);
+                Ok(Answer::MaybeTicket(id.and_then(|id| self.ticket_view(&id)).map(Box::new)))
+            }
+            Query::Cases(status, day) => {
+                let today = self.today();
+                let cases = self.state.ratings.list(today, status, day, CASES_LISTED_MAX);
+                Ok(Answer::Cases(Box::new(CasesView { today, cases })))
+            }
             Query::Ticket(id) => {
                 let view = self.ticket_view(&id).ok_or(Rejection::UnknownTicket)?;
                 Ok(Answer::Ticket(Box::new(view)))

@@ -94,6 +94,17 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("GET", "/api/v1/voice", "/api/v1/voice", &EVERYONE),
         // Public: an unknown call-out's audio is 404 to everyone alike.
         row("GET", "/api/v1/voice/{file}", format!("/api/v1/voice/{}.wav", "0".repeat(32)), &EVERYONE),
+        // Only window 1's evaluator tablet (tests/api_rating.rs) asks what to rate there.
+        row("GET", "/api/v1/windows/{w}/rateable", "/api/v1/windows/1/rateable", &[]),
+        row("GET", "/api/v1/cases", "/api/v1/cases", &[Supervisor, Admin]),
+        Row {
+            body: Some(json!({ "reached": true, "note": "test" })),
+            ..row("POST", "/api/v1/cases/{id}/callback", "/api/v1/cases/C20260310-001/callback", &[Supervisor, Admin])
+        },
+        Row {
+            body: Some(json!({ "note": "test" })),
+            ..row("POST", "/api/v1/cases/{id}/rectify", "/api/v1/cases/C20260310-001/rectify", &[Supervisor, Admin])
+        },
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

@@ -59,6 +59,10 @@ enum Op {
     Park,
     /// Calls back the ticket issued this many before the last.
     Unpark(u32),
+    /// A supervisor calls back the visitor of today's k-th bad-rating case.
+    CaseCallback(u32, bool),
+    /// A supervisor rectifies today's k-th bad-rating case.
+    Rectify(u32),
     /// Rejoins the ticket issued this many before the last.
     Rejoin(u32),
 }
@@ -84,7 +88,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (0..SERVICES.len(), prop::option::weighted(0.3, 0..PRIORITIES.len()), prop::option::weighted(0.05, 1..60u32))
             .prop_map(|(service, priority, reuse)| Op::Issue { service, priority, reuse }),
         1 => (0..8u32).prop_map(Op::Cancel),
-        4 => (0..8u32, 0..7u8).prop_map(|(k, score)| Op::Rate(k, score)),
+        8 => (0..16u32, 0..7u8).prop_map(|(k, score)| Op::Rate(k, score)),
         6 => Just(Op::Open),
         10 => Just(Op::Next),
         2 => Just(Op::Recall),
@@ -99,7 +103,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Tick),
         1 => Just(Op::Park),
         2 => (0..3u32).prop_map(Op::Unpark),
-        3 => (0..12u32).prop_map(Op::Rejoin),
+        5 => (0..12u32).prop_map(Op::Rejoin),
+        3 => (0..2u32, any::<bool>()).prop_map(|(k, reached)| Op::CaseCallback(k, reached)),
+        2 => (0..2u32).prop_map(Op::Rectify),
     ]
 }
 
@@ -118,6 +124,13 @@ fn gen() -> impl Strategy<Value = Gen> {
 /// that cancels and ratings mostly meet tickets of today.
 fn recent(k: u32, issued: u32) -> u32 {
     issued.saturating_sub(k).max(1)
+}
+
+/// The id of the `k`-th bad-rating case (from 1) of the day `now_ms` falls in.
+fn case_of(now_ms: i64, k: u32) -> String {
+    use chrono::TimeZone;
+    let day = chrono_tz::Asia::Shanghai.timestamp_millis_opt(now_ms).single().expect("a time").date_naive();
+    format!("C{}-{:03}", day.format("%Y%m%d"), k + 1)
 }
 
 /// Turns generated steps into timed commands, drawing ticket ids from a counter.
@@ -152,6 +165,9 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::Cancel(k) => cancel(recent(*k, issued)),
                 // With a reason, so that low scores count too (the table tests hold the rule
                 // that a low score needs one).
+                Op::Rate(k, score) if (1..=2).contains(score) => {
+                    rate_because(recent(*k, issued), *score, "slow", Some("等候太久"))
+                }
                 Op::Rate(k, score) => rate(recent(*k, issued), *score, Some("等候太久")),
                 Op::Open => open(window, clerk),
                 Op::Next => next(window, clerk),
@@ -170,6 +186,8 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::Park => park(window, clerk),
                 Op::Unpark(k) => unpark(window, clerk, recent(*k, issued)),
                 Op::Rejoin(k) => rejoin(recent(*k, issued)),
+                Op::CaseCallback(k, reached) => case_callback(&case_of(now, *k), *reached, "已回访"),
+                Op::Rectify(k) => rectify(&case_of(now, *k), "已整改"),
             };
             let env = match g.key {
                 Some(k) => keyed(env, &format!("k{k}")),

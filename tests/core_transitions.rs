@@ -91,7 +91,7 @@ fn every_command_succeeds_where_it_should() {
         ("rate", then(done_at_1(), vec![rate(1, 5, None)]), Expect::Ok(ticket(1), &["ticket_rated"])),
         (
             "rate with the longest comment",
-            then(done_at_1(), vec![rate(1, 1, Some(&comment_500))]),
+            then(done_at_1(), vec![rate_because(1, 1, "attitude", Some(&comment_500))]),
             Expect::Ok(ticket(1), &["ticket_rated"]),
         ),
         ("pause", vec![open("1", "c1"), pause("1", "c1")], Expect::Ok(window("1"), &["window_paused"])),
@@ -436,6 +436,14 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::AppointmentClosed(""),
         R::NotToday(String::new()),
         R::AlreadyCheckedIn,
+        R::UnknownReason(String::new()),
+        R::ReasonTextRequired(String::new()),
+        R::ReasonNotAsked,
+        R::UnknownCase,
+        R::CaseClosed,
+        R::NoteRequired,
+        R::CallbacksFull(0),
+        R::CallbackFirst,
     ];
     for r in &all {
         match r {
@@ -483,7 +491,15 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::UnknownAppointment
             | R::AppointmentClosed(_)
             | R::NotToday(_)
-            | R::AlreadyCheckedIn => {}
+            | R::AlreadyCheckedIn
+            | R::UnknownReason(_)
+            | R::ReasonTextRequired(_)
+            | R::ReasonNotAsked
+            | R::UnknownCase
+            | R::CaseClosed
+            | R::NoteRequired
+            | R::CallbacksFull(_)
+            | R::CallbackFirst => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -515,6 +531,18 @@ fn the_tables_refuse_with_every_rejection() {
         "appointment_closed",
         "not_today",
         "already_checked_in",
+    ]);
+    // Refused in core_rating.rs (every_rating_and_case_refusal_has_its_code): they need
+    // the hall's reasons and its bad-rating cases.
+    covered.extend([
+        "unknown_reason",
+        "reason_text_required",
+        "reason_not_asked",
+        "unknown_case",
+        "case_closed",
+        "note_required",
+        "callbacks_full",
+        "callback_first",
     ]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();

@@ -28,8 +28,9 @@ async fn open_day(d: &Daemon, ms: i64, day: &str) {
     .await;
 }
 
-/// A day's business: `n` tickets, the first called, served, finished and rated with a
-/// comment; the others left waiting.
+/// A day's business: `n` tickets, the first called, served, finished and rated 不满意 with
+/// a reason and a comment (so the day opens a bad-rating case, which outlives the day);
+/// the others left waiting.
 async fn business(d: &Daemon, n: usize, comment: &str) -> Vec<String> {
     let item = d.api.item_in("A").await;
     let mut ids = Vec::new();
@@ -43,7 +44,7 @@ async fn business(d: &Daemon, n: usize, comment: &str) -> Vec<String> {
     d.api.window_ok(&clerk, "3", "done", None).await;
     let id = called["id"].as_str().expect("a called id");
     let path = format!("/api/v1/tickets/{id}/rating");
-    let rated = d.api.post(&path, None, Some(json!({ "score": 2, "comment": comment }))).await;
+    let rated = d.api.post(&path, None, Some(json!({ "score": 2, "reason": "slow", "comment": comment }))).await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     ids
 }
@@ -61,6 +62,7 @@ fn full_replay(store: &Store, state: &HallState) -> HallState {
 fn daemon_config(retention_days: u32) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.retention_days = retention_days;
+    config.setup.rating.closed_kept_days = retention_days;
     config.limits = hallq::config::RateLimits::OFF;
     config
 }
@@ -82,6 +84,7 @@ async fn start_up_loads_the_days_snapshot_and_replays_only_the_tail() {
     assert!(snapshot > 5, "the snapshot follows the first day's records (at {snapshot})");
     assert_eq!(loaded.replayed, state.last_seq - snapshot, "only the records after the snapshot are replayed");
     assert_eq!(state, full_replay(&store, &state), "snapshot + tail differs from replaying the whole log");
+    assert_eq!(state.ratings.cases.len(), 2, "the first day's case came through its snapshot");
     drop(store);
 
     let d = Daemon::start_on(data, clock).await;

@@ -36,7 +36,7 @@
       note_no_show: "叫号时未到窗口，此号已作废。如需办理请重新取号。",
       note_cancelled: "您已取消排队。如需办理请重新取号。",
       note_expired: "此号已过期（仅当天有效）。如需办理请重新取号。",
-      err_reason: "选择“不满意”或“非常不满意”时，请填写原因。",
+      err_reason: "选择“不满意”或“非常不满意”时，请选择原因（选“其他”时请填写说明）。",
       err_score: "请先选择一个评价等级。",
       err_network: "网络不通，请稍后再试。", err_cancel: "当前状态无法取消排队。",
       err_rate: "评价没有提交成功，请稍后再试。",
@@ -71,7 +71,7 @@
       note_no_show: "You were called but did not come; this number is void. Please take a new one.",
       note_cancelled: "You cancelled this ticket. Please take a new one to be served.",
       note_expired: "This ticket has expired (valid on its day only). Please take a new one.",
-      err_reason: "Please give a reason when you are dissatisfied.",
+      err_reason: "Please choose a reason when you are dissatisfied (and say a few words for \"other\").",
       err_score: "Please choose a rating first.",
       err_network: "No connection; please try again shortly.", err_cancel: "This ticket can no longer be cancelled.",
       err_rate: "Your rating could not be sent; please try again.",
@@ -100,6 +100,7 @@
   var id = decodeURIComponent((location.pathname.match(/^\/t\/([^/?#]+)/) || [])[1] || "");
   var ticket = null;
   var cat = null;
+  var reasonCode = null;     // the reason chosen for a bad rating: {code, name, text_required}
   var windowNames = {};
   var score = null;
   var busy = false;          // a cancel, rejoin or rating request in flight
@@ -386,8 +387,37 @@
       opts[i].classList.toggle("is-on", on);
       opts[i].setAttribute("aria-checked", on ? "true" : "false");
     }
-    $("reason-req").hidden = !(score != null && score <= 2);
+    var bad = score != null && score <= 2;
+    $("reason-codes").hidden = !bad;
+    $("reason-req").hidden = !(bad && reasonCode && reasonCode.text_required);
+    var chips = document.querySelectorAll("#reason-codes .st-reason-code");
+    for (var j = 0; j < chips.length; j++) {
+      var picked = !!reasonCode && chips[j].getAttribute("data-code") === reasonCode.code;
+      chips[j].classList.toggle("is-on", picked);
+      chips[j].setAttribute("aria-checked", picked ? "true" : "false");
+    }
     $("rate-submit").disabled = busy || score == null;
+  }
+
+  /** The hall's reasons for a bad rating (from the catalogue), as chips to pick one of. */
+  function drawReasonCodes() {
+    var box = $("reason-codes");
+    box.textContent = "";
+    var reasons = (cat && cat.rating && cat.rating.reasons) || [];
+    reasons.forEach(function (r) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "st-reason-code";
+      b.setAttribute("role", "radio");
+      b.setAttribute("data-code", r.code);
+      b.textContent = r.name;
+      b.addEventListener("click", function () {
+        reasonCode = r;
+        rateError("");
+        renderRating();
+      });
+      box.appendChild(b);
+    });
   }
 
   function rateError(text) {
@@ -399,10 +429,13 @@
     if (busy || rated || !ticket) return;
     if (score == null) { rateError(t("err_score")); return; }
     var reason = $("reason").value.trim();
-    if (score <= 2 && !reason) {
+    // A bad rating needs one of the hall's reasons, and a few words for one such as 其他.
+    if (score <= 2 && (!reasonCode || (reasonCode.text_required && !reason))) {
       rateError(t("err_reason"));
-      $("reason").classList.add("is-bad");
-      $("reason").focus();
+      if (reasonCode) {
+        $("reason").classList.add("is-bad");
+        $("reason").focus();
+      }
       return;
     }
     rateError("");
@@ -410,6 +443,7 @@
     renderRating();
     var body = { score: score };
     if (reason) body.comment = reason;
+    if (score <= 2 && reasonCode) body.reason = reasonCode.code;
     fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rating", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": "rate-" + Date.now().toString(36) + Math.random().toString(36).slice(2) },
@@ -486,6 +520,7 @@
       if (!c) return;
       cat = c;
       $("hall-name").textContent = c.hall.name;
+      drawReasonCodes();
       render();
     }, function () { /* names fall back to codes */ });
     refresh();

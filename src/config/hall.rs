@@ -16,6 +16,7 @@ use toml::Spanned;
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
+use super::rating::{self, EvaluatorDef};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::voice::{self, VoiceSettings, ZoneDef};
 use super::{Errs, KioskDef, Role, UserDef};
@@ -27,6 +28,7 @@ use super::{
 };
 use crate::core::appointments::AppointmentPolicy;
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
+use crate::core::rating::RatingPolicy;
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
 
 const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
@@ -82,6 +84,9 @@ pub(super) struct HallParts {
     /// `[hall.voice]` and the `[[zone]]` tables.
     pub voice: VoiceSettings,
     pub zones: Vec<ZoneDef>,
+    /// `[hall.rating]` and `[hall.calendar]`.
+    pub rating: RatingPolicy,
+    pub evaluators: Vec<EvaluatorDef>,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -115,6 +120,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         }),
         voice: VoiceSettings::default(),
         zones: Vec::new(),
+        rating: RatingPolicy::default(),
+        evaluators: Vec::new(),
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -139,6 +146,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     check_every_queue_served(&parts, &served, errs);
     parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
     parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
+    let kiosk_tokens: Vec<&str> = parts.kiosks.iter().map(|k| k.token.as_str()).collect();
+    let tabs = top.tables("evaluator", errs);
+    parts.evaluators = rating::read_evaluators(tabs, &parts.windows, &kiosk_tokens, &top.loc(), errs);
     if let Some(cat) = top.table("catalog", errs) {
         if let Some(source) = read_catalog(cat, errs) {
             parts.catalog = source;
@@ -208,6 +218,12 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(t) = hall.table("appointments", errs) {
         parts.appointments_raw = appointments::read(t, errs);
+    }
+    if let Some(t) = hall.table("rating", errs) {
+        rating::read_rating(t, &mut parts.rating, errs);
+    }
+    if let Some(t) = hall.table("calendar", errs) {
+        parts.rating.calendar = rating::read_calendar(t, errs);
     }
     if let Some(mut d) = hall.table("dispatch", errs) {
         let dispatch = &mut parts.dispatch;

@@ -15,6 +15,7 @@ mod guard;
 mod hall;
 mod prefer;
 mod printer;
+mod rating;
 mod tree;
 mod voice;
 
@@ -30,6 +31,7 @@ use crate::core::setup::Setup;
 pub use guard::{Rate, RateLimits, TlsFiles};
 pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 pub use printer::PrinterDef;
+pub use rating::EvaluatorDef;
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -128,6 +130,8 @@ pub struct Config {
     pub voice: VoiceSettings,
     /// `[[zone]]`: the lobby's speaker zones (empty: one zone, the whole hall).
     pub zones: Vec<ZoneDef>,
+    /// `[[evaluator]]`: the rating tablets at the windows.
+    pub evaluators: Vec<EvaluatorDef>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -338,6 +342,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }
+    parts.rating.closed_kept_days = parts.retention_days;
     let setup = Setup {
         hall_id: parts.hall_id,
         hall_name: parts.hall_name,
@@ -355,6 +360,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         dispatch: parts.dispatch,
         item_index: Default::default(),
         appointments: parts.appointments,
+        rating: parts.rating,
     };
     Ok(Config {
         setup,
@@ -368,6 +374,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         tls: parts.tls,
         voice: parts.voice,
         zones: parts.zones,
+        evaluators: parts.evaluators,
     })
 }
 
@@ -400,6 +407,12 @@ impl Config {
             .filter(|k| k.token.starts_with(DEMO_TOKEN_PREFIX))
             .map(|k| format!("kiosk {:?} uses the demo token {:?}", k.id, k.token))
             .collect();
+        out.extend(
+            self.evaluators
+                .iter()
+                .filter(|e| e.token.starts_with(DEMO_TOKEN_PREFIX))
+                .map(|e| format!("the evaluator of window {} uses the demo token {:?}", e.window, e.token)),
+        );
         let demo_users = demo_password_users(&self.users);
         out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
             format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())

@@ -66,6 +66,8 @@ pub enum Command {
         id: TicketId,
         score: u8,
         comment: Option<String>,
+        /// A bad rating's reason code, from the hall's list.
+        reason: Option<String>,
     },
     /// A visitor who missed their call puts the ticket back in line (at the back of its
     /// queue), keeping the number, within the hall's `rejoin_min` of the no-show.
@@ -135,6 +137,19 @@ pub enum Command {
     },
     /// The engine's own heartbeat: rolls the service day over when the date has changed.
     Tick,
+    /// A supervisor records a call-back of a bad-rating case's visitor.
+    CaseCallback {
+        case: String,
+        by: UserName,
+        reached: bool,
+        note: String,
+    },
+    /// A supervisor records what was put right, closing the case.
+    RectifyCase {
+        case: String,
+        by: UserName,
+        note: String,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -149,6 +164,8 @@ pub enum Reply {
     /// A booking, by its code.
     Appointment(String),
     Nothing,
+    /// A bad-rating case, by its id.
+    Case(String),
 }
 
 /// Which family of failure a rejection is; the shell maps it to a status code.
@@ -254,6 +271,22 @@ pub enum Rejection {
     NotToday(String),
     #[error("this ticket has already checked in")]
     AlreadyCheckedIn,
+    #[error("unknown reason {0:?}; pick a reason code listed in /api/v1/services under rating")]
+    UnknownReason(String),
+    #[error("the reason \"{0}\" needs a few words in the comment")]
+    ReasonTextRequired(String),
+    #[error("a reason is asked only for a rating of 1 or 2; leave it out")]
+    ReasonNotAsked,
+    #[error("no such case")]
+    UnknownCase,
+    #[error("this case is closed already")]
+    CaseClosed,
+    #[error("a note needs 1 to {} characters", super::rating::NOTE_CHARS_MAX)]
+    NoteRequired,
+    #[error("this case has {0} call-backs already; record the rectification")]
+    CallbacksFull(usize),
+    #[error("record a call-back of the visitor before the rectification")]
+    CallbackFirst,
 }
 
 impl Rejection {
@@ -305,6 +338,14 @@ impl Rejection {
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
             Rejection::AlreadyCheckedIn => "already_checked_in",
+            Rejection::UnknownReason(_) => "unknown_reason",
+            Rejection::ReasonTextRequired(_) => "reason_text_required",
+            Rejection::ReasonNotAsked => "reason_not_asked",
+            Rejection::UnknownCase => "unknown_case",
+            Rejection::CaseClosed => "case_closed",
+            Rejection::NoteRequired => "note_required",
+            Rejection::CallbacksFull(_) => "callbacks_full",
+            Rejection::CallbackFirst => "callback_first",
         }
     }
 
@@ -319,13 +360,18 @@ impl Rejection {
             | Rejection::TransferToSelf
             | Rejection::PhoneRequired
             | Rejection::BadDay(_)
-            | Rejection::BadSlot => RejectionKind::BadInput,
+            | Rejection::BadSlot
+            | Rejection::UnknownReason(_)
+            | Rejection::ReasonTextRequired(_)
+            | Rejection::ReasonNotAsked
+            | Rejection::NoteRequired => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
             | Rejection::UnknownNumber(_)
             | Rejection::UnknownAppointment
-            | Rejection::NoAppointments => RejectionKind::NotFound,
+            | Rejection::NoAppointments
+            | Rejection::UnknownCase => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
@@ -353,7 +399,10 @@ impl Rejection {
             | Rejection::AlreadyBooked
             | Rejection::AppointmentClosed(_)
             | Rejection::NotToday(_)
-            | Rejection::AlreadyCheckedIn => RejectionKind::Conflict,
+            | Rejection::AlreadyCheckedIn
+            | Rejection::CaseClosed
+            | Rejection::CallbacksFull(_)
+            | Rejection::CallbackFirst => RejectionKind::Conflict,
         }
     }
 }

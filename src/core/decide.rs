@@ -2,14 +2,13 @@
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
 use super::appointments::{check_booking, Appointment};
-use super::command::{
-    Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, COMMENT_CHARS_MAX, TICKETS_PER_DAY_MAX,
-};
+use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
 use super::hall::{Decision, HallState};
 use super::model::{
     CallRule, Outcome, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
+use super::rating;
 use super::setup::ServiceRef;
 use super::transitions::{next_status, TicketAction};
 
@@ -80,25 +79,8 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
             done(vec![Event::TicketCancelled { id: *id }], Reply::Ticket(*id))
         }
-        Command::RateTicket { id, score, comment } => {
-            let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
-            if t.status != TicketStatus::Done {
-                return Err(Rejection::NotRateable(t.status.as_str()));
-            }
-            if t.rating.is_some() {
-                return Err(Rejection::AlreadyRated);
-            }
-            if !(1..=5).contains(score) {
-                return Err(Rejection::BadScore);
-            }
-            if comment.as_ref().is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
-                return Err(Rejection::CommentTooLong);
-            }
-            // The national 好差评 rules ask a reason for 不满意 and 非常不满意.
-            if *score <= 2 && comment.as_ref().is_none_or(|c| c.trim().is_empty()) {
-                return Err(Rejection::ReasonRequired);
-            }
-            let event = Event::TicketRated { id: *id, score: *score, comment: comment.clone() };
+        Command::RateTicket { id, score, comment, reason } => {
+            let event = rating::decide_rate(state, id, *score, reason.as_deref(), comment.as_deref(), now)?;
             done(vec![event], Reply::Ticket(*id))
         }
         Command::RejoinTicket { id } => {
@@ -236,6 +218,14 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
         }
         Command::Tick => done(Vec::new(), Reply::Nothing),
+        Command::CaseCallback { case, by, reached, note } => {
+            let event = rating::decide_callback(state, case, by, *reached, note)?;
+            done(vec![event], Reply::Case(case.clone()))
+        }
+        Command::RectifyCase { case, by, note } => {
+            let event = rating::decide_rectify(state, case, by, note)?;
+            done(vec![event], Reply::Case(case.clone()))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use super::model::{
     BundleId, BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
     UserName, WindowId,
 };
+use super::rating::CaseOpening;
 
 /// The version written into every record.
 pub const RECORD_VERSION: u16 = 1;
@@ -93,6 +94,12 @@ pub enum Event {
         id: TicketId,
         score: u8,
         comment: Option<String>,
+        /// A bad rating's reason code (`[[hall.rating.reason]]`); absent in older records.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// The case a bad rating opens, with its id and deadline as decided then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case: Option<CaseOpening>,
     },
     /// A missed number went back in line, at the back of its queue.
     TicketRejoined {
@@ -152,6 +159,19 @@ pub enum Event {
     /// idempotency key: logged so that a repeat gets the same answer, as the contract
     /// promises, instead of being decided afresh.
     NoChange,
+    /// A supervisor called the visitor of a bad-rating case back (回访).
+    CaseCallback {
+        case: String,
+        by: UserName,
+        reached: bool,
+        note: String,
+    },
+    /// A supervisor recorded what was put right (整改): the case is closed.
+    CaseRectified {
+        case: String,
+        by: UserName,
+        note: String,
+    },
 }
 
 impl Event {
@@ -179,7 +199,9 @@ impl Event {
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }
             | Event::AppointmentCheckedIn { .. }
-            | Event::NoChange => None,
+            | Event::NoChange
+            | Event::CaseCallback { .. }
+            | Event::CaseRectified { .. } => None,
         }
     }
 }

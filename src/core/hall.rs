@@ -19,6 +19,7 @@ use super::model::{
     AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket,
     TicketId, TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
+use super::rating::{Callback, Case, CaseOpening, Ratings, Rectification};
 use super::service_times::ServiceTimes;
 use super::setup::Setup;
 use super::stats::{DayStats, Stats};
@@ -54,6 +55,8 @@ pub struct HallState {
     pub serving: BTreeMap<QueueId, Vec<bool>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
+    /// Bad-rating cases (kept across days) and each window's last finished ticket.
+    pub ratings: Ratings,
 }
 
 /// What an issue event says beyond the ticket's items.
@@ -121,6 +124,7 @@ impl HallState {
             competing: setup.queues.iter().map(|q| (q.id, setup.competing_queues(&q.id))).collect(),
             serving,
             service_times: ServiceTimes::default(),
+            ratings: Ratings::default(),
             setup,
         }
     }
@@ -243,15 +247,8 @@ impl HallState {
                 let queue = self.cancel(id);
                 self.day_stats().record(&queue, None, |f| f.cancelled += 1);
             }
-            Event::TicketRated { id, score, comment: _ } => {
-                let t = self.tickets.get_mut(id).expect("rated ticket exists");
-                assert!(t.rating.is_none(), "ticket rated twice");
-                t.rating = Some(*score);
-                let (queue, window) = (t.queue, t.window);
-                self.day_stats().record(&queue, window.as_ref(), |f| {
-                    f.rated += 1;
-                    f.score_sum += u64::from(*score);
-                });
+            Event::TicketRated { id, score, comment, reason, case } => {
+                self.rate(at, id, *score, comment, reason, case.as_ref());
             }
             Event::WindowOpened { window, clerk } => self.set_window(window, WindowState::Open, Some(clerk.clone())),
             Event::TicketCalled { window, id, rule } => self.call(at, window, id, rule),
@@ -284,6 +281,7 @@ impl HallState {
                 let service_ms = at.since_ms(t.serving_at.unwrap_or(at));
                 let queue = t.queue;
                 self.release_window(window, id);
+                self.ratings.last_done.insert(*window, (*id, at));
                 let completed = *outcome == super::model::Outcome::Completed;
                 self.day_stats().record(&queue, Some(window), |f| {
                     if completed {
@@ -315,10 +313,68 @@ impl HallState {
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
             Event::NoChange => {}
+            Event::CaseCallback { case, by, reached, note } => {
+                let c = self.ratings.cases.get_mut(case).expect("called-back case exists");
+                assert!(c.rectified.is_none(), "call-back of a closed case {case}");
+                c.callbacks.push(Callback { at, by: by.clone(), reached: *reached, note: note.clone() });
+            }
+            Event::CaseRectified { case, by, note } => {
+                let c = self.ratings.cases.get_mut(case).expect("rectified case exists");
+                assert!(c.rectified.is_none(), "case {case} rectified twice");
+                c.rectified = Some(Rectification { at, by: by.clone(), note: note.clone() });
+                let (day, queue, window) = (c.day, c.queue, c.window);
+                // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
+                self.stats.entry(day).or_default().record(&queue, window.as_ref(), |f| f.bad_rectified += 1);
+            }
         }
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());
         }
+    }
+
+    /// A rating: the ticket's score, the day's figures, and for a bad one its case.
+    fn rate(
+        &mut self,
+        at: Ts,
+        id: &TicketId,
+        score: u8,
+        comment: &Option<String>,
+        reason: &Option<String>,
+        case: Option<&CaseOpening>,
+    ) {
+        let day = self.day.unwrap_or_default();
+        let t = self.tickets.get_mut(id).expect("rated ticket exists");
+        assert!(t.rating.is_none(), "ticket rated twice");
+        t.rating = Some(score);
+        let (queue, window) = (t.queue, t.window);
+        if let Some(opening) = case {
+            let c = Case {
+                id: opening.id.clone(),
+                day,
+                opened_at: at,
+                due: opening.due,
+                number: t.number.to_string(),
+                queue,
+                window,
+                services: t.services.clone(),
+                score,
+                reason: reason.clone().unwrap_or_default(),
+                comment: comment.clone(),
+                callbacks: Vec::new(),
+                rectified: None,
+            };
+            assert!(self.ratings.cases.insert(opening.id.clone(), c).is_none(), "case {} opened twice", opening.id);
+        }
+        self.day_stats().record(&queue, window.as_ref(), |f| {
+            f.rated += 1;
+            f.score_sum += u64::from(score);
+            if let Some(n) = (score as usize).checked_sub(1).and_then(|i| f.scores.get_mut(i)) {
+                *n += 1;
+            }
+            if let Some(r) = reason {
+                *f.bad_reasons.entry(r.clone()).or_default() += 1;
+            }
+        });
     }
 
     fn open_day(&mut self, day: NaiveDate, expired: &[TicketId]) {
@@ -330,6 +386,7 @@ impl HallState {
         }
         self.day = Some(day);
         self.appointments.drop_before(day);
+        self.ratings.open_day(day, self.setup.rating.closed_kept_days);
         self.tickets.clear();
         self.numbers.clear();
         self.idem.clear();

@@ -6,6 +6,7 @@
 //! simulator, and gives the same answer each time.
 
 pub mod appointments;
+pub mod calendar;
 pub mod command;
 pub mod decide;
 pub mod dispatch;
@@ -13,6 +14,7 @@ pub mod eta;
 pub mod event;
 pub mod hall;
 pub mod model;
+pub mod rating;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;

@@ -129,7 +129,9 @@ impl ServiceTimes {
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. }
             | Event::WindowClosed { .. }
-            | Event::NoChange => {}
+            | Event::NoChange
+            | Event::CaseCallback { .. }
+            | Event::CaseRectified { .. } => {}
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Setup {
     pub item_index: ItemIndex,
     /// Appointments (`[hall.appointments]`); `None` when the hall takes none.
     pub appointments: Option<super::appointments::AppointmentPolicy>,
+    /// 好差评: reasons for bad ratings, the cases' deadline and the working-day calendar.
+    pub rating: super::rating::RatingPolicy,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -13,6 +13,7 @@
 //! (their code and keyed phone hash): figures are counts and durations per queue and
 //! window.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::appointments::Appointments;
 use super::hall::HallState;
 use super::model::Ts;
+use super::rating::Case;
 use super::setup::Setup;
 use super::stats::Stats;
 
@@ -38,6 +40,9 @@ pub struct DaySnapshot {
     pub day: NaiveDate,
     pub stats: Stats,
     pub appointments: Appointments,
+    /// Bad-rating cases, open and recently closed (they outlive the day's tickets).
+    #[serde(default)]
+    pub cases: BTreeMap<String, Case>,
 }
 
 impl HallState {
@@ -57,6 +62,7 @@ impl HallState {
             day,
             stats: self.stats.clone(),
             appointments: self.appointments.clone(),
+            cases: self.ratings.cases.clone(),
         })
     }
 
@@ -69,6 +75,7 @@ impl HallState {
         state.day = Some(snap.day);
         state.stats = snap.stats;
         state.appointments = snap.appointments;
+        state.ratings.cases = snap.cases;
         state
     }
 }

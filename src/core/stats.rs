@@ -49,6 +49,15 @@ pub struct Figures {
     pub rejoined: u64,
     pub rated: u64,
     pub score_sum: u64,
+    /// Ratings by score: `scores[0]` counts 1 (非常不满意) … `scores[4]` counts 5 (非常满意).
+    #[serde(default)]
+    pub scores: [u64; 5],
+    /// Bad ratings by reason code.
+    #[serde(default)]
+    pub bad_reasons: BTreeMap<String, u64>,
+    /// Bad ratings of this day whose case has been rectified (on whatever day).
+    #[serde(default)]
+    pub bad_rectified: u64,
     pub wait: Durations,
     pub service: Durations,
 }
@@ -57,6 +66,16 @@ impl Figures {
     /// Tickets whose service was finished, whatever the outcome.
     pub fn served(&self) -> u64 {
         self.completed + self.incomplete
+    }
+
+    /// 好评: 非常满意, 满意 and 基本满意.
+    pub fn good(&self) -> u64 {
+        self.scores[2] + self.scores[3] + self.scores[4]
+    }
+
+    /// 差评: 不满意 and 非常不满意.
+    pub fn bad(&self) -> u64 {
+        self.scores[0] + self.scores[1]
     }
 }
 

@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::rate::Client;
 use super::{AppState, JsonBody};
-use crate::config::KioskDef;
 use crate::config::{hash_password, verify_password, Role};
-use crate::core::model::UserName;
+use crate::config::{EvaluatorDef, KioskDef};
+use crate::core::model::{UserName, WindowId};
 
 /// Sessions held at once; the oldest are dropped past this (a hall has tens of users).
 pub const SESSIONS_MAX: usize = 10_000;
@@ -115,13 +115,36 @@ fn kiosk_of<'a>(app: &'a AppState, token: &str) -> Option<&'a KioskDef> {
     app.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
 }
 
+fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
+    app.config.evaluators.iter().fold(None, |found, e| if same_secret(&e.token, token) { Some(e) } else { found })
+}
+
+/// Whether `token` is some device's (a kiosk's or an evaluator's), for telling a known
+/// caller who may not do this (403) from an unknown one (401).
+fn is_device(app: &AppState, token: &str) -> bool {
+    kiosk_of(app, token).is_some() || evaluator_of(app, token).is_some()
+}
+
+/// The evaluator tablet of `window` whose device token the request carries.
+pub fn evaluator<'a>(app: &'a AppState, headers: &HeaderMap, window: &WindowId) -> Result<&'a EvaluatorDef, ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    match evaluator_of(app, token) {
+        Some(e) if &e.window == window => Ok(e),
+        Some(e) => Err(ApiError::forbidden(format!("this evaluator belongs to window {}", e.window))),
+        None if kiosk_of(app, token).is_some() || app.sessions.get(token, app.now().0).is_some() => {
+            Err(ApiError::forbidden("only the window's evaluator may do this"))
+        }
+        None => Err(ApiError::unauthorized()),
+    }
+}
+
 /// The kiosk whose device token the request carries.
 pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     if let Some(k) = kiosk_of(app, token) {
         return Ok(k);
     }
-    if app.sessions.get(token, app.now().0).is_some() {
+    if app.sessions.get(token, app.now().0).is_some() || evaluator_of(app, token).is_some() {
         return Err(ApiError::forbidden("only a kiosk may do this"));
     }
     Err(ApiError::unauthorized())
@@ -131,8 +154,10 @@ pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef,
 pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Session, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     let Some(session) = app.sessions.get(token, app.now().0) else {
-        if kiosk_of(app, token).is_some() {
-            return Err(ApiError::forbidden("a kiosk may only issue tickets and check visitors in"));
+        if is_device(app, token) {
+            return Err(ApiError::forbidden(
+                "a device may only do its own work: issue tickets, check in, ask for ratings",
+            ));
         }
         return Err(ApiError::unauthorized());
     };

@@ -282,6 +282,8 @@ pub struct FiguresDto {
     pub transferred: u64,
     pub rated: u64,
     pub mean_score: Option<f64>,
+    /// 好差评 by the national guides' definitions; see [`RatesDto`].
+    pub ratings: RatesDto,
     pub mean_wait_s: Option<u64>,
     pub max_wait_s: Option<u64>,
     pub mean_service_s: Option<u64>,
@@ -306,10 +308,56 @@ impl From<&Figures> for FiguresDto {
             transferred: f.transferred,
             rated: f.rated,
             mean_score: (f.rated > 0).then(|| f.score_sum as f64 / f.rated as f64),
+            ratings: f.into(),
             mean_wait_s: secs(&f.wait, Durations::mean_ms),
             max_wait_s: secs(&f.wait, |d| (d.count > 0).then_some(d.max_ms)),
             mean_service_s: secs(&f.service, Durations::mean_ms),
             max_service_s: secs(&f.service, |d| (d.count > 0).then_some(d.max_ms)),
+        }
+    }
+}
+
+/// The day's ratings as the 好差评 guides count them (国办发〔2019〕51号 and the provincial
+/// guides that apply it): 好评 is 非常满意 + 满意 + 基本满意, 差评 is 不满意 + 非常不满意;
+/// 好评率 = 好评 / rated, 差评率 = 差评 / rated, 未评价率 = (served − rated) / served, and
+/// 差评整改率 = rectified 差评 / 差评. A rate is null while its denominator is 0.
+#[derive(Serialize)]
+pub struct RatesDto {
+    /// Ratings by score, `"1"` (非常不满意) to `"5"` (非常满意).
+    pub by_score: std::collections::BTreeMap<String, u64>,
+    pub good: u64,
+    pub bad: u64,
+    pub unrated: u64,
+    pub bad_rectified: u64,
+    /// Bad ratings by reason code.
+    pub bad_reasons: std::collections::BTreeMap<String, u64>,
+    pub good_rate: Option<f64>,
+    pub bad_rate: Option<f64>,
+    pub unrated_rate: Option<f64>,
+    pub rectified_rate: Option<f64>,
+}
+
+fn ratio(n: u64, of: u64) -> Option<f64> {
+    (of > 0).then(|| n as f64 / of as f64)
+}
+
+impl From<&Figures> for RatesDto {
+    fn from(f: &Figures) -> Self {
+        let (good, bad, served) = (f.good(), f.bad(), f.served());
+        let unrated = served.saturating_sub(f.rated);
+        Self {
+            by_score: (1..=5).zip(f.scores).map(|(s, n)| (s.to_string(), n)).collect(),
+            good,
+            bad,
+            unrated,
+            bad_rectified: f.bad_rectified,
+            bad_reasons: f.bad_reasons.clone(),
+            // Of the ratings counted by score (the same as `rated`, except in figures kept
+            // from before scores were counted, where this keeps the two rates adding to 1).
+            good_rate: ratio(good, good + bad),
+            bad_rate: ratio(bad, good + bad),
+            unrated_rate: ratio(unrated, served),
+            rectified_rate: ratio(f.bad_rectified, bad),
         }
     }
 }

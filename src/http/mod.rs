@@ -10,6 +10,7 @@ mod pages;
 mod printers;
 mod public;
 pub mod rate;
+mod rating;
 mod tickets;
 mod users;
 mod voice;
@@ -116,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .route("/display/{name}", get(pages::page))
         .route("/api/v1/voice", get(voice::info))
         .route("/api/v1/voice/{file}", get(voice::audio))
+        .route("/api/v1/windows/{w}/rateable", get(rating::rateable))
+        .route("/api/v1/cases", get(rating::cases))
+        .route("/api/v1/cases/{id}/callback", post(rating::callback))
+        .route("/api/v1/cases/{id}/rectify", post(rating::rectify))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

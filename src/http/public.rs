@@ -126,6 +126,7 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
         "categories": setup.categories,
         "items": items,
         "bundles": bundles,
+        "rating": super::rating::catalog_rating(setup),
     }))
 }
 

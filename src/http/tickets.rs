@@ -31,6 +31,9 @@ pub struct RateBody {
     score: i64,
     #[serde(default)]
     comment: Option<String>,
+    /// A bad rating's reason code (`/api/v1/services` lists them under `rating`).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// Renders the ticket an engine answer carries.
@@ -110,7 +113,7 @@ pub async fn rate(
     let score = u8::try_from(body.score).ok().filter(|s| (1..=5).contains(s));
     let score = score.ok_or_else(|| ApiError::bad_request("bad_score", "a score must be 1 to 5"))?;
     let key = idempotency_key(&headers, None, &format!("ticket:{id}:rating"))?;
-    let command = Command::RateTicket { id, score, comment: body.comment };
+    let command = Command::RateTicket { id, score, comment: body.comment, reason: body.reason };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     ticket_json(&app, answered)
 }

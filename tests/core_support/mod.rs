@@ -83,6 +83,7 @@ pub fn setup() -> Setup {
         dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
         item_index: Default::default(),
         appointments: Some(AppointmentPolicy { queue: q("Y"), slot_min: 30, quota: 2, grace_min: 15, days_ahead: 7 }),
+        rating: hallq::core::rating::RatingPolicy::default(),
     }
 }
 
@@ -155,7 +156,22 @@ pub fn cancel(n: u32) -> Envelope {
 }
 
 pub fn rate(n: u32, score: u8, comment: Option<&str>) -> Envelope {
-    cmd(Command::RateTicket { id: tid(n), score, comment: comment.map(Into::into) })
+    cmd(Command::RateTicket { id: tid(n), score, comment: comment.map(Into::into), reason: None })
+}
+
+/// Supervisor `s1` records a call-back of `case`.
+pub fn case_callback(case: &str, reached: bool, note: &str) -> Envelope {
+    cmd(Command::CaseCallback { case: case.into(), by: user("s1"), reached, note: note.into() })
+}
+
+/// Supervisor `s1` records the rectification of `case`, closing it.
+pub fn rectify(case: &str, note: &str) -> Envelope {
+    cmd(Command::RectifyCase { case: case.into(), by: user("s1"), note: note.into() })
+}
+
+/// A rating with a reason code (needed for a score of 1 or 2).
+pub fn rate_because(n: u32, score: u8, reason: &str, comment: Option<&str>) -> Envelope {
+    cmd(Command::RateTicket { id: tid(n), score, comment: comment.map(Into::into), reason: Some(reason.into()) })
 }
 
 pub fn open(window: &str, clerk: &str) -> Envelope {
