@@ -111,6 +111,8 @@ type ReplyTx = oneshot::Sender<Result<Answered, EngineError>>;
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<(Job, ReplyTx)>,
+    /// The log, for readers of past records (the audit) beside the engine.
+    store: Arc<Store>,
 }
 
 impl EngineHandle {
@@ -120,6 +122,25 @@ impl EngineHandle {
 
     pub async fn query(&self, query: Query) -> Result<Answered, EngineError> {
         self.ask(Job::Query(query)).await
+    }
+
+    /// Reads `q` from the log on a blocking thread: the log is append-only, so a reader
+    /// needs no turn in the inbox (and a long read holds up no command).
+    pub async fn audit(
+        &self,
+        setup: Arc<crate::core::setup::Setup>,
+        q: crate::audit::AuditQuery,
+    ) -> Result<crate::audit::AuditPage, EngineError> {
+        let store = self.store.clone();
+        let read = tokio::task::spawn_blocking(move || crate::audit::read_day(&store, &setup, &q)).await;
+        match read {
+            Ok(Ok(page)) => Ok(page),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the audit trail could not be read from the log");
+                Err(EngineError::Storage)
+            }
+            Err(_) => Err(EngineError::Stopped),
+        }
     }
 
     async fn ask(&self, job: Job) -> Result<Answered, EngineError> {
@@ -160,8 +181,9 @@ impl Engine {
     /// those already in its inbox and ends.
     pub fn spawn(self, stop: tokio::sync::watch::Receiver<bool>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(INBOX_MAX);
+        let store = self.store.clone();
         let task = tokio::spawn(self.run(rx, stop));
-        (EngineHandle { tx }, task)
+        (EngineHandle { tx, store }, task)
     }
 
     async fn run(mut self, mut inbox: mpsc::Receiver<(Job, ReplyTx)>, mut stop: tokio::sync::watch::Receiver<bool>) {

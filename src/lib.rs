@@ -25,8 +25,11 @@
 //!   tokio-tungstenite) as child processes, drives both with kiosks, clerks and displays,
 //!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
 //!   daemon like any other: it touches none of its modules. Used by `main`.
+//! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
+//!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod core;

@@ -135,6 +135,22 @@ pub enum Command {
     },
     /// The engine's own heartbeat: rolls the service day over when the date has changed.
     Tick,
+    /// A user whose password the shell has checked logs in: refused while disabled.
+    LogIn {
+        user: UserName,
+    },
+    LogOut {
+        user: UserName,
+    },
+    /// An admin (`by`) disables a user; the shell has checked that the user exists.
+    DisableUser {
+        name: UserName,
+        by: UserName,
+    },
+    EnableUser {
+        name: UserName,
+        by: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -254,6 +270,10 @@ pub enum Rejection {
     NotToday(String),
     #[error("this ticket has already checked in")]
     AlreadyCheckedIn,
+    #[error("this user is disabled; ask an admin to enable it")]
+    UserDisabled,
+    #[error("an admin may not disable their own user; ask another admin")]
+    CannotDisableSelf,
 }
 
 impl Rejection {
@@ -305,6 +325,8 @@ impl Rejection {
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
             Rejection::AlreadyCheckedIn => "already_checked_in",
+            Rejection::UserDisabled => "user_disabled",
+            Rejection::CannotDisableSelf => "cannot_disable_self",
         }
     }
 
@@ -326,7 +348,7 @@ impl Rejection {
             | Rejection::UnknownNumber(_)
             | Rejection::UnknownAppointment
             | Rejection::NoAppointments => RejectionKind::NotFound,
-            Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
+            Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
             | Rejection::NotRateable(_)
@@ -353,7 +375,8 @@ impl Rejection {
             | Rejection::AlreadyBooked
             | Rejection::AppointmentClosed(_)
             | Rejection::NotToday(_)
-            | Rejection::AlreadyCheckedIn => RejectionKind::Conflict,
+            | Rejection::AlreadyCheckedIn
+            | Rejection::CannotDisableSelf => RejectionKind::Conflict,
         }
     }
 }

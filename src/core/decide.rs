@@ -236,6 +236,10 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
         }
         Command::Tick => done(Vec::new(), Reply::Nothing),
+        Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
+        Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
+        Command::DisableUser { name, by } => done(state.staff.disable(name, by)?, Reply::Nothing),
+        Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
     }
 }
 

@@ -152,6 +152,23 @@ pub enum Event {
     /// idempotency key: logged so that a repeat gets the same answer, as the contract
     /// promises, instead of being decided afresh.
     NoChange,
+    /// A user logged in (the audit's sign-in record; the session itself is not state).
+    UserLoggedIn {
+        name: UserName,
+    },
+    /// A user logged out of one session.
+    UserLoggedOut {
+        name: UserName,
+    },
+    /// An admin (`by`) disabled a user: no login until enabled again, also after a restart.
+    UserDisabled {
+        name: UserName,
+        by: UserName,
+    },
+    UserEnabled {
+        name: UserName,
+        by: UserName,
+    },
 }
 
 impl Event {
@@ -179,7 +196,11 @@ impl Event {
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }
             | Event::AppointmentCheckedIn { .. }
-            | Event::NoChange => None,
+            | Event::NoChange
+            | Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. } => None,
         }
     }
 }

@@ -21,6 +21,7 @@ use super::model::{
 };
 use super::service_times::ServiceTimes;
 use super::setup::Setup;
+use super::staff::Staff;
 use super::stats::{DayStats, Stats};
 use super::transitions::{next_status, TicketAction};
 
@@ -54,6 +55,8 @@ pub struct HallState {
     pub serving: BTreeMap<QueueId, Vec<bool>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
+    /// Users an admin disabled; kept across days (and in the day's snapshot).
+    pub staff: Staff,
 }
 
 /// What an issue event says beyond the ticket's items.
@@ -121,6 +124,7 @@ impl HallState {
             competing: setup.queues.iter().map(|q| (q.id, setup.competing_queues(&q.id))).collect(),
             serving,
             service_times: ServiceTimes::default(),
+            staff: Staff::default(),
             setup,
         }
     }
@@ -314,7 +318,13 @@ impl HallState {
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
-            Event::NoChange => {}
+            Event::NoChange | Event::UserLoggedIn { .. } | Event::UserLoggedOut { .. } => {}
+            Event::UserDisabled { name, .. } => {
+                self.staff.disabled.insert(name.clone());
+            }
+            Event::UserEnabled { name, .. } => {
+                self.staff.disabled.remove(name);
+            }
         }
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());

@@ -6,6 +6,7 @@
 //! simulator, and gives the same answer each time.
 
 pub mod appointments;
+pub mod audit;
 pub mod command;
 pub mod decide;
 pub mod dispatch;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;
+pub mod staff;
 pub mod stats;
 pub mod transitions;
 

@@ -129,7 +129,11 @@ impl ServiceTimes {
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. }
             | Event::WindowClosed { .. }
-            | Event::NoChange => {}
+            | Event::NoChange
+            | Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. } => {}
         }
     }
 

@@ -22,6 +22,7 @@ use super::appointments::Appointments;
 use super::hall::HallState;
 use super::model::Ts;
 use super::setup::Setup;
+use super::staff::Staff;
 use super::stats::Stats;
 
 /// The form of snapshots this build writes and reads; a snapshot of another version is
@@ -38,6 +39,9 @@ pub struct DaySnapshot {
     pub day: NaiveDate,
     pub stats: Stats,
     pub appointments: Appointments,
+    /// Users an admin disabled (absent in snapshots written before it existed).
+    #[serde(default)]
+    pub staff: Staff,
 }
 
 impl HallState {
@@ -57,6 +61,7 @@ impl HallState {
             day,
             stats: self.stats.clone(),
             appointments: self.appointments.clone(),
+            staff: self.staff.clone(),
         })
     }
 
@@ -69,6 +74,7 @@ impl HallState {
         state.day = Some(snap.day);
         state.stats = snap.stats;
         state.appointments = snap.appointments;
+        state.staff = snap.staff;
         state
     }
 }

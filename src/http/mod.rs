@@ -2,6 +2,7 @@
 //! the answer to a status code. No hall state lives here.
 
 mod appointments;
+mod audit;
 pub mod auth;
 pub mod dto;
 pub mod error;
@@ -105,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .route("/api/v1/audit", get(audit::json))
+        .route("/api/v1/audit.csv", get(audit::csv))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))
