@@ -87,6 +87,8 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("GET", "/t/{id}", format!("/t/{ticket}"), &EVERYONE),
         row("GET", "/display/static/{*name}", "/display/static/base.css", &EVERYONE),
         row("GET", "/display/{name}", "/display/lobby", &EVERYONE),
+        row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),
+        row("GET", "/api/v1/audit.csv", "/api/v1/audit.csv", &[Supervisor, Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.
