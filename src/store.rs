@@ -251,8 +251,8 @@ impl Store {
             };
             let (key, value) = item?;
             let seq = seq_of(&key)?;
-            let record =
-                serde_json::from_slice::<At>(&value).map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
+            let record = serde_json::from_slice::<At>(&value)
+                .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
             if record.at >= at {
                 hi = mid;
             } else {

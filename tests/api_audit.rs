@@ -290,11 +290,8 @@ async fn a_past_day_reads_from_the_log_and_exports_as_csv_without_secrets() {
     let head: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
     assert_eq!(head, ["时间", "用户", "角色", "操作", "操作代码", "窗口", "票号", "说明"]);
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows parse");
-    let parsed: Vec<_> = rows
-        .iter()
-        .filter(|r| &r[4] != "day_opened")
-        .map(|r| line(&r[1], &r[4], &r[5], &r[6]))
-        .collect();
+    let parsed: Vec<_> =
+        rows.iter().filter(|r| &r[4] != "day_opened").map(|r| line(&r[1], &r[4], &r[5], &r[6])).collect();
     assert_eq!(parsed, expected, "{text}");
     assert_eq!(rows.len(), entries(&yesterday).len(), "the export and the page hold the same entries");
     let done = rows.iter().find(|r| &r[4] == "done").expect("a done row");

@@ -158,7 +158,9 @@ impl AuditTrail {
                 self.numbers.insert(*id, TicketNo { prefix, n: *n });
                 None
             }
-            Event::UserLoggedIn { name } => entry(Some(name.clone()), AuditAction::Login, None, None, AuditDetail::None),
+            Event::UserLoggedIn { name } => {
+                entry(Some(name.clone()), AuditAction::Login, None, None, AuditDetail::None)
+            }
             Event::UserLoggedOut { name } => {
                 entry(Some(name.clone()), AuditAction::Logout, None, None, AuditDetail::None)
             }

@@ -94,7 +94,8 @@ fn role_text(role: Role) -> &'static str {
 fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
     match detail {
         AuditDetail::None => String::new(),
-        AuditDetail::Expired(n) => format!("{n}个未办结号码作废，窗口全部关闭"),
+        AuditDetail::Expired(0) => "新的服务日开始，窗口全部关闭".into(),
+        AuditDetail::Expired(n) => format!("新的服务日开始，前一日{n}个未办结号码作废，窗口全部关闭"),
         // The clerk's reason for a call by number is for supervisors: it shows here only.
         AuditDetail::Rule(CallRule::ByNumber { reason, .. }) => format!("理由：{reason}"),
         AuditDetail::Rule(rule) => CallRuleDto::new(setup, rule).text,
