@@ -41,6 +41,9 @@ pub enum Query {
     Appointment(String),
     /// Free places of every slot of a day.
     Slots(NaiveDate),
+    /// Every window with its ticket's number, and the users an admin disabled (the admin
+    /// page).
+    Admin,
 }
 
 /// A booking as a caller sees it: its status now, and the ticket it became.
@@ -84,6 +87,8 @@ pub enum Answer {
     Appointment(Box<AppointmentView>),
     /// (slot start, places left) for each slot of a day.
     Slots(Vec<(NaiveTime, u32)>),
+    /// Every window (with its clerk), and the users an admin disabled.
+    Admin(Box<(Vec<WindowView>, Vec<crate::core::model::UserName>)>),
     Nothing,
 }
 
@@ -409,6 +414,11 @@ impl Engine {
                     })
                     .collect();
                 Ok(Answer::Slots(free))
+            }
+            Query::Admin => {
+                let windows = self.state.windows.keys().filter_map(|id| self.window_view(id)).collect();
+                let disabled = self.state.staff.disabled.iter().cloned().collect();
+                Ok(Answer::Admin(Box::new((windows, disabled))))
             }
         }
     }

@@ -183,6 +183,9 @@ enum Op {
     Enable,
     /// Time jumps to a later day.
     NextDay,
+    /// An admin sets the window's queues to a subset of the hall's.
+    SetQueues(Vec<usize>),
+    ForceClose,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -204,6 +207,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Disable),
         1 => Just(Op::Enable),
         1 => Just(Op::NextDay),
+        1 => prop::collection::vec(0..4usize, 0..3).prop_map(Op::SetQueues),
+        1 => Just(Op::ForceClose),
     ]
 }
 
@@ -270,6 +275,13 @@ proptest! {
                 Op::NextDay => {
                     now += 86_400_000;
                     tick()
+                }
+                Op::SetQueues(qs) => {
+                    let queues = qs.iter().map(|i| q(["A", "B", "V", "Z"][*i])).collect();
+                    cmd(Command::SetWindowQueues { window: hallq::core::model::WindowId::parse(w).unwrap(), queues, by: user("admin") })
+                }
+                Op::ForceClose => {
+                    cmd(Command::ForceCloseWindow { window: hallq::core::model::WindowId::parse(w).unwrap(), by: user("admin") })
                 }
             };
             let step = state.step(&env, Ts(now));

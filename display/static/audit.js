@@ -14,9 +14,11 @@
     ['no_show', '过号', 'No-show'], ['transfer', '转移', 'Transfer'], ['park', '暂存', 'Park'],
     ['unpark', '恢复暂存', 'Resume parked'], ['pause', '暂停窗口', 'Pause'], ['resume', '恢复窗口', 'Resume'],
     ['close', '关闭窗口', 'Close window'], ['disable_user', '停用用户', 'Disable user'],
-    ['enable_user', '启用用户', 'Enable user'], ['day_opened', '开始服务日', 'Day opened']
+    ['enable_user', '启用用户', 'Enable user'], ['set_queues', '设置窗口队列', 'Set window queues'],
+    ['force_close', '强制关闭窗口', 'Force-close window'], ['day_opened', '开始服务日', 'Day opened']
   ];
-  var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', day_opened: 'hall' };
+  var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', set_queues: 'user',
+    force_close: 'user', day_opened: 'hall' };
   var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'] };
   var DICT = {
     zh: {

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::event::{Event, Record};
-use super::model::{CallRule, Outcome, Prefix, TicketId, TicketNo, TransferTarget, Ts, UserName, WindowId};
+use super::model::{CallRule, Outcome, Prefix, QueueId, TicketId, TicketNo, TransferTarget, Ts, UserName, WindowId};
 use super::setup::Setup;
 
 /// What a staff member (or the hall itself) did.
@@ -45,10 +45,14 @@ pub enum AuditAction {
     Close,
     DisableUser,
     EnableUser,
+    /// An admin set the queues a window serves.
+    SetQueues,
+    /// An admin closed a window its clerk left open.
+    ForceClose,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -68,6 +72,8 @@ impl AuditAction {
         AuditAction::Close,
         AuditAction::DisableUser,
         AuditAction::EnableUser,
+        AuditAction::SetQueues,
+        AuditAction::ForceClose,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -92,6 +98,8 @@ impl AuditAction {
             AuditAction::Close => "close",
             AuditAction::DisableUser => "disable_user",
             AuditAction::EnableUser => "enable_user",
+            AuditAction::SetQueues => "set_queues",
+            AuditAction::ForceClose => "force_close",
         }
     }
 
@@ -111,6 +119,8 @@ pub enum AuditDetail {
     Transfer(TransferTarget),
     /// The user an admin disabled or enabled.
     User(UserName),
+    /// The queues an admin set a window to serve.
+    Queues(Vec<QueueId>),
 }
 
 /// One line of the trail.
@@ -218,6 +228,23 @@ impl AuditTrail {
             }
             Event::WindowResumed { window } => {
                 entry(self.at_window.get(window).cloned(), AuditAction::Resume, Some(*window), None, AuditDetail::None)
+            }
+            Event::WindowQueuesSet { window, queues, by } => entry(
+                Some(by.clone()),
+                AuditAction::SetQueues,
+                Some(*window),
+                None,
+                AuditDetail::Queues(queues.clone()),
+            ),
+            Event::WindowForceClosed { window, by } => {
+                let clerk = self.at_window.remove(window);
+                entry(
+                    Some(by.clone()),
+                    AuditAction::ForceClose,
+                    Some(*window),
+                    None,
+                    clerk.map_or(AuditDetail::None, AuditDetail::User),
+                )
             }
             Event::TicketCheckedIn { .. }
             | Event::AppointmentBooked { .. }

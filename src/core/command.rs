@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Outcome, TicketId, TransferTarget, UserName, WindowId};
+use super::model::{Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
 
 /// The longest rating comment kept, in characters.
 pub const COMMENT_CHARS_MAX: usize = 500;
@@ -151,6 +151,17 @@ pub enum Command {
         name: UserName,
         by: UserName,
     },
+    /// An admin sets the queues window `window` serves (overriding hall.toml).
+    SetWindowQueues {
+        window: WindowId,
+        queues: Vec<QueueId>,
+        by: UserName,
+    },
+    /// An admin closes a window whoever is signed in there left open.
+    ForceCloseWindow {
+        window: WindowId,
+        by: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -274,6 +285,8 @@ pub enum Rejection {
     UserDisabled,
     #[error("an admin may not disable their own user; ask another admin")]
     CannotDisableSelf,
+    #[error("a window must serve 1 to {0} queues of the hall, each once")]
+    BadWindowQueues(usize),
 }
 
 impl Rejection {
@@ -327,6 +340,7 @@ impl Rejection {
             Rejection::AlreadyCheckedIn => "already_checked_in",
             Rejection::UserDisabled => "user_disabled",
             Rejection::CannotDisableSelf => "cannot_disable_self",
+            Rejection::BadWindowQueues(_) => "bad_queues",
         }
     }
 
@@ -341,7 +355,8 @@ impl Rejection {
             | Rejection::TransferToSelf
             | Rejection::PhoneRequired
             | Rejection::BadDay(_)
-            | Rejection::BadSlot => RejectionKind::BadInput,
+            | Rejection::BadSlot
+            | Rejection::BadWindowQueues(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)

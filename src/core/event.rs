@@ -169,6 +169,18 @@ pub enum Event {
         name: UserName,
         by: UserName,
     },
+    /// An admin set the queues a window serves, overriding hall.toml until set again.
+    WindowQueuesSet {
+        window: WindowId,
+        queues: Vec<QueueId>,
+        by: UserName,
+    },
+    /// An admin closed a window its clerk left open (holding no ticket), signing the clerk
+    /// out of it.
+    WindowForceClosed {
+        window: WindowId,
+        by: UserName,
+    },
 }
 
 impl Event {
@@ -186,7 +198,9 @@ impl Event {
             | Event::TicketParked { window, .. }
             | Event::WindowPaused { window }
             | Event::WindowResumed { window }
-            | Event::WindowClosed { window } => Some(window),
+            | Event::WindowClosed { window }
+            | Event::WindowQueuesSet { window, .. }
+            | Event::WindowForceClosed { window, .. } => Some(window),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }

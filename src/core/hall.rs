@@ -325,6 +325,12 @@ impl HallState {
             Event::UserEnabled { name, .. } => {
                 self.staff.disabled.remove(name);
             }
+            Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
+            Event::WindowForceClosed { window, .. } => {
+                let w = self.window_mut(window);
+                assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                self.set_window(window, WindowState::Closed, None);
+            }
         }
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());

@@ -20,6 +20,7 @@ pub mod snapshot;
 pub mod staff;
 pub mod stats;
 pub mod transitions;
+pub mod window_admin;
 
 pub use command::{Command, Envelope, Rejection, RejectionKind, Reply};
 pub use decide::decide;

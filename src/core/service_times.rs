@@ -133,7 +133,9 @@ impl ServiceTimes {
             | Event::UserLoggedIn { .. }
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. } => {}
+            | Event::UserEnabled { .. }
+            | Event::WindowQueuesSet { .. }
+            | Event::WindowForceClosed { .. } => {}
         }
     }
 

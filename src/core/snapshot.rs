@@ -13,6 +13,7 @@
 //! (their code and keyed phone hash): figures are counts and durations per queue and
 //! window.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::appointments::Appointments;
 use super::hall::HallState;
-use super::model::Ts;
+use super::model::{QueueId, Ts, WindowId};
 use super::setup::Setup;
 use super::staff::Staff;
 use super::stats::Stats;
@@ -42,6 +43,9 @@ pub struct DaySnapshot {
     /// Users an admin disabled (absent in snapshots written before it existed).
     #[serde(default)]
     pub staff: Staff,
+    /// Windows whose queues an admin set to differ from hall.toml.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub window_queues: BTreeMap<WindowId, Vec<QueueId>>,
 }
 
 impl HallState {
@@ -62,6 +66,7 @@ impl HallState {
             stats: self.stats.clone(),
             appointments: self.appointments.clone(),
             staff: self.staff.clone(),
+            window_queues: self.window_queue_overrides(),
         })
     }
 
@@ -75,6 +80,12 @@ impl HallState {
         state.stats = snap.stats;
         state.appointments = snap.appointments;
         state.staff = snap.staff;
+        for (window, queues) in &snap.window_queues {
+            // A window hall.toml no longer has keeps no override.
+            if state.windows.contains_key(window) {
+                state.set_window_queues(window, queues);
+            }
+        }
         state
     }
 }

@@ -80,6 +80,8 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::Close => "关闭窗口",
         AuditAction::DisableUser => "停用用户",
         AuditAction::EnableUser => "启用用户",
+        AuditAction::SetQueues => "设置窗口队列",
+        AuditAction::ForceClose => "强制关闭窗口",
     }
 }
 
@@ -107,6 +109,13 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
         }
         AuditDetail::Transfer(TransferTarget::Window(w)) => format!("转至{w}号窗口"),
         AuditDetail::User(name) => format!("用户 {name}"),
+        AuditDetail::Queues(queues) => {
+            let names: Vec<String> = queues
+                .iter()
+                .map(|q| setup.queue(q).map_or_else(|| q.to_string(), |d| format!("{q} {}", d.name)))
+                .collect();
+            format!("服务队列：{}", names.join("、"))
+        }
     }
 }
 
