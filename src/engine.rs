@@ -416,7 +416,8 @@ impl Engine {
                 Ok(Answer::Slots(free))
             }
             Query::Admin => {
-                let windows = self.state.windows.keys().filter_map(|id| self.window_view(id)).collect();
+                // In hall.toml's order (1, 2, … 10), not the ids' string order.
+                let windows = self.state.setup.windows.iter().filter_map(|d| self.window_view(&d.id)).collect();
                 let disabled = self.state.staff.disabled.iter().cloned().collect();
                 Ok(Answer::Admin(Box::new((windows, disabled))))
             }

@@ -153,6 +153,37 @@ fn a_snapshot_written_before_staff_existed_still_reads() {
     assert!(old.staff.disabled.is_empty());
 }
 
+#[test]
+fn window_queues_set_by_an_admin_hold_through_snapshots_and_set_back_leave_no_trace() {
+    let mut h = Hall::new();
+    let w4 = w("4");
+    h.must(&cmd(Command::SetWindowQueues { window: w4, queues: vec![q("A"), q("B")], by: user("admin") }));
+    assert_eq!(h.state.window(&w4).map(|w| w.queues.clone()), Some(vec![q("A"), q("B")]));
+    // Dispatch follows: window 4 (B in hall.toml) now calls an A ticket.
+    h.must(&issue(1, "SC-A1", None));
+    h.must(&open("4", "c4"));
+    assert_eq!(h.must(&next("4", "c4")).reply, called(1));
+    let refused = h.step(&cmd(Command::SetWindowQueues { window: w4, queues: vec![], by: user("admin") }));
+    assert_eq!(refused.result.expect_err("no queues").code(), "bad_queues");
+    let busy = h.step(&cmd(Command::ForceCloseWindow { window: w4, by: user("admin") }));
+    assert_eq!(busy.result.expect_err("a window holding a ticket").code(), "window_busy");
+
+    h.now = t_on(1, 8, 0, 0);
+    h.must(&tick());
+    let snap = h.state.day_snapshot().expect("a snapshot");
+    assert_eq!(snap.window_queues.get(&w4), Some(&vec![q("A"), q("B")]));
+    let back: DaySnapshot = serde_json::from_str(&serde_json::to_string(&snap).unwrap()).unwrap();
+    assert_eq!(HallState::from_snapshot(h.state.setup.clone(), back), h.state);
+
+    h.must(&cmd(Command::SetWindowQueues { window: w4, queues: vec![q("B")], by: user("admin") }));
+    let fresh = HallState::new(h.state.setup.clone());
+    assert_eq!(
+        (&h.state.windows, &h.state.serving, &h.state.competing),
+        (&fresh.windows, &fresh.serving, &fresh.competing)
+    );
+    assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
+}
+
 /// Every action code parses back to itself.
 #[test]
 fn action_codes_round_trip() {

@@ -10,8 +10,9 @@
 //! the whole log gives (`tests/snapshots.rs` holds this).
 //!
 //! The snapshot holds no personal data beyond what the state must keep for bookings ahead
-//! (their code and keyed phone hash): figures are counts and durations per queue and
-//! window.
+//! (their code and keyed phone hash) and the login names an admin disabled: figures are
+//! counts and durations per queue and window. It also carries the queues an admin set
+//! for windows (`window_queues`), which outlive the day.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
