@@ -6,7 +6,7 @@
 mod browser_support;
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::Daemon;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -90,6 +90,6 @@ async fn a_supervisor_reads_filters_and_exports_the_days_audit_trail() {
     assert!(lines.iter().skip(1).all(|l| l.contains(",clerk3,")), "{csv}");
     let filtered = api.get("/api/v1/audit?date=2026-03-10&window=3", Some(&sup)).await.body;
     assert_eq!(filtered["entries"].as_array().map(Vec::len), Some(3), "{filtered}");
-    assert!(filtered["entries"].as_array().is_some_and(|e| e.iter().all(|e| e["window"] == Value::from("3"))));
+    assert!(filtered["entries"].as_array().is_some_and(|e| e.iter().all(|e| e["window"] == "3")));
     b.close().await;
 }

@@ -436,6 +436,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::AppointmentClosed(""),
         R::NotToday(String::new()),
         R::AlreadyCheckedIn,
+        R::UserDisabled,
+        R::CannotDisableSelf,
+        R::BadWindowQueues(0),
     ];
     for r in &all {
         match r {
@@ -483,7 +486,10 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::UnknownAppointment
             | R::AppointmentClosed(_)
             | R::NotToday(_)
-            | R::AlreadyCheckedIn => {}
+            | R::AlreadyCheckedIn
+            | R::UserDisabled
+            | R::CannotDisableSelf
+            | R::BadWindowQueues(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -516,6 +522,9 @@ fn the_tables_refuse_with_every_rejection() {
         "not_today",
         "already_checked_in",
     ]);
+    // Refused in core_audit.rs: logins of a disabled user, an admin disabling themselves,
+    // a window set to serve no queue.
+    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues"]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();
