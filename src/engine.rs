@@ -42,6 +42,9 @@ pub enum Query {
     Appointment(String),
     /// Free places of every slot of a day.
     Slots(NaiveDate),
+    /// Every window with its ticket's number, and the users an admin disabled (the admin
+    /// page).
+    Admin,
     /// The ticket a window's evaluator should ask about now, if any.
     Rateable(WindowId),
     /// Bad-rating cases: with a status (any when `None`), rated on a day (any when `None`).
@@ -99,6 +102,8 @@ pub enum Answer {
     Appointment(Box<AppointmentView>),
     /// (slot start, places left) for each slot of a day.
     Slots(Vec<(NaiveTime, u32)>),
+    /// Every window (with its clerk), and the users an admin disabled.
+    Admin(Box<(Vec<WindowView>, Vec<crate::core::model::UserName>)>),
     Nothing,
     Cases(Box<CasesView>),
 }
@@ -127,6 +132,8 @@ type ReplyTx = oneshot::Sender<Result<Answered, EngineError>>;
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<(Job, ReplyTx)>,
+    /// The log, for readers of past records (the audit) beside the engine.
+    store: Arc<Store>,
 }
 
 impl EngineHandle {
@@ -136,6 +143,25 @@ impl EngineHandle {
 
     pub async fn query(&self, query: Query) -> Result<Answered, EngineError> {
         self.ask(Job::Query(query)).await
+    }
+
+    /// Reads `q` from the log on a blocking thread: the log is append-only, so a reader
+    /// needs no turn in the inbox (and a long read holds up no command).
+    pub async fn audit(
+        &self,
+        setup: Arc<crate::core::setup::Setup>,
+        q: crate::audit::AuditQuery,
+    ) -> Result<crate::audit::AuditPage, EngineError> {
+        let store = self.store.clone();
+        let read = tokio::task::spawn_blocking(move || crate::audit::read_day(&store, &setup, &q)).await;
+        match read {
+            Ok(Ok(page)) => Ok(page),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "the audit trail could not be read from the log");
+                Err(EngineError::Storage)
+            }
+            Err(_) => Err(EngineError::Stopped),
+        }
     }
 
     async fn ask(&self, job: Job) -> Result<Answered, EngineError> {
@@ -176,8 +202,9 @@ impl Engine {
     /// those already in its inbox and ends.
     pub fn spawn(self, stop: tokio::sync::watch::Receiver<bool>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(INBOX_MAX);
+        let store = self.store.clone();
         let task = tokio::spawn(self.run(rx, stop));
-        (EngineHandle { tx }, task)
+        (EngineHandle { tx, store }, task)
     }
 
     async fn run(mut self, mut inbox: mpsc::Receiver<(Job, ReplyTx)>, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -423,6 +450,12 @@ impl Engine {
                     })
                     .collect();
                 Ok(Answer::Slots(free))
+            }
+            Query::Admin => {
+                // In hall.toml's order (1, 2, … 10), not the ids' string order.
+                let windows = self.state.setup.windows.iter().filter_map(|d| self.window_view(&d.id)).collect();
+                let disabled = self.state.staff.disabled.iter().cloned().collect();
+                Ok(Answer::Admin(Box::new((windows, disabled))))
             }
         }
     }

@@ -33,8 +33,11 @@
 //! - [`voice`] — call-outs as sound: the spoken words (numbers in words, pure), and
 //!   espeak-ng's audio of them, rendered on request and cached in the data directory.
 //!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
+//! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
+//!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod core;

@@ -105,6 +105,14 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
             body: Some(json!({ "note": "test" })),
             ..row("POST", "/api/v1/cases/{id}/rectify", "/api/v1/cases/C20260310-001/rectify", &[Supervisor, Admin])
         },
+        row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),
+        row("GET", "/api/v1/audit.csv", "/api/v1/audit.csv", &[Supervisor, Admin]),
+        row("GET", "/api/v1/admin", "/api/v1/admin", &[Admin]),
+        Row {
+            body: Some(json!({ "queues": ["A", "Y"] })),
+            ..row("POST", "/api/v1/admin/windows/{w}/queues", "/api/v1/admin/windows/2/queues", &[Admin])
+        },
+        row("POST", "/api/v1/admin/windows/{w}/close", "/api/v1/admin/windows/9/close", &[Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

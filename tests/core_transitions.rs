@@ -444,6 +444,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::NoteRequired,
         R::CallbacksFull(0),
         R::CallbackFirst,
+        R::UserDisabled,
+        R::CannotDisableSelf,
+        R::BadWindowQueues(0),
     ];
     for r in &all {
         match r {
@@ -500,6 +503,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::NoteRequired
             | R::CallbacksFull(_)
             | R::CallbackFirst => {}
+            | R::UserDisabled
+            | R::CannotDisableSelf
+            | R::BadWindowQueues(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -544,6 +550,9 @@ fn the_tables_refuse_with_every_rejection() {
         "callbacks_full",
         "callback_first",
     ]);
+    // Refused in core_audit.rs: logins of a disabled user, an admin disabling themselves,
+    // a window set to serve no queue.
+    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues"]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

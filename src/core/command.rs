@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Outcome, TicketId, TransferTarget, UserName, WindowId};
+use super::model::{Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
 
 /// The longest rating comment kept, in characters.
 pub const COMMENT_CHARS_MAX: usize = 500;
@@ -150,6 +150,33 @@ pub enum Command {
         by: UserName,
         note: String,
     },
+    /// A user whose password the shell has checked logs in: refused while disabled.
+    LogIn {
+        user: UserName,
+    },
+    LogOut {
+        user: UserName,
+    },
+    /// An admin (`by`) disables a user; the shell has checked that the user exists.
+    DisableUser {
+        name: UserName,
+        by: UserName,
+    },
+    EnableUser {
+        name: UserName,
+        by: UserName,
+    },
+    /// An admin sets the queues window `window` serves (overriding hall.toml).
+    SetWindowQueues {
+        window: WindowId,
+        queues: Vec<QueueId>,
+        by: UserName,
+    },
+    /// An admin closes a window whoever is signed in there left open.
+    ForceCloseWindow {
+        window: WindowId,
+        by: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -287,6 +314,12 @@ pub enum Rejection {
     CallbacksFull(usize),
     #[error("record a call-back of the visitor before the rectification")]
     CallbackFirst,
+    #[error("this user is disabled; ask an admin to enable it")]
+    UserDisabled,
+    #[error("an admin may not disable their own user; ask another admin")]
+    CannotDisableSelf,
+    #[error("a window must serve 1 to {0} queues of the hall, each once")]
+    BadWindowQueues(usize),
 }
 
 impl Rejection {
@@ -346,6 +379,9 @@ impl Rejection {
             Rejection::NoteRequired => "note_required",
             Rejection::CallbacksFull(_) => "callbacks_full",
             Rejection::CallbackFirst => "callback_first",
+            Rejection::UserDisabled => "user_disabled",
+            Rejection::CannotDisableSelf => "cannot_disable_self",
+            Rejection::BadWindowQueues(_) => "bad_queues",
         }
     }
 
@@ -364,7 +400,8 @@ impl Rejection {
             | Rejection::UnknownReason(_)
             | Rejection::ReasonTextRequired(_)
             | Rejection::ReasonNotAsked
-            | Rejection::NoteRequired => RejectionKind::BadInput,
+            | Rejection::NoteRequired
+            | Rejection::BadWindowQueues(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -372,7 +409,7 @@ impl Rejection {
             | Rejection::UnknownAppointment
             | Rejection::NoAppointments
             | Rejection::UnknownCase => RejectionKind::NotFound,
-            Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
+            Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
             | Rejection::NotRateable(_)
@@ -402,7 +439,8 @@ impl Rejection {
             | Rejection::AlreadyCheckedIn
             | Rejection::CaseClosed
             | Rejection::CallbacksFull(_)
-            | Rejection::CallbackFirst => RejectionKind::Conflict,
+            | Rejection::CallbackFirst
+            | Rejection::CannotDisableSelf => RejectionKind::Conflict,
         }
     }
 }

@@ -226,6 +226,16 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             let event = rating::decide_rectify(state, case, by, note)?;
             done(vec![event], Reply::Case(case.clone()))
         }
+        Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
+        Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
+        Command::DisableUser { name, by } => done(state.staff.disable(name, by)?, Reply::Nothing),
+        Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
+        Command::SetWindowQueues { window, queues, by } => {
+            done(super::window_admin::set_queues(state, window, queues, by)?, Reply::Window(*window))
+        }
+        Command::ForceCloseWindow { window, by } => {
+            done(super::window_admin::force_close(state, window, by)?, Reply::Window(*window))
+        }
     }
 }
 

@@ -172,6 +172,35 @@ pub enum Event {
         by: UserName,
         note: String,
     },
+    /// A user logged in (the audit's sign-in record; the session itself is not state).
+    UserLoggedIn {
+        name: UserName,
+    },
+    /// A user logged out of one session.
+    UserLoggedOut {
+        name: UserName,
+    },
+    /// An admin (`by`) disabled a user: no login until enabled again, also after a restart.
+    UserDisabled {
+        name: UserName,
+        by: UserName,
+    },
+    UserEnabled {
+        name: UserName,
+        by: UserName,
+    },
+    /// An admin set the queues a window serves, overriding hall.toml until set again.
+    WindowQueuesSet {
+        window: WindowId,
+        queues: Vec<QueueId>,
+        by: UserName,
+    },
+    /// An admin closed a window its clerk left open (holding no ticket), signing the clerk
+    /// out of it.
+    WindowForceClosed {
+        window: WindowId,
+        by: UserName,
+    },
 }
 
 impl Event {
@@ -189,7 +218,9 @@ impl Event {
             | Event::TicketParked { window, .. }
             | Event::WindowPaused { window }
             | Event::WindowResumed { window }
-            | Event::WindowClosed { window } => Some(window),
+            | Event::WindowClosed { window }
+            | Event::WindowQueuesSet { window, .. }
+            | Event::WindowForceClosed { window, .. } => Some(window),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
@@ -202,6 +233,10 @@ impl Event {
             | Event::NoChange
             | Event::CaseCallback { .. }
             | Event::CaseRectified { .. } => None,
+            | Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. } => None,
         }
     }
 }

@@ -22,6 +22,7 @@ use super::model::{
 use super::rating::{Callback, Case, CaseOpening, Ratings, Rectification};
 use super::service_times::ServiceTimes;
 use super::setup::Setup;
+use super::staff::Staff;
 use super::stats::{DayStats, Stats};
 use super::transitions::{next_status, TicketAction};
 
@@ -57,6 +58,8 @@ pub struct HallState {
     pub service_times: ServiceTimes,
     /// Bad-rating cases (kept across days) and each window's last finished ticket.
     pub ratings: Ratings,
+    /// Users an admin disabled; kept across days (and in the day's snapshot).
+    pub staff: Staff,
 }
 
 /// What an issue event says beyond the ticket's items.
@@ -125,6 +128,7 @@ impl HallState {
             serving,
             service_times: ServiceTimes::default(),
             ratings: Ratings::default(),
+            staff: Staff::default(),
             setup,
         }
     }
@@ -325,6 +329,19 @@ impl HallState {
                 let (day, queue, window) = (c.day, c.queue, c.window);
                 // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
                 self.stats.entry(day).or_default().record(&queue, window.as_ref(), |f| f.bad_rectified += 1);
+            }
+            Event::UserLoggedIn { .. } | Event::UserLoggedOut { .. } => {}
+            Event::UserDisabled { name, .. } => {
+                self.staff.disabled.insert(name.clone());
+            }
+            Event::UserEnabled { name, .. } => {
+                self.staff.disabled.remove(name);
+            }
+            Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
+            Event::WindowForceClosed { window, .. } => {
+                let w = self.window_mut(window);
+                assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                self.set_window(window, WindowState::Closed, None);
             }
         }
         if let Some(entry) = &record.idem {

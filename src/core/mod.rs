@@ -7,6 +7,7 @@
 
 pub mod appointments;
 pub mod calendar;
+pub mod audit;
 pub mod command;
 pub mod decide;
 pub mod dispatch;
@@ -18,8 +19,10 @@ pub mod rating;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;
+pub mod staff;
 pub mod stats;
 pub mod transitions;
+pub mod window_admin;
 
 pub use command::{Command, Envelope, Rejection, RejectionKind, Reply};
 pub use decide::decide;

@@ -132,6 +132,12 @@ impl ServiceTimes {
             | Event::NoChange
             | Event::CaseCallback { .. }
             | Event::CaseRectified { .. } => {}
+            | Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. }
+            | Event::WindowQueuesSet { .. }
+            | Event::WindowForceClosed { .. } => {}
         }
     }
 

@@ -10,8 +10,9 @@
 //! the whole log gives (`tests/snapshots.rs` holds this).
 //!
 //! The snapshot holds no personal data beyond what the state must keep for bookings ahead
-//! (their code and keyed phone hash): figures are counts and durations per queue and
-//! window.
+//! (their code and keyed phone hash) and the login names an admin disabled: figures are
+//! counts and durations per queue and window. It also carries the queues an admin set
+//! for windows (`window_queues`), which outlive the day.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,9 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use super::appointments::Appointments;
 use super::hall::HallState;
-use super::model::Ts;
+use super::model::{QueueId, Ts, WindowId};
 use super::rating::Case;
 use super::setup::Setup;
+use super::staff::Staff;
 use super::stats::Stats;
 
 /// The form of snapshots this build writes and reads; a snapshot of another version is
@@ -43,6 +45,12 @@ pub struct DaySnapshot {
     /// Bad-rating cases, open and recently closed (they outlive the day's tickets).
     #[serde(default)]
     pub cases: BTreeMap<String, Case>,
+    /// Users an admin disabled (absent in snapshots written before it existed).
+    #[serde(default)]
+    pub staff: Staff,
+    /// Windows whose queues an admin set to differ from hall.toml.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub window_queues: BTreeMap<WindowId, Vec<QueueId>>,
 }
 
 impl HallState {
@@ -63,6 +71,8 @@ impl HallState {
             stats: self.stats.clone(),
             appointments: self.appointments.clone(),
             cases: self.ratings.cases.clone(),
+            staff: self.staff.clone(),
+            window_queues: self.window_queue_overrides(),
         })
     }
 
@@ -76,6 +86,13 @@ impl HallState {
         state.stats = snap.stats;
         state.appointments = snap.appointments;
         state.ratings.cases = snap.cases;
+        state.staff = snap.staff;
+        for (window, queues) in &snap.window_queues {
+            // A window hall.toml no longer has keeps no override.
+            if state.windows.contains_key(window) {
+                state.set_window_queues(window, queues);
+            }
+        }
         state
     }
 }

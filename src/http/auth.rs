@@ -3,6 +3,9 @@
 //! Sessions live in memory only: they are credentials, not hall state, so a restart asks
 //! clerks to log in again (their windows stay open under their names in the log). A
 //! session ends when its time is up, at `logout`, or when an admin disables its user.
+//! Logins and logouts are events in the log (the audit's sign-in records, by user name);
+//! failed logins are not: anyone may cause them, so they would let an anonymous caller
+//! write to the hall's log. The login limiter counts them instead.
 //! Time comes from the daemon's clock, passed in, so tests can move it.
 
 use std::collections::{HashMap, HashSet};
@@ -21,6 +24,7 @@ use super::{AppState, JsonBody};
 use crate::config::{hash_password, verify_password, Role};
 use crate::config::{EvaluatorDef, KioskDef};
 use crate::core::model::{UserName, WindowId};
+use crate::core::{Command, Envelope};
 
 /// Sessions held at once; the oldest are dropped past this (a hall has tens of users).
 pub const SESSIONS_MAX: usize = 10_000;
@@ -218,6 +222,10 @@ pub async fn login(
     };
     limits.login_addr.give_back(&client.0);
     limits.login_user.give_back(&body.user);
+    // The log records the sign-in, and refuses it while an admin has the user disabled
+    // (that survives restarts; the sessions' own list below does not).
+    let command = Command::LogIn { user: user.name.clone() };
+    app.engine.command(Envelope { command, idempotency_key: None }).await?;
     let ttl_s = app.config.session_ttl_s;
     let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
     let Some(token) = app.sessions.create(user.name.clone(), user.role, ttl_ms, now) else {
@@ -237,6 +245,10 @@ pub async fn login(
 /// `POST /api/v1/logout`: ends the caller's session.
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let session = user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    // Logged before the session ends: if the log cannot be written, the caller hears so
+    // and may try again.
+    let command = Command::LogOut { user: session.user.clone() };
+    app.engine.command(Envelope { command, idempotency_key: None }).await?;
     if let Some(token) = bearer(&headers) {
         app.sessions.revoke(token);
     }

@@ -1,7 +1,9 @@
 //! The HTTP and WebSocket edge: parse, authenticate, send a command to the engine, map
 //! the answer to a status code. No hall state lives here.
 
+mod admin;
 mod appointments;
+mod audit;
 pub mod auth;
 pub mod dto;
 pub mod error;
@@ -121,6 +123,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases", get(rating::cases))
         .route("/api/v1/cases/{id}/callback", post(rating::callback))
         .route("/api/v1/cases/{id}/rectify", post(rating::rectify))
+        .route("/api/v1/audit", get(audit::json))
+        .route("/api/v1/audit.csv", get(audit::csv))
+        .route("/api/v1/admin", get(admin::overview))
+        .route("/api/v1/admin/windows/{w}/queues", post(admin::set_queues))
+        .route("/api/v1/admin/windows/{w}/close", post(admin::close))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

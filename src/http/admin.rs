@@ -1,0 +1,118 @@
+//! What an admin changes without editing hall.toml: the queues a window serves, closing a
+//! window its clerk left open, and (with `users.rs`) disabling users; and what the admin
+//! page reads: every window with its clerk, and every configured user with their status.
+//! Each change is an event naming the admin, so it is audited and survives restarts;
+//! hall.toml stays as it was, and `hallq check` still validates it.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::dto::WindowDto;
+use super::error::ApiError;
+use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::config::Role;
+use crate::core::model::{QueueId, WindowId};
+use crate::core::{Command, Envelope};
+use crate::engine::{Answer, Query};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuesBody {
+    queues: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct UserDto {
+    name: String,
+    role: Role,
+    /// The windows the user may open; empty means any.
+    windows: Vec<String>,
+    disabled: bool,
+}
+
+#[derive(Serialize)]
+struct AdminDto {
+    windows: Vec<WindowDto>,
+    users: Vec<UserDto>,
+}
+
+fn window_id(w: &str) -> Result<WindowId, ApiError> {
+    WindowId::parse(w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))
+}
+
+async fn window_answer(
+    app: &AppState,
+    command: Command,
+    headers: &HeaderMap,
+    scope: &str,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(headers, None, scope)?;
+    match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
+        Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
+        other => {
+            Err(ApiError::internal("engine answered an admin window change with something else", &format!("{other:?}")))
+        }
+    }
+}
+
+/// `POST /api/v1/admin/windows/{w}/queues` with `{"queues": ["A", "Y"]}`: admins only.
+pub async fn set_queues(
+    State(app): State<AppState>,
+    Path(w): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<QueuesBody>,
+) -> Result<Response, ApiError> {
+    let admin = auth::user(&app, &headers, &[Role::Admin])?;
+    let window = window_id(&w)?;
+    let queues = body
+        .queues
+        .iter()
+        .map(|q| QueueId::parse(q).map_err(|e| ApiError::bad_request("bad_queues", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let command = Command::SetWindowQueues { window, queues, by: admin.user.clone() };
+    window_answer(&app, command, &headers, &format!("user:{}:admin-queues:{window}", admin.user)).await
+}
+
+/// `POST /api/v1/admin/windows/{w}/close`: admins only; refused while the window holds a
+/// ticket or has tickets parked.
+pub async fn close(
+    State(app): State<AppState>,
+    Path(w): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let admin = auth::user(&app, &headers, &[Role::Admin])?;
+    let window = window_id(&w)?;
+    let command = Command::ForceCloseWindow { window, by: admin.user.clone() };
+    window_answer(&app, command, &headers, &format!("user:{}:admin-close:{window}", admin.user)).await
+}
+
+/// `GET /api/v1/admin`: every window with its state, queues and clerk, and every
+/// configured user with role, windows and whether disabled. Admins only.
+pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    auth::user(&app, &headers, &[Role::Admin])?;
+    let (views, disabled) = match app.engine.query(Query::Admin).await?.answer {
+        Answer::Admin(b) => *b,
+        other => {
+            return Err(ApiError::internal(
+                "engine answered the admin query with something else",
+                &format!("{other:?}"),
+            ))
+        }
+    };
+    let users = app
+        .config
+        .users
+        .iter()
+        .map(|u| UserDto {
+            name: u.name.to_string(),
+            role: u.role,
+            windows: u.windows.iter().map(ToString::to_string).collect(),
+            disabled: disabled.contains(&u.name),
+        })
+        .collect();
+    let windows = views.iter().map(WindowDto::from_view).collect();
+    Ok(Json(AdminDto { windows, users }).into_response())
+}

@@ -1,0 +1,73 @@
+//! The admin page (`/display/admin`) in headless Chromium against a real daemon: a
+//! supervisor is turned away; an admin sees every window with its clerk and every user;
+//! force-closes a window a clerk left open, gives window 12 queue A as well, and disables a
+//! user — each change visible through the API afterwards.
+
+mod browser_support;
+mod support;
+
+use serde_json::json;
+use support::Daemon;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page() {
+    let test = "an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page";
+    let Some(b) = browser_support::launch(test, 1366, 900).await else {
+        return;
+    };
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let clerk = api.login("clerk5").await;
+    api.window_ok(&clerk, "5", "open", None).await;
+
+    let base = format!("http://{}", d.addr);
+    b.goto(&format!("{base}/display/admin")).await;
+    // Confirmations answer yes in this test.
+    b.eval("window.confirm = function () { return true; }; return true;").await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the supervisor to be turned away", "return !document.querySelector('#login-error').hidden;").await;
+    assert_eq!(b.text("#login-error").await, "仅管理员可使用系统管理");
+
+    b.eval("document.querySelector('#login-user').value = ''; return true;").await;
+    b.type_into("#login-user", "admin").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the windows", "return document.querySelectorAll('#windows tr').length >= 12;").await;
+    let row5 = b.text("#windows tr[data-window='5']").await;
+    assert!(row5.contains("clerk5") && row5.contains("空闲"), "{row5}");
+    b.screenshot("admin-overview").await;
+
+    b.click("#windows tr[data-window='5'] .au-close").await;
+    b.until(
+        "window 5 closed",
+        "var r = document.querySelector('#windows tr[data-window=\"5\"]');
+         return r && r.querySelector('.au-state').dataset.state === 'closed';",
+    )
+    .await;
+    api.window(&clerk, "5", "next", None).await.assert_error(409, "window_closed");
+
+    b.click("#windows tr[data-window='12'] input[value='A']").await;
+    b.click("#windows tr[data-window='12'] .au-save").await;
+    b.until("the saved note", "return !document.querySelector('#admin-ok').hidden;").await;
+    let admin = api.login("admin").await;
+    let view = api.get("/api/v1/admin", Some(&admin)).await.body;
+    let w12 = view["windows"].as_array().and_then(|ws| ws.iter().find(|w| w["id"] == "12")).expect("window 12");
+    // The page sends the ticked queues in the hall's order.
+    assert_eq!(w12["queues"], json!(["A", "Z"]), "{view}");
+
+    b.click("#users tr[data-user='clerk7'] .au-disable").await;
+    b.until(
+        "clerk7 disabled",
+        "var r = document.querySelector('#users tr[data-user=\"clerk7\"]');
+         return r && r.querySelector('.au-state').dataset.state === 'disabled';",
+    )
+    .await;
+    let login = api.post("/api/v1/login", None, Some(json!({ "user": "clerk7", "password": support::PASSWORD }))).await;
+    login.assert_error(403, "user_disabled");
+    // The admin's own row has no disable button.
+    assert_eq!(b.eval("return document.querySelectorAll('#users tr[data-user=\"admin\"] button').length;").await, 0);
+    b.screenshot("admin-after-changes").await;
+    b.close().await;
+}
