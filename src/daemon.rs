@@ -15,6 +15,7 @@ use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
+use crate::reports::Reports;
 use crate::store::{Store, StoreError};
 
 /// How the daemon runs, beyond the hall's configuration.
@@ -88,6 +89,7 @@ pub async fn serve(
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
+    let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -100,6 +102,7 @@ pub async fn serve(
         phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
         limits,
         clock,
+        reports,
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

@@ -19,6 +19,9 @@
 //! - [`http`] — routes of contract v1, authentication, error mapping, the WebSocket feed
 //!   and the JSON wire types. Knows nothing of sled.
 //! - [`metrics`] — the daemon's Prometheus registry.
+//! - [`reports`] — day reports for supervisors: a day's records read back from the store
+//!   off the engine and replayed into figures per queue, window, clerk and item, SVG
+//!   charts (plotters) and CSV exports. Reads only; used by `http`.
 //! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
 //!   until shutdown. Used by `main` and by the black-box tests.
 //! - [`bench`] — `hallq bench`: starts the daemon and a raw baseline (axum + sled, bare
@@ -35,5 +38,6 @@ pub mod engine;
 pub mod feed;
 pub mod http;
 pub mod metrics;
+pub mod reports;
 pub mod sim;
 pub mod store;

@@ -78,6 +78,8 @@ pub(super) struct HallParts {
     pub kiosks: Vec<KioskDef>,
     pub users: Vec<UserDef>,
     pub catalog: CatalogSource,
+    /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
+    pub service_level: super::service_level::Raw,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -109,6 +111,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
             value: DEFAULT_SERVICES_FILE.to_string(),
             loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
         }),
+        service_level: Default::default(),
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -194,6 +197,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
         if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
+        parts.service_level = super::service_level::read(&mut th, errs);
         th.finish(errs);
     }
     if let Some(t) = hall.table("appointments", errs) {

@@ -14,6 +14,7 @@ mod csv_catalog;
 mod guard;
 mod hall;
 mod prefer;
+pub mod service_level;
 mod tree;
 
 use std::fmt;
@@ -120,6 +121,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[hall.thresholds] service_level_min`: the reports' target wait, per queue.
+    pub service_level: service_level::ServiceLevel,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -319,6 +322,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     let mut parts = hall::read(&src, &root, &mut errs);
     let cat = catalog::load(&parts.catalog, read, &parts.queues, &mut errs);
     prefer::resolve_items(&mut parts.windows, std::mem::take(&mut parts.item_prefs), &cat.items, &mut errs);
+    let service_level = service_level::resolve(std::mem::take(&mut parts.service_level), &parts.queues, &mut errs);
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }
@@ -350,6 +354,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        service_level,
     })
 }
 

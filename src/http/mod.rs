@@ -9,6 +9,7 @@ pub mod listen;
 mod pages;
 mod public;
 pub mod rate;
+mod reports;
 mod tickets;
 mod users;
 mod windows;
@@ -61,6 +62,8 @@ pub struct Shared {
     pub limits: rate::Limits,
     /// The daemon's clock (the engine's), for session expiry and the rate limits.
     pub clock: Clock,
+    /// Day reports, built off the engine from the stored log.
+    pub reports: Arc<crate::reports::Reports>,
 }
 
 impl Shared {
@@ -105,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .route("/api/v1/reports/day", get(reports::day))
+        .route("/api/v1/reports/day/charts/{file}", get(reports::chart))
+        .route("/api/v1/reports/day/tickets.csv", get(reports::tickets_csv))
+        .route("/api/v1/reports/day/figures.csv", get(reports::figures_csv))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))
