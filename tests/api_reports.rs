@@ -239,7 +239,7 @@ async fn check_charts(api: &Api, sup: &str) {
     let want = [
         ("arrivals", vec!["每小时取号量", "10时"]),
         ("waiting", vec!["等候人数", "综合受理 (A)", "10:00"]),
-        ("wait-histogram", vec!["等候时长分布", "综合受理 (A) · 3 张 · P95 20.0 分", "企业服务 (B)"]),
+        ("wait-histogram", vec!["等候时长分布", "综合受理 (A) · 3 张 · P95 20.0 分", "企业服务 (B)", "5-10", "60+"]),
         ("service-level", vec!["服务水平达标率", "40.0%", "0.0%"]),
     ];
     for (name, labels) in want {

@@ -7,6 +7,7 @@
 //! level.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::figures::{p95, Report};
 use super::replay::Day;
@@ -18,6 +19,8 @@ pub const CHARTS: [&str; 4] = ["arrivals", "waiting", "wait-histogram", "service
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 320;
 const FONT: &str = "sans-serif";
+/// Axis labels and descriptions: legible when the chart is shown at half a screen's width.
+const LABEL_PX: u32 = 14;
 /// Width of a bin of the wait histogram, in minutes; waits from `BINS × BIN_MIN` up share
 /// the last bin.
 const BIN_MIN: u64 = 5;
@@ -74,6 +77,8 @@ fn arrivals(day: &Day) -> Result<String, ChartError> {
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .label_style((FONT, LABEL_PX))
+            .axis_desc_style((FONT, LABEL_PX))
             .x_desc("时段")
             .y_desc("取号（张）")
             .x_labels((to - from) as usize)
@@ -96,12 +101,12 @@ fn arrivals(day: &Day) -> Result<String, ChartError> {
     Ok(svg)
 }
 
-/// Lines of tickets waiting per minute, one per queue.
+/// Lines of tickets waiting per minute, one per queue; the x axis in hours of the day.
 fn waiting(day: &Day, setup: &Setup) -> Result<String, ChartError> {
     let len = day.waiting.values().map(Vec::len).max().unwrap_or(0);
     let first = day.waiting.values().filter_map(|s| s.iter().position(|n| *n > 0)).min().unwrap_or(0);
-    let from = (first / 60 * 60).min(8 * 60) as u32;
-    let to = (len.div_ceil(60) * 60).max(from as usize + 60) as u32;
+    let from_h = (first / 60).min(8);
+    let to_h = len.div_ceil(60).max(from_h + 1);
     let top = day.waiting.values().flat_map(|s| s.iter().copied()).max().unwrap_or(0).max(1);
     let mut svg = String::new();
     {
@@ -112,19 +117,24 @@ fn waiting(day: &Day, setup: &Setup) -> Result<String, ChartError> {
             .margin(12)
             .x_label_area_size(34)
             .y_label_area_size(44)
-            .build_cartesian_2d(from..to, 0u32..top + top / 10 + 1)
+            .build_cartesian_2d(from_h as f64..to_h as f64, 0u32..top + top / 10 + 1)
             .map_err(err)?;
         chart
             .configure_mesh()
+            .label_style((FONT, LABEL_PX))
+            .axis_desc_style((FONT, LABEL_PX))
             .x_desc("时间")
             .y_desc("等候（人）")
-            .x_labels(((to - from) / 60 + 1) as usize)
-            .x_label_formatter(&|m| format!("{:02}:{:02}", m / 60, m % 60))
+            .x_labels((to_h - from_h + 1).min(13))
+            .x_label_formatter(&|h| {
+                let m = (h * 60.0).round() as u32;
+                format!("{:02}:{:02}", m / 60, m % 60)
+            })
             .draw()
             .map_err(err)?;
         for (i, (queue, series)) in day.waiting.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
-            let points = series.iter().enumerate().skip(from as usize).map(|(m, n)| (m as u32, *n));
+            let points = series.iter().enumerate().skip(from_h * 60).map(|(m, n)| (m as f64 / 60.0, *n));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(err)?
@@ -134,8 +144,8 @@ fn waiting(day: &Day, setup: &Setup) -> Result<String, ChartError> {
         if !day.waiting.is_empty() {
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font((FONT, 12))
+                .position(SeriesLabelPosition::UpperLeft)
+                .label_font((FONT, LABEL_PX))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
                 .draw()
@@ -183,10 +193,12 @@ fn wait_histogram(day: &Day, report: &Report) -> Result<String, ChartError> {
                 .configure_mesh()
                 .disable_x_mesh()
                 .x_labels(BINS as usize)
+                .label_style((FONT, LABEL_PX - 3))
+                // Each bin is labelled under its middle with its range; the last is open.
                 .x_label_formatter(&|v| match v {
-                    SegmentValue::Exact(b) | SegmentValue::CenterOf(b) if *b == BINS - 1 => format!("≥{}", b * 5),
-                    SegmentValue::Exact(b) | SegmentValue::CenterOf(b) => format!("{}", b * 5),
-                    SegmentValue::Last => String::new(),
+                    SegmentValue::CenterOf(b) if *b + 1 == BINS => format!("{}+", u64::from(*b) * BIN_MIN),
+                    SegmentValue::CenterOf(b) => format!("{}-{}", u64::from(*b) * BIN_MIN, u64::from(*b + 1) * BIN_MIN),
+                    SegmentValue::Exact(_) | SegmentValue::Last => String::new(),
                 })
                 .draw()
                 .map_err(err)?;
@@ -231,28 +243,34 @@ fn service_level(report: &Report) -> Result<String, ChartError> {
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .label_style((FONT, LABEL_PX))
+            .axis_desc_style((FONT, LABEL_PX))
             .y_desc("达标率（%）")
             .x_labels(n as usize)
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .x_label_formatter(&|v| match v {
-                SegmentValue::Exact(i) | SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                SegmentValue::Last => String::new(),
+                SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+                SegmentValue::Exact(_) | SegmentValue::Last => String::new(),
             })
             .draw()
             .map_err(err)?;
+        // Green at 80 % and above, the usual floor of a hall's service-level target.
+        chart
+            .draw_series(
+                Histogram::vertical(&chart)
+                    .margin(40)
+                    .style_func(|_, share: &f64| {
+                        if *share >= 80.0 { RGBColor(22, 163, 74) } else { RGBColor(220, 38, 38) }.filled()
+                    })
+                    .data(rows.iter().enumerate().map(|(i, (_, share, _))| (i as u32, *share))),
+            )
+            .map_err(err)?;
         for (i, (_, share, _)) in rows.iter().enumerate() {
-            let i = i as u32;
-            let color = if *share >= 80.0 { RGBColor(22, 163, 74) } else { RGBColor(220, 38, 38) };
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *share)],
-                    color.filled(),
-                )))
-                .map_err(err)?;
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("{share:.1}%"),
-                    (SegmentValue::CenterOf(i), (*share + 2.0).min(100.0)),
-                    (FONT, 13),
+                    (SegmentValue::CenterOf(i as u32), (*share + 6.0).min(104.0)),
+                    (FONT, LABEL_PX).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
                 )))
                 .map_err(err)?;
         }
