@@ -40,7 +40,9 @@ struct Driven {
 }
 
 async fn rate(api: &Api, id: &str, score: u8, comment: &str) {
-    let r = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": score, "comment": comment }))).await;
+    let r = api
+        .post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": score, "comment": comment })))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -224,7 +226,15 @@ async fn check_csvs(api: &Api, sup: &str, driven: &Driven) {
     assert_eq!(headers["content-disposition"], format!("attachment; filename=\"hallq-figures-{DAY}.csv\"").as_str());
     let (h, rows) = parse_csv(&bytes);
     let keys: Vec<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[1].clone())).collect();
-    let want = [("全部", ""), ("队列", "A"), ("队列", "B"), ("窗口", "1"), ("窗口", "10"), ("工作人员", "clerk1"), ("工作人员", "clerk10")];
+    let want = [
+        ("全部", ""),
+        ("队列", "A"),
+        ("队列", "B"),
+        ("窗口", "1"),
+        ("窗口", "10"),
+        ("工作人员", "clerk1"),
+        ("工作人员", "clerk10"),
+    ];
     assert_eq!(keys, want.map(|(a, b)| (a.to_string(), b.to_string())));
     let qa = &rows[1];
     assert_eq!(qa[col(&h, "名称")], "综合受理");
@@ -243,7 +253,8 @@ async fn check_charts(api: &Api, sup: &str) {
         ("service-level", vec!["服务水平达标率", "40.0%", "0.0%"]),
     ];
     for (name, labels) in want {
-        let (status, headers, bytes) = raw(api, &format!("/api/v1/reports/day/charts/{name}.svg?date={DAY}"), sup).await;
+        let (status, headers, bytes) =
+            raw(api, &format!("/api/v1/reports/day/charts/{name}.svg?date={DAY}"), sup).await;
         let svg = String::from_utf8(bytes).expect("UTF-8");
         assert_eq!(status, 200, "{name}: {svg}");
         assert_eq!(headers["content-type"], "image/svg+xml; charset=utf-8");
@@ -397,4 +408,31 @@ async fn a_day_past_the_retention_keeps_its_figures_and_says_what_is_gone() {
     // The second day is still whole in the log.
     assert_eq!(report(&d.api, &sup, "2026-03-10").await["source"], "log");
     d.stop().await;
+}
+
+#[test]
+fn the_service_level_is_read_per_queue_and_bad_values_name_their_key() {
+    let cfg = hallq::config::embedded_default().expect("the example hall loads");
+    let a = hallq::core::model::QueueId::parse("A").expect("a queue id");
+    let v = hallq::core::model::QueueId::parse("V").expect("a queue id");
+    assert_eq!(cfg.service_level.minutes(&a), 15);
+    assert_eq!(cfg.service_level.minutes(&v), 10, "the example hall gives V its own target");
+
+    let edit = |from: &'static str, to: &'static str| {
+        support::config_dir(move |hall| {
+            assert!(hall.contains(from), "hall.toml lacks {from}");
+            hall.replace(from, to)
+        })
+    };
+    let dir = edit("service_level_queue_min = { V = 10 }", "service_level_queue_min = { Q = 10 }");
+    let errs = hallq::config::load_dir(dir.path()).expect_err("an unknown queue is refused").0;
+    let e = errs.iter().find(|e| e.key == "hall.thresholds.service_level_queue_min.Q").expect("the key is named");
+    assert_eq!(e.file, "hall.toml");
+    assert!(e.line.is_some() && e.message.contains("no queue"), "{e:?}");
+    let dir = edit("service_level_min = 15", "service_level_min = 0");
+    let errs = hallq::config::load_dir(dir.path()).expect_err("zero minutes is refused").0;
+    assert!(
+        errs.iter().any(|e| e.key == "hall.thresholds.service_level_min" && e.message.contains("1 to 1440")),
+        "{errs:?}"
+    );
 }

@@ -88,7 +88,12 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("GET", "/display/static/{*name}", "/display/static/base.css", &EVERYONE),
         row("GET", "/display/{name}", "/display/lobby", &EVERYONE),
         row("GET", "/api/v1/reports/day", "/api/v1/reports/day", &[Supervisor, Admin]),
-        row("GET", "/api/v1/reports/day/charts/{file}", "/api/v1/reports/day/charts/arrivals.svg", &[Supervisor, Admin]),
+        row(
+            "GET",
+            "/api/v1/reports/day/charts/{file}",
+            "/api/v1/reports/day/charts/arrivals.svg",
+            &[Supervisor, Admin],
+        ),
         row("GET", "/api/v1/reports/day/tickets.csv", "/api/v1/reports/day/tickets.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/reports/day/figures.csv", "/api/v1/reports/day/figures.csv", &[Supervisor, Admin]),
     ];

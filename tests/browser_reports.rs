@@ -63,12 +63,17 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     b.until("the refusal", "return !document.querySelector('#login-error').hidden;").await;
     assert_eq!(b.text("#login-error").await, "该账号无权查看统计报表");
 
-    b.eval("document.querySelector('#login-user').value = ''; document.querySelector('#login-password').value = '';").await;
+    b.eval("document.querySelector('#login-user').value = ''; document.querySelector('#login-password').value = '';")
+        .await;
     b.type_into("#login-user", "supervisor").await;
     b.type_into("#login-password", support::PASSWORD).await;
     b.click("#login-submit").await;
     b.until("the report", "return document.querySelectorAll('#t-queues tbody tr').length >= 2;").await;
-    assert_eq!(b.eval("return document.querySelector('#date').value;").await, "2026-03-10", "the hall's day by default");
+    assert_eq!(
+        b.eval("return document.querySelector('#date').value;").await,
+        "2026-03-10",
+        "the hall's day by default"
+    );
     assert_eq!(b.text("#status").await, "当日数据，实时更新中");
     let queues = b.text("#t-queues").await;
     assert!(queues.contains("综合受理") && queues.contains("企业服务"), "{queues}");
@@ -87,7 +92,8 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     b.screenshot("reports-day").await;
 
     // Another day: the day before anything happened has no rows.
-    b.eval("var i = document.querySelector('#date'); i.value = '2026-03-09'; i.dispatchEvent(new Event('change'));").await;
+    b.eval("var i = document.querySelector('#date'); i.value = '2026-03-09'; i.dispatchEvent(new Event('change'));")
+        .await;
     b.until("the empty day", "return document.querySelector('#t-queues').textContent.indexOf('暂无数据') >= 0;").await;
     assert_eq!(b.text("#status").await, "已结束的服务日");
     b.screenshot("reports-empty-day").await;

@@ -43,7 +43,9 @@ async fn built(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Ar
         Ok(Some(built)) => Ok(built),
         Ok(None) => match app.engine.query(Query::Stats(Some(day))).await?.answer {
             Answer::Stats(s) => Ok(Arc::new(app.reports.from_figures(day, &s.1))),
-            other => Err(ApiError::internal("engine answered a stats query with something else", &format!("{other:?}"))),
+            other => {
+                Err(ApiError::internal("engine answered a stats query with something else", &format!("{other:?}")))
+            }
         },
         Err(e) => Err(ApiError::internal("a report could not be built", &e)),
     }
@@ -74,7 +76,10 @@ pub async fn chart(
     params: Params,
 ) -> Result<Response, ApiError> {
     let name = file.strip_suffix(".svg").filter(|n| charts::CHARTS.contains(n)).ok_or_else(|| {
-        ApiError::not_found("unknown_chart", format!("no chart {file:?}; the charts are {}.svg", charts::CHARTS.join(".svg, ")))
+        ApiError::not_found(
+            "unknown_chart",
+            format!("no chart {file:?}; the charts are {}.svg", charts::CHARTS.join(".svg, ")),
+        )
     })?;
     let built = built(&app, &headers, params).await?;
     let Some(day) = &built.day else { return Err(unavailable("charts", built.report.day)) };
@@ -96,14 +101,22 @@ fn csv_response(bytes: Vec<u8>, filename: String) -> Response {
     (headers, bytes).into_response()
 }
 
-pub async fn tickets_csv(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Response, ApiError> {
+pub async fn tickets_csv(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
     let built = built(&app, &headers, params).await?;
     let Some(day) = &built.day else { return Err(unavailable("tickets", built.report.day)) };
     let bytes = export::tickets(day, app.reports.setup()).map_err(|e| ApiError::internal("tickets.csv failed", &e))?;
     Ok(csv_response(bytes, format!("hallq-tickets-{}.csv", built.report.day)))
 }
 
-pub async fn figures_csv(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Response, ApiError> {
+pub async fn figures_csv(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
     let built = built(&app, &headers, params).await?;
     let bytes = export::figures(&built.report).map_err(|e| ApiError::internal("figures.csv failed", &e))?;
     Ok(csv_response(bytes, format!("hallq-figures-{}.csv", built.report.day)))

@@ -179,7 +179,8 @@ fn wait_histogram(day: &Day, report: &Report) -> Result<String, ChartError> {
             }
             let mut sorted = g.wait_ms.clone();
             let p = p95(&mut sorted).unwrap_or(0);
-            let name = report.queues.iter().find(|q| q.id == queue.as_str()).map_or(queue.to_string(), |q| q.name.clone());
+            let name =
+                report.queues.iter().find(|q| q.id == queue.as_str()).map_or(queue.to_string(), |q| q.name.clone());
             let top = bins.iter().max().copied().unwrap_or(0).max(1);
             let caption = format!("{name} ({queue}) · {} 张 · P95 {:.1} 分", g.wait_ms.len(), p as f64 / 60_000.0);
             let mut chart = ChartBuilder::on(&panels[i])

@@ -83,9 +83,10 @@ pub fn tickets(day: &Day, setup: &Setup) -> Result<Vec<u8>, ExportError> {
         let codes: Vec<&str> = t.services.iter().map(|c| c.as_str()).collect();
         let names: Vec<&str> =
             t.services.iter().map(|c| setup.item(c.as_str()).map_or("", |i| i.name.as_str())).collect();
-        let priority = t.priority.as_ref().map(|p| {
-            setup.priorities.iter().find(|d| d.id == *p).map_or_else(|| p.to_string(), |d| d.name.clone())
-        });
+        let priority = t
+            .priority
+            .as_ref()
+            .map(|p| setup.priorities.iter().find(|d| d.id == *p).map_or_else(|| p.to_string(), |d| d.name.clone()));
         w.write_record([
             t.number.clone(),
             t.queue.to_string(),
