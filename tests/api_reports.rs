@@ -360,6 +360,12 @@ async fn reports_are_for_supervisors_and_bad_dates_are_refused() {
     let early = report(api, &sup, "2026-01-05").await;
     assert_eq!(early["source"], "log");
     assert_eq!(early["total"]["issued"], 0);
+    // Its charts are drawn all the same, empty.
+    for name in ["arrivals", "waiting", "wait-histogram", "service-level"] {
+        let r = api.get(&format!("/api/v1/reports/day/charts/{name}.svg?date=2026-01-05"), Some(&sup)).await;
+        assert_eq!(r.status, 200, "{name}: {}", r.text);
+        assert!(r.text.starts_with("<svg"), "{name}");
+    }
     d.stop().await;
 }
 

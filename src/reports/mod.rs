@@ -89,7 +89,9 @@ impl Reports {
             .map_err(|e| ReportError::Task(e.to_string()))??;
         let Some(built) = built else { return Ok(None) };
         let built = Arc::new(built);
-        if built.report.is_final {
+        // Cached only once the next day's opening is in the log too: until then its
+        // expiries (tickets left waiting at closing) are still to come.
+        if built.report.is_final && built.day.as_ref().is_some_and(|d| d.closed) {
             if let Ok(mut cache) = self.cache.lock() {
                 if cache.len() >= CACHE_DAYS_MAX {
                     // The day furthest back is the least likely to be read again.
