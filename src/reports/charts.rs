@@ -72,7 +72,7 @@ fn arrivals(day: &Day) -> Result<String, ChartError> {
             .margin(12)
             .x_label_area_size(34)
             .y_label_area_size(44)
-            .build_cartesian_2d((from..to).into_segmented(), 0u64..top + top / 10 + 1)
+            .build_cartesian_2d((from..to - 1).into_segmented(), 0u64..top + top / 10 + 1)
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -188,7 +188,7 @@ fn wait_histogram(day: &Day, report: &Report) -> Result<String, ChartError> {
                 .margin(8)
                 .x_label_area_size(26)
                 .y_label_area_size(36)
-                .build_cartesian_2d((0u32..BINS).into_segmented(), 0u64..top + top / 10 + 1)
+                .build_cartesian_2d((0u32..BINS - 1).into_segmented(), 0u64..top + top / 10 + 1)
                 .map_err(err)?;
             chart
                 .configure_mesh()
@@ -229,6 +229,8 @@ fn service_level(report: &Report) -> Result<String, ChartError> {
         })
         .collect();
     let n = rows.len().max(1) as u32;
+    // plotters' integer ranges include their end; a range of one value would have no width.
+    let last = if n > 1 { n - 1 } else { n };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -238,7 +240,7 @@ fn service_level(report: &Report) -> Result<String, ChartError> {
             .margin(12)
             .x_label_area_size(34)
             .y_label_area_size(44)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0.0f64..105.0)
+            .build_cartesian_2d((0u32..last).into_segmented(), 0.0f64..105.0)
             .map_err(err)?;
         let labels: Vec<String> = rows.iter().map(|(name, _, min)| format!("{name} ≤{min}分")).collect();
         chart
