@@ -61,9 +61,10 @@ fn day_start(setup: &Setup, day: NaiveDate) -> Ts {
 pub fn read_day(store: &Store, setup: &Setup, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let from = day_start(setup, q.day);
     let until = q.day.succ_opt().map_or(Ts(i64::MAX), |next| day_start(setup, next));
-    let start = store.first_seq_at(from)?;
     let mut trail = AuditTrail::default();
     let mut page = AuditPage::default();
+    // No record at or after the day's start: nothing of that day to read.
+    let Some(start) = store.first_seq_at(from)? else { return Ok(page) };
     for item in store.records_after(start.saturating_sub(1)) {
         let (seq, record) = item?;
         if seq > q.upto || record.at >= until {

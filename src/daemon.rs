@@ -15,6 +15,7 @@ use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
+use crate::reports::Reports;
 use crate::store::{Store, StoreError};
 use crate::voice::Voice;
 
@@ -100,6 +101,7 @@ pub async fn serve(
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), displays_rx.clone());
+    let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -114,6 +116,7 @@ pub async fn serve(
         clock,
         voice,
         printers,
+        reports,
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

@@ -43,6 +43,8 @@ pub const QUEUE_MSG_EVERY: Duration = Duration::from_secs(1);
 pub struct FeedMsg {
     pub seq: u64,
     pub text: Utf8Bytes,
+    /// When it was made (right after its batch's flush), for the fan-out latency.
+    pub made: Instant,
 }
 
 #[derive(Serialize, Clone)]
@@ -146,7 +148,7 @@ pub struct Subscription {
 
 fn encode(seq: u64, wire: &Wire<'_>) -> Arc<FeedMsg> {
     let text = serde_json::to_string(wire).unwrap_or_else(|e| panic!("a feed message always serialises: {e}"));
-    Arc::new(FeedMsg { seq, text: Utf8Bytes::from(text) })
+    Arc::new(FeedMsg { seq, text: Utf8Bytes::from(text), made: Instant::now() })
 }
 
 fn window_dto(state: &HallState, id: &WindowId) -> Option<WindowDto> {
@@ -174,7 +176,7 @@ impl Feed {
         let mut inner = Inner {
             ring: VecDeque::new(),
             floor: state.last_seq,
-            snapshot: Arc::new(FeedMsg { seq: 0, text: Utf8Bytes::from_static("") }),
+            snapshot: Arc::new(FeedMsg { seq: 0, text: Utf8Bytes::from_static(""), made: Instant::now() }),
             seq: state.last_seq,
             recent_calls,
             waiting_now: waiting.clone(),

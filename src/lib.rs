@@ -23,6 +23,9 @@
 //!   (GB18030 text, the printer's own QR code, a cut), one task per printer sending jobs
 //!   and reading its status, which it keeps for the kiosk and supervisors. Used by `http`
 //!   and the daemon.
+//! - [`reports`] — day reports for supervisors: a day's records read back from the store
+//!   off the engine and replayed into figures per queue, window, clerk and item, SVG
+//!   charts (plotters) and CSV exports. Reads only; used by `http`.
 //! - [`daemon`] — `serve(listener, config, options, shutdown)`: wires everything and runs
 //!   until shutdown. Used by `main` and by the black-box tests.
 //! - [`bench`] — `hallq bench`: starts the daemon and a raw baseline (axum + sled, bare
@@ -49,6 +52,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod printer;
+pub mod reports;
 pub mod sim;
 pub mod store;
 pub mod voice;

@@ -2,7 +2,8 @@
 //! so several daemons in one test process never mix their counts).
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::core::event::{Event, Record};
@@ -22,7 +23,19 @@ pub struct Metrics {
     /// Call-outs rendered to audio by espeak-ng (a cached one is not rendered again).
     pub voice_renders: IntCounter,
     pub voice_render_failures: IntCounter,
+    /// Wait from issue to first call, by queue (observed at the first call).
+    pub wait_seconds: HistogramVec,
+    /// Service time from `serve` to `done`, by queue (observed at `done`).
+    pub service_seconds: HistogramVec,
+    /// From the feed's publishing of a message (right after the flush) to its write to a
+    /// display's socket: one observation per write to one display.
+    pub fanout_seconds: Histogram,
 }
+
+/// Buckets of waits and service times, in seconds: half a minute to two hours, the range
+/// a hall's service level (15 minutes) and its aging cap (30) sit in.
+const MINUTES_BUCKETS: [f64; 12] =
+    [30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0, 5400.0, 7200.0];
 
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
@@ -42,6 +55,23 @@ impl Metrics {
         let displays = IntGauge::new("display_connections", "Displays connected to the feed")?;
         let display_resyncs =
             IntCounter::new("display_resyncs_total", "Displays resynced with a fresh snapshot after falling behind")?;
+        let wait_seconds = HistogramVec::new(
+            HistogramOpts::new("ticket_wait_seconds", "Wait from issue to first call, by queue")
+                .buckets(MINUTES_BUCKETS.to_vec()),
+            &["queue"],
+        )?;
+        let service_seconds = HistogramVec::new(
+            HistogramOpts::new("ticket_service_seconds", "Service time from serve to done, by queue")
+                .buckets(MINUTES_BUCKETS.to_vec()),
+            &["queue"],
+        )?;
+        let fanout_seconds = Histogram::with_opts(
+            HistogramOpts::new("feed_fanout_seconds", "From a feed message's publishing to its write to a display")
+                .buckets(prometheus::exponential_buckets(0.000_1, 2.0, 16)?),
+        )?;
+        registry.register(Box::new(wait_seconds.clone()))?;
+        registry.register(Box::new(service_seconds.clone()))?;
+        registry.register(Box::new(fanout_seconds.clone()))?;
         registry.register(Box::new(commands.clone()))?;
         registry.register(Box::new(tickets_issued.clone()))?;
         registry.register(Box::new(calls.clone()))?;
@@ -67,6 +97,9 @@ impl Metrics {
             display_resyncs,
             voice_renders,
             voice_render_failures,
+            wait_seconds,
+            service_seconds,
+            fanout_seconds,
         })
     }
 
@@ -78,10 +111,32 @@ impl Metrics {
                 Event::TicketCalled { .. } | Event::TicketRecalled { .. } => self.calls.inc(),
                 _ => {}
             }
+            self.observe_times(state, r);
         }
         for q in &state.setup.queues {
             let n = i64::try_from(state.waiting(&q.id)).unwrap_or(i64::MAX);
             self.waiting.with_label_values(&[q.id.as_str()]).set(n);
+        }
+    }
+
+    /// A ticket's wait at its first call and its service time at `done`, read off the
+    /// ticket as the batch left it (a ticket of a day that closed in the same batch is
+    /// gone, and not observed).
+    fn observe_times(&self, state: &HallState, r: &Record) {
+        match &r.event {
+            Event::TicketCalled { id, .. } => {
+                if let Some(t) = state.ticket(id).filter(|t| t.first_called_at == Some(r.at)) {
+                    let s = r.at.since_ms(t.issued_at) as f64 / 1000.0;
+                    self.wait_seconds.with_label_values(&[t.queue.as_str()]).observe(s);
+                }
+            }
+            Event::TicketDone { id, .. } => {
+                if let Some(t) = state.ticket(id).filter(|t| t.finished_at == Some(r.at)) {
+                    let s = r.at.since_ms(t.serving_at.unwrap_or(r.at)) as f64 / 1000.0;
+                    self.service_seconds.with_label_values(&[t.queue.as_str()]).observe(s);
+                }
+            }
+            _ => {}
         }
     }
 

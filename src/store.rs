@@ -239,40 +239,6 @@ impl Store {
         Ok(())
     }
 
-    /// Where to start reading for the records at or after `at`: the log position of the
-    /// first of them, or one past the last record when every record is earlier. Records
-    /// are in time order (the core's clock never goes back), so this is a binary search
-    /// of a few dozen reads, not a scan.
-    pub fn first_seq_at(&self, at: Ts) -> Result<u64, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct At {
-            at: Ts,
-        }
-        let inner = self.inner()?;
-        let (Some((first, _)), Some((last, _))) = (inner.log.first()?, inner.log.last()?) else {
-            return Ok(1);
-        };
-        // The answer lies in lo..=hi; hi is one past the last record when none is late enough.
-        let (mut lo, mut hi) = (seq_of(&first)?, seq_of(&last)?.saturating_add(1));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let Some(item) = inner.log.range(mid.to_be_bytes()..).next() else {
-                hi = mid;
-                continue;
-            };
-            let (key, value) = item?;
-            let seq = seq_of(&key)?;
-            let record = serde_json::from_slice::<At>(&value)
-                .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
-            if record.at >= at {
-                hi = mid;
-            } else {
-                lo = seq + 1;
-            }
-        }
-        Ok(lo)
-    }
-
     /// Every record after `after`, in log order.
     pub fn records_after(&self, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
         let inner = self.inner();
@@ -338,4 +304,53 @@ fn decode(key: &[u8], value: &[u8]) -> Result<(u64, Record), StoreError> {
         return Err(StoreError::Corrupt { seq, message });
     }
     Ok((seq, record))
+}
+
+/// Reading one stretch of the log by time, for the reports (off the engine: sled reads
+/// concurrently with the engine's writes).
+impl Store {
+    /// The log's first record, if any: where the retained history begins.
+    pub fn first_record(&self) -> Result<Option<(u64, Record)>, StoreError> {
+        let inner = self.inner()?;
+        match inner.log.first()? {
+            Some((key, value)) => decode(&key, &value).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The position of the first record written at or after `at` (records' times never go
+    /// back, so this is a binary search over positions), or `None` when every record is
+    /// older.
+    pub fn first_seq_at(&self, at: Ts) -> Result<Option<u64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct At {
+            at: Ts,
+        }
+        let inner = self.inner()?;
+        let (Some((first, _)), Some((last, _))) = (inner.log.first()?, inner.log.last()?) else {
+            return Ok(None);
+        };
+        // The first record at or after position `pos`, with its time.
+        let probe = |pos: u64| -> Result<Option<(u64, Ts)>, StoreError> {
+            match inner.log.range(pos.to_be_bytes()..).next() {
+                Some(item) => {
+                    let (key, value) = item?;
+                    let seq = seq_of(&key)?;
+                    let rec = serde_json::from_slice::<At>(&value)
+                        .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
+                    Ok(Some((seq, rec.at)))
+                }
+                None => Ok(None),
+            }
+        };
+        let (mut lo, mut hi) = (seq_of(&first)?, seq_of(&last)?.saturating_add(1));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match probe(mid)? {
+                Some((_, t)) if t < at => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        Ok(probe(lo)?.map(|(seq, _)| seq))
+    }
 }

@@ -113,6 +113,15 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
             ..row("POST", "/api/v1/admin/windows/{w}/queues", "/api/v1/admin/windows/2/queues", &[Admin])
         },
         row("POST", "/api/v1/admin/windows/{w}/close", "/api/v1/admin/windows/9/close", &[Admin]),
+        row("GET", "/api/v1/reports/day", "/api/v1/reports/day", &[Supervisor, Admin]),
+        row(
+            "GET",
+            "/api/v1/reports/day/charts/{file}",
+            "/api/v1/reports/day/charts/arrivals.svg",
+            &[Supervisor, Admin],
+        ),
+        row("GET", "/api/v1/reports/day/tickets.csv", "/api/v1/reports/day/tickets.csv", &[Supervisor, Admin]),
+        row("GET", "/api/v1/reports/day/figures.csv", "/api/v1/reports/day/figures.csv", &[Supervisor, Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

@@ -87,6 +87,8 @@ pub(super) struct HallParts {
     /// `[hall.rating]` and `[hall.calendar]`.
     pub rating: RatingPolicy,
     pub evaluators: Vec<EvaluatorDef>,
+    /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
+    pub service_level: super::service_level::Raw,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -122,6 +124,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         zones: Vec::new(),
         rating: RatingPolicy::default(),
         evaluators: Vec::new(),
+        service_level: Default::default(),
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -211,6 +214,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
         if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
+        parts.service_level = super::service_level::read(&mut th, errs);
         th.finish(errs);
     }
     if let Some(t) = hall.table("voice", errs) {

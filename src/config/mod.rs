@@ -16,6 +16,7 @@ mod hall;
 mod prefer;
 mod printer;
 mod rating;
+pub mod service_level;
 mod tree;
 mod voice;
 
@@ -132,6 +133,8 @@ pub struct Config {
     pub zones: Vec<ZoneDef>,
     /// `[[evaluator]]`: the rating tablets at the windows.
     pub evaluators: Vec<EvaluatorDef>,
+    /// `[hall.thresholds] service_level_min`: the reports' target wait, per queue.
+    pub service_level: service_level::ServiceLevel,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -339,6 +342,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     let mut parts = hall::read(&src, &root, &mut errs);
     let cat = catalog::load(&parts.catalog, read, &parts.queues, &mut errs);
     prefer::resolve_items(&mut parts.windows, std::mem::take(&mut parts.item_prefs), &cat.items, &mut errs);
+    let service_level = service_level::resolve(std::mem::take(&mut parts.service_level), &parts.queues, &mut errs);
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }
@@ -375,6 +379,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         voice: parts.voice,
         zones: parts.zones,
         evaluators: parts.evaluators,
+        service_level,
     })
 }
 

@@ -13,6 +13,7 @@ mod printers;
 mod public;
 pub mod rate;
 mod rating;
+mod reports;
 mod tickets;
 mod users;
 mod voice;
@@ -70,6 +71,8 @@ pub struct Shared {
     pub voice: Arc<crate::voice::Voice>,
     /// The kiosks' ticket printers and what they last said of themselves.
     pub printers: crate::printer::Printers,
+    /// Day reports, built off the engine from the stored log.
+    pub reports: Arc<crate::reports::Reports>,
 }
 
 impl Shared {
@@ -128,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin", get(admin::overview))
         .route("/api/v1/admin/windows/{w}/queues", post(admin::set_queues))
         .route("/api/v1/admin/windows/{w}/close", post(admin::close))
+        .route("/api/v1/reports/day", get(reports::day))
+        .route("/api/v1/reports/day/charts/{file}", get(reports::chart))
+        .route("/api/v1/reports/day/tickets.csv", get(reports::tickets_csv))
+        .route("/api/v1/reports/day/figures.csv", get(reports::figures_csv))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -98,8 +98,12 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut heard = Instant::now();
+    // Whether `pending` came off the live broadcast (a resume or a snapshot is old by
+    // design and says nothing of the fan-out's latency).
+    let mut from_live = false;
     loop {
         if !pending.is_empty() {
+            let oldest = pending.first().filter(|_| from_live).map(|m| m.made);
             // One write for everything waiting: a batch's call, window and queue messages
             // cost each display one system call, not three.
             for msg in pending.drain(..) {
@@ -110,10 +114,14 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
             if socket.flush().await.is_err() {
                 return;
             }
+            if let Some(made) = oldest {
+                app.metrics.fanout_seconds.observe(made.elapsed().as_secs_f64());
+            }
         }
         tokio::select! {
             live = sub.rx.recv() => match live {
                 Ok(msg) => {
+                    from_live = true;
                     pending.push(msg);
                     let mut lagged = false;
                     while pending.len() < WRITE_BATCH_MAX {
@@ -128,9 +136,13 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
                     }
                     if lagged {
                         resync(app, &mut sub, &mut pending);
+                        from_live = false;
                     }
                 }
-                Err(RecvError::Lagged(_)) => resync(app, &mut sub, &mut pending),
+                Err(RecvError::Lagged(_)) => {
+                    resync(app, &mut sub, &mut pending);
+                    from_live = false;
+                }
                 Err(RecvError::Closed) => return,
             },
             incoming = socket.recv() => match incoming {

@@ -1,0 +1,102 @@
+//! The supervisor's reports page (`/display/reports`) in headless Chromium against a real
+//! daemon on an injected clock: a clerk is turned away, a supervisor signs in and sees the
+//! day's figures, tables and the daemon's four SVG charts (fetched with the token in a
+//! header, shown through blob: addresses, so the token is in no URL); another day can be
+//! picked.
+
+mod browser_support;
+mod support;
+
+use serde_json::{json, Value};
+use support::{shanghai_ms, Daemon};
+
+fn at(h: u32, m: u32) -> i64 {
+    shanghai_ms(2026, 3, 10, h, m, 0)
+}
+
+/// A short morning: A001 waits 8 minutes, A002 25 (a no-show), B001 26; A003 still waits.
+async fn morning(d: &Daemon) {
+    let api = &d.api;
+    let (a, b) = (api.item_in("A").await, api.item_in("B").await);
+    let mut ids = Vec::new();
+    for item in [&a, &a, &a, &b] {
+        ids.push(api.issue(item).await["id"].as_str().expect("an id").to_string());
+    }
+    let c1 = api.login("clerk1").await;
+    let c10 = api.login("clerk10").await;
+    api.window_ok(&c1, "1", "open", None).await;
+    api.window_ok(&c10, "10", "open", None).await;
+    d.set_clock(at(10, 8));
+    assert_eq!(api.call_next(&c1, "1").await["number"], "A001");
+    api.window_ok(&c1, "1", "serve", None).await;
+    d.set_clock(at(10, 20));
+    api.window_ok(&c1, "1", "done", Some(json!({ "outcome": "completed" }))).await;
+    let r = api.post(&format!("/api/v1/tickets/{}/rating", ids[0]), None, Some(json!({ "score": 5 }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    d.set_clock(at(10, 25));
+    assert_eq!(api.call_next(&c1, "1").await["number"], "A002");
+    api.window_ok(&c1, "1", "no-show", None).await;
+    d.set_clock(at(10, 26));
+    assert_eq!(api.call_next(&c10, "10").await["number"], "B001");
+    api.window_ok(&c10, "10", "serve", None).await;
+    d.set_clock(at(10, 33));
+    api.window_ok(&c10, "10", "done", Some(json!({ "outcome": "completed" }))).await;
+}
+
+const CHARTS_LOADED: &str = "var imgs = document.querySelectorAll('.rp-chart img');
+    return imgs.length === 4 && Array.prototype.every.call(imgs, function (i) { return i.complete && i.naturalWidth > 0; });";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisor_reads_the_days_figures_and_charts() {
+    let Some(b) = browser_support::launch("a_supervisor_reads_the_days_figures_and_charts", 1366, 2200).await else {
+        return;
+    };
+    let d = Daemon::start_with_clock(at(10, 0)).await;
+    morning(&d).await;
+    let page = format!("http://{}/display/reports", d.addr);
+
+    // A clerk may not read reports, and the page says so.
+    b.goto(&page).await;
+    b.type_into("#login-user", "clerk1").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the refusal", "return !document.querySelector('#login-error').hidden;").await;
+    assert_eq!(b.text("#login-error").await, "该账号无权查看统计报表");
+
+    b.eval("document.querySelector('#login-user').value = ''; document.querySelector('#login-password').value = '';")
+        .await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the report", "return document.querySelectorAll('#t-queues tbody tr').length >= 2;").await;
+    assert_eq!(
+        b.eval("return document.querySelector('#date').value;").await,
+        "2026-03-10",
+        "the hall's day by default"
+    );
+    assert_eq!(b.text("#status").await, "当日数据，实时更新中");
+    let queues = b.text("#t-queues").await;
+    assert!(queues.contains("综合受理") && queues.contains("企业服务"), "{queues}");
+    // A's waits: 8 and 25 minutes.
+    assert!(queues.contains("16.5 分") && queues.contains("25.0 分"), "{queues}");
+    let kpis = b.text("#kpis").await;
+    assert!(kpis.contains("4\n取号") || kpis.contains("4 取号") || kpis.starts_with('4'), "{kpis}");
+    let clerks = b.text("#t-clerks").await;
+    assert!(clerks.contains("clerk1") && clerks.contains("clerk10"), "{clerks}");
+    b.until("the four charts", CHARTS_LOADED).await;
+    let srcs = b.eval("return Array.prototype.map.call(document.querySelectorAll('.rp-chart img'), function (i) { return i.src; });").await;
+    let srcs: Vec<&str> = srcs.as_array().expect("a list").iter().filter_map(Value::as_str).collect();
+    assert!(srcs.iter().all(|s| s.starts_with("blob:")), "charts are shown from blob: addresses: {srcs:?}");
+    let href = b.eval("return location.href;").await;
+    assert_eq!(href, Value::String(page.clone()), "no token in the page's address");
+    b.screenshot("reports-day").await;
+
+    // Another day: the day before anything happened has no rows.
+    b.eval("var i = document.querySelector('#date'); i.value = '2026-03-09'; i.dispatchEvent(new Event('change'));")
+        .await;
+    b.until("the empty day", "return document.querySelector('#t-queues').textContent.indexOf('暂无数据') >= 0;").await;
+    assert_eq!(b.text("#status").await, "已结束的服务日");
+    b.screenshot("reports-empty-day").await;
+    b.close().await;
+    d.stop().await;
+}
