@@ -11,14 +11,17 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::core::alerts::Alert;
 use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
 use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
+use crate::core::overview::{overview, Overview};
 use crate::core::stats::DayStats;
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::webhook::{Change, Notice, Outbox};
 
 /// Jobs that may wait in the inbox; callers beyond this wait for room (back-pressure on
 /// the HTTP handlers, never an unbounded queue).
@@ -41,6 +44,10 @@ pub enum Query {
     Appointment(String),
     /// Free places of every slot of a day.
     Slots(NaiveDate),
+    /// A day's supervision alerts (`None`: today), only the active ones when `active`.
+    Alerts { day: Option<NaiveDate>, active: bool },
+    /// The supervisor's overview: queues, windows, active alerts.
+    Overview,
 }
 
 /// A booking as a caller sees it: its status now, and the ticket it became.
@@ -85,6 +92,10 @@ pub enum Answer {
     /// (slot start, places left) for each slot of a day.
     Slots(Vec<(NaiveTime, u32)>),
     Nothing,
+    Alert(Box<Alert>),
+    /// A day and its alerts.
+    Alerts(NaiveDate, Vec<Alert>),
+    Overview(Box<Overview>),
 }
 
 #[derive(Debug)]
@@ -140,6 +151,8 @@ pub struct Engine {
     /// A write failed and the log has not been reopened since.
     broken: bool,
     failed_recoveries: u64,
+    /// Where alert changes go once durable, when the hall has a webhook.
+    webhook: Option<Arc<Outbox>>,
 }
 
 /// Milliseconds in a day.
@@ -147,7 +160,23 @@ const DAY_MS: i64 = 86_400_000;
 
 impl Engine {
     pub fn new(state: HallState, store: Arc<Store>, feed: Arc<Feed>, metrics: Arc<Metrics>, clock: Clock) -> Self {
-        Self { state, store, feed, metrics, clock, retention_days: u32::MAX, broken: false, failed_recoveries: 0 }
+        Self {
+            state,
+            store,
+            feed,
+            metrics,
+            clock,
+            retention_days: u32::MAX,
+            broken: false,
+            failed_recoveries: 0,
+            webhook: None,
+        }
+    }
+
+    /// Hands every alert raised or cleared to `outbox` once it is durable.
+    pub fn with_webhook(mut self, outbox: Option<Arc<Outbox>>) -> Self {
+        self.webhook = outbox;
+        self
     }
 
     /// Keeps `days` of log history (by default all of it).
@@ -268,9 +297,25 @@ impl Engine {
         if !records.is_empty() {
             self.metrics.observe_records(&self.state, &records);
             self.feed.publish(&self.state, &records);
+            self.notify_webhook(&records);
         }
         if let Some(snap) = snapshot {
             self.prune(&snap);
+        }
+    }
+
+    /// Queues a webhook notice for each alert the flushed `records` raised or cleared.
+    fn notify_webhook(&self, records: &[(u64, crate::core::Record)]) {
+        let Some(outbox) = &self.webhook else { return };
+        for (_, r) in records {
+            let (id, change) = match r.event {
+                crate::core::Event::AlertRaised { id, .. } => (id, Change::Raised),
+                crate::core::Event::AlertCleared { id, .. } => (id, Change::Cleared),
+                _ => continue,
+            };
+            if let Some(alert) = self.state.alerts.get(id) {
+                outbox.push(Notice { change, alert: alert.clone() });
+            }
         }
     }
 
@@ -326,6 +371,7 @@ impl Engine {
                 self.appointment_view(code).map_or(Answer::Nothing, |a| Answer::Appointment(Box::new(a)))
             }
             Reply::Nothing => Answer::Nothing,
+            Reply::Alert(id) => self.state.alerts.get(*id).map_or(Answer::Nothing, |a| Answer::Alert(Box::new(a.clone()))),
         }
     }
 
@@ -387,6 +433,15 @@ impl Engine {
                     })
                     .collect();
                 Ok(Answer::Slots(free))
+            }
+            Query::Alerts { day, active } => {
+                let day = day.or(self.state.day).unwrap_or_else(|| self.state.setup.day_of((self.clock)()));
+                let list = self.state.alerts.of_day(Some(day)).iter().filter(|a| !active || a.is_active());
+                Ok(Answer::Alerts(day, list.cloned().collect()))
+            }
+            Query::Overview => {
+                let now = self.state.last_at.max((self.clock)());
+                Ok(Answer::Overview(Box::new(overview(&self.state, now))))
             }
         }
     }

@@ -25,6 +25,8 @@
 //!   tokio-tungstenite) as child processes, drives both with kiosks, clerks and displays,
 //!   and reports throughput, latencies, memory, CPU and their ratios. A client of the
 //!   daemon like any other: it touches none of its modules. Used by `main`.
+//! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
+//!   and one task that POSTs each alert change, signed, with retries. Started by the daemon.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod bench;
@@ -37,3 +39,4 @@ pub mod http;
 pub mod metrics;
 pub mod sim;
 pub mod store;
+pub mod webhook;

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub flush_seconds: Histogram,
     pub displays: IntGauge,
     pub display_resyncs: IntCounter,
+    /// Alert webhook notices, by result: `delivered`, `retried` (an attempt failed),
+    /// `failed` (given up), `dropped` (the outbox was full).
+    pub webhook_deliveries: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,6 +50,11 @@ impl Metrics {
         registry.register(Box::new(flush_seconds.clone()))?;
         registry.register(Box::new(displays.clone()))?;
         registry.register(Box::new(display_resyncs.clone()))?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new("webhook_deliveries_total", "Alert webhook notices and attempts, by result"),
+            &["result"],
+        )?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
         Ok(Self {
             registry,
             commands,
@@ -57,6 +65,7 @@ impl Metrics {
             flush_seconds,
             displays,
             display_resyncs,
+            webhook_deliveries,
         })
     }
 

@@ -13,6 +13,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use toml::Spanned;
 
+use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
@@ -24,6 +25,7 @@ use super::{
     MAX_RECALLS, MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN,
     MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
+use crate::core::alerts::AlertPolicy;
 use crate::core::appointments::AppointmentPolicy;
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
@@ -78,6 +80,13 @@ pub(super) struct HallParts {
     pub kiosks: Vec<KioskDef>,
     pub users: Vec<UserDef>,
     pub catalog: CatalogSource,
+    /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
+    pub alert_keys: alerts::HallKeys,
+    pub queue_alerts: Vec<(QueueId, alerts::QueueKeys)>,
+    /// The resolved alert thresholds.
+    pub alerts: AlertPolicy,
+    /// `[supervision.webhook]`.
+    pub webhook: Option<WebhookConfig>,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -109,6 +118,10 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
             value: DEFAULT_SERVICES_FILE.to_string(),
             loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
         }),
+        alert_keys: alerts::HallKeys::default(),
+        queue_alerts: Vec::new(),
+        alerts: AlertPolicy::default(),
+        webhook: None,
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -121,7 +134,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         None => errs.push(top.loc().err("missing [hall] table; add one with at least id and name")),
     }
     let queue_tabs = top.tables("queue", errs);
-    (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), errs);
+    (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), &mut parts.queue_alerts, errs);
+    parts.alerts = alerts::resolve(&parts.alert_keys, parts.max_wait_min, &parts.queue_alerts);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
     let mut served = Vec::new();
     if let Some(raw) = parts.appointments_raw.take() {
@@ -137,6 +151,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         if let Some(source) = read_catalog(cat, errs) {
             parts.catalog = source;
         }
+    }
+    if let Some(sup) = top.table("supervision", errs) {
+        parts.webhook = alerts::read_supervision(sup, errs);
     }
     top.finish(errs);
     parts
@@ -194,6 +211,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
         if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
+        parts.alert_keys = alerts::read_hall(&mut th, errs);
         th.finish(errs);
     }
     if let Some(t) = hall.table("appointments", errs) {
@@ -273,7 +291,12 @@ fn read_hours(hours: Field<Vec<Field<String>>>, errs: &mut Errs) -> Vec<(NaiveTi
     out
 }
 
-fn read_queues(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> (Vec<QueueDef>, Vec<Loc>) {
+fn read_queues(
+    tabs: Vec<Tab<'_>>,
+    at: &Loc,
+    alert_keys: &mut Vec<(QueueId, alerts::QueueKeys)>,
+    errs: &mut Errs,
+) -> (Vec<QueueDef>, Vec<Loc>) {
     if !within(tabs.len(), MAX_QUEUES, "queue", at, errs) {
         return (Vec::new(), Vec::new());
     }
@@ -296,9 +319,11 @@ fn read_queues(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> (Vec<QueueDef>,
                 prefixes.check(&p.value, &p.loc, errs);
             }
         }
+        let keys = alerts::read_queue(&mut t, errs);
         t.finish(errs);
         if let (Some((id, loc)), Some(name), Some(prefix)) = (id, name, prefix) {
             if ids.check(id.as_str(), &loc, errs) {
+                alert_keys.push((id, keys));
                 out.push(QueueDef { id, name, prefix: prefix.value });
                 locs.push(loc);
             }

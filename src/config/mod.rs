@@ -8,6 +8,7 @@
 //! hall administrator fixes a file in one pass. Only `main` and the HTTP shell call this;
 //! the core never sees a file.
 
+mod alerts;
 mod appointments;
 mod catalog;
 mod csv_catalog;
@@ -25,6 +26,7 @@ use argon2::Argon2;
 
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
+pub use alerts::WebhookConfig;
 pub use guard::{Rate, RateLimits, TlsFiles};
 
 /// The file that must exist in every configuration directory.
@@ -120,6 +122,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[supervision.webhook]`: where alerts are POSTed, if anywhere.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -339,6 +343,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         dispatch: parts.dispatch,
         item_index: Default::default(),
         appointments: parts.appointments,
+        alerts: parts.alerts,
     };
     Ok(Config {
         setup,
@@ -350,6 +355,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        webhook: parts.webhook,
     })
 }
 

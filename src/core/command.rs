@@ -133,8 +133,14 @@ pub enum Command {
         window: WindowId,
         clerk: UserName,
     },
-    /// The engine's own heartbeat: rolls the service day over when the date has changed.
+    /// The engine's own heartbeat: rolls the service day over when the date has changed,
+    /// and raises and clears supervision alerts.
     Tick,
+    /// A supervisor acknowledges alert `id`.
+    AckAlert {
+        id: u64,
+        by: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -149,6 +155,8 @@ pub enum Reply {
     /// A booking, by its code.
     Appointment(String),
     Nothing,
+    /// A supervision alert, by its id.
+    Alert(u64),
 }
 
 /// Which family of failure a rejection is; the shell maps it to a status code.
@@ -254,6 +262,8 @@ pub enum Rejection {
     NotToday(String),
     #[error("this ticket has already checked in")]
     AlreadyCheckedIn,
+    #[error("no such alert today; list them at /api/v1/alerts")]
+    UnknownAlert,
 }
 
 impl Rejection {
@@ -305,6 +315,7 @@ impl Rejection {
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
             Rejection::AlreadyCheckedIn => "already_checked_in",
+            Rejection::UnknownAlert => "unknown_alert",
         }
     }
 
@@ -325,7 +336,8 @@ impl Rejection {
             | Rejection::UnknownQueue(_)
             | Rejection::UnknownNumber(_)
             | Rejection::UnknownAppointment
-            | Rejection::NoAppointments => RejectionKind::NotFound,
+            | Rejection::NoAppointments
+            | Rejection::UnknownAlert => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::alerts::Alerts;
 use super::appointments::{Appointment, AppointmentState, Appointments};
 use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
@@ -54,6 +55,9 @@ pub struct HallState {
     pub serving: BTreeMap<QueueId, Vec<bool>>,
     /// Today's expected and measured counter minutes, for the expected wait.
     pub service_times: ServiceTimes,
+    /// Supervision alerts: today's and past days', and since when each window is in its
+    /// state.
+    pub alerts: Alerts,
 }
 
 /// What an issue event says beyond the ticket's items.
@@ -121,6 +125,7 @@ impl HallState {
             competing: setup.queues.iter().map(|q| (q.id, setup.competing_queues(&q.id))).collect(),
             serving,
             service_times: ServiceTimes::default(),
+            alerts: Alerts::default(),
             setup,
         }
     }
@@ -314,8 +319,12 @@ impl HallState {
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
-            Event::NoChange => {}
+            Event::NoChange
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. } => {}
         }
+        self.alerts.apply(self.day, at, &record.event, &self.windows);
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());
         }

@@ -5,6 +5,7 @@
 //! arrive inside commands. So the same code runs in the daemon, in the tests and in the
 //! simulator, and gives the same answer each time.
 
+pub mod alerts;
 pub mod appointments;
 pub mod command;
 pub mod decide;
@@ -13,6 +14,7 @@ pub mod eta;
 pub mod event;
 pub mod hall;
 pub mod model;
+pub mod overview;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;

@@ -129,7 +129,10 @@ impl ServiceTimes {
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. }
             | Event::WindowClosed { .. }
-            | Event::NoChange => {}
+            | Event::NoChange
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. } => {}
         }
     }
 

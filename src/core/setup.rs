@@ -43,6 +43,8 @@ pub struct Setup {
     pub item_index: ItemIndex,
     /// Appointments (`[hall.appointments]`); `None` when the hall takes none.
     pub appointments: Option<super::appointments::AppointmentPolicy>,
+    /// Supervision alert thresholds (`[hall.thresholds]`, `[[queue]]` overrides).
+    pub alerts: super::alerts::AlertPolicy,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::alerts::Alerts;
 use super::appointments::Appointments;
 use super::hall::HallState;
 use super::model::Ts;
@@ -38,6 +39,9 @@ pub struct DaySnapshot {
     pub day: NaiveDate,
     pub stats: Stats,
     pub appointments: Appointments,
+    /// Supervision alerts of the days so far (none active at a day's opening).
+    #[serde(default)]
+    pub alerts: Alerts,
 }
 
 impl HallState {
@@ -49,7 +53,8 @@ impl HallState {
         let fresh = self.tickets.is_empty()
             && self.numbers.is_empty()
             && self.idem.is_empty()
-            && self.windows.values().all(|w| w.clerk.is_none());
+            && self.windows.values().all(|w| w.clerk.is_none())
+            && self.alerts.active.is_empty();
         fresh.then(|| DaySnapshot {
             v: SNAPSHOT_VERSION,
             seq: self.last_seq,
@@ -57,6 +62,7 @@ impl HallState {
             day,
             stats: self.stats.clone(),
             appointments: self.appointments.clone(),
+            alerts: self.alerts.clone(),
         })
     }
 
@@ -69,6 +75,7 @@ impl HallState {
         state.day = Some(snap.day);
         state.stats = snap.stats;
         state.appointments = snap.appointments;
+        state.alerts = snap.alerts;
         state
     }
 }

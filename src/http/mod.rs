@@ -1,6 +1,7 @@
 //! The HTTP and WebSocket edge: parse, authenticate, send a command to the engine, map
 //! the answer to a status code. No hall state lives here.
 
+mod alerts;
 mod appointments;
 pub mod auth;
 pub mod dto;
@@ -105,6 +106,9 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
+        .route("/api/v1/supervision", get(alerts::overview))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -83,6 +83,7 @@ pub fn setup() -> Setup {
         dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
         item_index: Default::default(),
         appointments: Some(AppointmentPolicy { queue: q("Y"), slot_min: 30, quota: 2, grace_min: 15, days_ahead: 7 }),
+        alerts: Default::default(),
     }
 }
 

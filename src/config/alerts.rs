@@ -1,0 +1,168 @@
+//! Supervision settings: the alert thresholds of `[hall.thresholds]` with their `[[queue]]`
+//! overrides, and the alert webhook of `[supervision.webhook]`.
+//!
+//! A threshold of 0 turns its alert off. A queue's `alert_wait_min` defaults to the hall's,
+//! which defaults to `max_wait_min`: the wait past which dispatch already puts a ticket
+//! first is the wait a supervisor should hear of.
+
+use std::fmt;
+
+use super::tree::{Field, Tab};
+use super::Errs;
+use crate::core::alerts::{AlertPolicy, QueueThresholds};
+use crate::core::command::TICKETS_PER_DAY_MAX;
+use crate::core::model::QueueId;
+
+/// Longest threshold of a paused or idle window, in minutes (half a day).
+const MAX_WINDOW_ALERT_MIN: i64 = 12 * 60;
+/// Shortest webhook secret, in characters: shorter ones are guessable.
+const MIN_SECRET_CHARS: usize = 16;
+const MAX_SECRET_CHARS: usize = 256;
+const MAX_URL_CHARS: usize = 2048;
+const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+const DEFAULT_ATTEMPTS: u32 = 6;
+const DEFAULT_BACKOFF_MS: u64 = 1_000;
+const DEFAULT_OUTBOX: usize = 1_000;
+/// Most notices the webhook's outbox may hold (a receiver down for a day of alerts).
+const MAX_OUTBOX: i64 = 100_000;
+
+/// The keys of `[hall.thresholds]` about alerts, as read.
+#[derive(Default)]
+pub(super) struct HallKeys {
+    waiting: Option<u32>,
+    wait_min: Option<u32>,
+    paused_min: Option<u32>,
+    idle_min: Option<u32>,
+}
+
+/// A `[[queue]]`'s own thresholds, as read.
+#[derive(Default)]
+pub(super) struct QueueKeys {
+    waiting: Option<u32>,
+    wait_min: Option<u32>,
+}
+
+fn int(t: &mut Tab<'_>, key: &str, max: i64, errs: &mut Errs) -> Option<u32> {
+    let f = t.int(key, errs)?;
+    if (0..=max).contains(&f.value) {
+        u32::try_from(f.value).ok()
+    } else {
+        errs.push(f.loc.err(format!("{key} is {}; use a value from 0 (no alert) to {max}", f.value)));
+        None
+    }
+}
+
+/// Reads the alert keys of `[hall.thresholds]`.
+pub(super) fn read_hall(t: &mut Tab<'_>, errs: &mut Errs) -> HallKeys {
+    HallKeys {
+        waiting: int(t, "alert_waiting", TICKETS_PER_DAY_MAX as i64, errs),
+        wait_min: int(t, "alert_wait_min", super::MAX_WAIT_MIN, errs),
+        paused_min: int(t, "alert_paused_min", MAX_WINDOW_ALERT_MIN, errs),
+        idle_min: int(t, "alert_idle_min", MAX_WINDOW_ALERT_MIN, errs),
+    }
+}
+
+/// Reads a `[[queue]]`'s own `alert_waiting` and `alert_wait_min`.
+pub(super) fn read_queue(t: &mut Tab<'_>, errs: &mut Errs) -> QueueKeys {
+    QueueKeys {
+        waiting: int(t, "alert_waiting", TICKETS_PER_DAY_MAX as i64, errs),
+        wait_min: int(t, "alert_wait_min", super::MAX_WAIT_MIN, errs),
+    }
+}
+
+/// The hall's thresholds, each queue's overrides applied. Absent keys: no count alert, the
+/// wait alert at `max_wait_min`, a paused window after 30 minutes, no idle alert.
+pub(super) fn resolve(hall: &HallKeys, max_wait_min: u32, queues: &[(QueueId, QueueKeys)]) -> AlertPolicy {
+    let waiting = hall.waiting.unwrap_or(0);
+    let wait_min = hall.wait_min.unwrap_or(max_wait_min);
+    AlertPolicy {
+        queues: queues
+            .iter()
+            .map(|(id, k)| {
+                (*id, QueueThresholds { waiting: k.waiting.unwrap_or(waiting), wait_min: k.wait_min.unwrap_or(wait_min) })
+            })
+            .collect(),
+        paused_min: hall.paused_min.unwrap_or(30),
+        idle_min: hall.idle_min.unwrap_or(0),
+    }
+}
+
+/// Where and how alerts are POSTed (`[supervision.webhook]`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// `http://` or `https://`.
+    pub url: String,
+    /// The HMAC-SHA256 key of the signature header.
+    pub secret: String,
+    /// One attempt's time limit.
+    pub timeout_ms: u64,
+    /// Attempts per notice, the first included; then it is given up (and counted).
+    pub attempts: u32,
+    /// Wait before the first retry; each later one waits twice as long (at most a minute).
+    pub backoff_ms: u64,
+    /// Notices waiting to be sent at most; past it the oldest is dropped (and counted).
+    pub outbox: usize,
+}
+
+impl fmt::Debug for WebhookConfig {
+    // The secret is a credential: keep it out of logs and panics. The URL may carry a
+    // token of the receiver's (a chat bot's key), so only its scheme and host are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = self.url.split('/').take(3).collect::<Vec<_>>().join("/");
+        f.debug_struct("WebhookConfig").field("url", &host).field("attempts", &self.attempts).finish_non_exhaustive()
+    }
+}
+
+/// Reads the `[supervision]` table; `None` when it names no webhook or is wrong.
+pub(super) fn read_supervision(mut sup: Tab<'_>, errs: &mut Errs) -> Option<WebhookConfig> {
+    let hook = sup.table("webhook", errs);
+    sup.finish(errs);
+    let mut t = hook?;
+    let url = t.req_str("url", errs).and_then(|u| check_url(u, errs));
+    let secret = t.req_str("secret", errs).and_then(|s| {
+        let n = s.value.chars().count();
+        if (MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&n) {
+            Some(s.value)
+        } else {
+            let msg = format!(
+                "the webhook secret has {n} characters; use {MIN_SECRET_CHARS} to {MAX_SECRET_CHARS} (e.g. 32 random letters and digits)"
+            );
+            errs.push(s.loc.err(msg));
+            None
+        }
+    });
+    let mut num = |key: &str, min: i64, max: i64, default: u64| match t.int(key, errs) {
+        None => Some(default),
+        Some(f) if (min..=max).contains(&f.value) => u64::try_from(f.value).ok(),
+        Some(f) => {
+            errs.push(f.loc.err(format!("{key} is {}; use a value from {min} to {max}", f.value)));
+            None
+        }
+    };
+    let timeout_ms = num("timeout_ms", 100, 60_000, DEFAULT_TIMEOUT_MS);
+    let attempts = num("attempts", 1, 20, u64::from(DEFAULT_ATTEMPTS));
+    let backoff_ms = num("backoff_ms", 10, 60_000, DEFAULT_BACKOFF_MS);
+    let outbox = num("outbox", 1, MAX_OUTBOX, DEFAULT_OUTBOX as u64);
+    t.finish(errs);
+    Some(WebhookConfig {
+        url: url?,
+        secret: secret?,
+        timeout_ms: timeout_ms?,
+        attempts: u32::try_from(attempts?).ok()?,
+        backoff_ms: backoff_ms?,
+        outbox: usize::try_from(outbox?).ok()?,
+    })
+}
+
+fn check_url(u: Field<String>, errs: &mut Errs) -> Option<String> {
+    let v = u.value.trim();
+    let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
+    let host_ok = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
+    if !host_ok || v.len() > MAX_URL_CHARS || v.chars().any(char::is_whitespace) {
+        errs.push(u.loc.err(format!(
+            "bad webhook url; write an http:// or https:// address of at most {MAX_URL_CHARS} characters, such as \"http://10.0.0.5:9000/hallq\""
+        )));
+        return None;
+    }
+    Some(v.to_string())
+}
