@@ -45,7 +45,10 @@ pub enum Query {
     /// Free places of every slot of a day.
     Slots(NaiveDate),
     /// A day's supervision alerts (`None`: today), only the active ones when `active`.
-    Alerts { day: Option<NaiveDate>, active: bool },
+    Alerts {
+        day: Option<NaiveDate>,
+        active: bool,
+    },
     /// The supervisor's overview: queues, windows, active alerts.
     Overview,
 }
@@ -371,7 +374,9 @@ impl Engine {
                 self.appointment_view(code).map_or(Answer::Nothing, |a| Answer::Appointment(Box::new(a)))
             }
             Reply::Nothing => Answer::Nothing,
-            Reply::Alert(id) => self.state.alerts.get(*id).map_or(Answer::Nothing, |a| Answer::Alert(Box::new(a.clone()))),
+            Reply::Alert(id) => {
+                self.state.alerts.get(*id).map_or(Answer::Nothing, |a| Answer::Alert(Box::new(a.clone())))
+            }
         }
     }
 

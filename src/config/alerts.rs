@@ -79,7 +79,10 @@ pub(super) fn resolve(hall: &HallKeys, max_wait_min: u32, queues: &[(QueueId, Qu
         queues: queues
             .iter()
             .map(|(id, k)| {
-                (*id, QueueThresholds { waiting: k.waiting.unwrap_or(waiting), wait_min: k.wait_min.unwrap_or(wait_min) })
+                (
+                    *id,
+                    QueueThresholds { waiting: k.waiting.unwrap_or(waiting), wait_min: k.wait_min.unwrap_or(wait_min) },
+                )
             })
             .collect(),
         paused_min: hall.paused_min.unwrap_or(30),

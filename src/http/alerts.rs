@@ -101,10 +101,9 @@ pub async fn list(
     };
     let setup = &app.config.setup;
     match app.engine.query(Query::Alerts { day, active }).await?.answer {
-        Answer::Alerts(day, list) => Ok(Json(AlertsDto {
-            day: day.to_string(),
-            alerts: list.iter().map(|a| AlertDto::new(setup, a)).collect(),
-        })),
+        Answer::Alerts(day, list) => {
+            Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(setup, a)).collect() }))
+        }
         other => Err(ApiError::internal("engine answered an alerts query with something else", &format!("{other:?}"))),
     }
 }
@@ -118,12 +117,15 @@ pub async fn ack(
     JsonBody(_): JsonBody<Empty>,
 ) -> Result<Json<AlertDto>, ApiError> {
     let session = auth::user(&app, &headers, SUPERVISORS)?;
-    let id: u64 = id.parse().map_err(|_| ApiError::not_found("unknown_alert", "no such alert; alert ids are numbers"))?;
+    let id: u64 =
+        id.parse().map_err(|_| ApiError::not_found("unknown_alert", "no such alert; alert ids are numbers"))?;
     let key = idempotency_key(&headers, None, &format!("user:{}:ack", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
     match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
         Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config.setup, &a))),
-        other => Err(ApiError::internal("engine answered an acknowledgement with something else", &format!("{other:?}"))),
+        other => {
+            Err(ApiError::internal("engine answered an acknowledgement with something else", &format!("{other:?}")))
+        }
     }
 }
 
@@ -205,6 +207,8 @@ pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result
     auth::user(&app, &headers, SUPERVISORS)?;
     match app.engine.query(Query::Overview).await?.answer {
         Answer::Overview(o) => Ok(Json(OverviewDto::new(&app.config.setup, &o))),
-        other => Err(ApiError::internal("engine answered an overview query with something else", &format!("{other:?}"))),
+        other => {
+            Err(ApiError::internal("engine answered an overview query with something else", &format!("{other:?}")))
+        }
     }
 }
