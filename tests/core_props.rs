@@ -188,7 +188,6 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::Park => park(window, clerk),
                 Op::Unpark(k) => unpark(window, clerk, recent(*k, issued)),
                 Op::Rejoin(k) => rejoin(recent(*k, issued)),
-
             };
             let env = match g.key {
                 Some(k) => keyed(env, &format!("k{k}")),
