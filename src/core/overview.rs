@@ -59,9 +59,12 @@ pub fn overview(state: &HallState, now: Ts) -> Overview {
             thresholds: policy.queue(&q.id),
         })
         .collect();
+    // In the configuration's order (window 2 before window 10), as the hall lists them.
     let windows = state
+        .setup
         .windows
-        .values()
+        .iter()
+        .filter_map(|d| state.window(&d.id))
         .map(|w| WindowRow {
             window: w.clone(),
             since: state.alerts.since.get(&w.id).filter(|(s, _)| *s == w.state).map(|(_, t)| *t),
