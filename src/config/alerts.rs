@@ -169,3 +169,78 @@ fn check_url(u: Field<String>, errs: &mut Errs) -> Option<String> {
     }
     Some(v.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{load_with, EMBEDDED_HALL, EMBEDDED_SERVICES};
+    use crate::config::Config;
+    use crate::core::model::QueueId;
+
+    fn load(text: &str) -> Result<Config, String> {
+        load_with(text, &|_| Ok(EMBEDDED_SERVICES.to_string())).map_err(|e| e.to_string())
+    }
+
+    fn q(id: &str) -> QueueId {
+        QueueId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn the_example_halls_thresholds_and_overrides() {
+        let c = load(EMBEDDED_HALL).unwrap();
+        let a = &c.setup.alerts;
+        let pairs: Vec<(u32, u32)> =
+            ["A", "B", "V", "Y", "Z"].iter().map(|id| a.queue(&q(id))).map(|t| (t.waiting, t.wait_min)).collect();
+        assert_eq!(pairs, [(30, 30), (15, 30), (5, 15), (30, 30), (3, 15)]);
+        assert_eq!((a.paused_min, a.idle_min), (20, 10));
+        assert_eq!(c.webhook, None);
+    }
+
+    #[test]
+    fn absent_keys_mean_the_defaults() {
+        let text: String = EMBEDDED_HALL
+            .lines()
+            .filter(|l| !l.starts_with("alert_"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .replace("max_wait_min = 30", "max_wait_min = 45");
+        let a = load(&text).unwrap().setup.alerts;
+        assert_eq!(
+            (a.queue(&q("A")).waiting, a.queue(&q("A")).wait_min),
+            (0, 45),
+            "the wait alert follows max_wait_min"
+        );
+        assert_eq!((a.paused_min, a.idle_min), (30, 0));
+    }
+
+    #[test]
+    fn bad_thresholds_are_named_with_file_line_and_range() {
+        let e = load(&EMBEDDED_HALL.replace("alert_waiting = 30", "alert_waiting = -1")).unwrap_err();
+        assert!(
+            e.contains("hall.toml:") && e.contains("alert_waiting is -1; use a value from 0 (no alert) to 100000"),
+            "{e}"
+        );
+        let e = load(&EMBEDDED_HALL.replace("alert_waiting = 15", "alert_wait_min = 2000")).unwrap_err();
+        assert!(e.contains("queue[1].alert_wait_min") && e.contains("0 (no alert) to 1440"), "{e}");
+        let e = load(&EMBEDDED_HALL.replace("alert_idle_min = 10", "alert_idle_min = \"10\"")).unwrap_err();
+        assert!(e.contains("alert_idle_min"), "{e}");
+    }
+
+    #[test]
+    fn the_webhook_is_read_with_defaults_and_checked() {
+        let hook = "\n[supervision.webhook]\nurl = \"https://hooks.example.org/hallq?key=abc\"\nsecret = \"0123456789abcdef0123\"\n";
+        let c = load(&format!("{EMBEDDED_HALL}{hook}")).unwrap();
+        let w = c.webhook.expect("a webhook");
+        assert_eq!((w.timeout_ms, w.attempts, w.backoff_ms, w.outbox), (5_000, 6, 1_000, 1_000));
+        let shown = format!("{w:?}");
+        assert!(!shown.contains("0123456789abcdef") && !shown.contains("key=abc"), "{shown}");
+        let bad = "\n[supervision.webhook]\nurl = \"ftp://x\"\nsecret = \"short\"\nattempts = 0\nretries = 3\n";
+        let e = load(&format!("{EMBEDDED_HALL}{bad}")).unwrap_err();
+        assert!(e.contains("bad webhook url; write an http:// or https:// address"), "{e}");
+        assert!(e.contains("the webhook secret has 5 characters; use 16 to 256"), "{e}");
+        assert!(e.contains("attempts is 0; use a value from 1 to 20"), "{e}");
+        assert!(e.contains("unknown key \"retries\""), "{e}");
+        let e =
+            load(&format!("{EMBEDDED_HALL}\n[supervision.webhook]\nsecret = \"0123456789abcdef0123\"\n")).unwrap_err();
+        assert!(e.contains("url"), "{e}");
+    }
+}
