@@ -227,20 +227,20 @@ mod tests {
 
     #[test]
     fn the_webhook_is_read_with_defaults_and_checked() {
-        let hook = "\n[supervision.webhook]\nurl = \"https://hooks.example.org/hallq?key=abc\"\nsecret = \"0123456789abcdef0123\"\n";
-        let c = load(&format!("{EMBEDDED_HALL}{hook}")).unwrap();
+        let with = |table: &str| EMBEDDED_HALL.replace("[supervision]\n", &format!("[supervision]\n{table}"));
+        let hook = "[supervision.webhook]\nurl = \"https://hooks.example.org/hallq?key=abc\"\nsecret = \"0123456789abcdef0123\"\n";
+        let c = load(&with(hook)).unwrap();
         let w = c.webhook.expect("a webhook");
         assert_eq!((w.timeout_ms, w.attempts, w.backoff_ms, w.outbox), (5_000, 6, 1_000, 1_000));
         let shown = format!("{w:?}");
         assert!(!shown.contains("0123456789abcdef") && !shown.contains("key=abc"), "{shown}");
-        let bad = "\n[supervision.webhook]\nurl = \"ftp://x\"\nsecret = \"short\"\nattempts = 0\nretries = 3\n";
-        let e = load(&format!("{EMBEDDED_HALL}{bad}")).unwrap_err();
+        let bad = "[supervision.webhook]\nurl = \"ftp://x\"\nsecret = \"short\"\nattempts = 0\nretries = 3\n";
+        let e = load(&with(bad)).unwrap_err();
         assert!(e.contains("bad webhook url; write an http:// or https:// address"), "{e}");
         assert!(e.contains("the webhook secret has 5 characters; use 16 to 256"), "{e}");
         assert!(e.contains("attempts is 0; use a value from 1 to 20"), "{e}");
         assert!(e.contains("unknown key \"retries\""), "{e}");
-        let e =
-            load(&format!("{EMBEDDED_HALL}\n[supervision.webhook]\nsecret = \"0123456789abcdef0123\"\n")).unwrap_err();
-        assert!(e.contains("url"), "{e}");
+        let e = load(&with("[supervision.webhook]\nsecret = \"0123456789abcdef0123\"\n")).unwrap_err();
+        assert!(e.contains("supervision.webhook") && e.contains("url"), "{e}");
     }
 }
