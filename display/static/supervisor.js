@@ -284,7 +284,7 @@
   }
 
   function tickClock() {
-    var now = new Date();
+    var now = new Date(Date.now());
     $('clock').textContent = ('0' + now.getHours()).slice(-2) + ':' + ('0' + now.getMinutes()).slice(-2);
   }
 
