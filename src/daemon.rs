@@ -44,6 +44,8 @@ pub enum DaemonError {
     PhoneKey(String),
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("the alert webhook's HTTP client: {0}")]
+    Webhook(String),
 }
 
 /// The wall clock as the core's time.
@@ -95,8 +97,18 @@ pub async fn serve(
     // stops only once the HTTP server has finished every request in flight.
     let (displays_tx, displays_rx) = watch::channel(false);
     let (engine_tx, engine_rx) = watch::channel(false);
+    let webhook = match &config.webhook {
+        Some(hook) => {
+            let rx = displays_rx.clone();
+            let outbox = crate::webhook::spawn(hook.clone(), setup.clone(), metrics.clone(), clock.clone(), rx)
+                .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
+            Some(outbox)
+        }
+        None => None,
+    };
     let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
+        .with_webhook(webhook)
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);

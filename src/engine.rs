@@ -11,15 +11,18 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveTime};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::core::alerts::Alert;
 use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
 use crate::core::model::{Ticket, TicketId, TicketNo, Ts, Window, WindowId};
+use crate::core::overview::{overview, Overview};
 use crate::core::rating::{Case, CaseStatus};
 use crate::core::stats::DayStats;
 use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::webhook::{Change, Notice, Outbox};
 
 /// Jobs that may wait in the inbox; callers beyond this wait for room (back-pressure on
 /// the HTTP handlers, never an unbounded queue).
@@ -42,6 +45,13 @@ pub enum Query {
     Appointment(String),
     /// Free places of every slot of a day.
     Slots(NaiveDate),
+    /// A day's supervision alerts (`None`: today), only the active ones when `active`.
+    Alerts {
+        day: Option<NaiveDate>,
+        active: bool,
+    },
+    /// The supervisor's overview: queues, windows, active alerts.
+    Overview,
     /// Every window with its ticket's number, and the users an admin disabled (the admin
     /// page).
     Admin,
@@ -106,6 +116,10 @@ pub enum Answer {
     Admin(Box<(Vec<WindowView>, Vec<crate::core::model::UserName>)>),
     Nothing,
     Cases(Box<CasesView>),
+    Alert(Box<Alert>),
+    /// A day and its alerts.
+    Alerts(NaiveDate, Vec<Alert>),
+    Overview(Box<Overview>),
 }
 
 #[derive(Debug)]
@@ -182,6 +196,8 @@ pub struct Engine {
     /// A write failed and the log has not been reopened since.
     broken: bool,
     failed_recoveries: u64,
+    /// Where alert changes go once durable, when the hall has a webhook.
+    webhook: Option<Arc<Outbox>>,
 }
 
 /// Milliseconds in a day.
@@ -189,7 +205,23 @@ const DAY_MS: i64 = 86_400_000;
 
 impl Engine {
     pub fn new(state: HallState, store: Arc<Store>, feed: Arc<Feed>, metrics: Arc<Metrics>, clock: Clock) -> Self {
-        Self { state, store, feed, metrics, clock, retention_days: u32::MAX, broken: false, failed_recoveries: 0 }
+        Self {
+            state,
+            store,
+            feed,
+            metrics,
+            clock,
+            retention_days: u32::MAX,
+            broken: false,
+            failed_recoveries: 0,
+            webhook: None,
+        }
+    }
+
+    /// Hands every alert raised or cleared to `outbox` once it is durable.
+    pub fn with_webhook(mut self, outbox: Option<Arc<Outbox>>) -> Self {
+        self.webhook = outbox;
+        self
     }
 
     /// Keeps `days` of log history (by default all of it).
@@ -311,9 +343,25 @@ impl Engine {
         if !records.is_empty() {
             self.metrics.observe_records(&self.state, &records);
             self.feed.publish(&self.state, &records);
+            self.notify_webhook(&records);
         }
         if let Some(snap) = snapshot {
             self.prune(&snap);
+        }
+    }
+
+    /// Queues a webhook notice for each alert the flushed `records` raised or cleared.
+    fn notify_webhook(&self, records: &[(u64, crate::core::Record)]) {
+        let Some(outbox) = &self.webhook else { return };
+        for (_, r) in records {
+            let (id, change) = match r.event {
+                crate::core::Event::AlertRaised { id, .. } => (id, Change::Raised),
+                crate::core::Event::AlertCleared { id, .. } => (id, Change::Cleared),
+                _ => continue,
+            };
+            if let Some(alert) = self.state.alerts.get(id) {
+                outbox.push(Notice { change, alert: alert.clone() });
+            }
         }
     }
 
@@ -372,6 +420,9 @@ impl Engine {
             Reply::Case(id) => {
                 let cases = self.state.ratings.cases.get(id).cloned().into_iter().collect();
                 Answer::Cases(Box::new(CasesView { today: self.today(), cases }))
+            }
+            Reply::Alert(id) => {
+                self.state.alerts.get(*id).map_or(Answer::Nothing, |a| Answer::Alert(Box::new(a.clone())))
             }
         }
     }
@@ -456,6 +507,15 @@ impl Engine {
                 let windows = self.state.setup.windows.iter().filter_map(|d| self.window_view(&d.id)).collect();
                 let disabled = self.state.staff.disabled.iter().cloned().collect();
                 Ok(Answer::Admin(Box::new((windows, disabled))))
+            }
+            Query::Alerts { day, active } => {
+                let day = day.or(self.state.day).unwrap_or_else(|| self.state.setup.day_of((self.clock)()));
+                let list = self.state.alerts.of_day(Some(day)).iter().filter(|a| !active || a.is_active());
+                Ok(Answer::Alerts(day, list.cloned().collect()))
+            }
+            Query::Overview => {
+                let now = self.state.last_at.max((self.clock)());
+                Ok(Answer::Overview(Box::new(overview(&self.state, now))))
             }
         }
     }

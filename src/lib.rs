@@ -38,6 +38,8 @@
 //!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
 //! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
 //!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
+//! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
+//!   and one task that POSTs each alert change, signed, with retries. Started by the daemon.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod audit;
@@ -56,3 +58,4 @@ pub mod reports;
 pub mod sim;
 pub mod store;
 pub mod voice;
+pub mod webhook;

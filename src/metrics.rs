@@ -30,6 +30,9 @@ pub struct Metrics {
     /// From the feed's publishing of a message (right after the flush) to its write to a
     /// display's socket: one observation per write to one display.
     pub fanout_seconds: Histogram,
+    /// Alert webhook notices, by result: `delivered`, `retried` (an attempt failed),
+    /// `failed` (given up), `dropped` (the outbox was full).
+    pub webhook_deliveries: IntCounterVec,
 }
 
 /// Buckets of waits and service times, in seconds: half a minute to two hours, the range
@@ -85,6 +88,11 @@ impl Metrics {
             IntCounter::new("voice_render_failures_total", "Call-out renders that failed or timed out")?;
         registry.register(Box::new(voice_renders.clone()))?;
         registry.register(Box::new(voice_render_failures.clone()))?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new("webhook_deliveries_total", "Alert webhook notices and attempts, by result"),
+            &["result"],
+        )?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
         Ok(Self {
             registry,
             commands,
@@ -100,6 +108,7 @@ impl Metrics {
             wait_seconds,
             service_seconds,
             fanout_seconds,
+            webhook_deliveries,
         })
     }
 

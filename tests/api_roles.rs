@@ -122,6 +122,9 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         ),
         row("GET", "/api/v1/reports/day/tickets.csv", "/api/v1/reports/day/tickets.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/reports/day/figures.csv", "/api/v1/reports/day/figures.csv", &[Supervisor, Admin]),
+        row("GET", "/api/v1/alerts", "/api/v1/alerts?active=true", &[Supervisor, Admin]),
+        row("POST", "/api/v1/alerts/{id}/ack", "/api/v1/alerts/1/ack", &[Supervisor, Admin]),
+        row("GET", "/api/v1/supervision", "/api/v1/supervision", &[Supervisor, Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

@@ -447,6 +447,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::UserDisabled,
         R::CannotDisableSelf,
         R::BadWindowQueues(0),
+        R::UnknownAlert,
     ];
     for r in &all {
         match r {
@@ -503,9 +504,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::NoteRequired
             | R::CallbacksFull(_)
             | R::CallbackFirst => {}
-            | R::UserDisabled
-            | R::CannotDisableSelf
-            | R::BadWindowQueues(_) => {}
+            R::UserDisabled | R::CannotDisableSelf | R::BadWindowQueues(_) => {}
+            R::UnknownAlert => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -553,6 +553,8 @@ fn the_tables_refuse_with_every_rejection() {
     // Refused in core_audit.rs: logins of a disabled user, an admin disabling themselves,
     // a window set to serve no queue.
     covered.extend(["user_disabled", "cannot_disable_self", "bad_queues"]);
+    // Refused in core_alerts.rs (a_supervisor_acknowledges_an_alert_once_...): it needs alerts.
+    covered.push("unknown_alert");
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

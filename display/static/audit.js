@@ -16,10 +16,11 @@
     ['close', '关闭窗口', 'Close window'], ['disable_user', '停用用户', 'Disable user'],
     ['enable_user', '启用用户', 'Enable user'], ['set_queues', '设置窗口队列', 'Set window queues'],
     ['force_close', '强制关闭窗口', 'Force-close window'], ['case_callback', '差评回访', 'Case call-back'],
-    ['case_rectified', '差评整改', 'Case rectified'], ['day_opened', '开始服务日', 'Day opened']
+    ['case_rectified', '差评整改', 'Case rectified'], ['alert_ack', '确认预警', 'Alert acknowledged'],
+    ['day_opened', '开始服务日', 'Day opened']
   ];
   var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', set_queues: 'user',
-    force_close: 'user', case_callback: 'user', case_rectified: 'user', day_opened: 'hall' };
+    force_close: 'user', case_callback: 'user', case_rectified: 'user', alert_ack: 'user', day_opened: 'hall' };
   var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'] };
   var DICT = {
     zh: {

@@ -13,6 +13,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use toml::Spanned;
 
+use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
@@ -26,6 +27,7 @@ use super::{
     MAX_RECALLS, MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN,
     MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
 };
+use crate::core::alerts::AlertPolicy;
 use crate::core::appointments::AppointmentPolicy;
 use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
 use crate::core::rating::RatingPolicy;
@@ -89,6 +91,13 @@ pub(super) struct HallParts {
     pub evaluators: Vec<EvaluatorDef>,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
+    /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
+    pub alert_keys: alerts::HallKeys,
+    pub queue_alerts: Vec<(QueueId, alerts::QueueKeys)>,
+    /// The resolved alert thresholds.
+    pub alerts: AlertPolicy,
+    /// `[supervision.webhook]`.
+    pub webhook: Option<WebhookConfig>,
 }
 
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
@@ -125,6 +134,10 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         rating: RatingPolicy::default(),
         evaluators: Vec::new(),
         service_level: Default::default(),
+        alert_keys: alerts::HallKeys::default(),
+        queue_alerts: Vec::new(),
+        alerts: AlertPolicy::default(),
+        webhook: None,
     };
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
@@ -137,7 +150,8 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         None => errs.push(top.loc().err("missing [hall] table; add one with at least id and name")),
     }
     let queue_tabs = top.tables("queue", errs);
-    (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), errs);
+    (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), &mut parts.queue_alerts, errs);
+    parts.alerts = alerts::resolve(&parts.alert_keys, parts.max_wait_min, &parts.queue_alerts);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
     let mut served = Vec::new();
     if let Some(raw) = parts.appointments_raw.take() {
@@ -158,6 +172,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         }
     }
     parts.zones = voice::read_zones(top.tables("zone", errs), &parts.windows, &top.loc(), errs);
+    if let Some(sup) = top.table("supervision", errs) {
+        parts.webhook = alerts::read_supervision(sup, errs);
+    }
     top.finish(errs);
     parts
 }
@@ -215,6 +232,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
         }
         parts.service_level = super::service_level::read(&mut th, errs);
+        parts.alert_keys = alerts::read_hall(&mut th, errs);
         th.finish(errs);
     }
     if let Some(t) = hall.table("voice", errs) {
@@ -303,7 +321,12 @@ fn read_hours(hours: Field<Vec<Field<String>>>, errs: &mut Errs) -> Vec<(NaiveTi
     out
 }
 
-fn read_queues(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> (Vec<QueueDef>, Vec<Loc>) {
+fn read_queues(
+    tabs: Vec<Tab<'_>>,
+    at: &Loc,
+    alert_keys: &mut Vec<(QueueId, alerts::QueueKeys)>,
+    errs: &mut Errs,
+) -> (Vec<QueueDef>, Vec<Loc>) {
     if !within(tabs.len(), MAX_QUEUES, "queue", at, errs) {
         return (Vec::new(), Vec::new());
     }
@@ -326,9 +349,11 @@ fn read_queues(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> (Vec<QueueDef>,
                 prefixes.check(&p.value, &p.loc, errs);
             }
         }
+        let keys = alerts::read_queue(&mut t, errs);
         t.finish(errs);
         if let (Some((id, loc)), Some(name), Some(prefix)) = (id, name, prefix) {
             if ids.check(id.as_str(), &loc, errs) {
+                alert_keys.push((id, keys));
                 out.push(QueueDef { id, name, prefix: prefix.value });
                 locs.push(loc);
             }

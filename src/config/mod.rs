@@ -8,6 +8,7 @@
 //! hall administrator fixes a file in one pass. Only `main` and the HTTP shell call this;
 //! the core never sees a file.
 
+mod alerts;
 mod appointments;
 mod catalog;
 mod csv_catalog;
@@ -29,10 +30,11 @@ use argon2::Argon2;
 
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
+pub use alerts::WebhookConfig;
 pub use guard::{Rate, RateLimits, TlsFiles};
-pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 pub use printer::PrinterDef;
 pub use rating::EvaluatorDef;
+pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 
 /// The file that must exist in every configuration directory.
 pub const HALL_FILE: &str = "hall.toml";
@@ -135,6 +137,8 @@ pub struct Config {
     pub evaluators: Vec<EvaluatorDef>,
     /// `[hall.thresholds] service_level_min`: the reports' target wait, per queue.
     pub service_level: service_level::ServiceLevel,
+    /// `[supervision.webhook]`: where alerts are POSTed, if anywhere.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -365,6 +369,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         item_index: Default::default(),
         appointments: parts.appointments,
         rating: parts.rating,
+        alerts: parts.alerts,
     };
     Ok(Config {
         setup,
@@ -380,6 +385,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         zones: parts.zones,
         evaluators: parts.evaluators,
         service_level,
+        webhook: parts.webhook,
     })
 }
 

@@ -53,10 +53,12 @@ pub enum AuditAction {
     CaseCallback,
     /// A supervisor recorded a case's rectification (整改), closing it.
     CaseRectified,
+    /// A supervisor acknowledged a supervision alert.
+    AlertAck,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -80,6 +82,7 @@ impl AuditAction {
         AuditAction::ForceClose,
         AuditAction::CaseCallback,
         AuditAction::CaseRectified,
+        AuditAction::AlertAck,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -108,6 +111,7 @@ impl AuditAction {
             AuditAction::ForceClose => "force_close",
             AuditAction::CaseCallback => "case_callback",
             AuditAction::CaseRectified => "case_rectified",
+            AuditAction::AlertAck => "alert_ack",
         }
     }
 
@@ -132,6 +136,8 @@ pub enum AuditDetail {
     /// A bad-rating case, and whether the call-back reached the visitor (`None` for a
     /// rectification). The notes stay with the case.
     Case(String, Option<bool>),
+    /// A supervision alert, by its id.
+    Alert(u64),
 }
 
 /// One line of the trail.
@@ -267,6 +273,11 @@ impl AuditTrail {
             Event::CaseRectified { case, by, .. } => {
                 entry(Some(by.clone()), AuditAction::CaseRectified, None, None, AuditDetail::Case(case.clone(), None))
             }
+            Event::AlertAcknowledged { id, by } => {
+                entry(Some(by.clone()), AuditAction::AlertAck, None, None, AuditDetail::Alert(*id))
+            }
+            // The hall's own doing, not a person's: the alert list keeps them.
+            Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
             Event::TicketCheckedIn { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }

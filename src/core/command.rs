@@ -135,7 +135,8 @@ pub enum Command {
         window: WindowId,
         clerk: UserName,
     },
-    /// The engine's own heartbeat: rolls the service day over when the date has changed.
+    /// The engine's own heartbeat: rolls the service day over when the date has changed,
+    /// and raises and clears supervision alerts.
     Tick,
     /// A supervisor records a call-back of a bad-rating case's visitor.
     CaseCallback {
@@ -177,6 +178,11 @@ pub enum Command {
         window: WindowId,
         by: UserName,
     },
+    /// A supervisor acknowledges alert `id`.
+    AckAlert {
+        id: u64,
+        by: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a
@@ -193,6 +199,8 @@ pub enum Reply {
     Nothing,
     /// A bad-rating case, by its id.
     Case(String),
+    /// A supervision alert, by its id.
+    Alert(u64),
 }
 
 /// Which family of failure a rejection is; the shell maps it to a status code.
@@ -320,6 +328,8 @@ pub enum Rejection {
     CannotDisableSelf,
     #[error("a window must serve 1 to {0} queues of the hall, each once")]
     BadWindowQueues(usize),
+    #[error("no such alert today; list them at /api/v1/alerts")]
+    UnknownAlert,
 }
 
 impl Rejection {
@@ -382,6 +392,7 @@ impl Rejection {
             Rejection::UserDisabled => "user_disabled",
             Rejection::CannotDisableSelf => "cannot_disable_self",
             Rejection::BadWindowQueues(_) => "bad_queues",
+            Rejection::UnknownAlert => "unknown_alert",
         }
     }
 
@@ -408,7 +419,8 @@ impl Rejection {
             | Rejection::UnknownNumber(_)
             | Rejection::UnknownAppointment
             | Rejection::NoAppointments
-            | Rejection::UnknownCase => RejectionKind::NotFound,
+            | Rejection::UnknownCase
+            | Rejection::UnknownAlert => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)

@@ -217,7 +217,19 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             }
             done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
         }
-        Command::Tick => done(Vec::new(), Reply::Nothing),
+        Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),
+        Command::AckAlert { id, by } => {
+            let today = state.alerts.of_day(state.day);
+            let a = today.iter().find(|a| a.id == *id).ok_or(Rejection::UnknownAlert)?;
+            // Acknowledged already: the first acknowledgement stands, and this one is
+            // answered like it.
+            let events = if a.acked_by.is_some() {
+                Vec::new()
+            } else {
+                vec![Event::AlertAcknowledged { id: *id, by: by.clone() }]
+            };
+            done(events, Reply::Alert(*id))
+        }
         Command::CaseCallback { case, by, reached, note } => {
             let event = rating::decide_callback(state, case, by, *reached, note)?;
             done(vec![event], Reply::Case(case.clone()))

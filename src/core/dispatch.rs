@@ -190,6 +190,13 @@ impl DispatchIndex {
         self.by_queue.get(queue).map_or(0, BTreeSet::len)
     }
 
+    /// When the oldest ticket of `queue`'s shared line began waiting: issue order is the
+    /// order of `queued_at`, since both are the same record's.
+    pub fn oldest_queued_at(&self, queue: &QueueId) -> Option<Ts> {
+        let seq = self.by_queue_seq.get(queue)?.first()?;
+        self.by_seq.get(seq).map(|e| e.queued_at)
+    }
+
     /// Tickets waiting for window `w` by name.
     pub fn window_len(&self, w: &WindowId) -> usize {
         self.by_window.get(w).map_or(0, BTreeSet::len)

@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::alerts::AlertKind;
 use super::command::Reply;
 use super::model::{
     BundleId, BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
@@ -201,6 +202,29 @@ pub enum Event {
         window: WindowId,
         by: UserName,
     },
+    /// A supervision alert: `kind`'s value on the queue or window passed its threshold
+    /// (`core::alerts`).
+    AlertRaised {
+        id: u64,
+        kind: AlertKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<QueueId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<WindowId>,
+        value: u32,
+        threshold: u32,
+    },
+    /// The alert's condition has eased (below the hysteresis mark, or the window left the
+    /// state); `value` is the value then.
+    AlertCleared {
+        id: u64,
+        value: u32,
+    },
+    /// A supervisor has seen the alert.
+    AlertAcknowledged {
+        id: u64,
+        by: UserName,
+    },
 }
 
 impl Event {
@@ -232,11 +256,14 @@ impl Event {
             | Event::AppointmentCheckedIn { .. }
             | Event::NoChange
             | Event::CaseCallback { .. }
-            | Event::CaseRectified { .. } => None,
+            | Event::CaseRectified { .. }
             | Event::UserLoggedIn { .. }
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. } => None,
+            | Event::UserEnabled { .. }
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. } => None,
         }
     }
 }

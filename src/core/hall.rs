@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::alerts::Alerts;
 use super::appointments::{Appointment, AppointmentState, Appointments};
 use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
@@ -60,6 +61,9 @@ pub struct HallState {
     pub ratings: Ratings,
     /// Users an admin disabled; kept across days (and in the day's snapshot).
     pub staff: Staff,
+    /// Supervision alerts: today's and past days', and since when each window is in its
+    /// state.
+    pub alerts: Alerts,
 }
 
 /// What an issue event says beyond the ticket's items.
@@ -129,6 +133,7 @@ impl HallState {
             service_times: ServiceTimes::default(),
             ratings: Ratings::default(),
             staff: Staff::default(),
+            alerts: Alerts::default(),
             setup,
         }
     }
@@ -316,7 +321,10 @@ impl HallState {
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
-            Event::NoChange => {}
+            Event::NoChange
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. } => {}
             Event::CaseCallback { case, by, reached, note } => {
                 let c = self.ratings.cases.get_mut(case).expect("called-back case exists");
                 assert!(c.rectified.is_none(), "call-back of a closed case {case}");
@@ -344,6 +352,7 @@ impl HallState {
                 self.set_window(window, WindowState::Closed, None);
             }
         }
+        self.alerts.apply(self.day, at, &record.event, &self.windows);
         if let Some(entry) = &record.idem {
             self.idem.insert(entry.key.clone(), entry.reply.clone());
         }

@@ -5,9 +5,10 @@
 //! arrive inside commands. So the same code runs in the daemon, in the tests and in the
 //! simulator, and gives the same answer each time.
 
+pub mod alerts;
 pub mod appointments;
-pub mod calendar;
 pub mod audit;
+pub mod calendar;
 pub mod command;
 pub mod decide;
 pub mod dispatch;
@@ -15,6 +16,7 @@ pub mod eta;
 pub mod event;
 pub mod hall;
 pub mod model;
+pub mod overview;
 pub mod rating;
 pub mod service_times;
 pub mod setup;

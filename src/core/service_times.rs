@@ -132,12 +132,13 @@ impl ServiceTimes {
             | Event::NoChange
             | Event::CaseCallback { .. }
             | Event::CaseRectified { .. } => {}
-            | Event::UserLoggedIn { .. }
+            Event::UserLoggedIn { .. }
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
             | Event::UserEnabled { .. }
             | Event::WindowQueuesSet { .. }
             | Event::WindowForceClosed { .. } => {}
+            Event::AlertRaised { .. } | Event::AlertCleared { .. } | Event::AlertAcknowledged { .. } => {}
         }
     }
 

@@ -45,6 +45,8 @@ pub struct Setup {
     pub appointments: Option<super::appointments::AppointmentPolicy>,
     /// 好差评: reasons for bad ratings, the cases' deadline and the working-day calendar.
     pub rating: super::rating::RatingPolicy,
+    /// Supervision alert thresholds (`[hall.thresholds]`, `[[queue]]` overrides).
+    pub alerts: super::alerts::AlertPolicy,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::alerts::Alerts;
 use super::appointments::Appointments;
 use super::hall::HallState;
 use super::model::{QueueId, Ts, WindowId};
@@ -51,6 +52,9 @@ pub struct DaySnapshot {
     /// Windows whose queues an admin set to differ from hall.toml.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub window_queues: BTreeMap<WindowId, Vec<QueueId>>,
+    /// Supervision alerts of the days so far (none active at a day's opening).
+    #[serde(default)]
+    pub alerts: Alerts,
 }
 
 impl HallState {
@@ -62,7 +66,8 @@ impl HallState {
         let fresh = self.tickets.is_empty()
             && self.numbers.is_empty()
             && self.idem.is_empty()
-            && self.windows.values().all(|w| w.clerk.is_none());
+            && self.windows.values().all(|w| w.clerk.is_none())
+            && self.alerts.active.is_empty();
         fresh.then(|| DaySnapshot {
             v: SNAPSHOT_VERSION,
             seq: self.last_seq,
@@ -73,6 +78,7 @@ impl HallState {
             cases: self.ratings.cases.clone(),
             staff: self.staff.clone(),
             window_queues: self.window_queue_overrides(),
+            alerts: self.alerts.clone(),
         })
     }
 
@@ -93,6 +99,7 @@ impl HallState {
                 state.set_window_queues(window, queues);
             }
         }
+        state.alerts = snap.alerts;
         state
     }
 }

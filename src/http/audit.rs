@@ -84,6 +84,7 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::ForceClose => "强制关闭窗口",
         AuditAction::CaseCallback => "差评回访",
         AuditAction::CaseRectified => "差评整改",
+        AuditAction::AlertAck => "确认预警",
     }
 }
 
@@ -121,6 +122,7 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
         AuditDetail::Case(case, Some(true)) => format!("工单 {case}，已联系到群众"),
         AuditDetail::Case(case, Some(false)) => format!("工单 {case}，未联系到群众"),
         AuditDetail::Case(case, None) => format!("工单 {case}，整改完成，工单关闭"),
+        AuditDetail::Alert(id) => format!("预警 #{id}"),
     }
 }
 

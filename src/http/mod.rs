@@ -2,6 +2,7 @@
 //! the answer to a status code. No hall state lives here.
 
 mod admin;
+mod alerts;
 mod appointments;
 mod audit;
 pub mod auth;
@@ -135,6 +136,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reports/day/charts/{file}", get(reports::chart))
         .route("/api/v1/reports/day/tickets.csv", get(reports::tickets_csv))
         .route("/api/v1/reports/day/figures.csv", get(reports::figures_csv))
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
+        .route("/api/v1/supervision", get(alerts::overview))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -246,6 +246,9 @@ impl<'a> Replay<'a> {
             | Event::UserDisabled { .. }
             | Event::UserEnabled { .. }
             | Event::WindowQueuesSet { .. }
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. }
             | Event::NoChange => {}
         }
         true

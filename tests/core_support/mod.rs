@@ -84,6 +84,7 @@ pub fn setup() -> Setup {
         item_index: Default::default(),
         appointments: Some(AppointmentPolicy { queue: q("Y"), slot_min: 30, quota: 2, grace_min: 15, days_ahead: 7 }),
         rating: hallq::core::rating::RatingPolicy::default(),
+        alerts: Default::default(),
     }
 }
 

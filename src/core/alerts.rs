@@ -1,0 +1,355 @@
+//! Supervision alerts: a queue too long, a wait too old, a window paused or idle too long.
+//!
+//! The rules live here and are pure: `evaluate` looks at the state and `now` (the engine's
+//! own `Tick`, once a second) and returns `AlertRaised` / `AlertCleared` events; `apply`
+//! files them. An alert is one condition on one queue or window, raised when its value
+//! passes the threshold and cleared with hysteresis, so that a queue hovering at its limit
+//! does not raise and clear every second: a count or a wait clears only once it is back at
+//! or below [`CLEAR_PERCENT`] % of its threshold; a paused or idle window's alert clears
+//! when the window leaves that state. A supervisor acknowledges an alert
+//! (`AlertAcknowledged`), which records who and silences the page's sound, but the alert
+//! stays active until its condition ends.
+//!
+//! Alerts hold queue and window ids and counts, never a visitor's data. Each day's alerts
+//! are kept (bounded) for `GET /api/v1/alerts?day=`; opening a new day ends the old day's
+//! active alerts, so a snapshot taken at a day's opening holds only that history.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::event::Event;
+use super::model::{QueueId, Ts, UserName, Window, WindowId, WindowState};
+
+/// Hysteresis: a count or wait alert clears once its value is at or below this share of
+/// its threshold, in percent (a queue alerting above 30 clears at 24 or fewer).
+pub const CLEAR_PERCENT: u32 = 80;
+/// Most alerts raised in one service day; past it no new alert is raised (clears still
+/// happen). A hall with thresholds this wrong has heard enough by then.
+pub const ALERTS_PER_DAY_MAX: usize = 1_000;
+/// Days of alert history kept in the state (and in day snapshots): a year and some.
+pub const ALERT_DAYS_MAX: usize = 400;
+
+/// A queue's thresholds; 0 turns that alert off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueThresholds {
+    /// Alert when more tickets than this wait in the queue.
+    pub waiting: u32,
+    /// Alert when the queue's oldest waiting ticket has waited more minutes than this.
+    pub wait_min: u32,
+}
+
+/// The hall's alert thresholds (`[hall.thresholds]` with `[[queue]]` overrides). The
+/// default is all off; the configuration fills it in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertPolicy {
+    /// Per queue, the hall's defaults with the queue's own overrides applied.
+    pub queues: BTreeMap<QueueId, QueueThresholds>,
+    /// Alert when a window has been paused more minutes than this.
+    pub paused_min: u32,
+    /// Alert when an open window has called nobody for more minutes than this while
+    /// tickets it could call wait.
+    pub idle_min: u32,
+}
+
+impl AlertPolicy {
+    pub fn queue(&self, q: &QueueId) -> QueueThresholds {
+        self.queues.get(q).copied().unwrap_or_default()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Tickets waiting in a queue.
+    QueueWaiting,
+    /// Minutes the oldest ticket of a queue has waited.
+    QueueWait,
+    /// Minutes a window has been paused.
+    WindowPaused,
+    /// Minutes an open window has called nobody while tickets wait for it.
+    WindowIdle,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::QueueWaiting => "queue_waiting",
+            AlertKind::QueueWait => "queue_wait",
+            AlertKind::WindowPaused => "window_paused",
+            AlertKind::WindowIdle => "window_idle",
+        }
+    }
+
+    /// The unit of the alert's value and threshold.
+    pub fn unit(self) -> &'static str {
+        match self {
+            AlertKind::QueueWaiting => "tickets",
+            AlertKind::QueueWait | AlertKind::WindowPaused | AlertKind::WindowIdle => "minutes",
+        }
+    }
+}
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    Queue(QueueId),
+    Window(WindowId),
+}
+
+impl Subject {
+    pub fn queue(self) -> Option<QueueId> {
+        match self {
+            Subject::Queue(q) => Some(q),
+            Subject::Window(_) => None,
+        }
+    }
+
+    pub fn window(self) -> Option<WindowId> {
+        match self {
+            Subject::Window(w) => Some(w),
+            Subject::Queue(_) => None,
+        }
+    }
+}
+
+/// One alert of the day, from its raising to its clearing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Unique across days: ids only grow.
+    pub id: u64,
+    pub kind: AlertKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowId>,
+    /// The value when raised (tickets or minutes, as `kind` says).
+    pub value: u32,
+    pub threshold: u32,
+    pub raised_at: Ts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_at: Option<Ts>,
+    /// The value when cleared; none when the day's end cleared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_value: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_by: Option<UserName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_at: Option<Ts>,
+}
+
+impl Alert {
+    pub fn subject(&self) -> Option<Subject> {
+        match (self.queue, self.window) {
+            (Some(q), _) => Some(Subject::Queue(q)),
+            (None, Some(w)) => Some(Subject::Window(w)),
+            (None, None) => None,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.cleared_at.is_none()
+    }
+}
+
+/// The alerts part of the hall's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alerts {
+    /// The last id given (0 before the first alert).
+    pub last_id: u64,
+    /// Each day's alerts in id order; at most [`ALERT_DAYS_MAX`] days.
+    pub days: BTreeMap<NaiveDate, Vec<Alert>>,
+    /// The active alert of each condition. Derived from `days` (the active ones are all
+    /// of the current day) and empty at a day's opening, so snapshots need not hold it.
+    #[serde(skip)]
+    pub active: BTreeMap<(AlertKind, Subject), u64>,
+    /// Since when each window not closed has been in its current state.
+    #[serde(skip)]
+    pub since: BTreeMap<WindowId, (WindowState, Ts)>,
+}
+
+impl Alerts {
+    /// The alerts of `day`, in id order.
+    pub fn of_day(&self, day: Option<NaiveDate>) -> &[Alert] {
+        day.and_then(|d| self.days.get(&d)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The alert `id`, if some kept day has it.
+    pub fn get(&self, id: u64) -> Option<&Alert> {
+        let list = self.days.values().rev().find(|l| l.first().is_some_and(|a| a.id <= id))?;
+        list.binary_search_by_key(&id, |a| a.id).ok().map(|i| &list[i])
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Alert> {
+        let list = self.days.values_mut().rev().find(|l| l.first().is_some_and(|a| a.id <= id))?;
+        let i = list.binary_search_by_key(&id, |a| a.id).ok()?;
+        list.get_mut(i)
+    }
+
+    /// Files one event: alerts raised, cleared and acknowledged, windows changing state,
+    /// a new day. `day` is the state's service day after the event; `windows` the windows
+    /// after it.
+    pub fn apply(&mut self, day: Option<NaiveDate>, at: Ts, event: &Event, windows: &BTreeMap<WindowId, Window>) {
+        match event {
+            Event::DayOpened { .. } => self.open_day(at),
+            Event::AlertRaised { id, kind, queue, window, value, threshold } => {
+                assert!(*id > self.last_id, "alert id {id} after {}", self.last_id);
+                self.last_id = *id;
+                let alert = Alert {
+                    id: *id,
+                    kind: *kind,
+                    queue: *queue,
+                    window: *window,
+                    value: *value,
+                    threshold: *threshold,
+                    raised_at: at,
+                    cleared_at: None,
+                    cleared_value: None,
+                    acked_by: None,
+                    acked_at: None,
+                };
+                let subject = alert.subject().expect("an alert names a queue or a window");
+                let before = self.active.insert((*kind, subject), *id);
+                assert!(before.is_none(), "a second active {kind:?} alert for {subject:?}");
+                self.days.entry(day.unwrap_or_default()).or_default().push(alert);
+            }
+            Event::AlertCleared { id, value } => {
+                let a = self.get_mut(*id).expect("cleared alert exists");
+                assert!(a.cleared_at.is_none(), "alert {id} cleared twice");
+                a.cleared_at = Some(at);
+                a.cleared_value = Some(*value);
+                let key = (a.kind, a.subject().expect("an alert names a queue or a window"));
+                self.active.remove(&key);
+            }
+            Event::AlertAcknowledged { id, by } => {
+                let a = self.get_mut(*id).expect("acknowledged alert exists");
+                assert!(a.acked_by.is_none(), "alert {id} acknowledged twice");
+                a.acked_by = Some(by.clone());
+                a.acked_at = Some(at);
+            }
+            other => {
+                if let Some(w) = other.window() {
+                    self.track(at, w, windows);
+                }
+            }
+        }
+    }
+
+    /// Notes when window `w` entered its state, if the event changed it.
+    fn track(&mut self, at: Ts, w: &WindowId, windows: &BTreeMap<WindowId, Window>) {
+        let state = windows.get(w).map_or(WindowState::Closed, |w| w.state);
+        if state == WindowState::Closed {
+            self.since.remove(w);
+        } else if self.since.get(w).is_none_or(|(s, _)| *s != state) {
+            self.since.insert(*w, (state, at));
+        }
+    }
+
+    /// A new day: the old day's active alerts end with it, windows are all closed.
+    fn open_day(&mut self, at: Ts) {
+        for id in std::mem::take(&mut self.active).into_values() {
+            if let Some(a) = self.get_mut(id) {
+                a.cleared_at = Some(at);
+            }
+        }
+        self.since.clear();
+        while self.days.len() > ALERT_DAYS_MAX {
+            self.days.pop_first();
+        }
+    }
+}
+
+/// A condition's current value, as `evaluate` sees it.
+struct Reading {
+    kind: AlertKind,
+    subject: Subject,
+    value: u32,
+    threshold: u32,
+}
+
+/// The alert events the hall's state calls for at `now`: each condition past its threshold
+/// with no active alert raises one; each active alert whose condition has eased clears.
+pub fn evaluate(state: &super::HallState, now: Ts) -> Vec<Event> {
+    let alerts = &state.alerts;
+    let mut room = ALERTS_PER_DAY_MAX.saturating_sub(alerts.of_day(state.day).len());
+    let mut next_id = alerts.last_id;
+    let mut out = Vec::new();
+    for r in readings(state, now) {
+        match alerts.active.get(&(r.kind, r.subject)) {
+            Some(id) => {
+                if eased(&r) {
+                    out.push(Event::AlertCleared { id: *id, value: r.value });
+                }
+            }
+            None => {
+                if r.threshold > 0 && r.value > r.threshold && room > 0 {
+                    room -= 1;
+                    next_id += 1;
+                    let (queue, window) = (r.subject.queue(), r.subject.window());
+                    let (value, threshold) = (r.value, r.threshold);
+                    out.push(Event::AlertRaised { id: next_id, kind: r.kind, queue, window, value, threshold });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether an active alert's condition has eased enough to clear it.
+fn eased(r: &Reading) -> bool {
+    if r.threshold == 0 {
+        return true;
+    }
+    match r.kind {
+        AlertKind::QueueWaiting | AlertKind::QueueWait => {
+            u64::from(r.value) * 100 <= u64::from(r.threshold) * u64::from(CLEAR_PERCENT)
+        }
+        // A window's state is yes or no: it clears when the window leaves that state.
+        AlertKind::WindowPaused | AlertKind::WindowIdle => r.value == 0,
+    }
+}
+
+/// Whole minutes from `since` to `now`.
+fn minutes(now: Ts, since: Ts) -> u32 {
+    u32::try_from(now.since_ms(since) / 60_000).unwrap_or(u32::MAX)
+}
+
+/// Minutes the oldest ticket in `queue`'s line has waited at `now`; 0 when none waits.
+pub fn oldest_wait_min(state: &super::HallState, queue: &QueueId, now: Ts) -> u32 {
+    state.index.oldest_queued_at(queue).map_or(0, |t| minutes(now, t))
+}
+
+/// Tickets waiting that window `w` could call: in its queues' lines or sent to it.
+pub fn waiting_for(state: &super::HallState, w: &Window) -> usize {
+    w.queues.iter().map(|q| state.index.queue_len(q)).sum::<usize>() + state.index.window_len(&w.id)
+}
+
+/// Every condition's value now, queues first, then windows, each in id order.
+fn readings(state: &super::HallState, now: Ts) -> Vec<Reading> {
+    let policy = &state.setup.alerts;
+    let mut out = Vec::new();
+    for q in &state.setup.queues {
+        let th = policy.queue(&q.id);
+        let subject = Subject::Queue(q.id);
+        let waiting = u32::try_from(state.waiting(&q.id)).unwrap_or(u32::MAX);
+        out.push(Reading { kind: AlertKind::QueueWaiting, subject, value: waiting, threshold: th.waiting });
+        let wait = oldest_wait_min(state, &q.id, now);
+        out.push(Reading { kind: AlertKind::QueueWait, subject, value: wait, threshold: th.wait_min });
+    }
+    for w in state.windows.values() {
+        let subject = Subject::Window(w.id);
+        let since = state.alerts.since.get(&w.id).filter(|(s, _)| *s == w.state).map(|(_, t)| *t);
+        let paused = match (w.state, since) {
+            (WindowState::Paused, Some(t)) => minutes(now, t),
+            _ => 0,
+        };
+        out.push(Reading { kind: AlertKind::WindowPaused, subject, value: paused, threshold: policy.paused_min });
+        let idle = match (w.state, since) {
+            (WindowState::Open, Some(t)) if waiting_for(state, w) > 0 => minutes(now, t),
+            _ => 0,
+        };
+        out.push(Reading { kind: AlertKind::WindowIdle, subject, value: idle, threshold: policy.idle_min });
+    }
+    out
+}

@@ -1,0 +1,214 @@
+//! Supervision endpoints: the day's alerts, acknowledging one, and the supervisor's
+//! overview of queues and windows. Supervisors and admins only: the overview names the
+//! clerk at each window.
+
+use axum::extract::{Path, Query as UrlQuery, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{rfc3339, WindowDto};
+use super::error::ApiError;
+use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::config::Role;
+use crate::core::alerts::Alert;
+use crate::core::overview::Overview;
+use crate::core::setup::Setup;
+use crate::core::{Command, Envelope};
+use crate::engine::{Answer, Query};
+
+const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
+
+#[derive(Serialize)]
+pub struct AlertDto {
+    id: u64,
+    kind: &'static str,
+    /// `tickets` or `minutes`: what `value` and `threshold` count.
+    unit: &'static str,
+    queue: Option<String>,
+    window: Option<String>,
+    /// The queue's or window's name.
+    name: Option<String>,
+    value: u32,
+    threshold: u32,
+    active: bool,
+    raised_at: String,
+    cleared_at: Option<String>,
+    cleared_value: Option<u32>,
+    acked_by: Option<String>,
+    acked_at: Option<String>,
+}
+
+impl AlertDto {
+    pub fn new(setup: &Setup, a: &Alert) -> Self {
+        let name = match (a.queue, a.window) {
+            (Some(q), _) => setup.queue(&q).map(|q| q.name.clone()),
+            (None, Some(w)) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
+            (None, None) => None,
+        };
+        Self {
+            id: a.id,
+            kind: a.kind.as_str(),
+            unit: a.kind.unit(),
+            queue: a.queue.map(|q| q.to_string()),
+            window: a.window.map(|w| w.to_string()),
+            name,
+            value: a.value,
+            threshold: a.threshold,
+            active: a.is_active(),
+            raised_at: rfc3339(setup, a.raised_at),
+            cleared_at: a.cleared_at.map(|t| rfc3339(setup, t)),
+            cleared_value: a.cleared_value,
+            acked_by: a.acked_by.as_ref().map(ToString::to_string),
+            acked_at: a.acked_at.map(|t| rfc3339(setup, t)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AlertsDto {
+    day: String,
+    alerts: Vec<AlertDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsParams {
+    day: Option<String>,
+    active: Option<String>,
+}
+
+/// `GET /api/v1/alerts?day=YYYY-MM-DD&active=true`: a day's alerts (today by default),
+/// oldest first; only those still active with `active=true`.
+pub async fn list(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<UrlQuery<AlertsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AlertsDto>, ApiError> {
+    auth::user(&app, &headers, SUPERVISORS)?;
+    let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let day = match params.day {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
+        ),
+    };
+    let active = match params.active.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("bad_active", "active must be true or false")),
+    };
+    let setup = &app.config.setup;
+    match app.engine.query(Query::Alerts { day, active }).await?.answer {
+        Answer::Alerts(day, list) => {
+            Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(setup, a)).collect() }))
+        }
+        other => Err(ApiError::internal("engine answered an alerts query with something else", &format!("{other:?}"))),
+    }
+}
+
+/// `POST /api/v1/alerts/{id}/ack`: a supervisor has seen the alert. Acknowledging it again
+/// answers the same alert, with the first acknowledgement.
+pub async fn ack(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(_): JsonBody<Empty>,
+) -> Result<Json<AlertDto>, ApiError> {
+    let session = auth::user(&app, &headers, SUPERVISORS)?;
+    let id: u64 =
+        id.parse().map_err(|_| ApiError::not_found("unknown_alert", "no such alert; alert ids are numbers"))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}:ack", session.user))?;
+    let command = Command::AckAlert { id, by: session.user.clone() };
+    match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
+        Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config.setup, &a))),
+        other => {
+            Err(ApiError::internal("engine answered an acknowledgement with something else", &format!("{other:?}")))
+        }
+    }
+}
+
+/// A body that must be empty or `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Serialize)]
+pub struct QueueDto {
+    id: String,
+    name: String,
+    waiting: usize,
+    oldest_wait_min: u32,
+    eta_minutes: u32,
+    /// The queue's thresholds; 0 is off.
+    alert_waiting: u32,
+    alert_wait_min: u32,
+}
+
+#[derive(Serialize)]
+pub struct WindowRowDto {
+    #[serde(flatten)]
+    window: WindowDto,
+    /// Since when the window is in its state; null while closed.
+    since: Option<String>,
+    /// Tickets waiting that it could call.
+    waiting: usize,
+}
+
+#[derive(Serialize)]
+pub struct OverviewDto {
+    day: Option<String>,
+    at: String,
+    queues: Vec<QueueDto>,
+    windows: Vec<WindowRowDto>,
+    alerts: Vec<AlertDto>,
+    alert_paused_min: u32,
+    alert_idle_min: u32,
+}
+
+impl OverviewDto {
+    fn new(setup: &Setup, o: &Overview) -> Self {
+        Self {
+            day: o.day.map(|d| d.to_string()),
+            at: rfc3339(setup, o.at),
+            queues: o
+                .queues
+                .iter()
+                .map(|q| QueueDto {
+                    id: q.id.to_string(),
+                    name: q.name.clone(),
+                    waiting: q.waiting,
+                    oldest_wait_min: q.oldest_wait_min,
+                    eta_minutes: q.eta_minutes,
+                    alert_waiting: q.thresholds.waiting,
+                    alert_wait_min: q.thresholds.wait_min,
+                })
+                .collect(),
+            windows: o
+                .windows
+                .iter()
+                .map(|w| WindowRowDto {
+                    window: WindowDto::new(&w.window, w.number.as_ref().map(ToString::to_string), true),
+                    since: w.since.map(|t| rfc3339(setup, t)),
+                    waiting: w.waiting,
+                })
+                .collect(),
+            alerts: o.alerts.iter().map(|a| AlertDto::new(setup, a)).collect(),
+            alert_paused_min: o.paused_min,
+            alert_idle_min: o.idle_min,
+        }
+    }
+}
+
+/// `GET /api/v1/supervision`: queues, windows (with clerk and since when) and today's
+/// active alerts, for the supervisor page.
+pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<OverviewDto>, ApiError> {
+    auth::user(&app, &headers, SUPERVISORS)?;
+    match app.engine.query(Query::Overview).await?.answer {
+        Answer::Overview(o) => Ok(Json(OverviewDto::new(&app.config.setup, &o))),
+        other => {
+            Err(ApiError::internal("engine answered an overview query with something else", &format!("{other:?}")))
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The alert webhook: each alert raised or cleared is POSTed as JSON to the hall's
+//! `[supervision.webhook] url`, signed, and retried with exponential backoff.
+//!
+//! The engine never waits for it. After a batch is flushed (the alert is durable) the
+//! engine pushes a notice into a bounded in-memory outbox and goes on; one task sends the
+//! notices in order. A full outbox drops its oldest notice (counted as `dropped`); a
+//! notice that fails every attempt is given up (counted as `failed`). Notices still in the
+//! outbox at shutdown are not sent after the restart: the alerts themselves are in the log
+//! and on the supervisor page.
+//!
+//! Signature: `X-Hallq-Signature: sha256=HEX`, the HMAC-SHA256 under the secret of the
+//! `X-Hallq-Timestamp` header's value (Unix seconds), a dot, and the body's bytes. A
+//! receiver recomputes it and refuses old timestamps. `X-Hallq-Delivery` names the notice
+//! (`ALERT_ID-raised` or `ALERT_ID-cleared`), the same on every attempt, so a receiver can
+//! drop a repeat. Nothing personal travels: queue and window ids, names and counts.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use tokio::sync::{watch, Notify};
+
+use crate::config::WebhookConfig;
+use crate::core::alerts::{Alert, AlertKind};
+use crate::core::setup::Setup;
+use crate::engine::Clock;
+use crate::http::dto::rfc3339;
+use crate::metrics::Metrics;
+
+/// The longest wait between two attempts, however many came before.
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// What happened to an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Raised,
+    Cleared,
+}
+
+impl Change {
+    fn as_str(self) -> &'static str {
+        match self {
+            Change::Raised => "raised",
+            Change::Cleared => "cleared",
+        }
+    }
+}
+
+/// One alert change waiting to be sent.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub change: Change,
+    pub alert: Alert,
+}
+
+/// The bounded queue between the engine and the sender.
+pub struct Outbox {
+    items: Mutex<VecDeque<Notice>>,
+    wake: Notify,
+    max: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl Outbox {
+    /// Queues a notice, dropping the oldest when full. Never waits.
+    pub fn push(&self, notice: Notice) {
+        let dropped = match self.items.lock() {
+            Ok(mut items) => {
+                let dropped = items.len() >= self.max && items.pop_front().is_some();
+                items.push_back(notice);
+                dropped
+            }
+            // A panic while holding the lock (none is possible here) would leave the
+            // queue as it was; nothing to do but count the notice as lost.
+            Err(_) => true,
+        };
+        if dropped {
+            self.metrics.webhook_deliveries.with_label_values(&["dropped"]).inc();
+            tracing::warn!(outbox = self.max, "the webhook outbox is full; the oldest alert notice was dropped");
+        }
+        self.wake.notify_one();
+    }
+
+    fn pop(&self) -> Option<Notice> {
+        self.items.lock().ok()?.pop_front()
+    }
+}
+
+/// Starts the sender; it ends when `shutdown` turns true.
+pub fn spawn(
+    config: WebhookConfig,
+    setup: Arc<Setup>,
+    metrics: Arc<Metrics>,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<Arc<Outbox>, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(config.timeout_ms))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let outbox = Arc::new(Outbox {
+        items: Mutex::new(VecDeque::new()),
+        wake: Notify::new(),
+        max: config.outbox,
+        metrics: metrics.clone(),
+    });
+    let sender = Sender { client, config, setup, metrics, clock };
+    let queue = outbox.clone();
+    tokio::spawn(async move {
+        loop {
+            while let Some(notice) = queue.pop() {
+                tokio::select! {
+                    () = sender.deliver(&notice) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+            tokio::select! {
+                () = queue.wake.notified() => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+    Ok(outbox)
+}
+
+struct Sender {
+    client: reqwest::Client,
+    config: WebhookConfig,
+    setup: Arc<Setup>,
+    metrics: Arc<Metrics>,
+    clock: Clock,
+}
+
+impl Sender {
+    /// Sends one notice, retrying until it is accepted (any 2xx) or the attempts run out.
+    async fn deliver(&self, notice: &Notice) {
+        let body = body(&self.setup, notice, (self.clock)());
+        let delivery = format!("{}-{}", notice.alert.id, notice.change.as_str());
+        let mut wait = Duration::from_millis(self.config.backoff_ms);
+        for attempt in 1..=self.config.attempts {
+            let ts = ((self.clock)().0 / 1000).to_string();
+            let sent = self
+                .client
+                .post(&self.config.url)
+                .header("content-type", "application/json")
+                .header("x-hallq-timestamp", &ts)
+                .header("x-hallq-signature", signature(&self.config.secret, &ts, &body))
+                .header("x-hallq-delivery", &delivery)
+                .body(body.clone())
+                .send()
+                .await;
+            let why = match sent {
+                Ok(r) if r.status().is_success() => {
+                    self.metrics.webhook_deliveries.with_label_values(&["delivered"]).inc();
+                    return;
+                }
+                Ok(r) => format!("answered {}", r.status().as_u16()),
+                // Without the URL: it may carry the receiver's token.
+                Err(e) => e.without_url().to_string(),
+            };
+            if attempt == self.config.attempts {
+                self.metrics.webhook_deliveries.with_label_values(&["failed"]).inc();
+                tracing::warn!(alert = notice.alert.id, attempts = attempt, error = %why, "alert webhook gave up");
+                return;
+            }
+            self.metrics.webhook_deliveries.with_label_values(&["retried"]).inc();
+            tracing::warn!(alert = notice.alert.id, attempt, error = %why, retry_ms = wait.as_millis() as u64, "alert webhook failed; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(BACKOFF_MAX);
+        }
+    }
+}
+
+/// `sha256=HEX` of the HMAC-SHA256 under `secret` of `timestamp.body`.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    // HMAC takes a key of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(7 + 2 * bytes.len());
+    out.push_str("sha256=");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The JSON body of a notice.
+pub fn body(setup: &Setup, notice: &Notice, now: crate::core::model::Ts) -> Vec<u8> {
+    let a = &notice.alert;
+    let name = match (a.queue, a.window) {
+        (Some(q), _) => setup.queue(&q).map(|q| q.name.clone()),
+        (None, Some(w)) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
+        (None, None) => None,
+    };
+    let value = if notice.change == Change::Cleared { a.cleared_value.unwrap_or(a.value) } else { a.value };
+    let doc = json!({
+        "type": format!("alert_{}", notice.change.as_str()),
+        "hall": { "id": setup.hall_id, "name": setup.hall_name },
+        "alert": {
+            "id": a.id,
+            "kind": a.kind.as_str(),
+            "queue": a.queue.map(|q| q.to_string()),
+            "window": a.window.map(|w| w.to_string()),
+            "name": name,
+            "value": value,
+            "threshold": a.threshold,
+            "unit": a.kind.unit(),
+            "raised_at": rfc3339(setup, a.raised_at),
+            "cleared_at": a.cleared_at.map(|t| rfc3339(setup, t)),
+            "text": text(notice.change, a.kind, name.as_deref().unwrap_or("?"), value, a.threshold),
+        },
+        "at": rfc3339(setup, now),
+    });
+    serde_json::to_vec(&doc).unwrap_or_default()
+}
+
+/// One Chinese sentence, for receivers that post the text to a chat group as it is.
+fn text(change: Change, kind: AlertKind, name: &str, value: u32, threshold: u32) -> String {
+    match (change, kind) {
+        (Change::Raised, AlertKind::QueueWaiting) => format!("【预警】{name}排队{value}人（阈值{threshold}人）"),
+        (Change::Raised, AlertKind::QueueWait) => format!("【预警】{name}最长等候{value}分钟（阈值{threshold}分钟）"),
+        (Change::Raised, AlertKind::WindowPaused) => format!("【预警】{name}暂停{value}分钟（阈值{threshold}分钟）"),
+        (Change::Raised, AlertKind::WindowIdle) => {
+            format!("【预警】{name}空闲{value}分钟未叫号，仍有人等候（阈值{threshold}分钟）")
+        }
+        (Change::Cleared, AlertKind::QueueWaiting) => format!("【解除】{name}排队已降至{value}人"),
+        (Change::Cleared, AlertKind::QueueWait) => format!("【解除】{name}最长等候已降至{value}分钟"),
+        (Change::Cleared, AlertKind::WindowPaused) => format!("【解除】{name}已结束暂停"),
+        (Change::Cleared, AlertKind::WindowIdle) => format!("【解除】{name}已恢复叫号"),
+    }
+}

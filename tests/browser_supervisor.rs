@@ -1,0 +1,115 @@
+//! The supervisor page (`/display/supervisor`) in headless Chromium against a real daemon
+//! on an injected clock: a clerk's login is turned away; the supervisor signs in, sees the
+//! hall calm, then a long queue and a window paused too long raise alerts that the page
+//! highlights (alert list, queue row, window card) and announces; the supervisor
+//! acknowledges one with its button; a later alert is announced again. Screenshots under
+//! target/screenshots/.
+
+mod browser_support;
+mod support;
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+
+use hallq::core::model::QueueId;
+use serde_json::Value;
+use support::{default_start_ms, Daemon};
+
+async fn daemon() -> Daemon {
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let a = QueueId::parse("A").unwrap();
+    config.setup.alerts.queues.get_mut(&a).expect("queue A has thresholds").waiting = 2;
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisor_sees_alerts_highlighted_and_acknowledges_one() {
+    let test = "a_supervisor_sees_alerts_highlighted_and_acknowledges_one";
+    let Some(b) = browser_support::launch(test, 1366, 900).await else {
+        return;
+    };
+    let d = daemon().await;
+    let t0 = default_start_ms();
+    let base = format!("http://{}", d.addr);
+    b.set_page_clock(t0).await;
+    b.goto(&format!("{base}/display/supervisor")).await;
+
+    // A clerk may not use this page.
+    b.type_into("#login-user", "clerk1").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the page to refuse a clerk", "return !document.querySelector('#login-error').hidden;").await;
+    assert!(b.text("#login-error").await.contains("值班长"), "{}", b.text("#login-error").await);
+
+    b.eval("document.querySelector('#login-user').value = ''; return true;").await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until(
+        "the calm hall",
+        "return !document.querySelector('#screen-main').hidden
+            && document.querySelectorAll('#queue-rows tr').length === 5
+            && !document.querySelector('#alerts-none').hidden;",
+    )
+    .await;
+    assert_eq!(b.eval("return window.__hallqAlertsAnnounced || 0;").await, Value::from(0));
+
+    // Three tickets in A (alert above 2); window 12 paused, then 25 minutes pass (alert
+    // above 20).
+    let api = &d.api;
+    let item = api.item_in("A").await;
+    for _ in 0..3 {
+        api.issue(&item).await;
+    }
+    let clerk = api.login("clerk12").await;
+    api.window_ok(&clerk, "12", "open", None).await;
+    api.window_ok(&clerk, "12", "pause", None).await;
+    d.set_clock(t0 + 25 * 60_000);
+    b.until(
+        "two alerts on the page",
+        "return document.querySelectorAll('#alert-list .sv-alert[data-acked=\"no\"]').length === 2
+            && document.querySelector('#queue-rows tr[data-queue=\"A\"]').classList.contains('is-alert')
+            && document.querySelector('#window-grid [data-window=\"12\"]').classList.contains('is-alert');",
+    )
+    .await;
+    let texts = b.text("#alert-list").await;
+    assert!(texts.contains("综合受理 排队 3 人，超过 2 人"), "{texts}");
+    assert!(texts.contains("暂停 25 分钟，超过 20 分钟"), "{texts}");
+    let window = b.text("#window-grid [data-window=\"12\"]").await;
+    assert!(window.contains("暂停") && window.contains("clerk12") && window.contains("25 分钟"), "{window}");
+    let order = b.eval("return Array.from(document.querySelectorAll('#window-grid [data-window]')).map(function (e) { return e.dataset.window; }).join(',');").await;
+    assert_eq!(order, "1,2,3,4,5,6,7,8,9,10,11,12", "windows in the hall's order");
+    let announced = b.eval("return window.__hallqAlertsAnnounced || 0;").await.as_u64().unwrap_or(0);
+    assert!(announced >= 1, "a new alert is announced (chime and flash)");
+    assert_eq!(b.eval("return document.body.classList.contains('sv-flash');").await, Value::Bool(true));
+    let shot = b.screenshot("supervisor-alert").await;
+    assert!(shot.exists());
+
+    // Acknowledge the queue alert with its button.
+    b.click("#alert-list .sv-alert[data-kind=\"queue_waiting\"] .sv-btn-ack").await;
+    b.until(
+        "the alert to show as acknowledged",
+        "var e = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_waiting\"]');
+         return e && e.dataset.acked === 'yes' && e.innerText.indexOf('supervisor') >= 0;",
+    )
+    .await;
+    let sup = api.login("supervisor").await;
+    let list = api.get("/api/v1/alerts?active=true", Some(&sup)).await;
+    let acked: Vec<&Value> =
+        list.body["alerts"].as_array().unwrap().iter().filter(|a| a["acked_by"] == "supervisor").collect();
+    assert_eq!(acked.len(), 1, "{}", list.text);
+    assert_eq!(acked[0]["kind"], "queue_waiting");
+
+    // A later alert (the oldest wait passes 30 minutes) is announced again.
+    d.set_clock(t0 + 31 * 60_000);
+    let js = format!(
+        "return (window.__hallqAlertsAnnounced || 0) > {announced}
+        && document.querySelectorAll('#alert-list .sv-alert').length === 3;"
+    );
+    b.until("a third alert, announced", &js).await;
+    assert!(b.text("#alert-list").await.contains("最长等候 31 分钟"));
+    b.screenshot("supervisor-three-alerts").await;
+    b.close().await;
+}
