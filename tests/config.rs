@@ -229,6 +229,22 @@ fn bad_toml_syntax_names_the_line() {
 }
 
 #[test]
+fn a_dotted_table_without_its_parent_says_to_write_the_parent() {
+    // Valid TOML, but the reader needs every table written out to know its lines.
+    let hall =
+        format!("{HALL}\n[supervision.webhook]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"0123456789abcdef\"\n");
+    let errs = load_errors(&hall, SERVICES);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_error(
+        &errs,
+        "hall.toml",
+        Some(line_of(&hall, "[supervision.webhook]")),
+        "supervision.webhook",
+        "write a [supervision] line above [supervision.webhook]",
+    );
+}
+
+#[test]
 fn a_queue_no_window_serves_is_an_error() {
     let hall = HALL.replace("queues = [\"Z\", \"A\"]", "queues = [\"A\"]");
     let errs = load_errors(&hall, SERVICES);

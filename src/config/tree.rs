@@ -116,13 +116,52 @@ impl<'a> Src<'a> {
 
     /// Parses the whole file; a syntax error becomes one `ConfigError`.
     pub fn parse(&self) -> Result<Spanned<Node>, ConfigError> {
-        toml::from_str::<Spanned<Node>>(self.text).map_err(|e| ConfigError {
-            file: self.file.to_string(),
-            line: e.span().map(|s| self.line_of(s.start)),
-            key: String::new(),
-            message: format!("invalid TOML: {}; fix the syntax", one_line(e.message())),
+        toml::from_str::<Spanned<Node>>(self.text).map_err(|e| {
+            // toml cannot give spans for a table it made up: `[a.b]` with no `[a]` above
+            // is valid TOML, but fails here with a message about serde's internals.
+            if let Some((line, header, parent)) = implicit_parent(self.text) {
+                if toml::from_str::<toml::Table>(self.text).is_ok() {
+                    return ConfigError {
+                        file: self.file.to_string(),
+                        line: Some(line),
+                        key: header.clone(),
+                        message: format!(
+                            "write a [{parent}] line above [{header}]: a table's parent must be written out"
+                        ),
+                    };
+                }
+            }
+            ConfigError {
+                file: self.file.to_string(),
+                line: e.span().map(|s| self.line_of(s.start)),
+                key: String::new(),
+                message: format!("invalid TOML: {}; fix the syntax", one_line(e.message())),
+            }
         })
     }
+}
+
+/// The first table header `[a.b]` (or `[[a.b]]`) whose parent `a` is not a header above
+/// it: its line, its name and the parent's name.
+fn implicit_parent(text: &str) -> Option<(usize, String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        let header = match t.strip_prefix("[[") {
+            Some(rest) => rest.split("]]").next(),
+            None => t.strip_prefix('[').and_then(|rest| rest.split(']').next()),
+        };
+        let Some(header) = header.map(|h| h.split('.').map(str::trim).collect::<Vec<_>>().join(".")) else {
+            continue;
+        };
+        if let Some((parent, _)) = header.rsplit_once('.') {
+            if !seen.contains(parent) {
+                return Some((i + 1, header.clone(), parent.to_string()));
+            }
+        }
+        seen.insert(header);
+    }
+    None
 }
 
 /// toml's messages may span lines; an error must stay on one.
