@@ -177,6 +177,7 @@ pub async fn serve(
     let _ = engine_tx.send(true);
     let engine_ok = matches!(engine_task.await, Ok(Ok(())));
     store.flush().await?;
+    store.close();
     tracing::info!("event log flushed; bye");
     served?;
     if engine_ok {

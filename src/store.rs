@@ -120,6 +120,16 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the database (once its last reader lets go): every later use answers
+    /// `StoreError::Closed`. The daemon calls it after its last flush, so that the log's
+    /// lock is released when `serve` returns, even while a stray task (a report being
+    /// read, a display's connection winding down) still holds the store.
+    pub fn close(&self) {
+        if let Ok(mut guard) = self.inner.lock() {
+            *guard = None;
+        }
+    }
+
     /// Writes a batch of records atomically (not yet durable: call `flush`).
     pub fn append(&self, records: &[(u64, Record)]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();

@@ -98,9 +98,11 @@ impl LogWriter {
             self.write();
             self.store.put_snapshot(&snap).unwrap_or_else(|e| panic!("write a snapshot: {e}"));
         }
-        let clerk = UserName::parse("bench").expect("a user name");
+        // A clerk may sit at one window only: one clerk per window.
         let ids: Vec<WindowId> = self.state.setup.windows.iter().take(windows).map(|w| w.id).collect();
-        for w in &ids {
+        let clerks: Vec<UserName> =
+            ids.iter().map(|w| UserName::parse(&format!("bench{w}")).expect("a user name")).collect();
+        for (w, clerk) in ids.iter().zip(&clerks) {
             if self.state.windows.get(w).is_none_or(|s| s.state == WindowState::Closed) {
                 run(self, Command::OpenWindow { window: *w, clerk: clerk.clone() });
             }
@@ -114,7 +116,7 @@ impl LogWriter {
         let mut finished = 0;
         'calls: while finished < finish {
             let mut any = false;
-            for w in &ids {
+            for (w, clerk) in ids.iter().zip(&clerks) {
                 if finished >= finish {
                     break 'calls;
                 }
@@ -132,7 +134,7 @@ impl LogWriter {
             }
         }
         // The busy moment: every open window calls one more ticket and keeps it.
-        for w in &ids {
+        for (w, clerk) in ids.iter().zip(&clerks) {
             run(self, Command::CallNext { window: *w, clerk: clerk.clone() });
         }
         at
