@@ -2,7 +2,8 @@
 //! a real daemon and a fake printer on loopback: out of paper, the ticket still shows and
 //! a notice says the number is valid and to photograph or note it; the home screen warns
 //! the next visitor; with paper back, "重新打印" prints the ticket again, marked as a
-//! reprint, and the notice says to take it.
+//! reprint, and the notice says to take it. The supervisor's page lists the fault among
+//! its alerts meanwhile.
 
 mod browser_support;
 mod printer_support;
@@ -75,6 +76,21 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
     assert_eq!(b.text("#print").await, "重新打印");
     b.screenshot("kiosk-printer-paper-out").await;
     assert!(printer.try_job().is_none(), "nothing was sent to a printer without paper");
+
+    // The supervisor's page shows the fault too, in its list of alerts.
+    let sup = launch_exact("the_supervisor_sees_the_printer_out_of_paper", 1366, 768, false).await.expect("a browser");
+    sup.goto(&format!("http://{}/display/supervisor", d.addr)).await;
+    sup.type_into("#login-user", "supervisor").await;
+    sup.type_into("#login-password", support::PASSWORD).await;
+    sup.click("#login-submit").await;
+    sup.until(
+        "the printer fault on the supervisor's page",
+        "var e = document.querySelector('#alert-list [data-kind=\"printer\"][data-kiosk=\"kiosk1\"]');
+         return !!e && e.dataset.status === 'paper_out' && e.innerText.includes('打印机缺纸');",
+    )
+    .await;
+    sup.screenshot("supervisor-printer-paper-out").await;
+    sup.close().await;
 
     // The next visitor is warned on the home screen.
     b.click("#done").await;

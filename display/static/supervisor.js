@@ -22,6 +22,8 @@
       q_name: '队列', q_waiting: '等候人数', q_oldest: '最长等候', q_eta: '预计等候', q_limits: '预警阈值', updated: '更新于',
       ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设',
       k_queue_waiting: '{name} 排队 {value} 人，超过 {threshold} 人',
+      p_offline: '{name} 打印机离线，号票打印不出', p_paper_out: '{name} 打印机缺纸，号票打印不出',
+      p_paper_low: '{name} 打印机纸将用完', p_cover_open: '{name} 打印机盖未合上，号票打印不出',
       k_queue_wait: '{name} 最长等候 {value} 分钟，超过 {threshold} 分钟',
       k_window_paused: '{name} 暂停 {value} 分钟，超过 {threshold} 分钟',
       k_window_idle: '{name} 空闲 {value} 分钟未叫号，超过 {threshold} 分钟',
@@ -40,6 +42,8 @@
       q_limits: 'Alert at', updated: 'Updated', ack: 'Acknowledge', acked: 'seen by {n}', since: 'since {n}', min: '{n} min',
       people: '{n}', off: 'off',
       k_queue_waiting: '{name}: {value} waiting, above {threshold}',
+      p_offline: '{name}: printer offline, tickets do not print', p_paper_out: '{name}: printer out of paper, tickets do not print',
+      p_paper_low: '{name}: printer paper running low', p_cover_open: '{name}: printer cover open, tickets do not print',
       k_queue_wait: '{name}: oldest wait {value} min, above {threshold}',
       k_window_paused: '{name}: paused {value} min, above {threshold}',
       k_window_idle: '{name}: idle {value} min while tickets wait, above {threshold}',
@@ -152,13 +156,19 @@
   // ---- data ----
   function refresh() {
     if (!S.token) return;
+    // Kiosk printers in trouble show beside the alerts (device state: not alert events).
+    var printers = api('GET', '/api/v1/printers').then(function (p) { return p.printers || []; }, function () { return []; });
     api('GET', '/api/v1/supervision').then(function (d) {
-      var fresh = newAlerts(d.alerts);
-      S.data = d;
-      render();
-      if (fresh.length) announce();
+      return printers.then(function (list) {
+        var fresh = newAlerts(d.alerts);
+        S.data = d;
+        S.printers = list.filter(function (p) { return PRINTER_FAULTS.indexOf(p.status) >= 0; });
+        render();
+        if (fresh.length) announce();
+      });
     }).catch(fail);
   }
+  var PRINTER_FAULTS = ['offline', 'paper_out', 'cover_open', 'paper_low'];
   function refreshSoon() {
     if (S.soon || !S.token) return;
     S.soon = setTimeout(function () { S.soon = null; refresh(); }, AFTER_FEED_MS);
@@ -237,10 +247,15 @@
         '<span class="sv-alert-icon" aria-hidden="true">!</span>' +
         '<span class="sv-alert-text">' + esc(text) + '</span>' +
         '<span class="sv-alert-time">' + esc(t('since', { n: hm(a.raised_at) })) + '</span>' + right + '</li>';
+    }).join('') + (S.printers || []).map(function (p) {
+      return '<li class="sv-alert" data-kind="printer" data-acked="no" data-kiosk="' + esc(p.kiosk) + '" data-status="' + esc(p.status) + '">' +
+        '<span class="sv-alert-icon" aria-hidden="true">!</span>' +
+        '<span class="sv-alert-text">' + esc(t('p_' + p.status, { name: p.kiosk_name || p.kiosk })) + '</span></li>';
     }).join('');
-    $('alert-count').textContent = d.alerts.length;
-    $('alerts-panel').dataset.count = d.alerts.length;
-    $('alerts-none').hidden = d.alerts.length > 0;
+    var shown = d.alerts.length + (S.printers || []).length;
+    $('alert-count').textContent = shown;
+    $('alerts-panel').dataset.count = shown;
+    $('alerts-none').hidden = shown > 0;
 
     $('queue-rows').innerHTML = d.queues.map(function (q) {
       var limits = [q.alert_waiting ? t('people', { n: q.alert_waiting }) : t('off'), q.alert_wait_min ? t('min', { n: q.alert_wait_min }) : t('off')];
