@@ -245,12 +245,12 @@ impl Engine {
         let mut batch = Vec::with_capacity(BATCH_MAX);
         let mut stopping = false;
         loop {
-            // Queue counts held back by the feed go out when due, even if nothing else
-            // happens in the hall by then.
-            let queues_due = self.feed.queues_due();
+            // Window and queue messages held back by the feed go out when due, even if
+            // nothing else happens in the hall by then.
+            let feed_due = self.feed.due();
             tokio::select! {
-                _ = tokio::time::sleep_until(queues_due.unwrap_or_else(std::time::Instant::now).into()), if queues_due.is_some() => {
-                    self.feed.publish_queues();
+                _ = tokio::time::sleep_until(feed_due.unwrap_or_else(std::time::Instant::now).into()), if feed_due.is_some() => {
+                    self.feed.publish_due();
                     continue;
                 }
                 n = inbox.recv_many(&mut batch, BATCH_MAX) => {

@@ -6,9 +6,12 @@
 //! exactly what it missed; a display too far behind, or one that lags on the live
 //! broadcast, gets a fresh snapshot instead.
 //!
-//! Queue counts are the one kind of message that may wait: a queue's count goes out at
-//! most every `QUEUE_MSG_EVERY`, with the latest figure, since every message is a frame
-//! to every display and kiosks at full speed change the counts with every flush.
+//! Calls go out at once. Window and queue messages may wait (are paced): each goes out with
+//! the next call, or when it has waited its pace (`WINDOW_MSG_EVERY`, `QUEUE_MSG_EVERY`),
+//! with the latest state, since every round of messages is a write to every display, and a
+//! clerk's `serve` and `done` and kiosks at full speed change windows and counts with
+//! nearly every flush. Paced messages carry the `seq` of the last batch, whose state they
+//! show, so `seq` never goes back within a stream.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,7 +30,7 @@ use crate::voice::{CallVoice, Voice};
 /// Messages kept for resume. A busy hall makes about 20,000 a day; this covers minutes of
 /// a peak, which is what a reconnecting display needs.
 pub const RING_MAX: usize = 4096;
-/// Messages a connection may fall behind on the live broadcast before it is resynced.
+/// Batches a connection may fall behind on the live broadcast before it is resynced.
 pub const OUTBOX_MAX: usize = 256;
 /// Calls shown in a snapshot's `recent_calls`.
 pub const RECENT_CALLS_MAX: usize = 10;
@@ -37,6 +40,12 @@ pub const RECENT_CALLS_MAX: usize = 10;
 /// (`hallq bench`, BENCHMARKS.md). Each round is one write to every display, which at
 /// 10,000 displays is most of what the fan-out costs; so it was 250 ms and is now 1 s.
 pub const QUEUE_MSG_EVERY: Duration = Duration::from_secs(1);
+/// The longest a window's change (opened, serving, done, paused) waits for a call to go out
+/// with. A clerk's call is three batches (`next`, `serve`, `done`), each a window message,
+/// and so three writes to every display, of which only the call's is urgent; held, the
+/// other two ride with the next call or go out together. Half a second is not seen on a
+/// lobby screen; the call itself is never held.
+pub const WINDOW_MSG_EVERY: Duration = Duration::from_millis(500);
 
 /// One serialised feed message.
 #[derive(Debug)]
@@ -131,19 +140,31 @@ struct Inner {
     waiting_now: BTreeMap<QueueId, usize>,
     /// When queue counts last went out; the next round may go out `QUEUE_MSG_EVERY` after.
     queues_sent_at: Option<Instant>,
+    /// Windows changed since window messages last went out: each as it is now, with the
+    /// `seq` of the last record that touched it (for their order).
+    /// `None` for a window the hall no longer has.
+    windows_held: BTreeMap<WindowId, (u64, Option<WindowDto>)>,
+    /// When the oldest held window change was made.
+    windows_held_since: Option<Instant>,
 }
 
 pub struct Feed {
     inner: Mutex<Inner>,
-    tx: broadcast::Sender<Arc<FeedMsg>>,
+    tx: broadcast::Sender<FeedBatch>,
     /// How call-outs are spoken; without it the browsers speak every call.
     voice: Option<Arc<Voice>>,
 }
 
+/// The messages of one round, sent to the live broadcast as one item: a display is woken
+/// once for them and writes them at once. Sent one by one, the displays' thread woke its
+/// tasks at the first message of a round while the engine was still sending the rest, and
+/// many displays took a round in two or three writes.
+pub type FeedBatch = Arc<[Arc<FeedMsg>]>;
+
 /// What a new connection starts with.
 pub struct Subscription {
     pub first: Vec<Arc<FeedMsg>>,
-    pub rx: broadcast::Receiver<Arc<FeedMsg>>,
+    pub rx: broadcast::Receiver<FeedBatch>,
 }
 
 fn encode(seq: u64, wire: &Wire<'_>) -> Arc<FeedMsg> {
@@ -182,6 +203,8 @@ impl Feed {
             waiting_now: waiting.clone(),
             waiting,
             queues_sent_at: None,
+            windows_held: BTreeMap::new(),
+            windows_held_since: None,
         };
         inner.snapshot = snapshot(state, &inner);
         let (tx, _) = broadcast::channel(OUTBOX_MAX);
@@ -219,19 +242,12 @@ impl Feed {
         Subscription { first, rx }
     }
 
-    /// Projects a flushed batch of records into messages and sends them to every display.
+    /// Projects a flushed batch of records into messages and sends them to every display:
+    /// its calls at once, with whatever window and queue messages were held; its window and
+    /// queue changes are held until the next call or their pace.
     pub fn publish(&self, state: &HallState, records: &[(u64, Record)]) {
         let setup = &state.setup;
         let mut inner = self.lock();
-        // Messages go out in record order, so `seq` never goes back within a stream. A
-        // window's message goes out once per batch, at the last record that touched it,
-        // with the window as it is after the batch.
-        let mut last_touch: BTreeMap<&WindowId, u64> = BTreeMap::new();
-        for (seq, record) in records {
-            if let Some(w) = record.event.window() {
-                last_touch.insert(w, *seq);
-            }
-        }
         let mut out = Vec::new();
         let mut new_day = false;
         for (seq, record) in records {
@@ -253,22 +269,27 @@ impl Feed {
                     new_day = true;
                     inner.recent_calls.clear();
                 }
-                // Everything else reaches displays as window and queue messages below.
+                // Everything else reaches displays as window and queue messages.
                 _ => {}
             }
-            let window = record.event.window().filter(|w| last_touch.get(w) == Some(seq));
-            if let Some(window) = window.and_then(|w| window_dto(state, w)) {
-                out.push(encode(*seq, &Wire::Window { seq: *seq, window }));
+            if let Some(w) = record.event.window() {
+                inner.windows_held.insert(*w, (*seq, None));
             }
         }
-        let last = records.last().map_or(inner.seq, |(seq, _)| *seq);
+        // Each window held goes out as it is after this batch.
+        for (id, (_, dto)) in inner.windows_held.iter_mut() {
+            *dto = window_dto(state, id);
+        }
+        if !inner.windows_held.is_empty() && inner.windows_held_since.is_none() {
+            inner.windows_held_since = Some(Instant::now());
+        }
+        inner.seq = records.last().map_or(inner.seq, |(seq, _)| *seq);
         for q in &setup.queues {
             inner.waiting_now.insert(q.id, state.waiting(&q.id));
         }
-        inner.seq = last;
         inner.snapshot = snapshot(state, &inner);
-        if new_day || inner.queues_due().is_some_and(|due| due <= Instant::now()) {
-            out.extend(inner.queue_messages());
+        if !out.is_empty() || new_day || inner.due().is_some_and(|due| due <= Instant::now()) {
+            out.extend(inner.paced_messages());
         }
         if new_day {
             // A new day changes everything on screen: send the whole picture.
@@ -277,53 +298,65 @@ impl Feed {
         self.send(&mut inner, out);
     }
 
-    /// When queue counts wait to go out, the moment they may; the engine then calls
-    /// `publish_queues`.
-    pub fn queues_due(&self) -> Option<Instant> {
-        self.lock().queues_due()
+    /// When window or queue messages are held, the moment they are due; the engine then
+    /// calls `publish_due`.
+    pub fn due(&self) -> Option<Instant> {
+        self.lock().due()
     }
 
-    /// Sends the queue counts that changed since they last went out.
-    pub fn publish_queues(&self) {
+    /// Sends the window and queue messages held.
+    pub fn publish_due(&self) {
         let mut inner = self.lock();
-        let out = inner.queue_messages();
+        let out = inner.paced_messages();
         self.send(&mut inner, out);
     }
 
     fn send(&self, inner: &mut Inner, out: Vec<Arc<FeedMsg>>) {
-        for msg in out {
+        if out.is_empty() {
+            return;
+        }
+        for msg in &out {
             inner.ring.push_back(msg.clone());
             if inner.ring.len() > RING_MAX {
                 if let Some(old) = inner.ring.pop_front() {
                     inner.floor = inner.floor.max(old.seq);
                 }
             }
-            // No receiver is fine: no display is connected.
-            let _ = self.tx.send(msg);
         }
+        // No receiver is fine: no display is connected.
+        let _ = self.tx.send(out.into());
     }
 }
 
 impl Inner {
-    fn queues_due(&self) -> Option<Instant> {
-        if self.waiting_now == self.waiting {
-            return None;
-        }
-        Some(self.queues_sent_at.map_or_else(Instant::now, |at| at + QUEUE_MSG_EVERY))
+    fn due(&self) -> Option<Instant> {
+        let windows = self.windows_held_since.map(|at| at + WINDOW_MSG_EVERY);
+        let queues = (self.waiting_now != self.waiting)
+            .then(|| self.queues_sent_at.map_or_else(Instant::now, |at| at + QUEUE_MSG_EVERY));
+        windows.into_iter().chain(queues).min()
     }
 
-    /// A message for each queue whose count changed since counts last went out, with the
-    /// `seq` of the last batch, whose state they show.
-    fn queue_messages(&mut self) -> Vec<Arc<FeedMsg>> {
+    /// The messages held: each window changed, then each queue whose count changed since
+    /// counts last went out, all with the `seq` of the last batch, whose state they show.
+    fn paced_messages(&mut self) -> Vec<Arc<FeedMsg>> {
         let seq = self.seq;
-        let mut out = Vec::new();
+        let mut windows: Vec<(u64, WindowDto)> = std::mem::take(&mut self.windows_held)
+            .into_values()
+            .filter_map(|(touched, dto)| Some((touched, dto?)))
+            .collect();
+        self.windows_held_since = None;
+        windows.sort_by_key(|(touched, _)| *touched);
+        let mut out: Vec<Arc<FeedMsg>> =
+            windows.into_iter().map(|(_, window)| encode(seq, &Wire::Window { seq, window })).collect();
+        let mut counts = false;
         for (id, n) in &self.waiting_now {
             if self.waiting.get(id) != Some(n) {
                 out.push(encode(seq, &Wire::Queue { seq, id: id.as_str(), waiting: *n }));
+                counts = true;
             }
         }
         self.waiting.clone_from(&self.waiting_now);
-        if !out.is_empty() {
+        if counts {
             self.queues_sent_at = Some(Instant::now());
         }
         out

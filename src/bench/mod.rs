@@ -58,20 +58,28 @@ pub fn run(args: BenchArgs) -> Result<Report, BenchError> {
     // One socket per display in this process and one in the daemon, which inherits this
     // limit as a child.
     procstat::raise_nofile(displays + opts.kiosks as u64 + FILES_SLACK)?;
-    let runtime = |name: &str, threads: usize| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name(name)
-            .enable_all()
-            .build()
-            .map_err(|e| BenchError::new(format!("cannot start the async runtime: {e}")))
-    };
     // Displays get threads of their own: with thousands of them in the kiosks' runtime,
     // every feed message queued thousands of display tasks ahead of the kiosks, and the
     // benchmark measured its own scheduler (10,000 displays: 180 tickets/s with the daemon
     // at 60 % of a core). Separate threads leave the sharing to the kernel.
-    let displays = runtime("bench-displays", 1)?;
-    let main = runtime("bench", 2)?;
+    let nice = opts.displays_nice;
+    let displays = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-displays")
+        .on_thread_start(move || {
+            if !crate::thread_nice::set(nice) {
+                tracing::warn!(nice, "cannot lower the display clients' priority");
+            }
+        })
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::new(format!("cannot start the async runtime: {e}")))?;
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("bench")
+        .enable_all()
+        .build()
+        .map_err(|e| BenchError::new(format!("cannot start the async runtime: {e}")))?;
     let report = main.block_on(run_all(opts, displays.handle().clone()));
     drop(main);
     drop(displays);

@@ -16,6 +16,8 @@ pub const DISPLAYS_MAX: usize = 16_000;
 pub const CALLS_PER_SEC_MAX: f64 = 200.0;
 /// Longest measured phase, in seconds.
 pub const DURATION_S_MAX: f64 = 600.0;
+/// Linux nice levels run from 0 (an ordinary process) to 19 (the lowest priority).
+pub const NICE_MAX: i32 = 19;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -48,6 +50,12 @@ pub struct BenchArgs {
     /// After the run, restart the daemon and have this many displays reconnect at once.
     #[arg(long, default_value_t = 0)]
     reconnect_storm: usize,
+    /// Run this process's display clients at this nice level (0 to 19). The displays stand
+    /// for screens and phones that are other machines in a hall; on one machine, reading
+    /// thousands of sockets takes CPU from the daemon under test. At 19 they take what is
+    /// idle, and call-out latencies then include their waiting for it.
+    #[arg(long, default_value_t = 0)]
+    displays_nice: i32,
 }
 
 /// The checked options.
@@ -63,6 +71,7 @@ pub struct Options {
     pub json: bool,
     pub no_baseline: bool,
     pub reconnect_storm: usize,
+    pub displays_nice: i32,
 }
 
 impl BenchArgs {
@@ -88,6 +97,9 @@ impl BenchArgs {
         if !(self.duration.is_finite() && self.duration >= 1.0 && self.duration <= DURATION_S_MAX) {
             return bad(format!("--duration must be 1 to {DURATION_S_MAX} seconds"));
         }
+        if !(0..=NICE_MAX).contains(&self.displays_nice) {
+            return bad(format!("--displays-nice must be 0 to {NICE_MAX}"));
+        }
         if let Some(url) = &self.target {
             if !url.starts_with("http://") {
                 return bad(format!("--target must be an http:// URL such as http://127.0.0.1:8080, not {url:?}"));
@@ -103,6 +115,7 @@ impl BenchArgs {
             json: self.json,
             no_baseline: self.no_baseline,
             reconnect_storm: self.reconnect_storm,
+            displays_nice: self.displays_nice,
         })
     }
 }

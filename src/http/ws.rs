@@ -26,8 +26,15 @@ const FRAME_BYTES_MAX: usize = 1024;
 /// memory, and every feed message woke 128 KiB of memset per display (13 % of the
 /// daemon's CPU under `hallq bench`). Displays send only pongs and closes.
 const READ_BUFFER_BYTES: usize = 4 * FRAME_BYTES_MAX;
-/// Messages written to a display before one flush.
+/// Messages gathered for a display before one flush (a round of the feed is always
+/// written whole, so a flush may hold more).
 const WRITE_BATCH_MAX: usize = 64;
+/// The displays' thread's nice level: when the CPU is short, requests (a visitor at a
+/// kiosk, a clerk's call) go first and the fan-out takes the rest; at 10 the thread gets
+/// about a tenth of a core's share against an ordinary thread. A call then reaches 10,000
+/// displays a little later (BENCHMARKS.md, target 3), but never waits behind a kiosk for
+/// long: the fan-out still gets all that is idle.
+const DISPLAYS_NICE: i32 = 10;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const SILENCE_MAX: Duration = Duration::from_secs(60);
 
@@ -77,9 +84,12 @@ fn display_runtime() -> Option<&'static tokio::runtime::Handle> {
         .get_or_init(|| {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             let handle = runtime.handle().clone();
-            let started = std::thread::Builder::new()
-                .name("hallq-displays".into())
-                .spawn(move || runtime.block_on(std::future::pending::<()>()));
+            let started = std::thread::Builder::new().name("hallq-displays".into()).spawn(move || {
+                if !crate::thread_nice::set(DISPLAYS_NICE) {
+                    tracing::debug!("cannot lower the displays' thread priority");
+                }
+                runtime.block_on(std::future::pending::<()>())
+            });
             match started {
                 Ok(_) => Some(handle),
                 Err(e) => {
@@ -120,13 +130,13 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
         }
         tokio::select! {
             live = sub.rx.recv() => match live {
-                Ok(msg) => {
+                Ok(batch) => {
                     from_live = true;
-                    pending.push(msg);
+                    pending.extend(batch.iter().cloned());
                     let mut lagged = false;
                     while pending.len() < WRITE_BATCH_MAX {
                         match sub.rx.try_recv() {
-                            Ok(msg) => pending.push(msg),
+                            Ok(batch) => pending.extend(batch.iter().cloned()),
                             Err(TryRecvError::Lagged(_)) => {
                                 lagged = true;
                                 break;
@@ -166,7 +176,7 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
     }
 }
 
-/// A display that fell `OUTBOX_MAX` messages behind starts over from a fresh snapshot;
+/// A display that fell `OUTBOX_MAX` rounds behind starts over from a fresh snapshot;
 /// what it had not been sent yet is older than that snapshot.
 fn resync(app: &AppState, sub: &mut Subscription, pending: &mut Vec<Arc<FeedMsg>>) {
     app.metrics.display_resyncs.inc();
