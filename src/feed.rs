@@ -140,9 +140,9 @@ struct Inner {
     waiting_now: BTreeMap<QueueId, usize>,
     /// When queue counts last went out; the next round may go out `QUEUE_MSG_EVERY` after.
     queues_sent_at: Option<Instant>,
-    /// Windows changed since window messages last went out: each as it is now, with the
-    /// `seq` of the last record that touched it (for their order).
-    /// `None` for a window the hall no longer has.
+    /// Windows changed since window messages last went out: each as it is now (`None` for
+    /// a window the hall no longer has), with the `seq` of the last record that touched it
+    /// (for their order).
     windows_held: BTreeMap<WindowId, (u64, Option<WindowDto>)>,
     /// When the oldest held window change was made.
     windows_held_since: Option<Instant>,
@@ -250,6 +250,7 @@ impl Feed {
         let mut inner = self.lock();
         let mut out = Vec::new();
         let mut new_day = false;
+        let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
         for (seq, record) in records {
             match &record.event {
                 Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
@@ -273,12 +274,13 @@ impl Feed {
                 _ => {}
             }
             if let Some(w) = record.event.window() {
-                inner.windows_held.insert(*w, (*seq, None));
+                touched.insert(*w, *seq);
             }
         }
-        // Each window held goes out as it is after this batch.
-        for (id, (_, dto)) in inner.windows_held.iter_mut() {
-            *dto = window_dto(state, id);
+        // Each window this batch touched goes out as it is after the batch (only events
+        // naming a window change what a display shows of it).
+        for (id, seq) in touched {
+            inner.windows_held.insert(id, (seq, window_dto(state, &id)));
         }
         if !inner.windows_held.is_empty() && inner.windows_held_since.is_none() {
             inner.windows_held_since = Some(Instant::now());

@@ -88,7 +88,20 @@ fn a_small_bench_reports_hallq_the_baseline_their_ratios_and_the_storm() {
 
 #[test]
 fn the_table_has_a_hallq_a_baseline_and_a_ratio_column() {
-    let out = hallq(&["bench", "--kiosks", "2", "--displays", "2", "--clerks", "1", "--duration", "1"]);
+    // With the display clients at the lowest priority (`--displays-nice`).
+    let out = hallq(&[
+        "bench",
+        "--kiosks",
+        "2",
+        "--displays",
+        "2",
+        "--clerks",
+        "1",
+        "--duration",
+        "1",
+        "--displays-nice",
+        "19",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "hallq bench failed:\n{}", String::from_utf8_lossy(&out.stderr));
     let header = stdout.lines().find(|l| l.contains("hallq") && l.contains("baseline")).unwrap_or_default();
@@ -107,6 +120,7 @@ fn bad_options_are_refused_with_what_to_do() {
         (&["bench", "--calls-per-sec", "0"][..], "--calls-per-sec"),
         (&["bench", "--displays", "100000"][..], "--displays"),
         (&["bench", "--target", "ftp://example"][..], "--target"),
+        (&["bench", "--displays-nice", "20"][..], "--displays-nice"),
     ] {
         let out = hallq(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

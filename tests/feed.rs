@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use support::{Api, Daemon, Display};
+use support::{Api, Daemon, Display, Process};
 
 fn seq(v: &Value) -> u64 {
     v["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {v}"))
@@ -130,6 +130,73 @@ async fn a_call_is_announced_with_its_window_and_queue() {
     assert_eq!(freed["window"]["state"], "open");
     assert!(freed["window"]["ticket"].is_null(), "{freed}");
     assert_eq!(api.ticket(t["id"].as_str().unwrap()).await.body["status"], "done");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clerks_serve_and_done_reach_displays_as_one_window_message() {
+    // A window's changes other than a call wait for the next call or half a second
+    // (`feed::WINDOW_MSG_EVERY`) and go out as the window is then: `serve` and `done` in
+    // quick succession are one message, the window open again, not "serving" first.
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    api.call_next(&clerk, "1").await;
+    let mut display = api.display(None).await;
+    display.expect("snapshot").await;
+    let held_from = std::time::Instant::now();
+    api.window_ok(&clerk, "1", "serve", None).await;
+    api.window_ok(&clerk, "1", "done", None).await;
+    let win = display.expect("window").await;
+    assert_eq!((win["window"]["id"].as_str(), win["window"]["state"].as_str()), (Some("1"), Some("open")), "{win}");
+    assert!(win["window"]["ticket"].is_null(), "{win}");
+    // It waited for its pace, since no call came.
+    assert!(held_from.elapsed() >= std::time::Duration::from_millis(450), "sent after {:?}", held_from.elapsed());
+    // A call does not wait, and takes what is held with it, after itself: the window
+    // opened again on window 2 goes out with window 1's call.
+    api.issue(&code).await;
+    let clerk2 = api.login("clerk2").await;
+    api.window_ok(&clerk2, "2", "open", None).await;
+    api.call_next(&clerk, "1").await;
+    let call = display.until("call", |_| true).await.0;
+    assert_eq!(call["window"], "1", "{call}");
+    let mut windows = Vec::new();
+    while windows.len() < 2 {
+        let m = display.next_json().await;
+        if m["type"] == "window" {
+            assert!(seq(&m) >= seq(&call), "{m} went out before {call}");
+            windows.push(m["window"]["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    windows.sort();
+    assert_eq!(windows, ["1", "2"], "window 2's change rides with the call");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_displays_thread_yields_the_cpu_to_requests() {
+    // Displays are written from a thread of their own at nice 10 (`http::ws`), so that
+    // kiosks' and clerks' requests go first when the CPU is short.
+    let data = tempfile::tempdir().expect("a temp dir");
+    let daemon = Process::spawn(data.path()).await;
+    let mut display = daemon.api.display(None).await;
+    display.expect("snapshot").await;
+    let tasks = std::path::PathBuf::from(format!("/proc/{}/task", daemon.pid));
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(&tasks).expect("the daemon's threads") {
+        let dir = task.expect("a thread").path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        // The fields after the command's closing parenthesis; nice is the 19th field.
+        let after = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or_default();
+        let nice: i64 = after.split(' ').nth(16).and_then(|n| n.parse().ok()).unwrap_or(i64::MIN);
+        found.push((comm.trim().to_string(), nice));
+    }
+    let displays: Vec<_> = found.iter().filter(|(c, _)| c == "hallq-displays").collect();
+    assert_eq!(displays.len(), 1, "one displays' thread: {found:?}");
+    assert_eq!(displays[0].1, 10, "{found:?}");
+    assert!(found.iter().any(|(c, n)| c != "hallq-displays" && *n == 0), "the rest keeps its priority: {found:?}");
 }
 
 /// Issue, open, call, serve, done, call on window 1 — the changes a display misses.

@@ -178,8 +178,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
     }
 
+    /// Clicks the first element matching `css`. A page that re-renders a list (on a feed
+    /// message, say) may replace the element between finding and clicking it; then it is
+    /// found again, for as long as `PAGE_GUARD`.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css:?}: {e}"));
+        let until = std::time::Instant::now() + PAGE_GUARD;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.to_string().contains("stale element") && std::time::Instant::now() < until => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {css:?}: {e}"),
+            }
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
