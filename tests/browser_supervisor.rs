@@ -34,7 +34,11 @@ async fn a_supervisor_sees_alerts_highlighted_and_acknowledges_one() {
     let t0 = default_start_ms();
     let base = format!("http://{}", d.addr);
     b.set_page_clock(t0).await;
+    // The browser in UTC, as the test machine and many hall PCs are: eight hours behind the
+    // example hall (+08:00), so a clock in the browser's zone reads 02:00, not 10:00.
+    b.cdp("Emulation.setTimezoneOverride", serde_json::json!({ "timezoneId": "UTC" })).await;
     b.goto(&format!("{base}/display/supervisor")).await;
+    assert_eq!(b.eval("return new Date(Date.now()).getHours();").await, Value::from(2), "the browser runs in UTC");
 
     // A clerk may not use this page.
     b.type_into("#login-user", "clerk1").await;
@@ -55,6 +59,12 @@ async fn a_supervisor_sees_alerts_highlighted_and_acknowledges_one() {
     )
     .await;
     assert_eq!(b.eval("return window.__hallqAlertsAnnounced || 0;").await, Value::from(0));
+
+    // The header clock shows the hall's time (10:00 at +08:00), the same as "更新于".
+    let updated = b.text("#updated-at").await;
+    let clock = b.text("#clock").await;
+    assert!(updated.starts_with("10:00:"), "updated at {updated}");
+    assert_eq!(clock, updated[..5], "the header clock in the hall's time, like 更新于 {updated}");
 
     // Three tickets in A (alert above 2); window 12 paused, then 25 minutes pass (alert
     // above 20).
@@ -84,6 +94,8 @@ async fn a_supervisor_sees_alerts_highlighted_and_acknowledges_one() {
     let announced = b.eval("return window.__hallqAlertsAnnounced || 0;").await.as_u64().unwrap_or(0);
     assert!(announced >= 1, "a new alert is announced (chime and flash)");
     assert_eq!(b.eval("return document.body.classList.contains('sv-flash');").await, Value::Bool(true));
+    // The clock follows the daemon's time (its clock jumped 25 minutes), not the browser's.
+    b.until("the clock at the daemon's time", "return document.querySelector('#clock').textContent === '10:25';").await;
     let shot = b.screenshot("supervisor-alert").await;
     assert!(shot.exists());
 

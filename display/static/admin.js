@@ -43,37 +43,16 @@
   };
   var STORE = 'hallq.admin';
   var I18N = window.HallqI18n;
+  var STAFF = window.HallqStaff;
+  var loginForm = null; // wired in start()
   var S = { token: null, user: null, queues: [], data: null, busy: false };
 
   function $(id) { return document.getElementById(id); }
   function t(k, n) { var s = I18N ? I18N.t(k) : (DICT.zh[k] || k); return n === undefined ? s : s.replace('{n}', n); }
   function en() { return I18N && I18N.lang && I18N.lang() === 'en'; }
   function word(table, key) { var w = table[key]; return w ? w[en() ? 1 : 0] : (key || ''); }
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return String(Date.now()) + Math.random().toString(16).slice(2);
-  }
-
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (S.token) headers.Authorization = 'Bearer ' + S.token;
-    if (method === 'POST') { headers['Content-Type'] = 'application/json'; headers['Idempotency-Key'] = uuid(); }
-    var init = { method: method, headers: headers, cache: 'no-store' };
-    if (method === 'POST') init.body = JSON.stringify(body || {});
-    return fetch(path, init).then(function (resp) {
-      return resp.json().catch(function () { return null; }).then(function (data) {
-        if (resp.ok) return data;
-        var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
-      });
-    }, function () { throw { status: 0, code: 'network' }; });
-  }
-  function errorText(err) {
-    if (err.status === 0) return t('e_network');
-    if (err.status === 401) return t('e_expired');
-    var s = t('e_' + err.code);
-    return s !== 'e_' + err.code ? s : (err.message || t('e_generic'));
-  }
+  function api(method, path, body) { return STAFF.api(S.token, method, path, body); }
+  function errorText(err) { return STAFF.errorText(t, err); }
   function note(id, text) { var el = $(id); el.textContent = text || ''; el.hidden = !text; }
 
   function show(screen) {
@@ -83,35 +62,7 @@
     $('user-name').textContent = S.user || '';
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
-  function signOut(message) {
-    S.token = S.user = null;
-    sessionStorage.removeItem(STORE);
-    $('login-password').value = '';
-    note('login-error', message || '');
-    show('login');
-  }
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var user = $('login-user').value.trim(), password = $('login-password').value;
-    if (!user || !password) { note('login-error', t('e_empty')); return; }
-    $('login-submit').disabled = true;
-    api('POST', '/api/v1/login', { user: user, password: password }).then(function (r) {
-      $('login-password').value = '';
-      if (r.role !== 'admin') {
-        S.token = r.token;
-        api('POST', '/api/v1/logout').catch(function () {});
-        S.token = null;
-        note('login-error', t('e_role'));
-        return;
-      }
-      S.token = r.token; S.user = r.user;
-      sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user }));
-      note('login-error', '');
-      enter();
-    }, function (err) {
-      note('login-error', err.status === 401 || err.status === 400 ? t('e_login') : errorText(err));
-    }).then(function () { $('login-submit').disabled = false; });
-  }
+  function signOut(message) { loginForm.signOut(message || ''); show('login'); }
 
   function enter() {
     show('admin');
@@ -225,13 +176,12 @@
       I18N.init(DICT);
       if (I18N.onChange) I18N.onChange(function () { render(); });
     }
-    $('login-form').addEventListener('submit', submitLogin);
-    $('logout').addEventListener('click', function () {
-      api('POST', '/api/v1/logout').catch(function () {}).then(function () { signOut(''); });
+    loginForm = STAFF.login({
+      t: t, roles: ['admin'], state: S, store: STORE, keep: ['token', 'user'], onLogin: enter, errorText: errorText,
+      keys: { empty: 'e_empty', role: 'e_role' }
     });
-    var saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { saved = null; }
-    if (saved && saved.token) { S.token = saved.token; S.user = saved.user; enter(); } else show('login');
+    $('logout').addEventListener('click', function () { STAFF.endSession(S.token).then(function () { signOut(''); }); });
+    if (loginForm.restore()) enter(); else show('login');
   }
 
   start();

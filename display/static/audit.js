@@ -46,33 +46,16 @@
   };
   var STORE = 'hallq.audit';
   var I18N = window.HallqI18n;
+  var STAFF = window.HallqStaff;
+  var loginForm = null; // wired in start()
   var S = { token: null, user: null, role: null, next: null, shown: 0, users: {}, busy: false };
 
   function $(id) { return document.getElementById(id); }
   function t(k, n) { var s = I18N ? I18N.t(k) : (DICT.zh[k] || k); return n === undefined ? s : s.replace('{n}', n); }
   function en() { return I18N && I18N.lang && I18N.lang() === 'en'; }
 
-  function api(path, opts) {
-    opts = opts || {};
-    var headers = { Accept: opts.csv ? 'text/csv' : 'application/json' };
-    if (S.token) headers.Authorization = 'Bearer ' + S.token;
-    var init = { method: opts.method || 'GET', headers: headers, cache: 'no-store' };
-    if (opts.body) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(opts.body); }
-    return fetch(path, init).then(function (resp) {
-      if (resp.ok) return opts.csv ? resp.blob() : resp.json();
-      return resp.json().catch(function () { return null; }).then(function (data) {
-        var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
-      });
-    }, function () { throw { status: 0, code: 'network' }; });
-  }
-  function errorText(err) {
-    if (err.status === 0) return t('e_network');
-    if (err.status === 401) return t('e_expired');
-    var s = t('e_' + err.code);
-    if (s !== 'e_' + err.code) return s;
-    return err.message || t('e_generic');
-  }
+  function api(path, opts) { return STAFF.api(S.token, 'GET', path, null, opts); }
+  function errorText(err) { return STAFF.errorText(t, err); }
   function showError(id, text) { var el = $(id); el.textContent = text || ''; el.hidden = !text; }
 
   function show(screen) {
@@ -88,40 +71,8 @@
     return fallback || code;
   }
 
-  function signOut(message) {
-    S.token = S.user = S.role = null;
-    sessionStorage.removeItem(STORE);
-    $('login-password').value = '';
-    showError('login-error', message || '');
-    show('login');
-  }
-
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var user = $('login-user').value.trim(), password = $('login-password').value;
-    if (!user || !password) { showError('login-error', t('e_empty')); return; }
-    $('login-submit').disabled = true;
-    api('/api/v1/login', { method: 'POST', body: { user: user, password: password } }).then(function (r) {
-      $('login-password').value = '';
-      if (r.role !== 'supervisor' && r.role !== 'admin') {
-        S.token = r.token;
-        api('/api/v1/logout', { method: 'POST', body: {} }).catch(function () {});
-        S.token = null;
-        showError('login-error', t('e_role'));
-        return;
-      }
-      S.token = r.token; S.user = r.user; S.role = r.role;
-      sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user, role: S.role }));
-      showError('login-error', '');
-      enter();
-    }, function (err) {
-      showError('login-error', err.status === 401 || err.status === 400 ? t('e_login') : errorText(err));
-    }).then(function () { $('login-submit').disabled = false; });
-  }
-
-  function logout() {
-    api('/api/v1/logout', { method: 'POST', body: {} }).catch(function () {}).then(function () { signOut(''); });
-  }
+  function signOut(message) { loginForm.signOut(message || ''); show('login'); }
+  function logout() { STAFF.endSession(S.token).then(function () { signOut(''); }); }
 
   // ---- filters ----
   function fillActions() {
@@ -205,7 +156,7 @@
   function exportCsv() {
     var btn = $('export');
     btn.disabled = true;
-    api('/api/v1/audit.csv?' + filters(), { csv: true }).then(function (blob) {
+    api('/api/v1/audit.csv?' + filters(), { as: 'blob', accept: 'text/csv' }).then(function (blob) {
       var a = document.createElement('a');
       a.href = URL.createObjectURL(blob);
       a.download = 'audit-' + ($('f-date').value || 'today') + '.csv';
@@ -229,14 +180,14 @@
     if (params.get('window')) $('f-window').dataset.wanted = params.get('window');
     if (params.get('user')) $('f-user').value = params.get('user');
     if (params.get('action')) $('f-action').value = params.get('action');
-    $('login-form').addEventListener('submit', submitLogin);
+    loginForm = STAFF.login({
+      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, onLogin: enter, errorText: errorText, keys: { empty: 'e_empty', role: 'e_role' }
+    });
     $('filters').addEventListener('submit', search);
     $('more').addEventListener('click', function () { load(true); });
     $('export').addEventListener('click', exportCsv);
     $('logout').addEventListener('click', logout);
-    var saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { saved = null; }
-    if (saved && saved.token) { S.token = saved.token; S.user = saved.user; S.role = saved.role; enter(); } else show('login');
+    if (loginForm.restore()) enter(); else show('login');
   }
 
   start();

@@ -50,25 +50,11 @@
   var cases = [];
   var busy = false;
 
-  function save() { sessionStorage.setItem(STORE, JSON.stringify(S)); }
-  function load() { try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; } }
-
-  function api(method, path, body) {
-    var headers = {};
-    if (S.token) headers.Authorization = "Bearer " + S.token;
-    if (body) headers["Content-Type"] = "application/json";
-    if (method === "POST") headers["Idempotency-Key"] = "case-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store" })
-      .then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (b) {
-          if (r.ok) return b;
-          var err = new Error((b.error && b.error.message) || ("HTTP " + r.status));
-          err.status = r.status;
-          err.code = b.error && b.error.code;
-          throw err;
-        });
-      });
-  }
+  var STAFF = window.HallqStaff;
+  var loginForm = null; // wired in start()
+  function api(method, path, body) { return STAFF.api(S.token, method, path, body); }
+  // The daemon's words for a refusal, else its status, else "connection failed".
+  function errorText(err) { return err.message || (err.status ? "HTTP " + err.status : t("e_net")); }
 
   function show(screen) {
     $("screen-login").hidden = screen !== "login";
@@ -77,37 +63,12 @@
   }
 
   function signOut(message) {
-    if (S.token) api("POST", "/api/v1/logout").catch(function () {});
-    S = { token: null, user: null, role: null };
-    sessionStorage.removeItem(STORE);
-    $("login-password").value = "";
-    loginError(message || "");
+    STAFF.endSession(S.token);
+    loginForm.signOut(message || "");
     show("login");
   }
 
-  function loginError(text) { $("login-error").textContent = text; $("login-error").hidden = !text; }
   function listError(text) { $("list-error").textContent = text; $("list-error").hidden = !text; }
-
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var user = $("login-user").value.trim(), password = $("login-password").value;
-    if (!user || !password) { loginError(t("e_login_empty")); return; }
-    $("login-submit").disabled = true;
-    api("POST", "/api/v1/login", { user: user, password: password }).then(function (r) {
-      if (r.role !== "supervisor" && r.role !== "admin") {
-        S.token = r.token;
-        signOut(t("e_role"));
-        return;
-      }
-      S = { token: r.token, user: r.user, role: r.role };
-      save();
-      $("login-password").value = "";
-      loginError("");
-      enter();
-    }).catch(function (err) {
-      loginError(err.status === 401 || err.status === 400 ? t("e_login") : (err.message || t("e_net")));
-    }).then(function () { $("login-submit").disabled = false; });
-  }
 
   function enter() {
     $("user-name").textContent = S.user;
@@ -131,7 +92,7 @@
       draw();
     }).catch(function (err) {
       if (err.status === 401) { signOut(t("e_login")); return; }
-      listError(err.message || t("e_net"));
+      listError(errorText(err));
     });
   }
 
@@ -271,7 +232,7 @@
       return refresh();
     }).catch(function (err) {
       if (err.status === 401) { signOut(t("e_login")); return; }
-      errBox.textContent = err.message || t("e_net");
+      errBox.textContent = errorText(err);
       errBox.hidden = false;
       btn.disabled = false;
     }).then(function () { busy = false; });
@@ -280,7 +241,10 @@
   function start() {
     I.init(I18N);
     I.onChange(function () { if (!$("screen-list").hidden) draw(); });
-    $("login-form").addEventListener("submit", submitLogin);
+    loginForm = STAFF.login({
+      t: t, roles: ["supervisor", "admin"], state: S, store: STORE, onLogin: enter, errorText: errorText,
+      keys: { empty: "e_login_empty", role: "e_role" }
+    });
     $("logout").addEventListener("click", function () { signOut(""); });
     $("refresh").addEventListener("click", refresh);
     $("filter").addEventListener("change", refresh);
@@ -288,8 +252,7 @@
     fetch("/api/v1/services").then(function (r) { return r.json(); }).then(function (cat) {
       if (cat.hall) $("hall-name").textContent = cat.hall.name;
     }).catch(function () {});
-    var saved = load();
-    if (saved && saved.token) { S = saved; enter(); } else { show("login"); }
+    if (loginForm.restore()) enter(); else show("login");
   }
 
   start();

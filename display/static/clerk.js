@@ -4,8 +4,8 @@
  * incomplete), no-show, transfer (clerk-transfer.js), park and resume (clerk-park.js),
  * pause/resume, close; recall limits and bundle steps are worded by clerk-ticket.js. Each button
  * is enabled only when its action is legal for the window's state and disabled while
- * any request is in flight; every POST carries a fresh Idempotency-Key, so a double
- * click never calls twice. Live queue counts and recent calls come from the display
+ * any request is in flight; every POST carries a fresh Idempotency-Key (staff.js, shared
+ * with the other staff pages), so a double click never calls twice. Live queue counts and recent calls come from the display
  * feed (HallqFeed); API refusals show as a toast. */
 (function () {
   'use strict';
@@ -15,24 +15,14 @@
   var callDialog = null, transferDialog = null, parkList = null, ticketView = null; // mounted in start()
 
   var I18N = window.HallqI18n;
+  var STAFF = window.HallqStaff;
+  var esc = STAFF.esc;
   function t(k, n) {
     var s = I18N ? I18N.t(k) : (DICT.zh[k] || k);
     return n === undefined ? s : s.replace('{n}', n);
   }
   function lang() { return I18N && I18N.lang ? I18N.lang() : 'zh'; }
   function $(id) { return document.getElementById(id); }
-  function esc(s) {
-    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs a secure context
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
-    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
-  }
 
   // What actions a window state allows.
   var LEGAL = {
@@ -51,26 +41,12 @@
     calls: [], firstCall: {}, inflight: null, feed: 'connecting', pick: null, transferTarget: null, syncTimer: null
   };
 
-  // ---- storage and the API ----
+  // ---- the session and the API ----
+  var loginForm = null; // wired in wire()
   function save() {
-    sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user, role: S.role, allowed: S.allowed, windowId: S.windowId }));
+    loginForm.session.save({ token: S.token, user: S.user, role: S.role, allowed: S.allowed, windowId: S.windowId });
   }
-  function load() { try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; } }
-
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (S.token) headers.Authorization = 'Bearer ' + S.token;
-    if (method === 'POST') { headers['Idempotency-Key'] = uuid(); headers['Content-Type'] = 'application/json'; }
-    var init = { method: method, headers: headers, cache: 'no-store' };
-    if (method === 'POST') init.body = JSON.stringify(body || {});
-    return fetch(path, init).then(function (resp) {
-      return resp.json().catch(function () { return null; }).then(function (data) {
-        if (resp.ok) return data;
-        var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
-      });
-    }, function () { throw { status: 0, code: 'network', message: '' }; });
-  }
+  function api(method, path, body) { return STAFF.api(S.token, method, path, body); }
 
   function errorText(err) {
     if (err.status === 0) return t('e_network');
@@ -111,33 +87,16 @@
   }
 
   function logout(message) {
-    S.token = S.user = S.role = S.windowId = S.win = S.ticket = null;
+    S.windowId = S.win = S.ticket = null;
     S.allowed = []; S.parked = [];
-    sessionStorage.removeItem(STORE);
-    $('login-password').value = '';
-    loginError(message || '');
+    loginForm.signOut(message || '');
     show('login');
   }
-  function loginError(text) { var el = $('login-error'); el.textContent = text; el.hidden = !text; }
 
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var btn = $('login-submit');
-    if (btn.disabled) return;
-    var user = $('login-user').value.trim(), password = $('login-password').value;
-    if (!user || !password) { loginError(t('e_login_empty')); return; }
-    btn.disabled = true;
-    btn.textContent = t('logging_in');
-    loginError('');
-    api('POST', '/api/v1/login', { user: user, password: password }).then(function (r) {
-      if (r.role !== 'clerk' && r.role !== 'admin') { loginError(t('e_no_role')); return; }
-      S.token = r.token; S.user = r.user; S.role = r.role; S.allowed = r.windows || [];
-      $('login-password').value = '';
-      save();
-      return showPicker();
-    }).catch(function (err) {
-      loginError(err.status === 401 || err.status === 400 ? t('e_login') : errorText(err));
-    }).then(function () { btn.disabled = false; btn.textContent = t('login'); });
+  function signedIn(r) {
+    S.allowed = r.windows || [];
+    save();
+    return showPicker();
   }
 
   // ---- choosing a window ----
@@ -409,7 +368,10 @@
   }
 
   function wire() {
-    $('login-form').addEventListener('submit', submitLogin);
+    loginForm = STAFF.login({
+      t: t, roles: ['clerk', 'admin'], state: S, store: STORE, onLogin: signedIn, errorText: errorText,
+      keys: { empty: 'e_login_empty', role: 'e_no_role', busy: 'logging_in' }
+    });
     $('logout').addEventListener('click', function () { logout(''); });
     $('window-select').addEventListener('click', function (e) {
       var b = e.target.closest('[data-window]');
@@ -468,11 +430,11 @@
     onFeedState('connecting');
     tick();
     setInterval(tick, 1000);
-    var saved = load();
     loadCatalog().catch(function () { toast(t('e_network'), 'error'); }).then(function () {
       if (window.HallqFeed) new window.HallqFeed({ onMessage: onFeed, onState: onFeedState }).start();
-      if (!saved || !saved.token) { show('login'); return; }
-      S.token = saved.token; S.user = saved.user; S.role = saved.role; S.allowed = saved.allowed || [];
+      var saved = loginForm.restore();
+      if (!saved) { show('login'); return; }
+      S.allowed = saved.allowed || [];
       if (!saved.windowId) { showPicker(); return; }
       S.windowId = saved.windowId;
       api('GET', '/api/v1/hall').then(applySnapshot).catch(function () {}).then(refresh).then(function () {

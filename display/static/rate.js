@@ -79,11 +79,9 @@
     show("error");
   }
 
-  function headers(json) {
-    var h = { Authorization: "Bearer " + token };
-    if (json) h["Content-Type"] = "application/json";
-    return h;
-  }
+  /** The daemon's API with this evaluator's device token (staff.js: a POST carries a fresh
+   * Idempotency-Key; a refusal rejects with its status). */
+  function api(method, path, body) { return window.HallqStaff.api(token, method, path, body); }
 
   /* ---------- the ask's time limit ---------- */
 
@@ -239,29 +237,22 @@
     var comment = score < rating.reason_below ? $("comment").value.trim() : "";
     if (comment) body.comment = comment;
     var id = ticket.id;
-    var key = "rate-" + id.slice(0, 8) + "-" + Date.now().toString(36);
-    var h = headers(true);
-    h["Idempotency-Key"] = key;
-    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rating", { method: "POST", headers: h, body: JSON.stringify(body) })
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (b) { return { status: r.status, body: b }; }); })
+    api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/rating", body)
+      .then(function () { return 200; }, function (err) { return err; })
       .then(function (res) {
         busy = false;
-        if (res.status === 200 || res.status === 409) {
+        if (res === 200 || res.status === 409) {
           // 409: rated already (say, on the visitor's phone): thank them all the same.
           dismissed[id] = true;
           thanks(score < rating.reason_below);
         } else if (res.status === 400 && $("stage").dataset.state === "reason") {
-          reasonError((res.body && res.body.error && res.body.error.message) || t("err_send"));
+          reasonError(res.message || t("err_send"));
         } else if (res.status === 404) {
           dismissed[id] = true;
           idle();
         } else {
           if ($("stage").dataset.state === "reason") reasonError(t("err_send"));
         }
-      })
-      .catch(function () {
-        busy = false;
-        if ($("stage").dataset.state === "reason") reasonError(t("err_send"));
       });
   }
 
@@ -280,8 +271,8 @@
     var state = $("stage").dataset.state;
     if (state === "error" || state === "reason" || state === "thanks" || busy) return;
     checking = true;
-    fetch("/api/v1/windows/" + encodeURIComponent(windowId) + "/rateable", { headers: headers(false), cache: "no-store" })
-      .then(function (r) { return r.json().catch(function () { return {}; }).then(function (b) { return { status: r.status, body: b }; }); })
+    api("GET", "/api/v1/windows/" + encodeURIComponent(windowId) + "/rateable")
+      .then(function (body) { return { status: 200, body: body || {} }; }, function (err) { return err; })
       .then(function (res) {
         if (res.status === 401 || res.status === 403 || res.status === 404) { setupError(t("bad_token")); return; }
         if (res.status !== 200) return;

@@ -11,6 +11,8 @@
 
   var STORE = 'hallq.reports.session';
   var I = window.HallqI18n;
+  var STAFF = window.HallqStaff;
+  var loginForm = null; // wired in init()
   var S = { token: null, user: null, role: null, urls: [], hallDay: null };
 
   var TEXT = {
@@ -65,26 +67,10 @@
   function $(id) { return document.getElementById(id); }
   function t(k, v) { return I.t(k, v); }
 
-  function api(path, as) {
-    var headers = { Authorization: 'Bearer ' + S.token };
-    return fetch(path, { headers: headers, cache: 'no-store' }).then(function (resp) {
-      if (resp.ok) return as === 'blob' ? resp.blob() : as === 'text' ? resp.text() : resp.json();
-      return resp.json().catch(function () { return null; }).then(function (data) {
-        var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
-      });
-    }, function () { throw { status: 0, code: 'network' }; });
-  }
-
-  function errorText(err) {
-    if (err.status === 0) return t('e_network');
-    if (err.status === 401) return t('e_expired');
-    var s = t('e_' + err.code);
-    return s !== 'e_' + err.code ? s : (err.message || t('e_generic'));
-  }
+  function api(path, as) { return STAFF.api(S.token, 'GET', path, null, { as: as }); }
+  function errorText(err) { return STAFF.errorText(t, err); }
 
   // ---- session ----
-  function save() { sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user, role: S.role })); }
   function show(screen) {
     $('screen-login').hidden = screen !== 'login';
     $('screen-report').hidden = screen !== 'report';
@@ -92,31 +78,9 @@
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
   function logout(message) {
-    if (S.token) fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + S.token } }).catch(function () {});
-    S.token = S.user = S.role = null;
-    sessionStorage.removeItem(STORE);
-    loginError(message || '');
+    STAFF.endSession(S.token);
+    loginForm.signOut(message || '');
     show('login');
-  }
-  function loginError(text) { var el = $('login-error'); el.textContent = text; el.hidden = !text; }
-
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var user = $('login-user').value.trim(), password = $('login-password').value;
-    if (!user || !password) { loginError(t('e_login_empty')); return; }
-    $('login-submit').disabled = true;
-    fetch('/api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ user: user, password: password }) })
-      .then(function (resp) { return resp.json().then(function (d) { return { ok: resp.ok, status: resp.status, d: d }; }); })
-      .then(function (r) {
-        if (!r.ok) { loginError(r.status === 401 || r.status === 400 ? t('e_login') : t('e_generic')); return; }
-        if (r.d.role !== 'supervisor' && r.d.role !== 'admin') { loginError(t('e_no_role')); return; }
-        S.token = r.d.token; S.user = r.d.user; S.role = r.d.role;
-        $('login-password').value = '';
-        save();
-        enter();
-      }, function () { loginError(t('e_network')); })
-      .then(function () { $('login-submit').disabled = false; });
   }
 
   // ---- formatting ----
@@ -282,18 +246,17 @@
       if (h && h.hall && h.hall.name) $('hall-name').textContent = h.hall.name;
       if (h && /^\d{4}-\d{2}-\d{2}$/.test(h.day || '')) S.hallDay = h.day;
     }).catch(function () {});
-    $('login-form').addEventListener('submit', submitLogin);
+    loginForm = STAFF.login({
+      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, onLogin: enter, keys: { empty: 'e_login_empty', role: 'e_no_role' }
+    });
     $('logout').addEventListener('click', function () { logout(''); });
     $('date').addEventListener('change', load);
     $('refresh').addEventListener('click', load);
     $('today').addEventListener('click', function () { $('date').value = todayLocal(); load(); });
     $('dl-tickets').addEventListener('click', function () { download('tickets'); });
     $('dl-figures').addEventListener('click', function () { download('figures'); });
-    var saved = null;
-    try { saved = JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { saved = null; }
     hall.then(function () {
-      if (saved && saved.token) { S.token = saved.token; S.user = saved.user; S.role = saved.role; enter(); }
-      else show('login');
+      if (loginForm.restore()) enter(); else show('login');
     });
   }
 

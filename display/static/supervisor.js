@@ -57,37 +57,15 @@
   };
 
   var I18N = window.HallqI18n;
+  var STAFF = window.HallqStaff;
+  var esc = STAFF.esc;
   function t(k, vars) { return I18N ? I18N.t(k, vars) : (DICT.zh[k] || k); }
   function $(id) { return document.getElementById(id); }
-  function esc(s) {
-    return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
-    });
-  }
-  function uuid() {
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
-  }
 
   var S = { token: null, user: null, data: null, seen: null, timer: null, soon: null, busy: {}, sound: true, feed: null };
 
-  function save() { sessionStorage.setItem(STORE, JSON.stringify({ token: S.token, user: S.user })); }
-  function load() { try { return JSON.parse(sessionStorage.getItem(STORE) || 'null'); } catch (e) { return null; } }
-
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (S.token) headers.Authorization = 'Bearer ' + S.token;
-    if (method === 'POST') { headers['Idempotency-Key'] = uuid(); headers['Content-Type'] = 'application/json'; }
-    var init = { method: method, headers: headers, cache: 'no-store' };
-    if (method === 'POST') init.body = JSON.stringify(body || {});
-    return fetch(path, init).then(function (resp) {
-      return resp.json().catch(function () { return null; }).then(function (data) {
-        if (resp.ok) return data;
-        var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || 'http_' + resp.status, message: e.message || '' };
-      });
-    }, function () { throw { status: 0, code: 'network' }; });
-  }
+  var loginForm = null; // wired in start()
+  function api(method, path, body) { return STAFF.api(S.token, method, path, body); }
 
   var toastTimer = null;
   function toast(text, kind) {
@@ -112,38 +90,12 @@
     document.body.dataset.screen = screen;
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
-  function loginError(text) { var el = $('login-error'); el.textContent = text; el.hidden = !text; }
-
   function logout(message) {
-    if (S.token) api('POST', '/api/v1/logout').catch(function () {});
-    S.token = S.user = S.data = S.seen = null;
-    sessionStorage.removeItem(STORE);
+    STAFF.endSession(S.token);
+    S.data = S.seen = null;
     clearInterval(S.timer);
-    $('login-password').value = '';
-    loginError(message || '');
+    loginForm.signOut(message || '');
     show('login');
-  }
-
-  function submitLogin(ev) {
-    ev.preventDefault();
-    var btn = $('login-submit');
-    if (btn.disabled) return;
-    var user = $('login-user').value.trim(), password = $('login-password').value;
-    if (!user || !password) { loginError(t('e_login_empty')); return; }
-    btn.disabled = true;
-    btn.textContent = t('logging_in');
-    unlockAudio();
-    api('POST', '/api/v1/login', { user: user, password: password }).then(function (r) {
-      if (r.role !== 'supervisor' && r.role !== 'admin') {
-        S.token = r.token; logout(t('e_role')); return;
-      }
-      S.token = r.token; S.user = r.user;
-      $('login-password').value = '';
-      save();
-      begin();
-    }).catch(function (err) {
-      loginError(err.status === 401 || err.status === 400 ? t('e_login') : (err.status === 0 ? t('e_network') : t('e_generic')));
-    }).then(function () { btn.disabled = false; btn.textContent = t('login'); });
   }
 
   function begin() {
@@ -162,6 +114,7 @@
       return printers.then(function (list) {
         var fresh = newAlerts(d.alerts);
         S.data = d;
+        learnTime(d.at, true);
         S.printers = list.filter(function (p) { return PRINTER_FAULTS.indexOf(p.status) >= 0; });
         render();
         if (fresh.length) announce();
@@ -289,6 +242,9 @@
   }
   function onFeed(msg) {
     if (msg.type === 'snapshot' && msg.hall && msg.hall.name) $('hall-name').textContent = msg.hall.name;
+    // Before sign-in only the feed tells the hall's offset: a call's time has it.
+    if (hallClock.offsetMin === null && msg.type === 'call') learnTime(msg.at, false);
+    if (hallClock.offsetMin === null && msg.type === 'snapshot' && (msg.recent_calls || []).length) learnTime(msg.recent_calls[0].at, false);
     refreshSoon();
   }
 
@@ -298,9 +254,24 @@
     b.setAttribute('aria-pressed', S.sound ? 'true' : 'false');
   }
 
+  /* The header clock shows the hall's time, as "更新于" does, not the browser's: a browser
+   * set to another zone (or to UTC, as many PCs are) showed the wrong hour. The daemon's
+   * times carry the hall's UTC offset (RFC 3339, e.g. "+08:00"); the overview's `at` also
+   * sets how far the browser's clock is from the daemon's, so the two lines agree. Until a
+   * time has arrived the clock stays "--:--" rather than guess. */
+  var hallClock = { offsetMin: null, skewMs: 0 };
+  function learnTime(iso, isNow) {
+    var m = /(?:([+-])(\d\d):(\d\d)|Z)$/.exec(iso || '');
+    if (!m) return;
+    hallClock.offsetMin = m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+    if (isNow && !isNaN(Date.parse(iso))) hallClock.skewMs = Date.parse(iso) - Date.now();
+    tickClock();
+  }
   function tickClock() {
-    var now = new Date(Date.now());
-    $('clock').textContent = ('0' + now.getHours()).slice(-2) + ':' + ('0' + now.getMinutes()).slice(-2);
+    if (hallClock.offsetMin === null) return;
+    // Shifted by the offset and read in UTC: the hall's wall clock in any browser zone.
+    var hall = new Date(Date.now() + hallClock.skewMs + hallClock.offsetMin * 60000);
+    $('clock').textContent = ('0' + hall.getUTCHours()).slice(-2) + ':' + ('0' + hall.getUTCMinutes()).slice(-2);
   }
 
   function start() {
@@ -314,7 +285,10 @@
       unlockAudio();
       soundLabel();
     });
-    $('login-form').addEventListener('submit', submitLogin);
+    loginForm = STAFF.login({
+      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, keep: ['token', 'user'], onLogin: begin, before: unlockAudio,
+      keys: { empty: 'e_login_empty', role: 'e_role', busy: 'logging_in' }
+    });
     $('logout').addEventListener('click', function () { logout(''); });
     $('alert-list').addEventListener('click', function (ev) {
       var btn = ev.target.closest('[data-ack]');
@@ -325,8 +299,7 @@
     setInterval(tickClock, 10000);
     onFeedState('connecting');
     if (window.HallqFeed) new window.HallqFeed({ onMessage: onFeed, onState: onFeedState }).start();
-    var saved = load();
-    if (saved && saved.token) { S.token = saved.token; S.user = saved.user; begin(); } else show('login');
+    if (loginForm.restore()) begin(); else show('login');
   }
 
   start();

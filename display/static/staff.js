@@ -1,0 +1,144 @@
+/* hallq — staff.js: what every staff page (clerk, supervisor, admin, audit, cases,
+ * reports) does the same way, loaded before the page's own script like feed.js and i18n.js.
+ *
+ *   HallqStaff.api(token, method, path, body, opts)
+ *     fetch with the Bearer token (when there is one); a POST carries a fresh
+ *     Idempotency-Key, so a double click never acts twice, and `body` (or {}) as JSON.
+ *     Resolves to the parsed JSON (opts.as "blob" or "text": that instead; opts.accept: the
+ *     Accept header of such a download). Rejects with {status, code, message}: the daemon's
+ *     error, or status 0 and code "network" when the daemon could not be reached.
+ *   HallqStaff.endSession(token)   POST /api/v1/logout; never rejects.
+ *   HallqStaff.errorText(t, err)   the words for an API error: the page's "e_<code>" text,
+ *                                  else the daemon's message, else "e_generic".
+ *   HallqStaff.store(key)          {save(obj), load(), clear()}: an object in sessionStorage.
+ *   HallqStaff.login(opts)         wires #login-form (#login-user, #login-password,
+ *                                  #login-error, #login-submit) and keeps the session it
+ *                                  opens in sessionStorage; see login() below.
+ *   HallqStaff.uuid(), HallqStaff.esc(s)
+ */
+(function () {
+  "use strict";
+
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs a secure context
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function api(token, method, path, body, opts) {
+    opts = opts || {};
+    var as = opts.as || "json";
+    var headers = {};
+    if (as === "json") headers.Accept = "application/json";
+    else if (opts.accept) headers.Accept = opts.accept;
+    if (token) headers.Authorization = "Bearer " + token;
+    var init = { method: method, headers: headers, cache: "no-store" };
+    if (method === "POST") {
+      headers["Idempotency-Key"] = uuid();
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body || {});
+    }
+    return fetch(path, init).then(function (resp) {
+      if (resp.ok && as !== "json") return as === "blob" ? resp.blob() : resp.text();
+      return resp.json().catch(function () { return null; }).then(function (data) {
+        if (resp.ok) return data;
+        var e = (data && data.error) || {};
+        throw { status: resp.status, code: e.code || "http_" + resp.status, message: e.message || "" };
+      });
+    }, function () { throw { status: 0, code: "network", message: "" }; });
+  }
+
+  function endSession(token) {
+    return token ? api(token, "POST", "/api/v1/logout").catch(function () {}) : Promise.resolve();
+  }
+
+  function errorText(t, err) {
+    if (err.status === 0) return t("e_network");
+    if (err.status === 401) return t("e_expired");
+    var s = t("e_" + err.code);
+    return s !== "e_" + err.code ? s : (err.message || t("e_generic"));
+  }
+
+  function store(key) {
+    return {
+      save: function (obj) { sessionStorage.setItem(key, JSON.stringify(obj)); },
+      load: function () { try { return JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { return null; } },
+      clear: function () { sessionStorage.removeItem(key); }
+    };
+  }
+
+  /* The sign-in form and the session it opens. opts:
+   *   t          the page's text function
+   *   roles      the roles this page serves; any other sign-in is ended at once
+   *   state      the page's state object: `keep` fields of the daemon's answer are set on
+   *              it at sign-in, saved under `store` in sessionStorage, and emptied at sign-out
+   *   store      the sessionStorage key; keep: the fields (default token, user, role)
+   *   onLogin(r) then called with the daemon's answer ({token, user, role, windows})
+   *   keys       the page's text keys: empty (no user or password; "e_login_empty"), role
+   *              (a role not served; "e_role"), busy (the button's words while signing in;
+   *              none: the button keeps its words)
+   *   errorText  words for a failure other than a wrong user or password (default:
+   *              "e_network" when unreachable, else "e_generic")
+   *   before()   called as the form is sent (the supervisor page unlocks its sound here)
+   * Returns {error(text): a line under the form; restore(): the saved session back on
+   * `state` (the saved object, or null when there is none); signOut(message): forget the
+   * session (the page ends it at the daemon if it wants) and empty the password, with a
+   * line under the form; session: the store}. */
+  function login(opts) {
+    var $ = function (id) { return document.getElementById(id); };
+    var t = opts.t, keys = opts.keys || {}, S = opts.state, session = store(opts.store);
+    var keep = opts.keep || ["token", "user", "role"];
+    var failText = opts.errorText || function (err) { return t(err.status === 0 ? "e_network" : "e_generic"); };
+    function error(text) { var el = $("login-error"); el.textContent = text || ""; el.hidden = !text; }
+    function restore() {
+      var saved = session.load();
+      if (!saved || !saved.token) return null;
+      keep.forEach(function (k) { S[k] = saved[k]; });
+      return saved;
+    }
+    function signOut(message) {
+      keep.forEach(function (k) { S[k] = null; });
+      session.clear();
+      $("login-password").value = "";
+      error(message);
+    }
+    function signedIn(r) {
+      var saved = {};
+      keep.forEach(function (k) { S[k] = saved[k] = r[k]; });
+      session.save(saved);
+      return opts.onLogin(r);
+    }
+    function submit(ev) {
+      ev.preventDefault();
+      var btn = $("login-submit");
+      if (btn.disabled) return;
+      var user = $("login-user").value.trim(), password = $("login-password").value;
+      if (!user || !password) { error(t(keys.empty || "e_login_empty")); return; }
+      btn.disabled = true;
+      if (keys.busy) btn.textContent = t(keys.busy);
+      error("");
+      if (opts.before) opts.before();
+      api(null, "POST", "/api/v1/login", { user: user, password: password }).then(function (r) {
+        $("login-password").value = "";
+        if (opts.roles.indexOf(r.role) < 0) { endSession(r.token); error(t(keys.role || "e_role")); return; }
+        return signedIn(r);
+      }).catch(function (err) {
+        error(err.status === 401 || err.status === 400 ? t("e_login") : failText(err));
+      }).then(function () { btn.disabled = false; if (keys.busy) btn.textContent = t("login"); });
+    }
+    $("login-form").addEventListener("submit", submit);
+    return { error: error, restore: restore, signOut: signOut, session: session };
+  }
+
+  window.HallqStaff = {
+    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc
+  };
+})();
