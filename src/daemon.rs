@@ -108,7 +108,10 @@ pub async fn serve(
             match crate::webhook::pending(&store, &state, hook.outbox) {
                 Ok(owed) => {
                     if !owed.is_empty() {
-                        tracing::info!(notices = owed.len(), "alert notices owed from before the restart queued for the webhook");
+                        tracing::info!(
+                            notices = owed.len(),
+                            "alert notices owed from before the restart queued for the webhook"
+                        );
                     }
                     owed.into_iter().for_each(|n| outbox.push(n));
                 }
@@ -124,8 +127,7 @@ pub async fn serve(
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
-    let printers =
-        crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
+    let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
     let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
     let app = Arc::new(Shared {
         config: Arc::new(config),

@@ -35,12 +35,12 @@ use tokio::sync::{watch, Notify};
 
 use crate::config::WebhookConfig;
 use crate::core::alerts::{Alert, AlertKind, Alerts, PrinterFault};
-use crate::core::{Event, HallState, Record};
-use crate::store::{Store, StoreError};
 use crate::core::setup::Setup;
+use crate::core::{Event, HallState, Record};
 use crate::engine::Clock;
 use crate::http::dto::rfc3339;
 use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
 
 /// The longest wait between two attempts, however many came before.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);

@@ -18,8 +18,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hallq::config::{PrinterDef, WebhookConfig};
-use printer_support::{FakePrinter, PAPER_OUT, READY};
 use hallq::core::model::QueueId;
+use printer_support::{FakePrinter, PAPER_OUT, READY};
 use serde_json::{json, Value};
 use support::{default_start_ms, guard, Api, Daemon, KIOSK};
 use tokio::sync::watch;
@@ -300,7 +300,13 @@ async fn a_printer_out_of_paper_is_an_alert_raised_and_cleared_through_the_api_a
     let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
     let kiosk_name = kiosk.name.clone();
     let addr = printer.addr;
-    kiosk.printer = Some(PrinterDef { host: addr.ip().to_string(), port: addr.port(), timeout_ms: 1_000, width_chars: 42, probe_s: 1 });
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 1,
+    });
     let data = Arc::new(tempfile::tempdir().unwrap());
     let d = Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await;
     let api = &d.api;
@@ -308,7 +314,10 @@ async fn a_printer_out_of_paper_is_an_alert_raised_and_cleared_through_the_api_a
 
     let list = alerts_until(api, &sup, "?active=true", |l| !l.is_empty()).await;
     let a = &list[0];
-    assert_eq!((a["kind"].as_str(), a["kiosk"].as_str(), a["fault"].as_str()), (Some("printer"), Some("kiosk1"), Some("paper_out")));
+    assert_eq!(
+        (a["kind"].as_str(), a["kiosk"].as_str(), a["fault"].as_str()),
+        (Some("printer"), Some("kiosk1"), Some("paper_out"))
+    );
     assert_eq!((a["queue"].clone(), a["window"].clone()), (Value::Null, Value::Null));
     assert_eq!(a["name"], kiosk_name.as_str(), "the alert names the kiosk");
     let id = a["id"].as_u64().unwrap();

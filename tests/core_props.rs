@@ -185,8 +185,12 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 // of two kiosks and every fault, so that printer alerts replay as well.
                 Op::Rate(k, 6) => {
                     use hallq::core::alerts::PrinterFault;
-                    let fault = [None, Some(PrinterFault::Offline), Some(PrinterFault::PaperOut), Some(PrinterFault::CoverOpen)]
-                        [(*k % 4) as usize];
+                    let fault = [
+                        None,
+                        Some(PrinterFault::Offline),
+                        Some(PrinterFault::PaperOut),
+                        Some(PrinterFault::CoverOpen),
+                    ][(*k % 4) as usize];
                     let kiosk = hallq::core::model::KioskId::parse(if *k < 8 { "kiosk1" } else { "kiosk2" });
                     cmd(Command::PrinterReport { kiosk: kiosk.expect("a kiosk id"), fault })
                 }

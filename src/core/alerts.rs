@@ -335,7 +335,16 @@ pub fn evaluate(state: &super::HallState, now: Ts) -> Vec<Event> {
                     let (queue, window) = (r.subject.queue(), r.subject.window());
                     let (value, threshold) = (r.value, r.threshold);
                     let (kiosk, fault) = (None, None);
-                    out.push(Event::AlertRaised { id: next_id, kind: r.kind, queue, window, value, threshold, kiosk, fault });
+                    out.push(Event::AlertRaised {
+                        id: next_id,
+                        kind: r.kind,
+                        queue,
+                        window,
+                        value,
+                        threshold,
+                        kiosk,
+                        fault,
+                    });
                 }
             }
         }

@@ -102,9 +102,10 @@ pub async fn list(
         Some(_) => return Err(ApiError::bad_request("bad_active", "active must be true or false")),
     };
     match app.engine.query(Query::Alerts { day, active }).await?.answer {
-        Answer::Alerts(day, list) => {
-            Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect() }))
-        }
+        Answer::Alerts(day, list) => Ok(Json(AlertsDto {
+            day: day.to_string(),
+            alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect(),
+        })),
         other => Err(ApiError::internal("engine answered an alerts query with something else", &format!("{other:?}"))),
     }
 }
