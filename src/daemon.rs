@@ -100,8 +100,23 @@ pub async fn serve(
     let webhook = match &config.webhook {
         Some(hook) => {
             let rx = displays_rx.clone();
-            let outbox = crate::webhook::spawn(hook.clone(), setup.clone(), metrics.clone(), clock.clone(), rx)
+            let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
+            let (store, metrics, clock) = (store.clone(), metrics.clone(), clock.clone());
+            let outbox = crate::webhook::spawn(hook.clone(), setup.clone(), kiosks, store.clone(), metrics, clock, rx)
                 .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
+            // Notices the last run did not finish with go out first, in log order.
+            match crate::webhook::pending(&store, &state, hook.outbox) {
+                Ok(owed) => {
+                    if !owed.is_empty() {
+                        tracing::info!(
+                            notices = owed.len(),
+                            "alert notices owed from before the restart queued for the webhook"
+                        );
+                    }
+                    owed.into_iter().for_each(|n| outbox.push(n));
+                }
+                Err(e) => tracing::warn!(error = %e, "alert notices owed from before the restart could not be read"),
+            }
             Some(outbox)
         }
         None => None,
@@ -112,7 +127,7 @@ pub async fn serve(
         .spawn(engine_rx);
     let catalog = http::public_catalog(&setup)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
-    let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), displays_rx.clone());
+    let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
     let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
     let app = Arc::new(Shared {
         config: Arc::new(config),

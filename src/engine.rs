@@ -22,7 +22,7 @@ use crate::core::{Command, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::webhook::{Change, Notice, Outbox};
+use crate::webhook::Outbox;
 
 /// Jobs that may wait in the inbox; callers beyond this wait for room (back-pressure on
 /// the HTTP handlers, never an unbounded queue).
@@ -350,17 +350,13 @@ impl Engine {
         }
     }
 
-    /// Queues a webhook notice for each alert the flushed `records` raised or cleared.
+    /// Queues a webhook notice for each alert the flushed `records` raised or cleared,
+    /// also those a new day's opening ended.
     fn notify_webhook(&self, records: &[(u64, crate::core::Record)]) {
         let Some(outbox) = &self.webhook else { return };
-        for (_, r) in records {
-            let (id, change) = match r.event {
-                crate::core::Event::AlertRaised { id, .. } => (id, Change::Raised),
-                crate::core::Event::AlertCleared { id, .. } => (id, Change::Cleared),
-                _ => continue,
-            };
-            if let Some(alert) = self.state.alerts.get(id) {
-                outbox.push(Notice { change, alert: alert.clone() });
+        for (seq, r) in records {
+            for notice in crate::webhook::notices_of(&self.state.alerts, *seq, r) {
+                outbox.push(notice);
             }
         }
     }

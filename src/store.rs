@@ -24,6 +24,10 @@ use crate::core::HallState;
 const LOG_TREE: &str = "log";
 /// The sled tree that holds day-opening snapshots, by the log position they follow.
 const SNAPSHOT_TREE: &str = "snapshots";
+/// The alert webhook's progress: under `WEBHOOK_DONE_KEY`, the log position of the last
+/// alert notice it has finished with (delivered, or given up after every attempt).
+const WEBHOOK_TREE: &str = "webhook";
+const WEBHOOK_DONE_KEY: &[u8] = b"done";
 /// Snapshots kept: the latest few (start-up needs only the latest that reads).
 const SNAPSHOTS_KEPT: usize = 3;
 /// sled 0.34 writes a value above about 128 KiB (its segment size over 4) to a file of its
@@ -63,6 +67,7 @@ struct Inner {
     db: sled::Db,
     log: sled::Tree,
     snapshots: sled::Tree,
+    webhook: sled::Tree,
     /// sled's log file, for `fdatasync` after each flush.
     file: Arc<File>,
 }
@@ -73,10 +78,11 @@ impl Inner {
         let db = sled::Config::new().path(dir).open().map_err(open_err)?;
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
         let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
+        let webhook = db.open_tree(WEBHOOK_TREE).map_err(open_err)?;
         // sled made its files; their directory entries must survive a power cut too.
         let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
         sync_dir(dir).map_err(StoreError::Sync)?;
-        Ok(Self { db, log, snapshots, file: Arc::new(file) })
+        Ok(Self { db, log, snapshots, webhook, file: Arc::new(file) })
     }
 }
 
@@ -246,6 +252,23 @@ impl Store {
             }
             return Err(StoreError::Sync(e));
         }
+        Ok(())
+    }
+
+    /// The log position of the last alert notice the webhook finished with; `None` before
+    /// the hall's first start with a webhook.
+    pub fn webhook_done(&self) -> Result<Option<u64>, StoreError> {
+        let inner = self.inner()?;
+        let Some(value) = inner.webhook.get(WEBHOOK_DONE_KEY)? else { return Ok(None) };
+        seq_of(&value).map(Some)
+    }
+
+    /// Records that the webhook finished with the notice at `seq`. Not flushed here: the
+    /// engine's next flush, sled's own, or the daemon's last one at shutdown makes it
+    /// durable; a notice whose mark is lost in a crash is sent again, under the same
+    /// delivery id.
+    pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
+        self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
         Ok(())
     }
 

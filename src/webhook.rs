@@ -4,9 +4,19 @@
 //! The engine never waits for it. After a batch is flushed (the alert is durable) the
 //! engine pushes a notice into a bounded in-memory outbox and goes on; one task sends the
 //! notices in order. A full outbox drops its oldest notice (counted as `dropped`); a
-//! notice that fails every attempt is given up (counted as `failed`). Notices still in the
-//! outbox at shutdown are not sent after the restart: the alerts themselves are in the log
-//! and on the supervisor page.
+//! notice that fails every attempt is given up (counted as `failed`).
+//!
+//! The outbox itself is not stored: it is derived from the log. Each notice carries the
+//! log position of the record that caused it, and the sender marks the position of each
+//! notice it has finished with (delivered or given up) in the store's `webhook` tree. At
+//! start (`pending`) the records after the mark are read again and their notices queued,
+//! the newest `outbox` of them: so notices not yet sent when the daemon stopped, or was
+//! killed, go out after the restart, in order, under their first delivery id. Deriving
+//! them keeps the log the one truth (nothing is written twice on the engine's path), and
+//! the mark is one key, written by the sender alone.
+//!
+//! A new service day ends the old day's active alerts without an `alert_cleared` event;
+//! the webhook sends each of them as cleared all the same, with `ended_by_day` true.
 //!
 //! Signature: `X-Hallq-Signature: sha256=HEX`, the HMAC-SHA256 under the secret of the
 //! `X-Hallq-Timestamp` header's value (Unix seconds), a dot, and the body's bytes. A
@@ -24,11 +34,13 @@ use sha2::Sha256;
 use tokio::sync::{watch, Notify};
 
 use crate::config::WebhookConfig;
-use crate::core::alerts::{Alert, AlertKind};
+use crate::core::alerts::{Alert, AlertKind, Alerts, PrinterFault};
 use crate::core::setup::Setup;
+use crate::core::{Event, HallState, Record};
 use crate::engine::Clock;
 use crate::http::dto::rfc3339;
 use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
 
 /// The longest wait between two attempts, however many came before.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
@@ -53,7 +65,62 @@ impl Change {
 #[derive(Clone, Debug)]
 pub struct Notice {
     pub change: Change,
+    /// The alert as the change left it (a raised one not yet cleared or acknowledged).
     pub alert: Alert,
+    /// The log position of the record that caused it.
+    pub seq: u64,
+}
+
+/// The notices one flushed record calls for, read from `alerts` (the state after it):
+/// an alert raised or cleared, and for a new day's opening every alert of the day before
+/// that it ended.
+pub fn notices_of(alerts: &Alerts, seq: u64, record: &Record) -> Vec<Notice> {
+    match &record.event {
+        Event::AlertRaised { id, .. } => alerts
+            .get(*id)
+            .map(|a| {
+                let mut alert = a.clone();
+                (alert.cleared_at, alert.cleared_value, alert.acked_by, alert.acked_at) = (None, None, None, None);
+                Notice { change: Change::Raised, alert, seq }
+            })
+            .into_iter()
+            .collect(),
+        Event::AlertCleared { id, .. } => {
+            alerts.get(*id).map(|a| Notice { change: Change::Cleared, alert: a.clone(), seq }).into_iter().collect()
+        }
+        Event::DayOpened { day, .. } => alerts
+            .days
+            .range(..*day)
+            .next_back()
+            .map(|(_, list)| list.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| a.ended_by_day() && a.cleared_at == Some(record.at))
+            .map(|a| Notice { change: Change::Cleared, alert: a.clone(), seq })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The notices owed at start: those of the records after the webhook's mark, the newest
+/// `max` of them. On the hall's first start with a webhook there is no mark, and nothing
+/// before now is owed: the mark is set to the end of the log.
+pub fn pending(store: &Store, state: &HallState, max: usize) -> Result<Vec<Notice>, StoreError> {
+    let Some(done) = store.webhook_done()? else {
+        store.set_webhook_done(state.last_seq)?;
+        return Ok(Vec::new());
+    };
+    let mut out = VecDeque::new();
+    for item in store.records_after(done) {
+        let (seq, record) = item?;
+        for notice in notices_of(&state.alerts, seq, &record) {
+            if out.len() >= max {
+                out.pop_front();
+            }
+            out.push_back(notice);
+        }
+    }
+    Ok(out.into())
 }
 
 /// The bounded queue between the engine and the sender.
@@ -93,6 +160,8 @@ impl Outbox {
 pub fn spawn(
     config: WebhookConfig,
     setup: Arc<Setup>,
+    kiosks: KioskNames,
+    store: Arc<Store>,
     metrics: Arc<Metrics>,
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
@@ -107,7 +176,7 @@ pub fn spawn(
         max: config.outbox,
         metrics: metrics.clone(),
     });
-    let sender = Sender { client, config, setup, metrics, clock };
+    let sender = Sender { client, config, setup, kiosks, metrics, clock };
     let queue = outbox.clone();
     tokio::spawn(async move {
         loop {
@@ -115,6 +184,11 @@ pub fn spawn(
                 tokio::select! {
                     () = sender.deliver(&notice) => {}
                     _ = shutdown.changed() => return,
+                }
+                // Finished with: not owed after a restart. (Interrupted by the shutdown
+                // above, it stays owed.)
+                if let Err(e) = store.set_webhook_done(notice.seq) {
+                    tracing::debug!(error = %e, "the webhook's progress could not be marked; the notice may go again");
                 }
             }
             tokio::select! {
@@ -130,6 +204,7 @@ struct Sender {
     client: reqwest::Client,
     config: WebhookConfig,
     setup: Arc<Setup>,
+    kiosks: KioskNames,
     metrics: Arc<Metrics>,
     clock: Clock,
 }
@@ -137,7 +212,7 @@ struct Sender {
 impl Sender {
     /// Sends one notice, retrying until it is accepted (any 2xx) or the attempts run out.
     async fn deliver(&self, notice: &Notice) {
-        let body = body(&self.setup, notice, (self.clock)());
+        let body = body(&self.setup, &self.kiosks, notice, (self.clock)());
         let delivery = format!("{}-{}", notice.alert.id, notice.change.as_str());
         let mut wait = Duration::from_millis(self.config.backoff_ms);
         for attempt in 1..=self.config.attempts {
@@ -192,15 +267,33 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     out
 }
 
+/// The name an alert's subject goes by: the queue's, the window's, or the kiosk's (from
+/// `kiosks`, id → name).
+pub fn subject_name(setup: &Setup, kiosks: &KioskNames, a: &Alert) -> Option<String> {
+    match (a.queue, a.window, a.kiosk) {
+        (Some(q), _, _) => setup.queue(&q).map(|q| q.name.clone()),
+        (None, Some(w), _) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
+        (None, None, Some(k)) => Some(kiosks.get(k.as_str()).cloned().unwrap_or_else(|| k.to_string())),
+        (None, None, None) => None,
+    }
+}
+
+/// Each kiosk's name by its id, for printer alerts.
+pub type KioskNames = std::collections::BTreeMap<String, String>;
+
 /// The JSON body of a notice.
-pub fn body(setup: &Setup, notice: &Notice, now: crate::core::model::Ts) -> Vec<u8> {
+pub fn body(setup: &Setup, kiosks: &KioskNames, notice: &Notice, now: crate::core::model::Ts) -> Vec<u8> {
     let a = &notice.alert;
-    let name = match (a.queue, a.window) {
-        (Some(q), _) => setup.queue(&q).map(|q| q.name.clone()),
-        (None, Some(w)) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
-        (None, None) => None,
+    let name = subject_name(setup, kiosks, a);
+    let cleared = notice.change == Change::Cleared;
+    let value = if cleared { a.cleared_value.unwrap_or(a.value) } else { a.value };
+    let text = if cleared && a.ended_by_day() {
+        format!("【解除】{}预警随服务日结束", name.as_deref().unwrap_or("?"))
+    } else if a.kind == AlertKind::Printer {
+        printer_text(notice.change, a.fault, name.as_deref().unwrap_or("?"))
+    } else {
+        text(notice.change, a.kind, name.as_deref().unwrap_or("?"), value, a.threshold)
     };
-    let value = if notice.change == Change::Cleared { a.cleared_value.unwrap_or(a.value) } else { a.value };
     let doc = json!({
         "type": format!("alert_{}", notice.change.as_str()),
         "hall": { "id": setup.hall_id, "name": setup.hall_name },
@@ -209,22 +302,40 @@ pub fn body(setup: &Setup, notice: &Notice, now: crate::core::model::Ts) -> Vec<
             "kind": a.kind.as_str(),
             "queue": a.queue.map(|q| q.to_string()),
             "window": a.window.map(|w| w.to_string()),
+            "kiosk": a.kiosk.map(|k| k.to_string()),
+            "fault": a.fault.map(PrinterFault::as_str),
             "name": name,
             "value": value,
             "threshold": a.threshold,
             "unit": a.kind.unit(),
             "raised_at": rfc3339(setup, a.raised_at),
             "cleared_at": a.cleared_at.map(|t| rfc3339(setup, t)),
-            "text": text(notice.change, a.kind, name.as_deref().unwrap_or("?"), value, a.threshold),
+            "ended_by_day": cleared && a.ended_by_day(),
+            "text": text,
         },
         "at": rfc3339(setup, now),
     });
     serde_json::to_vec(&doc).unwrap_or_default()
 }
 
+/// A printer alert's sentence: the kiosk and what is wrong, never a ticket.
+fn printer_text(change: Change, fault: Option<PrinterFault>, name: &str) -> String {
+    let what = match fault {
+        Some(PrinterFault::PaperOut) => "缺纸",
+        Some(PrinterFault::CoverOpen) => "纸仓盖未关",
+        Some(PrinterFault::Offline) | None => "离线",
+    };
+    match change {
+        Change::Raised => format!("【预警】{name}打印机{what}，号票无法打印"),
+        Change::Cleared => format!("【解除】{name}打印机已恢复"),
+    }
+}
+
 /// One Chinese sentence, for receivers that post the text to a chat group as it is.
 fn text(change: Change, kind: AlertKind, name: &str, value: u32, threshold: u32) -> String {
     match (change, kind) {
+        // Worded by `printer_text`; here only for completeness.
+        (_, AlertKind::Printer) => printer_text(change, None, name),
         (Change::Raised, AlertKind::QueueWaiting) => format!("【预警】{name}排队{value}人（阈值{threshold}人）"),
         (Change::Raised, AlertKind::QueueWait) => format!("【预警】{name}最长等候{value}分钟（阈值{threshold}分钟）"),
         (Change::Raised, AlertKind::WindowPaused) => format!("【预警】{name}暂停{value}分钟（阈值{threshold}分钟）"),

@@ -2,8 +2,11 @@
 //! injected clock, the list and the overview for supervisors, acknowledgement and who may
 //! do it, survival across a restart, and the webhook against a real receiver on loopback
 //! (an axum server in this test): the JSON, the HMAC signature recomputed here, retries
-//! after 500s, and the metric of deliveries.
+//! after 500s, and the metric of deliveries. A kiosk printer's fault (a fake printer on
+//! loopback) as an alert; alerts a new day ends sent as cleared; notices owed when the
+//! daemon stopped sent after its restart.
 
+mod printer_support;
 mod support;
 
 use std::collections::VecDeque;
@@ -14,8 +17,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hallq::config::WebhookConfig;
+use hallq::config::{PrinterDef, WebhookConfig};
 use hallq::core::model::QueueId;
+use printer_support::{FakePrinter, PAPER_OUT, READY};
 use serde_json::{json, Value};
 use support::{default_start_ms, guard, Api, Daemon, KIOSK};
 use tokio::sync::watch;
@@ -55,13 +59,18 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
 
 /// Starts a receiver on loopback; returns it and its URL.
 async fn receiver(script: &[u16]) -> (Arc<Receiver>, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    receiver_on(listener, script)
+}
+
+/// A receiver on `listener`.
+fn receiver_on(listener: tokio::net::TcpListener, script: &[u16]) -> (Arc<Receiver>, String) {
     let r = Arc::new(Receiver {
         script: Mutex::new(script.iter().copied().collect()),
         got: Mutex::new(Vec::new()),
         count: watch::channel(0).0,
     });
     let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     (r, url)
@@ -88,15 +97,19 @@ fn expected_signature(timestamp: &str, body: &[u8]) -> String {
 }
 
 /// The example hall with queue A alerting above 2 waiting, and the webhook at `url`.
-async fn daemon_with_hook(url: String) -> Daemon {
+fn hook_config(url: String, attempts: u32) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
     let a = QueueId::parse("A").unwrap();
     config.setup.alerts.queues.get_mut(&a).expect("queue A has thresholds").waiting = 2;
     config.webhook =
-        Some(WebhookConfig { url, secret: SECRET.into(), timeout_ms: 5_000, attempts: 4, backoff_ms: 20, outbox: 100 });
+        Some(WebhookConfig { url, secret: SECRET.into(), timeout_ms: 5_000, attempts, backoff_ms: 20, outbox: 100 });
+    config
+}
+
+async fn daemon_with_hook(url: String) -> Daemon {
     let data = Arc::new(tempfile::tempdir().unwrap());
-    Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await
+    Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), hook_config(url, 4)).await
 }
 
 /// Polls the day's alerts until `pred` holds for the list (each poll waits for the
@@ -277,4 +290,131 @@ async fn waits_and_pauses_alert_as_the_clock_moves_and_survive_a_restart() {
     api.window_ok(&clerk, "12", "resume", None).await;
     let active = alerts_until(api, &sup, "?active=true", |l| l.len() == 1).await;
     assert_eq!(active[0]["kind"], "queue_wait");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_printer_out_of_paper_is_an_alert_raised_and_cleared_through_the_api_and_the_webhook() {
+    let printer = FakePrinter::start(PAPER_OUT).await;
+    let (receiver, url) = receiver(&[]).await;
+    let mut config = hook_config(url, 4);
+    let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
+    let kiosk_name = kiosk.name.clone();
+    let addr = printer.addr;
+    kiosk.printer = Some(PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 1,
+    });
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let d = Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await;
+    let api = &d.api;
+    let sup = api.login("supervisor").await;
+
+    let list = alerts_until(api, &sup, "?active=true", |l| !l.is_empty()).await;
+    let a = &list[0];
+    assert_eq!(
+        (a["kind"].as_str(), a["kiosk"].as_str(), a["fault"].as_str()),
+        (Some("printer"), Some("kiosk1"), Some("paper_out"))
+    );
+    assert_eq!((a["queue"].clone(), a["window"].clone()), (Value::Null, Value::Null));
+    assert_eq!(a["name"], kiosk_name.as_str(), "the alert names the kiosk");
+    let id = a["id"].as_u64().unwrap();
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].delivery, format!("{id}-raised"));
+    assert_eq!(got[0].signature, expected_signature(&got[0].timestamp, &got[0].body));
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!((body["type"].as_str(), body["alert"]["kind"].as_str()), (Some("alert_raised"), Some("printer")));
+    assert_eq!((body["alert"]["kiosk"].as_str(), body["alert"]["fault"].as_str()), (Some("kiosk1"), Some("paper_out")));
+    assert!(body["alert"]["text"].as_str().unwrap().contains("缺纸"), "{body}");
+    let acked = api.post(&format!("/api/v1/alerts/{id}/ack"), Some(&sup), None).await;
+    assert_eq!((acked.status, acked.body["acked_by"].as_str()), (200, Some("supervisor")), "{}", acked.text);
+
+    // Paper loaded: the next check clears it, in the list and at the receiver.
+    printer.set(READY);
+    alerts_until(api, &sup, "?active=true", |l| l.is_empty()).await;
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].delivery, format!("{id}-cleared"));
+    let body: Value = serde_json::from_slice(&got[1].body).unwrap();
+    assert_eq!(body["type"], "alert_cleared");
+    assert!(body["alert"]["text"].as_str().unwrap().contains("恢复"), "{body}");
+    // Every check reported the fault, yet it was raised once.
+    let all = api.get("/api/v1/alerts", Some(&sup)).await;
+    assert_eq!(all.body["alerts"].as_array().map(Vec::len), Some(1), "{}", all.text);
+    assert_eq!(all.body["alerts"][0]["acked_by"], "supervisor");
+    // The acknowledgement is audited like any other.
+    let audit = api.get("/api/v1/audit?action=alert_ack", Some(&sup)).await;
+    assert_eq!(audit.body["entries"].as_array().map(Vec::len), Some(1), "{}", audit.text);
+}
+
+#[tokio::test]
+async fn alerts_a_new_day_ends_are_sent_as_cleared() {
+    let (receiver, url) = receiver(&[]).await;
+    let d = daemon_with_hook(url).await;
+    let item = d.api.item_in("A").await;
+    for _ in 0..3 {
+        d.api.issue(&item).await;
+    }
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].delivery, "1-raised");
+    d.set_clock(default_start_ms() + 86_400_000);
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].delivery, "1-cleared");
+    assert_eq!(got[1].signature, expected_signature(&got[1].timestamp, &got[1].body));
+    let body: Value = serde_json::from_slice(&got[1].body).unwrap();
+    assert_eq!((body["type"].as_str(), body["alert"]["ended_by_day"].as_bool()), (Some("alert_cleared"), Some(true)));
+    assert!(body["alert"]["text"].as_str().unwrap().contains("服务日结束"), "{body}");
+    assert!(body["alert"]["cleared_at"].as_str().is_some(), "{body}");
+}
+
+#[tokio::test]
+async fn notices_owed_at_shutdown_are_sent_after_a_restart() {
+    // The receiver's port, with nobody listening yet: every attempt is refused.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let url = format!("http://{addr}/hook");
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let clock = Arc::new(AtomicI64::new(default_start_ms()));
+    // Attempts enough to outlast the test: the notice is still owed at shutdown.
+    let d = Daemon::start_config(data.clone(), Some(clock.clone()), hook_config(url.clone(), 1_000)).await;
+    let item = d.api.item_in("A").await;
+    for _ in 0..3 {
+        d.api.issue(&item).await;
+    }
+    guard("a refused attempt", async {
+        loop {
+            let m = d.api.get("/metrics", None).await.text;
+            if metric(&m, "hallq_webhook_deliveries_total{result=\"retried\"}") >= 1.0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    d.stop().await;
+
+    // The receiver is up now; the restarted daemon sends what it owed.
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("the receiver's port is free again");
+    let (receiver, _) = receiver_on(listener, &[]);
+    let d = Daemon::start_config(data.clone(), Some(clock.clone()), hook_config(url.clone(), 1_000)).await;
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got[0].delivery, "1-raised");
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!((body["alert"]["kind"].as_str(), body["alert"]["value"].as_u64()), (Some("queue_waiting"), Some(3)));
+    assert_eq!(got[0].signature, expected_signature(&got[0].timestamp, &got[0].body));
+
+    // Delivered: a further restart owes nothing, and what comes next is the next notice.
+    d.stop().await;
+    let d = Daemon::start_config(data, Some(clock), hook_config(url, 1_000)).await;
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "open", None).await;
+    for _ in 0..2 {
+        d.api.call_next(&clerk, "1").await;
+        d.api.window_ok(&clerk, "1", "serve", None).await;
+        d.api.window_ok(&clerk, "1", "done", None).await;
+    }
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].delivery, "1-cleared", "the raise was not sent twice: {got:?}");
 }

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use core_support::*;
-use hallq::core::alerts::{AlertKind, AlertPolicy, QueueThresholds, CLEAR_PERCENT};
+use hallq::core::alerts::{AlertKind, AlertPolicy, PrinterFault, QueueThresholds, CLEAR_PERCENT};
 use hallq::core::command::{Command, Reply};
 use hallq::core::event::Event;
 use hallq::core::hall::HallState;
-use hallq::core::model::Ts;
+use hallq::core::model::{KioskId, Ts};
 use hallq::core::setup::Setup;
 
 /// The test hall with alerts: A above 5 waiting or 20 minutes' wait; B above 2 waiting;
@@ -29,8 +29,9 @@ fn alert_events(hall: &Hall, from: usize) -> Vec<String> {
     hall.log[from..]
         .iter()
         .filter_map(|(_, r)| match &r.event {
-            Event::AlertRaised { id, kind, queue, window, value, threshold } => {
+            Event::AlertRaised { id, kind, queue, window, value, threshold, kiosk, fault } => {
                 let on = queue.map(|q| q.to_string()).or(window.map(|w| w.to_string())).unwrap_or_default();
+                let on = kiosk.map(|k| format!("{k} {}", fault.map_or("?", |f| f.as_str()))).unwrap_or(on);
                 Some(format!("raised {id} {} {on} {value}>{threshold}", kind.as_str()))
             }
             Event::AlertCleared { id, value } => Some(format!("cleared {id} at {value}")),
@@ -236,4 +237,40 @@ fn zero_thresholds_raise_nothing_and_alerts_carry_no_visitor_data() {
     }
     assert!(alert_events(&hall, from).iter().any(|e| e.contains("queue_waiting A")));
     assert_eq!(AlertKind::QueueWaiting.unit(), "tickets");
+}
+
+fn printer(kiosk: &str, fault: Option<PrinterFault>) -> hallq::core::command::Envelope {
+    cmd(Command::PrinterReport { kiosk: KioskId::parse(kiosk).unwrap(), fault })
+}
+
+#[test]
+fn a_printer_report_raises_changes_and_clears_the_kiosks_alert_and_a_new_day_ends_it() {
+    let mut hall = Hall::with(alerting());
+    let report = |hall: &mut Hall, fault| {
+        let from = hall.log.len();
+        hall.must(&printer("kiosk1", fault));
+        alert_events(hall, from)
+    };
+    assert_eq!(report(&mut hall, None), Vec::<String>::new(), "a ready printer with no alert writes nothing");
+    assert_eq!(report(&mut hall, Some(PrinterFault::PaperOut)), ["raised 1 printer kiosk1 paper_out 0>0"]);
+    assert_eq!(report(&mut hall, Some(PrinterFault::PaperOut)), Vec::<String>::new(), "the same fault again: nothing");
+    assert_eq!(
+        report(&mut hall, Some(PrinterFault::CoverOpen)),
+        ["cleared 1 at 0", "raised 2 printer kiosk1 cover_open 0>0"],
+        "another fault: the alert says what is wrong now"
+    );
+    hall.must(&ack(2, "supervisor"));
+    assert_eq!(report(&mut hall, None), ["cleared 2 at 0"]);
+    assert_eq!(report(&mut hall, Some(PrinterFault::Offline)), ["raised 3 printer kiosk1 offline 0>0"]);
+    // The engine's tick leaves it alone: only the printer's report clears it.
+    let from = tick_at(&mut hall, t(9, 30));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new());
+    assert_replays(&hall);
+    // A new day ends it like the others; the printer's next report raises it again.
+    tick_at(&mut hall, t_on(1, 8, 0, 0));
+    assert!(hall.state.alerts.active.is_empty());
+    assert!(hall.state.alerts.of_day(Some(day()))[2].ended_by_day());
+    assert_eq!(report(&mut hall, Some(PrinterFault::Offline)), ["raised 4 printer kiosk1 offline 0>0"]);
+    assert_eq!(AlertKind::Printer.as_str(), "printer");
+    assert_replays(&hall);
 }

@@ -181,6 +181,19 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::Rate(k, 0) => {
                     cmd(Command::AckAlert { id: 1 + u64::from(*k) + u64::from(issued) / 8, by: user("supervisor") })
                 }
+                // A score of 6 would only be refused too: it is a printer's report instead,
+                // of two kiosks and every fault, so that printer alerts replay as well.
+                Op::Rate(k, 6) => {
+                    use hallq::core::alerts::PrinterFault;
+                    let fault = [
+                        None,
+                        Some(PrinterFault::Offline),
+                        Some(PrinterFault::PaperOut),
+                        Some(PrinterFault::CoverOpen),
+                    ][(*k % 4) as usize];
+                    let kiosk = hallq::core::model::KioskId::parse(if *k < 8 { "kiosk1" } else { "kiosk2" });
+                    cmd(Command::PrinterReport { kiosk: kiosk.expect("a kiosk id"), fault })
+                }
                 // With a reason, so that low scores count too (the table tests hold the rule
                 // that a low score needs one).
                 Op::Rate(k, score) if (1..=2).contains(score) => {

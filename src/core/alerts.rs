@@ -10,7 +10,13 @@
 //! (`AlertAcknowledged`), which records who and silences the page's sound, but the alert
 //! stays active until its condition ends.
 //!
-//! Alerts hold queue and window ids and counts, never a visitor's data. Each day's alerts
+//! A kiosk's printer in trouble (offline, out of paper, cover open) is an alert too, of
+//! kind `printer`: the shell's printer task reports what the printer says
+//! (`Command::PrinterReport`) and [`printer_report`] raises, changes or clears the kiosk's
+//! alert. The core keeps no printer state beyond the active alert: a new day ends it like
+//! the others, and the printer task's next check raises it again if the fault lasts.
+//!
+//! Alerts hold queue, window and kiosk ids and counts, never a visitor's data. Each day's alerts
 //! are kept (bounded) for `GET /api/v1/alerts?day=`; opening a new day ends the old day's
 //! active alerts, so a snapshot taken at a day's opening holds only that history.
 
@@ -20,7 +26,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::event::Event;
-use super::model::{QueueId, Ts, UserName, Window, WindowId, WindowState};
+use super::model::{KioskId, QueueId, Ts, UserName, Window, WindowId, WindowState};
 
 /// Hysteresis: a count or wait alert clears once its value is at or below this share of
 /// its threshold, in percent (a queue alerting above 30 clears at 24 or fewer).
@@ -70,6 +76,28 @@ pub enum AlertKind {
     WindowPaused,
     /// Minutes an open window has called nobody while tickets wait for it.
     WindowIdle,
+    /// A kiosk's ticket printer cannot print (the alert's `fault` says why).
+    Printer,
+}
+
+/// Why a kiosk's printer cannot print: what a printer alert carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterFault {
+    /// Refuses connections, does not answer, or reports itself offline.
+    Offline,
+    PaperOut,
+    CoverOpen,
+}
+
+impl PrinterFault {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrinterFault::Offline => "offline",
+            PrinterFault::PaperOut => "paper_out",
+            PrinterFault::CoverOpen => "cover_open",
+        }
+    }
 }
 
 impl AlertKind {
@@ -79,6 +107,7 @@ impl AlertKind {
             AlertKind::QueueWait => "queue_wait",
             AlertKind::WindowPaused => "window_paused",
             AlertKind::WindowIdle => "window_idle",
+            AlertKind::Printer => "printer",
         }
     }
 
@@ -87,6 +116,8 @@ impl AlertKind {
         match self {
             AlertKind::QueueWaiting => "tickets",
             AlertKind::QueueWait | AlertKind::WindowPaused | AlertKind::WindowIdle => "minutes",
+            // A fault has no size: value and threshold are 0.
+            AlertKind::Printer => "none",
         }
     }
 }
@@ -96,20 +127,21 @@ impl AlertKind {
 pub enum Subject {
     Queue(QueueId),
     Window(WindowId),
+    Kiosk(KioskId),
 }
 
 impl Subject {
     pub fn queue(self) -> Option<QueueId> {
         match self {
             Subject::Queue(q) => Some(q),
-            Subject::Window(_) => None,
+            Subject::Window(_) | Subject::Kiosk(_) => None,
         }
     }
 
     pub fn window(self) -> Option<WindowId> {
         match self {
             Subject::Window(w) => Some(w),
-            Subject::Queue(_) => None,
+            Subject::Queue(_) | Subject::Kiosk(_) => None,
         }
     }
 }
@@ -137,15 +169,27 @@ pub struct Alert {
     pub acked_by: Option<UserName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked_at: Option<Ts>,
+    /// A printer alert's kiosk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiosk: Option<KioskId>,
+    /// A printer alert's fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<PrinterFault>,
 }
 
 impl Alert {
     pub fn subject(&self) -> Option<Subject> {
-        match (self.queue, self.window) {
-            (Some(q), _) => Some(Subject::Queue(q)),
-            (None, Some(w)) => Some(Subject::Window(w)),
-            (None, None) => None,
+        match (self.queue, self.window, self.kiosk) {
+            (Some(q), _, _) => Some(Subject::Queue(q)),
+            (None, Some(w), _) => Some(Subject::Window(w)),
+            (None, None, Some(k)) => Some(Subject::Kiosk(k)),
+            (None, None, None) => None,
         }
+    }
+
+    /// Whether the alert ended with its service day rather than with its condition.
+    pub fn ended_by_day(&self) -> bool {
+        self.cleared_at.is_some() && self.cleared_value.is_none()
     }
 
     pub fn is_active(&self) -> bool {
@@ -193,7 +237,7 @@ impl Alerts {
     pub fn apply(&mut self, day: Option<NaiveDate>, at: Ts, event: &Event, windows: &BTreeMap<WindowId, Window>) {
         match event {
             Event::DayOpened { .. } => self.open_day(at),
-            Event::AlertRaised { id, kind, queue, window, value, threshold } => {
+            Event::AlertRaised { id, kind, queue, window, value, threshold, kiosk, fault } => {
                 assert!(*id > self.last_id, "alert id {id} after {}", self.last_id);
                 self.last_id = *id;
                 let alert = Alert {
@@ -208,8 +252,10 @@ impl Alerts {
                     cleared_value: None,
                     acked_by: None,
                     acked_at: None,
+                    kiosk: *kiosk,
+                    fault: *fault,
                 };
-                let subject = alert.subject().expect("an alert names a queue or a window");
+                let subject = alert.subject().expect("an alert names a queue, a window or a kiosk");
                 let before = self.active.insert((*kind, subject), *id);
                 assert!(before.is_none(), "a second active {kind:?} alert for {subject:?}");
                 self.days.entry(day.unwrap_or_default()).or_default().push(alert);
@@ -219,7 +265,7 @@ impl Alerts {
                 assert!(a.cleared_at.is_none(), "alert {id} cleared twice");
                 a.cleared_at = Some(at);
                 a.cleared_value = Some(*value);
-                let key = (a.kind, a.subject().expect("an alert names a queue or a window"));
+                let key = (a.kind, a.subject().expect("an alert names a queue, a window or a kiosk"));
                 self.active.remove(&key);
             }
             Event::AlertAcknowledged { id, by } => {
@@ -288,10 +334,50 @@ pub fn evaluate(state: &super::HallState, now: Ts) -> Vec<Event> {
                     next_id += 1;
                     let (queue, window) = (r.subject.queue(), r.subject.window());
                     let (value, threshold) = (r.value, r.threshold);
-                    out.push(Event::AlertRaised { id: next_id, kind: r.kind, queue, window, value, threshold });
+                    let (kiosk, fault) = (None, None);
+                    out.push(Event::AlertRaised {
+                        id: next_id,
+                        kind: r.kind,
+                        queue,
+                        window,
+                        value,
+                        threshold,
+                        kiosk,
+                        fault,
+                    });
                 }
             }
         }
+    }
+    out
+}
+
+/// The events a printer's report calls for: a fault with no active alert for the kiosk
+/// raises one (room allowing); a different fault clears the old alert and raises one for
+/// the new fault, so the list and the webhook say what is wrong now; no fault clears it;
+/// the same fault again changes nothing.
+pub fn printer_report(state: &super::HallState, kiosk: KioskId, fault: Option<PrinterFault>) -> Vec<Event> {
+    let alerts = &state.alerts;
+    let active = alerts.active.get(&(AlertKind::Printer, Subject::Kiosk(kiosk))).and_then(|id| alerts.get(*id));
+    let mut out = Vec::new();
+    if let Some(a) = active {
+        if a.fault == fault {
+            return out;
+        }
+        out.push(Event::AlertCleared { id: a.id, value: 0 });
+    }
+    let room = alerts.of_day(state.day).len() < ALERTS_PER_DAY_MAX;
+    if let (Some(fault), true) = (fault, room) {
+        out.push(Event::AlertRaised {
+            id: alerts.last_id + 1,
+            kind: AlertKind::Printer,
+            queue: None,
+            window: None,
+            value: 0,
+            threshold: 0,
+            kiosk: Some(kiosk),
+            fault: Some(fault),
+        });
     }
     out
 }
@@ -306,7 +392,8 @@ fn eased(r: &Reading) -> bool {
             u64::from(r.value) * 100 <= u64::from(r.threshold) * u64::from(CLEAR_PERCENT)
         }
         // A window's state is yes or no: it clears when the window leaves that state.
-        AlertKind::WindowPaused | AlertKind::WindowIdle => r.value == 0,
+        // (A printer alert has no reading: only its printer's report clears it.)
+        AlertKind::WindowPaused | AlertKind::WindowIdle | AlertKind::Printer => r.value == 0,
     }
 }
 

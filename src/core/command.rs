@@ -3,7 +3,8 @@
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
+use super::alerts::PrinterFault;
+use super::model::{KioskId, Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
 
 /// The longest rating comment kept, in characters.
 pub const COMMENT_CHARS_MAX: usize = 500;
@@ -182,6 +183,13 @@ pub enum Command {
     AckAlert {
         id: u64,
         by: UserName,
+    },
+    /// The shell's printer task says what `kiosk`'s printer last reported: a fault, or
+    /// none (ready, or paper low, which still prints). Raises, changes or clears the
+    /// kiosk's printer alert; a report that changes nothing writes nothing.
+    PrinterReport {
+        kiosk: KioskId,
+        fault: Option<PrinterFault>,
     },
 }
 

@@ -218,6 +218,9 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
         }
         Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),
+        Command::PrinterReport { kiosk, fault } => {
+            done(super::alerts::printer_report(state, *kiosk, *fault), Reply::Nothing)
+        }
         Command::AckAlert { id, by } => {
             let today = state.alerts.of_day(state.day);
             let a = today.iter().find(|a| a.id == *id).ok_or(Rejection::UnknownAlert)?;

@@ -8,11 +8,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::alerts::AlertKind;
+use super::alerts::{AlertKind, PrinterFault};
 use super::command::Reply;
 use super::model::{
-    BundleId, BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts,
-    UserName, WindowId,
+    BundleId, BundleStep, CallRule, KioskId, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget,
+    Ts, UserName, WindowId,
 };
 use super::rating::CaseOpening;
 
@@ -202,8 +202,8 @@ pub enum Event {
         window: WindowId,
         by: UserName,
     },
-    /// A supervision alert: `kind`'s value on the queue or window passed its threshold
-    /// (`core::alerts`).
+    /// A supervision alert: `kind`'s value on the queue or window passed its threshold, or
+    /// (kind `printer`) a kiosk's printer reported `fault` (`core::alerts`).
     AlertRaised {
         id: u64,
         kind: AlertKind,
@@ -213,6 +213,10 @@ pub enum Event {
         window: Option<WindowId>,
         value: u32,
         threshold: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kiosk: Option<KioskId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fault: Option<PrinterFault>,
     },
     /// The alert's condition has eased (below the hysteresis mark, or the window left the
     /// state); `value` is the value then.

@@ -130,6 +130,10 @@ inline_id!(
     WindowId, "a window id", "1 to 16 ASCII letters, digits, '-' or '_'", 16, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 );
 inline_id!(
+    /// A kiosk (ticket machine), e.g. `kiosk1`: what a printer alert names.
+    KioskId, "a kiosk id", "1 to 32 ASCII letters, digits, '-' or '_'", 32, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+);
+inline_id!(
     /// The letters a queue's numbers begin with, e.g. `A` (`A012`).
     Prefix, "a number prefix", "1 to 8 ASCII letters or digits", 8, |b| b.is_ascii_alphanumeric()
 );

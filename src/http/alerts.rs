@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::dto::{rfc3339, WindowDto};
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
-use crate::config::Role;
+use crate::config::{Config, Role};
 use crate::core::alerts::Alert;
 use crate::core::overview::Overview;
-use crate::core::setup::Setup;
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, Query};
 
@@ -27,7 +26,10 @@ pub struct AlertDto {
     unit: &'static str,
     queue: Option<String>,
     window: Option<String>,
-    /// The queue's or window's name.
+    /// A printer alert's kiosk and its fault (`offline`, `paper_out`, `cover_open`).
+    kiosk: Option<String>,
+    fault: Option<&'static str>,
+    /// The queue's, window's or kiosk's name.
     name: Option<String>,
     value: u32,
     threshold: u32,
@@ -40,18 +42,18 @@ pub struct AlertDto {
 }
 
 impl AlertDto {
-    pub fn new(setup: &Setup, a: &Alert) -> Self {
-        let name = match (a.queue, a.window) {
-            (Some(q), _) => setup.queue(&q).map(|q| q.name.clone()),
-            (None, Some(w)) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
-            (None, None) => None,
-        };
+    pub fn new(config: &Config, a: &Alert) -> Self {
+        let setup = &config.setup;
+        let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
+        let name = crate::webhook::subject_name(setup, &kiosks, a);
         Self {
             id: a.id,
             kind: a.kind.as_str(),
             unit: a.kind.unit(),
             queue: a.queue.map(|q| q.to_string()),
             window: a.window.map(|w| w.to_string()),
+            kiosk: a.kiosk.map(|k| k.to_string()),
+            fault: a.fault.map(crate::core::alerts::PrinterFault::as_str),
             name,
             value: a.value,
             threshold: a.threshold,
@@ -99,11 +101,11 @@ pub async fn list(
         Some("true") => true,
         Some(_) => return Err(ApiError::bad_request("bad_active", "active must be true or false")),
     };
-    let setup = &app.config.setup;
     match app.engine.query(Query::Alerts { day, active }).await?.answer {
-        Answer::Alerts(day, list) => {
-            Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(setup, a)).collect() }))
-        }
+        Answer::Alerts(day, list) => Ok(Json(AlertsDto {
+            day: day.to_string(),
+            alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect(),
+        })),
         other => Err(ApiError::internal("engine answered an alerts query with something else", &format!("{other:?}"))),
     }
 }
@@ -122,7 +124,7 @@ pub async fn ack(
     let key = idempotency_key(&headers, None, &format!("user:{}:ack", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
     match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
-        Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config.setup, &a))),
+        Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config, &a))),
         other => {
             Err(ApiError::internal("engine answered an acknowledgement with something else", &format!("{other:?}")))
         }
@@ -168,7 +170,8 @@ pub struct OverviewDto {
 }
 
 impl OverviewDto {
-    fn new(setup: &Setup, o: &Overview) -> Self {
+    fn new(config: &Config, o: &Overview) -> Self {
+        let setup = &config.setup;
         Self {
             day: o.day.map(|d| d.to_string()),
             at: rfc3339(setup, o.at),
@@ -194,7 +197,7 @@ impl OverviewDto {
                     waiting: w.waiting,
                 })
                 .collect(),
-            alerts: o.alerts.iter().map(|a| AlertDto::new(setup, a)).collect(),
+            alerts: o.alerts.iter().map(|a| AlertDto::new(config, a)).collect(),
             alert_paused_min: o.paused_min,
             alert_idle_min: o.idle_min,
         }
@@ -206,7 +209,7 @@ impl OverviewDto {
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<OverviewDto>, ApiError> {
     auth::user(&app, &headers, SUPERVISORS)?;
     match app.engine.query(Query::Overview).await?.answer {
-        Answer::Overview(o) => Ok(Json(OverviewDto::new(&app.config.setup, &o))),
+        Answer::Overview(o) => Ok(Json(OverviewDto::new(&app.config, &o))),
         other => {
             Err(ApiError::internal("engine answered an overview query with something else", &format!("{other:?}")))
         }

@@ -7,6 +7,10 @@
 //! them (`probe_s`). What the task learns — ok, paper low, paper out, cover open, offline,
 //! since when, the last error — is device state, kept here in memory, not hall state: it
 //! is no event in the log, and after a restart it is learnt again by the first check.
+//! What matters to supervisors — a fault that stops tickets printing — the task reports to
+//! the engine (`Command::PrinterReport`) on every change and on every idle check, and the
+//! core makes it a `printer` alert (`core::alerts::printer_report`): logged, listed at
+//! `/api/v1/alerts`, sent by the webhook, acknowledged like the others.
 //! `escpos` builds the bytes, `ticket` lays a ticket out, `device` does the talking.
 
 pub mod device;
@@ -20,8 +24,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{KioskDef, PrinterDef};
-use crate::core::model::{TicketId, Ts};
-use crate::engine::Clock;
+use crate::core::alerts::PrinterFault;
+use crate::core::model::{KioskId, TicketId, Ts};
+use crate::core::{Command, Envelope};
+use crate::engine::{Clock, EngineHandle};
 
 /// Jobs waiting for one printer: a kiosk issues a few tickets a minute, so more than this
 /// means the printer is stuck, and a ticket printed minutes late would only confuse.
@@ -61,6 +67,17 @@ impl Health {
     /// Whether a ticket sent now would not come out.
     pub fn is_fault(self) -> bool {
         matches!(self, Health::PaperOut | Health::CoverOpen | Health::Offline)
+    }
+
+    /// The fault a supervisor is alerted to, if any; `None` for a printer that still
+    /// prints (ready, paper low) and for one not asked yet (`Unknown` is not reported).
+    pub fn fault(self) -> Option<PrinterFault> {
+        match self {
+            Health::Unknown | Health::Ok | Health::PaperLow => None,
+            Health::PaperOut => Some(PrinterFault::PaperOut),
+            Health::CoverOpen => Some(PrinterFault::CoverOpen),
+            Health::Offline => Some(PrinterFault::Offline),
+        }
     }
 
     /// Whether the printer must not be sent a job: it would print it late, when someone
@@ -149,7 +166,7 @@ fn lock(state: &Mutex<PrinterState>) -> std::sync::MutexGuard<'_, PrinterState> 
 
 impl Printers {
     /// Starts one task per kiosk printer; each stops when `shutdown` turns true.
-    pub fn start(kiosks: &[KioskDef], clock: Clock, shutdown: watch::Receiver<bool>) -> Self {
+    pub fn start(kiosks: &[KioskDef], clock: Clock, engine: EngineHandle, shutdown: watch::Receiver<bool>) -> Self {
         let list = kiosks
             .iter()
             .filter_map(|k| {
@@ -167,8 +184,13 @@ impl Printers {
                     recent: VecDeque::new(),
                     reprint_keys: VecDeque::new(),
                 }));
-                let worker =
-                    Worker { kiosk: k.id.clone(), def: def.clone(), state: state.clone(), clock: clock.clone() };
+                let worker = Worker {
+                    kiosk: k.id.clone(),
+                    def: def.clone(),
+                    state: state.clone(),
+                    clock: clock.clone(),
+                    engine: engine.clone(),
+                };
                 tokio::spawn(worker.run(rx, shutdown.clone()));
                 Some(Printer { kiosk: k.id.clone(), kiosk_name: k.name.clone(), def, jobs: tx, state })
             })
@@ -250,6 +272,7 @@ struct Worker {
     def: PrinterDef,
     state: Arc<Mutex<PrinterState>>,
     clock: Clock,
+    engine: EngineHandle,
 }
 
 impl Worker {
@@ -261,24 +284,47 @@ impl Worker {
         if self.def.probe_s == 0 {
             probe.tick().await;
         }
+        // What the engine last heard from this printer; `None` until the first report.
+        let mut reported = None;
         loop {
             tokio::select! {
                 job = jobs.recv() => {
                     let Some(job) = job else { break };
                     let visit = device::visit(&self.def, Some(&job.bytes)).await;
                     self.record(&visit, Some(job.ticket));
+                    if reported != Some(visit.health.fault()) {
+                        reported = self.report(visit.health).await.or(reported);
+                    }
                     // A job is a check too: the next idle check waits a full interval.
                     probe.reset();
                 }
                 _ = probe.tick() => {
                     let visit = device::visit(&self.def, None).await;
                     self.record(&visit, None);
+                    // Every idle check reports, also without a change: a new service day
+                    // ended yesterday's alert, and a lasting fault must be raised again.
+                    reported = self.report(visit.health).await.or(reported);
                 }
                 changed = shutdown.changed() => {
                     if changed.is_err() || *shutdown.borrow() {
                         break;
                     }
                 }
+            }
+        }
+    }
+
+    /// Tells the engine what the printer said; the fault reported, or `None` when the
+    /// engine did not take it (it will hear again at the next visit).
+    async fn report(&self, health: Health) -> Option<Option<PrinterFault>> {
+        let kiosk = KioskId::parse(&self.kiosk).ok()?;
+        let fault = health.fault();
+        let command = Command::PrinterReport { kiosk, fault };
+        match self.engine.command(Envelope { command, idempotency_key: None }).await {
+            Ok(_) => Some(fault),
+            Err(e) => {
+                tracing::debug!(kiosk = %self.kiosk, error = %e, "printer state not reported to the engine");
+                None
             }
         }
     }
