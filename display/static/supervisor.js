@@ -108,7 +108,7 @@
   // ---- data ----
   function refresh() {
     if (!S.token) return;
-    // Kiosk printers in trouble show beside the alerts (device state: not alert events).
+    // Kiosk printers in trouble: their faults are alerts too, paper running low is not.
     var printers = api('GET', '/api/v1/printers').then(function (p) { return p.printers || []; }, function () { return []; });
     api('GET', '/api/v1/supervision').then(function (d) {
       return printers.then(function (list) {
@@ -122,6 +122,14 @@
     }).catch(fail);
   }
   var PRINTER_FAULTS = ['offline', 'paper_out', 'cover_open', 'paper_low'];
+  // Printers in trouble that no active alert names: paper running low (a warning, not an
+  // alert) and a fault the engine has not yet recorded. A fault alerted is shown once, as
+  // its alert, with its acknowledge button.
+  function printerRows(alerts) {
+    var alerted = {};
+    alerts.forEach(function (a) { if (a.kind === 'printer' && a.kiosk) alerted[a.kiosk] = true; });
+    return (S.printers || []).filter(function (p) { return !alerted[p.kiosk]; });
+  }
   function refreshSoon() {
     if (S.soon || !S.token) return;
     S.soon = setTimeout(function () { S.soon = null; refresh(); }, AFTER_FEED_MS);
@@ -192,20 +200,23 @@
 
     var list = $('alert-list');
     list.innerHTML = d.alerts.map(function (a) {
-      var text = t('k_' + a.kind, { name: a.name || a.queue || a.window, value: a.value, threshold: a.threshold });
+      var text = a.kind === 'printer'
+        ? t('p_' + a.fault, { name: a.name || a.kiosk })
+        : t('k_' + a.kind, { name: a.name || a.queue || a.window, value: a.value, threshold: a.threshold });
       var right = a.acked_by
         ? '<span class="sv-acked">' + esc(t('acked', { n: a.acked_by })) + '</span>'
         : '<button type="button" class="sv-btn-ack" data-ack="' + esc(a.id) + '">' + esc(t('ack')) + '</button>';
-      return '<li class="sv-alert" data-kind="' + esc(a.kind) + '" data-acked="' + (a.acked_by ? 'yes' : 'no') + '" data-id="' + esc(a.id) + '">' +
+      var printer = a.kiosk ? '" data-kiosk="' + esc(a.kiosk) + '" data-status="' + esc(a.fault) : '';
+      return '<li class="sv-alert" data-kind="' + esc(a.kind) + '" data-acked="' + (a.acked_by ? 'yes' : 'no') + '" data-id="' + esc(a.id) + printer + '">' +
         '<span class="sv-alert-icon" aria-hidden="true">!</span>' +
         '<span class="sv-alert-text">' + esc(text) + '</span>' +
         '<span class="sv-alert-time">' + esc(t('since', { n: hm(a.raised_at) })) + '</span>' + right + '</li>';
-    }).join('') + (S.printers || []).map(function (p) {
+    }).join('') + printerRows(d.alerts).map(function (p) {
       return '<li class="sv-alert" data-kind="printer" data-acked="no" data-kiosk="' + esc(p.kiosk) + '" data-status="' + esc(p.status) + '">' +
         '<span class="sv-alert-icon" aria-hidden="true">!</span>' +
         '<span class="sv-alert-text">' + esc(t('p_' + p.status, { name: p.kiosk_name || p.kiosk })) + '</span></li>';
     }).join('');
-    var shown = d.alerts.length + (S.printers || []).length;
+    var shown = d.alerts.length + printerRows(d.alerts).length;
     $('alert-count').textContent = shown;
     $('alerts-panel').dataset.count = shown;
     $('alerts-none').hidden = shown > 0;
