@@ -27,8 +27,11 @@ fn modules(svg: &str, n: usize) -> Option<Vec<bool>> {
     let d = svg.split(" d=\"").nth(1)?.split('"').next()?;
     let mut dark = vec![false; side * side];
     for rect in d.split('M').filter(|r| !r.is_empty()) {
-        let nums: Vec<usize> =
-            rect.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().ok()).collect::<Option<_>>()?;
+        let nums: Vec<usize> = rect
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().ok())
+            .collect::<Option<_>>()?;
         let [x, y, w, h, ..] = nums[..] else { return None };
         for row in (y / px)..((y + h) / px) {
             for col in (x / px)..((x + w) / px) {

@@ -210,7 +210,9 @@ async fn of_two_screens_in_one_zone_only_the_zones_speaker_plays() {
         .await;
     assert_eq!(other.eval("return window.__announced").await, json!([]), "the other screen played nothing");
     assert_eq!(other.eval("return window.hallqSpoken").await, json!([]));
-    let audio = other.eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/voice/')).length").await;
+    let audio = other
+        .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/voice/')).length")
+        .await;
     assert_eq!(audio, json!(0), "the other screen did not even fetch the audio");
     other.screenshot("lobby-voice-other-screen").await;
     speaker.close().await;
