@@ -20,7 +20,7 @@ const WARNING: &str = "set [hall] public_url";
 fn modules(svg: &str, n: usize) -> Option<Vec<bool>> {
     let width: usize = svg.split("width=\"").nth(1)?.split('"').next()?.parse().ok()?;
     let side = n + 8;
-    if width % side != 0 {
+    if !width.is_multiple_of(side) {
         return None;
     }
     let px = width / side;
