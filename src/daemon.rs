@@ -153,6 +153,11 @@ pub async fn serve(
     for warning in http::listen::exposure_warnings(addr, tls_on, 0) {
         tracing::warn!("{warning}");
     }
+    if app.config.public_url.is_none() {
+        tracing::warn!(
+            "QR codes and status links use the address each kiosk reached the daemon by, which visitors' phones may not reach; set [hall] public_url to the address they open"
+        );
+    }
     let config = app.config.clone();
     tokio::task::spawn_blocking(move || {
         let demo = config.demo_credentials().len();

@@ -1,7 +1,8 @@
 //! The lobby's voice in a real browser (headless Chromium) against a real daemon with
 //! espeak-ng: a screen of one speaker zone plays the daemon's audio of its own windows'
 //! calls only, one call at a time, a screen told an unknown zone stays silent and says
-//! so, and without a working espeak-ng the page speaks (or flashes) by itself. Screenshots go to target/screenshots/ (lobby-voice-*).
+//! so, of two screens in one zone only the one named its speaker plays (no echo), and
+//! without a working espeak-ng the page speaks (or flashes) by itself. Screenshots go to target/screenshots/ (lobby-voice-*).
 //!
 //! Needs Chromium (as every page test) and espeak-ng: without them the test is left out
 //! loudly, and with `CI` set it fails.
@@ -66,8 +67,10 @@ async fn said(browser: &browser_support::Browser, n: usize) -> Vec<Value> {
     v.as_array().expect("a list").clone()
 }
 
-async fn open_lobby(browser: &browser_support::Browser, api: &Api, zone: &str, state: &str) {
-    browser.goto(&api.url(&format!("/display/lobby?zone={zone}"))).await;
+/// Opens the lobby at `/display/lobby?{query}` and waits until its voice indicator says
+/// `state`.
+async fn open_lobby(browser: &browser_support::Browser, api: &Api, query: &str, state: &str) {
+    browser.goto(&api.url(&format!("/display/lobby?{query}"))).await;
     browser.until("the lobby is live", "return document.querySelector('#conn-state').dataset.state === 'live'").await;
     let js = format!("return document.querySelector('#voice-state').dataset.state === {state:?}");
     browser.until(&format!("the voice indicator says {state}"), &js).await;
@@ -88,7 +91,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
         d.api.issue(&item).await;
     }
 
-    open_lobby(&browser, &d.api, "1F", "audio").await;
+    open_lobby(&browser, &d.api, "zone=1F&speaker=1", "audio").await;
     let label = browser.text("#voice-state").await;
     assert!(label.contains("一楼大厅"), "the indicator names the zone: {label}");
     // Three calls at once: two on the ground floor, one upstairs between them.
@@ -117,7 +120,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     browser.screenshot("lobby-voice-zone-1F").await;
 
     // Upstairs: a ground-floor call is left to the ground floor.
-    open_lobby(&browser, &d.api, "2F", "audio").await;
+    open_lobby(&browser, &d.api, "zone=2F&speaker=1", "audio").await;
     let downstairs = call_at(&d.api, "3").await;
     let here = call_at(&d.api, "8").await;
     let log = said(&browser, 1).await;
@@ -129,7 +132,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     assert_eq!(queued.as_array().map(Vec::len), Some(1), "{downstairs} is not said upstairs: {queued}");
 
     // A screen told a zone the hall does not have says so and speaks nothing.
-    open_lobby(&browser, &d.api, "9F", "off").await;
+    open_lobby(&browser, &d.api, "zone=9F&speaker=1", "off").await;
     let label = browser.text("#voice-state").await;
     assert!(label.contains("未知广播分区 9F"), "{label}");
     d.api.issue(&item).await;
@@ -165,4 +168,53 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     assert!(log[0]["via"] == "speech" || log[0]["via"] == "flash", "the browser's own voice or a flash: {log:?}");
     assert_eq!(log[0]["plays"], 0);
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_two_screens_in_one_zone_only_the_zones_speaker_plays() {
+    let test = "of_two_screens_in_one_zone_only_the_zones_speaker_plays";
+    if !espeak_or_skip(test) {
+        return;
+    }
+    let Some(speaker) = browser_support::launch(test, 1280, 720).await else {
+        return;
+    };
+    let Some(other) = browser_support::launch(test, 1280, 720).await else {
+        return;
+    };
+    let d = zoned_hall().await;
+    let item = d.api.item_in("A").await;
+    for _ in 0..2 {
+        d.api.issue(&item).await;
+    }
+    // Two screens at either end of the ground floor; the one wired to the loudspeakers
+    // is the zone's speaker.
+    open_lobby(&speaker, &d.api, "zone=1F&speaker=1", "audio").await;
+    open_lobby(&other, &d.api, "zone=1F", "other_screen").await;
+    let label = other.text("#voice-state").await;
+    assert!(label.contains("广播屏"), "the silent screen says who speaks: {label}");
+    assert_eq!(other.eval("return document.querySelector('#sound-gate').hidden").await, json!(true));
+
+    let first = call_at(&d.api, "1").await;
+    let second = call_at(&d.api, "2").await;
+    let log = said(&speaker, 2).await;
+    let heard: Vec<&str> = log.iter().map(|a| a["number"].as_str().unwrap_or("")).collect();
+    assert_eq!(heard, vec![first.as_str(), second.as_str()], "{log:?}");
+    assert!(log.iter().all(|a| a["via"] == "audio" && a["plays"] == 2), "the speaker played both: {log:?}");
+    // The other screen shows the calls, and says nothing: not the audio, not the chime.
+    other
+        .until(
+            "the other screen shows the second call",
+            &format!("return document.querySelector('#current-number').textContent.trim() === {second:?}"),
+        )
+        .await;
+    assert_eq!(other.eval("return window.__announced").await, json!([]), "the other screen played nothing");
+    assert_eq!(other.eval("return window.hallqSpoken").await, json!([]));
+    let audio = other
+        .eval("return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/v1/voice/')).length")
+        .await;
+    assert_eq!(audio, json!(0), "the other screen did not even fetch the audio");
+    other.screenshot("lobby-voice-other-screen").await;
+    speaker.close().await;
+    other.close().await;
 }

@@ -453,3 +453,33 @@ fn window_preferences_are_read_and_checked() {
         assert!(err.contains(message) && err.contains("hall.toml:"), "{extra}: {err}");
     }
 }
+
+#[test]
+fn a_public_url_is_read_without_its_trailing_slash_and_absent_means_none() {
+    let dir = write_dir(HALL, SERVICES);
+    let cfg = config::load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.public_url, None, "no public_url: QR codes use the kiosk's address");
+    let hall = HALL.replace("hours =", "public_url = \"https://hall.example.gov.cn/\"\nhours =");
+    let dir = write_dir(&hall, SERVICES);
+    let cfg = config::load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cfg.public_url.as_ref().map(config::PublicUrl::as_str), Some("https://hall.example.gov.cn"));
+}
+
+#[test]
+fn a_bad_public_url_names_its_line_and_says_what_to_write() {
+    for (value, says) in [
+        ("\"ftp://hall.example.gov.cn\"", "is not http or https"),
+        ("\"hall.example.gov.cn\"", "is not an address"),
+        ("\"https://\"", "is not an address"),
+        ("\"https://hall.example.gov.cn/t?from=qr\"", "has a query or fragment"),
+        ("\"https://hall.example.gov.cn/#top\"", "has a query or fragment"),
+        ("\"https://clerk:pw@hall.example.gov.cn\"", "user name or password"),
+        ("\"\"", "is empty"),
+        ("8080", "expected a string"),
+    ] {
+        let hall = HALL.replace("hours =", &format!("public_url = {value}\nhours ="));
+        let errs = load_errors(&hall, SERVICES);
+        assert_error(&errs, "hall.toml", Some(line_of(&hall, "public_url")), "hall.public_url", says);
+        assert!(errs.iter().all(|e| e.key == "hall.public_url"), "{value}: only public_url is wrong: {errs:?}");
+    }
+}

@@ -137,6 +137,29 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     assert!(printer.try_job().is_none(), "kiosk2's ticket did not go to kiosk1's printer");
 }
 
+/// A kiosk reaches the daemon on loopback, yet the printed QR code opens the hall's public
+/// address: `[hall] public_url`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_printed_qr_code_opens_the_public_url_not_the_kiosks_address() {
+    let mut printer = FakePrinter::start(READY).await;
+    let mut config = config_with_printer(printer.addr, 0);
+    let public = "https://hall.example.gov.cn";
+    config.public_url = Some(hallq::config::PublicUrl::parse(public).expect("a good address"));
+    let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
+    let t = d.api.issue(&d.api.item_in("A").await).await;
+    let job = printer.next_job().await;
+    let id = t["id"].as_str().expect("an id");
+    let url = format!("{public}/t/{id}");
+    assert_eq!(job.qr.as_deref(), Some(url.as_bytes()), "QR payload");
+    assert!(job.qr_printed, "{job:?}");
+    assert_eq!(t["status_url"], url.as_str(), "the answer's link is the same address");
+    // A reprint too.
+    let r = d.api.post(&format!("/api/v1/tickets/{id}/print"), Some(KIOSK), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let again = printer.next_job().await;
+    assert_eq!(again.qr, job.qr, "the reprint's QR code is the same");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_printer_that_is_down_costs_no_ticket_is_reported_and_comes_back() {
     // A port that refuses connections: bound, then closed.

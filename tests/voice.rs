@@ -1,7 +1,8 @@
 //! Voice without the internet, against a real daemon: a call names its espeak-ng audio on
 //! the feed, the audio is a WAVE file rendered once and then served from the cache (also
-//! after a restart), unknown audio is a JSON 404, speaker zones travel with each call, and
-//! the hall falls back to the browser's voice where espeak-ng is missing or turned off.
+//! after a restart), an upgraded espeak-ng names (and renders) other audio than the old
+//! one's, unknown audio is a JSON 404, speaker zones travel with each call, and the hall
+//! falls back to the browser's voice where espeak-ng is missing or turned off.
 //!
 //! The tests that render need Debian's `espeak-ng`: without it they are left out loudly,
 //! and with `CI` set they fail (.ci/run installs it).
@@ -250,4 +251,70 @@ async fn without_espeak_ng_the_browser_speaks_and_with_synth_off_nobody_does() {
         assert!(call["announce"].get("audio").is_none(), "no audio without espeak-ng: {call}");
         assert!(!d.data.path().join("voice").join("probe.wav.check").exists());
     }
+}
+
+/// The audio URL of the first call of the day (A001 at window 5) in a daemon whose
+/// espeak-ng program is `command`, over a fresh data directory holding the voice cache
+/// files `cached`; and the daemon.
+async fn first_call_audio(command: &str, cached: &[std::path::PathBuf]) -> (Daemon, String) {
+    let mut config = hall_with(|h| h);
+    config.voice.command = command.to_string();
+    let data = tempfile::tempdir().expect("a temp dir");
+    let voice = data.path().join("voice");
+    std::fs::create_dir_all(&voice).expect("make the voice cache");
+    for file in cached {
+        let name = file.file_name().expect("a file name");
+        std::fs::copy(file, voice.join(name)).expect("copy a cached call-out");
+    }
+    let d = Daemon::start_config(Arc::new(data), None, config).await;
+    let mut display = d.api.display(None).await;
+    d.api.issue(&d.api.item_in("A").await).await;
+    let clerk = open(&d.api, "5").await;
+    d.api.call_next(&clerk, "5").await;
+    let call = next_call(&mut display, "A001").await;
+    assert_eq!(call["announce"]["speech"], "请A零零一号到五号窗口办理");
+    let url = call["announce"]["audio"].as_str().unwrap_or_else(|| panic!("audio with {command}: {call}")).to_string();
+    display.close().await;
+    (d, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgraded_espeak_ng_renders_afresh_instead_of_serving_the_old_audio() {
+    if !espeak_or_skip("an_upgraded_espeak_ng_renders_afresh_instead_of_serving_the_old_audio") {
+        return;
+    }
+    // The same real espeak-ng behind a wrapper that says it is a newer release, as after
+    // `apt-get upgrade`: it renders with the real program.
+    let bin = tempfile::tempdir().expect("a temp dir");
+    let upgraded = bin.path().join("espeak-ng-upgraded");
+    let script = "#!/bin/sh\nif [ \"$1\" = \"--version\" ]; then\n  echo 'eSpeak NG text-to-speech: 1.52.0  Data at: /usr/lib/x86_64-linux-gnu/espeak-ng-data'\n  exit 0\nfi\nexec espeak-ng \"$@\"\n";
+    std::fs::write(&upgraded, script).expect("write the wrapper");
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&upgraded, std::fs::Permissions::from_mode(0o755)).expect("make it runnable");
+
+    // Today's espeak-ng renders the call once.
+    let (old, url) = first_call_audio("espeak-ng", &[]).await;
+    let (status, _, first) = fetch(&old.api, &url).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&first));
+    let cached: Vec<std::path::PathBuf> = std::fs::read_dir(old.data.path().join("voice"))
+        .expect("the voice cache")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+
+    // The same espeak-ng over that cache names the same audio and serves it unrendered.
+    let (same, same_url) = first_call_audio("espeak-ng", &cached).await;
+    assert_eq!(same_url, url, "the same version names the same words' audio alike");
+    assert_eq!(fetch(&same.api, &same_url).await.2, first);
+    assert_eq!(counter(&same.api, "hallq_voice_renders_total").await, 0, "served from the cache");
+
+    // The upgraded one over the same cache names other audio and renders it afresh.
+    let (new, new_url) = first_call_audio(upgraded.to_str().expect("a UTF-8 path"), &cached).await;
+    assert_ne!(new_url, url, "a new espeak-ng version names other audio");
+    let (status, _, bytes) = fetch(&new.api, &new_url).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    assert_wave(&bytes);
+    assert_eq!(counter(&new.api, "hallq_voice_renders_total").await, 1, "rendered by the new version");
 }

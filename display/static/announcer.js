@@ -1,6 +1,6 @@
 /* hallq — announcer.js: speaks call-outs on the lobby screen.
  *
- *   HallqAnnouncer.init({gate, indicator, onSilent(number), zone})
+ *   HallqAnnouncer.init({gate, indicator, onSilent(number), zone, speaker})
  *   HallqAnnouncer.enqueue(callMessage)   a feed "call" message
  *   HallqAnnouncer.setInfo(voiceInfo)      GET /api/v1/voice: synth and speaker zones
  *   HallqAnnouncer.showState()            redraws the indicator (after a language switch)
@@ -14,13 +14,17 @@
  * renders one, else `announce.speech` in the browser's Mandarin voice (Web Speech API).
  * Calls wait in one queue, so two never talk over each other; in a rush each is said once
  * and the oldest waiting ones are let go (they stay on screen). With `zone` (the page's
- * ?zone=), only calls of that speaker zone's windows are said. Where there is no voice
+ * ?zone=), only calls of that speaker zone's windows are said, and only by the zone's
+ * speaker screen (`speaker` true, the page's &speaker=1): two screens of one zone both
+ * speaking would echo through the hall. The zone's other screens show and flash each call
+ * without a sound (onSilent). `speaker` false (&speaker=0) silences a screen without a
+ * zone too; without either the screen says every call. Where there is no voice
  * (synth "off", audio failing and no Mandarin voice in the browser: headless Chromium,
  * many TVs) it chimes and calls onSilent(number) so the page can flash instead. Browsers
  * keep sound off until someone touches the page: the `gate` button is then shown, and any
  * click or key turns sound on. Texts for the indicator come from the page's dictionary:
- * voice_audio, voice_speech, voice_chime, voice_off, voice_blocked, zone_label,
- * zone_unknown (HallqI18n).
+ * voice_audio, voice_speech, voice_chime, voice_off, voice_blocked, voice_other_screen,
+ * zone_label, zone_unknown (HallqI18n).
  */
 (function () {
   "use strict";
@@ -41,6 +45,7 @@
     ctx: null,
     blocked: false,
     zone: null, // the speaker zone of this screen, or null: every call
+    speaks: true, // whether this screen is the one that speaks (its zone's speaker)
     zoneName: null,
     zoneUnknown: false,
     synth: null, // from the daemon: "espeak-ng", "browser" or "off"
@@ -56,6 +61,9 @@
     A.indicator = opts.indicator || null;
     if (typeof opts.onSilent === "function") A.onSilent = opts.onSilent;
     A.zone = opts.zone || null;
+    // A zone's screens are silent unless named its speaker; a screen of no zone speaks
+    // unless told not to.
+    A.speaks = opts.speaker === true || (opts.speaker !== false && !A.zone);
     var AC = window.AudioContext || window.webkitAudioContext;
     if (AC) {
       try {
@@ -104,7 +112,8 @@
 
   A.setBlocked = function (b) {
     A.blocked = b;
-    if (A.gate) A.gate.hidden = !b;
+    // A screen that never speaks needs no sound: no button asking for it.
+    if (A.gate) A.gate.hidden = !b || !A.speaks;
     A.showState();
   };
 
@@ -145,7 +154,8 @@
     var node = A.indicator;
     if (!node) return;
     var st = "chime";
-    if (A.blocked) st = "blocked";
+    if (!A.speaks) st = "other_screen";
+    else if (A.blocked) st = "blocked";
     else if (A.synth === "off" || A.zoneUnknown) st = "off";
     else if (A.synth === "espeak-ng") st = "audio";
     else if (A.mandarin()) st = "speech";
@@ -172,6 +182,11 @@
   A.enqueue = function (call) {
     var ann = call.announce || {};
     if (!A.mine(ann)) return;
+    if (!A.speaks) {
+      // Another screen of this zone says it; this one only draws the eye.
+      A.onSilent(call.number);
+      return;
+    }
     if (ann.synth && ann.synth !== A.synth) {
       A.synth = ann.synth;
       A.showState();

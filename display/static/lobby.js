@@ -5,7 +5,9 @@
  * ticket it holds; each queue's waiting count and expected wait. Every call-out is
  * announced by announcer.js (chime, then the daemon's espeak-ng audio or the browser's
  * Mandarin voice; chime and flash where neither plays); with ?zone=ID only the calls of
- * that speaker zone's windows are said. Shows no personal data: the feed carries none. Only
+ * that speaker zone's windows are said, and only by the screen named the zone's speaker
+ * (?zone=ID&speaker=1): the zone's other screens flash each call without a sound, so the
+ * hall hears one voice. ?speaker=0 silences a screen of no zone. Shows no personal data: the feed carries none. Only
  * reads, never writes.
  */
 (function () {
@@ -52,6 +54,7 @@
       voice_chime: "提示音",
       voice_off: "仅提示音",
       voice_blocked: "声音未启用",
+      voice_other_screen: "由本区广播屏播报",
       zone_label: "{name}",
       zone_unknown: "未知广播分区 {id}，不播报",
       weekdays: "星期日,星期一,星期二,星期三,星期四,星期五,星期六",
@@ -94,6 +97,7 @@
       voice_chime: "Chime only",
       voice_off: "Chime only",
       voice_blocked: "Sound off",
+      voice_other_screen: "Announced by this zone's speaker screen",
       zone_label: "{name}",
       zone_unknown: "Unknown speaker zone {id}: silent",
       weekdays: "Sun,Mon,Tue,Wed,Thu,Fri,Sat",
@@ -452,9 +456,18 @@
   renderAll();
   setInterval(tickClock, 1000);
   window.addEventListener("resize", fitHero);
-  // ?zone=1F: this screen's speakers say only the calls of that zone's windows.
-  var zone = new URLSearchParams(window.location.search).get("zone");
-  Voice.init({ gate: $("sound-gate"), indicator: $("voice-state"), onSilent: flashCall, zone: zone });
+  // ?zone=1F: this screen shows the calls of that zone's windows; &speaker=1 makes it the
+  // one screen of the zone that says them (the one wired to the zone's loudspeakers).
+  var params = new URLSearchParams(window.location.search);
+  var zone = params.get("zone");
+  var speaker = params.get("speaker");
+  Voice.init({
+    gate: $("sound-gate"),
+    indicator: $("voice-state"),
+    onSilent: flashCall,
+    zone: zone,
+    speaker: speaker === "1" ? true : speaker === "0" ? false : null,
+  });
   fetch("/api/v1/voice", { cache: "no-store" })
     .then(function (r) {
       return r.ok ? r.json() : null;

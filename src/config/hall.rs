@@ -61,6 +61,8 @@ pub(super) struct HallParts {
     pub timezone: Tz,
     pub hours: Vec<(NaiveTime, NaiveTime)>,
     pub listen: SocketAddr,
+    /// `public_url`: the address visitors' phones reach.
+    pub public_url: Option<super::public_url::PublicUrl>,
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
     pub retention_days: u32,
@@ -107,6 +109,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         timezone: DEFAULT_TIMEZONE,
         hours: Vec::new(),
         listen: SocketAddr::from(DEFAULT_LISTEN),
+        public_url: None,
         data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         session_ttl_s: DEFAULT_SESSION_TTL_S,
         retention_days: DEFAULT_RETENTION_DAYS,
@@ -207,6 +210,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             ))),
         }
     }
+    parts.public_url = super::public_url::read(&mut hall, errs);
     if let Some(dir) = hall.str("data_dir", errs) {
         if dir.value.trim().is_empty() {
             errs.push(dir.loc.err(format!("data_dir is empty; name a directory such as {DEFAULT_DATA_DIR:?}")));

@@ -16,6 +16,7 @@ mod guard;
 mod hall;
 mod prefer;
 mod printer;
+mod public_url;
 mod rating;
 pub mod service_level;
 mod tree;
@@ -33,6 +34,7 @@ use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
 pub use guard::{Rate, RateLimits, TlsFiles};
 pub use printer::PrinterDef;
+pub use public_url::PublicUrl;
 pub use rating::EvaluatorDef;
 pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 
@@ -120,6 +122,9 @@ pub struct Config {
     pub kiosks: Vec<KioskDef>,
     pub users: Vec<UserDef>,
     pub listen: SocketAddr,
+    /// `[hall] public_url`: the address visitors' phones reach, for QR codes and status
+    /// links; none: the Host a kiosk reached the daemon by.
+    pub public_url: Option<PublicUrl>,
     /// Relative paths are relative to the process's working directory.
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
@@ -376,6 +381,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         kiosks: parts.kiosks,
         users: parts.users,
         listen: parts.listen,
+        public_url: parts.public_url,
         data_dir: parts.data_dir,
         session_ttl_s: parts.session_ttl_s,
         retention_days: parts.retention_days,

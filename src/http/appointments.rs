@@ -82,7 +82,7 @@ fn appointment_dto(app: &AppState, view: &AppointmentView) -> AppointmentDto {
         slot: a.slot.format("%H:%M").to_string(),
         window: a.window.as_ref().map(ToString::to_string),
         status: view.status,
-        ticket: view.ticket.as_ref().map(|t| TicketDto::new(setup, t)),
+        ticket: view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t)),
     }
 }
 

@@ -4,7 +4,8 @@
 use chrono::TimeZone;
 use serde::Serialize;
 
-use crate::core::model::{CallRule, Ticket, TicketStatus, Ts, Window};
+use crate::config::{Config, PublicUrl};
+use crate::core::model::{CallRule, Ticket, TicketId, TicketStatus, Ts, Window};
 use crate::core::setup::Setup;
 use crate::core::stats::{DayStats, Durations, Figures};
 use crate::engine::{TicketView, WindowView};
@@ -92,6 +93,11 @@ fn steps_dto(setup: &Setup, t: &Ticket) -> Vec<StepDto> {
         .collect()
 }
 
+/// The ticket-status page of ticket `id`: at the hall's public address when it has one.
+pub fn status_url(public: Option<&PublicUrl>, id: &TicketId) -> String {
+    format!("{}/t/{id}", public.map_or("", PublicUrl::as_str))
+}
+
 /// Until when a missed number may rejoin, if it may.
 fn rejoin_until(setup: &Setup, t: &Ticket) -> Option<String> {
     let minutes = setup.dispatch.rejoin_min;
@@ -103,7 +109,10 @@ fn rejoin_until(setup: &Setup, t: &Ticket) -> Option<String> {
 }
 
 impl TicketDto {
-    pub fn new(setup: &Setup, view: &TicketView) -> Self {
+    /// The ticket `view` in `config`'s hall; its `status_url` is absolute when the hall
+    /// has a `public_url`, else the path alone.
+    pub fn new(config: &Config, view: &TicketView) -> Self {
+        let setup = &config.setup;
         let t: &Ticket = &view.ticket;
         Self {
             id: t.id.to_string(),
@@ -123,7 +132,7 @@ impl TicketDto {
             finished_at: t.finished_at.map(|at| rfc3339(setup, at)),
             outcome: t.outcome,
             rated: t.rating.is_some(),
-            status_url: format!("/t/{}", t.id),
+            status_url: status_url(config.public_url.as_ref(), &t.id),
             call_rule: t.call_rule.as_ref().map(|r| CallRuleDto::new(setup, r)),
             recalls: t.recalls,
             recall_max: setup.dispatch.recall_max,

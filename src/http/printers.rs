@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::dto::{rfc3339, TicketDto};
 use super::error::ApiError;
-use super::tickets::{parse_id, public_base, ticket_json};
+use super::tickets::{parse_id, ticket_json, visitor_status_url};
 use super::{auth, idempotency_key, AppState};
 use crate::config::Role;
 use crate::core::model::TicketId;
@@ -91,7 +91,7 @@ impl PrinterDto {
     }
 }
 
-/// The paper of ticket `t`, in the hall's words.
+/// The paper of ticket `t`, in the hall's words; `url` is its status page for the QR code.
 fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) -> TicketPaper {
     let mut services = Vec::new();
     if let Some(b) = t.bundle.as_deref().and_then(|b| setup.bundles.iter().find(|x| x.id.as_str() == b)) {
@@ -127,7 +127,7 @@ fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) ->
         ahead: t.ahead,
         eta_minutes: t.eta_minutes,
         issued,
-        url: url.map(|base| format!("{base}{}", t.status_url)),
+        url,
         reprint,
     }
 }
@@ -136,7 +136,8 @@ fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) ->
 fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, t: &TicketDto, reprint: bool) -> Option<PrintDto> {
     let def = app.printers.def(kiosk)?;
     let id = TicketId::parse(&t.id).ok()?;
-    let bytes = render(&paper_of(&app.config.setup, t, public_base(headers), reprint), def.width_chars);
+    let url = visitor_status_url(app, headers, &id);
+    let bytes = render(&paper_of(&app.config.setup, t, url, reprint), def.width_chars);
     let (queued, health) = app.printers.submit(kiosk, id, bytes)?;
     let status = match queued {
         Queued::Queued => "queued",

@@ -59,8 +59,8 @@ pub async fn rateable(
     auth::evaluator(&app, &headers, &window)?;
     match app.engine.query(Query::Rateable(window)).await?.answer {
         Answer::MaybeTicket(view) => {
-            let setup = &app.config.setup;
-            Ok(Json(json!({ "window": window.to_string(), "ticket": view.map(|v| TicketDto::new(setup, &v)) })))
+            let ticket = view.map(|v| TicketDto::new(&app.config, &v));
+            Ok(Json(json!({ "window": window.to_string(), "ticket": ticket })))
         }
         other => Err(ApiError::internal("engine answered a rateable query with something else", &format!("{other:?}"))),
     }

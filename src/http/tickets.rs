@@ -39,7 +39,7 @@ pub struct RateBody {
 /// Renders the ticket an engine answer carries.
 pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<TicketDto>, ApiError> {
     match answered.answer {
-        Answer::Ticket(view) => Ok(Json(TicketDto::new(&app.config.setup, &view))),
+        Answer::Ticket(view) => Ok(Json(TicketDto::new(&app.config, &view))),
         other => Err(ApiError::internal("engine answered a ticket request with something else", &format!("{other:?}"))),
     }
 }
@@ -123,7 +123,7 @@ const HOST_BYTES_MAX: usize = 255;
 
 /// `scheme://host` as the caller reached the daemon (its Host header, and https behind a
 /// proxy that says so), for addresses on QR codes; `None` without a plain Host header.
-pub(super) fn public_base(headers: &HeaderMap) -> Option<String> {
+fn public_base(headers: &HeaderMap) -> Option<String> {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -135,9 +135,18 @@ pub(super) fn public_base(headers: &HeaderMap) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
+/// Where a visitor's phone opens ticket `id`'s status page: at `[hall] public_url`, else
+/// at the Host the kiosk reached the daemon by (a phone on the hall's network may reach
+/// it the same way); `None` without a public address or a plain Host header.
+pub(super) fn visitor_status_url(app: &AppState, headers: &HeaderMap, id: &TicketId) -> Option<String> {
+    match &app.config.public_url {
+        Some(public) => Some(super::dto::status_url(Some(public), id)),
+        None => public_base(headers).map(|base| format!("{base}/t/{id}")),
+    }
+}
+
 /// `GET /api/v1/tickets/{id}/qr.svg`: a QR code of the ticket-status page's address, for
-/// the kiosk's screen and print-out. The address uses the Host the kiosk reached the
-/// daemon by, so a phone on the hall's network reaches it the same way.
+/// the kiosk's screen and print-out (`visitor_status_url`).
 pub async fn qr(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -147,9 +156,8 @@ pub async fn qr(
     let id = parse_id(&id)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
     app.engine.query(Query::Ticket(id)).await?;
-    let base = public_base(&headers)
+    let url = visitor_status_url(&app, &headers, &id)
         .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
-    let url = format!("{base}/t/{id}");
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| ApiError::internal("a QR code could not be made", &e))?;
     let svg = code

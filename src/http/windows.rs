@@ -102,11 +102,11 @@ pub async fn act(
     };
     let key = idempotency_key(&headers, None, &format!("user:{}:{action}", session.user))?;
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let setup = &app.config.setup;
+    let config = &app.config;
     match answered.answer {
-        Answer::Ticket(view) => Ok(Json(TicketDto::new(setup, &view)).into_response()),
+        Answer::Ticket(view) => Ok(Json(TicketDto::new(config, &view)).into_response()),
         Answer::MaybeTicket(view) => {
-            Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(setup, &v)) }).into_response())
+            Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(config, &v)) }).into_response())
         }
         Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
         other => Err(ApiError::internal("engine answered a window action with something else", &format!("{other:?}"))),
@@ -132,9 +132,8 @@ pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: He
     }
     match app.engine.query(Query::Window(window)).await?.answer {
         Answer::Window(view) => {
-            let setup = &app.config.setup;
-            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(setup, t));
-            let parked = view.parked.iter().map(|t| TicketDto::new(setup, t)).collect();
+            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t));
+            let parked = view.parked.iter().map(|t| TicketDto::new(&app.config, t)).collect();
             Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket, parked }).into_response())
         }
         other => Err(ApiError::internal("engine answered a window query with something else", &format!("{other:?}"))),

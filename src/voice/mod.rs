@@ -60,10 +60,13 @@ pub enum VoiceError {
 pub struct AudioId([u8; 16]);
 
 impl AudioId {
-    fn of(settings: &VoiceSettings, speech: &str) -> Self {
+    /// The name of `speech` said by espeak-ng `engine` (its `--version` line) with
+    /// `settings`.
+    pub fn of(settings: &VoiceSettings, engine: &str, speech: &str) -> Self {
         let mut h = Blake2b512::new();
-        // Voice and speed are part of the name: a changed setting renders afresh.
-        for part in ["hallq-voice-1", &settings.voice, &settings.speed_wpm.to_string(), speech] {
+        // Voice, speed and espeak-ng's version are part of the name: a changed setting or
+        // an upgraded espeak-ng renders afresh instead of serving the old audio.
+        for part in ["hallq-voice-2", engine, &settings.voice, &settings.speed_wpm.to_string(), speech] {
             h.update(part.as_bytes());
             h.update([0u8]);
         }
@@ -101,6 +104,8 @@ pub struct Voice {
     settings: VoiceSettings,
     /// What actually speaks: espeak-ng only when it was found working at start.
     synth: Synth,
+    /// espeak-ng's `--version` line, read once at start (empty when it does not speak).
+    engine: String,
     zones: Vec<ZoneDef>,
     zones_of: HashMap<WindowId, Vec<String>>,
     dir: PathBuf,
@@ -124,12 +129,14 @@ impl Voice {
     ) -> Self {
         let dir = data_dir.join(DIR_NAME);
         let mut synth = settings.synth;
+        let mut engine = String::new();
         if synth == Synth::EspeakNg {
             if let Err(e) = probe(&settings, &dir).await {
                 tracing::warn!("call-outs are spoken by each lobby's browser: {e}");
                 synth = Synth::Browser;
             } else {
-                tracing::info!(voice = %settings.voice, "call-outs are rendered with espeak-ng");
+                engine = render::version(&settings).await;
+                tracing::info!(voice = %settings.voice, espeak_ng = %engine, "call-outs are rendered with espeak-ng");
             }
         }
         let mut zones_of: HashMap<WindowId, Vec<String>> = HashMap::new();
@@ -141,6 +148,7 @@ impl Voice {
         Self {
             settings,
             synth,
+            engine,
             zones,
             zones_of,
             dir,
@@ -160,6 +168,11 @@ impl Voice {
         &self.settings
     }
 
+    /// espeak-ng's version line as read at start; empty when it does not speak.
+    pub fn engine(&self) -> &str {
+        &self.engine
+    }
+
     pub fn zones(&self) -> &[ZoneDef] {
         &self.zones
     }
@@ -175,7 +188,7 @@ impl Voice {
     pub fn call(&self, template: &str, ticket: &str, window: &WindowId) -> CallVoice<'_> {
         let speech = text::speech(template, ticket, window.as_str());
         let audio = (self.synth == Synth::EspeakNg).then(|| {
-            let id = AudioId::of(&self.settings, &speech);
+            let id = AudioId::of(&self.settings, &self.engine, &speech);
             let mut known = self.known();
             let known = &mut *known;
             if let std::collections::hash_map::Entry::Vacant(slot) = known.text.entry(id) {

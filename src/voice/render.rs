@@ -59,6 +59,34 @@ pub async fn render(settings: &VoiceSettings, speech: &str, dest: &Path) -> Resu
     tokio::fs::rename(&tmp, dest).await.map_err(RenderError::Io)
 }
 
+/// Longest version line kept, in characters.
+const VERSION_CHARS_MAX: usize = 200;
+
+/// espeak-ng's version as its `--version` prints it (first line, e.g. `eSpeak NG
+/// text-to-speech: 1.51  Data at: …`), for the cache's names: a new espeak-ng or new voice
+/// data must not be answered with audio the old one rendered. A program that does not
+/// say gives `unknown`, logged: its audio is then cached as if it never changed.
+pub async fn version(settings: &VoiceSettings) -> String {
+    let run = Command::new(&settings.command)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let line = match tokio::time::timeout(RENDER_TIMEOUT, run).await {
+        Ok(Ok(out)) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            text.lines().next().unwrap_or_default().trim().chars().take(VERSION_CHARS_MAX).collect::<String>()
+        }
+        _ => String::new(),
+    };
+    if line.is_empty() {
+        tracing::warn!("espeak-ng did not say its version; its cached call-outs are kept across upgrades");
+        return "unknown".to_string();
+    }
+    line
+}
+
 fn temp_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".{:08x}{TEMP_SUFFIX}", rand::random::<u32>()));
