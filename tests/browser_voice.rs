@@ -1,7 +1,7 @@
 //! The lobby's voice in a real browser (headless Chromium) against a real daemon with
 //! espeak-ng: a screen of one speaker zone plays the daemon's audio of its own windows'
 //! calls only, one call at a time, a screen told an unknown zone stays silent and says
-//! so, of two screens in one zone only the one named its speaker plays (no echo), and
+//! so, of two screens in one zone only the one not opened with `&speaker=0` plays (no echo), and
 //! without a working espeak-ng the page speaks (or flashes) by itself. Screenshots go to target/screenshots/ (lobby-voice-*).
 //!
 //! Needs Chromium (as every page test) and espeak-ng: without them the test is left out
@@ -91,7 +91,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
         d.api.issue(&item).await;
     }
 
-    open_lobby(&browser, &d.api, "zone=1F&speaker=1", "audio").await;
+    open_lobby(&browser, &d.api, "zone=1F", "audio").await;
     let label = browser.text("#voice-state").await;
     assert!(label.contains("一楼大厅"), "the indicator names the zone: {label}");
     // Three calls at once: two on the ground floor, one upstairs between them.
@@ -120,7 +120,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     browser.screenshot("lobby-voice-zone-1F").await;
 
     // Upstairs: a ground-floor call is left to the ground floor.
-    open_lobby(&browser, &d.api, "zone=2F&speaker=1", "audio").await;
+    open_lobby(&browser, &d.api, "zone=2F", "audio").await;
     let downstairs = call_at(&d.api, "3").await;
     let here = call_at(&d.api, "8").await;
     let log = said(&browser, 1).await;
@@ -132,7 +132,7 @@ async fn a_zones_lobby_plays_the_daemons_audio_of_its_own_calls_one_at_a_time() 
     assert_eq!(queued.as_array().map(Vec::len), Some(1), "{downstairs} is not said upstairs: {queued}");
 
     // A screen told a zone the hall does not have says so and speaks nothing.
-    open_lobby(&browser, &d.api, "zone=9F&speaker=1", "off").await;
+    open_lobby(&browser, &d.api, "zone=9F", "off").await;
     let label = browser.text("#voice-state").await;
     assert!(label.contains("未知广播分区 9F"), "{label}");
     d.api.issue(&item).await;
@@ -187,10 +187,10 @@ async fn of_two_screens_in_one_zone_only_the_zones_speaker_plays() {
     for _ in 0..2 {
         d.api.issue(&item).await;
     }
-    // Two screens at either end of the ground floor; the one wired to the loudspeakers
-    // is the zone's speaker.
-    open_lobby(&speaker, &d.api, "zone=1F&speaker=1", "audio").await;
-    open_lobby(&other, &d.api, "zone=1F", "other_screen").await;
+    // Two screens at either end of the ground floor; the one not wired to the
+    // loudspeakers is opened with &speaker=0.
+    open_lobby(&speaker, &d.api, "zone=1F", "audio").await;
+    open_lobby(&other, &d.api, "zone=1F&speaker=0", "other_screen").await;
     let label = other.text("#voice-state").await;
     assert!(label.contains("广播屏"), "the silent screen says who speaks: {label}");
     assert_eq!(other.eval("return document.querySelector('#sound-gate').hidden").await, json!(true));

@@ -14,11 +14,11 @@
  * renders one, else `announce.speech` in the browser's Mandarin voice (Web Speech API).
  * Calls wait in one queue, so two never talk over each other; in a rush each is said once
  * and the oldest waiting ones are let go (they stay on screen). With `zone` (the page's
- * ?zone=), only calls of that speaker zone's windows are said, and only by the zone's
- * speaker screen (`speaker` true, the page's &speaker=1): two screens of one zone both
- * speaking would echo through the hall. The zone's other screens show and flash each call
- * without a sound (onSilent). `speaker` false (&speaker=0) silences a screen without a
- * zone too; without either the screen says every call. Where there is no voice
+ * ?zone=), only calls of that speaker zone's windows are said. `speaker` false (the
+ * page's &speaker=0) makes a screen show and flash each call without a sound (onSilent):
+ * a zone's screens other than the one wired to its loudspeakers, since two screens of one
+ * zone both speaking would echo through the hall. Screens speak unless told not to, so
+ * that a hall that forgets the setting hears its calls twice rather than not at all. Where there is no voice
  * (synth "off", audio failing and no Mandarin voice in the browser: headless Chromium,
  * many TVs) it chimes and calls onSilent(number) so the page can flash instead. Browsers
  * keep sound off until someone touches the page: the `gate` button is then shown, and any
@@ -61,9 +61,9 @@
     A.indicator = opts.indicator || null;
     if (typeof opts.onSilent === "function") A.onSilent = opts.onSilent;
     A.zone = opts.zone || null;
-    // A zone's screens are silent unless named its speaker; a screen of no zone speaks
-    // unless told not to.
-    A.speaks = opts.speaker === true || (opts.speaker !== false && !A.zone);
+    // A screen speaks unless told not to (&speaker=0): a silent hall misses calls, an
+    // echo only annoys.
+    A.speaks = opts.speaker !== false;
     var AC = window.AudioContext || window.webkitAudioContext;
     if (AC) {
       try {

@@ -5,9 +5,9 @@
  * ticket it holds; each queue's waiting count and expected wait. Every call-out is
  * announced by announcer.js (chime, then the daemon's espeak-ng audio or the browser's
  * Mandarin voice; chime and flash where neither plays); with ?zone=ID only the calls of
- * that speaker zone's windows are said, and only by the screen named the zone's speaker
- * (?zone=ID&speaker=1): the zone's other screens flash each call without a sound, so the
- * hall hears one voice. ?speaker=0 silences a screen of no zone. Shows no personal data: the feed carries none. Only
+ * that speaker zone's windows are said; &speaker=0 makes a screen flash each call without
+ * a sound (a zone's screens but the one wired to its loudspeakers, so that the hall hears
+ * one voice). Shows no personal data: the feed carries none. Only
  * reads, never writes.
  */
 (function () {
@@ -456,8 +456,8 @@
   renderAll();
   setInterval(tickClock, 1000);
   window.addEventListener("resize", fitHero);
-  // ?zone=1F: this screen shows the calls of that zone's windows; &speaker=1 makes it the
-  // one screen of the zone that says them (the one wired to the zone's loudspeakers).
+  // ?zone=1F: this screen says only the calls of that zone's windows; &speaker=0 keeps it
+  // silent (another screen of the zone, wired to the loudspeakers, says them).
   var params = new URLSearchParams(window.location.search);
   var zone = params.get("zone");
   var speaker = params.get("speaker");
