@@ -345,6 +345,13 @@ impl HallState {
             Event::UserEnabled { name, .. } => {
                 self.staff.disabled.remove(name);
             }
+            Event::UserAdded { name, role, password_hash, .. } => {
+                assert!(self.staff.added.insert(name.clone(), *role).is_none(), "user {name} added twice");
+                self.staff.passwords.insert(name.clone(), password_hash.clone());
+            }
+            Event::PasswordReset { name, password_hash, .. } => {
+                self.staff.passwords.insert(name.clone(), password_hash.clone());
+            }
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
             Event::WindowForceClosed { window, .. } => {
                 let w = self.window_mut(window);
