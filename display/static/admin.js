@@ -234,5 +234,7 @@
     if (saved && saved.token) { S.token = saved.token; S.user = saved.user; enter(); } else show('login');
   }
 
+  /* For admin-users.js: the signed-in API and a reload of the tables. */
+  window.HallqAdmin = { api: api, reload: reload };
   start();
 }());
