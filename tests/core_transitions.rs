@@ -448,6 +448,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::CannotDisableSelf,
         R::BadWindowQueues(0),
         R::UnknownAlert,
+        R::UserExists,
+        R::TooManyUsers(0),
     ];
     for r in &all {
         match r {
@@ -506,6 +508,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::CallbackFirst => {}
             R::UserDisabled | R::CannotDisableSelf | R::BadWindowQueues(_) => {}
             R::UnknownAlert => {}
+            R::UserExists | R::TooManyUsers(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
