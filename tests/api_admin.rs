@@ -131,7 +131,10 @@ async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
     let body = json!({ "user": "clerk13", "role": "clerk", "password": "first-pass-13" });
     let r = d.api.post("/api/v1/users", Some(&admin), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!((&r.body["name"], &r.body["role"], &r.body["source"]), (&json!("clerk13"), &json!("clerk"), &json!("admin")));
+    assert_eq!(
+        (&r.body["name"], &r.body["role"], &r.body["source"]),
+        (&json!("clerk13"), &json!("clerk"), &json!("admin"))
+    );
     assert!(!r.text.contains("first-pass-13") && !r.text.contains("argon2"), "neither password nor hash: {}", r.text);
 
     let r = login_with(&d, "clerk13", "first-pass-13").await;
@@ -150,7 +153,8 @@ async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
     let d = d.restart().await;
     assert_eq!(login_with(&d, "clerk13", "first-pass-13").await.status, 200);
     let admin = d.api.login("admin").await;
-    let r = d.api.post("/api/v1/users/clerk13/password", Some(&admin), Some(json!({ "password": "second-pass-13" }))).await;
+    let r =
+        d.api.post("/api/v1/users/clerk13/password", Some(&admin), Some(json!({ "password": "second-pass-13" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     login_with(&d, "clerk13", "first-pass-13").await.assert_error(401, "bad_credentials");
     assert_eq!(login_with(&d, "clerk13", "second-pass-13").await.status, 200);
@@ -167,7 +171,12 @@ async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
         .filter(|e| e["action"] == "add_user" || e["action"] == "reset_password")
         .map(|e| (e["user"].clone(), e["action"].clone()))
         .collect();
-    assert_eq!(acts, vec![(json!("admin"), json!("add_user")), (json!("admin"), json!("reset_password"))], "{}", page.text);
+    assert_eq!(
+        acts,
+        vec![(json!("admin"), json!("add_user")), (json!("admin"), json!("reset_password"))],
+        "{}",
+        page.text
+    );
     assert!(!page.text.contains("argon2") && !page.text.contains("pass-13"), "{}", page.text);
 }
 
@@ -176,13 +185,15 @@ async fn a_password_reset_ends_the_users_other_sessions_and_works_for_hall_toml_
     let d = Daemon::start_with_clock(support::default_start_ms()).await;
     let admin = d.api.login("admin").await;
     let clerk = d.api.login("clerk2").await;
-    let r = d.api.post("/api/v1/users/clerk2/password", Some(&admin), Some(json!({ "password": "clerk2-new-pass" }))).await;
+    let r =
+        d.api.post("/api/v1/users/clerk2/password", Some(&admin), Some(json!({ "password": "clerk2-new-pass" }))).await;
     assert_eq!((r.status, r.body["sessions_ended"].clone()), (200, json!(1)), "{}", r.text);
     d.api.window(&clerk, "2", "open", None).await.assert_error(401, "unauthorized");
     login_with(&d, "clerk2", "demo").await.assert_error(401, "bad_credentials");
     assert_eq!(login_with(&d, "clerk2", "clerk2-new-pass").await.status, 200);
     // An admin resetting their own password stays signed in.
-    let r = d.api.post("/api/v1/users/admin/password", Some(&admin), Some(json!({ "password": "admin-new-pass" }))).await;
+    let r =
+        d.api.post("/api/v1/users/admin/password", Some(&admin), Some(json!({ "password": "admin-new-pass" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(d.api.get("/api/v1/admin", Some(&admin)).await.status, 200);
     let d = d.restart().await;
@@ -220,7 +231,8 @@ async fn bad_new_users_and_passwords_are_refused_each_with_its_error_and_nothing
     }
     let path = "/api/v1/users/clerk3/password";
     d.api.post(path, Some(&admin), Some(json!({ "password": "short" }))).await.assert_error(400, "password_too_short");
-    let r = d.api.post("/api/v1/users/nobody/password", Some(&admin), Some(json!({ "password": "good-password" }))).await;
+    let r =
+        d.api.post("/api/v1/users/nobody/password", Some(&admin), Some(json!({ "password": "good-password" }))).await;
     r.assert_error(404, "unknown_user");
     assert_eq!(admin_view(&d, &admin).await["users"], before, "nothing changed");
     assert_eq!(login_with(&d, "clerk3", "demo").await.status, 200, "clerk3's password is unchanged");
@@ -258,11 +270,17 @@ async fn when_hall_toml_later_names_an_added_user_its_role_wins_and_the_admins_p
     });
     let d = Daemon::start_config(data, clock, config).await;
     let r = login_with(&d, "zhangwei", "zhangwei-pass").await;
-    assert_eq!((r.status, r.body["role"].clone(), r.body["windows"].clone()), (200, json!("supervisor"), json!(["3"])), "{}", r.text);
+    assert_eq!(
+        (r.status, r.body["role"].clone(), r.body["windows"].clone()),
+        (200, json!("supervisor"), json!(["3"])),
+        "{}",
+        r.text
+    );
     login_with(&d, "zhangwei", "toml-password").await.assert_error(401, "bad_credentials");
     let admin = d.api.login("admin").await;
     let view = admin_view(&d, &admin).await;
-    let rows: Vec<&Value> = view["users"].as_array().expect("users").iter().filter(|u| u["name"] == "zhangwei").collect();
+    let rows: Vec<&Value> =
+        view["users"].as_array().expect("users").iter().filter(|u| u["name"] == "zhangwei").collect();
     assert_eq!(rows.len(), 1, "listed once: {view}");
     assert_eq!((&rows[0]["role"], &rows[0]["source"]), (&json!("supervisor"), &json!("hall_toml")));
 }

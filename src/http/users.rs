@@ -70,7 +70,13 @@ fn staff_role(r: Role) -> StaffRole {
 pub fn resolve(app: &AppState, staff: &Staff, name: &str) -> Option<Known> {
     if let Some(u) = app.config.users.iter().find(|u| u.name.as_str() == name) {
         let hash = staff.password_of(&u.name).map_or_else(|| u.password_hash.clone(), |h| h.0.clone());
-        return Some(Known { name: u.name.clone(), role: u.role, windows: u.windows.clone(), password_hash: hash, added: false });
+        return Some(Known {
+            name: u.name.clone(),
+            role: u.role,
+            windows: u.windows.clone(),
+            password_hash: hash,
+            added: false,
+        });
     }
     let (user, role) = staff.added.iter().find(|(n, _)| n.as_str() == name)?;
     let hash = staff.password_of(user).map(|h| h.0.clone()).unwrap_or_default();
@@ -173,12 +179,17 @@ pub async fn add(
         .ok_or_else(|| ApiError::bad_request("bad_role", "a role is one of clerk, supervisor, admin"))?;
     check_password(&body.password)?;
     if app.config.users.iter().any(|u| u.name.as_str().eq_ignore_ascii_case(name.as_str())) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "user_exists", "hall.toml names this user already; choose another name"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "user_exists",
+            "hall.toml names this user already; choose another name",
+        ));
     }
     let key = idempotency_key(&headers, None, &format!("user:{}:add-user", admin.user))?;
     let _one_at_a_time = CHANGES.lock().await;
     let password_hash = hash(body.password).await?;
-    let command = Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
+    let command =
+        Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
     app.engine.command(Envelope { command, idempotency_key: key }).await?;
     // A name an admin chooses may be a person's: the log line says only the role.
     tracing::info!(role = role.as_str(), "an admin added a user");
