@@ -269,8 +269,10 @@ impl HallState {
                 t.called_at = Some(at);
             }
             Event::TicketServing { window, id } => {
+                let clerk = self.window_mut(window).clerk.clone();
                 let t = self.move_ticket(id, TicketAction::Serve);
                 t.serving_at = Some(at);
+                t.served_by = clerk;
                 if let Some(times) = t.step_times.get_mut(t.step) {
                     times.serving_at = Some(at);
                 }
@@ -389,6 +391,7 @@ impl HallState {
                 number: t.number.to_string(),
                 queue,
                 window,
+                clerk: opening.clerk.clone(),
                 services: t.services.clone(),
                 score,
                 reason: reason.clone().unwrap_or_default(),
@@ -465,6 +468,7 @@ impl HallState {
             priority: priority.clone(),
             status: TicketStatus::Waiting,
             window: None,
+            served_by: None,
             target_window: extra.target_window,
             issued_at: at,
             issue_seq: seq,
