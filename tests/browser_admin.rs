@@ -93,7 +93,11 @@ async fn an_admin_adds_a_clerk_and_resets_a_password_from_the_page() {
     b.click("#add-user").await;
     b.until("the refusal", "return !document.querySelector('#users-manage-error').hidden;").await;
     assert!(b.text("#users-manage-error").await.contains("小写字母"), "the name rule is shown");
-    assert_eq!(b.eval("return document.querySelector('#new-password').value;").await, "", "the password field is emptied");
+    assert_eq!(
+        b.eval("return document.querySelector('#new-password').value;").await,
+        "",
+        "the password field is emptied"
+    );
 
     b.eval("document.querySelector('#new-user').value = ''; return true;").await;
     b.type_into("#new-user", "clerk13").await;
@@ -109,7 +113,8 @@ async fn an_admin_adds_a_clerk_and_resets_a_password_from_the_page() {
     b.type_into("#reset-user", "clerk13").await;
     b.type_into("#reset-password", "clerk13-newpass").await;
     b.click("#reset-submit").await;
-    b.until("the reset note", "return document.querySelector('#users-manage-ok').textContent.indexOf('重置') >= 0;").await;
+    b.until("the reset note", "return document.querySelector('#users-manage-ok').textContent.indexOf('重置') >= 0;")
+        .await;
     let old = api.post("/api/v1/login", None, Some(json!({ "user": "clerk13", "password": "clerk13-pass" }))).await;
     old.assert_error(401, "bad_credentials");
     let new = api.post("/api/v1/login", None, Some(json!({ "user": "clerk13", "password": "clerk13-newpass" }))).await;

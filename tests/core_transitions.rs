@@ -554,8 +554,8 @@ fn the_tables_refuse_with_every_rejection() {
         "callback_first",
     ]);
     // Refused in core_audit.rs: logins of a disabled user, an admin disabling themselves,
-    // a window set to serve no queue.
-    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues"]);
+    // a window set to serve no queue, a user added twice, one user too many.
+    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues", "user_exists", "too_many_users"]);
     // Refused in core_alerts.rs (a_supervisor_acknowledges_an_alert_once_...): it needs alerts.
     covered.push("unknown_alert");
     let mut all = code_of_every_rejection();
