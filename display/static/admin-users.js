@@ -41,6 +41,8 @@
     }
   };
   var ROLES = ['clerk', 'supervisor', 'admin'];
+  /* admin.js's action rows sit at the right of a table; these forms read left to right. */
+  var ROW = 'justify-content:flex-start;align-items:flex-start;flex-wrap:wrap;gap:12px';
   var I18N = window.HallqI18n;
   var busy = false;
 
@@ -78,7 +80,7 @@
   function build(host) {
     var add = el('form', { id: 'add-user-form', autocomplete: 'off', novalidate: '' });
     add.appendChild(el('h2', { class: 'au-h2', 'data-uk': 'title' }, t('title')));
-    var row = el('div', { class: 'au-row-actions' });
+    var row = el('div', { class: 'au-row-actions', style: ROW });
     row.appendChild(field('name', el('input', { id: 'new-user', autocomplete: 'off', maxlength: '32' }), 'name_hint'));
     var role = el('select', { id: 'new-role' });
     ROLES.forEach(function (r) { role.appendChild(el('option', { value: r, 'data-uk': r }, t(r))); });
@@ -90,7 +92,7 @@
 
     var reset = el('form', { id: 'reset-password-form', autocomplete: 'off', novalidate: '' });
     reset.appendChild(el('h2', { class: 'au-h2', 'data-uk': 'reset_title' }, t('reset_title')));
-    var row2 = el('div', { class: 'au-row-actions' });
+    var row2 = el('div', { class: 'au-row-actions', style: ROW });
     row2.appendChild(field('reset_user', el('input', { id: 'reset-user', autocomplete: 'off' })));
     row2.appendChild(field('reset_password', el('input', { id: 'reset-password', type: 'password', autocomplete: 'new-password' }),
       'password_hint'));
