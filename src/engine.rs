@@ -52,9 +52,11 @@ pub enum Query {
     },
     /// The supervisor's overview: queues, windows, active alerts.
     Overview,
-    /// Every window with its ticket's number, and the users an admin disabled (the admin
-    /// page).
+    /// Every window with its ticket's number, and the staff state: users an admin
+    /// disabled or added (the admin page).
     Admin,
+    /// The staff state: users an admin disabled or added, passwords an admin set (logins).
+    Staff,
     /// The ticket a window's evaluator should ask about now, if any.
     Rateable(WindowId),
     /// Bad-rating cases: with a status (any when `None`), rated on a day (any when `None`).
@@ -112,8 +114,9 @@ pub enum Answer {
     Appointment(Box<AppointmentView>),
     /// (slot start, places left) for each slot of a day.
     Slots(Vec<(NaiveTime, u32)>),
-    /// Every window (with its clerk), and the users an admin disabled.
-    Admin(Box<(Vec<WindowView>, Vec<crate::core::model::UserName>)>),
+    /// Every window (with its clerk), and the staff state.
+    Admin(Box<(Vec<WindowView>, crate::core::staff::Staff)>),
+    Staff(Box<crate::core::staff::Staff>),
     Nothing,
     Cases(Box<CasesView>),
     Alert(Box<Alert>),
@@ -501,9 +504,9 @@ impl Engine {
             Query::Admin => {
                 // In hall.toml's order (1, 2, … 10), not the ids' string order.
                 let windows = self.state.setup.windows.iter().filter_map(|d| self.window_view(&d.id)).collect();
-                let disabled = self.state.staff.disabled.iter().cloned().collect();
-                Ok(Answer::Admin(Box::new((windows, disabled))))
+                Ok(Answer::Admin(Box::new((windows, self.state.staff.clone()))))
             }
+            Query::Staff => Ok(Answer::Staff(Box::new(self.state.staff.clone()))),
             Query::Alerts { day, active } => {
                 let day = day.or(self.state.day).unwrap_or_else(|| self.state.setup.day_of((self.clock)()));
                 let list = self.state.alerts.of_day(Some(day)).iter().filter(|a| !active || a.is_active());

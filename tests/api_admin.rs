@@ -115,3 +115,172 @@ async fn an_admin_closes_a_window_its_clerk_left_open_but_not_one_serving() {
             .collect();
     assert_eq!(acts, expected, "{page}");
 }
+
+async fn login_with(d: &Daemon, user: &str, password: &str) -> support::Reply {
+    d.api.post("/api/v1/login", None, Some(json!({ "user": user, "password": password }))).await
+}
+
+fn listed<'a>(view: &'a Value, name: &str) -> Option<&'a Value> {
+    view["users"].as_array().and_then(|us| us.iter().find(|u| u["name"] == name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let admin = d.api.login("admin").await;
+    let body = json!({ "user": "clerk13", "role": "clerk", "password": "first-pass-13" });
+    let r = d.api.post("/api/v1/users", Some(&admin), Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (&r.body["name"], &r.body["role"], &r.body["source"]),
+        (&json!("clerk13"), &json!("clerk"), &json!("admin"))
+    );
+    assert!(!r.text.contains("first-pass-13") && !r.text.contains("argon2"), "neither password nor hash: {}", r.text);
+
+    let r = login_with(&d, "clerk13", "first-pass-13").await;
+    assert_eq!((r.status, r.body["role"].clone()), (200, json!("clerk")), "{}", r.text);
+    let clerk = r.body["token"].as_str().expect("a token").to_string();
+    // An added clerk may open any window.
+    d.api.window_ok(&clerk, "7", "open", None).await;
+    login_with(&d, "clerk13", "wrong-password").await.assert_error(401, "bad_credentials");
+    let view = admin_view(&d, &admin).await;
+    let row = listed(&view, "clerk13").expect("the admin page lists the added user");
+    assert_eq!((&row["disabled"], &row["source"]), (&json!(false), &json!("admin")));
+    assert_eq!(listed(&view, "clerk1").expect("hall.toml's users too")["source"], "hall_toml");
+
+    // The log keeps the user: after a restart they still log in, and an admin can disable
+    // and reset them like a user of hall.toml.
+    let d = d.restart().await;
+    assert_eq!(login_with(&d, "clerk13", "first-pass-13").await.status, 200);
+    let admin = d.api.login("admin").await;
+    let r =
+        d.api.post("/api/v1/users/clerk13/password", Some(&admin), Some(json!({ "password": "second-pass-13" }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    login_with(&d, "clerk13", "first-pass-13").await.assert_error(401, "bad_credentials");
+    assert_eq!(login_with(&d, "clerk13", "second-pass-13").await.status, 200);
+    assert_eq!(d.api.post("/api/v1/users/clerk13/disable", Some(&admin), None).await.status, 200);
+    login_with(&d, "clerk13", "second-pass-13").await.assert_error(403, "user_disabled");
+    assert_eq!(d.api.post("/api/v1/users/clerk13/enable", Some(&admin), None).await.status, 200);
+
+    // The audit names the admin for the add and the reset, and shows no hash.
+    let page = d.api.get("/api/v1/audit?date=2026-03-10", Some(&admin)).await;
+    let acts: Vec<(Value, Value)> = page.body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "add_user" || e["action"] == "reset_password")
+        .map(|e| (e["user"].clone(), e["action"].clone()))
+        .collect();
+    assert_eq!(
+        acts,
+        vec![(json!("admin"), json!("add_user")), (json!("admin"), json!("reset_password"))],
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains("argon2") && !page.text.contains("pass-13"), "{}", page.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_password_reset_ends_the_users_other_sessions_and_works_for_hall_toml_users() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let admin = d.api.login("admin").await;
+    let clerk = d.api.login("clerk2").await;
+    let r =
+        d.api.post("/api/v1/users/clerk2/password", Some(&admin), Some(json!({ "password": "clerk2-new-pass" }))).await;
+    assert_eq!((r.status, r.body["sessions_ended"].clone()), (200, json!(1)), "{}", r.text);
+    d.api.window(&clerk, "2", "open", None).await.assert_error(401, "unauthorized");
+    login_with(&d, "clerk2", "demo").await.assert_error(401, "bad_credentials");
+    assert_eq!(login_with(&d, "clerk2", "clerk2-new-pass").await.status, 200);
+    // An admin resetting their own password stays signed in.
+    let r =
+        d.api.post("/api/v1/users/admin/password", Some(&admin), Some(json!({ "password": "admin-new-pass" }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(d.api.get("/api/v1/admin", Some(&admin)).await.status, 200);
+    let d = d.restart().await;
+    assert_eq!(login_with(&d, "clerk2", "clerk2-new-pass").await.status, 200, "the reset holds across a restart");
+    assert_eq!(login_with(&d, "admin", "admin-new-pass").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_new_users_and_passwords_are_refused_each_with_its_error_and_nothing_changes() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let admin = d.api.login("admin").await;
+    let ok = |name: &str| json!({ "user": name, "role": "clerk", "password": "good-password" });
+    let first = d.api.post("/api/v1/users", Some(&admin), Some(ok("clerk13"))).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let before = admin_view(&d, &admin).await["users"].clone();
+    let long = "a".repeat(33);
+    let huge = "p".repeat(257);
+    for (body, status, code) in [
+        (ok("clerk1"), 409, "user_exists"),
+        (ok("Clerk1"), 400, "bad_user_name"),
+        (ok("clerk13"), 409, "user_exists"),
+        (ok("admin"), 409, "user_exists"),
+        (ok("x"), 400, "bad_user_name"),
+        (ok(&long), 400, "bad_user_name"),
+        (ok("1clerk"), 400, "bad_user_name"),
+        (ok("王小明"), 400, "bad_user_name"),
+        (ok("a b"), 400, "bad_user_name"),
+        (json!({ "user": "clerk14", "role": "boss", "password": "good-password" }), 400, "bad_role"),
+        (json!({ "user": "clerk14", "role": "clerk", "password": "short" }), 400, "password_too_short"),
+        (json!({ "user": "clerk14", "role": "clerk", "password": huge }), 400, "password_too_long"),
+        (json!({ "user": "clerk14", "role": "clerk" }), 400, "bad_json"),
+        (json!({ "user": "clerk14", "role": "clerk", "password": "good-password", "windows": ["1"] }), 400, "bad_json"),
+    ] {
+        d.api.post("/api/v1/users", Some(&admin), Some(body)).await.assert_error(status, code);
+    }
+    let path = "/api/v1/users/clerk3/password";
+    d.api.post(path, Some(&admin), Some(json!({ "password": "short" }))).await.assert_error(400, "password_too_short");
+    let r =
+        d.api.post("/api/v1/users/nobody/password", Some(&admin), Some(json!({ "password": "good-password" }))).await;
+    r.assert_error(404, "unknown_user");
+    assert_eq!(admin_view(&d, &admin).await["users"], before, "nothing changed");
+    assert_eq!(login_with(&d, "clerk3", "demo").await.status, 200, "clerk3's password is unchanged");
+    login_with(&d, "clerk14", "good-password").await.assert_error(401, "bad_credentials");
+
+    // Only admins.
+    for who in ["clerk1", "supervisor"] {
+        let token = d.api.login(who).await;
+        d.api.post("/api/v1/users", Some(&token), Some(ok("clerk15"))).await.assert_error(403, "forbidden");
+        let r = d.api.post("/api/v1/users/clerk3/password", Some(&token), Some(json!({ "password": "good-password" })));
+        r.await.assert_error(403, "forbidden");
+    }
+    d.api.post("/api/v1/users", None, Some(ok("clerk15"))).await.assert_error(401, "unauthorized");
+    login_with(&d, "clerk15", "good-password").await.assert_error(401, "bad_credentials");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn when_hall_toml_later_names_an_added_user_its_role_wins_and_the_admins_password_stays() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let admin = d.api.login("admin").await;
+    let body = json!({ "user": "zhangwei", "role": "clerk", "password": "zhangwei-pass" });
+    assert_eq!(d.api.post("/api/v1/users", Some(&admin), Some(body)).await.status, 201);
+    let (data, clock) = d.stop().await;
+
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let hash = hallq::config::hash_password("toml-password").expect("a hash");
+    let name = hallq::core::model::UserName::parse("zhangwei").expect("a user name");
+    let window = hallq::core::model::WindowId::parse("3").expect("a window id");
+    config.users.push(hallq::config::UserDef {
+        name,
+        role: hallq::config::Role::Supervisor,
+        password_hash: hash,
+        windows: vec![window],
+    });
+    let d = Daemon::start_config(data, clock, config).await;
+    let r = login_with(&d, "zhangwei", "zhangwei-pass").await;
+    assert_eq!(
+        (r.status, r.body["role"].clone(), r.body["windows"].clone()),
+        (200, json!("supervisor"), json!(["3"])),
+        "{}",
+        r.text
+    );
+    login_with(&d, "zhangwei", "toml-password").await.assert_error(401, "bad_credentials");
+    let admin = d.api.login("admin").await;
+    let view = admin_view(&d, &admin).await;
+    let rows: Vec<&Value> =
+        view["users"].as_array().expect("users").iter().filter(|u| u["name"] == "zhangwei").collect();
+    assert_eq!(rows.len(), 1, "listed once: {view}");
+    assert_eq!((&rows[0]["role"], &rows[0]["source"]), (&json!("supervisor"), &json!("hall_toml")));
+}

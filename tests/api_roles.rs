@@ -60,6 +60,14 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
         row("POST", "/api/v1/users/{name}/disable", "/api/v1/users/clerk12/disable", &[Admin]),
         row("POST", "/api/v1/users/{name}/enable", "/api/v1/users/clerk12/enable", &[Admin]),
         Row {
+            body: Some(json!({ "user": "clerk99", "role": "clerk", "password": "good-password" })),
+            ..row("POST", "/api/v1/users", "/api/v1/users", &[Admin])
+        },
+        Row {
+            body: Some(json!({ "password": "good-password" })),
+            ..row("POST", "/api/v1/users/{name}/password", "/api/v1/users/clerk12/password", &[Admin])
+        },
+        Row {
             body: Some(json!({ "service": "SC-0001" })),
             ..row("POST", "/api/v1/tickets", "/api/v1/tickets", &[Kiosk])
         },

@@ -346,3 +346,41 @@ proptest! {
         }
     }
 }
+
+fn add_user(name: &str, by: &str) -> Envelope {
+    use hallq::core::staff::{PasswordHash, StaffRole};
+    cmd(Command::AddUser {
+        name: user(name),
+        role: StaffRole::Clerk,
+        password_hash: PasswordHash(format!("$argon2id$not-a-real-hash-of-{name}")),
+        by: user(by),
+    })
+}
+
+#[test]
+fn an_added_user_is_state_named_once_audited_and_bounded() {
+    let mut h = Hall::new();
+    h.must(&add_user("c13", "admin"));
+    assert_eq!(h.state.staff.added.len(), 1);
+    assert!(h.state.staff.password_of(&user("c13")).is_some());
+    let before = h.log.len();
+    let again = h.step(&add_user("c13", "admin2")).result.expect_err("a name is added once");
+    assert_eq!((again.code(), again.kind()), ("user_exists", RejectionKind::Conflict));
+    assert_eq!(h.log.len(), before, "a refused add logs nothing");
+    for i in 1..hallq::core::staff::ADDED_USERS_MAX {
+        h.must(&add_user(&format!("u{i}"), "admin"));
+    }
+    let full = h.step(&add_user("one-more", "admin")).result.expect_err("the bound holds");
+    assert_eq!((full.code(), full.kind()), ("too_many_users", RejectionKind::Conflict));
+    assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
+    let mut trail = AuditTrail::default();
+    let setup = h.state.setup.clone();
+    let first = h
+        .log
+        .iter()
+        .filter_map(|(seq, r)| trail.observe(&setup, *seq, r))
+        .find(|e| e.action == AuditAction::AddUser)
+        .expect("the add is audited");
+    assert_eq!(first.user, Some(user("admin")));
+    assert_eq!(first.detail, AuditDetail::User(user("c13")));
+}

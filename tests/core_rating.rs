@@ -247,3 +247,27 @@ fn a_closed_case_goes_after_the_retention_and_an_open_one_stays() {
     // Its figures stay.
     assert_eq!(h.state.stats[&day()].total.bad_rectified, 1);
 }
+
+#[test]
+fn a_case_names_the_clerk_who_served_the_ticket_not_the_one_at_the_window_when_rated() {
+    let mut h = Hall::with(hall_with_calendar());
+    h.now = t_on(4, 9, 0, 0);
+    h.check(&served(1, true), Expect::Ok(ticket(1), &["ticket_done"]));
+    // c1 leaves and c2 takes window 1 before the visitor rates.
+    h.check(&[close("1", "c1"), open("1", "c2")], Expect::Ok(window("1"), &["window_opened"]));
+    h.check(&[rate_because(1, 1, "slow", None)], Expect::Ok(ticket(1), &["ticket_rated"]));
+    let case = h.state.ratings.cases.get("C20250314-001").expect("the case is open");
+    assert_eq!((case.window, case.clerk.clone()), (Some(w("1")), Some(user("c1"))));
+    match rated_event(&h) {
+        Event::TicketRated { case: Some(opening), .. } => assert_eq!(opening.clerk, Some(user("c1"))),
+        other => panic!("a rating with its case: {other:?}"),
+    }
+    assert_eq!(replay(h.state.setup.clone(), &h.log), h.state, "the clerk replays");
+    // The next ticket at window 1 is c2's.
+    h.check(
+        &[issue(2, "SC-A1", None), next("1", "c2"), serve("1", "c2"), done("1", "c2", Outcome::Completed)],
+        Expect::Ok(ticket(2), &["ticket_done"]),
+    );
+    h.check(&[rate_because(2, 2, "slow", None)], Expect::Ok(ticket(2), &["ticket_rated"]));
+    assert_eq!(h.state.ratings.cases["C20250314-002"].clerk, Some(user("c2")));
+}

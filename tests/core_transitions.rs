@@ -448,6 +448,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::CannotDisableSelf,
         R::BadWindowQueues(0),
         R::UnknownAlert,
+        R::UserExists,
+        R::TooManyUsers(0),
     ];
     for r in &all {
         match r {
@@ -506,6 +508,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::CallbackFirst => {}
             R::UserDisabled | R::CannotDisableSelf | R::BadWindowQueues(_) => {}
             R::UnknownAlert => {}
+            R::UserExists | R::TooManyUsers(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -551,8 +554,8 @@ fn the_tables_refuse_with_every_rejection() {
         "callback_first",
     ]);
     // Refused in core_audit.rs: logins of a disabled user, an admin disabling themselves,
-    // a window set to serve no queue.
-    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues"]);
+    // a window set to serve no queue, a user added twice, one user too many.
+    covered.extend(["user_disabled", "cannot_disable_self", "bad_queues", "user_exists", "too_many_users"]);
     // Refused in core_alerts.rs (a_supervisor_acknowledges_an_alert_once_...): it needs alerts.
     covered.push("unknown_alert");
     let mut all = code_of_every_rejection();

@@ -184,5 +184,7 @@
     if (loginForm.restore()) enter(); else show('login');
   }
 
+  /* For admin-users.js: the signed-in API and a reload of the tables. */
+  window.HallqAdmin = { api: api, reload: reload };
   start();
 }());

@@ -14,12 +14,14 @@
     ['no_show', '过号', 'No-show'], ['transfer', '转移', 'Transfer'], ['park', '暂存', 'Park'],
     ['unpark', '恢复暂存', 'Resume parked'], ['pause', '暂停窗口', 'Pause'], ['resume', '恢复窗口', 'Resume'],
     ['close', '关闭窗口', 'Close window'], ['disable_user', '停用用户', 'Disable user'],
-    ['enable_user', '启用用户', 'Enable user'], ['set_queues', '设置窗口队列', 'Set window queues'],
+    ['enable_user', '启用用户', 'Enable user'], ['add_user', '添加用户', 'Add user'],
+    ['reset_password', '重置密码', 'Reset password'], ['set_queues', '设置窗口队列', 'Set window queues'],
     ['force_close', '强制关闭窗口', 'Force-close window'], ['case_callback', '差评回访', 'Case call-back'],
     ['case_rectified', '差评整改', 'Case rectified'], ['alert_ack', '确认预警', 'Alert acknowledged'],
     ['day_opened', '开始服务日', 'Day opened']
   ];
-  var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', set_queues: 'user',
+  var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', add_user: 'user',
+    reset_password: 'user', set_queues: 'user',
     force_close: 'user', case_callback: 'user', case_rectified: 'user', alert_ack: 'user', day_opened: 'hall' };
   var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'] };
   var DICT = {

@@ -45,6 +45,10 @@ pub enum AuditAction {
     Close,
     DisableUser,
     EnableUser,
+    /// An admin added a user.
+    AddUser,
+    /// An admin gave a user a new password.
+    ResetPassword,
     /// An admin set the queues a window serves.
     SetQueues,
     /// An admin closed a window its clerk left open.
@@ -58,7 +62,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -78,6 +82,8 @@ impl AuditAction {
         AuditAction::Close,
         AuditAction::DisableUser,
         AuditAction::EnableUser,
+        AuditAction::AddUser,
+        AuditAction::ResetPassword,
         AuditAction::SetQueues,
         AuditAction::ForceClose,
         AuditAction::CaseCallback,
@@ -107,6 +113,8 @@ impl AuditAction {
             AuditAction::Close => "close",
             AuditAction::DisableUser => "disable_user",
             AuditAction::EnableUser => "enable_user",
+            AuditAction::AddUser => "add_user",
+            AuditAction::ResetPassword => "reset_password",
             AuditAction::SetQueues => "set_queues",
             AuditAction::ForceClose => "force_close",
             AuditAction::CaseCallback => "case_callback",
@@ -196,6 +204,12 @@ impl AuditTrail {
             }
             Event::UserEnabled { name, by } => {
                 entry(Some(by.clone()), AuditAction::EnableUser, None, None, AuditDetail::User(name.clone()))
+            }
+            Event::UserAdded { name, by, .. } => {
+                entry(Some(by.clone()), AuditAction::AddUser, None, None, AuditDetail::User(name.clone()))
+            }
+            Event::PasswordReset { name, by, .. } => {
+                entry(Some(by.clone()), AuditAction::ResetPassword, None, None, AuditDetail::User(name.clone()))
             }
             Event::WindowOpened { window, clerk } => {
                 self.at_window.insert(*window, clerk.clone());

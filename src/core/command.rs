@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::PrinterFault;
 use super::model::{KioskId, Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
+use super::staff::{PasswordHash, StaffRole};
 
 /// The longest rating comment kept, in characters.
 pub const COMMENT_CHARS_MAX: usize = 500;
@@ -166,6 +167,20 @@ pub enum Command {
     },
     EnableUser {
         name: UserName,
+        by: UserName,
+    },
+    /// An admin (`by`) adds a user; the shell has checked the name and the password and
+    /// that hall.toml does not name the user, and hashed the password.
+    AddUser {
+        name: UserName,
+        role: StaffRole,
+        password_hash: PasswordHash,
+        by: UserName,
+    },
+    /// An admin (`by`) sets a user's password; the shell has checked that the user exists.
+    ResetPassword {
+        name: UserName,
+        password_hash: PasswordHash,
         by: UserName,
     },
     /// An admin sets the queues window `window` serves (overriding hall.toml).
@@ -338,6 +353,10 @@ pub enum Rejection {
     BadWindowQueues(usize),
     #[error("no such alert today; list them at /api/v1/alerts")]
     UnknownAlert,
+    #[error("a user of that name exists already; choose another name")]
+    UserExists,
+    #[error("the hall has {0} added users already; disable or remove some in hall.toml")]
+    TooManyUsers(usize),
 }
 
 impl Rejection {
@@ -401,6 +420,8 @@ impl Rejection {
             Rejection::CannotDisableSelf => "cannot_disable_self",
             Rejection::BadWindowQueues(_) => "bad_queues",
             Rejection::UnknownAlert => "unknown_alert",
+            Rejection::UserExists => "user_exists",
+            Rejection::TooManyUsers(_) => "too_many_users",
         }
     }
 
@@ -460,7 +481,9 @@ impl Rejection {
             | Rejection::CaseClosed
             | Rejection::CallbacksFull(_)
             | Rejection::CallbackFirst
-            | Rejection::CannotDisableSelf => RejectionKind::Conflict,
+            | Rejection::CannotDisableSelf
+            | Rejection::UserExists
+            | Rejection::TooManyUsers(_) => RejectionKind::Conflict,
         }
     }
 }

@@ -245,6 +245,12 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
         Command::DisableUser { name, by } => done(state.staff.disable(name, by)?, Reply::Nothing),
         Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
+        Command::AddUser { name, role, password_hash, by } => {
+            done(state.staff.add(name, *role, password_hash, by)?, Reply::Nothing)
+        }
+        Command::ResetPassword { name, password_hash, by } => {
+            done(state.staff.reset_password(name, password_hash, by), Reply::Nothing)
+        }
         Command::SetWindowQueues { window, queues, by } => {
             done(super::window_admin::set_queues(state, window, queues, by)?, Reply::Window(*window))
         }

@@ -15,6 +15,7 @@ use super::model::{
     Ts, UserName, WindowId,
 };
 use super::rating::CaseOpening;
+use super::staff::{PasswordHash, StaffRole};
 
 /// The version written into every record.
 pub const RECORD_VERSION: u16 = 1;
@@ -190,6 +191,19 @@ pub enum Event {
         name: UserName,
         by: UserName,
     },
+    /// An admin (`by`) added a user, who may log in at once with the password hashed here.
+    UserAdded {
+        name: UserName,
+        role: StaffRole,
+        password_hash: PasswordHash,
+        by: UserName,
+    },
+    /// An admin (`by`) gave a user a new password (hashed here).
+    PasswordReset {
+        name: UserName,
+        password_hash: PasswordHash,
+        by: UserName,
+    },
     /// An admin set the queues a window serves, overriding hall.toml until set again.
     WindowQueuesSet {
         window: WindowId,
@@ -265,6 +279,8 @@ impl Event {
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
             | Event::UserEnabled { .. }
+            | Event::UserAdded { .. }
+            | Event::PasswordReset { .. }
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
             | Event::AlertAcknowledged { .. } => None,

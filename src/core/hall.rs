@@ -269,8 +269,10 @@ impl HallState {
                 t.called_at = Some(at);
             }
             Event::TicketServing { window, id } => {
+                let clerk = self.window_mut(window).clerk.clone();
                 let t = self.move_ticket(id, TicketAction::Serve);
                 t.serving_at = Some(at);
+                t.served_by = clerk;
                 if let Some(times) = t.step_times.get_mut(t.step) {
                     times.serving_at = Some(at);
                 }
@@ -345,6 +347,13 @@ impl HallState {
             Event::UserEnabled { name, .. } => {
                 self.staff.disabled.remove(name);
             }
+            Event::UserAdded { name, role, password_hash, .. } => {
+                assert!(self.staff.added.insert(name.clone(), *role).is_none(), "user {name} added twice");
+                self.staff.passwords.insert(name.clone(), password_hash.clone());
+            }
+            Event::PasswordReset { name, password_hash, .. } => {
+                self.staff.passwords.insert(name.clone(), password_hash.clone());
+            }
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
             Event::WindowForceClosed { window, .. } => {
                 let w = self.window_mut(window);
@@ -382,6 +391,7 @@ impl HallState {
                 number: t.number.to_string(),
                 queue,
                 window,
+                clerk: opening.clerk.clone(),
                 services: t.services.clone(),
                 score,
                 reason: reason.clone().unwrap_or_default(),
@@ -458,6 +468,7 @@ impl HallState {
             priority: priority.clone(),
             status: TicketStatus::Waiting,
             window: None,
+            served_by: None,
             target_window: extra.target_window,
             issued_at: at,
             issue_seq: seq,

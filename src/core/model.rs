@@ -392,6 +392,9 @@ pub struct Ticket {
     pub status: TicketStatus,
     /// The window that called it, once called.
     pub window: Option<WindowId>,
+    /// The clerk signed in at its window when it was last served (a bad rating's case
+    /// names them).
+    pub served_by: Option<UserName>,
     /// Set while it waits for one named window after a transfer.
     pub target_window: Option<WindowId>,
     pub issued_at: Ts,

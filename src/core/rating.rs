@@ -98,6 +98,10 @@ pub struct CaseOpening {
     pub id: String,
     /// The last working day of the case (it is overdue from the day after).
     pub due: NaiveDate,
+    /// The clerk signed in at the window when the ticket was served; absent in older
+    /// records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clerk: Option<UserName>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +132,9 @@ pub struct Case {
     pub number: String,
     pub queue: QueueId,
     pub window: Option<WindowId>,
+    /// The clerk who served the ticket (for supervisors only; never on a display).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clerk: Option<UserName>,
     pub services: Vec<ServiceCode>,
     pub score: u8,
     pub reason: String,
@@ -281,6 +288,7 @@ pub fn decide_rate(
         Some(CaseOpening {
             id: next_case_id(&state.ratings, day),
             due: policy.calendar.add_working_days(day, policy.case_days),
+            clerk: t.served_by.clone(),
         })
     } else {
         if reason.is_some() {

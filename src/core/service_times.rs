@@ -136,6 +136,8 @@ impl ServiceTimes {
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
             | Event::UserEnabled { .. }
+            | Event::UserAdded { .. }
+            | Event::PasswordReset { .. }
             | Event::WindowQueuesSet { .. }
             | Event::WindowForceClosed { .. } => {}
             Event::AlertRaised { .. } | Event::AlertCleared { .. } | Event::AlertAcknowledged { .. } => {}

@@ -1,11 +1,18 @@
-//! The hall's users as state: who an admin has disabled. Users themselves are configured
-//! in hall.toml; a disable is an event (`UserDisabled`), so it is audited and holds across
-//! restarts and service days until an admin enables the user again.
+//! The hall's users as state: who an admin has disabled, the users an admin added, and
+//! the passwords an admin set. Most users are configured in hall.toml; an admin may add
+//! more from the admin page (`UserAdded`) and reset anyone's password (`PasswordReset`).
+//! Each is an event naming the admin, so it is audited and holds across restarts and
+//! service days. The events carry argon2 hashes made by the shell, never a password.
+//!
+//! When hall.toml later names a user an admin added, hall.toml's role and windows win; a
+//! password set here (at the add or a reset) still wins over hall.toml's hash, since it is
+//! the one the user was last given.
 //!
 //! Logins and logouts are decided here too, so that a disabled user is refused by the
 //! core (the log is the authority, not the shell's memory) and every sign-in is recorded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,11 +20,43 @@ use super::command::Rejection;
 use super::event::Event;
 use super::model::UserName;
 
+/// The most users an admin may add; a hall has tens of staff, and each added user is
+/// carried by every snapshot.
+pub const ADDED_USERS_MAX: usize = 1_000;
+
+/// A role, as the log records it for an added user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Clerk,
+    Supervisor,
+    Admin,
+}
+
+/// An argon2 hash in PHC string form, made by the shell. Its `Debug` hides it, so that no
+/// hash reaches a log line through a debug print of a command or an answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Staff {
     /// Users an admin disabled and has not enabled since.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub disabled: BTreeSet<UserName>,
+    /// Users an admin added, with their role (they may open any window).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub added: BTreeMap<UserName, StaffRole>,
+    /// The password an admin last set for a user (at the add or a reset); it wins over
+    /// hall.toml's hash.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub passwords: BTreeMap<UserName, PasswordHash>,
 }
 
 impl Staff {
@@ -54,5 +93,33 @@ impl Staff {
             return Vec::new();
         }
         vec![Event::UserEnabled { name: name.clone(), by: by.clone() }]
+    }
+
+    /// An admin adds `name`; the shell has checked the name, the password's length and
+    /// that hall.toml does not name the user.
+    pub fn add(
+        &self,
+        name: &UserName,
+        role: StaffRole,
+        password_hash: &PasswordHash,
+        by: &UserName,
+    ) -> Result<Vec<Event>, Rejection> {
+        if self.added.contains_key(name) {
+            return Err(Rejection::UserExists);
+        }
+        if self.added.len() >= ADDED_USERS_MAX {
+            return Err(Rejection::TooManyUsers(ADDED_USERS_MAX));
+        }
+        Ok(vec![Event::UserAdded { name: name.clone(), role, password_hash: password_hash.clone(), by: by.clone() }])
+    }
+
+    /// An admin gives `name` a new password; the shell has checked that the user exists.
+    pub fn reset_password(&self, name: &UserName, password_hash: &PasswordHash, by: &UserName) -> Vec<Event> {
+        vec![Event::PasswordReset { name: name.clone(), password_hash: password_hash.clone(), by: by.clone() }]
+    }
+
+    /// The password hash an admin last set for `name`, if any.
+    pub fn password_of(&self, name: &UserName) -> Option<&PasswordHash> {
+        self.passwords.get(name)
     }
 }

@@ -1,6 +1,6 @@
 //! What an admin changes without editing hall.toml: the queues a window serves, closing a
-//! window its clerk left open, and (with `users.rs`) disabling users; and what the admin
-//! page reads: every window with its clerk, and every configured user with their status.
+//! window its clerk left open, and (with `users.rs`) adding users, resetting passwords, disabling users; and what the admin
+//! page reads: every window with its clerk, and every user with their status.
 //! Each change is an event naming the admin, so it is audited and survives restarts;
 //! hall.toml stays as it was, and `hallq check` still validates it.
 
@@ -31,6 +31,8 @@ struct UserDto {
     /// The windows the user may open; empty means any.
     windows: Vec<String>,
     disabled: bool,
+    /// `hall_toml`, or `admin` for a user an admin added on this page.
+    source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -89,11 +91,12 @@ pub async fn close(
     window_answer(&app, command, &headers, &format!("user:{}:admin-close:{window}", admin.user)).await
 }
 
-/// `GET /api/v1/admin`: every window with its state, queues and clerk, and every
-/// configured user with role, windows and whether disabled. Admins only.
+/// `GET /api/v1/admin`: every window with its state, queues and clerk, and every user
+/// (hall.toml's, then those an admin added) with role, windows, whether disabled, and
+/// where the user comes from. Admins only.
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
-    let (views, disabled) = match app.engine.query(Query::Admin).await?.answer {
+    let (views, staff) = match app.engine.query(Query::Admin).await?.answer {
         Answer::Admin(b) => *b,
         other => {
             return Err(ApiError::internal(
@@ -102,15 +105,14 @@ pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result
             ))
         }
     };
-    let users = app
-        .config
-        .users
-        .iter()
+    let users = super::users::all(&app, &staff)
+        .into_iter()
         .map(|u| UserDto {
             name: u.name.to_string(),
             role: u.role,
             windows: u.windows.iter().map(ToString::to_string).collect(),
-            disabled: disabled.contains(&u.name),
+            disabled: staff.is_disabled(&u.name),
+            source: if u.added { "admin" } else { "hall_toml" },
         })
         .collect();
     let windows = views.iter().map(WindowDto::from_view).collect();

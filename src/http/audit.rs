@@ -80,6 +80,8 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::Close => "关闭窗口",
         AuditAction::DisableUser => "停用用户",
         AuditAction::EnableUser => "启用用户",
+        AuditAction::AddUser => "添加用户",
+        AuditAction::ResetPassword => "重置密码",
         AuditAction::SetQueues => "设置窗口队列",
         AuditAction::ForceClose => "强制关闭窗口",
         AuditAction::CaseCallback => "差评回访",

@@ -94,6 +94,15 @@ impl Sessions {
         before - inner.by_token.len()
     }
 
+    /// Ends every session of `user` but the one of `keep` (an admin resetting their own
+    /// password stays signed in); how many were ended.
+    pub fn end_user(&self, user: &UserName, keep: Option<&str>) -> usize {
+        let mut inner = self.lock();
+        let before = inner.by_token.len();
+        inner.by_token.retain(|token, s| &s.user != user || Some(token.as_str()) == keep);
+        before - inner.by_token.len()
+    }
+
     /// Lets `user` log in again; whether they were disabled.
     pub fn enable(&self, user: &UserName) -> bool {
         self.lock().disabled.remove(user)
@@ -104,7 +113,7 @@ impl Sessions {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
@@ -210,7 +219,9 @@ pub async fn login(
         limits.login_addr.give_back(&client.0);
         return Err(ApiError::too_many("failed logins for this user name", ms));
     }
-    let found = app.config.users.iter().find(|u| u.name.as_str() == body.user).cloned();
+    // hall.toml's users and those an admin added, with the password last set.
+    let staff = super::users::staff(&app).await?;
+    let found = super::users::resolve(&app, &staff, &body.user);
     let hash = found.as_ref().map_or_else(dummy_hash, |u| u.password_hash.clone());
     let password = body.password;
     let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))

@@ -106,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stats", get(public::stats))
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/users", post(users::add))
+        .route("/api/v1/users/{name}/password", post(users::reset_password))
         .route("/api/v1/users/{name}/disable", post(users::disable))
         .route("/api/v1/users/{name}/enable", post(users::enable))
         .route("/api/v1/tickets", post(tickets::issue))

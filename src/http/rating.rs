@@ -92,6 +92,8 @@ struct CaseDto {
     number: String,
     queue: String,
     window: Option<String>,
+    /// The clerk who served the ticket: supervisors and admins read cases, displays never.
+    clerk: Option<String>,
     services: Vec<String>,
     score: u8,
     level: &'static str,
@@ -117,6 +119,7 @@ impl CaseDto {
             number: c.number.clone(),
             queue: c.queue.to_string(),
             window: c.window.as_ref().map(ToString::to_string),
+            clerk: c.clerk.as_ref().map(ToString::to_string),
             services: c.services.iter().map(ToString::to_string).collect(),
             score: c.score,
             level: LEVELS.get(usize::from(c.score).saturating_sub(1)).copied().unwrap_or(""),

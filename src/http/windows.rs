@@ -52,10 +52,11 @@ fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
 }
 
 /// Whether the user may sit at `window`: their `windows` list in hall.toml names it, or
-/// is empty (any window).
+/// is empty (any window). A signed-in user hall.toml does not name is one an admin added,
+/// who may open any window.
 fn may_work_at(app: &AppState, session: &auth::Session, window: &WindowId) -> bool {
     let user = app.config.users.iter().find(|u| u.name == session.user);
-    user.is_some_and(|u| u.windows.is_empty() || u.windows.contains(window))
+    user.is_none_or(|u| u.windows.is_empty() || u.windows.contains(window))
 }
 
 pub async fn act(

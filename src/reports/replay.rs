@@ -245,6 +245,8 @@ impl<'a> Replay<'a> {
             | Event::UserLoggedOut { .. }
             | Event::UserDisabled { .. }
             | Event::UserEnabled { .. }
+            | Event::UserAdded { .. }
+            | Event::PasswordReset { .. }
             | Event::WindowQueuesSet { .. }
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
