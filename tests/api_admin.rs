@@ -178,6 +178,18 @@ async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
         page.text
     );
     assert!(!page.text.contains("argon2") && !page.text.contains("pass-13"), "{}", page.text);
+    // The added clerk's own actions carry the role the admin gave (not in hall.toml).
+    let opened = page.body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["user"] == "clerk13" && e["action"] == "open")
+        .unwrap_or_else(|| panic!("the added clerk's open is audited: {}", page.text))
+        .clone();
+    assert_eq!(opened["role"], "clerk", "{opened}");
+    let csv = d.api.get("/api/v1/audit.csv?date=2026-03-10&user=clerk13", Some(&admin)).await.text;
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|l| l.contains(",clerk13,") && l.contains("窗口人员")), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -15,6 +15,7 @@ use crate::audit::{AuditPage, AuditQuery, EXPORT_ROWS_MAX, PAGE_ENTRIES_MAX};
 use crate::config::Role;
 use crate::core::audit::{AuditAction, AuditDetail, AuditEntry};
 use crate::core::model::{CallRule, Outcome, TransferTarget, UserName, WindowId};
+use crate::core::staff::Staff;
 use crate::core::setup::Setup;
 
 /// Entries in a JSON page when the caller names no `limit`.
@@ -128,18 +129,20 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
     }
 }
 
-fn role_of(app: &AppState, user: Option<&UserName>) -> Option<Role> {
+/// A user's role: hall.toml's, else the one an admin gave when adding the user.
+fn role_of(app: &AppState, staff: &Staff, user: Option<&UserName>) -> Option<Role> {
     let user = user?;
-    app.config.users.iter().find(|u| &u.name == user).map(|u| u.role)
+    let configured = app.config.users.iter().find(|u| &u.name == user).map(|u| u.role);
+    configured.or_else(|| staff.added.get(user).map(|r| super::users::role_of(*r)))
 }
 
-fn entry_dto(app: &AppState, e: &AuditEntry) -> AuditEntryDto {
+fn entry_dto(app: &AppState, staff: &Staff, e: &AuditEntry) -> AuditEntryDto {
     let setup = &app.config.setup;
     AuditEntryDto {
         seq: e.seq,
         at: rfc3339(setup, e.at),
         user: e.user.as_ref().map(ToString::to_string),
-        role: role_of(app, e.user.as_ref()).map(Role::as_str),
+        role: role_of(app, staff, e.user.as_ref()).map(Role::as_str),
         action: e.action.as_str(),
         action_text: action_text(e.action),
         window: e.window.as_ref().map(ToString::to_string),
@@ -196,7 +199,8 @@ pub async fn json(
     params: Result<UrlQuery<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (day, page) = read(&app, &headers, params, PAGE_ENTRIES_DEFAULT, PAGE_ENTRIES_MAX).await?;
-    let entries = page.entries.iter().map(|e| entry_dto(&app, e)).collect();
+    let staff = super::users::staff(&app).await?;
+    let entries = page.entries.iter().map(|e| entry_dto(&app, &staff, e)).collect();
     Ok(Json(AuditPageDto { date: day.to_string(), entries, next_after: page.next_after }).into_response())
 }
 
@@ -222,9 +226,10 @@ pub async fn csv(
     let header = ["时间", "用户", "角色", "操作", "操作代码", "窗口", "票号", "说明"];
     let failed = |e: csv::Error| ApiError::internal("the audit export could not be written", &e);
     out.write_record(header).map_err(failed)?;
+    let staff = super::users::staff(&app).await?;
     for e in &page.entries {
-        let dto = entry_dto(&app, e);
-        let role = role_of(&app, e.user.as_ref()).map_or("", role_text);
+        let dto = entry_dto(&app, &staff, e);
+        let role = role_of(&app, &staff, e.user.as_ref()).map_or("", role_text);
         out.write_record([
             dto.at.as_str(),
             &cell(dto.user.as_deref().unwrap_or("")),
