@@ -13,6 +13,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::core::event::{Record, RECORD_VERSION};
 use crate::core::model::Ts;
@@ -72,10 +73,27 @@ struct Inner {
     file: Arc<File>,
 }
 
+/// How long an opening waits for the database's file lock. sled's I/O threads may still
+/// hold a closed opening's files for a moment (a restart within one process: `reopen`
+/// after a storage error, or `serve` run again); another process holding the lock (a
+/// second hallq on the same directory) is refused after this wait.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
 impl Inner {
     fn open(dir: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: dir.display().to_string(), source };
-        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
+        let until = Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock") && Instant::now() < until =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(open_err(e)),
+            }
+        };
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
         let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
         let webhook = db.open_tree(WEBHOOK_TREE).map_err(open_err)?;

@@ -15,8 +15,8 @@ use crate::audit::{AuditPage, AuditQuery, EXPORT_ROWS_MAX, PAGE_ENTRIES_MAX};
 use crate::config::Role;
 use crate::core::audit::{AuditAction, AuditDetail, AuditEntry};
 use crate::core::model::{CallRule, Outcome, TransferTarget, UserName, WindowId};
-use crate::core::staff::Staff;
 use crate::core::setup::Setup;
+use crate::core::staff::Staff;
 
 /// Entries in a JSON page when the caller names no `limit`.
 const PAGE_ENTRIES_DEFAULT: usize = 200;

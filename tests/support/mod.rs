@@ -365,10 +365,17 @@ impl Daemon {
             let _ = stop_rx.await;
         };
         let task = tokio::spawn(serve(listener, config, options, shutdown));
-        let daemon = Self { addr, api: Api::new(addr), data, clock, stop: Some(stop_tx), task: Some(task) };
+        let mut daemon = Self { addr, api: Api::new(addr), data, clock, stop: Some(stop_tx), task: Some(task) };
         // The listener is bound before serve starts, so requests queue until it accepts;
-        // this first answer proves the daemon is up.
-        let health = daemon.api.get("/healthz", None).await;
+        // this first answer proves the daemon is up. If serve gave up instead, say why.
+        let health = match daemon.api.try_send(daemon.api.http.get(daemon.api.url("/healthz")), None).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                let task = daemon.task.take().expect("a running daemon");
+                let ended = guard("the daemon that would not answer", task).await;
+                panic!("the daemon did not answer ({e}); serve ended with {ended:?}");
+            }
+        };
         assert_eq!(health.status, 200, "{}", health.text);
         // The engine opens the service day on its first tick. Wait for that record to
         // reach the feed, so that every test starts from a settled day and its displays
