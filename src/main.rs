@@ -210,6 +210,12 @@ fn run() -> anyhow::Result<()> {
                     cfg.kiosks.len(),
                     cfg.users.len()
                 ));
+                match &cfg.public_url {
+                    Some(url) => say(format!("public address (QR codes, status links): {}", url.as_str())),
+                    None => say(
+                        "warning: no [hall] public_url: QR codes will name the address each kiosk reaches the daemon by",
+                    ),
+                }
                 for k in &cfg.kiosks {
                     if let Some(p) = &k.printer {
                         say(format!(

@@ -124,3 +124,21 @@ async fn without_a_public_url_the_qr_code_uses_the_kiosks_host_and_the_daemon_wa
     assert!(!p.log_text().contains(WARNING), "{}", p.log_text());
     assert!(p.terminate().await.success());
 }
+
+#[test]
+fn hallq_check_names_the_public_address_or_warns_without_one() {
+    let check = |dir: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq")).arg("check").arg(dir).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let without = config_dir(|h| h);
+    let said = check(without.path());
+    assert!(said.contains("warning: no [hall] public_url"), "{said}");
+    let with = config_dir(|h| {
+        h.replacen("data_dir = \"./data\"\n", &format!("data_dir = \"./data\"\npublic_url = \"{PUBLIC}\"\n"), 1)
+    });
+    let said = check(with.path());
+    assert!(said.contains(&format!("public address (QR codes, status links): {PUBLIC}")), "{said}");
+    assert!(!said.contains("public_url"), "{said}");
+}
