@@ -87,11 +87,9 @@ impl Sessions {
 
     /// Disables `user` and ends every session of theirs; how many were ended.
     pub fn disable(&self, user: &UserName) -> usize {
-        let mut inner = self.lock();
-        inner.disabled.insert(user.clone());
-        let before = inner.by_token.len();
-        inner.by_token.retain(|_, s| &s.user != user);
-        before - inner.by_token.len()
+        // Disabled first, so that no new session of theirs starts meanwhile.
+        self.lock().disabled.insert(user.clone());
+        self.end_user(user, None)
     }
 
     /// Ends every session of `user` but the one of `keep` (an admin resetting their own
