@@ -79,6 +79,9 @@ pub async fn serve(
         ms = started.elapsed().as_millis() as u64,
         "event log loaded"
     );
+    // A hall whose log has begun has its key already; one made anew would leave every
+    // booking's phone hash unmatched.
+    let phone_key = phone_key(&options.data_dir, state.last_seq == 0).map_err(DaemonError::PhoneKey)?;
 
     let metrics = Arc::new(Metrics::new()?);
     let voice = Arc::new(
@@ -138,7 +141,7 @@ pub async fn serve(
         catalog,
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
-        phone_key: phone_key(&options.data_dir).map_err(DaemonError::PhoneKey)?,
+        phone_key,
         limits,
         clock,
         voice,
@@ -236,16 +239,32 @@ fn raise_open_files() {
     }
 }
 
+/// The key's file in the data directory.
+pub const PHONE_KEY_FILE: &str = "phone-hash.key";
+
 /// The key of the bookings' phone-number hash: 32 random bytes in `phone-hash.key` of the
-/// data directory, made on first start and kept (owner-only) so that hashes stay
-/// comparable across restarts.
-fn phone_key(data_dir: &std::path::Path) -> Result<[u8; 32], String> {
+/// data directory, made on a hall's first start (`create`; also by `hallq recover` and
+/// `hallq restore`) and kept (owner-only) so that hashes stay comparable across restarts.
+/// Backups leave it out: the operator keeps a copy elsewhere.
+pub fn phone_key(data_dir: &std::path::Path, create: bool) -> Result<[u8; 32], String> {
     use rand::RngCore as _;
-    let path = data_dir.join("phone-hash.key");
+    let path = data_dir.join(PHONE_KEY_FILE);
     let shown = path.display();
-    if let Ok(bytes) = std::fs::read(&path) {
-        return <[u8; 32]>::try_from(bytes.as_slice())
-            .map_err(|_| format!("{shown} is not 32 bytes; restore it from a backup"));
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            return <[u8; 32]>::try_from(bytes.as_slice())
+                .map_err(|_| format!("{shown} is not 32 bytes; put back the copy you keep of it"));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
+            return Err(format!(
+                "{shown} is missing while the log is not new; put back the copy you keep of it (bookings' phone \
+                 numbers are hashed with it), or run `hallq recover --data {}` to make a new one (bookings made \
+                 before are then found by their code only)",
+                data_dir.display()
+            ));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(format!("cannot read {shown}: {e}")),
+        Err(_) => {}
     }
     let mut key = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);

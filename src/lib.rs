@@ -45,6 +45,7 @@
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod core;
@@ -54,8 +55,10 @@ pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod mark;
 pub mod metrics;
 pub mod printer;
+pub mod recover;
 pub mod reports;
 pub mod sim;
 pub mod store;

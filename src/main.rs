@@ -1,5 +1,5 @@
-//! The `hallq` command: a thin layer over the library (serve, check, hash-password,
-//! simulate, bench).
+//! The `hallq` command: a thin layer over the library (serve, check, recover, backup,
+//! restore, hash-password, simulate, bench).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +46,42 @@ enum Cmd {
     },
     /// Check a kiosk-config directory and report every error with file, line and key.
     Check { dir: PathBuf },
+    /// After `serve` refused a damaged, emptied or missing log: move the damaged files
+    /// aside, keep what still reads, report what was dropped, and make sure no number
+    /// issued that day is issued again. The daemon must be stopped.
+    Recover {
+        /// The data directory `serve` refused.
+        #[arg(long)]
+        data: PathBuf,
+        /// The hall's kiosk-config directory; without it the built-in example hall.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Save a consistent copy of a running daemon's event log into DIR (as an admin; the
+    /// password is read from standard input). The phone-hash key is not in it: keep a
+    /// copy of the data directory's phone-hash.key apart from the backups.
+    Backup {
+        /// Where the backup file goes (made if missing).
+        dir: PathBuf,
+        /// The daemon's address.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An admin user of the hall.
+        #[arg(long)]
+        user: String,
+    },
+    /// Restore a backup file into a new, empty data directory (the daemon not running).
+    Restore {
+        /// A file `hallq backup` wrote.
+        file: PathBuf,
+        /// The new data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// The hall's phone-hash.key, kept apart from the backups; without it a new key
+        /// is made and bookings made before are found by their code only.
+        #[arg(long)]
+        phone_key: Option<PathBuf>,
+    },
     /// Print the argon2id hash of a password (read from standard input) for a [[user]] entry.
     HashPassword,
     /// Simulate a hall through the real core and report waits, window use and ETA error.
@@ -237,6 +273,27 @@ fn run() -> anyhow::Result<()> {
                 bail!("{} error(s) in {}", errors.0.len(), dir.display())
             }
         },
+        Cmd::Recover { data, config } => {
+            let cfg = load(config.as_ref())?;
+            let report = hallq::recover::recover(&data, std::sync::Arc::new(cfg.setup), daemon::wall_clock())?;
+            say(report);
+            Ok(())
+        }
+        Cmd::Backup { dir, url, user } => backup(&dir, &url, &user),
+        Cmd::Restore { file, data, phone_key } => {
+            let done = hallq::backup::restore(&file, &data, phone_key.as_deref())?;
+            say(format_args!(
+                "restored {} records and {} day snapshots (up to position {}) into {}",
+                done.records,
+                done.snapshots,
+                done.seq,
+                data.display()
+            ));
+            if !done.phone_key {
+                say("warning: no --phone-key: a new phone-hash key was made; bookings made before are found by their code only");
+            }
+            Ok(())
+        }
         Cmd::HashPassword => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
@@ -254,6 +311,67 @@ fn run() -> anyhow::Result<()> {
         }
         Cmd::BenchBaseline(args) => Ok(hallq::bench::serve_baseline(args)?),
     }
+}
+
+/// `hallq backup`: logs in, streams the daemon's backup into a temporary file, and keeps
+/// it only once its last line has arrived.
+fn backup(dir: &std::path::Path, url: &str, user: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let path = dir.join(format!("hallq-backup-{stamp}.jsonl"));
+    let tmp = dir.join(format!("hallq-backup-{stamp}.jsonl.part"));
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let base = url.trim_end_matches('/');
+        let login = http
+            .post(format!("{base}/api/v1/login"))
+            .json(&serde_json::json!({ "user": user, "password": password }))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {base}"))?;
+        if !login.status().is_success() {
+            bail!("login as {user} refused ({})", login.status());
+        }
+        let body: serde_json::Value = login.json().await.context("reading the login answer")?;
+        let token = body["token"].as_str().context("the login answer has no token")?.to_string();
+        let mut resp = http
+            .get(format!("{base}/api/v1/admin/backup"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .context("asking for the backup")?;
+        if !resp.status().is_success() {
+            let status = resp.status();
+            bail!("the daemon refused the backup ({status}): {}", resp.text().await.unwrap_or_default());
+        }
+        let mut file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut tail = Vec::new();
+        while let Some(chunk) = resp.chunk().await.context("the backup was cut off; run it again")? {
+            file.write_all(&chunk).with_context(|| format!("cannot write {}", tmp.display()))?;
+            tail.extend_from_slice(&chunk);
+            let keep = tail.len().saturating_sub(4096);
+            tail.drain(..keep);
+        }
+        file.sync_all().with_context(|| format!("cannot sync {}", tmp.display()))?;
+        let last = tail.trim_ascii_end().rsplit(|b| *b == b'\n').next().unwrap_or_default();
+        match serde_json::from_slice::<hallq::backup::Line>(last) {
+            Ok(hallq::backup::Line::End { records, snapshots }) => {
+                std::fs::rename(&tmp, &path).with_context(|| format!("cannot rename {}", tmp.display()))?;
+                say(format_args!("{}: {records} records, {snapshots} day snapshots", path.display()));
+                say("the phone-hash key is not in the backup: keep a copy of the data directory's phone-hash.key apart from it");
+                Ok(())
+            }
+            _ => {
+                let _ = std::fs::remove_file(&tmp);
+                bail!("the backup ended before its last line; run it again")
+            }
+        }
+    })
 }
 
 /// Measured hours per simulated day of the plain hall (arrivals until 23:00 less warm-up).

@@ -20,15 +20,16 @@ use crate::core::model::Ts;
 use crate::core::setup::Setup;
 use crate::core::snapshot::{DaySnapshot, SNAPSHOT_VERSION};
 use crate::core::HallState;
+use crate::mark::{Mark, Watermark, MARK_FILE};
 
 /// The sled tree that holds the log.
-const LOG_TREE: &str = "log";
+pub(crate) const LOG_TREE: &str = "log";
 /// The sled tree that holds day-opening snapshots, by the log position they follow.
-const SNAPSHOT_TREE: &str = "snapshots";
+pub(crate) const SNAPSHOT_TREE: &str = "snapshots";
 /// The alert webhook's progress: under `WEBHOOK_DONE_KEY`, the log position of the last
 /// alert notice it has finished with (delivered, or given up after every attempt).
-const WEBHOOK_TREE: &str = "webhook";
-const WEBHOOK_DONE_KEY: &[u8] = b"done";
+pub(crate) const WEBHOOK_TREE: &str = "webhook";
+pub(crate) const WEBHOOK_DONE_KEY: &[u8] = b"done";
 /// Snapshots kept: the latest few (start-up needs only the latest that reads).
 const SNAPSHOTS_KEPT: usize = 3;
 /// sled 0.34 writes a value above about 128 KiB (its segment size over 4) to a file of its
@@ -53,6 +54,19 @@ pub enum StoreError {
         "the data directory {0} no longer holds the event log (is its disk unmounted?); waiting for it to come back"
     )]
     Missing(String),
+    #[error(
+        "the event log in {dir} is damaged: {what}. hallq will not start on it, so that no number is issued twice. \
+         Keep a copy of the directory, then either run `hallq recover --data {dir}` (it keeps what can be read, \
+         reports what it dropped, and continues each queue's numbers above the highest ever issued) or restore \
+         the latest backup into a new directory with `hallq restore`"
+    )]
+    Damaged { dir: String, what: String },
+    #[error(
+        "the data directory {dir} has lost its event log: {what}. If the directory is on a disk of its own, \
+         check that the disk is mounted and start again; if the log is really gone, run \
+         `hallq recover --data {dir}` or restore the latest backup with `hallq restore`"
+    )]
+    LogMissing { dir: String, what: String },
 }
 
 pub struct Store {
@@ -61,6 +75,36 @@ pub struct Store {
     inner: Mutex<Option<Arc<Inner>>>,
     /// Whether a value big enough for a blob file was written since the last flush.
     big: AtomicBool,
+    /// The high-water marks of the log and the directory's mark (`crate::mark`).
+    high: Mutex<High>,
+}
+
+/// How far the log has got: appended, and made durable by a flush.
+#[derive(Default)]
+struct High {
+    /// The mark found in the directory at opening, or written since.
+    mark: Option<Mark>,
+    pending: Watermark,
+    durable: Watermark,
+    /// When the mark file was last written.
+    written: Option<Instant>,
+}
+
+/// The mark file is rewritten after a flush at most this often: a rename and two syncs
+/// per batch would cost more than the batch. Left behind by at most this much, the mark
+/// stays a lower bound of the log, which is all a check at start needs.
+const MARK_EVERY: Duration = Duration::from_secs(1);
+
+/// The files sled keeps beside `db`: found without `db`, the log was there and is gone.
+fn sled_leftovers(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n == "conf" || n == "blobs" || n.starts_with("snap.") || n == "phone-hash.key")
+        .collect();
+    names.sort();
+    names
 }
 
 /// One opening of the sled database.
@@ -114,9 +158,118 @@ pub struct Loaded {
 }
 
 impl Store {
+    /// Opens the log in `dir`, or makes a new one when `dir` is missing or holds nothing
+    /// of a hall. Refuses a directory whose log is gone while the rest is there (its mark,
+    /// sled's other files): sled would quietly start an empty log, and the day's numbers
+    /// would start again. `load` checks the log itself.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let shown = dir.display().to_string();
+        let mark = Mark::read(dir).map_err(|what| StoreError::Damaged { dir: shown.clone(), what })?;
+        if !dir.join("db").is_file() {
+            let left = sled_leftovers(dir);
+            if mark.is_some() || !left.is_empty() {
+                let mut found = left;
+                if mark.is_some() {
+                    found.insert(0, MARK_FILE.to_string());
+                }
+                let what = format!("its file `db` is missing, though {} are there", found.join(", "));
+                return Err(StoreError::LogMissing { dir: shown, what });
+            }
+        }
         let inner = Inner::open(dir)?;
-        Ok(Self { dir: dir.to_path_buf(), inner: Mutex::new(Some(Arc::new(inner))), big: AtomicBool::new(false) })
+        let high = High { mark, ..High::default() };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            inner: Mutex::new(Some(Arc::new(inner))),
+            big: AtomicBool::new(false),
+            high: Mutex::new(high),
+        })
+    }
+
+    /// Makes a new log in `dir`, which must hold none, for `hallq recover` and `hallq
+    /// restore` to fill with `append`, `put_snapshot`, `flush` and `close`. Its mark names
+    /// `hall` (a new id when `None`) and, until the first flush, no record at all.
+    pub fn create(dir: &Path, hall: Option<String>) -> Result<Self, StoreError> {
+        let shown = dir.display().to_string();
+        if dir.join("db").exists() || dir.join(MARK_FILE).exists() {
+            let what = "it already holds a log".to_string();
+            return Err(StoreError::Damaged { dir: shown, what });
+        }
+        let inner = Inner::open(dir)?;
+        let mut mark = Mark::new(Watermark::default());
+        if let Some(hall) = hall {
+            mark.hall = hall;
+        }
+        mark.write(dir).map_err(StoreError::Sync)?;
+        let high = High { mark: Some(mark), written: Some(Instant::now()), ..High::default() };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            inner: Mutex::new(Some(Arc::new(inner))),
+            big: AtomicBool::new(true),
+            high: Mutex::new(high),
+        })
+    }
+
+    /// Every snapshot that reads, oldest first (for backups).
+    pub fn snapshots(&self) -> Result<Vec<DaySnapshot>, StoreError> {
+        let inner = self.inner()?;
+        let mut out = Vec::new();
+        for item in inner.snapshots.iter() {
+            let (_, value) = item?;
+            if let Ok(snap) = serde_json::from_slice::<DaySnapshot>(&value) {
+                out.push(snap);
+            }
+        }
+        Ok(out)
+    }
+
+    fn damaged(&self, what: String) -> StoreError {
+        StoreError::Damaged { dir: self.dir.display().to_string(), what }
+    }
+
+    /// After a load that checked out: the loaded state is what the log durably holds.
+    /// A directory without a mark gets one now (a new hall, or one from before marks).
+    fn loaded(&self, state: &HallState) -> Result<(), StoreError> {
+        let high = Watermark { seq: state.last_seq, day: state.day, numbers: state.numbers.clone() };
+        let mut guard = self.high.lock().map_err(|_| StoreError::Closed)?;
+        guard.pending = high.clone();
+        guard.durable = high.clone();
+        if guard.mark.is_none() {
+            let mark = Mark::new(high);
+            mark.write(&self.dir).map_err(StoreError::Sync)?;
+            if state.last_seq > 0 {
+                tracing::info!(seq = state.last_seq, "the data directory had no mark; it has one now");
+            }
+            guard.mark = Some(mark);
+            guard.written = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// The hall's id from the directory's mark, once loaded.
+    pub fn hall_id(&self) -> Option<String> {
+        self.high.lock().ok().and_then(|h| h.mark.as_ref().map(|m| m.hall.clone()))
+    }
+
+    /// What the log durably holds: its last flushed position and the numbers of its day.
+    pub fn durable(&self) -> Watermark {
+        self.high.lock().map(|h| h.durable.clone()).unwrap_or_default()
+    }
+
+    /// The directory's mark to write from the durable high-water mark, when one is due
+    /// (`force`, or `MARK_EVERY` since the last) and says something new.
+    fn mark_due(&self, force: bool) -> Option<Mark> {
+        let mut guard = self.high.lock().ok()?;
+        let due = force || guard.written.is_none_or(|t| t.elapsed() >= MARK_EVERY);
+        let durable = guard.durable.clone();
+        let mark = guard.mark.as_mut()?;
+        if !due || mark.high == durable {
+            return None;
+        }
+        mark.high = durable;
+        let mark = mark.clone();
+        guard.written = Some(Instant::now());
+        Some(mark)
     }
 
     fn inner(&self) -> Result<Arc<Inner>, StoreError> {
@@ -149,6 +302,9 @@ impl Store {
     /// lock is released when `serve` returns, even while a stray task (a report being
     /// read, a display's connection winding down) still holds the store.
     pub fn close(&self) {
+        if let Some(Err(e)) = self.mark_due(true).map(|mark| mark.write(&self.dir)) {
+            tracing::warn!(error = %e, "the data directory's mark could not be written");
+        }
         if let Ok(mut guard) = self.inner.lock() {
             *guard = None;
         }
@@ -165,6 +321,11 @@ impl Store {
             batch.insert(&seq.to_be_bytes(), value);
         }
         self.inner()?.log.apply_batch(batch)?;
+        if let Ok(mut high) = self.high.lock() {
+            for (seq, record) in records {
+                high.pending.observe(*seq, record);
+            }
+        }
         Ok(())
     }
 
@@ -221,8 +382,14 @@ impl Store {
             Some((key, _)) => seq_of(&key)?,
             None => 0,
         };
-        let mut state = match latest_snapshot(&inner, last) {
-            Some(snap) => HallState::from_snapshot(setup, snap),
+        let mut state = match latest_snapshot(&inner, last).map_err(|what| self.damaged(what))? {
+            Some(snap) => {
+                if !inner.log.contains_key(snap.seq.to_be_bytes())? {
+                    let what = format!("the record {} the latest day's snapshot follows is missing", snap.seq);
+                    return Err(self.damaged(what));
+                }
+                HallState::from_snapshot(setup, snap)
+            }
             None if first > 1 => {
                 let message = format!(
                     "the log starts at record {first} (older records were removed after a snapshot) but no \
@@ -235,10 +402,25 @@ impl Store {
         let snapshot = (state.last_seq > 0).then_some(state.last_seq);
         let mut replayed = 0;
         for item in records_after(&inner, state.last_seq) {
-            let (seq, record) = item?;
+            let (seq, record) = item.map_err(|e| match e {
+                StoreError::Corrupt { seq, message } => self.damaged(format!("record {seq} cannot be read ({message})")),
+                other => other,
+            })?;
+            if seq != state.last_seq + 1 {
+                let what = format!("records {} to {} are missing", state.last_seq + 1, seq - 1);
+                return Err(self.damaged(what));
+            }
             state.apply(seq, &record);
             replayed += 1;
         }
+        let mark = self.high.lock().map_err(|_| StoreError::Closed)?.mark.clone();
+        if let Some(mark) = mark {
+            let log = Watermark { seq: state.last_seq, day: state.day, numbers: state.numbers.clone() };
+            if let Some(what) = mark.high.ahead_of(&log) {
+                return Err(self.damaged(format!("{what} ({MARK_FILE} says so)")));
+            }
+        }
+        self.loaded(&state)?;
         Ok((state, Loaded { snapshot, replayed }))
     }
 
@@ -251,6 +433,7 @@ impl Store {
     /// the batch acknowledged.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let inner = self.inner()?;
+        let candidate = self.high.lock().map(|h| h.pending.clone()).ok();
         inner.db.flush_async().await?;
         let file = inner.file.clone();
         let big = self.big.swap(false, Ordering::SeqCst);
@@ -269,6 +452,20 @@ impl Store {
                 self.big.store(true, Ordering::SeqCst);
             }
             return Err(StoreError::Sync(e));
+        }
+        // Durable now: the mark may say so (never before, or a crash would look like
+        // damage at the next start).
+        if let (Some(candidate), Ok(mut high)) = (candidate, self.high.lock()) {
+            high.durable = candidate;
+        }
+        if let Some(mark) = self.mark_due(false) {
+            // Behind is safe (a lower bound), so a mark that could not be written is a
+            // warning, not a failed flush: the batch is durable.
+            let dir = self.dir.clone();
+            let written = tokio::task::spawn_blocking(move || mark.write(&dir)).await;
+            if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
+                tracing::warn!(error = %e, "the data directory's mark could not be written");
+            }
         }
         Ok(())
     }
@@ -307,20 +504,22 @@ fn records_after(inner: &Inner, after: u64) -> impl Iterator<Item = Result<(u64,
     })
 }
 
-/// The newest snapshot that reads, is of this build's version and does not run ahead
-/// of the log (`last`); an unreadable one is skipped with a warning.
-fn latest_snapshot(inner: &Inner, last: u64) -> Option<DaySnapshot> {
+/// The newest snapshot that reads and is of this build's version; an unreadable one is
+/// skipped with a warning. A snapshot ahead of the log (`last`) means the log lost the
+/// records before it: an error, in words.
+fn latest_snapshot(inner: &Inner, last: u64) -> Result<Option<DaySnapshot>, String> {
     for item in inner.snapshots.iter().rev() {
         let Ok((key, value)) = item else { continue };
         match serde_json::from_slice::<DaySnapshot>(&value) {
-            Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq <= last => return Some(snap),
-            Ok(snap) => {
-                tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version or ahead of the log")
+            Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq > last => {
+                return Err(format!("the log ends at record {last} but a snapshot follows record {}", snap.seq));
             }
+            Ok(snap) if snap.v == SNAPSHOT_VERSION => return Ok(Some(snap)),
+            Ok(snap) => tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version"),
             Err(e) => tracing::warn!(key = ?key, error = %e, "snapshot skipped: it does not read"),
         }
     }
-    None
+    Ok(None)
 }
 
 /// Makes a directory's entries durable (new files in it, renames).

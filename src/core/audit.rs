@@ -299,7 +299,8 @@ impl AuditTrail {
             | Event::TicketCancelled { .. }
             | Event::TicketRated { .. }
             | Event::TicketRejoined { .. }
-            | Event::NoChange => None,
+            | Event::NoChange
+            | Event::NumbersRaised { .. } => None,
         }
     }
 

@@ -243,6 +243,13 @@ pub enum Event {
         id: u64,
         by: UserName,
     },
+    /// `hallq recover` salvaged a damaged log: the numbers of `day` continue above these,
+    /// the highest it saw anywhere (records it had to drop included), so that no number
+    /// printed that day is issued again. Applies only while `day` is the service day.
+    NumbersRaised {
+        day: NaiveDate,
+        floors: std::collections::BTreeMap<QueueId, u32>,
+    },
 }
 
 impl Event {
@@ -283,7 +290,8 @@ impl Event {
             | Event::PasswordReset { .. }
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
-            | Event::AlertAcknowledged { .. } => None,
+            | Event::AlertAcknowledged { .. }
+            | Event::NumbersRaised { .. } => None,
         }
     }
 }

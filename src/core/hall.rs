@@ -323,6 +323,14 @@ impl HallState {
             Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
             Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
+            Event::NumbersRaised { day, floors } => {
+                if self.day == Some(*day) {
+                    for (queue, floor) in floors {
+                        let last = self.numbers.entry(*queue).or_insert(0);
+                        *last = (*last).max(*floor);
+                    }
+                }
+            }
             Event::NoChange
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }

@@ -130,6 +130,7 @@ impl ServiceTimes {
             | Event::WindowResumed { .. }
             | Event::WindowClosed { .. }
             | Event::NoChange
+            | Event::NumbersRaised { .. }
             | Event::CaseCallback { .. }
             | Event::CaseRectified { .. } => {}
             Event::UserLoggedIn { .. }

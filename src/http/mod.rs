@@ -2,6 +2,7 @@
 //! the answer to a status code. No hall state lives here.
 
 mod admin;
+mod backup;
 mod alerts;
 mod appointments;
 mod audit;
@@ -132,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(audit::json))
         .route("/api/v1/audit.csv", get(audit::csv))
         .route("/api/v1/admin", get(admin::overview))
+        .route("/api/v1/admin/backup", get(backup::backup))
         .route("/api/v1/admin/windows/{w}/queues", post(admin::set_queues))
         .route("/api/v1/admin/windows/{w}/close", post(admin::close))
         .route("/api/v1/reports/day", get(reports::day))

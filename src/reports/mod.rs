@@ -72,6 +72,11 @@ impl Reports {
         Self { store, setup, level, cache: Mutex::new(BTreeMap::new()), builds: Semaphore::new(BUILDS_MAX) }
     }
 
+    /// The store the reports read (also read by the admin's backup).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     pub fn setup(&self) -> &Setup {
         &self.setup
     }

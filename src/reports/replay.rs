@@ -251,6 +251,7 @@ impl<'a> Replay<'a> {
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
             | Event::AlertAcknowledged { .. }
+            | Event::NumbersRaised { .. }
             | Event::NoChange => {}
         }
         true

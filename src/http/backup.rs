@@ -1,0 +1,81 @@
+//! `GET /api/v1/admin/backup`: a consistent copy of the event log while the hall serves
+//! (`crate::backup`), streamed as JSON lines to an admin (`hallq backup DIR` saves it).
+//! The log is read on a blocking thread beside the engine, never through its inbox.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::{auth, AppState};
+use crate::config::Role;
+
+/// The stream's bytes go out in chunks of this size...
+const CHUNK_BYTES: usize = 64 * 1024;
+/// ...with at most this many waiting for a slow client (4 MiB), so that a backup costs a
+/// bounded amount of memory however slowly it is read.
+const CHUNKS_QUEUED_MAX: usize = 64;
+
+/// One backup at a time (per process): each reads the whole log.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+struct Running;
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.store(false, Ordering::SeqCst);
+    }
+}
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// Writes into the response body, chunk by chunk, waiting while the client is behind.
+struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<Chunk>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buf));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::other("the client went away"))
+    }
+}
+
+pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    auth::user(&app, &headers, &[Role::Admin])?;
+    if RUNNING.swap(true, Ordering::SeqCst) {
+        return Err(ApiError::new(StatusCode::CONFLICT, "backup_running", "a backup is being written; try again when it has finished"));
+    }
+    let running = Running;
+    let store = app.reports.store().clone();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_QUEUED_MAX);
+    tokio::task::spawn_blocking(move || {
+        let _running = running;
+        let mut out = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK_BYTES) };
+        match crate::backup::write(&store, &mut out) {
+            Ok(records) => tracing::info!(records, "backup written"),
+            Err(e) => {
+                // The stream ends without its last line, so the copy is refused as
+                // incomplete; the reason goes to the log.
+                tracing::warn!(error = %e, "backup failed");
+                let _ = tx.blocking_send(Err(std::io::Error::other("backup failed")));
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(stream)).into_response())
+}
