@@ -149,7 +149,9 @@ pub fn restore(file: &Path, dir: &Path, phone_key: Option<&Path>) -> Result<Rest
                 if bytes.len() > LINE_BYTES_MAX {
                     return Err(BackupError::Refused("a line of the backup is too long".into()));
                 }
-                serde_json::from_slice(&bytes).map(Some).map_err(|e| BackupError::Refused(format!("a line does not read: {e}")))
+                serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                    BackupError::Refused(format!("{} is not a complete hallq backup: a line does not read: {e}", file.display()))
+                })
             }
         }
     };
