@@ -180,7 +180,10 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
     let _one = ONE_AT_A_TIME.lock().await;
     let own = raise_own_files();
     let wanted = HALF_OPEN as u64 + 512;
-    assert!(own >= wanted, "this test opens {HALF_OPEN} connections: raise the hard open-file limit to {wanted} (ulimit -Hn)");
+    assert!(
+        own >= wanted,
+        "this test opens {HALF_OPEN} connections: raise the hard open-file limit to {wanted} (ulimit -Hn)"
+    );
     // The example hall as shipped, its per-address limits on.
     let data = tempfile::tempdir().expect("a temp dir");
     let config = support::config_dir(|hall| hall);
@@ -188,11 +191,13 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
     let (addr, pid) = (daemon.addr, daemon.pid);
     let service = daemon.api.item_in("A").await;
     limit_files(pid, DAEMON_FILES);
+    let base = sockets_open(pid);
 
     let opened = Instant::now();
-    let held = tokio::task::spawn_blocking(move || open_half(addr, HALF_OPEN, Instant::now() + Duration::from_secs(30)))
-        .await
-        .expect("the attack");
+    let held =
+        tokio::task::spawn_blocking(move || open_half(addr, HALF_OPEN, Instant::now() + Duration::from_secs(30)))
+            .await
+            .expect("the attack");
     let sockets = sockets_open(pid);
     eprintln!("{} half-open connections in {:?}; the daemon holds {sockets} sockets", held.len(), opened.elapsed());
 
@@ -207,7 +212,8 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
         let health = tokio::time::timeout(ANSWER_MAX, kiosk.get(daemon.api.url("/healthz")).send()).await;
         let health = health.unwrap_or_else(|_| panic!("/healthz did not answer within {ANSWER_MAX:?} (round {round})"));
         assert_eq!(health.expect("/healthz answers").status(), 200);
-        let issue = kiosk.post(daemon.api.url("/api/v1/tickets")).bearer_auth(KIOSK).json(&json!({ "service": service }));
+        let issue =
+            kiosk.post(daemon.api.url("/api/v1/tickets")).bearer_auth(KIOSK).json(&json!({ "service": service }));
         let issued = tokio::time::timeout(ANSWER_MAX, issue.send()).await;
         let issued = issued.unwrap_or_else(|_| panic!("the kiosk had no ticket within {ANSWER_MAX:?} (round {round})"));
         assert_eq!(issued.expect("the kiosk's request").status(), 201);
@@ -216,14 +222,23 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
     // One address holds no more than its cap, and the half-open ones go at the header
     // timeout: soon the daemon holds only its own sockets.
     let cap = hallq::http::conns::CONNECTIONS_PER_ADDRESS_MAX;
-    assert!(sockets <= cap + 16, "the daemon held {sockets} sockets for one address's half-open connections");
+    assert!(
+        sockets <= base + cap,
+        "the daemon held {sockets} sockets ({base} before) for one address's half-open connections"
+    );
     let quiet_by = opened.elapsed() + hallq::http::listen::HEADER_READ_TIMEOUT + Duration::from_secs(5);
     let mut left = sockets_open(pid);
-    while left > 8 && opened.elapsed() < quiet_by {
+    // A few sockets of the test's own clients may still be closing.
+    let settled = base + 4;
+    while left > settled && opened.elapsed() < quiet_by {
         tokio::time::sleep(Duration::from_millis(200)).await;
         left = sockets_open(pid);
     }
-    assert!(left <= 8, "the daemon still holds {left} sockets {:?} after the attack began", opened.elapsed());
+    assert!(
+        left <= settled,
+        "the daemon still holds {left} sockets (before the attack: {base}) {:?} after the attack began",
+        opened.elapsed()
+    );
     drop(held);
 }
 

@@ -210,7 +210,13 @@ impl Server {
 
 /// One request: counted as in flight until its answer's body is sent; a WebSocket only
 /// while the files leave room for it.
-async fn answer(mut req: Request<Incoming>, addr: SocketAddr, conn: &Arc<Conn>, conns: &Conns, router: Router) -> Response<Sent> {
+async fn answer(
+    mut req: Request<Incoming>,
+    addr: SocketAddr,
+    conn: &Arc<Conn>,
+    conns: &Conns,
+    router: Router,
+) -> Response<Sent> {
     let in_flight = conn.request();
     if req.headers().contains_key(header::UPGRADE) && !conns.upgrade_fits() {
         let refusal = ApiError::unavailable(
