@@ -186,7 +186,10 @@ pub async fn serve(
         }
         ended
     });
-    let served = http::listen::serve(listener, tls, http::router(app), async move {
+    // The per-address connection cap goes with the per-address rate limits: behind a TLS
+    // proxy (and in `hallq bench`) every client has one address, and both are turned off.
+    let per_address = (!app.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
+    let served = http::listen::serve(listener, tls, per_address, http::router(app), async move {
         tokio::select! {
             _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
             Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
