@@ -1,5 +1,6 @@
 //! Rate limits: token buckets keyed by kiosk, client address or login name, with the
-//! time passed in (so tests drive it with the daemon's injected clock).
+//! time passed in (so tests drive it with the daemon's injected clock); and the bound on
+//! password checks (argon2) running at once.
 //!
 //! A bucket holds up to `burst` tokens and gains one each `refill_ms`; a request takes
 //! one or is refused with the time until the next. The buckets of one limiter are bounded
@@ -10,7 +11,9 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -84,13 +87,26 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         Err(u64::try_from(next - now_ms).unwrap_or(0).max(1))
     }
 
-    /// Gives back a token taken for a request that turned out not to count (a login that
-    /// succeeded).
-    pub fn give_back(&self, key: &K) {
-        let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(b) = map.get_mut(key) {
-            b.tokens = (b.tokens + 1).min(self.rate.burst);
+    /// Whether `key` has a token at `now_ms`, taking none; `Err` holds the milliseconds
+    /// until one is back. For limits charged only when a request turns out to count (a
+    /// failed login).
+    pub fn peek(&self, key: &K, now_ms: i64) -> Result<(), u64> {
+        if self.rate.is_off() {
+            return Ok(());
         }
+        let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(b) = map.get_mut(key) else { return Ok(()) };
+        Self::refill(self.rate, b, now_ms);
+        if b.tokens > 0 {
+            return Ok(());
+        }
+        let next = b.since_ms.saturating_add(i64::try_from(self.rate.refill_ms).unwrap_or(i64::MAX));
+        Err(u64::try_from(next - now_ms).unwrap_or(0).max(1))
+    }
+
+    /// Whether this limit is turned off (a burst of 0).
+    pub fn is_off(&self) -> bool {
+        self.rate.is_off()
     }
 
     fn evict(map: &mut HashMap<K, Bucket>, rate: Rate, keys_max: usize, now_ms: i64) {
@@ -117,14 +133,72 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
     }
 }
 
+/// Password checks waiting for a free slot at once; past this a login is answered 429 at
+/// once. A waiting check holds only its request, but this many already mean seconds.
+pub const PASSWORD_CHECKS_WAITING_MAX: usize = 64;
+/// Longest a password check waits for a slot before the login is answered 429 (a hall.toml
+/// hash may cost up to 256 MiB and 16 passes, which takes seconds).
+pub const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(10);
+/// Most password checks at once on any machine, whatever its cores.
+const PASSWORD_CHECKS_MAX: usize = 8;
+
+/// The slots for password checks (argon2 when logging in, adding a user or resetting a
+/// password): one per core, since a check is pure CPU and holds its memory cost (19 MiB
+/// by default) while it runs. More checks wait their turn, in order of arrival, up to
+/// [`PASSWORD_CHECKS_WAITING_MAX`].
+pub struct PasswordChecks {
+    slots: Arc<tokio::sync::Semaphore>,
+    waiting: AtomicUsize,
+}
+
+/// A slot held: the check runs while this lives, so it moves into the blocking task that
+/// hashes (a request given up by its client does not free the slot before the hash ends).
+pub type PasswordSlot = tokio::sync::OwnedSemaphorePermit;
+
+impl PasswordChecks {
+    pub fn new(at_once: usize) -> Self {
+        Self { slots: Arc::new(tokio::sync::Semaphore::new(at_once.max(1))), waiting: AtomicUsize::new(0) }
+    }
+
+    /// One slot per core of this machine (at most [`PASSWORD_CHECKS_MAX`]).
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()).min(PASSWORD_CHECKS_MAX))
+    }
+
+    /// A slot, after waiting for one if all are taken; `None` when too many wait already
+    /// or none came free in [`PASSWORD_CHECK_WAIT`].
+    pub async fn slot(&self) -> Option<PasswordSlot> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        let _waiting = Waiting(&self.waiting);
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= PASSWORD_CHECKS_WAITING_MAX {
+            return None;
+        }
+        tokio::time::timeout(PASSWORD_CHECK_WAIT, self.slots.clone().acquire_owned()).await.ok()?.ok()
+    }
+}
+
 /// Every limiter of the daemon.
 pub struct Limits {
     pub kiosk: Limiter<String>,
     /// Kiosks with a limit of their own (`[[kiosk]] burst`/`refill_ms`), by id.
     pub kiosk_own: std::collections::HashMap<String, Limiter<String>>,
     pub public: Limiter<IpAddr>,
-    pub login_user: Limiter<String>,
-    pub login_addr: Limiter<IpAddr>,
+    /// Failed logins per user name and client address (`login_failures`).
+    pub login_pair: Limiter<(String, IpAddr)>,
+    /// Failed logins per user name from addresses past their own limit
+    /// (`login_name_failures`).
+    pub login_name: Limiter<String>,
+    /// Successful logins per user (`user_logins`).
+    pub user_logins: Limiter<String>,
+    pub password_checks: PasswordChecks,
 }
 
 impl Limits {
@@ -139,8 +213,10 @@ impl Limits {
             kiosk: Limiter::new(limits.kiosk, KEYS_MAX),
             kiosk_own: own.collect(),
             public: Limiter::new(limits.public, KEYS_MAX),
-            login_user: Limiter::new(limits.login, KEYS_MAX),
-            login_addr: Limiter::new(limits.login, KEYS_MAX),
+            login_pair: Limiter::new(limits.login, KEYS_MAX),
+            login_name: Limiter::new(limits.login_name, KEYS_MAX),
+            user_logins: Limiter::new(limits.user_logins, KEYS_MAX),
+            password_checks: PasswordChecks::per_core(),
         }
     }
 }
@@ -222,12 +298,34 @@ mod tests {
     }
 
     #[test]
-    fn given_back_tokens_count_again() {
+    fn peeking_takes_nothing() {
         let l: Limiter<&str> = Limiter::new(RATE, 10);
+        assert!((0..10).all(|_| l.peek(&"k", 0).is_ok()));
+        assert!(l.is_empty(), "an unknown key is a full bucket, and stays untracked");
         assert!((0..3).all(|_| l.take(&"k", 0).is_ok()));
-        l.give_back(&"k");
-        assert!(l.take(&"k", 0).is_ok());
-        assert!(l.take(&"k", 0).is_err());
+        assert_eq!(l.peek(&"k", 400), Err(600));
+        assert_eq!(l.peek(&"k", 1_000), Ok(()));
+        assert_eq!(l.take(&"k", 1_000), Ok(()));
+        assert!(l.peek(&"k", 1_000).is_err());
+    }
+
+    #[tokio::test]
+    async fn password_checks_run_at_most_so_many_at_once_and_a_bounded_number_wait() {
+        let checks = Arc::new(PasswordChecks::new(2));
+        let (a, b) = (checks.slot().await, checks.slot().await);
+        assert!(a.is_some() && b.is_some());
+        assert!(checks.slots.clone().try_acquire_owned().is_err(), "two slots, both taken");
+        let waiters: Vec<_> =
+            (0..PASSWORD_CHECKS_WAITING_MAX).map(|_| tokio::spawn({ let c = checks.clone(); async move { c.slot().await.is_some() } })).collect();
+        while checks.waiting.load(Ordering::SeqCst) < PASSWORD_CHECKS_WAITING_MAX {
+            tokio::task::yield_now().await;
+        }
+        assert!(checks.slot().await.is_none(), "one more than may wait is refused at once");
+        drop((a, b));
+        for w in waiters {
+            assert!(w.await.expect("a waiter"), "every waiter gets its turn");
+        }
+        assert_eq!(checks.waiting.load(Ordering::SeqCst), 0);
     }
 
     #[test]

@@ -433,8 +433,11 @@ pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
 /// The example hall.toml with its rate limits turned off.
 pub fn without_rate_limits(hall: String) -> String {
     let out = hall.replace("kiosk_burst = 5", "kiosk_burst = 0").replace("public_burst = 60", "public_burst = 0");
-    let out = out.replace("login_failures = 5", "login_failures = 0");
-    assert!(out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0"), "hall.toml's limits moved");
+    let out = out.replace("login_failures = 5", "login_failures = 0").replace("user_logins = 20", "user_logins = 0");
+    assert!(
+        out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0") && out.contains("user_logins = 0"),
+        "hall.toml's limits moved"
+    );
     out
 }
 
