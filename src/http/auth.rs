@@ -297,12 +297,10 @@ pub async fn login(
     let found = super::users::resolve(&app, &staff, &body.user);
     let hash = found.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        verify_password(&hash.unwrap_or_else(dummy_hash), &password)
-    })
-    .await
-    .map_err(|e| ApiError::internal("password check failed", &e))?;
+    let ok = slot
+        .run(move || verify_password(&hash.unwrap_or_else(dummy_hash), &password))
+        .await
+        .ok_or_else(|| ApiError::internal("password check failed", &"the check threads are gone"))?;
     let Some(user) = found.filter(|_| ok) else {
         failure(limits, charge, &body.user, client.0, now);
         tracing::info!("a login failed");

@@ -145,19 +145,59 @@ const PASSWORD_CHECKS_MAX: usize = 8;
 /// The slots for password checks (argon2 when logging in, adding a user or resetting a
 /// password): one per core, since a check is pure CPU and holds its memory cost (19 MiB
 /// by default) while it runs. More checks wait their turn, in order of arrival, up to
-/// [`PASSWORD_CHECKS_WAITING_MAX`].
+/// [`PASSWORD_CHECKS_WAITING_MAX`]. The checks run on threads of their own, one per slot,
+/// so that the memory the allocator keeps after a check is kept once per slot and not
+/// once per thread of tokio's blocking pool that happened to run one.
 pub struct PasswordChecks {
     slots: Arc<tokio::sync::Semaphore>,
     waiting: AtomicUsize,
+    jobs: std::sync::mpsc::SyncSender<Job>,
 }
 
-/// A slot held: the check runs while this lives, so it moves into the blocking task that
-/// hashes (a request given up by its client does not free the slot before the hash ends).
-pub type PasswordSlot = tokio::sync::OwnedSemaphorePermit;
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A slot held, for one check: [`PasswordSlot::run`] runs it.
+pub struct PasswordSlot {
+    permit: tokio::sync::OwnedSemaphorePermit,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+impl PasswordSlot {
+    /// Runs `check` on a check thread; `None` if the threads are gone (the daemon is
+    /// stopping). The slot stays taken until the check ends, also when the request that
+    /// asked for it is given up by its client meanwhile.
+    pub async fn run<T: Send + 'static>(self, check: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let permit = self.permit;
+        let job: Job = Box::new(move || {
+            let _permit = permit;
+            let _ = tx.send(check());
+        });
+        // Each job holds one of the slots and there are as many threads as slots, so the
+        // channel (as long as the slots) always has room.
+        self.jobs.try_send(job).ok()?;
+        rx.await.ok()
+    }
+}
 
 impl PasswordChecks {
     pub fn new(at_once: usize) -> Self {
-        Self { slots: Arc::new(tokio::sync::Semaphore::new(at_once.max(1))), waiting: AtomicUsize::new(0) }
+        let at_once = at_once.max(1);
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(at_once);
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..at_once {
+            let rx = rx.clone();
+            let worker = move || loop {
+                let job = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                let Ok(job) = job else { return };
+                // A check that panics answers its caller with an error; the thread stays.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            };
+            if let Err(e) = std::thread::Builder::new().name(format!("hallq-password-{n}")).spawn(worker) {
+                tracing::warn!(error = %e, "a password check thread could not start");
+            }
+        }
+        Self { slots: Arc::new(tokio::sync::Semaphore::new(at_once)), waiting: AtomicUsize::new(0), jobs }
     }
 
     /// One slot per core of this machine (at most [`PASSWORD_CHECKS_MAX`]).
@@ -174,14 +214,16 @@ impl PasswordChecks {
                 self.0.fetch_sub(1, Ordering::SeqCst);
             }
         }
-        if let Ok(slot) = self.slots.clone().try_acquire_owned() {
-            return Some(slot);
+        let slot = |permit| PasswordSlot { permit, jobs: self.jobs.clone() };
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Some(slot(permit));
         }
         let _waiting = Waiting(&self.waiting);
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= PASSWORD_CHECKS_WAITING_MAX {
             return None;
         }
-        tokio::time::timeout(PASSWORD_CHECK_WAIT, self.slots.clone().acquire_owned()).await.ok()?.ok()
+        let permit = tokio::time::timeout(PASSWORD_CHECK_WAIT, self.slots.clone().acquire_owned()).await.ok()?.ok()?;
+        Some(slot(permit))
     }
 }
 
@@ -326,6 +368,8 @@ mod tests {
             assert!(w.await.expect("a waiter"), "every waiter gets its turn");
         }
         assert_eq!(checks.waiting.load(Ordering::SeqCst), 0);
+        let slot = checks.slot().await.expect("a free slot");
+        assert_eq!(slot.run(|| std::thread::current().name().map(str::to_string)).await.flatten().as_deref().map(|n| n.starts_with("hallq-password-")), Some(true));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub const HANG_GUARD: Duration = Duration::from_secs(20);
 pub const KIOSK: &str = "demo-kiosk-1";
 /// The example hall's demo password, shared by every user.
 pub const PASSWORD: &str = "demo";
+/// The example hall's `[hall] metrics_token`, a Prometheus scraper's bearer for /metrics.
+pub const METRICS_TOKEN: &str = "demo-metrics-token";
 
 /// Milliseconds since the Unix epoch of a local time in Asia/Shanghai.
 pub fn shanghai_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
