@@ -200,6 +200,15 @@ fn a_duplicate_item_code_names_the_second_one() {
 }
 
 #[test]
+fn user_names_differing_only_in_case_are_one_name() {
+    let hall = format!("{HALL}\n[[user]]\nname = \"Clerk1\"\nrole = \"clerk\"\npassword_hash = \"HASH\"\n");
+    let errs = load_errors(&hall, SERVICES);
+    let first = line_of(&hall, "name = \"clerk1\"");
+    let message = format!("duplicate user name \"clerk1\" (first on line {first})");
+    assert_error(&errs, "hall.toml", Some(line_of(&hall, "name = \"Clerk1\"")), "user[1].name", &message);
+}
+
+#[test]
 fn a_bad_timezone_is_reported() {
     let hall = HALL.replace("hours =", "timezone = \"Asia/Beijing\"\nhours =");
     let errs = load_errors(&hall, SERVICES);
