@@ -95,7 +95,8 @@ async fn sixty_concurrent_failed_logins_from_twelve_addresses_keep_memory_bounde
     let url = daemon.api.url("/api/v1/login");
     let before_kib = status_kib(daemon.pid, "VmRSS:");
     let clients: Vec<reqwest::Client> = (2..14).map(client_from).collect();
-    let tries = clients.iter().flat_map(|c| (0..5).map(|n| login(c, &url, "admin", if n % 2 == 0 { "guess" } else { "nope" })));
+    let tries =
+        clients.iter().flat_map(|c| (0..5).map(|n| login(c, &url, "admin", if n % 2 == 0 { "guess" } else { "nope" })));
     let answers = support::guard("60 failed logins", futures_util::future::join_all(tries)).await;
     let peak_kib = status_kib(daemon.pid, "VmHWM:");
     for a in &answers {

@@ -357,8 +357,14 @@ mod tests {
         let (a, b) = (checks.slot().await, checks.slot().await);
         assert!(a.is_some() && b.is_some());
         assert!(checks.slots.clone().try_acquire_owned().is_err(), "two slots, both taken");
-        let waiters: Vec<_> =
-            (0..PASSWORD_CHECKS_WAITING_MAX).map(|_| tokio::spawn({ let c = checks.clone(); async move { c.slot().await.is_some() } })).collect();
+        let waiters: Vec<_> = (0..PASSWORD_CHECKS_WAITING_MAX)
+            .map(|_| {
+                tokio::spawn({
+                    let c = checks.clone();
+                    async move { c.slot().await.is_some() }
+                })
+            })
+            .collect();
         while checks.waiting.load(Ordering::SeqCst) < PASSWORD_CHECKS_WAITING_MAX {
             tokio::task::yield_now().await;
         }
@@ -369,7 +375,14 @@ mod tests {
         }
         assert_eq!(checks.waiting.load(Ordering::SeqCst), 0);
         let slot = checks.slot().await.expect("a free slot");
-        assert_eq!(slot.run(|| std::thread::current().name().map(str::to_string)).await.flatten().as_deref().map(|n| n.starts_with("hallq-password-")), Some(true));
+        assert_eq!(
+            slot.run(|| std::thread::current().name().map(str::to_string))
+                .await
+                .flatten()
+                .as_deref()
+                .map(|n| n.starts_with("hallq-password-")),
+            Some(true)
+        );
     }
 
     #[test]

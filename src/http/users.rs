@@ -142,8 +142,12 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 /// Hashes on a password-check thread: argon2 takes tens of milliseconds and 19 MiB, so it
 /// takes one of the slots that logins use too.
 async fn hash(app: &AppState, password: String) -> Result<PasswordHash, ApiError> {
-    let slot =
-        app.limits.password_checks.slot().await.ok_or_else(|| ApiError::too_many("of password checks at once", 1_000))?;
+    let slot = app
+        .limits
+        .password_checks
+        .slot()
+        .await
+        .ok_or_else(|| ApiError::too_many("of password checks at once", 1_000))?;
     slot.run(move || hash_password(&password))
         .await
         .ok_or_else(|| ApiError::internal("password hashing failed", &"the check threads are gone"))?
