@@ -285,7 +285,7 @@ pub async fn login(
     }
     let limits = &app.limits;
     may_try(limits, &body.user, client.0, app.now().0).map_err(too_many_failures)?;
-    let Some(slot) = limits.password_checks.slot().await else {
+    let Some(slot) = limits.password_checks.slot(Some(client.0)).await else {
         return Err(ApiError::too_many("of logins at once", 1_000));
     };
     // Failures may have come in while this try waited for its slot: ask again, so that

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -136,6 +135,10 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 /// Password checks waiting for a free slot at once; past this a login is answered 429 at
 /// once. A waiting check holds only its request, but this many already mean seconds.
 pub const PASSWORD_CHECKS_WAITING_MAX: usize = 64;
+/// Password checks waiting at once for one client address: trying many names from one
+/// address (each name has its own failures there) must not take every place in line.
+/// Six sign-ins at once from one address (a shared office PC, a proxy) still all wait.
+pub const PASSWORD_CHECKS_WAITING_PER_ADDRESS_MAX: usize = 8;
 /// Longest a password check waits for a slot before the login is answered 429 (a hall.toml
 /// hash may cost up to 256 MiB and 16 passes, which takes seconds).
 pub const PASSWORD_CHECK_WAIT: Duration = Duration::from_secs(10);
@@ -150,7 +153,7 @@ const PASSWORD_CHECKS_MAX: usize = 8;
 /// once per thread of tokio's blocking pool that happened to run one.
 pub struct PasswordChecks {
     slots: Arc<tokio::sync::Semaphore>,
-    waiting: AtomicUsize,
+    waiting: Mutex<Waiting>,
     jobs: std::sync::mpsc::SyncSender<Job>,
 }
 
@@ -197,7 +200,7 @@ impl PasswordChecks {
                 tracing::warn!(error = %e, "a password check thread could not start");
             }
         }
-        Self { slots: Arc::new(tokio::sync::Semaphore::new(at_once)), waiting: AtomicUsize::new(0), jobs }
+        Self { slots: Arc::new(tokio::sync::Semaphore::new(at_once)), waiting: Mutex::default(), jobs }
     }
 
     /// One slot per core of this machine (at most [`PASSWORD_CHECKS_MAX`]).
@@ -205,25 +208,61 @@ impl PasswordChecks {
         Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()).min(PASSWORD_CHECKS_MAX))
     }
 
-    /// A slot, after waiting for one if all are taken; `None` when too many wait already
+    /// A slot for a check asked for from `addr` (none: an admin's hash), after waiting
+    /// for one if all are taken; `None` when too many wait already, in all or from `addr`,
     /// or none came free in [`PASSWORD_CHECK_WAIT`].
-    pub async fn slot(&self) -> Option<PasswordSlot> {
-        struct Waiting<'a>(&'a AtomicUsize);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+    pub async fn slot(&self, addr: Option<IpAddr>) -> Option<PasswordSlot> {
         let slot = |permit| PasswordSlot { permit, jobs: self.jobs.clone() };
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Some(slot(permit));
         }
-        let _waiting = Waiting(&self.waiting);
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= PASSWORD_CHECKS_WAITING_MAX {
-            return None;
-        }
+        let _waiting = WaitingTurn::enter(&self.waiting, addr)?;
         let permit = tokio::time::timeout(PASSWORD_CHECK_WAIT, self.slots.clone().acquire_owned()).await.ok()?.ok()?;
         Some(slot(permit))
+    }
+}
+
+/// Checks waiting for a slot: in all, and per client address (entries leave at zero, so
+/// there are at most [`PASSWORD_CHECKS_WAITING_MAX`]).
+#[derive(Default)]
+struct Waiting {
+    total: usize,
+    by_addr: HashMap<IpAddr, usize>,
+}
+
+/// One check's place among those waiting, given up when it is dropped.
+struct WaitingTurn<'a> {
+    waiting: &'a Mutex<Waiting>,
+    addr: Option<IpAddr>,
+}
+
+impl<'a> WaitingTurn<'a> {
+    fn enter(waiting: &'a Mutex<Waiting>, addr: Option<IpAddr>) -> Option<Self> {
+        let mut w = waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = addr.map_or(0, |a| w.by_addr.get(&a).copied().unwrap_or(0));
+        if w.total >= PASSWORD_CHECKS_WAITING_MAX || mine >= PASSWORD_CHECKS_WAITING_PER_ADDRESS_MAX {
+            return None;
+        }
+        w.total += 1;
+        if let Some(a) = addr {
+            *w.by_addr.entry(a).or_insert(0) += 1;
+        }
+        Some(Self { waiting, addr })
+    }
+}
+
+impl Drop for WaitingTurn<'_> {
+    fn drop(&mut self) {
+        let mut w = self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.total -= 1;
+        if let Some(a) = self.addr {
+            if let Some(n) = w.by_addr.get_mut(&a) {
+                *n -= 1;
+                if *n == 0 {
+                    w.by_addr.remove(&a);
+                }
+            }
+        }
     }
 }
 
@@ -354,35 +393,55 @@ mod tests {
     #[tokio::test]
     async fn password_checks_run_at_most_so_many_at_once_and_a_bounded_number_wait() {
         let checks = Arc::new(PasswordChecks::new(2));
-        let (a, b) = (checks.slot().await, checks.slot().await);
+        let (a, b) = (checks.slot(None).await, checks.slot(None).await);
         assert!(a.is_some() && b.is_some());
         assert!(checks.slots.clone().try_acquire_owned().is_err(), "two slots, both taken");
-        let waiters: Vec<_> = (0..PASSWORD_CHECKS_WAITING_MAX)
-            .map(|_| {
-                tokio::spawn({
-                    let c = checks.clone();
-                    async move { c.slot().await.is_some() }
-                })
-            })
-            .collect();
-        while checks.waiting.load(Ordering::SeqCst) < PASSWORD_CHECKS_WAITING_MAX {
+        let waiting = |c: &PasswordChecks| c.waiting.lock().map(|w| w.total).unwrap_or(usize::MAX);
+        let wait = |n: usize| {
+            let c = checks.clone();
+            let addr = IpAddr::from([127, 0, 0, u8::try_from(n % 16).unwrap_or(0)]);
+            tokio::spawn(async move { c.slot(Some(addr)).await.is_some() })
+        };
+        let waiters: Vec<_> = (0..PASSWORD_CHECKS_WAITING_MAX).map(wait).collect();
+        while waiting(&checks) < PASSWORD_CHECKS_WAITING_MAX {
             tokio::task::yield_now().await;
         }
-        assert!(checks.slot().await.is_none(), "one more than may wait is refused at once");
+        assert!(checks.slot(None).await.is_none(), "one more than may wait is refused at once");
         drop((a, b));
         for w in waiters {
             assert!(w.await.expect("a waiter"), "every waiter gets its turn");
         }
-        assert_eq!(checks.waiting.load(Ordering::SeqCst), 0);
-        let slot = checks.slot().await.expect("a free slot");
-        assert_eq!(
-            slot.run(|| std::thread::current().name().map(str::to_string))
-                .await
-                .flatten()
-                .as_deref()
-                .map(|n| n.starts_with("hallq-password-")),
-            Some(true)
-        );
+        assert_eq!(waiting(&checks), 0);
+        assert!(checks.waiting.lock().map(|w| w.by_addr.is_empty()).unwrap_or(false));
+        let slot = checks.slot(None).await.expect("a free slot");
+        let name = slot.run(|| std::thread::current().name().map(str::to_string)).await.flatten();
+        assert!(name.is_some_and(|n| n.starts_with("hallq-password-")), "checks run on their own threads");
+    }
+
+    #[tokio::test]
+    async fn one_address_takes_only_so_many_places_in_line() {
+        let checks = Arc::new(PasswordChecks::new(1));
+        let held = checks.slot(None).await.expect("the one slot");
+        let one = IpAddr::from([127, 0, 0, 2]);
+        let waiters: Vec<_> = (0..PASSWORD_CHECKS_WAITING_PER_ADDRESS_MAX)
+            .map(|_| {
+                let c = checks.clone();
+                tokio::spawn(async move { c.slot(Some(one)).await.is_some() })
+            })
+            .collect();
+        while checks.waiting.lock().map(|w| w.total).unwrap_or(0) < PASSWORD_CHECKS_WAITING_PER_ADDRESS_MAX {
+            tokio::task::yield_now().await;
+        }
+        assert!(checks.slot(Some(one)).await.is_none(), "that address has all its places");
+        let other = tokio::spawn({
+            let c = checks.clone();
+            async move { c.slot(Some(IpAddr::from([127, 0, 0, 3]))).await.is_some() }
+        });
+        drop(held);
+        for w in waiters {
+            assert!(w.await.expect("a waiter"));
+        }
+        assert!(other.await.expect("the other address"), "another address still gets in line");
     }
 
     #[test]

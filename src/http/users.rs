@@ -145,7 +145,7 @@ async fn hash(app: &AppState, password: String) -> Result<PasswordHash, ApiError
     let slot = app
         .limits
         .password_checks
-        .slot()
+        .slot(None)
         .await
         .ok_or_else(|| ApiError::too_many("of password checks at once", 1_000))?;
     slot.run(move || hash_password(&password))
