@@ -406,7 +406,7 @@ async fn read_only_endpoints() {
     let code = api.item_in("A").await;
     api.issue(&code).await;
     api.issue(&code).await;
-    let m = api.get("/metrics", None).await;
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await;
     assert_eq!(m.status, 200);
     let issued = m
         .text

@@ -296,7 +296,7 @@ async fn a_day_of_known_times_gives_exact_figures_exports_and_charts() {
     display.until("call", |_| true).await;
     let metrics = guard("the fan-out is observed", async {
         loop {
-            let m = d.api.get("/metrics", None).await.text;
+            let m = d.api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
             if m.lines().any(|l| l.starts_with("hallq_feed_fanout_seconds_count") && !l.ends_with(" 0")) {
                 return m;
             }

@@ -49,7 +49,7 @@ fn table(ticket: &str, code: &str) -> Vec<Row> {
     use Who::*;
     let mut rows = vec![
         row("GET", "/healthz", "/healthz", &EVERYONE),
-        row("GET", "/metrics", "/metrics", &EVERYONE),
+        row("GET", "/metrics", "/metrics", &[Supervisor, Admin]),
         row("GET", "/api/v1/services", "/api/v1/services", &EVERYONE),
         row("GET", "/api/v1/hall", "/api/v1/hall", &EVERYONE),
         row("GET", "/api/v1/stats", "/api/v1/stats", &[Supervisor, Admin]),

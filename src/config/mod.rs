@@ -32,7 +32,7 @@ use argon2::Argon2;
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
-pub use guard::{Rate, RateLimits, TlsFiles};
+pub use guard::{MetricsToken, Rate, RateLimits, TlsFiles};
 pub use printer::PrinterDef;
 pub use public_url::PublicUrl;
 pub use rating::EvaluatorDef;
@@ -134,6 +134,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[hall] metrics_token`: a Prometheus scraper's bearer token for `/metrics`.
+    pub metrics_token: Option<MetricsToken>,
     /// `[hall.voice]`: who speaks call-outs, and espeak-ng's voice and speed.
     pub voice: VoiceSettings,
     /// `[[zone]]`: the lobby's speaker zones (empty: one zone, the whole hall).
@@ -405,6 +407,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        metrics_token: parts.metrics_token,
         voice: parts.voice,
         zones: parts.zones,
         evaluators: parts.evaluators,
@@ -448,6 +451,9 @@ impl Config {
                 .filter(|e| e.token.starts_with(DEMO_TOKEN_PREFIX))
                 .map(|e| format!("the evaluator of window {} uses the demo token {:?}", e.window, e.token)),
         );
+        if self.metrics_token.as_ref().is_some_and(|t| t.0.starts_with(DEMO_TOKEN_PREFIX)) {
+            out.push("metrics_token is the demo token".to_string());
+        }
         let demo_users = demo_password_users(&self.users);
         out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
             format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())

@@ -26,8 +26,8 @@ use crate::core::{Command, Envelope};
 use crate::engine::{Answer, Query};
 
 /// Changes go one at a time, so that the sessions' copy of who is disabled changes in the
-/// order the log records it, and at most one argon2 hash (19 MiB of work area) is made at
-/// once for an admin.
+/// order the log records it, and at most one argon2 hash is made at once for an admin
+/// (taking one of the password-check slots logins use, `rate::PasswordChecks`).
 static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Shortest and longest name of a user an admin adds, in characters.
@@ -139,11 +139,18 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds and 19 MiB.
-async fn hash(password: String) -> Result<PasswordHash, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Hashes on a password-check thread: argon2 takes tens of milliseconds and 19 MiB, so it
+/// takes one of the slots that logins use too.
+async fn hash(app: &AppState, password: String) -> Result<PasswordHash, ApiError> {
+    let slot = app
+        .limits
+        .password_checks
+        .slot(None)
         .await
-        .map_err(|e| ApiError::internal("password hashing failed", &e))?
+        .ok_or_else(|| ApiError::too_many("of password checks at once", 1_000))?;
+    slot.run(move || hash_password(&password))
+        .await
+        .ok_or_else(|| ApiError::internal("password hashing failed", &"the check threads are gone"))?
         .map(PasswordHash)
         .map_err(|e| ApiError::internal("password hashing failed", &e))
 }
@@ -187,7 +194,7 @@ pub async fn add(
     }
     let key = idempotency_key(&headers, None, &format!("user:{}:add-user", admin.user))?;
     let _one_at_a_time = CHANGES.lock().await;
-    let password_hash = hash(body.password).await?;
+    let password_hash = hash(&app, body.password).await?;
     let command =
         Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
     app.engine.command(Envelope { command, idempotency_key: key }).await?;
@@ -216,7 +223,7 @@ pub async fn reset_password(
     check_password(&body.password)?;
     let key = idempotency_key(&headers, None, &format!("user:{}:reset-password", admin.user))?;
     let _one_at_a_time = CHANGES.lock().await;
-    let password_hash = hash(body.password).await?;
+    let password_hash = hash(&app, body.password).await?;
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
     app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let ended = app.sessions.end_user(&user.name, auth::bearer(&headers));

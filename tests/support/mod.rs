@@ -35,6 +35,8 @@ pub const HANG_GUARD: Duration = Duration::from_secs(20);
 pub const KIOSK: &str = "demo-kiosk-1";
 /// The example hall's demo password, shared by every user.
 pub const PASSWORD: &str = "demo";
+/// The example hall's `[hall] metrics_token`, a Prometheus scraper's bearer for /metrics.
+pub const METRICS_TOKEN: &str = "demo-metrics-token";
 
 /// Milliseconds since the Unix epoch of a local time in Asia/Shanghai.
 pub fn shanghai_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
@@ -433,8 +435,11 @@ pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
 /// The example hall.toml with its rate limits turned off.
 pub fn without_rate_limits(hall: String) -> String {
     let out = hall.replace("kiosk_burst = 5", "kiosk_burst = 0").replace("public_burst = 60", "public_burst = 0");
-    let out = out.replace("login_failures = 5", "login_failures = 0");
-    assert!(out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0"), "hall.toml's limits moved");
+    let out = out.replace("login_failures = 5", "login_failures = 0").replace("user_logins = 20", "user_logins = 0");
+    assert!(
+        out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0") && out.contains("user_logins = 0"),
+        "hall.toml's limits moved"
+    );
     out
 }
 
