@@ -477,7 +477,7 @@ async fn no_personal_data_reaches_a_display() {
     let comment = format!("请回电 {PHONE}，身份证 {ID_NUMBER}，clerk1 很好");
     let rated = api
         .post(
-            &format!("/api/v1/tickets/{}/rating", t["id"].as_str().unwrap()),
+            &support::visitor_path(&t, "rating"),
             None,
             Some(json!({ "score": 5, "comment": comment })),
         )
