@@ -64,7 +64,13 @@ enum Holder {
 /// The caller's claim to act for ticket `id`'s visitor: its key, or (when `evaluator_may`)
 /// an evaluator's device token. No key: 401 to strangers, 403 to staff and devices; a
 /// wrong key: 403.
-fn holder(app: &AppState, headers: &HeaderMap, id: &TicketId, q: &VisitorQuery, evaluator_may: bool) -> Result<Holder, ApiError> {
+fn holder(
+    app: &AppState,
+    headers: &HeaderMap,
+    id: &TicketId,
+    q: &VisitorQuery,
+    evaluator_may: bool,
+) -> Result<Holder, ApiError> {
     if let Some(k) = key_of(q) {
         let right = visitor_key(app, id);
         let same = right.as_deref().is_some_and(|r| {
@@ -213,10 +219,14 @@ pub async fn rate(
 async fn evaluator_may_rate(app: &AppState, id: &TicketId, window: &WindowId) -> Result<(), ApiError> {
     let t = match app.engine.query(Query::Ticket(*id)).await?.answer {
         Answer::Ticket(view) => view.ticket,
-        other => return Err(ApiError::internal("engine answered a ticket query with something else", &format!("{other:?}"))),
+        other => {
+            return Err(ApiError::internal("engine answered a ticket query with something else", &format!("{other:?}")))
+        }
     };
     if t.window.as_ref() != Some(window) {
-        return Err(ApiError::forbidden(format!("window {window}'s evaluator rates only tickets finished at window {window}")));
+        return Err(ApiError::forbidden(format!(
+            "window {window}'s evaluator rates only tickets finished at window {window}"
+        )));
     }
     if t.status != TicketStatus::Done {
         return Err(EngineError::Rejected(Rejection::NotRateable(t.status.as_str())).into());
