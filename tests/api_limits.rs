@@ -185,7 +185,7 @@ async fn bodies_too_deep_too_long_or_too_large_are_refused_before_parsing() {
     api.post_raw("/api/v1/tickets", Some(KIOSK), tricky).await.assert_error(400, "unknown_service");
     let comment = "评".repeat(500);
     let ticket = api.issue("SC-0001").await;
-    let path = format!("/api/v1/tickets/{}/rating", ticket["id"].as_str().unwrap());
+    let path = support::visitor_path(&ticket, "rating");
     // A 500-character comment fits the string limit; the rating is refused only because
     // the ticket was not served yet.
     let r = api.post(&path, None, Some(json!({ "score": 5, "comment": comment }))).await;

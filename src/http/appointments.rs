@@ -202,6 +202,7 @@ pub async fn check_in(
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
     let Json(ticket) = ticket_json(&app, answered)?;
+    let ticket = super::tickets::for_visitor(&app, ticket);
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
     let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
     Ok((status, Json(super::printers::IssuedDto { ticket, print })))

@@ -146,7 +146,7 @@ fn kiosk_of<'a>(app: &'a AppState, token: &str) -> Option<&'a KioskDef> {
     app.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
 }
 
-fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
+pub(super) fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
     app.config.evaluators.iter().fold(None, |found, e| if same_secret(&e.token, token) { Some(e) } else { found })
 }
 
@@ -154,6 +154,12 @@ fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> 
 /// caller who may not do this (403) from an unknown one (401).
 fn is_device(app: &AppState, token: &str) -> bool {
     kiosk_of(app, token).is_some() || evaluator_of(app, token).is_some()
+}
+
+/// Whether `token` is a device's or a live session's: such a caller who may not do
+/// something hears 403, a stranger 401.
+pub(super) fn is_known(app: &AppState, token: &str) -> bool {
+    is_device(app, token) || app.sessions.get(token, app.now().0).is_some()
 }
 
 /// The evaluator tablet of `window` whose device token the request carries.

@@ -4,7 +4,8 @@
 //!
 //! An evaluator authenticates with its device token (`[[evaluator]]`) and learns only its
 //! own window's last finished, unrated ticket, and only for the hall's `ask_s` after it
-//! was finished: the ticket's id is the visitor's key, so it is handed out narrowly.
+//! was finished; it rates with the same token, only tickets finished at its window
+//! (`tickets::rate`). The id it learns is no credential: the visitor's is the ticket's key.
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::HeaderMap;

@@ -53,6 +53,14 @@ pub fn default_start_ms() -> i64 {
 }
 
 /// Awaits `fut`, failing the test if it does not finish within the hang guard.
+/// The path of a visitor's `action` (`rating`, `cancel`, `rejoin`, `qr.svg`) on `ticket`
+/// as the kiosk's answer gave it: with the ticket's key, the visitor's credential.
+pub fn visitor_path(ticket: &Value, action: &str) -> String {
+    let id = ticket["id"].as_str().expect("a ticket id");
+    let key = ticket["key"].as_str().expect("the kiosk's answer carries the visitor's key");
+    format!("/api/v1/tickets/{id}/{action}?k={key}")
+}
+
 pub async fn guard<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
     match tokio::time::timeout(HANG_GUARD, fut).await {
         Ok(v) => v,
