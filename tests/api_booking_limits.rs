@@ -229,4 +229,10 @@ async fn a_ticket_served_at_midnight_is_finished_and_counted_on_its_day() {
     let total = &day.body["total"];
     assert_eq!((total["issued"].clone(), total["completed"].clone()), (json!(1), json!(1)), "{}", day.text);
     assert_eq!(total["expired"].as_u64().unwrap_or(0), 0, "{}", day.text);
+    // The reports, replayed off the log, agree: the done after midnight is the old day's.
+    let old = api.get("/api/v1/reports/day?date=2026-03-10", Some(&sup)).await;
+    assert_eq!(old.status, 200, "{}", old.text);
+    assert_eq!((old.body["total"]["issued"].clone(), old.body["total"]["completed"].clone()), (json!(1), json!(1)));
+    let new = api.get("/api/v1/reports/day?date=2026-03-11", Some(&sup)).await;
+    assert_eq!((new.body["total"]["issued"].clone(), new.body["total"]["completed"].clone()), (json!(1), json!(0)));
 }
