@@ -206,10 +206,12 @@ async fn a_late_booking_checks_in_during_the_lunch_break() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_ticket_served_at_midnight_is_finished_and_counted_on_its_day() {
-    let d = Daemon::start_with_clock(support::shanghai_ms(2026, 3, 10, 23, 50, 0)).await;
+    // A hall with opening hours: the ticket is issued in them, served late in the evening.
+    let d = with_hours(support::shanghai_ms(2026, 3, 10, 17, 0, 0)).await;
     let api = &d.api;
-    let clerk = api.login("clerk1").await;
     let ticket = api.issue("SC-0211").await;
+    d.set_clock(support::shanghai_ms(2026, 3, 10, 23, 50, 0));
+    let clerk = api.login("clerk1").await;
     api.window_ok(&clerk, "1", "open", None).await;
     assert_eq!(api.call_next(&clerk, "1").await["id"], ticket["id"]);
     api.window_ok(&clerk, "1", "serve", None).await;
@@ -221,6 +223,7 @@ async fn a_ticket_served_at_midnight_is_finished_and_counted_on_its_day() {
     assert_eq!(done.status, 200, "{}", done.text);
 
     // Then the new day opens: numbers restart, and the ticket counts on 2026-03-10.
+    d.set_clock(support::shanghai_ms(2026, 3, 11, 9, 0, 0));
     let next = api.issue("SC-0211").await;
     assert_eq!(next["number"].as_str().map(|n| n.ends_with("001")), Some(true), "{next}");
     let sup = api.login("supervisor").await;

@@ -119,7 +119,7 @@ fn a_refused_command_on_a_new_day_still_opens_the_day() {
 
 #[test]
 fn a_ticket_served_at_midnight_is_finished_before_the_new_day_opens() {
-    let mut hall = Hall::new();
+    let mut hall = Hall::with(setup_with_hours());
     hall.must(&issue(1, "SC-A1", None));
     hall.must(&issue(2, "SC-A1", None));
     hall.must(&open("1", "c1"));
@@ -141,7 +141,7 @@ fn a_ticket_served_at_midnight_is_finished_before_the_new_day_opens() {
 
 #[test]
 fn a_window_left_serving_overnight_holds_the_day_until_three_at_most() {
-    let mut hall = Hall::new();
+    let mut hall = Hall::with(setup_with_hours());
     hall.must(&issue(1, "SC-A1", None));
     hall.must(&open("1", "c1"));
     hall.must(&next("1", "c1"));

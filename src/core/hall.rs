@@ -187,12 +187,14 @@ impl HallState {
     }
 
     /// Whether the new day `today` waits for a window still serving a visitor of the day
-    /// before: a clerk working past midnight (a late event) finishes, and the ticket counts
+    /// before, in a hall with opening hours: a clerk working past midnight (a late event) finishes, and the ticket counts
     /// in the day it was issued. The day opens at the first command or tick after the last
     /// such window lets its ticket go, and at the latest [`ROLLOVER_WAIT_MAX_MS`] after
     /// midnight, when what is left expires as ever.
     fn serving_past_midnight(&self, today: NaiveDate, now: Ts) -> bool {
-        if self.day.and_then(|d| d.succ_opt()) != Some(today) {
+        // An always-open hall (no `hours`) serves round the clock: a day that waited for
+        // its clerks would never close, so it opens at midnight as ever.
+        if self.setup.hours.is_empty() || self.day.and_then(|d| d.succ_opt()) != Some(today) {
             return false;
         }
         let midnight = super::appointments::local_ts(&self.setup, today, chrono::NaiveTime::MIN);
