@@ -25,11 +25,8 @@ fn seven_am() -> i64 {
 
 /// An API client whose connections come from `ip` (any 127.0.0.0/8 address).
 fn client_from(d: &Daemon, ip: Ipv4Addr) -> Api {
-    let http = reqwest::Client::builder()
-        .local_address(IpAddr::V4(ip))
-        .timeout(HANG_GUARD)
-        .build()
-        .expect("an HTTP client");
+    let http =
+        reqwest::Client::builder().local_address(IpAddr::V4(ip)).timeout(HANG_GUARD).build().expect("an HTTP client");
     Api { base: d.api.base.clone(), http }
 }
 
@@ -151,7 +148,9 @@ async fn one_address_holds_at_most_four_bookings_a_day() {
     let d = Daemon::start_with_clock(seven_am()).await;
     let api = client_from(&d, Ipv4Addr::new(127, 0, 0, 2));
     for n in 0..4 {
-        let r = api.post("/api/v1/appointments", None, Some(booking("2026-03-11", "10:00", &format!("1380000000{n}")))).await;
+        let r = api
+            .post("/api/v1/appointments", None, Some(booking("2026-03-11", "10:00", &format!("1380000000{n}"))))
+            .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
     let fifth = api.post("/api/v1/appointments", None, Some(booking("2026-03-11", "11:00", "13800000009"))).await;

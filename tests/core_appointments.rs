@@ -151,10 +151,12 @@ fn every_booking_refusal_has_its_code() {
     refused(with(three, vec![book_on(4, "C9", hm(9, 0), "p1")]), "phone_limit");
     // One address: four a day (address_day_max), twelve over the window (address_max).
     let slot = |n: u32| hm(9 + n / 2, (n % 2) * 30);
-    let one_day: Vec<Envelope> = (0..4).map(|n| book_from(1, &format!("A{n}"), slot(n), &format!("q{n}"), "ad")).collect();
+    let one_day: Vec<Envelope> =
+        (0..4).map(|n| book_from(1, &format!("A{n}"), slot(n), &format!("q{n}"), "ad")).collect();
     refused(with(one_day, vec![book_from(1, "A9", slot(5), "q9", "ad")]), "address_limit");
-    let window: Vec<Envelope> =
-        (0..12).map(|n| book_from(1 + u64::from(n / 4), &format!("W{n}"), slot(n % 4), &format!("w{n}"), "ad")).collect();
+    let window: Vec<Envelope> = (0..12)
+        .map(|n| book_from(1 + u64::from(n / 4), &format!("W{n}"), slot(n % 4), &format!("w{n}"), "ad"))
+        .collect();
     refused(with(window, vec![book_from(4, "W99", slot(0), "w99", "ad")]), "address_limit");
     // A holiday is closed; a make-up working day (调休) on a Saturday is open.
     let mut holidays = setup();

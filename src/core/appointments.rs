@@ -134,7 +134,14 @@ impl Appointments {
     }
 
     /// Bookings from `today` on that the holder of `phone_hash` holds at `now`.
-    pub fn held_by_phone(&self, setup: &Setup, policy: &AppointmentPolicy, phone_hash: &str, today: NaiveDate, now: Ts) -> u32 {
+    pub fn held_by_phone(
+        &self,
+        setup: &Setup,
+        policy: &AppointmentPolicy,
+        phone_hash: &str,
+        today: NaiveDate,
+        now: Ts,
+    ) -> u32 {
         self.count(setup, policy, now, |a| a.day >= today && a.phone_hash == phone_hash)
     }
 
@@ -259,7 +266,8 @@ fn check_address(
     now: Ts,
 ) -> Result<(), Rejection> {
     let Some(addr) = addr_hash else { return Ok(()) };
-    let limits = [(policy.address_day_max, Some(day), "that day"), (policy.address_max, None, "in the days open to booking")];
+    let limits =
+        [(policy.address_day_max, Some(day), "that day"), (policy.address_max, None, "in the days open to booking")];
     for (max, on, when) in limits {
         if max > 0 && appointments.held_by_address(setup, policy, addr, today, on, now) >= max {
             return Err(Rejection::AddressLimit(max, when));

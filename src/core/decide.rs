@@ -36,7 +36,18 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::BookAppointment { code, service, day, slot, phone_hash, addr_hash, window } => {
             let (setup, addr) = (&state.setup, addr_hash.as_deref());
-            check_booking(setup, &state.appointments, code, service, *day, *slot, phone_hash, addr, window.as_ref(), now)?;
+            check_booking(
+                setup,
+                &state.appointments,
+                code,
+                service,
+                *day,
+                *slot,
+                phone_hash,
+                addr,
+                window.as_ref(),
+                now,
+            )?;
             let event = Event::AppointmentBooked {
                 code: code.clone(),
                 service: service.clone(),

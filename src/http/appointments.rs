@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 use super::dto::TicketDto;
-use super::rate::Client;
 use super::error::ApiError;
+use super::rate::Client;
 use super::tickets::{new_ticket_id, parse_id, ticket_json};
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::appointments::{is_open_day, CODE_CHARS_MAX};
