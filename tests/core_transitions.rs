@@ -432,6 +432,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::SlotPast,
         R::SlotFull,
         R::AlreadyBooked,
+        R::DayClosed(String::new()),
+        R::PhoneLimit(0),
+        R::AddressLimit(0, ""),
         R::UnknownAppointment,
         R::AppointmentClosed(""),
         R::NotToday(String::new()),
@@ -494,6 +497,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::SlotPast
             | R::SlotFull
             | R::AlreadyBooked
+            | R::DayClosed(_)
+            | R::PhoneLimit(_)
+            | R::AddressLimit(..)
             | R::UnknownAppointment
             | R::AppointmentClosed(_)
             | R::NotToday(_)
@@ -536,6 +542,9 @@ fn the_tables_refuse_with_every_rejection() {
         "slot_past",
         "slot_full",
         "already_booked",
+        "day_closed",
+        "phone_limit",
+        "address_limit",
         "unknown_appointment",
         "appointment_closed",
         "not_today",

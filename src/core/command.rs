@@ -49,6 +49,9 @@ pub enum Command {
         day: NaiveDate,
         slot: NaiveTime,
         phone_hash: String,
+        /// The shell's keyed hash of the client address, for the per-address limits;
+        /// `None` where there is no client address (the simulator).
+        addr_hash: Option<String>,
         window: Option<WindowId>,
     },
     CancelAppointment {
@@ -321,6 +324,12 @@ pub enum Rejection {
     SlotFull,
     #[error("this phone number already holds a booking that day")]
     AlreadyBooked,
+    #[error("the hall is closed on {0} (a rest day or public holiday); pick a working day")]
+    DayClosed(String),
+    #[error("this phone number already holds {0} bookings; cancel one or book after one has passed")]
+    PhoneLimit(u32),
+    #[error("your network address already holds {0} bookings {1}; cancel one or book from another network")]
+    AddressLimit(u32, &'static str),
     #[error("no such booking")]
     UnknownAppointment,
     #[error("this booking is {0}")]
@@ -404,6 +413,9 @@ impl Rejection {
             Rejection::SlotPast => "slot_past",
             Rejection::SlotFull => "slot_full",
             Rejection::AlreadyBooked => "already_booked",
+            Rejection::DayClosed(_) => "day_closed",
+            Rejection::PhoneLimit(_) => "phone_limit",
+            Rejection::AddressLimit(..) => "address_limit",
             Rejection::UnknownAppointment => "unknown_appointment",
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
@@ -475,6 +487,9 @@ impl Rejection {
             | Rejection::SlotPast
             | Rejection::SlotFull
             | Rejection::AlreadyBooked
+            | Rejection::DayClosed(_)
+            | Rejection::PhoneLimit(_)
+            | Rejection::AddressLimit(..)
             | Rejection::AppointmentClosed(_)
             | Rejection::NotToday(_)
             | Rejection::AlreadyCheckedIn

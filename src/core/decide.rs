@@ -1,7 +1,7 @@
 //! `decide`: what a command does to the hall (the events to log and the caller's answer),
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
-use super::appointments::{check_booking, Appointment};
+use super::appointments::{check_booking, check_in_open, Appointment};
 use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
 use super::hall::{Decision, HallState};
@@ -34,15 +34,27 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             }
             done(vec![Event::TicketCheckedIn { id: *id }], Reply::Ticket(*id))
         }
-        Command::BookAppointment { code, service, day, slot, phone_hash, window } => {
-            let setup = &state.setup;
-            check_booking(setup, &state.appointments, code, service, *day, *slot, phone_hash, window.as_ref(), now)?;
+        Command::BookAppointment { code, service, day, slot, phone_hash, addr_hash, window } => {
+            let (setup, addr) = (&state.setup, addr_hash.as_deref());
+            check_booking(
+                setup,
+                &state.appointments,
+                code,
+                service,
+                *day,
+                *slot,
+                phone_hash,
+                addr,
+                window.as_ref(),
+                now,
+            )?;
             let event = Event::AppointmentBooked {
                 code: code.clone(),
                 service: service.clone(),
                 day: *day,
                 slot: *slot,
                 phone_hash: phone_hash.clone(),
+                addr_hash: addr_hash.clone(),
                 window: *window,
             };
             done(vec![event], Reply::Appointment(code.clone()))
@@ -61,13 +73,14 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             // window, if any); after it, it is an ordinary ticket of its service's queue.
             let late = now > a.grace_ends_at(&state.setup, policy);
             let how = if late {
-                Issue::default()
+                Issue { booked: true, ..Issue::default() }
             } else {
                 Issue {
                     queue: Some(policy.queue),
                     due: Some(a.starts_at(&state.setup)),
                     target_window: a.window,
                     remote: false,
+                    booked: true,
                 }
             };
             let issued = decide_issue(state, id, &a.service, None, kiosk, now, how)?;
@@ -268,6 +281,8 @@ struct Issue {
     due: Option<Ts>,
     target_window: Option<WindowId>,
     remote: bool,
+    /// A booking checking in: accepted in the lunch break too (`check_in_open`).
+    booked: bool,
 }
 
 /// The booking `code`, if it is still booked (not cancelled, checked in or missed) at `now`.
@@ -309,7 +324,8 @@ fn decide_issue(
             Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
         }
     };
-    if !setup.is_open(now) {
+    let open = if how.booked { check_in_open(setup, now) } else { setup.is_open(now) };
+    if !open {
         return Err(Rejection::HallClosed);
     }
     if state.tickets.len() >= TICKETS_PER_DAY_MAX {

@@ -77,6 +77,9 @@ pub enum Event {
         day: NaiveDate,
         slot: chrono::NaiveTime,
         phone_hash: String,
+        /// The keyed hash of the client address it came from (absent in older records).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        addr_hash: Option<String>,
         window: Option<WindowId>,
     },
     AppointmentCancelled {

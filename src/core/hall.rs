@@ -66,6 +66,11 @@ pub struct HallState {
     pub alerts: Alerts,
 }
 
+/// How long after midnight a new service day waits, at most, for windows still serving
+/// the old day's visitors, in ms: a late event's last visitors are served by 03:00, and a
+/// window left serving overnight must not keep yesterday's numbers into the morning.
+pub const ROLLOVER_WAIT_MAX_MS: i64 = 3 * 3_600_000;
+
 /// What an issue event says beyond the ticket's items.
 struct IssueExtra {
     due: Option<Ts>,
@@ -170,14 +175,31 @@ impl HallState {
         (seq, record)
     }
 
-    /// The event that opens a new service day, if `now` falls after the current one.
+    /// The event that opens a new service day, if `now` falls after the current one and no
+    /// clerk is still serving one of its visitors (`serving_past_midnight`).
     fn rollover(&self, now: Ts) -> Option<Event> {
         let today = self.setup.day_of(now);
-        if self.day.is_some_and(|d| d >= today) {
+        if self.day.is_some_and(|d| d >= today) || self.serving_past_midnight(today, now) {
             return None;
         }
         let expired = self.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id).collect();
         Some(Event::DayOpened { day: today, expired })
+    }
+
+    /// Whether the new day `today` waits for a window still serving a visitor of the day
+    /// before, in a hall with opening hours: a clerk working past midnight (a late event) finishes, and the ticket counts
+    /// in the day it was issued. The day opens at the first command or tick after the last
+    /// such window lets its ticket go, and at the latest [`ROLLOVER_WAIT_MAX_MS`] after
+    /// midnight, when what is left expires as ever.
+    fn serving_past_midnight(&self, today: NaiveDate, now: Ts) -> bool {
+        // An always-open hall (no `hours`) serves round the clock: a day that waited for
+        // its clerks would never close, so it opens at midnight as ever.
+        if self.setup.hours.is_empty() || self.day.and_then(|d| d.succ_opt()) != Some(today) {
+            return false;
+        }
+        let midnight = super::appointments::local_ts(&self.setup, today, chrono::NaiveTime::MIN);
+        now.0 < midnight.0.saturating_add(ROLLOVER_WAIT_MAX_MS)
+            && self.windows.values().any(|w| w.state == WindowState::Serving)
     }
 
     pub fn ticket(&self, id: &TicketId) -> Option<&Ticket> {
@@ -231,13 +253,14 @@ impl HallState {
                 let ticket = t.clone();
                 self.index.insert(&self.setup, &ticket);
             }
-            Event::AppointmentBooked { code, service, day, slot, phone_hash, window } => {
+            Event::AppointmentBooked { code, service, day, slot, phone_hash, addr_hash, window } => {
                 let a = Appointment {
                     code: code.clone(),
                     service: service.clone(),
                     day: *day,
                     slot: *slot,
                     phone_hash: phone_hash.clone(),
+                    addr_hash: addr_hash.clone(),
                     window: *window,
                     state: AppointmentState::Booked,
                 };

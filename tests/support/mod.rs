@@ -363,13 +363,23 @@ impl Daemon {
         clock: Option<Arc<AtomicI64>>,
         config: hallq::config::Config,
     ) -> Self {
+        Self::start_hours(data, clock, config, true).await
+    }
+
+    /// A daemon of `config` that keeps the hall's opening hours unless `always_open`.
+    pub async fn start_hours(
+        data: Arc<TempDir>,
+        clock: Option<Arc<AtomicI64>>,
+        config: hallq::config::Config,
+        always_open: bool,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a local address");
         let engine_clock: Option<hallq::engine::Clock> = clock.clone().map(|c| {
             let f: hallq::engine::Clock = Arc::new(move || Ts(c.load(Ordering::SeqCst)));
             f
         });
-        let options = Options { data_dir: data.path().to_path_buf(), always_open: true, clock: engine_clock };
+        let options = Options { data_dir: data.path().to_path_buf(), always_open, clock: engine_clock };
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stop_rx.await;
