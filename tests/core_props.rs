@@ -215,9 +215,7 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 // Closing as another window's clerk or a clerk of none would only be
                 // refused: it is an admin's force-close and a disable of the window's clerk
                 // instead, so that returns of held and parked tickets replay as well.
-                Op::Close if g.clerk == 9 => {
-                    cmd(Command::ForceCloseWindow { window: w(window), by: user("admin") })
-                }
+                Op::Close if g.clerk == 9 => cmd(Command::ForceCloseWindow { window: w(window), by: user("admin") }),
                 Op::Close if g.clerk == 8 => {
                     cmd(Command::DisableUser { name: user(&format!("c{window}")), by: user("admin") })
                 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use chrono::NaiveTime;
 use core_support::*;
+use hallq::core::command::Reply;
 use hallq::core::command::{Command, RejectionKind};
 use hallq::core::model::{Outcome, ServiceCode, TicketStatus, WindowState};
-use hallq::core::command::Reply;
 use hallq::core::setup::{QueueDef, Setup, WindowDef};
 use hallq::core::HallState;
 
@@ -110,7 +110,10 @@ fn a_ticket_sent_to_a_window_that_is_closed_may_be_called_by_number_elsewhere() 
     assert_eq!(h.ticket(1).target_window, Some(w("2")));
     h.must(&open("1", "c1"));
     let number = h.number(1);
-    h.check(&[call_number("1", "c1", &number, "window 2 is not staffed today")], Expect::Ok(called(1), &["ticket_called"]));
+    h.check(
+        &[call_number("1", "c1", &number, "window 2 is not staffed today")],
+        Expect::Ok(called(1), &["ticket_called"]),
+    );
 
     let mut h = hall_with_y();
     h.must(&book("C1", Some("2")));

@@ -683,7 +683,10 @@ impl HallState {
                 self.index.remove(&self.setup, t);
             }
             TicketStatus::Called | TicketStatus::Serving | TicketStatus::Parked => {
-                assert!(window.is_some() && t.window.as_ref() == window, "ticket returned from a window not holding it");
+                assert!(
+                    window.is_some() && t.window.as_ref() == window,
+                    "ticket returned from a window not holding it"
+                );
             }
             TicketStatus::Done | TicketStatus::NoShow | TicketStatus::Cancelled | TicketStatus::Expired => {}
         }
