@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::core::model::Ts;
+use crate::core::{Command, Envelope, HallState};
 use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
@@ -46,6 +47,8 @@ pub enum DaemonError {
     Tls(String),
     #[error("the alert webhook's HTTP client: {0}")]
     Webhook(String),
+    #[error("hall.toml changed under today's event log: {0}")]
+    ConfigRemoved(String),
 }
 
 /// The wall clock as the core's time.
@@ -72,13 +75,15 @@ pub async fn serve(
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let started = std::time::Instant::now();
-    let (state, loaded) = store.load(setup.clone())?;
+    let (mut state, loaded) = store.load(setup.clone())?;
     tracing::info!(
         snapshot = loaded.snapshot,
         records = loaded.replayed,
         ms = started.elapsed().as_millis() as u64,
         "event log loaded"
     );
+    let now = options.clock.as_ref().map_or_else(wall_clock, |c| c());
+    reconcile(&mut state, &store, now).await?;
 
     let metrics = Arc::new(Metrics::new()?);
     let voice = Arc::new(
@@ -208,6 +213,29 @@ pub async fn serve(
     } else {
         Err(DaemonError::EngineFailed)
     }
+}
+
+/// Decides and logs, before anything is served, what a hall.toml changed since today's
+/// records were written means for today's tickets (`core::reconcile`); refuses the start
+/// where a ticket would be left with no queue to serve it. A log of an earlier day needs
+/// nothing: the day's opening expires its tickets.
+async fn reconcile(state: &mut HallState, store: &Store, now: Ts) -> Result<(), DaemonError> {
+    if state.day != Some(state.setup.day_of(now)) {
+        return Ok(());
+    }
+    let step = state.step(&Envelope { command: Command::Reconcile, idempotency_key: None }, now);
+    if let Err(refused) = step.result {
+        return Err(DaemonError::ConfigRemoved(refused.to_string()));
+    }
+    if !step.records.is_empty() {
+        store.append(&step.records)?;
+        store.flush().await?;
+        tracing::warn!(
+            tickets = step.records.len(),
+            "hall.toml lost a window or queue today's tickets were tied to; they wait in their queues again"
+        );
+    }
+    Ok(())
 }
 
 /// Open files the daemon wants: a socket per display at the most, and room for kiosks,

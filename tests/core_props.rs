@@ -212,6 +212,13 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::ToWindow(target) => to_window(window, clerk, WINDOWS[*target]),
                 Op::Pause => pause(window, clerk),
                 Op::Resume => resume(window, clerk),
+                // Closing as another window's clerk or a clerk of none would only be
+                // refused: it is an admin's force-close and a disable of the window's clerk
+                // instead, so that returns of held and parked tickets replay as well.
+                Op::Close if g.clerk == 9 => cmd(Command::ForceCloseWindow { window: w(window), by: user("admin") }),
+                Op::Close if g.clerk == 8 => {
+                    cmd(Command::DisableUser { name: user(&format!("c{window}")), by: user("admin") })
+                }
                 Op::Close => close(window, clerk),
                 Op::Tick => tick(),
                 Op::Park => park(window, clerk),
@@ -355,6 +362,14 @@ fn check_windows(state: &HallState) -> Result<(), String> {
         state.tickets.values().filter(|t| matches!(t.status, TicketStatus::Called | TicketStatus::Serving));
     if at_windows.count() != held.len() {
         return Err("a called or serving ticket is at no window".into());
+    }
+    // No ticket waits all day for a window that closed (issue 14).
+    let stranded = state.tickets.values().find(|t| {
+        t.status == TicketStatus::Waiting
+            && t.target_window.is_some_and(|w| state.window(&w).is_none_or(|w| w.state == WindowState::Closed))
+    });
+    if let Some(t) = stranded {
+        return Err(format!("{} waits for closed window {:?}", t.number, t.target_window));
     }
     for queue in &state.setup.queues {
         let waiting = state.tickets.values().filter(|t| t.status == TicketStatus::Waiting && t.queue == queue.id);

@@ -453,6 +453,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::UnknownAlert,
         R::UserExists,
         R::TooManyUsers(0),
+        R::WindowNotServing(String::new()),
+        R::ConfigRemoved(String::new()),
     ];
     for r in &all {
         match r {
@@ -515,6 +517,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             R::UserDisabled | R::CannotDisableSelf | R::BadWindowQueues(_) => {}
             R::UnknownAlert => {}
             R::UserExists | R::TooManyUsers(_) => {}
+            R::WindowNotServing(_) | R::ConfigRemoved(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -567,6 +570,9 @@ fn the_tables_refuse_with_every_rejection() {
     covered.extend(["user_disabled", "cannot_disable_self", "bad_queues", "user_exists", "too_many_users"]);
     // Refused in core_alerts.rs (a_supervisor_acknowledges_an_alert_once_...): it needs alerts.
     covered.push("unknown_alert");
+    // Refused in core_stranded.rs: a booking naming a window that cannot call it (needs
+    // the appointment queue), and a start-up under a hall.toml that lost a queue.
+    covered.extend(["window_not_serving", "config_removed"]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

@@ -225,8 +225,16 @@ pub fn check_booking(
         return Err(Rejection::PhoneRequired);
     }
     if let Some(w) = window {
-        if setup.window(w).is_none() {
-            return Err(Rejection::UnknownWindow(w.to_string()));
+        let def = setup.window(w).ok_or_else(|| Rejection::UnknownWindow(w.to_string()))?;
+        // A booked window must be able to call the ticket: one of the appointment queue,
+        // or of the booked service's own queue (a bundle's first step's).
+        let own = match setup.service(service) {
+            Some(super::setup::ServiceRef::Item(item)) => Some(item.queue),
+            Some(super::setup::ServiceRef::Bundle(b)) => setup.bundle_steps(b).first().map(|s| s.queue),
+            None => None,
+        };
+        if !def.queues.iter().any(|q| *q == policy.queue || Some(*q) == own) {
+            return Err(Rejection::WindowNotServing(w.to_string()));
         }
     }
     let today = setup.day_of(now);

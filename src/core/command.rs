@@ -197,6 +197,10 @@ pub enum Command {
         window: WindowId,
         by: UserName,
     },
+    /// The daemon's own, once at start on a log of today: returns to a queue that serves
+    /// them the tickets tied to a window, or waiting in a queue, that hall.toml no longer
+    /// has; refused (`ConfigRemoved`) where no queue can serve them.
+    Reconcile,
     /// A supervisor acknowledges alert `id`.
     AckAlert {
         id: u64,
@@ -366,6 +370,10 @@ pub enum Rejection {
     UserExists,
     #[error("the hall has {0} added users already; disable or remove some in hall.toml")]
     TooManyUsers(usize),
+    #[error("window {0} does not serve this service; book without a window, or name one that serves it")]
+    WindowNotServing(String),
+    #[error("{0}")]
+    ConfigRemoved(String),
 }
 
 impl Rejection {
@@ -434,6 +442,8 @@ impl Rejection {
             Rejection::UnknownAlert => "unknown_alert",
             Rejection::UserExists => "user_exists",
             Rejection::TooManyUsers(_) => "too_many_users",
+            Rejection::WindowNotServing(_) => "window_not_serving",
+            Rejection::ConfigRemoved(_) => "config_removed",
         }
     }
 
@@ -453,6 +463,7 @@ impl Rejection {
             | Rejection::ReasonTextRequired(_)
             | Rejection::ReasonNotAsked
             | Rejection::NoteRequired
+            | Rejection::WindowNotServing(_)
             | Rejection::BadWindowQueues(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
@@ -498,6 +509,7 @@ impl Rejection {
             | Rejection::CallbackFirst
             | Rejection::CannotDisableSelf
             | Rejection::UserExists
+            | Rejection::ConfigRemoved(_)
             | Rejection::TooManyUsers(_) => RejectionKind::Conflict,
         }
     }

@@ -78,7 +78,8 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
                 Issue {
                     queue: Some(policy.queue),
                     due: Some(a.starts_at(&state.setup)),
-                    target_window: a.window,
+                    // A window hall.toml no longer has: the appointment queue's windows.
+                    target_window: a.window.filter(|w| state.window(w).is_some()),
                     remote: false,
                     booked: true,
                 }
@@ -228,7 +229,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if !w.parked.is_empty() {
                 return Err(Rejection::ParkedTickets(window.to_string()));
             }
-            done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
+            // Tickets sent here by name would wait all day for a closed window: back to
+            // their queues, at their places.
+            let mut events = super::window_admin::untie(state, w, false);
+            events.push(Event::WindowClosed { window: *window });
+            done(events, Reply::Window(*window))
         }
         Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),
         Command::PrinterReport { kiosk, fault } => {
@@ -256,7 +261,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
         Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
-        Command::DisableUser { name, by } => done(state.staff.disable(name, by)?, Reply::Nothing),
+        Command::DisableUser { name, by } => {
+            let mut events = state.staff.disable(name, by)?;
+            events.extend(super::window_admin::close_windows_of(state, name, by));
+            done(events, Reply::Nothing)
+        }
         Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
         Command::AddUser { name, role, password_hash, by } => {
             done(state.staff.add(name, *role, password_hash, by)?, Reply::Nothing)
@@ -270,6 +279,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::ForceCloseWindow { window, by } => {
             done(super::window_admin::force_close(state, window, by)?, Reply::Window(*window))
         }
+        Command::Reconcile => done(super::reconcile::decide(state)?, Reply::Nothing),
     }
 }
 
@@ -363,8 +373,12 @@ fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<Ticke
         .find(|t| t.number.to_string() == wanted)
         .ok_or_else(|| Rejection::UnknownNumber(wanted.chars().take(16).collect()))?;
     next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+    // A ticket sent to a window that is closed (an appointment checked in before its
+    // window opened) may be called by number elsewhere, so that it never waits for a
+    // window that does not come.
+    let closed = |w: &WindowId| state.window(w).is_none_or(|w| w.state == WindowState::Closed);
     match &t.target_window {
-        Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
+        Some(w) if w != window && !closed(w) => Err(Rejection::WaitsElsewhere(w.to_string())),
         Some(_) | None => Ok(t.id),
     }
 }

@@ -219,6 +219,17 @@ pub enum Event {
         window: WindowId,
         by: UserName,
     },
+    /// A ticket tied to `window` — held there, parked there, or sent there by name — is
+    /// untied from it and waits again in `queue` at its old place (its issue position is
+    /// kept): the window closed (its clerk, an admin, or the clerk's disable), or hall.toml
+    /// no longer has it. Without a window, only the queue changes: hall.toml no longer has
+    /// the ticket's queue, and `queue` serves its items. Decided, so replay holds.
+    TicketReturned {
+        id: TicketId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<WindowId>,
+        queue: QueueId,
+    },
     /// A supervision alert: `kind`'s value on the queue or window passed its threshold, or
     /// (kind `printer`) a kiosk's printer reported `fault` (`core::alerts`).
     AlertRaised {
@@ -266,6 +277,7 @@ impl Event {
             | Event::WindowClosed { window }
             | Event::WindowQueuesSet { window, .. }
             | Event::WindowForceClosed { window, .. } => Some(window),
+            Event::TicketReturned { window, .. } => window.as_ref(),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }

@@ -292,17 +292,18 @@ impl HallState {
                 t.called_at = Some(at);
             }
             Event::TicketServing { window, id } => {
-                let clerk = self.window_mut(window).clerk.clone();
+                let clerk = self.windows.get(window).and_then(|w| w.clerk.clone());
                 let t = self.move_ticket(id, TicketAction::Serve);
                 t.serving_at = Some(at);
                 t.served_by = clerk;
                 if let Some(times) = t.step_times.get_mut(t.step) {
                     times.serving_at = Some(at);
                 }
-                let w = self.window_mut(window);
-                w.state = WindowState::Serving;
-                if let Some(c) = &mut w.at_counter {
-                    c.serving_since = Some(at);
+                if let Some(w) = self.window_mut(window) {
+                    w.state = WindowState::Serving;
+                    if let Some(c) = &mut w.at_counter {
+                        c.serving_since = Some(at);
+                    }
                 }
             }
             Event::TicketDone { window, id, outcome } => {
@@ -337,14 +338,16 @@ impl HallState {
             Event::TicketParked { window, id } => {
                 self.move_ticket(id, TicketAction::Park);
                 self.release_window(window, id);
-                let w = self.window_mut(window);
-                w.parked.push(*id);
+                if let Some(w) = self.window_mut(window) {
+                    w.parked.push(*id);
+                }
                 let queue = self.tickets.get(id).map(|t| t.queue).expect("parked ticket exists");
                 self.day_stats().record(&queue, Some(window), |f| f.parked += 1);
             }
             Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
-            Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
-            Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
+            Event::TicketReturned { id, window, queue } => self.return_ticket(id, window.as_ref(), queue),
+            Event::WindowPaused { window } => self.set_state(window, WindowState::Paused),
+            Event::WindowResumed { window } => self.set_state(window, WindowState::Open),
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
             Event::NoChange
             | Event::AlertRaised { .. }
@@ -379,8 +382,9 @@ impl HallState {
             }
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
             Event::WindowForceClosed { window, .. } => {
-                let w = self.window_mut(window);
-                assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                if let Some(w) = self.window_mut(window) {
+                    assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                }
                 self.set_window(window, WindowState::Closed, None);
             }
         }
@@ -531,17 +535,18 @@ impl HallState {
         }
         let at_counter = AtCounter { minutes: ticket.minutes, queue: ticket.queue, serving_since: None };
         let ordinary = ticket.priority.is_none();
-        let w = self.window_mut(window);
-        assert!(w.ticket.is_none(), "window {window} called a second ticket");
-        if unpark {
-            let before = w.parked.len();
-            w.parked.retain(|p| p != id);
-            assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
+        if let Some(w) = self.window_mut(window) {
+            assert!(w.ticket.is_none(), "window {window} called a second ticket");
+            if unpark {
+                let before = w.parked.len();
+                w.parked.retain(|p| p != id);
+                assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
+            }
+            w.ticket = Some(*id);
+            w.state = WindowState::Calling;
+            w.at_counter = Some(at_counter);
+            w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         }
-        w.ticket = Some(*id);
-        w.state = WindowState::Calling;
-        w.at_counter = Some(at_counter);
-        w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
         t.window = Some(*window);
         t.target_window = None;
@@ -658,22 +663,82 @@ impl HallState {
     }
 
     fn release_window(&mut self, window: &WindowId, id: &TicketId) {
-        let w = self.window_mut(window);
-        assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
-        w.ticket = None;
-        w.at_counter = None;
-        w.state = WindowState::Open;
+        if let Some(w) = self.window_mut(window) {
+            assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
+            w.ticket = None;
+            w.at_counter = None;
+            w.state = WindowState::Open;
+        }
     }
 
     fn set_window(&mut self, window: &WindowId, state: WindowState, clerk: Option<UserName>) {
-        let w = self.window_mut(window);
-        assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
-        w.state = state;
-        w.clerk = clerk;
+        if let Some(w) = self.window_mut(window) {
+            assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
+            w.state = state;
+            w.clerk = clerk;
+        }
     }
 
-    fn window_mut(&mut self, id: &WindowId) -> &mut Window {
-        self.windows.get_mut(id).expect("window of an event exists in the config")
+    fn set_state(&mut self, window: &WindowId, state: WindowState) {
+        if let Some(w) = self.window_mut(window) {
+            w.state = state;
+        }
+    }
+
+    /// The window an event names, or `None` when hall.toml no longer has it (it was
+    /// removed after the event was logged, and the daemon restarted the same day). The
+    /// ticket's side of such an event still applies; start-up then returns to their queues
+    /// the tickets still tied to the window (`reconcile`). A window `decide` names is
+    /// always in the state, so live steps never take the `None` path.
+    fn window_mut(&mut self, id: &WindowId) -> Option<&mut Window> {
+        self.windows.get_mut(id)
+    }
+
+    /// Ticket `id`, untied from `window` if given, waits in `queue` at its old place.
+    fn return_ticket(&mut self, id: &TicketId, window: Option<&WindowId>, queue: &QueueId) {
+        let t = self.tickets.get(id).expect("returned ticket exists");
+        let status = t.status;
+        match status {
+            TicketStatus::Waiting => {
+                if window.is_some() {
+                    assert_eq!(t.target_window.as_ref(), window, "ticket returned from a window it was not sent to");
+                }
+                self.index.remove(&self.setup, t);
+            }
+            TicketStatus::Called | TicketStatus::Serving | TicketStatus::Parked => {
+                assert!(
+                    window.is_some() && t.window.as_ref() == window,
+                    "ticket returned from a window not holding it"
+                );
+            }
+            TicketStatus::Done | TicketStatus::NoShow | TicketStatus::Cancelled | TicketStatus::Expired => {}
+        }
+        if let Some(w) = window {
+            match status {
+                TicketStatus::Called | TicketStatus::Serving => self.release_window(w, id),
+                TicketStatus::Parked => {
+                    if let Some(win) = self.window_mut(w) {
+                        let before = win.parked.len();
+                        win.parked.retain(|p| p != id);
+                        assert!(win.parked.len() < before, "window {w} returned a ticket it had not parked");
+                    }
+                }
+                TicketStatus::Waiting
+                | TicketStatus::Done
+                | TicketStatus::NoShow
+                | TicketStatus::Cancelled
+                | TicketStatus::Expired => {}
+            }
+        }
+        let t = self.move_ticket(id, TicketAction::Return);
+        if window.is_some() {
+            t.window = None;
+            t.target_window = None;
+        }
+        t.queue = *queue;
+        t.serving_at = None;
+        let ticket = t.clone();
+        self.index.insert(&self.setup, &ticket);
     }
 }
 

@@ -18,6 +18,7 @@ pub mod hall;
 pub mod model;
 pub mod overview;
 pub mod rating;
+pub mod reconcile;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;

@@ -78,8 +78,8 @@ pub async fn set_queues(
     window_answer(&app, command, &headers, &format!("user:{}:admin-queues:{window}", admin.user)).await
 }
 
-/// `POST /api/v1/admin/windows/{w}/close`: admins only; refused while the window holds a
-/// ticket or has tickets parked.
+/// `POST /api/v1/admin/windows/{w}/close`: admins only; whatever the window holds — its
+/// ticket, parked tickets, tickets sent to it — goes back to its queue at its place.
 pub async fn close(
     State(app): State<AppState>,
     Path(w): Path<String>,
