@@ -18,7 +18,9 @@ pub const CALL_REASON_CHARS_MAX: usize = 200;
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
 /// One request to change the hall, with the caller's idempotency key (already scoped to
-/// the caller by the shell, so two kiosks' keys never collide).
+/// the caller by the shell, so two kiosks' keys never collide). A key names one command:
+/// repeated with the same command it gets the first answer, with another it is refused
+/// (`core::fingerprint`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
     pub command: Command,
@@ -357,6 +359,8 @@ pub enum Rejection {
     UserExists,
     #[error("the hall has {0} added users already; disable or remove some in hall.toml")]
     TooManyUsers(usize),
+    #[error("this idempotency key was used today for another command; send a fresh key with a new command")]
+    IdempotencyConflict,
 }
 
 impl Rejection {
@@ -422,6 +426,7 @@ impl Rejection {
             Rejection::UnknownAlert => "unknown_alert",
             Rejection::UserExists => "user_exists",
             Rejection::TooManyUsers(_) => "too_many_users",
+            Rejection::IdempotencyConflict => "idempotency_conflict",
         }
     }
 
@@ -483,7 +488,8 @@ impl Rejection {
             | Rejection::CallbackFirst
             | Rejection::CannotDisableSelf
             | Rejection::UserExists
-            | Rejection::TooManyUsers(_) => RejectionKind::Conflict,
+            | Rejection::TooManyUsers(_)
+            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
         }
     }
 }
