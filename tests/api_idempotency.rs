@@ -180,8 +180,9 @@ async fn bad_case(api: &Api, clerk: &str, n: u32) -> String {
     assert_eq!(api.call_next(clerk, "1").await["id"], id.as_str());
     api.window_ok(clerk, "1", "serve", None).await;
     api.window_ok(clerk, "1", "done", Some(json!({ "outcome": "completed" }))).await;
-    let r = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": 1, "reason": "attitude" })));
-    assert_eq!(r.await.status, 200);
+    let path = format!("/api/v1/tickets/{id}/rating");
+    let r = api.post(&path, None, Some(json!({ "score": 1, "reason": "attitude" }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     format!("C20261127-{n:03}")
 }
 

@@ -229,7 +229,7 @@ pub async fn add(
             "hall.toml names this user already; choose another name",
         ));
     }
-    let key = idempotency_key(&headers, None, &format!("user:{}:add-user", admin.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let _one_at_a_time = CHANGES.lock().await;
     let password_hash = hash(body.password, key.as_deref(), &name).await?;
     let command =
@@ -258,7 +258,7 @@ pub async fn reset_password(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?;
     check_password(&body.password)?;
-    let key = idempotency_key(&headers, None, &format!("user:{}:reset-password", admin.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let one_at_a_time = CHANGES.lock().await;
     let password_hash = hash(body.password, key.as_deref(), &user.name).await?;
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
@@ -279,7 +279,7 @@ pub async fn disable(
 ) -> Result<Json<Value>, ApiError> {
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
-    let key = idempotency_key(&headers, None, &format!("user:{}:disable", admin.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let one_at_a_time = CHANGES.lock().await;
     let command = Command::DisableUser { name: user.clone(), by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
@@ -297,7 +297,7 @@ pub async fn enable(
 ) -> Result<Json<Value>, ApiError> {
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
-    let key = idempotency_key(&headers, None, &format!("user:{}:enable", admin.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let one_at_a_time = CHANGES.lock().await;
     let command = Command::EnableUser { name: user.clone(), by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
