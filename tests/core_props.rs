@@ -151,6 +151,7 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
     let mut now = t(8, 0).0;
     let mut issued = 0u32;
     let mut last_window = 0;
+    let mut last_keyed: Option<Envelope> = None;
     gens.iter()
         .map(|g| {
             now += g.advance_ms;
@@ -221,10 +222,15 @@ fn script(gens: &[Gen]) -> Vec<(Ts, Envelope)> {
                 Op::CaseCallback(k, reached) => case_callback(&case_of(now, *k), *reached, "已回访"),
                 Op::Rectify(k) => rectify(&case_of(now, *k), "已整改"),
             };
-            let env = match g.key {
-                Some(k) => keyed(env, &format!("k{k}")),
-                None => env,
+            let env = match (g.key, &last_keyed) {
+                // A retry: the last keyed request again, as a client whose answer was lost.
+                (Some(k), Some(prev)) if k % 4 == 0 => prev.clone(),
+                (Some(k), _) => keyed(env, &format!("k{k}")),
+                (None, _) => env,
             };
+            if env.idempotency_key.is_some() {
+                last_keyed = Some(env.clone());
+            }
             (Ts(now), env)
         })
         .collect()
