@@ -161,7 +161,8 @@ async fn a_check_in_key_reused_for_another_ticket_checks_nothing_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_booking_key_reused_for_another_slot_books_nothing() {
     let d = Daemon::start_with_clock(default_start_ms()).await;
-    let booking = |slot: &str| json!({ "service": "SC-0211", "day": "2026-03-10", "slot": slot, "phone": "13800138000" });
+    let booking =
+        |slot: &str| json!({ "service": "SC-0211", "day": "2026-03-10", "slot": slot, "phone": "13800138000" });
     let first = keyed(&d.api, "/api/v1/appointments", None, Some(booking("10:30")), "K").await;
     assert_eq!(first.status, 201, "{}", first.text);
     let other = keyed(&d.api, "/api/v1/appointments", None, Some(booking("11:00")), "K").await;

@@ -25,7 +25,9 @@ fn hall_setup() -> Setup {
     let mut setup = setup();
     setup.queues.push(QueueDef { id: q("Y"), name: "预约".into(), prefix: "Y".into() });
     setup.windows[0] =
-        WindowDef { id: w("1"), name: "1号窗口".into(), queues: vec![q("Y"), q("A")], prefer: Preferences::default() };
+        WindowDef {
+            id: w("1"), name: "1号窗口".into(), queues: vec![q("Y"), q("A")], prefer: Preferences::default()
+        };
     let mut queues = std::collections::BTreeMap::new();
     queues.insert(q("A"), QueueThresholds { waiting: 3, wait_min: 0 });
     setup.alerts = AlertPolicy { queues, paused_min: 0, idle_min: 0 };
@@ -80,7 +82,13 @@ fn keyed_commands() -> Vec<Command> {
     let (c1, c2, c4) = (user("c1"), user("c2"), user("c4"));
     let admin = user("admin");
     vec![
-        Command::IssueTicket { id: tid(20), service: "SC-A2".into(), priority: None, kiosk: "kiosk-1".into(), remote: false },
+        Command::IssueTicket {
+            id: tid(20),
+            service: "SC-A2".into(),
+            priority: None,
+            kiosk: "kiosk-1".into(),
+            remote: false,
+        },
         Command::CheckInTicket { id: tid(7) },
         book("BK3", hm(10, 30), "p3"),
         Command::CancelAppointment { code: "BK1".into() },
@@ -111,7 +119,11 @@ fn keyed_commands() -> Vec<Command> {
             password_hash: PasswordHash("$argon2id$one".into()),
             by: admin.clone(),
         },
-        Command::ResetPassword { name: user("c3"), password_hash: PasswordHash("$argon2id$one".into()), by: admin.clone() },
+        Command::ResetPassword {
+            name: user("c3"),
+            password_hash: PasswordHash("$argon2id$one".into()),
+            by: admin.clone(),
+        },
         Command::SetWindowQueues { window: w("3"), queues: vec![q("A"), q("B")], by: admin.clone() },
         Command::ForceCloseWindow { window: w("4"), by: admin.clone() },
         Command::AckAlert { id: 1, by: user("sup") },

@@ -212,12 +212,7 @@ fn case_id(id: &str) -> Result<String, ApiError> {
     Ok(id.to_string())
 }
 
-async fn act(
-    app: &AppState,
-    headers: &HeaderMap,
-    by: &UserName,
-    command: Command,
-) -> Result<Json<Value>, ApiError> {
+async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
     let key = idempotency_key(headers, None, &format!("user:{by}"))?;
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     match answered.answer {

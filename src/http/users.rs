@@ -187,9 +187,9 @@ async fn hash(password: String, key: Option<&str>, user: &UserName) -> Result<Pa
         None => hash_password(&password),
     })
     .await
-        .map_err(|e| ApiError::internal("password hashing failed", &e))?
-        .map(PasswordHash)
-        .map_err(|e| ApiError::internal("password hashing failed", &e))
+    .map_err(|e| ApiError::internal("password hashing failed", &e))?
+    .map(PasswordHash)
+    .map_err(|e| ApiError::internal("password hashing failed", &e))
 }
 
 fn user_json(k: &Known, disabled: bool) -> Value {
