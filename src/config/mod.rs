@@ -419,7 +419,18 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
 /// An argon2id PHC string for `password`, with a fresh random salt and argon2's default
 /// cost.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    hash_with_salt(password, SaltString::generate(&mut rand::rngs::OsRng))
+}
+
+/// An argon2id PHC string for `password` with the salt `salt` (16 bytes or more) and
+/// argon2's default cost: the same password and salt give the same string. A salt must be
+/// unique to its hash, not secret; `http::users` draws one from a request's idempotency
+/// key, so that a retried request makes the very hash the first made.
+pub fn hash_password_salted(password: &str, salt: &[u8]) -> Result<String, HashError> {
+    hash_with_salt(password, SaltString::encode_b64(salt).map_err(|e| HashError(e.to_string()))?)
+}
+
+fn hash_with_salt(password: &str, salt: SaltString) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

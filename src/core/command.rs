@@ -18,7 +18,9 @@ pub const CALL_REASON_CHARS_MAX: usize = 200;
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
 /// One request to change the hall, with the caller's idempotency key (already scoped to
-/// the caller by the shell, so two kiosks' keys never collide).
+/// the caller by the shell, so two kiosks' keys never collide). A key names one command:
+/// repeated with the same command it gets the first answer, with another it is refused
+/// (`core::fingerprint`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
     pub command: Command,
@@ -374,6 +376,8 @@ pub enum Rejection {
     WindowNotServing(String),
     #[error("{0}")]
     ConfigRemoved(String),
+    #[error("this idempotency key was used today for another command; send a fresh key with a new command")]
+    IdempotencyConflict,
 }
 
 impl Rejection {
@@ -444,6 +448,7 @@ impl Rejection {
             Rejection::TooManyUsers(_) => "too_many_users",
             Rejection::WindowNotServing(_) => "window_not_serving",
             Rejection::ConfigRemoved(_) => "config_removed",
+            Rejection::IdempotencyConflict => "idempotency_conflict",
         }
     }
 
@@ -510,7 +515,8 @@ impl Rejection {
             | Rejection::CannotDisableSelf
             | Rejection::UserExists
             | Rejection::ConfigRemoved(_)
-            | Rejection::TooManyUsers(_) => RejectionKind::Conflict,
+            | Rejection::TooManyUsers(_)
+            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
         }
     }
 }

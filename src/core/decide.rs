@@ -4,6 +4,7 @@
 use super::appointments::{check_booking, check_in_open, Appointment};
 use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
+use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{
     CallRule, Outcome, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
@@ -14,8 +15,13 @@ use super::transitions::{next_status, TicketAction};
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
 pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
-    if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
-        return Ok(Decision { events: Vec::new(), reply: reply.clone(), repeated: true });
+    if let Some(first) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
+        // A key names one command: a repeat of it gets the first answer, and anything else
+        // under the key is refused rather than answered with that command's result.
+        if first.command != fingerprint(&env.command) {
+            return Err(Rejection::IdempotencyConflict);
+        }
+        return Ok(Decision { events: Vec::new(), reply: first.reply.clone(), repeated: true });
     }
     let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
     match &env.command {

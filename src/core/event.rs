@@ -35,6 +35,12 @@ pub struct Record {
 pub struct IdemEntry {
     pub key: String,
     pub reply: Reply,
+    /// The command's fingerprint (`core::fingerprint`), so that the key answers only a
+    /// repeat of the same command. Empty in records written before it existed: such a key
+    /// answers no later command (it is refused as a conflict), since what it named is
+    /// unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

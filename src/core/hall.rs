@@ -16,6 +16,7 @@ use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
+use super::fingerprint::{fingerprint, KeyedAnswer};
 use super::model::{
     AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket,
     TicketId, TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
@@ -41,8 +42,9 @@ pub struct HallState {
     /// The last number given today, per queue.
     pub numbers: BTreeMap<QueueId, u32>,
     pub windows: BTreeMap<WindowId, Window>,
-    /// Answers to today's commands that carried an idempotency key.
-    pub idem: BTreeMap<String, Reply>,
+    /// Today's commands that carried an idempotency key: by key, the command's fingerprint
+    /// and its answer.
+    pub idem: BTreeMap<String, KeyedAnswer>,
     pub index: DispatchIndex,
     pub stats: Stats,
     /// Bookings of today and the days ahead.
@@ -159,7 +161,11 @@ impl HallState {
             let n = decision.events.len();
             for (i, event) in decision.events.iter().enumerate() {
                 let idem = match (&env.idempotency_key, i + 1 == n) {
-                    (Some(key), true) => Some(IdemEntry { key: key.clone(), reply: decision.reply.clone() }),
+                    (Some(key), true) => Some(IdemEntry {
+                        key: key.clone(),
+                        reply: decision.reply.clone(),
+                        command: fingerprint(&env.command),
+                    }),
                     _ => None,
                 };
                 records.push(self.append(now, idem, event.clone()));
@@ -390,7 +396,8 @@ impl HallState {
         }
         self.alerts.apply(self.day, at, &record.event, &self.windows);
         if let Some(entry) = &record.idem {
-            self.idem.insert(entry.key.clone(), entry.reply.clone());
+            let keyed = KeyedAnswer { command: entry.command.clone(), reply: entry.reply.clone() };
+            self.idem.insert(entry.key.clone(), keyed);
         }
     }
 

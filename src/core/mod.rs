@@ -14,6 +14,7 @@ pub mod decide;
 pub mod dispatch;
 pub mod eta;
 pub mod event;
+pub mod fingerprint;
 pub mod hall;
 pub mod model;
 pub mod overview;

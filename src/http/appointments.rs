@@ -206,7 +206,7 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<Json<AppointmentDto>, ApiError> {
     let code = code_of(&code)?;
-    let key = idempotency_key(&headers, None, &format!("booking:{code}:cancel"))?;
+    let key = idempotency_key(&headers, None, &format!("appointment:{code}"))?;
     let answered =
         app.engine.command(Envelope { command: Command::CancelAppointment { code }, idempotency_key: key }).await?;
     Ok(Json(appointment_json(&app, answered.answer)?))
@@ -220,7 +220,7 @@ pub async fn check_in(
 ) -> Result<(StatusCode, Json<super::printers::IssuedDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let code = code_of(&code)?;
-    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}:check-in"))?;
+    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
@@ -239,7 +239,7 @@ pub async fn check_in_ticket(
 ) -> Result<Json<TicketDto>, ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let id = parse_id(&id)?;
-    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}:check-in"))?;
+    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let answered =
         app.engine.command(Envelope { command: Command::CheckInTicket { id }, idempotency_key: key }).await?;
     ticket_json(&app, answered)

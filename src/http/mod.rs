@@ -222,8 +222,11 @@ pub(crate) fn check_shape(bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The `Idempotency-Key` header (or a body's key), scoped to `scope` so that two callers'
-/// keys never collide.
+/// The `Idempotency-Key` header (or a body's key), scoped to `scope` — the caller: a user,
+/// a kiosk, the holder of a ticket id or of a booking — so that two callers' keys never
+/// collide. Within a caller's scope a key names one whole command, whatever the route:
+/// the core answers its repeat and refuses any other command under it
+/// (`core::fingerprint`).
 pub fn idempotency_key(headers: &HeaderMap, body_key: Option<&str>, scope: &str) -> Result<Option<String>, ApiError> {
     let header = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {

@@ -174,7 +174,7 @@ pub async fn cancel(
 ) -> Result<Json<TicketDto>, ApiError> {
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
-    let key = idempotency_key(&headers, None, &format!("ticket:{id}:cancel"))?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
     let answered = app.engine.command(Envelope { command: Command::CancelTicket { id }, idempotency_key: key }).await?;
     ticket_json(&app, answered)
 }
@@ -188,7 +188,7 @@ pub async fn rejoin(
 ) -> Result<Json<TicketDto>, ApiError> {
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
-    let key = idempotency_key(&headers, None, &format!("ticket:{id}:rejoin"))?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
     let answered = app.engine.command(Envelope { command: Command::RejoinTicket { id }, idempotency_key: key }).await?;
     ticket_json(&app, answered)
 }
@@ -208,7 +208,7 @@ pub async fn rate(
     }
     let score = u8::try_from(body.score).ok().filter(|s| (1..=5).contains(s));
     let score = score.ok_or_else(|| ApiError::bad_request("bad_score", "a score must be 1 to 5"))?;
-    let key = idempotency_key(&headers, None, &format!("ticket:{id}:rating"))?;
+    let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
     let command = Command::RateTicket { id, score, comment: body.comment, reason: body.reason };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     ticket_json(&app, answered)
