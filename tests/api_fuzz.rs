@@ -146,7 +146,7 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
 
 /// A POST endpoint that reads a body, with the credentials that reach its parser.
 fn post_target(s: &Stage) -> Vec<(String, Option<String>)> {
-    let (t, clerk) = (&s.ticket, Some(s.clerk.clone()));
+    let clerk = Some(s.clerk.clone());
     vec![
         ("/api/v1/tickets".into(), Some(KIOSK.to_string())),
         ("/api/v1/login".into(), None),

@@ -468,7 +468,6 @@ async fn status_page_lists_a_bundles_steps_and_where_to_go_next() {
     // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
     let ticket = d.api.issue_with(json!({ "service": "YJS-07" })).await;
     assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let id = ticket.body["id"].as_str().expect("id").to_string();
     b.goto(&format!("http://{}{}", d.addr, ticket.body["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, "waiting").await;
     b.until("the steps, the first current", &steps_are("current pending")).await;

@@ -46,6 +46,7 @@ fn book(code: &str, slot: NaiveTime, phone: &str) -> Command {
         slot,
         phone_hash: phone.into(),
         window: None,
+        addr_hash: None,
     }
 }
 
@@ -184,6 +185,7 @@ fn kind(c: &Command) -> (&'static str, bool) {
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
+        Command::Reconcile => ("Reconcile", false),
         Command::LogIn { .. } => ("LogIn", false),
         Command::LogOut { .. } => ("LogOut", false),
         Command::PrinterReport { .. } => ("PrinterReport", false),
@@ -291,7 +293,7 @@ fn mutated(c: &Command, r: u8) -> Command {
             _ => *password_hash = PasswordHash("$argon2id$two".into()),
         },
         Command::AckAlert { id, .. } => *id = 2,
-        Command::Tick | Command::LogIn { .. } | Command::LogOut { .. } => {}
+        Command::Tick | Command::Reconcile | Command::LogIn { .. } | Command::LogOut { .. } => {}
         Command::PrinterReport { kiosk, .. } => *kiosk = KioskId::parse("kiosk9").unwrap(),
     }
     c

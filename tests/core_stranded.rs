@@ -149,6 +149,7 @@ fn book(code: &str, window: Option<&str>) -> hallq::core::Envelope {
         slot: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
         phone_hash: format!("phone-{code}"),
         window: window.map(w),
+        addr_hash: None,
     })
 }
 

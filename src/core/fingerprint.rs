@@ -89,8 +89,10 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::CheckInTicket { id } => {
             c.str("check_in_ticket").str(&id.to_string());
         }
-        // `code` is drawn afresh for every request.
-        Command::BookAppointment { code: _, service, day, slot, phone_hash, window } => {
+        // `code` is drawn afresh for every request; `addr_hash` names where the request came
+        // from, not what it asks (a phone that moves from the hall's Wi-Fi to its carrier
+        // retries the same booking).
+        Command::BookAppointment { code: _, service, day, slot, phone_hash, window, addr_hash: _ } => {
             let window = window.map(|w| w.to_string());
             c.str("book_appointment").str(service).str(&day.to_string()).str(&slot.to_string());
             c.str(phone_hash).opt(window.as_deref());
@@ -142,6 +144,9 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::Close { window, clerk } => at_window(c, "close", window, clerk),
         Command::Tick => {
             c.str("tick");
+        }
+        Command::Reconcile => {
+            c.str("reconcile");
         }
         Command::CaseCallback { case, by, reached, note } => {
             c.str("case_callback").str(case).str(by.as_str()).flag(*reached).str(note);
