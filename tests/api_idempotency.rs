@@ -181,7 +181,7 @@ async fn bad_case(api: &Api, clerk: &str, n: u32) -> String {
     assert_eq!(api.call_next(clerk, "1").await["id"], id.as_str());
     api.window_ok(clerk, "1", "serve", None).await;
     api.window_ok(clerk, "1", "done", Some(json!({ "outcome": "completed" }))).await;
-    let path = format!("/api/v1/tickets/{id}/rating");
+    let path = support::visitor_path(&t, "rating");
     let r = api.post(&path, None, Some(json!({ "score": 1, "reason": "attitude" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     format!("C20261127-{n:03}")

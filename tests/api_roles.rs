@@ -327,6 +327,9 @@ async fn an_admin_disables_a_user_and_their_sessions_end() {
     let r = api.post("/api/v1/users/clerk3/enable", Some(&admin), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let clerk = api.login("clerk3").await;
-    // The window stayed open under clerk3 in the log; back in, clerk3 drives it again.
+    // The disable closed window 3 (nothing may stay stranded at a window whose clerk
+    // cannot sign in); back in, clerk3 opens it again and drives it.
+    api.window(&clerk, "3", "next", None).await.assert_error(409, "window_closed");
+    api.window_ok(&clerk, "3", "open", None).await;
     assert_eq!(api.window(&clerk, "3", "next", None).await.status, 200);
 }

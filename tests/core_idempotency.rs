@@ -250,7 +250,7 @@ fn mutated(c: &Command, r: u8) -> Command {
         | Command::Close { window, .. }
         | Command::ForceCloseWindow { window, .. }
         | Command::SetWindowQueues { window, .. }
-            if r % 2 == 0 =>
+            if r.is_multiple_of(2) =>
         {
             *window = w(if window.as_str() == "2" { "3" } else { "2" });
         }
@@ -271,7 +271,7 @@ fn mutated(c: &Command, r: u8) -> Command {
         },
         Command::Done { outcome, .. } => *outcome = Outcome::Completed,
         Command::Transfer { to, .. } => {
-            *to = if r % 2 == 0 { TransferTarget::Window(w("2")) } else { TransferTarget::Queue(q("A")) }
+            *to = if r.is_multiple_of(2) { TransferTarget::Window(w("2")) } else { TransferTarget::Queue(q("A")) }
         }
         Command::CaseCallback { case, reached, note, .. } => match r % 3 {
             0 => *case = "C20250310-002".into(),
