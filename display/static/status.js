@@ -207,8 +207,8 @@
     var call = $("call");
     call.hidden = !(tk.status === "called" || tk.status === "serving" || tk.status === "parked") || !tk.window;
     if (!call.hidden) {
-      var key = { called: "call_main", serving: "serving_main", parked: "parked_main" }[tk.status];
-      $("call-main").textContent = t(key, { w: tk.window });
+      var callKey = { called: "call_main", serving: "serving_main", parked: "parked_main" }[tk.status];
+      $("call-main").textContent = t(callKey, { w: tk.window });
       var wn = windowNames[tk.window];
       $("call-sub").textContent = tk.status === "called"
         ? (I18N.lang() === "zh" ? t("call_sub_en", { w: tk.window }) : "请到 " + tk.window + " 号窗口") : "";
