@@ -10,29 +10,8 @@
 
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
-
 use serde_json::{json, Value};
-use support::{Daemon, Process, KIOSK, METRICS_TOKEN};
-
-/// A daemon of the example hall with its own rate limits, on an injected clock.
-async fn daemon_with_example_limits() -> Daemon {
-    let config = hallq::config::embedded_default().expect("the example hall loads");
-    assert_eq!(config.limits, hallq::config::RateLimits::default(), "the example hall keeps the defaults");
-    let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
-    let clock = Arc::new(std::sync::atomic::AtomicI64::new(support::default_start_ms()));
-    Daemon::start_config(data, Some(clock), config).await
-}
-
-/// An HTTP client whose connections come from `127.0.0.{n}`.
-fn client_from(n: u8) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
-        .timeout(support::HANG_GUARD)
-        .build()
-        .expect("an HTTP client")
-}
+use support::{client_from, daemon_with_example_limits, Daemon, Process, KIOSK, METRICS_TOKEN};
 
 struct Answer {
     status: u16,

@@ -598,3 +598,21 @@ impl Drop for Process {
         }
     }
 }
+
+/// A daemon of the example hall with its own rate limits (not lifted), on an injected clock.
+pub async fn daemon_with_example_limits() -> Daemon {
+    let config = hallq::config::embedded_default().expect("the example hall loads");
+    assert_eq!(config.limits, hallq::config::RateLimits::default(), "the example hall keeps the defaults");
+    let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let clock = Arc::new(AtomicI64::new(default_start_ms()));
+    Daemon::start_config(data, Some(clock), config).await
+}
+
+/// An HTTP client whose connections come from `127.0.0.{n}`.
+pub fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, n)))
+        .timeout(HANG_GUARD)
+        .build()
+        .expect("an HTTP client")
+}
