@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::core::model::Ts;
+use crate::core::{Command, Envelope, HallState};
 use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
@@ -46,6 +47,8 @@ pub enum DaemonError {
     Tls(String),
     #[error("the alert webhook's HTTP client: {0}")]
     Webhook(String),
+    #[error("hall.toml changed under today's event log: {0}")]
+    ConfigRemoved(String),
 }
 
 /// The wall clock as the core's time.
@@ -72,7 +75,7 @@ pub async fn serve(
     let setup = Arc::new(config.setup.clone());
     let store = Arc::new(Store::open(&options.data_dir)?);
     let started = std::time::Instant::now();
-    let (state, loaded) = store.load(setup.clone())?;
+    let (mut state, loaded) = store.load(setup.clone())?;
     tracing::info!(
         snapshot = loaded.snapshot,
         records = loaded.replayed,
@@ -82,6 +85,8 @@ pub async fn serve(
     // A hall whose log has begun has its key already; one made anew would leave every
     // booking's phone hash unmatched.
     let phone_key = phone_key(&options.data_dir, state.last_seq == 0).map_err(DaemonError::PhoneKey)?;
+    let now = options.clock.as_ref().map_or_else(wall_clock, |c| c());
+    reconcile(&mut state, &store, now).await?;
 
     let metrics = Arc::new(Metrics::new()?);
     let voice = Arc::new(
@@ -189,7 +194,10 @@ pub async fn serve(
         }
         ended
     });
-    let served = http::listen::serve(listener, tls, http::router(app), async move {
+    // The per-address connection cap goes with the per-address rate limits: behind a TLS
+    // proxy (and in `hallq bench`) every client has one address, and both are turned off.
+    let per_address = (!app.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
+    let served = http::listen::serve(listener, tls, per_address, http::router(app), async move {
         tokio::select! {
             _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
             Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
@@ -208,6 +216,29 @@ pub async fn serve(
     } else {
         Err(DaemonError::EngineFailed)
     }
+}
+
+/// Decides and logs, before anything is served, what a hall.toml changed since today's
+/// records were written means for today's tickets (`core::reconcile`); refuses the start
+/// where a ticket would be left with no queue to serve it. A log of an earlier day needs
+/// nothing: the day's opening expires its tickets.
+async fn reconcile(state: &mut HallState, store: &Store, now: Ts) -> Result<(), DaemonError> {
+    if state.day != Some(state.setup.day_of(now)) {
+        return Ok(());
+    }
+    let step = state.step(&Envelope { command: Command::Reconcile, idempotency_key: None }, now);
+    if let Err(refused) = step.result {
+        return Err(DaemonError::ConfigRemoved(refused.to_string()));
+    }
+    if !step.records.is_empty() {
+        store.append(&step.records)?;
+        store.flush().await?;
+        tracing::warn!(
+            tickets = step.records.len(),
+            "hall.toml lost a window or queue today's tickets were tied to; they wait in their queues again"
+        );
+    }
+    Ok(())
 }
 
 /// Open files the daemon wants: a socket per display at the most, and room for kiosks,
@@ -253,7 +284,13 @@ pub fn phone_key(data_dir: &std::path::Path, create: bool) -> Result<[u8; 32], S
     match std::fs::read(&path) {
         Ok(bytes) => {
             return <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| format!("{shown} is not 32 bytes; put back the copy you keep of it"));
+                .map_err(|_| {
+                    format!(
+                        "{shown} is not 32 bytes; put back the copy you keep of it, or run `hallq recover --data {}` \
+                         to make a new one (bookings made before are then found by their code only)",
+                        data_dir.display()
+                    )
+                });
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
             return Err(format!(

@@ -141,3 +141,74 @@ impl Mark {
         File::open(dir)?.sync_all()
     }
 }
+
+/// A file-system table's mount point above `dir` at which nothing is mounted now: the
+/// data disk that failed to mount. `dir` then holds no log (the log is on the missing
+/// disk), and a new one made there would start the day's numbers again. `fstab` is the
+/// text of `/etc/fstab`, `mountinfo` that of `/proc/self/mountinfo`; the root is always
+/// mounted and is never named.
+pub fn unmounted_above(dir: &Path, fstab: &str, mountinfo: &str) -> Option<std::path::PathBuf> {
+    if mountinfo.trim().is_empty() {
+        // No way to tell what is mounted (no /proc): say nothing rather than refuse.
+        return None;
+    }
+    let dir = std::path::absolute(dir).ok()?;
+    let mounted: Vec<std::path::PathBuf> =
+        mountinfo.lines().filter_map(|line| line.split_whitespace().nth(4)).map(|m| unescape_mount(m).into()).collect();
+    fstab
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_whitespace().nth(1))
+        .map(|m| std::path::PathBuf::from(unescape_mount(m)))
+        .filter(|m| m.is_absolute() && m.parent().is_some())
+        .filter(|m| dir.starts_with(m))
+        .find(|m| !mounted.contains(m))
+}
+
+/// fstab and mountinfo write a space in a mount point as `\040` (and tab, newline and
+/// backslash likewise, in octal).
+fn unescape_mount(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (bytes[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FSTAB: &str = "# /etc/fstab\nUUID=1 / ext4 defaults 0 1\nUUID=2 /srv/hall\\040data ext4 defaults,nofail 0 2\n\
+                         /dev/sdc1 /mnt/spare ext4 noauto 0 0\nUUID=3 none swap sw 0 0\n";
+    const MOUNTED: &str = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                           30 22 8:17 / /srv/hall\\040data rw,relatime shared:9 - ext4 /dev/sdb1 rw\n";
+    const NOT_MOUNTED: &str = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n";
+
+    #[test]
+    fn a_data_directory_on_an_unmounted_disk_is_named_and_one_on_a_mounted_or_root_disk_is_not() {
+        let dir = Path::new("/srv/hall data/hallq");
+        assert_eq!(unmounted_above(dir, FSTAB, MOUNTED), None);
+        assert_eq!(unmounted_above(dir, FSTAB, NOT_MOUNTED), Some("/srv/hall data".into()));
+        assert_eq!(unmounted_above(Path::new("/srv/hall data"), FSTAB, NOT_MOUNTED), Some("/srv/hall data".into()));
+        // Beside the mount point, on the root disk, under a mount point of another disk.
+        assert_eq!(unmounted_above(Path::new("/srv/hall"), FSTAB, NOT_MOUNTED), None);
+        assert_eq!(unmounted_above(Path::new("/var/lib/hallq"), FSTAB, NOT_MOUNTED), None);
+        assert_eq!(unmounted_above(Path::new("/mnt/spare/x"), FSTAB, NOT_MOUNTED), Some("/mnt/spare".into()));
+        assert_eq!(unmounted_above(Path::new("/mnt/spare/x"), "", NOT_MOUNTED), None);
+        assert_eq!(unmounted_above(dir, FSTAB, ""), None);
+    }
+}

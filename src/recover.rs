@@ -113,7 +113,12 @@ impl fmt::Display for Report {
         }
         writeln!(f, "  {} tickets open (waiting or at a window)", self.open_tickets)?;
         if self.new_phone_key {
-            writeln!(f, "  phone-hash.key was missing: a new one was made; bookings made before are found by their code only")?;
+            writeln!(
+                f,
+                "  phone-hash.key was missing or damaged: a new one was made; bookings made before are found by their \
+                 code only, and tickets printed before can be rated at the window's evaluator but not cancelled or \
+                 rated from their QR codes"
+            )?;
         }
         write!(f, "  the damaged files are kept in {}; delete them once the hall runs again", self.damaged.display())
     }
@@ -188,7 +193,14 @@ pub fn recover(dir: &Path, setup: Arc<Setup>, now: Ts) -> Result<Report, Recover
     store.close();
     drop(store);
 
-    let new_phone_key = !dir.join(crate::daemon::PHONE_KEY_FILE).exists();
+    // A key that does not read as one is kept with the damaged files and a new one made:
+    // the hall runs again, and the report says what the old key's loss means.
+    let key_path = dir.join(crate::daemon::PHONE_KEY_FILE);
+    if key_path.exists() && crate::daemon::phone_key(dir, false).is_err() {
+        let to = damaged.join(crate::daemon::PHONE_KEY_FILE);
+        std::fs::rename(&key_path, &to).map_err(io(format!("cannot move {} aside", key_path.display())))?;
+    }
+    let new_phone_key = !key_path.exists();
     crate::daemon::phone_key(dir, true).map_err(RecoverError::Refused)?;
     // The new log must pass the daemon's own checks.
     let check = Store::open(dir)?;

@@ -95,6 +95,16 @@ struct High {
 /// stays a lower bound of the log, which is all a check at start needs.
 const MARK_EVERY: Duration = Duration::from_secs(1);
 
+/// Whether sled's refusal to open is another process's lock or a permission, not damage.
+fn locked_or_denied(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::PermissionDenied || io.to_string().contains("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
 /// The files sled keeps beside `db`: found without `db`, the log was there and is gone.
 fn sled_leftovers(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -175,8 +185,26 @@ impl Store {
                 let what = format!("its file `db` is missing, though {} are there", found.join(", "));
                 return Err(StoreError::LogMissing { dir: shown, what });
             }
+            // Nothing of a hall here: a new hall, or the data disk did not mount.
+            let fstab = std::fs::read_to_string("/etc/fstab").unwrap_or_default();
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+            if let Some(point) = crate::mark::unmounted_above(dir, &fstab, &mountinfo) {
+                let what = format!(
+                    "/etc/fstab mounts a disk at {} but none is mounted there, so the log on it cannot be seen",
+                    point.display()
+                );
+                return Err(StoreError::LogMissing { dir: shown, what });
+            }
         }
-        let inner = Inner::open(dir)?;
+        let inner = Inner::open(dir).map_err(|e| match e {
+            // sled read a `db` it could not make sense of ("Read corrupted data", an
+            // end of file where a segment should be): the log is damaged. A lock held by
+            // another hallq or a directory hallq may not read is said as it is.
+            StoreError::Open { source, .. } if dir.join("db").is_file() && !locked_or_denied(&source) => {
+                StoreError::Damaged { dir: shown.clone(), what: format!("sled cannot open it ({source})") }
+            }
+            other => other,
+        })?;
         let high = High { mark, ..High::default() };
         Ok(Self {
             dir: dir.to_path_buf(),

@@ -19,7 +19,12 @@ fn assert_ticket_shape(t: &Value) {
     assert!(is_rfc3339(&t["issued_at"]), "issued_at is not RFC 3339: {t}");
     let id = t["id"].as_str().unwrap_or_default();
     assert_eq!(id.len(), 32, "a ticket id is 32 hex digits: {t}");
-    assert_eq!(t["status_url"].as_str(), Some(format!("/t/{id}").as_str()));
+    // With the visitor's key in the kiosk's answer, without it elsewhere.
+    let url = match t["key"].as_str() {
+        Some(key) => format!("/t/{id}?k={key}"),
+        None => format!("/t/{id}"),
+    };
+    assert_eq!(t["status_url"].as_str(), Some(url.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -80,7 +85,8 @@ async fn a_ticket_goes_through_a_window_and_is_rated_once() {
     let id = t["id"].as_str().unwrap().to_string();
 
     // Rating before service is refused.
-    let early = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": 5 }))).await;
+    let rating = support::visitor_path(&t, "rating");
+    let early = api.post(&rating, None, Some(json!({ "score": 5 }))).await;
     early.assert_error(409, "not_rateable");
 
     let clerk = api.login("clerk1").await;
@@ -113,18 +119,15 @@ async fn a_ticket_goes_through_a_window_and_is_rated_once() {
     assert_eq!(got.body["status"], "done");
     assert_eq!(got.body["window"], "1");
 
-    let rated =
-        api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": 4, "comment": "快" }))).await;
+    let rated = api.post(&rating, None, Some(json!({ "score": 4, "comment": "快" }))).await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     assert_eq!(rated.body["rated"], true);
-    let twice = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": 5 }))).await;
+    let twice = api.post(&rating, None, Some(json!({ "score": 5 }))).await;
     twice.assert_error(409, "already_rated");
 
     // A score outside 1..=5 is bad input.
     let t2 = api.issue(&code).await;
-    let bad = api
-        .post(&format!("/api/v1/tickets/{}/rating", t2["id"].as_str().unwrap()), None, Some(json!({ "score": 9 })))
-        .await;
+    let bad = api.post(&support::visitor_path(&t2, "rating"), None, Some(json!({ "score": 9 }))).await;
     bad.assert_error(400, "bad_score");
 
     // Nobody else waits once t2 is called and finished: next answers null.
@@ -143,12 +146,12 @@ async fn cancel_only_while_waiting_and_no_show() {
     let code = api.item_in("A").await;
     let a1 = api.issue(&code).await;
     let a2 = api.issue(&code).await;
-    let a1_id = a1["id"].as_str().unwrap();
+    let a1_cancel = support::visitor_path(&a1, "cancel");
 
-    let cancelled = api.post(&format!("/api/v1/tickets/{a1_id}/cancel"), None, None).await;
+    let cancelled = api.post(&a1_cancel, None, None).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
     assert_eq!(cancelled.body["status"], "cancelled");
-    api.post(&format!("/api/v1/tickets/{a1_id}/cancel"), None, None).await.assert_error(409, "not_waiting");
+    api.post(&a1_cancel, None, None).await.assert_error(409, "not_waiting");
 
     // A cancelled ticket is never called: the window gets A002.
     let clerk = api.login("clerk1").await;
@@ -156,7 +159,7 @@ async fn cancel_only_while_waiting_and_no_show() {
     let called = api.call_next(&clerk, "1").await;
     assert_eq!(called["id"], a2["id"]);
     // A called ticket can no longer be cancelled.
-    let late = api.post(&format!("/api/v1/tickets/{}/cancel", a2["id"].as_str().unwrap()), None, None).await;
+    let late = api.post(&support::visitor_path(&a2, "cancel"), None, None).await;
     late.assert_error(409, "not_waiting");
 
     let gone = api.window_ok(&clerk, "1", "no-show", None).await;
@@ -322,7 +325,8 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let unknown = "0123456789abcdef0123456789abcdef";
     api.ticket(unknown).await.assert_error(404, "unknown_ticket");
     api.ticket("not-an-id").await.assert_error(404, "unknown_ticket");
-    api.post(&format!("/api/v1/tickets/{unknown}/cancel"), None, None).await.assert_error(404, "unknown_ticket");
+    // Cancelling takes the ticket's key: without one, known or unknown ids alike are refused.
+    api.post(&format!("/api/v1/tickets/{unknown}/cancel"), None, None).await.assert_error(401, "unauthorized");
     api.get("/api/v1/nothing-here", None).await.assert_error(404, "not_found");
 
     let huge = serde_json::to_vec(&json!({ "service": code, "idempotency_key": "x".repeat(17 * 1024) })).unwrap();
@@ -406,7 +410,7 @@ async fn read_only_endpoints() {
     let code = api.item_in("A").await;
     api.issue(&code).await;
     api.issue(&code).await;
-    let m = api.get("/metrics", None).await;
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await;
     assert_eq!(m.status, 200);
     let issued = m
         .text

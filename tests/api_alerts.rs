@@ -166,7 +166,7 @@ async fn a_long_queue_raises_an_alert_that_the_webhook_delivers_signed_after_ret
     // A tampered body would not verify.
     assert_ne!(got[2].signature, expected_signature(&got[2].timestamp, b"{}"));
 
-    let m = api.get("/metrics", None).await.text;
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
     assert_eq!(metric(&m, "hallq_webhook_deliveries_total{result=\"delivered\"}"), 1.0, "{m}");
     assert_eq!(metric(&m, "hallq_webhook_deliveries_total{result=\"retried\"}"), 2.0, "{m}");
 
@@ -385,7 +385,7 @@ async fn notices_owed_at_shutdown_are_sent_after_a_restart() {
     }
     guard("a refused attempt", async {
         loop {
-            let m = d.api.get("/metrics", None).await.text;
+            let m = d.api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
             if metric(&m, "hallq_webhook_deliveries_total{result=\"retried\"}") >= 1.0 {
                 return;
             }

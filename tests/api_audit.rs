@@ -244,7 +244,7 @@ async fn a_past_day_reads_from_the_log_and_exports_as_csv_without_secrets() {
     api.call_next(&clerk, "1").await;
     api.window_ok(&clerk, "1", "serve", None).await;
     api.window_ok(&clerk, "1", "done", None).await;
-    let r = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(json!({ "score": 5 }))).await;
+    let r = api.post(&support::visitor_path(&ticket, "rating"), None, Some(json!({ "score": 5 }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let out = api.post("/api/v1/logout", Some(&clerk), None).await;
     assert_eq!(out.status, 200, "{}", out.text);

@@ -66,6 +66,8 @@ async fn probe(api: &Api, ticket: &str, what: &str, req: reqwest::RequestBuilder
 struct Stage {
     daemon: Daemon,
     ticket: String,
+    /// The ticket's rating path with its visitor's key.
+    rating: String,
     code: String,
     clerk: String,
 }
@@ -73,7 +75,9 @@ struct Stage {
 async fn stage() -> Stage {
     let daemon = Daemon::start_with_clock(support::default_start_ms()).await;
     let api = &daemon.api;
-    let ticket = api.issue("SC-0001").await["id"].as_str().expect("an id").to_string();
+    let issued = api.issue("SC-0001").await;
+    let ticket = issued["id"].as_str().expect("an id").to_string();
+    let rating = support::visitor_path(&issued, "rating");
     let booked = api
         .post(
             "/api/v1/appointments",
@@ -87,7 +91,7 @@ async fn stage() -> Stage {
     let clerk = api.login("clerk5").await;
     api.window_ok(&clerk, "5", "open", None).await;
     api.window_ok(&clerk, "5", "pause", None).await;
-    Stage { daemon, ticket, code, clerk }
+    Stage { daemon, ticket, rating, code, clerk }
 }
 
 /// JSON-ish text: real keys and values of the contract mixed with noise, nested or not.
@@ -142,11 +146,11 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
 
 /// A POST endpoint that reads a body, with the credentials that reach its parser.
 fn post_target(s: &Stage) -> Vec<(String, Option<String>)> {
-    let (t, clerk) = (&s.ticket, Some(s.clerk.clone()));
+    let clerk = Some(s.clerk.clone());
     vec![
         ("/api/v1/tickets".into(), Some(KIOSK.to_string())),
         ("/api/v1/login".into(), None),
-        (format!("/api/v1/tickets/{t}/rating"), None),
+        (s.rating.clone(), None),
         ("/api/v1/appointments".into(), None),
         ("/api/v1/windows/5/call".into(), clerk.clone()),
         ("/api/v1/windows/5/transfer".into(), clerk.clone()),

@@ -31,7 +31,7 @@ async fn a_missed_number_rejoins_from_its_status_page_link() {
     let missed = api.window_ok(&clerk, "1", "no-show", None).await;
     assert!(missed["rejoin_until"].is_string(), "{missed}");
 
-    let path = format!("/api/v1/tickets/{}/rejoin", id(&a1));
+    let path = support::visitor_path(&a1, "rejoin");
     let back = api.post(&path, None, None).await;
     assert_eq!(back.status, 200, "{}", back.text);
     assert_eq!((back.body["status"].as_str(), back.body["number"].as_str()), (Some("waiting"), Some("A001")));
@@ -58,7 +58,7 @@ async fn a_missed_number_cannot_rejoin_after_the_limit() {
     api.call_next(&clerk, "1").await;
     api.window_ok(&clerk, "1", "no-show", None).await;
     d.set_clock(start + 31 * 60_000);
-    let late = api.post(&format!("/api/v1/tickets/{}/rejoin", id(&a1)), None, None).await;
+    let late = api.post(&support::visitor_path(&a1, "rejoin"), None, None).await;
     late.assert_error(409, "rejoin_expired");
     assert_eq!(api.ticket(id(&a1)).await.body["status"], "no_show");
 }

@@ -9,6 +9,7 @@ mod support;
 use std::sync::Arc;
 
 use hallq::config::PublicUrl;
+use serde_json::Value;
 use support::{config_dir, without_rate_limits, Api, Daemon, Process};
 
 const PUBLIC: &str = "https://hall.example.gov.cn/hallq";
@@ -61,8 +62,9 @@ fn encodes(svg: &str, text: &str) -> bool {
     modules(svg, code.width()) == Some(want)
 }
 
-async fn qr_svg(api: &Api, id: &str) -> String {
-    let r = api.get(&format!("/api/v1/tickets/{id}/qr.svg"), None).await;
+/// The QR code of the kiosk's answer `t` (asked with the ticket's key, as the kiosk does).
+async fn qr_svg(api: &Api, t: &Value) -> String {
+    let r = api.get(&support::visitor_path(t, "qr.svg"), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.starts_with("<?xml") && r.text.contains("<svg"), "{}", r.text);
     r.text
@@ -75,23 +77,24 @@ async fn the_qr_code_and_status_url_name_the_public_address_whatever_host_the_ki
     config.public_url = Some(PublicUrl::parse(&format!("{PUBLIC}/")).expect("a good address"));
     let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let t = d.api.issue(&d.api.item_in("A").await).await;
-    let id = t["id"].as_str().expect("an id");
-    let public = format!("{PUBLIC}/t/{id}");
+    let (id, key) = (t["id"].as_str().expect("an id"), t["key"].as_str().expect("the visitor's key"));
+    let public = format!("{PUBLIC}/t/{id}?k={key}");
     assert_eq!(t["status_url"], public.as_str(), "the kiosk's answer links to the public page");
+    // Read by id, the ticket links to the page without the visitor's key.
     let read = d.api.ticket(id).await;
-    assert_eq!(read.body["status_url"], public.as_str(), "{}", read.text);
+    assert_eq!(read.body["status_url"], format!("{PUBLIC}/t/{id}").as_str(), "{}", read.text);
 
     // The kiosk reached the daemon at 127.0.0.1: its Host is not in the code.
-    let svg = qr_svg(&d.api, id).await;
+    let svg = qr_svg(&d.api, &t).await;
     assert!(encodes(&svg, &public), "the QR code is of {public}: {svg}");
-    let by_host = format!("http://{}/t/{id}", d.addr);
+    let by_host = format!("http://{}/t/{id}?k={key}", d.addr);
     assert!(!encodes(&svg, &by_host), "the QR code is not of the kiosk's address");
     // Nor a kiosk in the back room that names its own address.
-    let req = d.api.http.get(d.api.url(&format!("/api/v1/tickets/{id}/qr.svg"))).header("host", "10.0.0.9:8080");
+    let req = d.api.http.get(d.api.url(&support::visitor_path(&t, "qr.svg"))).header("host", "10.0.0.9:8080");
     let r = d.api.send(req, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(encodes(&r.text, &public), "{}", r.text);
-    assert!(!encodes(&r.text, &format!("http://10.0.0.9:8080/t/{id}")));
+    assert!(!encodes(&r.text, &format!("http://10.0.0.9:8080/t/{id}?k={key}")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -99,10 +102,10 @@ async fn without_a_public_url_the_qr_code_uses_the_kiosks_host_and_the_daemon_wa
     let data = tempfile::tempdir().expect("a temp dir");
     let mut p = Process::spawn(data.path()).await;
     let t = p.api.issue(&p.api.item_in("A").await).await;
-    let id = t["id"].as_str().expect("an id");
-    assert_eq!(t["status_url"], format!("/t/{id}").as_str(), "a path, as before");
-    let svg = qr_svg(&p.api, id).await;
-    let by_host = format!("http://{}/t/{id}", p.addr);
+    let (id, key) = (t["id"].as_str().expect("an id"), t["key"].as_str().expect("the visitor's key"));
+    assert_eq!(t["status_url"], format!("/t/{id}?k={key}").as_str(), "a path, as before");
+    let svg = qr_svg(&p.api, &t).await;
+    let by_host = format!("http://{}/t/{id}?k={key}", p.addr);
     assert!(encodes(&svg, &by_host), "the QR code is of {by_host}: {svg}");
     let warnings = p.log_text().lines().filter(|l| l.contains(WARNING)).count();
     assert_eq!(warnings, 1, "one warning at start:\n{}", p.log_text());
@@ -119,8 +122,8 @@ async fn without_a_public_url_the_qr_code_uses_the_kiosks_host_and_the_daemon_wa
     let data = tempfile::tempdir().expect("a temp dir");
     let mut p = Process::spawn_with(data.path(), config, "127.0.0.1:0", "info,sled=warn", &[]).await;
     let t = p.api.issue(&p.api.item_in("A").await).await;
-    let id = t["id"].as_str().expect("an id");
-    assert!(encodes(&qr_svg(&p.api, id).await, &format!("{PUBLIC}/t/{id}")));
+    let (id, key) = (t["id"].as_str().expect("an id"), t["key"].as_str().expect("the visitor's key"));
+    assert!(encodes(&qr_svg(&p.api, &t).await, &format!("{PUBLIC}/t/{id}?k={key}")));
     assert!(!p.log_text().contains(WARNING), "{}", p.log_text());
     assert!(p.terminate().await.success());
 }

@@ -9,20 +9,27 @@ mod support;
 use serde_json::{json, Value};
 use support::{shanghai_ms, Api, Daemon};
 
-/// Issues a ticket, calls, serves and finishes it at window `w` with the clerk's `token`;
-/// returns its id.
-async fn served(api: &Api, token: &str, w: &str) -> String {
+/// A ticket as its visitor holds it: the id and the key from the kiosk's answer.
+struct Served {
+    id: String,
+    key: String,
+}
+
+/// Issues a ticket, calls, serves and finishes it at window `w` with the clerk's `token`.
+async fn served(api: &Api, token: &str, w: &str) -> Served {
     let t = api.issue("SC-0001").await;
     let id = t["id"].as_str().expect("an id").to_string();
+    let key = t["key"].as_str().expect("the visitor's key").to_string();
     let called = api.call_next(token, w).await;
     assert_eq!(called["id"], id.as_str(), "window {w} called the new ticket");
     api.window_ok(token, w, "serve", None).await;
     api.window_ok(token, w, "done", Some(json!({ "outcome": "completed" }))).await;
-    id
+    Served { id, key }
 }
 
-async fn rate(api: &Api, id: &str, body: Value) -> support::Reply {
-    api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(body)).await
+/// The visitor rates, with the ticket's key.
+async fn rate(api: &Api, t: &Served, body: Value) -> support::Reply {
+    api.post(&format!("/api/v1/tickets/{}/rating?k={}", t.id, t.key), None, Some(body)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -33,7 +40,7 @@ async fn a_bad_rating_needs_its_reason_and_opens_a_case_due_after_the_holiday() 
     let api = &d.api;
     let clerk = api.login("clerk5").await;
     api.window_ok(&clerk, "5", "open", None).await;
-    let id = served(api, &clerk, "5").await;
+    let t = served(api, &clerk, "5").await;
 
     // The catalogue lists the scale and the reasons.
     let cat = api.catalog().await;
@@ -41,19 +48,19 @@ async fn a_bad_rating_needs_its_reason_and_opens_a_case_due_after_the_holiday() 
     assert!(cat["rating"]["reasons"].as_array().is_some_and(|r| r.iter().any(|x| x["code"] == "slow")));
 
     // Refused, each with its code, changing nothing.
-    rate(api, &id, json!({ "score": 2 })).await.assert_error(400, "reason_required");
-    rate(api, &id, json!({ "score": 2, "comment": "太慢了" })).await.assert_error(400, "reason_required");
-    rate(api, &id, json!({ "score": 1, "reason": "rude" })).await.assert_error(400, "unknown_reason");
-    rate(api, &id, json!({ "score": 1, "reason": "other" })).await.assert_error(400, "reason_text_required");
-    rate(api, &id, json!({ "score": 4, "reason": "slow" })).await.assert_error(400, "reason_not_asked");
-    rate(api, &id, json!({ "score": 2, "reason": "slow", "comment": "长".repeat(501) }))
+    rate(api, &t, json!({ "score": 2 })).await.assert_error(400, "reason_required");
+    rate(api, &t, json!({ "score": 2, "comment": "太慢了" })).await.assert_error(400, "reason_required");
+    rate(api, &t, json!({ "score": 1, "reason": "rude" })).await.assert_error(400, "unknown_reason");
+    rate(api, &t, json!({ "score": 1, "reason": "other" })).await.assert_error(400, "reason_text_required");
+    rate(api, &t, json!({ "score": 4, "reason": "slow" })).await.assert_error(400, "reason_not_asked");
+    rate(api, &t, json!({ "score": 2, "reason": "slow", "comment": "长".repeat(501) }))
         .await
         .assert_error(400, "comment_too_long");
-    assert_eq!(api.ticket(&id).await.body["rated"], false);
+    assert_eq!(api.ticket(&t.id).await.body["rated"], false);
 
-    let ok = rate(api, &id, json!({ "score": 2, "reason": "slow", "comment": "等了一个小时，电话13912345678" })).await;
+    let ok = rate(api, &t, json!({ "score": 2, "reason": "slow", "comment": "等了一个小时，电话13912345678" })).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    rate(api, &id, json!({ "score": 5 })).await.assert_error(409, "already_rated");
+    rate(api, &t, json!({ "score": 5 })).await.assert_error(409, "already_rated");
 
     let sup = api.login("supervisor").await;
     let list = api.get("/api/v1/cases?status=open", Some(&sup)).await;
@@ -70,7 +77,7 @@ async fn a_bad_rating_needs_its_reason_and_opens_a_case_due_after_the_holiday() 
     assert!(!list.text.contains("13912345678"), "{}", list.text);
     assert!(case["comment"].as_str().is_some_and(|c| c.contains("***********")), "{case}");
     // Nor does the ticket's id, the visitor's key, reach the supervisor's list.
-    assert!(!list.text.contains(&id), "{}", list.text);
+    assert!(!list.text.contains(&t.id), "{}", list.text);
 
     // Still open on its last day, overdue the day after. (Sessions last 12 hours: the
     // supervisor signs in again each day.)
@@ -94,8 +101,8 @@ async fn a_supervisor_calls_back_and_rectifies_and_a_clerk_may_not() {
     let api = &d.api;
     let clerk = api.login("clerk1").await;
     api.window_ok(&clerk, "1", "open", None).await;
-    let id = served(api, &clerk, "1").await;
-    let ok = rate(api, &id, json!({ "score": 1, "reason": "attitude" })).await;
+    let t = served(api, &clerk, "1").await;
+    let ok = rate(api, &t, json!({ "score": 1, "reason": "attitude" })).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let case = "C20261127-001";
     let path = |action: &str| format!("/api/v1/cases/{case}/{action}");
@@ -240,7 +247,7 @@ async fn the_evaluator_learns_its_windows_last_service_and_nothing_else() {
     d.set_clock(start + 61_000);
     assert_eq!(rateable("5", Some("demo-rate-5")).await.body["ticket"], Value::Null);
     let next = served(api, &clerk, "5").await;
-    assert_eq!(rateable("5", Some("demo-rate-5")).await.body["ticket"]["id"], next.as_str());
+    assert_eq!(rateable("5", Some("demo-rate-5")).await.body["ticket"]["id"], next.id.as_str());
     assert_eq!(rate(api, &next, json!({ "score": 4 })).await.status, 200);
     assert_eq!(rateable("5", Some("demo-rate-5")).await.body["ticket"], Value::Null);
 }

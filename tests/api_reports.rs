@@ -39,14 +39,14 @@ struct Driven {
     ids: Vec<String>,
 }
 
-async fn rate(api: &Api, id: &str, score: u8, comment: &str) {
+async fn rate(api: &Api, ticket: &Value, score: u8, comment: &str) {
     // A bad rating needs one of the hall's reasons (好差评).
     let body = if score <= 2 {
         json!({ "score": score, "reason": "slow", "comment": comment })
     } else {
         json!({ "score": score, "comment": comment })
     };
-    let r = api.post(&format!("/api/v1/tickets/{id}/rating"), None, Some(body)).await;
+    let r = api.post(&support::visitor_path(ticket, "rating"), None, Some(body)).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -63,9 +63,10 @@ async fn rate(api: &Api, id: &str, score: u8, comment: &str) {
 async fn drive(d: &Daemon) -> Driven {
     let api = &d.api;
     let (a, b) = (api.item_in("A").await, api.item_in("B").await);
-    let mut ids = Vec::new();
+    // The kiosk's answers (with the visitors' keys) and the ids.
+    let mut tickets = Vec::new();
     for item in [&a, &a, &a, &b] {
-        ids.push(api.issue(item).await["id"].as_str().expect("an id").to_string());
+        tickets.push(api.issue(item).await);
     }
     let c1 = api.login("clerk1").await;
     let c10 = api.login("clerk10").await;
@@ -78,7 +79,7 @@ async fn drive(d: &Daemon) -> Driven {
     api.window_ok(&c1, "1", "serve", None).await;
     d.set_clock(at(10, 16));
     api.window_ok(&c1, "1", "done", Some(json!({ "outcome": "completed" }))).await;
-    rate(api, &ids[0], 5, "").await;
+    rate(api, &tickets[0], 5, "").await;
 
     d.set_clock(at(10, 20));
     assert_eq!(api.call_next(&c1, "1").await["number"], "A002");
@@ -90,21 +91,22 @@ async fn drive(d: &Daemon) -> Driven {
     d.set_clock(at(10, 30));
     api.window_ok(&c10, "10", "done", Some(json!({ "outcome": "completed" }))).await;
     // A reason with a phone number in it: it must reach no report.
-    rate(api, &ids[3], 2, "等太久 13800138000").await;
+    rate(api, &tickets[3], 2, "等太久 13800138000").await;
 
     d.set_clock(at(10, 40));
-    let r = api.post(&format!("/api/v1/tickets/{}/cancel", ids[2]), None, None).await;
+    let r = api.post(&support::visitor_path(&tickets[2], "cancel"), None, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    ids.push(api.issue(&a).await["id"].as_str().expect("an id").to_string());
+    tickets.push(api.issue(&a).await);
     d.set_clock(at(10, 42));
     assert_eq!(api.call_next(&c1, "1").await["number"], "A004");
     api.window_ok(&c1, "1", "serve", None).await;
     d.set_clock(at(10, 50));
     api.window_ok(&c1, "1", "done", Some(json!({ "outcome": "incomplete" }))).await;
-    rate(api, &ids[4], 4, "").await;
+    rate(api, &tickets[4], 4, "").await;
 
     d.set_clock(at(10, 55));
-    ids.push(api.issue(&a).await["id"].as_str().expect("an id").to_string());
+    tickets.push(api.issue(&a).await);
+    let ids = tickets.iter().map(|t| t["id"].as_str().expect("an id").to_string()).collect();
     Driven { ids }
 }
 
@@ -296,7 +298,7 @@ async fn a_day_of_known_times_gives_exact_figures_exports_and_charts() {
     display.until("call", |_| true).await;
     let metrics = guard("the fan-out is observed", async {
         loop {
-            let m = d.api.get("/metrics", None).await.text;
+            let m = d.api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
             if m.lines().any(|l| l.starts_with("hallq_feed_fanout_seconds_count") && !l.ends_with(" 0")) {
                 return m;
             }

@@ -325,7 +325,10 @@ async fn a_remote_ticket_checks_in_at_the_kiosk_from_its_scanned_status_url() {
     };
     // The scanner types the QR code's text and Enter, whatever has the focus.
     k.click("#ci-keypad [data-key=\"A\"]").await;
-    let scanned = format!("http://{}/t/{id}\u{E007}", d.addr);
+    // The phone's QR code: the status page's address with the visitor's key.
+    let status_url = remote.body["status_url"].as_str().expect("a status_url");
+    assert!(status_url.contains("?k="), "{status_url}");
+    let scanned = format!("http://{}{status_url}\u{E007}", d.addr);
     k.type_into("#ci-scan", &scanned).await;
     until_ticket(&k, &number).await;
     let kind = k.text("#ticket-kind").await;

@@ -225,8 +225,11 @@ async fn status_page_follows_a_ticket_to_done_and_takes_one_rating() {
     let ticket = d.api.issue(&code).await;
     let id = ticket["id"].as_str().expect("id").to_string();
     let number = ticket["number"].as_str().expect("number").to_string();
+    // The page as the QR code opens it: with the visitor's key.
+    let page = format!("http://{}{}", d.addr, ticket["status_url"].as_str().expect("status_url"));
+    assert!(page.contains("?k="), "{page}");
 
-    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    b.goto(&page).await;
     until_status(&b, "waiting").await;
     assert_eq!(b.text("#number").await, number);
     assert_eq!(b.text("#status").await, "等候中");
@@ -270,7 +273,7 @@ async fn status_page_follows_a_ticket_to_done_and_takes_one_rating() {
     b.screenshot("status-rated").await;
 
     // A reload remembers it was rated.
-    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    b.goto(&page).await;
     b.until("the thanks after a reload", &visible_js("#rate-thanks")).await;
     assert!(b.eval(&visible_js("#rate")).await == Value::Bool(false));
 
@@ -289,8 +292,16 @@ async fn status_page_cancels_after_confirmation() {
     };
     let d = Daemon::start().await;
     let code = d.api.item_in("A").await;
-    let id = d.api.issue(&code).await["id"].as_str().expect("id").to_string();
+    let ticket = d.api.issue(&code).await;
+    let id = ticket["id"].as_str().expect("id").to_string();
+    // Opened by the id alone (what staff see), the page only shows: no cancel, and a hint.
     b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    until_status(&b, "waiting").await;
+    b.until("the hint to scan the QR code", &visible_js("#note")).await;
+    assert!(b.text("#note").await.contains("二维码"), "{}", b.text("#note").await);
+    assert!(b.eval(&visible_js("#cancel")).await == Value::Bool(false), "no cancel without the key");
+    b.screenshot("status-without-key").await;
+    b.goto(&format!("http://{}{}", d.addr, ticket["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, "waiting").await;
     b.click("#cancel").await;
     b.until("the confirmation", &visible_js("#confirm")).await;
@@ -324,12 +335,13 @@ async fn kiosk_with_a_bad_token_says_so_plainly() {
     b.close().await;
 }
 
-/// Opens a phone on `/t/{id}` whose clock reads `at_ms` at load (the daemon's injected
-/// clock), and waits for the ticket in `status`.
-async fn open_status_at(test: &str, d: &Daemon, id: &str, at_ms: i64, status: &str) -> Option<Browser> {
+/// Opens a phone on ticket `t`'s status page (its `status_url`, with the visitor's key)
+/// whose clock reads `at_ms` at load (the daemon's injected clock), and waits for the
+/// ticket in `status`.
+async fn open_status_at(test: &str, d: &Daemon, t: &Value, at_ms: i64, status: &str) -> Option<Browser> {
     let b = launch_exact(test, 375, 812, true).await?;
     b.set_page_clock(at_ms).await;
-    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    b.goto(&format!("http://{}{}", d.addr, t["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, status).await;
     Some(b)
 }
@@ -357,7 +369,7 @@ async fn status_page_rejoins_a_missed_number_and_shows_a_parked_one_where_to_go(
     let d = Daemon::start_with_clock(start).await;
     let (tickets, clerk) = miss_the_first_of(&d, 2).await;
     let id = tickets[0]["id"].as_str().expect("id").to_string();
-    let Some(b) = open_status_at(test, &d, &id, start + 5 * 60_000, "no_show").await else {
+    let Some(b) = open_status_at(test, &d, &tickets[0], start + 5 * 60_000, "no_show").await else {
         return;
     };
 
@@ -388,7 +400,7 @@ async fn status_page_rejoins_a_missed_number_and_shows_a_parked_one_where_to_go(
     // A002 is called, served, then parked while its visitor fetches a paper: its page says
     // where to come back to, live.
     let second = tickets[1]["id"].as_str().expect("id").to_string();
-    b.goto(&format!("http://{}/t/{second}", d.addr)).await;
+    b.goto(&format!("http://{}{}", d.addr, tickets[1]["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, "waiting").await;
     assert_eq!(d.api.call_next(&clerk, "1").await["id"], second.as_str());
     d.api.window_ok(&clerk, "1", "serve", None).await;
@@ -412,7 +424,7 @@ async fn status_page_says_to_take_a_new_ticket_once_the_time_to_rejoin_is_over()
     let id = tickets[0]["id"].as_str().expect("id").to_string();
 
     // The phone's clock still says 10:29, the daemon's 10:31: the daemon has the last word.
-    let Some(b) = open_status_at(test, &d, &id, start + 29 * 60_000, "no_show").await else {
+    let Some(b) = open_status_at(test, &d, &tickets[0], start + 29 * 60_000, "no_show").await else {
         return;
     };
     b.until("the rejoin button", &visible_js("#rejoin-btn")).await;
@@ -425,7 +437,7 @@ async fn status_page_says_to_take_a_new_ticket_once_the_time_to_rejoin_is_over()
     b.screenshot("status-rejoin-expired").await;
 
     // Loaded after the deadline on its own clock, the page offers no button at all.
-    let Some(late) = open_status_at(test, &d, &id, start + 31 * 60_000, "no_show").await else {
+    let Some(late) = open_status_at(test, &d, &tickets[0], start + 31 * 60_000, "no_show").await else {
         return;
     };
     late.until(
@@ -456,8 +468,7 @@ async fn status_page_lists_a_bundles_steps_and_where_to_go_next() {
     // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
     let ticket = d.api.issue_with(json!({ "service": "YJS-07" })).await;
     assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let id = ticket.body["id"].as_str().expect("id").to_string();
-    b.goto(&format!("http://{}/t/{id}", d.addr)).await;
+    b.goto(&format!("http://{}{}", d.addr, ticket.body["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, "waiting").await;
     b.until("the steps, the first current", &steps_are("current pending")).await;
     assert!(b.text("#steps-title").await.contains("共 2 步"));

@@ -102,7 +102,7 @@ async fn a_supervisor_calls_back_and_rectifies_a_case_on_the_cases_page() {
     let clerk = api.login("clerk1").await;
     api.window_ok(&clerk, "1", "open", None).await;
     let t = serve_one(api, &clerk, "1").await;
-    let path = format!("/api/v1/tickets/{}/rating", t["id"].as_str().unwrap());
+    let path = support::visitor_path(&t, "rating");
     let r = api.post(&path, None, Some(json!({ "score": 1, "reason": "attitude", "comment": "态度生硬" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let sup = api.login("supervisor").await;

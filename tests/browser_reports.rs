@@ -18,9 +18,9 @@ fn at(h: u32, m: u32) -> i64 {
 async fn morning(d: &Daemon) {
     let api = &d.api;
     let (a, b) = (api.item_in("A").await, api.item_in("B").await);
-    let mut ids = Vec::new();
+    let mut tickets = Vec::new();
     for item in [&a, &a, &a, &b] {
-        ids.push(api.issue(item).await["id"].as_str().expect("an id").to_string());
+        tickets.push(api.issue(item).await);
     }
     let c1 = api.login("clerk1").await;
     let c10 = api.login("clerk10").await;
@@ -31,7 +31,7 @@ async fn morning(d: &Daemon) {
     api.window_ok(&c1, "1", "serve", None).await;
     d.set_clock(at(10, 20));
     api.window_ok(&c1, "1", "done", Some(json!({ "outcome": "completed" }))).await;
-    let r = api.post(&format!("/api/v1/tickets/{}/rating", ids[0]), None, Some(json!({ "score": 5 }))).await;
+    let r = api.post(&support::visitor_path(&tickets[0], "rating"), None, Some(json!({ "score": 5 }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     d.set_clock(at(10, 25));
     assert_eq!(api.call_next(&c1, "1").await["number"], "A002");

@@ -132,9 +132,10 @@ fn the_embedded_default_loads_a_realistic_hall() {
 fn the_embedded_default_reports_its_demo_credentials() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let demo = cfg.demo_credentials();
-    // Two kiosks, the online channel, twelve evaluators, twelve clerks, a supervisor and an
-    // admin.
-    assert_eq!(demo.len(), 29, "{demo:#?}");
+    // Two kiosks, the online channel, twelve evaluators, the metrics token, twelve clerks,
+    // a supervisor and an admin.
+    assert_eq!(demo.len(), 30, "{demo:#?}");
+    assert!(demo.iter().any(|d| d.contains("metrics_token")));
     assert!(demo.iter().any(|d| d.contains("demo-rate-5")));
     assert!(demo.iter().any(|d| d.contains("demo-kiosk-1")));
     assert!(demo.iter().any(|d| d.contains("demo-online-1")));
@@ -196,6 +197,15 @@ fn a_duplicate_item_code_names_the_second_one() {
     let errs = load_errors(HALL, &services);
     let second = services.lines().enumerate().filter(|(_, l)| l.contains("SC-0001\"")).nth(1).map(|(i, _)| i + 1);
     assert_error(&errs, "services.toml", second, "item[1].code", "duplicate item code \"SC-0001\" (first on line 5)");
+}
+
+#[test]
+fn user_names_differing_only_in_case_are_one_name() {
+    let hall = format!("{HALL}\n[[user]]\nname = \"Clerk1\"\nrole = \"clerk\"\npassword_hash = \"HASH\"\n");
+    let errs = load_errors(&hall, SERVICES);
+    let first = line_of(&hall, "name = \"clerk1\"");
+    let message = format!("duplicate user name \"clerk1\" (first on line {first})");
+    assert_error(&errs, "hall.toml", Some(line_of(&hall, "name = \"Clerk1\"")), "user[1].name", &message);
 }
 
 #[test]

@@ -70,3 +70,75 @@ fn a_kiosk_may_have_its_own_issuing_limit() {
     let bad = load(|h| h.replace("refill_ms = 50\n", "refill_ms = 0\n")).expect_err("0 ms is refused");
     assert!(bad.contains("hall.toml") && bad.contains("refill_ms"), "{bad}");
 }
+
+/// Runs `hallq check DIR` and gives its exit status and output, killing it after 20 s and
+/// limiting it to 4 GiB of address space (a check that hangs or grows without end fails
+/// the test instead of the machine).
+fn check_bounded(dir: &std::path::Path) -> (bool, String) {
+    use std::io::Read as _;
+    use std::os::unix::process::CommandExt as _;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"));
+    // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 4 << 30, rlim_max: 4 << 30 };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .arg("check")
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hallq check");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hallq check still running after 20 s on {}", dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut text = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut text).expect("read stdout");
+    child.stderr.take().expect("stderr").read_to_string(&mut text).expect("read stderr");
+    (status.success(), text)
+}
+
+#[test]
+fn a_catalogue_that_is_a_device_or_a_fifo_is_refused_at_once() {
+    // `/dev/zero` says it has 0 bytes and never ends: the check grew to 8 GB in 4 s.
+    let dir = support::config_dir(|h| h.replace("services = \"services.toml\"", "services = \"/dev/zero\""));
+    let (ok, text) = check_bounded(dir.path());
+    assert!(!ok, "{text}");
+    assert!(text.contains("/dev/zero is not a regular file"), "{text}");
+
+    // A FIFO with no writer made the check wait forever.
+    let dir = support::config_dir(|h| h.replace("services = \"services.toml\"", "services = \"pipe.toml\""));
+    let fifo = dir.path().join("pipe.toml");
+    let path = std::ffi::CString::new(fifo.to_str().expect("utf-8 path")).expect("no NUL");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the file.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let (ok, text) = check_bounded(dir.path());
+    assert!(!ok, "{text}");
+    assert!(text.contains("pipe.toml is not a regular file"), "{text}");
+
+    // hall.toml itself as a FIFO.
+    let dir = support::config_dir(|h| h);
+    let hall = dir.path().join("hall.toml");
+    std::fs::remove_file(&hall).expect("remove hall.toml");
+    let path = std::ffi::CString::new(hall.to_str().expect("utf-8 path")).expect("no NUL");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+    let (ok, text) = check_bounded(dir.path());
+    assert!(!ok, "{text}");
+    assert!(text.contains("is not a regular file"), "{text}");
+}

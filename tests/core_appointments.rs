@@ -32,8 +32,18 @@ fn book_on(days: u64, code: &str, slot: NaiveTime, phone: &str) -> Envelope {
         day: day() + chrono::Days::new(days),
         slot,
         phone_hash: phone.into(),
+        addr_hash: None,
         window: None,
     })
+}
+
+/// A booking of `day` + `days` from the client address hashed as `addr`.
+fn book_from(days: u64, code: &str, slot: NaiveTime, phone: &str, addr: &str) -> Envelope {
+    let mut env = book_on(days, code, slot, phone);
+    if let Command::BookAppointment { addr_hash, .. } = &mut env.command {
+        *addr_hash = Some(addr.into());
+    }
+    env
 }
 
 fn book(code: &str, slot: NaiveTime, phone: &str) -> Envelope {
@@ -134,6 +144,29 @@ fn every_booking_refusal_has_its_code() {
         "appointment_closed",
     );
     refused(with(at_8(), vec![book_on(1, "C1", hm(9, 0), "p1"), check_in("C1", 1)]), "not_today");
+    // DAY is a Monday: +5 is Saturday, a rest day of the default calendar.
+    refused(with(at_8(), vec![book_on(5, "C1", hm(9, 0), "p1")]), "day_closed");
+    // One phone: three bookings over the window (phone_max), each day its own.
+    let three: Vec<Envelope> = (1..=3).map(|d| book_on(d, &format!("P{d}"), hm(9, 0), "p1")).collect();
+    refused(with(three, vec![book_on(4, "C9", hm(9, 0), "p1")]), "phone_limit");
+    // One address: four a day (address_day_max), twelve over the window (address_max).
+    let slot = |n: u32| hm(9 + n / 2, (n % 2) * 30);
+    let one_day: Vec<Envelope> =
+        (0..4).map(|n| book_from(1, &format!("A{n}"), slot(n), &format!("q{n}"), "ad")).collect();
+    refused(with(one_day, vec![book_from(1, "A9", slot(5), "q9", "ad")]), "address_limit");
+    let window: Vec<Envelope> = (0..12)
+        .map(|n| book_from(1 + u64::from(n / 4), &format!("W{n}"), slot(n % 4), &format!("w{n}"), "ad"))
+        .collect();
+    refused(with(window, vec![book_from(4, "W99", slot(0), "w99", "ad")]), "address_limit");
+    // A holiday is closed; a make-up working day (调休) on a Saturday is open.
+    let mut holidays = setup();
+    holidays.queues.push(QueueDef { id: q("Y"), name: "预约".into(), prefix: "Y".into() });
+    holidays.rating.calendar.holidays.insert(day() + chrono::Days::new(1));
+    holidays.rating.calendar.workdays.insert(day() + chrono::Days::new(5));
+    let mut h = Hall::with(holidays);
+    h.now = t(8, 0);
+    assert_eq!(h.step(&book_on(1, "H1", hm(9, 0), "p1")).result.unwrap_err().code(), "day_closed");
+    h.must(&book_on(5, "H2", hm(9, 0), "p1"));
     // These scripts run from 08:00: the 07:30 slot has begun.
     refused(vec![book("C1", hm(7, 30), "p1")], "slot_past");
     refused(vec![remote_issue(1), check_in_ticket(1), check_in_ticket(1)], "already_checked_in");
@@ -193,15 +226,17 @@ fn a_booking_for_a_named_window_waits_for_that_window() {
     h.now = t(8, 0);
     let mut env = book("C1", hm(9, 30), "p1");
     if let Command::BookAppointment { window, .. } = &mut env.command {
-        *window = Some(w("4"));
+        // Window 2 serves A, the booked item's queue (a window serving neither it nor Y
+        // is refused: core_stranded.rs).
+        *window = Some(w("2"));
     }
     h.must(&env);
     h.step_at(t(9, 20), &check_in("C1", 1)).result.unwrap();
     h.now = t(9, 21);
     h.must(&open("1", "c1"));
-    h.must(&open("4", "c4"));
+    h.must(&open("2", "c2"));
     assert_eq!(called(&mut h, "1", "c1"), None);
-    assert_eq!(called(&mut h, "4", "c4"), Some((1, CallRule::TransferredHere)));
+    assert_eq!(called(&mut h, "2", "c2"), Some((1, CallRule::TransferredHere)));
 }
 
 #[test]

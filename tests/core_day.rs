@@ -116,3 +116,39 @@ fn a_refused_command_on_a_new_day_still_opens_the_day() {
     hall.check(&[cancel(1)], Expect::Rejected("unknown_ticket", NotFound));
     assert_eq!(hall.types_since(from), ["day_opened"]);
 }
+
+#[test]
+fn a_ticket_served_at_midnight_is_finished_before_the_new_day_opens() {
+    let mut hall = Hall::with(setup_with_hours());
+    hall.must(&issue(1, "SC-A1", None));
+    hall.must(&issue(2, "SC-A1", None));
+    hall.must(&open("1", "c1"));
+    hall.must(&next("1", "c1"));
+    hall.must(&serve("1", "c1"));
+    // Past midnight the window still serves ticket 1: the old day stays open.
+    assert!(hall.step_at(t_on(1, 0, 0, 1), &tick()).records.is_empty(), "no new day while a clerk serves");
+    hall.now = t_on(1, 0, 5, 0);
+    hall.check(&[done("1", "c1", Completed)], Expect::Ok(Reply::Ticket(tid(1)), &["ticket_done"]));
+    // Once it is done, the next tick opens the day and expires only what was left.
+    let step = hall.step_at(t_on(1, 0, 5, 1), &tick());
+    let Some((_, record)) = step.records.first() else { panic!("no day opened") };
+    let Event::DayOpened { expired, .. } = &record.event else { panic!("not a day_opened") };
+    assert_eq!(expired, &vec![tid(2)]);
+    let yesterday = &hall.state.stats[&day()].total;
+    assert_eq!((yesterday.issued, yesterday.completed, yesterday.expired), (2, 1, 1));
+    assert_eq!(replay(hall.state.setup.clone(), &hall.log), hall.state);
+}
+
+#[test]
+fn a_window_left_serving_overnight_holds_the_day_until_three_at_most() {
+    let mut hall = Hall::with(setup_with_hours());
+    hall.must(&issue(1, "SC-A1", None));
+    hall.must(&open("1", "c1"));
+    hall.must(&next("1", "c1"));
+    hall.must(&serve("1", "c1"));
+    assert!(hall.step_at(t_on(1, 2, 59, 59), &tick()).records.is_empty());
+    let step = hall.step_at(t_on(1, 3, 0, 0), &tick());
+    assert_eq!(step.records.len(), 1, "the day opens at 03:00");
+    assert_eq!(hall.state.stats[&day()].total.expired, 1);
+    assert_eq!(replay(hall.state.setup.clone(), &hall.log), hall.state);
+}

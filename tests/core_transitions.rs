@@ -382,6 +382,16 @@ fn rejection_rows() -> Vec<Row> {
             vec![issue(1, "SC-A1", None), cancel(1), issue(1, "SC-A1", None)],
             rejected("duplicate_ticket_id", Conflict),
         ),
+        (
+            "a key reused for another service",
+            vec![keyed(issue(1, "SC-A1", None), "kiosk-1/k1"), keyed(issue(2, "SC-B1", None), "kiosk-1/k1")],
+            rejected("idempotency_conflict", Conflict),
+        ),
+        (
+            "a key reused at another window",
+            vec![open("1", "c1"), keyed(pause("1", "c1"), "c1/k"), open("2", "c2"), keyed(pause("2", "c2"), "c1/k")],
+            rejected("idempotency_conflict", Conflict),
+        ),
     ]
 }
 
@@ -432,6 +442,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::SlotPast,
         R::SlotFull,
         R::AlreadyBooked,
+        R::DayClosed(String::new()),
+        R::PhoneLimit(0),
+        R::AddressLimit(0, ""),
         R::UnknownAppointment,
         R::AppointmentClosed(""),
         R::NotToday(String::new()),
@@ -450,6 +463,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::UnknownAlert,
         R::UserExists,
         R::TooManyUsers(0),
+        R::WindowNotServing(String::new()),
+        R::ConfigRemoved(String::new()),
+        R::IdempotencyConflict,
     ];
     for r in &all {
         match r {
@@ -494,6 +510,9 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::SlotPast
             | R::SlotFull
             | R::AlreadyBooked
+            | R::DayClosed(_)
+            | R::PhoneLimit(_)
+            | R::AddressLimit(..)
             | R::UnknownAppointment
             | R::AppointmentClosed(_)
             | R::NotToday(_)
@@ -509,6 +528,8 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             R::UserDisabled | R::CannotDisableSelf | R::BadWindowQueues(_) => {}
             R::UnknownAlert => {}
             R::UserExists | R::TooManyUsers(_) => {}
+            R::WindowNotServing(_) | R::ConfigRemoved(_) => {}
+            R::IdempotencyConflict => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -536,6 +557,9 @@ fn the_tables_refuse_with_every_rejection() {
         "slot_past",
         "slot_full",
         "already_booked",
+        "day_closed",
+        "phone_limit",
+        "address_limit",
         "unknown_appointment",
         "appointment_closed",
         "not_today",
@@ -558,6 +582,9 @@ fn the_tables_refuse_with_every_rejection() {
     covered.extend(["user_disabled", "cannot_disable_self", "bad_queues", "user_exists", "too_many_users"]);
     // Refused in core_alerts.rs (a_supervisor_acknowledges_an_alert_once_...): it needs alerts.
     covered.push("unknown_alert");
+    // Refused in core_stranded.rs: a booking naming a window that cannot call it (needs
+    // the appointment queue), and a start-up under a hall.toml that lost a queue.
+    covered.extend(["window_not_serving", "config_removed"]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();
@@ -640,6 +667,11 @@ fn the_same_idempotency_key_gives_the_same_answer_and_logs_nothing() {
     assert_eq!(hall.ticket(3).status, TicketStatus::Waiting);
     // Another key is another command.
     hall.check(&[keyed(next("1", "c1"), "c1/n2")], Expect::Rejected("window_busy", Conflict));
+    // The key with another command (another window, another action) is refused, and
+    // answers its own command still.
+    hall.check(&[keyed(next("2", "c1"), "c1/n1")], Expect::Rejected("idempotency_conflict", Conflict));
+    hall.check(&[keyed(serve("1", "c1"), "c1/n1")], Expect::Rejected("idempotency_conflict", Conflict));
+    hall.check(&[keyed(next("1", "c1"), "c1/n1")], Expect::Repeated(called(1)));
     // The keys survive a replay.
     assert_eq!(replay(hall.state.setup.clone(), &hall.log).idem, hall.state.idem);
     // A keyed command that changed nothing keeps its answer too: a retried "next" that

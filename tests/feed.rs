@@ -475,13 +475,8 @@ async fn no_personal_data_reaches_a_display() {
     api.window_ok(&clerk, "1", "done", None).await;
     // A visitor may write anything in a rating comment.
     let comment = format!("请回电 {PHONE}，身份证 {ID_NUMBER}，clerk1 很好");
-    let rated = api
-        .post(
-            &format!("/api/v1/tickets/{}/rating", t["id"].as_str().unwrap()),
-            None,
-            Some(json!({ "score": 5, "comment": comment })),
-        )
-        .await;
+    let rated =
+        api.post(&support::visitor_path(&t, "rating"), None, Some(json!({ "score": 5, "comment": comment }))).await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     api.window_ok(&clerk, "1", "pause", None).await;
     // A last change marks the end of what this test caused.

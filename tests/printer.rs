@@ -149,7 +149,7 @@ async fn the_printed_qr_code_opens_the_public_url_not_the_kiosks_address() {
     let t = d.api.issue(&d.api.item_in("A").await).await;
     let job = printer.next_job().await;
     let id = t["id"].as_str().expect("an id");
-    let url = format!("{public}/t/{id}");
+    let url = format!("{public}/t/{id}?k={}", t["key"].as_str().expect("the visitor's key"));
     assert_eq!(job.qr.as_deref(), Some(url.as_bytes()), "QR payload");
     assert!(job.qr_printed, "{job:?}");
     assert_eq!(t["status_url"], url.as_str(), "the answer's link is the same address");

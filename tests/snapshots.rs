@@ -33,17 +33,18 @@ async fn open_day(d: &Daemon, ms: i64, day: &str) {
 /// the others left waiting.
 async fn business(d: &Daemon, n: usize, comment: &str) -> Vec<String> {
     let item = d.api.item_in("A").await;
-    let mut ids = Vec::new();
+    let mut tickets = Vec::new();
     for _ in 0..n {
-        ids.push(d.api.issue(&item).await["id"].as_str().expect("an id").to_string());
+        tickets.push(d.api.issue(&item).await);
     }
+    let ids: Vec<String> = tickets.iter().map(|t| t["id"].as_str().expect("an id").to_string()).collect();
     let clerk = d.api.login("clerk3").await;
     d.api.window_ok(&clerk, "3", "open", None).await;
     let called = d.api.call_next(&clerk, "3").await;
     d.api.window_ok(&clerk, "3", "serve", None).await;
     d.api.window_ok(&clerk, "3", "done", None).await;
-    let id = called["id"].as_str().expect("a called id");
-    let path = format!("/api/v1/tickets/{id}/rating");
+    let called = tickets.iter().find(|t| t["id"] == called["id"]).expect("a ticket issued here was called");
+    let path = support::visitor_path(called, "rating");
     let rated = d.api.post(&path, None, Some(json!({ "score": 2, "reason": "slow", "comment": comment }))).await;
     assert_eq!(rated.status, 200, "{}", rated.text);
     ids

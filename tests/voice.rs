@@ -50,7 +50,7 @@ async fn start(config: hallq::config::Config) -> Daemon {
 
 /// A Prometheus counter's value from /metrics.
 async fn counter(api: &Api, name: &str) -> u64 {
-    let m = api.get("/metrics", None).await;
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await;
     assert_eq!(m.status, 200);
     m.text
         .lines()

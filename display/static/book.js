@@ -2,7 +2,8 @@
  *
  * 1 a service from /api/v1/services (search by name or pinyin initials), 2 a day (the
  * hall's today, from /api/v1/hall, and the six after it), 3 a slot from
- * /api/v1/appointments/slots (full and past ones disabled), 4 a mainland mobile number
+ * /api/v1/appointments/slots (full and past ones disabled; a day the slots call `closed`, a rest
+ * day or public holiday, cannot be picked), 4 a mainland mobile number
  * (kept by the daemon only as a keyed hash; this page shows it nowhere else). Submit:
  * POST /api/v1/appointments with one Idempotency-Key per intent; the code is then shown in
  * large type with its day and slot, and the address becomes ?code=… so a reload or a
@@ -24,13 +25,17 @@
       again: "再约一个", notfound: "没有找到这个预约", notfound_hint: "请核对预约码是否完整，或重新预约。",
       more_n: "还有 {n} 个事项，请输入关键词缩小范围", none: "没有找到相关事项，请换个关键词", bundle: "一件事",
       today: "今天", tomorrow: "明天", week: "周日 周一 周二 周三 周四 周五 周六", free_n: "余 {n}", full: "已约满", past: "已过",
-      no_slots: "这一天没有可预约的时段", loading: "正在查询…",
+      no_slots: "这一天没有可预约的时段", loading: "正在查询…", rest: "休息",
+      no_slots_closed: "这一天大厅不办公（休息日或法定节假日），请选择其他日期",
       st_booked: "预约成功", st_checked_in: "已签到取号", st_late: "已签到（迟到，按普通号排队）", st_cancelled: "预约已取消",
       st_missed: "预约已过期（未签到）",
       e_service: "请先选择办理事项", e_slot: "请选择一个时段", e_phone: "请填写 11 位手机号码，如 13800138000",
       e_bad_slot: "这个时段不可预约，请重新选择", e_bad_day: "这一天不可预约，请选择其他日期",
       e_slot_full: "这个时段刚刚约满了，请选择其他时段", e_slot_past: "这个时段已经过了，请选择其他时段",
       e_already: "这个手机号当天已有预约，每人每天只能预约一次。如需改约，请先取消原预约。",
+      e_day_closed: "这一天大厅不办公（休息日或法定节假日），请选择其他日期",
+      e_phone_limit: "这个手机号已有的预约达到上限，请先取消一个或办理完再约",
+      e_address_limit: "您所在网络的预约已达上限，请取消一个预约，或换用手机流量预约",
       e_unknown_service: "这个事项不能预约，请选择其他事项", e_no_appts: "本大厅暂不提供网上预约",
       e_closed: "这个预约已签到、已取消或已过期，无法取消", e_busy: "系统繁忙，请稍后再试", e_maint: "系统维护中，请稍后再试",
       e_network: "网络连接失败，请检查网络后再试", e_other: "没有成功，请再试一次"
@@ -47,7 +52,8 @@
       notfound_hint: "Please check the code, or book again.", more_n: "{n} more services: type to narrow the list",
       none: "Nothing found. Try another word.", bundle: "Bundle", today: "Today", tomorrow: "Tomorrow",
       week: "Sun Mon Tue Wed Thu Fri Sat", free_n: "{n} left", full: "Full", past: "Past",
-      no_slots: "No times can be booked on this day", loading: "Loading…",
+      no_slots: "No times can be booked on this day", loading: "Loading…", rest: "Closed",
+      no_slots_closed: "The hall is closed that day (a rest day or public holiday). Please choose another day.",
       st_booked: "Booked", st_checked_in: "Checked in", st_late: "Checked in late (ordinary ticket)",
       st_cancelled: "Booking cancelled", st_missed: "Expired (not checked in)",
       e_service: "Please choose a service first", e_slot: "Please choose a time",
@@ -55,6 +61,9 @@
       e_bad_slot: "This time cannot be booked. Please choose another.", e_bad_day: "This day cannot be booked. Please choose another.",
       e_slot_full: "This time has just filled up. Please choose another.", e_slot_past: "This time has passed. Please choose another.",
       e_already: "This number already has a booking that day: one per person per day. Cancel it first to change it.",
+      e_day_closed: "The hall is closed that day (a rest day or public holiday). Please choose another day.",
+      e_phone_limit: "This number already holds as many bookings as allowed. Cancel one, or book again after one has passed.",
+      e_address_limit: "Your network already holds as many bookings as allowed. Cancel one, or book over mobile data.",
       e_unknown_service: "This service cannot be booked. Please choose another.", e_no_appts: "This hall takes no bookings online.",
       e_closed: "This booking was checked in, cancelled or has expired, so it cannot be cancelled.",
       e_busy: "The system is busy. Please try again shortly.", e_maint: "Under maintenance. Please try again later.",
@@ -64,7 +73,8 @@
   var ERRORS = {
     bad_phone: "e_phone", bad_slot: "e_bad_slot", bad_day: "e_bad_day", slot_full: "e_slot_full", slot_past: "e_slot_past",
     already_booked: "e_already", unknown_service: "e_unknown_service", no_appointments: "e_no_appts",
-    appointment_closed: "e_closed"
+    appointment_closed: "e_closed", day_closed: "e_day_closed", phone_limit: "e_phone_limit",
+    address_limit: "e_address_limit"
   };
   var I18N = window.HallqI18n, t = I18N.t;
 
@@ -73,6 +83,7 @@
   var today = null;       // "YYYY-MM-DD", the hall's service day
   var day = null;
   var slots = null;       // [{slot, free}] of `day`, null while loading
+  var closed = {};        // "YYYY-MM-DD" → true for the shown days the hall does not work
   var slot = null;
   var intent = null;      // {what, key}: the idempotency key of the booking being tried
   var inFlight = false;
@@ -193,10 +204,23 @@
       b.type = "button";
       b.setAttribute("data-day", d);
       b.setAttribute("aria-pressed", String(d === day));
+      b.disabled = !!closed[d];
       b.appendChild(el("span", "bk-day-top", i === 0 ? t("today") : i === 1 ? t("tomorrow") : weekday(d)));
-      b.appendChild(el("span", "bk-day-date", dayLabel(d).split(" ")[0]));
+      b.appendChild(el("span", "bk-day-date", closed[d] ? t("rest") : dayLabel(d).split(" ")[0]));
       b.addEventListener("click", pickDay.bind(null, d));
       box.appendChild(b);
+    }
+  }
+
+  // Asks once for each shown day whether the hall works it, so that rest days and public
+  // holidays are not offered (7 light requests, well within the per-address limit).
+  function markClosedDays() {
+    for (var i = 1; i < DAYS_SHOWN; i++) {
+      (function (d) {
+        api("GET", "/api/v1/appointments/slots?day=" + encodeURIComponent(d)).then(function (res) {
+          if (res.status === 200 && res.body && res.body.closed) { closed[d] = true; renderDays(); }
+        }, function () {});
+      })(addDays(today, i));
     }
   }
 
@@ -215,7 +239,7 @@
     api("GET", "/api/v1/appointments/slots?day=" + encodeURIComponent(asked)).then(function (res) {
       if (asked !== day) return;
       if (res.status !== 200) { showError(errorText(res)); slots = []; }
-      else slots = res.body.slots || [];
+      else { slots = res.body.slots || []; if (res.body.closed) { closed[asked] = true; renderDays(); } }
       renderSlots();
     }, function () {
       if (asked === day) { slots = []; showError(t("e_network")); renderSlots(); }
@@ -226,7 +250,7 @@
     var box = $("slots"), note = $("slots-note");
     box.textContent = "";
     note.hidden = slots !== null && slots.some(function (s) { return s.free > 0; });
-    note.textContent = slots === null ? t("loading") : t("no_slots");
+    note.textContent = slots === null ? t("loading") : closed[day] ? t("no_slots_closed") : t("no_slots");
     (slots || []).forEach(function (s) {
       var open = s.free > 0, on = open && s.slot === slot;
       var b = el("button", "bk-slot" + (on ? " is-on" : ""));
@@ -363,6 +387,7 @@
     }, localToday).then(function (d) {
       today = d;
       pickDay(d);
+      markClosedDays();
     });
   }
 

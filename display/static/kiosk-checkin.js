@@ -141,7 +141,8 @@
     if (e) e.preventDefault();
     var text = $("ci-scan").value, id = idOf(text), asCode = text.trim().toUpperCase();
     $("ci-scan").value = "";   // the next scan starts afresh
-    if (id) send("ticket", id);
+    var k = /[?&]k=([0-9a-f]{32})(?![0-9a-f])/i.exec(text);
+    if (id) send("ticket", id, k ? k[1].toLowerCase() : null);
     else if (asCode.length === CODE_CHARS && asCode.split("").every(function (c) { return ALPHABET.indexOf(c) >= 0; })) {
       send("code", asCode);   // a booking code typed or scanned into the field
     } else if (text.trim()) {
@@ -151,7 +152,9 @@
 
   /* ---------- check in ---------- */
 
-  function send(kind, what) {
+  // send(kind, what, visitorKey): visitorKey is the key a scanned status URL carried (k=),
+  // so that the kiosk shows the same QR code the phone has; without it, no QR code.
+  function send(kind, what, visitorKey) {
     if (inFlight) return;
     if (!K.token) { K.showError(t("err_unauth")); return; }
     var target = kind + ":" + what;
@@ -167,6 +170,7 @@
     }).then(function (res) {
       if (res.status === 200 || res.status === 201) {
         intent = null;
+        if (kind !== "code" && visitorKey) res.body.key = visitorKey;
         return kind === "code" ? showBooked(what, res.body) : K.showTicket(res.body, { key: "kind_remote" });
       }
       if (res.status !== 429 && res.status < 500) intent = null;   // refused for good: a new try is a new intent

@@ -393,8 +393,12 @@
     $("ticket-services").textContent = names.join("、");
     fill($("ticket-materials"), materialsOf(tk.services || []).map(function (m) { return el("li", null, m); }));
     $("ticket-time").textContent = hallTime(tk.issued_at);
-    var qr = $("ticket-qr"), src = "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/qr.svg";
-    if (qr.getAttribute("src") !== src) qr.setAttribute("src", src);
+    // The QR code carries the ticket's key (its visitor's credential), which only the
+    // issuing kiosk's answer holds; a remote ticket checked in here has it on its phone.
+    var qr = $("ticket-qr"), src = tk.key
+      ? "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/qr.svg?k=" + encodeURIComponent(tk.key) : "";
+    qr.parentNode.hidden = !src;
+    if (src && qr.getAttribute("src") !== src) qr.setAttribute("src", src);
   }
 
   /* ---------- errors, idle, clock ---------- */

@@ -9,6 +9,8 @@
  * A missed number (no_show with rejoin_until) may rejoin the line from here until its
  * deadline, keeping its number; a parked ticket says to come back to its window with the
  * missing papers; a bundle ticket (一件事) lists its steps and says where to go next.
+ * Cancelling, rejoining and rating need the ticket's key, `k` in this page's address (the
+ * QR code's); opened without it, from a link that has only the id, the page only shows.
  */
 (function () {
   "use strict";
@@ -48,7 +50,8 @@
       rejoined: "已重新排队，号码不变，请留意叫号。", err_rejoin: "未能重新排队，请稍后再试。",
       steps_h: "一件事 · 共 {n} 步", step_done: "已完成", step_current: "当前", step_pending: "待办理",
       step_at: "{w} 号窗口", next_wait: "请等候「{q}」叫号，号码不变。",
-      next_after: "本步完成后，请等候「{q}」叫号，号码不变。", next_all_done: "全部 {n} 步已办理完成。"
+      next_after: "本步完成后，请等候「{q}」叫号，号码不变。", next_all_done: "全部 {n} 步已办理完成。",
+      key_hint: "如需取消排队、重新排队或评价，请扫描取号凭条上的二维码打开本页。"
     },
     en: {
       subtitle: "Your place in line", offline: "Connection lost, reconnecting…", loading: "Looking up…",
@@ -84,7 +87,8 @@
       err_rejoin: "Could not rejoin the line; please try again.",
       steps_h: "Bundle · {n} steps", step_done: "done", step_current: "now", step_pending: "to do",
       step_at: "window {w}", next_wait: "Wait for “{q}” to call your number (unchanged).",
-      next_after: "After this step, wait for “{q}” to call your number (unchanged).", next_all_done: "All {n} steps are done."
+      next_after: "After this step, wait for “{q}” to call your number (unchanged).", next_all_done: "All {n} steps are done.",
+      key_hint: "To cancel, rejoin or rate, open this page from the QR code on your ticket."
     }
   };
   var I18N = window.HallqI18n || {
@@ -98,6 +102,11 @@
   var ACTIVE = { waiting: 1, called: 1, serving: 1, parked: 1 };
 
   var id = decodeURIComponent((location.pathname.match(/^\/t\/([^/?#]+)/) || [])[1] || "");
+  // The visitor's key: what lets this page cancel, rejoin and rate, and no one else.
+  var key = (/[?&]k=([0-9a-fA-F]{1,64})(?:&|$)/.exec(location.search) || [])[1] || "";
+  function visitorPath(action) {
+    return "/api/v1/tickets/" + encodeURIComponent(id) + "/" + action + "?k=" + encodeURIComponent(key);
+  }
   var ticket = null;
   var cat = null;
   var reasonCode = null;     // the reason chosen for a bad rating: {code, name, text_required}
@@ -198,8 +207,8 @@
     var call = $("call");
     call.hidden = !(tk.status === "called" || tk.status === "serving" || tk.status === "parked") || !tk.window;
     if (!call.hidden) {
-      var key = { called: "call_main", serving: "serving_main", parked: "parked_main" }[tk.status];
-      $("call-main").textContent = t(key, { w: tk.window });
+      var callKey = { called: "call_main", serving: "serving_main", parked: "parked_main" }[tk.status];
+      $("call-main").textContent = t(callKey, { w: tk.window });
       var wn = windowNames[tk.window];
       $("call-sub").textContent = tk.status === "called"
         ? (I18N.lang() === "zh" ? t("call_sub_en", { w: tk.window }) : "请到 " + tk.window + " 号窗口") : "";
@@ -229,13 +238,14 @@
     else if (tk.status === "no_show" && !canRejoin && !tk.rejoin_until) note = t("note_no_show");
     else if (tk.status === "cancelled") note = t("note_cancelled");
     else if (tk.status === "expired") note = t("note_expired");
+    if (!key && (waiting || canRejoin || (tk.status === "done" && !rated))) note = note ? note + " " + t("key_hint") : t("key_hint");
     $("note").textContent = note;
     $("note").hidden = !note;
 
-    $("actions").hidden = !waiting;
+    $("actions").hidden = !waiting || !key;
     $("foot").hidden = !ACTIVE[tk.status];
     $("cancel").disabled = busy;
-    $("rate").hidden = !(tk.status === "done" && !rated);
+    $("rate").hidden = !(tk.status === "done" && !rated && key);
     $("rate-thanks").hidden = !(tk.status === "done" && rated);
     renderSteps(tk);
     renderRating();
@@ -256,7 +266,7 @@
     $("rejoin-text").textContent = t(open ? "rejoin_text" : "rejoin_expired", { t: hallTime(tk.rejoin_until) });
     $("rejoin").setAttribute("data-open", open ? "yes" : "no");
     document.body.setAttribute("data-rejoin", open ? "yes" : "no");
-    $("rejoin-btn").hidden = !open;
+    $("rejoin-btn").hidden = !open || !key;
     $("rejoin-btn").disabled = busy;
     $("rejoin-btn").firstChild.textContent = t(busy ? "rejoining" : "rejoin");
     return open;
@@ -267,7 +277,7 @@
     busy = true;
     message("");
     render();
-    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rejoin", {
+    fetch(visitorPath("rejoin"), {
       method: "POST",
       headers: { "Idempotency-Key": "rejoin-" + Date.now().toString(36) + Math.random().toString(36).slice(2) }
     }).then(function (r) {
@@ -444,7 +454,7 @@
     var body = { score: score };
     if (reason) body.comment = reason;
     if (score <= 2 && reasonCode) body.reason = reasonCode.code;
-    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/rating", {
+    fetch(visitorPath("rating"), {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": "rate-" + Date.now().toString(36) + Math.random().toString(36).slice(2) },
       body: JSON.stringify(body)
@@ -476,7 +486,7 @@
     if (busy) return;
     busy = true;
     render();
-    fetch("/api/v1/tickets/" + encodeURIComponent(id) + "/cancel", { method: "POST" }).then(function (r) {
+    fetch(visitorPath("cancel"), { method: "POST" }).then(function (r) {
       return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; });
     }).then(function (res) {
       if (res.status === 200) update(res.body);

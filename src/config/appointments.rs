@@ -1,5 +1,6 @@
 //! `[hall.appointments]`: the appointment queue, slot length, quota per slot, grace
-//! minutes and how far ahead one may book. The queue is checked once the queues are read.
+//! minutes, how far ahead one may book, and the limits per phone number and per client
+//! address. The queue is checked once the queues are read.
 
 use super::tree::{Field, Tab};
 use super::Errs;
@@ -13,6 +14,9 @@ pub(super) struct RawPolicy {
     quota: u32,
     grace_min: u32,
     days_ahead: u32,
+    phone_max: u32,
+    address_max: u32,
+    address_day_max: u32,
 }
 
 /// Reads the table; `None` (with errors) when a key is missing or out of range.
@@ -30,6 +34,11 @@ pub(super) fn read(mut t: Tab<'_>, errs: &mut Errs) -> Option<RawPolicy> {
     let quota = int("quota", 1, 1000, 4);
     let grace_min = int("grace_min", 0, 120, 15);
     let days_ahead = int("days_ahead", 0, 60, 7);
+    // Defaults for the example hall's 64 places a day: one person holds at most 3 days;
+    // eight addresses together at most half of a day's places.
+    let phone_max = int("phone_max", 1, 61, 3);
+    let address_max = int("address_max", 0, 100_000, 12);
+    let address_day_max = int("address_day_max", 0, 100_000, 4);
     t.finish(errs);
     Some(RawPolicy {
         queue: queue?,
@@ -37,6 +46,9 @@ pub(super) fn read(mut t: Tab<'_>, errs: &mut Errs) -> Option<RawPolicy> {
         quota: quota?,
         grace_min: grace_min?,
         days_ahead: days_ahead?,
+        phone_max: phone_max?,
+        address_max: address_max?,
+        address_day_max: address_day_max?,
     })
 }
 
@@ -53,5 +65,8 @@ pub(super) fn resolve(raw: RawPolicy, queues: &[QueueDef], errs: &mut Errs) -> O
         quota: raw.quota,
         grace_min: raw.grace_min,
         days_ahead: raw.days_ahead,
+        phone_max: raw.phone_max,
+        address_max: raw.address_max,
+        address_day_max: raw.address_day_max,
     })
 }

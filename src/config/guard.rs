@@ -1,7 +1,7 @@
 //! What guards a hall that faces real people and networks: `[hall.limits]` (how fast one
-//! kiosk, one client address and one login name may go) and `[hall] tls_cert`/`tls_key`
-//! (serve HTTPS). The shell (`src/http/`) enforces them; here they are only read and
-//! checked.
+//! kiosk, one client address and one login name may go), `[hall] tls_cert`/`tls_key`
+//! (serve HTTPS) and `[hall] metrics_token` (who may scrape `/metrics`). The shell
+//! (`src/http/`) enforces them; here they are only read and checked.
 
 use std::path::PathBuf;
 
@@ -38,8 +38,16 @@ pub struct RateLimits {
     pub kiosk: Rate,
     /// Requests of one client address on the anonymous ticket and booking endpoints.
     pub public: Rate,
-    /// Failed logins per user name and, separately, per client address.
+    /// Failed logins per user name and client address together: one address's failures
+    /// never hold up the name elsewhere.
     pub login: Rate,
+    /// Failed logins of one user name from addresses past their own `login` limit: only a
+    /// flood of failures for a name refuses its right password (behind a proxy, where every
+    /// client has the proxy's address, that is the only limit that can refuse it).
+    pub login_name: Rate,
+    /// Successful logins of one user: each is a record in the log, so a user logging in
+    /// in a loop must not fill the disk. Only the password's holder can use these up.
+    pub user_logins: Rate,
 }
 
 impl Default for RateLimits {
@@ -50,15 +58,27 @@ impl Default for RateLimits {
             // A phone's status page polls every 30 s; sixty at once and one a second leaves
             // room for a busy hall's shared address and none for guessing ids or codes.
             public: Rate { burst: 60, refill_ms: 1_000 },
-            // Five wrong passwords, then one more try a minute.
+            // Five wrong passwords from one address, then one more try a minute.
             login: Rate { burst: 5, refill_ms: 60_000 },
+            // A hundred more for the name, then one each 10 s: far beyond anyone mistyping,
+            // so the right password goes through unless someone floods the name.
+            login_name: Rate { burst: 100, refill_ms: 10_000 },
+            // Twenty sign-ins at once (a supervisor opening every page in a tab), then one
+            // each 10 s: at most 8,640 log records a day per user.
+            user_logins: Rate { burst: 20, refill_ms: 10_000 },
         }
     }
 }
 
 impl RateLimits {
     /// No limit at all: for load tests and benchmarks that drive one kiosk hard.
-    pub const OFF: RateLimits = RateLimits { kiosk: Rate::OFF, public: Rate::OFF, login: Rate::OFF };
+    pub const OFF: RateLimits = RateLimits {
+        kiosk: Rate::OFF,
+        public: Rate::OFF,
+        login: Rate::OFF,
+        login_name: Rate::OFF,
+        user_logins: Rate::OFF,
+    };
 }
 
 /// The certificate chain and private key (PEM files) to serve HTTPS with.
@@ -116,8 +136,46 @@ pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
     if let Some(v) = int("login_refill_s", 1, LOGIN_REFILL_S_MAX) {
         limits.login.refill_ms = v * 1_000;
     }
+    if let Some(v) = int("login_name_failures", 0, BURST_MAX) {
+        limits.login_name.burst = burst(v);
+    }
+    if let Some(v) = int("login_name_refill_s", 1, LOGIN_REFILL_S_MAX) {
+        limits.login_name.refill_ms = v * 1_000;
+    }
+    if let Some(v) = int("user_logins", 0, BURST_MAX) {
+        limits.user_logins.burst = burst(v);
+    }
+    if let Some(v) = int("user_logins_refill_s", 1, LOGIN_REFILL_S_MAX) {
+        limits.user_logins.refill_ms = v * 1_000;
+    }
     t.finish(errs);
     limits
+}
+
+/// `[hall] metrics_token`: the bearer token a Prometheus scraper sends for `/metrics`. Its
+/// `Debug` hides it, so that no log line or panic carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
+}
+
+/// Reads `metrics_token` of `[hall]`: printable ASCII without spaces, as long as a kiosk
+/// token may be.
+pub(super) fn read_metrics_token(hall: &mut Tab<'_>, errs: &mut Errs) -> Option<MetricsToken> {
+    use super::{MAX_TOKEN_CHARS, MIN_TOKEN_CHARS};
+    let tok = hall.str("metrics_token", errs)?;
+    let n = tok.value.chars().count();
+    if !(MIN_TOKEN_CHARS..=MAX_TOKEN_CHARS).contains(&n) || !tok.value.chars().all(|c| c.is_ascii_graphic()) {
+        errs.push(tok.loc.err(format!(
+            "bad metrics_token; use {MIN_TOKEN_CHARS} to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
+        )));
+        return None;
+    }
+    Some(MetricsToken(tok.value))
 }
 
 /// Reads `tls_cert` and `tls_key` of `[hall]`: both or neither. The files themselves are

@@ -15,7 +15,7 @@ use toml::Spanned;
 
 use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
-use super::guard::{self, RateLimits, TlsFiles};
+use super::guard::{self, MetricsToken, RateLimits, TlsFiles};
 use super::prefer::{self, ItemPref};
 use super::rating::{self, EvaluatorDef};
 use super::tree::{Field, Loc, Node, Src, Tab};
@@ -68,6 +68,7 @@ pub(super) struct HallParts {
     pub retention_days: u32,
     pub limits: RateLimits,
     pub tls: Option<TlsFiles>,
+    pub metrics_token: Option<MetricsToken>,
     pub call_template: String,
     pub call_repeat: u8,
     pub max_wait_min: u32,
@@ -115,6 +116,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         retention_days: DEFAULT_RETENTION_DAYS,
         limits: RateLimits::default(),
         tls: None,
+        metrics_token: None,
         call_template: DEFAULT_CALL_TEMPLATE.to_string(),
         call_repeat: DEFAULT_CALL_REPEAT,
         max_wait_min: DEFAULT_MAX_WAIT_MIN,
@@ -225,6 +227,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
         parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
     }
     parts.tls = guard::read_tls(&mut hall, errs);
+    parts.metrics_token = guard::read_metrics_token(&mut hall, errs);
     if let Some(t) = hall.table("limits", errs) {
         parts.limits = guard::read_limits(t, errs);
     }
@@ -511,8 +514,10 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
     let mut names = Seen::new("user name");
     let mut out = Vec::new();
     for mut t in tabs {
-        let name =
-            id_field(&mut t, "name", UserName::parse, errs).filter(|(n, loc)| names.check(n.as_str(), loc, errs));
+        // Names differing only in case are one name: `Clerk3` beside `clerk3` would be two
+        // people to the hall and one to whoever reads the audit.
+        let name = id_field(&mut t, "name", UserName::parse, errs)
+            .filter(|(n, loc)| names.check(&n.as_str().to_ascii_lowercase(), loc, errs));
         let role = t.req_str("role", errs).and_then(|r| {
             let role = Role::parse(&r.value);
             if role.is_none() {

@@ -32,7 +32,7 @@ use argon2::Argon2;
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
-pub use guard::{Rate, RateLimits, TlsFiles};
+pub use guard::{MetricsToken, Rate, RateLimits, TlsFiles};
 pub use printer::PrinterDef;
 pub use public_url::PublicUrl;
 pub use rating::EvaluatorDef;
@@ -134,6 +134,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
     pub tls: Option<TlsFiles>,
+    /// `[hall] metrics_token`: a Prometheus scraper's bearer token for `/metrics`.
+    pub metrics_token: Option<MetricsToken>,
     /// `[hall.voice]`: who speaks call-outs, and espeak-ng's voice and speed.
     pub voice: VoiceSettings,
     /// `[[zone]]`: the lobby's speaker zones (empty: one zone, the whole hall).
@@ -320,14 +322,32 @@ pub fn embedded_default() -> Result<Config, ConfigErrors> {
     })
 }
 
-/// Reads a file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
+/// Reads a regular file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
+/// The file is opened without blocking and checked on the open handle, so a FIFO (which
+/// would wait for a writer forever) or a device such as `/dev/zero` (whose size says 0
+/// while it never ends) is refused, and the read stops one byte past the limit whatever
+/// the metadata said.
 fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a regular file; name a file holding the configuration"));
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("{shown} has {} bytes, more than the limit of {MAX_FILE_BYTES}", meta.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("{shown} grew past the limit of {MAX_FILE_BYTES} bytes while it was read"));
+    }
     String::from_utf8(bytes).map_err(|_| format!("{shown} is not valid UTF-8; save it as UTF-8"))
 }
 
@@ -387,6 +407,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         retention_days: parts.retention_days,
         limits: parts.limits,
         tls: parts.tls,
+        metrics_token: parts.metrics_token,
         voice: parts.voice,
         zones: parts.zones,
         evaluators: parts.evaluators,
@@ -398,7 +419,18 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
 /// An argon2id PHC string for `password`, with a fresh random salt and argon2's default
 /// cost.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    hash_with_salt(password, SaltString::generate(&mut rand::rngs::OsRng))
+}
+
+/// An argon2id PHC string for `password` with the salt `salt` (16 bytes or more) and
+/// argon2's default cost: the same password and salt give the same string. A salt must be
+/// unique to its hash, not secret; `http::users` draws one from a request's idempotency
+/// key, so that a retried request makes the very hash the first made.
+pub fn hash_password_salted(password: &str, salt: &[u8]) -> Result<String, HashError> {
+    hash_with_salt(password, SaltString::encode_b64(salt).map_err(|e| HashError(e.to_string()))?)
+}
+
+fn hash_with_salt(password: &str, salt: SaltString) -> Result<String, HashError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -430,6 +462,9 @@ impl Config {
                 .filter(|e| e.token.starts_with(DEMO_TOKEN_PREFIX))
                 .map(|e| format!("the evaluator of window {} uses the demo token {:?}", e.window, e.token)),
         );
+        if self.metrics_token.as_ref().is_some_and(|t| t.0.starts_with(DEMO_TOKEN_PREFIX)) {
+            out.push("metrics_token is the demo token".to_string());
+        }
         let demo_users = demo_password_users(&self.users);
         out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
             format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())

@@ -33,6 +33,14 @@ pub struct AppointmentPolicy {
     pub grace_min: u32,
     /// How many days ahead one may book (today counts as 0).
     pub days_ahead: u32,
+    /// Bookings one phone number may hold at once over the whole booking window (besides
+    /// one a day): without it, one person with a script could hold a slot every day.
+    pub phone_max: u32,
+    /// Bookings one client address may hold at once over the booking window; 0: no limit
+    /// (behind a proxy, where every visitor has the proxy's address).
+    pub address_max: u32,
+    /// Bookings one client address may hold at once on one day; 0: no limit.
+    pub address_day_max: u32,
 }
 
 /// The longest booking code accepted, in characters.
@@ -47,6 +55,10 @@ pub struct Appointment {
     pub day: NaiveDate,
     pub slot: NaiveTime,
     pub phone_hash: String,
+    /// The shell's keyed hash of the client address it was booked from (`None` in
+    /// bookings logged before addresses were counted): the per-address limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr_hash: Option<String>,
     /// A window named for one-to-one service (the enterprise office, say).
     pub window: Option<WindowId>,
     pub state: AppointmentState,
@@ -121,6 +133,39 @@ impl Appointments {
         self.by_code.values().any(|a| a.day == day && a.phone_hash == phone_hash && a.holds(setup, policy, now))
     }
 
+    /// Bookings from `today` on that the holder of `phone_hash` holds at `now`.
+    pub fn held_by_phone(
+        &self,
+        setup: &Setup,
+        policy: &AppointmentPolicy,
+        phone_hash: &str,
+        today: NaiveDate,
+        now: Ts,
+    ) -> u32 {
+        self.count(setup, policy, now, |a| a.day >= today && a.phone_hash == phone_hash)
+    }
+
+    /// Bookings from `today` (or of `day` only, when given) that the client address
+    /// hashed as `addr_hash` holds at `now`.
+    pub fn held_by_address(
+        &self,
+        setup: &Setup,
+        policy: &AppointmentPolicy,
+        addr_hash: &str,
+        today: NaiveDate,
+        day: Option<NaiveDate>,
+        now: Ts,
+    ) -> u32 {
+        self.count(setup, policy, now, |a| {
+            a.day >= today && day.is_none_or(|d| a.day == d) && a.addr_hash.as_deref() == Some(addr_hash)
+        })
+    }
+
+    fn count(&self, setup: &Setup, policy: &AppointmentPolicy, now: Ts, pick: impl Fn(&Appointment) -> bool) -> u32 {
+        let n = self.by_code.values().filter(|a| pick(a) && a.holds(setup, policy, now)).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Forgets the bookings of days before `today` (they stay in the log).
     pub fn drop_before(&mut self, today: NaiveDate) {
         self.by_code.retain(|_, a| a.day >= today);
@@ -165,6 +210,7 @@ pub fn check_booking(
     day: NaiveDate,
     slot: NaiveTime,
     phone_hash: &str,
+    addr_hash: Option<&str>,
     window: Option<&WindowId>,
     now: Ts,
 ) -> Result<(), Rejection> {
@@ -179,14 +225,25 @@ pub fn check_booking(
         return Err(Rejection::PhoneRequired);
     }
     if let Some(w) = window {
-        if setup.window(w).is_none() {
-            return Err(Rejection::UnknownWindow(w.to_string()));
+        let def = setup.window(w).ok_or_else(|| Rejection::UnknownWindow(w.to_string()))?;
+        // A booked window must be able to call the ticket: one of the appointment queue,
+        // or of the booked service's own queue (a bundle's first step's).
+        let own = match setup.service(service) {
+            Some(super::setup::ServiceRef::Item(item)) => Some(item.queue),
+            Some(super::setup::ServiceRef::Bundle(b)) => setup.bundle_steps(b).first().map(|s| s.queue),
+            None => None,
+        };
+        if !def.queues.iter().any(|q| *q == policy.queue || Some(*q) == own) {
+            return Err(Rejection::WindowNotServing(w.to_string()));
         }
     }
     let today = setup.day_of(now);
     let last = today + chrono::Days::new(u64::from(policy.days_ahead));
     if day < today || day > last {
         return Err(Rejection::BadDay(policy.days_ahead));
+    }
+    if !is_open_day(setup, day) {
+        return Err(Rejection::DayClosed(day.to_string()));
     }
     if !slots(setup, policy).contains(&slot) {
         return Err(Rejection::BadSlot);
@@ -200,7 +257,51 @@ pub fn check_booking(
     if appointments.holder_has(setup, policy, day, phone_hash, now) {
         return Err(Rejection::AlreadyBooked);
     }
+    if appointments.held_by_phone(setup, policy, phone_hash, today, now) >= policy.phone_max {
+        return Err(Rejection::PhoneLimit(policy.phone_max));
+    }
+    check_address(setup, appointments, policy, addr_hash, today, day, now)
+}
+
+/// The per-address limits: a script on a few addresses must not take a week's places.
+fn check_address(
+    setup: &Setup,
+    appointments: &Appointments,
+    policy: &AppointmentPolicy,
+    addr_hash: Option<&str>,
+    today: NaiveDate,
+    day: NaiveDate,
+    now: Ts,
+) -> Result<(), Rejection> {
+    let Some(addr) = addr_hash else { return Ok(()) };
+    let limits =
+        [(policy.address_day_max, Some(day), "that day"), (policy.address_max, None, "in the days open to booking")];
+    for (max, on, when) in limits {
+        if max > 0 && appointments.held_by_address(setup, policy, addr, today, on, now) >= max {
+            return Err(Rejection::AddressLimit(max, when));
+        }
+    }
     Ok(())
+}
+
+/// Whether the hall takes bookings for `day`: a working day of `[hall.calendar]` (rest
+/// days and holidays are closed, make-up working days open).
+pub fn is_open_day(setup: &Setup, day: NaiveDate) -> bool {
+    setup.rating.calendar.is_working_day(day)
+}
+
+/// Whether a kiosk may check a booking in at `now` although kiosks issue no tickets then:
+/// in a break between two opening spans of the day (the lunch break). A booked visitor
+/// is in the hall, and the booking promised a ticket (an ordinary one when late); before
+/// the first opening and after the last close the hall is shut, and no ticket is given.
+pub fn check_in_open(setup: &Setup, now: Ts) -> bool {
+    if setup.is_open(now) {
+        return true;
+    }
+    let (Some(first), Some(last)) = (setup.hours.first(), setup.hours.last()) else { return false };
+    let Some(local) = setup.timezone.timestamp_millis_opt(now.0).single() else { return false };
+    let t = local.time();
+    first.0 <= t && t < last.1
 }
 
 #[cfg(test)]

@@ -299,6 +299,8 @@ impl AuditTrail {
             | Event::TicketCancelled { .. }
             | Event::TicketRated { .. }
             | Event::TicketRejoined { .. }
+            // Part of a close, a force-close or a disable, whose own entry names who did it.
+            | Event::TicketReturned { .. }
             | Event::NoChange
             | Event::NumbersRaised { .. } => None,
         }

@@ -18,7 +18,9 @@ pub const CALL_REASON_CHARS_MAX: usize = 200;
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 
 /// One request to change the hall, with the caller's idempotency key (already scoped to
-/// the caller by the shell, so two kiosks' keys never collide).
+/// the caller by the shell, so two kiosks' keys never collide). A key names one command:
+/// repeated with the same command it gets the first answer, with another it is refused
+/// (`core::fingerprint`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
     pub command: Command,
@@ -49,6 +51,9 @@ pub enum Command {
         day: NaiveDate,
         slot: NaiveTime,
         phone_hash: String,
+        /// The shell's keyed hash of the client address, for the per-address limits;
+        /// `None` where there is no client address (the simulator).
+        addr_hash: Option<String>,
         window: Option<WindowId>,
     },
     CancelAppointment {
@@ -194,6 +199,10 @@ pub enum Command {
         window: WindowId,
         by: UserName,
     },
+    /// The daemon's own, once at start on a log of today: returns to a queue that serves
+    /// them the tickets tied to a window, or waiting in a queue, that hall.toml no longer
+    /// has; refused (`ConfigRemoved`) where no queue can serve them.
+    Reconcile,
     /// A supervisor acknowledges alert `id`.
     AckAlert {
         id: u64,
@@ -321,6 +330,12 @@ pub enum Rejection {
     SlotFull,
     #[error("this phone number already holds a booking that day")]
     AlreadyBooked,
+    #[error("the hall is closed on {0} (a rest day or public holiday); pick a working day")]
+    DayClosed(String),
+    #[error("this phone number already holds {0} bookings; cancel one or book after one has passed")]
+    PhoneLimit(u32),
+    #[error("your network address already holds {0} bookings {1}; cancel one or book from another network")]
+    AddressLimit(u32, &'static str),
     #[error("no such booking")]
     UnknownAppointment,
     #[error("this booking is {0}")]
@@ -357,6 +372,12 @@ pub enum Rejection {
     UserExists,
     #[error("the hall has {0} added users already; disable or remove some in hall.toml")]
     TooManyUsers(usize),
+    #[error("window {0} does not serve this service; book without a window, or name one that serves it")]
+    WindowNotServing(String),
+    #[error("{0}")]
+    ConfigRemoved(String),
+    #[error("this idempotency key was used today for another command; send a fresh key with a new command")]
+    IdempotencyConflict,
 }
 
 impl Rejection {
@@ -404,6 +425,9 @@ impl Rejection {
             Rejection::SlotPast => "slot_past",
             Rejection::SlotFull => "slot_full",
             Rejection::AlreadyBooked => "already_booked",
+            Rejection::DayClosed(_) => "day_closed",
+            Rejection::PhoneLimit(_) => "phone_limit",
+            Rejection::AddressLimit(..) => "address_limit",
             Rejection::UnknownAppointment => "unknown_appointment",
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
@@ -422,6 +446,9 @@ impl Rejection {
             Rejection::UnknownAlert => "unknown_alert",
             Rejection::UserExists => "user_exists",
             Rejection::TooManyUsers(_) => "too_many_users",
+            Rejection::WindowNotServing(_) => "window_not_serving",
+            Rejection::ConfigRemoved(_) => "config_removed",
+            Rejection::IdempotencyConflict => "idempotency_conflict",
         }
     }
 
@@ -441,6 +468,7 @@ impl Rejection {
             | Rejection::ReasonTextRequired(_)
             | Rejection::ReasonNotAsked
             | Rejection::NoteRequired
+            | Rejection::WindowNotServing(_)
             | Rejection::BadWindowQueues(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
@@ -475,6 +503,9 @@ impl Rejection {
             | Rejection::SlotPast
             | Rejection::SlotFull
             | Rejection::AlreadyBooked
+            | Rejection::DayClosed(_)
+            | Rejection::PhoneLimit(_)
+            | Rejection::AddressLimit(..)
             | Rejection::AppointmentClosed(_)
             | Rejection::NotToday(_)
             | Rejection::AlreadyCheckedIn
@@ -483,7 +514,9 @@ impl Rejection {
             | Rejection::CallbackFirst
             | Rejection::CannotDisableSelf
             | Rejection::UserExists
-            | Rejection::TooManyUsers(_) => RejectionKind::Conflict,
+            | Rejection::ConfigRemoved(_)
+            | Rejection::TooManyUsers(_)
+            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
         }
     }
 }

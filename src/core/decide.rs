@@ -1,9 +1,10 @@
 //! `decide`: what a command does to the hall (the events to log and the caller's answer),
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
-use super::appointments::{check_booking, Appointment};
+use super::appointments::{check_booking, check_in_open, Appointment};
 use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
+use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{
     CallRule, Outcome, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
@@ -14,8 +15,13 @@ use super::transitions::{next_status, TicketAction};
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
 pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
-    if let Some(reply) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
-        return Ok(Decision { events: Vec::new(), reply: reply.clone(), repeated: true });
+    if let Some(first) = env.idempotency_key.as_ref().and_then(|k| state.idem.get(k)) {
+        // A key names one command: a repeat of it gets the first answer, and anything else
+        // under the key is refused rather than answered with that command's result.
+        if first.command != fingerprint(&env.command) {
+            return Err(Rejection::IdempotencyConflict);
+        }
+        return Ok(Decision { events: Vec::new(), reply: first.reply.clone(), repeated: true });
     }
     let done = |events: Vec<Event>, reply: Reply| Ok(Decision { events, reply, repeated: false });
     match &env.command {
@@ -34,15 +40,27 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             }
             done(vec![Event::TicketCheckedIn { id: *id }], Reply::Ticket(*id))
         }
-        Command::BookAppointment { code, service, day, slot, phone_hash, window } => {
-            let setup = &state.setup;
-            check_booking(setup, &state.appointments, code, service, *day, *slot, phone_hash, window.as_ref(), now)?;
+        Command::BookAppointment { code, service, day, slot, phone_hash, addr_hash, window } => {
+            let (setup, addr) = (&state.setup, addr_hash.as_deref());
+            check_booking(
+                setup,
+                &state.appointments,
+                code,
+                service,
+                *day,
+                *slot,
+                phone_hash,
+                addr,
+                window.as_ref(),
+                now,
+            )?;
             let event = Event::AppointmentBooked {
                 code: code.clone(),
                 service: service.clone(),
                 day: *day,
                 slot: *slot,
                 phone_hash: phone_hash.clone(),
+                addr_hash: addr_hash.clone(),
                 window: *window,
             };
             done(vec![event], Reply::Appointment(code.clone()))
@@ -61,13 +79,15 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             // window, if any); after it, it is an ordinary ticket of its service's queue.
             let late = now > a.grace_ends_at(&state.setup, policy);
             let how = if late {
-                Issue::default()
+                Issue { booked: true, ..Issue::default() }
             } else {
                 Issue {
                     queue: Some(policy.queue),
                     due: Some(a.starts_at(&state.setup)),
-                    target_window: a.window,
+                    // A window hall.toml no longer has: the appointment queue's windows.
+                    target_window: a.window.filter(|w| state.window(w).is_some()),
                     remote: false,
+                    booked: true,
                 }
             };
             let issued = decide_issue(state, id, &a.service, None, kiosk, now, how)?;
@@ -215,7 +235,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             if !w.parked.is_empty() {
                 return Err(Rejection::ParkedTickets(window.to_string()));
             }
-            done(vec![Event::WindowClosed { window: *window }], Reply::Window(*window))
+            // Tickets sent here by name would wait all day for a closed window: back to
+            // their queues, at their places.
+            let mut events = super::window_admin::untie(state, w, false);
+            events.push(Event::WindowClosed { window: *window });
+            done(events, Reply::Window(*window))
         }
         Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),
         Command::PrinterReport { kiosk, fault } => {
@@ -243,7 +267,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
         Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
-        Command::DisableUser { name, by } => done(state.staff.disable(name, by)?, Reply::Nothing),
+        Command::DisableUser { name, by } => {
+            let mut events = state.staff.disable(name, by)?;
+            events.extend(super::window_admin::close_windows_of(state, name, by));
+            done(events, Reply::Nothing)
+        }
         Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
         Command::AddUser { name, role, password_hash, by } => {
             done(state.staff.add(name, *role, password_hash, by)?, Reply::Nothing)
@@ -257,6 +285,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::ForceCloseWindow { window, by } => {
             done(super::window_admin::force_close(state, window, by)?, Reply::Window(*window))
         }
+        Command::Reconcile => done(super::reconcile::decide(state)?, Reply::Nothing),
     }
 }
 
@@ -268,6 +297,8 @@ struct Issue {
     due: Option<Ts>,
     target_window: Option<WindowId>,
     remote: bool,
+    /// A booking checking in: accepted in the lunch break too (`check_in_open`).
+    booked: bool,
 }
 
 /// The booking `code`, if it is still booked (not cancelled, checked in or missed) at `now`.
@@ -309,7 +340,8 @@ fn decide_issue(
             Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
         }
     };
-    if !setup.is_open(now) {
+    let open = if how.booked { check_in_open(setup, now) } else { setup.is_open(now) };
+    if !open {
         return Err(Rejection::HallClosed);
     }
     if state.tickets.len() >= TICKETS_PER_DAY_MAX {
@@ -347,8 +379,12 @@ fn by_number(state: &HallState, window: &WindowId, number: &str) -> Result<Ticke
         .find(|t| t.number.to_string() == wanted)
         .ok_or_else(|| Rejection::UnknownNumber(wanted.chars().take(16).collect()))?;
     next_status(t.status, TicketAction::Call).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+    // A ticket sent to a window that is closed (an appointment checked in before its
+    // window opened) may be called by number elsewhere, so that it never waits for a
+    // window that does not come.
+    let closed = |w: &WindowId| state.window(w).is_none_or(|w| w.state == WindowState::Closed);
     match &t.target_window {
-        Some(w) if w != window => Err(Rejection::WaitsElsewhere(w.to_string())),
+        Some(w) if w != window && !closed(w) => Err(Rejection::WaitsElsewhere(w.to_string())),
         Some(_) | None => Ok(t.id),
     }
 }

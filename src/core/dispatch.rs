@@ -202,6 +202,12 @@ impl DispatchIndex {
         self.by_window.get(w).map_or(0, BTreeSet::len)
     }
 
+    /// The tickets waiting for window `w` by name, in issue order.
+    pub fn sent_to(&self, w: &WindowId) -> Vec<TicketId> {
+        let seqs = self.by_window.get(w).into_iter().flatten();
+        seqs.filter_map(|seq| self.by_seq.get(seq).map(|e| e.id)).collect()
+    }
+
     /// The tickets that `queue` dispatch would take before `place`.
     pub fn ahead_in_queue(&self, queue: &QueueId, place: Place) -> usize {
         self.by_queue.get(queue).map_or(0, |set| count_before(set, &place))

@@ -35,6 +35,12 @@ pub struct Record {
 pub struct IdemEntry {
     pub key: String,
     pub reply: Reply,
+    /// The command's fingerprint (`core::fingerprint`), so that the key answers only a
+    /// repeat of the same command. Empty in records written before it existed: such a key
+    /// answers no later command (it is refused as a conflict), since what it named is
+    /// unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,6 +83,9 @@ pub enum Event {
         day: NaiveDate,
         slot: chrono::NaiveTime,
         phone_hash: String,
+        /// The keyed hash of the client address it came from (absent in older records).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        addr_hash: Option<String>,
         window: Option<WindowId>,
     },
     AppointmentCancelled {
@@ -216,6 +225,17 @@ pub enum Event {
         window: WindowId,
         by: UserName,
     },
+    /// A ticket tied to `window` — held there, parked there, or sent there by name — is
+    /// untied from it and waits again in `queue` at its old place (its issue position is
+    /// kept): the window closed (its clerk, an admin, or the clerk's disable), or hall.toml
+    /// no longer has it. Without a window, only the queue changes: hall.toml no longer has
+    /// the ticket's queue, and `queue` serves its items. Decided, so replay holds.
+    TicketReturned {
+        id: TicketId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<WindowId>,
+        queue: QueueId,
+    },
     /// A supervision alert: `kind`'s value on the queue or window passed its threshold, or
     /// (kind `printer`) a kiosk's printer reported `fault` (`core::alerts`).
     AlertRaised {
@@ -270,6 +290,7 @@ impl Event {
             | Event::WindowClosed { window }
             | Event::WindowQueuesSet { window, .. }
             | Event::WindowForceClosed { window, .. } => Some(window),
+            Event::TicketReturned { window, .. } => window.as_ref(),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }

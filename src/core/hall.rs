@@ -16,6 +16,7 @@ use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
+use super::fingerprint::{fingerprint, KeyedAnswer};
 use super::model::{
     AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket,
     TicketId, TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
@@ -41,8 +42,9 @@ pub struct HallState {
     /// The last number given today, per queue.
     pub numbers: BTreeMap<QueueId, u32>,
     pub windows: BTreeMap<WindowId, Window>,
-    /// Answers to today's commands that carried an idempotency key.
-    pub idem: BTreeMap<String, Reply>,
+    /// Today's commands that carried an idempotency key: by key, the command's fingerprint
+    /// and its answer.
+    pub idem: BTreeMap<String, KeyedAnswer>,
     pub index: DispatchIndex,
     pub stats: Stats,
     /// Bookings of today and the days ahead.
@@ -65,6 +67,11 @@ pub struct HallState {
     /// state.
     pub alerts: Alerts,
 }
+
+/// How long after midnight a new service day waits, at most, for windows still serving
+/// the old day's visitors, in ms: a late event's last visitors are served by 03:00, and a
+/// window left serving overnight must not keep yesterday's numbers into the morning.
+pub const ROLLOVER_WAIT_MAX_MS: i64 = 3 * 3_600_000;
 
 /// What an issue event says beyond the ticket's items.
 struct IssueExtra {
@@ -154,7 +161,11 @@ impl HallState {
             let n = decision.events.len();
             for (i, event) in decision.events.iter().enumerate() {
                 let idem = match (&env.idempotency_key, i + 1 == n) {
-                    (Some(key), true) => Some(IdemEntry { key: key.clone(), reply: decision.reply.clone() }),
+                    (Some(key), true) => Some(IdemEntry {
+                        key: key.clone(),
+                        reply: decision.reply.clone(),
+                        command: fingerprint(&env.command),
+                    }),
                     _ => None,
                 };
                 records.push(self.append(now, idem, event.clone()));
@@ -170,14 +181,31 @@ impl HallState {
         (seq, record)
     }
 
-    /// The event that opens a new service day, if `now` falls after the current one.
+    /// The event that opens a new service day, if `now` falls after the current one and no
+    /// clerk is still serving one of its visitors (`serving_past_midnight`).
     fn rollover(&self, now: Ts) -> Option<Event> {
         let today = self.setup.day_of(now);
-        if self.day.is_some_and(|d| d >= today) {
+        if self.day.is_some_and(|d| d >= today) || self.serving_past_midnight(today, now) {
             return None;
         }
         let expired = self.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id).collect();
         Some(Event::DayOpened { day: today, expired })
+    }
+
+    /// Whether the new day `today` waits for a window still serving a visitor of the day
+    /// before, in a hall with opening hours: a clerk working past midnight (a late event) finishes, and the ticket counts
+    /// in the day it was issued. The day opens at the first command or tick after the last
+    /// such window lets its ticket go, and at the latest [`ROLLOVER_WAIT_MAX_MS`] after
+    /// midnight, when what is left expires as ever.
+    fn serving_past_midnight(&self, today: NaiveDate, now: Ts) -> bool {
+        // An always-open hall (no `hours`) serves round the clock: a day that waited for
+        // its clerks would never close, so it opens at midnight as ever.
+        if self.setup.hours.is_empty() || self.day.and_then(|d| d.succ_opt()) != Some(today) {
+            return false;
+        }
+        let midnight = super::appointments::local_ts(&self.setup, today, chrono::NaiveTime::MIN);
+        now.0 < midnight.0.saturating_add(ROLLOVER_WAIT_MAX_MS)
+            && self.windows.values().any(|w| w.state == WindowState::Serving)
     }
 
     pub fn ticket(&self, id: &TicketId) -> Option<&Ticket> {
@@ -231,13 +259,14 @@ impl HallState {
                 let ticket = t.clone();
                 self.index.insert(&self.setup, &ticket);
             }
-            Event::AppointmentBooked { code, service, day, slot, phone_hash, window } => {
+            Event::AppointmentBooked { code, service, day, slot, phone_hash, addr_hash, window } => {
                 let a = Appointment {
                     code: code.clone(),
                     service: service.clone(),
                     day: *day,
                     slot: *slot,
                     phone_hash: phone_hash.clone(),
+                    addr_hash: addr_hash.clone(),
                     window: *window,
                     state: AppointmentState::Booked,
                 };
@@ -269,17 +298,18 @@ impl HallState {
                 t.called_at = Some(at);
             }
             Event::TicketServing { window, id } => {
-                let clerk = self.window_mut(window).clerk.clone();
+                let clerk = self.windows.get(window).and_then(|w| w.clerk.clone());
                 let t = self.move_ticket(id, TicketAction::Serve);
                 t.serving_at = Some(at);
                 t.served_by = clerk;
                 if let Some(times) = t.step_times.get_mut(t.step) {
                     times.serving_at = Some(at);
                 }
-                let w = self.window_mut(window);
-                w.state = WindowState::Serving;
-                if let Some(c) = &mut w.at_counter {
-                    c.serving_since = Some(at);
+                if let Some(w) = self.window_mut(window) {
+                    w.state = WindowState::Serving;
+                    if let Some(c) = &mut w.at_counter {
+                        c.serving_since = Some(at);
+                    }
                 }
             }
             Event::TicketDone { window, id, outcome } => {
@@ -314,14 +344,16 @@ impl HallState {
             Event::TicketParked { window, id } => {
                 self.move_ticket(id, TicketAction::Park);
                 self.release_window(window, id);
-                let w = self.window_mut(window);
-                w.parked.push(*id);
+                if let Some(w) = self.window_mut(window) {
+                    w.parked.push(*id);
+                }
                 let queue = self.tickets.get(id).map(|t| t.queue).expect("parked ticket exists");
                 self.day_stats().record(&queue, Some(window), |f| f.parked += 1);
             }
             Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
-            Event::WindowPaused { window } => self.window_mut(window).state = WindowState::Paused,
-            Event::WindowResumed { window } => self.window_mut(window).state = WindowState::Open,
+            Event::TicketReturned { id, window, queue } => self.return_ticket(id, window.as_ref(), queue),
+            Event::WindowPaused { window } => self.set_state(window, WindowState::Paused),
+            Event::WindowResumed { window } => self.set_state(window, WindowState::Open),
             Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
             Event::NumbersRaised { day, floors } => {
                 if self.day == Some(*day) {
@@ -364,14 +396,16 @@ impl HallState {
             }
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
             Event::WindowForceClosed { window, .. } => {
-                let w = self.window_mut(window);
-                assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                if let Some(w) = self.window_mut(window) {
+                    assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
+                }
                 self.set_window(window, WindowState::Closed, None);
             }
         }
         self.alerts.apply(self.day, at, &record.event, &self.windows);
         if let Some(entry) = &record.idem {
-            self.idem.insert(entry.key.clone(), entry.reply.clone());
+            let keyed = KeyedAnswer { command: entry.command.clone(), reply: entry.reply.clone() };
+            self.idem.insert(entry.key.clone(), keyed);
         }
     }
 
@@ -516,17 +550,18 @@ impl HallState {
         }
         let at_counter = AtCounter { minutes: ticket.minutes, queue: ticket.queue, serving_since: None };
         let ordinary = ticket.priority.is_none();
-        let w = self.window_mut(window);
-        assert!(w.ticket.is_none(), "window {window} called a second ticket");
-        if unpark {
-            let before = w.parked.len();
-            w.parked.retain(|p| p != id);
-            assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
+        if let Some(w) = self.window_mut(window) {
+            assert!(w.ticket.is_none(), "window {window} called a second ticket");
+            if unpark {
+                let before = w.parked.len();
+                w.parked.retain(|p| p != id);
+                assert!(w.parked.len() < before, "window {window} resumed a ticket it had not parked");
+            }
+            w.ticket = Some(*id);
+            w.state = WindowState::Calling;
+            w.at_counter = Some(at_counter);
+            w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         }
-        w.ticket = Some(*id);
-        w.state = WindowState::Calling;
-        w.at_counter = Some(at_counter);
-        w.ordinary_owed = owed_after(w.ordinary_owed, rule, ordinary);
         let t = self.move_ticket(id, if unpark { TicketAction::Unpark } else { TicketAction::Call });
         t.window = Some(*window);
         t.target_window = None;
@@ -643,22 +678,82 @@ impl HallState {
     }
 
     fn release_window(&mut self, window: &WindowId, id: &TicketId) {
-        let w = self.window_mut(window);
-        assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
-        w.ticket = None;
-        w.at_counter = None;
-        w.state = WindowState::Open;
+        if let Some(w) = self.window_mut(window) {
+            assert_eq!(w.ticket.as_ref(), Some(id), "window {window} does not hold that ticket");
+            w.ticket = None;
+            w.at_counter = None;
+            w.state = WindowState::Open;
+        }
     }
 
     fn set_window(&mut self, window: &WindowId, state: WindowState, clerk: Option<UserName>) {
-        let w = self.window_mut(window);
-        assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
-        w.state = state;
-        w.clerk = clerk;
+        if let Some(w) = self.window_mut(window) {
+            assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
+            w.state = state;
+            w.clerk = clerk;
+        }
     }
 
-    fn window_mut(&mut self, id: &WindowId) -> &mut Window {
-        self.windows.get_mut(id).expect("window of an event exists in the config")
+    fn set_state(&mut self, window: &WindowId, state: WindowState) {
+        if let Some(w) = self.window_mut(window) {
+            w.state = state;
+        }
+    }
+
+    /// The window an event names, or `None` when hall.toml no longer has it (it was
+    /// removed after the event was logged, and the daemon restarted the same day). The
+    /// ticket's side of such an event still applies; start-up then returns to their queues
+    /// the tickets still tied to the window (`reconcile`). A window `decide` names is
+    /// always in the state, so live steps never take the `None` path.
+    fn window_mut(&mut self, id: &WindowId) -> Option<&mut Window> {
+        self.windows.get_mut(id)
+    }
+
+    /// Ticket `id`, untied from `window` if given, waits in `queue` at its old place.
+    fn return_ticket(&mut self, id: &TicketId, window: Option<&WindowId>, queue: &QueueId) {
+        let t = self.tickets.get(id).expect("returned ticket exists");
+        let status = t.status;
+        match status {
+            TicketStatus::Waiting => {
+                if window.is_some() {
+                    assert_eq!(t.target_window.as_ref(), window, "ticket returned from a window it was not sent to");
+                }
+                self.index.remove(&self.setup, t);
+            }
+            TicketStatus::Called | TicketStatus::Serving | TicketStatus::Parked => {
+                assert!(
+                    window.is_some() && t.window.as_ref() == window,
+                    "ticket returned from a window not holding it"
+                );
+            }
+            TicketStatus::Done | TicketStatus::NoShow | TicketStatus::Cancelled | TicketStatus::Expired => {}
+        }
+        if let Some(w) = window {
+            match status {
+                TicketStatus::Called | TicketStatus::Serving => self.release_window(w, id),
+                TicketStatus::Parked => {
+                    if let Some(win) = self.window_mut(w) {
+                        let before = win.parked.len();
+                        win.parked.retain(|p| p != id);
+                        assert!(win.parked.len() < before, "window {w} returned a ticket it had not parked");
+                    }
+                }
+                TicketStatus::Waiting
+                | TicketStatus::Done
+                | TicketStatus::NoShow
+                | TicketStatus::Cancelled
+                | TicketStatus::Expired => {}
+            }
+        }
+        let t = self.move_ticket(id, TicketAction::Return);
+        if window.is_some() {
+            t.window = None;
+            t.target_window = None;
+        }
+        t.queue = *queue;
+        t.serving_at = None;
+        let ticket = t.clone();
+        self.index.insert(&self.setup, &ticket);
     }
 }
 

@@ -121,7 +121,8 @@ pub struct Rectification {
 }
 
 /// A bad rating's case. It keeps what a supervisor needs after the ticket has left the
-/// state (at the next day's opening): never the ticket's id, which is the visitor's key.
+/// state (at the next day's opening): never the ticket's id (supervisors need no handle
+/// on the visitor's ticket).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub id: String,
@@ -216,36 +217,102 @@ impl Ratings {
     }
 }
 
-/// Replaces every run of at least [`MASK_DIGITS_MIN`] digits (ASCII or full-width) with
-/// as many `*`: visitors and supervisors type phone numbers into notes, and those must
-/// not reach the log.
+/// Digits written apart (`138 0013 8000`, `138-0013-8000`) are masked when their run has
+/// at least this many: a mobile number has 11, a landline with its area code 11 or 12, a
+/// date with its hour 10.
+pub const MASK_SPACED_DIGITS_MIN: usize = 11;
+
+/// A character that stands for a digit: ASCII, full-width and every other Unicode digit,
+/// and the Chinese numerals people write numbers with (幺 for 1 and 两 for 2 as spoken).
+fn is_digitlike(c: char) -> bool {
+    c.is_ascii_digit() || c.is_numeric() || "零〇一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖".contains(c)
+}
+
+/// A character that shows nothing: zero-width spaces and joiners, the word joiner, the
+/// byte-order mark, the soft hyphen and the blank fillers.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
+}
+
+/// What people put between the digits of a number: spaces, dashes, dots, brackets.
+fn is_digit_separator(c: char) -> bool {
+    c.is_whitespace() || "-‐‑‒–—−－.．·・()（）/／_".contains(c)
+}
+
+/// `text` without invisible characters and whitespace at either end; what a required
+/// text must still have something of.
+pub fn trim_invisible(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || is_invisible(c))
+}
+
+/// Masks the phone and id numbers in free text, whatever way they are written: each
+/// character of a run of digits (in any script, or Chinese numerals) joined by separators
+/// and invisible characters becomes `*` (invisible ones are dropped) when the run has
+/// [`MASK_DIGITS_MIN`] digits side by side or [`MASK_SPACED_DIGITS_MIN`] in all; an id
+/// card's closing `X` goes with its digits. Visitors and supervisors type phone numbers
+/// into notes, and those must not reach the log.
 pub fn mask_numbers(text: &str) -> String {
-    let is_digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= MASK_DIGITS_MIN {
-            out.extend(run.chars().map(|_| '*'));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_digitlike(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_digit(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+        // The run: digits, with separators and invisible characters only between digits.
+        let (mut end, mut digits, mut side_by_side, mut longest, mut j) = (i, 0, 0, 0, i);
+        while j < chars.len() {
+            let c = chars[j];
+            if is_digitlike(c) {
+                digits += 1;
+                side_by_side += 1;
+                longest = longest.max(side_by_side);
+                end = j + 1;
+            } else if is_invisible(c) {
+                // Invisible: the digits on either side are still side by side.
+            } else if is_digit_separator(c) {
+                side_by_side = 0;
+            } else {
+                break;
+            }
+            j += 1;
         }
+        if end < chars.len() && digits >= 15 && matches!(chars[end], 'X' | 'x' | 'Ｘ' | 'ｘ') {
+            end += 1;
+        }
+        let mask = longest >= MASK_DIGITS_MIN || digits >= MASK_SPACED_DIGITS_MIN;
+        for &c in &chars[i..end] {
+            match (mask, is_invisible(c)) {
+                (true, true) => {}
+                (true, false) => out.push('*'),
+                (false, _) => out.push(c),
+            }
+        }
+        i = end;
     }
-    flush(&mut run, &mut out);
     out
 }
 
 /// A note of 1 to [`NOTE_CHARS_MAX`] characters, trimmed and masked.
 fn note(text: &str) -> Result<String, Rejection> {
-    let text = text.trim();
+    let text = trim_invisible(text);
     if text.is_empty() || text.chars().count() > NOTE_CHARS_MAX {
         return Err(Rejection::NoteRequired);
     }
@@ -271,7 +338,8 @@ pub fn decide_rate(
     if !(1..=5).contains(&score) {
         return Err(Rejection::BadScore);
     }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    // Zero-width spaces are no comment: a required "其他" needs something one can read.
+    let comment = comment.map(trim_invisible).filter(|c| !c.is_empty());
     if comment.is_some_and(|c| c.chars().count() > COMMENT_CHARS_MAX) {
         return Err(Rejection::CommentTooLong);
     }
@@ -354,5 +422,50 @@ mod tests {
         assert_eq!(mask_numbers("等了45分钟，3号窗口"), "等了45分钟，3号窗口");
         assert_eq!(mask_numbers("１３８００１３８０００"), "***********");
         assert_eq!(mask_numbers("2026-11-27"), "2026-11-27");
+    }
+
+    /// A mobile number in each way people write one, and what must stay as it is.
+    #[test]
+    fn numbers_are_masked_however_they_are_written() {
+        let masked = [
+            ("电话138 0013 8000谢谢", "电话*************谢谢"),
+            ("电话138-0013-8000", "电话*************"),
+            ("电话 (138) 0013.8000 。", "电话 (************** 。"),
+            ("138\u{200B}0013\u{200B}8000", "***********"),
+            ("1\u{200C}3\u{200D}8\u{2060}0\u{FEFF}0138000", "***********"),
+            ("１３８　００１３　８０００", "*************"),
+            ("１３８－００１３－８０００", "*************"),
+            ("一三八零零一三八零零零", "***********"),
+            ("幺三八 〇〇幺三 八〇〇〇", "*************"),
+            ("壹叁捌零零壹叁捌零零零", "***********"),
+            ("+86 138 0013 8000", "+****************"),
+            ("0351-12345678", "*************"),
+            ("010 8888 8888", "*************"),
+            ("身份证11010119900307123X号", "身份证******************号"),
+            ("身份证 110101 19900307 123x", "身份证 ********************"),
+            ("电话：138\n0013\n8000", "电话：*************"),
+        ];
+        for (text, want) in masked {
+            assert_eq!(mask_numbers(text), want, "{text:?}");
+        }
+        let kept = [
+            "2026-11-27",
+            "2026.11.27 10:30",
+            "2026-11-27 10",
+            "等了45分钟，3号窗口",
+            "一共三个窗口，等了一个小时",
+            "1,000,000元",
+            "第12 34号",
+        ];
+        for text in kept {
+            assert_eq!(mask_numbers(text), text, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn invisible_characters_are_no_text() {
+        assert_eq!(trim_invisible("\u{200B}\u{200B} \u{FEFF}\u{2060}\u{3000}"), "");
+        assert_eq!(trim_invisible("\u{200B}太慢\u{200B} "), "太慢");
+        assert!(note("\u{200B}\u{200C}\u{200D}").is_err());
     }
 }

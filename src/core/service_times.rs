@@ -102,6 +102,11 @@ impl ServiceTimes {
                     TransferTarget::Window(w) => self.sent.entry(*w).or_default().add(minutes),
                 }
             }
+            Event::TicketReturned { id, window, queue } => {
+                if let Some(t) = tickets.get(id) {
+                    self.returned(t, window.is_some(), queue);
+                }
+            }
             Event::TicketDone { id, .. } => self.measure_service(tickets, at, id),
             Event::TicketStepDone { id, .. } => {
                 self.measure_service(tickets, at, id);
@@ -142,6 +147,26 @@ impl ServiceTimes {
             | Event::WindowQueuesSet { .. }
             | Event::WindowForceClosed { .. } => {}
             Event::AlertRaised { .. } | Event::AlertCleared { .. } | Event::AlertAcknowledged { .. } => {}
+        }
+    }
+
+    /// Ticket `t` (as it was) waits in `queue` again: out of the line it waited in, if
+    /// any, and into `queue`'s shared line, or still its window's when only its queue
+    /// changed (`untied` false).
+    fn returned(&mut self, t: &Ticket, untied: bool, queue: &QueueId) {
+        let sent = t.target_window.filter(|_| t.status == super::model::TicketStatus::Waiting);
+        if t.status == super::model::TicketStatus::Waiting {
+            let line = match &sent {
+                Some(w) => self.sent.get_mut(w),
+                None => self.lines.get_mut(&t.queue),
+            };
+            if let Some(line) = line {
+                line.remove(t.minutes);
+            }
+        }
+        match sent.filter(|_| !untied) {
+            Some(w) => self.sent.entry(w).or_default().add(t.minutes),
+            None => self.lines.entry(*queue).or_default().add(t.minutes),
         }
     }
 

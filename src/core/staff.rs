@@ -95,8 +95,9 @@ impl Staff {
         vec![Event::UserEnabled { name: name.clone(), by: by.clone() }]
     }
 
-    /// An admin adds `name`; the shell has checked the name, the password's length and
-    /// that hall.toml does not name the user.
+    /// An admin adds `name`, unless an added user has that name in any case; the shell has
+    /// checked the name, the password's length and that hall.toml does not name the user
+    /// (in any case).
     pub fn add(
         &self,
         name: &UserName,
@@ -104,7 +105,8 @@ impl Staff {
         password_hash: &PasswordHash,
         by: &UserName,
     ) -> Result<Vec<Event>, Rejection> {
-        if self.added.contains_key(name) {
+        // Names differing only in case are one person's: `Clerk3` beside `clerk3` is refused.
+        if self.added.keys().any(|n| n.as_str().eq_ignore_ascii_case(name.as_str())) {
             return Err(Rejection::UserExists);
         }
         if self.added.len() >= ADDED_USERS_MAX {
@@ -121,5 +123,25 @@ impl Staff {
     /// The password hash an admin last set for `name`, if any.
     pub fn password_of(&self, name: &UserName) -> Option<&PasswordHash> {
         self.passwords.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> UserName {
+        UserName::parse(s).expect("a user name")
+    }
+
+    #[test]
+    fn a_name_differing_only_in_case_is_the_same_user() {
+        let mut staff = Staff::default();
+        staff.added.insert(name("clerk13"), StaffRole::Clerk);
+        let hash = PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string());
+        for same in ["clerk13", "Clerk13", "CLERK13"] {
+            assert_eq!(staff.add(&name(same), StaffRole::Clerk, &hash, &name("admin")), Err(Rejection::UserExists));
+        }
+        assert!(staff.add(&name("clerk14"), StaffRole::Clerk, &hash, &name("admin")).is_ok());
     }
 }

@@ -21,6 +21,8 @@ pub enum TicketAction {
     Rejoin,
     /// A bundle step is done and the ticket waits for its next step.
     NextStep,
+    /// Its window closed (or left hall.toml): back in line at its place.
+    Return,
 }
 
 /// (action, from, to): every legal move of a ticket, and no other.
@@ -42,6 +44,10 @@ const TRANSITIONS: &[(TicketAction, TicketStatus, TicketStatus)] = &[
     (TicketAction::Unpark, Parked, Called),
     (TicketAction::Rejoin, NoShow, Waiting),
     (TicketAction::NextStep, Serving, Waiting),
+    (TicketAction::Return, Waiting, Waiting),
+    (TicketAction::Return, Called, Waiting),
+    (TicketAction::Return, Serving, Waiting),
+    (TicketAction::Return, Parked, Waiting),
 ];
 
 /// The status a ticket in `from` reaches by `action`, or `None` if that move is illegal.

@@ -75,11 +75,11 @@ pub async fn set_queues(
         .map(|q| QueueId::parse(q).map_err(|e| ApiError::bad_request("bad_queues", e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let command = Command::SetWindowQueues { window, queues, by: admin.user.clone() };
-    window_answer(&app, command, &headers, &format!("user:{}:admin-queues:{window}", admin.user)).await
+    window_answer(&app, command, &headers, &format!("user:{}", admin.user)).await
 }
 
-/// `POST /api/v1/admin/windows/{w}/close`: admins only; refused while the window holds a
-/// ticket or has tickets parked.
+/// `POST /api/v1/admin/windows/{w}/close`: admins only; whatever the window holds — its
+/// ticket, parked tickets, tickets sent to it — goes back to its queue at its place.
 pub async fn close(
     State(app): State<AppState>,
     Path(w): Path<String>,
@@ -88,7 +88,7 @@ pub async fn close(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let window = window_id(&w)?;
     let command = Command::ForceCloseWindow { window, by: admin.user.clone() };
-    window_answer(&app, command, &headers, &format!("user:{}:admin-close:{window}", admin.user)).await
+    window_answer(&app, command, &headers, &format!("user:{}", admin.user)).await
 }
 
 /// `GET /api/v1/admin`: every window with its state, queues and clerk, and every user

@@ -121,7 +121,7 @@ pub async fn ack(
     let session = auth::user(&app, &headers, SUPERVISORS)?;
     let id: u64 =
         id.parse().map_err(|_| ApiError::not_found("unknown_alert", "no such alert; alert ids are numbers"))?;
-    let key = idempotency_key(&headers, None, &format!("user:{}:ack", session.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
     match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
         Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config, &a))),

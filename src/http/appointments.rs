@@ -11,11 +11,14 @@ use chrono::{NaiveDate, NaiveTime};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use std::net::IpAddr;
+
 use super::dto::TicketDto;
 use super::error::ApiError;
+use super::rate::Client;
 use super::tickets::{new_ticket_id, parse_id, ticket_json};
 use super::{auth, idempotency_key, AppState, JsonBody};
-use crate::core::appointments::CODE_CHARS_MAX;
+use crate::core::appointments::{is_open_day, CODE_CHARS_MAX};
 use crate::core::model::WindowId;
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, AppointmentView, Query};
@@ -50,6 +53,8 @@ struct SlotDto {
 #[derive(Serialize)]
 struct SlotsDto {
     day: String,
+    /// A rest day or public holiday of `[hall.calendar]`: no slots, no bookings.
+    closed: bool,
     slots: Vec<SlotDto>,
 }
 
@@ -138,19 +143,35 @@ fn code_of(s: &str) -> Result<String, ApiError> {
 /// `GET /api/v1/appointments/slots?day=YYYY-MM-DD`: places left in each slot of a day.
 pub async fn slots(State(app): State<AppState>, UrlQuery(q): UrlQuery<SlotsQuery>) -> Result<Response, ApiError> {
     let day = parse_day(q.day.as_deref().unwrap_or_default())?;
+    if !is_open_day(&app.config.setup, day) {
+        return Ok(Json(SlotsDto { day: day.to_string(), closed: true, slots: Vec::new() }).into_response());
+    }
     match app.engine.query(Query::Slots(day)).await?.answer {
         Answer::Slots(list) => {
             let slots =
                 list.into_iter().map(|(t, free)| SlotDto { slot: t.format("%H:%M").to_string(), free }).collect();
-            Ok(Json(SlotsDto { day: day.to_string(), slots }).into_response())
+            Ok(Json(SlotsDto { day: day.to_string(), closed: false, slots }).into_response())
         }
         other => Err(ApiError::internal("engine answered slots with something else", &format!("{other:?}"))),
     }
 }
 
+/// The keyed hash that stands for a client address in the log, for the per-address
+/// limits: an IPv6 address counts by its /64, like the rate limits. Keyed and
+/// domain-separated from the phone hashes, so neither the address nor a link to a phone
+/// can be read off the log without the hall's key.
+fn addr_hash(key: &[u8], client: IpAddr) -> String {
+    let mut h = Blake2b512::new();
+    h.update(key);
+    h.update(b"client-address:");
+    h.update(client.to_string().as_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
 /// `POST /api/v1/appointments`: books a slot.
 pub async fn book(
     State(app): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     JsonBody(body): JsonBody<BookBody>,
 ) -> Result<(StatusCode, Json<AppointmentDto>), ApiError> {
@@ -164,7 +185,9 @@ pub async fn book(
     };
     let phone_hash = phone_hash(&app.phone_key, &phone);
     let key = idempotency_key(&headers, None, &format!("booking:{phone_hash}"))?;
-    let command = Command::BookAppointment { code: new_code(), service: body.service, day, slot, phone_hash, window };
+    let addr_hash = Some(addr_hash(&app.phone_key, client.0));
+    let code = new_code();
+    let command = Command::BookAppointment { code, service: body.service, day, slot, phone_hash, addr_hash, window };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(appointment_json(&app, answered.answer)?)))
@@ -183,7 +206,7 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<Json<AppointmentDto>, ApiError> {
     let code = code_of(&code)?;
-    let key = idempotency_key(&headers, None, &format!("booking:{code}:cancel"))?;
+    let key = idempotency_key(&headers, None, &format!("appointment:{code}"))?;
     let answered =
         app.engine.command(Envelope { command: Command::CancelAppointment { code }, idempotency_key: key }).await?;
     Ok(Json(appointment_json(&app, answered.answer)?))
@@ -197,11 +220,12 @@ pub async fn check_in(
 ) -> Result<(StatusCode, Json<super::printers::IssuedDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let code = code_of(&code)?;
-    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}:check-in"))?;
+    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
     let Json(ticket) = ticket_json(&app, answered)?;
+    let ticket = super::tickets::for_visitor(&app, ticket);
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
     let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
     Ok((status, Json(super::printers::IssuedDto { ticket, print })))
@@ -215,7 +239,7 @@ pub async fn check_in_ticket(
 ) -> Result<Json<TicketDto>, ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let id = parse_id(&id)?;
-    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}:check-in"))?;
+    let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let answered =
         app.engine.command(Envelope { command: Command::CheckInTicket { id }, idempotency_key: key }).await?;
     ticket_json(&app, answered)

@@ -2,13 +2,16 @@
 //!
 //! Sessions live in memory only: they are credentials, not hall state, so a restart asks
 //! clerks to log in again (their windows stay open under their names in the log). A
-//! session ends when its time is up, at `logout`, or when an admin disables its user.
+//! session ends when its time is up, at `logout`, when an admin disables its user, or when
+//! its user signs in more often than [`SESSIONS_PER_USER_MAX`] (their own oldest ends; never
+//! another user's).
 //! Logins and logouts are events in the log (the audit's sign-in records, by user name);
 //! failed logins are not: anyone may cause them, so they would let an anonymous caller
-//! write to the hall's log. The login limiter counts them instead.
+//! write to the hall's log. The login limits count them instead (see [`login`]).
 //! Time comes from the daemon's clock, passed in, so tests can move it.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use axum::extract::State;
@@ -19,15 +22,20 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ApiError;
-use super::rate::Client;
+use super::rate::{Client, Limits};
 use super::{AppState, JsonBody};
-use crate::config::{hash_password, verify_password, Role};
+use crate::config::{hash_password, verify_password, Role, MAX_USERS};
 use crate::config::{EvaluatorDef, KioskDef};
 use crate::core::model::{UserName, WindowId};
+use crate::core::staff::ADDED_USERS_MAX;
 use crate::core::{Command, Envelope};
 
-/// Sessions held at once; the oldest are dropped past this (a hall has tens of users).
-pub const SESSIONS_MAX: usize = 10_000;
+/// Sessions one user holds at once: a tab per staff page, with room to spare. Past this
+/// the user's own oldest session ends, so a user signing in in a loop ends only their own.
+pub const SESSIONS_PER_USER_MAX: usize = 8;
+/// Sessions held at once: every user hall.toml and an admin may have, each at their own
+/// cap, so that this bound is never what ends someone's session.
+pub const SESSIONS_MAX: usize = (MAX_USERS + ADDED_USERS_MAX) * SESSIONS_PER_USER_MAX;
 /// Longest user name or password accepted at login, in bytes.
 const CREDENTIAL_BYTES_MAX: usize = 256;
 
@@ -36,6 +44,8 @@ pub struct Session {
     pub user: UserName,
     pub role: Role,
     expires_ms: i64,
+    /// When this session started, in order of creation: the user's oldest ends first.
+    started: u64,
 }
 
 #[derive(Default)]
@@ -43,6 +53,8 @@ struct Inner {
     by_token: HashMap<String, Session>,
     /// Users an admin disabled since the daemon started: no session, no login.
     disabled: HashSet<UserName>,
+    /// Sessions created so far, numbering them.
+    started: u64,
 }
 
 #[derive(Default)]
@@ -55,7 +67,8 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A new session for `user`, or `None` when the user is disabled.
+    /// A new session for `user`, or `None` when the user is disabled. A user at
+    /// [`SESSIONS_PER_USER_MAX`] loses their own oldest session.
     fn create(&self, user: UserName, role: Role, ttl_ms: i64, now_ms: i64) -> Option<String> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -65,13 +78,20 @@ impl Sessions {
             return None;
         }
         inner.by_token.retain(|_, s| s.expires_ms > now_ms);
-        if inner.by_token.len() >= SESSIONS_MAX {
-            let oldest = inner.by_token.iter().min_by_key(|(_, s)| s.expires_ms).map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                inner.by_token.remove(&oldest);
+        let mut own: Vec<(u64, String)> =
+            inner.by_token.iter().filter(|(_, s)| s.user == user).map(|(t, s)| (s.started, t.clone())).collect();
+        if own.len() >= SESSIONS_PER_USER_MAX {
+            own.sort_unstable();
+            for (_, token) in own.iter().take(own.len() + 1 - SESSIONS_PER_USER_MAX) {
+                inner.by_token.remove(token);
             }
         }
-        inner.by_token.insert(token.clone(), Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms) });
+        // Every user within their own cap cannot fill this; it holds should MAX_USERS grow.
+        assert!(inner.by_token.len() < SESSIONS_MAX, "more sessions than users may hold");
+        inner.started += 1;
+        let started = inner.started;
+        let session = Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms), started };
+        inner.by_token.insert(token.clone(), session);
         Some(token)
     }
 
@@ -126,7 +146,7 @@ fn kiosk_of<'a>(app: &'a AppState, token: &str) -> Option<&'a KioskDef> {
     app.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
 }
 
-fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
+pub(super) fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
     app.config.evaluators.iter().fold(None, |found, e| if same_secret(&e.token, token) { Some(e) } else { found })
 }
 
@@ -134,6 +154,12 @@ fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> 
 /// caller who may not do this (403) from an unknown one (401).
 fn is_device(app: &AppState, token: &str) -> bool {
     kiosk_of(app, token).is_some() || evaluator_of(app, token).is_some()
+}
+
+/// Whether `token` is a device's or a live session's: such a caller who may not do
+/// something hears 403, a stranger 401.
+pub(super) fn is_known(app: &AppState, token: &str) -> bool {
+    is_device(app, token) || app.sessions.get(token, app.now().0).is_some()
 }
 
 /// The evaluator tablet of `window` whose device token the request carries.
@@ -178,6 +204,17 @@ pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Sessi
     Ok(session)
 }
 
+/// A reader of `/metrics`: a Prometheus scraper with `[hall] metrics_token` as its bearer
+/// token, or a signed-in supervisor or admin. The figures tell how busy the hall and each
+/// of its parts is, which is the hall's business, not a passer-by's.
+pub fn metrics_reader(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    if app.config.metrics_token.as_ref().is_some_and(|t| same_secret(&t.0, token)) {
+        return Ok(());
+    }
+    user(app, headers, &[Role::Supervisor, Role::Admin]).map(|_| ())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
@@ -186,7 +223,7 @@ pub struct LoginBody {
 }
 
 /// A hash to verify against when the user does not exist, so that the answer takes as
-/// long either way and never reveals which names exist.
+/// long either way and never reveals which names exist. Made once, on a blocking thread.
 fn dummy_hash() -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| hash_password("no user has this password").unwrap_or_default()).clone()
@@ -196,9 +233,51 @@ fn bad_credentials() -> ApiError {
     ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "bad_credentials", "the user name or password is wrong")
 }
 
-/// `POST /api/v1/login`. Every try takes one of the login limit's tokens for the name
-/// given and for the caller's address; a successful one gives them back. So failures, and
-/// only failures, slow a name or an address down, whether or not the name exists.
+/// Which limit a failed try would be charged to.
+#[derive(Clone, Copy)]
+enum Charge {
+    /// The name-and-address pair's own failures (`login_failures`).
+    Pair,
+    /// The name's allowance for addresses past their own (`login_name_failures`).
+    Name,
+}
+
+/// Whether `name` may be tried from `addr` now, and what a failure would cost; `Err` holds
+/// the milliseconds until a try is allowed again. Nothing is taken: only failures count.
+fn may_try(limits: &Limits, name: &str, addr: IpAddr, now_ms: i64) -> Result<Charge, u64> {
+    let pair_ms = match limits.login_pair.peek(&(name.to_string(), addr), now_ms) {
+        Ok(()) => return Ok(Charge::Pair),
+        Err(ms) => ms,
+    };
+    // `login_name_failures = 0`: an address past its own limit has no more tries.
+    if limits.login_name.is_off() {
+        return Err(pair_ms);
+    }
+    limits.login_name.peek(&name.to_string(), now_ms).map(|()| Charge::Name).map_err(|ms| ms.min(pair_ms))
+}
+
+fn failure(limits: &Limits, charge: Charge, name: &str, addr: IpAddr, now_ms: i64) {
+    // A try already admitted is charged even when the bucket ran dry meanwhile; the take's
+    // refusal then changes nothing.
+    let _ = match charge {
+        Charge::Pair => limits.login_pair.take(&(name.to_string(), addr), now_ms),
+        Charge::Name => limits.login_name.take(&name.to_string(), now_ms),
+    };
+}
+
+fn too_many_failures(ms: u64) -> ApiError {
+    ApiError::too_many("after failed logins for this user name", ms)
+}
+
+/// `POST /api/v1/login`. Failures, and only failures, slow a name down: each is charged to
+/// the name and the caller's address together (`login_failures`), so one address's wrong
+/// passwords never hold up the name anywhere else; past that, to the name itself
+/// (`login_name_failures`, far above anyone mistyping), so that behind a proxy, where every
+/// client shares one address, the right password is refused only while the name is
+/// flooded. The answer is the same whether or not the name exists. The check itself
+/// (argon2) waits for one of the per-core slots, so concurrent logins cost bounded memory
+/// and CPU; and each success is a record in the log, so a user's successes are limited
+/// too (`user_logins`), by a rate only the password's holder can use up.
 pub async fn login(
     State(app): State<AppState>,
     client: Client,
@@ -210,27 +289,33 @@ pub async fn login(
             format!("user and password may have at most {CREDENTIAL_BYTES_MAX} bytes"),
         ));
     }
-    let now = app.now().0;
     let limits = &app.limits;
-    limits.login_addr.take(&client.0, now).map_err(|ms| ApiError::too_many("failed logins from your address", ms))?;
-    if let Err(ms) = limits.login_user.take(&body.user, now) {
-        limits.login_addr.give_back(&client.0);
-        return Err(ApiError::too_many("failed logins for this user name", ms));
-    }
+    may_try(limits, &body.user, client.0, app.now().0).map_err(too_many_failures)?;
+    let Some(slot) = limits.password_checks.slot(Some(client.0)).await else {
+        return Err(ApiError::too_many("of logins at once", 1_000));
+    };
+    // Failures may have come in while this try waited for its slot: ask again, so that
+    // no more tries slip past a limit than there are slots.
+    let now = app.now().0;
+    let charge = may_try(limits, &body.user, client.0, now).map_err(too_many_failures)?;
     // hall.toml's users and those an admin added, with the password last set.
     let staff = super::users::staff(&app).await?;
     let found = super::users::resolve(&app, &staff, &body.user);
-    let hash = found.as_ref().map_or_else(dummy_hash, |u| u.password_hash.clone());
+    let hash = found.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+    let ok = slot
+        .run(move || verify_password(&hash.unwrap_or_else(dummy_hash), &password))
         .await
-        .map_err(|e| ApiError::internal("password check failed", &e))?;
+        .ok_or_else(|| ApiError::internal("password check failed", &"the check threads are gone"))?;
     let Some(user) = found.filter(|_| ok) else {
+        failure(limits, charge, &body.user, client.0, now);
         tracing::info!("a login failed");
         return Err(bad_credentials());
     };
-    limits.login_addr.give_back(&client.0);
-    limits.login_user.give_back(&body.user);
+    limits
+        .user_logins
+        .take(&user.name.as_str().to_string(), now)
+        .map_err(|ms| ApiError::too_many("of logins for this user", ms))?;
     // The log records the sign-in, and refuses it while an admin has the user disabled
     // (that survives restarts; the sessions' own list below does not).
     let command = Command::LogIn { user: user.name.clone() };

@@ -19,6 +19,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// bounded amount of memory however slowly it is read.
 const CHUNKS_QUEUED_MAX: usize = 64;
 
+/// A client that takes no chunk for this long has stalled: the backup ends, so that it
+/// neither holds the one backup slot nor a read of the log for ever.
+const STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// One backup at a time (per process): each reads the whole log.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
@@ -34,6 +38,7 @@ type Chunk = Result<Bytes, std::io::Error>;
 /// Writes into the response body, chunk by chunk, waiting while the client is behind.
 struct ChunkWriter {
     tx: tokio::sync::mpsc::Sender<Chunk>,
+    runtime: tokio::runtime::Handle,
     buf: Vec<u8>,
 }
 
@@ -51,7 +56,12 @@ impl std::io::Write for ChunkWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::take(&mut self.buf));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::other("the client went away"))
+        let sent = self.runtime.block_on(tokio::time::timeout(STALL, self.tx.send(Ok(chunk))));
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::Error::other("the client went away")),
+            Err(_) => Err(std::io::Error::other("the client took nothing for 30 s")),
+        }
     }
 }
 
@@ -63,16 +73,17 @@ pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<R
     let running = Running;
     let store = app.reports.store().clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_QUEUED_MAX);
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let _running = running;
-        let mut out = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK_BYTES) };
+        let mut out = ChunkWriter { tx: tx.clone(), runtime, buf: Vec::with_capacity(CHUNK_BYTES) };
         match crate::backup::write(&store, &mut out) {
             Ok(records) => tracing::info!(records, "backup written"),
             Err(e) => {
                 // The stream ends without its last line, so the copy is refused as
                 // incomplete; the reason goes to the log.
                 tracing::warn!(error = %e, "backup failed");
-                let _ = tx.blocking_send(Err(std::io::Error::other("backup failed")));
+                let _ = tx.try_send(Err(std::io::Error::other("backup failed")));
             }
         }
     });

@@ -39,7 +39,12 @@ pub struct TicketDto {
     pub finished_at: Option<String>,
     pub outcome: Option<crate::core::model::Outcome>,
     pub rated: bool,
+    /// The ticket-status page; with the visitor's key (`?k=`) where `key` is present.
     pub status_url: String,
+    /// The visitor's key (src/http/tickets.rs): only in the issuing kiosk's answer, never
+    /// in a clerk's, a supervisor's or the feed's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Why dispatch chose this ticket at its last call; null before the first call.
     pub call_rule: Option<CallRuleDto>,
     /// Recalls since its last call, and how many the hall allows.
@@ -133,6 +138,7 @@ impl TicketDto {
             outcome: t.outcome,
             rated: t.rating.is_some(),
             status_url: status_url(config.public_url.as_ref(), &t.id),
+            key: None,
             call_rule: t.call_rule.as_ref().map(|r| CallRuleDto::new(setup, r)),
             recalls: t.recalls,
             recall_max: setup.dispatch.recall_max,
@@ -140,6 +146,15 @@ impl TicketDto {
             steps: steps_dto(setup, t),
             step: t.step,
         }
+    }
+}
+
+impl TicketDto {
+    /// The ticket as its visitor gets it: its key, and the status page's address with it.
+    pub fn with_key(mut self, key: String) -> Self {
+        self.status_url = format!("{}?k={key}", self.status_url);
+        self.key = Some(key);
+        self
     }
 }
 

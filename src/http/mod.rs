@@ -7,6 +7,7 @@ mod alerts;
 mod appointments;
 mod audit;
 pub mod auth;
+pub mod conns;
 pub mod dto;
 pub mod error;
 pub mod listen;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,9 @@ pub const BODY_BYTES_MAX: usize = 16 * 1024;
 /// Deepest nesting of objects and arrays in a body: every contract body is one flat
 /// object, so anything deeper is wrong before it is parsed.
 pub const BODY_DEPTH_MAX: usize = 4;
+/// Longest a request's body may take to arrive once its head has: a 16 KiB body crosses
+/// the hall's network in milliseconds, and one sent a byte at a time holds a connection.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Longest string in a body, in bytes as sent (escapes included): a rating's 500-character
 /// comment written as `\uXXXX` escapes takes 3,000.
 pub const BODY_STRING_BYTES_MAX: usize = 4 * 1024;
@@ -158,8 +162,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let read = tokio::time::timeout(BODY_READ_TIMEOUT, Bytes::from_request(req, state)).await.map_err(|_| {
+            let secs = BODY_READ_TIMEOUT.as_secs();
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!("the body did not arrive within {secs} s"),
+            )
+        })?;
+        let bytes = read.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(e.status(), "too_large", format!("the body may have at most {BODY_BYTES_MAX} bytes"))
             } else {
                 ApiError::bad_request("bad_body", format!("the body could not be read: {e}"))
@@ -212,8 +224,11 @@ pub(crate) fn check_shape(bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The `Idempotency-Key` header (or a body's key), scoped to `scope` so that two callers'
-/// keys never collide.
+/// The `Idempotency-Key` header (or a body's key), scoped to `scope` — the caller: a user,
+/// a kiosk, the holder of a ticket id or of a booking — so that two callers' keys never
+/// collide. Within a caller's scope a key names one whole command, whatever the route:
+/// the core answers its repeat and refuses any other command under it
+/// (`core::fingerprint`).
 pub fn idempotency_key(headers: &HeaderMap, body_key: Option<&str>, scope: &str) -> Result<Option<String>, ApiError> {
     let header = match headers.get("idempotency-key") {
         Some(v) => Some(v.to_str().map_err(|_| {

@@ -23,7 +23,10 @@ pub async fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such endpoint; see README.md for the API")
 }
 
-pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
+/// `GET /metrics`: for `[hall] metrics_token`'s bearer (a Prometheus scraper), or a
+/// supervisor's or admin's session.
+pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    auth::metrics_reader(&app, &headers)?;
     let text = app.metrics.render().map_err(|e| ApiError::internal("metrics could not be rendered", &e))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }

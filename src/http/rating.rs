@@ -4,7 +4,8 @@
 //!
 //! An evaluator authenticates with its device token (`[[evaluator]]`) and learns only its
 //! own window's last finished, unrated ticket, and only for the hall's `ask_s` after it
-//! was finished: the ticket's id is the visitor's key, so it is handed out narrowly.
+//! was finished; it rates with the same token, only tickets finished at its window
+//! (`tickets::rate`). The id it learns is no credential: the visitor's is the ticket's key.
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::HeaderMap;
@@ -212,14 +213,8 @@ fn case_id(id: &str) -> Result<String, ApiError> {
     Ok(id.to_string())
 }
 
-async fn act(
-    app: &AppState,
-    headers: &HeaderMap,
-    by: &UserName,
-    action: &str,
-    command: Command,
-) -> Result<Json<Value>, ApiError> {
-    let key = idempotency_key(headers, None, &format!("user:{by}:case-{action}"))?;
+async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
+    let key = idempotency_key(headers, None, &format!("user:{by}"))?;
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     match answered.answer {
         Answer::Cases(view) => {
@@ -242,7 +237,7 @@ pub async fn callback(
     let session = auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let by = session.user;
     let command = Command::CaseCallback { case: case_id(&id)?, by: by.clone(), reached: body.reached, note: body.note };
-    act(&app, &headers, &by, "callback", command).await
+    act(&app, &headers, &by, command).await
 }
 
 /// `POST /api/v1/cases/{id}/rectify` `{"note": STR}`: what was put right; closes the case.
@@ -255,5 +250,5 @@ pub async fn rectify(
     let session = auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let by = session.user;
     let command = Command::RectifyCase { case: case_id(&id)?, by: by.clone(), note: body.note };
-    act(&app, &headers, &by, "rectify", command).await
+    act(&app, &headers, &by, command).await
 }

@@ -19,15 +19,52 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
-use crate::config::{hash_password, Role};
+use crate::config::{hash_password, hash_password_salted, Role};
 use crate::core::model::{UserName, WindowId};
 use crate::core::staff::{PasswordHash, Staff, StaffRole};
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, Query};
 
+/// The salt of a keyed request's password hash: SHA-256 of its (scoped) idempotency key
+/// and the user, cut to argon2's recommended 16 bytes. A salt must be unique, not secret,
+/// and a key names one request of one admin; the user is in it too, so that one key reused
+/// for two users never gives their hashes one salt.
+fn salt_of(key: &str, user: &UserName) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in ["hallq password salt", key, user.as_str()] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&h.finalize()[..16]);
+    salt
+}
+
+/// Sends `env` and, when the engine decided it now (not a repeat of an earlier request
+/// under its key), runs `effect` on the sessions; how many sessions it ended, if it ran.
+/// Both run in a task of their own that holds `changes`, so that a caller who goes away
+/// between the two cannot leave the log and the sessions disagreeing: a repeat finds the
+/// effect done by the first request (or the daemon restarted since, with no sessions).
+/// A command refused — also a key reused for another command — touches no session.
+async fn decided_then(
+    app: &AppState,
+    env: Envelope,
+    changes: tokio::sync::MutexGuard<'static, ()>,
+    effect: impl FnOnce(&auth::Sessions) -> usize + Send + 'static,
+) -> Result<Option<usize>, ApiError> {
+    let app = app.clone();
+    let task = tokio::spawn(async move {
+        let _changes = changes;
+        let answered = app.engine.command(env).await?;
+        Ok::<_, ApiError>((!answered.repeated).then(|| effect(&app.sessions)))
+    });
+    task.await.map_err(|e| ApiError::internal("a user change failed", &e))?
+}
+
 /// Changes go one at a time, so that the sessions' copy of who is disabled changes in the
-/// order the log records it, and at most one argon2 hash (19 MiB of work area) is made at
-/// once for an admin.
+/// order the log records it, and at most one argon2 hash is made at once for an admin
+/// (taking one of the password-check slots logins use, `rate::PasswordChecks`).
 static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Shortest and longest name of a user an admin adds, in characters.
@@ -139,13 +176,27 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds and 19 MiB.
-async fn hash(password: String) -> Result<PasswordHash, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Hashes on a password-check thread: argon2 takes tens of milliseconds and 19 MiB, so it
+/// takes one of the slots that logins use too. A request with an idempotency key gets its
+/// salt from the key and the user (`salt_of`), so that its retry makes the same hash and is
+/// known for a repeat (`core::fingerprint`), while another password under the key makes
+/// another hash and is refused as a conflict.
+async fn hash(app: &AppState, password: String, key: Option<&str>, user: &UserName) -> Result<PasswordHash, ApiError> {
+    let salt = key.map(|k| salt_of(k, user));
+    let slot = app
+        .limits
+        .password_checks
+        .slot(None)
         .await
-        .map_err(|e| ApiError::internal("password hashing failed", &e))?
-        .map(PasswordHash)
-        .map_err(|e| ApiError::internal("password hashing failed", &e))
+        .ok_or_else(|| ApiError::too_many("of password checks at once", 1_000))?;
+    slot.run(move || match salt {
+        Some(salt) => hash_password_salted(&password, &salt),
+        None => hash_password(&password),
+    })
+    .await
+    .ok_or_else(|| ApiError::internal("password hashing failed", &"the check threads are gone"))?
+    .map(PasswordHash)
+    .map_err(|e| ApiError::internal("password hashing failed", &e))
 }
 
 fn user_json(k: &Known, disabled: bool) -> Value {
@@ -185,9 +236,9 @@ pub async fn add(
             "hall.toml names this user already; choose another name",
         ));
     }
-    let key = idempotency_key(&headers, None, &format!("user:{}:add-user", admin.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let _one_at_a_time = CHANGES.lock().await;
-    let password_hash = hash(body.password).await?;
+    let password_hash = hash(&app, body.password, key.as_deref(), &name).await?;
     let command =
         Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
     app.engine.command(Envelope { command, idempotency_key: key }).await?;
@@ -214,12 +265,14 @@ pub async fn reset_password(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?;
     check_password(&body.password)?;
-    let key = idempotency_key(&headers, None, &format!("user:{}:reset-password", admin.user))?;
-    let _one_at_a_time = CHANGES.lock().await;
-    let password_hash = hash(body.password).await?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
+    let one_at_a_time = CHANGES.lock().await;
+    let password_hash = hash(&app, body.password, key.as_deref(), &user.name).await?;
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let ended = app.sessions.end_user(&user.name, auth::bearer(&headers));
+    let env = Envelope { command, idempotency_key: key };
+    let (name, keep) = (user.name.clone(), auth::bearer(&headers).map(str::to_string));
+    let ended = decided_then(&app, env, one_at_a_time, move |s| s.end_user(&name, keep.as_deref())).await?;
+    let ended = ended.unwrap_or(0);
     tracing::info!(sessions_ended = ended, "an admin reset a user's password");
     Ok(Json(json!({ "user": user.name.as_str(), "password_reset": true, "sessions_ended": ended })))
 }
@@ -233,11 +286,12 @@ pub async fn disable(
 ) -> Result<Json<Value>, ApiError> {
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
-    let key = idempotency_key(&headers, None, &format!("user:{}:disable", admin.user))?;
-    let _one_at_a_time = CHANGES.lock().await;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
+    let one_at_a_time = CHANGES.lock().await;
     let command = Command::DisableUser { name: user.clone(), by: admin.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let ended = app.sessions.disable(&user);
+    let env = Envelope { command, idempotency_key: key };
+    let name = user.clone();
+    let ended = decided_then(&app, env, one_at_a_time, move |s| s.disable(&name)).await?.unwrap_or(0);
     tracing::info!(sessions_ended = ended, "an admin disabled a user");
     Ok(Json(json!({ "user": user.as_str(), "disabled": true, "sessions_ended": ended })))
 }
@@ -250,11 +304,12 @@ pub async fn enable(
 ) -> Result<Json<Value>, ApiError> {
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
-    let key = idempotency_key(&headers, None, &format!("user:{}:enable", admin.user))?;
-    let _one_at_a_time = CHANGES.lock().await;
+    let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
+    let one_at_a_time = CHANGES.lock().await;
     let command = Command::EnableUser { name: user.clone(), by: admin.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    app.sessions.enable(&user);
+    let env = Envelope { command, idempotency_key: key };
+    let name = user.clone();
+    decided_then(&app, env, one_at_a_time, move |s| usize::from(s.enable(&name))).await?;
     tracing::info!("an admin enabled a user");
     Ok(Json(json!({ "user": user.as_str(), "disabled": false })))
 }

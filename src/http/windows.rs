@@ -101,7 +101,7 @@ pub async fn act(
         "close" => Command::Close { window, clerk },
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
     };
-    let key = idempotency_key(&headers, None, &format!("user:{}:{action}", session.user))?;
+    let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let config = &app.config;
     match answered.answer {

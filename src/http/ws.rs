@@ -1,5 +1,8 @@
 //! The display feed over WebSocket: snapshot or resume first, then live messages; a ping
-//! every 15 s and a drop after 60 s of silence; a lagging display is resynced.
+//! every 15 s and a drop after 60 s of silence; a lagging display is resynced. Every
+//! write has a deadline and the write buffer a cap, and a display that sends more frames
+//! than a display would is dropped: one that pings and never reads costs a bounded
+//! buffer for a moment, not memory without end.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -37,6 +40,25 @@ const WRITE_BATCH_MAX: usize = 64;
 const DISPLAYS_NICE: i32 = 10;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const SILENCE_MAX: Duration = Duration::from_secs(60);
+/// Bytes gathered before the WebSocket library writes them out. A round of the feed (a
+/// call with its window and queue messages) is far smaller, so it still goes out as one
+/// write at the flush; a resume's many rounds go out in pieces of this size.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+/// The most a display's write buffer may hold, in bytes: a piece of `WRITE_BUFFER_BYTES`
+/// plus the largest message (a big hall's snapshot). The library's default is unbounded,
+/// and every ping of a client that never reads queued a pong in it (RSS 58 MB → 811 MB in
+/// 3 s from one connection).
+const WRITE_BUFFER_BYTES_MAX: usize = 1024 * 1024;
+/// Longest one write to a display may take (a round, a ping, the close) before the
+/// display is dropped: a display that reads nothing must not hold its task, its buffer
+/// and its socket past the silence rule.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames a display may send within `FRAMES_IN_EVERY`; more close the connection. A
+/// display sends one pong per ping of ours (one each `PING_EVERY`) and a close; browsers
+/// send nothing else, and a client's own keep-alive pings fit many times over. Each ping
+/// asks for a pong, so this is also the most pongs a client can ask for.
+const FRAMES_IN_MAX: u32 = 16;
+const FRAMES_IN_EVERY: Duration = PING_EVERY;
 
 #[derive(Deserialize)]
 pub struct FeedParams {
@@ -56,7 +78,12 @@ pub async fn feed(
     }
     app.metrics.displays.inc();
     let after = params.after;
-    let ws = ws.read_buffer_size(READ_BUFFER_BYTES).max_message_size(FRAME_BYTES_MAX).max_frame_size(FRAME_BYTES_MAX);
+    let ws = ws
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(FRAME_BYTES_MAX)
+        .max_frame_size(FRAME_BYTES_MAX)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_write_buffer_size(WRITE_BUFFER_BYTES_MAX);
     Ok(ws.on_upgrade(move |socket| async move {
         let serve = async move {
             serve_display(&app, socket, after).await;
@@ -108,6 +135,7 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut heard = Instant::now();
+    let mut frames_in = FramesIn { since: heard, count: 0 };
     // Whether `pending` came off the live broadcast (a resume or a snapshot is old by
     // design and says nothing of the fan-out's latency).
     let mut from_live = false;
@@ -115,13 +143,14 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
         if !pending.is_empty() {
             let oldest = pending.first().filter(|_| from_live).map(|m| m.made);
             // One write for everything waiting: a batch's call, window and queue messages
-            // cost each display one system call, not three.
-            for msg in pending.drain(..) {
-                if socket.feed(Message::Text(msg.text.clone())).await.is_err() {
-                    return;
+            // cost each display one system call, not three. One deadline for the round.
+            let round = async {
+                for msg in pending.drain(..) {
+                    socket.feed(Message::Text(msg.text.clone())).await?;
                 }
-            }
-            if socket.flush().await.is_err() {
+                socket.flush().await
+            };
+            if !matches!(tokio::time::timeout(WRITE_TIMEOUT, round).await, Ok(Ok(()))) {
                 return;
             }
             if let Some(made) = oldest {
@@ -158,21 +187,45 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                 // Any frame proves the display is alive; its content is ignored.
-                Some(Ok(_)) => heard = Instant::now(),
+                Some(Ok(_)) => {
+                    heard = Instant::now();
+                    if !frames_in.allow(heard) {
+                        tracing::debug!("a display sent more frames than a display does; dropped");
+                        return;
+                    }
+                }
             },
             _ = ping.tick() => {
                 if heard.elapsed() > SILENCE_MAX {
                     return;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                let sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Ping(Default::default()))).await;
+                if !matches!(sent, Ok(Ok(()))) {
                     return;
                 }
             }
             _ = shutdown.changed() => {
-                let _ = socket.send(Message::Close(None)).await;
+                let _ = tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(None))).await;
                 return;
             }
         }
+    }
+}
+
+/// The frames a display sent in the current span of `FRAMES_IN_EVERY`.
+struct FramesIn {
+    since: Instant,
+    count: u32,
+}
+
+impl FramesIn {
+    /// Counts a frame heard at `now`; false once the span holds more than `FRAMES_IN_MAX`.
+    fn allow(&mut self, now: Instant) -> bool {
+        if now.duration_since(self.since) >= FRAMES_IN_EVERY {
+            *self = FramesIn { since: now, count: 0 };
+        }
+        self.count += 1;
+        self.count <= FRAMES_IN_MAX
     }
 }
 

@@ -139,11 +139,18 @@ fn build(
     let minutes = usize::try_from(end.since_ms(start) / 60_000).unwrap_or(24 * 60);
     let mut replay = Replay::new(setup, |q| u64::from(level.minutes(q)) * 60_000, start, minutes);
     if let Some(from) = store.first_seq_at(start)? {
+        // A day's records run from its opening to the next day's, which expires what was
+        // left. Both may come after midnight: the new day waits for a window still serving
+        // (`core::hall`), so records after midnight before the opening are the day before's.
+        let mut opened = false;
         for item in store.records_after(from.saturating_sub(1)) {
             let (_, rec) = item?;
-            let own = rec.at < end;
-            // The first record of a later day is its opening: it expires what was left.
-            if !replay.record(&rec, own) || !own {
+            let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
+            opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
+            if !opened {
+                continue;
+            }
+            if !replay.record(&rec, !later) || later {
                 break;
             }
         }

@@ -232,6 +232,7 @@ impl<'a> Replay<'a> {
             Event::TicketNoShow { window, id } => self.no_show(window, id, at),
             Event::TicketParked { window, id } => self.park(window, id),
             Event::TicketTransferred { window, id, to } => self.transfer(window, id, to, at),
+            Event::TicketReturned { id, queue, .. } => self.returned(id, *queue, at),
             Event::TicketRecalled { .. }
             | Event::TicketCheckedIn { .. }
             | Event::AppointmentBooked { .. }
@@ -488,6 +489,17 @@ impl<'a> Replay<'a> {
         let Some(t) = self.live.get(id) else { return };
         self.day.tickets[t.row].fate = Fate::Parked;
         self.day.groups.record(t.queue, Some(window), t.clerk.as_ref(), |g| g.parked += 1);
+    }
+
+    /// Its window closed (or its queue left hall.toml): it waits in `queue` again.
+    fn returned(&mut self, id: &TicketId, queue: QueueId, at: Ts) {
+        self.leave_line(id, at);
+        let Some(t) = self.live.get_mut(id) else { return };
+        t.queue = queue;
+        t.serving_at = None;
+        t.window = None;
+        self.day.tickets[t.row].fate = Fate::Waiting;
+        self.join_line(id, at);
     }
 
     fn transfer(&mut self, window: &WindowId, id: &TicketId, to: &TransferTarget, at: Ts) {

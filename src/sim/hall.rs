@@ -60,7 +60,14 @@ impl SimHall {
     /// A hall from a loaded kiosk-config directory, with `warmup_ms` used only if it has
     /// no opening hours.
     pub fn from_config(name: &str, config: Config, walk_ms: i64, warmup_ms: i64) -> SimHall {
-        let setup = config.setup;
+        let mut setup = config.setup;
+        // Every simulated day is a day of the trace, worked whatever its date: bookings
+        // (refused on the calendar's rest days and holidays) are taken on each.
+        setup.rating.calendar = crate::core::calendar::Calendar {
+            rest_days: Vec::new(),
+            holidays: Default::default(),
+            workdays: Default::default(),
+        };
         let plan = plan_for(&setup, warmup_ms);
         let minutes = minutes_of(&setup);
         SimHall { name: name.to_string(), setup: Arc::new(setup), plan, minutes, walk_ms }

@@ -82,7 +82,16 @@ pub fn setup() -> Setup {
         max_wait_min: 60,
         dispatch: DispatchPolicy { priority_ratio: 2, ..DispatchPolicy::default() },
         item_index: Default::default(),
-        appointments: Some(AppointmentPolicy { queue: q("Y"), slot_min: 30, quota: 2, grace_min: 15, days_ahead: 7 }),
+        appointments: Some(AppointmentPolicy {
+            queue: q("Y"),
+            slot_min: 30,
+            quota: 2,
+            grace_min: 15,
+            days_ahead: 7,
+            phone_max: 3,
+            address_max: 12,
+            address_day_max: 4,
+        }),
         rating: hallq::core::rating::RatingPolicy::default(),
         alerts: Default::default(),
     }

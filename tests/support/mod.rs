@@ -35,6 +35,8 @@ pub const HANG_GUARD: Duration = Duration::from_secs(20);
 pub const KIOSK: &str = "demo-kiosk-1";
 /// The example hall's demo password, shared by every user.
 pub const PASSWORD: &str = "demo";
+/// The example hall's `[hall] metrics_token`, a Prometheus scraper's bearer for /metrics.
+pub const METRICS_TOKEN: &str = "demo-metrics-token";
 
 /// Milliseconds since the Unix epoch of a local time in Asia/Shanghai.
 pub fn shanghai_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
@@ -51,6 +53,14 @@ pub fn default_start_ms() -> i64 {
 }
 
 /// Awaits `fut`, failing the test if it does not finish within the hang guard.
+/// The path of a visitor's `action` (`rating`, `cancel`, `rejoin`, `qr.svg`) on `ticket`
+/// as the kiosk's answer gave it: with the ticket's key, the visitor's credential.
+pub fn visitor_path(ticket: &Value, action: &str) -> String {
+    let id = ticket["id"].as_str().expect("a ticket id");
+    let key = ticket["key"].as_str().expect("the kiosk's answer carries the visitor's key");
+    format!("/api/v1/tickets/{id}/{action}?k={key}")
+}
+
 pub async fn guard<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
     match tokio::time::timeout(HANG_GUARD, fut).await {
         Ok(v) => v,
@@ -353,13 +363,23 @@ impl Daemon {
         clock: Option<Arc<AtomicI64>>,
         config: hallq::config::Config,
     ) -> Self {
+        Self::start_hours(data, clock, config, true).await
+    }
+
+    /// A daemon of `config` that keeps the hall's opening hours unless `always_open`.
+    pub async fn start_hours(
+        data: Arc<TempDir>,
+        clock: Option<Arc<AtomicI64>>,
+        config: hallq::config::Config,
+        always_open: bool,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a local address");
         let engine_clock: Option<hallq::engine::Clock> = clock.clone().map(|c| {
             let f: hallq::engine::Clock = Arc::new(move || Ts(c.load(Ordering::SeqCst)));
             f
         });
-        let options = Options { data_dir: data.path().to_path_buf(), always_open: true, clock: engine_clock };
+        let options = Options { data_dir: data.path().to_path_buf(), always_open, clock: engine_clock };
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stop_rx.await;
@@ -433,8 +453,11 @@ pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
 /// The example hall.toml with its rate limits turned off.
 pub fn without_rate_limits(hall: String) -> String {
     let out = hall.replace("kiosk_burst = 5", "kiosk_burst = 0").replace("public_burst = 60", "public_burst = 0");
-    let out = out.replace("login_failures = 5", "login_failures = 0");
-    assert!(out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0"), "hall.toml's limits moved");
+    let out = out.replace("login_failures = 5", "login_failures = 0").replace("user_logins = 20", "user_logins = 0");
+    assert!(
+        out.matches("_burst = 0").count() == 2 && out.contains("login_failures = 0") && out.contains("user_logins = 0"),
+        "hall.toml's limits moved"
+    );
     out
 }
 
@@ -574,4 +597,22 @@ impl Drop for Process {
             let _ = child.wait();
         }
     }
+}
+
+/// A daemon of the example hall with its own rate limits (not lifted), on an injected clock.
+pub async fn daemon_with_example_limits() -> Daemon {
+    let config = hallq::config::embedded_default().expect("the example hall loads");
+    assert_eq!(config.limits, hallq::config::RateLimits::default(), "the example hall keeps the defaults");
+    let data = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let clock = Arc::new(AtomicI64::new(default_start_ms()));
+    Daemon::start_config(data, Some(clock), config).await
+}
+
+/// An HTTP client whose connections come from `127.0.0.{n}`.
+pub fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, n)))
+        .timeout(HANG_GUARD)
+        .build()
+        .expect("an HTTP client")
 }

@@ -110,7 +110,8 @@ impl Sim<'_> {
         let n = self.bookings;
         let service = arrivals.services.get(v.service).cloned().unwrap_or_default();
         let phone_hash = format!("sim-phone-{n:x}");
-        let command = Command::BookAppointment { code: format!("{n:x}"), service, day, slot, phone_hash, window: None };
+        let code = format!("{n:x}");
+        let command = Command::BookAppointment { code, service, day, slot, phone_hash, addr_hash: None, window: None };
         match self.exec(command, start) {
             Ok(_) => Ok(Some((n, slot_at))),
             Err(Rejection::SlotFull) => {

@@ -1,0 +1,230 @@
+//! A command's fingerprint: what makes two requests under one idempotency key the same
+//! command, so that a repeat gets the first answer and anything else is refused
+//! (`Rejection::IdempotencyConflict`) instead of being answered with another command's
+//! result.
+//!
+//! The fingerprint covers every field a caller chose — the kind of command, its target
+//! (user, window, ticket, booking, case, alert) and its body — and leaves out only the
+//! values the shell draws afresh for each request: a new ticket's id and a new booking's
+//! code. A password's argon2 hash is covered: the shell salts a keyed request's hash from
+//! its key and user (`http::users`), so a retry with the same password gives the same
+//! hash and one with another password does not.
+//!
+//! It is SHA-256 over a canonical encoding written out field by field below (each field
+//! length-prefixed, so no two commands share an encoding), cut to 128 bits and stored as
+//! hex beside the key in the log. It depends on nothing but the command: no clock, no
+//! state, no randomness, and not on serde's layout, so a replay computes the same value.
+
+use sha2::{Digest, Sha256};
+
+use super::command::{Command, Reply};
+use super::model::{Outcome, TransferTarget};
+use super::staff::StaffRole;
+
+/// Bytes of SHA-256 kept: 128 bits, beyond reach of an accidental or a crafted collision.
+const FINGERPRINT_BYTES: usize = 16;
+
+/// What the state keeps of a command that carried an idempotency key: its fingerprint and
+/// the answer it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyedAnswer {
+    pub command: String,
+    pub reply: Reply,
+}
+
+/// The fingerprint of `command`, as lowercase hex.
+pub fn fingerprint(command: &Command) -> String {
+    let mut c = Canon(Sha256::new());
+    encode(&mut c, command);
+    c.0.finalize()[..FINGERPRINT_BYTES].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The canonical encoding, fed straight into the hash.
+struct Canon(Sha256);
+
+impl Canon {
+    fn str(&mut self, s: &str) -> &mut Self {
+        self.0.update((s.len() as u64).to_le_bytes());
+        self.0.update(s.as_bytes());
+        self
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.str("some").str(s),
+            None => self.str("none"),
+        }
+    }
+
+    fn flag(&mut self, b: bool) -> &mut Self {
+        self.str(if b { "true" } else { "false" })
+    }
+
+    fn num(&mut self, n: u64) -> &mut Self {
+        self.str(&n.to_string())
+    }
+}
+
+fn outcome(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Completed => "completed",
+        Outcome::Incomplete => "incomplete",
+    }
+}
+
+fn role(r: StaffRole) -> &'static str {
+    match r {
+        StaffRole::Clerk => "clerk",
+        StaffRole::Supervisor => "supervisor",
+        StaffRole::Admin => "admin",
+    }
+}
+
+fn encode(c: &mut Canon, command: &Command) {
+    match command {
+        // `id` is drawn afresh for every request: a retry carries another one.
+        Command::IssueTicket { id: _, service, priority, kiosk, remote } => {
+            c.str("issue_ticket").str(service).opt(priority.as_deref()).str(kiosk).flag(*remote);
+        }
+        Command::CheckInTicket { id } => {
+            c.str("check_in_ticket").str(&id.to_string());
+        }
+        // `code` is drawn afresh for every request; `addr_hash` names where the request came
+        // from, not what it asks (a phone that moves from the hall's Wi-Fi to its carrier
+        // retries the same booking).
+        Command::BookAppointment { code: _, service, day, slot, phone_hash, window, addr_hash: _ } => {
+            let window = window.map(|w| w.to_string());
+            c.str("book_appointment").str(service).str(&day.to_string()).str(&slot.to_string());
+            c.str(phone_hash).opt(window.as_deref());
+        }
+        Command::CancelAppointment { code } => {
+            c.str("cancel_appointment").str(code);
+        }
+        // `id` is the fresh id of the ticket the booking becomes.
+        Command::CheckInAppointment { code, id: _, kiosk } => {
+            c.str("check_in_appointment").str(code).str(kiosk);
+        }
+        Command::CancelTicket { id } => {
+            c.str("cancel_ticket").str(&id.to_string());
+        }
+        Command::RateTicket { id, score, comment, reason } => {
+            c.str("rate_ticket").str(&id.to_string()).num(u64::from(*score));
+            c.opt(comment.as_deref()).opt(reason.as_deref());
+        }
+        Command::RejoinTicket { id } => {
+            c.str("rejoin_ticket").str(&id.to_string());
+        }
+        Command::OpenWindow { window, clerk } => at_window(c, "open_window", window, clerk),
+        Command::CallNext { window, clerk } => at_window(c, "call_next", window, clerk),
+        Command::CallNumber { window, clerk, number, reason } => {
+            at_window(c, "call_number", window, clerk);
+            c.str(number).str(reason);
+        }
+        Command::Recall { window, clerk } => at_window(c, "recall", window, clerk),
+        Command::Serve { window, clerk } => at_window(c, "serve", window, clerk),
+        Command::Done { window, clerk, outcome: o } => {
+            at_window(c, "done", window, clerk);
+            c.str(outcome(*o));
+        }
+        Command::NoShow { window, clerk } => at_window(c, "no_show", window, clerk),
+        Command::Transfer { window, clerk, to } => {
+            at_window(c, "transfer", window, clerk);
+            match to {
+                TransferTarget::Queue(q) => c.str("queue").str(q.as_str()),
+                TransferTarget::Window(w) => c.str("window").str(w.as_str()),
+            };
+        }
+        Command::Park { window, clerk } => at_window(c, "park", window, clerk),
+        Command::Unpark { window, clerk, id } => {
+            at_window(c, "unpark", window, clerk);
+            c.str(&id.to_string());
+        }
+        Command::Pause { window, clerk } => at_window(c, "pause", window, clerk),
+        Command::Resume { window, clerk } => at_window(c, "resume", window, clerk),
+        Command::Close { window, clerk } => at_window(c, "close", window, clerk),
+        Command::Tick => {
+            c.str("tick");
+        }
+        Command::Reconcile => {
+            c.str("reconcile");
+        }
+        Command::CaseCallback { case, by, reached, note } => {
+            c.str("case_callback").str(case).str(by.as_str()).flag(*reached).str(note);
+        }
+        Command::RectifyCase { case, by, note } => {
+            c.str("rectify_case").str(case).str(by.as_str()).str(note);
+        }
+        Command::LogIn { user } => {
+            c.str("log_in").str(user.as_str());
+        }
+        Command::LogOut { user } => {
+            c.str("log_out").str(user.as_str());
+        }
+        Command::DisableUser { name, by } => {
+            c.str("disable_user").str(name.as_str()).str(by.as_str());
+        }
+        Command::EnableUser { name, by } => {
+            c.str("enable_user").str(name.as_str()).str(by.as_str());
+        }
+        Command::AddUser { name, role: r, password_hash, by } => {
+            c.str("add_user").str(name.as_str()).str(role(*r)).str(&password_hash.0).str(by.as_str());
+        }
+        Command::ResetPassword { name, password_hash, by } => {
+            c.str("reset_password").str(name.as_str()).str(&password_hash.0).str(by.as_str());
+        }
+        Command::SetWindowQueues { window, queues, by } => {
+            c.str("set_window_queues").str(window.as_str()).num(queues.len() as u64);
+            for q in queues {
+                c.str(q.as_str());
+            }
+            c.str(by.as_str());
+        }
+        Command::ForceCloseWindow { window, by } => {
+            c.str("force_close_window").str(window.as_str()).str(by.as_str());
+        }
+        Command::AckAlert { id, by } => {
+            c.str("ack_alert").num(*id).str(by.as_str());
+        }
+        Command::PrinterReport { kiosk, fault } => {
+            c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()));
+        }
+    }
+}
+
+fn at_window(c: &mut Canon, what: &str, window: &super::model::WindowId, clerk: &super::model::UserName) {
+    c.str(what).str(window.as_str()).str(clerk.as_str());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{TicketId, UserName, WindowId};
+
+    fn next(window: &str, clerk: &str) -> Command {
+        Command::CallNext { window: WindowId::parse(window).unwrap(), clerk: UserName::parse(clerk).unwrap() }
+    }
+
+    #[test]
+    fn the_target_and_the_body_count_and_fresh_ids_do_not() {
+        assert_eq!(fingerprint(&next("1", "c1")), fingerprint(&next("1", "c1")));
+        assert_ne!(fingerprint(&next("1", "c1")), fingerprint(&next("2", "c1")));
+        assert_ne!(fingerprint(&next("1", "c1")), fingerprint(&next("1", "c2")));
+        let issue = |n: u8, service: &str| Command::IssueTicket {
+            id: TicketId::from_bytes([n; 16]),
+            service: service.to_string(),
+            priority: None,
+            kiosk: "kiosk1".to_string(),
+            remote: false,
+        };
+        assert_eq!(fingerprint(&issue(1, "SC-A1")), fingerprint(&issue(2, "SC-A1")));
+        assert_ne!(fingerprint(&issue(1, "SC-A1")), fingerprint(&issue(1, "SC-A2")));
+        // Length prefixes keep fields apart: "ab"+"c" is not "a"+"bc".
+        let cb = |case: &str, note: &str| Command::RectifyCase {
+            case: case.to_string(),
+            by: UserName::parse("sup").unwrap(),
+            note: note.to_string(),
+        };
+        assert_ne!(fingerprint(&cb("ab", "c")), fingerprint(&cb("a", "bc")));
+        assert_eq!(fingerprint(&next("1", "c1")).len(), 2 * FINGERPRINT_BYTES);
+    }
+}
