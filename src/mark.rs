@@ -94,6 +94,12 @@ pub struct Mark {
     pub v: u16,
     /// A random id given to the hall's data when its log was made; a backup carries it.
     pub hall: String,
+    /// The id (`[hall] id`) of the configuration the log was kept under: a daemon started
+    /// with another hall's configuration on this directory is refused (`Store::load`).
+    /// Set at the first start after the log was made (by a new hall, `hallq recover` or
+    /// `hallq restore`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hall: Option<String>,
     #[serde(flatten)]
     pub high: Watermark,
 }
@@ -105,7 +111,7 @@ impl Mark {
         let mut id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut id);
         let hall = id.iter().map(|b| format!("{b:02x}")).collect();
-        Self { v: MARK_VERSION, hall, high }
+        Self { v: MARK_VERSION, hall, config_hall: None, high }
     }
 
     /// The mark in `dir`: `Ok(None)` when there is none, an error in words when there is
@@ -192,7 +198,8 @@ fn unescape_mount(field: &str) -> String {
 mod tests {
     use super::*;
 
-    const FSTAB: &str = "# /etc/fstab\nUUID=1 / ext4 defaults 0 1\nUUID=2 /srv/hall\\040data ext4 defaults,nofail 0 2\n\
+    const FSTAB: &str =
+        "# /etc/fstab\nUUID=1 / ext4 defaults 0 1\nUUID=2 /srv/hall\\040data ext4 defaults,nofail 0 2\n\
                          /dev/sdc1 /mnt/spare ext4 noauto 0 0\nUUID=3 none swap sw 0 0\n";
     const MOUNTED: &str = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
                            30 22 8:17 / /srv/hall\\040data rw,relatime shared:9 - ext4 /dev/sdb1 rw\n";

@@ -86,7 +86,11 @@ impl fmt::Display for Report {
         if !self.opened {
             writeln!(f, "  sled could not open the damaged files: no record could be read from them")?;
         }
-        writeln!(f, "  kept {} records (up to position {}) and {} day snapshots", self.kept, self.kept_last, self.snapshots)?;
+        writeln!(
+            f,
+            "  kept {} records (up to position {}) and {} day snapshots",
+            self.kept, self.kept_last, self.snapshots
+        )?;
         if let Some(why) = &self.stopped {
             writeln!(f, "  stopped at {why}")?;
         }
@@ -246,10 +250,7 @@ fn refuse_if_locked(dir: &Path) -> Result<(), RecoverError> {
         // SAFETY: flock on a descriptor we own; the lock goes with the file when dropped.
         let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0;
         if locked {
-            return Err(RecoverError::Refused(format!(
-                "a hallq is running on {}; stop it first",
-                dir.display()
-            )));
+            return Err(RecoverError::Refused(format!("a hallq is running on {}; stop it first", dir.display())));
         }
     }
     drop(file);
@@ -388,7 +389,9 @@ fn replay(setup: &Arc<Setup>, salvage: &Salvage) -> (HallState, u64, Option<Stri
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     for (seq, record) in salvage.records.range(start + 1..) {
-        if *seq != last + 1 && last > 0 {
+        // Without a snapshot the log must begin at record 1: records after a lost start
+        // cannot be replayed (and a log starting later would not load).
+        if *seq != last + 1 {
             stopped = Some(format!("position {}: records {} to {} are missing", seq, last + 1, seq - 1));
             break;
         }

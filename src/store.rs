@@ -67,6 +67,12 @@ pub enum StoreError {
          `hallq recover --data {dir}` or restore the latest backup with `hallq restore`"
     )]
     LogMissing { dir: String, what: String },
+    #[error(
+        "the data directory {dir} holds the log of hall `{theirs}`, but the configuration is of hall `{ours}`; \
+         start with that hall's configuration, or give this hall its own data directory. If `[hall] id` was \
+         changed on purpose, run `hallq recover --data {dir}` with the new configuration to take the log over"
+    )]
+    OtherHall { dir: String, theirs: String, ours: String },
 }
 
 pub struct Store {
@@ -257,20 +263,31 @@ impl Store {
 
     /// After a load that checked out: the loaded state is what the log durably holds.
     /// A directory without a mark gets one now (a new hall, or one from before marks).
-    fn loaded(&self, state: &HallState) -> Result<(), StoreError> {
+    /// A mark without the configuration's hall id gets it.
+    fn loaded(&self, state: &HallState, config_hall: &str) -> Result<(), StoreError> {
         let high = Watermark { seq: state.last_seq, day: state.day, numbers: state.numbers.clone() };
         let mut guard = self.high.lock().map_err(|_| StoreError::Closed)?;
         guard.pending = high.clone();
         guard.durable = high.clone();
-        if guard.mark.is_none() {
-            let mark = Mark::new(high);
-            mark.write(&self.dir).map_err(StoreError::Sync)?;
-            if state.last_seq > 0 {
-                tracing::info!(seq = state.last_seq, "the data directory had no mark; it has one now");
+        let mark = match guard.mark.take() {
+            Some(mark) if mark.config_hall.is_some() => mark,
+            Some(mut mark) => {
+                mark.config_hall = Some(config_hall.to_string());
+                mark.write(&self.dir).map_err(StoreError::Sync)?;
+                mark
             }
-            guard.mark = Some(mark);
-            guard.written = Some(Instant::now());
-        }
+            None => {
+                let mut mark = Mark::new(high);
+                mark.config_hall = Some(config_hall.to_string());
+                mark.write(&self.dir).map_err(StoreError::Sync)?;
+                if state.last_seq > 0 {
+                    tracing::info!(seq = state.last_seq, "the data directory had no mark; it has one now");
+                }
+                guard.written = Some(Instant::now());
+                mark
+            }
+        };
+        guard.mark = Some(mark);
         Ok(())
     }
 
@@ -402,6 +419,16 @@ impl Store {
     /// it replayed, or the whole log replayed when there is none.
     pub fn load(&self, setup: Arc<Setup>) -> Result<(HallState, Loaded), StoreError> {
         let inner = self.inner()?;
+        let theirs =
+            self.high.lock().map_err(|_| StoreError::Closed)?.mark.as_ref().and_then(|m| m.config_hall.clone());
+        if let Some(theirs) = theirs.filter(|theirs| *theirs != setup.hall_id) {
+            return Err(StoreError::OtherHall {
+                dir: self.dir.display().to_string(),
+                theirs,
+                ours: setup.hall_id.clone(),
+            });
+        }
+        let config_hall = setup.hall_id.clone();
         let last = match inner.log.last()? {
             Some((key, _)) => seq_of(&key)?,
             None => 0,
@@ -431,7 +458,9 @@ impl Store {
         let mut replayed = 0;
         for item in records_after(&inner, state.last_seq) {
             let (seq, record) = item.map_err(|e| match e {
-                StoreError::Corrupt { seq, message } => self.damaged(format!("record {seq} cannot be read ({message})")),
+                StoreError::Corrupt { seq, message } => {
+                    self.damaged(format!("record {seq} cannot be read ({message})"))
+                }
                 other => other,
             })?;
             if seq != state.last_seq + 1 {
@@ -448,7 +477,7 @@ impl Store {
                 return Err(self.damaged(format!("{what} ({MARK_FILE} says so)")));
             }
         }
-        self.loaded(&state)?;
+        self.loaded(&state, &config_hall)?;
         Ok((state, Loaded { snapshot, replayed }))
     }
 

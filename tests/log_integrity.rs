@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{guard, Process};
+use support::{config_dir, guard, without_rate_limits, Process};
+
+/// The damage campaign's bound (on an idle machine it takes some ten seconds).
+const CAMPAIGN_BOUND: Duration = Duration::from_secs(300);
 
 /// Tickets issued before the damage: enough that the log spans several of sled's pages.
 const TICKETS: usize = 400;
@@ -64,10 +67,15 @@ fn copy_dir(from: &Path, to: &Path) {
 /// What `hallq serve` did on a data directory: `Err(output)` when it exited (refused),
 /// `Ok(())` when it came up (then it is stopped again).
 async fn try_serve(data: &Path) -> Result<(), (std::process::ExitStatus, String)> {
+    try_serve_with(data, &[]).await
+}
+
+async fn try_serve_with(data: &Path, extra: &[&std::ffi::OsStr]) -> Result<(), (std::process::ExitStatus, String)> {
     use std::io::{BufRead as _, BufReader};
     let mut child = hallq()
         .args(["serve", "--listen", "127.0.0.1:0", "--always-open", "--data"])
         .arg(data)
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,7 +113,11 @@ async fn try_serve(data: &Path) -> Result<(), (std::process::ExitStatus, String)
 }
 
 fn recover(data: &Path) -> String {
-    let out = hallq().arg("recover").arg("--data").arg(data).output().expect("hallq recover runs");
+    recover_with(data, &[])
+}
+
+fn recover_with(data: &Path, extra: &[&std::ffi::OsStr]) -> String {
+    let out = hallq().arg("recover").arg("--data").arg(data).args(extra).output().expect("hallq recover runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "hallq recover failed:\n{text}");
     text
@@ -139,7 +151,8 @@ enum Harm {
 fn flip(path: &Path) {
     let mut bytes = std::fs::read(path).expect("read");
     let needle = b"\"type\":\"ticket_issued\"";
-    let hits: Vec<usize> = bytes.windows(needle.len()).enumerate().filter(|(_, w)| w == needle).map(|(i, _)| i).collect();
+    let hits: Vec<usize> =
+        bytes.windows(needle.len()).enumerate().filter(|(_, w)| w == needle).map(|(i, _)| i).collect();
     let at = if hits.is_empty() { bytes.len() / 2 } else { hits[hits.len() / 2] };
     let at = at.min(bytes.len().saturating_sub(16));
     for b in bytes.iter_mut().skip(at).take(16) {
@@ -161,18 +174,17 @@ fn harm(path: &Path, how: Harm) {
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").path()).filter(|p| p.is_file()).collect();
     out.sort();
     out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_file_damaged_truncated_emptied_or_deleted_is_refused_or_harmless_and_recover_never_reissues() {
-    guard("the whole campaign", async {
+    // Some thirty daemon starts, recoveries and restarts: bounded as a whole, more
+    // loosely than one exchange (`guard`), since a loaded 2-core machine runs them slowly.
+    let campaign = tokio::time::timeout(CAMPAIGN_BOUND, async {
         let pristine = tempfile::tempdir().expect("a temp dir");
         let highest = hall_with_tickets(pristine.path()).await;
         let names: Vec<String> =
@@ -196,7 +208,10 @@ async fn every_file_damaged_truncated_emptied_or_deleted_is_refused_or_harmless_
                         assert!(!text.contains("panicked"), "{case}: a panic, not a refusal:\n{text}");
                         let report = recover(&data);
                         if name == "db" && !matches!(how, Harm::Delete | Harm::Empty) {
-                            assert!(report.contains("DROPPED") || report.contains("nothing was dropped"), "{case}: {report}");
+                            assert!(
+                                report.contains("DROPPED") || report.contains("nothing was dropped"),
+                                "{case}: {report}"
+                            );
                         }
                         no_number_again(&data, &highest, &case).await;
                     }
@@ -207,6 +222,46 @@ async fn every_file_damaged_truncated_emptied_or_deleted_is_refused_or_harmless_
                 }
             }
         }
+    });
+    assert!(campaign.await.is_ok(), "the campaign did not finish within {CAMPAIGN_BOUND:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_halls_configuration_on_this_data_directory_is_refused_and_recover_takes_the_log_over() {
+    guard("another hall's configuration", async {
+        let scratch = tempfile::tempdir().expect("a temp dir");
+        let data = scratch.path().join("data");
+        let mut daemon = Process::spawn(&data).await;
+        let items = daemon.api.items().await;
+        let issued = daemon.api.issue(&items[0].0).await;
+        assert!(daemon.terminate().await.success());
+
+        let example = r#"id = "qingchuan""#;
+        let other = config_dir(|hall| {
+            assert!(hall.contains(example), "the example hall's id moved");
+            without_rate_limits(hall).replacen(example, r#"id = "xinjin""#, 1)
+        });
+        let config = [std::ffi::OsStr::new("--config"), other.path().as_os_str()];
+        let Err((status, text)) = try_serve_with(&data, &config).await else {
+            panic!("hallq started on another hall's log");
+        };
+        assert!(!status.success());
+        assert!(
+            text.contains("`qingchuan`") && text.contains("`xinjin`") && text.contains("hallq recover"),
+            "the refusal names both halls and the way on:\n{text}"
+        );
+        // Taken over on purpose: the tickets stay, and the numbers go on.
+        let report = recover_with(&data, &config);
+        assert!(report.contains("nothing was dropped"), "{report}");
+        let mut daemon = Process::spawn_with(&data, other, "127.0.0.1:0", "info,sled=warn", &[]).await;
+        let id = issued["id"].as_str().expect("id");
+        let r = daemon.api.ticket(id).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let next = daemon.api.issue(&items[0].0).await;
+        assert!(
+            number_n(next["number"].as_str().expect("number")) > number_n(issued["number"].as_str().expect("number"))
+        );
+        assert!(daemon.terminate().await.success());
     })
     .await;
 }
