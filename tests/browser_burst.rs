@@ -77,7 +77,9 @@ async fn launch(test: &str, width: u32, height: u32) -> Option<browser_support::
 async fn open_lobby(browser: &browser_support::Browser, api: &Api, query: &str) {
     browser.goto(&api.url(&format!("/display/lobby{query}"))).await;
     browser.until("the lobby is live", "return document.querySelector('#conn-state').dataset.state === 'live'").await;
-    browser.until("the voice plays audio", "return document.querySelector('#voice-state').dataset.state === 'audio'").await;
+    browser
+        .until("the voice plays audio", "return document.querySelector('#voice-state').dataset.state === 'audio'")
+        .await;
     browser
         .eval(
             "window.__heroWrong = []; window.__heroSeen = 0;
@@ -191,7 +193,8 @@ async fn assert_recent_list(browser: &browser_support::Browser, numbers: &[Strin
         )
         .await;
     assert_eq!(v["faults"], json!([]), "{screen}: the recent list");
-    let shown: Vec<&str> = v["numbers"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let shown: Vec<&str> =
+        v["numbers"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     for n in numbers {
         assert!(shown.contains(&n.as_str()), "{screen}: {n} is in the recent list: {shown:?}");
     }
