@@ -32,8 +32,10 @@ use crate::voice::{CallVoice, Voice};
 pub const RING_MAX: usize = 4096;
 /// Batches a connection may fall behind on the live broadcast before it is resynced.
 pub const OUTBOX_MAX: usize = 256;
-/// Calls shown in a snapshot's `recent_calls`.
-pub const RECENT_CALLS_MAX: usize = 10;
+/// Calls shown in a snapshot's `recent_calls`: a lobby shows every call of the last
+/// minutes, so that a screen opened (or reloaded) during a burst of a hall's windows, or
+/// of several zones, still lists each of them. The lobby's own list holds as many.
+pub const RECENT_CALLS_MAX: usize = 30;
 /// The shortest time between two rounds of queue-count messages. A lobby screen's "12
 /// waiting" need not change more often than once a second; sent with every flushed batch
 /// instead, 64 kiosks at full speed made a few hundred messages a second for every display
@@ -120,6 +122,11 @@ struct Announce<'a> {
     /// The daemon's audio of the call-out, when it renders one.
     #[serde(skip_serializing_if = "Option::is_none")]
     audio: Option<String>,
+    /// The short form ("A零三六，二号窗口"), which a lobby says, faster and once, when
+    /// calls queue up; and its audio.
+    brief_speech: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brief_audio: Option<String>,
     /// The speaker zones that say this call; absent when the hall is one zone.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     zones: &'a [String],
@@ -384,6 +391,8 @@ fn call_message(
             speech: crate::voice::text::speech(&setup.call_template, &number, window.as_str()),
             synth: crate::config::Synth::Browser,
             audio: None,
+            brief_speech: crate::voice::text::speech(crate::voice::text::BRIEF_TEMPLATE, &number, window.as_str()),
+            brief_audio: None,
             zones: &[],
         },
     };
@@ -393,6 +402,8 @@ fn call_message(
         speech: said.speech,
         synth: said.synth.as_str(),
         audio: said.audio,
+        brief_speech: said.brief_speech,
+        brief_audio: said.brief_audio,
         zones: said.zones,
     };
     let wire = Wire::Call {

@@ -1,47 +1,78 @@
 /* hallq — announcer.js: speaks call-outs on the lobby screen.
  *
- *   HallqAnnouncer.init({gate, indicator, onSilent(number), zone, speaker})
+ *   HallqAnnouncer.init({gate, indicator, onSilent(number), onSay(call), onIdle(), zone,
+ *                        speaker})
  *   HallqAnnouncer.enqueue(callMessage)   a feed "call" message
  *   HallqAnnouncer.setInfo(voiceInfo)      GET /api/v1/voice: synth and speaker zones
  *   HallqAnnouncer.showState()            redraws the indicator (after a language switch)
- *   window.hallqSpoken                    every text queued, one per call (tests read it)
- *   window.__announced                    every call-out begun: {number, window, zone,
- *                                         via: "audio"|"speech"|"flash", plays (of the
- *                                         audio), start, end}
+ *   HallqAnnouncer.saying                 the call message being said, or null
+ *   window.hallqSpoken                    the text of every call queued to be said, one per
+ *                                         call, in order (what this screen will say)
+ *   window.__announced                    what was actually said, one record per call, in
+ *                                         the order said: {number, window, recall, zone, via:
+ *                                         "audio"|"speech"|"flash", rush (said in the short
+ *                                         form, faster), group, plays, queued (when the call
+ *                                         reached the page), start (the audio began to play,
+ *                                         or the voice began the utterance), end (it ended)};
+ *                                         pushed only when the sound starts
  *
  * Each call: a two-tone chime made with the Web Audio API (no sound file), then the call
  * `announce.repeat` times — the daemon's own audio (`announce.audio`, espeak-ng) where it
  * renders one, else `announce.speech` in the browser's Mandarin voice (Web Speech API).
- * Calls wait in one queue, so two never talk over each other; in a rush each is said once
- * and the oldest waiting ones are let go (they stay on screen). With `zone` (the page's
- * ?zone=), only calls of that speaker zone's windows are said. `speaker` false (the
- * page's &speaker=0) makes a screen show and flash each call without a sound (onSilent):
- * a zone's screens other than the one wired to its loudspeakers, since two screens of one
- * zone both speaking would echo through the hall. Screens speak unless told not to, so
- * that a hall that forgets the setting hears its calls twice rather than not at all. Where there is no voice
- * (synth "off", audio failing and no Mandarin voice in the browser: headless Chromium,
- * many TVs) it chimes and calls onSilent(number) so the page can flash instead. Browsers
- * keep sound off until someone touches the page: the `gate` button is then shown, and any
- * click or key turns sound on. Texts for the indicator come from the page's dictionary:
- * voice_audio, voice_speech, voice_chime, voice_off, voice_blocked, voice_other_screen,
- * zone_label, zone_unknown (HallqI18n).
+ * Calls wait in one queue, in the order they came, so two never talk over each other and
+ * none is ever let go. When calls queue up (a call arrives while another is said), they
+ * are said in groups of up to GROUP_MAX after one chime, each once, in the short form
+ * (`announce.brief_audio` / `brief_speech`: "A零三六，二号窗口") and RUSH_RATE times
+ * faster; a call being said stops repeating as soon as another waits. The page follows
+ * what is said (onSay, at each call's turn; onIdle when nothing is left), so the big
+ * panel always shows the call being spoken. A call that is over by its turn is still
+ * said: a visitor marked a no-show before hearing their number still learns it was
+ * called (and may rejoin), and one already at the window loses nothing.
+ * With `zone` (the page's ?zone=), only calls of that speaker zone's windows are said.
+ * `speaker` false (the page's &speaker=0) makes a screen show and flash each call without
+ * a sound (onSilent): a zone's screens other than the one wired to its loudspeakers, since
+ * two screens of one zone both speaking would echo through the hall. Screens speak unless
+ * told not to, so that a hall that forgets the setting hears its calls twice rather than
+ * not at all. Where there is no voice (synth "off", audio failing and no Mandarin voice in
+ * the browser: headless Chromium, many TVs) it chimes and calls onSilent(number) so the
+ * page can flash instead. Browsers keep sound off until someone touches the page: the
+ * `gate` button is then shown, and any click or key turns sound on. Texts for the
+ * indicator come from the page's dictionary: voice_audio, voice_speech, voice_chime,
+ * voice_off, voice_blocked, voice_other_screen, zone_label, zone_unknown (HallqI18n).
  */
 (function () {
   "use strict";
 
-  var QUEUE_MAX = 6;
+  // Calls said after one chime when calls queue up: a chime every few numbers keeps the
+  // hall listening without costing 2 s a call.
+  var GROUP_MAX = 6;
+  // How much faster the short forms are played in a rush (the pitch is kept): 2.8 s a
+  // call with the example hall's voice (150 words a minute).
+  var RUSH_RATE = 1.5;
+  // Calls waiting to be said: an hour of a hall's calls said back to back, far above
+  // any burst; only a guard against a runaway, past which the oldest waiting call is let
+  // go and counted in window.hallqLetGo.
+  var PENDING_MAX = 1000;
   var GAP_MS = 700; // between two announcements
   var REPEAT_GAP_MS = 600; // between two sayings of one
+  var RUSH_GAP_MS = 200; // between two calls of one group
+  var FLASH_MS = 1800; // how long a call is flashed where nothing can be said
+  var RUSH_FLASH_MS = 1000;
 
   window.hallqSpoken = [];
   window.__announced = [];
+  window.hallqLetGo = 0;
 
   var A = {
     gate: null,
     indicator: null,
     onSilent: function () {},
+    onSay: function () {},
+    onIdle: function () {},
     queue: [],
     busy: false,
+    saying: null,
+    groups: 0,
     ctx: null,
     blocked: false,
     zone: null, // the speaker zone of this screen, or null: every call
@@ -60,6 +91,8 @@
     A.gate = opts.gate || null;
     A.indicator = opts.indicator || null;
     if (typeof opts.onSilent === "function") A.onSilent = opts.onSilent;
+    if (typeof opts.onSay === "function") A.onSay = opts.onSay;
+    if (typeof opts.onIdle === "function") A.onIdle = opts.onIdle;
     A.zone = opts.zone || null;
     // A screen speaks unless told not to (&speaker=0): a silent hall misses calls, an
     // echo only annoys.
@@ -192,89 +225,183 @@
       A.showState();
     }
     var text = ann.text || call.number + " " + call.window;
-    var repeat = Math.max(1, Math.min(3, ann.repeat || 1));
     window.hallqSpoken.push(text);
+    // Queued behind another call: said in the short form, faster, once.
+    var rush = A.busy || A.queue.length > 0;
     var item = {
+      call: call,
       text: text,
       speech: ann.speech || text,
+      brief: ann.brief_speech || ann.speech || text,
       synth: ann.synth || "browser",
-      repeat: repeat,
+      repeat: Math.max(1, Math.min(3, ann.repeat || 1)),
       number: call.number,
       window: call.window,
+      rush: rush,
+      queued: Date.now(),
       audio: null,
+      briefAudio: null,
     };
-    if (ann.audio && item.synth === "espeak-ng") {
+    if (item.synth === "espeak-ng") {
       // Fetched now, so the daemon renders it while the calls before it are said.
-      item.audio = new Audio(ann.audio);
-      item.audio.preload = "auto";
+      if (ann.audio && !rush) item.audio = A.load(ann.audio);
+      if (ann.brief_audio) item.briefAudio = A.load(ann.brief_audio);
+      item.audioUrl = ann.audio || null;
     }
     A.queue.push(item);
-    while (A.queue.length > QUEUE_MAX) A.queue.shift();
+    while (A.queue.length > PENDING_MAX) {
+      A.queue.shift();
+      window.hallqLetGo++;
+    }
     A.next();
   };
 
+  A.load = function (url) {
+    var audio = new Audio(url);
+    audio.preload = "auto";
+    return audio;
+  };
+
   A.next = function () {
-    if (A.busy || !A.queue.length) return;
+    if (A.busy) return;
+    if (!A.queue.length) {
+      A.saying = null;
+      A.onIdle();
+      return;
+    }
     A.busy = true;
-    var item = A.queue.shift();
-    var repeat = A.queue.length >= 2 ? 1 : item.repeat;
+    var group = [A.queue.shift()];
+    var g = ++A.groups;
+    // Calls waiting join the group (up to GROUP_MAX), also those that come while it is said.
+    var more = function () {
+      if (!group[0].rush && !A.queue.length) return;
+      group[0].rush = true;
+      while (group.length < GROUP_MAX && A.queue.length) group.push(A.queue.shift());
+    };
+    more();
+    var sayAt = function (i) {
+      more();
+      if (i >= group.length) {
+        setTimeout(function () {
+          A.busy = false;
+          A.next();
+        }, GAP_MS);
+        return;
+      }
+      var item = group[i];
+      // A call that came during the chime makes this one a rush too.
+      if (A.queue.length || group.length > 1) item.rush = true;
+      A.saying = item.call;
+      A.onSay(item.call);
+      A.sayOne(item, g).then(function () {
+        setTimeout(function () {
+          sayAt(i + 1);
+        }, item.rush ? RUSH_GAP_MS : 0);
+      });
+    };
+    A.saying = group[0].call;
+    A.onSay(group[0].call);
+    A.chime().then(function () {
+      sayAt(0);
+    });
+  };
+
+  // Says one call: the daemon's audio, else the browser's voice, else a flash. Resolves
+  // when it is over.
+  A.sayOne = function (item, group) {
     var record = {
       number: item.number,
       window: item.window,
+      recall: !!item.call.recall,
       zone: A.zone,
       via: null,
+      rush: item.rush,
+      group: group,
       plays: 0,
-      start: Date.now(),
+      queued: item.queued,
+      start: null,
       end: null,
     };
-    window.__announced.push(record);
-    var done = function (via) {
+    // Recorded when the sound starts, not before: what the hall heard.
+    var started = function (via) {
+      if (record.start !== null) return;
       record.via = via;
+      record.start = Date.now();
+      window.__announced.push(record);
+    };
+    var ended = function () {
       record.end = Date.now();
-      setTimeout(function () {
-        A.busy = false;
-        A.next();
-      }, GAP_MS);
+    };
+    // Repeats only while nobody else waits.
+    var more = function () {
+      return !item.rush && !A.queue.length;
     };
     var speakOrFlash = function () {
       var voice = A.blocked || item.synth === "off" ? null : A.mandarin();
       if (!voice) {
+        started("flash");
         A.onSilent(item.number);
-        setTimeout(function () {
-          done("flash");
-        }, 1800);
-        return;
+        return new Promise(function (resolve) {
+          setTimeout(function () {
+            ended();
+            resolve();
+          }, item.rush ? RUSH_FLASH_MS : FLASH_MS);
+        });
       }
-      A.say(item.speech, voice, repeat).then(function () {
-        done("speech");
+      var text = item.rush ? item.brief : item.speech;
+      return A.say(text, voice, item.rush ? 1 : item.repeat, more, item.rush ? RUSH_RATE : 1, function () {
+        started("speech");
+        record.plays++;
+      }).then(function (said) {
+        if (record.start === null) {
+          // The voice never said it began (some never do): it was at least asked.
+          started("speech");
+        }
+        ended();
+        return said;
       });
     };
-    A.chime().then(function () {
-      if (!item.audio || A.blocked) {
-        speakOrFlash();
-        return;
-      }
-      A.play(item.audio, repeat, record).then(function (played) {
-        if (played) done("audio");
-        else speakOrFlash();
+    var play = function (audio, rush) {
+      return A.play(audio, rush ? 1 : item.repeat, more, rush ? RUSH_RATE : 1, function () {
+        started("audio");
+      }, function () {
+        record.plays++;
       });
-    });
+    };
+    var full = function () {
+      if (!item.audio && item.audioUrl) item.audio = A.load(item.audioUrl);
+      return item.audio;
+    };
+    if (A.blocked || (!item.briefAudio && !full())) return speakOrFlash();
+    // In a rush the short form, else (or when it fails) the whole call-out.
+    var first = item.rush && item.briefAudio ? play(item.briefAudio, true) : Promise.resolve(false);
+    return first
+      .then(function (played) {
+        if (played || !full()) return played;
+        return play(item.audio, item.rush);
+      })
+      .then(function (played) {
+        if (!played) return speakOrFlash();
+        ended();
+      });
   };
 
-  // Plays the daemon's audio `times` times; resolves true once it has played, false when
-  // it could not play at all (not rendered, no sound device, sound blocked).
-  A.play = function (audio, times, record) {
+  // Plays the daemon's audio up to `times` times (while `more()` says so after the first),
+  // at `rate`; onStart when the sound first starts, onPlayed after each full play. Resolves
+  // true once it has played, false when it could not play at all (not rendered, no sound
+  // device, sound blocked).
+  A.play = function (audio, times, more, rate, onStart, onPlayed) {
     return new Promise(function (resolve) {
       var left = times;
       var played = false;
       var guard = null;
       var finish = function (ok) {
         clearTimeout(guard);
-        audio.onended = audio.onerror = null;
+        audio.onended = audio.onerror = audio.onplaying = null;
         resolve(ok);
       };
       var once = function () {
-        if (left <= 0) {
+        if (left <= 0 || (played && !more())) {
           finish(true);
           return;
         }
@@ -285,23 +412,26 @@
           finish(played);
         }, 20000);
         audio.currentTime = 0;
+        // Both: a media element still loading resets playbackRate to the default.
+        audio.defaultPlaybackRate = rate;
+        audio.playbackRate = rate;
+        audio.preservesPitch = true;
         var p = audio.play();
         if (p && p.catch) {
-          p.then(
-            function () {
-              played = true;
-            },
-            function (e) {
-              if (e && e.name === "NotAllowedError") A.setBlocked(true);
-              finish(played);
-            }
-          );
+          p.catch(function (e) {
+            if (e && e.name === "NotAllowedError") A.setBlocked(true);
+            finish(played);
+          });
         }
+      };
+      audio.onplaying = function () {
+        onStart();
       };
       audio.onended = function () {
         played = true;
-        if (record) record.plays++;
-        setTimeout(once, REPEAT_GAP_MS);
+        onPlayed();
+        if (left <= 0 || !more()) finish(true);
+        else setTimeout(once, REPEAT_GAP_MS);
       };
       audio.onerror = function () {
         finish(played);
@@ -340,15 +470,17 @@
     });
   };
 
-  // Speaks text `times` times; resolves when done, or after a guard time when the browser
-  // never says it finished (some do not).
-  A.say = function (text, voice, times) {
+  // Speaks text up to `times` times (while `more()` says so after the first) at `rate`;
+  // onStart when the voice begins each utterance. Resolves when done, or after a guard
+  // time when the browser never says it finished (some do not).
+  A.say = function (text, voice, times, more, rate, onStart) {
     var synth = window.speechSynthesis;
     return new Promise(function (resolve) {
       var left = times;
+      var said = 0;
       var once = function () {
-        if (left <= 0) {
-          resolve();
+        if (left <= 0 || (said > 0 && !more())) {
+          resolve(said);
           return;
         }
         left--;
@@ -357,13 +489,16 @@
         var u = new SpeechSynthesisUtterance(text);
         u.lang = voice.lang || "zh-CN";
         u.voice = voice;
-        u.rate = 0.85;
+        u.rate = 0.85 * rate;
         var end = function () {
           if (finished) return;
           finished = true;
+          said++;
           clearTimeout(guard);
-          setTimeout(once, REPEAT_GAP_MS);
+          if (left <= 0 || !more()) resolve(said);
+          else setTimeout(once, REPEAT_GAP_MS);
         };
+        u.onstart = onStart;
         u.onend = end;
         u.onerror = function (ev) {
           if (ev && ev.error === "not-allowed") {

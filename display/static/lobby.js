@@ -1,10 +1,14 @@
 /* hallq — lobby.js: the lobby screen (/display/lobby).
  *
  * Follows the display feed (feed.js) and draws: the hall name and a clock; the current
- * call in very large type; the last 8 calls; every window that is not closed with the
- * ticket it holds; each queue's waiting count and expected wait. Every call-out is
- * announced by announcer.js (chime, then the daemon's espeak-ng audio or the browser's
- * Mandarin voice; chime and flash where neither plays); with ?zone=ID only the calls of
+ * call in very large type; every call of the last minutes; every window with the ticket
+ * it holds; each queue's waiting count and expected wait. Every call-out is announced by
+ * announcer.js (chime, then the daemon's espeak-ng audio or the browser's Mandarin voice;
+ * chime and flash where neither plays; calls that queue up are said together, faster,
+ * never let go). The big panel ("正在叫号") shows the call being said; when nothing is
+ * being said, the newest call still waiting for its visitor (its window still calling
+ * it); a call that is over (served, finished, no-show, transferred, cancelled) leaves it,
+ * also after a reload, and the panel rests on "欢迎光临". With ?zone=ID only the calls of
  * that speaker zone's windows are said; &speaker=0 makes a screen flash each call without
  * a sound (a zone's screens but the one wired to its loudspeakers, so that the hall hears
  * one voice). Shows no personal data: the feed carries none. Only
@@ -13,7 +17,12 @@
 (function () {
   "use strict";
 
-  var RECENT_MAX = 8;
+  // The recent list: every call of the last RECENT_MINUTES (at least the last RECENT_MIN
+  // whatever their age), at most RECENT_MAX — as many as the feed's snapshot holds
+  // (feed::RECENT_CALLS_MAX), and as many as fit the panel at a size read from 5 m.
+  var RECENT_MAX = 30;
+  var RECENT_MIN = 6;
+  var RECENT_MINUTES = 5;
   var ETA_REFRESH_MS = 2000;
 
   var DICT = {
@@ -37,6 +46,7 @@
       footer_note: "叫到号后请携带证件和材料前往对应窗口 · 过号或有疑问请咨询导办台",
       enable_sound: "点击启用语音播报",
       window_n: "{id}号窗口",
+      window_short: "{id}号",
       call_text: "请 {number} 号到 {window} 号窗口办理",
       st_calling: "呼叫",
       st_serving: "办理中",
@@ -80,6 +90,7 @@
       footer_note: "When your number is called, go to the window with your ID and documents · Missed your call? Ask at the help desk",
       enable_sound: "Click to enable sound",
       window_n: "Window {id}",
+      window_short: "W{id}",
       call_text: "Number {number}, please go to window {window}",
       st_calling: "Calling",
       st_serving: "Serving",
@@ -116,8 +127,10 @@
     day: null,
     windows: [], // in the hall's order
     queues: [], // {id, name, waiting, eta_minutes}
-    recent: [], // newest first: {number, window, at}
-    current: null, // {number, window, window_name, recall, text}
+    recent: [], // newest first: {number, window, at, seq, got (this page's clock)}
+    saying: null, // the call message being said (announcer.js)
+    windowSeq: {}, // window id -> the seq of the latest news of it
+    skewMs: 0, // this page's clock less the daemon's, learnt from live calls
     offsetMin: null, // the hall's UTC offset, read from the times the daemon sends
   };
 
@@ -192,10 +205,32 @@
     document.title = (model.hallName || "hallq") + " · " + t("title_suffix");
   }
 
+  // Whether a call is over: its window has news from at or after the call (seq) and no
+  // longer calls that number. Without news yet (a window's change may follow its call by
+  // half a second), it is not.
+  function isOver(call) {
+    var w = windowById(call.window);
+    if (!w) return true;
+    var seq = model.windowSeq[w.id];
+    if (typeof seq !== "number" || seq < (call.seq || 0)) return false;
+    return !(w.state === "calling" && w.ticket === call.number);
+  }
+
+  // What the big panel shows: the call being said, else the newest call still live.
+  function heroCall() {
+    if (model.saying) return model.saying;
+    for (var i = 0; i < model.recent.length; i++) if (!isOver(model.recent[i])) return model.recent[i];
+    return null;
+  }
+
+  var heroShown = null; // the call on the big panel, to flash it when it changes
   function renderHero(flash) {
     var hero = $("hero");
-    var c = model.current;
+    var c = heroCall();
+    var changed = c !== heroShown && !(c && heroShown && c.number === heroShown.number && c.seq === heroShown.seq);
+    heroShown = c;
     hero.classList.toggle("is-idle", !c);
+    hero.setAttribute("data-number", c ? c.number : "");
     $("current-number").textContent = c ? c.number : "";
     $("current-window").textContent = c ? t("window_n", { id: c.window }) : "";
     var w = c ? windowById(c.window) : null;
@@ -204,11 +239,10 @@
     $("current-window-name").hidden = !name || name === t("window_n", { id: c && c.window });
     $("current-number").classList.toggle("is-long", !!c && c.number.length > 4);
     $("hero-recall").hidden = !(c && c.recall);
-    var hint = "";
-    if (c) hint = I.lang() === "zh" && c.text ? c.text : t("call_text", { number: c.number, window: c.window });
-    $("hero-hint").textContent = hint;
+    // One wording, live or after a reload.
+    $("hero-hint").textContent = c ? t("call_text", { number: c.number, window: c.window }) : "";
     fitHero();
-    if (flash) pulse(hero, "is-flash");
+    if (flash && changed && c) pulse(hero, "is-flash");
   }
 
   // Shrinks the call's type until the number and the window fit the card's width.
@@ -222,23 +256,113 @@
     }
   }
 
+  // Drops calls older than RECENT_MINUTES (keeping the newest RECENT_MIN) and past
+  // RECENT_MAX. Ages are read on the daemon's clock, so a TV set to the wrong time keeps
+  // the right calls.
+  function pruneRecent() {
+    var now = Date.now() - model.skewMs;
+    var keep = model.recent.filter(function (r, i) {
+      if (i < RECENT_MIN) return true;
+      var at = Date.parse(r.at);
+      return !(at > 0) || now - at <= RECENT_MINUTES * 60000;
+    });
+    if (keep.length > RECENT_MAX) keep.length = RECENT_MAX;
+    var changed = keep.length !== model.recent.length;
+    model.recent = keep;
+    return changed;
+  }
+
   function renderRecent(flashFirst) {
     var list = $("recent-calls");
     list.textContent = "";
     model.recent.forEach(function (r, i) {
       var li = el("li", i === 0 ? "is-latest" : "");
       li.setAttribute("data-number", r.number);
+      li.setAttribute("data-window", r.window);
+      if (isOver(r)) li.classList.add("is-over");
       li.appendChild(el("span", "rc-number hq-num", r.number));
       var arrow = el("span", "rc-arrow");
       arrow.innerHTML =
         '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12h14M13 6l6 6-6 6" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>';
       li.appendChild(arrow);
-      li.appendChild(el("span", "rc-window", t("window_n", { id: r.window })));
+      var win = el("span", "rc-window");
+      win.appendChild(el("span", "rc-window-long", t("window_n", { id: r.window })));
+      win.appendChild(el("span", "rc-window-short", t("window_short", { id: r.window })));
+      li.appendChild(win);
       li.appendChild(el("span", "rc-time hq-num", hhmm(r.at)));
       list.appendChild(li);
     });
     $("recent-empty").hidden = model.recent.length > 0;
+    fitRecent();
     if (flashFirst && list.firstChild) pulse(list.firstChild, "is-flash");
+  }
+
+  // Lays the recent calls out in the columns that give them the largest type: one column
+  // of long rows ("A036 → 2号窗口 10:02") for a few calls, up to four of short ones
+  // ("A036 → 2号") for a burst; newest first, read left to right, then down. Rows never
+  // overlap: each is as tall as its type, and the type shrinks until every row fits.
+  var RECENT_COLS_MAX = 4;
+  var RECENT_EM_LONG = 11.2; // width of a long row, in its type's size (measured)
+  var RECENT_EM_SHORT = 5.2;
+  var RECENT_LINE = 1.3; // a row's height, in its type's size
+  var RECENT_FONT_MAX = 76; // design pixels (--u): a quiet hall's rows
+  var RECENT_FONT_COMFORT = 50; // design pixels: below this the list takes the windows' place
+  function fitRecent() {
+    var board = document.querySelector(".board");
+    board.classList.remove("is-recent-tall");
+    var u = Math.min(window.innerWidth, window.innerHeight) / 1080;
+    if (layoutRecent() < RECENT_FONT_COMFORT * u) {
+      board.classList.add("is-recent-tall");
+      layoutRecent();
+    }
+  }
+
+  // Lays the list out in its panel as it is now; returns the type size chosen (px).
+  function layoutRecent() {
+    var list = $("recent-calls");
+    var n = model.recent.length;
+    if (!n) return Infinity;
+    var box = list.parentNode;
+    var title = box.querySelector(".panel-title");
+    var cs = window.getComputedStyle(box);
+    var W = box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    var H =
+      box.clientHeight -
+      parseFloat(cs.paddingTop) -
+      parseFloat(cs.paddingBottom) -
+      (title ? title.offsetHeight + parseFloat(window.getComputedStyle(title).marginBottom) : 0);
+    var u = Math.min(window.innerWidth, window.innerHeight) / 1080;
+    var gap = 8 * u;
+    var best = { font: 0, cols: 1 };
+    for (var c = 1; c <= RECENT_COLS_MAX; c++) {
+      var r = Math.ceil(n / c);
+      var rowH = (H - (r - 1) * gap) / r;
+      var colW = (W - (c - 1) * 2 * gap) / c;
+      var f = Math.min(rowH / RECENT_LINE, colW / (c === 1 ? RECENT_EM_LONG : RECENT_EM_SHORT), RECENT_FONT_MAX * u);
+      if (f > best.font * 1.04) best = { font: f, cols: c };
+      if (r === 1) break;
+    }
+    list.classList.toggle("is-columns", best.cols > 1);
+    list.style.setProperty("--rc-cols", String(best.cols));
+    list.style.setProperty("--rc-gap", gap.toFixed(1) + "px");
+    var font = Math.floor(best.font);
+    list.style.setProperty("--rc-font", font + "px");
+    // The estimate is for typical numbers; a long number or window shrinks the type.
+    var tries = 0;
+    while (tries++ < 12 && font > 12 && overflows(list)) {
+      font = Math.floor(font * 0.94);
+      list.style.setProperty("--rc-font", font + "px");
+    }
+    return font;
+  }
+
+  function overflows(list) {
+    var items = list.children;
+    for (var i = 0; i < items.length; i++) {
+      var li = items[i];
+      if (li.scrollWidth > li.clientWidth + 1 || li.scrollHeight > li.clientHeight + 1) return true;
+    }
+    return list.scrollHeight > list.clientHeight + 1;
   }
 
   function renderWindows() {
@@ -306,7 +430,8 @@
 
   // No voice: make the called number blink instead.
   function flashCall(number) {
-    if (model.current && model.current.number === number) pulse($("hero"), "is-flash");
+    var c = heroCall();
+    if (c && c.number === number) pulse($("hero"), "is-flash");
     var row = document.querySelector('#recent-calls li[data-number="' + number + '"]');
     pulse(row, "is-flash");
   }
@@ -317,6 +442,10 @@
     var day = msg.day || null;
     model.hallName = (msg.hall && msg.hall.name) || model.hallName;
     model.windows = (msg.windows || []).slice();
+    model.windowSeq = {};
+    model.windows.forEach(function (w) {
+      model.windowSeq[w.id] = msg.seq || 0;
+    });
     model.queues = (msg.queues || []).map(function (q) {
       return { id: q.id, name: q.name, waiting: q.waiting, eta_minutes: q.eta_minutes };
     });
@@ -328,42 +457,42 @@
       .forEach(function (r) {
         if (seen[r.number] || recent.length >= RECENT_MAX) return;
         seen[r.number] = true;
-        recent.push({ number: r.number, window: r.window, at: r.at });
+        // The snapshot's windows are as new as its calls: a call whose window no longer
+        // calls it is over.
+        recent.push({ number: r.number, window: r.window, at: r.at, seq: 0 });
       });
-    var before = model.current;
     if (recent.length) learnOffset(recent[0].at);
     model.recent = recent;
-    if (recent.length) {
-      var top = recent[0];
-      var w = windowById(top.window);
-      model.current = { number: top.number, window: top.window, window_name: w ? w.name : "", recall: false };
-    } else {
-      model.current = null;
-    }
+    pruneRecent();
     model.day = day;
     renderAll();
-    // A call made while this screen was away is shown with a flash (not spoken: it is old).
-    var changed = model.current && (!before || before.number !== model.current.number);
-    if (before && changed) renderHero(true);
   }
 
   function onCall(msg) {
     learnOffset(msg.at);
-    model.current = {
-      number: msg.number,
-      window: msg.window,
-      window_name: msg.window_name,
-      recall: !!msg.recall,
-      text: msg.announce && msg.announce.text,
-    };
+    var at = Date.parse(msg.at);
+    if (at > 0) model.skewMs = Date.now() - at;
     model.recent = model.recent.filter(function (r) {
       return r.number !== msg.number;
     });
-    model.recent.unshift({ number: msg.number, window: msg.window, at: msg.at });
-    if (model.recent.length > RECENT_MAX) model.recent.length = RECENT_MAX;
-    renderHero(true);
+    model.recent.unshift({ number: msg.number, window: msg.window, at: msg.at, seq: msg.seq, recall: !!msg.recall });
+    pruneRecent();
     renderRecent(true);
     Voice.enqueue(msg);
+    // A call this screen does not say (another zone's, or a silent screen's) shows at
+    // once when nothing is being said.
+    renderHero(true);
+  }
+
+  // The announcer's turn moved on: the big panel follows what is said.
+  function onSay(call) {
+    model.saying = call;
+    renderHero(true);
+  }
+
+  function onIdle() {
+    model.saying = null;
+    renderHero(true);
   }
 
   function onWindow(msg) {
@@ -376,7 +505,11 @@
       return w;
     });
     if (!found) model.windows.push(w);
+    if (typeof msg.seq === "number") model.windowSeq[w.id] = msg.seq;
     renderWindows();
+    // The call it held may be over: off the big panel, dimmed in the list.
+    renderHero(false);
+    renderRecent(false);
     scheduleEta();
   }
 
@@ -455,7 +588,13 @@
   });
   renderAll();
   setInterval(tickClock, 1000);
-  window.addEventListener("resize", fitHero);
+  setInterval(function () {
+    if (pruneRecent()) renderRecent(false);
+  }, 10000);
+  window.addEventListener("resize", function () {
+    fitHero();
+    fitRecent();
+  });
   // ?zone=1F: this screen says only the calls of that zone's windows; &speaker=0 keeps it
   // silent (another screen of the zone, wired to the loudspeakers, says them).
   var params = new URLSearchParams(window.location.search);
@@ -465,6 +604,8 @@
     gate: $("sound-gate"),
     indicator: $("voice-state"),
     onSilent: flashCall,
+    onSay: onSay,
+    onIdle: onIdle,
     zone: zone,
     speaker: speaker === "1" ? true : speaker === "0" ? false : null,
   });

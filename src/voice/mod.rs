@@ -25,7 +25,8 @@ use crate::config::{Synth, VoiceSettings, ZoneDef};
 use crate::core::model::WindowId;
 
 /// Call-outs whose audio may still be asked for, by hash: a few hours of a busy hall's
-/// calls; a lobby asks within seconds of the call.
+/// calls (two each: the call-out and its short form); a lobby asks within seconds of the
+/// call.
 pub const KNOWN_MAX: usize = 4_096;
 /// Requests that may wait for a render at once; more are refused (503) and the lobby
 /// falls back to the browser's voice.
@@ -41,6 +42,10 @@ pub struct CallVoice<'a> {
     pub synth: Synth,
     /// The daemon's audio of it, when it renders.
     pub audio: Option<String>,
+    /// The short form (`text::BRIEF_TEMPLATE`: number and window), said when calls queue
+    /// up, and its audio.
+    pub brief_speech: String,
+    pub brief_audio: Option<String>,
     /// The speaker zones of the call's window (none: the hall is one zone).
     pub zones: &'a [String],
 }
@@ -187,12 +192,22 @@ impl Voice {
     /// never blocking: the feed calls it inside the engine's publish.
     pub fn call(&self, template: &str, ticket: &str, window: &WindowId) -> CallVoice<'_> {
         let speech = text::speech(template, ticket, window.as_str());
-        let audio = (self.synth == Synth::EspeakNg).then(|| {
-            let id = AudioId::of(&self.settings, &self.engine, &speech);
+        let brief_speech = text::speech(text::BRIEF_TEMPLATE, ticket, window.as_str());
+        let audio = self.announce(&speech);
+        let brief_audio = self.announce(&brief_speech);
+        let zones = self.zones_of.get(window).map_or(&[][..], Vec::as_slice);
+        CallVoice { speech, synth: self.synth, audio, brief_speech, brief_audio, zones }
+    }
+
+    /// The URL of the audio of `speech`, now one the daemon may render; `None` when
+    /// espeak-ng does not speak.
+    fn announce(&self, speech: &str) -> Option<String> {
+        (self.synth == Synth::EspeakNg).then(|| {
+            let id = AudioId::of(&self.settings, &self.engine, speech);
             let mut known = self.known();
             let known = &mut *known;
             if let std::collections::hash_map::Entry::Vacant(slot) = known.text.entry(id) {
-                slot.insert(speech.clone());
+                slot.insert(speech.to_string());
                 known.order.push_back(id);
                 if known.order.len() > KNOWN_MAX {
                     if let Some(old) = known.order.pop_front() {
@@ -201,9 +216,7 @@ impl Voice {
                 }
             }
             format!("/api/v1/voice/{}.wav", id.hex())
-        });
-        let zones = self.zones_of.get(window).map_or(&[][..], Vec::as_slice);
-        CallVoice { speech, synth: self.synth, audio, zones }
+        })
     }
 
     /// The WAV audio named `id`: from the disk cache, else rendered now when `id` is a
