@@ -150,7 +150,10 @@ pub fn restore(file: &Path, dir: &Path, phone_key: Option<&Path>) -> Result<Rest
                     return Err(BackupError::Refused("a line of the backup is too long".into()));
                 }
                 serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                    BackupError::Refused(format!("{} is not a complete hallq backup: a line does not read: {e}", file.display()))
+                    BackupError::Refused(format!(
+                        "{} is not a complete hallq backup: a line does not read: {e}",
+                        file.display()
+                    ))
                 })
             }
         }
@@ -184,7 +187,9 @@ pub fn restore(file: &Path, dir: &Path, phone_key: Option<&Path>) -> Result<Rest
     store.append(&batch)?;
     if !ended {
         drop(store);
-        return Err(bad("it ends before its last line (was it cut short?); nothing usable was restored, remove the directory"));
+        return Err(bad(
+            "it ends before its last line (was it cut short?); nothing usable was restored, remove the directory",
+        ));
     }
     crate::recover::block_on(store.flush())?;
     store.close();

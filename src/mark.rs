@@ -192,7 +192,8 @@ fn unescape_mount(field: &str) -> String {
 mod tests {
     use super::*;
 
-    const FSTAB: &str = "# /etc/fstab\nUUID=1 / ext4 defaults 0 1\nUUID=2 /srv/hall\\040data ext4 defaults,nofail 0 2\n\
+    const FSTAB: &str =
+        "# /etc/fstab\nUUID=1 / ext4 defaults 0 1\nUUID=2 /srv/hall\\040data ext4 defaults,nofail 0 2\n\
                          /dev/sdc1 /mnt/spare ext4 noauto 0 0\nUUID=3 none swap sw 0 0\n";
     const MOUNTED: &str = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
                            30 22 8:17 / /srv/hall\\040data rw,relatime shared:9 - ext4 /dev/sdb1 rw\n";

@@ -86,7 +86,11 @@ impl fmt::Display for Report {
         if !self.opened {
             writeln!(f, "  sled could not open the damaged files: no record could be read from them")?;
         }
-        writeln!(f, "  kept {} records (up to position {}) and {} day snapshots", self.kept, self.kept_last, self.snapshots)?;
+        writeln!(
+            f,
+            "  kept {} records (up to position {}) and {} day snapshots",
+            self.kept, self.kept_last, self.snapshots
+        )?;
         if let Some(why) = &self.stopped {
             writeln!(f, "  stopped at {why}")?;
         }
@@ -246,10 +250,7 @@ fn refuse_if_locked(dir: &Path) -> Result<(), RecoverError> {
         // SAFETY: flock on a descriptor we own; the lock goes with the file when dropped.
         let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0;
         if locked {
-            return Err(RecoverError::Refused(format!(
-                "a hallq is running on {}; stop it first",
-                dir.display()
-            )));
+            return Err(RecoverError::Refused(format!("a hallq is running on {}; stop it first", dir.display())));
         }
     }
     drop(file);

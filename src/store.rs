@@ -431,7 +431,9 @@ impl Store {
         let mut replayed = 0;
         for item in records_after(&inner, state.last_seq) {
             let (seq, record) = item.map_err(|e| match e {
-                StoreError::Corrupt { seq, message } => self.damaged(format!("record {seq} cannot be read ({message})")),
+                StoreError::Corrupt { seq, message } => {
+                    self.damaged(format!("record {seq} cannot be read ({message})"))
+                }
                 other => other,
             })?;
             if seq != state.last_seq + 1 {

@@ -139,7 +139,8 @@ enum Harm {
 fn flip(path: &Path) {
     let mut bytes = std::fs::read(path).expect("read");
     let needle = b"\"type\":\"ticket_issued\"";
-    let hits: Vec<usize> = bytes.windows(needle.len()).enumerate().filter(|(_, w)| w == needle).map(|(i, _)| i).collect();
+    let hits: Vec<usize> =
+        bytes.windows(needle.len()).enumerate().filter(|(_, w)| w == needle).map(|(i, _)| i).collect();
     let at = if hits.is_empty() { bytes.len() / 2 } else { hits[hits.len() / 2] };
     let at = at.min(bytes.len().saturating_sub(16));
     for b in bytes.iter_mut().skip(at).take(16) {
@@ -161,11 +162,8 @@ fn harm(path: &Path, how: Harm) {
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("read dir").map(|e| e.expect("entry").path()).filter(|p| p.is_file()).collect();
     out.sort();
     out
 }
@@ -196,7 +194,10 @@ async fn every_file_damaged_truncated_emptied_or_deleted_is_refused_or_harmless_
                         assert!(!text.contains("panicked"), "{case}: a panic, not a refusal:\n{text}");
                         let report = recover(&data);
                         if name == "db" && !matches!(how, Harm::Delete | Harm::Empty) {
-                            assert!(report.contains("DROPPED") || report.contains("nothing was dropped"), "{case}: {report}");
+                            assert!(
+                                report.contains("DROPPED") || report.contains("nothing was dropped"),
+                                "{case}: {report}"
+                            );
                         }
                         no_number_again(&data, &highest, &case).await;
                     }

@@ -68,7 +68,11 @@ impl std::io::Write for ChunkWriter {
 pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
     if RUNNING.swap(true, Ordering::SeqCst) {
-        return Err(ApiError::new(StatusCode::CONFLICT, "backup_running", "a backup is being written; try again when it has finished"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "backup_running",
+            "a backup is being written; try again when it has finished",
+        ));
     }
     let running = Running;
     let store = app.reports.store().clone();

@@ -2,11 +2,11 @@
 //! the answer to a status code. No hall state lives here.
 
 mod admin;
-mod backup;
 mod alerts;
 mod appointments;
 mod audit;
 pub mod auth;
+mod backup;
 pub mod conns;
 pub mod dto;
 pub mod error;
