@@ -76,8 +76,15 @@ struct QueueCount<'a> {
     id: &'a str,
     name: &'a str,
     waiting: usize,
-    /// The expected wait of a ticket taken now in this queue.
-    eta_minutes: u32,
+    /// The calls before a ticket taken now in this queue (the forecast's, like a ticket's
+    /// `ahead`).
+    ahead: usize,
+    /// The expected wait of a ticket taken now in this queue; null when no open window
+    /// serves it (`eta_reason`).
+    eta_minutes: Option<u32>,
+    /// Why there is no expected wait: `no_open_window`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eta_reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -423,11 +430,14 @@ fn snapshot(state: &HallState, inner: &Inner) -> Arc<FeedMsg> {
     let queues = setup
         .queues
         .iter()
-        .map(|q| QueueCount {
+        .map(|q| (q, crate::core::eta::for_queue(state, &q.id)))
+        .map(|(q, eta)| QueueCount {
             id: q.id.as_str(),
             name: &q.name,
             waiting: state.waiting(&q.id),
-            eta_minutes: crate::core::eta::for_queue(state, &q.id).minutes,
+            ahead: eta.ahead,
+            eta_minutes: eta.minutes,
+            eta_reason: eta.reason(),
         })
         .collect();
     let windows = setup.windows.iter().filter_map(|w| window_dto(state, &w.id)).collect();

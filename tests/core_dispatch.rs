@@ -159,15 +159,15 @@ fn eta_counts_the_tickets_ahead() {
     }
     let ahead = |hall: &Hall, n| eta(&hall.state, hall.ticket(n)).expect("waiting").ahead;
     assert_eq!([ahead(&hall, 1), ahead(&hall, 2), ahead(&hall, 3)], [0, 1, 2]);
-    // Two SC-A1 tickets of 10 minutes ahead; no window open counts as one.
-    assert_eq!(eta(&hall.state, hall.ticket(3)).unwrap().minutes, 20);
+    // No window is open: a place, but no wait (issue 15: 暂无窗口办理).
+    assert_eq!(eta(&hall.state, hall.ticket(3)).unwrap().minutes, None);
     // An elderly visitor goes first and everyone else moves back one.
     hall.must(&issue(4, "SC-A1", Some("elderly")));
     assert_eq!([ahead(&hall, 4), ahead(&hall, 1), ahead(&hall, 3)], [0, 1, 3]);
     // Two idle windows open for A: one takes the elderly visitor, the other this one.
     hall.must(&open("1", "c1"));
     hall.must(&open("2", "c2"));
-    assert_eq!(eta(&hall.state, hall.ticket(1)).unwrap().minutes, 0);
+    assert_eq!(eta(&hall.state, hall.ticket(1)).unwrap().minutes, Some(0));
     hall.must(&next("1", "c1"));
     assert_eq!(eta(&hall.state, hall.ticket(4)), None, "a called ticket has no estimate");
     assert_eq!([ahead(&hall, 1), ahead(&hall, 2), ahead(&hall, 3)], [0, 1, 2]);

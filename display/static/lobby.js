@@ -59,6 +59,7 @@
       eta_whole_hours: "约 {h} 小时",
       eta_long: "超过 {h} 小时",
       eta_zero: "无需等待",
+      no_window: "暂无窗口办理",
       voice_speech: "语音播报",
       voice_audio: "语音播报",
       voice_chime: "提示音",
@@ -103,6 +104,7 @@
       eta_whole_hours: "about {h} h",
       eta_long: "over {h} hours",
       eta_zero: "no wait",
+      no_window: "No window open",
       voice_speech: "Voice on",
       voice_audio: "Voice on",
       voice_chime: "Chime only",
@@ -404,7 +406,8 @@
       count.appendChild(el("small", "q-unit", t("people")));
       li.appendChild(count);
       var eta = "";
-      if (typeof q.eta_minutes === "number") eta = etaText(q.eta_minutes);
+      if (q.eta_reason === "no_open_window") eta = t("no_window");
+      else if (typeof q.eta_minutes === "number") eta = etaText(q.eta_minutes);
       li.appendChild(el("span", "q-eta", eta));
       list.appendChild(li);
     });
@@ -447,7 +450,7 @@
       model.windowSeq[w.id] = msg.seq || 0;
     });
     model.queues = (msg.queues || []).map(function (q) {
-      return { id: q.id, name: q.name, waiting: q.waiting, eta_minutes: q.eta_minutes };
+      return { id: q.id, name: q.name, waiting: q.waiting, eta_minutes: q.eta_minutes, eta_reason: q.eta_reason };
     });
     var recent = [];
     var seen = {};
@@ -535,7 +538,7 @@
           if (!snap || !snap.queues) return;
           snap.queues.forEach(function (s) {
             model.queues.forEach(function (q) {
-              if (q.id === s.id && typeof s.eta_minutes === "number") q.eta_minutes = s.eta_minutes;
+              if (q.id === s.id) { q.eta_minutes = s.eta_minutes; q.eta_reason = s.eta_reason; }
             });
           });
           renderQueues();

@@ -33,7 +33,7 @@
       st_no_show: "已过号", st_cancelled: "已取消", st_expired: "已过期",
       call_main: "请到 {w} 号窗口", call_sub_en: "Please go to window {w}",
       serving_main: "正在 {w} 号窗口办理",
-      people: "{n}", people_unit: "人", min_unit: "分钟", no_wait: "即将叫号",
+      people: "{n}", people_unit: "人", min_unit: "分钟", no_wait: "即将叫号", no_window: "暂无窗口办理",
       note_incomplete: "本次未能办结，请按窗口工作人员的告知补充材料后再来。",
       note_no_show: "叫号时未到窗口，此号已作废。如需办理请重新取号。",
       note_cancelled: "您已取消排队。如需办理请重新取号。",
@@ -69,7 +69,7 @@
       st_no_show: "Missed", st_cancelled: "Cancelled", st_expired: "Expired",
       call_main: "Please go to window {w}", call_sub_en: "请到 {w} 号窗口",
       serving_main: "Being served at window {w}",
-      people: "{n}", people_unit: "", min_unit: "min", no_wait: "Very soon",
+      people: "{n}", people_unit: "", min_unit: "min", no_wait: "Very soon", no_window: "No window open",
       note_incomplete: "Your matter could not be completed; please bring what the clerk asked for.",
       note_no_show: "You were called but did not come; this number is void. Please take a new one.",
       note_cancelled: "You cancelled this ticket. Please take a new one to be served.",
@@ -226,7 +226,8 @@
       $("ahead").innerHTML = "";
       $("ahead").appendChild(numWithUnit(tk.ahead, "people_unit"));
       $("eta").innerHTML = "";
-      if (tk.eta_minutes === 0) $("eta").textContent = t("no_wait");
+      if (tk.eta_reason === "no_open_window") $("eta").textContent = t("no_window");
+      else if (tk.eta_minutes === 0) $("eta").textContent = t("no_wait");
       else $("eta").appendChild(numWithUnit(tk.eta_minutes, "min_unit"));
     }
     $("queue").textContent = (cat && queueName(tk.queue)) || tk.queue;

@@ -20,7 +20,7 @@
       login_sub: '使用值班长或管理员账号登录，查看大厅实时运行与预警', user: '用户名', password: '密码', login: '登录',
       logging_in: '登录中…', alerts: '当前预警', no_alerts: '暂无预警，大厅运行正常', queues: '队列', windows: '窗口',
       q_name: '队列', q_waiting: '等候人数', q_oldest: '最长等候', q_eta: '预计等候', q_limits: '预警阈值', updated: '更新于',
-      ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设',
+      ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设', no_window: '暂无窗口办理',
       k_queue_waiting: '{name} 排队 {value} 人，超过 {threshold} 人',
       p_offline: '{name} 打印机离线，号票打印不出', p_paper_out: '{name} 打印机缺纸，号票打印不出',
       p_paper_low: '{name} 打印机纸将用完', p_cover_open: '{name} 打印机盖未合上，号票打印不出',
@@ -40,7 +40,7 @@
       login: 'Sign in', logging_in: 'Signing in…', alerts: 'Active alerts', no_alerts: 'No alerts: the hall runs normally',
       queues: 'Queues', windows: 'Windows', q_name: 'Queue', q_waiting: 'Waiting', q_oldest: 'Oldest wait', q_eta: 'Expected wait',
       q_limits: 'Alert at', updated: 'Updated', ack: 'Acknowledge', acked: 'seen by {n}', since: 'since {n}', min: '{n} min',
-      people: '{n}', off: 'off',
+      people: '{n}', off: 'off', no_window: 'No window open',
       k_queue_waiting: '{name}: {value} waiting, above {threshold}',
       p_offline: '{name}: printer offline, tickets do not print', p_paper_out: '{name}: printer out of paper, tickets do not print',
       p_paper_low: '{name}: printer paper running low', p_cover_open: '{name}: printer cover open, tickets do not print',
@@ -227,7 +227,7 @@
         '<td><b>' + esc(q.id) + '</b> ' + esc(q.name) + '</td>' +
         '<td class="sv-num">' + esc(q.waiting) + '</td>' +
         '<td class="sv-num">' + esc(q.waiting ? t('min', { n: q.oldest_wait_min }) : '—') + '</td>' +
-        '<td class="sv-num">' + esc(q.waiting ? t('min', { n: q.eta_minutes }) : '—') + '</td>' +
+        '<td class="sv-num">' + esc(q.eta_minutes == null ? t('no_window') : q.waiting ? t('min', { n: q.eta_minutes }) : '—') + '</td>' +
         '<td class="sv-limits">' + esc(limits.join(' / ')) + '</td></tr>';
     }).join('');
 

@@ -5,9 +5,11 @@ use super::appointments::{check_booking, check_in_open, Appointment};
 use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
 use super::fingerprint::fingerprint;
-use super::hall::{Decision, HallState};
+use super::forecast::forecast_with;
+use super::hall::{new_ticket, Decision, HallState, IssueExtra};
 use super::model::{
-    CallRule, Outcome, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    BundleId, BundleStep, CallRule, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId, TicketStatus,
+    TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
 use super::rating;
 use super::setup::ServiceRef;
@@ -354,7 +356,48 @@ fn decide_issue(
     let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
     let kiosk = kiosk.to_string();
     let Issue { due, target_window, remote, .. } = how;
-    Ok(Event::TicketIssued { id: *id, queue, n, services, bundle, priority, kiosk, steps, due, target_window, remote })
+    let promise = promise(state, id, queue, n, &services, &bundle, &priority, &steps, &how, now);
+    Ok(Event::TicketIssued {
+        id: *id,
+        queue,
+        n,
+        services,
+        bundle,
+        priority,
+        kiosk,
+        steps,
+        due,
+        target_window,
+        remote,
+        promise,
+    })
+}
+
+/// What the kiosk tells the ticket about to be issued: its spot in the forecast run with
+/// it in line (one run per ticket issued; `forecast.rs`). None for a remote ticket (it
+/// is not in line until it checks in) and where no open window may call it.
+#[allow(clippy::too_many_arguments)]
+fn promise(
+    state: &HallState,
+    id: &TicketId,
+    queue: QueueId,
+    n: u32,
+    services: &[ServiceCode],
+    bundle: &Option<BundleId>,
+    priority: &Option<PriorityClass>,
+    steps: &[BundleStep],
+    how: &Issue,
+    now: Ts,
+) -> Option<Promise> {
+    if how.remote {
+        return None;
+    }
+    let extra = IssueExtra { due: how.due, target_window: how.target_window, remote: false, promise: None };
+    let seq = state.last_seq + 1;
+    let t = new_ticket(&state.setup, seq, now, id, &queue, n, services, bundle, priority, steps, extra);
+    let mut forecast = forecast_with(state, Some(&t), now);
+    let spot = forecast.tickets.remove(id)?;
+    super::eta::promise(spot, forecast.now)
 }
 
 /// The window, if `clerk` is signed in at it.

@@ -218,6 +218,19 @@ impl DispatchIndex {
         self.by_window.get(w).map_or(0, |set| count_before(set, &seq))
     }
 
+    /// The earliest moment after `now` at which a rejoined ticket's cool-down ends, if one
+    /// still cools: a window that found nothing may find it then. A scan, but only of a
+    /// hall where some ticket cools, and only by the forecast.
+    pub fn next_cooled(&self, setup: &Setup, now: Ts) -> Option<Ts> {
+        if self.cooling == 0 {
+            return None;
+        }
+        let cooldown_ms = i64::from(setup.dispatch.call_cooldown_min) * 60_000;
+        let ends =
+            self.by_seq.values().filter_map(|e| e.recent_call.map(|(_, at)| Ts(at.0.saturating_add(cooldown_ms))));
+        ends.filter(|end| *end > now).min()
+    }
+
     /// The ticket the policy gives to window `w` at `now`, and the rule that chose it.
     /// A few look-ups per queue the window serves; never a scan of the tickets.
     pub fn choose(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {

@@ -1,212 +1,88 @@
-//! A waiting ticket's position and expected wait (v2: measured).
+//! A waiting ticket's place in line and expected wait, read off the forecast
+//! (`forecast.rs`: the hall's own dispatch run forward over the current state).
 //!
-//! `ahead` counts the waiting tickets that dispatch would call before this one: those
-//! ranking before it in its own queue and in every queue that shares a window with it
-//! (the pooled line of no-difference full-service).
+//! `ahead` is the number of calls the open windows make before this ticket's if nobody
+//! else arrives; the expected wait is when the run calls it, from now (the last record's
+//! time: the core reads no clock), rounded up to the minute. A ticket that no open window
+//! may call gets no wait (`minutes: None`): the pages say 暂无窗口办理 instead of a figure
+//! that would only grow. Every answer in one state comes from one run: the kiosk's, the
+//! ticket's, the status page's and the queues' counts on the lobby and the supervisor's
+//! page all agree.
 //!
-//! The expected wait is when a window serving the ticket's queue is first free for it,
-//! from three things the state keeps up to date (`ServiceTimes`, changed only by `apply`):
-//!
-//! - **the work ahead**: the expected minutes of the tickets ahead, from their items (a
-//!   bundle's summed). The state keeps each line's count and sum of expected minutes, so
-//!   a whole line's work is exact; for a ticket in the middle of a line, the tickets ahead
-//!   count at the mean of the others in that line (the sum is not kept by place, which
-//!   would cost a scan). Tickets of another queue count only for the part of that queue
-//!   that this queue's windows take: open windows serving both over open windows serving
-//!   the other queue.
-//! - **today's pace**: every expected minute is scaled by its queue's factor, the moving
-//!   average of measured service times (serve → done) over what their items expected,
-//!   blended with the configured minutes while few services are measured.
-//! - **the windows open now** that serve the queue, and what each still has to do: an
-//!   idle window nothing; a window calling its ticket all of that ticket's minutes; a
-//!   window serving the rest of its ticket's minutes since the visitor arrived, but at
-//!   least `RESIDUAL_MIN_SHARE` of them (an overrunning service is not about to end; it
-//!   is only less far from its end). A paused window is not serving now and does not
-//!   count: a pause has no announced end, and when it resumes the next answer drops.
-//!   A closed window does not count either. With no window open the estimate is as if
-//!   one idle window were (before the morning's opening, visitors still get a figure).
-//!
-//! The first tickets ahead go, one by one, to whichever window is free first; the rest
-//! share the windows as a fluid, less the half ticket that the other windows are on
-//! average still busy with when this ticket's window frees. "Now" is the time of the last
-//! record (`last_at`): the core reads no clock, and the daemon writes a record whenever
-//! anything at a window changes.
+//! The range told with the wait (`range`) is wider for longer waits, since the run's
+//! service times are today's averages and the error grows with the tickets ahead; the
+//! simulator measures how often the real wait falls inside it (BENCHMARKS.md).
 
+use super::forecast::Spot;
 use super::hall::HallState;
-use super::model::{QueueId, Ticket, TicketStatus, Window, WindowState};
+use super::model::{Promise, QueueId, Ticket, TicketStatus, Ts};
 
-/// The least share of its expected minutes that a ticket being served is assumed still
-/// to need, however long it has been at the counter.
-pub const RESIDUAL_MIN_SHARE: f64 = 0.25;
+pub use super::forecast::RESIDUAL_MIN_SHARE;
 
 /// Position and expected wait of one ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Eta {
     pub ahead: usize,
-    pub minutes: u32,
+    /// `None` when no open window may call it.
+    pub minutes: Option<u32>,
 }
+
+impl Eta {
+    fn of(spot: Spot, now: Ts) -> Self {
+        Self { ahead: spot.ahead, minutes: spot.call_at.map(|at| round_up(at.since_ms(now) as f64 / 60_000.0)) }
+    }
+
+    /// Why there is no expected wait, for the wire: no open window may call the ticket.
+    pub fn reason(&self) -> Option<&'static str> {
+        self.minutes.is_none().then_some(NO_OPEN_WINDOW)
+    }
+
+    /// The range told with the wait, `(low, high)` minutes.
+    pub fn range(&self) -> Option<(u32, u32)> {
+        self.minutes.map(range)
+    }
+}
+
+/// The range of minutes told with an expected wait of `minutes`: a quarter below and a
+/// third above, at least two minutes below and three above (the tail is longer above:
+/// a wait can run long, never below zero).
+pub fn range(minutes: u32) -> (u32, u32) {
+    let low = minutes.saturating_sub((minutes / 4).max(2));
+    let high = minutes + minutes.div_ceil(3).max(3);
+    (low, high)
+}
+
+/// The wire's reason for a wait with no figure.
+pub const NO_OPEN_WINDOW: &str = "no_open_window";
 
 /// `None` unless the ticket is waiting.
 pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     if t.status != TicketStatus::Waiting {
         return None;
     }
-    let own = t.minutes;
-    if let Some(w) = &t.target_window {
-        // Sent to one window by name: only the tickets sent there before it are ahead,
-        // and that window takes them before anything else.
-        let ahead = state.index.ahead_at_window(w, t.issue_seq);
-        let per = mean_minutes(state.service_times.sent_to(w), Some(own), typical(state, &t.queue));
-        let work = ahead as f64 * per * state.service_times.factor(&t.queue);
-        let residual = state.windows.get(w).map_or(0.0, |w| residual(state, w));
-        return Some(Eta { ahead, minutes: round_up(residual + work) });
+    // Just issued and nothing since: what the kiosk was told, without another run.
+    if let Some(p) = t.promise.filter(|_| state.last_seq == t.issue_seq) {
+        return Some(Eta { ahead: p.ahead as usize, minutes: Some(p.minutes) });
     }
-    let place = (state.setup.priority_rank(t.priority.as_ref()), t.issue_seq);
-    Some(estimate(state, &t.queue, |q| state.index.ahead_in_queue(q, place), Some(own)))
+    let forecast = state.forecast();
+    // A remote ticket not checked in is not in line yet: it is told what a ticket taken
+    // now would be (it keeps its earlier place at check-in, so this errs long).
+    let spot = forecast.ticket(&t.id).unwrap_or_else(|| forecast.queue(&t.queue));
+    Some(Eta::of(spot, forecast.now))
 }
 
 /// What a ticket taken now in `queue` (with no priority class) would be told.
 pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
-    estimate(state, queue, |q| state.index.queue_len(q), None)
+    let forecast = state.forecast();
+    Eta::of(forecast.queue(queue), forecast.now)
 }
 
-/// Sums `before(q)` over the queues competing with `queue`, their work shared over
-/// `queue`'s windows open now, and when one of those windows is free after that work.
-/// `own` is the expected minutes of the ticket asked about, if it waits in `queue`.
-fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usize, own: Option<u32>) -> Eta {
-    let no_mask = Vec::new();
-    let mask = state.serving.get(queue).unwrap_or(&no_mask);
-    let open: Vec<&Window> =
-        state.windows.values().zip(mask).filter(|(w, s)| **s && serves_now(w)).map(|(w, _)| w).collect();
-    let mut ahead = 0;
-    let (mut work, mut tickets) = (0.0, 0.0);
-    let competing = state.competing.get(queue).map_or(&[][..], Vec::as_slice);
-    for q in competing {
-        let n = before(q);
-        ahead += n;
-        if n == 0 {
-            continue;
-        }
-        let share = share(state, q, queue, !open.is_empty());
-        let line = state.service_times.line(q);
-        let per = mean_minutes(line, if q == queue { own } else { None }, typical(state, q));
-        work += share * n as f64 * per * state.service_times.factor(q);
-        tickets += share * n as f64;
-    }
-    let mut free_at: Vec<f64> = open.iter().map(|w| residual(state, w)).collect();
-    if free_at.is_empty() {
-        free_at.push(0.0);
-    }
-    Eta { ahead, minutes: round_up(first_free(free_at, work, tickets)) }
-}
-
-/// Whether a window takes tickets now: signed in and not paused.
-fn serves_now(w: &Window) -> bool {
-    match w.state {
-        WindowState::Open | WindowState::Calling | WindowState::Serving => true,
-        WindowState::Closed | WindowState::Paused => false,
-    }
-}
-
-/// The part of `other`'s line that the windows serving `queue` take: windows serving both
-/// over windows serving `other`; counting only windows open now if `queue` has any, else
-/// every configured window (the estimate of a hall not open yet).
-fn share(state: &HallState, other: &QueueId, queue: &QueueId, only_open: bool) -> f64 {
-    let (Some(serves_other), Some(serves_queue)) = (state.serving.get(other), state.serving.get(queue)) else {
-        return 0.0;
-    };
-    let windows = state.windows.values().zip(serves_other.iter().zip(serves_queue));
-    let (both, all) = windows
-        .filter(|(w, (o, _))| **o && (!only_open || serves_now(w)))
-        .fold((0u32, 0u32), |(both, all), (_, (_, q))| (both + u32::from(*q), all + 1));
-    if all == 0 {
-        0.0
-    } else {
-        f64::from(both) / f64::from(all)
-    }
-}
-
-/// Mean expected minutes of the tickets in `line`, leaving out `own` (the ticket asked
-/// about, which is in the line); `fallback` when no other ticket is there.
-fn mean_minutes(line: super::service_times::Line, own: Option<u32>, fallback: f64) -> f64 {
-    let (count, minutes) = match own {
-        Some(m) => (line.count.saturating_sub(1), line.minutes.saturating_sub(u64::from(m))),
-        None => (line.count, line.minutes),
-    };
-    if count == 0 {
-        fallback
-    } else {
-        minutes as f64 / count as f64
-    }
-}
-
-/// Typical minutes of a ticket of `queue`: the mean of its configured items.
-fn typical(state: &HallState, queue: &QueueId) -> f64 {
-    f64::from(state.minutes_by_queue.get(queue).copied().unwrap_or(super::service_times::UNKNOWN_TICKET_MINUTES))
-}
-
-/// Minutes until window `w` has done with the ticket it holds (see the module doc).
-fn residual(state: &HallState, w: &Window) -> f64 {
-    let Some(held) = &w.at_counter else { return 0.0 };
-    let expected = f64::from(held.minutes) * state.service_times.factor(&held.queue);
-    match held.serving_since {
-        Some(since) => {
-            let elapsed = state.last_at.since_ms(since) as f64 / 60_000.0;
-            (expected - elapsed).max(expected * RESIDUAL_MIN_SHARE)
-        }
-        None => expected,
-    }
-}
-
-/// When the first window is free for a ticket behind `work` minutes of `tickets` tickets,
-/// with each window free after `free_at` minutes. The first tickets, up to one per
-/// window, go one by one to the window free first; the rest are shared as a fluid, less
-/// the half ticket that the other windows are on average still on when one frees.
-///
-/// The one-by-one part needs no heap: the windows are sorted once, and the times at which
-/// they free again after a ticket come out in order too (each ticket goes to the soonest
-/// window, so the soonest never goes back), so the next window is the sooner of the two
-/// lines' heads.
-fn first_free(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
-    free_at.sort_unstable_by(f64::total_cmp);
-    let soonest = free_at.first().copied().unwrap_or(0.0);
-    if tickets <= 0.0 || work <= 0.0 {
-        return soonest;
-    }
-    let per = work / tickets;
-    let c = free_at.len();
-    let one_by_one = (tickets.floor() as usize).min(c);
-    let mut again: Vec<f64> = Vec::with_capacity(one_by_one);
-    let (mut first, mut head) = (0, 0);
-    for _ in 0..one_by_one {
-        let take_first = match (free_at.get(first), again.get(head)) {
-            (Some(f), Some(a)) => f <= a,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        let t = if take_first {
-            first += 1;
-            free_at[first - 1]
-        } else {
-            head += 1;
-            again[head - 1]
-        };
-        again.push(t + per);
-    }
-    let next = match (free_at.get(first), again.get(head)) {
-        (Some(f), Some(a)) => f.min(*a),
-        (Some(f), None) => *f,
-        (None, Some(a)) => *a,
-        (None, None) => 0.0,
-    };
-    let rest = tickets - one_by_one as f64;
-    if rest <= 0.0 {
-        return next;
-    }
-    let c = c as f64;
-    let busy = free_at.iter().sum::<f64>() + one_by_one as f64 * per;
-    let fluid = (busy + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
-    fluid.max(next)
+/// The promise kept with a ticket at its issue, from its spot in the run.
+pub fn promise(spot: Spot, now: Ts) -> Option<Promise> {
+    let eta = Eta::of(spot, now);
+    let minutes = eta.minutes?;
+    let (low, high) = range(minutes);
+    Some(Promise { ahead: u32::try_from(eta.ahead).unwrap_or(u32::MAX), minutes, low, high })
 }
 
 /// Float sums of whole minutes may come out a hair above the whole number; that must not
@@ -216,63 +92,4 @@ const ROUNDING_SLACK_MIN: f64 = 1e-6;
 fn round_up(minutes: f64) -> u32 {
     // Saturating float-to-int conversion; estimates are far below u32::MAX minutes.
     (minutes - ROUNDING_SLACK_MIN).ceil().max(0.0) as u32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_free;
-    use proptest::prelude::*;
-
-    /// The plain reading of `first_free`'s rule: each of the first tickets goes to the
-    /// window free soonest, found by a scan.
-    fn by_scan(mut free_at: Vec<f64>, work: f64, tickets: f64) -> f64 {
-        let soonest = |f: &[f64]| f.iter().copied().fold(f64::INFINITY, f64::min);
-        if free_at.is_empty() {
-            free_at.push(0.0);
-        }
-        if tickets <= 0.0 || work <= 0.0 {
-            return soonest(&free_at);
-        }
-        let per = work / tickets;
-        let c = free_at.len();
-        let one_by_one = (tickets.floor() as usize).min(c);
-        for _ in 0..one_by_one {
-            let i = (0..c).min_by(|&a, &b| free_at[a].total_cmp(&free_at[b])).unwrap_or(0);
-            free_at[i] += per;
-        }
-        let rest = tickets - one_by_one as f64;
-        if rest <= 0.0 {
-            return soonest(&free_at);
-        }
-        let c = c as f64;
-        let fluid = (free_at.iter().sum::<f64>() + rest * per) / c - (c - 1.0) / (2.0 * c) * per;
-        fluid.max(soonest(&free_at))
-    }
-
-    #[test]
-    fn idle_windows_take_the_first_tickets() {
-        // Three idle windows, two tickets of 10 minutes ahead: a window is still free.
-        assert_eq!(first_free(vec![0.0, 0.0, 0.0], 20.0, 2.0), 0.0);
-        // One window, busy 5 more minutes, two tickets of 10 ahead: 5 + 10 + 10 minus the
-        // fluid's half ticket of the other windows (none).
-        assert_eq!(first_free(vec![5.0], 20.0, 2.0), 25.0);
-        // Two windows free at 4 and 6, one ticket of 10 ahead: it goes to the first, the
-        // second is then free first.
-        assert_eq!(first_free(vec![6.0, 4.0], 10.0, 1.0), 6.0);
-    }
-
-    proptest! {
-        #[test]
-        fn sorted_lines_agree_with_a_scan(
-            free_at in proptest::collection::vec(0u32..600, 1..40),
-            work in 0u32..5000,
-            tickets in 0u32..200,
-        ) {
-            let free_at: Vec<f64> = free_at.into_iter().map(|m| f64::from(m) / 4.0).collect();
-            let (work, tickets) = (f64::from(work) / 2.0, f64::from(tickets));
-            let fast = first_free(free_at.clone(), work, tickets);
-            let slow = by_scan(free_at, work, tickets);
-            prop_assert!((fast - slow).abs() < 1e-6, "fast {fast} slow {slow}");
-        }
-    }
 }

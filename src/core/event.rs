@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::alerts::{AlertKind, PrinterFault};
 use super::command::Reply;
 use super::model::{
-    BundleId, BundleStep, CallRule, KioskId, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget,
-    Ts, UserName, WindowId,
+    BundleId, BundleStep, CallRule, KioskId, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId,
+    TransferTarget, Ts, UserName, WindowId,
 };
 use super::rating::CaseOpening;
 use super::staff::{PasswordHash, StaffRole};
@@ -72,6 +72,9 @@ pub enum Event {
         /// Taken remotely: not called until checked in.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         remote: bool,
+        /// The wait the kiosk told (absent in older logs, and where no open window served).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promise: Option<Promise>,
     },
     /// A remote ticket's visitor arrived: from now on it can be called.
     TicketCheckedIn {

@@ -17,8 +17,9 @@ use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
 use super::fingerprint::{fingerprint, KeyedAnswer};
+use super::forecast::{forecast, Forecast, ForecastCache};
 use super::model::{
-    AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, QueueId, ServiceCode, StepTimes, Ticket,
+    AtCounter, BundleId, BundleStep, CallRule, Prefix, PriorityClass, Promise, QueueId, ServiceCode, StepTimes, Ticket,
     TicketId, TicketNo, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId, WindowState,
 };
 use super::rating::{Callback, Case, CaseOpening, Ratings, Rectification};
@@ -66,6 +67,9 @@ pub struct HallState {
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
+    /// The last forecast (`forecast.rs`), by the log position it was run at. Not part of
+    /// the state: a clone starts without it and equality ignores it.
+    pub forecast_cache: ForecastCache,
 }
 
 /// How long after midnight a new service day waits, at most, for windows still serving
@@ -74,10 +78,11 @@ pub struct HallState {
 pub const ROLLOVER_WAIT_MAX_MS: i64 = 3 * 3_600_000;
 
 /// What an issue event says beyond the ticket's items.
-struct IssueExtra {
-    due: Option<Ts>,
-    target_window: Option<WindowId>,
-    remote: bool,
+pub(crate) struct IssueExtra {
+    pub due: Option<Ts>,
+    pub target_window: Option<WindowId>,
+    pub remote: bool,
+    pub promise: Option<Promise>,
 }
 
 /// What `decide` concluded: the events to log and the answer for the caller.
@@ -141,8 +146,14 @@ impl HallState {
             ratings: Ratings::default(),
             staff: Staff::default(),
             alerts: Alerts::default(),
+            forecast_cache: ForecastCache::default(),
             setup,
         }
+    }
+
+    /// Every waiting ticket's place and call time, run once per log position.
+    pub fn forecast(&self) -> Arc<Forecast> {
+        self.forecast_cache.get(self.last_seq, self.last_at, || forecast(self))
     }
 
     /// Decides one command at `now` and applies what it decided. A new service day is
@@ -248,8 +259,9 @@ impl HallState {
                 due,
                 target_window,
                 remote,
+                promise,
             } => {
-                let extra = IssueExtra { due: *due, target_window: *target_window, remote: *remote };
+                let extra = IssueExtra { due: *due, target_window: *target_window, remote: *remote, promise: *promise };
                 self.issue(seq, at, id, queue, *n, services, bundle, priority, steps, extra)
             }
             Event::TicketCheckedIn { id } => {
@@ -497,45 +509,7 @@ impl HallState {
         let last = self.numbers.entry(*queue).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
         *last = n;
-        // A queue's prefix is checked when the config loads (1 or 2 letters); a queue the
-        // config no longer has numbers with its id.
-        let prefix = self.setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
-        let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
-        let ticket = Ticket {
-            id: *id,
-            number: TicketNo { prefix, n },
-            queue: *queue,
-            services: services.to_vec(),
-            bundle: bundle.clone(),
-            priority: priority.clone(),
-            status: TicketStatus::Waiting,
-            window: None,
-            served_by: None,
-            target_window: extra.target_window,
-            issued_at: at,
-            issue_seq: seq,
-            queued_at: at,
-            recent_call: None,
-            first_called_at: None,
-            called_at: None,
-            serving_at: None,
-            finished_at: None,
-            calls: 0,
-            recalls: 0,
-            steps: steps.to_vec(),
-            step: 0,
-            minutes: self.setup.expected_minutes(steps.first().map_or(services, |s| &s.services)),
-            due: extra.due,
-            checked_in: !extra.remote,
-            step_times: if steps.is_empty() {
-                Vec::new()
-            } else {
-                vec![StepTimes { queued_at: at, ..StepTimes::default() }]
-            },
-            call_rule: None,
-            outcome: None,
-            rating: None,
-        };
+        let ticket = new_ticket(&self.setup, seq, at, id, queue, n, services, bundle, priority, steps, extra);
         self.index.insert(&self.setup, &ticket);
         assert!(self.tickets.insert(*id, ticket).is_none(), "ticket id issued twice");
         self.day_stats().record(queue, None, |f| f.issued += 1);
@@ -589,12 +563,17 @@ impl HallState {
             times.first_called_at.get_or_insert(at);
             times.window = Some(*window);
         }
+        // The promise was of the first call of the first step.
+        let promised = t.promise.filter(|_| t.first_called_at.is_none());
         t.first_called_at.get_or_insert(at);
         let queue = t.queue;
         self.day_stats().record(&queue, Some(window), |f| {
             f.called += 1;
             if first_call {
                 f.wait.add(wait_ms);
+            }
+            if let Some(p) = promised {
+                f.eta.add(p.minutes, p.low, p.high, wait_ms);
             }
         });
     }
@@ -757,10 +736,68 @@ impl HallState {
     }
 }
 
+/// The ticket an issue event makes: shared by `apply` and by `decide`, which runs the
+/// forecast with it to tell the kiosk its wait before it exists.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_ticket(
+    setup: &Setup,
+    seq: u64,
+    at: Ts,
+    id: &TicketId,
+    queue: &QueueId,
+    n: u32,
+    services: &[ServiceCode],
+    bundle: &Option<BundleId>,
+    priority: &Option<PriorityClass>,
+    steps: &[BundleStep],
+    extra: IssueExtra,
+) -> Ticket {
+    // A queue's prefix is checked when the config loads (1 or 2 letters); a queue the
+    // config no longer has numbers with its id.
+    let prefix = setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
+    let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
+    Ticket {
+        id: *id,
+        number: TicketNo { prefix, n },
+        queue: *queue,
+        services: services.to_vec(),
+        bundle: bundle.clone(),
+        priority: priority.clone(),
+        status: TicketStatus::Waiting,
+        window: None,
+        served_by: None,
+        target_window: extra.target_window,
+        issued_at: at,
+        issue_seq: seq,
+        queued_at: at,
+        recent_call: None,
+        first_called_at: None,
+        called_at: None,
+        serving_at: None,
+        finished_at: None,
+        calls: 0,
+        recalls: 0,
+        steps: steps.to_vec(),
+        step: 0,
+        minutes: setup.expected_minutes(steps.first().map_or(services, |s| &s.services)),
+        due: extra.due,
+        checked_in: !extra.remote,
+        step_times: if steps.is_empty() {
+            Vec::new()
+        } else {
+            vec![StepTimes { queued_at: at, ..StepTimes::default() }]
+        },
+        call_rule: None,
+        outcome: None,
+        rating: None,
+        promise: extra.promise,
+    }
+}
+
 /// A window's debt of ordinary calls after it called a ticket by `rule`: a priority call
 /// that counted against the ratio opens a debt of `per_ordinary` calls, and each call of
 /// an ordinary ticket (a ticket with no priority class, whatever the rule) pays one.
-fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
+pub(crate) fn owed_after(owed: u32, rule: &CallRule, ordinary: bool) -> u32 {
     match rule {
         CallRule::Priority { per_ordinary, .. } if *per_ordinary > 0 => *per_ordinary,
         // A clerk's own choice neither opens nor pays the window's debt.

@@ -15,6 +15,7 @@ pub mod dispatch;
 pub mod eta;
 pub mod event;
 pub mod fingerprint;
+pub mod forecast;
 pub mod hall;
 pub mod model;
 pub mod overview;

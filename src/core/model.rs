@@ -433,6 +433,19 @@ pub struct Ticket {
     pub call_rule: Option<CallRule>,
     pub outcome: Option<Outcome>,
     pub rating: Option<u8>,
+    /// The wait it was told at its issue (none when no open window served its queue, or
+    /// in a log from before promises were kept).
+    pub promise: Option<Promise>,
+}
+
+/// What a ticket was told at its issue: its place and expected wait, and the range of
+/// minutes given with it. Kept so that the wait it got can be held against it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    pub ahead: u32,
+    pub minutes: u32,
+    pub low: u32,
+    pub high: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,8 +16,8 @@ pub struct QueueRow {
     pub waiting: usize,
     /// Minutes the oldest ticket in the queue's line has waited (0 when none waits).
     pub oldest_wait_min: u32,
-    /// The expected wait of a ticket taken now.
-    pub eta_minutes: u32,
+    /// The expected wait of a ticket taken now; none when no open window serves the queue.
+    pub eta_minutes: Option<u32>,
     pub thresholds: QueueThresholds,
 }
 

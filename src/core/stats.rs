@@ -60,6 +60,64 @@ pub struct Figures {
     pub bad_rectified: u64,
     pub wait: Durations,
     pub service: Durations,
+    /// How far the wait told at issue was from the wait a ticket got (at its first call).
+    #[serde(default)]
+    pub eta: EtaError,
+}
+
+/// The expected wait held against what happened: for every ticket called with a promise
+/// kept (`Ticket::promise`), the absolute error in half minutes, counted by value, and
+/// whether the wait fell inside the range told.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtaError {
+    pub count: u64,
+    pub within: u64,
+    /// Count of tickets by absolute error in half minutes, the last bucket holding
+    /// everything from `ETA_ERROR_HALF_MIN_MAX` up.
+    pub abs_half_min: BTreeMap<u32, u64>,
+}
+
+/// The largest error kept exactly, in half minutes (4 hours): a map of at most this many
+/// entries per figure, and an error that large is only "very wrong".
+pub const ETA_ERROR_HALF_MIN_MAX: u32 = 480;
+
+impl EtaError {
+    /// A ticket told `minutes` (within `low..=high`) that waited `wait_ms`.
+    pub fn add(&mut self, minutes: u32, low: u32, high: u32, wait_ms: u64) {
+        let wait_min = wait_ms as f64 / 60_000.0;
+        let half = ((wait_min - f64::from(minutes)).abs() * 2.0).round();
+        // Saturating float-to-int conversion, capped just below.
+        let half = (half as u32).min(ETA_ERROR_HALF_MIN_MAX);
+        self.count += 1;
+        *self.abs_half_min.entry(half).or_default() += 1;
+        let waited = wait_min.round();
+        if f64::from(low) <= waited && waited <= f64::from(high) {
+            self.within += 1;
+        }
+    }
+
+    /// The absolute error below which a share `q` (0..=1) of the tickets fall, in minutes
+    /// (nearest rank).
+    pub fn quantile_min(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        // Saturating float-to-int conversion of a rank within 1..=count.
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0;
+        for (half, n) in &self.abs_half_min {
+            seen += n;
+            if seen >= rank {
+                return Some(f64::from(*half) / 2.0);
+            }
+        }
+        None
+    }
+
+    /// The share of tickets whose wait fell inside the range told.
+    pub fn within_rate(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.within as f64 / self.count as f64)
+    }
 }
 
 impl Figures {

@@ -142,7 +142,10 @@ pub struct QueueDto {
     name: String,
     waiting: usize,
     oldest_wait_min: u32,
-    eta_minutes: u32,
+    /// Null when no open window serves the queue (`eta_reason`: `no_open_window`).
+    eta_minutes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eta_reason: Option<&'static str>,
     /// The queue's thresholds; 0 is off.
     alert_waiting: u32,
     alert_wait_min: u32,
@@ -184,6 +187,7 @@ impl OverviewDto {
                     waiting: q.waiting,
                     oldest_wait_min: q.oldest_wait_min,
                     eta_minutes: q.eta_minutes,
+                    eta_reason: q.eta_minutes.is_none().then_some(crate::core::eta::NO_OPEN_WINDOW),
                     alert_waiting: q.thresholds.waiting,
                     alert_wait_min: q.thresholds.wait_min,
                 })

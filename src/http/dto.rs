@@ -28,8 +28,19 @@ pub struct TicketDto {
     pub bundle: Option<String>,
     pub priority: Option<String>,
     pub status: &'static str,
+    /// Calls before this ticket's if nobody else arrives (the hall's dispatch run forward);
+    /// null unless waiting.
     pub ahead: Option<usize>,
+    /// Null unless waiting, and while no open window may call it (`eta_reason`).
     pub eta_minutes: Option<u32>,
+    /// The range told with `eta_minutes`, `[low, high]`.
+    pub eta_range: Option<[u32; 2]>,
+    /// Why a waiting ticket has no `eta_minutes`: `no_open_window`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_reason: Option<&'static str>,
+    /// What it was told at its issue: `{ahead, minutes, low, high}` (null in older logs and
+    /// where no window served).
+    pub promise: Option<crate::core::model::Promise>,
     pub window: Option<String>,
     pub issued_at: String,
     /// The first call; `called_at` moves with every recall.
@@ -128,7 +139,10 @@ impl TicketDto {
             priority: t.priority.as_ref().map(ToString::to_string),
             status: t.status.as_str(),
             ahead: view.eta.map(|e| e.ahead),
-            eta_minutes: view.eta.map(|e| e.minutes),
+            eta_minutes: view.eta.and_then(|e| e.minutes),
+            eta_range: view.eta.and_then(|e| e.range()).map(|(l, h)| [l, h]),
+            eta_reason: view.eta.and_then(|e| e.reason()),
+            promise: t.promise,
             window: t.window.as_ref().map(ToString::to_string),
             issued_at: rfc3339(setup, t.issued_at),
             first_called_at: t.first_called_at.map(|at| rfc3339(setup, at)),

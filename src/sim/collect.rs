@@ -80,7 +80,8 @@ struct Kept {
     /// The queue it waits in now.
     queue: usize,
     class: usize,
-    eta_min: u32,
+    /// The wait told at issue: (minutes, low, high).
+    eta: Option<(u32, u32, u32)>,
     waiting: bool,
     phase: Phase,
     came: Came,
@@ -125,6 +126,8 @@ pub struct Collector {
     eta_abs_sum: f64,
     eta_sum: f64,
     eta_n: u64,
+    /// The same errors as the daemon's figures keep them (median, p90, within the range).
+    eta_error: crate::core::stats::EtaError,
     waiting: i64,
     level_at: Ts,
     day_start: Ts,
@@ -159,6 +162,7 @@ impl Collector {
             eta_abs_sum: 0.0,
             eta_sum: 0.0,
             eta_n: 0,
+            eta_error: Default::default(),
             waiting: 0,
             level_at: Ts(0),
             day_start: Ts(0),
@@ -194,7 +198,15 @@ impl Collector {
     }
 
     /// A ticket the core issued: `ix` is the simulator's number for it.
-    pub fn issued(&mut self, ix: usize, at: Ts, queue: &str, class: Option<&str>, eta_min: u32, measured: bool) {
+    pub fn issued(
+        &mut self,
+        ix: usize,
+        at: Ts,
+        queue: &str,
+        class: Option<&str>,
+        eta: Option<(u32, u32, u32)>,
+        measured: bool,
+    ) {
         self.level(at);
         self.waiting += 1;
         self.counts.issued += 1;
@@ -205,7 +217,7 @@ impl Collector {
             self.tickets.resize(ix + 1, None);
         }
         let (phase, came) = (Phase::Issued, Came::WalkIn);
-        self.tickets[ix] = Some(Kept { since: at, measured, queue, class, eta_min, waiting: true, phase, came });
+        self.tickets[ix] = Some(Kept { since: at, measured, queue, class, eta, waiting: true, phase, came });
     }
 
     /// How the visitor of the issued ticket `ix` came in.
@@ -352,10 +364,13 @@ impl Collector {
         self.waits_all.push(wait);
         self.waits_queue[k.queue].push(wait);
         self.waits_class[k.class].push(wait);
-        let err_min = f64::from(k.eta_min) - wait_ms as f64 / 60_000.0;
-        self.eta_sum += err_min;
-        self.eta_abs_sum += err_min.abs();
-        self.eta_n += 1;
+        if let Some((minutes, low, high)) = k.eta {
+            let err_min = f64::from(minutes) - wait_ms as f64 / 60_000.0;
+            self.eta_sum += err_min;
+            self.eta_abs_sum += err_min.abs();
+            self.eta_n += 1;
+            self.eta_error.add(minutes, low, high, wait_ms);
+        }
     }
 
     /// Marks a waiting ticket as no longer waiting and hands back what was kept of it;
@@ -419,7 +434,14 @@ impl Collector {
             .zip(&self.windows)
             .map(|(id, w)| WindowUse::of(id, w.busy_ms, w.staffed_ms, w.served, w.no_show));
         let n = self.eta_n.max(1) as f64;
-        let eta = EtaError { tickets: self.eta_n, mae_min: self.eta_abs_sum / n, bias_min: self.eta_sum / n };
+        let eta = EtaError {
+            tickets: self.eta_n,
+            mae_min: self.eta_abs_sum / n,
+            bias_min: self.eta_sum / n,
+            median_abs_min: self.eta_error.quantile_min(0.5).unwrap_or(0.0),
+            p90_abs_min: self.eta_error.quantile_min(0.9).unwrap_or(0.0),
+            within_range_rate: self.eta_error.within_rate().unwrap_or(0.0),
+        };
         let per_day = f64::from(self.days.max(1)) * BIN_MS as f64;
         let waiting_by_5min = self.area.iter().map(|a| a / per_day).collect();
         let mut counts = self.counts.clone();

@@ -156,6 +156,11 @@ pub struct EtaError {
     pub mae_min: f64,
     /// Mean of (told − actual): positive means visitors were told too long.
     pub bias_min: f64,
+    /// Median and 90th percentile of |told − actual| (half-minute steps).
+    pub median_abs_min: f64,
+    pub p90_abs_min: f64,
+    /// Share of tickets whose wait fell inside the range told at issue.
+    pub within_range_rate: f64,
 }
 
 /// Everything one simulation found.
@@ -224,6 +229,8 @@ pub fn side_by_side(reports: &[&Report]) -> String {
     row("window utilisation", &|r| format!("{:.1}% of staffed time", r.utilisation() * 100.0));
     row("staffed hours a day", &|r| format!("{:.1} h", r.staffed_h() / f64::from(r.days.max(1))));
     row("eta error mae / bias", &|r| format!("{:.1} / {:+.1} min", r.eta.mae_min, r.eta.bias_min));
+    row("eta error median / p90", &|r| format!("{:.1} / {:.1} min", r.eta.median_abs_min, r.eta.p90_abs_min));
+    row("wait within range told", &|r| format!("{:.1}%", r.eta.within_range_rate * 100.0));
     for q in keys(reports, |r| &r.by_queue) {
         row(&format!("queue {q}"), &|r| r.by_queue.get(&q).map_or_else(|| "-".into(), wait));
     }

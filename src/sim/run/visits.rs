@@ -17,7 +17,6 @@
 //! its expected wait and its patience run from the check-in, when the visitor is there.
 
 use crate::core::appointments::{local_ts, slots};
-use crate::core::eta;
 use crate::core::event::Event;
 use crate::core::model::Ts;
 use crate::core::{Command, Envelope, Rejection};
@@ -207,7 +206,8 @@ impl Sim<'_> {
     fn register(&mut self, t: usize, now: i64, day_start: i64, came: Came) -> Result<(), SimError> {
         let id = ticket_id(t)?;
         let Some(tk) = self.state.ticket(&id) else { return Ok(()) };
-        let told = eta::eta(&self.state, tk).map_or(0, |e| e.minutes);
+        // What the kiosk told at issue (none for a remote ticket and where no window served).
+        let told = tk.promise.map(|p| (p.minutes, p.low, p.high));
         let (queue, class) = (tk.queue, tk.priority.clone());
         let (from, to) = self.hall.plan.measure;
         let measured = (day_start + from..day_start + to).contains(&now);
