@@ -133,7 +133,7 @@ pub async fn serve(
         .with_retention(config.retention_days)
         .with_webhook(webhook)
         .spawn(engine_rx);
-    let catalog = http::public_catalog(&setup)?;
+    let catalog = http::public_catalog(&setup, config.remind_ahead)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
     let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
@@ -283,14 +283,13 @@ pub fn phone_key(data_dir: &std::path::Path, create: bool) -> Result<[u8; 32], S
     let shown = path.display();
     match std::fs::read(&path) {
         Ok(bytes) => {
-            return <[u8; 32]>::try_from(bytes.as_slice())
-                .map_err(|_| {
-                    format!(
-                        "{shown} is not 32 bytes; put back the copy you keep of it, or run `hallq recover --data {}` \
+            return <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                format!(
+                    "{shown} is not 32 bytes; put back the copy you keep of it, or run `hallq recover --data {}` \
                          to make a new one (bookings made before are then found by their code only)",
-                        data_dir.display()
-                    )
-                });
+                    data_dir.display()
+                )
+            });
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => {
             return Err(format!(
