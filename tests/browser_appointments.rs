@@ -404,10 +404,17 @@ async fn the_booking_page_never_offers_a_rest_day_or_holiday_and_offers_a_make_u
     b.click("#days [data-day=\"2026-02-14\"]").await;
     b.until("the make-up day's slots", &slot_js("08:30", "!e.disabled")).await;
     b.eval("document.querySelector('#days [data-day=\"2026-02-15\"]').click(); return true;").await;
-    assert_eq!(b.eval("return document.querySelector('#days .is-on').getAttribute('data-day');").await, json!("2026-02-14"));
+    assert_eq!(
+        b.eval("return document.querySelector('#days .is-on').getAttribute('data-day');").await,
+        json!("2026-02-14")
+    );
     b.screenshot("book-calendar").await;
     let offered = b.eval("return Object.keys(window.__offered).sort();").await;
-    assert_eq!(offered, json!(["2026-02-12", "2026-02-13", "2026-02-14"]), "never, not even for a moment, a closed day");
+    assert_eq!(
+        offered,
+        json!(["2026-02-12", "2026-02-13", "2026-02-14"]),
+        "never, not even for a moment, a closed day"
+    );
     let slot_days = b.eval("return Object.keys(window.__slotDays).sort();").await;
     assert_eq!(slot_days, json!(["2026-02-12", "2026-02-14"]), "slots only of days the hall works");
     b.close().await;

@@ -197,7 +197,8 @@ async fn a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks() {
     until_stage(&b, "idle").await;
     let stages = b.eval("return window.__stages;").await;
     assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks from the tablet: {stages}");
-    let after: Vec<&Value> = stages.as_array().expect("stages").iter().skip_while(|s| s.as_str() != Some("rated")).collect();
+    let after: Vec<&Value> =
+        stages.as_array().expect("stages").iter().skip_while(|s| s.as_str() != Some("rated")).collect();
     assert!(!after.iter().any(|s| s.as_str() == Some("ask")), "never asks again: {stages}");
     b.close().await;
 }
