@@ -169,6 +169,7 @@ async fn outside_opening_hours_the_home_screen_says_closed_and_when_it_opens() {
     b.click("#bundles [data-code=\"YJS-02\"]").await;
     b.until("the take button off", "return document.querySelector('#take').disabled;").await;
     assert_eq!(b.text("#take").await, "暂停取号");
+    assert_eq!(b.text("#take-note").await, "午休时间，暂停取号 · 今天 13:00 开始取号");
     b.screenshot("kiosk-closed-item").await;
     b.click("#view-item [data-back]").await;
 

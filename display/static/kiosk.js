@@ -361,6 +361,10 @@
     $("take").disabled = inFlight || closed;
     label.setAttribute("data-i18n", closed ? "take_closed" : "take");
     label.textContent = t(closed ? "take_closed" : "take");
+    // Why it is off, and until when, right above it.
+    $("take-note").hidden = !closed;
+    $("take-note").textContent = closed ? [t("closed_" + hours.why),
+      hours.opens_at ? t("closed_when", { when: whenText(hours.opens_at, hours.now) }) : ""].filter(Boolean).join(" · ") : "";
   }
 
   /* ---------- take a number ---------- */
