@@ -133,7 +133,7 @@ pub async fn serve(
         .with_retention(config.retention_days)
         .with_webhook(webhook)
         .spawn(engine_rx);
-    let catalog = http::public_catalog(&setup)?;
+    let catalog = http::public_catalog(&setup, config.remind_ahead)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
     let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));

@@ -116,6 +116,13 @@ enum Wire<'a> {
         id: &'a str,
         waiting: usize,
     },
+    /// A ticket finished at `window` was rated (on the visitor's phone or the window's
+    /// evaluator tablet): the tablet stops asking about it. The number only, never the id.
+    Rated {
+        seq: u64,
+        window: &'a str,
+        number: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -278,6 +285,14 @@ impl Feed {
                             inner.recent_calls.pop_front();
                         }
                         out.push(msg);
+                    }
+                }
+                Event::TicketRated { id, .. } => {
+                    if let Some(t) = state.ticket(id) {
+                        if let Some(window) = t.window.as_ref().map(WindowId::to_string) {
+                            let number = t.number.to_string();
+                            out.push(encode(*seq, &Wire::Rated { seq: *seq, window: &window, number }));
+                        }
                     }
                 }
                 Event::DayOpened { .. } => {

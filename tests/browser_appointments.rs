@@ -347,3 +347,75 @@ async fn a_remote_ticket_checks_in_at_the_kiosk_from_its_scanned_status_url() {
     k.screenshot("kiosk-checkin-remote-again").await;
     k.close().await;
 }
+
+/// Records, from the page's first script on, every day the booking page ever offered (a
+/// day chip that could be tapped) in `window.__offered`, and every day it ever listed a
+/// slot for in `window.__slotDays`.
+const RECORD_OFFERS: &str = "(function () {
+    window.__offered = {}; window.__slotDays = {};
+    new MutationObserver(function () {
+      document.querySelectorAll('#days [data-day]').forEach(function (b) {
+        if (!b.disabled) window.__offered[b.getAttribute('data-day')] = true;
+      });
+      var on = document.querySelector('#days .is-on');
+      if (on && document.querySelector('#slots [data-slot]')) window.__slotDays[on.getAttribute('data-day')] = true;
+    }).observe(document, { attributes: true, subtree: true, childList: true });
+  })();";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_booking_page_never_offers_a_rest_day_or_holiday_and_offers_a_make_up_working_day() {
+    let test = "the_booking_page_never_offers_a_rest_day_or_holiday_and_offers_a_make_up_working_day";
+    // Thursday 2026-02-12, before the Spring Festival: Friday works, Saturday 02-14 is a
+    // make-up working day (调休), Sunday rests, 02-16 … 02-18 are public holidays.
+    let start = support::shanghai_ms(2026, 2, 12, 10, 0, 0);
+    let d = Daemon::start_with_clock(start).await;
+    let Some(b) = phone(test, start).await else {
+        return;
+    };
+    b.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": RECORD_OFFERS })).await;
+    pick_service(&b, &d).await;
+    b.until(
+        "every day's answer",
+        "return document.querySelectorAll('#days [data-day]').length === 7
+            && !/…/.test(document.querySelector('#days').textContent);",
+    )
+    .await;
+    b.until("today picked", "return !!document.querySelector('#days .is-on[data-day=\"2026-02-12\"]');").await;
+    let chips = b
+        .eval(
+            "return Array.prototype.map.call(document.querySelectorAll('#days [data-day]'), function (e) {
+               return [e.getAttribute('data-day'), !e.disabled, e.innerText.indexOf('休息') >= 0]; });",
+        )
+        .await;
+    assert_eq!(
+        chips,
+        json!([
+            ["2026-02-12", true, false],
+            ["2026-02-13", true, false],
+            ["2026-02-14", true, false],
+            ["2026-02-15", false, true],
+            ["2026-02-16", false, true],
+            ["2026-02-17", false, true],
+            ["2026-02-18", false, true]
+        ]),
+        "rest day and holidays closed, the make-up Saturday open"
+    );
+    // The make-up Saturday has its slots; a closed day cannot be picked.
+    b.click("#days [data-day=\"2026-02-14\"]").await;
+    b.until("the make-up day's slots", &slot_js("08:30", "!e.disabled")).await;
+    b.eval("document.querySelector('#days [data-day=\"2026-02-15\"]').click(); return true;").await;
+    assert_eq!(
+        b.eval("return document.querySelector('#days .is-on').getAttribute('data-day');").await,
+        json!("2026-02-14")
+    );
+    b.screenshot("book-calendar").await;
+    let offered = b.eval("return Object.keys(window.__offered).sort();").await;
+    assert_eq!(
+        offered,
+        json!(["2026-02-12", "2026-02-13", "2026-02-14"]),
+        "never, not even for a moment, a closed day"
+    );
+    let slot_days = b.eval("return Object.keys(window.__slotDays).sort();").await;
+    assert_eq!(slot_days, json!(["2026-02-12", "2026-02-14"]), "slots only of days the hall works");
+    b.close().await;
+}

@@ -1,7 +1,9 @@
 //! 好差评 pages in headless Chromium against a real daemon: the evaluator tablet at window
 //! 5 asks as soon as the clerk finishes (a 不满意 needs a reason, and opens a case; a second
 //! service is asked about again), and a supervisor works the case on `/display/cases`:
-//! call-back, then rectification, which closes it. Screenshots under target/screenshots/.
+//! call-back, then rectification, which closes it. One rating per service: a rating on the
+//! visitor's phone ends the tablet's ask at once (the feed tells it), and a rating the
+//! daemon refuses is never thanked for. Screenshots under target/screenshots/.
 
 mod browser_support;
 mod support;
@@ -148,5 +150,112 @@ async fn a_supervisor_calls_back_and_rectifies_a_case_on_the_cases_page() {
     let c = &closed.body["cases"][0];
     assert_eq!((c["id"].as_str(), c["rectification"]["by"].as_str()), (Some(id.as_str()), Some("supervisor")));
     assert_eq!(c["callbacks"][0]["reached"], true);
+    b.close().await;
+}
+
+/// Records every state the evaluator's stage takes, from the page's first script on, in
+/// `window.__stages`.
+const RECORD_STAGES: &str = "(function () {
+    window.__stages = [];
+    new MutationObserver(function () {
+      var s = document.querySelector('#stage');
+      if (s && window.__stages[window.__stages.length - 1] !== s.dataset.state) window.__stages.push(s.dataset.state);
+    }).observe(document, { attributes: true, subtree: true, childList: true, attributeFilter: ['data-state'] });
+  })();";
+
+/// Opens the evaluator of window 5 with its stages recorded; waits for it to be live.
+async fn evaluator(test: &str, d: &Daemon, script: &str) -> Option<Browser> {
+    let b = browser_support::launch(test, 1280, 800).await?;
+    b.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": script })).await;
+    b.goto(&format!("http://{}/display/rate?window=5&token=demo-rate-5", d.addr)).await;
+    until_stage(&b, "idle").await;
+    b.until("the feed", "return document.querySelector('#conn-state').dataset.state === 'live';").await;
+    Some(b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks() {
+    let test = "a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks";
+    let d = Daemon::start().await;
+    let Some(b) = evaluator(test, &d, RECORD_STAGES).await else {
+        return;
+    };
+    let api = &d.api;
+    let clerk = api.login("clerk5").await;
+    api.window_ok(&clerk, "5", "open", None).await;
+    let t = serve_one(api, &clerk, "5").await;
+    until_stage(&b, "ask").await;
+
+    // The visitor rates on the phone; the tablet stops asking, well before its ask_s.
+    let r = api.post(&support::visitor_path(&t, "rating"), None, Some(json!({ "score": 4 }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    until_stage(&b, "rated").await;
+    let text = b.text("#panel-rated").await;
+    assert!(text.contains("已经评价过") && text.contains("手机"), "says why it stopped asking: {text}");
+    assert!(text.contains(t["number"].as_str().expect("a number")), "{text}");
+    b.screenshot("rate-rated-on-phone").await;
+    until_stage(&b, "idle").await;
+    let stages = b.eval("return window.__stages;").await;
+    assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks from the tablet: {stages}");
+    let after: Vec<&Value> =
+        stages.as_array().expect("stages").iter().skip_while(|s| s.as_str() != Some("rated")).collect();
+    assert!(!after.iter().any(|s| s.as_str() == Some("ask")), "never asks again: {stages}");
+    b.close().await;
+}
+
+/// Holds the feed's messages while `window.__holdFeed` is true (a feed that lags, as on a
+/// busy network), delivering them in order once it is false again.
+const HOLD_FEED: &str = "(function () {
+    var Real = window.WebSocket;
+    window.__holdFeed = false;
+    window.WebSocket = function (url, p) {
+      var ws = p === undefined ? new Real(url) : new Real(url, p), held = [], handler = null;
+      setInterval(function () { while (!window.__holdFeed && held.length && handler) handler(held.shift()); }, 20);
+      Object.defineProperty(ws, 'onmessage', { set: function (f) {
+        handler = f;
+        Real.prototype.__lookupSetter__('onmessage').call(ws, function (e) {
+          if (window.__holdFeed || held.length) held.push(e); else f.call(ws, e);
+        });
+      }, get: function () { return handler; } });
+      return ws;
+    };
+    window.WebSocket.prototype = Real.prototype;
+    ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach(function (k) { window.WebSocket[k] = Real[k]; });
+  })();";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rating_the_daemon_refuses_is_not_thanked_for_on_the_tablet() {
+    let test = "a_rating_the_daemon_refuses_is_not_thanked_for_on_the_tablet";
+    let d = Daemon::start().await;
+    let Some(b) = evaluator(test, &d, &format!("{RECORD_STAGES}{HOLD_FEED}")).await else {
+        return;
+    };
+    let api = &d.api;
+    let clerk = api.login("clerk5").await;
+    api.window_ok(&clerk, "5", "open", None).await;
+    let t = serve_one(api, &clerk, "5").await;
+    until_stage(&b, "ask").await;
+
+    // The phone's rating lands while the tablet has not heard of it yet; the visitor then
+    // taps 非常满意 on the tablet, which the daemon refuses (409 already_rated).
+    b.eval("window.__holdFeed = true; return true;").await;
+    let r = api.post(&support::visitor_path(&t, "rating"), None, Some(json!({ "score": 2, "reason": "slow" }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    b.click(".rt-level[data-score=\"5\"]").await;
+    until_stage(&b, "rated").await;
+    let text = b.text("#panel-rated").await;
+    assert!(text.contains("没有记录") && text.contains("已有评价"), "the refusal, truthfully: {text}");
+    b.screenshot("rate-refused").await;
+    b.eval("window.__holdFeed = false; return true;").await;
+    until_stage(&b, "idle").await;
+    let stages = b.eval("return window.__stages;").await;
+    assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks for a refused rating: {stages}");
+    let sup = api.login("supervisor").await;
+    let stats = api.get("/api/v1/stats", Some(&sup)).await;
+    assert_eq!(
+        stats.body["windows"]["5"]["ratings"]["by_score"],
+        json!({ "1": 0, "2": 1, "3": 0, "4": 0, "5": 0 }),
+        "the phone's rating stands, alone"
+    );
     b.close().await;
 }

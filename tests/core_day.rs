@@ -29,6 +29,36 @@ fn a_closed_hall_refuses_tickets_outside_its_hours() {
 }
 
 #[test]
+fn kiosks_follow_the_hall_calendar_and_say_when_they_next_issue() {
+    use hallq::core::model::Ts;
+    let mut setup = setup_with_hours();
+    // DAY is a Monday; make it a holiday, and the Saturday before a make-up working day.
+    let saturday = day() - chrono::Days::new(2);
+    setup.rating.calendar.holidays.insert(day());
+    setup.rating.calendar.workdays.insert(saturday);
+    let on = |date: chrono::NaiveDate, h, m| {
+        use chrono::TimeZone;
+        Ts(chrono_tz::Asia::Shanghai
+            .from_local_datetime(&date.and_hms_opt(h, m, 0).unwrap())
+            .unwrap()
+            .timestamp_millis())
+    };
+    assert!(setup.is_open(on(saturday, 9, 0)), "a make-up Saturday issues");
+    assert!(!setup.is_open(t(10, 0)), "a holiday does not, within the hours");
+    assert!(!setup.is_open(on(day() - chrono::Days::new(1), 10, 0)), "nor a Sunday");
+    // Closed on the holiday: next on Tuesday at 09:00; in Tuesday's lunch break: 13:30.
+    assert_eq!(setup.opens_at(t(10, 0)), Some(t_on(1, 9, 0, 0)));
+    assert_eq!(setup.opens_at(t_on(1, 12, 10, 0)), Some(t_on(1, 13, 30, 0)));
+    assert_eq!(setup.closes_at(t_on(1, 9, 30, 0)), Some(t_on(1, 12, 0, 0)));
+    assert_eq!(setup.closes_at(t(10, 0)), None, "closed has no close");
+    let mut hall = Hall::with(setup);
+    hall.now = t(10, 0);
+    hall.check(&[issue(1, "SC-A1", None)], Expect::Rejected("hall_closed", Unavailable));
+    hall.now = t_on(1, 9, 0, 0);
+    hall.check(&[issue(1, "SC-A1", None)], Expect::Ok(ticket(1), &["ticket_issued"]));
+}
+
+#[test]
 fn a_full_day_refuses_more_tickets() {
     let mut hall = Hall::new();
     let max = u32::try_from(TICKETS_PER_DAY_MAX).unwrap();

@@ -114,7 +114,10 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     assert!(job.line(&material).text.starts_with(&format!("1. {material}")), "{}", job.text());
     let heading = job.lines.iter().position(|l| l.text == "请准备以下材料：").expect("a materials heading");
     assert!(job.lines[heading + 1].text.starts_with("1. "), "{}", job.text());
-    assert!(job.text().contains("过号需重新取号"));
+    // The hall's real missed-number rule: the example hall's rejoin_min of 30 minutes.
+    let joined = job.text().replace('\n', "");
+    assert!(joined.contains("过号后 30 分钟内可扫码重新排队"), "{}", job.text());
+    assert!(!joined.contains("过号需重新取号"), "{}", job.text());
     // The QR code is the printer's own, of the ticket's status page, and it is printed.
     let url = format!("http://{}{}", d.addr, t["status_url"].as_str().expect("status_url"));
     assert_eq!(job.qr.as_deref(), Some(url.as_bytes()), "QR payload");
@@ -135,6 +138,28 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     let none = d.api.get("/api/v1/kiosk/printer", Some("demo-kiosk-2")).await;
     assert_eq!(none.body["printer"], Value::Null, "{}", none.text);
     assert!(printer.try_job().is_none(), "kiosk2's ticket did not go to kiosk1's printer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_priority_bundle_ticket_prints_its_class_and_its_steps_in_order() {
+    let mut printer = FakePrinter::start(READY).await;
+    let d = start(printer.addr, 0).await;
+    // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
+    let r = d.api.issue_with(json!({ "service": "YJS-07", "priority": "elderly" })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let job = printer.next_job().await;
+    assert!(job.is_print());
+    let class = job.line("优先");
+    assert_eq!((class.text.as_str(), class.bold), ("【优先 · 老年人】", true), "{}", job.text());
+    let heading = job.lines.iter().position(|l| l.text.starts_with("办理步骤")).expect("a steps heading");
+    assert!(job.lines[heading + 1].text.starts_with("1. B 企业服务："), "{}", job.text());
+    let second = job.lines.iter().skip(heading + 1).find(|l| l.text.starts_with("2. ")).expect("a second step");
+    assert!(second.text.starts_with("2. A 综合受理："), "{}", job.text());
+    // An ordinary one-item ticket says neither.
+    let code = d.api.item_in("A").await;
+    d.api.issue(&code).await;
+    let plain = printer.next_job().await;
+    assert!(!plain.text().contains("优先") && !plain.text().contains("办理步骤"), "{}", plain.text());
 }
 
 /// A kiosk reaches the daemon on loopback, yet the printed QR code opens the hall's public

@@ -3,7 +3,8 @@
  * 1 a service from /api/v1/services (search by name or pinyin initials), 2 a day (the
  * hall's today, from /api/v1/hall, and the six after it), 3 a slot from
  * /api/v1/appointments/slots (full and past ones disabled; a day the slots call `closed`, a rest
- * day or public holiday, cannot be picked), 4 a mainland mobile number
+ * day or public holiday, is never offered: each day waits until its answer says it is
+ * worked, and the first one worked is picked), 4 a mainland mobile number
  * (kept by the daemon only as a keyed hash; this page shows it nowhere else). Submit:
  * POST /api/v1/appointments with one Idempotency-Key per intent; the code is then shown in
  * large type with its day and slot, and the address becomes ?code=… so a reload or a
@@ -84,6 +85,7 @@
   var day = null;
   var slots = null;       // [{slot, free}] of `day`, null while loading
   var closed = {};        // "YYYY-MM-DD" → true for the shown days the hall does not work
+  var open = {};          // "YYYY-MM-DD" → true for the shown days it works (asked, answered)
   var slot = null;
   var intent = null;      // {what, key}: the idempotency key of the booking being tried
   var inFlight = false;
@@ -204,27 +206,46 @@
       b.type = "button";
       b.setAttribute("data-day", d);
       b.setAttribute("aria-pressed", String(d === day));
-      b.disabled = !!closed[d];
+      // Only a day the daemon said it works can be picked: a day not yet asked about
+      // waits ("…"), so a rest day is never offered, not even for a moment.
+      b.disabled = open[d] !== true;
       b.appendChild(el("span", "bk-day-top", i === 0 ? t("today") : i === 1 ? t("tomorrow") : weekday(d)));
-      b.appendChild(el("span", "bk-day-date", closed[d] ? t("rest") : dayLabel(d).split(" ")[0]));
+      b.appendChild(el("span", "bk-day-date", closed[d] ? t("rest") : open[d] ? dayLabel(d).split(" ")[0] : "…"));
       b.addEventListener("click", pickDay.bind(null, d));
       box.appendChild(b);
     }
   }
 
-  // Asks once for each shown day whether the hall works it, so that rest days and public
-  // holidays are not offered (7 light requests, well within the per-address limit).
+  // Asks once for each shown day whether the hall works it (the hall calendar: rest days,
+  // public holidays, make-up working days), so that closed days are never offered (7
+  // light requests, well within the per-address limit); then picks the first day open.
   function markClosedDays() {
-    for (var i = 1; i < DAYS_SHOWN; i++) {
+    var left = DAYS_SHOWN;
+    for (var i = 0; i < DAYS_SHOWN; i++) {
       (function (d) {
         api("GET", "/api/v1/appointments/slots?day=" + encodeURIComponent(d)).then(function (res) {
-          if (res.status === 200 && res.body && res.body.closed) { closed[d] = true; renderDays(); }
-        }, function () {});
+          if (res.status === 200 && res.body && res.body.closed) closed[d] = true;
+          // Not answered: offered, and a booking there is still refused with day_closed.
+          else open[d] = true;
+        }, function () { open[d] = true; }).then(function () {
+          renderDays();
+          if (--left === 0) pickFirstOpen();
+        });
       })(addDays(today, i));
     }
   }
 
+  function pickFirstOpen() {
+    if (day && open[day]) return;
+    for (var i = 0; i < DAYS_SHOWN; i++) {
+      if (open[addDays(today, i)]) { pickDay(addDays(today, i)); return; }
+    }
+    slots = [];
+    renderSlots();
+  }
+
   function pickDay(d) {
+    if (!open[d]) return;
     day = d;
     slot = null;
     intent = null;
@@ -239,7 +260,8 @@
     api("GET", "/api/v1/appointments/slots?day=" + encodeURIComponent(asked)).then(function (res) {
       if (asked !== day) return;
       if (res.status !== 200) { showError(errorText(res)); slots = []; }
-      else { slots = res.body.slots || []; if (res.body.closed) { closed[asked] = true; renderDays(); } }
+      else if (res.body.closed) { closed[asked] = true; open[asked] = false; slots = []; renderDays(); }
+      else slots = res.body.slots || [];
       renderSlots();
     }, function () {
       if (asked === day) { slots = []; showError(t("e_network")); renderSlots(); }
@@ -386,7 +408,7 @@
       return res.status === 200 && res.body && res.body.day ? res.body.day : localToday();
     }, localToday).then(function (d) {
       today = d;
-      pickDay(d);
+      renderDays();
       markClosedDays();
     });
   }

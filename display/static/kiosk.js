@@ -8,6 +8,14 @@
  * number, queue, people ahead, expected wait, materials, time and a QR code to the status
  * page, and prints on 80 mm paper. 60 s without a touch returns home (?idle=N changes it).
  * Errors in plain words. The check-in panel (预约签到, kiosk-checkin.js) uses window.HallqKiosk.
+ *
+ * The kiosk tells the truth: while the hall issues no tickets (before opening, the lunch
+ * break, after closing, a rest day or holiday of the hall calendar; GET /api/v1/hours,
+ * asked every HOURS_POLL_MS) the home screen says so and when it opens, and 取号 is off.
+ * The appointment queue's card and items lead to check-in, never to a walk-in ticket. The
+ * ticket says its priority class, a bundle's steps, and the hall's real missed-number rule
+ * (rejoin_min from the catalogue). The take button stays on screen (sticky) however long
+ * the materials list.
  */
 (function () {
   "use strict";
@@ -15,6 +23,9 @@
   var params = new URLSearchParams(location.search);
   // Seconds without a touch before the kiosk returns home: 60, or ?idle=N (at least 5).
   var IDLE_MS = Math.max(5, Number(params.get("idle")) || 60) * 1000;
+  // How often the kiosk asks whether the hall issues now: a visitor at the opening time
+  // waits at most this long for the closed notice to go.
+  var HOURS_POLL_MS = 10000;
   var DICT = {
     zh: {
       subtitle: "自助取号", offline: "网络连接中断，正在重新连接…", search_ph: "搜索事项：输入名称或拼音首字母，如 gtgsh", queues_h: "按业务类型取号",
@@ -28,7 +39,13 @@
       kbd_clear: "清空", kbd_hide: "收起", err_unauth: "本机未授权，请联系工作人员", err_closed: "当前不在取号时间，请在办公时间内前来取号。如有疑问请咨询工作人员。",
       err_network: "网络连接中断，暂时无法取号。请稍后再试，或联系工作人员。", err_busy: "系统繁忙，请稍后再试。", err_maint: "系统维护中，暂时无法取号，请联系工作人员。",
       err_item: "此事项暂时无法取号，请咨询大厅工作人员。", err_catalog: "事项目录加载失败，正在重试…", err_other: "取号没有成功，请再试一次，或联系工作人员。",
-      err_full: "今日号源已发完，请改日再来，或咨询大厅工作人员。"
+      err_full: "今日号源已发完，请改日再来，或咨询大厅工作人员。",
+      ticket_note_rejoin: "请留意大厅叫号屏及语音广播。过号后 {n} 分钟内可扫码重新排队（号码不变），超时需重新取号。",
+      prio_ticket: "优先 · {name}", steps_h: "办理步骤（同一号码依次办理）", appt_sub: "已预约？请点此签到取票",
+      closed_break: "午休时间，暂停取号", closed_before: "尚未开始取号", closed_after: "今日取号已结束",
+      closed_rest_day: "今天休息，不办理取号", closed_when: "{when} 开始取号", closed_hours: "取号时间：每个工作日 {hours}",
+      closed_checkin: "已预约的群众可点击“预约签到”签到取票", take_closed: "暂停取号", today: "今天", tomorrow: "明天",
+      date_md: "{m}月{d}日（{w}）", week: "周日 周一 周二 周三 周四 周五 周六", hours_sep: "、"
     },
     en: {
       subtitle: "Self-service tickets", offline: "Connection lost, reconnecting…",
@@ -52,7 +69,14 @@
       err_item: "This service cannot be ticketed right now. Please ask our staff.",
       err_catalog: "Could not load the services; retrying…",
       err_other: "The ticket could not be issued. Please try again or ask our staff.",
-      err_full: "All of today's tickets have been issued. Please come back another day or ask our staff."
+      err_full: "All of today's tickets have been issued. Please come back another day or ask our staff.",
+      ticket_note_rejoin: "Watch the lobby screen and listen for your number. Missed it? Within {n} minutes you can rejoin the line from the QR code page, keeping your number; after that, take a new ticket.",
+      prio_ticket: "Priority · {name}", steps_h: "Steps (one number, in this order)", appt_sub: "Booked? Check in here",
+      closed_break: "Lunch break: no tickets now", closed_before: "Not open yet", closed_after: "Closed for today",
+      closed_rest_day: "Closed today (rest day or holiday)", closed_when: "Tickets from {when}",
+      closed_hours: "Tickets on working days {hours}", closed_checkin: "Booked visitors can still check in (预约签到)",
+      take_closed: "Closed now", today: "today", tomorrow: "tomorrow", date_md: "{w} {m}/{d}",
+      week: "Sun Mon Tue Wed Thu Fri Sat", hours_sep: ", "
     }
   };
 
@@ -75,6 +99,7 @@
   var takeKey = null;        // idempotency key of the current take intent
   var inFlight = false;
   var lastTouch = Date.now();
+  var hours = null;          // the last answer of /api/v1/hours
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) {
@@ -109,6 +134,7 @@
     homeHooks.forEach(function (fn) { fn(); });
     show("home");
     refreshHall();
+    refreshHours();
   }
 
   /* ---------- home ---------- */
@@ -140,17 +166,23 @@
     nodes.forEach(function (n) { if (n) box.appendChild(n); });
   }
 
+  // The queue of bookings (预约): its visitors check in with their code; a walk-in
+  // ticket there would never be matched to the booking.
+  function apptQueue() { return cat && cat.appointments ? cat.appointments.queue : null; }
+  function openCheckin() { $("checkin-open").click(); }
+
   function renderHome() {
     if (!cat) return;
     $("hall-name").textContent = cat.hall.name;
     fill($("queues"), cat.queues.map(function (q) {
-      var list = itemsOfQueue(q.id);
-      if (!list.length) return null;
+      var list = itemsOfQueue(q.id), appt = q.id === apptQueue();
+      if (!list.length && !appt) return null;
       var body = el("span", "k-queue-body");
       body.appendChild(el("span", "k-queue-name", q.name));
-      body.appendChild(el("span", "k-queue-wait", waitingText(q.id)));
+      body.appendChild(el("span", "k-queue-wait" + (appt ? " is-appt" : ""), appt ? t("appt_sub") : waitingText(q.id)));
       return button("k-queue", { "data-queue": q.id }, [["k-queue-letter", q.prefix], body], function () {
-        if (list.length === 1) openItem(list[0].code, false, "home");
+        if (appt) openCheckin();
+        else if (list.length === 1) openItem(list[0].code, false, "home");
         else openList("queue", q.id);
       });
     }));
@@ -168,7 +200,8 @@
   function updateQueueCounts() {
     var nodes = document.querySelectorAll(".k-queue");
     for (var i = 0; i < nodes.length; i++) {
-      nodes[i].querySelector(".k-queue-wait").textContent = waitingText(nodes[i].getAttribute("data-queue"));
+      var q = nodes[i].getAttribute("data-queue");
+      if (q !== apptQueue()) nodes[i].querySelector(".k-queue-wait").textContent = waitingText(q);
     }
     if (view === "item" && chosen) renderFacts();
   }
@@ -262,6 +295,7 @@
   /* ---------- item ---------- */
 
   function openItem(code, isBundle, from) {
+    if (!isBundle && items[code] && items[code].queue === apptQueue()) { openCheckin(); return; }
     chosen = { code: code, bundle: isBundle };
     itemFrom = from === "item" ? "home" : from;
     priority = null;
@@ -319,7 +353,19 @@
           renderItem();
         });
     }));
-    $("take").disabled = inFlight;
+    renderTake();
+  }
+
+  // 取号 is off while the hall issues no tickets, and says so.
+  function renderTake() {
+    var closed = isClosed(), label = $("take").firstChild;
+    $("take").disabled = inFlight || closed;
+    label.setAttribute("data-i18n", closed ? "take_closed" : "take");
+    label.textContent = t(closed ? "take_closed" : "take");
+    // Why it is off, and until when, right above it.
+    $("take-note").hidden = !closed;
+    $("take-note").textContent = closed ? [t("closed_" + hours.why),
+      hours.opens_at ? t("closed_when", { when: whenText(hours.opens_at, hours.now) }) : ""].filter(Boolean).join(" · ") : "";
   }
 
   /* ---------- take a number ---------- */
@@ -346,7 +392,7 @@
       showError(t("err_network"));   // the key is kept: a retry returns the same ticket
     }).then(function () {
       inFlight = false;
-      $("take").disabled = false;
+      renderTake();
       $("busy").hidden = true;
     });
   }
@@ -354,7 +400,7 @@
   function errorText(status, body) {
     var code = body && body.error && body.error.code;
     if (status === 401 || status === 403) return t("err_unauth");
-    if (code === "hall_closed") return t("err_closed");
+    if (code === "hall_closed") { refreshHours(); return t("err_closed"); }
     if (code === "day_full") return t("err_full");
     if (status === 503) return t("err_maint");
     if (status === 429) return t("err_busy");
@@ -385,6 +431,22 @@
     $("ticket-hall").textContent = cat ? cat.hall.name : "";
     $("ticket-number").textContent = tk.number;
     $("ticket-queue").textContent = queueNames[tk.queue] || tk.queue;
+    var prio = tk.priority && (cat && cat.priorities || []).filter(function (p) { return p.id === tk.priority; })[0];
+    var prioName = prio ? ((I18N.lang() === "en" && PRIORITY_EN[prio.id]) || prio.name) : tk.priority;
+    $("ticket-priority").hidden = !tk.priority;
+    $("ticket-priority").textContent = tk.priority ? t("prio_ticket", { name: prioName }) : "";
+    var steps = tk.steps && tk.steps.length > 1 ? tk.steps : [];
+    $("ticket-steps-wrap").hidden = !steps.length;
+    fill($("ticket-steps"), steps.map(function (s) {
+      var li = el("li");
+      li.appendChild(el("b", null, s.queue + " " + (queueNames[s.queue] || "")));
+      li.appendChild(document.createTextNode("：" + (s.services || []).map(function (c) {
+        return items[c] ? items[c].name : c;
+      }).join("、")));
+      return li;
+    }));
+    var rejoin = cat && cat.hall ? cat.hall.rejoin_min : 0;
+    $("ticket-note").textContent = rejoin > 0 ? t("ticket_note_rejoin", { n: rejoin }) : t("ticket_note");
     $("ticket-kind").hidden = !shownNote;
     $("ticket-kind").textContent = shownNote ? t(shownNote.key, shownNote.vars) : "";
     $("ticket-ahead").textContent = tk.ahead != null ? t("people", { n: tk.ahead }) : "—";
@@ -403,6 +465,50 @@
     if (src && qr.getAttribute("src") !== src) qr.setAttribute("src", src);
   }
 
+  /* ---------- opening hours ---------- */
+
+  function isClosed() { return !!hours && !hours.open; }
+
+  function refreshHours() {
+    fetch("/api/v1/hours").then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (h) {
+        if (!h) return;
+        h.at = Date.now();
+        hours = h;
+        renderClosed();
+        tick();
+      }, function () { /* the feed banner says it */ });
+  }
+
+  // "今天 13:00", "明天 08:30" or "3月16日（周一）08:30": `iso` in the hall's time, against
+  // the hall's own today (`now`), never this device's zone.
+  function whenText(iso, now) {
+    var d = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || ""), n = /^(\d{4})-(\d{2})-(\d{2})/.exec(now || "");
+    if (!d || !n) return "";
+    var day = Date.UTC(+d[1], +d[2] - 1, +d[3]), today = Date.UTC(+n[1], +n[2] - 1, +n[3]);
+    var diff = Math.round((day - today) / 86400000), time = d[4] + ":" + d[5];
+    if (diff === 0) return t("today") + " " + time;
+    if (diff === 1) return t("tomorrow") + " " + time;
+    var w = t("week").split(" ")[new Date(day).getUTCDay()];
+    return t("date_md", { m: +d[2], d: +d[3], w: w }) + " " + time;
+  }
+
+  function renderClosed() {
+    var closed = isClosed();
+    $("closed").hidden = !closed;
+    document.body.classList.toggle("is-closed", closed);
+    if (closed) {
+      $("closed-h").textContent = t("closed_" + hours.why);
+      $("closed-when").textContent = hours.opens_at ? t("closed_when", { when: whenText(hours.opens_at, hours.now) }) : "";
+      $("closed-hours").textContent = hours.hours && hours.hours.length
+        ? t("closed_hours", { hours: hours.hours.join(t("hours_sep")) }) : "";
+      // In the lunch break a booked visitor still checks in (the daemon allows it).
+      $("closed-note").hidden = hours.why !== "break" || !apptQueue();
+      $("closed-note").textContent = t("closed_checkin");
+    }
+    if (chosen) renderTake();
+  }
+
   /* ---------- errors, idle, clock ---------- */
 
   function showError(text) {
@@ -418,10 +524,24 @@
     var left = Math.max(0, Math.ceil((IDLE_MS - (Date.now() - lastTouch)) / 1000));
     $("countdown").textContent = view === "ticket" ? t("countdown", { n: left }) : "";
   }
+  // The clock shows the hall's time (from the daemon's last /api/v1/hours answer, run on
+  // by this device), so that it agrees with the closed notice and the ticket; the
+  // device's own time only until the first answer.
+  function hallNow() {
+    var m = hours && /([+-])(\d{2}):(\d{2})$/.exec(hours.now || ""), ms = hours && Date.parse(hours.now);
+    if (!m || isNaN(ms)) {
+      var d = new Date();
+      return { y: d.getFullYear(), mo: d.getMonth() + 1, d: d.getDate(), h: d.getHours(), mi: d.getMinutes() };
+    }
+    var offset = (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000;
+    var local = new Date(ms + (Date.now() - hours.at) + offset);
+    return { y: local.getUTCFullYear(), mo: local.getUTCMonth() + 1, d: local.getUTCDate(), h: local.getUTCHours(),
+      mi: local.getUTCMinutes() };
+  }
   function tick() {
-    var now = new Date();
-    $("clock-time").textContent = ("0" + now.getHours()).slice(-2) + ":" + ("0" + now.getMinutes()).slice(-2);
-    $("clock-date").textContent = now.getFullYear() + "-" + ("0" + (now.getMonth() + 1)).slice(-2) + "-" + ("0" + now.getDate()).slice(-2);
+    var now = hallNow(), two = function (n) { return ("0" + n).slice(-2); };
+    $("clock-time").textContent = two(now.h) + ":" + two(now.mi);
+    $("clock-date").textContent = now.y + "-" + two(now.mo) + "-" + two(now.d);
     if (!atRest() && Date.now() - lastTouch >= IDLE_MS && !inFlight) goHome();
     updateCountdown();
   }
@@ -441,6 +561,7 @@
       $("offline").hidden = true;
       renderHome();
       renderSearch();
+      if (hours) renderClosed();
     }).catch(function () {
       $("offline").textContent = t("err_catalog");
       $("offline").hidden = false;
@@ -483,7 +604,7 @@
   function init() {
     I18N.init(DICT);
     I18N.onChange(function () {
-      renderHome(); renderSearch(); renderList(); renderItem(); renderTicket(); updateCountdown();
+      renderHome(); renderSearch(); renderList(); renderItem(); renderTicket(); updateCountdown(); if (hours) renderClosed();
       if (!$("offline").hidden) $("offline").textContent = t("offline");
     });
     buildKeyboard();
@@ -507,6 +628,8 @@
     $("error-ok").addEventListener("click", closeError);
     loadCatalog();
     refreshHall();
+    refreshHours();
+    setInterval(refreshHours, HOURS_POLL_MS);
     startFeed();
     setInterval(tick, 1000);
     tick();

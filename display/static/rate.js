@@ -10,6 +10,11 @@
  * ask about that ticket again. The ticket's number is shown so that the visitor knows it
  * is their service; nothing personal is. The feed's messages carry no secrets: the
  * ticket's id comes only from the token-guarded endpoint.
+ *
+ * One rating per service, whichever device gets it first: the feed's `rated` message of
+ * this window (a rating given on the visitor's phone) ends the ask at once, with a line
+ * saying the service was rated already; a rating the daemon refuses (409: rated already,
+ * or no longer rateable) is never thanked for: the tablet says it was not recorded.
  */
 (function () {
   "use strict";
@@ -30,6 +35,9 @@
       err_reason: "请选择一项原因。", err_text: "选择“{name}”时请简要说明。",
       err_send: "评价没有提交成功，请再试一次。", window_n: "{n}号窗口",
       l5: "非常满意", l4: "满意", l3: "基本满意", l2: "不满意", l1: "非常不满意",
+      rated_h: "这次服务已经评价过了", rated_elsewhere: "号码 {n} 已在手机上完成评价，无需再评。感谢您的参与。",
+      refused_h: "这次评价没有记录", refused_rated: "号码 {n} 的服务已有评价（例如已在手机上评价），每次服务只记录一次评价。",
+      refused_other: "号码 {n} 的服务目前不能评价，这次选择没有记录。如有意见，请联系大厅工作人员。",
     },
     en: {
       idle_h: "Rate our service", idle_p: "When your business is done, please rate this window here",
@@ -42,6 +50,9 @@
       err_reason: "Please choose a reason.", err_text: "Please say a few words for \"{name}\".",
       err_send: "Your rating could not be sent; please try again.", window_n: "Window {n}",
       l5: "Very satisfied", l4: "Satisfied", l3: "Fair", l2: "Dissatisfied", l1: "Very dissatisfied",
+      rated_h: "This service is already rated", rated_elsewhere: "Number {n} was rated on the visitor's phone; no need to rate again. Thank you.",
+      refused_h: "This rating was not recorded", refused_rated: "The service of number {n} already has a rating (on the phone, say); each service is rated once.",
+      refused_other: "The service of number {n} cannot be rated now, so this choice was not recorded. Please tell our staff instead.",
     },
   };
 
@@ -67,7 +78,7 @@
 
   function show(state) {
     $("stage").dataset.state = state;
-    ["idle", "ask", "reason", "thanks", "error"].forEach(function (s) {
+    ["idle", "ask", "reason", "thanks", "rated", "error"].forEach(function (s) {
       $("panel-" + s).hidden = s !== state;
     });
     $("timer").hidden = state !== "ask" && state !== "reason";
@@ -241,10 +252,14 @@
       .then(function () { return 200; }, function (err) { return err; })
       .then(function (res) {
         busy = false;
-        if (res === 200 || res.status === 409) {
-          // 409: rated already (say, on the visitor's phone): thank them all the same.
+        if (res === 200) {
           dismissed[id] = true;
           thanks(score < rating.reason_below);
+        } else if (res.status === 409) {
+          // Refused: rated already (on the visitor's phone) or no longer rateable. The
+          // visitor's answer was not recorded, and the tablet says so.
+          dismissed[id] = true;
+          notRecorded(res.code === "already_rated" ? "refused_rated" : "refused_other", true);
         } else if (res.status === 400 && $("stage").dataset.state === "reason") {
           reasonError(res.message || t("err_send"));
         } else if (res.status === 404) {
@@ -264,12 +279,25 @@
     backTimer = setTimeout(function () { idle(); check(); }, THANKS_MS);
   }
 
+  /** The ask ends without thanks: `key` says why (rated on the phone, or refused);
+   * `refused` titles it "not recorded". Idle again after a few seconds. */
+  function notRecorded(key, refused) {
+    stopTimer();
+    var number = ticket ? ticket.number : "";
+    ticket = null;
+    $("rated-h").textContent = t(refused ? "refused_h" : "rated_h");
+    $("rated-p").textContent = t(key, { n: number });
+    show("rated");
+    if (backTimer) clearTimeout(backTimer);
+    backTimer = setTimeout(function () { idle(); check(); }, THANKS_MS);
+  }
+
   /* ---------- asking the daemon ---------- */
 
   function check() {
     if (checking) { recheck = true; return; }
     var state = $("stage").dataset.state;
-    if (state === "error" || state === "reason" || state === "thanks" || busy) return;
+    if (state === "error" || state === "reason" || state === "thanks" || state === "rated" || busy) return;
     checking = true;
     api("GET", "/api/v1/windows/" + encodeURIComponent(windowId) + "/rateable")
       .then(function (body) { return { status: 200, body: body || {} }; }, function (err) { return err; })
@@ -278,7 +306,8 @@
         if (res.status !== 200) return;
         var tk = res.body.ticket;
         var now = $("stage").dataset.state;
-        if (tk && !dismissed[tk.id] && (!ticket || ticket.id !== tk.id) && now !== "reason" && now !== "thanks") {
+        if (tk && !dismissed[tk.id] && (!ticket || ticket.id !== tk.id) && now !== "reason" && now !== "thanks"
+            && now !== "rated") {
           ask(tk);
         } else if (!tk && now === "ask") {
           // Rated elsewhere (the visitor's phone) or no longer rateable.
@@ -303,6 +332,14 @@
       // The window let its ticket go (done, no-show, transfer, park): ask which, if any,
       // may be rated. Only `done` gives one.
       if (!msg.window.ticket) check();
+    } else if (msg.type === "rated" && msg.window === windowId) {
+      // Rated elsewhere (the visitor's phone): stop asking at once. While the tablet's own
+      // rating is on its way, its answer says what happened instead.
+      var state = $("stage").dataset.state;
+      if (ticket && ticket.number === msg.number && !busy && (state === "ask" || state === "reason")) {
+        dismissed[ticket.id] = true;
+        notRecorded("rated_elsewhere", false);
+      }
     }
   }
 

@@ -3,7 +3,8 @@
  * Shows the number, the status in words, how many are ahead and the expected wait, and
  * follows the ticket live: it listens to the display feed and re-fetches
  * GET /api/v1/tickets/{id} when a message concerns this ticket (at most ~2 per second).
- * When called it shows "请到 5 号窗口" prominently and vibrates. While waiting the visitor
+ * When called it shows "请到 5 号窗口" prominently; status-remind.js (叫号提醒) rings and
+ * vibrates at N ahead and at the call once the visitor has tapped to allow it. While waiting the visitor
  * may cancel (after a confirmation). After service it offers the 好差评 rating, five
  * levels, a reason required for the bottom two, submitted once.
  * A missed number (no_show with rejoin_until) may rejoin the line from here until its
@@ -182,10 +183,11 @@
     if (before && before.status !== tk.status && before.status !== "no_show") message("");
     var calledNow = tk.status === "called" && (!before || before.status !== "called" || before.window !== tk.window);
     if (calledNow) alertVisitor();
+    if (window.HallqRemind) window.HallqRemind.ticket(tk);
   }
 
+  // The call card flashes; sound and vibration are status-remind.js's, once allowed.
   function alertVisitor() {
-    try { if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 600]); } catch (e) { /* not allowed */ }
     var card = $("call");
     card.classList.remove("is-new");
     void card.offsetWidth;   // restart the animation
@@ -504,7 +506,7 @@
 
   function init() {
     I18N.init(DICT);
-    I18N.onChange(function () { render(); });
+    I18N.onChange(function () { render(); if (window.HallqRemind) window.HallqRemind.render(); });
     var faces = document.querySelectorAll(".st-score");
     for (var i = 0; i < faces.length; i++) {
       faces[i].setAttribute("role", "radio");
@@ -531,6 +533,7 @@
       if (!c) return;
       cat = c;
       $("hall-name").textContent = c.hall.name;
+      if (window.HallqRemind) window.HallqRemind.catalog(c);
       drawReasonCodes();
       render();
     }, function () { /* names fall back to codes */ });

@@ -41,6 +41,11 @@ const DEFAULT_SESSION_TTL_S: u64 = 43_200;
 /// Days of event history kept (a year and a half: a full year's comparison plus slack);
 /// older records are removed once a day-opening snapshot holds their figures.
 const DEFAULT_RETENTION_DAYS: u32 = 540;
+/// `[hall] remind_ahead`: the status page's reminder when this many are ahead of the
+/// visitor; 0 reminds only at the call. At most 50: a hall reminding at 50 ahead
+/// reminds people who will wait an hour.
+pub const DEFAULT_REMIND_AHEAD: u32 = 3;
+const MAX_REMIND_AHEAD: i64 = 50;
 const MIN_RETENTION_DAYS: i64 = 1;
 const MAX_RETENTION_DAYS: i64 = 3660;
 const DEFAULT_CALL_TEMPLATE: &str = "请{number}号到{window}号窗口办理";
@@ -66,6 +71,7 @@ pub(super) struct HallParts {
     pub data_dir: PathBuf,
     pub session_ttl_s: u64,
     pub retention_days: u32,
+    pub remind_ahead: u32,
     pub limits: RateLimits,
     pub tls: Option<TlsFiles>,
     pub metrics_token: Option<MetricsToken>,
@@ -114,6 +120,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         data_dir: PathBuf::from(DEFAULT_DATA_DIR),
         session_ttl_s: DEFAULT_SESSION_TTL_S,
         retention_days: DEFAULT_RETENTION_DAYS,
+        remind_ahead: DEFAULT_REMIND_AHEAD,
         limits: RateLimits::default(),
         tls: None,
         metrics_token: None,
@@ -225,6 +232,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(days) = int_in(&mut hall, "retention_days", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, errs) {
         parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
+    }
+    if let Some(n) = int_in(&mut hall, "remind_ahead", 0, MAX_REMIND_AHEAD, errs) {
+        parts.remind_ahead = u32::try_from(n).unwrap_or(DEFAULT_REMIND_AHEAD);
     }
     parts.tls = guard::read_tls(&mut hall, errs);
     parts.metrics_token = guard::read_metrics_token(&mut hall, errs);

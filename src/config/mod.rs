@@ -130,6 +130,9 @@ pub struct Config {
     pub session_ttl_s: u64,
     /// Days of event history kept (`[hall] retention_days`).
     pub retention_days: u32,
+    /// `[hall] remind_ahead`: the status page reminds its visitor when this many are
+    /// ahead (0: only at the call).
+    pub remind_ahead: u32,
     /// `[hall.limits]`: how fast one kiosk, client address or login name may go.
     pub limits: RateLimits,
     /// `[hall] tls_cert`/`tls_key`: serve HTTPS with these PEM files.
@@ -405,6 +408,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         data_dir: parts.data_dir,
         session_ttl_s: parts.session_ttl_s,
         retention_days: parts.retention_days,
+        remind_ahead: parts.remind_ahead,
         limits: parts.limits,
         tls: parts.tls,
         metrics_token: parts.metrics_token,

@@ -301,7 +301,7 @@ pub fn check_in_open(setup: &Setup, now: Ts) -> bool {
     let (Some(first), Some(last)) = (setup.hours.first(), setup.hours.last()) else { return false };
     let Some(local) = setup.timezone.timestamp_millis_opt(now.0).single() else { return false };
     let t = local.time();
-    first.0 <= t && t < last.1
+    first.0 <= t && t < last.1 && is_open_day(setup, local.date_naive())
 }
 
 #[cfg(test)]

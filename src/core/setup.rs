@@ -207,7 +207,9 @@ impl Setup {
             .map_or_else(|| chrono::DateTime::UNIX_EPOCH.date_naive(), |t| t.date_naive())
     }
 
-    /// Whether kiosks may issue at `at`.
+    /// Whether kiosks may issue at `at`: within the opening hours of a working day of the
+    /// hall calendar (rest days, holidays and make-up working days, `[hall.calendar]`). A
+    /// hall without hours is always open, calendar or not.
     pub fn is_open(&self, at: Ts) -> bool {
         if self.hours.is_empty() {
             return true;
@@ -216,7 +218,42 @@ impl Setup {
             return false;
         };
         let t = local.time();
-        self.hours.iter().any(|(open, close)| *open <= t && t < *close)
+        self.rating.calendar.is_working_day(local.date_naive())
+            && self.hours.iter().any(|(open, close)| *open <= t && t < *close)
+    }
+
+    /// When kiosks next issue, from `at` on: `at` itself while open; the next opening time
+    /// of a working day otherwise. `None` for a hall without hours (always open), or when
+    /// no working day comes within `calendar::SEARCH_DAYS_MAX` days.
+    pub fn opens_at(&self, at: Ts) -> Option<Ts> {
+        if self.hours.is_empty() {
+            return None;
+        }
+        if self.is_open(at) {
+            return Some(at);
+        }
+        let today = self.day_of(at);
+        (0..=u64::from(super::calendar::SEARCH_DAYS_MAX))
+            .filter_map(|n| today.checked_add_days(chrono::Days::new(n)))
+            .filter(|day| self.rating.calendar.is_working_day(*day))
+            .flat_map(|day| self.hours.iter().filter_map(move |(open, _)| self.local_ts(day, *open)))
+            .find(|t| t.0 > at.0)
+    }
+
+    /// When the opening span `at` falls in ends; `None` while closed or always open.
+    pub fn closes_at(&self, at: Ts) -> Option<Ts> {
+        if self.hours.is_empty() || !self.is_open(at) {
+            return None;
+        }
+        let local = self.timezone.timestamp_millis_opt(at.0).single()?;
+        let t = local.time();
+        let (_, close) = self.hours.iter().find(|(open, close)| *open <= t && t < *close)?;
+        self.local_ts(local.date_naive(), *close)
+    }
+
+    /// `time` on `day` in the hall's zone (the earlier of two readings in a clock change).
+    fn local_ts(&self, day: NaiveDate, time: NaiveTime) -> Option<Ts> {
+        self.timezone.from_local_datetime(&day.and_time(time)).earliest().map(|t| Ts(t.timestamp_millis()))
     }
 
     /// The queues that share at least one window with `queue` (itself included): the

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(public::metrics))
         .route("/api/v1/services", get(public::services))
         .route("/api/v1/hall", get(public::hall))
+        .route("/api/v1/hours", get(public::hours))
         .route("/api/v1/stats", get(public::stats))
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))
@@ -247,6 +248,6 @@ pub fn idempotency_key(headers: &HeaderMap, body_key: Option<&str>, scope: &str)
 }
 
 /// The catalogue answer, serialised once.
-pub fn public_catalog(setup: &crate::core::setup::Setup) -> Result<Bytes, serde_json::Error> {
-    public::catalog_json(setup).map(Bytes::from)
+pub fn public_catalog(setup: &crate::core::setup::Setup, remind_ahead: u32) -> Result<Bytes, serde_json::Error> {
+    public::catalog_json(setup, remind_ahead).map(Bytes::from)
 }

@@ -123,6 +123,17 @@ fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) ->
             setup.priorities.iter().find(|x| x.id.as_str() == p).map_or_else(|| p.to_string(), |x| x.name.clone())
         }),
         services,
+        steps: t
+            .steps
+            .iter()
+            .map(|s| {
+                let queue = setup.queues.iter().find(|q| q.id.as_str() == s.queue);
+                let names: Vec<&str> =
+                    s.services.iter().map(|c| setup.item(c).map_or(c.as_str(), |i| i.name.as_str())).collect();
+                format!("{} {}：{}", s.queue, queue.map_or("", |q| q.name.as_str()), names.join("、"))
+            })
+            .collect(),
+        rejoin_min: setup.dispatch.rejoin_min,
         materials,
         ahead: t.ahead,
         eta_minutes: t.eta_minutes,

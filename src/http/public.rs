@@ -98,8 +98,12 @@ pub fn pinyin_initials(name: &str) -> String {
         .collect()
 }
 
-/// The catalogue answer of `/api/v1/services`, serialised once at start.
-pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
+/// The catalogue answer of `/api/v1/services`, serialised once at start. Beside the
+/// catalogue, what the kiosk and the status page tell visitors of the hall's rules: the
+/// opening hours, the minutes a missed number may rejoin (`rejoin_min`, 0: never), the
+/// status page's reminder (`remind_ahead`), the queue of bookings (whose walk-ins go to
+/// check-in) and each bundle's steps.
+pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_json::Error> {
     let queues: Vec<_> =
         setup.queues.iter().map(|q| json!({ "id": q.id, "name": q.name, "prefix": q.prefix })).collect();
     let priorities: Vec<_> = setup.priorities.iter().map(|p| json!({ "id": p.id, "name": p.name })).collect();
@@ -120,10 +124,23 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
     let bundles: Vec<_> = setup
         .bundles
         .iter()
-        .map(|b| json!({ "id": b.id, "name": b.name, "items": b.items, "initials": pinyin_initials(&b.name) }))
+        .map(|b| {
+            let steps: Vec<_> =
+                setup.bundle_steps(b).iter().map(|s| json!({ "queue": s.queue, "services": s.services })).collect();
+            json!({ "id": b.id, "name": b.name, "items": b.items, "initials": pinyin_initials(&b.name), "steps": steps })
+        })
         .collect();
+    let hours: Vec<String> =
+        setup.hours.iter().map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M"))).collect();
     serde_json::to_vec(&json!({
-        "hall": { "id": setup.hall_id, "name": setup.hall_name },
+        "hall": {
+            "id": setup.hall_id,
+            "name": setup.hall_name,
+            "hours": hours,
+            "rejoin_min": setup.dispatch.rejoin_min,
+            "remind_ahead": remind_ahead,
+        },
+        "appointments": setup.appointments.as_ref().map(|a| json!({ "queue": a.queue })),
         "queues": queues,
         "priorities": priorities,
         "categories": setup.categories,
@@ -131,6 +148,53 @@ pub fn catalog_json(setup: &Setup) -> Result<Vec<u8>, serde_json::Error> {
         "bundles": bundles,
         "rating": super::rating::catalog_rating(setup),
     }))
+}
+
+/// `GET /api/v1/hours`: whether kiosks issue now and, when they do not, why and when
+/// they next do; for the kiosk's home screen, which must not look open while it is not.
+/// Times are the hall's, with its offset. `why`: `open`, `always` (no opening hours),
+/// `before` (a working day, before its first opening), `break` (between two spans: the
+/// lunch break), `after` (after the day's last close) or `rest_day` (a rest day or
+/// holiday of `[hall.calendar]`).
+pub async fn hours(State(app): State<AppState>) -> Json<Value> {
+    let setup = &app.config.setup;
+    let now = app.now();
+    let open = setup.is_open(now);
+    let why = if setup.hours.is_empty() {
+        "always"
+    } else if open {
+        "open"
+    } else {
+        closed_why(setup, now)
+    };
+    let time = |t: Option<crate::core::model::Ts>| t.map(|t| super::dto::rfc3339(setup, t));
+    let hours: Vec<String> =
+        setup.hours.iter().map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M"))).collect();
+    Json(json!({
+        "open": open,
+        "why": why,
+        "now": super::dto::rfc3339(setup, now),
+        "opens_at": if open { None } else { time(setup.opens_at(now)) },
+        "closes_at": time(setup.closes_at(now)),
+        "hours": hours,
+    }))
+}
+
+/// Why a hall with hours is closed at `now`.
+fn closed_why(setup: &Setup, now: crate::core::model::Ts) -> &'static str {
+    let day = setup.day_of(now);
+    if !setup.rating.calendar.is_working_day(day) {
+        return "rest_day";
+    }
+    let Some(local) = chrono::TimeZone::timestamp_millis_opt(&setup.timezone, now.0).single() else {
+        return "after";
+    };
+    let t = local.time();
+    match (setup.hours.first(), setup.hours.last()) {
+        (Some(first), _) if t < first.0 => "before",
+        (_, Some(last)) if t >= last.1 => "after",
+        _ => "break",
+    }
 }
 
 #[cfg(test)]

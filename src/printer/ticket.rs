@@ -1,6 +1,7 @@
 //! What a printed ticket says and how it is laid out: the hall's name, the number large,
-//! the queue, how many are ahead and the expected wait, the time, the items and the
-//! materials to prepare, a QR code of the ticket's status page and a short notice. Pure:
+//! the queue, a priority ticket's class, how many are ahead and the expected wait, the
+//! time, the items, a bundle's steps and the materials to prepare, a QR code of the
+//! ticket's status page and the hall's real missed-number rule. Pure:
 //! it takes plain values and gives ESC/POS bytes. No personal data is ever given to it;
 //! a ticket holds none.
 
@@ -22,6 +23,9 @@ pub struct TicketPaper {
     pub priority: Option<String>,
     /// Item names (a bundle's own name first, when it is one).
     pub services: Vec<String>,
+    /// A bundle's steps in order, each as its queue and items in words ("B 企业服务：…");
+    /// empty for one item.
+    pub steps: Vec<String>,
     pub materials: Vec<String>,
     pub ahead: Option<usize>,
     pub eta_minutes: Option<u32>,
@@ -32,10 +36,19 @@ pub struct TicketPaper {
     /// A reprint says so, so that two papers for one number are not mistaken for two
     /// tickets.
     pub reprint: bool,
+    /// `[hall.dispatch] rejoin_min`: minutes a missed number may rejoin (0: never).
+    pub rejoin_min: u32,
 }
 
-/// Call-out and missed-number notice, as the kiosk screen words it.
-pub const NOTICE: &str = "请留意大厅叫号屏及语音广播，过号需重新取号。";
+/// The call-out and missed-number notice under the hall's rule, as the kiosk screen
+/// words it: with `rejoin_min` a missed number rejoins from the status page.
+pub fn notice(rejoin_min: u32) -> String {
+    if rejoin_min == 0 {
+        "请留意大厅叫号屏及语音广播，过号需重新取号。".to_string()
+    } else {
+        format!("请留意大厅叫号屏及语音广播。过号后 {rejoin_min} 分钟内可扫码重新排队（号码不变），超时需重新取号。")
+    }
+}
 
 /// The ESC/POS job of `p` on paper `width` characters wide.
 pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
@@ -57,7 +70,8 @@ pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
     }
     e.size(1, 1).bold(false);
     if let Some(prio) = &p.priority {
-        e.line(&format!("【{prio}】"));
+        // Said in words, large: the window staff and the visitor both read it.
+        e.bold(true).size(1, 2).line(&format!("【优先 · {prio}】")).size(1, 1).bold(false);
     }
     if p.reprint {
         e.line("（补打）");
@@ -72,6 +86,7 @@ pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
     e.line(&format!("前面等候：{ahead}")).line(&format!("预计等候：{eta}"));
     e.line(&format!("取号时间：{}", p.issued));
     list(&mut e, "办理事项：", &p.services, ITEM_LINES_MAX, width);
+    list(&mut e, "办理步骤（同一号码依次办理）：", &p.steps, ITEM_LINES_MAX, width);
     list(&mut e, "请准备以下材料：", &p.materials, MATERIAL_LINES_MAX, width);
     e.line(&rule(width));
     if let Some(url) = &p.url {
@@ -79,7 +94,7 @@ pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
         e.align(Align::Center).qr(url.as_bytes(), module).line("扫码查看排队进度");
     }
     e.align(Align::Center);
-    for l in wrap(NOTICE, width) {
+    for l in wrap(&notice(p.rejoin_min), width) {
         e.line(&l);
     }
     e.cut(4);
@@ -141,6 +156,21 @@ mod tests {
         }
         assert!(text.contains("材料12") && !text.contains("材料13"), "materials are capped");
         assert!(text.contains("另有 8 项"));
+        assert!(text.contains("过号需重新取号"), "without rejoining, a missed number is gone");
+    }
+
+    #[test]
+    fn a_priority_bundle_ticket_says_its_class_its_steps_and_the_halls_rejoin_rule() {
+        let mut p = paper();
+        p.priority = Some("老年人".into());
+        p.steps = vec!["B 企业服务：企业设立登记".into(), "A 综合受理：公章刻制备案".into()];
+        p.rejoin_min = 30;
+        let text = text_of(&render(&p, 42));
+        for want in ["优先 · 老年人", "办理步骤", "1. B 企业服务", "2. A 综合受理", "30 分钟内可扫码重新排队"]
+        {
+            assert!(text.contains(want), "{want:?} missing from {text}");
+        }
+        assert!(!text.contains("过号需重新取号"), "{text}");
     }
 
     #[test]
