@@ -81,7 +81,10 @@ async fn a_clerk_stays_signed_in_across_restarts_and_a_new_sign_in_returns_to_th
     let api = &hallq.api;
     let w = api.get("/api/v1/windows/1", Some(&clerk)).await;
     assert_eq!(w.status, 200, "{}", w.text);
-    assert_eq!((w.body["window"]["state"].as_str(), w.body["window"]["clerk"].as_str()), (Some("calling"), Some("clerk1")));
+    assert_eq!(
+        (w.body["window"]["state"].as_str(), w.body["window"]["clerk"].as_str()),
+        (Some("calling"), Some("clerk1"))
+    );
     // The console acts on with the kept session.
     api.window_ok(&clerk, "1", "serve", None).await;
     // Signing in again (another browser): the answer names the open window to go back to.
@@ -108,10 +111,12 @@ async fn sessions_ended_before_a_restart_stay_ended_and_no_token_can_be_made_fro
     assert_eq!(api.post("/api/v1/logout", Some(&logged_out), None).await.status, 200);
     let r = api.post("/api/v1/users/clerk2/disable", Some(&admin), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = api.post("/api/v1/users/clerk3/password", Some(&admin), Some(json!({ "password": "a new password" }))).await;
+    let r =
+        api.post("/api/v1/users/clerk3/password", Some(&admin), Some(json!({ "password": "a new password" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // The admin resets their own password and stays signed in, also after the restart.
-    let r = api.post("/api/v1/users/admin/password", Some(&admin), Some(json!({ "password": "admin's new one" }))).await;
+    let r =
+        api.post("/api/v1/users/admin/password", Some(&admin), Some(json!({ "password": "admin's new one" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // No SIGTERM, no last flush: what was answered was already on disk.
     let mut hallq = hallq;
@@ -119,7 +124,9 @@ async fn sessions_ended_before_a_restart_stay_ended_and_no_token_can_be_made_fro
 
     let hallq = Process::spawn(data.path()).await;
     let api = &hallq.api;
-    for (what, token) in [("logged out", &logged_out), ("disabled", &disabled), ("reset", &reset), ("ninth", &clerk4[0])] {
+    for (what, token) in
+        [("logged out", &logged_out), ("disabled", &disabled), ("reset", &reset), ("ninth", &clerk4[0])]
+    {
         let r = api.get("/api/v1/windows/1", Some(token)).await;
         assert_eq!(r.status, 401, "the {what} session came back after the restart: {}", r.text);
     }

@@ -176,9 +176,11 @@ async fn queues_that_no_open_window_serves_come_first_and_clear_when_a_window_op
     assert!(b_row.contains("无窗口办理"), "{b_row}");
     // Louder than the other alerts: larger type on a red ground.
     let size = b
-        .eval("var a = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_unstaffed\"]');
+        .eval(
+            "var a = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_unstaffed\"]');
                var o = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_waiting\"]');
-               return [parseFloat(getComputedStyle(a).fontSize), parseFloat(getComputedStyle(o).fontSize)];")
+               return [parseFloat(getComputedStyle(a).fontSize), parseFloat(getComputedStyle(o).fontSize)];",
+        )
         .await;
     assert!(size[0].as_f64() > size[1].as_f64(), "{size}");
     b.screenshot("supervisor-unstaffed").await;
@@ -189,7 +191,7 @@ async fn queues_that_no_open_window_serves_come_first_and_clear_when_a_window_op
     b.until(
         "B's alert to clear",
         "var items = document.querySelectorAll('#alert-list .sv-alert[data-kind=\"queue_unstaffed\"]');
-         return items.length === 1 && items[0].innerText.indexOf('V ') === 0;",
+         return items.length === 1 && items[0].querySelector('.sv-alert-text').textContent.indexOf('V ') === 0;",
     )
     .await;
     let sup = api.login("supervisor").await;

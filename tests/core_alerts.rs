@@ -281,7 +281,11 @@ fn unstaffed_on() -> Setup {
 }
 
 fn set_queues(window: &str, queues: &[&str]) -> hallq::core::command::Envelope {
-    cmd(Command::SetWindowQueues { window: w(window), queues: queues.iter().map(|s| q(s)).collect(), by: user("admin") })
+    cmd(Command::SetWindowQueues {
+        window: w(window),
+        queues: queues.iter().map(|s| q(s)).collect(),
+        by: user("admin"),
+    })
 }
 
 /// Issue 15, point 9: B had 16 and V 6 waiting while every window serving them was closed,

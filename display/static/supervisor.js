@@ -11,7 +11,6 @@
 
   var POLL_MS = 5000;      // the overview is read at least this often
   var AFTER_FEED_MS = 300; // and this soon after a feed message (one read per burst)
-  var STORE = 'hallq.supervisor';
   var SOUND_KEY = 'hallq.supervisor.sound';
 
   var DICT = {
@@ -88,7 +87,7 @@
     $('screen-login').hidden = screen !== 'login';
     $('screen-main').hidden = screen !== 'main';
     $('user-box').hidden = screen !== 'main';
-    $('user-name').textContent = S.user || '';
+    $('user-name').textContent = STAFF.who(S);
     document.body.dataset.screen = screen;
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
@@ -250,7 +249,7 @@
         '<div class="sv-wname">' + esc(w.name) + '</div>' +
         '<div class="sv-wstate"><span class="sv-pill">' + esc(t('s_' + w.state)) + '</span> <span class="sv-muted">' + esc(since) + '</span></div>' +
         '<div class="sv-wline"><span class="sv-wticket">' + esc(w.ticket || '') + '</span>' +
-        '<span class="sv-muted">' + esc(w.clerk ? t('clerk') + ' ' + w.clerk : '') + '</span></div></div>';
+        '<span class="sv-muted">' + esc(w.clerk ? t('clerk') + ' ' + (w.clerk_name || w.clerk) : '') + '</span></div></div>';
     }).join('');
     $('window-summary').textContent = t('summary', counts);
     $('updated-at').textContent = hm(d.at) + (d.at ? d.at.slice(16, 19) : '');
@@ -308,7 +307,7 @@
       soundLabel();
     });
     loginForm = STAFF.login({
-      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, keep: ['token', 'user'], onLogin: begin, before: unlockAudio,
+      t: t, roles: ['supervisor', 'admin'], state: S, shared: true, keep: ['token', 'user'], onLogin: begin, before: unlockAudio,
       keys: { empty: 'e_login_empty', role: 'e_role', busy: 'logging_in' }
     });
     $('logout').addEventListener('click', function () { logout(''); });

@@ -29,8 +29,8 @@ use crate::config::{hash_password, verify_password, Config, Role, MAX_USERS};
 use crate::config::{EvaluatorDef, KioskDef};
 use crate::core::model::{UserName, WindowId, WindowState};
 use crate::core::staff::{Staff, ADDED_USERS_MAX};
-use crate::store::{Store, StoreError};
 use crate::core::{Command, Envelope};
+use crate::store::{Store, StoreError};
 
 /// Sessions one user holds at once: a tab per staff page, with room to spare. Past this
 /// the user's own oldest session ends, so a user signing in in a loop ends only their own.
@@ -514,7 +514,12 @@ pub async fn login(
 async fn open_window_of(app: &AppState, user: &UserName) -> Option<WindowId> {
     let answered = app.engine.query(crate::engine::Query::Admin).await.ok()?;
     let crate::engine::Answer::Admin(admin) = answered.answer else { return None };
-    admin.0.iter().map(|v| &v.window).find(|w| w.clerk.as_ref() == Some(user) && w.state != WindowState::Closed).map(|w| w.id)
+    admin
+        .0
+        .iter()
+        .map(|v| &v.window)
+        .find(|w| w.clerk.as_ref() == Some(user) && w.state != WindowState::Closed)
+        .map(|w| w.id)
 }
 
 /// `POST /api/v1/logout`: ends the caller's session.
