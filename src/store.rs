@@ -33,6 +33,8 @@ pub(crate) const WEBHOOK_DONE_KEY: &[u8] = b"done";
 /// Staff sessions (`http::auth`), so that a restart signs nobody out: each under the
 /// SHA-256 of its token, never the token. Not hall state, so not in the log or a backup.
 pub(crate) const SESSION_TREE: &str = "sessions";
+/// A stored key and its value, as sled's bytes.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
 /// Snapshots kept: the latest few (start-up needs only the latest that reads).
 const SNAPSHOTS_KEPT: usize = 3;
 /// sled 0.34 writes a value above about 128 KiB (its segment size over 4) to a file of its
@@ -521,7 +523,7 @@ impl Store {
     }
 
     /// Every stored session: the hash of its token and its record.
-    pub fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn sessions(&self) -> Result<Vec<KeyValue>, StoreError> {
         let inner = self.inner()?;
         let pairs = inner.sessions.iter().map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())));
         Ok(pairs.collect::<Result<_, _>>()?)
