@@ -129,6 +129,8 @@ pub async fn serve(
         }
         None => None,
     };
+    // The sessions kept before the restart, checked against the users as they are now.
+    let sessions = Sessions::restore(store.clone(), &config, &state.staff, now.0)?;
     let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
         .with_webhook(webhook)
@@ -142,7 +144,7 @@ pub async fn serve(
         engine,
         feed,
         metrics,
-        sessions: Sessions::default(),
+        sessions,
         catalog,
         shutdown: displays_rx,
         displays: AtomicUsize::new(0),
@@ -152,6 +154,7 @@ pub async fn serve(
         voice,
         printers,
         reports,
+        demo_users: std::sync::OnceLock::new(),
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();
@@ -167,8 +170,12 @@ pub async fn serve(
         );
     }
     let config = app.config.clone();
+    let shared = app.clone();
     tokio::task::spawn_blocking(move || {
-        let demo = config.demo_credentials().len();
+        let users = config.demo_users();
+        // The start page shows the demo accounts only while every one still is one.
+        let _ = shared.demo_users.set(!users.is_empty() && users.iter().all(|d| *d));
+        let demo = config.demo_credentials_of(&users).len();
         if demo > 0 {
             // Counted, not listed: a user name may be a person's name, and names stay out
             // of the log. `hallq check DIR` lists them.

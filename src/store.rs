@@ -30,6 +30,11 @@ pub(crate) const SNAPSHOT_TREE: &str = "snapshots";
 /// alert notice it has finished with (delivered, or given up after every attempt).
 pub(crate) const WEBHOOK_TREE: &str = "webhook";
 pub(crate) const WEBHOOK_DONE_KEY: &[u8] = b"done";
+/// Staff sessions (`http::auth`), so that a restart signs nobody out: each under the
+/// SHA-256 of its token, never the token. Not hall state, so not in the log or a backup.
+pub(crate) const SESSION_TREE: &str = "sessions";
+/// A stored key and its value, as sled's bytes.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
 /// Snapshots kept: the latest few (start-up needs only the latest that reads).
 const SNAPSHOTS_KEPT: usize = 3;
 /// sled 0.34 writes a value above about 128 KiB (its segment size over 4) to a file of its
@@ -129,6 +134,7 @@ struct Inner {
     log: sled::Tree,
     snapshots: sled::Tree,
     webhook: sled::Tree,
+    sessions: sled::Tree,
     /// sled's log file, for `fdatasync` after each flush.
     file: Arc<File>,
 }
@@ -157,10 +163,11 @@ impl Inner {
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
         let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
         let webhook = db.open_tree(WEBHOOK_TREE).map_err(open_err)?;
+        let sessions = db.open_tree(SESSION_TREE).map_err(open_err)?;
         // sled made its files; their directory entries must survive a power cut too.
         let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
         sync_dir(dir).map_err(StoreError::Sync)?;
-        Ok(Self { db, log, snapshots, webhook, file: Arc::new(file) })
+        Ok(Self { db, log, snapshots, webhook, sessions, file: Arc::new(file) })
     }
 }
 
@@ -542,6 +549,38 @@ impl Store {
     pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
         self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
         Ok(())
+    }
+
+    /// Every stored session: the hash of its token and its record.
+    pub fn sessions(&self) -> Result<Vec<KeyValue>, StoreError> {
+        let inner = self.inner()?;
+        let pairs = inner.sessions.iter().map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())));
+        Ok(pairs.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes and removes sessions in one atomic batch (durable after `flush_sessions`).
+    pub fn change_sessions(&self, put: &[(&[u8], Vec<u8>)], remove: &[&[u8]]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in put {
+            batch.insert(*key, value.as_slice());
+        }
+        for key in remove {
+            batch.remove(*key);
+        }
+        self.inner()?.sessions.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Makes the sessions' changes durable: sled's flush and the log file's `fdatasync`,
+    /// without the mark (the engine's flushes keep that).
+    pub async fn flush_sessions(&self) -> Result<(), StoreError> {
+        let inner = self.inner()?;
+        inner.db.flush_async().await?;
+        let file = inner.file.clone();
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?
+            .map_err(StoreError::Sync)
     }
 
     /// Every record after `after`, in log order.

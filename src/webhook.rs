@@ -346,5 +346,7 @@ fn text(change: Change, kind: AlertKind, name: &str, value: u32, threshold: u32)
         (Change::Cleared, AlertKind::QueueWait) => format!("【解除】{name}最长等候已降至{value}分钟"),
         (Change::Cleared, AlertKind::WindowPaused) => format!("【解除】{name}已结束暂停"),
         (Change::Cleared, AlertKind::WindowIdle) => format!("【解除】{name}已恢复叫号"),
+        (Change::Raised, AlertKind::QueueUnstaffed) => format!("【预警】{name}{value}人等候，没有开启的窗口办理"),
+        (Change::Cleared, AlertKind::QueueUnstaffed) => format!("【解除】{name}已有窗口办理"),
     }
 }

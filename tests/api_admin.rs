@@ -281,6 +281,7 @@ async fn when_hall_toml_later_names_an_added_user_its_role_wins_and_the_admins_p
         role: hallq::config::Role::Supervisor,
         password_hash: hash,
         windows: vec![window],
+        display_name: None,
     });
     let d = Daemon::start_config(data, clock, config).await;
     let r = login_with(&d, "zhangwei", "zhangwei-pass").await;

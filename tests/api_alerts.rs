@@ -102,6 +102,9 @@ fn hook_config(url: String, attempts: u32) -> hallq::config::Config {
     config.limits = hallq::config::RateLimits::OFF;
     let a = QueueId::parse("A").unwrap();
     config.setup.alerts.queues.get_mut(&a).expect("queue A has thresholds").waiting = 2;
+    // These tests are about thresholds, with no window open: the unstaffed alert has a
+    // test of its own.
+    config.setup.alerts.unstaffed = 0;
     config.webhook =
         Some(WebhookConfig { url, secret: SECRET.into(), timeout_ms: 5_000, attempts, backoff_ms: 20, outbox: 100 });
     config
@@ -241,7 +244,11 @@ async fn only_supervisors_and_admins_read_and_acknowledge_alerts_and_bad_input_c
 
 #[tokio::test]
 async fn waits_and_pauses_alert_as_the_clock_moves_and_survive_a_restart() {
-    let d = Daemon::start_with_clock(default_start_ms()).await;
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    config.setup.alerts.unstaffed = 0;
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let d = Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config.clone()).await;
     let t0 = default_start_ms();
     let api = &d.api;
     let sup = api.login("supervisor").await;
@@ -273,7 +280,8 @@ async fn waits_and_pauses_alert_as_the_clock_moves_and_survive_a_restart() {
     assert_eq!(o.body["alerts"].as_array().unwrap().len(), 2);
     api.post("/api/v1/alerts/1/ack", Some(&sup), None).await;
 
-    let d = d.restart().await;
+    let (data, clock) = d.stop().await;
+    let d = Daemon::start_config(data, clock, config).await;
     let api = &d.api;
     let sup = api.login("supervisor").await;
     // A few ticks after the restart: the same two alerts, no new ones, the ack kept.
@@ -417,4 +425,44 @@ async fn notices_owed_at_shutdown_are_sent_after_a_restart() {
     }
     let got = receiver.wait_for(2).await;
     assert_eq!(got[1].delivery, "1-cleared", "the raise was not sent twice: {got:?}");
+}
+
+/// Issue 15, point 9: tickets waiting in queues whose every window was closed raised no
+/// alert. Now the engine's own tick raises `queue_unstaffed` (no request needed: the
+/// webhook hears of it), within one tick of the ticket, on the daemon's wall clock; it
+/// clears when a window serving the queue opens.
+#[tokio::test]
+async fn a_queue_no_open_window_serves_alerts_within_a_tick_and_clears_when_one_opens() {
+    let (receiver, url) = receiver(&[]).await;
+    let mut config = hook_config(url, 4);
+    config.setup.alerts.unstaffed = 1;
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let d = Daemon::start_config(data, None, config).await;
+    let api = &d.api;
+    let clerk1 = api.login("clerk1").await;
+    api.window_ok(&clerk1, "1", "open", None).await;
+    let a = api.issue(&api.item_in("A").await).await;
+    let b = api.issue(&api.item_in("B").await).await;
+    let got = receiver.wait_for(1).await;
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    let alert = &body["alert"];
+    assert_eq!((alert["kind"].as_str(), alert["queue"].as_str()), (Some("queue_unstaffed"), Some("B")), "{body}");
+    assert_eq!((alert["value"].as_u64(), alert["threshold"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(alert["text"], "【预警】企业服务1人等候，没有开启的窗口办理");
+    // Times to the second: raised in the second of the issue or the next (one tick).
+    let secs = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp();
+    let late = secs(&alert["raised_at"]) - secs(&b["issued_at"]);
+    assert!((0..=1).contains(&late), "raised {late} s after the ticket: {body}");
+    assert!(a["queue"] == "A", "A has window 1 open and raises nothing");
+    // Window 10 (B) opens: cleared on the next tick, and the webhook says so.
+    let clerk10 = api.login("clerk10").await;
+    api.window_ok(&clerk10, "10", "open", None).await;
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[1].delivery, format!("{}-cleared", alert["id"]));
+    let body: Value = serde_json::from_slice(&got[1].body).unwrap();
+    assert_eq!(body["alert"]["text"], "【解除】企业服务已有窗口办理");
+    let sup = api.login("supervisor").await;
+    let all = api.get("/api/v1/alerts", Some(&sup)).await;
+    let kinds: Vec<&str> = all.body["alerts"].as_array().unwrap().iter().filter_map(|a| a["kind"].as_str()).collect();
+    assert_eq!(kinds, ["queue_unstaffed"], "one alert, for B only: {}", all.text);
 }

@@ -52,6 +52,8 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("GET", "/metrics", "/metrics", &[Supervisor, Admin]),
         row("GET", "/api/v1/services", "/api/v1/services", &EVERYONE),
         row("GET", "/api/v1/hall", "/api/v1/hall", &EVERYONE),
+        row("GET", "/api/v1/demo", "/api/v1/demo", &EVERYONE),
+        row("GET", "/favicon.ico", "/favicon.ico", &EVERYONE),
         row("GET", "/api/v1/stats", "/api/v1/stats", &[Supervisor, Admin]),
         Row {
             body: Some(json!({ "user": "supervisor", "password": "demo" })),

@@ -326,6 +326,8 @@ async fn index_lists_every_page() {
     let d = support::Daemon::start().await;
     browser.goto(&d.api.url("/")).await;
     browser.until("the hall's windows", "return document.querySelectorAll('#window-links a').length === 12").await;
+    // The demo kiosk's token comes with the demo credentials, once the daemon has checked them.
+    browser.until("the demo kiosk link", "return !!document.querySelector('a[href=\"/display/kiosk?token=demo-kiosk-1\"]')").await;
     let links = browser.eval("return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))").await;
     for want in ["/display/lobby", "/display/kiosk?token=demo-kiosk-1", "/display/clerk", "/display/window?id=12"] {
         assert!(links.as_array().is_some_and(|l| l.contains(&json!(want))), "the index links {want}: {links}");

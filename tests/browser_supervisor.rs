@@ -20,6 +20,8 @@ async fn daemon() -> Daemon {
     config.limits = hallq::config::RateLimits::OFF;
     let a = QueueId::parse("A").unwrap();
     config.setup.alerts.queues.get_mut(&a).expect("queue A has thresholds").waiting = 2;
+    // This test is about thresholds; the unstaffed alert has a test of its own below.
+    config.setup.alerts.unstaffed = 0;
     let data = Arc::new(tempfile::tempdir().unwrap());
     Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await
 }
@@ -123,5 +125,83 @@ async fn a_supervisor_sees_alerts_highlighted_and_acknowledges_one() {
     b.until("a third alert, announced", &js).await;
     assert!(b.text("#alert-list").await.contains("最长等候 31 分钟"));
     b.screenshot("supervisor-three-alerts").await;
+    b.close().await;
+}
+
+/// Issue 15, point 9: B had 16 and V (绿色通道) 6 waiting while every window serving them
+/// was closed, and the page raised only "排队 16 人". Now each queue nobody serves is an
+/// alert of its own, first in the list and louder than the rest, with its current count;
+/// it clears when a window serving the queue opens.
+#[tokio::test(flavor = "multi_thread")]
+async fn queues_that_no_open_window_serves_come_first_and_clear_when_a_window_opens() {
+    let test = "queues_that_no_open_window_serves_come_first_and_clear_when_a_window_opens";
+    let Some(b) = browser_support::launch(test, 1440, 900).await else {
+        return;
+    };
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let t0 = default_start_ms();
+    let d = Daemon::start_config(data, Some(Arc::new(AtomicI64::new(t0))), config).await;
+    let api = &d.api;
+    // Window 1 (A) is open; B (window 10) and V (window 11) have no open window.
+    let clerk1 = api.login("clerk1").await;
+    api.window_ok(&clerk1, "1", "open", None).await;
+    let (b_item, v_item) = (api.item_in("B").await, api.item_in("V").await);
+    for _ in 0..16 {
+        api.issue(&b_item).await;
+    }
+    for _ in 0..6 {
+        api.issue(&v_item).await;
+    }
+    api.issue(&api.item_in("A").await).await;
+
+    b.set_page_clock(t0).await;
+    b.goto(&format!("http://{}/display/supervisor", d.addr)).await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until(
+        "two unstaffed queues, first in the list",
+        "var items = document.querySelectorAll('#alert-list .sv-alert');
+         return items.length >= 3 && items[0].dataset.kind === 'queue_unstaffed'
+            && items[1].dataset.kind === 'queue_unstaffed';",
+    )
+    .await;
+    let texts = b.text("#alert-list").await;
+    assert!(texts.contains("B 企业服务：16 人等候，没有开启的窗口办理"), "{texts}");
+    assert!(texts.contains("V 优先服务（绿色通道）：6 人等候，没有开启的窗口办理"), "{texts}");
+    assert!(!texts.contains("A 综合受理："), "A has an open window: {texts}");
+    let b_row = b.text("#queue-rows tr[data-queue=\"B\"]").await;
+    assert!(b_row.contains("无窗口办理"), "{b_row}");
+    // Louder than the other alerts: larger type on a red ground.
+    let size = b
+        .eval(
+            "var a = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_unstaffed\"]');
+               var o = document.querySelector('#alert-list .sv-alert[data-kind=\"queue_waiting\"]');
+               return [parseFloat(getComputedStyle(a).fontSize), parseFloat(getComputedStyle(o).fontSize)];",
+        )
+        .await;
+    assert!(size[0].as_f64() > size[1].as_f64(), "{size}");
+    b.screenshot("supervisor-unstaffed").await;
+
+    // A clerk opens window 10 (B): B's alert clears on the next tick, V's stays.
+    let clerk10 = api.login("clerk10").await;
+    api.window_ok(&clerk10, "10", "open", None).await;
+    b.until(
+        "B's alert to clear",
+        "var items = document.querySelectorAll('#alert-list .sv-alert[data-kind=\"queue_unstaffed\"]');
+         return items.length === 1 && items[0].querySelector('.sv-alert-text').textContent.indexOf('V ') === 0;",
+    )
+    .await;
+    let sup = api.login("supervisor").await;
+    let all = api.get("/api/v1/alerts", Some(&sup)).await;
+    let unstaffed: Vec<&Value> =
+        all.body["alerts"].as_array().unwrap().iter().filter(|a| a["kind"] == "queue_unstaffed").collect();
+    assert_eq!(unstaffed.len(), 2, "{}", all.text);
+    assert_eq!(unstaffed[0]["queue"], "B");
+    assert_eq!(unstaffed[0]["active"], false, "cleared when window 10 opened: {}", all.text);
+    assert_eq!(unstaffed[1]["queue"], "V");
+    assert_eq!(unstaffed[1]["active"], true);
     b.close().await;
 }

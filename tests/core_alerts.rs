@@ -21,7 +21,7 @@ fn alerting() -> Setup {
     let mut queues = BTreeMap::new();
     queues.insert(q("A"), QueueThresholds { waiting: 5, wait_min: 20 });
     queues.insert(q("B"), QueueThresholds { waiting: 2, wait_min: 0 });
-    Setup { alerts: AlertPolicy { queues, paused_min: 15, idle_min: 10 }, ..setup() }
+    Setup { alerts: AlertPolicy { queues, paused_min: 15, idle_min: 10, unstaffed: 0 }, ..setup() }
 }
 
 /// The alert events of the records logged since `from`, in a short form.
@@ -272,5 +272,77 @@ fn a_printer_report_raises_changes_and_clears_the_kiosks_alert_and_a_new_day_end
     assert!(hall.state.alerts.of_day(Some(day()))[2].ended_by_day());
     assert_eq!(report(&mut hall, Some(PrinterFault::Offline)), ["raised 4 printer kiosk1 offline 0>0"]);
     assert_eq!(AlertKind::Printer.as_str(), "printer");
+    assert_replays(&hall);
+}
+
+/// The test hall with only the unstaffed alert on, from one waiting ticket.
+fn unstaffed_on() -> Setup {
+    Setup { alerts: AlertPolicy { unstaffed: 1, ..AlertPolicy::default() }, ..setup() }
+}
+
+fn set_queues(window: &str, queues: &[&str]) -> hallq::core::command::Envelope {
+    cmd(Command::SetWindowQueues {
+        window: w(window),
+        queues: queues.iter().map(|s| q(s)).collect(),
+        by: user("admin"),
+    })
+}
+
+/// Issue 15, point 9: B had 16 and V 6 waiting while every window serving them was closed,
+/// and the supervisor heard only of the long queue.
+#[test]
+fn a_queue_with_tickets_and_no_open_window_alerts_on_the_next_tick_and_clears_when_a_window_opens() {
+    let mut hall = Hall::with(unstaffed_on());
+    // Window 1 (A only) is open; B is served by windows 2 and 4, V by window 3: all closed.
+    hall.must(&open("1", "c1"));
+    for n in 1..=3 {
+        hall.must(&issue(n, "SC-B1", None));
+    }
+    hall.must(&issue(4, "SC-A1", Some("elderly")));
+    let from = tick_at(&mut hall, t(9, 0));
+    assert_eq!(alert_events(&hall, from), ["raised 1 queue_unstaffed B 3>1"], "A has an open window; B has none");
+    let from = tick_at(&mut hall, Ts(t(9, 0).0 + 1_000));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new(), "raised once");
+    // A paused window calls nobody: it does not staff B.
+    hall.must(&open("4", "c4"));
+    hall.must(&pause("4", "c4"));
+    let from = tick_at(&mut hall, t(9, 1));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new(), "still unstaffed while window 4 is paused");
+    hall.must(&resume("4", "c4"));
+    let from = tick_at(&mut hall, Ts(t(9, 1).0 + 1_000));
+    assert_eq!(alert_events(&hall, from), ["cleared 1 at 0"], "cleared on the tick after a window opens");
+    // An admin taking B off the only open window that serves it raises it again.
+    hall.must(&close("4", "c4"));
+    hall.must(&open("2", "c2"));
+    let from = tick_at(&mut hall, t(9, 2));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new(), "window 2 serves B");
+    hall.must(&set_queues("2", &["A"]));
+    let from = tick_at(&mut hall, t(9, 3));
+    assert_eq!(alert_events(&hall, from), ["raised 2 queue_unstaffed B 3>1"]);
+    // The line emptying also ends it, and an empty queue never alerts.
+    for n in 1..=3 {
+        hall.must(&cancel(n));
+    }
+    let from = tick_at(&mut hall, t(9, 4));
+    assert_eq!(alert_events(&hall, from), ["cleared 2 at 0"]);
+    assert_eq!(AlertKind::QueueUnstaffed.as_str(), "queue_unstaffed");
+    assert_eq!(AlertKind::QueueUnstaffed.unit(), "tickets");
+    assert_replays(&hall);
+}
+
+#[test]
+fn the_unstaffed_alert_is_off_at_zero_and_counts_only_the_shared_line() {
+    let mut hall = Hall::new();
+    hall.must(&issue(1, "SC-B1", None));
+    let from = tick_at(&mut hall, t(9, 0));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new(), "alert_unstaffed = 0: off");
+    // With a threshold of 2, one ticket is not enough, two are.
+    let mut hall = Hall::with(Setup { alerts: AlertPolicy { unstaffed: 2, ..AlertPolicy::default() }, ..setup() });
+    hall.must(&issue(2, "SC-B1", None));
+    let from = tick_at(&mut hall, t(9, 0));
+    assert_eq!(alert_events(&hall, from), Vec::<String>::new(), "1 of 2");
+    hall.must(&issue(3, "SC-B2", None));
+    let from = tick_at(&mut hall, t(9, 1));
+    assert_eq!(alert_events(&hall, from), ["raised 1 queue_unstaffed B 2>2"]);
     assert_replays(&hall);
 }

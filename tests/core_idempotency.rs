@@ -30,7 +30,7 @@ fn hall_setup() -> Setup {
         };
     let mut queues = std::collections::BTreeMap::new();
     queues.insert(q("A"), QueueThresholds { waiting: 3, wait_min: 0 });
-    setup.alerts = AlertPolicy { queues, paused_min: 0, idle_min: 0 };
+    setup.alerts = AlertPolicy { queues, paused_min: 0, idle_min: 0, unstaffed: 0 };
     setup
 }
 

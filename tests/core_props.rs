@@ -41,7 +41,7 @@ fn alerting_setup() -> Setup {
     for (id, waiting, wait_min) in [("A", 3, 10), ("B", 2, 5), ("V", 1, 0)] {
         queues.insert(q(id), QueueThresholds { waiting, wait_min });
     }
-    Setup { alerts: AlertPolicy { queues, paused_min: 5, idle_min: 3 }, ..setup() }
+    Setup { alerts: AlertPolicy { queues, paused_min: 5, idle_min: 3, unstaffed: 1 }, ..setup() }
 }
 
 /// What one step of a script does, before ids, clerks and keys are filled in.

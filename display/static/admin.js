@@ -41,7 +41,6 @@
       e_cannot_disable_self: 'You cannot disable yourself', e_user_disabled: 'This user is disabled'
     }
   };
-  var STORE = 'hallq.admin';
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
   var loginForm = null; // wired in start()
@@ -59,7 +58,7 @@
     $('screen-login').hidden = screen !== 'login';
     $('screen-admin').hidden = screen !== 'admin';
     $('user-box').hidden = screen !== 'admin';
-    $('user-name').textContent = S.user || '';
+    $('user-name').textContent = STAFF.who(S);
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
   function signOut(message) { loginForm.signOut(message || ''); show('login'); }
@@ -131,7 +130,8 @@
     S.data.users.forEach(function (u) {
       var tr = el('tr');
       tr.dataset.user = u.name;
-      tr.appendChild(td(u.name + (u.name === S.user ? t('you') : '')));
+      var shown = u.display_name && u.display_name !== u.name ? u.display_name + '（' + u.name + '）' : u.name;
+      tr.appendChild(td(shown + (u.name === S.user ? t('you') : '')));
       tr.appendChild(td(word(ROLES, u.role)));
       tr.appendChild(td(u.windows.length ? u.windows.join('、') : t('any')));
       var st = el('span', 'au-state', u.disabled ? t('disabled') : t('active'));
@@ -177,10 +177,14 @@
       if (I18N.onChange) I18N.onChange(function () { render(); });
     }
     loginForm = STAFF.login({
-      t: t, roles: ['admin'], state: S, store: STORE, keep: ['token', 'user'], onLogin: enter, errorText: errorText,
+      t: t, roles: ['admin'], state: S, shared: true, keep: ['token', 'user'], onLogin: enter, errorText: errorText,
       keys: { empty: 'e_empty', role: 'e_role' }
     });
     $('logout').addEventListener('click', function () { STAFF.endSession(S.token).then(function () { signOut(''); }); });
+    // The header names the hall, signed in or not (it showed the placeholder 政务服务中心).
+    STAFF.api(null, 'GET', '/api/v1/hall').then(function (h) {
+      if (h && h.hall && h.hall.name) { $('hall-name').textContent = h.hall.name; document.title = h.hall.name + ' · ' + t('app'); }
+    }).catch(function () { /* the placeholder stays; the page still works */ });
     if (loginForm.restore()) enter(); else show('login');
   }
 

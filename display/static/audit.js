@@ -46,7 +46,6 @@
       e_user_disabled: 'This user is disabled; ask an admin', e_rate_limited: 'Too many tries; wait a moment', exported: 'Exported'
     }
   };
-  var STORE = 'hallq.audit';
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
   var loginForm = null; // wired in start()
@@ -64,7 +63,7 @@
     $('screen-login').hidden = screen !== 'login';
     $('screen-log').hidden = screen !== 'log';
     $('user-box').hidden = screen !== 'log';
-    $('user-name').textContent = S.user ? S.user + '（' + roleText(S.role) + '）' : '';
+    $('user-name').textContent = S.user ? STAFF.who(S) + '（' + roleText(S.role) + '）' : '';
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
   function roleText(role) { var r = ROLES[role]; return r ? r[en() ? 1 : 0] : (role || ''); }
@@ -183,7 +182,7 @@
     if (params.get('user')) $('f-user').value = params.get('user');
     if (params.get('action')) $('f-action').value = params.get('action');
     loginForm = STAFF.login({
-      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, onLogin: enter, errorText: errorText, keys: { empty: 'e_empty', role: 'e_role' }
+      t: t, roles: ['supervisor', 'admin'], state: S, shared: true, onLogin: enter, errorText: errorText, keys: { empty: 'e_empty', role: 'e_role' }
     });
     $('filters').addEventListener('submit', search);
     $('more').addEventListener('click', function () { load(true); });

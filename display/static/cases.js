@@ -11,12 +11,11 @@
 (function () {
   "use strict";
 
-  var STORE = "hallq.cases";
   var LEVEL_COLOURS = { 5: "#14804a", 4: "#4c9a2a", 3: "#d99a00", 2: "#e8590c", 1: "#c0262d" };
 
   var I18N = {
     zh: {
-      title: "差评处理", logout: "退出", login_h: "主管登录", user: "用户名", password: "密码", login: "登录",
+      title: "差评处理", logout: "退出登录", login_h: "主管登录", user: "用户名", password: "密码", login: "登录",
       s_open: "办理中", s_overdue: "已超期", s_closed: "已办结", filter: "显示", f_unclosed: "未办结",
       f_overdue: "已超期", f_closed: "已办结", f_all: "全部", day: "评价日期", refresh: "刷新",
       empty: "没有符合条件的差评", e_login: "用户名或密码错误", e_login_empty: "请输入用户名和密码",
@@ -71,7 +70,7 @@
   function listError(text) { $("list-error").textContent = text; $("list-error").hidden = !text; }
 
   function enter() {
-    $("user-name").textContent = S.user;
+    $("user-name").textContent = STAFF.who(S);
     show("list");
     refresh();
   }
@@ -243,7 +242,7 @@
     I.init(I18N);
     I.onChange(function () { if (!$("screen-list").hidden) draw(); });
     loginForm = STAFF.login({
-      t: t, roles: ["supervisor", "admin"], state: S, store: STORE, onLogin: enter, errorText: errorText,
+      t: t, roles: ["supervisor", "admin"], state: S, shared: true, onLogin: enter, errorText: errorText,
       keys: { empty: "e_login_empty", role: "e_role" }
     });
     $("logout").addEventListener("click", function () { signOut(""); });

@@ -80,7 +80,7 @@
     ['login', 'pick', 'console'].forEach(function (s) { $('screen-' + s).hidden = s !== screen; });
     $('user-box').hidden = screen === 'login';
     $('top-window').hidden = screen !== 'console';
-    $('user-name').textContent = S.user || '';
+    $('user-name').textContent = STAFF.who(S);
     document.body.dataset.screen = screen;
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
     if (screen === 'console') render();
@@ -96,7 +96,14 @@
   function signedIn(r) {
     S.allowed = r.windows || [];
     save();
-    return showPicker();
+    if (!r.window) return showPicker();
+    // Signed in at a window left open (a restart, another browser): straight back to it,
+    // not to "开启窗口" for a window that is already open and calling.
+    S.windowId = r.window;
+    save();
+    return api('GET', '/api/v1/hall').then(applySnapshot).catch(function () {}).then(refresh).then(function () {
+      if (S.windowId) show('console');
+    }).catch(function (err) { fail(err); showPicker(); });
   }
 
   // ---- choosing a window ----

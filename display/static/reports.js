@@ -9,7 +9,6 @@
 (function () {
   'use strict';
 
-  var STORE = 'hallq.reports.session';
   var I = window.HallqI18n;
   var STAFF = window.HallqStaff;
   var loginForm = null; // wired in init()
@@ -232,7 +231,7 @@
   }
 
   function enter() {
-    $('user-name').textContent = S.user;
+    $('user-name').textContent = STAFF.who(S);
     show('report');
     var asked = new URLSearchParams(location.search).get('date');
     if (!$('date').value) $('date').value = /^\d{4}-\d{2}-\d{2}$/.test(asked || '') ? asked : todayLocal();
@@ -247,7 +246,7 @@
       if (h && /^\d{4}-\d{2}-\d{2}$/.test(h.day || '')) S.hallDay = h.day;
     }).catch(function () {});
     loginForm = STAFF.login({
-      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, onLogin: enter, keys: { empty: 'e_login_empty', role: 'e_no_role' }
+      t: t, roles: ['supervisor', 'admin'], state: S, shared: true, onLogin: enter, keys: { empty: 'e_login_empty', role: 'e_no_role' }
     });
     $('logout').addEventListener('click', function () { logout(''); });
     $('date').addEventListener('change', load);

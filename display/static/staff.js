@@ -15,6 +15,13 @@
  *                                  #login-error, #login-submit) and keeps the session it
  *                                  opens in sessionStorage; see login() below.
  *   HallqStaff.uuid(), HallqStaff.esc(s)
+ *   HallqStaff.who(S)              the signed-in user's display name, else login name.
+ *
+ * One sign-in serves the staff portal: the supervisor, reports, audit, cases and admin
+ * pages (opts.shared) keep it under one sessionStorage key, so that going from one to
+ * another through the menu (drawn under the page's header, with only the pages the
+ * role may use) asks for no second sign-in; signing out of one signs out of all. The
+ * clerk console keeps its own.
  */
 (function () {
   "use strict";
@@ -67,6 +74,43 @@
     return s !== "e_" + err.code ? s : (err.message || t("e_generic"));
   }
 
+  var SHARED = "hallq.staff";
+  // The staff portal's pages, in menu order, with the roles each admits.
+  var PAGES = [
+    { id: "supervisor", path: "/display/supervisor", zh: "值班监控", en: "Supervision", roles: ["supervisor", "admin"] },
+    { id: "reports", path: "/display/reports", zh: "统计报表", en: "Reports", roles: ["supervisor", "admin"] },
+    { id: "audit", path: "/display/audit", zh: "操作日志", en: "Audit log", roles: ["supervisor", "admin"] },
+    { id: "cases", path: "/display/cases", zh: "差评处理", en: "Bad ratings", roles: ["supervisor", "admin"] },
+    { id: "admin", path: "/display/admin", zh: "系统管理", en: "Administration", roles: ["admin"] }
+  ];
+
+  function who(S) { return (S && (S.display_name || S.user)) || ""; }
+
+  function lang() { return window.HallqI18n && window.HallqI18n.lang ? window.HallqI18n.lang() : "zh"; }
+
+  /* The menu between the portal's pages, right under the page's header; none when
+   * signed out. The current page is marked, not linked. */
+  function menu(role) {
+    var nav = document.getElementById("staff-menu");
+    if (!role) { if (nav) nav.remove(); return; }
+    var header = document.querySelector("header");
+    if (!header) return;
+    if (!nav) {
+      nav = document.createElement("nav");
+      nav.id = "staff-menu";
+      nav.className = "hq-staff-menu";
+      header.insertAdjacentElement("afterend", nav);
+    }
+    nav.setAttribute("aria-label", lang() === "en" ? "Staff pages" : "工作人员页面");
+    var here = location.pathname.replace(/\/+$/, "");
+    nav.innerHTML = PAGES.filter(function (p) { return p.roles.indexOf(role) >= 0; }).map(function (p) {
+      var label = esc(lang() === "en" ? p.en : p.zh);
+      return p.path === here
+        ? '<a class="is-here" aria-current="page" data-page="' + p.id + '">' + label + "</a>"
+        : '<a href="' + p.path + '" data-page="' + p.id + '">' + label + "</a>";
+    }).join("");
+  }
+
   function store(key) {
     return {
       save: function (obj) { sessionStorage.setItem(key, JSON.stringify(obj)); },
@@ -94,19 +138,26 @@
    * line under the form; session: the store}. */
   function login(opts) {
     var $ = function (id) { return document.getElementById(id); };
-    var t = opts.t, keys = opts.keys || {}, S = opts.state, session = store(opts.store);
-    var keep = opts.keep || ["token", "user", "role"];
+    var t = opts.t, keys = opts.keys || {}, S = opts.state, session = store(opts.shared ? SHARED : opts.store);
+    var keep = (opts.keep || ["token", "user", "role"]).concat(["role", "display_name"]).filter(function (k, i, all) {
+      return all.indexOf(k) === i;
+    });
     var failText = opts.errorText || function (err) { return t(err.status === 0 ? "e_network" : "e_generic"); };
     function error(text) { var el = $("login-error"); el.textContent = text || ""; el.hidden = !text; }
     function restore() {
       var saved = session.load();
       if (!saved || !saved.token) return null;
+      // Signed in on another page of the portal with a role this one does not admit:
+      // the session stays for those pages; this one asks for another sign-in.
+      if (opts.shared && opts.roles.indexOf(saved.role) < 0) { error(t(keys.role || "e_role")); return null; }
       keep.forEach(function (k) { S[k] = saved[k]; });
+      if (opts.shared) menu(saved.role);
       return saved;
     }
     function signOut(message) {
       keep.forEach(function (k) { S[k] = null; });
       session.clear();
+      if (opts.shared) menu(null);
       $("login-password").value = "";
       error(message);
     }
@@ -114,7 +165,11 @@
       var saved = {};
       keep.forEach(function (k) { S[k] = saved[k] = r[k]; });
       session.save(saved);
+      if (opts.shared) menu(r.role);
       return opts.onLogin(r);
+    }
+    if (opts.shared && window.HallqI18n && window.HallqI18n.onChange) {
+      window.HallqI18n.onChange(function () { if (S.role && S.token) menu(S.role); });
     }
     function submit(ev) {
       ev.preventDefault();
@@ -139,6 +194,6 @@
   }
 
   window.HallqStaff = {
-    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc
+    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc, who: who
   };
 })();

@@ -11,7 +11,6 @@
 
   var POLL_MS = 5000;      // the overview is read at least this often
   var AFTER_FEED_MS = 300; // and this soon after a feed message (one read per burst)
-  var STORE = 'hallq.supervisor';
   var SOUND_KEY = 'hallq.supervisor.sound';
 
   var DICT = {
@@ -22,6 +21,7 @@
       q_name: '队列', q_waiting: '等候人数', q_oldest: '最长等候', q_eta: '预计等候', q_limits: '预警阈值', updated: '更新于',
       ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设', no_window: '暂无窗口办理',
       k_queue_waiting: '{name} 排队 {value} 人，超过 {threshold} 人',
+      k_queue_unstaffed: '{id} {name}：{value} 人等候，没有开启的窗口办理', no_window: '无窗口办理',
       p_offline: '{name} 打印机离线，号票打印不出', p_paper_out: '{name} 打印机缺纸，号票打印不出',
       p_paper_low: '{name} 打印机纸将用完', p_cover_open: '{name} 打印机盖未合上，号票打印不出',
       k_queue_wait: '{name} 最长等候 {value} 分钟，超过 {threshold} 分钟',
@@ -42,6 +42,7 @@
       q_limits: 'Alert at', updated: 'Updated', ack: 'Acknowledge', acked: 'seen by {n}', since: 'since {n}', min: '{n} min',
       people: '{n}', off: 'off', no_window: 'No window open',
       k_queue_waiting: '{name}: {value} waiting, above {threshold}',
+      k_queue_unstaffed: '{id} {name}: {value} waiting and no open window serves it', no_window: 'no window open',
       p_offline: '{name}: printer offline, tickets do not print', p_paper_out: '{name}: printer out of paper, tickets do not print',
       p_paper_low: '{name}: printer paper running low', p_cover_open: '{name}: printer cover open, tickets do not print',
       k_queue_wait: '{name}: oldest wait {value} min, above {threshold}',
@@ -86,7 +87,7 @@
     $('screen-login').hidden = screen !== 'login';
     $('screen-main').hidden = screen !== 'main';
     $('user-box').hidden = screen !== 'main';
-    $('user-name').textContent = S.user || '';
+    $('user-name').textContent = STAFF.who(S);
     document.body.dataset.screen = screen;
     if (screen === 'login') setTimeout(function () { $('login-user').focus(); }, 0);
   }
@@ -198,11 +199,19 @@
     var alerted = {};
     d.alerts.forEach(function (a) { alerted[(a.queue ? 'q:' + a.queue : 'w:' + a.window)] = true; });
 
+    var waiting = {}, unstaffed = {};
+    d.queues.forEach(function (q) { waiting[q.id] = q.waiting; });
+    d.alerts.forEach(function (a) { if (a.kind === 'queue_unstaffed') unstaffed[a.queue] = true; });
+    // Tickets nobody will call come first: every other alert can wait for them.
+    var alerts = d.alerts.filter(function (a) { return a.kind === 'queue_unstaffed'; })
+      .concat(d.alerts.filter(function (a) { return a.kind !== 'queue_unstaffed'; }));
     var list = $('alert-list');
-    list.innerHTML = d.alerts.map(function (a) {
+    list.innerHTML = alerts.map(function (a) {
+      // An unstaffed queue says how many wait now, not when it was raised.
+      var value = a.kind === 'queue_unstaffed' && waiting[a.queue] != null ? waiting[a.queue] : a.value;
       var text = a.kind === 'printer'
         ? t('p_' + a.fault, { name: a.name || a.kiosk })
-        : t('k_' + a.kind, { name: a.name || a.queue || a.window, value: a.value, threshold: a.threshold });
+        : t('k_' + a.kind, { id: a.queue || '', name: a.name || a.queue || a.window, value: value, threshold: a.threshold });
       var right = a.acked_by
         ? '<span class="sv-acked">' + esc(t('acked', { n: a.acked_by })) + '</span>'
         : '<button type="button" class="sv-btn-ack" data-ack="' + esc(a.id) + '">' + esc(t('ack')) + '</button>';
@@ -225,7 +234,8 @@
       var limits = [q.alert_waiting ? t('people', { n: q.alert_waiting }) : t('off'), q.alert_wait_min ? t('min', { n: q.alert_wait_min }) : t('off')];
       return '<tr class="' + (alerted['q:' + q.id] ? 'is-alert' : '') + '" data-queue="' + esc(q.id) + '">' +
         '<td><b>' + esc(q.id) + '</b> ' + esc(q.name) + '</td>' +
-        '<td class="sv-num">' + esc(q.waiting) + '</td>' +
+        '<td class="sv-num">' + esc(q.waiting) +
+          (unstaffed[q.id] ? ' <span class="sv-nowin">' + esc(t('no_window')) + '</span>' : '') + '</td>' +
         '<td class="sv-num">' + esc(q.waiting ? t('min', { n: q.oldest_wait_min }) : '—') + '</td>' +
         '<td class="sv-num">' + esc(q.eta_minutes == null ? t('no_window') : q.waiting ? t('min', { n: q.eta_minutes }) : '—') + '</td>' +
         '<td class="sv-limits">' + esc(limits.join(' / ')) + '</td></tr>';
@@ -239,7 +249,7 @@
         '<div class="sv-wname">' + esc(w.name) + '</div>' +
         '<div class="sv-wstate"><span class="sv-pill">' + esc(t('s_' + w.state)) + '</span> <span class="sv-muted">' + esc(since) + '</span></div>' +
         '<div class="sv-wline"><span class="sv-wticket">' + esc(w.ticket || '') + '</span>' +
-        '<span class="sv-muted">' + esc(w.clerk ? t('clerk') + ' ' + w.clerk : '') + '</span></div></div>';
+        '<span class="sv-muted">' + esc(w.clerk ? t('clerk') + ' ' + (w.clerk_name || w.clerk) : '') + '</span></div></div>';
     }).join('');
     $('window-summary').textContent = t('summary', counts);
     $('updated-at').textContent = hm(d.at) + (d.at ? d.at.slice(16, 19) : '');
@@ -297,7 +307,7 @@
       soundLabel();
     });
     loginForm = STAFF.login({
-      t: t, roles: ['supervisor', 'admin'], state: S, store: STORE, keep: ['token', 'user'], onLogin: begin, before: unlockAudio,
+      t: t, roles: ['supervisor', 'admin'], state: S, shared: true, keep: ['token', 'user'], onLogin: begin, before: unlockAudio,
       keys: { empty: 'e_login_empty', role: 'e_role', busy: 'logging_in' }
     });
     $('logout').addEventListener('click', function () { logout(''); });

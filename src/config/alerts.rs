@@ -33,6 +33,7 @@ pub(super) struct HallKeys {
     wait_min: Option<u32>,
     paused_min: Option<u32>,
     idle_min: Option<u32>,
+    unstaffed: Option<u32>,
 }
 
 /// A `[[queue]]`'s own thresholds, as read.
@@ -59,6 +60,7 @@ pub(super) fn read_hall(t: &mut Tab<'_>, errs: &mut Errs) -> HallKeys {
         wait_min: int(t, "alert_wait_min", super::MAX_WAIT_MIN, errs),
         paused_min: int(t, "alert_paused_min", MAX_WINDOW_ALERT_MIN, errs),
         idle_min: int(t, "alert_idle_min", MAX_WINDOW_ALERT_MIN, errs),
+        unstaffed: int(t, "alert_unstaffed", TICKETS_PER_DAY_MAX as i64, errs),
     }
 }
 
@@ -71,7 +73,8 @@ pub(super) fn read_queue(t: &mut Tab<'_>, errs: &mut Errs) -> QueueKeys {
 }
 
 /// The hall's thresholds, each queue's overrides applied. Absent keys: no count alert, the
-/// wait alert at `max_wait_min`, a paused window after 30 minutes, no idle alert.
+/// wait alert at `max_wait_min`, a paused window after 30 minutes, no idle alert, and a
+/// queue that no open window serves from its first waiting ticket.
 pub(super) fn resolve(hall: &HallKeys, max_wait_min: u32, queues: &[(QueueId, QueueKeys)]) -> AlertPolicy {
     let waiting = hall.waiting.unwrap_or(0);
     let wait_min = hall.wait_min.unwrap_or(max_wait_min);
@@ -87,6 +90,7 @@ pub(super) fn resolve(hall: &HallKeys, max_wait_min: u32, queues: &[(QueueId, Qu
             .collect(),
         paused_min: hall.paused_min.unwrap_or(30),
         idle_min: hall.idle_min.unwrap_or(0),
+        unstaffed: hall.unstaffed.unwrap_or(1),
     }
 }
 

@@ -547,9 +547,18 @@ fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Er
                 }
             }
         }
+        let display_name = t.str("display_name", errs).and_then(|d| {
+            let chars = d.value.trim().chars().count();
+            let ok = (1..=super::DISPLAY_NAME_CHARS_MAX).contains(&chars) && !d.value.chars().any(char::is_control);
+            if !ok {
+                let max = super::DISPLAY_NAME_CHARS_MAX;
+                errs.push(d.loc.err(format!("display_name has 1 to {max} characters and no control characters")));
+            }
+            ok.then(|| d.value.trim().to_string())
+        });
         t.finish(errs);
         if let (Some((name, _)), Some(role), Some(hash)) = (name, role, hash) {
-            out.push(UserDef { name, role, password_hash: hash.value, windows: allowed });
+            out.push(UserDef { name, role, password_hash: hash.value, windows: allowed, display_name });
         }
     }
     out

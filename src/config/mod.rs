@@ -111,9 +111,9 @@ const EMBEDDED_SERVICES: &str = include_str!("../../kiosk-config/services.toml")
 const EMBEDDED_SERVICES_NAME: &str = "services.toml";
 
 /// The password every demo user of the example hall has.
-const DEMO_PASSWORD: &str = "demo";
+pub const DEMO_PASSWORD: &str = "demo";
 /// Kiosk tokens starting with this are the example hall's published ones.
-const DEMO_TOKEN_PREFIX: &str = "demo-";
+pub const DEMO_TOKEN_PREFIX: &str = "demo-";
 
 /// A hall's whole configuration, checked.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +184,20 @@ pub struct UserDef {
     pub password_hash: String,
     /// The windows the user may open; empty means any window.
     pub windows: Vec<WindowId>,
+    /// The name staff pages show for the user (`display_name`, e.g. 李明), never a
+    /// display a visitor sees; `None`: the login name.
+    pub display_name: Option<String>,
+}
+
+/// Longest `[[user]] display_name`, in characters: a name with a title, on a staff page's
+/// header and a window card.
+pub const DISPLAY_NAME_CHARS_MAX: usize = 32;
+
+impl UserDef {
+    /// What staff pages call this user: the display name, else the login name.
+    pub fn shown_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(self.name.as_str())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -454,6 +468,17 @@ impl Config {
     /// kiosk tokens starting with `demo-` and users whose password is `demo`. The daemon
     /// warns while this is not empty.
     pub fn demo_credentials(&self) -> Vec<String> {
+        self.demo_credentials_of(&self.demo_users())
+    }
+
+    /// For each `[[user]]`, whether the demo password opens the account (a full argon2
+    /// check each, spread over the cores).
+    pub fn demo_users(&self) -> Vec<bool> {
+        demo_password_users(&self.users)
+    }
+
+    /// `demo_credentials`, with the users' check already made (`demo_users`).
+    pub fn demo_credentials_of(&self, demo_users: &[bool]) -> Vec<String> {
         let mut out: Vec<String> = self
             .kiosks
             .iter()
@@ -469,8 +494,7 @@ impl Config {
         if self.metrics_token.as_ref().is_some_and(|t| t.0.starts_with(DEMO_TOKEN_PREFIX)) {
             out.push("metrics_token is the demo token".to_string());
         }
-        let demo_users = demo_password_users(&self.users);
-        out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| *demo).map(|(u, _)| {
+        out.extend(self.users.iter().zip(demo_users).filter(|(_, demo)| **demo).map(|(u, _)| {
             format!("{} {:?} has the demo password {DEMO_PASSWORD:?}", u.role.as_str(), u.name.as_str())
         }));
         out

@@ -1,4 +1,5 @@
-//! Supervision alerts: a queue too long, a wait too old, a window paused or idle too long.
+//! Supervision alerts: a queue too long, a wait too old, a window paused or idle too long,
+//! tickets waiting in a queue that no open window serves.
 //!
 //! The rules live here and are pure: `evaluate` looks at the state and `now` (the engine's
 //! own `Tick`, once a second) and returns `AlertRaised` / `AlertCleared` events; `apply`
@@ -6,7 +7,10 @@
 //! passes the threshold and cleared with hysteresis, so that a queue hovering at its limit
 //! does not raise and clear every second: a count or a wait clears only once it is back at
 //! or below [`CLEAR_PERCENT`] % of its threshold; a paused or idle window's alert clears
-//! when the window leaves that state. A supervisor acknowledges an alert
+//! when the window leaves that state. A queue whose tickets wait while no window that
+//! serves it is open (open, calling or serving: closed and paused ones do not count, as
+//! for the expected wait) raises `queue_unstaffed` on the next tick, with no delay (by
+//! default from one ticket), and clears once such a window opens or the line is empty. A supervisor acknowledges an alert
 //! (`AlertAcknowledged`), which records who and silences the page's sound, but the alert
 //! stays active until its condition ends.
 //!
@@ -57,6 +61,9 @@ pub struct AlertPolicy {
     /// Alert when an open window has called nobody for more minutes than this while
     /// tickets it could call wait.
     pub idle_min: u32,
+    /// Alert when at least this many tickets wait in a queue's line while no open window
+    /// serves the queue (`queue_unstaffed`); 0 is off. Unlike the others, at, not above.
+    pub unstaffed: u32,
 }
 
 impl AlertPolicy {
@@ -78,6 +85,9 @@ pub enum AlertKind {
     WindowIdle,
     /// A kiosk's ticket printer cannot print (the alert's `fault` says why).
     Printer,
+    /// Tickets wait in a queue's line while no open window serves the queue: nobody will
+    /// call them. Its value is the tickets waiting in the line.
+    QueueUnstaffed,
 }
 
 /// Why a kiosk's printer cannot print: what a printer alert carries.
@@ -108,13 +118,14 @@ impl AlertKind {
             AlertKind::WindowPaused => "window_paused",
             AlertKind::WindowIdle => "window_idle",
             AlertKind::Printer => "printer",
+            AlertKind::QueueUnstaffed => "queue_unstaffed",
         }
     }
 
     /// The unit of the alert's value and threshold.
     pub fn unit(self) -> &'static str {
         match self {
-            AlertKind::QueueWaiting => "tickets",
+            AlertKind::QueueWaiting | AlertKind::QueueUnstaffed => "tickets",
             AlertKind::QueueWait | AlertKind::WindowPaused | AlertKind::WindowIdle => "minutes",
             // A fault has no size: value and threshold are 0.
             AlertKind::Printer => "none",
@@ -329,7 +340,7 @@ pub fn evaluate(state: &super::HallState, now: Ts) -> Vec<Event> {
                 }
             }
             None => {
-                if r.threshold > 0 && r.value > r.threshold && room > 0 {
+                if past(&r) && room > 0 {
                     room -= 1;
                     next_id += 1;
                     let (queue, window) = (r.subject.queue(), r.subject.window());
@@ -382,8 +393,26 @@ pub fn printer_report(state: &super::HallState, kiosk: KioskId, fault: Option<Pr
     out
 }
 
+/// Whether a condition with no active alert calls for one.
+fn past(r: &Reading) -> bool {
+    match r.kind {
+        // At, not above: with the default 1, any ticket nobody will call.
+        AlertKind::QueueUnstaffed => r.threshold > 0 && r.value >= r.threshold,
+        AlertKind::QueueWaiting | AlertKind::QueueWait | AlertKind::WindowPaused | AlertKind::WindowIdle => {
+            r.threshold > 0 && r.value > r.threshold
+        }
+        // Raised only by its printer's report.
+        AlertKind::Printer => false,
+    }
+}
+
 /// Whether an active alert's condition has eased enough to clear it.
 fn eased(r: &Reading) -> bool {
+    if r.kind == AlertKind::QueueUnstaffed {
+        // Only a window opening (or the line emptying) ends it: no hysteresis on a count
+        // that nobody is bringing down.
+        return r.value == 0 || r.threshold == 0;
+    }
     if r.threshold == 0 {
         return true;
     }
@@ -393,7 +422,9 @@ fn eased(r: &Reading) -> bool {
         }
         // A window's state is yes or no: it clears when the window leaves that state.
         // (A printer alert has no reading: only its printer's report clears it.)
-        AlertKind::WindowPaused | AlertKind::WindowIdle | AlertKind::Printer => r.value == 0,
+        AlertKind::WindowPaused | AlertKind::WindowIdle | AlertKind::Printer | AlertKind::QueueUnstaffed => {
+            r.value == 0
+        }
     }
 }
 
@@ -412,6 +443,19 @@ pub fn waiting_for(state: &super::HallState, w: &Window) -> usize {
     w.queues.iter().map(|q| state.index.queue_len(q)).sum::<usize>() + state.index.window_len(&w.id)
 }
 
+/// Whether some window that serves `queue` (its queues as an admin last set them) is open
+/// now: open, calling or serving. A paused window calls nobody until its clerk resumes.
+pub fn staffed(state: &super::HallState, queue: &QueueId) -> bool {
+    let Some(mask) = state.serving.get(queue) else { return false };
+    state.windows.values().zip(mask).any(|(w, serves)| {
+        *serves
+            && match w.state {
+                WindowState::Open | WindowState::Calling | WindowState::Serving => true,
+                WindowState::Closed | WindowState::Paused => false,
+            }
+    })
+}
+
 /// Every condition's value now, queues first, then windows, each in id order.
 fn readings(state: &super::HallState, now: Ts) -> Vec<Reading> {
     let policy = &state.setup.alerts;
@@ -423,6 +467,9 @@ fn readings(state: &super::HallState, now: Ts) -> Vec<Reading> {
         out.push(Reading { kind: AlertKind::QueueWaiting, subject, value: waiting, threshold: th.waiting });
         let wait = oldest_wait_min(state, &q.id, now);
         out.push(Reading { kind: AlertKind::QueueWait, subject, value: wait, threshold: th.wait_min });
+        let unstaffed = if staffed(state, &q.id) { 0 } else { state.index.queue_len(&q.id) };
+        let value = u32::try_from(unstaffed).unwrap_or(u32::MAX);
+        out.push(Reading { kind: AlertKind::QueueUnstaffed, subject, value, threshold: policy.unstaffed });
     }
     for w in state.windows.values() {
         let subject = Subject::Window(w.id);

@@ -27,6 +27,8 @@ pub struct QueuesBody {
 #[derive(Serialize)]
 struct UserDto {
     name: String,
+    /// hall.toml's `display_name`, else the login name: for this staff page only.
+    display_name: String,
     role: Role,
     /// The windows the user may open; empty means any.
     windows: Vec<String>,
@@ -109,6 +111,7 @@ pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result
         .into_iter()
         .map(|u| UserDto {
             name: u.name.to_string(),
+            display_name: u.display_name.clone().unwrap_or_else(|| u.name.to_string()),
             role: u.role,
             windows: u.windows.iter().map(ToString::to_string).collect(),
             disabled: staff.is_disabled(&u.name),

@@ -159,6 +159,8 @@ pub struct WindowRowDto {
     since: Option<String>,
     /// Tickets waiting that it could call.
     waiting: usize,
+    /// The clerk's `display_name` (else their login name): for this staff page only.
+    clerk_name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -199,6 +201,10 @@ impl OverviewDto {
                     window: WindowDto::new(&w.window, w.number.as_ref().map(ToString::to_string), true),
                     since: w.since.map(|t| rfc3339(setup, t)),
                     waiting: w.waiting,
+                    clerk_name: w.window.clerk.as_ref().map(|c| {
+                        let def = config.users.iter().find(|u| &u.name == c);
+                        def.map_or_else(|| c.to_string(), |u| u.shown_name().to_string())
+                    }),
                 })
                 .collect(),
             alerts: o.alerts.iter().map(|a| AlertDto::new(config, a)).collect(),

@@ -1,10 +1,11 @@
 //! Who is calling: kiosks by device token, users by a session token from `login`.
 //!
-//! Sessions live in memory only: they are credentials, not hall state, so a restart asks
-//! clerks to log in again (their windows stay open under their names in the log). A
-//! session ends when its time is up, at `logout`, when an admin disables its user, or when
-//! its user signs in more often than [`SESSIONS_PER_USER_MAX`] (their own oldest ends; never
-//! another user's).
+//! Sessions are kept in the store (its `sessions` tree, under the SHA-256 of each token,
+//! never the token), so that a restart signs nobody out: a clerk whose window is open
+//! goes on at it. A session ends when its time is up, at `logout`, when an admin disables
+//! its user or resets their password, or when its user signs in more often than
+//! [`SESSIONS_PER_USER_MAX`] (their own oldest ends; never another user's); at start, the
+//! sessions whose user is gone, disabled, or has another role or password are dropped.
 //! Logins and logouts are events in the log (the audit's sign-in records, by user name);
 //! failed logins are not: anyone may cause them, so they would let an anonymous caller
 //! write to the hall's log. The login limits count them instead (see [`login`]).
@@ -12,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -24,11 +25,12 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::rate::{Client, Limits};
 use super::{AppState, JsonBody};
-use crate::config::{hash_password, verify_password, Role, MAX_USERS};
+use crate::config::{hash_password, verify_password, Config, Role, MAX_USERS};
 use crate::config::{EvaluatorDef, KioskDef};
-use crate::core::model::{UserName, WindowId};
-use crate::core::staff::ADDED_USERS_MAX;
+use crate::core::model::{UserName, WindowId, WindowState};
+use crate::core::staff::{Staff, ADDED_USERS_MAX};
 use crate::core::{Command, Envelope};
+use crate::store::{Store, StoreError};
 
 /// Sessions one user holds at once: a tab per staff page, with room to spare. Past this
 /// the user's own oldest session ends, so a user signing in in a loop ends only their own.
@@ -46,20 +48,83 @@ pub struct Session {
     expires_ms: i64,
     /// When this session started, in order of creation: the user's oldest ends first.
     started: u64,
+    /// SHA-256 of the password hash the user signed in with: a session outlives a restart
+    /// only while its user's password is still that one.
+    password: [u8; 32],
+}
+
+/// A token's key in the sessions: its SHA-256. The token is 256 random bits, so a fast
+/// hash is enough; what is kept in memory and on disk cannot be sent back as a token.
+type TokenHash = [u8; 32];
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
+fn token_hash(token: &str) -> TokenHash {
+    sha256(token.as_bytes())
+}
+
+/// What binds a session to the password its user signed in with.
+pub fn password_hash_of(hash: &str) -> [u8; 32] {
+    sha256(hash.as_bytes())
+}
+
+/// The version of [`StoredSession`]; a record of another version is dropped at start.
+const SESSION_VERSION: u32 = 1;
+
+/// A session as the store keeps it, under its token's hash.
+#[derive(serde::Serialize, Deserialize)]
+struct StoredSession {
+    v: u32,
+    user: String,
+    role: String,
+    expires_ms: i64,
+    started: u64,
+    /// Hex SHA-256 of the password hash it was opened with.
+    password: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl StoredSession {
+    fn of(s: &Session) -> Self {
+        Self {
+            v: SESSION_VERSION,
+            user: s.user.as_str().to_string(),
+            role: s.role.as_str().to_string(),
+            expires_ms: s.expires_ms,
+            started: s.started,
+            password: hex(&s.password),
+        }
+    }
+
+    fn bytes(s: &Session) -> Vec<u8> {
+        serde_json::to_vec(&Self::of(s)).unwrap_or_default()
+    }
 }
 
 #[derive(Default)]
 struct Inner {
-    by_token: HashMap<String, Session>,
+    by_token: HashMap<TokenHash, Session>,
     /// Users an admin disabled since the daemon started: no session, no login.
     disabled: HashSet<UserName>,
     /// Sessions created so far, numbering them.
     started: u64,
 }
 
+/// The live sessions, in memory and (in the daemon) in the store's `sessions` tree, so
+/// that a restart signs nobody out. Every change is written to the store at once and made
+/// durable by [`Sessions::sync`] before the caller's answer: a token is handed out only
+/// once its session is on disk, and a logout, disable or reset is answered only once the
+/// sessions it ended are gone from it.
 #[derive(Default)]
 pub struct Sessions {
     inner: Mutex<Inner>,
+    store: Option<Arc<Store>>,
 }
 
 impl Sessions {
@@ -67,42 +132,107 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Writes `put` and removes `gone` in the store, if there is one. A failure is logged
+    /// here and reported by the next `sync`, which flushes (and fails) too.
+    fn persist(&self, put: &[(TokenHash, &Session)], gone: &[TokenHash]) {
+        let Some(store) = &self.store else { return };
+        let put: Vec<(&[u8], Vec<u8>)> = put.iter().map(|(k, s)| (&k[..], StoredSession::bytes(s))).collect();
+        let gone: Vec<&[u8]> = gone.iter().map(|k| &k[..]).collect();
+        if let Err(e) = store.change_sessions(&put, &gone) {
+            tracing::warn!(error = %e, "the sessions could not be written");
+        }
+    }
+
+    /// Makes every change so far durable; a caller answers only after this.
+    pub async fn sync(&self) -> Result<(), ApiError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        store.flush_sessions().await.map_err(|e| ApiError::unavailable("storage_unavailable", e.to_string()))
+    }
+
+    /// The sessions kept in `store`, for the daemon's start: those still valid at `now_ms`
+    /// for the users as `config` and the log's `staff` have them now. A session is dropped
+    /// (and removed from the store) when it has expired, its user is gone, disabled, has
+    /// another role or another password than at sign-in, it cannot be read, or its user
+    /// holds more than [`SESSIONS_PER_USER_MAX`] newer ones.
+    pub fn restore(store: Arc<Store>, config: &Config, staff: &Staff, now_ms: i64) -> Result<Self, StoreError> {
+        let mut inner = Inner::default();
+        let mut gone: Vec<Vec<u8>> = Vec::new();
+        let mut kept: Vec<(TokenHash, Session)> = Vec::new();
+        for (key, value) in store.sessions()? {
+            match valid(&key, &value, config, staff, now_ms) {
+                Some(pair) => kept.push(pair),
+                None => gone.push(key),
+            }
+        }
+        // Newest first: past a user's cap (or the total one) the oldest go.
+        kept.sort_by_key(|(_, s)| std::cmp::Reverse(s.started));
+        let mut per_user: HashMap<UserName, usize> = HashMap::new();
+        for (key, session) in kept {
+            let n = per_user.entry(session.user.clone()).or_default();
+            if *n >= SESSIONS_PER_USER_MAX || inner.by_token.len() + 1 >= SESSIONS_MAX {
+                gone.push(key.to_vec());
+                continue;
+            }
+            *n += 1;
+            inner.started = inner.started.max(session.started);
+            inner.by_token.insert(key, session);
+        }
+        let gone: Vec<&[u8]> = gone.iter().map(Vec::as_slice).collect();
+        store.change_sessions(&[], &gone)?;
+        if !inner.by_token.is_empty() {
+            tracing::info!(sessions = inner.by_token.len(), "sessions kept from before the restart");
+        }
+        Ok(Self { inner: Mutex::new(inner), store: Some(store) })
+    }
+
     /// A new session for `user`, or `None` when the user is disabled. A user at
     /// [`SESSIONS_PER_USER_MAX`] loses their own oldest session.
-    fn create(&self, user: UserName, role: Role, ttl_ms: i64, now_ms: i64) -> Option<String> {
+    fn create(&self, user: UserName, role: Role, password: [u8; 32], ttl_ms: i64, now_ms: i64) -> Option<String> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token: String = hex(&bytes);
+        let key = token_hash(&token);
         let mut inner = self.lock();
         if inner.disabled.contains(&user) {
             return None;
         }
-        inner.by_token.retain(|_, s| s.expires_ms > now_ms);
-        let mut own: Vec<(u64, String)> =
-            inner.by_token.iter().filter(|(_, s)| s.user == user).map(|(t, s)| (s.started, t.clone())).collect();
+        let mut gone: Vec<TokenHash> =
+            inner.by_token.iter().filter(|(_, s)| s.expires_ms <= now_ms).map(|(k, _)| *k).collect();
+        let mut own: Vec<(u64, TokenHash)> = inner
+            .by_token
+            .iter()
+            .filter(|(_, s)| s.user == user && s.expires_ms > now_ms)
+            .map(|(k, s)| (s.started, *k))
+            .collect();
         if own.len() >= SESSIONS_PER_USER_MAX {
             own.sort_unstable();
-            for (_, token) in own.iter().take(own.len() + 1 - SESSIONS_PER_USER_MAX) {
-                inner.by_token.remove(token);
-            }
+            gone.extend(own.iter().take(own.len() + 1 - SESSIONS_PER_USER_MAX).map(|(_, k)| *k));
+        }
+        for k in &gone {
+            inner.by_token.remove(k);
         }
         // Every user within their own cap cannot fill this; it holds should MAX_USERS grow.
         assert!(inner.by_token.len() < SESSIONS_MAX, "more sessions than users may hold");
         inner.started += 1;
         let started = inner.started;
-        let session = Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms), started };
-        inner.by_token.insert(token.clone(), session);
+        let session = Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms), started, password };
+        self.persist(&[(key, &session)], &gone);
+        inner.by_token.insert(key, session);
         Some(token)
     }
 
     /// The live session of `token` at `now_ms`.
     pub fn get(&self, token: &str, now_ms: i64) -> Option<Session> {
-        self.lock().by_token.get(token).filter(|s| s.expires_ms > now_ms).cloned()
+        self.lock().by_token.get(&token_hash(token)).filter(|s| s.expires_ms > now_ms).cloned()
     }
 
     /// Ends one session; whether it existed.
     pub fn revoke(&self, token: &str) -> bool {
-        self.lock().by_token.remove(token).is_some()
+        let key = token_hash(token);
+        let mut inner = self.lock();
+        let existed = inner.by_token.remove(&key).is_some();
+        self.persist(&[], &[key]);
+        existed
     }
 
     /// Disables `user` and ends every session of theirs; how many were ended.
@@ -115,10 +245,27 @@ impl Sessions {
     /// Ends every session of `user` but the one of `keep` (an admin resetting their own
     /// password stays signed in); how many were ended.
     pub fn end_user(&self, user: &UserName, keep: Option<&str>) -> usize {
+        let keep = keep.map(token_hash);
         let mut inner = self.lock();
-        let before = inner.by_token.len();
-        inner.by_token.retain(|token, s| &s.user != user || Some(token.as_str()) == keep);
-        before - inner.by_token.len()
+        let gone: Vec<TokenHash> =
+            inner.by_token.iter().filter(|(k, s)| &s.user == user && Some(**k) != keep).map(|(k, _)| *k).collect();
+        for k in &gone {
+            inner.by_token.remove(k);
+        }
+        self.persist(&[], &gone);
+        gone.len()
+    }
+
+    /// Binds the session of `token`, if it is `user`'s, to a new password (an admin who
+    /// reset their own stays signed in, also after a restart).
+    pub fn rebind(&self, token: &str, user: &UserName, password: [u8; 32]) {
+        let key = token_hash(token);
+        let mut inner = self.lock();
+        if let Some(s) = inner.by_token.get_mut(&key).filter(|s| &s.user == user) {
+            s.password = password;
+            let s = s.clone();
+            self.persist(&[(key, &s)], &[]);
+        }
     }
 
     /// Lets `user` log in again; whether they were disabled.
@@ -129,6 +276,23 @@ impl Sessions {
     pub fn is_disabled(&self, user: &UserName) -> bool {
         self.lock().disabled.contains(user)
     }
+}
+
+/// A stored session that still holds at `now_ms`, with its key.
+fn valid(key: &[u8], value: &[u8], config: &Config, staff: &Staff, now_ms: i64) -> Option<(TokenHash, Session)> {
+    let key: TokenHash = key.try_into().ok()?;
+    let stored: StoredSession = serde_json::from_slice(value).ok()?;
+    if stored.v != SESSION_VERSION || stored.expires_ms <= now_ms {
+        return None;
+    }
+    let user = UserName::parse(&stored.user).ok()?;
+    let known = super::users::resolve_in(config, staff, user.as_str())?;
+    let password = password_hash_of(&known.password_hash);
+    let role = Role::parse(&stored.role)?;
+    if staff.is_disabled(&user) || known.role != role || hex(&password) != stored.password {
+        return None;
+    }
+    Some((key, Session { user, role, expires_ms: stored.expires_ms, started: stored.started, password }))
 }
 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -322,18 +486,40 @@ pub async fn login(
     app.engine.command(Envelope { command, idempotency_key: None }).await?;
     let ttl_s = app.config.session_ttl_s;
     let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let Some(token) = app.sessions.create(user.name.clone(), user.role, ttl_ms, now) else {
+    let password = password_hash_of(&user.password_hash);
+    let Some(token) = app.sessions.create(user.name.clone(), user.role, password, ttl_ms, now) else {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "user_disabled",
             "this user is disabled; ask an admin to enable it",
         ));
     };
+    // On disk before the token is handed out, or a restart would sign the user out.
+    if let Err(e) = app.sessions.sync().await {
+        app.sessions.revoke(&token);
+        return Err(e);
+    }
     // The user's name stays out of the log: a login name may be a person's name.
     tracing::info!(role = user.role.as_str(), "user logged in");
-    Ok(Json(
-        json!({ "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl_s, "windows": user.windows }),
-    ))
+    let open_at = open_window_of(&app, &user.name).await;
+    Ok(Json(json!({
+        "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl_s, "windows": user.windows,
+        "display_name": user.display_name.as_deref().unwrap_or(user.name.as_str()),
+        "window": open_at.map(|w| w.to_string()),
+    })))
+}
+
+/// The window `user` is signed in at and left open, if any: the clerk console goes
+/// straight back to it after a sign-in (a restart, another browser), not to the picker.
+async fn open_window_of(app: &AppState, user: &UserName) -> Option<WindowId> {
+    let answered = app.engine.query(crate::engine::Query::Admin).await.ok()?;
+    let crate::engine::Answer::Admin(admin) = answered.answer else { return None };
+    admin
+        .0
+        .iter()
+        .map(|v| &v.window)
+        .find(|w| w.clerk.as_ref() == Some(user) && w.state != WindowState::Closed)
+        .map(|w| w.id)
 }
 
 /// `POST /api/v1/logout`: ends the caller's session.
@@ -346,6 +532,9 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<J
     if let Some(token) = bearer(&headers) {
         app.sessions.revoke(token);
     }
+    // Gone from the disk before the caller hears so: a restart brings back no session
+    // that was logged out.
+    app.sessions.sync().await?;
     tracing::info!(role = session.role.as_str(), "user logged out");
     Ok(Json(json!({ "status": "logged_out" })))
 }

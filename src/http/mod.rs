@@ -79,6 +79,9 @@ pub struct Shared {
     pub printers: crate::printer::Printers,
     /// Day reports, built off the engine from the stored log.
     pub reports: Arc<crate::reports::Reports>,
+    /// Whether every hall.toml user still has the demo password: set once, beside serving,
+    /// after the argon2 checks at start (unset meanwhile). The start page's demo accounts.
+    pub demo_users: std::sync::OnceLock<bool>,
 }
 
 impl Shared {
@@ -126,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/kiosk/printer", get(printers::kiosk_printer))
         .route("/api/v1/printers", get(printers::list))
         .route("/", get(pages::index))
+        .route("/favicon.ico", get(pages::favicon))
+        .route("/api/v1/demo", get(pages::demo))
         .route("/t/{id}", get(pages::ticket_status))
         .route("/display/static/{*name}", get(pages::asset))
         .route("/display/{name}", get(pages::page))

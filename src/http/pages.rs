@@ -1,11 +1,15 @@
 //! The pages: plain HTML, CSS and JavaScript from `display/`, embedded at build time and
 //! served as they are (no templating; each page talks to the API itself).
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
 
 use super::error::ApiError;
+use super::AppState;
+use crate::config::{Role, DEMO_PASSWORD, DEMO_TOKEN_PREFIX};
 
 include!(concat!(env!("OUT_DIR"), "/display_files.rs"));
 
@@ -16,6 +20,7 @@ fn content_type(name: &str) -> &'static str {
         Some("js") => "text/javascript; charset=utf-8",
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
         Some("json") => "application/json",
         Some("woff2") => "font/woff2",
         _ => "application/octet-stream",
@@ -33,6 +38,41 @@ fn file(name: &str) -> Result<Response, ApiError> {
 
 pub async fn index() -> Result<Response, ApiError> {
     file("index.html")
+}
+
+/// `/favicon.ico`: every browser asks for it; a 404 was each page's one console error.
+pub async fn favicon() -> Result<Response, ApiError> {
+    file("static/favicon.ico")
+}
+
+/// `GET /api/v1/demo`: the demo credentials the start page may show, only while the hall
+/// runs on them: every hall.toml user still has the demo password and no admin has set
+/// one since. Then the demo kiosk and evaluator tokens in use too; otherwise nothing, so
+/// that a hall that replaced some of them advertises none of the rest.
+pub async fn demo(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    // Unset for the moment the checks take after a start: the page asks again.
+    let Some(all_demo) = app.demo_users.get().copied() else {
+        return Ok(Json(json!({ "in_use": false, "pending": true })));
+    };
+    let staff = if all_demo { Some(super::users::staff(&app).await?) } else { None };
+    let in_use = staff.is_some_and(|s| app.config.users.iter().all(|u| s.password_of(&u.name).is_none()));
+    if !in_use {
+        return Ok(Json(json!({ "in_use": false })));
+    }
+    let config = &app.config;
+    let demo_token = |t: &str| t.starts_with(DEMO_TOKEN_PREFIX);
+    let kiosk = config.kiosks.iter().find(|k| demo_token(&k.token) && !k.remote).map(|k| k.token.clone());
+    let evaluator =
+        config.evaluators.iter().find(|e| demo_token(&e.token)).map(|e| (e.window.to_string(), e.token.clone()));
+    let users =
+        |role: Role| -> Vec<&str> { config.users.iter().filter(|u| u.role == role).map(|u| u.name.as_str()).collect() };
+    Ok(Json(json!({
+        "in_use": true,
+        "password": DEMO_PASSWORD,
+        "kiosk_token": kiosk,
+        "evaluator": evaluator.map(|(window, token)| json!({ "window": window, "token": token })),
+        "users": { "clerk": users(Role::Clerk), "supervisor": users(Role::Supervisor), "admin": users(Role::Admin) },
+    })))
 }
 
 /// `/display/lobby`, `/display/window`, `/display/kiosk`, `/display/clerk`.

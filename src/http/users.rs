@@ -17,6 +17,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::auth::password_hash_of;
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::{hash_password, hash_password_salted, Role};
@@ -57,7 +58,11 @@ async fn decided_then(
     let task = tokio::spawn(async move {
         let _changes = changes;
         let answered = app.engine.command(env).await?;
-        Ok::<_, ApiError>((!answered.repeated).then(|| effect(&app.sessions)))
+        let ended = (!answered.repeated).then(|| effect(&app.sessions));
+        // The sessions ended are gone from the disk too before anyone hears so: a restart
+        // must not bring back a session a disable or a reset ended.
+        app.sessions.sync().await?;
+        Ok::<_, ApiError>(ended)
     });
     task.await.map_err(|e| ApiError::internal("a user change failed", &e))?
 }
@@ -85,6 +90,8 @@ pub struct Known {
     pub password_hash: String,
     /// Added by an admin and not named by hall.toml.
     pub added: bool,
+    /// hall.toml's `display_name`, for staff pages only.
+    pub display_name: Option<String>,
 }
 
 pub fn role_of(r: StaffRole) -> Role {
@@ -105,7 +112,12 @@ fn staff_role(r: Role) -> StaffRole {
 
 /// The user called `name`: hall.toml's first, else one an admin added.
 pub fn resolve(app: &AppState, staff: &Staff, name: &str) -> Option<Known> {
-    if let Some(u) = app.config.users.iter().find(|u| u.name.as_str() == name) {
+    resolve_in(&app.config, staff, name)
+}
+
+/// `resolve` before there is an `AppState` (the sessions restored at start).
+pub fn resolve_in(config: &crate::config::Config, staff: &Staff, name: &str) -> Option<Known> {
+    if let Some(u) = config.users.iter().find(|u| u.name.as_str() == name) {
         let hash = staff.password_of(&u.name).map_or_else(|| u.password_hash.clone(), |h| h.0.clone());
         return Some(Known {
             name: u.name.clone(),
@@ -113,11 +125,19 @@ pub fn resolve(app: &AppState, staff: &Staff, name: &str) -> Option<Known> {
             windows: u.windows.clone(),
             password_hash: hash,
             added: false,
+            display_name: u.display_name.clone(),
         });
     }
     let (user, role) = staff.added.iter().find(|(n, _)| n.as_str() == name)?;
     let hash = staff.password_of(user).map(|h| h.0.clone()).unwrap_or_default();
-    Some(Known { name: user.clone(), role: role_of(*role), windows: Vec::new(), password_hash: hash, added: true })
+    Some(Known {
+        name: user.clone(),
+        role: role_of(*role),
+        windows: Vec::new(),
+        password_hash: hash,
+        added: true,
+        display_name: None,
+    })
 }
 
 /// Every user, hall.toml's in its order, then those an admin added (by name).
@@ -202,6 +222,7 @@ async fn hash(app: &AppState, password: String, key: Option<&str>, user: &UserNa
 fn user_json(k: &Known, disabled: bool) -> Value {
     json!({
         "name": k.name.as_str(),
+        "display_name": k.display_name.as_deref().unwrap_or(k.name.as_str()),
         "role": k.role,
         "windows": k.windows.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "disabled": disabled,
@@ -268,10 +289,20 @@ pub async fn reset_password(
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     let one_at_a_time = CHANGES.lock().await;
     let password_hash = hash(&app, body.password, key.as_deref(), &user.name).await?;
+    let command_hash = password_hash.0.clone();
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
     let (name, keep) = (user.name.clone(), auth::bearer(&headers).map(str::to_string));
-    let ended = decided_then(&app, env, one_at_a_time, move |s| s.end_user(&name, keep.as_deref())).await?;
+    // The reset admin's own session, kept, is bound to the new password from now on.
+    let new_hash = password_hash_of(&command_hash);
+    let ended = decided_then(&app, env, one_at_a_time, move |s| {
+        let ended = s.end_user(&name, keep.as_deref());
+        if let Some(k) = keep.as_deref() {
+            s.rebind(k, &name, new_hash);
+        }
+        ended
+    })
+    .await?;
     let ended = ended.unwrap_or(0);
     tracing::info!(sessions_ended = ended, "an admin reset a user's password");
     Ok(Json(json!({ "user": user.name.as_str(), "password_reset": true, "sessions_ended": ended })))
