@@ -165,7 +165,8 @@ mod tests {
         p.priority = Some("老年人".into());
         p.steps = vec!["B 企业服务：企业设立登记".into(), "A 综合受理：公章刻制备案".into()];
         p.rejoin_min = 30;
-        let text = text_of(&render(&p, 42));
+        // Wrapped lines joined again: the notice spans two.
+        let text = text_of(&render(&p, 42)).replace('\n', "");
         for want in ["优先 · 老年人", "办理步骤", "1. B 企业服务", "2. A 综合受理", "30 分钟内可扫码重新排队"]
         {
             assert!(text.contains(want), "{want:?} missing from {text}");
