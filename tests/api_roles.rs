@@ -54,6 +54,7 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("GET", "/api/v1/hall", "/api/v1/hall", &EVERYONE),
         row("GET", "/api/v1/demo", "/api/v1/demo", &EVERYONE),
         row("GET", "/favicon.ico", "/favicon.ico", &EVERYONE),
+        row("GET", "/api/v1/hours", "/api/v1/hours", &EVERYONE),
         row("GET", "/api/v1/stats", "/api/v1/stats", &[Supervisor, Admin]),
         Row {
             body: Some(json!({ "user": "supervisor", "password": "demo" })),
@@ -127,6 +128,7 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit.csv", "/api/v1/audit.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/admin", "/api/v1/admin", &[Admin]),
+        row("GET", "/api/v1/admin/backup", "/api/v1/admin/backup", &[Admin]),
         Row {
             body: Some(json!({ "queues": ["A", "Y"] })),
             ..row("POST", "/api/v1/admin/windows/{w}/queues", "/api/v1/admin/windows/2/queues", &[Admin])
