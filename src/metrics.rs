@@ -81,7 +81,10 @@ impl Metrics {
             &["queue"],
         )?;
         let eta_within_range = IntCounterVec::new(
-            Opts::new("eta_within_range_total", "Tickets called with a promise, by queue and whether the wait fell inside the range told"),
+            Opts::new(
+                "eta_within_range_total",
+                "Tickets called with a promise, by queue and whether the wait fell inside the range told",
+            ),
             &["queue", "within"],
         )?;
         let fanout_seconds = Histogram::with_opts(
@@ -163,7 +166,9 @@ impl Metrics {
                         let error = (got - f64::from(p.minutes)).abs();
                         self.eta_abs_error_minutes.with_label_values(&[t.queue.as_str()]).observe(error);
                         let within = (f64::from(p.low)..=f64::from(p.high)).contains(&got.round());
-                        self.eta_within_range.with_label_values(&[t.queue.as_str(), if within { "yes" } else { "no" }]).inc();
+                        self.eta_within_range
+                            .with_label_values(&[t.queue.as_str(), if within { "yes" } else { "no" }])
+                            .inc();
                     }
                 }
             }
