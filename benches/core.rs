@@ -92,6 +92,21 @@ fn choose_next(c: &mut Criterion) {
     group.finish();
 }
 
+/// One forward run of the dispatch (issue 15: every ticket's `ahead` and call time) over
+/// a hall with `waiting` tickets and one window open.
+fn forecast(c: &mut Criterion) {
+    let setup = setup();
+    let mut group = c.benchmark_group("forecast");
+    group.sample_size(10);
+    for waiting in [1_000u64, 10_000, 100_000] {
+        let state = hall(&setup, waiting);
+        group.bench_with_input(BenchmarkId::from_parameter(waiting), &state, |b, state| {
+            b.iter(|| hallq::core::forecast::forecast(state))
+        });
+    }
+    group.finish();
+}
+
 fn issue_ticket(c: &mut Criterion) {
     let setup = setup();
     // A fresh copy of the hall for every issue, so the day never fills up; cloning is
@@ -234,5 +249,5 @@ fn replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, choose_next, issue_ticket, per_command, replay);
+criterion_group!(benches, choose_next, forecast, issue_ticket, per_command, replay);
 criterion_main!(benches);

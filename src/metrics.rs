@@ -27,6 +27,10 @@ pub struct Metrics {
     pub wait_seconds: HistogramVec,
     /// Service time from `serve` to `done`, by queue (observed at `done`).
     pub service_seconds: HistogramVec,
+    /// |expected wait told at issue − wait got|, in minutes, by queue (at the first call
+    /// of a ticket that kept a promise), and whether the wait fell inside the range told.
+    pub eta_abs_error_minutes: HistogramVec,
+    pub eta_within_range: IntCounterVec,
     /// From the feed's publishing of a message (right after the flush) to its write to a
     /// display's socket: one observation per write to one display.
     pub fanout_seconds: Histogram,
@@ -68,12 +72,29 @@ impl Metrics {
                 .buckets(MINUTES_BUCKETS.to_vec()),
             &["queue"],
         )?;
+        let eta_abs_error_minutes = HistogramVec::new(
+            HistogramOpts::new(
+                "eta_abs_error_minutes",
+                "Absolute error of the expected wait told at issue against the wait got, by queue",
+            )
+            .buckets(vec![0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0]),
+            &["queue"],
+        )?;
+        let eta_within_range = IntCounterVec::new(
+            Opts::new(
+                "eta_within_range_total",
+                "Tickets called with a promise, by queue and whether the wait fell inside the range told",
+            ),
+            &["queue", "within"],
+        )?;
         let fanout_seconds = Histogram::with_opts(
             HistogramOpts::new("feed_fanout_seconds", "From a feed message's publishing to its write to a display")
                 .buckets(prometheus::exponential_buckets(0.000_1, 2.0, 16)?),
         )?;
         registry.register(Box::new(wait_seconds.clone()))?;
         registry.register(Box::new(service_seconds.clone()))?;
+        registry.register(Box::new(eta_abs_error_minutes.clone()))?;
+        registry.register(Box::new(eta_within_range.clone()))?;
         registry.register(Box::new(fanout_seconds.clone()))?;
         registry.register(Box::new(commands.clone()))?;
         registry.register(Box::new(tickets_issued.clone()))?;
@@ -107,6 +128,8 @@ impl Metrics {
             voice_render_failures,
             wait_seconds,
             service_seconds,
+            eta_abs_error_minutes,
+            eta_within_range,
             fanout_seconds,
             webhook_deliveries,
         })
@@ -137,6 +160,16 @@ impl Metrics {
                 if let Some(t) = state.ticket(id).filter(|t| t.first_called_at == Some(r.at)) {
                     let s = r.at.since_ms(t.issued_at) as f64 / 1000.0;
                     self.wait_seconds.with_label_values(&[t.queue.as_str()]).observe(s);
+                    // The same measure as the day's figures (`stats::EtaError`).
+                    if let Some(p) = t.promise.filter(|_| t.step == 0) {
+                        let got = s / 60.0;
+                        let error = (got - f64::from(p.minutes)).abs();
+                        self.eta_abs_error_minutes.with_label_values(&[t.queue.as_str()]).observe(error);
+                        let within = (f64::from(p.low)..=f64::from(p.high)).contains(&got.round());
+                        self.eta_within_range
+                            .with_label_values(&[t.queue.as_str(), if within { "yes" } else { "no" }])
+                            .inc();
+                    }
                 }
             }
             Event::TicketDone { id, .. } => {

@@ -42,7 +42,9 @@ async fn kiosk_issues_and_a_repeated_key_returns_the_same_ticket() {
     assert_eq!(t["status"], "waiting");
     assert_eq!(t["services"], json!([code]));
     assert_eq!(t["ahead"], 0, "nobody is ahead of the first ticket: {t}");
-    assert!(t["eta_minutes"].is_u64(), "a waiting ticket has an eta: {t}");
+    // No window is open yet: a place in line, but no wait to tell (issue 15).
+    assert!(t["eta_minutes"].is_null(), "no open window, no wait: {t}");
+    assert_eq!(t["eta_reason"], "no_open_window", "{t}");
     assert!(t["window"].is_null());
 
     // The same key in the body: 200, the same ticket, nothing new.

@@ -217,10 +217,10 @@ fn call_everything_out(start: &HallState) -> BTreeMap<TicketId, (usize, Ts)> {
         let step = state.step(&cmd(Command::CallNext { window: w, clerk: c.clone() }), now);
         match step.result.expect("an open window calls").reply {
             Reply::MaybeTicket(Some(id)) => {
-                if !first.contains_key(&id) {
+                first.entry(id).or_insert_with(|| {
                     let ahead = calls.iter().filter(|j| may_serve(**j, &id)).count();
-                    first.insert(id, (ahead, now));
-                }
+                    (ahead, now)
+                });
                 calls.push(i);
                 let until = at + service_ms(start, &state.tickets[&id]);
                 agenda.push(Reverse((until, order, i)));

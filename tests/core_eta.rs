@@ -110,7 +110,11 @@ fn the_work_ahead_counts_each_tickets_own_items() {
         }
         hall.must(&issue(99, "SC-A1", None));
         assert_eq!(minutes(&hall, 99), expected, "behind {ahead:?}");
-        assert_eq!(for_queue(&hall.state, &q("A")).minutes, Some(expected + 10), "a new ticket behind {ahead:?} and 99");
+        assert_eq!(
+            for_queue(&hall.state, &q("A")).minutes,
+            Some(expected + 10),
+            "a new ticket behind {ahead:?} and 99"
+        );
     }
 }
 

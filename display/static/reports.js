@@ -24,6 +24,7 @@
       foot: '等候：取号至首次叫号；办理：开始办理至办结。P95：95% 的取号不超过该时长。服务水平：在目标时长内叫号的比例（取消或过期前已超时的取号计为未达标）。',
       k_issued: '取号', k_served: '办结（含未办结）', k_no_show: '过号', k_cancelled: '取消', k_wait: '平均等候',
       k_p95: 'P95 等候', k_level: '服务水平达标率', k_rating: '平均评分',
+      k_eta_median: '预计等候误差（中位）', k_eta_p90: '预计等候误差（P90）', k_eta_within: '等候在预计区间内',
       h_id: '编号', h_name: '名称', h_issued: '取号', h_called: '叫号', h_completed: '办结', h_incomplete: '未办结',
       h_no_show: '过号', h_cancelled: '取消', h_expired: '过期', h_wait: '平均等候', h_wait_p95: 'P95等候',
       h_wait_max: '最长等候', h_service: '平均办理', h_service_p95: 'P95办理', h_level: '达标率', h_ratings: '评价',
@@ -47,6 +48,7 @@
       foot: 'Wait: issue to first call; service: serve to done. P95: 95 % of tickets waited no longer. Service level: share called within the target (tickets cancelled or expired after the target count as missed).',
       k_issued: 'Issued', k_served: 'Served', k_no_show: 'No-shows', k_cancelled: 'Cancelled', k_wait: 'Mean wait',
       k_p95: 'P95 wait', k_level: 'Service level', k_rating: 'Mean rating',
+      k_eta_median: 'Expected-wait error (median)', k_eta_p90: 'Expected-wait error (p90)', k_eta_within: 'Wait within the range told',
       h_id: 'Id', h_name: 'Name', h_issued: 'Issued', h_called: 'Called', h_completed: 'Done', h_incomplete: 'Incomplete',
       h_no_show: 'No-show', h_cancelled: 'Cancelled', h_expired: 'Expired', h_wait: 'Mean wait', h_wait_p95: 'P95 wait',
       h_wait_max: 'Max wait', h_service: 'Mean service', h_service_p95: 'P95 service', h_level: 'Service level',
@@ -151,6 +153,23 @@
     });
   }
 
+  // The expected wait told at issue against the wait got, from the day's figures.
+  function etaKpis(day) {
+    api('/api/v1/stats?day=' + day).then(function (s) {
+      var e = s && s.total && s.total.eta_error;
+      if (!e || !e.tickets || $('date').value !== day) return;
+      [[minutes(e.median_abs_minutes * 60000), 'k_eta_median'],
+        [minutes(e.p90_abs_minutes * 60000), 'k_eta_p90'],
+        [pct(e.within_range_rate), 'k_eta_within']].forEach(function (k) {
+        var d = el('div', null, 'rp-kpi');
+        d.dataset.kpi = k[1];
+        d.appendChild(el('b', k[0]));
+        d.appendChild(el('span', t(k[1])));
+        $('kpis').appendChild(d);
+      });
+    }, function () { /* the figures above stand without it */ });
+  }
+
   // ---- charts and downloads through blob: URLs ----
   function forgetUrls() { S.urls.forEach(function (u) { URL.revokeObjectURL(u); }); S.urls = []; }
   function charts(day, available) {
@@ -212,6 +231,7 @@
       ? t('gone', { parts: r.unavailable.map(function (p) { return t('p_' + p); }).join('、') }) : '';
     $('dl-tickets').disabled = r.unavailable.indexOf('tickets') >= 0;
     kpis(r);
+    etaKpis(r.day);
     table('t-queues', GROUP_COLS, r.queues, groupRow);
     table('t-windows', GROUP_COLS, r.windows, groupRow);
     table('t-clerks', GROUP_COLS, r.clerks, groupRow);

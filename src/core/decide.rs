@@ -373,6 +373,13 @@ fn decide_issue(
     })
 }
 
+/// The most tickets waiting for which an issue runs the forecast to keep its promise, in
+/// tickets: the run is linear in the line, and one per issue must not make issuing in a
+/// hall with a vast line quadratic. A real hall's peak is a few hundred; above this the
+/// kiosk's answer still comes from the forecast kept per log position, but no promise is
+/// kept (`eta_error` counts only tickets with one).
+pub const PROMISE_WAITING_MAX: usize = 2_000;
+
 /// What the kiosk tells the ticket about to be issued: its spot in the forecast run with
 /// it in line (one run per ticket issued; `forecast.rs`). None for a remote ticket (it
 /// is not in line until it checks in) and where no open window may call it.
@@ -389,7 +396,7 @@ fn promise(
     how: &Issue,
     now: Ts,
 ) -> Option<Promise> {
-    if how.remote {
+    if how.remote || state.index.len() > PROMISE_WAITING_MAX {
         return None;
     }
     let extra = IssueExtra { due: how.due, target_window: how.target_window, remote: false, promise: None };

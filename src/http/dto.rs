@@ -326,6 +326,31 @@ pub struct FiguresDto {
     pub max_wait_s: Option<u64>,
     pub mean_service_s: Option<u64>,
     pub max_service_s: Option<u64>,
+    /// The expected wait told at issue against the wait got, over the tickets called with
+    /// a promise kept.
+    pub eta_error: EtaErrorDto,
+}
+
+/// `median_abs_minutes` and `p90_abs_minutes`: |told − got| in minutes (half-minute
+/// steps, nearest rank); `within_range_rate`: the share whose wait fell inside the range
+/// told. Null while no ticket counts.
+#[derive(Serialize)]
+pub struct EtaErrorDto {
+    pub tickets: u64,
+    pub median_abs_minutes: Option<f64>,
+    pub p90_abs_minutes: Option<f64>,
+    pub within_range_rate: Option<f64>,
+}
+
+impl From<&crate::core::stats::EtaError> for EtaErrorDto {
+    fn from(e: &crate::core::stats::EtaError) -> Self {
+        Self {
+            tickets: e.count,
+            median_abs_minutes: e.quantile_min(0.5),
+            p90_abs_minutes: e.quantile_min(0.9),
+            within_range_rate: e.within_rate(),
+        }
+    }
 }
 
 fn secs(d: &Durations, f: impl Fn(&Durations) -> Option<u64>) -> Option<u64> {
@@ -351,6 +376,7 @@ impl From<&Figures> for FiguresDto {
             max_wait_s: secs(&f.wait, |d| (d.count > 0).then_some(d.max_ms)),
             mean_service_s: secs(&f.service, Durations::mean_ms),
             max_service_s: secs(&f.service, |d| (d.count > 0).then_some(d.max_ms)),
+            eta_error: (&f.eta).into(),
         }
     }
 }
