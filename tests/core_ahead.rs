@@ -18,7 +18,7 @@ use chrono::NaiveTime;
 use core_support::*;
 use hallq::core::command::{Command, Envelope, Reply};
 use hallq::core::eta::eta;
-use hallq::core::forecast::{free_at, serves_now, service_ms};
+use hallq::core::forecast::{forecast, free_at, serves_now, service_ms};
 use hallq::core::hall::HallState;
 use hallq::core::model::{Outcome, Preferences, ServiceCode, TicketId, TicketStatus, Ts};
 use hallq::core::setup::{QueueDef, Setup, WindowDef};
@@ -277,6 +277,39 @@ proptest! {
                     prop_assert!(false, "{}: forecast {:?}, real dispatch {:?}", t.number, forecast, oracle)
                 }
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// An issue runs the forecast once, with its ticket in line, for the kiosk's promise,
+    /// and keeps that run as the forecast of the state the issue makes. Every answer after
+    /// the issue reads it: it must be what a fresh run of that state says, and the promise
+    /// must be the new ticket's spot in it.
+    #[test]
+    fn the_run_an_issue_keeps_is_the_run_of_the_state_it_makes(
+        p in policy(),
+        script in proptest::collection::vec((0..12u8, op()), 0..70),
+        last in (0..SERVICES.len(), prop::option::weighted(0.25, 0..PRIORITIES.len()), 0..12i64),
+    ) {
+        let mut state = build(&p, &script);
+        let (s, pr, advance) = last;
+        let now = Ts(state.last_at.0.max(t(8, 0).0) + advance * 20_000);
+        let id = tid(1_000_000);
+        if state.step(&issue(1_000_000, SERVICES[s], pr.map(|p| PRIORITIES[p])), now).result.is_err() {
+            return Ok(());
+        }
+        let kept = state.forecast();
+        let fresh = forecast(&state);
+        prop_assert_eq!(&*kept, &fresh);
+        let told = state.tickets[&id].promise;
+        let spot = fresh.ticket(&id);
+        match (told, spot.and_then(|s| s.call_at)) {
+            (Some(promise), Some(_)) => prop_assert_eq!(promise.ahead as usize, spot.map_or(0, |s| s.ahead)),
+            (None, None) => {}
+            (told, spot) => prop_assert!(false, "promise {:?}, fresh run {:?}", told, spot),
         }
     }
 }

@@ -1,15 +1,17 @@
 //! `decide`: what a command does to the hall (the events to log and the caller's answer),
 //! or why the hall refuses it. It only reads the state; `HallState::apply` does the rest.
 
+use std::sync::Arc;
+
 use super::appointments::{check_booking, check_in_open, Appointment};
 use super::command::{Command, Envelope, Rejection, Reply, CALL_REASON_CHARS_MAX, TICKETS_PER_DAY_MAX};
 use super::event::Event;
 use super::fingerprint::fingerprint;
 use super::forecast::forecast_with;
-use super::hall::{new_ticket, Decision, HallState, IssueExtra};
+use super::hall::{Decision, HallState, NewTicket};
 use super::model::{
-    BundleId, BundleStep, CallRule, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId, TicketStatus,
-    TransferTarget, Ts, UserName, Window, WindowId, WindowState,
+    CallRule, Outcome, Promise, QueueId, TicketId, TicketStatus, TransferTarget, Ts, UserName, Window, WindowId,
+    WindowState,
 };
 use super::rating;
 use super::setup::ServiceRef;
@@ -356,7 +358,20 @@ fn decide_issue(
     let n = state.numbers.get(&queue).copied().unwrap_or(0) + 1;
     let kiosk = kiosk.to_string();
     let Issue { due, target_window, remote, .. } = how;
-    let promise = promise(state, id, queue, n, &services, &bundle, &priority, &steps, &how, now);
+    let new = NewTicket {
+        id,
+        queue: &queue,
+        n,
+        services: &services,
+        bundle: &bundle,
+        priority: &priority,
+        steps: &steps,
+        due,
+        target_window,
+        remote,
+        promise: None,
+    };
+    let promise = promise(state, &new, now);
     Ok(Event::TicketIssued {
         id: *id,
         queue,
@@ -381,30 +396,19 @@ fn decide_issue(
 pub const PROMISE_WAITING_MAX: usize = 2_000;
 
 /// What the kiosk tells the ticket about to be issued: its spot in the forecast run with
-/// it in line (one run per ticket issued; `forecast.rs`). None for a remote ticket (it
-/// is not in line until it checks in) and where no open window may call it.
-#[allow(clippy::too_many_arguments)]
-fn promise(
-    state: &HallState,
-    id: &TicketId,
-    queue: QueueId,
-    n: u32,
-    services: &[ServiceCode],
-    bundle: &Option<BundleId>,
-    priority: &Option<PriorityClass>,
-    steps: &[BundleStep],
-    how: &Issue,
-    now: Ts,
-) -> Option<Promise> {
-    if how.remote || state.index.len() > PROMISE_WAITING_MAX {
+/// it in line. None for a remote ticket (it is not in line until it checks in) and where
+/// no open window may call it. The run is the forecast of the state this issue makes, so
+/// it is offered to the cache for that state: the answers and the feed after the issue
+/// read it instead of running again (one run per ticket issued; `forecast.rs`).
+fn promise(state: &HallState, new: &NewTicket, now: Ts) -> Option<Promise> {
+    if new.remote || state.index.len() > PROMISE_WAITING_MAX {
         return None;
     }
-    let extra = IssueExtra { due: how.due, target_window: how.target_window, remote: false, promise: None };
-    let seq = state.last_seq + 1;
-    let t = new_ticket(&state.setup, seq, now, id, &queue, n, services, bundle, priority, steps, extra);
-    let mut forecast = forecast_with(state, Some(&t), now);
-    let spot = forecast.tickets.remove(id)?;
-    super::eta::promise(spot, forecast.now)
+    let t = new.ticket(&state.setup, state.last_seq + 1, now);
+    let forecast = Arc::new(forecast_with(state, Some(&t), now));
+    let spot = forecast.ticket(new.id);
+    state.forecast_cache.offer_next(state.last_seq, *new.id, forecast.clone());
+    super::eta::promise(spot?, forecast.now)
 }
 
 /// The window, if `clerk` is signed in at it.

@@ -72,13 +72,23 @@ impl Forecast {
 /// The last forecast and the log position and time it was run at. Not state: a clone
 /// starts empty and any two compare equal, so that `replay(log) == state` still holds.
 #[derive(Default)]
-pub struct ForecastCache(Mutex<Option<(u64, Ts, Arc<Forecast>)>>);
+pub struct ForecastCache {
+    kept: Mutex<Option<(u64, Ts, Arc<Forecast>)>>,
+    /// The run an issue's `decide` made with its ticket in line, by the log position it was
+    /// decided at: the forecast of the state that issue makes (`promote`).
+    next: Mutex<Option<(u64, TicketId, Arc<Forecast>)>>,
+}
+
+/// A lock whose holder panicked still holds a whole value: at worst an old entry, which
+/// the keys reject.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl ForecastCache {
     /// The forecast run at (`seq`, `at`), running `run` if the one kept is older.
     pub fn get(&self, seq: u64, at: Ts, run: impl FnOnce() -> Forecast) -> Arc<Forecast> {
-        // A panic while holding the lock leaves at worst an old entry, which the key rejects.
-        let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept = lock(&self.kept);
         if let Some((s, a, f)) = kept.as_ref() {
             if *s == seq && *a == at {
                 return f.clone();
@@ -87,6 +97,25 @@ impl ForecastCache {
         let f = Arc::new(run());
         *kept = Some((seq, at, f.clone()));
         f
+    }
+
+    /// Keeps `f`, run at log position `seq` with ticket `id` about to be issued, for the
+    /// state after that issue.
+    pub(crate) fn offer_next(&self, seq: u64, id: TicketId, f: Arc<Forecast>) {
+        *lock(&self.next) = Some((seq, id, f));
+    }
+
+    /// Ticket `id` was issued at `seq`, after `before`, leaving the state's time at `at`:
+    /// the run offered for exactly that issue becomes the forecast kept. Anything else
+    /// offered is dropped (an issue decided and then not applied, or applied after other
+    /// records).
+    pub(crate) fn promote(&self, before: u64, seq: u64, id: &TicketId, at: Ts) {
+        let Some((s, offered, f)) = lock(&self.next).take() else {
+            return;
+        };
+        if s == before && offered == *id && f.now == at {
+            *lock(&self.kept) = Some((seq, at, f));
+        }
     }
 }
 

@@ -77,8 +77,16 @@ pub struct HallState {
 /// window left serving overnight must not keep yesterday's numbers into the morning.
 pub const ROLLOVER_WAIT_MAX_MS: i64 = 3 * 3_600_000;
 
-/// What an issue event says beyond the ticket's items.
-pub(crate) struct IssueExtra {
+/// What an issue event says: `apply` makes the ticket from it, and `decide` makes the
+/// same ticket before it exists, to run the forecast with it (the kiosk's promise).
+pub(crate) struct NewTicket<'a> {
+    pub id: &'a TicketId,
+    pub queue: &'a QueueId,
+    pub n: u32,
+    pub services: &'a [ServiceCode],
+    pub bundle: &'a Option<BundleId>,
+    pub priority: &'a Option<PriorityClass>,
+    pub steps: &'a [BundleStep],
     pub due: Option<Ts>,
     pub target_window: Option<WindowId>,
     pub remote: bool,
@@ -241,6 +249,7 @@ impl HallState {
     /// bug in `decide` (or a corrupt log), and going on would spread it.
     pub fn apply(&mut self, seq: u64, record: &Record) {
         assert!(seq > self.last_seq, "log position {seq} after {}", self.last_seq);
+        let before = self.last_seq;
         self.last_seq = seq;
         self.last_at = self.last_at.max(record.at);
         let at = record.at;
@@ -261,8 +270,21 @@ impl HallState {
                 remote,
                 promise,
             } => {
-                let extra = IssueExtra { due: *due, target_window: *target_window, remote: *remote, promise: *promise };
-                self.issue(seq, at, id, queue, *n, services, bundle, priority, steps, extra)
+                let new = NewTicket {
+                    id,
+                    queue,
+                    n: *n,
+                    services,
+                    bundle,
+                    priority,
+                    steps,
+                    due: *due,
+                    target_window: *target_window,
+                    remote: *remote,
+                    promise: *promise,
+                };
+                self.issue(seq, at, &new);
+                self.forecast_cache.promote(before, seq, id, self.last_at);
             }
             Event::TicketCheckedIn { id } => {
                 let t = self.tickets.get_mut(id).expect("checked-in ticket exists");
@@ -492,26 +514,14 @@ impl HallState {
         self.stats.entry(day).or_default();
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn issue(
-        &mut self,
-        seq: u64,
-        at: Ts,
-        id: &TicketId,
-        queue: &QueueId,
-        n: u32,
-        services: &[ServiceCode],
-        bundle: &Option<BundleId>,
-        priority: &Option<PriorityClass>,
-        steps: &[BundleStep],
-        extra: IssueExtra,
-    ) {
+    fn issue(&mut self, seq: u64, at: Ts, new: &NewTicket) {
+        let (queue, n) = (new.queue, new.n);
         let last = self.numbers.entry(*queue).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
         *last = n;
-        let ticket = new_ticket(&self.setup, seq, at, id, queue, n, services, bundle, priority, steps, extra);
+        let ticket = new.ticket(&self.setup, seq, at);
         self.index.insert(&self.setup, &ticket);
-        assert!(self.tickets.insert(*id, ticket).is_none(), "ticket id issued twice");
+        assert!(self.tickets.insert(*new.id, ticket).is_none(), "ticket id issued twice");
         self.day_stats().record(queue, None, |f| f.issued += 1);
     }
 
@@ -736,61 +746,50 @@ impl HallState {
     }
 }
 
-/// The ticket an issue event makes: shared by `apply` and by `decide`, which runs the
-/// forecast with it to tell the kiosk its wait before it exists.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn new_ticket(
-    setup: &Setup,
-    seq: u64,
-    at: Ts,
-    id: &TicketId,
-    queue: &QueueId,
-    n: u32,
-    services: &[ServiceCode],
-    bundle: &Option<BundleId>,
-    priority: &Option<PriorityClass>,
-    steps: &[BundleStep],
-    extra: IssueExtra,
-) -> Ticket {
-    // A queue's prefix is checked when the config loads (1 or 2 letters); a queue the
-    // config no longer has numbers with its id.
-    let prefix = setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
-    let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
-    Ticket {
-        id: *id,
-        number: TicketNo { prefix, n },
-        queue: *queue,
-        services: services.to_vec(),
-        bundle: bundle.clone(),
-        priority: priority.clone(),
-        status: TicketStatus::Waiting,
-        window: None,
-        served_by: None,
-        target_window: extra.target_window,
-        issued_at: at,
-        issue_seq: seq,
-        queued_at: at,
-        recent_call: None,
-        first_called_at: None,
-        called_at: None,
-        serving_at: None,
-        finished_at: None,
-        calls: 0,
-        recalls: 0,
-        steps: steps.to_vec(),
-        step: 0,
-        minutes: setup.expected_minutes(steps.first().map_or(services, |s| &s.services)),
-        due: extra.due,
-        checked_in: !extra.remote,
-        step_times: if steps.is_empty() {
-            Vec::new()
-        } else {
-            vec![StepTimes { queued_at: at, ..StepTimes::default() }]
-        },
-        call_rule: None,
-        outcome: None,
-        rating: None,
-        promise: extra.promise,
+impl NewTicket<'_> {
+    /// The ticket this issue makes, logged at `seq` and `at`.
+    pub(crate) fn ticket(&self, setup: &Setup, seq: u64, at: Ts) -> Ticket {
+        // A queue's prefix is checked when the config loads (1 or 2 letters); a queue the
+        // config no longer has numbers with its id.
+        let prefix = setup.queue(self.queue).and_then(|q| Prefix::parse(&q.prefix).ok());
+        let prefix = prefix.unwrap_or_else(|| Prefix::from(*self.queue));
+        let steps = self.steps;
+        Ticket {
+            id: *self.id,
+            number: TicketNo { prefix, n: self.n },
+            queue: *self.queue,
+            services: self.services.to_vec(),
+            bundle: self.bundle.clone(),
+            priority: self.priority.clone(),
+            status: TicketStatus::Waiting,
+            window: None,
+            served_by: None,
+            target_window: self.target_window,
+            issued_at: at,
+            issue_seq: seq,
+            queued_at: at,
+            recent_call: None,
+            first_called_at: None,
+            called_at: None,
+            serving_at: None,
+            finished_at: None,
+            calls: 0,
+            recalls: 0,
+            steps: steps.to_vec(),
+            step: 0,
+            minutes: setup.expected_minutes(steps.first().map_or(self.services, |s| &s.services)),
+            due: self.due,
+            checked_in: !self.remote,
+            step_times: if steps.is_empty() {
+                Vec::new()
+            } else {
+                vec![StepTimes { queued_at: at, ..StepTimes::default() }]
+            },
+            call_rule: None,
+            outcome: None,
+            rating: None,
+            promise: self.promise,
+        }
     }
 }
 
