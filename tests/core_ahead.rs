@@ -388,3 +388,38 @@ fn a_call_measures_the_wait_against_the_promise() {
     assert_eq!(day.by_window[&w("1")].eta, *e);
     assert_eq!(hall.ticket(1).promise.map(|p| (p.ahead, p.minutes)), Some((0, 0)));
 }
+
+/// A line longer than the forecast runs (`FORECAST_WAITING_MAX`) is answered by the
+/// estimate, which must tell what the plain hall's dispatch does: one window, first come
+/// first served, ten-minute items, so ticket k has k - 1 ahead and waits (k - 1) × 10
+/// minutes, on both sides of the bound.
+#[test]
+fn past_the_forecasts_bound_the_estimate_tells_what_the_dispatch_does() {
+    use hallq::core::forecast::FORECAST_WAITING_MAX;
+    let mut hall = Hall::with(setup());
+    hall.must(&open("1", "c1"));
+    let check = |hall: &Hall, waiting: usize| {
+        for k in [1, 2, 700, FORECAST_WAITING_MAX, waiting] {
+            let e = eta(&hall.state, hall.ticket(k as u32)).unwrap();
+            assert_eq!((e.ahead, e.minutes), (k - 1, Some(10 * (k as u32 - 1))), "ticket {k} of {waiting} waiting");
+        }
+        let next = hallq::core::eta::for_queue(&hall.state, &q("A"));
+        assert_eq!((next.ahead, next.minutes), (waiting, Some(10 * waiting as u32)), "a new ticket, {waiting} waiting");
+    };
+    // All at one time (a step moves the test clock on a minute; 2,000 would be a day).
+    let at = hall.now;
+    let mut take = |hall: &mut Hall, n: usize| {
+        let step = hall.step_at(at, &issue(n as u32, "SC-A1", None));
+        assert!(step.result.is_ok(), "ticket {n} refused: {:?}", step.result);
+    };
+    for n in 1..=FORECAST_WAITING_MAX {
+        take(&mut hall, n);
+    }
+    check(&hall, FORECAST_WAITING_MAX);
+    for n in FORECAST_WAITING_MAX + 1..=FORECAST_WAITING_MAX + 100 {
+        take(&mut hall, n);
+    }
+    check(&hall, FORECAST_WAITING_MAX + 100);
+    // Past the bound too, a queue no open window serves has no wait.
+    assert_eq!(hallq::core::eta::for_queue(&hall.state, &q("B")).minutes, None);
+}

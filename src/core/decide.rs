@@ -389,11 +389,13 @@ fn decide_issue(
 }
 
 /// The most tickets waiting for which an issue runs the forecast to keep its promise, in
-/// tickets: the run is linear in the line, and one per issue must not make issuing in a
-/// hall with a vast line quadratic. A real hall's peak is a few hundred; above this the
-/// kiosk's answer still comes from the forecast kept per log position, but no promise is
-/// kept (`eta_error` counts only tickets with one).
-pub const PROMISE_WAITING_MAX: usize = 2_000;
+/// tickets: the run is linear in the line (about 1.7 µs a ticket), and one per issue must
+/// not make issuing in a hall with a vast line quadratic: at this bound a run takes about
+/// 0.9 ms. A real hall's peak is a few hundred; above this the kiosk's answer still comes
+/// from the forecast kept per log position (or the estimate past
+/// `FORECAST_WAITING_MAX`), but no promise is kept (`eta_error` counts only tickets with
+/// one).
+pub const PROMISE_WAITING_MAX: usize = 500;
 
 /// What the kiosk tells the ticket about to be issued: its spot in the forecast run with
 /// it in line. None for a remote ticket (it is not in line until it checks in) and where

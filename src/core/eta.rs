@@ -9,11 +9,16 @@
 //! ticket's, the status page's and the queues' counts on the lobby and the supervisor's
 //! page all agree.
 //!
+//! A line longer than `FORECAST_WAITING_MAX` is not run forward (the run is linear in the
+//! line, and the answers must not slow issuing down): its answers are `estimate.rs`'s
+//! counts and estimate, from what the state keeps up to date.
+//!
 //! The range told with the wait (`range`) is wider for longer waits, since the run's
 //! service times are today's averages and the error grows with the tickets ahead; the
 //! simulator measures how often the real wait falls inside it (BENCHMARKS.md).
 
-use super::forecast::Spot;
+use super::estimate;
+use super::forecast::{Spot, FORECAST_WAITING_MAX};
 use super::hall::HallState;
 use super::model::{Promise, QueueId, Ticket, TicketStatus, Ts};
 
@@ -64,6 +69,9 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     if let Some(p) = t.promise.filter(|_| state.last_seq == t.issue_seq) {
         return Some(Eta { ahead: p.ahead as usize, minutes: Some(p.minutes) });
     }
+    if state.index.len() > FORECAST_WAITING_MAX {
+        return Some(estimate::ticket(state, t));
+    }
     let forecast = state.forecast();
     // A remote ticket not checked in is not in line yet: it is told what a ticket taken
     // now would be (it keeps its earlier place at check-in, so this errs long).
@@ -73,6 +81,9 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
 
 /// What a ticket taken now in `queue` (with no priority class) would be told.
 pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
+    if state.index.len() > FORECAST_WAITING_MAX {
+        return estimate::queue(state, queue);
+    }
     let forecast = state.forecast();
     Eta::of(forecast.queue(queue), forecast.now)
 }

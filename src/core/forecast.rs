@@ -33,6 +33,12 @@ use super::dispatch::DispatchIndex;
 use super::hall::{owed_after, HallState};
 use super::model::{QueueId, Ticket, TicketId, Ts, Window, WindowState};
 
+/// The longest line run forward, in waiting tickets: a run is linear in the line (about
+/// 1.7 µs a ticket, BENCHMARKS.md), and the answers after each batch of commands read one.
+/// A real hall's peak is a few hundred; past this, `estimate.rs` answers instead, in a
+/// time that does not grow with the line.
+pub const FORECAST_WAITING_MAX: usize = 2_000;
+
 /// The least share of its expected minutes that a ticket being served is assumed still
 /// to need, however long it has been at the counter.
 pub const RESIDUAL_MIN_SHARE: f64 = 0.25;

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod command;
 pub mod decide;
 pub mod dispatch;
+pub mod estimate;
 pub mod eta;
 pub mod event;
 pub mod fingerprint;
