@@ -538,6 +538,17 @@ mod tests {
         assert_ne!(hash, hash_password("s3cret").expect("hash"), "salts must differ");
     }
 
+    /// BENCHMARKS.md simulates the whole example weekday on `sim/weekday-hall`: it must
+    /// stay a hall that loads, with the full catalogue and its 67 windows.
+    #[test]
+    fn the_weekday_hall_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/weekday-hall");
+        let config = load_dir(&dir).unwrap_or_else(|e| panic!("sim/weekday-hall: {e}"));
+        assert_eq!(config.setup.windows.len(), 67);
+        assert_eq!(config.setup.items.len(), 629);
+        assert_eq!(config.setup.bundles.len(), 22);
+    }
+
     #[test]
     fn error_display_names_file_line_and_key() {
         let e = ConfigError {
