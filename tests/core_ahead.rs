@@ -408,7 +408,7 @@ fn past_the_forecasts_bound_the_estimate_tells_what_the_dispatch_does() {
     };
     // All at one time (a step moves the test clock on a minute; 2,000 would be a day).
     let at = hall.now;
-    let mut take = |hall: &mut Hall, n: usize| {
+    let take = |hall: &mut Hall, n: usize| {
         let step = hall.step_at(at, &issue(n as u32, "SC-A1", None));
         assert!(step.result.is_ok(), "ticket {n} refused: {:?}", step.result);
     };
