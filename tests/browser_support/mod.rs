@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::wd::{WebDriverCompatibleCommand, WindowHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
@@ -74,6 +74,11 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
         "--autoplay-policy=no-user-gesture-required".into(),
         "--lang=zh-CN".into(),
         "--hide-scrollbars".into(),
+        // Tests open pages in several tabs and read them in turn: a tab in the background
+        // keeps its timers and its feed, as a screen of its own would.
+        "--disable-background-timer-throttling".into(),
+        "--disable-renderer-backgrounding".into(),
+        "--disable-backgrounding-occluded-windows".into(),
         format!("--window-size={width},{height}"),
         format!("--user-data-dir={}", profile.path().display()),
     ];
@@ -162,6 +167,26 @@ impl Browser {
             "(function () {{ var real = Date.now, off = {at_ms} - real(); Date.now = function () {{ return real() + off; }}; }})();"
         );
         self.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": source })).await;
+    }
+
+    /// Opens `url` in a new tab of this browser and makes it the current one; returns it,
+    /// for `switch_to`. A tab shares the browser's storage (as a visitor's would), not its
+    /// emulated screen size or clock: set those again in it.
+    pub async fn open_tab(&self, url: &str) -> WindowHandle {
+        let tab = self.client.new_window(true).await.unwrap_or_else(|e| panic!("a new tab: {e}")).handle;
+        self.switch_to(&tab).await;
+        self.goto(url).await;
+        tab
+    }
+
+    /// Makes `tab` the current tab: what the test reads, clicks and shoots from now on.
+    pub async fn switch_to(&self, tab: &WindowHandle) {
+        self.client.switch_to_window(tab.clone()).await.unwrap_or_else(|e| panic!("switch to tab {tab:?}: {e}"));
+    }
+
+    /// The current tab.
+    pub async fn tab(&self) -> WindowHandle {
+        self.client.window().await.unwrap_or_else(|e| panic!("the current tab: {e}"))
     }
 
     pub async fn goto(&self, url: &str) {
