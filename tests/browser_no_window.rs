@@ -103,7 +103,11 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     // The ticket's status page, on a phone.
     let status = b.open_tab(&status_url).await;
     screen(&b, 390, 844, true).await;
-    b.until("the status page's wait", &format!("return document.querySelector('#eta').innerText.trim() === '{NO_WINDOW}';")).await;
+    b.until(
+        "the status page's wait",
+        &format!("return document.querySelector('#eta').innerText.trim() === '{NO_WINDOW}';"),
+    )
+    .await;
     b.screenshot("no-window-status").await;
 
     // The supervisor's page.
@@ -112,7 +116,11 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     b.type_into("#login-user", "supervisor").await;
     b.type_into("#login-password", support::PASSWORD).await;
     b.click("#login-submit").await;
-    b.until("the supervisor's A row to say no window", &format!("return ({})() === '{NO_WINDOW}';", wrap(&supervisor_eta_js("A")))).await;
+    b.until(
+        "the supervisor's A row to say no window",
+        &format!("return ({})() === '{NO_WINDOW}';", wrap(&supervisor_eta_js("A"))),
+    )
+    .await;
     let header = b.text("#screen-main th[data-i18n=\"q_eta\"]").await;
     assert_eq!(header, "现在取号等候", "the column says whose wait it is");
     b.screenshot("no-window-supervisor").await;
@@ -121,34 +129,53 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     let clerk = d.api.login("clerk1").await;
     d.api.window_ok(&clerk, "1", "open", None).await;
     let api_eta = |t: &Value| t["eta_minutes"].as_u64();
-    let ticket = d.api.get(&format!("/api/v1/tickets/{}", status_url.split("/t/").nth(1).unwrap().split('?').next().unwrap()), None).await;
+    let ticket = d
+        .api
+        .get(&format!("/api/v1/tickets/{}", status_url.split("/t/").nth(1).unwrap().split('?').next().unwrap()), None)
+        .await;
     let m = api_eta(&ticket.body).expect("a wait once window 1 is open");
     assert!(m > 0, "five ahead at one window: {}", ticket.text);
 
-    b.until("the supervisor's A row in minutes", &format!("{MINUTES_JS} return minutes(({})());", wrap(&supervisor_eta_js("A")))).await;
+    b.until(
+        "the supervisor's A row in minutes",
+        &format!("{MINUTES_JS} return minutes(({})());", wrap(&supervisor_eta_js("A"))),
+    )
+    .await;
     assert_eq!(b.eval(&supervisor_eta_js("B")).await, Value::from(NO_WINDOW));
     b.screenshot("window-open-supervisor").await;
 
     b.switch_to(&status).await;
-    b.until("the status page's wait in minutes", &format!("{MINUTES_JS} return minutes(document.querySelector('#eta').innerText.trim());")).await;
+    b.until(
+        "the status page's wait in minutes",
+        &format!("{MINUTES_JS} return minutes(document.querySelector('#eta').innerText.trim());"),
+    )
+    .await;
     let eta = b.text("#eta").await;
     // The API's wait, worded as the printed ticket words it.
     assert_eq!(eta, hallq::printer::ticket::wait_words(u32::try_from(m).ok(), false), "the status page");
     b.screenshot("window-open-status").await;
 
     b.switch_to(&lobby).await;
-    b.until("the lobby's A row in minutes", &format!(
-        "{MINUTES_JS} var e = document.querySelector('#queues .q[data-queue=\"A\"] .q-eta');
+    b.until(
+        "the lobby's A row in minutes",
+        &format!(
+            "{MINUTES_JS} var e = document.querySelector('#queues .q[data-queue=\"A\"] .q-eta');
          return e.querySelector('.q-eta-k') && e.querySelector('.q-eta-k').textContent === '现在取号'
             && minutes(e.querySelector('.q-eta-v').textContent);"
-    )).await;
+        ),
+    )
+    .await;
     let b_row = b.eval(&lobby_eta_js("B")).await;
     assert_eq!(b_row, Value::from(NO_WINDOW), "no open window serves B");
     // The lobby's figure is the supervisor's: both the wait of a ticket taken now.
     let lobby_a = b.eval("return document.querySelector('#queues .q[data-queue=\"A\"] .q-eta-v').textContent;").await;
     b.screenshot("window-open-lobby").await;
     b.switch_to(&sup).await;
-    b.until("the supervisor to agree with the lobby", &format!("return ({})() === {lobby_a};", wrap(&supervisor_eta_js("A")))).await;
+    b.until(
+        "the supervisor to agree with the lobby",
+        &format!("return ({})() === {lobby_a};", wrap(&supervisor_eta_js("A"))),
+    )
+    .await;
 
     b.switch_to(&kiosk).await;
     let home = format!(

@@ -97,6 +97,8 @@
     if (!S.data) return;
     var wbody = $('windows');
     wbody.textContent = '';
+    var names = {};
+    S.data.users.forEach(function (u) { names[u.name] = u.display_name; });
     S.data.windows.forEach(function (w) {
       var tr = el('tr');
       tr.dataset.window = w.id;
@@ -104,7 +106,7 @@
       var st = el('span', 'au-state', word(STATES, w.state));
       st.dataset.state = w.state;
       tr.appendChild(td(st));
-      tr.appendChild(td(w.clerk || '—'));
+      tr.appendChild(td(w.clerk ? STAFF.person(w.clerk, names[w.clerk]) : '—'));
       var box = el('div', 'au-queues');
       S.queues.forEach(function (q) {
         var label = el('label');

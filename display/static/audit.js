@@ -108,7 +108,7 @@
     var tr = document.createElement('tr');
     tr.dataset.action = e.action;
     tr.appendChild(cell(time(e.at), 'au-time'));
-    tr.appendChild(cell(e.user || t('system')));
+    tr.appendChild(cell(e.user ? STAFF.person(e.user, e.display_name) : t('system')));
     tr.appendChild(cell(roleText(e.role)));
     var td = cell('');
     var chip = document.createElement('span');

@@ -128,7 +128,7 @@
     head.appendChild(level);
     head.appendChild(el("b", "cs-number hq-num", c.number));
     head.appendChild(el("span", "cs-window", c.window ? t("window_n", { n: c.window }) : ""));
-    if (c.clerk) head.appendChild(el("span", "cs-clerk", c.clerk));
+    if (c.clerk) head.appendChild(el("span", "cs-clerk", STAFF.person(c.clerk, c.clerk_name)));
     head.appendChild(el("span", "cs-status cs-status-" + c.status, t("s_" + c.status)));
     head.appendChild(el("span", "cs-id", c.id));
     box.appendChild(head);

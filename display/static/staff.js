@@ -16,6 +16,9 @@
  *                                  opens in sessionStorage; see login() below.
  *   HallqStaff.uuid(), HallqStaff.esc(s)
  *   HallqStaff.who(S)              the signed-in user's display name, else login name.
+ *   HallqStaff.person(user, name)  a user in a staff table: "张敏 (clerk3)" — the display
+ *                                  name and the login name staff search and filter by —
+ *                                  or the login name alone when there is no other.
  *
  * One sign-in serves the staff portal: the supervisor, reports, audit, cases and admin
  * pages (opts.shared) keep it under one sessionStorage key, so that going from one to
@@ -85,6 +88,11 @@
   ];
 
   function who(S) { return (S && (S.display_name || S.user)) || ""; }
+
+  function person(user, name) {
+    if (!user) return "";
+    return name && name !== user ? name + " (" + user + ")" : String(user);
+  }
 
   function lang() { return window.HallqI18n && window.HallqI18n.lang ? window.HallqI18n.lang() : "zh"; }
 
@@ -194,6 +202,6 @@
   }
 
   window.HallqStaff = {
-    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc, who: who
+    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc, who: who, person: person
   };
 })();
