@@ -41,7 +41,7 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     assert!(row5.contains("clerk5") && row5.contains("空闲"), "{row5}");
     // Staff by display name (hall.toml's), with the login name beside it.
     let row1 = b.text("#windows tr[data-window='1']").await;
-    assert!(row1.contains("李明 (clerk1)"), "{row1}");
+    assert!(row1.contains("李明（clerk1）"), "{row1}");
     b.screenshot("admin-overview").await;
 
     b.click("#windows tr[data-window='5'] .au-close").await;

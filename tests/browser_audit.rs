@@ -57,7 +57,7 @@ async fn a_supervisor_reads_filters_and_exports_the_days_audit_trail() {
     }
     // Staff by display name (hall.toml's), with the login name the filter takes.
     let done = b.text("#rows tr[data-action='done']").await;
-    assert!(done.contains("李明 (clerk1)"), "{done}");
+    assert!(done.contains("李明（clerk1）"), "{done}");
     b.screenshot("audit-day").await;
 
     // Window 3 only.

@@ -1,5 +1,5 @@
 /* hallq admin page (/display/admin).
- * Sign in as an admin (POST /api/v1/login; token in sessionStorage), then read
+ * Sign in as an admin (POST /api/v1/login; the staff portal's one sign-in, staff.js), then read
  * GET /api/v1/admin (windows with state, clerk and queues; users with role and status) and
  * the hall's queues from GET /api/v1/services, and change things with
  * POST /api/v1/admin/windows/{w}/queues, POST /api/v1/admin/windows/{w}/close and
@@ -132,7 +132,7 @@
     S.data.users.forEach(function (u) {
       var tr = el('tr');
       tr.dataset.user = u.name;
-      var shown = u.display_name && u.display_name !== u.name ? u.display_name + '（' + u.name + '）' : u.name;
+      var shown = STAFF.person(u.name, u.display_name);
       tr.appendChild(td(shown + (u.name === S.user ? t('you') : '')));
       tr.appendChild(td(word(ROLES, u.role)));
       tr.appendChild(td(u.windows.length ? u.windows.join('、') : t('any')));

@@ -1,5 +1,5 @@
 /* hallq supervisor page (/display/supervisor).
- * Sign in as a supervisor or admin (POST /api/v1/login; token kept in sessionStorage),
+ * Sign in as a supervisor or admin (POST /api/v1/login; the staff portal's one sign-in, staff.js),
  * then GET /api/v1/supervision: queues, windows and today's active alerts. It is read
  * again every few seconds and, sooner, a moment after any feed message (a call, a window
  * change, a queue count), so the page follows the hall live while supervision data stays
