@@ -30,7 +30,7 @@ async fn media(b: &Browser, media: &str) {
 /// Takes an A ticket on the kiosk in the current tab; returns its number and its status
 /// page (with the visitor's key, as the QR code has it).
 async fn take_a(b: &Browser, d: &Daemon, code: &str) -> (String, String) {
-    b.until("the kiosk home screen", "return !document.querySelector('#view-home').hidden && document.querySelectorAll('#queues .k-queue').length > 0;").await;
+    b.until_kiosk_home().await;
     b.click("#queues .k-queue[data-queue=\"A\"]").await;
     b.click(&format!("#list [data-code=\"{code}\"]")).await;
     b.click("#take").await;

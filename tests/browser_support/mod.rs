@@ -97,6 +97,60 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
     Some(Browser { client, driver, _profile: profile })
 }
 
+/// Starts a browser whose page area (not its window) is `width`×`height`, the size of the
+/// screen a page is made for, with a screen's own behaviour (no phone emulation): the
+/// window is grown by whatever its chrome takes.
+pub async fn launch_page(test: &str, width: u32, height: u32) -> Option<Browser> {
+    let browser = launch(test, width, height).await?;
+    browser.goto("about:blank").await;
+    let inner = browser.eval("return [window.innerWidth, window.innerHeight]").await;
+    let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
+    if (iw, ih) != (width, height) {
+        let (w, h) = (width + width.saturating_sub(iw), height + height.saturating_sub(ih));
+        browser.client.set_window_size(w, h).await.expect("resize the browser window");
+    }
+    Some(browser)
+}
+
+/// Two speaker zones over the example hall's twelve windows, to append to hall.toml.
+pub const ZONES: &str = r#"
+[[zone]]
+id = "1F"
+name = "一楼大厅"
+windows = ["1", "2", "3", "4", "5", "6"]
+
+[[zone]]
+id = "2F"
+name = "二楼"
+windows = ["7", "8", "9", "10", "11", "12"]
+"#;
+
+/// Whether espeak-ng runs here. Without it a voice test is left out, loudly; with `CI`
+/// set it fails instead, as a missing browser does.
+pub fn espeak_or_skip(test: &str) -> bool {
+    let ok = Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must run the voice tests, but espeak-ng is missing: .ci/run installs it");
+        }
+        say_loudly(&format!("\n*** PAGE TEST LEFT OUT: {test} — espeak-ng not found ***\n"));
+    }
+    ok
+}
+
+/// The kiosk of `token` on the daemon at `addr`, with `extra` query (`&idle=5`, or "").
+pub fn kiosk_url(addr: impl std::fmt::Display, token: &str, extra: &str) -> String {
+    format!("http://{addr}/display/kiosk?token={token}{extra}")
+}
+
+/// A script: whether the element matching `css` exists and is shown.
+pub fn visible_js(css: &str) -> String {
+    format!(
+        "var e = document.querySelector('{css}');
+         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
+    )
+}
+
 /// A Chrome DevTools command sent through chromedriver.
 #[derive(Debug)]
 pub struct Cdp {
@@ -143,6 +197,17 @@ impl Browser {
             "return !document.querySelector('#screen-console').hidden
             && document.querySelector('#ticket-panel').dataset.state === 'open'
             && !document.querySelector('[data-action=\"next\"]').disabled;",
+        )
+        .await;
+    }
+
+    /// Waits until the kiosk shows its home screen: the catalogue's categories and bundles.
+    pub async fn until_kiosk_home(&self) {
+        self.until(
+            "the kiosk home screen",
+            "return document.querySelectorAll('#categories .k-cat').length > 0
+                && document.querySelectorAll('#bundles [data-code]').length > 0
+                && !document.querySelector('#view-home').hidden;",
         )
         .await;
     }
