@@ -98,6 +98,15 @@ async fn two_clerks_at_one_window_each_get_their_own_actions() {
         ],
         "{page}"
     );
+    // Each entry names its user by display name too (hall.toml's, else the login name).
+    let names: Vec<(String, String)> = entries(&page)
+        .iter()
+        .filter(|e| e["user"].is_string())
+        .map(|e| (e["user"].as_str().unwrap_or("").to_string(), e["display_name"].as_str().unwrap_or("").to_string()))
+        .collect();
+    for (user, name) in [("clerk1", "李明"), ("clerk2", "clerk2"), ("supervisor", "王芳（值班长）")] {
+        assert!(names.contains(&(user.to_string(), name.to_string())), "{user} as {name}: {names:?}");
+    }
     let all = entries(&page);
     let find = |action: &str| all.iter().find(|e| e["action"] == action).expect("an entry").clone();
     assert_eq!(find("done")["detail"], "结果：未办结");
@@ -288,13 +297,13 @@ async fn a_past_day_reads_from_the_log_and_exports_as_csv_without_secrets() {
 
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
     let head: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
-    assert_eq!(head, ["时间", "用户", "角色", "操作", "操作代码", "窗口", "票号", "说明"]);
+    assert_eq!(head, ["时间", "用户", "姓名", "角色", "操作", "操作代码", "窗口", "票号", "说明"]);
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("rows parse");
     let parsed: Vec<_> =
-        rows.iter().filter(|r| &r[4] != "day_opened").map(|r| line(&r[1], &r[4], &r[5], &r[6])).collect();
+        rows.iter().filter(|r| &r[5] != "day_opened").map(|r| line(&r[1], &r[5], &r[6], &r[7])).collect();
     assert_eq!(parsed, expected, "{text}");
     assert_eq!(rows.len(), entries(&yesterday).len(), "the export and the page hold the same entries");
-    let done = rows.iter().find(|r| &r[4] == "done").expect("a done row");
-    assert_eq!((&done[2], &done[3], &done[7]), ("窗口人员", "办结", "结果：已办结"));
+    let done = rows.iter().find(|r| &r[5] == "done").expect("a done row");
+    assert_eq!((&done[2], &done[3], &done[4], &done[8]), ("李明", "窗口人员", "办结", "结果：已办结"));
     assert!(done[0].starts_with("2026-03-10T10:00"), "{:?}", done);
 }

@@ -72,6 +72,7 @@ async fn a_bad_rating_needs_its_reason_and_opens_a_case_due_after_the_holiday() 
     assert_eq!((case["reason"].as_str(), case["reason_name"].as_str()), (Some("slow"), Some("办理时间长")));
     assert_eq!(case["window"], "5");
     assert_eq!(case["clerk"], "clerk5", "the clerk who served: {case}");
+    assert_eq!(case["clerk_name"], "clerk5", "no display_name in hall.toml: the login name: {case}");
     assert_eq!(case["status"], "open");
     // No phone number anywhere: the visitor's typed number is masked before it is kept.
     assert!(!list.text.contains("13912345678"), "{}", list.text);

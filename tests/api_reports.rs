@@ -156,6 +156,9 @@ fn assert_day_figures(r: &Value) {
         assert_eq!(g["service_level"]["of"], 3);
     }
     assert_eq!(named(r, "windows", "1")["name"], "1号综合窗口（含预约）");
+    // A clerk by hall.toml's display_name, the login name kept as the id; else the login.
+    assert_eq!(named(r, "clerks", "clerk1")["name"], "李明");
+    assert_eq!(named(r, "clerks", "clerk10")["name"], "clerk10");
     for (list, id) in [("windows", "10"), ("clerks", "clerk10")] {
         let g = named(r, list, id);
         assert_eq!(g["wait"], qb["wait"], "{list} {id}");
@@ -248,6 +251,7 @@ async fn check_csvs(api: &Api, sup: &str, driven: &Driven) {
     assert_eq!(qa[col(&h, "P95等候分钟")], "20.0");
     assert_eq!(qa[col(&h, "服务水平达标率%")], "40.0");
     assert_eq!(qa[col(&h, "平均评分")], "4.50");
+    assert_eq!(rows[5][col(&h, "名称")], "李明", "clerk1 by display name: {:?}", rows[5]);
     assert_no_secrets(&String::from_utf8_lossy(&bytes), driven);
 }
 

@@ -19,6 +19,8 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     let api = &d.api;
     let clerk = api.login("clerk5").await;
     api.window_ok(&clerk, "5", "open", None).await;
+    let clerk1 = api.login("clerk1").await;
+    api.window_ok(&clerk1, "1", "open", None).await;
 
     let base = format!("http://{}", d.addr);
     b.goto(&format!("{base}/display/admin")).await;
@@ -37,6 +39,9 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     b.until("the windows", "return document.querySelectorAll('#windows tr').length >= 12;").await;
     let row5 = b.text("#windows tr[data-window='5']").await;
     assert!(row5.contains("clerk5") && row5.contains("空闲"), "{row5}");
+    // Staff by display name (hall.toml's), with the login name beside it.
+    let row1 = b.text("#windows tr[data-window='1']").await;
+    assert!(row1.contains("李明（clerk1）"), "{row1}");
     b.screenshot("admin-overview").await;
 
     b.click("#windows tr[data-window='5'] .au-close").await;

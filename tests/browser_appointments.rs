@@ -9,7 +9,7 @@
 mod browser_support;
 mod support;
 
-use browser_support::{launch_exact, Browser, Cdp};
+use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
 
@@ -18,18 +18,6 @@ const ONLINE: &str = "demo-online-1";
 const TODAY: &str = "2026-03-10";
 /// An item of queue A the example hall takes bookings for.
 const SERVICE: &str = "SC-0211";
-
-fn kiosk_url(d: &Daemon, extra: &str) -> String {
-    format!("http://{}/display/kiosk?token={}{extra}", d.addr, support::KIOSK)
-}
-
-/// Whether the element matching `css` exists and is shown.
-fn visible_js(css: &str) -> String {
-    format!(
-        "var e = document.querySelector('{css}');
-         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
-    )
-}
 
 /// A phone (375×812) whose clock and time zone are the hall's, at `at_ms` on load.
 async fn phone(test: &str, at_ms: i64) -> Option<Browser> {
@@ -44,21 +32,13 @@ async fn phone(test: &str, at_ms: i64) -> Option<Browser> {
 async fn kiosk_checkin(test: &str, d: &Daemon, extra: &str, landscape: bool) -> Option<Browser> {
     let (w, h) = if landscape { (1920, 1080) } else { (1080, 1920) };
     let b = launch_exact(test, w, h, false).await?;
-    b.goto(&kiosk_url(d, extra)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, extra)).await;
+    b.until_kiosk_home().await;
     b.until("the check-in button", &visible_js("#checkin-open")).await;
     b.screenshot(if landscape { "kiosk-checkin-home-landscape" } else { "kiosk-checkin-home" }).await;
     b.click("#checkin-open").await;
     b.until("the check-in panel", &visible_js("#ci-keypad")).await;
     Some(b)
-}
-
-async fn until_home(b: &Browser) {
-    b.until(
-        "the kiosk home screen",
-        "return document.querySelectorAll('#categories .k-cat').length > 0 && !document.querySelector('#view-home').hidden;",
-    )
-    .await;
 }
 
 /// Waits until the kiosk shows a ticket numbered `number` with its QR code loaded.
@@ -279,7 +259,7 @@ async fn an_unknown_booking_code_at_the_kiosk_says_so_and_issues_nothing() {
     k.click("#error-ok").await;
 
     // Left alone, the panel goes back home and forgets the code.
-    until_home(&k).await;
+    k.until_kiosk_home().await;
     let left = k.eval("return document.querySelector('#ci-code').getAttribute('data-code');").await;
     assert_eq!(left, json!(""), "nothing typed outlives the visitor");
     assert_eq!(waiting_in(&d, "Y").await, 0);
@@ -338,7 +318,7 @@ async fn a_remote_ticket_checks_in_at_the_kiosk_from_its_scanned_status_url() {
 
     // A second scan of the same ticket is refused in plain words.
     k.click("#done").await;
-    until_home(&k).await;
+    k.until_kiosk_home().await;
     k.click("#checkin-open").await;
     k.type_into("#ci-scan", &scanned).await;
     k.until("the error", &visible_js("#error")).await;

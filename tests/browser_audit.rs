@@ -55,7 +55,9 @@ async fn a_supervisor_reads_filters_and_exports_the_days_audit_trail() {
     for part in ["clerk3", "窗口人员", "按号呼叫", "A003", "理由：老人返回补材料"] {
         assert!(by_number.contains(part), "{part:?} missing from the row: {by_number}");
     }
-    assert!(b.text("#rows tr[data-action='done']").await.contains("clerk1"));
+    // Staff by display name (hall.toml's), with the login name the filter takes.
+    let done = b.text("#rows tr[data-action='done']").await;
+    assert!(done.contains("李明（clerk1）"), "{done}");
     b.screenshot("audit-day").await;
 
     // Window 3 only.
@@ -85,7 +87,7 @@ async fn a_supervisor_reads_filters_and_exports_the_days_audit_trail() {
     let bom = b.until("the file's first bytes", "return window.__bom || null;").await;
     assert_eq!(bom, json!([0xef, 0xbb, 0xbf]), "no byte-order mark for Excel");
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
-    assert_eq!(lines[0], "时间,用户,角色,操作,操作代码,窗口,票号,说明");
+    assert_eq!(lines[0], "时间,用户,姓名,角色,操作,操作代码,窗口,票号,说明");
     assert_eq!(lines.len(), 4, "the header and window 3's three rows: {csv}");
     assert!(lines.iter().skip(1).all(|l| l.contains(",clerk3,")), "{csv}");
     let filtered = api.get("/api/v1/audit?date=2026-03-10&window=3", Some(&sup)).await.body;

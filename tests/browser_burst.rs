@@ -17,35 +17,13 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use browser_support::{espeak_or_skip, launch_page, ZONES};
 use serde_json::{json, Value};
 use support::{config_dir, without_rate_limits, Api, Daemon};
 
 /// How long a burst may take to be said on a loaded 2-core machine: 30 calls said one
 /// after another take about a minute and a half.
 const SAID_GUARD: Duration = Duration::from_secs(300);
-
-const ZONES: &str = r#"
-[[zone]]
-id = "1F"
-name = "一楼大厅"
-windows = ["1", "2", "3", "4", "5", "6"]
-
-[[zone]]
-id = "2F"
-name = "二楼"
-windows = ["7", "8", "9", "10", "11", "12"]
-"#;
-
-fn espeak_or_skip(test: &str) -> bool {
-    let ok = std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI must run the voice tests, but espeak-ng is missing: .ci/run installs it");
-        }
-        let _ = writeln!(std::io::stderr(), "\n*** PAGE TEST LEFT OUT: {test} — espeak-ng not found ***\n");
-    }
-    ok
-}
 
 fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
@@ -57,19 +35,6 @@ async fn hall(extra: &str) -> Daemon {
     let dir = config_dir(|h| format!("{}{extra}", without_rate_limits(h)));
     let config = hallq::config::load_dir(dir.path()).unwrap_or_else(|e| panic!("the hall loads: {e}"));
     Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await
-}
-
-/// Opens a browser whose page area is `width`×`height`.
-async fn launch(test: &str, width: u32, height: u32) -> Option<browser_support::Browser> {
-    let browser = browser_support::launch(test, width, height).await?;
-    browser.goto("about:blank").await;
-    let inner = browser.eval("return [window.innerWidth, window.innerHeight]").await;
-    let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
-    if (iw, ih) != (width, height) {
-        let (w, h) = (width + width.saturating_sub(iw), height + height.saturating_sub(ih));
-        browser.client.set_window_size(w, h).await.expect("resize the browser window");
-    }
-    Some(browser)
 }
 
 /// Opens the lobby at `query` and waits until it is live and plays the daemon's audio.
@@ -252,7 +217,7 @@ async fn twelve_windows_calling_at_once_are_all_said_in_order() {
     if !espeak_or_skip(test) {
         return;
     }
-    let Some(browser) = launch(test, 1920, 1080).await else {
+    let Some(browser) = launch_page(test, 1920, 1080).await else {
         return;
     };
     let d = hall("").await;
@@ -327,10 +292,10 @@ async fn thirty_calls_across_two_zones_are_all_said_on_each_zones_screen() {
     if !espeak_or_skip(test) {
         return;
     }
-    let Some(ground) = launch(test, 1080, 1920).await else {
+    let Some(ground) = launch_page(test, 1080, 1920).await else {
         return;
     };
-    let Some(upstairs) = launch(test, 1920, 1080).await else {
+    let Some(upstairs) = launch_page(test, 1920, 1080).await else {
         return;
     };
     let d = hall(ZONES).await;

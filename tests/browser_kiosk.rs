@@ -9,32 +9,9 @@
 mod browser_support;
 mod support;
 
-use browser_support::{launch_exact, Browser, Cdp};
+use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
-
-fn kiosk_url(d: &Daemon, token: &str) -> String {
-    format!("http://{}/display/kiosk?token={token}", d.addr)
-}
-
-/// Waits until the kiosk's home screen shows the catalogue.
-async fn until_home(b: &Browser) {
-    b.until(
-        "the kiosk home screen",
-        "return document.querySelectorAll('#categories .k-cat').length > 0
-            && document.querySelectorAll('#bundles [data-code]').length > 0
-            && !document.querySelector('#view-home').hidden;",
-    )
-    .await;
-}
-
-/// Whether the element matching `css` exists and is shown.
-fn visible_js(css: &str) -> String {
-    format!(
-        "var e = document.querySelector('{css}');
-         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
-    )
-}
 
 /// The number of tickets waiting in queue `q`, from the hall snapshot.
 async fn waiting_in(d: &Daemon, q: &str) -> u64 {
@@ -71,8 +48,8 @@ async fn kiosk_click_through_takes_a_ticket_with_its_qr_code() {
     let item = catalog["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).expect("item");
     let category = item["category"].as_str().expect("a category");
 
-    b.goto(&kiosk_url(&d, support::KIOSK)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     b.until("the hall name", "return document.querySelector('#hall-name').textContent.includes('政务服务中心');").await;
     b.until("live waiting counts", "return document.querySelector('.k-queue-wait').textContent.length > 0;").await;
     b.screenshot("kiosk-home").await;
@@ -111,22 +88,22 @@ async fn kiosk_click_through_takes_a_ticket_with_its_qr_code() {
 
     // "完成" returns home for the next visitor.
     b.click("#done").await;
-    until_home(&b).await;
+    b.until_kiosk_home().await;
     b.close().await;
 
     // Left alone, a ticket goes back home by itself (here after 5 s instead of 60).
     let Some(b) = launch_exact("kiosk_click_through (idle)", 1080, 1920, false).await else {
         return;
     };
-    b.goto(&format!("{}&idle=5", kiosk_url(&d, support::KIOSK))).await;
-    until_home(&b).await;
+    b.goto(&format!("{}&idle=5", kiosk_url(d.addr, support::KIOSK, ""))).await;
+    b.until_kiosk_home().await;
     b.click(&format!("#categories [data-category=\"{category}\"]")).await;
     b.click(&format!("#list [data-code=\"{code}\"]")).await;
     b.click("#take").await;
     until_ticket(&b, "A002").await;
     let countdown = b.text("#countdown").await;
     assert!(countdown.contains("秒后自动返回首页"), "the ticket says when it goes away: {countdown}");
-    until_home(&b).await;
+    b.until_kiosk_home().await;
     let search = b.eval("return document.querySelector('#search').value;").await;
     assert_eq!(search, json!(""), "a fresh home screen");
     b.close().await;
@@ -135,8 +112,8 @@ async fn kiosk_click_through_takes_a_ticket_with_its_qr_code() {
     let Some(b) = launch_exact("kiosk_click_through (landscape)", 1920, 1080, false).await else {
         return;
     };
-    b.goto(&kiosk_url(&d, support::KIOSK)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     b.screenshot("kiosk-landscape").await;
     b.click("#bundles [data-code=\"YJS-02\"]").await;
     b.until("the bundle view", &visible_js("#take")).await;
@@ -171,8 +148,8 @@ async fn kiosk_finds_an_item_by_its_pinyin_initials() {
     let initials = item["initials"].as_str().expect("the catalogue gives each item its pinyin initials");
     assert!(initials.starts_with("gtgsh"), "initials of {}: {initials}", item["name"]);
 
-    b.goto(&kiosk_url(&d, support::KIOSK)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     b.click("#search").await;
     b.until("the on-screen keyboard", &visible_js("#kbd")).await;
     // Type "gtg" on the on-screen keyboard, the rest on the hardware keyboard.
@@ -322,8 +299,8 @@ async fn kiosk_with_a_bad_token_says_so_plainly() {
         return;
     };
     let d = Daemon::start().await;
-    b.goto(&kiosk_url(&d, "not-a-kiosk")).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, "not-a-kiosk", "")).await;
+    b.until_kiosk_home().await;
     b.click("#bundles [data-code]").await;
     b.click("#take").await;
     b.until("the error", &visible_js("#error")).await;

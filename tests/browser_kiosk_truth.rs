@@ -10,30 +10,9 @@ mod support;
 
 use std::sync::Arc;
 
-use browser_support::{launch_exact, Browser, Cdp};
+use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
-
-fn kiosk_url(d: &Daemon) -> String {
-    format!("http://{}/display/kiosk?token={}", d.addr, support::KIOSK)
-}
-
-async fn until_home(b: &Browser) {
-    b.until(
-        "the kiosk home screen",
-        "return document.querySelectorAll('#categories .k-cat').length > 0
-            && document.querySelectorAll('#bundles [data-code]').length > 0
-            && !document.querySelector('#view-home').hidden;",
-    )
-    .await;
-}
-
-fn visible_js(css: &str) -> String {
-    format!(
-        "var e = document.querySelector('{css}');
-         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
-    )
-}
 
 /// Opens every bundle and every item the way a visitor does (a tap on its tile or row)
 /// and returns those whose take button is not wholly on screen, uncovered, as the view
@@ -83,8 +62,8 @@ async fn every_items_and_bundles_take_button_is_on_screen_in_portrait_and_landsc
         let Some(b) = launch_exact(&test, w, h, false).await else {
             return;
         };
-        b.goto(&kiosk_url(&d)).await;
-        until_home(&b).await;
+        b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+        b.until_kiosk_home().await;
         let out = b.eval(EVERY_TAKE_BUTTON).await;
         assert_eq!(out["seen"].as_u64(), Some(all as u64), "every item and bundle was opened: {out}");
         assert_eq!(out["bad"], json!([]), "{name}: take buttons off screen");
@@ -113,8 +92,8 @@ async fn the_appointment_card_and_item_lead_to_check_in_never_to_a_walk_in_ticke
         return;
     };
     let d = Daemon::start().await;
-    b.goto(&kiosk_url(&d)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     let card = b.text("#queues [data-queue=\"Y\"]").await;
     assert!(card.contains("签到"), "the Y card says what it is for: {card}");
     b.click("#queues [data-queue=\"Y\"]").await;
@@ -122,7 +101,7 @@ async fn the_appointment_card_and_item_lead_to_check_in_never_to_a_walk_in_ticke
     assert!(b.eval(&visible_js("#take")).await == Value::Bool(false), "no take button on the way");
     b.screenshot("kiosk-y-card-check-in").await;
     b.click("#view-checkin [data-back]").await;
-    until_home(&b).await;
+    b.until_kiosk_home().await;
 
     // Found by search, the appointment queue's item opens check-in too.
     b.type_into("#search", "wsyy").await;
@@ -158,8 +137,8 @@ async fn outside_opening_hours_the_home_screen_says_closed_and_when_it_opens() {
     let Some(b) = launch_exact("outside_opening_hours_the_home_screen_says_closed", 1080, 1920, false).await else {
         return;
     };
-    b.goto(&kiosk_url(&d)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     until_closed(&b, "午休", "今天 13:00 开始取号").await;
     let text = b.text("#closed").await;
     assert!(text.contains("08:30-12:00") && text.contains("13:00-17:30"), "the hours: {text}");
@@ -181,7 +160,7 @@ async fn outside_opening_hours_the_home_screen_says_closed_and_when_it_opens() {
     b.click("#take").await;
     b.until("a ticket", &visible_js("#ticket")).await;
     b.click("#done").await;
-    until_home(&b).await;
+    b.until_kiosk_home().await;
 
     // Friday evening: closed until Monday morning, past the weekend.
     d.set_clock(support::shanghai_ms(2026, 3, 13, 18, 0, 0));
@@ -219,8 +198,8 @@ async fn a_priority_bundle_ticket_says_its_class_lists_its_steps_and_the_real_re
         let Some(b) = launch_exact(&format!("a_priority_bundle_ticket ({name})"), w, h, false).await else {
             return;
         };
-        b.goto(&kiosk_url(&d)).await;
-        until_home(&b).await;
+        b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+        b.until_kiosk_home().await;
         // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
         b.click("#bundles [data-code=\"YJS-07\"]").await;
         b.click("#priorities [data-priority=\"elderly\"]").await;
@@ -257,8 +236,8 @@ async fn a_priority_bundle_ticket_says_its_class_lists_its_steps_and_the_real_re
     let Some(b) = launch_exact("a_plain_ticket", 1080, 1920, false).await else {
         return;
     };
-    b.goto(&kiosk_url(&d)).await;
-    until_home(&b).await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
     b.type_into("#search", "gtgsh").await;
     b.click("#results .k-row:not(.is-bundle)").await;
     b.click("#take").await;

@@ -6,6 +6,8 @@
 mod browser_support;
 mod support;
 
+use browser_support::launch_page;
+
 use std::sync::Arc;
 
 use hallq::daemon::{serve, DaemonError, Options};
@@ -22,20 +24,6 @@ fn current_number_is(number: &str) -> String {
 
 fn spoken(text: &str) -> String {
     format!("return Array.isArray(window.hallqSpoken) && window.hallqSpoken.includes({text:?})")
-}
-
-/// Opens a browser whose page area (not its window) is `width`×`height`, the size of the
-/// screen the page is made for.
-async fn launch(test: &str, width: u32, height: u32) -> Option<browser_support::Browser> {
-    let browser = browser_support::launch(test, width, height).await?;
-    browser.goto("about:blank").await;
-    let inner = browser.eval("return [window.innerWidth, window.innerHeight]").await;
-    let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
-    if (iw, ih) != (width, height) {
-        let (w, h) = (width + width.saturating_sub(iw), height + height.saturating_sub(ih));
-        browser.client.set_window_size(w, h).await.expect("resize the browser window");
-    }
-    Some(browser)
 }
 
 /// Waits until the page's one-off animations (a call's flash) have finished, so that a
@@ -79,7 +67,7 @@ async fn issue_n(api: &support::Api, queue: &str, n: usize) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lobby_shows_and_announces_a_call_landscape() {
-    let Some(browser) = launch("lobby_shows_and_announces_a_call_landscape", 1920, 1080).await else {
+    let Some(browser) = launch_page("lobby_shows_and_announces_a_call_landscape", 1920, 1080).await else {
         return;
     };
     let d = support::Daemon::start().await;
@@ -137,7 +125,7 @@ async fn lobby_shows_and_announces_a_call_landscape() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lobby_portrait_with_a_busy_hall() {
-    let Some(browser) = launch("lobby_portrait_with_a_busy_hall", 1080, 1920).await else {
+    let Some(browser) = launch_page("lobby_portrait_with_a_busy_hall", 1080, 1920).await else {
         return;
     };
     let d = support::Daemon::start().await;
@@ -219,7 +207,7 @@ impl SamePortDaemon {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lobby_rides_out_a_daemon_restart() {
-    let Some(browser) = launch("lobby_rides_out_a_daemon_restart", 1920, 1080).await else {
+    let Some(browser) = launch_page("lobby_rides_out_a_daemon_restart", 1920, 1080).await else {
         return;
     };
     let d = support::Daemon::start().await;
@@ -274,7 +262,7 @@ async fn lobby_rides_out_a_daemon_restart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn window_screen_shows_calls_and_pause() {
-    let Some(browser) = launch("window_screen_shows_calls_and_pause", 800, 450).await else {
+    let Some(browser) = launch_page("window_screen_shows_calls_and_pause", 800, 450).await else {
         return;
     };
     let d = support::Daemon::start().await;
@@ -324,7 +312,7 @@ async fn window_screen_shows_calls_and_pause() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn index_lists_every_page() {
-    let Some(browser) = launch("index_lists_every_page", 1280, 900).await else {
+    let Some(browser) = launch_page("index_lists_every_page", 1280, 900).await else {
         return;
     };
     let d = support::Daemon::start().await;

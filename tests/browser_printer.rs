@@ -16,14 +16,6 @@ use hallq::config::PrinterDef;
 use printer_support::{FakePrinter, PAPER_OUT, READY};
 use support::Daemon;
 
-async fn until_home(b: &Browser) {
-    b.until(
-        "the kiosk home screen",
-        "return document.querySelectorAll('#categories .k-cat').length > 0 && !document.querySelector('#view-home').hidden;",
-    )
-    .await;
-}
-
 /// Takes a ticket for `code` (in `category`) from the home screen and waits for `number`.
 async fn take(b: &Browser, category: &str, code: &str, number: &str) {
     b.click(&format!("#categories [data-category=\"{category}\"]")).await;
@@ -65,7 +57,7 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
     let category = item["category"].as_str().expect("a category").to_string();
 
     b.goto(&format!("http://{}/display/kiosk?token={}", d.addr, support::KIOSK)).await;
-    until_home(&b).await;
+    b.until_kiosk_home().await;
     take(&b, &category, &code, "A001").await;
     b.until("the paper-out notice", &notice_js("is-failed", "打印机缺纸")).await;
     let notice = b.text("#printer-notice").await;
@@ -97,7 +89,7 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
 
     // The next visitor is warned on the home screen.
     b.click("#done").await;
-    until_home(&b).await;
+    b.until_kiosk_home().await;
     b.until(
         "the home banner",
         "var e = document.querySelector('#printer-banner'); return !e.hidden && e.innerText.includes('打印机缺纸');",

@@ -173,6 +173,24 @@ async fn evaluator(test: &str, d: &Daemon, script: &str) -> Option<Browser> {
     Some(b)
 }
 
+/// Clerk 5 opens window 5 and serves a ticket; returns it once the tablet asks about it.
+async fn serve_at_five(b: &Browser, api: &Api) -> Value {
+    let clerk = api.login("clerk5").await;
+    api.window_ok(&clerk, "5", "open", None).await;
+    let t = serve_one(api, &clerk, "5").await;
+    until_stage(b, "ask").await;
+    t
+}
+
+/// Waits for the tablet to go back to idle; returns the stages it went through (see
+/// `RECORD_STAGES`), having checked that it never thanked the visitor.
+async fn idle_without_thanks(b: &Browser) -> Value {
+    until_stage(b, "idle").await;
+    let stages = b.eval("return window.__stages;").await;
+    assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks from the tablet: {stages}");
+    stages
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks() {
     let test = "a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks";
@@ -181,10 +199,7 @@ async fn a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks() {
         return;
     };
     let api = &d.api;
-    let clerk = api.login("clerk5").await;
-    api.window_ok(&clerk, "5", "open", None).await;
-    let t = serve_one(api, &clerk, "5").await;
-    until_stage(&b, "ask").await;
+    let t = serve_at_five(&b, api).await;
 
     // The visitor rates on the phone; the tablet stops asking, well before its ask_s.
     let r = api.post(&support::visitor_path(&t, "rating"), None, Some(json!({ "score": 4 }))).await;
@@ -194,9 +209,7 @@ async fn a_rating_on_the_phone_ends_the_tablets_ask_at_once_without_thanks() {
     assert!(text.contains("已经评价过") && text.contains("手机"), "says why it stopped asking: {text}");
     assert!(text.contains(t["number"].as_str().expect("a number")), "{text}");
     b.screenshot("rate-rated-on-phone").await;
-    until_stage(&b, "idle").await;
-    let stages = b.eval("return window.__stages;").await;
-    assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks from the tablet: {stages}");
+    let stages = idle_without_thanks(&b).await;
     let after: Vec<&Value> =
         stages.as_array().expect("stages").iter().skip_while(|s| s.as_str() != Some("rated")).collect();
     assert!(!after.iter().any(|s| s.as_str() == Some("ask")), "never asks again: {stages}");
@@ -231,10 +244,7 @@ async fn a_rating_the_daemon_refuses_is_not_thanked_for_on_the_tablet() {
         return;
     };
     let api = &d.api;
-    let clerk = api.login("clerk5").await;
-    api.window_ok(&clerk, "5", "open", None).await;
-    let t = serve_one(api, &clerk, "5").await;
-    until_stage(&b, "ask").await;
+    let t = serve_at_five(&b, api).await;
 
     // The phone's rating lands while the tablet has not heard of it yet; the visitor then
     // taps 非常满意 on the tablet, which the daemon refuses (409 already_rated).
@@ -247,9 +257,7 @@ async fn a_rating_the_daemon_refuses_is_not_thanked_for_on_the_tablet() {
     assert!(text.contains("没有记录") && text.contains("已有评价"), "the refusal, truthfully: {text}");
     b.screenshot("rate-refused").await;
     b.eval("window.__holdFeed = false; return true;").await;
-    until_stage(&b, "idle").await;
-    let stages = b.eval("return window.__stages;").await;
-    assert!(!stages.as_array().expect("stages").contains(&json!("thanks")), "no thanks for a refused rating: {stages}");
+    idle_without_thanks(&b).await;
     let sup = api.login("supervisor").await;
     let stats = api.get("/api/v1/stats", Some(&sup)).await;
     assert_eq!(

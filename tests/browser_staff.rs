@@ -78,6 +78,73 @@ async fn one_sign_in_serves_every_staff_page_through_a_menu_of_the_roles_pages()
     b.close().await;
 }
 
+/// Whether the page in the current tab shows its sign-in form.
+const SIGN_IN_SHOWN_JS: &str = "return document.querySelector('#login-form').offsetParent !== null;";
+
+/// Whether the page in the current tab is signed in: no sign-in form, the portal's menu.
+const SIGNED_IN_JS: &str = "return document.querySelector('#login-form').offsetParent === null
+    && document.querySelectorAll('#staff-menu a').length > 0;";
+
+/// Issue 15: "Supervisor, reports, audit and cases each need their own sign-in". The
+/// portal's sign-in was kept per tab, so a page opened in a new tab asked again. Now one
+/// sign-in serves every tab of the browser; signing out in one, or a session the daemon
+/// turns away (401) in one, returns every tab to its sign-in.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_sign_in_serves_every_tab_and_a_sign_out_or_a_refused_session_reaches_them_all() {
+    let test = "one_sign_in_serves_every_tab_and_a_sign_out_or_a_refused_session_reaches_them_all";
+    let Some(b) = browser_support::launch(test, 1440, 900).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let base = format!("http://{}", d.addr);
+    b.goto(&format!("{base}/display/supervisor")).await;
+    let supervisor = b.tab().await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the supervisor page", "return !document.querySelector('#screen-main').hidden;").await;
+
+    // New tabs open signed in.
+    let reports = b.open_tab(&format!("{base}/display/reports")).await;
+    b.until("the reports page signed in, in a new tab", SIGNED_IN_JS).await;
+    let audit = b.open_tab(&format!("{base}/display/audit")).await;
+    b.until("the audit page signed in, in a new tab", SIGNED_IN_JS).await;
+    b.until("the audit page's rows", "return document.querySelectorAll('#rows tr').length > 0;").await;
+    b.screenshot("staff-tab-audit-signed-in").await;
+
+    // Signing out in the reports tab: every tab returns to its sign-in.
+    b.switch_to(&reports).await;
+    b.click("#logout").await;
+    b.until("the reports sign-in", SIGN_IN_SHOWN_JS).await;
+    for (tab, page) in [(&supervisor, "supervisor"), (&audit, "audit")] {
+        b.switch_to(tab).await;
+        b.until(&format!("the {page} tab back at its sign-in"), SIGN_IN_SHOWN_JS).await;
+        assert_eq!(b.eval("return document.querySelectorAll('#staff-menu a').length;").await, Value::from(0));
+    }
+    b.screenshot("staff-tab-audit-signed-out").await;
+
+    // Signing in again in the audit tab signs in the others.
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the audit page signed in", SIGNED_IN_JS).await;
+    b.switch_to(&supervisor).await;
+    b.until("the supervisor tab signed in again", "return !document.querySelector('#screen-main').hidden;").await;
+
+    // The daemon ends the session (as an expiry or an admin would): the supervisor page's
+    // next read is refused (401), and every tab returns to its sign-in.
+    let token = b.eval("return JSON.parse(localStorage.getItem('hallq.staff')).token;").await;
+    let token = token.as_str().expect("the shared session's token").to_string();
+    let out = d.api.post("/api/v1/logout", Some(&token), None).await;
+    assert_eq!(out.status, 200, "{}", out.text);
+    b.until("the supervisor tab back at its sign-in", "return !document.querySelector('#screen-login').hidden;").await;
+    for (tab, page) in [(&reports, "reports"), (&audit, "audit")] {
+        b.switch_to(tab).await;
+        b.until(&format!("the {page} tab back at its sign-in"), SIGN_IN_SHOWN_JS).await;
+    }
+    b.close().await;
+}
+
 /// A free port on loopback for a daemon that must come back at the same address.
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -11,34 +11,11 @@
 mod browser_support;
 mod support;
 
-use std::io::Write as _;
 use std::sync::Arc;
 
+use browser_support::{espeak_or_skip, ZONES};
 use serde_json::{json, Value};
 use support::{config_dir, without_rate_limits, Api, Daemon};
-
-const ZONES: &str = r#"
-[[zone]]
-id = "1F"
-name = "一楼大厅"
-windows = ["1", "2", "3", "4", "5", "6"]
-
-[[zone]]
-id = "2F"
-name = "二楼"
-windows = ["7", "8", "9", "10", "11", "12"]
-"#;
-
-fn espeak_or_skip(test: &str) -> bool {
-    let ok = std::process::Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI must run the voice tests, but espeak-ng is missing: .ci/run installs it");
-        }
-        let _ = writeln!(std::io::stderr(), "\n*** PAGE TEST LEFT OUT: {test} — espeak-ng not found ***\n");
-    }
-    ok
-}
 
 /// The example hall with two speaker zones (each call said twice), speaking fast so that
 /// the test hears several calls in a few seconds.

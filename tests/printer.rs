@@ -100,12 +100,9 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     let item = catalog["items"].as_array().expect("items").iter().find(|i| i["code"] == code.as_str()).expect("item");
     assert_eq!(job.line("综合受理").text, "综合受理");
     assert_eq!(job.line("前面等候").text, "前面等候：1 人");
-    let eta = match t["eta_minutes"].as_u64() {
-        Some(0) => "无需等候".to_string(),
-        Some(m) => format!("约 {m} 分钟"),
-        None => "—".to_string(),
-    };
-    assert_eq!(job.line("预计等候").text, format!("预计等候：{eta}"));
+    // No window is open: the paper says so rather than a figure or a dash.
+    assert_eq!(t["eta_reason"], "no_open_window", "{t}");
+    assert_eq!(job.line("预计等候").text, "预计等候：暂无窗口办理");
     let issued = t["issued_at"].as_str().expect("issued_at");
     let local = format!("{} {}", &issued[..10], &issued[11..16]);
     assert_eq!(job.line("取号时间").text, format!("取号时间：{local}"));
@@ -138,6 +135,33 @@ async fn an_issued_ticket_prints_with_its_number_wait_materials_and_qr_code() {
     let none = d.api.get("/api/v1/kiosk/printer", Some("demo-kiosk-2")).await;
     assert_eq!(none.body["printer"], Value::Null, "{}", none.text);
     assert!(printer.try_job().is_none(), "kiosk2's ticket did not go to kiosk1's printer");
+}
+
+/// Issue 15: a ticket no open window may call printed "预计等候：—"; it says 暂无窗口办理,
+/// and once a window serving its queue is open, the wait in the pages' words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ticket_no_open_window_may_call_prints_that_and_a_figure_once_one_opens() {
+    let mut printer = FakePrinter::start(READY).await;
+    let d = start(printer.addr, 0).await;
+    let code = d.api.item_in("A").await;
+    d.api.issue(&code).await;
+    let job = printer.next_job().await;
+    assert_eq!(job.line("预计等候").text, "预计等候：暂无窗口办理", "{}", job.text());
+    assert!(!job.text().contains('—'), "no dash for the wait: {}", job.text());
+
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "open", None).await;
+    for _ in 0..4 {
+        d.api.issue(&code).await;
+        printer.next_job().await;
+    }
+    let t = d.api.issue(&code).await;
+    let job = printer.next_job().await;
+    let m = t["eta_minutes"].as_u64().expect("a wait once window 1 is open");
+    assert!(m > 0, "five ahead at one window take time: {t}");
+    let want = hallq::printer::ticket::wait_words(u32::try_from(m).ok(), false);
+    assert!(want.starts_with('约'), "{want}");
+    assert_eq!(job.line("预计等候").text, format!("预计等候：{want}"), "{}", job.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,5 +1,5 @@
 /* hallq admin page (/display/admin).
- * Sign in as an admin (POST /api/v1/login; token in sessionStorage), then read
+ * Sign in as an admin (POST /api/v1/login; the staff portal's one sign-in, staff.js), then read
  * GET /api/v1/admin (windows with state, clerk and queues; users with role and status) and
  * the hall's queues from GET /api/v1/services, and change things with
  * POST /api/v1/admin/windows/{w}/queues, POST /api/v1/admin/windows/{w}/close and
@@ -97,6 +97,8 @@
     if (!S.data) return;
     var wbody = $('windows');
     wbody.textContent = '';
+    var names = {};
+    S.data.users.forEach(function (u) { names[u.name] = u.display_name; });
     S.data.windows.forEach(function (w) {
       var tr = el('tr');
       tr.dataset.window = w.id;
@@ -104,7 +106,7 @@
       var st = el('span', 'au-state', word(STATES, w.state));
       st.dataset.state = w.state;
       tr.appendChild(td(st));
-      tr.appendChild(td(w.clerk || '—'));
+      tr.appendChild(td(w.clerk ? STAFF.person(w.clerk, names[w.clerk]) : '—'));
       var box = el('div', 'au-queues');
       S.queues.forEach(function (q) {
         var label = el('label');
@@ -130,7 +132,7 @@
     S.data.users.forEach(function (u) {
       var tr = el('tr');
       tr.dataset.user = u.name;
-      var shown = u.display_name && u.display_name !== u.name ? u.display_name + '（' + u.name + '）' : u.name;
+      var shown = STAFF.person(u.name, u.display_name);
       tr.appendChild(td(shown + (u.name === S.user ? t('you') : '')));
       tr.appendChild(td(word(ROLES, u.role)));
       tr.appendChild(td(u.windows.length ? u.windows.join('、') : t('any')));

@@ -1,5 +1,5 @@
 /* hallq audit log (/display/audit).
- * Sign in as a supervisor or admin (POST /api/v1/login; token kept in sessionStorage),
+ * Sign in as a supervisor or admin (POST /api/v1/login; the staff portal's one sign-in, staff.js),
  * then read one service day's trail from GET /api/v1/audit — filtered by window, user and
  * action, 200 entries a page with "load more" — and export the same filters as CSV from
  * GET /api/v1/audit.csv (fetched with the token, saved through a blob link). Filters can
@@ -108,7 +108,7 @@
     var tr = document.createElement('tr');
     tr.dataset.action = e.action;
     tr.appendChild(cell(time(e.at), 'au-time'));
-    tr.appendChild(cell(e.user || t('system')));
+    tr.appendChild(cell(e.user ? STAFF.person(e.user, e.display_name) : t('system')));
     tr.appendChild(cell(roleText(e.role)));
     var td = cell('');
     var chip = document.createElement('span');

@@ -1,6 +1,6 @@
 /* hallq — cases.js: the supervisors' bad-rating cases (/display/cases).
  *
- * Sign in (POST /api/v1/login, supervisor or admin; the token kept in sessionStorage like
+ * Sign in (POST /api/v1/login, supervisor or admin; the staff portal's one sign-in, unlike
  * the clerk console's), then GET /api/v1/cases lists every case, newest first, with its
  * deadline: open (办理中), overdue (已超期) or closed (已办结). An open case has two forms:
  * a call-back (回访: reached or not, and a note) and, once a call-back is recorded, the
@@ -18,7 +18,7 @@
       title: "差评处理", logout: "退出登录", login_h: "主管登录", user: "用户名", password: "密码", login: "登录",
       s_open: "办理中", s_overdue: "已超期", s_closed: "已办结", filter: "显示", f_unclosed: "未办结",
       f_overdue: "已超期", f_closed: "已办结", f_all: "全部", day: "评价日期", refresh: "刷新",
-      empty: "没有符合条件的差评", e_login: "用户名或密码错误", e_login_empty: "请输入用户名和密码",
+      empty: "没有符合条件的差评", e_expired: "登录已过期，请重新登录", e_login: "用户名或密码错误", e_login_empty: "请输入用户名和密码",
       e_role: "只有主管或管理员可以处理差评", e_net: "连接失败，请稍后再试", window_n: "{n}号窗口",
       number: "号码", opened: "评价时间", due: "整改期限", reason: "原因", comment: "群众留言",
       callbacks: "回访记录", reached: "已联系上", not_reached: "未联系上", cb_h: "记录回访",
@@ -30,7 +30,7 @@
       title: "Bad-rating cases", logout: "Sign out", login_h: "Supervisor sign-in", user: "User", password: "Password",
       login: "Sign in", s_open: "Open", s_overdue: "Overdue", s_closed: "Closed", filter: "Show",
       f_unclosed: "Not closed", f_overdue: "Overdue", f_closed: "Closed", f_all: "All", day: "Rated on",
-      refresh: "Refresh", empty: "No cases match", e_login: "Wrong user name or password",
+      refresh: "Refresh", empty: "No cases match", e_expired: "Session expired; sign in again", e_login: "Wrong user name or password",
       e_login_empty: "Enter user name and password", e_role: "Only a supervisor or admin handles cases",
       e_net: "Connection failed; try again", window_n: "Window {n}", number: "Number", opened: "Rated at",
       due: "Due", reason: "Reason", comment: "Visitor's comment", callbacks: "Call-backs", reached: "Reached",
@@ -90,7 +90,7 @@
       $("count-closed").textContent = counts.closed;
       draw();
     }).catch(function (err) {
-      if (err.status === 401) { signOut(t("e_login")); return; }
+      if (err.status === 401) { signOut(t("e_expired")); return; }
       listError(errorText(err));
     });
   }
@@ -128,7 +128,7 @@
     head.appendChild(level);
     head.appendChild(el("b", "cs-number hq-num", c.number));
     head.appendChild(el("span", "cs-window", c.window ? t("window_n", { n: c.window }) : ""));
-    if (c.clerk) head.appendChild(el("span", "cs-clerk", c.clerk));
+    if (c.clerk) head.appendChild(el("span", "cs-clerk", STAFF.person(c.clerk, c.clerk_name)));
     head.appendChild(el("span", "cs-status cs-status-" + c.status, t("s_" + c.status)));
     head.appendChild(el("span", "cs-id", c.id));
     box.appendChild(head);
@@ -231,7 +231,7 @@
     api("POST", "/api/v1/cases/" + encodeURIComponent(id) + "/" + action, body).then(function () {
       return refresh();
     }).catch(function (err) {
-      if (err.status === 401) { signOut(t("e_login")); return; }
+      if (err.status === 401) { signOut(t("e_expired")); return; }
       errBox.textContent = errorText(err);
       errBox.hidden = false;
       btn.disabled = false;

@@ -11,6 +11,11 @@
  *   HallqI18n.set(lang)      switches language (what the button does).
  *   HallqI18n.apply(root)    re-applies to new content under root (default: document).
  *   HallqI18n.onChange(fn)   calls fn(lang) after every switch, to redraw dynamic text.
+ *   HallqI18n.wait(minutes, reason)
+ *                            an expected wait in words, the same on every page and on the
+ *                            printed ticket (src/printer/ticket.rs `wait_words`): 暂无窗口办理
+ *                            when reason is "no_open_window", 无需等候, 约 12 分钟,
+ *                            约 1 小时 20 分 (to 10 minutes), 超过 4 小时; "—" when unknown.
  */
 (function () {
   "use strict";
@@ -114,6 +119,29 @@
     }
   }
 
+  // The words of an expected wait, kept here so that no page words it its own way.
+  var WAIT = {
+    zh: { none: "暂无窗口办理", zero: "无需等候", min: "约 {m} 分钟", hm: "约 {h} 小时 {m} 分", h: "约 {h} 小时", long: "超过 {h} 小时" },
+    en: { none: "No window open", zero: "No wait", min: "about {m} min", hm: "about {h} h {m} min", h: "about {h} h", long: "over {h} hours" },
+  };
+  // Beyond this a figure means little: the hall closes first or things change.
+  var WAIT_LONG_MIN = 240;
+
+  function wait(minutes, reason) {
+    var w = WAIT[current] || WAIT.zh;
+    function fill(text, vars) {
+      return text.replace(/\{(\w+)\}/g, function (m, k) { return String(vars[k]); });
+    }
+    if (reason === "no_open_window") return w.none;
+    if (typeof minutes !== "number") return "—";
+    if (minutes <= 0) return w.zero;
+    if (minutes < 60) return fill(w.min, { m: minutes });
+    if (minutes >= WAIT_LONG_MIN) return fill(w.long, { h: WAIT_LONG_MIN / 60 });
+    var rounded = Math.round(minutes / 10) * 10;
+    var h = Math.floor(rounded / 60);
+    return rounded % 60 ? fill(w.hm, { h: h, m: rounded % 60 }) : fill(w.h, { h: h });
+  }
+
   function init(d) {
     dict = { zh: (d && d.zh) || {}, en: (d && d.en) || {} };
     current = stored() || "zh";
@@ -129,6 +157,7 @@
     },
     set: set,
     apply: apply,
+    wait: wait,
     onChange: function (fn) {
       if (typeof fn === "function") listeners.push(fn);
     },

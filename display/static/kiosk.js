@@ -32,8 +32,8 @@
       cats_h: "按事项类别", bundles_h: "一件事 · 集成办理", back: "返回", materials_h: "请准备以下材料", priority_h: "优先服务（可选）",
       take: "取号", ticket_ok: "取号成功", your_number: "您的号码", ahead: "前面等候", eta: "预计等候", qr_hint: "扫码查看排队进度",
       qr_sub: "叫号时手机提醒 · 办结后评价", issued: "取号时间", ticket_note: "请留意大厅叫号屏及语音广播，过号需重新取号。", print: "打印", finish: "完成",
-      ok: "知道了", issuing: "正在出号…", waiting_n: "等候 {n} 人", eta_n: "约 {n} 分钟", items_n: "{n} 项",
-      bundle_items: "{n} 个事项 · 一次取号", people: "{n} 人", minutes: "{n} 分钟", no_wait: "无需等候", no_window: "暂无窗口办理", prio_none: "普通",
+      ok: "知道了", issuing: "正在出号…", waiting_n: "等候 {n} 人", items_n: "{n} 项",
+      bundle_items: "{n} 个事项 · 一次取号", people: "{n} 人", minutes: "{n} 分钟", prio_none: "普通",
       results_n: "找到 {n} 个事项", no_results: "没有找到相关事项，请换个关键词，或咨询大厅工作人员", f_queue: "办理队列", f_dept: "办理部门",
       f_minutes: "办理时长", f_waiting: "当前等候", f_items: "包含事项", bundle_tag: "一件事", countdown: "{n} 秒后自动返回首页",
       kbd_clear: "清空", kbd_hide: "收起", err_unauth: "本机未授权，请联系工作人员", err_closed: "当前不在取号时间，请在办公时间内前来取号。如有疑问请咨询工作人员。",
@@ -56,8 +56,8 @@
       qr_hint: "Scan to follow your place", qr_sub: "Get notified when called · rate afterwards", issued: "Issued",
       ticket_note: "Watch the lobby screen and listen for your number; a missed number needs a new ticket.",
       print: "Print", finish: "Done", ok: "OK", issuing: "Issuing your ticket…", waiting_n: "{n} waiting",
-      eta_n: "about {n} min", items_n: "{n} services", bundle_items: "{n} services · one ticket", people: "{n}",
-      minutes: "{n} min", no_wait: "No wait", no_window: "No window open", prio_none: "Standard", results_n: "{n} services found",
+      items_n: "{n} services", bundle_items: "{n} services · one ticket", people: "{n}",
+      minutes: "{n} min", prio_none: "Standard", results_n: "{n} services found",
       no_results: "Nothing found. Try another word, or ask our staff.", f_queue: "Service line",
       f_dept: "Department", f_minutes: "Takes about", f_waiting: "Waiting now", f_items: "Includes",
       bundle_tag: "Bundle", countdown: "Back to the start in {n} s", kbd_clear: "Clear", kbd_hide: "Hide",
@@ -143,8 +143,7 @@
     var l = live[q];
     if (!l) return "";
     var s = t("waiting_n", { n: l.waiting });
-    if (l.none) s += " · " + t("no_window");
-    else if (l.eta != null) s += " · " + (l.eta > 0 ? t("eta_n", { n: l.eta }) : t("no_wait"));
+    if (l.none || l.eta != null) s += " · " + I18N.wait(l.eta, l.none ? "no_open_window" : null);
     return s;
   }
 
@@ -450,8 +449,7 @@
     $("ticket-kind").hidden = !shownNote;
     $("ticket-kind").textContent = shownNote ? t(shownNote.key, shownNote.vars) : "";
     $("ticket-ahead").textContent = tk.ahead != null ? t("people", { n: tk.ahead }) : "—";
-    $("ticket-eta").textContent = tk.eta_reason === "no_open_window" ? t("no_window")
-      : tk.eta_minutes == null ? "—" : tk.eta_minutes > 0 ? t("eta_n", { n: tk.eta_minutes }) : t("no_wait");
+    $("ticket-eta").textContent = I18N.wait(tk.eta_minutes, tk.eta_reason);
     var names = tk.bundle && bundles[tk.bundle] ? [bundles[tk.bundle].name]
       : (tk.services || []).map(function (c) { return items[c] ? items[c].name : c; });
     $("ticket-services").textContent = names.join("、");
@@ -577,6 +575,9 @@
     updateQueueCounts();
   }
 
+  var windowStates = {};     // window id → its state, to see one open or close
+  function staffed(state) { return state !== "closed" && state !== "paused"; }
+
   function refreshHall() {
     fetch("/api/v1/hall").then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) { if (s) applySnapshot(s); }, function () { /* the feed banner says it */ });
@@ -586,8 +587,15 @@
     if (!window.HallqFeed) return;
     new window.HallqFeed({
       onMessage: function (m) {
-        if (m.type === "snapshot") applySnapshot(m);
-        else if (m.type === "queue") {
+        if (m.type === "snapshot") {
+          (m.windows || []).forEach(function (w) { windowStates[w.id] = w.state; });
+          applySnapshot(m);
+        } else if (m.type === "window" && m.window) {
+          // A window that opens or closes turns a queue's 暂无窗口办理 into a wait, or back.
+          var was = windowStates[m.window.id];
+          windowStates[m.window.id] = m.window.state;
+          if (was !== undefined && staffed(was) !== staffed(m.window.state)) refreshHall();
+        } else if (m.type === "queue") {
           live[m.id] = { waiting: m.waiting, none: (live[m.id] || {}).none, eta: (live[m.id] || {}).eta };
           updateQueueCounts();
         }

@@ -42,7 +42,7 @@
       windows_count: "{n} 个窗口开放",
       no_windows_open: "暂无开放窗口",
       waiting: "排队等候",
-      eta_note: "预计等候按现在取号估算",
+      eta_note: "等候时间按现在取号估算",
       footer_note: "叫到号后请携带证件和材料前往对应窗口 · 过号或有疑问请咨询导办台",
       enable_sound: "点击启用语音播报",
       window_n: "{id}号窗口",
@@ -54,12 +54,7 @@
       st_paused: "暂停服务",
       st_closed: "未开放",
       people: "人",
-      eta_min: "约 {m} 分钟",
-      eta_hours: "约 {h} 小时 {m} 分",
-      eta_whole_hours: "约 {h} 小时",
-      eta_long: "超过 {h} 小时",
-      eta_zero: "无需等待",
-      no_window: "暂无窗口办理",
+      eta_now: "现在取号",
       voice_speech: "语音播报",
       voice_audio: "语音播报",
       voice_chime: "提示音",
@@ -87,7 +82,7 @@
       windows_count: "{n} open",
       no_windows_open: "No window open at the moment",
       waiting: "Waiting",
-      eta_note: "Expected wait for a ticket taken now",
+      eta_note: "Waits are for a ticket taken now",
       footer_note: "When your number is called, go to the window with your ID and documents · Missed your call? Ask at the help desk",
       enable_sound: "Click to enable sound",
       window_n: "Window {id}",
@@ -99,12 +94,7 @@
       st_paused: "Paused",
       st_closed: "Closed",
       people: "waiting",
-      eta_min: "about {m} min",
-      eta_hours: "about {h} h {m} min",
-      eta_whole_hours: "about {h} h",
-      eta_long: "over {h} hours",
-      eta_zero: "no wait",
-      no_window: "No window open",
+      eta_now: "Take a ticket now:",
       voice_speech: "Voice on",
       voice_audio: "Voice on",
       voice_chime: "Chime only",
@@ -405,21 +395,25 @@
       count.appendChild(el("b", "waiting hq-num", String(q.waiting)));
       count.appendChild(el("small", "q-unit", t("people")));
       li.appendChild(count);
-      var eta = "";
-      if (q.eta_reason === "no_open_window") eta = t("no_window");
-      else if (typeof q.eta_minutes === "number") eta = etaText(q.eta_minutes);
-      li.appendChild(el("span", "q-eta", eta));
+      li.appendChild(etaCell(q));
       list.appendChild(li);
     });
   }
 
-  function etaText(m) {
-    if (m <= 0) return t("eta_zero");
-    if (m < 60) return t("eta_min", { m: m });
-    if (m >= 240) return t("eta_long", { h: 4 });
-    var rounded = Math.round(m / 10) * 10;
-    var h = Math.floor(rounded / 60);
-    return rounded % 60 ? t("eta_hours", { h: h, m: rounded % 60 }) : t("eta_whole_hours", { h: h });
+  // The expected wait of a ticket taken now (not of those already waiting: a queue with
+  // nobody waiting may still wait while the windows are busy), said as such; a queue no
+  // open window serves says so instead of a figure.
+  function etaCell(q) {
+    var cell = el("span", "q-eta");
+    var none = q.eta_reason === "no_open_window";
+    cell.setAttribute("data-eta", none ? "none" : typeof q.eta_minutes === "number" ? String(q.eta_minutes) : "");
+    if (none) {
+      cell.appendChild(el("span", "q-eta-v is-none", I.wait(null, q.eta_reason)));
+    } else if (typeof q.eta_minutes === "number") {
+      cell.appendChild(el("small", "q-eta-k", t("eta_now")));
+      cell.appendChild(el("span", "q-eta-v", I.wait(q.eta_minutes)));
+    }
+    return cell;
   }
 
   function renderAll() {

@@ -1,7 +1,7 @@
 /* hallq — reports.js: the supervisor's reports page (/display/reports).
  *
- * Sign in (POST /api/v1/login, supervisor or admin; the token kept in sessionStorage under
- * its own key), pick a day (today by default; ?date=YYYY-MM-DD in the page's address also
+ * Sign in (POST /api/v1/login, supervisor or admin; the staff portal's one sign-in,
+ * staff.js), pick a day (today by default; ?date=YYYY-MM-DD in the page's address also
  * works), then GET /api/v1/reports/day?date= for the figures. Charts and CSV exports are
  * fetched with the token in the Authorization header and shown through blob: URLs, so the
  * token never appears in an address, a history entry or a server log.

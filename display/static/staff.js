@@ -10,18 +10,25 @@
  *   HallqStaff.endSession(token)   POST /api/v1/logout; never rejects.
  *   HallqStaff.errorText(t, err)   the words for an API error: the page's "e_<code>" text,
  *                                  else the daemon's message, else "e_generic".
- *   HallqStaff.store(key)          {save(obj), load(), clear()}: an object in sessionStorage.
+ *   HallqStaff.store(key, where)   {save(obj), load(), clear()}: an object in sessionStorage
+ *                                  (where "local": in localStorage, shared by every tab).
  *   HallqStaff.login(opts)         wires #login-form (#login-user, #login-password,
  *                                  #login-error, #login-submit) and keeps the session it
- *                                  opens in sessionStorage; see login() below.
+ *                                  opens (the portal's in localStorage, the clerk console's
+ *                                  in sessionStorage); see login() below.
  *   HallqStaff.uuid(), HallqStaff.esc(s)
  *   HallqStaff.who(S)              the signed-in user's display name, else login name.
+ *   HallqStaff.person(user, name)  a user in a staff table: "张敏（clerk3）" — the display
+ *                                  name and the login name staff search and filter by —
+ *                                  or the login name alone when there is no other.
  *
  * One sign-in serves the staff portal: the supervisor, reports, audit, cases and admin
- * pages (opts.shared) keep it under one sessionStorage key, so that going from one to
+ * pages (opts.shared) keep it under one localStorage key, so that going from one to
  * another through the menu (drawn under the page's header, with only the pages the
- * role may use) asks for no second sign-in; signing out of one signs out of all. The
- * clerk console keeps its own.
+ * role may use), or opening one in a new tab, asks for no second sign-in. Every tab
+ * follows the key (the `storage` event): signing out of one, or a session the daemon
+ * turned away (401) in one, returns every tab to its sign-in; a sign-in in one signs in
+ * the others. The clerk console keeps its own, per tab.
  */
 (function () {
   "use strict";
@@ -86,6 +93,11 @@
 
   function who(S) { return (S && (S.display_name || S.user)) || ""; }
 
+  function person(user, name) {
+    if (!user) return "";
+    return name && name !== user ? name + "（" + user + "）" : String(user);
+  }
+
   function lang() { return window.HallqI18n && window.HallqI18n.lang ? window.HallqI18n.lang() : "zh"; }
 
   /* The menu between the portal's pages, right under the page's header; none when
@@ -111,20 +123,35 @@
     }).join("");
   }
 
-  function store(key) {
+  function store(key, where) {
+    function area() { return where === "local" ? window.localStorage : window.sessionStorage; }
     return {
-      save: function (obj) { sessionStorage.setItem(key, JSON.stringify(obj)); },
-      load: function () { try { return JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { return null; } },
-      clear: function () { sessionStorage.removeItem(key); }
+      save: function (obj) { try { area().setItem(key, JSON.stringify(obj)); } catch (e) { /* this tab only */ } },
+      load: function () { try { return JSON.parse(area().getItem(key) || "null"); } catch (e) { return null; } },
+      clear: function () { try { area().removeItem(key); } catch (e) { /* nothing kept */ } }
     };
+  }
+
+  /* Another tab signed in or out, or had its session turned away: this tab follows by
+   * loading again, so that it shows the sign-in, or the page signed in, as a fresh load
+   * does (every page restores the shared session on load). */
+  function followOtherTabs(session, S) {
+    window.addEventListener("storage", function (e) {
+      if (e.key !== SHARED && e.key !== null) return;
+      var saved = session.load();
+      if (((saved && saved.token) || null) === (S.token || null)) return;
+      location.reload();
+    });
   }
 
   /* The sign-in form and the session it opens. opts:
    *   t          the page's text function
    *   roles      the roles this page serves; any other sign-in is ended at once
    *   state      the page's state object: `keep` fields of the daemon's answer are set on
-   *              it at sign-in, saved under `store` in sessionStorage, and emptied at sign-out
+   *              it at sign-in, saved under `store` in sessionStorage (the portal's, with
+   *              `shared`, under one key in localStorage), and emptied at sign-out
    *   store      the sessionStorage key; keep: the fields (default token, user, role)
+   *   shared     one of the staff portal's pages: one sign-in for all, in every tab
    *   onLogin(r) then called with the daemon's answer ({token, user, role, windows})
    *   keys       the page's text keys: empty (no user or password; "e_login_empty"), role
    *              (a role not served; "e_role"), busy (the button's words while signing in;
@@ -138,7 +165,7 @@
    * line under the form; session: the store}. */
   function login(opts) {
     var $ = function (id) { return document.getElementById(id); };
-    var t = opts.t, keys = opts.keys || {}, S = opts.state, session = store(opts.shared ? SHARED : opts.store);
+    var t = opts.t, keys = opts.keys || {}, S = opts.state, session = opts.shared ? store(SHARED, "local") : store(opts.store);
     var keep = (opts.keep || ["token", "user", "role"]).concat(["role", "display_name"]).filter(function (k, i, all) {
       return all.indexOf(k) === i;
     });
@@ -168,6 +195,7 @@
       if (opts.shared) menu(r.role);
       return opts.onLogin(r);
     }
+    if (opts.shared) followOtherTabs(session, S);
     if (opts.shared && window.HallqI18n && window.HallqI18n.onChange) {
       window.HallqI18n.onChange(function () { if (S.role && S.token) menu(S.role); });
     }
@@ -194,6 +222,6 @@
   }
 
   window.HallqStaff = {
-    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc, who: who
+    api: api, endSession: endSession, errorText: errorText, store: store, login: login, uuid: uuid, esc: esc, who: who, person: person
   };
 })();

@@ -16,8 +16,11 @@
   "use strict";
 
   var DEFAULT_AHEAD = 3;
-  var CALL_VIBRATE = [500, 200, 500, 200, 800];
-  var NEAR_VIBRATE = [250, 150, 250];
+  // How each reminder sounds and vibrates: the call louder and longer than "N ahead".
+  var SIGNAL = {
+    call: { chimes: 3, hz: 880, vibrate: [500, 200, 500, 200, 800] },
+    near: { chimes: 2, hz: 740, vibrate: [250, 150, 250] }
+  };
 
   var TEXT = {
     zh: {
@@ -127,7 +130,9 @@
     box.setAttribute("data-kind", kind);
     box.hidden = false;
     if (!enabled) return;
-    if (kind === "call") { chime(3, 880); buzz(CALL_VIBRATE); } else { chime(2, 740); buzz(NEAR_VIBRATE); }
+    var signal = SIGNAL[kind];
+    chime(signal.chimes, signal.hz);
+    buzz(signal.vibrate);
     if (document.visibilityState === "hidden") missedWhileHidden = text;
   }
 

@@ -34,7 +34,7 @@
       st_no_show: "已过号", st_cancelled: "已取消", st_expired: "已过期",
       call_main: "请到 {w} 号窗口", call_sub_en: "Please go to window {w}",
       serving_main: "正在 {w} 号窗口办理",
-      people: "{n}", people_unit: "人", min_unit: "分钟", no_wait: "即将叫号", no_window: "暂无窗口办理",
+      people: "{n}", people_unit: "人", min_unit: "分钟", no_window: "暂无窗口办理",
       note_incomplete: "本次未能办结，请按窗口工作人员的告知补充材料后再来。",
       note_no_show: "叫号时未到窗口，此号已作废。如需办理请重新取号。",
       note_cancelled: "您已取消排队。如需办理请重新取号。",
@@ -70,7 +70,7 @@
       st_no_show: "Missed", st_cancelled: "Cancelled", st_expired: "Expired",
       call_main: "Please go to window {w}", call_sub_en: "请到 {w} 号窗口",
       serving_main: "Being served at window {w}",
-      people: "{n}", people_unit: "", min_unit: "min", no_wait: "Very soon", no_window: "No window open",
+      people: "{n}", people_unit: "", min_unit: "min", no_window: "No window open",
       note_incomplete: "Your matter could not be completed; please bring what the clerk asked for.",
       note_no_show: "You were called but did not come; this number is void. Please take a new one.",
       note_cancelled: "You cancelled this ticket. Please take a new one to be served.",
@@ -112,6 +112,7 @@
   var cat = null;
   var reasonCode = null;     // the reason chosen for a bad rating: {code, name, text_required}
   var windowNames = {};
+  var windowStates = {};     // window id → its state, to see one open or close
   var score = null;
   var busy = false;          // a cancel, rejoin or rating request in flight
   var rated = false;
@@ -149,6 +150,8 @@
 
   function setOffline(on) { $("offline").hidden = !on; }
 
+  function staffed(state) { return state !== "closed" && state !== "paused"; }
+
   function relevant(m) {
     if (!ticket) return m.type === "snapshot";
     if (m.type === "snapshot") return true;
@@ -156,7 +159,13 @@
     if (m.type === "call") return m.number === ticket.number;
     if (m.type === "window") {
       var w = m.window || {};
-      return w.ticket === ticket.number || (ticket.window != null && w.id === ticket.window);
+      // A window that opens or closes changes a waiting ticket's wait (暂无窗口办理 or a
+      // figure); a call changes it through its queue's count.
+      var was = windowStates[w.id];
+      windowStates[w.id] = w.state;
+      var turned = was !== undefined && staffed(was) !== staffed(w.state);
+      return w.ticket === ticket.number || (ticket.window != null && w.id === ticket.window)
+        || (turned && ticket.status === "waiting");
     }
     if (m.type === "queue") return ticket.status === "waiting";
     return false;
@@ -228,9 +237,7 @@
       $("ahead").innerHTML = "";
       $("ahead").appendChild(numWithUnit(tk.ahead, "people_unit"));
       $("eta").innerHTML = "";
-      if (tk.eta_reason === "no_open_window") $("eta").textContent = t("no_window");
-      else if (tk.eta_minutes === 0) $("eta").textContent = t("no_wait");
-      else $("eta").appendChild(numWithUnit(tk.eta_minutes, "min_unit"));
+      $("eta").appendChild(waitWords(tk.eta_minutes, tk.eta_reason));
     }
     $("queue").textContent = (cat && queueName(tk.queue)) || tk.queue;
     $("services").textContent = serviceNames(tk);
@@ -348,6 +355,24 @@
     else if (ACTIVE[tk.status] && after) next = t("next_after", { q: stepQueue(after) });
     $("steps-next").textContent = next;
     $("steps-next").hidden = !next;
+  }
+
+  // The expected wait in the words every page uses (HallqI18n.wait), its figures large.
+  function waitWords(minutes, reason) {
+    var f = document.createDocumentFragment();
+    var text = I18N.wait ? I18N.wait(minutes, reason)
+      : reason === "no_open_window" ? t("no_window") : minutes == null ? "—" : minutes + " " + t("min_unit");
+    text.split(/(\d+)/).forEach(function (part, i) {
+      if (!part) return;
+      if (i % 2) {
+        var b = document.createElement("b");
+        b.textContent = part;
+        f.appendChild(b);
+      } else {
+        f.appendChild(document.createTextNode(part));
+      }
+    });
+    return f;
   }
 
   function numWithUnit(n, unitKey) {
@@ -542,7 +567,7 @@
       new window.HallqFeed({
         onMessage: function (m) {
           if (m.type === "snapshot") {
-            (m.windows || []).forEach(function (w) { windowNames[w.id] = w.name; });
+            (m.windows || []).forEach(function (w) { windowNames[w.id] = w.name; windowStates[w.id] = w.state; });
             if (m.hall && m.hall.name) $("hall-name").textContent = m.hall.name;
           } else if (m.type === "window" && m.window) {
             windowNames[m.window.id] = m.window.name;

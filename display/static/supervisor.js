@@ -1,5 +1,5 @@
 /* hallq supervisor page (/display/supervisor).
- * Sign in as a supervisor or admin (POST /api/v1/login; token kept in sessionStorage),
+ * Sign in as a supervisor or admin (POST /api/v1/login; the staff portal's one sign-in, staff.js),
  * then GET /api/v1/supervision: queues, windows and today's active alerts. It is read
  * again every few seconds and, sooner, a moment after any feed message (a call, a window
  * change, a queue count), so the page follows the hall live while supervision data stays
@@ -18,10 +18,10 @@
       app: '值班长监控台', logout: '退出登录', login_title: '值班长登录',
       login_sub: '使用值班长或管理员账号登录，查看大厅实时运行与预警', user: '用户名', password: '密码', login: '登录',
       logging_in: '登录中…', alerts: '当前预警', no_alerts: '暂无预警，大厅运行正常', queues: '队列', windows: '窗口',
-      q_name: '队列', q_waiting: '等候人数', q_oldest: '最长等候', q_eta: '预计等候', q_limits: '预警阈值', updated: '更新于',
-      ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设', no_window: '暂无窗口办理',
+      q_name: '队列', q_waiting: '等候人数', q_oldest: '最长等候', q_eta: '现在取号等候', q_limits: '预警阈值', updated: '更新于',
+      ack: '确认', acked: '{n} 已确认', since: '{n} 起', min: '{n} 分钟', people: '{n} 人', off: '未设',
       k_queue_waiting: '{name} 排队 {value} 人，超过 {threshold} 人',
-      k_queue_unstaffed: '{id} {name}：{value} 人等候，没有开启的窗口办理', no_window: '无窗口办理',
+      k_queue_unstaffed: '{id} {name}：{value} 人等候，没有开启的窗口办理', nowin: '无窗口办理',
       p_offline: '{name} 打印机离线，号票打印不出', p_paper_out: '{name} 打印机缺纸，号票打印不出',
       p_paper_low: '{name} 打印机纸将用完', p_cover_open: '{name} 打印机盖未合上，号票打印不出',
       k_queue_wait: '{name} 最长等候 {value} 分钟，超过 {threshold} 分钟',
@@ -38,11 +38,11 @@
       app: 'Supervisor', logout: 'Sign out', login_title: 'Supervisor sign-in',
       login_sub: 'Sign in as a supervisor or admin to watch the hall and its alerts', user: 'User', password: 'Password',
       login: 'Sign in', logging_in: 'Signing in…', alerts: 'Active alerts', no_alerts: 'No alerts: the hall runs normally',
-      queues: 'Queues', windows: 'Windows', q_name: 'Queue', q_waiting: 'Waiting', q_oldest: 'Oldest wait', q_eta: 'Expected wait',
+      queues: 'Queues', windows: 'Windows', q_name: 'Queue', q_waiting: 'Waiting', q_oldest: 'Oldest wait', q_eta: 'Wait if taken now',
       q_limits: 'Alert at', updated: 'Updated', ack: 'Acknowledge', acked: 'seen by {n}', since: 'since {n}', min: '{n} min',
-      people: '{n}', off: 'off', no_window: 'No window open',
+      people: '{n}', off: 'off',
       k_queue_waiting: '{name}: {value} waiting, above {threshold}',
-      k_queue_unstaffed: '{id} {name}: {value} waiting and no open window serves it', no_window: 'no window open',
+      k_queue_unstaffed: '{id} {name}: {value} waiting and no open window serves it', nowin: 'no window open',
       p_offline: '{name}: printer offline, tickets do not print', p_paper_out: '{name}: printer out of paper, tickets do not print',
       p_paper_low: '{name}: printer paper running low', p_cover_open: '{name}: printer cover open, tickets do not print',
       k_queue_wait: '{name}: oldest wait {value} min, above {threshold}',
@@ -235,9 +235,10 @@
       return '<tr class="' + (alerted['q:' + q.id] ? 'is-alert' : '') + '" data-queue="' + esc(q.id) + '">' +
         '<td><b>' + esc(q.id) + '</b> ' + esc(q.name) + '</td>' +
         '<td class="sv-num">' + esc(q.waiting) +
-          (unstaffed[q.id] ? ' <span class="sv-nowin">' + esc(t('no_window')) + '</span>' : '') + '</td>' +
+          (unstaffed[q.id] ? ' <span class="sv-nowin">' + esc(t('nowin')) + '</span>' : '') + '</td>' +
         '<td class="sv-num">' + esc(q.waiting ? t('min', { n: q.oldest_wait_min }) : '—') + '</td>' +
-        '<td class="sv-num">' + esc(q.eta_minutes == null ? t('no_window') : q.waiting ? t('min', { n: q.eta_minutes }) : '—') + '</td>' +
+        // The wait of a ticket taken now, in the lobby's words (also with nobody waiting).
+        '<td class="sv-num sv-eta">' + esc(I18N.wait(q.eta_minutes, q.eta_reason)) + '</td>' +
         '<td class="sv-limits">' + esc(limits.join(' / ')) + '</td></tr>';
     }).join('');
 

@@ -39,6 +39,8 @@ pub struct AuditEntryDto {
     /// Local time with the hall's offset.
     pub at: String,
     pub user: Option<String>,
+    /// The user's `display_name` (else the login name), for this staff page only.
+    pub display_name: Option<String>,
     /// The user's role as configured now; null for the hall itself or a user no longer
     /// configured.
     pub role: Option<&'static str>,
@@ -142,6 +144,7 @@ fn entry_dto(app: &AppState, staff: &Staff, e: &AuditEntry) -> AuditEntryDto {
         seq: e.seq,
         at: rfc3339(setup, e.at),
         user: e.user.as_ref().map(ToString::to_string),
+        display_name: e.user.as_ref().map(|u| super::users::display_name(&app.config, u.as_str())),
         role: role_of(app, staff, e.user.as_ref()).map(Role::as_str),
         action: e.action.as_str(),
         action_text: action_text(e.action),
@@ -223,7 +226,7 @@ pub async fn csv(
 ) -> Result<Response, ApiError> {
     let (day, page) = read(&app, &headers, params, EXPORT_ROWS_MAX, EXPORT_ROWS_MAX).await?;
     let mut out = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    let header = ["时间", "用户", "角色", "操作", "操作代码", "窗口", "票号", "说明"];
+    let header = ["时间", "用户", "姓名", "角色", "操作", "操作代码", "窗口", "票号", "说明"];
     let failed = |e: csv::Error| ApiError::internal("the audit export could not be written", &e);
     out.write_record(header).map_err(failed)?;
     let staff = super::users::staff(&app).await?;
@@ -233,6 +236,7 @@ pub async fn csv(
         out.write_record([
             dto.at.as_str(),
             &cell(dto.user.as_deref().unwrap_or("")),
+            &cell(dto.display_name.as_deref().unwrap_or("")),
             role,
             dto.action_text,
             dto.action,

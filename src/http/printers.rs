@@ -137,6 +137,7 @@ fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) ->
         materials,
         ahead: t.ahead,
         eta_minutes: t.eta_minutes,
+        no_window: t.eta_reason == Some(crate::core::eta::NO_OPEN_WINDOW),
         issued,
         url,
         reprint,

@@ -95,6 +95,8 @@ struct CaseDto {
     window: Option<String>,
     /// The clerk who served the ticket: supervisors and admins read cases, displays never.
     clerk: Option<String>,
+    /// The clerk's `display_name` (else the login name), as the staff pages call them.
+    clerk_name: Option<String>,
     services: Vec<String>,
     score: u8,
     level: &'static str,
@@ -108,7 +110,8 @@ struct CaseDto {
 }
 
 impl CaseDto {
-    fn new(setup: &Setup, today: chrono::NaiveDate, c: &Case) -> Self {
+    fn new(config: &crate::config::Config, today: chrono::NaiveDate, c: &Case) -> Self {
+        let setup = &config.setup;
         let status = c.status(today);
         let closed_day = c.rectified.as_ref().map(|r| setup.day_of(r.at));
         Self {
@@ -121,6 +124,7 @@ impl CaseDto {
             queue: c.queue.to_string(),
             window: c.window.as_ref().map(ToString::to_string),
             clerk: c.clerk.as_ref().map(ToString::to_string),
+            clerk_name: c.clerk.as_ref().map(|u| super::users::display_name(config, u.as_str())),
             services: c.services.iter().map(ToString::to_string).collect(),
             score: c.score,
             level: LEVELS.get(usize::from(c.score).saturating_sub(1)).copied().unwrap_or(""),
@@ -150,8 +154,8 @@ impl CaseDto {
     }
 }
 
-fn cases_json(setup: &Setup, view: &CasesView) -> Value {
-    let cases: Vec<CaseDto> = view.cases.iter().map(|c| CaseDto::new(setup, view.today, c)).collect();
+fn cases_json(config: &crate::config::Config, view: &CasesView) -> Value {
+    let cases: Vec<CaseDto> = view.cases.iter().map(|c| CaseDto::new(config, view.today, c)).collect();
     json!({ "today": view.today.to_string(), "cases": cases })
 }
 
@@ -186,7 +190,7 @@ pub async fn cases(
         ),
     };
     match app.engine.query(Query::Cases(status, day)).await?.answer {
-        Answer::Cases(view) => Ok(Json(cases_json(&app.config.setup, &view))),
+        Answer::Cases(view) => Ok(Json(cases_json(&app.config, &view))),
         other => Err(ApiError::internal("engine answered a cases query with something else", &format!("{other:?}"))),
     }
 }
@@ -218,8 +222,7 @@ async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Comman
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     match answered.answer {
         Answer::Cases(view) => {
-            let setup = &app.config.setup;
-            let case = view.cases.first().map(|c| CaseDto::new(setup, view.today, c));
+            let case = view.cases.first().map(|c| CaseDto::new(&app.config, view.today, c));
             Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
         }
         other => Err(ApiError::internal("engine answered a case action with something else", &format!("{other:?}"))),

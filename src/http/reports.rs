@@ -16,6 +16,7 @@ use super::error::ApiError;
 use super::{auth, AppState};
 use crate::config::Role;
 use crate::engine::{Answer, Query};
+use crate::reports::figures::Report;
 use crate::reports::{charts, export, Built};
 
 #[derive(Deserialize)]
@@ -59,13 +60,19 @@ fn unavailable(what: &str, day: NaiveDate) -> ApiError {
     )
 }
 
-pub async fn day(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    params: Params,
-) -> Result<Json<crate::reports::figures::Report>, ApiError> {
+pub async fn day(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Json<Report>, ApiError> {
     let built = built(&app, &headers, params).await?;
-    Ok(Json(built.report.clone()))
+    Ok(Json(with_display_names(&app, &built.report)))
+}
+
+/// The report with each clerk's `name` their `display_name` (`id` stays the login name):
+/// the report itself is cached, and hall.toml's names may change at a restart.
+fn with_display_names(app: &AppState, report: &Report) -> Report {
+    let mut report = report.clone();
+    for c in &mut report.clerks {
+        c.name = super::users::display_name(&app.config, &c.id);
+    }
+    report
 }
 
 /// `charts/{name}.svg`.
@@ -118,6 +125,7 @@ pub async fn figures_csv(
     params: Params,
 ) -> Result<Response, ApiError> {
     let built = built(&app, &headers, params).await?;
-    let bytes = export::figures(&built.report).map_err(|e| ApiError::internal("figures.csv failed", &e))?;
+    let bytes = export::figures(&with_display_names(&app, &built.report))
+        .map_err(|e| ApiError::internal("figures.csv failed", &e))?;
     Ok(csv_response(bytes, format!("hallq-figures-{}.csv", built.report.day)))
 }

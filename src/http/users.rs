@@ -147,6 +147,17 @@ pub fn all(app: &AppState, staff: &Staff) -> Vec<Known> {
     configured.chain(added).collect()
 }
 
+/// What staff pages call `user`: hall.toml's `display_name`, else the login name. For
+/// answers behind a staff sign-in only, never a display's.
+pub fn display_name(config: &crate::config::Config, user: &str) -> String {
+    config
+        .users
+        .iter()
+        .find(|u| u.name.as_str() == user)
+        .and_then(|u| u.display_name.clone())
+        .unwrap_or_else(|| user.to_string())
+}
+
 /// The staff state as the log has it now.
 pub async fn staff(app: &AppState) -> Result<Staff, ApiError> {
     match app.engine.query(Query::Staff).await?.answer {

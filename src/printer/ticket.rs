@@ -29,6 +29,8 @@ pub struct TicketPaper {
     pub materials: Vec<String>,
     pub ahead: Option<usize>,
     pub eta_minutes: Option<u32>,
+    /// No open window may call the ticket: the wait says 暂无窗口办理, not a figure.
+    pub no_window: bool,
     /// Local time of issue, e.g. `2026-03-10 10:00`.
     pub issued: String,
     /// The ticket's status page, for the QR code; none prints no code.
@@ -47,6 +49,35 @@ pub fn notice(rejoin_min: u32) -> String {
         "请留意大厅叫号屏及语音广播，过号需重新取号。".to_string()
     } else {
         format!("请留意大厅叫号屏及语音广播。过号后 {rejoin_min} 分钟内可扫码重新排队（号码不变），超时需重新取号。")
+    }
+}
+
+/// Beyond this an expected wait is said as "over 4 hours": the hall closes first or things
+/// change, and a figure would promise too much.
+pub const WAIT_LONG_MIN: u32 = 240;
+
+/// An expected wait in the words of every page (`HallqI18n.wait` in display/static/i18n.js):
+/// 暂无窗口办理 when no open window may call the ticket, 无需等候, 约 12 分钟, 约 1 小时 20 分
+/// (to ten minutes), 超过 4 小时; "—" when unknown.
+pub fn wait_words(eta_minutes: Option<u32>, no_window: bool) -> String {
+    if no_window {
+        return "暂无窗口办理".to_string();
+    }
+    match eta_minutes {
+        None => "—".to_string(),
+        Some(0) => "无需等候".to_string(),
+        Some(m) if m < 60 => format!("约 {m} 分钟"),
+        Some(m) if m >= WAIT_LONG_MIN => format!("超过 {} 小时", WAIT_LONG_MIN / 60),
+        Some(m) => {
+            // Half up to ten minutes, as Math.round does on the pages.
+            let rounded = (m + 5) / 10 * 10;
+            let (h, rest) = (rounded / 60, rounded % 60);
+            if rest == 0 {
+                format!("约 {h} 小时")
+            } else {
+                format!("约 {h} 小时 {rest} 分")
+            }
+        }
     }
 }
 
@@ -78,11 +109,7 @@ pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
     }
     e.line(&rule(width)).align(Align::Left);
     let ahead = p.ahead.map_or_else(|| "—".to_string(), |n| format!("{n} 人"));
-    let eta = match p.eta_minutes {
-        None => "—".to_string(),
-        Some(0) => "无需等候".to_string(),
-        Some(m) => format!("约 {m} 分钟"),
-    };
+    let eta = wait_words(p.eta_minutes, p.no_window);
     e.line(&format!("前面等候：{ahead}")).line(&format!("预计等候：{eta}"));
     e.line(&format!("取号时间：{}", p.issued));
     list(&mut e, "办理事项：", &p.services, ITEM_LINES_MAX, width);
@@ -172,6 +199,30 @@ mod tests {
             assert!(text.contains(want), "{want:?} missing from {text}");
         }
         assert!(!text.contains("过号需重新取号"), "{text}");
+    }
+
+    #[test]
+    fn the_wait_is_worded_as_on_the_pages() {
+        let cases = [
+            (None, true, "暂无窗口办理"),
+            (Some(12), true, "暂无窗口办理"),
+            (None, false, "—"),
+            (Some(0), false, "无需等候"),
+            (Some(59), false, "约 59 分钟"),
+            (Some(60), false, "约 1 小时"),
+            (Some(84), false, "约 1 小时 20 分"),
+            (Some(85), false, "约 1 小时 30 分"),
+            (Some(239), false, "约 4 小时"),
+            (Some(240), false, "超过 4 小时"),
+        ];
+        for (eta, none, want) in cases {
+            assert_eq!(wait_words(eta, none), want, "{eta:?} {none}");
+        }
+        let mut p = paper();
+        p.eta_minutes = None;
+        p.no_window = true;
+        let text = text_of(&render(&p, 42));
+        assert!(text.contains("预计等候：暂无窗口办理"), "{text}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::wd::{WebDriverCompatibleCommand, WindowHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
@@ -74,6 +74,11 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
         "--autoplay-policy=no-user-gesture-required".into(),
         "--lang=zh-CN".into(),
         "--hide-scrollbars".into(),
+        // Tests open pages in several tabs and read them in turn: a tab in the background
+        // keeps its timers and its feed, as a screen of its own would.
+        "--disable-background-timer-throttling".into(),
+        "--disable-renderer-backgrounding".into(),
+        "--disable-backgrounding-occluded-windows".into(),
         format!("--window-size={width},{height}"),
         format!("--user-data-dir={}", profile.path().display()),
     ];
@@ -90,6 +95,60 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
         }
     };
     Some(Browser { client, driver, _profile: profile })
+}
+
+/// Starts a browser whose page area (not its window) is `width`×`height`, the size of the
+/// screen a page is made for, with a screen's own behaviour (no phone emulation): the
+/// window is grown by whatever its chrome takes.
+pub async fn launch_page(test: &str, width: u32, height: u32) -> Option<Browser> {
+    let browser = launch(test, width, height).await?;
+    browser.goto("about:blank").await;
+    let inner = browser.eval("return [window.innerWidth, window.innerHeight]").await;
+    let (iw, ih) = (inner[0].as_u64().unwrap_or(0) as u32, inner[1].as_u64().unwrap_or(0) as u32);
+    if (iw, ih) != (width, height) {
+        let (w, h) = (width + width.saturating_sub(iw), height + height.saturating_sub(ih));
+        browser.client.set_window_size(w, h).await.expect("resize the browser window");
+    }
+    Some(browser)
+}
+
+/// Two speaker zones over the example hall's twelve windows, to append to hall.toml.
+pub const ZONES: &str = r#"
+[[zone]]
+id = "1F"
+name = "一楼大厅"
+windows = ["1", "2", "3", "4", "5", "6"]
+
+[[zone]]
+id = "2F"
+name = "二楼"
+windows = ["7", "8", "9", "10", "11", "12"]
+"#;
+
+/// Whether espeak-ng runs here. Without it a voice test is left out, loudly; with `CI`
+/// set it fails instead, as a missing browser does.
+pub fn espeak_or_skip(test: &str) -> bool {
+    let ok = Command::new("espeak-ng").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must run the voice tests, but espeak-ng is missing: .ci/run installs it");
+        }
+        say_loudly(&format!("\n*** PAGE TEST LEFT OUT: {test} — espeak-ng not found ***\n"));
+    }
+    ok
+}
+
+/// The kiosk of `token` on the daemon at `addr`, with `extra` query (`&idle=5`, or "").
+pub fn kiosk_url(addr: impl std::fmt::Display, token: &str, extra: &str) -> String {
+    format!("http://{addr}/display/kiosk?token={token}{extra}")
+}
+
+/// A script: whether the element matching `css` exists and is shown.
+pub fn visible_js(css: &str) -> String {
+    format!(
+        "var e = document.querySelector('{css}');
+         return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';"
+    )
 }
 
 /// A Chrome DevTools command sent through chromedriver.
@@ -142,6 +201,17 @@ impl Browser {
         .await;
     }
 
+    /// Waits until the kiosk shows its home screen: the catalogue's categories and bundles.
+    pub async fn until_kiosk_home(&self) {
+        self.until(
+            "the kiosk home screen",
+            "return document.querySelectorAll('#categories .k-cat').length > 0
+                && document.querySelectorAll('#bundles [data-code]').length > 0
+                && !document.querySelector('#view-home').hidden;",
+        )
+        .await;
+    }
+
     /// Waits until the clerk console shows `number` as the current ticket.
     pub async fn until_clerk_number(&self, number: &str) {
         let js = format!("return document.querySelector('#current-number').textContent.trim() === '{number}';");
@@ -162,6 +232,26 @@ impl Browser {
             "(function () {{ var real = Date.now, off = {at_ms} - real(); Date.now = function () {{ return real() + off; }}; }})();"
         );
         self.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": source })).await;
+    }
+
+    /// Opens `url` in a new tab of this browser and makes it the current one; returns it,
+    /// for `switch_to`. A tab shares the browser's storage (as a visitor's would), not its
+    /// emulated screen size or clock: set those again in it.
+    pub async fn open_tab(&self, url: &str) -> WindowHandle {
+        let tab = self.client.new_window(true).await.unwrap_or_else(|e| panic!("a new tab: {e}")).handle;
+        self.switch_to(&tab).await;
+        self.goto(url).await;
+        tab
+    }
+
+    /// Makes `tab` the current tab: what the test reads, clicks and shoots from now on.
+    pub async fn switch_to(&self, tab: &WindowHandle) {
+        self.client.switch_to_window(tab.clone()).await.unwrap_or_else(|e| panic!("switch to tab {tab:?}: {e}"));
+    }
+
+    /// The current tab.
+    pub async fn tab(&self) -> WindowHandle {
+        self.client.window().await.unwrap_or_else(|e| panic!("the current tab: {e}"))
     }
 
     pub async fn goto(&self, url: &str) {
