@@ -33,6 +33,9 @@ async fn a_supervisor_reads_filters_and_exports_the_days_audit_trail() {
 
     let base = format!("http://{}", d.addr);
     b.goto(&format!("{base}/display/audit")).await;
+    // The sign-in screen names the hall, not the page's placeholder.
+    b.until("the hall's name", "return document.querySelector('#hall-name').textContent === '青川区政务服务中心';")
+        .await;
     // A clerk may not read the trail.
     b.type_into("#login-user", "clerk2").await;
     b.type_into("#login-password", support::PASSWORD).await;

@@ -33,7 +33,7 @@ async fn one_sign_in_serves_every_staff_page_through_a_menu_of_the_roles_pages()
     b.click("#login-submit").await;
     b.until("the supervisor page", "return !document.querySelector('#screen-main').hidden;").await;
     assert_eq!(b.until("the menu", MENU_JS).await, "supervisor,reports,audit,cases", "no admin page for a supervisor");
-    assert_eq!(b.text("#user-name").await, "王芳（值班长）", "the display name, not the login name");
+    assert_eq!(b.text("#user-name").await, "王芳", "the display name, not the login name");
     b.until(
         "the clerk by display name",
         "var w = document.querySelector('#window-grid [data-window=\"1\"]'); return w && w.innerText.indexOf('李明') >= 0;",
@@ -67,7 +67,7 @@ async fn one_sign_in_serves_every_staff_page_through_a_menu_of_the_roles_pages()
     b.until("the user list", "return document.querySelectorAll('#users tr').length > 10;").await;
     let row = b.text("#users tr[data-user=\"clerk1\"]").await;
     assert!(row.contains("李明（clerk1）"), "{row}");
-    assert_eq!(b.text("#user-name").await, "系统管理员");
+    assert_eq!(b.text("#user-name").await, "赵强");
     b.screenshot("staff-admin-menu").await;
     // Signing out of one page signs out of all.
     b.click("#logout").await;

@@ -188,6 +188,10 @@
     $('more').addEventListener('click', function () { load(true); });
     $('export').addEventListener('click', exportCsv);
     $('logout').addEventListener('click', logout);
+    // The header names the hall before the sign-in too (it showed the placeholder).
+    STAFF.api(null, 'GET', '/api/v1/hall').then(function (h) {
+      if (h && h.hall && h.hall.name) $('hall-name').textContent = h.hall.name;
+    }).catch(function () { /* the placeholder stays; the page still works */ });
     if (loginForm.restore()) enter(); else show('login');
   }
 
