@@ -142,7 +142,9 @@ async fn a_remote_ticket_is_called_only_after_it_checks_in() {
 async fn the_appointment_queue_takes_no_walk_in_only_a_checked_in_booking() {
     let d = Daemon::start_with_clock(support::default_start_ms()).await;
     let api = &d.api;
-    let sign_in = api.item_in("Y").await;
+    let catalog = api.catalog().await;
+    let items = catalog["items"].as_array().cloned().unwrap_or_default();
+    let sign_in = items.iter().find(|i| i["queue"] == "Y").map(|i| i["code"].clone()).expect("an item in Y");
     for token in [KIOSK, ONLINE] {
         let r = api.post("/api/v1/tickets", Some(token), Some(json!({ "service": sign_in }))).await;
         r.assert_error(400, "check_in_required");
