@@ -155,6 +155,7 @@ pub async fn serve(
         printers,
         reports,
         demo_users: std::sync::OnceLock::new(),
+        demo: http::DemoAnswer::default(),
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

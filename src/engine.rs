@@ -339,7 +339,10 @@ impl Engine {
                     self.metrics.commands.with_label_values(&[r.code()]).inc();
                     Err(EngineError::Rejected(r))
                 }
-                Outcome::Query(q) => self.query(q).map(|answer| Answered { answer, repeated: false }),
+                Outcome::Query(q) => {
+                    self.metrics.engine_queries.inc();
+                    self.query(q).map(|answer| Answered { answer, repeated: false })
+                }
             };
             let _ = reply_tx.send(answer);
         }

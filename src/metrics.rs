@@ -13,6 +13,8 @@ pub struct Metrics {
     registry: Registry,
     /// Commands answered, by result: `ok` or the rejection code.
     pub commands: IntCounterVec,
+    /// Reads answered by the engine task (each one waits its turn beside the commands).
+    pub engine_queries: IntCounter,
     pub tickets_issued: IntCounter,
     pub calls: IntCounter,
     pub waiting: IntGaugeVec,
@@ -48,6 +50,7 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("hallq".into()), None)?;
         let commands = IntCounterVec::new(Opts::new("commands_total", "Commands answered, by result"), &["result"])?;
+        let engine_queries = IntCounter::new("engine_queries_total", "Reads answered by the engine task")?;
         let tickets_issued = IntCounter::new("tickets_issued_total", "Tickets issued")?;
         let calls = IntCounter::new("calls_total", "Call-outs, recalls included")?;
         let waiting = IntGaugeVec::new(Opts::new("waiting", "Tickets waiting, by queue"), &["queue"])?;
@@ -97,6 +100,7 @@ impl Metrics {
         registry.register(Box::new(eta_within_range.clone()))?;
         registry.register(Box::new(fanout_seconds.clone()))?;
         registry.register(Box::new(commands.clone()))?;
+        registry.register(Box::new(engine_queries.clone()))?;
         registry.register(Box::new(tickets_issued.clone()))?;
         registry.register(Box::new(calls.clone()))?;
         registry.register(Box::new(waiting.clone()))?;
@@ -117,6 +121,7 @@ impl Metrics {
         Ok(Self {
             registry,
             commands,
+            engine_queries,
             tickets_issued,
             calls,
             waiting,

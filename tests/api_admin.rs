@@ -299,3 +299,51 @@ async fn when_hall_toml_later_names_an_added_user_its_role_wins_and_the_admins_p
     assert_eq!(rows.len(), 1, "listed once: {view}");
     assert_eq!((&rows[0]["role"], &rows[0]["source"]), (&json!("supervisor"), &json!("hall_toml")));
 }
+
+/// `GET /api/v1/demo`'s answer once known: the start-up argon2 checks answer "pending"
+/// meanwhile.
+async fn demo(api: &support::Api) -> Value {
+    support::guard("the demo answer", async {
+        loop {
+            let r = api.get("/api/v1/demo", None).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            if r.body.get("pending").is_none() {
+                return r.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await
+}
+
+/// The engine's count of reads it answered, from `/metrics`.
+async fn engine_queries(d: &Daemon) -> u64 {
+    let m = d.api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
+    let line = m.lines().find(|l| l.starts_with("hallq_engine_queries_total ")).unwrap_or_default();
+    line.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("the metric is exported")
+}
+
+/// Issue 15 (second round): `GET /api/v1/demo` asked the engine for the staff on every
+/// request, so anyone could keep the engine busy with it. Now the staff is asked once; a
+/// flood costs the engine nothing, and an admin's reset still ends the demo at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_demo_answer_costs_the_engine_one_read_and_ends_with_an_admins_reset() {
+    let d = Daemon::start().await;
+    assert_eq!(demo(&d.api).await["in_use"], true);
+    let before = engine_queries(&d).await;
+    for _ in 0..300 {
+        assert_eq!(demo(&d.api).await["password"], "demo");
+    }
+    let after = engine_queries(&d).await;
+    // The metrics scrape itself is no engine read; a stray one of the daemon's own may be.
+    assert!(after - before <= 2, "300 demo answers cost the engine {} reads", after - before);
+
+    let admin = d.api.login("admin").await;
+    let r = d.api.post("/api/v1/users/clerk5/password", Some(&admin), Some(json!({ "password": "a real one!" }))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(demo(&d.api).await, json!({ "in_use": false }), "gone at once after the reset");
+    let (data, _) = d.stop().await;
+    // And after a restart, which asks the staff afresh.
+    let d = Daemon::start_on(data, None).await;
+    assert_eq!(demo(&d.api).await, json!({ "in_use": false }));
+}

@@ -134,3 +134,27 @@ async fn a_remote_ticket_is_called_only_after_it_checks_in() {
     api.post(&path, Some(KIOSK), None).await.assert_error(409, "already_checked_in");
     assert_eq!(api.call_next(&clerk, "3").await["id"], remote.body["id"]);
 }
+
+/// Issue 15: the kiosk's 预约 card leads to check-in, but the API still issued an
+/// appointment-queue ticket to anyone who asked for its service, a ticket never due and a
+/// booking never checked in. Now only a check-in gives one; a plain request is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_appointment_queue_takes_no_walk_in_only_a_checked_in_booking() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let catalog = api.catalog().await;
+    let items = catalog["items"].as_array().cloned().unwrap_or_default();
+    let sign_in = items.iter().find(|i| i["queue"] == "Y").map(|i| i["code"].clone()).expect("an item in Y");
+    for token in [KIOSK, ONLINE] {
+        let r = api.post("/api/v1/tickets", Some(token), Some(json!({ "service": sign_in }))).await;
+        r.assert_error(400, "check_in_required");
+        assert!(r.text.contains("check in"), "the error names check-in: {}", r.text);
+    }
+    let hall = api.get("/api/v1/hall", None).await;
+    assert!(!hall.text.contains("Y001"), "no ticket was issued: {}", hall.text);
+    // A booking of it checks in as before, into Y.
+    let booked = api.post("/api/v1/appointments", None, Some(booking("10:30", PHONE))).await;
+    let code = booked.body["code"].as_str().unwrap_or_default().to_string();
+    let ticket = api.post(&format!("/api/v1/appointments/{code}/check-in"), Some(KIOSK), None).await;
+    assert_eq!((ticket.status, ticket.body["number"].as_str()), (201, Some("Y001")), "{}", ticket.text);
+}

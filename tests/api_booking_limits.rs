@@ -6,11 +6,10 @@
 
 mod support;
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use support::{Api, Daemon, HANG_GUARD, KIOSK};
+use support::{Api, Daemon, KIOSK};
 
 /// The booking window of the example hall from 2026-03-10 (a Tuesday): today and 7 more.
 const DAYS: [&str; 8] =
@@ -24,10 +23,9 @@ fn seven_am() -> i64 {
 }
 
 /// An API client whose connections come from `ip` (any 127.0.0.0/8 address).
-fn client_from(d: &Daemon, ip: Ipv4Addr) -> Api {
-    let http =
-        reqwest::Client::builder().local_address(IpAddr::V4(ip)).timeout(HANG_GUARD).build().expect("an HTTP client");
-    Api { base: d.api.base.clone(), http }
+/// `d`'s API as a client at `127.0.0.{n}` sees it.
+fn client_from(d: &Daemon, n: u8) -> Api {
+    Api { base: d.api.base.clone(), http: support::client_from(n) }
 }
 
 fn booking(day: &str, slot: &str, phone: &str) -> Value {
@@ -79,7 +77,7 @@ async fn flood(api: Api, first_phone: u64) -> u32 {
 async fn a_flood_from_eight_addresses_leaves_places_on_every_working_day() {
     let d = Daemon::start_with_clock(seven_am()).await;
     let attackers = (2..=9u8).map(|n| {
-        let api = client_from(&d, Ipv4Addr::new(127, 0, 0, n));
+        let api = client_from(&d, n);
         tokio::spawn(flood(api, u64::from(n) * 1_000_000))
     });
     let mut taken = 0;
@@ -91,7 +89,7 @@ async fn a_flood_from_eight_addresses_leaves_places_on_every_working_day() {
 
     // A real visitor, on an address and phone of their own, still finds a place every
     // working day of the window; rest days offer none.
-    let visitor = client_from(&d, Ipv4Addr::new(127, 0, 0, 20));
+    let visitor = client_from(&d, 20);
     for (i, day) in DAYS.iter().enumerate() {
         let (closed, free) = free_slots(&visitor, day).await;
         if REST_DAYS.contains(day) {
@@ -126,12 +124,12 @@ async fn one_phone_holds_at_most_three_bookings_over_the_window() {
     // From different addresses, so that only the phone's limit is met.
     let mut codes = Vec::new();
     for (n, day) in (2..).zip(["2026-03-10", "2026-03-11", "2026-03-12"]) {
-        let api = client_from(&d, Ipv4Addr::new(127, 0, 0, n));
+        let api = client_from(&d, n);
         let r = api.post("/api/v1/appointments", None, Some(booking(day, "10:00", "138 0013 8000"))).await;
         assert_eq!(r.status, 201, "{}", r.text);
         codes.push(r.body["code"].as_str().unwrap_or_default().to_string());
     }
-    let api = client_from(&d, Ipv4Addr::new(127, 0, 0, 9));
+    let api = client_from(&d, 9);
     let fourth = api.post("/api/v1/appointments", None, Some(booking("2026-03-13", "10:00", "13800138000"))).await;
     fourth.assert_error(409, "phone_limit");
     // Another phone is not affected, and a cancelled booking frees its holder's place.
@@ -146,7 +144,7 @@ async fn one_phone_holds_at_most_three_bookings_over_the_window() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_address_holds_at_most_four_bookings_a_day() {
     let d = Daemon::start_with_clock(seven_am()).await;
-    let api = client_from(&d, Ipv4Addr::new(127, 0, 0, 2));
+    let api = client_from(&d, 2);
     for n in 0..4 {
         let r = api
             .post("/api/v1/appointments", None, Some(booking("2026-03-11", "10:00", &format!("1380000000{n}"))))
@@ -158,7 +156,7 @@ async fn one_address_holds_at_most_four_bookings_a_day() {
     // The next day is open to the same address; another address is not affected.
     let next = api.post("/api/v1/appointments", None, Some(booking("2026-03-12", "11:00", "13800000009"))).await;
     assert_eq!(next.status, 201, "{}", next.text);
-    let other = client_from(&d, Ipv4Addr::new(127, 0, 0, 3));
+    let other = client_from(&d, 3);
     let r = other.post("/api/v1/appointments", None, Some(booking("2026-03-11", "11:00", "13800000008"))).await;
     assert_eq!(r.status, 201, "{}", r.text);
 }

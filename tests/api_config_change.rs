@@ -58,6 +58,15 @@ fn without_window_5(h: String) -> String {
     h.replace("windows = [\"5\"]", "windows = [\"1\"]")
 }
 
+/// hall.toml without queue Z and window 12, which served only Z (its evaluator and the
+/// kiosk lists naming it moved to window 1).
+fn without_queue_z(h: String) -> String {
+    let h = without_table(&h, "queue", "id = \"Z\"");
+    let h = without_table(&h, "window", "id = \"12\"");
+    let h = without_table(&h, "evaluator", "window = \"12\"");
+    h.replace("windows = [\"12\"]", "windows = [\"1\"]")
+}
+
 async fn status(d: &Daemon, id: &str) -> Value {
     let t = d.api.ticket(id).await;
     assert_eq!(t.status, 200, "{}", t.text);
@@ -125,14 +134,8 @@ async fn a_queue_removed_mid_day_moves_its_waiting_tickets_to_their_items_queue(
     let (data, _) = d.stop().await;
 
     // Queue Z and window 12 (which served only Z) are gone; BC-0001 now belongs to A.
-    let edit = |h: String| {
-        let h = without_table(&h, "queue", "id = \"Z\"");
-        let h = without_table(&h, "window", "id = \"12\"");
-        let h = without_table(&h, "evaluator", "window = \"12\"");
-        h.replace("windows = [\"12\"]", "windows = [\"1\"]")
-    };
     let services = |s: String| s.replace("queue = \"Z\"", "queue = \"A\"");
-    let d = start(data, clock, &hall(edit, services)).await;
+    let d = start(data, clock, &hall(without_queue_z, services)).await;
     let t = status(&d, z["id"].as_str().expect("an id")).await;
     assert_eq!((&t["status"], &t["queue"], &t["number"]), (&json!("waiting"), &json!("A"), &json!("Z001")), "{t}");
     let c1 = d.api.login("clerk1").await;
@@ -149,14 +152,8 @@ async fn a_queue_removed_mid_day_with_its_items_refuses_the_start_naming_the_que
     d.api.issue("BC-0001").await;
     let (data, _) = d.stop().await;
 
-    let edit = |h: String| {
-        let h = without_table(&h, "queue", "id = \"Z\"");
-        let h = without_table(&h, "window", "id = \"12\"");
-        let h = without_table(&h, "evaluator", "window = \"12\"");
-        h.replace("windows = [\"12\"]", "windows = [\"1\"]")
-    };
     let services = |s: String| without_table(&s, "item", "code = \"BC-0001\"");
-    let config = load(&hall(edit, services));
+    let config = load(&hall(without_queue_z, services));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let engine_clock: hallq::engine::Clock =
         Arc::new(move || hallq::core::model::Ts(clock.load(std::sync::atomic::Ordering::SeqCst)));

@@ -170,6 +170,35 @@ fn every_booking_refusal_has_its_code() {
     // These scripts run from 08:00: the 07:30 slot has begun.
     refused(vec![book("C1", hm(7, 30), "p1")], "slot_past");
     refused(vec![remote_issue(1), check_in_ticket(1), check_in_ticket(1)], "already_checked_in");
+    // Issue 15: the appointment queue's own service is not a walk-in's to take, at a kiosk
+    // or online; its booking's check-in still gives it a ticket, late or on time.
+    let mut walk_in = setup();
+    walk_in.queues.push(QueueDef { id: q("Y"), name: "预约".into(), prefix: "Y".into() });
+    let mut sign_in = walk_in.items[0].clone();
+    (sign_in.code, sign_in.queue) = (hallq::core::model::ServiceCode::parse("SC-Y1").unwrap(), q("Y"));
+    walk_in.items.push(sign_in);
+    for remote in [false, true] {
+        let mut h = Hall::with(walk_in.clone());
+        h.now = t(8, 0);
+        let take = cmd(Command::IssueTicket {
+            id: tid(1),
+            service: "SC-Y1".into(),
+            priority: None,
+            kiosk: "kiosk-1".into(),
+            remote,
+        });
+        assert_eq!(h.step(&take).result.unwrap_err().code(), "check_in_required");
+        assert!(h.state.tickets.is_empty());
+    }
+    let mut h = Hall::with(walk_in.clone());
+    h.now = t(8, 0);
+    let mut booking = book("Y1", hm(9, 0), "p1");
+    if let Command::BookAppointment { service, .. } = &mut booking.command {
+        *service = "SC-Y1".into();
+    }
+    h.must(&booking);
+    h.now = t(9, 0);
+    h.must(&check_in("Y1", 2));
     let mut no_booking = setup();
     no_booking.appointments = None;
     let mut h = Hall::with(no_booking);

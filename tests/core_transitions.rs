@@ -449,6 +449,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::AppointmentClosed(""),
         R::NotToday(String::new()),
         R::AlreadyCheckedIn,
+        R::CheckInRequired,
         R::UnknownReason(String::new()),
         R::ReasonTextRequired(String::new()),
         R::ReasonNotAsked,
@@ -517,6 +518,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::AppointmentClosed(_)
             | R::NotToday(_)
             | R::AlreadyCheckedIn
+            | R::CheckInRequired
             | R::UnknownReason(_)
             | R::ReasonTextRequired(_)
             | R::ReasonNotAsked
@@ -564,6 +566,7 @@ fn the_tables_refuse_with_every_rejection() {
         "appointment_closed",
         "not_today",
         "already_checked_in",
+        "check_in_required",
     ]);
     // Refused in core_rating.rs (every_rating_and_case_refusal_has_its_code): they need
     // the hall's reasons and its bad-rating cases.

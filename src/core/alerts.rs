@@ -10,7 +10,10 @@
 //! when the window leaves that state. A queue whose tickets wait while no window that
 //! serves it is open (open, calling or serving: closed and paused ones do not count, as
 //! for the expected wait) raises `queue_unstaffed` on the next tick, with no delay (by
-//! default from one ticket), and clears once such a window opens or the line is empty. A supervisor acknowledges an alert
+//! default from one ticket), and clears once such a window opens or the line is empty. It
+//! counts only the tickets no open window may call: a booked ticket waiting in the
+//! appointment queue is called, from its slot's start, by the windows of its service's own
+//! queue too, so an open one of those staffs it. A supervisor acknowledges an alert
 //! (`AlertAcknowledged`), which records who and silences the page's sound, but the alert
 //! stays active until its condition ends.
 //!
@@ -29,6 +32,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::dispatch::due_queues;
 use super::event::Event;
 use super::model::{KioskId, QueueId, Ts, UserName, Window, WindowId, WindowState};
 
@@ -456,6 +460,22 @@ pub fn staffed(state: &super::HallState, queue: &QueueId) -> bool {
     })
 }
 
+/// Tickets of `queue`'s shared line, a queue no open window serves, that no open window
+/// may call either: all of them but the booked ones whose service's own queue has an open
+/// window, which calls them from their slot's start (`dispatch::due_queues`, the rule the
+/// dispatch itself files them by). A scan of the queue's booked tickets, only while the
+/// queue has no open window.
+fn uncallable(state: &super::HallState, queue: &QueueId) -> usize {
+    let elsewhere = state
+        .index
+        .due_under(queue)
+        .filter_map(|id| state.tickets.get(&id))
+        .filter(|t| t.queue == *queue && t.target_window.is_none())
+        .filter(|t| due_queues(&state.setup, t).iter().any(|q| staffed(state, q)))
+        .count();
+    state.index.queue_len(queue).saturating_sub(elsewhere)
+}
+
 /// Every condition's value now, queues first, then windows, each in id order.
 fn readings(state: &super::HallState, now: Ts) -> Vec<Reading> {
     let policy = &state.setup.alerts;
@@ -467,7 +487,7 @@ fn readings(state: &super::HallState, now: Ts) -> Vec<Reading> {
         out.push(Reading { kind: AlertKind::QueueWaiting, subject, value: waiting, threshold: th.waiting });
         let wait = oldest_wait_min(state, &q.id, now);
         out.push(Reading { kind: AlertKind::QueueWait, subject, value: wait, threshold: th.wait_min });
-        let unstaffed = if staffed(state, &q.id) { 0 } else { state.index.queue_len(&q.id) };
+        let unstaffed = if staffed(state, &q.id) { 0 } else { uncallable(state, &q.id) };
         let value = u32::try_from(unstaffed).unwrap_or(u32::MAX);
         out.push(Reading { kind: AlertKind::QueueUnstaffed, subject, value, threshold: policy.unstaffed });
     }

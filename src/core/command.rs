@@ -344,6 +344,8 @@ pub enum Rejection {
     NotToday(String),
     #[error("this ticket has already checked in")]
     AlreadyCheckedIn,
+    #[error("the appointment queue takes booked visitors only: check in the booking at a kiosk (POST /api/v1/appointments/CODE/check-in) or take a ticket of the service itself")]
+    CheckInRequired,
     #[error("unknown reason {0:?}; pick a reason code listed in /api/v1/services under rating")]
     UnknownReason(String),
     #[error("the reason \"{0}\" needs a few words in the comment")]
@@ -432,6 +434,7 @@ impl Rejection {
             Rejection::AppointmentClosed(_) => "appointment_closed",
             Rejection::NotToday(_) => "not_today",
             Rejection::AlreadyCheckedIn => "already_checked_in",
+            Rejection::CheckInRequired => "check_in_required",
             Rejection::UnknownReason(_) => "unknown_reason",
             Rejection::ReasonTextRequired(_) => "reason_text_required",
             Rejection::ReasonNotAsked => "reason_not_asked",
@@ -469,7 +472,8 @@ impl Rejection {
             | Rejection::ReasonNotAsked
             | Rejection::NoteRequired
             | Rejection::WindowNotServing(_)
-            | Rejection::BadWindowQueues(_) => RejectionKind::BadInput,
+            | Rejection::BadWindowQueues(_)
+            | Rejection::CheckInRequired => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)

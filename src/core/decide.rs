@@ -344,6 +344,12 @@ fn decide_issue(
             Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
         }
     };
+    // The appointment queue is for bookings checked in on time: a walk-in there would never
+    // be due, and a booked visitor who took one would never be checked in.
+    let joins = how.queue.unwrap_or(queue);
+    if !how.booked && setup.appointments.as_ref().is_some_and(|p| p.queue == joins) {
+        return Err(Rejection::CheckInRequired);
+    }
     let open = if how.booked { check_in_open(setup, now) } else { setup.is_open(now) };
     if !open {
         return Err(Rejection::HallClosed);

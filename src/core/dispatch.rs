@@ -71,8 +71,10 @@ pub struct DispatchIndex {
 }
 
 /// The queues an appointment ticket is due in: the one it waits in and its service's own
-/// (its current step's), when that differs.
-fn due_queues(setup: &Setup, t: &Ticket) -> Vec<QueueId> {
+/// (its current step's), when that differs. From its slot's start a window serving any of
+/// them may call it. The index files due tickets by this one rule, and the
+/// `queue_unstaffed` alert asks it too (`alerts::uncallable`), so that the two agree.
+pub fn due_queues(setup: &Setup, t: &Ticket) -> Vec<QueueId> {
     let home = match t.steps.get(t.step) {
         Some(step) => Some(step.queue),
         None => t.services.first().and_then(|c| setup.item(c.as_str())).map(|i| i.queue),
@@ -195,6 +197,13 @@ impl DispatchIndex {
     pub fn oldest_queued_at(&self, queue: &QueueId) -> Option<Ts> {
         let seq = self.by_queue_seq.get(queue)?.first()?;
         self.by_seq.get(seq).map(|e| e.queued_at)
+    }
+
+    /// The appointment tickets filed as due under `queue` (waiting in it, or booked for
+    /// a service of it), earliest slot first.
+    pub fn due_under(&self, queue: &QueueId) -> impl Iterator<Item = TicketId> + '_ {
+        let seqs = self.by_due.get(queue).into_iter().flatten().map(|(_, seq)| seq);
+        seqs.filter_map(|seq| self.by_seq.get(seq).map(|e| e.id))
     }
 
     /// Tickets waiting for window `w` by name.

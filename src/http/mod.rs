@@ -21,6 +21,8 @@ mod tickets;
 mod users;
 mod voice;
 mod windows;
+
+pub use pages::DemoAnswer;
 pub(crate) mod ws;
 
 use std::sync::atomic::AtomicUsize;
@@ -82,6 +84,9 @@ pub struct Shared {
     /// Whether every hall.toml user still has the demo password: set once, beside serving,
     /// after the argon2 checks at start (unset meanwhile). The start page's demo accounts.
     pub demo_users: std::sync::OnceLock<bool>,
+    /// Whether no admin has set a hall.toml user's password since the start, asked of the
+    /// engine once (`GET /api/v1/demo` is anyone's to flood).
+    pub demo: DemoAnswer,
 }
 
 impl Shared {

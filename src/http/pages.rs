@@ -49,13 +49,15 @@ pub async fn favicon() -> Result<Response, ApiError> {
 /// runs on them: every hall.toml user still has the demo password and no admin has set
 /// one since. Then the demo kiosk and evaluator tokens in use too; otherwise nothing, so
 /// that a hall that replaced some of them advertises none of the rest.
+///
+/// Anyone may ask, as often as they like, so the answer costs no engine work: the staff is
+/// asked once ([`DemoAnswer`]).
 pub async fn demo(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     // Unset for the moment the checks take after a start: the page asks again.
     let Some(all_demo) = app.demo_users.get().copied() else {
         return Ok(Json(json!({ "in_use": false, "pending": true })));
     };
-    let staff = if all_demo { Some(super::users::staff(&app).await?) } else { None };
-    let in_use = staff.is_some_and(|s| app.config.users.iter().all(|u| s.password_of(&u.name).is_none()));
+    let in_use = all_demo && app.demo.in_use(&app).await?;
     if !in_use {
         return Ok(Json(json!({ "in_use": false })));
     }
@@ -73,6 +75,43 @@ pub async fn demo(State(app): State<AppState>) -> Result<Json<Value>, ApiError> 
         "evaluator": evaluator.map(|(window, token)| json!({ "window": window, "token": token })),
         "users": { "clerk": users(Role::Clerk), "supervisor": users(Role::Supervisor), "admin": users(Role::Admin) },
     })))
+}
+
+/// Whether no admin has set a password of a hall.toml user, for `GET /api/v1/demo`. The
+/// staff is asked once, by the first request (the others wait for that answer); after
+/// that only [`DemoAnswer::revoke`] changes it, which `users::reset_password` calls once
+/// an admin's reset of a hall.toml user is decided: setting a password is the only way
+/// the demo one stops opening an account while the daemon runs, and it never opens it
+/// again (a reset back to "demo" still counts as set). A restart asks the staff afresh.
+#[derive(Default)]
+pub struct DemoAnswer {
+    asked: tokio::sync::OnceCell<bool>,
+    revoked: std::sync::atomic::AtomicBool,
+}
+
+impl DemoAnswer {
+    async fn in_use(&self, app: &AppState) -> Result<bool, ApiError> {
+        use std::sync::atomic::Ordering;
+        if self.revoked.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let asked = self
+            .asked
+            .get_or_try_init(|| async {
+                let staff = super::users::staff(app).await?;
+                Ok::<_, ApiError>(app.config.users.iter().all(|u| staff.password_of(&u.name).is_none()))
+            })
+            .await?;
+        Ok(*asked && !self.revoked.load(Ordering::Acquire))
+    }
+
+    /// An admin has set user `name`'s password: if hall.toml names the user, the demo
+    /// credentials are no longer in use.
+    pub fn revoke(&self, app: &AppState, name: &str) {
+        if app.config.users.iter().any(|u| u.name.as_str() == name) {
+            self.revoked.store(true, std::sync::atomic::Ordering::Release);
+        }
+    }
 }
 
 /// `/display/lobby`, `/display/window`, `/display/kiosk`, `/display/clerk`.

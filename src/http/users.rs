@@ -306,7 +306,10 @@ pub async fn reset_password(
     let (name, keep) = (user.name.clone(), auth::bearer(&headers).map(str::to_string));
     // The reset admin's own session, kept, is bound to the new password from now on.
     let new_hash = password_hash_of(&command_hash);
+    // In the task that outlives a client gone mid-request, like the sessions' change.
+    let shared = app.clone();
     let ended = decided_then(&app, env, one_at_a_time, move |s| {
+        shared.demo.revoke(&shared, name.as_str());
         let ended = s.end_user(&name, keep.as_deref());
         if let Some(k) = keep.as_deref() {
             s.rebind(k, &name, new_hash);

@@ -114,10 +114,18 @@ impl Options {
     }
 }
 
-/// The item codes and bundle ids of `hall`'s catalogue, which Poisson visitors choose from.
+/// The item codes and bundle ids of `hall`'s catalogue, which Poisson visitors choose from:
+/// not the appointment queue's own items, which only a booking's check-in may take.
 pub fn catalogue(hall: &SimHall) -> Catalogue {
+    let booked_only = hall.setup.appointments.as_ref().map(|p| p.queue);
     Catalogue {
-        items: hall.setup.items.iter().map(|i| i.code.as_str().to_string()).collect(),
+        items: hall
+            .setup
+            .items
+            .iter()
+            .filter(|i| Some(i.queue) != booked_only)
+            .map(|i| i.code.as_str().to_string())
+            .collect(),
         bundles: hall.setup.bundles.iter().map(|b| b.id.as_str().to_string()).collect(),
     }
 }

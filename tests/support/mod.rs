@@ -198,14 +198,17 @@ impl Api {
         r.body
     }
 
-    /// Every item code in the catalogue, with the queue it joins.
+    /// Every item code in the catalogue that a walk-in may take, with the queue it joins:
+    /// not the appointment queue's, which only a booking's check-in gives.
     pub async fn items(&self) -> Vec<(String, String)> {
         let cat = self.catalog().await;
+        let booked_only = cat["appointments"]["queue"].as_str().map(str::to_string);
         cat["items"]
             .as_array()
             .expect("items")
             .iter()
             .map(|i| (i["code"].as_str().expect("code").to_string(), i["queue"].as_str().expect("queue").to_string()))
+            .filter(|(_, q)| booked_only.as_ref() != Some(q))
             .collect()
     }
 
