@@ -156,6 +156,7 @@ pub async fn serve(
         reports,
         demo_users: std::sync::OnceLock::new(),
         demo: http::DemoAnswer::default(),
+        backup_running: Arc::default(),
     });
     let addr = listener.local_addr()?;
     let tls_on = tls.is_some();

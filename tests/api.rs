@@ -2,7 +2,7 @@
 //! ticket's life at a window, the refusals and their status codes, the read-only
 //! endpoints, and numbers that survive a restart.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{Daemon, KIOSK};

@@ -3,7 +3,7 @@
 //! snapshot), closing a window its clerk left open (refused while it holds a ticket), the
 //! admin overview, bad input, and the audit trail of each change.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{shanghai_ms, Daemon};

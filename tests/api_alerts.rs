@@ -6,8 +6,8 @@
 //! loopback) as an alert; alerts a new day ends sent as cleared; notices owed when the
 //! daemon stopped sent after its restart.
 
-mod printer_support;
-mod support;
+use crate::printer_support;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicI64;

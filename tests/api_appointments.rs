@@ -2,7 +2,7 @@
 //! slots, booking with a phone number that never reaches the log, check-in at a kiosk,
 //! the appointment queue, and a remote ticket called only after it checks in.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{Daemon, KIOSK};

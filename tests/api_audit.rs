@@ -3,7 +3,7 @@
 //! mid-day, for a past day, and as a CSV export; an admin's disable holds across a
 //! restart; bad filters are refused; nothing secret or personal reaches the export.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

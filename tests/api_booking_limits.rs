@@ -4,7 +4,7 @@
 //! holds at most `phone_max` bookings, a late booking checks in during the lunch break, and
 //! a clerk serving at midnight finishes the ticket.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! today's log names. It starts, and the tickets tied to what is gone wait in a queue that
 //! serves them, at their places; where none can, the start is refused naming the key.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

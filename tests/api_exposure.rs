@@ -2,7 +2,7 @@
 //! error for a certificate that cannot be read, and the built binary's loud warnings when
 //! it listens on every address without TLS or with the demo credentials.
 
-mod support;
+use crate::support;
 
 use hallq::config::{RateLimits, TlsFiles};
 use hallq::daemon::{serve, DaemonError, Options};

@@ -9,7 +9,7 @@
 //! `PROPTEST_CASES=100000 cargo test --release --test api_fuzz` (a failure prints the
 //! smallest input proptest could shrink it to).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! retry still gets the first answer, also after a restart. Each keyed route is tried:
 //! users, windows, tickets, check-in, bookings, cases, alerts.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! the tests move time instead of waiting. Clients take distinct loopback source addresses
 //! (127.0.0.2, 127.0.0.3, ...) to be distinct callers.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

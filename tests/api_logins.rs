@@ -8,7 +8,7 @@
 //! Clients take distinct loopback source addresses (127.0.0.2, 127.0.0.3, ...) to be
 //! distinct callers.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{client_from, daemon_with_example_limits, Daemon, Process, KIOSK, METRICS_TOKEN};

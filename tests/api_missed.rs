@@ -1,7 +1,7 @@
 //! Missed numbers, parked tickets and bundle steps over real HTTP and the real feed: the
 //! status codes, the ticket's new fields, and what the displays see.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::Daemon;

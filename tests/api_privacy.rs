@@ -4,7 +4,7 @@
 //! neither the log nor the feed nor the hall snapshot holds a token, a password or the
 //! phone number. And ticket ids are 128 random bits.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 

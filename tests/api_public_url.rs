@@ -4,7 +4,7 @@
 //! without one they use the kiosk's Host as before, and the daemon says so once at start.
 //! (The printed QR code is in `tests/printer.rs`.)
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! rectification by a supervisor (a clerk refused), the evaluator's rateable endpoint,
 //! and the rates in `/api/v1/stats`.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{shanghai_ms, Api, Daemon};

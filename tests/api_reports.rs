@@ -4,7 +4,7 @@
 //! day read back after the day closed and the daemon restarted, a day past the retention
 //! known only from its figures, and the new Prometheus histograms.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

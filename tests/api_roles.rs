@@ -3,7 +3,7 @@
 //! window, another clerk, a supervisor and an admin — and answers as the table says. And
 //! sessions end: at logout, when their time is up, and when an admin disables the user.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -5,7 +5,7 @@
 //! a user's ninth sign-in) stays ended after it, also after a SIGKILL; a session expires
 //! at the same time as without the restart; and no token can be made from what is kept.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Arc;

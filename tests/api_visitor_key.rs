@@ -5,7 +5,7 @@
 //! another window's. And a phone number written in any common way does not survive into
 //! a case's comment or notes, nor into the data directory.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{shanghai_ms, Api, Daemon, Display};

@@ -5,7 +5,7 @@
 //! what it tests is broken (so that a daemon without the bounds is not run out of
 //! memory here).
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -198,7 +198,15 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
         tokio::task::spawn_blocking(move || open_half(addr, HALF_OPEN, Instant::now() + Duration::from_secs(30)))
             .await
             .expect("the attack");
-    let sockets = sockets_open(pid);
+    // The daemon accepts and then closes what is over an address's cap: on a busy machine
+    // the last of those may still be closing when the attack ends.
+    let cap = hallq::http::conns::CONNECTIONS_PER_ADDRESS_MAX;
+    let closed_by = Instant::now() + Duration::from_secs(5);
+    let mut sockets = sockets_open(pid);
+    while sockets > base + cap && Instant::now() < closed_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        sockets = sockets_open(pid);
+    }
     eprintln!("{} half-open connections in {:?}; the daemon holds {sockets} sockets", held.len(), opened.elapsed());
 
     // A kiosk and a health check, each on a connection of its own, from the same address.
@@ -221,7 +229,6 @@ async fn thousands_of_half_open_connections_from_one_address_leave_the_kiosk_ser
     }
     // One address holds no more than its cap, and the half-open ones go at the header
     // timeout: soon the daemon holds only its own sockets.
-    let cap = hallq::http::conns::CONNECTIONS_PER_ADDRESS_MAX;
     assert!(
         sockets <= base + cap,
         "the daemon held {sockets} sockets ({base} before) for one address's half-open connections"

@@ -5,7 +5,7 @@
 //! another address is still answered, the daemon's memory stays bounded and the flood
 //! costs the engine no work. Every attack is bounded in requests and time.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! phone-hash key is not in the backup; a cut-short backup and a non-empty target are
 //! refused.
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,8 @@
 //! force-closes a window a clerk left open, gives window 12 queue A as well, and disables a
 //! user — each change visible through the API afterwards.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use serde_json::json;
 use support::Daemon;

@@ -6,8 +6,8 @@
 //! nothing; a late check-in prints an ordinary ticket; a remote ticket checks in from its
 //! scanned status URL.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};

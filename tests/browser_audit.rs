@@ -3,8 +3,8 @@
 //! number and detail; the window filter narrows the table; the export button hands the
 //! browser the same entries as a CSV file with its byte-order mark.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use serde_json::json;
 use support::Daemon;

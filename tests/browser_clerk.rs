@@ -5,8 +5,8 @@
 //! the call-by-number dialog calls a ticket out of turn with a reason, refuses in its own
 //! words, and the console says why each ticket was called.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use std::time::Instant;
 

@@ -6,8 +6,8 @@
 //! parked ticket says where to come back to, and a bundle lists its steps; a kiosk with a
 //! bad token says so in plain words.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};

@@ -5,8 +5,8 @@
 //! closed and when it opens, and 取号 is off; a priority bundle ticket says its class, lists
 //! its steps and prints the hall's real missed-number rule.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use std::sync::Arc;
 

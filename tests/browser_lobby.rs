@@ -3,8 +3,8 @@
 //! riding out a daemon restart, and the small screen above a window.
 //! Screenshots go to target/screenshots/ (lobby-*, window-*).
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::launch_page;
 
@@ -134,7 +134,8 @@ async fn lobby_portrait_with_a_busy_hall() {
 
     issue_n(&d.api, "A", 14).await;
     issue_n(&d.api, "B", 3).await;
-    issue_n(&d.api, "Y", 2).await;
+    // The appointment queue takes no walk-in: two more A tickets instead.
+    issue_n(&d.api, "A", 2).await;
     issue_n(&d.api, "V", 1).await;
     let mut last = String::new();
     for w in ["1", "2", "3", "4", "5", "6", "7", "10"] {

@@ -6,8 +6,8 @@
 //! minutes, worded the same on every page, the lobby's and the supervisor's as the wait of
 //! a ticket taken now. Screenshots under target/screenshots/no-window-*.png.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::{launch_exact, Browser};
 use serde_json::{json, Value};

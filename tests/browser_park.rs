@@ -4,8 +4,8 @@
 //! often Resume is clicked); Recall counts to the hall's limit and then points to
 //! No-show; a bundle ticket shows its steps and Done sends it on to the next one.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::Browser;
 use fantoccini::key::Key;

@@ -5,9 +5,9 @@
 //! reprint, and the notice says to take it. The supervisor's page lists the fault among
 //! its alerts meanwhile.
 
-mod browser_support;
-mod printer_support;
-mod support;
+use crate::browser_support;
+use crate::printer_support;
+use crate::support;
 
 use std::sync::Arc;
 

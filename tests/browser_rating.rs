@@ -5,8 +5,8 @@
 //! visitor's phone ends the tablet's ask at once (the feed tells it), and a rating the
 //! daemon refuses is never thanked for. Screenshots under target/screenshots/.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::Browser;
 use serde_json::{json, Value};

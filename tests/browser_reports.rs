@@ -4,8 +4,8 @@
 //! header, shown through blob: addresses, so the token is in no URL); another day can be
 //! picked.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{shanghai_ms, Daemon};

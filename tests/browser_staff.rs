@@ -5,8 +5,8 @@
 //! restart of the real binary; the start page shows demo credentials only while the hall
 //! runs on them; `/favicon.ico` is served. Screenshots under target/screenshots/.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use serde_json::Value;
 use support::{Daemon, Process, PASSWORD};

@@ -9,8 +9,8 @@
 //! every Web Audio oscillator are recorded (and still called) by a script the test adds
 //! before the page's own.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use browser_support::{launch_exact, Browser};
 use serde_json::{json, Value};

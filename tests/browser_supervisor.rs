@@ -5,8 +5,8 @@
 //! acknowledges one with its button; a later alert is announced again. Screenshots under
 //! target/screenshots/.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 //! Needs Chromium (as every page test) and espeak-ng: without them the test is left out
 //! loudly, and with `CI` set it fails.
 
-mod browser_support;
-mod support;
+use crate::browser_support;
+use crate::support;
 
 use std::sync::Arc;
 

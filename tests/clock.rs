@@ -5,7 +5,7 @@
 //! midnight with tickets still waiting is `tests/feed.rs`,
 //! `the_day_rolls_over_on_the_engines_tick`; the core's rollover is `tests/core_day.rs`.)
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

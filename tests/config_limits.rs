@@ -1,7 +1,7 @@
 //! `[hall.limits]` and `[hall] tls_cert`/`tls_key` as hallq reads them: defaults when
 //! absent, values when given, and errors naming file, line and key when wrong.
 
-mod support;
+use crate::support;
 
 use hallq::config::{load_dir, Rate, RateLimits};
 

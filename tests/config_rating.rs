@@ -1,7 +1,7 @@
 //! `[hall.rating]`, `[hall.calendar]` and `[[evaluator]]` as hallq reads them: the example
 //! hall's values, and errors naming file, line and key when wrong.
 
-mod support;
+use crate::support;
 
 use chrono::{NaiveDate, Weekday};
 use hallq::config::load_dir;

@@ -9,7 +9,7 @@
 //! own, its call time the time of that call, and a ticket no open window may call must
 //! never be called.
 
-mod core_support;
+use crate::core_support;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -241,7 +241,15 @@ fn call_everything_out(start: &HallState) -> BTreeMap<TicketId, (usize, Ts)> {
                     .filter_map(|t| t.recent_call.map(|(_, called)| called.0 + cooldown_ms))
                     .filter(|end| *end > at)
                     .min();
-                if let Some(again) = [entering, cooled].into_iter().flatten().min() {
+                // A booking's slot starting: the windows of its service's queue may call it.
+                let due = state
+                    .tickets
+                    .values()
+                    .filter(|t| t.status == TicketStatus::Waiting && t.checked_in)
+                    .filter_map(|t| t.due.map(|due| due.0))
+                    .filter(|due| *due > at)
+                    .min();
+                if let Some(again) = [entering, cooled, due].into_iter().flatten().min() {
                     agenda.push(Reverse((again.max(at), order, i)));
                     order += 1;
                 }
@@ -422,4 +430,35 @@ fn past_the_forecasts_bound_the_estimate_tells_what_the_dispatch_does() {
     check(&hall, FORECAST_WAITING_MAX + 100);
     // Past the bound too, a queue no open window serves has no wait.
     assert_eq!(hallq::core::eta::for_queue(&hall.state, &q("B")).minutes, None);
+}
+
+/// A booked visitor who checks in an hour before their slot, while no window serving the
+/// appointment queue is open: from the slot's start the windows of the booked service's
+/// own queue call them (the dispatch's due rule), so they are told that time, not
+/// 暂无窗口办理. The real dispatch then calls them at the slot's start, not before.
+#[test]
+fn a_booking_checked_in_early_is_told_its_slot() {
+    let mut hall = Hall::with(setup());
+    hall.must(&open("1", "c1"));
+    let slot = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+    let book = Command::BookAppointment {
+        code: "BK0001".into(),
+        service: "SC-A1".into(),
+        day: day(),
+        slot,
+        phone_hash: "phone-1".into(),
+        addr_hash: None,
+        window: None,
+    };
+    hall.step_at(t(8, 0), &cmd(book)).result.expect("booked");
+    let check_in = Command::CheckInAppointment { code: "BK0001".into(), id: tid(1), kiosk: "kiosk-1".into() };
+    hall.step_at(t(9, 0), &cmd(check_in)).result.expect("checked in");
+    let e = eta(&hall.state, hall.ticket(1)).expect("waiting");
+    assert_eq!((e.ahead, e.minutes), (0, Some(60)), "called at its slot's start, an hour on");
+    // The oracle: window 1 finds nothing before 10:00, and calls the booking at 10:00.
+    let _ = hall.step_at(t(9, 59), &next("1", "c1"));
+    assert_eq!(hall.ticket(1).status, TicketStatus::Waiting, "not called before its slot");
+    let called = hall.step_at(t(10, 0), &next("1", "c1"));
+    assert!(called.result.is_ok(), "called at its slot: {:?}", called.result);
+    assert_eq!(hall.ticket(1).status, TicketStatus::Called);
 }

@@ -2,7 +2,7 @@
 //! the way down, paused and idle windows, acknowledgement, a new day, and replay (the
 //! log, and a day snapshot with its tail, give the live alerts back).
 
-mod core_support;
+use crate::core_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

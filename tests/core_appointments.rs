@@ -2,7 +2,7 @@
 //! rules, check-in on time and late, slots due in dispatch, a named window, remote tickets
 //! that keep their place but wait for check-in, and every refusal by its code.
 
-mod core_support;
+use crate::core_support;
 
 use chrono::NaiveTime;
 use core_support::*;

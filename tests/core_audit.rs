@@ -4,7 +4,7 @@
 //! sent it — in a fixed script where a window changes hands, and in random scripts where
 //! the log is also checked to replay (whole, and as snapshot + tail) to the live state.
 
-mod core_support;
+use crate::core_support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! day's rollover at local midnight (expiring what was left, restarting numbers, closing
 //! windows, keeping the old day's figures).
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::{RejectionKind::*, Reply, TICKETS_PER_DAY_MAX};

@@ -2,7 +2,7 @@
 //! queues, transferred tickets first at their window and nowhere else, a transfer keeping
 //! the ticket's number and place; and the position estimate that follows the same order.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::Reply;

@@ -5,7 +5,7 @@
 //! The test hall (tests/core_support): A's windows are "1" [A], "2" [A, B], "3" [V, A];
 //! items SC-A1 10 min, SC-A2 15, SC-A3 20, SC-B1 30; bundle YJS-01 = SC-A2 + SC-B1.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::eta::{eta, for_queue};

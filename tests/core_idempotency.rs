@@ -5,7 +5,7 @@
 //! kind. A is drawn from one succeeding command of every kind a keyed route sends;
 //! `every_keyed_route_is_drawn` holds that list to the routes in `src/http/`.
 
-mod core_support;
+use crate::core_support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! window calls it; recalls are bounded; a parked ticket returns to its own window; a
 //! bundle ticket walks its steps keeping its number and its place by issue time.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::Reply;

@@ -5,7 +5,7 @@
 //! waited more than `max_wait_min` outranks every priority class, earliest issued first;
 //! and the rule that chose a ticket is in its `ticket_called` event and on the ticket.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::{Envelope, Reply};

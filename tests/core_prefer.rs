@@ -2,7 +2,7 @@
 //! queues and items it prefers by a head start in minutes, never refuses other business,
 //! and says so in the call's rule.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::Reply;

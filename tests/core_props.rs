@@ -12,7 +12,7 @@
 //!   answer and logs nothing when its command is the same, and `idempotency_conflict`
 //!   (changing nothing) when it is another.
 
-mod core_support;
+use crate::core_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! rates' counts, the evaluator's "last finished ticket" — and that all of it replays and
 //! survives a day-opening snapshot.
 
-mod core_support;
+use crate::core_support;
 
 use chrono::NaiveDate;
 use core_support::*;

@@ -4,7 +4,7 @@
 //! only a window that serves it; and a log replayed under a hall.toml that lost a window,
 //! a queue or an item neither panics nor strands a ticket (`core::reconcile`).
 
-mod core_support;
+use crate::core_support;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //!
 //! Most tests are rows of `(name, script, expected)` run through `core_support::check`.
 
-mod core_support;
+use crate::core_support;
 
 use core_support::*;
 use hallq::core::command::{Envelope, RejectionKind, Reply};

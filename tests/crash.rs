@@ -10,7 +10,7 @@
 //! `HALLQ_CRASH_SEED=N` replays a seed's choices (kill moments and clerks' actions; thread
 //! timing stays the machine's own).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};

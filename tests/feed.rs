@@ -3,7 +3,7 @@
 //! resync by snapshot, fan-out to several displays in log order, no personal data, and
 //! the service day rolling over on the engine's own tick.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

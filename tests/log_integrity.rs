@@ -8,7 +8,7 @@
 //! issued again. For the log file itself (`db`) and the directory's mark, the refusal is
 //! required.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! their ticket and is reported to the kiosk and the supervisor, that it comes back, that
 //! a kiosk reprints only its own waiting tickets, and how the configuration is checked.
 
-mod printer_support;
-mod support;
+use crate::printer_support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Day-opening snapshots and the retention of log history, through a real daemon on an
 //! injected clock and its real sled log.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

@@ -14,7 +14,7 @@
 //! Mounting needs root (CI runs as root). Without it the tests say so loudly and pass,
 //! unless `CI` is set, where they fail.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

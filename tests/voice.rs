@@ -7,7 +7,7 @@
 //! The tests that render need Debian's `espeak-ng`: without it they are left out loudly,
 //! and with `CI` set they fail (.ci/run installs it).
 
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::Path;

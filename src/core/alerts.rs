@@ -451,13 +451,7 @@ pub fn waiting_for(state: &super::HallState, w: &Window) -> usize {
 /// now: open, calling or serving. A paused window calls nobody until its clerk resumes.
 pub fn staffed(state: &super::HallState, queue: &QueueId) -> bool {
     let Some(mask) = state.serving.get(queue) else { return false };
-    state.windows.values().zip(mask).any(|(w, serves)| {
-        *serves
-            && match w.state {
-                WindowState::Open | WindowState::Calling | WindowState::Serving => true,
-                WindowState::Closed | WindowState::Paused => false,
-            }
-    })
+    state.windows.values().zip(mask).any(|(w, serves)| *serves && super::forecast::serves_now(w))
 }
 
 /// Tickets of `queue`'s shared line, a queue no open window serves, that no open window

@@ -240,6 +240,14 @@ impl DispatchIndex {
         ends.filter(|end| *end > now).min()
     }
 
+    /// The first moment after `now` that a booked ticket's slot starts: from then the
+    /// windows of its service's own queue may call it too (`due_queues`).
+    pub fn next_due(&self, now: Ts) -> Option<Ts> {
+        let after =
+            |set: &BTreeSet<(Ts, u64)>| set.range((Ts(now.0.saturating_add(1)), 0)..).next().map(|(due, _)| *due);
+        self.by_due.values().filter_map(after).min()
+    }
+
     /// The ticket the policy gives to window `w` at `now`, and the rule that chose it.
     /// A few look-ups per queue the window serves; never a scan of the tickets.
     pub fn choose(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {

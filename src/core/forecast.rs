@@ -14,7 +14,9 @@
 //! free (what it holds now, then each ticket's expected counter minutes at today's pace,
 //! `ServiceTimes::factor`), the window free first asking first, ties in window order. A
 //! window that finds nothing asks again when a bundle step another window holds may
-//! enter a line, or when a rejoined ticket's cool-down ends; else it has done.
+//! enter a line, when a rejoined ticket's cool-down ends, or when a booked ticket's slot
+//! starts (from then the windows of its service's queue may call it too); else it has
+//! done.
 //!
 //! A ticket no open window may call (its queue has none, or it waits for a closed window
 //! by name) gets no call time: no number for its wait. Its place is then the place it
@@ -329,7 +331,8 @@ impl<'a> Run<'a> {
                     }
                     let entering = self.holding_at.iter().flatten().copied().min();
                     let cooled = self.index.next_cooled(&setup, now).map(|t| t.0);
-                    if let Some(again) = [entering, cooled].into_iter().flatten().min() {
+                    let due = self.index.next_due(now).map(|t| t.0);
+                    if let Some(again) = [entering, cooled, due].into_iter().flatten().min() {
                         self.schedule(again.max(at), i);
                     }
                 }

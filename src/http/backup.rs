@@ -3,6 +3,7 @@
 //! The log is read on a blocking thread beside the engine, never through its inbox.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -23,13 +24,12 @@ const CHUNKS_QUEUED_MAX: usize = 64;
 /// neither holds the one backup slot nor a read of the log for ever.
 const STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// One backup at a time (per process): each reads the whole log.
-static RUNNING: AtomicBool = AtomicBool::new(false);
-
-struct Running;
+/// The daemon's one backup slot (`Shared::backup_running`), held while a backup is
+/// written: one at a time, since each reads the whole log.
+struct Running(Arc<AtomicBool>);
 impl Drop for Running {
     fn drop(&mut self) {
-        RUNNING.store(false, Ordering::SeqCst);
+        self.0.store(false, Ordering::SeqCst);
     }
 }
 
@@ -67,14 +67,14 @@ impl std::io::Write for ChunkWriter {
 
 pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
-    if RUNNING.swap(true, Ordering::SeqCst) {
+    if app.backup_running.swap(true, Ordering::SeqCst) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "backup_running",
             "a backup is being written; try again when it has finished",
         ));
     }
-    let running = Running;
+    let running = Running(app.backup_running.clone());
     let store = app.reports.store().clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_QUEUED_MAX);
     let runtime = tokio::runtime::Handle::current();

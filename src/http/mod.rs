@@ -87,6 +87,8 @@ pub struct Shared {
     /// Whether no admin has set a hall.toml user's password since the start, asked of the
     /// engine once (`GET /api/v1/demo` is anyone's to flood).
     pub demo: DemoAnswer,
+    /// Whether a backup is being written: one at a time (each reads the whole log).
+    pub backup_running: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Shared {

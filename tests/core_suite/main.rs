@@ -1,0 +1,48 @@
+//! The pure core and the configuration: no daemon, no network.
+//!
+//! One crate per kind of test (issue 16): each file beside this directory is a
+//! module here, so the suite links four test binaries, not one per file.
+
+#[path = "../core_support/mod.rs"]
+mod core_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../config.rs"]
+mod config;
+#[path = "../config_limits.rs"]
+mod config_limits;
+#[path = "../config_rating.rs"]
+mod config_rating;
+#[path = "../core_ahead.rs"]
+mod core_ahead;
+#[path = "../core_alerts.rs"]
+mod core_alerts;
+#[path = "../core_appointments.rs"]
+mod core_appointments;
+#[path = "../core_audit.rs"]
+mod core_audit;
+#[path = "../core_day.rs"]
+mod core_day;
+#[path = "../core_dispatch.rs"]
+mod core_dispatch;
+#[path = "../core_eta.rs"]
+mod core_eta;
+#[path = "../core_idempotency.rs"]
+mod core_idempotency;
+#[path = "../core_missed.rs"]
+mod core_missed;
+#[path = "../core_policy.rs"]
+mod core_policy;
+#[path = "../core_prefer.rs"]
+mod core_prefer;
+#[path = "../core_props.rs"]
+mod core_props;
+#[path = "../core_purity.rs"]
+mod core_purity;
+#[path = "../core_rating.rs"]
+mod core_rating;
+#[path = "../core_stranded.rs"]
+mod core_stranded;
+#[path = "../core_transitions.rs"]
+mod core_transitions;

@@ -1,0 +1,20 @@
+//! Crashes, damaged and full disks, lost logs, backups: the release binary against real files.
+//!
+//! One crate per kind of test (issue 16): each file beside this directory is a
+//! module here, so the suite links four test binaries, not one per file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../backup.rs"]
+mod backup;
+#[path = "../crash.rs"]
+mod crash;
+#[path = "../log_integrity.rs"]
+mod log_integrity;
+#[path = "../snapshots.rs"]
+mod snapshots;
+#[path = "../storage_faults.rs"]
+mod storage_faults;
+#[path = "../store_lock.rs"]
+mod store_lock;
