@@ -13,19 +13,6 @@ use browser_support::{kiosk_url, launch_exact, visible_js, Browser, Cdp};
 use serde_json::{json, Value};
 use support::Daemon;
 
-/// The number of tickets waiting in queue `q`, from the hall snapshot.
-async fn waiting_in(d: &Daemon, q: &str) -> u64 {
-    let hall = d.api.get("/api/v1/hall", None).await;
-    assert_eq!(hall.status, 200, "{}", hall.text);
-    hall.body["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|x| x["id"] == q)
-        .and_then(|x| x["waiting"].as_u64())
-        .unwrap_or_else(|| panic!("no queue {q} in {}", hall.text))
-}
-
 /// Waits until the kiosk shows a ticket numbered `number` with its QR code loaded.
 async fn until_ticket(b: &Browser, number: &str) {
     let js = format!(
@@ -67,7 +54,7 @@ async fn kiosk_click_through_takes_a_ticket_with_its_qr_code() {
     // A double tap takes one number only.
     b.eval("var t = document.querySelector('#take'); t.click(); t.click(); return true;").await;
     until_ticket(&b, "A001").await;
-    assert_eq!(waiting_in(&d, "A").await, 1, "a double tap printed one ticket");
+    assert_eq!(d.api.waiting_in("A").await, 1, "a double tap printed one ticket");
     let materials = b.eval("return document.querySelectorAll('#ticket-materials li').length;").await;
     assert!(materials.as_u64().is_some_and(|n| n > 0), "the ticket lists the materials");
     let ahead = b.text("#ticket-ahead").await;
@@ -307,7 +294,7 @@ async fn kiosk_with_a_bad_token_says_so_plainly() {
     let text = b.text("#error").await;
     assert!(text.contains("本机未授权，请联系工作人员"), "plain words: {text}");
     assert!(!text.contains("Bearer") && !text.contains("Error"), "no technical text: {text}");
-    assert_eq!(waiting_in(&d, "A").await, 0, "no ticket was issued");
+    assert_eq!(d.api.waiting_in("A").await, 0, "no ticket was issued");
     b.screenshot("kiosk-bad-token").await;
     b.close().await;
 }

@@ -75,17 +75,6 @@ async fn every_items_and_bundles_take_button_is_on_screen_in_portrait_and_landsc
     }
 }
 
-async fn waiting_in(d: &Daemon, q: &str) -> u64 {
-    let hall = d.api.get("/api/v1/hall", None).await;
-    hall.body["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|x| x["id"] == q)
-        .and_then(|x| x["waiting"].as_u64())
-        .expect("a count")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_appointment_card_and_item_lead_to_check_in_never_to_a_walk_in_ticket() {
     let Some(b) = launch_exact("the_appointment_card_leads_to_check_in", 1080, 1920, false).await else {
@@ -107,7 +96,7 @@ async fn the_appointment_card_and_item_lead_to_check_in_never_to_a_walk_in_ticke
     b.type_into("#search", "wsyy").await;
     b.click("#results [data-code=\"YY-0001\"]").await;
     b.until("the check-in panel", &visible_js("#ci-keypad")).await;
-    assert_eq!(waiting_in(&d, "Y").await, 0, "no walk-in ticket in the appointment queue");
+    assert_eq!(d.api.waiting_in("Y").await, 0, "no walk-in ticket in the appointment queue");
     b.close().await;
 }
 

@@ -212,6 +212,19 @@ impl Api {
             .collect()
     }
 
+    /// The number of tickets waiting in queue `q`, from the hall snapshot.
+    pub async fn waiting_in(&self, q: &str) -> u64 {
+        let hall = self.get("/api/v1/hall", None).await;
+        assert_eq!(hall.status, 200, "{}", hall.text);
+        hall.body["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .find(|x| x["id"] == q)
+            .and_then(|x| x["waiting"].as_u64())
+            .unwrap_or_else(|| panic!("no queue {q} in {}", hall.text))
+    }
+
     /// The first item code that joins `queue`.
     pub async fn item_in(&self, queue: &str) -> String {
         self.items()
