@@ -2,10 +2,11 @@
 //! (政务服务中心). A deterministic core inside a thin shell; every change is an event in
 //! a sled log. This file is the table of contents.
 //!
-//! - [`core`] — the pure core: ids and plain data, commands, events, the hall state with
-//!   `decide` and `apply`, the dispatch policy, wait estimates and the day's figures. No
-//!   I/O, no clock, no randomness. Anyone may call it; only the engine changes the live
-//!   state with it.
+//! - [`core`] — the pure core, its own crate (`crates/hallq-core`, re-exported here):
+//!   ids and plain data, commands, events, the hall state with `decide` and `apply`, the
+//!   dispatch policy, wait estimates and the day's figures. No I/O, no clock, no
+//!   randomness, held by its dependencies. Anyone may call it; only the engine changes the
+//!   live state with it.
 //! - [`config`] — loads and checks a kiosk-config/ directory (TOML, or a CSV catalogue)
 //!   into the core's `Setup` plus the shell's kiosks and users; every error names file,
 //!   line and key. Used by `main` and the daemon.
@@ -48,7 +49,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod config;
-pub mod core;
+pub use hallq_core as core;
 pub mod daemon;
 pub mod engine;
 pub mod feed;

@@ -348,3 +348,17 @@ fn a_due_booking_may_be_called_by_any_window_of_its_service_not_before() {
     let replayed = replay(h.state.setup.clone(), &h.log);
     assert_eq!(replayed, h.state);
 }
+
+/// The example hall's slots: each opening span filled, the lunch break skipped.
+#[test]
+fn slots_fill_each_opening_span_and_skip_the_lunch_break() {
+    let config = hallq::config::embedded_default().expect("the embedded hall loads");
+    let setup = config.setup;
+    let policy = setup.appointments.clone().expect("the example hall takes bookings");
+    let shown: Vec<String> =
+        hallq::core::appointments::slots(&setup, &policy).iter().map(|t| t.format("%H:%M").to_string()).collect();
+    // 08:30-12:00 and 13:00-17:30 in 30-minute slots: 7 + 9.
+    assert_eq!(shown.len(), 16, "{shown:?}");
+    assert_eq!((shown[0].as_str(), shown[6].as_str(), shown[7].as_str()), ("08:30", "11:30", "13:00"));
+    assert_eq!(shown.last().map(String::as_str), Some("17:00"));
+}

@@ -38,8 +38,6 @@ mod core_policy;
 mod core_prefer;
 #[path = "../core_props.rs"]
 mod core_props;
-#[path = "../core_purity.rs"]
-mod core_purity;
 #[path = "../core_rating.rs"]
 mod core_rating;
 #[path = "../core_stranded.rs"]

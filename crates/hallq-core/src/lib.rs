@@ -1,7 +1,10 @@
 //! The pure core: the hall's state and every rule that changes it.
 //!
 //! Nothing here reads a clock, draws a random number, or touches the async runtime, the
-//! log's storage or the network (`tests/core_purity.rs` holds this): time and fresh ids
+//! log's storage or the network. The compiler holds this: this crate's `Cargo.toml` names
+//! no runtime, store, network or random crate, and its `clippy.toml` forbids the clock
+//! calls of `chrono` and `std::time` (the daemon enables chrono's clock for itself, and
+//! features are shared in a build). Time and fresh ids
 //! arrive inside commands. So the same code runs in the daemon, in the tests and in the
 //! simulator, and gives the same answer each time.
 

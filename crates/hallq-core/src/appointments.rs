@@ -303,20 +303,3 @@ pub fn check_in_open(setup: &Setup, now: Ts) -> bool {
     let t = local.time();
     first.0 <= t && t < last.1 && is_open_day(setup, local.date_naive())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slots_fill_each_opening_span_and_skip_the_lunch_break() {
-        let config = crate::config::embedded_default().expect("the embedded hall loads");
-        let setup = config.setup;
-        let policy = setup.appointments.clone().expect("the example hall takes bookings");
-        let shown: Vec<String> = slots(&setup, &policy).iter().map(|t| t.format("%H:%M").to_string()).collect();
-        // 08:30-12:00 and 13:00-17:30 in 30-minute slots: 7 + 9.
-        assert_eq!(shown.len(), 16, "{shown:?}");
-        assert_eq!((shown[0].as_str(), shown[6].as_str(), shown[7].as_str()), ("08:30", "11:30", "13:00"));
-        assert_eq!(shown.last().map(String::as_str), Some("17:00"));
-    }
-}

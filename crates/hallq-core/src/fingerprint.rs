@@ -198,7 +198,7 @@ fn at_window(c: &mut Canon, what: &str, window: &super::model::WindowId, clerk: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{TicketId, UserName, WindowId};
+    use crate::model::{TicketId, UserName, WindowId};
 
     fn next(window: &str, clerk: &str) -> Command {
         Command::CallNext { window: WindowId::parse(window).unwrap(), clerk: UserName::parse(clerk).unwrap() }
