@@ -81,118 +81,86 @@ fn role(r: StaffRole) -> &'static str {
 }
 
 fn encode(c: &mut Canon, command: &Command) {
-    match command {
+    // Each arm leaves the writer where it ends; the value is not needed.
+    let _: &mut Canon = match command {
         // `id` is drawn afresh for every request: a retry carries another one.
         Command::IssueTicket { id: _, service, priority, kiosk, remote } => {
-            c.str("issue_ticket").str(service).opt(priority.as_deref()).str(kiosk).flag(*remote);
+            c.str("issue_ticket").str(service).opt(priority.as_deref()).str(kiosk).flag(*remote)
         }
-        Command::CheckInTicket { id } => {
-            c.str("check_in_ticket").str(&id.to_string());
-        }
+        Command::CheckInTicket { id } => c.str("check_in_ticket").str(&id.to_string()),
         // `code` is drawn afresh for every request; `addr_hash` names where the request came
         // from, not what it asks (a phone that moves from the hall's Wi-Fi to its carrier
         // retries the same booking).
         Command::BookAppointment { code: _, service, day, slot, phone_hash, window, addr_hash: _ } => {
             let window = window.map(|w| w.to_string());
-            c.str("book_appointment").str(service).str(&day.to_string()).str(&slot.to_string());
-            c.str(phone_hash).opt(window.as_deref());
+            let c = c.str("book_appointment").str(service).str(&day.to_string()).str(&slot.to_string());
+            c.str(phone_hash).opt(window.as_deref())
         }
-        Command::CancelAppointment { code } => {
-            c.str("cancel_appointment").str(code);
-        }
+        Command::CancelAppointment { code } => c.str("cancel_appointment").str(code),
         // `id` is the fresh id of the ticket the booking becomes.
-        Command::CheckInAppointment { code, id: _, kiosk } => {
-            c.str("check_in_appointment").str(code).str(kiosk);
-        }
-        Command::CancelTicket { id } => {
-            c.str("cancel_ticket").str(&id.to_string());
-        }
+        Command::CheckInAppointment { code, id: _, kiosk } => c.str("check_in_appointment").str(code).str(kiosk),
+        Command::CancelTicket { id } => c.str("cancel_ticket").str(&id.to_string()),
         Command::RateTicket { id, score, comment, reason } => {
-            c.str("rate_ticket").str(&id.to_string()).num(u64::from(*score));
-            c.opt(comment.as_deref()).opt(reason.as_deref());
+            let c = c.str("rate_ticket").str(&id.to_string()).num(u64::from(*score));
+            c.opt(comment.as_deref()).opt(reason.as_deref())
         }
-        Command::RejoinTicket { id } => {
-            c.str("rejoin_ticket").str(&id.to_string());
-        }
+        Command::RejoinTicket { id } => c.str("rejoin_ticket").str(&id.to_string()),
         Command::OpenWindow { window, clerk } => at_window(c, "open_window", window, clerk),
         Command::CallNext { window, clerk } => at_window(c, "call_next", window, clerk),
         Command::CallNumber { window, clerk, number, reason } => {
-            at_window(c, "call_number", window, clerk);
-            c.str(number).str(reason);
+            at_window(c, "call_number", window, clerk).str(number).str(reason)
         }
         Command::Recall { window, clerk } => at_window(c, "recall", window, clerk),
         Command::Serve { window, clerk } => at_window(c, "serve", window, clerk),
-        Command::Done { window, clerk, outcome: o } => {
-            at_window(c, "done", window, clerk);
-            c.str(outcome(*o));
-        }
+        Command::Done { window, clerk, outcome: o } => at_window(c, "done", window, clerk).str(outcome(*o)),
         Command::NoShow { window, clerk } => at_window(c, "no_show", window, clerk),
         Command::Transfer { window, clerk, to } => {
-            at_window(c, "transfer", window, clerk);
+            let c = at_window(c, "transfer", window, clerk);
             match to {
                 TransferTarget::Queue(q) => c.str("queue").str(q.as_str()),
                 TransferTarget::Window(w) => c.str("window").str(w.as_str()),
-            };
+            }
         }
         Command::Park { window, clerk } => at_window(c, "park", window, clerk),
-        Command::Unpark { window, clerk, id } => {
-            at_window(c, "unpark", window, clerk);
-            c.str(&id.to_string());
-        }
+        Command::Unpark { window, clerk, id } => at_window(c, "unpark", window, clerk).str(&id.to_string()),
         Command::Pause { window, clerk } => at_window(c, "pause", window, clerk),
         Command::Resume { window, clerk } => at_window(c, "resume", window, clerk),
         Command::Close { window, clerk } => at_window(c, "close", window, clerk),
-        Command::Tick => {
-            c.str("tick");
-        }
-        Command::Reconcile => {
-            c.str("reconcile");
-        }
+        Command::Tick => c.str("tick"),
+        Command::Reconcile => c.str("reconcile"),
         Command::CaseCallback { case, by, reached, note } => {
-            c.str("case_callback").str(case).str(by.as_str()).flag(*reached).str(note);
+            c.str("case_callback").str(case).str(by.as_str()).flag(*reached).str(note)
         }
-        Command::RectifyCase { case, by, note } => {
-            c.str("rectify_case").str(case).str(by.as_str()).str(note);
-        }
-        Command::LogIn { user } => {
-            c.str("log_in").str(user.as_str());
-        }
-        Command::LogOut { user } => {
-            c.str("log_out").str(user.as_str());
-        }
-        Command::DisableUser { name, by } => {
-            c.str("disable_user").str(name.as_str()).str(by.as_str());
-        }
-        Command::EnableUser { name, by } => {
-            c.str("enable_user").str(name.as_str()).str(by.as_str());
-        }
+        Command::RectifyCase { case, by, note } => c.str("rectify_case").str(case).str(by.as_str()).str(note),
+        Command::LogIn { user } => c.str("log_in").str(user.as_str()),
+        Command::LogOut { user } => c.str("log_out").str(user.as_str()),
+        Command::DisableUser { name, by } => c.str("disable_user").str(name.as_str()).str(by.as_str()),
+        Command::EnableUser { name, by } => c.str("enable_user").str(name.as_str()).str(by.as_str()),
         Command::AddUser { name, role: r, password_hash, by } => {
-            c.str("add_user").str(name.as_str()).str(role(*r)).str(&password_hash.0).str(by.as_str());
+            c.str("add_user").str(name.as_str()).str(role(*r)).str(&password_hash.0).str(by.as_str())
         }
         Command::ResetPassword { name, password_hash, by } => {
-            c.str("reset_password").str(name.as_str()).str(&password_hash.0).str(by.as_str());
+            c.str("reset_password").str(name.as_str()).str(&password_hash.0).str(by.as_str())
         }
         Command::SetWindowQueues { window, queues, by } => {
-            c.str("set_window_queues").str(window.as_str()).num(queues.len() as u64);
-            for q in queues {
-                c.str(q.as_str());
-            }
-            c.str(by.as_str());
+            let c = c.str("set_window_queues").str(window.as_str()).num(queues.len() as u64);
+            queues.iter().fold(c, |c, q| c.str(q.as_str())).str(by.as_str())
         }
-        Command::ForceCloseWindow { window, by } => {
-            c.str("force_close_window").str(window.as_str()).str(by.as_str());
-        }
-        Command::AckAlert { id, by } => {
-            c.str("ack_alert").num(*id).str(by.as_str());
-        }
+        Command::ForceCloseWindow { window, by } => c.str("force_close_window").str(window.as_str()).str(by.as_str()),
+        Command::AckAlert { id, by } => c.str("ack_alert").num(*id).str(by.as_str()),
         Command::PrinterReport { kiosk, fault } => {
-            c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()));
+            c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
-    }
+    };
 }
 
-fn at_window(c: &mut Canon, what: &str, window: &super::model::WindowId, clerk: &super::model::UserName) {
-    c.str(what).str(window.as_str()).str(clerk.as_str());
+fn at_window<'c>(
+    c: &'c mut Canon,
+    what: &str,
+    window: &super::model::WindowId,
+    clerk: &super::model::UserName,
+) -> &'c mut Canon {
+    c.str(what).str(window.as_str()).str(clerk.as_str())
 }
 
 #[cfg(test)]

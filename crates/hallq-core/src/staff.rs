@@ -60,6 +60,26 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// `apply` of an admin's disable (or, `disabled` false, enable) of `name`.
+    pub(crate) fn apply_disabled(&mut self, name: &UserName, disabled: bool) {
+        if disabled {
+            self.disabled.insert(name.clone());
+        } else {
+            self.disabled.remove(name);
+        }
+    }
+
+    /// `apply` of an admin's new user, with the password they set.
+    pub(crate) fn apply_added(&mut self, name: &UserName, role: StaffRole, password: &PasswordHash) {
+        assert!(self.added.insert(name.clone(), role).is_none(), "user {name} added twice");
+        self.passwords.insert(name.clone(), password.clone());
+    }
+
+    /// `apply` of an admin's password reset: it wins over hall.toml's hash.
+    pub(crate) fn apply_password(&mut self, name: &UserName, password: &PasswordHash) {
+        self.passwords.insert(name.clone(), password.clone());
+    }
+
     pub fn is_disabled(&self, user: &UserName) -> bool {
         self.disabled.contains(user)
     }
