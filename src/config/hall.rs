@@ -16,20 +16,20 @@ use toml::Spanned;
 use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, MetricsToken, RateLimits, TlsFiles};
-use super::prefer::{self, ItemPref};
+use super::lines::{check_every_queue_served, read_priorities, read_queues, read_windows};
+use super::people::{read_kiosks, read_users};
+use super::prefer::ItemPref;
 use super::rating::{self, EvaluatorDef};
 use super::tree::{Field, Loc, Node, Src, Tab};
 use super::voice::{self, VoiceSettings, ZoneDef};
-use super::{Errs, KioskDef, Role, UserDef};
+use super::{Errs, KioskDef, UserDef};
 use super::{
-    MAX_CALL_REPEAT, MAX_COOLDOWN_MIN, MAX_HASH_CHARS, MAX_HASH_MEMORY_KIB, MAX_HASH_PASSES, MAX_HOURS_SPANS,
-    MAX_KIOSKS, MAX_KIOSK_ID_CHARS, MAX_NAME_CHARS, MAX_PARKED, MAX_PRIORITIES, MAX_PRIORITY_RATIO, MAX_QUEUES,
-    MAX_RECALLS, MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, MAX_USERS, MAX_WAIT_MIN,
-    MAX_WINDOWS, MIN_SESSION_TTL_S, MIN_TOKEN_CHARS,
+    MAX_CALL_REPEAT, MAX_COOLDOWN_MIN, MAX_HOURS_SPANS, MAX_NAME_CHARS, MAX_PARKED, MAX_PRIORITY_RATIO, MAX_RECALLS,
+    MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_WAIT_MIN, MIN_SESSION_TTL_S,
 };
 use crate::core::alerts::AlertPolicy;
 use crate::core::appointments::AppointmentPolicy;
-use crate::core::model::{IdError, PriorityClass, QueueId, UserName, WindowId};
+use crate::core::model::{IdError, QueueId};
 use crate::core::rating::RatingPolicy;
 use crate::core::setup::{DispatchPolicy, PriorityDef, QueueDef, WindowDef};
 
@@ -338,266 +338,6 @@ fn read_hours(hours: Field<Vec<Field<String>>>, errs: &mut Errs) -> Vec<(NaiveTi
     out
 }
 
-fn read_queues(
-    tabs: Vec<Tab<'_>>,
-    at: &Loc,
-    alert_keys: &mut Vec<(QueueId, alerts::QueueKeys)>,
-    errs: &mut Errs,
-) -> (Vec<QueueDef>, Vec<Loc>) {
-    if !within(tabs.len(), MAX_QUEUES, "queue", at, errs) {
-        return (Vec::new(), Vec::new());
-    }
-    if tabs.is_empty() {
-        errs.push(at.err("no queues; add at least one [[queue]] table with id, name and prefix"));
-    }
-    let mut ids = Seen::new("queue id");
-    let mut prefixes = Seen::new("queue prefix");
-    let mut out = Vec::new();
-    let mut locs = Vec::new();
-    for mut t in tabs {
-        let id = id_field(&mut t, "id", QueueId::parse, errs);
-        let name = name(&mut t, "name", errs);
-        let prefix = t.req_str("prefix", errs);
-        if let Some(p) = &prefix {
-            let ok = (1..=2).contains(&p.value.len()) && p.value.chars().all(|c| c.is_ascii_uppercase());
-            if !ok {
-                errs.push(p.loc.err(format!("bad prefix {:?}; use 1 or 2 uppercase letters A-Z", p.value)));
-            } else {
-                prefixes.check(&p.value, &p.loc, errs);
-            }
-        }
-        let keys = alerts::read_queue(&mut t, errs);
-        t.finish(errs);
-        if let (Some((id, loc)), Some(name), Some(prefix)) = (id, name, prefix) {
-            if ids.check(id.as_str(), &loc, errs) {
-                alert_keys.push((id, keys));
-                out.push(QueueDef { id, name, prefix: prefix.value });
-                locs.push(loc);
-            }
-        }
-    }
-    (out, locs)
-}
-
-fn read_priorities(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<PriorityDef> {
-    if !within(tabs.len(), MAX_PRIORITIES, "priority", at, errs) {
-        return Vec::new();
-    }
-    let mut ids = Seen::new("priority class");
-    let mut out = Vec::new();
-    for mut t in tabs {
-        let id = id_field(&mut t, "id", PriorityClass::parse, errs);
-        let name = name(&mut t, "name", errs);
-        t.finish(errs);
-        if let (Some((id, loc)), Some(name)) = (id, name) {
-            if ids.check(id.as_str(), &loc, errs) {
-                out.push(PriorityDef { id, name });
-            }
-        }
-    }
-    out
-}
-
-/// Also collects in `served_anywhere` every queue some window lists, even a window that is
-/// otherwise wrong, so that one bad window does not make its queues look unserved.
-fn read_windows(
-    tabs: Vec<Tab<'_>>,
-    queues: &[QueueDef],
-    served_anywhere: &mut Vec<QueueId>,
-    at: &Loc,
-    errs: &mut Errs,
-) -> (Vec<WindowDef>, Vec<ItemPref>) {
-    if !within(tabs.len(), MAX_WINDOWS, "window", at, errs) {
-        return (Vec::new(), Vec::new());
-    }
-    if tabs.is_empty() {
-        errs.push(at.err("no windows; add at least one [[window]] table with id, name and queues"));
-    }
-    let mut ids = Seen::new("window id");
-    let mut out = Vec::new();
-    let mut item_prefs = Vec::new();
-    for mut t in tabs {
-        let id = id_field(&mut t, "id", WindowId::parse, errs);
-        let name = name(&mut t, "name", errs);
-        let list = t.req_str_list("queues", errs);
-        let mut served = Vec::new();
-        if let Some(list) = list {
-            if list.value.is_empty() {
-                errs.push(list.loc.err("a window must serve at least one queue; list queue ids, e.g. [\"A\"]"));
-            }
-            for q in list.value {
-                match queues.iter().find(|d| d.id.as_str() == q.value) {
-                    Some(d) if served.contains(&d.id) => {
-                        errs.push(q.loc.err(format!("queue {:?} listed twice; list it once", q.value)))
-                    }
-                    Some(d) => {
-                        served_anywhere.push(d.id);
-                        served.push(d.id);
-                    }
-                    None => {
-                        errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value)))
-                    }
-                }
-            }
-        }
-        let (prefer, items) = prefer::read(&mut t, out.len(), &served, errs);
-        t.finish(errs);
-        if let (Some((id, loc)), Some(name)) = (id, name) {
-            if ids.check(id.as_str(), &loc, errs) {
-                out.push(WindowDef { id, name, queues: served, prefer });
-                item_prefs.extend(items);
-            }
-        }
-    }
-    (out, item_prefs)
-}
-
-/// A queue no window serves would take tickets that nobody ever calls.
-fn check_every_queue_served(parts: &HallParts, served: &[QueueId], errs: &mut Errs) {
-    for (q, loc) in parts.queues.iter().zip(&parts.queue_locs) {
-        if !served.contains(&q.id) {
-            errs.push(loc.err(format!(
-                "no window serves queue {:?}; add it to some window's queues or remove the queue",
-                q.id.as_str()
-            )));
-        }
-    }
-}
-
-fn read_kiosks(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<KioskDef> {
-    if !within(tabs.len(), MAX_KIOSKS, "kiosk", at, errs) {
-        return Vec::new();
-    }
-    let mut ids = Seen::new("kiosk id");
-    let mut tokens = Seen::new("kiosk token");
-    let mut out = Vec::new();
-    for mut t in tabs {
-        let id = t.req_str("id", errs).filter(|id| {
-            let ok = !id.value.is_empty()
-                && id.value.chars().count() <= MAX_KIOSK_ID_CHARS
-                && id.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !ok {
-                errs.push(id.loc.err(format!(
-                    "bad kiosk id {:?}; use 1 to {MAX_KIOSK_ID_CHARS} ASCII letters, digits, '-' or '_'",
-                    id.value
-                )));
-            }
-            ok && ids.check(&id.value, &id.loc, errs)
-        });
-        let name = name(&mut t, "name", errs);
-        let token = t.req_str("token", errs).filter(|tok| {
-            let n = tok.value.chars().count();
-            let ok = (MIN_TOKEN_CHARS..=MAX_TOKEN_CHARS).contains(&n) && tok.value.chars().all(|c| c.is_ascii_graphic());
-            if !ok {
-                errs.push(tok.loc.err(format!(
-                    "bad kiosk token; use {MIN_TOKEN_CHARS} to {MAX_TOKEN_CHARS} printable ASCII characters without spaces"
-                )));
-            }
-            ok && tokens.check(&tok.value, &tok.loc, errs)
-        });
-        let remote = match t.str("kind", errs) {
-            None => false,
-            Some(k) if k.value == "kiosk" => false,
-            Some(k) if k.value == "remote" => true,
-            Some(k) => {
-                errs.push(k.loc.err(format!(
-                    "unknown kiosk kind {:?}; use \"kiosk\" (in the hall) or \"remote\" (online take-a-number)",
-                    k.value
-                )));
-                false
-            }
-        };
-        let rate = guard::read_kiosk_rate(&mut t, errs);
-        let printer = super::printer::read(&mut t, remote, errs);
-        t.finish(errs);
-        if let (Some(id), Some(name), Some(token)) = (id, name, token) {
-            out.push(KioskDef { id: id.value, name, token: token.value, remote, rate, printer });
-        }
-    }
-    out
-}
-
-fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, errs: &mut Errs) -> Vec<UserDef> {
-    if !within(tabs.len(), MAX_USERS, "user", at, errs) {
-        return Vec::new();
-    }
-    let mut names = Seen::new("user name");
-    let mut out = Vec::new();
-    for mut t in tabs {
-        // Names differing only in case are one name: `Clerk3` beside `clerk3` would be two
-        // people to the hall and one to whoever reads the audit.
-        let name = id_field(&mut t, "name", UserName::parse, errs)
-            .filter(|(n, loc)| names.check(&n.as_str().to_ascii_lowercase(), loc, errs));
-        let role = t.req_str("role", errs).and_then(|r| {
-            let role = Role::parse(&r.value);
-            if role.is_none() {
-                errs.push(r.loc.err(format!("unknown role {:?}; use \"clerk\", \"supervisor\" or \"admin\"", r.value)));
-            }
-            role
-        });
-        let hash = t.req_str("password_hash", errs).filter(|h| check_hash(h, errs));
-        let mut allowed = Vec::new();
-        if let Some(list) = t.str_list("windows", errs) {
-            for w in list.value {
-                match windows.iter().find(|d| d.id.as_str() == w.value) {
-                    Some(d) => allowed.push(d.id),
-                    None => {
-                        errs.push(w.loc.err(format!("unknown window {:?}; declare it in a [[window]] table", w.value)))
-                    }
-                }
-            }
-        }
-        let display_name = t.str("display_name", errs).and_then(|d| {
-            let chars = d.value.trim().chars().count();
-            let ok = (1..=super::DISPLAY_NAME_CHARS_MAX).contains(&chars) && !d.value.chars().any(char::is_control);
-            if !ok {
-                let max = super::DISPLAY_NAME_CHARS_MAX;
-                errs.push(d.loc.err(format!("display_name has 1 to {max} characters and no control characters")));
-            }
-            ok.then(|| d.value.trim().to_string())
-        });
-        t.finish(errs);
-        if let (Some((name, _)), Some(role), Some(hash)) = (name, role, hash) {
-            out.push(UserDef { name, role, password_hash: hash.value, windows: allowed, display_name });
-        }
-    }
-    out
-}
-
-/// A password hash must be an argon2 PHC string with a cost a login can afford.
-fn check_hash(h: &Field<String>, errs: &mut Errs) -> bool {
-    const WHAT_TO_DO: &str =
-        "set the argon2id string `hallq hash-password` prints, such as \"$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH\"";
-    if h.value.len() > MAX_HASH_CHARS {
-        errs.push(h.loc.err(format!("password hash longer than {MAX_HASH_CHARS} characters; {WHAT_TO_DO}")));
-        return false;
-    }
-    let parsed = match argon2::PasswordHash::new(&h.value) {
-        Ok(p) => p,
-        Err(e) => {
-            errs.push(h.loc.err(format!("malformed password hash ({e}); {WHAT_TO_DO}")));
-            return false;
-        }
-    };
-    if argon2::Algorithm::try_from(parsed.algorithm).is_err() || parsed.hash.is_none() {
-        errs.push(h.loc.err(format!("not an argon2 password hash; {WHAT_TO_DO}")));
-        return false;
-    }
-    match argon2::Params::try_from(&parsed) {
-        Ok(p) if p.m_cost() <= MAX_HASH_MEMORY_KIB && p.t_cost() <= MAX_HASH_PASSES => true,
-        Ok(_) => {
-            errs.push(h.loc.err(format!(
-                "password hash costs more than m={MAX_HASH_MEMORY_KIB} KiB, t={MAX_HASH_PASSES}; hash again with lower cost"
-            )));
-            false
-        }
-        Err(e) => {
-            errs.push(h.loc.err(format!("bad argon2 parameters in password hash ({e}); {WHAT_TO_DO}")));
-            false
-        }
-    }
-}
-
 fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
     let toml_file = cat.str("services", errs);
     let csv_file = cat.str("services_csv", errs);
@@ -625,7 +365,7 @@ fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
 }
 
 /// A required, non-empty name of at most [`MAX_NAME_CHARS`] characters.
-fn name(t: &mut Tab<'_>, key: &str, errs: &mut Errs) -> Option<String> {
+pub(super) fn name(t: &mut Tab<'_>, key: &str, errs: &mut Errs) -> Option<String> {
     let f = t.req_str(key, errs)?;
     if f.value.trim().is_empty() {
         errs.push(f.loc.err(format!("{key} is empty; write one")));
@@ -639,7 +379,12 @@ fn name(t: &mut Tab<'_>, key: &str, errs: &mut Errs) -> Option<String> {
 }
 
 /// A required id checked by one of the core's `parse` functions.
-fn id_field<T>(t: &mut Tab<'_>, key: &str, parse: fn(&str) -> Result<T, IdError>, errs: &mut Errs) -> Option<(T, Loc)> {
+pub(super) fn id_field<T>(
+    t: &mut Tab<'_>,
+    key: &str,
+    parse: fn(&str) -> Result<T, IdError>,
+    errs: &mut Errs,
+) -> Option<(T, Loc)> {
     let f = t.req_str(key, errs)?;
     match parse(&f.value) {
         Ok(id) => Some((id, f.loc)),
@@ -651,7 +396,7 @@ fn id_field<T>(t: &mut Tab<'_>, key: &str, parse: fn(&str) -> Result<T, IdError>
 }
 
 /// An optional integer in `min..=max`.
-fn int_in(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<i64> {
+pub(super) fn int_in(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Option<i64> {
     let f = t.int(key, errs)?;
     if (min..=max).contains(&f.value) {
         Some(f.value)
@@ -661,7 +406,7 @@ fn int_in(t: &mut Tab<'_>, key: &str, min: i64, max: i64, errs: &mut Errs) -> Op
     }
 }
 
-fn within(n: usize, max: usize, table: &str, at: &Loc, errs: &mut Errs) -> bool {
+pub(super) fn within(n: usize, max: usize, table: &str, at: &Loc, errs: &mut Errs) -> bool {
     if n > max {
         errs.push(at.err(format!("{n} [[{table}]] tables, more than the limit of {max}; remove some")));
     }

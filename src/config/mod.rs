@@ -14,6 +14,10 @@ mod catalog;
 mod csv_catalog;
 mod guard;
 mod hall;
+mod limits;
+mod lines;
+mod passwords;
+mod people;
 mod prefer;
 mod printer;
 mod public_url;
@@ -26,13 +30,13 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
 pub use guard::{MetricsToken, Rate, RateLimits, TlsFiles};
+pub use limits::*;
+use passwords::demo_password_users;
+pub use passwords::{hash_password, hash_password_salted, verify_password, HashError};
 pub use printer::PrinterDef;
 pub use public_url::PublicUrl;
 pub use rating::EvaluatorDef;
@@ -45,65 +49,6 @@ pub const HALL_FILE: &str = "hall.toml";
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most errors reported for one load; a badly broken CSV would otherwise print thousands.
 pub const MAX_ERRORS: usize = 200;
-/// Most queues in a hall; tickets carry a 1–2 letter prefix per queue.
-pub const MAX_QUEUES: usize = 64;
-/// Most priority classes.
-pub const MAX_PRIORITIES: usize = 16;
-/// Most windows (counters); the largest district halls have about 100.
-pub const MAX_WINDOWS: usize = 200;
-/// Most kiosks (ticket machines).
-pub const MAX_KIOSKS: usize = 100;
-/// Most users (clerks, supervisors, admins).
-pub const MAX_USERS: usize = 1_000;
-/// Most service items; a district catalogue has a few hundred to two thousand.
-pub const MAX_ITEMS: usize = 5_000;
-/// Most categories shown on the kiosk.
-pub const MAX_CATEGORIES: usize = 200;
-/// Most bundles (一件事).
-pub const MAX_BUNDLES: usize = 500;
-/// Most items in one bundle.
-pub const MAX_BUNDLE_ITEMS: usize = 20;
-/// Most materials listed for one item.
-pub const MAX_MATERIALS: usize = 30;
-/// Most opening-hour spans in a day.
-pub const MAX_HOURS_SPANS: usize = 8;
-/// Longest name (hall, queue, window, item, category, department, ...), in characters.
-pub const MAX_NAME_CHARS: usize = 100;
-/// Longest free text (a material, the call-out template), in characters.
-pub const MAX_TEXT_CHARS: usize = 200;
-/// Longest kiosk id, in characters.
-pub const MAX_KIOSK_ID_CHARS: usize = 32;
-/// Shortest kiosk token, in characters: shorter ones are guessable.
-pub const MIN_TOKEN_CHARS: usize = 8;
-/// Longest kiosk token, in characters.
-pub const MAX_TOKEN_CHARS: usize = 256;
-/// Longest password hash string, in characters.
-pub const MAX_HASH_CHARS: usize = 256;
-/// Most memory an argon2 hash may ask for at login, in KiB: a config must not be able to
-/// make one login allocate gigabytes.
-pub const MAX_HASH_MEMORY_KIB: u32 = 256 * 1024;
-/// Most argon2 passes (time cost) a hash may ask for.
-pub const MAX_HASH_PASSES: u32 = 16;
-/// Expected counter time of one item, in minutes.
-pub const MAX_ITEM_MINUTES: i64 = 240;
-/// Most times a call-out is spoken.
-pub const MAX_CALL_REPEAT: i64 = 5;
-/// Most ordinary calls per priority call at one window: past about a hundred a priority
-/// visitor would wait as long as anyone, which `max_wait_min` already promises.
-pub const MAX_PRIORITY_RATIO: i64 = 100;
-/// Most recalls after a call: past a handful the visitor is not coming.
-pub const MAX_RECALLS: i64 = 10;
-/// Longest time a missed number may rejoin, in minutes (half a day).
-pub const MAX_REJOIN_MIN: i64 = 12 * 60;
-/// Longest cooldown between calls of one ticket at different windows, in minutes.
-pub const MAX_COOLDOWN_MIN: i64 = 60;
-/// Most tickets one window may hold parked.
-pub const MAX_PARKED: i64 = 20;
-/// Longest wait threshold, in minutes (one day).
-pub const MAX_WAIT_MIN: i64 = 24 * 60;
-/// Shortest and longest session lifetime, in seconds (one minute to seven days).
-pub const MIN_SESSION_TTL_S: i64 = 60;
-pub const MAX_SESSION_TTL_S: i64 = 7 * 24 * 3600;
 
 /// The repository's example hall, compiled in so that `hallq serve` runs with no files.
 const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
@@ -307,11 +252,6 @@ impl Errs {
     }
 }
 
-/// Could not make a password hash (the system's random source failed).
-#[derive(Debug, thiserror::Error)]
-#[error("could not hash the password: {0}; check the system's random source and retry")]
-pub struct HashError(String);
-
 /// Loads and checks the configuration directory `dir` (which holds `hall.toml`).
 pub fn load_dir(dir: &Path) -> Result<Config, ConfigErrors> {
     let hall_text = match read_limited(&dir.join(HALL_FILE)) {
@@ -434,35 +374,6 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     })
 }
 
-/// An argon2id PHC string for `password`, with a fresh random salt and argon2's default
-/// cost.
-pub fn hash_password(password: &str) -> Result<String, HashError> {
-    hash_with_salt(password, SaltString::generate(&mut rand::rngs::OsRng))
-}
-
-/// An argon2id PHC string for `password` with the salt `salt` (16 bytes or more) and
-/// argon2's default cost: the same password and salt give the same string. A salt must be
-/// unique to its hash, not secret; `http::users` draws one from a request's idempotency
-/// key, so that a retried request makes the very hash the first made.
-pub fn hash_password_salted(password: &str, salt: &[u8]) -> Result<String, HashError> {
-    hash_with_salt(password, SaltString::encode_b64(salt).map_err(|e| HashError(e.to_string()))?)
-}
-
-fn hash_with_salt(password: &str, salt: SaltString) -> Result<String, HashError> {
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
-}
-
-/// Whether `password` matches the PHC string `hash`; false for any malformed hash.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
-    }
-}
-
 impl Config {
     /// The published demo credentials this hall still uses, one human-readable line each:
     /// kiosk tokens starting with `demo-` and users whose password is `demo`. The daemon
@@ -499,29 +410,6 @@ impl Config {
         }));
         out
     }
-}
-
-/// For each user, whether the demo password opens the account. Each check is a full
-/// argon2 hash, so the users are split over the machine's cores.
-fn demo_password_users(users: &[UserDef]) -> Vec<bool> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let chunk = users.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = users
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter().map(|u| verify_password(&u.password_hash, DEMO_PASSWORD)).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        // A panicking check counts as "not demo"; verify_password itself does not panic.
-        handles
-            .into_iter()
-            .zip(users.chunks(chunk))
-            .flat_map(|(h, part)| h.join().unwrap_or_else(|_| vec![false; part.len()]))
-            .collect()
-    })
 }
 
 #[cfg(test)]
