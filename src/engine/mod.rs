@@ -8,7 +8,7 @@
 //! A read is a closure run on the engine against the live state ([`EngineHandle::read`]),
 //! its answer's type the closure's, so the compiler checks every question and its answer;
 //! a command's caller likewise says how to read what the command's reply names
-//! ([`EngineHandle::command_then`]). The views callers see are built in [`reads`].
+//! ([`EngineHandle::command_then`]). The views callers see are built in `reads.rs`.
 
 mod reads;
 mod run;
