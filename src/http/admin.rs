@@ -16,7 +16,6 @@ use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{QueueId, WindowId};
 use crate::core::{Command, Envelope};
-use crate::engine::{Answer, Query};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,12 +53,9 @@ async fn window_answer(
     scope: &str,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers, None, scope)?;
-    match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
-        Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
-        other => {
-            Err(ApiError::internal("engine answered an admin window change with something else", &format!("{other:?}")))
-        }
-    }
+    let env = Envelope { command, idempotency_key: key };
+    let view = app.engine.command_then(env, |r, reply| r.replied_window(reply)).await?.value;
+    Ok(Json(WindowDto::from_view(&view)).into_response())
 }
 
 /// `POST /api/v1/admin/windows/{w}/queues` with `{"queues": ["A", "Y"]}`: admins only.
@@ -98,15 +94,7 @@ pub async fn close(
 /// where the user comes from. Admins only.
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
-    let (views, staff) = match app.engine.query(Query::Admin).await?.answer {
-        Answer::Admin(b) => *b,
-        other => {
-            return Err(ApiError::internal(
-                "engine answered the admin query with something else",
-                &format!("{other:?}"),
-            ))
-        }
-    };
+    let (views, staff) = app.engine.read(|r| (r.windows(), r.staff())).await?;
     let users = super::users::all(&app, &staff)
         .into_iter()
         .map(|u| UserDto {

@@ -14,7 +14,6 @@ use crate::config::{Config, Role};
 use crate::core::alerts::Alert;
 use crate::core::overview::Overview;
 use crate::core::{Command, Envelope};
-use crate::engine::{Answer, Query};
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
 
@@ -101,13 +100,8 @@ pub async fn list(
         Some("true") => true,
         Some(_) => return Err(ApiError::bad_request("bad_active", "active must be true or false")),
     };
-    match app.engine.query(Query::Alerts { day, active }).await?.answer {
-        Answer::Alerts(day, list) => Ok(Json(AlertsDto {
-            day: day.to_string(),
-            alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect(),
-        })),
-        other => Err(ApiError::internal("engine answered an alerts query with something else", &format!("{other:?}"))),
-    }
+    let (day, list) = app.engine.read(move |r| r.alerts(day, active)).await?;
+    Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect() }))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: a supervisor has seen the alert. Acknowledging it again
@@ -123,12 +117,9 @@ pub async fn ack(
         id.parse().map_err(|_| ApiError::not_found("unknown_alert", "no such alert; alert ids are numbers"))?;
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
-    match app.engine.command(Envelope { command, idempotency_key: key }).await?.answer {
-        Answer::Alert(a) => Ok(Json(AlertDto::new(&app.config, &a))),
-        other => {
-            Err(ApiError::internal("engine answered an acknowledgement with something else", &format!("{other:?}")))
-        }
-    }
+    let env = Envelope { command, idempotency_key: key };
+    let alert = app.engine.command_then(env, |r, reply| r.replied_alert(reply)).await?.value;
+    Ok(Json(AlertDto::new(&app.config, &alert)))
 }
 
 /// A body that must be empty or `{}`.
@@ -218,10 +209,6 @@ impl OverviewDto {
 /// active alerts, for the supervisor page.
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<OverviewDto>, ApiError> {
     auth::user(&app, &headers, SUPERVISORS)?;
-    match app.engine.query(Query::Overview).await?.answer {
-        Answer::Overview(o) => Ok(Json(OverviewDto::new(&app.config, &o))),
-        other => {
-            Err(ApiError::internal("engine answered an overview query with something else", &format!("{other:?}")))
-        }
-    }
+    let overview = app.engine.read(|r| r.overview()).await?;
+    Ok(Json(OverviewDto::new(&app.config, &overview)))
 }

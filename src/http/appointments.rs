@@ -16,12 +16,12 @@ use std::net::IpAddr;
 use super::dto::TicketDto;
 use super::error::ApiError;
 use super::rate::Client;
-use super::tickets::{new_ticket_id, parse_id, ticket_json};
+use super::tickets::{new_ticket_id, parse_id, ticket_command};
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::appointments::{is_open_day, CODE_CHARS_MAX};
 use crate::core::model::WindowId;
 use crate::core::{Command, Envelope};
-use crate::engine::{Answer, AppointmentView, Query};
+use crate::engine::AppointmentView;
 
 /// Letters and digits of a booking code: no 0/O or 1/I/L, which people misread.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -91,11 +91,11 @@ fn appointment_dto(app: &AppState, view: &AppointmentView) -> AppointmentDto {
     }
 }
 
-fn appointment_json(app: &AppState, answer: Answer) -> Result<AppointmentDto, ApiError> {
-    match answer {
-        Answer::Appointment(view) => Ok(appointment_dto(app, &view)),
-        other => Err(ApiError::internal("engine answered a booking with something else", &format!("{other:?}"))),
-    }
+/// Carries out a command that replies with a booking, and renders that booking; also
+/// whether the command repeated an earlier one.
+async fn appointment_command(app: &AppState, env: Envelope) -> Result<(AppointmentDto, bool), ApiError> {
+    let done = app.engine.command_then(env, |r, reply| r.replied_appointment(reply)).await?;
+    Ok((appointment_dto(app, &done.value), done.repeated))
 }
 
 fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -146,14 +146,9 @@ pub async fn slots(State(app): State<AppState>, UrlQuery(q): UrlQuery<SlotsQuery
     if !is_open_day(&app.config.setup, day) {
         return Ok(Json(SlotsDto { day: day.to_string(), closed: true, slots: Vec::new() }).into_response());
     }
-    match app.engine.query(Query::Slots(day)).await?.answer {
-        Answer::Slots(list) => {
-            let slots =
-                list.into_iter().map(|(t, free)| SlotDto { slot: t.format("%H:%M").to_string(), free }).collect();
-            Ok(Json(SlotsDto { day: day.to_string(), closed: false, slots }).into_response())
-        }
-        other => Err(ApiError::internal("engine answered slots with something else", &format!("{other:?}"))),
-    }
+    let list = app.engine.try_read(move |r| r.slots(day)).await?;
+    let slots = list.into_iter().map(|(t, free)| SlotDto { slot: t.format("%H:%M").to_string(), free }).collect();
+    Ok(Json(SlotsDto { day: day.to_string(), closed: false, slots }).into_response())
 }
 
 /// The keyed hash that stands for a client address in the log, for the per-address
@@ -188,15 +183,16 @@ pub async fn book(
     let addr_hash = Some(addr_hash(&app.phone_key, client.0));
     let code = new_code();
     let command = Command::BookAppointment { code, service: body.service, day, slot, phone_hash, addr_hash, window };
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let status = if answered.repeated { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(appointment_json(&app, answered.answer)?)))
+    let (booking, repeated) = appointment_command(&app, Envelope { command, idempotency_key: key }).await?;
+    let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(booking)))
 }
 
 /// `GET /api/v1/appointments/{code}`.
 pub async fn get(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<AppointmentDto>, ApiError> {
-    let answered = app.engine.query(Query::Appointment(code_of(&code)?)).await?;
-    Ok(Json(appointment_json(&app, answered.answer)?))
+    let code = code_of(&code)?;
+    let view = app.engine.try_read(move |r| r.known_appointment(&code)).await?;
+    Ok(Json(appointment_dto(&app, &view)))
 }
 
 /// `POST /api/v1/appointments/{code}/cancel`.
@@ -207,9 +203,8 @@ pub async fn cancel(
 ) -> Result<Json<AppointmentDto>, ApiError> {
     let code = code_of(&code)?;
     let key = idempotency_key(&headers, None, &format!("appointment:{code}"))?;
-    let answered =
-        app.engine.command(Envelope { command: Command::CancelAppointment { code }, idempotency_key: key }).await?;
-    Ok(Json(appointment_json(&app, answered.answer)?))
+    let env = Envelope { command: Command::CancelAppointment { code }, idempotency_key: key };
+    Ok(Json(appointment_command(&app, env).await?.0))
 }
 
 /// `POST /api/v1/appointments/{code}/check-in`: a kiosk turns a booking into a ticket.
@@ -222,9 +217,8 @@ pub async fn check_in(
     let code = code_of(&code)?;
     let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
-    let Json(ticket) = ticket_json(&app, answered)?;
+    let (Json(ticket), repeated) = ticket_command(&app, Envelope { command, idempotency_key: key }).await?;
+    let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
     let ticket = super::tickets::for_visitor(&app, ticket);
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
     let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
@@ -240,7 +234,6 @@ pub async fn check_in_ticket(
     let kiosk = auth::kiosk(&app, &headers)?.id.clone();
     let id = parse_id(&id)?;
     let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
-    let answered =
-        app.engine.command(Envelope { command: Command::CheckInTicket { id }, idempotency_key: key }).await?;
-    ticket_json(&app, answered)
+    let env = Envelope { command: Command::CheckInTicket { id }, idempotency_key: key };
+    Ok(ticket_command(&app, env).await?.0)
 }

@@ -27,7 +27,7 @@ use super::rate::{Client, Limits};
 use super::{AppState, JsonBody};
 use crate::config::{hash_password, verify_password, Config, Role, MAX_USERS};
 use crate::config::{EvaluatorDef, KioskDef};
-use crate::core::model::{UserName, WindowId, WindowState};
+use crate::core::model::{UserName, WindowId};
 use crate::core::staff::{Staff, ADDED_USERS_MAX};
 use crate::core::{Command, Envelope};
 use crate::store::{Store, StoreError};
@@ -512,14 +512,8 @@ pub async fn login(
 /// The window `user` is signed in at and left open, if any: the clerk console goes
 /// straight back to it after a sign-in (a restart, another browser), not to the picker.
 async fn open_window_of(app: &AppState, user: &UserName) -> Option<WindowId> {
-    let answered = app.engine.query(crate::engine::Query::Admin).await.ok()?;
-    let crate::engine::Answer::Admin(admin) = answered.answer else { return None };
-    admin
-        .0
-        .iter()
-        .map(|v| &v.window)
-        .find(|w| w.clerk.as_ref() == Some(user) && w.state != WindowState::Closed)
-        .map(|w| w.id)
+    let user = user.clone();
+    app.engine.read(move |r| r.open_window_of(&user)).await.ok().flatten()
 }
 
 /// `POST /api/v1/logout`: ends the caller's session.

@@ -10,12 +10,11 @@ use serde::Serialize;
 
 use super::dto::{rfc3339, TicketDto};
 use super::error::ApiError;
-use super::tickets::{parse_id, ticket_json, visitor_status_url};
+use super::tickets::{parse_id, visitor_status_url};
 use super::{auth, idempotency_key, AppState};
 use crate::config::Role;
 use crate::core::model::TicketId;
 use crate::core::setup::Setup;
-use crate::engine::Query;
 use crate::printer::ticket::{render, TicketPaper};
 use crate::printer::{Health, PrinterView, Queued};
 
@@ -206,7 +205,7 @@ pub async fn reprint(
     if !app.printers.printed_here(&kiosk.id, &ticket) {
         return Err(ApiError::not_found("unknown_ticket", "this kiosk printed no such ticket today"));
     }
-    let Json(t) = ticket_json(&app, app.engine.query(Query::Ticket(ticket)).await?)?;
+    let t = TicketDto::new(&app.config, &app.engine.try_read(move |r| r.known_ticket(&ticket)).await?);
     if t.status != "waiting" {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,

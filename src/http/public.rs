@@ -13,7 +13,6 @@ use super::error::ApiError;
 use super::{auth, AppState};
 use crate::config::Role;
 use crate::core::setup::Setup;
-use crate::engine::{Answer, Query};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -65,10 +64,8 @@ pub async fn stats(
                 .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
         ),
     };
-    match app.engine.query(Query::Stats(day)).await?.answer {
-        Answer::Stats(s) => Ok(Json(StatsDto::new(s.0, &s.1))),
-        other => Err(ApiError::internal("engine answered a stats query with something else", &format!("{other:?}"))),
-    }
+    let (day, figures) = app.engine.read(move |r| r.stats(day)).await?;
+    Ok(Json(StatsDto::new(day, &figures)))
 }
 
 #[derive(Serialize)]

@@ -21,7 +21,7 @@ use crate::core::model::{UserName, WindowId};
 use crate::core::rating::{Case, CaseStatus};
 use crate::core::setup::Setup;
 use crate::core::{Command, Envelope};
-use crate::engine::{Answer, CasesView, Query};
+use crate::engine::CasesView;
 
 /// The names of the five levels, worst first (index = score − 1).
 pub const LEVELS: [&str; 5] = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"];
@@ -58,13 +58,9 @@ pub async fn rateable(
     let window =
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
     auth::evaluator(&app, &headers, &window)?;
-    match app.engine.query(Query::Rateable(window)).await?.answer {
-        Answer::MaybeTicket(view) => {
-            let ticket = view.map(|v| TicketDto::new(&app.config, &v));
-            Ok(Json(json!({ "window": window.to_string(), "ticket": ticket })))
-        }
-        other => Err(ApiError::internal("engine answered a rateable query with something else", &format!("{other:?}"))),
-    }
+    let view = app.engine.try_read(move |r| r.rateable(&window)).await?;
+    let ticket = view.map(|v| TicketDto::new(&app.config, &v));
+    Ok(Json(json!({ "window": window.to_string(), "ticket": ticket })))
 }
 
 #[derive(Serialize)]
@@ -189,10 +185,8 @@ pub async fn cases(
                 .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
         ),
     };
-    match app.engine.query(Query::Cases(status, day)).await?.answer {
-        Answer::Cases(view) => Ok(Json(cases_json(&app.config, &view))),
-        other => Err(ApiError::internal("engine answered a cases query with something else", &format!("{other:?}"))),
-    }
+    let view = app.engine.read(move |r| r.cases(status, day)).await?;
+    Ok(Json(cases_json(&app.config, &view)))
 }
 
 #[derive(Deserialize)]
@@ -219,14 +213,13 @@ fn case_id(id: &str) -> Result<String, ApiError> {
 
 async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
     let key = idempotency_key(headers, None, &format!("user:{by}"))?;
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    match answered.answer {
-        Answer::Cases(view) => {
-            let case = view.cases.first().map(|c| CaseDto::new(&app.config, view.today, c));
-            Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
-        }
-        other => Err(ApiError::internal("engine answered a case action with something else", &format!("{other:?}"))),
-    }
+    let view = app
+        .engine
+        .command_then(Envelope { command, idempotency_key: key }, |r, reply| r.replied_case(reply))
+        .await?
+        .value;
+    let case = view.cases.first().map(|c| CaseDto::new(&app.config, view.today, c));
+    Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
 }
 
 /// `POST /api/v1/cases/{id}/callback` `{"reached": bool, "note": STR}`: a supervisor

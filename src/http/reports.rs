@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::{auth, AppState};
 use crate::config::Role;
-use crate::engine::{Answer, Query};
 use crate::reports::figures::Report;
 use crate::reports::{charts, export, Built};
 
@@ -42,12 +41,10 @@ async fn built(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Ar
     }
     match app.reports.from_log(day, today).await {
         Ok(Some(built)) => Ok(built),
-        Ok(None) => match app.engine.query(Query::Stats(Some(day))).await?.answer {
-            Answer::Stats(s) => Ok(Arc::new(app.reports.from_figures(day, &s.1))),
-            other => {
-                Err(ApiError::internal("engine answered a stats query with something else", &format!("{other:?}")))
-            }
-        },
+        Ok(None) => {
+            let (_, figures) = app.engine.read(move |r| r.stats(Some(day))).await?;
+            Ok(Arc::new(app.reports.from_figures(day, &figures)))
+        }
         Err(e) => Err(ApiError::internal("a report could not be built", &e)),
     }
 }

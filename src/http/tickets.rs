@@ -22,7 +22,7 @@ use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::{TicketId, TicketStatus, WindowId};
 use crate::core::{Command, Envelope, Rejection};
-use crate::engine::{Answer, Answered, EngineError, Query};
+use crate::engine::EngineError;
 
 /// Bytes of a ticket's key (hex on the wire): 128 bits, as many as the id's, so guessing
 /// a key is as hopeless as guessing an id was.
@@ -112,12 +112,11 @@ pub struct RateBody {
     reason: Option<String>,
 }
 
-/// Renders the ticket an engine answer carries.
-pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<TicketDto>, ApiError> {
-    match answered.answer {
-        Answer::Ticket(view) => Ok(Json(TicketDto::new(&app.config, &view))),
-        other => Err(ApiError::internal("engine answered a ticket request with something else", &format!("{other:?}"))),
-    }
+/// Carries out a command that replies with a ticket, and renders that ticket; also
+/// whether the command repeated an earlier one.
+pub(super) async fn ticket_command(app: &AppState, env: Envelope) -> Result<(Json<TicketDto>, bool), ApiError> {
+    let done = app.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
+    Ok((Json(TicketDto::new(&app.config, &done.value)), done.repeated))
 }
 
 pub(super) fn parse_id(id: &str) -> Result<TicketId, ApiError> {
@@ -144,9 +143,8 @@ pub async fn issue(
     let (id, remote) = (new_ticket_id(), kiosk.remote);
     let command =
         Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
-    let Json(ticket) = ticket_json(&app, answered)?;
+    let (Json(ticket), repeated) = ticket_command(&app, Envelope { command, idempotency_key: key }).await?;
+    let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
     let ticket = for_visitor(&app, ticket);
     let print = super::printers::after_issue(&app, &kiosk.id, &headers, &ticket, repeated);
     Ok((status, Json(IssuedDto { ticket, print })))
@@ -161,8 +159,9 @@ pub(super) fn for_visitor(app: &AppState, t: TicketDto) -> TicketDto {
 }
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketDto>, ApiError> {
-    let answered = app.engine.query(Query::Ticket(parse_id(&id)?)).await?;
-    ticket_json(&app, answered)
+    let id = parse_id(&id)?;
+    let view = app.engine.try_read(move |r| r.known_ticket(&id)).await?;
+    Ok(Json(TicketDto::new(&app.config, &view)))
 }
 
 /// `POST /api/v1/tickets/{id}/cancel?k=KEY`: the visitor leaves the line.
@@ -175,8 +174,8 @@ pub async fn cancel(
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
     let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
-    let answered = app.engine.command(Envelope { command: Command::CancelTicket { id }, idempotency_key: key }).await?;
-    ticket_json(&app, answered)
+    let env = Envelope { command: Command::CancelTicket { id }, idempotency_key: key };
+    Ok(ticket_command(&app, env).await?.0)
 }
 
 /// `POST /api/v1/tickets/{id}/rejoin?k=KEY`: the visitor puts a missed number back in line.
@@ -189,8 +188,8 @@ pub async fn rejoin(
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
     let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
-    let answered = app.engine.command(Envelope { command: Command::RejoinTicket { id }, idempotency_key: key }).await?;
-    ticket_json(&app, answered)
+    let env = Envelope { command: Command::RejoinTicket { id }, idempotency_key: key };
+    Ok(ticket_command(&app, env).await?.0)
 }
 
 /// `POST /api/v1/tickets/{id}/rating?k=KEY`, or with the device token of the evaluator of
@@ -210,19 +209,14 @@ pub async fn rate(
     let score = score.ok_or_else(|| ApiError::bad_request("bad_score", "a score must be 1 to 5"))?;
     let key = idempotency_key(&headers, None, &format!("ticket:{id}"))?;
     let command = Command::RateTicket { id, score, comment: body.comment, reason: body.reason };
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
-    ticket_json(&app, answered)
+    Ok(ticket_command(&app, Envelope { command, idempotency_key: key }).await?.0)
 }
 
 /// An evaluator rates only a ticket finished at its own window. A finished ticket stays
 /// finished where it was, so what this reads still holds when the rating is decided.
 async fn evaluator_may_rate(app: &AppState, id: &TicketId, window: &WindowId) -> Result<(), ApiError> {
-    let t = match app.engine.query(Query::Ticket(*id)).await?.answer {
-        Answer::Ticket(view) => view.ticket,
-        other => {
-            return Err(ApiError::internal("engine answered a ticket query with something else", &format!("{other:?}")))
-        }
-    };
+    let id = *id;
+    let t = app.engine.try_read(move |r| r.known_ticket(&id)).await?.ticket;
     if t.window.as_ref() != Some(window) {
         return Err(ApiError::forbidden(format!(
             "window {window}'s evaluator rates only tickets finished at window {window}"
@@ -274,7 +268,7 @@ pub async fn qr(
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
-    app.engine.query(Query::Ticket(id)).await?;
+    app.engine.try_read(move |r| r.known_ticket(&id).map(drop)).await?;
     let url = visitor_status_url(&app, &headers, &id)
         .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)

@@ -24,7 +24,6 @@ use crate::config::{hash_password, hash_password_salted, Role};
 use crate::core::model::{UserName, WindowId};
 use crate::core::staff::{PasswordHash, Staff, StaffRole};
 use crate::core::{Command, Envelope};
-use crate::engine::{Answer, Query};
 
 /// The salt of a keyed request's password hash: SHA-256 of its (scoped) idempotency key
 /// and the user, cut to argon2's recommended 16 bytes. A salt must be unique, not secret,
@@ -160,10 +159,7 @@ pub fn display_name(config: &crate::config::Config, user: &str) -> String {
 
 /// The staff state as the log has it now.
 pub async fn staff(app: &AppState) -> Result<Staff, ApiError> {
-    match app.engine.query(Query::Staff).await?.answer {
-        Answer::Staff(s) => Ok(*s),
-        other => Err(ApiError::internal("engine answered the staff query with something else", &format!("{other:?}"))),
-    }
+    Ok(app.engine.read(|r| r.staff()).await?)
 }
 
 async fn existing(app: &AppState, name: &str) -> Result<Known, ApiError> {

@@ -12,8 +12,8 @@ use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{Outcome, QueueId, TicketId, TransferTarget, WindowId};
-use crate::core::{Command, Envelope};
-use crate::engine::{Answer, Query};
+use crate::core::{Command, Envelope, Rejection, Reply};
+use crate::engine::{Reads, TicketView, WindowView};
 
 /// Every body a window action may take; each action reads the fields it needs and an
 /// unknown field is an error.
@@ -40,6 +40,22 @@ pub struct ActionBody {
 #[derive(Serialize)]
 struct NextDto {
     ticket: Option<TicketDto>,
+}
+
+/// What a window action's reply names, read on the engine: a call names the ticket called
+/// (or none), opening, pausing, resuming and closing the window, the others their ticket.
+enum Acted {
+    Ticket(TicketView),
+    Called(Option<TicketView>),
+    Window(Box<WindowView>),
+}
+
+fn acted(r: &Reads<'_>, reply: &Reply) -> Result<Acted, Rejection> {
+    match reply {
+        Reply::MaybeTicket(_) => r.replied_call(reply).map(Acted::Called),
+        Reply::Window(_) => r.replied_window(reply).map(|w| Acted::Window(Box::new(w))),
+        _ => r.replied_ticket(reply).map(Acted::Ticket),
+    }
 }
 
 fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
@@ -102,15 +118,12 @@ pub async fn act(
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
     };
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
-    let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    let done = app.engine.command_then(Envelope { command, idempotency_key: key }, acted).await?;
     let config = &app.config;
-    match answered.answer {
-        Answer::Ticket(view) => Ok(Json(TicketDto::new(config, &view)).into_response()),
-        Answer::MaybeTicket(view) => {
-            Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(config, &v)) }).into_response())
-        }
-        Answer::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
-        other => Err(ApiError::internal("engine answered a window action with something else", &format!("{other:?}"))),
+    match done.value {
+        Acted::Ticket(view) => Ok(Json(TicketDto::new(config, &view)).into_response()),
+        Acted::Called(view) => Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(config, &v)) }).into_response()),
+        Acted::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),
     }
 }
 
@@ -131,12 +144,8 @@ pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: He
     if session.role == Role::Clerk && !may_work_at(&app, &session, &window) {
         return Err(ApiError::forbidden(format!("you may not work at window {window}")));
     }
-    match app.engine.query(Query::Window(window)).await?.answer {
-        Answer::Window(view) => {
-            let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t));
-            let parked = view.parked.iter().map(|t| TicketDto::new(&app.config, t)).collect();
-            Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket, parked }).into_response())
-        }
-        other => Err(ApiError::internal("engine answered a window query with something else", &format!("{other:?}"))),
-    }
+    let view = app.engine.try_read(move |r| r.known_window(&window)).await?;
+    let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t));
+    let parked = view.parked.iter().map(|t| TicketDto::new(&app.config, t)).collect();
+    Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket, parked }).into_response())
 }
