@@ -156,7 +156,8 @@ impl Outbox {
     }
 }
 
-/// Starts the sender; it ends when `shutdown` turns true.
+/// Starts the sender, which ends when `shutdown` turns true: its outbox and its task (for
+/// the daemon to join).
 pub fn spawn(
     config: WebhookConfig,
     setup: Arc<Setup>,
@@ -165,7 +166,7 @@ pub fn spawn(
     metrics: Arc<Metrics>,
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
-) -> Result<Arc<Outbox>, reqwest::Error> {
+) -> Result<(Arc<Outbox>, tokio::task::JoinHandle<()>), reqwest::Error> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_millis(config.timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
@@ -178,7 +179,7 @@ pub fn spawn(
     });
     let sender = Sender { client, config, setup, kiosks, metrics, clock };
     let queue = outbox.clone();
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         loop {
             while let Some(notice) = queue.pop() {
                 tokio::select! {
@@ -197,7 +198,7 @@ pub fn spawn(
             }
         }
     });
-    Ok(outbox)
+    Ok((outbox, task))
 }
 
 struct Sender {

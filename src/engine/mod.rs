@@ -198,12 +198,51 @@ impl Engine {
         self
     }
 
-    /// Starts the engine task. When `stop` fires, the engine refuses new jobs, finishes
-    /// those already in its inbox and ends.
-    pub fn spawn(self, stop: tokio::sync::watch::Receiver<bool>) -> (EngineHandle, tokio::task::JoinHandle<()>) {
+    /// Starts the engine task; `EngineTask::stop` ends it.
+    pub fn spawn(self) -> (EngineHandle, EngineTask) {
         let (tx, rx) = mpsc::channel(INBOX_MAX);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (died_tx, died) = tokio::sync::oneshot::channel();
         let store = self.store.clone();
-        let task = tokio::spawn(self.run(rx, stop));
-        (EngineHandle { tx, store }, task)
+        let run = tokio::spawn(self.run(rx, stopped));
+        let task = tokio::spawn(async move {
+            let clean = run.await.is_ok();
+            if !clean {
+                let _ = died_tx.send(());
+            }
+            clean
+        });
+        (EngineHandle { tx, store }, EngineTask { stop, task, died: Some(died) })
+    }
+}
+
+/// The running engine, owned by the daemon. The engine is the last part to stop: the
+/// daemon stops it only once the HTTP server has finished every request in flight.
+pub struct EngineTask {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<bool>,
+    died: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl EngineTask {
+    /// Resolves if the engine ends by itself, which it does only on a broken invariant (a
+    /// bug, as a panic); never otherwise. Taken once.
+    pub fn failure(&mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let died = self.died.take();
+        async move {
+            if let Some(died) = died {
+                if died.await.is_ok() {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// The engine refuses new jobs, finishes those already in its inbox and ends; true if
+    /// it ended cleanly (not on a broken invariant).
+    pub async fn stop(self) -> bool {
+        self.stop.send_replace(true);
+        self.task.await.unwrap_or(false)
     }
 }

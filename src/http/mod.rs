@@ -69,6 +69,9 @@ pub struct Shared {
     /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.
     pub shutdown: watch::Receiver<bool>,
     pub displays: AtomicUsize,
+    /// The displays' own thread (`daemon::DisplayThread`), where their connections are
+    /// served; `None` serves them beside HTTP.
+    pub display_runtime: Option<tokio::runtime::Handle>,
     /// The key of the phone-number hash of bookings (kept in the data directory).
     pub phone_key: [u8; 32],
     /// The rate limits of `[hall.limits]`.

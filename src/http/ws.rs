@@ -5,7 +5,7 @@
 //! buffer for a moment, not memory without end.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -32,12 +32,6 @@ const READ_BUFFER_BYTES: usize = 4 * FRAME_BYTES_MAX;
 /// Messages gathered for a display before one flush (a round of the feed is always
 /// written whole, so a flush may hold more).
 const WRITE_BATCH_MAX: usize = 64;
-/// The displays' thread's nice level: when the CPU is short, requests (a visitor at a
-/// kiosk, a clerk's call) go first and the fan-out takes the rest; at 10 the thread gets
-/// about a tenth of a core's share against an ordinary thread. A call then reaches 10,000
-/// displays a little later (BENCHMARKS.md, target 3), but never waits behind a kiosk for
-/// long: the fan-out still gets all that is idle.
-const DISPLAYS_NICE: i32 = 10;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const SILENCE_MAX: Duration = Duration::from_secs(60);
 /// Bytes gathered before the WebSocket library writes them out. A round of the feed (a
@@ -85,47 +79,17 @@ pub async fn feed(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(WRITE_BUFFER_BYTES_MAX);
     Ok(ws.on_upgrade(move |socket| async move {
+        let displays = app.display_runtime.clone();
         let serve = async move {
             serve_display(&app, socket, after).await;
             app.displays.fetch_sub(1, Ordering::SeqCst);
             app.metrics.displays.dec();
         };
-        match display_runtime() {
+        match displays {
             Some(displays) => drop(displays.spawn(serve)),
             None => serve.await,
         }
     }))
-}
-
-/// The runtime that serves displays: one thread of its own, started with the first
-/// display. A call to 10,000 displays is 10,000 socket writes; on the runtime that
-/// serves HTTP, the 10,000 tasks it wakes queued ahead of the kiosks' requests, and
-/// issuing slowed 36-fold (BENCHMARKS.md, target 3). On a thread of their own, the
-/// kernel shares the CPU between the fan-out and the rest, and the fan-out can take at
-/// most one core. The sockets stay registered with the daemon's own reactor; only the
-/// work of writing them moves. `None` if the thread cannot be started: displays are
-/// then served where they connected.
-fn display_runtime() -> Option<&'static tokio::runtime::Handle> {
-    static DISPLAYS: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
-    DISPLAYS
-        .get_or_init(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            let handle = runtime.handle().clone();
-            let started = std::thread::Builder::new().name("hallq-displays".into()).spawn(move || {
-                if !crate::thread_nice::set(DISPLAYS_NICE) {
-                    tracing::debug!("cannot lower the displays' thread priority");
-                }
-                runtime.block_on(std::future::pending::<()>())
-            });
-            match started {
-                Ok(_) => Some(handle),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot start the displays' thread; serving displays beside HTTP");
-                    None
-                }
-            }
-        })
-        .as_ref()
 }
 
 async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {

@@ -165,8 +165,15 @@ fn lock(state: &Mutex<PrinterState>) -> std::sync::MutexGuard<'_, PrinterState> 
 }
 
 impl Printers {
-    /// Starts one task per kiosk printer; each stops when `shutdown` turns true.
-    pub fn start(kiosks: &[KioskDef], clock: Clock, engine: EngineHandle, shutdown: watch::Receiver<bool>) -> Self {
+    /// Starts one task per kiosk printer; each stops when `shutdown` turns true. The
+    /// tasks are returned for the daemon to join.
+    pub fn start(
+        kiosks: &[KioskDef],
+        clock: Clock,
+        engine: EngineHandle,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Self, Vec<tokio::task::JoinHandle<()>>) {
+        let mut tasks = Vec::new();
         let list = kiosks
             .iter()
             .filter_map(|k| {
@@ -191,11 +198,11 @@ impl Printers {
                     clock: clock.clone(),
                     engine: engine.clone(),
                 };
-                tokio::spawn(worker.run(rx, shutdown.clone()));
+                tasks.push(tokio::spawn(worker.run(rx, shutdown.clone())));
                 Some(Printer { kiosk: k.id.clone(), kiosk_name: k.name.clone(), def, jobs: tx, state })
             })
             .collect();
-        Self { list }
+        (Self { list }, tasks)
     }
 
     fn get(&self, kiosk: &str) -> Option<&Printer> {

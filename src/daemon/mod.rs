@@ -1,5 +1,8 @@
 //! Wires the parts into a running daemon: open the log, load it, start the engine,
-//! serve HTTP until the shutdown future resolves, then drain and flush.
+//! serve HTTP until the shutdown future resolves, then drain, join what was started, and
+//! flush. `serve` owns every task and thread it starts (`tasks.rs`).
+
+mod tasks;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -7,18 +10,18 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::core::model::Ts;
 use crate::core::{Command, Envelope, HallState};
-use crate::engine::{Clock, Engine};
+use crate::engine::{Clock, Engine, EngineTask};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
 use crate::reports::Reports;
 use crate::store::{Store, StoreError};
 use crate::voice::Voice;
+pub use tasks::{DisplayThread, Tasks};
 
 /// How the daemon runs, beyond the hall's configuration.
 pub struct Options {
@@ -60,7 +63,8 @@ pub fn wall_clock() -> Ts {
 }
 
 /// Runs the hall on `listener` until `shutdown` resolves; then stops accepting, lets
-/// requests in flight finish, drains the engine's inbox, flushes, and returns.
+/// requests in flight finish, joins every task it started, drains the engine's inbox,
+/// flushes, and returns.
 pub async fn serve(
     listener: TcpListener,
     mut config: Config,
@@ -72,73 +76,29 @@ pub async fn serve(
     }
     let tls = config.tls.as_ref().map(http::listen::tls_config).transpose().map_err(DaemonError::Tls)?;
     raise_open_files();
-    let setup = Arc::new(config.setup.clone());
-    let store = Arc::new(Store::open(&options.data_dir)?);
-    let started = std::time::Instant::now();
-    let (mut state, loaded) = store.load(setup.clone())?;
-    tracing::info!(
-        snapshot = loaded.snapshot,
-        records = loaded.replayed,
-        ms = started.elapsed().as_millis() as u64,
-        "event log loaded"
-    );
-    // A hall whose log has begun has its key already; one made anew would leave every
-    // booking's phone hash unmatched.
-    let phone_key = phone_key(&options.data_dir, state.last_seq == 0).map_err(DaemonError::PhoneKey)?;
-    let now = options.clock.as_ref().map_or_else(wall_clock, |c| c());
-    reconcile(&mut state, &store, now).await?;
-
-    let metrics = Arc::new(Metrics::new()?);
-    let voice = Arc::new(
-        Voice::start(
-            config.voice.clone(),
-            config.zones.clone(),
-            &options.data_dir,
-            metrics.voice_renders.clone(),
-            metrics.voice_render_failures.clone(),
-        )
-        .await,
-    );
-    let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
+    let Opened { setup, store, mut state, phone_key } = open_log(&config, &options.data_dir)?;
     let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
-    // Two signals, in order: displays hear of the shutdown as soon as it begins; the engine
-    // stops only once the HTTP server has finished every request in flight.
-    let (displays_tx, displays_rx) = watch::channel(false);
-    let (engine_tx, engine_rx) = watch::channel(false);
-    let webhook = match &config.webhook {
-        Some(hook) => {
-            let rx = displays_rx.clone();
-            let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
-            let (store, metrics, clock) = (store.clone(), metrics.clone(), clock.clone());
-            let outbox = crate::webhook::spawn(hook.clone(), setup.clone(), kiosks, store.clone(), metrics, clock, rx)
-                .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
-            // Notices the last run did not finish with go out first, in log order.
-            match crate::webhook::pending(&store, &state, hook.outbox) {
-                Ok(owed) => {
-                    if !owed.is_empty() {
-                        tracing::info!(
-                            notices = owed.len(),
-                            "alert notices owed from before the restart queued for the webhook"
-                        );
-                    }
-                    owed.into_iter().for_each(|n| outbox.push(n));
-                }
-                Err(e) => tracing::warn!(error = %e, "alert notices owed from before the restart could not be read"),
-            }
-            Some(outbox)
-        }
-        None => None,
-    };
+    reconcile(&mut state, &store, clock()).await?;
+    let mut tasks = Tasks::default();
+    let metrics = Arc::new(Metrics::new()?);
+    let (voices, zones) = (config.voice.clone(), config.zones.clone());
+    let renders = (metrics.voice_renders.clone(), metrics.voice_render_failures.clone());
+    let voice = Arc::new(Voice::start(voices, zones, &options.data_dir, renders.0, renders.1).await);
+    let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
+    let webhook = start_webhook(&config, &setup, &store, &state, &metrics, &clock, &mut tasks)?;
     // The sessions kept before the restart, checked against the users as they are now.
-    let sessions = Sessions::restore(store.clone(), &config, &state.staff, now.0)?;
-    let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
+    let sessions = Sessions::restore(store.clone(), &config, &state.staff, clock().0)?;
+    let (engine, mut engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
         .with_webhook(webhook)
-        .spawn(engine_rx);
-    let catalog = http::public_catalog(&setup, config.remind_ahead)?;
+        .spawn();
+    let catalog = http::public_catalog(&config.setup, config.remind_ahead)?;
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
-    let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
-    let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
+    let (printers, printer_tasks) =
+        crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), tasks.token());
+    printer_tasks.into_iter().for_each(|t| tasks.own("printer", t));
+    let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
+    let displays = DisplayThread::start();
     let app = Arc::new(Shared {
         config: Arc::new(config),
         engine,
@@ -146,8 +106,9 @@ pub async fn serve(
         metrics,
         sessions,
         catalog,
-        shutdown: displays_rx,
+        shutdown: tasks.token(),
         displays: AtomicUsize::new(0),
+        display_runtime: displays.as_ref().map(DisplayThread::handle),
         phone_key,
         limits,
         clock,
@@ -159,10 +120,100 @@ pub async fn serve(
         backup_running: Arc::default(),
     });
     let addr = listener.local_addr()?;
-    let tls_on = tls.is_some();
-    // Warnings that cost nothing go out now; those about demo passwords need an argon2
-    // hash per user (about 0.3 s for the example hall), so they are worked out beside
-    // serving, not before it: a restart is not held up by them.
+    warn_at_start(&app, addr, tls.is_some(), &mut tasks);
+    tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
+    // The per-address connection cap goes with the per-address rate limits: behind a TLS
+    // proxy (and in `hallq bench`) every client has one address, and both are turned off.
+    let per_address = (!app.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
+    // A broken invariant panics the engine; then the daemon must stop too, not go on
+    // answering 503 with nobody noticing.
+    let engine_failed = engine_task.failure();
+    let cancel = tasks.canceller();
+    let served = http::listen::serve(listener, tls, per_address, http::router(app.clone()), async move {
+        tokio::select! {
+            () = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
+            () = engine_failed => tracing::error!("the engine stopped on a bug; shutting down"),
+        }
+        cancel.cancel();
+    })
+    .await;
+    let engine_ok = stop_all(&app, tasks, displays, engine_task).await;
+    store.flush().await?;
+    store.close();
+    tracing::info!("event log flushed; bye");
+    served?;
+    engine_ok.then_some(()).ok_or(DaemonError::EngineFailed)
+}
+
+/// The log as start-up found it, and the bookings' phone-hash key.
+struct Opened {
+    setup: Arc<crate::core::setup::Setup>,
+    store: Arc<Store>,
+    state: HallState,
+    phone_key: [u8; 32],
+}
+
+/// Opens and loads the event log (the latest snapshot and the records after it).
+fn open_log(config: &Config, data_dir: &std::path::Path) -> Result<Opened, DaemonError> {
+    let setup = Arc::new(config.setup.clone());
+    let store = Arc::new(Store::open(data_dir)?);
+    let started = std::time::Instant::now();
+    let (state, loaded) = store.load(setup.clone())?;
+    tracing::info!(
+        snapshot = loaded.snapshot,
+        records = loaded.replayed,
+        ms = started.elapsed().as_millis() as u64,
+        "event log loaded"
+    );
+    // A hall whose log has begun has its key already; one made anew would leave every
+    // booking's phone hash unmatched.
+    let phone_key = phone_key(data_dir, state.last_seq == 0).map_err(DaemonError::PhoneKey)?;
+    Ok(Opened { setup, store, state, phone_key })
+}
+
+/// Starts the alert webhook's sender (owned by `tasks`), if the hall has one, with the
+/// notices the last run did not finish queued first, in log order.
+fn start_webhook(
+    config: &Config,
+    setup: &Arc<crate::core::setup::Setup>,
+    store: &Arc<Store>,
+    state: &HallState,
+    metrics: &Arc<Metrics>,
+    clock: &Clock,
+    tasks: &mut Tasks,
+) -> Result<Option<Arc<crate::webhook::Outbox>>, DaemonError> {
+    let Some(hook) = &config.webhook else { return Ok(None) };
+    let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
+    let (outbox, task) = crate::webhook::spawn(
+        hook.clone(),
+        setup.clone(),
+        kiosks,
+        store.clone(),
+        metrics.clone(),
+        clock.clone(),
+        tasks.token(),
+    )
+    .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
+    tasks.own("webhook", task);
+    match crate::webhook::pending(store, state, hook.outbox) {
+        Ok(owed) => {
+            if !owed.is_empty() {
+                tracing::info!(
+                    notices = owed.len(),
+                    "alert notices owed from before the restart queued for the webhook"
+                );
+            }
+            owed.into_iter().for_each(|n| outbox.push(n));
+        }
+        Err(e) => tracing::warn!(error = %e, "alert notices owed from before the restart could not be read"),
+    }
+    Ok(Some(outbox))
+}
+
+/// Warnings at start: those that cost nothing now; those about demo passwords, which need
+/// an argon2 hash per user (about 0.3 s for the example hall), beside serving (a task of
+/// `tasks`), so that a restart is not held up by them.
+fn warn_at_start(app: &Arc<Shared>, addr: std::net::SocketAddr, tls_on: bool, tasks: &mut Tasks) {
     for warning in http::listen::exposure_warnings(addr, tls_on, 0) {
         tracing::warn!("{warning}");
     }
@@ -171,13 +222,12 @@ pub async fn serve(
             "QR codes and status links use the address each kiosk reached the daemon by, which visitors' phones may not reach; set [hall] public_url to the address they open"
         );
     }
-    let config = app.config.clone();
     let shared = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let users = config.demo_users();
+    let demo = tokio::task::spawn_blocking(move || {
+        let users = shared.config.demo_users();
         // The start page shows the demo accounts only while every one still is one.
         let _ = shared.demo_users.set(!users.is_empty() && users.iter().all(|d| *d));
-        let demo = config.demo_credentials_of(&users).len();
+        let demo = shared.config.demo_credentials_of(&users).len();
         if demo > 0 {
             // Counted, not listed: a user name may be a person's name, and names stay out
             // of the log. `hallq check DIR` lists them.
@@ -192,39 +242,31 @@ pub async fn serve(
             }
         }
     });
-    tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
-    // A broken invariant panics the engine; then the daemon must stop too, not go on
-    // answering 503 with nobody noticing.
-    let (died_tx, died_rx) = tokio::sync::oneshot::channel::<()>();
-    let engine_task = tokio::spawn(async move {
-        let ended = engine_task.await;
-        if ended.is_err() {
-            let _ = died_tx.send(());
+    tasks.own("demo-warnings", tokio::spawn(async move { drop(demo.await) }));
+}
+
+/// How long the displays have, once the shutdown is signalled, to close their
+/// connections before their thread is stopped under them.
+const DISPLAYS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// After the HTTP server has drained: waits for the displays to close, joins every task,
+/// stops the displays' thread, and last the engine, which finishes its inbox. True if the
+/// engine ended cleanly.
+async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, engine: EngineTask) -> bool {
+    tasks.cancel();
+    let closing = async {
+        while app.displays.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        ended
-    });
-    // The per-address connection cap goes with the per-address rate limits: behind a TLS
-    // proxy (and in `hallq bench`) every client has one address, and both are turned off.
-    let per_address = (!app.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
-    let served = http::listen::serve(listener, tls, per_address, http::router(app), async move {
-        tokio::select! {
-            _ = shutdown => tracing::info!("shutting down: no new connections; finishing requests in flight"),
-            Ok(()) = died_rx => tracing::error!("the engine stopped on a bug; shutting down"),
-        }
-        let _ = displays_tx.send(true);
-    })
-    .await;
-    let _ = engine_tx.send(true);
-    let engine_ok = matches!(engine_task.await, Ok(Ok(())));
-    store.flush().await?;
-    store.close();
-    tracing::info!("event log flushed; bye");
-    served?;
-    if engine_ok {
-        Ok(())
-    } else {
-        Err(DaemonError::EngineFailed)
+    };
+    if tokio::time::timeout(DISPLAYS_CLOSE_WAIT, closing).await.is_err() {
+        tracing::warn!("displays still connected at shutdown; their connections are dropped");
     }
+    tasks.join().await;
+    if let Some(displays) = displays {
+        displays.stop().await;
+    }
+    engine.stop().await
 }
 
 /// Decides and logs, before anything is served, what a hall.toml changed since today's
