@@ -208,71 +208,10 @@ fn run() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Cmd::Serve { config, data, listen, always_open, tls_cert, tls_key, no_rate_limits } => {
-            fixed_mmap_threshold();
-            let mut cfg = load(config.as_ref())?;
-            if no_rate_limits {
-                tracing::warn!("rate limits are off (--no-rate-limits): for benchmarks only");
-                cfg.limits = config::RateLimits::OFF;
-            }
-            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
-                cfg.tls = Some(config::TlsFiles { cert, key });
-            }
-            let data_dir = data.unwrap_or_else(|| cfg.data_dir.clone());
-            let addr = listen.unwrap_or(cfg.listen);
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(async move {
-                // The handlers go in before anything else: a SIGTERM that lands while the
-                // log loads or just after the listening line must stop the daemon
-                // gracefully, not kill it with the signal's default action.
-                let shutdown = shutdown_signal().context("installing the SIGTERM and Ctrl-C handlers")?;
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen on {addr}; is another hallq running there?"))?;
-                let options = Options { data_dir, always_open, clock: None };
-                daemon::serve(listener, cfg, options, shutdown).await?;
-                anyhow::Ok(())
-            })
+            let tls = tls_cert.zip(tls_key).map(|(cert, key)| config::TlsFiles { cert, key });
+            serve(config.as_ref(), data, listen, always_open, tls, no_rate_limits)
         }
-        Cmd::Check { dir } => match config::load_dir(&dir) {
-            Ok(cfg) => {
-                let s = &cfg.setup;
-                say(format_args!(
-                    "{}: ok — {} queues, {} windows, {} items, {} bundles, {} kiosks, {} users",
-                    dir.display(),
-                    s.queues.len(),
-                    s.windows.len(),
-                    s.items.len(),
-                    s.bundles.len(),
-                    cfg.kiosks.len(),
-                    cfg.users.len()
-                ));
-                match &cfg.public_url {
-                    Some(url) => say(format!("public address (QR codes, status links): {}", url.as_str())),
-                    None => say(
-                        "warning: no [hall] public_url: QR codes will name the address each kiosk reaches the daemon by",
-                    ),
-                }
-                for k in &cfg.kiosks {
-                    if let Some(p) = &k.printer {
-                        say(format!(
-                            "kiosk {}: ticket printer {} ({} characters a line, timeout {} ms)",
-                            k.id,
-                            p.address(),
-                            p.width_chars,
-                            p.timeout_ms
-                        ));
-                    }
-                }
-                for credential in cfg.demo_credentials() {
-                    say(format!("warning: demo credential: {credential}"));
-                }
-                Ok(())
-            }
-            Err(errors) => {
-                eprintln!("{errors}");
-                bail!("{} error(s) in {}", errors.0.len(), dir.display())
-            }
-        },
+        Cmd::Check { dir } => check(&dir),
         Cmd::Recover { data, config } => {
             let cfg = load(config.as_ref())?;
             let report = hallq::recover::recover(&data, std::sync::Arc::new(cfg.setup), daemon::wall_clock())?;
@@ -311,6 +250,83 @@ fn run() -> anyhow::Result<()> {
         }
         Cmd::BenchBaseline(args) => Ok(hallq::bench::serve_baseline(args)?),
     }
+}
+
+/// `hallq serve`: the daemon on its own runtime until SIGTERM or Ctrl-C.
+fn serve(
+    config: Option<&PathBuf>,
+    data: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    always_open: bool,
+    tls: Option<config::TlsFiles>,
+    no_rate_limits: bool,
+) -> anyhow::Result<()> {
+    fixed_mmap_threshold();
+    let mut cfg = load(config)?;
+    if no_rate_limits {
+        tracing::warn!("rate limits are off (--no-rate-limits): for benchmarks only");
+        cfg.limits = config::RateLimits::OFF;
+    }
+    if tls.is_some() {
+        cfg.tls = tls;
+    }
+    let data_dir = data.unwrap_or_else(|| cfg.data_dir.clone());
+    let addr = listen.unwrap_or(cfg.listen);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        // The handlers go in before anything else: a SIGTERM that lands while the log
+        // loads or just after the listening line must stop the daemon gracefully, not
+        // kill it with the signal's default action.
+        let shutdown = shutdown_signal().context("installing the SIGTERM and Ctrl-C handlers")?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}; is another hallq running there?"))?;
+        let options = Options { data_dir, always_open, clock: None };
+        daemon::serve(listener, cfg, options, shutdown).await?;
+        anyhow::Ok(())
+    })
+}
+
+/// `hallq check DIR`: the configuration's summary, its printers and demo credentials, or
+/// every error in it.
+fn check(dir: &std::path::Path) -> anyhow::Result<()> {
+    let cfg = match config::load_dir(dir) {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            eprintln!("{errors}");
+            bail!("{} error(s) in {}", errors.0.len(), dir.display())
+        }
+    };
+    let s = &cfg.setup;
+    say(format_args!(
+        "{}: ok — {} queues, {} windows, {} items, {} bundles, {} kiosks, {} users",
+        dir.display(),
+        s.queues.len(),
+        s.windows.len(),
+        s.items.len(),
+        s.bundles.len(),
+        cfg.kiosks.len(),
+        cfg.users.len()
+    ));
+    match &cfg.public_url {
+        Some(url) => say(format!("public address (QR codes, status links): {}", url.as_str())),
+        None => say("warning: no [hall] public_url: QR codes will name the address each kiosk reaches the daemon by"),
+    }
+    for k in &cfg.kiosks {
+        if let Some(p) = &k.printer {
+            say(format!(
+                "kiosk {}: ticket printer {} ({} characters a line, timeout {} ms)",
+                k.id,
+                p.address(),
+                p.width_chars,
+                p.timeout_ms
+            ));
+        }
+    }
+    for credential in cfg.demo_credentials() {
+        say(format!("warning: demo credential: {credential}"));
+    }
+    Ok(())
 }
 
 /// `hallq backup`: logs in, streams the daemon's backup into a temporary file, and keeps
