@@ -109,48 +109,55 @@ pub(super) struct HallParts {
     pub webhook: Option<WebhookConfig>,
 }
 
+impl HallParts {
+    /// Every key's default, before hall.toml is read.
+    fn defaults(src: &Src<'_>) -> Self {
+        Self {
+            hall_id: String::new(),
+            hall_name: String::new(),
+            timezone: DEFAULT_TIMEZONE,
+            hours: Vec::new(),
+            listen: SocketAddr::from(DEFAULT_LISTEN),
+            public_url: None,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            session_ttl_s: DEFAULT_SESSION_TTL_S,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            remind_ahead: DEFAULT_REMIND_AHEAD,
+            limits: RateLimits::default(),
+            tls: None,
+            metrics_token: None,
+            call_template: DEFAULT_CALL_TEMPLATE.to_string(),
+            call_repeat: DEFAULT_CALL_REPEAT,
+            max_wait_min: DEFAULT_MAX_WAIT_MIN,
+            dispatch: DispatchPolicy::default(),
+            queues: Vec::new(),
+            queue_locs: Vec::new(),
+            priorities: Vec::new(),
+            windows: Vec::new(),
+            item_prefs: Vec::new(),
+            appointments_raw: None,
+            appointments: None,
+            kiosks: Vec::new(),
+            users: Vec::new(),
+            catalog: CatalogSource::Toml(Field {
+                value: DEFAULT_SERVICES_FILE.to_string(),
+                loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
+            }),
+            voice: VoiceSettings::default(),
+            zones: Vec::new(),
+            rating: RatingPolicy::default(),
+            evaluators: Vec::new(),
+            service_level: Default::default(),
+            alert_keys: alerts::HallKeys::default(),
+            queue_alerts: Vec::new(),
+            alerts: AlertPolicy::default(),
+            webhook: None,
+        }
+    }
+}
+
 pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> HallParts {
-    let mut parts = HallParts {
-        hall_id: String::new(),
-        hall_name: String::new(),
-        timezone: DEFAULT_TIMEZONE,
-        hours: Vec::new(),
-        listen: SocketAddr::from(DEFAULT_LISTEN),
-        public_url: None,
-        data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-        session_ttl_s: DEFAULT_SESSION_TTL_S,
-        retention_days: DEFAULT_RETENTION_DAYS,
-        remind_ahead: DEFAULT_REMIND_AHEAD,
-        limits: RateLimits::default(),
-        tls: None,
-        metrics_token: None,
-        call_template: DEFAULT_CALL_TEMPLATE.to_string(),
-        call_repeat: DEFAULT_CALL_REPEAT,
-        max_wait_min: DEFAULT_MAX_WAIT_MIN,
-        dispatch: DispatchPolicy::default(),
-        queues: Vec::new(),
-        queue_locs: Vec::new(),
-        priorities: Vec::new(),
-        windows: Vec::new(),
-        item_prefs: Vec::new(),
-        appointments_raw: None,
-        appointments: None,
-        kiosks: Vec::new(),
-        users: Vec::new(),
-        catalog: CatalogSource::Toml(Field {
-            value: DEFAULT_SERVICES_FILE.to_string(),
-            loc: Loc { file: src.file.to_string(), line: None, key: "catalog.services".to_string() },
-        }),
-        voice: VoiceSettings::default(),
-        zones: Vec::new(),
-        rating: RatingPolicy::default(),
-        evaluators: Vec::new(),
-        service_level: Default::default(),
-        alert_keys: alerts::HallKeys::default(),
-        queue_alerts: Vec::new(),
-        alerts: AlertPolicy::default(),
-        webhook: None,
-    };
+    let mut parts = HallParts::defaults(src);
     let Some(mut top) = Tab::root(src, root) else {
         errs.push(
             Loc { file: src.file.to_string(), line: None, key: String::new() }.err("the file must be a TOML table"),
@@ -198,6 +205,48 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     if let Some(n) = name(&mut hall, "name", errs) {
         parts.hall_name = n;
     }
+    read_place(&mut hall, parts, errs);
+    if let Some(ttl) = int_in(&mut hall, "session_ttl_s", MIN_SESSION_TTL_S, MAX_SESSION_TTL_S, errs) {
+        parts.session_ttl_s = ttl.unsigned_abs();
+    }
+    if let Some(days) = int_in(&mut hall, "retention_days", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, errs) {
+        parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
+    }
+    if let Some(n) = int_in(&mut hall, "remind_ahead", 0, MAX_REMIND_AHEAD, errs) {
+        parts.remind_ahead = u32::try_from(n).unwrap_or(DEFAULT_REMIND_AHEAD);
+    }
+    parts.tls = guard::read_tls(&mut hall, errs);
+    parts.metrics_token = guard::read_metrics_token(&mut hall, errs);
+    if let Some(t) = hall.table("limits", errs) {
+        parts.limits = guard::read_limits(t, errs);
+    }
+    if let Some(calls) = hall.table("calls", errs) {
+        read_calls(calls, parts, errs);
+    }
+    if let Some(th) = hall.table("thresholds", errs) {
+        read_thresholds(th, parts, errs);
+    }
+    if let Some(t) = hall.table("voice", errs) {
+        parts.voice = voice::read_settings(t, errs);
+    }
+    if let Some(t) = hall.table("appointments", errs) {
+        parts.appointments_raw = appointments::read(t, errs);
+    }
+    if let Some(t) = hall.table("rating", errs) {
+        rating::read_rating(t, &mut parts.rating, errs);
+    }
+    if let Some(t) = hall.table("calendar", errs) {
+        parts.rating.calendar = rating::read_calendar(t, errs);
+    }
+    if let Some(d) = hall.table("dispatch", errs) {
+        read_dispatch(d, parts, errs);
+    }
+    hall.finish(errs);
+}
+
+/// Where and when the hall is: its time zone, opening hours, listening address, the
+/// visitors' address and the data directory.
+fn read_place(hall: &mut Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     if let Some(tz) = hall.str("timezone", errs) {
         match tz.value.parse::<Tz>() {
             Ok(tz) => parts.timezone = tz,
@@ -219,7 +268,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             ))),
         }
     }
-    parts.public_url = super::public_url::read(&mut hall, errs);
+    parts.public_url = super::public_url::read(hall, errs);
     if let Some(dir) = hall.str("data_dir", errs) {
         if dir.value.trim().is_empty() {
             errs.push(dir.loc.err(format!("data_dir is empty; name a directory such as {DEFAULT_DATA_DIR:?}")));
@@ -227,58 +276,32 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
             parts.data_dir = PathBuf::from(dir.value);
         }
     }
-    if let Some(ttl) = int_in(&mut hall, "session_ttl_s", MIN_SESSION_TTL_S, MAX_SESSION_TTL_S, errs) {
-        parts.session_ttl_s = ttl.unsigned_abs();
+}
+
+/// `[hall.thresholds]`: the longest wait, the service level and the alert thresholds.
+fn read_thresholds(mut th: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
+    if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
+        parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
     }
-    if let Some(days) = int_in(&mut hall, "retention_days", MIN_RETENTION_DAYS, MAX_RETENTION_DAYS, errs) {
-        parts.retention_days = u32::try_from(days).unwrap_or(DEFAULT_RETENTION_DAYS);
-    }
-    if let Some(n) = int_in(&mut hall, "remind_ahead", 0, MAX_REMIND_AHEAD, errs) {
-        parts.remind_ahead = u32::try_from(n).unwrap_or(DEFAULT_REMIND_AHEAD);
-    }
-    parts.tls = guard::read_tls(&mut hall, errs);
-    parts.metrics_token = guard::read_metrics_token(&mut hall, errs);
-    if let Some(t) = hall.table("limits", errs) {
-        parts.limits = guard::read_limits(t, errs);
-    }
-    if let Some(calls) = hall.table("calls", errs) {
-        read_calls(calls, parts, errs);
-    }
-    if let Some(mut th) = hall.table("thresholds", errs) {
-        if let Some(m) = int_in(&mut th, "max_wait_min", 1, MAX_WAIT_MIN, errs) {
-            parts.max_wait_min = u32::try_from(m).unwrap_or(u32::MAX);
+    parts.service_level = super::service_level::read(&mut th, errs);
+    parts.alert_keys = alerts::read_hall(&mut th, errs);
+    th.finish(errs);
+}
+
+/// `[hall.dispatch]`: the priority ratio, recalls, rejoin, call cooldown and parking.
+fn read_dispatch(mut d: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
+    let dispatch = &mut parts.dispatch;
+    let mut read = |key: &str, min: i64, max: i64, to: &mut u32| {
+        if let Some(v) = int_in(&mut d, key, min, max, errs) {
+            *to = u32::try_from(v).unwrap_or(0);
         }
-        parts.service_level = super::service_level::read(&mut th, errs);
-        parts.alert_keys = alerts::read_hall(&mut th, errs);
-        th.finish(errs);
-    }
-    if let Some(t) = hall.table("voice", errs) {
-        parts.voice = voice::read_settings(t, errs);
-    }
-    if let Some(t) = hall.table("appointments", errs) {
-        parts.appointments_raw = appointments::read(t, errs);
-    }
-    if let Some(t) = hall.table("rating", errs) {
-        rating::read_rating(t, &mut parts.rating, errs);
-    }
-    if let Some(t) = hall.table("calendar", errs) {
-        parts.rating.calendar = rating::read_calendar(t, errs);
-    }
-    if let Some(mut d) = hall.table("dispatch", errs) {
-        let dispatch = &mut parts.dispatch;
-        let mut read = |key: &str, min: i64, max: i64, to: &mut u32| {
-            if let Some(v) = int_in(&mut d, key, min, max, errs) {
-                *to = u32::try_from(v).unwrap_or(0);
-            }
-        };
-        read("priority_ratio", 0, MAX_PRIORITY_RATIO, &mut dispatch.priority_ratio);
-        read("recall_max", 0, MAX_RECALLS, &mut dispatch.recall_max);
-        read("rejoin_min", 0, MAX_REJOIN_MIN, &mut dispatch.rejoin_min);
-        read("call_cooldown_min", 0, MAX_COOLDOWN_MIN, &mut dispatch.call_cooldown_min);
-        read("park_max", 0, MAX_PARKED, &mut dispatch.park_max);
-        d.finish(errs);
-    }
-    hall.finish(errs);
+    };
+    read("priority_ratio", 0, MAX_PRIORITY_RATIO, &mut dispatch.priority_ratio);
+    read("recall_max", 0, MAX_RECALLS, &mut dispatch.recall_max);
+    read("rejoin_min", 0, MAX_REJOIN_MIN, &mut dispatch.rejoin_min);
+    read("call_cooldown_min", 0, MAX_COOLDOWN_MIN, &mut dispatch.call_cooldown_min);
+    read("park_max", 0, MAX_PARKED, &mut dispatch.park_max);
+    d.finish(errs);
 }
 
 fn read_calls(mut calls: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
