@@ -46,97 +46,112 @@ pub struct Metrics {
 const MINUTES_BUCKETS: [f64; 12] =
     [30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0, 5400.0, 7200.0];
 
+/// Registers `metric` with `registry` and hands it back.
+fn reg<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> Result<M, prometheus::Error> {
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> Result<IntCounter, prometheus::Error> {
+    reg(r, IntCounter::new(name, help)?)
+}
+
+fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec, prometheus::Error> {
+    reg(r, IntCounterVec::new(Opts::new(name, help), labels)?)
+}
+
+fn histogram(r: &Registry, name: &str, help: &str, buckets: Vec<f64>) -> Result<Histogram, prometheus::Error> {
+    reg(r, Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))?)
+}
+
+fn histogram_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: Vec<f64>,
+) -> Result<HistogramVec, prometheus::Error> {
+    reg(r, HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)?)
+}
+
+/// Buckets of the absolute error of a promised wait, in minutes.
+const ETA_ERROR_BUCKETS: [f64; 13] = [0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0];
+/// Buckets of an engine batch's size, in jobs (up to `engine::BATCH_MAX`).
+const BATCH_BUCKETS: [f64; 10] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
-        let registry = Registry::new_custom(Some("hallq".into()), None)?;
-        let commands = IntCounterVec::new(Opts::new("commands_total", "Commands answered, by result"), &["result"])?;
-        let engine_queries = IntCounter::new("engine_queries_total", "Reads answered by the engine task")?;
-        let tickets_issued = IntCounter::new("tickets_issued_total", "Tickets issued")?;
-        let calls = IntCounter::new("calls_total", "Call-outs, recalls included")?;
-        let waiting = IntGaugeVec::new(Opts::new("waiting", "Tickets waiting, by queue"), &["queue"])?;
-        let batch_size = Histogram::with_opts(
-            HistogramOpts::new("engine_batch_size", "Jobs decided per engine batch")
-                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
-        )?;
-        let flush_seconds = Histogram::with_opts(
-            HistogramOpts::new("log_flush_seconds", "Time to write and flush one batch to the event log")
-                .buckets(prometheus::exponential_buckets(0.000_1, 2.0, 16)?),
-        )?;
-        let displays = IntGauge::new("display_connections", "Displays connected to the feed")?;
-        let display_resyncs =
-            IntCounter::new("display_resyncs_total", "Displays resynced with a fresh snapshot after falling behind")?;
-        let wait_seconds = HistogramVec::new(
-            HistogramOpts::new("ticket_wait_seconds", "Wait from issue to first call, by queue")
-                .buckets(MINUTES_BUCKETS.to_vec()),
-            &["queue"],
-        )?;
-        let service_seconds = HistogramVec::new(
-            HistogramOpts::new("ticket_service_seconds", "Service time from serve to done, by queue")
-                .buckets(MINUTES_BUCKETS.to_vec()),
-            &["queue"],
-        )?;
-        let eta_abs_error_minutes = HistogramVec::new(
-            HistogramOpts::new(
+        let r = Registry::new_custom(Some("hallq".into()), None)?;
+        let seconds = prometheus::exponential_buckets(0.000_1, 2.0, 16)?;
+        let minutes = MINUTES_BUCKETS.to_vec();
+        Ok(Self {
+            commands: counter_vec(&r, "commands_total", "Commands answered, by result", &["result"])?,
+            engine_queries: counter(&r, "engine_queries_total", "Reads answered by the engine task")?,
+            tickets_issued: counter(&r, "tickets_issued_total", "Tickets issued")?,
+            calls: counter(&r, "calls_total", "Call-outs, recalls included")?,
+            waiting: reg(&r, IntGaugeVec::new(Opts::new("waiting", "Tickets waiting, by queue"), &["queue"])?)?,
+            batch_size: histogram(&r, "engine_batch_size", "Jobs decided per engine batch", BATCH_BUCKETS.to_vec())?,
+            flush_seconds: histogram(
+                &r,
+                "log_flush_seconds",
+                "Time to write and flush one batch to the event log",
+                seconds.clone(),
+            )?,
+            displays: reg(&r, IntGauge::new("display_connections", "Displays connected to the feed")?)?,
+            display_resyncs: counter(
+                &r,
+                "display_resyncs_total",
+                "Displays resynced with a fresh snapshot after falling behind",
+            )?,
+            voice_renders: counter(&r, "voice_renders_total", "Call-outs rendered to audio by espeak-ng")?,
+            voice_render_failures: counter(
+                &r,
+                "voice_render_failures_total",
+                "Call-out renders that failed or timed out",
+            )?,
+            wait_seconds: histogram_vec(
+                &r,
+                "ticket_wait_seconds",
+                "Wait from issue to first call, by queue",
+                &["queue"],
+                minutes.clone(),
+            )?,
+            service_seconds: histogram_vec(
+                &r,
+                "ticket_service_seconds",
+                "Service time from serve to done, by queue",
+                &["queue"],
+                minutes,
+            )?,
+            eta_abs_error_minutes: histogram_vec(
+                &r,
                 "eta_abs_error_minutes",
                 "Absolute error of the expected wait told at issue against the wait got, by queue",
-            )
-            .buckets(vec![0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0]),
-            &["queue"],
-        )?;
-        let eta_within_range = IntCounterVec::new(
-            Opts::new(
+                &["queue"],
+                ETA_ERROR_BUCKETS.to_vec(),
+            )?,
+            eta_within_range: counter_vec(
+                &r,
                 "eta_within_range_total",
                 "Tickets called with a promise, by queue and whether the wait fell inside the range told",
-            ),
-            &["queue", "within"],
-        )?;
-        let fanout_seconds = Histogram::with_opts(
-            HistogramOpts::new("feed_fanout_seconds", "From a feed message's publishing to its write to a display")
-                .buckets(prometheus::exponential_buckets(0.000_1, 2.0, 16)?),
-        )?;
-        registry.register(Box::new(wait_seconds.clone()))?;
-        registry.register(Box::new(service_seconds.clone()))?;
-        registry.register(Box::new(eta_abs_error_minutes.clone()))?;
-        registry.register(Box::new(eta_within_range.clone()))?;
-        registry.register(Box::new(fanout_seconds.clone()))?;
-        registry.register(Box::new(commands.clone()))?;
-        registry.register(Box::new(engine_queries.clone()))?;
-        registry.register(Box::new(tickets_issued.clone()))?;
-        registry.register(Box::new(calls.clone()))?;
-        registry.register(Box::new(waiting.clone()))?;
-        registry.register(Box::new(batch_size.clone()))?;
-        registry.register(Box::new(flush_seconds.clone()))?;
-        registry.register(Box::new(displays.clone()))?;
-        registry.register(Box::new(display_resyncs.clone()))?;
-        let voice_renders = IntCounter::new("voice_renders_total", "Call-outs rendered to audio by espeak-ng")?;
-        let voice_render_failures =
-            IntCounter::new("voice_render_failures_total", "Call-out renders that failed or timed out")?;
-        registry.register(Box::new(voice_renders.clone()))?;
-        registry.register(Box::new(voice_render_failures.clone()))?;
-        let webhook_deliveries = IntCounterVec::new(
-            Opts::new("webhook_deliveries_total", "Alert webhook notices and attempts, by result"),
-            &["result"],
-        )?;
-        registry.register(Box::new(webhook_deliveries.clone()))?;
-        Ok(Self {
-            registry,
-            commands,
-            engine_queries,
-            tickets_issued,
-            calls,
-            waiting,
-            batch_size,
-            flush_seconds,
-            displays,
-            display_resyncs,
-            voice_renders,
-            voice_render_failures,
-            wait_seconds,
-            service_seconds,
-            eta_abs_error_minutes,
-            eta_within_range,
-            fanout_seconds,
-            webhook_deliveries,
+                &["queue", "within"],
+            )?,
+            fanout_seconds: histogram(
+                &r,
+                "feed_fanout_seconds",
+                "From a feed message's publishing to its write to a display",
+                seconds,
+            )?,
+            webhook_deliveries: counter_vec(
+                &r,
+                "webhook_deliveries_total",
+                "Alert webhook notices and attempts, by result",
+                &["result"],
+            )?,
+            registry: r,
         })
     }
 
