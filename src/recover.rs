@@ -176,19 +176,7 @@ pub fn recover(dir: &Path, setup: Arc<Setup>, now: Ts) -> Result<Report, Recover
         store.put_snapshot(snap)?;
     }
     if let Some((day, floors)) = raise {
-        let now_day = setup.day_of(now);
-        let at = seen_at(&salvage, &setup, now_day).max(state.last_at);
-        let mut events = Vec::new();
-        if state.day < Some(*day) {
-            let expired = state.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id).collect();
-            events.push(Event::DayOpened { day: *day, expired });
-        }
-        events.push(Event::NumbersRaised { day: *day, floors: floors.clone() });
-        let records: Vec<(u64, Record)> = (kept_last + 1..)
-            .zip(events)
-            .map(|(seq, event)| (seq, Record { v: RECORD_VERSION, at, idem: None, event }))
-            .collect();
-        store.append(&records)?;
+        store.append(&raise_records(&setup, &state, &salvage, kept_last, now, (*day, floors)))?;
     }
     if let Some(done) = salvage.webhook_done {
         store.set_webhook_done(done.min(kept_last))?;
@@ -197,15 +185,7 @@ pub fn recover(dir: &Path, setup: Arc<Setup>, now: Ts) -> Result<Report, Recover
     store.close();
     drop(store);
 
-    // A key that does not read as one is kept with the damaged files and a new one made:
-    // the hall runs again, and the report says what the old key's loss means.
-    let key_path = dir.join(crate::daemon::PHONE_KEY_FILE);
-    if key_path.exists() && crate::daemon::phone_key(dir, false).is_err() {
-        let to = damaged.join(crate::daemon::PHONE_KEY_FILE);
-        std::fs::rename(&key_path, &to).map_err(io(format!("cannot move {} aside", key_path.display())))?;
-    }
-    let new_phone_key = !key_path.exists();
-    crate::daemon::phone_key(dir, true).map_err(RecoverError::Refused)?;
+    let new_phone_key = renew_phone_key(dir, &damaged)?;
     // The new log must pass the daemon's own checks.
     let check = Store::open(dir)?;
     let (state, _) = check.load(setup)?;
@@ -226,6 +206,45 @@ pub fn recover(dir: &Path, setup: Arc<Setup>, now: Ts) -> Result<Report, Recover
         new_phone_key,
         open_tickets,
     })
+}
+
+/// The records that raise today's numbers above the highest seen anywhere: the day's
+/// opening first if the kept log is of an earlier day, then `NumbersRaised`, after
+/// position `kept_last`.
+fn raise_records(
+    setup: &Setup,
+    state: &crate::core::HallState,
+    salvage: &Salvage,
+    kept_last: u64,
+    now: Ts,
+    (day, floors): (chrono::NaiveDate, &std::collections::BTreeMap<crate::core::model::QueueId, u32>),
+) -> Vec<(u64, Record)> {
+    let now_day = setup.day_of(now);
+    let at = seen_at(salvage, setup, now_day).max(state.last_at);
+    let mut events = Vec::new();
+    if state.day < Some(day) {
+        let expired = state.tickets.values().filter(|t| !t.status.is_final()).map(|t| t.id).collect();
+        events.push(Event::DayOpened { day, expired });
+    }
+    events.push(Event::NumbersRaised { day, floors: floors.clone() });
+    (kept_last + 1..)
+        .zip(events)
+        .map(|(seq, event)| (seq, Record { v: RECORD_VERSION, at, idem: None, event }))
+        .collect()
+}
+
+/// A key that does not read as one is kept with the damaged files and a new one made: the
+/// hall runs again, and the report says what the old key's loss means. True if the key
+/// is new.
+fn renew_phone_key(dir: &Path, damaged: &Path) -> Result<bool, RecoverError> {
+    let key_path = dir.join(crate::daemon::PHONE_KEY_FILE);
+    if key_path.exists() && crate::daemon::phone_key(dir, false).is_err() {
+        let to = damaged.join(crate::daemon::PHONE_KEY_FILE);
+        std::fs::rename(&key_path, &to).map_err(io(format!("cannot move {} aside", key_path.display())))?;
+    }
+    let new_phone_key = !key_path.exists();
+    crate::daemon::phone_key(dir, true).map_err(RecoverError::Refused)?;
+    Ok(new_phone_key)
 }
 
 /// Runs a store future to completion on a small runtime of its own (the CLI has none).
