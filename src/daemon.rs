@@ -12,12 +12,13 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::core::model::Ts;
 use crate::core::{Command, Envelope, HallState};
-use crate::engine::{Clock, Engine};
+use crate::engine::Engine;
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
 use crate::reports::Reports;
 use crate::store::{Store, StoreError};
+use crate::time::{wall_clock, Clock};
 use crate::voice::Voice;
 
 /// How the daemon runs, beyond the hall's configuration.
@@ -49,14 +50,6 @@ pub enum DaemonError {
     Webhook(String),
     #[error("hall.toml changed under today's event log: {0}")]
     ConfigRemoved(String),
-}
-
-/// The wall clock as the core's time.
-pub fn wall_clock() -> Ts {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Ts(ms)
 }
 
 /// Runs the hall on `listener` until `shutdown` resolves; then stops accepting, lets

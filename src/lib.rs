@@ -41,6 +41,8 @@
 //!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
 //! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
 //!   and one task that POSTs each alert change, signed, with retries. Started by the daemon.
+//! - [`time`] — the clock the daemon reads and how a moment is written (RFC 3339, local
+//!   date and time in the hall's zone). Below every other module of the daemon.
 //! - [`thread_nice`] — the nice level of one thread: the daemon's displays' thread and the
 //!   benchmark's display clients yield the CPU to requests.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
@@ -64,5 +66,6 @@ pub mod reports;
 pub mod sim;
 pub mod store;
 pub mod thread_nice;
+pub mod time;
 pub mod voice;
 pub mod webhook;

@@ -37,10 +37,9 @@ use crate::config::WebhookConfig;
 use crate::core::alerts::{Alert, AlertKind, Alerts, PrinterFault};
 use crate::core::setup::Setup;
 use crate::core::{Event, HallState, Record};
-use crate::engine::Clock;
-use crate::http::dto::rfc3339;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use crate::time::{rfc3339, Clock};
 
 /// The longest wait between two attempts, however many came before.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);

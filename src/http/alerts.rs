@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::dto::{rfc3339, WindowDto};
+use super::dto::WindowDto;
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::{Config, Role};
@@ -15,6 +15,7 @@ use crate::core::alerts::Alert;
 use crate::core::overview::Overview;
 use crate::core::{Command, Envelope};
 use crate::engine::{Answer, Query};
+use crate::time::rfc3339;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
 

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::Serialize;
 
-use super::dto::{rfc3339, TicketDto};
+use super::dto::TicketDto;
 use super::error::ApiError;
 use super::tickets::{parse_id, ticket_json, visitor_status_url};
 use super::{auth, idempotency_key, AppState};
@@ -18,6 +18,7 @@ use crate::core::setup::Setup;
 use crate::engine::Query;
 use crate::printer::ticket::{render, TicketPaper};
 use crate::printer::{Health, PrinterView, Queued};
+use crate::time::rfc3339;
 
 /// What became of a ticket's print-out, in the answer that issued it.
 #[derive(Serialize, Debug)]
