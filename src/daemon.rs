@@ -52,6 +52,12 @@ pub enum DaemonError {
     ConfigRemoved(String),
 }
 
+/// The webhook's mark, set through `store`: the one write its sender makes.
+fn mark_done(store: &Arc<Store>) -> impl Fn(u64) -> Result<(), StoreError> + Send + 'static {
+    let store = store.clone();
+    move |seq| store.set_webhook_done(seq)
+}
+
 /// Runs the hall on `listener` until `shutdown` resolves; then stops accepting, lets
 /// requests in flight finish, drains the engine's inbox, flushes, and returns.
 pub async fn serve(
@@ -103,8 +109,9 @@ pub async fn serve(
             let rx = displays_rx.clone();
             let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
             let (store, metrics, clock) = (store.clone(), metrics.clone(), clock.clone());
-            let outbox = crate::webhook::spawn(hook.clone(), setup.clone(), kiosks, store.clone(), metrics, clock, rx)
-                .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
+            let outbox =
+                crate::webhook::spawn(hook.clone(), setup.clone(), kiosks, mark_done(&store), metrics, clock, rx)
+                    .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
             // Notices the last run did not finish with go out first, in log order.
             match crate::webhook::pending(&store, &state, hook.outbox) {
                 Ok(owed) => {

@@ -37,6 +37,8 @@
 //! - [`voice`] — call-outs as sound: the spoken words (numbers in words, pure), and
 //!   espeak-ng's audio of them, rendered on request and cached in the data directory.
 //!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
+//! - [`alert_subject`] — an alert's subject in words (its queue's, window's or kiosk's
+//!   name), for the webhook's notices and the supervisors' alert list.
 //! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
 //!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
 //! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
@@ -47,6 +49,7 @@
 //!   benchmark's display clients yield the CPU to requests.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
+pub mod alert_subject;
 pub mod audit;
 pub mod backup;
 pub mod bench;

@@ -224,10 +224,10 @@ pub async fn check_in(
     let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
-    let Json(ticket) = ticket_json(&app, answered)?;
-    let ticket = super::tickets::for_visitor(&app, ticket);
+    let view = super::tickets::ticket_view(answered)?;
+    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.config, &view));
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
-    let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
+    let print = super::printers::after_issue(&app, &kiosk, &headers, &view, repeated);
     Ok((status, Json(super::printers::IssuedDto { ticket, print })))
 }
 

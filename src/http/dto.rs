@@ -265,6 +265,9 @@ impl CallRuleDto {
     }
 }
 
+/// A window as the staff pages see it (the clerk's and supervisor's pages, the admin
+/// page): with the clerk signed in. Displays get the feed's own window message instead,
+/// which has no clerk to show.
 #[derive(Serialize, Clone)]
 pub struct WindowDto {
     pub id: String,
@@ -273,24 +276,24 @@ pub struct WindowDto {
     pub state: &'static str,
     /// The number of the ticket the window holds.
     pub ticket: Option<String>,
-    /// The signed-in clerk's user name; always null on displays (no personal data there).
+    /// The signed-in clerk's user name.
     pub clerk: Option<String>,
 }
 
 impl WindowDto {
-    pub fn new(w: &Window, number: Option<String>, show_clerk: bool) -> Self {
+    pub fn new(w: &Window, number: Option<String>) -> Self {
         Self {
             id: w.id.to_string(),
             name: w.name.clone(),
             queues: w.queues.iter().map(ToString::to_string).collect(),
             state: w.state.as_str(),
             ticket: number,
-            clerk: if show_clerk { w.clerk.as_ref().map(ToString::to_string) } else { None },
+            clerk: w.clerk.as_ref().map(ToString::to_string),
         }
     }
 
     pub fn from_view(v: &WindowView) -> Self {
-        Self::new(&v.window, v.number.as_ref().map(ToString::to_string), true)
+        Self::new(&v.window, v.number.as_ref().map(ToString::to_string))
     }
 }
 

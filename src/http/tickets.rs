@@ -22,7 +22,7 @@ use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::{TicketId, TicketStatus, WindowId};
 use crate::core::{Command, Envelope, Rejection};
-use crate::engine::{Answer, Answered, EngineError, Query};
+use crate::engine::{Answer, Answered, EngineError, Query, TicketView};
 
 /// Bytes of a ticket's key (hex on the wire): 128 bits, as many as the id's, so guessing
 /// a key is as hopeless as guessing an id was.
@@ -112,12 +112,17 @@ pub struct RateBody {
     reason: Option<String>,
 }
 
-/// Renders the ticket an engine answer carries.
-pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<TicketDto>, ApiError> {
+/// The ticket an engine answer carries.
+pub(super) fn ticket_view(answered: Answered) -> Result<Box<TicketView>, ApiError> {
     match answered.answer {
-        Answer::Ticket(view) => Ok(Json(TicketDto::new(&app.config, &view))),
+        Answer::Ticket(view) => Ok(view),
         other => Err(ApiError::internal("engine answered a ticket request with something else", &format!("{other:?}"))),
     }
+}
+
+/// Renders the ticket an engine answer carries.
+pub(super) fn ticket_json(app: &AppState, answered: Answered) -> Result<Json<TicketDto>, ApiError> {
+    ticket_view(answered).map(|view| Json(TicketDto::new(&app.config, &view)))
 }
 
 pub(super) fn parse_id(id: &str) -> Result<TicketId, ApiError> {
@@ -146,9 +151,9 @@ pub async fn issue(
         Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
     let answered = app.engine.command(Envelope { command, idempotency_key: key }).await?;
     let (status, repeated) = if answered.repeated { (StatusCode::OK, true) } else { (StatusCode::CREATED, false) };
-    let Json(ticket) = ticket_json(&app, answered)?;
-    let ticket = for_visitor(&app, ticket);
-    let print = super::printers::after_issue(&app, &kiosk.id, &headers, &ticket, repeated);
+    let view = ticket_view(answered)?;
+    let ticket = for_visitor(&app, TicketDto::new(&app.config, &view));
+    let print = super::printers::after_issue(&app, &kiosk.id, &headers, &view, repeated);
     Ok((status, Json(IssuedDto { ticket, print })))
 }
 

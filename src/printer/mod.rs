@@ -15,6 +15,7 @@
 
 pub mod device;
 pub mod escpos;
+pub mod paper;
 pub mod ticket;
 
 use std::collections::VecDeque;
