@@ -153,3 +153,37 @@ impl Picture {
 fn day_of(state: &HallState) -> NaiveDate {
     state.day.unwrap_or_else(|| state.setup.day_of(state.last_at))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hall() -> HallState {
+        let setup = crate::config::embedded_default().expect("the embedded hall loads").setup;
+        HallState::new(Arc::new(setup))
+    }
+
+    #[test]
+    fn the_snapshot_is_serialised_once_per_change() {
+        let state = hall();
+        let mut picture = Picture::new(&state);
+        let first = picture.message(0);
+        assert!(Arc::ptr_eq(&first, &picture.message(0)), "asked again, the same text");
+        picture.update(&state, queue_counts(&state));
+        let again = picture.message(0);
+        assert!(!Arc::ptr_eq(&first, &again), "a batch makes it anew");
+        assert_eq!(first.text, again.text, "from the same state, the same text");
+        assert_eq!(picture.message(1).seq, 1, "a new position is a new snapshot");
+    }
+
+    #[test]
+    fn a_snapshot_shows_every_window_with_a_null_clerk() {
+        let state = hall();
+        let msg = Picture::new(&state).message(3);
+        let doc: serde_json::Value = serde_json::from_str(msg.text.as_str()).expect("JSON");
+        assert_eq!((doc["type"].as_str(), doc["seq"].as_u64()), (Some("snapshot"), Some(3)));
+        let windows = doc["windows"].as_array().expect("windows");
+        assert_eq!(windows.len(), state.setup.windows.len());
+        assert!(windows.iter().all(|w| w.as_object().is_some_and(|o| o.contains_key("clerk") && o["clerk"].is_null())));
+    }
+}
