@@ -30,7 +30,7 @@ fn main() {
     let setup = support::setup(&config);
     if let Some(dir) = std::env::var_os("HALLQ_BUSY_LOG") {
         let mut log = LogWriter::new(setup.clone(), Path::new(&dir));
-        let now = hallq::daemon::wall_clock();
+        let now = hallq::time::wall_clock();
         log.day(Ts(now.0 - STEP_MS * (TICKETS as i64 + 4 * DONE as i64 + 200)), STEP_MS, WINDOWS, TICKETS, DONE);
         println!("{} events written to {}", log.finish(), Path::new(&dir).display());
         return;
@@ -48,7 +48,7 @@ fn main() {
 
         let dir = tempfile::tempdir().expect("a temp dir");
         let mut log = LogWriter::new(setup.clone(), dir.path());
-        let now = hallq::daemon::wall_clock();
+        let now = hallq::time::wall_clock();
         let start = Ts(now.0 - STEP_MS * (TICKETS as i64 + 4 * DONE as i64 + 200));
         log.day(start, STEP_MS, WINDOWS, TICKETS, DONE);
         let state = log.state();

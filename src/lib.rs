@@ -37,14 +37,19 @@
 //! - [`voice`] — call-outs as sound: the spoken words (numbers in words, pure), and
 //!   espeak-ng's audio of them, rendered on request and cached in the data directory.
 //!   Used by the feed (which names each call's audio) and the HTTP edge (which serves it).
+//! - [`alert_subject`] — an alert's subject in words (its queue's, window's or kiosk's
+//!   name), for the webhook's notices and the supervisors' alert list.
 //! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
 //!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
 //! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
 //!   and one task that POSTs each alert change, signed, with retries. Started by the daemon.
+//! - [`time`] — the clock the daemon reads and how a moment is written (RFC 3339, local
+//!   date and time in the hall's zone). Below every other module of the daemon.
 //! - [`thread_nice`] — the nice level of one thread: the daemon's displays' thread and the
 //!   benchmark's display clients yield the CPU to requests.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
+pub mod alert_subject;
 pub mod audit;
 pub mod backup;
 pub mod bench;
@@ -64,5 +69,6 @@ pub mod reports;
 pub mod sim;
 pub mod store;
 pub mod thread_nice;
+pub mod time;
 pub mod voice;
 pub mod webhook;

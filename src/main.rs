@@ -214,7 +214,7 @@ fn run() -> anyhow::Result<()> {
         Cmd::Check { dir } => check(&dir),
         Cmd::Recover { data, config } => {
             let cfg = load(config.as_ref())?;
-            let report = hallq::recover::recover(&data, std::sync::Arc::new(cfg.setup), daemon::wall_clock())?;
+            let report = hallq::recover::recover(&data, std::sync::Arc::new(cfg.setup), hallq::time::wall_clock())?;
             say(report);
             Ok(())
         }

@@ -33,14 +33,14 @@ use serde_json::json;
 use sha2::Sha256;
 use tokio::sync::{watch, Notify};
 
+use crate::alert_subject::subject_name;
 use crate::config::WebhookConfig;
 use crate::core::alerts::{Alert, AlertKind, Alerts, PrinterFault};
 use crate::core::setup::Setup;
 use crate::core::{Event, HallState, Record};
-use crate::engine::Clock;
-use crate::http::dto::rfc3339;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
+use crate::time::{rfc3339, Clock};
 
 /// The longest wait between two attempts, however many came before.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
@@ -157,12 +157,13 @@ impl Outbox {
 }
 
 /// Starts the sender, which ends when `shutdown` turns true: its outbox and its task (for
-/// the daemon to join).
+/// the daemon to join). `mark_done` records a notice's log position as finished with (the
+/// store's webhook mark): all the sender writes.
 pub fn spawn(
     config: WebhookConfig,
     setup: Arc<Setup>,
     kiosks: KioskNames,
-    store: Arc<Store>,
+    mark_done: impl Fn(u64) -> Result<(), StoreError> + Send + 'static,
     metrics: Arc<Metrics>,
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
@@ -188,7 +189,7 @@ pub fn spawn(
                 }
                 // Finished with: not owed after a restart. (Interrupted by the shutdown
                 // above, it stays owed.)
-                if let Err(e) = store.set_webhook_done(notice.seq) {
+                if let Err(e) = mark_done(notice.seq) {
                     tracing::debug!(error = %e, "the webhook's progress could not be marked; the notice may go again");
                 }
             }
@@ -268,24 +269,13 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     out
 }
 
-/// The name an alert's subject goes by: the queue's, the window's, or the kiosk's (from
-/// `kiosks`, id → name).
-pub fn subject_name(setup: &Setup, kiosks: &KioskNames, a: &Alert) -> Option<String> {
-    match (a.queue, a.window, a.kiosk) {
-        (Some(q), _, _) => setup.queue(&q).map(|q| q.name.clone()),
-        (None, Some(w), _) => setup.windows.iter().find(|d| d.id == w).map(|d| d.name.clone()),
-        (None, None, Some(k)) => Some(kiosks.get(k.as_str()).cloned().unwrap_or_else(|| k.to_string())),
-        (None, None, None) => None,
-    }
-}
-
 /// Each kiosk's name by its id, for printer alerts.
 pub type KioskNames = std::collections::BTreeMap<String, String>;
 
 /// The JSON body of a notice.
 pub fn body(setup: &Setup, kiosks: &KioskNames, notice: &Notice, now: crate::core::model::Ts) -> Vec<u8> {
     let a = &notice.alert;
-    let name = subject_name(setup, kiosks, a);
+    let name = subject_name(setup, a, |k| kiosks.get(k).map(String::as_str));
     let cleared = notice.change == Change::Cleared;
     let value = if cleared { a.cleared_value.unwrap_or(a.value) } else { a.value };
     let text = if cleared && a.ended_by_day() {

@@ -155,7 +155,7 @@ async fn a_queue_removed_mid_day_with_its_items_refuses_the_start_naming_the_que
     let services = |s: String| without_table(&s, "item", "code = \"BC-0001\"");
     let config = load(&hall(without_queue_z, services));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let engine_clock: hallq::engine::Clock =
+    let engine_clock: hallq::time::Clock =
         Arc::new(move || hallq::core::model::Ts(clock.load(std::sync::atomic::Ordering::SeqCst)));
     let options =
         hallq::daemon::Options { data_dir: data.path().to_path_buf(), always_open: true, clock: Some(engine_clock) };

@@ -14,12 +14,13 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::core::model::Ts;
 use crate::core::{Command, Envelope, HallState};
-use crate::engine::{Clock, Engine, EngineTask};
+use crate::engine::{Engine, EngineTask};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
 use crate::metrics::Metrics;
 use crate::reports::Reports;
 use crate::store::{Store, StoreError};
+use crate::time::{wall_clock, Clock};
 use crate::voice::Voice;
 pub use tasks::{DisplayThread, Tasks};
 
@@ -54,12 +55,10 @@ pub enum DaemonError {
     ConfigRemoved(String),
 }
 
-/// The wall clock as the core's time.
-pub fn wall_clock() -> Ts {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Ts(ms)
+/// The webhook's mark, set through `store`: the one write its sender makes.
+fn mark_done(store: &Arc<Store>) -> impl Fn(u64) -> Result<(), StoreError> + Send + 'static {
+    let store = store.clone();
+    move |seq| store.set_webhook_done(seq)
 }
 
 /// Runs the hall on `listener` until `shutdown` resolves; then stops accepting, lets
@@ -188,7 +187,7 @@ fn start_webhook(
         hook.clone(),
         setup.clone(),
         kiosks,
-        store.clone(),
+        mark_done(store),
         metrics.clone(),
         clock.clone(),
         tasks.token(),

@@ -19,11 +19,11 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 
-use crate::core::model::Ts;
 use crate::core::{Decision, Envelope, HallState, Rejection, Reply};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::time::Clock;
 use crate::webhook::Outbox;
 
 /// Jobs that may wait in the inbox; callers beyond this wait for room (back-pressure on
@@ -34,9 +34,6 @@ pub const INBOX_MAX: usize = 4096;
 pub const BATCH_MAX: usize = 512;
 /// How often the engine ticks itself to roll the service day over.
 pub const TICK_MS: u64 = 1000;
-
-/// Where the engine reads the time; the daemon passes the wall clock, tests their own.
-pub type Clock = Arc<dyn Fn() -> Ts + Send + Sync>;
 
 /// A command carried out: what the caller asked to read of its reply, and whether it was
 /// a repeat.

@@ -7,13 +7,15 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::dto::{rfc3339, WindowDto};
+use super::dto::WindowDto;
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::alert_subject::subject_name;
 use crate::config::{Config, Role};
 use crate::core::alerts::Alert;
 use crate::core::overview::Overview;
 use crate::core::{Command, Envelope};
+use crate::time::rfc3339;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
 
@@ -43,8 +45,8 @@ pub struct AlertDto {
 impl AlertDto {
     pub fn new(config: &Config, a: &Alert) -> Self {
         let setup = &config.setup;
-        let kiosks = config.kiosks.iter().map(|k| (k.id.clone(), k.name.clone())).collect();
-        let name = crate::webhook::subject_name(setup, &kiosks, a);
+        let kiosk_name = |id: &str| config.kiosks.iter().find(|k| k.id == id).map(|k| k.name.as_str());
+        let name = subject_name(setup, a, kiosk_name);
         Self {
             id: a.id,
             kind: a.kind.as_str(),
@@ -189,7 +191,7 @@ impl OverviewDto {
                 .windows
                 .iter()
                 .map(|w| WindowRowDto {
-                    window: WindowDto::new(&w.window, w.number.as_ref().map(ToString::to_string), true),
+                    window: WindowDto::new(&w.window, w.number.as_ref().map(ToString::to_string)),
                     since: w.since.map(|t| rfc3339(setup, t)),
                     waiting: w.waiting,
                     clerk_name: w.window.clerk.as_ref().map(|c| {

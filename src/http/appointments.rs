@@ -217,11 +217,12 @@ pub async fn check_in(
     let code = code_of(&code)?;
     let key = idempotency_key(&headers, None, &format!("kiosk:{kiosk}"))?;
     let command = Command::CheckInAppointment { code, id: new_ticket_id(), kiosk: kiosk.clone() };
-    let (Json(ticket), repeated) = ticket_command(&app, Envelope { command, idempotency_key: key }).await?;
+    let (view, repeated) =
+        super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = super::tickets::for_visitor(&app, ticket);
+    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.config, &view));
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
-    let print = super::printers::after_issue(&app, &kiosk, &headers, &ticket, repeated);
+    let print = super::printers::after_issue(&app, &kiosk, &headers, &view, repeated);
     Ok((status, Json(super::printers::IssuedDto { ticket, print })))
 }
 

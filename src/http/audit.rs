@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::dto::{rfc3339, CallRuleDto};
+use super::dto::CallRuleDto;
 use super::error::ApiError;
 use super::{auth, AppState};
 use crate::audit::{AuditPage, AuditQuery, EXPORT_ROWS_MAX, PAGE_ENTRIES_MAX};
@@ -17,6 +17,7 @@ use crate::core::audit::{AuditAction, AuditDetail, AuditEntry};
 use crate::core::model::{CallRule, Outcome, TransferTarget, UserName, WindowId};
 use crate::core::setup::Setup;
 use crate::core::staff::Staff;
+use crate::time::rfc3339;
 
 /// Entries in a JSON page when the caller names no `limit`.
 const PAGE_ENTRIES_DEFAULT: usize = 200;
@@ -189,7 +190,7 @@ async fn read(
     if limit == 0 || limit > limit_max {
         return Err(ApiError::bad_request("bad_limit", format!("limit must be 1 to {limit_max}")));
     }
-    let upto = app.feed.snapshot().seq;
+    let upto = app.feed.seq();
     let q = AuditQuery { day, window, user, action, after: p.after.unwrap_or(0), limit, upto };
     let page = app.engine.audit(app.config.setup.clone().into(), q).await?;
     Ok((day, page))

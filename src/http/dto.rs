@@ -1,7 +1,6 @@
 //! The JSON wire types of contract v1 (DESIGN.md §4). Built from the core's values at the
 //! edge; never stored, never used as state.
 
-use chrono::TimeZone;
 use serde::Serialize;
 
 use crate::config::{Config, PublicUrl};
@@ -9,15 +8,7 @@ use crate::core::model::{CallRule, Ticket, TicketId, TicketStatus, Ts, Window};
 use crate::core::setup::Setup;
 use crate::core::stats::{DayStats, Durations, Figures};
 use crate::engine::{TicketView, WindowView};
-
-/// RFC 3339 with the hall's offset, e.g. `2026-11-27T09:30:00+08:00`.
-pub fn rfc3339(setup: &Setup, at: Ts) -> String {
-    setup
-        .timezone
-        .timestamp_millis_opt(at.0)
-        .single()
-        .map_or_else(String::new, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
-}
+use crate::time::rfc3339;
 
 #[derive(Serialize)]
 pub struct TicketDto {
@@ -250,11 +241,7 @@ impl CallRuleDto {
             CallRule::ByNumber { .. } => plain("by_number", "工作人员按号呼叫"),
             CallRule::Unparked => plain("unparked", "暂存后恢复办理"),
             CallRule::AppointmentDue { due } => {
-                let at = setup
-                    .timezone
-                    .timestamp_millis_opt(due.0)
-                    .single()
-                    .map_or_else(String::new, |t| t.format("%H:%M").to_string());
+                let at = crate::time::local_hm(setup, *due);
                 Self { slot: Some(at.clone()), ..plain("appointment_due", &format!("预约{at}时段已到")) }
             }
             CallRule::Preferred { queue, item, bonus_min } => {
@@ -278,6 +265,9 @@ impl CallRuleDto {
     }
 }
 
+/// A window as the staff pages see it (the clerk's and supervisor's pages, the admin
+/// page): with the clerk signed in. Displays get the feed's own window message instead,
+/// which has no clerk to show.
 #[derive(Serialize, Clone)]
 pub struct WindowDto {
     pub id: String,
@@ -286,24 +276,24 @@ pub struct WindowDto {
     pub state: &'static str,
     /// The number of the ticket the window holds.
     pub ticket: Option<String>,
-    /// The signed-in clerk's user name; always null on displays (no personal data there).
+    /// The signed-in clerk's user name.
     pub clerk: Option<String>,
 }
 
 impl WindowDto {
-    pub fn new(w: &Window, number: Option<String>, show_clerk: bool) -> Self {
+    pub fn new(w: &Window, number: Option<String>) -> Self {
         Self {
             id: w.id.to_string(),
             name: w.name.clone(),
             queues: w.queues.iter().map(ToString::to_string).collect(),
             state: w.state.as_str(),
             ticket: number,
-            clerk: if show_clerk { w.clerk.as_ref().map(ToString::to_string) } else { None },
+            clerk: w.clerk.as_ref().map(ToString::to_string),
         }
     }
 
     pub fn from_view(v: &WindowView) -> Self {
-        Self::new(&v.window, v.number.as_ref().map(ToString::to_string), true)
+        Self::new(&v.window, v.number.as_ref().map(ToString::to_string))
     }
 }
 

@@ -39,9 +39,10 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::core::command::IDEMPOTENCY_KEY_BYTES_MAX;
 use crate::core::model::Ts;
-use crate::engine::{Clock, EngineHandle};
+use crate::engine::EngineHandle;
 use crate::feed::Feed;
 use crate::metrics::Metrics;
+use crate::time::Clock;
 use auth::Sessions;
 use error::ApiError;
 

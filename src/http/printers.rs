@@ -8,15 +8,17 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::Serialize;
 
-use super::dto::{rfc3339, TicketDto};
+use super::dto::TicketDto;
 use super::error::ApiError;
 use super::tickets::{parse_id, visitor_status_url};
 use super::{auth, idempotency_key, AppState};
 use crate::config::Role;
-use crate::core::model::TicketId;
 use crate::core::setup::Setup;
-use crate::printer::ticket::{render, TicketPaper};
+use crate::engine::TicketView;
+use crate::printer::paper::paper_of;
+use crate::printer::ticket::render;
 use crate::printer::{Health, PrinterView, Queued};
+use crate::time::rfc3339;
 
 /// What became of a ticket's print-out, in the answer that issued it.
 #[derive(Serialize, Debug)]
@@ -90,65 +92,12 @@ impl PrinterDto {
     }
 }
 
-/// The paper of ticket `t`, in the hall's words; `url` is its status page for the QR code.
-fn paper_of(setup: &Setup, t: &TicketDto, url: Option<String>, reprint: bool) -> TicketPaper {
-    let mut services = Vec::new();
-    if let Some(b) = t.bundle.as_deref().and_then(|b| setup.bundles.iter().find(|x| x.id.as_str() == b)) {
-        services.push(format!("【一件事】{}", b.name));
-    }
-    let mut materials: Vec<String> = Vec::new();
-    for code in &t.services {
-        let item = setup.item(code);
-        services.push(item.map_or_else(|| code.clone(), |i| i.name.clone()));
-        for m in item.map(|i| i.materials.as_slice()).unwrap_or_default() {
-            if !materials.contains(m) {
-                materials.push(m.clone());
-            }
-        }
-    }
-    let issued = match (t.issued_at.get(..10), t.issued_at.get(11..16)) {
-        (Some(day), Some(time)) => format!("{day} {time}"),
-        _ => t.issued_at.clone(),
-    };
-    TicketPaper {
-        hall: setup.hall_name.clone(),
-        number: t.number.clone(),
-        queue: setup
-            .queues
-            .iter()
-            .find(|q| q.id.as_str() == t.queue)
-            .map_or_else(|| t.queue.clone(), |q| q.name.clone()),
-        priority: t.priority.as_deref().map(|p| {
-            setup.priorities.iter().find(|x| x.id.as_str() == p).map_or_else(|| p.to_string(), |x| x.name.clone())
-        }),
-        services,
-        steps: t
-            .steps
-            .iter()
-            .map(|s| {
-                let queue = setup.queues.iter().find(|q| q.id.as_str() == s.queue);
-                let names: Vec<&str> =
-                    s.services.iter().map(|c| setup.item(c).map_or(c.as_str(), |i| i.name.as_str())).collect();
-                format!("{} {}：{}", s.queue, queue.map_or("", |q| q.name.as_str()), names.join("、"))
-            })
-            .collect(),
-        rejoin_min: setup.dispatch.rejoin_min,
-        materials,
-        ahead: t.ahead,
-        eta_minutes: t.eta_minutes,
-        no_window: t.eta_reason == Some(crate::core::eta::NO_OPEN_WINDOW),
-        issued,
-        url,
-        reprint,
-    }
-}
-
-/// Renders `t` and hands it to `kiosk`'s printer.
-fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, t: &TicketDto, reprint: bool) -> Option<PrintDto> {
+/// Renders ticket `v` and hands it to `kiosk`'s printer.
+fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, v: &TicketView, reprint: bool) -> Option<PrintDto> {
     let def = app.printers.def(kiosk)?;
-    let id = TicketId::parse(&t.id).ok()?;
+    let id = v.ticket.id;
     let url = visitor_status_url(app, headers, &id);
-    let bytes = render(&paper_of(&app.config.setup, t, url, reprint), def.width_chars);
+    let bytes = render(&paper_of(&app.config.setup, &v.ticket, v.eta, url, reprint), def.width_chars);
     let (queued, health) = app.printers.submit(kiosk, id, bytes)?;
     let status = match queued {
         Queued::Queued => "queued",
@@ -157,22 +106,21 @@ fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, t: &TicketDto, reprint
     Some(PrintDto { status, printer: health.as_str() })
 }
 
-/// After a kiosk issued or checked in ticket `t`: prints it when the kiosk has a printer,
+/// After a kiosk issued or checked in ticket `v`: prints it when the kiosk has a printer,
 /// once — a repeated request (the same idempotency key) prints only if the first never
 /// reached the printer (its caller went away before the answer).
 pub(super) fn after_issue(
     app: &AppState,
     kiosk: &str,
     headers: &HeaderMap,
-    t: &TicketDto,
+    v: &TicketView,
     repeated: bool,
 ) -> Option<PrintDto> {
-    let id = TicketId::parse(&t.id).ok()?;
-    if repeated && app.printers.printed_here(kiosk, &id) {
+    if repeated && app.printers.printed_here(kiosk, &v.ticket.id) {
         let health = app.printers.view(kiosk).map_or(Health::Unknown, |v| v.state.health);
         return Some(PrintDto { status: "repeat", printer: health.as_str() });
     }
-    send(app, kiosk, headers, t, false)
+    send(app, kiosk, headers, v, false)
 }
 
 #[derive(Serialize)]
@@ -205,7 +153,8 @@ pub async fn reprint(
     if !app.printers.printed_here(&kiosk.id, &ticket) {
         return Err(ApiError::not_found("unknown_ticket", "this kiosk printed no such ticket today"));
     }
-    let t = TicketDto::new(&app.config, &app.engine.try_read(move |r| r.known_ticket(&ticket)).await?);
+    let view = app.engine.try_read(move |r| r.known_ticket(&ticket)).await?;
+    let t = TicketDto::new(&app.config, &view);
     if t.status != "waiting" {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
@@ -219,7 +168,7 @@ pub async fn reprint(
             return Ok(Json(ReprintDto { ticket: t, print: PrintDto { status: "repeat", printer: health.as_str() } }));
         }
     }
-    let print = send(&app, &kiosk.id, &headers, &t, true)
+    let print = send(&app, &kiosk.id, &headers, &view, true)
         .ok_or_else(|| ApiError::internal("a reprint found no printer", &"the printer went away"))?;
     Ok(Json(ReprintDto { ticket: t, print }))
 }

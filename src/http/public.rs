@@ -164,13 +164,13 @@ pub async fn hours(State(app): State<AppState>) -> Json<Value> {
     } else {
         closed_why(setup, now)
     };
-    let time = |t: Option<crate::core::model::Ts>| t.map(|t| super::dto::rfc3339(setup, t));
+    let time = |t: Option<crate::core::model::Ts>| t.map(|t| crate::time::rfc3339(setup, t));
     let hours: Vec<String> =
         setup.hours.iter().map(|(a, b)| format!("{}-{}", a.format("%H:%M"), b.format("%H:%M"))).collect();
     Json(json!({
         "open": open,
         "why": why,
-        "now": super::dto::rfc3339(setup, now),
+        "now": crate::time::rfc3339(setup, now),
         "opens_at": if open { None } else { time(setup.opens_at(now)) },
         "closes_at": time(setup.closes_at(now)),
         "hours": hours,

@@ -13,7 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::dto::{rfc3339, TicketDto};
+use super::dto::TicketDto;
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
@@ -22,6 +22,7 @@ use crate::core::rating::{Case, CaseStatus};
 use crate::core::setup::Setup;
 use crate::core::{Command, Envelope};
 use crate::engine::CasesView;
+use crate::time::rfc3339;
 
 /// The names of the five levels, worst first (index = score − 1).
 pub const LEVELS: [&str; 5] = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"];

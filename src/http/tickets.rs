@@ -22,7 +22,7 @@ use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::{TicketId, TicketStatus, WindowId};
 use crate::core::{Command, Envelope, Rejection};
-use crate::engine::EngineError;
+use crate::engine::{EngineError, TicketView};
 
 /// Bytes of a ticket's key (hex on the wire): 128 bits, as many as the id's, so guessing
 /// a key is as hopeless as guessing an id was.
@@ -112,11 +112,18 @@ pub struct RateBody {
     reason: Option<String>,
 }
 
+/// Carries out a command that replies with a ticket, and reads that ticket's view (the
+/// domain's, for the printer); also whether the command repeated an earlier one.
+pub(super) async fn ticket_command_view(app: &AppState, env: Envelope) -> Result<(TicketView, bool), ApiError> {
+    let done = app.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
+    Ok((done.value, done.repeated))
+}
+
 /// Carries out a command that replies with a ticket, and renders that ticket; also
 /// whether the command repeated an earlier one.
 pub(super) async fn ticket_command(app: &AppState, env: Envelope) -> Result<(Json<TicketDto>, bool), ApiError> {
-    let done = app.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
-    Ok((Json(TicketDto::new(&app.config, &done.value)), done.repeated))
+    let (view, repeated) = ticket_command_view(app, env).await?;
+    Ok((Json(TicketDto::new(&app.config, &view)), repeated))
 }
 
 pub(super) fn parse_id(id: &str) -> Result<TicketId, ApiError> {
@@ -143,10 +150,10 @@ pub async fn issue(
     let (id, remote) = (new_ticket_id(), kiosk.remote);
     let command =
         Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
-    let (Json(ticket), repeated) = ticket_command(&app, Envelope { command, idempotency_key: key }).await?;
+    let (view, repeated) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = for_visitor(&app, ticket);
-    let print = super::printers::after_issue(&app, &kiosk.id, &headers, &ticket, repeated);
+    let ticket = for_visitor(&app, TicketDto::new(&app.config, &view));
+    let print = super::printers::after_issue(&app, &kiosk.id, &headers, &view, repeated);
     Ok((status, Json(IssuedDto { ticket, print })))
 }
 

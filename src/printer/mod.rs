@@ -15,6 +15,7 @@
 
 pub mod device;
 pub mod escpos;
+pub mod paper;
 pub mod ticket;
 
 use std::collections::VecDeque;
@@ -27,7 +28,8 @@ use crate::config::{KioskDef, PrinterDef};
 use crate::core::alerts::PrinterFault;
 use crate::core::model::{KioskId, TicketId, Ts};
 use crate::core::{Command, Envelope};
-use crate::engine::{Clock, EngineHandle};
+use crate::engine::EngineHandle;
+use crate::time::Clock;
 
 /// Jobs waiting for one printer: a kiosk issues a few tickets a minute, so more than this
 /// means the printer is stuck, and a ticket printed minutes late would only confuse.

@@ -391,8 +391,8 @@ impl Daemon {
     ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("a local address");
-        let engine_clock: Option<hallq::engine::Clock> = clock.clone().map(|c| {
-            let f: hallq::engine::Clock = Arc::new(move || Ts(c.load(Ordering::SeqCst)));
+        let engine_clock: Option<hallq::time::Clock> = clock.clone().map(|c| {
+            let f: hallq::time::Clock = Arc::new(move || Ts(c.load(Ordering::SeqCst)));
             f
         });
         let options = Options { data_dir: data.path().to_path_buf(), always_open, clock: engine_clock };

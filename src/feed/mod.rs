@@ -1,5 +1,6 @@
 //! The display feed: a small display model projected from the hall after each flushed
-//! batch, serialised once and shared by every connection.
+//! batch, serialised once and shared by every connection. Its messages are its own
+//! (`wire`); the snapshot is serialised only when a display asks for one (`snapshot`).
 //!
 //! Messages carry the log position (`seq`) of the record that caused them. The feed keeps
 //! the most recent ones in a ring so that a display reconnecting with `?after=SEQ` gets
@@ -13,19 +14,23 @@
 //! nearly every flush. Paced messages carry the `seq` of the last batch, whose state they
 //! show, so `seq` never goes back within a stream.
 
+mod snapshot;
+mod wire;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::core::event::{Event, Record};
-use crate::core::model::{QueueId, Ts, WindowId};
+use crate::core::model::{QueueId, WindowId};
 use crate::core::HallState;
-use crate::http::dto::{rfc3339, WindowDto};
-use crate::voice::{CallVoice, Voice};
+use crate::time::rfc3339;
+use crate::voice::Voice;
+use snapshot::{queue_counts, Picture};
+use wire::{call_message, encode, RecentCall, WindowMsg, Wire};
 
 /// Messages kept for resume. A busy hall makes about 20,000 a day; this covers minutes of
 /// a peak, which is what a reconnecting display needs.
@@ -58,103 +63,15 @@ pub struct FeedMsg {
     pub made: Instant,
 }
 
-#[derive(Serialize, Clone)]
-struct RecentCall {
-    number: String,
-    window: String,
-    at: String,
-}
-
-#[derive(Serialize)]
-struct HallRef<'a> {
-    id: &'a str,
-    name: &'a str,
-}
-
-#[derive(Serialize)]
-struct QueueCount<'a> {
-    id: &'a str,
-    name: &'a str,
-    waiting: usize,
-    /// The calls before a ticket taken now in this queue (the forecast's, like a ticket's
-    /// `ahead`).
-    ahead: usize,
-    /// The expected wait of a ticket taken now in this queue; null when no open window
-    /// serves it (`eta_reason`).
-    eta_minutes: Option<u32>,
-    /// Why there is no expected wait: `no_open_window`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    eta_reason: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Wire<'a> {
-    Snapshot {
-        seq: u64,
-        day: String,
-        hall: HallRef<'a>,
-        queues: Vec<QueueCount<'a>>,
-        windows: Vec<WindowDto>,
-        recent_calls: &'a VecDeque<RecentCall>,
-    },
-    Call {
-        seq: u64,
-        number: String,
-        window: &'a str,
-        window_name: &'a str,
-        at: String,
-        recall: bool,
-        announce: Announce<'a>,
-    },
-    Window {
-        seq: u64,
-        window: WindowDto,
-    },
-    Queue {
-        seq: u64,
-        id: &'a str,
-        waiting: usize,
-    },
-    /// A ticket finished at `window` was rated (on the visitor's phone or the window's
-    /// evaluator tablet): the tablet stops asking about it. The number only, never the id.
-    Rated {
-        seq: u64,
-        window: &'a str,
-        number: String,
-    },
-}
-
-#[derive(Serialize)]
-struct Announce<'a> {
-    text: String,
-    repeat: u8,
-    /// The call-out as a voice says it (numbers in words), for the browser's voice.
-    speech: String,
-    /// Who speaks: `espeak-ng` (play `audio`), `browser` or `off` (chime and flash).
-    synth: &'static str,
-    /// The daemon's audio of the call-out, when it renders one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    audio: Option<String>,
-    /// The short form ("A零三六，二号窗口"), which a lobby says, faster and once, when
-    /// calls queue up; and its audio.
-    brief_speech: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    brief_audio: Option<String>,
-    /// The speaker zones that say this call; absent when the hall is one zone.
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    zones: &'a [String],
-}
-
 struct Inner {
     ring: VecDeque<Arc<FeedMsg>>,
     /// Messages with a seq at or below this may have left the ring (or were never in it,
     /// for a daemon that restarted): resuming from there needs a snapshot.
     floor: u64,
-    snapshot: Arc<FeedMsg>,
+    /// The snapshot's inputs, and its text once asked for.
+    picture: Picture,
     /// The last `seq` published.
     seq: u64,
-    recent_calls: VecDeque<RecentCall>,
     /// The counts displays were last sent.
     waiting: BTreeMap<QueueId, usize>,
     /// The counts as of the last batch, when they differ from `waiting`.
@@ -164,9 +81,28 @@ struct Inner {
     /// Windows changed since window messages last went out: each as it is now (`None` for
     /// a window the hall no longer has), with the `seq` of the last record that touched it
     /// (for their order).
-    windows_held: BTreeMap<WindowId, (u64, Option<WindowDto>)>,
+    windows_held: BTreeMap<WindowId, (u64, Option<WindowMsg>)>,
     /// When the oldest held window change was made.
     windows_held_since: Option<Instant>,
+}
+
+/// A flushed batch as the feed projects it, before the lock is taken.
+struct Batch {
+    /// Its call and rating messages, in order.
+    out: Vec<Arc<FeedMsg>>,
+    /// What it does to the recent calls, in order.
+    calls: Vec<CallChange>,
+    /// It opened a new day.
+    new_day: bool,
+    /// Each window it touched, as it is after the batch, with the `seq` of the last record
+    /// that touched it.
+    windows: BTreeMap<WindowId, (u64, Option<WindowMsg>)>,
+}
+
+enum CallChange {
+    /// A new day: the day before's calls go.
+    Clear,
+    Push(RecentCall),
 }
 
 pub struct Feed {
@@ -188,46 +124,21 @@ pub struct Subscription {
     pub rx: broadcast::Receiver<FeedBatch>,
 }
 
-fn encode(seq: u64, wire: &Wire<'_>) -> Arc<FeedMsg> {
-    let text = serde_json::to_string(wire).unwrap_or_else(|e| panic!("a feed message always serialises: {e}"));
-    Arc::new(FeedMsg { seq, text: Utf8Bytes::from(text), made: Instant::now() })
-}
-
-fn window_dto(state: &HallState, id: &WindowId) -> Option<WindowDto> {
-    let w = state.window(id)?;
-    let number = w.ticket.as_ref().and_then(|t| state.ticket(t)).map(|t| t.number.to_string());
-    Some(WindowDto::new(w, number, false))
-}
-
 impl Feed {
     pub fn new(state: &HallState) -> Self {
-        let mut calls: Vec<_> = state.tickets.values().filter_map(|t| Some((t.called_at?, t))).collect();
-        calls.sort_by_key(|(at, t)| (*at, t.issue_seq));
-        let recent_calls = calls
-            .iter()
-            .rev()
-            .take(RECENT_CALLS_MAX)
-            .rev()
-            .filter_map(|(at, t)| {
-                let window = t.window.as_ref()?.to_string();
-                Some(RecentCall { number: t.number.to_string(), window, at: rfc3339(&state.setup, *at) })
-            })
-            .collect();
         let waiting: BTreeMap<QueueId, usize> =
             state.setup.queues.iter().map(|q| (q.id, state.waiting(&q.id))).collect();
-        let mut inner = Inner {
+        let inner = Inner {
             ring: VecDeque::new(),
             floor: state.last_seq,
-            snapshot: Arc::new(FeedMsg { seq: 0, text: Utf8Bytes::from_static(""), made: Instant::now() }),
+            picture: Picture::new(state),
             seq: state.last_seq,
-            recent_calls,
             waiting_now: waiting.clone(),
             waiting,
             queues_sent_at: None,
             windows_held: BTreeMap::new(),
             windows_held_since: None,
         };
-        inner.snapshot = snapshot(state, &inner);
         let (tx, _) = broadcast::channel(OUTBOX_MAX);
         Self { inner: Mutex::new(inner), tx, voice: None }
     }
@@ -246,19 +157,29 @@ impl Feed {
 
     /// The current snapshot message.
     pub fn snapshot(&self) -> Arc<FeedMsg> {
-        self.lock().snapshot.clone()
+        let mut inner = self.lock();
+        let seq = inner.seq;
+        inner.picture.message(seq)
+    }
+
+    /// The log position of the last batch published.
+    pub fn seq(&self) -> u64 {
+        self.lock().seq
     }
 
     /// Starts a connection: the messages after `after` when the ring still holds them all,
     /// else a snapshot; then the live broadcast, with nothing lost or repeated between.
     pub fn subscribe(&self, after: Option<u64>) -> Subscription {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let rx = self.tx.subscribe();
         let first = match after {
             Some(after) if after >= inner.floor && after <= inner.seq => {
                 inner.ring.iter().filter(|m| m.seq > after).cloned().collect()
             }
-            Some(_) | None => vec![inner.snapshot.clone()],
+            Some(_) | None => {
+                let seq = inner.seq;
+                vec![inner.picture.message(seq)]
+            }
         };
         Subscription { first, rx }
     }
@@ -267,10 +188,45 @@ impl Feed {
     /// its calls at once, with whatever window and queue messages were held; its window and
     /// queue changes are held until the next call or their pace.
     pub fn publish(&self, state: &HallState, records: &[(u64, Record)]) {
-        let setup = &state.setup;
+        // Everything that reads the state is made before the lock is taken: displays
+        // connecting meanwhile wait only for the bookkeeping below.
+        let batch = self.project(state, records);
+        let counts = queue_counts(state);
         let mut inner = self.lock();
-        let mut out = Vec::new();
-        let mut new_day = false;
+        for change in batch.calls {
+            match change {
+                CallChange::Clear => inner.picture.clear_calls(),
+                CallChange::Push(call) => inner.picture.push_call(call),
+            }
+        }
+        let mut out = batch.out;
+        for (id, (seq, window)) in batch.windows {
+            inner.windows_held.insert(id, (seq, window));
+        }
+        if !inner.windows_held.is_empty() && inner.windows_held_since.is_none() {
+            inner.windows_held_since = Some(Instant::now());
+        }
+        inner.seq = records.last().map_or(inner.seq, |(seq, _)| *seq);
+        for (q, (waiting, _)) in state.setup.queues.iter().zip(&counts) {
+            inner.waiting_now.insert(q.id, *waiting);
+        }
+        inner.picture.update(state, counts);
+        if !out.is_empty() || batch.new_day || inner.due().is_some_and(|due| due <= Instant::now()) {
+            out.extend(inner.paced_messages());
+        }
+        if batch.new_day {
+            // A new day changes everything on screen: send the whole picture.
+            let seq = inner.seq;
+            out.push(inner.picture.message(seq));
+        }
+        self.send(&mut inner, out);
+    }
+
+    /// What a flushed batch shows displays: its call and rating messages, the calls it
+    /// adds to the recent ones, and each window it touched as it is after the batch (only
+    /// events naming a window change what a display shows of it).
+    fn project(&self, state: &HallState, records: &[(u64, Record)]) -> Batch {
+        let mut batch = Batch { out: Vec::new(), calls: Vec::new(), new_day: false, windows: BTreeMap::new() };
         let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
         for (seq, record) in records {
             match &record.event {
@@ -279,25 +235,22 @@ impl Feed {
                     if let Some((number, msg)) =
                         call_message(state, self.voice.as_deref(), *seq, record.at, window, id, recall)
                     {
-                        let at = rfc3339(setup, record.at);
-                        inner.recent_calls.push_back(RecentCall { number, window: window.to_string(), at });
-                        if inner.recent_calls.len() > RECENT_CALLS_MAX {
-                            inner.recent_calls.pop_front();
-                        }
-                        out.push(msg);
+                        let at = rfc3339(&state.setup, record.at);
+                        batch.calls.push(CallChange::Push(RecentCall { number, window: window.to_string(), at }));
+                        batch.out.push(msg);
                     }
                 }
                 Event::TicketRated { id, .. } => {
                     if let Some(t) = state.ticket(id) {
                         if let Some(window) = t.window.as_ref().map(WindowId::to_string) {
                             let number = t.number.to_string();
-                            out.push(encode(*seq, &Wire::Rated { seq: *seq, window: &window, number }));
+                            batch.out.push(encode(*seq, &Wire::Rated { seq: *seq, window: &window, number }));
                         }
                     }
                 }
                 Event::DayOpened { .. } => {
-                    new_day = true;
-                    inner.recent_calls.clear();
+                    batch.new_day = true;
+                    batch.calls.push(CallChange::Clear);
                 }
                 // Everything else reaches displays as window and queue messages.
                 _ => {}
@@ -306,27 +259,8 @@ impl Feed {
                 touched.insert(*w, *seq);
             }
         }
-        // Each window this batch touched goes out as it is after the batch (only events
-        // naming a window change what a display shows of it).
-        for (id, seq) in touched {
-            inner.windows_held.insert(id, (seq, window_dto(state, &id)));
-        }
-        if !inner.windows_held.is_empty() && inner.windows_held_since.is_none() {
-            inner.windows_held_since = Some(Instant::now());
-        }
-        inner.seq = records.last().map_or(inner.seq, |(seq, _)| *seq);
-        for q in &setup.queues {
-            inner.waiting_now.insert(q.id, state.waiting(&q.id));
-        }
-        inner.snapshot = snapshot(state, &inner);
-        if !out.is_empty() || new_day || inner.due().is_some_and(|due| due <= Instant::now()) {
-            out.extend(inner.paced_messages());
-        }
-        if new_day {
-            // A new day changes everything on screen: send the whole picture.
-            out.push(inner.snapshot.clone());
-        }
-        self.send(&mut inner, out);
+        batch.windows = touched.into_iter().map(|(id, seq)| (id, (seq, WindowMsg::of(state, &id)))).collect();
+        batch
     }
 
     /// When window or queue messages are held, the moment they are due; the engine then
@@ -371,14 +305,14 @@ impl Inner {
     /// counts last went out, all with the `seq` of the last batch, whose state they show.
     fn paced_messages(&mut self) -> Vec<Arc<FeedMsg>> {
         let seq = self.seq;
-        let mut windows: Vec<(u64, WindowDto)> = std::mem::take(&mut self.windows_held)
+        let mut windows: Vec<(u64, WindowMsg)> = std::mem::take(&mut self.windows_held)
             .into_values()
             .filter_map(|(touched, dto)| Some((touched, dto?)))
             .collect();
         self.windows_held_since = None;
         windows.sort_by_key(|(touched, _)| *touched);
         let mut out: Vec<Arc<FeedMsg>> =
-            windows.into_iter().map(|(_, window)| encode(seq, &Wire::Window { seq, window })).collect();
+            windows.iter().map(|(_, window)| encode(seq, &Wire::Window { seq, window })).collect();
         let mut counts = false;
         for (id, n) in &self.waiting_now {
             if self.waiting.get(id) != Some(n) {
@@ -392,78 +326,4 @@ impl Inner {
         }
         out
     }
-}
-
-/// The call message of a ticket called (or recalled) at a window, and its number.
-fn call_message(
-    state: &HallState,
-    voice: Option<&Voice>,
-    seq: u64,
-    at: Ts,
-    window: &WindowId,
-    id: &crate::core::model::TicketId,
-    recall: bool,
-) -> Option<(String, Arc<FeedMsg>)> {
-    let setup = &state.setup;
-    let number = state.ticket(id)?.number.to_string();
-    let w = state.window(window)?;
-    let said = match voice {
-        Some(v) => v.call(&setup.call_template, &number, window),
-        None => CallVoice {
-            speech: crate::voice::text::speech(&setup.call_template, &number, window.as_str()),
-            synth: crate::config::Synth::Browser,
-            audio: None,
-            brief_speech: crate::voice::text::speech(crate::voice::text::BRIEF_TEMPLATE, &number, window.as_str()),
-            brief_audio: None,
-            zones: &[],
-        },
-    };
-    let announce = Announce {
-        text: setup.call_text(&number, window),
-        repeat: setup.call_repeat,
-        speech: said.speech,
-        synth: said.synth.as_str(),
-        audio: said.audio,
-        brief_speech: said.brief_speech,
-        brief_audio: said.brief_audio,
-        zones: said.zones,
-    };
-    let wire = Wire::Call {
-        seq,
-        number: number.clone(),
-        window: window.as_str(),
-        window_name: &w.name,
-        at: rfc3339(setup, at),
-        recall,
-        announce,
-    };
-    Some((number, encode(seq, &wire)))
-}
-
-fn snapshot(state: &HallState, inner: &Inner) -> Arc<FeedMsg> {
-    let setup = &state.setup;
-    let queues = setup
-        .queues
-        .iter()
-        .map(|q| (q, crate::core::eta::for_queue(state, &q.id)))
-        .map(|(q, eta)| QueueCount {
-            id: q.id.as_str(),
-            name: &q.name,
-            waiting: state.waiting(&q.id),
-            ahead: eta.ahead,
-            eta_minutes: eta.minutes,
-            eta_reason: eta.reason(),
-        })
-        .collect();
-    let windows = setup.windows.iter().filter_map(|w| window_dto(state, &w.id)).collect();
-    let day = state.day.unwrap_or_else(|| setup.day_of(state.last_at)).to_string();
-    let wire = Wire::Snapshot {
-        seq: inner.seq,
-        day,
-        hall: HallRef { id: &setup.hall_id, name: &setup.hall_name },
-        queues,
-        windows,
-        recent_calls: &inner.recent_calls,
-    };
-    encode(inner.seq, &wire)
 }
