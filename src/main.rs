@@ -261,7 +261,7 @@ fn serve(
     tls: Option<config::TlsFiles>,
     no_rate_limits: bool,
 ) -> anyhow::Result<()> {
-    fixed_mmap_threshold();
+    daemon::process::fixed_mmap_threshold();
     let mut cfg = load(config)?;
     if no_rate_limits {
         tracing::warn!("rate limits are off (--no-rate-limits): for benchmarks only");
@@ -277,7 +277,7 @@ fn serve(
         // The handlers go in before anything else: a SIGTERM that lands while the log
         // loads or just after the listening line must stop the daemon gracefully, not
         // kill it with the signal's default action.
-        let shutdown = shutdown_signal().context("installing the SIGTERM and Ctrl-C handlers")?;
+        let shutdown = daemon::process::shutdown_signal().context("installing the SIGTERM and Ctrl-C handlers")?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}; is another hallq running there?"))?;
@@ -466,45 +466,4 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         say(sim::side_by_side(&refs).trim_end());
     }
     Ok(())
-}
-
-/// Blocks of 1 MiB and more get their own mapping, returned to the system when freed.
-/// glibc's default threshold adapts upwards after such a block is freed, so that the
-/// argon2 work areas (19 MiB for each password checked at start and at every login) then
-/// stay resident in its arenas: the daemon idled at about 200 MiB instead of 12 MiB
-/// (BENCHMARKS.md, `hallq bench`). A fixed threshold keeps it from adapting.
-fn fixed_mmap_threshold() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a tunable of the allocator; no allocation is in flight
-    // on another thread this early.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-    }
-}
-
-/// Installs the Ctrl-C and SIGTERM handlers now (inside the runtime) and returns a future
-/// that resolves on either. Installing them only when the future is first polled, as
-/// `tokio::signal::ctrl_c()` would, leaves a window after start-up in which SIGTERM still
-/// has its default action and kills the daemon on the spot.
-#[cfg(unix)]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    })
-}
-
-/// Resolves on Ctrl-C (there is no SIGTERM off Unix).
-#[cfg(not(unix))]
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    })
 }

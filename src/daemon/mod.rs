@@ -2,6 +2,7 @@
 //! serve HTTP until the shutdown future resolves, then drain, join what was started, and
 //! flush. `serve` owns every task and thread it starts (`tasks.rs`).
 
+pub mod process;
 mod tasks;
 
 use std::future::Future;

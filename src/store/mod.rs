@@ -9,6 +9,10 @@
 //! snapshot and replays only the records after it. Records older than the hall's
 //! retention are removed once a later snapshot holds their figures.
 
+mod load;
+mod read;
+mod side;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -251,51 +255,8 @@ impl Store {
         })
     }
 
-    /// Every snapshot that reads, oldest first (for backups).
-    pub fn snapshots(&self) -> Result<Vec<DaySnapshot>, StoreError> {
-        let inner = self.inner()?;
-        let mut out = Vec::new();
-        for item in inner.snapshots.iter() {
-            let (_, value) = item?;
-            if let Ok(snap) = serde_json::from_slice::<DaySnapshot>(&value) {
-                out.push(snap);
-            }
-        }
-        Ok(out)
-    }
-
     fn damaged(&self, what: String) -> StoreError {
         StoreError::Damaged { dir: self.dir.display().to_string(), what }
-    }
-
-    /// After a load that checked out: the loaded state is what the log durably holds.
-    /// A directory without a mark gets one now (a new hall, or one from before marks).
-    /// A mark without the configuration's hall id gets it.
-    fn loaded(&self, state: &HallState, config_hall: &str) -> Result<(), StoreError> {
-        let high = Watermark { seq: state.last_seq, day: state.day, numbers: state.numbers.clone() };
-        let mut guard = self.high.lock().map_err(|_| StoreError::Closed)?;
-        guard.pending = high.clone();
-        guard.durable = high.clone();
-        let mark = match guard.mark.take() {
-            Some(mark) if mark.config_hall.is_some() => mark,
-            Some(mut mark) => {
-                mark.config_hall = Some(config_hall.to_string());
-                mark.write(&self.dir).map_err(StoreError::Sync)?;
-                mark
-            }
-            None => {
-                let mut mark = Mark::new(high);
-                mark.config_hall = Some(config_hall.to_string());
-                mark.write(&self.dir).map_err(StoreError::Sync)?;
-                if state.last_seq > 0 {
-                    tracing::info!(seq = state.last_seq, "the data directory had no mark; it has one now");
-                }
-                guard.written = Some(Instant::now());
-                mark
-            }
-        };
-        guard.mark = Some(mark);
-        Ok(())
     }
 
     /// The hall's id from the directory's mark, once loaded.
@@ -422,72 +383,6 @@ impl Store {
         Ok(removed)
     }
 
-    /// The state the log describes: the latest readable snapshot with the records after
-    /// it replayed, or the whole log replayed when there is none.
-    pub fn load(&self, setup: Arc<Setup>) -> Result<(HallState, Loaded), StoreError> {
-        let inner = self.inner()?;
-        let theirs =
-            self.high.lock().map_err(|_| StoreError::Closed)?.mark.as_ref().and_then(|m| m.config_hall.clone());
-        if let Some(theirs) = theirs.filter(|theirs| *theirs != setup.hall_id) {
-            return Err(StoreError::OtherHall {
-                dir: self.dir.display().to_string(),
-                theirs,
-                ours: setup.hall_id.clone(),
-            });
-        }
-        let config_hall = setup.hall_id.clone();
-        let last = match inner.log.last()? {
-            Some((key, _)) => seq_of(&key)?,
-            None => 0,
-        };
-        let first = match inner.log.first()? {
-            Some((key, _)) => seq_of(&key)?,
-            None => 0,
-        };
-        let mut state = match latest_snapshot(&inner, last).map_err(|what| self.damaged(what))? {
-            Some(snap) => {
-                if !inner.log.contains_key(snap.seq.to_be_bytes())? {
-                    let what = format!("the record {} the latest day's snapshot follows is missing", snap.seq);
-                    return Err(self.damaged(what));
-                }
-                HallState::from_snapshot(setup, snap)
-            }
-            None if first > 1 => {
-                let message = format!(
-                    "the log starts at record {first} (older records were removed after a snapshot) but no \
-                     snapshot can be read; restore the data directory from a backup"
-                );
-                return Err(StoreError::Corrupt { seq: first, message });
-            }
-            None => HallState::new(setup),
-        };
-        let snapshot = (state.last_seq > 0).then_some(state.last_seq);
-        let mut replayed = 0;
-        for item in records_after(&inner, state.last_seq) {
-            let (seq, record) = item.map_err(|e| match e {
-                StoreError::Corrupt { seq, message } => {
-                    self.damaged(format!("record {seq} cannot be read ({message})"))
-                }
-                other => other,
-            })?;
-            if seq != state.last_seq + 1 {
-                let what = format!("records {} to {} are missing", state.last_seq + 1, seq - 1);
-                return Err(self.damaged(what));
-            }
-            state.apply(seq, &record);
-            replayed += 1;
-        }
-        let mark = self.high.lock().map_err(|_| StoreError::Closed)?.mark.clone();
-        if let Some(mark) = mark {
-            let log = Watermark { seq: state.last_seq, day: state.day, numbers: state.numbers.clone() };
-            if let Some(what) = mark.high.ahead_of(&log) {
-                return Err(self.damaged(format!("{what} ({MARK_FILE} says so)")));
-            }
-        }
-        self.loaded(&state, &config_hall)?;
-        Ok((state, Loaded { snapshot, replayed }))
-    }
-
     /// Makes everything appended so far durable.
     ///
     /// sled's flush ends in `sync_file_range`, which neither empties the device's write
@@ -533,89 +428,6 @@ impl Store {
         }
         Ok(())
     }
-
-    /// The log position of the last alert notice the webhook finished with; `None` before
-    /// the hall's first start with a webhook.
-    pub fn webhook_done(&self) -> Result<Option<u64>, StoreError> {
-        let inner = self.inner()?;
-        let Some(value) = inner.webhook.get(WEBHOOK_DONE_KEY)? else { return Ok(None) };
-        seq_of(&value).map(Some)
-    }
-
-    /// Records that the webhook finished with the notice at `seq`. Not flushed here: the
-    /// engine's next flush, sled's own, or the daemon's last one at shutdown makes it
-    /// durable; a notice whose mark is lost in a crash is sent again, under the same
-    /// delivery id.
-    pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
-        self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
-        Ok(())
-    }
-
-    /// Every stored session: the hash of its token and its record.
-    pub fn sessions(&self) -> Result<Vec<KeyValue>, StoreError> {
-        let inner = self.inner()?;
-        let pairs = inner.sessions.iter().map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())));
-        Ok(pairs.collect::<Result<_, _>>()?)
-    }
-
-    /// Writes and removes sessions in one atomic batch (durable after `flush_sessions`).
-    pub fn change_sessions(&self, put: &[(&[u8], Vec<u8>)], remove: &[&[u8]]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for (key, value) in put {
-            batch.insert(*key, value.as_slice());
-        }
-        for key in remove {
-            batch.remove(*key);
-        }
-        self.inner()?.sessions.apply_batch(batch)?;
-        Ok(())
-    }
-
-    /// Makes the sessions' changes durable: sled's flush and the log file's `fdatasync`,
-    /// without the mark (the engine's flushes keep that).
-    pub async fn flush_sessions(&self) -> Result<(), StoreError> {
-        let inner = self.inner()?;
-        inner.db.flush_async().await?;
-        let file = inner.file.clone();
-        tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?
-            .map_err(StoreError::Sync)
-    }
-
-    /// Every record after `after`, in log order.
-    pub fn records_after(&self, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
-        let inner = self.inner();
-        let records = inner.as_ref().ok().map(|inner| records_after(inner, after));
-        let failed = inner.err().map(Err);
-        failed.into_iter().chain(records.into_iter().flatten())
-    }
-}
-
-fn records_after(inner: &Inner, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
-    let start = after.saturating_add(1).to_be_bytes();
-    inner.log.range(start..).map(|item| {
-        let (key, value) = item?;
-        decode(&key, &value)
-    })
-}
-
-/// The newest snapshot that reads and is of this build's version; an unreadable one is
-/// skipped with a warning. A snapshot ahead of the log (`last`) means the log lost the
-/// records before it: an error, in words.
-fn latest_snapshot(inner: &Inner, last: u64) -> Result<Option<DaySnapshot>, String> {
-    for item in inner.snapshots.iter().rev() {
-        let Ok((key, value)) = item else { continue };
-        match serde_json::from_slice::<DaySnapshot>(&value) {
-            Ok(snap) if snap.v == SNAPSHOT_VERSION && snap.seq > last => {
-                return Err(format!("the log ends at record {last} but a snapshot follows record {}", snap.seq));
-            }
-            Ok(snap) if snap.v == SNAPSHOT_VERSION => return Ok(Some(snap)),
-            Ok(snap) => tracing::warn!(seq = snap.seq, v = snap.v, "snapshot skipped: another version"),
-            Err(e) => tracing::warn!(key = ?key, error = %e, "snapshot skipped: it does not read"),
-        }
-    }
-    Ok(None)
 }
 
 /// Makes a directory's entries durable (new files in it, renames).
@@ -650,53 +462,4 @@ fn decode(key: &[u8], value: &[u8]) -> Result<(u64, Record), StoreError> {
         return Err(StoreError::Corrupt { seq, message });
     }
     Ok((seq, record))
-}
-
-/// Reading one stretch of the log by time, for the reports (off the engine: sled reads
-/// concurrently with the engine's writes).
-impl Store {
-    /// The log's first record, if any: where the retained history begins.
-    pub fn first_record(&self) -> Result<Option<(u64, Record)>, StoreError> {
-        let inner = self.inner()?;
-        match inner.log.first()? {
-            Some((key, value)) => decode(&key, &value).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// The position of the first record written at or after `at` (records' times never go
-    /// back, so this is a binary search over positions), or `None` when every record is
-    /// older.
-    pub fn first_seq_at(&self, at: Ts) -> Result<Option<u64>, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct At {
-            at: Ts,
-        }
-        let inner = self.inner()?;
-        let (Some((first, _)), Some((last, _))) = (inner.log.first()?, inner.log.last()?) else {
-            return Ok(None);
-        };
-        // The first record at or after position `pos`, with its time.
-        let probe = |pos: u64| -> Result<Option<(u64, Ts)>, StoreError> {
-            match inner.log.range(pos.to_be_bytes()..).next() {
-                Some(item) => {
-                    let (key, value) = item?;
-                    let seq = seq_of(&key)?;
-                    let rec = serde_json::from_slice::<At>(&value)
-                        .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
-                    Ok(Some((seq, rec.at)))
-                }
-                None => Ok(None),
-            }
-        };
-        let (mut lo, mut hi) = (seq_of(&first)?, seq_of(&last)?.saturating_add(1));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match probe(mid)? {
-                Some((_, t)) if t < at => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        Ok(probe(lo)?.map(|(seq, _)| seq))
-    }
 }

@@ -1,0 +1,68 @@
+//! Reading the log outside start-up: the records after a position (the audit, the
+//! webhook's notices owed, backups) and one stretch by time for the reports, off the
+//! engine (sled reads concurrently with the engine's writes).
+
+use super::*;
+
+impl Store {
+    /// Every record after `after`, in log order.
+    pub fn records_after(&self, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
+        let inner = self.inner();
+        let records = inner.as_ref().ok().map(|inner| records_after(inner, after));
+        let failed = inner.err().map(Err);
+        failed.into_iter().chain(records.into_iter().flatten())
+    }
+
+    /// The log's first record, if any: where the retained history begins.
+    pub fn first_record(&self) -> Result<Option<(u64, Record)>, StoreError> {
+        let inner = self.inner()?;
+        match inner.log.first()? {
+            Some((key, value)) => decode(&key, &value).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The position of the first record written at or after `at` (records' times never go
+    /// back, so this is a binary search over positions), or `None` when every record is
+    /// older.
+    pub fn first_seq_at(&self, at: Ts) -> Result<Option<u64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct At {
+            at: Ts,
+        }
+        let inner = self.inner()?;
+        let (Some((first, _)), Some((last, _))) = (inner.log.first()?, inner.log.last()?) else {
+            return Ok(None);
+        };
+        // The first record at or after position `pos`, with its time.
+        let probe = |pos: u64| -> Result<Option<(u64, Ts)>, StoreError> {
+            match inner.log.range(pos.to_be_bytes()..).next() {
+                Some(item) => {
+                    let (key, value) = item?;
+                    let seq = seq_of(&key)?;
+                    let rec = serde_json::from_slice::<At>(&value)
+                        .map_err(|e| StoreError::Corrupt { seq, message: e.to_string() })?;
+                    Ok(Some((seq, rec.at)))
+                }
+                None => Ok(None),
+            }
+        };
+        let (mut lo, mut hi) = (seq_of(&first)?, seq_of(&last)?.saturating_add(1));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match probe(mid)? {
+                Some((_, t)) if t < at => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        Ok(probe(lo)?.map(|(seq, _)| seq))
+    }
+}
+
+pub(super) fn records_after(inner: &Inner, after: u64) -> impl Iterator<Item = Result<(u64, Record), StoreError>> {
+    let start = after.saturating_add(1).to_be_bytes();
+    inner.log.range(start..).map(|item| {
+        let (key, value) = item?;
+        decode(&key, &value)
+    })
+}

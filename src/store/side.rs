@@ -1,0 +1,55 @@
+//! The store's side trees, which are not the hall's log: the alert webhook's progress and
+//! the staff sessions (each under its token's SHA-256). Not in the log or a backup.
+
+use super::*;
+
+impl Store {
+    /// The log position of the last alert notice the webhook finished with; `None` before
+    /// the hall's first start with a webhook.
+    pub fn webhook_done(&self) -> Result<Option<u64>, StoreError> {
+        let inner = self.inner()?;
+        let Some(value) = inner.webhook.get(WEBHOOK_DONE_KEY)? else { return Ok(None) };
+        seq_of(&value).map(Some)
+    }
+
+    /// Records that the webhook finished with the notice at `seq`. Not flushed here: the
+    /// engine's next flush, sled's own, or the daemon's last one at shutdown makes it
+    /// durable; a notice whose mark is lost in a crash is sent again, under the same
+    /// delivery id.
+    pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
+        self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Every stored session: the hash of its token and its record.
+    pub fn sessions(&self) -> Result<Vec<KeyValue>, StoreError> {
+        let inner = self.inner()?;
+        let pairs = inner.sessions.iter().map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())));
+        Ok(pairs.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes and removes sessions in one atomic batch (durable after `flush_sessions`).
+    pub fn change_sessions(&self, put: &[(&[u8], Vec<u8>)], remove: &[&[u8]]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in put {
+            batch.insert(*key, value.as_slice());
+        }
+        for key in remove {
+            batch.remove(*key);
+        }
+        self.inner()?.sessions.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Makes the sessions' changes durable: sled's flush and the log file's `fdatasync`,
+    /// without the mark (the engine's flushes keep that).
+    pub async fn flush_sessions(&self) -> Result<(), StoreError> {
+        let inner = self.inner()?;
+        inner.db.flush_async().await?;
+        let file = inner.file.clone();
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?
+            .map_err(StoreError::Sync)
+    }
+}
