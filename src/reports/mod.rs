@@ -9,6 +9,7 @@
 
 pub mod charts;
 pub mod export;
+mod fate;
 pub mod figures;
 pub mod replay;
 

@@ -18,35 +18,7 @@ use crate::core::model::{
 };
 use crate::core::setup::Setup;
 
-/// What became of a ticket, as far as the records tell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fate {
-    Waiting,
-    Called,
-    Serving,
-    Parked,
-    Completed,
-    Incomplete,
-    NoShow,
-    Cancelled,
-    Expired,
-}
-
-impl Fate {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fate::Waiting => "waiting",
-            Fate::Called => "called",
-            Fate::Serving => "serving",
-            Fate::Parked => "parked",
-            Fate::Completed => "completed",
-            Fate::Incomplete => "incomplete",
-            Fate::NoShow => "no_show",
-            Fate::Cancelled => "cancelled",
-            Fate::Expired => "expired",
-        }
-    }
-}
+pub use super::fate::Fate;
 
 /// One ticket of the day. No ticket id (a secret capability) and no personal data.
 #[derive(Clone, Debug)]
