@@ -214,6 +214,23 @@ async fn pre_issue(client: &reqwest::Client, request: &reqwest::Request, n: usiz
     Ok(())
 }
 
+/// The phase's clerks, signed in at their windows.
+async fn clerks(
+    opts: &Options,
+    client: &reqwest::Client,
+    ep: &Endpoints,
+    flavor: &Flavor,
+) -> Result<Vec<super::clerk::Clerk>, BenchError> {
+    let mut clerks = Vec::with_capacity(opts.clerks);
+    for n in 1..=opts.clerks {
+        clerks.push(match flavor {
+            Flavor::Hallq { .. } => super::clerk::Clerk::hallq(client, ep, n).await?,
+            Flavor::Baseline => super::clerk::Clerk::baseline(n),
+        });
+    }
+    Ok(clerks)
+}
+
 /// Runs one phase against `ep` and returns its figures; `pid` is the measured process's,
 /// when it is a child of ours.
 /// Displays run on `displays`, a runtime of their own.
@@ -228,13 +245,7 @@ pub async fn run_phase(
     // The hall first (clerks at their windows, people waiting, the day opened), so that
     // the displays' memory is measured alone and their feed carries only the run's news.
     let request = flavor.issue_request(&client, ep)?;
-    let mut clerks = Vec::with_capacity(opts.clerks);
-    for n in 1..=opts.clerks {
-        clerks.push(match flavor {
-            Flavor::Hallq { .. } => super::clerk::Clerk::hallq(&client, ep, n).await?,
-            Flavor::Baseline => super::clerk::Clerk::baseline(n),
-        });
-    }
+    let clerks = clerks(opts, &client, ep, flavor).await?;
     if matches!(flavor, Flavor::Hallq { .. }) {
         // Enough for every call even without kiosks.
         let calls = (opts.calls_per_sec * opts.duration_s).ceil() as usize;
@@ -293,20 +304,28 @@ pub async fn run_phase(
 
     let issuance = issuance_figures(start, deadline, kiosk_logs);
     let callout = callout_figures(&clerk_logs, &display_logs);
-    let resources = match (pid, mem_start, mem_displays, mem_end) {
-        (Some(pid), Some(a), Some(b), Some(c)) => Some(Resources {
-            pid,
-            rss_start_kib: a.rss_kib,
-            rss_displays_kib: b.rss_kib,
-            rss_end_kib: c.rss_kib,
-            rss_peak_kib: c.peak_kib,
-            rss_per_display_kib: (opts.displays > 0)
-                .then(|| (b.rss_kib as f64 - a.rss_kib as f64) / opts.displays as f64),
-            cpu_percent: cpu_percent.unwrap_or(0.0),
-        }),
-        _ => None,
-    };
+    let resources = resources(opts, pid, [mem_start, mem_displays, mem_end], cpu_percent);
     Ok(Phase { issuance, callout, resources })
+}
+
+/// The measured process's memory at the start, with the displays connected and at the
+/// end, and its CPU use, when all were read.
+fn resources(
+    opts: &Options,
+    pid: Option<u32>,
+    memory: [Option<procstat::Memory>; 3],
+    cpu_percent: Option<f64>,
+) -> Option<Resources> {
+    let (pid, [Some(a), Some(b), Some(c)]) = (pid?, memory) else { return None };
+    Some(Resources {
+        pid,
+        rss_start_kib: a.rss_kib,
+        rss_displays_kib: b.rss_kib,
+        rss_end_kib: c.rss_kib,
+        rss_peak_kib: c.peak_kib,
+        rss_per_display_kib: (opts.displays > 0).then(|| (b.rss_kib as f64 - a.rss_kib as f64) / opts.displays as f64),
+        cpu_percent: cpu_percent.unwrap_or(0.0),
+    })
 }
 
 fn issuance_figures(start: Instant, deadline: Instant, logs: Vec<(KioskLog, Option<Instant>)>) -> Issuance {
