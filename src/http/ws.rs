@@ -104,44 +104,12 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
     // design and says nothing of the fan-out's latency).
     let mut from_live = false;
     loop {
-        if !pending.is_empty() {
-            let oldest = pending.first().filter(|_| from_live).map(|m| m.made);
-            // One write for everything waiting: a batch's call, window and queue messages
-            // cost each display one system call, not three. One deadline for the round.
-            let round = async {
-                for msg in pending.drain(..) {
-                    socket.feed(Message::Text(msg.text.clone())).await?;
-                }
-                socket.flush().await
-            };
-            if !matches!(tokio::time::timeout(WRITE_TIMEOUT, round).await, Ok(Ok(()))) {
-                return;
-            }
-            if let Some(made) = oldest {
-                app.metrics.fanout_seconds.observe(made.elapsed().as_secs_f64());
-            }
+        if !pending.is_empty() && !write_round(app, &mut socket, &mut pending, from_live).await {
+            return;
         }
         tokio::select! {
             live = sub.rx.recv() => match live {
-                Ok(batch) => {
-                    from_live = true;
-                    pending.extend(batch.iter().cloned());
-                    let mut lagged = false;
-                    while pending.len() < WRITE_BATCH_MAX {
-                        match sub.rx.try_recv() {
-                            Ok(batch) => pending.extend(batch.iter().cloned()),
-                            Err(TryRecvError::Lagged(_)) => {
-                                lagged = true;
-                                break;
-                            }
-                            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-                        }
-                    }
-                    if lagged {
-                        resync(app, &mut sub, &mut pending);
-                        from_live = false;
-                    }
-                }
+                Ok(batch) => from_live = take_live(app, &mut sub, &mut pending, &batch),
                 Err(RecvError::Lagged(_)) => {
                     resync(app, &mut sub, &mut pending);
                     from_live = false;
@@ -174,6 +142,45 @@ async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>
             }
         }
     }
+}
+
+/// Writes everything waiting in one round: a batch's call, window and queue messages cost
+/// each display one system call, not three, under one deadline. False if the display is
+/// gone or too slow. A round off the live broadcast is timed for the fan-out figure (a
+/// resume or a snapshot is old by design and says nothing of it).
+async fn write_round(app: &AppState, socket: &mut WebSocket, pending: &mut Vec<Arc<FeedMsg>>, from_live: bool) -> bool {
+    let oldest = pending.first().filter(|_| from_live).map(|m| m.made);
+    let round = async {
+        for msg in pending.drain(..) {
+            socket.feed(Message::Text(msg.text.clone())).await?;
+        }
+        socket.flush().await
+    };
+    if !matches!(tokio::time::timeout(WRITE_TIMEOUT, round).await, Ok(Ok(()))) {
+        return false;
+    }
+    if let Some(made) = oldest {
+        app.metrics.fanout_seconds.observe(made.elapsed().as_secs_f64());
+    }
+    true
+}
+
+/// Takes a live batch and whatever else is waiting, up to `WRITE_BATCH_MAX` messages;
+/// resyncs from a snapshot if the display fell behind the broadcast. True if what is
+/// pending came off the live broadcast.
+fn take_live(app: &AppState, sub: &mut Subscription, pending: &mut Vec<Arc<FeedMsg>>, batch: &[Arc<FeedMsg>]) -> bool {
+    pending.extend(batch.iter().cloned());
+    while pending.len() < WRITE_BATCH_MAX {
+        match sub.rx.try_recv() {
+            Ok(batch) => pending.extend(batch.iter().cloned()),
+            Err(TryRecvError::Lagged(_)) => {
+                resync(app, sub, pending);
+                return false;
+            }
+            Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        }
+    }
+    true
 }
 
 /// The frames a display sent in the current span of `FRAMES_IN_EVERY`.
