@@ -175,121 +175,50 @@ pub struct AuditTrail {
 
 impl AuditTrail {
     /// The audit entry of `record`, if it is a staff action. Call it for every record of
-    /// the day, in order, from the day's first.
+    /// the day, in order, from the day's first. One arm per event, each a call.
     pub fn observe(&mut self, setup: &Setup, seq: u64, record: &Record) -> Option<AuditEntry> {
-        let entry = |user: Option<UserName>, action, window: Option<WindowId>, ticket: Option<TicketNo>, detail| {
-            Some(AuditEntry { seq, at: record.at, user, action, window, ticket, detail })
-        };
+        let at = Stamp { seq, at: record.at };
         match &record.event {
-            Event::DayOpened { expired, .. } => {
-                self.at_window.clear();
-                self.numbers.clear();
-                entry(None, AuditAction::DayOpened, None, None, AuditDetail::Expired(expired.len()))
-            }
-            Event::TicketIssued { id, queue, n, .. } => {
-                // The same prefix rule as `HallState::issue`.
-                let prefix = setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
-                let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
-                self.numbers.insert(*id, TicketNo { prefix, n: *n });
-                None
-            }
-            Event::UserLoggedIn { name } => {
-                entry(Some(name.clone()), AuditAction::Login, None, None, AuditDetail::None)
-            }
-            Event::UserLoggedOut { name } => {
-                entry(Some(name.clone()), AuditAction::Logout, None, None, AuditDetail::None)
-            }
-            Event::UserDisabled { name, by } => {
-                entry(Some(by.clone()), AuditAction::DisableUser, None, None, AuditDetail::User(name.clone()))
-            }
-            Event::UserEnabled { name, by } => {
-                entry(Some(by.clone()), AuditAction::EnableUser, None, None, AuditDetail::User(name.clone()))
-            }
-            Event::UserAdded { name, by, .. } => {
-                entry(Some(by.clone()), AuditAction::AddUser, None, None, AuditDetail::User(name.clone()))
-            }
+            Event::DayOpened { expired, .. } => self.day_opened(at, expired.len()),
+            Event::TicketIssued { id, queue, n, .. } => self.issued(setup, id, queue, *n),
+            Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
+            Event::UserLoggedOut { name } => at.by(name, AuditAction::Logout, AuditDetail::None),
+            Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
+            Event::UserEnabled { name, by } => at.by(by, AuditAction::EnableUser, AuditDetail::User(name.clone())),
+            Event::UserAdded { name, by, .. } => at.by(by, AuditAction::AddUser, AuditDetail::User(name.clone())),
             Event::PasswordReset { name, by, .. } => {
-                entry(Some(by.clone()), AuditAction::ResetPassword, None, None, AuditDetail::User(name.clone()))
+                at.by(by, AuditAction::ResetPassword, AuditDetail::User(name.clone()))
             }
-            Event::WindowOpened { window, clerk } => {
-                self.at_window.insert(*window, clerk.clone());
-                entry(Some(clerk.clone()), AuditAction::Open, Some(*window), None, AuditDetail::None)
-            }
+            Event::WindowOpened { window, clerk } => self.window_opened(at, window, clerk),
             Event::WindowClosed { window } => {
                 let clerk = self.at_window.remove(window);
-                entry(clerk, AuditAction::Close, Some(*window), None, AuditDetail::None)
+                at.entry(clerk, AuditAction::Close, Some(*window), AuditDetail::None)
             }
-            Event::TicketCalled { window, id, rule } => {
-                let action = match rule {
-                    CallRule::ByNumber { .. } => AuditAction::CallNumber,
-                    CallRule::Unparked => AuditAction::Unpark,
-                    CallRule::TransferredHere
-                    | CallRule::Aged { .. }
-                    | CallRule::Priority { .. }
-                    | CallRule::OrdinaryTurn { .. }
-                    | CallRule::EarliestIssued
-                    | CallRule::AppointmentDue { .. }
-                    | CallRule::Preferred { .. } => AuditAction::Call,
-                };
-                self.at(window, id, action, AuditDetail::Rule(rule.clone()), seq, record.at)
-            }
-            Event::TicketRecalled { window, id } => {
-                self.at(window, id, AuditAction::Recall, AuditDetail::None, seq, record.at)
-            }
-            Event::TicketServing { window, id } => {
-                self.at(window, id, AuditAction::Serve, AuditDetail::None, seq, record.at)
-            }
+            Event::TicketCalled { window, id, rule } => self.at(window, id, call_action(rule), AuditDetail::Rule(rule.clone()), at),
+            Event::TicketRecalled { window, id } => self.at(window, id, AuditAction::Recall, AuditDetail::None, at),
+            Event::TicketServing { window, id } => self.at(window, id, AuditAction::Serve, AuditDetail::None, at),
             Event::TicketDone { window, id, outcome } => {
-                self.at(window, id, AuditAction::Done, AuditDetail::Outcome(*outcome), seq, record.at)
+                self.at(window, id, AuditAction::Done, AuditDetail::Outcome(*outcome), at)
             }
-            Event::TicketStepDone { window, id } => {
-                self.at(window, id, AuditAction::StepDone, AuditDetail::None, seq, record.at)
-            }
-            Event::TicketNoShow { window, id } => {
-                self.at(window, id, AuditAction::NoShow, AuditDetail::None, seq, record.at)
-            }
-            Event::TicketParked { window, id } => {
-                self.at(window, id, AuditAction::Park, AuditDetail::None, seq, record.at)
-            }
+            Event::TicketStepDone { window, id } => self.at(window, id, AuditAction::StepDone, AuditDetail::None, at),
+            Event::TicketNoShow { window, id } => self.at(window, id, AuditAction::NoShow, AuditDetail::None, at),
+            Event::TicketParked { window, id } => self.at(window, id, AuditAction::Park, AuditDetail::None, at),
             Event::TicketTransferred { window, id, to } => {
-                self.at(window, id, AuditAction::Transfer, AuditDetail::Transfer(to.clone()), seq, record.at)
+                self.at(window, id, AuditAction::Transfer, AuditDetail::Transfer(to.clone()), at)
             }
-            Event::WindowPaused { window } => {
-                entry(self.at_window.get(window).cloned(), AuditAction::Pause, Some(*window), None, AuditDetail::None)
+            Event::WindowPaused { window } => self.at_window_of(at, window, AuditAction::Pause),
+            Event::WindowResumed { window } => self.at_window_of(at, window, AuditAction::Resume),
+            Event::WindowQueuesSet { window, queues, by } => {
+                at.entry(Some(by.clone()), AuditAction::SetQueues, Some(*window), AuditDetail::Queues(queues.clone()))
             }
-            Event::WindowResumed { window } => {
-                entry(self.at_window.get(window).cloned(), AuditAction::Resume, Some(*window), None, AuditDetail::None)
+            Event::WindowForceClosed { window, by } => self.force_closed(at, window, by),
+            Event::CaseCallback { case, by, reached, .. } => {
+                at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
             }
-            Event::WindowQueuesSet { window, queues, by } => entry(
-                Some(by.clone()),
-                AuditAction::SetQueues,
-                Some(*window),
-                None,
-                AuditDetail::Queues(queues.clone()),
-            ),
-            Event::WindowForceClosed { window, by } => {
-                let clerk = self.at_window.remove(window);
-                entry(
-                    Some(by.clone()),
-                    AuditAction::ForceClose,
-                    Some(*window),
-                    None,
-                    clerk.map_or(AuditDetail::None, AuditDetail::User),
-                )
-            }
-            Event::CaseCallback { case, by, reached, .. } => entry(
-                Some(by.clone()),
-                AuditAction::CaseCallback,
-                None,
-                None,
-                AuditDetail::Case(case.clone(), Some(*reached)),
-            ),
             Event::CaseRectified { case, by, .. } => {
-                entry(Some(by.clone()), AuditAction::CaseRectified, None, None, AuditDetail::Case(case.clone(), None))
+                at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
             }
-            Event::AlertAcknowledged { id, by } => {
-                entry(Some(by.clone()), AuditAction::AlertAck, None, None, AuditDetail::Alert(*id))
-            }
+            Event::AlertAcknowledged { id, by } => at.by(by, AuditAction::AlertAck, AuditDetail::Alert(*id)),
             // The hall's own doing, not a person's: the alert list keeps them.
             Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
             Event::TicketCheckedIn { .. }
@@ -306,6 +235,39 @@ impl AuditTrail {
         }
     }
 
+    /// A new day: nobody is signed in anywhere, and numbers start again.
+    fn day_opened(&mut self, at: Stamp, expired: usize) -> Option<AuditEntry> {
+        self.at_window.clear();
+        self.numbers.clear();
+        at.entry(None, AuditAction::DayOpened, None, AuditDetail::Expired(expired))
+    }
+
+    /// Not an entry: the ticket's number, for the entries that name it.
+    fn issued(&mut self, setup: &Setup, id: &TicketId, queue: &QueueId, n: u32) -> Option<AuditEntry> {
+        // The same prefix rule as `HallState::issue`.
+        let prefix = setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
+        let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
+        self.numbers.insert(*id, TicketNo { prefix, n });
+        None
+    }
+
+    fn window_opened(&mut self, at: Stamp, window: &WindowId, clerk: &UserName) -> Option<AuditEntry> {
+        self.at_window.insert(*window, clerk.clone());
+        at.entry(Some(clerk.clone()), AuditAction::Open, Some(*window), AuditDetail::None)
+    }
+
+    /// A window's own action (pause, resume), by the clerk signed in there.
+    fn at_window_of(&self, at: Stamp, window: &WindowId, action: AuditAction) -> Option<AuditEntry> {
+        at.entry(self.at_window.get(window).cloned(), action, Some(*window), AuditDetail::None)
+    }
+
+    /// An admin closed the window, naming the clerk who was signed in there.
+    fn force_closed(&mut self, at: Stamp, window: &WindowId, by: &UserName) -> Option<AuditEntry> {
+        let clerk = self.at_window.remove(window);
+        let detail = clerk.map_or(AuditDetail::None, AuditDetail::User);
+        at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
+    }
+
     /// An action on ticket `id` at `window`, by the clerk signed in there.
     fn at(
         &self,
@@ -313,8 +275,7 @@ impl AuditTrail {
         id: &TicketId,
         action: AuditAction,
         detail: AuditDetail,
-        seq: u64,
-        at: Ts,
+        Stamp { seq, at }: Stamp,
     ) -> Option<AuditEntry> {
         Some(AuditEntry {
             seq,
@@ -325,5 +286,45 @@ impl AuditTrail {
             ticket: self.numbers.get(id).cloned(),
             detail,
         })
+    }
+}
+
+/// Where in the log and when a record is: what every entry of it carries.
+#[derive(Clone, Copy)]
+struct Stamp {
+    seq: u64,
+    at: Ts,
+}
+
+impl Stamp {
+    /// An entry of no ticket.
+    fn entry(
+        self,
+        user: Option<UserName>,
+        action: AuditAction,
+        window: Option<WindowId>,
+        detail: AuditDetail,
+    ) -> Option<AuditEntry> {
+        Some(AuditEntry { seq: self.seq, at: self.at, user, action, window, ticket: None, detail })
+    }
+
+    /// An entry of no ticket or window, by `user`.
+    fn by(self, user: &UserName, action: AuditAction, detail: AuditDetail) -> Option<AuditEntry> {
+        self.entry(Some(user.clone()), action, None, detail)
+    }
+}
+
+/// A call's action: by number, a parked ticket resumed, or any of the dispatch's rules.
+fn call_action(rule: &CallRule) -> AuditAction {
+    match rule {
+        CallRule::ByNumber { .. } => AuditAction::CallNumber,
+        CallRule::Unparked => AuditAction::Unpark,
+        CallRule::TransferredHere
+        | CallRule::Aged { .. }
+        | CallRule::Priority { .. }
+        | CallRule::OrdinaryTurn { .. }
+        | CallRule::EarliestIssued
+        | CallRule::AppointmentDue { .. }
+        | CallRule::Preferred { .. } => AuditAction::Call,
     }
 }
