@@ -6,7 +6,7 @@
 //! answers a configuration or a list of clear errors, and never panics.
 //!
 //! The normal suite runs a short campaign; a long one is
-//! `PROPTEST_CASES=100000 cargo test --release --test api_fuzz` (a failure prints the
+//! `PROPTEST_CASES=100000 cargo test --profile ci --test daemon api_fuzz::` (a failure prints the
 //! smallest input proptest could shrink it to).
 
 use crate::support;

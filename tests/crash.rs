@@ -6,7 +6,7 @@
 //! under 64 kiosks, and right at start-up.
 //!
 //! The campaign is seeded; a failure prints its seed. The normal suite runs a few rounds; a
-//! long campaign: `HALLQ_CRASH_ROUNDS=200 cargo test --release --test crash`, and
+//! long campaign: `HALLQ_CRASH_ROUNDS=200 cargo test --profile ci --test faults crash::`, and
 //! `HALLQ_CRASH_SEED=N` replays a seed's choices (kill moments and clerks' actions; thread
 //! timing stays the machine's own).
 

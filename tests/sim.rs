@@ -1,8 +1,9 @@
 //! The simulator against queueing theory (Erlang C), against itself (same seed, same
 //! report), on a recorded weekday through the example hall, and with staffing rotas.
 //!
-//! Run with `cargo test --release --test sim`: the Erlang C cases simulate millions of
-//! tickets through the real core, which takes a few seconds optimised and minutes not.
+//! Run with `cargo test --profile ci --test daemon sim::`: the Erlang C cases simulate
+//! millions of tickets through the real core (fully optimised in that profile too), which
+//! takes seconds optimised and minutes not.
 
 use std::path::Path;
 
