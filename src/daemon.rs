@@ -15,6 +15,7 @@ use crate::core::{Command, Envelope, HallState};
 use crate::engine::{Clock, Engine};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
+use crate::identity::{Directory, Identity};
 use crate::metrics::Metrics;
 use crate::reports::Reports;
 use crate::store::{Store, StoreError};
@@ -130,7 +131,7 @@ pub async fn serve(
         None => None,
     };
     // The sessions kept before the restart, checked against the users as they are now.
-    let sessions = Sessions::restore(store.clone(), &config, &state.staff, now.0)?;
+    let sessions = Sessions::restore(store.clone(), &Directory::new(&config, &state.staff), now.0)?;
     let (engine, engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
         .with_webhook(webhook)
@@ -139,9 +140,12 @@ pub async fn serve(
     let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let printers = crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), displays_rx.clone());
     let reports = Arc::new(Reports::new(store.clone(), setup.clone(), config.service_level.clone()));
+    let config = Arc::new(config);
+    let identity = Identity::new(config.clone(), engine.clone());
     let app = Arc::new(Shared {
-        config: Arc::new(config),
+        config,
         engine,
+        identity,
         feed,
         metrics,
         sessions,
