@@ -61,6 +61,7 @@ pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod identity;
 pub mod mark;
 pub mod metrics;
 pub mod printer;

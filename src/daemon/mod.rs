@@ -18,6 +18,7 @@ use crate::core::{Command, Envelope, HallState};
 use crate::engine::{Engine, EngineTask};
 use crate::feed::Feed;
 use crate::http::{self, auth::Sessions, Shared};
+use crate::identity::{Directory, Identity};
 use crate::metrics::Metrics;
 use crate::reports::Reports;
 use crate::store::{Store, StoreError};
@@ -87,7 +88,7 @@ pub async fn serve(
     let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
     let webhook = start_webhook(&config, &setup, &store, &state, &metrics, &clock, &mut tasks)?;
     // The sessions kept before the restart, checked against the users as they are now.
-    let sessions = Sessions::restore(store.clone(), &config, &state.staff, clock().0)?;
+    let sessions = Sessions::restore(store.clone(), &Directory::new(&config, &state.staff), clock().0)?;
     let (engine, mut engine_task) = Engine::new(state, store.clone(), feed.clone(), metrics.clone(), clock.clone())
         .with_retention(config.retention_days)
         .with_webhook(webhook)
@@ -99,9 +100,12 @@ pub async fn serve(
     printer_tasks.into_iter().for_each(|t| tasks.own("printer", t));
     let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
     let displays = DisplayThread::start();
+    let config = Arc::new(config);
+    let identity = Identity::new(config.clone(), engine.clone());
     let app = Arc::new(Shared {
-        config: Arc::new(config),
+        config,
         engine,
+        identity,
         feed,
         metrics,
         sessions,

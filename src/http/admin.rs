@@ -16,6 +16,7 @@ use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{QueueId, WindowId};
 use crate::core::{Command, Envelope};
+use crate::identity::Directory;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,14 +96,15 @@ pub async fn close(
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
     let (views, staff) = app.engine.read(|r| (r.windows(), r.staff())).await?;
-    let users = super::users::all(&app, &staff)
+    let users = Directory::new(&app.config, &staff)
+        .all()
         .into_iter()
         .map(|u| UserDto {
             name: u.name.to_string(),
-            display_name: u.display_name.clone().unwrap_or_else(|| u.name.to_string()),
+            display_name: u.shown_name().to_string(),
             role: u.role,
             windows: u.windows.iter().map(ToString::to_string).collect(),
-            disabled: staff.is_disabled(&u.name),
+            disabled: u.disabled,
             source: if u.added { "admin" } else { "hall_toml" },
         })
         .collect();

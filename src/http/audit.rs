@@ -17,6 +17,7 @@ use crate::core::audit::{AuditAction, AuditDetail, AuditEntry};
 use crate::core::model::{CallRule, Outcome, TransferTarget, UserName, WindowId};
 use crate::core::setup::Setup;
 use crate::core::staff::Staff;
+use crate::identity::Directory;
 use crate::time::rfc3339;
 
 /// Entries in a JSON page when the caller names no `limit`.
@@ -134,9 +135,7 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
 
 /// A user's role: hall.toml's, else the one an admin gave when adding the user.
 fn role_of(app: &AppState, staff: &Staff, user: Option<&UserName>) -> Option<Role> {
-    let user = user?;
-    let configured = app.config.users.iter().find(|u| &u.name == user).map(|u| u.role);
-    configured.or_else(|| staff.added.get(user).map(|r| super::users::role_of(*r)))
+    Directory::new(&app.config, staff).role(user?)
 }
 
 fn entry_dto(app: &AppState, staff: &Staff, e: &AuditEntry) -> AuditEntryDto {
@@ -145,7 +144,7 @@ fn entry_dto(app: &AppState, staff: &Staff, e: &AuditEntry) -> AuditEntryDto {
         seq: e.seq,
         at: rfc3339(setup, e.at),
         user: e.user.as_ref().map(ToString::to_string),
-        display_name: e.user.as_ref().map(|u| super::users::display_name(&app.config, u.as_str())),
+        display_name: e.user.as_ref().map(|u| app.identity.display_name(u.as_str())),
         role: role_of(app, staff, e.user.as_ref()).map(Role::as_str),
         action: e.action.as_str(),
         action_text: action_text(e.action),
@@ -203,7 +202,7 @@ pub async fn json(
     params: Result<UrlQuery<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (day, page) = read(&app, &headers, params, PAGE_ENTRIES_DEFAULT, PAGE_ENTRIES_MAX).await?;
-    let staff = super::users::staff(&app).await?;
+    let staff = app.identity.staff().await?;
     let entries = page.entries.iter().map(|e| entry_dto(&app, &staff, e)).collect();
     Ok(Json(AuditPageDto { date: day.to_string(), entries, next_after: page.next_after }).into_response())
 }
@@ -230,7 +229,7 @@ pub async fn csv(
     let header = ["时间", "用户", "姓名", "角色", "操作", "操作代码", "窗口", "票号", "说明"];
     let failed = |e: csv::Error| ApiError::internal("the audit export could not be written", &e);
     out.write_record(header).map_err(failed)?;
-    let staff = super::users::staff(&app).await?;
+    let staff = app.identity.staff().await?;
     for e in &page.entries {
         let dto = entry_dto(&app, &staff, e);
         let role = role_of(&app, &staff, e.user.as_ref()).map_or("", role_text);

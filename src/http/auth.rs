@@ -11,7 +11,7 @@
 //! write to the hall's log. The login limits count them instead (see [`login`]).
 //! Time comes from the daemon's clock, passed in, so tests can move it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -25,11 +25,12 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::rate::{Client, Limits};
 use super::{AppState, JsonBody};
-use crate::config::{hash_password, verify_password, Config, Role, MAX_USERS};
+use crate::config::{hash_password, verify_password, Role, MAX_USERS};
 use crate::config::{EvaluatorDef, KioskDef};
 use crate::core::model::{UserName, WindowId};
-use crate::core::staff::{Staff, ADDED_USERS_MAX};
+use crate::core::staff::ADDED_USERS_MAX;
 use crate::core::{Command, Envelope};
+use crate::identity::{Directory, Fingerprint, NotSignedIn, SignIn, User};
 use crate::store::{Store, StoreError};
 
 /// Sessions one user holds at once: a tab per staff page, with room to spare. Past this
@@ -48,27 +49,18 @@ pub struct Session {
     expires_ms: i64,
     /// When this session started, in order of creation: the user's oldest ends first.
     started: u64,
-    /// SHA-256 of the password hash the user signed in with: a session outlives a restart
-    /// only while its user's password is still that one.
-    password: [u8; 32],
+    /// The fingerprint of the password hash the user signed in with: a session outlives a
+    /// restart only while its user's password is still that one.
+    password: Fingerprint,
 }
 
 /// A token's key in the sessions: its SHA-256. The token is 256 random bits, so a fast
 /// hash is enough; what is kept in memory and on disk cannot be sent back as a token.
 type TokenHash = [u8; 32];
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).into()
-}
-
 fn token_hash(token: &str) -> TokenHash {
-    sha256(token.as_bytes())
-}
-
-/// What binds a session to the password its user signed in with.
-pub fn password_hash_of(hash: &str) -> [u8; 32] {
-    sha256(hash.as_bytes())
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// The version of [`StoredSession`]; a record of another version is dropped at start.
@@ -82,7 +74,7 @@ struct StoredSession {
     role: String,
     expires_ms: i64,
     started: u64,
-    /// Hex SHA-256 of the password hash it was opened with.
+    /// Hex fingerprint (SHA-256) of the password hash it was opened with.
     password: String,
 }
 
@@ -91,27 +83,16 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl StoredSession {
-    fn of(s: &Session) -> Self {
-        Self {
-            v: SESSION_VERSION,
-            user: s.user.as_str().to_string(),
-            role: s.role.as_str().to_string(),
-            expires_ms: s.expires_ms,
-            started: s.started,
-            password: hex(&s.password),
-        }
-    }
-
     fn bytes(s: &Session) -> Vec<u8> {
-        serde_json::to_vec(&Self::of(s)).unwrap_or_default()
+        let (user, role, password) = (s.user.to_string(), s.role.as_str().to_string(), hex(&s.password));
+        let stored = Self { v: SESSION_VERSION, user, role, expires_ms: s.expires_ms, started: s.started, password };
+        serde_json::to_vec(&stored).unwrap_or_default()
     }
 }
 
 #[derive(Default)]
 struct Inner {
     by_token: HashMap<TokenHash, Session>,
-    /// Users an admin disabled since the daemon started: no session, no login.
-    disabled: HashSet<UserName>,
     /// Sessions created so far, numbering them.
     started: u64,
 }
@@ -120,7 +101,8 @@ struct Inner {
 /// that a restart signs nobody out. Every change is written to the store at once and made
 /// durable by [`Sessions::sync`] before the caller's answer: a token is handed out only
 /// once its session is on disk, and a logout, disable or reset is answered only once the
-/// sessions it ended are gone from it.
+/// sessions it ended are gone from it. Who a user is, and whether they are disabled, the
+/// sessions ask of `crate::identity`; they keep no list of their own.
 #[derive(Default)]
 pub struct Sessions {
     inner: Mutex<Inner>,
@@ -150,16 +132,16 @@ impl Sessions {
     }
 
     /// The sessions kept in `store`, for the daemon's start: those still valid at `now_ms`
-    /// for the users as `config` and the log's `staff` have them now. A session is dropped
+    /// for the users as `users` (hall.toml and the log's staff state) has them now. A session is dropped
     /// (and removed from the store) when it has expired, its user is gone, disabled, has
     /// another role or another password than at sign-in, it cannot be read, or its user
     /// holds more than [`SESSIONS_PER_USER_MAX`] newer ones.
-    pub fn restore(store: Arc<Store>, config: &Config, staff: &Staff, now_ms: i64) -> Result<Self, StoreError> {
+    pub fn restore(store: Arc<Store>, users: &Directory<'_>, now_ms: i64) -> Result<Self, StoreError> {
         let mut inner = Inner::default();
         let mut gone: Vec<Vec<u8>> = Vec::new();
         let mut kept: Vec<(TokenHash, Session)> = Vec::new();
         for (key, value) in store.sessions()? {
-            match valid(&key, &value, config, staff, now_ms) {
+            match valid(&key, &value, users, now_ms) {
                 Some(pair) => kept.push(pair),
                 None => gone.push(key),
             }
@@ -185,17 +167,15 @@ impl Sessions {
         Ok(Self { inner: Mutex::new(inner), store: Some(store) })
     }
 
-    /// A new session for `user`, or `None` when the user is disabled. A user at
-    /// [`SESSIONS_PER_USER_MAX`] loses their own oldest session.
-    fn create(&self, user: UserName, role: Role, password: [u8; 32], ttl_ms: i64, now_ms: i64) -> Option<String> {
+    /// A new session for the user of `signed_in`, bound to their password now, and its
+    /// token. A user at [`SESSIONS_PER_USER_MAX`] loses their own oldest session.
+    fn create(&self, signed_in: &SignIn<'_>, ttl_ms: i64, now_ms: i64) -> String {
+        let (user, role, password) = (signed_in.user.name.clone(), signed_in.user.role, signed_in.user.fingerprint());
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token: String = hex(&bytes);
         let key = token_hash(&token);
         let mut inner = self.lock();
-        if inner.disabled.contains(&user) {
-            return None;
-        }
         let mut gone: Vec<TokenHash> =
             inner.by_token.iter().filter(|(_, s)| s.expires_ms <= now_ms).map(|(k, _)| *k).collect();
         let mut own: Vec<(u64, TokenHash)> = inner
@@ -218,7 +198,7 @@ impl Sessions {
         let session = Session { user, role, expires_ms: now_ms.saturating_add(ttl_ms), started, password };
         self.persist(&[(key, &session)], &gone);
         inner.by_token.insert(key, session);
-        Some(token)
+        token
     }
 
     /// The live session of `token` at `now_ms`.
@@ -233,13 +213,6 @@ impl Sessions {
         let existed = inner.by_token.remove(&key).is_some();
         self.persist(&[], &[key]);
         existed
-    }
-
-    /// Disables `user` and ends every session of theirs; how many were ended.
-    pub fn disable(&self, user: &UserName) -> usize {
-        // Disabled first, so that no new session of theirs starts meanwhile.
-        self.lock().disabled.insert(user.clone());
-        self.end_user(user, None)
     }
 
     /// Ends every session of `user` but the one of `keep` (an admin resetting their own
@@ -258,7 +231,7 @@ impl Sessions {
 
     /// Binds the session of `token`, if it is `user`'s, to a new password (an admin who
     /// reset their own stays signed in, also after a restart).
-    pub fn rebind(&self, token: &str, user: &UserName, password: [u8; 32]) {
+    pub fn rebind(&self, token: &str, user: &UserName, password: Fingerprint) {
         let key = token_hash(token);
         let mut inner = self.lock();
         if let Some(s) = inner.by_token.get_mut(&key).filter(|s| &s.user == user) {
@@ -267,32 +240,23 @@ impl Sessions {
             self.persist(&[(key, &s)], &[]);
         }
     }
-
-    /// Lets `user` log in again; whether they were disabled.
-    pub fn enable(&self, user: &UserName) -> bool {
-        self.lock().disabled.remove(user)
-    }
-
-    pub fn is_disabled(&self, user: &UserName) -> bool {
-        self.lock().disabled.contains(user)
-    }
 }
 
-/// A stored session that still holds at `now_ms`, with its key.
-fn valid(key: &[u8], value: &[u8], config: &Config, staff: &Staff, now_ms: i64) -> Option<(TokenHash, Session)> {
+/// A stored session that still holds at `now_ms` for `users`, with its key.
+fn valid(key: &[u8], value: &[u8], users: &Directory<'_>, now_ms: i64) -> Option<(TokenHash, Session)> {
     let key: TokenHash = key.try_into().ok()?;
     let stored: StoredSession = serde_json::from_slice(value).ok()?;
     if stored.v != SESSION_VERSION || stored.expires_ms <= now_ms {
         return None;
     }
-    let user = UserName::parse(&stored.user).ok()?;
-    let known = super::users::resolve_in(config, staff, user.as_str())?;
-    let password = password_hash_of(&known.password_hash);
+    let known = users.user(&stored.user)?;
+    let password = known.fingerprint();
     let role = Role::parse(&stored.role)?;
-    if staff.is_disabled(&user) || known.role != role || hex(&password) != stored.password {
+    if known.disabled || known.role != role || hex(&password) != stored.password {
         return None;
     }
-    Some((key, Session { user, role, expires_ms: stored.expires_ms, started: stored.started, password }))
+    let (user, expires_ms, started) = (known.name, stored.expires_ms, stored.started);
+    Some((key, Session { user, role, expires_ms, started, password }))
 }
 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -332,9 +296,7 @@ pub fn evaluator<'a>(app: &'a AppState, headers: &HeaderMap, window: &WindowId) 
     match evaluator_of(app, token) {
         Some(e) if &e.window == window => Ok(e),
         Some(e) => Err(ApiError::forbidden(format!("this evaluator belongs to window {}", e.window))),
-        None if kiosk_of(app, token).is_some() || app.sessions.get(token, app.now().0).is_some() => {
-            Err(ApiError::forbidden("only the window's evaluator may do this"))
-        }
+        None if is_known(app, token) => Err(ApiError::forbidden("only the window's evaluator may do this")),
         None => Err(ApiError::unauthorized()),
     }
 }
@@ -345,10 +307,7 @@ pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef,
     if let Some(k) = kiosk_of(app, token) {
         return Ok(k);
     }
-    if app.sessions.get(token, app.now().0).is_some() || evaluator_of(app, token).is_some() {
-        return Err(ApiError::forbidden("only a kiosk may do this"));
-    }
-    Err(ApiError::unauthorized())
+    Err(if is_known(app, token) { ApiError::forbidden("only a kiosk may do this") } else { ApiError::unauthorized() })
 }
 
 /// The signed-in user, if any of `roles`.
@@ -463,8 +422,7 @@ pub async fn login(
     let now = app.now().0;
     let charge = may_try(limits, &body.user, client.0, now).map_err(too_many_failures)?;
     // hall.toml's users and those an admin added, with the password last set.
-    let staff = super::users::staff(&app).await?;
-    let found = super::users::resolve(&app, &staff, &body.user);
+    let found = app.identity.user(&body.user).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
     let ok = slot
@@ -480,33 +438,35 @@ pub async fn login(
         .user_logins
         .take(&user.name.as_str().to_string(), now)
         .map_err(|ms| ApiError::too_many("of logins for this user", ms))?;
-    // The log records the sign-in, and refuses it while an admin has the user disabled
-    // (that survives restarts; the sessions' own list below does not).
-    let command = Command::LogIn { user: user.name.clone() };
-    app.engine.command(Envelope { command, idempotency_key: None }).await?;
     let ttl_s = app.config.session_ttl_s;
-    let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let password = password_hash_of(&user.password_hash);
-    let Some(token) = app.sessions.create(user.name.clone(), user.role, password, ttl_ms, now) else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "user_disabled",
-            "this user is disabled; ask an admin to enable it",
-        ));
-    };
-    // On disk before the token is handed out, or a restart would sign the user out.
-    if let Err(e) = app.sessions.sync().await {
-        app.sessions.revoke(&token);
-        return Err(e);
-    }
+    let token = open_session(&app, &user, ttl_s, now).await?;
     // The user's name stays out of the log: a login name may be a person's name.
     tracing::info!(role = user.role.as_str(), "user logged in");
     let open_at = open_window_of(&app, &user.name).await;
     Ok(Json(json!({
         "token": token, "user": user.name.as_str(), "role": user.role, "expires_in_s": ttl_s, "windows": user.windows,
-        "display_name": user.display_name.as_deref().unwrap_or(user.name.as_str()),
+        "display_name": user.shown_name(),
         "window": open_at.map(|w| w.to_string()),
     })))
+}
+
+/// Records the sign-in of `user`, whose password was just checked, and opens their session
+/// for `ttl_s`; its token, on disk before it is handed out (or a restart would sign the
+/// user out). The log refuses the sign-in while an admin has the user disabled; a password
+/// an admin set since the check answers as a wrong one.
+async fn open_session(app: &AppState, user: &User, ttl_s: u64, now: i64) -> Result<String, ApiError> {
+    let signed_in = app.identity.sign_in(user).await.map_err(|e| match e {
+        NotSignedIn::PasswordChanged => bad_credentials(),
+        NotSignedIn::Engine(e) => e.into(),
+    })?;
+    let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let token = app.sessions.create(&signed_in, ttl_ms, now);
+    drop(signed_in);
+    if let Err(e) = app.sessions.sync().await {
+        app.sessions.revoke(&token);
+        return Err(e);
+    }
+    Ok(token)
 }
 
 /// The window `user` is signed in at and left open, if any: the clerk console goes

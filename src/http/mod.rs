@@ -65,6 +65,8 @@ pub struct Shared {
     pub feed: Arc<Feed>,
     pub metrics: Arc<Metrics>,
     pub sessions: Sessions,
+    /// Who each user is, asked by the sessions, the routes and the audit.
+    pub identity: crate::identity::Identity,
     /// The catalogue answer, serialised once at start.
     pub catalog: Bytes,
     /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.

@@ -98,7 +98,7 @@ impl DemoAnswer {
         let asked = self
             .asked
             .get_or_try_init(|| async {
-                let staff = super::users::staff(app).await?;
+                let staff = app.identity.staff().await?;
                 Ok::<_, ApiError>(app.config.users.iter().all(|u| staff.password_of(&u.name).is_none()))
             })
             .await?;

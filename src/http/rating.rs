@@ -121,7 +121,7 @@ impl CaseDto {
             queue: c.queue.to_string(),
             window: c.window.as_ref().map(ToString::to_string),
             clerk: c.clerk.as_ref().map(ToString::to_string),
-            clerk_name: c.clerk.as_ref().map(|u| super::users::display_name(config, u.as_str())),
+            clerk_name: c.clerk.as_ref().map(|u| crate::identity::display_name(config, u.as_str())),
             services: c.services.iter().map(ToString::to_string).collect(),
             score: c.score,
             level: LEVELS.get(usize::from(c.score).saturating_sub(1)).copied().unwrap_or(""),

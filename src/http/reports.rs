@@ -67,7 +67,7 @@ pub async fn day(State(app): State<AppState>, headers: HeaderMap, params: Params
 fn with_display_names(app: &AppState, report: &Report) -> Report {
     let mut report = report.clone();
     for c in &mut report.clerks {
-        c.name = super::users::display_name(&app.config, &c.id);
+        c.name = app.identity.display_name(&c.id);
     }
     report
 }

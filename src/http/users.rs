@@ -2,13 +2,8 @@
 //! session of theirs at once) and enable them again. Most users are configured in
 //! hall.toml; an admin may add more here, and each change is an event in the log naming the
 //! admin, so it is audited and holds across restarts. Passwords are hashed with argon2 here
-//! in the shell, on a blocking thread; the log holds only the hash.
-//!
-//! Who a user is comes from two places, and `resolve` is the one rule joining them:
-//! hall.toml's `[[user]]` gives the role and windows when it names the user (also one an
-//! admin added earlier, should hall.toml come to name it); otherwise the user an admin added
-//! (any window). The password is the one an admin last set, else hall.toml's hash.
-//! Removing someone for good still means disabling them, or removing their `[[user]]`.
+//! in the shell, on a blocking thread; the log holds only the hash. Who a user is, and the
+//! order changes go in, is `crate::identity`'s.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,13 +12,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::password_hash_of;
 use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::{hash_password, hash_password_salted, Role};
-use crate::core::model::{UserName, WindowId};
-use crate::core::staff::{PasswordHash, Staff, StaffRole};
+use crate::core::model::UserName;
+use crate::core::staff::PasswordHash;
 use crate::core::{Command, Envelope};
+use crate::identity::{fingerprint, staff_role, User};
 
 /// The salt of a keyed request's password hash: SHA-256 of its (scoped) idempotency key
 /// and the user, cut to argon2's recommended 16 bytes. A salt must be unique, not secret,
@@ -43,21 +38,26 @@ fn salt_of(key: &str, user: &UserName) -> [u8; 16] {
 
 /// Sends `env` and, when the engine decided it now (not a repeat of an earlier request
 /// under its key), runs `effect` on the sessions; how many sessions it ended, if it ran.
-/// Both run in a task of their own that holds `changes`, so that a caller who goes away
-/// between the two cannot leave the log and the sessions disagreeing: a repeat finds the
-/// effect done by the first request (or the daemon restarted since, with no sessions).
-/// A command refused — also a key reused for another command — touches no session.
+/// Both run in a task of their own that holds `turn` (the identity's: changes go one at a
+/// time), so that a caller who goes away between the two cannot leave the log and the
+/// sessions disagreeing: a repeat finds the effect done by the first request (or the daemon
+/// restarted since, with no sessions). No sign-in comes between the two either, so no
+/// session starts that the effect should have ended. A command refused — also a key
+/// reused for another command — touches no session.
 async fn decided_then(
     app: &AppState,
     env: Envelope,
-    changes: tokio::sync::MutexGuard<'static, ()>,
+    turn: tokio::sync::OwnedMutexGuard<()>,
     effect: impl FnOnce(&auth::Sessions) -> usize + Send + 'static,
 ) -> Result<Option<usize>, ApiError> {
     let app = app.clone();
     let task = tokio::spawn(async move {
-        let _changes = changes;
-        let answered = app.engine.command(env).await?;
-        let ended = (!answered.repeated).then(|| effect(&app.sessions));
+        let _turn = turn;
+        let ended = {
+            let _no_sign_in = app.identity.deciding().await;
+            let answered = app.engine.command(env).await?;
+            (!answered.repeated).then(|| effect(&app.sessions))
+        };
         // The sessions ended are gone from the disk too before anyone hears so: a restart
         // must not bring back a session a disable or a reset ended.
         app.sessions.sync().await?;
@@ -65,11 +65,6 @@ async fn decided_then(
     });
     task.await.map_err(|e| ApiError::internal("a user change failed", &e))?
 }
-
-/// Changes go one at a time, so that the sessions' copy of who is disabled changes in the
-/// order the log records it, and at most one argon2 hash is made at once for an admin
-/// (taking one of the password-check slots logins use, `rate::PasswordChecks`).
-static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Shortest and longest name of a user an admin adds, in characters.
 pub const NEW_NAME_CHARS: std::ops::RangeInclusive<usize> = 2..=32;
@@ -79,91 +74,8 @@ pub const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest password accepted, in bytes (as at login).
 pub const PASSWORD_BYTES_MAX: usize = 256;
 
-/// A user as login and the admin page see them.
-#[derive(Clone)]
-pub struct Known {
-    pub name: UserName,
-    pub role: Role,
-    /// The windows the user may open; empty means any.
-    pub windows: Vec<WindowId>,
-    pub password_hash: String,
-    /// Added by an admin and not named by hall.toml.
-    pub added: bool,
-    /// hall.toml's `display_name`, for staff pages only.
-    pub display_name: Option<String>,
-}
-
-pub fn role_of(r: StaffRole) -> Role {
-    match r {
-        StaffRole::Clerk => Role::Clerk,
-        StaffRole::Supervisor => Role::Supervisor,
-        StaffRole::Admin => Role::Admin,
-    }
-}
-
-fn staff_role(r: Role) -> StaffRole {
-    match r {
-        Role::Clerk => StaffRole::Clerk,
-        Role::Supervisor => StaffRole::Supervisor,
-        Role::Admin => StaffRole::Admin,
-    }
-}
-
-/// The user called `name`: hall.toml's first, else one an admin added.
-pub fn resolve(app: &AppState, staff: &Staff, name: &str) -> Option<Known> {
-    resolve_in(&app.config, staff, name)
-}
-
-/// `resolve` before there is an `AppState` (the sessions restored at start).
-pub fn resolve_in(config: &crate::config::Config, staff: &Staff, name: &str) -> Option<Known> {
-    if let Some(u) = config.users.iter().find(|u| u.name.as_str() == name) {
-        let hash = staff.password_of(&u.name).map_or_else(|| u.password_hash.clone(), |h| h.0.clone());
-        return Some(Known {
-            name: u.name.clone(),
-            role: u.role,
-            windows: u.windows.clone(),
-            password_hash: hash,
-            added: false,
-            display_name: u.display_name.clone(),
-        });
-    }
-    let (user, role) = staff.added.iter().find(|(n, _)| n.as_str() == name)?;
-    let hash = staff.password_of(user).map(|h| h.0.clone()).unwrap_or_default();
-    Some(Known {
-        name: user.clone(),
-        role: role_of(*role),
-        windows: Vec::new(),
-        password_hash: hash,
-        added: true,
-        display_name: None,
-    })
-}
-
-/// Every user, hall.toml's in its order, then those an admin added (by name).
-pub fn all(app: &AppState, staff: &Staff) -> Vec<Known> {
-    let configured = app.config.users.iter().filter_map(|u| resolve(app, staff, u.name.as_str()));
-    let added = staff.added.keys().filter_map(|n| resolve(app, staff, n.as_str())).filter(|k| k.added);
-    configured.chain(added).collect()
-}
-
-/// What staff pages call `user`: hall.toml's `display_name`, else the login name. For
-/// answers behind a staff sign-in only, never a display's.
-pub fn display_name(config: &crate::config::Config, user: &str) -> String {
-    config
-        .users
-        .iter()
-        .find(|u| u.name.as_str() == user)
-        .and_then(|u| u.display_name.clone())
-        .unwrap_or_else(|| user.to_string())
-}
-
-/// The staff state as the log has it now.
-pub async fn staff(app: &AppState) -> Result<Staff, ApiError> {
-    Ok(app.engine.read(|r| r.staff()).await?)
-}
-
-async fn existing(app: &AppState, name: &str) -> Result<Known, ApiError> {
-    resolve(app, &staff(app).await?, name).ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))
+async fn existing(app: &AppState, name: &str) -> Result<User, ApiError> {
+    app.identity.user(name).await?.ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))
 }
 
 /// A new user's name: 2 to 32 lowercase ASCII letters, digits, '-' or '_', starting with a
@@ -226,10 +138,10 @@ async fn hash(app: &AppState, password: String, key: Option<&str>, user: &UserNa
     .map_err(|e| ApiError::internal("password hashing failed", &e))
 }
 
-fn user_json(k: &Known, disabled: bool) -> Value {
+fn user_json(k: &User, disabled: bool) -> Value {
     json!({
         "name": k.name.as_str(),
-        "display_name": k.display_name.as_deref().unwrap_or(k.name.as_str()),
+        "display_name": k.shown_name(),
         "role": k.role,
         "windows": k.windows.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "disabled": disabled,
@@ -265,7 +177,7 @@ pub async fn add(
         ));
     }
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let _one_at_a_time = CHANGES.lock().await;
+    let _turn = app.identity.one_change().await;
     let password_hash = hash(&app, body.password, key.as_deref(), &name).await?;
     let command =
         Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
@@ -294,17 +206,17 @@ pub async fn reset_password(
     let user = existing(&app, &name).await?;
     check_password(&body.password)?;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let one_at_a_time = CHANGES.lock().await;
+    let turn = app.identity.one_change().await;
     let password_hash = hash(&app, body.password, key.as_deref(), &user.name).await?;
     let command_hash = password_hash.0.clone();
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
     let (name, keep) = (user.name.clone(), auth::bearer(&headers).map(str::to_string));
     // The reset admin's own session, kept, is bound to the new password from now on.
-    let new_hash = password_hash_of(&command_hash);
+    let new_hash = fingerprint(&command_hash);
     // In the task that outlives a client gone mid-request, like the sessions' change.
     let shared = app.clone();
-    let ended = decided_then(&app, env, one_at_a_time, move |s| {
+    let ended = decided_then(&app, env, turn, move |s| {
         shared.demo.revoke(&shared, name.as_str());
         let ended = s.end_user(&name, keep.as_deref());
         if let Some(k) = keep.as_deref() {
@@ -328,11 +240,11 @@ pub async fn disable(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let one_at_a_time = CHANGES.lock().await;
+    let turn = app.identity.one_change().await;
     let command = Command::DisableUser { name: user.clone(), by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
     let name = user.clone();
-    let ended = decided_then(&app, env, one_at_a_time, move |s| s.disable(&name)).await?.unwrap_or(0);
+    let ended = decided_then(&app, env, turn, move |s| s.end_user(&name, None)).await?.unwrap_or(0);
     tracing::info!(sessions_ended = ended, "an admin disabled a user");
     Ok(Json(json!({ "user": user.as_str(), "disabled": true, "sessions_ended": ended })))
 }
@@ -346,11 +258,10 @@ pub async fn enable(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let one_at_a_time = CHANGES.lock().await;
+    // In turn, like every change; it ends no session, and the log alone has who is disabled.
+    let _turn = app.identity.one_change().await;
     let command = Command::EnableUser { name: user.clone(), by: admin.user.clone() };
-    let env = Envelope { command, idempotency_key: key };
-    let name = user.clone();
-    decided_then(&app, env, one_at_a_time, move |s| usize::from(s.enable(&name))).await?;
+    app.engine.command(Envelope { command, idempotency_key: key }).await?;
     tracing::info!("an admin enabled a user");
     Ok(Json(json!({ "user": user.as_str(), "disabled": false })))
 }

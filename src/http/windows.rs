@@ -67,14 +67,6 @@ fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
     }
 }
 
-/// Whether the user may sit at `window`: their `windows` list in hall.toml names it, or
-/// is empty (any window). A signed-in user hall.toml does not name is one an admin added,
-/// who may open any window.
-fn may_work_at(app: &AppState, session: &auth::Session, window: &WindowId) -> bool {
-    let user = app.config.users.iter().find(|u| u.name == session.user);
-    user.is_none_or(|u| u.windows.is_empty() || u.windows.contains(window))
-}
-
 pub async fn act(
     State(app): State<AppState>,
     Path((w, action)): Path<(String, String)>,
@@ -87,7 +79,7 @@ pub async fn act(
     let clerk = session.user.clone();
     let command = match action.as_str() {
         "open" => {
-            if !may_work_at(&app, &session, &window) {
+            if !app.identity.may_work_at(&session.user, &window) {
                 return Err(ApiError::forbidden(format!("you may not open window {window}; ask an admin")));
             }
             Command::OpenWindow { window, clerk }
@@ -141,7 +133,7 @@ pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: He
     let session = auth::user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
     let window =
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
-    if session.role == Role::Clerk && !may_work_at(&app, &session, &window) {
+    if session.role == Role::Clerk && !app.identity.may_work_at(&session.user, &window) {
         return Err(ApiError::forbidden(format!("you may not work at window {window}")));
     }
     let view = app.engine.try_read(move |r| r.known_window(&window)).await?;
