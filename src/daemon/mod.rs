@@ -82,9 +82,7 @@ pub async fn serve(
     reconcile(&mut state, &store, clock()).await?;
     let mut tasks = Tasks::default();
     let metrics = Arc::new(Metrics::new()?);
-    let (voices, zones) = (config.voice.clone(), config.zones.clone());
-    let renders = (metrics.voice_renders.clone(), metrics.voice_render_failures.clone());
-    let voice = Arc::new(Voice::start(voices, zones, &options.data_dir, renders.0, renders.1).await);
+    let voice = start_voice(&config, &options.data_dir, &metrics).await;
     let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
     let webhook = start_webhook(&config, &setup, &store, &state, &metrics, &clock, &mut tasks)?;
     // The sessions kept before the restart, checked against the users as they are now.
@@ -93,35 +91,32 @@ pub async fn serve(
         .with_retention(config.retention_days)
         .with_webhook(webhook)
         .spawn();
-    let catalog = http::public_catalog(&config.setup, config.remind_ahead)?;
-    let limits = http::rate::Limits::new(&config.limits, &config.kiosks);
     let (printers, printer_tasks) =
         crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), tasks.token());
     printer_tasks.into_iter().for_each(|t| tasks.own("printer", t));
-    let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
     let displays = DisplayThread::start();
     let config = Arc::new(config);
     let identity = Identity::new(config.clone(), engine.clone());
     let app = Arc::new(Shared {
-        config,
         engine,
         identity,
         feed,
         metrics,
         sessions,
-        catalog,
+        catalog: http::public_catalog(&config.setup, config.remind_ahead)?,
         shutdown: tasks.token(),
         displays: AtomicUsize::new(0),
         display_runtime: displays.as_ref().map(DisplayThread::handle),
         phone_key,
-        limits,
+        limits: http::rate::Limits::new(&config.limits, &config.kiosks),
         clock,
         voice,
         printers,
-        reports,
+        reports: Arc::new(Reports::new(store.clone(), setup, config.service_level.clone())),
         demo_users: std::sync::OnceLock::new(),
         demo: http::DemoAnswer::default(),
         backup_running: Arc::default(),
+        config,
     });
     let addr = listener.local_addr()?;
     warn_at_start(&app, addr, tls.is_some(), &mut tasks);
@@ -147,6 +142,12 @@ pub async fn serve(
     tracing::info!("event log flushed; bye");
     served?;
     engine_ok.then_some(()).ok_or(DaemonError::EngineFailed)
+}
+
+/// How call-outs are spoken, with the audio cache in the data directory.
+async fn start_voice(config: &Config, data_dir: &std::path::Path, metrics: &Metrics) -> Arc<Voice> {
+    let renders = (metrics.voice_renders.clone(), metrics.voice_render_failures.clone());
+    Arc::new(Voice::start(config.voice.clone(), config.zones.clone(), data_dir, renders.0, renders.1).await)
 }
 
 /// The log as start-up found it, and the bookings' phone-hash key.
