@@ -8,7 +8,7 @@
 //! Chosen over an engine on its own thread because it keeps the task the daemon joins
 //! (a panic in the engine still ends the daemon) and the same timers, and because the
 //! fsync already went to the blocking pool (`Store::flush`): a batch with records makes
-//! one more hop there, a batch of reads none. The loop awaits each write before taking
+//! one trip there (append, sled's flush and the fsync together), a batch of reads none. The loop awaits each write before taking
 //! the next batch, so group commit and the order of answers are as before.
 
 use std::sync::Arc;
@@ -130,12 +130,12 @@ impl Engine {
         }
     }
 
-    /// Appends `records` (and the day's `snapshot`) in one sled batch on the blocking
-    /// pool, then flushes once. Whether they are durable.
+    /// Appends `records` (and the day's `snapshot`) in one sled batch and flushes once,
+    /// in one trip to the blocking pool. Whether they are durable.
     async fn write(&self, records: &Arc<Vec<(u64, Record)>>, snapshot: Option<Arc<DaySnapshot>>) -> bool {
         let started = std::time::Instant::now();
         let (store, batch) = (self.store.clone(), records.clone());
-        let appended = blocking(move || {
+        let written = blocking(move || {
             store.append(&batch)?;
             if let Some(snap) = &snapshot {
                 // Only a shortcut for start-up: without it the log is replayed.
@@ -143,12 +143,11 @@ impl Engine {
                     tracing::warn!(error = %e, "the day's snapshot could not be written");
                 }
             }
-            Ok(())
+            store.flush_blocking()
         })
         .await;
-        let written = match appended {
-            Some(Ok(())) => self.store.flush().await,
-            Some(Err(e)) => Err(e),
+        let written = match written {
+            Some(done) => done,
             None => {
                 tracing::error!(records = records.len(), "event log write cut short by the shutdown; answering 503");
                 self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());

@@ -382,6 +382,34 @@ impl Store {
         }
         Ok(removed)
     }
+    /// `flush` for a caller already on a blocking thread (the engine writes a batch and
+    /// makes it durable in one trip to the blocking pool): sled's flush, the fsync, the
+    /// blobs when big values were written, then the mark when due.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        let inner = self.inner()?;
+        let candidate = self.high.lock().map(|h| h.pending.clone()).ok();
+        inner.db.flush()?;
+        let big = self.big.swap(false, Ordering::SeqCst);
+        let synced = inner.file.sync_data().and_then(|()| if big { sync_blobs(&self.dir) } else { Ok(()) });
+        if let Err(e) = synced {
+            if big {
+                self.big.store(true, Ordering::SeqCst);
+            }
+            return Err(StoreError::Sync(e));
+        }
+        // Durable now: the mark may say so (never before, or a crash would look like
+        // damage at the next start).
+        if let (Some(candidate), Ok(mut high)) = (candidate, self.high.lock()) {
+            high.durable = candidate;
+        }
+        if let Some(mark) = self.mark_due(false) {
+            // Behind is safe (a lower bound): a mark not written is a warning.
+            if let Err(e) = mark.write(&self.dir) {
+                tracing::warn!(error = %e, "the data directory's mark could not be written");
+            }
+        }
+        Ok(())
+    }
 
     /// Makes everything appended so far durable.
     ///
