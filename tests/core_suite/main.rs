@@ -40,6 +40,8 @@ mod core_prefer;
 mod core_props;
 #[path = "../core_rating.rs"]
 mod core_rating;
+#[path = "../core_rejections.rs"]
+mod core_rejections;
 #[path = "../core_stranded.rs"]
 mod core_stranded;
 #[path = "../core_transitions.rs"]

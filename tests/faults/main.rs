@@ -10,6 +10,10 @@ mod support;
 mod backup;
 #[path = "../crash.rs"]
 mod crash;
+#[path = "../crash_checks.rs"]
+mod crash_checks;
+#[path = "../graceful_stop.rs"]
+mod graceful_stop;
 #[path = "../log_integrity.rs"]
 mod log_integrity;
 #[path = "../snapshots.rs"]
