@@ -20,6 +20,8 @@ mod browser_audit;
 mod browser_burst;
 #[path = "../browser_clerk.rs"]
 mod browser_clerk;
+#[path = "../browser_clerk_number.rs"]
+mod browser_clerk_number;
 #[path = "../browser_kiosk.rs"]
 mod browser_kiosk;
 #[path = "../browser_kiosk_truth.rs"]
