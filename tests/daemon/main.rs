@@ -62,5 +62,7 @@ mod feed;
 mod printer;
 #[path = "../sim.rs"]
 mod sim;
+#[path = "../sim_staffing.rs"]
+mod sim_staffing;
 #[path = "../voice.rs"]
 mod voice;
