@@ -58,6 +58,8 @@ mod bench;
 mod clock;
 #[path = "../feed.rs"]
 mod feed;
+#[path = "../feed_resume.rs"]
+mod feed_resume;
 #[path = "../printer.rs"]
 mod printer;
 #[path = "../sim.rs"]
