@@ -48,6 +48,8 @@ mod api_roles;
 mod api_sessions;
 #[path = "../api_visitor_key.rs"]
 mod api_visitor_key;
+#[path = "../api_window.rs"]
+mod api_window;
 #[path = "../attack_net.rs"]
 mod attack_net;
 #[path = "../attack_routes.rs"]
