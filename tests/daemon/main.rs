@@ -46,6 +46,8 @@ mod api_reports;
 mod api_roles;
 #[path = "../api_sessions.rs"]
 mod api_sessions;
+#[path = "../api_unstaffed.rs"]
+mod api_unstaffed;
 #[path = "../api_visitor_key.rs"]
 mod api_visitor_key;
 #[path = "../api_window.rs"]
