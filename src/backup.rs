@@ -191,7 +191,7 @@ pub fn restore(file: &Path, dir: &Path, phone_key: Option<&Path>) -> Result<Rest
             "it ends before its last line (was it cut short?); nothing usable was restored, remove the directory",
         ));
     }
-    crate::recover::block_on(store.flush())?;
+    store.flush_blocking()?;
     store.close();
     if let Some(key) = key {
         write_key(dir, &key)?;

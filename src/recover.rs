@@ -181,7 +181,7 @@ pub fn recover(dir: &Path, setup: Arc<Setup>, now: Ts) -> Result<Report, Recover
     if let Some(done) = salvage.webhook_done {
         store.set_webhook_done(done.min(kept_last))?;
     }
-    block_on(store.flush())?;
+    store.flush_blocking()?;
     store.close();
     drop(store);
 
@@ -245,18 +245,6 @@ fn renew_phone_key(dir: &Path, damaged: &Path) -> Result<bool, RecoverError> {
     let new_phone_key = !key_path.exists();
     crate::daemon::phone_key(dir, true).map_err(RecoverError::Refused)?;
     Ok(new_phone_key)
-}
-
-/// Runs a store future to completion on a small runtime of its own (the CLI has none).
-pub(crate) fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(fut)),
-        Err(_) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map(|rt| rt.block_on(fut))
-            .unwrap_or_else(|e| panic!("a tokio runtime could not be started: {e}")),
-    }
 }
 
 /// sled locks its `db` file while a daemon has it open; refuse rather than move its files.

@@ -143,8 +143,7 @@ impl LogWriter {
     /// Writes what is pending and flushes the log.
     pub fn finish(mut self) -> usize {
         self.write();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
-        runtime.block_on(self.store.flush()).unwrap_or_else(|e| panic!("flush the log: {e}"));
+        self.store.flush_blocking().unwrap_or_else(|e| panic!("flush the log: {e}"));
         self.written
     }
 }

@@ -278,7 +278,7 @@ async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, e
 /// records were written means for today's tickets (`core::reconcile`); refuses the start
 /// where a ticket would be left with no queue to serve it. A log of an earlier day needs
 /// nothing: the day's opening expires its tickets.
-async fn reconcile(state: &mut HallState, store: &Store, now: Ts) -> Result<(), DaemonError> {
+async fn reconcile(state: &mut HallState, store: &Arc<Store>, now: Ts) -> Result<(), DaemonError> {
     if state.day != Some(state.setup.day_of(now)) {
         return Ok(());
     }

@@ -418,43 +418,11 @@ impl Store {
     /// wrote. So the log file is then `fdatasync`ed (and, after a value big enough to go
     /// to a blob file, the blob files and their directory are synced too). Only then is
     /// the batch acknowledged.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let inner = self.inner()?;
-        let candidate = self.high.lock().map(|h| h.pending.clone()).ok();
-        inner.db.flush_async().await?;
-        let file = inner.file.clone();
-        let big = self.big.swap(false, Ordering::SeqCst);
-        let dir = self.dir.clone();
-        let synced = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            file.sync_data()?;
-            if big {
-                sync_blobs(&dir)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?;
-        if let Err(e) = synced {
-            if big {
-                self.big.store(true, Ordering::SeqCst);
-            }
-            return Err(StoreError::Sync(e));
-        }
-        // Durable now: the mark may say so (never before, or a crash would look like
-        // damage at the next start).
-        if let (Some(candidate), Ok(mut high)) = (candidate, self.high.lock()) {
-            high.durable = candidate;
-        }
-        if let Some(mark) = self.mark_due(false) {
-            // Behind is safe (a lower bound), so a mark that could not be written is a
-            // warning, not a failed flush: the batch is durable.
-            let dir = self.dir.clone();
-            let written = tokio::task::spawn_blocking(move || mark.write(&dir)).await;
-            if let Err(e) = written.map_err(std::io::Error::other).and_then(|r| r) {
-                tracing::warn!(error = %e, "the data directory's mark could not be written");
-            }
-        }
-        Ok(())
+    pub async fn flush(self: &Arc<Self>) -> Result<(), StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.flush_blocking())
+            .await
+            .map_err(|e| StoreError::Sync(std::io::Error::other(e)))?
     }
 }
 
