@@ -2,9 +2,14 @@
 //! after it replayed, and the checks of what was read against the mark and the hall.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::read::records_after;
-use super::*;
+use super::{seq_of, Inner, Loaded, Store, StoreError};
+use crate::core::setup::Setup;
+use crate::core::snapshot::{DaySnapshot, SNAPSHOT_VERSION};
+use crate::core::HallState;
+use crate::mark::{Mark, Watermark, MARK_FILE};
 
 impl Store {
     /// Every snapshot that reads, oldest first (for backups).

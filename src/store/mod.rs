@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::event::{Record, RECORD_VERSION};
 use crate::core::model::Ts;
-use crate::core::setup::Setup;
-use crate::core::snapshot::{DaySnapshot, SNAPSHOT_VERSION};
-use crate::core::HallState;
+use crate::core::snapshot::DaySnapshot;
 use crate::mark::{Mark, Watermark, MARK_FILE};
 
 /// The sled tree that holds the log.

@@ -2,7 +2,9 @@
 //! webhook's notices owed, backups) and one stretch by time for the reports, off the
 //! engine (sled reads concurrently with the engine's writes).
 
-use super::*;
+use super::{decode, seq_of, Inner, Store, StoreError};
+use crate::core::event::Record;
+use crate::core::model::Ts;
 
 impl Store {
     /// Every record after `after`, in log order.

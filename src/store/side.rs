@@ -1,7 +1,7 @@
 //! The store's side trees, which are not the hall's log: the alert webhook's progress and
 //! the staff sessions (each under its token's SHA-256). Not in the log or a backup.
 
-use super::*;
+use super::{seq_of, KeyValue, Store, StoreError, WEBHOOK_DONE_KEY};
 
 impl Store {
     /// The log position of the last alert notice the webhook finished with; `None` before
