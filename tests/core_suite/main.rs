@@ -30,6 +30,8 @@ mod core_dispatch;
 mod core_eta;
 #[path = "../core_idempotency.rs"]
 mod core_idempotency;
+#[path = "../core_layers.rs"]
+mod core_layers;
 #[path = "../core_missed.rs"]
 mod core_missed;
 #[path = "../core_policy.rs"]
