@@ -5,6 +5,8 @@
 //! no turn in the engine's inbox. It reads no further than `upto`, the last position the
 //! engine has flushed and published, so it never shows a record nobody was told of.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, TimeZone};
 
 use crate::core::audit::{AuditAction, AuditEntry, AuditTrail};
@@ -58,10 +60,10 @@ fn day_start(setup: &Setup, day: NaiveDate) -> Ts {
 
 /// Reads the page `q` asks for. The whole day is read from its first record on, whatever
 /// the page, since who sits at which window is known only from the day's sign-ins.
-pub fn read_day(store: &Store, setup: &Setup, q: &AuditQuery) -> Result<AuditPage, StoreError> {
+pub fn read_day(store: &Store, setup: &Arc<Setup>, q: &AuditQuery) -> Result<AuditPage, StoreError> {
     let from = day_start(setup, q.day);
     let until = q.day.succ_opt().map_or(Ts(i64::MAX), |next| day_start(setup, next));
-    let mut trail = AuditTrail::default();
+    let mut trail = AuditTrail::new(setup.clone());
     let mut page = AuditPage::default();
     // No record at or after the day's start: nothing of that day to read.
     let Some(start) = store.first_seq_at(from)? else { return Ok(page) };
@@ -70,7 +72,7 @@ pub fn read_day(store: &Store, setup: &Setup, q: &AuditQuery) -> Result<AuditPag
         if seq > q.upto || record.at >= until {
             break;
         }
-        let Some(entry) = trail.observe(setup, seq, &record) else { continue };
+        let Some(entry) = trail.observe(seq, &record) else { continue };
         if !q.matches(&entry) {
             continue;
         }

@@ -6,7 +6,7 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::core::event::{Event, Record};
+use crate::core::facts::{Fact, What};
 use crate::core::HallState;
 
 pub struct Metrics {
@@ -155,15 +155,15 @@ impl Metrics {
         })
     }
 
-    /// Counts what a flushed batch did.
-    pub fn observe_records(&self, state: &HallState, records: &[(u64, Record)]) {
-        for (_, r) in records {
-            match r.event {
-                Event::TicketIssued { .. } => self.tickets_issued.inc(),
-                Event::TicketCalled { .. } | Event::TicketRecalled { .. } => self.calls.inc(),
+    /// Counts what a flushed batch did, from its facts (`core::facts`).
+    pub fn observe_facts(&self, state: &HallState, facts: &[Fact]) {
+        for fact in facts {
+            match &fact.what {
+                What::Issued { .. } => self.tickets_issued.inc(),
+                What::Called { .. } | What::Recalled { .. } => self.calls.inc(),
                 _ => {}
             }
-            self.observe_times(state, r);
+            self.observe_times(&fact.what);
         }
         for q in &state.setup.queues {
             let n = i64::try_from(state.waiting(&q.id)).unwrap_or(i64::MAX);
@@ -171,32 +171,26 @@ impl Metrics {
         }
     }
 
-    /// A ticket's wait at its first call and its service time at `done`, read off the
-    /// ticket as the batch left it (a ticket of a day that closed in the same batch is
-    /// gone, and not observed).
-    fn observe_times(&self, state: &HallState, r: &Record) {
-        match &r.event {
-            Event::TicketCalled { id, .. } => {
-                if let Some(t) = state.ticket(id).filter(|t| t.first_called_at == Some(r.at)) {
-                    let s = r.at.since_ms(t.issued_at) as f64 / 1000.0;
-                    self.wait_seconds.with_label_values(&[t.queue.as_str()]).observe(s);
-                    // The same measure as the day's figures (`stats::EtaError`).
-                    if let Some(p) = t.promise.filter(|_| t.step == 0) {
-                        let got = s / 60.0;
-                        let error = (got - f64::from(p.minutes)).abs();
-                        self.eta_abs_error_minutes.with_label_values(&[t.queue.as_str()]).observe(error);
-                        let within = (f64::from(p.low)..=f64::from(p.high)).contains(&got.round());
-                        self.eta_within_range
-                            .with_label_values(&[t.queue.as_str(), if within { "yes" } else { "no" }])
-                            .inc();
-                    }
+    /// A ticket's wait at its first call (from its issue: the first line it waits in)
+    /// and its service time when it is done (a bundle's steps are not services here).
+    fn observe_times(&self, what: &What) {
+        match what {
+            What::Called { ticket, step: 0, waited_ms: Some(ms), promised, .. } => {
+                let queue = ticket.queue.as_str();
+                let s = *ms as f64 / 1000.0;
+                self.wait_seconds.with_label_values(&[queue]).observe(s);
+                // The same measure as the day's figures (`stats::EtaError`).
+                if let Some(p) = promised {
+                    let got = s / 60.0;
+                    let error = (got - f64::from(p.minutes)).abs();
+                    self.eta_abs_error_minutes.with_label_values(&[queue]).observe(error);
+                    let within = (f64::from(p.low)..=f64::from(p.high)).contains(&got.round());
+                    self.eta_within_range.with_label_values(&[queue, if within { "yes" } else { "no" }]).inc();
                 }
             }
-            Event::TicketDone { id, .. } => {
-                if let Some(t) = state.ticket(id).filter(|t| t.finished_at == Some(r.at)) {
-                    let s = r.at.since_ms(t.serving_at.unwrap_or(r.at)) as f64 / 1000.0;
-                    self.service_seconds.with_label_values(&[t.queue.as_str()]).observe(s);
-                }
+            What::Finished { outcome: Some(_), served_ms, queue, .. } => {
+                let s = served_ms.unwrap_or(0) as f64 / 1000.0;
+                self.service_seconds.with_label_values(&[queue.as_str()]).observe(s);
             }
             _ => {}
         }

@@ -35,10 +35,10 @@ fn enable(name: &str, by: &str) -> Envelope {
 
 /// The trail of a whole log: (user, action, window, ticket number) per entry.
 fn trail(h: &Hall) -> Vec<(String, &'static str, String, String)> {
-    let mut trail = AuditTrail::default();
+    let mut trail = AuditTrail::new(h.state.setup.clone());
     h.log
         .iter()
-        .filter_map(|(seq, r)| trail.observe(&h.state.setup, *seq, r))
+        .filter_map(|(seq, r)| trail.observe(*seq, r))
         .map(|e| {
             let user = e.user.map(|u| u.to_string()).unwrap_or_default();
             let window = e.window.map(|w| w.to_string()).unwrap_or_default();
@@ -102,8 +102,8 @@ fn a_new_day_signs_everyone_out_of_the_trail_too() {
     h.must(&open("1", "c2"));
     let trail = trail(&h);
     assert_eq!(&trail[3..], &[entry("", "day_opened", "", ""), entry("c2", "open", "1", "")]);
-    let mut t = AuditTrail::default();
-    let expired: Vec<_> = h.log.iter().filter_map(|(s, r)| t.observe(&h.state.setup, *s, r)).collect();
+    let mut t = AuditTrail::new(h.state.setup.clone());
+    let expired: Vec<_> = h.log.iter().filter_map(|(s, r)| t.observe(*s, r)).collect();
     assert_eq!(expired[3].detail, AuditDetail::Expired(1));
 }
 
@@ -278,7 +278,7 @@ proptest! {
         let setup = Arc::new(setup());
         let mut state = HallState::new(setup.clone());
         let mut log: Vec<(u64, Record)> = Vec::new();
-        let mut trail = AuditTrail::default();
+        let mut trail = AuditTrail::new(setup.clone());
         let mut snapshot = None;
         let mut now = t(8, 0).0;
         let mut issued = 0u32;
@@ -319,7 +319,7 @@ proptest! {
             };
             let step = state.step(&env, Ts(now));
             for (seq, record) in &step.records {
-                let entry = trail.observe(&setup, *seq, record);
+                let entry = trail.observe(*seq, record);
                 if let Event::DayOpened { .. } = record.event {
                     let mut opened = replay(setup.clone(), &log);
                     opened.apply(*seq, record);
@@ -375,12 +375,11 @@ fn an_added_user_is_state_named_once_audited_and_bounded() {
     let full = h.step(&add_user("one-more", "admin")).result.expect_err("the bound holds");
     assert_eq!((full.code(), full.kind()), ("too_many_users", RejectionKind::Conflict));
     assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
-    let mut trail = AuditTrail::default();
-    let setup = h.state.setup.clone();
+    let mut trail = AuditTrail::new(h.state.setup.clone());
     let first = h
         .log
         .iter()
-        .filter_map(|(seq, r)| trail.observe(&setup, *seq, r))
+        .filter_map(|(seq, r)| trail.observe(*seq, r))
         .find(|e| e.action == AuditAction::AddUser)
         .expect("the add is audited");
     assert_eq!(first.user, Some(user("admin")));

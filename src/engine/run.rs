@@ -99,13 +99,14 @@ impl Engine {
         // the state right after it can be kept as the day's snapshot.
         let opening = self.state.step(&tick(), now);
         let snapshot = if opening.records.is_empty() { None } else { self.state.day_snapshot().map(Arc::new) };
-        let mut records = opening.records;
+        let (mut records, mut facts) = (opening.records, opening.facts);
         let mut pending = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
             pending.push(match job {
                 Job::Command(env, answer) => {
                     let step = self.state.step(&env, now);
                     records.extend(step.records);
+                    facts.extend(step.facts);
                     Pending::Decided(step.result, answer)
                 }
                 Job::Read(answer) => Pending::Read(answer),
@@ -121,8 +122,8 @@ impl Engine {
         }
         self.answer(pending);
         if !records.is_empty() {
-            self.metrics.observe_records(&self.state, &records);
-            self.feed.publish(&self.state, &records);
+            self.metrics.observe_facts(&self.state, &facts);
+            self.feed.publish(&self.state, &records, &facts);
             self.notify_webhook(&records);
         }
         if let Some(snap) = snapshot {

@@ -24,13 +24,14 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
-use crate::core::event::{Event, Record};
+use crate::core::event::Record;
+use crate::core::facts::{Fact, What};
 use crate::core::model::{QueueId, WindowId};
 use crate::core::HallState;
 use crate::time::rfc3339;
 use crate::voice::Voice;
 use snapshot::{queue_counts, Picture};
-use wire::{call_message, encode, RecentCall, WindowMsg, Wire};
+use wire::{call_message, encode, CallOf, RecentCall, WindowMsg, Wire};
 
 /// Messages kept for resume. A busy hall makes about 20,000 a day; this covers minutes of
 /// a peak, which is what a reconnecting display needs.
@@ -187,10 +188,10 @@ impl Feed {
     /// Projects a flushed batch of records into messages and sends them to every display:
     /// its calls at once, with whatever window and queue messages were held; its window and
     /// queue changes are held until the next call or their pace.
-    pub fn publish(&self, state: &HallState, records: &[(u64, Record)]) {
+    pub fn publish(&self, state: &HallState, records: &[(u64, Record)], facts: &[Fact]) {
         // Everything that reads the state is made before the lock is taken: displays
         // connecting meanwhile wait only for the bookkeeping below.
-        let batch = self.project(state, records);
+        let batch = self.project(state, records, facts);
         let counts = queue_counts(state);
         let mut inner = self.lock();
         for change in batch.calls {
@@ -222,39 +223,39 @@ impl Feed {
         self.send(&mut inner, out);
     }
 
-    /// What a flushed batch shows displays: its call and rating messages, the calls it
-    /// adds to the recent ones, and each window it touched as it is after the batch (only
-    /// events naming a window change what a display shows of it).
-    fn project(&self, state: &HallState, records: &[(u64, Record)]) -> Batch {
+    /// What a flushed batch shows displays: its call and rating messages (from its facts,
+    /// which name the ticket's number even when a new day in the same batch has dropped
+    /// the ticket), the calls it adds to the recent ones, and each window it touched as it
+    /// is after the batch (only events naming a window change what a display shows of it).
+    fn project(&self, state: &HallState, records: &[(u64, Record)], facts: &[Fact]) -> Batch {
         let mut batch = Batch { out: Vec::new(), calls: Vec::new(), new_day: false, windows: BTreeMap::new() };
-        let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
-        for (seq, record) in records {
-            match &record.event {
-                Event::TicketCalled { window, id, .. } | Event::TicketRecalled { window, id } => {
-                    let recall = matches!(record.event, Event::TicketRecalled { .. });
-                    if let Some((number, msg)) =
-                        call_message(state, self.voice.as_deref(), *seq, record.at, window, id, recall)
-                    {
-                        let at = rfc3339(&state.setup, record.at);
-                        batch.calls.push(CallChange::Push(RecentCall { number, window: window.to_string(), at }));
+        for fact in facts {
+            let seq = fact.seq;
+            match &fact.what {
+                What::Called { ticket, desk, .. } | What::Recalled { ticket, desk } => {
+                    let recall = matches!(fact.what, What::Recalled { .. });
+                    let call = CallOf { seq, at: fact.at, window: &desk.window, number: &ticket.number, recall };
+                    if let Some((number, msg)) = call_message(state, self.voice.as_deref(), &call) {
+                        let at = rfc3339(&state.setup, fact.at);
+                        let window = desk.window.to_string();
+                        batch.calls.push(CallChange::Push(RecentCall { number, window, at }));
                         batch.out.push(msg);
                     }
                 }
-                Event::TicketRated { id, .. } => {
-                    if let Some(t) = state.ticket(id) {
-                        if let Some(window) = t.window.as_ref().map(WindowId::to_string) {
-                            let number = t.number.to_string();
-                            batch.out.push(encode(*seq, &Wire::Rated { seq: *seq, window: &window, number }));
-                        }
-                    }
+                What::Rated { ticket, desk: Some(desk), .. } => {
+                    let (window, number) = (desk.window.to_string(), ticket.number.to_string());
+                    batch.out.push(encode(seq, &Wire::Rated { seq, window: &window, number }));
                 }
-                Event::DayOpened { .. } => {
+                What::DayOpened { .. } => {
                     batch.new_day = true;
                     batch.calls.push(CallChange::Clear);
                 }
                 // Everything else reaches displays as window and queue messages.
                 _ => {}
             }
+        }
+        let mut touched: BTreeMap<WindowId, u64> = BTreeMap::new();
+        for (seq, record) in records {
             if let Some(w) = record.event.window() {
                 touched.insert(*w, *seq);
             }

@@ -11,7 +11,7 @@ use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
 
 use super::FeedMsg;
-use crate::core::model::{TicketId, Ts, WindowId};
+use crate::core::model::{TicketNo, Ts, WindowId};
 use crate::core::HallState;
 use crate::time::rfc3339;
 use crate::voice::{CallVoice, Voice};
@@ -144,17 +144,19 @@ pub(super) fn encode(seq: u64, wire: &Wire<'_>) -> Arc<FeedMsg> {
 }
 
 /// The call message of a ticket called (or recalled) at a window, and its number.
-pub(super) fn call_message(
-    state: &HallState,
-    voice: Option<&Voice>,
-    seq: u64,
-    at: Ts,
-    window: &WindowId,
-    id: &TicketId,
-    recall: bool,
-) -> Option<(String, Arc<FeedMsg>)> {
+/// One call or recall a display is told of.
+pub(super) struct CallOf<'a> {
+    pub seq: u64,
+    pub at: Ts,
+    pub window: &'a WindowId,
+    pub number: &'a TicketNo,
+    pub recall: bool,
+}
+
+pub(super) fn call_message(state: &HallState, voice: Option<&Voice>, call: &CallOf) -> Option<(String, Arc<FeedMsg>)> {
+    let CallOf { seq, at, window, number, recall } = *call;
     let setup = &state.setup;
-    let number = state.ticket(id)?.number.to_string();
+    let number = number.to_string();
     let w = state.window(window)?;
     let said = match voice {
         Some(v) => v.call(&setup.call_template, &number, window),

@@ -128,7 +128,7 @@ fn covered(store: &Store, day: NaiveDate, start: Ts) -> Result<bool, StoreError>
 
 fn build(
     store: &Store,
-    setup: &Setup,
+    setup: &Arc<Setup>,
     level: &ServiceLevel,
     day: NaiveDate,
     today: NaiveDate,
@@ -138,20 +138,20 @@ fn build(
         return Ok(None);
     }
     let minutes = usize::try_from(end.since_ms(start) / 60_000).unwrap_or(24 * 60);
-    let mut replay = Replay::new(setup, |q| u64::from(level.minutes(q)) * 60_000, start, minutes);
+    let mut replay = Replay::new(setup.clone(), |q| u64::from(level.minutes(q)) * 60_000, start, minutes);
     if let Some(from) = store.first_seq_at(start)? {
         // A day's records run from its opening to the next day's, which expires what was
         // left. Both may come after midnight: the new day waits for a window still serving
         // (`core::hall`), so records after midnight before the opening are the day before's.
         let mut opened = false;
         for item in store.records_after(from.saturating_sub(1)) {
-            let (_, rec) = item?;
+            let (seq, rec) = item?;
             let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
             opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
             if !opened {
                 continue;
             }
-            if !replay.record(&rec, !later) || later {
+            if !replay.record(seq, &rec, !later) || later {
                 break;
             }
         }

@@ -2,20 +2,20 @@
 //! figures per queue, window and clerk, with every wait and service time kept (so that
 //! percentiles can be taken), arrivals per hour and the waiting count per minute.
 //!
-//! It follows the core's own counting (`core::stats`): wait is from issue (or a bundle
-//! step's start) to the first call in that line, service time from the last `serve` to
-//! `done` or the step's end, and each figure goes to the queue the ticket is in and the
-//! window that acted, when the event happens. The clerk is the one signed in at that
-//! window then (`WindowOpened` names them). It reads records only: a record it does not
-//! expect (a ticket of another day) is skipped, never a panic.
+//! It folds the facts the core's own `apply` yields for the day's records (a
+//! `DayReader`), so it counts as the hall's figures (`core::stats`) count: wait is from
+//! issue (or a bundle step's start) to the first call in that line, service time from
+//! the last `serve` to `done` or the step's end, and each figure goes to the queue the
+//! ticket is in and the window that acted, with the clerk signed in there, when it
+//! happens. A record of what an earlier day left (an old booking or case) yields nothing.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::core::event::{Event, Record};
-use crate::core::model::{
-    BundleStep, CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, TransferTarget, Ts, UserName,
-    WindowId,
-};
+use crate::core::day_reader::DayReader;
+use crate::core::event::Record;
+use crate::core::facts::{Desk, Fact, Subject, What};
+use crate::core::model::{CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, Ts, UserName, WindowId};
 use crate::core::setup::Setup;
 
 pub use super::fate::Fate;
@@ -76,14 +76,16 @@ pub struct Groups {
 }
 
 impl Groups {
-    fn record(&mut self, queue: QueueId, window: Option<&WindowId>, clerk: Option<&UserName>, f: impl Fn(&mut Group)) {
+    /// Applies `f` to the day's, the queue's and, when a window acted, the window's and
+    /// its clerk's figures.
+    fn record(&mut self, queue: QueueId, desk: Option<&Desk>, f: impl Fn(&mut Group)) {
         f(&mut self.total);
         f(self.queues.entry(queue).or_default());
-        if let Some(w) = window {
-            f(self.windows.entry(*w).or_default());
-        }
-        if let Some(c) = clerk {
-            f(self.clerks.entry(c.clone()).or_default());
+        if let Some(d) = desk {
+            f(self.windows.entry(d.window).or_default());
+            if let Some(c) = &d.clerk {
+                f(self.clerks.entry(c.clone()).or_default());
+            }
         }
     }
 }
@@ -104,29 +106,15 @@ pub struct Day {
     pub closed: bool,
 }
 
-/// A ticket while the day is replayed.
-struct Live {
-    row: usize,
-    queue: QueueId,
-    steps: Vec<BundleStep>,
-    step: usize,
-    line_start: Ts,
-    line_called: bool,
-    serving_at: Option<Ts>,
-    window: Option<WindowId>,
-    clerk: Option<UserName>,
-    waiting: bool,
-}
-
 /// Replays the records of one day, `start` being local midnight (in ms) and `minutes` the
 /// day's length. A record of a later day ends it (its `DayOpened` expires what was left).
 pub struct Replay<'a> {
-    setup: &'a Setup,
+    reader: DayReader,
     service_level_ms: Box<dyn Fn(&QueueId) -> u64 + 'a>,
     start: Ts,
     day: Day,
-    live: BTreeMap<TicketId, Live>,
-    clerks: BTreeMap<WindowId, UserName>,
+    /// Each ticket's row.
+    rows: BTreeMap<TicketId, usize>,
     waiting_now: BTreeMap<QueueId, u32>,
     /// Per queue and minute: the most waiting during the minute and the count at its end.
     changes: BTreeMap<QueueId, Vec<Option<(u32, u32)>>>,
@@ -135,14 +123,13 @@ pub struct Replay<'a> {
 }
 
 impl<'a> Replay<'a> {
-    pub fn new(setup: &'a Setup, service_level_ms: impl Fn(&QueueId) -> u64 + 'a, start: Ts, minutes: usize) -> Self {
+    pub fn new(setup: Arc<Setup>, service_level_ms: impl Fn(&QueueId) -> u64 + 'a, start: Ts, minutes: usize) -> Self {
         Self {
-            setup,
+            reader: DayReader::new(setup),
             service_level_ms: Box::new(service_level_ms),
             start,
             day: Day::default(),
-            live: BTreeMap::new(),
-            clerks: BTreeMap::new(),
+            rows: BTreeMap::new(),
             waiting_now: BTreeMap::new(),
             changes: BTreeMap::new(),
             last_minute: 0,
@@ -171,61 +158,15 @@ impl<'a> Replay<'a> {
         });
     }
 
-    /// Applies one record of the day. Returns false at the first record of a later day
-    /// (after applying its expiries): the day is over.
-    pub fn record(&mut self, rec: &Record, own_day: bool) -> bool {
-        let at = rec.at;
-        match &rec.event {
-            Event::DayOpened { expired, .. } => {
-                if !own_day {
-                    for id in expired {
-                        self.expire(id, at);
-                    }
-                    self.day.closed = true;
-                    return false;
-                }
+    /// Applies the record at `seq`, the day's own from its opening on. Returns false at
+    /// the first record of a later day (after counting its expiries): the day is over.
+    pub fn record(&mut self, seq: u64, rec: &Record, own_day: bool) -> bool {
+        for fact in self.reader.read(seq, rec) {
+            if matches!(fact.what, What::DayOpened { .. }) && !own_day {
+                self.day.closed = true;
+                return false;
             }
-            Event::TicketIssued { id, queue, n, services, priority, steps, .. } => {
-                self.issue(*id, *queue, *n, services, priority, steps, at)
-            }
-            Event::TicketCancelled { id } => self.cancel(id, at),
-            Event::TicketRated { id, score, .. } => self.rate(id, *score),
-            Event::TicketRejoined { id } => self.rejoin(id, at),
-            Event::WindowOpened { window, clerk } => {
-                self.clerks.insert(*window, clerk.clone());
-            }
-            Event::WindowClosed { window } | Event::WindowForceClosed { window, .. } => {
-                self.clerks.remove(window);
-            }
-            Event::TicketCalled { window, id, rule } => self.call(window, id, rule, at),
-            Event::TicketServing { id, .. } => self.serve(id, at),
-            Event::TicketDone { window, id, outcome } => self.done(window, id, Some(*outcome), at),
-            Event::TicketStepDone { window, id } => self.done(window, id, None, at),
-            Event::TicketNoShow { window, id } => self.no_show(window, id, at),
-            Event::TicketParked { window, id } => self.park(window, id),
-            Event::TicketTransferred { window, id, to } => self.transfer(window, id, to, at),
-            Event::TicketReturned { id, queue, .. } => self.returned(id, *queue, at),
-            Event::TicketRecalled { .. }
-            | Event::TicketCheckedIn { .. }
-            | Event::AppointmentBooked { .. }
-            | Event::AppointmentCancelled { .. }
-            | Event::AppointmentCheckedIn { .. }
-            | Event::WindowPaused { .. }
-            | Event::WindowResumed { .. }
-            | Event::CaseCallback { .. }
-            | Event::CaseRectified { .. }
-            | Event::UserLoggedIn { .. }
-            | Event::UserLoggedOut { .. }
-            | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. }
-            | Event::UserAdded { .. }
-            | Event::PasswordReset { .. }
-            | Event::WindowQueuesSet { .. }
-            | Event::AlertRaised { .. }
-            | Event::AlertCleared { .. }
-            | Event::AlertAcknowledged { .. }
-            | Event::NumbersRaised { .. }
-            | Event::NoChange => {}
+            self.fold(&fact);
         }
         true
     }
@@ -250,20 +191,57 @@ impl<'a> Replay<'a> {
         self.day
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn issue(
-        &mut self,
-        id: TicketId,
-        queue: QueueId,
-        n: u32,
-        services: &[ServiceCode],
-        priority: &Option<PriorityClass>,
-        steps: &[BundleStep],
-        at: Ts,
-    ) {
-        let prefix = self.setup.queue(&queue).map_or(queue.as_str(), |q| q.prefix.as_str());
+    /// One fact of the day. One arm per fact the report counts, each a call.
+    fn fold(&mut self, fact: &Fact) {
+        let at = fact.at;
+        match &fact.what {
+            What::Issued { ticket, services, priority, .. } => self.issue(ticket, services, priority, at),
+            What::Joined { ticket, .. } => self.waiting_step(ticket.queue, at, true),
+            What::Left { ticket, .. } => self.waiting_step(ticket.queue, at, false),
+            What::Called { ticket, desk, rule, step, waited_ms, .. } => {
+                self.call(ticket, desk, rule, (*step == 0).then_some(*waited_ms).flatten(), *waited_ms, at)
+            }
+            What::Serving { ticket, .. } => self.serve(ticket, at),
+            What::Finished { ticket, desk, outcome, served_ms, queue, .. } => {
+                self.done(ticket, desk, *queue, *outcome, served_ms.unwrap_or(0), at)
+            }
+            What::NoShow { ticket, desk } => self.ended(ticket, Some(desk), Fate::NoShow, at, |g| g.no_show += 1),
+            What::Parked { ticket, desk } => self.moved(ticket, Some(desk), Fate::Parked, |g| g.parked += 1),
+            What::Transferred { ticket, desk, .. } => {
+                self.moved(ticket, Some(desk), Fate::Waiting, |g| g.transferred += 1)
+            }
+            What::Returned { ticket, .. } => self.moved(ticket, None, Fate::Waiting, |_| {}),
+            What::Rejoined { ticket } => self.rejoin(ticket),
+            What::Cancelled { ticket, waited_ms, called } => {
+                self.abandoned(ticket, *waited_ms, *called);
+                self.ended(ticket, None, Fate::Cancelled, at, |g| g.cancelled += 1)
+            }
+            What::Expired { ticket, desk, waited_ms, called } => {
+                self.abandoned(ticket, *waited_ms, *called);
+                self.ended(ticket, desk.as_ref(), Fate::Expired, at, |g| g.expired += 1)
+            }
+            What::Rated { ticket, desk, score, .. } => self.rate(ticket, desk.as_ref(), *score),
+            What::DayOpened { .. }
+            | What::Recalled { .. }
+            | What::CheckedIn { .. }
+            | What::CaseRectified { .. }
+            | What::WindowOpened { .. }
+            | What::WindowPaused { .. }
+            | What::WindowResumed { .. }
+            | What::WindowClosed { .. } => {}
+        }
+    }
+
+    fn row(&mut self, ticket: &Subject) -> Option<&mut TicketRow> {
+        let i = *self.rows.get(&ticket.id)?;
+        self.day.tickets.get_mut(i)
+    }
+
+    fn issue(&mut self, ticket: &Subject, services: &[ServiceCode], priority: &Option<PriorityClass>, at: Ts) {
+        let queue = ticket.queue;
+        self.rows.insert(ticket.id, self.day.tickets.len());
         self.day.tickets.push(TicketRow {
-            number: format!("{prefix}{n:03}"),
+            number: ticket.number.to_string(),
             queue,
             services: services.to_vec(),
             priority: priority.clone(),
@@ -278,213 +256,117 @@ impl<'a> Replay<'a> {
             fate: Fate::Waiting,
             rating: None,
         });
-        let live = Live {
-            row: self.day.tickets.len() - 1,
-            queue,
-            steps: steps.to_vec(),
-            step: 0,
-            line_start: at,
-            line_called: false,
-            serving_at: None,
-            window: None,
-            clerk: None,
-            waiting: true,
-        };
-        self.live.insert(id, live);
         let hour = usize::try_from(at.since_ms(self.start) / 3_600_000).unwrap_or(23).min(23);
         self.day.arrivals.entry(queue).or_insert([0; 24])[hour] += 1;
         for code in services {
             *self.day.items.entry(code.clone()).or_default() += 1;
         }
-        self.day.groups.record(queue, None, None, |g| g.issued += 1);
-        self.waiting_step(queue, at, true);
-    }
-
-    /// Leaves the waiting line (called, cancelled, expired) if it was in it.
-    fn leave_line(&mut self, id: &TicketId, at: Ts) {
-        let Some(t) = self.live.get_mut(id) else { return };
-        if t.waiting {
-            t.waiting = false;
-            let q = t.queue;
-            self.waiting_step(q, at, false);
-        }
-    }
-
-    fn join_line(&mut self, id: &TicketId, at: Ts) {
-        let Some(t) = self.live.get_mut(id) else { return };
-        if !t.waiting {
-            t.waiting = true;
-            let q = t.queue;
-            self.waiting_step(q, at, true);
-        }
+        self.day.groups.record(queue, None, |g| g.issued += 1);
     }
 
     /// A ticket given up on before its first call counts against the service level if it
     /// had waited past the target.
-    fn abandoned(&mut self, id: &TicketId, at: Ts) {
-        let Some(t) = self.live.get(id) else { return };
-        let row = &self.day.tickets[t.row];
-        if row.called_at.is_none() && at.since_ms(row.issued_at) > (self.service_level_ms)(&t.queue) {
-            self.day.groups.record(t.queue, None, None, |g| g.sl_of += 1);
+    fn abandoned(&mut self, ticket: &Subject, waited_ms: u64, called: bool) {
+        if !called && waited_ms > (self.service_level_ms)(&ticket.queue) {
+            self.day.groups.record(ticket.queue, None, |g| g.sl_of += 1);
         }
     }
 
-    fn cancel(&mut self, id: &TicketId, at: Ts) {
-        self.leave_line(id, at);
-        self.abandoned(id, at);
-        let Some(t) = self.live.get(id) else { return };
-        let row = &mut self.day.tickets[t.row];
-        row.fate = Fate::Cancelled;
-        row.ended_at = Some(at);
-        self.day.groups.record(t.queue, None, None, |g| g.cancelled += 1);
+    /// The ticket's end (missed, cancelled, expired), counted by `f`.
+    fn ended(&mut self, ticket: &Subject, desk: Option<&Desk>, fate: Fate, at: Ts, f: impl Fn(&mut Group)) {
+        if let Some(row) = self.row(ticket) {
+            row.fate = fate;
+            row.ended_at = Some(at);
+        }
+        self.day.groups.record(ticket.queue, desk, f);
     }
 
-    fn expire(&mut self, id: &TicketId, at: Ts) {
-        self.leave_line(id, at);
-        self.abandoned(id, at);
-        let Some(t) = self.live.get(id) else { return };
-        let row = &mut self.day.tickets[t.row];
-        row.fate = Fate::Expired;
-        row.ended_at = Some(at);
-        self.day.groups.record(t.queue, t.window.as_ref(), t.clerk.as_ref(), |g| g.expired += 1);
+    /// The ticket moved (parked, transferred, returned), counted by `f`.
+    fn moved(&mut self, ticket: &Subject, desk: Option<&Desk>, fate: Fate, f: impl Fn(&mut Group)) {
+        if let Some(row) = self.row(ticket) {
+            row.fate = fate;
+        }
+        self.day.groups.record(ticket.queue, desk, f);
     }
 
-    fn rate(&mut self, id: &TicketId, score: u8) {
-        let Some(t) = self.live.get(id) else { return };
-        self.day.tickets[t.row].rating = Some(score);
+    fn rate(&mut self, ticket: &Subject, desk: Option<&Desk>, score: u8) {
+        if let Some(row) = self.row(ticket) {
+            row.rating = Some(score);
+        }
         let i = usize::from(score.clamp(1, 5) - 1);
-        self.day.groups.record(t.queue, t.window.as_ref(), t.clerk.as_ref(), |g| g.ratings[i] += 1);
+        self.day.groups.record(ticket.queue, desk, |g| g.ratings[i] += 1);
     }
 
-    fn rejoin(&mut self, id: &TicketId, at: Ts) {
-        self.join_line(id, at);
-        let Some(t) = self.live.get_mut(id) else { return };
-        t.serving_at = None;
-        let row = &mut self.day.tickets[t.row];
-        row.fate = Fate::Waiting;
-        row.ended_at = None;
-        self.day.groups.record(t.queue, None, None, |g| g.rejoined += 1);
-    }
-
-    fn call(&mut self, window: &WindowId, id: &TicketId, rule: &CallRule, at: Ts) {
-        let unpark = *rule == CallRule::Unparked;
-        if !unpark {
-            self.leave_line(id, at);
+    fn rejoin(&mut self, ticket: &Subject) {
+        if let Some(row) = self.row(ticket) {
+            row.fate = Fate::Waiting;
+            row.ended_at = None;
         }
-        let clerk = self.clerks.get(window).cloned();
-        let target = self.live.get(id).map(|t| (self.service_level_ms)(&t.queue));
-        let Some(t) = self.live.get_mut(id) else { return };
-        t.window = Some(*window);
-        t.clerk = clerk.clone();
-        let row = &mut self.day.tickets[t.row];
-        row.window = Some(*window);
-        row.clerk = clerk.clone();
-        row.fate = Fate::Called;
-        row.called_at.get_or_insert(at);
-        if unpark {
+        self.day.groups.record(ticket.queue, None, |g| g.rejoined += 1);
+    }
+
+    /// A call: `first_wait` is the wait of a first call of the ticket's first line (the
+    /// row's wait and the service level's), `line_wait` of a first call in any line.
+    fn call(
+        &mut self,
+        ticket: &Subject,
+        desk: &Desk,
+        rule: &CallRule,
+        first_wait: Option<u64>,
+        line_wait: Option<u64>,
+        at: Ts,
+    ) {
+        if let Some(row) = self.row(ticket) {
+            row.window = Some(desk.window);
+            row.clerk = desk.clerk.clone();
+            row.fate = Fate::Called;
+            row.called_at.get_or_insert(at);
+            if first_wait.is_some() {
+                row.wait_ms = first_wait;
+            }
+        }
+        if *rule == CallRule::Unparked {
             return;
         }
-        let first = !t.line_called;
-        t.line_called = true;
-        let wait = at.since_ms(t.line_start);
-        let first_line = t.step == 0;
-        if first && first_line {
-            row.wait_ms = Some(wait);
-        }
-        let within = first && first_line && target.is_some_and(|ms| wait <= ms);
-        let counts_sl = first && first_line;
-        self.day.groups.record(t.queue, Some(window), clerk.as_ref(), |g| {
+        let within = first_wait.is_some_and(|ms| ms <= (self.service_level_ms)(&ticket.queue));
+        self.day.groups.record(ticket.queue, Some(desk), |g| {
             g.called += 1;
-            if first {
-                g.wait_ms.push(wait);
+            if let Some(ms) = line_wait {
+                g.wait_ms.push(ms);
             }
-            if counts_sl {
+            if first_wait.is_some() {
                 g.sl_of += 1;
                 g.sl_within += u64::from(within);
             }
         });
     }
 
-    fn serve(&mut self, id: &TicketId, at: Ts) {
-        let Some(t) = self.live.get_mut(id) else { return };
-        t.serving_at = Some(at);
-        let row = &mut self.day.tickets[t.row];
-        row.serving_at.get_or_insert(at);
-        row.fate = Fate::Serving;
+    fn serve(&mut self, ticket: &Subject, at: Ts) {
+        if let Some(row) = self.row(ticket) {
+            row.serving_at.get_or_insert(at);
+            row.fate = Fate::Serving;
+        }
     }
 
-    /// `done` (with its outcome) or a bundle step's end (`None`): a service time is measured.
-    fn done(&mut self, window: &WindowId, id: &TicketId, outcome: Option<Outcome>, at: Ts) {
-        let Some(t) = self.live.get_mut(id) else { return };
-        let service = at.since_ms(t.serving_at.unwrap_or(at));
-        let (queue, clerk) = (t.queue, t.clerk.clone());
-        let row = &mut self.day.tickets[t.row];
-        row.service_ms = Some(row.service_ms.unwrap_or(0).saturating_add(service));
-        match outcome {
-            Some(o) => {
-                row.fate = if o == Outcome::Completed { Fate::Completed } else { Fate::Incomplete };
-                row.ended_at = Some(at);
-            }
-            None => {
-                row.fate = Fate::Waiting;
-                t.step += 1;
-                if let Some(step) = t.steps.get(t.step) {
-                    t.queue = step.queue;
+    /// `done` (with its outcome) or a bundle step's end (`None`): a service time is
+    /// measured, in the queue `queue` it was served in.
+    fn done(&mut self, ticket: &Subject, desk: &Desk, queue: QueueId, outcome: Option<Outcome>, service: u64, at: Ts) {
+        if let Some(row) = self.row(ticket) {
+            row.service_ms = Some(row.service_ms.unwrap_or(0).saturating_add(service));
+            match outcome {
+                Some(o) => {
+                    row.fate = if o == Outcome::Completed { Fate::Completed } else { Fate::Incomplete };
+                    row.ended_at = Some(at);
                 }
-                t.line_start = at;
-                t.line_called = false;
-                t.serving_at = None;
-                t.window = None;
+                None => row.fate = Fate::Waiting,
             }
         }
         let completed = outcome == Some(Outcome::Completed);
         let incomplete = outcome == Some(Outcome::Incomplete);
-        self.day.groups.record(queue, Some(window), clerk.as_ref(), |g| {
+        self.day.groups.record(queue, Some(desk), |g| {
             g.service_ms.push(service);
             g.completed += u64::from(completed);
             g.incomplete += u64::from(incomplete);
         });
-        if outcome.is_none() {
-            self.join_line(id, at);
-        }
-    }
-
-    fn no_show(&mut self, window: &WindowId, id: &TicketId, at: Ts) {
-        let Some(t) = self.live.get(id) else { return };
-        let row = &mut self.day.tickets[t.row];
-        row.fate = Fate::NoShow;
-        row.ended_at = Some(at);
-        self.day.groups.record(t.queue, Some(window), t.clerk.as_ref(), |g| g.no_show += 1);
-    }
-
-    fn park(&mut self, window: &WindowId, id: &TicketId) {
-        let Some(t) = self.live.get(id) else { return };
-        self.day.tickets[t.row].fate = Fate::Parked;
-        self.day.groups.record(t.queue, Some(window), t.clerk.as_ref(), |g| g.parked += 1);
-    }
-
-    /// Its window closed (or its queue left hall.toml): it waits in `queue` again.
-    fn returned(&mut self, id: &TicketId, queue: QueueId, at: Ts) {
-        self.leave_line(id, at);
-        let Some(t) = self.live.get_mut(id) else { return };
-        t.queue = queue;
-        t.serving_at = None;
-        t.window = None;
-        self.day.tickets[t.row].fate = Fate::Waiting;
-        self.join_line(id, at);
-    }
-
-    fn transfer(&mut self, window: &WindowId, id: &TicketId, to: &TransferTarget, at: Ts) {
-        let Some(t) = self.live.get_mut(id) else { return };
-        let clerk = t.clerk.clone();
-        if let TransferTarget::Queue(q) = to {
-            t.queue = *q;
-        }
-        t.serving_at = None;
-        t.window = None;
-        let queue = t.queue;
-        self.day.tickets[t.row].fate = Fate::Waiting;
-        self.day.groups.record(queue, Some(window), clerk.as_ref(), |g| g.transferred += 1);
-        self.join_line(id, at);
     }
 }

@@ -2,15 +2,16 @@
 //! waits per queue and priority class, window use, expected-wait error and the number
 //! waiting over the day.
 //!
-//! It watches records rather than the simulator's intentions, so what it counts is what
-//! the real core did: a ticket's wait ends at the `TicketCalled` the core decided, and
-//! each call is counted under the `CallRule` the core gave it. Bookings, check-ins and
-//! remote tickets are counted from their events too; only a booking refused for a full
+//! It folds the core's facts rather than the simulator's intentions, so what it counts is
+//! what the real core did: a ticket's wait ends at the call the core decided, and each
+//! call is counted under the `CallRule` the core gave it. Bookings (from their events),
+//! check-ins and remote tickets are counted from what the core logged too; only a booking refused for a full
 //! slot, which logs nothing, is told by the simulator.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::core::event::{Event, Record};
+use crate::core::facts::{Fact, What};
 use crate::core::model::{CallRule, TicketId, Ts, WindowId};
 
 use super::report::{Channels, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
@@ -255,65 +256,73 @@ impl Collector {
         self.waiting += 1;
     }
 
-    /// Takes in what one step logged.
-    pub fn observe(&mut self, records: &[(u64, Record)]) {
+    /// Takes in what one step logged: the core's facts of it (`core::facts`), and the
+    /// booking events, which yield none.
+    pub fn observe(&mut self, records: &[(u64, Record)], facts: &[Fact]) {
         for (_, r) in records {
-            self.event(r.at, &r.event);
+            match r.event {
+                Event::AppointmentBooked { .. } => self.channels.booked += 1,
+                Event::AppointmentCheckedIn { late: false, .. } => self.channels.on_time += 1,
+                Event::AppointmentCheckedIn { late: true, .. } => self.channels.late += 1,
+                _ => {}
+            }
+        }
+        for f in facts {
+            self.fact(f.at, &f.what);
         }
     }
 
-    fn event(&mut self, at: Ts, event: &Event) {
-        // The simulator needs only these events; others (ratings, transfers) it never
+    fn fact(&mut self, at: Ts, what: &What) {
+        // The simulator needs only these facts; others (ratings, transfers) it never
         // causes, and new kinds must not break it, hence the catch-all.
-        match event {
-            Event::DayOpened { expired, .. } => self.day_opened(at, expired),
-            Event::AppointmentBooked { .. } => self.channels.booked += 1,
-            Event::AppointmentCheckedIn { late: false, .. } => self.channels.on_time += 1,
-            Event::AppointmentCheckedIn { late: true, .. } => self.channels.late += 1,
-            Event::TicketIssued { remote: true, .. } => self.channels.remote += 1,
-            Event::TicketCheckedIn { .. } => self.channels.remote_checked_in += 1,
-            Event::WindowOpened { window, .. } | Event::WindowResumed { window } => {
-                if let Some(w) = self.win(window) {
+        match what {
+            What::Expired { ticket, .. } => {
+                self.counts.expired += 1;
+                self.stop_waiting(at, &ticket.id);
+            }
+            What::DayOpened { .. } => self.day_opened(at),
+            What::Issued { remote: true, .. } => self.channels.remote += 1,
+            What::CheckedIn { .. } => self.channels.remote_checked_in += 1,
+            What::WindowOpened { desk } | What::WindowResumed { desk } => {
+                if let Some(w) = self.win(&desk.window) {
                     w.staffed_since = Some(at);
                 }
             }
-            Event::WindowPaused { window } | Event::WindowClosed { window } => {
-                if let Some(w) = self.win(window) {
+            What::WindowPaused { desk } | What::WindowClosed { desk, .. } => {
+                if let Some(w) = self.win(&desk.window) {
                     if let Some(since) = w.staffed_since.take() {
                         w.staffed_ms += at.0 - since.0;
                     }
                 }
             }
-            Event::TicketCalled { window, id, rule } => {
+            What::Called { ticket, desk, rule, .. } => {
                 self.calls[rule_ix(rule)] += 1;
-                self.called(at, window, id);
+                self.called(at, &desk.window, &ticket.id);
             }
-            Event::TicketCancelled { id } if self.stop_waiting(at, id).is_some() => self.counts.abandoned += 1,
-            Event::TicketDone { window, .. } => {
-                self.counts.served += 1;
-                if let Some(w) = self.release(at, window) {
+            What::Cancelled { ticket, .. } if self.stop_waiting(at, &ticket.id).is_some() => self.counts.abandoned += 1,
+            What::Finished { desk, outcome, .. } => {
+                if outcome.is_some() {
+                    self.counts.served += 1;
+                } else {
+                    self.counts.steps_done += 1;
+                }
+                if let Some(w) = self.release(at, &desk.window) {
                     w.served += 1;
                 }
             }
-            Event::TicketStepDone { window, .. } => {
-                self.counts.steps_done += 1;
-                if let Some(w) = self.release(at, window) {
-                    w.served += 1;
-                }
-            }
-            Event::TicketNoShow { window, .. } => {
+            What::NoShow { desk, .. } => {
                 self.counts.no_show += 1;
-                if let Some(w) = self.release(at, window) {
+                if let Some(w) = self.release(at, &desk.window) {
                     w.no_show += 1;
                 }
             }
-            Event::TicketParked { window, .. } => {
+            What::Parked { desk, .. } => {
                 self.counts.parked += 1;
-                self.release(at, window);
+                self.release(at, &desk.window);
             }
-            Event::TicketRejoined { id } => {
+            What::Rejoined { ticket } => {
                 self.counts.rejoined += 1;
-                if let Some(ix) = super::run::ticket_index(id) {
+                if let Some(ix) = super::run::ticket_index(&ticket.id) {
                     self.wait_again(ix, at, Phase::Rejoined, None);
                 }
             }
@@ -321,11 +330,9 @@ impl Collector {
         }
     }
 
-    fn day_opened(&mut self, at: Ts, expired: &[TicketId]) {
-        for id in expired {
-            self.counts.expired += 1;
-            self.stop_waiting(at, id);
-        }
+    /// A new day: the old day's tickets expired just before (`What::Expired`); every
+    /// window's busy time ends.
+    fn day_opened(&mut self, at: Ts) {
         for w in &mut self.windows {
             if let Some(since) = w.busy_since.take() {
                 w.busy_ms += at.0 - since.0;

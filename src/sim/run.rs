@@ -230,7 +230,7 @@ fn refused(what: &str, r: &Rejection) -> SimError {
 impl Sim<'_> {
     fn exec(&mut self, command: Command, now: i64) -> Result<Reply, Rejection> {
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
-        self.rec.observe(&step.records);
+        self.rec.observe(&step.records, &step.facts);
         step.result.map(|d| d.reply)
     }
 

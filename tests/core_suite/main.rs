@@ -28,6 +28,8 @@ mod core_day;
 mod core_dispatch;
 #[path = "../core_eta.rs"]
 mod core_eta;
+#[path = "../core_facts.rs"]
+mod core_facts;
 #[path = "../core_idempotency.rs"]
 mod core_idempotency;
 #[path = "../core_layers.rs"]

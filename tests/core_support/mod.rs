@@ -361,7 +361,9 @@ impl Hall {
         let mut own: Vec<&Record> = Vec::new();
         for (seq, record) in &step.records {
             match record.event {
-                Event::DayOpened { .. } if own.is_empty() => opened.apply(*seq, record),
+                Event::DayOpened { .. } if own.is_empty() => {
+                    opened.apply(*seq, record);
+                }
                 _ => own.push(record),
             }
         }

@@ -3,20 +3,21 @@
 //!
 //! Window events name no user, and need not: `decide` lets only the clerk signed in at a
 //! window act there, so the clerk of that window's latest `WindowOpened` is exactly who
-//! acted. The trail follows sign-ins as it reads, so a window that changes hands mid-day
-//! (one clerk closes it, another opens it) has each action attributed to the right
-//! person. A day's records begin with its `DayOpened`, which signs everyone out, so
-//! reading a day from its first record is enough. Admin actions name their admin in the
-//! event (`by`).
+//! acted. The trail reads the day with a `DayReader`, whose facts name that clerk (and the
+//! ticket's number) as `apply` knows them, so a window that changes hands mid-day (one
+//! clerk closes it, another opens it) has each action attributed to the right person. A
+//! day's records begin with its `DayOpened`, which signs everyone out, so reading a day
+//! from its first record is enough. Admin actions name their admin in the event (`by`).
 //!
 //! Visitors' and kiosks' doings (issue, cancel, rating, rejoin, check-in, bookings) are
 //! not staff actions and stay out of the trail; the trail carries ticket numbers, never
 //! ticket ids.
 
-use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use super::day_reader::DayReader;
 use super::event::{Event, Record};
-use super::model::{CallRule, Outcome, Prefix, QueueId, TicketId, TicketNo, TransferTarget, Ts, UserName, WindowId};
+use super::model::{CallRule, Outcome, QueueId, TicketNo, TransferTarget, Ts, UserName, WindowId};
 use super::setup::Setup;
 
 /// What a staff member (or the hall itself) did.
@@ -164,23 +165,32 @@ pub struct AuditEntry {
     pub detail: AuditDetail,
 }
 
-/// Reads records in log order and says which are staff actions, by whom.
-#[derive(Debug, Default)]
+/// Reads one day's records in log order and says which are staff actions, by whom.
 pub struct AuditTrail {
-    /// Who is signed in at each open window.
-    at_window: BTreeMap<WindowId, UserName>,
-    /// Today's ticket numbers, by id.
-    numbers: HashMap<TicketId, TicketNo>,
+    /// The day read so far: who sits at which window, which number each ticket has.
+    reader: DayReader,
 }
 
 impl AuditTrail {
+    pub fn new(setup: Arc<Setup>) -> Self {
+        Self { reader: DayReader::new(setup) }
+    }
+
     /// The audit entry of `record`, if it is a staff action. Call it for every record of
-    /// the day, in order, from the day's first. One arm per event, each a call.
-    pub fn observe(&mut self, setup: &Setup, seq: u64, record: &Record) -> Option<AuditEntry> {
-        let at = Stamp { seq, at: record.at };
+    /// the day, in order, from the day's first. Who acted at a window and the ticket's
+    /// number come from the record's facts (`facts.rs`); admins name themselves (`by`).
+    /// One arm per event, each a call.
+    pub fn observe(&mut self, seq: u64, record: &Record) -> Option<AuditEntry> {
+        let facts = self.reader.read(seq, record);
+        let desk = facts.iter().find_map(|f| f.what.desk());
+        let on = On {
+            stamp: Stamp { seq, at: record.at },
+            user: desk.and_then(|d| d.clerk.clone()),
+            ticket: facts.iter().find_map(|f| f.what.ticket()).map(|t| t.number.clone()),
+        };
+        let at = on.stamp;
         match &record.event {
-            Event::DayOpened { expired, .. } => self.day_opened(at, expired.len()),
-            Event::TicketIssued { id, queue, n, .. } => self.issued(setup, id, queue, *n),
+            Event::DayOpened { expired, .. } => at.entry(None, AuditAction::DayOpened, None, AuditDetail::Expired(expired.len())),
             Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
             Event::UserLoggedOut { name } => at.by(name, AuditAction::Logout, AuditDetail::None),
             Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
@@ -189,29 +199,30 @@ impl AuditTrail {
             Event::PasswordReset { name, by, .. } => {
                 at.by(by, AuditAction::ResetPassword, AuditDetail::User(name.clone()))
             }
-            Event::WindowOpened { window, clerk } => self.window_opened(at, window, clerk),
-            Event::WindowClosed { window } => {
-                let clerk = self.at_window.remove(window);
-                at.entry(clerk, AuditAction::Close, Some(*window), AuditDetail::None)
+            Event::WindowOpened { window, clerk } => {
+                at.entry(Some(clerk.clone()), AuditAction::Open, Some(*window), AuditDetail::None)
             }
-            Event::TicketCalled { window, id, rule } => self.at(window, id, call_action(rule), AuditDetail::Rule(rule.clone()), at),
-            Event::TicketRecalled { window, id } => self.at(window, id, AuditAction::Recall, AuditDetail::None, at),
-            Event::TicketServing { window, id } => self.at(window, id, AuditAction::Serve, AuditDetail::None, at),
-            Event::TicketDone { window, id, outcome } => {
-                self.at(window, id, AuditAction::Done, AuditDetail::Outcome(*outcome), at)
+            Event::WindowClosed { window } => on.at(window, AuditAction::Close, AuditDetail::None),
+            Event::TicketCalled { window, rule, .. } => on.at(window, call_action(rule), AuditDetail::Rule(rule.clone())),
+            Event::TicketRecalled { window, .. } => on.at(window, AuditAction::Recall, AuditDetail::None),
+            Event::TicketServing { window, .. } => on.at(window, AuditAction::Serve, AuditDetail::None),
+            Event::TicketDone { window, outcome, .. } => on.at(window, AuditAction::Done, AuditDetail::Outcome(*outcome)),
+            Event::TicketStepDone { window, .. } => on.at(window, AuditAction::StepDone, AuditDetail::None),
+            Event::TicketNoShow { window, .. } => on.at(window, AuditAction::NoShow, AuditDetail::None),
+            Event::TicketParked { window, .. } => on.at(window, AuditAction::Park, AuditDetail::None),
+            Event::TicketTransferred { window, to, .. } => {
+                on.at(window, AuditAction::Transfer, AuditDetail::Transfer(to.clone()))
             }
-            Event::TicketStepDone { window, id } => self.at(window, id, AuditAction::StepDone, AuditDetail::None, at),
-            Event::TicketNoShow { window, id } => self.at(window, id, AuditAction::NoShow, AuditDetail::None, at),
-            Event::TicketParked { window, id } => self.at(window, id, AuditAction::Park, AuditDetail::None, at),
-            Event::TicketTransferred { window, id, to } => {
-                self.at(window, id, AuditAction::Transfer, AuditDetail::Transfer(to.clone()), at)
-            }
-            Event::WindowPaused { window } => self.at_window_of(at, window, AuditAction::Pause),
-            Event::WindowResumed { window } => self.at_window_of(at, window, AuditAction::Resume),
+            Event::WindowPaused { window } => on.at(window, AuditAction::Pause, AuditDetail::None),
+            Event::WindowResumed { window } => on.at(window, AuditAction::Resume, AuditDetail::None),
             Event::WindowQueuesSet { window, queues, by } => {
                 at.entry(Some(by.clone()), AuditAction::SetQueues, Some(*window), AuditDetail::Queues(queues.clone()))
             }
-            Event::WindowForceClosed { window, by } => self.force_closed(at, window, by),
+            // An admin closed the window, naming the clerk who was signed in there.
+            Event::WindowForceClosed { window, by } => {
+                let detail = on.user.map_or(AuditDetail::None, AuditDetail::User);
+                at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
+            }
             Event::CaseCallback { case, by, reached, .. } => {
                 at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
             }
@@ -221,7 +232,8 @@ impl AuditTrail {
             Event::AlertAcknowledged { id, by } => at.by(by, AuditAction::AlertAck, AuditDetail::Alert(*id)),
             // The hall's own doing, not a person's: the alert list keeps them.
             Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
-            Event::TicketCheckedIn { .. }
+            Event::TicketIssued { .. }
+            | Event::TicketCheckedIn { .. }
             | Event::AppointmentBooked { .. }
             | Event::AppointmentCancelled { .. }
             | Event::AppointmentCheckedIn { .. }
@@ -234,58 +246,21 @@ impl AuditTrail {
             | Event::NumbersRaised { .. } => None,
         }
     }
+}
 
-    /// A new day: nobody is signed in anywhere, and numbers start again.
-    fn day_opened(&mut self, at: Stamp, expired: usize) -> Option<AuditEntry> {
-        self.at_window.clear();
-        self.numbers.clear();
-        at.entry(None, AuditAction::DayOpened, None, AuditDetail::Expired(expired))
-    }
+/// A window's action, with who was signed in there and the ticket's number as the
+/// record's facts tell (`None` when the record is of a sign-in or ticket the day read
+/// does not hold, such as the day before's tail after midnight).
+struct On {
+    stamp: Stamp,
+    user: Option<UserName>,
+    ticket: Option<TicketNo>,
+}
 
-    /// Not an entry: the ticket's number, for the entries that name it.
-    fn issued(&mut self, setup: &Setup, id: &TicketId, queue: &QueueId, n: u32) -> Option<AuditEntry> {
-        // The same prefix rule as `HallState::issue`.
-        let prefix = setup.queue(queue).and_then(|q| Prefix::parse(&q.prefix).ok());
-        let prefix = prefix.unwrap_or_else(|| Prefix::from(*queue));
-        self.numbers.insert(*id, TicketNo { prefix, n });
-        None
-    }
-
-    fn window_opened(&mut self, at: Stamp, window: &WindowId, clerk: &UserName) -> Option<AuditEntry> {
-        self.at_window.insert(*window, clerk.clone());
-        at.entry(Some(clerk.clone()), AuditAction::Open, Some(*window), AuditDetail::None)
-    }
-
-    /// A window's own action (pause, resume), by the clerk signed in there.
-    fn at_window_of(&self, at: Stamp, window: &WindowId, action: AuditAction) -> Option<AuditEntry> {
-        at.entry(self.at_window.get(window).cloned(), action, Some(*window), AuditDetail::None)
-    }
-
-    /// An admin closed the window, naming the clerk who was signed in there.
-    fn force_closed(&mut self, at: Stamp, window: &WindowId, by: &UserName) -> Option<AuditEntry> {
-        let clerk = self.at_window.remove(window);
-        let detail = clerk.map_or(AuditDetail::None, AuditDetail::User);
-        at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
-    }
-
-    /// An action on ticket `id` at `window`, by the clerk signed in there.
-    fn at(
-        &self,
-        window: &WindowId,
-        id: &TicketId,
-        action: AuditAction,
-        detail: AuditDetail,
-        Stamp { seq, at }: Stamp,
-    ) -> Option<AuditEntry> {
-        Some(AuditEntry {
-            seq,
-            at,
-            user: self.at_window.get(window).cloned(),
-            action,
-            window: Some(*window),
-            ticket: self.numbers.get(id).cloned(),
-            detail,
-        })
+impl On {
+    fn at(self, window: &WindowId, action: AuditAction, detail: AuditDetail) -> Option<AuditEntry> {
+        let Stamp { seq, at } = self.stamp;
+        Some(AuditEntry { seq, at, user: self.user, action, window: Some(*window), ticket: self.ticket, detail })
     }
 }
 

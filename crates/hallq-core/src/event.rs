@@ -318,4 +318,47 @@ impl Event {
             | Event::NumbersRaised { .. } => None,
         }
     }
+
+    /// The existing ticket the event acts on, if any (an issue makes a new one).
+    pub fn ticket(&self) -> Option<&TicketId> {
+        match self {
+            Event::TicketCalled { id, .. }
+            | Event::TicketRecalled { id, .. }
+            | Event::TicketServing { id, .. }
+            | Event::TicketDone { id, .. }
+            | Event::TicketNoShow { id, .. }
+            | Event::TicketTransferred { id, .. }
+            | Event::TicketStepDone { id, .. }
+            | Event::TicketParked { id, .. }
+            | Event::TicketReturned { id, .. }
+            | Event::TicketCancelled { id }
+            | Event::TicketRated { id, .. }
+            | Event::TicketRejoined { id }
+            | Event::TicketCheckedIn { id } => Some(id),
+            Event::DayOpened { .. }
+            | Event::TicketIssued { .. }
+            | Event::WindowOpened { .. }
+            | Event::WindowPaused { .. }
+            | Event::WindowResumed { .. }
+            | Event::WindowClosed { .. }
+            | Event::WindowQueuesSet { .. }
+            | Event::WindowForceClosed { .. }
+            | Event::AppointmentBooked { .. }
+            | Event::AppointmentCancelled { .. }
+            | Event::AppointmentCheckedIn { .. }
+            | Event::NoChange
+            | Event::CaseCallback { .. }
+            | Event::CaseRectified { .. }
+            | Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. }
+            | Event::UserAdded { .. }
+            | Event::PasswordReset { .. }
+            | Event::AlertRaised { .. }
+            | Event::AlertCleared { .. }
+            | Event::AlertAcknowledged { .. }
+            | Event::NumbersRaised { .. } => None,
+        }
+    }
 }

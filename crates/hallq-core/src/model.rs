@@ -185,6 +185,8 @@ pub struct Ticket {
     /// The clerk signed in at its window when it was last served (a bad rating's case
     /// names them).
     pub served_by: Option<UserName>,
+    /// The clerk signed in at the window that called it last (whose service a rating rates).
+    pub called_by: Option<UserName>,
     /// Set while it waits for one named window after a transfer.
     pub target_window: Option<WindowId>,
     pub issued_at: Ts,

@@ -3,16 +3,15 @@
 //! minutes over the tickets waiting in each line, and the service times measured so far
 //! today, per queue, as a moving average against what the tickets' items expected.
 //!
-//! Kept in the state and changed only through `observe`, which `apply` calls with every
-//! record before applying it; so it is a projection of the log like the rest of the
+//! Kept in the state and changed only through `fold`, which `apply` calls with every
+//! fact it yields; so it is a projection of the log like the rest of the
 //! state, and reading it is a few map look-ups, never a scan of the tickets. A new service
 //! day starts it afresh: yesterday's clerks and visitors say little about today's.
 
 use std::collections::BTreeMap;
 
-use super::event::Event;
-use super::model::{CallRule, QueueId, Ticket, TicketId, TransferTarget, Ts, WindowId};
-use super::setup::Setup;
+use super::facts::{Line as Waiting, What};
+use super::model::{QueueId, WindowId};
 
 /// Weight of the newest service in the moving average, once a queue has measured more
 /// than its inverse (until then every service weighs the same: a plain mean). One in
@@ -32,7 +31,6 @@ pub const RATIO_MIN: f64 = 0.25;
 pub const RATIO_MAX: f64 = 4.0;
 /// Minutes assumed for a ticket whose items the configuration no longer knows.
 pub use super::setup::UNKNOWN_ITEM_MINUTES as UNKNOWN_TICKET_MINUTES;
-use super::setup::UNKNOWN_ITEM_MINUTES;
 
 /// Waiting tickets of one line and the sum of their expected minutes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,109 +70,24 @@ pub struct ServiceTimes {
 }
 
 impl ServiceTimes {
-    /// Takes note of one record's event, before `apply` changes `tickets` for it.
-    pub fn observe(&mut self, setup: &Setup, tickets: &BTreeMap<TicketId, Ticket>, at: Ts, event: &Event) {
-        match event {
-            Event::DayOpened { .. } => *self = Self::default(),
-            Event::TicketIssued { queue, services, steps, .. } => {
-                // A bundle ticket waits for one step at a time: its first step's items.
-                let minutes = setup.expected_minutes(steps.first().map_or(services, |s| &s.services));
-                self.lines.entry(*queue).or_default().add(minutes);
+    /// Takes note of one fact (`facts.rs`): a ticket joining or leaving a line, a service
+    /// measured, a new day.
+    pub fn fold(&mut self, what: &What) {
+        match what {
+            What::DayOpened { .. } => *self = Self::default(),
+            What::Joined { line, minutes, .. } => self.line_mut(line).add(*minutes),
+            What::Left { line, minutes, .. } => self.line_mut(line).remove(*minutes),
+            What::Finished { served_ms: Some(ms), minutes, queue, .. } => {
+                self.measure(queue, *ms as f64, f64::from(*minutes) * 60_000.0)
             }
-            // A parked ticket called back was in no line.
-            Event::TicketCalled { rule: CallRule::Unparked, .. } => {}
-            Event::TicketCalled { id, .. } | Event::TicketCancelled { id } => {
-                if let Some(t) = tickets.get(id) {
-                    let minutes = t.minutes;
-                    let line = match &t.target_window {
-                        Some(w) => self.sent.get_mut(w),
-                        None => self.lines.get_mut(&t.queue),
-                    };
-                    if let Some(line) = line {
-                        line.remove(minutes);
-                    }
-                }
-            }
-            Event::TicketTransferred { id, to, .. } => {
-                let minutes = tickets.get(id).map_or(UNKNOWN_ITEM_MINUTES, |t| t.minutes);
-                match to {
-                    TransferTarget::Queue(q) => self.lines.entry(*q).or_default().add(minutes),
-                    TransferTarget::Window(w) => self.sent.entry(*w).or_default().add(minutes),
-                }
-            }
-            Event::TicketReturned { id, window, queue } => {
-                if let Some(t) = tickets.get(id) {
-                    self.returned(t, window.is_some(), queue);
-                }
-            }
-            Event::TicketDone { id, .. } => self.measure_service(tickets, at, id),
-            Event::TicketStepDone { id, .. } => {
-                self.measure_service(tickets, at, id);
-                let next = tickets.get(id).and_then(|t| t.steps.get(t.step + 1));
-                if let Some(step) = next {
-                    let minutes = setup.expected_minutes(&step.services);
-                    self.lines.entry(step.queue).or_default().add(minutes);
-                }
-            }
-            Event::TicketRejoined { id } => {
-                if let Some(t) = tickets.get(id) {
-                    self.lines.entry(t.queue).or_default().add(t.minutes);
-                }
-            }
-            Event::TicketRated { .. }
-            | Event::WindowOpened { .. }
-            | Event::TicketRecalled { .. }
-            | Event::TicketServing { .. }
-            | Event::TicketNoShow { .. }
-            | Event::TicketParked { .. }
-            | Event::TicketCheckedIn { .. }
-            | Event::AppointmentBooked { .. }
-            | Event::AppointmentCancelled { .. }
-            | Event::AppointmentCheckedIn { .. }
-            | Event::WindowPaused { .. }
-            | Event::WindowResumed { .. }
-            | Event::WindowClosed { .. }
-            | Event::NoChange
-            | Event::NumbersRaised { .. }
-            | Event::CaseCallback { .. }
-            | Event::CaseRectified { .. } => {}
-            Event::UserLoggedIn { .. }
-            | Event::UserLoggedOut { .. }
-            | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. }
-            | Event::UserAdded { .. }
-            | Event::PasswordReset { .. }
-            | Event::WindowQueuesSet { .. }
-            | Event::WindowForceClosed { .. } => {}
-            Event::AlertRaised { .. } | Event::AlertCleared { .. } | Event::AlertAcknowledged { .. } => {}
+            _ => {}
         }
     }
 
-    /// Ticket `t` (as it was) waits in `queue` again: out of the line it waited in, if
-    /// any, and into `queue`'s shared line, or still its window's when only its queue
-    /// changed (`untied` false).
-    fn returned(&mut self, t: &Ticket, untied: bool, queue: &QueueId) {
-        let sent = t.target_window.filter(|_| t.status == super::model::TicketStatus::Waiting);
-        if t.status == super::model::TicketStatus::Waiting {
-            let line = match &sent {
-                Some(w) => self.sent.get_mut(w),
-                None => self.lines.get_mut(&t.queue),
-            };
-            if let Some(line) = line {
-                line.remove(t.minutes);
-            }
-        }
-        match sent.filter(|_| !untied) {
-            Some(w) => self.sent.entry(w).or_default().add(t.minutes),
-            None => self.lines.entry(*queue).or_default().add(t.minutes),
-        }
-    }
-
-    /// Measures the service of the ticket finishing now (at its current step).
-    fn measure_service(&mut self, tickets: &BTreeMap<TicketId, Ticket>, at: Ts, id: &TicketId) {
-        if let Some((t, since)) = tickets.get(id).and_then(|t| t.serving_at.map(|s| (t, s))) {
-            let expected_ms = f64::from(t.minutes) * 60_000.0;
-            self.measure(&t.queue, at.since_ms(since) as f64, expected_ms);
+    fn line_mut(&mut self, line: &Waiting) -> &mut Line {
+        match line {
+            Waiting::Queue(q) => self.lines.entry(*q).or_default(),
+            Waiting::Window(w) => self.sent.entry(*w).or_default(),
         }
     }
 

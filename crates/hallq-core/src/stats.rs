@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{QueueId, WindowId};
+use super::facts::What;
+use super::model::{CallRule, Outcome, QueueId, WindowId};
 
 /// A running count, sum and maximum of durations in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +146,62 @@ pub struct DayStats {
 }
 
 impl DayStats {
+    /// Counts one fact of the day (`facts.rs`): each in the queue the ticket is in and the
+    /// window that acted. A parked ticket resumed is not a new call.
+    pub fn fold(&mut self, what: &What) {
+        match what {
+            What::Issued { ticket, .. } => self.record(&ticket.queue, None, |f| f.issued += 1),
+            What::Called { rule: CallRule::Unparked, .. } => {}
+            What::Called { ticket, desk, waited_ms, promised, .. } => {
+                self.record(&ticket.queue, Some(&desk.window), |f| {
+                    f.called += 1;
+                    if let Some(ms) = *waited_ms {
+                        f.wait.add(ms);
+                    }
+                    if let (Some(p), Some(ms)) = (promised, *waited_ms) {
+                        f.eta.add(p.minutes, p.low, p.high, ms);
+                    }
+                })
+            }
+            What::Finished { desk, outcome, served_ms, queue, .. } => {
+                let served = served_ms.unwrap_or(0);
+                self.record(queue, Some(&desk.window), |f| {
+                    match outcome {
+                        Some(Outcome::Completed) => f.completed += 1,
+                        Some(Outcome::Incomplete) => f.incomplete += 1,
+                        None => f.steps_done += 1,
+                    }
+                    f.service.add(served);
+                })
+            }
+            What::NoShow { ticket, desk } => self.record(&ticket.queue, Some(&desk.window), |f| f.no_show += 1),
+            What::Parked { ticket, desk } => self.record(&ticket.queue, Some(&desk.window), |f| f.parked += 1),
+            What::Transferred { ticket, desk, .. } => {
+                self.record(&ticket.queue, Some(&desk.window), |f| f.transferred += 1)
+            }
+            What::Rejoined { ticket } => self.record(&ticket.queue, None, |f| f.rejoined += 1),
+            What::Cancelled { ticket, .. } => self.record(&ticket.queue, None, |f| f.cancelled += 1),
+            What::Expired { ticket, desk, .. } => {
+                self.record(&ticket.queue, desk.as_ref().map(|d| &d.window), |f| f.expired += 1)
+            }
+            What::Rated { ticket, desk, score, reason } => {
+                self.record(&ticket.queue, desk.as_ref().map(|d| &d.window), |f| rated(f, *score, reason))
+            }
+            What::CaseRectified { queue, window, .. } => self.record(queue, window.as_ref(), |f| f.bad_rectified += 1),
+            What::DayOpened { .. }
+            | What::Joined { .. }
+            | What::Left { .. }
+            | What::Recalled { .. }
+            | What::Serving { .. }
+            | What::Returned { .. }
+            | What::CheckedIn { .. }
+            | What::WindowOpened { .. }
+            | What::WindowPaused { .. }
+            | What::WindowResumed { .. }
+            | What::WindowClosed { .. } => {}
+        }
+    }
+
     /// Applies `f` to the totals, the queue's figures and, if given, the window's.
     pub fn record(&mut self, queue: &QueueId, window: Option<&WindowId>, f: impl Fn(&mut Figures)) {
         f(&mut self.total);
@@ -164,3 +221,15 @@ impl DayStats {
 
 /// Figures of every day seen so far, by day.
 pub type Stats = BTreeMap<NaiveDate, DayStats>;
+
+/// A rating's share of the figures: its score, and a bad one's reason.
+fn rated(f: &mut Figures, score: u8, reason: &Option<String>) {
+    f.rated += 1;
+    f.score_sum += u64::from(score);
+    if let Some(n) = (score as usize).checked_sub(1).and_then(|i| f.scores.get_mut(i)) {
+        *n += 1;
+    }
+    if let Some(r) = reason {
+        *f.bad_reasons.entry(r.clone()).or_default() += 1;
+    }
+}

@@ -160,7 +160,7 @@ impl Sim<'_> {
             }
         };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
-        self.rec.observe(&step.records);
+        self.rec.observe(&step.records, &step.facts);
         if let Err(r) = &step.result {
             self.rec.rejected(r.code());
             return Ok(());

@@ -6,58 +6,56 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::{HallState, NewTicket};
+use super::{line_of, HallState, NewTicket, Out};
 use crate::appointments::{Appointment, AppointmentState};
 use crate::event::{Event, Record};
+use crate::facts::{Desk, Fact, Subject, What};
 use crate::fingerprint::KeyedAnswer;
-use crate::model::{QueueId, TicketId, Ts, UserName, WindowId, WindowState};
+use crate::model::{QueueId, TicketId, TicketStatus, Ts, UserName, WindowId, WindowState};
 use crate::rating::{Callback, Case, CaseOpening, Rectification};
-use crate::stats::DayStats;
-use crate::transitions::{next_status, TicketAction};
+use crate::transitions::TicketAction;
 
 impl HallState {
-    pub(super) fn day_stats(&mut self) -> &mut DayStats {
-        let day = self.day.unwrap_or_default();
-        self.stats.entry(day).or_default()
-    }
-
-    /// Applies one logged record. Panics on a record that breaks an invariant: that is a
-    /// bug in `decide` (or a corrupt log), and going on would spread it. One arm per event,
-    /// each a call: a ticket's moves are in `moves.rs`, the rest below.
-    pub fn apply(&mut self, seq: u64, record: &Record) {
+    /// Applies one logged record and returns what it meant (`facts.rs`), which the day's
+    /// figures and the pace of service have already folded. Panics on a record that
+    /// breaks an invariant: that is a bug in `decide` (or a corrupt log), and going on
+    /// would spread it. One arm per event, each a call: a ticket's moves are in
+    /// `moves.rs`, the rest below.
+    pub fn apply(&mut self, seq: u64, record: &Record) -> Vec<Fact> {
         assert!(seq > self.last_seq, "log position {seq} after {}", self.last_seq);
         let before = self.last_seq;
+        let day_before = self.day;
         self.last_seq = seq;
         self.last_at = self.last_at.max(record.at);
         let at = record.at;
-        self.service_times.observe(&self.setup, &self.tickets, at, &record.event);
+        let out = &mut Out { seq, at, facts: Vec::new() };
         match &record.event {
-            Event::DayOpened { day, expired } => self.open_day(*day, expired),
-            issued @ Event::TicketIssued { .. } => self.issued(seq, before, at, issued),
-            Event::TicketCheckedIn { id } => self.checked_in(id),
+            Event::DayOpened { day, expired } => self.open_day(out, *day, expired),
+            issued @ Event::TicketIssued { .. } => self.issued(out, before, issued),
+            Event::TicketCheckedIn { id } => self.checked_in(out, id),
             booked @ Event::AppointmentBooked { .. } => self.booked(booked),
             Event::AppointmentCancelled { code } => self.booking_is(code, AppointmentState::Cancelled),
             Event::AppointmentCheckedIn { code, ticket, late } => {
                 self.booking_is(code, AppointmentState::CheckedIn { ticket: *ticket, late: *late })
             }
-            Event::TicketRejoined { id } => self.rejoin(seq, at, id),
-            Event::TicketCancelled { id } => self.cancel(id),
+            Event::TicketRejoined { id } => self.rejoin(out, id),
+            Event::TicketCancelled { id } => self.cancel(out, id),
             Event::TicketRated { id, score, comment, reason, case } => {
-                self.rate(at, id, *score, comment, reason, case.as_ref())
+                self.rate(out, id, *score, comment, reason, case.as_ref())
             }
-            Event::WindowOpened { window, clerk } => self.set_window(window, WindowState::Open, Some(clerk.clone())),
-            Event::TicketCalled { window, id, rule } => self.call(at, window, id, rule),
-            Event::TicketRecalled { window, id } => self.recalled(at, window, id),
-            Event::TicketServing { window, id } => self.serving(at, window, id),
-            Event::TicketDone { window, id, outcome } => self.done(at, window, id, *outcome),
-            Event::TicketNoShow { window, id } => self.no_show(at, window, id),
-            Event::TicketStepDone { window, id } => self.next_step(at, window, id),
-            Event::TicketParked { window, id } => self.parked(window, id),
-            Event::TicketTransferred { window, id, to } => self.transfer(window, id, to),
-            Event::TicketReturned { id, window, queue } => self.return_ticket(id, window.as_ref(), queue),
-            Event::WindowPaused { window } => self.set_state(window, WindowState::Paused),
-            Event::WindowResumed { window } => self.set_state(window, WindowState::Open),
-            Event::WindowClosed { window } => self.set_window(window, WindowState::Closed, None),
+            Event::WindowOpened { window, clerk } => self.window_opened(out, window, clerk),
+            Event::TicketCalled { window, id, rule } => self.call(out, window, id, rule),
+            Event::TicketRecalled { window, id } => self.recalled(out, window, id),
+            Event::TicketServing { window, id } => self.serving(out, window, id),
+            Event::TicketDone { window, id, outcome } => self.done(out, window, id, *outcome),
+            Event::TicketNoShow { window, id } => self.no_show(out, window, id),
+            Event::TicketStepDone { window, id } => self.next_step(out, window, id),
+            Event::TicketParked { window, id } => self.parked(out, window, id),
+            Event::TicketTransferred { window, id, to } => self.transfer(out, window, id, to),
+            Event::TicketReturned { id, window, queue } => self.return_ticket(out, id, window.as_ref(), queue),
+            Event::WindowPaused { window } => self.paused(out, window, WindowState::Paused),
+            Event::WindowResumed { window } => self.paused(out, window, WindowState::Open),
+            Event::WindowClosed { window } => self.window_closed(out, window, false),
             Event::NumbersRaised { day, floors } => self.numbers_raised(*day, floors),
             Event::NoChange
             | Event::AlertRaised { .. }
@@ -66,36 +64,58 @@ impl HallState {
             | Event::UserLoggedIn { .. }
             | Event::UserLoggedOut { .. } => {}
             Event::CaseCallback { case, by, reached, note } => self.case_callback(at, case, by, *reached, note),
-            Event::CaseRectified { case, by, note } => self.case_rectified(at, case, by, note),
+            Event::CaseRectified { case, by, note } => self.case_rectified(out, case, by, note),
             Event::UserDisabled { name, .. } => self.staff.apply_disabled(name, true),
             Event::UserEnabled { name, .. } => self.staff.apply_disabled(name, false),
             Event::UserAdded { name, role, password_hash, .. } => self.staff.apply_added(name, *role, password_hash),
             Event::PasswordReset { name, password_hash, .. } => self.staff.apply_password(name, password_hash),
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
-            Event::WindowForceClosed { window, .. } => self.force_closed(window),
+            Event::WindowForceClosed { window, .. } => self.force_closed(out, window),
         }
         self.alerts.apply(self.day, at, &record.event, &self.windows);
         if let Some(entry) = &record.idem {
             let keyed = KeyedAnswer { command: entry.command.clone(), reply: entry.reply.clone() };
             self.idem.insert(entry.key.clone(), keyed);
         }
+        let facts = std::mem::take(&mut out.facts);
+        self.fold(day_before, &facts);
+        facts
+    }
+
+    /// The day's figures and the pace of service take in the record's facts, in order;
+    /// facts before a `DayOpened` (the old day's expiries) count in the old day.
+    fn fold(&mut self, mut day: Option<NaiveDate>, facts: &[Fact]) {
+        for fact in facts {
+            match &fact.what {
+                What::DayOpened { day: opened } => day = Some(*opened),
+                What::CaseRectified { day: rated, .. } => {
+                    // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
+                    self.stats.entry(*rated).or_default().fold(&fact.what);
+                    continue;
+                }
+                _ => {}
+            }
+            self.stats.entry(day.unwrap_or_default()).or_default().fold(&fact.what);
+            self.service_times.fold(&fact.what);
+        }
     }
 
     /// A ticket issued: numbered, in line, counted; the promise's forecast run, kept as
     /// the forecast of the state before, becomes this state's.
-    fn issued(&mut self, seq: u64, before: u64, at: Ts, event: &Event) {
+    fn issued(&mut self, out: &mut Out, before: u64, event: &Event) {
         if let Some(new) = NewTicket::of_event(event) {
-            self.issue(seq, at, &new);
-            self.forecast_cache.promote(before, seq, new.id, self.last_at);
+            self.issue(out, &new);
+            self.forecast_cache.promote(before, out.seq, new.id, self.last_at);
         }
     }
 
-    fn checked_in(&mut self, id: &TicketId) {
+    fn checked_in(&mut self, out: &mut Out, id: &TicketId) {
         let t = self.tickets.get_mut(id).expect("checked-in ticket exists");
         assert!(!t.checked_in, "ticket checked in twice");
         t.checked_in = true;
         let ticket = t.clone();
         self.index.insert(&self.setup, &ticket);
+        out.push(What::CheckedIn { ticket: Subject::of(&ticket) });
     }
 
     fn booked(&mut self, event: &Event) {
@@ -135,26 +155,42 @@ impl HallState {
         c.callbacks.push(Callback { at, by: by.clone(), reached, note: note.to_string() });
     }
 
-    fn case_rectified(&mut self, at: Ts, case: &str, by: &UserName, note: &str) {
+    fn case_rectified(&mut self, out: &mut Out, case: &str, by: &UserName, note: &str) {
         let c = self.ratings.cases.get_mut(case).expect("rectified case exists");
         assert!(c.rectified.is_none(), "case {case} rectified twice");
-        c.rectified = Some(Rectification { at, by: by.clone(), note: note.to_string() });
-        let (day, queue, window) = (c.day, c.queue, c.window);
-        // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
-        self.stats.entry(day).or_default().record(&queue, window.as_ref(), |f| f.bad_rectified += 1);
+        c.rectified = Some(Rectification { at: out.at, by: by.clone(), note: note.to_string() });
+        out.push(What::CaseRectified { day: c.day, queue: c.queue, window: c.window });
     }
 
-    fn force_closed(&mut self, window: &WindowId) {
+    fn window_opened(&mut self, out: &mut Out, window: &WindowId, clerk: &UserName) {
+        self.set_window(window, WindowState::Open, Some(clerk.clone()));
+        out.push(What::WindowOpened { desk: Desk { window: *window, clerk: Some(clerk.clone()) } });
+    }
+
+    /// A window's clerk paused it (`Paused`) or resumed it (`Open`).
+    fn paused(&mut self, out: &mut Out, window: &WindowId, state: WindowState) {
+        self.set_state(window, state);
+        let desk = self.desk(window);
+        out.push(if state == WindowState::Paused { What::WindowPaused { desk } } else { What::WindowResumed { desk } });
+    }
+
+    fn window_closed(&mut self, out: &mut Out, window: &WindowId, forced: bool) {
+        let desk = self.desk(window);
+        self.set_window(window, WindowState::Closed, None);
+        out.push(What::WindowClosed { desk, forced });
+    }
+
+    fn force_closed(&mut self, out: &mut Out, window: &WindowId) {
         if let Some(w) = self.window_mut(window) {
             assert!(w.parked.is_empty(), "window {window} force-closed with parked tickets");
         }
-        self.set_window(window, WindowState::Closed, None);
+        self.window_closed(out, window, true);
     }
 
-    /// A rating: the ticket's score, the day's figures, and for a bad one its case.
+    /// A rating: the ticket's score, and for a bad one its case.
     fn rate(
         &mut self,
-        at: Ts,
+        out: &mut Out,
         id: &TicketId,
         score: u8,
         comment: &Option<String>,
@@ -170,7 +206,7 @@ impl HallState {
             let c = Case {
                 id: opening.id.clone(),
                 day,
-                opened_at: at,
+                opened_at: out.at,
                 due: opening.due,
                 number: t.number.to_string(),
                 queue,
@@ -185,24 +221,13 @@ impl HallState {
             };
             assert!(self.ratings.cases.insert(opening.id.clone(), c).is_none(), "case {} opened twice", opening.id);
         }
-        self.day_stats().record(&queue, window.as_ref(), |f| {
-            f.rated += 1;
-            f.score_sum += u64::from(score);
-            if let Some(n) = (score as usize).checked_sub(1).and_then(|i| f.scores.get_mut(i)) {
-                *n += 1;
-            }
-            if let Some(r) = reason {
-                *f.bad_reasons.entry(r.clone()).or_default() += 1;
-            }
-        });
+        let desk = window.map(|window| Desk { window, clerk: t.called_by.clone() });
+        out.push(What::Rated { ticket: Subject::of(t), desk, score, reason: reason.clone() });
     }
 
-    fn open_day(&mut self, day: NaiveDate, expired: &[TicketId]) {
+    fn open_day(&mut self, out: &mut Out, day: NaiveDate, expired: &[TicketId]) {
         for id in expired {
-            let t = self.tickets.get_mut(id).expect("expired ticket exists");
-            t.status = next_status(t.status, TicketAction::Expire).expect("only unfinished tickets expire");
-            let (queue, window) = (t.queue, t.window);
-            self.day_stats().record(&queue, window.as_ref(), |f| f.expired += 1);
+            self.expire(out, id);
         }
         self.day = Some(day);
         self.appointments.drop_before(day);
@@ -220,16 +245,41 @@ impl HallState {
             w.parked.clear();
         }
         self.stats.entry(day).or_default();
+        out.push(What::DayOpened { day });
     }
 
-    fn issue(&mut self, seq: u64, at: Ts, new: &NewTicket) {
+    /// An unfinished ticket of the day that closed: out of its line, if it waited in one.
+    fn expire(&mut self, out: &mut Out, id: &TicketId) {
+        let t = self.tickets.get(id).expect("expired ticket exists");
+        let waiting = t.status == TicketStatus::Waiting;
+        let line = waiting.then(|| line_of(t));
+        let desk = t.window.map(|w| self.desk(&w));
+        let t = self.move_ticket(id, TicketAction::Expire);
+        let (ticket, minutes) = (Subject::of(t), t.minutes);
+        let waited_ms = out.at.since_ms(t.issued_at);
+        let called = t.first_called_at.is_some();
+        if let Some(line) = line {
+            out.push(What::Left { ticket: ticket.clone(), line, minutes });
+        }
+        out.push(What::Expired { ticket, desk, waited_ms, called });
+    }
+
+    fn issue(&mut self, out: &mut Out, new: &NewTicket) {
         let (queue, n) = (new.queue, new.n);
         let last = self.numbers.entry(*queue).or_insert(0);
         assert!(n > *last, "number {n} in queue {queue} repeats or goes back (last {last})");
         *last = n;
-        let ticket = new.ticket(&self.setup, seq, at);
+        let ticket = new.ticket(&self.setup, out.seq, out.at);
         self.index.insert(&self.setup, &ticket);
+        let subject = Subject::of(&ticket);
+        let (line, minutes) = (line_of(&ticket), ticket.minutes);
+        out.push(What::Issued {
+            ticket: subject.clone(),
+            services: ticket.services.clone(),
+            priority: ticket.priority.clone(),
+            remote: new.remote,
+        });
+        out.push(What::Joined { ticket: subject, line, minutes });
         assert!(self.tickets.insert(*new.id, ticket).is_none(), "ticket id issued twice");
-        self.day_stats().record(queue, None, |f| f.issued += 1);
     }
 }

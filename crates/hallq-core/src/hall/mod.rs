@@ -19,6 +19,7 @@ use super::command::{Envelope, Rejection, Reply};
 use super::decide::decide;
 use super::dispatch::DispatchIndex;
 use super::event::{Event, IdemEntry, Record, RECORD_VERSION};
+use super::facts::{Desk, Fact, Line, Subject, What};
 use super::fingerprint::{fingerprint, KeyedAnswer};
 use super::forecast::{forecast, Forecast, ForecastCache};
 use super::model::{
@@ -104,12 +105,42 @@ pub struct Decision {
     pub repeated: bool,
 }
 
-/// What one `step` did: the records it appended (with their log positions) and the
-/// caller's answer.
+/// What one `step` did: the records it appended (with their log positions), what they
+/// meant (`facts.rs`, in log order) and the caller's answer.
 #[derive(Debug)]
 pub struct Step {
     pub records: Vec<(u64, Record)>,
+    pub facts: Vec<Fact>,
     pub result: Result<Decision, Rejection>,
+}
+
+/// The facts one record yields, as `apply` works them out.
+pub(crate) struct Out {
+    pub seq: u64,
+    pub at: Ts,
+    pub facts: Vec<Fact>,
+}
+
+impl Out {
+    pub fn push(&mut self, what: What) {
+        self.facts.push(Fact { seq: self.seq, at: self.at, what });
+    }
+}
+
+impl Subject {
+    /// Ticket `t` as a fact names it.
+    pub(crate) fn of(t: &Ticket) -> Self {
+        Subject { id: t.id, number: t.number.clone(), queue: t.queue }
+    }
+}
+
+/// The line a waiting ticket is in: its window's, when sent to one by name, else its
+/// queue's.
+pub(crate) fn line_of(t: &Ticket) -> Line {
+    match t.target_window {
+        Some(w) => Line::Window(w),
+        None => Line::Queue(t.queue),
+    }
 }
 
 impl HallState {
@@ -171,8 +202,9 @@ impl HallState {
     pub fn step(&mut self, env: &Envelope, now: Ts) -> Step {
         let now = now.max(self.last_at);
         let mut records = Vec::new();
+        let mut facts = Vec::new();
         if let Some(event) = self.rollover(now) {
-            records.push(self.append(now, None, event));
+            records.push(self.append(now, None, event, &mut facts));
         }
         let mut result = decide(self, env, now);
         if let Ok(decision) = &mut result {
@@ -189,17 +221,22 @@ impl HallState {
                     }),
                     _ => None,
                 };
-                records.push(self.append(now, idem, event.clone()));
+                records.push(self.append(now, idem, event.clone(), &mut facts));
             }
         }
-        Step { records, result }
+        Step { records, facts, result }
     }
 
-    fn append(&mut self, at: Ts, idem: Option<IdemEntry>, event: Event) -> (u64, Record) {
+    fn append(&mut self, at: Ts, idem: Option<IdemEntry>, event: Event, facts: &mut Vec<Fact>) -> (u64, Record) {
         let record = Record { v: RECORD_VERSION, at, idem, event };
         let seq = self.last_seq + 1;
-        self.apply(seq, &record);
+        facts.extend(self.apply(seq, &record));
         (seq, record)
+    }
+
+    /// Window `window` and who is signed in there now.
+    pub(crate) fn desk(&self, window: &WindowId) -> Desk {
+        Desk { window: *window, clerk: self.windows.get(window).and_then(|w| w.clerk.clone()) }
     }
 
     /// The event that opens a new service day, if `now` falls after the current one and no
@@ -295,6 +332,7 @@ impl<'a> NewTicket<'a> {
             status: TicketStatus::Waiting,
             window: None,
             served_by: None,
+            called_by: None,
             target_window: self.target_window,
             issued_at: at,
             issue_seq: seq,
