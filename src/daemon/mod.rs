@@ -137,8 +137,7 @@ pub async fn serve(
     })
     .await;
     let engine_ok = stop_all(&app, tasks, displays, engine_task).await;
-    store.flush().await?;
-    store.close();
+    close_log(&store).await?;
     tracing::info!("event log flushed; bye");
     served?;
     engine_ok.then_some(()).ok_or(DaemonError::EngineFailed)
@@ -272,6 +271,17 @@ async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, e
         displays.stop().await;
     }
     engine.stop().await
+}
+
+/// The last flush, then the log closed: when this returns, sled's lock on the data
+/// directory is free (`Store::close` waits for it, here on the blocking pool).
+async fn close_log(store: &Arc<Store>) -> Result<(), StoreError> {
+    store.flush().await?;
+    let closing = store.clone();
+    if tokio::task::spawn_blocking(move || closing.close()).await.is_err() {
+        tracing::warn!("closing the event log failed");
+    }
+    Ok(())
 }
 
 /// Decides and logs, before anything is served, what a hall.toml changed since today's
