@@ -96,34 +96,16 @@ pub async fn serve(
     printer_tasks.into_iter().for_each(|t| tasks.own("printer", t));
     let displays = DisplayThread::start();
     let config = Arc::new(config);
-    let identity = Identity::new(config.clone(), engine.clone());
-    let app = Arc::new(Shared {
-        engine,
-        identity,
-        feed,
-        metrics,
-        sessions,
-        catalog: http::public_catalog(&config.setup, config.remind_ahead)?,
-        shutdown: tasks.token(),
-        displays: AtomicUsize::new(0),
-        display_runtime: displays.as_ref().map(DisplayThread::handle),
-        phone_key,
-        limits: http::rate::Limits::new(&config.limits, &config.kiosks),
-        clock,
-        voice,
-        printers,
-        reports: Arc::new(Reports::new(store.clone(), setup, config.service_level.clone())),
-        demo_users: std::sync::OnceLock::new(),
-        demo: http::DemoAnswer::default(),
-        backup_running: Arc::default(),
-        config,
-    });
+    let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
+    let hall = http::Hall { config, engine, feed, metrics, reports, printers, voice };
+    let edge = start_edge(&hall, sessions, clock, phone_key, &tasks, displays.as_ref())?;
+    let app = Arc::new(Shared { hall, edge });
     let addr = listener.local_addr()?;
     warn_at_start(&app, addr, tls.is_some(), &mut tasks);
     tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
     // The per-address connection cap goes with the per-address rate limits: behind a TLS
     // proxy (and in `hallq bench`) every client has one address, and both are turned off.
-    let per_address = (!app.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
+    let per_address = (!app.hall.config.limits.public.is_off()).then_some(http::conns::CONNECTIONS_PER_ADDRESS_MAX);
     // A broken invariant panics the engine; then the daemon must stop too, not go on
     // answering 503 with nobody noticing.
     let engine_failed = engine_task.failure();
@@ -137,11 +119,37 @@ pub async fn serve(
     })
     .await;
     let engine_ok = stop_all(&app, tasks, displays, engine_task).await;
-    store.flush().await?;
-    store.close();
+    close_log(&store).await?;
     tracing::info!("event log flushed; bye");
     served?;
     engine_ok.then_some(()).ok_or(DaemonError::EngineFailed)
+}
+
+/// The edge's own state at start (`http::Edge`): the sessions kept, who each user is, the
+/// rate limits, the displays' thread, the daemon's cancellation token.
+fn start_edge(
+    hall: &http::Hall,
+    sessions: Sessions,
+    clock: Clock,
+    phone_key: [u8; 32],
+    tasks: &Tasks,
+    displays: Option<&DisplayThread>,
+) -> Result<http::Edge, DaemonError> {
+    let config = &hall.config;
+    Ok(http::Edge {
+        sessions,
+        identity: Identity::new(config.clone(), hall.engine.clone()),
+        limits: http::rate::Limits::new(&config.limits, &config.kiosks),
+        clock,
+        phone_key,
+        catalog: http::public_catalog(&config.setup, config.remind_ahead)?,
+        displays: AtomicUsize::new(0),
+        display_runtime: displays.map(DisplayThread::handle),
+        shutdown: tasks.token(),
+        demo_users: std::sync::OnceLock::new(),
+        demo: http::DemoAnswer::default(),
+        backup_running: Arc::default(),
+    })
 }
 
 /// How call-outs are spoken, with the audio cache in the data directory.
@@ -222,17 +230,17 @@ fn warn_at_start(app: &Arc<Shared>, addr: std::net::SocketAddr, tls_on: bool, ta
     for warning in http::listen::exposure_warnings(addr, tls_on, 0) {
         tracing::warn!("{warning}");
     }
-    if app.config.public_url.is_none() {
+    if app.hall.config.public_url.is_none() {
         tracing::warn!(
             "QR codes and status links use the address each kiosk reached the daemon by, which visitors' phones may not reach; set [hall] public_url to the address they open"
         );
     }
     let shared = app.clone();
     let demo = tokio::task::spawn_blocking(move || {
-        let users = shared.config.demo_users();
+        let users = shared.hall.config.demo_users();
         // The start page shows the demo accounts only while every one still is one.
-        let _ = shared.demo_users.set(!users.is_empty() && users.iter().all(|d| *d));
-        let demo = shared.config.demo_credentials_of(&users).len();
+        let _ = shared.edge.demo_users.set(!users.is_empty() && users.iter().all(|d| *d));
+        let demo = shared.hall.config.demo_credentials_of(&users).len();
         if demo > 0 {
             // Counted, not listed: a user name may be a person's name, and names stay out
             // of the log. `hallq check DIR` lists them.
@@ -260,7 +268,7 @@ const DISPLAYS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(
 async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, engine: EngineTask) -> bool {
     tasks.cancel();
     let closing = async {
-        while app.displays.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        while app.edge.displays.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     };
@@ -272,6 +280,17 @@ async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, e
         displays.stop().await;
     }
     engine.stop().await
+}
+
+/// The last flush, then the log closed: when this returns, sled's lock on the data
+/// directory is free (`Store::close` waits for it, here on the blocking pool).
+async fn close_log(store: &Arc<Store>) -> Result<(), StoreError> {
+    store.flush().await?;
+    let closing = store.clone();
+    if tokio::task::spawn_blocking(move || closing.close()).await.is_err() {
+        tracing::warn!("closing the event log failed");
+    }
+    Ok(())
 }
 
 /// Decides and logs, before anything is served, what a hall.toml changed since today's

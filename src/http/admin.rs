@@ -55,7 +55,7 @@ async fn window_answer(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers, None, scope)?;
     let env = Envelope { command, idempotency_key: key };
-    let view = app.engine.command_then(env, |r, reply| r.replied_window(reply)).await?.value;
+    let view = app.hall.engine.command_then(env, |r, reply| r.replied_window(reply)).await?.value;
     Ok(Json(WindowDto::from_view(&view)).into_response())
 }
 
@@ -95,8 +95,8 @@ pub async fn close(
 /// where the user comes from. Admins only.
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
-    let (views, staff) = app.engine.read(|r| (r.windows(), r.staff())).await?;
-    let users = Directory::new(&app.config, &staff)
+    let (views, staff) = app.hall.engine.read(|r| (r.windows(), r.staff())).await?;
+    let users = Directory::new(&app.hall.config, &staff)
         .all()
         .into_iter()
         .map(|u| UserDto {

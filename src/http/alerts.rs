@@ -102,8 +102,11 @@ pub async fn list(
         Some("true") => true,
         Some(_) => return Err(ApiError::bad_request("bad_active", "active must be true or false")),
     };
-    let (day, list) = app.engine.read(move |r| r.alerts(day, active)).await?;
-    Ok(Json(AlertsDto { day: day.to_string(), alerts: list.iter().map(|a| AlertDto::new(&app.config, a)).collect() }))
+    let (day, list) = app.hall.engine.read(move |r| r.alerts(day, active)).await?;
+    Ok(Json(AlertsDto {
+        day: day.to_string(),
+        alerts: list.iter().map(|a| AlertDto::new(&app.hall.config, a)).collect(),
+    }))
 }
 
 /// `POST /api/v1/alerts/{id}/ack`: a supervisor has seen the alert. Acknowledging it again
@@ -120,8 +123,8 @@ pub async fn ack(
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
     let env = Envelope { command, idempotency_key: key };
-    let alert = app.engine.command_then(env, |r, reply| r.replied_alert(reply)).await?.value;
-    Ok(Json(AlertDto::new(&app.config, &alert)))
+    let alert = app.hall.engine.command_then(env, |r, reply| r.replied_alert(reply)).await?.value;
+    Ok(Json(AlertDto::new(&app.hall.config, &alert)))
 }
 
 /// A body that must be empty or `{}`.
@@ -211,6 +214,6 @@ impl OverviewDto {
 /// active alerts, for the supervisor page.
 pub async fn overview(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<OverviewDto>, ApiError> {
     auth::user(&app, &headers, SUPERVISORS)?;
-    let overview = app.engine.read(|r| r.overview()).await?;
-    Ok(Json(OverviewDto::new(&app.config, &overview)))
+    let overview = app.hall.engine.read(|r| r.overview()).await?;
+    Ok(Json(OverviewDto::new(&app.hall.config, &overview)))
 }

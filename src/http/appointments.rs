@@ -73,7 +73,7 @@ pub struct AppointmentDto {
 }
 
 fn appointment_dto(app: &AppState, view: &AppointmentView) -> AppointmentDto {
-    let setup = &app.config.setup;
+    let setup = &app.hall.config.setup;
     let a = &view.appointment;
     let service_name = setup
         .item(&a.service)
@@ -87,14 +87,14 @@ fn appointment_dto(app: &AppState, view: &AppointmentView) -> AppointmentDto {
         slot: a.slot.format("%H:%M").to_string(),
         window: a.window.as_ref().map(ToString::to_string),
         status: view.status,
-        ticket: view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t)),
+        ticket: view.ticket.as_ref().map(|t| TicketDto::new(&app.hall.config, t)),
     }
 }
 
 /// Carries out a command that replies with a booking, and renders that booking; also
 /// whether the command repeated an earlier one.
 async fn appointment_command(app: &AppState, env: Envelope) -> Result<(AppointmentDto, bool), ApiError> {
-    let done = app.engine.command_then(env, |r, reply| r.replied_appointment(reply)).await?;
+    let done = app.hall.engine.command_then(env, |r, reply| r.replied_appointment(reply)).await?;
     Ok((appointment_dto(app, &done.value), done.repeated))
 }
 
@@ -143,10 +143,10 @@ fn code_of(s: &str) -> Result<String, ApiError> {
 /// `GET /api/v1/appointments/slots?day=YYYY-MM-DD`: places left in each slot of a day.
 pub async fn slots(State(app): State<AppState>, UrlQuery(q): UrlQuery<SlotsQuery>) -> Result<Response, ApiError> {
     let day = parse_day(q.day.as_deref().unwrap_or_default())?;
-    if !is_open_day(&app.config.setup, day) {
+    if !is_open_day(&app.hall.config.setup, day) {
         return Ok(Json(SlotsDto { day: day.to_string(), closed: true, slots: Vec::new() }).into_response());
     }
-    let list = app.engine.try_read(move |r| r.slots(day)).await?;
+    let list = app.hall.engine.try_read(move |r| r.slots(day)).await?;
     let slots = list.into_iter().map(|(t, free)| SlotDto { slot: t.format("%H:%M").to_string(), free }).collect();
     Ok(Json(SlotsDto { day: day.to_string(), closed: false, slots }).into_response())
 }
@@ -178,9 +178,9 @@ pub async fn book(
         Some(w) => Some(WindowId::parse(w).map_err(|e| bad("bad_window", e.to_string()))?),
         None => None,
     };
-    let phone_hash = phone_hash(&app.phone_key, &phone);
+    let phone_hash = phone_hash(&app.edge.phone_key, &phone);
     let key = idempotency_key(&headers, None, &format!("booking:{phone_hash}"))?;
-    let addr_hash = Some(addr_hash(&app.phone_key, client.0));
+    let addr_hash = Some(addr_hash(&app.edge.phone_key, client.0));
     let code = new_code();
     let command = Command::BookAppointment { code, service: body.service, day, slot, phone_hash, addr_hash, window };
     let (booking, repeated) = appointment_command(&app, Envelope { command, idempotency_key: key }).await?;
@@ -191,7 +191,7 @@ pub async fn book(
 /// `GET /api/v1/appointments/{code}`.
 pub async fn get(State(app): State<AppState>, Path(code): Path<String>) -> Result<Json<AppointmentDto>, ApiError> {
     let code = code_of(&code)?;
-    let view = app.engine.try_read(move |r| r.known_appointment(&code)).await?;
+    let view = app.hall.engine.try_read(move |r| r.known_appointment(&code)).await?;
     Ok(Json(appointment_dto(&app, &view)))
 }
 
@@ -220,7 +220,7 @@ pub async fn check_in(
     let (view, repeated) =
         super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.config, &view));
+    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.hall.config, &view));
     // A booking checked in at a kiosk becomes a ticket there, printed like any other.
     let print = super::printers::after_issue(&app, &kiosk, &headers, &view, repeated);
     Ok((status, Json(super::printers::IssuedDto { ticket, print })))

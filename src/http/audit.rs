@@ -135,16 +135,16 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
 
 /// A user's role: hall.toml's, else the one an admin gave when adding the user.
 fn role_of(app: &AppState, staff: &Staff, user: Option<&UserName>) -> Option<Role> {
-    Directory::new(&app.config, staff).role(user?)
+    Directory::new(&app.hall.config, staff).role(user?)
 }
 
 fn entry_dto(app: &AppState, staff: &Staff, e: &AuditEntry) -> AuditEntryDto {
-    let setup = &app.config.setup;
+    let setup = &app.hall.config.setup;
     AuditEntryDto {
         seq: e.seq,
         at: rfc3339(setup, e.at),
         user: e.user.as_ref().map(ToString::to_string),
-        display_name: e.user.as_ref().map(|u| app.identity.display_name(u.as_str())),
+        display_name: e.user.as_ref().map(|u| app.edge.identity.display_name(u.as_str())),
         role: role_of(app, staff, e.user.as_ref()).map(Role::as_str),
         action: e.action.as_str(),
         action_text: action_text(e.action),
@@ -164,7 +164,7 @@ async fn read(
 ) -> Result<(chrono::NaiveDate, AuditPage), ApiError> {
     auth::user(app, headers, &[Role::Supervisor, Role::Admin])?;
     let UrlQuery(p) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let setup = &app.config.setup;
+    let setup = &app.hall.config.setup;
     let day = match &p.date {
         None => setup.day_of(app.now()),
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -189,9 +189,9 @@ async fn read(
     if limit == 0 || limit > limit_max {
         return Err(ApiError::bad_request("bad_limit", format!("limit must be 1 to {limit_max}")));
     }
-    let upto = app.feed.seq();
+    let upto = app.hall.feed.seq();
     let q = AuditQuery { day, window, user, action, after: p.after.unwrap_or(0), limit, upto };
-    let page = app.engine.audit(app.config.setup.clone().into(), q).await?;
+    let page = app.hall.engine.audit(app.hall.config.setup.clone().into(), q).await?;
     Ok((day, page))
 }
 
@@ -202,7 +202,7 @@ pub async fn json(
     params: Result<UrlQuery<AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let (day, page) = read(&app, &headers, params, PAGE_ENTRIES_DEFAULT, PAGE_ENTRIES_MAX).await?;
-    let staff = app.identity.staff().await?;
+    let staff = app.edge.identity.staff().await?;
     let entries = page.entries.iter().map(|e| entry_dto(&app, &staff, e)).collect();
     Ok(Json(AuditPageDto { date: day.to_string(), entries, next_after: page.next_after }).into_response())
 }
@@ -229,7 +229,7 @@ pub async fn csv(
     let header = ["时间", "用户", "姓名", "角色", "操作", "操作代码", "窗口", "票号", "说明"];
     let failed = |e: csv::Error| ApiError::internal("the audit export could not be written", &e);
     out.write_record(header).map_err(failed)?;
-    let staff = app.identity.staff().await?;
+    let staff = app.edge.identity.staff().await?;
     for e in &page.entries {
         let dto = entry_dto(&app, &staff, e);
         let role = role_of(&app, &staff, e.user.as_ref()).map_or("", role_text);

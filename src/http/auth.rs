@@ -271,11 +271,11 @@ fn same_secret(a: &str, b: &str) -> bool {
 
 fn kiosk_of<'a>(app: &'a AppState, token: &str) -> Option<&'a KioskDef> {
     // Every token is compared, found or not, so the time taken does not say which matched.
-    app.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
+    app.hall.config.kiosks.iter().fold(None, |found, k| if same_secret(&k.token, token) { Some(k) } else { found })
 }
 
 pub(super) fn evaluator_of<'a>(app: &'a AppState, token: &str) -> Option<&'a EvaluatorDef> {
-    app.config.evaluators.iter().fold(None, |found, e| if same_secret(&e.token, token) { Some(e) } else { found })
+    app.hall.config.evaluators.iter().fold(None, |found, e| if same_secret(&e.token, token) { Some(e) } else { found })
 }
 
 /// Whether `token` is some device's (a kiosk's or an evaluator's), for telling a known
@@ -287,7 +287,7 @@ fn is_device(app: &AppState, token: &str) -> bool {
 /// Whether `token` is a device's or a live session's: such a caller who may not do
 /// something hears 403, a stranger 401.
 pub(super) fn is_known(app: &AppState, token: &str) -> bool {
-    is_device(app, token) || app.sessions.get(token, app.now().0).is_some()
+    is_device(app, token) || app.edge.sessions.get(token, app.now().0).is_some()
 }
 
 /// The evaluator tablet of `window` whose device token the request carries.
@@ -313,7 +313,7 @@ pub fn kiosk<'a>(app: &'a AppState, headers: &HeaderMap) -> Result<&'a KioskDef,
 /// The signed-in user, if any of `roles`.
 pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Session, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    let Some(session) = app.sessions.get(token, app.now().0) else {
+    let Some(session) = app.edge.sessions.get(token, app.now().0) else {
         if is_device(app, token) {
             return Err(ApiError::forbidden(
                 "a device may only do its own work: issue tickets, check in, ask for ratings",
@@ -332,7 +332,7 @@ pub fn user(app: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Sessi
 /// of its parts is, which is the hall's business, not a passer-by's.
 pub fn metrics_reader(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
-    if app.config.metrics_token.as_ref().is_some_and(|t| same_secret(&t.0, token)) {
+    if app.hall.config.metrics_token.as_ref().is_some_and(|t| same_secret(&t.0, token)) {
         return Ok(());
     }
     user(app, headers, &[Role::Supervisor, Role::Admin]).map(|_| ())
@@ -412,7 +412,7 @@ pub async fn login(
             format!("user and password may have at most {CREDENTIAL_BYTES_MAX} bytes"),
         ));
     }
-    let limits = &app.limits;
+    let limits = &app.edge.limits;
     may_try(limits, &body.user, client.0, app.now().0).map_err(too_many_failures)?;
     let Some(slot) = limits.password_checks.slot(Some(client.0)).await else {
         return Err(ApiError::too_many("of logins at once", 1_000));
@@ -422,7 +422,7 @@ pub async fn login(
     let now = app.now().0;
     let charge = may_try(limits, &body.user, client.0, now).map_err(too_many_failures)?;
     // hall.toml's users and those an admin added, with the password last set.
-    let found = app.identity.user(&body.user).await?;
+    let found = app.edge.identity.user(&body.user).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone());
     let password = body.password;
     let ok = slot
@@ -438,7 +438,7 @@ pub async fn login(
         .user_logins
         .take(&user.name.as_str().to_string(), now)
         .map_err(|ms| ApiError::too_many("of logins for this user", ms))?;
-    let ttl_s = app.config.session_ttl_s;
+    let ttl_s = app.hall.config.session_ttl_s;
     let token = open_session(&app, &user, ttl_s, now).await?;
     // The user's name stays out of the log: a login name may be a person's name.
     tracing::info!(role = user.role.as_str(), "user logged in");
@@ -455,15 +455,15 @@ pub async fn login(
 /// user out). The log refuses the sign-in while an admin has the user disabled; a password
 /// an admin set since the check answers as a wrong one.
 async fn open_session(app: &AppState, user: &User, ttl_s: u64, now: i64) -> Result<String, ApiError> {
-    let signed_in = app.identity.sign_in(user).await.map_err(|e| match e {
+    let signed_in = app.edge.identity.sign_in(user).await.map_err(|e| match e {
         NotSignedIn::PasswordChanged => bad_credentials(),
         NotSignedIn::Engine(e) => e.into(),
     })?;
     let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let token = app.sessions.create(&signed_in, ttl_ms, now);
+    let token = app.edge.sessions.create(&signed_in, ttl_ms, now);
     drop(signed_in);
-    if let Err(e) = app.sessions.sync().await {
-        app.sessions.revoke(&token);
+    if let Err(e) = app.edge.sessions.sync().await {
+        app.edge.sessions.revoke(&token);
         return Err(e);
     }
     Ok(token)
@@ -473,7 +473,7 @@ async fn open_session(app: &AppState, user: &User, ttl_s: u64, now: i64) -> Resu
 /// straight back to it after a sign-in (a restart, another browser), not to the picker.
 async fn open_window_of(app: &AppState, user: &UserName) -> Option<WindowId> {
     let user = user.clone();
-    app.engine.read(move |r| r.open_window_of(&user)).await.ok().flatten()
+    app.hall.engine.read(move |r| r.open_window_of(&user)).await.ok().flatten()
 }
 
 /// `POST /api/v1/logout`: ends the caller's session.
@@ -482,13 +482,13 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<J
     // Logged before the session ends: if the log cannot be written, the caller hears so
     // and may try again.
     let command = Command::LogOut { user: session.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: None }).await?;
+    app.hall.engine.command(Envelope { command, idempotency_key: None }).await?;
     if let Some(token) = bearer(&headers) {
-        app.sessions.revoke(token);
+        app.edge.sessions.revoke(token);
     }
     // Gone from the disk before the caller hears so: a restart brings back no session
     // that was logged out.
-    app.sessions.sync().await?;
+    app.edge.sessions.sync().await?;
     tracing::info!(role = session.role.as_str(), "user logged out");
     Ok(Json(json!({ "status": "logged_out" })))
 }

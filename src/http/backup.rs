@@ -24,7 +24,7 @@ const CHUNKS_QUEUED_MAX: usize = 64;
 /// neither holds the one backup slot nor a read of the log for ever.
 const STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The daemon's one backup slot (`Shared::backup_running`), held while a backup is
+/// The daemon's one backup slot (`Edge::backup_running`), held while a backup is
 /// written: one at a time, since each reads the whole log.
 struct Running(Arc<AtomicBool>);
 impl Drop for Running {
@@ -67,15 +67,15 @@ impl std::io::Write for ChunkWriter {
 
 pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Admin])?;
-    if app.backup_running.swap(true, Ordering::SeqCst) {
+    if app.edge.backup_running.swap(true, Ordering::SeqCst) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "backup_running",
             "a backup is being written; try again when it has finished",
         ));
     }
-    let running = Running(app.backup_running.clone());
-    let store = app.reports.store().clone();
+    let running = Running(app.edge.backup_running.clone());
+    let store = app.hall.reports.store().clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(CHUNKS_QUEUED_MAX);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {

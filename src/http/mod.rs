@@ -58,35 +58,49 @@ pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// comment written as `\uXXXX` escapes takes 3,000.
 pub const BODY_STRING_BYTES_MAX: usize = 4 * 1024;
 
-/// What every handler shares. Hall state is not here: it belongs to the engine.
+/// What every handler shares, by whom it belongs to: the hall's services, which a handler
+/// asks of the hall, and the edge's own state. Hall state is not here: it belongs to the
+/// engine.
 pub struct Shared {
+    pub hall: Hall,
+    pub edge: Edge,
+}
+
+/// The hall's services, as the edge reaches them.
+pub struct Hall {
     pub config: Arc<Config>,
     pub engine: EngineHandle,
     pub feed: Arc<Feed>,
     pub metrics: Arc<Metrics>,
+    /// Day reports, built off the engine from the stored log.
+    pub reports: Arc<crate::reports::Reports>,
+    /// The kiosks' ticket printers and what they last said of themselves.
+    pub printers: crate::printer::Printers,
+    /// How call-outs are spoken, and their rendered audio.
+    pub voice: Arc<crate::voice::Voice>,
+}
+
+/// The edge's own: who is signed in and who a user is, the limits, the displays'
+/// connections, and answers made once.
+pub struct Edge {
     pub sessions: Sessions,
     /// Who each user is, asked by the sessions, the routes and the audit.
     pub identity: crate::identity::Identity,
-    /// The catalogue answer, serialised once at start.
-    pub catalog: Bytes,
-    /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.
-    pub shutdown: watch::Receiver<bool>,
-    pub displays: AtomicUsize,
-    /// The displays' own thread (`daemon::DisplayThread`), where their connections are
-    /// served; `None` serves them beside HTTP.
-    pub display_runtime: Option<tokio::runtime::Handle>,
-    /// The key of the phone-number hash of bookings (kept in the data directory).
-    pub phone_key: [u8; 32],
     /// The rate limits of `[hall.limits]`.
     pub limits: rate::Limits,
     /// The daemon's clock (the engine's), for session expiry and the rate limits.
     pub clock: Clock,
-    /// How call-outs are spoken, and their rendered audio.
-    pub voice: Arc<crate::voice::Voice>,
-    /// The kiosks' ticket printers and what they last said of themselves.
-    pub printers: crate::printer::Printers,
-    /// Day reports, built off the engine from the stored log.
-    pub reports: Arc<crate::reports::Reports>,
+    /// The key of the phone-number hash of bookings (kept in the data directory).
+    pub phone_key: [u8; 32],
+    /// The catalogue answer, serialised once at start.
+    pub catalog: Bytes,
+    /// Displays connected now.
+    pub displays: AtomicUsize,
+    /// The displays' own thread (`daemon::DisplayThread`), where their connections are
+    /// served; `None` serves them beside HTTP.
+    pub display_runtime: Option<tokio::runtime::Handle>,
+    /// Flips to true when the daemon begins to shut down; WebSocket loops watch it.
+    pub shutdown: watch::Receiver<bool>,
     /// Whether every hall.toml user still has the demo password: set once, beside serving,
     /// after the argon2 checks at start (unset meanwhile). The start page's demo accounts.
     pub demo_users: std::sync::OnceLock<bool>,
@@ -99,7 +113,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn now(&self) -> Ts {
-        (self.clock)()
+        (self.edge.clock)()
     }
 }
 

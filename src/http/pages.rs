@@ -54,14 +54,14 @@ pub async fn favicon() -> Result<Response, ApiError> {
 /// asked once ([`DemoAnswer`]).
 pub async fn demo(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     // Unset for the moment the checks take after a start: the page asks again.
-    let Some(all_demo) = app.demo_users.get().copied() else {
+    let Some(all_demo) = app.edge.demo_users.get().copied() else {
         return Ok(Json(json!({ "in_use": false, "pending": true })));
     };
-    let in_use = all_demo && app.demo.in_use(&app).await?;
+    let in_use = all_demo && app.edge.demo.in_use(&app).await?;
     if !in_use {
         return Ok(Json(json!({ "in_use": false })));
     }
-    let config = &app.config;
+    let config = &app.hall.config;
     let demo_token = |t: &str| t.starts_with(DEMO_TOKEN_PREFIX);
     let kiosk = config.kiosks.iter().find(|k| demo_token(&k.token) && !k.remote).map(|k| k.token.clone());
     let evaluator =
@@ -98,8 +98,8 @@ impl DemoAnswer {
         let asked = self
             .asked
             .get_or_try_init(|| async {
-                let staff = app.identity.staff().await?;
-                Ok::<_, ApiError>(app.config.users.iter().all(|u| staff.password_of(&u.name).is_none()))
+                let staff = app.edge.identity.staff().await?;
+                Ok::<_, ApiError>(app.hall.config.users.iter().all(|u| staff.password_of(&u.name).is_none()))
             })
             .await?;
         Ok(*asked && !self.revoked.load(Ordering::Acquire))
@@ -108,7 +108,7 @@ impl DemoAnswer {
     /// An admin has set user `name`'s password: if hall.toml names the user, the demo
     /// credentials are no longer in use.
     pub fn revoke(&self, app: &AppState, name: &str) {
-        if app.config.users.iter().any(|u| u.name.as_str() == name) {
+        if app.hall.config.users.iter().any(|u| u.name.as_str() == name) {
             self.revoked.store(true, std::sync::atomic::Ordering::Release);
         }
     }

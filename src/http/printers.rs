@@ -94,11 +94,11 @@ impl PrinterDto {
 
 /// Renders ticket `v` and hands it to `kiosk`'s printer.
 fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, v: &TicketView, reprint: bool) -> Option<PrintDto> {
-    let def = app.printers.def(kiosk)?;
+    let def = app.hall.printers.def(kiosk)?;
     let id = v.ticket.id;
     let url = visitor_status_url(app, headers, &id);
-    let bytes = render(&paper_of(&app.config.setup, &v.ticket, v.eta, url, reprint), def.width_chars);
-    let (queued, health) = app.printers.submit(kiosk, id, bytes)?;
+    let bytes = render(&paper_of(&app.hall.config.setup, &v.ticket, v.eta, url, reprint), def.width_chars);
+    let (queued, health) = app.hall.printers.submit(kiosk, id, bytes)?;
     let status = match queued {
         Queued::Queued => "queued",
         Queued::Full => "not_queued",
@@ -116,8 +116,8 @@ pub(super) fn after_issue(
     v: &TicketView,
     repeated: bool,
 ) -> Option<PrintDto> {
-    if repeated && app.printers.printed_here(kiosk, &v.ticket.id) {
-        let health = app.printers.view(kiosk).map_or(Health::Unknown, |v| v.state.health);
+    if repeated && app.hall.printers.printed_here(kiosk, &v.ticket.id) {
+        let health = app.hall.printers.view(kiosk).map_or(Health::Unknown, |v| v.state.health);
         return Some(PrintDto { status: "repeat", printer: health.as_str() });
     }
     send(app, kiosk, headers, v, false)
@@ -137,24 +137,25 @@ pub async fn reprint(
     headers: HeaderMap,
 ) -> Result<Json<ReprintDto>, ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
-    if app.printers.def(&kiosk.id).is_none() {
+    if app.hall.printers.def(&kiosk.id).is_none() {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
             "no_printer",
             "this kiosk has no printer; add `printer = \"host:9100\"` to its [[kiosk]] table",
         ));
     }
-    app.limits
+    app.edge
+        .limits
         .for_kiosk(&kiosk.id)
         .take(&kiosk.id, app.now().0)
         .map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
     let ticket = parse_id(&id)?;
     let key = idempotency_key(&headers, None, "reprint")?;
-    if !app.printers.printed_here(&kiosk.id, &ticket) {
+    if !app.hall.printers.printed_here(&kiosk.id, &ticket) {
         return Err(ApiError::not_found("unknown_ticket", "this kiosk printed no such ticket today"));
     }
-    let view = app.engine.try_read(move |r| r.known_ticket(&ticket)).await?;
-    let t = TicketDto::new(&app.config, &view);
+    let view = app.hall.engine.try_read(move |r| r.known_ticket(&ticket)).await?;
+    let t = TicketDto::new(&app.hall.config, &view);
     if t.status != "waiting" {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
@@ -163,8 +164,8 @@ pub async fn reprint(
         ));
     }
     if let Some(key) = key {
-        if !app.printers.claim_key(&kiosk.id, &format!("{ticket}:{key}")) {
-            let health = app.printers.view(&kiosk.id).map_or(Health::Unknown, |v| v.state.health);
+        if !app.hall.printers.claim_key(&kiosk.id, &format!("{ticket}:{key}")) {
+            let health = app.hall.printers.view(&kiosk.id).map_or(Health::Unknown, |v| v.state.health);
             return Ok(Json(ReprintDto { ticket: t, print: PrintDto { status: "repeat", printer: health.as_str() } }));
         }
     }
@@ -179,7 +180,7 @@ pub async fn kiosk_printer(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
-    let printer = app.printers.view(&kiosk.id).map(|v| PrinterDto::new(&app.config.setup, v));
+    let printer = app.hall.printers.view(&kiosk.id).map(|v| PrinterDto::new(&app.hall.config.setup, v));
     Ok(Json(serde_json::json!({ "kiosk": kiosk.id, "printer": printer })))
 }
 
@@ -187,6 +188,6 @@ pub async fn kiosk_printer(
 pub async fn list(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<serde_json::Value>, ApiError> {
     auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let printers: Vec<PrinterDto> =
-        app.printers.all().into_iter().map(|v| PrinterDto::new(&app.config.setup, v)).collect();
+        app.hall.printers.all().into_iter().map(|v| PrinterDto::new(&app.hall.config.setup, v)).collect();
     Ok(Json(serde_json::json!({ "printers": printers })))
 }

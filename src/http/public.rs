@@ -26,7 +26,7 @@ pub async fn not_found() -> ApiError {
 /// supervisor's or admin's session.
 pub async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     auth::metrics_reader(&app, &headers)?;
-    let text = app.metrics.render().map_err(|e| ApiError::internal("metrics could not be rendered", &e))?;
+    let text = app.hall.metrics.render().map_err(|e| ApiError::internal("metrics could not be rendered", &e))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
 }
 
@@ -35,11 +35,11 @@ fn json_bytes(bytes: axum::body::Bytes) -> Response {
 }
 
 pub async fn services(State(app): State<AppState>) -> Response {
-    json_bytes(app.catalog.clone())
+    json_bytes(app.edge.catalog.clone())
 }
 
 pub async fn hall(State(app): State<AppState>) -> Response {
-    let snapshot = app.feed.snapshot();
+    let snapshot = app.hall.feed.snapshot();
     // The feed's serialised snapshot, shared (a reference count), not copied per request.
     json_bytes(axum::body::Bytes::from(snapshot.text.clone()))
 }
@@ -64,7 +64,7 @@ pub async fn stats(
                 .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
         ),
     };
-    let (day, figures) = app.engine.read(move |r| r.stats(day)).await?;
+    let (day, figures) = app.hall.engine.read(move |r| r.stats(day)).await?;
     Ok(Json(StatsDto::new(day, &figures)))
 }
 
@@ -154,7 +154,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
 /// lunch break), `after` (after the day's last close) or `rest_day` (a rest day or
 /// holiday of `[hall.calendar]`).
 pub async fn hours(State(app): State<AppState>) -> Json<Value> {
-    let setup = &app.config.setup;
+    let setup = &app.hall.config.setup;
     let now = app.now();
     let open = setup.is_open(now);
     let why = if setup.hours.is_empty() {

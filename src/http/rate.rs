@@ -335,7 +335,7 @@ fn key_of(ip: IpAddr) -> IpAddr {
 
 /// Middleware of the anonymous ticket and booking endpoints: one bucket per client address.
 pub async fn public(State(app): State<AppState>, client: Client, req: Request, next: Next) -> Response {
-    match app.limits.public.take(&client.0, app.now().0) {
+    match app.edge.limits.public.take(&client.0, app.now().0) {
         Ok(()) => next.run(req).await,
         Err(ms) => ApiError::too_many("from your address", ms).into_response(),
     }

@@ -59,8 +59,8 @@ pub async fn rateable(
     let window =
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
     auth::evaluator(&app, &headers, &window)?;
-    let view = app.engine.try_read(move |r| r.rateable(&window)).await?;
-    let ticket = view.map(|v| TicketDto::new(&app.config, &v));
+    let view = app.hall.engine.try_read(move |r| r.rateable(&window)).await?;
+    let ticket = view.map(|v| TicketDto::new(&app.hall.config, &v));
     Ok(Json(json!({ "window": window.to_string(), "ticket": ticket })))
 }
 
@@ -186,8 +186,8 @@ pub async fn cases(
                 .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
         ),
     };
-    let view = app.engine.read(move |r| r.cases(status, day)).await?;
-    Ok(Json(cases_json(&app.config, &view)))
+    let view = app.hall.engine.read(move |r| r.cases(status, day)).await?;
+    Ok(Json(cases_json(&app.hall.config, &view)))
 }
 
 #[derive(Deserialize)]
@@ -215,11 +215,12 @@ fn case_id(id: &str) -> Result<String, ApiError> {
 async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
     let key = idempotency_key(headers, None, &format!("user:{by}"))?;
     let view = app
+        .hall
         .engine
         .command_then(Envelope { command, idempotency_key: key }, |r, reply| r.replied_case(reply))
         .await?
         .value;
-    let case = view.cases.first().map(|c| CaseDto::new(&app.config, view.today, c));
+    let case = view.cases.first().map(|c| CaseDto::new(&app.hall.config, view.today, c));
     Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
 }
 

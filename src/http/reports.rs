@@ -30,7 +30,7 @@ type Params = Result<UrlQuery<DayParams>, axum::extract::rejection::QueryRejecti
 async fn built(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Arc<Built>, ApiError> {
     auth::user(app, headers, &[Role::Supervisor, Role::Admin])?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let today = app.reports.setup().day_of(app.now());
+    let today = app.hall.reports.setup().day_of(app.now());
     let day = match params.date {
         None => today,
         Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d")
@@ -39,11 +39,11 @@ async fn built(app: &AppState, headers: &HeaderMap, params: Params) -> Result<Ar
     if day > today {
         return Err(ApiError::bad_request("future_date", format!("{day} has not begun; ask for today or a past day")));
     }
-    match app.reports.from_log(day, today).await {
+    match app.hall.reports.from_log(day, today).await {
         Ok(Some(built)) => Ok(built),
         Ok(None) => {
-            let (_, figures) = app.engine.read(move |r| r.stats(Some(day))).await?;
-            Ok(Arc::new(app.reports.from_figures(day, &figures)))
+            let (_, figures) = app.hall.engine.read(move |r| r.stats(Some(day))).await?;
+            Ok(Arc::new(app.hall.reports.from_figures(day, &figures)))
         }
         Err(e) => Err(ApiError::internal("a report could not be built", &e)),
     }
@@ -67,7 +67,7 @@ pub async fn day(State(app): State<AppState>, headers: HeaderMap, params: Params
 fn with_display_names(app: &AppState, report: &Report) -> Report {
     let mut report = report.clone();
     for c in &mut report.clerks {
-        c.name = app.identity.display_name(&c.id);
+        c.name = app.edge.identity.display_name(&c.id);
     }
     report
 }
@@ -87,7 +87,7 @@ pub async fn chart(
     })?;
     let built = built(&app, &headers, params).await?;
     let Some(day) = &built.day else { return Err(unavailable("charts", built.report.day)) };
-    let svg = charts::render(name, day, &built.report, app.reports.setup())
+    let svg = charts::render(name, day, &built.report, app.hall.reports.setup())
         .ok_or_else(|| ApiError::not_found("unknown_chart", "no such chart"))?
         .map_err(|e| ApiError::internal("a chart could not be drawn", &e))?;
     let headers = [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "no-store")];
@@ -112,7 +112,8 @@ pub async fn tickets_csv(
 ) -> Result<Response, ApiError> {
     let built = built(&app, &headers, params).await?;
     let Some(day) = &built.day else { return Err(unavailable("tickets", built.report.day)) };
-    let bytes = export::tickets(day, app.reports.setup()).map_err(|e| ApiError::internal("tickets.csv failed", &e))?;
+    let bytes =
+        export::tickets(day, app.hall.reports.setup()).map_err(|e| ApiError::internal("tickets.csv failed", &e))?;
     Ok(csv_response(bytes, format!("hallq-tickets-{}.csv", built.report.day)))
 }
 

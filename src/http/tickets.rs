@@ -46,7 +46,7 @@ fn key_of(q: &VisitorQuery) -> Option<&str> {
 /// The visitor's key of ticket `id` (`None` only if HMAC refused a key, which it cannot).
 pub(super) fn visitor_key(app: &AppState, id: &TicketId) -> Option<String> {
     // A key of its own, derived from the phone-hash key: the two hashes never share inputs.
-    let mut derive = Hmac::<Sha256>::new_from_slice(&app.phone_key).ok()?;
+    let mut derive = Hmac::<Sha256>::new_from_slice(&app.edge.phone_key).ok()?;
     derive.update(b"hallq ticket key v1");
     let mut mac = Hmac::<Sha256>::new_from_slice(&derive.finalize().into_bytes()).ok()?;
     mac.update(id.to_string().as_bytes());
@@ -115,7 +115,7 @@ pub struct RateBody {
 /// Carries out a command that replies with a ticket, and reads that ticket's view (the
 /// domain's, for the printer); also whether the command repeated an earlier one.
 pub(super) async fn ticket_command_view(app: &AppState, env: Envelope) -> Result<(TicketView, bool), ApiError> {
-    let done = app.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
+    let done = app.hall.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
     Ok((done.value, done.repeated))
 }
 
@@ -123,7 +123,7 @@ pub(super) async fn ticket_command_view(app: &AppState, env: Envelope) -> Result
 /// whether the command repeated an earlier one.
 pub(super) async fn ticket_command(app: &AppState, env: Envelope) -> Result<(Json<TicketDto>, bool), ApiError> {
     let (view, repeated) = ticket_command_view(app, env).await?;
-    Ok((Json(TicketDto::new(&app.config, &view)), repeated))
+    Ok((Json(TicketDto::new(&app.hall.config, &view)), repeated))
 }
 
 pub(super) fn parse_id(id: &str) -> Result<TicketId, ApiError> {
@@ -142,7 +142,8 @@ pub async fn issue(
     JsonBody(body): JsonBody<IssueBody>,
 ) -> Result<(StatusCode, Json<IssuedDto>), ApiError> {
     let kiosk = auth::kiosk(&app, &headers)?;
-    app.limits
+    app.edge
+        .limits
         .for_kiosk(&kiosk.id)
         .take(&kiosk.id, app.now().0)
         .map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
@@ -152,7 +153,7 @@ pub async fn issue(
         Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
     let (view, repeated) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = for_visitor(&app, TicketDto::new(&app.config, &view));
+    let ticket = for_visitor(&app, TicketDto::new(&app.hall.config, &view));
     let print = super::printers::after_issue(&app, &kiosk.id, &headers, &view, repeated);
     Ok((status, Json(IssuedDto { ticket, print })))
 }
@@ -167,8 +168,8 @@ pub(super) fn for_visitor(app: &AppState, t: TicketDto) -> TicketDto {
 
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketDto>, ApiError> {
     let id = parse_id(&id)?;
-    let view = app.engine.try_read(move |r| r.known_ticket(&id)).await?;
-    Ok(Json(TicketDto::new(&app.config, &view)))
+    let view = app.hall.engine.try_read(move |r| r.known_ticket(&id)).await?;
+    Ok(Json(TicketDto::new(&app.hall.config, &view)))
 }
 
 /// `POST /api/v1/tickets/{id}/cancel?k=KEY`: the visitor leaves the line.
@@ -223,7 +224,7 @@ pub async fn rate(
 /// finished where it was, so what this reads still holds when the rating is decided.
 async fn evaluator_may_rate(app: &AppState, id: &TicketId, window: &WindowId) -> Result<(), ApiError> {
     let id = *id;
-    let t = app.engine.try_read(move |r| r.known_ticket(&id)).await?.ticket;
+    let t = app.hall.engine.try_read(move |r| r.known_ticket(&id)).await?.ticket;
     if t.window.as_ref() != Some(window) {
         return Err(ApiError::forbidden(format!(
             "window {window}'s evaluator rates only tickets finished at window {window}"
@@ -256,7 +257,7 @@ fn public_base(headers: &HeaderMap) -> Option<String> {
 /// at the Host the kiosk reached the daemon by (a phone on the hall's network may reach
 /// it the same way); `None` without a public address or a plain Host header.
 pub(super) fn visitor_status_url(app: &AppState, headers: &HeaderMap, id: &TicketId) -> Option<String> {
-    let page = match &app.config.public_url {
+    let page = match &app.hall.config.public_url {
         Some(public) => super::dto::status_url(Some(public), id),
         None => format!("{}/t/{id}", public_base(headers)?),
     };
@@ -275,7 +276,7 @@ pub async fn qr(
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
-    app.engine.try_read(move |r| r.known_ticket(&id).map(drop)).await?;
+    app.hall.engine.try_read(move |r| r.known_ticket(&id).map(drop)).await?;
     let url = visitor_status_url(&app, &headers, &id)
         .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)

@@ -54,13 +54,13 @@ async fn decided_then(
     let task = tokio::spawn(async move {
         let _turn = turn;
         let ended = {
-            let _no_sign_in = app.identity.deciding().await;
-            let answered = app.engine.command(env).await?;
-            (!answered.repeated).then(|| effect(&app.sessions))
+            let _no_sign_in = app.edge.identity.deciding().await;
+            let answered = app.hall.engine.command(env).await?;
+            (!answered.repeated).then(|| effect(&app.edge.sessions))
         };
         // The sessions ended are gone from the disk too before anyone hears so: a restart
         // must not bring back a session a disable or a reset ended.
-        app.sessions.sync().await?;
+        app.edge.sessions.sync().await?;
         Ok::<_, ApiError>(ended)
     });
     task.await.map_err(|e| ApiError::internal("a user change failed", &e))?
@@ -75,7 +75,7 @@ pub const PASSWORD_CHARS_MIN: usize = 8;
 pub const PASSWORD_BYTES_MAX: usize = 256;
 
 async fn existing(app: &AppState, name: &str) -> Result<User, ApiError> {
-    app.identity.user(name).await?.ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))
+    app.edge.identity.user(name).await?.ok_or_else(|| ApiError::not_found("unknown_user", "no such user"))
 }
 
 /// A new user's name: 2 to 32 lowercase ASCII letters, digits, '-' or '_', starting with a
@@ -123,6 +123,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 async fn hash(app: &AppState, password: String, key: Option<&str>, user: &UserName) -> Result<PasswordHash, ApiError> {
     let salt = key.map(|k| salt_of(k, user));
     let slot = app
+        .edge
         .limits
         .password_checks
         .slot(None)
@@ -169,7 +170,7 @@ pub async fn add(
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::bad_request("bad_role", "a role is one of clerk, supervisor, admin"))?;
     check_password(&body.password)?;
-    if app.config.users.iter().any(|u| u.name.as_str().eq_ignore_ascii_case(name.as_str())) {
+    if app.hall.config.users.iter().any(|u| u.name.as_str().eq_ignore_ascii_case(name.as_str())) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "user_exists",
@@ -177,11 +178,11 @@ pub async fn add(
         ));
     }
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let _turn = app.identity.one_change().await;
+    let _turn = app.edge.identity.one_change().await;
     let password_hash = hash(&app, body.password, key.as_deref(), &name).await?;
     let command =
         Command::AddUser { name: name.clone(), role: staff_role(role), password_hash, by: admin.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    app.hall.engine.command(Envelope { command, idempotency_key: key }).await?;
     // A name an admin chooses may be a person's: the log line says only the role.
     tracing::info!(role = role.as_str(), "an admin added a user");
     let known = existing(&app, name.as_str()).await?;
@@ -206,7 +207,7 @@ pub async fn reset_password(
     let user = existing(&app, &name).await?;
     check_password(&body.password)?;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let turn = app.identity.one_change().await;
+    let turn = app.edge.identity.one_change().await;
     let password_hash = hash(&app, body.password, key.as_deref(), &user.name).await?;
     let command_hash = password_hash.0.clone();
     let command = Command::ResetPassword { name: user.name.clone(), password_hash, by: admin.user.clone() };
@@ -217,7 +218,7 @@ pub async fn reset_password(
     // In the task that outlives a client gone mid-request, like the sessions' change.
     let shared = app.clone();
     let ended = decided_then(&app, env, turn, move |s| {
-        shared.demo.revoke(&shared, name.as_str());
+        shared.edge.demo.revoke(&shared, name.as_str());
         let ended = s.end_user(&name, keep.as_deref());
         if let Some(k) = keep.as_deref() {
             s.rebind(k, &name, new_hash);
@@ -240,7 +241,7 @@ pub async fn disable(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let user = existing(&app, &name).await?.name;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
-    let turn = app.identity.one_change().await;
+    let turn = app.edge.identity.one_change().await;
     let command = Command::DisableUser { name: user.clone(), by: admin.user.clone() };
     let env = Envelope { command, idempotency_key: key };
     let name = user.clone();
@@ -259,9 +260,9 @@ pub async fn enable(
     let user = existing(&app, &name).await?.name;
     let key = idempotency_key(&headers, None, &format!("user:{}", admin.user))?;
     // In turn, like every change; it ends no session, and the log alone has who is disabled.
-    let _turn = app.identity.one_change().await;
+    let _turn = app.edge.identity.one_change().await;
     let command = Command::EnableUser { name: user.clone(), by: admin.user.clone() };
-    app.engine.command(Envelope { command, idempotency_key: key }).await?;
+    app.hall.engine.command(Envelope { command, idempotency_key: key }).await?;
     tracing::info!("an admin enabled a user");
     Ok(Json(json!({ "user": user.as_str(), "disabled": false })))
 }

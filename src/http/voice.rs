@@ -30,7 +30,7 @@ pub struct ZoneDto {
 }
 
 pub async fn info(State(app): State<AppState>) -> Json<VoiceDto> {
-    let v = &app.voice;
+    let v = &app.hall.voice;
     let zones = v
         .zones()
         .iter()
@@ -59,7 +59,7 @@ fn not_found() -> ApiError {
 /// `GET /api/v1/voice/{hash}.wav`.
 pub async fn audio(State(app): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let id = file.strip_suffix(".wav").and_then(AudioId::parse).ok_or_else(not_found)?;
-    match app.voice.audio(id).await {
+    match app.hall.voice.audio(id).await {
         Ok(bytes) => Ok((
             [
                 (header::CONTENT_TYPE, "audio/wav"),

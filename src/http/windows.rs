@@ -79,7 +79,7 @@ pub async fn act(
     let clerk = session.user.clone();
     let command = match action.as_str() {
         "open" => {
-            if !app.identity.may_work_at(&session.user, &window) {
+            if !app.edge.identity.may_work_at(&session.user, &window) {
                 return Err(ApiError::forbidden(format!("you may not open window {window}; ask an admin")));
             }
             Command::OpenWindow { window, clerk }
@@ -110,8 +110,8 @@ pub async fn act(
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
     };
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
-    let done = app.engine.command_then(Envelope { command, idempotency_key: key }, acted).await?;
-    let config = &app.config;
+    let done = app.hall.engine.command_then(Envelope { command, idempotency_key: key }, acted).await?;
+    let config = &app.hall.config;
     match done.value {
         Acted::Ticket(view) => Ok(Json(TicketDto::new(config, &view)).into_response()),
         Acted::Called(view) => Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(config, &v)) }).into_response()),
@@ -133,11 +133,11 @@ pub async fn get(State(app): State<AppState>, Path(w): Path<String>, headers: He
     let session = auth::user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
     let window =
         WindowId::parse(&w).map_err(|_| ApiError::not_found("unknown_window", format!("no such window {w:?}")))?;
-    if session.role == Role::Clerk && !app.identity.may_work_at(&session.user, &window) {
+    if session.role == Role::Clerk && !app.edge.identity.may_work_at(&session.user, &window) {
         return Err(ApiError::forbidden(format!("you may not work at window {window}")));
     }
-    let view = app.engine.try_read(move |r| r.known_window(&window)).await?;
-    let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.config, t));
-    let parked = view.parked.iter().map(|t| TicketDto::new(&app.config, t)).collect();
+    let view = app.hall.engine.try_read(move |r| r.known_window(&window)).await?;
+    let ticket = view.ticket.as_ref().map(|t| TicketDto::new(&app.hall.config, t));
+    let parked = view.parked.iter().map(|t| TicketDto::new(&app.hall.config, t)).collect();
     Ok(Json(WindowDetailDto { window: WindowDto::from_view(&view), ticket, parked }).into_response())
 }

@@ -66,11 +66,11 @@ pub async fn feed(
 ) -> Result<Response, ApiError> {
     let UrlQuery(params) =
         params.map_err(|_| ApiError::bad_request("bad_query", "after must be a log position (a whole number)"))?;
-    if app.displays.fetch_add(1, Ordering::SeqCst) >= DISPLAYS_MAX {
-        app.displays.fetch_sub(1, Ordering::SeqCst);
+    if app.edge.displays.fetch_add(1, Ordering::SeqCst) >= DISPLAYS_MAX {
+        app.edge.displays.fetch_sub(1, Ordering::SeqCst);
         return Err(ApiError::unavailable("too_many_displays", format!("at most {DISPLAYS_MAX} displays may connect")));
     }
-    app.metrics.displays.inc();
+    app.hall.metrics.displays.inc();
     let after = params.after;
     let ws = ws
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -79,11 +79,11 @@ pub async fn feed(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(WRITE_BUFFER_BYTES_MAX);
     Ok(ws.on_upgrade(move |socket| async move {
-        let displays = app.display_runtime.clone();
+        let displays = app.edge.display_runtime.clone();
         let serve = async move {
             serve_display(&app, socket, after).await;
-            app.displays.fetch_sub(1, Ordering::SeqCst);
-            app.metrics.displays.dec();
+            app.edge.displays.fetch_sub(1, Ordering::SeqCst);
+            app.hall.metrics.displays.dec();
         };
         match displays {
             Some(displays) => drop(displays.spawn(serve)),
@@ -93,8 +93,8 @@ pub async fn feed(
 }
 
 async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {
-    let mut shutdown = app.shutdown.clone();
-    let mut sub = app.feed.subscribe(after);
+    let mut shutdown = app.edge.shutdown.clone();
+    let mut sub = app.hall.feed.subscribe(after);
     let mut pending = std::mem::take(&mut sub.first);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -160,7 +160,7 @@ async fn write_round(app: &AppState, socket: &mut WebSocket, pending: &mut Vec<A
         return false;
     }
     if let Some(made) = oldest {
-        app.metrics.fanout_seconds.observe(made.elapsed().as_secs_f64());
+        app.hall.metrics.fanout_seconds.observe(made.elapsed().as_secs_f64());
     }
     true
 }
@@ -203,7 +203,7 @@ impl FramesIn {
 /// A display that fell `OUTBOX_MAX` rounds behind starts over from a fresh snapshot;
 /// what it had not been sent yet is older than that snapshot.
 fn resync(app: &AppState, sub: &mut Subscription, pending: &mut Vec<Arc<FeedMsg>>) {
-    app.metrics.display_resyncs.inc();
-    *sub = app.feed.subscribe(None);
+    app.hall.metrics.display_resyncs.inc();
+    *sub = app.hall.feed.subscribe(None);
     *pending = std::mem::take(&mut sub.first);
 }

@@ -141,27 +141,12 @@ struct Inner {
     file: Arc<File>,
 }
 
-/// How long an opening waits for the database's file lock. sled's I/O threads may still
-/// hold a closed opening's files for a moment (a restart within one process: `reopen`
-/// after a storage error, or `serve` run again); another process holding the lock (a
-/// second hallq on the same directory) is refused after this wait.
-const LOCK_WAIT: Duration = Duration::from_secs(3);
-
 impl Inner {
+    /// Opens sled in `dir`; a lock held by anyone (another hallq, or an opening in this
+    /// process not yet let go) is refused at once.
     fn open(dir: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: dir.display().to_string(), source };
-        let until = Instant::now() + LOCK_WAIT;
-        let db = loop {
-            match sled::Config::new().path(dir).open() {
-                Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock") && Instant::now() < until =>
-                {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(e) => return Err(open_err(e)),
-            }
-        };
+        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
         let log = db.open_tree(LOG_TREE).map_err(open_err)?;
         let snapshots = db.open_tree(SNAPSHOT_TREE).map_err(open_err)?;
         let webhook = db.open_tree(WEBHOOK_TREE).map_err(open_err)?;
@@ -170,6 +155,60 @@ impl Inner {
         let file = File::open(dir.join("db")).map_err(StoreError::Sync)?;
         sync_dir(dir).map_err(StoreError::Sync)?;
         Ok(Self { db, log, snapshots, webhook, sessions, file: Arc::new(file) })
+    }
+}
+
+impl Drop for Store {
+    /// A store dropped without `close` lets go of its files the same way.
+    fn drop(&mut self) {
+        let open = self.inner.get_mut().ok().and_then(Option::take);
+        let_go(&self.dir, open);
+    }
+}
+
+/// How long letting go of an opening waits for sled to release the directory's lock.
+/// sled's I/O threads finish a write or a segment's truncation (a sync) a moment after
+/// its last handle is dropped, holding the files until then; a reader of the log still
+/// under way (a report, a backup) holds them until it ends.
+const LET_GO_WAIT: Duration = Duration::from_secs(10);
+
+/// Drops `open` and waits until sled's lock on `dir`'s database is free: an opening right
+/// after (a restart within one process, `reopen`, `hallq recover`'s check) then never
+/// finds it held, and one that does is refused at once. Past `LET_GO_WAIT` it says so in
+/// the log and returns.
+fn let_go(dir: &Path, open: Option<Arc<Inner>>) {
+    let Some(open) = open else { return };
+    drop(open);
+    let until = Instant::now() + LET_GO_WAIT;
+    while lock_held(&dir.join("db")) {
+        if Instant::now() >= until {
+            tracing::warn!(
+                dir = %dir.display(),
+                waited_s = LET_GO_WAIT.as_secs(),
+                "the event log's files are still held after closing it; a start on this directory is refused until they are let go"
+            );
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Whether another opening holds sled's lock on `db` (an exclusive `flock`, which sled
+/// takes through fs2). Taken here, it is released at once by closing the file.
+fn lock_held(db: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd as _;
+        let Ok(file) = File::open(db) else { return false };
+        // SAFETY: flock on a descriptor this function owns; a lock it takes ends when the
+        // file is closed on return.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        !locked && std::io::Error::last_os_error().kind() == std::io::ErrorKind::WouldBlock
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+        false
     }
 }
 
@@ -298,8 +337,8 @@ impl Store {
     /// The old opening is closed even then, so that nothing holds the broken disk.
     pub fn reopen(&self) -> Result<(), StoreError> {
         let mut guard = self.inner.lock().map_err(|_| StoreError::Closed)?;
-        // Drop the old opening first: sled locks its files while open.
-        *guard = None;
+        // Let go of the old opening first: sled locks its files while open.
+        let_go(&self.dir, guard.take());
         if !self.dir.join("db").is_file() {
             return Err(StoreError::Missing(self.dir.display().to_string()));
         }
@@ -308,17 +347,16 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the database (once its last reader lets go): every later use answers
-    /// `StoreError::Closed`. The daemon calls it after its last flush, so that the log's
-    /// lock is released when `serve` returns, even while a stray task (a report being
-    /// read, a display's connection winding down) still holds the store.
+    /// Closes the database: every later use answers `StoreError::Closed`, and sled's lock
+    /// on the directory is free when it returns (`let_go`), so that the next opening, in
+    /// this process or another, finds it free. The daemon calls it after its last flush;
+    /// a task that still holds the `Store` holds no file.
     pub fn close(&self) {
         if let Some(Err(e)) = self.mark_due(true).map(|mark| mark.write(&self.dir)) {
             tracing::warn!(error = %e, "the data directory's mark could not be written");
         }
-        if let Ok(mut guard) = self.inner.lock() {
-            *guard = None;
-        }
+        let open = self.inner.lock().ok().and_then(|mut guard| guard.take());
+        let_go(&self.dir, open);
     }
 
     /// Writes a batch of records atomically (not yet durable: call `flush`).

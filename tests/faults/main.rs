@@ -16,6 +16,8 @@ mod crash_checks;
 mod graceful_stop;
 #[path = "../log_integrity.rs"]
 mod log_integrity;
+#[path = "../serve_owns.rs"]
+mod serve_owns;
 #[path = "../snapshots.rs"]
 mod snapshots;
 #[path = "../storage_faults.rs"]
