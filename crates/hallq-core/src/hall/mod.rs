@@ -230,7 +230,13 @@ impl HallState {
     fn append(&mut self, at: Ts, idem: Option<IdemEntry>, event: Event, facts: &mut Vec<Fact>) -> (u64, Record) {
         let record = Record { v: RECORD_VERSION, at, idem, event };
         let seq = self.last_seq + 1;
-        facts.extend(self.apply(seq, &record));
+        let applied = self.apply(seq, &record);
+        // Most steps log one record: its facts are the step's, with no copy.
+        if facts.is_empty() {
+            *facts = applied;
+        } else {
+            facts.extend(applied);
+        }
         (seq, record)
     }
 
