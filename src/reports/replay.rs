@@ -199,7 +199,7 @@ impl<'a> Replay<'a> {
             What::Joined { ticket, .. } => self.waiting_step(ticket.queue, at, true),
             What::Left { ticket, .. } => self.waiting_step(ticket.queue, at, false),
             What::Called { ticket, desk, rule, step, waited_ms, .. } => {
-                self.call(ticket, desk, rule, (*step == 0).then_some(*waited_ms).flatten(), *waited_ms, at)
+                self.call(ticket, desk, rule, waited_ms.filter(|_| *step == 0), *waited_ms, at)
             }
             What::Serving { ticket, .. } => self.serve(ticket, at),
             What::Finished { ticket, desk, outcome, served_ms, queue, .. } => {

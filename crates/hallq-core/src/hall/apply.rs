@@ -86,16 +86,16 @@ impl HallState {
     /// facts before a `DayOpened` (the old day's expiries) count in the old day.
     fn fold(&mut self, mut day: Option<NaiveDate>, facts: &[Fact]) {
         for fact in facts {
-            match &fact.what {
-                What::DayOpened { day: opened } => day = Some(*opened),
-                What::CaseRectified { day: rated, .. } => {
-                    // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
-                    self.stats.entry(*rated).or_default().fold(&fact.what);
-                    continue;
+            let counted_on = match &fact.what {
+                What::DayOpened { day: opened } => {
+                    day = Some(*opened);
+                    *opened
                 }
-                _ => {}
-            }
-            self.stats.entry(day.unwrap_or_default()).or_default().fold(&fact.what);
+                // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
+                What::CaseRectified { day: rated, .. } => *rated,
+                _ => day.unwrap_or_default(),
+            };
+            self.stats.entry(counted_on).or_default().fold(&fact.what);
             self.service_times.fold(&fact.what);
         }
     }
