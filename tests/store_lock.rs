@@ -31,7 +31,22 @@ fn a_closed_log_opens_again_at_once_though_a_reader_held_it() {
 fn a_closed_log_opens_again_at_once_round_after_round() {
     // sled's I/O threads finish a write a moment after its last handle is gone; without
     // `close` waiting for them, about one round in a thousand found the lock still held.
+    // Meanwhile another thread keeps starting child processes (as other tests, the voice
+    // and the printers do): a child holds a copy of every open descriptor from its fork
+    // to its exec, sled's locked file among them.
     let data = tempfile::tempdir().expect("a temp dir");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let mut started = 0u32;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) && started < 100_000 {
+                let _ = std::process::Command::new("true").status();
+                started += 1;
+            }
+            started
+        }
+    });
     let keys: Vec<[u8; 4]> = (0..200u32).map(u32::to_be_bytes).collect();
     for round in 0..400u32 {
         let store = Store::open(data.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
@@ -41,6 +56,9 @@ fn a_closed_log_opens_again_at_once_round_after_round() {
         store.flush_blocking().expect("a flush");
         store.close();
     }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let started = spawner.join().expect("the spawning thread");
+    assert!(started > 0, "no child process was started beside the rounds");
 }
 
 #[test]
