@@ -22,7 +22,7 @@ pub fn wall_clock() -> Ts {
 }
 
 /// `at` on the hall's clock; none for a moment the time zone cannot name.
-fn local(setup: &Setup, at: Ts) -> Option<DateTime<Tz>> {
+pub fn local(setup: &Setup, at: Ts) -> Option<DateTime<Tz>> {
     setup.timezone.timestamp_millis_opt(at.0).single()
 }
 
@@ -35,6 +35,11 @@ pub fn rfc3339(setup: &Setup, at: Ts) -> String {
 /// ticket's time of issue).
 pub fn local_minute(setup: &Setup, at: Ts) -> String {
     local(setup, at).map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// The hall's local date and time to the second, e.g. `2026-03-10 10:00:30` (a CSV export).
+pub fn local_second(setup: &Setup, at: Ts) -> String {
+    local(setup, at).map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 /// The hall's local time of day, `HH:MM` (a booking's slot).
@@ -53,6 +58,7 @@ mod tests {
         let at = Ts(1_773_108_030_000);
         assert_eq!(rfc3339(&setup, at), "2026-03-10T10:00:30+08:00");
         assert_eq!(local_minute(&setup, at), "2026-03-10 10:00");
+        assert_eq!(local_second(&setup, at), "2026-03-10 10:00:30");
         assert_eq!(local_hm(&setup, at), "10:00");
     }
 }

@@ -183,7 +183,7 @@ fn closed_why(setup: &Setup, now: crate::core::model::Ts) -> &'static str {
     if !setup.rating.calendar.is_working_day(day) {
         return "rest_day";
     }
-    let Some(local) = chrono::TimeZone::timestamp_millis_opt(&setup.timezone, now.0).single() else {
+    let Some(local) = crate::time::local(setup, now) else {
         return "after";
     };
     let t = local.time();

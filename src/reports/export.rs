@@ -6,9 +6,6 @@
 //! (`2026-03-10 09:05:00`), which Excel reads as dates; durations are minutes with one
 //! decimal. No ticket id (a ticket's secret capability) and no personal data appear.
 
-use chrono::TimeZone;
-use chrono_tz::Tz;
-
 use super::figures::{GroupFigures, Report};
 use super::replay::{Day, Fate};
 use crate::core::model::Ts;
@@ -21,10 +18,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[error("the CSV could not be written: {0}")]
 pub struct ExportError(String);
 
-fn local(tz: Tz, at: Option<Ts>) -> String {
-    at.and_then(|t| tz.timestamp_millis_opt(t.0).single())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
+fn local(setup: &Setup, at: Option<Ts>) -> String {
+    at.map(|t| crate::time::local_second(setup, t)).unwrap_or_default()
 }
 
 fn minutes(ms: Option<u64>) -> String {
@@ -75,7 +70,6 @@ pub const TICKET_HEADER: [&str; 16] = [
 
 /// One row per ticket, in issue order.
 pub fn tickets(day: &Day, setup: &Setup) -> Result<Vec<u8>, ExportError> {
-    let tz = setup.timezone;
     let mut w = writer();
     let e = |e: csv::Error| ExportError(e.to_string());
     w.write_record(TICKET_HEADER).map_err(e)?;
@@ -93,10 +87,10 @@ pub fn tickets(day: &Day, setup: &Setup) -> Result<Vec<u8>, ExportError> {
             codes.join(";"),
             names.join(";"),
             priority.unwrap_or_default(),
-            local(tz, Some(t.issued_at)),
-            local(tz, t.called_at),
-            local(tz, t.serving_at),
-            local(tz, t.ended_at),
+            local(setup, Some(t.issued_at)),
+            local(setup, t.called_at),
+            local(setup, t.serving_at),
+            local(setup, t.ended_at),
             minutes(t.wait_ms),
             minutes(t.service_ms),
             t.window.map(|w| w.to_string()).unwrap_or_default(),
