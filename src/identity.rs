@@ -212,6 +212,11 @@ impl Identity {
         display_name(&self.config, user)
     }
 
+    /// Whether hall.toml names a user `name` (in any case): a name an admin may not take.
+    pub fn in_hall_toml(&self, name: &str) -> bool {
+        self.config.users.iter().any(|u| u.name.as_str().eq_ignore_ascii_case(name))
+    }
+
     /// Whether `user` may open `window` (see [`may_work_at`]).
     pub fn may_work_at(&self, user: &UserName, window: &WindowId) -> bool {
         may_work_at(&self.config, user, window)

@@ -197,10 +197,7 @@ impl OverviewDto {
                     window: WindowDto::new(&w.window, w.number.as_ref().map(ToString::to_string)),
                     since: w.since.map(|t| rfc3339(setup, t)),
                     waiting: w.waiting,
-                    clerk_name: w.window.clerk.as_ref().map(|c| {
-                        let def = config.users.iter().find(|u| &u.name == c);
-                        def.map_or_else(|| c.to_string(), |u| u.shown_name().to_string())
-                    }),
+                    clerk_name: w.window.clerk.as_ref().map(|c| crate::identity::display_name(config, c.as_str())),
                 })
                 .collect(),
             alerts: o.alerts.iter().map(|a| AlertDto::new(config, a)).collect(),

@@ -108,7 +108,7 @@ impl DemoAnswer {
     /// An admin has set user `name`'s password: if hall.toml names the user, the demo
     /// credentials are no longer in use.
     pub fn revoke(&self, app: &AppState, name: &str) {
-        if app.hall.config.users.iter().any(|u| u.name.as_str() == name) {
+        if app.edge.identity.in_hall_toml(name) {
             self.revoked.store(true, std::sync::atomic::Ordering::Release);
         }
     }

@@ -170,7 +170,7 @@ pub async fn add(
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::bad_request("bad_role", "a role is one of clerk, supervisor, admin"))?;
     check_password(&body.password)?;
-    if app.hall.config.users.iter().any(|u| u.name.as_str().eq_ignore_ascii_case(name.as_str())) {
+    if app.edge.identity.in_hall_toml(name.as_str()) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "user_exists",
