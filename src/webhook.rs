@@ -6,17 +6,23 @@
 //! notices in order. A full outbox drops its oldest notice (counted as `dropped`); a
 //! notice that fails every attempt is given up (counted as `failed`).
 //!
+//! The notices are read off the facts `apply` yields (`core::facts`): an alert raised, an
+//! alert cleared, and an alert still active when a new service day opened, which the day
+//! ends without an `alert_cleared` event; the webhook sends that one as cleared all the
+//! same, with `ended_by_day` true. Each fact carries the alert as the change left it, so
+//! the webhook keeps no alerts and looks none up in the state.
+//!
 //! The outbox itself is not stored: it is derived from the log. Each notice carries the
 //! log position of the record that caused it, and the sender marks the position of each
 //! notice it has finished with (delivered or given up) in the store's `webhook` tree. At
-//! start (`pending`) the records after the mark are read again and their notices queued,
-//! the newest `outbox` of them: so notices not yet sent when the daemon stopped, or was
-//! killed, go out after the restart, in order, under their first delivery id. Deriving
-//! them keeps the log the one truth (nothing is written twice on the engine's path), and
-//! the mark is one key, written by the sender alone.
-//!
-//! A new service day ends the old day's active alerts without an `alert_cleared` event;
-//! the webhook sends each of them as cleared all the same, with `ended_by_day` true.
+//! start (`pending`) the records after the mark are read again through the same `apply`
+//! and their notices queued, the newest `outbox` of them: so notices not yet sent when the
+//! daemon stopped, or was killed, go out after the restart, in order, under their first
+//! delivery id, with the values they had then. The reading begins at the opening of the
+//! mark's service day, not at the mark: an alert raised before the mark may be cleared, or
+//! ended by a later day's opening, after it. Deriving them keeps the log the one truth
+//! (nothing is written twice on the engine's path), and the mark is one key, written by
+//! the sender alone.
 //!
 //! Signature: `X-Hallq-Signature: sha256=HEX`, the HMAC-SHA256 under the secret of the
 //! `X-Hallq-Timestamp` header's value (Unix seconds), a dot, and the body's bytes. A
