@@ -41,8 +41,9 @@
 //!   name), for the webhook's notices and the supervisors' alert list.
 //! - [`audit`] — reads a service day's audit trail (who did what, when) from the event
 //!   log, filtered and paged, on a blocking thread beside the engine. Used by `http`.
-//! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush,
-//!   and one task that POSTs each alert change, signed, with retries. Started by the daemon.
+//! - [`webhook`] — the alert webhook: a bounded outbox the engine fills after each flush
+//!   from the batch's alert facts, and one task that POSTs each alert change, signed, with
+//!   retries. Started by the daemon, which queues first what the last run owed.
 //! - [`time`] — the clock the daemon reads and how a moment is written (RFC 3339, local
 //!   date and time in the hall's zone). Below every other module of the daemon.
 //! - [`thread_nice`] — the nice level of one thread: the daemon's displays' thread and the

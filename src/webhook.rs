@@ -6,17 +6,23 @@
 //! notices in order. A full outbox drops its oldest notice (counted as `dropped`); a
 //! notice that fails every attempt is given up (counted as `failed`).
 //!
+//! The notices are read off the facts `apply` yields (`core::facts`): an alert raised, an
+//! alert cleared, and an alert still active when a new service day opened, which the day
+//! ends without an `alert_cleared` event; the webhook sends that one as cleared all the
+//! same, with `ended_by_day` true. Each fact carries the alert as the change left it, so
+//! the webhook keeps no alerts and looks none up in the state.
+//!
 //! The outbox itself is not stored: it is derived from the log. Each notice carries the
 //! log position of the record that caused it, and the sender marks the position of each
 //! notice it has finished with (delivered or given up) in the store's `webhook` tree. At
-//! start (`pending`) the records after the mark are read again and their notices queued,
-//! the newest `outbox` of them: so notices not yet sent when the daemon stopped, or was
-//! killed, go out after the restart, in order, under their first delivery id. Deriving
-//! them keeps the log the one truth (nothing is written twice on the engine's path), and
-//! the mark is one key, written by the sender alone.
-//!
-//! A new service day ends the old day's active alerts without an `alert_cleared` event;
-//! the webhook sends each of them as cleared all the same, with `ended_by_day` true.
+//! start (`pending`) the records after the mark are read again through the same `apply`
+//! and their notices queued, the newest `outbox` of them: so notices not yet sent when the
+//! daemon stopped, or was killed, go out after the restart, in order, under their first
+//! delivery id, with the values they had then. The reading begins at the opening of the
+//! mark's service day, not at the mark: an alert raised before the mark may be cleared, or
+//! ended by a later day's opening, after it. Deriving them keeps the log the one truth
+//! (nothing is written twice on the engine's path), and the mark is one key, written by
+//! the sender alone.
 //!
 //! Signature: `X-Hallq-Signature: sha256=HEX`, the HMAC-SHA256 under the secret of the
 //! `X-Hallq-Timestamp` header's value (Unix seconds), a dot, and the body's bytes. A
@@ -35,11 +41,13 @@ use tokio::sync::{watch, Notify};
 
 use crate::alert_subject::subject_name;
 use crate::config::WebhookConfig;
-use crate::core::alerts::{Alert, AlertKind, Alerts, PrinterFault};
+use crate::core::alerts::{Alert, AlertKind, PrinterFault};
+use crate::core::day_reader::DayReader;
+use crate::core::facts::{Fact, What};
 use crate::core::setup::Setup;
-use crate::core::{Event, HallState, Record};
+use crate::core::Record;
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use crate::time::{rfc3339, Clock};
 
 /// The longest wait between two attempts, however many came before.
@@ -71,49 +79,45 @@ pub struct Notice {
     pub seq: u64,
 }
 
-/// The notices one flushed record calls for, read from `alerts` (the state after it):
-/// an alert raised or cleared, and for a new day's opening every alert of the day before
-/// that it ended.
-pub fn notices_of(alerts: &Alerts, seq: u64, record: &Record) -> Vec<Notice> {
-    match &record.event {
-        Event::AlertRaised { id, .. } => alerts
-            .get(*id)
-            .map(|a| {
-                let mut alert = a.clone();
-                (alert.cleared_at, alert.cleared_value, alert.acked_by, alert.acked_at) = (None, None, None, None);
-                Notice { change: Change::Raised, alert, seq }
-            })
-            .into_iter()
-            .collect(),
-        Event::AlertCleared { id, .. } => {
-            alerts.get(*id).map(|a| Notice { change: Change::Cleared, alert: a.clone(), seq }).into_iter().collect()
-        }
-        Event::DayOpened { day, .. } => alerts
-            .days
-            .range(..*day)
-            .next_back()
-            .map(|(_, list)| list.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .filter(|a| a.ended_by_day() && a.cleared_at == Some(record.at))
-            .map(|a| Notice { change: Change::Cleared, alert: a.clone(), seq })
-            .collect(),
-        _ => Vec::new(),
-    }
+/// The notice one fact calls for: an alert raised, cleared by its condition, or ended
+/// by a new day's opening (sent as cleared, `ended_by_day`), with the alert as the change
+/// left it. An acknowledgement calls for none.
+fn notice_of(fact: &Fact) -> Option<Notice> {
+    let (change, alert) = match &fact.what {
+        What::AlertRaised { alert } => (Change::Raised, alert),
+        What::AlertCleared { alert } | What::AlertEnded { alert } => (Change::Cleared, alert),
+        _ => return None,
+    };
+    Some(Notice { change, alert: alert.clone(), seq: fact.seq })
 }
 
-/// The notices owed at start: those of the records after the webhook's mark, the newest
-/// `max` of them. On the hall's first start with a webhook there is no mark, and nothing
-/// before now is owed: the mark is set to the end of the log.
-pub fn pending(store: &Store, state: &HallState, max: usize) -> Result<Vec<Notice>, StoreError> {
-    let Some(done) = store.webhook_done()? else {
-        store.set_webhook_done(state.last_seq)?;
-        return Ok(Vec::new());
-    };
+/// The notices a flushed batch calls for, in log order, from its facts.
+pub fn notices_of(facts: &[Fact]) -> impl Iterator<Item = Notice> + '_ {
+    facts.iter().filter_map(notice_of)
+}
+
+/// The notices owed at start: those of the records after `done` (the webhook's mark), the
+/// newest `max` of them. `records` is the log from the opening of the service day that
+/// holds `done` (or from its start) to its end. They are read through the core's `apply`
+/// by a `DayReader`, which knows every alert of that day from its opening on: a clearing
+/// after the mark of an alert raised before it, and the ends a later day's opening
+/// brought, come out as the live engine sent (or would have sent) them, whatever the
+/// state is today. Only the notices owed are kept, never more than `max`.
+pub fn pending(
+    setup: Arc<Setup>,
+    done: u64,
+    records: impl IntoIterator<Item = Result<(u64, Record), StoreError>>,
+    max: usize,
+) -> Result<Vec<Notice>, StoreError> {
+    let mut reader = DayReader::new(setup);
     let mut out = VecDeque::new();
-    for item in store.records_after(done) {
+    for item in records {
         let (seq, record) = item?;
-        for notice in notices_of(&state.alerts, seq, &record) {
+        let facts = reader.read(seq, &record);
+        if seq <= done {
+            continue;
+        }
+        for notice in notices_of(&facts) {
             if out.len() >= max {
                 out.pop_front();
             }

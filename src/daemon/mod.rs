@@ -208,7 +208,7 @@ fn start_webhook(
     )
     .map_err(|e| DaemonError::Webhook(e.without_url().to_string()))?;
     tasks.own("webhook", task);
-    match crate::webhook::pending(store, state, hook.outbox) {
+    match owed_notices(store, setup, state.last_seq, hook.outbox) {
         Ok(owed) => {
             if !owed.is_empty() {
                 tracing::info!(
@@ -221,6 +221,25 @@ fn start_webhook(
         Err(e) => tracing::warn!(error = %e, "alert notices owed from before the restart could not be read"),
     }
     Ok(Some(outbox))
+}
+
+/// The notices the last run owed the webhook: those of the records after its mark, read
+/// from the opening of the mark's service day on (`webhook::pending`), so that an alert
+/// raised before the mark and cleared or ended after it is known. On the hall's first
+/// start with a webhook there is no mark, and nothing before now is owed: the mark is set
+/// to the end of the log (`last_seq`).
+fn owed_notices(
+    store: &Store,
+    setup: &Arc<crate::core::setup::Setup>,
+    last_seq: u64,
+    max: usize,
+) -> Result<Vec<crate::webhook::Notice>, StoreError> {
+    let Some(done) = store.webhook_done()? else {
+        store.set_webhook_done(last_seq)?;
+        return Ok(Vec::new());
+    };
+    let from = store.day_opening_at(done)?.unwrap_or(0);
+    crate::webhook::pending(setup.clone(), done, store.records_after(from.saturating_sub(1)), max)
 }
 
 /// Warnings at start: those that cost nothing now; those about demo passwords, which need

@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::{CommandFn, Engine, EngineError, Job, ReadFn, Reads, BATCH_MAX, TICK_MS};
+use crate::core::facts::Fact;
 use crate::core::model::Ts;
 use crate::core::snapshot::DaySnapshot;
 use crate::core::{Command, Decision, Envelope, Record, Rejection};
@@ -124,7 +125,7 @@ impl Engine {
         if !records.is_empty() {
             self.metrics.observe_facts(&self.state, &facts);
             self.feed.publish(&self.state, &records, &facts);
-            self.notify_webhook(&records);
+            self.notify_webhook(&facts);
         }
         if let Some(snap) = snapshot {
             self.prune(&snap).await;
@@ -183,15 +184,11 @@ impl Engine {
         }
     }
 
-    /// Queues a webhook notice for each alert the flushed `records` raised or cleared,
-    /// also those a new day's opening ended.
-    fn notify_webhook(&self, records: &[(u64, Record)]) {
+    /// Queues a webhook notice for each alert the flushed batch raised or cleared, also
+    /// those a new day's opening ended: read off the batch's facts.
+    fn notify_webhook(&self, facts: &[Fact]) {
         let Some(outbox) = &self.webhook else { return };
-        for (seq, r) in records {
-            for notice in crate::webhook::notices_of(&self.state.alerts, *seq, r) {
-                outbox.push(notice);
-            }
-        }
+        crate::webhook::notices_of(facts).for_each(|notice| outbox.push(notice));
     }
 
     /// Removes the log's records older than the retention, now that `snap` (durable, a

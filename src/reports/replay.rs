@@ -228,7 +228,10 @@ impl<'a> Replay<'a> {
             | What::WindowOpened { .. }
             | What::WindowPaused { .. }
             | What::WindowResumed { .. }
-            | What::WindowClosed { .. } => {}
+            | What::WindowClosed { .. }
+            | What::AlertRaised { .. }
+            | What::AlertCleared { .. }
+            | What::AlertEnded { .. } => {}
         }
     }
 

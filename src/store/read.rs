@@ -1,9 +1,10 @@
 //! Reading the log outside start-up: the records after a position (the audit, the
-//! webhook's notices owed, backups) and one stretch by time for the reports, off the
+//! webhook's notices owed, backups), the day's opening a position falls in (where the
+//! webhook's catch-up begins to read), and one stretch by time for the reports, off the
 //! engine (sled reads concurrently with the engine's writes).
 
 use super::{decode, seq_of, Inner, Store, StoreError};
-use crate::core::event::Record;
+use crate::core::event::{Event, Record};
 use crate::core::model::Ts;
 
 impl Store {
@@ -13,6 +14,20 @@ impl Store {
         let records = inner.as_ref().ok().map(|inner| records_after(inner, after));
         let failed = inner.err().map(Err);
         failed.into_iter().chain(records.into_iter().flatten())
+    }
+
+    /// The position of the last `DayOpened` record at or before `seq`, or `None` when the
+    /// log holds none there. Read backwards from `seq`: at most one service day's records.
+    pub fn day_opening_at(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        let inner = self.inner()?;
+        for item in inner.log.range(..=seq.to_be_bytes()).rev() {
+            let (key, value) = item?;
+            let (at, record) = decode(&key, &value)?;
+            if matches!(record.event, Event::DayOpened { .. }) {
+                return Ok(Some(at));
+            }
+        }
+        Ok(None)
     }
 
     /// The log's first record, if any: where the retained history begins.

@@ -16,6 +16,8 @@ mod config_limits;
 mod config_rating;
 #[path = "../core_ahead.rs"]
 mod core_ahead;
+#[path = "../core_alert_facts.rs"]
+mod core_alert_facts;
 #[path = "../core_alerts.rs"]
 mod core_alerts;
 #[path = "../core_appointments.rs"]

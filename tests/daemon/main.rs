@@ -50,6 +50,8 @@ mod api_sessions;
 mod api_unstaffed;
 #[path = "../api_visitor_key.rs"]
 mod api_visitor_key;
+#[path = "../api_webhook_catch_up.rs"]
+mod api_webhook_catch_up;
 #[path = "../api_window.rs"]
 mod api_window;
 #[path = "../attack_net.rs"]

@@ -1,5 +1,7 @@
 //! One past service day read from the log, for its facts: the reports and the audit trail
-//! read a day long after the live state has forgotten its tickets.
+//! read a day long after the live state has forgotten its tickets. Fed on past the day,
+//! it reads the later days too, through their openings: the alert webhook's catch-up
+//! reads so from the opening of its mark's day to the end of the log.
 //!
 //! The reader applies the day's records to a state of its own with the same `apply` the
 //! engine runs, so a report counts what the hall's figures counted, from the same facts.

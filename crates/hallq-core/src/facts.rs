@@ -10,10 +10,16 @@
 //! the simulator's collector. A new event changes `apply` and the folds that care.
 //!
 //! A record yields its facts in the order they happen: a day's opening yields the
-//! expiries of the old day's tickets first, then `DayOpened`.
+//! expiries of the old day's tickets first, then the ends of its alerts still active,
+//! then `DayOpened`.
+//!
+//! Supervision alerts are facts too: raised, cleared by their condition, or ended by a
+//! new day's opening, each with the alert as that change left it. The alert webhook folds
+//! them, live and in its catch-up after a restart; the counting folds pass them by.
 
 use chrono::NaiveDate;
 
+use super::alerts::Alert;
 use super::model::{
     CallRule, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId, TicketNo, TransferTarget, Ts, UserName,
     WindowId,
@@ -176,6 +182,20 @@ pub enum What {
         desk: Desk,
         forced: bool,
     },
+    /// A supervision alert raised: `alert` as raised (neither cleared nor acknowledged).
+    AlertRaised {
+        alert: Alert,
+    },
+    /// An alert's condition ended: `alert` with its clearing time and value (and its
+    /// acknowledgement, if a supervisor gave one first).
+    AlertCleared {
+        alert: Alert,
+    },
+    /// An alert still active when its service day closed, ended by the new day's opening
+    /// (just before `DayOpened`): `alert` cleared at the opening, with no clearing value.
+    AlertEnded {
+        alert: Alert,
+    },
 }
 
 impl What {
@@ -203,7 +223,10 @@ impl What {
             | What::WindowOpened { .. }
             | What::WindowPaused { .. }
             | What::WindowResumed { .. }
-            | What::WindowClosed { .. } => None,
+            | What::WindowClosed { .. }
+            | What::AlertRaised { .. }
+            | What::AlertCleared { .. }
+            | What::AlertEnded { .. } => None,
         }
     }
 
@@ -230,7 +253,10 @@ impl What {
             | What::Rejoined { .. }
             | What::CheckedIn { .. }
             | What::Cancelled { .. }
-            | What::CaseRectified { .. } => None,
+            | What::CaseRectified { .. }
+            | What::AlertRaised { .. }
+            | What::AlertCleared { .. }
+            | What::AlertEnded { .. } => None,
         }
     }
 }

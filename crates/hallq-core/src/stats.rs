@@ -198,7 +198,10 @@ impl DayStats {
             | What::WindowOpened { .. }
             | What::WindowPaused { .. }
             | What::WindowResumed { .. }
-            | What::WindowClosed { .. } => {}
+            | What::WindowClosed { .. }
+            | What::AlertRaised { .. }
+            | What::AlertCleared { .. }
+            | What::AlertEnded { .. } => {}
         }
     }
 

@@ -308,13 +308,26 @@ impl Alerts {
         }
     }
 
-    /// A new day: the old day's active alerts end with it, windows are all closed.
-    fn open_day(&mut self, at: Ts) {
-        for id in std::mem::take(&mut self.active).into_values() {
+    /// Ends every active alert at `at`, a new day's opening (cleared, with no clearing
+    /// value: `ended_by_day`), and returns them as they are now, in id order. The hall's
+    /// `apply` calls it before the opening's own fact, for the alerts' facts; `apply` here
+    /// calls it again, which then finds none.
+    pub fn end_day(&mut self, at: Ts) -> Vec<Alert> {
+        let mut ids: Vec<u64> = std::mem::take(&mut self.active).into_values().collect();
+        ids.sort_unstable();
+        let mut ended = Vec::with_capacity(ids.len());
+        for id in ids {
             if let Some(a) = self.get_mut(id) {
                 a.cleared_at = Some(at);
+                ended.push(a.clone());
             }
         }
+        ended
+    }
+
+    /// A new day: the old day's active alerts end with it, windows are all closed.
+    fn open_day(&mut self, at: Ts) {
+        self.end_day(at);
         self.since.clear();
         while self.days.len() > ALERT_DAYS_MAX {
             self.days.pop_first();

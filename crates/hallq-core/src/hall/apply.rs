@@ -73,6 +73,7 @@ impl HallState {
             Event::WindowForceClosed { window, .. } => self.force_closed(out, window),
         }
         self.alerts.apply(self.day, at, &record.event, &self.windows);
+        self.alert_changed(out, &record.event);
         if let Some(entry) = &record.idem {
             let keyed = KeyedAnswer { command: entry.command.clone(), reply: entry.reply.clone() };
             self.idem.insert(entry.key.clone(), keyed);
@@ -245,7 +246,20 @@ impl HallState {
             w.parked.clear();
         }
         self.stats.entry(day).or_default();
+        for alert in self.alerts.end_day(out.at) {
+            out.push(What::AlertEnded { alert });
+        }
         out.push(What::DayOpened { day });
+    }
+
+    /// An alert raised or cleared, as the change (filed by `alerts.apply`) left it. An
+    /// acknowledgement is no fact: nobody folds it.
+    fn alert_changed(&self, out: &mut Out, event: &Event) {
+        if let Event::AlertRaised { id, .. } | Event::AlertCleared { id, .. } = event {
+            let alert = self.alerts.get(*id).expect("an alert just filed exists").clone();
+            let raised = matches!(event, Event::AlertRaised { .. });
+            out.push(if raised { What::AlertRaised { alert } } else { What::AlertCleared { alert } });
+        }
     }
 
     /// An unfinished ticket of the day that closed: out of its line, if it waited in one.
