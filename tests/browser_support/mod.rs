@@ -23,6 +23,15 @@ use tempfile::TempDir;
 /// How long a page may take to show something before the test fails as hung.
 pub const PAGE_GUARD: Duration = Duration::from_secs(20);
 
+/// How many times faster than real time the pages' CSS animations and transitions play
+/// (DevTools' animation speed, per tab). The tests read what a page shows and says, never
+/// how it moves, and every animation still starts, runs to its end and fires its events;
+/// what is cut is the frames in between. Chromium paints them in software here, and the
+/// lobby's gold glow on a 1920×1080 panel was three quarters of a burst test's CPU
+/// (BENCHMARKS.md, "The suite's time"). Not the page's own reduced-motion mode: that is
+/// another layout path, not the one a hall's screens run.
+const ANIMATION_SPEED: f64 = 10.0;
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -94,7 +103,9 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    Some(Browser { client, driver, _profile: profile })
+    let browser = Browser { client, driver, _profile: profile };
+    browser.speed_up_animations().await;
+    Some(browser)
 }
 
 /// Starts a browser whose page area (not its window) is `width`×`height`, the size of the
@@ -240,8 +251,15 @@ impl Browser {
     pub async fn open_tab(&self, url: &str) -> WindowHandle {
         let tab = self.client.new_window(true).await.unwrap_or_else(|e| panic!("a new tab: {e}")).handle;
         self.switch_to(&tab).await;
+        self.speed_up_animations().await;
         self.goto(url).await;
         tab
+    }
+
+    /// Plays the current tab's animations at `ANIMATION_SPEED`, for every page it loads
+    /// from now on.
+    async fn speed_up_animations(&self) {
+        self.cdp("Animation.setPlaybackRate", json!({ "playbackRate": ANIMATION_SPEED })).await;
     }
 
     /// Makes `tab` the current tab: what the test reads, clicks and shoots from now on.
