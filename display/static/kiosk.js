@@ -6,7 +6,8 @@
  * "取号" issues a ticket (POST /api/v1/tickets with the kiosk token from the URL and one
  * idempotency key per take, so a double tap never prints twice). The ticket shows the
  * number, queue, people ahead, expected wait, materials, time and a QR code to the status
- * page, and prints on 80 mm paper. 60 s without a touch returns home (?idle=N changes it).
+ * page, and prints on 80 mm paper. 60 s without a touch returns home (?idle=N changes it);
+ * it asks every 10 s whether the hall issues now (?hours_poll=N changes it).
  * Errors in plain words. The check-in panel (预约签到, kiosk-checkin.js) uses window.HallqKiosk.
  *
  * The kiosk tells the truth: while the hall issues no tickets (before opening, the lunch
@@ -24,8 +25,8 @@
   // Seconds without a touch before the kiosk returns home: 60, or ?idle=N (at least 5).
   var IDLE_MS = Math.max(5, Number(params.get("idle")) || 60) * 1000;
   // How often the kiosk asks whether the hall issues now: a visitor at the opening time
-  // waits at most this long for the closed notice to go.
-  var HOURS_POLL_MS = 10000;
+  // waits at most this long for the closed notice to go. 10 s, or ?hours_poll=N (at least 1).
+  var HOURS_POLL_MS = Math.max(1, Number(params.get("hours_poll")) || 10) * 1000;
   var DICT = {
     zh: {
       subtitle: "自助取号", offline: "网络连接中断，正在重新连接…", search_ph: "搜索事项：输入名称或拼音首字母，如 gtgsh", queues_h: "按业务类型取号",

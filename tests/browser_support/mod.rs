@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -63,7 +64,10 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
         return None;
     }
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    // chromedriver leads a process group of its own, which the Chromium it starts joins:
+    // a test that fails (and never closes its session) ends both with one signal.
     let driver = Command::new(CHROMEDRIVER)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -360,8 +364,20 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// A test that panicked left its session open: end chromedriver's whole process group,
+    /// Chromium with it, not chromedriver alone (which would leave Chromium running).
     fn drop(&mut self) {
+        // After `close` chromedriver is gone and its pid may be another's: signal nothing.
+        if !matches!(self.driver.try_wait(), Ok(None)) {
+            return;
+        }
+        if let Ok(group) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) with a negated pid signals the process group that the child
+            // this Browser started leads; it touches no memory.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
