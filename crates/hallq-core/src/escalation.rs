@@ -21,6 +21,7 @@ use super::event::Event;
 use super::hall::{Decision, HallState};
 use super::model::{QueueId, ServiceCode, TicketId, Ts, UserName, WindowId};
 use super::rating::{self, trim_invisible, Callback, CaseStatus, CALLBACKS_MAX};
+use super::setup::Setup;
 use super::transitions::TicketAction;
 
 /// Most escalation cases one service day opens: the case id has three digits, and a hall
@@ -278,4 +279,60 @@ pub(crate) fn decide_resolve(
     let event =
         Event::EscalationResolved { case: c.id.clone(), by: by.clone(), note: rating::note(text)?, referred_to };
     Ok(Decision { events: vec![event], reply: Reply::Escalation(c.id.clone()), repeated: false })
+}
+
+/// Cases counted by their status on a day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u64,
+    pub open: u64,
+    pub overdue: u64,
+    pub closed: u64,
+    pub referred: u64,
+}
+
+impl Counts {
+    fn add(&mut self, status: EscalationStatus) {
+        self.total += 1;
+        match status {
+            EscalationStatus::Open => self.open += 1,
+            EscalationStatus::Overdue => self.overdue += 1,
+            EscalationStatus::Closed => self.closed += 1,
+            EscalationStatus::Referred => self.referred += 1,
+        }
+    }
+}
+
+/// Where matters get stuck: cases counted in all and by item, by the items' departments, by
+/// reason and by the clerk who could not finish them (`""` where there was none). A case
+/// of two items counts once under each, and once under each of their departments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub all: Counts,
+    pub by_item: BTreeMap<String, Counts>,
+    pub by_department: BTreeMap<String, Counts>,
+    pub by_reason: BTreeMap<String, Counts>,
+    pub by_clerk: BTreeMap<String, Counts>,
+}
+
+impl Summary {
+    pub fn of<'a>(setup: &Setup, today: NaiveDate, cases: impl IntoIterator<Item = &'a Escalation>) -> Self {
+        let mut s = Summary::default();
+        for c in cases {
+            let status = c.status(today);
+            s.all.add(status);
+            let mut departments = std::collections::BTreeSet::new();
+            for item in &c.services {
+                s.by_item.entry(item.to_string()).or_default().add(status);
+                departments.insert(setup.item(item.as_str()).map_or("", |i| i.department.as_str()));
+            }
+            for d in departments {
+                s.by_department.entry(d.to_string()).or_default().add(status);
+            }
+            s.by_reason.entry(c.reason.clone()).or_default().add(status);
+            let clerk = c.clerk.as_ref().map_or("", UserName::as_str);
+            s.by_clerk.entry(clerk.to_string()).or_default().add(status);
+        }
+        s
+    }
 }
