@@ -43,7 +43,7 @@ async fn a_matter_not_done_goes_to_window_12_with_its_number_and_place_and_its_c
     let clerk1 = api.login("clerk1").await;
     api.window_ok(&clerk1, "1", "open", None).await;
     api.window(&clerk1, "5", "done", not_done("policy", "")).await.assert_error(403, "not_your_window");
-    api.window(&clerk5, "5", "done", not_done("bribe", "")).await.assert_error(400, "unknown_reason");
+    api.window(&clerk5, "5", "done", not_done("bribe", "")).await.assert_error(400, "unknown_escalation_reason");
     api.window(&clerk5, "5", "done", Some(json!({ "outcome": "not_done" }))).await.assert_error(400, "reason_required");
     api.window(&clerk5, "5", "done", not_done("policy", &"长".repeat(501))).await.assert_error(400, "note_required");
     assert_eq!(api.ticket(&id).await.body["status"], "serving");

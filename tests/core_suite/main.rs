@@ -26,6 +26,8 @@ mod core_audit;
 mod core_day;
 #[path = "../core_dispatch.rs"]
 mod core_dispatch;
+#[path = "../core_escalation.rs"]
+mod core_escalation;
 #[path = "../core_eta.rs"]
 mod core_eta;
 #[path = "../core_facts.rs"]

@@ -232,7 +232,7 @@ impl Rejection {
             Rejection::ConfigRemoved(_) => "config_removed",
             Rejection::IdempotencyConflict => "idempotency_conflict",
             Rejection::NoEscalation => "no_escalation",
-            Rejection::UnknownEscalationReason(_) => "unknown_reason",
+            Rejection::UnknownEscalationReason(_) => "unknown_escalation_reason",
             Rejection::AlreadyEscalated => "already_escalated",
             Rejection::EscalationsFull(_) => "escalations_full",
             Rejection::DepartmentRequired(_) => "department_required",
