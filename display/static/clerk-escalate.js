@@ -67,7 +67,7 @@
       if (!p) return;
       $('escalate-reasons').innerHTML = p.reasons.map(function (r) {
         return '<button type="button" class="ck-target' + (reason === r.code ? ' is-picked' : '') + '" data-reason-code="' + esc(r.code) +
-          '"><b>' + esc(r.name) + '</b></button>';
+          '"><span>' + esc(r.name) + '</span><small>' + esc(r.code) + '</small></button>';
       }).join('');
       $('escalate-confirm').disabled = !reason || !!S.inflight;
     }
