@@ -1,7 +1,8 @@
 //! 办不成事请找我 in headless Chromium against a real daemon: the clerk at window 5 finishes
 //! a matter `not_done` with a reason picked in the console's dialog; the visitor's status
 //! page says that it went to window 12 and keeps its number; window 12's clerk calls the
-//! same number and the console shows where it came from and why. Screenshots under
+//! same number and the console shows where it came from and why; a supervisor sees it on
+//! the cases page by item and reason, and answers it. Screenshots under
 //! target/screenshots/escalation-*.png.
 
 use crate::browser_support;
@@ -87,5 +88,19 @@ async fn a_matter_not_done_at_window_5_is_called_at_window_12_with_its_reason_an
     assert!(b.text("#ticket-items").await.contains("有限责任公司设立登记"), "and the item");
     assert!(!enabled(&b, "not-done").await, "the escalation window does not pass it on to itself");
     b.screenshot("escalation-window-12").await;
+
+    // A supervisor sees where matters get stuck on the cases page, and answers the case.
+    b.open_tab(&format!("{base}/display/cases")).await;
+    b.type_into("#login-user", "supervisor").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the escalation breakdown", "return !!document.querySelector('.es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]');").await;
+    let row = b.text(".es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]").await;
+    assert!(row.contains("有限责任公司设立登记"), "the item by name with its counts: {row}");
+    assert!(b.text(".es-table[data-by=\"by_reason\"]").await.contains("跨部门协调"));
+    b.type_into(".es-case .cs-note", "已协调不动产登记中心，当场办结").await;
+    b.click(".es-case [data-act=\"resolve\"]").await;
+    b.until("the case to be answered", "return !!document.querySelector('.es-case[data-status=\"closed\"]');").await;
+    b.screenshot("escalation-cases").await;
     b.close().await;
 }
