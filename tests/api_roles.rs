@@ -130,11 +130,21 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("GET", "/api/v1/escalations", "/api/v1/escalations", &[Supervisor, Admin]),
         Row {
             body: Some(json!({ "reached": true, "note": "test" })),
-            ..row("POST", "/api/v1/escalations/{id}/callback", "/api/v1/escalations/E20260310-001/callback", &[Supervisor, Admin])
+            ..row(
+                "POST",
+                "/api/v1/escalations/{id}/callback",
+                "/api/v1/escalations/E20260310-001/callback",
+                &[Supervisor, Admin],
+            )
         },
         Row {
             body: Some(json!({ "note": "test" })),
-            ..row("POST", "/api/v1/escalations/{id}/resolve", "/api/v1/escalations/E20260310-001/resolve", &[Supervisor, Admin])
+            ..row(
+                "POST",
+                "/api/v1/escalations/{id}/resolve",
+                "/api/v1/escalations/E20260310-001/resolve",
+                &[Supervisor, Admin],
+            )
         },
         row("GET", "/api/v1/reports/escalations.csv", "/api/v1/reports/escalations.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),

@@ -94,7 +94,11 @@ async fn a_matter_not_done_at_window_5_is_called_at_window_12_with_its_reason_an
     b.type_into("#login-user", "supervisor").await;
     b.type_into("#login-password", support::PASSWORD).await;
     b.click("#login-submit").await;
-    b.until("the escalation breakdown", "return !!document.querySelector('.es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]');").await;
+    b.until(
+        "the escalation breakdown",
+        "return !!document.querySelector('.es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]');",
+    )
+    .await;
     let row = b.text(".es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]").await;
     assert!(row.contains("有限责任公司设立登记"), "the item by name with its counts: {row}");
     assert!(b.text(".es-table[data-by=\"by_reason\"]").await.contains("跨部门协调"));
