@@ -10,6 +10,8 @@ mod support;
 
 #[path = "../config.rs"]
 mod config;
+#[path = "../config_escalation.rs"]
+mod config_escalation;
 #[path = "../config_limits.rs"]
 mod config_limits;
 #[path = "../config_rating.rs"]
