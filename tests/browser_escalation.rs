@@ -105,6 +105,7 @@ async fn a_matter_not_done_at_window_5_is_called_at_window_12_with_its_reason_an
     b.type_into(".es-case .cs-note", "已协调不动产登记中心，当场办结").await;
     b.click(".es-case [data-act=\"resolve\"]").await;
     b.until("the case to be answered", "return !!document.querySelector('.es-case[data-status=\"closed\"]');").await;
+    assert_eq!(b.text("#esc-h").await, "办不成事督办", "the section says what it is");
     b.screenshot("escalation-cases").await;
     b.close().await;
 }

@@ -71,6 +71,7 @@
   function draw(r) {
     var s = r.summary, box = $("esc");
     box.hidden = false;
+    $("esc-h").textContent = w("h");
     $("esc-counts").textContent = w("open") + " " + s.all.open + " · " + w("overdue") + " " + s.all.overdue + " · " +
       w("closed") + " " + s.all.closed + " · " + w("referred") + " " + s.all.referred;
     $("esc-tables").innerHTML = table("by_item", s.by_item) + table("by_department", s.by_department) +
