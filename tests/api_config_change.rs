@@ -59,11 +59,12 @@ fn without_window_5(h: String) -> String {
 }
 
 /// hall.toml without queue Z and window 12, which served only Z (its evaluator and the
-/// kiosk lists naming it moved to window 1).
+/// kiosk lists naming it moved to window 1, and stuck matters, `[hall.escalation]`, to A).
 fn without_queue_z(h: String) -> String {
     let h = without_table(&h, "queue", "id = \"Z\"");
     let h = without_table(&h, "window", "id = \"12\"");
     let h = without_table(&h, "evaluator", "window = \"12\"");
+    let h = h.replace("\nqueue = \"Z\"\n", "\nqueue = \"A\"\n");
     h.replace("windows = [\"12\"]", "windows = [\"1\"]")
 }
 

@@ -125,6 +125,28 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
             body: Some(json!({ "note": "test" })),
             ..row("POST", "/api/v1/cases/{id}/rectify", "/api/v1/cases/C20260310-001/rectify", &[Supervisor, Admin])
         },
+        // 办不成事 cases: supervisors, admins and the hall's handler (clerk12, none of these
+        // callers; tests/api_escalation.rs lets the handler in).
+        row("GET", "/api/v1/escalations", "/api/v1/escalations", &[Supervisor, Admin]),
+        Row {
+            body: Some(json!({ "reached": true, "note": "test" })),
+            ..row(
+                "POST",
+                "/api/v1/escalations/{id}/callback",
+                "/api/v1/escalations/E20260310-001/callback",
+                &[Supervisor, Admin],
+            )
+        },
+        Row {
+            body: Some(json!({ "note": "test" })),
+            ..row(
+                "POST",
+                "/api/v1/escalations/{id}/resolve",
+                "/api/v1/escalations/E20260310-001/resolve",
+                &[Supervisor, Admin],
+            )
+        },
+        row("GET", "/api/v1/reports/escalations.csv", "/api/v1/reports/escalations.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit.csv", "/api/v1/audit.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/admin", "/api/v1/admin", &[Admin]),
@@ -156,6 +178,7 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         ("recall", None),
         ("serve", None),
         ("done", None),
+        ("done", Some(json!({ "outcome": "not_done", "reason": "policy" }))),
         ("no-show", None),
         ("transfer", Some(json!({ "queue": "A" }))),
         ("park", None),

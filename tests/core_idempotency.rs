@@ -31,6 +31,12 @@ fn hall_setup() -> Setup {
     let mut queues = std::collections::BTreeMap::new();
     queues.insert(q("A"), QueueThresholds { waiting: 3, wait_min: 0 });
     setup.alerts = AlertPolicy { queues, paused_min: 0, idle_min: 0, unstaffed: 0 };
+    setup.escalation = Some(hallq::core::escalation::EscalationPolicy {
+        queue: q("B"),
+        case_days: 5,
+        handler: user("h1"),
+        reasons: hallq::core::escalation::EscalationPolicy::default_reasons(),
+    });
     setup
 }
 
@@ -128,7 +134,24 @@ fn keyed_commands() -> Vec<Command> {
         Command::SetWindowQueues { window: w("3"), queues: vec![q("A"), q("B")], by: admin.clone() },
         Command::ForceCloseWindow { window: w("4"), by: admin.clone() },
         Command::AckAlert { id: 1, by: user("sup") },
+        escalate(),
+        Command::EscalationCallback {
+            case: ESCALATION.into(), by: user("h1"), reached: true, note: "已回访".into()
+        },
+        Command::ResolveEscalation {
+            case: ESCALATION.into(),
+            by: user("h1"),
+            note: "已答复".into(),
+            refer_to: Some("不动产登记中心".into()),
+        },
     ]
+}
+
+const ESCALATION: &str = "E20250310-001";
+
+/// Window 1's clerk could not finish ticket 2 (called there in the prelude).
+fn escalate() -> Command {
+    Command::Escalate { window: w("1"), clerk: user("c1"), reason: "policy".into(), note: None }
 }
 
 /// The steps a command of `keyed_commands()` needs first, beyond the prelude (a parked
@@ -142,6 +165,7 @@ fn setup_for(command: &Command) -> Vec<Envelope> {
             vec![cmd(Command::CaseCallback { case: CASE.into(), by: user("sup"), reached: true, note: "好".into() })]
         }
         Command::EnableUser { .. } => vec![cmd(Command::DisableUser { name: user("c9"), by: user("admin") })],
+        Command::EscalationCallback { .. } | Command::ResolveEscalation { .. } => vec![cmd(escalate())],
         Command::Done { .. } => vec![serve("1", "c1")],
         Command::RateTicket { .. } => vec![serve("1", "c1"), done("1", "c1", Outcome::Completed)],
         _ => Vec::new(),
@@ -182,6 +206,9 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::SetWindowQueues { .. } => ("SetWindowQueues", true),
         Command::ForceCloseWindow { .. } => ("ForceCloseWindow", true),
         Command::AckAlert { .. } => ("AckAlert", true),
+        Command::Escalate { .. } => ("Escalate", true),
+        Command::EscalationCallback { .. } => ("EscalationCallback", true),
+        Command::ResolveEscalation { .. } => ("ResolveEscalation", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -293,6 +320,20 @@ fn mutated(c: &Command, r: u8) -> Command {
             _ => *password_hash = PasswordHash("$argon2id$two".into()),
         },
         Command::AckAlert { id, .. } => *id = 2,
+        Command::Escalate { reason, note, .. } => match r % 2 {
+            0 => *reason = "other".into(),
+            _ => *note = Some("跨部门".into()),
+        },
+        Command::EscalationCallback { case, reached, note, .. } => match r % 3 {
+            0 => *case = "E20250310-002".into(),
+            1 => *reached = !*reached,
+            _ => note.push('!'),
+        },
+        Command::ResolveEscalation { case, note, refer_to, .. } => match r % 3 {
+            0 => *case = "E20250310-002".into(),
+            1 => note.push('!'),
+            _ => *refer_to = None,
+        },
         Command::Tick | Command::Reconcile | Command::LogIn { .. } | Command::LogOut { .. } => {}
         Command::PrinterReport { kiosk, .. } => *kiosk = KioskId::parse("kiosk9").unwrap(),
     }

@@ -314,6 +314,11 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::WindowNotServing(String::new()),
         R::ConfigRemoved(String::new()),
         R::IdempotencyConflict,
+        R::NoEscalation,
+        R::UnknownEscalationReason(String::new()),
+        R::AlreadyEscalated,
+        R::EscalationsFull(0),
+        R::DepartmentRequired(0),
     ];
     for r in &all {
         match r {
@@ -379,6 +384,11 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             R::UserExists | R::TooManyUsers(_) => {}
             R::WindowNotServing(_) | R::ConfigRemoved(_) => {}
             R::IdempotencyConflict => {}
+            R::NoEscalation
+            | R::UnknownEscalationReason(_)
+            | R::AlreadyEscalated
+            | R::EscalationsFull(_)
+            | R::DepartmentRequired(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -435,6 +445,14 @@ fn the_tables_refuse_with_every_rejection() {
     // Refused in core_stranded.rs: a booking naming a window that cannot call it (needs
     // the appointment queue), and a start-up under a hall.toml that lost a queue.
     covered.extend(["window_not_serving", "config_removed"]);
+    // Refused in core_escalation.rs: they need the escalation queue and its cases.
+    covered.extend([
+        "no_escalation",
+        "unknown_escalation_reason",
+        "already_escalated",
+        "escalations_full",
+        "department_required",
+    ]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

@@ -12,7 +12,7 @@
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null, transferDialog = null, parkList = null, ticketView = null; // mounted in start()
+  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null; // mounted in start()
 
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
@@ -27,7 +27,7 @@
   // What actions a window state allows.
   var LEGAL = {
     open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park'],
-    serving: ['done', 'done-incomplete', 'transfer', 'park'], paused: ['resume', 'close'], closed: []
+    serving: ['done', 'done-incomplete', 'not-done', 'transfer', 'park'], paused: ['resume', 'close'], closed: []
   };
   // F5 (reload) and F11 (full screen) stay the browser's, so park takes F12 · Z (暂存 zàncún).
   var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
@@ -168,7 +168,8 @@
     if (S.inflight || !btn || btn.disabled || btn.hidden || !legal(action)) return;
     if (action === 'transfer' && !body) { transferDialog.open(); return; }
     if (action === 'call-number') { callDialog.open(); return; }
-    var path = action === 'done-incomplete' ? 'done' : action;
+    if (action === 'not-done' && !body) { escalate.open(); return; }
+    var path = action === 'done-incomplete' || action === 'not-done' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
     if (action === 'done-incomplete') body = { outcome: 'incomplete' };
     var number = S.ticket && S.ticket.number;
@@ -190,10 +191,10 @@
       return;
     }
     if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
-    else if (['done', 'done-incomplete', 'no-show', 'transfer', 'park'].indexOf(action) >= 0) {
+    else if (['done', 'done-incomplete', 'not-done', 'no-show', 'transfer', 'park'].indexOf(action) >= 0) {
       S.ticket = null; S.win.state = 'open'; S.win.ticket = null;
       if (action === 'park') parkList.parked(r);
-      var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked' }[action];
+      var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'not-done': 'i_escalated', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked' }[action];
       toast(t(msg, number), 'info');
     } else if (r && r.state) {
       S.win = r;
@@ -213,6 +214,7 @@
     var st = S.win ? S.win.state : 'closed';
     if (action === 'recall' && ticketView.recallSpent(S.ticket)) return false; // the daemon would refuse: no-show instead
     if (action === 'close' && S.parked.length) return false; // parked tickets are resumed and finished first
+    if (action === 'not-done' && !escalate.allowed(S.ticket)) return false; // no escalation queue, or there already
     return (LEGAL[st] || []).indexOf(action) >= 0;
   }
 
@@ -299,6 +301,7 @@
     $('t-waited').textContent = first ? dur(Date.parse(first) - Date.parse(tk.issued_at)) : '—';
     $('t-live-label').textContent = t(tk && tk.serving_at ? 'serving_for' : 'called_for');
     ticketView.render(tk); // items and materials, bundle steps, recall count, where Done sends it
+    escalate.renderInfo(tk); // at the escalation window: from where and why
     tick();
     renderPad();
     renderSide();
@@ -333,6 +336,7 @@
     });
     callDialog.render();
     parkList.render();
+    if (escalate.isOpen()) escalate.render();
   }
 
   function renderIdle() {
@@ -363,6 +367,7 @@
   function onKey(e) {
     if (callDialog.isOpen()) { callDialog.onKey(e); return; }
     if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
+    if (escalate.isOpen()) { escalate.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target && e.target.tagName) || '';
     var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
@@ -415,6 +420,7 @@
       (c.bundles || []).forEach(function (b) { S.catalog.bundles[b.id] = b; });
       (c.queues || []).forEach(function (q) { S.catalog.queues[q.id] = q; });
       (c.priorities || []).forEach(function (p) { S.catalog.priorities[p.id] = p; });
+      S.catalog.escalation = c.escalation || null;
       if (c.hall && c.hall.name) { $('hall-name').textContent = c.hall.name; document.title = c.hall.name + ' · ' + t('app'); }
     });
   }
@@ -432,6 +438,7 @@
       S: S, $: $, t: t, esc: esc, api: api, dur: dur, fail: fail, render: render, scheduleSync: scheduleSync,
       called: function (ticket) { called(ticket); toast(t('i_unparked', ticket.number), 'info'); }
     });
+    escalate = window.HallqClerkEscalate.mount({ S: S, $: $, t: t, esc: esc, act: act });
     ticketView = window.HallqClerkTicket.mount({ S: S, $: $, t: t, lang: lang, esc: esc, queueName: queueName });
     wire();
     onFeedState('connecting');

@@ -259,6 +259,7 @@
     $("rate-thanks").hidden = !(tk.status === "done" && rated);
     renderSteps(tk);
     renderRating();
+    if (window.HallqEscalation) window.HallqEscalation.render(tk);
   }
 
   /* ---------- a missed number rejoins ---------- */

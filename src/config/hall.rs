@@ -98,6 +98,9 @@ pub(super) struct HallParts {
     /// `[hall.rating]` and `[hall.calendar]`.
     pub rating: RatingPolicy,
     pub evaluators: Vec<EvaluatorDef>,
+    /// `[hall.escalation]` as read, and once its queue and handler are found.
+    pub escalation_raw: Option<super::escalation::RawEscalation>,
+    pub escalation: Option<crate::core::escalation::EscalationPolicy>,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -147,6 +150,8 @@ impl HallParts {
             zones: Vec::new(),
             rating: RatingPolicy::default(),
             evaluators: Vec::new(),
+            escalation_raw: None,
+            escalation: None,
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -182,6 +187,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     check_every_queue_served(&parts, &served, errs);
     parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
     parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
+    if let Some(raw) = parts.escalation_raw.take() {
+        parts.escalation = super::escalation::resolve(raw, &parts.queues, &parts.users, errs);
+    }
     let kiosk_tokens: Vec<&str> = parts.kiosks.iter().map(|k| k.token.as_str()).collect();
     let tabs = top.tables("evaluator", errs);
     parts.evaluators = rating::read_evaluators(tabs, &parts.windows, &kiosk_tokens, &top.loc(), errs);
@@ -234,6 +242,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(t) = hall.table("rating", errs) {
         rating::read_rating(t, &mut parts.rating, errs);
+    }
+    if let Some(t) = hall.table("escalation", errs) {
+        parts.escalation_raw = super::escalation::read(t, errs);
     }
     if let Some(t) = hall.table("calendar", errs) {
         parts.rating.calendar = rating::read_calendar(t, errs);

@@ -12,6 +12,7 @@ mod alerts;
 mod appointments;
 mod catalog;
 mod csv_catalog;
+mod escalation;
 mod guard;
 mod hall;
 mod limits;
@@ -352,6 +353,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         appointments: parts.appointments,
         rating: parts.rating,
         alerts: parts.alerts,
+        escalation: parts.escalation,
     };
     Ok(Config {
         setup,

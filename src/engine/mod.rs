@@ -10,6 +10,7 @@
 //! a command's caller likewise says how to read what the command's reply names
 //! ([`EngineHandle::command_then`]). The views callers see are built in `reads.rs`.
 
+mod escalations;
 mod reads;
 mod run;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use escalations::{EscalationFilter, EscalationsView};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 
 use crate::core::{Decision, Envelope, HallState, Rejection, Reply};

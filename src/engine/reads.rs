@@ -38,6 +38,8 @@ pub struct AppointmentView {
 pub struct TicketView {
     pub ticket: Ticket,
     pub eta: Option<Eta>,
+    /// The 办不成事 case the ticket opened today, if its clerk could not finish it.
+    pub escalation: Option<crate::core::escalation::Escalation>,
 }
 
 /// A window as a caller sees it, with the number of the ticket it holds.
@@ -85,7 +87,8 @@ impl<'a> Reads<'a> {
 
     pub fn ticket(&self, id: &TicketId) -> Option<TicketView> {
         let ticket = self.state.ticket(id)?;
-        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket) })
+        let escalation = self.state.escalations.of_ticket(id).cloned();
+        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation })
     }
 
     /// A ticket, or the refusal that it is unknown (404).

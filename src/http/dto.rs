@@ -58,6 +58,8 @@ pub struct TicketDto {
     pub steps: Vec<StepDto>,
     /// The index of the step it is at (0 for one item).
     pub step: usize,
+    /// 办不成事: why its clerk could not finish it and where it waits now; null otherwise.
+    pub escalation: Option<super::escalation_dto::TicketEscalationDto>,
 }
 
 /// One step of a bundle ticket on the wire.
@@ -150,6 +152,7 @@ impl TicketDto {
             rejoin_until: rejoin_until(setup, t),
             steps: steps_dto(setup, t),
             step: t.step,
+            escalation: view.escalation.as_ref().map(|c| super::escalation_dto::TicketEscalationDto::new(setup, c)),
         }
     }
 }
@@ -308,6 +311,8 @@ pub struct FiguresDto {
     pub cancelled: u64,
     pub expired: u64,
     pub transferred: u64,
+    /// Matters not done, sent to the escalation queue (办不成事).
+    pub escalated: u64,
     pub rated: u64,
     pub mean_score: Option<f64>,
     /// 好差评 by the national guides' definitions; see [`RatesDto`].
@@ -359,6 +364,7 @@ impl From<&Figures> for FiguresDto {
             cancelled: f.cancelled,
             expired: f.expired,
             transferred: f.transferred,
+            escalated: f.escalated,
             rated: f.rated,
             mean_score: (f.rated > 0).then(|| f.score_sum as f64 / f.rated as f64),
             ratings: f.into(),
@@ -422,6 +428,8 @@ pub struct StatsDto {
     pub total: FiguresDto,
     pub queues: std::collections::BTreeMap<String, FiguresDto>,
     pub windows: std::collections::BTreeMap<String, FiguresDto>,
+    /// 办不成事: the day's escalations and the cases open and overdue now.
+    pub escalations: super::escalation_dto::EscalationStatsDto,
 }
 
 impl StatsDto {
@@ -431,6 +439,7 @@ impl StatsDto {
             total: (&s.total).into(),
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
+            escalations: Default::default(),
         }
     }
 }

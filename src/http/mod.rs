@@ -10,6 +10,8 @@ mod backup;
 pub mod conns;
 pub mod dto;
 pub mod error;
+pub mod escalation_dto;
+mod escalations;
 pub mod listen;
 mod pages;
 mod printers;
@@ -164,6 +166,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/voice", get(voice::info))
         .route("/api/v1/voice/{file}", get(voice::audio))
         .route("/api/v1/windows/{w}/rateable", get(rating::rateable))
+        .route("/api/v1/escalations", get(escalations::list))
+        .route("/api/v1/escalations/{id}/callback", post(escalations::callback))
+        .route("/api/v1/escalations/{id}/resolve", post(escalations::resolve))
+        .route("/api/v1/reports/escalations.csv", get(escalations::csv))
         .route("/api/v1/cases", get(rating::cases))
         .route("/api/v1/cases/{id}/callback", post(rating::callback))
         .route("/api/v1/cases/{id}/rectify", post(rating::rectify))

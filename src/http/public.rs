@@ -65,7 +65,9 @@ pub async fn stats(
         ),
     };
     let (day, figures) = app.hall.engine.read(move |r| r.stats(day)).await?;
-    Ok(Json(StatsDto::new(day, &figures)))
+    let mut dto = StatsDto::new(day, &figures);
+    dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;
+    Ok(Json(dto))
 }
 
 #[derive(Serialize)]
@@ -144,6 +146,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "items": items,
         "bundles": bundles,
         "rating": super::rating::catalog_rating(setup),
+        "escalation": super::escalation_dto::catalog_escalation(setup),
     }))
 }
 

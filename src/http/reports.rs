@@ -94,7 +94,7 @@ pub async fn chart(
     Ok((headers, svg).into_response())
 }
 
-fn csv_response(bytes: Vec<u8>, filename: String) -> Response {
+pub(super) fn csv_response(bytes: Vec<u8>, filename: String) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     let headers = [

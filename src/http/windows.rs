@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dto::{TicketDto, WindowDto};
 use super::error::ApiError;
+use super::escalation_dto::OutcomeDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{Outcome, QueueId, TicketId, TransferTarget, WindowId};
@@ -20,8 +21,12 @@ use crate::engine::{Reads, TicketView, WindowView};
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
+    /// `completed`, `incomplete`, or `not_done` (with a `reason`: 办不成事).
     #[serde(default)]
-    outcome: Option<Outcome>,
+    outcome: Option<super::escalation_dto::OutcomeDto>,
+    /// `not_done`: what the clerk tells the escalation window.
+    #[serde(default)]
+    note: Option<String>,
     #[serde(default)]
     queue: Option<String>,
     #[serde(default)]
@@ -93,7 +98,11 @@ pub async fn act(
         }
         "recall" => Command::Recall { window, clerk },
         "serve" => Command::Serve { window, clerk },
-        "done" => Command::Done { window, clerk, outcome: body.outcome.unwrap_or(Outcome::Completed) },
+        "done" => match body.outcome.unwrap_or(OutcomeDto::Completed) {
+            OutcomeDto::Completed => Command::Done { window, clerk, outcome: Outcome::Completed },
+            OutcomeDto::Incomplete => Command::Done { window, clerk, outcome: Outcome::Incomplete },
+            OutcomeDto::NotDone => super::escalations::not_done(window, clerk, body.reason.clone(), body.note.clone())?,
+        },
         "no-show" => Command::NoShow { window, clerk },
         "transfer" => Command::Transfer { to: transfer_target(&body)?, window, clerk },
         "park" => Command::Park { window, clerk },

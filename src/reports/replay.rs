@@ -211,6 +211,7 @@ impl<'a> Replay<'a> {
                 self.moved(ticket, Some(desk), Fate::Waiting, |g| g.transferred += 1)
             }
             What::Returned { ticket, .. } => self.moved(ticket, None, Fate::Waiting, |_| {}),
+            What::Escalated { ticket, desk, .. } => self.moved(ticket, Some(desk), Fate::Waiting, |_| {}),
             What::Rejoined { ticket } => self.rejoin(ticket),
             What::Cancelled { ticket, waited_ms, called } => {
                 self.abandoned(ticket, *waited_ms, *called);
@@ -225,6 +226,7 @@ impl<'a> Replay<'a> {
             | What::Recalled { .. }
             | What::CheckedIn { .. }
             | What::CaseRectified { .. }
+            | What::EscalationResolved { .. }
             | What::WindowOpened { .. }
             | What::WindowPaused { .. }
             | What::WindowResumed { .. }

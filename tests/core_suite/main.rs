@@ -10,6 +10,8 @@ mod support;
 
 #[path = "../config.rs"]
 mod config;
+#[path = "../config_escalation.rs"]
+mod config_escalation;
 #[path = "../config_limits.rs"]
 mod config_limits;
 #[path = "../config_rating.rs"]
@@ -28,6 +30,8 @@ mod core_audit;
 mod core_day;
 #[path = "../core_dispatch.rs"]
 mod core_dispatch;
+#[path = "../core_escalation.rs"]
+mod core_escalation;
 #[path = "../core_eta.rs"]
 mod core_eta;
 #[path = "../core_facts.rs"]

@@ -230,6 +230,17 @@ impl AuditTrail {
                 at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
             }
             Event::AlertAcknowledged { id, by } => at.by(by, AuditAction::AlertAck, AuditDetail::Alert(*id)),
+            // 办不成事: a transfer to the escalation queue; its case's call-backs and end
+            // are the case actions of an `E…` case.
+            Event::TicketEscalated { window, case, .. } => {
+                on.at(window, AuditAction::Transfer, AuditDetail::Transfer(TransferTarget::Queue(case.queue)))
+            }
+            Event::EscalationCallback { case, by, reached, .. } => {
+                at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
+            }
+            Event::EscalationResolved { case, by, .. } => {
+                at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
+            }
             // The hall's own doing, not a person's: the alert list keeps them.
             Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
             Event::TicketIssued { .. }

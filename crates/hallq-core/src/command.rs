@@ -115,6 +115,29 @@ pub enum Command {
         window: WindowId,
         clerk: UserName,
     },
+    /// The clerk could not finish the ticket (`not_done`): it goes to the escalation queue
+    /// with `reason` (a code of `[[hall.escalation.reason]]`) and an optional note.
+    Escalate {
+        window: WindowId,
+        clerk: UserName,
+        reason: String,
+        note: Option<String>,
+    },
+    /// The handler or a supervisor records a call-back of an escalation case's visitor.
+    EscalationCallback {
+        case: String,
+        by: UserName,
+        reached: bool,
+        note: String,
+    },
+    /// The handler or a supervisor ends an escalation case: answered, or referred on to a
+    /// department (`refer_to`).
+    ResolveEscalation {
+        case: String,
+        by: UserName,
+        note: String,
+        refer_to: Option<String>,
+    },
     Transfer {
         window: WindowId,
         clerk: UserName,
@@ -235,4 +258,6 @@ pub enum Reply {
     Case(String),
     /// A supervision alert, by its id.
     Alert(u64),
+    /// An escalation case, by its id.
+    Escalation(String),
 }

@@ -58,6 +58,9 @@ impl DayReader {
                 s.appointments.by_code.contains_key(code)
             }
             Event::CaseCallback { case, .. } | Event::CaseRectified { case, .. } => s.ratings.cases.contains_key(case),
+            Event::EscalationCallback { case, .. } | Event::EscalationResolved { case, .. } => {
+                s.escalations.cases.contains_key(case)
+            }
             Event::AlertCleared { id, .. } | Event::AlertAcknowledged { id, .. } => s.alerts.get(*id).is_some(),
             // An alert raised before the day's opening was cleared by it; ids only grow.
             Event::AlertRaised { .. } => true,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::{AlertKind, PrinterFault};
 use super::command::Reply;
+use super::escalation::EscalationOpening;
 use super::model::{
     BundleId, BundleStep, CallRule, KioskId, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId,
     TransferTarget, Ts, UserName, WindowId,
@@ -266,6 +267,32 @@ pub enum Event {
         id: u64,
         by: UserName,
     },
+    /// The clerk at `window` could not finish the ticket (`not_done`, with a reason code of
+    /// `[[hall.escalation.reason]]`): it waits in the escalation queue at its old place and
+    /// `case` opens (`core::escalation`).
+    TicketEscalated {
+        window: WindowId,
+        id: TicketId,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        case: EscalationOpening,
+    },
+    /// The handler or a supervisor called an escalation case's visitor back.
+    EscalationCallback {
+        case: String,
+        by: UserName,
+        reached: bool,
+        note: String,
+    },
+    /// An escalation case ended: answered, or referred on to a department.
+    EscalationResolved {
+        case: String,
+        by: UserName,
+        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referred_to: Option<String>,
+    },
     /// `hallq recover` salvaged a damaged log: the numbers of `day` continue above these,
     /// the highest it saw anywhere (records it had to drop included), so that no number
     /// printed that day is issued again. Applies only while `day` is the service day.
@@ -292,7 +319,8 @@ impl Event {
             | Event::WindowResumed { window }
             | Event::WindowClosed { window }
             | Event::WindowQueuesSet { window, .. }
-            | Event::WindowForceClosed { window, .. } => Some(window),
+            | Event::WindowForceClosed { window, .. }
+            | Event::TicketEscalated { window, .. } => Some(window),
             Event::TicketReturned { window, .. } => window.as_ref(),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
@@ -315,6 +343,8 @@ impl Event {
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
             | Event::AlertAcknowledged { .. }
+            | Event::EscalationCallback { .. }
+            | Event::EscalationResolved { .. }
             | Event::NumbersRaised { .. } => None,
         }
     }
@@ -334,7 +364,8 @@ impl Event {
             | Event::TicketCancelled { id }
             | Event::TicketRated { id, .. }
             | Event::TicketRejoined { id }
-            | Event::TicketCheckedIn { id } => Some(id),
+            | Event::TicketCheckedIn { id }
+            | Event::TicketEscalated { id, .. } => Some(id),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::WindowOpened { .. }
@@ -358,6 +389,8 @@ impl Event {
             | Event::AlertRaised { .. }
             | Event::AlertCleared { .. }
             | Event::AlertAcknowledged { .. }
+            | Event::EscalationCallback { .. }
+            | Event::EscalationResolved { .. }
             | Event::NumbersRaised { .. } => None,
         }
     }

@@ -168,6 +168,24 @@ pub enum What {
         queue: QueueId,
         window: Option<WindowId>,
     },
+    /// The clerk at `desk` could not finish the ticket (`not_done`): it waits in the
+    /// escalation queue now (`ticket.queue`); `from` is the queue it was served in.
+    Escalated {
+        ticket: Subject,
+        desk: Desk,
+        from: QueueId,
+        services: Vec<ServiceCode>,
+        reason: String,
+        case: String,
+    },
+    /// An escalation case ended (answered, or `referred` on); it counts on the day it
+    /// opened.
+    EscalationResolved {
+        day: NaiveDate,
+        queue: QueueId,
+        window: WindowId,
+        referred: bool,
+    },
     WindowOpened {
         desk: Desk,
     },
@@ -217,9 +235,11 @@ impl What {
             | What::CheckedIn { ticket }
             | What::Cancelled { ticket, .. }
             | What::Expired { ticket, .. }
-            | What::Rated { ticket, .. } => Some(ticket),
+            | What::Rated { ticket, .. }
+            | What::Escalated { ticket, .. } => Some(ticket),
             What::DayOpened { .. }
             | What::CaseRectified { .. }
+            | What::EscalationResolved { .. }
             | What::WindowOpened { .. }
             | What::WindowPaused { .. }
             | What::WindowResumed { .. }
@@ -243,7 +263,8 @@ impl What {
             | What::WindowOpened { desk }
             | What::WindowPaused { desk }
             | What::WindowResumed { desk }
-            | What::WindowClosed { desk, .. } => Some(desk),
+            | What::WindowClosed { desk, .. }
+            | What::Escalated { desk, .. } => Some(desk),
             What::Expired { desk, .. } | What::Rated { desk, .. } => desk.as_ref(),
             What::DayOpened { .. }
             | What::Issued { .. }
@@ -254,6 +275,7 @@ impl What {
             | What::CheckedIn { .. }
             | What::Cancelled { .. }
             | What::CaseRectified { .. }
+            | What::EscalationResolved { .. }
             | What::AlertRaised { .. }
             | What::AlertCleared { .. }
             | What::AlertEnded { .. } => None,

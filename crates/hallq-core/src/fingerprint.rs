@@ -114,6 +114,15 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::Serve { window, clerk } => at_window(c, "serve", window, clerk),
         Command::Done { window, clerk, outcome: o } => at_window(c, "done", window, clerk).str(outcome(*o)),
         Command::NoShow { window, clerk } => at_window(c, "no_show", window, clerk),
+        Command::Escalate { window, clerk, reason, note } => {
+            at_window(c, "escalate", window, clerk).str(reason).opt(note.as_deref())
+        }
+        Command::EscalationCallback { case, by, reached, note } => {
+            c.str("escalation_callback").str(case).str(by.as_str()).flag(*reached).str(note)
+        }
+        Command::ResolveEscalation { case, by, note, refer_to } => {
+            c.str("resolve_escalation").str(case).str(by.as_str()).str(note).opt(refer_to.as_deref())
+        }
         Command::Transfer { window, clerk, to } => {
             let c = at_window(c, "transfer", window, clerk);
             match to {

@@ -165,11 +165,17 @@ impl CaseStatus {
 impl Case {
     /// Open until rectified; overdue once `today` is past its last working day.
     pub fn status(&self, today: NaiveDate) -> CaseStatus {
-        match &self.rectified {
-            Some(_) => CaseStatus::Closed,
-            None if today > self.due => CaseStatus::Overdue,
-            None => CaseStatus::Open,
-        }
+        status_on(self.rectified.is_some(), self.due, today)
+    }
+}
+
+/// A case's status on `today`: closed once closed, else overdue once `today` is past its
+/// last working day `due`. Bad-rating and escalation cases keep time alike.
+pub fn status_on(closed: bool, due: NaiveDate, today: NaiveDate) -> CaseStatus {
+    match closed {
+        true => CaseStatus::Closed,
+        false if today > due => CaseStatus::Overdue,
+        false => CaseStatus::Open,
     }
 }
 
@@ -311,7 +317,7 @@ pub fn mask_numbers(text: &str) -> String {
 }
 
 /// A note of 1 to [`NOTE_CHARS_MAX`] characters, trimmed and masked.
-fn note(text: &str) -> Result<String, Rejection> {
+pub(crate) fn note(text: &str) -> Result<String, Rejection> {
     let text = trim_invisible(text);
     if text.is_empty() || text.chars().count() > NOTE_CHARS_MAX {
         return Err(Rejection::NoteRequired);
@@ -355,7 +361,7 @@ pub fn decide_rate(
         let day = state.setup.day_of(now);
         Some(CaseOpening {
             id: next_case_id(&state.ratings, day),
-            due: policy.calendar.add_working_days(day, policy.case_days),
+            due: due_after(&state.setup, day, policy.case_days),
             clerk: t.served_by.clone(),
         })
     } else {
@@ -373,10 +379,21 @@ pub fn decide_rate(
     })
 }
 
+/// The last working day of a case opened on `day` with `days` working days, on the hall's
+/// calendar (`[hall.calendar]`): the one deadline rule of bad-rating and escalation cases.
+pub fn due_after(setup: &crate::setup::Setup, day: NaiveDate, days: u32) -> NaiveDate {
+    setup.rating.calendar.add_working_days(day, days)
+}
+
 /// `C20261127-001`: the day of the rating and its place among the day's cases.
 fn next_case_id(ratings: &Ratings, day: NaiveDate) -> String {
-    let prefix = format!("C{}-", day.format("%Y%m%d"));
-    let n = ratings.cases.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count() + 1;
+    next_id(&ratings.cases, 'C', day)
+}
+
+/// `{letter}YYYYMMDD-NNN`: a case id of `day`, after the day's cases in `cases`.
+pub(crate) fn next_id<V>(cases: &BTreeMap<String, V>, letter: char, day: NaiveDate) -> String {
+    let prefix = format!("{letter}{}-", day.format("%Y%m%d"));
+    let n = cases.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count() + 1;
     format!("{prefix}{n:03}")
 }
 

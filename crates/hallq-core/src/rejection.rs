@@ -149,6 +149,16 @@ pub enum Rejection {
     ConfigRemoved(String),
     #[error("this idempotency key was used today for another command; send a fresh key with a new command")]
     IdempotencyConflict,
+    #[error("this hall has no escalation queue ([hall.escalation] in hall.toml); finish the ticket or transfer it")]
+    NoEscalation,
+    #[error("unknown reason {0:?}; pick a reason code listed in /api/v1/services under escalation")]
+    UnknownEscalationReason(String),
+    #[error("this matter is with the escalation window already; its case is answered or referred there")]
+    AlreadyEscalated,
+    #[error("the hall has opened {0} escalation cases today; ask a supervisor")]
+    EscalationsFull(usize),
+    #[error("a referral names the department in 1 to {0} characters")]
+    DepartmentRequired(usize),
 }
 
 impl Rejection {
@@ -221,6 +231,11 @@ impl Rejection {
             Rejection::WindowNotServing(_) => "window_not_serving",
             Rejection::ConfigRemoved(_) => "config_removed",
             Rejection::IdempotencyConflict => "idempotency_conflict",
+            Rejection::NoEscalation => "no_escalation",
+            Rejection::UnknownEscalationReason(_) => "unknown_escalation_reason",
+            Rejection::AlreadyEscalated => "already_escalated",
+            Rejection::EscalationsFull(_) => "escalations_full",
+            Rejection::DepartmentRequired(_) => "department_required",
         }
     }
 
@@ -242,7 +257,9 @@ impl Rejection {
             | Rejection::NoteRequired
             | Rejection::WindowNotServing(_)
             | Rejection::BadWindowQueues(_)
-            | Rejection::CheckInRequired => RejectionKind::BadInput,
+            | Rejection::CheckInRequired
+            | Rejection::UnknownEscalationReason(_)
+            | Rejection::DepartmentRequired(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -250,9 +267,10 @@ impl Rejection {
             | Rejection::UnknownAppointment
             | Rejection::NoAppointments
             | Rejection::UnknownCase
-            | Rejection::UnknownAlert => RejectionKind::NotFound,
+            | Rejection::UnknownAlert
+            | Rejection::NoEscalation => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
-            Rejection::HallClosed | Rejection::DayFull => RejectionKind::Unavailable,
+            Rejection::HallClosed | Rejection::DayFull | Rejection::EscalationsFull(_) => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
             | Rejection::NotRateable(_)
             | Rejection::AlreadyRated
@@ -289,6 +307,7 @@ impl Rejection {
             | Rejection::UserExists
             | Rejection::ConfigRemoved(_)
             | Rejection::TooManyUsers(_)
+            | Rejection::AlreadyEscalated
             | Rejection::IdempotencyConflict => RejectionKind::Conflict,
         }
     }

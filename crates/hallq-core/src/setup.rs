@@ -47,6 +47,8 @@ pub struct Setup {
     pub rating: super::rating::RatingPolicy,
     /// Supervision alert thresholds (`[hall.thresholds]`, `[[queue]]` overrides).
     pub alerts: super::alerts::AlertPolicy,
+    /// 办不成事请找我 (`[hall.escalation]`); `None` when the hall has no escalation queue.
+    pub escalation: Option<super::escalation::EscalationPolicy>,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -55,6 +55,9 @@ pub struct DaySnapshot {
     /// Supervision alerts of the days so far (none active at a day's opening).
     #[serde(default)]
     pub alerts: Alerts,
+    /// 办不成事 cases, open and recently ended.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub escalations: BTreeMap<String, super::escalation::Escalation>,
 }
 
 impl HallState {
@@ -79,6 +82,7 @@ impl HallState {
             staff: self.staff.clone(),
             window_queues: self.window_queue_overrides(),
             alerts: self.alerts.clone(),
+            escalations: self.escalations.cases.clone(),
         })
     }
 
@@ -100,6 +104,7 @@ impl HallState {
             }
         }
         state.alerts = snap.alerts;
+        state.escalations.cases = snap.escalations;
         state
     }
 }

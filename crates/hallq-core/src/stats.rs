@@ -59,6 +59,18 @@ pub struct Figures {
     /// Bad ratings of this day whose case has been rectified (on whatever day).
     #[serde(default)]
     pub bad_rectified: u64,
+    /// Matters the clerk could not finish (`not_done`), sent to the escalation queue.
+    #[serde(default)]
+    pub escalated: u64,
+    /// Escalations by reason code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub escalation_reasons: BTreeMap<String, u64>,
+    /// Escalations of this day whose case has ended (on whatever day), and of those the
+    /// ones referred on to a department.
+    #[serde(default)]
+    pub escalations_resolved: u64,
+    #[serde(default)]
+    pub escalations_referred: u64,
     pub wait: Durations,
     pub service: Durations,
     /// How far the wait told at issue was from the wait a ticket got (at its first call).
@@ -188,6 +200,14 @@ impl DayStats {
                 self.record(&ticket.queue, desk.as_ref().map(|d| &d.window), |f| rated(f, *score, reason))
             }
             What::CaseRectified { queue, window, .. } => self.record(queue, window.as_ref(), |f| f.bad_rectified += 1),
+            What::Escalated { desk, from, reason, .. } => self.record(from, Some(&desk.window), |f| {
+                f.escalated += 1;
+                *f.escalation_reasons.entry(reason.clone()).or_default() += 1;
+            }),
+            What::EscalationResolved { queue, window, referred, .. } => self.record(queue, Some(window), |f| {
+                f.escalations_resolved += 1;
+                f.escalations_referred += u64::from(*referred);
+            }),
             What::DayOpened { .. }
             | What::Joined { .. }
             | What::Left { .. }

@@ -12,8 +12,8 @@ use super::event::Event;
 use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
-use super::rating;
 use super::transitions::{next_status, TicketAction};
+use super::{escalation, rating};
 
 pub use ticket::PROMISE_WAITING_MAX;
 
@@ -52,6 +52,15 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::Serve { window, clerk } => window::serve(state, window, clerk),
         Command::Done { window, clerk, outcome } => window::finish(state, window, clerk, *outcome),
         Command::NoShow { window, clerk } => window::no_show(state, window, clerk),
+        Command::Escalate { window, clerk, reason, note } => {
+            escalation::decide_escalate(state, window, clerk, reason, note.as_deref(), now)
+        }
+        Command::EscalationCallback { case, by, reached, note } => {
+            escalation::decide_callback(state, case, by, *reached, note)
+        }
+        Command::ResolveEscalation { case, by, note, refer_to } => {
+            escalation::decide_resolve(state, case, by, note, refer_to.as_deref())
+        }
         Command::Transfer { window, clerk, to } => window::transfer(state, window, clerk, to),
         Command::Park { window, clerk } => window::park(state, window, clerk),
         Command::Unpark { window, clerk, id } => window::unpark(state, window, clerk, id),
@@ -153,7 +162,12 @@ fn idle(w: &Window) -> Result<(), Rejection> {
 }
 
 /// The ticket the clerk's window holds, if `action` is legal for it now.
-fn held(state: &HallState, window: &WindowId, clerk: &UserName, action: TicketAction) -> Result<TicketId, Rejection> {
+pub(crate) fn held(
+    state: &HallState,
+    window: &WindowId,
+    clerk: &UserName,
+    action: TicketAction,
+) -> Result<TicketId, Rejection> {
     let w = signed_in(state, window, clerk)?;
     let id = w.ticket.as_ref().ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
     let t = state.ticket(id).expect("a window's ticket exists");

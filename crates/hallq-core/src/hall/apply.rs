@@ -71,6 +71,13 @@ impl HallState {
             Event::PasswordReset { name, password_hash, .. } => self.staff.apply_password(name, password_hash),
             Event::WindowQueuesSet { window, queues, .. } => self.set_window_queues(window, queues),
             Event::WindowForceClosed { window, .. } => self.force_closed(out, window),
+            escalated @ Event::TicketEscalated { .. } => self.escalated(out, escalated),
+            Event::EscalationCallback { case, by, reached, note } => {
+                self.escalation_callback(at, case, by, *reached, note)
+            }
+            Event::EscalationResolved { case, by, note, referred_to } => {
+                self.escalation_resolved(out, case, by, note, referred_to)
+            }
         }
         self.alerts.apply(self.day, at, &record.event, &self.windows);
         self.alert_changed(out, &record.event);
@@ -94,6 +101,7 @@ impl HallState {
                 }
                 // Counted on the day of the rating: 差评整改率 is of that day's bad ratings.
                 What::CaseRectified { day: rated, .. } => *rated,
+                What::EscalationResolved { day: opened, .. } => *opened,
                 _ => day.unwrap_or_default(),
             };
             self.stats.entry(counted_on).or_default().fold(&fact.what);
@@ -233,6 +241,7 @@ impl HallState {
         self.day = Some(day);
         self.appointments.drop_before(day);
         self.ratings.open_day(day, self.setup.rating.closed_kept_days);
+        self.escalations.open_day(day, self.setup.rating.closed_kept_days);
         self.tickets.clear();
         self.numbers.clear();
         self.idem.clear();

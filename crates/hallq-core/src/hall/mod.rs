@@ -6,6 +6,7 @@
 //! the simulator and the tests all do.
 
 mod apply;
+mod escalate;
 mod moves;
 
 use std::collections::BTreeMap;
@@ -67,6 +68,8 @@ pub struct HallState {
     pub ratings: Ratings,
     /// Users an admin disabled; kept across days (and in the day's snapshot).
     pub staff: Staff,
+    /// 办不成事 cases (kept across days) and today's escalated tickets.
+    pub escalations: super::escalation::Escalations,
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
@@ -186,6 +189,7 @@ impl HallState {
             service_times: ServiceTimes::default(),
             ratings: Ratings::default(),
             staff: Staff::default(),
+            escalations: Default::default(),
             alerts: Alerts::default(),
             forecast_cache: ForecastCache::default(),
             setup,

@@ -1,0 +1,268 @@
+//! 办不成事请找我 endpoints: the clerk's `not_done` (through the window's `done` action),
+//! the cases (list with where matters get stuck, call-back, answer or referral) and the
+//! reports' CSV of them.
+//!
+//! Who may do what: a clerk finishes `not_done` only at the window they are signed in at
+//! (the core refuses the rest); the cases are read and worked on by the hall's named
+//! handler (`[hall.escalation] handler`), supervisors and admins, and nobody else.
+
+use axum::extract::{Path, Query as UrlQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::escalation_dto::{item, EscalationDto, EscalationStatsDto, SummaryDto};
+use super::{auth, idempotency_key, AppState, JsonBody};
+use crate::config::Role;
+use crate::core::escalation::{Counts, EscalationStatus};
+use crate::core::model::{UserName, WindowId};
+use crate::core::stats::Figures;
+use crate::core::Command;
+use crate::core::Envelope;
+use crate::engine::{EscalationFilter, EscalationsView};
+
+/// Longest case id accepted in a path, in bytes (`E20261207-001` has 13).
+const CASE_ID_BYTES_MAX: usize = 32;
+
+/// The command of `done` with `{"outcome": "not_done", "reason": CODE, "note": STR?}`.
+pub fn not_done(
+    window: WindowId,
+    clerk: UserName,
+    reason: Option<String>,
+    note: Option<String>,
+) -> Result<Command, ApiError> {
+    let reason = reason.ok_or_else(|| {
+        ApiError::bad_request(
+            "reason_required",
+            "not_done needs a reason: {\"outcome\": \"not_done\", \"reason\": CODE}",
+        )
+    })?;
+    Ok(Command::Escalate { window, clerk, reason, note })
+}
+
+/// The signed-in user, if they may read and work on the cases: a supervisor, an admin or
+/// the hall's handler.
+fn handler(app: &AppState, headers: &HeaderMap) -> Result<UserName, ApiError> {
+    let session = auth::user(app, headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    let named = app.hall.config.setup.escalation.as_ref().is_some_and(|p| p.handler == session.user);
+    if matches!(session.role, Role::Supervisor | Role::Admin) || named {
+        return Ok(session.user);
+    }
+    Err(ApiError::forbidden("only the hall's escalation handler, a supervisor or an admin may see escalation cases"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    /// One day, or a span `since`..=`until` (a week of stuck items, say).
+    day: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+type Params = Result<UrlQuery<ListParams>, axum::extract::rejection::QueryRejection>;
+
+fn date(s: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    match s {
+        None | Some("") => Ok(None),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("bad_day", "days are dates in the form YYYY-MM-DD")),
+    }
+}
+
+fn filter(params: Params) -> Result<EscalationFilter, ApiError> {
+    let UrlQuery(p) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let status = match p.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(EscalationStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request("bad_status", "status must be open, overdue, closed, referred or all")
+        })?),
+    };
+    let day = date(p.day.as_deref())?;
+    let since = day.or(date(p.since.as_deref())?);
+    let until = day.or(date(p.until.as_deref())?);
+    Ok(EscalationFilter { status, since, until })
+}
+
+fn listing(app: &AppState, view: &EscalationsView) -> Value {
+    let config = &app.hall.config;
+    let cases: Vec<EscalationDto> = view.cases.iter().map(|c| EscalationDto::new(config, view.today, c)).collect();
+    json!({ "today": view.today.to_string(), "cases": cases, "summary": SummaryDto::new(config, &view.summary) })
+}
+
+/// `GET /api/v1/escalations?status=&day=|since=&until=`: cases newest first (at most
+/// 500), and where matters get stuck over the asked days, by item, department, reason and
+/// clerk, with open and overdue counts.
+pub async fn list(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Json<Value>, ApiError> {
+    handler(&app, &headers)?;
+    let filter = filter(params)?;
+    let view = app.hall.engine.read(move |r| r.escalations(filter)).await?;
+    Ok(Json(listing(&app, &view)))
+}
+
+fn case_id(id: &str) -> Result<String, ApiError> {
+    let ok =
+        !id.is_empty() && id.len() <= CASE_ID_BYTES_MAX && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !ok {
+        return Err(ApiError::not_found("unknown_case", "no such case"));
+    }
+    Ok(id.to_string())
+}
+
+async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
+    let key = idempotency_key(headers, None, &format!("user:{by}"))?;
+    let envelope = Envelope { command, idempotency_key: key };
+    let view = app.hall.engine.command_then(envelope, |r, reply| r.replied_escalation(reply)).await?.value;
+    let case = view.cases.first().map(|c| EscalationDto::new(&app.hall.config, view.today, c));
+    Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackBody {
+    reached: bool,
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    note: String,
+    /// The department the matter is referred on to; none: answered here, closed.
+    #[serde(default)]
+    refer_to: Option<String>,
+}
+
+/// `POST /api/v1/escalations/{id}/callback` `{"reached": bool, "note": STR}`.
+pub async fn callback(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CallbackBody>,
+) -> Result<Json<Value>, ApiError> {
+    let by = handler(&app, &headers)?;
+    let command =
+        Command::EscalationCallback { case: case_id(&id)?, by: by.clone(), reached: body.reached, note: body.note };
+    act(&app, &headers, &by, command).await
+}
+
+/// `POST /api/v1/escalations/{id}/resolve` `{"note": STR, "refer_to": DEPARTMENT?}`: the
+/// answer given (closed), or the department it was referred on to.
+pub async fn resolve(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ResolveBody>,
+) -> Result<Json<Value>, ApiError> {
+    let by = handler(&app, &headers)?;
+    let command =
+        Command::ResolveEscalation { case: case_id(&id)?, by: by.clone(), note: body.note, refer_to: body.refer_to };
+    act(&app, &headers, &by, command).await
+}
+
+/// `/api/v1/stats`'s `escalations`: the day's figures, with the cases open and overdue
+/// now.
+pub async fn stats_part(app: &AppState, figures: &Figures) -> Result<EscalationStatsDto, ApiError> {
+    let now: Counts = app.hall.engine.read(|r| r.escalations(EscalationFilter::default()).summary.all).await?;
+    Ok(EscalationStatsDto::new(figures, &now))
+}
+
+/// A CSV cell that a spreadsheet would not run as a formula.
+fn cell(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// `GET /api/v1/reports/escalations.csv?status=&day=|since=&until=` (supervisors and
+/// admins): one row per case (at most 500, newest first), then where matters get stuck.
+pub async fn csv(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Response, ApiError> {
+    auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
+    let filter = filter(params)?;
+    let view = app.hall.engine.read(move |r| r.escalations(filter)).await?;
+    let bytes = csv_bytes(&app, &view).map_err(|e| ApiError::internal("escalations.csv failed", &e))?;
+    Ok(super::reports::csv_response(bytes, format!("hallq-escalations-{}.csv", view.today)))
+}
+
+/// The CSV's header; the breakdown below the cases has its own.
+pub const CSV_HEADER: [&str; 16] = [
+    "编号",
+    "状态",
+    "开立日期",
+    "期限",
+    "号码",
+    "窗口",
+    "工作人员",
+    "事项编码",
+    "事项名称",
+    "部门",
+    "原因",
+    "说明",
+    "负责人",
+    "回访次数",
+    "办结说明",
+    "转办部门",
+];
+
+fn csv_bytes(app: &AppState, view: &EscalationsView) -> Result<Vec<u8>, csv::Error> {
+    let config = &app.hall.config;
+    // Flexible: the breakdown's rows are shorter than the cases'.
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(CSV_HEADER)?;
+    for c in &view.cases {
+        let d = EscalationDto::new(config, view.today, c);
+        let items: Vec<_> = c.services.iter().map(|s| item(&config.setup, s.as_str())).collect();
+        let join =
+            |f: &dyn Fn(&super::escalation_dto::ItemDto) -> String| items.iter().map(f).collect::<Vec<_>>().join("、");
+        let resolution = d.resolution.as_ref();
+        w.write_record([
+            d.id.clone(),
+            d.status.to_string(),
+            d.day.clone(),
+            d.due.clone(),
+            d.number.clone(),
+            d.window_name.clone(),
+            d.clerk_name.clone().unwrap_or_default(),
+            join(&|i| i.code.clone()),
+            cell(&join(&|i| i.name.clone())),
+            cell(&join(&|i| i.department.clone())),
+            cell(&d.reason_name),
+            cell(d.note.as_deref().unwrap_or_default()),
+            d.handler_name.clone(),
+            d.callbacks.len().to_string(),
+            cell(resolution.map_or("", |r| r.note.as_str())),
+            cell(resolution.and_then(|r| r.referred_to.as_deref()).unwrap_or_default()),
+        ])?;
+    }
+    w.write_record(["分组", "键", "名称", "总数", "未结", "逾期", "已办结", "已转办"])?;
+    let summary = SummaryDto::new(config, &view.summary);
+    let groups = [
+        ("事项", &summary.by_item),
+        ("部门", &summary.by_department),
+        ("原因", &summary.by_reason),
+        ("工作人员", &summary.by_clerk),
+    ];
+    for (group, rows) in groups {
+        for r in rows {
+            let n = [r.total, r.open, r.overdue, r.closed, r.referred].map(|n| n.to_string());
+            w.write_record([
+                group.to_string(),
+                cell(&r.key),
+                cell(&r.name),
+                n[0].clone(),
+                n[1].clone(),
+                n[2].clone(),
+                n[3].clone(),
+                n[4].clone(),
+            ])?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
