@@ -123,13 +123,7 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::ResolveEscalation { case, by, note, refer_to } => {
             c.str("resolve_escalation").str(case).str(by.as_str()).str(note).opt(refer_to.as_deref())
         }
-        Command::Transfer { window, clerk, to } => {
-            let c = at_window(c, "transfer", window, clerk);
-            match to {
-                TransferTarget::Queue(q) => c.str("queue").str(q.as_str()),
-                TransferTarget::Window(w) => c.str("window").str(w.as_str()),
-            }
-        }
+        Command::Transfer { window, clerk, to } => target(at_window(c, "transfer", window, clerk), to),
         Command::Park { window, clerk } => at_window(c, "park", window, clerk),
         Command::Unpark { window, clerk, id } => at_window(c, "unpark", window, clerk).str(&id.to_string()),
         Command::Pause { window, clerk } => at_window(c, "pause", window, clerk),
@@ -161,6 +155,13 @@ fn encode(c: &mut Canon, command: &Command) {
             c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
     };
+}
+
+fn target<'c>(c: &'c mut Canon, to: &TransferTarget) -> &'c mut Canon {
+    match to {
+        TransferTarget::Queue(q) => c.str("queue").str(q.as_str()),
+        TransferTarget::Window(w) => c.str("window").str(w.as_str()),
+    }
 }
 
 fn at_window<'c>(
