@@ -447,7 +447,7 @@ fn appointments_and_remote_in_the_json_and_bad_values_refused() {
         (&["--appointments", "1.5"], "--appointments is a share from 0 to 1; got 1.5"),
         (&["--remote=-0.2"], "--remote is a share from 0 to 1; got -0.2"),
         (&["--appointments", "0.6", "--remote", "0.5"], "together they are at most 1"),
-        (&["--appointments", "0.1", "--config", "tests/data/departmental"], "takes no appointments"),
+        (&["--appointments", "0.1", "--config", "tests/data/large"], "takes no appointments"),
         (&["--appointments", "0.1", "--windows", "3"], "takes no appointments"),
     ];
     for (args, want) in cases {

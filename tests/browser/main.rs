@@ -24,6 +24,8 @@ mod browser_clerk;
 mod browser_clerk_number;
 #[path = "../browser_kiosk.rs"]
 mod browser_kiosk;
+#[path = "../browser_kiosk_catalog.rs"]
+mod browser_kiosk_catalog;
 #[path = "../browser_kiosk_truth.rs"]
 mod browser_kiosk_truth;
 #[path = "../browser_lobby.rs"]
