@@ -279,13 +279,8 @@ pub fn embedded_default() -> Result<Config, ConfigErrors> {
 
 /// One of the example hall's catalogue files, compiled in.
 fn embedded_file(name: &str) -> Result<String, String> {
-    match EMBEDDED_FILES.iter().find(|(n, _)| *n == name) {
-        Some((_, text)) => Ok((*text).to_string()),
-        None => {
-            let names: Vec<&str> = EMBEDDED_FILES.iter().map(|(n, _)| *n).collect();
-            Err(format!("the embedded default holds only {}", names.join(", ")))
-        }
-    }
+    let found = EMBEDDED_FILES.iter().find(|(n, _)| *n == name);
+    found.map(|(_, text)| (*text).to_string()).ok_or_else(|| format!("the embedded default has no file {name:?}"))
 }
 
 /// Reads a regular file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
