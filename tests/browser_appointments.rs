@@ -103,8 +103,10 @@ async fn pick_service(b: &Browser, d: &Daemon) {
     let item = catalog["items"].as_array().and_then(|l| l.iter().find(|i| i["code"] == SERVICE)).expect("the item");
     let initials = item["initials"].as_str().expect("initials");
     b.goto(&format!("http://{}/display/book", d.addr)).await;
-    b.find(&format!("#services [data-code=\"{SERVICE}\"]")).await;
-    b.type_into("#search", &initials[..6]).await;
+    // The page lists the first services of the 632 and says how many more a search finds.
+    b.until("the list of services", "return document.querySelector('#services-more').textContent.length > 0;").await;
+    // Among the 629 items six initials leave a dozen (城乡居民基本养老/医疗保险…): all of them.
+    b.type_into("#search", initials).await;
     b.until("the search to narrow the list", "return document.querySelectorAll('#services .bk-svc').length < 5;").await;
     b.click(&format!("#services [data-code=\"{SERVICE}\"]")).await;
     let chosen = b.text("#chosen-name").await;

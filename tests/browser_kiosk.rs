@@ -429,8 +429,8 @@ async fn status_page_lists_a_bundles_steps_and_where_to_go_next() {
         return;
     };
     let d = Daemon::start().await;
-    // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
-    let ticket = d.api.issue_with(json!({ "service": "YJS-07" })).await;
+    // YJS-23 spans two queues: B (enterprise) first, then A (comprehensive).
+    let ticket = d.api.issue_with(json!({ "service": "YJS-23" })).await;
     assert_eq!(ticket.status, 201, "{}", ticket.text);
     b.goto(&format!("http://{}{}", d.addr, ticket.body["status_url"].as_str().expect("status_url"))).await;
     until_status(&b, "waiting").await;

@@ -190,8 +190,8 @@ async fn a_priority_bundle_ticket_says_its_class_lists_its_steps_and_the_real_re
         };
         b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
         b.until_kiosk_home().await;
-        // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
-        b.click("#bundles [data-code=\"YJS-07\"]").await;
+        // YJS-23 spans two queues: B (enterprise) first, then A (comprehensive).
+        b.click("#bundles [data-code=\"YJS-23\"]").await;
         b.click("#priorities [data-priority=\"elderly\"]").await;
         b.click("#take").await;
         b.until("the ticket", &visible_js("#ticket")).await;

@@ -225,8 +225,8 @@ async fn a_bundle_shows_its_step_and_done_sends_it_on_to_the_next() {
         return;
     };
     let d = Daemon::start().await;
-    // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
-    let issued = d.api.issue_with(serde_json::json!({ "service": "YJS-07" })).await;
+    // YJS-23 spans two queues: B (enterprise) first, then A (comprehensive).
+    let issued = d.api.issue_with(serde_json::json!({ "service": "YJS-23" })).await;
     assert_eq!(issued.status, 201, "{}", issued.text);
     let id = issued.body["id"].as_str().expect("id").to_string();
     let number = issued.body["number"].as_str().expect("number").to_string();

@@ -439,13 +439,10 @@ fn passwords_round_trip() {
 #[test]
 fn window_preferences_are_read_and_checked() {
     let base = std::fs::read_to_string("kiosk-config/hall.toml").unwrap();
-    let services = std::fs::read_to_string("kiosk-config/services.toml").unwrap();
     let with = |extra: &str| {
         assert!(base.contains("prefer = { B = 60 }\n"), "the example hall's window 10 prefers B");
         let text = base.replacen("prefer = { B = 60 }\n", &format!("{extra}\n"), 1);
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("hall.toml"), text).unwrap();
-        std::fs::write(dir.path().join("services.toml"), &services).unwrap();
+        let dir = crate::support::config_dir(|_| text.clone());
         hallq::config::load_dir(dir.path()).map(|c| c.setup).map_err(|e| e.to_string())
     };
     let setup = with("prefer = { B = 45 }\nprefer_items = { \"SC-0029\" = 20 }").unwrap();

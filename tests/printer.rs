@@ -178,8 +178,8 @@ async fn a_ticket_no_open_window_may_call_prints_that_and_a_figure_once_one_open
 async fn a_priority_bundle_ticket_prints_its_class_and_its_steps_in_order() {
     let mut printer = FakePrinter::start(READY).await;
     let d = start(printer.addr, 0).await;
-    // YJS-07 spans two queues: B (enterprise) first, then A (comprehensive).
-    let r = d.api.issue_with(json!({ "service": "YJS-07", "priority": "elderly" })).await;
+    // YJS-23 spans two queues: B (enterprise) first, then A (comprehensive).
+    let r = d.api.issue_with(json!({ "service": "YJS-23", "priority": "elderly" })).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let job = printer.next_job().await;
     assert!(job.is_print());

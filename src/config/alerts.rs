@@ -176,12 +176,12 @@ fn check_url(u: Field<String>, errs: &mut Errs) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{load_with, EMBEDDED_HALL, EMBEDDED_SERVICES};
+    use super::super::{embedded_file, load_with, EMBEDDED_HALL};
     use crate::config::Config;
     use crate::core::model::QueueId;
 
     fn load(text: &str) -> Result<Config, String> {
-        load_with(text, &|_| Ok(EMBEDDED_SERVICES.to_string())).map_err(|e| e.to_string())
+        load_with(text, &embedded_file).map_err(|e| e.to_string())
     }
 
     fn q(id: &str) -> QueueId {

@@ -67,13 +67,20 @@ pub(super) fn load(
     };
     let raw = match source {
         CatalogSource::Toml(path) => fetch(path, errs).and_then(|text| read_toml(&path.value, &text, errs)),
-        CatalogSource::Csv { services, bundles } => {
+        CatalogSource::Csv { services, bundles, extra } => {
             let items = fetch(services, errs).map(|text| csv_catalog::read_items(&services.value, &text, errs));
             let bundle_list = match bundles {
                 Some(b) => fetch(b, errs).map(|text| csv_catalog::read_bundles(&b.value, &text, errs)),
                 None => Some(Vec::new()),
             };
-            items.zip(bundle_list).map(|(items, bundles)| RawCatalog { categories: None, items, bundles })
+            let csv = items.zip(bundle_list).map(|(items, bundles)| RawCatalog { categories: None, items, bundles });
+            match extra {
+                None => csv,
+                Some(t) => {
+                    let toml = fetch(t, errs).and_then(|text| read_toml(&t.value, &text, errs));
+                    csv.zip(toml).map(|(csv, toml)| combine(csv, toml))
+                }
+            }
         }
     };
     let file_loc = match source {
@@ -82,6 +89,15 @@ pub(super) fn load(
         }
     };
     raw.map_or_else(Catalog::default, |raw| check(raw, queues, &file_loc, errs))
+}
+
+/// The CSV's items and bundles followed by the TOML's. The TOML's `[[category]]` list, if
+/// it has one, is the kiosk's order and must name every category the CSV uses too.
+fn combine(csv: RawCatalog, toml: RawCatalog) -> RawCatalog {
+    let categories = toml.categories.filter(|c| !c.is_empty());
+    let items = csv.items.into_iter().chain(toml.items).collect();
+    let bundles = csv.bundles.into_iter().chain(toml.bundles).collect();
+    RawCatalog { categories, items, bundles }
 }
 
 /// Reads `services.toml`; `None` after a syntax error.

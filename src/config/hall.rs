@@ -56,7 +56,14 @@ const DEFAULT_SERVICES_FILE: &str = "services.toml";
 /// Where the service catalogue comes from, with the hall.toml location that named it.
 pub(super) enum CatalogSource {
     Toml(Field<String>),
-    Csv { services: Field<String>, bundles: Option<Field<String>> },
+    /// A CSV catalogue, and optionally a TOML file whose categories, items and bundles go
+    /// with it (`services` beside `services_csv`): a hall keeps the shared spreadsheet
+    /// unedited and writes its own items and the kiosk's category order next to it.
+    Csv {
+        services: Field<String>,
+        bundles: Option<Field<String>>,
+        extra: Option<Field<String>>,
+    },
 }
 
 /// Everything `hall.toml` says, checked; stand-ins where it was wrong.
@@ -379,16 +386,12 @@ fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
     let loc = cat.loc();
     cat.finish(errs);
     match (toml_file, csv_file, bundles) {
-        (Some(_), Some(csv), _) => {
-            errs.push(csv.loc.err("both services and services_csv are set; keep only one of them"));
-            None
-        }
+        (t, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b, extra: t }),
         (Some(t), None, Some(b)) => {
             errs.push(b.loc.err(format!("bundles_csv goes with services_csv; put bundles in {} instead", t.value)));
             None
         }
         (Some(t), None, None) => Some(CatalogSource::Toml(t)),
-        (None, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b }),
         (None, None, _) => {
             errs.push(
                 loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""),

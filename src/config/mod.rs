@@ -51,10 +51,14 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most errors reported for one load; a badly broken CSV would otherwise print thousands.
 pub const MAX_ERRORS: usize = 200;
 
-/// The repository's example hall, compiled in so that `hallq serve` runs with no files.
+/// The repository's example hall, compiled in so that `hallq serve` runs with no files:
+/// hall.toml and the catalogue files its `[catalog]` names, by the names written there.
 const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
-const EMBEDDED_SERVICES: &str = include_str!("../../kiosk-config/services.toml");
-const EMBEDDED_SERVICES_NAME: &str = "services.toml";
+const EMBEDDED_FILES: [(&str, &str); 3] = [
+    ("services.csv", include_str!("../../kiosk-config/services.csv")),
+    ("bundles.csv", include_str!("../../kiosk-config/bundles.csv")),
+    ("services.toml", include_str!("../../kiosk-config/services.toml")),
+];
 
 /// The password every demo user of the example hall has.
 pub const DEMO_PASSWORD: &str = "demo";
@@ -271,13 +275,13 @@ pub fn load_dir(dir: &Path) -> Result<Config, ConfigErrors> {
 
 /// The example hall from the repository's kiosk-config/, compiled in.
 pub fn embedded_default() -> Result<Config, ConfigErrors> {
-    load_with(EMBEDDED_HALL, &|name| {
-        if name == EMBEDDED_SERVICES_NAME {
-            Ok(EMBEDDED_SERVICES.to_string())
-        } else {
-            Err(format!("the embedded default holds only {EMBEDDED_SERVICES_NAME}"))
-        }
-    })
+    load_with(EMBEDDED_HALL, &embedded_file)
+}
+
+/// One of the example hall's catalogue files, compiled in.
+fn embedded_file(name: &str) -> Result<String, String> {
+    let found = EMBEDDED_FILES.iter().find(|(n, _)| *n == name);
+    found.map(|(_, text)| (*text).to_string()).ok_or_else(|| format!("the embedded default has no file {name:?}"))
 }
 
 /// Reads a regular file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
@@ -457,7 +461,7 @@ mod tests {
 
     #[test]
     fn the_dispatch_ratio_is_read_and_checked() {
-        let services = |_: &str| Ok(EMBEDDED_SERVICES.to_string());
+        let services = embedded_file;
         let ratio = |text: &str| load_with(text, &services).map(|c| c.setup.dispatch.priority_ratio);
         assert_eq!(ratio(EMBEDDED_HALL).unwrap(), 2);
         let start = EMBEDDED_HALL.find("[hall.dispatch]").unwrap();

@@ -26,6 +26,8 @@ mod browser_clerk_number;
 mod browser_escalation;
 #[path = "../browser_kiosk.rs"]
 mod browser_kiosk;
+#[path = "../browser_kiosk_catalog.rs"]
+mod browser_kiosk_catalog;
 #[path = "../browser_kiosk_truth.rs"]
 mod browser_kiosk_truth;
 #[path = "../browser_lobby.rs"]

@@ -10,6 +10,8 @@ mod support;
 
 #[path = "../config.rs"]
 mod config;
+#[path = "../config_catalog.rs"]
+mod config_catalog;
 #[path = "../config_escalation.rs"]
 mod config_escalation;
 #[path = "../config_limits.rs"]

@@ -390,9 +390,14 @@ pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
     let dir = tempfile::tempdir().expect("a temp dir");
     let hall = std::fs::read_to_string(src.join("hall.toml")).expect("the example hall.toml");
     std::fs::write(dir.path().join("hall.toml"), edit(hall)).expect("write hall.toml");
-    std::fs::copy(src.join("services.toml"), dir.path().join("services.toml")).expect("copy services.toml");
+    for name in EXAMPLE_CATALOGUE {
+        std::fs::copy(src.join(name), dir.path().join(name)).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+    }
     dir
 }
+
+/// The catalogue files the example hall.toml's `[catalog]` names.
+pub const EXAMPLE_CATALOGUE: [&str; 3] = ["services.csv", "bundles.csv", "services.toml"];
 
 /// The example hall.toml with its rate limits turned off.
 pub fn without_rate_limits(hall: String) -> String {
