@@ -4,9 +4,9 @@
 //! and users are read.
 
 use super::hall::Seen;
-use super::rating::{MAX_CASE_DAYS, MAX_REASONS, MAX_REASON_CODE_CHARS};
+use super::rating::{reason_code, reason_name, MAX_CASE_DAYS, MAX_REASONS};
 use super::tree::{Field, Loc, Tab};
-use super::{Errs, UserDef, MAX_NAME_CHARS};
+use super::{Errs, UserDef};
 use crate::core::escalation::{EscalationPolicy, EscalationReason};
 use crate::core::setup::QueueDef;
 
@@ -45,25 +45,8 @@ fn read_reasons(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<Escalation
     let mut codes = Seen::new("escalation reason code");
     let mut out = Vec::new();
     for mut r in tabs {
-        let code = r.req_str("code", errs).filter(|c| {
-            let ok = !c.value.is_empty()
-                && c.value.chars().count() <= MAX_REASON_CODE_CHARS
-                && c.value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
-            if !ok {
-                errs.push(c.loc.err(format!(
-                    "bad reason code {:?}; use 1 to {MAX_REASON_CODE_CHARS} ASCII letters, digits, '-' or '_'",
-                    c.value
-                )));
-            }
-            ok && codes.check(&c.value, &c.loc, errs)
-        });
-        let name = r.req_str("name", errs).filter(|n| {
-            let ok = !n.value.trim().is_empty() && n.value.chars().count() <= MAX_NAME_CHARS;
-            if !ok {
-                errs.push(n.loc.err(format!("a reason's name needs 1 to {MAX_NAME_CHARS} characters")));
-            }
-            ok
-        });
+        let code = reason_code(&mut r, &mut codes, errs);
+        let name = reason_name(&mut r, errs);
         r.finish(errs);
         if let (Some(code), Some(name)) = (code, name) {
             out.push(EscalationReason { code: code.value, name: name.value });

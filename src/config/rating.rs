@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, Weekday};
 
 use super::hall::Seen;
-use super::tree::{Loc, Tab};
+use super::tree::{Field, Loc, Tab};
 use super::{Errs, MAX_NAME_CHARS, MAX_TOKEN_CHARS, MAX_WINDOWS, MIN_TOKEN_CHARS};
 use crate::core::calendar::Calendar;
 use crate::core::model::WindowId;
@@ -60,6 +60,34 @@ pub(super) fn read_rating(mut t: Tab<'_>, policy: &mut RatingPolicy, errs: &mut 
     t.finish(errs);
 }
 
+/// A reason's `code`: 1 to [`MAX_REASON_CODE_CHARS`] ASCII letters, digits, '-' or '_',
+/// not taken by an earlier reason of its list.
+pub(super) fn reason_code(r: &mut Tab<'_>, codes: &mut Seen, errs: &mut Errs) -> Option<Field<String>> {
+    r.req_str("code", errs).filter(|c| {
+        let ok = !c.value.is_empty()
+            && c.value.chars().count() <= MAX_REASON_CODE_CHARS
+            && c.value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+        if !ok {
+            errs.push(c.loc.err(format!(
+                "bad reason code {:?}; use 1 to {MAX_REASON_CODE_CHARS} ASCII letters, digits, '-' or '_'",
+                c.value
+            )));
+        }
+        ok && codes.check(&c.value, &c.loc, errs)
+    })
+}
+
+/// A reason's `name`: 1 to [`MAX_NAME_CHARS`] characters, not all blank.
+pub(super) fn reason_name(r: &mut Tab<'_>, errs: &mut Errs) -> Option<Field<String>> {
+    r.req_str("name", errs).filter(|n| {
+        let ok = !n.value.trim().is_empty() && n.value.chars().count() <= MAX_NAME_CHARS;
+        if !ok {
+            errs.push(n.loc.err(format!("a reason's name needs 1 to {MAX_NAME_CHARS} characters")));
+        }
+        ok
+    })
+}
+
 fn read_reasons(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<ReasonDef> {
     if tabs.len() > MAX_REASONS {
         errs.push(at.err(format!("{} reasons; a hall offers at most {MAX_REASONS}", tabs.len())));
@@ -68,25 +96,8 @@ fn read_reasons(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<ReasonDef>
     let mut codes = Seen::new("reason code");
     let mut out = Vec::new();
     for mut r in tabs {
-        let code = r.req_str("code", errs).filter(|c| {
-            let ok = !c.value.is_empty()
-                && c.value.chars().count() <= MAX_REASON_CODE_CHARS
-                && c.value.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
-            if !ok {
-                errs.push(c.loc.err(format!(
-                    "bad reason code {:?}; use 1 to {MAX_REASON_CODE_CHARS} ASCII letters, digits, '-' or '_'",
-                    c.value
-                )));
-            }
-            ok && codes.check(&c.value, &c.loc, errs)
-        });
-        let name = r.req_str("name", errs).filter(|n| {
-            let ok = !n.value.trim().is_empty() && n.value.chars().count() <= MAX_NAME_CHARS;
-            if !ok {
-                errs.push(n.loc.err(format!("a reason's name needs 1 to {MAX_NAME_CHARS} characters")));
-            }
-            ok
-        });
+        let code = reason_code(&mut r, &mut codes, errs);
+        let name = reason_name(&mut r, errs);
         let needs_text = match r.str("text", errs) {
             None => false,
             Some(f) if f.value == "optional" => false,
