@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::escalation_dto::{item, EscalationDto, EscalationStatsDto, SummaryDto};
+use super::rating::case_id;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::escalation::{Counts, EscalationStatus};
@@ -24,9 +25,6 @@ use crate::core::stats::Figures;
 use crate::core::Command;
 use crate::core::Envelope;
 use crate::engine::{EscalationFilter, EscalationsView};
-
-/// Longest case id accepted in a path, in bytes (`E20261207-001` has 13).
-const CASE_ID_BYTES_MAX: usize = 32;
 
 /// The command of `done` with `{"outcome": "not_done", "reason": CODE, "note": STR?}`.
 pub fn not_done(
@@ -104,15 +102,6 @@ pub async fn list(State(app): State<AppState>, headers: HeaderMap, params: Param
     let filter = filter(params)?;
     let view = app.hall.engine.read(move |r| r.escalations(filter)).await?;
     Ok(Json(listing(&app, &view)))
-}
-
-fn case_id(id: &str) -> Result<String, ApiError> {
-    let ok =
-        !id.is_empty() && id.len() <= CASE_ID_BYTES_MAX && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !ok {
-        return Err(ApiError::not_found("unknown_case", "no such case"));
-    }
-    Ok(id.to_string())
 }
 
 async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {

@@ -203,7 +203,9 @@ pub struct RectifyBody {
     note: String,
 }
 
-fn case_id(id: &str) -> Result<String, ApiError> {
+/// A case id from a path (a bad-rating or an escalation case): one that cannot name a
+/// case is refused as unknown before the engine is asked.
+pub(super) fn case_id(id: &str) -> Result<String, ApiError> {
     let ok =
         !id.is_empty() && id.len() <= CASE_ID_BYTES_MAX && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !ok {
