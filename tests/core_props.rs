@@ -297,6 +297,11 @@ fn run(setup: &Arc<Setup>, script: &[(Ts, Envelope)]) -> Result<Vec<(u64, Record
             }
         }
 
+        if let Ok(decision) = &step.result {
+            // Callers read an answer as the kind `Command::answers` names (`core::answer`).
+            let (got, declared) = (decision.reply.kind(), env.command.answers());
+            prop_assert_eq!(got, declared, "step {}: {:?} answered with another kind", i, env.command);
+        }
         let known = env.idempotency_key.as_ref().and_then(|k| seen.keys.get(k));
         let same = known.is_some_and(|(command, _)| *command == without_fresh(&env.command));
         match (&step.result, known) {

@@ -282,8 +282,8 @@ fn warn_at_start(app: &Arc<Shared>, addr: std::net::SocketAddr, tls_on: bool, ta
 const DISPLAYS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// After the HTTP server has drained: waits for the displays to close, joins every task,
-/// stops the displays' thread, and last the engine, which finishes its inbox. True if the
-/// engine ended cleanly.
+/// stops the displays' thread and the password checks' threads, and last the engine,
+/// which finishes its inbox. True if the engine ended cleanly.
 async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, engine: EngineTask) -> bool {
     tasks.cancel();
     let closing = async {
@@ -298,6 +298,7 @@ async fn stop_all(app: &Shared, tasks: Tasks, displays: Option<DisplayThread>, e
     if let Some(displays) = displays {
         displays.stop().await;
     }
+    app.edge.limits.password_checks.stop().await;
     engine.stop().await
 }
 

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 
 use super::reads::{Reads, CASES_LISTED_MAX};
 use crate::core::escalation::{Escalation, EscalationStatus, Summary};
-use crate::core::{Rejection, Reply};
 
 /// Which cases a listing asks for: a status (any when `None`), opened from `since` to
 /// `until` (inclusive; open-ended when `None`).
@@ -52,14 +51,6 @@ impl Reads<'_> {
             today,
             cases: case.cloned().into_iter().collect(),
             summary: Summary::of(&state.setup, today, case),
-        }
-    }
-
-    /// The case `reply` names.
-    pub fn replied_escalation(&self, reply: &Reply) -> Result<EscalationsView, Rejection> {
-        match reply {
-            Reply::Escalation(id) => Ok(self.escalation(id)),
-            _ => Err(Rejection::UnknownCase),
         }
     }
 }

@@ -7,8 +7,9 @@
 //!
 //! A read is a closure run on the engine against the live state ([`EngineHandle::read`]),
 //! its answer's type the closure's, so the compiler checks every question and its answer;
-//! a command's caller likewise says how to read what the command's reply names
-//! ([`EngineHandle::command_then`]). The views callers see are built in `reads.rs`.
+//! a command's caller names the kind of answer it reads (`core::answer`) and gets the id it
+//! names, typed ([`EngineHandle::command_for`]). The views callers see are built in
+//! `reads.rs`.
 
 mod escalations;
 mod reads;
@@ -21,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use escalations::{EscalationFilter, EscalationsView};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 
-use crate::core::{Decision, Envelope, HallState, Rejection, Reply};
+use crate::core::{Answer, Decision, Envelope, HallState, Rejection, ReplyKind};
 use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -54,6 +55,10 @@ pub enum EngineError {
     Storage,
     #[error("the hall is shutting down")]
     Stopped,
+    /// A caller read a command's answer as another kind than the command gets: a fault of
+    /// the caller's code, refused before anything was decided.
+    #[error("a command answered with {answers:?} was read as {read:?}")]
+    WrongAnswer { answers: ReplyKind, read: ReplyKind },
 }
 
 /// Called when a read's turn comes: with the live state, or why there is none to read.
@@ -90,16 +95,37 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Carries out `env`, reading nothing of its reply.
     pub async fn command(&self, env: Envelope) -> Result<Done<()>, EngineError> {
-        self.command_then(env, |_, _| Ok(())).await
+        self.decide(env, |_, _| Ok(())).await
     }
 
     /// Carries out `env`, then, once it is durable, runs `view` on the engine over the
-    /// state and the command's reply (also a repeat's, the earlier command's reply).
-    /// `view` must be cheap: it runs on the single writer.
-    pub async fn command_then<T: Send + 'static>(
+    /// state and what the command's answer names (also a repeat's, from the earlier
+    /// command), as answer kind `A`. `view` must be cheap: it runs on the single writer.
+    ///
+    /// A command that gets another kind of answer than `A` is refused before anything is
+    /// decided (`WrongAnswer`): `Command::answers` says which kind each command gets.
+    pub async fn command_for<A: Answer, T: Send + 'static>(
         &self,
         env: Envelope,
-        view: impl FnOnce(&Reads<'_>, &Reply) -> Result<T, Rejection> + Send + 'static,
+        view: impl FnOnce(&Reads<'_>, A::Id) -> Result<T, Rejection> + Send + 'static,
+    ) -> Result<Done<T>, EngineError> {
+        let answers = env.command.answers();
+        let wrong = EngineError::WrongAnswer { answers, read: A::KIND };
+        if answers != A::KIND {
+            return Err(wrong);
+        }
+        self.decide(env, move |reads, reply| {
+            let id = A::id(reply).ok_or(wrong)?;
+            Ok(view(reads, id)?)
+        })
+        .await
+    }
+
+    /// Carries out `env`, then runs `view` over the state and the reply once it is durable.
+    async fn decide<T: Send + 'static>(
+        &self,
+        env: Envelope,
+        view: impl FnOnce(&Reads<'_>, &crate::core::Reply) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<Done<T>, EngineError> {
         let (tx, rx) = oneshot::channel();
         let answer: CommandFn = Box::new(move |decided: Result<(&Reads<'_>, &Decision), EngineError>| {

@@ -13,7 +13,7 @@ use crate::core::model::{Ticket, TicketId, TicketNo, Ts, UserName, Window, Windo
 use crate::core::overview::{overview, Overview};
 use crate::core::rating::{Case, CaseStatus};
 use crate::core::stats::DayStats;
-use crate::core::{HallState, Rejection, Reply};
+use crate::core::{HallState, Rejection};
 
 /// Most cases one listing returns (newest first): a page, not an export.
 pub const CASES_LISTED_MAX: usize = 500;
@@ -198,59 +198,5 @@ impl<'a> Reads<'a> {
     /// One case, as a listing of it alone.
     pub fn case(&self, id: &str) -> CasesView {
         CasesView { today: self.today(), cases: self.state.ratings.cases.get(id).cloned().into_iter().collect() }
-    }
-
-    // What a command's reply names, read after its batch is durable. The core's `decide`
-    // answers each command with one kind of reply (a ticket command with `Reply::Ticket`,
-    // `next` with `Reply::MaybeTicket`, …); a reply naming nothing of the kind asked for is
-    // refused as that thing unknown.
-
-    /// The ticket `reply` names.
-    pub fn replied_ticket(&self, reply: &Reply) -> Result<TicketView, Rejection> {
-        match reply {
-            Reply::Ticket(id) => self.known_ticket(id),
-            _ => Err(Rejection::UnknownTicket),
-        }
-    }
-
-    /// The ticket a call names, or none when nobody was waiting.
-    pub fn replied_call(&self, reply: &Reply) -> Result<Option<TicketView>, Rejection> {
-        match reply {
-            Reply::MaybeTicket(None) => Ok(None),
-            Reply::MaybeTicket(Some(id)) => self.known_ticket(id).map(Some),
-            _ => Err(Rejection::UnknownTicket),
-        }
-    }
-
-    /// The window `reply` names.
-    pub fn replied_window(&self, reply: &Reply) -> Result<WindowView, Rejection> {
-        match reply {
-            Reply::Window(id) => self.known_window(id),
-            _ => Err(Rejection::UnknownWindow(String::new())),
-        }
-    }
-
-    /// The booking `reply` names.
-    pub fn replied_appointment(&self, reply: &Reply) -> Result<AppointmentView, Rejection> {
-        match reply {
-            Reply::Appointment(code) => self.known_appointment(code),
-            _ => Err(Rejection::UnknownAppointment),
-        }
-    }
-
-    /// The case `reply` names, as a listing of it alone (empty if it is gone).
-    pub fn replied_case(&self, reply: &Reply) -> Result<CasesView, Rejection> {
-        match reply {
-            Reply::Case(id) => Ok(self.case(id)),
-            _ => Err(Rejection::UnknownCase),
-        }
-    }
-
-    /// The alert `reply` names.
-    pub fn replied_alert(&self, reply: &Reply) -> Result<Alert, Rejection> {
-        match reply {
-            Reply::Alert(id) => self.alert(*id).ok_or(Rejection::UnknownAlert),
-            _ => Err(Rejection::UnknownAlert),
-        }
     }
 }

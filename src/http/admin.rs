@@ -15,7 +15,7 @@ use super::error::ApiError;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{QueueId, WindowId};
-use crate::core::{Command, Envelope};
+use crate::core::{answer, Command, Envelope};
 use crate::identity::Directory;
 
 #[derive(Deserialize)]
@@ -55,7 +55,7 @@ async fn window_answer(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers, None, scope)?;
     let env = Envelope { command, idempotency_key: key };
-    let view = app.hall.engine.command_then(env, |r, reply| r.replied_window(reply)).await?.value;
+    let view = app.hall.engine.command_for::<answer::Window, _>(env, |r, id| r.known_window(&id)).await?.value;
     Ok(Json(WindowDto::from_view(&view)).into_response())
 }
 

@@ -14,7 +14,7 @@ use crate::alert_subject::subject_name;
 use crate::config::{Config, Role};
 use crate::core::alerts::Alert;
 use crate::core::overview::Overview;
-use crate::core::{Command, Envelope};
+use crate::core::{answer, Command, Envelope, Rejection};
 use crate::time::rfc3339;
 
 const SUPERVISORS: &[Role] = &[Role::Supervisor, Role::Admin];
@@ -123,7 +123,12 @@ pub async fn ack(
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::AckAlert { id, by: session.user.clone() };
     let env = Envelope { command, idempotency_key: key };
-    let alert = app.hall.engine.command_then(env, |r, reply| r.replied_alert(reply)).await?.value;
+    let alert = app
+        .hall
+        .engine
+        .command_for::<answer::Alert, _>(env, |r, id| r.alert(id).ok_or(Rejection::UnknownAlert))
+        .await?
+        .value;
     Ok(Json(AlertDto::new(&app.hall.config, &alert)))
 }
 

@@ -20,7 +20,7 @@ use super::tickets::{new_ticket_id, parse_id, ticket_command};
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::appointments::{is_open_day, CODE_CHARS_MAX};
 use crate::core::model::WindowId;
-use crate::core::{Command, Envelope};
+use crate::core::{answer, Command, Envelope};
 use crate::engine::AppointmentView;
 
 /// Letters and digits of a booking code: no 0/O or 1/I/L, which people misread.
@@ -94,7 +94,7 @@ fn appointment_dto(app: &AppState, view: &AppointmentView) -> AppointmentDto {
 /// Carries out a command that replies with a booking, and renders that booking; also
 /// whether the command repeated an earlier one.
 async fn appointment_command(app: &AppState, env: Envelope) -> Result<(AppointmentDto, bool), ApiError> {
-    let done = app.hall.engine.command_then(env, |r, reply| r.replied_appointment(reply)).await?;
+    let done = app.hall.engine.command_for::<answer::Appointment, _>(env, |r, code| r.known_appointment(&code)).await?;
     Ok((appointment_dto(app, &done.value), done.repeated))
 }
 

@@ -85,6 +85,7 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Storage => Self::unavailable("storage_unavailable", e.to_string()),
             EngineError::Stopped => Self::unavailable("shutting_down", e.to_string()),
+            EngineError::WrongAnswer { .. } => Self::internal("command answer", &e),
         }
     }
 }

@@ -17,14 +17,14 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::escalation_dto::{item, EscalationDto, EscalationStatsDto, SummaryDto};
 use super::rating::case_id;
-use super::{auth, idempotency_key, AppState, JsonBody};
+use super::{auth, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::escalation::{Counts, EscalationStatus};
 use crate::core::model::{UserName, WindowId};
 use crate::core::stats::Figures;
-use crate::core::Command;
-use crate::core::Envelope;
-use crate::engine::{EscalationFilter, EscalationsView};
+
+use crate::core::{answer, Command};
+use crate::engine::{EscalationFilter, EscalationsView, Reads};
 
 /// The command of `done` with `{"outcome": "not_done", "reason": CODE, "note": STR?}`.
 pub fn not_done(
@@ -105,11 +105,9 @@ pub async fn list(State(app): State<AppState>, headers: HeaderMap, params: Param
 }
 
 async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
-    let key = idempotency_key(headers, None, &format!("user:{by}"))?;
-    let envelope = Envelope { command, idempotency_key: key };
-    let view = app.hall.engine.command_then(envelope, |r, reply| r.replied_escalation(reply)).await?.value;
-    let case = view.cases.first().map(|c| EscalationDto::new(&app.hall.config, view.today, c));
-    Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
+    let render = |v: &EscalationsView| v.cases.first().map(|c| EscalationDto::new(&app.hall.config, v.today, c));
+    let read = |r: &Reads<'_>, id: String| r.escalation(&id);
+    super::rating::case_act::<answer::Escalation, _, _>(app, headers, by, command, read, render).await
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ pub mod escalation_dto;
 mod escalations;
 pub mod listen;
 mod pages;
+mod password_checks;
 mod printers;
 mod public;
 pub mod rate;

@@ -20,8 +20,8 @@ use crate::config::Role;
 use crate::core::model::{UserName, WindowId};
 use crate::core::rating::{Case, CaseStatus};
 use crate::core::setup::Setup;
-use crate::core::{Command, Envelope};
-use crate::engine::CasesView;
+use crate::core::{answer, Answer, Command, Envelope};
+use crate::engine::{CasesView, Reads};
 use crate::time::rfc3339;
 
 /// The names of the five levels, worst first (index = score − 1).
@@ -215,14 +215,25 @@ pub(super) fn case_id(id: &str) -> Result<String, ApiError> {
 }
 
 async fn act(app: &AppState, headers: &HeaderMap, by: &UserName, command: Command) -> Result<Json<Value>, ApiError> {
+    let render = |v: &CasesView| v.cases.first().map(|c| CaseDto::new(&app.hall.config, v.today, c));
+    case_act::<answer::Case, _, _>(app, headers, by, command, |r, id| r.case(&id), render).await
+}
+
+/// Carries out `by`'s command on a case (a bad rating's or an escalation's) under the
+/// request's idempotency key, reads the case its answer names, and renders it (null once
+/// the case is gone).
+pub(super) async fn case_act<A: Answer, V: Send + 'static, D: Serialize>(
+    app: &AppState,
+    headers: &HeaderMap,
+    by: &UserName,
+    command: Command,
+    read: impl FnOnce(&Reads<'_>, A::Id) -> V + Send + 'static,
+    render: impl FnOnce(&V) -> Option<D>,
+) -> Result<Json<Value>, ApiError> {
     let key = idempotency_key(headers, None, &format!("user:{by}"))?;
-    let view = app
-        .hall
-        .engine
-        .command_then(Envelope { command, idempotency_key: key }, |r, reply| r.replied_case(reply))
-        .await?
-        .value;
-    let case = view.cases.first().map(|c| CaseDto::new(&app.hall.config, view.today, c));
+    let env = Envelope { command, idempotency_key: key };
+    let view = app.hall.engine.command_for::<A, _>(env, |r, id| Ok(read(r, id))).await?.value;
+    let case = render(&view);
     Ok(Json(serde_json::to_value(case).map_err(|e| ApiError::internal("a case could not be written", &e))?))
 }
 

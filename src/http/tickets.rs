@@ -21,7 +21,7 @@ use super::error::ApiError;
 use super::printers::IssuedDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::core::model::{TicketId, TicketStatus, WindowId};
-use crate::core::{Command, Envelope, Rejection};
+use crate::core::{answer, Command, Envelope, Rejection};
 use crate::engine::{EngineError, TicketView};
 
 /// Bytes of a ticket's key (hex on the wire): 128 bits, as many as the id's, so guessing
@@ -115,7 +115,7 @@ pub struct RateBody {
 /// Carries out a command that replies with a ticket, and reads that ticket's view (the
 /// domain's, for the printer); also whether the command repeated an earlier one.
 pub(super) async fn ticket_command_view(app: &AppState, env: Envelope) -> Result<(TicketView, bool), ApiError> {
-    let done = app.hall.engine.command_then(env, |r, reply| r.replied_ticket(reply)).await?;
+    let done = app.hall.engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await?;
     Ok((done.value, done.repeated))
 }
 

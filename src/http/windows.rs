@@ -13,7 +13,7 @@ use super::escalation_dto::OutcomeDto;
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
 use crate::core::model::{Outcome, QueueId, TicketId, TransferTarget, WindowId};
-use crate::core::{Command, Envelope, Rejection, Reply};
+use crate::core::{answer, Command, Envelope, ReplyKind};
 use crate::engine::{Reads, TicketView, WindowView};
 
 /// Every body a window action may take; each action reads the fields it needs and an
@@ -47,20 +47,30 @@ struct NextDto {
     ticket: Option<TicketDto>,
 }
 
-/// What a window action's reply names, read on the engine: a call names the ticket called
-/// (or none), opening, pausing, resuming and closing the window, the others their ticket.
+/// What a window action's answer names: a call the ticket called (or none), opening,
+/// pausing, resuming and closing the window, the others their ticket.
 enum Acted {
     Ticket(TicketView),
     Called(Option<TicketView>),
     Window(Box<WindowView>),
 }
 
-fn acted(r: &Reads<'_>, reply: &Reply) -> Result<Acted, Rejection> {
-    match reply {
-        Reply::MaybeTicket(_) => r.replied_call(reply).map(Acted::Called),
-        Reply::Window(_) => r.replied_window(reply).map(|w| Acted::Window(Box::new(w))),
-        _ => r.replied_ticket(reply).map(Acted::Ticket),
-    }
+/// Carries out a window action, reading its answer as the kind the command gets.
+async fn acted(app: &AppState, env: Envelope) -> Result<Acted, ApiError> {
+    let engine = &app.hall.engine;
+    let acted = match env.command.answers() {
+        ReplyKind::Call => {
+            let called = |r: &Reads<'_>, id: Option<TicketId>| id.map(|id| r.known_ticket(&id)).transpose();
+            Acted::Called(engine.command_for::<answer::Call, _>(env, called).await?.value)
+        }
+        ReplyKind::Window => {
+            let window = |r: &Reads<'_>, id: WindowId| r.known_window(&id).map(Box::new);
+            Acted::Window(engine.command_for::<answer::Window, _>(env, window).await?.value)
+        }
+        // Any other kind is refused by the engine before anything is decided.
+        _ => Acted::Ticket(engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await?.value),
+    };
+    Ok(acted)
 }
 
 fn transfer_target(body: &ActionBody) -> Result<TransferTarget, ApiError> {
@@ -119,9 +129,9 @@ pub async fn act(
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
     };
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
-    let done = app.hall.engine.command_then(Envelope { command, idempotency_key: key }, acted).await?;
+    let done = acted(&app, Envelope { command, idempotency_key: key }).await?;
     let config = &app.hall.config;
-    match done.value {
+    match done {
         Acted::Ticket(view) => Ok(Json(TicketDto::new(config, &view)).into_response()),
         Acted::Called(view) => Ok(Json(NextDto { ticket: view.map(|v| TicketDto::new(config, &v)) }).into_response()),
         Acted::Window(view) => Ok(Json(WindowDto::from_view(&view)).into_response()),

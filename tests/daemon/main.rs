@@ -64,6 +64,8 @@ mod attack_routes;
 mod bench;
 #[path = "../clock.rs"]
 mod clock;
+#[path = "../engine_answers.rs"]
+mod engine_answers;
 #[path = "../feed.rs"]
 mod feed;
 #[path = "../feed_resume.rs"]

@@ -13,9 +13,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::case_book::{self, Filed};
 use super::command::{Rejection, Reply};
 use super::event::Event;
 use super::hall::{Decision, HallState};
@@ -149,6 +150,19 @@ impl Escalation {
     }
 }
 
+impl Filed for Escalation {
+    type Status = EscalationStatus;
+    fn day(&self) -> NaiveDate {
+        self.day
+    }
+    fn ended(&self) -> bool {
+        self.resolution.is_some()
+    }
+    fn status(&self, today: NaiveDate) -> EscalationStatus {
+        Escalation::status(self, today)
+    }
+}
+
 /// Every case not yet forgotten, by id; and today's escalated tickets, by ticket.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Escalations {
@@ -161,8 +175,7 @@ impl Escalations {
     /// ago go too (open ones are always kept).
     pub fn open_day(&mut self, day: NaiveDate, kept_days: u32) {
         self.by_ticket.clear();
-        let cutoff = day.checked_sub_days(Days::new(u64::from(kept_days))).unwrap_or(NaiveDate::MIN);
-        self.cases.retain(|_, c| c.resolution.is_none() || c.day >= cutoff);
+        case_book::forget_ended(&mut self.cases, day, kept_days);
     }
 
     /// Cases with `status` (any when `None`) opened on `day` (any when `None`), newest
@@ -174,14 +187,7 @@ impl Escalations {
         day: Option<NaiveDate>,
         limit: usize,
     ) -> Vec<Escalation> {
-        self.cases
-            .values()
-            .rev()
-            .filter(|c| day.is_none_or(|d| c.day == d))
-            .filter(|c| status.is_none_or(|s| c.status(today) == s))
-            .take(limit)
-            .cloned()
-            .collect()
+        case_book::list(&self.cases, today, status, day, limit)
     }
 
     /// The case today's ticket `id` opened, if it was escalated.
@@ -226,7 +232,7 @@ pub(crate) fn decide_escalate(
         return Err(Rejection::EscalationsFull(ESCALATIONS_PER_DAY_MAX));
     }
     let case = EscalationOpening {
-        id: rating::next_id(&state.escalations.cases, 'E', day),
+        id: case_book::next_id(&state.escalations.cases, 'E', day),
         due: rating::due_after(&state.setup, day, policy.case_days),
         handler: policy.handler.clone(),
         queue: policy.queue,

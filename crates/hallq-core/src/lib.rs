@@ -9,9 +9,11 @@
 //! simulator, and gives the same answer each time.
 
 pub mod alerts;
+pub mod answer;
 pub mod appointments;
 pub mod audit;
 pub mod calendar;
+pub mod case_book;
 pub mod command;
 pub mod day_reader;
 pub mod decide;
@@ -38,6 +40,7 @@ pub mod stats;
 pub mod transitions;
 pub mod window_admin;
 
+pub use answer::{Answer, ReplyKind};
 pub use command::{Command, Envelope, Rejection, RejectionKind, Reply};
 pub use decide::decide;
 pub use event::{Event, Record};

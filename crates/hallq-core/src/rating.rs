@@ -14,10 +14,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::Calendar;
+use super::case_book::{self, Filed};
 use super::command::{Rejection, COMMENT_CHARS_MAX};
 use super::event::Event;
 use super::hall::HallState;
@@ -169,6 +170,19 @@ impl Case {
     }
 }
 
+impl Filed for Case {
+    type Status = CaseStatus;
+    fn day(&self) -> NaiveDate {
+        self.day
+    }
+    fn ended(&self) -> bool {
+        self.rectified.is_some()
+    }
+    fn status(&self, today: NaiveDate) -> CaseStatus {
+        Case::status(self, today)
+    }
+}
+
 /// A case's status on `today`: closed once closed, else overdue once `today` is past its
 /// last working day `due`. Bad-rating and escalation cases keep time alike.
 pub fn status_on(closed: bool, due: NaiveDate, today: NaiveDate) -> CaseStatus {
@@ -190,8 +204,7 @@ impl Ratings {
     /// A new day: windows start afresh; closed cases rated more than `kept_days` ago go.
     pub fn open_day(&mut self, day: NaiveDate, kept_days: u32) {
         self.last_done.clear();
-        let cutoff = day.checked_sub_days(Days::new(u64::from(kept_days))).unwrap_or(NaiveDate::MIN);
-        self.cases.retain(|_, c| c.rectified.is_none() || c.day >= cutoff);
+        case_book::forget_ended(&mut self.cases, day, kept_days);
     }
 
     /// Cases with `status` (any when `None`) rated on `day` (any when `None`), newest
@@ -203,14 +216,7 @@ impl Ratings {
         day: Option<NaiveDate>,
         limit: usize,
     ) -> Vec<Case> {
-        self.cases
-            .values()
-            .rev()
-            .filter(|c| day.is_none_or(|d| c.day == d))
-            .filter(|c| status.is_none_or(|s| c.status(today) == s))
-            .take(limit)
-            .cloned()
-            .collect()
+        case_book::list(&self.cases, today, status, day, limit)
     }
 
     /// The ticket `window` finished last, if it finished it within `ask_s` of `now` and
@@ -387,14 +393,7 @@ pub fn due_after(setup: &crate::setup::Setup, day: NaiveDate, days: u32) -> Naiv
 
 /// `C20261127-001`: the day of the rating and its place among the day's cases.
 fn next_case_id(ratings: &Ratings, day: NaiveDate) -> String {
-    next_id(&ratings.cases, 'C', day)
-}
-
-/// `{letter}YYYYMMDD-NNN`: a case id of `day`, after the day's cases in `cases`.
-pub(crate) fn next_id<V>(cases: &BTreeMap<String, V>, letter: char, day: NaiveDate) -> String {
-    let prefix = format!("{letter}{}-", day.format("%Y%m%d"));
-    let n = cases.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).count() + 1;
-    format!("{prefix}{n:03}")
+    case_book::next_id(&ratings.cases, 'C', day)
 }
 
 /// An open case, or why it cannot be worked on.
