@@ -160,7 +160,7 @@ fn per_command(c: &mut Criterion) {
         ("unpark", &parked, Command::Unpark { window: window(), clerk: clerk(), id: first }),
         ("cancel", &open, Command::CancelTicket { id: id(500) }),
         ("rate", &done, Command::RateTicket { id: first, score: 5, comment: None, reason: None }),
-        ("pause", &done, Command::Pause { window: window(), clerk: clerk() }),
+        ("pause", &done, Command::Pause { window: window(), clerk: clerk(), reason: None }),
     ];
     let mut group = c.benchmark_group("decide_apply_1k_waiting");
     for (name, state, command) in cases {

@@ -325,14 +325,25 @@ async fn an_admin_picks_a_window_transfers_pauses_and_reads_english() {
     assert_eq!(moved.body["queue"], "B", "{}", moved.text);
     assert_eq!(moved.body["status"], "waiting", "{}", moved.text);
 
-    // Pause and resume with F8.
+    // Pause with F8, which asks why: 1 picks the first of the hall's reasons (午间休息);
+    // F8 again resumes. The reason reaches the clerk's scorecard.
     let f8: char = Key::F8.into();
     press(&b, &f8.to_string()).await;
+    b.until("the pause reasons", "return !document.getElementById('pause-dialog').hidden;").await;
+    b.screenshot("clerk-pause-reason").await;
+    press(&b, "1").await;
     until_state(&b, "paused").await;
     assert!(enabled(&b, "resume").await && !enabled(&b, "next").await);
     b.screenshot("clerk-paused").await;
     press(&b, &f8.to_string()).await;
     until_state(&b, "open").await;
+    let sup = d.api.login("supervisor").await;
+    let cards = d.api.get("/api/v1/reports/scorecards", Some(&sup)).await;
+    let rows = cards.body["rows"].as_array().cloned().unwrap_or_default();
+    let admin =
+        rows.iter().find(|r| r["clerk"] == "admin").unwrap_or_else(|| panic!("no scorecard of admin: {}", cards.text));
+    assert_eq!(admin["pauses"], 1, "{admin}");
+    assert_eq!(admin["paused_by_reason"][0][0], "lunch", "the reason picked did not reach the scorecard: {admin}");
 
     // English, remembered across a reload, with the session and window restored.
     b.click("#lang-toggle button").await;

@@ -261,7 +261,7 @@ fn clerk_of(command: &Command) -> Option<(&WindowId, &UserName)> {
         | Command::Transfer { window, clerk, .. }
         | Command::Park { window, clerk }
         | Command::Unpark { window, clerk, .. }
-        | Command::Pause { window, clerk }
+        | Command::Pause { window, clerk, .. }
         | Command::Resume { window, clerk }
         | Command::Close { window, clerk } => Some((window, clerk)),
         _ => None,

@@ -113,7 +113,7 @@ fn keyed_commands() -> Vec<Command> {
         Command::Transfer { window: w("1"), clerk: c1.clone(), to: TransferTarget::Queue(q("B")) },
         Command::Park { window: w("1"), clerk: c1.clone() },
         Command::Unpark { window: w("1"), clerk: c1.clone(), id: tid(2) },
-        Command::Pause { window: w("4"), clerk: c4.clone() },
+        Command::Pause { window: w("4"), clerk: c4.clone(), reason: None },
         Command::Resume { window: w("4"), clerk: c4.clone() },
         Command::Close { window: w("4"), clerk: c4.clone() },
         Command::CaseCallback { case: CASE.into(), by: user("sup"), reached: true, note: "已回访".into() },

@@ -12,7 +12,7 @@
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null; // mounted in start()
+  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null, pauseDialog = null; // mounted in start()
 
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
@@ -169,6 +169,7 @@
     if (action === 'transfer' && !body) { transferDialog.open(); return; }
     if (action === 'call-number') { callDialog.open(); return; }
     if (action === 'not-done' && !body) { escalate.open(); return; }
+    if (action === 'pause' && !body && pauseDialog.wanted()) { pauseDialog.open(); return; }
     var path = action === 'done-incomplete' || action === 'not-done' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
     if (action === 'done-incomplete') body = { outcome: 'incomplete' };
@@ -368,6 +369,7 @@
     if (callDialog.isOpen()) { callDialog.onKey(e); return; }
     if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
     if (escalate.isOpen()) { escalate.onKey(e); return; }
+    if (pauseDialog.isOpen()) { pauseDialog.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target && e.target.tagName) || '';
     var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
@@ -421,6 +423,7 @@
       (c.queues || []).forEach(function (q) { S.catalog.queues[q.id] = q; });
       (c.priorities || []).forEach(function (p) { S.catalog.priorities[p.id] = p; });
       S.catalog.escalation = c.escalation || null;
+      S.catalog.pause_reasons = c.pause_reasons || [];
       if (c.hall && c.hall.name) { $('hall-name').textContent = c.hall.name; document.title = c.hall.name + ' · ' + t('app'); }
     });
   }
@@ -439,6 +442,7 @@
       called: function (ticket) { called(ticket); toast(t('i_unparked', ticket.number), 'info'); }
     });
     escalate = window.HallqClerkEscalate.mount({ S: S, $: $, t: t, esc: esc, act: act });
+    pauseDialog = window.HallqClerkPause.mount({ S: S, $: $, t: t, esc: esc, act: act });
     ticketView = window.HallqClerkTicket.mount({ S: S, $: $, t: t, lang: lang, esc: esc, queueName: queueName });
     wire();
     onFeedState('connecting');

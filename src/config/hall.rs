@@ -108,6 +108,8 @@ pub(super) struct HallParts {
     /// `[hall.escalation]` as read, and once its queue and handler are found.
     pub escalation_raw: Option<super::escalation::RawEscalation>,
     pub escalation: Option<crate::core::escalation::EscalationPolicy>,
+    /// `[hall.pause]`: the reasons a clerk may give for a pause.
+    pub pause_reasons: Vec<crate::core::scorecard::PauseReason>,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -159,6 +161,7 @@ impl HallParts {
             evaluators: Vec::new(),
             escalation_raw: None,
             escalation: None,
+            pause_reasons: crate::core::scorecard::PauseReason::defaults(),
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -252,6 +255,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(t) = hall.table("escalation", errs) {
         parts.escalation_raw = super::escalation::read(t, errs);
+    }
+    if let Some(t) = hall.table("pause", errs) {
+        parts.pause_reasons = super::pause::read(t, errs);
     }
     if let Some(t) = hall.table("calendar", errs) {
         parts.rating.calendar = rating::read_calendar(t, errs);

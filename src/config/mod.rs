@@ -18,6 +18,7 @@ mod hall;
 mod limits;
 mod lines;
 mod passwords;
+mod pause;
 mod people;
 mod prefer;
 mod printer;
@@ -358,6 +359,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         rating: parts.rating,
         alerts: parts.alerts,
         escalation: parts.escalation,
+        pause_reasons: parts.pause_reasons,
     };
     Ok(Config {
         setup,

@@ -20,6 +20,7 @@ mod public;
 pub mod rate;
 mod rating;
 mod reports;
+mod scorecards;
 mod tickets;
 mod users;
 mod voice;
@@ -180,6 +181,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/backup", get(backup::backup))
         .route("/api/v1/admin/windows/{w}/queues", post(admin::set_queues))
         .route("/api/v1/admin/windows/{w}/close", post(admin::close))
+        .route("/api/v1/reports/scorecards", get(scorecards::month))
+        .route("/api/v1/reports/scorecards.csv", get(scorecards::csv))
         .route("/api/v1/reports/day", get(reports::day))
         .route("/api/v1/reports/day/charts/{file}", get(reports::chart))
         .route("/api/v1/reports/day/tickets.csv", get(reports::tickets_csv))

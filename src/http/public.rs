@@ -147,6 +147,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "bundles": bundles,
         "rating": super::rating::catalog_rating(setup),
         "escalation": super::escalation_dto::catalog_escalation(setup),
+        "pause_reasons": setup.pause_reasons.iter().map(|r| json!({ "code": r.code, "name": r.name })).collect::<Vec<_>>(),
     }))
 }
 

@@ -123,7 +123,11 @@ pub async fn act(
             let id = TicketId::parse(id).map_err(|e| ApiError::bad_request("bad_unpark", e.to_string()))?;
             Command::Unpark { window, clerk, id }
         }
-        "pause" => Command::Pause { window, clerk },
+        "pause" => {
+            // A reason code from `[hall.pause]` (`/api/v1/services` lists them), or none.
+            let reason = body.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            Command::Pause { window, clerk, reason }
+        }
         "resume" => Command::Resume { window, clerk },
         "close" => Command::Close { window, clerk },
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),

@@ -40,12 +40,20 @@ fn fate_zh(f: Fate) -> &'static str {
     }
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
+/// A CSV writer that Excel reads as UTF-8 (with the byte-order mark).
+pub fn writer_for_office() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(BOM.to_vec())
 }
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ExportError> {
+/// The bytes of a CSV written with [`writer_for_office`].
+pub fn finish_office(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, ExportError> {
     w.into_inner().map_err(|e| ExportError(e.to_string()))
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(e: csv::Error) -> Self {
+        ExportError(e.to_string())
+    }
 }
 
 /// The header of `tickets.csv`.
@@ -70,7 +78,7 @@ pub const TICKET_HEADER: [&str; 16] = [
 
 /// One row per ticket, in issue order.
 pub fn tickets(day: &Day, setup: &Setup) -> Result<Vec<u8>, ExportError> {
-    let mut w = writer();
+    let mut w = writer_for_office();
     let e = |e: csv::Error| ExportError(e.to_string());
     w.write_record(TICKET_HEADER).map_err(e)?;
     for t in &day.tickets {
@@ -101,7 +109,7 @@ pub fn tickets(day: &Day, setup: &Setup) -> Result<Vec<u8>, ExportError> {
         ])
         .map_err(e)?;
     }
-    finish(w)
+    finish_office(w)
 }
 
 /// The header of `figures.csv`.
@@ -156,7 +164,7 @@ fn figures_row(kind: &str, id: &str, name: &str, f: &GroupFigures) -> Vec<String
 
 /// The day's figures: the whole hall, then each queue, window and clerk.
 pub fn figures(report: &Report) -> Result<Vec<u8>, ExportError> {
-    let mut w = writer();
+    let mut w = writer_for_office();
     let e = |e: csv::Error| ExportError(e.to_string());
     w.write_record(FIGURES_HEADER).map_err(e)?;
     w.write_record(figures_row("全部", "", "全厅", &report.total)).map_err(e)?;
@@ -165,5 +173,5 @@ pub fn figures(report: &Report) -> Result<Vec<u8>, ExportError> {
             w.write_record(figures_row(kind, &r.id, &r.name, &r.figures)).map_err(e)?;
         }
     }
-    finish(w)
+    finish_office(w)
 }

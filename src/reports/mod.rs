@@ -12,6 +12,7 @@ pub mod export;
 mod fate;
 pub mod figures;
 pub mod replay;
+pub mod scorecards;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,7 @@ use crate::core::day_reader::DayReader;
 use crate::core::event::Record;
 use crate::core::facts::{Desk, Fact, Subject, What};
 use crate::core::model::{CallRule, Outcome, PriorityClass, QueueId, ServiceCode, TicketId, Ts, UserName, WindowId};
+use crate::core::scorecard::{ClerkDay, Scorecards};
 use crate::core::setup::Setup;
 
 pub use super::fate::Fate;
@@ -104,6 +105,8 @@ pub struct Day {
     pub items: BTreeMap<ServiceCode, u64>,
     /// Whether the next day's opening was seen: every ticket's end is known.
     pub closed: bool,
+    /// Each clerk's day at the windows (考勤考核), up to the day's last record.
+    pub scorecards: BTreeMap<UserName, ClerkDay>,
 }
 
 /// Replays the records of one day, `start` being local midnight (in ms) and `minutes` the
@@ -120,6 +123,9 @@ pub struct Replay<'a> {
     changes: BTreeMap<QueueId, Vec<Option<(u32, u32)>>>,
     last_minute: usize,
     minutes: usize,
+    scorecards: Scorecards,
+    /// The time of the day's last record folded.
+    last_at: Ts,
 }
 
 impl<'a> Replay<'a> {
@@ -134,6 +140,8 @@ impl<'a> Replay<'a> {
             changes: BTreeMap::new(),
             last_minute: 0,
             minutes: minutes.max(1),
+            scorecards: Scorecards::default(),
+            last_at: start,
         }
     }
 
@@ -166,6 +174,8 @@ impl<'a> Replay<'a> {
                 self.day.closed = true;
                 return false;
             }
+            self.scorecards.observe(&fact);
+            self.last_at = self.last_at.max(fact.at);
             self.fold(&fact);
         }
         true
@@ -188,6 +198,7 @@ impl<'a> Replay<'a> {
                 .collect();
             self.day.waiting.insert(queue, series);
         }
+        self.day.scorecards = std::mem::take(&mut self.scorecards).finish(self.last_at);
         self.day
     }
 

@@ -288,7 +288,7 @@ impl Collector {
                     w.staffed_since = Some(at);
                 }
             }
-            What::WindowPaused { desk } | What::WindowClosed { desk, .. } => {
+            What::WindowPaused { desk, .. } | What::WindowClosed { desk, .. } => {
                 if let Some(w) = self.win(&desk.window) {
                     if let Some(since) = w.staffed_since.take() {
                         w.staffed_ms += at.0 - since.0;

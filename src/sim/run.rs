@@ -402,7 +402,7 @@ impl Sim<'_> {
         self.clerks[w].leaving = None;
         match leave {
             Leave::Pause => {
-                self.clerk_cmd(w, now, "pause", |window, clerk| Command::Pause { window, clerk })?;
+                self.clerk_cmd(w, now, "pause", |window, clerk| Command::Pause { window, clerk, reason: None })?;
                 self.clerks[w].paused = true;
             }
             Leave::Close | Leave::Drain => {

@@ -95,6 +95,7 @@ pub fn setup() -> Setup {
         rating: hallq::core::rating::RatingPolicy::default(),
         alerts: Default::default(),
         escalation: None,
+        pause_reasons: hallq::core::scorecard::PauseReason::defaults(),
     }
 }
 
@@ -234,7 +235,7 @@ pub fn unpark(window: &str, clerk: &str, n: u32) -> Envelope {
 }
 
 pub fn pause(window: &str, clerk: &str) -> Envelope {
-    cmd(Command::Pause { window: w(window), clerk: user(clerk) })
+    cmd(Command::Pause { window: w(window), clerk: user(clerk), reason: None })
 }
 
 pub fn resume(window: &str, clerk: &str) -> Envelope {

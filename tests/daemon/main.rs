@@ -46,6 +46,8 @@ mod api_rating;
 mod api_reports;
 #[path = "../api_roles.rs"]
 mod api_roles;
+#[path = "../api_scorecards.rs"]
+mod api_scorecards;
 #[path = "../api_sessions.rs"]
 mod api_sessions;
 #[path = "../api_unstaffed.rs"]

@@ -213,7 +213,7 @@ impl AuditTrail {
             Event::TicketTransferred { window, to, .. } => {
                 on.at(window, AuditAction::Transfer, AuditDetail::Transfer(to.clone()))
             }
-            Event::WindowPaused { window } => on.at(window, AuditAction::Pause, AuditDetail::None),
+            Event::WindowPaused { window, .. } => on.at(window, AuditAction::Pause, AuditDetail::None),
             Event::WindowResumed { window } => on.at(window, AuditAction::Resume, AuditDetail::None),
             Event::WindowQueuesSet { window, queues, by } => {
                 at.entry(Some(by.clone()), AuditAction::SetQueues, Some(*window), AuditDetail::Queues(queues.clone()))

@@ -155,9 +155,11 @@ pub enum Command {
         clerk: UserName,
         id: TicketId,
     },
+    /// The clerk pauses the idle window, with a reason code from `[hall.pause]` or none.
     Pause {
         window: WindowId,
         clerk: UserName,
+        reason: Option<String>,
     },
     Resume {
         window: WindowId,

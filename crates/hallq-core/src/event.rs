@@ -163,6 +163,9 @@ pub enum Event {
     },
     WindowPaused {
         window: WindowId,
+        /// The reason code the clerk gave (`[hall.pause]`), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     WindowResumed {
         window: WindowId,
@@ -315,7 +318,7 @@ impl Event {
             | Event::TicketTransferred { window, .. }
             | Event::TicketStepDone { window, .. }
             | Event::TicketParked { window, .. }
-            | Event::WindowPaused { window }
+            | Event::WindowPaused { window, .. }
             | Event::WindowResumed { window }
             | Event::WindowClosed { window }
             | Event::WindowQueuesSet { window, .. }

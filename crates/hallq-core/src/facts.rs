@@ -191,6 +191,8 @@ pub enum What {
     },
     WindowPaused {
         desk: Desk,
+        /// The reason code the clerk gave, if any.
+        reason: Option<String>,
     },
     WindowResumed {
         desk: Desk,
@@ -261,7 +263,7 @@ impl What {
             | What::Parked { desk, .. }
             | What::Transferred { desk, .. }
             | What::WindowOpened { desk }
-            | What::WindowPaused { desk }
+            | What::WindowPaused { desk, .. }
             | What::WindowResumed { desk }
             | What::WindowClosed { desk, .. }
             | What::Escalated { desk, .. } => Some(desk),

@@ -126,7 +126,10 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::Transfer { window, clerk, to } => target(at_window(c, "transfer", window, clerk), to),
         Command::Park { window, clerk } => at_window(c, "park", window, clerk),
         Command::Unpark { window, clerk, id } => at_window(c, "unpark", window, clerk).str(&id.to_string()),
-        Command::Pause { window, clerk } => at_window(c, "pause", window, clerk),
+        // A reason is added only when given, so that a pause without one keeps the
+        // fingerprint it had before pauses took reasons.
+        Command::Pause { window, clerk, reason: None } => at_window(c, "pause", window, clerk),
+        Command::Pause { window, clerk, reason: Some(r) } => at_window(c, "pause", window, clerk).str("reason").str(r),
         Command::Resume { window, clerk } => at_window(c, "resume", window, clerk),
         Command::Close { window, clerk } => at_window(c, "close", window, clerk),
         Command::Tick => c.str("tick"),

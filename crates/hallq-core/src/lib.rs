@@ -32,6 +32,7 @@ pub mod overview;
 pub mod rating;
 pub mod reconcile;
 mod rejection;
+pub mod scorecard;
 pub mod service_times;
 pub mod setup;
 pub mod snapshot;

@@ -49,6 +49,8 @@ pub struct Setup {
     pub alerts: super::alerts::AlertPolicy,
     /// 办不成事请找我 (`[hall.escalation]`); `None` when the hall has no escalation queue.
     pub escalation: Option<super::escalation::EscalationPolicy>,
+    /// The reasons a clerk may give for a pause (`[hall.pause]`).
+    pub pause_reasons: Vec<super::scorecard::PauseReason>,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

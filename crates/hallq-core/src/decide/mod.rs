@@ -64,7 +64,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::Transfer { window, clerk, to } => window::transfer(state, window, clerk, to),
         Command::Park { window, clerk } => window::park(state, window, clerk),
         Command::Unpark { window, clerk, id } => window::unpark(state, window, clerk, id),
-        Command::Pause { window, clerk } => window::pause(state, window, clerk),
+        Command::Pause { window, clerk, reason } => window::pause(state, window, clerk, reason.as_deref()),
         Command::Resume { window, clerk } => window::resume(state, window, clerk),
         Command::Close { window, clerk } => window::close(state, window, clerk),
         Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),

@@ -151,13 +151,25 @@ pub(super) fn unpark(
     done(vec![event], Reply::Ticket(*id))
 }
 
-pub(super) fn pause(state: &HallState, window: &WindowId, clerk: &UserName) -> Result<Decision, Rejection> {
+/// The clerk pauses the idle window, with a reason from the hall's list or none.
+pub(super) fn pause(
+    state: &HallState,
+    window: &WindowId,
+    clerk: &UserName,
+    reason: Option<&str>,
+) -> Result<Decision, Rejection> {
     let w = signed_in(state, window, clerk)?;
+    if let Some(code) = reason {
+        if !state.setup.pause_reasons.iter().any(|r| r.code == code) {
+            return Err(Rejection::UnknownReason(code.chars().take(40).collect()));
+        }
+    }
     if w.state == WindowState::Paused {
         return done(Vec::new(), Reply::Window(*window));
     }
     idle(w)?;
-    done(vec![Event::WindowPaused { window: *window }], Reply::Window(*window))
+    let reason = reason.map(str::to_string);
+    done(vec![Event::WindowPaused { window: *window, reason }], Reply::Window(*window))
 }
 
 pub(super) fn resume(state: &HallState, window: &WindowId, clerk: &UserName) -> Result<Decision, Rejection> {

@@ -53,8 +53,8 @@ impl HallState {
             Event::TicketParked { window, id } => self.parked(out, window, id),
             Event::TicketTransferred { window, id, to } => self.transfer(out, window, id, to),
             Event::TicketReturned { id, window, queue } => self.return_ticket(out, id, window.as_ref(), queue),
-            Event::WindowPaused { window } => self.paused(out, window, WindowState::Paused),
-            Event::WindowResumed { window } => self.paused(out, window, WindowState::Open),
+            Event::WindowPaused { window, reason } => self.paused(out, window, reason.clone()),
+            Event::WindowResumed { window } => self.resumed(out, window),
             Event::WindowClosed { window } => self.window_closed(out, window, false),
             Event::NumbersRaised { day, floors } => self.numbers_raised(*day, floors),
             Event::NoChange
@@ -176,11 +176,16 @@ impl HallState {
         out.push(What::WindowOpened { desk: Desk { window: *window, clerk: Some(clerk.clone()) } });
     }
 
-    /// A window's clerk paused it (`Paused`) or resumed it (`Open`).
-    fn paused(&mut self, out: &mut Out, window: &WindowId, state: WindowState) {
-        self.set_state(window, state);
-        let desk = self.desk(window);
-        out.push(if state == WindowState::Paused { What::WindowPaused { desk } } else { What::WindowResumed { desk } });
+    /// A window's clerk paused it, with a reason or none.
+    fn paused(&mut self, out: &mut Out, window: &WindowId, reason: Option<String>) {
+        self.set_state(window, WindowState::Paused);
+        out.push(What::WindowPaused { desk: self.desk(window), reason });
+    }
+
+    /// A window's clerk resumed it.
+    fn resumed(&mut self, out: &mut Out, window: &WindowId) {
+        self.set_state(window, WindowState::Open);
+        out.push(What::WindowResumed { desk: self.desk(window) });
     }
 
     fn window_closed(&mut self, out: &mut Out, window: &WindowId, forced: bool) {
