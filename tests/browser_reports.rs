@@ -83,6 +83,21 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     assert!(kpis.contains("4\n取号") || kpis.contains("4 取号") || kpis.starts_with('4'), "{kpis}");
     let clerks = b.text("#t-clerks").await;
     assert!(clerks.contains("clerk1") && clerks.contains("clerk10"), "{clerks}");
+    // 考勤考核: clerk1's window 1 open from 10:00 to the day's last record (10:33), with one
+    // ticket finished and one no-show.
+    let card = "#t-scorecards tr[data-clerk=\"clerk1\"]";
+    b.until("clerk1's scorecard", &format!("return !!document.querySelector('{card}');")).await;
+    let cells: Vec<String> = b
+        .eval(&format!("return Array.prototype.map.call(document.querySelectorAll('{card} td'), function (c) {{ return c.textContent; }});"))
+        .await
+        .as_array()
+        .expect("cells")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(cells[2..6], ["1", "10:00", "10:33", "33.0"], "{cells:?}");
+    assert_eq!((cells[9].as_str(), cells[11].as_str()), ("1", "1"), "done and no-shows: {cells:?}");
+    assert_eq!(b.text("#sc-title").await, "考勤考核（2026-03）");
     b.until("the four charts", CHARTS_LOADED).await;
     let srcs = b.eval("return Array.prototype.map.call(document.querySelectorAll('.rp-chart img'), function (i) { return i.src; });").await;
     let srcs: Vec<&str> = srcs.as_array().expect("a list").iter().filter_map(Value::as_str).collect();

@@ -220,6 +220,7 @@
       last = r;
       render(r);
       charts(r.day, r.unavailable.indexOf('charts') < 0);
+      window.HallqScorecards.load(r.day, { api: api, el: el, lang: function () { return document.documentElement.lang; } });
     }, function (err) { $('status').textContent = ''; fail(err); });
   }
 
