@@ -98,6 +98,9 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     assert_eq!(cells[2..6], ["1", "10:00", "10:33", "33.0"], "{cells:?}");
     assert_eq!((cells[9].as_str(), cells[11].as_str()), ("1", "1"), "done and no-shows: {cells:?}");
     assert_eq!(b.text("#sc-title").await, "考勤考核（2026-03）");
+    b.eval("document.getElementById('scorecards').scrollIntoView();").await;
+    b.screenshot("reports-scorecards").await;
+    b.eval("window.scrollTo(0, 0);").await;
     b.until("the four charts", CHARTS_LOADED).await;
     let srcs = b.eval("return Array.prototype.map.call(document.querySelectorAll('.rp-chart img'), function (i) { return i.src; });").await;
     let srcs: Vec<&str> = srcs.as_array().expect("a list").iter().filter_map(Value::as_str).collect();
