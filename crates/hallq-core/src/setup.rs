@@ -49,6 +49,8 @@ pub struct Setup {
     pub alerts: super::alerts::AlertPolicy,
     /// 办不成事请找我 (`[hall.escalation]`); `None` when the hall has no escalation queue.
     pub escalation: Option<super::escalation::EscalationPolicy>,
+    /// 全程领办 (`[hall.guides]`): escorts per guide, the escort priority class.
+    pub guides: super::guide::GuidePolicy,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two
