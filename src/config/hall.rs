@@ -108,6 +108,9 @@ pub(super) struct HallParts {
     /// `[hall.escalation]` as read, and once its queue and handler are found.
     pub escalation_raw: Option<super::escalation::RawEscalation>,
     pub escalation: Option<crate::core::escalation::EscalationPolicy>,
+    /// `[hall.guides]` as read, and once its escort priority is found.
+    pub guides_raw: Option<super::guides::RawGuides>,
+    pub guides: crate::core::guide::GuidePolicy,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -159,6 +162,8 @@ impl HallParts {
             evaluators: Vec::new(),
             escalation_raw: None,
             escalation: None,
+            guides_raw: None,
+            guides: Default::default(),
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -184,6 +189,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), &mut parts.queue_alerts, errs);
     parts.alerts = alerts::resolve(&parts.alert_keys, parts.max_wait_min, &parts.queue_alerts);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
+    if let Some(raw) = parts.guides_raw.take() {
+        parts.guides = super::guides::resolve(raw, &parts.priorities, errs);
+    }
     let mut served = Vec::new();
     if let Some(raw) = parts.appointments_raw.take() {
         parts.appointments = appointments::resolve(raw, &parts.queues, errs);
@@ -252,6 +260,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(t) = hall.table("escalation", errs) {
         parts.escalation_raw = super::escalation::read(t, errs);
+    }
+    if let Some(t) = hall.table("guides", errs) {
+        parts.guides_raw = super::guides::read(t, errs);
     }
     if let Some(t) = hall.table("calendar", errs) {
         parts.rating.calendar = rating::read_calendar(t, errs);

@@ -13,6 +13,7 @@ mod appointments;
 mod catalog;
 mod csv_catalog;
 mod escalation;
+mod guides;
 mod guard;
 mod hall;
 mod limits;
@@ -156,6 +157,8 @@ pub enum Role {
     Clerk,
     Supervisor,
     Admin,
+    /// 导办 (issue 17 §1): issues tickets for visitors and escorts them; no window.
+    Guide,
 }
 
 impl Role {
@@ -164,6 +167,7 @@ impl Role {
             Role::Clerk => "clerk",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::Guide => "guide",
         }
     }
 
@@ -172,6 +176,7 @@ impl Role {
             "clerk" => Some(Role::Clerk),
             "supervisor" => Some(Role::Supervisor),
             "admin" => Some(Role::Admin),
+            "guide" => Some(Role::Guide),
             _ => None,
         }
     }
@@ -358,6 +363,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         rating: parts.rating,
         alerts: parts.alerts,
         escalation: parts.escalation,
+        guides: parts.guides,
     };
     Ok(Config {
         setup,
@@ -491,7 +497,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in [Role::Clerk, Role::Supervisor, Role::Admin] {
+        for role in [Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);

@@ -11,6 +11,7 @@
 //! ([`EngineHandle::command_then`]). The views callers see are built in `reads.rs`.
 
 mod escalations;
+mod guides;
 mod reads;
 mod run;
 
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 pub use escalations::{EscalationFilter, EscalationsView};
+pub use guides::{EscortView, GUIDE_VISITORS_LISTED_MAX};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 
 use crate::core::{Decision, Envelope, HallState, Rejection, Reply};
