@@ -38,6 +38,8 @@ mod core_escalation;
 mod core_eta;
 #[path = "../core_facts.rs"]
 mod core_facts;
+#[path = "../core_guides.rs"]
+mod core_guides;
 #[path = "../core_idempotency.rs"]
 mod core_idempotency;
 #[path = "../core_layers.rs"]
