@@ -14,6 +14,8 @@ mod config;
 mod config_catalog;
 #[path = "../config_escalation.rs"]
 mod config_escalation;
+#[path = "../config_guides.rs"]
+mod config_guides;
 #[path = "../config_limits.rs"]
 mod config_limits;
 #[path = "../config_rating.rs"]
