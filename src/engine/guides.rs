@@ -19,7 +19,7 @@ pub struct EscortView {
 
 impl Reads<'_> {
     /// The tickets `guide` escorts now: those still in the hall first, then finished ones,
-    /// each in the order the guide took them.
+    /// each in the order they were issued (their place by issue, which transfers keep).
     pub fn escorted(&self, guide: &UserName) -> Vec<EscortView> {
         let state = self.state();
         let mut out: Vec<EscortView> = state
@@ -27,7 +27,7 @@ impl Reads<'_> {
             .escorted_by(guide)
             .filter_map(|(id, e)| Some(EscortView { view: self.ticket(id)?, since: e.since }))
             .collect();
-        out.sort_by_key(|e| (!live(e.view.ticket.status), e.since));
+        out.sort_by_key(|e| (!live(e.view.ticket.status), e.view.ticket.issue_seq));
         out.truncate(GUIDE_VISITORS_LISTED_MAX);
         out
     }
