@@ -74,6 +74,8 @@ mod feed_resume;
 mod printer;
 #[path = "../sim.rs"]
 mod sim;
+#[path = "../sim_guides.rs"]
+mod sim_guides;
 #[path = "../sim_staffing.rs"]
 mod sim_staffing;
 #[path = "../voice.rs"]
