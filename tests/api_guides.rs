@@ -30,7 +30,9 @@ async fn visitors(api: &Api, token: &str) -> Vec<(String, String)> {
     let page = api.get("/api/v1/guide", Some(token)).await;
     assert_eq!(page.status, 200, "{}", page.text);
     let list = page.body["visitors"].as_array().expect("visitors");
-    list.iter().map(|v| (v["number"].as_str().unwrap_or("").into(), v["status"].as_str().unwrap_or("").into())).collect()
+    list.iter()
+        .map(|v| (v["number"].as_str().unwrap_or("").into(), v["status"].as_str().unwrap_or("").into()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -111,7 +113,9 @@ async fn roles(api: &Api, guide: &str) {
     for path in ["/api/v1/windows/1", "/api/v1/stats", "/api/v1/escalations", "/api/v1/audit", "/api/v1/supervision"] {
         api.get(path, Some(guide)).await.assert_error(403, "forbidden");
     }
-    api.post("/api/v1/tickets", Some(guide), Some(json!({ "service": "SC-0001" }))).await.assert_error(403, "forbidden");
+    api.post("/api/v1/tickets", Some(guide), Some(json!({ "service": "SC-0001" })))
+        .await
+        .assert_error(403, "forbidden");
     let clerk = api.login("clerk2").await;
     let sup = api.login("supervisor").await;
     for token in [clerk.as_str(), sup.as_str(), support::KIOSK] {

@@ -42,7 +42,10 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     b.click("#login-submit").await;
     b.until("the guide's page", &visible_js("#screen-main")).await;
     // What the phone's vibration motor is asked, kept for the test.
-    b.eval("window.__buzz = []; navigator.vibrate = function (p) { window.__buzz.push(p); return true; }; return true;").await;
+    b.eval(
+        "window.__buzz = []; navigator.vibrate = function (p) { window.__buzz.push(p); return true; }; return true;",
+    )
+    .await;
     b.click("#alert-enable").await;
 
     // 代取号: 个体工商户设立登记 by its pinyin initials, under escort.
@@ -73,7 +76,10 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     let waiting = b.text(&format!(".gd-visitor[data-number=\"{second}\"]")).await;
     assert!(waiting.contains("前面 0 人") && waiting.contains(&format!("第 1/{steps} 步")), "{waiting}");
     let buzz = b.eval("return window.__buzz.map(function (p) { return JSON.stringify(p); });").await;
-    assert!(buzz.as_array().is_some_and(|p| p.iter().any(|x| x == "[500,200,500,200,800]")), "vibrated at the call: {buzz}");
+    assert!(
+        buzz.as_array().is_some_and(|p| p.iter().any(|x| x == "[500,200,500,200,800]")),
+        "vibrated at the call: {buzz}"
+    );
     b.eval("window.scrollTo(0, 0); return true;").await;
     b.screenshot("guide-called").await;
 

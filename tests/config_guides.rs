@@ -41,7 +41,8 @@ fn bad_values_are_named_with_file_line_and_key() {
         .expect_err(to);
         assert!(err.contains("hall.toml:") && err.contains(named), "{to:?}: {err}");
     }
-    let err = load(|h| h.replacen("role = \"guide\"\npassword", "role = \"guides\"\npassword", 1)).expect_err("a bad role");
+    let err =
+        load(|h| h.replacen("role = \"guide\"\npassword", "role = \"guides\"\npassword", 1)).expect_err("a bad role");
     assert!(err.contains("unknown role \"guides\"") && err.contains("\"guide\""), "{err}");
 }
 

@@ -115,6 +115,9 @@ fn escorts_replay_and_a_day_opening_ends_them_but_keeps_the_figures() {
     assert_eq!(yesterday.guides[&user("g2")].released, 1);
     // Under one idempotency key a guide's issue is one command: another escort flag is not it.
     let mut h = Hall::with(hall());
-    h.check(&[keyed(assisted(1, "SC-A1", "g1", true), "k1")], Expect::Ok(ticket(1), &["ticket_issued", "ticket_assisted", "ticket_escorted"]));
+    h.check(
+        &[keyed(assisted(1, "SC-A1", "g1", true), "k1")],
+        Expect::Ok(ticket(1), &["ticket_issued", "ticket_assisted", "ticket_escorted"]),
+    );
     h.check(&[keyed(assisted(2, "SC-A1", "g1", false), "k1")], Expect::Rejected("idempotency_conflict", Conflict));
 }

@@ -23,7 +23,11 @@ fn guided_visitors_are_issued_by_guides_and_escorted_within_the_bound() {
     assert_eq!(guided.tickets.arrivals, plain.tickets.arrivals, "the same visitors come");
     let g = &guided.guides;
     let share = g.assisted as f64 / guided.tickets.issued as f64;
-    assert!((0.2..0.4).contains(&share), "about 30% of the numbers taken by guides: {g:?} of {}", guided.tickets.issued);
+    assert!(
+        (0.2..0.4).contains(&share),
+        "about 30% of the numbers taken by guides: {g:?} of {}",
+        guided.tickets.issued
+    );
     // Two guides escort at most three each at once: the rest are assisted only.
     assert!(g.escorted > 0 && g.escorted < g.assisted, "{g:?}");
     assert!(g.escorted_waits > 0 && g.escorted_wait_mean_min >= 0.0, "{g:?}");

@@ -13,8 +13,8 @@ mod appointments;
 mod catalog;
 mod csv_catalog;
 mod escalation;
-mod guides;
 mod guard;
+mod guides;
 mod hall;
 mod limits;
 mod lines;
@@ -157,11 +157,13 @@ pub enum Role {
     Clerk,
     Supervisor,
     Admin,
-    /// 导办 (issue 17 §1): issues tickets for visitors and escorts them; no window.
     Guide,
 }
 
 impl Role {
+    /// Every role; a guide (导办, issue 17 §1) issues and escorts for visitors, at no window.
+    pub const ALL: [Role; 4] = [Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Clerk => "clerk",
@@ -172,13 +174,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "clerk" => Some(Role::Clerk),
-            "supervisor" => Some(Role::Supervisor),
-            "admin" => Some(Role::Admin),
-            "guide" => Some(Role::Guide),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -497,9 +493,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in [Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
+        assert!(Role::ALL.iter().all(|r| Role::parse(r.as_str()) == Some(*r)));
         assert_eq!(Role::parse("root"), None);
     }
 }

@@ -53,11 +53,8 @@ impl GuidesReport {
 pub(super) fn guide_for(state: &HallState, turn: u64, guides: u32) -> Option<(UserName, bool)> {
     let n = turn % u64::from(guides.max(1)) + 1;
     let guide = UserName::parse(&format!("sim-guide{n}")).ok()?;
-    let live_now = state
-        .guides
-        .escorted_by(&guide)
-        .filter(|(id, _)| state.ticket(id).is_some_and(|t| live(t.status)))
-        .count();
+    let live_now =
+        state.guides.escorted_by(&guide).filter(|(id, _)| state.ticket(id).is_some_and(|t| live(t.status))).count();
     let room = live_now < state.setup.guides.escorts_max;
     Some((guide, room))
 }

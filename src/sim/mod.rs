@@ -100,9 +100,12 @@ impl Options {
                 return bad(&format!("{name} is a probability from 0 to 1; got {p}"));
             }
         }
-        for (name, share) in
-            [("--bundles", self.bundles), ("--appointments", self.appointments), ("--remote", self.remote), ("--guided", self.guided)]
-        {
+        for (name, share) in [
+            ("--bundles", self.bundles),
+            ("--appointments", self.appointments),
+            ("--remote", self.remote),
+            ("--guided", self.guided),
+        ] {
             if !(0.0..=1.0).contains(&share) {
                 return bad(&format!("{name} is a share from 0 to 1; got {share}"));
             }

@@ -26,10 +26,10 @@ mod api_config_change;
 mod api_escalation;
 #[path = "../api_exposure.rs"]
 mod api_exposure;
-#[path = "../api_guides.rs"]
-mod api_guides;
 #[path = "../api_fuzz.rs"]
 mod api_fuzz;
+#[path = "../api_guides.rs"]
+mod api_guides;
 #[path = "../api_idempotency.rs"]
 mod api_idempotency;
 #[path = "../api_limits.rs"]

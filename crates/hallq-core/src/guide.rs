@@ -149,11 +149,8 @@ pub(crate) fn decide_release(state: &HallState, number: &str, guide: &UserName) 
 /// Refuses when `guide` escorts as many live tickets as the hall allows.
 fn room_for(state: &HallState, guide: &UserName) -> Result<(), Rejection> {
     let max = state.setup.guides.escorts_max;
-    let live_now = state
-        .guides
-        .escorted_by(guide)
-        .filter(|(id, _)| state.ticket(id).is_some_and(|t| live(t.status)))
-        .count();
+    let live_now =
+        state.guides.escorted_by(guide).filter(|(id, _)| state.ticket(id).is_some_and(|t| live(t.status))).count();
     if live_now >= max {
         return Err(Rejection::EscortsFull(max));
     }

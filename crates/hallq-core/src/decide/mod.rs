@@ -15,8 +15,8 @@ use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
 use super::{escalation, guide, rating};
 
-pub use ticket::PROMISE_WAITING_MAX;
 pub(crate) use ticket::issue_event;
+pub use ticket::PROMISE_WAITING_MAX;
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
 pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {

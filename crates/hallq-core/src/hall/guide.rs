@@ -15,7 +15,13 @@ impl HallState {
         out.push(What::Guided { ticket, guide: guide.clone(), act: GuideAct::Assisted });
     }
 
-    pub(super) fn escorted(&mut self, out: &mut Out, id: &TicketId, guide: &UserName, priority: &Option<PriorityClass>) {
+    pub(super) fn escorted(
+        &mut self,
+        out: &mut Out,
+        id: &TicketId,
+        guide: &UserName,
+        priority: &Option<PriorityClass>,
+    ) {
         assert!(self.guides.guide_of(id).is_none(), "ticket {id} escorted twice");
         let t = self.tickets.get(id).expect("escorted ticket exists");
         if let Some(class) = priority {
