@@ -19,6 +19,21 @@ async fn until_card(b: &Browser, number: &str, status: &str) {
     b.until(&format!("{number} {status} on the guide page"), &js).await;
 }
 
+/// Signs guide1 in on the guide page at `base` and turns the alerts on, with the phone's
+/// vibration motor replaced by a record of what it is asked.
+async fn sign_in_with_alerts(b: &Browser, base: &str) {
+    b.goto(&format!("{base}/display/guide")).await;
+    b.type_into("#login-user", "guide1").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the guide's page", &visible_js("#screen-main")).await;
+    b.eval(
+        "window.__buzz = []; navigator.vibrate = function (p) { window.__buzz.push(p); return true; }; return true;",
+    )
+    .await;
+    b.click("#alert-enable").await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_step() {
     let test = "a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_step";
@@ -36,17 +51,7 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
         .expect("a bundle of two steps or more starting in queue B (window 10's)");
     let steps = bundle["steps"].as_array().map_or(0, Vec::len);
 
-    b.goto(&format!("{base}/display/guide")).await;
-    b.type_into("#login-user", "guide1").await;
-    b.type_into("#login-password", support::PASSWORD).await;
-    b.click("#login-submit").await;
-    b.until("the guide's page", &visible_js("#screen-main")).await;
-    // What the phone's vibration motor is asked, kept for the test.
-    b.eval(
-        "window.__buzz = []; navigator.vibrate = function (p) { window.__buzz.push(p); return true; }; return true;",
-    )
-    .await;
-    b.click("#alert-enable").await;
+    sign_in_with_alerts(&b, &base).await;
 
     // 代取号: 个体工商户设立登记 by its pinyin initials, under escort.
     b.type_into("#svc-search", "gtgshsl").await;
