@@ -75,6 +75,7 @@ pub fn role_of(r: StaffRole) -> Role {
         StaffRole::Clerk => Role::Clerk,
         StaffRole::Supervisor => Role::Supervisor,
         StaffRole::Admin => Role::Admin,
+        StaffRole::Guide => Role::Guide,
     }
 }
 
@@ -84,6 +85,7 @@ pub fn staff_role(r: Role) -> StaffRole {
         Role::Clerk => StaffRole::Clerk,
         Role::Supervisor => StaffRole::Supervisor,
         Role::Admin => StaffRole::Admin,
+        Role::Guide => StaffRole::Guide,
     }
 }
 

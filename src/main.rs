@@ -146,6 +146,13 @@ struct SimulateArgs {
     /// check in on arrival (their wait counts from then).
     #[arg(long, default_value_t = 0.0)]
     remote: f64,
+    /// Share of walk-in visitors who come with a guide (全程领办): the guide takes the number
+    /// for them and escorts them while the guide has room under [hall.guides] escorts_max.
+    #[arg(long, default_value_t = 0.0)]
+    guided: f64,
+    /// Guides on duty for --guided, taking the guided visitors in turn.
+    #[arg(long, default_value_t = 2)]
+    guides: u32,
     /// A visitor not called after this many minutes leaves.
     #[arg(long)]
     abandon_after: Option<u32>,
@@ -434,6 +441,8 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         bundles: a.bundles,
         appointments: a.appointments,
         remote: a.remote,
+        guided: a.guided,
+        guides: a.guides,
         abandon_after_min: a.abandon_after,
         sla_min: a.sla,
         sample: a.sample,

@@ -1,6 +1,7 @@
 //! Roles, route by route: every route of the router (as listed in src/http/mod.rs) is
 //! called with each caller's credentials — anonymous, a kiosk, the clerk who opened the
-//! window, another clerk, a supervisor and an admin — and answers as the table says. And
+//! window, another clerk, a supervisor, an admin and a guide — and answers as the table
+//! says. And
 //! sessions end: at logout, when their time is up, and when an admin disables the user.
 
 use crate::support;
@@ -21,11 +22,13 @@ enum Who {
     ClerkElsewhere,
     Supervisor,
     Admin,
+    /// guide1 (全程领办): no window, no supervision.
+    Guide,
 }
 
-const EVERYONE: [Who; 6] =
-    [Who::Anonymous, Who::Kiosk, Who::ClerkHere, Who::ClerkElsewhere, Who::Supervisor, Who::Admin];
-const USERS: &[Who] = &[Who::ClerkHere, Who::ClerkElsewhere, Who::Supervisor, Who::Admin];
+const EVERYONE: [Who; 7] =
+    [Who::Anonymous, Who::Kiosk, Who::ClerkHere, Who::ClerkElsewhere, Who::Supervisor, Who::Admin, Who::Guide];
+const USERS: &[Who] = &[Who::ClerkHere, Who::ClerkElsewhere, Who::Supervisor, Who::Admin, Who::Guide];
 
 /// One row: a request and who may make it. Everyone else gets 401 (anonymous, or a token
 /// the route does not know) or 403 (known, but not allowed).
@@ -156,6 +159,8 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
             ..row("POST", "/api/v1/admin/windows/{w}/queues", "/api/v1/admin/windows/2/queues", &[Admin])
         },
         row("POST", "/api/v1/admin/windows/{w}/close", "/api/v1/admin/windows/9/close", &[Admin]),
+        row("GET", "/api/v1/reports/scorecards", "/api/v1/reports/scorecards", &[Supervisor, Admin]),
+        row("GET", "/api/v1/reports/scorecards.csv", "/api/v1/reports/scorecards.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/reports/day", "/api/v1/reports/day", &[Supervisor, Admin]),
         row(
             "GET",
@@ -168,6 +173,18 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("GET", "/api/v1/alerts", "/api/v1/alerts?active=true", &[Supervisor, Admin]),
         row("POST", "/api/v1/alerts/{id}/ack", "/api/v1/alerts/1/ack", &[Supervisor, Admin]),
         row("GET", "/api/v1/supervision", "/api/v1/supervision", &[Supervisor, Admin]),
+        // 全程领办: a guide's own routes; the figures are the supervisors'.
+        Row {
+            body: Some(json!({ "service": "SC-0001" })),
+            ..row("POST", "/api/v1/guide/tickets", "/api/v1/guide/tickets", &[Guide])
+        },
+        Row {
+            body: Some(json!({ "number": "A001" })),
+            ..row("POST", "/api/v1/guide/escorts", "/api/v1/guide/escorts", &[Guide])
+        },
+        row("POST", "/api/v1/guide/escorts/{number}/release", "/api/v1/guide/escorts/A001/release", &[Guide]),
+        row("GET", "/api/v1/guide", "/api/v1/guide", &[Guide]),
+        row("GET", "/api/v1/reports/guides.csv", "/api/v1/reports/guides.csv", &[Supervisor, Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.
@@ -226,6 +243,7 @@ struct Callers {
     clerk_elsewhere: String,
     supervisor: String,
     admin: String,
+    guide: String,
 }
 
 impl Callers {
@@ -237,6 +255,7 @@ impl Callers {
             Who::ClerkElsewhere => Some(&self.clerk_elsewhere),
             Who::Supervisor => Some(&self.supervisor),
             Who::Admin => Some(&self.admin),
+            Who::Guide => Some(&self.guide),
         }
     }
 }
@@ -274,6 +293,7 @@ async fn every_route_answers_each_role_as_the_table_says() {
         clerk_elsewhere: api.login("clerk2").await,
         supervisor: api.login("supervisor").await,
         admin: api.login("admin").await,
+        guide: api.login("guide1").await,
     };
     api.window_ok(&callers.clerk_here, "1", "open", None).await;
     api.window_ok(&callers.clerk_elsewhere, "2", "open", None).await;

@@ -133,13 +133,13 @@ fn the_embedded_default_reports_its_demo_credentials() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let demo = cfg.demo_credentials();
     // Two kiosks, the online channel, twelve evaluators, the metrics token, twelve clerks,
-    // a supervisor and an admin.
-    assert_eq!(demo.len(), 30, "{demo:#?}");
+    // a supervisor, two guides and an admin.
+    assert_eq!(demo.len(), 32, "{demo:#?}");
     assert!(demo.iter().any(|d| d.contains("metrics_token")));
     assert!(demo.iter().any(|d| d.contains("demo-rate-5")));
     assert!(demo.iter().any(|d| d.contains("demo-kiosk-1")));
     assert!(demo.iter().any(|d| d.contains("demo-online-1")));
-    for user in ["clerk1", "clerk12", "supervisor", "admin"] {
+    for user in ["clerk1", "clerk12", "supervisor", "guide1", "guide2", "admin"] {
         assert!(demo.iter().any(|d| d.contains(&format!("{user:?}"))), "{user} missing from {demo:#?}");
     }
 }

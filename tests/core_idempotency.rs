@@ -144,6 +144,15 @@ fn keyed_commands() -> Vec<Command> {
             note: "已答复".into(),
             refer_to: Some("不动产登记中心".into()),
         },
+        Command::IssueAssisted {
+            id: tid(22),
+            service: "SC-A2".into(),
+            priority: None,
+            guide: user("g1"),
+            escort: true,
+        },
+        Command::Escort { number: "A004".into(), guide: user("g1") },
+        Command::ReleaseEscort { number: "A005".into(), guide: user("g1") },
     ]
 }
 
@@ -167,6 +176,7 @@ fn setup_for(command: &Command) -> Vec<Envelope> {
         Command::EnableUser { .. } => vec![cmd(Command::DisableUser { name: user("c9"), by: user("admin") })],
         Command::EscalationCallback { .. } | Command::ResolveEscalation { .. } => vec![cmd(escalate())],
         Command::Done { .. } => vec![serve("1", "c1")],
+        Command::ReleaseEscort { .. } => vec![cmd(Command::Escort { number: "A005".into(), guide: user("g1") })],
         Command::RateTicket { .. } => vec![serve("1", "c1"), done("1", "c1", Outcome::Completed)],
         _ => Vec::new(),
     }
@@ -209,6 +219,9 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::Escalate { .. } => ("Escalate", true),
         Command::EscalationCallback { .. } => ("EscalationCallback", true),
         Command::ResolveEscalation { .. } => ("ResolveEscalation", true),
+        Command::IssueAssisted { .. } => ("IssueAssisted", true),
+        Command::Escort { .. } => ("Escort", true),
+        Command::ReleaseEscort { .. } => ("ReleaseEscort", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -223,7 +236,9 @@ fn kind(c: &Command) -> (&'static str, bool) {
 fn redrawn(c: &Command, fresh: u32) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = tid(100 + fresh),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::IssueAssisted { id, .. } => *id = tid(100 + fresh),
         Command::BookAppointment { code, .. } => *code = format!("NEW{fresh}"),
         _ => {}
     }
@@ -234,7 +249,9 @@ fn redrawn(c: &Command, fresh: u32) -> Command {
 fn without_fresh(c: &Command) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = TicketId::from_bytes([0; 16]),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::IssueAssisted { id, .. } => *id = TicketId::from_bytes([0; 16]),
         Command::BookAppointment { code, .. } => code.clear(),
         _ => {}
     }
@@ -336,6 +353,16 @@ fn mutated(c: &Command, r: u8) -> Command {
         },
         Command::Tick | Command::Reconcile | Command::LogIn { .. } | Command::LogOut { .. } => {}
         Command::PrinterReport { kiosk, .. } => *kiosk = KioskId::parse("kiosk9").unwrap(),
+        Command::IssueAssisted { service, priority, guide, escort, .. } => match r % 4 {
+            0 => *service = "SC-B1".into(),
+            1 => *priority = Some("elderly".into()),
+            2 => *guide = user("g2"),
+            _ => *escort = !*escort,
+        },
+        Command::Escort { number, guide } | Command::ReleaseEscort { number, guide } => match r % 2 {
+            0 => *number = "A006".into(),
+            _ => *guide = user("g2"),
+        },
     }
     c
 }

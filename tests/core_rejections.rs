@@ -319,6 +319,10 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::AlreadyEscalated,
         R::EscalationsFull(0),
         R::DepartmentRequired(0),
+        R::EscortsFull(0),
+        R::EscortedByOther,
+        R::NotEscorted,
+        R::NotEscortable(""),
     ];
     for r in &all {
         match r {
@@ -389,6 +393,7 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::AlreadyEscalated
             | R::EscalationsFull(_)
             | R::DepartmentRequired(_) => {}
+            R::EscortsFull(_) | R::EscortedByOther | R::NotEscorted | R::NotEscortable(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -453,6 +458,8 @@ fn the_tables_refuse_with_every_rejection() {
         "escalations_full",
         "department_required",
     ]);
+    // Refused in core_guides.rs: they need guides and their escorts.
+    covered.extend(["escorts_full", "escorted_by_other", "not_escorted", "not_escortable"]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

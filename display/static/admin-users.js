@@ -17,7 +17,7 @@
       title: '添加工作人员', name: '用户名', role: '角色', password: '初始密码', add: '添加',
       name_hint: '2–32 位小写字母、数字、- 或 _，以字母开头', password_hint: '至少 8 位',
       reset_title: '重置密码', reset_user: '用户名', reset_password: '新密码', reset: '重置',
-      clerk: '窗口人员', supervisor: '值班主任', admin: '管理员',
+      clerk: '窗口人员', supervisor: '值班主任', admin: '管理员', guide: '导办',
       added: '已添加用户 {n}，可立即登录', was_reset: '已重置 {n} 的密码，其其他登录已退出',
       e_empty: '请填写用户名和密码', e_bad_user_name: '用户名须为 2–32 位小写字母、数字、- 或 _，以字母开头',
       e_bad_role: '请选择角色', e_password_too_short: '密码至少 8 位', e_password_too_long: '密码太长（最多 256 字节）',
@@ -29,7 +29,7 @@
       title: 'Add a staff member', name: 'User name', role: 'Role', password: 'Initial password', add: 'Add',
       name_hint: '2–32 lowercase letters, digits, - or _, starting with a letter', password_hint: 'at least 8 characters',
       reset_title: 'Reset a password', reset_user: 'User name', reset_password: 'New password', reset: 'Reset',
-      clerk: 'Clerk', supervisor: 'Supervisor', admin: 'Admin',
+      clerk: 'Clerk', supervisor: 'Supervisor', admin: 'Admin', guide: 'Guide',
       added: 'User {n} added; they can log in now', was_reset: "{n}'s password reset; their other sessions ended",
       e_empty: 'Fill in the user name and the password',
       e_bad_user_name: 'A user name has 2–32 lowercase letters, digits, - or _, starting with a letter',
@@ -40,7 +40,7 @@
       e_network: 'Cannot reach the server; try again', e_generic: 'That did not work'
     }
   };
-  var ROLES = ['clerk', 'supervisor', 'admin'];
+  var ROLES = ['clerk', 'supervisor', 'admin', 'guide'];
   /* admin.js's action rows sit at the right of a table; these forms read left to right. */
   var ROW = 'justify-content:flex-start;align-items:flex-start;flex-wrap:wrap;gap:12px';
   var I18N = window.HallqI18n;

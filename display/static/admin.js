@@ -10,7 +10,7 @@
 
   var STATES = { closed: ['已关闭', 'Closed'], open: ['空闲', 'Open'], calling: ['叫号中', 'Calling'],
     serving: ['办理中', 'Serving'], paused: ['暂停', 'Paused'] };
-  var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'] };
+  var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'], guide: ['导办', 'Guide'] };
   var DICT = {
     zh: {
       app: '系统管理', to_audit: '操作日志', logout: '退出登录', login_title: '管理员登录',

@@ -18,12 +18,13 @@
     ['reset_password', '重置密码', 'Reset password'], ['set_queues', '设置窗口队列', 'Set window queues'],
     ['force_close', '强制关闭窗口', 'Force-close window'], ['case_callback', '差评回访', 'Case call-back'],
     ['case_rectified', '差评整改', 'Case rectified'], ['alert_ack', '确认预警', 'Alert acknowledged'],
-    ['day_opened', '开始服务日', 'Day opened']
+    ['day_opened', '开始服务日', 'Day opened'], ['assist', '导办代取号', 'Guide took a number'],
+    ['escort', '全程领办', 'Escort taken'], ['release_escort', '结束领办', 'Escort released']
   ];
   var KIND = { login: 'session', logout: 'session', disable_user: 'user', enable_user: 'user', add_user: 'user',
     reset_password: 'user', set_queues: 'user',
     force_close: 'user', case_callback: 'user', case_rectified: 'user', alert_ack: 'user', day_opened: 'hall' };
-  var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'] };
+  var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'], guide: ['导办', 'Guide'] };
   var DICT = {
     zh: {
       app: '操作日志', logout: '退出登录', login_title: '值班主任 / 管理员登录', login_sub: '登录后查看各窗口与工作人员的操作记录',

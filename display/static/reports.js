@@ -18,7 +18,7 @@
     zh: {
       app: '统计报表', logout: '退出登录', login_title: '值班主任登录', login_sub: '统计报表仅限值班主任和管理员查看',
       user: '用户名', password: '密码', login: '登录', date: '日期', today: '今天', refresh: '刷新',
-      dl_tickets: '导出取号明细 CSV', dl_figures: '导出统计 CSV', by_queue: '按队列', by_window: '按窗口',
+      dl_tickets: '导出取号明细 CSV', dl_figures: '导出统计 CSV', dl_guides: '导出导办 CSV', by_queue: '按队列', by_window: '按窗口',
       by_clerk: '按工作人员', by_item: '按事项', c_arrivals: '每小时取号量', c_waiting: '等候人数',
       c_level: '服务水平达标率', c_hist: '等候时长分布',
       foot: '等候：取号至首次叫号；办理：开始办理至办结。P95：95% 的取号不超过该时长。服务水平：在目标时长内叫号的比例（取消或过期前已超时的取号计为未达标）。',
@@ -42,7 +42,7 @@
     en: {
       app: 'Reports', logout: 'Sign out', login_title: 'Supervisor sign-in', login_sub: 'Reports are for supervisors and admins',
       user: 'User', password: 'Password', login: 'Sign in', date: 'Day', today: 'Today', refresh: 'Refresh',
-      dl_tickets: 'Tickets CSV', dl_figures: 'Figures CSV', by_queue: 'By queue', by_window: 'By window',
+      dl_tickets: 'Tickets CSV', dl_figures: 'Figures CSV', dl_guides: 'Guides CSV', by_queue: 'By queue', by_window: 'By window',
       by_clerk: 'By clerk', by_item: 'By item', c_arrivals: 'Tickets per hour', c_waiting: 'Waiting over the day',
       c_level: 'Service level', c_hist: 'Wait distribution',
       foot: 'Wait: issue to first call; service: serve to done. P95: 95 % of tickets waited no longer. Service level: share called within the target (tickets cancelled or expired after the target count as missed).',
@@ -191,7 +191,9 @@
   }
   function download(kind) {
     var day = $('date').value;
-    api('/api/v1/reports/day/' + kind + '.csv?date=' + day, 'blob').then(function (blob) {
+    // The guides' figures (全程领办) are a report of their own, by `day`.
+    var path = kind === 'guides' ? '/api/v1/reports/guides.csv?day=' : '/api/v1/reports/day/' + kind + '.csv?date=';
+    api(path + day, 'blob').then(function (blob) {
       var url = URL.createObjectURL(blob), a = el('a');
       a.href = url;
       a.download = 'hallq-' + kind + '-' + day + '.csv';
@@ -275,6 +277,7 @@
     $('today').addEventListener('click', function () { $('date').value = todayLocal(); load(); });
     $('dl-tickets').addEventListener('click', function () { download('tickets'); });
     $('dl-figures').addEventListener('click', function () { download('figures'); });
+    $('dl-guides').addEventListener('click', function () { download('guides'); });
     hall.then(function () {
       if (loginForm.restore()) enter(); else show('login');
     });

@@ -110,6 +110,9 @@ pub(super) struct HallParts {
     pub escalation: Option<crate::core::escalation::EscalationPolicy>,
     /// `[hall.pause]`: the reasons a clerk may give for a pause.
     pub pause_reasons: Vec<crate::core::scorecard::PauseReason>,
+    /// `[hall.guides]` as read, and once its escort priority is found.
+    pub guides_raw: Option<super::guides::RawGuides>,
+    pub guides: crate::core::guide::GuidePolicy,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -162,6 +165,8 @@ impl HallParts {
             escalation_raw: None,
             escalation: None,
             pause_reasons: crate::core::scorecard::PauseReason::defaults(),
+            guides_raw: None,
+            guides: Default::default(),
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -187,6 +192,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     (parts.queues, parts.queue_locs) = read_queues(queue_tabs, &top.loc(), &mut parts.queue_alerts, errs);
     parts.alerts = alerts::resolve(&parts.alert_keys, parts.max_wait_min, &parts.queue_alerts);
     parts.priorities = read_priorities(top.tables("priority", errs), &top.loc(), errs);
+    if let Some(raw) = parts.guides_raw.take() {
+        parts.guides = super::guides::resolve(raw, &parts.priorities, errs);
+    }
     let mut served = Vec::new();
     if let Some(raw) = parts.appointments_raw.take() {
         parts.appointments = appointments::resolve(raw, &parts.queues, errs);
@@ -258,6 +266,9 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     }
     if let Some(t) = hall.table("pause", errs) {
         parts.pause_reasons = super::pause::read(t, errs);
+    }
+    if let Some(t) = hall.table("guides", errs) {
+        parts.guides_raw = super::guides::read(t, errs);
     }
     if let Some(t) = hall.table("calendar", errs) {
         parts.rating.calendar = rating::read_calendar(t, errs);

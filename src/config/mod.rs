@@ -14,6 +14,7 @@ mod catalog;
 mod csv_catalog;
 mod escalation;
 mod guard;
+mod guides;
 mod hall;
 mod limits;
 mod lines;
@@ -157,24 +158,24 @@ pub enum Role {
     Clerk,
     Supervisor,
     Admin,
+    Guide,
 }
 
 impl Role {
+    /// Every role; a guide (导办, issue 17 §1) issues and escorts for visitors, at no window.
+    pub const ALL: [Role; 4] = [Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Clerk => "clerk",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::Guide => "guide",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "clerk" => Some(Role::Clerk),
-            "supervisor" => Some(Role::Supervisor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -360,6 +361,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         alerts: parts.alerts,
         escalation: parts.escalation,
         pause_reasons: parts.pause_reasons,
+        guides: parts.guides,
     };
     Ok(Config {
         setup,
@@ -493,9 +495,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in [Role::Clerk, Role::Supervisor, Role::Admin] {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
+        assert!(Role::ALL.iter().all(|r| Role::parse(r.as_str()) == Some(*r)));
         assert_eq!(Role::parse("root"), None);
     }
 }

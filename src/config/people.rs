@@ -80,7 +80,8 @@ pub(super) fn read_users(tabs: Vec<Tab<'_>>, windows: &[WindowDef], at: &Loc, er
         let role = t.req_str("role", errs).and_then(|r| {
             let role = Role::parse(&r.value);
             if role.is_none() {
-                errs.push(r.loc.err(format!("unknown role {:?}; use \"clerk\", \"supervisor\" or \"admin\"", r.value)));
+                let roles = "\"clerk\", \"supervisor\", \"admin\" or \"guide\"";
+                errs.push(r.loc.err(format!("unknown role {:?}; use {roles}", r.value)));
             }
             role
         });

@@ -12,6 +12,7 @@
 //! `reads.rs`.
 
 mod escalations;
+mod guides;
 mod reads;
 mod run;
 
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 pub use escalations::{EscalationFilter, EscalationsView};
+pub use guides::{EscortView, GUIDE_VISITORS_LISTED_MAX};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 
 use crate::core::{Answer, Decision, Envelope, HallState, Rejection, ReplyKind};

@@ -92,6 +92,9 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::CaseCallback => "差评回访",
         AuditAction::CaseRectified => "差评整改",
         AuditAction::AlertAck => "确认预警",
+        AuditAction::Assist => "导办代取号",
+        AuditAction::Escort => "全程领办",
+        AuditAction::ReleaseEscort => "结束领办",
     }
 }
 
@@ -100,6 +103,7 @@ fn role_text(role: Role) -> &'static str {
         Role::Clerk => "窗口人员",
         Role::Supervisor => "值班主任",
         Role::Admin => "管理员",
+        Role::Guide => "导办",
     }
 }
 

@@ -478,7 +478,7 @@ async fn open_window_of(app: &AppState, user: &UserName) -> Option<WindowId> {
 
 /// `POST /api/v1/logout`: ends the caller's session.
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let session = user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
+    let session = user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide])?;
     // Logged before the session ends: if the log cannot be written, the caller hears so
     // and may try again.
     let command = Command::LogOut { user: session.user.clone() };

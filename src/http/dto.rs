@@ -430,6 +430,8 @@ pub struct StatsDto {
     pub windows: std::collections::BTreeMap<String, FiguresDto>,
     /// 办不成事: the day's escalations and the cases open and overdue now.
     pub escalations: super::escalation_dto::EscalationStatsDto,
+    /// 全程领办: each guide's day (assisted, escorted, waits, ratings).
+    pub guides: Vec<super::guide_dto::GuideStatsDto>,
 }
 
 impl StatsDto {
@@ -440,6 +442,7 @@ impl StatsDto {
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
             escalations: Default::default(),
+            guides: Vec::new(),
         }
     }
 }

@@ -161,7 +161,7 @@ pub async fn stats_part(app: &AppState, figures: &Figures) -> Result<EscalationS
 }
 
 /// A CSV cell that a spreadsheet would not run as a formula.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
         _ => s.to_string(),

@@ -12,6 +12,8 @@ pub mod dto;
 pub mod error;
 pub mod escalation_dto;
 mod escalations;
+pub mod guide_dto;
+mod guides;
 pub mod listen;
 mod pages;
 mod password_checks;
@@ -190,6 +192,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts", get(alerts::list))
         .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
         .route("/api/v1/supervision", get(alerts::overview))
+        // 全程领办 (issue 17 §1): guides.
+        .route("/api/v1/guide", get(guides::page))
+        .route("/api/v1/guide/tickets", post(guides::assist))
+        .route("/api/v1/guide/escorts", post(guides::escort))
+        .route("/api/v1/guide/escorts/{number}/release", post(guides::release))
+        .route("/api/v1/reports/guides.csv", get(guides::csv))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

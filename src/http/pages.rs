@@ -73,7 +73,7 @@ pub async fn demo(State(app): State<AppState>) -> Result<Json<Value>, ApiError> 
         "password": DEMO_PASSWORD,
         "kiosk_token": kiosk,
         "evaluator": evaluator.map(|(window, token)| json!({ "window": window, "token": token })),
-        "users": { "clerk": users(Role::Clerk), "supervisor": users(Role::Supervisor), "admin": users(Role::Admin) },
+        "users": { "clerk": users(Role::Clerk), "supervisor": users(Role::Supervisor), "admin": users(Role::Admin), "guide": users(Role::Guide) },
     })))
 }
 

@@ -168,7 +168,7 @@ pub async fn add(
     let admin = auth::user(&app, &headers, &[Role::Admin])?;
     let name = new_name(&body.user)?;
     let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::bad_request("bad_role", "a role is one of clerk, supervisor, admin"))?;
+        .ok_or_else(|| ApiError::bad_request("bad_role", "a role is one of clerk, supervisor, admin, guide"))?;
     check_password(&body.password)?;
     if app.edge.identity.in_hall_toml(name.as_str()) {
         return Err(ApiError::new(

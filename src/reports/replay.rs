@@ -244,7 +244,9 @@ impl<'a> Replay<'a> {
             | What::WindowClosed { .. }
             | What::AlertRaised { .. }
             | What::AlertCleared { .. }
-            | What::AlertEnded { .. } => {}
+            | What::AlertEnded { .. }
+            // Counted per guide in the day's figures (`stats.rs`), which guides.csv reads.
+            | What::Guided { .. } => {}
         }
     }
 

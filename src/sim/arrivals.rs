@@ -45,6 +45,8 @@ pub const REMOTE_LEAD_MIN_MS: i64 = 10 * 60_000;
 pub const REMOTE_LEAD_MAX_MS: i64 = 60 * 60_000;
 /// Mixed into the seed of the generator of how visitors come, to make it a stream apart.
 const CHANNEL_SEED: u64 = 0x6368_616e_6e65_6c73;
+/// Mixed into the seed for the draws of who comes with a guide.
+const GUIDE_SEED: u64 = 0x6775_6964_6573_2121;
 
 /// How a visitor comes to the hall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +100,8 @@ pub struct Visitor {
     /// have everything (`--park`).
     pub park_away_ms: u32,
     pub channel: Channel,
+    /// Comes with a guide (`--guided`), who takes the number for them if they walk in.
+    pub guided: bool,
 }
 
 /// Makes each day's visitors, deterministically from a seed.
@@ -118,6 +122,10 @@ pub struct Arrivals {
     remote_p: f64,
     /// Draws of how visitors come; `None` while both shares are 0.
     channel_rng: Option<StdRng>,
+    /// Share of visitors who come with a guide, and its draws; `None` while it is 0,
+    /// which leaves every other draw as it was without guides.
+    guided_p: f64,
+    guide_rng: Option<StdRng>,
     /// Service codes visitors ask for: for Poisson visitors the catalogue's items, then
     /// its bundles.
     pub services: Vec<String>,
@@ -162,6 +170,8 @@ impl Arrivals {
             booked_p: opts.appointments,
             remote_p: opts.remote,
             channel_rng: channels_on.then(|| StdRng::seed_from_u64(opts.seed ^ CHANNEL_SEED)),
+            guided_p: opts.guided,
+            guide_rng: (opts.guided > 0.0).then(|| StdRng::seed_from_u64(opts.seed ^ GUIDE_SEED)),
             services,
             items,
             classes,
@@ -206,6 +216,7 @@ impl Arrivals {
             let no_show = self.rng.gen::<f64>() < self.no_show_p;
             let (rejoin_after_ms, park_away_ms) = self.rules();
             let channel = self.channel();
+            let guided = self.guide_rng.as_mut().is_some_and(|rng| rng.gen::<f64>() < self.guided_p);
             if keep {
                 out.push(Visitor {
                     at_ms: day_start_ms + t,
@@ -216,6 +227,7 @@ impl Arrivals {
                     rejoin_after_ms,
                     park_away_ms,
                     channel,
+                    guided,
                 });
             }
         }

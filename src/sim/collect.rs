@@ -467,6 +467,7 @@ impl Collector {
         channels.remote_wait = stats(&mut self.waits_remote);
         channels.ready_wait = WaitStats::of(&mut self.waits_ready, self.grace_ms);
         Report {
+            guides: Default::default(),
             hall: hall.to_string(),
             days,
             sla_min: sla / 60_000,

@@ -119,6 +119,8 @@ impl SimHall {
             item_index: Default::default(),
             // The example hall's bookings wait in its queue Y, which this hall lacks.
             appointments: None,
+            // Nor has it the example hall's priority classes an escort could get.
+            guides: crate::core::guide::GuidePolicy { escort_priority: None, ..base.setup.guides },
             ..base.setup
         };
         let plan = plan_for(&setup, warmup_ms);

@@ -7,7 +7,8 @@
 //! (`--rejoin`), some lack a document and are parked (`--park`), and bundle tickets go
 //! from counter to counter step by step; the report counts calls by the rule that chose
 //! them. Visitors may also have booked a slot (`--appointments`, checked in on arrival)
-//! or taken their number remotely (`--remote`, checked in on arrival).
+//! or taken their number remotely (`--remote`, checked in on arrival), and some come with
+//! a guide who takes the number for them and escorts them (`--guided`, `--guides`).
 //!
 //! Nothing here decides which ticket is called: that is the core's dispatch. The
 //! simulator plays the people around it (`run`), draws them from a seeded generator
@@ -17,6 +18,7 @@
 
 mod arrivals;
 mod collect;
+mod guides;
 mod hall;
 mod input;
 mod report;
@@ -29,6 +31,7 @@ pub use arrivals::{
     PARK_AWAY_SD_MIN, REJOIN_AFTER_MAX_MS, REJOIN_AFTER_MIN_MS, REMOTE_LEAD_MAX_MS, REMOTE_LEAD_MIN_MS,
 };
 pub use collect::BIN_MS;
+pub use guides::{GuidesReport, GUIDES_MAX};
 pub use hall::{DayPlan, SimHall, ALWAYS_OPEN_ARRIVALS_END, DEFAULT_WARMUP_MS, HOUR_MS, PLAIN_WINDOWS_MAX};
 pub use input::{InputError, Rate, ServiceModel, Trace, TraceRow};
 pub use report::{side_by_side, Channels, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
@@ -71,6 +74,9 @@ pub struct Options {
     /// Share of visitors who take their number remotely before coming and check in on
     /// arrival.
     pub remote: f64,
+    /// Share of walk-in visitors who come with a guide (全程领办), and the guides on duty.
+    pub guided: f64,
+    pub guides: u32,
     /// A visitor not called after this many minutes leaves.
     pub abandon_after_min: Option<u32>,
     /// Service level: a wait up to this many minutes is within it.
@@ -94,9 +100,12 @@ impl Options {
                 return bad(&format!("{name} is a probability from 0 to 1; got {p}"));
             }
         }
-        for (name, share) in
-            [("--bundles", self.bundles), ("--appointments", self.appointments), ("--remote", self.remote)]
-        {
+        for (name, share) in [
+            ("--bundles", self.bundles),
+            ("--appointments", self.appointments),
+            ("--remote", self.remote),
+            ("--guided", self.guided),
+        ] {
             if !(0.0..=1.0).contains(&share) {
                 return bad(&format!("{name} is a share from 0 to 1; got {share}"));
             }
@@ -106,6 +115,9 @@ impl Options {
         }
         if self.bundles > 0.0 && matches!(self.source, Source::Trace(_)) {
             return bad("--bundles mixes bundles into Poisson arrivals; a trace names each visitor's service itself");
+        }
+        if self.guided > 0.0 && !(1..=GUIDES_MAX).contains(&self.guides) {
+            return bad(&format!("--guided needs guides on duty: --guides from 1 to {GUIDES_MAX}"));
         }
         if !(self.sample > 0.0 && self.sample <= 1.0) {
             return bad("--sample is a probability above 0 and at most 1");

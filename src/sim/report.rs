@@ -181,6 +181,9 @@ pub struct Report {
     pub channels: Channels,
     pub windows: Vec<WindowUse>,
     pub eta: EtaError,
+    /// 全程领办: what the guides did (`--guided`); absent when no guide took a number.
+    #[serde(skip_serializing_if = "super::GuidesReport::is_empty")]
+    pub guides: super::GuidesReport,
     /// Mean number waiting in each five-minute bin of the local day (for the chart).
     #[serde(skip)]
     pub waiting_by_5min: Vec<f64>,
@@ -289,6 +292,12 @@ fn channel_rows(reports: &[&Report], mut row: impl FnMut(&str, &dyn Fn(&Report) 
     if reports.iter().any(|r| r.channels.remote > 0) {
         row("remote taken / checked in", &|r| format!("{} / {}", r.channels.remote, r.channels.remote_checked_in));
         row("remote, wait from check-in", &|r| wait(&r.channels.remote_wait));
+    }
+    if reports.iter().any(|r| !r.guides.is_empty()) {
+        row("guided: assisted / escorted", &|r| format!("{} / {}", r.guides.assisted, r.guides.escorted));
+        row("escorted, wait mean", &|r| {
+            format!("{} × {:.1} min", r.guides.escorted_waits, r.guides.escorted_wait_mean_min)
+        });
     }
 }
 

@@ -131,6 +131,8 @@ struct Sim<'a> {
     bookings: u64,
     /// The ticket each of the day's visitors took remotely, by their place in the day.
     remote_ticket: Vec<Option<usize>>,
+    /// Guided visitors so far: whose guide's turn it is.
+    guided: u64,
     rec: Collector,
 }
 
@@ -211,6 +213,7 @@ pub fn simulate(
         cooldown_ms: i64::from(rules.call_cooldown_min) * 60_000,
         bookings: 0,
         remote_ticket: Vec::new(),
+        guided: 0,
         rec: Collector::new(ids, opts.sla_min, grace_min),
     };
     for d in 0..opts.days {
@@ -220,7 +223,9 @@ pub fn simulate(
     // The core's next day expires what is left, so that it is counted.
     let last = day_start(hall, opts.days)?;
     sim.exec(Command::Tick, last).map_err(|r| refused("tick", &r))?;
-    Ok(sim.rec.finish(&hall.name, opts.days))
+    let mut report = sim.rec.finish(&hall.name, opts.days);
+    report.guides = super::GuidesReport::of(&sim.state.stats);
+    Ok(report)
 }
 
 fn refused(what: &str, r: &Rejection) -> SimError {

@@ -24,6 +24,8 @@ mod browser_clerk;
 mod browser_clerk_number;
 #[path = "../browser_escalation.rs"]
 mod browser_escalation;
+#[path = "../browser_guides.rs"]
+mod browser_guides;
 #[path = "../browser_kiosk.rs"]
 mod browser_kiosk;
 #[path = "../browser_kiosk_catalog.rs"]

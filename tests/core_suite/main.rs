@@ -14,6 +14,8 @@ mod config;
 mod config_catalog;
 #[path = "../config_escalation.rs"]
 mod config_escalation;
+#[path = "../config_guides.rs"]
+mod config_guides;
 #[path = "../config_limits.rs"]
 mod config_limits;
 #[path = "../config_rating.rs"]
@@ -38,6 +40,8 @@ mod core_escalation;
 mod core_eta;
 #[path = "../core_facts.rs"]
 mod core_facts;
+#[path = "../core_guides.rs"]
+mod core_guides;
 #[path = "../core_idempotency.rs"]
 mod core_idempotency;
 #[path = "../core_layers.rs"]

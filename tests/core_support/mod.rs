@@ -96,6 +96,7 @@ pub fn setup() -> Setup {
         alerts: Default::default(),
         escalation: None,
         pause_reasons: hallq::core::scorecard::PauseReason::defaults(),
+        guides: Default::default(),
     }
 }
 

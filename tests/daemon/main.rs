@@ -28,6 +28,8 @@ mod api_escalation;
 mod api_exposure;
 #[path = "../api_fuzz.rs"]
 mod api_fuzz;
+#[path = "../api_guides.rs"]
+mod api_guides;
 #[path = "../api_idempotency.rs"]
 mod api_idempotency;
 #[path = "../api_limits.rs"]
@@ -76,6 +78,8 @@ mod feed_resume;
 mod printer;
 #[path = "../sim.rs"]
 mod sim;
+#[path = "../sim_guides.rs"]
+mod sim_guides;
 #[path = "../sim_staffing.rs"]
 mod sim_staffing;
 #[path = "../voice.rs"]

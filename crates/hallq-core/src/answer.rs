@@ -58,7 +58,10 @@ impl Command {
             | C::Escalate { .. }
             | C::Transfer { .. }
             | C::Park { .. }
-            | C::Unpark { .. } => ReplyKind::Ticket,
+            | C::Unpark { .. }
+            | C::IssueAssisted { .. }
+            | C::Escort { .. }
+            | C::ReleaseEscort { .. } => ReplyKind::Ticket,
             C::CallNext { .. } | C::CallNumber { .. } => ReplyKind::Call,
             C::OpenWindow { .. }
             | C::Pause { .. }

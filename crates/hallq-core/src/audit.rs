@@ -60,10 +60,17 @@ pub enum AuditAction {
     CaseRectified,
     /// A supervisor acknowledged a supervision alert.
     AlertAck,
+    // 全程领办 (issue 17 §1).
+    /// A guide issued a ticket for a visitor (assisted issuance).
+    Assist,
+    /// A guide took a ticket under escort.
+    Escort,
+    /// A guide let go of a ticket they escorted.
+    ReleaseEscort,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -90,6 +97,9 @@ impl AuditAction {
         AuditAction::CaseCallback,
         AuditAction::CaseRectified,
         AuditAction::AlertAck,
+        AuditAction::Assist,
+        AuditAction::Escort,
+        AuditAction::ReleaseEscort,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -121,6 +131,9 @@ impl AuditAction {
             AuditAction::CaseCallback => "case_callback",
             AuditAction::CaseRectified => "case_rectified",
             AuditAction::AlertAck => "alert_ack",
+            AuditAction::Assist => "assist",
+            AuditAction::Escort => "escort",
+            AuditAction::ReleaseEscort => "release_escort",
         }
     }
 
@@ -255,6 +268,10 @@ impl AuditTrail {
             | Event::TicketReturned { .. }
             | Event::NoChange
             | Event::NumbersRaised { .. } => None,
+            // 全程领办: the guide names themselves; the number is the ticket's.
+            Event::TicketAssisted { guide, .. } => on.guide(guide, AuditAction::Assist),
+            Event::TicketEscorted { guide, .. } => on.guide(guide, AuditAction::Escort),
+            Event::EscortReleased { guide, .. } => on.guide(guide, AuditAction::ReleaseEscort),
         }
     }
 }
@@ -272,6 +289,13 @@ impl On {
     fn at(self, window: &WindowId, action: AuditAction, detail: AuditDetail) -> Option<AuditEntry> {
         let Stamp { seq, at } = self.stamp;
         Some(AuditEntry { seq, at, user: self.user, action, window: Some(*window), ticket: self.ticket, detail })
+    }
+
+    /// A guide's action on a ticket, at no window.
+    fn guide(self, guide: &UserName, action: AuditAction) -> Option<AuditEntry> {
+        let Stamp { seq, at } = self.stamp;
+        let user = Some(guide.clone());
+        Some(AuditEntry { seq, at, user, action, window: None, ticket: self.ticket, detail: AuditDetail::None })
     }
 }
 

@@ -242,6 +242,26 @@ pub enum Command {
         kiosk: KioskId,
         fault: Option<PrinterFault>,
     },
+    // 全程领办 (issue 17 §1): guides and escorts.
+    /// A guide takes a ticket for a visitor who cannot use the kiosk (assisted issuance);
+    /// with `escort`, under the guide's escort at once. `id` is fresh, drawn by the shell.
+    IssueAssisted {
+        id: TicketId,
+        service: String,
+        priority: Option<String>,
+        guide: UserName,
+        escort: bool,
+    },
+    /// A guide takes today's ticket `number` under escort.
+    Escort {
+        number: String,
+        guide: UserName,
+    },
+    /// A guide lets go of today's ticket `number`, which they escort.
+    ReleaseEscort {
+        number: String,
+        guide: UserName,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a

@@ -303,6 +303,25 @@ pub enum Event {
         day: NaiveDate,
         floors: std::collections::BTreeMap<QueueId, u32>,
     },
+    // 全程领办 (issue 17 §1): guides and escorts.
+    /// Guide `guide` issued ticket `id` (the record before) for its visitor.
+    TicketAssisted {
+        id: TicketId,
+        guide: UserName,
+    },
+    /// Guide `guide` took ticket `id` under escort; `priority` is the hall's escort class
+    /// it gets (it had none).
+    TicketEscorted {
+        id: TicketId,
+        guide: UserName,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<PriorityClass>,
+    },
+    /// Guide `guide` let go of ticket `id`.
+    EscortReleased {
+        id: TicketId,
+        guide: UserName,
+    },
 }
 
 impl Event {
@@ -348,7 +367,10 @@ impl Event {
             | Event::AlertAcknowledged { .. }
             | Event::EscalationCallback { .. }
             | Event::EscalationResolved { .. }
-            | Event::NumbersRaised { .. } => None,
+            | Event::NumbersRaised { .. }
+            | Event::TicketAssisted { .. }
+            | Event::TicketEscorted { .. }
+            | Event::EscortReleased { .. } => None,
         }
     }
 
@@ -368,7 +390,10 @@ impl Event {
             | Event::TicketRated { id, .. }
             | Event::TicketRejoined { id }
             | Event::TicketCheckedIn { id }
-            | Event::TicketEscalated { id, .. } => Some(id),
+            | Event::TicketEscalated { id, .. }
+            | Event::TicketAssisted { id, .. }
+            | Event::TicketEscorted { id, .. }
+            | Event::EscortReleased { id, .. } => Some(id),
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::WindowOpened { .. }

@@ -216,6 +216,30 @@ pub enum What {
     AlertEnded {
         alert: Alert,
     },
+    // 全程领办 (issue 17 §1).
+    /// A guide's doing, or a moment of a visitor the guide escorts, naming the guide as
+    /// the state knew them then.
+    Guided {
+        ticket: Subject,
+        guide: UserName,
+        act: GuideAct,
+    },
+}
+
+/// What a `Guided` fact says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuideAct {
+    /// The guide issued the ticket for its visitor.
+    Assisted,
+    /// The guide took the ticket under escort.
+    Escorted,
+    /// The guide let go of it.
+    Released,
+    /// The escorted ticket was first called in a line after waiting `ms` (each bundle step
+    /// has a line of its own).
+    Waited { ms: u64 },
+    /// The escorted visitor (or one released after the escort) rated the service.
+    Rated { score: u8 },
 }
 
 impl What {
@@ -238,7 +262,8 @@ impl What {
             | What::Cancelled { ticket, .. }
             | What::Expired { ticket, .. }
             | What::Rated { ticket, .. }
-            | What::Escalated { ticket, .. } => Some(ticket),
+            | What::Escalated { ticket, .. }
+            | What::Guided { ticket, .. } => Some(ticket),
             What::DayOpened { .. }
             | What::CaseRectified { .. }
             | What::EscalationResolved { .. }
@@ -280,7 +305,8 @@ impl What {
             | What::EscalationResolved { .. }
             | What::AlertRaised { .. }
             | What::AlertCleared { .. }
-            | What::AlertEnded { .. } => None,
+            | What::AlertEnded { .. }
+            | What::Guided { .. } => None,
         }
     }
 }

@@ -77,6 +77,7 @@ fn role(r: StaffRole) -> &'static str {
         StaffRole::Clerk => "clerk",
         StaffRole::Supervisor => "supervisor",
         StaffRole::Admin => "admin",
+        StaffRole::Guide => "guide",
     }
 }
 
@@ -157,6 +158,12 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::PrinterReport { kiosk, fault } => {
             c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
+        // 全程领办 (issue 17 §1). `id` is drawn afresh for every request.
+        Command::IssueAssisted { id: _, service, priority, guide, escort } => {
+            c.str("issue_assisted").str(service).opt(priority.as_deref()).str(guide.as_str()).flag(*escort)
+        }
+        Command::Escort { number, guide } => c.str("escort").str(number).str(guide.as_str()),
+        Command::ReleaseEscort { number, guide } => c.str("release_escort").str(number).str(guide.as_str()),
     };
 }
 

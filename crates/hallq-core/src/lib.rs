@@ -25,6 +25,7 @@ pub mod event;
 pub mod facts;
 pub mod fingerprint;
 pub mod forecast;
+pub mod guide;
 pub mod hall;
 mod ids;
 pub mod model;

@@ -159,6 +159,15 @@ pub enum Rejection {
     EscalationsFull(usize),
     #[error("a referral names the department in 1 to {0} characters")]
     DepartmentRequired(usize),
+    // 全程领办 (issue 17 §1): guides and escorts.
+    #[error("you escort {0} visitors still in the hall, as many as the hall allows; release one first")]
+    EscortsFull(usize),
+    #[error("this visitor is under another guide's escort; ask that guide to release them first")]
+    EscortedByOther,
+    #[error("you are not escorting this ticket")]
+    NotEscorted,
+    #[error("this ticket is {0}; only a ticket still in the hall can be taken under escort")]
+    NotEscortable(&'static str),
 }
 
 impl Rejection {
@@ -236,6 +245,10 @@ impl Rejection {
             Rejection::AlreadyEscalated => "already_escalated",
             Rejection::EscalationsFull(_) => "escalations_full",
             Rejection::DepartmentRequired(_) => "department_required",
+            Rejection::EscortsFull(_) => "escorts_full",
+            Rejection::EscortedByOther => "escorted_by_other",
+            Rejection::NotEscorted => "not_escorted",
+            Rejection::NotEscortable(_) => "not_escortable",
         }
     }
 
@@ -308,7 +321,11 @@ impl Rejection {
             | Rejection::ConfigRemoved(_)
             | Rejection::TooManyUsers(_)
             | Rejection::AlreadyEscalated
-            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
+            | Rejection::IdempotencyConflict
+            | Rejection::EscortsFull(_)
+            | Rejection::EscortedByOther
+            | Rejection::NotEscorted
+            | Rejection::NotEscortable(_) => RejectionKind::Conflict,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Setup {
     pub escalation: Option<super::escalation::EscalationPolicy>,
     /// The reasons a clerk may give for a pause (`[hall.pause]`).
     pub pause_reasons: Vec<super::scorecard::PauseReason>,
+    /// 全程领办 (`[hall.guides]`): escorts per guide, the escort priority class.
+    pub guides: super::guide::GuidePolicy,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -31,6 +31,9 @@ pub enum StaffRole {
     Clerk,
     Supervisor,
     Admin,
+    /// 导办: issues tickets for visitors and escorts them (issue 17 §1); no window, no
+    /// supervision.
+    Guide,
 }
 
 /// An argon2 hash in PHC string form, made by the shell. Its `Debug` hides it, so that no

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::facts::What;
-use super::model::{CallRule, Outcome, QueueId, WindowId};
+use super::facts::{GuideAct, What};
+use super::model::{CallRule, Outcome, QueueId, UserName, WindowId};
 
 /// A running count, sum and maximum of durations in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +155,25 @@ pub struct DayStats {
     pub total: Figures,
     pub by_queue: BTreeMap<QueueId, Figures>,
     pub by_window: BTreeMap<WindowId, Figures>,
+    /// 全程领办: each guide's assisted and escorted visitors, their waits and ratings.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub guides: BTreeMap<UserName, GuideFigures>,
+}
+
+/// One guide's day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideFigures {
+    /// Tickets the guide issued for visitors.
+    pub assisted: u64,
+    /// Escorts the guide took (a ticket taken again after a release counts again).
+    pub escorted: u64,
+    pub released: u64,
+    /// Their escorted visitors' waits, one per first call in a line.
+    pub wait: Durations,
+    pub rated: u64,
+    pub score_sum: u64,
+    /// Ratings by score, as `Figures::scores`.
+    pub scores: [u64; 5],
 }
 
 impl DayStats {
@@ -222,6 +241,7 @@ impl DayStats {
             | What::AlertRaised { .. }
             | What::AlertCleared { .. }
             | What::AlertEnded { .. } => {}
+            What::Guided { guide, act, .. } => self.guides.entry(guide.clone()).or_default().fold(*act),
         }
     }
 
@@ -239,6 +259,29 @@ impl DayStats {
                 None => f(self.by_window.entry(*w).or_default()),
             }
         }
+    }
+}
+
+impl GuideFigures {
+    fn fold(&mut self, act: GuideAct) {
+        match act {
+            GuideAct::Assisted => self.assisted += 1,
+            GuideAct::Escorted => self.escorted += 1,
+            GuideAct::Released => self.released += 1,
+            GuideAct::Waited { ms } => self.wait.add(ms),
+            GuideAct::Rated { score } => {
+                self.rated += 1;
+                self.score_sum += u64::from(score);
+                if let Some(n) = (score as usize).checked_sub(1).and_then(|i| self.scores.get_mut(i)) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+
+    /// 差评: 不满意 and 非常不满意.
+    pub fn bad(&self) -> u64 {
+        self.scores[0] + self.scores[1]
     }
 }
 

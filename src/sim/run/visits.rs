@@ -155,6 +155,15 @@ impl Sim<'_> {
         let command = match visit.act {
             Act::CheckIn(n) => Command::CheckInAppointment { code: format!("{n:x}"), id, kiosk: "sim".into() },
             Act::TakeRemote => Command::IssueTicket { id, service, priority, kiosk: "sim-online".into(), remote: true },
+            Act::WalkIn if v.guided => {
+                match super::super::guides::guide_for(&self.state, self.guided, self.opts.guides) {
+                    Some((guide, escort)) => {
+                        self.guided += 1;
+                        Command::IssueAssisted { id, service, priority, guide, escort }
+                    }
+                    None => Command::IssueTicket { id, service, priority, kiosk: "sim".into(), remote: false },
+                }
+            }
             Act::WalkIn | Act::ArriveRemote => {
                 Command::IssueTicket { id, service, priority, kiosk: "sim".into(), remote: false }
             }

@@ -13,8 +13,9 @@ use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
-use super::{escalation, rating};
+use super::{escalation, guide, rating};
 
+pub(crate) use ticket::issue_event;
 pub use ticket::PROMISE_WAITING_MAX;
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
@@ -95,6 +96,12 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(super::window_admin::force_close(state, window, by)?, Reply::Window(*window))
         }
         Command::Reconcile => done(super::reconcile::decide(state)?, Reply::Nothing),
+        // 全程领办 (issue 17 §1): guides and escorts.
+        Command::IssueAssisted { id, service, priority, guide: g, escort } => {
+            guide::decide_assisted(state, id, (service, priority.as_deref()), g, *escort, now)
+        }
+        Command::Escort { number, guide: g } => guide::decide_escort(state, number, g),
+        Command::ReleaseEscort { number, guide: g } => guide::decide_release(state, number, g),
     }
 }
 

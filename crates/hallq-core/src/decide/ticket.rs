@@ -32,6 +32,19 @@ pub(super) fn issue(
     done(vec![event], Reply::Ticket(*id))
 }
 
+/// The issue of a walk-in's ticket through `channel` (a guide's assisted issue), for a
+/// decision that logs more beside it.
+pub(crate) fn issue_event(
+    state: &HallState,
+    id: &TicketId,
+    service: &str,
+    priority: Option<&str>,
+    channel: &str,
+    now: Ts,
+) -> Result<Event, Rejection> {
+    decide_issue(state, id, service, priority, channel, now, Issue::default())
+}
+
 /// A remote ticket's visitor has arrived.
 pub(super) fn check_in(state: &HallState, id: &TicketId) -> Result<Decision, Rejection> {
     let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;

@@ -78,7 +78,11 @@ impl HallState {
             Event::EscalationResolved { case, by, note, referred_to } => {
                 self.escalation_resolved(out, case, by, note, referred_to)
             }
+            Event::TicketAssisted { id, guide } => self.assisted(out, id, guide),
+            Event::TicketEscorted { id, guide, priority } => self.escorted(out, id, guide, priority),
+            Event::EscortReleased { id, guide } => self.escort_released(out, id, guide),
         }
+        self.escort_moments(out);
         self.alerts.apply(self.day, at, &record.event, &self.windows);
         self.alert_changed(out, &record.event);
         if let Some(entry) = &record.idem {
@@ -247,6 +251,7 @@ impl HallState {
         self.appointments.drop_before(day);
         self.ratings.open_day(day, self.setup.rating.closed_kept_days);
         self.escalations.open_day(day, self.setup.rating.closed_kept_days);
+        self.guides.open_day();
         self.tickets.clear();
         self.numbers.clear();
         self.idem.clear();

@@ -7,6 +7,7 @@
 
 mod apply;
 mod escalate;
+mod guide;
 mod moves;
 
 use std::collections::BTreeMap;
@@ -70,6 +71,8 @@ pub struct HallState {
     pub staff: Staff,
     /// 办不成事 cases (kept across days) and today's escalated tickets.
     pub escalations: super::escalation::Escalations,
+    /// 全程领办: today's assisted and escorted tickets.
+    pub guides: super::guide::Guides,
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
@@ -190,6 +193,7 @@ impl HallState {
             ratings: Ratings::default(),
             staff: Staff::default(),
             escalations: Default::default(),
+            guides: Default::default(),
             alerts: Alerts::default(),
             forecast_cache: ForecastCache::default(),
             setup,

@@ -1,0 +1,108 @@
+//! 全程领办 in headless Chromium against a real daemon, on a phone-sized guide page: the
+//! guide signs in, turns alerts on, takes a number for a visitor (found by pinyin
+//! initials) under escort and takes a bundle ticket from the kiosk under escort by its
+//! number; the page lists both; a clerk calls the first, and the page shows it called at
+//! window 1 with the alert (banner and vibration); window 10's clerk finishes the bundle
+//! ticket's first step, and the page alerts its next step. Screenshots under
+//! target/screenshots/guide-*.png.
+
+use crate::browser_support;
+use crate::support;
+
+use browser_support::{visible_js, Browser};
+use serde_json::Value;
+use support::Daemon;
+
+/// Waits until the guide page's card of `number` has `status`.
+async fn until_card(b: &Browser, number: &str, status: &str) {
+    let js = format!("var c = document.querySelector('.gd-visitor[data-number=\"{number}\"]'); return !!c && c.dataset.status === '{status}';");
+    b.until(&format!("{number} {status} on the guide page"), &js).await;
+}
+
+/// Signs guide1 in on the guide page at `base` and turns the alerts on, with the phone's
+/// vibration motor replaced by a record of what it is asked.
+async fn sign_in_with_alerts(b: &Browser, base: &str) {
+    b.goto(&format!("{base}/display/guide")).await;
+    b.type_into("#login-user", "guide1").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the guide's page", &visible_js("#screen-main")).await;
+    b.eval(
+        "window.__buzz = []; navigator.vibrate = function (p) { window.__buzz.push(p); return true; }; return true;",
+    )
+    .await;
+    b.click("#alert-enable").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_step() {
+    let test = "a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_step";
+    let Some(b) = browser_support::launch_exact(test, 412, 860, true).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    let base = format!("http://{}", d.addr);
+    let cat = d.api.catalog().await;
+    let bundle = cat["bundles"]
+        .as_array()
+        .and_then(|all| {
+            all.iter().find(|x| x["steps"].as_array().is_some_and(|s| s.len() >= 2 && s[0]["queue"] == "B"))
+        })
+        .expect("a bundle of two steps or more starting in queue B (window 10's)");
+    let steps = bundle["steps"].as_array().map_or(0, Vec::len);
+
+    sign_in_with_alerts(&b, &base).await;
+
+    // 代取号: 个体工商户设立登记 by its pinyin initials, under escort.
+    b.type_into("#svc-search", "gtgshsl").await;
+    b.click("#svc-results [data-code=\"SC-0021\"]").await;
+    b.click("#assist-submit").await;
+    b.until("the number taken", &visible_js("#assist-number")).await;
+    let first = b.text("#assist-number").await;
+    let kiosk = d.api.issue(bundle["id"].as_str().expect("a bundle id")).await;
+    let second = kiosk["number"].as_str().expect("a number").to_string();
+    b.type_into("#escort-number", &second).await;
+    b.click("#escort-submit").await;
+    until_card(&b, &second, "waiting").await;
+    until_card(&b, &first, "waiting").await;
+    assert_eq!(b.text("#count-live").await, "2");
+
+    // The clerk calls the first: the page says where, and rings.
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "open", None).await;
+    let called = d.api.call_next(&clerk, "1").await;
+    assert_eq!(called["number"], first.as_str());
+    until_card(&b, &first, "called").await;
+    b.until("the call alert", &visible_js("#guide-alert")).await;
+    let alert = b.text("#guide-alert").await;
+    assert!(alert.contains(&first) && alert.contains("1 号窗口"), "{alert}");
+    let card = b.text(&format!(".gd-visitor[data-number=\"{first}\"]")).await;
+    assert!(card.contains("请到 1 号窗口") && card.contains("个体工商户设立登记"), "{card}");
+    let waiting = b.text(&format!(".gd-visitor[data-number=\"{second}\"]")).await;
+    assert!(waiting.contains("前面 0 人") && waiting.contains(&format!("第 1/{steps} 步")), "{waiting}");
+    let buzz = b.eval("return window.__buzz.map(function (p) { return JSON.stringify(p); });").await;
+    assert!(
+        buzz.as_array().is_some_and(|p| p.iter().any(|x| x == "[500,200,500,200,800]")),
+        "vibrated at the call: {buzz}"
+    );
+    b.eval("window.scrollTo(0, 0); return true;").await;
+    b.screenshot("guide-called").await;
+
+    // The bundle ticket's first step done at window 10: the page alerts the next step.
+    d.api.window_ok(&clerk, "1", "serve", None).await;
+    d.api.window_ok(&clerk, "1", "done", None).await;
+    let clerk10 = d.api.login("clerk10").await;
+    d.api.window_ok(&clerk10, "10", "open", None).await;
+    assert_eq!(d.api.call_next(&clerk10, "10").await["number"], second.as_str());
+    d.api.window_ok(&clerk10, "10", "serve", None).await;
+    d.api.window_ok(&clerk10, "10", "done", None).await;
+    let js = "return document.querySelector('#guide-alert').dataset.kind === 'step';";
+    b.until("the step alert", js).await;
+    let alert = b.text("#guide-alert").await;
+    assert!(alert.contains(&second) && alert.contains(&format!("2/{steps}")), "{alert}");
+    until_card(&b, &first, "done").await;
+    b.eval("window.scrollTo(0, 0); return true;").await;
+    b.screenshot("guide-step").await;
+    assert_eq!(b.eval("return document.querySelectorAll('.gd-visitor').length;").await, Value::from(2));
+    b.close().await;
+}
