@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::tree::Tab;
 use super::Errs;
+use crate::core::clerk_moves::PersonLimits;
 
 /// Largest burst of any limit: past this a limit no longer limits anything a hall does.
 const BURST_MAX: i64 = 10_000;
@@ -113,8 +114,10 @@ pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> 
     Some(Rate { burst: burst.unwrap_or(default.burst), refill_ms: refill_ms.unwrap_or(default.refill_ms) })
 }
 
-/// Reads `[hall.limits]`; a bad key is reported and its default kept.
-pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
+/// Reads `[hall.limits]`: the rate limits, and the kiosk's per-person limits
+/// (`person_limits.rs`); a bad key is reported and its default kept.
+pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> (RateLimits, PersonLimits) {
+    let person = super::person_limits::read(&mut t, errs);
     let mut limits = RateLimits::default();
     let mut int = |key: &str, min: i64, max: i64| int_within(&mut t, key, min, max, errs);
     let burst = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
@@ -149,7 +152,7 @@ pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
         limits.user_logins.refill_ms = v * 1_000;
     }
     t.finish(errs);
-    limits
+    (limits, person)
 }
 
 /// `[hall] metrics_token`: the bearer token a Prometheus scraper sends for `/metrics`. Its

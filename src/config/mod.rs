@@ -19,6 +19,7 @@ mod limits;
 mod lines;
 mod passwords;
 mod people;
+mod person_limits;
 mod prefer;
 mod printer;
 mod public_url;
@@ -358,6 +359,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         rating: parts.rating,
         alerts: parts.alerts,
         escalation: parts.escalation,
+        person_limits: parts.person_limits,
     };
     Ok(Config {
         setup,

@@ -92,6 +92,9 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::CaseCallback => "差评回访",
         AuditAction::CaseRectified => "差评整改",
         AuditAction::AlertAck => "确认预警",
+        AuditAction::StoreNextOn => "开启办结即叫",
+        AuditAction::StoreNextOff => "关闭办结即叫",
+        AuditAction::WalkDirect => "窗口直接取号",
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod escalation_dto;
 mod escalations;
 pub mod listen;
+pub mod moves;
 mod pages;
 mod printers;
 mod public;

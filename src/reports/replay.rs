@@ -233,7 +233,12 @@ impl<'a> Replay<'a> {
             | What::WindowClosed { .. }
             | What::AlertRaised { .. }
             | What::AlertCleared { .. }
-            | What::AlertEnded { .. } => {}
+            | What::AlertEnded { .. }
+            // Issue 17 §4: counted in the day's figures (`stats.rs`), not per ticket row.
+            | What::StoreNextSet { .. }
+            | What::StoreNextFired { .. }
+            | What::WalkDirect { .. }
+            | What::PersonTicket { .. } => {}
         }
     }
 

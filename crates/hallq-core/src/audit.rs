@@ -60,10 +60,17 @@ pub enum AuditAction {
     CaseRectified,
     /// A supervisor acknowledged a supervision alert.
     AlertAck,
+    // Issue 17 §4, the clerk's moves.
+    /// The clerk armed store-next at their window.
+    StoreNextOn,
+    /// The clerk disarmed it.
+    StoreNextOff,
+    /// The clerk issued a ticket to their own window for a walk-up (its call follows).
+    WalkDirect,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -90,6 +97,9 @@ impl AuditAction {
         AuditAction::CaseCallback,
         AuditAction::CaseRectified,
         AuditAction::AlertAck,
+        AuditAction::StoreNextOn,
+        AuditAction::StoreNextOff,
+        AuditAction::WalkDirect,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -121,6 +131,9 @@ impl AuditAction {
             AuditAction::CaseCallback => "case_callback",
             AuditAction::CaseRectified => "case_rectified",
             AuditAction::AlertAck => "alert_ack",
+            AuditAction::StoreNextOn => "store_next_on",
+            AuditAction::StoreNextOff => "store_next_off",
+            AuditAction::WalkDirect => "walk_direct",
         }
     }
 
@@ -241,6 +254,13 @@ impl AuditTrail {
             Event::EscalationResolved { case, by, .. } => {
                 at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
             }
+            Event::StoreNextSet { window, armed } => {
+                let action = if *armed { AuditAction::StoreNextOn } else { AuditAction::StoreNextOff };
+                on.at(window, action, AuditDetail::None)
+            }
+            Event::WalkDirect { window, .. } => on.at(window, AuditAction::WalkDirect, AuditDetail::None),
+            // The call that follows is the entry; a person's ticket is the visitor's doing.
+            Event::StoreNextFired { .. } | Event::PersonTicket { .. } => None,
             // The hall's own doing, not a person's: the alert list keeps them.
             Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
             Event::TicketIssued { .. }

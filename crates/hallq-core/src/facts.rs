@@ -214,6 +214,25 @@ pub enum What {
     AlertEnded {
         alert: Alert,
     },
+    // Issue 17 §4, the clerk's moves.
+    /// The clerk at `desk` armed or disarmed store-next.
+    StoreNextSet {
+        desk: Desk,
+        armed: bool,
+    },
+    /// The call that follows was made by store-next at `desk`.
+    StoreNextFired {
+        desk: Desk,
+    },
+    /// The clerk at `desk` issued `ticket` to their own window for a walk-up.
+    WalkDirect {
+        ticket: Subject,
+        desk: Desk,
+    },
+    /// `ticket` was issued under the per-person limits (an ID card read at the kiosk).
+    PersonTicket {
+        ticket: Subject,
+    },
 }
 
 impl What {
@@ -236,7 +255,10 @@ impl What {
             | What::Cancelled { ticket, .. }
             | What::Expired { ticket, .. }
             | What::Rated { ticket, .. }
-            | What::Escalated { ticket, .. } => Some(ticket),
+            | What::Escalated { ticket, .. }
+            | What::WalkDirect { ticket, .. }
+            | What::PersonTicket { ticket } => Some(ticket),
+            What::StoreNextSet { .. } | What::StoreNextFired { .. } => None,
             What::DayOpened { .. }
             | What::CaseRectified { .. }
             | What::EscalationResolved { .. }
@@ -264,7 +286,11 @@ impl What {
             | What::WindowPaused { desk }
             | What::WindowResumed { desk }
             | What::WindowClosed { desk, .. }
-            | What::Escalated { desk, .. } => Some(desk),
+            | What::Escalated { desk, .. }
+            | What::StoreNextSet { desk, .. }
+            | What::StoreNextFired { desk }
+            | What::WalkDirect { desk, .. } => Some(desk),
+            What::PersonTicket { .. } => None,
             What::Expired { desk, .. } | What::Rated { desk, .. } => desk.as_ref(),
             What::DayOpened { .. }
             | What::Issued { .. }

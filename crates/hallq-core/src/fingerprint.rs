@@ -154,6 +154,17 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::PrinterReport { kiosk, fault } => {
             c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
+        // Issue 17 §4, the clerk's moves; `id`s are drawn afresh for every request.
+        Command::ArmStoreNext { window, clerk, armed } => at_window(c, "arm_store_next", window, clerk).flag(*armed),
+        Command::DoneAndNext { window, clerk, outcome: o } => {
+            at_window(c, "done_and_next", window, clerk).str(outcome(*o))
+        }
+        Command::WalkDirect { window, clerk, id: _, service } => {
+            at_window(c, "walk_direct", window, clerk).str(service)
+        }
+        Command::IssueForPerson { id: _, service, priority, kiosk, person, remote } => {
+            c.str("issue_for_person").str(service).opt(priority.as_deref()).str(kiosk).str(person).flag(*remote)
+        }
     };
 }
 

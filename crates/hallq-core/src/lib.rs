@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod appointments;
 pub mod audit;
 pub mod calendar;
+pub mod clerk_moves;
 pub mod command;
 pub mod day_reader;
 pub mod decide;

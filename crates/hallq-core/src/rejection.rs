@@ -159,6 +159,17 @@ pub enum Rejection {
     EscalationsFull(usize),
     #[error("a referral names the department in 1 to {0} characters")]
     DepartmentRequired(usize),
+    // Issue 17 §4, the clerk's moves.
+    #[error("ticket {number} has waited {waited_min} minutes, past the hall's max_wait of {max_min}; call it first (next), then issue the walk-up")]
+    WalkDirectBehindAged { number: String, waited_min: u32, max_min: u32 },
+    #[error("window {0} has issued its {1} walk-direct tickets for today; send the visitor to the kiosk")]
+    WalkDirectLimit(String, u32),
+    #[error("window {0} does not serve queue {1}; send the visitor to the kiosk")]
+    WalkDirectNotServed(String, String),
+    #[error("this ID card has taken its {0} tickets for today; ask at the information desk")]
+    PersonDailyLimit(u32),
+    #[error("this ID card missed {no_shows} calls today; a new ticket can be taken from {until}")]
+    PersonMustWait { no_shows: u32, until: String },
 }
 
 impl Rejection {
@@ -235,6 +246,11 @@ impl Rejection {
             Rejection::UnknownEscalationReason(_) => "unknown_escalation_reason",
             Rejection::AlreadyEscalated => "already_escalated",
             Rejection::EscalationsFull(_) => "escalations_full",
+            Rejection::WalkDirectBehindAged { .. } => "walk_direct_behind_aged",
+            Rejection::WalkDirectLimit(..) => "walk_direct_limit",
+            Rejection::WalkDirectNotServed(..) => "walk_direct_not_served",
+            Rejection::PersonDailyLimit(_) => "person_daily_limit",
+            Rejection::PersonMustWait { .. } => "person_must_wait",
             Rejection::DepartmentRequired(_) => "department_required",
         }
     }
@@ -259,7 +275,8 @@ impl Rejection {
             | Rejection::BadWindowQueues(_)
             | Rejection::CheckInRequired
             | Rejection::UnknownEscalationReason(_)
-            | Rejection::DepartmentRequired(_) => RejectionKind::BadInput,
+            | Rejection::DepartmentRequired(_)
+            | Rejection::WalkDirectNotServed(..) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -308,7 +325,11 @@ impl Rejection {
             | Rejection::ConfigRemoved(_)
             | Rejection::TooManyUsers(_)
             | Rejection::AlreadyEscalated
-            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
+            | Rejection::IdempotencyConflict
+            | Rejection::WalkDirectBehindAged { .. }
+            | Rejection::WalkDirectLimit(..)
+            | Rejection::PersonDailyLimit(_)
+            | Rejection::PersonMustWait { .. } => RejectionKind::Conflict,
         }
     }
 }

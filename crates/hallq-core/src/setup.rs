@@ -49,6 +49,8 @@ pub struct Setup {
     pub alerts: super::alerts::AlertPolicy,
     /// 办不成事请找我 (`[hall.escalation]`); `None` when the hall has no escalation queue.
     pub escalation: Option<super::escalation::EscalationPolicy>,
+    /// The kiosk's per-person limits (`[hall.limits]`, issue 17 §4); off by default.
+    pub person_limits: super::clerk_moves::PersonLimits,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -32,6 +32,20 @@ pub(super) fn issue(
     done(vec![event], Reply::Ticket(*id))
 }
 
+/// The issue of a walk-in's ticket, for `moves.rs`: under the per-person limits, or a
+/// walk-direct sent to the clerk's window (`target_window`), where it waits for that
+/// window alone.
+pub(super) fn issue_event(
+    state: &HallState,
+    id: &TicketId,
+    (service, priority, remote): (&str, Option<&str>, bool),
+    kiosk: &str,
+    target_window: Option<WindowId>,
+    now: Ts,
+) -> Result<Event, Rejection> {
+    decide_issue(state, id, service, priority, kiosk, now, Issue { target_window, remote, ..Issue::default() })
+}
+
 /// A remote ticket's visitor has arrived.
 pub(super) fn check_in(state: &HallState, id: &TicketId) -> Result<Decision, Rejection> {
     let t = state.ticket(id).ok_or(Rejection::UnknownTicket)?;
