@@ -144,6 +144,18 @@ fn keyed_commands() -> Vec<Command> {
             note: "已答复".into(),
             refer_to: Some("不动产登记中心".into()),
         },
+        // Issue 17 §4, the clerk's moves.
+        Command::ArmStoreNext { window: w("2"), clerk: c2.clone(), armed: true },
+        Command::DoneAndNext { window: w("1"), clerk: c1.clone(), outcome: Outcome::Incomplete },
+        Command::WalkDirect { window: w("4"), clerk: c4.clone(), id: tid(22), service: "SC-B2".into() },
+        Command::IssueForPerson {
+            id: tid(23),
+            service: "SC-A2".into(),
+            priority: None,
+            kiosk: "kiosk-1".into(),
+            person: "p-hash".into(),
+            remote: false,
+        },
     ]
 }
 
@@ -166,7 +178,7 @@ fn setup_for(command: &Command) -> Vec<Envelope> {
         }
         Command::EnableUser { .. } => vec![cmd(Command::DisableUser { name: user("c9"), by: user("admin") })],
         Command::EscalationCallback { .. } | Command::ResolveEscalation { .. } => vec![cmd(escalate())],
-        Command::Done { .. } => vec![serve("1", "c1")],
+        Command::Done { .. } | Command::DoneAndNext { .. } => vec![serve("1", "c1")],
         Command::RateTicket { .. } => vec![serve("1", "c1"), done("1", "c1", Outcome::Completed)],
         _ => Vec::new(),
     }
@@ -209,6 +221,10 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::Escalate { .. } => ("Escalate", true),
         Command::EscalationCallback { .. } => ("EscalationCallback", true),
         Command::ResolveEscalation { .. } => ("ResolveEscalation", true),
+        Command::ArmStoreNext { .. } => ("ArmStoreNext", true),
+        Command::DoneAndNext { .. } => ("DoneAndNext", true),
+        Command::WalkDirect { .. } => ("WalkDirect", true),
+        Command::IssueForPerson { .. } => ("IssueForPerson", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -223,7 +239,10 @@ fn kind(c: &Command) -> (&'static str, bool) {
 fn redrawn(c: &Command, fresh: u32) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = tid(100 + fresh),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::WalkDirect { id, .. }
+        | Command::IssueForPerson { id, .. } => *id = tid(100 + fresh),
         Command::BookAppointment { code, .. } => *code = format!("NEW{fresh}"),
         _ => {}
     }
@@ -234,7 +253,10 @@ fn redrawn(c: &Command, fresh: u32) -> Command {
 fn without_fresh(c: &Command) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = TicketId::from_bytes([0; 16]),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::WalkDirect { id, .. }
+        | Command::IssueForPerson { id, .. } => *id = TicketId::from_bytes([0; 16]),
         Command::BookAppointment { code, .. } => code.clear(),
         _ => {}
     }
@@ -336,6 +358,17 @@ fn mutated(c: &Command, r: u8) -> Command {
         },
         Command::Tick | Command::Reconcile | Command::LogIn { .. } | Command::LogOut { .. } => {}
         Command::PrinterReport { kiosk, .. } => *kiosk = KioskId::parse("kiosk9").unwrap(),
+        Command::ArmStoreNext { window, clerk, armed } => match r % 3 {
+            0 => *window = w("3"),
+            1 => other_user(clerk),
+            _ => *armed = !*armed,
+        },
+        Command::DoneAndNext { outcome, .. } => *outcome = Outcome::Completed,
+        Command::WalkDirect { service, .. } => *service = "SC-B1".into(),
+        Command::IssueForPerson { person, service, .. } => match r % 2 {
+            0 => *person = "p-other".into(),
+            _ => *service = "SC-A1".into(),
+        },
     }
     c
 }

@@ -168,7 +168,7 @@ pub enum Rejection {
     WalkDirectNotServed(String, String),
     #[error("this ID card has taken its {0} tickets for today; ask at the information desk")]
     PersonDailyLimit(u32),
-    #[error("this ID card missed {no_shows} calls today; a new ticket can be taken from {until}")]
+    #[error("this ID card has missed its call {no_shows} time(s) today; a new ticket can be taken from {until}")]
     PersonMustWait { no_shows: u32, until: String },
 }
 
