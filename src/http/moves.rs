@@ -52,6 +52,17 @@ impl From<&Figures> for MovesDto {
     }
 }
 
+/// The catalogue's `limits` part: whether the kiosk reads an ID card, and the limits.
+pub fn catalog_limits(setup: &crate::core::setup::Setup) -> serde_json::Value {
+    let l = &setup.person_limits;
+    serde_json::json!({
+        "id_card": l.on(),
+        "tickets_per_person_per_day": l.tickets_per_day,
+        "no_shows_before_wait": l.no_shows_before_wait,
+        "no_show_wait_minutes": l.no_shows_before_wait.map(|_| l.no_show_wait_min),
+    })
+}
+
 /// `store-next`'s command: the body must say `{"armed": true}` or `{"armed": false}`.
 pub fn arm(window: WindowId, clerk: UserName, armed: Option<bool>) -> Result<Command, ApiError> {
     let armed = armed.ok_or_else(|| {

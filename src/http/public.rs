@@ -147,6 +147,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "bundles": bundles,
         "rating": super::rating::catalog_rating(setup),
         "escalation": super::escalation_dto::catalog_escalation(setup),
+        "limits": super::moves::catalog_limits(setup),
     }))
 }
 
