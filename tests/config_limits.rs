@@ -158,7 +158,9 @@ fn per_person_limits_are_off_by_default_and_checked_when_given() {
     assert!(err.contains("hall.limits.no_show_wait_minutes") && err.contains("go together"), "{err}");
     let err = load(|h| h.replacen("[hall.limits]", "[hall.limits]\ntickets_per_person_per_day = 0", 1)).unwrap_err();
     assert!(err.contains("tickets_per_person_per_day is 0; use a value from 1 to 100"), "{err}");
-    let err = load(|h| h.replacen("[hall.limits]", "[hall.limits]\nno_show_wait_minutes = 5000\nno_shows_before_wait = 1", 1))
-        .unwrap_err();
+    let err = load(|h| {
+        h.replacen("[hall.limits]", "[hall.limits]\nno_show_wait_minutes = 5000\nno_shows_before_wait = 1", 1)
+    })
+    .unwrap_err();
     assert!(err.contains("no_show_wait_minutes is 5000"), "{err}");
 }

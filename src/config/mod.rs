@@ -19,7 +19,6 @@ mod limits;
 mod lines;
 mod passwords;
 mod people;
-mod person_limits;
 mod prefer;
 mod printer;
 mod public_url;
