@@ -309,3 +309,26 @@ proptest! {
         prop_assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
     }
 }
+
+/// The audit trail names the clerk of a walk-up and of store-next's arming; the call
+/// store-next makes is the clerk's call at that window.
+#[test]
+fn the_audit_names_the_clerk_of_each_move() {
+    use hallq::core::audit::{AuditAction, AuditTrail};
+    let mut h = Hall::new();
+    h.must(&open("1", "c1"));
+    h.must(&arm("1", "c1", true));
+    h.must(&walk_up("1", "c1", 1, "SC-A1"));
+    h.must(&issue(2, "SC-A1", None));
+    h.must(&serve("1", "c1"));
+    h.must(&done("1", "c1", Outcome::Completed));
+    let mut trail = AuditTrail::new(h.state.setup.clone());
+    let entries: Vec<_> = h.log.iter().filter_map(|(seq, r)| trail.observe(*seq, r)).collect();
+    let by =
+        |action: AuditAction| entries.iter().filter(|e| e.action == action).map(|e| e.user.clone()).collect::<Vec<_>>();
+    assert_eq!(by(AuditAction::StoreNextOn), [Some(user("c1"))]);
+    assert_eq!(by(AuditAction::WalkDirect), [Some(user("c1"))]);
+    let calls: Vec<_> = entries.iter().filter(|e| e.action == AuditAction::Call).map(|e| e.ticket.clone()).collect();
+    assert_eq!(calls.len(), 2, "the walk-up's call and store-next's: {entries:?}");
+    assert!(entries.iter().filter(|e| e.action == AuditAction::Call).all(|e| e.user == Some(user("c1"))));
+}
