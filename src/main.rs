@@ -105,6 +105,13 @@ struct SimulateArgs {
     /// Two kiosk-config directories run on the same arrivals and seed, side by side.
     #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "windows")]
     compare: Option<Vec<PathBuf>>,
+    /// The hall (--config, or the example) side by side without and with store-next: its
+    /// clerks calling by hand after --react, or finishing with done-next.
+    #[arg(long, conflicts_with_all = ["windows", "compare"])]
+    compare_store_next: bool,
+    /// A clerk's reaction time between letting a ticket go and calling the next, in seconds.
+    #[arg(long, default_value_t = 0)]
+    react: u32,
     /// Poisson arrivals, e.g. 108/h or 2/min (default 108/h unless --trace).
     #[arg(long, conflicts_with = "trace")]
     arrivals: Option<hallq::sim::Rate>,
@@ -450,9 +457,15 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
     };
     let hall = |dir: Option<&PathBuf>| -> anyhow::Result<SimHall> {
         let name = dir.map_or_else(|| "example hall".to_string(), |d| d.display().to_string());
-        Ok(SimHall::from_config(&name, load(dir)?, walk_ms, warmup_ms))
+        let react_ms = i64::from(a.react) * 1_000;
+        Ok(SimHall { react_ms, ..SimHall::from_config(&name, load(dir)?, walk_ms, warmup_ms) })
     };
-    let reports = if let Some(dirs) = &a.compare {
+    let reports = if a.compare_store_next {
+        let plain = hall(a.config.as_ref())?;
+        let armed = SimHall { name: format!("{}, store-next", plain.name), store_next: true, ..plain.clone() };
+        let (x, y) = sim::compare(&plain, &armed, &opts)?;
+        vec![x, y]
+    } else if let Some(dirs) = &a.compare {
         let (x, y) = sim::compare(&hall(dirs.first())?, &hall(dirs.get(1))?, &opts)?;
         vec![x, y]
     } else if let Some(n) = a.windows {

@@ -142,3 +142,25 @@ fn a_catalogue_that_is_a_device_or_a_fifo_is_refused_at_once() {
     assert!(!ok, "{text}");
     assert!(text.contains("is not a regular file"), "{text}");
 }
+
+/// Issue 17 §4: the per-person limits at the kiosk are off unless `[hall.limits]` names
+/// them; the no-show wait needs both of its keys; values out of range name their key.
+#[test]
+fn per_person_limits_are_off_by_default_and_checked_when_given() {
+    use hallq::core::clerk_moves::PersonLimits;
+    assert_eq!(load(|h| h).expect("the example hall").setup.person_limits, PersonLimits::default());
+    let on = "[hall.limits]\ntickets_per_person_per_day = 3\nno_shows_before_wait = 2\nno_show_wait_minutes = 30";
+    let c = load(|h| h.replacen("[hall.limits]", on, 1)).expect("a valid hall");
+    let want = PersonLimits { tickets_per_day: Some(3), no_shows_before_wait: Some(2), no_show_wait_min: 30 };
+    assert_eq!(c.setup.person_limits, want);
+    assert!(c.setup.person_limits.on());
+    let err = load(|h| h.replacen("[hall.limits]", "[hall.limits]\nno_shows_before_wait = 2", 1)).unwrap_err();
+    assert!(err.contains("hall.limits.no_show_wait_minutes") && err.contains("go together"), "{err}");
+    let err = load(|h| h.replacen("[hall.limits]", "[hall.limits]\ntickets_per_person_per_day = 0", 1)).unwrap_err();
+    assert!(err.contains("tickets_per_person_per_day is 0; use a value from 1 to 100"), "{err}");
+    let err = load(|h| {
+        h.replacen("[hall.limits]", "[hall.limits]\nno_show_wait_minutes = 5000\nno_shows_before_wait = 1", 1)
+    })
+    .unwrap_err();
+    assert!(err.contains("no_show_wait_minutes is 5000"), "{err}");
+}

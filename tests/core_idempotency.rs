@@ -153,6 +153,18 @@ fn keyed_commands() -> Vec<Command> {
         },
         Command::Escort { number: "A004".into(), guide: user("g1") },
         Command::ReleaseEscort { number: "A005".into(), guide: user("g1") },
+        // Issue 17 §4, the clerk's moves.
+        Command::ArmStoreNext { window: w("2"), clerk: c2.clone(), armed: true },
+        Command::DoneAndNext { window: w("1"), clerk: c1.clone(), outcome: Outcome::Incomplete },
+        Command::WalkDirect { window: w("4"), clerk: c4.clone(), id: tid(22), service: "SC-B2".into() },
+        Command::IssueForPerson {
+            id: tid(23),
+            service: "SC-A2".into(),
+            priority: None,
+            kiosk: "kiosk-1".into(),
+            person: "p-hash".into(),
+            remote: false,
+        },
     ]
 }
 
@@ -175,8 +187,8 @@ fn setup_for(command: &Command) -> Vec<Envelope> {
         }
         Command::EnableUser { .. } => vec![cmd(Command::DisableUser { name: user("c9"), by: user("admin") })],
         Command::EscalationCallback { .. } | Command::ResolveEscalation { .. } => vec![cmd(escalate())],
-        Command::Done { .. } => vec![serve("1", "c1")],
         Command::ReleaseEscort { .. } => vec![cmd(Command::Escort { number: "A005".into(), guide: user("g1") })],
+        Command::Done { .. } | Command::DoneAndNext { .. } => vec![serve("1", "c1")],
         Command::RateTicket { .. } => vec![serve("1", "c1"), done("1", "c1", Outcome::Completed)],
         _ => Vec::new(),
     }
@@ -222,6 +234,10 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::IssueAssisted { .. } => ("IssueAssisted", true),
         Command::Escort { .. } => ("Escort", true),
         Command::ReleaseEscort { .. } => ("ReleaseEscort", true),
+        Command::ArmStoreNext { .. } => ("ArmStoreNext", true),
+        Command::DoneAndNext { .. } => ("DoneAndNext", true),
+        Command::WalkDirect { .. } => ("WalkDirect", true),
+        Command::IssueForPerson { .. } => ("IssueForPerson", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -238,7 +254,9 @@ fn redrawn(c: &Command, fresh: u32) -> Command {
     match &mut c {
         Command::IssueTicket { id, .. }
         | Command::CheckInAppointment { id, .. }
-        | Command::IssueAssisted { id, .. } => *id = tid(100 + fresh),
+        | Command::IssueAssisted { id, .. }
+        | Command::WalkDirect { id, .. }
+        | Command::IssueForPerson { id, .. } => *id = tid(100 + fresh),
         Command::BookAppointment { code, .. } => *code = format!("NEW{fresh}"),
         _ => {}
     }
@@ -251,7 +269,9 @@ fn without_fresh(c: &Command) -> Command {
     match &mut c {
         Command::IssueTicket { id, .. }
         | Command::CheckInAppointment { id, .. }
-        | Command::IssueAssisted { id, .. } => *id = TicketId::from_bytes([0; 16]),
+        | Command::IssueAssisted { id, .. }
+        | Command::WalkDirect { id, .. }
+        | Command::IssueForPerson { id, .. } => *id = TicketId::from_bytes([0; 16]),
         Command::BookAppointment { code, .. } => code.clear(),
         _ => {}
     }
@@ -362,6 +382,17 @@ fn mutated(c: &Command, r: u8) -> Command {
         Command::Escort { number, guide } | Command::ReleaseEscort { number, guide } => match r % 2 {
             0 => *number = "A006".into(),
             _ => *guide = user("g2"),
+        },
+        Command::ArmStoreNext { window, clerk, armed } => match r % 3 {
+            0 => *window = w("3"),
+            1 => other_user(clerk),
+            _ => *armed = !*armed,
+        },
+        Command::DoneAndNext { outcome, .. } => *outcome = Outcome::Completed,
+        Command::WalkDirect { service, .. } => *service = "SC-B1".into(),
+        Command::IssueForPerson { person, service, .. } => match r % 2 {
+            0 => *person = "p-other".into(),
+            _ => *service = "SC-A1".into(),
         },
     }
     c

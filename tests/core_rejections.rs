@@ -323,6 +323,11 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::EscortedByOther,
         R::NotEscorted,
         R::NotEscortable(""),
+        R::WalkDirectBehindAged { number: String::new(), waited_min: 0, max_min: 0 },
+        R::WalkDirectLimit(String::new(), 0),
+        R::WalkDirectNotServed(String::new(), String::new()),
+        R::PersonDailyLimit(0),
+        R::PersonMustWait { no_shows: 0, until: String::new() },
     ];
     for r in &all {
         match r {
@@ -394,6 +399,11 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::EscalationsFull(_)
             | R::DepartmentRequired(_) => {}
             R::EscortsFull(_) | R::EscortedByOther | R::NotEscorted | R::NotEscortable(_) => {}
+            R::WalkDirectBehindAged { .. }
+            | R::WalkDirectLimit(..)
+            | R::WalkDirectNotServed(..)
+            | R::PersonDailyLimit(_)
+            | R::PersonMustWait { .. } => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -460,6 +470,14 @@ fn the_tables_refuse_with_every_rejection() {
     ]);
     // Refused in core_guides.rs: they need guides and their escorts.
     covered.extend(["escorts_full", "escorted_by_other", "not_escorted", "not_escortable"]);
+    // Refused in core_moves.rs: walk-direct and the per-person limits need their hall.
+    covered.extend([
+        "walk_direct_behind_aged",
+        "walk_direct_limit",
+        "walk_direct_not_served",
+        "person_daily_limit",
+        "person_must_wait",
+    ]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();
     covered.sort_unstable();

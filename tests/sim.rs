@@ -466,3 +466,24 @@ fn appointments_and_remote_in_the_json_and_bad_values_refused() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
     }
 }
+
+/// Store-next (issue 17 §4) in the simulator: with clerks who react 30 s after a finish,
+/// finishing by done-next calls the next at once and takes that time back from the
+/// waits (to within a clerk leaving at a shift's end); with no reaction time the two
+/// halls are the same hall.
+#[test]
+fn store_next_takes_back_the_clerks_reaction_time() {
+    let mut opts = trace_options(1);
+    (opts.sample, opts.no_show) = (0.12, 0.0);
+    let slow = SimHall { react_ms: 30_000, ..example_hall() };
+    let armed = SimHall { store_next: true, name: "store-next".into(), ..slow.clone() };
+    let (a, b) = sim::compare(&slow, &armed, &opts).expect("runs");
+    assert_eq!(a.tickets.issued, b.tickets.issued, "the same visitors");
+    assert!(b.wait.mean_min + 1.0 < a.wait.mean_min, "store-next {:?} against {:?}", b.wait, a.wait);
+    let quick = example_hall();
+    let (c, d) = sim::compare(&quick, &SimHall { store_next: true, ..quick.clone() }, &opts).expect("runs");
+    assert_eq!(c.wait, d.wait, "with no reaction time store-next changes nothing");
+    // Near the hall whose clerks do not react: a clerk whose shift ends still finishes by
+    // hand, and reacts.
+    assert!((c.wait.mean_min - b.wait.mean_min).abs() < 0.1, "{:?} against {:?}", c.wait, b.wait);
+}

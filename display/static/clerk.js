@@ -12,7 +12,7 @@
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null, pauseDialog = null; // mounted in start()
+  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null, pauseDialog = null, moves = null; // mounted in start()
 
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
@@ -26,13 +26,13 @@
 
   // What actions a window state allows.
   var LEGAL = {
-    open: ['next', 'call-number', 'pause', 'close'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park'],
-    serving: ['done', 'done-incomplete', 'not-done', 'transfer', 'park'], paused: ['resume', 'close'], closed: []
+    open: ['next', 'call-number', 'pause', 'close', 'store-next', 'walk-direct'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park', 'store-next'],
+    serving: ['done', 'done-incomplete', 'not-done', 'transfer', 'park', 'store-next', 'done-next'], paused: ['resume', 'close', 'store-next'], closed: []
   };
   // F5 (reload) and F11 (full screen) stay the browser's, so park takes F12 · Z (暂存 zàncún).
   var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
     F9: 'done-incomplete', u: 'done-incomplete', F6: 'no-show', x: 'no-show', F7: 'transfer', t: 'transfer', F8: 'pause', p: 'pause',
-    F12: 'park', z: 'park' };
+    F12: 'park', z: 'park', j: 'done-next', a: 'store-next', w: 'walk-direct' }; // clerk-moves.js
   var STORE = 'hallq.clerk';
 
   var S = {
@@ -170,6 +170,8 @@
     if (action === 'call-number') { callDialog.open(); return; }
     if (action === 'not-done' && !body) { escalate.open(); return; }
     if (action === 'pause' && !body && pauseDialog.wanted()) { pauseDialog.open(); return; }
+    if (action === 'walk-direct' && !body) { moves.openWalk(); return; }
+    body = body || moves.body(action);
     var path = action === 'done-incomplete' || action === 'not-done' ? 'done' : action;
     if (action === 'done') body = { outcome: 'completed' };
     if (action === 'done-incomplete') body = { outcome: 'incomplete' };
@@ -185,6 +187,7 @@
   }
 
   function afterAction(action, r, number) {
+    if (moves.after(action, r, number)) return;
     var st = S.win.state;
     if (action === 'next') {
       if (!r || !r.ticket) { toast(t('i_nobody'), 'info'); return; }
@@ -195,6 +198,7 @@
     else if (['done', 'done-incomplete', 'not-done', 'no-show', 'transfer', 'park'].indexOf(action) >= 0) {
       S.ticket = null; S.win.state = 'open'; S.win.ticket = null;
       if (action === 'park') parkList.parked(r);
+      if (S.win.store_next) scheduleSync(); // store-next called the next in the same step
       var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'not-done': 'i_escalated', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked' }[action];
       toast(t(msg, number), 'info');
     } else if (r && r.state) {
@@ -337,6 +341,7 @@
     });
     callDialog.render();
     parkList.render();
+    moves.render();
     if (escalate.isOpen()) escalate.render();
   }
 
@@ -370,6 +375,7 @@
     if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
     if (escalate.isOpen()) { escalate.onKey(e); return; }
     if (pauseDialog.isOpen()) { pauseDialog.onKey(e); return; }
+    if (moves.isOpen()) { moves.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target && e.target.tagName) || '';
     var typing = tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT';
@@ -443,6 +449,7 @@
     });
     escalate = window.HallqClerkEscalate.mount({ S: S, $: $, t: t, esc: esc, act: act });
     pauseDialog = window.HallqClerkPause.mount({ S: S, $: $, t: t, esc: esc, act: act });
+    moves = window.HallqClerkMoves.mount({ S: S, $: $, t: t, esc: esc, act: act, toast: toast, called: called });
     ticketView = window.HallqClerkTicket.mount({ S: S, $: $, t: t, lang: lang, esc: esc, queueName: queueName });
     wire();
     onFeedState('connecting');

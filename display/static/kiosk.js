@@ -370,15 +370,19 @@
 
   /* ---------- take a number ---------- */
 
+  var idHook = null, errHook = null; // kiosk-id.js: the ID card under [hall.limits]
   function take() {
     if (inFlight || !chosen) return;
     if (!token) { showError(t("err_unauth")); return; }
+    var idCard = idHook ? idHook() : null;
+    if (idCard === false) return;
     inFlight = true;
     $("take").disabled = true;
     $("busy").hidden = false;
     takeKey = takeKey || randomKey();
     var body = { service: chosen.code, idempotency_key: takeKey };
     if (priority) body.priority = priority;
+    if (idCard) body.id_card = idCard;
     fetch("/api/v1/tickets", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
@@ -399,6 +403,8 @@
 
   function errorText(status, body) {
     var code = body && body.error && body.error.code;
+    var said = errHook && errHook(code, body);
+    if (said) return said;
     if (status === 401 || status === 403) return t("err_unauth");
     if (code === "hall_closed") { refreshHours(); return t("err_closed"); }
     if (code === "day_full") return t("err_full");
@@ -650,6 +656,7 @@
     randomKey: randomKey, busy: function (on) { $("busy").hidden = !on; }, onHome: function (fn) { homeHooks.push(fn); },
     addText: function (d) { ["zh", "en"].forEach(function (l) { Object.assign(DICT[l], d[l]); }); },
     onTicket: function (fn) { ticketHooks.push(fn); }, onPrint: function (fn) { printTicket = fn; },
-    view: function () { return view; } };
+    view: function () { return view; }, catalog: function () { return cat; },
+    onTake: function (fn) { idHook = fn; }, onTakeError: function (fn) { errHook = fn; } };
   init();
 })();

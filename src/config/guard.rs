@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::tree::Tab;
 use super::Errs;
+use crate::core::clerk_moves::PersonLimits;
 
 /// Largest burst of any limit: past this a limit no longer limits anything a hall does.
 const BURST_MAX: i64 = 10_000;
@@ -113,8 +114,10 @@ pub(super) fn read_kiosk_rate(t: &mut Tab<'_>, errs: &mut Errs) -> Option<Rate> 
     Some(Rate { burst: burst.unwrap_or(default.burst), refill_ms: refill_ms.unwrap_or(default.refill_ms) })
 }
 
-/// Reads `[hall.limits]`; a bad key is reported and its default kept.
-pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
+/// Reads `[hall.limits]`: the rate limits, and the kiosk's per-person limits
+/// (`read_person_limits`); a bad key is reported and its default kept.
+pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> (RateLimits, PersonLimits) {
+    let person = read_person_limits(&mut t, errs);
     let mut limits = RateLimits::default();
     let mut int = |key: &str, min: i64, max: i64| int_within(&mut t, key, min, max, errs);
     let burst = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
@@ -149,7 +152,7 @@ pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> RateLimits {
         limits.user_logins.refill_ms = v * 1_000;
     }
     t.finish(errs);
-    limits
+    (limits, person)
 }
 
 /// `[hall] metrics_token`: the bearer token a Prometheus scraper sends for `/metrics`. Its
@@ -200,4 +203,34 @@ pub(super) fn read_tls(hall: &mut Tab<'_>, errs: &mut Errs) -> Option<TlsFiles> 
         }
         (None, None) => None,
     }
+}
+
+/// Most tickets one person may be allowed in a day: past this the limit limits nothing
+/// a person does in a hall.
+pub const TICKETS_PER_PERSON_MAX: i64 = 100;
+/// Most no-shows a hall may let a person have before the wait.
+pub const NO_SHOWS_BEFORE_WAIT_MAX: i64 = 20;
+/// Longest wait after the no-shows, in minutes (the hall's longest day).
+pub const NO_SHOW_WAIT_MINUTES_MAX: i64 = 24 * 60;
+
+/// Reads `[hall.limits]`' per-person limits at the kiosk (issue 17 §4, anti-scalping):
+/// absent keys leave a limit off; with either on, the kiosk reads an ID card before it
+/// issues (`src/http/moves.rs`).
+fn read_person_limits(t: &mut Tab<'_>, errs: &mut Errs) -> PersonLimits {
+    let mut out = PersonLimits::default();
+    let narrow = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    out.tickets_per_day = int_within(t, "tickets_per_person_per_day", 1, TICKETS_PER_PERSON_MAX, errs).map(narrow);
+    let before = int_within(t, "no_shows_before_wait", 1, NO_SHOWS_BEFORE_WAIT_MAX, errs).map(narrow);
+    let mut wait_loc = t.loc();
+    wait_loc.key = format!("{}.no_show_wait_minutes", wait_loc.key);
+    let wait = int_within(t, "no_show_wait_minutes", 1, NO_SHOW_WAIT_MINUTES_MAX, errs).map(narrow);
+    match (before, wait) {
+        (Some(n), Some(w)) => (out.no_shows_before_wait, out.no_show_wait_min) = (Some(n), w),
+        (None, None) => {}
+        // One without the other is a hall that meant a cool-down and would get none.
+        (Some(_), None) | (None, Some(_)) => errs.push(wait_loc.err(
+            "no_shows_before_wait and no_show_wait_minutes go together; give both, or neither to turn the no-show wait off",
+        )),
+    }
+    out
 }

@@ -113,6 +113,8 @@ pub(super) struct HallParts {
     /// `[hall.guides]` as read, and once its escort priority is found.
     pub guides_raw: Option<super::guides::RawGuides>,
     pub guides: crate::core::guide::GuidePolicy,
+    /// `[hall.limits]`'s per-person limits at the kiosk (issue 17 §4).
+    pub person_limits: crate::core::clerk_moves::PersonLimits,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -167,6 +169,7 @@ impl HallParts {
             pause_reasons: crate::core::scorecard::PauseReason::defaults(),
             guides_raw: None,
             guides: Default::default(),
+            person_limits: Default::default(),
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -244,7 +247,7 @@ fn read_hall(mut hall: Tab<'_>, parts: &mut HallParts, errs: &mut Errs) {
     parts.tls = guard::read_tls(&mut hall, errs);
     parts.metrics_token = guard::read_metrics_token(&mut hall, errs);
     if let Some(t) = hall.table("limits", errs) {
-        parts.limits = guard::read_limits(t, errs);
+        (parts.limits, parts.person_limits) = guard::read_limits(t, errs);
     }
     if let Some(calls) = hall.table("calls", errs) {
         read_calls(calls, parts, errs);

@@ -362,6 +362,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         escalation: parts.escalation,
         pause_reasons: parts.pause_reasons,
         guides: parts.guides,
+        person_limits: parts.person_limits,
     };
     Ok(Config {
         setup,

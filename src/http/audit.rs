@@ -95,6 +95,9 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::Assist => "导办代取号",
         AuditAction::Escort => "全程领办",
         AuditAction::ReleaseEscort => "结束领办",
+        AuditAction::StoreNextOn => "开启办结即叫",
+        AuditAction::StoreNextOff => "关闭办结即叫",
+        AuditAction::WalkDirect => "窗口直接取号",
     }
 }
 

@@ -281,6 +281,8 @@ pub struct WindowDto {
     pub ticket: Option<String>,
     /// The signed-in clerk's user name.
     pub clerk: Option<String>,
+    /// Store-next is armed (issue 17 §4).
+    pub store_next: bool,
 }
 
 impl WindowDto {
@@ -292,6 +294,7 @@ impl WindowDto {
             state: w.state.as_str(),
             ticket: number,
             clerk: w.clerk.as_ref().map(ToString::to_string),
+            store_next: w.store_next,
         }
     }
 
@@ -324,6 +327,9 @@ pub struct FiguresDto {
     /// The expected wait told at issue against the wait got, over the tickets called with
     /// a promise kept.
     pub eta_error: EtaErrorDto,
+    /// Store-next calls, walk-direct tickets, tickets under the per-person limits.
+    #[serde(flatten)]
+    pub moves: super::moves::MovesDto,
 }
 
 /// `median_abs_minutes` and `p90_abs_minutes`: |told − got| in minutes (half-minute
@@ -373,6 +379,7 @@ impl From<&Figures> for FiguresDto {
             mean_service_s: secs(&f.service, Durations::mean_ms),
             max_service_s: secs(&f.service, |d| (d.count > 0).then_some(d.max_ms)),
             eta_error: (&f.eta).into(),
+            moves: f.into(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod escalations;
 pub mod guide_dto;
 mod guides;
 pub mod listen;
+pub mod moves;
 mod pages;
 mod password_checks;
 mod printers;

@@ -149,6 +149,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "rating": super::rating::catalog_rating(setup),
         "escalation": super::escalation_dto::catalog_escalation(setup),
         "pause_reasons": setup.pause_reasons.iter().map(|r| json!({ "code": r.code, "name": r.name })).collect::<Vec<_>>(),
+        "limits": super::moves::catalog_limits(setup),
     }))
 }
 

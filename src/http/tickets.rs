@@ -99,6 +99,10 @@ pub struct IssueBody {
     priority: Option<String>,
     #[serde(default)]
     idempotency_key: Option<String>,
+    /// The ID card number an ID-card reader typed in, when `[hall.limits]` limits tickets
+    /// per person (`moves.rs`: checked, hashed, never kept).
+    #[serde(default)]
+    id_card: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,8 +153,8 @@ pub async fn issue(
         .map_err(|ms| ApiError::too_many("from this kiosk", ms))?;
     let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("kiosk:{}", kiosk.id))?;
     let (id, remote) = (new_ticket_id(), kiosk.remote);
-    let command =
-        Command::IssueTicket { id, service: body.service, priority: body.priority, kiosk: kiosk.id.clone(), remote };
+    let what = (body.service, body.priority);
+    let command = super::moves::issue_command(&app, id, what, kiosk.id.clone(), remote, body.id_card.as_deref())?;
     let (view, repeated) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
     let ticket = for_visitor(&app, TicketDto::new(&app.hall.config, &view));

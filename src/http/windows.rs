@@ -1,5 +1,6 @@
 //! Window endpoints: a clerk opens a window and drives it (next, call, recall, serve,
-//! done, no-show, transfer, park, unpark, pause, resume, close).
+//! done, no-show, transfer, park, unpark, pause, resume, close; store-next, done-next and
+//! walk-direct in `moves.rs`).
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -39,6 +40,12 @@ pub struct ActionBody {
     /// `unpark`: the id of the parked ticket to call back.
     #[serde(default)]
     ticket: Option<String>,
+    /// `store-next`: arm (true) or disarm (false) it (issue 17 §4, `moves.rs`).
+    #[serde(default)]
+    armed: Option<bool>,
+    /// `walk-direct`: the item the walk-up came for.
+    #[serde(default)]
+    service: Option<String>,
 }
 
 /// The answer of `next`: the ticket called, or null when nobody waits.
@@ -130,6 +137,23 @@ pub async fn act(
         }
         "resume" => Command::Resume { window, clerk },
         "close" => Command::Close { window, clerk },
+        // Issue 17 §4, the clerk's moves (`moves.rs`).
+        "store-next" => super::moves::arm(window, clerk, body.armed)?,
+        "walk-direct" => super::moves::walk_direct(window, clerk, body.service.clone())?,
+        "done-next" => {
+            let outcome = match body.outcome.unwrap_or(OutcomeDto::Completed) {
+                OutcomeDto::Completed => Outcome::Completed,
+                OutcomeDto::Incomplete => Outcome::Incomplete,
+                OutcomeDto::NotDone => {
+                    return Err(ApiError::bad_request(
+                        "bad_outcome",
+                        "done-next finishes completed or incomplete; use done for not_done",
+                    ))
+                }
+            };
+            let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
+            return super::moves::done_next(&app, window, clerk, outcome, key).await;
+        }
         _ => return Err(ApiError::not_found("unknown_action", format!("no window action {action:?}"))),
     };
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;

@@ -246,7 +246,12 @@ impl<'a> Replay<'a> {
             | What::AlertCleared { .. }
             | What::AlertEnded { .. }
             // Counted per guide in the day's figures (`stats.rs`), which guides.csv reads.
-            | What::Guided { .. } => {}
+            | What::Guided { .. }
+            // Issue 17 §4: counted in the day's figures (`stats.rs`), not per ticket row.
+            | What::StoreNextSet { .. }
+            | What::StoreNextFired { .. }
+            | What::WalkDirect { .. }
+            | What::PersonTicket { .. } => {}
         }
     }
 

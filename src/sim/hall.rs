@@ -54,6 +54,12 @@ pub struct SimHall {
     pub minutes: HashMap<String, f64>,
     /// Walk time from the call to the counter, in ms.
     pub walk_ms: i64,
+    /// A clerk's reaction time between letting a ticket go and calling the next, in ms
+    /// (`--react`; 0 calls at once).
+    pub react_ms: i64,
+    /// The clerks finish with `done-next` (store-next, issue 17 §4): the next ticket is
+    /// called in the step of the finish, with no reaction time.
+    pub store_next: bool,
 }
 
 impl SimHall {
@@ -70,7 +76,15 @@ impl SimHall {
         };
         let plan = plan_for(&setup, warmup_ms);
         let minutes = minutes_of(&setup);
-        SimHall { name: name.to_string(), setup: Arc::new(setup), plan, minutes, walk_ms }
+        SimHall {
+            name: name.to_string(),
+            setup: Arc::new(setup),
+            plan,
+            minutes,
+            walk_ms,
+            react_ms: 0,
+            store_next: false,
+        }
     }
 
     /// The plain hall: one queue A, `windows` identical windows serving it, one item of
@@ -125,7 +139,8 @@ impl SimHall {
         };
         let plan = plan_for(&setup, warmup_ms);
         let minutes = minutes_of(&setup);
-        Ok(SimHall { name: setup.hall_name.clone(), setup: Arc::new(setup), plan, minutes, walk_ms: 0 })
+        let name = setup.hall_name.clone();
+        Ok(SimHall { name, setup: Arc::new(setup), plan, minutes, walk_ms: 0, react_ms: 0, store_next: false })
     }
 
     /// Expected minutes of a service code; 0 for a code the hall does not know (the core

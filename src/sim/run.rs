@@ -12,6 +12,7 @@
 //! park, bundle steps) is played in `rules`; how visitors come in (walk-in, booked,
 //! remote) in `visits`.
 
+mod react;
 mod rules;
 mod visits;
 
@@ -60,6 +61,8 @@ enum Ev {
     /// Idle windows serving a queue look again (a rejoined ticket's cooldown is over).
     Wake(usize),
     Abandon(usize),
+    /// The clerk at a window has reacted after letting a ticket go (`react.rs`).
+    Ready(usize),
 }
 
 /// What a clerk does when a shift ends, once the visitor at the counter is done.
@@ -93,6 +96,8 @@ struct Clerk {
     paused: bool,
     /// The shift is over: what to do once the visitor at the counter is done.
     leaving: Option<Leave>,
+    /// Between letting a ticket go and calling the next (`SimHall::react_ms`).
+    reacting: bool,
 }
 
 /// The visitor behind each ticket: what the simulator needs when the ticket is called.
@@ -191,6 +196,7 @@ pub fn simulate(
                 signed_in: false,
                 paused: false,
                 leaving: None,
+                reacting: false,
             })
         })
         .collect::<Result<Vec<_>, SimError>>()?;
@@ -274,7 +280,7 @@ impl Sim<'_> {
         self.heap.clear();
         self.idle.clear();
         for c in &mut self.clerks {
-            (c.holding, c.idle_since, c.leaving) = (None, None, None);
+            (c.holding, c.idle_since, c.leaving, c.reacting) = (None, None, None, false);
             (c.signed_in, c.paused) = (false, false);
             c.parked.clear();
         }
@@ -312,6 +318,7 @@ impl Sim<'_> {
             Ev::Back(w, t) => self.back(w, t, now)?,
             Ev::Rejoin(t) => self.rejoin(t, now)?,
             Ev::Wake(q) => self.wake(q, now)?,
+            Ev::Ready(w) => self.ready(w, now)?,
             Ev::Abandon(t) => {
                 // Patience runs from the issue: a visitor waiting again (a later bundle
                 // step, a rejoin) has come too far to leave now.
@@ -342,6 +349,9 @@ impl Sim<'_> {
     fn shift_start(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         let c = &mut self.clerks[w];
         c.leaving = None;
+        if c.reacting {
+            return Ok(());
+        }
         if c.signed_in && !c.paused && c.holding.is_none() && c.idle_since.is_none() {
             return self.call_or_idle(w, now);
         }
@@ -364,7 +374,7 @@ impl Sim<'_> {
         if !c.signed_in || c.paused {
             return Ok(());
         }
-        if c.holding.is_some() {
+        if c.holding.is_some() || c.reacting {
             c.leaving = Some(leave);
             return Ok(());
         }
@@ -378,10 +388,15 @@ impl Sim<'_> {
         self.leave(w, now, leave)
     }
 
-    /// Window `w` let its ticket go: resume a parked visitor who is back, else call the
-    /// next, or leave if the shift is over.
+    /// Window `w` let its ticket go: after the clerk's reaction time (`react.rs`), resume
+    /// a parked visitor who is back, else call the next, or leave if the shift is over.
     fn released(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         self.clerks[w].holding = None;
+        self.react(w, now)
+    }
+
+    /// Window `w`'s clerk, free, acts: see `released`.
+    fn free(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         if self.unpark_returned(w, now)? {
             return Ok(());
         }
@@ -434,7 +449,13 @@ impl Sim<'_> {
         }
         let reply = self.clerk_cmd(w, now, "call", |window, clerk| Command::CallNext { window, clerk })?;
         let Reply::MaybeTicket(Some(id)) = reply else { return Ok(false) };
-        let t = ticket_index(&id).ok_or_else(|| SimError::Input(format!("ticket {id} is not the simulator's")))?;
+        self.take(w, &id, now)?;
+        Ok(true)
+    }
+
+    /// Window `w` called ticket `id`: its visitor walks to the counter, or misses the call.
+    fn take(&mut self, w: usize, id: &TicketId, now: i64) -> Result<(), SimError> {
+        let t = ticket_index(id).ok_or_else(|| SimError::Input(format!("ticket {id} is not the simulator's")))?;
         self.clerks[w].holding = Some(t);
         self.clerks[w].recalls = 0;
         if self.fates.get(t).is_some_and(|f| f.no_show) {
@@ -443,7 +464,7 @@ impl Sim<'_> {
         } else {
             self.push(now + self.hall.walk_ms, Ev::Serve(w));
         }
-        Ok(true)
+        Ok(())
     }
 
     /// A ticket joined the setup's queue number `queue`: the idle windows serving it

@@ -48,6 +48,8 @@ mod browser_reports;
 mod browser_staff;
 #[path = "../browser_status_remind.rs"]
 mod browser_status_remind;
+#[path = "../browser_store_next.rs"]
+mod browser_store_next;
 #[path = "../browser_supervisor.rs"]
 mod browser_supervisor;
 #[path = "../browser_voice.rs"]

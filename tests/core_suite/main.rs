@@ -48,6 +48,8 @@ mod core_idempotency;
 mod core_layers;
 #[path = "../core_missed.rs"]
 mod core_missed;
+#[path = "../core_moves.rs"]
+mod core_moves;
 #[path = "../core_policy.rs"]
 mod core_policy;
 #[path = "../core_prefer.rs"]

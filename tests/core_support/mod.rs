@@ -97,6 +97,7 @@ pub fn setup() -> Setup {
         escalation: None,
         pause_reasons: hallq::core::scorecard::PauseReason::defaults(),
         guides: Default::default(),
+        person_limits: Default::default(),
     }
 }
 

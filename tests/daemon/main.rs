@@ -38,6 +38,8 @@ mod api_limits;
 mod api_logins;
 #[path = "../api_missed.rs"]
 mod api_missed;
+#[path = "../api_moves.rs"]
+mod api_moves;
 #[path = "../api_privacy.rs"]
 mod api_privacy;
 #[path = "../api_public_url.rs"]

@@ -61,14 +61,18 @@ impl Command {
             | C::Unpark { .. }
             | C::IssueAssisted { .. }
             | C::Escort { .. }
-            | C::ReleaseEscort { .. } => ReplyKind::Ticket,
+            | C::ReleaseEscort { .. }
+            | C::DoneAndNext { .. }
+            | C::WalkDirect { .. }
+            | C::IssueForPerson { .. } => ReplyKind::Ticket,
             C::CallNext { .. } | C::CallNumber { .. } => ReplyKind::Call,
             C::OpenWindow { .. }
             | C::Pause { .. }
             | C::Resume { .. }
             | C::Close { .. }
             | C::SetWindowQueues { .. }
-            | C::ForceCloseWindow { .. } => ReplyKind::Window,
+            | C::ForceCloseWindow { .. }
+            | C::ArmStoreNext { .. } => ReplyKind::Window,
             C::BookAppointment { .. } | C::CancelAppointment { .. } => ReplyKind::Appointment,
             C::CaseCallback { .. } | C::RectifyCase { .. } => ReplyKind::Case,
             C::AckAlert { .. } => ReplyKind::Alert,

@@ -67,10 +67,17 @@ pub enum AuditAction {
     Escort,
     /// A guide let go of a ticket they escorted.
     ReleaseEscort,
+    // Issue 17 §4, the clerk's moves.
+    /// The clerk armed store-next at their window.
+    StoreNextOn,
+    /// The clerk disarmed it.
+    StoreNextOff,
+    /// The clerk issued a ticket to their own window for a walk-up (its call follows).
+    WalkDirect,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 32] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -100,6 +107,9 @@ impl AuditAction {
         AuditAction::Assist,
         AuditAction::Escort,
         AuditAction::ReleaseEscort,
+        AuditAction::StoreNextOn,
+        AuditAction::StoreNextOff,
+        AuditAction::WalkDirect,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -134,6 +144,9 @@ impl AuditAction {
             AuditAction::Assist => "assist",
             AuditAction::Escort => "escort",
             AuditAction::ReleaseEscort => "release_escort",
+            AuditAction::StoreNextOn => "store_next_on",
+            AuditAction::StoreNextOff => "store_next_off",
+            AuditAction::WalkDirect => "walk_direct",
         }
     }
 
@@ -254,6 +267,13 @@ impl AuditTrail {
             Event::EscalationResolved { case, by, .. } => {
                 at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
             }
+            Event::StoreNextSet { window, armed } => {
+                let action = if *armed { AuditAction::StoreNextOn } else { AuditAction::StoreNextOff };
+                on.at(window, action, AuditDetail::None)
+            }
+            Event::WalkDirect { window, .. } => on.at(window, AuditAction::WalkDirect, AuditDetail::None),
+            // The call that follows is the entry; a person's ticket is the visitor's doing.
+            Event::StoreNextFired { .. } | Event::PersonTicket { .. } => None,
             // The hall's own doing, not a person's: the alert list keeps them.
             Event::AlertRaised { .. } | Event::AlertCleared { .. } => None,
             Event::TicketIssued { .. }

@@ -262,6 +262,42 @@ pub enum Command {
         number: String,
         guide: UserName,
     },
+    // Issue 17 §4, the clerk's moves: store-next, walk-direct, per-person limits.
+    /// The clerk arms (or disarms) store-next at their window: while armed, the step that
+    /// lets the window's ticket go (done, no-show, transfer, park, not_done) calls the next
+    /// ticket too (`core::clerk_moves`).
+    ArmStoreNext {
+        window: WindowId,
+        clerk: UserName,
+        armed: bool,
+    },
+    /// `done` and `next` as one command: the next ticket is called in the same step,
+    /// armed or not.
+    DoneAndNext {
+        window: WindowId,
+        clerk: UserName,
+        outcome: Outcome,
+    },
+    /// The clerk issues a ticket of `service` to their own idle window for a visitor who
+    /// walked up, and calls it there; `id` is fresh, drawn by the shell.
+    WalkDirect {
+        window: WindowId,
+        clerk: UserName,
+        id: TicketId,
+        service: String,
+    },
+    /// A kiosk ticket under the hall's per-person limits (`[hall.limits]`): `person` is the
+    /// shell's keyed hash of the ID card number read at the kiosk (the core never sees the
+    /// number).
+    IssueForPerson {
+        id: TicketId,
+        service: String,
+        priority: Option<String>,
+        kiosk: String,
+        person: String,
+        /// Taken remotely, as `IssueTicket`'s.
+        remote: bool,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a

@@ -343,7 +343,7 @@ impl DispatchIndex {
 
     /// The oldest callable ticket in the shared lines of the queues `w` serves, if it has
     /// waited more than the hall's `max_wait_min` at `now`.
-    fn aged(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {
+    pub(crate) fn aged(&self, setup: &Setup, w: &Window, now: Ts) -> Option<(TicketId, CallRule)> {
         let head = |set: &BTreeSet<u64>| set.iter().find(|seq| self.callable(setup, **seq, w, now)).copied();
         let seq = w.queues.iter().filter_map(|q| self.by_queue_seq.get(q).and_then(head)).min()?;
         let entry = self.by_seq.get(&seq)?;

@@ -322,6 +322,29 @@ pub enum Event {
         id: TicketId,
         guide: UserName,
     },
+    // Issue 17 §4, the clerk's moves.
+    /// The clerk at `window` armed or disarmed store-next.
+    StoreNextSet {
+        window: WindowId,
+        armed: bool,
+    },
+    /// The next record is a call store-next made in the step that let `window`'s ticket go
+    /// (armed, or `done` and `next` as one command). Changes nothing; counted.
+    StoreNextFired {
+        window: WindowId,
+    },
+    /// The ticket just issued (`id`) is a walk-direct of the clerk at `window`; its call
+    /// follows.
+    WalkDirect {
+        window: WindowId,
+        id: TicketId,
+    },
+    /// The ticket just issued (`id`) was taken under the per-person limits by the person
+    /// whose ID number has the keyed hash `person`.
+    PersonTicket {
+        id: TicketId,
+        person: String,
+    },
 }
 
 impl Event {
@@ -342,8 +365,10 @@ impl Event {
             | Event::WindowClosed { window }
             | Event::WindowQueuesSet { window, .. }
             | Event::WindowForceClosed { window, .. }
-            | Event::TicketEscalated { window, .. } => Some(window),
+            | Event::TicketEscalated { window, .. }
+            | Event::StoreNextSet { window, .. } => Some(window),
             Event::TicketReturned { window, .. } => window.as_ref(),
+            Event::StoreNextFired { .. } | Event::WalkDirect { .. } | Event::PersonTicket { .. } => None,
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::TicketCancelled { .. }
@@ -393,7 +418,10 @@ impl Event {
             | Event::TicketEscalated { id, .. }
             | Event::TicketAssisted { id, .. }
             | Event::TicketEscorted { id, .. }
-            | Event::EscortReleased { id, .. } => Some(id),
+            | Event::EscortReleased { id, .. }
+            | Event::WalkDirect { id, .. }
+            | Event::PersonTicket { id, .. } => Some(id),
+            Event::StoreNextSet { .. } | Event::StoreNextFired { .. } => None,
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }
             | Event::WindowOpened { .. }

@@ -224,6 +224,25 @@ pub enum What {
         guide: UserName,
         act: GuideAct,
     },
+    // Issue 17 §4, the clerk's moves.
+    /// The clerk at `desk` armed or disarmed store-next.
+    StoreNextSet {
+        desk: Desk,
+        armed: bool,
+    },
+    /// The call that follows was made by store-next at `desk`.
+    StoreNextFired {
+        desk: Desk,
+    },
+    /// The clerk at `desk` issued `ticket` to their own window for a walk-up.
+    WalkDirect {
+        ticket: Subject,
+        desk: Desk,
+    },
+    /// `ticket` was issued under the per-person limits (an ID card read at the kiosk).
+    PersonTicket {
+        ticket: Subject,
+    },
 }
 
 /// What a `Guided` fact says happened.
@@ -263,7 +282,10 @@ impl What {
             | What::Expired { ticket, .. }
             | What::Rated { ticket, .. }
             | What::Escalated { ticket, .. }
-            | What::Guided { ticket, .. } => Some(ticket),
+            | What::Guided { ticket, .. }
+            | What::WalkDirect { ticket, .. }
+            | What::PersonTicket { ticket } => Some(ticket),
+            What::StoreNextSet { .. } | What::StoreNextFired { .. } => None,
             What::DayOpened { .. }
             | What::CaseRectified { .. }
             | What::EscalationResolved { .. }
@@ -291,7 +313,11 @@ impl What {
             | What::WindowPaused { desk, .. }
             | What::WindowResumed { desk }
             | What::WindowClosed { desk, .. }
-            | What::Escalated { desk, .. } => Some(desk),
+            | What::Escalated { desk, .. }
+            | What::StoreNextSet { desk, .. }
+            | What::StoreNextFired { desk }
+            | What::WalkDirect { desk, .. } => Some(desk),
+            What::PersonTicket { .. } => None,
             What::Expired { desk, .. } | What::Rated { desk, .. } => desk.as_ref(),
             What::DayOpened { .. }
             | What::Issued { .. }

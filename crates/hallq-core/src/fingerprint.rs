@@ -164,6 +164,17 @@ fn encode(c: &mut Canon, command: &Command) {
         }
         Command::Escort { number, guide } => c.str("escort").str(number).str(guide.as_str()),
         Command::ReleaseEscort { number, guide } => c.str("release_escort").str(number).str(guide.as_str()),
+        // Issue 17 §4, the clerk's moves; `id`s are drawn afresh for every request.
+        Command::ArmStoreNext { window, clerk, armed } => at_window(c, "arm_store_next", window, clerk).flag(*armed),
+        Command::DoneAndNext { window, clerk, outcome: o } => {
+            at_window(c, "done_and_next", window, clerk).str(outcome(*o))
+        }
+        Command::WalkDirect { window, clerk, id: _, service } => {
+            at_window(c, "walk_direct", window, clerk).str(service)
+        }
+        Command::IssueForPerson { id: _, service, priority, kiosk, person, remote } => {
+            c.str("issue_for_person").str(service).opt(priority.as_deref()).str(kiosk).str(person).flag(*remote)
+        }
     };
 }
 

@@ -108,7 +108,8 @@ pub(crate) fn decide_assisted(
         room_for(state, guide)?;
     }
     let hall_class = state.setup.guides.escort_priority.as_ref().filter(|_| escort).map(|p| p.as_str());
-    let issued = super::decide::issue_event(state, id, service, priority.or(hall_class), GUIDE_CHANNEL, now)?;
+    let issued =
+        super::decide::issue_event(state, id, (service, priority.or(hall_class), false), GUIDE_CHANNEL, None, now)?;
     let mut events = vec![issued, Event::TicketAssisted { id: *id, guide: guide.clone() }];
     if escort {
         events.push(Event::TicketEscorted { id: *id, guide: guide.clone(), priority: None });

@@ -14,6 +14,7 @@ pub mod appointments;
 pub mod audit;
 pub mod calendar;
 pub mod case_book;
+pub mod clerk_moves;
 pub mod command;
 pub mod day_reader;
 pub mod decide;

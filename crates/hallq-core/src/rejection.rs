@@ -168,6 +168,17 @@ pub enum Rejection {
     NotEscorted,
     #[error("this ticket is {0}; only a ticket still in the hall can be taken under escort")]
     NotEscortable(&'static str),
+    // Issue 17 §4, the clerk's moves.
+    #[error("ticket {number} has waited {waited_min} minutes, past the hall's max_wait of {max_min}; call it first (next), then issue the walk-up")]
+    WalkDirectBehindAged { number: String, waited_min: u32, max_min: u32 },
+    #[error("window {0} has issued its {1} walk-direct tickets for today; send the visitor to the kiosk")]
+    WalkDirectLimit(String, u32),
+    #[error("window {0} does not serve queue {1}; send the visitor to the kiosk")]
+    WalkDirectNotServed(String, String),
+    #[error("this ID card has taken its {0} tickets for today; ask at the information desk")]
+    PersonDailyLimit(u32),
+    #[error("this ID card has missed its call {no_shows} time(s) today; a new ticket can be taken from {until}")]
+    PersonMustWait { no_shows: u32, until: String },
 }
 
 impl Rejection {
@@ -244,6 +255,11 @@ impl Rejection {
             Rejection::UnknownEscalationReason(_) => "unknown_escalation_reason",
             Rejection::AlreadyEscalated => "already_escalated",
             Rejection::EscalationsFull(_) => "escalations_full",
+            Rejection::WalkDirectBehindAged { .. } => "walk_direct_behind_aged",
+            Rejection::WalkDirectLimit(..) => "walk_direct_limit",
+            Rejection::WalkDirectNotServed(..) => "walk_direct_not_served",
+            Rejection::PersonDailyLimit(_) => "person_daily_limit",
+            Rejection::PersonMustWait { .. } => "person_must_wait",
             Rejection::DepartmentRequired(_) => "department_required",
             Rejection::EscortsFull(_) => "escorts_full",
             Rejection::EscortedByOther => "escorted_by_other",
@@ -272,7 +288,8 @@ impl Rejection {
             | Rejection::BadWindowQueues(_)
             | Rejection::CheckInRequired
             | Rejection::UnknownEscalationReason(_)
-            | Rejection::DepartmentRequired(_) => RejectionKind::BadInput,
+            | Rejection::DepartmentRequired(_)
+            | Rejection::WalkDirectNotServed(..) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -325,7 +342,11 @@ impl Rejection {
             | Rejection::EscortsFull(_)
             | Rejection::EscortedByOther
             | Rejection::NotEscorted
-            | Rejection::NotEscortable(_) => RejectionKind::Conflict,
+            | Rejection::NotEscortable(_)
+            | Rejection::WalkDirectBehindAged { .. }
+            | Rejection::WalkDirectLimit(..)
+            | Rejection::PersonDailyLimit(_)
+            | Rejection::PersonMustWait { .. } => RejectionKind::Conflict,
         }
     }
 }

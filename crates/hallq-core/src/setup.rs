@@ -53,6 +53,8 @@ pub struct Setup {
     pub pause_reasons: Vec<super::scorecard::PauseReason>,
     /// 全程领办 (`[hall.guides]`): escorts per guide, the escort priority class.
     pub guides: super::guide::GuidePolicy,
+    /// The kiosk's per-person limits (`[hall.limits]`, issue 17 §4); off by default.
+    pub person_limits: super::clerk_moves::PersonLimits,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -71,6 +71,15 @@ pub struct Figures {
     pub escalations_resolved: u64,
     #[serde(default)]
     pub escalations_referred: u64,
+    /// Calls store-next made in the step that let the window's ticket go (issue 17 §4).
+    #[serde(default)]
+    pub store_next_calls: u64,
+    /// Tickets a clerk issued to their own window for a walk-up (issue 17 §4).
+    #[serde(default)]
+    pub walk_direct: u64,
+    /// Tickets issued under the per-person limits, an ID card read at the kiosk.
+    #[serde(default)]
+    pub id_checked: u64,
     pub wait: Durations,
     pub service: Durations,
     /// How far the wait told at issue was from the wait a ticket got (at its first call).
@@ -227,7 +236,11 @@ impl DayStats {
                 f.escalations_resolved += 1;
                 f.escalations_referred += u64::from(*referred);
             }),
-            What::DayOpened { .. }
+            What::StoreNextFired { desk } => self.record_window(&desk.window, |f| f.store_next_calls += 1),
+            What::WalkDirect { ticket, desk } => self.record(&ticket.queue, Some(&desk.window), |f| f.walk_direct += 1),
+            What::PersonTicket { ticket } => self.record(&ticket.queue, None, |f| f.id_checked += 1),
+            What::StoreNextSet { .. }
+            | What::DayOpened { .. }
             | What::Joined { .. }
             | What::Left { .. }
             | What::Recalled { .. }
@@ -243,6 +256,12 @@ impl DayStats {
             | What::AlertEnded { .. } => {}
             What::Guided { guide, act, .. } => self.guides.entry(guide.clone()).or_default().fold(*act),
         }
+    }
+
+    /// Applies `f` to the totals and the window's figures (a fact of no queue).
+    fn record_window(&mut self, window: &WindowId, f: impl Fn(&mut Figures)) {
+        f(&mut self.total);
+        f(self.by_window.entry(*window).or_default());
     }
 
     /// Applies `f` to the totals, the queue's figures and, if given, the window's.

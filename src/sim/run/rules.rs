@@ -7,7 +7,7 @@
 //! try what the rules forbid (a fourth recall, a park beyond `park_max`, closing a window
 //! with parked tickets), so a refusal is a bug and ends the run (`SimError::Refused`).
 
-use crate::core::model::{BundleStep, Outcome, QueueId, TicketStatus, Ts};
+use crate::core::model::{BundleStep, Outcome, QueueId, Ts};
 use crate::core::{Command, HallState};
 
 use super::{ticket_id, Ev, Sim, NO_SHOW_AFTER_RECALL_MS, PARK_FOUND_AFTER_MS, RECALL_AFTER_MS};
@@ -45,13 +45,18 @@ impl Sim<'_> {
     /// next step's counter.
     pub(super) fn done(&mut self, w: usize, now: i64) -> Result<(), SimError> {
         let outcome = Outcome::Completed;
-        self.clerk_cmd(w, now, "done", |window, clerk| Command::Done { window, clerk, outcome })?;
+        if self.finishes_with_next(w) {
+            self.clerk_cmd(w, now, "done-next", |window, clerk| Command::DoneAndNext { window, clerk, outcome })?;
+        } else {
+            self.clerk_cmd(w, now, "done", |window, clerk| Command::Done { window, clerk, outcome })?;
+        }
         let Some(t) = self.clerks[w].holding else { return self.released(w, now) };
         if self.fates.get(t).is_none_or(|f| f.steps_left <= 1) {
             return self.released(w, now);
         }
         let id = ticket_id(t)?;
-        let Some(ticket) = self.state.ticket(&id).filter(|tk| tk.status == TicketStatus::Waiting) else {
+        // Waiting for its next step, or (done-next) called for it at this window already.
+        let Some(ticket) = self.state.ticket(&id).filter(|tk| !tk.status.is_final()) else {
             return Err(SimError::Refused {
                 command: "done".into(),
                 reason: format!("bundle ticket {id} has no next step"),
@@ -134,7 +139,7 @@ impl Sim<'_> {
         let c = &mut self.clerks[w];
         let Some(p) = c.parked.iter_mut().find(|p| p.0 == t) else { return Ok(()) };
         p.1 = true;
-        if !c.signed_in || c.paused || c.holding.is_some() {
+        if !c.signed_in || c.paused || c.holding.is_some() || c.reacting {
             return Ok(());
         }
         if let Some(since) = c.idle_since.take() {

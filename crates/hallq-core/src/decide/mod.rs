@@ -4,6 +4,7 @@
 //! One arm per command, each a call: a visitor's ticket and bookings in `ticket.rs`, a
 //! clerk's window in `window.rs`, supervision and staff here, beside the checks they share.
 
+mod moves;
 mod ticket;
 mod window;
 
@@ -15,6 +16,7 @@ use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
 use super::{escalation, guide, rating};
 
+pub(crate) use moves::follow_up;
 pub(crate) use ticket::issue_event;
 pub use ticket::PROMISE_WAITING_MAX;
 
@@ -102,6 +104,16 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::Escort { number, guide: g } => guide::decide_escort(state, number, g),
         Command::ReleaseEscort { number, guide: g } => guide::decide_release(state, number, g),
+        // Issue 17 §4, the clerk's moves (`moves.rs`).
+        Command::ArmStoreNext { window, clerk, armed } => moves::arm(state, window, clerk, *armed),
+        Command::DoneAndNext { window, clerk, outcome } => moves::done_and_next(state, window, clerk, *outcome),
+        Command::WalkDirect { window, clerk, id, service } => {
+            moves::walk_direct(state, window, clerk, id, service, now)
+        }
+        Command::IssueForPerson { id, service, priority, kiosk, person, remote } => {
+            let what = (service.as_str(), priority.as_deref(), *remote);
+            moves::issue_for_person(state, id, what, kiosk, person, now)
+        }
     }
 }
 

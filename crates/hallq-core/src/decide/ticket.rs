@@ -32,17 +32,19 @@ pub(super) fn issue(
     done(vec![event], Reply::Ticket(*id))
 }
 
-/// The issue of a walk-in's ticket through `channel` (a guide's assisted issue), for a
-/// decision that logs more beside it.
+/// The issue of a walk-in's ticket through `kiosk` (a channel), for a decision that logs
+/// more beside it: a guide's assisted issue (`guide.rs`), a ticket under the per-person
+/// limits, or a walk-direct sent to the clerk's window (`target_window`, `moves.rs`), where
+/// it waits for that window alone.
 pub(crate) fn issue_event(
     state: &HallState,
     id: &TicketId,
-    service: &str,
-    priority: Option<&str>,
-    channel: &str,
+    (service, priority, remote): (&str, Option<&str>, bool),
+    kiosk: &str,
+    target_window: Option<WindowId>,
     now: Ts,
 ) -> Result<Event, Rejection> {
-    decide_issue(state, id, service, priority, channel, now, Issue::default())
+    decide_issue(state, id, service, priority, kiosk, now, Issue { target_window, remote, ..Issue::default() })
 }
 
 /// A remote ticket's visitor has arrived.

@@ -48,7 +48,10 @@ impl HallState {
             Event::TicketRecalled { window, id } => self.recalled(out, window, id),
             Event::TicketServing { window, id } => self.serving(out, window, id),
             Event::TicketDone { window, id, outcome } => self.done(out, window, id, *outcome),
-            Event::TicketNoShow { window, id } => self.no_show(out, window, id),
+            Event::TicketNoShow { window, id } => {
+                self.no_show(out, window, id);
+                self.persons.no_show(id, at);
+            }
             Event::TicketStepDone { window, id } => self.next_step(out, window, id),
             Event::TicketParked { window, id } => self.parked(out, window, id),
             Event::TicketTransferred { window, id, to } => self.transfer(out, window, id, to),
@@ -81,6 +84,11 @@ impl HallState {
             Event::TicketAssisted { id, guide } => self.assisted(out, id, guide),
             Event::TicketEscorted { id, guide, priority } => self.escorted(out, id, guide, priority),
             Event::EscortReleased { id, guide } => self.escort_released(out, id, guide),
+            // Issue 17 §4, the clerk's moves (`clerk.rs`).
+            Event::StoreNextSet { window, armed } => self.store_next_set(out, window, *armed),
+            Event::StoreNextFired { window } => out.push(What::StoreNextFired { desk: self.desk(window) }),
+            Event::WalkDirect { window, id } => self.walk_direct(out, window, id),
+            Event::PersonTicket { id, person } => self.person_ticket(out, id, person),
         }
         self.escort_moments(out);
         self.alerts.apply(self.day, at, &record.event, &self.windows);
@@ -253,6 +261,7 @@ impl HallState {
         self.escalations.open_day(day, self.setup.rating.closed_kept_days);
         self.guides.open_day();
         self.tickets.clear();
+        self.persons.clear();
         self.numbers.clear();
         self.idem.clear();
         self.index.clear();
@@ -263,6 +272,8 @@ impl HallState {
             w.clerk = None;
             w.ordinary_owed = 0;
             w.parked.clear();
+            w.store_next = false;
+            w.walk_direct_today = 0;
         }
         self.stats.entry(day).or_default();
         for alert in self.alerts.end_day(out.at) {

@@ -6,6 +6,7 @@
 //! the simulator and the tests all do.
 
 mod apply;
+mod clerk;
 mod escalate;
 mod guide;
 mod moves;
@@ -73,6 +74,9 @@ pub struct HallState {
     pub escalations: super::escalation::Escalations,
     /// 全程领办: today's assisted and escorted tickets.
     pub guides: super::guide::Guides,
+    /// Today's persons under the kiosk's per-person limits, by the keyed hash of their ID
+    /// number (issue 17 §4).
+    pub persons: super::clerk_moves::Persons,
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
@@ -166,6 +170,8 @@ impl HallState {
                     parked: Vec::new(),
                     prefer: w.prefer.clone(),
                     at_counter: None,
+                    store_next: false,
+                    walk_direct_today: 0,
                 };
                 (w.id, window)
             })
@@ -194,6 +200,7 @@ impl HallState {
             staff: Staff::default(),
             escalations: Default::default(),
             guides: Default::default(),
+            persons: Default::default(),
             alerts: Alerts::default(),
             forecast_cache: ForecastCache::default(),
             setup,
@@ -230,6 +237,13 @@ impl HallState {
                     _ => None,
                 };
                 records.push(self.append(now, idem, event.clone(), &mut facts));
+            }
+            // Store-next (issue 17 §4): the call that follows a finish, in this step. The
+            // key's answer is the finish's; a repeat is answered from it and calls nobody.
+            if !decision.repeated {
+                for event in super::decide::follow_up(self, &env.command, now) {
+                    records.push(self.append(now, None, event, &mut facts));
+                }
             }
         }
         Step { records, facts, result }

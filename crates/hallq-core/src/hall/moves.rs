@@ -213,6 +213,8 @@ impl HallState {
             assert!(w.ticket.is_none(), "window {window} changes sign-in while holding a ticket");
             w.state = state;
             w.clerk = clerk;
+            // Store-next is the signed-in clerk's wish: it ends with their sign-in.
+            w.store_next = false;
         }
     }
 
