@@ -108,6 +108,8 @@ pub(super) struct HallParts {
     /// `[hall.escalation]` as read, and once its queue and handler are found.
     pub escalation_raw: Option<super::escalation::RawEscalation>,
     pub escalation: Option<crate::core::escalation::EscalationPolicy>,
+    /// `[enterprises]` as read (助企服务).
+    pub enterprises_raw: Option<super::enterprises::RawEnterprises>,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -159,6 +161,7 @@ impl HallParts {
             evaluators: Vec::new(),
             escalation_raw: None,
             escalation: None,
+            enterprises_raw: None,
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -206,6 +209,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         }
     }
     parts.zones = voice::read_zones(top.tables("zone", errs), &parts.windows, &top.loc(), errs);
+    parts.enterprises_raw = top.table("enterprises", errs).and_then(|t| super::enterprises::read(t, errs));
     if let Some(sup) = top.table("supervision", errs) {
         parts.webhook = alerts::read_supervision(sup, errs);
     }

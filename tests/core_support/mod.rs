@@ -95,6 +95,7 @@ pub fn setup() -> Setup {
         rating: hallq::core::rating::RatingPolicy::default(),
         alerts: Default::default(),
         escalation: None,
+        enterprises: None,
     }
 }
 

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use super::day_reader::DayReader;
+use super::enterprise::EnterpriseId;
 use super::event::{Event, Record};
 use super::model::{CallRule, Outcome, QueueId, TicketNo, TransferTarget, Ts, UserName, WindowId};
 use super::setup::Setup;
@@ -60,10 +61,17 @@ pub enum AuditAction {
     CaseRectified,
     /// A supervisor acknowledged a supervision alert.
     AlertAck,
+    // 助企服务 (issue 17 §3).
+    /// An admin added an enterprise to the registry.
+    AddEnterprise,
+    /// An admin named an enterprise's specialist.
+    SetSpecialist,
+    /// The specialist or a supervisor added a referral or milestone to an enterprise's log.
+    FollowUp,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 29] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -90,6 +98,9 @@ impl AuditAction {
         AuditAction::CaseCallback,
         AuditAction::CaseRectified,
         AuditAction::AlertAck,
+        AuditAction::AddEnterprise,
+        AuditAction::SetSpecialist,
+        AuditAction::FollowUp,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -121,6 +132,9 @@ impl AuditAction {
             AuditAction::CaseCallback => "case_callback",
             AuditAction::CaseRectified => "case_rectified",
             AuditAction::AlertAck => "alert_ack",
+            AuditAction::AddEnterprise => "add_enterprise",
+            AuditAction::SetSpecialist => "set_specialist",
+            AuditAction::FollowUp => "follow_up",
         }
     }
 
@@ -147,6 +161,8 @@ pub enum AuditDetail {
     Case(String, Option<bool>),
     /// A supervision alert, by its id.
     Alert(u64),
+    /// An enterprise (by id, never its credit code), and for a specialist named the user.
+    Enterprise(EnterpriseId, Option<UserName>),
 }
 
 /// One line of the trail.
@@ -254,7 +270,19 @@ impl AuditTrail {
             // Part of a close, a force-close or a disable, whose own entry names who did it.
             | Event::TicketReturned { .. }
             | Event::NoChange
-            | Event::NumbersRaised { .. } => None,
+            | Event::NumbersRaised { .. }
+            // A visitor's ticket, like any issue.
+            | Event::EnterpriseTicketIssued { .. } => None,
+            Event::EnterpriseAdded { enterprise: e, by } => {
+                at.by(by, AuditAction::AddEnterprise, AuditDetail::Enterprise(e.id.clone(), Some(e.specialist.clone())))
+            }
+            Event::SpecialistSet { enterprise, specialist, by } => {
+                let detail = AuditDetail::Enterprise(enterprise.clone(), Some(specialist.clone()));
+                at.by(by, AuditAction::SetSpecialist, detail)
+            }
+            Event::FollowUpAdded { enterprise, by, .. } => {
+                at.by(by, AuditAction::FollowUp, AuditDetail::Enterprise(enterprise.clone(), None))
+            }
         }
     }
 }

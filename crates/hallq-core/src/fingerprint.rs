@@ -154,6 +154,21 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::PrinterReport { kiosk, fault } => {
             c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
+        // 助企服务 (issue 17 §3). `id` is drawn afresh for every request.
+        Command::IssueEnterpriseTicket { id: _, service, kiosk, enterprise } => {
+            c.str("issue_enterprise_ticket").str(service).str(kiosk).str(enterprise.as_str())
+        }
+        Command::AddEnterprise { enterprise: e, by } => {
+            let c = c.str("add_enterprise").str(e.id.as_str()).str(&e.name).str(&e.code_hash);
+            c.str(e.specialist.as_str()).str(by.as_str())
+        }
+        Command::SetSpecialist { enterprise, specialist, by } => {
+            c.str("set_specialist").str(enterprise.as_str()).str(specialist.as_str()).str(by.as_str())
+        }
+        Command::AddFollowUp { enterprise, kind, date, note, by } => {
+            let c = c.str("add_follow_up").str(enterprise.as_str()).str(kind.as_str()).str(&date.to_string());
+            c.str(note).str(by.as_str())
+        }
     };
 }
 

@@ -159,6 +159,21 @@ pub enum Rejection {
     EscalationsFull(usize),
     #[error("a referral names the department in 1 to {0} characters")]
     DepartmentRequired(usize),
+    // 助企服务 (issue 17 §3).
+    #[error("this hall keeps no enterprise registry ([enterprises] in hall.toml)")]
+    NoEnterprises,
+    #[error("no such enterprise")]
+    UnknownEnterprise,
+    #[error("an enterprise with this id or credit code is registered already")]
+    EnterpriseExists,
+    #[error("the registry holds its maximum of {0} enterprises")]
+    EnterprisesFull(usize),
+    #[error("an enterprise's name is 1 to {0} characters")]
+    BadEnterpriseName(usize),
+    #[error("a follow-up's date lies between 2000-01-01 and {0} days from today")]
+    BadFollowUpDate(u64),
+    #[error("this enterprise's log holds its maximum of {0} follow-ups")]
+    FollowUpsFull(usize),
 }
 
 impl Rejection {
@@ -236,6 +251,13 @@ impl Rejection {
             Rejection::AlreadyEscalated => "already_escalated",
             Rejection::EscalationsFull(_) => "escalations_full",
             Rejection::DepartmentRequired(_) => "department_required",
+            Rejection::NoEnterprises => "no_enterprises",
+            Rejection::UnknownEnterprise => "unknown_enterprise",
+            Rejection::EnterpriseExists => "enterprise_exists",
+            Rejection::EnterprisesFull(_) => "enterprises_full",
+            Rejection::BadEnterpriseName(_) => "bad_enterprise_name",
+            Rejection::BadFollowUpDate(_) => "bad_follow_up_date",
+            Rejection::FollowUpsFull(_) => "follow_ups_full",
         }
     }
 
@@ -259,7 +281,9 @@ impl Rejection {
             | Rejection::BadWindowQueues(_)
             | Rejection::CheckInRequired
             | Rejection::UnknownEscalationReason(_)
-            | Rejection::DepartmentRequired(_) => RejectionKind::BadInput,
+            | Rejection::DepartmentRequired(_)
+            | Rejection::BadEnterpriseName(_)
+            | Rejection::BadFollowUpDate(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -268,7 +292,9 @@ impl Rejection {
             | Rejection::NoAppointments
             | Rejection::UnknownCase
             | Rejection::UnknownAlert
-            | Rejection::NoEscalation => RejectionKind::NotFound,
+            | Rejection::NoEscalation
+            | Rejection::NoEnterprises
+            | Rejection::UnknownEnterprise => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull | Rejection::EscalationsFull(_) => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
@@ -308,7 +334,10 @@ impl Rejection {
             | Rejection::ConfigRemoved(_)
             | Rejection::TooManyUsers(_)
             | Rejection::AlreadyEscalated
-            | Rejection::IdempotencyConflict => RejectionKind::Conflict,
+            | Rejection::IdempotencyConflict
+            | Rejection::EnterpriseExists
+            | Rejection::EnterprisesFull(_)
+            | Rejection::FollowUpsFull(_) => RejectionKind::Conflict,
         }
     }
 }

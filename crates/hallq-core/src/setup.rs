@@ -49,6 +49,8 @@ pub struct Setup {
     pub alerts: super::alerts::AlertPolicy,
     /// 办不成事请找我 (`[hall.escalation]`); `None` when the hall has no escalation queue.
     pub escalation: Option<super::escalation::EscalationPolicy>,
+    /// 助企服务 (`[enterprises]`); `None` when the hall keeps no enterprise registry.
+    pub enterprises: Option<super::enterprise::EnterprisePolicy>,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

@@ -13,8 +13,9 @@ use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
-use super::{escalation, rating};
+use super::{enterprise, escalation, rating};
 
+pub(crate) use ticket::issue_to;
 pub use ticket::PROMISE_WAITING_MAX;
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
@@ -95,6 +96,17 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(super::window_admin::force_close(state, window, by)?, Reply::Window(*window))
         }
         Command::Reconcile => done(super::reconcile::decide(state)?, Reply::Nothing),
+        // 助企服务 (issue 17 §3).
+        Command::IssueEnterpriseTicket { id, service, kiosk, enterprise } => {
+            enterprise::decide_issue(state, id, service, kiosk, enterprise, now)
+        }
+        Command::AddEnterprise { enterprise, by } => enterprise::decide_add(state, enterprise, by),
+        Command::SetSpecialist { enterprise: e, specialist, by } => {
+            enterprise::decide_specialist(state, e, specialist, by)
+        }
+        Command::AddFollowUp { enterprise: e, kind, date, note, by } => {
+            enterprise::decide_follow_up(state, e, (*kind, *date), note, by, now)
+        }
     }
 }
 

@@ -70,6 +70,9 @@ pub struct HallState {
     pub staff: Staff,
     /// 办不成事 cases (kept across days) and today's escalated tickets.
     pub escalations: super::escalation::Escalations,
+    /// 助企服务: the registry's changes since hall.toml, the follow-up logs, the figures
+    /// (kept across days) and today's enterprise tickets.
+    pub enterprises: super::enterprise::Enterprises,
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
@@ -190,6 +193,7 @@ impl HallState {
             ratings: Ratings::default(),
             staff: Staff::default(),
             escalations: Default::default(),
+            enterprises: Default::default(),
             alerts: Alerts::default(),
             forecast_cache: ForecastCache::default(),
             setup,
