@@ -14,6 +14,7 @@ use chrono::NaiveTime;
 use core_support::*;
 use hallq::core::alerts::{AlertPolicy, QueueThresholds};
 use hallq::core::command::{Command, Envelope, Rejection};
+use hallq::core::enterprise::{EnterpriseDef, EnterpriseId, EnterprisePolicy, FollowUpKind};
 use hallq::core::hall::HallState;
 use hallq::core::model::{KioskId, Outcome, Preferences, TicketId, TransferTarget, Ts};
 use hallq::core::setup::{QueueDef, Setup, WindowDef};
@@ -37,6 +38,9 @@ fn hall_setup() -> Setup {
         handler: user("h1"),
         reasons: hallq::core::escalation::EscalationPolicy::default_reasons(),
     });
+    let e1 =
+        EnterpriseDef { id: eid("E1"), name: "一号企业".into(), code_hash: "h1".into(), specialist: user("c4") };
+    setup.enterprises = Some(EnterprisePolicy { queue: q("B"), seed: vec![e1] });
     setup
 }
 
@@ -145,9 +149,40 @@ fn keyed_commands() -> Vec<Command> {
             refer_to: Some("不动产登记中心".into()),
         },
     ]
+    .into_iter()
+    .chain(enterprise_commands())
+    .collect()
 }
 
 const ESCALATION: &str = "E20250310-001";
+
+fn eid(s: &str) -> EnterpriseId {
+    EnterpriseId::parse(s).unwrap()
+}
+
+/// 助企服务's keyed commands, each succeeding on `prelude()` (enterprise E1, specialist c4).
+fn enterprise_commands() -> Vec<Command> {
+    let admin = user("admin");
+    let added =
+        EnterpriseDef { id: eid("E2"), name: "二号企业".into(), code_hash: "h2".into(), specialist: user("c2") };
+    vec![
+        Command::IssueEnterpriseTicket {
+            id: tid(22),
+            service: "SC-A2".into(),
+            kiosk: "kiosk-1".into(),
+            enterprise: eid("E1"),
+        },
+        Command::AddEnterprise { enterprise: added, by: admin.clone() },
+        Command::SetSpecialist { enterprise: eid("E1"), specialist: user("c2"), by: admin },
+        Command::AddFollowUp {
+            enterprise: eid("E1"),
+            kind: FollowUpKind::Project,
+            date: day(),
+            note: "立项".into(),
+            by: user("c4"),
+        },
+    ]
+}
 
 /// Window 1's clerk could not finish ticket 2 (called there in the prelude).
 fn escalate() -> Command {
@@ -209,6 +244,10 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::Escalate { .. } => ("Escalate", true),
         Command::EscalationCallback { .. } => ("EscalationCallback", true),
         Command::ResolveEscalation { .. } => ("ResolveEscalation", true),
+        Command::IssueEnterpriseTicket { .. } => ("IssueEnterpriseTicket", true),
+        Command::AddEnterprise { .. } => ("AddEnterprise", true),
+        Command::SetSpecialist { .. } => ("SetSpecialist", true),
+        Command::AddFollowUp { .. } => ("AddFollowUp", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -223,7 +262,9 @@ fn kind(c: &Command) -> (&'static str, bool) {
 fn redrawn(c: &Command, fresh: u32) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = tid(100 + fresh),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::IssueEnterpriseTicket { id, .. } => *id = tid(100 + fresh),
         Command::BookAppointment { code, .. } => *code = format!("NEW{fresh}"),
         _ => {}
     }
@@ -234,7 +275,9 @@ fn redrawn(c: &Command, fresh: u32) -> Command {
 fn without_fresh(c: &Command) -> Command {
     let mut c = c.clone();
     match &mut c {
-        Command::IssueTicket { id, .. } | Command::CheckInAppointment { id, .. } => *id = TicketId::from_bytes([0; 16]),
+        Command::IssueTicket { id, .. }
+        | Command::CheckInAppointment { id, .. }
+        | Command::IssueEnterpriseTicket { id, .. } => *id = TicketId::from_bytes([0; 16]),
         Command::BookAppointment { code, .. } => code.clear(),
         _ => {}
     }
@@ -336,6 +379,24 @@ fn mutated(c: &Command, r: u8) -> Command {
         },
         Command::Tick | Command::Reconcile | Command::LogIn { .. } | Command::LogOut { .. } => {}
         Command::PrinterReport { kiosk, .. } => *kiosk = KioskId::parse("kiosk9").unwrap(),
+        Command::IssueEnterpriseTicket { service, kiosk, enterprise, .. } => match r % 3 {
+            0 => *service = "SC-B1".into(),
+            1 => *kiosk = "kiosk-2".into(),
+            _ => *enterprise = eid("E9"),
+        },
+        Command::AddEnterprise { enterprise, by } => match r % 3 {
+            0 => enterprise.code_hash = "h9".into(),
+            1 => enterprise.name.push('!'),
+            _ => other_user(by),
+        },
+        Command::SetSpecialist { enterprise, specialist, .. } => match r % 2 {
+            0 => *enterprise = eid("E9"),
+            _ => other_user(specialist),
+        },
+        Command::AddFollowUp { kind, note, .. } => match r % 2 {
+            0 => *kind = FollowUpKind::Approval,
+            _ => note.push('!'),
+        },
     }
     c
 }
@@ -398,9 +459,9 @@ proptest! {
 
     #[test]
     fn a_key_answers_its_own_command_and_refuses_every_other(
-        a in 0..30usize,
+        a in 0..40usize,
         how in 0..3u8,
-        b in 0..30usize,
+        b in 0..40usize,
         r in any::<u8>(),
         fresh in 0..50u32,
     ) {

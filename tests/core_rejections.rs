@@ -319,6 +319,13 @@ fn code_of_every_rejection() -> Vec<&'static str> {
         R::AlreadyEscalated,
         R::EscalationsFull(0),
         R::DepartmentRequired(0),
+        R::NoEnterprises,
+        R::UnknownEnterprise,
+        R::EnterpriseExists,
+        R::EnterprisesFull(0),
+        R::BadEnterpriseName(0),
+        R::BadFollowUpDate(0),
+        R::FollowUpsFull(0),
     ];
     for r in &all {
         match r {
@@ -389,6 +396,13 @@ fn code_of_every_rejection() -> Vec<&'static str> {
             | R::AlreadyEscalated
             | R::EscalationsFull(_)
             | R::DepartmentRequired(_) => {}
+            R::NoEnterprises
+            | R::UnknownEnterprise
+            | R::EnterpriseExists
+            | R::EnterprisesFull(_)
+            | R::BadEnterpriseName(_)
+            | R::BadFollowUpDate(_)
+            | R::FollowUpsFull(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()
@@ -452,6 +466,16 @@ fn the_tables_refuse_with_every_rejection() {
         "already_escalated",
         "escalations_full",
         "department_required",
+    ]);
+    // Refused in core_enterprise.rs: they need the enterprise registry.
+    covered.extend([
+        "no_enterprises",
+        "unknown_enterprise",
+        "enterprise_exists",
+        "enterprises_full",
+        "bad_enterprise_name",
+        "bad_follow_up_date",
+        "follow_ups_full",
     ]);
     let mut all = code_of_every_rejection();
     all.sort_unstable();

@@ -10,6 +10,7 @@
 //! a command's caller likewise says how to read what the command's reply names
 //! ([`EngineHandle::command_then`]). The views callers see are built in `reads.rs`.
 
+mod enterprises;
 mod escalations;
 mod reads;
 mod run;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use enterprises::EnterpriseView;
 pub use escalations::{EscalationFilter, EscalationsView};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
 

@@ -430,6 +430,9 @@ pub struct StatsDto {
     pub windows: std::collections::BTreeMap<String, FiguresDto>,
     /// 办不成事: the day's escalations and the cases open and overdue now.
     pub escalations: super::escalation_dto::EscalationStatsDto,
+    /// 助企服务: the day's enterprise tickets, the personal line's share, visits per specialist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprises: Option<super::enterprise_dto::EnterpriseStatsDto>,
 }
 
 impl StatsDto {
@@ -440,6 +443,7 @@ impl StatsDto {
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
             escalations: Default::default(),
+            enterprises: None,
         }
     }
 }

@@ -67,6 +67,7 @@ pub async fn stats(
     let (day, figures) = app.hall.engine.read(move |r| r.stats(day)).await?;
     let mut dto = StatsDto::new(day, &figures);
     dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;
+    dto.enterprises = super::enterprises::stats_part(&app, day).await?;
     Ok(Json(dto))
 }
 

@@ -32,6 +32,8 @@ mod core_audit;
 mod core_day;
 #[path = "../core_dispatch.rs"]
 mod core_dispatch;
+#[path = "../core_enterprise.rs"]
+mod core_enterprise;
 #[path = "../core_escalation.rs"]
 mod core_escalation;
 #[path = "../core_eta.rs"]
