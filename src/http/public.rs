@@ -148,6 +148,8 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "bundles": bundles,
         "rating": super::rating::catalog_rating(setup),
         "escalation": super::escalation_dto::catalog_escalation(setup),
+        // 助企服务: the queue of enterprise tickets, for the kiosk's credit-code button.
+        "enterprises": setup.enterprises.as_ref().map(|e| json!({ "queue": e.queue })),
     }))
 }
 
