@@ -77,6 +77,7 @@ async fn an_enterprise_ticket_finds_its_specialist_or_queue_b_and_the_registry_s
     api.post("/api/v1/enterprise-tickets", None, Some(body)).await.assert_error(401, "unauthorized");
 
     follow_ups_and_roles(api, &z1).await;
+    booking_with_the_specialist(api, &b_item).await;
     admin_changes(api).await;
     figures_and_audit(api).await;
 
@@ -123,6 +124,20 @@ async fn follow_ups_and_roles(api: &Api, z1: &str) {
     let sup = api.login("supervisor").await;
     let by_sup = api.post(path, Some(&sup), Some(add("referral", "转介至发改局"))).await;
     assert_eq!(by_sup.status, 201, "{}", by_sup.text);
+}
+
+/// A booking with the enterprise's credit code is at its specialist's window (10).
+async fn booking_with_the_specialist(api: &Api, b_item: &str) {
+    let slots = api.get("/api/v1/appointments/slots?day=2026-03-11", None).await;
+    let slot = slots.body["slots"][0]["slot"].as_str().expect("a slot tomorrow").to_string();
+    let book = |code: &str, phone: &str| json!({ "service": b_item, "day": "2026-03-11", "slot": slot, "phone": phone, "credit_code": code });
+    let booked = api.post("/api/v1/appointments", None, Some(book(E001_URL, "13900000001"))).await;
+    assert_eq!((booked.status, booked.body["window"].as_str()), (201, Some("10")), "{}", booked.text);
+    assert!(!booked.text.contains(E001) && !booked.text.contains("青川智造"), "{}", booked.text);
+    let unknown = api.post("/api/v1/appointments", None, Some(book(UNREGISTERED, "13900000002"))).await;
+    unknown.assert_error(404, "unknown_enterprise");
+    let bad = api.post("/api/v1/appointments", None, Some(book(BAD_CHECK, "13900000002"))).await;
+    bad.assert_error(400, "bad_credit_code");
 }
 
 /// An admin adds an enterprise and names its specialist; nobody else may.

@@ -101,6 +101,33 @@ pub async fn issue(
     Ok((status, Json(EnterpriseIssuedDto { issued, enterprise: line })))
 }
 
+/// 助企服务 booking: the window of the specialist of the enterprise whose credit code is
+/// `text` — the first of the specialist's hall.toml windows. Look-ups count against the
+/// client address like a kiosk's against the kiosk; an unregistered code is a 404 (the
+/// visitor may book without one), and the answer names no enterprise.
+pub(super) async fn booking_window(
+    app: &AppState,
+    client: std::net::IpAddr,
+    text: &str,
+) -> Result<crate::core::model::WindowId, ApiError> {
+    app.hall.config.setup.enterprises.as_ref().ok_or_else(no_registry)?;
+    let limited = app.edge.limits.enterprise_codes.take(&format!("addr:{client}"), app.now().0);
+    limited.map_err(|ms| ApiError::too_many("of credit codes from this address", ms))?;
+    let code = CreditCode::find(text).map_err(|e| ApiError::bad_request("bad_credit_code", e.to_string()))?;
+    let hash = code.hash(&app.edge.phone_key);
+    let found = app.hall.engine.read(move |r| r.enterprise_by_hash(&hash)).await?;
+    let e = found.ok_or_else(|| {
+        ApiError::not_found("unknown_enterprise", "this credit code is not registered here; book without it")
+    })?;
+    let user = app.hall.config.users.iter().find(|u| u.name == e.enterprise.specialist);
+    user.and_then(|u| u.windows.first().copied()).ok_or_else(|| {
+        ApiError::not_found(
+            "no_specialist_window",
+            "the enterprise's specialist has no window of their own; book without the code",
+        )
+    })
+}
+
 /// The signed-in staff member who may see `e`'s log: its specialist or a supervisor.
 fn may_follow(session: &auth::Session, e: &EnterpriseDef) -> Result<(), ApiError> {
     if session.role == Role::Supervisor || e.specialist == session.user {
