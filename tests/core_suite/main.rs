@@ -12,6 +12,8 @@ mod support;
 mod config;
 #[path = "../config_catalog.rs"]
 mod config_catalog;
+#[path = "../config_enterprise.rs"]
+mod config_enterprise;
 #[path = "../config_escalation.rs"]
 mod config_escalation;
 #[path = "../config_limits.rs"]
