@@ -3,7 +3,7 @@
 //! credit code goes to the specialist's window while it is open, else to queue B, and back
 //! to B when the window closes; the answer names no enterprise; the follow-up log for the
 //! specialist and supervisors only; an admin's additions and specialists; the figures and
-//! the CSV; the audit; a restart keeping all of it; the per-kiosk bound on code look-ups;
+//! the CSV; the audit; a day's opening and a restart from its snapshot keeping all of it; the per-kiosk bound on code look-ups;
 //! and no credit code in the data directory or the daemon's log.
 
 use crate::support;
@@ -81,13 +81,23 @@ async fn an_enterprise_ticket_finds_its_specialist_or_queue_b_and_the_registry_s
     admin_changes(api).await;
     figures_and_audit(api).await;
 
-    // A restart keeps the added enterprise, its specialist and the logs.
+    // The next day opens (its snapshot carries the registry's changes, the logs and the
+    // figures), then a restart loads that snapshot: all of it is still there.
+    d.set_clock(support::shanghai_ms(2026, 3, 11, 9, 0, 0));
+    support::guard("the engine opens the next day", async {
+        while api.get("/api/v1/hall", None).await.body["day"] != "2026-03-11" {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
     let d = d.restart().await;
     let api = &d.api;
+    let sup = api.login("supervisor").await;
+    let yesterday = api.get("/api/v1/stats?day=2026-03-10", Some(&sup)).await;
+    assert_eq!(yesterday.body["enterprises"]["visits"]["zhuanyuan1"], 1, "{}", yesterday.text);
     let z2 = api.login("zhuanyuan2").await;
     let added = api.get("/api/v1/enterprises/E100", Some(&z2)).await;
     assert_eq!((added.status, added.body["specialist"].as_str()), (200, Some("zhuanyuan2")), "{}", added.text);
-    let sup = api.login("supervisor").await;
     let log = api.get("/api/v1/enterprises/E001", Some(&sup)).await;
     assert_eq!(entries_of(&log.body).iter().filter(|k| *k == "visit").count(), 1, "{}", log.text);
     assert!(entries_of(&log.body).contains(&"project".to_string()), "{}", log.text);
