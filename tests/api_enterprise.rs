@@ -50,6 +50,7 @@ async fn an_enterprise_ticket_finds_its_specialist_or_queue_b_and_the_registry_s
     assert_eq!(personal.status, 201, "{}", personal.text);
     assert_eq!(personal.body["enterprise"]["window"], "10", "{}", personal.text);
     assert!(personal.body["enterprise"]["text"].as_str().is_some_and(|t| t.contains("10 号窗口")), "{}", personal.text);
+    assert_eq!(personal.body["waits_for"], "10", "{}", personal.text);
     // Window 10 calls it before queue B's older ticket.
     let called = api.call_next(&z1, "10").await;
     assert_eq!(called["id"], personal.body["id"]);
