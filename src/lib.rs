@@ -48,6 +48,9 @@
 //!   date and time in the hall's zone). Below every other module of the daemon.
 //! - [`thread_nice`] — the nice level of one thread: the daemon's displays' thread and the
 //!   benchmark's display clients yield the CPU to requests.
+//! - [`credit_code`] — the unified social credit code: its check character, finding it in
+//!   a scanner's text, and the keyed hash that stands for it past the edge. Used by
+//!   `config` and `http`.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod alert_subject;
@@ -55,6 +58,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod config;
+pub mod credit_code;
 pub use hallq_core as core;
 pub mod daemon;
 pub mod engine;

@@ -150,6 +150,35 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
             )
         },
         row("GET", "/api/v1/reports/escalations.csv", "/api/v1/reports/escalations.csv", &[Supervisor, Admin]),
+        // 助企服务: an enterprise's log is its specialist's (zhuanyuan1, not among these
+        // callers; tests/api_enterprise.rs lets them in) and the supervisors'.
+        Row {
+            body: Some(json!({ "code": "91510100MA6CAY4CLW", "service": "SC-0005" })),
+            ..row("POST", "/api/v1/enterprise-tickets", "/api/v1/enterprise-tickets", &[Kiosk])
+        },
+        // A guide is no specialist: the enterprises are the specialists', supervisors' and admins'.
+        row("GET", "/api/v1/enterprises", "/api/v1/enterprises", &[ClerkHere, ClerkElsewhere, Supervisor, Admin]),
+        row("GET", "/api/v1/enterprises/{id}", "/api/v1/enterprises/E001", &[Supervisor]),
+        Row {
+            body: Some(json!({ "kind": "referral", "date": "2026-03-10", "note": "转介" })),
+            ..row("POST", "/api/v1/enterprises/{id}/follow-ups", "/api/v1/enterprises/E001/follow-ups", &[Supervisor])
+        },
+        Row {
+            body: Some(
+                json!({ "id": "E200", "name": "新企业", "credit_code": "91110108551385082Q", "specialist": "zhuanyuan2" }),
+            ),
+            ..row("POST", "/api/v1/admin/enterprises", "/api/v1/admin/enterprises", &[Admin])
+        },
+        Row {
+            body: Some(json!({ "specialist": "zhuanyuan2" })),
+            ..row(
+                "POST",
+                "/api/v1/admin/enterprises/{id}/specialist",
+                "/api/v1/admin/enterprises/E001/specialist",
+                &[Admin],
+            )
+        },
+        row("GET", "/api/v1/reports/enterprises.csv", "/api/v1/reports/enterprises.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit", "/api/v1/audit?date=2026-03-10", &[Supervisor, Admin]),
         row("GET", "/api/v1/audit.csv", "/api/v1/audit.csv", &[Supervisor, Admin]),
         row("GET", "/api/v1/admin", "/api/v1/admin", &[Admin]),

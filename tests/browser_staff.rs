@@ -214,7 +214,8 @@ async fn the_start_page_shows_demo_credentials_only_while_the_hall_runs_on_them(
     b.goto(&d.api.url("/")).await;
     b.until("the demo lines", "return document.querySelectorAll('.demo-cred').length >= 7;").await;
     let text = b.text("main").await;
-    assert!(text.contains("演示账号 clerk1…clerk12，密码 demo"), "{text}");
+    // The clerks: clerk1 … clerk12, then the 助企服务 specialists zhuanyuan1 and zhuanyuan2.
+    assert!(text.contains("演示账号 clerk1…zhuanyuan2，密码 demo"), "{text}");
     assert!(text.contains("演示令牌 demo-kiosk-1"), "{text}");
     let kiosk = b.eval("return document.querySelector('#kiosk-card').getAttribute('href');").await;
     assert_eq!(kiosk, "/display/kiosk?token=demo-kiosk-1");

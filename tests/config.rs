@@ -133,8 +133,8 @@ fn the_embedded_default_reports_its_demo_credentials() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let demo = cfg.demo_credentials();
     // Two kiosks, the online channel, twelve evaluators, the metrics token, twelve clerks,
-    // a supervisor, two guides and an admin.
-    assert_eq!(demo.len(), 32, "{demo:#?}");
+    // two 助企服务 specialists, a supervisor, two guides and an admin.
+    assert_eq!(demo.len(), 34, "{demo:#?}");
     assert!(demo.iter().any(|d| d.contains("metrics_token")));
     assert!(demo.iter().any(|d| d.contains("demo-rate-5")));
     assert!(demo.iter().any(|d| d.contains("demo-kiosk-1")));

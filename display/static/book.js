@@ -30,6 +30,10 @@
       no_slots_closed: "这一天大厅不办公（休息日或法定节假日），请选择其他日期",
       st_booked: "预约成功", st_checked_in: "已签到取号", st_late: "已签到（迟到，按普通号排队）", st_cancelled: "预约已取消",
       st_missed: "预约已过期（未签到）",
+      ent_h: "企业专属服务（可选）", ent_ph: "18 位统一社会信用代码", f_window: "窗口", window_n: "{n} 号窗口（专属服务专员）",
+      ent_hint: "本中心服务企业填写后，预约到您的专属服务专员窗口。代码不保存、不显示。",
+      e_credit: "没有识别到有效的统一社会信用代码，请核对", e_ent_unknown: "本中心未登记此统一社会信用代码；可不填代码直接预约",
+      e_ent_window: "专属服务专员的窗口不办理此事项；可不填代码直接预约",
       e_service: "请先选择办理事项", e_slot: "请选择一个时段", e_phone: "请填写 11 位手机号码，如 13800138000",
       e_bad_slot: "这个时段不可预约，请重新选择", e_bad_day: "这一天不可预约，请选择其他日期",
       e_slot_full: "这个时段刚刚约满了，请选择其他时段", e_slot_past: "这个时段已经过了，请选择其他时段",
@@ -57,6 +61,11 @@
       no_slots_closed: "The hall is closed that day (a rest day or public holiday). Please choose another day.",
       st_booked: "Booked", st_checked_in: "Checked in", st_late: "Checked in late (ordinary ticket)",
       st_cancelled: "Booking cancelled", st_missed: "Expired (not checked in)",
+      ent_h: "Enterprise specialist (optional)", ent_ph: "18-character unified social credit code", f_window: "Window",
+      window_n: "Window {n} (your specialist)",
+      ent_hint: "Enterprises we serve book their specialist's window. The code is neither kept nor shown.",
+      e_credit: "No valid credit code found; please check it", e_ent_unknown: "This code is not registered here; book without it",
+      e_ent_window: "Your specialist's window does not handle this service; book without the code",
       e_service: "Please choose a service first", e_slot: "Please choose a time",
       e_phone: "Please give an 11-digit mobile number, e.g. 13800138000",
       e_bad_slot: "This time cannot be booked. Please choose another.", e_bad_day: "This day cannot be booked. Please choose another.",
@@ -75,7 +84,8 @@
     bad_phone: "e_phone", bad_slot: "e_bad_slot", bad_day: "e_bad_day", slot_full: "e_slot_full", slot_past: "e_slot_past",
     already_booked: "e_already", unknown_service: "e_unknown_service", no_appointments: "e_no_appts",
     appointment_closed: "e_closed", day_closed: "e_day_closed", phone_limit: "e_phone_limit",
-    address_limit: "e_address_limit"
+    address_limit: "e_address_limit", bad_credit_code: "e_credit", unknown_enterprise: "e_ent_unknown",
+    no_specialist_window: "e_ent_window", window_not_serving: "e_ent_window"
   };
   var I18N = window.HallqI18n, t = I18N.t;
 
@@ -303,14 +313,18 @@
     if (!chosen) return showError(t("e_service"));
     if (!slot) return showError(t("e_slot"));
     if (!phone) return showError(t("e_phone"));
-    var what = [chosen, day, slot, phone].join("|");
+    var credit = $("credit-code").value.trim();
+    var what = [chosen, day, slot, phone, credit].join("|");
     if (!intent || intent.what !== what) intent = { what: what, key: randomKey() };
     setBusy(true);
     hideError();
-    api("POST", "/api/v1/appointments", { service: chosen, day: day, slot: slot, phone: phone }, intent.key).then(function (res) {
+    var body = { service: chosen, day: day, slot: slot, phone: phone };
+    if (credit) body.credit_code = credit;
+    api("POST", "/api/v1/appointments", body, intent.key).then(function (res) {
       if (res.status === 200 || res.status === 201) {
         intent = null;
         $("phone").value = "";
+        $("credit-code").value = "";
         showBooking(res.body);
         return;
       }
@@ -352,6 +366,8 @@
     $("done-service").textContent = b.service_name || b.service;
     var wd = I18N.lang() === "en" ? " (" + weekday(b.day) + ") " : "（" + weekday(b.day) + "） ";
     $("done-time").textContent = b.day + wd + b.slot;
+    $("done-window-row").hidden = !b.window;
+    $("done-window").textContent = b.window ? t("window_n", { n: b.window }) : "";
     document.querySelector(".bk-ok").textContent = b.status === "cancelled" || b.status === "missed" ? "×" : "✓";
     $("cancel").hidden = b.status !== "booked";
     $("done-how").hidden = b.status !== "booked";

@@ -119,7 +119,7 @@
 
   function show(name) {
     view = name;
-    ["home", "list", "item", "ticket", "checkin"].forEach(function (v) { $("view-" + v).hidden = v !== name; });
+    ["home", "list", "item", "ticket", "checkin", "enterprise"].forEach(function (v) { $("view-" + v).hidden = v !== name; });
     if (name !== "home") hideKeyboard();
     $("main").scrollTop = 0;
     window.scrollTo(0, 0);
@@ -354,6 +354,7 @@
         });
     }));
     renderTake();
+    itemHooks.forEach(function (fn) { fn(); });
   }
 
   // 取号 is off while the hall issues no tickets, and says so.
@@ -419,7 +420,7 @@
     return m ? m[1] + "-" + m[2] + "-" + m[3] + " " + m[4] + ":" + m[5] : "";
   }
 
-  var shown = null, shownNote = null, homeHooks = [], ticketHooks = [];
+  var shown = null, shownNote = null, homeHooks = [], ticketHooks = [], itemHooks = [];
   // What the print button does; kiosk-printer.js replaces it when the kiosk has a printer.
   var printTicket = function () { window.print(); };
   // note: {key, vars}, a line under the queue saying how the ticket came (a check-in).
@@ -657,6 +658,9 @@
     addText: function (d) { ["zh", "en"].forEach(function (l) { Object.assign(DICT[l], d[l]); }); },
     onTicket: function (fn) { ticketHooks.push(fn); }, onPrint: function (fn) { printTicket = fn; },
     view: function () { return view; }, catalog: function () { return cat; },
-    onTake: function (fn) { idHook = fn; }, onTakeError: function (fn) { errHook = fn; } };
+    onTake: function (fn) { idHook = fn; }, onTakeError: function (fn) { errHook = fn; },
+    // For kiosk-enterprise.js: the item on screen (its code and queue), the priority off.
+    chosen: function () { return chosen && !chosen.bundle ? { code: chosen.code, queue: chosenEntry().queue } : null; },
+    onItem: function (fn) { itemHooks.push(fn); } };
   init();
 })();

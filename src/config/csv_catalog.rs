@@ -19,7 +19,12 @@ const ITEM_COLUMNS: [&str; 7] = ["code", "name", "category", "department", "queu
 const BUNDLE_COLUMNS: [&str; 3] = ["id", "name", "items"];
 
 /// The rows of a CSV file with the columns `wanted`, each cell with its location.
-fn rows<const N: usize>(file: &str, text: &str, wanted: [&str; N], errs: &mut Errs) -> Vec<[Field<String>; N]> {
+pub(super) fn rows<const N: usize>(
+    file: &str,
+    text: &str,
+    wanted: [&str; N],
+    errs: &mut Errs,
+) -> Vec<[Field<String>; N]> {
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let file_err = |line: Option<u64>, key: &str, message: String| ConfigError {
         file: file.to_string(),

@@ -115,6 +115,8 @@ pub(super) struct HallParts {
     pub guides: crate::core::guide::GuidePolicy,
     /// `[hall.limits]`'s per-person limits at the kiosk (issue 17 §4).
     pub person_limits: crate::core::clerk_moves::PersonLimits,
+    /// `[enterprises]` as read (助企服务).
+    pub enterprises_raw: Option<super::enterprises::RawEnterprises>,
     /// `[hall.thresholds] service_level_min` and `service_level_queue_min`, unresolved.
     pub service_level: super::service_level::Raw,
     /// `[hall.thresholds]`'s alert keys, and each queue's own, until resolved.
@@ -170,6 +172,7 @@ impl HallParts {
             guides_raw: None,
             guides: Default::default(),
             person_limits: Default::default(),
+            enterprises_raw: None,
             service_level: Default::default(),
             alert_keys: alerts::HallKeys::default(),
             queue_alerts: Vec::new(),
@@ -220,6 +223,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
         }
     }
     parts.zones = voice::read_zones(top.tables("zone", errs), &parts.windows, &top.loc(), errs);
+    parts.enterprises_raw = top.table("enterprises", errs).and_then(|t| super::enterprises::read(t, errs));
     if let Some(sup) = top.table("supervision", errs) {
         parts.webhook = alerts::read_supervision(sup, errs);
     }

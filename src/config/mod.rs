@@ -12,7 +12,9 @@ mod alerts;
 mod appointments;
 mod catalog;
 mod csv_catalog;
+mod enterprises;
 mod escalation;
+mod files;
 mod guard;
 mod guides;
 mod hall;
@@ -36,6 +38,8 @@ use std::path::{Path, PathBuf};
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
+pub use enterprises::{seed as enterprise_seed, EnterpriseRow};
+use files::read_limited;
 pub use guard::{MetricsToken, Rate, RateLimits, TlsFiles};
 pub use limits::*;
 use passwords::demo_password_users;
@@ -56,7 +60,8 @@ pub const MAX_ERRORS: usize = 200;
 /// The repository's example hall, compiled in so that `hallq serve` runs with no files:
 /// hall.toml and the catalogue files its `[catalog]` names, by the names written there.
 const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
-const EMBEDDED_FILES: [(&str, &str); 3] = [
+const EMBEDDED_FILES: [(&str, &str); 4] = [
+    ("enterprises.csv", include_str!("../../kiosk-config/enterprises.csv")),
     ("services.csv", include_str!("../../kiosk-config/services.csv")),
     ("bundles.csv", include_str!("../../kiosk-config/bundles.csv")),
     ("services.toml", include_str!("../../kiosk-config/services.toml")),
@@ -101,6 +106,8 @@ pub struct Config {
     pub service_level: service_level::ServiceLevel,
     /// `[supervision.webhook]`: where alerts are POSTed, if anywhere.
     pub webhook: Option<WebhookConfig>,
+    /// `[enterprises] csv`: the 助企服务 registry's rows, credit codes not yet hashed.
+    pub enterprises: Vec<EnterpriseRow>,
 }
 
 /// A ticket machine and the bearer token it authenticates with.
@@ -286,35 +293,6 @@ fn embedded_file(name: &str) -> Result<String, String> {
     found.map(|(_, text)| (*text).to_string()).ok_or_else(|| format!("the embedded default has no file {name:?}"))
 }
 
-/// Reads a regular file of at most [`MAX_FILE_BYTES`]; the error is a lowercase sentence.
-/// The file is opened without blocking and checked on the open handle, so a FIFO (which
-/// would wait for a writer forever) or a device such as `/dev/zero` (whose size says 0
-/// while it never ends) is refused, and the read stops one byte past the limit whatever
-/// the metadata said.
-fn read_limited(path: &Path) -> Result<String, String> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let shown = path.display();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file; name a file holding the configuration"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("{shown} has {} bytes, more than the limit of {MAX_FILE_BYTES}", meta.len()));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("{shown} grew past the limit of {MAX_FILE_BYTES} bytes while it was read"));
-    }
-    String::from_utf8(bytes).map_err(|_| format!("{shown} is not valid UTF-8; save it as UTF-8"))
-}
-
 /// Loads from `hall.toml`'s text; `read` fetches the catalogue files it names (by the
 /// name written in the file). For the fuzz targets; the daemon reads a directory.
 pub fn load_text(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> Result<Config, ConfigErrors> {
@@ -336,6 +314,8 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
     let cat = catalog::load(&parts.catalog, read, &parts.queues, &mut errs);
     prefer::resolve_items(&mut parts.windows, std::mem::take(&mut parts.item_prefs), &cat.items, &mut errs);
     let service_level = service_level::resolve(std::mem::take(&mut parts.service_level), &parts.queues, &mut errs);
+    let raw = parts.enterprises_raw.take();
+    let (enterprise_policy, enterprise_rows) = enterprises::load(raw, read, &parts.queues, &parts.users, &mut errs);
     if !errs.is_empty() {
         return Err(errs.into_errors());
     }
@@ -363,6 +343,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         pause_reasons: parts.pause_reasons,
         guides: parts.guides,
         person_limits: parts.person_limits,
+        enterprises: enterprise_policy,
     };
     Ok(Config {
         setup,
@@ -382,6 +363,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         evaluators: parts.evaluators,
         service_level,
         webhook: parts.webhook,
+        enterprises: enterprise_rows,
     })
 }
 

@@ -181,7 +181,25 @@ fn open_log(config: &Config, data_dir: &std::path::Path) -> Result<Opened, Daemo
     // A hall whose log has begun has its key already; one made anew would leave every
     // booking's phone hash unmatched.
     let phone_key = phone_key(data_dir, state.last_seq == 0).map_err(DaemonError::PhoneKey)?;
+    let (setup, state) = seed_enterprises(config, setup, state, &phone_key);
     Ok(Opened { setup, store, state, phone_key })
+}
+
+/// 助企服务: the registry's credit codes as keyed hashes, which need the data directory's
+/// key and so come after the log's load; the replay read none of them (a record names an
+/// enterprise by its id), so the loaded state takes the seeded setup as it is.
+fn seed_enterprises(
+    config: &Config,
+    setup: Arc<crate::core::setup::Setup>,
+    mut state: HallState,
+    phone_key: &[u8; 32],
+) -> (Arc<crate::core::setup::Setup>, HallState) {
+    let Some(policy) = &setup.enterprises else { return (setup, state) };
+    let seed = crate::config::enterprise_seed(&config.enterprises, phone_key);
+    let policy = crate::core::enterprise::EnterprisePolicy { queue: policy.queue, seed };
+    let setup = Arc::new(crate::core::setup::Setup { enterprises: Some(policy), ..(*setup).clone() });
+    state.setup = setup.clone();
+    (setup, state)
 }
 
 /// Starts the alert webhook's sender (owned by `tasks`), if the hall has one, with the

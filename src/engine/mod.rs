@@ -11,6 +11,7 @@
 //! names, typed ([`EngineHandle::command_for`]). The views callers see are built in
 //! `reads.rs`.
 
+mod enterprises;
 mod escalations;
 mod guides;
 mod reads;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+pub use enterprises::EnterpriseView;
 pub use escalations::{EscalationFilter, EscalationsView};
 pub use guides::{EscortView, GUIDE_VISITORS_LISTED_MAX};
 pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};

@@ -37,6 +37,9 @@ pub struct BookBody {
     phone: String,
     #[serde(default)]
     window: Option<String>,
+    /// 助企服务: an enterprise's credit code, to book its specialist's window.
+    #[serde(default)]
+    credit_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -174,9 +177,10 @@ pub async fn book(
     let slot =
         NaiveTime::parse_from_str(body.slot.trim(), "%H:%M").map_err(|_| bad("bad_slot", "write the slot as HH:MM"))?;
     let phone = normalise_phone(&body.phone)?;
-    let window = match &body.window {
-        Some(w) => Some(WindowId::parse(w).map_err(|e| bad("bad_window", e.to_string()))?),
-        None => None,
+    let window = match (&body.window, &body.credit_code) {
+        (_, Some(code)) => Some(super::enterprises::booking_window(&app, client.0, code).await?),
+        (Some(w), None) => Some(WindowId::parse(w).map_err(|e| bad("bad_window", e.to_string()))?),
+        (None, None) => None,
     };
     let phone_hash = phone_hash(&app.edge.phone_key, &phone);
     let key = idempotency_key(&headers, None, &format!("booking:{phone_hash}"))?;

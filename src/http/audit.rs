@@ -98,6 +98,9 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::StoreNextOn => "开启办结即叫",
         AuditAction::StoreNextOff => "关闭办结即叫",
         AuditAction::WalkDirect => "窗口直接取号",
+        AuditAction::AddEnterprise => "添加服务企业",
+        AuditAction::SetSpecialist => "指定专属服务专员",
+        AuditAction::FollowUp => "企业跟踪记录",
     }
 }
 
@@ -137,6 +140,8 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
         AuditDetail::Case(case, Some(false)) => format!("工单 {case}，未联系到群众"),
         AuditDetail::Case(case, None) => format!("工单 {case}，整改完成，工单关闭"),
         AuditDetail::Alert(id) => format!("预警 #{id}"),
+        AuditDetail::Enterprise(id, Some(specialist)) => format!("企业 {id}，专员 {specialist}"),
+        AuditDetail::Enterprise(id, None) => format!("企业 {id}"),
     }
 }
 

@@ -33,6 +33,10 @@ pub struct TicketDto {
     /// where no window served).
     pub promise: Option<crate::core::model::Promise>,
     pub window: Option<String>,
+    /// The window a waiting ticket was sent to by name (a booking or transfer to it, or an
+    /// enterprise's specialist, 助企服务), which calls it; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
     pub issued_at: String,
     /// The first call; `called_at` moves with every recall.
     pub first_called_at: Option<String>,
@@ -137,6 +141,7 @@ impl TicketDto {
             eta_reason: view.eta.and_then(|e| e.reason()),
             promise: t.promise,
             window: t.window.as_ref().map(ToString::to_string),
+            waits_for: t.target_window.filter(|_| t.status == TicketStatus::Waiting).map(|w| w.to_string()),
             issued_at: rfc3339(setup, t.issued_at),
             first_called_at: t.first_called_at.map(|at| rfc3339(setup, at)),
             called_at: t.called_at.map(|at| rfc3339(setup, at)),
@@ -439,6 +444,9 @@ pub struct StatsDto {
     pub escalations: super::escalation_dto::EscalationStatsDto,
     /// 全程领办: each guide's day (assisted, escorted, waits, ratings).
     pub guides: Vec<super::guide_dto::GuideStatsDto>,
+    /// 助企服务: the day's enterprise tickets, the personal line's share, visits per specialist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprises: Option<super::enterprise_dto::EnterpriseStatsDto>,
 }
 
 impl StatsDto {
@@ -450,6 +458,7 @@ impl StatsDto {
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
             escalations: Default::default(),
             guides: Vec::new(),
+            enterprises: None,
         }
     }
 }

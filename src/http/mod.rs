@@ -9,6 +9,8 @@ pub mod auth;
 mod backup;
 pub mod conns;
 pub mod dto;
+pub mod enterprise_dto;
+mod enterprises;
 pub mod error;
 pub mod escalation_dto;
 mod escalations;
@@ -199,6 +201,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/guide/escorts", post(guides::escort))
         .route("/api/v1/guide/escorts/{number}/release", post(guides::release))
         .route("/api/v1/reports/guides.csv", get(guides::csv))
+        // 助企服务 (issue 17 §3).
+        .route("/api/v1/enterprise-tickets", post(enterprises::issue))
+        .route("/api/v1/enterprises", get(enterprises::list))
+        .route("/api/v1/enterprises/{id}", get(enterprises::get))
+        .route("/api/v1/enterprises/{id}/follow-ups", post(enterprises::follow_up))
+        .route("/api/v1/admin/enterprises", post(enterprises::add))
+        .route("/api/v1/admin/enterprises/{id}/specialist", post(enterprises::set_specialist))
+        .route("/api/v1/reports/enterprises.csv", get(enterprises::csv))
         .merge(public)
         .fallback(public::not_found)
         .layer(axum::middleware::map_response(error::json_errors))

@@ -68,6 +68,7 @@ pub async fn stats(
     let mut dto = StatsDto::new(day, &figures);
     dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;
     dto.guides = super::guides::stats_part(&app, &figures);
+    dto.enterprises = super::enterprises::stats_part(&app, day).await?;
     Ok(Json(dto))
 }
 
@@ -150,6 +151,8 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         "escalation": super::escalation_dto::catalog_escalation(setup),
         "pause_reasons": setup.pause_reasons.iter().map(|r| json!({ "code": r.code, "name": r.name })).collect::<Vec<_>>(),
         "limits": super::moves::catalog_limits(setup),
+        // 助企服务: the queue of enterprise tickets, for the kiosk's credit-code button.
+        "enterprises": setup.enterprises.as_ref().map(|e| json!({ "queue": e.queue })),
     }))
 }
 

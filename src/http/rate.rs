@@ -146,6 +146,8 @@ pub struct Limits {
     /// Successful logins per user (`user_logins`).
     pub user_logins: Limiter<String>,
     pub password_checks: PasswordChecks,
+    /// 助企服务: credit codes looked up per kiosk (`http::enterprises`).
+    pub enterprise_codes: Limiter<String>,
 }
 
 impl Limits {
@@ -164,6 +166,7 @@ impl Limits {
             login_name: Limiter::new(limits.login_name, KEYS_MAX),
             user_logins: Limiter::new(limits.user_logins, KEYS_MAX),
             password_checks: PasswordChecks::per_core(),
+            enterprise_codes: super::enterprises::code_limiter(limits),
         }
     }
 }

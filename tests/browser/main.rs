@@ -22,6 +22,8 @@ mod browser_burst;
 mod browser_clerk;
 #[path = "../browser_clerk_number.rs"]
 mod browser_clerk_number;
+#[path = "../browser_enterprise.rs"]
+mod browser_enterprise;
 #[path = "../browser_escalation.rs"]
 mod browser_escalation;
 #[path = "../browser_guides.rs"]

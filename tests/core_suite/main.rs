@@ -12,6 +12,8 @@ mod support;
 mod config;
 #[path = "../config_catalog.rs"]
 mod config_catalog;
+#[path = "../config_enterprise.rs"]
+mod config_enterprise;
 #[path = "../config_escalation.rs"]
 mod config_escalation;
 #[path = "../config_guides.rs"]
@@ -34,6 +36,8 @@ mod core_audit;
 mod core_day;
 #[path = "../core_dispatch.rs"]
 mod core_dispatch;
+#[path = "../core_enterprise.rs"]
+mod core_enterprise;
 #[path = "../core_escalation.rs"]
 mod core_escalation;
 #[path = "../core_eta.rs"]
@@ -44,6 +48,8 @@ mod core_facts;
 mod core_guides;
 #[path = "../core_idempotency.rs"]
 mod core_idempotency;
+#[path = "../core_idempotency_mutate.rs"]
+mod core_idempotency_mutate;
 #[path = "../core_layers.rs"]
 mod core_layers;
 #[path = "../core_missed.rs"]
@@ -60,6 +66,8 @@ mod core_props;
 mod core_rating;
 #[path = "../core_rejections.rs"]
 mod core_rejections;
+#[path = "../core_rejections_codes.rs"]
+mod core_rejections_codes;
 #[path = "../core_stranded.rs"]
 mod core_stranded;
 #[path = "../core_transitions.rs"]

@@ -98,6 +98,7 @@ pub fn setup() -> Setup {
         pause_reasons: hallq::core::scorecard::PauseReason::defaults(),
         guides: Default::default(),
         person_limits: Default::default(),
+        enterprises: None,
     }
 }
 

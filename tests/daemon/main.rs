@@ -22,6 +22,8 @@ mod api_audit;
 mod api_booking_limits;
 #[path = "../api_config_change.rs"]
 mod api_config_change;
+#[path = "../api_enterprise.rs"]
+mod api_enterprise;
 #[path = "../api_escalation.rs"]
 mod api_escalation;
 #[path = "../api_exposure.rs"]

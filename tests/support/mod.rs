@@ -397,7 +397,7 @@ pub fn config_dir(edit: impl Fn(String) -> String) -> TempDir {
 }
 
 /// The catalogue files the example hall.toml's `[catalog]` names.
-pub const EXAMPLE_CATALOGUE: [&str; 3] = ["services.csv", "bundles.csv", "services.toml"];
+pub const EXAMPLE_CATALOGUE: [&str; 4] = ["services.csv", "bundles.csv", "services.toml", "enterprises.csv"];
 
 /// The example hall.toml with its rate limits turned off.
 pub fn without_rate_limits(hall: String) -> String {

@@ -64,7 +64,8 @@ impl Command {
             | C::ReleaseEscort { .. }
             | C::DoneAndNext { .. }
             | C::WalkDirect { .. }
-            | C::IssueForPerson { .. } => ReplyKind::Ticket,
+            | C::IssueForPerson { .. }
+            | C::IssueEnterpriseTicket { .. } => ReplyKind::Ticket,
             C::CallNext { .. } | C::CallNumber { .. } => ReplyKind::Call,
             C::OpenWindow { .. }
             | C::Pause { .. }
@@ -85,7 +86,10 @@ impl Command {
             | C::EnableUser { .. }
             | C::AddUser { .. }
             | C::ResetPassword { .. }
-            | C::Reconcile => ReplyKind::Nothing,
+            | C::Reconcile
+            | C::AddEnterprise { .. }
+            | C::SetSpecialist { .. }
+            | C::AddFollowUp { .. } => ReplyKind::Nothing,
         }
     }
 }

@@ -16,6 +16,7 @@
 use std::sync::Arc;
 
 use super::day_reader::DayReader;
+use super::enterprise::EnterpriseId;
 use super::event::{Event, Record};
 use super::model::{CallRule, Outcome, QueueId, TicketNo, TransferTarget, Ts, UserName, WindowId};
 use super::setup::Setup;
@@ -74,10 +75,17 @@ pub enum AuditAction {
     StoreNextOff,
     /// The clerk issued a ticket to their own window for a walk-up (its call follows).
     WalkDirect,
+    // 助企服务 (issue 17 §3).
+    /// An admin added an enterprise to the registry.
+    AddEnterprise,
+    /// An admin named an enterprise's specialist.
+    SetSpecialist,
+    /// The specialist or a supervisor added a referral or milestone to an enterprise's log.
+    FollowUp,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 35] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -110,6 +118,9 @@ impl AuditAction {
         AuditAction::StoreNextOn,
         AuditAction::StoreNextOff,
         AuditAction::WalkDirect,
+        AuditAction::AddEnterprise,
+        AuditAction::SetSpecialist,
+        AuditAction::FollowUp,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -147,6 +158,9 @@ impl AuditAction {
             AuditAction::StoreNextOn => "store_next_on",
             AuditAction::StoreNextOff => "store_next_off",
             AuditAction::WalkDirect => "walk_direct",
+            AuditAction::AddEnterprise => "add_enterprise",
+            AuditAction::SetSpecialist => "set_specialist",
+            AuditAction::FollowUp => "follow_up",
         }
     }
 
@@ -173,6 +187,8 @@ pub enum AuditDetail {
     Case(String, Option<bool>),
     /// A supervision alert, by its id.
     Alert(u64),
+    /// An enterprise (by id, never its credit code), and for a specialist named the user.
+    Enterprise(EnterpriseId, Option<UserName>),
 }
 
 /// One line of the trail.
@@ -287,11 +303,23 @@ impl AuditTrail {
             // Part of a close, a force-close or a disable, whose own entry names who did it.
             | Event::TicketReturned { .. }
             | Event::NoChange
-            | Event::NumbersRaised { .. } => None,
+            | Event::NumbersRaised { .. }
+            // A visitor's ticket, like any issue.
+            | Event::EnterpriseTicketIssued { .. } => None,
             // 全程领办: the guide names themselves; the number is the ticket's.
             Event::TicketAssisted { guide, .. } => on.guide(guide, AuditAction::Assist),
             Event::TicketEscorted { guide, .. } => on.guide(guide, AuditAction::Escort),
             Event::EscortReleased { guide, .. } => on.guide(guide, AuditAction::ReleaseEscort),
+            Event::EnterpriseAdded { enterprise: e, by } => {
+                at.by(by, AuditAction::AddEnterprise, AuditDetail::Enterprise(e.id.clone(), Some(e.specialist.clone())))
+            }
+            Event::SpecialistSet { enterprise, specialist, by } => {
+                let detail = AuditDetail::Enterprise(enterprise.clone(), Some(specialist.clone()));
+                at.by(by, AuditAction::SetSpecialist, detail)
+            }
+            Event::FollowUpAdded { enterprise, by, .. } => {
+                at.by(by, AuditAction::FollowUp, AuditDetail::Enterprise(enterprise.clone(), None))
+            }
         }
     }
 }

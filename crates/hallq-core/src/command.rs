@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::PrinterFault;
+use super::enterprise::{EnterpriseDef, EnterpriseId, FollowUpKind};
 use super::model::{KioskId, Outcome, QueueId, TicketId, TransferTarget, UserName, WindowId};
 use super::staff::{PasswordHash, StaffRole};
 
@@ -297,6 +298,36 @@ pub enum Command {
         person: String,
         /// Taken remotely, as `IssueTicket`'s.
         remote: bool,
+    },
+    // 助企服务 (issue 17 §3, `core::enterprise`).
+    /// A kiosk asks for enterprise `enterprise`'s ticket (the shell found it by the keyed
+    /// hash of the credit code the visitor gave): to its specialist's window when open,
+    /// else to the enterprise queue.
+    IssueEnterpriseTicket {
+        id: TicketId,
+        service: String,
+        kiosk: String,
+        enterprise: EnterpriseId,
+    },
+    /// An admin adds an enterprise; the shell has hashed its credit code and checked the
+    /// specialist is a clerk.
+    AddEnterprise {
+        enterprise: EnterpriseDef,
+        by: UserName,
+    },
+    /// An admin names an enterprise's specialist; the shell has checked they are a clerk.
+    SetSpecialist {
+        enterprise: EnterpriseId,
+        specialist: UserName,
+        by: UserName,
+    },
+    /// The specialist or a supervisor records a referral or milestone.
+    AddFollowUp {
+        enterprise: EnterpriseId,
+        kind: FollowUpKind,
+        date: NaiveDate,
+        note: String,
+        by: UserName,
     },
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::{AlertKind, PrinterFault};
 use super::command::Reply;
+use super::enterprise::{EnterpriseDef, EnterpriseId, FollowUpKind};
 use super::escalation::EscalationOpening;
 use super::model::{
     BundleId, BundleStep, CallRule, KioskId, Outcome, PriorityClass, Promise, QueueId, ServiceCode, TicketId,
@@ -345,6 +346,35 @@ pub enum Event {
         id: TicketId,
         person: String,
     },
+    // 助企服务 (issue 17 §3, `core::enterprise`).
+    /// The ticket just issued (the event before) is enterprise `enterprise`'s: sent to its
+    /// specialist's `window`, or (none) waiting in the enterprise queue.
+    EnterpriseTicketIssued {
+        id: TicketId,
+        enterprise: EnterpriseId,
+        specialist: UserName,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<WindowId>,
+    },
+    /// An admin added an enterprise (its credit code only as the shell's keyed hash).
+    EnterpriseAdded {
+        enterprise: EnterpriseDef,
+        by: UserName,
+    },
+    /// An admin named an enterprise's specialist.
+    SpecialistSet {
+        enterprise: EnterpriseId,
+        specialist: UserName,
+        by: UserName,
+    },
+    /// A referral or milestone in an enterprise's follow-up log.
+    FollowUpAdded {
+        enterprise: EnterpriseId,
+        kind: FollowUpKind,
+        date: NaiveDate,
+        note: String,
+        by: UserName,
+    },
 }
 
 impl Event {
@@ -395,7 +425,11 @@ impl Event {
             | Event::NumbersRaised { .. }
             | Event::TicketAssisted { .. }
             | Event::TicketEscorted { .. }
-            | Event::EscortReleased { .. } => None,
+            | Event::EscortReleased { .. }
+            | Event::EnterpriseTicketIssued { .. }
+            | Event::EnterpriseAdded { .. }
+            | Event::SpecialistSet { .. }
+            | Event::FollowUpAdded { .. } => None,
         }
     }
 
@@ -447,7 +481,11 @@ impl Event {
             | Event::AlertAcknowledged { .. }
             | Event::EscalationCallback { .. }
             | Event::EscalationResolved { .. }
-            | Event::NumbersRaised { .. } => None,
+            | Event::NumbersRaised { .. }
+            | Event::EnterpriseTicketIssued { .. }
+            | Event::EnterpriseAdded { .. }
+            | Event::SpecialistSet { .. }
+            | Event::FollowUpAdded { .. } => None,
         }
     }
 }

@@ -139,6 +139,32 @@ fn encode(c: &mut Canon, command: &Command) {
             c.str("case_callback").str(case).str(by.as_str()).flag(*reached).str(note)
         }
         Command::RectifyCase { case, by, note } => c.str("rectify_case").str(case).str(by.as_str()).str(note),
+        Command::LogIn { .. }
+        | Command::LogOut { .. }
+        | Command::DisableUser { .. }
+        | Command::EnableUser { .. }
+        | Command::AddUser { .. }
+        | Command::ResetPassword { .. }
+        | Command::SetWindowQueues { .. }
+        | Command::ForceCloseWindow { .. }
+        | Command::AckAlert { .. }
+        | Command::PrinterReport { .. } => staff(c, command),
+        Command::IssueAssisted { .. } | Command::Escort { .. } | Command::ReleaseEscort { .. } => guides(c, command),
+        Command::ArmStoreNext { .. }
+        | Command::DoneAndNext { .. }
+        | Command::WalkDirect { .. }
+        | Command::IssueForPerson { .. } => moves(c, command),
+        Command::IssueEnterpriseTicket { .. }
+        | Command::AddEnterprise { .. }
+        | Command::SetSpecialist { .. }
+        | Command::AddFollowUp { .. } => enterprises(c, command),
+    };
+}
+
+/// The staff's, admins' and supervision's commands (sign-in, users, passwords, windows,
+/// alerts, printers). `encode` sends only these here.
+fn staff<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
+    match command {
         Command::LogIn { user } => c.str("log_in").str(user.as_str()),
         Command::LogOut { user } => c.str("log_out").str(user.as_str()),
         Command::DisableUser { name, by } => c.str("disable_user").str(name.as_str()).str(by.as_str()),
@@ -158,12 +184,26 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::PrinterReport { kiosk, fault } => {
             c.str("printer_report").str(kiosk.as_str()).opt(fault.map(|f| f.as_str()))
         }
+        _ => c,
+    }
+}
+
+/// 全程领办 (issue 17 §1). `encode` sends only these here.
+fn guides<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
+    match command {
         // 全程领办 (issue 17 §1). `id` is drawn afresh for every request.
         Command::IssueAssisted { id: _, service, priority, guide, escort } => {
             c.str("issue_assisted").str(service).opt(priority.as_deref()).str(guide.as_str()).flag(*escort)
         }
         Command::Escort { number, guide } => c.str("escort").str(number).str(guide.as_str()),
         Command::ReleaseEscort { number, guide } => c.str("release_escort").str(number).str(guide.as_str()),
+        _ => c,
+    }
+}
+
+/// The clerk's moves (issue 17 §4). `encode` sends only these here.
+fn moves<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
+    match command {
         // Issue 17 §4, the clerk's moves; `id`s are drawn afresh for every request.
         Command::ArmStoreNext { window, clerk, armed } => at_window(c, "arm_store_next", window, clerk).flag(*armed),
         Command::DoneAndNext { window, clerk, outcome: o } => {
@@ -175,7 +215,30 @@ fn encode(c: &mut Canon, command: &Command) {
         Command::IssueForPerson { id: _, service, priority, kiosk, person, remote } => {
             c.str("issue_for_person").str(service).opt(priority.as_deref()).str(kiosk).str(person).flag(*remote)
         }
-    };
+        _ => c,
+    }
+}
+
+/// 助企服务 (issue 17 §3). `encode` sends only these here.
+fn enterprises<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
+    match command {
+        // 助企服务 (issue 17 §3). `id` is drawn afresh for every request.
+        Command::IssueEnterpriseTicket { id: _, service, kiosk, enterprise } => {
+            c.str("issue_enterprise_ticket").str(service).str(kiosk).str(enterprise.as_str())
+        }
+        Command::AddEnterprise { enterprise: e, by } => {
+            let c = c.str("add_enterprise").str(e.id.as_str()).str(&e.name).str(&e.code_hash);
+            c.str(e.specialist.as_str()).str(by.as_str())
+        }
+        Command::SetSpecialist { enterprise, specialist, by } => {
+            c.str("set_specialist").str(enterprise.as_str()).str(specialist.as_str()).str(by.as_str())
+        }
+        Command::AddFollowUp { enterprise, kind, date, note, by } => {
+            let c = c.str("add_follow_up").str(enterprise.as_str()).str(kind.as_str()).str(&date.to_string());
+            c.str(note).str(by.as_str())
+        }
+        _ => c,
+    }
 }
 
 fn target<'c>(c: &'c mut Canon, to: &TransferTarget) -> &'c mut Canon {

@@ -219,3 +219,9 @@ impl<'de> Deserialize<'de> for TicketId {
         d.deserialize_str(IdVisitor(TicketId::RULE, TicketId::parse))
     }
 }
+
+// 助企服务 (issue 17 §3).
+string_id!(
+    /// An enterprise of the hall's 助企服务 registry, e.g. `E001` (never its credit code).
+    EnterpriseId, "an enterprise id", "1 to 32 ASCII letters, digits, '-' or '_'", 32, id_char
+);

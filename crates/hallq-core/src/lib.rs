@@ -19,6 +19,7 @@ pub mod command;
 pub mod day_reader;
 pub mod decide;
 pub mod dispatch;
+pub mod enterprise;
 pub mod escalation;
 pub mod estimate;
 pub mod eta;

@@ -179,6 +179,21 @@ pub enum Rejection {
     PersonDailyLimit(u32),
     #[error("this ID card has missed its call {no_shows} time(s) today; a new ticket can be taken from {until}")]
     PersonMustWait { no_shows: u32, until: String },
+    // 助企服务 (issue 17 §3).
+    #[error("this hall keeps no enterprise registry ([enterprises] in hall.toml)")]
+    NoEnterprises,
+    #[error("no such enterprise")]
+    UnknownEnterprise,
+    #[error("an enterprise with this id or credit code is registered already")]
+    EnterpriseExists,
+    #[error("the registry holds its maximum of {0} enterprises")]
+    EnterprisesFull(usize),
+    #[error("an enterprise's name is 1 to {0} characters")]
+    BadEnterpriseName(usize),
+    #[error("a follow-up's date lies between 2000-01-01 and {0} days from today")]
+    BadFollowUpDate(u64),
+    #[error("this enterprise's log holds its maximum of {0} follow-ups")]
+    FollowUpsFull(usize),
 }
 
 impl Rejection {
@@ -265,6 +280,13 @@ impl Rejection {
             Rejection::EscortedByOther => "escorted_by_other",
             Rejection::NotEscorted => "not_escorted",
             Rejection::NotEscortable(_) => "not_escortable",
+            Rejection::NoEnterprises => "no_enterprises",
+            Rejection::UnknownEnterprise => "unknown_enterprise",
+            Rejection::EnterpriseExists => "enterprise_exists",
+            Rejection::EnterprisesFull(_) => "enterprises_full",
+            Rejection::BadEnterpriseName(_) => "bad_enterprise_name",
+            Rejection::BadFollowUpDate(_) => "bad_follow_up_date",
+            Rejection::FollowUpsFull(_) => "follow_ups_full",
         }
     }
 
@@ -289,7 +311,9 @@ impl Rejection {
             | Rejection::CheckInRequired
             | Rejection::UnknownEscalationReason(_)
             | Rejection::DepartmentRequired(_)
-            | Rejection::WalkDirectNotServed(..) => RejectionKind::BadInput,
+            | Rejection::WalkDirectNotServed(..)
+            | Rejection::BadEnterpriseName(_)
+            | Rejection::BadFollowUpDate(_) => RejectionKind::BadInput,
             Rejection::UnknownTicket
             | Rejection::UnknownWindow(_)
             | Rejection::UnknownQueue(_)
@@ -298,7 +322,9 @@ impl Rejection {
             | Rejection::NoAppointments
             | Rejection::UnknownCase
             | Rejection::UnknownAlert
-            | Rejection::NoEscalation => RejectionKind::NotFound,
+            | Rejection::NoEscalation
+            | Rejection::NoEnterprises
+            | Rejection::UnknownEnterprise => RejectionKind::NotFound,
             Rejection::NotYourWindow(_) | Rejection::UserDisabled => RejectionKind::Forbidden,
             Rejection::HallClosed | Rejection::DayFull | Rejection::EscalationsFull(_) => RejectionKind::Unavailable,
             Rejection::NotWaiting(_)
@@ -346,7 +372,10 @@ impl Rejection {
             | Rejection::WalkDirectBehindAged { .. }
             | Rejection::WalkDirectLimit(..)
             | Rejection::PersonDailyLimit(_)
-            | Rejection::PersonMustWait { .. } => RejectionKind::Conflict,
+            | Rejection::PersonMustWait { .. }
+            | Rejection::EnterpriseExists
+            | Rejection::EnterprisesFull(_)
+            | Rejection::FollowUpsFull(_) => RejectionKind::Conflict,
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct Setup {
     pub guides: super::guide::GuidePolicy,
     /// The kiosk's per-person limits (`[hall.limits]`, issue 17 §4); off by default.
     pub person_limits: super::clerk_moves::PersonLimits,
+    /// 助企服务 (`[enterprises]`); `None` when the hall keeps no enterprise registry.
+    pub enterprises: Option<super::enterprise::EnterprisePolicy>,
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two

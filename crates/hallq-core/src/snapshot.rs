@@ -58,6 +58,10 @@ pub struct DaySnapshot {
     /// 办不成事 cases, open and recently ended.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub escalations: BTreeMap<String, super::escalation::Escalation>,
+    /// 助企服务: enterprises added and specialists set since hall.toml, the follow-up logs
+    /// and the day figures (absent in snapshots written before it existed).
+    #[serde(default)]
+    pub enterprises: super::enterprise::Enterprises,
 }
 
 impl HallState {
@@ -83,6 +87,7 @@ impl HallState {
             window_queues: self.window_queue_overrides(),
             alerts: self.alerts.clone(),
             escalations: self.escalations.cases.clone(),
+            enterprises: self.enterprises.clone(),
         })
     }
 
@@ -105,6 +110,7 @@ impl HallState {
         }
         state.alerts = snap.alerts;
         state.escalations.cases = snap.escalations;
+        state.enterprises = snap.enterprises;
         state
     }
 }

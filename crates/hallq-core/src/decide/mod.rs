@@ -14,11 +14,11 @@ use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
-use super::{escalation, guide, rating};
+use super::{enterprise, escalation, guide, rating};
 
 pub(crate) use moves::follow_up;
-pub(crate) use ticket::issue_event;
 pub use ticket::PROMISE_WAITING_MAX;
+pub(crate) use ticket::{issue_event, issue_to};
 
 /// Decides what `env` does to `state` at `now`: the events to log, or why not.
 pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Rejection> {
@@ -113,6 +113,17 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::IssueForPerson { id, service, priority, kiosk, person, remote } => {
             let what = (service.as_str(), priority.as_deref(), *remote);
             moves::issue_for_person(state, id, what, kiosk, person, now)
+        }
+        // 助企服务 (issue 17 §3).
+        Command::IssueEnterpriseTicket { id, service, kiosk, enterprise } => {
+            enterprise::decide_issue(state, id, service, kiosk, enterprise, now)
+        }
+        Command::AddEnterprise { enterprise, by } => enterprise::decide_add(state, enterprise, by),
+        Command::SetSpecialist { enterprise: e, specialist, by } => {
+            enterprise::decide_specialist(state, e, specialist, by)
+        }
+        Command::AddFollowUp { enterprise: e, kind, date, note, by } => {
+            enterprise::decide_follow_up(state, e, (*kind, *date), note, by, now)
         }
     }
 }

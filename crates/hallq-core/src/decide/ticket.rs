@@ -277,3 +277,18 @@ fn promise(state: &HallState, new: &NewTicket, now: Ts) -> Option<Promise> {
     state.forecast_cache.offer_next(state.last_seq, *new.id, forecast.clone());
     crate::eta::promise(spot?, forecast.now)
 }
+
+/// 助企服务 (`enterprise.rs`): a walk-in's ticket for `service` that waits in `queue`, or
+/// for `window` by name when given.
+pub(crate) fn issue_to(
+    state: &HallState,
+    id: &TicketId,
+    service: &str,
+    kiosk: &str,
+    queue: QueueId,
+    window: Option<WindowId>,
+    now: Ts,
+) -> Result<Event, Rejection> {
+    let how = Issue { queue: Some(queue), target_window: window, ..Issue::default() };
+    decide_issue(state, id, service, None, kiosk, now, how)
+}

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use super::{line_of, HallState, NewTicket, Out};
 use crate::appointments::{Appointment, AppointmentState};
+use crate::enterprise::{FollowUp, Tagged};
 use crate::event::{Event, Record};
 use crate::facts::{Desk, Fact, Subject, What};
 use crate::fingerprint::KeyedAnswer;
@@ -89,6 +90,19 @@ impl HallState {
             Event::StoreNextFired { window } => out.push(What::StoreNextFired { desk: self.desk(window) }),
             Event::WalkDirect { window, id } => self.walk_direct(out, window, id),
             Event::PersonTicket { id, person } => self.person_ticket(out, id, person),
+            // 助企服务 (issue 17 §3).
+            Event::EnterpriseTicketIssued { id, enterprise, specialist, window } => {
+                let tag = Tagged { enterprise: enterprise.clone(), specialist: specialist.clone(), window: *window };
+                self.enterprises.apply_ticket(self.day, id, tag)
+            }
+            Event::EnterpriseAdded { enterprise, .. } => self.enterprises.apply_added(enterprise),
+            Event::SpecialistSet { enterprise, specialist, .. } => {
+                self.enterprises.apply_specialist(enterprise, specialist)
+            }
+            Event::FollowUpAdded { enterprise, kind, date, note, by } => {
+                let follow_up = FollowUp { kind: *kind, date: *date, note: note.clone(), by: by.clone(), at };
+                self.enterprises.apply_follow_up(enterprise, follow_up)
+            }
         }
         self.escort_moments(out);
         self.alerts.apply(self.day, at, &record.event, &self.windows);
@@ -118,6 +132,7 @@ impl HallState {
             };
             self.stats.entry(counted_on).or_default().fold(&fact.what);
             self.service_times.fold(&fact.what);
+            self.enterprises.fold(counted_on, fact.at, &fact.what);
         }
     }
 

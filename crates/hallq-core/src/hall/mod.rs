@@ -77,6 +77,9 @@ pub struct HallState {
     /// Today's persons under the kiosk's per-person limits, by the keyed hash of their ID
     /// number (issue 17 §4).
     pub persons: super::clerk_moves::Persons,
+    /// 助企服务: the registry's changes since hall.toml, the follow-up logs, the figures
+    /// (kept across days) and today's enterprise tickets.
+    pub enterprises: super::enterprise::Enterprises,
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
@@ -201,6 +204,7 @@ impl HallState {
             escalations: Default::default(),
             guides: Default::default(),
             persons: Default::default(),
+            enterprises: Default::default(),
             alerts: Alerts::default(),
             forecast_cache: ForecastCache::default(),
             setup,
