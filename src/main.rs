@@ -160,6 +160,10 @@ struct SimulateArgs {
     /// Guides on duty for --guided, taking the guided visitors in turn.
     #[arg(long, default_value_t = 2)]
     guides: u32,
+    /// Share of visitors whose matter the first clerk cannot finish (办不成事请找我): the
+    /// clerk escalates it with the hall's first reason, and the escalation window serves it.
+    #[arg(long, default_value_t = 0.0)]
+    escalate: f64,
     /// A visitor not called after this many minutes leaves.
     #[arg(long)]
     abandon_after: Option<u32>,
@@ -449,6 +453,7 @@ fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
         appointments: a.appointments,
         remote: a.remote,
         guided: a.guided,
+        escalate: a.escalate,
         guides: a.guides,
         abandon_after_min: a.abandon_after,
         sla_min: a.sla,

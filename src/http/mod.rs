@@ -173,6 +173,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/voice", get(voice::info))
         .route("/api/v1/voice/{file}", get(voice::audio))
         .route("/api/v1/windows/{w}/rateable", get(rating::rateable))
+        .merge(supervision())
+        .merge(public)
+        .fallback(public::not_found)
+        .layer(axum::middleware::map_response(error::json_errors))
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+/// The supervisors' and the hall's practices' routes: cases, escalations, audit,
+/// administration, reports, alerts, guides and enterprises (each checks its roles).
+fn supervision() -> Router<AppState> {
+    Router::new()
         .route("/api/v1/escalations", get(escalations::list))
         .route("/api/v1/escalations/{id}/callback", post(escalations::callback))
         .route("/api/v1/escalations/{id}/resolve", post(escalations::resolve))
@@ -209,11 +221,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/enterprises", post(enterprises::add))
         .route("/api/v1/admin/enterprises/{id}/specialist", post(enterprises::set_specialist))
         .route("/api/v1/reports/enterprises.csv", get(enterprises::csv))
-        .merge(public)
-        .fallback(public::not_found)
-        .layer(axum::middleware::map_response(error::json_errors))
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(state)
 }
 
 /// A JSON request body parsed into `T`, with our error format for every failure. An empty

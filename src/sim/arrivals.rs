@@ -47,6 +47,8 @@ pub const REMOTE_LEAD_MAX_MS: i64 = 60 * 60_000;
 const CHANNEL_SEED: u64 = 0x6368_616e_6e65_6c73;
 /// Mixed into the seed for the draws of who comes with a guide.
 const GUIDE_SEED: u64 = 0x6775_6964_6573_2121;
+/// The escalations' own stream (`--escalate`), for the same reason.
+const ESCALATE_SEED: u64 = 0x6573_6361_6c61_7465;
 
 /// How a visitor comes to the hall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +104,9 @@ pub struct Visitor {
     pub channel: Channel,
     /// Comes with a guide (`--guided`), who takes the number for them if they walk in.
     pub guided: bool,
+    /// Their matter cannot be finished at the first counter and goes to the hall's
+    /// escalation queue, 办不成事请找我 (`--escalate`).
+    pub escalates: bool,
 }
 
 /// Makes each day's visitors, deterministically from a seed.
@@ -126,6 +131,8 @@ pub struct Arrivals {
     /// which leaves every other draw as it was without guides.
     guided_p: f64,
     guide_rng: Option<StdRng>,
+    escalate_p: f64,
+    escalate_rng: Option<StdRng>,
     /// Service codes visitors ask for: for Poisson visitors the catalogue's items, then
     /// its bundles.
     pub services: Vec<String>,
@@ -172,6 +179,8 @@ impl Arrivals {
             channel_rng: channels_on.then(|| StdRng::seed_from_u64(opts.seed ^ CHANNEL_SEED)),
             guided_p: opts.guided,
             guide_rng: (opts.guided > 0.0).then(|| StdRng::seed_from_u64(opts.seed ^ GUIDE_SEED)),
+            escalate_p: opts.escalate,
+            escalate_rng: (opts.escalate > 0.0).then(|| StdRng::seed_from_u64(opts.seed ^ ESCALATE_SEED)),
             services,
             items,
             classes,
@@ -217,6 +226,7 @@ impl Arrivals {
             let (rejoin_after_ms, park_away_ms) = self.rules();
             let channel = self.channel();
             let guided = self.guide_rng.as_mut().is_some_and(|rng| rng.gen::<f64>() < self.guided_p);
+            let escalates = self.escalate_rng.as_mut().is_some_and(|rng| rng.gen::<f64>() < self.escalate_p);
             if keep {
                 out.push(Visitor {
                     at_ms: day_start_ms + t,
@@ -228,6 +238,7 @@ impl Arrivals {
                     park_away_ms,
                     channel,
                     guided,
+                    escalates,
                 });
             }
         }

@@ -468,6 +468,8 @@ impl Collector {
         channels.ready_wait = WaitStats::of(&mut self.waits_ready, self.grace_ms);
         Report {
             guides: Default::default(),
+            escalated: 0,
+            escalated_served: 0,
             hall: hall.to_string(),
             days,
             sla_min: sla / 60_000,

@@ -77,6 +77,9 @@ pub struct Options {
     /// Share of walk-in visitors who come with a guide (全程领办), and the guides on duty.
     pub guided: f64,
     pub guides: u32,
+    /// Share of visitors whose matter the first clerk cannot finish (办不成事): it goes to
+    /// the hall's escalation queue with a reason, and its window serves it again.
+    pub escalate: f64,
     /// A visitor not called after this many minutes leaves.
     pub abandon_after_min: Option<u32>,
     /// Service level: a wait up to this many minutes is within it.
@@ -105,6 +108,7 @@ impl Options {
             ("--appointments", self.appointments),
             ("--remote", self.remote),
             ("--guided", self.guided),
+            ("--escalate", self.escalate),
         ] {
             if !(0.0..=1.0).contains(&share) {
                 return bad(&format!("{name} is a share from 0 to 1; got {share}"));

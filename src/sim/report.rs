@@ -184,6 +184,12 @@ pub struct Report {
     /// 全程领办: what the guides did (`--guided`); absent when no guide took a number.
     #[serde(skip_serializing_if = "super::GuidesReport::is_empty")]
     pub guides: super::GuidesReport,
+    /// 办不成事 (`--escalate`): matters escalated, as the core's figures count them, and
+    /// those of them called again at the escalation window.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub escalated: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub escalated_served: u64,
     /// Mean number waiting in each five-minute bin of the local day (for the chart).
     #[serde(skip)]
     pub waiting_by_5min: Vec<f64>,
@@ -293,6 +299,9 @@ fn channel_rows(reports: &[&Report], mut row: impl FnMut(&str, &dyn Fn(&Report) 
         row("remote taken / checked in", &|r| format!("{} / {}", r.channels.remote, r.channels.remote_checked_in));
         row("remote, wait from check-in", &|r| wait(&r.channels.remote_wait));
     }
+    if reports.iter().any(|r| r.escalated > 0) {
+        row("escalated (办不成事) / served again", &|r| format!("{} / {}", r.escalated, r.escalated_served));
+    }
     if reports.iter().any(|r| !r.guides.is_empty()) {
         row("guided: assisted / escorted", &|r| format!("{} / {}", r.guides.assisted, r.guides.escorted));
         row("escorted, wait mean", &|r| {
@@ -343,4 +352,8 @@ fn render(rows: &[(String, Vec<String>)]) -> String {
         out.push('\n');
     }
     out
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

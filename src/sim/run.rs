@@ -113,6 +113,9 @@ struct Fate {
     steps_left: u8,
     /// Misses the next call; cleared once the visitor has come to a counter or rejoined.
     no_show: bool,
+    /// The first clerk cannot finish it (`--escalate`); cleared once escalated.
+    escalates: bool,
+    escalated: bool,
 }
 
 struct Sim<'a> {
@@ -138,6 +141,8 @@ struct Sim<'a> {
     remote_ticket: Vec<Option<usize>>,
     /// Guided visitors so far: whose guide's turn it is.
     guided: u64,
+    /// Escalated tickets (`--escalate`) served again at the escalation window.
+    escalated_served: u64,
     rec: Collector,
 }
 
@@ -220,6 +225,7 @@ pub fn simulate(
         bookings: 0,
         remote_ticket: Vec::new(),
         guided: 0,
+        escalated_served: 0,
         rec: Collector::new(ids, opts.sla_min, grace_min),
     };
     for d in 0..opts.days {
@@ -231,6 +237,8 @@ pub fn simulate(
     sim.exec(Command::Tick, last).map_err(|r| refused("tick", &r))?;
     let mut report = sim.rec.finish(&hall.name, opts.days);
     report.guides = super::GuidesReport::of(&sim.state.stats);
+    report.escalated = sim.state.stats.values().map(|d| d.total.escalated).sum();
+    report.escalated_served = sim.escalated_served;
     Ok(report)
 }
 

@@ -82,6 +82,8 @@ mod feed_resume;
 mod printer;
 #[path = "../sim.rs"]
 mod sim;
+#[path = "../sim_escalations.rs"]
+mod sim_escalations;
 #[path = "../sim_guides.rs"]
 mod sim_guides;
 #[path = "../sim_staffing.rs"]

@@ -42,8 +42,15 @@ impl Sim<'_> {
     }
 
     /// The clerk finishes: the ticket is done, or, a bundle's step done, waits for its
-    /// next step's counter.
+    /// next step's counter, or (`--escalate`) the clerk cannot finish it and it goes to the
+    /// escalation queue.
     pub(super) fn done(&mut self, w: usize, now: i64) -> Result<(), SimError> {
+        if self.escalates(w) {
+            return self.escalate(w, now);
+        }
+        if self.escalated_before(w) {
+            self.escalated_served += 1;
+        }
         let outcome = Outcome::Completed;
         if self.finishes_with_next(w) {
             self.clerk_cmd(w, now, "done-next", |window, clerk| Command::DoneAndNext { window, clerk, outcome })?;
@@ -66,6 +73,44 @@ impl Sim<'_> {
         if let Some(f) = self.fates.get_mut(t) {
             f.steps_left -= 1;
             f.service_ms = (f64::from(f.ms_per_min) * f64::from(minutes)).round() as i64;
+        }
+        self.rec.next_step(t, Ts(now), queue.as_str());
+        self.released(w, now)?;
+        self.wake_queue(&queue, now)
+    }
+
+    /// Whether the clerk at `w` cannot finish their ticket: its visitor's matter is one
+    /// that gets stuck (drawn at arrival), its last step is at the counter, and the hall
+    /// has an escalation queue it is not in already.
+    fn escalates(&self, w: usize) -> bool {
+        let Some(t) = self.clerks[w].holding else { return false };
+        let Some(policy) = &self.state.setup.escalation else { return false };
+        let stuck = self.fates.get(t).is_some_and(|f| f.escalates && f.steps_left <= 1);
+        let queue = ticket_id(t).ok().and_then(|id| self.state.ticket(&id).map(|tk| tk.queue));
+        stuck && queue.is_some_and(|q| q != policy.queue) && !policy.reasons.is_empty()
+    }
+
+    /// Whether the ticket the clerk at `w` finishes was escalated here (a visitor may also
+    /// come for the escalation queue's own items).
+    fn escalated_before(&self, w: usize) -> bool {
+        self.clerks[w].holding.and_then(|t| self.fates.get(t)).is_some_and(|f| f.escalated)
+    }
+
+    /// 办不成事: the clerk escalates the ticket with the hall's first reason; it waits in
+    /// the escalation queue for its window, which serves it for its expected minutes.
+    fn escalate(&mut self, w: usize, now: i64) -> Result<(), SimError> {
+        let reason = self.state.setup.escalation.as_ref().and_then(|p| p.reasons.first()).map(|r| r.code.clone());
+        let reason = reason.unwrap_or_default();
+        self.clerk_cmd(w, now, "escalate", |window, clerk| Command::Escalate { window, clerk, reason, note: None })?;
+        let Some(t) = self.clerks[w].holding else { return self.released(w, now) };
+        let id = ticket_id(t)?;
+        let Some((queue, minutes)) = self.state.ticket(&id).map(|tk| (tk.queue, tk.minutes)) else {
+            return self.released(w, now);
+        };
+        if let Some(f) = self.fates.get_mut(t) {
+            f.escalates = false;
+            f.escalated = true;
+            f.service_ms = i64::from(minutes) * 60_000;
         }
         self.rec.next_step(t, Ts(now), queue.as_str());
         self.released(w, now)?;

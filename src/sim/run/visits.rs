@@ -186,6 +186,8 @@ impl Sim<'_> {
             park_away_ms: v.park_away_ms,
             steps_left: 1,
             no_show: v.no_show,
+            escalates: v.escalates,
+            escalated: false,
         };
         if let Some(steps) = steps.filter(|s| s.len() > 1) {
             fate.steps_left = u8::try_from(steps.len()).unwrap_or(u8::MAX);
