@@ -3,8 +3,7 @@
 //! may give for a matter not done. The queue and the handler are checked once the queues
 //! and users are read.
 
-use super::hall::Seen;
-use super::rating::{reason_code, reason_name, MAX_CASE_DAYS, MAX_REASONS};
+use super::rating::{code_name_list, MAX_CASE_DAYS};
 use super::tree::{Field, Loc, Tab};
 use super::{Errs, UserDef};
 use crate::core::escalation::{EscalationPolicy, EscalationReason};
@@ -38,21 +37,10 @@ pub(super) fn read(mut t: Tab<'_>, errs: &mut Errs) -> Option<RawEscalation> {
 }
 
 fn read_reasons(tabs: Vec<Tab<'_>>, at: &Loc, errs: &mut Errs) -> Vec<EscalationReason> {
-    if tabs.len() > MAX_REASONS {
-        errs.push(at.err(format!("{} escalation reasons; a hall offers at most {MAX_REASONS}", tabs.len())));
-        return EscalationPolicy::default_reasons();
+    match code_name_list(tabs, at, ("escalation", "escalation reason code"), errs) {
+        Some(list) => list.into_iter().map(|(code, name)| EscalationReason { code, name }).collect(),
+        None => EscalationPolicy::default_reasons(),
     }
-    let mut codes = Seen::new("escalation reason code");
-    let mut out = Vec::new();
-    for mut r in tabs {
-        let code = reason_code(&mut r, &mut codes, errs);
-        let name = reason_name(&mut r, errs);
-        r.finish(errs);
-        if let (Some(code), Some(name)) = (code, name) {
-            out.push(EscalationReason { code: code.value, name: name.value });
-        }
-    }
-    out
 }
 
 /// The policy, once its queue is found among `queues` and its handler among `users`.

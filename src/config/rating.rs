@@ -60,6 +60,32 @@ pub(super) fn read_rating(mut t: Tab<'_>, policy: &mut RatingPolicy, errs: &mut 
     t.finish(errs);
 }
 
+/// A list of `[[… .reason]]` tables of a `code` and a `name` (escalation and pause
+/// reasons), each checked as a bad rating's reason is; `None` past [`MAX_REASONS`] (with the
+/// error, naming the list as `what`, its codes as `code_label`).
+pub(super) fn code_name_list(
+    tabs: Vec<Tab<'_>>,
+    at: &Loc,
+    (what, code_label): (&str, &'static str),
+    errs: &mut Errs,
+) -> Option<Vec<(String, String)>> {
+    if tabs.len() > MAX_REASONS {
+        errs.push(at.err(format!("{} {what} reasons; a hall offers at most {MAX_REASONS}", tabs.len())));
+        return None;
+    }
+    let mut codes = Seen::new(code_label);
+    let mut out = Vec::new();
+    for mut r in tabs {
+        let code = reason_code(&mut r, &mut codes, errs);
+        let name = reason_name(&mut r, errs);
+        r.finish(errs);
+        if let (Some(code), Some(name)) = (code, name) {
+            out.push((code.value, name.value));
+        }
+    }
+    Some(out)
+}
+
 /// A reason's `code`: 1 to [`MAX_REASON_CODE_CHARS`] ASCII letters, digits, '-' or '_',
 /// not taken by an earlier reason of its list.
 pub(super) fn reason_code(r: &mut Tab<'_>, codes: &mut Seen, errs: &mut Errs) -> Option<Field<String>> {
