@@ -230,20 +230,27 @@ impl AuditTrail {
             user: desk.and_then(|d| d.clerk.clone()),
             ticket: facts.iter().find_map(|f| f.what.ticket()).map(|t| t.number.clone()),
         };
-        let at = on.stamp;
         match &record.event {
-            Event::DayOpened { expired, .. } => at.entry(None, AuditAction::DayOpened, None, AuditDetail::Expired(expired.len())),
-            Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
-            Event::UserLoggedOut { name } => at.by(name, AuditAction::Logout, AuditDetail::None),
-            Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
-            Event::UserEnabled { name, by } => at.by(by, AuditAction::EnableUser, AuditDetail::User(name.clone())),
-            Event::UserAdded { name, by, .. } => at.by(by, AuditAction::AddUser, AuditDetail::User(name.clone())),
-            Event::PasswordReset { name, by, .. } => {
-                at.by(by, AuditAction::ResetPassword, AuditDetail::User(name.clone()))
-            }
-            Event::WindowOpened { window, clerk } => {
-                at.entry(Some(clerk.clone()), AuditAction::Open, Some(*window), AuditDetail::None)
-            }
+            // An act named in the record itself: the day's opening, sign-ins, windows opened
+            // and set by an admin, users, cases, alerts, enterprises.
+            event @ (Event::UserLoggedIn { .. }
+            | Event::UserLoggedOut { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. }
+            | Event::UserAdded { .. }
+            | Event::PasswordReset { .. }
+            | Event::CaseCallback { .. }
+            | Event::CaseRectified { .. }
+            | Event::AlertAcknowledged { .. }
+            | Event::EscalationCallback { .. }
+            | Event::EscalationResolved { .. }
+            | Event::EnterpriseAdded { .. }
+            | Event::SpecialistSet { .. }
+            | Event::FollowUpAdded { .. }
+            | Event::DayOpened { .. }
+            | Event::WindowOpened { .. }
+            | Event::WindowQueuesSet { .. }
+            | Event::WindowForceClosed { .. }) => office(on, event),
             Event::WindowClosed { window } => on.at(window, AuditAction::Close, AuditDetail::None),
             Event::TicketCalled { window, rule, .. } => on.at(window, call_action(rule), AuditDetail::Rule(rule.clone())),
             Event::TicketRecalled { window, .. } => on.at(window, AuditAction::Recall, AuditDetail::None),
@@ -257,31 +264,10 @@ impl AuditTrail {
             }
             Event::WindowPaused { window, .. } => on.at(window, AuditAction::Pause, AuditDetail::None),
             Event::WindowResumed { window } => on.at(window, AuditAction::Resume, AuditDetail::None),
-            Event::WindowQueuesSet { window, queues, by } => {
-                at.entry(Some(by.clone()), AuditAction::SetQueues, Some(*window), AuditDetail::Queues(queues.clone()))
-            }
-            // An admin closed the window, naming the clerk who was signed in there.
-            Event::WindowForceClosed { window, by } => {
-                let detail = on.user.map_or(AuditDetail::None, AuditDetail::User);
-                at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
-            }
-            Event::CaseCallback { case, by, reached, .. } => {
-                at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
-            }
-            Event::CaseRectified { case, by, .. } => {
-                at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
-            }
-            Event::AlertAcknowledged { id, by } => at.by(by, AuditAction::AlertAck, AuditDetail::Alert(*id)),
             // 办不成事: a transfer to the escalation queue; its case's call-backs and end
             // are the case actions of an `E…` case.
             Event::TicketEscalated { window, case, .. } => {
                 on.at(window, AuditAction::Transfer, AuditDetail::Transfer(TransferTarget::Queue(case.queue)))
-            }
-            Event::EscalationCallback { case, by, reached, .. } => {
-                at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
-            }
-            Event::EscalationResolved { case, by, .. } => {
-                at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
             }
             Event::StoreNextSet { window, armed } => {
                 let action = if *armed { AuditAction::StoreNextOn } else { AuditAction::StoreNextOff };
@@ -310,17 +296,60 @@ impl AuditTrail {
             Event::TicketAssisted { guide, .. } => on.guide(guide, AuditAction::Assist),
             Event::TicketEscorted { guide, .. } => on.guide(guide, AuditAction::Escort),
             Event::EscortReleased { guide, .. } => on.guide(guide, AuditAction::ReleaseEscort),
-            Event::EnterpriseAdded { enterprise: e, by } => {
-                at.by(by, AuditAction::AddEnterprise, AuditDetail::Enterprise(e.id.clone(), Some(e.specialist.clone())))
-            }
-            Event::SpecialistSet { enterprise, specialist, by } => {
-                let detail = AuditDetail::Enterprise(enterprise.clone(), Some(specialist.clone()));
-                at.by(by, AuditAction::SetSpecialist, detail)
-            }
-            Event::FollowUpAdded { enterprise, by, .. } => {
-                at.by(by, AuditAction::FollowUp, AuditDetail::Enterprise(enterprise.clone(), None))
-            }
         }
+    }
+}
+
+/// The entry of an act whose record names who did it (a sign-in, a window opened, an
+/// admin's change, a case's or an alert's step, the enterprise registry) or that is the
+/// hall's own (the day's opening); `None` for any other event, which `observe` reads.
+fn office(on: On, event: &Event) -> Option<AuditEntry> {
+    let at = on.stamp;
+    match event {
+        Event::DayOpened { expired, .. } => {
+            at.entry(None, AuditAction::DayOpened, None, AuditDetail::Expired(expired.len()))
+        }
+        Event::WindowOpened { window, clerk } => {
+            at.entry(Some(clerk.clone()), AuditAction::Open, Some(*window), AuditDetail::None)
+        }
+        Event::WindowQueuesSet { window, queues, by } => {
+            at.entry(Some(by.clone()), AuditAction::SetQueues, Some(*window), AuditDetail::Queues(queues.clone()))
+        }
+        // An admin closed the window, naming the clerk who was signed in there.
+        Event::WindowForceClosed { window, by } => {
+            let detail = on.user.map_or(AuditDetail::None, AuditDetail::User);
+            at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
+        }
+        Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
+        Event::UserLoggedOut { name } => at.by(name, AuditAction::Logout, AuditDetail::None),
+        Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
+        Event::UserEnabled { name, by } => at.by(by, AuditAction::EnableUser, AuditDetail::User(name.clone())),
+        Event::UserAdded { name, by, .. } => at.by(by, AuditAction::AddUser, AuditDetail::User(name.clone())),
+        Event::PasswordReset { name, by, .. } => at.by(by, AuditAction::ResetPassword, AuditDetail::User(name.clone())),
+        Event::CaseCallback { case, by, reached, .. } => {
+            at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
+        }
+        Event::CaseRectified { case, by, .. } => {
+            at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
+        }
+        Event::AlertAcknowledged { id, by } => at.by(by, AuditAction::AlertAck, AuditDetail::Alert(*id)),
+        Event::EscalationCallback { case, by, reached, .. } => {
+            at.by(by, AuditAction::CaseCallback, AuditDetail::Case(case.clone(), Some(*reached)))
+        }
+        Event::EscalationResolved { case, by, .. } => {
+            at.by(by, AuditAction::CaseRectified, AuditDetail::Case(case.clone(), None))
+        }
+        Event::EnterpriseAdded { enterprise: e, by } => {
+            at.by(by, AuditAction::AddEnterprise, AuditDetail::Enterprise(e.id.clone(), Some(e.specialist.clone())))
+        }
+        Event::SpecialistSet { enterprise, specialist, by } => {
+            let detail = AuditDetail::Enterprise(enterprise.clone(), Some(specialist.clone()));
+            at.by(by, AuditAction::SetSpecialist, detail)
+        }
+        Event::FollowUpAdded { enterprise, by, .. } => {
+            at.by(by, AuditAction::FollowUp, AuditDetail::Enterprise(enterprise.clone(), None))
+        }
+        _ => None,
     }
 }
 
