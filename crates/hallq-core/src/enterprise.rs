@@ -206,7 +206,13 @@ impl Enterprises {
     }
 
     /// `apply` of `EnterpriseTicketIssued`: the ticket is tagged and counted.
-    pub(crate) fn apply_ticket(&mut self, day: Option<NaiveDate>, id: &TicketId, tag: Tagged) {
+    pub(crate) fn apply_ticket(
+        &mut self,
+        day: Option<NaiveDate>,
+        id: &TicketId,
+        tag: (&EnterpriseId, &UserName, Option<WindowId>),
+    ) {
+        let tag = Tagged { enterprise: tag.0.clone(), specialist: tag.1.clone(), window: tag.2 };
         let figures = self.day_mut(day.unwrap_or_default());
         if tag.window.is_some() {
             figures.personal += 1;
@@ -224,7 +230,16 @@ impl Enterprises {
         self.specialists.insert(id.clone(), specialist.clone());
     }
 
-    pub(crate) fn apply_follow_up(&mut self, id: &EnterpriseId, follow_up: FollowUp) {
+    /// `apply` of `FollowUpAdded`, recorded at `at`.
+    pub(crate) fn apply_follow_up(
+        &mut self,
+        id: &EnterpriseId,
+        what: (FollowUpKind, NaiveDate),
+        note: &str,
+        by: &UserName,
+        at: Ts,
+    ) {
+        let follow_up = FollowUp { kind: what.0, date: what.1, note: note.to_owned(), by: by.clone(), at };
         self.logs.entry(id.clone()).or_default().follow_ups.push(follow_up);
     }
 

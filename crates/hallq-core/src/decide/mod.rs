@@ -36,8 +36,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::CheckInTicket { id } => ticket::check_in(state, id),
         Command::BookAppointment { code, service, day, slot, phone_hash, addr_hash, window } => {
-            let visitor = (phone_hash.as_str(), addr_hash.as_deref());
-            ticket::book(state, code, service, (*day, *slot), visitor, window.as_ref(), now)
+            ticket::book(state, code, service, (*day, *slot), (phone_hash, addr_hash.as_deref()), window.as_ref(), now)
         }
         Command::CancelAppointment { code } => ticket::cancel_booking(state, code, now),
         Command::CheckInAppointment { code, id, kiosk } => ticket::check_in_booking(state, code, id, kiosk, now),
@@ -111,8 +110,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             moves::walk_direct(state, window, clerk, id, service, now)
         }
         Command::IssueForPerson { id, service, priority, kiosk, person, remote } => {
-            let what = (service.as_str(), priority.as_deref(), *remote);
-            moves::issue_for_person(state, id, what, kiosk, person, now)
+            moves::issue_for_person(state, id, (service, priority.as_deref(), *remote), kiosk, person, now)
         }
         // 助企服务 (issue 17 §3).
         Command::IssueEnterpriseTicket { id, service, kiosk, enterprise } => {

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 
 use super::{line_of, HallState, NewTicket, Out};
 use crate::appointments::{Appointment, AppointmentState};
-use crate::enterprise::{FollowUp, Tagged};
 use crate::event::{Event, Record};
 use crate::facts::{Desk, Fact, Subject, What};
 use crate::fingerprint::KeyedAnswer;
@@ -49,10 +48,7 @@ impl HallState {
             Event::TicketRecalled { window, id } => self.recalled(out, window, id),
             Event::TicketServing { window, id } => self.serving(out, window, id),
             Event::TicketDone { window, id, outcome } => self.done(out, window, id, *outcome),
-            Event::TicketNoShow { window, id } => {
-                self.no_show(out, window, id);
-                self.persons.no_show(id, at);
-            }
+            Event::TicketNoShow { window, id } => self.no_show(out, window, id),
             Event::TicketStepDone { window, id } => self.next_step(out, window, id),
             Event::TicketParked { window, id } => self.parked(out, window, id),
             Event::TicketTransferred { window, id, to } => self.transfer(out, window, id, to),
@@ -92,16 +88,14 @@ impl HallState {
             Event::PersonTicket { id, person } => self.person_ticket(out, id, person),
             // 助企服务 (issue 17 §3).
             Event::EnterpriseTicketIssued { id, enterprise, specialist, window } => {
-                let tag = Tagged { enterprise: enterprise.clone(), specialist: specialist.clone(), window: *window };
-                self.enterprises.apply_ticket(self.day, id, tag)
+                self.enterprises.apply_ticket(self.day, id, (enterprise, specialist, *window))
             }
             Event::EnterpriseAdded { enterprise, .. } => self.enterprises.apply_added(enterprise),
             Event::SpecialistSet { enterprise, specialist, .. } => {
                 self.enterprises.apply_specialist(enterprise, specialist)
             }
             Event::FollowUpAdded { enterprise, kind, date, note, by } => {
-                let follow_up = FollowUp { kind: *kind, date: *date, note: note.clone(), by: by.clone(), at };
-                self.enterprises.apply_follow_up(enterprise, follow_up)
+                self.enterprises.apply_follow_up(enterprise, (*kind, *date), note, by, at)
             }
         }
         self.escort_moments(out);

@@ -101,12 +101,15 @@ impl HallState {
         out.push(What::Finished { ticket, desk, outcome: Some(outcome), served_ms, minutes, queue });
     }
 
+    /// `TicketNoShow`: the ticket is missed and its window free.
     pub(super) fn no_show(&mut self, out: &mut Out, window: &WindowId, id: &TicketId) {
         let desk = self.desk(window);
         let t = self.move_ticket(id, TicketAction::NoShow);
         t.finished_at = Some(out.at);
         let ticket = Subject::of(t);
         self.release_window(window, id);
+        // A person's missed calls hold back their next ticket (issue 17 §4).
+        self.persons.no_show(id, out.at);
         out.push(What::NoShow { ticket, desk });
     }
 
