@@ -51,6 +51,8 @@
 //! - [`credit_code`] — the unified social credit code: its check character, finding it in
 //!   a scanner's text, and the keyed hash that stands for it past the edge. Used by
 //!   `config` and `http`.
+//! - [`district`] — the district over NATS JetStream (issue 18): the hall's uplink, which
+//!   publishes every durable record of its log to the hall's stream exactly once.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod alert_subject;
@@ -59,6 +61,7 @@ pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod credit_code;
+pub mod district;
 pub use hallq_core as core;
 pub mod daemon;
 pub mod engine;

@@ -2,8 +2,8 @@
 //! so several daemons in one test process never mix their counts).
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::core::facts::{Fact, What};
@@ -39,6 +39,17 @@ pub struct Metrics {
     /// Alert webhook notices, by result: `delivered`, `retried` (an attempt failed),
     /// `failed` (given up), `dropped` (the outbox was full).
     pub webhook_deliveries: IntCounterVec,
+    /// The log position of the last record flushed (set before its batch is answered).
+    pub log_position: IntGauge,
+    /// The district link (issue 18): records flushed here but not yet acknowledged by the
+    /// hall's JetStream stream, the age of the oldest of them, records published, and
+    /// whether the link is up.
+    pub district_lag_records: IntGauge,
+    /// The log position of the last record the stream acknowledged.
+    pub district_acked_position: IntGauge,
+    pub district_lag_seconds: Gauge,
+    pub district_published: IntCounter,
+    pub district_connected: IntGauge,
 }
 
 /// Buckets of waits and service times, in seconds: half a minute to two hours, the range
@@ -151,6 +162,31 @@ impl Metrics {
                 "Alert webhook notices and attempts, by result",
                 &["result"],
             )?,
+            district_lag_records: reg(
+                &r,
+                IntGauge::new("district_lag_records", "Records not yet acknowledged by the district's stream")?,
+            )?,
+            district_lag_seconds: reg(
+                &r,
+                Gauge::new(
+                    "district_lag_seconds",
+                    "Age of the oldest record not yet acknowledged by the district's stream",
+                )?,
+            )?,
+            log_position: reg(&r, IntGauge::new("log_position", "Log position of the last record flushed")?)?,
+            district_acked_position: reg(
+                &r,
+                IntGauge::new(
+                    "district_acked_position",
+                    "Log position of the last record the district's stream acknowledged",
+                )?,
+            )?,
+            district_published: counter(
+                &r,
+                "district_published_total",
+                "Records acknowledged by the district's stream",
+            )?,
+            district_connected: reg(&r, IntGauge::new("district_connected", "1 while the district link is up")?)?,
             registry: r,
         })
     }

@@ -126,6 +126,8 @@ pub(super) struct HallParts {
     pub alerts: AlertPolicy,
     /// `[supervision.webhook]`.
     pub webhook: Option<WebhookConfig>,
+    /// `[district]`: the link to the district's NATS, if the hall has one.
+    pub district: Option<super::district::DistrictLink>,
 }
 
 impl HallParts {
@@ -178,6 +180,7 @@ impl HallParts {
             queue_alerts: Vec::new(),
             alerts: AlertPolicy::default(),
             webhook: None,
+            district: None,
         }
     }
 }
@@ -226,6 +229,9 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     parts.enterprises_raw = top.table("enterprises", errs).and_then(|t| super::enterprises::read(t, errs));
     if let Some(sup) = top.table("supervision", errs) {
         parts.webhook = alerts::read_supervision(sup, errs);
+    }
+    if let Some(t) = top.table("district", errs) {
+        parts.district = super::district::read(t, &parts.hall_id, errs);
     }
     top.finish(errs);
     parts

@@ -12,6 +12,7 @@ mod alerts;
 mod appointments;
 mod catalog;
 mod csv_catalog;
+mod district;
 mod enterprises;
 mod escalation;
 mod files;
@@ -38,6 +39,7 @@ use std::path::{Path, PathBuf};
 use crate::core::model::{UserName, WindowId};
 use crate::core::setup::Setup;
 pub use alerts::WebhookConfig;
+pub use district::{is_subject_token, log_subject, stream_name, DistrictLink};
 pub use enterprises::{seed as enterprise_seed, EnterpriseRow};
 use files::read_limited;
 pub use guard::{MetricsToken, Rate, RateLimits, TlsFiles};
@@ -106,6 +108,8 @@ pub struct Config {
     pub service_level: service_level::ServiceLevel,
     /// `[supervision.webhook]`: where alerts are POSTed, if anywhere.
     pub webhook: Option<WebhookConfig>,
+    /// `[district]`: the link to the district's NATS (issue 18), if any.
+    pub district: Option<DistrictLink>,
     /// `[enterprises] csv`: the 助企服务 registry's rows, credit codes not yet hashed.
     pub enterprises: Vec<EnterpriseRow>,
 }
@@ -363,6 +367,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         evaluators: parts.evaluators,
         service_level,
         webhook: parts.webhook,
+        district: parts.district,
         enterprises: enterprise_rows,
     })
 }

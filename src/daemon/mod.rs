@@ -82,6 +82,7 @@ pub async fn serve(
     reconcile(&mut state, &store, clock()).await?;
     let mut tasks = Tasks::default();
     let metrics = Arc::new(Metrics::new()?);
+    metrics.log_position.set(i64::try_from(state.last_seq).unwrap_or(i64::MAX));
     let voice = start_voice(&config, &options.data_dir, &metrics).await;
     let feed = Arc::new(Feed::new(&state).with_voice(voice.clone()));
     let webhook = start_webhook(&config, &setup, &store, &state, &metrics, &clock, &mut tasks)?;
@@ -94,6 +95,7 @@ pub async fn serve(
     let (printers, printer_tasks) =
         crate::printer::Printers::start(&config.kiosks, clock.clone(), engine.clone(), tasks.token());
     printer_tasks.into_iter().for_each(|t| tasks.own("printer", t));
+    start_uplink(&config, &store, &metrics, &clock, &mut tasks);
     let displays = DisplayThread::start();
     let config = Arc::new(config);
     let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
@@ -239,6 +241,22 @@ fn start_webhook(
         Err(e) => tracing::warn!(error = %e, "alert notices owed from before the restart could not be read"),
     }
     Ok(Some(outbox))
+}
+
+/// Starts the district link (issue 18), if the hall has `[district]`: a task of `tasks`
+/// that publishes the log to the hall's stream, resuming where the server stands.
+fn start_uplink(config: &Config, store: &Arc<Store>, metrics: &Arc<Metrics>, clock: &Clock, tasks: &mut Tasks) {
+    let Some(link) = &config.district else { return };
+    tracing::info!(nats = %link.nats_url, subject = %link.log_subject(), "publishing the log to the district");
+    let uplink = crate::district::Uplink {
+        link: link.clone(),
+        store: store.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        retention_days: config.retention_days,
+        acked: Default::default(),
+    };
+    tasks.own("district uplink", tokio::spawn(uplink.run(tasks.token())));
 }
 
 /// The notices the last run owed the webhook: those of the records after its mark, read

@@ -121,6 +121,9 @@ impl Engine {
             self.recover().await;
             return;
         }
+        if let Some((seq, _)) = records.last() {
+            self.metrics.log_position.set(i64::try_from(*seq).unwrap_or(i64::MAX));
+        }
         self.answer(pending);
         if !records.is_empty() {
             self.metrics.observe_facts(&self.state, &facts);

@@ -35,6 +35,9 @@ pub(crate) const SNAPSHOT_TREE: &str = "snapshots";
 /// alert notice it has finished with (delivered, or given up after every attempt).
 pub(crate) const WEBHOOK_TREE: &str = "webhook";
 pub(crate) const WEBHOOK_DONE_KEY: &[u8] = b"done";
+/// The district link's progress, in the same tree of readers' marks: the log position of
+/// the last record the hall's JetStream stream acknowledged (`district::uplink`).
+pub(crate) const DISTRICT_DONE_KEY: &[u8] = b"district";
 /// Staff sessions (`http::auth`), so that a restart signs nobody out: each under the
 /// SHA-256 of its token, never the token. Not hall state, so not in the log or a backup.
 pub(crate) const SESSION_TREE: &str = "sessions";

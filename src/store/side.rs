@@ -1,7 +1,8 @@
-//! The store's side trees, which are not the hall's log: the alert webhook's progress and
+//! The store's side trees, which are not the hall's log: the alert webhook's and the
+//! district link's progress, and
 //! the staff sessions (each under its token's SHA-256). Not in the log or a backup.
 
-use super::{seq_of, KeyValue, Store, StoreError, WEBHOOK_DONE_KEY};
+use super::{seq_of, KeyValue, Store, StoreError, DISTRICT_DONE_KEY, WEBHOOK_DONE_KEY};
 
 impl Store {
     /// The log position of the last alert notice the webhook finished with; `None` before
@@ -18,6 +19,22 @@ impl Store {
     /// delivery id.
     pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
         self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// The log position of the last record the district's stream acknowledged, as this
+    /// hall last heard; `None` before its first link. Shown on `/metrics`, never the point
+    /// the link resumes from (the server says that).
+    pub fn district_done(&self) -> Result<Option<u64>, StoreError> {
+        let inner = self.inner()?;
+        let Some(value) = inner.webhook.get(DISTRICT_DONE_KEY)? else { return Ok(None) };
+        seq_of(&value).map(Some)
+    }
+
+    /// Keeps the district link's acknowledged position (not flushed here, like the
+    /// webhook's mark).
+    pub fn set_district_done(&self, seq: u64) -> Result<(), StoreError> {
+        self.inner()?.webhook.insert(DISTRICT_DONE_KEY, &seq.to_be_bytes())?;
         Ok(())
     }
 

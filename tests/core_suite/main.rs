@@ -12,6 +12,8 @@ mod support;
 mod config;
 #[path = "../config_catalog.rs"]
 mod config_catalog;
+#[path = "../config_district.rs"]
+mod config_district;
 #[path = "../config_enterprise.rs"]
 mod config_enterprise;
 #[path = "../config_escalation.rs"]

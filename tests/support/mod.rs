@@ -30,6 +30,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 mod display;
+pub mod nats;
 mod process;
 
 // Not every test crate uses both.

@@ -1,0 +1,271 @@
+//! The hall's log leaves the building (issue 18): every durable record is published to the
+//! hall's JetStream stream, in log order, exactly once.
+//!
+//! The hall stays authoritative: its engine decides and logs as before and never waits for
+//! NATS. This task reads the log after the engine has flushed it (`Store::records_after`)
+//! and publishes each record on `hallq.hall.<id>.log`, its log position in the
+//! `Hallq-Seq` header.
+//!
+//! Exactly once, after any outage (the link, the NATS server, the daemon):
+//! - **Where to resume is the server's answer**, not a local guess: at each (re)connection
+//!   the task reads the last message of the hall's subject and goes on from the record
+//!   after its `Hallq-Seq`. An acknowledgement lost with a killed daemon therefore causes
+//!   no repeat, and a server that lost messages is sent them again.
+//! - **No gap:** each message says which stream sequence must come before it
+//!   (`Nats-Expected-Last-Subject-Sequence`). If one publish of a pipelined batch fails,
+//!   every later one is refused by the server too, and the task reconnects and resumes
+//!   from what the server holds.
+//! - **No duplicate:** besides the resume point, each message's `Nats-Msg-Id`
+//!   (`<hall>:<seq>`) lets the server drop a repeat within its duplicate window.
+//!
+//! The store keeps the last acknowledged position (`Store::set_district_done`) for
+//! `/metrics` while the link is down; it is never trusted as the resume point.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use async_nats::HeaderMap;
+use tokio::sync::watch;
+
+use crate::config::DistrictLink;
+use crate::core::event::Record;
+use crate::metrics::Metrics;
+use crate::store::{Store, StoreError};
+use crate::time::Clock;
+
+/// The header that carries a record's log position.
+pub const SEQ_HEADER: &str = "Hallq-Seq";
+/// Most records published before their acknowledgements are awaited.
+const BATCH_MAX: usize = 256;
+/// How often an idle link looks for newly flushed records.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// The first wait before reconnecting, doubled after each failure up to `BACKOFF_MAX`.
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// How often the lag is shown while the link is down.
+const LAG_EVERY: Duration = Duration::from_millis(250);
+/// Connecting, and each request to the server, give up after this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The server drops a message id seen within this window.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Why a session with the server ended.
+#[derive(Debug, thiserror::Error)]
+pub enum UplinkError {
+    #[error("cannot connect to NATS: {0}")]
+    Connect(String),
+    #[error("the hall's stream: {0}")]
+    Stream(String),
+    #[error("a publish failed: {0}")]
+    Publish(String),
+    #[error("reading the log: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What the task needs: the link, the log, the figures and the clock.
+pub struct Uplink {
+    pub link: DistrictLink,
+    pub store: Arc<Store>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Clock,
+    /// The stream keeps a record this many days (the hall's own retention).
+    pub retention_days: u32,
+    /// The log position the stream last acknowledged, as far as this task knows (at start,
+    /// the store's mark), for the lag shown while the link is down.
+    pub acked: std::sync::atomic::AtomicU64,
+}
+
+/// Where the stream stands: the last record's log position and its stream sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Head {
+    hall_seq: u64,
+    stream_seq: u64,
+}
+
+impl Uplink {
+    /// Publishes until `stop` turns true, reconnecting after each failure with backoff.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = BACKOFF_MIN;
+        let known = self.store.district_done().ok().flatten().unwrap_or(0);
+        self.mark(known);
+        while !*stop.borrow() {
+            let result = tokio::select! {
+                r = self.session() => r,
+                _ = stop.changed() => break,
+            };
+            self.metrics.district_connected.set(0);
+            match result {
+                Ok(()) => backoff = BACKOFF_MIN,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "district link down");
+                    // While down, the lag goes on growing with what the hall logs.
+                    let until = tokio::time::Instant::now() + backoff;
+                    while tokio::time::Instant::now() < until {
+                        self.show_lag(self.acked.load(Ordering::SeqCst));
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LAG_EVERY)) => {}
+                            _ = stop.changed() => return,
+                        }
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    /// One connection: find where the stream stands, then publish what follows, for as
+    /// long as the link holds.
+    async fn session(&self) -> Result<(), UplinkError> {
+        let client = self.connect().await?;
+        let js = jetstream::new(client);
+        let stream = self.stream(&js).await?;
+        let mut head = self.head(&stream).await?;
+        self.metrics.district_connected.set(1);
+        tracing::info!(resume_after = head.hall_seq, "district link up");
+        self.mark(head.hall_seq);
+        loop {
+            let batch = self.read_after(head.hall_seq).await?;
+            if batch.is_empty() {
+                tokio::time::sleep(IDLE_POLL).await;
+                continue;
+            }
+            head = self.publish(&js, head, batch).await?;
+            self.mark(head.hall_seq);
+        }
+    }
+
+    async fn connect(&self) -> Result<async_nats::Client, UplinkError> {
+        let link = &self.link;
+        let mut options = async_nats::ConnectOptions::new()
+            .name(format!("hallq-{}", link.hall_id))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .request_timeout(Some(CONNECT_TIMEOUT))
+            // This task reconnects itself, resuming from the server's answer.
+            .max_reconnects(Some(1));
+        if let Some(creds) = &link.creds_file {
+            options = options.credentials_file(creds).await.map_err(|e| UplinkError::Connect(e.to_string()))?;
+        }
+        if let Some(ca) = &link.tls_ca_file {
+            options = options.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        options.connect(link.nats_url.as_str()).await.map_err(|e| UplinkError::Connect(e.to_string()))
+    }
+
+    /// The hall's stream, made on first use: one subject, kept on disk as long as the hall
+    /// keeps its own log.
+    async fn stream(&self, js: &jetstream::Context) -> Result<stream::Stream, UplinkError> {
+        let config = stream::Config {
+            name: self.link.stream_name(),
+            subjects: vec![self.link.log_subject()],
+            storage: stream::StorageType::File,
+            max_age: Duration::from_secs(u64::from(self.retention_days.max(1)) * 86_400),
+            duplicate_window: DUPLICATE_WINDOW,
+            ..Default::default()
+        };
+        js.get_or_create_stream(config).await.map_err(|e| UplinkError::Stream(e.to_string()))
+    }
+
+    /// The last record the server holds, from its message's `Hallq-Seq`; nothing yet: 0.
+    async fn head(&self, stream: &stream::Stream) -> Result<Head, UplinkError> {
+        match stream.get_last_raw_message_by_subject(&self.link.log_subject()).await {
+            Ok(m) => {
+                let hall_seq = m.headers.get(SEQ_HEADER).and_then(|v| v.as_str().parse().ok());
+                let hall_seq = hall_seq.ok_or_else(|| {
+                    UplinkError::Stream(format!("message {} of the stream has no {SEQ_HEADER} header", m.sequence))
+                })?;
+                Ok(Head { hall_seq, stream_seq: m.sequence })
+            }
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(Head::default()),
+            Err(e) => Err(UplinkError::Stream(e.to_string())),
+        }
+    }
+
+    /// Up to `BATCH_MAX` durable records after `after`, read on the blocking pool.
+    async fn read_after(&self, after: u64) -> Result<Vec<(u64, Record)>, UplinkError> {
+        let durable = self.store.durable().seq;
+        self.show_lag(after);
+        if durable <= after {
+            return Ok(Vec::new());
+        }
+        let store = self.store.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            store
+                .records_after(after)
+                .take_while(|r| r.as_ref().map_or(true, |(s, _)| *s <= durable))
+                .take(BATCH_MAX)
+                .collect::<Result<Vec<_>, _>>()
+        });
+        match read.await {
+            Ok(records) => Ok(records?),
+            Err(e) => Err(UplinkError::Publish(format!("the log's reader stopped: {e}"))),
+        }
+    }
+
+    /// Publishes `batch` pipelined, then waits for each acknowledgement in order; the head
+    /// after the last one acknowledged.
+    async fn publish(
+        &self,
+        js: &jetstream::Context,
+        mut head: Head,
+        batch: Vec<(u64, Record)>,
+    ) -> Result<Head, UplinkError> {
+        let subject = self.link.log_subject();
+        let mut acks = Vec::with_capacity(batch.len());
+        for (i, (seq, record)) in batch.iter().enumerate() {
+            let payload = serde_json::to_vec(record).map_err(|e| UplinkError::Publish(e.to_string()))?;
+            let message = jetstream::message::PublishMessage::build()
+                .payload(payload.into())
+                .headers(self.headers(*seq))
+                .message_id(format!("{}:{seq}", self.link.hall_id))
+                .expected_last_subject_sequence(head.stream_seq + i as u64);
+            let ack = js.send_publish(subject.clone(), message).await.map_err(publish_err)?;
+            acks.push((*seq, ack));
+        }
+        for (seq, ack) in acks {
+            let ack = ack.await.map_err(|e| UplinkError::Publish(e.to_string()))?;
+            head = Head { hall_seq: seq, stream_seq: ack.sequence };
+            self.metrics.district_published.inc();
+        }
+        Ok(head)
+    }
+
+    fn headers(&self, seq: u64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(SEQ_HEADER, seq.to_string().as_str());
+        headers
+    }
+
+    /// Keeps the acknowledged position in the store and shows the lag.
+    fn mark(&self, done: u64) {
+        if let Err(e) = self.store.set_district_done(done) {
+            tracing::warn!(error = %e, "the district link's mark could not be kept");
+        }
+        self.acked.store(done, Ordering::SeqCst);
+        self.metrics.district_acked_position.set(i64::try_from(done).unwrap_or(i64::MAX));
+        self.show_lag(done);
+    }
+
+    /// `/metrics`: records flushed but not yet acknowledged, and how old the oldest is.
+    fn show_lag(&self, done: u64) {
+        let durable = self.store.durable().seq;
+        let behind = durable.saturating_sub(done);
+        self.metrics.district_lag_records.set(i64::try_from(behind).unwrap_or(i64::MAX));
+        let oldest = (behind > 0).then(|| self.store.records_after(done).next()).flatten();
+        let seconds = match oldest {
+            Some(Ok((_, record))) => ((self.clock)().0 - record.at.0).max(0) as f64 / 1000.0,
+            _ => 0.0,
+        };
+        self.metrics.district_lag_seconds.set(seconds);
+    }
+}
+
+fn publish_err(e: jetstream::context::PublishError) -> UplinkError {
+    match e.kind() {
+        PublishErrorKind::MaxPayloadExceeded => {
+            UplinkError::Publish(format!("a record is too large for the server: {e}"))
+        }
+        _ => UplinkError::Publish(e.to_string()),
+    }
+}

@@ -1,0 +1,44 @@
+//! `[district]` as hallq reads it: a hall without the table runs alone; with it, the hall
+//! id defaults to `[hall] id`; a URL that is not one NATS server, carries a password or
+//! has no port, and a hall id that would change a subject's meaning, are refused with file,
+//! line and key.
+
+use crate::support;
+
+use hallq::config::load_dir;
+
+fn load(table: &str) -> Result<hallq::config::Config, String> {
+    let dir = support::config_dir(|h| format!("{h}\n[district]\n{table}\n"));
+    load_dir(dir.path()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_example_hall_runs_alone_and_a_linked_hall_is_named_by_its_id() {
+    let alone = load_dir(support::config_dir(|h| h).path()).expect("the example hall");
+    assert!(alone.district.is_none(), "without [district] the hall publishes nowhere");
+    let linked = load("nats_url = \"nats://127.0.0.1:4222\"").expect("a linked hall");
+    let link = linked.district.expect("the link");
+    assert_eq!(link.hall_id, "qingchuan");
+    assert_eq!(link.log_subject(), "hallq.hall.qingchuan.log");
+    assert_eq!(link.stream_name(), "HALLQ_qingchuan");
+    let named = load("nats_url = \"tls://nats.example.gov.cn:4222\"\nhall_id = \"town-03\"").expect("its own id");
+    assert_eq!(named.district.expect("the link").hall_id, "town-03");
+}
+
+#[test]
+fn bad_links_are_named_with_file_line_and_key() {
+    let cases = [
+        ("hall_id = \"x\"", "needs nats_url"),
+        ("nats_url = \"http://127.0.0.1:4222\"", "district.nats_url"),
+        ("nats_url = \"nats://127.0.0.1\"", "name the port"),
+        ("nats_url = \"nats://hall:secret@127.0.0.1:4222\"", "no user or password"),
+        ("nats_url = \"nats://127.0.0.1:4222\"\nhall_id = \"a.b\"", "district.hall_id"),
+        ("nats_url = \"nats://127.0.0.1:4222\"\nhall_id = \">\"", "district.hall_id"),
+        ("nats_url = \"nats://127.0.0.1:4222\"\nsubject = \"x\"", "district.subject"),
+    ];
+    for (table, named) in cases {
+        let err = load(table).expect_err(table);
+        assert!(err.contains(named), "{table:?}: the error names {named:?}: {err}");
+        assert!(err.contains("hall.toml"), "{table:?}: the error names the file: {err}");
+    }
+}
