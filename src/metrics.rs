@@ -50,6 +50,9 @@ pub struct Metrics {
     pub district_lag_seconds: Gauge,
     pub district_published: IntCounter,
     pub district_connected: IntGauge,
+    /// Sessions with the district's NATS that ended, by why: `connect`, `stream`,
+    /// `publish`, `store`, or `foreign` (the stream holds another hall's history).
+    pub district_failures: IntCounterVec,
 }
 
 /// Buckets of waits and service times, in seconds: half a minute to two hours, the range
@@ -187,6 +190,12 @@ impl Metrics {
                 "Records acknowledged by the district's stream",
             )?,
             district_connected: reg(&r, IntGauge::new("district_connected", "1 while the district link is up")?)?,
+            district_failures: counter_vec(
+                &r,
+                "district_failures_total",
+                "District link sessions that ended, by why",
+                &["reason"],
+            )?,
             registry: r,
         })
     }

@@ -196,3 +196,37 @@ async fn a_hall_killed_mid_publish_repeats_nothing_and_loses_nothing() {
     let lost: Vec<&String> = acked.iter().filter(|id| !issued.contains(*id)).collect();
     assert!(lost.is_empty(), "tickets a kiosk got a 201 for are missing from the stream: {lost:?}");
 }
+
+/// Another hall configured under the same `hall_id` (or this hall's data directory started
+/// afresh) must not write into the stream: its history differs, so the link stays down,
+/// says why on /metrics, and the stream keeps the first hall's records only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_hall_under_the_same_id_writes_nothing() {
+    let Some(nats) = Nats::start_or_skip("a_second_hall_under_the_same_id_writes_nothing") else { return };
+    let config = linked_config(&nats);
+    let first = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config.clone()).await;
+    issue_some(&first, 5).await;
+    caught_up(&first).await;
+    let (first_data, _) = first.stop().await;
+    let before = stream_contents(&nats).await;
+
+    let impostor = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
+    // First with a shorter log than the stream's, then with a longer one.
+    for n in [2, 10] {
+        issue_some(&impostor, n).await;
+        let failures = metric(&impostor, "hallq_district_failures_total{reason=\"foreign\"}").await;
+        let mut seen = failures;
+        for _ in 0..300 {
+            if seen > failures {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            seen = metric(&impostor, "hallq_district_failures_total{reason=\"foreign\"}").await;
+        }
+        assert!(seen > failures, "the link refuses a stream of another history after {n} more tickets");
+        assert_eq!(metric(&impostor, "hallq_district_connected").await, 0.0);
+    }
+    impostor.stop().await;
+    assert_eq!(stream_contents(&nats).await, before, "the stream holds the first hall's records only");
+    assert_eq!(before, log_of(first_data.path()));
+}

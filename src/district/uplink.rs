@@ -60,8 +60,23 @@ pub enum UplinkError {
     Stream(String),
     #[error("a publish failed: {0}")]
     Publish(String),
+    #[error("the stream is not this hall's: {0}")]
+    Foreign(String),
     #[error("reading the log: {0}")]
     Store(#[from] StoreError),
+}
+
+impl UplinkError {
+    /// The label of `/metrics`' `hallq_district_failures_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UplinkError::Connect(_) => "connect",
+            UplinkError::Stream(_) => "stream",
+            UplinkError::Publish(_) => "publish",
+            UplinkError::Foreign(_) => "foreign",
+            UplinkError::Store(_) => "store",
+        }
+    }
 }
 
 /// What the task needs: the link, the log, the figures and the clock.
@@ -96,6 +111,9 @@ impl Uplink {
                 _ = stop.changed() => break,
             };
             self.metrics.district_connected.set(0);
+            if let Err(e) = &result {
+                self.metrics.district_failures.with_label_values(&[e.kind()]).inc();
+            }
             match result {
                 Ok(()) => backoff = BACKOFF_MIN,
                 Err(e) => {
@@ -175,10 +193,46 @@ impl Uplink {
                 let hall_seq = hall_seq.ok_or_else(|| {
                     UplinkError::Stream(format!("message {} of the stream has no {SEQ_HEADER} header", m.sequence))
                 })?;
-                Ok(Head { hall_seq, stream_seq: m.sequence })
+                if hall_seq == 0 {
+                    return Err(UplinkError::Foreign(format!("message {} names log position 0", m.sequence)));
+                }
+                let head = Head { hall_seq, stream_seq: m.sequence };
+                self.same_history(head, &m.payload).await?;
+                Ok(head)
             }
             Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(Head::default()),
             Err(e) => Err(UplinkError::Stream(e.to_string())),
+        }
+    }
+
+    /// Whether the stream's last message is this hall's own record at that position. A
+    /// stream ahead of the log, or holding another record there, is another hall under
+    /// the same `hall_id` or a data directory started afresh: publishing would skip or mix
+    /// records, so the link stays down (and says why) until someone sorts it out.
+    async fn same_history(&self, head: Head, payload: &[u8]) -> Result<(), UplinkError> {
+        let durable = self.store.durable().seq;
+        if head.hall_seq > durable {
+            return Err(UplinkError::Foreign(format!(
+                "the stream holds records up to {} but this hall's log ends at {durable}: restore the data directory from the stream (hallq restore --from-nats), or give this hall another [district] hall_id",
+                head.hall_seq
+            )));
+        }
+        let store = self.store.clone();
+        let seq = head.hall_seq;
+        let ours = tokio::task::spawn_blocking(move || store.records_after(seq - 1).next())
+            .await
+            .map_err(|e| UplinkError::Publish(format!("the log's reader stopped: {e}")))?;
+        let theirs: Option<Record> = serde_json::from_slice(payload).ok();
+        match ours {
+            // Pruned here already (older than the retention): nothing to compare.
+            Some(Ok((s, _))) if s != seq => Ok(()),
+            None => Ok(()),
+            Some(Ok((_, record))) if theirs.as_ref() == Some(&record) => Ok(()),
+            Some(Ok(_)) => Err(UplinkError::Foreign(format!(
+                "the stream's record {seq} is not this hall's record {seq}: another hall publishes under hall_id {:?}; give each hall its own",
+                self.link.hall_id
+            ))),
+            Some(Err(e)) => Err(e.into()),
         }
     }
 
