@@ -18,8 +18,10 @@
 (function () {
   "use strict";
 
-  // A call sends a burst (the call, the queue, the window): one read for all of it.
-  var COALESCE_MS = 250;
+  // A call sends a burst (the call, the queue, the window): one read for all of it. In a
+  // busy hall the feed never rests, so this is also the most a guide's phone reads: one a
+  // second, for an alert that comes within a second of the call.
+  var COALESCE_MS = 1000;
 
   var feed = null;
   var pending = null;
