@@ -149,3 +149,71 @@ async fn after_restart(d: &Daemon) {
     let day = api.get("/api/v1/stats?day=2026-11-27", Some(&sup)).await;
     assert_eq!(day.body["escalations"]["referred"], 1, "counted on the day it opened: {}", day.text);
 }
+
+// Issue 17 §2, the handler works from a page: a clerk sees and works on only the cases
+// that name them.
+
+/// Window 5's clerk calls the next ticket, an `SC-0001` issued now, and cannot finish it.
+async fn escalate_one(api: &Api) {
+    let t = api.issue("SC-0001").await;
+    let clerk5 = api.login("clerk5").await;
+    api.window_ok(&clerk5, "5", "open", None).await;
+    at_window_5(api, &clerk5, t["id"].as_str().expect("an id")).await;
+    api.window_ok(&clerk5, "5", "done", not_done("policy", "")).await;
+}
+
+/// The ids of the cases `token` is shown.
+async fn case_ids(api: &Api, token: &str) -> Vec<String> {
+    let list = api.get("/api/v1/escalations", Some(token)).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let cases = list.body["cases"].as_array().cloned().unwrap_or_default();
+    cases.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clerk_handles_only_the_cases_that_name_them_and_another_clerk_is_refused() {
+    let d = Daemon::start_with_clock(shanghai_ms(2026, 11, 27, 10, 0, 0)).await;
+    escalate_one(&d.api).await;
+    // The hall names window 11's clerk as its handler from now on.
+    let (data, clock) = d.stop().await;
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let policy = config.setup.escalation.as_mut().expect("the example hall escalates");
+    policy.handler = hallq::core::model::UserName::parse("clerk11").expect("a user name");
+    let d = Daemon::start_config(data, clock, config).await;
+    let api = &d.api;
+    escalate_one(api).await;
+    let (old, new) = ("E20261127-001", "E20261127-002");
+
+    let (c11, c12, c1) = (api.login("clerk11").await, api.login("clerk12").await, api.login("clerk1").await);
+    assert_eq!(case_ids(api, &c11).await, [new], "the new handler sees the case that names them");
+    assert_eq!(case_ids(api, &c12).await, [old], "the old handler keeps theirs");
+    let sup = api.login("supervisor").await;
+    assert_eq!(case_ids(api, &sup).await, [new, old], "a supervisor sees every case");
+    let summary = api.get("/api/v1/escalations", Some(&c11)).await.body["summary"]["all"]["total"].clone();
+    assert_eq!(summary, 1, "a clerk's breakdown counts only their cases");
+
+    // Attacks: a clerk on another's case, a clerk who handles none.
+    let path = |case: &str, act: &str| format!("/api/v1/escalations/{case}/{act}");
+    let call = json!({ "reached": true, "note": "已电话联系" });
+    let answer = json!({ "note": "已答复", "refer_to": "不动产登记中心" });
+    for (token, case) in [(&c11, old), (&c12, new), (&c1, old), (&c1, new)] {
+        api.post(&path(case, "callback"), Some(token), Some(call.clone())).await.assert_error(403, "forbidden");
+        api.post(&path(case, "resolve"), Some(token), Some(answer.clone())).await.assert_error(403, "forbidden");
+    }
+    api.get("/api/v1/escalations", Some(&c1)).await.assert_error(403, "forbidden");
+    let list = api.get("/api/v1/escalations", Some(&sup)).await;
+    assert!(
+        list.body["cases"].as_array().is_some_and(|c| c.iter().all(|c| c["callbacks"] == json!([]))),
+        "{}",
+        list.text
+    );
+
+    // Each handler works on their own: a call-back, then the answer or the referral.
+    let ok = api.post(&path(new, "callback"), Some(&c11), Some(call.clone())).await;
+    assert_eq!((ok.status, ok.body["callbacks"][0]["by"].as_str()), (200, Some("clerk11")), "{}", ok.text);
+    let ok = api.post(&path(new, "resolve"), Some(&c11), Some(json!({ "note": "已答复" }))).await;
+    assert_eq!(ok.body["status"], "closed", "{}", ok.text);
+    let ok = api.post(&path(old, "resolve"), Some(&c12), Some(answer)).await;
+    assert_eq!(ok.body["status"], "referred", "{}", ok.text);
+}

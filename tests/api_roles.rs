@@ -214,6 +214,9 @@ fn table(ticket: &str, key: &str, code: &str) -> Vec<Row> {
         row("POST", "/api/v1/guide/escorts/{number}/release", "/api/v1/guide/escorts/A001/release", &[Guide]),
         row("GET", "/api/v1/guide", "/api/v1/guide", &[Guide]),
         row("GET", "/api/v1/reports/guides.csv", "/api/v1/reports/guides.csv", &[Supervisor, Admin]),
+        // Issue 17 §2: the week's stuck items are the supervisors'.
+        row("GET", "/api/v1/reports/stuck", "/api/v1/reports/stuck", &[Supervisor, Admin]),
+        row("GET", "/api/v1/reports/stuck.csv", "/api/v1/reports/stuck.csv", &[Supervisor, Admin]),
     ];
     // Window 1 is clerk1's: only clerk1 drives it. An admin may sit at a window of their
     // own (open answers 409 here: window 1 is taken), but not drive another's.

@@ -1,8 +1,9 @@
 //! 办不成事请找我 in headless Chromium against a real daemon: the clerk at window 5 finishes
 //! a matter `not_done` with a reason picked in the console's dialog; the visitor's status
 //! page says that it went to window 12 and keeps its number; window 12's clerk calls the
-//! same number and the console shows where it came from and why; a supervisor sees it on
-//! the cases page by item and reason, and answers it. Screenshots under
+//! same number and the console shows where it came from and why; window 12's clerk, the
+//! case's handler, records the call-back and refers it on from the cases page; a
+//! supervisor sees it there by item and reason. Screenshots under
 //! target/screenshots/escalation-*.png.
 
 use crate::browser_support;
@@ -89,23 +90,65 @@ async fn a_matter_not_done_at_window_5_is_called_at_window_12_with_its_reason_an
     assert!(!enabled(&b, "not-done").await, "the escalation window does not pass it on to itself");
     b.screenshot("escalation-window-12").await;
 
-    // A supervisor sees where matters get stuck on the cases page, and answers the case.
+    handler_works_on_the_case(&b, &base).await;
+    supervisor_sees_it(&b).await;
+    stuck_this_week(&b, &base).await;
+    b.close().await;
+}
+
+/// Window 12's clerk, the case's handler, works on it from the cases page (issue 17 §2):
+/// the bad ratings are not theirs, the call-back and the referral are.
+async fn handler_works_on_the_case(b: &Browser, base: &str) {
     b.open_tab(&format!("{base}/display/cases")).await;
+    b.type_into("#login-user", "clerk12").await;
+    b.type_into("#login-password", support::PASSWORD).await;
+    b.click("#login-submit").await;
+    b.until("the handler's case", "return !!document.querySelector('.es-case[data-status=\"open\"]');").await;
+    let hidden = "return document.querySelector('#bad-tools').hidden && document.querySelector('#esc-csv').hidden;";
+    assert_eq!(b.eval(hidden).await, Value::Bool(true), "no bad ratings and no CSV for a clerk");
+    b.type_into(".es-case .cs-note", "已电话联系群众，说明需不动产登记中心确认").await;
+    b.click(".es-case [data-act=\"callback\"]").await;
+    b.until("the call-back", "return /回访\\s*1/.test(document.querySelector('.es-case').textContent);").await;
+    b.type_into(".es-case .cs-note", "已协调，转不动产登记中心办理").await;
+    b.type_into(".es-case .es-refer", "不动产登记中心").await;
+    b.screenshot("escalation-handler").await;
+    b.click(".es-case [data-act=\"resolve\"]").await;
+    b.until("the case referred", "return !!document.querySelector('.es-case[data-status=\"referred\"]');").await;
+    b.screenshot("escalation-handler-referred").await;
+    b.click("#logout").await;
+}
+
+/// A supervisor on the same page, once the handler signed out: where matters get stuck,
+/// and the handler's answer.
+async fn supervisor_sees_it(b: &Browser) {
+    b.until("the sign-in", "return document.querySelector('#login-form').offsetParent !== null;").await;
+    let gone = "return document.querySelector('#esc').hidden && !document.querySelector('.es-case');";
+    assert_eq!(b.eval(gone).await, Value::Bool(true), "nothing of the handler's cases stays once signed out");
+    b.eval("document.querySelector('#login-user').value = ''; return true;").await;
     b.type_into("#login-user", "supervisor").await;
     b.type_into("#login-password", support::PASSWORD).await;
     b.click("#login-submit").await;
     b.until(
-        "the escalation breakdown",
-        "return !!document.querySelector('.es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]');",
+        "the escalation breakdown, signed in as the supervisor",
+        "return !document.querySelector('#bad-tools').hidden && !document.querySelector('#esc').hidden
+            && !!document.querySelector('.es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]');",
     )
     .await;
     let row = b.text(".es-table[data-by=\"by_item\"] tr[data-key=\"SC-0001\"]").await;
     assert!(row.contains("有限责任公司设立登记"), "the item by name with its counts: {row}");
     assert!(b.text(".es-table[data-by=\"by_reason\"]").await.contains("跨部门协调"));
-    b.type_into(".es-case .cs-note", "已协调不动产登记中心，当场办结").await;
-    b.click(".es-case [data-act=\"resolve\"]").await;
-    b.until("the case to be answered", "return !!document.querySelector('.es-case[data-status=\"closed\"]');").await;
+    assert!(b.text(".es-case .cs-rectified").await.contains("不动产登记中心"), "the handler's referral");
     assert_eq!(b.text("#esc-h").await, "办不成事督办", "the section says what it is");
     b.screenshot("escalation-cases").await;
-    b.close().await;
+}
+
+/// The reports page's week of stuck items: SC-0001 escalated once, referred on.
+async fn stuck_this_week(b: &Browser, base: &str) {
+    b.open_tab(&format!("{base}/display/reports")).await;
+    b.until("the stuck items", "return !!document.querySelector('#t-stuck tr[data-item=\"SC-0001\"]');").await;
+    let cells = "return Array.from(document.querySelectorAll('#t-stuck tr[data-item=\"SC-0001\"] td')).map(function (c) { return c.textContent; }).join('|');";
+    let row = b.eval(cells).await;
+    assert_eq!(row, "SC-0001|有限责任公司设立登记|市场监管|1|跨部门协调×1|0|0|0|0|1", "{row}");
+    b.eval("document.querySelector('#stuck').scrollIntoView(); return true;").await;
+    b.screenshot("escalation-stuck-week").await;
 }

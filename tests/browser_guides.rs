@@ -32,6 +32,16 @@ async fn sign_in_with_alerts(b: &Browser, base: &str) {
     )
     .await;
     b.click("#alert-enable").await;
+    // Issue 17 §1: the page follows the hall's feed rather than polling.
+    b.until("the guide page's feed", "return document.body.dataset.feed === 'live';").await;
+}
+
+/// The guide page's reads of its visitors since its feed went live were the feed's: the
+/// fallback poll ran none, and the feed caused some.
+async fn followed_the_feed(b: &Browser) {
+    let js = "var c = window.HallqGuideFeed.counts; return [c.polled, c.pushed > 0, document.body.dataset.feed];";
+    let counts = b.eval(js).await;
+    assert_eq!(counts, serde_json::json!([0, true, "live"]), "the alerts came from the feed, not the poll");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -85,6 +95,7 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
         buzz.as_array().is_some_and(|p| p.iter().any(|x| x == "[500,200,500,200,800]")),
         "vibrated at the call: {buzz}"
     );
+    followed_the_feed(&b).await;
     b.eval("window.scrollTo(0, 0); return true;").await;
     b.screenshot("guide-called").await;
 
@@ -101,6 +112,7 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     let alert = b.text("#guide-alert").await;
     assert!(alert.contains(&second) && alert.contains(&format!("2/{steps}")), "{alert}");
     until_card(&b, &first, "done").await;
+    followed_the_feed(&b).await;
     b.eval("window.scrollTo(0, 0); return true;").await;
     b.screenshot("guide-step").await;
     assert_eq!(b.eval("return document.querySelectorAll('.gd-visitor').length;").await, Value::from(2));

@@ -2,7 +2,8 @@
 //! finished at the first counter; the simulated clerk escalates each with the hall's first
 //! reason, and the escalation window serves it again. The report's count is the core's
 //! own figures; the test holds it against the share asked for and against what the
-//! simulated escalation window served.
+//! simulated escalation window served, and the escalated tickets' waits at that window
+//! (a row of their own) against it too.
 
 use crate::sim::{example_hall, trace_options};
 
@@ -30,6 +31,11 @@ fn escalated_matters_reach_the_escalation_window_and_are_served_there() {
     let table = run.table();
     assert!(table.contains("escalated (办不成事) / served again"), "{table}");
     assert!(table.contains("queue Z"), "the escalation queue's waits are reported: {table}");
+    // Issue 17 §2: an escalated ticket's second wait is its own row, not a bundle's step.
+    assert_eq!(run.escalation_wait.tickets, run.escalated_served, "one wait per matter served again");
+    assert_eq!(run.step_wait.tickets, run.tickets.steps_done, "later steps are bundle steps alone");
+    assert!(table.contains("escalated, wait at the escalation window"), "{table}");
+    assert!(json.get("escalation_wait").is_none(), "no escalations, no wait row");
 
     let refused = sim::simulate(&hall, &options(1.5)).expect_err("a share above 1");
     assert!(refused.to_string().contains("--escalate"), "{refused}");

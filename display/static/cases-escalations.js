@@ -4,7 +4,8 @@
  * GET /api/v1/escalations) and the open cases, each with a call-back form and the form that
  * ends it (answered, or referred on to a department). The daemon decides; this page only
  * shows its answers and its refusals. It reads the staff portal's shared session, which
- * cases.js keeps. */
+ * cases.js keeps. A clerk who handles the cases (window 12's) signs in here too and sees,
+ * and works on, only the cases that name them. */
 (function () {
   "use strict";
 
@@ -33,6 +34,8 @@
     return WORDS[lang][k].replace(/\{(\w+)\}/g, function (m, n) { return vars && n in vars ? vars[n] : m; });
   }
   function token() { var s = session.load(); return s && s.token; }
+  // A clerk (the cases' handler) sees their own cases; the CSV of all is the supervisors'.
+  function clerk() { var s = session.load(); return !!s && s.role === "clerk"; }
 
   function table(key, rows) {
     var head = "<tr><th>" + esc(w(key)) + "</th><th>" + esc(w("total")) + "</th><th>" + esc(w("open")) + "</th><th>" +
@@ -81,7 +84,12 @@
 
   function load() {
     if (!token()) return;
-    STAFF.api(token(), "GET", "/api/v1/escalations").then(draw).catch(function () { $("esc").hidden = true; });
+    $("esc-csv").hidden = clerk();
+    STAFF.api(token(), "GET", "/api/v1/escalations").then(draw).catch(function (e) {
+      $("esc").hidden = true;
+      // The page is theirs alone for a clerk: say why it is empty.
+      if (clerk()) { $("list-error").textContent = e.message || "HTTP " + e.status; $("list-error").hidden = false; }
+    });
   }
 
   function act(form, action) {
@@ -101,7 +109,9 @@
   });
   $("refresh").addEventListener("click", load);
   // cases.js shows the list once signed in; this follows it.
-  new MutationObserver(function () { if (!$("screen-list").hidden) load(); else $("esc").hidden = true; })
+  // Signed out: nothing of the last user's cases stays in the page.
+  function clear() { $("esc").hidden = true; $("esc-list").textContent = ""; $("esc-tables").textContent = ""; }
+  new MutationObserver(function () { if (!$("screen-list").hidden) load(); else clear(); })
     .observe($("screen-list"), { attributes: true, attributeFilter: ["hidden"] });
   if (window.HallqI18n && window.HallqI18n.onChange) window.HallqI18n.onChange(load);
   $("esc-csv").addEventListener("click", function () {

@@ -1,7 +1,7 @@
 /* hallq — cases.js: the supervisors' bad-rating cases (/display/cases).
  *
  * Sign in (POST /api/v1/login, supervisor or admin; the staff portal's one sign-in, unlike
- * the clerk console's), then GET /api/v1/cases lists every case, newest first, with its
+ * the clerk console's; a clerk who handles 办不成事 cases sees only those), then GET /api/v1/cases lists every case, newest first, with its
  * deadline: open (办理中), overdue (已超期) or closed (已办结). An open case has two forms:
  * a call-back (回访: reached or not, and a note) and, once a call-back is recorded, the
  * rectification (整改) that closes it. Each POST carries a fresh Idempotency-Key, so a
@@ -15,7 +15,7 @@
 
   var I18N = {
     zh: {
-      title: "差评处理", logout: "退出登录", login_h: "主管登录", user: "用户名", password: "密码", login: "登录",
+      title: "差评处理", title_handler: "办不成事请找我", logout: "退出登录", login_h: "主管登录", user: "用户名", password: "密码", login: "登录",
       s_open: "办理中", s_overdue: "已超期", s_closed: "已办结", filter: "显示", f_unclosed: "未办结",
       f_overdue: "已超期", f_closed: "已办结", f_all: "全部", day: "评价日期", refresh: "刷新",
       empty: "没有符合条件的差评", e_expired: "登录已过期，请重新登录", e_login: "用户名或密码错误", e_login_empty: "请输入用户名和密码",
@@ -27,7 +27,7 @@
       late: "超期", e_note: "请填写说明", none: "—",
     },
     en: {
-      title: "Bad-rating cases", logout: "Sign out", login_h: "Supervisor sign-in", user: "User", password: "Password",
+      title: "Bad-rating cases", title_handler: "Escalated matters", logout: "Sign out", login_h: "Supervisor sign-in", user: "User", password: "Password",
       login: "Sign in", s_open: "Open", s_overdue: "Overdue", s_closed: "Closed", filter: "Show",
       f_unclosed: "Not closed", f_overdue: "Overdue", f_closed: "Closed", f_all: "All", day: "Rated on",
       refresh: "Refresh", empty: "No cases match", e_expired: "Session expired; sign in again", e_login: "Wrong user name or password",
@@ -62,6 +62,7 @@
   }
 
   function signOut(message) {
+    document.querySelector("[data-i18n=title]").textContent = t("title");
     STAFF.endSession(S.token);
     loginForm.signOut(message || "");
     show("login");
@@ -69,10 +70,17 @@
 
   function listError(text) { $("list-error").textContent = text; $("list-error").hidden = !text; }
 
+  // The escalation handler (a clerk) works on their 办不成事 cases alone
+  // (cases-escalations.js); the bad ratings are the supervisors'.
   function enter() {
+    var clerk = S.role === "clerk";
     $("user-name").textContent = STAFF.who(S);
+    document.querySelector("[data-i18n=title]").textContent = t(clerk ? "title_handler" : "title");
+    $("bad-tools").hidden = clerk;
+    $("list").hidden = clerk;
+    if (clerk) { $("empty").hidden = true; listError(""); }
     show("list");
-    refresh();
+    if (!clerk) refresh();
   }
 
   function refresh() {
@@ -242,7 +250,7 @@
     I.init(I18N);
     I.onChange(function () { if (!$("screen-list").hidden) draw(); });
     loginForm = STAFF.login({
-      t: t, roles: ["supervisor", "admin"], state: S, shared: true, onLogin: enter, errorText: errorText,
+      t: t, roles: ["supervisor", "admin", "clerk"], state: S, shared: true, onLogin: enter, errorText: errorText,
       keys: { empty: "e_login_empty", role: "e_role" }
     });
     $("logout").addEventListener("click", function () { signOut(""); });

@@ -1,7 +1,8 @@
 /* hallq — guide.js: the guide's page (/display/guide), 导办 / 全程领办.
  *
  * Sign in (POST /api/v1/login, role guide; kept per tab like the clerk console's), then
- * every POLL_MS GET /api/v1/guide lists the guide's visitors under escort: number, status,
+ * GET /api/v1/guide, again whenever the hall's feed says something moved (guide-feed.js;
+ * every POLL_MS only while the feed's socket is down), lists the guide's visitors under escort: number, status,
  * place in line (`ahead`), expected wait, the window when called and, for a bundle ticket,
  * which step; guide-alert.js rings at each call and step. 代取号 issues a ticket for a
  * visitor who cannot use the kiosk (POST /api/v1/guide/tickets: the item or bundle found
@@ -86,6 +87,7 @@
   function signOut(message) {
     if (timer) clearTimeout(timer);
     timer = null;
+    window.HallqGuideFeed.stop();
     loginForm.signOut(message);
     show("login");
   }
@@ -94,10 +96,19 @@
     $("user-name").textContent = STAFF.who(S);
     show("main");
     poll();
+    window.HallqGuideFeed.start(poll);
+  }
+
+  // The feed (guide-feed.js) calls this when the hall moved; the timer only while the
+  // feed's socket is down.
+  function timed() {
+    window.HallqGuideFeed.counts.polled += 1;
+    poll();
   }
 
   function poll() {
     if (timer) clearTimeout(timer);
+    timer = null;
     return api("GET", "/api/v1/guide").then(function (r) {
       last = r;
       $("list-error").hidden = true;
@@ -105,7 +116,7 @@
       draw();
       window.HallqGuideAlert.check(r.visitors);
     }).catch(function (err) { failed(err, $("list-error")); }).then(function () {
-      if (S.token) timer = setTimeout(poll, POLL_MS);
+      if (S.token && !window.HallqGuideFeed.live()) timer = setTimeout(timed, POLL_MS);
     });
   }
 

@@ -223,6 +223,8 @@
       render(r);
       charts(r.day, r.unavailable.indexOf('charts') < 0);
       window.HallqScorecards.load(r.day, { api: api, el: el, lang: function () { return document.documentElement.lang; } });
+      // Issue 17 §2: the week's stuck items.
+      window.HallqStuck.load(r.day, { api: api, el: el, lang: function () { return document.documentElement.lang; } });
     }, function (err) { $('status').textContent = ''; fail(err); });
   }
 

@@ -87,7 +87,7 @@
     { id: "supervisor", path: "/display/supervisor", zh: "值班监控", en: "Supervision", roles: ["supervisor", "admin"] },
     { id: "reports", path: "/display/reports", zh: "统计报表", en: "Reports", roles: ["supervisor", "admin"] },
     { id: "audit", path: "/display/audit", zh: "操作日志", en: "Audit log", roles: ["supervisor", "admin"] },
-    { id: "cases", path: "/display/cases", zh: "差评处理", en: "Bad ratings", roles: ["supervisor", "admin"] },
+    { id: "cases", path: "/display/cases", zh: "差评处理", en: "Bad ratings", roles: ["supervisor", "admin", "clerk"] },
     { id: "admin", path: "/display/admin", zh: "系统管理", en: "Administration", roles: ["admin"] }
   ];
 

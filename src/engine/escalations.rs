@@ -6,14 +6,17 @@ use chrono::NaiveDate;
 
 use super::reads::{Reads, CASES_LISTED_MAX};
 use crate::core::escalation::{Escalation, EscalationStatus, Summary};
+use crate::core::model::UserName;
 
 /// Which cases a listing asks for: a status (any when `None`), opened from `since` to
-/// `until` (inclusive; open-ended when `None`).
-#[derive(Clone, Copy, Debug, Default)]
+/// `until` (inclusive; open-ended when `None`), and, for a clerk who handles cases, only
+/// the cases that name them (`handler`).
+#[derive(Clone, Debug, Default)]
 pub struct EscalationFilter {
     pub status: Option<EscalationStatus>,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    pub handler: Option<UserName>,
 }
 
 /// Escalation cases as of `today` (which decides which are overdue): the newest of those
@@ -29,8 +32,11 @@ impl Reads<'_> {
     pub fn escalations(&self, filter: EscalationFilter) -> EscalationsView {
         let today = self.today();
         let state = self.state();
-        let in_days =
-            |c: &&Escalation| filter.since.is_none_or(|d| c.day >= d) && filter.until.is_none_or(|d| c.day <= d);
+        let in_days = |c: &&Escalation| {
+            filter.since.is_none_or(|d| c.day >= d)
+                && filter.until.is_none_or(|d| c.day <= d)
+                && filter.handler.as_ref().is_none_or(|h| c.handler == *h)
+        };
         let all = state.escalations.cases.values().filter(in_days);
         let summary = Summary::of(&state.setup, today, all.clone());
         let cases = all
@@ -40,6 +46,12 @@ impl Reads<'_> {
             .cloned()
             .collect();
         EscalationsView { today, cases, summary }
+    }
+
+    /// Whether any case, open or ended, names `user` as its handler: a clerk who was the
+    /// hall's handler keeps the cases opened in their time after the hall names another.
+    pub fn handles_escalations(&self, user: &UserName) -> bool {
+        self.state().escalations.cases.values().any(|c| c.handler == *user)
     }
 
     /// One case, as a listing of it alone.

@@ -3,8 +3,9 @@
 //! reports' CSV of them.
 //!
 //! Who may do what: a clerk finishes `not_done` only at the window they are signed in at
-//! (the core refuses the rest); the cases are read and worked on by the hall's named
-//! handler (`[hall.escalation] handler`), supervisors and admins, and nobody else.
+//! (the core refuses the rest); supervisors and admins read and work on every case; a
+//! clerk only on the cases that name them as handler (the hall's `[hall.escalation]
+//! handler` when the case opened), and no other clerk on any.
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::HeaderMap;
@@ -42,15 +43,39 @@ pub fn not_done(
     Ok(Command::Escalate { window, clerk, reason, note })
 }
 
-/// The signed-in user, if they may read and work on the cases: a supervisor, an admin or
-/// the hall's handler.
-fn handler(app: &AppState, headers: &HeaderMap) -> Result<UserName, ApiError> {
+/// Who is asking for the cases, and which they may see: a supervisor or an admin every
+/// case (`only` is `None`); a clerk only the cases that name them as handler, and only if
+/// they are the hall's handler now or were named by a case before.
+struct Access {
+    user: UserName,
+    only: Option<UserName>,
+}
+
+async fn access(app: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
     let session = auth::user(app, headers, &[Role::Clerk, Role::Supervisor, Role::Admin])?;
-    let named = app.hall.config.setup.escalation.as_ref().is_some_and(|p| p.handler == session.user);
-    if matches!(session.role, Role::Supervisor | Role::Admin) || named {
-        return Ok(session.user);
+    if matches!(session.role, Role::Supervisor | Role::Admin) {
+        return Ok(Access { user: session.user, only: None });
+    }
+    let user = session.user;
+    let named = app.hall.config.setup.escalation.as_ref().is_some_and(|p| p.handler == user);
+    let asked = user.clone();
+    if named || app.hall.engine.read(move |r| r.handles_escalations(&asked)).await? {
+        return Ok(Access { user: user.clone(), only: Some(user) });
     }
     Err(ApiError::forbidden("only the hall's escalation handler, a supervisor or an admin may see escalation cases"))
+}
+
+/// The user who may work on case `id`: a clerk only on a case that names them as its
+/// handler. An unknown case goes on to the core, which answers `unknown_case`.
+async fn worker(app: &AppState, headers: &HeaderMap, id: &str) -> Result<UserName, ApiError> {
+    let Access { user, only } = access(app, headers).await?;
+    let Some(clerk) = only else { return Ok(user) };
+    let id = id.to_string();
+    let handler = app.hall.engine.read(move |r| r.escalation(&id).cases.first().map(|c| c.handler.clone())).await?;
+    if handler.is_some_and(|h| h != clerk) {
+        return Err(ApiError::forbidden("a clerk works only on the escalation cases they handle"));
+    }
+    Ok(clerk)
 }
 
 #[derive(Deserialize, Default)]
@@ -85,7 +110,7 @@ fn filter(params: Params) -> Result<EscalationFilter, ApiError> {
     let day = date(p.day.as_deref())?;
     let since = day.or(date(p.since.as_deref())?);
     let until = day.or(date(p.until.as_deref())?);
-    Ok(EscalationFilter { status, since, until })
+    Ok(EscalationFilter { status, since, until, handler: None })
 }
 
 fn listing(app: &AppState, view: &EscalationsView) -> Value {
@@ -98,8 +123,8 @@ fn listing(app: &AppState, view: &EscalationsView) -> Value {
 /// 500), and where matters get stuck over the asked days, by item, department, reason and
 /// clerk, with open and overdue counts.
 pub async fn list(State(app): State<AppState>, headers: HeaderMap, params: Params) -> Result<Json<Value>, ApiError> {
-    handler(&app, &headers)?;
-    let filter = filter(params)?;
+    let only = access(&app, &headers).await?.only;
+    let filter = EscalationFilter { handler: only, ..filter(params)? };
     let view = app.hall.engine.read(move |r| r.escalations(filter)).await?;
     Ok(Json(listing(&app, &view)))
 }
@@ -133,7 +158,7 @@ pub async fn callback(
     headers: HeaderMap,
     JsonBody(body): JsonBody<CallbackBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let by = handler(&app, &headers)?;
+    let by = worker(&app, &headers, &id).await?;
     let command =
         Command::EscalationCallback { case: case_id(&id)?, by: by.clone(), reached: body.reached, note: body.note };
     act(&app, &headers, &by, command).await
@@ -147,7 +172,7 @@ pub async fn resolve(
     headers: HeaderMap,
     JsonBody(body): JsonBody<ResolveBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let by = handler(&app, &headers)?;
+    let by = worker(&app, &headers, &id).await?;
     let command =
         Command::ResolveEscalation { case: case_id(&id)?, by: by.clone(), note: body.note, refer_to: body.refer_to };
     act(&app, &headers, &by, command).await

@@ -26,6 +26,8 @@ pub mod rate;
 mod rating;
 mod reports;
 mod scorecards;
+// Issue 17 §2: the week's stuck items.
+mod stuck;
 mod tickets;
 mod users;
 mod voice;
@@ -221,6 +223,9 @@ fn supervision() -> Router<AppState> {
         .route("/api/v1/admin/enterprises", post(enterprises::add))
         .route("/api/v1/admin/enterprises/{id}/specialist", post(enterprises::set_specialist))
         .route("/api/v1/reports/enterprises.csv", get(enterprises::csv))
+        // Issue 17 §2: the week's stuck items.
+        .route("/api/v1/reports/stuck", get(stuck::json))
+        .route("/api/v1/reports/stuck.csv", get(stuck::csv))
 }
 
 /// A JSON request body parsed into `T`, with our error format for every failure. An empty

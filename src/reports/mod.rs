@@ -13,6 +13,8 @@ mod fate;
 pub mod figures;
 pub mod replay;
 pub mod scorecards;
+// Issue 17 §2: the week's stuck items.
+pub mod stuck;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -107,6 +107,8 @@ pub struct Day {
     pub closed: bool,
     /// Each clerk's day at the windows (考勤考核), up to the day's last record.
     pub scorecards: BTreeMap<UserName, ClerkDay>,
+    /// Issue 17 §2: the matters escalated or left incomplete, per item.
+    pub stuck: super::stuck::StuckDay,
 }
 
 /// Replays the records of one day, `start` being local midnight (in ms) and `minutes` the
@@ -222,7 +224,7 @@ impl<'a> Replay<'a> {
                 self.moved(ticket, Some(desk), Fate::Waiting, |g| g.transferred += 1)
             }
             What::Returned { ticket, .. } => self.moved(ticket, None, Fate::Waiting, |_| {}),
-            What::Escalated { ticket, desk, .. } => self.moved(ticket, Some(desk), Fate::Waiting, |_| {}),
+            What::Escalated { ticket, desk, services, reason, .. } => self.escalated(ticket, desk, services, reason),
             What::Rejoined { ticket } => self.rejoin(ticket),
             What::Cancelled { ticket, waited_ms, called } => {
                 self.abandoned(ticket, *waited_ms, *called);
@@ -312,6 +314,12 @@ impl<'a> Replay<'a> {
         self.day.groups.record(ticket.queue, desk, f);
     }
 
+    /// 办不成事: the ticket moves to the escalation queue, and its items count as stuck.
+    fn escalated(&mut self, ticket: &Subject, desk: &Desk, services: &[ServiceCode], reason: &str) {
+        self.day.stuck.escalated(services, reason);
+        self.moved(ticket, Some(desk), Fate::Waiting, |_| {});
+    }
+
     fn rate(&mut self, ticket: &Subject, desk: Option<&Desk>, score: u8) {
         if let Some(row) = self.row(ticket) {
             row.rating = Some(score);
@@ -386,6 +394,10 @@ impl<'a> Replay<'a> {
         }
         let completed = outcome == Some(Outcome::Completed);
         let incomplete = outcome == Some(Outcome::Incomplete);
+        if incomplete {
+            let services = self.row(ticket).map(|r| r.services.clone()).unwrap_or_default();
+            self.day.stuck.incomplete(&services);
+        }
         self.day.groups.record(queue, Some(desk), |g| {
             g.service_ms.push(service);
             g.completed += u64::from(completed);

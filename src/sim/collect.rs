@@ -12,42 +12,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::core::event::{Event, Record};
 use crate::core::facts::{Fact, What};
-use crate::core::model::{CallRule, TicketId, Ts, WindowId};
+use crate::core::model::{TicketId, Ts, WindowId};
 
+use super::call_rules::{rule_ix, RULES};
 use super::report::{Channels, EtaError, Report, RuleCalls, Tickets, WaitStats, WindowUse};
 
 /// Width of one bin of the waiting-over-the-day chart, in ms (five minutes).
 pub const BIN_MS: i64 = 5 * 60_000;
 /// Bins in one day.
 pub const BINS: usize = (24 * 3_600_000 / BIN_MS) as usize;
-
-/// The log names of the `CallRule` kinds, in their declaration order.
-const RULES: [&str; 9] = [
-    "transferred_here",
-    "aged",
-    "priority",
-    "ordinary_turn",
-    "earliest_issued",
-    "by_number",
-    "unparked",
-    "preferred",
-    "appointment_due",
-];
-
-/// The place of a call's rule in `RULES`. No catch-all: a new rule must be named here.
-fn rule_ix(rule: &CallRule) -> usize {
-    match rule {
-        CallRule::TransferredHere => 0,
-        CallRule::Aged { .. } => 1,
-        CallRule::Priority { .. } => 2,
-        CallRule::OrdinaryTurn { .. } => 3,
-        CallRule::EarliestIssued => 4,
-        CallRule::ByNumber { .. } => 5,
-        CallRule::Unparked => 6,
-        CallRule::Preferred { .. } => 7,
-        CallRule::AppointmentDue { .. } => 8,
-    }
-}
 
 /// Which wait of a ticket is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +31,8 @@ enum Phase {
     Step,
     /// A missed number's wait after it rejoined.
     Rejoined,
+    /// 办不成事: the wait in the escalation queue, from the first counter's end.
+    Escalated,
 }
 
 /// How the visitor of a ticket came in, for the waits of booked and remote visitors.
@@ -112,6 +87,8 @@ pub struct Collector {
     waits_queue: Vec<Vec<u32>>,
     waits_class: Vec<Vec<u32>>,
     waits_step: Vec<u32>,
+    /// Waits of escalated tickets in the escalation queue (`--escalate`).
+    waits_escalated: Vec<u32>,
     /// Waits of appointment tickets after their slot's start (0 if called before it).
     waits_slot: Vec<u32>,
     /// Waits of remote tickets from their check-in.
@@ -151,6 +128,7 @@ impl Collector {
             waits_queue: Vec::new(),
             waits_class: Vec::new(),
             waits_step: Vec::new(),
+            waits_escalated: Vec::new(),
             waits_slot: Vec::new(),
             waits_remote: Vec::new(),
             waits_ready: Vec::new(),
@@ -243,6 +221,13 @@ impl Collector {
     pub fn next_step(&mut self, ix: usize, at: Ts, queue: &str) {
         let queue = slot(&mut self.queues, &mut self.waits_queue, queue);
         self.wait_again(ix, at, Phase::Step, Some(queue));
+    }
+
+    /// The simulator's ticket `ix` was escalated at `at` and now waits in `queue`, the
+    /// escalation queue: a wait of its own, not a bundle's later step.
+    pub fn escalated(&mut self, ix: usize, at: Ts, queue: &str) {
+        let queue = slot(&mut self.queues, &mut self.waits_queue, queue);
+        self.wait_again(ix, at, Phase::Escalated, Some(queue));
     }
 
     /// Ticket `ix` waits again from `at`, in `queue` if given.
@@ -352,9 +337,10 @@ impl Collector {
         let wait = u32::try_from(wait_ms).unwrap_or(u32::MAX);
         match k.phase {
             Phase::Issued => {}
-            Phase::Step => {
+            Phase::Step | Phase::Escalated => {
                 self.waits_queue[k.queue].push(wait);
-                self.waits_step.push(wait);
+                let again = if k.phase == Phase::Step { &mut self.waits_step } else { &mut self.waits_escalated };
+                again.push(wait);
                 return;
             }
             Phase::Rejoined => return,
@@ -478,6 +464,7 @@ impl Collector {
             by_queue,
             by_class,
             step_wait: stats(&mut self.waits_step),
+            escalation_wait: stats(&mut self.waits_escalated),
             calls_by_rule,
             channels,
             windows: windows.collect(),

@@ -94,6 +94,11 @@ pub struct WaitStats {
 }
 
 impl WaitStats {
+    /// No wait was measured.
+    pub fn is_empty(&self) -> bool {
+        self.tickets == 0
+    }
+
     /// Figures of `waits_ms` (sorted in place).
     pub fn of(waits_ms: &mut [u32], sla_ms: u64) -> WaitStats {
         let n = waits_ms.len();
@@ -175,6 +180,10 @@ pub struct Report {
     pub by_class: BTreeMap<String, WaitStats>,
     /// Waits of bundle tickets for their later steps, from the step before's end.
     pub step_wait: WaitStats,
+    /// 办不成事 (`--escalate`): escalated tickets' waits in the escalation queue, from the
+    /// first counter's end; absent without escalations.
+    #[serde(skip_serializing_if = "WaitStats::is_empty")]
+    pub escalation_wait: WaitStats,
     /// Every call (first calls, calls of later steps and of rejoined and unparked
     /// tickets) by the rule that chose it, in the order `CallRule` declares them.
     pub calls_by_rule: Vec<RuleCalls>,
@@ -301,6 +310,7 @@ fn channel_rows(reports: &[&Report], mut row: impl FnMut(&str, &dyn Fn(&Report) 
     }
     if reports.iter().any(|r| r.escalated > 0) {
         row("escalated (办不成事) / served again", &|r| format!("{} / {}", r.escalated, r.escalated_served));
+        row("escalated, wait at the escalation window", &|r| wait(&r.escalation_wait));
     }
     if reports.iter().any(|r| !r.guides.is_empty()) {
         row("guided: assisted / escorted", &|r| format!("{} / {}", r.guides.assisted, r.guides.escorted));

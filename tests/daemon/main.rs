@@ -90,3 +90,6 @@ mod sim_guides;
 mod sim_staffing;
 #[path = "../voice.rs"]
 mod voice;
+// Issue 17 §2: the week's stuck items.
+#[path = "../api_stuck.rs"]
+mod api_stuck;

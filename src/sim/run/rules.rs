@@ -112,7 +112,7 @@ impl Sim<'_> {
             f.escalated = true;
             f.service_ms = i64::from(minutes) * 60_000;
         }
-        self.rec.next_step(t, Ts(now), queue.as_str());
+        self.rec.escalated(t, Ts(now), queue.as_str());
         self.released(w, now)?;
         self.wake_queue(&queue, now)
     }
