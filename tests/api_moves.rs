@@ -24,6 +24,21 @@ async fn window_5(api: &Api, clerk: &str) -> Value {
 async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() {
     let d = Daemon::start_with_clock(default_start_ms()).await;
     let api = &d.api;
+    let clerk5 = api.login("clerk5").await;
+    let clerk1 = api.login("clerk1").await;
+    api.window_ok(&clerk5, "5", "open", None).await;
+    // Store-next must not idle: armed at an empty queue, the window calls the first ticket
+    // issued, in the issue's step, and the lobby hears the call.
+    let mut display = api.display(None).await;
+    api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": true }))).await;
+    let first = api.issue("SC-0001").await;
+    let (call, _) = display.until("call", |m| m["window"] == "5").await;
+    assert_eq!(call["number"], first["number"], "{call}");
+    let w = window_5(api, &clerk5).await;
+    assert_eq!((w["window"]["state"].as_str(), &w["ticket"]["id"]), (Some("calling"), &first["id"]), "{w}");
+    api.window_ok(&clerk5, "5", "no-show", None).await;
+    api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": false }))).await;
+    display.close().await;
     let ids: Vec<String> = {
         let mut v = Vec::new();
         for _ in 0..3 {
@@ -31,22 +46,19 @@ async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() 
         }
         v
     };
-    let clerk5 = api.login("clerk5").await;
-    let clerk1 = api.login("clerk1").await;
-    api.window_ok(&clerk5, "5", "open", None).await;
     api.window(&clerk5, "5", "store-next", None).await.assert_error(400, "bad_store_next");
     api.window(&clerk5, "5", "store-next", Some(json!({ "armed": "yes" }))).await.assert_error(400, "bad_json");
     api.window(&clerk1, "5", "store-next", Some(json!({ "armed": true }))).await.assert_error(403, "not_your_window");
     assert_eq!(window_5(api, &clerk5).await["window"]["store_next"], false, "refusals changed nothing");
     let armed = api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": true }))).await;
     assert_eq!(armed["store_next"], true, "{armed}");
+    assert_eq!(window_5(api, &clerk5).await["ticket"]["id"], ids[0].as_str(), "arming an idle window calls");
 
     let d = d.restart().await;
     let api = &d.api;
     let clerk5 = api.login("clerk5").await;
     assert_eq!(window_5(api, &clerk5).await["window"]["store_next"], true, "armed after a restart");
 
-    assert_eq!(api.call_next(&clerk5, "5").await["id"], ids[0].as_str());
     api.window_ok(&clerk5, "5", "serve", None).await;
     let done = api.window_ok(&clerk5, "5", "done", None).await;
     assert_eq!(done["id"], ids[0].as_str(), "the answer is the finished ticket");
@@ -77,11 +89,11 @@ async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() 
     let total = &stats.body["total"];
     assert_eq!(
         (total["store_next_calls"].as_u64(), total["walk_direct"].as_u64()),
-        (Some(2), Some(1)),
+        (Some(4), Some(1)),
         "{}",
         stats.text
     );
-    assert_eq!(stats.body["windows"]["5"]["store_next_calls"], 2, "{}", stats.text);
+    assert_eq!(stats.body["windows"]["5"]["store_next_calls"], 4, "{}", stats.text);
 }
 
 /// A walk-up's ticket at window 5: its attacks, the call at once, the refusal behind an

@@ -17,6 +17,8 @@ use super::transitions::{next_status, TicketAction};
 use super::{enterprise, escalation, guide, rating};
 
 pub(crate) use moves::follow_up;
+// Store-next must not idle (issue 17, the follow-up's point 1).
+pub(crate) use moves::{armed_idle, call_armed};
 pub use ticket::PROMISE_WAITING_MAX;
 pub(crate) use ticket::{issue_event, issue_to};
 
