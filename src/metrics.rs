@@ -39,6 +39,9 @@ pub struct Metrics {
     /// Alert webhook notices, by result: `delivered`, `retried` (an attempt failed),
     /// `failed` (given up), `dropped` (the outbox was full).
     pub webhook_deliveries: IntCounterVec,
+    /// The kiosk's per-person refusals (issue 17 follow-up point 4), by reason:
+    /// `daily_limit` or `must_wait`. A refusal logs nothing, so only the edge can count it.
+    pub person_refusals: IntCounterVec,
 }
 
 /// Buckets of waits and service times, in seconds: half a minute to two hours, the range
@@ -150,6 +153,12 @@ impl Metrics {
                 "webhook_deliveries_total",
                 "Alert webhook notices and attempts, by result",
                 &["result"],
+            )?,
+            person_refusals: counter_vec(
+                &r,
+                "person_refusals_total",
+                "Kiosk tickets refused under the per-person limits, by reason",
+                &["reason"],
             )?,
             registry: r,
         })

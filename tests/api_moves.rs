@@ -151,12 +151,27 @@ async fn the_kiosk_limits_tickets_per_person_by_a_hash_of_the_id_card_and_keeps_
     let r = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
     r.assert_error(409, "person_must_wait");
     assert!(r.text.contains("10:30"), "the kiosk says from when: {}", r.text);
+    // The kiosk reads the wait from fields, not from the English message.
+    let e = &r.body["error"];
+    assert_eq!((e["until"].as_str(), e["no_shows"].as_u64()), (Some("10:30"), Some(1)), "{}", r.text);
     d.set_clock(default_start_ms() + 30 * 60_000);
     let again = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
     assert_eq!(again.status, 201, "{}", again.text);
+    let r = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
+    r.assert_error(409, "person_daily_limit");
+    assert_eq!(r.body["error"]["limit"], 2, "{}", r.text);
     api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await.assert_error(409, "person_daily_limit");
     let sup = api.login("supervisor").await;
-    assert_eq!(api.get("/api/v1/stats", Some(&sup)).await.body["total"]["id_checked"], 3);
+    let stats = api.get("/api/v1/stats", Some(&sup)).await.body;
+    assert_eq!(stats["total"]["id_checked"], 3);
+    // Refusals log nothing; the edge counts them: today's in the stats, all on /metrics.
+    assert_eq!(stats["persons"], json!({ "refused_daily_limit": 2, "refused_must_wait": 1 }), "{stats}");
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
+    for line in
+        ["hallq_person_refusals_total{reason=\"daily_limit\"} 2", "hallq_person_refusals_total{reason=\"must_wait\"} 1"]
+    {
+        assert!(m.lines().any(|l| l == line), "no {line} in /metrics");
+    }
 
     d.stop().await;
     let mut found = Vec::new();
