@@ -53,6 +53,9 @@ pub struct Metrics {
     /// Sessions with the district's NATS that ended, by why: `connect`, `stream`,
     /// `publish`, `store`, or `foreign` (the stream holds another hall's history).
     pub district_failures: IntCounterVec,
+    /// The kiosk's per-person refusals (issue 17 follow-up point 4), by reason:
+    /// `daily_limit` or `must_wait`. A refusal logs nothing, so only the edge can count it.
+    pub person_refusals: IntCounterVec,
 }
 
 /// Buckets of waits and service times, in seconds: half a minute to two hours, the range
@@ -194,6 +197,12 @@ impl Metrics {
                 &r,
                 "district_failures_total",
                 "District link sessions that ended, by why",
+                &["reason"],
+            )?,
+            person_refusals: counter_vec(
+                &r,
+                "person_refusals_total",
+                "Kiosk tickets refused under the per-person limits, by reason",
                 &["reason"],
             )?,
             registry: r,

@@ -62,8 +62,8 @@ async fn an_enterprise_ticket_finds_its_specialist_or_queue_b_and_the_registry_s
     api.window_ok(&z1, "10", "close", None).await;
     let back = api.ticket(stranded.body["id"].as_str().unwrap()).await;
     assert_eq!(
-        (back.body["status"].as_str(), back.body["queue"].as_str()),
-        (Some("waiting"), Some("B")),
+        (back.body["status"].as_str(), back.body["queue"].as_str(), back.body["enterprise_line"].as_str()),
+        (Some("waiting"), Some("B"), Some("queue")),
         "{}",
         back.text
     );
@@ -192,16 +192,70 @@ async fn figures_and_audit(api: &Api) {
     }
 }
 
+/// The personal line and a paused window (issue 17 follow-up point 2): the ticket waits for
+/// window 10 through a pause within `personal_hold_minutes` (10 in the example hall), then
+/// goes back to queue B at its place, number unchanged, and says so; after a restart too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_personal_line_goes_back_to_queue_b_when_the_specialists_pause_outlasts_the_hold() {
+    let t0 = support::default_start_ms();
+    let d = Daemon::start_with_clock(t0).await;
+    let api = &d.api;
+    let b_item = api.item_in("B").await;
+    let older = api.issue(&b_item).await;
+    let z1 = api.login("zhuanyuan1").await;
+    api.window_ok(&z1, "10", "open", None).await;
+    let personal = enterprise_ticket(api, E001, &b_item).await;
+    assert_eq!(
+        (personal.body["enterprise_line"].as_str(), personal.body["waits_for"].as_str()),
+        (Some("personal"), Some("10"))
+    );
+    let id = personal.body["id"].as_str().expect("an id").to_string();
+    api.window_ok(&z1, "10", "pause", None).await;
+    d.set_clock(t0 + 9 * 60_000);
+    let held = api.ticket(&id).await;
+    assert_eq!(held.body["enterprise_line"], "personal", "within the hold: {}", held.text);
+    d.set_clock(t0 + 10 * 60_000 + 1_000);
+    let back = support::guard("the ticket back in queue B", async {
+        loop {
+            let r = api.ticket(&id).await;
+            if r.body["enterprise_line"] == "queue" {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        (back.body["status"].as_str(), back.body["queue"].as_str(), &back.body["waits_for"], &back.body["number"]),
+        (Some("waiting"), Some("B"), &Value::Null, &personal.body["number"]),
+        "{}",
+        back.text
+    );
+    let d = d.restart().await;
+    let api = &d.api;
+    assert_eq!(api.ticket(&id).await.body["enterprise_line"], "queue", "after a restart");
+    // At its place by issue time: a window serving B calls the older ticket first.
+    let z1 = api.login("zhuanyuan1").await;
+    api.window_ok(&z1, "10", "resume", None).await;
+    assert_eq!(api.call_next(&z1, "10").await["id"], older["id"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_kiosk_looks_up_at_most_its_bound_of_credit_codes() {
-    let d = support::daemon_with_example_limits().await;
+    // `[hall.limits] enterprise_code_burst` bounds the look-ups: 3 here, not the default 5.
+    let dir = support::config_dir(|h| h.replace("enterprise_code_burst = 5", "enterprise_code_burst = 3"));
+    let config = hallq::config::load_dir(dir.path()).expect("the example hall, 3 look-ups");
+    assert_eq!(config.limits.enterprise_codes.burst, 3);
+    let data = std::sync::Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(support::default_start_ms()));
+    let d = Daemon::start_config(data, Some(clock), config).await;
     let api = &d.api;
     let b_item = api.item_in("B").await;
     let mut answers = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..3 {
         answers.push(enterprise_ticket(api, UNREGISTERED, &b_item).await.status);
     }
-    assert_eq!(answers, [404; 5]);
+    assert_eq!(answers, [404; 3]);
     // Ten seconds on, the kiosk may issue again (one per 2 s) but not look up a code.
     d.set_clock(support::default_start_ms() + 10_000);
     let refused = enterprise_ticket(api, E001, &b_item).await;

@@ -24,6 +24,21 @@ async fn window_5(api: &Api, clerk: &str) -> Value {
 async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() {
     let d = Daemon::start_with_clock(default_start_ms()).await;
     let api = &d.api;
+    let clerk5 = api.login("clerk5").await;
+    let clerk1 = api.login("clerk1").await;
+    api.window_ok(&clerk5, "5", "open", None).await;
+    // Store-next must not idle: armed at an empty queue, the window calls the first ticket
+    // issued, in the issue's step, and the lobby hears the call.
+    let mut display = api.display(None).await;
+    api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": true }))).await;
+    let first = api.issue("SC-0001").await;
+    let (call, _) = display.until("call", |m| m["window"] == "5").await;
+    assert_eq!(call["number"], first["number"], "{call}");
+    let w = window_5(api, &clerk5).await;
+    assert_eq!((w["window"]["state"].as_str(), &w["ticket"]["id"]), (Some("calling"), &first["id"]), "{w}");
+    api.window_ok(&clerk5, "5", "no-show", None).await;
+    api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": false }))).await;
+    display.close().await;
     let ids: Vec<String> = {
         let mut v = Vec::new();
         for _ in 0..3 {
@@ -31,22 +46,19 @@ async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() 
         }
         v
     };
-    let clerk5 = api.login("clerk5").await;
-    let clerk1 = api.login("clerk1").await;
-    api.window_ok(&clerk5, "5", "open", None).await;
     api.window(&clerk5, "5", "store-next", None).await.assert_error(400, "bad_store_next");
     api.window(&clerk5, "5", "store-next", Some(json!({ "armed": "yes" }))).await.assert_error(400, "bad_json");
     api.window(&clerk1, "5", "store-next", Some(json!({ "armed": true }))).await.assert_error(403, "not_your_window");
     assert_eq!(window_5(api, &clerk5).await["window"]["store_next"], false, "refusals changed nothing");
     let armed = api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": true }))).await;
     assert_eq!(armed["store_next"], true, "{armed}");
+    assert_eq!(window_5(api, &clerk5).await["ticket"]["id"], ids[0].as_str(), "arming an idle window calls");
 
     let d = d.restart().await;
     let api = &d.api;
     let clerk5 = api.login("clerk5").await;
     assert_eq!(window_5(api, &clerk5).await["window"]["store_next"], true, "armed after a restart");
 
-    assert_eq!(api.call_next(&clerk5, "5").await["id"], ids[0].as_str());
     api.window_ok(&clerk5, "5", "serve", None).await;
     let done = api.window_ok(&clerk5, "5", "done", None).await;
     assert_eq!(done["id"], ids[0].as_str(), "the answer is the finished ticket");
@@ -77,11 +89,11 @@ async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() 
     let total = &stats.body["total"];
     assert_eq!(
         (total["store_next_calls"].as_u64(), total["walk_direct"].as_u64()),
-        (Some(2), Some(1)),
+        (Some(4), Some(1)),
         "{}",
         stats.text
     );
-    assert_eq!(stats.body["windows"]["5"]["store_next_calls"], 2, "{}", stats.text);
+    assert_eq!(stats.body["windows"]["5"]["store_next_calls"], 4, "{}", stats.text);
 }
 
 /// A walk-up's ticket at window 5: its attacks, the call at once, the refusal behind an
@@ -139,12 +151,27 @@ async fn the_kiosk_limits_tickets_per_person_by_a_hash_of_the_id_card_and_keeps_
     let r = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
     r.assert_error(409, "person_must_wait");
     assert!(r.text.contains("10:30"), "the kiosk says from when: {}", r.text);
+    // The kiosk reads the wait from fields, not from the English message.
+    let e = &r.body["error"];
+    assert_eq!((e["until"].as_str(), e["no_shows"].as_u64()), (Some("10:30"), Some(1)), "{}", r.text);
     d.set_clock(default_start_ms() + 30 * 60_000);
     let again = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
     assert_eq!(again.status, 201, "{}", again.text);
+    let r = api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await;
+    r.assert_error(409, "person_daily_limit");
+    assert_eq!(r.body["error"]["limit"], 2, "{}", r.text);
     api.issue_with(json!({ "service": "SC-0001", "id_card": ID })).await.assert_error(409, "person_daily_limit");
     let sup = api.login("supervisor").await;
-    assert_eq!(api.get("/api/v1/stats", Some(&sup)).await.body["total"]["id_checked"], 3);
+    let stats = api.get("/api/v1/stats", Some(&sup)).await.body;
+    assert_eq!(stats["total"]["id_checked"], 3);
+    // Refusals log nothing; the edge counts them: today's in the stats, all on /metrics.
+    assert_eq!(stats["persons"], json!({ "refused_daily_limit": 2, "refused_must_wait": 1 }), "{stats}");
+    let m = api.get("/metrics", Some(support::METRICS_TOKEN)).await.text;
+    for line in
+        ["hallq_person_refusals_total{reason=\"daily_limit\"} 2", "hallq_person_refusals_total{reason=\"must_wait\"} 1"]
+    {
+        assert!(m.lines().any(|l| l == line), "no {line} in /metrics");
+    }
 
     d.stop().await;
     let mut found = Vec::new();

@@ -64,8 +64,12 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     d.api.window_ok(&c3, "3", "resume", None).await;
     d.set_clock(at(10, 30));
     d.api.window_ok(&c3, "3", "close", None).await;
+    // Signed in 08:55, out at 10:35: 100 minutes, not the window's 90.
+    d.set_clock(at(10, 35));
+    let out = d.api.post("/api/v1/logout", Some(&c3), None).await;
+    assert!(out.status < 300, "{}", out.text);
 
-    // clerk4: window 4 from 10:30, one no-show, still open when the report is read at 11:00.
+    // clerk4: window 4 from 10:35, one no-show, still open when the report is read at 11:00.
     d.api.window_ok(&c4, "4", "open", None).await;
     let item = d.api.item_in("A").await;
     d.api.issue(&item).await;
@@ -81,6 +85,7 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     assert_eq!(r3["day"], "2026-03-10");
     assert_eq!(r3["windows"], json!(["3"]));
     assert_eq!(r3["open_minutes"], 90.0, "09:00–10:30 open: {r3}");
+    assert_eq!(r3["signed_in_minutes"], 100.0, "08:55–10:35 signed in: {r3}");
     assert_eq!(r3["pauses"], 2);
     assert_eq!(r3["paused_minutes"], 40.0, "{r3}");
     assert_eq!(r3["paused_by_reason"], json!([["", 10.0], ["lunch", 30.0]]), "{r3}");

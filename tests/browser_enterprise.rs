@@ -3,7 +3,9 @@
 //! credit-code entry; an unregistered code says so; the licence QR code's URL, typed as a
 //! scanner types it, gives a ticket whose line names the specialist's window and no
 //! enterprise. On the staff page the specialist sees their enterprises, opens E001's
-//! follow-up log with the visit from that ticket, and adds a milestone.
+//! follow-up log with the visit from that ticket, and adds a milestone. The visitor's status
+//! page says where an enterprise ticket waits: at the specialist's window, then, the window
+//! paused past the hall's hold, in the enterprise queue.
 
 use crate::browser_support;
 use crate::support;
@@ -66,6 +68,8 @@ async fn an_enterprise_scans_its_licence_at_the_kiosk_and_its_specialist_logs_a_
     d.api.window_ok(&z1, "10", "serve", None).await;
     d.api.window_ok(&z1, "10", "done", Some(json!({ "outcome": "completed" }))).await;
 
+    status_page_line(&d, &z1, test).await;
+
     let Some(b) = launch_exact(test, 1440, 900, false).await else {
         return;
     };
@@ -84,4 +88,37 @@ async fn an_enterprise_scans_its_licence_at_the_kiosk_and_its_specialist_logs_a_
     assert_eq!(b.eval("return document.querySelector('#admin-card').hidden;").await, json!(true));
     b.screenshot("enterprise-log").await;
     b.close().await;
+}
+
+/// The status page of an enterprise ticket (issue 17 follow-up point 2): the personal
+/// line while window 10 is open, the enterprise queue once its pause outlasts the hold.
+async fn status_page_line(d: &Daemon, z1: &str, test: &str) {
+    let body = json!({ "code": LICENCE_URL, "service": d.api.item_in("B").await });
+    let issued = d.api.post("/api/v1/enterprise-tickets", Some(support::KIOSK), Some(body)).await;
+    let id = issued.body["id"].as_str().expect("a ticket").to_string();
+    let Some(b) = launch_exact(test, 390, 844, false).await else {
+        return;
+    };
+    let url = format!("http://{}/t/{id}", d.addr);
+    b.goto(&url).await;
+    let shown = "return !document.querySelector('#enterprise-line').hidden && document.querySelector('#enterprise-line').dataset.line;";
+    assert_eq!(b.until("the personal line", shown).await, json!("personal"));
+    assert!(b.text("#enterprise-line-text").await.contains("10 号窗口"));
+    b.screenshot("enterprise-status-personal").await;
+    d.api.window_ok(z1, "10", "pause", None).await;
+    d.set_clock(support::default_start_ms() + 11 * 60_000);
+    support::guard("the ticket back in queue B", async {
+        while d.api.ticket(&id).await.body["enterprise_line"] != "queue" {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    b.goto(&url).await;
+    let queue = "return document.querySelector('#enterprise-line').dataset.line === 'queue';";
+    b.until("the enterprise queue", queue).await;
+    let text = b.text("#enterprise-line-text").await;
+    assert!(text.contains("企业服务区") && text.contains("B002"), "{text}");
+    b.screenshot("enterprise-status-queue").await;
+    b.close().await;
+    d.api.window_ok(z1, "10", "resume", None).await;
 }

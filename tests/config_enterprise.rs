@@ -79,9 +79,31 @@ fn a_missing_file_or_queue_is_named_and_a_hall_without_the_table_keeps_no_regist
     })
     .expect_err("no queue Q");
     assert!(err.contains("enterprises.queue: unknown queue \"Q\""), "{err}");
-    let c = load(&example_csv(), |h| h.replace("[enterprises]\ncsv = \"enterprises.csv\"\nqueue = \"B\"\n", ""))
-        .expect("a hall without the table");
+    let c = load(&example_csv(), |h| {
+        let start = h.find("[enterprises]\n").expect("the table");
+        let end = start + h[start..].find("personal_hold_minutes = 10\n").expect("its last key") + 27;
+        format!("{}{}", &h[..start], &h[end..])
+    })
+    .expect("a hall without the table");
     assert!(c.setup.enterprises.is_none() && c.enterprises.is_empty());
+}
+
+/// `personal_hold_minutes` (issue 17 follow-up point 2): read, 10 when absent, and out of
+/// its bounds an error naming the key.
+#[test]
+fn the_personal_lines_hold_is_a_bounded_key() {
+    let hold = |c: &hallq::config::Config| c.setup.enterprises.as_ref().map(|p| p.personal_hold_min);
+    let c = load(&example_csv(), |h| h.replace("personal_hold_minutes = 10", "personal_hold_minutes = 25")).unwrap();
+    assert_eq!(hold(&c), Some(25));
+    let c = load(&example_csv(), |h| h.replace("personal_hold_minutes = 10\n", "")).expect("without the key");
+    assert_eq!(hold(&c), Some(hallq::core::enterprise::PERSONAL_HOLD_MIN_DEFAULT));
+    for bad in ["0", "241", "-5"] {
+        let err = load(&example_csv(), |h| {
+            h.replace("personal_hold_minutes = 10", &format!("personal_hold_minutes = {bad}"))
+        })
+        .expect_err("out of bounds");
+        assert!(err.contains(&format!("personal_hold_minutes is {bad}; use a value from 1 to 240")), "{err}");
+    }
 }
 
 #[test]

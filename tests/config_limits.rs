@@ -47,6 +47,23 @@ fn bad_limits_name_file_line_and_key() {
     assert!(err.contains("unknown key \"login_tries\""), "{err}");
 }
 
+/// The credit-code look-ups per kiosk (助企服务) are `[hall.limits]` keys with bounds; 0
+/// would let a kiosk try codes without end, so it is an error, not "off".
+#[test]
+fn the_enterprise_code_look_ups_are_a_bounded_key() {
+    let c = load(|h| h.replace("enterprise_code_refill_ms = 12000", "enterprise_code_refill_ms = 30000"))
+        .expect("a valid hall");
+    assert_eq!(c.limits.enterprise_codes, Rate { burst: 5, refill_ms: 30_000 });
+    let err = load(|h| h.replace("enterprise_code_burst = 5", "enterprise_code_burst = 0")).unwrap_err();
+    assert!(
+        err.contains("hall.toml:") && err.contains("enterprise_code_burst is 0; use a value from 1 to 10000"),
+        "{err}"
+    );
+    let err =
+        load(|h| h.replace("enterprise_code_refill_ms = 12000", "enterprise_code_refill_ms = 3600001")).unwrap_err();
+    assert!(err.contains("enterprise_code_refill_ms is 3600001"), "{err}");
+}
+
 #[test]
 fn tls_needs_both_files() {
     let c = load(|h| h.replace("# tls_cert = ", "tls_cert = ").replace("# tls_key = ", "tls_key = ")).expect("valid");

@@ -28,7 +28,7 @@ fn hall() -> Hall {
         specialist: user(specialist),
     };
     let seed = vec![def("E1", "h1", "c4"), def("E2", "h2", "c1")];
-    Hall::with(Setup { enterprises: Some(EnterprisePolicy { queue: q("B"), seed }), ..setup() })
+    Hall::with(Setup { enterprises: Some(EnterprisePolicy { queue: q("B"), seed, personal_hold_min: 10 }), ..setup() })
 }
 
 fn issue_for(n: u32, enterprise: &str) -> hallq::core::Envelope {
@@ -97,6 +97,45 @@ fn the_specialists_window_closing_returns_the_waiting_ticket_to_queue_b_at_its_p
     assert_eq!(log.visits[0].clerk, Some(user("c2")));
     assert_eq!(h.state.enterprises.days[&day()].visits[&user("c4")], 1);
     assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
+}
+
+/// A personal line does not wait for ever for a paused window: past the hall's
+/// `personal_hold_min` (10 here) the tick returns its enterprise tickets to queue B at
+/// their places, numbers unchanged; a ticket sent to the window by other means (a
+/// transfer to it) keeps waiting there; a shorter pause returns nothing.
+#[test]
+fn a_personal_line_goes_back_to_queue_b_when_the_pause_outlasts_the_hold() {
+    let mut h = hall();
+    h.must(&open("4", "c4"));
+    h.must(&open("2", "c2"));
+    h.must(&issue(3, "SC-A1", None));
+    h.check(&[next("2", "c2")], Expect::Ok(called(3), &["ticket_called"]));
+    h.must(&to_window("2", "c2", "4"));
+    h.must(&issue(1, "SC-B1", None));
+    h.must(&issue_for(2, "E1"));
+    assert_eq!(h.ticket(2).target_window, Some(w("4")));
+    let number = h.number(2);
+    h.now = t(10, 0);
+    h.must(&pause("4", "c4"));
+    h.now = t(10, 9);
+    let from = h.log.len();
+    h.must(&tick());
+    assert!(!h.types_since(from).contains(&"ticket_returned".to_string()), "9 minutes is within the hold");
+    assert_eq!(h.ticket(2).target_window, Some(w("4")));
+    h.now = t(10, 10);
+    let from = h.log.len();
+    h.must(&tick());
+    assert_eq!(h.types_since(from).iter().filter(|t| *t == "ticket_returned").count(), 1, "only the enterprise's");
+    let t2 = h.ticket(2);
+    assert_eq!((t2.status, t2.queue, t2.target_window), (TicketStatus::Waiting, q("B"), None));
+    assert_eq!(h.number(2), number, "its number unchanged");
+    assert_eq!(h.ticket(3).target_window, Some(w("4")), "a transfer to the window still waits for it");
+    // Queue B at its places: ticket 1 (issued first) before the enterprise's.
+    h.check(&[next("2", "c2")], Expect::Ok(called(1), &["ticket_called"]));
+    h.must(&serve("2", "c2"));
+    h.must(&done("2", "c2", Outcome::Completed));
+    h.check(&[next("2", "c2")], Expect::Ok(called(2), &["ticket_called"]));
+    assert_eq!(replay(h.state.setup.clone(), &h.log), h.state, "the returns replay");
 }
 
 #[test]
@@ -201,6 +240,9 @@ fn a_full_registry_and_a_bad_name_are_refused() {
             specialist: user("c1"),
         })
         .collect();
-    let mut full = Hall::with(Setup { enterprises: Some(EnterprisePolicy { queue: q("B"), seed }), ..setup() });
+    let mut full = Hall::with(Setup {
+        enterprises: Some(EnterprisePolicy { queue: q("B"), seed, personal_hold_min: 10 }),
+        ..setup()
+    });
     full.check(&[add("E5", "再一家")], Expect::Rejected("enterprises_full", RejectionKind::Conflict));
 }

@@ -41,7 +41,7 @@ fn hall_setup() -> Setup {
     });
     let e1 =
         EnterpriseDef { id: eid("E1"), name: "一号企业".into(), code_hash: "h1".into(), specialist: user("c4") };
-    setup.enterprises = Some(EnterprisePolicy { queue: q("B"), seed: vec![e1] });
+    setup.enterprises = Some(EnterprisePolicy { queue: q("B"), seed: vec![e1], personal_hold_min: 10 });
     setup
 }
 

@@ -1,6 +1,7 @@
 /* hallq clerk console: the clerk's moves of issue 17 §4.
  *  - 办结即叫 (store-next, key A): armed, the daemon calls the next ticket in the same step
- *    that finishes this window's ticket; the console then reads the window again.
+ *    that finishes this window's ticket, and while the window idles, the first that comes
+ *    to wait (or one waiting at arming); the console then reads the window again.
  *  - 办结并叫号 (done-next, key J): finish and call the next as one command.
  *  - 窗口取号 (walk-direct, key W): a ticket for a visitor who walked up, issued to this
  *    window and called at once; the daemon refuses it while a ticket this window serves
@@ -17,7 +18,7 @@
     zh: {
       a_store: '办结即叫', a_store_on: '已开启 · 办结后自动叫号', a_store_off: '未开启', a_donenext: '办结并叫号',
       a_donenext_sub: '办结并呼叫下一位', a_walk: '窗口取号', a_walk_sub: '为现场群众直接取号',
-      i_store_on: '已开启办结即叫：办结后自动呼叫下一位', i_store_off: '已关闭办结即叫', i_donenext: '{n} 已办结，已呼叫 {m}',
+      i_store_on: '已开启办结即叫：窗口空闲即自动呼叫下一位', i_store_off: '已关闭办结即叫', i_donenext: '{n} 已办结，已呼叫 {m}',
       i_donenext_none: '{n} 已办结，暂无等候号码', i_walk: '已为现场群众取号 {n} 并呼叫',
       walk_title: '窗口取号', walk_note: '为到窗口的群众直接取号并呼叫；已超过最长等候时间的号码须先呼叫', walk_cancel: '取消 (Esc)',
       e_walk_direct_behind_aged: '有号码已超过最长等候时间，请先叫号', e_walk_direct_limit: '本窗口今日窗口取号已达上限',
@@ -26,7 +27,7 @@
     en: {
       a_store: 'Store next', a_store_on: 'On · calls the next on finish', a_store_off: 'Off', a_donenext: 'Done + next',
       a_donenext_sub: 'finish and call the next', a_walk: 'Walk-up ticket', a_walk_sub: 'for a visitor at the counter',
-      i_store_on: 'Store-next on: the next is called when you finish', i_store_off: 'Store-next off', i_donenext: '{n} done, {m} called',
+      i_store_on: 'Store-next on: the next is called whenever the window is free', i_store_off: 'Store-next off', i_donenext: '{n} done, {m} called',
       i_donenext_none: '{n} done, nobody waiting', i_walk: 'Walk-up ticket {n} issued and called',
       walk_title: 'Walk-up ticket', walk_note: 'Issued to this window and called at once; a ticket past the maximum wait is called first', walk_cancel: 'Cancel (Esc)',
       e_walk_direct_behind_aged: 'A ticket has waited past the maximum wait: call it first', e_walk_direct_limit: 'This window has issued its walk-up tickets for today',

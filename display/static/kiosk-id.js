@@ -65,14 +65,14 @@
     return s;
   });
   K.onTakeError(function (code, body) {
-    var message = (body && body.error && body.error.message) || "";
+    // The refusal's own fields (`limit`; `no_shows`, `until` as HH:MM), never its English.
+    var e = (body && body.error) || {};
     if (code === "id_card_required") return t("id_required");
     if (code === "bad_id_card") return t("id_bad");
-    if (code === "person_daily_limit") return fill(t("id_day_limit"), { n: limits().tickets_per_person_per_day || "" });
-    if (code === "person_must_wait") {
-      var n = /(\d+) time/.exec(message), until = /(\d{1,2}:\d{2})/.exec(message);
-      return fill(t("id_wait"), { n: n ? n[1] : "", until: until ? until[1] : "" });
+    if (code === "person_daily_limit") {
+      return fill(t("id_day_limit"), { n: e.limit || limits().tickets_per_person_per_day || "" });
     }
+    if (code === "person_must_wait") return fill(t("id_wait"), { n: e.no_shows || "", until: e.until || "" });
     return null;
   });
   K.onHome(function () { clear(); render(); });

@@ -1,5 +1,5 @@
 /* hallq reports: 考勤考核, the clerks' scorecards of the chosen day's month (issue 17 §5):
- * per clerk and day, the time with a window open, pauses and their reasons, tickets
+ * per clerk and day, the time with a window open (and signed in, from sign-in to sign-out), pauses and their reasons, tickets
  * finished, no-shows, mean service, ratings and 办不成事; and the month as CSV.
  * Data: GET /api/v1/reports/scorecards?month=YYYY-MM (…/scorecards.csv).
  *
@@ -10,12 +10,12 @@
   var WORDS = {
     zh: {
       title: '考勤考核（{m}）', csv: '导出本月考勤 CSV', none: '本月暂无开窗记录',
-      cols: ['日期', '工作人员', '窗口', '首次开窗', '最后关窗', '开窗(分)', '暂停', '暂停(分)', '暂停原因', '办结', '未办结', '过号', '平均办理(分)', '评价', '不满意', '办不成事'],
+      cols: ['日期', '工作人员', '窗口', '首次开窗', '最后关窗', '开窗(分)', '暂停', '暂停(分)', '暂停原因', '办结', '未办结', '过号', '平均办理(分)', '评价', '不满意', '办不成事', '签到(分)'],
       noreason: '未注明', gone: '以下日期的记录已超过保存期限：{d}'
     },
     en: {
       title: 'Scorecards ({m})', csv: 'Month as CSV', none: 'No window was opened this month',
-      cols: ['Day', 'Clerk', 'Windows', 'First open', 'Last close', 'Open (min)', 'Pauses', 'Paused (min)', 'Why paused', 'Done', 'Not completed', 'No-shows', 'Mean service (min)', 'Ratings', 'Unsatisfied', 'Escalated'],
+      cols: ['Day', 'Clerk', 'Windows', 'First open', 'Last close', 'Open (min)', 'Pauses', 'Paused (min)', 'Why paused', 'Done', 'Not completed', 'No-shows', 'Mean service (min)', 'Ratings', 'Unsatisfied', 'Escalated', 'Signed in (min)'],
       noreason: 'no reason', gone: 'Past the retention: {d}'
     }
   };
@@ -54,7 +54,8 @@
       var row = document.createElement('tr');
       [x.day.slice(5), x.name, x.windows.join(' '), hm(x.first_open), hm(x.last_close), x.open_minutes.toFixed(1), x.pauses,
         x.paused_minutes.toFixed(1), why || '—', x.completed, x.incomplete, x.no_shows,
-        x.service_mean_minutes == null ? '—' : x.service_mean_minutes.toFixed(1), x.ratings, x.unsatisfied, x.escalations
+        x.service_mean_minutes == null ? '—' : x.service_mean_minutes.toFixed(1), x.ratings, x.unsatisfied, x.escalations,
+        x.signed_in_minutes.toFixed(1)
       ].forEach(function (v) { row.appendChild(ctx.el('td', String(v))); });
       row.dataset.clerk = x.clerk;
       body.appendChild(row);

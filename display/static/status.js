@@ -260,6 +260,7 @@
     renderSteps(tk);
     renderRating();
     if (window.HallqEscalation) window.HallqEscalation.render(tk);
+    if (window.HallqEnterpriseLine) window.HallqEnterpriseLine.render(tk);
   }
 
   /* ---------- a missed number rejoins ---------- */

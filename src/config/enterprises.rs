@@ -10,6 +10,7 @@ use super::tree::{Field, Loc, Tab};
 use super::{ConfigError, Errs, Role, UserDef};
 use crate::core::enterprise::{
     EnterpriseDef, EnterpriseId, EnterprisePolicy, ENTERPRISES_MAX, ENTERPRISE_NAME_CHARS_MAX,
+    PERSONAL_HOLD_MIN_DEFAULT, PERSONAL_HOLD_MIN_MAX,
 };
 use crate::core::model::UserName;
 use crate::core::setup::QueueDef;
@@ -30,13 +31,18 @@ pub struct EnterpriseRow {
 pub(super) struct RawEnterprises {
     csv: Field<String>,
     queue: Field<String>,
+    /// `personal_hold_minutes` (issue 17 follow-up point 2), checked; absent, the default.
+    hold_min: u32,
 }
 
 pub(super) fn read(mut t: Tab<'_>, errs: &mut Errs) -> Option<RawEnterprises> {
     let csv = t.req_str("csv", errs);
     let queue = t.req_str("queue", errs);
+    let max = i64::from(PERSONAL_HOLD_MIN_MAX);
+    let hold = super::guard::int_within(&mut t, "personal_hold_minutes", 1, max, errs);
+    let hold_min = hold.and_then(|v| u32::try_from(v).ok()).unwrap_or(PERSONAL_HOLD_MIN_DEFAULT);
     t.finish(errs);
-    Some(RawEnterprises { csv: csv?, queue: queue? })
+    Some(RawEnterprises { csv: csv?, queue: queue?, hold_min })
 }
 
 /// The policy (with no seed yet: the daemon hashes the rows' codes at start) and the rows.
@@ -61,7 +67,8 @@ pub(super) fn load(
         }
     };
     let rows = rows(&raw.csv.value, &text, users, errs);
-    (queue.map(|queue| EnterprisePolicy { queue, seed: Vec::new() }), rows)
+    let personal_hold_min = raw.hold_min;
+    (queue.map(|queue| EnterprisePolicy { queue, seed: Vec::new(), personal_hold_min }), rows)
 }
 
 fn rows(file: &str, text: &str, users: &[UserDef], errs: &mut Errs) -> Vec<EnterpriseRow> {

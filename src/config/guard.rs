@@ -49,6 +49,9 @@ pub struct RateLimits {
     /// Successful logins of one user: each is a record in the log, so a user logging in
     /// in a loop must not fill the disk. Only the password's holder can use these up.
     pub user_logins: Rate,
+    /// Credit codes one kiosk may look up (助企服务, issue 17 follow-up point 3): each
+    /// answer tells whether a code is registered here, so a script must not try codes.
+    pub enterprise_codes: Rate,
 }
 
 impl Default for RateLimits {
@@ -67,6 +70,10 @@ impl Default for RateLimits {
             // Twenty sign-ins at once (a supervisor opening every page in a tab), then one
             // each 10 s: at most 8,640 log records a day per user.
             user_logins: Rate { burst: 20, refill_ms: 10_000 },
+            // Five codes at once (a queue of enterprise visitors at the door), then one each
+            // 12 s: a visitor a minute with a typing mistake each is served; a script trying
+            // codes learns of at most 300 an hour per kiosk.
+            enterprise_codes: Rate { burst: 5, refill_ms: 12_000 },
         }
     }
 }
@@ -79,6 +86,7 @@ impl RateLimits {
         login: Rate::OFF,
         login_name: Rate::OFF,
         user_logins: Rate::OFF,
+        enterprise_codes: Rate::OFF,
     };
 }
 
@@ -150,6 +158,15 @@ pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> (RateLimits, Perso
     }
     if let Some(v) = int("user_logins_refill_s", 1, LOGIN_REFILL_S_MAX) {
         limits.user_logins.refill_ms = v * 1_000;
+    }
+    // The credit-code look-ups (issue 17 follow-up point 3): never off on their own, as
+    // that would let a kiosk try codes without end; only a load test's `kiosk_burst = 0`
+    // lifts them (`http::enterprises::code_limiter`).
+    if let Some(v) = int("enterprise_code_burst", 1, BURST_MAX) {
+        limits.enterprise_codes.burst = burst(v);
+    }
+    if let Some(v) = int("enterprise_code_refill_ms", 1, REFILL_MS_MAX) {
+        limits.enterprise_codes.refill_ms = v;
     }
     t.finish(errs);
     (limits, person)

@@ -151,6 +151,7 @@ fn start_edge(
         demo_users: std::sync::OnceLock::new(),
         demo: http::DemoAnswer::default(),
         backup_running: Arc::default(),
+        person_refusals: http::moves::PersonRefusals::default(),
     })
 }
 
@@ -198,7 +199,7 @@ fn seed_enterprises(
 ) -> (Arc<crate::core::setup::Setup>, HallState) {
     let Some(policy) = &setup.enterprises else { return (setup, state) };
     let seed = crate::config::enterprise_seed(&config.enterprises, phone_key);
-    let policy = crate::core::enterprise::EnterprisePolicy { queue: policy.queue, seed };
+    let policy = crate::core::enterprise::EnterprisePolicy { seed, ..policy.clone() };
     let setup = Arc::new(crate::core::setup::Setup { enterprises: Some(policy), ..(*setup).clone() });
     state.setup = setup.clone();
     (setup, state)

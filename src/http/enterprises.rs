@@ -2,8 +2,8 @@
 //! follow-up logs for staff, an admin's changes to the registry, the figures' CSV.
 //!
 //! Who may do what: only a hall kiosk (not the online channel) turns a credit code into a
-//! ticket, at most [`CODE_LOOKUPS_BURST`] codes at once and one per
-//! [`CODE_LOOKUP_REFILL_MS`] after, whether they are registered or not, and its answer
+//! ticket, at most `[hall.limits] enterprise_code_burst` codes at once and one per
+//! `enterprise_code_refill_ms` after, whether they are registered or not, and its answer
 //! names no enterprise; an enterprise's log is read and written by its specialist and by
 //! supervisors; admins add enterprises and name specialists; the CSV is for supervisors
 //! and admins. A credit code is hashed the moment it is read (`credit_code`) and goes no
@@ -27,19 +27,13 @@ use crate::core::{Command, Envelope};
 use crate::credit_code::CreditCode;
 use crate::engine::EnterpriseView;
 
-/// Codes one kiosk may look up at once: a queue of enterprise visitors at the door.
-pub const CODE_LOOKUPS_BURST: u32 = 5;
-/// Then one code per this many ms per kiosk: a visitor a minute with a typing mistake
-/// each is served; a script trying codes learns of at most 300 an hour per kiosk.
-pub const CODE_LOOKUP_REFILL_MS: u64 = 12_000;
 /// The longest follow-up list or registry answered, in entries.
 pub const LISTED_MAX: usize = 1_000;
 
-/// The per-kiosk limiter of credit-code look-ups; off where `[hall.limits]` turns the
-/// kiosks' own limit off (a load test).
+/// The per-kiosk limiter of credit-code look-ups (`[hall.limits] enterprise_code_*`); off
+/// where `[hall.limits]` turns the kiosks' own limit off (a load test).
 pub(super) fn code_limiter(limits: &crate::config::RateLimits) -> super::rate::Limiter<String> {
-    let rate = crate::config::Rate { burst: CODE_LOOKUPS_BURST, refill_ms: CODE_LOOKUP_REFILL_MS };
-    let rate = if limits.kiosk.is_off() { limits.kiosk } else { rate };
+    let rate = if limits.kiosk.is_off() { limits.kiosk } else { limits.enterprise_codes };
     super::rate::Limiter::new(rate, super::rate::KEYS_MAX)
 }
 

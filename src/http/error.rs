@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::core::RejectionKind;
+use crate::core::{Rejection, RejectionKind};
 use crate::engine::EngineError;
 
 #[derive(Debug)]
@@ -16,11 +16,14 @@ pub struct ApiError {
     pub message: String,
     /// Seconds after which a refused request may be tried again (`Retry-After`, with 429).
     pub retry_after_s: Option<u64>,
+    /// What a page needs of the refusal beside its code, as fields of `error` (issue 17
+    /// follow-up point 5): a page reads these, never the English message.
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after_s: None }
+        Self { status, code, message: message.into(), retry_after_s: None, fields: Vec::new() }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -81,7 +84,9 @@ impl From<EngineError> for ApiError {
                     RejectionKind::Conflict => StatusCode::CONFLICT,
                     RejectionKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 };
-                Self::new(status, r.code(), r.to_string())
+                let mut e = Self::new(status, r.code(), r.to_string());
+                e.fields = fields_of(&r);
+                e
             }
             EngineError::Storage => Self::unavailable("storage_unavailable", e.to_string()),
             EngineError::Stopped => Self::unavailable("shutting_down", e.to_string()),
@@ -90,9 +95,23 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// The fields of a rejection a page words in its own language (`ApiError::fields`): the
+/// per-person limits' numbers and the time the no-show wait ends (`HH:MM`, the hall's).
+fn fields_of(r: &Rejection) -> Vec<(&'static str, serde_json::Value)> {
+    match r {
+        Rejection::PersonDailyLimit(limit) => vec![("limit", json!(limit))],
+        Rejection::PersonMustWait { no_shows, until } => vec![("no_shows", json!(no_shows)), ("until", json!(until))],
+        _ => Vec::new(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), json!(self.code));
+        error.insert("message".into(), json!(self.message));
+        error.extend(self.fields.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let body = json!({ "error": error });
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_s {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));

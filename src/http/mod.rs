@@ -120,6 +120,8 @@ pub struct Edge {
     pub demo: DemoAnswer,
     /// Whether a backup is being written: one at a time (each reads the whole log).
     pub backup_running: Arc<std::sync::atomic::AtomicBool>,
+    /// Today's per-person refusals at the kiosk since the start (issue 17 follow-up point 4).
+    pub person_refusals: moves::PersonRefusals,
 }
 
 impl Shared {

@@ -184,3 +184,67 @@ mod tests {
         assert!(checked_id_card("4405241880010100１4").is_err());
     }
 }
+
+// Per-person refusals counted (issue 17 follow-up point 4).
+
+/// Today's refusals under the per-person limits since the daemon started. A refusal
+/// changes nothing in the log, so the figures folded from it cannot hold them: the edge
+/// counts them as it answers, and a restart starts again from 0.
+#[derive(Default)]
+pub struct PersonRefusals(std::sync::Mutex<Option<(chrono::NaiveDate, PersonsDto)>>);
+
+/// `/api/v1/stats` with `persons`, kept beside the figures' wire type rather than in it:
+/// the refusals are the edge's count, not the log's.
+#[derive(Serialize)]
+pub struct StatsWithPersons {
+    #[serde(flatten)]
+    pub stats: super::dto::StatsDto,
+    /// Today's per-person refusals since the daemon started; null for other days and
+    /// without per-person limits.
+    pub persons: Option<PersonsDto>,
+}
+
+/// `stats.persons` of `/api/v1/stats`: today's per-person refusals since the start.
+#[derive(Clone, Copy, Default, Serialize)]
+pub struct PersonsDto {
+    /// Refused: the person's tickets for the day were taken (`person_daily_limit`).
+    pub refused_daily_limit: u64,
+    /// Refused: the wait after the person's no-shows (`person_must_wait`).
+    pub refused_must_wait: u64,
+}
+
+impl PersonRefusals {
+    /// Counts one refusal on `day`; a new day starts from 0.
+    fn count(&self, day: chrono::NaiveDate, must_wait: bool) {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.as_ref().is_none_or(|(d, _)| *d != day) {
+            *guard = Some((day, PersonsDto::default()));
+        }
+        let Some((_, counts)) = guard.as_mut() else { return };
+        if must_wait {
+            counts.refused_must_wait += 1;
+        } else {
+            counts.refused_daily_limit += 1;
+        }
+    }
+
+    /// The counts of `day`: zeros for any day but the one last counted.
+    pub fn of(&self, day: chrono::NaiveDate) -> PersonsDto {
+        let guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.filter(|(d, _)| *d == day).map(|(_, c)| c).unwrap_or_default()
+    }
+}
+
+/// Counts a kiosk's refusal under the per-person limits, if `code` is one: on `/metrics`
+/// by reason, and in today's `stats.persons`.
+pub fn count_refusal(app: &AppState, code: &str) {
+    let must_wait = match code {
+        "person_daily_limit" => false,
+        "person_must_wait" => true,
+        _ => return,
+    };
+    let reason = if must_wait { "must_wait" } else { "daily_limit" };
+    app.hall.metrics.person_refusals.with_label_values(&[reason]).inc();
+    let day = app.hall.config.setup.day_of(app.now());
+    app.edge.person_refusals.count(day, must_wait);
+}

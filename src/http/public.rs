@@ -54,7 +54,7 @@ pub async fn stats(
     State(app): State<AppState>,
     headers: HeaderMap,
     params: Result<UrlQuery<StatsParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<StatsDto>, ApiError> {
+) -> Result<Json<super::moves::StatsWithPersons>, ApiError> {
     auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let day = match params.day {
@@ -69,7 +69,10 @@ pub async fn stats(
     dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;
     dto.guides = super::guides::stats_part(&app, &figures);
     dto.enterprises = super::enterprises::stats_part(&app, day).await?;
-    Ok(Json(dto))
+    let today = app.hall.config.setup.day_of(app.now());
+    let limits_on = app.hall.config.setup.person_limits.on();
+    let persons = (limits_on && day == today).then(|| app.edge.person_refusals.of(day));
+    Ok(Json(super::moves::StatsWithPersons { stats: dto, persons }))
 }
 
 #[derive(Serialize)]

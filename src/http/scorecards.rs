@@ -15,6 +15,7 @@ use serde_json::json;
 use super::error::ApiError;
 use super::{auth, AppState};
 use crate::config::Role;
+use crate::core::model::UserName;
 use crate::reports::scorecards::{self, ScoreRow};
 
 #[derive(Deserialize)]
@@ -43,15 +44,26 @@ async fn month_rows(
         return Err(ApiError::bad_request("future_month", format!("{} has not begun", month.format("%Y-%m"))));
     }
     let (mut rows, mut unavailable) = (Vec::new(), Vec::new());
+    // The day before the month, for what its windows open over midnight ran on into it.
+    let mut before = match month.pred_opt() {
+        Some(day) => app.hall.reports.from_log(day, today).await.ok().flatten(),
+        None => None,
+    };
+    let name = |c: &str| app.edge.identity.display_name(c);
+    let staff = app.edge.identity.staff().await?;
+    let directory = crate::identity::Directory::new(&app.hall.config, &staff);
+    let clerk = |c: &str| UserName::parse(c).ok().and_then(|u| directory.role(&u)) == Some(Role::Clerk);
     for day in scorecards::days_of(month, today) {
-        match app.hall.reports.from_log(day, today).await {
-            Ok(Some(built)) => match &built.day {
-                Some(d) => rows.extend(scorecards::rows_of(setup, day, d, |c| app.edge.identity.display_name(c))),
-                None => unavailable.push(day),
-            },
-            Ok(None) => unavailable.push(day),
+        let built = match app.hall.reports.from_log(day, today).await {
+            Ok(built) => built,
             Err(e) => return Err(ApiError::internal("a day of the scorecards could not be built", &e)),
+        };
+        let prior = before.as_ref().and_then(|b| b.day.as_ref());
+        match built.as_ref().and_then(|b| b.day.as_ref()) {
+            Some(d) => rows.extend(scorecards::rows_of(setup, day, (d, prior), name, clerk)),
+            None => unavailable.push(day),
         }
+        before = built;
     }
     Ok((month.format("%Y-%m").to_string(), rows, unavailable))
 }

@@ -155,7 +155,11 @@ pub async fn issue(
     let (id, remote) = (new_ticket_id(), kiosk.remote);
     let what = (body.service, body.priority);
     let command = super::moves::issue_command(&app, id, what, kiosk.id.clone(), remote, body.id_card.as_deref())?;
-    let (view, repeated) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
+    let issued = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await;
+    if let Err(e) = &issued {
+        super::moves::count_refusal(&app, e.code);
+    }
+    let (view, repeated) = issued?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
     let ticket = for_visitor(&app, TicketDto::new(&app.hall.config, &view));
     let print = super::printers::after_issue(&app, &kiosk.id, &headers, &view, repeated);

@@ -105,10 +105,14 @@ pub struct Day {
     pub items: BTreeMap<ServiceCode, u64>,
     /// Whether the next day's opening was seen: every ticket's end is known.
     pub closed: bool,
-    /// Each clerk's day at the windows (考勤考核), up to the day's last record.
+    /// Each clerk's day at the windows (考勤考核), up to the day's end: the next day's
+    /// opening, or the day's last record while it is today.
     pub scorecards: BTreeMap<UserName, ClerkDay>,
     /// Issue 17 §2: the matters escalated or left incomplete, per item.
     pub stuck: super::stuck::StuckDay,
+    /// What windows open over midnight ran on past the day's end: the next day's
+    /// (`ClerkDay::take_carry`).
+    pub scorecards_carry: BTreeMap<UserName, ClerkDay>,
 }
 
 /// Replays the records of one day, `start` being local midnight (in ms) and `minutes` the
@@ -128,6 +132,8 @@ pub struct Replay<'a> {
     scorecards: Scorecards,
     /// The time of the day's last record folded.
     last_at: Ts,
+    /// When the next day opened (and so closed every window), once seen.
+    closed_at: Option<Ts>,
 }
 
 impl<'a> Replay<'a> {
@@ -142,8 +148,9 @@ impl<'a> Replay<'a> {
             changes: BTreeMap::new(),
             last_minute: 0,
             minutes: minutes.max(1),
-            scorecards: Scorecards::default(),
+            scorecards: Scorecards::until(Ts(start.0 + i64::try_from(minutes).unwrap_or(24 * 60) * 60_000)),
             last_at: start,
+            closed_at: None,
         }
     }
 
@@ -174,12 +181,14 @@ impl<'a> Replay<'a> {
         for fact in self.reader.read(seq, rec) {
             if matches!(fact.what, What::DayOpened { .. }) && !own_day {
                 self.day.closed = true;
+                self.closed_at = Some(fact.at);
                 return false;
             }
             self.scorecards.observe(&fact);
             self.last_at = self.last_at.max(fact.at);
             self.fold(&fact);
         }
+        self.scorecards.observe_sign(rec.at, &rec.event);
         true
     }
 
@@ -200,7 +209,8 @@ impl<'a> Replay<'a> {
                 .collect();
             self.day.waiting.insert(queue, series);
         }
-        self.day.scorecards = std::mem::take(&mut self.scorecards).finish(self.last_at);
+        let end = self.closed_at.unwrap_or(self.last_at);
+        (self.day.scorecards, self.day.scorecards_carry) = std::mem::take(&mut self.scorecards).finish(end);
         self.day
     }
 

@@ -34,15 +34,35 @@ pub struct ScoreRow {
     pub satisfied: u32,
     pub unsatisfied: u32,
     pub escalations: u32,
+    /// Time signed in: from sign-in to sign-out or the day's end (not from a window's
+    /// opening).
+    pub signed_in_minutes: f64,
 }
 
 fn minutes(ms: u64) -> f64 {
     (ms as f64 / 6_000.0).round() / 10.0
 }
 
-/// The rows of one replayed day, by clerk; `name` gives a clerk's shown name.
-pub fn rows_of(setup: &Setup, day: NaiveDate, d: &Day, name: impl Fn(&str) -> String) -> Vec<ScoreRow> {
-    d.scorecards.iter().map(|(clerk, c)| row(setup, day, clerk.as_str(), &name(clerk.as_str()), c)).collect()
+/// The rows of one replayed day, by clerk, with what windows open over the midnight
+/// before ran on into it (`before`, the day before's carry); `name` gives a clerk's shown
+/// name, and `clerk` says whether a user is a clerk (a supervisor's sign-ins make no row).
+pub fn rows_of(
+    setup: &Setup,
+    day: NaiveDate,
+    (d, before): (&Day, Option<&Day>),
+    name: impl Fn(&str) -> String,
+    clerk: impl Fn(&str) -> bool,
+) -> Vec<ScoreRow> {
+    let mut days = d.scorecards.clone();
+    let opening = super::day_bounds(setup, day).0;
+    for (user, carry) in before.map(|b| &b.scorecards_carry).into_iter().flatten() {
+        days.entry(user.clone()).or_default().take_carry(carry, opening);
+    }
+    let worked = |c: &ClerkDay| !c.windows.is_empty();
+    days.iter()
+        .filter(|(user, c)| clerk(user.as_str()) || worked(c))
+        .map(|(user, c)| row(setup, day, user.as_str(), &name(user.as_str()), c))
+        .collect()
 }
 
 fn row(setup: &Setup, day: NaiveDate, clerk: &str, name: &str, c: &ClerkDay) -> ScoreRow {
@@ -66,6 +86,7 @@ fn row(setup: &Setup, day: NaiveDate, clerk: &str, name: &str, c: &ClerkDay) -> 
         satisfied: c.ratings[3] + c.ratings[4],
         unsatisfied: c.ratings[0] + c.ratings[1],
         escalations: c.escalations,
+        signed_in_minutes: minutes(c.signed_in_ms),
     }
 }
 
@@ -88,6 +109,7 @@ pub fn csv(rows: &[ScoreRow], reasons: &[PauseReason]) -> Result<Vec<u8>, Export
         ["办结", "未办结", "过号", "平均办理(分)", "评价数", "满意(4-5分)", "不满意(1-2分)", "办不成事"]
             .map(String::from),
     );
+    head.push("签到时长(分)".into());
     w.write_record(&head).map_err(ExportError::from)?;
     for r in rows {
         let paused = |code: &str| r.paused_by_reason.iter().find(|(c, _)| c == code).map_or(0.0, |(_, m)| *m);
@@ -113,6 +135,7 @@ pub fn csv(rows: &[ScoreRow], reasons: &[PauseReason]) -> Result<Vec<u8>, Export
             r.satisfied.to_string(),
             r.unsatisfied.to_string(),
             r.escalations.to_string(),
+            format!("{:.1}", r.signed_in_minutes),
         ]);
         w.write_record(&rec).map_err(ExportError::from)?;
     }

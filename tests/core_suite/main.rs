@@ -70,6 +70,8 @@ mod core_rating;
 mod core_rejections;
 #[path = "../core_rejections_codes.rs"]
 mod core_rejections_codes;
+#[path = "../core_scorecard.rs"]
+mod core_scorecard;
 #[path = "../core_stranded.rs"]
 mod core_stranded;
 #[path = "../core_transitions.rs"]

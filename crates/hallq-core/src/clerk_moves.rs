@@ -5,7 +5,9 @@
 //!   same step that lets its ticket go (done, no-show, transfer, park, not_done), and
 //!   `DoneAndNext` does so armed or not. One step is one decision of the one writer, so
 //!   no other window's call comes between the finish and the call, and no clerk's reaction
-//!   time either (`HallState::step` asks `decide::follow_up`).
+//!   time either (`HallState::step` asks `decide::follow_up`). Left idle with nobody to
+//!   call, an armed window calls the first ticket it serves that comes to wait, in that
+//!   command's step (`decide::armed_idle`): it never idles while one waits.
 //! - **walk-direct**: a ticket the clerk issues to their own idle window for a visitor
 //!   who walked up, called there at once; refused while a ticket the window serves has
 //!   waited past the hall's `max_wait_min` (that one is called first), and at most

@@ -10,7 +10,9 @@
 //! An enterprise's walk-in ticket waits for its specialist's window when the specialist is
 //! signed in there and the window is not closed or paused — sent to it by name, like a
 //! booking for a window, so a close returns it to the enterprise queue at its place
-//! (`window_admin::untie`) — and in the enterprise queue otherwise. Each such ticket done
+//! (`window_admin::untie`) — and in the enterprise queue otherwise. A pause longer than
+//! the hall's `personal_hold_min` returns it there too (`paused_returns`, at the engine's
+//! tick), so nobody waits for a specialist who is away. Each such ticket done
 //! is a visit in the enterprise's log; referrals and milestones are added by staff.
 
 use std::collections::BTreeMap;
@@ -49,12 +51,21 @@ pub const FOLLOW_UP_DAYS_AHEAD_MAX: u64 = 366;
 /// are 32 hex digits).
 pub const CODE_HASH_CHARS_MAX: usize = 64;
 
+/// How long a personal line waits for its specialist's paused window by default, in
+/// minutes: a short break, not the lunch hour (issue 17 follow-up point 2).
+pub const PERSONAL_HOLD_MIN_DEFAULT: u32 = 10;
+/// The longest hold a hall may set, in minutes: past half a day the visitor has gone home.
+pub const PERSONAL_HOLD_MIN_MAX: u32 = 240;
+
 /// `[enterprises]` of hall.toml: the queue an enterprise's ticket waits in when its
 /// specialist's window is not open, and the registry's enterprises from the CSV.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnterprisePolicy {
     pub queue: QueueId,
     pub seed: Vec<EnterpriseDef>,
+    /// `personal_hold_minutes`: how long a personal line waits for its specialist's paused
+    /// window before its tickets go back to `queue` (`paused_returns`).
+    pub personal_hold_min: u32,
 }
 
 /// One enterprise: its id, its name (staff pages only), the keyed hash of its credit code
@@ -355,4 +366,32 @@ pub fn decide_follow_up(
     }
     let event = Event::FollowUpAdded { enterprise: enterprise.clone(), kind, date, note, by: by.clone() };
     Ok(Decision { events: vec![event], reply: Reply::Nothing, repeated: false })
+}
+
+// The paused specialist's window (issue 17 follow-up point 2).
+
+/// The returns of the enterprise tickets waiting for a specialist's window paused longer
+/// than the hall's `personal_hold_min` at `now`: each goes back to its queue (the
+/// enterprise queue) at its place by issue time, its number unchanged. Asked at every
+/// tick; a close returns them at once (`window_admin::untie`). Tickets sent to the window
+/// otherwise (a booking for it, a transfer) keep waiting for it, as before.
+pub fn paused_returns(state: &HallState, now: Ts) -> Vec<Event> {
+    let Some(policy) = &state.setup.enterprises else { return Vec::new() };
+    let hold_ms = u64::from(policy.personal_hold_min) * 60_000;
+    let mut events = Vec::new();
+    for w in state.windows.values().filter(|w| w.state == WindowState::Paused) {
+        let paused_at = state.alerts.since.get(&w.id).filter(|(s, _)| *s == WindowState::Paused).map(|(_, at)| *at);
+        if paused_at.is_none_or(|at| now.since_ms(at) < hold_ms) {
+            continue;
+        }
+        for id in state.index.sent_to(&w.id) {
+            if !state.enterprises.tickets.contains_key(&id) {
+                continue;
+            }
+            let Some(t) = state.ticket(&id) else { continue };
+            let queue = crate::window_admin::home_queue(&state.setup, t).unwrap_or(t.queue);
+            events.push(Event::TicketReturned { id, window: Some(w.id), queue });
+        }
+    }
+    events
 }

@@ -282,7 +282,8 @@ pub struct Window {
     /// ticket by id: set by `apply` at each call and serve, cleared when the window lets go.
     pub at_counter: Option<AtCounter>,
     /// Store-next (issue 17 §4): the clerk asked that the next ticket be called in the
-    /// same step that lets the window's ticket go. Cleared when the window opens or closes.
+    /// same step that lets the window's ticket go, and, idle, in the step of whatever makes
+    /// a ticket it serves wait. Cleared when the window opens or closes.
     pub store_next: bool,
     /// Walk-direct tickets this window issued today (bounded by `WALK_DIRECT_PER_DAY_MAX`).
     pub walk_direct_today: u32,

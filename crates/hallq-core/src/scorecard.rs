@@ -4,12 +4,24 @@
 //! the hall's (`[hall.pause]`).
 //!
 //! Time at a window runs from its opening to its closing by anyone (the clerk, an admin's
-//! force-close, a disable) and counts for the clerk signed in there; a pause ends at its
-//! resumption or the window's closing. What is still open when the fold ends (today's
-//! windows, or a day whose windows were never closed) counts up to the fold's end.
+//! force-close, a disable, the next day's opening) and counts for the clerk signed in
+//! there; a pause ends at its resumption or the window's closing. What is still open when
+//! the fold ends (today's windows, or a day whose windows were never closed) counts up to
+//! the fold's end.
+//!
+//! Signed-in time runs from a sign-in (`UserLoggedIn`) to the sign-out (`UserLoggedOut`)
+//! or the day's end, not from a window's opening: a clerk signed in at 08:50 who opens a
+//! window at 09:00 was at work from 08:50. Further sign-ins while signed in (a second
+//! device) change nothing; a sign-out ends it.
+//!
+//! A day's time stops at the day's end (`Scorecards::until`): what a window open over
+//! midnight (a visitor served past it: the new day waits for them) ran on after it counts
+//! on the next day, from that day's opening at midnight (`carry`, merged by `ClerkDay::
+//! take_carry`).
 
 use std::collections::BTreeMap;
 
+use super::event::Event;
 use super::facts::{Desk, Fact, What};
 use super::model::{Outcome, Ts, UserName, WindowId};
 
@@ -62,9 +74,27 @@ pub struct ClerkDay {
     /// Ratings by score: `ratings[0]` counts score 1 … `ratings[4]` score 5.
     pub ratings: [u32; 5],
     pub escalations: u32,
+    /// Time signed in: from each sign-in to its sign-out or the day's end.
+    pub signed_in_ms: u64,
 }
 
 impl ClerkDay {
+    /// Takes in what the day before ran on past its end (`Scorecards::finish`'s carry):
+    /// time open and paused counted from this day's opening.
+    pub fn take_carry(&mut self, carry: &ClerkDay, opening: Ts) {
+        for w in &carry.windows {
+            if !self.windows.contains(w) {
+                self.windows.insert(0, *w);
+            }
+        }
+        self.first_open = Some(self.first_open.map_or(opening, |t| t.min(opening)));
+        self.last_close = self.last_close.max(carry.last_close);
+        self.open_ms += carry.open_ms;
+        for (reason, ms) in &carry.paused_ms {
+            *self.paused_ms.entry(reason.clone()).or_default() += ms;
+        }
+    }
+
     pub fn paused_total_ms(&self) -> u64 {
         self.paused_ms.values().sum()
     }
@@ -83,9 +113,32 @@ pub struct Scorecards {
     open: BTreeMap<WindowId, (UserName, Ts)>,
     /// Windows paused now: since when, and why.
     paused: BTreeMap<WindowId, (Ts, String)>,
+    /// Users signed in now, since when.
+    signed: BTreeMap<UserName, Ts>,
+    /// The day's end (`until`); `None`: no end.
+    day_end: Option<Ts>,
+    /// What ran on past the day's end, for the next day.
+    carry: BTreeMap<UserName, ClerkDay>,
 }
 
 impl Scorecards {
+    /// The fold of a day that ends at `day_end` (the next day's midnight).
+    pub fn until(day_end: Ts) -> Self {
+        Self { day_end: Some(day_end), ..Self::default() }
+    }
+
+    /// Folds a record's sign-in or sign-out (they make no facts: nothing in the state
+    /// changes).
+    pub fn observe_sign(&mut self, at: Ts, event: &Event) {
+        match event {
+            Event::UserLoggedIn { name } => {
+                self.signed.entry(name.clone()).or_insert(at);
+            }
+            Event::UserLoggedOut { name } => self.signed_out(name, at),
+            _ => {}
+        }
+    }
+
     /// Folds one fact of the day. One arm per fact a scorecard counts, each a call.
     pub fn observe(&mut self, fact: &Fact) {
         let at = fact.at;
@@ -105,13 +158,35 @@ impl Scorecards {
         }
     }
 
-    /// Ends what is still open at `end` (the fold's end) and returns every clerk's day.
-    pub fn finish(mut self, end: Ts) -> BTreeMap<UserName, ClerkDay> {
+    /// Ends what is still open at `end` (the fold's end) and returns every clerk's day,
+    /// and what ran on past the day's end for the next day.
+    pub fn finish(mut self, end: Ts) -> (BTreeMap<UserName, ClerkDay>, BTreeMap<UserName, ClerkDay>) {
         let windows: Vec<WindowId> = self.open.keys().copied().collect();
         for w in windows {
             self.closed(w, end);
         }
-        self.clerks
+        let signed: Vec<UserName> = self.signed.keys().cloned().collect();
+        for name in signed {
+            self.signed_out(&name, end);
+        }
+        (self.clerks, self.carry)
+    }
+
+    /// Adds the time from `since` to `until` with `add`: up to the day's end to the day,
+    /// the rest to the next day's carry.
+    fn span(&mut self, name: &UserName, (since, until): (Ts, Ts), add: impl Fn(&mut ClerkDay, u64)) {
+        let cut = self.day_end.map_or(until, |end| until.min(end)).max(since);
+        add(self.clerk(name), cut.since_ms(since));
+        if until > cut {
+            add(self.carry.entry(name.clone()).or_default(), until.since_ms(cut));
+        }
+    }
+
+    /// A sign-out at `at`; signed-in time never runs past the day's end.
+    fn signed_out(&mut self, name: &UserName, at: Ts) {
+        let Some(since) = self.signed.remove(name) else { return };
+        let until = self.day_end.map_or(at, |end| at.min(end)).max(since);
+        self.clerk(name).signed_in_ms += until.since_ms(since);
     }
 
     fn clerk(&mut self, name: &UserName) -> &mut ClerkDay {
@@ -144,14 +219,23 @@ impl Scorecards {
     fn resume(&mut self, window: WindowId, at: Ts) {
         let Some((since, reason)) = self.paused.remove(&window) else { return };
         let Some((name, _)) = self.open.get(&window).cloned() else { return };
-        *self.clerk(&name).paused_ms.entry(reason).or_default() += at.since_ms(since);
+        self.span(&name, (since, at), |c, ms| *c.paused_ms.entry(reason.clone()).or_default() += ms);
     }
 
     fn closed(&mut self, window: WindowId, at: Ts) {
         self.resume(window, at);
         let Some((name, since)) = self.open.remove(&window) else { return };
-        let day = self.clerk(&name);
-        day.open_ms += at.since_ms(since);
+        self.span(&name, (since, at), |c, ms| c.open_ms += ms);
+        let late = self.day_end.filter(|end| at > *end).and(self.carry.get_mut(&name));
+        let day = match late {
+            Some(carry) => {
+                if !carry.windows.contains(&window) {
+                    carry.windows.push(window);
+                }
+                carry
+            }
+            None => self.clerk(&name),
+        };
         day.last_close = Some(day.last_close.map_or(at, |t| t.max(at)));
     }
 

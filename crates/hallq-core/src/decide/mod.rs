@@ -17,6 +17,8 @@ use super::transitions::{next_status, TicketAction};
 use super::{enterprise, escalation, guide, rating};
 
 pub(crate) use moves::follow_up;
+// Store-next must not idle (issue 17, the follow-up's point 1).
+pub(crate) use moves::{armed_idle, call_armed};
 pub use ticket::PROMISE_WAITING_MAX;
 pub(crate) use ticket::{issue_event, issue_to};
 
@@ -69,7 +71,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::Pause { window, clerk, reason } => window::pause(state, window, clerk, reason.as_deref()),
         Command::Resume { window, clerk } => window::resume(state, window, clerk),
         Command::Close { window, clerk } => window::close(state, window, clerk),
-        Command::Tick => done(super::alerts::evaluate(state, now), Reply::Nothing),
+        Command::Tick => done(tick(state, now), Reply::Nothing),
         Command::PrinterReport { kiosk, fault } => {
             done(super::alerts::printer_report(state, *kiosk, *fault), Reply::Nothing)
         }
@@ -201,4 +203,12 @@ pub(crate) fn held(
     let t = state.ticket(id).expect("a window's ticket exists");
     next_status(t.status, action).ok_or(Rejection::WrongTicketState(t.status.as_str()))?;
     Ok(*id)
+}
+
+/// What the engine's tick decides: the supervision alerts, then (issue 17 follow-up point
+/// 2) the personal lines of specialists' windows paused past the hall's hold.
+fn tick(state: &HallState, now: Ts) -> Vec<Event> {
+    let mut events = super::alerts::evaluate(state, now);
+    events.extend(enterprise::paused_returns(state, now));
+    events
 }

@@ -46,6 +46,12 @@ pub(crate) fn follow_up(state: &HallState, command: &Command, now: Ts) -> Vec<Ev
     if !(always || w.store_next) || w.state != WindowState::Open || w.ticket.is_some() {
         return Vec::new();
     }
+    fire(state, window, clerk, now)
+}
+
+/// The dispatch's choice for `window`, marked by `StoreNextFired`; nothing when nobody
+/// it serves waits.
+fn fire(state: &HallState, window: &WindowId, clerk: &UserName, now: Ts) -> Vec<Event> {
     match window::call_next(state, window, clerk, now) {
         Ok(d) if !d.events.is_empty() => {
             let mut events = vec![Event::StoreNextFired { window: *window }];
@@ -53,6 +59,28 @@ pub(crate) fn follow_up(state: &HallState, command: &Command, now: Ts) -> Vec<Ev
             events
         }
         Ok(_) | Err(_) => Vec::new(),
+    }
+}
+
+// Store-next must not idle (issue 17, the follow-up's point 1).
+
+/// The windows armed, open and idle under a clerk, in id order: after any step, each calls
+/// what it can (`call_armed`), so that a ticket issued, checked in, rejoined, transferred
+/// or back from a park while an armed window idles is called there in its own step, and
+/// an armed window never idles while a ticket it serves waits. `HallState::step` asks.
+pub(crate) fn armed_idle(state: &HallState) -> Vec<WindowId> {
+    let idle = |w: &&crate::model::Window| w.store_next && w.state == WindowState::Open && w.ticket.is_none();
+    state.windows.values().filter(idle).filter(|w| w.clerk.is_some()).map(|w| w.id).collect()
+}
+
+/// The store-next call at an armed idle window (`armed_idle`), if it has one to make.
+pub(crate) fn call_armed(state: &HallState, window: &WindowId, now: Ts) -> Vec<Event> {
+    match state.window(window) {
+        Some(w) if w.store_next && w.state == WindowState::Open && w.ticket.is_none() => match &w.clerk {
+            Some(clerk) => fire(state, window, clerk, now),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 

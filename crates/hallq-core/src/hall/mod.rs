@@ -248,6 +248,12 @@ impl HallState {
                 for event in super::decide::follow_up(self, &env.command, now) {
                     records.push(self.append(now, None, event, &mut facts));
                 }
+                // And at every armed window left idle, whatever the command made wait.
+                for window in super::decide::armed_idle(self) {
+                    for event in super::decide::call_armed(self, &window, now) {
+                        records.push(self.append(now, None, event, &mut facts));
+                    }
+                }
             }
         }
         Step { records, facts, result }

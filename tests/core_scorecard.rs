@@ -1,0 +1,120 @@
+//! 考勤考核 in the core (issue 17 §5, the follow-up's point 6): the scorecards' fold over
+//! hand-built facts and records with answers worked out by hand — signed-in time runs
+//! from the sign-in to the sign-out or the day's end, not from a window's opening; a
+//! window open over midnight counts up to the day's end, and what it ran on after counts
+//! on the next day from that day's opening.
+
+use crate::core_support;
+
+use core_support::*;
+use hallq::core::event::Event;
+use hallq::core::facts::{Desk, Fact, What};
+use hallq::core::model::Ts;
+use hallq::core::scorecard::{ClerkDay, Scorecards};
+
+const MIN: u64 = 60_000;
+
+fn desk(window: &str, clerk: &str) -> Desk {
+    Desk { window: w(window), clerk: Some(user(clerk)) }
+}
+
+fn fact(at: Ts, what: What) -> Fact {
+    Fact { seq: 0, at, what }
+}
+
+fn opened(s: &mut Scorecards, at: Ts, window: &str, clerk: &str) {
+    s.observe(&fact(at, What::WindowOpened { desk: desk(window, clerk) }));
+}
+
+fn closed(s: &mut Scorecards, at: Ts, window: &str, clerk: &str) {
+    s.observe(&fact(at, What::WindowClosed { desk: desk(window, clerk), forced: false }));
+}
+
+fn sign_in(s: &mut Scorecards, at: Ts, name: &str) {
+    s.observe_sign(at, &Event::UserLoggedIn { name: user(name) });
+}
+
+fn sign_out(s: &mut Scorecards, at: Ts, name: &str) {
+    s.observe_sign(at, &Event::UserLoggedOut { name: user(name) });
+}
+
+/// The test day's end: the next day's midnight.
+fn day_end() -> Ts {
+    t_on(1, 0, 0, 0)
+}
+
+#[test]
+fn signed_in_time_runs_from_sign_in_to_sign_out_or_the_days_end() {
+    let mut s = Scorecards::until(day_end());
+    // c1: signed in 08:50, a window 09:00–11:00, a second device at 09:30 changes nothing,
+    // signed out 11:20: 150 minutes signed in, 120 with a window open.
+    sign_in(&mut s, t(8, 50), "c1");
+    opened(&mut s, t(9, 0), "1", "c1");
+    sign_in(&mut s, t(9, 30), "c1");
+    closed(&mut s, t(11, 0), "1", "c1");
+    sign_out(&mut s, t(11, 20), "c1");
+    // Signed in again 14:00–14:30.
+    sign_in(&mut s, t(14, 0), "c1");
+    sign_out(&mut s, t(14, 30), "c1");
+    // c2: signed in at 16:00 and never out; the next day opens at 00:05: 8 hours, to the
+    // day's end only.
+    sign_in(&mut s, t(16, 0), "c2");
+    // c3: a sign-out with no sign-in counts nothing.
+    sign_out(&mut s, t(12, 0), "c3");
+    let (days, carry) = s.finish(t_on(1, 0, 5, 0));
+    assert_eq!(
+        (days[&user("c1")].signed_in_ms, days[&user("c1")].open_ms),
+        (180 * MIN, 120 * MIN),
+        "{:?}",
+        days[&user("c1")]
+    );
+    assert_eq!((days[&user("c2")].signed_in_ms, days[&user("c2")].open_ms), (8 * 60 * MIN, 0));
+    assert_eq!(days.get(&user("c3")).map_or(0, |d| d.signed_in_ms), 0);
+    assert!(carry.is_empty(), "signed-in time is never carried: {carry:?}");
+}
+
+#[test]
+fn signed_in_time_of_today_runs_to_the_folds_end() {
+    let mut s = Scorecards::until(day_end());
+    sign_in(&mut s, t(9, 0), "c1");
+    let (days, _) = s.finish(t(10, 15));
+    assert_eq!(days[&user("c1")].signed_in_ms, 75 * MIN);
+}
+
+/// A window open over midnight (its clerk serving past it, so the next day opens only at
+/// 00:41): the day counts 22:00–24:00 open and 23:50–24:00 paused; the next day counts
+/// 00:00–00:40 open and 00:00–00:10 paused, from its opening, beside its own 09:00–10:00.
+#[test]
+fn a_window_open_over_midnight_counts_on_the_next_day_from_its_opening() {
+    let mut s = Scorecards::until(day_end());
+    opened(&mut s, t(22, 0), "1", "c1");
+    s.observe(&fact(t(23, 50), What::WindowPaused { desk: desk("1", "c1"), reason: Some("away".into()) }));
+    s.observe(&fact(t_on(1, 0, 10, 0), What::WindowResumed { desk: desk("1", "c1") }));
+    closed(&mut s, t_on(1, 0, 40, 0), "1", "c1");
+    // Window 2 left open, closed by the next day's opening at 00:41.
+    opened(&mut s, t(23, 0), "2", "c2");
+    let (days, carry) = s.finish(t_on(1, 0, 41, 0));
+    let d1 = &days[&user("c1")];
+    assert_eq!((d1.open_ms, d1.paused_total_ms()), (120 * MIN, 10 * MIN), "{d1:?}");
+    assert_eq!(d1.last_close, None, "the day saw no close before its end: {d1:?}");
+    assert_eq!(days[&user("c2")].open_ms, 60 * MIN);
+    let c1 = &carry[&user("c1")];
+    assert_eq!((c1.open_ms, c1.paused_ms.get("away").copied()), (40 * MIN, Some(10 * MIN)), "{c1:?}");
+    assert_eq!((c1.windows.clone(), c1.last_close), (vec![w("1")], Some(t_on(1, 0, 40, 0))));
+    assert_eq!(carry[&user("c2")].open_ms, 41 * MIN);
+
+    // The next day: its own window 09:00–10:00, and the carry from its opening at 00:00.
+    let mut next = Scorecards::until(t_on(2, 0, 0, 0));
+    opened(&mut next, t_on(1, 9, 0, 0), "3", "c1");
+    closed(&mut next, t_on(1, 10, 0, 0), "3", "c1");
+    let (mut days, _) = next.finish(t_on(1, 10, 0, 0));
+    let day = days.get_mut(&user("c1")).expect("c1's next day");
+    day.take_carry(c1, day_end());
+    assert_eq!((day.open_ms, day.paused_total_ms()), (100 * MIN, 10 * MIN), "{day:?}");
+    assert_eq!((day.first_open, day.windows.clone()), (Some(day_end()), vec![w("1"), w("3")]));
+    assert_eq!(day.last_close, Some(t_on(1, 10, 0, 0)));
+    // A clerk who did nothing else the next day gets a row of the carry alone.
+    let mut only = ClerkDay::default();
+    only.take_carry(&carry[&user("c2")], day_end());
+    assert_eq!((only.open_ms, only.first_open), (41 * MIN, Some(day_end())));
+}
