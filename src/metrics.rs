@@ -41,18 +41,8 @@ pub struct Metrics {
     pub webhook_deliveries: IntCounterVec,
     /// The log position of the last record flushed (set before its batch is answered).
     pub log_position: IntGauge,
-    /// The district link (issue 18): records flushed here but not yet acknowledged by the
-    /// hall's JetStream stream, the age of the oldest of them, records published, and
-    /// whether the link is up.
-    pub district_lag_records: IntGauge,
-    /// The log position of the last record the stream acknowledged.
-    pub district_acked_position: IntGauge,
-    pub district_lag_seconds: Gauge,
-    pub district_published: IntCounter,
-    pub district_connected: IntGauge,
-    /// Sessions with the district's NATS that ended, by why: `connect`, `stream`,
-    /// `publish`, `store`, or `foreign` (the stream holds another hall's history).
-    pub district_failures: IntCounterVec,
+    /// The district link's figures (issue 18).
+    pub district: DistrictMetrics,
     /// The kiosk's per-person refusals (issue 17 follow-up point 4), by reason:
     /// `daily_limit` or `must_wait`. A refusal logs nothing, so only the edge can count it.
     pub person_refusals: IntCounterVec,
@@ -168,37 +158,8 @@ impl Metrics {
                 "Alert webhook notices and attempts, by result",
                 &["result"],
             )?,
-            district_lag_records: reg(
-                &r,
-                IntGauge::new("district_lag_records", "Records not yet acknowledged by the district's stream")?,
-            )?,
-            district_lag_seconds: reg(
-                &r,
-                Gauge::new(
-                    "district_lag_seconds",
-                    "Age of the oldest record not yet acknowledged by the district's stream",
-                )?,
-            )?,
             log_position: reg(&r, IntGauge::new("log_position", "Log position of the last record flushed")?)?,
-            district_acked_position: reg(
-                &r,
-                IntGauge::new(
-                    "district_acked_position",
-                    "Log position of the last record the district's stream acknowledged",
-                )?,
-            )?,
-            district_published: counter(
-                &r,
-                "district_published_total",
-                "Records acknowledged by the district's stream",
-            )?,
-            district_connected: reg(&r, IntGauge::new("district_connected", "1 while the district link is up")?)?,
-            district_failures: counter_vec(
-                &r,
-                "district_failures_total",
-                "District link sessions that ended, by why",
-                &["reason"],
-            )?,
+            district: DistrictMetrics::new(&r)?,
             person_refusals: counter_vec(
                 &r,
                 "person_refusals_total",
@@ -255,5 +216,53 @@ impl Metrics {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         String::from_utf8(out).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+/// The district link (issue 18): records flushed here but not yet acknowledged by the
+/// hall's JetStream stream and the age of the oldest of them, the position acknowledged,
+/// records published, whether the link is up, and why sessions ended.
+pub struct DistrictMetrics {
+    pub lag_records: IntGauge,
+    pub lag_seconds: Gauge,
+    /// The log position of the last record the stream acknowledged.
+    pub acked_position: IntGauge,
+    pub published: IntCounter,
+    pub connected: IntGauge,
+    /// Sessions with the district's NATS that ended, by why: `connect`, `stream`,
+    /// `publish`, `store`, or `foreign` (the stream holds another hall's history).
+    pub failures: IntCounterVec,
+}
+
+impl DistrictMetrics {
+    fn new(r: &Registry) -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            lag_records: reg(
+                r,
+                IntGauge::new("district_lag_records", "Records not yet acknowledged by the district's stream")?,
+            )?,
+            lag_seconds: reg(
+                r,
+                Gauge::new(
+                    "district_lag_seconds",
+                    "Age of the oldest record not yet acknowledged by the district's stream",
+                )?,
+            )?,
+            acked_position: reg(
+                r,
+                IntGauge::new(
+                    "district_acked_position",
+                    "Log position of the last record the district's stream acknowledged",
+                )?,
+            )?,
+            published: counter(r, "district_published_total", "Records acknowledged by the district's stream")?,
+            connected: reg(r, IntGauge::new("district_connected", "1 while the district link is up")?)?,
+            failures: counter_vec(
+                r,
+                "district_failures_total",
+                "District link sessions that ended, by why",
+                &["reason"],
+            )?,
+        })
     }
 }

@@ -326,3 +326,26 @@ fn text_ok(f: &Field<String>, max: usize, errs: &mut Errs) -> bool {
         true
     }
 }
+
+/// `[catalog]`: which files hold the catalogue (a TOML file, or CSV files).
+pub(super) fn read_source(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
+    let toml_file = cat.str("services", errs);
+    let csv_file = cat.str("services_csv", errs);
+    let bundles = cat.str("bundles_csv", errs);
+    let loc = cat.loc();
+    cat.finish(errs);
+    match (toml_file, csv_file, bundles) {
+        (t, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b, extra: t }),
+        (Some(t), None, Some(b)) => {
+            errs.push(b.loc.err(format!("bundles_csv goes with services_csv; put bundles in {} instead", t.value)));
+            None
+        }
+        (Some(t), None, None) => Some(CatalogSource::Toml(t)),
+        (None, None, _) => {
+            errs.push(
+                loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""),
+            );
+            None
+        }
+    }
+}

@@ -221,7 +221,7 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     let tabs = top.tables("evaluator", errs);
     parts.evaluators = rating::read_evaluators(tabs, &parts.windows, &kiosk_tokens, &top.loc(), errs);
     if let Some(cat) = top.table("catalog", errs) {
-        if let Some(source) = read_catalog(cat, errs) {
+        if let Some(source) = super::catalog::read_source(cat, errs) {
             parts.catalog = source;
         }
     }
@@ -407,28 +407,6 @@ fn read_hours(hours: Field<Vec<Field<String>>>, errs: &mut Errs) -> Vec<(NaiveTi
         }
     }
     out
-}
-
-fn read_catalog(mut cat: Tab<'_>, errs: &mut Errs) -> Option<CatalogSource> {
-    let toml_file = cat.str("services", errs);
-    let csv_file = cat.str("services_csv", errs);
-    let bundles = cat.str("bundles_csv", errs);
-    let loc = cat.loc();
-    cat.finish(errs);
-    match (toml_file, csv_file, bundles) {
-        (t, Some(csv), b) => Some(CatalogSource::Csv { services: csv, bundles: b, extra: t }),
-        (Some(t), None, Some(b)) => {
-            errs.push(b.loc.err(format!("bundles_csv goes with services_csv; put bundles in {} instead", t.value)));
-            None
-        }
-        (Some(t), None, None) => Some(CatalogSource::Toml(t)),
-        (None, None, _) => {
-            errs.push(
-                loc.err("[catalog] names no catalogue; set services = \"services.toml\" or services_csv = \"...\""),
-            );
-            None
-        }
-    }
 }
 
 /// A required, non-empty name of at most [`MAX_NAME_CHARS`] characters.

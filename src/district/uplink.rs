@@ -110,9 +110,9 @@ impl Uplink {
                 r = self.session() => r,
                 _ = stop.changed() => break,
             };
-            self.metrics.district_connected.set(0);
+            self.metrics.district.connected.set(0);
             if let Err(e) = &result {
-                self.metrics.district_failures.with_label_values(&[e.kind()]).inc();
+                self.metrics.district.failures.with_label_values(&[e.kind()]).inc();
             }
             match result {
                 Ok(()) => backoff = BACKOFF_MIN,
@@ -140,7 +140,7 @@ impl Uplink {
         let js = jetstream::new(client);
         let stream = self.stream(&js).await?;
         let mut head = self.head(&stream).await?;
-        self.metrics.district_connected.set(1);
+        self.metrics.district.connected.set(1);
         tracing::info!(resume_after = head.hall_seq, "district link up");
         self.mark(head.hall_seq);
         loop {
@@ -280,7 +280,7 @@ impl Uplink {
         for (seq, ack) in acks {
             let ack = ack.await.map_err(|e| UplinkError::Publish(e.to_string()))?;
             head = Head { hall_seq: seq, stream_seq: ack.sequence };
-            self.metrics.district_published.inc();
+            self.metrics.district.published.inc();
         }
         Ok(head)
     }
@@ -297,7 +297,7 @@ impl Uplink {
             tracing::warn!(error = %e, "the district link's mark could not be kept");
         }
         self.acked.store(done, Ordering::SeqCst);
-        self.metrics.district_acked_position.set(i64::try_from(done).unwrap_or(i64::MAX));
+        self.metrics.district.acked_position.set(i64::try_from(done).unwrap_or(i64::MAX));
         self.show_lag(done);
     }
 
@@ -305,13 +305,13 @@ impl Uplink {
     fn show_lag(&self, done: u64) {
         let durable = self.store.durable().seq;
         let behind = durable.saturating_sub(done);
-        self.metrics.district_lag_records.set(i64::try_from(behind).unwrap_or(i64::MAX));
+        self.metrics.district.lag_records.set(i64::try_from(behind).unwrap_or(i64::MAX));
         let oldest = (behind > 0).then(|| self.store.records_after(done).next()).flatten();
         let seconds = match oldest {
             Some(Ok((_, record))) => ((self.clock)().0 - record.at.0).max(0) as f64 / 1000.0,
             _ => 0.0,
         };
-        self.metrics.district_lag_seconds.set(seconds);
+        self.metrics.district.lag_seconds.set(seconds);
     }
 }
 
