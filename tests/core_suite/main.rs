@@ -72,3 +72,6 @@ mod core_rejections_codes;
 mod core_stranded;
 #[path = "../core_transitions.rs"]
 mod core_transitions;
+// issue 17 §5: the hall at its real size
+#[path = "../config_window_range.rs"]
+mod config_window_range;
