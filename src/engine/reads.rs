@@ -40,6 +40,8 @@ pub struct TicketView {
     pub eta: Option<Eta>,
     /// The 办不成事 case the ticket opened today, if its clerk could not finish it.
     pub escalation: Option<crate::core::escalation::Escalation>,
+    /// 助企服务: an enterprise's ticket, with the line it was sent to at issue.
+    pub enterprise: Option<crate::core::enterprise::Tagged>,
 }
 
 /// A window as a caller sees it, with the number of the ticket it holds.
@@ -88,7 +90,8 @@ impl<'a> Reads<'a> {
     pub fn ticket(&self, id: &TicketId) -> Option<TicketView> {
         let ticket = self.state.ticket(id)?;
         let escalation = self.state.escalations.of_ticket(id).cloned();
-        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation })
+        let enterprise = self.state.enterprises.tickets.get(id).cloned();
+        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation, enterprise })
     }
 
     /// A ticket, or the refusal that it is unknown (404).

@@ -64,6 +64,8 @@ pub struct TicketDto {
     pub step: usize,
     /// 办不成事: why its clerk could not finish it and where it waits now; null otherwise.
     pub escalation: Option<super::escalation_dto::TicketEscalationDto>,
+    /// 助企服务: an enterprise ticket's line (its specialist's window or the queue); null otherwise.
+    pub enterprise_line: Option<super::ticket_line::EnterpriseLineDto>,
 }
 
 /// One step of a bundle ticket on the wire.
@@ -158,6 +160,7 @@ impl TicketDto {
             steps: steps_dto(setup, t),
             step: t.step,
             escalation: view.escalation.as_ref().map(|c| super::escalation_dto::TicketEscalationDto::new(setup, c)),
+            enterprise_line: view.enterprise.as_ref().map(super::ticket_line::EnterpriseLineDto::new),
         }
     }
 }

@@ -81,6 +81,9 @@ struct CatalogItem<'a> {
     queue: &'a str,
     minutes: u32,
     materials: &'a [String],
+    /// 承诺办结时限 in working days (0: 即办); absent when the catalogue states none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_days: Option<u32>,
     /// Pinyin initials of the name, for the kiosk's search.
     initials: String,
     /// The name's full pinyin without tones (issue 17 §5: "gongshang" finds 工商 too).
@@ -137,6 +140,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
             queue: i.queue.as_str(),
             minutes: i.minutes,
             materials: &i.materials,
+            limit_days: i.limit_days,
             initials: pinyin_initials(&i.name),
             pinyin: pinyin_full(&i.name),
         })
