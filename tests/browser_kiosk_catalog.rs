@@ -221,3 +221,42 @@ async fn the_largest_category_lists_every_one_of_its_items_and_each_can_be_reach
     assert_eq!(&b.text("#item-title").await, wanted_name);
     b.close().await;
 }
+
+/// 一次性告知 and 承诺办结时限 (issue 17 §5): the kiosk's item card says the limit, and the
+/// status page of an enterprise ticket lists the materials, the limit and its line.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_item_card_and_the_status_page_say_the_materials_the_limit_and_the_line() {
+    let Some(b) = launch_exact("the_item_card_and_the_status_page_say_the_limit", 1080, 1920, false).await else {
+        return;
+    };
+    let d = Daemon::start().await;
+    b.goto(&kiosk_url(d.addr, support::KIOSK, "")).await;
+    b.until_kiosk_home().await;
+    b.click("#categories [data-category=\"企业开办\"]").await;
+    b.click("#list [data-code=\"SC-0001\"]").await;
+    b.until("the item view", &visible_js("#take")).await;
+    assert_eq!(b.text("#item-limit .k-fact-v").await, "1 个工作日内办结");
+    b.screenshot("kiosk-item-limit").await;
+
+    // An enterprise's ticket while its specialist is away: the enterprise queue.
+    let b_item = d.api.item_in("B").await;
+    let body = json!({ "code": "91510100MA6CAY4CLW", "service": b_item });
+    let t = d.api.post("/api/v1/enterprise-tickets", Some(support::KIOSK), Some(body)).await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    let catalog = d.api.catalog().await;
+    let item = catalog["items"].as_array().and_then(|l| l.iter().find(|i| i["code"] == b_item.as_str()).cloned());
+    let item = item.expect("the B item");
+    let url = t.body["status_url"].as_str().expect("status_url");
+    let url = if url.starts_with("http") { url.to_string() } else { format!("http://{}{url}", d.addr) };
+    b.goto(&url).await;
+    b.until("the materials", &visible_js("#material-list li")).await;
+    let shown = b.eval("return Array.prototype.map.call(document.querySelectorAll('#material-list li'), function (l) { return l.textContent; });").await;
+    assert_eq!(shown, item["materials"], "every material of the item, in its order");
+    let days = item["limit_days"].as_u64().expect("a limit");
+    let want = if days == 0 { "即办（当场办结）".to_string() } else { format!("{days} 个工作日内办结") };
+    assert_eq!(b.text("#limit").await, want);
+    let line = b.text("#enterprise-line").await;
+    assert!(line.starts_with("企业服务区排队"), "{line}");
+    b.screenshot("status-materials-limit-line").await;
+    b.close().await;
+}

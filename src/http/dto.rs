@@ -160,7 +160,7 @@ impl TicketDto {
             steps: steps_dto(setup, t),
             step: t.step,
             escalation: view.escalation.as_ref().map(|c| super::escalation_dto::TicketEscalationDto::new(setup, c)),
-            enterprise_line: view.enterprise.as_ref().map(super::ticket_line::EnterpriseLineDto::new),
+            enterprise_line: view.enterprise.as_ref().map(|tag| super::ticket_line::EnterpriseLineDto::new(tag, t)),
         }
     }
 }

@@ -90,3 +90,6 @@ mod sim_guides;
 mod sim_staffing;
 #[path = "../voice.rs"]
 mod voice;
+// issue 17 §5: the hall at its real size
+#[path = "../api_item_limits.rs"]
+mod api_item_limits;
