@@ -16,7 +16,7 @@ use toml::Spanned;
 use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, MetricsToken, RateLimits, TlsFiles};
-use super::lines::{check_every_queue_served, read_priorities, read_queues, read_windows};
+use super::lines::{read_priorities, read_queues, read_windows};
 use super::people::{read_kiosks, read_users};
 use super::prefer::ItemPref;
 use super::rating::{self, EvaluatorDef};
@@ -25,7 +25,7 @@ use super::voice::{self, VoiceSettings, ZoneDef};
 use super::{Errs, KioskDef, UserDef};
 use super::{
     MAX_CALL_REPEAT, MAX_COOLDOWN_MIN, MAX_HOURS_SPANS, MAX_NAME_CHARS, MAX_PARKED, MAX_PRIORITY_RATIO, MAX_RECALLS,
-    MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_WAIT_MIN, MAX_WINDOWS, MIN_SESSION_TTL_S,
+    MAX_REJOIN_MIN, MAX_SESSION_TTL_S, MAX_TEXT_CHARS, MAX_WAIT_MIN, MIN_SESSION_TTL_S,
 };
 use crate::core::alerts::AlertPolicy;
 use crate::core::appointments::AppointmentPolicy;
@@ -105,8 +105,6 @@ pub(super) struct HallParts {
     /// `[hall.rating]` and `[hall.calendar]`.
     pub rating: RatingPolicy,
     pub evaluators: Vec<EvaluatorDef>,
-    /// `[[window_range]]`s whose clerks and evaluators are still to add (issue 17 §5).
-    pub window_ranges: Vec<super::window_range::RangeStaff>,
     /// `[hall.escalation]` as read, and once its queue and handler are found.
     pub escalation_raw: Option<super::escalation::RawEscalation>,
     pub escalation: Option<crate::core::escalation::EscalationPolicy>,
@@ -168,7 +166,6 @@ impl HallParts {
             zones: Vec::new(),
             rating: RatingPolicy::default(),
             evaluators: Vec::new(),
-            window_ranges: Vec::new(),
             escalation_raw: None,
             escalation: None,
             pause_reasons: crate::core::scorecard::PauseReason::defaults(),
@@ -211,17 +208,13 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     let tabs = top.tables("window", errs);
     let windows = read_windows(tabs, &parts.queues, &mut served, &top.loc(), errs);
     (parts.windows, parts.item_prefs) = windows;
-    let tabs = top.tables("window_range", errs);
-    if within(tabs.len(), MAX_WINDOWS, "window_range", &top.loc(), errs) {
-        super::window_range::read_windows(tabs, &mut parts, &mut served, errs);
-    }
-    check_every_queue_served(&parts, &served, errs);
+    let ranges = super::window_range::finish_windows(&mut top, &mut parts, &mut served, errs);
     parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
     parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
     let kiosk_tokens: Vec<&str> = parts.kiosks.iter().map(|k| k.token.as_str()).collect();
     let tabs = top.tables("evaluator", errs);
     parts.evaluators = rating::read_evaluators(tabs, &parts.windows, &kiosk_tokens, &top.loc(), errs);
-    super::window_range::add_staff(&mut parts, errs);
+    super::window_range::add_staff(ranges, &mut parts, errs);
     if let Some(raw) = parts.escalation_raw.take() {
         parts.escalation = super::escalation::resolve(raw, &parts.queues, &parts.users, errs);
     }

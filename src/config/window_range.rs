@@ -9,8 +9,8 @@
 //! token made from the template. Ids, user names and tokens must not clash with the long
 //! form's or another range's; every clash is reported with the range's line.
 
-use super::hall::{name, HallParts};
-use super::lines::queue_list;
+use super::hall::{name, within, HallParts};
+use super::lines::{check_every_queue_served, queue_list};
 use super::people::check_hash;
 use super::rating::EvaluatorDef;
 use super::tree::{Field, Loc, Tab};
@@ -35,10 +35,32 @@ struct Range {
     loc: Loc,
 }
 
-/// Reads the `[[window_range]]` tables and adds their windows to `parts.windows`; their
-/// queues count as served. Runs after `[[window]]` and before `[[user]]`, so users of the
-/// long form may name range windows.
-pub(super) fn read_windows(tabs: Vec<Tab<'_>>, parts: &mut HallParts, served: &mut Vec<QueueId>, errs: &mut Errs) {
+/// Reads the `[[window_range]]` tables of `top` and adds their windows to `parts.windows`,
+/// then checks that every queue has a window, the ranges' counted. Runs after `[[window]]`
+/// and before `[[user]]`, so users of the long form may name range windows; the ranges'
+/// clerks and tablets are added later by [`add_staff`].
+pub(super) fn finish_windows(
+    top: &mut Tab<'_>,
+    parts: &mut HallParts,
+    served: &mut Vec<QueueId>,
+    errs: &mut Errs,
+) -> Vec<RangeStaff> {
+    let tabs = top.tables("window_range", errs);
+    let staff = if within(tabs.len(), MAX_WINDOWS, "window_range", &top.loc(), errs) {
+        read_windows(tabs, parts, served, errs)
+    } else {
+        Vec::new()
+    };
+    check_every_queue_served(parts, served, errs);
+    staff
+}
+
+fn read_windows(
+    tabs: Vec<Tab<'_>>,
+    parts: &mut HallParts,
+    served: &mut Vec<QueueId>,
+    errs: &mut Errs,
+) -> Vec<RangeStaff> {
     let mut ranges = Vec::new();
     for t in tabs {
         if let Some(r) = read_range(t, &parts.queues, served, errs) {
@@ -56,7 +78,7 @@ pub(super) fn read_windows(tabs: Vec<Tab<'_>>, parts: &mut HallParts, served: &m
             }
             if parts.windows.len() >= MAX_WINDOWS {
                 errs.push(r.loc.err(format!("more than {MAX_WINDOWS} windows in all; shorten the range")));
-                return;
+                return ranges.into_iter().map(RangeStaff::from).collect();
             }
             match WindowId::parse(&id_text) {
                 Ok(id) => parts.windows.push(WindowDef {
@@ -69,7 +91,7 @@ pub(super) fn read_windows(tabs: Vec<Tab<'_>>, parts: &mut HallParts, served: &m
             }
         }
     }
-    parts.window_ranges = ranges.into_iter().map(RangeStaff::from).collect();
+    ranges.into_iter().map(RangeStaff::from).collect()
 }
 
 /// What a range still has to add once the long form's users and evaluators are read.
@@ -89,8 +111,7 @@ impl From<Range> for RangeStaff {
 
 /// Adds each range's clerks (`clerk{n}`, window `n` only) to `parts.users` and its
 /// evaluators to `parts.evaluators`, refusing names and tokens already taken.
-pub(super) fn add_staff(parts: &mut HallParts, errs: &mut Errs) {
-    let ranges = std::mem::take(&mut parts.window_ranges);
+pub(super) fn add_staff(ranges: Vec<RangeStaff>, parts: &mut HallParts, errs: &mut Errs) {
     for r in &ranges {
         for n in r.from..=r.to {
             let Some(window) = parts.windows.iter().find(|w| w.id.as_str() == n.to_string()).map(|w| w.id) else {
