@@ -109,15 +109,7 @@ fn the_embedded_default_loads_a_realistic_hall() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let s = &cfg.setup;
     assert!(s.items.len() >= 60, "{} items", s.items.len());
-    // Issue 17 §5: the seed hall's 60 windows, 13 to 60 from [[window_range]] tables.
-    assert_eq!(s.windows.len(), 60);
-    let w = |id: &str| s.windows.iter().find(|w| w.id.as_str() == id).expect(id);
-    assert_eq!((w("13").name.as_str(), w("13").queues.len()), ("13号综合窗口", 1));
-    assert_eq!(w("50").name, "50号综合窗口（含预约）");
-    assert!(w("60").queues.iter().map(|q| q.as_str()).eq(["V", "A"]));
-    let clerk60 = cfg.users.iter().find(|u| u.name.as_str() == "clerk60").expect("clerk60");
-    assert!(clerk60.windows.iter().map(|w| w.as_str()).eq(["60"]));
-    assert_eq!(cfg.users.iter().filter(|u| u.role == Role::Clerk).count(), 62, "60 clerks and 2 specialists");
+    assert_eq!(s.windows.len(), 12);
     let queues: Vec<&str> = s.queues.iter().map(|q| q.id.as_str()).collect();
     assert_eq!(queues, ["A", "B", "V", "Y", "Z"]);
     let priorities: Vec<&str> = s.priorities.iter().map(|p| p.id.as_str()).collect();
@@ -140,14 +132,14 @@ fn the_embedded_default_loads_a_realistic_hall() {
 fn the_embedded_default_reports_its_demo_credentials() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let demo = cfg.demo_credentials();
-    // Two kiosks, the online channel, sixty evaluators, the metrics token, sixty clerks,
+    // Two kiosks, the online channel, twelve evaluators, the metrics token, twelve clerks,
     // two 助企服务 specialists, a supervisor, two guides and an admin.
-    assert_eq!(demo.len(), 130, "{demo:#?}");
+    assert_eq!(demo.len(), 34, "{demo:#?}");
     assert!(demo.iter().any(|d| d.contains("metrics_token")));
     assert!(demo.iter().any(|d| d.contains("demo-rate-5")));
     assert!(demo.iter().any(|d| d.contains("demo-kiosk-1")));
     assert!(demo.iter().any(|d| d.contains("demo-online-1")));
-    for user in ["clerk1", "clerk12", "clerk13", "clerk60", "supervisor", "guide1", "guide2", "admin"] {
+    for user in ["clerk1", "clerk12", "supervisor", "guide1", "guide2", "admin"] {
         assert!(demo.iter().any(|d| d.contains(&format!("{user:?}"))), "{user} missing from {demo:#?}");
     }
 }

@@ -1,13 +1,50 @@
-//! `[[window_range]]` as hallq reads it (issue 17 §5): the example hall's windows 13-60
-//! with their clerks and rating tablets, exactly what the long form would make, and the
+//! `[[window_range]]` as hallq reads it (issue 17 §5): the seed hall's windows 13-60 added
+//! to the example hall with their clerks and rating tablets, exactly what the long form would make, and the
 //! errors naming file, line and key for a range that is wrong or clashes with the long form.
 
 use crate::support;
 
 use hallq::config::{load_dir, Role};
 
+/// The seed hall's windows 13-60 as four ranges (60 windows, 60 clerks), appended to the
+/// example hall. The example itself keeps its 12 windows: the simulator's example day, its
+/// figures in README.md and the tests built on them are calibrated to those.
+const RANGES: &str = r#"
+[[window_range]]
+from = 13
+to = 48
+name = "{n}号综合窗口"
+queues = ["A"]
+clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
+evaluator_token = "demo-rate-{n}"
+
+[[window_range]]
+from = 49
+to = 52
+name = "{n}号综合窗口（含预约）"
+queues = ["Y", "A"]
+clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
+evaluator_token = "demo-rate-{n}"
+
+[[window_range]]
+from = 53
+to = 56
+name = "{n}号企业服务窗口"
+queues = ["B", "A"]
+clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
+evaluator_token = "demo-rate-{n}"
+
+[[window_range]]
+from = 57
+to = 60
+name = "{n}号优先服务窗口"
+queues = ["V", "A"]
+clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
+evaluator_token = "demo-rate-{n}"
+"#;
+
 fn load(edit: impl Fn(String) -> String) -> Result<hallq::config::Config, String> {
-    let dir = support::config_dir(edit);
+    let dir = support::config_dir(|h| edit(format!("{h}{RANGES}")));
     load_dir(dir.path()).map_err(|e| e.to_string())
 }
 
