@@ -62,7 +62,7 @@ async fn an_enterprise_ticket_finds_its_specialist_or_queue_b_and_the_registry_s
     api.window_ok(&z1, "10", "close", None).await;
     let back = api.ticket(stranded.body["id"].as_str().unwrap()).await;
     assert_eq!(
-        (back.body["status"].as_str(), back.body["queue"].as_str(), back.body["enterprise_line"].as_str()),
+        (back.body["status"].as_str(), back.body["queue"].as_str(), back.body["enterprise_line"]["kind"].as_str()),
         (Some("waiting"), Some("B"), Some("queue")),
         "{}",
         back.text
@@ -206,19 +206,19 @@ async fn a_personal_line_goes_back_to_queue_b_when_the_specialists_pause_outlast
     api.window_ok(&z1, "10", "open", None).await;
     let personal = enterprise_ticket(api, E001, &b_item).await;
     assert_eq!(
-        (personal.body["enterprise_line"].as_str(), personal.body["waits_for"].as_str()),
+        (personal.body["enterprise_line"]["kind"].as_str(), personal.body["waits_for"].as_str()),
         (Some("personal"), Some("10"))
     );
     let id = personal.body["id"].as_str().expect("an id").to_string();
     api.window_ok(&z1, "10", "pause", None).await;
     d.set_clock(t0 + 9 * 60_000);
     let held = api.ticket(&id).await;
-    assert_eq!(held.body["enterprise_line"], "personal", "within the hold: {}", held.text);
+    assert_eq!(held.body["enterprise_line"]["kind"], "personal", "within the hold: {}", held.text);
     d.set_clock(t0 + 10 * 60_000 + 1_000);
     let back = support::guard("the ticket back in queue B", async {
         loop {
             let r = api.ticket(&id).await;
-            if r.body["enterprise_line"] == "queue" {
+            if r.body["enterprise_line"]["kind"] == "queue" {
                 return r;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -233,7 +233,7 @@ async fn a_personal_line_goes_back_to_queue_b_when_the_specialists_pause_outlast
     );
     let d = d.restart().await;
     let api = &d.api;
-    assert_eq!(api.ticket(&id).await.body["enterprise_line"], "queue", "after a restart");
+    assert_eq!(api.ticket(&id).await.body["enterprise_line"]["kind"], "queue", "after a restart");
     // At its place by issue time: a window serving B calls the older ticket first.
     let z1 = api.login("zhuanyuan1").await;
     api.window_ok(&z1, "10", "resume", None).await;

@@ -108,7 +108,7 @@ async fn status_page_line(d: &Daemon, z1: &str, test: &str) {
     d.api.window_ok(z1, "10", "pause", None).await;
     d.set_clock(support::default_start_ms() + 11 * 60_000);
     support::guard("the ticket back in queue B", async {
-        while d.api.ticket(&id).await.body["enterprise_line"] != "queue" {
+        while d.api.ticket(&id).await.body["enterprise_line"]["kind"] != "queue" {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     })

@@ -35,6 +35,8 @@ const EVERY_TAKE_BUTTON: &str = "
       function (c) { return c.getAttribute('data-category'); });
     cats.forEach(function (cat) {
       document.querySelector('#categories [data-category=\"' + cat + '\"]').click();
+      // A long category comes a page at a time: every page of it (kiosk-pager.js).
+      for (var more = true; more;) {
       var codes = Array.prototype.map.call(document.querySelectorAll('#list [data-code]'),
         function (r) { return r.getAttribute('data-code'); });
       codes.forEach(function (code) {
@@ -48,6 +50,10 @@ const EVERY_TAKE_BUTTON: &str = "
         check(code);
         document.querySelector('#view-item [data-back]').click();
       });
+      var next = document.querySelector('#list-pager .k-page-next');
+      more = !document.querySelector('#list-pager').hidden && !next.disabled;
+      if (more) next.click();
+      }
       document.querySelector('#view-list [data-back]').click();
     });
     return { bad: bad, seen: seen };";

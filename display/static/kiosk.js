@@ -35,7 +35,7 @@
       qr_sub: "叫号时手机提醒 · 办结后评价", issued: "取号时间", ticket_note: "请留意大厅叫号屏及语音广播，过号需重新取号。", print: "打印", finish: "完成",
       ok: "知道了", issuing: "正在出号…", waiting_n: "等候 {n} 人", items_n: "{n} 项",
       bundle_items: "{n} 个事项 · 一次取号", people: "{n} 人", minutes: "{n} 分钟", prio_none: "普通",
-      results_n: "找到 {n} 个事项", no_results: "没有找到相关事项，请换个关键词，或咨询大厅工作人员", f_queue: "办理队列", f_dept: "办理部门",
+      results_n: "找到 {n} 个事项", page_prev: "上一页", page_next: "下一页", page_n: "第 {x} / {y} 页", f_limit: "承诺时限", limit_days: "{n} 个工作日内办结", limit_now: "即办（当场办结）", no_results: "没有找到相关事项，请换个关键词，或咨询大厅工作人员", f_queue: "办理队列", f_dept: "办理部门",
       f_minutes: "办理时长", f_waiting: "当前等候", f_items: "包含事项", bundle_tag: "一件事", countdown: "{n} 秒后自动返回首页",
       kbd_clear: "清空", kbd_hide: "收起", err_unauth: "本机未授权，请联系工作人员", err_closed: "当前不在取号时间，请在办公时间内前来取号。如有疑问请咨询工作人员。",
       err_network: "网络连接中断，暂时无法取号。请稍后再试，或联系工作人员。", err_busy: "系统繁忙，请稍后再试。", err_maint: "系统维护中，暂时无法取号，请联系工作人员。",
@@ -58,7 +58,7 @@
       ticket_note: "Watch the lobby screen and listen for your number; a missed number needs a new ticket.",
       print: "Print", finish: "Done", ok: "OK", issuing: "Issuing your ticket…", waiting_n: "{n} waiting",
       items_n: "{n} services", bundle_items: "{n} services · one ticket", people: "{n}",
-      minutes: "{n} min", prio_none: "Standard", results_n: "{n} services found",
+      minutes: "{n} min", prio_none: "Standard", results_n: "{n} services found", page_prev: "Previous", page_next: "Next", page_n: "Page {x} of {y}", f_limit: "Time limit", limit_days: "Done within {n} working days", limit_now: "Done on the spot",
       no_results: "Nothing found. Try another word, or ask our staff.", f_queue: "Service line",
       f_dept: "Department", f_minutes: "Takes about", f_waiting: "Waiting now", f_items: "Includes",
       bundle_tag: "Bundle", countdown: "Back to the start in {n} s", kbd_clear: "Clear", kbd_hide: "Hide",
@@ -225,17 +225,30 @@
     show("list");
   }
 
+  // Ten rows a page: on the portrait kiosk they fill the screen above its keys, and a
+  // service line of 500 items is never 500 buttons (kiosk-pager.js).
+  var PAGE_ROWS = 10;
+  var listPager = null, resultsPager = null, searched = "";
+  function pagers() {
+    if (!listPager) listPager = HallqPager.make($("list"), $("list-pager"), PAGE_ROWS, t);
+    if (!resultsPager) resultsPager = HallqPager.make($("results"), $("results-pager"), PAGE_ROWS, t);
+  }
+
   function renderList() {
     if (!listCtx) return;
+    pagers();
     var list = listCtx.kind === "cat" ? itemsOfCat(listCtx.key) : itemsOfQueue(listCtx.key);
     $("list-title").textContent = listCtx.kind === "cat" ? listCtx.key : queueNames[listCtx.key];
-    fill($("list"), list.map(function (it) { return itemButton(it, false); }));
+    $("list-count").textContent = t("items_n", { n: list.length });
+    var same = listPager.ctx === listCtx;
+    listPager.ctx = listCtx;
+    listPager.show(list, function (it) { return itemButton(it, false); }, same ? listPager.page : 0);
   }
 
   function score(entry, q) {
-    var name = entry.name, ini = (entry.initials || "").toLowerCase();
-    if (name.indexOf(q) === 0 || ini.indexOf(q) === 0) return 0;
-    if (name.indexOf(q) >= 0 || ini.indexOf(q) >= 0) return 1;
+    var name = entry.name, ini = (entry.initials || "").toLowerCase(), py = entry.pinyin || "";
+    if (name.indexOf(q) === 0 || ini.indexOf(q) === 0 || py.indexOf(q) === 0) return 0;
+    if (name.indexOf(q) >= 0 || ini.indexOf(q) >= 0 || py.indexOf(q) >= 0) return 1;
     var code = (entry.code || entry.id || "").toLowerCase();
     return code.indexOf(q) >= 0 ? 2 : -1;
   }
@@ -245,13 +258,18 @@
     $("search-clear").hidden = !q;
     $("home-browse").hidden = !!q;
     $("search-results").hidden = !q;
+    if (!q) searched = "";
     if (!q || !cat) return;
     var found = [];
     cat.bundles.forEach(function (b) { var s = score(b, q); if (s >= 0) found.push([s, b, true]); });
     cat.items.forEach(function (i) { var s = score(i, q); if (s >= 0) found.push([s, i, false]); });
     found.sort(function (a, b) { return a[0] - b[0]; });
     $("results-head").textContent = found.length ? t("results_n", { n: found.length }) : t("no_results");
-    fill($("results"), found.slice(0, 60).map(function (f) { return itemButton(f[1], f[2]); }));
+    // Every answer is reachable: the pager shows all of them, ten a page; a new query
+    // starts at its first page, a language change keeps the page.
+    pagers();
+    resultsPager.show(found, function (f) { return itemButton(f[1], f[2]); }, q === searched ? resultsPager.page : 0);
+    searched = q;
   }
 
   /* ---------- on-screen keyboard ---------- */
@@ -320,10 +338,29 @@
     return d;
   }
 
+  // 承诺办结时限 of items: the longest stated (the matter is done when its last item
+  // is); null when none states one.
+  function limitText(codes) {
+    var days = null;
+    codes.forEach(function (c) {
+      var d = items[c] && items[c].limit_days;
+      if (d != null && (days == null || d > days)) days = d;
+    });
+    return days == null ? null : days === 0 ? t("limit_now") : t("limit_days", { n: days });
+  }
+
+  function limitFact(text) {
+    var f = fact(t("f_limit"), text);
+    f.id = "item-limit";
+    return f;
+  }
+
   function renderFacts() {
     var e = chosenEntry(), box = $("item-facts");
     box.textContent = "";
+    var limit = limitText(chosen.bundle ? e.items : [e.code]);
     if (chosen.bundle) {
+      if (limit) box.appendChild(limitFact(limit));
       var f = fact(t("f_items"), ""), ul = el("ul", "k-bundle-list");
       fill(ul, e.items.map(function (c) { return el("li", null, items[c] ? items[c].name : c); }));
       f.querySelector(".k-fact-v").appendChild(ul);
@@ -334,6 +371,7 @@
     box.appendChild(fact(t("f_queue"), queueNames[e.queue] || e.queue));
     box.appendChild(fact(t("f_dept"), e.department || "—"));
     box.appendChild(fact(t("f_minutes"), t("minutes", { n: e.minutes })));
+    if (limit) box.appendChild(limitFact(limit));
     var l = live[e.queue];
     if (l) box.appendChild(fact(t("f_waiting"), t("people", { n: l.waiting })));
   }

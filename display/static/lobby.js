@@ -378,7 +378,8 @@
       grid.appendChild(li);
     });
     grid.classList.toggle("is-dense", model.windows.length > 12);
-    grid.classList.toggle("is-very-dense", model.windows.length > 24);
+    grid.classList.toggle("is-very-dense", model.windows.length > 24 && model.windows.length <= 40);
+    grid.classList.toggle("is-crowded", model.windows.length > 40);
     $("windows-empty").hidden = model.windows.length > 0;
     $("windows-count").textContent = open.length ? t("windows_count", { n: open.length }) : t("no_windows_open");
   }

@@ -1,6 +1,6 @@
 /* hallq ticket-status page: where an enterprise's ticket waits (助企服务, issue 17 §3 and
- * the follow-up's point 2). The ticket's `enterprise_line` says `personal` (its specialist's
- * window, `waits_for`) or `queue` (the enterprise queue: the specialist is not at an open
+ * the follow-up's point 2). The ticket's `enterprise_line.kind` says `personal` (its
+ * specialist's window, `enterprise_line.window`) or `queue` (the enterprise queue: the specialist is not at an open
  * window, or paused longer than the hall's hold, or closed); the page says which, and that
  * the number and the place by issue time stay. No enterprise or specialist is named (the
  * daemon sends none).
@@ -31,8 +31,9 @@
     var line = tk && tk.enterprise_line;
     box.hidden = !line;
     if (!line) return;
-    box.dataset.line = line;
-    document.getElementById('enterprise-line-text').textContent = word(line, { w: tk.waits_for || '', n: tk.number });
+    box.dataset.line = line.kind;
+    var w = line.window || tk.waits_for || '';
+    document.getElementById('enterprise-line-text').textContent = word(line.kind, { w: w, n: tk.number });
   }
 
   window.HallqEnterpriseLine = { render: render };

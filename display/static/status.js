@@ -193,6 +193,7 @@
     var calledNow = tk.status === "called" && (!before || before.status !== "called" || before.window !== tk.window);
     if (calledNow) alertVisitor();
     if (window.HallqRemind) window.HallqRemind.ticket(tk);
+    if (window.HallqMaterials) window.HallqMaterials.ticket(tk);
   }
 
   // The call card flashes; sound and vibration are status-remind.js's, once allowed.
@@ -533,7 +534,11 @@
 
   function init() {
     I18N.init(DICT);
-    I18N.onChange(function () { render(); if (window.HallqRemind) window.HallqRemind.render(); });
+    I18N.onChange(function () {
+      render();
+      if (window.HallqRemind) window.HallqRemind.render();
+      if (window.HallqMaterials) window.HallqMaterials.render();
+    });
     var faces = document.querySelectorAll(".st-score");
     for (var i = 0; i < faces.length; i++) {
       faces[i].setAttribute("role", "radio");
@@ -561,6 +566,7 @@
       cat = c;
       $("hall-name").textContent = c.hall.name;
       if (window.HallqRemind) window.HallqRemind.catalog(c);
+      if (window.HallqMaterials) window.HallqMaterials.catalog(c);
       drawReasonCodes();
       render();
     }, function () { /* names fall back to codes */ });

@@ -11,8 +11,8 @@ use super::csv_catalog;
 use super::hall::{CatalogSource, Seen};
 use super::tree::{Field, Loc, Src, Tab};
 use super::{
-    Errs, MAX_BUNDLES, MAX_BUNDLE_ITEMS, MAX_CATEGORIES, MAX_ITEMS, MAX_ITEM_MINUTES, MAX_MATERIALS, MAX_NAME_CHARS,
-    MAX_TEXT_CHARS,
+    Errs, MAX_BUNDLES, MAX_BUNDLE_ITEMS, MAX_CATEGORIES, MAX_ITEMS, MAX_ITEM_MINUTES, MAX_LIMIT_DAYS, MAX_MATERIALS,
+    MAX_NAME_CHARS, MAX_TEXT_CHARS,
 };
 use crate::core::model::{BundleId, ServiceCode};
 use crate::core::setup::{BundleDef, ItemDef, QueueDef};
@@ -35,6 +35,8 @@ pub(super) struct RawItem {
     pub queue: Option<Field<String>>,
     pub minutes: Option<Field<i64>>,
     pub materials: Option<Field<Vec<Field<String>>>>,
+    /// `limit_days`, optional: 承诺办结时限 in working days (0: 即办).
+    pub limit_days: Option<Field<i64>>,
 }
 
 pub(super) struct RawBundle {
@@ -128,6 +130,7 @@ fn read_toml(file: &str, text: &str, errs: &mut Errs) -> Option<RawCatalog> {
             queue: t.req_str("queue", errs),
             minutes: t.req_int("minutes", errs),
             materials: t.req_str_list("materials", errs),
+            limit_days: t.int("limit_days", errs),
         });
         t.finish(errs);
     }
@@ -255,7 +258,20 @@ fn check_item(
         let good = list.value.iter().filter(|m| text_ok(m, MAX_TEXT_CHARS, errs)).count();
         (good == n).then(|| list.value.iter().map(|m| m.value.clone()).collect::<Vec<_>>())
     });
+    let limit_days = match &item.limit_days {
+        None => Some(None),
+        Some(d) if (0..=MAX_LIMIT_DAYS).contains(&d.value) => Some(u32::try_from(d.value).ok()),
+        Some(d) => {
+            let v = d.value;
+            errs.push(
+                d.loc
+                    .err(format!("limit_days is {v}; use working days from 0 (即办, on the spot) to {MAX_LIMIT_DAYS}")),
+            );
+            None
+        }
+    };
     Some(ItemDef {
+        limit_days: limit_days?,
         code: code?,
         name: name?.value.clone(),
         category: String::new(),

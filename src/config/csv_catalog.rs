@@ -16,6 +16,8 @@ pub const MATERIAL_SEPARATOR: char = '；';
 pub const BUNDLE_ITEM_SEPARATOR: char = '|';
 
 const ITEM_COLUMNS: [&str; 7] = ["code", "name", "category", "department", "queue", "minutes", "materials"];
+/// The optional eighth column: 承诺办结时限 in working days, an empty cell for none.
+const LIMIT_COLUMN: &str = "limit_days";
 const BUNDLE_COLUMNS: [&str; 3] = ["id", "name", "items"];
 
 /// The rows of a CSV file with the columns `wanted`, each cell with its location.
@@ -83,29 +85,56 @@ fn split(cell: Field<String>, sep: char) -> Field<Vec<Field<String>>> {
 }
 
 pub(super) fn read_items(file: &str, text: &str, errs: &mut Errs) -> Vec<RawItem> {
-    rows(file, text, ITEM_COLUMNS, errs)
+    // The limit column is optional: a spreadsheet without it reads as before.
+    let header = text.lines().next().unwrap_or_default();
+    if !header.split(',').any(|h| h.trim().trim_matches('"') == LIMIT_COLUMN) {
+        return rows(file, text, ITEM_COLUMNS, errs).into_iter().map(|cells| raw_item(cells, None, errs)).collect();
+    }
+    let mut wanted = [LIMIT_COLUMN; 8];
+    wanted[..7].copy_from_slice(&ITEM_COLUMNS);
+    rows(file, text, wanted, errs)
         .into_iter()
-        .map(|[code, name, category, department, queue, minutes, materials]| {
-            let minutes = match minutes.value.parse::<i64>() {
-                Ok(n) => Some(Field { value: n, loc: minutes.loc }),
-                Err(_) => {
-                    errs.push(
-                        minutes.loc.err(format!("minutes {:?} is not a whole number; write e.g. 10", minutes.value)),
-                    );
-                    None
-                }
-            };
-            RawItem {
-                code: Some(code),
-                name: Some(name),
-                category: Some(category),
-                department: Some(department),
-                queue: Some(queue),
-                minutes,
-                materials: Some(split(materials, MATERIAL_SEPARATOR)),
-            }
+        .map(|[code, name, category, department, queue, minutes, materials, limit]| {
+            let limit = whole(limit, "limit_days", "write working days, e.g. 5, 0 for 即办, or leave it empty", errs);
+            raw_item([code, name, category, department, queue, minutes, materials], limit, errs)
         })
         .collect()
+}
+
+/// A cell holding a whole number; an empty cell is `None`.
+/// A bad cell is reported and stands as "none stated": the load fails anyway.
+fn whole(cell: Field<String>, what: &str, hint: &str, errs: &mut Errs) -> Option<Field<i64>> {
+    if cell.value.is_empty() {
+        return None;
+    }
+    match cell.value.parse::<i64>() {
+        Ok(n) => Some(Field { value: n, loc: cell.loc }),
+        Err(_) => {
+            errs.push(cell.loc.err(format!("{what} {:?} is not a whole number; {hint}", cell.value)));
+            None
+        }
+    }
+}
+
+fn raw_item(cells: [Field<String>; 7], limit: Option<Field<i64>>, errs: &mut Errs) -> RawItem {
+    let [code, name, category, department, queue, minutes, materials] = cells;
+    let minutes = match minutes.value.parse::<i64>() {
+        Ok(n) => Some(Field { value: n, loc: minutes.loc }),
+        Err(_) => {
+            errs.push(minutes.loc.err(format!("minutes {:?} is not a whole number; write e.g. 10", minutes.value)));
+            None
+        }
+    };
+    RawItem {
+        code: Some(code),
+        name: Some(name),
+        category: Some(category),
+        department: Some(department),
+        queue: Some(queue),
+        minutes,
+        materials: Some(split(materials, MATERIAL_SEPARATOR)),
+        limit_days: limit,
+    }
 }
 
 pub(super) fn read_bundles(file: &str, text: &str, errs: &mut Errs) -> Vec<RawBundle> {

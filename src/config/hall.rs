@@ -16,7 +16,7 @@ use toml::Spanned;
 use super::alerts::{self, WebhookConfig};
 use super::appointments::{self, RawPolicy};
 use super::guard::{self, MetricsToken, RateLimits, TlsFiles};
-use super::lines::{check_every_queue_served, read_priorities, read_queues, read_windows};
+use super::lines::{read_priorities, read_queues, read_windows};
 use super::people::{read_kiosks, read_users};
 use super::prefer::ItemPref;
 use super::rating::{self, EvaluatorDef};
@@ -211,15 +211,16 @@ pub(super) fn read(src: &Src<'_>, root: &Spanned<Node>, errs: &mut Errs) -> Hall
     let tabs = top.tables("window", errs);
     let windows = read_windows(tabs, &parts.queues, &mut served, &top.loc(), errs);
     (parts.windows, parts.item_prefs) = windows;
-    check_every_queue_served(&parts, &served, errs);
+    let ranges = super::window_range::finish_windows(&mut top, &mut parts, &mut served, errs);
     parts.kiosks = read_kiosks(top.tables("kiosk", errs), &top.loc(), errs);
     parts.users = read_users(top.tables("user", errs), &parts.windows, &top.loc(), errs);
-    if let Some(raw) = parts.escalation_raw.take() {
-        parts.escalation = super::escalation::resolve(raw, &parts.queues, &parts.users, errs);
-    }
     let kiosk_tokens: Vec<&str> = parts.kiosks.iter().map(|k| k.token.as_str()).collect();
     let tabs = top.tables("evaluator", errs);
     parts.evaluators = rating::read_evaluators(tabs, &parts.windows, &kiosk_tokens, &top.loc(), errs);
+    super::window_range::add_staff(ranges, &mut parts, errs);
+    if let Some(raw) = parts.escalation_raw.take() {
+        parts.escalation = super::escalation::resolve(raw, &parts.queues, &parts.users, errs);
+    }
     if let Some(cat) = top.table("catalog", errs) {
         if let Some(source) = super::catalog::read_source(cat, errs) {
             parts.catalog = source;

@@ -22,6 +22,8 @@ pub const MAX_BUNDLES: usize = 500;
 pub const MAX_BUNDLE_ITEMS: usize = 20;
 /// Most materials listed for one item.
 pub const MAX_MATERIALS: usize = 30;
+/// Longest 承诺办结时限 (`limit_days`) of an item, in working days: a year's.
+pub const MAX_LIMIT_DAYS: i64 = 365;
 /// Most opening-hour spans in a day.
 pub const MAX_HOURS_SPANS: usize = 8;
 /// Longest name (hall, queue, window, item, category, department, ...), in characters.

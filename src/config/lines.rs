@@ -92,27 +92,7 @@ pub(super) fn read_windows(
     for mut t in tabs {
         let id = id_field(&mut t, "id", WindowId::parse, errs);
         let name = name(&mut t, "name", errs);
-        let list = t.req_str_list("queues", errs);
-        let mut served = Vec::new();
-        if let Some(list) = list {
-            if list.value.is_empty() {
-                errs.push(list.loc.err("a window must serve at least one queue; list queue ids, e.g. [\"A\"]"));
-            }
-            for q in list.value {
-                match queues.iter().find(|d| d.id.as_str() == q.value) {
-                    Some(d) if served.contains(&d.id) => {
-                        errs.push(q.loc.err(format!("queue {:?} listed twice; list it once", q.value)))
-                    }
-                    Some(d) => {
-                        served_anywhere.push(d.id);
-                        served.push(d.id);
-                    }
-                    None => {
-                        errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value)))
-                    }
-                }
-            }
-        }
+        let served = queue_list(&mut t, queues, served_anywhere, errs).unwrap_or_default();
         let (prefer, items) = prefer::read(&mut t, out.len(), &served, errs);
         t.finish(errs);
         if let (Some((id, loc)), Some(name)) = (id, name) {
@@ -123,6 +103,34 @@ pub(super) fn read_windows(
         }
     }
     (out, item_prefs)
+}
+
+/// A window's `queues`, checked: known, each once, at least one. `None` when the key is
+/// missing or not a list (already reported).
+pub(super) fn queue_list(
+    t: &mut Tab<'_>,
+    queues: &[QueueDef],
+    served_anywhere: &mut Vec<QueueId>,
+    errs: &mut Errs,
+) -> Option<Vec<QueueId>> {
+    let list = t.req_str_list("queues", errs)?;
+    let mut served = Vec::new();
+    if list.value.is_empty() {
+        errs.push(list.loc.err("a window must serve at least one queue; list queue ids, e.g. [\"A\"]"));
+    }
+    for q in list.value {
+        match queues.iter().find(|d| d.id.as_str() == q.value) {
+            Some(d) if served.contains(&d.id) => {
+                errs.push(q.loc.err(format!("queue {:?} listed twice; list it once", q.value)))
+            }
+            Some(d) => {
+                served_anywhere.push(d.id);
+                served.push(d.id);
+            }
+            None => errs.push(q.loc.err(format!("unknown queue {:?}; declare it in a [[queue]] table", q.value))),
+        }
+    }
+    Some(served)
 }
 
 /// A queue no window serves would take tickets that nobody ever calls.

@@ -31,6 +31,7 @@ mod rating;
 pub mod service_level;
 mod tree;
 mod voice;
+mod window_range;
 
 use std::fmt;
 use std::net::SocketAddr;

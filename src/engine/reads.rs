@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveTime};
 use crate::core::alerts::Alert;
 use crate::core::appointments::{self, Appointment, AppointmentState};
 use crate::core::eta::{eta, Eta};
-use crate::core::model::{Ticket, TicketId, TicketNo, TicketStatus, Ts, UserName, Window, WindowId, WindowState};
+use crate::core::model::{Ticket, TicketId, TicketNo, Ts, UserName, Window, WindowId, WindowState};
 use crate::core::overview::{overview, Overview};
 use crate::core::rating::{Case, CaseStatus};
 use crate::core::stats::DayStats;
@@ -40,10 +40,8 @@ pub struct TicketView {
     pub eta: Option<Eta>,
     /// The 办不成事 case the ticket opened today, if its clerk could not finish it.
     pub escalation: Option<crate::core::escalation::Escalation>,
-    /// 助企服务 (issue 17 follow-up point 2): where one of today's enterprise tickets
-    /// waits while it waits, `personal` (its specialist's window, `waits_for`) or `queue`
-    /// (the enterprise queue, also after a long pause or a close of that window).
-    pub enterprise_line: Option<&'static str>,
+    /// 助企服务: an enterprise's ticket, with the line it was sent to at issue.
+    pub enterprise: Option<crate::core::enterprise::Tagged>,
 }
 
 /// A window as a caller sees it, with the number of the ticket it holds.
@@ -92,9 +90,8 @@ impl<'a> Reads<'a> {
     pub fn ticket(&self, id: &TicketId) -> Option<TicketView> {
         let ticket = self.state.ticket(id)?;
         let escalation = self.state.escalations.of_ticket(id).cloned();
-        let waiting = ticket.status == TicketStatus::Waiting && self.state.enterprises.tickets.contains_key(id);
-        let enterprise_line = waiting.then_some(if ticket.target_window.is_some() { "personal" } else { "queue" });
-        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation, enterprise_line })
+        let enterprise = self.state.enterprises.tickets.get(id).cloned();
+        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation, enterprise })
     }
 
     /// A ticket, or the refusal that it is unknown (404).

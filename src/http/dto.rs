@@ -64,8 +64,9 @@ pub struct TicketDto {
     pub step: usize,
     /// 办不成事: why its clerk could not finish it and where it waits now; null otherwise.
     pub escalation: Option<super::escalation_dto::TicketEscalationDto>,
-    /// 助企服务: an enterprise's waiting ticket's line (`TicketView::enterprise_line`).
-    pub enterprise_line: Option<&'static str>,
+    /// 助企服务: while an enterprise's ticket waits, its line: its specialist's window, or
+    /// the enterprise queue (also after a long pause or a close of that window); null otherwise.
+    pub enterprise_line: Option<super::ticket_line::EnterpriseLineDto>,
 }
 
 /// One step of a bundle ticket on the wire.
@@ -160,7 +161,11 @@ impl TicketDto {
             steps: steps_dto(setup, t),
             step: t.step,
             escalation: view.escalation.as_ref().map(|c| super::escalation_dto::TicketEscalationDto::new(setup, c)),
-            enterprise_line: view.enterprise_line,
+            enterprise_line: view
+                .enterprise
+                .as_ref()
+                .filter(|_| t.status == TicketStatus::Waiting)
+                .map(|tag| super::ticket_line::EnterpriseLineDto::new(tag, t)),
         }
     }
 }

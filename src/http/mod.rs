@@ -32,6 +32,8 @@ mod tickets;
 mod users;
 mod voice;
 mod windows;
+// issue 17 §5: the hall at its real size
+pub mod ticket_line;
 
 pub use pages::DemoAnswer;
 pub(crate) mod ws;

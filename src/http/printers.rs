@@ -97,7 +97,9 @@ fn send(app: &AppState, kiosk: &str, headers: &HeaderMap, v: &TicketView, reprin
     let def = app.hall.printers.def(kiosk)?;
     let id = v.ticket.id;
     let url = visitor_status_url(app, headers, &id);
-    let bytes = render(&paper_of(&app.hall.config.setup, &v.ticket, v.eta, url, reprint), def.width_chars);
+    let mut paper = paper_of(&app.hall.config.setup, &v.ticket, v.eta, url, reprint);
+    paper.line = v.enterprise.as_ref().map(|tag| super::ticket_line::line_words(tag, &v.ticket));
+    let bytes = render(&paper, def.width_chars);
     let (queued, health) = app.hall.printers.submit(kiosk, id, bytes)?;
     let status = match queued {
         Queued::Queued => "queued",

@@ -84,8 +84,29 @@ struct CatalogItem<'a> {
     queue: &'a str,
     minutes: u32,
     materials: &'a [String],
+    /// 承诺办结时限 in working days (0: 即办); absent when the catalogue states none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit_days: Option<u32>,
     /// Pinyin initials of the name, for the kiosk's search.
     initials: String,
+    /// The name's full pinyin without tones (issue 17 §5: "gongshang" finds 工商 too).
+    pinyin: String,
+}
+
+/// The lowercase toneless pinyin of `name`, syllables run together ("导游证核发" →
+/// "daoyouzhenghefa"), letters and digits kept, other signs dropped; the most common
+/// reading of each character.
+pub fn pinyin_full(name: &str) -> String {
+    use pinyin::ToPinyin;
+    let mut out = String::new();
+    for c in name.chars() {
+        match c.to_pinyin() {
+            Some(p) => out.push_str(p.plain()),
+            None if c.is_ascii_alphanumeric() => out.push(c.to_ascii_lowercase()),
+            None => {}
+        }
+    }
+    out
 }
 
 /// The lowercase pinyin initials of `name` ("个体工商户设立登记" → "gtgshsldj"); letters
@@ -122,7 +143,9 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
             queue: i.queue.as_str(),
             minutes: i.minutes,
             materials: &i.materials,
+            limit_days: i.limit_days,
             initials: pinyin_initials(&i.name),
+            pinyin: pinyin_full(&i.name),
         })
         .collect();
     let bundles: Vec<_> = setup
@@ -131,7 +154,7 @@ pub fn catalog_json(setup: &Setup, remind_ahead: u32) -> Result<Vec<u8>, serde_j
         .map(|b| {
             let steps: Vec<_> =
                 setup.bundle_steps(b).iter().map(|s| json!({ "queue": s.queue, "services": s.services })).collect();
-            json!({ "id": b.id, "name": b.name, "items": b.items, "initials": pinyin_initials(&b.name), "steps": steps })
+            json!({ "id": b.id, "name": b.name, "items": b.items, "initials": pinyin_initials(&b.name), "pinyin": pinyin_full(&b.name), "steps": steps })
         })
         .collect();
     let hours: Vec<String> =
@@ -208,12 +231,19 @@ fn closed_why(setup: &Setup, now: crate::core::model::Ts) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::pinyin_initials;
+    use super::{pinyin_full, pinyin_initials};
 
     #[test]
     fn initials_of_item_names() {
         assert_eq!(pinyin_initials("个体工商户设立登记"), "gtgshsldj");
         assert_eq!(pinyin_initials("社保卡补换（挂失）"), "sbkbhgs");
         assert_eq!(pinyin_initials("ICP备案"), "icpba");
+    }
+
+    #[test]
+    fn full_pinyin_of_item_names() {
+        assert_eq!(pinyin_full("导游证核发"), "daoyouzhenghefa");
+        assert_eq!(pinyin_full("社保卡补换（挂失）"), "shebaokabuhuanguashi");
+        assert_eq!(pinyin_full("ICP备案"), "icpbeian");
     }
 }

@@ -28,6 +28,10 @@ pub fn paper_of(setup: &Setup, t: &Ticket, eta: Option<Eta>, url: Option<String>
         steps: t.steps.iter().map(|s| step_line(setup, &s.queue, &s.services)).collect(),
         rejoin_min: setup.dispatch.rejoin_min,
         materials: materials(setup, &t.services),
+        limit: super::ticket::limit_words(
+            t.services.iter().map(|code| setup.item(code.as_str()).and_then(|i| i.limit_days)),
+        ),
+        line: None,
         ahead: eta.map(|e| e.ahead),
         eta_minutes: eta.and_then(|e| e.minutes),
         no_window: eta.and_then(|e| e.reason()) == Some(NO_OPEN_WINDOW),

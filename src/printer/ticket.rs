@@ -40,6 +40,20 @@ pub struct TicketPaper {
     pub reprint: bool,
     /// `[hall.dispatch] rejoin_min`: minutes a missed number may rejoin (0: never).
     pub rejoin_min: u32,
+    /// 承诺办结时限 in words (`limit_words`); none when the catalogue states none.
+    pub limit: Option<String>,
+    /// 助企服务: an enterprise ticket's line in words (专员窗口 N / 企业服务区排队).
+    pub line: Option<String>,
+}
+
+/// The promised time limit of items whose limits are `days` (working days, 0: on the
+/// spot): the longest one, since the matter is done when its last item is; none when no
+/// item states one.
+pub fn limit_words(days: impl IntoIterator<Item = Option<u32>>) -> Option<String> {
+    match days.into_iter().flatten().max()? {
+        0 => Some("即办（当场办结）".to_string()),
+        n => Some(format!("承诺 {n} 个工作日内办结")),
+    }
 }
 
 /// The call-out and missed-number notice under the hall's rule, as the kiosk screen
@@ -112,6 +126,13 @@ pub fn render(p: &TicketPaper, width: u16) -> Vec<u8> {
     let eta = wait_words(p.eta_minutes, p.no_window);
     e.line(&format!("前面等候：{ahead}")).line(&format!("预计等候：{eta}"));
     e.line(&format!("取号时间：{}", p.issued));
+    for (label, text) in [("办理方式：", &p.line), ("办结时限：", &p.limit)] {
+        if let Some(text) = text {
+            for l in wrap(&format!("{label}{text}"), width) {
+                e.line(&l);
+            }
+        }
+    }
     list(&mut e, "办理事项：", &p.services, ITEM_LINES_MAX, width);
     list(&mut e, "办理步骤（同一号码依次办理）：", &p.steps, ITEM_LINES_MAX, width);
     list(&mut e, "请准备以下材料：", &p.materials, MATERIAL_LINES_MAX, width);
@@ -184,6 +205,19 @@ mod tests {
         assert!(text.contains("材料12") && !text.contains("材料13"), "materials are capped");
         assert!(text.contains("另有 8 项"));
         assert!(text.contains("过号需重新取号"), "without rejoining, a missed number is gone");
+    }
+
+    #[test]
+    fn the_ticket_says_the_time_limit_and_an_enterprise_tickets_line() {
+        let mut p = paper();
+        assert!(!text_of(&render(&p, 32)).contains("办结时限"), "no limit stated, none printed");
+        p.limit = limit_words([Some(5), None, Some(1)]);
+        p.line = Some("专员窗口 10（您的专属服务专员办理）".into());
+        let text = text_of(&render(&p, 32));
+        assert!(text.contains("办结时限：承诺 5 个工作日内办结"), "{text}");
+        assert!(text.contains("办理方式：专员窗口 10"), "{text}");
+        assert_eq!(limit_words([Some(0)]).as_deref(), Some("即办（当场办结）"));
+        assert_eq!(limit_words([None, None]), None);
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl SimHall {
             // The core's estimates count whole minutes.
             minutes: item_min.round().max(1.0) as u32,
             materials: vec!["none".into()],
+            limit_days: None,
         };
         let setup = Setup {
             hall_id: "plain".into(),

@@ -76,3 +76,8 @@ mod core_scorecard;
 mod core_stranded;
 #[path = "../core_transitions.rs"]
 mod core_transitions;
+// issue 17 §5: the hall at its real size
+#[path = "../config_item_limits.rs"]
+mod config_item_limits;
+#[path = "../config_window_range.rs"]
+mod config_window_range;

@@ -50,6 +50,7 @@ pub fn setup() -> Setup {
         queue: q(queue),
         minutes,
         materials: vec!["身份证".into()],
+        limit_days: None,
     };
     Setup {
         hall_id: "test-hall".into(),

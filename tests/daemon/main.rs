@@ -93,3 +93,6 @@ mod voice;
 // Issue 17 §2: the week's stuck items.
 #[path = "../api_stuck.rs"]
 mod api_stuck;
+// issue 17 §5: the hall at its real size
+#[path = "../api_item_limits.rs"]
+mod api_item_limits;

@@ -140,6 +140,9 @@ pub struct ItemDef {
     pub queue: QueueId,
     pub minutes: u32,
     pub materials: Vec<String>,
+    /// 承诺办结时限 (issue 17 §5): the working days the hall promises to finish the matter
+    /// in, `Some(0)` done on the spot (即办); `None`: the catalogue states none.
+    pub limit_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
