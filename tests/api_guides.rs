@@ -149,3 +149,57 @@ async fn figures(api: &Api, n1: &str) {
     assert_eq!((assisted["user"].as_str(), assisted["role"].as_str()), (Some("guide1"), Some("guide")), "{assisted}");
     assert!(entries.iter().any(|e| e["action"] == "release_escort" && e["user"] == "guide1"), "{}", audit.text);
 }
+
+/// A visitor without a phone gets paper: the guide sends the assisted ticket to a kiosk's
+/// printer, and the fake printer on loopback receives the number and the status QR, which
+/// opens that ticket's own status page; the guide's answer carries no visitor's key. A
+/// kiosk without a printer, or one that does not exist, is refused before anything is
+/// issued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_assisted_ticket_prints_at_the_kiosk_the_guide_names_and_only_there() {
+    use crate::printer_support::{FakePrinter, READY};
+    let mut printer = FakePrinter::start(READY).await;
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let kiosk = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
+    kiosk.printer = Some(hallq::config::PrinterDef {
+        host: printer.addr.ip().to_string(),
+        port: printer.addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 0,
+    });
+    let kiosk_id = kiosk.id.clone();
+    let other = config.kiosks.iter().find(|k| k.printer.is_none()).expect("a kiosk with no printer").id.clone();
+    let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
+    let api = &d.api;
+    let guide = api.login("guide1").await;
+    let page = api.get("/api/v1/guide", Some(&guide)).await;
+    let printers = page.body["printers"].as_array().expect("the printers a guide may use");
+    assert_eq!(printers.len(), 1, "only kiosk1 has a printer: {}", page.text);
+    assert_eq!(printers[0]["kiosk"], kiosk_id.as_str());
+    let item = api.item_in("A").await;
+
+    for (print_at, why) in [(other.as_str(), "a kiosk with no printer"), ("nosuch", "no such kiosk")] {
+        let r = assist(api, &guide, json!({ "service": item, "print_at": print_at })).await;
+        r.assert_error(400, "no_printer");
+        assert_eq!(api.waiting_in("A").await, 0, "{why}: nothing issued");
+    }
+
+    let r = assist(api, &guide, json!({ "service": item, "print_at": kiosk_id, "escort": false })).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["print"]["status"], "queued", "{}", r.text);
+    let number = r.body["ticket"]["number"].as_str().expect("a number").to_string();
+    let job = printer.next_job().await;
+    assert!(job.text().contains(&number), "the paper shows {number}: {}", job.text());
+    let qr = String::from_utf8(job.qr.clone().expect("a QR code")).expect("a URL");
+    let id = r.body["ticket"]["id"].as_str().expect("the ticket's id");
+    let key = qr.split_once("?k=").map(|(_, k)| k.to_string()).expect("the QR carries the visitor's key");
+    assert!(qr.starts_with(&format!("http://{}/t/{id}?k=", d.addr)), "the QR opens this ticket's page: {qr}");
+    assert!(!r.text.contains(&key), "the guide's answer carries no visitor's key: {}", r.text);
+    // The key on paper is the visitor's own: it opens what only the key's holder may.
+    let own = api.get(&format!("/api/v1/tickets/{id}/qr.svg?k={key}"), None).await;
+    assert_eq!(own.status, 200, "the printed key is the ticket's: {}", own.text);
+    let forged = api.get(&format!("/api/v1/tickets/{id}/qr.svg?k=0{}", &key[1..]), None).await;
+    assert_ne!(forged.status, 200, "a forged key is not");
+}

@@ -50,7 +50,20 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     let Some(b) = browser_support::launch_exact(test, 412, 860, true).await else {
         return;
     };
-    let d = Daemon::start().await;
+    // kiosk1 has a printer: the assisted ticket goes to it for a visitor without a phone.
+    let mut printer = crate::printer_support::FakePrinter::start(crate::printer_support::READY).await;
+    let mut config = hallq::config::embedded_default().expect("the example hall loads");
+    config.limits = hallq::config::RateLimits::OFF;
+    let kiosk1 = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
+    kiosk1.printer = Some(hallq::config::PrinterDef {
+        host: printer.addr.ip().to_string(),
+        port: printer.addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s: 0,
+    });
+    let kiosk1 = kiosk1.id.clone();
+    let d = Daemon::start_config(std::sync::Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let base = format!("http://{}", d.addr);
     let cat = d.api.catalog().await;
     let bundle = cat["bundles"]
@@ -63,12 +76,20 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
 
     sign_in_with_alerts(&b, &base).await;
 
-    // 代取号: 个体工商户设立登记 by its pinyin initials, under escort.
+    // 代取号: 个体工商户设立登记 by its pinyin initials, under escort, printed at kiosk1.
     b.type_into("#svc-search", "gtgshsl").await;
     b.click("#svc-results [data-code=\"SC-0021\"]").await;
+    b.until("the printers", &visible_js("#assist-print-row")).await;
+    let pick = format!("var s = document.querySelector('#assist-print'); s.value = '{kiosk1}'; return s.value;");
+    assert_eq!(b.eval(&pick).await, Value::String(kiosk1.clone()), "kiosk1 printer is offered");
     b.click("#assist-submit").await;
     b.until("the number taken", &visible_js("#assist-number")).await;
     let first = b.text("#assist-number").await;
+    b.until("the print-out said", &visible_js(".gd-print[data-print=\"ok\"]")).await;
+    let paper = printer.next_job().await;
+    assert!(paper.text().contains(&first), "kiosk1 printed {first}: {}", paper.text());
+    b.eval("document.querySelector('#assist-result').scrollIntoView(); return true;").await;
+    b.screenshot("guide-assisted-printed").await;
     let kiosk = d.api.issue(bundle["id"].as_str().expect("a bundle id")).await;
     let second = kiosk["number"].as_str().expect("a number").to_string();
     b.type_into("#escort-number", &second).await;

@@ -37,7 +37,9 @@
       e_expired: "登录已过期，请重新登录", e_network: "连接失败，请稍后再试", e_generic: "操作失败，请稍后再试",
       e_escorts_full: "领办人数已满，请先结束一位群众的领办", e_escorted_by_other: "该群众已由其他导办领办",
       e_unknown_number: "今天没有这个号码", e_not_escortable: "该号码已办结或作废，不能领办",
-      e_not_escorted: "您没有领办这个号码", e_bad_number: "请输入号码，例如 A012", e_hall_closed: "现在不是取号时间"
+      e_not_escorted: "您没有领办这个号码", e_bad_number: "请输入号码，例如 A012", e_hall_closed: "现在不是取号时间",
+      print_at: "打印号票", no_print: "不打印（群众自己记号）", printed: "号票已送 {k} 打印，请带群众去取（票上有查询二维码）",
+      print_failed: "号票未能打印（{s}），请告知群众号码", e_no_printer: "该取号机没有打印机"
     },
     en: {
       title: "Guides and escorts", logout: "Sign out", login_h: "Guide sign-in", user: "User", password: "Password",
@@ -57,7 +59,10 @@
       e_escorts_full: "You escort as many visitors as allowed; release one first",
       e_escorted_by_other: "Another guide escorts this visitor", e_unknown_number: "No such number today",
       e_not_escortable: "This number is finished", e_not_escorted: "You do not escort this number",
-      e_bad_number: "Enter a number such as A012", e_hall_closed: "The hall issues no numbers now"
+      e_bad_number: "Enter a number such as A012", e_hall_closed: "The hall issues no numbers now",
+      print_at: "Print the ticket", no_print: "Do not print (the visitor notes the number)",
+      printed: "Ticket sent to {k}'s printer: take the visitor to collect it (its QR code follows the ticket)",
+      print_failed: "The ticket did not print ({s}): tell the visitor the number", e_no_printer: "That kiosk has no printer"
     }
   };
 
@@ -171,10 +176,29 @@
     if (!last) return;
     $("count-live").textContent = last.live;
     $("count-max").textContent = last.escorts_max;
+    drawPrinters(last.printers || []);
     var list = $("visitors");
     list.innerHTML = "";
     last.visitors.forEach(function (v) { list.appendChild(card(v)); });
     $("empty").hidden = last.visitors.length > 0;
+  }
+
+  // The kiosks' printers an assisted ticket may go to; the guide's choice is kept.
+  function drawPrinters(printers) {
+    var sel = $("assist-print"), keep = sel.value;
+    $("assist-print-row").hidden = printers.length === 0;
+    sel.innerHTML = '<option value="">' + STAFF.esc(t("no_print")) + "</option>" + printers.map(function (p) {
+      return '<option value="' + STAFF.esc(p.kiosk) + '">' + STAFF.esc(p.name) + "</option>";
+    }).join("");
+    if (printers.some(function (p) { return p.kiosk === keep; })) sel.value = keep;
+  }
+
+  function printWords(r) {
+    if (!r.print) return "";
+    var name = $("assist-print").selectedOptions[0] ? $("assist-print").selectedOptions[0].textContent : "";
+    var ok = r.print.status !== "not_queued" && ["ok", "unknown", "paper_low"].indexOf(r.print.printer) >= 0;
+    return '<span class="gd-print" data-print="' + (ok ? "ok" : "failed") + '">' +
+      STAFF.esc(ok ? t("printed", { k: name }) : t("print_failed", { s: r.print.printer })) + "</span>";
   }
 
   function release(number, btn) {
@@ -218,10 +242,11 @@
     box.hidden = true;
     var body = { service: picked.code, escort: escort };
     if ($("assist-priority").value) body.priority = $("assist-priority").value;
+    if ($("assist-print").value) body.print_at = $("assist-print").value;
     api("POST", "/api/v1/guide/tickets", body).then(function (r) {
       var out = $("assist-result");
       out.innerHTML = STAFF.esc(t("issued")) + '<span class="hq-num" id="assist-number">' + STAFF.esc(r.ticket.number) + "</span>" +
-        (escort ? STAFF.esc(t("issued_escort")) : "");
+        (escort ? STAFF.esc(t("issued_escort")) : "") + printWords(r);
       out.hidden = false;
       picked = null;
       $("svc-picked").hidden = true;

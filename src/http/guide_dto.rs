@@ -21,6 +21,8 @@ pub struct GuidePageDto {
     /// Of `visitors`, those still in the hall (counted against `escorts_max`).
     pub live: usize,
     pub visitors: Vec<EscortDto>,
+    /// The kiosks' printers an assisted ticket may be printed at.
+    pub printers: Vec<super::guides::GuidePrinterDto>,
 }
 
 /// One escorted visitor: the ticket as a clerk sees it (no visitor's key) and since when.

@@ -6,7 +6,9 @@
 //! Who may do what: only a guide issues, escorts and releases, always as themselves (the
 //! session's user is the command's guide, so the audit names who acted); a guide's answer
 //! never carries a visitor's key (the invariant that staff cannot act as a visitor holds
-//! for guides too). A guide is no clerk: the window routes refuse the role.
+//! for guides too). A guide is no clerk: the window routes refuse the role. A visitor
+//! without a phone gets paper instead: the guide names a kiosk whose printer prints the
+//! ticket with its status QR (`print_at`), so the key goes onto paper, not to the guide.
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::TicketDto;
 use super::error::ApiError;
 use super::guide_dto::{EscortDto, GuidePageDto, GuideStatsDto};
+use super::printers::PrintDto;
 use super::tickets::{new_ticket_id, ticket_command_view};
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
@@ -35,6 +38,10 @@ pub struct AssistBody {
     /// Take the visitor under escort at once.
     #[serde(default)]
     escort: bool,
+    /// Print the ticket on this kiosk's printer (a visitor without a phone takes the paper,
+    /// with its status QR, from the kiosk by the guide).
+    #[serde(default)]
+    print_at: Option<String>,
     #[serde(default)]
     idempotency_key: Option<String>,
 }
@@ -45,10 +52,41 @@ pub struct EscortBody {
     number: String,
 }
 
-/// A guide's answer: the ticket acted on, as staff see it (no visitor's key).
+/// A guide's answer: the ticket acted on, as staff see it (no visitor's key), and what
+/// became of its print-out when the guide sent it to a kiosk's printer.
 #[derive(Serialize)]
 pub struct GuidedDto {
     ticket: TicketDto,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    print: Option<PrintDto>,
+}
+
+/// A kiosk's printer a guide may send an assisted ticket to.
+#[derive(Serialize)]
+pub struct GuidePrinterDto {
+    kiosk: String,
+    name: String,
+    /// What the printer last said of itself (`ok`, `paper_out`, …).
+    status: &'static str,
+}
+
+/// The kiosk named by `print_at`, which must have a printer; checked before the ticket is
+/// issued, so that a wrong name changes nothing.
+fn printer_kiosk(app: &AppState, print_at: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(kiosk) = print_at else { return Ok(None) };
+    if app.hall.printers.def(kiosk).is_none() {
+        let shown: String = kiosk.chars().take(40).collect();
+        let message = format!("kiosk {shown:?} has no ticket printer; pick one listed in /api/v1/guide under printers");
+        return Err(ApiError::bad_request("no_printer", message));
+    }
+    Ok(Some(kiosk.to_string()))
+}
+
+/// The printers a guide may print at, in the kiosks' order.
+pub(super) fn printers(app: &AppState) -> Vec<GuidePrinterDto> {
+    let kiosks = app.hall.config.kiosks.iter().filter(|k| k.printer.is_some());
+    let status = |id: &str| app.hall.printers.view(id).map_or("unknown", |v| v.state.health.as_str());
+    kiosks.map(|k| GuidePrinterDto { kiosk: k.id.clone(), name: k.name.clone(), status: status(&k.id) }).collect()
 }
 
 /// `POST /api/v1/guide/tickets`: a guide issues a ticket for a visitor, at a kiosk's rate.
@@ -61,6 +99,8 @@ pub async fn assist(
     let limiter_key = format!("guide:{}", session.user);
     app.edge.limits.kiosk.take(&limiter_key, app.now().0).map_err(|ms| ApiError::too_many("for this guide", ms))?;
     let key = idempotency_key(&headers, body.idempotency_key.as_deref(), &format!("user:{}", session.user))?;
+    let print_at = printer_kiosk(&app, body.print_at.as_deref())?;
+    let guide = session.user.clone();
     let command = Command::IssueAssisted {
         id: new_ticket_id(),
         service: body.service,
@@ -70,7 +110,13 @@ pub async fn assist(
     };
     let (view, repeated) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view) })))
+    // The paper carries the visitor's status link; the guide's answer does not.
+    let print = print_at.and_then(|kiosk| {
+        let print = super::printers::after_issue(&app, &kiosk, &headers, &view, repeated);
+        tracing::info!(%guide, %kiosk, number = %view.ticket.number, "assisted ticket sent to a kiosk's printer");
+        print
+    });
+    Ok((status, Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view), print })))
 }
 
 /// `POST /api/v1/guide/escorts` with `{"number": "A012"}`: the guide takes today's ticket
@@ -85,7 +131,7 @@ pub async fn escort(
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::Escort { number, guide: session.user };
     let (view, _) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
-    Ok(Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view) }))
+    Ok(Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view), print: None }))
 }
 
 /// `POST /api/v1/guide/escorts/{number}/release`: the guide lets go of a visitor.
@@ -99,7 +145,7 @@ pub async fn release(
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
     let command = Command::ReleaseEscort { number, guide: session.user };
     let (view, _) = ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
-    Ok(Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view) }))
+    Ok(Json(GuidedDto { ticket: TicketDto::new(&app.hall.config, &view), print: None }))
 }
 
 /// A ticket number as a guide typed it, within its bound.
@@ -127,6 +173,7 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap) -> Result<Jso
         escort_priority: policy.escort_priority.as_ref().map(ToString::to_string),
         live: escorts.iter().filter(|e| live(e.view.ticket.status)).count(),
         visitors: escorts.iter().map(|e| EscortDto::new(config, e)).collect(),
+        printers: printers(&app),
     }))
 }
 
