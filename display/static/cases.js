@@ -19,7 +19,7 @@
       s_open: "办理中", s_overdue: "已超期", s_closed: "已办结", filter: "显示", f_unclosed: "未办结",
       f_overdue: "已超期", f_closed: "已办结", f_all: "全部", day: "评价日期", refresh: "刷新",
       empty: "没有符合条件的差评", e_expired: "登录已过期，请重新登录", e_login: "用户名或密码错误", e_login_empty: "请输入用户名和密码",
-      e_role: "只有主管或管理员可以处理差评", e_net: "连接失败，请稍后再试", window_n: "{n}号窗口",
+      e_role: "只有主管、管理员或办不成事请找我窗口的经办人可以使用本页面", e_net: "连接失败，请稍后再试", window_n: "{n}号窗口",
       number: "号码", opened: "评价时间", due: "整改期限", reason: "原因", comment: "群众留言",
       callbacks: "回访记录", reached: "已联系上", not_reached: "未联系上", cb_h: "记录回访",
       cb_note: "回访情况", cb_submit: "保存回访", rx_h: "整改办结", rx_note: "整改措施",
@@ -31,7 +31,7 @@
       login: "Sign in", s_open: "Open", s_overdue: "Overdue", s_closed: "Closed", filter: "Show",
       f_unclosed: "Not closed", f_overdue: "Overdue", f_closed: "Closed", f_all: "All", day: "Rated on",
       refresh: "Refresh", empty: "No cases match", e_expired: "Session expired; sign in again", e_login: "Wrong user name or password",
-      e_login_empty: "Enter user name and password", e_role: "Only a supervisor or admin handles cases",
+      e_login_empty: "Enter user name and password", e_role: "Only a supervisor, an admin or the handler of 办不成事 cases uses this page",
       e_net: "Connection failed; try again", window_n: "Window {n}", number: "Number", opened: "Rated at",
       due: "Due", reason: "Reason", comment: "Visitor's comment", callbacks: "Call-backs", reached: "Reached",
       not_reached: "Not reached", cb_h: "Record a call-back", cb_note: "What was said", cb_submit: "Save call-back",
@@ -73,6 +73,17 @@
   // The escalation handler (a clerk) works on their 办不成事 cases alone
   // (cases-escalations.js); the bad ratings are the supervisors'.
   function enter() {
+    if (S.role !== "clerk") return open();
+    // A clerk who handles no 办不成事 case is turned away here, as the daemon would turn
+    // away each request; the session stays for the clerk's own pages.
+    return api("GET", "/api/v1/escalations").then(open).catch(function (err) {
+      if (err.status === 401) { signOut(t("e_expired")); return; }
+      show("login");
+      loginForm.error(err.status === 403 ? t("e_role") : errorText(err));
+    });
+  }
+
+  function open() {
     var clerk = S.role === "clerk";
     $("user-name").textContent = STAFF.who(S);
     document.querySelector("[data-i18n=title]").textContent = t(clerk ? "title_handler" : "title");
