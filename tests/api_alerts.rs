@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hallq::config::{PrinterDef, WebhookConfig};
+use hallq::config::WebhookConfig;
 use hallq::core::model::QueueId;
 use printer_support::{FakePrinter, PAPER_OUT, READY};
 use serde_json::{json, Value};
@@ -306,16 +306,8 @@ async fn a_printer_out_of_paper_is_an_alert_raised_and_cleared_through_the_api_a
     let printer = FakePrinter::start(PAPER_OUT).await;
     let (receiver, url) = receiver(&[]).await;
     let mut config = hook_config(url, 4);
-    let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
-    let kiosk_name = kiosk.name.clone();
-    let addr = printer.addr;
-    kiosk.printer = Some(PrinterDef {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        timeout_ms: 1_000,
-        width_chars: 42,
-        probe_s: 1,
-    });
+    let kiosk_name = config.kiosks.iter().find(|k| k.token == KIOSK).expect("kiosk1").name.clone();
+    crate::printer_support::printer_at_kiosk1(&mut config, printer.addr, 1);
     let data = Arc::new(tempfile::tempdir().unwrap());
     let d = Daemon::start_config(data, Some(Arc::new(AtomicI64::new(default_start_ms()))), config).await;
     let api = &d.api;

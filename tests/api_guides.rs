@@ -161,15 +161,7 @@ async fn an_assisted_ticket_prints_at_the_kiosk_the_guide_names_and_only_there()
     let mut printer = FakePrinter::start(READY).await;
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
-    let kiosk = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
-    kiosk.printer = Some(hallq::config::PrinterDef {
-        host: printer.addr.ip().to_string(),
-        port: printer.addr.port(),
-        timeout_ms: 1_000,
-        width_chars: 42,
-        probe_s: 0,
-    });
-    let kiosk_id = kiosk.id.clone();
+    let kiosk_id = crate::printer_support::printer_at_kiosk1(&mut config, printer.addr, 0);
     let other = config.kiosks.iter().find(|k| k.printer.is_none()).expect("a kiosk with no printer").id.clone();
     let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let api = &d.api;

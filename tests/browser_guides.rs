@@ -54,15 +54,7 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     let mut printer = crate::printer_support::FakePrinter::start(crate::printer_support::READY).await;
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
-    let kiosk1 = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
-    kiosk1.printer = Some(hallq::config::PrinterDef {
-        host: printer.addr.ip().to_string(),
-        port: printer.addr.port(),
-        timeout_ms: 1_000,
-        width_chars: 42,
-        probe_s: 0,
-    });
-    let kiosk1 = kiosk1.id.clone();
+    let kiosk1 = crate::printer_support::printer_at_kiosk1(&mut config, printer.addr, 0);
     let d = Daemon::start_config(std::sync::Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let base = format!("http://{}", d.addr);
     let cat = d.api.catalog().await;

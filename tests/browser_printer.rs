@@ -12,7 +12,6 @@ use crate::support;
 use std::sync::Arc;
 
 use browser_support::{launch_exact, Browser};
-use hallq::config::PrinterDef;
 use printer_support::{FakePrinter, PAPER_OUT, READY};
 use support::Daemon;
 
@@ -41,15 +40,7 @@ async fn the_kiosk_says_when_its_printer_is_out_of_paper_and_reprints_once_it_is
     let mut printer = FakePrinter::start(PAPER_OUT).await;
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
-    let kiosk = config.kiosks.iter_mut().find(|k| k.token == support::KIOSK).expect("kiosk1");
-    let addr = printer.addr;
-    kiosk.printer = Some(PrinterDef {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        timeout_ms: 1_000,
-        width_chars: 42,
-        probe_s: 0,
-    });
+    crate::printer_support::printer_at_kiosk1(&mut config, printer.addr, 0);
     let d = Daemon::start_config(Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let code = d.api.item_in("A").await;
     let catalog = d.api.catalog().await;

@@ -10,7 +10,6 @@ use crate::support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hallq::config::PrinterDef;
 use printer_support::{FakePrinter, COVER_OPEN, PAPER_LOW, PAPER_OUT, READY, SILENT};
 use serde_json::{json, Value};
 use support::{guard, Api, Daemon, KIOSK};
@@ -19,14 +18,7 @@ use support::{guard, Api, Daemon, KIOSK};
 fn config_with_printer(addr: std::net::SocketAddr, probe_s: u64) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
-    let kiosk = config.kiosks.iter_mut().find(|k| k.token == KIOSK).expect("kiosk1");
-    kiosk.printer = Some(PrinterDef {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        timeout_ms: 1_000,
-        width_chars: 42,
-        probe_s,
-    });
+    printer_support::printer_at_kiosk1(&mut config, addr, probe_s);
     config
 }
 

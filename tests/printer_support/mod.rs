@@ -291,3 +291,17 @@ async fn serve(mut stream: TcpStream, answers: Arc<Mutex<Answers>>) -> Job {
     job.leftover = buf;
     job
 }
+
+/// Gives the example hall's kiosk1 (the kiosk of `support::KIOSK`) a printer at `addr`,
+/// its status asked every `probe_s` seconds while idle (0: never); kiosk1's id.
+pub fn printer_at_kiosk1(config: &mut hallq::config::Config, addr: SocketAddr, probe_s: u64) -> String {
+    let kiosk = config.kiosks.iter_mut().find(|k| k.token == crate::support::KIOSK).expect("kiosk1");
+    kiosk.printer = Some(hallq::config::PrinterDef {
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        timeout_ms: 1_000,
+        width_chars: 42,
+        probe_s,
+    });
+    kiosk.id.clone()
+}
