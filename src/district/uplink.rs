@@ -110,6 +110,10 @@ impl Uplink {
                 r = self.session() => r,
                 _ = stop.changed() => break,
             };
+            // A session that got as far as publishing starts the backoff afresh.
+            if self.metrics.district.connected.get() == 1 {
+                backoff = BACKOFF_MIN;
+            }
             self.metrics.district.connected.set(0);
             if let Err(e) = &result {
                 self.metrics.district.failures.with_label_values(&[e.kind()]).inc();

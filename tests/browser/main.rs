@@ -1,7 +1,7 @@
 //! The pages in a real Chromium against a real daemon.
 //!
 //! One crate per kind of test (issue 16): each file beside this directory is a
-//! module here, so the suite links four test binaries, not one per file.
+//! module here, so the suite links five test binaries, not one per file.
 
 #[path = "../browser_support/mod.rs"]
 mod browser_support;

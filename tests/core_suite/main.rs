@@ -1,7 +1,7 @@
 //! The pure core and the configuration: no daemon, no network.
 //!
 //! One crate per kind of test (issue 16): each file beside this directory is a
-//! module here, so the suite links four test binaries, not one per file.
+//! module here, so the suite links five test binaries, not one per file.
 
 #[path = "../core_support/mod.rs"]
 mod core_support;

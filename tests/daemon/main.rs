@@ -1,7 +1,7 @@
 //! A real daemon (in-process on port 0, or the release binary) and real clients: the API, the feed, printers, voice, limits and attacks.
 //!
 //! One crate per kind of test (issue 16): each file beside this directory is a
-//! module here, so the suite links four test binaries, not one per file.
+//! module here, so the suite links five test binaries, not one per file.
 
 #[path = "../printer_support/mod.rs"]
 mod printer_support;

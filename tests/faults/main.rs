@@ -1,7 +1,7 @@
 //! Crashes, damaged and full disks, lost logs, backups: the release binary against real files.
 //!
 //! One crate per kind of test (issue 16): each file beside this directory is a
-//! module here, so the suite links four test binaries, not one per file.
+//! module here, so the suite links five test binaries, not one per file.
 
 #[path = "../support/mod.rs"]
 mod support;
