@@ -1,6 +1,6 @@
 //! The store's side trees, which are not the hall's log: the alert webhook's and the
-//! district link's progress, and
-//! the staff sessions (each under its token's SHA-256). Not in the log or a backup.
+//! district link's progress (each a log position under its key in one tree), and the
+//! staff sessions (each under its token's SHA-256). Not in the log or a backup.
 
 use super::{seq_of, KeyValue, Store, StoreError, DISTRICT_DONE_KEY, WEBHOOK_DONE_KEY};
 
@@ -8,9 +8,7 @@ impl Store {
     /// The log position of the last alert notice the webhook finished with; `None` before
     /// the hall's first start with a webhook.
     pub fn webhook_done(&self) -> Result<Option<u64>, StoreError> {
-        let inner = self.inner()?;
-        let Some(value) = inner.webhook.get(WEBHOOK_DONE_KEY)? else { return Ok(None) };
-        seq_of(&value).map(Some)
+        self.progress(WEBHOOK_DONE_KEY)
     }
 
     /// Records that the webhook finished with the notice at `seq`. Not flushed here: the
@@ -18,23 +16,31 @@ impl Store {
     /// durable; a notice whose mark is lost in a crash is sent again, under the same
     /// delivery id.
     pub fn set_webhook_done(&self, seq: u64) -> Result<(), StoreError> {
-        self.inner()?.webhook.insert(WEBHOOK_DONE_KEY, &seq.to_be_bytes())?;
-        Ok(())
+        self.set_progress(WEBHOOK_DONE_KEY, seq)
     }
 
     /// The log position of the last record the district's stream acknowledged, as this
     /// hall last heard; `None` before its first link. Shown on `/metrics`, never the point
     /// the link resumes from (the server says that).
     pub fn district_done(&self) -> Result<Option<u64>, StoreError> {
-        let inner = self.inner()?;
-        let Some(value) = inner.webhook.get(DISTRICT_DONE_KEY)? else { return Ok(None) };
-        seq_of(&value).map(Some)
+        self.progress(DISTRICT_DONE_KEY)
     }
 
     /// Keeps the district link's acknowledged position (not flushed here, like the
     /// webhook's mark).
     pub fn set_district_done(&self, seq: u64) -> Result<(), StoreError> {
-        self.inner()?.webhook.insert(DISTRICT_DONE_KEY, &seq.to_be_bytes())?;
+        self.set_progress(DISTRICT_DONE_KEY, seq)
+    }
+
+    /// A reader's log position under `key`; `None` before it kept one.
+    fn progress(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {
+        let inner = self.inner()?;
+        let Some(value) = inner.webhook.get(key)? else { return Ok(None) };
+        seq_of(&value).map(Some)
+    }
+
+    fn set_progress(&self, key: &[u8], seq: u64) -> Result<(), StoreError> {
+        self.inner()?.webhook.insert(key, &seq.to_be_bytes())?;
         Ok(())
     }
 
