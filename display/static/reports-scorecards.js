@@ -74,15 +74,7 @@
 
   function download() {
     if (!ctx || !month) return;
-    ctx.api('/api/v1/reports/scorecards.csv?month=' + month, 'blob').then(function (blob) {
-      var url = URL.createObjectURL(blob), a = document.createElement('a');
-      a.href = url;
-      a.download = 'hallq-scorecards-' + month + '.csv';
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-    });
+    ctx.save('/api/v1/reports/scorecards.csv?month=' + month, 'hallq-scorecards-' + month + '.csv');
   }
 
   document.addEventListener('DOMContentLoaded', function () { $('sc-csv').addEventListener('click', download); });

@@ -78,15 +78,7 @@
 
   function download() {
     if (!ctx || !week) return;
-    ctx.api('/api/v1/reports/stuck.csv?week=' + week, 'blob').then(function (blob) {
-      var url = URL.createObjectURL(blob), a = document.createElement('a');
-      a.href = url;
-      a.download = 'hallq-stuck-' + week + '.csv';
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-    });
+    ctx.save('/api/v1/reports/stuck.csv?week=' + week, 'hallq-stuck-' + week + '.csv');
   }
 
   document.addEventListener('DOMContentLoaded', function () { $('st-csv').addEventListener('click', download); });

@@ -193,10 +193,16 @@
     var day = $('date').value;
     // The guides' figures (全程领办) are a report of their own, by `day`.
     var path = kind === 'guides' ? '/api/v1/reports/guides.csv?day=' : '/api/v1/reports/day/' + kind + '.csv?date=';
-    api(path + day, 'blob').then(function (blob) {
+    saveCsv(path + day, 'hallq-' + kind + '-' + day + '.csv');
+  }
+
+  // Fetches a CSV report and hands it to the browser as a file named `name`; the
+  // scorecards' and the stuck items' sections save theirs through it too.
+  function saveCsv(path, name) {
+    return api(path, 'blob').then(function (blob) {
       var url = URL.createObjectURL(blob), a = el('a');
       a.href = url;
-      a.download = 'hallq-' + kind + '-' + day + '.csv';
+      a.download = name;
       document.body.appendChild(a);
       a.click();
       a.remove();
@@ -222,9 +228,10 @@
       last = r;
       render(r);
       charts(r.day, r.unavailable.indexOf('charts') < 0);
-      window.HallqScorecards.load(r.day, { api: api, el: el, lang: function () { return document.documentElement.lang; } });
+      var section = { api: api, el: el, save: saveCsv, lang: function () { return document.documentElement.lang; } };
+      window.HallqScorecards.load(r.day, section);
       // Issue 17 §2: the week's stuck items.
-      window.HallqStuck.load(r.day, { api: api, el: el, lang: function () { return document.documentElement.lang; } });
+      window.HallqStuck.load(r.day, section);
     }, function (err) { $('status').textContent = ''; fail(err); });
   }
 
