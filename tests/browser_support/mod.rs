@@ -7,11 +7,15 @@
 
 #![allow(dead_code)]
 
+mod pool;
+
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use fantoccini::elements::Element;
@@ -19,7 +23,6 @@ use fantoccini::wd::{WebDriverCompatibleCommand, WindowHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::{Method, Url};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 
 /// How long a page may take to show something before the test fails as hung.
 pub const PAGE_GUARD: Duration = Duration::from_secs(20);
@@ -38,8 +41,11 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 pub struct Browser {
     pub client: Client,
-    driver: Child,
-    _profile: TempDir,
+    /// Its chromedriver and session, until `close` keeps them for the next test or a drop
+    /// ends them.
+    held: Option<pool::Held>,
+    /// Every origin a tab was sent to, whose storage `close` clears.
+    origins: Mutex<BTreeSet<String>>,
 }
 
 fn say_loudly(line: &str) {
@@ -63,6 +69,19 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
         ));
         return None;
     }
+    let browser = match pool::take() {
+        Some(held) => match reuse(held, width, height).await {
+            Some(b) => b,
+            None => start(width, height).await,
+        },
+        None => start(width, height).await,
+    };
+    browser.speed_up_animations().await;
+    Some(browser)
+}
+
+/// A new chromedriver and Chromium with a `width`×`height` window.
+async fn start(width: u32, height: u32) -> Browser {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
     // chromedriver leads a process group of its own, which the Chromium it starts joins:
     // a test that fails (and never closes its session) ends both with one signal.
@@ -107,9 +126,27 @@ pub async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    let browser = Browser { client, driver, _profile: profile };
-    browser.speed_up_animations().await;
-    Some(browser)
+    let session = client.session_id().await.ok().flatten().unwrap_or_default();
+    Browser::new(client, pool::Held { driver, profile, port, session })
+}
+
+/// The browser a finished test kept (`pool`), with a `width`×`height` window; `None` (and
+/// that browser ended) if it no longer answers.
+async fn reuse(held: pool::Held, width: u32, height: u32) -> Option<Browser> {
+    let url = format!("http://127.0.0.1:{}", held.port);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = match Client::with_existing_session(&url, &held.session, connector).await {
+        Ok(c) => c,
+        Err(_) => {
+            pool::end(held);
+            return None;
+        }
+    };
+    let browser = Browser::new(client, held);
+    match browser.client.set_window_size(width, height).await {
+        Ok(()) => Some(browser),
+        Err(_) => None,
+    }
 }
 
 /// Starts a browser whose page area (not its window) is `width`×`height`, the size of the
@@ -277,6 +314,7 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) {
+        self.visit(url);
         self.client.goto(url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
     }
 
@@ -356,28 +394,62 @@ impl Browser {
         path
     }
 
+    /// Ends the test's use of this browser: reset as a new one (see `pool`) and kept for
+    /// the next test, or ended if it cannot be reset.
     pub async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let Some(held) = self.held.take() else { return };
+        if self.reset().await.is_ok() && self.client.persist().await.is_ok() {
+            pool::give(held);
+        } else {
+            let _ = self.client.clone().close().await;
+            pool::end(held);
+        }
+    }
+
+    /// Leaves the browser as a new one would be (`pool`): one blank tab, made after every
+    /// other is closed; no cookies or cache; the storage of every origin it was sent to
+    /// cleared.
+    async fn reset(&self) -> Result<(), fantoccini::error::CmdError> {
+        let origins = std::mem::take(&mut *self.origins.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for origin in origins {
+            let params = json!({ "origin": origin, "storageTypes": "all" });
+            self.client.issue_cmd(Cdp { cmd: "Storage.clearDataForOrigin", params }).await?;
+        }
+        for cmd in ["Network.clearBrowserCookies", "Network.clearBrowserCache"] {
+            self.client.issue_cmd(Cdp { cmd, params: json!({}) }).await?;
+        }
+        let fresh = self.client.new_window(true).await?.handle;
+        for tab in self.client.windows().await? {
+            if tab != fresh {
+                self.client.switch_to_window(tab).await?;
+                self.client.close_window().await?;
+            }
+        }
+        self.client.switch_to_window(fresh).await
+    }
+
+    fn new(client: Client, held: pool::Held) -> Self {
+        Self { client, held: Some(held), origins: Mutex::new(BTreeSet::new()) }
+    }
+
+    /// Notes `url`'s origin, whose storage `close` clears.
+    fn visit(&self, url: &str) {
+        if let Ok(u) = Url::parse(url) {
+            if let url::Origin::Tuple(..) = u.origin() {
+                let mut origins = self.origins.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                origins.insert(u.origin().ascii_serialization());
+            }
+        }
     }
 }
 
 impl Drop for Browser {
-    /// A test that panicked left its session open: end chromedriver's whole process group,
-    /// Chromium with it, not chromedriver alone (which would leave Chromium running).
+    /// A test that panicked never gave its browser back: end chromedriver's whole process
+    /// group, Chromium with it, not chromedriver alone (which would leave Chromium running).
     fn drop(&mut self) {
-        // After `close` chromedriver is gone and its pid may be another's: signal nothing.
-        if !matches!(self.driver.try_wait(), Ok(None)) {
-            return;
+        if let Some(held) = self.held.take() {
+            pool::end(held);
         }
-        if let Ok(group) = i32::try_from(self.driver.id()) {
-            // SAFETY: kill(2) with a negated pid signals the process group that the child
-            // this Browser started leads; it touches no memory.
-            unsafe { libc::kill(-group, libc::SIGKILL) };
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
