@@ -130,39 +130,39 @@ fn listed<'a>(view: &'a Value, name: &str) -> Option<&'a Value> {
 async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
     let d = Daemon::start_with_clock(support::default_start_ms()).await;
     let admin = d.api.login("admin").await;
-    let body = json!({ "user": "clerk13", "role": "clerk", "password": "first-pass-13" });
+    let body = json!({ "user": "clerk61", "role": "clerk", "password": "first-pass-61" });
     let r = d.api.post("/api/v1/users", Some(&admin), Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(
         (&r.body["name"], &r.body["role"], &r.body["source"]),
-        (&json!("clerk13"), &json!("clerk"), &json!("admin"))
+        (&json!("clerk61"), &json!("clerk"), &json!("admin"))
     );
-    assert!(!r.text.contains("first-pass-13") && !r.text.contains("argon2"), "neither password nor hash: {}", r.text);
+    assert!(!r.text.contains("first-pass-61") && !r.text.contains("argon2"), "neither password nor hash: {}", r.text);
 
-    let r = login_with(&d, "clerk13", "first-pass-13").await;
+    let r = login_with(&d, "clerk61", "first-pass-61").await;
     assert_eq!((r.status, r.body["role"].clone()), (200, json!("clerk")), "{}", r.text);
     let clerk = r.body["token"].as_str().expect("a token").to_string();
     // An added clerk may open any window.
     d.api.window_ok(&clerk, "7", "open", None).await;
-    login_with(&d, "clerk13", "wrong-password").await.assert_error(401, "bad_credentials");
+    login_with(&d, "clerk61", "wrong-password").await.assert_error(401, "bad_credentials");
     let view = admin_view(&d, &admin).await;
-    let row = listed(&view, "clerk13").expect("the admin page lists the added user");
+    let row = listed(&view, "clerk61").expect("the admin page lists the added user");
     assert_eq!((&row["disabled"], &row["source"]), (&json!(false), &json!("admin")));
     assert_eq!(listed(&view, "clerk1").expect("hall.toml's users too")["source"], "hall_toml");
 
     // The log keeps the user: after a restart they still log in, and an admin can disable
     // and reset them like a user of hall.toml.
     let d = d.restart().await;
-    assert_eq!(login_with(&d, "clerk13", "first-pass-13").await.status, 200);
+    assert_eq!(login_with(&d, "clerk61", "first-pass-61").await.status, 200);
     let admin = d.api.login("admin").await;
     let r =
-        d.api.post("/api/v1/users/clerk13/password", Some(&admin), Some(json!({ "password": "second-pass-13" }))).await;
+        d.api.post("/api/v1/users/clerk61/password", Some(&admin), Some(json!({ "password": "second-pass-61" }))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    login_with(&d, "clerk13", "first-pass-13").await.assert_error(401, "bad_credentials");
-    assert_eq!(login_with(&d, "clerk13", "second-pass-13").await.status, 200);
-    assert_eq!(d.api.post("/api/v1/users/clerk13/disable", Some(&admin), None).await.status, 200);
-    login_with(&d, "clerk13", "second-pass-13").await.assert_error(403, "user_disabled");
-    assert_eq!(d.api.post("/api/v1/users/clerk13/enable", Some(&admin), None).await.status, 200);
+    login_with(&d, "clerk61", "first-pass-61").await.assert_error(401, "bad_credentials");
+    assert_eq!(login_with(&d, "clerk61", "second-pass-61").await.status, 200);
+    assert_eq!(d.api.post("/api/v1/users/clerk61/disable", Some(&admin), None).await.status, 200);
+    login_with(&d, "clerk61", "second-pass-61").await.assert_error(403, "user_disabled");
+    assert_eq!(d.api.post("/api/v1/users/clerk61/enable", Some(&admin), None).await.status, 200);
 
     // The audit names the admin for the add and the reset, and shows no hash.
     let page = d.api.get("/api/v1/audit?date=2026-03-10", Some(&admin)).await;
@@ -179,19 +179,19 @@ async fn an_admin_adds_a_clerk_who_logs_in_at_once_and_after_a_restart() {
         "{}",
         page.text
     );
-    assert!(!page.text.contains("argon2") && !page.text.contains("pass-13"), "{}", page.text);
+    assert!(!page.text.contains("argon2") && !page.text.contains("pass-61"), "{}", page.text);
     // The added clerk's own actions carry the role the admin gave (not in hall.toml).
     let opened = page.body["entries"]
         .as_array()
         .expect("entries")
         .iter()
-        .find(|e| e["user"] == "clerk13" && e["action"] == "open")
+        .find(|e| e["user"] == "clerk61" && e["action"] == "open")
         .unwrap_or_else(|| panic!("the added clerk's open is audited: {}", page.text))
         .clone();
     assert_eq!(opened["role"], "clerk", "{opened}");
-    let csv = d.api.get("/api/v1/audit.csv?date=2026-03-10&user=clerk13", Some(&admin)).await.text;
+    let csv = d.api.get("/api/v1/audit.csv?date=2026-03-10&user=clerk61", Some(&admin)).await.text;
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    assert!(!rows.is_empty() && rows.iter().all(|l| l.contains(",clerk13,") && l.contains("窗口人员")), "{csv}");
+    assert!(!rows.is_empty() && rows.iter().all(|l| l.contains(",clerk61,") && l.contains("窗口人员")), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -220,7 +220,7 @@ async fn bad_new_users_and_passwords_are_refused_each_with_its_error_and_nothing
     let d = Daemon::start_with_clock(support::default_start_ms()).await;
     let admin = d.api.login("admin").await;
     let ok = |name: &str| json!({ "user": name, "role": "clerk", "password": "good-password" });
-    let first = d.api.post("/api/v1/users", Some(&admin), Some(ok("clerk13"))).await;
+    let first = d.api.post("/api/v1/users", Some(&admin), Some(ok("clerk61"))).await;
     assert_eq!(first.status, 201, "{}", first.text);
     let before = admin_view(&d, &admin).await["users"].clone();
     let long = "a".repeat(33);
@@ -228,7 +228,7 @@ async fn bad_new_users_and_passwords_are_refused_each_with_its_error_and_nothing
     for (body, status, code) in [
         (ok("clerk1"), 409, "user_exists"),
         (ok("Clerk1"), 400, "bad_user_name"),
-        (ok("clerk13"), 409, "user_exists"),
+        (ok("clerk61"), 409, "user_exists"),
         (ok("admin"), 409, "user_exists"),
         (ok("x"), 400, "bad_user_name"),
         (ok(&long), 400, "bad_user_name"),

@@ -94,7 +94,7 @@ async fn an_admin_adds_a_clerk_and_resets_a_password_from_the_page() {
 
     // A refused name says why, and adds nobody.
     b.type_into("#new-user", "Clerk 13").await;
-    b.type_into("#new-password", "clerk13-pass").await;
+    b.type_into("#new-password", "clerk61-pass").await;
     b.click("#add-user").await;
     b.until("the refusal", "return !document.querySelector('#users-manage-error').hidden;").await;
     assert!(b.text("#users-manage-error").await.contains("小写字母"), "the name rule is shown");
@@ -105,24 +105,24 @@ async fn an_admin_adds_a_clerk_and_resets_a_password_from_the_page() {
     );
 
     b.eval("document.querySelector('#new-user').value = ''; return true;").await;
-    b.type_into("#new-user", "clerk13").await;
-    b.type_into("#new-password", "clerk13-pass").await;
+    b.type_into("#new-user", "clerk61").await;
+    b.type_into("#new-password", "clerk61-pass").await;
     b.eval("document.querySelector('#new-role').value = 'clerk'; return true;").await;
     b.click("#add-user").await;
-    b.until("clerk13 listed", "return !!document.querySelector('#users tr[data-user=\"clerk13\"]');").await;
-    assert!(b.text("#users-manage-ok").await.contains("clerk13"));
-    let r = api.post("/api/v1/login", None, Some(json!({ "user": "clerk13", "password": "clerk13-pass" }))).await;
+    b.until("clerk61 listed", "return !!document.querySelector('#users tr[data-user=\"clerk61\"]');").await;
+    assert!(b.text("#users-manage-ok").await.contains("clerk61"));
+    let r = api.post("/api/v1/login", None, Some(json!({ "user": "clerk61", "password": "clerk61-pass" }))).await;
     assert_eq!((r.status, r.body["role"].clone()), (200, json!("clerk")), "{}", r.text);
     b.screenshot("admin-user-added").await;
 
-    b.type_into("#reset-user", "clerk13").await;
-    b.type_into("#reset-password", "clerk13-newpass").await;
+    b.type_into("#reset-user", "clerk61").await;
+    b.type_into("#reset-password", "clerk61-newpass").await;
     b.click("#reset-submit").await;
     b.until("the reset note", "return document.querySelector('#users-manage-ok').textContent.indexOf('重置') >= 0;")
         .await;
-    let old = api.post("/api/v1/login", None, Some(json!({ "user": "clerk13", "password": "clerk13-pass" }))).await;
+    let old = api.post("/api/v1/login", None, Some(json!({ "user": "clerk61", "password": "clerk61-pass" }))).await;
     old.assert_error(401, "bad_credentials");
-    let new = api.post("/api/v1/login", None, Some(json!({ "user": "clerk13", "password": "clerk13-newpass" }))).await;
+    let new = api.post("/api/v1/login", None, Some(json!({ "user": "clerk61", "password": "clerk61-newpass" }))).await;
     assert_eq!(new.status, 200, "{}", new.text);
     b.screenshot("admin-password-reset").await;
     b.close().await;

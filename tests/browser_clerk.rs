@@ -276,8 +276,8 @@ async fn an_admin_picks_a_window_transfers_pauses_and_reads_english() {
     b.type_into("#login-user", "admin").await;
     b.type_into("#login-password", support::PASSWORD).await;
     b.click("#login-submit").await;
-    // An admin may open any window: all twelve are offered.
-    b.until("all windows offered", "return document.querySelectorAll('#window-select [data-window]').length === 12;")
+    // An admin may open any window: all sixty are offered.
+    b.until("all windows offered", "return document.querySelectorAll('#window-select [data-window]').length === 60;")
         .await;
     b.click("#window-select [data-window=\"1\"]").await;
     b.screenshot("clerk-pick").await;

@@ -172,8 +172,96 @@ async fn lobby_portrait_with_a_busy_hall() {
     assert_fits(&browser).await;
     settle(&browser).await;
     browser.screenshot("lobby-portrait").await;
+    calls_at_the_far_end_of_sixty_windows(&browser, &d.api).await;
     browser.close().await;
 }
+
+/// The example hall's sixty windows crowd the board (ten narrow tiles a row), and in
+/// portrait a busy recent list takes the board's place: the sixty tiles show whole while
+/// eight calls are recent; then calls at windows 47 and 58 show on their tiles, in the
+/// recent list and on the big panel, each on screen, whole and over no other tile or row.
+async fn calls_at_the_far_end_of_sixty_windows(browser: &browser_support::Browser, api: &support::Api) {
+    browser.until("sixty window tiles", "return document.querySelectorAll('#windows li').length === 60").await;
+    let tiles: Vec<String> =
+        ["1", "47", "58", "60"].iter().map(|w| format!("#windows li[data-window=\"{w}\"]")).collect();
+    let board: Vec<String> = tiles.iter().flat_map(|t| [format!("{t} .win-id"), format!("{t} .win-ticket")]).collect();
+    whole_on_screen(browser, &board, "the sixty windows' board").await;
+    let mut parts = vec!["#current-number".to_string(), "#current-window".to_string()];
+    let (mut last, mut far_tiles) = (String::new(), Vec::new());
+    for w in ["47", "58"] {
+        let clerk = api.login(&format!("clerk{w}")).await;
+        api.window_ok(&clerk, w, "open", None).await;
+        last = api.call_next(&clerk, w).await["number"].as_str().expect("a number").to_string();
+        let tile = format!("#windows li[data-window=\"{w}\"]");
+        let shows = format!("return document.querySelector('{tile} .win-ticket')?.textContent === '{last}'");
+        browser.until(&format!("window {w}'s tile shows {last}"), &shows).await;
+        let row = format!("#recent-calls li[data-number=\"{last}\"][data-window=\"{w}\"]");
+        let listed = format!("return !!document.querySelector('{row}')");
+        browser.until(&format!("{last} to window {w} in the recent list"), &listed).await;
+        parts.extend([format!("{row} .rc-number"), format!("{row} .rc-window")]);
+        far_tiles.extend([format!("{tile} .win-id"), format!("{tile} .win-ticket")]);
+    }
+    // The big panel follows the voice, which says the ten calls in turn (about 3 s each):
+    // longer than one page guard.
+    let hero = format!(
+        "return document.querySelector('#current-number').textContent.trim() === '{last}' \
+         && document.querySelector('#current-window').textContent.includes('58')"
+    );
+    let deadline = tokio::time::Instant::now() + 3 * browser_support::PAGE_GUARD;
+    while browser.eval(&hero).await != json!(true) {
+        assert!(tokio::time::Instant::now() < deadline, "the big panel never showed {last} at window 58");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_fits(browser).await;
+    settle(browser).await;
+    browser.screenshot("lobby-portrait-sixty").await;
+    if browser.eval("return document.querySelector('.board.is-recent-tall') === null").await == json!(true) {
+        parts.extend(far_tiles);
+    }
+    whole_on_screen(browser, &parts, "the far windows' calls").await;
+}
+
+/// Asserts that each of `selectors` is on screen and whole, and that no two window tiles
+/// or recent rows overlap.
+async fn whole_on_screen(browser: &browser_support::Browser, selectors: &[String], what: &str) {
+    let problems = browser.eval(&format!("{WHOLE_ON_SCREEN}\nreturn whole({})", json!(selectors))).await;
+    assert_eq!(problems, json!([]), "what a visitor reads of {what}");
+}
+
+/// A page function `whole(selectors)`: what is wrong with each element a visitor must read
+/// (missing, hidden, off the screen, clipped by a box that hides overflow), and any two
+/// window tiles or recent rows that overlap.
+const WHOLE_ON_SCREEN: &str = r#"
+function whole(selectors) {
+  const W = window.innerWidth, H = window.innerHeight, out = [];
+  const inside = (r, b) => r.left >= b.left - 1 && r.right <= b.right + 1 && r.top >= b.top - 1 && r.bottom <= b.bottom + 1;
+  for (const sel of selectors) {
+    const e = document.querySelector(sel);
+    if (!e) { out.push(sel + ': missing'); continue; }
+    const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+    if (r.width < 1 || r.height < 1 || cs.visibility !== 'visible' || e.textContent.trim() === '') out.push(sel + ': not shown');
+    const clips = cs.overflow !== 'visible' || cs.textOverflow === 'ellipsis';
+    if (clips && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)) out.push(sel + ': text cut off');
+    // The text's own boxes, which may stand out of the element's (large type, tight lines).
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const b = range.getBoundingClientRect(), t = b.width || b.height ? b : r;
+    const ink = { left: Math.min(r.left, t.left), top: Math.min(r.top, t.top), right: Math.max(r.right, t.right), bottom: Math.max(r.bottom, t.bottom) };
+    for (let a = e.parentElement; a; a = a.parentElement) {
+      if (getComputedStyle(a).overflow !== 'visible' && !inside(ink, a.getBoundingClientRect())) out.push(sel + ': clipped by ' + a.className);
+    }
+    if (!inside(ink, { left: 0, top: 0, right: W, bottom: H })) out.push(sel + ': off the screen ' + JSON.stringify(ink));
+  }
+  for (const list of ['#windows > li', '#recent-calls > li']) {
+    const rs = [...document.querySelectorAll(list)].map(e => [e, e.getBoundingClientRect()]);
+    rs.forEach(([e, a], i) => rs.slice(i + 1).forEach(([f, b]) => {
+      if (Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1)
+        out.push(list + ': ' + e.textContent + ' over ' + f.textContent);
+    }));
+  }
+  return out;
+}
+"#;
 
 /// A daemon started by this test on a port of its choosing (the harness's restart picks a
 /// new port, but a lobby screen reconnects to the address it was opened at).
@@ -318,7 +406,7 @@ async fn index_lists_every_page() {
     };
     let d = support::Daemon::start().await;
     browser.goto(&d.api.url("/")).await;
-    browser.until("the hall's windows", "return document.querySelectorAll('#window-links a').length === 12").await;
+    browser.until("the hall's windows", "return document.querySelectorAll('#window-links a').length === 60").await;
     // The demo kiosk's token comes with the demo credentials, once the daemon has checked them.
     browser
         .until(
@@ -327,7 +415,13 @@ async fn index_lists_every_page() {
         )
         .await;
     let links = browser.eval("return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))").await;
-    for want in ["/display/lobby", "/display/kiosk?token=demo-kiosk-1", "/display/clerk", "/display/window?id=12"] {
+    for want in [
+        "/display/lobby",
+        "/display/kiosk?token=demo-kiosk-1",
+        "/display/clerk",
+        "/display/window?id=12",
+        "/display/window?id=60",
+    ] {
         assert!(links.as_array().is_some_and(|l| l.contains(&json!(want))), "the index links {want}: {links}");
     }
     browser.until("the hall name", "return document.querySelector('#hall-name').textContent.includes('青川区')").await;

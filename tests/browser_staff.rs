@@ -214,8 +214,9 @@ async fn the_start_page_shows_demo_credentials_only_while_the_hall_runs_on_them(
     b.goto(&d.api.url("/")).await;
     b.until("the demo lines", "return document.querySelectorAll('.demo-cred').length >= 7;").await;
     let text = b.text("main").await;
-    // The clerks: clerk1 … clerk12, then the 助企服务 specialists zhuanyuan1 and zhuanyuan2.
-    assert!(text.contains("演示账号 clerk1…zhuanyuan2，密码 demo"), "{text}");
+    // The clerks: clerk1 … clerk12, the 助企服务 specialists zhuanyuan1 and zhuanyuan2, then
+    // clerk13 … clerk60 of the window ranges.
+    assert!(text.contains("演示账号 clerk1…clerk60，密码 demo"), "{text}");
     assert!(text.contains("演示令牌 demo-kiosk-1"), "{text}");
     let kiosk = b.eval("return document.querySelector('#kiosk-card').getAttribute('href');").await;
     assert_eq!(kiosk, "/display/kiosk?token=demo-kiosk-1");
@@ -240,7 +241,7 @@ async fn the_start_page_shows_demo_credentials_only_while_the_hall_runs_on_them(
     }
     let d2 = Daemon::start_config(std::sync::Arc::new(tempfile::tempdir().unwrap()), None, config).await;
     b.goto(&d2.api.url("/")).await;
-    b.until("the window links", "return document.querySelectorAll('#window-links a').length === 12;").await;
+    b.until("the window links", "return document.querySelectorAll('#window-links a').length === 60;").await;
     // The page asks until the daemon has checked the passwords; then it knows.
     support::guard("the daemon's answer", async {
         loop {

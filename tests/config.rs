@@ -109,7 +109,7 @@ fn the_embedded_default_loads_a_realistic_hall() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let s = &cfg.setup;
     assert!(s.items.len() >= 60, "{} items", s.items.len());
-    assert_eq!(s.windows.len(), 12);
+    assert_eq!(s.windows.len(), 60);
     let queues: Vec<&str> = s.queues.iter().map(|q| q.id.as_str()).collect();
     assert_eq!(queues, ["A", "B", "V", "Y", "Z"]);
     let priorities: Vec<&str> = s.priorities.iter().map(|p| p.id.as_str()).collect();
@@ -132,14 +132,14 @@ fn the_embedded_default_loads_a_realistic_hall() {
 fn the_embedded_default_reports_its_demo_credentials() {
     let cfg = config::embedded_default().unwrap_or_else(|e| panic!("{e}"));
     let demo = cfg.demo_credentials();
-    // Two kiosks, the online channel, twelve evaluators, the metrics token, twelve clerks,
+    // Two kiosks, the online channel, sixty evaluators, the metrics token, sixty clerks,
     // two 助企服务 specialists, a supervisor, two guides and an admin.
-    assert_eq!(demo.len(), 34, "{demo:#?}");
+    assert_eq!(demo.len(), 130, "{demo:#?}");
     assert!(demo.iter().any(|d| d.contains("metrics_token")));
     assert!(demo.iter().any(|d| d.contains("demo-rate-5")));
     assert!(demo.iter().any(|d| d.contains("demo-kiosk-1")));
     assert!(demo.iter().any(|d| d.contains("demo-online-1")));
-    for user in ["clerk1", "clerk12", "supervisor", "guide1", "guide2", "admin"] {
+    for user in ["clerk1", "clerk12", "clerk60", "supervisor", "guide1", "guide2", "admin"] {
         assert!(demo.iter().any(|d| d.contains(&format!("{user:?}"))), "{user} missing from {demo:#?}");
     }
 }

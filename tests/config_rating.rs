@@ -16,7 +16,7 @@ fn date(s: &str) -> NaiveDate {
 }
 
 #[test]
-fn the_example_hall_has_six_reasons_a_calendar_and_twelve_evaluators() {
+fn the_example_hall_has_six_reasons_a_calendar_and_sixty_evaluators() {
     let c = load(|h| h).expect("the example hall");
     let r = &c.setup.rating;
     assert_eq!((r.case_days, r.ask_s, r.reasons.len()), (5, 60, 6));
@@ -26,7 +26,7 @@ fn the_example_hall_has_six_reasons_a_calendar_and_twelve_evaluators() {
     assert!(r.calendar.holidays.contains(&date("2026-10-01")));
     assert!(r.calendar.is_working_day(date("2026-10-10")), "a make-up Saturday");
     assert_eq!(r.closed_kept_days, c.retention_days);
-    assert_eq!(c.evaluators.len(), 12);
+    assert_eq!(c.evaluators.len(), 60);
     assert_eq!(c.evaluators[4].window.as_str(), "5");
     assert!(!format!("{:?}", c.evaluators[4]).contains("demo-rate-5"), "Debug hides the token");
 }
@@ -45,7 +45,7 @@ fn bad_values_are_named_with_file_line_and_key() {
         (
             "evaluator window",
             "window = \"5\"\ntoken = \"demo-rate-5\"",
-            "window = \"55\"\ntoken = \"demo-rate-5\"",
+            "window = \"61\"\ntoken = \"demo-rate-5\"",
             "evaluator[4].window",
         ),
         ("evaluator token a kiosk's", "token = \"demo-rate-5\"", "token = \"demo-kiosk-1\"", "evaluator[4].token"),

@@ -1,50 +1,14 @@
-//! `[[window_range]]` as hallq reads it (issue 17 §5): the seed hall's windows 13-60 added
-//! to the example hall with their clerks and rating tablets, exactly what the long form would make, and the
-//! errors naming file, line and key for a range that is wrong or clashes with the long form.
+//! `[[window_range]]` as hallq reads it (issue 17 §5): the example hall's windows 13-60, four
+//! ranges, make their clerks and rating tablets exactly as the long form of windows 1-12 would,
+//! and a range that is wrong or clashes with the long form is an error naming file, line and key.
 
 use crate::support;
 
 use hallq::config::{load_dir, Role};
 
-/// The seed hall's windows 13-60 as four ranges (60 windows, 60 clerks), appended to the
-/// example hall. The example itself keeps its 12 windows: the simulator's example day, its
-/// figures in README.md and the tests built on them are calibrated to those.
-const RANGES: &str = r#"
-[[window_range]]
-from = 13
-to = 48
-name = "{n}号综合窗口"
-queues = ["A"]
-clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
-evaluator_token = "demo-rate-{n}"
-
-[[window_range]]
-from = 49
-to = 52
-name = "{n}号综合窗口（含预约）"
-queues = ["Y", "A"]
-clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
-evaluator_token = "demo-rate-{n}"
-
-[[window_range]]
-from = 53
-to = 56
-name = "{n}号企业服务窗口"
-queues = ["B", "A"]
-clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
-evaluator_token = "demo-rate-{n}"
-
-[[window_range]]
-from = 57
-to = 60
-name = "{n}号优先服务窗口"
-queues = ["V", "A"]
-clerk_password_hash = "$argon2id$v=19$m=19456,t=2,p=1$Bmur5jj9HNBSK1hCGYDlGQ$WNTVhT15JvQs2ofmSi3HGrguVTNQifwk4SU2u4ZDXgk"
-evaluator_token = "demo-rate-{n}"
-"#;
-
+/// The example hall, edited, as `load_dir` reads it (its windows 13-60 are four ranges).
 fn load(edit: impl Fn(String) -> String) -> Result<hallq::config::Config, String> {
-    let dir = support::config_dir(|h| edit(format!("{h}{RANGES}")));
+    let dir = support::config_dir(edit);
     load_dir(dir.path()).map_err(|e| e.to_string())
 }
 
@@ -67,6 +31,10 @@ fn a_range_makes_what_the_long_form_would() {
     // The long form's users are untouched.
     let clerk1 = c.users.iter().find(|u| u.name.as_str() == "clerk1").expect("clerk1");
     assert_eq!(clerk1.display_name.as_deref(), Some("李明"));
+    // The hall compiled into the binary is the same sixty windows.
+    let embedded = hallq::config::embedded_default().expect("the embedded example hall");
+    let embedded_ids: Vec<&str> = embedded.setup.windows.iter().map(|w| w.id.as_str()).collect();
+    assert_eq!(embedded_ids, ids);
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub(crate) fn assert_snapshot_shape(s: &Value, day: &str) {
         assert!(q["name"].is_string() && q["waiting"].is_u64(), "{q}");
     }
     let windows = s["windows"].as_array().expect("windows");
-    assert_eq!(windows.len(), 12, "{s}");
+    assert_eq!(windows.len(), 60, "{s}");
     windows.iter().for_each(assert_window_shape);
     assert!(s["recent_calls"].is_array(), "{s}");
 }

@@ -196,7 +196,7 @@ fn calls(r: &Report) -> u64 {
 fn rejoins_and_parks_are_counted_replay_and_leave_no_ticket_unaccounted_for() {
     let hall = example_hall();
     let mut opts = trace_options(4);
-    // 15 % of the weekday: the example hall's eleven windows then call everyone before
+    // 15 % of the weekday: the example hall's sixty windows then call everyone before
     // they give up, so the same visitors are called (and miss their calls) in both runs.
     (opts.no_show, opts.rejoin, opts.park, opts.sample) = (0.2, 0.6, 0.2, 0.15);
     let r = sim::simulate(&hall, &opts).expect("runs: no command of the rules is refused by the core");
@@ -246,7 +246,7 @@ fn the_recall_limit_is_played_up_to_the_hall_s_recall_max_and_never_past_it() {
 
 #[test]
 fn a_bundle_ticket_is_served_at_each_step_in_order() {
-    // YJS-23 starts at the enterprise counter (queue B, window 10 only) and ends at a
+    // YJS-23 starts at an enterprise counter (queue B: windows 10 and 53-56) and ends at a
     // comprehensive window (queue A).
     let rows: String = [9, 10, 11, 13, 14, 15].iter().map(|h| format!("{h:02}:00:00,YJS-23,\n")).collect();
     let trace = Trace::parse("bundles.csv", &format!("time,service,priority\n{rows}")).expect("parses");
@@ -264,8 +264,8 @@ fn a_bundle_ticket_is_served_at_each_step_in_order() {
     assert_eq!(r.by_queue.get("B").map(|w| w.tickets), Some(6));
     assert_eq!(r.by_queue.get("A").map(|w| w.tickets), Some(6));
     assert_eq!((r.wait.tickets, r.step_wait.tickets), (6, 6));
-    let step1_at_10 = window(&r, "10").served;
-    assert!(step1_at_10 >= 6, "window 10 is the only B window: {step1_at_10}");
+    let at_b_windows: u64 = ["10", "53", "54", "55", "56"].iter().map(|w| window(&r, w).served).sum();
+    assert!(at_b_windows >= 6, "every first step at a B window: {at_b_windows}");
     assert_eq!(r.windows.iter().map(|w| w.served).sum::<u64>(), 12, "two services per ticket");
     assert_eq!(calls(&r), 12);
 }
@@ -273,8 +273,8 @@ fn a_bundle_ticket_is_served_at_each_step_in_order() {
 #[test]
 fn the_bundles_share_mixes_bundles_into_poisson_arrivals() {
     let hall = example_hall();
-    // Half the visitors ask for a bundle of up to six items: 20 an hour keep the example
-    // hall's eleven windows busy without a line that grows all day.
+    // Half the visitors ask for a bundle of up to six items: at 20 an hour no line grows
+    // all day at the example hall's sixty windows.
     let mut opts = poisson_options(20.0, 5, 7);
     let items_only = sim::simulate(&hall, &opts).expect("runs");
     opts.bundles = 0.5;
@@ -325,9 +325,10 @@ fn calls_by_rule_shares_add_up_to_one_in_the_report_and_the_json() {
 #[test]
 fn window_10_s_preference_is_played_and_counted_as_preferred_calls() {
     // The same visitors through the example hall with and without window 10's
-    // `prefer = { B = 60 }`. (It changes few calls here: window 10 is the only B window, so
-    // B's waits come from B's own load on it; see the figures in the final report.)
-    let opts = poisson_options(60.0, 10, 9);
+    // `prefer = { B = 60 }`, at three quarters of its sixty windows' capacity. (It changes
+    // few calls here: windows 53-56 serve B too and A's line is short, so window 10 seldom
+    // has both waiting; see the figures in the final report.)
+    let opts = poisson_options(230.0, 10, 9);
     let preferring = sim::simulate(&example_hall(), &opts).expect("runs");
     let plain = example_hall_with(|s| s.windows.iter_mut().for_each(|w| w.prefer = Default::default()));
     let not = sim::simulate(&plain, &opts).expect("runs");
@@ -407,11 +408,12 @@ fn booked_visitors_check_in_and_are_mostly_called_within_the_grace_of_their_slot
 #[test]
 fn remote_numbers_are_checked_in_on_arrival_and_every_one_is_accounted_for() {
     // Three in ten take their number in the app 10-60 minutes before coming. Measured
-    // (seed 2, 5 days): 436 remote of 1370 tickets; wait from check-in 1.3 min mean
-    // against 4.7 for all, because the number kept its place while they travelled.
+    // (seed 2, 5 days of 80 % of the weekday, the sixty windows 85 % busy): 2,808 remote of
+    // 9,689 tickets; wait from check-in 3.0 min mean against 13.5 for all, because the
+    // number kept its place while they travelled.
     let hall = example_hall();
     let mut opts = trace_options(2);
-    (opts.sample, opts.days, opts.remote) = (0.2, 5, 0.3);
+    (opts.sample, opts.days, opts.remote) = (0.8, 5, 0.3);
     (opts.no_show, opts.rejoin, opts.park) = (0.1, 0.5, 0.1);
     let r = sim::simulate(&hall, &opts).expect("runs: the core refuses no remote issue or check-in");
     assert_eq!(r, sim::simulate(&hall, &opts).expect("runs"), "same seed, same report");
@@ -476,7 +478,8 @@ fn appointments_and_remote_in_the_json_and_bad_values_refused() {
 #[test]
 fn store_next_takes_back_the_clerks_reaction_time() {
     let mut opts = trace_options(1);
-    (opts.sample, opts.no_show) = (0.12, 0.0);
+    // The README's whole weekday: at this load every finish has someone waiting.
+    (opts.sample, opts.no_show) = (1.0, 0.0);
     let slow = SimHall { react_ms: 30_000, ..example_hall() };
     let armed = SimHall { store_next: true, name: "store-next".into(), ..slow.clone() };
     let (a, b) = sim::compare(&slow, &armed, &opts).expect("runs");

@@ -55,10 +55,11 @@ fn a_window_never_staffed_serves_no_one() {
 
 #[test]
 fn utilisation_is_measured_over_staffed_time() {
-    // An overloaded day; window 3 is staffed 09:00-10:00 only, so it is busy all its hour.
+    // An overloaded day (the whole weekday on sixty windows); window 3 is staffed
+    // 09:00-10:00 only, so it is busy all its hour.
     let hall = example_hall();
     let mut opts = trace_options(3);
-    opts.sample = 0.3;
+    opts.sample = 1.0;
     opts.staffing = Some(rota("3,09:00,10:00\n*,08:30,drain\n"));
     let r = sim::simulate(&hall, &opts).expect("runs");
     let w3 = window(&r, "3");
@@ -77,7 +78,8 @@ fn the_lunch_rota_of_the_readme_costs_waits_and_saves_staffed_hours_and_is_deter
     let text = std::fs::read_to_string(&path).expect("the lunch rota is in tests/data");
     let hall = example_hall();
     let mut opts = trace_options(1);
-    opts.sample = 0.2;
+    // The README's whole weekday.
+    opts.sample = 1.0;
     let all_day = sim::simulate(&hall, &opts).expect("runs");
     opts.staffing = Some(Rota::parse("staffing-lunch.csv", &text).expect("the lunch rota parses"));
     let lunch = sim::simulate(&hall, &opts).expect("runs");
@@ -92,7 +94,7 @@ fn the_lunch_rota_of_the_readme_costs_waits_and_saves_staffed_hours_and_is_deter
 fn a_bad_rota_is_refused_naming_file_and_line_and_nothing_runs() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("rota.csv");
-    std::fs::write(&path, "window,from,to\n*,08:30,12:00\n# window 13 was torn down\n13,13:00,drain\n")
+    std::fs::write(&path, "window,from,to\n*,08:30,12:00\n# window 61 was torn down\n61,13:00,drain\n")
         .expect("writes the rota");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
         .args(["simulate", "--staffing"])
@@ -102,6 +104,6 @@ fn a_bad_rota_is_refused_naming_file_and_line_and_nothing_runs() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(out.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&out.stdout));
-    let want = format!("{}:4: example hall has no window \"13\"", path.display());
+    let want = format!("{}:4: example hall has no window \"61\"", path.display());
     assert!(stderr.contains(&want), "{stderr}");
 }

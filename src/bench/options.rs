@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::BenchError;
 
-/// The example hall has eleven windows that serve the comprehensive queue A (window 12
-/// serves only Z); clerk N opens window N.
+/// The benchmark's clerks are clerk N at window N, from 1 up: the example hall's windows
+/// 1-11 serve the comprehensive queue A, and window 12 only Z.
 pub const CLERKS_MAX: usize = 11;
 /// Kiosks held open at once: each is a connection and a task of this process.
 pub const KIOSKS_MAX: usize = 4096;

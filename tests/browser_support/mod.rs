@@ -164,7 +164,8 @@ pub async fn launch_page(test: &str, width: u32, height: u32) -> Option<Browser>
     Some(browser)
 }
 
-/// Two speaker zones over the example hall's twelve windows, to append to hall.toml.
+/// Two speaker zones over the example hall's sixty windows, to append to hall.toml: the
+/// ground floor's windows 1-6 and the upstairs 7-60 (every window must be in a zone).
 pub const ZONES: &str = r#"
 [[zone]]
 id = "1F"
@@ -174,7 +175,12 @@ windows = ["1", "2", "3", "4", "5", "6"]
 [[zone]]
 id = "2F"
 name = "二楼"
-windows = ["7", "8", "9", "10", "11", "12"]
+windows = [
+    "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
+    "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34",
+    "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48",
+    "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60",
+]
 "#;
 
 /// Whether espeak-ng runs here. Without it a voice test is left out, loudly; with `CI`
