@@ -152,7 +152,7 @@ async fn waits_out_the_limit(b: &Browser, d: &Daemon, second: &str) {
     // The guide's bucket refills every 250 ms: drained every 30 ms, it has rarely a read
     // left when the page asks, a second after each queue change on the feed.
     for round in 0.. {
-        if b.eval(limited).await != Value::from(0) {
+        if b.eval(limited).await != 0 {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "the page never met the guide's limit");
