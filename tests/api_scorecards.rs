@@ -1,7 +1,8 @@
 //! 考勤考核: a clerk's day at the windows, through the real daemon on an injected clock,
 //! checked against the times and acts this test itself played (not against the fold): time
 //! with a window open, pauses by the reason given, tickets finished, no-shows, ratings;
-//! the month's CSV; the same after a restart; and who may read it.
+//! the month's CSV; the same after a restart; and who may read it. Signed-in time is the
+//! user's, not a session's: it runs from the first live session to the end of the last.
 
 use crate::support;
 
@@ -42,6 +43,8 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     let c3 = d.api.login("clerk3").await;
     let c4 = d.api.login("clerk4").await;
     d.set_clock(at(9, 0));
+    // A second device each: signing out of one leaves the clerk signed in.
+    let (c3_tablet, c4_tablet) = (d.api.login("clerk3").await, d.api.login("clerk4").await);
     d.api.window_ok(&c3, "3", "open", None).await;
     let first = serve_one(&d, &c3, "3", (9, 5), 6).await;
     let second = serve_one(&d, &c3, "3", (9, 12), 4).await;
@@ -59,12 +62,15 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     d.set_clock(at(9, 50));
     d.api.window_ok(&c3, "3", "resume", None).await;
     d.set_clock(at(10, 0));
+    let out = d.api.post("/api/v1/logout", Some(&c3_tablet), None).await;
+    assert!(out.status < 300, "{}", out.text);
     d.api.window_ok(&c3, "3", "pause", None).await;
     d.set_clock(at(10, 10));
     d.api.window_ok(&c3, "3", "resume", None).await;
     d.set_clock(at(10, 30));
     d.api.window_ok(&c3, "3", "close", None).await;
-    // Signed in 08:55, out at 10:35: 100 minutes, not the window's 90.
+    // Signed in 08:55, out of the last session at 10:35: 100 minutes, not the window's 90,
+    // nor the 65 to the first sign-out.
     d.set_clock(at(10, 35));
     let out = d.api.post("/api/v1/logout", Some(&c3), None).await;
     assert!(out.status < 300, "{}", out.text);
@@ -75,6 +81,9 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     d.api.issue(&item).await;
     d.api.call_next(&c4, "4").await;
     d.api.window_ok(&c4, "4", "no-show", None).await;
+    d.set_clock(at(10, 40));
+    let out = d.api.post("/api/v1/logout", Some(&c4_tablet), None).await;
+    assert!(out.status < 300, "{}", out.text);
     d.set_clock(at(11, 0));
     d.api.window_ok(&c4, "4", "pause", Some(json!({ "reason": "meeting" }))).await;
 
@@ -98,6 +107,7 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     let r4 = row(&month.body, "clerk4");
     assert_eq!((r4["no_shows"].as_u64(), r4["completed"].as_u64()), (Some(1), Some(0)), "{r4}");
     assert_eq!(r4["pauses"], 1, "{r4}");
+    assert_eq!(r4["signed_in_minutes"], 125.0, "08:55 to the day's last record, 11:00, still signed in: {r4}");
 
     let csv = d.api.get("/api/v1/reports/scorecards.csv?month=2026-03", Some(&sup)).await;
     assert_eq!(csv.status, 200, "{}", csv.text);
@@ -116,6 +126,7 @@ async fn a_clerks_day_is_scored_as_it_was_played_and_survives_a_restart() {
     let sup = d.api.login("supervisor").await;
     let again = d.api.get("/api/v1/reports/scorecards?month=2026-03", Some(&sup)).await;
     assert_eq!(row(&again.body, "clerk3"), r3, "clerk3's day changed across a restart");
+    assert_eq!(row(&again.body, "clerk4")["signed_in_minutes"], 125.0, "clerk4's day changed across a restart");
 }
 
 #[tokio::test]

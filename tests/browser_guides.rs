@@ -3,8 +3,9 @@
 //! initials) under escort and takes a bundle ticket from the kiosk under escort by its
 //! number; the page lists both; a clerk calls the first, and the page shows it called at
 //! window 1 with the alert (banner and vibration); window 10's clerk finishes the bundle
-//! ticket's first step, and the page alerts its next step. Screenshots under
-//! target/screenshots/guide-*.png.
+//! ticket's first step, and the page alerts its next step. All of it within the daemon's
+//! own bound on a guide's reads; when another session of the guide uses that bound up, the
+//! page waits out the 429 and catches up. Screenshots under target/screenshots/guide-*.png.
 
 use crate::browser_support;
 use crate::support;
@@ -39,9 +40,14 @@ async fn sign_in_with_alerts(b: &Browser, base: &str) {
 /// The guide page's reads of its visitors since its feed went live were the feed's: the
 /// fallback poll ran none, and the feed caused some.
 async fn followed_the_feed(b: &Browser) {
-    let js = "var c = window.HallqGuideFeed.counts; return [c.polled, c.pushed > 0, document.body.dataset.feed];";
+    let js =
+        "var c = window.HallqGuideFeed.counts; return [c.polled, c.pushed > 0, document.body.dataset.feed, c.limited];";
     let counts = b.eval(js).await;
-    assert_eq!(counts, serde_json::json!([0, true, "live"]), "the alerts came from the feed, not the poll");
+    assert_eq!(
+        counts,
+        serde_json::json!([0, true, "live", 0]),
+        "the alerts came from the feed, not the poll, within the limit"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -54,6 +60,7 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     let mut printer = crate::printer_support::FakePrinter::start(crate::printer_support::READY).await;
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
+    config.limits.guide_reads = hallq::config::RateLimits::default().guide_reads;
     let kiosk1 = crate::printer_support::printer_at_kiosk1(&mut config, printer.addr, 0);
     let d = Daemon::start_config(std::sync::Arc::new(tempfile::tempdir().expect("a temp dir")), None, config).await;
     let base = format!("http://{}", d.addr);
@@ -129,5 +136,44 @@ async fn a_guide_follows_two_visitors_and_is_alerted_at_the_call_and_the_next_st
     b.eval("window.scrollTo(0, 0); return true;").await;
     b.screenshot("guide-step").await;
     assert_eq!(b.eval("return document.querySelectorAll('.gd-visitor').length;").await, Value::from(2));
+    waits_out_the_limit(&b, &d, &second).await;
     b.close().await;
+}
+
+/// Another session of guide1 uses up the guide's reads ([hall.limits] guide_reads_burst)
+/// while the hall moves, until the page has met a 429; then that session lets go of
+/// `second`, and the page, having waited out the Retry-After, lists the one visitor left,
+/// with no error shown.
+async fn waits_out_the_limit(b: &Browser, d: &Daemon, second: &str) {
+    let other = d.api.login("guide1").await;
+    let item = d.api.item_in("A").await;
+    let deadline = tokio::time::Instant::now() + browser_support::PAGE_GUARD;
+    let limited = "return window.HallqGuideFeed.counts.limited;";
+    // The guide's bucket refills every 250 ms: drained every 30 ms, it has rarely a read
+    // left when the page asks, a second after each queue change on the feed.
+    for round in 0.. {
+        if b.eval(limited).await != 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the page never met the guide's limit");
+        for _ in 0..100 {
+            let r = d.api.get("/api/v1/guide", Some(&other)).await;
+            if r.status == 429 {
+                r.assert_error(429, "rate_limited");
+                break;
+            }
+        }
+        if round % 10 == 0 {
+            d.api.issue(&item).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let r = d.api.post(&format!("/api/v1/guide/escorts/{second}/release"), Some(&other), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    d.api.issue(&item).await;
+    b.until("the page caught up after the 429", "return document.querySelectorAll('.gd-visitor').length === 1;").await;
+    assert!(
+        b.eval("return document.querySelector('#list-error').hidden;").await == Value::Bool(true),
+        "no error shown"
+    );
 }

@@ -2,11 +2,16 @@
 //! daemon on an injected clock: a clerk is turned away, a supervisor signs in and sees the
 //! day's figures, tables and the daemon's four SVG charts (fetched with the token in a
 //! header, shown through blob: addresses, so the token is in no URL); another day can be
-//! picked.
+//! picked. Each of the page's CSV buttons saves a file (Chromium's downloads go to a temporary
+//! directory) holding what the API serves for that report.
 
 use crate::browser_support;
 use crate::support;
 
+use std::path::Path;
+use std::time::Duration;
+
+use browser_support::{Browser, PAGE_GUARD};
 use serde_json::{json, Value};
 use support::{shanghai_ms, Daemon};
 
@@ -14,7 +19,8 @@ fn at(h: u32, m: u32) -> i64 {
     shanghai_ms(2026, 3, 10, h, m, 0)
 }
 
-/// A short morning: A001 waits 8 minutes, A002 25 (a no-show), B001 26; A003 still waits.
+/// A short morning: A001 waits 8 minutes, A002 25 (a no-show), B001 26 (finished
+/// incomplete, so its item is stuck this week); A003 still waits.
 async fn morning(d: &Daemon) {
     let api = &d.api;
     let (a, b) = (api.item_in("A").await, api.item_in("B").await);
@@ -40,7 +46,7 @@ async fn morning(d: &Daemon) {
     assert_eq!(api.call_next(&c10, "10").await["number"], "B001");
     api.window_ok(&c10, "10", "serve", None).await;
     d.set_clock(at(10, 33));
-    api.window_ok(&c10, "10", "done", Some(json!({ "outcome": "completed" }))).await;
+    api.window_ok(&c10, "10", "done", Some(json!({ "outcome": "incomplete" }))).await;
 }
 
 const CHARTS_LOADED: &str = "var imgs = document.querySelectorAll('.rp-chart img');
@@ -108,6 +114,7 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     let href = b.eval("return location.href;").await;
     assert_eq!(href, Value::String(page.clone()), "no token in the page's address");
     b.screenshot("reports-day").await;
+    csv_buttons_save_the_reports(&b, &d).await;
 
     // Another day: the day before anything happened has no rows.
     b.eval("var i = document.querySelector('#date'); i.value = '2026-03-09'; i.dispatchEvent(new Event('change'));")
@@ -117,4 +124,103 @@ async fn a_supervisor_reads_the_days_figures_and_charts() {
     b.screenshot("reports-empty-day").await;
     b.close().await;
     d.stop().await;
+}
+
+/// One CSV button of the page: what it is, the report the API serves for it, the name the
+/// page saves it under, the start of its header and the first cells of a row it must hold.
+struct CsvButton {
+    button: &'static str,
+    path: &'static str,
+    file: &'static str,
+    header: &'static [&'static str],
+    row: Vec<String>,
+}
+
+/// Clicks each CSV button of the morning's report and reads the file Chromium saved: the
+/// same bytes as the API's answer to the supervisor (BOM and all), with the header and a
+/// row of the morning in it.
+async fn csv_buttons_save_the_reports(b: &Browser, d: &Daemon) {
+    let dir = tempfile::tempdir().expect("a downloads dir");
+    let path = dir.path().to_str().expect("a UTF-8 temp path");
+    b.cdp("Browser.setDownloadBehavior", json!({ "behavior": "allow", "downloadPath": path })).await;
+    let token = d.api.login("supervisor").await;
+    let stuck_item = d.api.item_in("B").await;
+    let buttons = [
+        CsvButton {
+            button: "#dl-tickets",
+            path: "/api/v1/reports/day/tickets.csv?date=2026-03-10",
+            file: "hallq-tickets-2026-03-10.csv",
+            header: &["号码", "队列", "事项编码"],
+            row: vec!["A001".into(), "A".into()],
+        },
+        CsvButton {
+            button: "#dl-figures",
+            path: "/api/v1/reports/day/figures.csv?date=2026-03-10",
+            file: "hallq-figures-2026-03-10.csv",
+            header: &["维度", "编号", "名称", "取号"],
+            row: vec!["全部".into(), String::new(), "全厅".into(), "4".into()],
+        },
+        CsvButton {
+            button: "#dl-guides",
+            path: "/api/v1/reports/guides.csv?day=2026-03-10",
+            file: "hallq-guides-2026-03-10.csv",
+            header: &["日期", "导办", "姓名", "代取号"],
+            row: Vec::new(),
+        },
+        CsvButton {
+            button: "#sc-csv",
+            path: "/api/v1/reports/scorecards.csv?month=2026-03",
+            file: "hallq-scorecards-2026-03.csv",
+            header: &["日期", "工号", "姓名", "窗口"],
+            row: vec!["2026-03-10".into(), "clerk1".into()],
+        },
+        CsvButton {
+            button: "#st-csv",
+            path: "/api/v1/reports/stuck.csv?week=2026-W11",
+            file: "hallq-stuck-2026-W11.csv",
+            header: &["事项编码", "事项名称", "部门", "办不成事", "原因", "未办结"],
+            row: vec![stuck_item],
+        },
+    ];
+    for csv in buttons {
+        b.click(csv.button).await;
+        let saved = saved_file(dir.path(), csv.file).await;
+        let served = d.api.http.get(d.api.url(csv.path)).bearer_auth(&token).send().await.expect("the daemon answers");
+        assert_eq!(served.status(), 200, "{}", csv.path);
+        let served = served.bytes().await.expect("a CSV body");
+        assert!(saved == served, "{} saved what {} does not serve", csv.button, csv.path);
+        let rows = csv_rows(&saved);
+        assert_eq!(rows[0][..csv.header.len()], *csv.header, "{}'s header", csv.file);
+        let found = rows[1..].iter().any(|r| r.len() >= csv.row.len() && r[..csv.row.len()] == csv.row[..]);
+        assert!(csv.row.is_empty() || found, "{} holds no row starting {:?}: {rows:?}", csv.file, csv.row);
+    }
+}
+
+/// The CSV's records, after the byte-order mark that office programs read it by.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).expect("a CSV for office programs starts with a BOM");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body)
+        .records()
+        .map(|r| r.expect("a CSV record").iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// The bytes of `name` once Chromium has saved it in `dir` (it writes into a `.crdownload`
+/// file and gives it its name when done), waiting at most `PAGE_GUARD`.
+async fn saved_file(dir: &Path, name: &str) -> Vec<u8> {
+    let deadline = tokio::time::Instant::now() + PAGE_GUARD;
+    loop {
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            return bytes;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let there: Vec<_> =
+                std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+            panic!("the page saved no {name}; the downloads dir holds {there:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -64,6 +64,19 @@ fn the_enterprise_code_look_ups_are_a_bounded_key() {
     assert!(err.contains("enterprise_code_refill_ms is 3600001"), "{err}");
 }
 
+/// A guide's reads of their visitors (全程领办): on by default, read when given, 0 off.
+#[test]
+fn the_guides_reads_are_a_key_of_their_own() {
+    assert_eq!(RateLimits::default().guide_reads, Rate { burst: 10, refill_ms: 250 });
+    let given = "[hall.limits]\nguide_reads_burst = 3\nguide_reads_refill_ms = 1000\n";
+    let c = load(|h| h.replacen("[hall.limits]\n", given, 1)).expect("a valid hall");
+    assert_eq!(c.limits.guide_reads, Rate { burst: 3, refill_ms: 1_000 });
+    let c = load(|h| h.replacen("[hall.limits]\n", "[hall.limits]\nguide_reads_burst = 0\n", 1)).expect("valid");
+    assert!(c.limits.guide_reads.is_off());
+    let err = load(|h| h.replacen("[hall.limits]\n", "[hall.limits]\nguide_reads_refill_ms = 0\n", 1)).unwrap_err();
+    assert!(err.contains("guide_reads_refill_ms is 0"), "{err}");
+}
+
 #[test]
 fn tls_needs_both_files() {
     let c = load(|h| h.replace("# tls_cert = ", "tls_cert = ").replace("# tls_key = ", "tls_key = ")).expect("valid");

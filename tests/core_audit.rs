@@ -22,7 +22,7 @@ fn log_in(name: &str) -> Envelope {
 }
 
 fn log_out(name: &str) -> Envelope {
-    cmd(Command::LogOut { user: user(name) })
+    cmd(Command::LogOut { user: user(name), elsewhere: false })
 }
 
 fn disable(name: &str, by: &str) -> Envelope {

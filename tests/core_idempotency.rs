@@ -342,7 +342,7 @@ fn every_command() -> Vec<Command> {
     all.extend([
         Command::Tick,
         Command::LogIn { user: user("c1") },
-        Command::LogOut { user: user("c1") },
+        Command::LogOut { user: user("c1"), elsewhere: false },
         Command::PrinterReport { kiosk: KioskId::parse("kiosk1").unwrap(), fault: None },
     ]);
     all

@@ -35,7 +35,7 @@ fn sign_in(s: &mut Scorecards, at: Ts, name: &str) {
 }
 
 fn sign_out(s: &mut Scorecards, at: Ts, name: &str) {
-    s.observe_sign(at, &Event::UserLoggedOut { name: user(name) });
+    s.observe_sign(at, &Event::UserLoggedOut { name: user(name), elsewhere: false });
 }
 
 /// The test day's end: the next day's midnight.
@@ -117,4 +117,22 @@ fn a_window_open_over_midnight_counts_on_the_next_day_from_its_opening() {
     let mut only = ClerkDay::default();
     only.take_carry(&carry[&user("c2")], day_end());
     assert_eq!((only.open_ms, only.first_open), (41 * MIN, Some(day_end())));
+}
+
+/// Signed-in time is the user's: a sign-out while another session of theirs is live (the
+/// shell says `elsewhere`) leaves it running; a record written before `elsewhere` was kept
+/// reads as the last sign-out, as it ended the time then.
+#[test]
+fn a_sign_out_elsewhere_leaves_the_time_running() {
+    let mut s = Scorecards::until(day_end());
+    sign_in(&mut s, t(9, 0), "c1");
+    sign_in(&mut s, t(9, 30), "c1");
+    s.observe_sign(t(10, 0), &Event::UserLoggedOut { name: user("c1"), elsewhere: true });
+    sign_out(&mut s, t(11, 0), "c1");
+    let (days, _) = s.finish(t(12, 0));
+    assert_eq!(days[&user("c1")].signed_in_ms, 120 * MIN);
+    let old: Event = serde_json::from_str(r#"{"type":"user_logged_out","name":"c1"}"#).expect("an old record");
+    assert_eq!(old, Event::UserLoggedOut { name: user("c1"), elsewhere: false });
+    let new = serde_json::to_string(&old).expect("serialises");
+    assert!(!new.contains("elsewhere"), "a last sign-out is written as before: {new}");
 }

@@ -4,9 +4,10 @@
  *   HallqGuideFeed.start(refresh)  refresh() reads /api/v1/guide again
  *   HallqGuideFeed.stop()          on sign-out
  *   HallqGuideFeed.live()          whether the socket is up: guide.js polls only when not
- *   HallqGuideFeed.counts          {pushed, polled}: refreshes the feed caused, and those
- *                                  of the fallback poll since the socket was last up
- *                                  (for the page's tests)
+ *   HallqGuideFeed.counts          {pushed, polled, limited}: refreshes the feed caused,
+ *                                  those of the fallback poll since the socket was last
+ *                                  up, and reads the daemon refused with 429 (guide.js
+ *                                  waits out its Retry-After) (for the page's tests)
  *
  * The public feed says when something in the hall moved (a call, a queue's length, a
  * window) but not whose visitor it was: that is the guide's own read, which only the
@@ -26,7 +27,7 @@
   var feed = null;
   var pending = null;
   var refresh = function () {};
-  var counts = { pushed: 0, polled: 0 };
+  var counts = { pushed: 0, polled: 0, limited: 0 };
 
   function push() {
     if (pending) return;

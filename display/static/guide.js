@@ -73,6 +73,7 @@
   var picked = null; // {code, name}
   var last = null;   // the last GET /api/v1/guide answer
   var timer = null;
+  var backoffUntil = 0; // after a 429: no read before this (Date.now() ms)
   var loginForm = null;
 
   function api(method, path, body) { return STAFF.api(S.token, method, path, body); }
@@ -111,17 +112,30 @@
     poll();
   }
 
+  // The daemon bounds a guide's reads ([hall.limits] guide_reads_burst): after a 429 the
+  // page keeps its list and asks once more when the answer's Retry-After has passed,
+  // whatever the feed says meanwhile.
   function poll() {
     if (timer) clearTimeout(timer);
     timer = null;
+    var rest = backoffUntil - Date.now();
+    if (rest > 0) {
+      timer = setTimeout(poll, rest);
+      return Promise.resolve();
+    }
     return api("GET", "/api/v1/guide").then(function (r) {
       last = r;
       $("list-error").hidden = true;
       r.visitors.forEach(function (v) { v.queue_name = (cat.queues[v.queue] || {}).name || v.queue; });
       draw();
       window.HallqGuideAlert.check(r.visitors);
-    }).catch(function (err) { failed(err, $("list-error")); }).then(function () {
-      if (S.token && !window.HallqGuideFeed.live()) timer = setTimeout(timed, POLL_MS);
+    }).catch(function (err) {
+      if (err.status !== 429) { failed(err, $("list-error")); return; }
+      window.HallqGuideFeed.counts.limited += 1;
+      backoffUntil = Date.now() + 1000 * (err.retry_after_s || 1);
+      timer = setTimeout(poll, backoffUntil - Date.now());
+    }).then(function () {
+      if (S.token && !timer && !window.HallqGuideFeed.live()) timer = setTimeout(timed, POLL_MS);
     });
   }
 

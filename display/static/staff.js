@@ -6,7 +6,8 @@
  *     Idempotency-Key, so a double click never acts twice, and `body` (or {}) as JSON.
  *     Resolves to the parsed JSON (opts.as "blob" or "text": that instead; opts.accept: the
  *     Accept header of such a download). Rejects with {status, code, message}: the daemon's
- *     error, or status 0 and code "network" when the daemon could not be reached.
+ *     error (with retry_after_s from a 429's Retry-After), or status 0 and code "network"
+ *     when the daemon could not be reached.
  *   HallqStaff.endSession(token)   POST /api/v1/logout; never rejects.
  *   HallqStaff.errorText(t, err)   the words for an API error: the page's "e_<code>" text,
  *                                  else the daemon's message, else "e_generic".
@@ -65,7 +66,11 @@
       return resp.json().catch(function () { return null; }).then(function (data) {
         if (resp.ok) return data;
         var e = (data && data.error) || {};
-        throw { status: resp.status, code: e.code || "http_" + resp.status, message: e.message || "" };
+        var err = { status: resp.status, code: e.code || "http_" + resp.status, message: e.message || "" };
+        // A rate limit's 429 says when to ask again.
+        var after = Number(resp.headers.get("Retry-After"));
+        if (after > 0) err.retry_after_s = after;
+        throw err;
       });
     }, function () { throw { status: 0, code: "network", message: "" }; });
   }

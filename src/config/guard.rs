@@ -52,6 +52,10 @@ pub struct RateLimits {
     /// Credit codes one kiosk may look up (助企服务, issue 17 follow-up point 3): each
     /// answer tells whether a code is registered here, so a script must not try codes.
     pub enterprise_codes: Rate,
+    /// Reads of a guide's own visitors (`GET /api/v1/guide`) per guide: each is a read on
+    /// the engine, the hall's one writer, so a guide's session asking in a loop must not
+    /// hold up the kiosks.
+    pub guide_reads: Rate,
 }
 
 impl Default for RateLimits {
@@ -74,6 +78,10 @@ impl Default for RateLimits {
             // 12 s: a visitor a minute with a typing mistake each is served; a script trying
             // codes learns of at most 300 an hour per kiosk.
             enterprise_codes: Rate { burst: 5, refill_ms: 12_000 },
+            // The guide's page reads at most once a second from each open page (a burst of
+            // feed messages), and once after each of the guide's own acts: ten at once and
+            // four a second leave a guide with a phone and a tablet room to spare.
+            guide_reads: Rate { burst: 10, refill_ms: 250 },
         }
     }
 }
@@ -87,6 +95,7 @@ impl RateLimits {
         login_name: Rate::OFF,
         user_logins: Rate::OFF,
         enterprise_codes: Rate::OFF,
+        guide_reads: Rate::OFF,
     };
 }
 
@@ -167,6 +176,12 @@ pub(super) fn read_limits(mut t: Tab<'_>, errs: &mut Errs) -> (RateLimits, Perso
     }
     if let Some(v) = int("enterprise_code_refill_ms", 1, REFILL_MS_MAX) {
         limits.enterprise_codes.refill_ms = v;
+    }
+    if let Some(v) = int("guide_reads_burst", 0, BURST_MAX) {
+        limits.guide_reads.burst = burst(v);
+    }
+    if let Some(v) = int("guide_reads_refill_ms", 1, REFILL_MS_MAX) {
+        limits.guide_reads.refill_ms = v;
     }
     t.finish(errs);
     (limits, person)

@@ -206,6 +206,11 @@ impl Sessions {
         self.lock().by_token.get(&token_hash(token)).filter(|s| s.expires_ms > now_ms).cloned()
     }
 
+    /// Whether `user` has a live session at `now_ms` besides the one of `token`.
+    pub fn elsewhere(&self, user: &UserName, token: &str, now_ms: i64) -> bool {
+        self.lock().by_token.iter().any(|(k, s)| &s.user == user && s.expires_ms > now_ms && *k != token_hash(token))
+    }
+
     /// Ends one session; whether it existed.
     pub fn revoke(&self, token: &str) -> bool {
         let key = token_hash(token);
@@ -481,11 +486,11 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap) -> Result<J
     let session = user(&app, &headers, &[Role::Clerk, Role::Supervisor, Role::Admin, Role::Guide])?;
     // Logged before the session ends: if the log cannot be written, the caller hears so
     // and may try again.
-    let command = Command::LogOut { user: session.user.clone() };
+    let token = bearer(&headers).unwrap_or_default();
+    let elsewhere = app.edge.sessions.elsewhere(&session.user, token, app.now().0);
+    let command = Command::LogOut { user: session.user.clone(), elsewhere };
     app.hall.engine.command(Envelope { command, idempotency_key: None }).await?;
-    if let Some(token) = bearer(&headers) {
-        app.edge.sessions.revoke(token);
-    }
+    app.edge.sessions.revoke(token);
     // Gone from the disk before the caller hears so: a restart brings back no session
     // that was logged out.
     app.edge.sessions.sync().await?;

@@ -159,9 +159,14 @@ fn number(n: &str) -> Result<String, ApiError> {
 }
 
 /// `GET /api/v1/guide`: the signed-in guide's visitors under escort, for the guide's page
-/// (polled; each with its place in line, expected wait, window and bundle step).
+/// (read again on the feed's bursts; each with its place in line, expected wait, window and
+/// bundle step). Each answer is a read on the engine, so a guide reads at a rate of their
+/// own (`[hall.limits] guide_reads_burst`), counted per user, whichever of their sessions
+/// asks.
 pub async fn page(State(app): State<AppState>, headers: HeaderMap) -> Result<Json<GuidePageDto>, ApiError> {
     let session = auth::user(&app, &headers, GUIDES)?;
+    let limited = app.edge.limits.guide_reads.take(&session.user.to_string(), app.now().0);
+    limited.map_err(|ms| ApiError::too_many("for this guide's visitors", ms))?;
     let guide = session.user.clone();
     let escorts = app.hall.engine.read(move |r| r.escorted(&guide)).await?;
     let config = &app.hall.config;

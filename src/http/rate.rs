@@ -148,6 +148,8 @@ pub struct Limits {
     pub password_checks: PasswordChecks,
     /// 助企服务: credit codes looked up per kiosk (`http::enterprises`).
     pub enterprise_codes: Limiter<String>,
+    /// 全程领办: reads of a guide's visitors per guide (`http::guides::page`).
+    pub guide_reads: Limiter<String>,
 }
 
 impl Limits {
@@ -167,6 +169,7 @@ impl Limits {
             user_logins: Limiter::new(limits.user_logins, KEYS_MAX),
             password_checks: PasswordChecks::per_core(),
             enterprise_codes: super::enterprises::code_limiter(limits),
+            guide_reads: Limiter::new(limits.guide_reads, KEYS_MAX),
         }
     }
 }

@@ -64,6 +64,8 @@ mod api_visitor_key;
 mod api_webhook_catch_up;
 #[path = "../api_window.rs"]
 mod api_window;
+#[path = "../attack_guides.rs"]
+mod attack_guides;
 #[path = "../attack_net.rs"]
 mod attack_net;
 #[path = "../attack_routes.rs"]

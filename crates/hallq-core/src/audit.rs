@@ -321,7 +321,7 @@ fn office(on: On, event: &Event) -> Option<AuditEntry> {
             at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
         }
         Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
-        Event::UserLoggedOut { name } => at.by(name, AuditAction::Logout, AuditDetail::None),
+        Event::UserLoggedOut { name, .. } => at.by(name, AuditAction::Logout, AuditDetail::None),
         Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
         Event::UserEnabled { name, by } => at.by(by, AuditAction::EnableUser, AuditDetail::User(name.clone())),
         Event::UserAdded { name, by, .. } => at.by(by, AuditAction::AddUser, AuditDetail::User(name.clone())),

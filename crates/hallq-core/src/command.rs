@@ -190,8 +190,10 @@ pub enum Command {
     LogIn {
         user: UserName,
     },
+    /// A user ends one session; `elsewhere`: the shell has another live session of theirs.
     LogOut {
         user: UserName,
+        elsewhere: bool,
     },
     /// An admin (`by`) disables a user; the shell has checked that the user exists.
     DisableUser {

@@ -195,9 +195,13 @@ pub enum Event {
     UserLoggedIn {
         name: UserName,
     },
-    /// A user logged out of one session.
+    /// A user logged out of one session; `elsewhere` when another of their sessions was
+    /// still live (a second device), so their signed-in time runs on. Absent in records
+    /// written before it was kept: those ended the time, as they did then.
     UserLoggedOut {
         name: UserName,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        elsewhere: bool,
     },
     /// An admin (`by`) disabled a user: no login until enabled again, also after a restart.
     UserDisabled {

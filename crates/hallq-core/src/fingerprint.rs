@@ -166,7 +166,9 @@ fn encode(c: &mut Canon, command: &Command) {
 fn staff<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
     match command {
         Command::LogIn { user } => c.str("log_in").str(user.as_str()),
-        Command::LogOut { user } => c.str("log_out").str(user.as_str()),
+        Command::LogOut { user, elsewhere } => {
+            c.str("log_out").str(user.as_str()).str(if *elsewhere { "elsewhere" } else { "last" })
+        }
         Command::DisableUser { name, by } => c.str("disable_user").str(name.as_str()).str(by.as_str()),
         Command::EnableUser { name, by } => c.str("enable_user").str(name.as_str()).str(by.as_str()),
         Command::AddUser { name, role: r, password_hash, by } => {

@@ -12,7 +12,9 @@
 //! Signed-in time runs from a sign-in (`UserLoggedIn`) to the sign-out (`UserLoggedOut`)
 //! or the day's end, not from a window's opening: a clerk signed in at 08:50 who opens a
 //! window at 09:00 was at work from 08:50. Further sign-ins while signed in (a second
-//! device) change nothing; a sign-out ends it.
+//! device) change nothing; a sign-out ends it unless the user was still signed in on
+//! another device then (`UserLoggedOut::elsewhere`, told by the shell, which alone knows
+//! the sessions): the time runs from the first live session to the end of the last.
 //!
 //! A day's time stops at the day's end (`Scorecards::until`): what a window open over
 //! midnight (a visitor served past it: the new day waits for them) ran on after it counts
@@ -134,7 +136,7 @@ impl Scorecards {
             Event::UserLoggedIn { name } => {
                 self.signed.entry(name.clone()).or_insert(at);
             }
-            Event::UserLoggedOut { name } => self.signed_out(name, at),
+            Event::UserLoggedOut { name, elsewhere: false } => self.signed_out(name, at),
             _ => {}
         }
     }

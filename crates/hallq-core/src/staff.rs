@@ -95,8 +95,8 @@ impl Staff {
         Ok(vec![Event::UserLoggedIn { name: user.clone() }])
     }
 
-    pub fn log_out(&self, user: &UserName) -> Vec<Event> {
-        vec![Event::UserLoggedOut { name: user.clone() }]
+    pub fn log_out(&self, user: &UserName, elsewhere: bool) -> Vec<Event> {
+        vec![Event::UserLoggedOut { name: user.clone(), elsewhere }]
     }
 
     /// An admin may not disable themselves (someone must be left to enable them); a user

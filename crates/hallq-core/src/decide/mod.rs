@@ -83,7 +83,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             done(vec![rating::decide_rectify(state, case, by, note)?], Reply::Case(case.clone()))
         }
         Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
-        Command::LogOut { user } => done(state.staff.log_out(user), Reply::Nothing),
+        Command::LogOut { user, elsewhere } => done(state.staff.log_out(user, *elsewhere), Reply::Nothing),
         Command::DisableUser { name, by } => disable_user(state, name, by),
         Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
         Command::AddUser { name, role, password_hash, by } => {
