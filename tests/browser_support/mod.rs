@@ -413,8 +413,8 @@ impl Browser {
     }
 
     /// Leaves the browser as a new one would be (`pool`): one blank tab, made after every
-    /// other is closed; no cookies or cache; the storage of every origin it was sent to
-    /// cleared.
+    /// other is closed; no cookies or cache; downloads as by default; the storage of every
+    /// origin it was sent to cleared.
     async fn reset(&self) -> Result<(), fantoccini::error::CmdError> {
         let origins = std::mem::take(&mut *self.origins.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         for origin in origins {
@@ -424,6 +424,9 @@ impl Browser {
         for cmd in ["Network.clearBrowserCookies", "Network.clearBrowserCache"] {
             self.client.issue_cmd(Cdp { cmd, params: json!({}) }).await?;
         }
+        // Downloads (browser_reports sends them to a temp dir of its own) as a new browser's.
+        let params = json!({ "behavior": "default" });
+        self.client.issue_cmd(Cdp { cmd: "Browser.setDownloadBehavior", params }).await?;
         let fresh = self.client.new_window(true).await?.handle;
         for tab in self.client.windows().await? {
             if tab != fresh {

@@ -8,8 +8,8 @@
 //!
 //! Before a session is kept, `Browser::close` leaves it as a new one would be: one blank
 //! tab made after every other was closed (so no emulated screen, injected clock, animation
-//! speed or dialog survives, all of which belong to a tab), no cookies, no cache, and the
-//! storage of every origin the test opened cleared. What belongs to the whole browser and
+//! speed or dialog survives, all of which belong to a tab), no cookies, no cache, downloads
+//! as by default, and the storage of every origin the test opened cleared. What belongs to the whole browser and
 //! is not reset there must not be changed by a test. A test that panics never gives its
 //! browser back: its drop ends the browser.
 //!
