@@ -68,12 +68,17 @@ fn the_enterprise_code_look_ups_are_a_bounded_key() {
 #[test]
 fn the_guides_reads_are_a_key_of_their_own() {
     assert_eq!(RateLimits::default().guide_reads, Rate { burst: 10, refill_ms: 250 });
-    let given = "[hall.limits]\nguide_reads_burst = 3\nguide_reads_refill_ms = 1000\n";
-    let c = load(|h| h.replacen("[hall.limits]\n", given, 1)).expect("a valid hall");
+    let set = |burst: &'static str, refill: &'static str| {
+        move |h: String| {
+            h.replace("guide_reads_burst = 10\n", &format!("guide_reads_burst = {burst}\n"))
+                .replace("guide_reads_refill_ms = 250\n", &format!("guide_reads_refill_ms = {refill}\n"))
+        }
+    };
+    let c = load(set("3", "1000")).expect("a valid hall");
     assert_eq!(c.limits.guide_reads, Rate { burst: 3, refill_ms: 1_000 });
-    let c = load(|h| h.replacen("[hall.limits]\n", "[hall.limits]\nguide_reads_burst = 0\n", 1)).expect("valid");
+    let c = load(set("0", "250")).expect("valid");
     assert!(c.limits.guide_reads.is_off());
-    let err = load(|h| h.replacen("[hall.limits]\n", "[hall.limits]\nguide_reads_refill_ms = 0\n", 1)).unwrap_err();
+    let err = load(set("10", "0")).unwrap_err();
     assert!(err.contains("guide_reads_refill_ms is 0"), "{err}");
 }
 
