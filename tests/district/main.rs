@@ -9,3 +9,6 @@ mod support;
 
 #[path = "../district_uplink.rs"]
 mod district_uplink;
+
+#[path = "../district_view.rs"]
+mod district_view;
