@@ -146,6 +146,32 @@ async fn agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &str)
     }
 }
 
+/// `/api/v1/district/stats` of the halls' day holds, per hall, the figures of the hall's
+/// own `/api/v1/stats` (total, queues, windows), and their sum; a day of nothing is empty.
+async fn stats_agree(district: &District, token: &str, halls: &[(&str, &Daemon, &str)]) {
+    let own = halls[0].1.api.get("/api/v1/stats", Some(halls[0].2)).await;
+    let day = own.body["day"].as_str().expect("the hall's day").to_string();
+    let seen = district.api.get(&format!("/api/v1/district/stats?day={day}"), Some(token)).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    let mut sum = [0, 0];
+    for &(id, hall, hall_token) in halls {
+        let own = hall.api.get(&format!("/api/v1/stats?day={day}"), Some(hall_token)).await;
+        let mine = seen.body["halls"].as_array().expect("halls").iter().find(|h| h["id"] == id).expect("the hall");
+        for part in ["total", "queues", "windows"] {
+            assert_eq!(mine[part], own.body[part], "{id}'s {part} on {day}");
+        }
+        for (n, key) in sum.iter_mut().zip(["issued", "called"]) {
+            *n += own.body["total"][key].as_u64().expect("a count");
+        }
+    }
+    let total = &seen.body["total"];
+    assert_eq!([total["issued"].as_u64(), total["called"].as_u64()], sum.map(Some), "{}", seen.text);
+    let empty = district.api.get("/api/v1/district/stats?day=2020-01-01", Some(token)).await;
+    assert_eq!(empty.body["total"]["issued"], 0, "{}", empty.text);
+    district.api.get("/api/v1/district/stats?day=yesterday", Some(token)).await.assert_error(400, "bad_day");
+    district.api.get("/api/v1/district/stats", None).await.assert_error(401, "unauthorized");
+}
+
 async fn issue(hall: &Daemon, item: &str, n: usize) {
     for _ in 0..n {
         hall.api.issue(item).await;
@@ -198,6 +224,7 @@ async fn the_district_shows_each_hall_as_the_hall_does_across_restarts() {
     assert_eq!(district.hall(&token, "town-b").await["tickets_today"], 7);
     let totals = district.api.get("/api/v1/district", Some(&token)).await.body["totals"].clone();
     assert_eq!((totals["halls"].as_u64(), totals["tickets_today"].as_u64()), (Some(2), Some(14)), "{totals}");
+    stats_agree(&district, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
     district.stop().await;
     let _ = (a.stop().await, b.stop().await);
 }

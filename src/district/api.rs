@@ -1,14 +1,15 @@
 //! The district's HTTP API: `POST /api/v1/district/login` (a supervisor of district.toml),
 //! `GET /api/v1/district` (every hall as its projection has it, and the district's
-//! totals), `GET /healthz`. Errors in the contract's `{"error": {"code", "message"}}`
+//! totals), `GET /api/v1/district/stats` (a day's figures per hall and in all), `GET /healthz`. Errors in the contract's `{"error": {"code", "message"}}`
 //! shape; bodies bounded as the hall's; no personal data (alerts name queues and windows,
 //! never a user).
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,10 +19,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::consumer::HallLink;
 use super::sessions::Sessions;
-use super::view::{Figures, Input};
+use super::view::{Figures as Now, Input};
 use crate::config::{verify_password, Config, DistrictConfig, Rate};
 use crate::core::alerts::Alert;
 use crate::core::model::UserName;
+use crate::core::stats::Figures;
+use crate::http::dto::FiguresDto;
 use crate::http::error::{self, ApiError};
 use crate::http::rate::{Client, Limiter, PasswordChecks, KEYS_MAX};
 use crate::http::{JsonBody, BODY_BYTES_MAX};
@@ -58,6 +61,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(|| async { Json(json!({ "ok": true })) }))
         .route("/api/v1/district/login", post(login))
         .route("/api/v1/district", get(district))
+        .route("/api/v1/district/stats", get(stats))
         .fallback(|| async { ApiError::not_found("not_found", "no such path in the district's API") })
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -185,7 +189,7 @@ struct TotalsDto {
 }
 
 /// Asks a hall's view for its figures at now.
-async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<Figures> {
+async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<Now> {
     let (reply, answer) = oneshot::channel();
     let ask = async {
         hall.view.send(Input::Read { now, reply }).await.ok()?;
@@ -227,6 +231,66 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
     }
     let district = json!({ "id": app.config.id, "name": app.config.name });
     Ok(Json(json!({ "district": district, "halls": halls, "totals": totals })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    day: Option<String>,
+}
+
+/// One hall's day: the same figures as the hall's own `/api/v1/stats` (`total`, per
+/// queue and per window).
+#[derive(Serialize)]
+struct HallStatsDto {
+    id: String,
+    name: String,
+    /// False when the hall's view did not answer: the figures are then empty.
+    view: bool,
+    total: FiguresDto,
+    queues: BTreeMap<String, FiguresDto>,
+    windows: BTreeMap<String, FiguresDto>,
+}
+
+/// `GET /api/v1/district/stats?day=YYYY-MM-DD` (each hall's today by default): per hall
+/// and for the district, folded by the core from each hall's replayed records.
+async fn stats(
+    State(app): State<App>,
+    headers: HeaderMap,
+    params: Result<Query<StatsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    supervisor(&app, &headers)?;
+    let Query(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let day = match params.day {
+        None => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
+        ),
+    };
+    let now = (app.clock)();
+    let (mut halls, mut total) = (Vec::with_capacity(app.halls.len()), Figures::default());
+    for hall in &app.halls {
+        let hall_day = day.unwrap_or_else(|| hall.config.setup.day_of(now));
+        let (reply, answer) = oneshot::channel();
+        let ask = async {
+            hall.view.send(Input::Stats { day: hall_day, reply }).await.ok()?;
+            answer.await.ok()
+        };
+        let figures = tokio::time::timeout(READ_WAIT, ask).await.ok().flatten();
+        let s = figures.clone().unwrap_or_default();
+        total.absorb(&s.total);
+        halls.push(HallStatsDto {
+            id: hall.link.hall_id.clone(),
+            name: hall.config.setup.hall_name.clone(),
+            view: figures.is_some(),
+            total: (&s.total).into(),
+            queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
+            windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
+        });
+    }
+    let day = day.map(|d| d.to_string());
+    Ok(Json(json!({ "day": day, "halls": halls, "total": FiguresDto::from(&total) })))
 }
 
 /// A new login limiter of [`LOGIN_FAILURES`].
