@@ -2,8 +2,9 @@
 //! town-b) publish to a real `nats-server -js`, and the district (in this process, on
 //! port 0) shows each hall's figures. The oracle is each hall's own API (`/api/v1/hall`,
 //! `/api/v1/stats`), never the district's code. The district is stopped and started again
-//! on its data directory, also with its durable consumer deleted so that the server
-//! delivers every record again: each still counts once.
+//! on its data directory, also after the server lost its durable consumer: it reads on
+//! from where its replica stands, and each record counts once. (`district_crash.rs`
+//! kills the binary mid-consume.)
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ const HALLS: [&str; 2] = ["town-a", "town-b"];
 
 /// The example district with its two townships only, linked to `nats`, with
 /// `online_seconds` set.
-fn district_dir(nats: &Nats, online_s: u32) -> TempDir {
+pub(crate) fn district_dir(nats: &Nats, online_s: u32) -> TempDir {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-config/district");
     let dir = tempfile::tempdir().expect("a temp dir");
     let fix = |text: String| {
@@ -42,7 +43,7 @@ fn district_dir(nats: &Nats, online_s: u32) -> TempDir {
 }
 
 /// A hall daemon of the district's folder `hall`.
-async fn start_hall(dir: &TempDir, hall: &str, data: Option<Arc<TempDir>>) -> Daemon {
+pub(crate) async fn start_hall(dir: &TempDir, hall: &str, data: Option<Arc<TempDir>>) -> Daemon {
     let mut config = hallq::config::load_dir(&dir.path().join("halls").join(hall)).expect("the hall loads");
     config.limits = hallq::config::RateLimits::OFF;
     let data = data.unwrap_or_else(|| Arc::new(tempfile::tempdir().expect("a temp dir")));
@@ -81,19 +82,28 @@ impl District {
     }
 
     async fn login(&self) -> String {
-        let body = json!({ "user": SUPERVISOR, "password": PASSWORD });
-        let r = self.api.post("/api/v1/district/login", None, Some(body)).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        r.body["token"].as_str().expect("a token").to_string()
+        district_login(&self.api).await
     }
 
-    /// The district's entry for `hall`.
     async fn hall(&self, token: &str, hall: &str) -> Value {
-        let r = self.api.get("/api/v1/district", Some(token)).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        let halls = r.body["halls"].as_array().expect("halls").clone();
-        halls.into_iter().find(|h| h["id"] == hall).unwrap_or_else(|| panic!("no {hall} in {}", r.text))
+        district_hall(&self.api, token, hall).await
     }
+}
+
+/// A district supervisor's session.
+pub(crate) async fn district_login(api: &Api) -> String {
+    let body = json!({ "user": SUPERVISOR, "password": PASSWORD });
+    let r = api.post("/api/v1/district/login", None, Some(body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["token"].as_str().expect("a token").to_string()
+}
+
+/// The district's entry for `hall`.
+pub(crate) async fn district_hall(api: &Api, token: &str, hall: &str) -> Value {
+    let r = api.get("/api/v1/district", Some(token)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let halls = r.body["halls"].as_array().expect("halls").clone();
+    halls.into_iter().find(|h| h["id"] == hall).unwrap_or_else(|| panic!("no {hall} in {}", r.text))
 }
 
 impl Drop for District {
@@ -124,12 +134,12 @@ fn district_figures(h: &Value) -> [u64; 3] {
 
 /// Waits (bounded) until the district shows each hall as the hall itself does, and
 /// asserts it.
-async fn agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &str)]) {
+pub(crate) async fn agrees(district: &Api, token: &str, halls: &[(&str, &Daemon, &str)]) {
     for &(id, hall, hall_token) in halls {
         let mut last = (Value::Null, [0; 3]);
         for _ in 0..300 {
             let own = own_figures(hall, hall_token).await;
-            let seen = district.hall(token, id).await;
+            let seen = district_hall(district, token, id).await;
             if district_figures(&seen) == own && seen["lag_records"] == 0 {
                 break;
             }
@@ -137,7 +147,7 @@ async fn agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &str)
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let own = own_figures(hall, hall_token).await;
-        let seen = district.hall(token, id).await;
+        let seen = district_hall(district, token, id).await;
         assert_eq!(
             district_figures(&seen),
             own,
@@ -172,7 +182,7 @@ async fn stats_agree(district: &District, token: &str, halls: &[(&str, &Daemon, 
     district.api.get("/api/v1/district/stats", None).await.assert_error(401, "unauthorized");
 }
 
-async fn issue(hall: &Daemon, item: &str, n: usize) {
+pub(crate) async fn issue(hall: &Daemon, item: &str, n: usize) {
     for _ in 0..n {
         hall.api.issue(item).await;
     }
@@ -195,7 +205,7 @@ async fn the_district_shows_each_hall_as_the_hall_does_across_restarts() {
     let data = tempfile::tempdir().expect("a temp dir");
     let district = District::start(&dir, &data).await;
     let token = district.login().await;
-    agrees(&district, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
+    agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
     assert_eq!(district.hall(&token, "town-a").await["open_windows"], 1, "the oracle saw window 1 open");
 
     // The district stops; the halls go on; the district catches up from its replica and
@@ -206,11 +216,11 @@ async fn the_district_shows_each_hall_as_the_hall_does_across_restarts() {
     a.api.window_ok(&clerk, "1", "done", None).await;
     let district = District::start(&dir, &data).await;
     let token = district.login().await;
-    agrees(&district, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
+    agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
     district.stop().await;
 
-    // The server forgets where the district was: every record comes again, from the
-    // first, and the view skips what its replica holds.
+    // The server forgets the district's consumer: the district reads on from where its
+    // replica stands, missing nothing and counting nothing twice.
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect to NATS"));
     for hall in HALLS {
         let stream = js.get_stream(format!("HALLQ_{hall}")).await.expect("the hall's stream");
@@ -219,7 +229,7 @@ async fn the_district_shows_each_hall_as_the_hall_does_across_restarts() {
     issue(&a, "ZX-0002", 2).await;
     let district = District::start(&dir, &data).await;
     let token = district.login().await;
-    agrees(&district, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
+    agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
     assert_eq!(district.hall(&token, "town-a").await["tickets_today"], 7);
     assert_eq!(district.hall(&token, "town-b").await["tickets_today"], 7);
     let totals = district.api.get("/api/v1/district", Some(&token)).await.body["totals"].clone();

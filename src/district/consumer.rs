@@ -2,17 +2,20 @@
 //! which hands each record to the hall's view and acknowledges it once kept and applied;
 //! and one subscription to every hall's heartbeat, so that an idle hall is seen online.
 //!
-//! The consumer (`district-<district id>`, explicit acknowledgement, from the stream's
-//! first message) is the server's memory of where the district is: a district started
-//! again gets what it had not acknowledged, and its view skips what it already applied.
-//! While the hall's stream does not exist yet or NATS is down, the task waits and tries
-//! again with backoff; the client reconnects by itself.
+//! Where to go on is the replica's answer, not the server's: JetStream delivers a message
+//! a killed district never acknowledged again only after `ACK_WAIT`, after newer ones, and
+//! the view can only apply a hall's records in order. So each session deletes the durable
+//! consumer (`district-<district id>`, explicit acknowledgement) and makes it again from
+//! the stream sequence after the last record the replica kept; a message out of that
+//! order ends the session (and the next starts at the right place), one before it is a
+//! repeat, acknowledged and skipped. While the hall's stream does not exist yet or NATS is
+//! down, the task waits and tries again with backoff; the client reconnects by itself.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, consumer::DeliverPolicy, AckKind};
+use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, consumer::DeliverPolicy};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -42,14 +45,17 @@ pub struct HallLink {
     /// The highest log position the hall said it had (heartbeats, records).
     known_seq: AtomicU64,
     applied: AtomicU64,
+    /// The stream sequence of the last record the view kept.
+    stream_done: AtomicU64,
     /// Since when the view has been behind what the hall said it had (ms; 0: not behind).
     behind_since_ms: AtomicI64,
 }
 
 impl HallLink {
-    pub fn new(hall_id: String, applied: u64) -> Self {
+    pub fn new(hall_id: String, applied: u64, stream_done: u64) -> Self {
         Self {
             hall_id,
+            stream_done: AtomicU64::new(stream_done),
             heard_ms: AtomicI64::new(i64::MIN),
             known_seq: AtomicU64::new(applied),
             applied: AtomicU64::new(applied),
@@ -100,6 +106,12 @@ enum ConsumeError {
     View(#[from] ViewError),
     #[error("the hall's view has stopped")]
     ViewGone,
+    #[error("message {got} of the hall's stream came where {want} was due; reading again from {want}")]
+    OutOfOrder { got: u64, want: u64 },
+    #[error(
+        "message {0} of the hall's stream is not a record of its log (the uplink sends none such); fix or remove it"
+    )]
+    Foreign(u64),
 }
 
 /// Consumes hall `link`'s stream into `view` until `stop` turns true or the view stops.
@@ -147,15 +159,19 @@ async fn session(
 ) -> Result<(), ConsumeError> {
     let js = jetstream::new(client.clone());
     let stream = js.get_stream(stream_name(&link.hall_id)).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
+    // A consumer left from before (its unacknowledged messages would come late, out of
+    // order) is replaced by one starting where the replica stands.
+    let _ = stream.delete_consumer(durable).await;
+    let next = link.stream_done.load(Ordering::SeqCst) + 1;
     let config = pull::Config {
         durable_name: Some(durable.to_string()),
         ack_policy: AckPolicy::Explicit,
-        deliver_policy: DeliverPolicy::All,
+        deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: next },
         ack_wait: ACK_WAIT,
         ..Default::default()
     };
     let consumer: jetstream::consumer::PullConsumer =
-        stream.get_or_create_consumer(durable, config).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
+        stream.create_consumer(config).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
     let mut messages = consumer
         .stream()
         .max_messages_per_batch(BATCH)
@@ -177,20 +193,25 @@ async fn take(
     clock: &Clock,
 ) -> Result<(), ConsumeError> {
     let now_ms = clock().0;
-    if let Ok(info) = message.info() {
-        let published_ms = i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-        link.heard(published_ms.min(now_ms));
+    let info = message.info().map_err(|e| ConsumeError::Stream(e.to_string()))?;
+    let published_ms = i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    link.heard(published_ms.min(now_ms));
+    let stream_seq = info.stream_sequence;
+    let want = link.stream_done.load(Ordering::SeqCst) + 1;
+    if stream_seq < want {
+        return message.ack().await.map_err(|e| ConsumeError::Stream(e.to_string()));
+    }
+    if stream_seq > want {
+        return Err(ConsumeError::OutOfOrder { got: stream_seq, want });
     }
     let seq = message.headers.as_ref().and_then(|h| h.get(SEQ_HEADER)).and_then(|v| v.as_str().parse::<u64>().ok());
     let record = serde_json::from_slice::<Record>(&message.payload).ok();
     let (Some(seq), Some(record)) = (seq, record) else {
-        // Not a record of a hall's log (the uplink never sends one): never delivered again.
-        tracing::warn!(hall = %link.hall_id, "a message of a hall's stream is not a record; dropped");
-        return message.ack_with(AckKind::Term).await.map_err(|e| ConsumeError::Stream(e.to_string()));
+        return Err(ConsumeError::Foreign(stream_seq));
     };
     link.knows(seq, now_ms);
     let (done, answer) = oneshot::channel();
-    let input = Input::Record { seq, record: Box::new(record), done };
+    let input = Input::Record { seq, stream_seq, record: Box::new(record), done };
     view.send(input).await.map_err(|_| ConsumeError::ViewGone)?;
     let applied = answer.await.map_err(|_| ConsumeError::ViewGone)??;
     // An acknowledgement lost here (the district killed, the link cut) only brings the
@@ -199,6 +220,7 @@ async fn take(
     if applied == Applied::Repeat {
         tracing::debug!(hall = %link.hall_id, seq, "a record delivered again was skipped");
     }
+    link.stream_done.store(stream_seq, Ordering::SeqCst);
     link.applied_to(seq);
     Ok(())
 }

@@ -78,7 +78,7 @@ pub async fn run(
     for hall in &config.halls {
         let started = view::start(Arc::new(hall.config.setup.clone()), replica.hall(&hall.hall_id)?).await?;
         views.spawn(started.task);
-        let link = Arc::new(HallLink::new(hall.hall_id.clone(), started.applied));
+        let link = Arc::new(HallLink::new(hall.hall_id.clone(), started.applied, started.stream_seq));
         let consume = consumer::consume(
             client.clone(),
             durable.clone(),

@@ -1,6 +1,8 @@
 //! The district's copy of each hall's log, in its own sled database under `--data`: a
 //! tree per hall (`hall:<hall_id>`), keyed by the record's log position in big-endian, so
-//! the tree's order is the log's. A record is written and flushed here before the
+//! the tree's order is the log's; beside it, in the `streams` tree under the hall's id,
+//! the stream sequence of the last record kept, written in the same transaction: where
+//! the district's reading of the hall's stream goes on. A record is written and flushed here before the
 //! district applies it and acknowledges its message; at start the replica is replayed
 //! into the hall's state, so the durable consumer only ever brings what comes after.
 //!
@@ -21,6 +23,8 @@ pub enum ReplicaError {
     Json(#[from] serde_json::Error),
     #[error("a key of the replica is not a log position")]
     Key,
+    #[error("the replica's transaction: {0}")]
+    Transaction(String),
 }
 
 /// The district's database.
@@ -33,8 +37,13 @@ pub struct Replica {
 #[derive(Clone)]
 pub struct HallLog {
     tree: sled::Tree,
+    streams: sled::Tree,
+    key: Vec<u8>,
     db: sled::Db,
 }
+
+/// The tree of each hall's last stream sequence kept.
+const STREAMS_TREE: &str = "streams";
 
 impl Replica {
     /// Opens (or makes) the database in `dir`.
@@ -47,7 +56,12 @@ impl Replica {
 
     /// The tree of hall `hall_id`.
     pub fn hall(&self, hall_id: &str) -> Result<HallLog, ReplicaError> {
-        Ok(HallLog { tree: self.db.open_tree(format!("hall:{hall_id}"))?, db: self.db.clone() })
+        Ok(HallLog {
+            tree: self.db.open_tree(format!("hall:{hall_id}"))?,
+            streams: self.db.open_tree(STREAMS_TREE)?,
+            key: hall_id.as_bytes().to_vec(),
+            db: self.db.clone(),
+        })
     }
 
     /// Flushes and closes; returns once sled has let go of the directory (every
@@ -76,9 +90,26 @@ impl HallLog {
             .collect()
     }
 
-    /// Keeps `record` at `seq`, durably.
-    pub fn append(&self, seq: u64, record: &Record) -> Result<(), ReplicaError> {
-        self.tree.insert(seq.to_be_bytes(), serde_json::to_vec(record)?)?;
+    /// The stream sequence of the last record kept (0: none).
+    pub fn stream_seq(&self) -> Result<u64, ReplicaError> {
+        match self.streams.get(&self.key)? {
+            None => Ok(0),
+            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| ReplicaError::Key)?)),
+        }
+    }
+
+    /// Keeps `record` at `seq`, and `stream_seq` as the stream's position, durably and
+    /// together.
+    pub fn append(&self, seq: u64, record: &Record, stream_seq: u64) -> Result<(), ReplicaError> {
+        use sled::Transactional as _;
+        let value = serde_json::to_vec(record)?;
+        (&self.tree, &self.streams)
+            .transaction(|(tree, streams)| {
+                tree.insert(&seq.to_be_bytes(), value.as_slice())?;
+                streams.insert(self.key.as_slice(), &stream_seq.to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| ReplicaError::Transaction(format!("{e:?}")))?;
         self.db.flush()?;
         Ok(())
     }

@@ -61,9 +61,21 @@ pub struct Figures {
 }
 
 pub enum Input {
-    Record { seq: u64, record: Box<Record>, done: oneshot::Sender<Result<Applied, ViewError>> },
-    Read { now: Ts, reply: oneshot::Sender<Figures> },
-    Stats { day: NaiveDate, reply: oneshot::Sender<DayStats> },
+    /// A record of the hall's log at `seq`, the stream's message `stream_seq`.
+    Record {
+        seq: u64,
+        stream_seq: u64,
+        record: Box<Record>,
+        done: oneshot::Sender<Result<Applied, ViewError>>,
+    },
+    Read {
+        now: Ts,
+        reply: oneshot::Sender<Figures>,
+    },
+    Stats {
+        day: NaiveDate,
+        reply: oneshot::Sender<DayStats>,
+    },
 }
 
 /// The view's task as started: its inbox, the log position the replica was replayed to,
@@ -71,24 +83,26 @@ pub enum Input {
 pub struct Started {
     pub inbox: mpsc::Sender<Input>,
     pub applied: u64,
+    /// The stream sequence of the last record kept.
+    pub stream_seq: u64,
     pub task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 /// Replays the replica into a fresh state (on the blocking pool); the task to run.
 pub async fn start(setup: Arc<Setup>, log: HallLog) -> Result<Started, ViewError> {
     let replay_log = log.clone();
-    let state = tokio::task::spawn_blocking(move || -> Result<HallState, ViewError> {
+    let (state, stream_seq) = tokio::task::spawn_blocking(move || -> Result<(HallState, u64), ViewError> {
         let mut state = HallState::new(setup);
         for (seq, record) in replay_log.all()? {
             apply(&mut state, seq, &record)?;
         }
-        Ok(state)
+        Ok((state, replay_log.stream_seq()?))
     })
     .await
     .map_err(|e| ViewError::Join(e.to_string()))??;
     let (inbox, rx) = mpsc::channel(INBOX);
     let applied = state.last_seq;
-    Ok(Started { inbox, applied, task: Box::pin(run(state, log, rx)) })
+    Ok(Started { inbox, applied, stream_seq, task: Box::pin(run(state, log, rx)) })
 }
 
 /// The core's `apply`, with a panic (a broken invariant on a record that should not be
@@ -101,8 +115,8 @@ fn apply(state: &mut HallState, seq: u64, record: &Record) -> Result<(), ViewErr
 async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) {
     while let Some(input) = rx.recv().await {
         match input {
-            Input::Record { seq, record, done } => {
-                let result = take(&mut state, &log, seq, *record).await;
+            Input::Record { seq, stream_seq, record, done } => {
+                let result = take(&mut state, &log, seq, stream_seq, *record).await;
                 let broken = matches!(result, Err(ViewError::Broken(_)));
                 let _ = done.send(result);
                 if broken {
@@ -121,13 +135,19 @@ async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) 
 }
 
 /// Keeps and applies one record, or skips a redelivery.
-async fn take(state: &mut HallState, log: &HallLog, seq: u64, record: Record) -> Result<Applied, ViewError> {
+async fn take(
+    state: &mut HallState,
+    log: &HallLog,
+    seq: u64,
+    stream_seq: u64,
+    record: Record,
+) -> Result<Applied, ViewError> {
     if seq <= state.last_seq {
         return Ok(Applied::Repeat);
     }
     let (kept, record) = {
         let log = log.clone();
-        tokio::task::spawn_blocking(move || (log.append(seq, &record), record))
+        tokio::task::spawn_blocking(move || (log.append(seq, &record, stream_seq), record))
             .await
             .map_err(|e| ViewError::Join(e.to_string()))?
     };

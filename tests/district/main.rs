@@ -12,3 +12,6 @@ mod district_uplink;
 
 #[path = "../district_view.rs"]
 mod district_view;
+
+#[path = "../district_crash.rs"]
+mod district_crash;
