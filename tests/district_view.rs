@@ -167,6 +167,7 @@ async fn stats_agree(district: &District, token: &str, halls: &[(&str, &Daemon, 
     for &(id, hall, hall_token) in halls {
         let own = hall.api.get(&format!("/api/v1/stats?day={day}"), Some(hall_token)).await;
         let mine = seen.body["halls"].as_array().expect("halls").iter().find(|h| h["id"] == id).expect("the hall");
+        assert_eq!(mine["day"], day.as_str(), "{id}");
         for part in ["total", "queues", "windows"] {
             assert_eq!(mine[part], own.body[part], "{id}'s {part} on {day}");
         }

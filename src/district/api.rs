@@ -245,6 +245,8 @@ struct StatsParams {
 struct HallStatsDto {
     id: String,
     name: String,
+    /// The hall's service day the figures are of.
+    day: String,
     /// False when the hall's view did not answer: the figures are then empty.
     view: bool,
     total: FiguresDto,
@@ -283,6 +285,7 @@ async fn stats(
         halls.push(HallStatsDto {
             id: hall.link.hall_id.clone(),
             name: hall.config.setup.hall_name.clone(),
+            day: hall_day.to_string(),
             view: figures.is_some(),
             total: (&s.total).into(),
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
