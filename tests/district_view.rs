@@ -241,8 +241,12 @@ async fn the_district_shows_each_hall_as_the_hall_does_across_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_hall_stays_online_and_a_stopped_one_goes_offline() {
-    let Some(nats) = Nats::start_or_skip("an_idle_hall_stays_online_and_a_stopped_one_goes_offline") else { return };
+async fn an_idle_hall_stays_online_and_a_stopped_one_goes_offline_forged_beats_or_not() {
+    let Some(nats) =
+        Nats::start_or_skip("an_idle_hall_stays_online_and_a_stopped_one_goes_offline_forged_beats_or_not")
+    else {
+        return;
+    };
     // Heartbeats every 2 s (uplink::BEAT_EVERY) against 6 s.
     let dir = district_dir(&nats, 6);
     let (a, b) = (start_hall(&dir, "town-a", None).await, start_hall(&dir, "town-b", None).await);
@@ -269,8 +273,14 @@ async fn an_idle_hall_stays_online_and_a_stopped_one_goes_offline() {
         }
     }
     b.stop().await;
+    // Beats that are not town-b's to give: one past a beat's size (valid JSON, padded) in
+    // its name. They must not keep it online.
+    let forger = async_nats::connect(nats.url()).await.expect("connect to NATS");
+    let padded = format!("{{\"seq\": 1, \"at_ms\": 1}}{}", " ".repeat(300));
     let mut seen = Value::Null;
     for _ in 0..300 {
+        forger.publish("hallq.hall.town-b.beat", padded.clone().into()).await.expect("publish");
+        forger.flush().await.expect("flush");
         seen = district.hall(&token, "town-b").await;
         if seen["online"] == false {
             break;
