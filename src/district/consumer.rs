@@ -108,6 +108,8 @@ enum ConsumeError {
     ViewGone,
     #[error("message {got} of the hall's stream came where {want} was due; reading again from {want}")]
     OutOfOrder { got: u64, want: u64 },
+    #[error("the hall's stream no longer holds message {want} (it starts at {first}: older ones passed the hall's retention_days before the district read them); the district cannot rebuild this hall's state and reads none of it")]
+    Gone { want: u64, first: u64 },
     #[error(
         "message {0} of the hall's stream is not a record of its log (the uplink sends none such); fix or remove it"
     )]
@@ -159,10 +161,14 @@ async fn session(
 ) -> Result<(), ConsumeError> {
     let js = jetstream::new(client.clone());
     let stream = js.get_stream(stream_name(&link.hall_id)).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
+    let next = link.stream_done.load(Ordering::SeqCst) + 1;
+    let held = &stream.cached_info().state;
+    if held.messages > 0 && held.first_sequence > next {
+        return Err(ConsumeError::Gone { want: next, first: held.first_sequence });
+    }
     // A consumer left from before (its unacknowledged messages would come late, out of
     // order) is replaced by one starting where the replica stands.
     let _ = stream.delete_consumer(durable).await;
-    let next = link.stream_done.load(Ordering::SeqCst) + 1;
     let config = pull::Config {
         durable_name: Some(durable.to_string()),
         ack_policy: AckPolicy::Explicit,
