@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::consumer::HallLink;
 use super::sessions::Sessions;
-use super::view::{Figures as Now, Input};
+use super::view::{HallNow, Input};
 use crate::config::{verify_password, Config, DistrictConfig, Rate};
 use crate::core::alerts::Alert;
 use crate::core::model::UserName;
@@ -189,7 +189,7 @@ struct TotalsDto {
 }
 
 /// Asks a hall's view for its figures at now.
-async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<Now> {
+async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<HallNow> {
     let (reply, answer) = oneshot::channel();
     let ask = async {
         hall.view.send(Input::Read { now, reply }).await.ok()?;

@@ -47,7 +47,7 @@ pub enum ViewError {
 
 /// What the district shows of a hall now, from its projected state.
 #[derive(Clone, Debug, Default)]
-pub struct Figures {
+pub struct HallNow {
     /// The last log position applied.
     pub applied: u64,
     pub waiting: u64,
@@ -70,7 +70,7 @@ pub enum Input {
     },
     Read {
         now: Ts,
-        reply: oneshot::Sender<Figures>,
+        reply: oneshot::Sender<HallNow>,
     },
     Stats {
         day: NaiveDate,
@@ -157,10 +157,10 @@ async fn take(
 }
 
 /// The hall at `now`, read with the core's own overview and day figures.
-fn figures(state: &HallState, now: Ts) -> Figures {
+fn figures(state: &HallState, now: Ts) -> HallNow {
     let seen = overview(state, now);
     let today = state.setup.day_of(now);
-    Figures {
+    HallNow {
         applied: state.last_seq,
         waiting: seen.queues.iter().map(|q| q.waiting as u64).sum(),
         open_windows: seen.windows.iter().filter(|w| w.window.state != WindowState::Closed).count() as u64,
