@@ -1,5 +1,5 @@
-//! The `hallq` command: a thin layer over the library (serve, check, recover, backup,
-//! restore, hash-password, simulate, bench).
+//! The `hallq` command: a thin layer over the library (serve, district, check, recover,
+//! backup, restore, hash-password, simulate, bench).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +44,8 @@ enum Cmd {
         #[arg(long, hide = true)]
         no_rate_limits: bool,
     },
+    /// Run the district: every hall's stream read into the district's view, and its API.
+    District(hallq::district::cli::DistrictArgs),
     /// Check a kiosk-config directory and report every error with file, line and key.
     Check { dir: PathBuf },
     /// After `serve` refused a damaged, emptied or missing log: move the damaged files
@@ -229,6 +231,7 @@ fn run() -> anyhow::Result<()> {
             let tls = tls_cert.zip(tls_key).map(|(cert, key)| config::TlsFiles { cert, key });
             serve(config.as_ref(), data, listen, always_open, tls, no_rate_limits)
         }
+        Cmd::District(args) => Ok(hallq::district::cli::main(args)?),
         Cmd::Check { dir } => check(&dir),
         Cmd::Recover { data, config } => {
             let cfg = load(config.as_ref())?;

@@ -117,7 +117,7 @@ pub(super) fn read(mut t: Tab<'_>, hall: &str, errs: &mut Errs) -> Option<Distri
 
 /// Whether `url` names one NATS server: `nats://` or `tls://`, a host and a port, no path,
 /// and no password in it (credentials go in `creds_file`, never in a URL that is logged).
-fn check_url(url: &str) -> Result<(), String> {
+pub(super) fn check_url(url: &str) -> Result<(), String> {
     if url.len() > URL_CHARS_MAX {
         return Err(format!("longer than {URL_CHARS_MAX} characters"));
     }

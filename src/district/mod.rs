@@ -1,7 +1,122 @@
 //! The district (issue 18): halls linked over NATS JetStream. A hall with `[district]` in
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
-//! alone exactly as before.
+//! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
+//! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
+//! the district's view of them (`api`, `sessions`).
 
+pub mod api;
+pub mod cli;
+pub mod consumer;
+pub mod replica;
+pub mod sessions;
 pub mod uplink;
+pub mod view;
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::DistrictConfig;
+use crate::time::{wall_clock, Clock};
+use api::{DistrictApp, HallEntry};
+use consumer::HallLink;
+use replica::{Replica, ReplicaError};
 pub use uplink::{Uplink, UplinkError, SEQ_HEADER};
+
+/// Connecting to NATS, and each request to it, gives up after this (then tries again).
+const NATS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the views may take to finish the record in hand at the stop.
+const VIEWS_END_WAIT: Duration = Duration::from_secs(10);
+
+/// How the district runs, beside its configuration.
+pub struct DistrictOptions {
+    pub data_dir: PathBuf,
+    /// Where the district reads the time (`None`: the wall clock).
+    pub clock: Option<Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DistrictError {
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+    #[error("replaying a hall's replica: {0}")]
+    View(#[from] view::ViewError),
+    #[error("NATS: {0}")]
+    Nats(String),
+    #[error("the HTTP server failed: {0}")]
+    Http(#[from] std::io::Error),
+}
+
+/// Runs the district on `listener` until `shutdown` resolves: replays each hall's replica,
+/// consumes every hall's stream, serves the API; then stops reading, lets requests in
+/// flight finish, lets each view finish its record, and closes the replica.
+pub async fn run(
+    listener: TcpListener,
+    config: DistrictConfig,
+    options: DistrictOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DistrictError> {
+    let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
+    let replica = Replica::open(&options.data_dir)?;
+    let client = async_nats::ConnectOptions::new()
+        .name(format!("hallq-district-{}", config.id))
+        .connection_timeout(NATS_TIMEOUT)
+        .request_timeout(Some(NATS_TIMEOUT))
+        .retry_on_initial_connect()
+        .connect(config.nats_url.as_str())
+        .await
+        .map_err(|e| DistrictError::Nats(e.to_string()))?;
+    let (stop_tx, stop) = watch::channel(false);
+    let (mut readers, mut views) = (JoinSet::new(), JoinSet::new());
+    let durable = format!("district-{}", config.id);
+    let mut halls = Vec::with_capacity(config.halls.len());
+    for hall in &config.halls {
+        let started = view::start(Arc::new(hall.config.setup.clone()), replica.hall(&hall.hall_id)?).await?;
+        views.spawn(started.task);
+        let link = Arc::new(HallLink::new(hall.hall_id.clone(), started.applied, started.stream_seq));
+        let consume = consumer::consume(
+            client.clone(),
+            durable.clone(),
+            link.clone(),
+            started.inbox.clone(),
+            clock.clone(),
+            stop.clone(),
+        );
+        readers.spawn(consume);
+        halls.push(HallEntry { link, view: started.inbox, config: Arc::new(hall.config.clone()) });
+    }
+    let links = halls.iter().map(|h| h.link.clone()).collect();
+    readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));
+    let app = Arc::new(DistrictApp {
+        sessions: sessions::Sessions::new(config.session_ttl_s),
+        config: Arc::new(config),
+        halls,
+        login_failures: api::login_limiter(),
+        password_checks: crate::http::rate::PasswordChecks::per_core(),
+        clock,
+    });
+    let addr = listener.local_addr()?;
+    tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");
+    let per_address = Some(crate::http::conns::CONNECTIONS_PER_ADDRESS_MAX);
+    let served = crate::http::listen::serve(listener, None, per_address, api::router(app.clone()), shutdown).await;
+    stop_tx.send_replace(true);
+    while readers.join_next().await.is_some() {}
+    app.password_checks.stop().await;
+    // The views end when their last inbox goes: the readers' went with them, the API's go
+    // with the app.
+    drop(app);
+    let ended = tokio::time::timeout(VIEWS_END_WAIT, async { while views.join_next().await.is_some() {} }).await;
+    if ended.is_err() {
+        tracing::warn!("a hall's view did not end at the stop; aborted");
+        views.shutdown().await;
+    }
+    drop(client);
+    tokio::task::spawn_blocking(move || replica.close()).await.map_err(|e| std::io::Error::other(e.to_string()))?;
+    tracing::info!("district replica flushed; bye");
+    served.map_err(DistrictError::from)
+}

@@ -51,6 +51,24 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The server drops a message id seen within this window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// How often a linked hall says it is alive (`hallq.hall.<id>.beat`); the district's
+/// `online_seconds` must be well above it.
+pub const BEAT_EVERY: Duration = Duration::from_secs(2);
+/// The largest heartbeat the district reads, in bytes: a beat is two numbers.
+pub const BEAT_BYTES_MAX: usize = 256;
+
+/// A heartbeat's payload: the hall's durable log position and its clock (ms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Beat {
+    pub seq: u64,
+    pub at_ms: i64,
+}
+
+/// The subject of a hall's heartbeats.
+pub fn beat_subject(hall_id: &str) -> String {
+    format!("hallq.hall.{hall_id}.beat")
+}
+
 /// Why a session with the server ended.
 #[derive(Debug, thiserror::Error)]
 pub enum UplinkError {
@@ -141,13 +159,18 @@ impl Uplink {
     /// long as the link holds.
     async fn session(&self) -> Result<(), UplinkError> {
         let client = self.connect().await?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
         let stream = self.stream(&js).await?;
         let mut head = self.head(&stream).await?;
         self.metrics.district.connected.set(1);
         tracing::info!(resume_after = head.hall_seq, "district link up");
         self.mark(head.hall_seq);
+        let mut beat_due = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= beat_due {
+                self.beat(&client).await?;
+                beat_due = tokio::time::Instant::now() + BEAT_EVERY;
+            }
             let batch = self.read_after(head.hall_seq).await?;
             if batch.is_empty() {
                 tokio::time::sleep(IDLE_POLL).await;
@@ -287,6 +310,15 @@ impl Uplink {
             self.metrics.district.published.inc();
         }
         Ok(head)
+    }
+
+    /// Says on core NATS that the hall is alive: its log position and its clock, so that
+    /// the district sees an idle hall online and knows how far its view is behind.
+    async fn beat(&self, client: &async_nats::Client) -> Result<(), UplinkError> {
+        let beat = Beat { seq: self.store.durable().seq, at_ms: (self.clock)().0 };
+        let payload = serde_json::to_vec(&beat).map_err(|e| UplinkError::Publish(e.to_string()))?;
+        let subject = beat_subject(&self.link.hall_id);
+        client.publish(subject, payload.into()).await.map_err(|e| UplinkError::Publish(e.to_string()))
     }
 
     fn headers(&self, seq: u64) -> HeaderMap {

@@ -22,6 +22,12 @@ const LET_GO_WAIT: Duration = Duration::from_secs(10);
 pub(super) fn let_go(dir: &Path, open: Option<Arc<Inner>>) {
     let Some(open) = open else { return };
     drop(open);
+    wait_free(dir);
+}
+
+/// Waits (at most `LET_GO_WAIT`) until sled's lock on `dir`'s database is free, once
+/// every handle of it was dropped: the district's replica closes the same way.
+pub(crate) fn wait_free(dir: &Path) {
     let until = Instant::now() + LET_GO_WAIT;
     while lock_held(&dir.join("db")) {
         if Instant::now() >= until {

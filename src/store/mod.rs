@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lock::let_go;
+pub(crate) use lock::wait_free;
 
 use crate::core::event::{Record, RECORD_VERSION};
 use crate::core::model::Ts;

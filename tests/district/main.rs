@@ -9,3 +9,9 @@ mod support;
 
 #[path = "../district_uplink.rs"]
 mod district_uplink;
+
+#[path = "../district_view.rs"]
+mod district_view;
+
+#[path = "../district_crash.rs"]
+mod district_crash;

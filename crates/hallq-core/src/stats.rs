@@ -142,7 +142,88 @@ impl EtaError {
     }
 }
 
+impl Durations {
+    /// Adds `other`'s durations to these.
+    pub fn absorb(&mut self, other: &Durations) {
+        self.count += other.count;
+        self.sum_ms += other.sum_ms;
+        self.max_ms = self.max_ms.max(other.max_ms);
+    }
+}
+
+/// Adds each count of `from` to `to`'s.
+fn absorb_counts<K: Ord + Clone>(to: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (k, n) in from {
+        *to.entry(k.clone()).or_default() += n;
+    }
+}
+
 impl Figures {
+    /// Adds `other`'s figures to these: several halls' days as one (the district's total).
+    /// Every field is named, so a new figure does not go missing from the sum.
+    pub fn absorb(&mut self, other: &Figures) {
+        let Figures {
+            issued,
+            called,
+            completed,
+            incomplete,
+            no_show,
+            cancelled,
+            expired,
+            transferred,
+            steps_done,
+            parked,
+            rejoined,
+            rated,
+            score_sum,
+            scores,
+            bad_reasons,
+            bad_rectified,
+            escalated,
+            escalation_reasons,
+            escalations_resolved,
+            escalations_referred,
+            store_next_calls,
+            walk_direct,
+            id_checked,
+            wait,
+            service,
+            eta,
+        } = other;
+        for (to, from) in [
+            (&mut self.issued, issued),
+            (&mut self.called, called),
+            (&mut self.completed, completed),
+            (&mut self.incomplete, incomplete),
+            (&mut self.no_show, no_show),
+            (&mut self.cancelled, cancelled),
+            (&mut self.expired, expired),
+            (&mut self.transferred, transferred),
+            (&mut self.steps_done, steps_done),
+            (&mut self.parked, parked),
+            (&mut self.rejoined, rejoined),
+            (&mut self.rated, rated),
+            (&mut self.score_sum, score_sum),
+            (&mut self.bad_rectified, bad_rectified),
+            (&mut self.escalated, escalated),
+            (&mut self.escalations_resolved, escalations_resolved),
+            (&mut self.escalations_referred, escalations_referred),
+            (&mut self.store_next_calls, store_next_calls),
+            (&mut self.walk_direct, walk_direct),
+            (&mut self.id_checked, id_checked),
+        ] {
+            *to += from;
+        }
+        self.scores.iter_mut().zip(scores).for_each(|(to, from)| *to += from);
+        absorb_counts(&mut self.bad_reasons, bad_reasons);
+        absorb_counts(&mut self.escalation_reasons, escalation_reasons);
+        self.wait.absorb(wait);
+        self.service.absorb(service);
+        self.eta.count += eta.count;
+        self.eta.within += eta.within;
+        absorb_counts(&mut self.eta.abs_half_min, &eta.abs_half_min);
+    }
+
     /// Tickets whose service was finished, whatever the outcome.
     pub fn served(&self) -> u64 {
         self.completed + self.incomplete
@@ -316,5 +397,25 @@ fn rated(f: &mut Figures, score: u8, reason: &Option<String>) {
     }
     if let Some(r) = reason {
         *f.bad_reasons.entry(r.clone()).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_absorbed_add_up() {
+        let mut one = Figures { issued: 3, no_show: 1, scores: [0, 0, 0, 1, 2], ..Default::default() };
+        one.wait.add(60_000);
+        one.bad_reasons.insert("slow".into(), 1);
+        one.eta.add(5, 3, 8, 240_000);
+        let mut sum = Figures::default();
+        sum.absorb(&one);
+        assert_eq!(sum, one, "absorbed into nothing, the same figures");
+        sum.absorb(&one);
+        assert_eq!((sum.issued, sum.no_show, sum.scores[4], sum.bad_reasons["slow"]), (6, 2, 4, 2));
+        assert_eq!((sum.wait.count, sum.wait.sum_ms, sum.wait.max_ms), (2, 120_000, 60_000));
+        assert_eq!((sum.eta.count, sum.eta.abs_half_min.values().sum::<u64>()), (2, 2));
     }
 }

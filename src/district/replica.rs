@@ -1,0 +1,116 @@
+//! The district's copy of each hall's log, in its own sled database under `--data`: a
+//! tree per hall (`hall:<hall_id>`), keyed by the record's log position in big-endian, so
+//! the tree's order is the log's; beside it, in the `streams` tree under the hall's id,
+//! the stream sequence of the last record kept, written in the same transaction: where
+//! the district's reading of the hall's stream goes on. A record is written and flushed here before the
+//! district applies it and acknowledges its message; at start the replica is replayed
+//! into the hall's state, so the durable consumer only ever brings what comes after.
+//!
+//! Every call here blocks on disk: the async side runs them with `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+
+use crate::core::event::Record;
+
+/// Why the replica could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    #[error("the district's data directory {dir}: {source}")]
+    Open { dir: String, source: sled::Error },
+    #[error("the replica: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a record of the replica does not read: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("a key of the replica is not a log position")]
+    Key,
+    #[error("the replica's transaction: {0}")]
+    Transaction(String),
+}
+
+/// The district's database.
+pub struct Replica {
+    db: sled::Db,
+    dir: PathBuf,
+}
+
+/// One hall's records.
+#[derive(Clone)]
+pub struct HallLog {
+    tree: sled::Tree,
+    streams: sled::Tree,
+    key: Vec<u8>,
+    db: sled::Db,
+}
+
+/// The tree of each hall's last stream sequence kept.
+const STREAMS_TREE: &str = "streams";
+
+impl Replica {
+    /// Opens (or makes) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, ReplicaError> {
+        let open_err = |source| ReplicaError::Open { dir: dir.display().to_string(), source };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(sled::Error::Io(e)))?;
+        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
+        Ok(Self { db, dir: dir.to_path_buf() })
+    }
+
+    /// The tree of hall `hall_id`.
+    pub fn hall(&self, hall_id: &str) -> Result<HallLog, ReplicaError> {
+        Ok(HallLog {
+            tree: self.db.open_tree(format!("hall:{hall_id}"))?,
+            streams: self.db.open_tree(STREAMS_TREE)?,
+            key: hall_id.as_bytes().to_vec(),
+            db: self.db.clone(),
+        })
+    }
+
+    /// Flushes and closes; returns once sled has let go of the directory (every
+    /// `HallLog` must be dropped first), so that a district started again in this process
+    /// opens it at once.
+    pub fn close(self) {
+        if let Err(e) = self.db.flush() {
+            tracing::warn!(error = %e, "the district's replica could not be flushed at the stop");
+        }
+        let Replica { db, dir } = self;
+        drop(db);
+        crate::store::wait_free(&dir);
+    }
+}
+
+impl HallLog {
+    /// Every record kept, in log order.
+    pub fn all(&self) -> Result<Vec<(u64, Record)>, ReplicaError> {
+        self.tree
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| ReplicaError::Key)?);
+                Ok((seq, serde_json::from_slice(&v)?))
+            })
+            .collect()
+    }
+
+    /// The stream sequence of the last record kept (0: none).
+    pub fn stream_seq(&self) -> Result<u64, ReplicaError> {
+        match self.streams.get(&self.key)? {
+            None => Ok(0),
+            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| ReplicaError::Key)?)),
+        }
+    }
+
+    /// Keeps `record` at `seq`, and `stream_seq` as the stream's position, durably and
+    /// together.
+    pub fn append(&self, seq: u64, record: &Record, stream_seq: u64) -> Result<(), ReplicaError> {
+        use sled::Transactional as _;
+        let value = serde_json::to_vec(record)?;
+        (&self.tree, &self.streams)
+            .transaction(|(tree, streams)| {
+                tree.insert(&seq.to_be_bytes(), value.as_slice())?;
+                streams.insert(self.key.as_slice(), &stream_seq.to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| ReplicaError::Transaction(format!("{e:?}")))?;
+        self.db.flush()?;
+        Ok(())
+    }
+}
