@@ -29,7 +29,10 @@ async fn store_next_survives_a_restart_and_calls_the_next_in_the_finishs_step() 
     api.window_ok(&clerk5, "5", "open", None).await;
     // Store-next must not idle: armed at an empty queue, the window calls the first ticket
     // issued, in the issue's step, and the lobby hears the call.
+    // The snapshot first: a display whose feed is not yet set up when the call comes would
+    // find the call in its snapshot instead of as a call.
     let mut display = api.display(None).await;
+    display.expect("snapshot").await;
     api.window_ok(&clerk5, "5", "store-next", Some(json!({ "armed": true }))).await;
     let first = api.issue("SC-0001").await;
     let (call, _) = display.until("call", |m| m["window"] == "5").await;

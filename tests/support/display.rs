@@ -39,15 +39,24 @@ impl Display {
     }
 
     /// Reads until a message of type `ty` for which `pred` holds, returning it and the
-    /// messages read on the way.
+    /// messages read on the way. Bounded as a whole by `HANG_GUARD`, not only per message:
+    /// the feed's keep-alive pings and other messages must not keep a test waiting for one
+    /// that never comes.
     pub async fn until(&mut self, ty: &str, pred: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
         let mut skipped = Vec::new();
-        loop {
-            let v = self.next_json().await;
-            if v["type"] == ty && pred(&v) {
-                return (v, skipped);
+        let found = tokio::time::timeout(HANG_GUARD, async {
+            loop {
+                let v = self.next_json().await;
+                if v["type"] == ty && pred(&v) {
+                    return v;
+                }
+                skipped.push(v);
             }
-            skipped.push(v);
+        })
+        .await;
+        match found {
+            Ok(v) => (v, skipped),
+            Err(_) => panic!("hang guard: no {ty} message as wanted within {HANG_GUARD:?}; read {skipped:?}"),
         }
     }
 
