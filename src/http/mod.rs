@@ -14,6 +14,7 @@ mod enterprises;
 pub mod error;
 pub mod escalation_dto;
 mod escalations;
+mod figures_dto;
 pub mod guide_dto;
 mod guides;
 pub mod listen;

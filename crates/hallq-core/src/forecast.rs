@@ -27,6 +27,7 @@
 //! keeps it per log position, so a hall's every answer after one change costs one run
 //! (`benches/core.rs`, `forecast`).
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -303,9 +304,15 @@ impl<'a> Run<'a> {
             let now = Ts(at);
             match self.index.choose(&setup, &self.windows[i], now) {
                 Some((id, rule)) => {
-                    let Some(ticket) = self.moved.remove(&id).or_else(|| self.state.tickets.get(&id).cloned()) else {
-                        // The index names only tickets the state holds.
-                        return;
+                    // A ticket the run has not changed is read in place, not copied.
+                    let state = self.state;
+                    let ticket = match self.moved.remove(&id) {
+                        Some(t) => Cow::Owned(t),
+                        None => match state.tickets.get(&id) {
+                            Some(t) => Cow::Borrowed(t),
+                            // The index names only tickets the state holds.
+                            None => return,
+                        },
                     };
                     if !self.spots.contains_key(&id) {
                         let ahead = self.calls_before(&ticket);
