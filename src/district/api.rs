@@ -21,14 +21,14 @@ use super::consumer::HallLink;
 use super::sessions::Sessions;
 use super::view::{HallNow, Input};
 use crate::config::{verify_password, Config, DistrictConfig, Rate};
-use crate::core::alerts::Alert;
 use crate::core::model::UserName;
 use crate::core::stats::Figures;
+use crate::http::alerts::AlertDto;
 use crate::http::dto::FiguresDto;
 use crate::http::error::{self, ApiError};
 use crate::http::rate::{Client, Limiter, PasswordChecks, KEYS_MAX};
 use crate::http::{JsonBody, BODY_BYTES_MAX};
-use crate::time::{rfc3339, Clock};
+use crate::time::Clock;
 
 /// Failed sign-ins one name may have from one address: five, then one a minute.
 pub const LOGIN_FAILURES: Rate = Rate { burst: 5, refill_ms: 60_000 };
@@ -127,37 +127,6 @@ async fn login(
 fn supervisor(app: &DistrictApp, headers: &HeaderMap) -> Result<UserName, ApiError> {
     let token = crate::http::auth::bearer(headers).ok_or_else(ApiError::unauthorized)?;
     app.sessions.user(token, (app.clock)().0).ok_or_else(ApiError::unauthorized)
-}
-
-#[derive(Serialize)]
-struct AlertDto {
-    id: u64,
-    kind: &'static str,
-    unit: &'static str,
-    queue: Option<String>,
-    window: Option<String>,
-    /// The queue's or window's name.
-    name: Option<String>,
-    value: u32,
-    threshold: u32,
-    raised_at: String,
-}
-
-impl AlertDto {
-    fn new(config: &Config, a: &Alert) -> Self {
-        let kiosk_name = |id: &str| config.kiosks.iter().find(|k| k.id == id).map(|k| k.name.as_str());
-        Self {
-            id: a.id,
-            kind: a.kind.as_str(),
-            unit: a.kind.unit(),
-            queue: a.queue.map(|q| q.to_string()),
-            window: a.window.map(|w| w.to_string()),
-            name: crate::alert_subject::subject_name(&config.setup, a, kiosk_name),
-            value: a.value,
-            threshold: a.threshold,
-            raised_at: rfc3339(&config.setup, a.raised_at),
-        }
-    }
 }
 
 #[derive(Serialize)]

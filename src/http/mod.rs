@@ -2,7 +2,7 @@
 //! the answer to a status code. No hall state lives here.
 
 mod admin;
-mod alerts;
+pub(crate) mod alerts;
 mod appointments;
 mod audit;
 pub mod auth;
