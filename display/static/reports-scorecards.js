@@ -3,7 +3,7 @@
  * finished, no-shows, mean service, ratings and 办不成事; and the month as CSV.
  * Data: GET /api/v1/reports/scorecards?month=YYYY-MM (…/scorecards.csv).
  *
- *   HallqScorecards.load(day, ctx)  ctx: {api, el, lang} from reports.js. */
+ *   HallqScorecards.load(day, ctx)  ctx: {api, el, table, save, lang} from reports.js. */
 (function () {
   'use strict';
 
@@ -36,19 +36,7 @@
     $('sc-gone').hidden = !r.unavailable.length;
     $('sc-gone').textContent = r.unavailable.length ? w('gone', { d: r.unavailable.join('、') }) : '';
     var tb = $('t-scorecards');
-    tb.textContent = '';
-    var head = document.createElement('thead'), tr = document.createElement('tr');
-    w('cols').forEach(function (c) { tr.appendChild(ctx.el('th', c)); });
-    head.appendChild(tr);
-    tb.appendChild(head);
-    var body = document.createElement('tbody');
-    if (!r.rows.length) {
-      var td = ctx.el('td', w('none'), 'rp-muted');
-      td.colSpan = w('cols').length;
-      var etr = document.createElement('tr');
-      etr.appendChild(td);
-      body.appendChild(etr);
-    }
+    var body = ctx.table(tb, w('cols'), w('none'), !r.rows.length);
     r.rows.forEach(function (x) {
       var why = x.paused_by_reason.map(function (p) { return (p[0] ? names[p[0]] || p[0] : w('noreason')) + ' ' + p[1]; }).join('；');
       var row = document.createElement('tr');

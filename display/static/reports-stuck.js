@@ -3,7 +3,7 @@
  * incomplete, and how the week's cases stand now; the week as CSV.
  * Data: GET /api/v1/reports/stuck?week=YYYY-Www (…/stuck.csv).
  *
- *   HallqStuck.load(day, ctx)  ctx: {api, el, lang} from reports.js. */
+ *   HallqStuck.load(day, ctx)  ctx: {api, el, table, save, lang} from reports.js. */
 (function () {
   'use strict';
 
@@ -43,19 +43,7 @@
     $('st-gone').hidden = !r.unavailable.length;
     $('st-gone').textContent = r.unavailable.length ? w('gone', { d: r.unavailable.join('、') }) : '';
     var tb = $('t-stuck');
-    tb.textContent = '';
-    var head = document.createElement('thead'), tr = document.createElement('tr');
-    w('cols').forEach(function (c) { tr.appendChild(ctx.el('th', c)); });
-    head.appendChild(tr);
-    tb.appendChild(head);
-    var body = document.createElement('tbody');
-    if (!r.items.length) {
-      var td = ctx.el('td', w('none'), 'rp-muted');
-      td.colSpan = w('cols').length;
-      var etr = document.createElement('tr');
-      etr.appendChild(td);
-      body.appendChild(etr);
-    }
+    var body = ctx.table(tb, w('cols'), w('none'), !r.items.length);
     r.items.forEach(function (x) {
       var why = x.reasons.map(function (p) { return p.name + '×' + p.count; }).join('；');
       var row = document.createElement('tr');

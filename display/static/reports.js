@@ -198,6 +198,25 @@
 
   // Fetches a CSV report and hands it to the browser as a file named `name`; the
   // scorecards' and the stuck items' sections save theirs through it too.
+  // A section's table made afresh: a head of `cols`, and a body that says `none` in one
+  // muted cell when there are no rows. Returns the body, for the section's rows.
+  function freshTable(tb, cols, none, empty) {
+    tb.textContent = '';
+    var head = document.createElement('thead'), tr = document.createElement('tr');
+    cols.forEach(function (c) { tr.appendChild(el('th', c)); });
+    head.appendChild(tr);
+    tb.appendChild(head);
+    var body = document.createElement('tbody');
+    if (empty) {
+      var td = el('td', none, 'rp-muted');
+      td.colSpan = cols.length;
+      var etr = document.createElement('tr');
+      etr.appendChild(td);
+      body.appendChild(etr);
+    }
+    return body;
+  }
+
   function saveCsv(path, name) {
     return api(path, 'blob').then(function (blob) {
       var url = URL.createObjectURL(blob), a = el('a');
@@ -228,7 +247,7 @@
       last = r;
       render(r);
       charts(r.day, r.unavailable.indexOf('charts') < 0);
-      var section = { api: api, el: el, save: saveCsv, lang: function () { return document.documentElement.lang; } };
+      var section = { api: api, el: el, table: freshTable, save: saveCsv, lang: function () { return document.documentElement.lang; } };
       window.HallqScorecards.load(r.day, section);
       // Issue 17 §2: the week's stuck items.
       window.HallqStuck.load(r.day, section);
