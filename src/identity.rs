@@ -226,14 +226,15 @@ impl Identity {
 
     /// Records the sign-in of `checked`, the user whose password was just checked, unless
     /// an admin set another password since (their fingerprints differ). The log refuses
-    /// it while an admin has the user disabled.
-    pub async fn sign_in(&self, checked: &User) -> Result<SignIn<'_>, NotSignedIn> {
+    /// it while an admin has the user disabled. `session_ms`: how long the session lasts
+    /// unless ended before (the scorecards end its time there).
+    pub async fn sign_in(&self, checked: &User, session_ms: u64) -> Result<SignIn<'_>, NotSignedIn> {
         let no_change = self.sign_ins.read().await;
         let now = self.user(checked.name.as_str()).await?;
         let Some(user) = now.filter(|u| u.fingerprint() == checked.fingerprint()) else {
             return Err(NotSignedIn::PasswordChanged);
         };
-        let command = Command::LogIn { user: user.name.clone() };
+        let command = Command::LogIn { user: user.name.clone(), session_ms };
         self.engine.command(Envelope { command, idempotency_key: None }).await?;
         Ok(SignIn { user, _no_change: no_change })
     }

@@ -18,7 +18,7 @@ use hallq::core::snapshot::DaySnapshot;
 use proptest::prelude::*;
 
 fn log_in(name: &str) -> Envelope {
-    cmd(Command::LogIn { user: user(name) })
+    cmd(Command::LogIn { user: user(name), session_ms: 3_600_000 })
 }
 
 fn log_out(name: &str) -> Envelope {

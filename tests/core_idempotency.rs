@@ -341,7 +341,7 @@ fn every_command() -> Vec<Command> {
     let mut all = keyed_commands();
     all.extend([
         Command::Tick,
-        Command::LogIn { user: user("c1") },
+        Command::LogIn { user: user("c1"), session_ms: 3_600_000 },
         Command::LogOut { user: user("c1"), elsewhere: false },
         Command::PrinterReport { kiosk: KioskId::parse("kiosk1").unwrap(), fault: None },
     ]);

@@ -1,6 +1,7 @@
 //! 考勤考核 in the core (issue 17 §5, the follow-up's point 6): the scorecards' fold over
 //! hand-built facts and records with answers worked out by hand — signed-in time runs
-//! from the sign-in to the sign-out or the day's end, not from a window's opening; a
+//! from the sign-in to the sign-out, the session's expiry, a disable or a reset, or the
+//! day's end, not from a window's opening; a
 //! window open over midnight counts up to the day's end, and what it ran on after counts
 //! on the next day from that day's opening.
 
@@ -30,8 +31,9 @@ fn closed(s: &mut Scorecards, at: Ts, window: &str, clerk: &str) {
     s.observe(&fact(at, What::WindowClosed { desk: desk(window, clerk), forced: false }));
 }
 
+/// A sign-in whose session outlasts the test day (sixteen hours).
 fn sign_in(s: &mut Scorecards, at: Ts, name: &str) {
-    s.observe_sign(at, &Event::UserLoggedIn { name: user(name) });
+    s.observe_sign(at, &Event::UserLoggedIn { name: user(name), session_ms: Some(16 * 60 * MIN) });
 }
 
 fn sign_out(s: &mut Scorecards, at: Ts, name: &str) {
@@ -135,4 +137,50 @@ fn a_sign_out_elsewhere_leaves_the_time_running() {
     assert_eq!(old, Event::UserLoggedOut { name: user("c1"), elsewhere: false });
     let new = serde_json::to_string(&old).expect("serialises");
     assert!(!new.contains("elsewhere"), "a last sign-out is written as before: {new}");
+}
+
+fn signed_in_minutes(s: Scorecards, end: Ts, name: &str) -> u64 {
+    let (days, _) = s.finish(end);
+    days.get(&user(name)).map_or(0, |d| d.signed_in_ms / MIN)
+}
+
+/// A session that ends without a sign-out counts to its expiry, not to the day's end: a
+/// tablet left signed in, a session pushed out. A sign-in after every session expired
+/// starts a new span; one while a session is live moves the end. A disable and an admin's
+/// password reset end every session (an admin's reset of their own does not); a record
+/// from before expiries were kept still runs to the day's end.
+#[test]
+fn a_session_without_a_sign_out_ends_at_its_expiry_a_disable_or_a_reset() {
+    let hour = 60 * MIN;
+    let login = |s: &mut Scorecards, at: Ts, name: &str, ms: Option<u64>| {
+        s.observe_sign(at, &Event::UserLoggedIn { name: user(name), session_ms: ms })
+    };
+    let mut s = Scorecards::until(day_end());
+    // c1: 08:00 for 2 h (expires 10:00 unseen), again 13:00 for 2 h and 14:00 for 2 h
+    // (one span to 16:00): 2 h + 3 h.
+    login(&mut s, t(8, 0), "c1", Some(2 * hour));
+    login(&mut s, t(13, 0), "c1", Some(2 * hour));
+    login(&mut s, t(14, 0), "c1", Some(2 * hour));
+    // c2: disabled at 10:30 after a 09:00 sign-in for 8 h: 90 min.
+    login(&mut s, t(9, 0), "c2", Some(8 * hour));
+    let by = user("admin");
+    s.observe_sign(t(10, 30), &Event::UserDisabled { name: user("c2"), by: by.clone() });
+    // c3: an admin resets c3's password at 11:00 (09:00 sign-in): 2 h. The admin resets
+    // their own at 10:00 and stays signed in to their session's end at 12:00: 3 h.
+    login(&mut s, t(9, 0), "c3", Some(8 * hour));
+    login(&mut s, t(9, 0), "admin", Some(3 * hour));
+    let hash = || hallq::core::staff::PasswordHash("$argon2id$x".into());
+    s.observe_sign(t(10, 0), &Event::PasswordReset { name: by.clone(), password_hash: hash(), by: by.clone() });
+    s.observe_sign(t(11, 0), &Event::PasswordReset { name: user("c3"), password_hash: hash(), by });
+    // c4: a record from before expiries were kept: to the fold's end.
+    login(&mut s, t(9, 0), "c4", None);
+    let end = t(18, 0);
+    for (name, minutes) in [("c1", 5 * 60), ("c2", 90), ("c3", 120), ("admin", 180), ("c4", 9 * 60)] {
+        assert_eq!(signed_in_minutes(s.clone(), end, name), minutes, "{name}");
+    }
+    // A sign-out after the session expired counts to the expiry.
+    let mut late = Scorecards::until(day_end());
+    login(&mut late, t(9, 0), "c5", Some(hour));
+    sign_out(&mut late, t(12, 0), "c5");
+    assert_eq!(signed_in_minutes(late, end, "c5"), 60);
 }

@@ -460,11 +460,12 @@ pub async fn login(
 /// user out). The log refuses the sign-in while an admin has the user disabled; a password
 /// an admin set since the check answers as a wrong one.
 async fn open_session(app: &AppState, user: &User, ttl_s: u64, now: i64) -> Result<String, ApiError> {
-    let signed_in = app.edge.identity.sign_in(user).await.map_err(|e| match e {
+    let session_ms = ttl_s.saturating_mul(1000);
+    let signed_in = app.edge.identity.sign_in(user, session_ms).await.map_err(|e| match e {
         NotSignedIn::PasswordChanged => bad_credentials(),
         NotSignedIn::Engine(e) => e.into(),
     })?;
-    let ttl_ms = i64::try_from(ttl_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let ttl_ms = i64::try_from(session_ms).unwrap_or(i64::MAX);
     let token = app.edge.sessions.create(&signed_in, ttl_ms, now);
     drop(signed_in);
     if let Err(e) = app.edge.sessions.sync().await {

@@ -320,7 +320,7 @@ fn office(on: On, event: &Event) -> Option<AuditEntry> {
             let detail = on.user.map_or(AuditDetail::None, AuditDetail::User);
             at.entry(Some(by.clone()), AuditAction::ForceClose, Some(*window), detail)
         }
-        Event::UserLoggedIn { name } => at.by(name, AuditAction::Login, AuditDetail::None),
+        Event::UserLoggedIn { name, .. } => at.by(name, AuditAction::Login, AuditDetail::None),
         Event::UserLoggedOut { name, .. } => at.by(name, AuditAction::Logout, AuditDetail::None),
         Event::UserDisabled { name, by } => at.by(by, AuditAction::DisableUser, AuditDetail::User(name.clone())),
         Event::UserEnabled { name, by } => at.by(by, AuditAction::EnableUser, AuditDetail::User(name.clone())),

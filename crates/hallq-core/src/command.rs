@@ -189,6 +189,9 @@ pub enum Command {
     /// A user whose password the shell has checked logs in: refused while disabled.
     LogIn {
         user: UserName,
+        /// How long the session lasts unless ended before (`session_ttl_s`, in ms): a
+        /// session that expires or is pushed out logs no sign-out.
+        session_ms: u64,
     },
     /// A user ends one session; `elsewhere`: the shell has another live session of theirs.
     LogOut {

@@ -194,6 +194,10 @@ pub enum Event {
     /// A user logged in (the audit's sign-in record; the session itself is not state).
     UserLoggedIn {
         name: UserName,
+        /// How long the session lasts unless ended before; absent in records written
+        /// before it was kept (their time runs to the sign-out or the day's end).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_ms: Option<u64>,
     },
     /// A user logged out of one session; `elsewhere` when another of their sessions was
     /// still live (a second device), so their signed-in time runs on. Absent in records

@@ -165,7 +165,7 @@ fn encode(c: &mut Canon, command: &Command) {
 /// alerts, printers). `encode` sends only these here.
 fn staff<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
     match command {
-        Command::LogIn { user } => c.str("log_in").str(user.as_str()),
+        Command::LogIn { user, session_ms } => c.str("log_in").str(user.as_str()).str(&session_ms.to_string()),
         Command::LogOut { user, elsewhere } => {
             c.str("log_out").str(user.as_str()).str(if *elsewhere { "elsewhere" } else { "last" })
         }

@@ -9,12 +9,16 @@
 //! the fold ends (today's windows, or a day whose windows were never closed) counts up to
 //! the fold's end.
 //!
-//! Signed-in time runs from a sign-in (`UserLoggedIn`) to the sign-out (`UserLoggedOut`)
-//! or the day's end, not from a window's opening: a clerk signed in at 08:50 who opens a
-//! window at 09:00 was at work from 08:50. Further sign-ins while signed in (a second
-//! device) change nothing; a sign-out ends it unless the user was still signed in on
-//! another device then (`UserLoggedOut::elsewhere`, told by the shell, which alone knows
-//! the sessions): the time runs from the first live session to the end of the last.
+//! Signed-in time runs from a sign-in (`UserLoggedIn`) to the sign-out (`UserLoggedOut`),
+//! not from a window's opening: a clerk signed in at 08:50 who opens a window at 09:00 was
+//! at work from 08:50. Further sign-ins while signed in (a second device) change nothing
+//! but the end; a sign-out ends it unless the user was still signed in on another device
+//! then (`UserLoggedOut::elsewhere`, told by the shell, which alone knows the sessions):
+//! the time runs from the first live session to the end of the last. A session that ends
+//! without a sign-out ends at its expiry (the sign-in's `session_ms`: a tablet left signed
+//! in, a session pushed out by newer ones), at a disable, or at a password reset by an
+//! admin (both end every session); and at the day's end at the latest. Records from
+//! before expiries were kept run to the sign-out or the day's end, as they did then.
 //!
 //! A day's time stops at the day's end (`Scorecards::until`): what a window open over
 //! midnight (a visitor served past it: the new day waits for them) ran on after it counts
@@ -107,6 +111,14 @@ impl ClerkDay {
     }
 }
 
+/// A user's signed-in time still running: since their first live session, up to the
+/// last one's expiry (`None`: not known, a record from before expiries were kept).
+#[derive(Clone, Copy, Debug)]
+struct Signed {
+    since: Ts,
+    expires: Option<Ts>,
+}
+
 /// The fold: every clerk's day, and the windows open and paused as of the last fact.
 #[derive(Clone, Debug, Default)]
 pub struct Scorecards {
@@ -115,8 +127,8 @@ pub struct Scorecards {
     open: BTreeMap<WindowId, (UserName, Ts)>,
     /// Windows paused now: since when, and why.
     paused: BTreeMap<WindowId, (Ts, String)>,
-    /// Users signed in now, since when.
-    signed: BTreeMap<UserName, Ts>,
+    /// Users signed in now.
+    signed: BTreeMap<UserName, Signed>,
     /// The day's end (`until`); `None`: no end.
     day_end: Option<Ts>,
     /// What ran on past the day's end, for the next day.
@@ -133,10 +145,13 @@ impl Scorecards {
     /// changes).
     pub fn observe_sign(&mut self, at: Ts, event: &Event) {
         match event {
-            Event::UserLoggedIn { name } => {
-                self.signed.entry(name.clone()).or_insert(at);
+            Event::UserLoggedIn { name, session_ms } => self.signed_in(name, at, *session_ms),
+            Event::UserLoggedOut { name, elsewhere: false } | Event::UserDisabled { name, .. } => {
+                self.signed_out(name, at)
             }
-            Event::UserLoggedOut { name, elsewhere: false } => self.signed_out(name, at),
+            // An admin resetting their own password stays signed in; anyone else's
+            // sessions end.
+            Event::PasswordReset { name, by, .. } if name != by => self.signed_out(name, at),
             _ => {}
         }
     }
@@ -184,9 +199,26 @@ impl Scorecards {
         }
     }
 
-    /// A sign-out at `at`; signed-in time never runs past the day's end.
+    /// A sign-in at `at` for `session_ms`: a new span, or a later end of the running one.
+    /// A span whose sessions had all expired before `at` ended then, unseen.
+    fn signed_in(&mut self, name: &UserName, at: Ts, session_ms: Option<u64>) {
+        let expires = session_ms.map(|ms| Ts(at.0.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX))));
+        if let Some(running) = self.signed.get(name).copied() {
+            if running.expires.is_none_or(|e| e > at) {
+                let expires = running.expires.zip(expires).map(|(a, b)| a.max(b));
+                self.signed.insert(name.clone(), Signed { expires, ..running });
+                return;
+            }
+            self.signed_out(name, at);
+        }
+        self.signed.insert(name.clone(), Signed { since: at, expires });
+    }
+
+    /// A sign-out at `at`; signed-in time never runs past the last session's expiry or
+    /// the day's end.
     fn signed_out(&mut self, name: &UserName, at: Ts) {
-        let Some(since) = self.signed.remove(name) else { return };
+        let Some(Signed { since, expires }) = self.signed.remove(name) else { return };
+        let at = expires.map_or(at, |e| at.min(e));
         let until = self.day_end.map_or(at, |end| at.min(end)).max(since);
         self.clerk(name).signed_in_ms += until.since_ms(since);
     }

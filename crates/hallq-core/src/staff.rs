@@ -88,11 +88,11 @@ impl Staff {
     }
 
     /// `user`'s password is right: they sign in, unless disabled.
-    pub fn log_in(&self, user: &UserName) -> Result<Vec<Event>, Rejection> {
+    pub fn log_in(&self, user: &UserName, session_ms: u64) -> Result<Vec<Event>, Rejection> {
         if self.is_disabled(user) {
             return Err(Rejection::UserDisabled);
         }
-        Ok(vec![Event::UserLoggedIn { name: user.clone() }])
+        Ok(vec![Event::UserLoggedIn { name: user.clone(), session_ms: Some(session_ms) }])
     }
 
     pub fn log_out(&self, user: &UserName, elsewhere: bool) -> Vec<Event> {

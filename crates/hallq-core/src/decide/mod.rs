@@ -82,7 +82,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::RectifyCase { case, by, note } => {
             done(vec![rating::decide_rectify(state, case, by, note)?], Reply::Case(case.clone()))
         }
-        Command::LogIn { user } => done(state.staff.log_in(user)?, Reply::Nothing),
+        Command::LogIn { user, session_ms } => done(state.staff.log_in(user, *session_ms)?, Reply::Nothing),
         Command::LogOut { user, elsewhere } => done(state.staff.log_out(user, *elsewhere), Reply::Nothing),
         Command::DisableUser { name, by } => disable_user(state, name, by),
         Command::EnableUser { name, by } => done(state.staff.enable(name, by), Reply::Nothing),
