@@ -38,7 +38,7 @@ async fn settle(browser: &browser_support::Browser) {
 }
 
 /// Asserts that the lobby fits its screen: no panel past the bottom or the right edge, and
-/// no row of a list cut off by its panel.
+/// no row of a list cut off by its panel, no text running out of its tile or card.
 async fn assert_fits(browser: &browser_support::Browser) {
     let cut = browser
         .eval(
@@ -49,6 +49,11 @@ async fn assert_fits(browser: &browser_support::Browser) {
                for (const li of p.querySelectorAll('li')) {
                  const q = li.getBoundingClientRect();
                  if (q.bottom > r.bottom + 1 || q.right > r.right + 1) out.push(p.className + ' ' + li.textContent);
+                 // Nor may a text run past its tile or card (a long wait, a long number).
+                 for (const part of li.querySelectorAll('*')) {
+                   const c = part.getBoundingClientRect();
+                   if (c.width > 0 && (c.right > q.right + 1 || c.left < q.left - 1)) out.push('in ' + li.textContent + ': ' + part.textContent);
+                 }
                }
              }
              return out",

@@ -24,6 +24,8 @@
   var RECENT_MIN = 6;
   var RECENT_MINUTES = 5;
   var ETA_REFRESH_MS = 2000;
+  // A window opening or closing changes which queues have a wait at all: sooner.
+  var ETA_SOON_MS = 250;
 
   var DICT = {
     zh: {
@@ -496,19 +498,24 @@
   function onWindow(msg) {
     var w = msg.window;
     if (!w) return;
-    var found = false;
+    var before = null;
     model.windows = model.windows.map(function (x) {
       if (x.id !== w.id) return x;
-      found = true;
+      before = x;
       return w;
     });
-    if (!found) model.windows.push(w);
+    if (!before) model.windows.push(w);
     if (typeof msg.seq === "number") model.windowSeq[w.id] = msg.seq;
     renderWindows();
     // The call it held may be over: off the big panel, dimmed in the list.
     renderHero(false);
     renderRecent(false);
-    scheduleEta();
+    scheduleEta(!before || away(before) !== away(w));
+  }
+
+  // A window that serves nobody now.
+  function away(w) {
+    return w.state === "closed" || w.state === "paused";
   }
 
   function onQueue(msg) {
@@ -520,31 +527,55 @@
   }
 
   // Queue messages carry the count only; the expected wait comes from the snapshot,
-  // fetched again a few seconds after things change (at most once per interval).
+  // fetched again a few seconds after things change (at most once per interval), or
+  // at once (`soon`) after a window opened or closed: right after an opening, a queue
+  // it serves must not still read 暂无窗口办理. A change during a fetch asks for one more.
   var etaTimer = null;
-  function scheduleEta() {
-    if (etaTimer) return;
-    etaTimer = setTimeout(function () {
-      fetch("/api/v1/hall", { cache: "no-store" })
-        .then(function (r) {
-          return r.ok ? r.json() : null;
-        })
-        .then(function (snap) {
-          if (!snap || !snap.queues) return;
-          snap.queues.forEach(function (s) {
-            model.queues.forEach(function (q) {
-              if (q.id === s.id) { q.eta_minutes = s.eta_minutes; q.eta_reason = s.eta_reason; }
-            });
+  var etaDue = 0;
+  var etaFetching = false;
+  var etaAgain = 0;
+  function scheduleEta(soon) {
+    var due = Date.now() + (soon ? ETA_SOON_MS : ETA_REFRESH_MS);
+    if (etaFetching) {
+      etaAgain = etaAgain ? Math.min(etaAgain, due) : due;
+      return;
+    }
+    if (etaTimer) {
+      if (etaDue <= due) return;
+      clearTimeout(etaTimer);
+    }
+    etaDue = due;
+    etaTimer = setTimeout(fetchEta, Math.max(0, due - Date.now()));
+  }
+
+  function fetchEta() {
+    etaTimer = null;
+    etaFetching = true;
+    fetch("/api/v1/hall", { cache: "no-store" })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (snap) {
+        if (!snap || !snap.queues) return;
+        snap.queues.forEach(function (s) {
+          model.queues.forEach(function (q) {
+            if (q.id === s.id) { q.eta_minutes = s.eta_minutes; q.eta_reason = s.eta_reason; }
           });
-          renderQueues();
-        })
-        .catch(function () {
-          /* the feed's state already tells when the daemon is away */
-        })
-        .then(function () {
-          etaTimer = null;
         });
-    }, ETA_REFRESH_MS);
+        renderQueues();
+      })
+      .catch(function () {
+        /* the feed's state already tells when the daemon is away */
+      })
+      .then(function () {
+        etaFetching = false;
+        var again = etaAgain;
+        etaAgain = 0;
+        if (again) {
+          etaDue = again;
+          etaTimer = setTimeout(fetchEta, Math.max(0, again - Date.now()));
+        }
+      });
   }
 
   function onState(state) {
