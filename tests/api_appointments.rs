@@ -152,6 +152,19 @@ async fn the_appointment_queue_takes_no_walk_in_only_a_checked_in_booking() {
     }
     let hall = api.get("/api/v1/hall", None).await;
     assert!(!hall.text.contains("Y001"), "no ticket was issued: {}", hall.text);
+    // Nor does the hall tell a wait for taking one, with window 1 (A and Y) open or not:
+    // the lobby and the supervisor's page say 仅限预约签到 for it.
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    let sup = api.login("supervisor").await;
+    for (path, token) in [("/api/v1/hall", None), ("/api/v1/supervision", Some(sup.as_str()))] {
+        let body = api.get(path, token).await.body;
+        let queues = body["queues"].as_array().cloned().unwrap_or_default();
+        let y = queues.iter().find(|q| q["id"] == "Y").expect("queue Y");
+        assert_eq!((y["eta_minutes"].clone(), y["eta_reason"].clone()), (json!(null), json!("booked_only")), "{path}");
+        let a = queues.iter().find(|q| q["id"] == "A").expect("queue A");
+        assert!(a["eta_minutes"].is_u64(), "window 1 serves A: {path} {a}");
+    }
     // A booking of it checks in as before, into Y.
     let booked = api.post("/api/v1/appointments", None, Some(booking("10:30", PHONE))).await;
     let code = booked.body["code"].as_str().unwrap_or_default().to_string();

@@ -4,7 +4,9 @@
 //! ticket's status page and the supervisor's — say 暂无窗口办理 for queue A, not a figure,
 //! not "—", not "超过 4 小时"; then a clerk opens window 1 (A) and each turns to a wait in
 //! minutes, worded the same on every page, the lobby's and the supervisor's as the wait of
-//! a ticket taken now. Screenshots under target/screenshots/no-window-*.png.
+//! a ticket taken now. The appointment queue Y, which takes no walk-in, says 仅限预约签到
+//! on the lobby and the supervisor's page whether a window serving it is open or not.
+//! Screenshots under target/screenshots/no-window-*.png.
 
 use crate::browser_support;
 use crate::support;
@@ -14,6 +16,7 @@ use serde_json::{json, Value};
 use support::Daemon;
 
 const NO_WINDOW: &str = "暂无窗口办理";
+const BOOKED_ONLY: &str = "仅限预约签到";
 
 /// A wait in minutes as every page words it: "约 12 分钟" (or "约 1 小时 20 分").
 const MINUTES_JS: &str = "function minutes(s) { return /^约 \\d+ (分钟|小时)( \\d+ 分)?$/.test(s); }";
@@ -77,10 +80,17 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     let lobby = b.tab().await;
     let js = format!("return ({})() === '{NO_WINDOW}';", wrap(&lobby_eta_js("A")));
     b.until("the lobby's A row to say no window", &js).await;
-    b.until("every queue to say no window", &format!(
-        "var all = document.querySelectorAll('#queues .q-eta');
-         return all.length === 5 && Array.prototype.every.call(all, function (e) {{ return e.innerText.trim() === '{NO_WINDOW}'; }});"
-    )).await;
+    b.until(
+        "every walk-in queue to say no window, Y booked visitors only",
+        &format!(
+            "var all = document.querySelectorAll('#queues .q');
+         return all.length === 5 && Array.prototype.every.call(all, function (q) {{
+           var said = q.querySelector('.q-eta').innerText.trim();
+           return said === (q.getAttribute('data-queue') === 'Y' ? '{BOOKED_ONLY}' : '{NO_WINDOW}');
+         }});"
+        ),
+    )
+    .await;
     b.screenshot("no-window-lobby").await;
 
     // The kiosk, portrait: the ticket says it, on screen and on paper.
@@ -142,6 +152,11 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     )
     .await;
     assert_eq!(b.eval(&supervisor_eta_js("B")).await, Value::from(NO_WINDOW));
+    assert_eq!(
+        b.eval(&supervisor_eta_js("Y")).await,
+        Value::from(BOOKED_ONLY),
+        "window 1 serves Y, which takes no walk-in"
+    );
     b.screenshot("window-open-supervisor").await;
 
     b.switch_to(&status).await;
@@ -167,6 +182,7 @@ async fn every_page_says_no_window_open_until_one_opens_then_a_wait_in_minutes()
     .await;
     let b_row = b.eval(&lobby_eta_js("B")).await;
     assert_eq!(b_row, Value::from(NO_WINDOW), "no open window serves B");
+    assert_eq!(b.eval(&lobby_eta_js("Y")).await, Value::from(BOOKED_ONLY), "no wait for a walk-in told in Y");
     // The lobby's figure is the supervisor's: both the wait of a ticket taken now.
     let lobby_a = b.eval("return document.querySelector('#queues .q[data-queue=\"A\"] .q-eta-v').textContent;").await;
     b.screenshot("window-open-lobby").await;

@@ -14,7 +14,8 @@
  *   HallqI18n.wait(minutes, reason)
  *                            an expected wait in words, the same on every page and on the
  *                            printed ticket (src/printer/ticket.rs `wait_words`): 暂无窗口办理
- *                            when reason is "no_open_window", 无需等候, 约 12 分钟,
+ *                            when reason is "no_open_window", 仅限预约签到 when it is
+ *                            "booked_only" (the appointment queue), 无需等候, 约 12 分钟,
  *                            约 1 小时 20 分 (to 10 minutes), 超过 4 小时; "—" when unknown.
  */
 (function () {
@@ -121,8 +122,8 @@
 
   // The words of an expected wait, kept here so that no page words it its own way.
   var WAIT = {
-    zh: { none: "暂无窗口办理", zero: "无需等候", min: "约 {m} 分钟", hm: "约 {h} 小时 {m} 分", h: "约 {h} 小时", long: "超过 {h} 小时" },
-    en: { none: "No window open", zero: "No wait", min: "about {m} min", hm: "about {h} h {m} min", h: "about {h} h", long: "over {h} hours" },
+    zh: { none: "暂无窗口办理", booked: "仅限预约签到", zero: "无需等候", min: "约 {m} 分钟", hm: "约 {h} 小时 {m} 分", h: "约 {h} 小时", long: "超过 {h} 小时" },
+    en: { none: "No window open", booked: "Booked visitors only", zero: "No wait", min: "about {m} min", hm: "about {h} h {m} min", h: "about {h} h", long: "over {h} hours" },
   };
   // Beyond this a figure means little: the hall closes first or things change.
   var WAIT_LONG_MIN = 240;
@@ -133,6 +134,8 @@
       return text.replace(/\{(\w+)\}/g, function (m, k) { return String(vars[k]); });
     }
     if (reason === "no_open_window") return w.none;
+    // The appointment queue takes no walk-in: there is no wait for taking a ticket now.
+    if (reason === "booked_only") return w.booked;
     if (typeof minutes !== "number") return "—";
     if (minutes <= 0) return w.zero;
     if (minutes < 60) return fill(w.min, { m: minutes });

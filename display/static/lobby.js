@@ -405,13 +405,16 @@
 
   // The expected wait of a ticket taken now (not of those already waiting: a queue with
   // nobody waiting may still wait while the windows are busy), said as such; a queue no
-  // open window serves says so instead of a figure.
+  // open window serves says so instead of a figure, and the appointment queue, which takes
+  // no walk-in, that it is for booked visitors.
   function etaCell(q) {
     var cell = el("span", "q-eta");
     var none = q.eta_reason === "no_open_window";
-    cell.setAttribute("data-eta", none ? "none" : typeof q.eta_minutes === "number" ? String(q.eta_minutes) : "");
-    if (none) {
-      cell.appendChild(el("span", "q-eta-v is-none", I.wait(null, q.eta_reason)));
+    var booked = q.eta_reason === "booked_only";
+    var shown = none ? "none" : booked ? "booked" : typeof q.eta_minutes === "number" ? String(q.eta_minutes) : "";
+    cell.setAttribute("data-eta", shown);
+    if (none || booked) {
+      cell.appendChild(el("span", "q-eta-v " + (none ? "is-none" : "is-booked"), I.wait(null, q.eta_reason)));
     } else if (typeof q.eta_minutes === "number") {
       cell.appendChild(el("small", "q-eta-k", t("eta_now")));
       cell.appendChild(el("span", "q-eta-v", I.wait(q.eta_minutes)));

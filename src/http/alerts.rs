@@ -190,7 +190,7 @@ impl OverviewDto {
                     waiting: q.waiting,
                     oldest_wait_min: q.oldest_wait_min,
                     eta_minutes: q.eta_minutes,
-                    eta_reason: q.eta_minutes.is_none().then_some(crate::core::eta::NO_OPEN_WINDOW),
+                    eta_reason: q.eta_reason,
                     alert_waiting: q.thresholds.waiting,
                     alert_wait_min: q.thresholds.wait_min,
                 })

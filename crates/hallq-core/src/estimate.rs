@@ -32,11 +32,11 @@ pub fn ticket(state: &HallState, t: &Ticket) -> Eta {
         // and that window takes them before anything else.
         let ahead = state.index.ahead_at_window(w, t.issue_seq);
         let Some(window) = state.windows.get(w).filter(|w| serves_now(w)) else {
-            return Eta { ahead, minutes: None };
+            return Eta { ahead, minutes: None, booked_only: false };
         };
         let per = mean_minutes(state.service_times.sent_to(w), Some(own), typical(state, &t.queue));
         let work = ahead as f64 * per * state.service_times.factor(&t.queue);
-        return Eta { ahead, minutes: Some(round_up(residual(state, window) + work)) };
+        return Eta { ahead, minutes: Some(round_up(residual(state, window) + work)), booked_only: false };
     }
     let place: Place = (state.setup.priority_rank(t.priority.as_ref()), t.issue_seq);
     estimate(state, &t.queue, |q| state.index.ahead_in_queue(q, place), Some(own))
@@ -71,10 +71,10 @@ fn estimate(state: &HallState, queue: &QueueId, before: impl Fn(&QueueId) -> usi
         tickets += share * n as f64;
     }
     if open.is_empty() {
-        return Eta { ahead, minutes: None };
+        return Eta { ahead, minutes: None, booked_only: false };
     }
     let free_at: Vec<f64> = open.iter().map(|w| residual(state, w)).collect();
-    Eta { ahead, minutes: Some(round_up(first_free(free_at, work, tickets))) }
+    Eta { ahead, minutes: Some(round_up(first_free(free_at, work, tickets))), booked_only: false }
 }
 
 /// The part of `other`'s line that the open windows serving `queue` take: open windows

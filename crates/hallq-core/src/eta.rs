@@ -28,17 +28,25 @@ pub use super::forecast::RESIDUAL_MIN_SHARE;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Eta {
     pub ahead: usize,
-    /// `None` when no open window may call it.
+    /// `None` when no open window may call it, or (`booked_only`) nobody may take it.
     pub minutes: Option<u32>,
+    /// A queue's answer for the appointment queue, which takes no walk-in: a ticket there
+    /// comes only from a booking's check-in, so there is no wait to tell anyone taking one.
+    pub booked_only: bool,
 }
 
 impl Eta {
     fn of(spot: Spot, now: Ts) -> Self {
-        Self { ahead: spot.ahead, minutes: spot.call_at.map(|at| round_up(at.since_ms(now) as f64 / 60_000.0)) }
+        let minutes = spot.call_at.map(|at| round_up(at.since_ms(now) as f64 / 60_000.0));
+        Self { ahead: spot.ahead, minutes, booked_only: false }
     }
 
-    /// Why there is no expected wait, for the wire: no open window may call the ticket.
+    /// Why there is no expected wait, for the wire: the queue takes no walk-in
+    /// ([`BOOKED_ONLY`]), or no open window may call the ticket ([`NO_OPEN_WINDOW`]).
     pub fn reason(&self) -> Option<&'static str> {
+        if self.booked_only {
+            return Some(BOOKED_ONLY);
+        }
         self.minutes.is_none().then_some(NO_OPEN_WINDOW)
     }
 
@@ -59,6 +67,8 @@ pub fn range(minutes: u32) -> (u32, u32) {
 
 /// The wire's reason for a wait with no figure.
 pub const NO_OPEN_WINDOW: &str = "no_open_window";
+/// The wire's reason for a queue's wait with no figure: it takes no walk-in.
+pub const BOOKED_ONLY: &str = "booked_only";
 
 /// `None` unless the ticket is waiting.
 pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
@@ -67,7 +77,7 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     }
     // Just issued and nothing since: what the kiosk was told, without another run.
     if let Some(p) = t.promise.filter(|_| state.last_seq == t.issue_seq) {
-        return Some(Eta { ahead: p.ahead as usize, minutes: Some(p.minutes) });
+        return Some(Eta { ahead: p.ahead as usize, minutes: Some(p.minutes), booked_only: false });
     }
     if state.index.len() > FORECAST_WAITING_MAX {
         return Some(estimate::ticket(state, t));
@@ -79,8 +89,12 @@ pub fn eta(state: &HallState, t: &Ticket) -> Option<Eta> {
     Some(Eta::of(spot, forecast.now))
 }
 
-/// What a ticket taken now in `queue` (with no priority class) would be told.
+/// What a ticket taken now in `queue` (with no priority class) would be told; nothing for
+/// the appointment queue, where nobody may take one.
 pub fn for_queue(state: &HallState, queue: &QueueId) -> Eta {
+    if !state.setup.takes_walk_ins(queue) {
+        return Eta { ahead: state.waiting(queue), minutes: None, booked_only: true };
+    }
     if state.index.len() > FORECAST_WAITING_MAX {
         return estimate::queue(state, queue);
     }

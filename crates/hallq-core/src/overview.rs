@@ -16,8 +16,10 @@ pub struct QueueRow {
     pub waiting: usize,
     /// Minutes the oldest ticket in the queue's line has waited (0 when none waits).
     pub oldest_wait_min: u32,
-    /// The expected wait of a ticket taken now; none when no open window serves the queue.
+    /// The expected wait of a ticket taken now; none when no open window serves the queue
+    /// or the queue takes no walk-in (`eta_reason` says which).
     pub eta_minutes: Option<u32>,
+    pub eta_reason: Option<&'static str>,
     pub thresholds: QueueThresholds,
 }
 
@@ -50,13 +52,17 @@ pub fn overview(state: &HallState, now: Ts) -> Overview {
         .setup
         .queues
         .iter()
-        .map(|q| QueueRow {
-            id: q.id,
-            name: q.name.clone(),
-            waiting: state.waiting(&q.id),
-            oldest_wait_min: oldest_wait_min(state, &q.id, now),
-            eta_minutes: for_queue(state, &q.id).minutes,
-            thresholds: policy.queue(&q.id),
+        .map(|q| {
+            let eta = for_queue(state, &q.id);
+            QueueRow {
+                id: q.id,
+                name: q.name.clone(),
+                waiting: state.waiting(&q.id),
+                oldest_wait_min: oldest_wait_min(state, &q.id, now),
+                eta_minutes: eta.minutes,
+                eta_reason: eta.reason(),
+                thresholds: policy.queue(&q.id),
+            }
         })
         .collect();
     // In the configuration's order (window 2 before window 10), as the hall lists them.

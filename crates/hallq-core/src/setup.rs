@@ -223,6 +223,13 @@ impl Setup {
     /// Whether kiosks may issue at `at`: within the opening hours of a working day of the
     /// hall calendar (rest days, holidays and make-up working days, `[hall.calendar]`). A
     /// hall without hours is always open, calendar or not.
+    /// Whether a walk-in may take a ticket in `queue`: not in the appointment queue, which
+    /// only a booking's check-in joins (a walk-in there would never be due, and a booked
+    /// visitor who took one would never be checked in).
+    pub fn takes_walk_ins(&self, queue: &QueueId) -> bool {
+        !self.appointments.as_ref().is_some_and(|p| p.queue == *queue)
+    }
+
     pub fn is_open(&self, at: Ts) -> bool {
         if self.hours.is_empty() {
             return true;

@@ -203,10 +203,9 @@ fn decide_issue(
             Some(class.ok_or_else(|| Rejection::UnknownPriority(p.chars().take(40).collect()))?.id.clone())
         }
     };
-    // The appointment queue is for bookings checked in on time: a walk-in there would never
-    // be due, and a booked visitor who took one would never be checked in.
+    // The appointment queue is for bookings checked in on time.
     let joins = how.queue.unwrap_or(queue);
-    if !how.booked && setup.appointments.as_ref().is_some_and(|p| p.queue == joins) {
+    if !how.booked && !setup.takes_walk_ins(&joins) {
         return Err(Rejection::CheckInRequired);
     }
     let open = if how.booked { check_in_open(setup, now) } else { setup.is_open(now) };
