@@ -43,6 +43,17 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     let row1 = b.text("#windows tr[data-window='1']").await;
     assert!(row1.contains("李明（clerk1）"), "{row1}");
     b.screenshot("admin-overview").await;
+    // Sixty windows: a number finds its one window, "open only" the two open ones.
+    let shown = "return Array.prototype.filter.call(document.querySelectorAll('#windows tr'), function (r) { return !r.hidden; })
+                   .map(function (r) { return r.dataset.window; }).join(',');";
+    b.type_into("#win-filter", "12").await;
+    b.until("window 12 alone", &shown.replace(".join(',');", ".join(',') === '12';")).await;
+    assert_eq!(b.text("#win-count").await, "显示 1 / 60 个窗口");
+    b.eval("var f = document.querySelector('#win-filter'); f.value = ''; f.dispatchEvent(new Event('input')); return true;").await;
+    b.click("#win-open-only").await;
+    assert_eq!(b.eval(shown).await, serde_json::json!("1,5"), "the open windows");
+    b.screenshot("admin-open-only").await;
+    b.click("#win-open-only").await;
 
     b.click("#windows tr[data-window='5'] .au-close").await;
     b.until(

@@ -15,7 +15,8 @@
     zh: {
       app: '系统管理', to_audit: '操作日志', logout: '退出登录', login_title: '管理员登录',
       login_sub: '管理窗口与工作人员账号，所有更改记入操作日志', user: '用户名', password: '密码', login: '登录',
-      windows: '窗口', users: '工作人员账号', c_window: '窗口', c_state: '状态', c_clerk: '工作人员', c_queues: '服务队列',
+      windows: '窗口', win_filter: '窗口号、名称或工作人员', win_open_only: '只看开放中', win_count: '显示 {n} / {all} 个窗口',
+      users: '工作人员账号', c_window: '窗口', c_state: '状态', c_clerk: '工作人员', c_queues: '服务队列',
       c_user: '用户', c_role: '角色', c_may: '可开窗口', c_status: '状态', any: '任意窗口', save: '保存队列',
       force_close: '强制关闭', disable: '停用', enable: '启用', active: '正常', disabled: '已停用', you: '（本人）',
       confirm_close: '确定强制关闭 {n} 号窗口？该窗口的工作人员将被签出。', confirm_disable: '确定停用用户 {n}？其登录将立即失效。',
@@ -28,7 +29,8 @@
     en: {
       app: 'Administration', to_audit: 'Audit log', logout: 'Log out', login_title: 'Admin sign-in',
       login_sub: 'Manage windows and staff accounts; every change goes to the audit log', user: 'User', password: 'Password',
-      login: 'Sign in', windows: 'Windows', users: 'Staff accounts', c_window: 'Window', c_state: 'State', c_clerk: 'Clerk',
+      login: 'Sign in', windows: 'Windows', win_filter: 'Window, name or clerk', win_open_only: 'Open only',
+      win_count: '{n} of {all} windows', users: 'Staff accounts', c_window: 'Window', c_state: 'State', c_clerk: 'Clerk',
       c_queues: 'Queues served', c_user: 'User', c_role: 'Role', c_may: 'May open', c_status: 'Status', any: 'any window',
       save: 'Save queues', force_close: 'Force close', disable: 'Disable', enable: 'Enable', active: 'Active',
       disabled: 'Disabled', you: ' (you)', confirm_close: 'Force-close window {n}? Its clerk will be signed out.',
@@ -93,6 +95,21 @@
     return b;
   }
 
+  // Sixty windows are a long table: a number finds its window (12 finds window 12, not 112
+  // or 121), other text a name or a clerk; "open only" hides the closed ones.
+  function filterWindows() {
+    var q = $('win-filter').value.trim().toLowerCase();
+    var openOnly = $('win-open-only').checked;
+    var rows = $('windows').querySelectorAll('tr');
+    var shown = 0;
+    Array.prototype.forEach.call(rows, function (tr) {
+      var hit = !q || (/^\d+$/.test(q) ? tr.dataset.window === q : tr.dataset.find.indexOf(q) >= 0);
+      tr.hidden = !(hit && !(openOnly && tr.dataset.closed));
+      if (!tr.hidden) shown += 1;
+    });
+    $('win-count').textContent = t('win_count').replace('{n}', shown).replace('{all}', rows.length);
+  }
+
   function render() {
     if (!S.data) return;
     var wbody = $('windows');
@@ -125,8 +142,11 @@
       close.disabled = w.state === 'closed';
       actions.appendChild(close);
       tr.appendChild(td(actions));
+      tr.dataset.find = [w.id, w.name || '', w.clerk || '', names[w.clerk] || ''].join(' ').toLowerCase();
+      tr.dataset.closed = w.state === 'closed' ? '1' : '';
       wbody.appendChild(tr);
     });
+    filterWindows();
     var ubody = $('users');
     ubody.textContent = '';
     S.data.users.forEach(function (u) {
@@ -183,6 +203,8 @@
       keys: { empty: 'e_empty', role: 'e_role' }
     });
     $('logout').addEventListener('click', function () { STAFF.endSession(S.token).then(function () { signOut(''); }); });
+    $('win-filter').addEventListener('input', filterWindows);
+    $('win-open-only').addEventListener('change', filterWindows);
     // The header names the hall, signed in or not (it showed the placeholder 政务服务中心).
     STAFF.api(null, 'GET', '/api/v1/hall').then(function (h) {
       if (h && h.hall && h.hall.name) { $('hall-name').textContent = h.hall.name; document.title = h.hall.name + ' · ' + t('app'); }
