@@ -62,6 +62,8 @@ async fn clerk_logs_in_calls_serves_and_finishes() {
     assert_eq!(first["number"], "A001");
     assert_eq!(second["number"], "A002");
 
+    // A PC set to another time zone still shows the hall's times.
+    b.cdp("Emulation.setTimezoneOverride", serde_json::json!({ "timezoneId": "America/New_York" })).await;
     // A wrong password is refused in plain words, on the page.
     b.goto(&format!("http://{}/display/clerk", d.addr)).await;
     b.type_into("#login-user", "clerk1").await;
@@ -85,6 +87,8 @@ async fn clerk_logs_in_calls_serves_and_finishes() {
     assert!(!enabled(&b, "next").await, "next must be disabled while a ticket is called");
     assert!(enabled(&b, "serve").await && enabled(&b, "recall").await && enabled(&b, "no-show").await);
     b.screenshot("clerk-calling").await;
+    let issued = first["issued_at"].as_str().expect("an issue time");
+    assert_eq!(b.text("#t-issued").await, issued[11..16], "the hall's time of issue, not New York's");
 
     b.click("[data-action=\"serve\"]").await;
     until_state(&b, "serving").await;

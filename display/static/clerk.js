@@ -266,7 +266,18 @@
 
   // ---- rendering ----
   function queueName(id) { var q = S.catalog.queues[id]; return q ? q.name : id; }
-  function hm(iso) { if (!iso) return '—'; var d = new Date(iso); return pad(d.getHours()) + ':' + pad(d.getMinutes()); }
+  // The daemon's times carry the hall's UTC offset ("…T09:05:00+08:00"): read as the hall
+  // reads them, so that a PC whose own time zone is set wrong still shows hall time (the
+  // clock too, once one such time was seen).
+  var hallOffsetMin = null;
+  function hm(iso) {
+    var m = /T(\d\d):(\d\d)/.exec(iso || '');
+    if (!m) return '—';
+    var z = /([+-])(\d\d):(\d\d)$/.exec(iso);
+    if (z) hallOffsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+    else if (/Z$/.test(iso)) hallOffsetMin = 0;
+    return m[1] + ':' + m[2];
+  }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function dur(ms) {
     var s = Math.max(0, Math.floor(ms / 1000)), m = Math.floor(s / 60), sp = lang() === 'en' ? ' ' : '';
@@ -323,8 +334,13 @@
     var since = tk ? (tk.serving_at || (S.win && S.win.state === 'calling' ? tk.called_at : null)) : null;
     el.textContent = since ? clockDur(Date.now() - Date.parse(since)) : '—';
     if (parkList) parkList.tick();
-    var d = new Date();
-    $('clock').textContent = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+    var d = new Date(), h = d.getHours(), mi = d.getMinutes();
+    if (hallOffsetMin !== null) {
+      var hall = new Date(d.getTime() + hallOffsetMin * 60000);
+      h = hall.getUTCHours();
+      mi = hall.getUTCMinutes();
+    }
+    $('clock').textContent = pad(h) + ':' + pad(mi) + ':' + pad(d.getSeconds());
   }
 
   function renderPad() {
