@@ -48,7 +48,7 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
                    .map(function (r) { return r.dataset.window; }).join(',');";
     b.type_into("#win-filter", "12").await;
     b.until("window 12 alone", &shown.replace(".join(',');", ".join(',') === '12';")).await;
-    assert_eq!(b.text("#win-count").await, "显示 1 / 60 个窗口");
+    assert_eq!(b.text("#win-count").await, "显示 1 / 60");
     b.eval("var f = document.querySelector('#win-filter'); f.value = ''; f.dispatchEvent(new Event('input')); return true;").await;
     b.click("#win-open-only").await;
     assert_eq!(b.eval(shown).await, serde_json::json!("1,5"), "the open windows");
@@ -84,6 +84,21 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     login.assert_error(403, "user_disabled");
     // The admin's own row has no disable button.
     assert_eq!(b.eval("return document.querySelectorAll('#users tr[data-user=\"admin\"] button').length;").await, 0);
+    // A role's word finds its users: the hall's guides.
+    b.type_into("#user-filter", "导办").await;
+    let guides =
+        "return Array.prototype.filter.call(document.querySelectorAll('#users tr'), function (r) { return !r.hidden; })
+                    .map(function (r) { return r.dataset.user; }).join(',');";
+    let shown = b.eval(guides).await;
+    let listed: Vec<String> = view["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["role"] == "guide")
+        .map(|u| u["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(!listed.is_empty(), "the example hall has guides");
+    assert_eq!(shown, json!(listed.join(",")), "the guides and no one else");
     b.screenshot("admin-after-changes").await;
     b.close().await;
 }

@@ -15,7 +15,8 @@
     zh: {
       app: '系统管理', to_audit: '操作日志', logout: '退出登录', login_title: '管理员登录',
       login_sub: '管理窗口与工作人员账号，所有更改记入操作日志', user: '用户名', password: '密码', login: '登录',
-      windows: '窗口', win_filter: '窗口号、名称或工作人员', win_open_only: '只看开放中', win_count: '显示 {n} / {all} 个窗口',
+      windows: '窗口', win_filter: '窗口号、名称或工作人员', win_open_only: '只看开放中', shown: '显示 {n} / {all}',
+      user_filter: '用户名、姓名或角色',
       users: '工作人员账号', c_window: '窗口', c_state: '状态', c_clerk: '工作人员', c_queues: '服务队列',
       c_user: '用户', c_role: '角色', c_may: '可开窗口', c_status: '状态', any: '任意窗口', save: '保存队列',
       force_close: '强制关闭', disable: '停用', enable: '启用', active: '正常', disabled: '已停用', you: '（本人）',
@@ -30,7 +31,7 @@
       app: 'Administration', to_audit: 'Audit log', logout: 'Log out', login_title: 'Admin sign-in',
       login_sub: 'Manage windows and staff accounts; every change goes to the audit log', user: 'User', password: 'Password',
       login: 'Sign in', windows: 'Windows', win_filter: 'Window, name or clerk', win_open_only: 'Open only',
-      win_count: '{n} of {all} windows', users: 'Staff accounts', c_window: 'Window', c_state: 'State', c_clerk: 'Clerk',
+      shown: '{n} of {all}', user_filter: 'User, name or role', users: 'Staff accounts', c_window: 'Window', c_state: 'State', c_clerk: 'Clerk',
       c_queues: 'Queues served', c_user: 'User', c_role: 'Role', c_may: 'May open', c_status: 'Status', any: 'any window',
       save: 'Save queues', force_close: 'Force close', disable: 'Disable', enable: 'Enable', active: 'Active',
       disabled: 'Disabled', you: ' (you)', confirm_close: 'Force-close window {n}? Its clerk will be signed out.',
@@ -95,19 +96,29 @@
     return b;
   }
 
-  // Sixty windows are a long table: a number finds its window (12 finds window 12, not 112
-  // or 121), other text a name or a clerk; "open only" hides the closed ones.
-  function filterWindows() {
-    var q = $('win-filter').value.trim().toLowerCase();
-    var openOnly = $('win-open-only').checked;
-    var rows = $('windows').querySelectorAll('tr');
+  // Sixty windows and as many clerks are long tables: the rows of `body` matching the
+  // filter `input` stay, with a count; `exact` (a row's data key) is what a number must
+  // equal (12 finds window 12, not 112 or 121), other text is looked for in the row's
+  // words (`data-find`); `hide(tr)` hides more.
+  function filterRows(body, input, count, exact, hide) {
+    var q = $(input).value.trim().toLowerCase();
+    var rows = $(body).querySelectorAll('tr');
     var shown = 0;
     Array.prototype.forEach.call(rows, function (tr) {
-      var hit = !q || (/^\d+$/.test(q) ? tr.dataset.window === q : tr.dataset.find.indexOf(q) >= 0);
-      tr.hidden = !(hit && !(openOnly && tr.dataset.closed));
+      var hit = !q || (exact && /^\d+$/.test(q) ? tr.dataset[exact] === q : tr.dataset.find.indexOf(q) >= 0);
+      tr.hidden = !hit || (hide ? hide(tr) : false);
       if (!tr.hidden) shown += 1;
     });
-    $('win-count').textContent = t('win_count').replace('{n}', shown).replace('{all}', rows.length);
+    $(count).textContent = t('shown').replace('{n}', shown).replace('{all}', rows.length);
+  }
+
+  function filterWindows() {
+    var openOnly = $('win-open-only').checked;
+    filterRows('windows', 'win-filter', 'win-count', 'window', function (tr) { return openOnly && !!tr.dataset.closed; });
+  }
+
+  function filterUsers() {
+    filterRows('users', 'user-filter', 'user-count', null, null);
   }
 
   function render() {
@@ -166,8 +177,10 @@
           : button(t('disable'), 'au-btn-danger au-disable', function () { setUser(u.name, 'disable'); }));
       }
       tr.appendChild(td(actions));
+      tr.dataset.find = [u.name, u.display_name || '', word(ROLES, u.role)].join(' ').toLowerCase();
       ubody.appendChild(tr);
     });
+    filterUsers();
   }
 
   function change(path, body, done) {
@@ -205,6 +218,7 @@
     $('logout').addEventListener('click', function () { STAFF.endSession(S.token).then(function () { signOut(''); }); });
     $('win-filter').addEventListener('input', filterWindows);
     $('win-open-only').addEventListener('change', filterWindows);
+    $('user-filter').addEventListener('input', filterUsers);
     // The header names the hall, signed in or not (it showed the placeholder 政务服务中心).
     STAFF.api(null, 'GET', '/api/v1/hall').then(function (h) {
       if (h && h.hall && h.hall.name) { $('hall-name').textContent = h.hall.name; document.title = h.hall.name + ' · ' + t('app'); }
