@@ -8,7 +8,7 @@
 (function () {
   'use strict';
 
-  var STATES = { closed: ['已关闭', 'Closed'], open: ['空闲', 'Open'], calling: ['叫号中', 'Calling'],
+  var STATES = { closed: ['已关闭', 'Closed'], open: ['空闲', 'Open'], calling: ['呼叫中', 'Calling'],
     serving: ['办理中', 'Serving'], paused: ['暂停', 'Paused'] };
   var ROLES = { clerk: ['窗口人员', 'Clerk'], supervisor: ['值班主任', 'Supervisor'], admin: ['管理员', 'Admin'], guide: ['导办', 'Guide'] };
   var DICT = {
