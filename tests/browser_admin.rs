@@ -83,7 +83,7 @@ async fn an_admin_closes_a_window_sets_queues_and_disables_a_user_from_the_page(
     let login = api.post("/api/v1/login", None, Some(json!({ "user": "clerk7", "password": support::PASSWORD }))).await;
     login.assert_error(403, "user_disabled");
     // The admin's own row has no disable button.
-    assert_eq!(b.eval("return document.querySelectorAll('#users tr[data-user=\"admin\"] button').length;").await, 0);
+    assert_eq!(b.eval("return document.querySelectorAll('#users tr[data-user=\"admin\"] .au-disable, #users tr[data-user=\"admin\"] .au-enable').length;").await, 0);
     // A role's word finds its users: the hall's guides.
     b.type_into("#user-filter", "导办").await;
     let guides =
@@ -141,7 +141,10 @@ async fn an_admin_adds_a_clerk_and_resets_a_password_from_the_page() {
     assert_eq!((r.status, r.body["role"].clone()), (200, json!("clerk")), "{}", r.text);
     b.screenshot("admin-user-added").await;
 
-    b.type_into("#reset-user", "clerk61").await;
+    // The row's 重置密码 fills in the name and puts the cursor on the new password.
+    b.click("#users tr[data-user='clerk61'] .au-reset").await;
+    assert_eq!(b.eval("return document.querySelector('#reset-user').value;").await, json!("clerk61"));
+    assert_eq!(b.eval("return document.activeElement.id;").await, json!("reset-password"));
     b.type_into("#reset-password", "clerk61-newpass").await;
     b.click("#reset-submit").await;
     b.until("the reset note", "return document.querySelector('#users-manage-ok').textContent.indexOf('重置') >= 0;")

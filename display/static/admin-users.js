@@ -65,6 +65,13 @@
     if (hintKey) label.appendChild(el('small', { class: 'au-muted', 'data-uk': hintKey }, t(hintKey)));
     return label;
   }
+  // A form's button, level with the inputs beside it (not with their labels).
+  function submit(id, cls, key) {
+    var box = el('div', { class: 'au-field' });
+    box.appendChild(el('span', { 'aria-hidden': 'true' }, '\u00a0'));
+    box.appendChild(el('button', { type: 'submit', class: cls, id: id, 'data-uk': key }, t(key)));
+    return box;
+  }
   function say(ok, text) {
     $('users-manage-error').textContent = ok ? '' : text;
     $('users-manage-error').hidden = ok || !text;
@@ -87,17 +94,16 @@
     row.appendChild(field('role', role));
     row.appendChild(field('password', el('input', { id: 'new-password', type: 'password', autocomplete: 'new-password' }),
       'password_hint'));
-    row.appendChild(el('button', { type: 'submit', class: 'au-btn', id: 'add-user', 'data-uk': 'add' }, t('add')));
+    row.appendChild(submit('add-user', 'au-btn', 'add'));
     add.appendChild(row);
 
-    var reset = el('form', { id: 'reset-password-form', autocomplete: 'off', novalidate: '' });
+    var reset = el('form', { id: 'reset-password-form', autocomplete: 'off', novalidate: '', style: 'margin-top:24px' });
     reset.appendChild(el('h2', { class: 'au-h2', 'data-uk': 'reset_title' }, t('reset_title')));
     var row2 = el('div', { class: 'au-row-actions', style: ROW });
     row2.appendChild(field('reset_user', el('input', { id: 'reset-user', autocomplete: 'off' })));
     row2.appendChild(field('reset_password', el('input', { id: 'reset-password', type: 'password', autocomplete: 'new-password' }),
       'password_hint'));
-    row2.appendChild(el('button', { type: 'submit', class: 'au-btn au-btn-ghost', id: 'reset-submit', 'data-uk': 'reset' },
-      t('reset')));
+    row2.appendChild(submit('reset-submit', 'au-btn au-btn-ghost', 'reset'));
     reset.appendChild(row2);
 
     host.appendChild(el('div', { class: 'au-error', id: 'users-manage-error', role: 'alert', hidden: '' }));
@@ -143,8 +149,16 @@
     });
   }
 
+  // A user's row's 重置密码 (admin.js): their name in the form, the cursor on the password.
+  function resetFor(name) {
+    $('reset-user').value = name;
+    $('reset-password-form').scrollIntoView({ block: 'center' });
+    $('reset-password').focus();
+  }
+
   var host = $('users-manage');
   if (!host) return;
   build(host);
+  window.HallqAdminUsers = { resetFor: resetFor };
   if (I18N && I18N.onChange) I18N.onChange(relabel);
 }());

@@ -19,7 +19,7 @@
       user_filter: '用户名、姓名或角色',
       users: '工作人员账号', c_window: '窗口', c_state: '状态', c_clerk: '工作人员', c_queues: '服务队列',
       c_user: '用户', c_role: '角色', c_may: '可开窗口', c_status: '状态', any: '任意窗口', save: '保存队列',
-      force_close: '强制关闭', disable: '停用', enable: '启用', active: '正常', disabled: '已停用', you: '（本人）',
+      force_close: '强制关闭', reset_pw: '重置密码', disable: '停用', enable: '启用', active: '正常', disabled: '已停用', you: '（本人）',
       confirm_close: '确定强制关闭 {n} 号窗口？该窗口的工作人员将被签出。', confirm_disable: '确定停用用户 {n}？其登录将立即失效。',
       saved: '已保存', closed: '窗口已关闭', user_disabled: '用户已停用', user_enabled: '用户已启用',
       e_login: '用户名或密码错误', e_empty: '请输入用户名和密码', e_role: '仅管理员可使用系统管理',
@@ -33,7 +33,7 @@
       login: 'Sign in', windows: 'Windows', win_filter: 'Window, name or clerk', win_open_only: 'Open only',
       shown: '{n} of {all}', user_filter: 'User, name or role', users: 'Staff accounts', c_window: 'Window', c_state: 'State', c_clerk: 'Clerk',
       c_queues: 'Queues served', c_user: 'User', c_role: 'Role', c_may: 'May open', c_status: 'Status', any: 'any window',
-      save: 'Save queues', force_close: 'Force close', disable: 'Disable', enable: 'Enable', active: 'Active',
+      save: 'Save queues', force_close: 'Force close', reset_pw: 'Reset password', disable: 'Disable', enable: 'Enable', active: 'Active',
       disabled: 'Disabled', you: ' (you)', confirm_close: 'Force-close window {n}? Its clerk will be signed out.',
       confirm_disable: 'Disable user {n}? Their sessions end at once.', saved: 'Saved', closed: 'Window closed',
       user_disabled: 'User disabled', user_enabled: 'User enabled', e_login: 'Wrong user name or password',
@@ -171,6 +171,9 @@
       st.dataset.state = u.disabled ? 'disabled' : 'open';
       tr.appendChild(td(st));
       var actions = el('div', 'au-row-actions');
+      actions.appendChild(button(t('reset_pw'), 'au-btn-ghost au-reset', function () {
+        if (window.HallqAdminUsers) window.HallqAdminUsers.resetFor(u.name);
+      }));
       if (u.name !== S.user) {
         actions.appendChild(u.disabled
           ? button(t('enable'), 'au-btn-ghost au-enable', function () { setUser(u.name, 'enable'); })
