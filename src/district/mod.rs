@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod cli;
+pub mod cmd;
 pub mod consumer;
+pub mod online;
 pub mod replica;
 pub mod sessions;
 pub mod uplink;
@@ -92,6 +94,7 @@ pub async fn run(
     }
     let links = halls.iter().map(|h| h.link.clone()).collect();
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));
+    let online = online::Online::new(config.halls.iter().map(|h| h.hall_id.clone()));
     let app = Arc::new(DistrictApp {
         sessions: sessions::Sessions::new(config.session_ttl_s),
         config: Arc::new(config),
@@ -99,6 +102,8 @@ pub async fn run(
         login_failures: api::login_limiter(),
         password_checks: crate::http::rate::PasswordChecks::per_core(),
         clock,
+        online,
+        nats: client.clone(),
     });
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");

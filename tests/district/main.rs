@@ -15,3 +15,6 @@ mod district_view;
 
 #[path = "../district_crash.rs"]
 mod district_crash;
+
+#[path = "../district_online.rs"]
+mod district_online;
