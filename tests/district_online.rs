@@ -258,3 +258,57 @@ async fn the_cmd_subject_reaches_no_staff_route_and_survives_garbage() {
     district.stop().await;
     a.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_books_and_takes_a_number_for_town_a_on_the_districts_pages() {
+    let test = "a_phone_books_and_takes_a_number_for_town_a_on_the_districts_pages";
+    let Some(nats) = Nats::start_or_skip(test) else { return };
+    let dir = district_dir(&nats, 30);
+    let a = start_hall(&dir, "town-a", None).await;
+    let data = tempfile::tempdir().expect("a temp dir");
+    let district = District::start(&dir, &data).await;
+    answering(&async_nats::connect(nats.url()).await.expect("connect to NATS"), "town-a").await;
+    let Some(b) = crate::browser_support::launch_exact(test, 375, 812, true).await else { return };
+    let day = tomorrow(&a).await;
+
+    // The hall's own booking page, served by the district, books at town-a.
+    b.goto(&district.api.url("/display/book?hall=town-a")).await;
+    b.until("the hall's services", "return !!document.querySelector('#services [data-code=\"ZX-0001\"]');").await;
+    assert_eq!(b.text("#hall-name").await, "青川区东河镇便民服务中心");
+    b.click("#services [data-code=\"ZX-0001\"]").await;
+    let day_js = format!("var d = document.querySelector('#days [data-day=\"{day}\"]'); return !!d && !d.disabled;");
+    b.until("tomorrow open", &day_js).await;
+    b.click(&format!("#days [data-day=\"{day}\"]")).await;
+    b.until("the 10:00 slot", "var e = document.querySelector('#slots [data-slot=\"10:00\"]'); return !!e && !e.disabled;")
+        .await;
+    b.click("#slots [data-slot=\"10:00\"]").await;
+    b.type_into("#phone", "13800138000").await;
+    b.click("#submit").await;
+    b.until("the booking code", "return document.querySelector('#code').getAttribute('data-code').length === 8;").await;
+    let code = b.eval("return document.querySelector('#code').getAttribute('data-code');").await;
+    let code = code.as_str().expect("a code").to_string();
+    let own = a.api.get(&format!("/api/v1/appointments/{code}"), None).await;
+    assert_eq!((own.status, own.body["status"].as_str()), (200, Some("booked")), "{}", own.text);
+    assert_eq!(own.body["slot"], "10:00");
+    assert_eq!(b.eval("return location.search;").await, json!(format!("?code={code}&hall=town-a")));
+    let shot = b.screenshot("district-book-town-a").await;
+    assert!(shot.exists());
+
+    // Online take-a-number: the page opens the ticket's status page at the district.
+    b.goto(&district.api.url("/display/take?hall=town-a")).await;
+    b.until("the hall's services", "return !!document.querySelector('#services [data-code=\"ZX-0002\"]');").await;
+    b.click("#services [data-code=\"ZX-0002\"]").await;
+    b.click("#take").await;
+    let shown = "var n = document.querySelector('#number'); return location.pathname.indexOf('/t/') === 0 \
+                 && !document.querySelector('#ticket').hidden && n.textContent.trim().length > 0;";
+    b.until("the ticket's status page", shown).await;
+    let id = b.eval("return decodeURIComponent(location.pathname.slice(3));").await;
+    let own = a.api.ticket(id.as_str().expect("an id")).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(b.text("#number").await, own.body["number"].as_str().expect("a number"));
+    assert!(b.eval("return location.search;").await.as_str().is_some_and(|s| s.starts_with("?hall=town-a&k=")));
+    b.screenshot("district-take-status-town-a").await;
+    b.close().await;
+    district.stop().await;
+    a.stop().await;
+}
