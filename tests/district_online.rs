@@ -110,6 +110,42 @@ fn booking(day: &str, slot: &str, phone: &str) -> Value {
 
 const A: &str = "/api/v1/halls/town-a";
 
+/// Online take-a-number through the district: the hall's figures count it; its status
+/// read at the district is the hall's, and the visitor's link points at the district.
+async fn takes_a_number(d: &Api, a: &Daemon) {
+    let supervisor = a.api.login("super").await;
+    let issued_before = issued(a, &supervisor).await;
+    let took = post_keyed(d, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
+    assert_eq!(took.status, 201, "{}", took.text);
+    let ticket = &took.body;
+    let id = ticket["id"].as_str().expect("an id").to_string();
+    let key = ticket["key"].as_str().expect("the visitor's key").to_string();
+    assert_eq!(ticket["status_url"], format!("/t/{id}?hall=town-a&k={key}"));
+    assert_eq!(issued(a, &supervisor).await, issued_before + 1, "the hall's figures do not count it");
+    let own = a.api.ticket(&id).await;
+    let seen = d.get(&format!("{A}/tickets/{id}"), None).await;
+    assert_eq!((own.status, seen.status), (200, 200), "{}", seen.text);
+    let mut own_ticket = own.body.clone();
+    own_ticket["status_url"] = json!(format!("/t/{id}?hall=town-a"));
+    assert_eq!(seen.body, own_ticket, "the district's read is not the hall's");
+    assert_eq!(own.body["number"], ticket["number"]);
+    // The same key from this address: the same ticket; from another address: its own.
+    let repeat = post_keyed(d, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
+    assert_eq!((repeat.status, repeat.body["id"].as_str()), (200, Some(id.as_str())), "{}", repeat.text);
+    let other = Api { http: client_from(5), ..d.clone() };
+    let theirs = post_keyed(&other, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
+    assert_eq!(theirs.status, 201, "another visitor's key answered with this one's ticket: {}", theirs.text);
+    assert_ne!(theirs.body["id"], json!(id));
+    assert_eq!(issued(a, &supervisor).await, issued_before + 2);
+    // A visitor online claims no priority; the visitor's key cancels at the district.
+    let vip = json!({ "service": "ZX-0001", "priority": "elderly" });
+    d.post(&format!("{A}/tickets"), None, Some(vip)).await.assert_error(400, "bad_json");
+    let cancelled = d.post(&format!("{A}/tickets/{id}/cancel?k={key}"), None, None).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(a.api.ticket(&id).await.body["status"], "cancelled");
+    d.post(&format!("{A}/tickets/{id}/cancel?k=00ff"), None, None).await.assert_error(403, "forbidden");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_books_and_takes_a_number_at_the_district_and_the_hall_decides() {
     let Some(nats) = Nats::start_or_skip("a_visitor_books_and_takes_a_number_at_the_district_and_the_hall_decides")
@@ -140,39 +176,7 @@ async fn a_visitor_books_and_takes_a_number_at_the_district_and_the_hall_decides
     assert_eq!((again.status, again.body["code"].as_str()), (200, Some(code.as_str())), "{}", again.text);
     assert_eq!(free(&a, &day, "10:00").await, 3, "the repeat booked again");
 
-    // Online take-a-number: the hall's lobby counts it; its status read at the district
-    // is the hall's, and the visitor's link points at the district.
-    let supervisor = a.api.login("super").await;
-    let issued_before = issued(&a, &supervisor).await;
-    let took = post_keyed(d, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
-    assert_eq!(took.status, 201, "{}", took.text);
-    let ticket = &took.body;
-    let id = ticket["id"].as_str().expect("an id").to_string();
-    let key = ticket["key"].as_str().expect("the visitor's key").to_string();
-    assert_eq!(ticket["status_url"], format!("/t/{id}?hall=town-a&k={key}"));
-    assert_eq!(issued(&a, &supervisor).await, issued_before + 1, "the hall's figures do not count it");
-    let own = a.api.ticket(&id).await;
-    let seen = d.get(&format!("{A}/tickets/{id}"), None).await;
-    assert_eq!((own.status, seen.status), (200, 200), "{}", seen.text);
-    let mut own_ticket = own.body.clone();
-    own_ticket["status_url"] = json!(format!("/t/{id}?hall=town-a"));
-    assert_eq!(seen.body, own_ticket, "the district's read is not the hall's");
-    assert_eq!(own.body["number"], ticket["number"]);
-    // The same key from this address: the same ticket; from another address: its own.
-    let repeat = post_keyed(d, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
-    assert_eq!((repeat.status, repeat.body["id"].as_str()), (200, Some(id.as_str())), "{}", repeat.text);
-    let other = Api { http: client_from(5), ..d.clone() };
-    let theirs = post_keyed(&other, &format!("{A}/tickets"), "take-1", json!({ "service": "ZX-0001" })).await;
-    assert_eq!(theirs.status, 201, "another visitor's key answered with this one's ticket: {}", theirs.text);
-    assert_ne!(theirs.body["id"], json!(id));
-    assert_eq!(issued(&a, &supervisor).await, issued_before + 2);
-    // A visitor online claims no priority; the visitor's key cancels at the district.
-    let vip = json!({ "service": "ZX-0001", "priority": "elderly" });
-    d.post(&format!("{A}/tickets"), None, Some(vip)).await.assert_error(400, "bad_json");
-    let cancelled = d.post(&format!("{A}/tickets/{id}/cancel?k={key}"), None, None).await;
-    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
-    assert_eq!(a.api.ticket(&id).await.body["status"], "cancelled");
-    d.post(&format!("{A}/tickets/{id}/cancel?k=00ff"), None, None).await.assert_error(403, "forbidden");
+    takes_a_number(d, &a).await;
 
     // A hall the district does not have.
     d.get("/api/v1/halls/nowhere/services", None).await.assert_error(404, "unknown_hall");
@@ -279,8 +283,11 @@ async fn a_phone_books_and_takes_a_number_for_town_a_on_the_districts_pages() {
     let day_js = format!("var d = document.querySelector('#days [data-day=\"{day}\"]'); return !!d && !d.disabled;");
     b.until("tomorrow open", &day_js).await;
     b.click(&format!("#days [data-day=\"{day}\"]")).await;
-    b.until("the 10:00 slot", "var e = document.querySelector('#slots [data-slot=\"10:00\"]'); return !!e && !e.disabled;")
-        .await;
+    b.until(
+        "the 10:00 slot",
+        "var e = document.querySelector('#slots [data-slot=\"10:00\"]'); return !!e && !e.disabled;",
+    )
+    .await;
     b.click("#slots [data-slot=\"10:00\"]").await;
     b.type_into("#phone", "13800138000").await;
     b.click("#submit").await;
@@ -298,6 +305,7 @@ async fn a_phone_books_and_takes_a_number_for_town_a_on_the_districts_pages() {
     b.goto(&district.api.url("/display/take?hall=town-a")).await;
     b.until("the hall's services", "return !!document.querySelector('#services [data-code=\"ZX-0002\"]');").await;
     b.click("#services [data-code=\"ZX-0002\"]").await;
+    b.screenshot("district-take-town-a").await;
     b.click("#take").await;
     let shown = "var n = document.querySelector('#number'); return location.pathname.indexOf('/t/') === 0 \
                  && !document.querySelector('#ticket').hidden && n.textContent.trim().length > 0;";

@@ -20,6 +20,12 @@
 //! Only a hall whose uplink found its stream to be its own answers: a second daemon under
 //! the same `hall_id` never subscribes (its uplink stays down, `uplink::same_history`), so
 //! it cannot take half of the hall's visitors into another log.
+//!
+//! Referrals between halls (issue 18, not built here) would travel the same way: one more
+//! [`Op`], sent by the referring hall's daemon on its clerk's behalf to the target's
+//! subject, naming its origin and reason. Unlike these, that is a staff action, so the
+//! target must know the sender is that hall: NATS permissions letting each hall's
+//! credentials publish only with its own origin, or an envelope signed by the hall.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -2,7 +2,9 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`).
+//! the district's view of them (`api`, `sessions`). Visitors book and take numbers for any
+//! hall at the district (`online`), which asks the hall over NATS; the hall answers through
+//! its own public routes (`cmd`).
 
 pub mod api;
 pub mod cli;
