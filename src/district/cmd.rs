@@ -58,11 +58,12 @@ pub const CMD_BYTES_MAX: usize = crate::http::BODY_BYTES_MAX + 1024;
 /// busy, and says so at once rather than letting the district's wait run out.
 pub const HANDLERS_MAX: usize = 16;
 /// Messages the subscription holds before the client drops new ones (a slow consumer):
-/// a flood waits in a bounded queue, never in the hall's memory without end.
-pub const PENDING_MAX: usize = 256;
-/// The largest answer sent, in bytes: under NATS's default 1 MiB payload, and far above
-/// the catalogue's answer.
-pub const REPLY_BYTES_MAX: usize = 512 * 1024;
+/// a flood waits in a bounded queue (at most 64 of NATS's 1 MiB payloads), never in the
+/// hall's memory without end.
+pub const PENDING_MAX: usize = 64;
+/// The largest answer sent, in bytes: under NATS's default 1 MiB payload with the
+/// headers, and four times the example hall's catalogue (629 items, 226 KB).
+pub const REPLY_BYTES_MAX: usize = 1000 * 1024;
 /// The header of an answer that carries the route's HTTP status.
 pub const STATUS_HEADER: &str = "Hallq-Status";
 /// The queue group of a hall's subscription: one instance handles each request.
@@ -167,7 +168,8 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
                     let job = Job { client: client.clone(), router: router.clone(), app: app.clone() };
                     match handlers.clone().try_acquire_owned() {
                         Ok(permit) => drop(running.spawn(async move { job.answer(message).await; drop(permit) })),
-                        Err(_) => drop(running.spawn(job.busy(message))),
+                        // Answered here: a publish into the client's buffer, no task per refusal.
+                        Err(_) => job.busy(message).await,
                     }
                 }
                 _ = poll.tick() => if app.hall.metrics.district.connected.get() != 1 { break },
