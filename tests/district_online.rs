@@ -199,6 +199,32 @@ async fn a_visitor_books_and_takes_a_number_at_the_district_and_the_hall_decides
     a.stop().await;
 }
 
+/// A second daemon under town-a's id: its uplink finds the stream another hall's, and it
+/// never takes a request from the queue group (its lobby is empty, town-a's not).
+async fn an_impostor_answers_nothing(dir: &TempDir, a: &Daemon, client: &async_nats::Client) {
+    let hall_op = serde_json::to_vec(&json!({ "v": 1, "op": "hall", "client": "127.0.0.1" })).expect("json");
+    a.api.issue("ZX-0001").await;
+    let impostor = start_hall(dir, "town-a", None).await;
+    let foreign = "hallq_district_failures_total{reason=\"foreign\"}";
+    let mut refused = false;
+    for _ in 0..300 {
+        refused = impostor.api.get("/metrics", Some(METRICS_TOKEN)).await.text.contains(foreign);
+        if refused {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the impostor's uplink never refused the stream");
+    let (own, theirs) = (a.api.waiting_in("A").await, impostor.api.waiting_in("A").await);
+    assert_eq!((own, theirs), (1, 0));
+    for _ in 0..8 {
+        let (status, hall) = raw(client, "town-a", hall_op.clone()).await.expect("an answer");
+        let waiting = hall["queues"].as_array().and_then(|q| q.iter().find(|q| q["id"] == "A")).map(|q| &q["waiting"]);
+        assert_eq!((status, waiting), (200, Some(&json!(own))), "the impostor answered: {hall}");
+    }
+    impostor.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cmd_subject_reaches_no_staff_route_and_survives_garbage() {
     let Some(nats) = Nats::start_or_skip("the_cmd_subject_reaches_no_staff_route_and_survives_garbage") else {
@@ -246,6 +272,8 @@ async fn the_cmd_subject_reaches_no_staff_route_and_survives_garbage() {
         .await
         .expect("an answer");
     assert_eq!((status, &catalogue), (200, &a.api.catalog().await));
+
+    an_impostor_answers_nothing(&dir, &a, &client).await;
 
     // The district: one address is limited whichever hall it asks for.
     let data = tempfile::tempdir().expect("a temp dir");
