@@ -52,7 +52,8 @@
 //!   a scanner's text, and the keyed hash that stands for it past the edge. Used by
 //!   `config` and `http`.
 //! - [`district`] — the district over NATS JetStream (issue 18): the hall's uplink, which
-//!   publishes every durable record of its log to the hall's stream exactly once.
+//!   publishes every durable record of its log to the hall's stream exactly once, and its
+//!   answers to the district's online requests through its own public routes.
 //! - [`sim`] — `hallq simulate`: seeded discrete-event simulation driving the real core; used by `main` and tests/sim.rs.
 
 pub mod alert_subject;

@@ -9,6 +9,10 @@
  * POST /api/v1/appointments with one Idempotency-Key per intent; the code is then shown in
  * large type with its day and slot, and the address becomes ?code=… so a reload or a
  * bookmark finds it again. A booking can be cancelled from there.
+ *
+ * At the district (issue 18) the same page books for any of its halls: ?hall=<id> in the
+ * address sends every call to /api/v1/halls/<id>/… instead of /api/v1/…, and the district
+ * passes it on to that hall (a hall that does not answer: 503 hall_unreachable).
  */
 (function () {
   "use strict";
@@ -43,7 +47,8 @@
       e_address_limit: "您所在网络的预约已达上限，请取消一个预约，或换用手机流量预约",
       e_unknown_service: "这个事项不能预约，请选择其他事项", e_no_appts: "本大厅暂不提供网上预约",
       e_closed: "这个预约已签到、已取消或已过期，无法取消", e_busy: "系统繁忙，请稍后再试", e_maint: "系统维护中，请稍后再试",
-      e_network: "网络连接失败，请检查网络后再试", e_other: "没有成功，请再试一次"
+      e_network: "网络连接失败，请检查网络后再试", e_other: "没有成功，请再试一次",
+      e_unreachable: "该中心暂时无法连接，请稍后再试"
     },
     en: {
       subtitle: "Book an appointment", service_h: "Choose a service", change: "Change",
@@ -77,7 +82,8 @@
       e_unknown_service: "This service cannot be booked. Please choose another.", e_no_appts: "This hall takes no bookings online.",
       e_closed: "This booking was checked in, cancelled or has expired, so it cannot be cancelled.",
       e_busy: "The system is busy. Please try again shortly.", e_maint: "Under maintenance. Please try again later.",
-      e_network: "No connection. Please check your network and try again.", e_other: "That did not work. Please try again."
+      e_network: "No connection. Please check your network and try again.", e_other: "That did not work. Please try again.",
+      e_unreachable: "This centre cannot be reached just now. Please try again shortly."
     }
   };
   var ERRORS = {
@@ -85,8 +91,12 @@
     already_booked: "e_already", unknown_service: "e_unknown_service", no_appointments: "e_no_appts",
     appointment_closed: "e_closed", day_closed: "e_day_closed", phone_limit: "e_phone_limit",
     address_limit: "e_address_limit", bad_credit_code: "e_credit", unknown_enterprise: "e_ent_unknown",
-    no_specialist_window: "e_ent_window", window_not_serving: "e_ent_window"
+    no_specialist_window: "e_ent_window", window_not_serving: "e_ent_window", hall_unreachable: "e_unreachable"
   };
+  // The hall this page books for at the district (?hall=), or none at the hall's own address.
+  var HALL = new URLSearchParams(location.search).get("hall");
+  var API_BASE = HALL ? "/api/v1/halls/" + encodeURIComponent(HALL) : "/api/v1";
+  var HALL_QUERY = HALL ? "hall=" + encodeURIComponent(HALL) : "";
   var I18N = window.HallqI18n, t = I18N.t;
 
   var services = [];      // {code, name, initials, meta, bundle}
@@ -117,7 +127,7 @@
     var headers = {};
     if (body) headers["Content-Type"] = "application/json";
     if (key) headers["Idempotency-Key"] = key;
-    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store" })
+    return fetch(API_BASE + path.replace(/^\/api\/v1/, ""), { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, cache: "no-store" })
       .then(function (r) {
         return r.json().catch(function () { return null; }).then(function (j) { return { status: r.status, body: j }; });
       });
@@ -348,7 +358,8 @@
 
   function showBooking(b) {
     booking = b;
-    history.replaceState(null, "", "/display/book?code=" + encodeURIComponent(b.code));
+    var query = "code=" + encodeURIComponent(b.code) + (HALL_QUERY ? "&" + HALL_QUERY : "");
+    history.replaceState(null, "", "/display/book?" + query);
     $("form").hidden = true;
     $("notfound").hidden = true;
     $("done").hidden = false;
@@ -418,6 +429,11 @@
     $("confirm-yes").addEventListener("click", cancelBooking);
     $("phone").addEventListener("input", function () { intent = null; });
     var code = new URLSearchParams(location.search).get("code");
+    if (HALL_QUERY) {
+      Array.prototype.forEach.call(document.querySelectorAll("a[href='/display/book']"), function (a) {
+        a.setAttribute("href", "/display/book?" + HALL_QUERY);
+      });
+    }
     loadServices().catch(function () { showError(t("e_network")); });
     if (code) { loadBooking(code.trim().toUpperCase()); return; }
     api("GET", "/api/v1/hall").then(function (res) {

@@ -12,12 +12,19 @@
  * missing papers; a bundle ticket (一件事) lists its steps and says where to go next.
  * Cancelling, rejoining and rating need the ticket's key, `k` in this page's address (the
  * QR code's); opened without it, from a link that has only the id, the page only shows.
+ * At the district (issue 18) ?hall=<id> in the address sends every call to
+ * /api/v1/halls/<id>/…, which the district passes on to that hall; there is no feed there,
+ * so the page asks every DISTRICT_POLL_MS instead.
  */
 (function () {
   "use strict";
 
   var MIN_GAP_MS = 500;
   var POLL_MS = 30000;
+  var DISTRICT_POLL_MS = 5000;
+  // The hall this page follows a ticket of at the district (?hall=), or none at the hall's own address.
+  var HALL = new URLSearchParams(location.search).get("hall");
+  var API = HALL ? "/api/v1/halls/" + encodeURIComponent(HALL) : "/api/v1";
   var DICT = {
     zh: {
       subtitle: "排队进度", offline: "网络连接中断，正在重新连接…", loading: "正在查询…",
@@ -106,7 +113,7 @@
   // The visitor's key: what lets this page cancel, rejoin and rate, and no one else.
   var key = (/[?&]k=([0-9a-fA-F]{1,64})(?:&|$)/.exec(location.search) || [])[1] || "";
   function visitorPath(action) {
-    return "/api/v1/tickets/" + encodeURIComponent(id) + "/" + action + "?k=" + encodeURIComponent(key);
+    return API + "/tickets/" + encodeURIComponent(id) + "/" + action + "?k=" + encodeURIComponent(key);
   }
   var ticket = null;
   var cat = null;
@@ -133,7 +140,7 @@
     }
     fetching = true;
     lastFetch = Date.now();
-    fetch("/api/v1/tickets/" + encodeURIComponent(id), { cache: "no-store" }).then(function (r) {
+    fetch(API + "/tickets/" + encodeURIComponent(id), { cache: "no-store" }).then(function (r) {
       if (r.status === 404 || r.status === 400) return { missing: true };
       if (!r.ok) throw new Error("status " + r.status);
       return r.json();
@@ -561,7 +568,7 @@
     $("rejoin-btn").addEventListener("click", rejoin);
 
     if (!id) { showMissing(); return; }
-    fetch("/api/v1/services").then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
+    fetch(API + "/services").then(function (r) { return r.ok ? r.json() : null; }).then(function (c) {
       if (!c) return;
       cat = c;
       $("hall-name").textContent = c.hall.name;
@@ -571,7 +578,7 @@
       render();
     }, function () { /* names fall back to codes */ });
     refresh();
-    if (window.HallqFeed) {
+    if (window.HallqFeed && !HALL) {
       new window.HallqFeed({
         onMessage: function (m) {
           if (m.type === "snapshot") {
@@ -585,7 +592,7 @@
         onState: function (s) { setOffline(s !== "live"); if (s === "live") refresh(); }
       }).start();
     }
-    setInterval(function () { if (!ticket || ACTIVE[ticket.status]) refresh(); }, POLL_MS);
+    setInterval(function () { if (!ticket || ACTIVE[ticket.status]) refresh(); }, HALL ? DISTRICT_POLL_MS : POLL_MS);
   }
 
   init();

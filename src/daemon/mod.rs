@@ -102,6 +102,7 @@ pub async fn serve(
     let hall = http::Hall { config, engine, feed, metrics, reports, printers, voice };
     let edge = start_edge(&hall, sessions, clock, phone_key, &tasks, displays.as_ref())?;
     let app = Arc::new(Shared { hall, edge });
+    start_cmd(&app, &mut tasks);
     let addr = listener.local_addr()?;
     warn_at_start(&app, addr, tls.is_some(), &mut tasks);
     tracing::info!("hallq listening on {}://{addr}", if tls.is_some() { "https" } else { "http" });
@@ -258,6 +259,14 @@ fn start_uplink(config: &Config, store: &Arc<Store>, metrics: &Arc<Metrics>, clo
         acked: Default::default(),
     };
     tasks.own("district uplink", tokio::spawn(uplink.run(tasks.token())));
+}
+
+/// Starts the answers to the district's online requests (issue 18), if the hall has
+/// `[district]`: a task of `tasks` that passes each to the hall's own public routes.
+fn start_cmd(app: &Arc<Shared>, tasks: &mut Tasks) {
+    let Some(link) = &app.hall.config.district else { return };
+    let serve = crate::district::cmd::serve(link.clone(), app.clone(), tasks.token());
+    tasks.own("district cmd", tokio::spawn(serve));
 }
 
 /// The notices the last run owed the webhook: those of the records after its mark, read

@@ -52,6 +52,9 @@ pub struct DistrictApp {
     pub login_failures: Limiter<(String, IpAddr)>,
     pub password_checks: PasswordChecks,
     pub clock: Clock,
+    /// The district's connection to NATS, for the halls' online services (`online.rs`).
+    pub nats: async_nats::Client,
+    pub online: super::online::Online,
 }
 
 type App = Arc<DistrictApp>;
@@ -62,6 +65,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/district/login", post(login))
         .route("/api/v1/district", get(district))
         .route("/api/v1/district/stats", get(stats))
+        .merge(super::online::router())
         .fallback(|| async { ApiError::not_found("not_found", "no such path in the district's API") })
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))

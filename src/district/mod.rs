@@ -2,11 +2,15 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`).
+//! the district's view of them (`api`, `sessions`). Visitors book and take numbers for any
+//! hall at the district (`online`), which asks the hall over NATS; the hall answers through
+//! its own public routes (`cmd`).
 
 pub mod api;
 pub mod cli;
+pub mod cmd;
 pub mod consumer;
+pub mod online;
 pub mod replica;
 pub mod sessions;
 pub mod uplink;
@@ -92,6 +96,7 @@ pub async fn run(
     }
     let links = halls.iter().map(|h| h.link.clone()).collect();
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));
+    let online = online::Online::new(config.halls.iter().map(|h| h.hall_id.clone()));
     let app = Arc::new(DistrictApp {
         sessions: sessions::Sessions::new(config.session_ttl_s),
         config: Arc::new(config),
@@ -99,6 +104,8 @@ pub async fn run(
         login_failures: api::login_limiter(),
         password_checks: crate::http::rate::PasswordChecks::per_core(),
         clock,
+        online,
+        nats: client.clone(),
     });
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");

@@ -27,7 +27,7 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-fn file(name: &str) -> Result<Response, ApiError> {
+pub(crate) fn file(name: &str) -> Result<Response, ApiError> {
     let (_, bytes) = DISPLAY_FILES
         .iter()
         .find(|(n, _)| *n == name)

@@ -192,7 +192,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     }
 }
 
-fn key_of(ip: IpAddr) -> IpAddr {
+pub(crate) fn key_of(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

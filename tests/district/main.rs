@@ -7,6 +7,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+// The district's pages in a real Chromium (district_online.rs).
+#[path = "../browser_support/mod.rs"]
+mod browser_support;
+
 #[path = "../district_uplink.rs"]
 mod district_uplink;
 
@@ -15,3 +19,6 @@ mod district_view;
 
 #[path = "../district_crash.rs"]
 mod district_crash;
+
+#[path = "../district_online.rs"]
+mod district_online;

@@ -1,0 +1,355 @@
+//! The hall's end of the district's online services (issue 18): the district passes a
+//! visitor's booking, online take-a-number or ticket-status request to the hall over NATS
+//! request/reply on `hallq.hall.<id>.cmd`, and the hall answers it as it answers its own
+//! pages.
+//!
+//! One implementation: a request names an operation ([`Op`]) and its one argument, and
+//! this module turns it into the HTTP request the hall's own public route takes, which it
+//! sends through the hall's own router in-process. So the district can reach nothing but
+//! the public routes [`Op`] lists, built here (a clerk's or an admin's route is no
+//! operation, and an argument holding a `/` or a `?` is refused), and each decision is the
+//! route's: its checks, its idempotency, its log, its answer.
+//!
+//! Bounded: a request's bytes ([`CMD_BYTES_MAX`], and the body's shape as the routes check
+//! it), requests handled at once ([`HANDLERS_MAX`], then `503 hall_busy` at once), messages
+//! waiting in the subscription ([`PENDING_MAX`]), an answer's bytes ([`REPLY_BYTES_MAX`]).
+//! Rate limits are the hall's, for the visitor's own address as the district saw it (the
+//! district is trusted with that: it alone may publish on the subject); the district adds
+//! its own per-address and per-hall rates (`online.rs`).
+//!
+//! Only a hall whose uplink found its stream to be its own answers: a second daemon under
+//! the same `hall_id` never subscribes (its uplink stays down, `uplink::same_history`), so
+//! it cannot take half of the hall's visitors into another log.
+//!
+//! Referrals between halls (issue 18, not built here) would travel the same way: one more
+//! [`Op`], sent by the referring hall's daemon on its clerk's behalf to the target's
+//! subject, naming its origin and reason. Unlike these, that is a staff action, so the
+//! target must know the sender is that hall: NATS permissions letting each hall's
+//! credentials publish only with its own origin, or an envelope signed by the hall.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use futures_util::StreamExt;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+use crate::config::DistrictLink;
+use crate::http::error::ApiError;
+use crate::http::listen::ClientAddr;
+use crate::http::AppState;
+
+/// The version of the request envelope.
+pub const CMD_VERSION: u32 = 1;
+/// The largest request read, in bytes: a route's body (at most 16 KiB, as the hall's own
+/// routes take) and the envelope's few short fields.
+pub const CMD_BYTES_MAX: usize = crate::http::BODY_BYTES_MAX + 1024;
+/// Requests handled at once: each holds an engine command or read; past this the hall is
+/// busy, and says so at once rather than letting the district's wait run out.
+pub const HANDLERS_MAX: usize = 16;
+/// Messages the subscription holds before the client drops new ones (a slow consumer):
+/// a flood waits in a bounded queue (at most 64 of NATS's 1 MiB payloads), never in the
+/// hall's memory without end.
+pub const PENDING_MAX: usize = 64;
+/// The largest answer sent, in bytes: under NATS's default 1 MiB payload with the
+/// headers, and four times the example hall's catalogue (629 items, 226 KB).
+pub const REPLY_BYTES_MAX: usize = 1000 * 1024;
+/// The header of an answer that carries the route's HTTP status.
+pub const STATUS_HEADER: &str = "Hallq-Status";
+/// The queue group of a hall's subscription: one instance handles each request.
+const QUEUE_GROUP: &str = "hallq-hall";
+/// Longest an argument (a day, a booking code, a ticket id) or a ticket key may be.
+const ARG_BYTES_MAX: usize = 64;
+/// How often the task looks whether the uplink is up (and the stream the hall's own).
+const LINK_POLL: Duration = Duration::from_millis(250);
+/// Longest the requests in hand may take to finish at the stop.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
+
+/// The subject of a hall's online requests.
+pub fn cmd_subject(hall_id: &str) -> String {
+    format!("hallq.hall.{hall_id}.cmd")
+}
+
+/// What a visitor asks of a hall through the district: the hall's public routes, each
+/// named. Nothing else is reachable.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// `GET /api/v1/services`: the catalogue.
+    Services,
+    /// `GET /api/v1/hall`: the display snapshot (the booking page reads the hall's day).
+    Hall,
+    /// `GET /api/v1/appointments/slots?day=ARG`.
+    Slots,
+    /// `POST /api/v1/appointments` with the body.
+    Book,
+    /// `GET /api/v1/appointments/ARG`.
+    Booking,
+    /// `POST /api/v1/appointments/ARG/cancel`.
+    CancelBooking,
+    /// `POST /api/v1/tickets` from the hall's online channel (its first `kind = "remote"`
+    /// kiosk), with `{"service"}` only.
+    Take,
+    /// `GET /api/v1/tickets/ARG`: the status page's read.
+    Ticket,
+    /// `POST /api/v1/tickets/ARG/cancel?k=K`.
+    CancelTicket,
+    /// `POST /api/v1/tickets/ARG/rejoin?k=K`.
+    Rejoin,
+    /// `POST /api/v1/tickets/ARG/rating?k=K` with the body.
+    Rate,
+}
+
+/// A request on the cmd subject.
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CmdRequest {
+    pub v: u32,
+    pub op: Op,
+    /// The route's one name: a day, a booking code or a ticket id.
+    #[serde(default)]
+    pub arg: Option<String>,
+    /// The visitor's ticket key.
+    #[serde(default)]
+    pub k: Option<String>,
+    /// The body the hall's route takes.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// The visitor's address as the district saw it, for the hall's per-address limits.
+    pub client: IpAddr,
+}
+
+/// The body of `Take`: the service only (a visitor online claims no priority and gives
+/// no ID card number).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakeBody {
+    service: String,
+}
+
+/// Serves the hall's cmd subject until `stop` turns true, subscribed while the uplink is
+/// up; the requests in hand are finished at the stop.
+pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<bool>) {
+    let router = crate::http::router(app.clone());
+    let handlers = Arc::new(Semaphore::new(HANDLERS_MAX));
+    let mut running = JoinSet::new();
+    'outer: while !*stop.borrow() {
+        if app.hall.metrics.district.connected.get() != 1 {
+            tokio::select! {
+                _ = tokio::time::sleep(LINK_POLL) => continue,
+                _ = stop.changed() => break,
+            }
+        }
+        let Some((client, mut sub)) = subscribe(&link).await else {
+            tokio::select! {
+                _ = tokio::time::sleep(LINK_POLL * 8) => continue,
+                _ = stop.changed() => break,
+            }
+        };
+        tracing::info!(subject = %cmd_subject(&link.hall_id), "answering the district's online requests");
+        let mut poll = tokio::time::interval(LINK_POLL);
+        loop {
+            tokio::select! {
+                m = sub.next() => {
+                    let Some(message) = m else { break };
+                    while running.try_join_next().is_some() {}
+                    let job = Job { client: client.clone(), router: router.clone(), app: app.clone() };
+                    match handlers.clone().try_acquire_owned() {
+                        Ok(permit) => drop(running.spawn(async move { job.answer(message).await; drop(permit) })),
+                        // Answered here: a publish into the client's buffer, no task per refusal.
+                        Err(_) => job.busy(message).await,
+                    }
+                }
+                _ = poll.tick() => if app.hall.metrics.district.connected.get() != 1 { break },
+                _ = stop.changed() => break 'outer,
+            }
+        }
+        drop(sub.unsubscribe().await);
+        tracing::info!("not answering the district's online requests while the district link is down");
+    }
+    let drained = tokio::time::timeout(DRAIN_WAIT, async { while running.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("online requests from the district still in hand at the stop; their answers are lost");
+    }
+}
+
+/// A connection of its own (the uplink's comes and goes with its sessions), with a
+/// bounded subscription queue.
+async fn subscribe(link: &DistrictLink) -> Option<(async_nats::Client, async_nats::Subscriber)> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name(format!("hallq-{}-cmd", link.hall_id))
+        .connection_timeout(Duration::from_secs(5))
+        .subscription_capacity(PENDING_MAX);
+    if let Some(creds) = &link.creds_file {
+        options = options.credentials_file(creds).await.ok()?;
+    }
+    if let Some(ca) = &link.tls_ca_file {
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    let client = match options.connect(link.nats_url.as_str()).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "the district's online requests: cannot connect to NATS");
+            return None;
+        }
+    };
+    let sub = client.queue_subscribe(cmd_subject(&link.hall_id), QUEUE_GROUP.to_string()).await.ok()?;
+    Some((client, sub))
+}
+
+/// What answering one request needs.
+struct Job {
+    client: async_nats::Client,
+    router: Router,
+    app: AppState,
+}
+
+impl Job {
+    async fn answer(self, message: async_nats::Message) {
+        let response = match request_of(&self.app, &message.payload) {
+            Ok(req) => match self.router.clone().oneshot(req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            },
+            Err(e) => e.into_response(),
+        };
+        self.reply(message.reply, response).await;
+    }
+
+    async fn busy(self, message: async_nats::Message) {
+        let busy = ApiError::unavailable("hall_busy", "the hall is answering as many online requests as it can");
+        self.reply(message.reply, busy.into_response()).await;
+    }
+
+    /// Sends `response` (its status, `Retry-After` and body) to the requester, if it
+    /// asked for an answer.
+    async fn reply(&self, to: Option<async_nats::Subject>, response: Response) {
+        let Some(to) = to else { return };
+        let (parts, body) = response.into_parts();
+        let (status, body) = match axum::body::to_bytes(body, REPLY_BYTES_MAX).await {
+            Ok(b) => (parts.status, b),
+            Err(e) => {
+                let (s, b) =
+                    ApiError::internal("an online answer too large for the district", &e).into_response().into_parts();
+                (s.status, axum::body::to_bytes(b, REPLY_BYTES_MAX).await.unwrap_or_default())
+            }
+        };
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(STATUS_HEADER, status.as_u16().to_string().as_str());
+        if let Some(v) = parts.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+            headers.insert("Retry-After", v);
+        }
+        if let Err(e) = self.client.publish_with_headers(to, headers, body).await {
+            tracing::warn!(error = %e, "an answer to the district could not be sent");
+        }
+    }
+}
+
+fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(code, message)
+}
+
+/// The HTTP request of the hall's own public route that `payload` asks for, with the
+/// visitor's address as its connection's; or why none.
+pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>, ApiError> {
+    if payload.len() > CMD_BYTES_MAX {
+        let msg = format!("an online request may have at most {CMD_BYTES_MAX} bytes");
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg));
+    }
+    crate::http::check_shape(payload)?;
+    let cmd: CmdRequest = serde_json::from_slice(payload)
+        .map_err(|e| bad("bad_cmd", format!("not an online request of this hall: {e}")))?;
+    if cmd.v != CMD_VERSION {
+        return Err(bad("bad_cmd", format!("online requests of version {CMD_VERSION} only")));
+    }
+    let (method, path) = route_of(&cmd)?;
+    let mut body = cmd.body.clone();
+    let mut builder = Request::builder().method(method).uri(path);
+    let mut key = cmd.idempotency_key.clone();
+    if matches!(cmd.op, Op::Services | Op::Hall | Op::Take) {
+        // Not behind the public routes' own per-address limit: charged here, as for a
+        // visitor's phone.
+        let limits = &app.edge.limits.public;
+        limits
+            .take(&crate::http::rate::key_of(cmd.client), app.now().0)
+            .map_err(|ms| ApiError::too_many("from your address", ms))?;
+    }
+    if cmd.op == Op::Take {
+        let kiosk = app.hall.config.kiosks.iter().find(|k| k.remote).ok_or_else(|| {
+            ApiError::not_found(
+                "no_online_channel",
+                "this hall takes no numbers online (it has no kind = \"remote\" kiosk)",
+            )
+        })?;
+        builder = builder.header(header::AUTHORIZATION, format!("Bearer {}", kiosk.token));
+        let take: TakeBody = serde_json::from_value(body.take().unwrap_or_default())
+            .map_err(|e| bad("bad_json", format!("an online ticket takes {{\"service\"}} only: {e}")))?;
+        body = Some(serde_json::json!({ "service": take.service }));
+        // Every visitor's online tickets share the channel's key scope: a key is made the
+        // visitor's own, so that one visitor's key never answers with another's ticket.
+        key = key.map(|k| scoped_key(app, cmd.client, &k));
+    }
+    if let Some(k) = &key {
+        builder = builder.header("idempotency-key", k.as_str());
+    }
+    let bytes = match &body {
+        Some(b) => Bytes::from(serde_json::to_vec(b).map_err(|e| ApiError::internal("an online body", &e))?),
+        None => Bytes::new(),
+    };
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, "application/json");
+    }
+    let mut req = builder.body(Body::from(bytes)).map_err(|e| bad("bad_cmd", format!("not a request: {e}")))?;
+    req.extensions_mut().insert(ConnectInfo(ClientAddr(SocketAddr::new(cmd.client, 0))));
+    Ok(req)
+}
+
+/// The method and path (with its query) of `cmd`'s route, its argument and key checked.
+fn route_of(cmd: &CmdRequest) -> Result<(Method, String), ApiError> {
+    let arg = || -> Result<&str, ApiError> {
+        let a = cmd.arg.as_deref().ok_or_else(|| bad("bad_cmd", format!("{:?} needs its arg", cmd.op)))?;
+        let ok = !a.is_empty() && a.len() <= ARG_BYTES_MAX && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        ok.then_some(a).ok_or_else(|| bad("bad_arg", "an arg is 1 to 64 letters, digits and '-'"))
+    };
+    let key = || -> Result<&str, ApiError> {
+        let k = cmd.k.as_deref().unwrap_or_default();
+        let ok = !k.is_empty() && k.len() <= ARG_BYTES_MAX && k.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then_some(k).ok_or_else(|| bad("bad_key", "a ticket's key k is 1 to 64 hex digits"))
+    };
+    Ok(match cmd.op {
+        Op::Services => (Method::GET, "/api/v1/services".into()),
+        Op::Hall => (Method::GET, "/api/v1/hall".into()),
+        Op::Slots => (Method::GET, format!("/api/v1/appointments/slots?day={}", arg()?)),
+        Op::Book => (Method::POST, "/api/v1/appointments".into()),
+        Op::Booking => (Method::GET, format!("/api/v1/appointments/{}", arg()?)),
+        Op::CancelBooking => (Method::POST, format!("/api/v1/appointments/{}/cancel", arg()?)),
+        Op::Take => (Method::POST, "/api/v1/tickets".into()),
+        Op::Ticket => (Method::GET, format!("/api/v1/tickets/{}", arg()?)),
+        Op::CancelTicket => (Method::POST, format!("/api/v1/tickets/{}/cancel?k={}", arg()?, key()?)),
+        Op::Rejoin => (Method::POST, format!("/api/v1/tickets/{}/rejoin?k={}", arg()?, key()?)),
+        Op::Rate => (Method::POST, format!("/api/v1/tickets/{}/rating?k={}", arg()?, key()?)),
+    })
+}
+
+/// A visitor's idempotency key made theirs: a keyed hash of their address and the key
+/// (the address never reaches the log), 32 hex digits.
+fn scoped_key(app: &AppState, client: IpAddr, key: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&app.edge.phone_key) else { return key.to_string() };
+    mac.update(b"hallq online take key v1:");
+    mac.update(crate::http::rate::key_of(client).to_string().as_bytes());
+    mac.update(b":");
+    mac.update(key.as_bytes());
+    mac.finalize().into_bytes().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
