@@ -2,12 +2,14 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`).
+//! the district's view of them (`api`, `sessions`). `hallq restore --from-nats` rebuilds a
+//! lost hall's data directory from its stream (`restore`).
 
 pub mod api;
 pub mod cli;
 pub mod consumer;
 pub mod replica;
+pub mod restore;
 pub mod sessions;
 pub mod uplink;
 pub mod view;
