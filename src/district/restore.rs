@@ -213,9 +213,28 @@ pub async fn from_nats(source: &Source, dir: &Path, phone_key: Option<&Path>) ->
         return Err(RestoreError::Refused(what));
     }
     let staging = staging_dir(dir)?;
-    let store = Store::create(&staging, None)?;
+    let written = fill(&stream, held.last_sequence, source, &staging, key).await;
+    if written.is_err() {
+        // Nothing half-done is left behind; the error says what to do.
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    let (records, snapshots, high) = written?;
+    put_in_place(&staging, dir)?;
+    Ok(Restored { records, snapshots, high, phone_key: key.is_some() })
+}
+
+/// Writes the new log in `staging` from the stream's messages up to `last`, with its
+/// marks and the phone key: the records, the day snapshots and the high-water mark.
+async fn fill(
+    stream: &jetstream::stream::Stream,
+    last: u64,
+    source: &Source,
+    staging: &Path,
+    key: Option<[u8; 32]>,
+) -> Result<(u64, u64, crate::mark::Watermark), RestoreError> {
+    let store = Store::create(staging, None)?;
     let mut writer = Writer::new(&store, source.setup.clone());
-    read_stream(&stream, held.last_sequence, &source.link.hall_id, &mut writer).await?;
+    read_stream(stream, last, &source.link.hall_id, &mut writer).await?;
     writer.finish()?;
     let (records, snapshots, last) = (writer.records, writer.snapshots, writer.last);
     store.set_district_done(last)?;
@@ -225,11 +244,10 @@ pub async fn from_nats(source: &Source, dir: &Path, phone_key: Option<&Path>) ->
     store.close();
     drop(store);
     if let Some(key) = key {
-        crate::backup::write_key(&staging, &key)?;
+        crate::backup::write_key(staging, &key)?;
     }
-    crate::daemon::phone_key(&staging, true).map_err(RestoreError::Refused)?;
-    put_in_place(&staging, dir)?;
-    Ok(Restored { records, snapshots, high, phone_key: key.is_some() })
+    crate::daemon::phone_key(staging, true).map_err(RestoreError::Refused)?;
+    Ok((records, snapshots, high))
 }
 
 /// Refuses a target that holds anything: restoring over a hall's log, even a broken one,
