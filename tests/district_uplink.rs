@@ -25,7 +25,7 @@ fn linked_config(nats: &Nats) -> hallq::config::Config {
 }
 
 /// A figure of `/metrics`.
-async fn metric(d: &impl HasApi, name: &str) -> f64 {
+pub(crate) async fn metric(d: &impl HasApi, name: &str) -> f64 {
     let reply = d.api().get("/metrics", Some(METRICS_TOKEN)).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let text = reply.text.clone();

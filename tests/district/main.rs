@@ -18,3 +18,6 @@ mod district_crash;
 
 #[path = "../district_restore.rs"]
 mod district_restore;
+
+#[path = "../district_faults.rs"]
+mod district_faults;
