@@ -46,7 +46,7 @@ fn restore(args: &[&str], data: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
-/// A stream `HALLQ_<name>` holding the messages of `from`'s records that `keep` keeps,
+/// A stream `HALLQ_<name>` holding the messages of `records` that `keep` keeps,
 /// as the uplink publishes them.
 async fn copy_stream(nats: &Nats, records: &[(u64, Record)], name: &str, keep: impl Fn(u64) -> bool) {
     let js = jetstream::new(async_nats::connect(nats.url()).await.expect("connect to NATS"));
@@ -76,6 +76,47 @@ async fn seen(hall: &Process) -> (Value, Value) {
     let figures =
         json!({ "total": stats.body["total"], "queues": stats.body["queues"], "windows": stats.body["windows"] });
     (figures, Value::Array(queues.collect()))
+}
+
+/// The restore refused, changing nothing: a target that holds something, a hall the
+/// server has no stream of, a leftover `.partial` that is not a restore's; then one left
+/// by a restore that died is started afresh, and the restore into `second` succeeds. What
+/// it printed.
+fn refused_then_restored(nats: &Nats, root: &Path, config: &Path, second: &Path) -> String {
+    let cfg = config.to_str().expect("a UTF-8 path");
+    let busy = root.join("busy");
+    std::fs::create_dir_all(&busy).expect("mkdir");
+    std::fs::write(busy.join("notes.txt"), "mine").expect("write");
+    let (ok, text) = restore(&["--from-nats", "--config", cfg], &busy);
+    assert!(!ok && text.contains("is not empty"), "{text}");
+    assert_eq!(std::fs::read_dir(&busy).expect("busy").count(), 1, "nothing was added to {}", busy.display());
+    let unknown = root.join("unknown");
+    let (ok, text) = restore(&["--from-nats", "--hall", "nosuch", "--nats", &nats.url()], &unknown);
+    assert!(!ok && text.contains("no stream HALLQ_nosuch"), "{text}");
+    assert!(!unknown.exists() && !root.join("unknown.partial").exists());
+    let partial = root.join("second.partial");
+    std::fs::create_dir_all(&partial).expect("mkdir");
+    let (ok, text) = restore(&["--from-nats", "--config", cfg], second);
+    assert!(!ok && text.contains("is not a restore of hallq's"), "{text}");
+    std::fs::write(partial.join("RESTORING"), "").expect("write");
+    std::fs::write(partial.join("db"), "half a log").expect("write");
+    let (ok, text) = restore(&["--from-nats", "--config", cfg], second);
+    assert!(ok, "{text}");
+    assert!(!partial.exists(), "the staging directory was renamed into place");
+    text
+}
+
+/// Streams with a hole, and one whose start aged out, made of `log`'s records: refused,
+/// leaving nothing.
+async fn bad_streams(nats: &Nats, log: &[(u64, Record)], root: &Path) {
+    copy_stream(nats, log, "holed", |s| s != 4).await;
+    let holed = root.join("holed");
+    let (ok, text) = restore(&["--from-nats", "--hall", "holed", "--nats", &nats.url()], &holed);
+    assert!(!ok && text.contains("records 4 to 4 are missing"), "{text}");
+    assert!(!holed.exists() && !root.join("holed.partial").exists());
+    copy_stream(nats, log, "aged", |s| s > 2).await;
+    let (ok, text) = restore(&["--from-nats", "--hall", "aged", "--nats", &nats.url()], &root.join("aged"));
+    assert!(!ok && text.contains("begins at record 3"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,30 +151,9 @@ async fn a_hall_restored_from_the_stream_goes_on_where_the_dead_one_stopped() {
     hall.kill9();
     std::fs::remove_dir_all(&first).expect("the dead hall's disk is gone");
 
-    // Refused, changing nothing: a target that holds something, a hall the server has no
-    // stream of, a leftover `.partial` that is not a restore's.
     let config = config_dir(&edit);
-    let cfg = config.path().to_str().expect("a UTF-8 path");
-    let busy = root.path().join("busy");
-    std::fs::create_dir_all(&busy).expect("mkdir");
-    std::fs::write(busy.join("notes.txt"), "mine").expect("write");
-    let (ok, text) = restore(&["--from-nats", "--config", cfg], &busy);
-    assert!(!ok && text.contains("is not empty"), "{text}");
-    assert_eq!(std::fs::read_dir(&busy).expect("busy").count(), 1, "nothing was added to {}", busy.display());
-    let unknown = root.path().join("unknown");
-    let (ok, text) = restore(&["--from-nats", "--hall", "nosuch", "--nats", &nats.url()], &unknown);
-    assert!(!ok && text.contains("no stream HALLQ_nosuch"), "{text}");
-    assert!(!unknown.exists() && !root.path().join("unknown.partial").exists());
-    std::fs::create_dir_all(root.path().join("second.partial")).expect("mkdir");
     let second = root.path().join("second");
-    let (ok, text) = restore(&["--from-nats", "--config", cfg], &second);
-    assert!(!ok && text.contains("is not a restore of hallq's"), "{text}");
-    // One left by a restore that died is started afresh.
-    std::fs::write(root.path().join("second.partial/RESTORING"), "").expect("write");
-    std::fs::write(root.path().join("second.partial/db"), "half a log").expect("write");
-    let (ok, text) = restore(&["--from-nats", "--config", cfg], &second);
-    assert!(ok, "{text}");
-    assert!(!root.path().join("second.partial").exists(), "the staging directory was renamed into place");
+    let text = refused_then_restored(&nats, root.path(), config.path(), &second);
 
     // The restored log is the stream's, record for record.
     let stream = stream_of(&nats, "qingchuan").await;
@@ -151,13 +171,5 @@ async fn a_hall_restored_from_the_stream_goes_on_where_the_dead_one_stopped() {
     assert!(log.len() > stream.len(), "new records were logged");
     assert_eq!(stream_of(&nats, "qingchuan").await, log, "the stream holds each record once: the old, then the new");
 
-    // Streams with a hole, and one whose start aged out, are refused and leave nothing.
-    copy_stream(&nats, &log, "holed", |s| s != 4).await;
-    let holed = root.path().join("holed");
-    let (ok, text) = restore(&["--from-nats", "--hall", "holed", "--nats", &nats.url()], &holed);
-    assert!(!ok && text.contains("records 4 to 4 are missing"), "{text}");
-    assert!(!holed.exists() && !root.path().join("holed.partial").exists());
-    copy_stream(&nats, &log, "aged", |s| s > 2).await;
-    let (ok, text) = restore(&["--from-nats", "--hall", "aged", "--nats", &nats.url()], &root.path().join("aged"));
-    assert!(!ok && text.contains("begins at record 3"), "{text}");
+    bad_streams(&nats, &log, root.path()).await;
 }
