@@ -32,6 +32,12 @@ pub(crate) async fn stream_of(nats: &Nats, hall: &str) -> Vec<(u64, Record)> {
     out
 }
 
+/// How many day snapshots the stopped hall's store in `dir` holds.
+fn snapshots(dir: &Path) -> usize {
+    let store = hallq::store::Store::open(dir).expect("the store opens");
+    store.snapshots().expect("the snapshots read").len()
+}
+
 /// `hallq restore ARGS...`: whether it succeeded, and what it printed.
 fn restore(args: &[&str], data: &Path) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hallq"))
@@ -106,9 +112,15 @@ fn refused_then_restored(nats: &Nats, root: &Path, config: &Path, second: &Path)
     text
 }
 
-/// Streams with a hole, and one whose start aged out, made of `log`'s records: refused,
-/// leaving nothing.
-async fn bad_streams(nats: &Nats, log: &[(u64, Record)], root: &Path) {
+/// Without the hall's configuration (`--hall` and `--nats` only) the whole stream is
+/// restored too; streams with a hole, and one whose start aged out, made of `log`'s
+/// records, are refused, leaving nothing.
+async fn bare_and_bad_streams(nats: &Nats, log: &[(u64, Record)], root: &Path) {
+    let bare = root.join("bare");
+    let (ok, text) = restore(&["--from-nats", "--hall", "qingchuan", "--nats", &nats.url()], &bare);
+    assert!(ok, "{text}");
+    assert_eq!(log_of(&bare), log, "restored without --config");
+    assert_eq!(snapshots(&bare), 0, "no day snapshot without the hall's setup");
     copy_stream(nats, log, "holed", |s| s != 4).await;
     let holed = root.join("holed");
     let (ok, text) = restore(&["--from-nats", "--hall", "holed", "--nats", &nats.url()], &holed);
@@ -158,6 +170,7 @@ async fn a_hall_restored_from_the_stream_goes_on_where_the_dead_one_stopped() {
     // The restored log is the stream's, record for record.
     let stream = stream_of(&nats, "qingchuan").await;
     assert_eq!(log_of(&second), stream, "the restored log holds the stream's records");
+    assert_eq!(snapshots(&second), 1, "the day's snapshot is written again with --config");
     let last = stream.last().map(|(s, _)| *s).expect("records");
     assert!(text.contains(&format!("up to position {last}")), "{text}");
 
@@ -171,5 +184,5 @@ async fn a_hall_restored_from_the_stream_goes_on_where_the_dead_one_stopped() {
     assert!(log.len() > stream.len(), "new records were logged");
     assert_eq!(stream_of(&nats, "qingchuan").await, log, "the stream holds each record once: the old, then the new");
 
-    bad_streams(&nats, &log, root.path()).await;
+    bare_and_bad_streams(&nats, &log, root.path()).await;
 }
