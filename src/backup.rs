@@ -200,7 +200,7 @@ pub fn restore(file: &Path, dir: &Path, phone_key: Option<&Path>) -> Result<Rest
     Ok(Restored { records, snapshots, seq: high.seq, phone_key: key.is_some() })
 }
 
-fn write_key(dir: &Path, key: &[u8; 32]) -> std::io::Result<()> {
+pub(crate) fn write_key(dir: &Path, key: &[u8; 32]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

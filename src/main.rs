@@ -72,18 +72,9 @@ enum Cmd {
         #[arg(long)]
         user: String,
     },
-    /// Restore a backup file into a new, empty data directory (the daemon not running).
-    Restore {
-        /// A file `hallq backup` wrote.
-        file: PathBuf,
-        /// The new data directory.
-        #[arg(long)]
-        data: PathBuf,
-        /// The hall's phone-hash.key, kept apart from the backups; without it a new key
-        /// is made and bookings made before are found by their code only.
-        #[arg(long)]
-        phone_key: Option<PathBuf>,
-    },
+    /// Restore a data directory (the daemon not running): from a backup file, or from the
+    /// hall's JetStream stream with --from-nats, into a new, empty directory.
+    Restore(hallq::district::restore::RestoreArgs),
     /// Print the argon2id hash of a password (read from standard input) for a [[user]] entry.
     HashPassword,
     /// Simulate a hall through the real core and report waits, window use and ETA error.
@@ -240,18 +231,8 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Backup { dir, url, user } => backup(&dir, &url, &user),
-        Cmd::Restore { file, data, phone_key } => {
-            let done = hallq::backup::restore(&file, &data, phone_key.as_deref())?;
-            say(format_args!(
-                "restored {} records and {} day snapshots (up to position {}) into {}",
-                done.records,
-                done.snapshots,
-                done.seq,
-                data.display()
-            ));
-            if !done.phone_key {
-                say("warning: no --phone-key: a new phone-hash key was made; bookings made before are found by their code only");
-            }
+        Cmd::Restore(args) => {
+            hallq::district::restore::main(args)?.iter().for_each(say);
             Ok(())
         }
         Cmd::HashPassword => {

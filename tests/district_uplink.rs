@@ -25,7 +25,7 @@ fn linked_config(nats: &Nats) -> hallq::config::Config {
 }
 
 /// A figure of `/metrics`.
-async fn metric(d: &impl HasApi, name: &str) -> f64 {
+pub(crate) async fn metric(d: &impl HasApi, name: &str) -> f64 {
     let reply = d.api().get("/metrics", Some(METRICS_TOKEN)).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let text = reply.text.clone();
@@ -36,7 +36,7 @@ async fn metric(d: &impl HasApi, name: &str) -> f64 {
 
 /// Waits (bounded) until the stream has acknowledged the last record the engine flushed
 /// (both positions from one reading of `/metrics`, the engine's set before it answered).
-async fn caught_up(d: &impl HasApi) {
+pub(crate) async fn caught_up(d: &impl HasApi) {
     for _ in 0..300 {
         let flushed = metric(d, "hallq_log_position").await;
         if metric(d, "hallq_district_acked_position").await == flushed {
@@ -48,7 +48,7 @@ async fn caught_up(d: &impl HasApi) {
 }
 
 /// The daemon in this process, or the binary as a child.
-trait HasApi {
+pub(crate) trait HasApi {
     fn api(&self) -> &Api;
 }
 
@@ -131,7 +131,7 @@ async fn every_record_reaches_the_stream_once_across_outages() {
 }
 
 /// The log on disk of a stopped hall, in order.
-fn log_of(data: &std::path::Path) -> Vec<(u64, Record)> {
+pub(crate) fn log_of(data: &std::path::Path) -> Vec<(u64, Record)> {
     let store = Store::open(data).expect("the hall's log opens");
     store.records_after(0).collect::<Result<_, _>>().expect("the log reads")
 }

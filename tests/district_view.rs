@@ -51,14 +51,14 @@ pub(crate) async fn start_hall(dir: &TempDir, hall: &str, data: Option<Arc<TempD
 }
 
 /// The district in this process, on port 0.
-struct District {
-    api: Api,
+pub(crate) struct District {
+    pub(crate) api: Api,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), DistrictError>>>,
 }
 
 impl District {
-    async fn start(dir: &TempDir, data: &TempDir) -> Self {
+    pub(crate) async fn start(dir: &TempDir, data: &TempDir) -> Self {
         let config = hallq::config::load_district_dir(dir.path()).expect("the district loads");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let api = Api::new(listener.local_addr().expect("an address"));
@@ -72,7 +72,7 @@ impl District {
         Self { api, stop: Some(tx), task: Some(task) }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -81,7 +81,7 @@ impl District {
         ended.expect("the district stopped without error");
     }
 
-    async fn login(&self) -> String {
+    pub(crate) async fn login(&self) -> String {
         district_login(&self.api).await
     }
 
@@ -158,7 +158,7 @@ pub(crate) async fn agrees(district: &Api, token: &str, halls: &[(&str, &Daemon,
 
 /// `/api/v1/district/stats` of the halls' day holds, per hall, the figures of the hall's
 /// own `/api/v1/stats` (total, queues, windows), and their sum; a day of nothing is empty.
-async fn stats_agree(district: &District, token: &str, halls: &[(&str, &Daemon, &str)]) {
+pub(crate) async fn stats_agree(district: &District, token: &str, halls: &[(&str, &Daemon, &str)]) {
     let own = halls[0].1.api.get("/api/v1/stats", Some(halls[0].2)).await;
     let day = own.body["day"].as_str().expect("the hall's day").to_string();
     let seen = district.api.get(&format!("/api/v1/district/stats?day={day}"), Some(token)).await;

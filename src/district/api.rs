@@ -148,6 +148,23 @@ struct HallDto {
     tickets_today: u64,
     longest_wait_minutes: u32,
     alerts: Vec<AlertDto>,
+    /// Messages of the hall's stream the district never read and the server no longer
+    /// holds (`null`: none): the figures above are then as they were before the hole, and
+    /// stay so until the district's replica of the hall is rebuilt.
+    gap: Option<GapDto>,
+}
+
+/// A hole in a hall's stream, in the stream's message numbers.
+#[derive(Serialize)]
+struct GapDto {
+    missing_from: u64,
+    missing_to: u64,
+}
+
+impl From<super::consumer::Gap> for GapDto {
+    fn from(g: super::consumer::Gap) -> Self {
+        Self { missing_from: g.want, missing_to: g.first.saturating_sub(1) }
+    }
 }
 
 #[derive(Serialize, Default)]
@@ -193,6 +210,7 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
             tickets_today: f.tickets_today,
             longest_wait_minutes: f.longest_wait_min,
             alerts: f.alerts.iter().map(|a| AlertDto::new(&hall.config, a)).collect(),
+            gap: hall.link.gap().map(GapDto::from),
         };
         totals.online += usize::from(dto.online);
         totals.waiting += dto.waiting;
@@ -225,10 +243,13 @@ struct HallStatsDto {
     total: FiguresDto,
     queues: BTreeMap<String, FiguresDto>,
     windows: BTreeMap<String, FiguresDto>,
+    /// As in `/api/v1/district`: a hole in the hall's stream leaves these figures short.
+    gap: Option<GapDto>,
 }
 
-/// `GET /api/v1/district/stats?day=YYYY-MM-DD` (each hall's today by default): per hall
-/// and for the district, folded by the core from each hall's replayed records.
+/// `GET /api/v1/district/stats?day=YYYY-MM-DD` (each hall's own service day by default:
+/// the day its records last opened): per hall and for the district, folded by the core
+/// from each hall's replayed records, each counted on the hall's day, not the district's.
 async fn stats(
     State(app): State<App>,
     headers: HeaderMap,
@@ -246,7 +267,10 @@ async fn stats(
     let now = (app.clock)();
     let (mut halls, mut total) = (Vec::with_capacity(app.halls.len()), Figures::default());
     for hall in &app.halls {
-        let hall_day = day.unwrap_or_else(|| hall.config.setup.day_of(now));
+        let hall_day = match day {
+            Some(day) => day,
+            None => read(hall, now).await.and_then(|f| f.day).unwrap_or_else(|| hall.config.setup.day_of(now)),
+        };
         let (reply, answer) = oneshot::channel();
         let ask = async {
             hall.view.send(Input::Stats { day: hall_day, reply }).await.ok()?;
@@ -263,6 +287,7 @@ async fn stats(
             total: (&s.total).into(),
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
+            gap: hall.link.gap().map(GapDto::from),
         });
     }
     let day = day.map(|d| d.to_string());

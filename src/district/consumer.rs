@@ -49,6 +49,19 @@ pub struct HallLink {
     stream_done: AtomicU64,
     /// Since when the view has been behind what the hall said it had (ms; 0: not behind).
     behind_since_ms: AtomicI64,
+    /// Messages the district never read that the stream no longer holds, if any.
+    gap: std::sync::Mutex<Option<Gap>>,
+}
+
+/// A hall's stream lost its start before the district read it (`retention_days` passed,
+/// or someone purged it): the district reads none of it past the hole, since a state
+/// built from the records after a hole would count wrong, and says so on its API until
+/// the hall's replica is rebuilt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// The first stream message the district needed and the first the stream still holds.
+    pub want: u64,
+    pub first: u64,
 }
 
 impl HallLink {
@@ -60,6 +73,18 @@ impl HallLink {
             known_seq: AtomicU64::new(applied),
             applied: AtomicU64::new(applied),
             behind_since_ms: AtomicI64::new(0),
+            gap: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The hole in the hall's stream that stops the district reading it, if any.
+    pub fn gap(&self) -> Option<Gap> {
+        self.gap.lock().map(|g| *g).unwrap_or(None)
+    }
+
+    fn set_gap(&self, gap: Option<Gap>) {
+        if let Ok(mut held) = self.gap.lock() {
+            *held = gap;
         }
     }
 
@@ -108,7 +133,7 @@ enum ConsumeError {
     ViewGone,
     #[error("message {got} of the hall's stream came where {want} was due; reading again from {want}")]
     OutOfOrder { got: u64, want: u64 },
-    #[error("the hall's stream no longer holds message {want} (it starts at {first}: older ones passed the hall's retention_days before the district read them); the district cannot rebuild this hall's state and reads none of it")]
+    #[error("the hall's stream no longer holds message {want} (it starts at {first}: older ones passed the hall's retention_days before the district read them); the district cannot rebuild this hall's state and reads no more of it: its figures stay as they were before the hole, and /api/v1/district shows the gap")]
     Gone { want: u64, first: u64 },
     #[error(
         "message {0} of the hall's stream is not a record of its log (the uplink sends none such); fix or remove it"
@@ -139,6 +164,9 @@ pub async fn consume(
             Err(ConsumeError::ViewGone) | Err(ConsumeError::View(ViewError::Broken(_))) => {
                 return tracing::error!(hall = %link.hall_id, "the hall's view stopped; its records are no longer read");
             }
+            Err(e @ ConsumeError::Gone { .. }) => {
+                tracing::error!(hall = %link.hall_id, error = %e, "a hall's stream has lost records the district never read")
+            }
             Err(e) => {
                 tracing::warn!(hall = %link.hall_id, error = %e, retry_in_ms = backoff.as_millis() as u64, "reading a hall's stream")
             }
@@ -163,9 +191,13 @@ async fn session(
     let stream = js.get_stream(stream_name(&link.hall_id)).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
     let next = link.stream_done.load(Ordering::SeqCst) + 1;
     let held = &stream.cached_info().state;
-    if held.messages > 0 && held.first_sequence > next {
+    // A stream emptied by age or a purge starts after its last message, so an empty one
+    // with messages the district never read is a hole too.
+    if held.first_sequence > next {
+        link.set_gap(Some(Gap { want: next, first: held.first_sequence }));
         return Err(ConsumeError::Gone { want: next, first: held.first_sequence });
     }
+    link.set_gap(None);
     // A consumer left from before (its unacknowledged messages would come late, out of
     // order) is replaced by one starting where the replica stands.
     let _ = stream.delete_consumer(durable).await;

@@ -4,7 +4,8 @@
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
 //! the district's view of them (`api`, `sessions`). Visitors book and take numbers for any
 //! hall at the district (`online`), which asks the hall over NATS; the hall answers through
-//! its own public routes (`cmd`).
+//! its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost hall's data
+//! directory from its stream (`restore`).
 
 pub mod api;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod cmd;
 pub mod consumer;
 pub mod online;
 pub mod replica;
+pub mod restore;
 pub mod sessions;
 pub mod uplink;
 pub mod view;

@@ -52,12 +52,15 @@ pub struct HallNow {
     pub applied: u64,
     pub waiting: u64,
     pub open_windows: u64,
-    /// Tickets issued on the hall's service day of `now`.
+    /// Tickets issued on the hall's current service day.
     pub tickets_today: u64,
     /// The longest wait of a ticket waiting now, in minutes.
     pub longest_wait_min: u32,
     /// The hall's active alerts.
     pub alerts: Vec<Alert>,
+    /// The hall's current service day, as its own records say (its clock, not the
+    /// district's: a hall whose clock is minutes off around midnight is on its own day).
+    pub day: Option<NaiveDate>,
 }
 
 pub enum Input {
@@ -156,16 +159,17 @@ async fn take(
     Ok(Applied::New)
 }
 
-/// The hall at `now`, read with the core's own overview and day figures.
+/// The hall at `now`, read with the core's own overview and day figures; "today" is the
+/// hall's service day as its records opened it.
 fn figures(state: &HallState, now: Ts) -> HallNow {
     let seen = overview(state, now);
-    let today = state.setup.day_of(now);
     HallNow {
         applied: state.last_seq,
         waiting: seen.queues.iter().map(|q| q.waiting as u64).sum(),
         open_windows: seen.windows.iter().filter(|w| w.window.state != WindowState::Closed).count() as u64,
-        tickets_today: state.stats.get(&today).map_or(0, |s| s.total.issued),
+        tickets_today: state.day.and_then(|d| state.stats.get(&d)).map_or(0, |s| s.total.issued),
         longest_wait_min: seen.queues.iter().map(|q| q.oldest_wait_min).max().unwrap_or(0),
         alerts: seen.alerts,
+        day: state.day,
     }
 }

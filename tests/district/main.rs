@@ -22,3 +22,9 @@ mod district_crash;
 
 #[path = "../district_online.rs"]
 mod district_online;
+
+#[path = "../district_restore.rs"]
+mod district_restore;
+
+#[path = "../district_faults.rs"]
+mod district_faults;
