@@ -52,6 +52,13 @@ pub struct DistrictApp {
     pub login_failures: Limiter<(String, IpAddr)>,
     pub password_checks: PasswordChecks,
     pub clock: Clock,
+    /// Each hall's records in the replica, in the order of `halls` (the day comparison's
+    /// service level replays them).
+    pub logs: Vec<super::replica::HallLog>,
+    /// Service-level replays running at once (`compare`).
+    pub replays: tokio::sync::Semaphore,
+    /// The wall screens' feed (`feed`).
+    pub screens: super::feed::Screens,
 }
 
 type App = Arc<DistrictApp>;
@@ -62,6 +69,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/district/login", post(login))
         .route("/api/v1/district", get(district))
         .route("/api/v1/district/stats", get(stats))
+        .merge(super::page::routes())
         .fallback(|| async { ApiError::not_found("not_found", "no such path in the district's API") })
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -144,6 +152,9 @@ struct HallDto {
     tickets_today: u64,
     longest_wait_minutes: u32,
     alerts: Vec<AlertDto>,
+    /// The hall's smallest `[hall.thresholds]` wait in minutes (null: none set): the
+    /// dashboard marks a longest wait above it.
+    wait_alert_min: Option<u32>,
 }
 
 #[derive(Serialize, Default)]
@@ -170,6 +181,12 @@ async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<HallNow> 
 /// `GET /api/v1/district`.
 async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     supervisor(&app, &headers)?;
+    Ok(Json(overview(&app).await))
+}
+
+/// Every hall and the district's totals, as `GET /api/v1/district` and the wall screens'
+/// feed (`feed`) give them.
+pub async fn overview(app: &DistrictApp) -> Value {
     let now = (app.clock)();
     let mut halls = Vec::with_capacity(app.halls.len());
     let mut totals = TotalsDto { halls: app.halls.len(), ..Default::default() };
@@ -189,6 +206,7 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
             tickets_today: f.tickets_today,
             longest_wait_minutes: f.longest_wait_min,
             alerts: f.alerts.iter().map(|a| AlertDto::new(&hall.config, a)).collect(),
+            wait_alert_min: hall.config.setup.alerts.queues.values().map(|t| t.wait_min).filter(|m| *m > 0).min(),
         };
         totals.online += usize::from(dto.online);
         totals.waiting += dto.waiting;
@@ -199,7 +217,7 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
         halls.push(dto);
     }
     let district = json!({ "id": app.config.id, "name": app.config.name });
-    Ok(Json(json!({ "district": district, "halls": halls, "totals": totals })))
+    json!({ "district": district, "halls": halls, "totals": totals })
 }
 
 #[derive(Deserialize)]

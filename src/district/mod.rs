@@ -6,7 +6,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod compare;
 pub mod consumer;
+pub mod feed;
+pub mod page;
 pub mod replica;
 pub mod sessions;
 pub mod uplink;
@@ -91,6 +94,7 @@ pub async fn run(
         halls.push(HallEntry { link, view: started.inbox, config: Arc::new(hall.config.clone()) });
     }
     let links = halls.iter().map(|h| h.link.clone()).collect();
+    let logs = config.halls.iter().map(|h| replica.hall(&h.hall_id)).collect::<Result<Vec<_>, _>>()?;
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));
     let app = Arc::new(DistrictApp {
         sessions: sessions::Sessions::new(config.session_ttl_s),
@@ -99,6 +103,9 @@ pub async fn run(
         login_failures: api::login_limiter(),
         password_checks: crate::http::rate::PasswordChecks::per_core(),
         clock,
+        logs,
+        replays: tokio::sync::Semaphore::new(page::REPLAYS_MAX),
+        screens: feed::Screens::default(),
     });
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");

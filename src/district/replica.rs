@@ -90,6 +90,15 @@ impl HallLog {
             .collect()
     }
 
+    /// Every record kept, in log order, read one at a time (a long log is not held whole).
+    pub fn records(&self) -> impl Iterator<Item = Result<(u64, Record), ReplicaError>> + '_ {
+        self.tree.iter().map(|kv| {
+            let (k, v) = kv?;
+            let seq = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| ReplicaError::Key)?);
+            Ok((seq, serde_json::from_slice(&v)?))
+        })
+    }
+
     /// The stream sequence of the last record kept (0: none).
     pub fn stream_seq(&self) -> Result<u64, ReplicaError> {
         match self.streams.get(&self.key)? {

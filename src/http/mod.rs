@@ -19,7 +19,7 @@ pub mod guide_dto;
 mod guides;
 pub mod listen;
 pub mod moves;
-mod pages;
+pub mod pages;
 mod password_checks;
 mod printers;
 mod public;
