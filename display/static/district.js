@@ -14,6 +14,7 @@
   var POLL_MS = 5000;          // polling while the feed is down
   var RETRY_MS = [1000, 2000, 5000, 10000];
   var COMPARE_MS = 60000;      // the day's comparison is read again this often
+  var COMPARE_SOON_MS = 5000;  // and this soon after new tickets, at most
 
   var KINDS = {
     queue_waiting: '{name} 排队 {value} 人，超过 {threshold} 人',
@@ -24,7 +25,8 @@
     printer: '{name} 打印机故障'
   };
 
-  var S = { token: null, user: null, ws: null, live: false, retries: 0, poll: null, retry: null, compare: null, picked: false };
+  var S = { token: null, user: null, ws: null, live: false, retries: 0, poll: null, retry: null, compare: null, picked: false,
+    district: '', tickets: null, compared: 0, soon: null };
 
   function $(id) { return document.getElementById(id); }
   function esc(s) {
@@ -74,8 +76,9 @@
   }
 
   function stopAll() {
-    clearInterval(S.poll); clearTimeout(S.retry); clearInterval(S.compare);
-    S.poll = S.retry = S.compare = null;
+    clearInterval(S.poll); clearTimeout(S.retry); clearInterval(S.compare); clearTimeout(S.soon);
+    S.poll = S.retry = S.compare = S.soon = null;
+    S.tickets = null;
     if (S.ws) { S.ws.onclose = null; S.ws.close(); S.ws = null; }
     S.live = false;
   }
@@ -211,7 +214,14 @@
 
   function render(d) {
     if (!d || !d.halls) return;
-    $('district-name').textContent = d.district.name;
+    $('district-name').textContent = S.district = d.district.name;
+    // New tickets in the district: the day's comparison is read again, at most every
+    // COMPARE_SOON_MS (a burst of tickets is one read, made once the burst is that old).
+    if (S.tickets != null && d.totals.tickets_today !== S.tickets && !S.soon) {
+      S.soon = setTimeout(function () { S.soon = null; loadCompare(); },
+        Math.max(0, COMPARE_SOON_MS - (Date.now() - S.compared)));
+    }
+    S.tickets = d.totals.tickets_today;
     document.title = d.district.name + ' · 区级监控大屏';
     var t = d.totals, redHalls = d.halls.filter(red).length;
     $('totals').innerHTML =
@@ -224,16 +234,26 @@
 
   // ---- the day's comparison ----
   function chart(title, halls, key, format) {
-    var max = Math.max.apply(null, halls.map(function (h) { return h[key] || 0; }).concat([key === 'issued' || key === 'mean_wait_s' ? 1 : 0]));
+    // Shares against 100 %, counts against the largest, waits against at least an hour
+    // (a few seconds' wait is not drawn as a full bar).
+    var floor = { issued: 1, mean_wait_s: 3600, service_level: 1, good_rate: 1 }[key];
+    var max = Math.max.apply(null, halls.map(function (h) { return h[key] || 0; }).concat([floor]));
     if (key === 'service_level' || key === 'good_rate') max = 1;
     var rows = halls.map(function (h) {
       var v = h[key];
       var pct = v == null ? 0 : Math.round(100 * v / max);
-      return '<div class="ds-bar" data-hall="' + esc(h.id) + '"><span class="ds-bar-name">' + esc(h.name) + '</span>' +
-        '<span class="ds-bar-track"><span class="ds-bar-fill" style="display:block;width:' + pct + '%"></span></span>' +
+      var fill = v ? '<span class="ds-bar-fill" style="width:' + Math.max(pct, 1) + '%"></span>' : '';
+      return '<div class="ds-bar" data-hall="' + esc(h.id) + '"><span class="ds-bar-name" title="' + esc(h.name) + '">' +
+        esc(short(h.name)) + '</span><span class="ds-bar-track">' + fill + '</span>' +
         '<span class="ds-bar-val">' + (v == null ? '—' : esc(format(v))) + '</span></div>';
     }).join('');
     return '<div class="ds-chart" data-chart="' + key + '"><h3>' + title + '</h3>' + rows + '</div>';
+  }
+
+  /* A hall's name without the district's own in front (青川区东河镇… → 东河镇…). */
+  function short(name) {
+    var d = S.district || '';
+    return d && name.indexOf(d) === 0 && name.length > d.length ? name.slice(d.length) : name;
   }
 
   function pct(v) { return (v * 100).toFixed(1) + '%'; }
@@ -244,6 +264,7 @@
 
   function loadCompare() {
     var day = pickedDay();
+    S.compared = Date.now();
     api('GET', '/api/v1/district/compare' + (day ? '?day=' + day : '')).then(function (d) {
       var halls = d.halls;
       if (!S.picked && halls.length) $('day').value = halls[0].day;

@@ -18,3 +18,9 @@ mod district_crash;
 
 #[path = "../district_feed.rs"]
 mod district_feed;
+
+#[path = "../browser_support/mod.rs"]
+mod browser_support;
+
+#[path = "../district_page.rs"]
+mod district_page;
