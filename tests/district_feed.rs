@@ -141,11 +141,18 @@ async fn csv_agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &
         let report = hall.api.get(&format!("/api/v1/reports/day?date={day}"), Some(hall_token)).await;
         let row = rows.iter().find(|r| r["中心编号"] == id).unwrap_or_else(|| panic!("no row of {id}: {rows:?}"));
         assert_eq!(row["日期"], day);
-        for (col, key) in [("取号", "issued"), ("叫号", "called"), ("办理", "served"), ("过号", "no_show"), ("评价数", "rated")] {
+        for (col, key) in
+            [("取号", "issued"), ("叫号", "called"), ("办理", "served"), ("过号", "no_show"), ("评价数", "rated")]
+        {
             assert_eq!(row[col], stats[key].to_string(), "{id}'s {col}: {row:?} against {stats}");
         }
         assert_eq!(row["好评率%"], pct(&stats["ratings"]["good_rate"]), "{id}");
-        assert_eq!(row["服务水平达标率%"], pct(&report.body["total"]["service_level"]["share"]), "{id}: {}", report.text);
+        assert_eq!(
+            row["服务水平达标率%"],
+            pct(&report.body["total"]["service_level"]["share"]),
+            "{id}: {}",
+            report.text
+        );
         // Minutes to one decimal against whole seconds rounded up: within 3.5 s.
         let wait_min: f64 = row["平均等候分钟"].parse().expect("a mean wait, a ticket having been called");
         let wait_s = stats["mean_wait_s"].as_f64().expect("a mean wait");
@@ -251,8 +258,9 @@ async fn the_csv_and_the_wall_feed_follow_the_halls_and_strangers_and_floods_are
 fn a_flood_of_sign_ins_by_many_users_keeps_the_sessions_bounded() {
     use hallq::district::sessions::{Sessions, SESSIONS_MAX};
     let sessions = Sessions::new(3600);
-    let users: Vec<_> =
-        (0..SESSIONS_MAX + 50).map(|n| hallq::core::model::UserName::parse(&format!("u{n}")).expect("a name")).collect();
+    let users: Vec<_> = (0..SESSIONS_MAX + 50)
+        .map(|n| hallq::core::model::UserName::parse(&format!("u{n}")).expect("a name"))
+        .collect();
     let tokens: Vec<String> = users.iter().map(|u| sessions.create(u, 1)).collect();
     assert_eq!(sessions.len(), SESSIONS_MAX);
     assert_eq!(sessions.user(&tokens[0], 2), None, "the oldest ended");

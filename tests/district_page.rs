@@ -96,8 +96,10 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let issued = ta.api.get("/api/v1/stats", Some(&sa)).await.body["total"]["issued"].to_string();
     b.until(
         "town-a's tickets in the chart",
-        &format!("var v = document.querySelector('[data-chart=\"issued\"] [data-hall=\"town-a\"] .ds-bar-val');
-                  return v && v.textContent === '{issued}';"),
+        &format!(
+            "var v = document.querySelector('[data-chart=\"issued\"] [data-hall=\"town-a\"] .ds-bar-val');
+                  return v && v.textContent === '{issued}';"
+        ),
     )
     .await;
     let shot = b.screenshot("district-dashboard-1920").await;
@@ -108,7 +110,10 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let seen = b
         .until(
             "town-b red and offline",
-            &format!("var c = (function () {{ {} }})(); return c && c.online === 'no' && c.red === 'yes' ? c : null;", card_js("town-b")),
+            &format!(
+                "var c = (function () {{ {} }})(); return c && c.online === 'no' && c.red === 'yes' ? c : null;",
+                card_js("town-b")
+            ),
         )
         .await;
     assert_eq!(seen["pill"], "离线", "{seen}");

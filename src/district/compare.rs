@@ -114,7 +114,12 @@ async fn level(app: &DistrictApp, hall: &HallEntry, log: &HallLog, day: NaiveDat
 
 /// The day's service level as the hall's own day report (`reports::build`) counts it: the
 /// records from the day's opening to the next day's, folded by the reports' `Replay`.
-fn replay_level(log: &HallLog, setup: &Arc<Setup>, level: &ServiceLevel, day: NaiveDate) -> Result<Level, ReplicaError> {
+fn replay_level(
+    log: &HallLog,
+    setup: &Arc<Setup>,
+    level: &ServiceLevel,
+    day: NaiveDate,
+) -> Result<Level, ReplicaError> {
     let (start, end) = crate::reports::day_bounds(setup, day);
     let minutes = usize::try_from(end.since_ms(start) / 60_000).unwrap_or(24 * 60);
     let mut replay = Replay::new(setup.clone(), |q| u64::from(level.minutes(q)) * 60_000, start, minutes);

@@ -99,7 +99,10 @@ impl Screens {
     fn seat(&self, address: IpAddr) -> Result<Seat, ApiError> {
         let mut c = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if c.all >= SCREENS_MAX {
-            return Err(ApiError::unavailable("too_many_screens", format!("at most {SCREENS_MAX} screens may connect")));
+            return Err(ApiError::unavailable(
+                "too_many_screens",
+                format!("at most {SCREENS_MAX} screens may connect"),
+            ));
         }
         let mine = c.by_address.entry(address).or_default();
         if *mine >= SCREENS_PER_ADDRESS_MAX {
@@ -124,7 +127,11 @@ pub fn routes() -> Router<Arc<DistrictApp>> {
 }
 
 /// `GET /ws/district`.
-async fn screen(State(app): State<Arc<DistrictApp>>, client: Client, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+async fn screen(
+    State(app): State<Arc<DistrictApp>>,
+    client: Client,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
     let seat = app.screens.seat(client.0)?;
     if !app.screens.watching.swap(true, Ordering::SeqCst) {
         tokio::spawn(watch(Arc::downgrade(&app)));

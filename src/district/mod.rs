@@ -2,7 +2,8 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`).
+//! the district's view of them (`api`, `sessions`), its dashboard and day's comparison
+//! (`page`, `compare`) and a feed for wall screens (`feed`).
 
 pub mod api;
 pub mod cli;

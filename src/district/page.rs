@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use super::api::DistrictApp;
 use super::compare::{rows, Row};
 use crate::core::stats::Durations;
-use crate::http::error::ApiError;
 use crate::http::dto::RatesDto;
+use crate::http::error::ApiError;
 
 /// Service-level replays at once: each reads a hall's records from the replica on a
 /// blocking thread.
