@@ -165,6 +165,46 @@ async fn csv_agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &
     district.api.get("/api/v1/district/stats.csv?day=today", Some(token)).await.assert_error(400, "bad_day");
 }
 
+/// A wrong token is answered with an error and closed as unauthorized; `silent`, opened
+/// before and never signed in, is closed once `AUTH_WAIT` is past.
+async fn strangers_are_closed(district: &District, silent: &mut Ws) {
+    let mut stranger = screen(district.addr, 5).await.expect("the upgrade");
+    sign_in(&mut stranger, "not-a-session").await;
+    let said = next(&mut stranger).await.expect("an answer");
+    assert_eq!(said["error"]["code"], "unauthorized", "{said}");
+    assert_eq!(next(&mut stranger).await.expect("a close")["closed"], u16::from(CloseCode::Library(4401)));
+    let mut silent_end = Vec::new();
+    while let Some(m) = next(silent).await {
+        let closed = m.get("closed").is_some();
+        silent_end.push(m);
+        if closed {
+            break;
+        }
+    }
+    assert_eq!(silent_end.last().map(|m| m["closed"].clone()), Some(json!(4401)), "a silent screen: {silent_end:?}");
+}
+
+/// A flood of successful sign-ins of one supervisor from a few addresses: the oldest
+/// sessions end, the newest work, at most `SESSIONS_PER_USER_MAX` held.
+async fn sign_ins_past_the_bound(district: &District, token: String) {
+    let per_user = hallq::district::sessions::SESSIONS_PER_USER_MAX;
+    let mut tokens = vec![token];
+    for n in 0..per_user + 3 {
+        let from = Api { http: client_from(10 + (n % 4) as u8), ..district.api.clone() };
+        tokens.push(district_login(&from).await);
+    }
+    let live: Vec<u16> = {
+        let mut v = Vec::new();
+        for t in &tokens {
+            v.push(district.api.get("/api/v1/district", Some(t)).await.status);
+        }
+        v
+    };
+    let ended = tokens.len() - per_user;
+    assert!(live[..ended].iter().all(|s| *s == 401), "the oldest sessions ended: {live:?}");
+    assert!(live[ended..].iter().all(|s| *s == 200), "the newest work: {live:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_csv_and_the_wall_feed_follow_the_halls_and_strangers_and_floods_are_bounded() {
     let test = "the_csv_and_the_wall_feed_follow_the_halls_and_strangers_and_floods_are_bounded";
@@ -188,29 +228,18 @@ async fn the_csv_and_the_wall_feed_follow_the_halls_and_strangers_and_floods_are
     agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
     csv_agrees(&district, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
 
-    // A signed-in screen gets the district at once, then a ticket issued at town-a.
+    // A signed-in screen gets the district at once (as read up to a second ago: the
+    // silent screen started the feed before the district had caught up), then a ticket
+    // issued at town-a.
     let mut wall = screen(district.addr, 2).await.expect("the upgrade");
     sign_in(&mut wall, &token).await;
-    let before = until_hall(&mut wall, "town-a", |h| h["online"] == true).await;
-    assert_eq!(before["tickets_today"], 3, "{before}");
+    let first = next(&mut wall).await.expect("the district at once");
+    assert_eq!(first["halls"].as_array().map(Vec::len), Some(2), "{first}");
+    until_hall(&mut wall, "town-a", |h| h["online"] == true && h["tickets_today"] == 3).await;
     a.api.issue("ZX-0001").await;
     until_hall(&mut wall, "town-a", |h| h["tickets_today"] == 4).await;
 
-    // Strangers: a wrong token is answered with an error and closed as unauthorized.
-    let mut stranger = screen(district.addr, 5).await.expect("the upgrade");
-    sign_in(&mut stranger, "not-a-session").await;
-    let said = next(&mut stranger).await.expect("an answer");
-    assert_eq!(said["error"]["code"], "unauthorized", "{said}");
-    assert_eq!(next(&mut stranger).await.expect("a close")["closed"], u16::from(CloseCode::Library(4401)));
-    let mut silent_end = Vec::new();
-    while let Some(m) = next(&mut silent).await {
-        let closed = m.get("closed").is_some();
-        silent_end.push(m);
-        if closed {
-            break;
-        }
-    }
-    assert_eq!(silent_end.last().map(|m| m["closed"].clone()), Some(json!(4401)), "a silent screen: {silent_end:?}");
+    strangers_are_closed(&district, &mut silent).await;
 
     // A flood of screens from one address: SCREENS_PER_ADDRESS_MAX, then refused; the
     // wall screen from another address is still served.
@@ -230,24 +259,7 @@ async fn the_csv_and_the_wall_feed_follow_the_halls_and_strangers_and_floods_are
     b.stop().await;
     until_hall(&mut wall, "town-b", |h| h["online"] == false).await;
 
-    // A flood of successful sign-ins of one supervisor: the oldest sessions end, the
-    // newest work, at most SESSIONS_PER_USER_MAX held.
-    let per_user = hallq::district::sessions::SESSIONS_PER_USER_MAX;
-    let mut tokens = vec![token];
-    for n in 0..per_user + 3 {
-        let from = Api { http: client_from(10 + (n % 4) as u8), ..district.api.clone() };
-        tokens.push(district_login(&from).await);
-    }
-    let live: Vec<u16> = {
-        let mut v = Vec::new();
-        for t in &tokens {
-            v.push(district.api.get("/api/v1/district", Some(t)).await.status);
-        }
-        v
-    };
-    let ended = tokens.len() - per_user;
-    assert!(live[..ended].iter().all(|s| *s == 401), "the oldest sessions ended: {live:?}");
-    assert!(live[ended..].iter().all(|s| *s == 200), "the newest work: {live:?}");
+    sign_ins_past_the_bound(&district, token).await;
     district.stop().await;
     a.stop().await;
 }

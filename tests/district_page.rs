@@ -35,6 +35,43 @@ fn card_js(id: &str) -> String {
     )
 }
 
+/// Signs in on the dashboard (a wrong password first) and waits for each hall's card to
+/// show the hall's name and the waiting count of the hall's own API, calm.
+async fn sign_in_and_see(b: &browser_support::Browser, halls: &[(&str, &Daemon)]) {
+    b.type_into("#login-user", "district-super").await;
+    b.type_into("#login-password", "wrong").await;
+    b.click("#login-submit").await;
+    b.until("a wrong password refused", "return !document.querySelector('#login-error').hidden;").await;
+    b.eval("document.querySelector('#login-password').value = ''; return true;").await;
+    b.type_into("#login-password", PASSWORD).await;
+    b.click("#login-submit").await;
+    for &(id, hall) in halls {
+        let (name, waiting) = own(hall).await;
+        let want = format!("{}", waiting);
+        let seen = b
+            .until(
+                &format!("{id}'s card as the hall says"),
+                &format!("var c = (function () {{ {} }})(); return c && c.waiting === '{want}' && c.online === 'yes' ? c : null;", card_js(id)),
+            )
+            .await;
+        assert_eq!(seen["name"], name.as_str(), "{id}: {seen}");
+        assert_eq!(seen["red"], "no", "{id} is calm: {seen}");
+    }
+}
+
+/// The page on a phone: one column, nothing wider than the screen; screenshots.
+async fn on_a_phone(b: &browser_support::Browser) {
+    let metrics = json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true });
+    b.cdp("Emulation.setDeviceMetricsOverride", metrics).await;
+    let wide = b.eval("return document.documentElement.scrollWidth;").await;
+    assert!(wide.as_u64().is_some_and(|w| w <= 390), "the page is {wide} px wide on a 390 px phone");
+    let shot = b.screenshot("district-dashboard-phone").await;
+    eprintln!("screenshot {}", shot.display());
+    b.eval("document.querySelector('.ds-compare').scrollIntoView(); return true;").await;
+    let shot = b.screenshot("district-dashboard-phone-charts").await;
+    eprintln!("screenshot {}", shot.display());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let test = "a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red";
@@ -59,25 +96,7 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
 
     let base = format!("http://{}", district.addr);
     b.goto(&format!("{base}/display/district")).await;
-    b.type_into("#login-user", "district-super").await;
-    b.type_into("#login-password", "wrong").await;
-    b.click("#login-submit").await;
-    b.until("a wrong password refused", "return !document.querySelector('#login-error').hidden;").await;
-    b.eval("document.querySelector('#login-password').value = ''; return true;").await;
-    b.type_into("#login-password", PASSWORD).await;
-    b.click("#login-submit").await;
-    for (id, hall) in [("town-a", &ta), ("town-b", &tb)] {
-        let (name, waiting) = own(hall).await;
-        let want = format!("{}", waiting);
-        let seen = b
-            .until(
-                &format!("{id}'s card as the hall says"),
-                &format!("var c = (function () {{ {} }})(); return c && c.waiting === '{want}' && c.online === 'yes' ? c : null;", card_js(id)),
-            )
-            .await;
-        assert_eq!(seen["name"], name.as_str(), "{id}: {seen}");
-        assert_eq!(seen["red"], "no", "{id} is calm: {seen}");
-    }
+    sign_in_and_see(&b, &[("town-a", &ta), ("town-b", &tb)]).await;
     b.until("the feed live", "return document.querySelector('#feed-state').dataset.state === 'live';").await;
     b.until("four charts of two bars", "return document.querySelectorAll('.ds-chart .ds-bar').length === 8;").await;
     let csv_button = b.text("#csv").await;
@@ -123,16 +142,7 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let shot = b.screenshot("district-dashboard-1920-offline").await;
     eprintln!("screenshot {}", shot.display());
 
-    // A phone: one column, nothing wider than the screen.
-    let metrics = json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true });
-    b.cdp("Emulation.setDeviceMetricsOverride", metrics).await;
-    let wide = b.eval("return document.documentElement.scrollWidth;").await;
-    assert!(wide.as_u64().is_some_and(|w| w <= 390), "the page is {wide} px wide on a 390 px phone");
-    let shot = b.screenshot("district-dashboard-phone").await;
-    eprintln!("screenshot {}", shot.display());
-    b.eval("document.querySelector('.ds-compare').scrollIntoView(); return true;").await;
-    let shot = b.screenshot("district-dashboard-phone-charts").await;
-    eprintln!("screenshot {}", shot.display());
+    on_a_phone(&b).await;
     b.close().await;
     district.stop().await;
     ta.stop().await;
