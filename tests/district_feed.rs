@@ -65,7 +65,7 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<t
 
 /// A WebSocket to `/ws/district` from `127.0.0.{from}`: the socket, or the HTTP status
 /// of the refused upgrade.
-async fn screen(addr: SocketAddr, from: u8) -> Result<Ws, u16> {
+pub(crate) async fn screen(addr: SocketAddr, from: u8) -> Result<Ws, u16> {
     let socket = TcpSocket::new_v4().expect("a socket");
     socket.bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, from)), 0)).expect("bind a loopback address");
     let stream = guard("a TCP connection", socket.connect(addr)).await.expect("connect");
@@ -108,7 +108,7 @@ async fn until_hall(ws: &mut Ws, hall: &str, pred: impl Fn(&Value) -> bool) -> V
     found.unwrap_or_else(|_| panic!("the feed never showed {hall} as wanted within {HANG_GUARD:?}"))
 }
 
-async fn sign_in(ws: &mut Ws, token: &str) {
+pub(crate) async fn sign_in(ws: &mut Ws, token: &str) {
     ws.send(Message::text(json!({ "token": token }).to_string())).await.expect("send the token");
 }
 
