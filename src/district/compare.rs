@@ -123,8 +123,13 @@ fn replay_level(
     let (start, end) = crate::reports::day_bounds(setup, day);
     let minutes = usize::try_from(end.since_ms(start) / 60_000).unwrap_or(24 * 60);
     let mut replay = Replay::new(setup.clone(), |q| u64::from(level.minutes(q)) * 60_000, start, minutes);
+    let Some(from) = log.first_seq_at(start)? else {
+        return Ok(Level { target_min: level.min, within: 0, of: 0, share: None });
+    };
+    // From the record before the day's first: the day's records run from its opening,
+    // which the reports find the same way (`reports::build`).
     let mut opened = false;
-    for item in log.records() {
+    for item in log.records_from(from.saturating_sub(1)) {
         let (seq, rec) = item?;
         let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
         opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
