@@ -4,7 +4,7 @@
 //! then it gets the district as `GET /api/v1/district` gives it at once and again whenever
 //! it changes, at most one message a second.
 //!
-//! One task ([`watch`]) reads the district once a second while any screen is connected
+//! One task ([`watch`]) reads the district once a second while a signed-in screen listens
 //! and keeps the latest text in a `watch` channel: every screen shares those bytes, and a
 //! screen holds at most the one newest message, however slowly it reads; a write that
 //! takes longer than `WRITE_TIMEOUT` drops the screen. Screens are bounded in all and per
@@ -136,7 +136,6 @@ async fn screen(
     if !app.screens.watching.swap(true, Ordering::SeqCst) {
         tokio::spawn(watch(Arc::downgrade(&app)));
     }
-    let rx = app.screens.latest.subscribe();
     // The screen holds the app weakly: at the stop the app, its views and the feed's
     // sender go, and every screen ends with them.
     let weak = Arc::downgrade(&app);
@@ -147,7 +146,7 @@ async fn screen(
         .max_write_buffer_size(WRITE_BUFFER_BYTES_MAX);
     Ok(ws.on_upgrade(move |socket| async move {
         let _seat = seat;
-        serve(weak, rx, socket).await;
+        serve(weak, socket).await;
     }))
 }
 
@@ -209,10 +208,12 @@ async fn send(socket: &mut WebSocket, msg: Message) -> bool {
     matches!(tokio::time::timeout(WRITE_TIMEOUT, socket.send(msg)).await, Ok(Ok(())))
 }
 
-async fn serve(app: Weak<DistrictApp>, mut rx: watch::Receiver<Option<Utf8Bytes>>, mut socket: WebSocket) {
+async fn serve(app: Weak<DistrictApp>, mut socket: WebSocket) {
     let Some(token) = hello(&app, &mut socket).await else {
         return refuse(socket).await;
     };
+    // Only a signed-in screen listens, and so keeps the feed reading the district.
+    let Some(mut rx) = app.upgrade().map(|a| a.screens.latest.subscribe()) else { return };
     // The newest message at once, if there is one yet.
     rx.mark_changed();
     let mut ping = tokio::time::interval(PING_EVERY);
