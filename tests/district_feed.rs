@@ -161,6 +161,7 @@ async fn csv_agrees(district: &District, token: &str, halls: &[(&str, &Daemon, &
     }
     let total = rows.last().expect("the total row");
     assert_eq!((total["中心编号"].as_str(), total["取号"].clone()), ("全部", issued.to_string()));
+    assert_eq!(total["日期"], day);
     district.api.get("/api/v1/district/stats.csv", None).await.assert_error(401, "unauthorized");
     district.api.get("/api/v1/district/stats.csv?day=today", Some(token)).await.assert_error(400, "bad_day");
 }

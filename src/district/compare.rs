@@ -28,7 +28,7 @@ pub struct Row {
     pub id: String,
     pub name: String,
     /// The hall's service day the figures are of (the district's total: the day asked,
-    /// or empty for each hall's own today).
+    /// or the halls' today when they share it, else empty).
     pub day: String,
     /// False when the hall's view did not answer or its replica did not read: the figures
     /// are then empty.
@@ -68,10 +68,12 @@ pub async fn rows(app: &DistrictApp, day: Option<NaiveDate>) -> Vec<Row> {
     }
     // The halls' targets may differ: the total has none of its own.
     let share = (of > 0).then(|| within as f64 / of as f64);
+    // The day asked, or the halls' today when they all have the same one.
+    let same = rows.first().map(|r| r.day.clone()).filter(|d| rows.iter().all(|r| &r.day == d));
     rows.push(Row {
         id: String::new(),
         name: app.config.name.clone(),
-        day: day.map(|d| d.to_string()).unwrap_or_default(),
+        day: day.map(|d| d.to_string()).or(same).unwrap_or_default(),
         view: rows.iter().all(|r| r.view),
         figures: total,
         level: Some(Level { target_min: 0, within, of, share }),
