@@ -55,6 +55,13 @@ pub struct DistrictApp {
     /// The district's connection to NATS, for the halls' online services (`online.rs`).
     pub nats: async_nats::Client,
     pub online: super::online::Online,
+    /// Each hall's records in the replica, in the order of `halls` (the day comparison's
+    /// service level replays them).
+    pub logs: Vec<super::replica::HallLog>,
+    /// Service-level replays running at once (`compare`).
+    pub replays: tokio::sync::Semaphore,
+    /// The wall screens' feed (`feed`).
+    pub screens: super::feed::Screens,
 }
 
 type App = Arc<DistrictApp>;
@@ -66,6 +73,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/district", get(district))
         .route("/api/v1/district/stats", get(stats))
         .merge(super::online::router())
+        .merge(super::page::routes())
         .fallback(|| async { ApiError::not_found("not_found", "no such path in the district's API") })
         .layer(axum::middleware::map_response(error::json_errors))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -152,6 +160,9 @@ struct HallDto {
     /// holds (`null`: none): the figures above are then as they were before the hole, and
     /// stay so until the district's replica of the hall is rebuilt.
     gap: Option<GapDto>,
+    /// The hall's smallest `[hall.thresholds]` wait in minutes (null: none set): the
+    /// dashboard marks a longest wait above it.
+    wait_alert_min: Option<u32>,
 }
 
 /// A hole in a hall's stream, in the stream's message numbers.
@@ -191,6 +202,12 @@ async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<HallNow> 
 /// `GET /api/v1/district`.
 async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     supervisor(&app, &headers)?;
+    Ok(Json(overview(&app).await))
+}
+
+/// Every hall and the district's totals, as `GET /api/v1/district` and the wall screens'
+/// feed (`feed`) give them.
+pub async fn overview(app: &DistrictApp) -> Value {
     let now = (app.clock)();
     let mut halls = Vec::with_capacity(app.halls.len());
     let mut totals = TotalsDto { halls: app.halls.len(), ..Default::default() };
@@ -211,6 +228,7 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
             longest_wait_minutes: f.longest_wait_min,
             alerts: f.alerts.iter().map(|a| AlertDto::new(&hall.config, a)).collect(),
             gap: hall.link.gap().map(GapDto::from),
+            wait_alert_min: hall.config.setup.alerts.queues.values().map(|t| t.wait_min).filter(|m| *m > 0).min(),
         };
         totals.online += usize::from(dto.online);
         totals.waiting += dto.waiting;
@@ -221,7 +239,7 @@ async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Val
         halls.push(dto);
     }
     let district = json!({ "id": app.config.id, "name": app.config.name });
-    Ok(Json(json!({ "district": district, "halls": halls, "totals": totals })))
+    json!({ "district": district, "halls": halls, "totals": totals })
 }
 
 #[derive(Deserialize)]

@@ -2,16 +2,20 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`). Visitors book and take numbers for any
-//! hall at the district (`online`), which asks the hall over NATS; the hall answers through
-//! its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost hall's data
-//! directory from its stream (`restore`).
+//! the district's view of them (`api`, `sessions`), its dashboard and day's comparison
+//! (`page`, `compare`) and a feed for wall screens (`feed`). Visitors book and take numbers
+//! for any hall at the district (`online`), which asks the hall over NATS; the hall answers
+//! through its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost
+//! hall's data directory from its stream (`restore`).
 
 pub mod api;
 pub mod cli;
 pub mod cmd;
+pub mod compare;
 pub mod consumer;
+pub mod feed;
 pub mod online;
+pub mod page;
 pub mod replica;
 pub mod restore;
 pub mod sessions;
@@ -97,6 +101,7 @@ pub async fn run(
         halls.push(HallEntry { link, view: started.inbox, config: Arc::new(hall.config.clone()) });
     }
     let links = halls.iter().map(|h| h.link.clone()).collect();
+    let logs = config.halls.iter().map(|h| replica.hall(&h.hall_id)).collect::<Result<Vec<_>, _>>()?;
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));
     let online = online::Online::new(config.halls.iter().map(|h| h.hall_id.clone()));
     let app = Arc::new(DistrictApp {
@@ -108,6 +113,9 @@ pub async fn run(
         clock,
         online,
         nats: client.clone(),
+        logs,
+        replays: tokio::sync::Semaphore::new(page::REPLAYS_MAX),
+        screens: feed::Screens::default(),
     });
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");

@@ -89,7 +89,7 @@ pub fn router() -> Router<App> {
         .route("/display/book", get(|| async { pages::file("book.html") }))
         .route("/display/take", get(|| async { pages::file("take.html") }))
         .route("/t/{id}", get(pages::ticket_status))
-        .route("/display/static/{*name}", get(pages::asset))
+    // The pages' static files are the dashboard's route (`page::routes`).
 }
 
 /// One request for a hall, as the route read it.

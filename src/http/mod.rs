@@ -19,7 +19,7 @@ pub mod guide_dto;
 mod guides;
 pub mod listen;
 pub mod moves;
-pub(crate) mod pages;
+pub mod pages;
 mod password_checks;
 mod printers;
 mod public;

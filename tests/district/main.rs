@@ -7,7 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-// The district's pages in a real Chromium (district_online.rs).
+// The district's pages in a real Chromium (district_online.rs, district_page.rs).
 #[path = "../browser_support/mod.rs"]
 mod browser_support;
 
@@ -28,3 +28,9 @@ mod district_restore;
 
 #[path = "../district_faults.rs"]
 mod district_faults;
+
+#[path = "../district_feed.rs"]
+mod district_feed;
+
+#[path = "../district_page.rs"]
+mod district_page;
