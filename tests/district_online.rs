@@ -364,7 +364,27 @@ async fn a_phone_books_and_takes_a_number_for_town_a_on_the_districts_pages() {
     assert_eq!(own.status, 200, "{}", own.text);
     assert_eq!(b.text("#number").await, own.body["number"].as_str().expect("a number"));
     assert!(b.eval("return location.search;").await.as_str().is_some_and(|s| s.starts_with("?hall=town-a&k=")));
+    // Not checked in yet: the page says to check in at a kiosk and shows the code its
+    // scanner reads, drawn by the district for its own address.
+    assert_eq!(own.body["check_in"], json!(true), "{}", own.text);
+    let qr = "var q = document.querySelector('#checkin-qr'); return !document.querySelector('#checkin').hidden               && q.complete && q.naturalWidth > 0 && q.getAttribute('src');";
+    let src = b.until("the check-in card with its code", qr).await;
+    let src = src.as_str().expect("the code's address").to_string();
+    assert!(
+        src.starts_with(&format!("/api/v1/halls/town-a/tickets/{}/qr.svg?k=", id.as_str().unwrap_or_default())),
+        "{src}"
+    );
+    let svg = district.api.get(&src, None).await;
+    assert!(svg.status == 200 && svg.text.starts_with("<?xml") && svg.text.contains("<svg"), "{}", svg.text);
+    assert!(b.text("#checkin-text").await.contains("签到"));
     b.screenshot("district-take-status-town-a").await;
+    // The visitor checks in at the hall's kiosk (its scanner reads the ticket's id from the
+    // code): the phone, still at the district, stops asking for it.
+    let path = format!("/api/v1/tickets/{}/check-in", id.as_str().unwrap_or_default());
+    let checked = a.api.post(&path, Some(crate::support::KIOSK), None).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    b.until("the check-in card gone", "return document.querySelector('#checkin').hidden;").await;
+    assert_eq!(a.api.ticket(id.as_str().unwrap_or_default()).await.body["check_in"], json!(false));
     b.close().await;
     district.stop().await;
     a.stop().await;

@@ -34,7 +34,8 @@
       no_wake: "本机浏览器无法保持屏幕常亮：锁屏后提醒可能无法送达，请不时查看本页。",
       hidden: "锁屏或切换到其他应用时，浏览器可能暂停本页，提醒会在回到本页时补上。请保持本页打开。",
       missed: "本页刚才在后台，期间的提醒可能没有响：{what}",
-      near: "前面还有 {n} 人，请回到等候区留意叫号", call: "叫到您了：请到 {w} 号窗口"
+      near: "前面还有 {n} 人，请回到等候区留意叫号", call: "叫到您了：请到 {w} 号窗口",
+      near_check_in: "前面还有 {n} 人：请尽快到大厅签到，签到后才会叫号"
     },
     en: {
       h: "Call reminder", on: "Turn on call reminders",
@@ -47,7 +48,8 @@
       no_wake: "This browser cannot keep the screen on: once locked, reminders may not reach you. Check this page now and then.",
       hidden: "With the screen locked or another app open, the browser may pause this page; reminders are given when you come back. Keep this page open.",
       missed: "This page was in the background; a reminder may not have sounded: {what}",
-      near: "{n} ahead of you: please come back to the waiting area", call: "You are called: window {w}"
+      near: "{n} ahead of you: please come back to the waiting area", call: "You are called: window {w}",
+      near_check_in: "{n} ahead of you: please come to the hall and check in; you are called only after that"
     }
   };
 
@@ -142,7 +144,7 @@
     if (tk.status === "waiting") {
       callDone = null;
       if (aheadAt > 0 && tk.ahead != null && tk.ahead <= aheadAt) {
-        if (!nearDone) { nearDone = true; remind("near", t("near", { n: tk.ahead })); }
+        if (!nearDone) { nearDone = true; remind("near", t(tk.check_in ? "near_check_in" : "near", { n: tk.ahead })); }
       }
     } else {
       nearDone = false;

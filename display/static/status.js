@@ -268,6 +268,7 @@
     renderSteps(tk);
     renderRating();
     if (window.HallqEscalation) window.HallqEscalation.render(tk);
+    if (window.HallqCheckin) window.HallqCheckin.render(tk, API, key);
     if (window.HallqEnterpriseLine) window.HallqEnterpriseLine.render(tk);
   }
 

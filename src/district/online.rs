@@ -85,6 +85,7 @@ pub fn router() -> Router<App> {
         .route("/api/v1/halls/{hall}/appointments/{code}/cancel", post(cancel_booking))
         .route("/api/v1/halls/{hall}/tickets", post(take))
         .route("/api/v1/halls/{hall}/tickets/{id}", get(ticket))
+        .route("/api/v1/halls/{hall}/tickets/{id}/qr.svg", get(qr))
         .route("/api/v1/halls/{hall}/tickets/{id}/{action}", post(visitor))
         .route("/display/book", get(|| async { pages::file("book.html") }))
         .route("/display/take", get(|| async { pages::file("take.html") }))
@@ -171,6 +172,36 @@ async fn take(State(app): State<App>, client: Client, Path(hall): Path<String>, 
 
 async fn ticket(State(app): State<App>, c: Client, Path((hall, id)): Path<(String, String)>, h: HeaderMap) -> Response {
     forward(&app, c, &hall, &h, Call::new(Op::Ticket).arg(id)).await
+}
+
+/// `GET …/tickets/{id}/qr.svg?k=`: the code an online visitor shows a kiosk's scanner to
+/// check in (the status page shows it until they do): the ticket's status page at the
+/// district, with its key. The hall must know the ticket (its own read, under the online
+/// limits); the code holds nothing but the hall, the ticket's id and hex digits, so this
+/// is no QR service for any text. The key is the hall's to check when it is used.
+async fn qr(
+    State(app): State<App>,
+    c: Client,
+    Path((hall, id)): Path<(String, String)>,
+    q: ParamsQuery,
+    h: HeaderMap,
+) -> Response {
+    let hex = |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(k) = params(q).k.filter(|k| hex(k, 64)) else {
+        return ApiError::bad_request("bad_key", "a ticket's key k is 1 to 64 hex digits").into_response();
+    };
+    if !hex(&id, 32) {
+        return ApiError::bad_request("bad_id", "a ticket id is 32 hex digits").into_response();
+    }
+    let known = forward(&app, c, &hall, &h, Call::new(Op::Ticket).arg(id.clone())).await;
+    if !known.status().is_success() {
+        return known;
+    }
+    let Some(base) = crate::http::tickets::public_base(&h) else {
+        return crate::http::tickets::bad_host().into_response();
+    };
+    crate::http::tickets::qr_svg(&format!("{base}/t/{id}?hall={hall}&k={k}"))
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST …/tickets/{id}/cancel?k=`, `…/rejoin?k=`, `…/rating?k=` (with its body).

@@ -48,6 +48,9 @@ pub struct TicketDto {
     pub rated: bool,
     /// The ticket-status page; with the visitor's key (`?k=`) where `key` is present.
     pub status_url: String,
+    /// A ticket taken remotely (线上取号) whose visitor has not checked in at a kiosk yet: it
+    /// keeps its place but is not called until they do.
+    pub check_in: bool,
     /// The visitor's key (src/http/tickets.rs): only in the issuing kiosk's answer, never
     /// in a clerk's, a supervisor's or the feed's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +157,7 @@ impl TicketDto {
             outcome: t.outcome,
             rated: t.rating.is_some(),
             status_url: status_url(config.public_url.as_ref(), &t.id),
+            check_in: !t.checked_in && t.status == TicketStatus::Waiting,
             key: None,
             call_rule: t.call_rule.as_ref().map(|r| CallRuleDto::new(setup, r)),
             recalls: t.recalls,

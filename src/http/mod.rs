@@ -29,7 +29,7 @@ mod reports;
 mod scorecards;
 // Issue 17 §2: the week's stuck items.
 mod stuck;
-mod tickets;
+pub(crate) mod tickets;
 mod users;
 mod voice;
 mod windows;

@@ -249,7 +249,7 @@ const HOST_BYTES_MAX: usize = 255;
 
 /// `scheme://host` as the caller reached the daemon (its Host header, and https behind a
 /// proxy that says so), for addresses on QR codes; `None` without a plain Host header.
-fn public_base(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn public_base(headers: &HeaderMap) -> Option<String> {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -280,13 +280,22 @@ pub async fn qr(
     q: VisitorQuery,
     headers: HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let id = parse_id(&id)?;
     holder(&app, &headers, &id, &q, false)?;
     // Only a ticket that exists gets a code: this is not a QR service for any text.
     app.hall.engine.try_read(move |r| r.known_ticket(&id).map(drop)).await?;
-    let url = visitor_status_url(&app, &headers, &id)
-        .ok_or_else(|| ApiError::bad_request("bad_host", "the request needs a plain Host header"))?;
+    let url = visitor_status_url(&app, &headers, &id).ok_or_else(bad_host)?;
+    qr_svg(&url)
+}
+
+pub(crate) fn bad_host() -> ApiError {
+    ApiError::bad_request("bad_host", "the request needs a plain Host header")
+}
+
+/// An SVG QR code of a status page's address (the hall's, or the district's for its
+/// online visitors: `district::online`).
+pub(crate) fn qr_svg(url: &str) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| ApiError::internal("a QR code could not be made", &e))?;
     let svg = code
