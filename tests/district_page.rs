@@ -80,6 +80,8 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let dir = district_dir(&nats, 6);
     let (ta, tb) = (start_hall(&dir, "town-a", None).await, start_hall(&dir, "town-b", None).await);
     let (sa, sb) = (ta.api.login("super").await, tb.api.login("super").await);
+    // The dashboard is the district's: a hall does not serve it (its sign-in could never work).
+    ta.api.get("/display/district", None).await.assert_error(404, "not_found");
     issue(&ta, "ZX-0001", 4).await;
     issue(&tb, "ZX-0002", 2).await;
     // Both halls with an open window: tickets waiting with none open are an alert

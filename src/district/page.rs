@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,7 +30,7 @@ type App = Arc<DistrictApp>;
 /// The dashboard's routes, the comparison's and the feed's.
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/display/district", get(|| crate::http::pages::page(Path("district".to_string()))))
+        .route("/display/district", get(|| async { crate::http::pages::file("district.html") }))
         .route("/display/static/{*name}", get(crate::http::pages::asset))
         .route("/favicon.ico", get(crate::http::pages::favicon))
         .route("/api/v1/district/compare", get(compare))

@@ -116,11 +116,16 @@ impl DemoAnswer {
 
 /// `/display/lobby`, `/display/window`, `/display/kiosk`, `/display/clerk`.
 pub async fn page(Path(name): Path<String>) -> Result<Response, ApiError> {
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+    // The district's dashboard signs in to `hallq district`, not to a hall: a hall that
+    // served it would show a sign-in that can never succeed.
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c == '-') || name == DISTRICT_PAGE {
         return Err(ApiError::not_found("not_found", "no such page"));
     }
     file(&format!("{name}.html"))
 }
+
+/// The page only `hallq district` serves (`district::page`).
+pub const DISTRICT_PAGE: &str = "district";
 
 /// `/t/{id}`: the ticket-status page; it reads the id from its own address.
 pub async fn ticket_status(Path(_id): Path<String>) -> Result<Response, ApiError> {
