@@ -16,6 +16,7 @@ pub mod consumer;
 pub mod feed;
 pub mod online;
 pub mod page;
+pub mod refer;
 pub mod replica;
 pub mod restore;
 pub mod sessions;

@@ -383,6 +383,19 @@ pub enum Event {
         note: String,
         by: UserName,
     },
+    // 跨中心转办 (issue 18, `core::referral`).
+    /// The clerk at `window` referred ticket `id` to another hall, which issued `to`'s
+    /// ticket for it: `id` is finished `incomplete` here.
+    TicketReferred {
+        window: WindowId,
+        id: TicketId,
+        to: super::referral::Sent,
+    },
+    /// The ticket just issued (the event before) is a visitor referred from `origin`.
+    ReferralAccepted {
+        id: TicketId,
+        origin: super::referral::Origin,
+    },
 }
 
 impl Event {
@@ -404,7 +417,8 @@ impl Event {
             | Event::WindowQueuesSet { window, .. }
             | Event::WindowForceClosed { window, .. }
             | Event::TicketEscalated { window, .. }
-            | Event::StoreNextSet { window, .. } => Some(window),
+            | Event::StoreNextSet { window, .. }
+            | Event::TicketReferred { window, .. } => Some(window),
             Event::TicketReturned { window, .. } => window.as_ref(),
             Event::StoreNextFired { .. } | Event::WalkDirect { .. } | Event::PersonTicket { .. } => None,
             Event::DayOpened { .. }
@@ -437,7 +451,8 @@ impl Event {
             | Event::EnterpriseTicketIssued { .. }
             | Event::EnterpriseAdded { .. }
             | Event::SpecialistSet { .. }
-            | Event::FollowUpAdded { .. } => None,
+            | Event::FollowUpAdded { .. }
+            | Event::ReferralAccepted { .. } => None,
         }
     }
 
@@ -462,7 +477,9 @@ impl Event {
             | Event::TicketEscorted { id, .. }
             | Event::EscortReleased { id, .. }
             | Event::WalkDirect { id, .. }
-            | Event::PersonTicket { id, .. } => Some(id),
+            | Event::PersonTicket { id, .. }
+            | Event::TicketReferred { id, .. }
+            | Event::ReferralAccepted { id, .. } => Some(id),
             Event::StoreNextSet { .. } | Event::StoreNextFired { .. } => None,
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }

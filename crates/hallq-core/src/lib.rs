@@ -34,6 +34,7 @@ pub mod model;
 pub mod overview;
 pub mod rating;
 pub mod reconcile;
+pub mod referral;
 mod rejection;
 pub mod scorecard;
 pub mod service_times;
