@@ -200,3 +200,102 @@ async fn a_clerk_at_town_a_refers_the_visitor_to_town_b() {
     a.stop().await;
     b.stop().await;
 }
+
+/// The halls' `[district] public_url` set to the district this test started.
+fn point_halls_at(dir: &TempDir, district: &str) {
+    for hall in ["town-a", "town-b"] {
+        let path = dir.path().join("halls").join(hall).join("hall.toml");
+        let text = std::fs::read_to_string(&path).expect("hall.toml");
+        std::fs::write(
+            &path,
+            text.replace("public_url = \"http://127.0.0.1:8090\"", &format!("public_url = {district:?}")),
+        )
+        .expect("write hall.toml");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number() {
+    let test = "the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number";
+    let Some(nats) = Nats::start_or_skip(test) else { return };
+    let Some(br) = crate::browser_support::launch(test, 1280, 800).await else { return };
+    let dir = district_dir(&nats, 30);
+    let data = tempfile::tempdir().expect("a temp dir");
+    let district = crate::district_view::District::start(&dir, &data).await;
+    point_halls_at(&dir, &district.api.base);
+    let (a, b) = (start_hall(&dir, "town-a", None).await, start_hall(&dir, "town-b", None).await);
+    let client = async_nats::connect(nats.url()).await.expect("connect to NATS");
+    answering(&client, "town-b").await;
+    let taken = a.api.issue("ZX-0001").await;
+    let (id, key, number) = (
+        taken["id"].as_str().unwrap_or(""),
+        taken["key"].as_str().unwrap_or(""),
+        taken["number"].as_str().unwrap_or(""),
+    );
+    let (base_a, base_b) = (format!("http://{}", a.addr), format!("http://{}", b.addr));
+
+    // town-a's clerk serves the visitor and refers them in the 转他中心 dialog.
+    br.open_clerk_window(&base_a, "clerk1", PASSWORD, "1").await;
+    br.click("[data-action=\"next\"]").await;
+    br.until_clerk_number(number).await;
+    br.click("[data-action=\"serve\"]").await;
+    br.until("serving", "return document.querySelector('#ticket-panel').dataset.state === 'serving' && !document.querySelector('[data-action=\"refer\"]').disabled;").await;
+    br.click("[data-action=\"refer\"]").await;
+    br.until("the hall list", "return !!document.querySelector('#refer-peers [data-peer=\"town-b\"]');").await;
+    assert_eq!(
+        br.eval("return document.querySelector('#refer-confirm').disabled;").await,
+        json!(true),
+        "nothing picked"
+    );
+    br.click("#refer-peers [data-peer=\"town-b\"]").await;
+    br.click("#refer-reasons [data-reason=\"需属地办理\"]").await;
+    br.type_into("#refer-note", "户籍在西岭乡，已带身份证").await;
+    br.screenshot("referral-dialog").await;
+    br.click("#refer-confirm").await;
+    br.until("the new number", "return !document.querySelector('#refer-done').hidden;").await;
+    let referral = a.api.ticket(id).await.body["referral"].clone();
+    let target = referral["ticket"].as_str().expect("the target's id").to_string();
+    let there = b.api.ticket(&target).await.body;
+    assert_eq!(
+        br.text("#refer-done-number").await,
+        there["number"].as_str().expect("town-b's number"),
+        "town-b's own number"
+    );
+    br.screenshot("referral-done").await;
+    br.click("#refer-ok").await;
+    br.until("the idle window", "return document.querySelector('#ticket-panel').dataset.state === 'open';").await;
+
+    // The visitor's phone at town-a: where to go, the new number, the link to follow it.
+    br.goto(&format!("{base_a}/t/{id}?k={key}")).await;
+    br.until("the referral card", "return !document.querySelector('#referral').hidden;").await;
+    let told = br.text("#referral").await;
+    for words in ["青川区西岭乡便民服务中心", there["number"].as_str().unwrap_or("?"), "签到"] {
+        assert!(told.contains(words), "the status page should say {words:?}: {told}");
+    }
+    let href = br.eval("return document.querySelector('#referral-link').href;").await;
+    let href = href.as_str().expect("a link").to_string();
+    assert!(href.starts_with(&format!("{}/t/{target}?hall=town-b&k=", district.api.base)), "{href}");
+    br.screenshot("referral-status").await;
+    // The link: the new ticket at the district, asking the visitor to check in.
+    br.goto(&href).await;
+    br.until("the check-in card", "var q = document.querySelector('#checkin-qr'); return !document.querySelector('#checkin').hidden && q.complete && q.naturalWidth > 0;").await;
+    br.screenshot("referral-status-district").await;
+
+    // Checked in at town-b's kiosk, called at its window 1: the console says from where.
+    let checked = b.api.post(&format!("/api/v1/tickets/{target}/check-in"), Some(KIOSK), None).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    br.open_clerk_window(&base_b, "clerk1", PASSWORD, "1").await;
+    br.click("[data-action=\"next\"]").await;
+    br.until_clerk_number(there["number"].as_str().unwrap_or("?")).await;
+    br.until("the origin", "return !document.querySelector('#ticket-referral').hidden;").await;
+    let origin = br.text("#ticket-referral").await;
+    assert!(
+        origin.contains("由 青川区东河镇便民服务中心 转来") && origin.contains("需属地办理") && origin.contains(number),
+        "{origin}"
+    );
+    br.screenshot("referral-taken").await;
+    br.close().await;
+    district.stop().await;
+    a.stop().await;
+    b.stop().await;
+}
