@@ -81,6 +81,70 @@ async fn refusals(a: &Daemon, b: &Daemon, nats: &async_nats::Client, clerk: &str
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_referral")), "{body}");
 }
 
+/// town-b's own answer for the ticket town-a's referral (`sent`) names: remote, waiting,
+/// with its origin; its id and body.
+async fn taken_in_at_b(b: &Daemon, sent: &Value) -> (String, Value) {
+    let referral = &sent["referral"];
+    assert_eq!(
+        (referral["direction"].as_str(), referral["hall"].as_str()),
+        (Some("out"), Some("town-b")),
+        "{referral}"
+    );
+    let target = referral["ticket"].as_str().expect("the target's id").to_string();
+    let own = b.api.ticket(&target).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    let there = &own.body["referral"];
+    assert_eq!(
+        (own.body["check_in"].as_bool(), own.body["status"].as_str()),
+        (Some(true), Some("waiting")),
+        "{}",
+        own.text
+    );
+    assert_eq!((there["direction"].as_str(), there["hall"].as_str()), (Some("in"), Some("town-a")), "{there}");
+    assert_eq!(
+        (there["reason"].as_str(), there["note"].as_str()),
+        (Some("需属地办理"), Some("户籍在西岭乡")),
+        "{there}"
+    );
+    assert_eq!(there["number"], sent["number"], "the origin's number");
+    assert_eq!(referral["number"], own.body["number"], "town-a tells the visitor town-b's number");
+    (target, own.body)
+}
+
+/// town-a: the ticket finished as referred; the visitor's read names the new number and,
+/// with their own key, the link with the new ticket's key.
+async fn told_at_a(a: &Daemon, (t, t_key): (&str, &str), (target, target_key): (&str, &str), own: &Value) {
+    let done = a.api.ticket(t).await.body;
+    assert_eq!((done["status"].as_str(), done["outcome"].as_str()), (Some("done"), Some("incomplete")), "{done}");
+    assert!(
+        done["referral"]["text"].as_str().is_some_and(
+            |s| s.contains("青川区西岭乡便民服务中心") && s.contains(own["number"].as_str().unwrap_or("?"))
+        ),
+        "{done}"
+    );
+    let link = format!("http://127.0.0.1:8090/t/{target}?hall=town-b");
+    assert_eq!(done["referral"]["status_url"], link, "{done}");
+    let mine = a.api.get(&format!("/api/v1/tickets/{t}?k={t_key}"), None).await.body;
+    assert_eq!(mine["referral"]["status_url"], format!("{link}&k={target_key}"), "{mine}");
+}
+
+/// Both halls' figures, town-a's audit and CSV, and both tickets, after a restart of both.
+async fn seen_after_restarts(a: &Daemon, b: &Daemon, t: &str, target: &str, own: &Value) {
+    let out =
+        json!([{ "hall": "town-b", "hall_name": "青川区西岭乡便民服务中心", "reason": "需属地办理", "count": 1 }]);
+    let taken_in = json!([{ "hall": "town-a", "hall_name": "青川区东河镇便民服务中心", "count": 1 }]);
+    assert_eq!(referrals(a).await, json!({ "out": out, "in": [] }));
+    assert_eq!(referrals(b).await, json!({ "out": [], "in": taken_in }));
+    let supervisor = a.api.login("super").await;
+    let audit = a.api.get("/api/v1/audit?action=refer", Some(&supervisor)).await;
+    let entries = audit.body["entries"].as_array().cloned().unwrap_or_default();
+    assert!(entries.iter().any(|e| e["user"] == "clerk1" && e["action"] == "refer"), "{}", audit.text);
+    let csv = a.api.get("/api/v1/reports/referrals.csv", Some(&supervisor)).await;
+    assert!(csv.text.contains("out,town-b,青川区西岭乡便民服务中心,需属地办理,1"), "{}", csv.text);
+    assert_eq!(a.api.ticket(t).await.body["referral"]["number"], own["number"]);
+    assert_eq!(b.api.ticket(target).await.body["referral"]["hall"], "town-a");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clerk_at_town_a_refers_the_visitor_to_town_b() {
     let Some(nats) = Nats::start_or_skip("a_clerk_at_town_a_refers_the_visitor_to_town_b") else { return };
@@ -114,30 +178,7 @@ async fn a_clerk_at_town_a_refers_the_visitor_to_town_b() {
     answering(&client, "town-b").await;
     let sent = a.api.post("/api/v1/windows/1/refer", Some(&clerk), Some(ask.clone())).await;
     assert_eq!(sent.status, 200, "{}", sent.text);
-    let referral = &sent.body["referral"];
-    assert_eq!(
-        (referral["direction"].as_str(), referral["hall"].as_str()),
-        (Some("out"), Some("town-b")),
-        "{referral}"
-    );
-    let target = referral["ticket"].as_str().expect("the target's id").to_string();
-    let own = b.api.ticket(&target).await;
-    assert_eq!(own.status, 200, "{}", own.text);
-    let there = &own.body["referral"];
-    assert_eq!(
-        (own.body["check_in"].as_bool(), own.body["status"].as_str()),
-        (Some(true), Some("waiting")),
-        "{}",
-        own.text
-    );
-    assert_eq!((there["direction"].as_str(), there["hall"].as_str()), (Some("in"), Some("town-a")), "{there}");
-    assert_eq!(
-        (there["reason"].as_str(), there["note"].as_str()),
-        (Some("需属地办理"), Some("户籍在西岭乡")),
-        "{there}"
-    );
-    assert_eq!(there["number"], sent.body["number"], "the origin's number");
-    assert_eq!(referral["number"], own.body["number"], "town-a tells the visitor town-b's number");
+    let (target, own) = taken_in_at_b(&b, &sent.body).await;
     assert_eq!(issued(&b).await, b_issued + 1);
     // A repeat of the same referral (the origin's retry) gets the same ticket, not another.
     let (status, again) = raw(&client, "town-b", {
@@ -155,19 +196,8 @@ async fn a_clerk_at_town_a_refers_the_visitor_to_town_b() {
 
     // town-a: the ticket finished as referred; the visitor's read names the new number and,
     // with their own key, the link with the new ticket's key.
-    let done = a.api.ticket(t).await.body;
-    assert_eq!((done["status"].as_str(), done["outcome"].as_str()), (Some("done"), Some("incomplete")), "{done}");
-    assert!(
-        done["referral"]["text"].as_str().is_some_and(
-            |s| s.contains("青川区西岭乡便民服务中心") && s.contains(own.body["number"].as_str().unwrap_or("?"))
-        ),
-        "{done}"
-    );
-    let link = format!("http://127.0.0.1:8090/t/{target}?hall=town-b");
-    assert_eq!(done["referral"]["status_url"], link, "{done}");
-    let mine = a.api.get(&format!("/api/v1/tickets/{t}?k={t_key}"), None).await.body;
     let target_key = again["key"].as_str().expect("the visitor's key at town-b");
-    assert_eq!(mine["referral"]["status_url"], format!("{link}&k={target_key}"), "{mine}");
+    told_at_a(&a, (t, t_key), (&target, target_key), &own).await;
     a.api.post("/api/v1/windows/1/refer", Some(&clerk), Some(ask)).await.assert_error(409, "no_ticket");
 
     // The visitor checks in at town-b's kiosk; its clerk calls them and sees the origin.
@@ -184,19 +214,7 @@ async fn a_clerk_at_town_a_refers_the_visitor_to_town_b() {
 
     // Both halls' figures and town-a's audit show it, also after a restart of both.
     let (a, b) = (restart(&dir, "town-a", a).await, restart(&dir, "town-b", b).await);
-    let out =
-        json!([{ "hall": "town-b", "hall_name": "青川区西岭乡便民服务中心", "reason": "需属地办理", "count": 1 }]);
-    let taken_in = json!([{ "hall": "town-a", "hall_name": "青川区东河镇便民服务中心", "count": 1 }]);
-    assert_eq!(referrals(&a).await, json!({ "out": out, "in": [] }));
-    assert_eq!(referrals(&b).await, json!({ "out": [], "in": taken_in }));
-    let supervisor = a.api.login("super").await;
-    let audit = a.api.get("/api/v1/audit?action=refer", Some(&supervisor)).await;
-    let entries = audit.body["entries"].as_array().cloned().unwrap_or_default();
-    assert!(entries.iter().any(|e| e["user"] == "clerk1" && e["action"] == "refer"), "{}", audit.text);
-    let csv = a.api.get("/api/v1/reports/referrals.csv", Some(&supervisor)).await;
-    assert!(csv.text.contains("out,town-b,青川区西岭乡便民服务中心,需属地办理,1"), "{}", csv.text);
-    assert_eq!(a.api.ticket(t).await.body["referral"]["number"], own.body["number"]);
-    assert_eq!(b.api.ticket(&target).await.body["referral"]["hall"], "town-a");
+    seen_after_restarts(&a, &b, t, &target, &own).await;
     a.stop().await;
     b.stop().await;
 }
@@ -265,21 +283,9 @@ async fn the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number(
     br.click("#refer-ok").await;
     br.until("the idle window", "return document.querySelector('#ticket-panel').dataset.state === 'open';").await;
 
-    // The visitor's phone at town-a: where to go, the new number, the link to follow it.
-    br.goto(&format!("{base_a}/t/{id}?k={key}")).await;
-    br.until("the referral card", "return !document.querySelector('#referral').hidden;").await;
-    let told = br.text("#referral").await;
-    for words in ["青川区西岭乡便民服务中心", there["number"].as_str().unwrap_or("?"), "签到"] {
-        assert!(told.contains(words), "the status page should say {words:?}: {told}");
-    }
-    let href = br.eval("return document.querySelector('#referral-link').href;").await;
-    let href = href.as_str().expect("a link").to_string();
-    assert!(href.starts_with(&format!("{}/t/{target}?hall=town-b&k=", district.api.base)), "{href}");
-    br.screenshot("referral-status").await;
-    // The link: the new ticket at the district, asking the visitor to check in.
-    br.goto(&href).await;
-    br.until("the check-in card", "var q = document.querySelector('#checkin-qr'); return !document.querySelector('#checkin').hidden && q.complete && q.naturalWidth > 0;").await;
-    br.screenshot("referral-status-district").await;
+    // The visitor's phone at town-a, then the link to the new number at the district.
+    let page = format!("{base_a}/t/{id}?k={key}");
+    followed_on_the_phone(&br, &page, &district.api.base, &target, there["number"].as_str().unwrap_or("?")).await;
 
     // Checked in at town-b's kiosk, called at its window 1: the console says from where.
     let checked = b.api.post(&format!("/api/v1/tickets/{target}/check-in"), Some(KIOSK), None).await;
@@ -298,4 +304,29 @@ async fn the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number(
     district.stop().await;
     a.stop().await;
     b.stop().await;
+}
+
+/// The visitor's phone at town-a (`page`, the status page with its key): where to go, the
+/// new number, and the link to follow it at the district, which asks them to check in.
+async fn followed_on_the_phone(
+    br: &crate::browser_support::Browser,
+    page: &str,
+    district: &str,
+    target: &str,
+    number: &str,
+) {
+    br.goto(page).await;
+    br.until("the referral card", "return !document.querySelector('#referral').hidden;").await;
+    let told = br.text("#referral").await;
+    for words in ["青川区西岭乡便民服务中心", number, "签到"] {
+        assert!(told.contains(words), "the status page should say {words:?}: {told}");
+    }
+    let href = br.eval("return document.querySelector('#referral-link').href;").await;
+    let href = href.as_str().expect("a link").to_string();
+    assert!(href.starts_with(&format!("{}/t/{target}?hall=town-b&k=", district)), "{href}");
+    br.screenshot("referral-status").await;
+    // The link: the new ticket at the district, asking the visitor to check in.
+    br.goto(&href).await;
+    br.until("the check-in card", "var q = document.querySelector('#checkin-qr'); return !document.querySelector('#checkin').hidden && q.complete && q.naturalWidth > 0;").await;
+    br.screenshot("referral-status-district").await;
 }

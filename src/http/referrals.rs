@@ -25,7 +25,7 @@ use super::error::ApiError;
 use super::referral_dto::{PeersDto, ReferralStatsDto};
 use super::{auth, idempotency_key, AppState, JsonBody};
 use crate::config::Role;
-use crate::core::model::{TicketId, TicketStatus, WindowId};
+use crate::core::model::{Ticket, TicketId, TicketStatus, UserName, WindowId};
 use crate::core::referral::{Origin, Sent, NOTE_CHARS_MAX};
 use crate::core::{answer, Command, Envelope, Rejection};
 use crate::district::refer::ReferBody;
@@ -95,23 +95,7 @@ async fn refer(
         return Err(ApiError::bad_request("bad_note", format!("a note is at most {NOTE_CHARS_MAX} characters")));
     }
     let key = idempotency_key(&headers, None, &format!("user:{}", session.user))?;
-    // The window's ticket, checked as the core checks it, before the target is asked.
-    let clerk = session.user.clone();
-    let held = app
-        .hall
-        .engine
-        .try_read(move |r| {
-            let w = r.known_window(&window)?;
-            if w.window.clerk.as_ref() != Some(&clerk) {
-                return Err(Rejection::NotYourWindow(window.to_string()));
-            }
-            let t = w.ticket.ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
-            match t.ticket.status {
-                TicketStatus::Called | TicketStatus::Serving => Ok(t.ticket),
-                other => Err(Rejection::WrongTicketState(other.as_str())),
-            }
-        })
-        .await?;
+    let held = held(&app, window, session.user.clone()).await?;
     let service =
         held.bundle.as_ref().map(ToString::to_string).or_else(|| held.services.first().map(ToString::to_string));
     let asked = ReferBody {
@@ -144,6 +128,23 @@ async fn refer(
     let env = Envelope { command, idempotency_key: key };
     let done = app.hall.engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await?;
     Ok(Json(TicketDto::new(&app.hall.config, &done.value)).into_response())
+}
+
+/// The ticket the clerk's window holds, checked as the core checks it, before the target
+/// is asked.
+async fn held(app: &AppState, window: WindowId, clerk: UserName) -> Result<Ticket, ApiError> {
+    let held = app.hall.engine.try_read(move |r| {
+        let w = r.known_window(&window)?;
+        if w.window.clerk.as_ref() != Some(&clerk) {
+            return Err(Rejection::NotYourWindow(window.to_string()));
+        }
+        let t = w.ticket.ok_or_else(|| Rejection::NoTicket(window.to_string()))?;
+        match t.ticket.status {
+            TicketStatus::Called | TicketStatus::Serving => Ok(t.ticket),
+            other => Err(Rejection::WrongTicketState(other.as_str())),
+        }
+    });
+    Ok(held.await?)
 }
 
 /// The part of the target's ticket answer the origin keeps.
