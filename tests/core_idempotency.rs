@@ -199,8 +199,8 @@ fn referral_commands() -> Vec<Command> {
         note: None,
     };
     vec![
-        Command::Refer { window: w("1"), clerk: user("c1"), to },
-        Command::AcceptReferral { id: tid(24), service: "SC-A2".into(), priority: None, origin },
+        Command::Refer { window: w("1"), clerk: user("c1"), to: Box::new(to) },
+        Command::AcceptReferral { id: tid(24), service: "SC-A2".into(), priority: None, origin: Box::new(origin) },
     ]
 }
 

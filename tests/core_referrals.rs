@@ -25,7 +25,7 @@ fn sent(number: &str) -> Sent {
 }
 
 fn refer(window: &str, clerk: &str, to: Sent) -> hallq::core::Envelope {
-    cmd(Command::Refer { window: w(window), clerk: user(clerk), to })
+    cmd(Command::Refer { window: w(window), clerk: user(clerk), to: Box::new(to) })
 }
 
 fn origin(reason: &str) -> Origin {
@@ -40,7 +40,7 @@ fn origin(reason: &str) -> Origin {
 }
 
 fn accept(n: u32, service: &str, origin: Origin) -> hallq::core::Envelope {
-    cmd(Command::AcceptReferral { id: tid(n), service: service.into(), priority: None, origin })
+    cmd(Command::AcceptReferral { id: tid(n), service: service.into(), priority: None, origin: Box::new(origin) })
 }
 
 #[test]

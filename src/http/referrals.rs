@@ -124,7 +124,7 @@ async fn refer(
         ticket,
         key: taken.key,
     };
-    let command = Command::Refer { window, clerk: session.user.clone(), to };
+    let command = Command::Refer { window, clerk: session.user.clone(), to: Box::new(to) };
     let env = Envelope { command, idempotency_key: key };
     let done = app.hall.engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await?;
     Ok(Json(TicketDto::new(&app.hall.config, &done.value)).into_response())
@@ -202,8 +202,12 @@ async fn accept(
         reason: body.reason,
         note: body.note,
     };
-    let command =
-        Command::AcceptReferral { id: super::tickets::new_ticket_id(), service: body.service, priority, origin };
+    let command = Command::AcceptReferral {
+        id: super::tickets::new_ticket_id(),
+        service: body.service,
+        priority,
+        origin: Box::new(origin),
+    };
     let key = Some(format!("referral:{}:{}", peer.id, body.reference));
     let (view, repeated) =
         super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;

@@ -340,7 +340,8 @@ pub enum Command {
     Refer {
         window: WindowId,
         clerk: UserName,
-        to: super::referral::Sent,
+        /// Boxed: the command stays as small as the others in the engine's inbox.
+        to: Box<super::referral::Sent>,
     },
     /// Another hall of the district refers a visitor here: a remote ticket `id` (fresh,
     /// drawn by the shell) of `service`, waiting for its check-in, tagged with `origin`.
@@ -348,7 +349,7 @@ pub enum Command {
         id: TicketId,
         service: String,
         priority: Option<String>,
-        origin: super::referral::Origin,
+        origin: Box<super::referral::Origin>,
     },
 }
 
