@@ -286,6 +286,14 @@ async fn the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number(
     // The visitor's phone at town-a, then the link to the new number at the district.
     let page = format!("{base_a}/t/{id}?k={key}");
     followed_on_the_phone(&br, &page, &district.api.base, &target, there["number"].as_str().unwrap_or("?")).await;
+    // The same read at the district (the visitor followed their first number there): the
+    // key goes through to town-a, which gives the new ticket's key with the link.
+    answering(&client, "town-a").await;
+    let at_district = district.api.get(&format!("/api/v1/halls/town-a/tickets/{id}?k={key}"), None).await;
+    let link = at_district.body["referral"]["status_url"].as_str().unwrap_or_default().to_string();
+    assert!(link.contains(&format!("/t/{target}?hall=town-b&k=")), "{}", at_district.text);
+    let bare = district.api.get(&format!("/api/v1/halls/town-a/tickets/{id}"), None).await;
+    assert!(!bare.body["referral"]["status_url"].as_str().unwrap_or("&k=").contains("&k="), "{}", bare.text);
 
     // Checked in at town-b's kiosk, called at its window 1: the console says from where.
     let checked = b.api.post(&format!("/api/v1/tickets/{target}/check-in"), Some(KIOSK), None).await;
