@@ -37,6 +37,8 @@ pub const UNREACHABLE: &str = "该中心暂时无法连接";
 #[serde(deny_unknown_fields)]
 pub struct ReferBody {
     pub from_hall: String,
+    /// The origin's name as it calls itself; the target shows the name its own
+    /// `[[district.peer]]` gives the hall.
     pub from_name: String,
     /// The origin ticket's id: the referral's reference, and its idempotency key's.
     pub reference: String,
