@@ -24,6 +24,7 @@ pub mod escalation;
 pub mod estimate;
 pub mod eta;
 pub mod event;
+mod event_reach;
 pub mod facts;
 pub mod fingerprint;
 pub mod forecast;
