@@ -42,3 +42,40 @@ fn bad_links_are_named_with_file_line_and_key() {
         assert!(err.contains("hall.toml"), "{table:?}: the error names the file: {err}");
     }
 }
+
+/// 跨中心转办 (issue 18): the peers, the reasons and the district's address.
+#[test]
+fn referral_peers_and_reasons_are_read_and_checked() {
+    const URL: &str = "nats_url = \"nats://127.0.0.1:4222\"\n";
+    let plain = load(URL).expect("a linked hall").district.expect("the link").referrals;
+    assert!(plain.peers.is_empty() && plain.district_url.is_none());
+    assert_eq!(plain.reasons, hallq::config::DEFAULT_REASONS.map(String::from).to_vec(), "the defaults");
+    let peers = "[[district.peer]]\nid = \"town-b\"\nname = \"西岭乡\"\n";
+    let table =
+        format!("{URL}public_url = \"https://district.example.gov.cn/\"\nreferral_reasons = [\"需属地办理\"]\n{peers}");
+    let r = load(&table).expect("peers").district.expect("the link").referrals;
+    assert_eq!((r.peers.len(), r.peers[0].id.as_str(), r.peers[0].name.as_str()), (1, "town-b", "西岭乡"));
+    assert_eq!(
+        (r.reasons.as_slice(), r.district_url.map(|u| u.as_str().to_string())),
+        (&["需属地办理".to_string()][..], Some("https://district.example.gov.cn".into()))
+    );
+    let cases = [
+        (format!("{URL}[[district.peer]]\nid = \"a.b\"\nname = \"x\"\n"), "district.peer[0].id"),
+        (format!("{URL}[[district.peer]]\nid = \"qingchuan\"\nname = \"x\"\n"), "not its own peer"),
+        (format!("{URL}{peers}{peers}"), "listed twice"),
+        (format!("{URL}[[district.peer]]\nid = \"town-b\"\n"), "district.peer[0].name"),
+        (
+            format!("{URL}[[district.peer]]\nid = \"town-b\"\nname = \"x\"\ncolour = \"red\"\n"),
+            "district.peer[0].colour",
+        ),
+        (format!("{URL}referral_reasons = []\n"), "1 to 12 reasons"),
+        (format!("{URL}referral_reasons = [\"{}\"]\n", "长".repeat(33)), "1 to 32 characters"),
+        (format!("{URL}referral_reasons = [\"其他\", \"其他\"]\n"), "listed twice"),
+        (format!("{URL}public_url = \"ftp://x\"\n"), "not http or https"),
+    ];
+    for (table, named) in cases {
+        let err = load(&table).expect_err(&table);
+        assert!(err.contains(named), "{table:?}: the error names {named:?}: {err}");
+        assert!(err.contains("hall.toml"), "{table:?}: the error names the file: {err}");
+    }
+}

@@ -173,7 +173,35 @@ fn keyed_commands() -> Vec<Command> {
     ]
     .into_iter()
     .chain(enterprise_commands())
+    .chain(referral_commands())
     .collect()
+}
+
+/// 跨中心转办's keyed commands (issue 18), each succeeding on `prelude()`: window 1
+/// refers its called ticket 2; a visitor referred from town-a.
+fn referral_commands() -> Vec<Command> {
+    use hallq::core::referral::{Origin, Sent};
+    let to = Sent {
+        hall: "town-b".into(),
+        name: "西岭乡".into(),
+        reason: "需属地办理".into(),
+        note: Some("户籍".into()),
+        number: "A007".into(),
+        ticket: tid(90),
+        key: Some("k1".into()),
+    };
+    let origin = Origin {
+        hall: "town-a".into(),
+        name: "东河镇".into(),
+        reference: "ref-1".into(),
+        number: "A001".into(),
+        reason: "需属地办理".into(),
+        note: None,
+    };
+    vec![
+        Command::Refer { window: w("1"), clerk: user("c1"), to: Box::new(to) },
+        Command::AcceptReferral { id: tid(24), service: "SC-A2".into(), priority: None, origin: Box::new(origin) },
+    ]
 }
 
 const ESCALATION: &str = "E20250310-001";
@@ -278,6 +306,8 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::AddEnterprise { .. } => ("AddEnterprise", true),
         Command::SetSpecialist { .. } => ("SetSpecialist", true),
         Command::AddFollowUp { .. } => ("AddFollowUp", true),
+        Command::Refer { .. } => ("Refer", true),
+        Command::AcceptReferral { .. } => ("AcceptReferral", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),
@@ -297,7 +327,8 @@ fn redrawn(c: &Command, fresh: u32) -> Command {
         | Command::IssueAssisted { id, .. }
         | Command::WalkDirect { id, .. }
         | Command::IssueForPerson { id, .. }
-        | Command::IssueEnterpriseTicket { id, .. } => *id = tid(100 + fresh),
+        | Command::IssueEnterpriseTicket { id, .. }
+        | Command::AcceptReferral { id, .. } => *id = tid(100 + fresh),
         Command::BookAppointment { code, .. } => *code = format!("NEW{fresh}"),
         _ => {}
     }
@@ -313,7 +344,8 @@ fn without_fresh(c: &Command) -> Command {
         | Command::IssueAssisted { id, .. }
         | Command::WalkDirect { id, .. }
         | Command::IssueForPerson { id, .. }
-        | Command::IssueEnterpriseTicket { id, .. } => *id = TicketId::from_bytes([0; 16]),
+        | Command::IssueEnterpriseTicket { id, .. }
+        | Command::AcceptReferral { id, .. } => *id = TicketId::from_bytes([0; 16]),
         Command::BookAppointment { code, .. } => code.clear(),
         _ => {}
     }

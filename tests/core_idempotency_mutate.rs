@@ -144,6 +144,28 @@ pub fn mutated(c: &Command, r: u8) -> Command {
             0 => *kind = FollowUpKind::Approval,
             _ => note.push('!'),
         },
+        // 跨中心转办 (issue 18): every field of the target's answer and of the origin.
+        Command::Refer { window, clerk, to } => match r % 9 {
+            0 => *window = w("2"),
+            1 => other_user(clerk),
+            2 => to.hall.push('x'),
+            3 => to.name.push('!'),
+            4 => to.reason.push('!'),
+            5 => to.note = None,
+            6 => to.number = "A008".into(),
+            7 => to.ticket = tid(91),
+            _ => to.key = None,
+        },
+        Command::AcceptReferral { service, priority, origin, .. } => match r % 8 {
+            0 => *service = "SC-B1".into(),
+            1 => *priority = Some("elderly".into()),
+            2 => origin.hall.push('x'),
+            3 => origin.name.push('!'),
+            4 => origin.reference.push('x'),
+            5 => origin.number = "A002".into(),
+            6 => origin.reason.push('!'),
+            _ => origin.note = Some("注".into()),
+        },
     }
     c
 }

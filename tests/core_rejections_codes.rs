@@ -94,6 +94,7 @@ pub fn code_of_every_rejection() -> Vec<&'static str> {
         R::BadEnterpriseName(0),
         R::BadFollowUpDate(0),
         R::FollowUpsFull(0),
+        R::BadReferral(""),
     ];
     for r in &all {
         match r {
@@ -177,6 +178,7 @@ pub fn code_of_every_rejection() -> Vec<&'static str> {
             | R::BadEnterpriseName(_)
             | R::BadFollowUpDate(_)
             | R::FollowUpsFull(_) => {}
+            R::BadReferral(_) => {}
         }
     }
     all.iter().map(|r| r.code()).collect()

@@ -19,8 +19,13 @@ const METRICS_TOKEN: &str = "demo-metrics-token";
 fn linked_config(nats: &Nats) -> hallq::config::Config {
     let mut config = hallq::config::embedded_default().expect("the example hall loads");
     config.limits = hallq::config::RateLimits::OFF;
-    config.district =
-        Some(DistrictLink { nats_url: nats.url(), hall_id: "qingchuan".into(), creds_file: None, tls_ca_file: None });
+    config.district = Some(DistrictLink {
+        nats_url: nats.url(),
+        hall_id: "qingchuan".into(),
+        creds_file: None,
+        tls_ca_file: None,
+        referrals: Default::default(),
+    });
     config
 }
 

@@ -12,7 +12,7 @@
 
   var DICT = window.HallqClerkText;
   var CALL = window.HallqClerkCall;
-  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null, pauseDialog = null, moves = null; // mounted in start()
+  var callDialog = null, transferDialog = null, parkList = null, ticketView = null, escalate = null, pauseDialog = null, moves = null, refer = null; // mounted in start()
 
   var I18N = window.HallqI18n;
   var STAFF = window.HallqStaff;
@@ -26,8 +26,8 @@
 
   // What actions a window state allows.
   var LEGAL = {
-    open: ['next', 'call-number', 'pause', 'close', 'store-next', 'walk-direct'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park', 'store-next'],
-    serving: ['done', 'done-incomplete', 'not-done', 'transfer', 'park', 'store-next', 'done-next'], paused: ['resume', 'close', 'store-next'], closed: []
+    open: ['next', 'call-number', 'pause', 'close', 'store-next', 'walk-direct'], calling: ['recall', 'serve', 'no-show', 'transfer', 'park', 'store-next', 'refer'],
+    serving: ['done', 'done-incomplete', 'not-done', 'transfer', 'park', 'store-next', 'done-next', 'refer'], paused: ['resume', 'close', 'store-next'], closed: []
   };
   // F5 (reload) and F11 (full screen) stay the browser's, so park takes F12 · Z (暂存 zàncún).
   var KEYS = { F1: 'next', n: 'next', F10: 'call-number', h: 'call-number', F2: 'recall', r: 'recall', F3: 'serve', s: 'serve', F4: 'done', d: 'done',
@@ -169,6 +169,7 @@
     if (action === 'transfer' && !body) { transferDialog.open(); return; }
     if (action === 'call-number') { callDialog.open(); return; }
     if (action === 'not-done' && !body) { escalate.open(); return; }
+    if (action === 'refer' && !body) { refer.open(); return; } // 转他中心 (clerk-refer.js)
     if (action === 'pause' && !body && pauseDialog.wanted()) { pauseDialog.open(); return; }
     if (action === 'walk-direct' && !body) { moves.openWalk(); return; }
     body = body || moves.body(action);
@@ -195,11 +196,12 @@
       return;
     }
     if (action === 'recall' || action === 'serve') { S.ticket = r; S.win.state = action === 'serve' ? 'serving' : st; }
-    else if (['done', 'done-incomplete', 'not-done', 'no-show', 'transfer', 'park'].indexOf(action) >= 0) {
+    else if (['done', 'done-incomplete', 'not-done', 'no-show', 'transfer', 'park', 'refer'].indexOf(action) >= 0) {
       S.ticket = null; S.win.state = 'open'; S.win.ticket = null;
       if (action === 'park') parkList.parked(r);
+      if (action === 'refer') refer.done(r); // the other hall's number, to tell the visitor
       if (S.win.store_next) scheduleSync(); // store-next called the next in the same step
-      var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'not-done': 'i_escalated', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked' }[action];
+      var msg = { done: r && r.status === 'waiting' ? 'i_step_done' : 'i_done', 'done-incomplete': 'i_incomplete', 'not-done': 'i_escalated', 'no-show': 'i_noshow', transfer: 'i_transferred', park: 'i_parked', refer: 'i_referred' }[action];
       toast(t(msg, number), 'info');
     } else if (r && r.state) {
       S.win = r;
@@ -318,6 +320,7 @@
     $('t-live-label').textContent = t(tk && tk.serving_at ? 'serving_for' : 'called_for');
     ticketView.render(tk); // items and materials, bundle steps, recall count, where Done sends it
     escalate.renderInfo(tk); // at the escalation window: from where and why
+    refer.renderInfo(tk); // a visitor referred here from another hall
     tick();
     renderPad();
     renderSide();
@@ -390,6 +393,7 @@
     if (callDialog.isOpen()) { callDialog.onKey(e); return; }
     if (transferDialog.isOpen()) { transferDialog.onKey(e); return; }
     if (escalate.isOpen()) { escalate.onKey(e); return; }
+    if (refer.isOpen()) { refer.onKey(e); return; }
     if (pauseDialog.isOpen()) { pauseDialog.onKey(e); return; }
     if (moves.isOpen()) { moves.onKey(e); return; }
     if (document.body.dataset.screen !== 'console' || e.altKey || e.ctrlKey || e.metaKey) return;
@@ -464,6 +468,7 @@
       called: function (ticket) { called(ticket); toast(t('i_unparked', ticket.number), 'info'); }
     });
     escalate = window.HallqClerkEscalate.mount({ S: S, $: $, t: t, esc: esc, act: act });
+    refer = window.HallqClerkRefer.mount({ S: S, $: $, t: t, esc: esc, act: act, api: api });
     pauseDialog = window.HallqClerkPause.mount({ S: S, $: $, t: t, esc: esc, act: act });
     moves = window.HallqClerkMoves.mount({ S: S, $: $, t: t, esc: esc, act: act, toast: toast, called: called });
     ticketView = window.HallqClerkTicket.mount({ S: S, $: $, t: t, lang: lang, esc: esc, queueName: queueName });

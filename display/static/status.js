@@ -140,7 +140,8 @@
     }
     fetching = true;
     lastFetch = Date.now();
-    fetch(API + "/tickets/" + encodeURIComponent(id), { cache: "no-store" }).then(function (r) {
+    // With the key: a referred ticket's link to its new hall carries the new ticket's key.
+    fetch(API + "/tickets/" + encodeURIComponent(id) + (key ? "?k=" + encodeURIComponent(key) : ""), { cache: "no-store" }).then(function (r) {
       if (r.status === 404 || r.status === 400) return { missing: true };
       if (!r.ok) throw new Error("status " + r.status);
       return r.json();
@@ -252,7 +253,7 @@
     $("issued").textContent = hallTime(tk.issued_at);
 
     var note = "", canRejoin = renderRejoin(tk);
-    if (tk.status === "done" && tk.outcome === "incomplete") note = t("note_incomplete");
+    if (tk.status === "done" && tk.outcome === "incomplete" && !tk.referral) note = t("note_incomplete");
     else if (tk.status === "no_show" && !canRejoin && !tk.rejoin_until) note = t("note_no_show");
     else if (tk.status === "cancelled") note = t("note_cancelled");
     else if (tk.status === "expired") note = t("note_expired");
@@ -268,6 +269,7 @@
     renderSteps(tk);
     renderRating();
     if (window.HallqEscalation) window.HallqEscalation.render(tk);
+    if (window.HallqReferral) window.HallqReferral.render(tk);
     if (window.HallqCheckin) window.HallqCheckin.render(tk, API, key);
     if (window.HallqEnterpriseLine) window.HallqEnterpriseLine.render(tk);
   }

@@ -8,6 +8,8 @@
 //! - `creds_file`: a NATS `.creds` file (the account's JWT and the user's NKey seed).
 //! - `tls_ca_file`: a PEM file of the CA that signed the NATS server's certificate; with
 //!   it the link requires TLS.
+//! - `public_url`, `referral_reasons`, `[[district.peer]]`: referrals between halls
+//!   (`referrals.rs`).
 
 use std::path::PathBuf;
 
@@ -30,6 +32,8 @@ pub struct DistrictLink {
     pub creds_file: Option<PathBuf>,
     /// The CA of the server's certificate; with it, TLS is required.
     pub tls_ca_file: Option<PathBuf>,
+    /// 跨中心转办: the peers, the reasons, the district's address (`referrals.rs`).
+    pub referrals: super::referrals::Referrals,
 }
 
 impl DistrictLink {
@@ -70,6 +74,8 @@ pub(super) fn read(mut t: Tab<'_>, hall: &str, errs: &mut Errs) -> Option<Distri
     let id = t.str("hall_id", errs);
     let creds = t.str("creds_file", errs);
     let ca = t.str("tls_ca_file", errs);
+    let own = id.as_ref().map_or(hall, |f| f.value.as_str()).to_string();
+    let referrals = super::referrals::read(&mut t, &own, errs);
     t.finish(errs);
     let mut ok = true;
     let nats_url = match url {
@@ -112,7 +118,7 @@ pub(super) fn read(mut t: Tab<'_>, hall: &str, errs: &mut Errs) -> Option<Distri
     };
     let creds_file = path(creds, errs, &mut ok);
     let tls_ca_file = path(ca, errs, &mut ok);
-    ok.then_some(DistrictLink { nats_url, hall_id, creds_file, tls_ca_file })
+    ok.then_some(DistrictLink { nats_url, hall_id, creds_file, tls_ca_file, referrals })
 }
 
 /// Whether `url` names one NATS server: `nats://` or `tls://`, a host and a port, no path,

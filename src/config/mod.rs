@@ -29,6 +29,7 @@ mod prefer;
 mod printer;
 mod public_url;
 mod rating;
+mod referrals;
 pub mod service_level;
 mod tree;
 mod voice;
@@ -52,6 +53,7 @@ pub use passwords::{hash_password, hash_password_salted, verify_password, HashEr
 pub use printer::PrinterDef;
 pub use public_url::PublicUrl;
 pub use rating::EvaluatorDef;
+pub use referrals::{Peer, Referrals, DEFAULT_REASONS};
 pub use voice::{Synth, VoiceSettings, ZoneDef, MAX_ZONES};
 
 /// The file that must exist in every configuration directory.

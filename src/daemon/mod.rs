@@ -153,6 +153,7 @@ fn start_edge(
         demo: http::DemoAnswer::default(),
         backup_running: Arc::default(),
         person_refusals: http::moves::PersonRefusals::default(),
+        referrals: Default::default(),
     })
 }
 

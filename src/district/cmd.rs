@@ -21,11 +21,15 @@
 //! the same `hall_id` never subscribes (its uplink stays down, `uplink::same_history`), so
 //! it cannot take half of the hall's visitors into another log.
 //!
-//! Referrals between halls (issue 18, not built here) would travel the same way: one more
-//! [`Op`], sent by the referring hall's daemon on its clerk's behalf to the target's
-//! subject, naming its origin and reason. Unlike these, that is a staff action, so the
-//! target must know the sender is that hall: NATS permissions letting each hall's
-//! credentials publish only with its own origin, or an envelope signed by the hall.
+//! Referrals between halls (issue 18, 跨中心转办) travel the same way: [`Op::Refer`], sent
+//! by the referring hall's daemon on its clerk's behalf (`refer.rs`), reaches the
+//! target's `POST /api/v1/referrals`, a route its public listener refuses (404): only a
+//! request built here carries the [`crate::http::referrals::ViaCmd`] mark. Unlike the
+//! visitors' operations, that is a staff action, so the target must know the sender is
+//! the hall it names: what makes `from_hall` true is NATS's permissions (only the halls'
+//! daemons and the district hold credentials that may publish on a cmd subject; a
+//! deployment across untrusted parties gives each hall credentials that publish only on
+//! the subjects of its peers), and the target takes referrals only from its listed peers.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -108,6 +112,9 @@ pub enum Op {
     Rejoin,
     /// `POST /api/v1/tickets/ARG/rating?k=K` with the body.
     Rate,
+    /// `POST /api/v1/referrals` with the body (`refer::ReferBody`): another hall's daemon
+    /// refers a visitor here (issue 18).
+    Refer,
 }
 
 /// A request on the cmd subject.
@@ -313,6 +320,7 @@ pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>
     }
     let mut req = builder.body(Body::from(bytes)).map_err(|e| bad("bad_cmd", format!("not a request: {e}")))?;
     req.extensions_mut().insert(ConnectInfo(ClientAddr(SocketAddr::new(cmd.client, 0))));
+    req.extensions_mut().insert(crate::http::referrals::ViaCmd);
     Ok(req)
 }
 
@@ -336,10 +344,13 @@ fn route_of(cmd: &CmdRequest) -> Result<(Method, String), ApiError> {
         Op::Booking => (Method::GET, format!("/api/v1/appointments/{}", arg()?)),
         Op::CancelBooking => (Method::POST, format!("/api/v1/appointments/{}/cancel", arg()?)),
         Op::Take => (Method::POST, "/api/v1/tickets".into()),
+        // With the visitor's key, when given: a referred ticket's link to its new hall.
+        Op::Ticket if cmd.k.is_some() => (Method::GET, format!("/api/v1/tickets/{}?k={}", arg()?, key()?)),
         Op::Ticket => (Method::GET, format!("/api/v1/tickets/{}", arg()?)),
         Op::CancelTicket => (Method::POST, format!("/api/v1/tickets/{}/cancel?k={}", arg()?, key()?)),
         Op::Rejoin => (Method::POST, format!("/api/v1/tickets/{}/rejoin?k={}", arg()?, key()?)),
         Op::Rate => (Method::POST, format!("/api/v1/tickets/{}/rating?k={}", arg()?, key()?)),
+        Op::Refer => (Method::POST, "/api/v1/referrals".into()),
     })
 }
 

@@ -6,7 +6,8 @@
 //! (`page`, `compare`) and a feed for wall screens (`feed`). Visitors book and take numbers
 //! for any hall at the district (`online`), which asks the hall over NATS; the hall answers
 //! through its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost
-//! hall's data directory from its stream (`restore`).
+//! hall's data directory from its stream (`restore`). A clerk refers a visitor to another
+//! hall: the hall's daemon asks that hall over its cmd subject (`refer`).
 
 pub mod api;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod consumer;
 pub mod feed;
 pub mod online;
 pub mod page;
+pub mod refer;
 pub mod replica;
 pub mod restore;
 pub mod sessions;

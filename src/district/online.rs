@@ -170,8 +170,16 @@ async fn take(State(app): State<App>, client: Client, Path(hall): Path<String>, 
     }
 }
 
-async fn ticket(State(app): State<App>, c: Client, Path((hall, id)): Path<(String, String)>, h: HeaderMap) -> Response {
-    forward(&app, c, &hall, &h, Call::new(Op::Ticket).arg(id)).await
+async fn ticket(
+    State(app): State<App>,
+    c: Client,
+    Path((hall, id)): Path<(String, String)>,
+    q: ParamsQuery,
+    h: HeaderMap,
+) -> Response {
+    // The visitor's key, when the page has it: a referred ticket shows its new hall's link.
+    let k = params(q).k;
+    forward(&app, c, &hall, &h, Call { k, ..Call::new(Op::Ticket).arg(id) }).await
 }
 
 /// `GET …/tickets/{id}/qr.svg?k=`: the code an online visitor shows a kiosk's scanner to

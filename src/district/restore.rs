@@ -189,7 +189,7 @@ fn source(args: &RestoreArgs) -> Result<Option<Source>, RestoreError> {
         }
     };
     let (creds_file, tls_ca_file) = configured.map_or((None, None), |l| (l.creds_file, l.tls_ca_file));
-    let link = DistrictLink { nats_url, hall_id, creds_file, tls_ca_file };
+    let link = DistrictLink { nats_url, hall_id, creds_file, tls_ca_file, referrals: Default::default() };
     Ok(Some(Source { link, setup: config.map(|c| Arc::new(c.setup)) }))
 }
 

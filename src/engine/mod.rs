@@ -24,7 +24,9 @@ use tokio::sync::{mpsc, oneshot};
 pub use enterprises::EnterpriseView;
 pub use escalations::{EscalationFilter, EscalationsView};
 pub use guides::{EscortView, GUIDE_VISITORS_LISTED_MAX};
-pub use reads::{AppointmentView, CasesView, Reads, TicketView, WindowView, CASES_LISTED_MAX};
+pub use reads::{
+    AppointmentView, CasesView, Reads, Referral as TicketReferral, TicketView, WindowView, CASES_LISTED_MAX,
+};
 
 use crate::core::{Answer, Decision, Envelope, HallState, Rejection, ReplyKind};
 use crate::feed::Feed;

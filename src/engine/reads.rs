@@ -42,6 +42,16 @@ pub struct TicketView {
     pub escalation: Option<crate::core::escalation::Escalation>,
     /// 助企服务: an enterprise's ticket, with the line it was sent to at issue.
     pub enterprise: Option<crate::core::enterprise::Tagged>,
+    /// 跨中心转办 (issue 18): where a referred ticket went, or where a ticket taken in came
+    /// from.
+    pub referral: Option<Referral>,
+}
+
+/// A ticket's referral between halls.
+#[derive(Clone, Debug)]
+pub enum Referral {
+    Sent(crate::core::referral::Sent),
+    Taken(crate::core::referral::Origin),
 }
 
 /// A window as a caller sees it, with the number of the ticket it holds.
@@ -91,7 +101,14 @@ impl<'a> Reads<'a> {
         let ticket = self.state.ticket(id)?;
         let escalation = self.state.escalations.of_ticket(id).cloned();
         let enterprise = self.state.enterprises.tickets.get(id).cloned();
-        Some(TicketView { ticket: ticket.clone(), eta: eta(self.state, ticket), escalation, enterprise })
+        let referrals = &self.state.referrals;
+        let referral = match (referrals.sent.get(id), referrals.received.get(id)) {
+            (Some(s), _) => Some(Referral::Sent(s.clone())),
+            (None, Some(o)) => Some(Referral::Taken(o.clone())),
+            (None, None) => None,
+        };
+        let eta = eta(self.state, ticket);
+        Some(TicketView { ticket: ticket.clone(), eta, escalation, enterprise, referral })
     }
 
     /// A ticket, or the refusal that it is unknown (404).

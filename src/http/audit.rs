@@ -101,6 +101,7 @@ pub fn action_text(action: AuditAction) -> &'static str {
         AuditAction::AddEnterprise => "添加服务企业",
         AuditAction::SetSpecialist => "指定专属服务专员",
         AuditAction::FollowUp => "企业跟踪记录",
+        AuditAction::Refer => "转他中心办理",
     }
 }
 
@@ -142,6 +143,7 @@ fn detail_text(setup: &Setup, detail: &AuditDetail) -> String {
         AuditDetail::Alert(id) => format!("预警 #{id}"),
         AuditDetail::Enterprise(id, Some(specialist)) => format!("企业 {id}，专员 {specialist}"),
         AuditDetail::Enterprise(id, None) => format!("企业 {id}"),
+        AuditDetail::Referral { name, reason, .. } => format!("转至 {name}：{reason}"),
     }
 }
 

@@ -71,6 +71,8 @@ pub struct TicketDto {
     /// 助企服务: while an enterprise's ticket waits, its line: its specialist's window, or
     /// the enterprise queue (also after a long pause or a close of that window); null otherwise.
     pub enterprise_line: Option<super::ticket_line::EnterpriseLineDto>,
+    /// 跨中心转办 (issue 18): where the ticket was referred to, or from; null otherwise.
+    pub referral: Option<super::referral_dto::ReferralDto>,
 }
 
 /// One step of a bundle ticket on the wire.
@@ -171,6 +173,7 @@ impl TicketDto {
                 .as_ref()
                 .filter(|_| t.status == TicketStatus::Waiting)
                 .map(|tag| super::ticket_line::EnterpriseLineDto::new(tag, t)),
+            referral: view.referral.as_ref().map(|r| super::referral_dto::ReferralDto::new(config, r)),
         }
     }
 }

@@ -145,6 +145,8 @@ pub struct StatsDto {
     /// 助企服务: the day's enterprise tickets, the personal line's share, visits per specialist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enterprises: Option<super::enterprise_dto::EnterpriseStatsDto>,
+    /// 跨中心转办 (issue 18): the day's referrals sent (`out`) and taken in (`in`).
+    pub referrals: super::referral_dto::ReferralStatsDto,
 }
 
 impl StatsDto {
@@ -157,6 +159,7 @@ impl StatsDto {
             escalations: Default::default(),
             guides: Vec::new(),
             enterprises: None,
+            referrals: Default::default(),
         }
     }
 }

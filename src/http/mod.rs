@@ -25,6 +25,8 @@ mod printers;
 mod public;
 pub mod rate;
 mod rating;
+pub mod referral_dto;
+pub mod referrals;
 mod reports;
 mod scorecards;
 // Issue 17 §2: the week's stuck items.
@@ -125,6 +127,8 @@ pub struct Edge {
     pub backup_running: Arc<std::sync::atomic::AtomicBool>,
     /// Today's per-person refusals at the kiosk since the start (issue 17 follow-up point 4).
     pub person_refusals: moves::PersonRefusals,
+    /// 跨中心转办 (issue 18): the connection referrals to other halls are asked over.
+    pub referrals: crate::district::refer::Outbound,
 }
 
 impl Shared {
@@ -231,6 +235,8 @@ fn supervision() -> Router<AppState> {
         // Issue 17 §2: the week's stuck items.
         .route("/api/v1/reports/stuck", get(stuck::json))
         .route("/api/v1/reports/stuck.csv", get(stuck::csv))
+        // 跨中心转办 (issue 18).
+        .merge(referrals::routes())
 }
 
 /// A JSON request body parsed into `T`, with our error format for every failure. An empty

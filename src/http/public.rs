@@ -69,6 +69,7 @@ pub async fn stats(
     dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;
     dto.guides = super::guides::stats_part(&app, &figures);
     dto.enterprises = super::enterprises::stats_part(&app, day).await?;
+    dto.referrals = super::referral_dto::ReferralStatsDto::new(&app.hall.config, &figures.referrals);
     let today = app.hall.config.setup.day_of(app.now());
     let limits_on = app.hall.config.setup.person_limits.on();
     let persons = (limits_on && day == today).then(|| app.edge.person_refusals.of(day));

@@ -174,10 +174,22 @@ pub(super) fn for_visitor(app: &AppState, t: TicketDto) -> TicketDto {
     }
 }
 
-pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    q: VisitorQuery,
+) -> Result<Json<TicketDto>, ApiError> {
     let id = parse_id(&id)?;
     let view = app.hall.engine.try_read(move |r| r.known_ticket(&id)).await?;
-    Ok(Json(TicketDto::new(&app.hall.config, &view)))
+    let mut dto = TicketDto::new(&app.hall.config, &view);
+    // A referred ticket's link to its new hall carries that ticket's key: only for the
+    // holder of this ticket's own key (a wrong key reads the ticket as without one).
+    if let (Some(r), true) = (&view.referral, key_of(&q).is_some()) {
+        if matches!(holder(&app, &HeaderMap::new(), &id, &q, false), Ok(Holder::Visitor)) {
+            dto.referral = dto.referral.map(|d| d.with_key(r));
+        }
+    }
+    Ok(Json(dto))
 }
 
 /// `POST /api/v1/tickets/{id}/cancel?k=KEY`: the visitor leaves the line.

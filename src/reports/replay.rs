@@ -263,7 +263,10 @@ impl<'a> Replay<'a> {
             | What::StoreNextSet { .. }
             | What::StoreNextFired { .. }
             | What::WalkDirect { .. }
-            | What::PersonTicket { .. } => {}
+            | What::PersonTicket { .. }
+            // 跨中心转办 (issue 18): counted in the day's figures, which referrals.csv reads.
+            | What::Referred { .. }
+            | What::ReferralTaken { .. } => {}
         }
     }
 

@@ -81,3 +81,6 @@ mod core_transitions;
 mod config_item_limits;
 #[path = "../config_window_range.rs"]
 mod config_window_range;
+// issue 18: referrals between halls
+#[path = "../core_referrals.rs"]
+mod core_referrals;

@@ -34,3 +34,6 @@ mod district_feed;
 
 #[path = "../district_page.rs"]
 mod district_page;
+
+#[path = "../district_referrals.rs"]
+mod district_referrals;

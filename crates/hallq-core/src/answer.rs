@@ -65,7 +65,9 @@ impl Command {
             | C::DoneAndNext { .. }
             | C::WalkDirect { .. }
             | C::IssueForPerson { .. }
-            | C::IssueEnterpriseTicket { .. } => ReplyKind::Ticket,
+            | C::IssueEnterpriseTicket { .. }
+            | C::Refer { .. }
+            | C::AcceptReferral { .. } => ReplyKind::Ticket,
             C::CallNext { .. } | C::CallNumber { .. } => ReplyKind::Call,
             C::OpenWindow { .. }
             | C::Pause { .. }

@@ -82,10 +82,13 @@ pub enum AuditAction {
     SetSpecialist,
     /// The specialist or a supervisor added a referral or milestone to an enterprise's log.
     FollowUp,
+    // 跨中心转办 (issue 18).
+    /// The clerk referred the window's ticket to another hall of the district.
+    Refer,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::DayOpened,
         AuditAction::Login,
         AuditAction::Logout,
@@ -121,6 +124,7 @@ impl AuditAction {
         AuditAction::AddEnterprise,
         AuditAction::SetSpecialist,
         AuditAction::FollowUp,
+        AuditAction::Refer,
     ];
 
     /// The stable snake_case code (the API's `action`).
@@ -161,6 +165,7 @@ impl AuditAction {
             AuditAction::AddEnterprise => "add_enterprise",
             AuditAction::SetSpecialist => "set_specialist",
             AuditAction::FollowUp => "follow_up",
+            AuditAction::Refer => "refer",
         }
     }
 
@@ -189,6 +194,12 @@ pub enum AuditDetail {
     Alert(u64),
     /// An enterprise (by id, never its credit code), and for a specialist named the user.
     Enterprise(EnterpriseId, Option<UserName>),
+    /// A referral: the target hall's id and name, and the reason.
+    Referral {
+        hall: String,
+        name: String,
+        reason: String,
+    },
 }
 
 /// One line of the trail.
@@ -296,6 +307,13 @@ impl AuditTrail {
             Event::TicketAssisted { guide, .. } => on.guide(guide, AuditAction::Assist),
             Event::TicketEscorted { guide, .. } => on.guide(guide, AuditAction::Escort),
             Event::EscortReleased { guide, .. } => on.guide(guide, AuditAction::ReleaseEscort),
+            // 跨中心转办 (issue 18): the clerk signed in at the window referred it.
+            Event::TicketReferred { window, to, .. } => {
+                let detail = AuditDetail::Referral { hall: to.hall.clone(), name: to.name.clone(), reason: to.reason.clone() };
+                on.at(window, AuditAction::Refer, detail)
+            }
+            // A visitor's ticket, like any issue; the referring clerk is in the other hall's trail.
+            Event::ReferralAccepted { .. } => None,
         }
     }
 }

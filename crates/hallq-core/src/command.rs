@@ -334,6 +334,23 @@ pub enum Command {
         note: String,
         by: UserName,
     },
+    // 跨中心转办 (issue 18, `core::referral`).
+    /// The clerk at `window` refers its called or serving ticket to another hall, which
+    /// has already issued a ticket for it (`to`, its answer through the district).
+    Refer {
+        window: WindowId,
+        clerk: UserName,
+        /// Boxed: the command stays as small as the others in the engine's inbox.
+        to: Box<super::referral::Sent>,
+    },
+    /// Another hall of the district refers a visitor here: a remote ticket `id` (fresh,
+    /// drawn by the shell) of `service`, waiting for its check-in, tagged with `origin`.
+    AcceptReferral {
+        id: TicketId,
+        service: String,
+        priority: Option<String>,
+        origin: Box<super::referral::Origin>,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a

@@ -383,117 +383,17 @@ pub enum Event {
         note: String,
         by: UserName,
     },
-}
-
-impl Event {
-    /// The window whose state the event changes, if any.
-    pub fn window(&self) -> Option<&WindowId> {
-        match self {
-            Event::WindowOpened { window, .. }
-            | Event::TicketCalled { window, .. }
-            | Event::TicketRecalled { window, .. }
-            | Event::TicketServing { window, .. }
-            | Event::TicketDone { window, .. }
-            | Event::TicketNoShow { window, .. }
-            | Event::TicketTransferred { window, .. }
-            | Event::TicketStepDone { window, .. }
-            | Event::TicketParked { window, .. }
-            | Event::WindowPaused { window, .. }
-            | Event::WindowResumed { window }
-            | Event::WindowClosed { window }
-            | Event::WindowQueuesSet { window, .. }
-            | Event::WindowForceClosed { window, .. }
-            | Event::TicketEscalated { window, .. }
-            | Event::StoreNextSet { window, .. } => Some(window),
-            Event::TicketReturned { window, .. } => window.as_ref(),
-            Event::StoreNextFired { .. } | Event::WalkDirect { .. } | Event::PersonTicket { .. } => None,
-            Event::DayOpened { .. }
-            | Event::TicketIssued { .. }
-            | Event::TicketCancelled { .. }
-            | Event::TicketRated { .. }
-            | Event::TicketRejoined { .. }
-            | Event::TicketCheckedIn { .. }
-            | Event::AppointmentBooked { .. }
-            | Event::AppointmentCancelled { .. }
-            | Event::AppointmentCheckedIn { .. }
-            | Event::NoChange
-            | Event::CaseCallback { .. }
-            | Event::CaseRectified { .. }
-            | Event::UserLoggedIn { .. }
-            | Event::UserLoggedOut { .. }
-            | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. }
-            | Event::UserAdded { .. }
-            | Event::PasswordReset { .. }
-            | Event::AlertRaised { .. }
-            | Event::AlertCleared { .. }
-            | Event::AlertAcknowledged { .. }
-            | Event::EscalationCallback { .. }
-            | Event::EscalationResolved { .. }
-            | Event::NumbersRaised { .. }
-            | Event::TicketAssisted { .. }
-            | Event::TicketEscorted { .. }
-            | Event::EscortReleased { .. }
-            | Event::EnterpriseTicketIssued { .. }
-            | Event::EnterpriseAdded { .. }
-            | Event::SpecialistSet { .. }
-            | Event::FollowUpAdded { .. } => None,
-        }
-    }
-
-    /// The existing ticket the event acts on, if any (an issue makes a new one).
-    pub fn ticket(&self) -> Option<&TicketId> {
-        match self {
-            Event::TicketCalled { id, .. }
-            | Event::TicketRecalled { id, .. }
-            | Event::TicketServing { id, .. }
-            | Event::TicketDone { id, .. }
-            | Event::TicketNoShow { id, .. }
-            | Event::TicketTransferred { id, .. }
-            | Event::TicketStepDone { id, .. }
-            | Event::TicketParked { id, .. }
-            | Event::TicketReturned { id, .. }
-            | Event::TicketCancelled { id }
-            | Event::TicketRated { id, .. }
-            | Event::TicketRejoined { id }
-            | Event::TicketCheckedIn { id }
-            | Event::TicketEscalated { id, .. }
-            | Event::TicketAssisted { id, .. }
-            | Event::TicketEscorted { id, .. }
-            | Event::EscortReleased { id, .. }
-            | Event::WalkDirect { id, .. }
-            | Event::PersonTicket { id, .. } => Some(id),
-            Event::StoreNextSet { .. } | Event::StoreNextFired { .. } => None,
-            Event::DayOpened { .. }
-            | Event::TicketIssued { .. }
-            | Event::WindowOpened { .. }
-            | Event::WindowPaused { .. }
-            | Event::WindowResumed { .. }
-            | Event::WindowClosed { .. }
-            | Event::WindowQueuesSet { .. }
-            | Event::WindowForceClosed { .. }
-            | Event::AppointmentBooked { .. }
-            | Event::AppointmentCancelled { .. }
-            | Event::AppointmentCheckedIn { .. }
-            | Event::NoChange
-            | Event::CaseCallback { .. }
-            | Event::CaseRectified { .. }
-            | Event::UserLoggedIn { .. }
-            | Event::UserLoggedOut { .. }
-            | Event::UserDisabled { .. }
-            | Event::UserEnabled { .. }
-            | Event::UserAdded { .. }
-            | Event::PasswordReset { .. }
-            | Event::AlertRaised { .. }
-            | Event::AlertCleared { .. }
-            | Event::AlertAcknowledged { .. }
-            | Event::EscalationCallback { .. }
-            | Event::EscalationResolved { .. }
-            | Event::NumbersRaised { .. }
-            | Event::EnterpriseTicketIssued { .. }
-            | Event::EnterpriseAdded { .. }
-            | Event::SpecialistSet { .. }
-            | Event::FollowUpAdded { .. } => None,
-        }
-    }
+    // 跨中心转办 (issue 18, `core::referral`).
+    /// The clerk at `window` referred ticket `id` to another hall, which issued `to`'s
+    /// ticket for it: `id` is finished `incomplete` here.
+    TicketReferred {
+        window: WindowId,
+        id: TicketId,
+        to: super::referral::Sent,
+    },
+    /// The ticket just issued (the event before) is a visitor referred from `origin`.
+    ReferralAccepted {
+        id: TicketId,
+        origin: super::referral::Origin,
+    },
 }

@@ -243,6 +243,20 @@ pub enum What {
     PersonTicket {
         ticket: Subject,
     },
+    // 跨中心转办 (issue 18).
+    /// The clerk at `desk` referred `ticket` to hall `to_hall` (its `Finished` comes first).
+    Referred {
+        ticket: Subject,
+        desk: Desk,
+        to_hall: String,
+        reason: String,
+    },
+    /// `ticket` was issued for a visitor referred here from hall `from_hall`.
+    ReferralTaken {
+        ticket: Subject,
+        from_hall: String,
+        reason: String,
+    },
 }
 
 /// What a `Guided` fact says happened.
@@ -284,7 +298,9 @@ impl What {
             | What::Escalated { ticket, .. }
             | What::Guided { ticket, .. }
             | What::WalkDirect { ticket, .. }
-            | What::PersonTicket { ticket } => Some(ticket),
+            | What::PersonTicket { ticket }
+            | What::Referred { ticket, .. }
+            | What::ReferralTaken { ticket, .. } => Some(ticket),
             What::StoreNextSet { .. } | What::StoreNextFired { .. } => None,
             What::DayOpened { .. }
             | What::CaseRectified { .. }
@@ -316,8 +332,9 @@ impl What {
             | What::Escalated { desk, .. }
             | What::StoreNextSet { desk, .. }
             | What::StoreNextFired { desk }
-            | What::WalkDirect { desk, .. } => Some(desk),
-            What::PersonTicket { .. } => None,
+            | What::WalkDirect { desk, .. }
+            | What::Referred { desk, .. } => Some(desk),
+            What::PersonTicket { .. } | What::ReferralTaken { .. } => None,
             What::Expired { desk, .. } | What::Rated { desk, .. } => desk.as_ref(),
             What::DayOpened { .. }
             | What::Issued { .. }

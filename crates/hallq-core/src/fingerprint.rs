@@ -158,6 +158,7 @@ fn encode(c: &mut Canon, command: &Command) {
         | Command::AddEnterprise { .. }
         | Command::SetSpecialist { .. }
         | Command::AddFollowUp { .. } => enterprises(c, command),
+        Command::Refer { .. } | Command::AcceptReferral { .. } => referrals(c, command),
     };
 }
 
@@ -238,6 +239,26 @@ fn enterprises<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
         Command::AddFollowUp { enterprise, kind, date, note, by } => {
             let c = c.str("add_follow_up").str(enterprise.as_str()).str(kind.as_str()).str(&date.to_string());
             c.str(note).str(by.as_str())
+        }
+        _ => c,
+    }
+}
+
+/// 跨中心转办 (issue 18). `encode` sends only these here. Every field of the target's
+/// answer counts: a retry after the target answered carries the same answer (the target's
+/// key for it is the origin ticket's), so it is the same command.
+fn referrals<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
+    match command {
+        Command::Refer { window, clerk, to } => {
+            let c = at_window(c, "refer", window, clerk).str(&to.hall).str(&to.name).str(&to.reason);
+            let c = c.opt(to.note.as_deref()).str(&to.number).str(&to.ticket.to_string());
+            c.opt(to.key.as_deref())
+        }
+        // `id` is drawn afresh for every request.
+        Command::AcceptReferral { id: _, service, priority, origin: o } => {
+            let c = c.str("accept_referral").str(service).opt(priority.as_deref());
+            let c = c.str(&o.hall).str(&o.name).str(&o.reference).str(&o.number).str(&o.reason);
+            c.opt(o.note.as_deref())
         }
         _ => c,
     }

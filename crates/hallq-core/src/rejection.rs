@@ -222,4 +222,7 @@ rejections! {
     BadFollowUpDate(u64) => "bad_follow_up_date", BadInput;
     #[error("this enterprise's log holds its maximum of {0} follow-ups")]
     FollowUpsFull(usize) => "follow_ups_full", Conflict;
+    // 跨中心转办 (issue 18).
+    #[error("{0}")]
+    BadReferral(&'static str) => "bad_referral", BadInput;
 }

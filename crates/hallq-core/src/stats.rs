@@ -248,6 +248,25 @@ pub struct DayStats {
     /// 全程领办: each guide's assisted and escorted visitors, their waits and ratings.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub guides: BTreeMap<UserName, GuideFigures>,
+    /// 跨中心转办 (issue 18): referrals sent, by target hall and reason; taken in, by
+    /// origin hall.
+    #[serde(default, skip_serializing_if = "ReferralFigures::is_empty")]
+    pub referrals: ReferralFigures,
+}
+
+/// The day's referrals between halls.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralFigures {
+    /// Sent away: target hall id → reason → count.
+    pub sent: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Taken in: origin hall id → count.
+    pub taken: BTreeMap<String, u64>,
+}
+
+impl ReferralFigures {
+    pub fn is_empty(&self) -> bool {
+        self.sent.is_empty() && self.taken.is_empty()
+    }
 }
 
 /// One guide's day.
@@ -336,6 +355,11 @@ impl DayStats {
             | What::AlertCleared { .. }
             | What::AlertEnded { .. } => {}
             What::Guided { guide, act, .. } => self.guides.entry(guide.clone()).or_default().fold(*act),
+            // 跨中心转办 (issue 18): the ticket's finish is its own fact, counted above.
+            What::Referred { to_hall, reason, .. } => {
+                *self.referrals.sent.entry(to_hall.clone()).or_default().entry(reason.clone()).or_default() += 1
+            }
+            What::ReferralTaken { from_hall, .. } => *self.referrals.taken.entry(from_hall.clone()).or_default() += 1,
         }
     }
 

@@ -23,6 +23,8 @@ pub enum TicketAction {
     NextStep,
     /// Its window closed (or left hall.toml): back in line at its place.
     Return,
+    /// Referred to another hall of the district (issue 18): finished here.
+    Refer,
 }
 
 /// (action, from, to): every legal move of a ticket, and no other.
@@ -48,6 +50,8 @@ const TRANSITIONS: &[(TicketAction, TicketStatus, TicketStatus)] = &[
     (TicketAction::Return, Called, Waiting),
     (TicketAction::Return, Serving, Waiting),
     (TicketAction::Return, Parked, Waiting),
+    (TicketAction::Refer, Called, Done),
+    (TicketAction::Refer, Serving, Done),
 ];
 
 /// The status a ticket in `from` reaches by `action`, or `None` if that move is illegal.

@@ -14,7 +14,7 @@ use super::fingerprint::fingerprint;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, Window, WindowId, WindowState};
 use super::transitions::{next_status, TicketAction};
-use super::{enterprise, escalation, guide, rating};
+use super::{enterprise, escalation, guide, rating, referral};
 
 pub(crate) use moves::follow_up;
 // Store-next must not idle (issue 17, the follow-up's point 1).
@@ -124,6 +124,11 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         }
         Command::AddFollowUp { enterprise: e, kind, date, note, by } => {
             enterprise::decide_follow_up(state, e, (*kind, *date), note, by, now)
+        }
+        // 跨中心转办 (issue 18).
+        Command::Refer { window, clerk, to } => referral::decide_refer(state, window, clerk, to),
+        Command::AcceptReferral { id, service, priority, origin } => {
+            referral::decide_accept(state, id, (service, priority.as_deref()), origin, now)
         }
     }
 }

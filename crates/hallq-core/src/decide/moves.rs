@@ -39,7 +39,8 @@ pub(crate) fn follow_up(state: &HallState, command: &Command, now: Ts) -> Vec<Ev
         | Command::NoShow { window, clerk }
         | Command::Transfer { window, clerk, .. }
         | Command::Park { window, clerk }
-        | Command::Escalate { window, clerk, .. } => (window, clerk, false),
+        | Command::Escalate { window, clerk, .. }
+        | Command::Refer { window, clerk, .. } => (window, clerk, false),
         _ => return Vec::new(),
     };
     let Some(w) = state.window(window) else { return Vec::new() };

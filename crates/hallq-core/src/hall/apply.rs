@@ -97,6 +97,9 @@ impl HallState {
             Event::FollowUpAdded { enterprise, kind, date, note, by } => {
                 self.enterprises.apply_follow_up(enterprise, (*kind, *date), note, by, at)
             }
+            // 跨中心转办 (issue 18, `refer.rs`).
+            Event::TicketReferred { window, id, to } => self.referred(out, window, id, to),
+            Event::ReferralAccepted { id, origin } => self.referral_accepted(out, id, origin),
         }
         self.escort_moments(out);
         self.alerts.apply(self.day, at, &record.event, &self.windows);
@@ -271,6 +274,7 @@ impl HallState {
         self.guides.open_day();
         self.tickets.clear();
         self.persons.clear();
+        self.referrals.open_day();
         self.numbers.clear();
         self.idem.clear();
         self.index.clear();

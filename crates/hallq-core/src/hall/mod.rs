@@ -10,6 +10,7 @@ mod clerk;
 mod escalate;
 mod guide;
 mod moves;
+mod refer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -83,6 +84,8 @@ pub struct HallState {
     /// Supervision alerts: today's and past days', and since when each window is in its
     /// state.
     pub alerts: Alerts,
+    /// 跨中心转办 (issue 18): today's referrals sent to and taken in from other halls.
+    pub referrals: super::referral::Referrals,
     /// The last forecast (`forecast.rs`), by the log position it was run at. Not part of
     /// the state: a clone starts without it and equality ignores it.
     pub forecast_cache: ForecastCache,
@@ -206,6 +209,7 @@ impl HallState {
             persons: Default::default(),
             enterprises: Default::default(),
             alerts: Alerts::default(),
+            referrals: Default::default(),
             forecast_cache: ForecastCache::default(),
             setup,
         }
