@@ -15,3 +15,6 @@ mod district_view;
 
 #[path = "../district_crash.rs"]
 mod district_crash;
+
+#[path = "../district_bench.rs"]
+mod district_bench;
