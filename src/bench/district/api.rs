@@ -85,16 +85,16 @@ impl DistrictApi {
         }
     }
 
-    /// Per hall id: tickets issued on `day` as the district's figures have them, and the
-    /// records the district says it has not applied yet.
-    pub async fn counts(&self, day: &str) -> Result<std::collections::HashMap<String, (u64, u64)>, BenchError> {
+    /// Per hall id: the day's figures (`total`) as the district has them, and the records
+    /// it says it has not applied yet.
+    pub async fn counts(&self, day: &str) -> Result<std::collections::HashMap<String, (Value, u64)>, BenchError> {
         let err = |e: String| BenchError::new(format!("reading the district's figures: {e}"));
         let stats = self.get(&format!("/api/v1/district/stats?day={day}")).await.map_err(err)?;
         let now = self.get("/api/v1/district").await.map_err(err)?;
         let mut out = std::collections::HashMap::new();
         for h in stats["halls"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let id = h["id"].as_str().unwrap_or_default().to_string();
-            out.insert(id, (h["total"]["issued"].as_u64().unwrap_or(0), 0));
+            out.insert(id, (h["total"].clone(), 0));
         }
         for h in now["halls"].as_array().map(Vec::as_slice).unwrap_or_default() {
             if let Some(entry) = h["id"].as_str().and_then(|id| out.get_mut(id)) {

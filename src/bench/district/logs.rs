@@ -8,7 +8,11 @@
 //! clerks signing in at the opening, the same instant) are the prefix, published before the clock starts; the rest is paced, each
 //! record at its simulated time after the first ticket, divided by the replay speed.
 
+use std::sync::Arc;
+
 use crate::core::event::{Event, Record};
+use crate::core::setup::Setup;
+use crate::core::HallState;
 use crate::sim::{self, ServiceModel, SimHall, Source, Trace};
 
 use super::super::BenchError;
@@ -54,12 +58,17 @@ impl SimLog {
         })
     }
 
-    /// Tickets issued by the records up to log position `upto`.
-    pub fn issued_upto(&self, upto: u64) -> u64 {
-        let issued = |r: &Record| matches!(r.event, Event::TicketIssued { .. });
-        let before = self.prefix.iter().filter(|(s, r)| *s <= upto && issued(r)).count();
-        let after = self.paced.iter().filter(|(_, s, r)| *s <= upto && issued(r)).count();
-        (before + after) as u64
+    /// The day's figures (`stats.total`, as the API writes them) of the records up to log
+    /// position `upto`, applied by the core to a fresh state of `setup`: what the
+    /// district's figures for the hall must be once it has those records.
+    pub fn figures_upto(&self, setup: &Arc<Setup>, upto: u64) -> serde_json::Value {
+        let mut state = HallState::new(setup.clone());
+        let records = self.prefix.iter().map(|(s, r)| (*s, r)).chain(self.paced.iter().map(|(_, s, r)| (*s, r)));
+        for (seq, record) in records.take_while(|(s, _)| *s <= upto) {
+            state.apply(seq, record);
+        }
+        let total = self.day().and_then(|d| state.stats.get(&d)).map(|s| s.total.clone()).unwrap_or_default();
+        serde_json::to_value(crate::http::dto::FiguresDto::from(&total)).unwrap_or_default()
     }
 }
 

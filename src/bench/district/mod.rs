@@ -80,6 +80,9 @@ async fn run_once(opts: &options::DistrictOptions, n: usize, exe: &Path) -> Resu
     let tag = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
     let dir = dir::write(n, &url, &tag)?;
     let first = dir.first_hall();
+    let hall_setup = crate::config::load_dir(&first)
+        .map_err(|e| BenchError::new(format!("the generated hall does not load: {e}")))?
+        .setup;
     let logs = tokio::task::spawn_blocking(move || logs::simulate(&first, n.min(logs::SEEDS_MAX)))
         .await
         .map_err(|e| BenchError::new(format!("the simulation stopped: {e}")))??;
@@ -93,6 +96,7 @@ async fn run_once(opts: &options::DistrictOptions, n: usize, exe: &Path) -> Resu
         halls: halls.into_iter().map(Arc::new).collect(),
         logs,
         ledger,
+        hall_setup: Arc::new(hall_setup),
         district_pid: district.pid(),
         district_url: district.url(),
         nats_pid: server.as_ref().map(nats::NatsServer::pid),
