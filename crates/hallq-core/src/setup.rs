@@ -230,7 +230,7 @@ impl Setup {
     /// only a booking's check-in joins (a walk-in there would never be due, and a booked
     /// visitor who took one would never be checked in).
     pub fn takes_walk_ins(&self, queue: &QueueId) -> bool {
-        !self.appointments.as_ref().is_some_and(|p| p.queue == *queue)
+        self.appointments.as_ref().is_none_or(|p| p.queue != *queue)
     }
 
     pub fn is_open(&self, at: Ts) -> bool {
