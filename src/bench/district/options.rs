@@ -28,14 +28,16 @@ pub struct DistrictBenchArgs {
     pub halls: Vec<usize>,
     /// With --district: the NATS server to publish through (nats://host:port); without it
     /// the benchmark starts `nats-server -js` on a loopback port with a temporary store.
+    /// A run's streams (`HALLQ_b<run>-<n>`, ids of its own) are left on that server.
     #[arg(long)]
     pub nats: Option<String>,
     /// With --district: runs per hall count; the report shows each run and the medians.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
     /// With --district: how much faster than real time each hall replays its simulated day
-    /// from the opening. Without it, fast enough that each hall logs records at the rate of
-    /// its busiest ten minutes of the day (its peak).
+    /// from its first ticket. Without it, real time, unless the first ten minutes log
+    /// fewer records than the day's busiest ten: then fast enough to match them (the
+    /// example hall's opening is its busiest, so 1).
     #[arg(long)]
     pub speed: Option<f64>,
     /// With --district: seconds to wait after the load for the district to catch up.
