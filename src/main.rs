@@ -213,7 +213,10 @@ fn say(text: impl std::fmt::Display) {
 fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn".into()),
+            // The NATS client logs each (re)connection at info: the uplink and the
+            // district say what matters of their links themselves.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn,async_nats=warn".into()),
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
@@ -244,6 +247,11 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Simulate(args) => simulate(*args),
+        Cmd::Bench(args) if args.district.district => {
+            let report = hallq::bench::district::run(&args.district, args.duration_s())?;
+            say(if args.json() { report.json() } else { report.table() }.trim_end());
+            Ok(())
+        }
         Cmd::Bench(args) => {
             let json = args.json();
             let report = hallq::bench::run(*args)?;

@@ -57,7 +57,7 @@ fn hall_setup(p: &Policy) -> Setup {
         prefer.items.push((ServiceCode::parse("SC-A3").unwrap(), p.prefer_a3));
     }
     setup.windows[1].prefer = prefer;
-    for (item, minutes) in setup.items.iter_mut().zip([2, 3, 4, 5, 3]) {
+    for (item, minutes) in std::sync::Arc::make_mut(&mut setup.items).iter_mut().zip([2, 3, 4, 5, 3]) {
         item.minutes = minutes;
     }
     setup

@@ -176,7 +176,7 @@ fn every_booking_refusal_has_its_code() {
     walk_in.queues.push(QueueDef { id: q("Y"), name: "预约".into(), prefix: "Y".into() });
     let mut sign_in = walk_in.items[0].clone();
     (sign_in.code, sign_in.queue) = (hallq::core::model::ServiceCode::parse("SC-Y1").unwrap(), q("Y"));
-    walk_in.items.push(sign_in);
+    std::sync::Arc::make_mut(&mut walk_in.items).push(sign_in);
     for remote in [false, true] {
         let mut h = Hall::with(walk_in.clone());
         h.now = t(8, 0);

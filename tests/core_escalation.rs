@@ -34,7 +34,7 @@ fn hall() -> Setup {
     let mut item = s.items[0].clone();
     item.code = hallq::core::model::ServiceCode::parse("SC-Z1").unwrap();
     item.queue = q("Z");
-    s.items.push(ItemDef { name: "办不成事反映".into(), ..item });
+    std::sync::Arc::make_mut(&mut s.items).push(ItemDef { name: "办不成事反映".into(), ..item });
     let calendar = Calendar { holidays: [date("2025-03-19")].into_iter().collect(), ..Calendar::default() };
     s.rating = RatingPolicy { calendar, ..RatingPolicy::default() };
     s.escalation = Some(EscalationPolicy {

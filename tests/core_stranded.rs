@@ -222,7 +222,7 @@ fn a_queue_removed_from_hall_toml_mid_day_moves_its_waiting_tickets_to_their_ite
     // B is gone; its items now belong to A, and window 4 to A.
     let mut setup = setup();
     setup.queues.retain(|d| d.id != q("B"));
-    for item in &mut setup.items {
+    for item in std::sync::Arc::make_mut(&mut setup.items) {
         if item.queue == q("B") {
             item.queue = q("A");
         }
@@ -254,7 +254,7 @@ fn a_queue_removed_with_its_items_refuses_the_start_naming_the_queue() {
     h.must(&issue(1, "SC-B1", None));
     let mut setup = setup();
     setup.queues.retain(|d| d.id != q("B"));
-    setup.items.retain(|i| i.queue != q("B"));
+    std::sync::Arc::make_mut(&mut setup.items).retain(|i| i.queue != q("B"));
     for d in &mut setup.windows {
         d.queues.retain(|x| *x != q("B"));
         if d.queues.is_empty() {
@@ -276,7 +276,7 @@ fn an_item_removed_from_hall_toml_mid_day_leaves_its_tickets_in_their_queue() {
     h.must(&issue(2, "SC-A3", None));
     h.must(&next("1", "c1"));
     let mut setup = setup();
-    setup.items.retain(|i| i.code != ServiceCode::parse("SC-A3").unwrap());
+    std::sync::Arc::make_mut(&mut setup.items).retain(|i| i.code != ServiceCode::parse("SC-A3").unwrap());
     let (mut state, events) = restart_with(&h, setup);
     assert_eq!(events.expect("a start"), Vec::new());
     let now = h.now;

@@ -1,5 +1,5 @@
-//! The processes the benchmark measures: the daemon (`hallq serve`) and the raw baseline
-//! (`hallq bench-baseline`), each a child on a fresh temporary data directory, so that
+//! The processes the benchmark measures: the daemon (`hallq serve`), the raw baseline
+//! (`hallq bench-baseline`) and the district (`hallq district`), each a child on a fresh temporary data directory, so that
 //! their memory and CPU come from /proc and nothing of this process is counted.
 //!
 //! A child reports its address on its output; the benchmark keeps reading that output (a
@@ -25,10 +25,14 @@ const TAIL_LINES: usize = 20;
 const HALLQ_READY: &str = "hallq listening on ";
 /// What the baseline prints once it listens, followed by its HTTP and WebSocket URLs.
 pub const BASELINE_READY: &str = "baseline listening on ";
+/// What the district logs once it listens, followed by its URL.
+const DISTRICT_READY: &str = "hallq district listening on ";
 
 enum Kind {
     Hallq,
     Baseline,
+    /// `hallq district` with this configuration directory.
+    District(PathBuf),
 }
 
 pub struct Child {
@@ -49,6 +53,12 @@ impl Child {
 
     pub async fn start_baseline(exe: &Path) -> Result<Self, BenchError> {
         Self::spawn(Kind::Baseline, exe, temp_dir()?, "127.0.0.1:0").await
+    }
+
+    /// Starts `hallq district` on the configuration directory `config`, a fresh replica
+    /// directory and a port the system chooses.
+    pub async fn start_district(exe: &Path, config: &Path) -> Result<Self, BenchError> {
+        Self::spawn(Kind::District(config.to_path_buf()), exe, temp_dir()?, "127.0.0.1:0").await
     }
 
     async fn spawn(kind: Kind, exe: &Path, dir: tempfile::TempDir, listen: &str) -> Result<Self, BenchError> {
@@ -141,10 +151,14 @@ fn launch(
             cmd.args(["bench-baseline", "--data"]);
             BASELINE_READY
         }
+        Kind::District(config) => {
+            cmd.args(["district", "--config"]).arg(config).args(["--listen", listen, "--data"]);
+            DISTRICT_READY
+        }
     };
     cmd.arg(dir)
         // The daemon's address is on an info line; the rest of its log stays quiet.
-        .env("RUST_LOG", "warn,hallq::daemon=info")
+        .env("RUST_LOG", "warn,hallq::daemon=info,hallq::district=info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -13,12 +13,14 @@
 //! - `child.rs` — starting and stopping the child processes;
 //! - `baseline.rs` — the raw baseline server;
 //! - `procstat.rs` — RSS and CPU from /proc, and the open-file limit;
-//! - `report.rs` — figures, ratios, the table and the JSON.
+//! - `report.rs` — figures, ratios, the table and the JSON;
+//! - `district/` — `--district`: simulated halls into a district over NATS JetStream.
 
 mod baseline;
 mod child;
 mod clerk;
 mod display;
+pub mod district;
 mod load;
 mod options;
 mod procstat;

@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// idle, and call-out latencies then include their waiting for it.
     #[arg(long, default_value_t = 0)]
     displays_nice: i32,
+    /// `--district` and its options: the district's benchmark instead of a hall's.
+    #[command(flatten)]
+    pub district: super::district::DistrictBenchArgs,
 }
 
 /// The checked options.
@@ -77,6 +80,11 @@ pub struct Options {
 impl BenchArgs {
     pub fn json(&self) -> bool {
         self.json
+    }
+
+    /// Seconds each measured phase runs (`--duration`), unchecked.
+    pub fn duration_s(&self) -> f64 {
+        self.duration
     }
 
     /// The options, or an error naming the option at fault and its range.

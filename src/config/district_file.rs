@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::files::read_limited;
 use super::hall::{id_field, int_in, name, within, Seen};
@@ -17,6 +18,7 @@ use super::people::check_hash;
 use super::tree::{Src, Tab};
 use super::{load_dir, Config, ConfigError, ConfigErrors, Errs, MAX_USERS};
 use crate::core::model::UserName;
+use crate::core::setup::{ItemDef, ItemIndex};
 
 /// The district's own file.
 pub const DISTRICT_FILE: &str = "district.toml";
@@ -188,10 +190,14 @@ fn read_halls(dir: &Path, errs: &mut Errs) -> Vec<DistrictHall> {
     folders.sort();
     let mut ids = Seen::new("[district] hall_id");
     let mut out = Vec::new();
+    let mut catalogues = Vec::new();
     for folder in folders {
         let shown = format!("{HALLS_DIR}/{folder}/");
         let config = match load_dir(&halls_dir.join(&folder)) {
-            Ok(c) => c,
+            Ok(mut c) => {
+                share_catalogue(&mut c, &mut catalogues);
+                c
+            }
             Err(ConfigErrors(list)) => {
                 for mut e in list {
                     e.file = format!("{shown}{}", e.file);
@@ -211,6 +217,27 @@ fn read_halls(dir: &Path, errs: &mut Errs) -> Vec<DistrictHall> {
         }
     }
     out
+}
+
+/// Distinct catalogues kept for sharing; halls beyond them keep their own copies.
+const SHARED_CATALOGUES_MAX: usize = 64;
+
+/// Gives `config` the items (and their index) of an earlier hall whose catalogue is the
+/// same, so that a district keeps one copy of a catalogue its halls share: the example
+/// hall's 629 items are ~0.4 MiB parsed, and a copy per hall (three, with the API's and
+/// the view's) made 1,000 halls need 1.2 GiB (BENCHMARKS.md, the district).
+fn share_catalogue(config: &mut Config, catalogues: &mut Vec<(Arc<Vec<ItemDef>>, ItemIndex)>) {
+    let setup = &mut config.setup;
+    match catalogues.iter().find(|(items, _)| **items == *setup.items) {
+        Some((items, index)) => {
+            setup.items = items.clone();
+            setup.item_index = index.clone();
+        }
+        None if catalogues.len() < SHARED_CATALOGUES_MAX => {
+            catalogues.push((setup.items.clone(), setup.item_index.clone()));
+        }
+        None => {}
+    }
 }
 
 #[cfg(test)]
@@ -262,5 +289,29 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("halls/c/hall.toml:"), "{shown}");
+    }
+
+    #[test]
+    fn halls_on_one_catalogue_share_one_copy_of_it() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let src = example();
+        std::fs::copy(src.join(DISTRICT_FILE), dir.path().join(DISTRICT_FILE)).expect("copy");
+        let services = std::fs::read_to_string(src.join("services.toml")).expect("read");
+        std::fs::write(dir.path().join("services.toml"), &services).expect("write");
+        std::fs::write(dir.path().join("other.toml"), services.replace("minutes = 8", "minutes = 9")).expect("write");
+        let hall = std::fs::read_to_string(src.join("halls/town-a/hall.toml")).expect("read");
+        for (folder, catalogue) in [("a", "services.toml"), ("b", "services.toml"), ("c", "other.toml")] {
+            let text = hall
+                .replace("hall_id = \"town-a\"", &format!("hall_id = \"{folder}\""))
+                .replace("../../services.toml", &format!("../../{catalogue}"));
+            std::fs::create_dir_all(dir.path().join("halls").join(folder)).expect("mkdir");
+            std::fs::write(dir.path().join("halls").join(folder).join("hall.toml"), text).expect("write");
+        }
+        let d = load_district_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let setups: Vec<&crate::core::setup::Setup> = d.halls.iter().map(|h| &h.config.setup).collect();
+        assert!(Arc::ptr_eq(&setups[0].items, &setups[1].items), "a and b have one catalogue");
+        assert!(!Arc::ptr_eq(&setups[0].items, &setups[2].items), "c's differs");
+        assert_eq!(setups[1].item("ZX-0001").map(|i| i.minutes), Some(8));
+        assert_eq!(setups[2].item("ZX-0001").map(|i| i.minutes), Some(9));
     }
 }

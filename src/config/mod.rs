@@ -66,8 +66,9 @@ pub const MAX_ERRORS: usize = 200;
 
 /// The repository's example hall, compiled in so that `hallq serve` runs with no files:
 /// hall.toml and the catalogue files its `[catalog]` names, by the names written there.
-const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
-const EMBEDDED_FILES: [(&str, &str); 4] = [
+/// Public for `hallq bench --district`, which writes a district of copies of it.
+pub const EMBEDDED_HALL: &str = include_str!("../../kiosk-config/hall.toml");
+pub const EMBEDDED_FILES: [(&str, &str); 4] = [
     ("enterprises.csv", include_str!("../../kiosk-config/enterprises.csv")),
     ("services.csv", include_str!("../../kiosk-config/services.csv")),
     ("bundles.csv", include_str!("../../kiosk-config/bundles.csv")),
@@ -338,7 +339,7 @@ fn load_with(hall_text: &str, read: &dyn Fn(&str) -> Result<String, String>) -> 
         priorities: parts.priorities,
         windows: parts.windows,
         categories: cat.categories,
-        items: cat.items,
+        items: cat.items.into(),
         bundles: cat.bundles,
         call_template: parts.call_template,
         call_repeat: parts.call_repeat,

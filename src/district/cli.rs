@@ -34,6 +34,9 @@ pub enum CliError {
 
 /// Loads the district's directory and runs it until a signal.
 pub fn main(args: DistrictArgs) -> Result<(), CliError> {
+    // As for a hall (`hallq serve`): each supervisor's sign-in takes an argon2 work area of
+    // 19 MiB, which glibc would otherwise keep resident after the first.
+    crate::daemon::process::fixed_mmap_threshold();
     let config = load_district_dir(&args.config).map_err(CliError::Config)?;
     let addr = args.listen.unwrap_or(config.listen);
     let runtime = tokio::runtime::Runtime::new().map_err(CliError::Start)?;

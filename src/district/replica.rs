@@ -9,6 +9,8 @@
 //! Every call here blocks on disk: the async side runs them with `spawn_blocking`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::core::event::Record;
 
@@ -31,6 +33,36 @@ pub enum ReplicaError {
 pub struct Replica {
     db: sled::Db,
     dir: PathBuf,
+    flushes: Arc<GroupFlush>,
+}
+
+/// One flush for every record written while the previous flush ran (group commit). Each
+/// hall's view keeps its record and waits for it to be on disk before the record is
+/// acknowledged; with a flush of its own per record, a thousand halls at their peak
+/// queued on the disk's fsyncs and the view lagged by seconds (BENCHMARKS.md, the
+/// district).
+#[derive(Default)]
+struct GroupFlush {
+    /// The generation of the last flush finished; held while a flush runs.
+    done: Mutex<u64>,
+    /// The generation of the last flush started.
+    started: AtomicU64,
+}
+
+impl GroupFlush {
+    /// Returns once everything written before the call is on disk.
+    fn flush(&self, db: &sled::Db) -> Result<(), ReplicaError> {
+        // A flush that starts after this point covers what was written before it.
+        let need = self.started.load(Ordering::SeqCst) + 1;
+        let mut done = self.done.lock().map_err(|_| ReplicaError::Transaction("a flush panicked".into()))?;
+        if *done >= need {
+            return Ok(());
+        }
+        let generation = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+        db.flush()?;
+        *done = generation;
+        Ok(())
+    }
 }
 
 /// One hall's records.
@@ -40,18 +72,24 @@ pub struct HallLog {
     streams: sled::Tree,
     key: Vec<u8>,
     db: sled::Db,
+    flushes: Arc<GroupFlush>,
 }
 
 /// The tree of each hall's last stream sequence kept.
 const STREAMS_TREE: &str = "streams";
+/// sled's page cache, in bytes. Its default (1 GiB) would let the replica of every hall's
+/// log fill the district's memory as the day goes on; the replica is written once and
+/// read back only at a start, so a small cache costs nothing while it runs. Memory
+/// against halls: BENCHMARKS.md, the district.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Replica {
     /// Opens (or makes) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, ReplicaError> {
         let open_err = |source| ReplicaError::Open { dir: dir.display().to_string(), source };
         std::fs::create_dir_all(dir).map_err(|e| open_err(sled::Error::Io(e)))?;
-        let db = sled::Config::new().path(dir).open().map_err(open_err)?;
-        Ok(Self { db, dir: dir.to_path_buf() })
+        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).open().map_err(open_err)?;
+        Ok(Self { db, dir: dir.to_path_buf(), flushes: Arc::default() })
     }
 
     /// The tree of hall `hall_id`.
@@ -61,6 +99,7 @@ impl Replica {
             streams: self.db.open_tree(STREAMS_TREE)?,
             key: hall_id.as_bytes().to_vec(),
             db: self.db.clone(),
+            flushes: self.flushes.clone(),
         })
     }
 
@@ -71,7 +110,7 @@ impl Replica {
         if let Err(e) = self.db.flush() {
             tracing::warn!(error = %e, "the district's replica could not be flushed at the stop");
         }
-        let Replica { db, dir } = self;
+        let Replica { db, dir, .. } = self;
         drop(db);
         crate::store::wait_free(&dir);
     }
@@ -149,8 +188,7 @@ impl HallLog {
                 Ok(())
             })
             .map_err(|e: sled::transaction::TransactionError<()>| ReplicaError::Transaction(format!("{e:?}")))?;
-        self.db.flush()?;
-        Ok(())
+        self.flushes.flush(&self.db)
     }
 }
 

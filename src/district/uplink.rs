@@ -201,14 +201,7 @@ impl Uplink {
     /// The hall's stream, made on first use: one subject, kept on disk as long as the hall
     /// keeps its own log.
     async fn stream(&self, js: &jetstream::Context) -> Result<stream::Stream, UplinkError> {
-        let config = stream::Config {
-            name: self.link.stream_name(),
-            subjects: vec![self.link.log_subject()],
-            storage: stream::StorageType::File,
-            max_age: Duration::from_secs(u64::from(self.retention_days.max(1)) * 86_400),
-            duplicate_window: DUPLICATE_WINDOW,
-            ..Default::default()
-        };
+        let config = stream_config(&self.link.hall_id, self.retention_days);
         js.get_or_create_stream(config).await.map_err(|e| UplinkError::Stream(e.to_string()))
     }
 
@@ -295,12 +288,7 @@ impl Uplink {
         let subject = self.link.log_subject();
         let mut acks = Vec::with_capacity(batch.len());
         for (i, (seq, record)) in batch.iter().enumerate() {
-            let payload = serde_json::to_vec(record).map_err(|e| UplinkError::Publish(e.to_string()))?;
-            let message = jetstream::message::PublishMessage::build()
-                .payload(payload.into())
-                .headers(self.headers(*seq))
-                .message_id(format!("{}:{seq}", self.link.hall_id))
-                .expected_last_subject_sequence(head.stream_seq + i as u64);
+            let message = log_message(&self.link.hall_id, *seq, record, head.stream_seq + i as u64)?;
             let ack = js.send_publish(subject.clone(), message).await.map_err(publish_err)?;
             acks.push((*seq, ack));
         }
@@ -319,12 +307,6 @@ impl Uplink {
         let payload = serde_json::to_vec(&beat).map_err(|e| UplinkError::Publish(e.to_string()))?;
         let subject = beat_subject(&self.link.hall_id);
         client.publish(subject, payload.into()).await.map_err(|e| UplinkError::Publish(e.to_string()))
-    }
-
-    fn headers(&self, seq: u64) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(SEQ_HEADER, seq.to_string().as_str());
-        headers
     }
 
     /// Keeps the acknowledged position in the store and shows the lag.
@@ -349,6 +331,40 @@ impl Uplink {
         };
         self.metrics.district.lag_seconds.set(seconds);
     }
+}
+
+/// The configuration of hall `hall_id`'s stream: one subject, kept on disk as long as the
+/// hall keeps its own log (`retention_days`).
+pub fn stream_config(hall_id: &str, retention_days: u32) -> stream::Config {
+    stream::Config {
+        name: crate::config::stream_name(hall_id),
+        subjects: vec![crate::config::log_subject(hall_id)],
+        storage: stream::StorageType::File,
+        max_age: Duration::from_secs(u64::from(retention_days.max(1)) * 86_400),
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    }
+}
+
+/// The message that carries record `seq` of hall `hall_id`: the record as JSON, its log
+/// position in `Hallq-Seq`, `<hall>:<seq>` as the id the server drops repeats by, and the
+/// stream sequence that must come before it (`expected_stream_seq`; 0 for the first).
+/// The district benchmark's simulated halls publish through this too, so that what it
+/// measures is what a hall sends.
+pub fn log_message(
+    hall_id: &str,
+    seq: u64,
+    record: &Record,
+    expected_stream_seq: u64,
+) -> Result<jetstream::message::PublishMessage, UplinkError> {
+    let payload = serde_json::to_vec(record).map_err(|e| UplinkError::Publish(e.to_string()))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(SEQ_HEADER, seq.to_string().as_str());
+    Ok(jetstream::message::PublishMessage::build()
+        .payload(payload.into())
+        .headers(headers)
+        .message_id(format!("{hall_id}:{seq}"))
+        .expected_last_subject_sequence(expected_stream_seq))
 }
 
 fn publish_err(e: jetstream::context::PublishError) -> UplinkError {

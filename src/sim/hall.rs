@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::Timelike;
+use chrono::{Days, NaiveDate, TimeZone, Timelike};
 
 use crate::config::Config;
 use crate::core::model::{Preferences, QueueId, ServiceCode, WindowId};
@@ -129,7 +129,7 @@ impl SimHall {
             priorities: Vec::new(),
             windows: window_defs,
             categories: vec!["plain".into()],
-            items: vec![item],
+            items: vec![item].into(),
             bundles: Vec::new(),
             item_index: Default::default(),
             // The example hall's bookings wait in its queue Y, which this hall lacks.
@@ -179,4 +179,18 @@ fn minutes_of(setup: &Setup) -> HashMap<String, f64> {
         m.insert(b.id.as_str().to_string(), sum);
     }
     m
+}
+
+/// The first simulated day (a Monday).
+const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
+
+/// Local midnight of simulated day `d` in the hall's time zone, in ms.
+pub(super) fn day_start(hall: &SimHall, d: u32) -> Result<i64, SimError> {
+    let (y, m, dd) = FIRST_DAY;
+    let date = NaiveDate::from_ymd_opt(y, m, dd)
+        .and_then(|date| date.checked_add_days(Days::new(u64::from(d))))
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .ok_or_else(|| SimError::Input("too many days".into()))?;
+    let local = hall.setup.timezone.from_local_datetime(&date).earliest();
+    local.map(|t| t.timestamp_millis()).ok_or_else(|| SimError::Input("no local midnight".into()))
 }

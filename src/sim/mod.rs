@@ -41,6 +41,8 @@ pub use run::{NO_SHOW_AFTER_RECALL_MS, PARK_FOUND_AFTER_MS, RECALL_AFTER_MS};
 pub use staffing::{default_shifts, Rota, Shift, ShiftEnd, ROTA_LINES_MAX};
 pub use svg::chart;
 
+use crate::core::event::Record;
+
 /// The most simulated days in one run (ten years): a limit so that a typo cannot run for
 /// hours.
 pub const DAYS_MAX: u32 = 3_660;
@@ -156,6 +158,22 @@ pub fn simulate(hall: &SimHall, opts: &Options) -> Result<Report, SimError> {
 /// Runs one hall with Poisson visitors choosing from `catalogue`; `compare` runs both
 /// halls with the first one's, so that they see the same visitors.
 pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &Catalogue) -> Result<Report, SimError> {
+    Ok(run_hall(hall, opts, catalogue, false)?.0)
+}
+
+/// Runs one hall and keeps every record the core logged, with its log position: the
+/// hall's whole log, as its daemon would have written it (`hallq bench --district`
+/// publishes it).
+pub fn simulate_logged(hall: &SimHall, opts: &Options) -> Result<(Report, Vec<(u64, Record)>), SimError> {
+    run_hall(hall, opts, &catalogue(hall), true)
+}
+
+fn run_hall(
+    hall: &SimHall,
+    opts: &Options,
+    catalogue: &Catalogue,
+    keep_log: bool,
+) -> Result<(Report, Vec<(u64, Record)>), SimError> {
     opts.check()?;
     if opts.bundles > 0.0 && catalogue.bundles.is_empty() {
         return Err(SimError::Input(format!("--bundles: {} has no bundles to ask for", hall.name)));
@@ -163,7 +181,7 @@ pub fn simulate_with(hall: &SimHall, opts: &Options, catalogue: &Catalogue) -> R
     takes_bookings(hall, opts)?;
     let shifts = shifts(hall, opts)?;
     let mut arrivals = Arrivals::new(opts, catalogue);
-    run::simulate(hall, opts, shifts, &mut arrivals)
+    run::simulate(hall, opts, shifts, &mut arrivals, keep_log)
 }
 
 /// Runs two halls on the same visitors and seed; a rota must fit both before either runs.

@@ -19,14 +19,13 @@ mod visits;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
-use chrono::{Days, NaiveDate, TimeZone};
-
+use crate::core::event::Record;
 use crate::core::model::{TicketId, Ts, UserName, WindowId};
-use crate::core::{Command, Envelope, HallState, Rejection, Reply};
+use crate::core::{Command, Envelope, HallState, Rejection, Reply, Step};
 
 use super::arrivals::Arrivals;
 use super::collect::Collector;
-use super::hall::SimHall;
+use super::hall::{day_start, SimHall};
 use super::report::Report;
 use super::staffing::{Shift, ShiftEnd};
 use super::{Options, SimError};
@@ -39,8 +38,6 @@ pub const NO_SHOW_AFTER_RECALL_MS: i64 = 60_000;
 /// A clerk finds a missing document this far into the service (or at its end, if
 /// shorter), in ms: checking the materials is the first thing done at the counter.
 pub const PARK_FOUND_AFTER_MS: i64 = 2 * 60_000;
-/// The first simulated day (a Monday).
-const FIRST_DAY: (i32, u32, u32) = (2024, 1, 1);
 
 /// What happens at a simulated time, besides arrivals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,6 +141,8 @@ struct Sim<'a> {
     /// Escalated tickets (`--escalate`) served again at the escalation window.
     escalated_served: u64,
     rec: Collector,
+    /// Every record logged, when the caller asked for the log.
+    log: Option<Vec<(u64, Record)>>,
 }
 
 /// The simulator's ticket ids carry its own ticket number in their first 8 bytes, least
@@ -162,25 +161,16 @@ pub fn ticket_index(id: &TicketId) -> Option<usize> {
     usize::try_from(u64::from_le_bytes(low)).ok()
 }
 
-/// Local midnight of simulated day `d` in the hall's time zone, in ms.
-fn day_start(hall: &SimHall, d: u32) -> Result<i64, SimError> {
-    let (y, m, dd) = FIRST_DAY;
-    let date = NaiveDate::from_ymd_opt(y, m, dd)
-        .and_then(|date| date.checked_add_days(Days::new(u64::from(d))))
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-        .ok_or_else(|| SimError::Input("too many days".into()))?;
-    let local = hall.setup.timezone.from_local_datetime(&date).earliest();
-    local.map(|t| t.timestamp_millis()).ok_or_else(|| SimError::Input("no local midnight".into()))
-}
-
 /// Runs `opts.days` days of `hall` with the visitors `arrivals` makes, its windows staffed
-/// by `shifts` (one list per window of the setup).
+/// by `shifts` (one list per window of the setup); with `keep_log`, also every record the
+/// core logged, with its log position (the district benchmark publishes them).
 pub fn simulate(
     hall: &SimHall,
     opts: &Options,
     shifts: Vec<Vec<Shift>>,
     arrivals: &mut Arrivals,
-) -> Result<Report, SimError> {
+    keep_log: bool,
+) -> Result<(Report, Vec<(u64, Record)>), SimError> {
     let queues = &hall.setup.queues;
     let clerks = hall
         .setup
@@ -227,6 +217,7 @@ pub fn simulate(
         guided: 0,
         escalated_served: 0,
         rec: Collector::new(ids, opts.sla_min, grace_min),
+        log: keep_log.then(Vec::new),
     };
     for d in 0..opts.days {
         let (start, end) = (day_start(hall, d)?, day_start(hall, d + 1)?);
@@ -239,7 +230,7 @@ pub fn simulate(
     report.guides = super::GuidesReport::of(&sim.state.stats);
     report.escalated = sim.state.stats.values().map(|d| d.total.escalated).sum();
     report.escalated_served = sim.escalated_served;
-    Ok(report)
+    Ok((report, sim.log.unwrap_or_default()))
 }
 
 fn refused(what: &str, r: &Rejection) -> SimError {
@@ -249,8 +240,16 @@ fn refused(what: &str, r: &Rejection) -> SimError {
 impl Sim<'_> {
     fn exec(&mut self, command: Command, now: i64) -> Result<Reply, Rejection> {
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
-        self.rec.observe(&step.records, &step.facts);
+        self.observe(&step);
         step.result.map(|d| d.reply)
+    }
+
+    /// What a step logged, to the collector and, when asked for, to the log.
+    fn observe(&mut self, step: &Step) {
+        self.rec.observe(&step.records, &step.facts);
+        if let Some(log) = &mut self.log {
+            log.extend(step.records.iter().cloned());
+        }
     }
 
     fn push(&mut self, at: i64, ev: Ev) {

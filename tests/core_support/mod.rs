@@ -72,7 +72,8 @@ pub fn setup() -> Setup {
             item("SC-A3", "居住证办理", "户籍", "A", 20),
             item("SC-B1", "企业设立登记", "企业", "B", 30),
             item("SC-B2", "企业注销", "企业", "B", 20),
-        ],
+        ]
+        .into(),
         bundles: vec![BundleDef {
             id: BundleId::parse("YJS-01").unwrap(),
             name: "开办餐馆一件事".into(),

@@ -37,3 +37,6 @@ mod district_page;
 
 #[path = "../district_referrals.rs"]
 mod district_referrals;
+
+#[path = "../district_bench.rs"]
+mod district_bench;

@@ -6,7 +6,7 @@
 //! events against the new description.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
@@ -28,7 +28,9 @@ pub struct Setup {
     pub priorities: Vec<PriorityDef>,
     pub windows: Vec<WindowDef>,
     pub categories: Vec<String>,
-    pub items: Vec<ItemDef>,
+    /// Shared: a district loads a thousand halls with one catalogue, and a copy per hall
+    /// (three, with the views') did not fit its memory (BENCHMARKS.md, the district).
+    pub items: Arc<Vec<ItemDef>>,
     pub bundles: Vec<BundleDef>,
     /// Call-out text with `{number}` and `{window}` placeholders.
     pub call_template: String,
@@ -60,9 +62,10 @@ pub struct Setup {
 }
 
 /// Item positions by code, derived from `Setup::items` on first use. Being derived, two
-/// indexes always compare equal.
+/// indexes always compare equal. Shared by copies of a setup, like the items it indexes
+/// (`Setup::item` checks what it finds, so an index of items since changed only scans).
 #[derive(Clone, Debug, Default)]
-pub struct ItemIndex(OnceLock<HashMap<String, usize>>);
+pub struct ItemIndex(Arc<OnceLock<HashMap<String, usize>>>);
 
 impl PartialEq for ItemIndex {
     fn eq(&self, _: &Self) -> bool {
@@ -293,7 +296,7 @@ impl Setup {
     /// Typical minutes at the counter for a ticket of `queue`: the mean of its items.
     pub fn typical_minutes(&self) -> BTreeMap<QueueId, u32> {
         let mut sums: BTreeMap<QueueId, (u64, u64)> = BTreeMap::new();
-        for item in &self.items {
+        for item in self.items.iter() {
             let e = sums.entry(item.queue).or_default();
             e.0 += u64::from(item.minutes);
             e.1 += 1;

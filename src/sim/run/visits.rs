@@ -169,7 +169,7 @@ impl Sim<'_> {
             }
         };
         let step = self.state.step(&Envelope { command, idempotency_key: None }, Ts(now));
-        self.rec.observe(&step.records, &step.facts);
+        self.observe(&step);
         if let Err(r) = &step.result {
             self.rec.rejected(r.code());
             return Ok(());
