@@ -7,12 +7,18 @@ pub struct Display {
     pub(super) stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// The raw text of every message received, in order.
     pub seen: Vec<String>,
+    /// Messages already read off the socket and not yet handed out (the snapshot that
+    /// `Api::display` waits for).
+    pub(super) pending: std::collections::VecDeque<Value>,
 }
 
 impl Display {
     /// The next text frame as JSON; pings are answered and skipped. Fails on a hang, a
     /// close or a frame that is not JSON.
     pub async fn next_json(&mut self) -> Value {
+        if let Some(v) = self.pending.pop_front() {
+            return v;
+        }
         loop {
             let frame = guard("the next feed message", self.stream.next()).await;
             match frame {

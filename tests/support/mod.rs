@@ -255,7 +255,15 @@ impl Api {
         let (stream, _) = guard("websocket connect", tokio_tungstenite::connect_async(url))
             .await
             .expect("the feed accepts a display");
-        Display { stream, seen: Vec::new() }
+        let mut display = Display { stream, seen: Vec::new(), pending: Default::default() };
+        // A new display's first message is the snapshot: once it is here, what the test
+        // does next comes as messages after it, not folded into it (a call made while the
+        // snapshot was being made would otherwise never arrive as a call).
+        if after.is_none() {
+            let snapshot = display.next_json().await;
+            display.pending.push_back(snapshot);
+        }
+        display
     }
 }
 
@@ -265,7 +273,7 @@ impl Api {
     pub async fn try_display(&self) -> Option<Display> {
         let url = format!("{}/ws/feed", self.base.replacen("http://", "ws://", 1));
         let (stream, _) = guard("websocket connect", tokio_tungstenite::connect_async(url)).await.ok()?;
-        Some(Display { stream, seen: Vec::new() })
+        Some(Display { stream, seen: Vec::new(), pending: Default::default() })
     }
 }
 
