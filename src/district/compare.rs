@@ -14,7 +14,6 @@ use super::api::{DistrictApp, HallEntry};
 use super::replica::{HallLog, ReplicaError};
 use super::view::Input;
 use crate::config::service_level::ServiceLevel;
-use crate::core::event::Event;
 use crate::core::setup::Setup;
 use crate::core::stats::Figures;
 use crate::reports::figures::Level;
@@ -128,20 +127,7 @@ fn replay_level(
     let Some(from) = log.first_seq_at(start)? else {
         return Ok(Level { target_min: level.min, within: 0, of: 0, share: None });
     };
-    // From the record before the day's first: the day's records run from its opening,
-    // which the reports find the same way (`reports::build`).
-    let mut opened = false;
-    for item in log.records_from(from.saturating_sub(1)) {
-        let (seq, rec) = item?;
-        let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
-        opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
-        if !opened {
-            continue;
-        }
-        if !replay.record(seq, &rec, !later) || later {
-            break;
-        }
-    }
+    crate::reports::replay_day(&mut replay, day, log.records_from(from.saturating_sub(1)))?;
     let d = replay.finish();
     let report = crate::reports::figures::from_day(day, &d, setup, level, true);
     Ok(report.total.service_level.unwrap_or(Level { target_min: level.min, within: 0, of: 0, share: None }))

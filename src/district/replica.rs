@@ -141,31 +141,9 @@ impl HallLog {
     /// The log position of the first record kept at or after `at`, found by halves as the
     /// store's own `first_seq_at` does (a hall's records are in time order).
     pub fn first_seq_at(&self, at: crate::core::model::Ts) -> Result<Option<u64>, ReplicaError> {
-        #[derive(serde::Deserialize)]
-        struct At {
-            at: crate::core::model::Ts,
-        }
-        let (Some((first, _)), Some((last, _))) = (self.tree.first()?, self.tree.last()?) else {
-            return Ok(None);
-        };
-        let probe = |pos: u64| -> Result<Option<(u64, crate::core::model::Ts)>, ReplicaError> {
-            match self.tree.range(pos.to_be_bytes()..).next() {
-                Some(item) => {
-                    let (k, v) = item?;
-                    Ok(Some((seq_of(&k)?, serde_json::from_slice::<At>(&v)?.at)))
-                }
-                None => Ok(None),
-            }
-        };
-        let (mut lo, mut hi) = (seq_of(&first)?, seq_of(&last)?.saturating_add(1));
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match probe(mid)? {
-                Some((_, t)) if t < at => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        Ok(probe(lo)?.map(|(seq, _)| seq))
+        crate::store::first_at(&self.tree, at, seq_of, |_, value| {
+            Ok(serde_json::from_slice::<crate::store::RecordTime>(value)?.at)
+        })
     }
 
     /// The stream sequence of the last record kept (0: none).

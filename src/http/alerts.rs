@@ -90,13 +90,7 @@ pub async fn list(
 ) -> Result<Json<AlertsDto>, ApiError> {
     auth::user(&app, &headers, SUPERVISORS)?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let day = match params.day {
-        None => None,
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
-        ),
-    };
+    let day = super::reports::day_param(params.day.as_deref())?;
     let active = match params.active.as_deref() {
         None | Some("false") => false,
         Some("true") => true,

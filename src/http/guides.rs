@@ -218,13 +218,7 @@ pub async fn csv(
 ) -> Result<Response, ApiError> {
     auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let day = match params.day {
-        None => None,
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
-        ),
-    };
+    let day = super::reports::day_param(params.day.as_deref())?;
     let (day, figures) = app.hall.engine.read(move |r| r.stats(day)).await?;
     let rows = stats_part(&app, &figures);
     let bytes = csv_bytes(&day.to_string(), &rows).map_err(|e| ApiError::internal("guides.csv failed", &e))?;

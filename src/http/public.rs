@@ -57,13 +57,7 @@ pub async fn stats(
 ) -> Result<Json<super::moves::StatsWithPersons>, ApiError> {
     auth::user(&app, &headers, &[Role::Supervisor, Role::Admin])?;
     let UrlQuery(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let day = match params.day {
-        None => None,
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
-        ),
-    };
+    let day = super::reports::day_param(params.day.as_deref())?;
     let (day, figures) = app.hall.engine.read(move |r| r.stats(day)).await?;
     let mut dto = StatsDto::new(day, &figures);
     dto.escalations = super::escalations::stats_part(&app, &figures.total).await?;

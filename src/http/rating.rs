@@ -179,13 +179,7 @@ pub async fn cases(
         Some("closed") => Some(CaseStatus::Closed),
         Some(_) => return Err(ApiError::bad_request("bad_status", "status must be open, overdue, closed or all")),
     };
-    let day = match params.day.as_deref() {
-        None | Some("") => None,
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))?,
-        ),
-    };
+    let day = super::reports::day_param(params.day.as_deref().filter(|d| !d.is_empty()))?;
     let view = app.hall.engine.read(move |r| r.cases(status, day)).await?;
     Ok(Json(cases_json(&app.hall.config, &view)))
 }

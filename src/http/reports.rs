@@ -94,6 +94,15 @@ pub async fn chart(
     Ok((headers, svg).into_response())
 }
 
+/// A report's `?day=` (today's without one), or a clear 400.
+pub(super) fn day_param(day: Option<&str>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    day.map(|d| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::bad_request("bad_day", "day must be a date in the form YYYY-MM-DD"))
+    })
+    .transpose()
+}
+
 pub(super) fn csv_response(bytes: Vec<u8>, filename: String) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));

@@ -129,6 +129,32 @@ fn covered(store: &Store, day: NaiveDate, start: Ts) -> Result<bool, StoreError>
     })
 }
 
+/// Folds `day`'s records into `replay`, from `records` (a log read from the record before
+/// the day's first by time: `first_seq_at`). A day's records run from its opening to the
+/// next day's, which expires what was left. Both may come after midnight: the new day waits
+/// for a window still serving (`core::hall`), so records after midnight before the opening
+/// are the day before's. The hall's reports and the district's (`district::compare`) both
+/// count a day this way.
+pub fn replay_day<E>(
+    replay: &mut Replay,
+    day: NaiveDate,
+    records: impl Iterator<Item = Result<(u64, crate::core::event::Record), E>>,
+) -> Result<(), E> {
+    let mut opened = false;
+    for item in records {
+        let (seq, rec) = item?;
+        let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
+        opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
+        if !opened {
+            continue;
+        }
+        if !replay.record(seq, &rec, !later) || later {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn build(
     store: &Store,
     setup: &Arc<Setup>,
@@ -143,21 +169,7 @@ fn build(
     let minutes = usize::try_from(end.since_ms(start) / 60_000).unwrap_or(24 * 60);
     let mut replay = Replay::new(setup.clone(), |q| u64::from(level.minutes(q)) * 60_000, start, minutes);
     if let Some(from) = store.first_seq_at(start)? {
-        // A day's records run from its opening to the next day's, which expires what was
-        // left. Both may come after midnight: the new day waits for a window still serving
-        // (`core::hall`), so records after midnight before the opening are the day before's.
-        let mut opened = false;
-        for item in store.records_after(from.saturating_sub(1)) {
-            let (seq, rec) = item?;
-            let later = matches!(rec.event, Event::DayOpened { day: d, .. } if d > day);
-            opened = opened || later || matches!(rec.event, Event::DayOpened { day: d, .. } if d == day);
-            if !opened {
-                continue;
-            }
-            if !replay.record(seq, &rec, !later) || later {
-                break;
-            }
-        }
+        replay_day(&mut replay, day, store.records_after(from.saturating_sub(1)))?;
     }
     let d = replay.finish();
     let report = figures::from_day(day, &d, setup, level, day < today);

@@ -12,6 +12,7 @@
 mod load;
 mod lock;
 mod read;
+pub(crate) use read::{first_at, RecordTime};
 mod side;
 
 use std::fs::File;
