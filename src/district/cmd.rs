@@ -79,6 +79,23 @@ const LINK_POLL: Duration = Duration::from_millis(250);
 /// Longest the requests in hand may take to finish at the stop.
 const DRAIN_WAIT: Duration = Duration::from_secs(5);
 
+/// A cmd answer's HTTP status, as the hall's route gave it (`STATUS_HEADER`); why not when
+/// the answer has none or is larger than any the hall sends (`REPLY_BYTES_MAX`). The
+/// district's online services and a referring hall read answers so.
+pub fn answer_status(answer: &async_nats::Message) -> Result<StatusCode, &'static str> {
+    let status = answer
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(STATUS_HEADER))
+        .and_then(|v| v.as_str().parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or("the hall's answer has no status")?;
+    if answer.payload.len() > REPLY_BYTES_MAX {
+        return Err("the hall's answer is too large");
+    }
+    Ok(status)
+}
+
 /// The subject of a hall's online requests.
 pub fn cmd_subject(hall_id: &str) -> String {
     format!("hallq.hall.{hall_id}.cmd")

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -36,7 +36,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::api::DistrictApp;
-use super::cmd::{cmd_subject, CmdRequest, Op, CMD_VERSION, REPLY_BYTES_MAX, STATUS_HEADER};
+use super::cmd::{cmd_subject, CmdRequest, Op, CMD_VERSION};
 use crate::config::Rate;
 use crate::core::command::IDEMPOTENCY_KEY_BYTES_MAX;
 use crate::http::error::ApiError;
@@ -311,16 +311,7 @@ fn unreachable_now(why: &str) -> ApiError {
 /// The hall's answer as the visitor gets it: its status and body, and for a ticket the
 /// status page's address at the district.
 fn answer_of(hall_id: &str, op: Op, answer: async_nats::Message) -> Result<Response, ApiError> {
-    let status = answer
-        .headers
-        .as_ref()
-        .and_then(|h| h.get(STATUS_HEADER))
-        .and_then(|v| v.as_str().parse::<u16>().ok())
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .ok_or_else(|| unreachable_now("the hall's answer has no status"))?;
-    if answer.payload.len() > REPLY_BYTES_MAX {
-        return Err(unreachable_now("the hall's answer is too large"));
-    }
+    let status = super::cmd::answer_status(&answer).map_err(unreachable_now)?;
     let mut body = answer.payload.clone();
     if status.is_success() && matches!(op, Op::Take | Op::Ticket) {
         body = at_district(hall_id, &body).unwrap_or(body);

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Semaphore};
 
-use super::cmd::{cmd_subject, CmdRequest, Op, CMD_VERSION, REPLY_BYTES_MAX, STATUS_HEADER};
+use super::cmd::{answer_status, cmd_subject, CmdRequest, Op, CMD_VERSION};
 use crate::config::DistrictLink;
 use crate::http::error::ApiError;
 
@@ -102,16 +102,7 @@ impl Outbound {
             tracing::info!(hall = to, error = %e, "a hall did not answer a referral");
             unreachable("the hall did not answer in time; nothing was referred, the ticket is still at your window")
         })?;
-        let status = answer
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(STATUS_HEADER))
-            .and_then(|v| v.as_str().parse::<u16>().ok())
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| unreachable("the hall's answer has no status"))?;
-        if answer.payload.len() > REPLY_BYTES_MAX {
-            return Err(unreachable("the hall's answer is too large"));
-        }
+        let status = answer_status(&answer).map_err(unreachable)?;
         Ok(Answer { status, body: answer.payload })
     }
 
