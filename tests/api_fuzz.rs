@@ -12,6 +12,7 @@
 use crate::support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -284,8 +285,20 @@ fn arbitrary_feed_resume_values_are_refused_or_resynced() {
         "\\PC{0,20}".prop_map(|t| t.bytes().map(|b| format!("%{b:02X}")).collect()),
         "[-+ .eE0-9a-z]{0,12}",
     ];
+    let feed = format!("{}/ws/feed", s.daemon.api.base.replacen("http://", "ws://", 1));
+    // Where the hall's log stands: nothing happens while the cases run.
+    let now = rt.block_on(async {
+        let (mut ws, _) = support::guard("a feed connection", tokio_tungstenite::connect_async(&feed))
+            .await
+            .expect("the feed answers");
+        let first = support::guard("the snapshot", first_text(&mut ws)).await.expect("a snapshot");
+        serde_json::from_str::<serde_json::Value>(&first).expect("JSON")["seq"].as_u64().expect("a seq")
+    });
     let result = runner(CASES_DEFAULT / 3).run(&after, |after| {
         let api = &s.daemon.api;
+        // A display resuming at a position the hall has reached is sent what came after it,
+        // which may be nothing at all; any other value is refused or answered by a snapshot.
+        let resumed = after.parse::<u64>().ok().filter(|n| *n <= now);
         rt.block_on(async {
             let before = hall_state(api, &s.ticket).await;
             // Bytes a URL may not hold are sent percent-encoded; `%` itself is left, so that
@@ -299,22 +312,22 @@ fn arbitrary_feed_resume_values_are_refused_or_resynced() {
                     _ => format!("%{b:02X}"),
                 })
                 .collect();
-            let url = format!("{}/ws/feed?after={query}", api.base.replacen("http://", "ws://", 1));
+            let url = format!("{feed}?after={query}");
             match support::guard("a feed connection", tokio_tungstenite::connect_async(url)).await {
                 Ok((mut ws, _)) => {
-                    use futures_util::StreamExt;
-                    use tokio_tungstenite::tungstenite::Message;
-                    // Pings may come first (the daemon pings on a timer); the first text counts.
-                    let mut first = support::guard("the first feed message", ws.next()).await;
-                    while let Some(Ok(Message::Ping(_) | Message::Pong(_))) = first {
-                        first = support::guard("the first feed message", ws.next()).await;
+                    let wait = if resumed.is_some() { Duration::from_secs(1) } else { support::HANG_GUARD };
+                    match tokio::time::timeout(wait, first_text(&mut ws)).await {
+                        Err(_) if resumed.is_some() => {}
+                        Err(_) => return Err(TestCaseError::fail(format!("after={after}: no first message"))),
+                        Ok(first) => {
+                            let text = first.map_err(|e| TestCaseError::fail(format!("after={after}: {e}")))?;
+                            let v: serde_json::Value = serde_json::from_str(&text).expect("a JSON feed message");
+                            let seq = v["seq"].as_u64();
+                            prop_assert!(seq.is_some(), "after={after}: {v}");
+                            prop_assert!(resumed.is_none_or(|n| seq > Some(n)), "after={after}: sent again: {v}");
+                        }
                     }
-                    let Some(Ok(Message::Text(t))) = first else {
-                        return Err(TestCaseError::fail(format!("after={after}: no first message: {first:?}")));
-                    };
-                    let v: serde_json::Value = serde_json::from_str(t.as_str()).expect("a JSON feed message");
-                    prop_assert!(v["seq"].is_u64(), "after={after}: {v}");
-                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;
                 }
                 Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
                     let status = resp.status().as_u16();
@@ -331,6 +344,22 @@ fn arbitrary_feed_resume_values_are_refused_or_resynced() {
     });
     if let Err(e) = result {
         panic!("{e}");
+    }
+}
+
+/// The first text message of a feed (pings may come first: the daemon pings on a timer).
+async fn first_text<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>) -> Result<String, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_string()),
+            other => return Err(format!("no first message: {other:?}")),
+        }
     }
 }
 
