@@ -44,18 +44,38 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 /// For each user, whether the demo password opens the account. Each check is a full
 /// argon2 hash, so each distinct hash string is checked once (a `[[window_range]]`'s sixty
 /// clerks share one) and the checks are split over the machine's cores.
+///
+/// The answers are kept for the life of the process (`DEMO_KNOWN_MAX` hash strings at
+/// most): whether a PHC string opens with the demo password never changes, and a process
+/// that starts a hall more than once (the test suite starts hundreds, each with the
+/// example hall's sixteen hashes, about 0.4 s of CPU apiece) checks each string once.
 pub(super) fn demo_password_users(users: &[UserDef]) -> Vec<bool> {
     let mut distinct: Vec<&str> = users.iter().map(|u| u.password_hash.as_str()).collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let opens = check_demo(&distinct);
-    users
-        .iter()
-        .map(|u| {
-            distinct.binary_search(&u.password_hash.as_str()).is_ok_and(|i| opens.get(i).copied().unwrap_or(false))
-        })
-        .collect()
+    let known = |h: &str| DEMO_KNOWN.lock().ok().and_then(|k| k.get(h).copied());
+    let unknown: Vec<&str> = distinct.iter().copied().filter(|h| known(h).is_none()).collect();
+    let checked = check_demo(&unknown);
+    if let Ok(mut k) = DEMO_KNOWN.lock() {
+        for (h, opens) in unknown.iter().zip(&checked) {
+            if k.len() < DEMO_KNOWN_MAX {
+                k.insert(h.to_string(), *opens);
+            }
+        }
+    }
+    let opens = |h: &str| match unknown.binary_search(&h) {
+        Ok(i) => checked.get(i).copied().unwrap_or(false),
+        Err(_) => known(h).unwrap_or(false),
+    };
+    users.iter().map(|u| opens(u.password_hash.as_str())).collect()
 }
+
+/// Hash strings whose demo check is kept (a hall has a few hundred users at most).
+const DEMO_KNOWN_MAX: usize = 4096;
+
+/// Each checked hash string and whether the demo password opens it.
+static DEMO_KNOWN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, bool>>> =
+    std::sync::LazyLock::new(Default::default);
 
 fn check_demo(hashes: &[&str]) -> Vec<bool> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
