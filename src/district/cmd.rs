@@ -71,7 +71,7 @@ pub const REPLY_BYTES_MAX: usize = 1000 * 1024;
 /// The header of an answer that carries the route's HTTP status.
 pub const STATUS_HEADER: &str = "Hallq-Status";
 /// The queue group of a hall's subscription: one instance handles each request.
-const QUEUE_GROUP: &str = "hallq-hall";
+pub const QUEUE_GROUP: &str = "hallq-hall";
 /// Longest an argument (a day, a booking code, a ticket id) or a ticket key may be.
 const ARG_BYTES_MAX: usize = 64;
 /// How often the task looks whether the uplink is up (and the stream the hall's own).
@@ -212,16 +212,17 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
 /// A connection of its own (the uplink's comes and goes with its sessions), with a
 /// bounded subscription queue.
 async fn subscribe(link: &DistrictLink) -> Option<(async_nats::Client, async_nats::Subscriber)> {
-    let mut options = async_nats::ConnectOptions::new()
+    let options = async_nats::ConnectOptions::new()
         .name(format!("hallq-{}-cmd", link.hall_id))
         .connection_timeout(Duration::from_secs(5))
         .subscription_capacity(PENDING_MAX);
-    if let Some(creds) = &link.creds_file {
-        options = options.credentials_file(creds).await.ok()?;
-    }
-    if let Some(ca) = &link.tls_ca_file {
-        options = options.add_root_certificates(ca.clone()).require_tls(true);
-    }
+    let options = match super::auth::hall_options(options, link).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "the district's online requests: cannot connect to NATS");
+            return None;
+        }
+    };
     let client = match options.connect(link.nats_url.as_str()).await {
         Ok(c) => c,
         Err(e) => {

@@ -38,5 +38,8 @@ mod district_page;
 #[path = "../district_referrals.rs"]
 mod district_referrals;
 
+#[path = "../district_auth.rs"]
+mod district_auth;
+
 #[path = "../district_bench.rs"]
 mod district_bench;
