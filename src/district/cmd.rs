@@ -123,6 +123,10 @@ pub enum Op {
     Take,
     /// `GET /api/v1/tickets/ARG`: the status page's read.
     Ticket,
+    /// `GET /api/v1/tickets/ARG/qr.svg?k=K`: the hall's check of the visitor's key (403
+    /// for a wrong one, as for a ticket it does not know) before the district draws its
+    /// own code; the hall's drawing is not used.
+    Qr,
     /// `POST /api/v1/tickets/ARG/cancel?k=K`.
     CancelTicket,
     /// `POST /api/v1/tickets/ARG/rejoin?k=K`.
@@ -329,6 +333,11 @@ pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>
     if let Some(k) = &key {
         builder = builder.header("idempotency-key", k.as_str());
     }
+    if cmd.op == Op::Qr {
+        // The hall's route draws its code for the address asked by; the district draws its
+        // own for its address and reads only the status.
+        builder = builder.header(header::HOST, "district.invalid");
+    }
     let bytes = match &body {
         Some(b) => Bytes::from(serde_json::to_vec(b).map_err(|e| ApiError::internal("an online body", &e))?),
         None => Bytes::new(),
@@ -365,6 +374,7 @@ fn route_of(cmd: &CmdRequest) -> Result<(Method, String), ApiError> {
         // With the visitor's key, when given: a referred ticket's link to its new hall.
         Op::Ticket if cmd.k.is_some() => (Method::GET, format!("/api/v1/tickets/{}?k={}", arg()?, key()?)),
         Op::Ticket => (Method::GET, format!("/api/v1/tickets/{}", arg()?)),
+        Op::Qr => (Method::GET, format!("/api/v1/tickets/{}/qr.svg?k={}", arg()?, key()?)),
         Op::CancelTicket => (Method::POST, format!("/api/v1/tickets/{}/cancel?k={}", arg()?, key()?)),
         Op::Rejoin => (Method::POST, format!("/api/v1/tickets/{}/rejoin?k={}", arg()?, key()?)),
         Op::Rate => (Method::POST, format!("/api/v1/tickets/{}/rating?k={}", arg()?, key()?)),
