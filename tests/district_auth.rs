@@ -100,6 +100,49 @@ async fn town_b_answers(district: &District, n: usize) {
     }
 }
 
+/// Town-a's key in an intruder's hands: each attempt on town-b, and on any stream, is
+/// refused by the server; town-b's stream is as it was and town-b answers every request.
+async fn intruder_is_refused(
+    nats: &Nats,
+    keys: &TempDir,
+    district: &District,
+    district_js: &async_nats::jetstream::Context,
+) {
+    let b_before = messages_of(district_js, "town-b").await;
+    let (intruder, mut errors) = connect_as(nats, "town-a", &seed(keys, "hall-town-a")).await;
+    intruder.publish("hallq.hall.town-b.log", "{}".into()).await.expect("sent");
+    refused(&mut errors, "hallq.hall.town-b.log").await;
+    let alone = intruder.subscribe("hallq.hall.town-b.cmd").await.expect("asked");
+    refused(&mut errors, "hallq.hall.town-b.cmd").await;
+    let in_group = intruder.queue_subscribe("hallq.hall.town-b.cmd", "hallq-hall".into()).await.expect("asked");
+    refused(&mut errors, "hallq.hall.town-b.cmd").await;
+    let replies = intruder.subscribe("_INBOX.district.qingchuan.>").await.expect("asked");
+    refused(&mut errors, "_INBOX.district.qingchuan.>").await;
+    for api in [
+        "STREAM.DELETE.HALLQ_town-b",
+        "STREAM.PURGE.HALLQ_town-b",
+        "STREAM.DELETE.HALLQ_town-a",
+        "STREAM.PURGE.HALLQ_town-a",
+        "STREAM.UPDATE.HALLQ_town-a",
+        "STREAM.CREATE.HALLQ_town-a",
+        "STREAM.CREATE.HALLQ_town-a-copy",
+        "CONSUMER.CREATE.HALLQ_town-a",
+        "CONSUMER.DELETE.HALLQ_town-b.district-qingchuan",
+    ] {
+        let subject = format!("$JS.API.{api}");
+        intruder.publish(subject.clone(), "{}".into()).await.expect("sent");
+        refused(&mut errors, &subject).await;
+    }
+    // Town-b answers every online request, and the intruder heard none of them: what the
+    // server had for it came before the answer to its own ping.
+    town_b_answers(district, 4).await;
+    intruder.flush().await.expect("a round trip");
+    for (what, mut sub) in [("alone", alone), ("in the queue group", in_group), ("the district's inbox", replies)] {
+        assert!(sub.next().now_or_never().flatten().is_none(), "the intruder heard town-b's cmd traffic ({what})");
+    }
+    assert_eq!(messages_of(district_js, "town-b").await, b_before, "town-b's stream is as it was");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hall_known_by_its_key_reaches_only_its_own_subjects() {
     let (keys, block) = keys();
@@ -130,40 +173,8 @@ async fn a_hall_known_by_its_key_reaches_only_its_own_subjects() {
     let options = auth::district_options(ConnectOptions::new(), DISTRICT_ID, Some(&seed(&keys, "district-qingchuan")));
     let as_district = options.expect("the district's seed").connect(nats.url()).await.expect("the district's key");
     let district_js = async_nats::jetstream::new(as_district);
-    let b_before = messages_of(&district_js, "town-b").await;
 
-    // Town-a's key in an intruder's hands.
-    let (intruder, mut errors) = connect_as(&nats, "town-a", &seed(&keys, "hall-town-a")).await;
-    intruder.publish("hallq.hall.town-b.log", "{}".into()).await.expect("sent");
-    refused(&mut errors, "hallq.hall.town-b.log").await;
-    let alone = intruder.subscribe("hallq.hall.town-b.cmd").await.expect("asked");
-    refused(&mut errors, "hallq.hall.town-b.cmd").await;
-    let in_group = intruder.queue_subscribe("hallq.hall.town-b.cmd", "hallq-hall".into()).await.expect("asked");
-    refused(&mut errors, "hallq.hall.town-b.cmd").await;
-    let replies = intruder.subscribe("_INBOX.district.qingchuan.>").await.expect("asked");
-    refused(&mut errors, "_INBOX.district.qingchuan.>").await;
-    for api in [
-        "STREAM.DELETE.HALLQ_town-b",
-        "STREAM.PURGE.HALLQ_town-b",
-        "STREAM.DELETE.HALLQ_town-a",
-        "STREAM.PURGE.HALLQ_town-a",
-        "STREAM.UPDATE.HALLQ_town-a",
-        "STREAM.CREATE.HALLQ_town-a-copy",
-        "CONSUMER.CREATE.HALLQ_town-a",
-        "CONSUMER.DELETE.HALLQ_town-b.district-qingchuan",
-    ] {
-        let subject = format!("$JS.API.{api}");
-        intruder.publish(subject.clone(), "{}".into()).await.expect("sent");
-        refused(&mut errors, &subject).await;
-    }
-    // Town-b answers every online request, and the intruder heard none of them: what the
-    // server had for it came before the answer to its own ping.
-    town_b_answers(&district, 4).await;
-    intruder.flush().await.expect("a round trip");
-    for (what, mut sub) in [("alone", alone), ("in the queue group", in_group), ("the district's inbox", replies)] {
-        assert!(sub.next().now_or_never().flatten().is_none(), "the intruder heard town-b's cmd traffic ({what})");
-    }
-    assert_eq!(messages_of(&district_js, "town-b").await, b_before, "town-b's stream is as it was");
+    intruder_is_refused(&nats, &keys, &district, &district_js).await;
     agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
 
     // The hall's own key suffices to restore it from its stream.
