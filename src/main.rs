@@ -46,6 +46,10 @@ enum Cmd {
     },
     /// Run the district: every hall's stream read into the district's view, and its API.
     District(hallq::district::cli::DistrictArgs),
+    /// From a district's directory: an NKey seed per hall and for the district (missing
+    /// ones made, mode 0600) and nats-server's authorization block, each allowed only its
+    /// own subjects (hall.toml's and district.toml's [district] nkey_file).
+    NatsConfig(hallq::district::natsconf::NatsConfigArgs),
     /// Check a kiosk-config directory and report every error with file, line and key.
     Check { dir: PathBuf },
     /// After `serve` refused a damaged, emptied or missing log: move the damaged files
@@ -226,6 +230,10 @@ fn run() -> anyhow::Result<()> {
             serve(config.as_ref(), data, listen, always_open, tls, no_rate_limits)
         }
         Cmd::District(args) => Ok(hallq::district::cli::main(args)?),
+        Cmd::NatsConfig(args) => {
+            hallq::district::natsconf::main(args)?.iter().for_each(say);
+            Ok(())
+        }
         Cmd::Check { dir } => check(&dir),
         Cmd::Recover { data, config } => {
             let cfg = load(config.as_ref())?;

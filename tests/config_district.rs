@@ -23,6 +23,8 @@ fn the_example_hall_runs_alone_and_a_linked_hall_is_named_by_its_id() {
     assert_eq!(link.stream_name(), "HALLQ_qingchuan");
     let named = load("nats_url = \"tls://nats.example.gov.cn:4222\"\nhall_id = \"town-03\"").expect("its own id");
     assert_eq!(named.district.expect("the link").hall_id, "town-03");
+    let keyed = load("nats_url = \"nats://127.0.0.1:4222\"\nnkey_file = \"/etc/hallq/hall.nk\"").expect("a key's file");
+    assert_eq!(keyed.district.expect("the link").nkey_file, Some("/etc/hallq/hall.nk".into()));
 }
 
 #[test]
@@ -35,6 +37,8 @@ fn bad_links_are_named_with_file_line_and_key() {
         ("nats_url = \"nats://127.0.0.1:4222\"\nhall_id = \"a.b\"", "district.hall_id"),
         ("nats_url = \"nats://127.0.0.1:4222\"\nhall_id = \">\"", "district.hall_id"),
         ("nats_url = \"nats://127.0.0.1:4222\"\nsubject = \"x\"", "district.subject"),
+        ("nats_url = \"nats://127.0.0.1:4222\"\ncreds_file = \"a.creds\"\nnkey_file = \"a.nk\"", "not both"),
+        ("nats_url = \"nats://127.0.0.1:4222\"\nnkey_file = \"\"", "district.nkey_file"),
     ];
     for (table, named) in cases {
         let err = load(table).expect_err(table);

@@ -17,14 +17,15 @@ use crate::support::nats::Nats;
 use crate::support::*;
 
 /// `hallq district` as a child process; killed when dropped.
-struct DistrictProcess {
+pub(crate) struct DistrictProcess {
     child: Child,
-    api: Api,
+    pub(crate) api: Api,
+    pub(crate) addr: SocketAddr,
 }
 
 impl DistrictProcess {
     /// Starts the binary on port 0 and waits (bounded) for its listening line.
-    fn spawn(config: &Path, data: &Path) -> Self {
+    pub(crate) fn spawn(config: &Path, data: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hallq"))
             .args(["district", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
@@ -52,7 +53,7 @@ impl DistrictProcess {
             }
         });
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => Self { child, api: Api::new(addr) },
+            Ok(addr) => Self { child, api: Api::new(addr), addr },
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -61,7 +61,7 @@ impl Drop for District {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A WebSocket to `/ws/district` from `127.0.0.{from}`: the socket, or the HTTP status
 /// of the refused upgrade.
@@ -93,7 +93,7 @@ async fn next(ws: &mut Ws) -> Option<Value> {
 }
 
 /// Reads `ws` until `pred` holds for `hall`'s entry; bounded by `HANG_GUARD` in all.
-async fn until_hall(ws: &mut Ws, hall: &str, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn until_hall(ws: &mut Ws, hall: &str, pred: impl Fn(&Value) -> bool) -> Value {
     let found = tokio::time::timeout(HANG_GUARD, async {
         loop {
             let msg = next(ws).await.expect("the feed went on");

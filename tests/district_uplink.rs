@@ -23,6 +23,7 @@ fn linked_config(nats: &Nats) -> hallq::config::Config {
         nats_url: nats.url(),
         hall_id: "qingchuan".into(),
         creds_file: None,
+        nkey_file: None,
         tls_ca_file: None,
         referrals: Default::default(),
     });

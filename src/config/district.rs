@@ -6,6 +6,9 @@
 //!   by default `[hall] id`; letters, digits, `-` and `_` only, since a `.`, `*` or `>`
 //!   would change the subject's meaning.
 //! - `creds_file`: a NATS `.creds` file (the account's JWT and the user's NKey seed).
+//! - `nkey_file`: a file holding the hall's own NKey seed (`SU…`), for a server whose
+//!   `authorization` block names each hall's public key with its own permissions
+//!   (`hallq nats-config` writes both); one of `creds_file` and `nkey_file`, not both.
 //! - `tls_ca_file`: a PEM file of the CA that signed the NATS server's certificate; with
 //!   it the link requires TLS.
 //! - `public_url`, `referral_reasons`, `[[district.peer]]`: referrals between halls
@@ -30,6 +33,8 @@ pub struct DistrictLink {
     pub hall_id: String,
     /// A NATS `.creds` file, if the server asks for one.
     pub creds_file: Option<PathBuf>,
+    /// A file holding the hall's NKey seed, read at each connection and never logged.
+    pub nkey_file: Option<PathBuf>,
     /// The CA of the server's certificate; with it, TLS is required.
     pub tls_ca_file: Option<PathBuf>,
     /// 跨中心转办: the peers, the reasons, the district's address (`referrals.rs`).
@@ -73,6 +78,7 @@ pub(super) fn read(mut t: Tab<'_>, hall: &str, errs: &mut Errs) -> Option<Distri
     let url = t.str("nats_url", errs);
     let id = t.str("hall_id", errs);
     let creds = t.str("creds_file", errs);
+    let nkey = t.str("nkey_file", errs);
     let ca = t.str("tls_ca_file", errs);
     let own = id.as_ref().map_or(hall, |f| f.value.as_str()).to_string();
     let referrals = super::referrals::read(&mut t, &own, errs);
@@ -116,9 +122,14 @@ pub(super) fn read(mut t: Tab<'_>, hall: &str, errs: &mut Errs) -> Option<Distri
         }
         Some(PathBuf::from(f.value))
     };
+    if let (Some(_), Some(n)) = (&creds, &nkey) {
+        errs.push(n.loc.err("give creds_file or nkey_file, not both: the server knows the hall by one".to_string()));
+        ok = false;
+    }
     let creds_file = path(creds, errs, &mut ok);
+    let nkey_file = path(nkey, errs, &mut ok);
     let tls_ca_file = path(ca, errs, &mut ok);
-    ok.then_some(DistrictLink { nats_url, hall_id, creds_file, tls_ca_file, referrals })
+    ok.then_some(DistrictLink { nats_url, hall_id, creds_file, nkey_file, tls_ca_file, referrals })
 }
 
 /// Whether `url` names one NATS server: `nats://` or `tls://`, a host and a port, no path,
@@ -138,7 +149,7 @@ pub(super) fn check_url(url: &str) -> Result<(), String> {
         return Err("name the port (NATS listens on 4222 by default)".to_string());
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("put no user or password in the URL; use creds_file".to_string());
+        return Err("put no user or password in the URL; use creds_file or nkey_file".to_string());
     }
     if !matches!(parsed.path(), "" | "/") || parsed.query().is_some() {
         return Err("a server's address has no path or query".to_string());

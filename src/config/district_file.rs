@@ -2,7 +2,8 @@
 //! hall under `halls/`, each a full hall configuration read by [`load_dir`](super::load_dir).
 //!
 //! `district.toml` holds `[district]` (`id`, `name`, `nats_url`, `online_seconds`,
-//! `listen`, `session_ttl_s`) and the district's supervisors as `[[user]]` (`name`,
+//! `listen`, `session_ttl_s`, `nkey_file`: the district's own NKey seed when the NATS
+//! server knows each party by its key, see `hallq nats-config`) and the district's supervisors as `[[user]]` (`name`,
 //! argon2 `password_hash`). Each `halls/<folder>/hall.toml` must have `[district]`, whose
 //! `hall_id` names the hall's stream; two halls under one id would be one stream. Every
 //! error names its file (a hall's as `halls/<folder>/hall.toml`), line and key, and all
@@ -56,6 +57,8 @@ pub struct DistrictConfig {
     pub id: String,
     pub name: String,
     pub nats_url: String,
+    /// A file holding the district's NKey seed, read when connecting, never logged.
+    pub nkey_file: Option<std::path::PathBuf>,
     /// A hall heard from within this many seconds is online.
     pub online_s: u64,
     pub listen: SocketAddr,
@@ -124,6 +127,13 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
             false
         }
     });
+    let nkey_file = t.str("nkey_file", errs).filter(|f| {
+        let ok = !f.value.is_empty() && f.value.len() <= 512;
+        if !ok {
+            errs.push(f.loc.err("nkey_file: give a file's path".to_string()));
+        }
+        ok
+    });
     let online_s = int_in(&mut t, "online_seconds", 1, ONLINE_S_MAX, errs).unwrap_or(ONLINE_S_DEFAULT);
     let ttl = int_in(&mut t, "session_ttl_s", super::MIN_SESSION_TTL_S, super::MAX_SESSION_TTL_S, errs);
     let listen = t.str("listen", errs).and_then(|f| match f.value.parse::<SocketAddr>() {
@@ -138,6 +148,7 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
         id: id?.value,
         name: district_name?,
         nats_url: url?.value,
+        nkey_file: nkey_file.map(|f| f.value.into()),
         online_s: u64::try_from(online_s).unwrap_or(30),
         listen: listen.unwrap_or_else(|| SocketAddr::from(DEFAULT_LISTEN)),
         session_ttl_s: u64::try_from(ttl.unwrap_or(SESSION_TTL_S_DEFAULT)).unwrap_or(3600),

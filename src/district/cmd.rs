@@ -71,7 +71,7 @@ pub const REPLY_BYTES_MAX: usize = 1000 * 1024;
 /// The header of an answer that carries the route's HTTP status.
 pub const STATUS_HEADER: &str = "Hallq-Status";
 /// The queue group of a hall's subscription: one instance handles each request.
-const QUEUE_GROUP: &str = "hallq-hall";
+pub const QUEUE_GROUP: &str = "hallq-hall";
 /// Longest an argument (a day, a booking code, a ticket id) or a ticket key may be.
 const ARG_BYTES_MAX: usize = 64;
 /// How often the task looks whether the uplink is up (and the stream the hall's own).
@@ -123,6 +123,10 @@ pub enum Op {
     Take,
     /// `GET /api/v1/tickets/ARG`: the status page's read.
     Ticket,
+    /// `GET /api/v1/tickets/ARG/qr.svg?k=K`: the hall's check of the visitor's key (403
+    /// for a wrong one, as for a ticket it does not know) before the district draws its
+    /// own code; the hall's drawing is not used.
+    Qr,
     /// `POST /api/v1/tickets/ARG/cancel?k=K`.
     CancelTicket,
     /// `POST /api/v1/tickets/ARG/rejoin?k=K`.
@@ -212,16 +216,17 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
 /// A connection of its own (the uplink's comes and goes with its sessions), with a
 /// bounded subscription queue.
 async fn subscribe(link: &DistrictLink) -> Option<(async_nats::Client, async_nats::Subscriber)> {
-    let mut options = async_nats::ConnectOptions::new()
+    let options = async_nats::ConnectOptions::new()
         .name(format!("hallq-{}-cmd", link.hall_id))
         .connection_timeout(Duration::from_secs(5))
         .subscription_capacity(PENDING_MAX);
-    if let Some(creds) = &link.creds_file {
-        options = options.credentials_file(creds).await.ok()?;
-    }
-    if let Some(ca) = &link.tls_ca_file {
-        options = options.add_root_certificates(ca.clone()).require_tls(true);
-    }
+    let options = match super::auth::hall_options(options, link).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "the district's online requests: cannot connect to NATS");
+            return None;
+        }
+    };
     let client = match options.connect(link.nats_url.as_str()).await {
         Ok(c) => c,
         Err(e) => {
@@ -328,6 +333,11 @@ pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>
     if let Some(k) = &key {
         builder = builder.header("idempotency-key", k.as_str());
     }
+    if cmd.op == Op::Qr {
+        // The hall's route draws its code for the address asked by; the district draws its
+        // own for its address and reads only the status.
+        builder = builder.header(header::HOST, "district.invalid");
+    }
     let bytes = match &body {
         Some(b) => Bytes::from(serde_json::to_vec(b).map_err(|e| ApiError::internal("an online body", &e))?),
         None => Bytes::new(),
@@ -364,6 +374,7 @@ fn route_of(cmd: &CmdRequest) -> Result<(Method, String), ApiError> {
         // With the visitor's key, when given: a referred ticket's link to its new hall.
         Op::Ticket if cmd.k.is_some() => (Method::GET, format!("/api/v1/tickets/{}?k={}", arg()?, key()?)),
         Op::Ticket => (Method::GET, format!("/api/v1/tickets/{}", arg()?)),
+        Op::Qr => (Method::GET, format!("/api/v1/tickets/{}/qr.svg?k={}", arg()?, key()?)),
         Op::CancelTicket => (Method::POST, format!("/api/v1/tickets/{}/cancel?k={}", arg()?, key()?)),
         Op::Rejoin => (Method::POST, format!("/api/v1/tickets/{}/rejoin?k={}", arg()?, key()?)),
         Op::Rate => (Method::POST, format!("/api/v1/tickets/{}/rating?k={}", arg()?, key()?)),

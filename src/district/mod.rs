@@ -10,11 +10,13 @@
 //! hall: the hall's daemon asks that hall over its cmd subject (`refer`).
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
 pub mod consumer;
 pub mod feed;
+pub mod natsconf;
 pub mod online;
 pub mod page;
 pub mod refer;
@@ -64,6 +66,35 @@ pub enum DistrictError {
     Http(#[from] std::io::Error),
 }
 
+/// Makes each hall's stream that does not exist yet, as its hall would (`uplink`): a hall
+/// known to the server by its own key may not make streams (`natsconf.rs`), so its first
+/// records wait for this. Tries again, with backoff, until every stream is there.
+async fn make_streams(client: async_nats::Client, halls: Vec<(String, u32)>, mut stop: watch::Receiver<bool>) {
+    tokio::select! {
+        _ = make_streams_until_made(client, halls) => {}
+        _ = stop.changed() => {}
+    }
+}
+
+async fn make_streams_until_made(client: async_nats::Client, mut halls: Vec<(String, u32)>) {
+    let js = async_nats::jetstream::new(client);
+    let mut backoff = Duration::from_millis(250);
+    while !halls.is_empty() {
+        let mut missing = Vec::new();
+        for (hall_id, retention_days) in halls {
+            if let Err(e) = js.get_or_create_stream(uplink::stream_config(&hall_id, retention_days)).await {
+                tracing::warn!(hall = %hall_id, error = %e, "cannot make the hall's stream yet");
+                missing.push((hall_id, retention_days));
+            }
+        }
+        halls = missing;
+        if !halls.is_empty() {
+            tokio::time::sleep(backoff).await;
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
 /// Runs the district on `listener` until `shutdown` resolves: replays each hall's replica,
 /// consumes every hall's stream, serves the API; then stops reading, lets requests in
 /// flight finish, lets each view finish its record, and closes the replica.
@@ -75,11 +106,13 @@ pub async fn run(
 ) -> Result<(), DistrictError> {
     let clock = options.clock.unwrap_or_else(|| Arc::new(wall_clock));
     let replica = Replica::open(&options.data_dir)?;
-    let client = async_nats::ConnectOptions::new()
+    let options = async_nats::ConnectOptions::new()
         .name(format!("hallq-district-{}", config.id))
         .connection_timeout(NATS_TIMEOUT)
         .request_timeout(Some(NATS_TIMEOUT))
-        .retry_on_initial_connect()
+        .retry_on_initial_connect();
+    let client = auth::district_options(options, &config.id, config.nkey_file.as_deref())
+        .map_err(DistrictError::Nats)?
         .connect(config.nats_url.as_str())
         .await
         .map_err(|e| DistrictError::Nats(e.to_string()))?;
@@ -102,6 +135,8 @@ pub async fn run(
         readers.spawn(consume);
         halls.push(HallEntry { link, view: started.inbox, config: Arc::new(hall.config.clone()) });
     }
+    let streams = config.halls.iter().map(|h| (h.hall_id.clone(), h.config.retention_days)).collect();
+    readers.spawn(make_streams(client.clone(), streams, stop.clone()));
     let links = halls.iter().map(|h| h.link.clone()).collect();
     let logs = config.halls.iter().map(|h| replica.hall(&h.hall_id)).collect::<Result<Vec<_>, _>>()?;
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));

@@ -184,9 +184,10 @@ async fn ticket(
 
 /// `GET …/tickets/{id}/qr.svg?k=`: the code an online visitor shows a kiosk's scanner to
 /// check in (the status page shows it until they do): the ticket's status page at the
-/// district, with its key. The hall must know the ticket (its own read, under the online
-/// limits); the code holds nothing but the hall, the ticket's id and hex digits, so this
-/// is no QR service for any text. The key is the hall's to check when it is used.
+/// district, with its key. The hall checks the key first, by its own `qr.svg` route
+/// (under the online limits): a wrong key gets the hall's 403, the same answer as a ticket
+/// it does not know, so the route tells nothing to a guesser and draws nothing for any
+/// text.
 async fn qr(
     State(app): State<App>,
     c: Client,
@@ -201,7 +202,7 @@ async fn qr(
     if !hex(&id, 32) {
         return ApiError::bad_request("bad_id", "a ticket id is 32 hex digits").into_response();
     }
-    let known = forward(&app, c, &hall, &h, Call::new(Op::Ticket).arg(id.clone())).await;
+    let known = forward(&app, c, &hall, &h, Call { k: Some(k.clone()), ..Call::new(Op::Qr).arg(id.clone()) }).await;
     if !known.status().is_success() {
         return known;
     }
@@ -245,7 +246,7 @@ fn idempotency_key(op: Op, headers: &HeaderMap) -> Result<Option<String>, ApiErr
         let k = v.to_str().map_err(|_| bad())?;
         return (!k.is_empty() && k.len() <= IDEMPOTENCY_KEY_BYTES_MAX).then(|| Some(k.to_string())).ok_or_else(bad);
     }
-    let reads = matches!(op, Op::Services | Op::Hall | Op::Slots | Op::Booking | Op::Ticket);
+    let reads = matches!(op, Op::Services | Op::Hall | Op::Slots | Op::Booking | Op::Ticket | Op::Qr);
     if reads {
         return Ok(None);
     }

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, consumer::DeliverPolicy};
+use async_nats::jetstream::{self, stream::LastRawMessageErrorKind};
 use futures_util::StreamExt;
 
 use super::uplink::SEQ_HEADER;
@@ -40,10 +40,11 @@ use crate::store::{Store, StoreError};
 
 /// Connecting, and each request to the server, gives up after this.
 const NATS_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the stream may stay silent while records are still due.
-const READ_WAIT: Duration = Duration::from_secs(30);
-/// Messages asked for at once, and records written to the new log per batch.
+/// Records written to the new log per batch.
 const BATCH: usize = 1_000;
+/// Messages of the stream asked for at once: enough to hide the round trips over a
+/// township's link, few enough that the answers waiting in hand stay small.
+const GETS_IN_FLIGHT: usize = 64;
 /// The file that marks a `.partial` directory as a restore in progress, and so as ours
 /// to start afresh.
 const RESTORING_FILE: &str = "RESTORING";
@@ -188,8 +189,9 @@ fn source(args: &RestoreArgs) -> Result<Option<Source>, RestoreError> {
             return Err(RestoreError::Refused("give --nats URL, or --config of a hall with [district]".into()))
         }
     };
-    let (creds_file, tls_ca_file) = configured.map_or((None, None), |l| (l.creds_file, l.tls_ca_file));
-    let link = DistrictLink { nats_url, hall_id, creds_file, tls_ca_file, referrals: Default::default() };
+    let (creds_file, nkey_file, tls_ca_file) =
+        configured.map_or((None, None, None), |l| (l.creds_file, l.nkey_file, l.tls_ca_file));
+    let link = DistrictLink { nats_url, hall_id, creds_file, nkey_file, tls_ca_file, referrals: Default::default() };
     Ok(Some(Source { link, setup: config.map(|c| Arc::new(c.setup)) }))
 }
 
@@ -313,22 +315,20 @@ fn read_key(path: &Path) -> Result<[u8; 32], RestoreError> {
 
 async fn connect(link: &DistrictLink) -> Result<async_nats::Client, RestoreError> {
     let nats = |e: &dyn std::fmt::Display| RestoreError::Nats(format!("cannot connect to {}: {e}", link.nats_url));
-    let mut options = async_nats::ConnectOptions::new()
+    let options = async_nats::ConnectOptions::new()
         .name(format!("hallq-restore-{}", link.hall_id))
         .connection_timeout(NATS_TIMEOUT)
         .request_timeout(Some(NATS_TIMEOUT))
         .max_reconnects(Some(1));
-    if let Some(creds) = &link.creds_file {
-        options = options.credentials_file(creds).await.map_err(|e| nats(&e))?;
-    }
-    if let Some(ca) = &link.tls_ca_file {
-        options = options.add_root_certificates(ca.clone()).require_tls(true);
-    }
+    let options = super::auth::hall_options(options, link).await.map_err(|e| nats(&e))?;
     options.connect(link.nats_url.as_str()).await.map_err(|e| nats(&e))
 }
 
 /// Reads the stream's messages up to `last` (its last when the restore began) in order
-/// into `writer`, through an ephemeral consumer.
+/// into `writer`, each asked for by its sequence (`STREAM.MSG.GET`), `GETS_IN_FLIGHT` at
+/// once. Not through a consumer: a hall's NATS identity may read its own stream but make
+/// no consumer, since a consumer's deliver subject could be another hall's cmd subject
+/// (`natsconf.rs`).
 async fn read_stream(
     stream: &jetstream::stream::Stream,
     last: u64,
@@ -336,38 +336,31 @@ async fn read_stream(
     writer: &mut Writer<'_>,
 ) -> Result<(), RestoreError> {
     let nats = |e: &dyn std::fmt::Display| RestoreError::Nats(format!("reading the stream: {e}"));
-    let config = pull::Config {
-        ack_policy: AckPolicy::None,
-        deliver_policy: DeliverPolicy::All,
-        filter_subject: log_subject(hall_id),
-        inactive_threshold: Duration::from_secs(60),
-        ..Default::default()
-    };
-    let consumer: jetstream::consumer::PullConsumer = stream.create_consumer(config).await.map_err(|e| nats(&e))?;
-    let mut messages = consumer.stream().max_messages_per_batch(BATCH).messages().await.map_err(|e| nats(&e))?;
-    loop {
-        let next = tokio::time::timeout(READ_WAIT, messages.next()).await;
-        let message = match next {
-            Ok(Some(Ok(m))) => m,
-            Ok(Some(Err(e))) => return Err(nats(&e)),
-            Ok(None) | Err(_) => {
-                let what = format!("the stream stopped answering after record {}; run the restore again", writer.last);
-                return Err(RestoreError::Nats(what));
+    let first = stream.cached_info().state.first_sequence.max(1);
+    let subject = log_subject(hall_id);
+    let mut gets = futures_util::stream::iter(first..=last)
+        .map(|seq| async move { (seq, stream.get_raw_message(seq).await) })
+        .buffered(GETS_IN_FLIGHT);
+    while let Some((stream_seq, got)) = gets.next().await {
+        let message = match got {
+            Ok(m) => m,
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
+                return Err(RestoreError::Refused(format!(
+                    "message {stream_seq} of the stream is gone (deleted, or aged out during the restore): the log would have a hole; run the restore again, or restore from a backup"
+                )));
             }
+            Err(e) => return Err(nats(&format!("message {stream_seq}: {e}; run the restore again"))),
         };
-        let stream_seq = message.info().map_err(|e| nats(&e))?.stream_sequence;
-        let seq = message.headers.as_ref().and_then(|h| h.get(SEQ_HEADER)).and_then(|v| v.as_str().parse().ok());
+        let seq = message.headers.get(SEQ_HEADER).and_then(|v| v.as_str().parse().ok());
         let record = serde_json::from_slice::<Record>(&message.payload).ok().filter(|r| r.v == RECORD_VERSION);
-        let (Some(seq), Some(record)) = (seq, record) else {
+        let (Some(seq), Some(record)) = (seq.filter(|_| message.subject.as_str() == subject), record) else {
             return Err(RestoreError::Refused(format!(
-                "message {stream_seq} of the stream is not a record of this hallq's log (no {SEQ_HEADER} header, or another record version)"
+                "message {stream_seq} of the stream is not a record of this hallq's log (no {SEQ_HEADER} header, another subject, or another record version)"
             )));
         };
         writer.take(stream_seq, seq, record)?;
-        if stream_seq >= last {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
 /// The new log being written: records in order, batched, and (with the hall's setup)

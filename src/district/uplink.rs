@@ -183,24 +183,28 @@ impl Uplink {
 
     async fn connect(&self) -> Result<async_nats::Client, UplinkError> {
         let link = &self.link;
-        let mut options = async_nats::ConnectOptions::new()
+        let options = async_nats::ConnectOptions::new()
             .name(format!("hallq-{}", link.hall_id))
             .connection_timeout(CONNECT_TIMEOUT)
             .request_timeout(Some(CONNECT_TIMEOUT))
             // This task reconnects itself, resuming from the server's answer.
             .max_reconnects(Some(1));
-        if let Some(creds) = &link.creds_file {
-            options = options.credentials_file(creds).await.map_err(|e| UplinkError::Connect(e.to_string()))?;
-        }
-        if let Some(ca) = &link.tls_ca_file {
-            options = options.add_root_certificates(ca.clone()).require_tls(true);
-        }
+        let options = super::auth::hall_options(options, link).await.map_err(UplinkError::Connect)?;
         options.connect(link.nats_url.as_str()).await.map_err(|e| UplinkError::Connect(e.to_string()))
     }
 
     /// The hall's stream, made on first use: one subject, kept on disk as long as the hall
-    /// keeps its own log.
+    /// keeps its own log. A hall known to the server by its key may not make streams
+    /// (`natsconf.rs`): the district makes it, and until then the link waits.
     async fn stream(&self, js: &jetstream::Context) -> Result<stream::Stream, UplinkError> {
+        if self.link.nkey_file.is_some() {
+            return js.get_stream(self.link.stream_name()).await.map_err(|e| {
+                UplinkError::Stream(format!(
+                    "{e}; with nkey_file the district makes the hall's stream {}: is hallq district running, with this hall in its halls/?",
+                    self.link.stream_name()
+                ))
+            });
+        }
         let config = stream_config(&self.link.hall_id, self.retention_days);
         js.get_or_create_stream(config).await.map_err(|e| UplinkError::Stream(e.to_string()))
     }

@@ -38,5 +38,11 @@ mod district_page;
 #[path = "../district_referrals.rs"]
 mod district_referrals;
 
+#[path = "../district_bounds.rs"]
+mod district_bounds;
+
+#[path = "../district_auth.rs"]
+mod district_auth;
+
 #[path = "../district_bench.rs"]
 mod district_bench;

@@ -1,5 +1,6 @@
 //! A real `nats-server -js` (Debian's package) on a loopback port, for the district's
-//! tests: started, killed and started again on the same port and store.
+//! tests: started, killed and started again on the same port and store; with a
+//! configuration file when a test gives one (the halls' NATS identities).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ pub struct Nats {
     child: Option<Child>,
     pub port: u16,
     store: TempDir,
+    /// The configuration file the server reads, when the test gave one.
+    conf: Option<PathBuf>,
 }
 
 impl Nats {
@@ -20,6 +23,12 @@ impl Nats {
     /// nats-server is not installed here. Then the test is left out, loudly; with `CI`
     /// set it fails instead, as a missing browser does.
     pub fn start_or_skip(test: &str) -> Option<Self> {
+        Self::start_with_or_skip(test, None)
+    }
+
+    /// As `start_or_skip`, the server reading `conf` (a configuration's text, e.g. an
+    /// `authorization` block) besides its flags.
+    pub fn start_with_or_skip(test: &str, conf: Option<&str>) -> Option<Self> {
         let here = Command::new("nats-server").arg("--version").output().is_ok_and(|o| o.status.success());
         if !here {
             if std::env::var_os("CI").is_some() {
@@ -32,8 +41,13 @@ impl Nats {
             return None;
         }
         let store = tempfile::tempdir().expect("a temp dir for JetStream");
-        let (child, port) = spawn(store.path(), None);
-        Some(Self { child: Some(child), port, store })
+        let conf = conf.map(|text| {
+            let path = store.path().join("server.conf");
+            std::fs::write(&path, text).expect("write the server's configuration");
+            path
+        });
+        let (child, port) = spawn(store.path(), None, conf.as_deref());
+        Some(Self { child: Some(child), port, store, conf })
     }
 
     pub fn url(&self) -> String {
@@ -51,7 +65,7 @@ impl Nats {
     /// Starts the server again on the same port with the same store.
     pub fn restart(&mut self) {
         self.kill9();
-        let (child, _) = spawn(self.store.path(), Some(self.port));
+        let (child, _) = spawn(self.store.path(), Some(self.port), self.conf.as_deref());
         self.child = Some(child);
     }
 
@@ -66,14 +80,18 @@ impl Drop for Nats {
     }
 }
 
-/// `nats-server -js -a 127.0.0.1 -p PORT -sd STORE`; the port from its listening line.
-fn spawn(store: &Path, port: Option<u16>) -> (Child, u16) {
+/// `nats-server -js -a 127.0.0.1 -p PORT -sd STORE [-c CONF]`; the port from its
+/// listening line.
+fn spawn(store: &Path, port: Option<u16>, conf: Option<&Path>) -> (Child, u16) {
     let port_arg = port.map_or("-1".to_string(), |p| p.to_string());
     // A port just given up may linger a moment in the kernel: try a few times.
     for _ in 0..50 {
-        let mut child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"])
-            .arg(store)
+        let mut command = Command::new("nats-server");
+        command.args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"]).arg(store);
+        if let Some(conf) = conf {
+            command.arg("-c").arg(conf);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,0 +1,99 @@
+//! The district binary's bounds on what strangers may hold or ask for, with a hall over a
+//! real `nats-server -js`: wall screens (`/ws/district`) are bounded in all
+//! (`SCREENS_MAX`, here from eight addresses, then a screen from a ninth is refused while
+//! every screen in place goes on receiving, and a seat given back is taken again); and
+//! the online check-in code (`/api/v1/halls/{hall}/tickets/{id}/qr.svg?k=`) is drawn only
+//! for the ticket's key (a wrong key gets the very answer of a ticket the hall does not
+//! know) and only `PER_ADDRESS` times in a burst from one address, while another address
+//! is still served.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::district_crash::DistrictProcess;
+use crate::district_feed::{screen, sign_in, until_hall};
+use crate::district_view::{district_dir, district_login, start_hall};
+use crate::support::nats::Nats;
+use crate::support::*;
+
+/// Addresses 127.0.0.2 onwards, `SCREENS_PER_ADDRESS_MAX` screens each, fill `SCREENS_MAX`.
+const FIRST_ADDRESS: u8 = 2;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_binary_bounds_its_screens_and_its_check_in_codes() {
+    let test = "the_district_binary_bounds_its_screens_and_its_check_in_codes";
+    let Some(nats) = Nats::start_or_skip(test) else { return };
+    let dir = district_dir(&nats, 30);
+    let a = start_hall(&dir, "town-a", None).await;
+    let data = tempfile::tempdir().expect("a temp dir");
+    let district = DistrictProcess::spawn(dir.path(), data.path());
+    let token = district_login(&district.api).await;
+
+    // SCREENS_MAX screens, signed in, from as many addresses as the per-address bound needs.
+    let (all, per_address) = (hallq::district::feed::SCREENS_MAX, hallq::district::feed::SCREENS_PER_ADDRESS_MAX);
+    let addresses = all.div_ceil(per_address) as u8;
+    let mut screens = Vec::with_capacity(all);
+    for n in 0..all {
+        let from = FIRST_ADDRESS + (n / per_address) as u8;
+        let mut ws = screen(district.addr, from).await.unwrap_or_else(|s| panic!("screen {n} refused: {s}"));
+        sign_in(&mut ws, &token).await;
+        screens.push(ws);
+    }
+    let fresh = FIRST_ADDRESS + addresses;
+    assert_eq!(screen(district.addr, fresh).await.err(), Some(503), "a screen past SCREENS_MAX, from a new address");
+    a.api.issue("ZX-0001").await;
+    for ws in &mut screens {
+        until_hall(ws, "town-a", |h| h["tickets_today"] == 1).await;
+    }
+    // A screen gone gives its seat back (once the district has seen it close).
+    drop(screens.pop());
+    let mut seated = None;
+    for _ in 0..200 {
+        if let Ok(ws) = screen(district.addr, fresh).await {
+            seated = Some(ws);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut seated = seated.expect("the seat of a closed screen is given back");
+    sign_in(&mut seated, &token).await;
+    until_hall(&mut seated, "town-a", |h| h["tickets_today"] == 1).await;
+    drop((screens, seated));
+
+    // A number taken online; its code for its key, and for a wrong key the answer of a
+    // ticket the hall does not know.
+    let taken = district.api.post("/api/v1/halls/town-a/tickets", None, Some(json!({ "service": "ZX-0002" }))).await;
+    assert_eq!(taken.status, 201, "{}", taken.text);
+    let (id, key) = (taken.body["id"].as_str().expect("an id"), taken.body["key"].as_str().expect("a key"));
+    let qr = |id: &str, k: &str| format!("/api/v1/halls/town-a/tickets/{id}/qr.svg?k={k}");
+    let own = district.api.get(&qr(id, key), None).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert!(own.text.starts_with("<?xml") && own.text.contains("<svg"), "{}", own.text);
+    let wrong = district.api.get(&qr(id, &"0".repeat(key.len())), None).await;
+    let unknown = district.api.get(&qr(&"f".repeat(32), key), None).await;
+    let short = |r: &Reply| format!("{} {}", r.status, r.text.chars().take(160).collect::<String>());
+    assert!(
+        wrong.status == unknown.status && wrong.text == unknown.text,
+        "a wrong key tells nothing: {} / {}",
+        short(&wrong),
+        short(&unknown)
+    );
+    assert_eq!(wrong.status, 403, "{}", short(&wrong));
+
+    // A flood of codes from one address: PER_ADDRESS's burst, then refused; another
+    // address is still served.
+    let burst = hallq::district::online::PER_ADDRESS.burst as usize;
+    let flood = Api { http: client_from(fresh + 1), ..district.api.clone() };
+    let mut statuses = Vec::with_capacity(burst * 2);
+    for _ in 0..burst * 2 {
+        statuses.push(flood.get(&qr(id, key), None).await.status);
+    }
+    assert!(statuses[..burst].iter().all(|s| *s == 200), "within the burst: {statuses:?}");
+    let refused = statuses[burst..].iter().filter(|s| **s == 429).count();
+    assert!(refused >= burst / 2, "past the burst, one a second at most: {statuses:?}");
+    let other = Api { http: client_from(fresh + 2), ..district.api.clone() };
+    assert_eq!(other.get(&qr(id, key), None).await.status, 200, "another address is served");
+    drop(district);
+    a.stop().await;
+}
