@@ -290,8 +290,9 @@ fn owed_notices(
 }
 
 /// Warnings at start: those that cost nothing now; those about demo passwords, which need
-/// an argon2 hash per user (about 0.3 s for the example hall), beside serving (a task of
-/// `tasks`), so that a restart is not held up by them.
+/// an argon2 hash per distinct hash string (about 0.4 s of CPU for the example hall's
+/// sixteen, once per process: `config::passwords`), beside serving (a task of `tasks`), so
+/// that a restart is not held up by them.
 fn warn_at_start(app: &Arc<Shared>, addr: std::net::SocketAddr, tls_on: bool, tasks: &mut Tasks) {
     for warning in http::listen::exposure_warnings(addr, tls_on, 0) {
         tracing::warn!("{warning}");
