@@ -40,3 +40,6 @@ mod district_referrals;
 
 #[path = "../district_bench.rs"]
 mod district_bench;
+
+#[path = "../district_refer_races.rs"]
+mod district_refer_races;

@@ -360,6 +360,15 @@ impl DayStats {
                 *self.referrals.sent.entry(to_hall.clone()).or_default().entry(reason.clone()).or_default() += 1
             }
             What::ReferralTaken { from_hall, .. } => *self.referrals.taken.entry(from_hall.clone()).or_default() += 1,
+            What::ReferralWithdrawn { from_hall, .. } => {
+                // A withdrawal follows its own taking in, so the count is at least one.
+                if let Some(n) = self.referrals.taken.get_mut(from_hall) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.referrals.taken.remove(from_hall);
+                    }
+                }
+            }
         }
     }
 
