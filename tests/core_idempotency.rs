@@ -201,7 +201,7 @@ fn referral_commands() -> Vec<Command> {
     vec![
         Command::Refer { window: w("1"), clerk: user("c1"), to: Box::new(to) },
         Command::AcceptReferral { id: tid(24), service: "SC-A2".into(), priority: None, origin: Box::new(origin) },
-        Command::WithdrawReferral { from_hall: "town-a".into(), reference: "ref-1".into(), ticket: tid(25) },
+        Command::WithdrawReferral { from_hall: "town-a".into(), reference: "ref-1".into(), ticket: Some(tid(25)) },
     ]
 }
 

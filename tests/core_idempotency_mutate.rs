@@ -169,7 +169,7 @@ pub fn mutated(c: &Command, r: u8) -> Command {
         Command::WithdrawReferral { from_hall, reference, ticket } => match r % 3 {
             0 => from_hall.push('x'),
             1 => reference.push('x'),
-            _ => *ticket = tid(91),
+            _ => *ticket = Some(tid(91)),
         },
     }
     c

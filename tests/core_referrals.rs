@@ -111,7 +111,12 @@ fn a_new_day_forgets_the_days_referrals_and_keeps_their_figures() {
 }
 
 fn withdraw(n: u32, from_hall: &str, reference: &str) -> hallq::core::Envelope {
-    cmd(Command::WithdrawReferral { from_hall: from_hall.into(), reference: reference.into(), ticket: tid(n) })
+    cmd(Command::WithdrawReferral { from_hall: from_hall.into(), reference: reference.into(), ticket: Some(tid(n)) })
+}
+
+/// A withdrawal by the origin that never heard which ticket it got.
+fn withdraw_any(from_hall: &str, reference: &str) -> hallq::core::Envelope {
+    cmd(Command::WithdrawReferral { from_hall: from_hall.into(), reference: reference.into(), ticket: None })
 }
 
 #[test]
@@ -132,5 +137,11 @@ fn the_origin_withdraws_a_referral_it_could_not_record_before_the_check_in() {
     // A visitor who checked in keeps their number.
     h.must(&cmd(Command::CheckInTicket { id: tid(2) }));
     h.check(&[withdraw(2, "town-a", "4567ef")], Expect::Rejected("already_checked_in", RejectionKind::Conflict));
+    h.check(&[withdraw_any("town-a", "4567ef")], Expect::Rejected("already_checked_in", RejectionKind::Conflict));
+    // Without the ticket: whichever the reference got, once.
+    h.must(&accept(4, "SC-A1", Origin { reference: "89ab".into(), ..origin("其他") }));
+    h.check(&[withdraw_any("town-x", "89ab")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    h.check(&[withdraw_any("town-a", "89ab")], Expect::Ok(ticket(4), &["ticket_cancelled", "referral_withdrawn"]));
+    h.check(&[withdraw_any("town-a", "89ab")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
     assert_eq!(replay(h.state.setup.clone(), &h.log), h.state, "withdrawn referrals replay");
 }

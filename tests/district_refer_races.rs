@@ -3,7 +3,8 @@
 //! wait for a hall that does not answer. Real parts: a `nats-server -js`, town-a's daemon,
 //! and town-b as the `hallq` binary, which the test stops (SIGSTOP) and resumes to hold
 //! its answer; a plain subscriber on the target's cmd subject tells the test when the
-//! request is on its way. The oracle of what town-b did is town-b's own API.
+//! request is on its way, and one on the replies' `_INBOX.>` reads town-b's answer. The
+//! oracle of what town-b did is town-b's own API.
 
 use std::time::Duration;
 
@@ -130,9 +131,27 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     let done = a.api.ticket(&t).await.body;
     assert_eq!((done["outcome"].as_str(), done["referral"].is_null()), (Some("completed"), true), "{done}");
     assert_eq!(stats(&a.api).await["referrals"], json!({ "out": [], "in": [] }));
-    // The withdrawal's own words, at town-b: nobody but the referral's origin, and its
-    // repeat is no second change.
+    // The withdrawal's own words, at town-b: nobody but the referral's origin.
     withdrawals(&client).await;
+
+    // town-b answers too late for town-a's wait: the clerk hears 503, the ticket stays at
+    // the window (a retry would get the same ticket there); once it is finished here,
+    // town-a withdraws town-b's ticket of its own accord.
+    let t2 = a.api.issue("ZX-0001").await["id"].as_str().expect("an id").to_string();
+    assert_eq!(a.api.call_next(&clerk, "1").await["id"], t2.as_str());
+    b.pause();
+    refer("town-b").await.assert_error(503, "hall_unreachable");
+    b.resume();
+    let ghost = answered(&mut replies).await;
+    assert_eq!(b.api.ticket(&ghost).await.body["status"], "waiting", "kept while the clerk may retry");
+    a.api.window_ok(&clerk, "1", "no-show", None).await;
+    guard("town-a withdraws the ticket it never heard of", async {
+        while b.api.ticket(&ghost).await.body["status"] != "cancelled" {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert_eq!(stats(&b.api).await["referrals"]["in"], json!([]));
     drop(b);
     a.stop().await;
 }

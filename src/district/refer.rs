@@ -33,6 +33,9 @@ use super::cmd::{answer_status, cmd_subject, CmdRequest, Op, CMD_VERSION};
 use crate::config::DistrictLink;
 use crate::http::error::ApiError;
 
+mod settle;
+pub use settle::{run_settle, SETTLE_EVERY, UNSETTLED_MAX};
+
 /// How long the origin waits for the target's answer: a hall answers in milliseconds.
 pub const REFER_WAIT: Duration = Duration::from_secs(3);
 /// Longest the first connection to NATS may take.
@@ -62,26 +65,29 @@ pub struct ReferBody {
     pub priority: Option<String>,
 }
 
-/// The hall's connection for referrals, made when first needed.
+/// The hall's connection for referrals, made when first needed, and the referrals whose
+/// end at the target is not known yet (`settle`).
 pub struct Outbound {
     client: Mutex<Option<async_nats::Client>>,
     in_flight: Semaphore,
+    unsettled: std::sync::Mutex<Vec<settle::Unsettled>>,
 }
 
 impl Default for Outbound {
     fn default() -> Self {
-        Self { client: Mutex::new(None), in_flight: Semaphore::new(IN_FLIGHT_MAX) }
+        Self { client: Mutex::new(None), in_flight: Semaphore::new(IN_FLIGHT_MAX), unsettled: Default::default() }
     }
 }
 
 /// The body of `Op::WithdrawReferral`: the referral's own origin and reference, and the
-/// ticket the target answered it with.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+/// ticket the target answered it with, if the origin heard the answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
     pub from_hall: String,
     pub reference: String,
-    pub ticket: String,
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
 /// The target's answer: its HTTP status and its JSON body, and the referral's place
@@ -124,9 +130,13 @@ impl Outbound {
         })?;
         let client = self.client(link).await?;
         let key = format!("{}:{}", body.from_hall, body.reference);
+        let from = (body.from_hall.clone(), body.reference.clone());
         let body = serde_json::to_value(body).map_err(|e| ApiError::internal("a referral", &e))?;
         let answer = request(&client, to, Op::Refer, body, key).await.map_err(|e| {
             tracing::info!(hall = to, error = %e, "a hall did not answer a referral");
+            // It may have decided all the same: settled later, unless the clerk's retry
+            // gets its answer.
+            self.owe(to, WithdrawBody { from_hall: from.0.clone(), reference: from.1.clone(), ticket: None });
             unreachable("the hall did not answer in time; nothing was referred, the ticket is still at your window")
         })?;
         let status = answer_status(&answer).map_err(unreachable)?;
@@ -136,13 +146,7 @@ impl Outbound {
     /// Asks hall `to` to withdraw the ticket it answered `answer` with, for the referral
     /// `body` this hall could not record; `answer`'s permit is held until it is done.
     pub async fn withdraw(&self, link: &DistrictLink, to: &str, body: &WithdrawBody, answer: Answer<'_>) -> Withdrawn {
-        let key = format!("withdraw:{}:{}:{}", body.from_hall, body.reference, body.ticket);
-        let asked = match (self.client(link).await, serde_json::to_value(body)) {
-            (Ok(client), Ok(b)) => request(&client, to, Op::WithdrawReferral, b, key).await,
-            (Err(e), _) => Err(e.message),
-            (_, Err(e)) => Err(e.to_string()),
-        };
-        let status = asked.map_err(|e| e.to_string()).and_then(|a| answer_status(&a).map_err(String::from));
+        let status = self.withdrawal(link, to, body).await;
         drop(answer);
         match status {
             Ok(s) if s.is_success() => Withdrawn::Yes,
@@ -151,10 +155,23 @@ impl Outbound {
                 Withdrawn::No
             }
             Err(e) => {
-                tracing::warn!(hall = to, error = %e, "a hall's referral could not be withdrawn");
+                tracing::warn!(hall = to, error = %e, "a hall's referral could not be withdrawn now; retried later");
+                self.owe(to, body.clone());
                 Withdrawn::No
             }
         }
+    }
+
+    /// Sends the withdrawal `body` to hall `to`: its answer's status, or why none.
+    async fn withdrawal(&self, link: &DistrictLink, to: &str, body: &WithdrawBody) -> Result<StatusCode, String> {
+        let named = body.ticket.as_deref().unwrap_or("any");
+        let key = format!("withdraw:{}:{}:{named}", body.from_hall, body.reference);
+        let asked = match (self.client(link).await, serde_json::to_value(body)) {
+            (Ok(client), Ok(b)) => request(&client, to, Op::WithdrawReferral, b, key).await,
+            (Err(e), _) => Err(e.message),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        asked.and_then(|a| answer_status(&a).map_err(String::from))
     }
 
     /// The kept connection, or a new one.

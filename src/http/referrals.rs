@@ -132,7 +132,8 @@ async fn refer(
         // Not recorded here (the ticket left the window while the target decided, or the
         // write failed): the target's ticket is withdrawn, so nothing is half-done.
         Err(e) => {
-            let body = WithdrawBody { from_hall: link.hall_id.clone(), reference: asked.reference, ticket: taken.id };
+            let body =
+                WithdrawBody { from_hall: link.hall_id.clone(), reference: asked.reference, ticket: Some(taken.id) };
             let withdrawn = app.edge.referrals.withdraw(link, &peer.id, &body, answer).await;
             let mut e = ApiError::from(e);
             e.fields.push(("target_withdrawn", serde_json::Value::Bool(withdrawn == Withdrawn::Yes)));
@@ -287,9 +288,15 @@ async fn withdraw(
     let peer = link.referrals.peer(&body.from_hall).ok_or_else(|| {
         ApiError::forbidden(format!("only a [[district.peer]] hall withdraws a referral, not {:?}", body.from_hall))
     })?;
-    let ticket = TicketId::parse(&body.ticket)
-        .map_err(|_| ApiError::bad_request("bad_referral", "a withdrawal names the ticket this hall answered with"))?;
-    let key = Some(format!("withdraw:{}:{}:{}", peer.id, body.reference, ticket));
+    let ticket = match body.ticket.as_deref().map(TicketId::parse) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request("bad_referral", "a withdrawal names the ticket this hall answered with"))
+        }
+    };
+    let named = ticket.map_or_else(|| "any".to_string(), |t| t.to_string());
+    let key = Some(format!("withdraw:{}:{}:{named}", peer.id, body.reference));
     let command = Command::WithdrawReferral { from_hall: peer.id.clone(), reference: body.reference, ticket };
     let (view, _) = super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     Ok(Json(TicketDto::new(&app.hall.config, &view)).into_response())

@@ -352,12 +352,13 @@ pub enum Command {
         origin: Box<super::referral::Origin>,
     },
     /// The origin hall `from_hall` withdraws the ticket `ticket` this hall issued for its
-    /// referral `reference`, which the origin could not record (its ticket had left the
-    /// window while this hall decided): cancelled, unless its visitor has checked in.
+    /// referral `reference` (or, when the origin never heard the answer, whichever ticket
+    /// it was), which the origin could not record (its ticket had left the window while
+    /// this hall decided): cancelled, unless its visitor has checked in.
     WithdrawReferral {
         from_hall: String,
         reference: String,
-        ticket: TicketId,
+        ticket: Option<TicketId>,
     },
 }
 

@@ -263,7 +263,7 @@ fn referrals<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
             c.opt(o.note.as_deref())
         }
         Command::WithdrawReferral { from_hall, reference, ticket } => {
-            c.str("withdraw_referral").str(from_hall).str(reference).str(&ticket.to_string())
+            c.str("withdraw_referral").str(from_hall).str(reference).opt(ticket.map(|t| t.to_string()).as_deref())
         }
         _ => c,
     }

@@ -156,12 +156,15 @@ pub(crate) fn decide_withdraw(
     state: &HallState,
     from_hall: &str,
     reference: &str,
-    ticket: &TicketId,
+    ticket: Option<&TicketId>,
 ) -> Result<Decision, Rejection> {
-    let origin = state.referrals.received.get(ticket).ok_or(Rejection::UnknownTicket)?;
-    if origin.hall != from_hall || origin.reference != reference {
-        return Err(Rejection::UnknownTicket);
-    }
+    let own = |o: &Origin| o.hall == from_hall && o.reference == reference;
+    // Taken in once per origin ticket (the origin's idempotency key), so at most one.
+    let ticket = match ticket {
+        Some(id) => state.referrals.received.get(id).filter(|o| own(o)).map(|_| id),
+        None => state.referrals.received.iter().find(|(_, o)| own(o)).map(|(id, _)| id),
+    };
+    let ticket = ticket.ok_or(Rejection::UnknownTicket)?;
     let t = state.ticket(ticket).ok_or(Rejection::UnknownTicket)?;
     if t.checked_in {
         return Err(Rejection::AlreadyCheckedIn);

@@ -131,7 +131,7 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
             referral::decide_accept(state, id, (service, priority.as_deref()), origin, now)
         }
         Command::WithdrawReferral { from_hall, reference, ticket } => {
-            referral::decide_withdraw(state, from_hall, reference, ticket)
+            referral::decide_withdraw(state, from_hall, reference, ticket.as_ref())
         }
     }
 }
