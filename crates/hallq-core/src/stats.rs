@@ -267,6 +267,16 @@ impl ReferralFigures {
     pub fn is_empty(&self) -> bool {
         self.sent.is_empty() && self.taken.is_empty()
     }
+
+    /// Referrals sent away, to any hall for any reason.
+    pub fn sent_total(&self) -> u64 {
+        self.sent.values().flat_map(BTreeMap::values).sum()
+    }
+
+    /// Referrals taken in, from any hall.
+    pub fn taken_total(&self) -> u64 {
+        self.taken.values().sum()
+    }
 }
 
 /// One guide's day.
