@@ -62,6 +62,12 @@ async fn seen(sub: &mut async_nats::Subscriber, n: usize) {
     .await;
 }
 
+/// The clerk at town-a's window 1 refers its visitor to `to`.
+async fn refer(api: &Api, clerk: &str, to: &str) -> Reply {
+    let ask = json!({ "to_hall": to, "reason": "需属地办理" });
+    api.post("/api/v1/windows/1/refer", Some(clerk), Some(ask)).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     let test = "a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target";
@@ -78,22 +84,25 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     a.api.window_ok(&clerk, "1", "open", None).await;
     assert_eq!(a.api.call_next(&clerk, "1").await["id"], t.as_str());
     a.api.window_ok(&clerk, "1", "serve", None).await;
-    let refer = |to: &'static str| {
-        let (api, clerk) = (a.api.clone(), clerk.clone());
-        async move {
-            let ask = json!({ "to_hall": to, "reason": "需属地办理" });
-            api.post("/api/v1/windows/1/refer", Some(&clerk), Some(ask)).await
-        }
-    };
+    a_fifth_is_refused(&a.api, &clerk, &client, &t).await;
+    let mut replies = client.subscribe("_INBOX.>").await.expect("subscribe");
+    finished_meanwhile(&a.api, &b, &clerk, &client, &t, &mut replies).await;
+    // The withdrawal's own words, at town-b: nobody but the referral's origin.
+    withdrawals(&client).await;
+    answered_too_late(&a.api, &b, &clerk, &mut replies).await;
+    drop(b);
+    a.stop().await;
+}
 
-    // Four referrals wait on a hall that takes the request and never answers: a fifth is
-    // refused at once, in words, and nothing is referred.
+/// Four referrals wait on a hall that takes the request and never answers: a fifth is
+/// refused at once, in words, and nothing is referred.
+async fn a_fifth_is_refused(a: &Api, clerk: &str, client: &async_nats::Client, t: &str) {
     let mut silent = client.subscribe(cmd_subject("qingchuan-district")).await.expect("subscribe");
     client.flush().await.expect("flush");
-    let four = futures_util::future::join_all((0..4).map(|_| refer("qingchuan-district")));
+    let four = futures_util::future::join_all((0..4).map(|_| refer(a, clerk, "qingchuan-district")));
     let fifth = async {
         seen(&mut silent, 4).await;
-        refer("town-b").await
+        refer(a, clerk, "town-b").await
     };
     let (four, fifth) = guard("four referrals and a fifth", async { tokio::join!(four, fifth) }).await;
     fifth.assert_error(503, "referrals_busy");
@@ -101,26 +110,34 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     for r in four {
         r.assert_error(503, "hall_unreachable");
     }
-    let still = a.api.ticket(&t).await.body;
+    let still = a.ticket(t).await.body;
     assert_eq!((still["status"].as_str(), still["window"].as_str()), (Some("serving"), Some("1")), "{still}");
+}
 
-    // town-b holds its answer while another tab finishes the ticket at town-a: town-b's
-    // ticket is withdrawn, so its line keeps no ghost.
+/// town-b holds its answer while another tab finishes the ticket at town-a: town-b's
+/// ticket is withdrawn, so its line keeps no ghost.
+async fn finished_meanwhile(
+    a: &Api,
+    b: &Process,
+    clerk: &str,
+    client: &async_nats::Client,
+    t: &str,
+    replies: &mut async_nats::Subscriber,
+) {
     let b_issued = stats(&b.api).await["total"]["issued"].as_u64();
     let mut watch = client.subscribe(cmd_subject("town-b")).await.expect("subscribe");
-    let mut replies = client.subscribe("_INBOX.>").await.expect("subscribe");
     client.flush().await.expect("flush");
     b.pause();
-    let finished_meanwhile = async {
+    let other_tab = async {
         seen(&mut watch, 1).await;
-        a.api.window_ok(&clerk, "1", "done", Some(json!({ "outcome": "completed" }))).await;
+        a.window_ok(clerk, "1", "done", Some(json!({ "outcome": "completed" }))).await;
         b.resume();
     };
     let (late, ()) =
-        guard("a referral answered late", async { tokio::join!(refer("town-b"), finished_meanwhile) }).await;
+        guard("a referral answered late", async { tokio::join!(refer(a, clerk, "town-b"), other_tab) }).await;
     late.assert_error(409, "no_ticket");
     assert_eq!(late.body["error"]["target_withdrawn"], json!(true), "{}", late.text);
-    let ghost = answered(&mut replies).await;
+    let ghost = answered(replies).await;
     let there = b.api.ticket(&ghost).await;
     assert_eq!((there.status, there.body["status"].as_str()), (200, Some("cancelled")), "{}", there.text);
     let checked = b.api.post(&format!("/api/v1/tickets/{ghost}/check-in"), Some(KIOSK), None).await;
@@ -128,23 +145,25 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     let b_stats = stats(&b.api).await;
     assert_eq!(b_stats["total"]["issued"].as_u64(), b_issued.map(|n| n + 1), "town-b decided it once");
     assert_eq!(b_stats["referrals"]["in"], json!([]), "a withdrawn referral is not taken in: {b_stats}");
-    let done = a.api.ticket(&t).await.body;
+    let done = a.ticket(t).await.body;
     assert_eq!((done["outcome"].as_str(), done["referral"].is_null()), (Some("completed"), true), "{done}");
-    assert_eq!(stats(&a.api).await["referrals"], json!({ "out": [], "in": [] }));
-    // The withdrawal's own words, at town-b: nobody but the referral's origin.
-    withdrawals(&client).await;
+    assert_eq!(stats(a).await["referrals"], json!({ "out": [], "in": [] }));
+}
 
-    // town-b answers too late for town-a's wait: the clerk hears 503, the ticket stays at
-    // the window (a retry would get the same ticket there); once it is finished here,
-    // town-a withdraws town-b's ticket of its own accord.
-    let t2 = a.api.issue("ZX-0001").await["id"].as_str().expect("an id").to_string();
-    assert_eq!(a.api.call_next(&clerk, "1").await["id"], t2.as_str());
+/// town-b answers too late for town-a's wait: the clerk hears 503, the ticket stays at
+/// the window (a retry would get the same ticket there); once the visitor is gone from
+/// the window, town-a withdraws town-b's ticket of its own accord. Back after the missed
+/// call, the visitor is referred again: a new ticket at town-b.
+async fn answered_too_late(a: &Api, b: &Process, clerk: &str, replies: &mut async_nats::Subscriber) {
+    let taken = a.issue("ZX-0001").await;
+    let (t2, t2_key) = (taken["id"].as_str().expect("an id").to_string(), taken["key"].as_str().expect("a key"));
+    assert_eq!(a.call_next(clerk, "1").await["id"], t2.as_str());
     b.pause();
-    refer("town-b").await.assert_error(503, "hall_unreachable");
+    refer(a, clerk, "town-b").await.assert_error(503, "hall_unreachable");
     b.resume();
-    let ghost = answered(&mut replies).await;
+    let ghost = answered(replies).await;
     assert_eq!(b.api.ticket(&ghost).await.body["status"], "waiting", "kept while the clerk may retry");
-    a.api.window_ok(&clerk, "1", "no-show", None).await;
+    a.window_ok(clerk, "1", "no-show", None).await;
     guard("town-a withdraws the ticket it never heard of", async {
         while b.api.ticket(&ghost).await.body["status"] != "cancelled" {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -152,8 +171,14 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     })
     .await;
     assert_eq!(stats(&b.api).await["referrals"]["in"], json!([]));
-    drop(b);
-    a.stop().await;
+    assert_eq!(a.post(&format!("/api/v1/tickets/{t2}/rejoin?k={t2_key}"), None, None).await.status, 200);
+    assert_eq!(a.call_next(clerk, "1").await["id"], t2.as_str());
+    let again = refer(a, clerk, "town-b").await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let new = again.body["referral"]["ticket"].as_str().expect("town-b's ticket").to_string();
+    assert_ne!(new, ghost, "not the withdrawn ticket");
+    assert_eq!(b.api.ticket(&new).await.body["status"], "waiting");
+    assert_eq!(stats(&b.api).await["referrals"]["in"][0]["count"], 1);
 }
 
 /// Raw withdrawals on town-b's cmd subject: a stranger's refused, an unknown one 404.

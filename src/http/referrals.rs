@@ -38,6 +38,9 @@ pub struct ViaCmd;
 /// Longest origin reference taken: a ticket id is 32 hex digits; the idempotency key
 /// made of it and the origin's id stays within the core's 128 bytes.
 const REFERENCE_CHARS_MAX: usize = 48;
+/// Referrals of one origin ticket taken in a day, each after the last was withdrawn or
+/// cancelled: a visitor referred, back at the origin and referred again a few times.
+const GENERATIONS_MAX: u32 = 4;
 
 /// The referral routes, merged into the hall's router.
 pub fn routes() -> Router<AppState> {
@@ -218,26 +221,32 @@ async fn accept(
         reason: body.reason,
         note: body.note,
     };
-    let command = Command::AcceptReferral {
-        id: super::tickets::new_ticket_id(),
-        service: body.service,
-        priority,
-        origin: Box::new(origin),
-    };
-    let key = Some(format!("referral:{}:{}", peer.id, body.reference));
-    let (view, repeated) =
-        super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
-    if repeated && view.ticket.status == TicketStatus::Cancelled {
-        // The origin withdrew it: a later referral of the same ticket is not this one.
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "referral_withdrawn",
-            "this referral was withdrawn by its origin today; the ticket it got here is cancelled",
-        ));
+    let base = format!("referral:{}:{}", peer.id, body.reference);
+    // A referral of the same origin ticket after its ticket here was withdrawn or
+    // cancelled (the visitor came back after a missed call, say) is a new one: the next
+    // key of the same chain, so a retry walks the same keys to the same ticket.
+    for generation in 0..GENERATIONS_MAX {
+        let command = Command::AcceptReferral {
+            id: super::tickets::new_ticket_id(),
+            service: body.service.clone(),
+            priority: priority.clone(),
+            origin: Box::new(origin.clone()),
+        };
+        let key = Some(if generation == 0 { base.clone() } else { format!("{base}:{generation}") });
+        let (view, repeated) =
+            super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
+        if repeated && view.ticket.status == TicketStatus::Cancelled {
+            continue;
+        }
+        let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
+        let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.hall.config, &view));
+        return Ok((status, Json(ticket)).into_response());
     }
-    let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.hall.config, &view));
-    Ok((status, Json(ticket)).into_response())
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "referral_withdrawn",
+        format!("this visitor was referred here {GENERATIONS_MAX} times today and each was withdrawn or cancelled"),
+    ))
 }
 
 #[derive(Deserialize)]
