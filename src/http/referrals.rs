@@ -304,8 +304,10 @@ async fn withdraw(
             return Err(ApiError::bad_request("bad_referral", "a withdrawal names the ticket this hall answered with"))
         }
     };
-    let named = ticket.map_or_else(|| "any".to_string(), |t| t.to_string());
-    let key = Some(format!("withdraw:{}:{}:{named}", peer.id, body.reference));
+    // Keyed by the ticket it names. One that names none (the origin never heard which) is
+    // not keyed: a later referral of the same origin ticket may need its own withdrawal,
+    // and a repeat finds nothing left to cancel (404), which is the origin's "done".
+    let key = ticket.map(|t| format!("withdraw:{}:{}:{t}", peer.id, body.reference));
     let command = Command::WithdrawReferral { from_hall: peer.id.clone(), reference: body.reference, ticket };
     let (view, _) = super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
     Ok(Json(TicketDto::new(&app.hall.config, &view)).into_response())
