@@ -201,7 +201,21 @@ fn referral_commands() -> Vec<Command> {
     vec![
         Command::Refer { window: w("1"), clerk: user("c1"), to: Box::new(to) },
         Command::AcceptReferral { id: tid(24), service: "SC-A2".into(), priority: None, origin: Box::new(origin) },
+        Command::WithdrawReferral { from_hall: "town-a".into(), reference: "ref-1".into(), ticket: Some(tid(25)) },
     ]
+}
+
+/// The referral from town-a that `WithdrawReferral` withdraws: its ticket 25.
+fn referred_in() -> Envelope {
+    let origin = hallq::core::referral::Origin {
+        hall: "town-a".into(),
+        name: "东河镇".into(),
+        reference: "ref-1".into(),
+        number: "A001".into(),
+        reason: "需属地办理".into(),
+        note: None,
+    };
+    cmd(Command::AcceptReferral { id: tid(25), service: "SC-A2".into(), priority: None, origin: Box::new(origin) })
 }
 
 const ESCALATION: &str = "E20250310-001";
@@ -254,6 +268,7 @@ fn setup_for(command: &Command) -> Vec<Envelope> {
         Command::ReleaseEscort { .. } => vec![cmd(Command::Escort { number: "A005".into(), guide: user("g1") })],
         Command::Done { .. } | Command::DoneAndNext { .. } => vec![serve("1", "c1")],
         Command::RateTicket { .. } => vec![serve("1", "c1"), done("1", "c1", Outcome::Completed)],
+        Command::WithdrawReferral { .. } => vec![referred_in()],
         _ => Vec::new(),
     }
 }
@@ -308,6 +323,7 @@ fn kind(c: &Command) -> (&'static str, bool) {
         Command::AddFollowUp { .. } => ("AddFollowUp", true),
         Command::Refer { .. } => ("Refer", true),
         Command::AcceptReferral { .. } => ("AcceptReferral", true),
+        Command::WithdrawReferral { .. } => ("WithdrawReferral", true),
         // The engine's own tick, logins (a session is the answer) and the printer task's
         // reports carry no key.
         Command::Tick => ("Tick", false),

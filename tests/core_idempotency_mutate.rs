@@ -166,6 +166,11 @@ pub fn mutated(c: &Command, r: u8) -> Command {
             6 => origin.reason.push('!'),
             _ => origin.note = Some("注".into()),
         },
+        Command::WithdrawReferral { from_hall, reference, ticket } => match r % 3 {
+            0 => from_hall.push('x'),
+            1 => reference.push('x'),
+            _ => *ticket = Some(tid(91)),
+        },
     }
     c
 }

@@ -109,3 +109,39 @@ fn a_new_day_forgets_the_days_referrals_and_keeps_their_figures() {
     assert_eq!((figures.sent["town-b"]["需属地办理"], figures.taken["town-a"]), (1, 1));
     assert_eq!(replay(h.state.setup.clone(), &h.log), h.state);
 }
+
+fn withdraw(n: u32, from_hall: &str, reference: &str) -> hallq::core::Envelope {
+    cmd(Command::WithdrawReferral { from_hall: from_hall.into(), reference: reference.into(), ticket: Some(tid(n)) })
+}
+
+/// A withdrawal by the origin that never heard which ticket it got.
+fn withdraw_any(from_hall: &str, reference: &str) -> hallq::core::Envelope {
+    cmd(Command::WithdrawReferral { from_hall: from_hall.into(), reference: reference.into(), ticket: None })
+}
+
+#[test]
+fn the_origin_withdraws_a_referral_it_could_not_record_before_the_check_in() {
+    let mut h = Hall::new();
+    h.must(&accept(1, "SC-A1", origin("其他")));
+    h.must(&accept(2, "SC-A1", Origin { reference: "4567ef".into(), ..origin("其他") }));
+    h.must(&issue(3, "SC-A1", None));
+    // Only the referral's own origin and reference, only a ticket taken in by referral.
+    h.check(&[withdraw(1, "town-x", "0123abcd")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    h.check(&[withdraw(1, "town-a", "4567ef")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    h.check(&[withdraw(3, "town-a", "0123abcd")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    h.check(&[withdraw(1, "town-a", "0123abcd")], Expect::Ok(ticket(1), &["ticket_cancelled", "referral_withdrawn"]));
+    assert_eq!(h.ticket(1).status, TicketStatus::Cancelled);
+    assert!(!h.state.referrals.received.contains_key(&tid(1)));
+    assert_eq!(h.state.stats[&day()].referrals.taken["town-a"], 1, "the other referral still counts");
+    h.check(&[withdraw(1, "town-a", "0123abcd")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    // A visitor who checked in keeps their number.
+    h.must(&cmd(Command::CheckInTicket { id: tid(2) }));
+    h.check(&[withdraw(2, "town-a", "4567ef")], Expect::Rejected("already_checked_in", RejectionKind::Conflict));
+    h.check(&[withdraw_any("town-a", "4567ef")], Expect::Rejected("already_checked_in", RejectionKind::Conflict));
+    // Without the ticket: whichever the reference got, once.
+    h.must(&accept(4, "SC-A1", Origin { reference: "89ab".into(), ..origin("其他") }));
+    h.check(&[withdraw_any("town-x", "89ab")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    h.check(&[withdraw_any("town-a", "89ab")], Expect::Ok(ticket(4), &["ticket_cancelled", "referral_withdrawn"]));
+    h.check(&[withdraw_any("town-a", "89ab")], Expect::Rejected("unknown_ticket", RejectionKind::NotFound));
+    assert_eq!(replay(h.state.setup.clone(), &h.log), h.state, "withdrawn referrals replay");
+}

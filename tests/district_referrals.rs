@@ -280,6 +280,7 @@ async fn the_clerk_refers_on_the_console_and_the_visitor_follows_the_new_number(
         "town-b's own number"
     );
     br.screenshot("referral-done").await;
+    counted_at_the_district(&district.api, &a, &b).await;
     br.click("#refer-ok").await;
     br.until("the idle window", "return document.querySelector('#ticket-panel').dataset.state === 'open';").await;
 
@@ -337,4 +338,50 @@ async fn followed_on_the_phone(
     br.goto(&href).await;
     br.until("the check-in card", "var q = document.querySelector('#checkin-qr'); return !document.querySelector('#checkin').hidden && q.complete && q.naturalWidth > 0;").await;
     br.screenshot("referral-status-district").await;
+}
+
+/// The district's figures of the day count the referral at both ends, as each hall's own
+/// `/api/v1/stats` does, and so does its CSV.
+async fn counted_at_the_district(district: &Api, a: &Daemon, b: &Daemon) {
+    let token = crate::district_view::district_login(district).await;
+    let hall_of = |body: &Value, id: &str| {
+        body["halls"].as_array().and_then(|h| h.iter().find(|h| h["id"] == id).cloned()).unwrap_or(Value::Null)
+    };
+    let seen = guard("the district counts the referral", async {
+        loop {
+            let r = district.get("/api/v1/district/stats", Some(&token)).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            if hall_of(&r.body, "town-b")["referrals"]["received"] == 1
+                && hall_of(&r.body, "town-a")["referrals"]["sent"] == 1
+            {
+                return r.body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    for (id, hall) in [("town-a", a), ("town-b", b)] {
+        let mut own = referrals(hall).await;
+        let (sent, received) = (id == "town-a", id == "town-b");
+        own["sent"] = json!(u64::from(sent));
+        own["received"] = json!(u64::from(received));
+        assert_eq!(hall_of(&seen, id)["referrals"], own, "{id}'s own figures");
+    }
+    assert_eq!(seen["referrals"], json!({ "sent": 1, "received": 1 }), "{seen}");
+    let csv = district.get("/api/v1/district/stats.csv", Some(&token)).await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let mut r = csv::Reader::from_reader(csv.text.trim_start_matches('\u{feff}').as_bytes());
+    let head: Vec<String> = r.headers().expect("a header").iter().map(str::to_string).collect();
+    let cols = ["转出他中心", "他中心转入"].map(|c| head.iter().position(|h| h == c).expect("the column"));
+    let rows: Vec<Vec<String>> =
+        r.records().map(|rec| rec.expect("a row").iter().map(str::to_string).collect()).collect();
+    let counts: Vec<(String, String, String)> =
+        rows.iter().map(|row| (row[0].clone(), row[cols[0]].clone(), row[cols[1]].clone())).collect();
+    let want = |id: &str, s: &str, r: &str| (id.to_string(), s.to_string(), r.to_string());
+    assert_eq!(
+        counts,
+        vec![want("town-a", "1", "0"), want("town-b", "0", "1"), want("全部", "1", "1")],
+        "{}",
+        csv.text
+    );
 }

@@ -21,7 +21,8 @@
       ref_done_h: '已转至 {h}', ref_done_n: '请告知群众：在该中心的号码', ref_done_tip: '到达后请在自助取号机扫码签到（手机号票页面已显示）', ref_ok: '知道了',
       ref_from: '由 {h} 转来', ref_why: '原因：{r}', ref_note: '说明：{n}', ref_was: '原号 {n}', i_referred: '{n} 已转他中心办理',
       e_hall_unreachable: '该中心暂时无法连接，号码仍在本窗口，请稍后重试', e_unknown_peer: '请选择列表中的中心',
-      e_bad_reason: '请选择列表中的原因', e_bad_note: '说明最多 200 字', e_referral_refused: '对方中心未能接收（可能不办理此事项），号码仍在本窗口，可改选其他中心', e_no_district: '本中心未接入区级平台，无法转办'
+      e_bad_reason: '请选择列表中的原因', e_bad_note: '说明最多 200 字', e_referral_refused: '对方中心未能接收（可能不办理此事项），号码仍在本窗口，可改选其他中心', e_no_district: '本中心未接入区级平台，无法转办',
+      e_referrals_busy: '本中心已有 4 件转办在等待对方答复，号码仍在本窗口，请稍后重试'
     },
     en: {
       a_refer: 'Refer', a_refer_sub: 'to another hall', ref_title: 'Refer to another hall', ref_to: 'To (required)', ref_reason: 'Reason (required)',
@@ -30,7 +31,8 @@
       ref_done_h: 'Referred to {h}', ref_done_n: 'Tell the visitor their number there', ref_done_tip: 'On arrival, check in at a kiosk by scanning the code on the phone', ref_ok: 'OK',
       ref_from: 'Referred from {h}', ref_why: 'Reason: {r}', ref_note: 'Note: {n}', ref_was: 'was {n}', i_referred: '{n} referred to another hall',
       e_hall_unreachable: 'That hall cannot be reached now; the number stays at your window, try again shortly', e_unknown_peer: 'Pick a hall from the list',
-      e_bad_reason: 'Pick a reason from the list', e_bad_note: 'A note has at most 200 characters', e_referral_refused: 'The other hall did not take it (it may not offer this matter); the number stays at your window', e_no_district: 'This hall is not linked to a district'
+      e_bad_reason: 'Pick a reason from the list', e_bad_note: 'A note has at most 200 characters', e_referral_refused: 'The other hall did not take it (it may not offer this matter); the number stays at your window', e_no_district: 'This hall is not linked to a district',
+      e_referrals_busy: 'Four referrals of this hall are waiting for an answer; the number stays at your window, try again shortly'
     }
   };
   ['zh', 'en'].forEach(function (l) {

@@ -268,6 +268,8 @@ fn start_cmd(app: &Arc<Shared>, tasks: &mut Tasks) {
     let Some(link) = &app.hall.config.district else { return };
     let serve = crate::district::cmd::serve(link.clone(), app.clone(), tasks.token());
     tasks.own("district cmd", tokio::spawn(serve));
+    let settle = crate::district::refer::run_settle(link.clone(), app.clone(), tasks.token());
+    tasks.own("referrals settling", tokio::spawn(settle));
 }
 
 /// The notices the last run owed the webhook: those of the records after its mark, read

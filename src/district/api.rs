@@ -263,6 +263,9 @@ struct HallStatsDto {
     windows: BTreeMap<String, FiguresDto>,
     /// As in `/api/v1/district`: a hole in the hall's stream leaves these figures short.
     gap: Option<GapDto>,
+    /// 跨中心转办: the day's referrals as the hall's own `/api/v1/stats` gives them (`out`
+    /// by target hall and reason, `in` by origin hall), and their counts.
+    referrals: Value,
 }
 
 /// `GET /api/v1/district/stats?day=YYYY-MM-DD` (each hall's own service day by default:
@@ -284,6 +287,7 @@ async fn stats(
     };
     let now = (app.clock)();
     let (mut halls, mut total) = (Vec::with_capacity(app.halls.len()), Figures::default());
+    let mut referred = (0, 0);
     for hall in &app.halls {
         let hall_day = match day {
             Some(day) => day,
@@ -297,6 +301,8 @@ async fn stats(
         let figures = tokio::time::timeout(READ_WAIT, ask).await.ok().flatten();
         let s = figures.clone().unwrap_or_default();
         total.absorb(&s.total);
+        let referrals = super::compare::Referred::of(&s.referrals);
+        referred = (referred.0 + referrals.sent, referred.1 + referrals.received);
         halls.push(HallStatsDto {
             id: hall.link.hall_id.clone(),
             name: hall.config.setup.hall_name.clone(),
@@ -306,10 +312,12 @@ async fn stats(
             queues: s.by_queue.iter().map(|(q, f)| (q.to_string(), f.into())).collect(),
             windows: s.by_window.iter().map(|(w, f)| (w.to_string(), f.into())).collect(),
             gap: hall.link.gap().map(GapDto::from),
+            referrals: super::compare::Referred::with_halls(referrals, &hall.config, &s.referrals),
         });
     }
     let day = day.map(|d| d.to_string());
-    Ok(Json(json!({ "day": day, "halls": halls, "total": FiguresDto::from(&total) })))
+    let referrals = super::compare::Referred { sent: referred.0, received: referred.1 }.json();
+    Ok(Json(json!({ "day": day, "halls": halls, "total": FiguresDto::from(&total), "referrals": referrals })))
 }
 
 /// A new login limiter of [`LOGIN_FAILURES`].

@@ -136,6 +136,9 @@ pub enum Op {
     /// `POST /api/v1/referrals` with the body (`refer::ReferBody`): another hall's daemon
     /// refers a visitor here (issue 18).
     Refer,
+    /// `POST /api/v1/referrals/withdraw` with the body (`refer::WithdrawBody`): the
+    /// referring hall withdraws the ticket it could not record.
+    WithdrawReferral,
 }
 
 /// A request on the cmd subject.
@@ -379,6 +382,7 @@ fn route_of(cmd: &CmdRequest) -> Result<(Method, String), ApiError> {
         Op::Rejoin => (Method::POST, format!("/api/v1/tickets/{}/rejoin?k={}", arg()?, key()?)),
         Op::Rate => (Method::POST, format!("/api/v1/tickets/{}/rating?k={}", arg()?, key()?)),
         Op::Refer => (Method::POST, "/api/v1/referrals".into()),
+        Op::WithdrawReferral => (Method::POST, "/api/v1/referrals/withdraw".into()),
     })
 }
 

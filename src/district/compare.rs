@@ -1,8 +1,9 @@
 //! A day of the district's halls side by side: per hall and in total, the figures of the
 //! hall's own `/api/v1/stats` (from the hall's projection, folded by the core) and the
 //! service level of the hall's reports (from a replay of the hall's records in the
-//! district's replica, by the reports' own `Replay`). The dashboard's charts and
-//! `stats.csv` read the same rows, so the picture and the file never disagree.
+//! district's replica, by the reports' own `Replay`), and the referrals between halls
+//! (跨中心转办) the hall sent and took in. The dashboard's charts and `stats.csv` read
+//! the same rows, so the picture and the file never disagree.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use super::replica::{HallLog, ReplicaError};
 use super::view::Input;
 use crate::config::service_level::ServiceLevel;
 use crate::core::setup::Setup;
-use crate::core::stats::Figures;
+use crate::core::stats::{Figures, ReferralFigures};
 use crate::reports::figures::Level;
 use crate::reports::replay::Replay;
 
@@ -33,9 +34,46 @@ pub struct Row {
     /// are then empty.
     pub view: bool,
     pub figures: Figures,
+    /// Referrals sent to other halls and taken in from them (the hall's own
+    /// `/api/v1/stats` `referrals`, counted).
+    pub referrals: Referred,
     /// Called within the hall's service-level target, as its day report counts it
     /// (`None`: no replay, e.g. the replica did not read).
     pub level: Option<Level>,
+}
+
+/// A day's referrals of a hall, or of the district (each counted at both ends: a
+/// referral between two of its halls is one sent and one taken in).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Referred {
+    pub sent: u64,
+    pub received: u64,
+}
+
+impl Referred {
+    pub fn of(f: &ReferralFigures) -> Self {
+        Self { sent: f.sent_total(), received: f.taken_total() }
+    }
+
+    fn add(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.received += other.received;
+    }
+
+    /// On the wire: `{"sent", "received"}`.
+    pub fn json(self) -> serde_json::Value {
+        serde_json::json!({ "sent": self.sent, "received": self.received })
+    }
+
+    /// On the wire with the hall's own breakdown (`f`, named by `config`'s peers): as the
+    /// hall's `/api/v1/stats` `referrals`, and `sent` and `received`.
+    pub fn with_halls(self, config: &crate::config::Config, f: &ReferralFigures) -> serde_json::Value {
+        let mut v = serde_json::to_value(crate::http::referral_dto::ReferralStatsDto::new(config, f))
+            .unwrap_or_else(|_| serde_json::json!({}));
+        v["sent"] = self.sent.into();
+        v["received"] = self.received.into();
+        v
+    }
 }
 
 /// The rows of `day` (each hall's own today when `None`), the halls first in the
@@ -43,7 +81,7 @@ pub struct Row {
 pub async fn rows(app: &DistrictApp, day: Option<NaiveDate>) -> Vec<Row> {
     let now = (app.clock)();
     let mut rows = Vec::with_capacity(app.halls.len() + 1);
-    let mut total = Figures::default();
+    let (mut total, mut referred) = (Figures::default(), Referred::default());
     let (mut within, mut of) = (0, 0);
     for (hall, log) in app.halls.iter().zip(&app.logs) {
         let hall_day = day.unwrap_or_else(|| hall.config.setup.day_of(now));
@@ -54,14 +92,16 @@ pub async fn rows(app: &DistrictApp, day: Option<NaiveDate>) -> Vec<Row> {
             of += l.of;
         }
         let view = figures.is_some() && level.is_some();
-        let figures = figures.unwrap_or_default();
+        let (figures, referrals) = figures.unwrap_or_default();
         total.absorb(&figures);
+        referred.add(referrals);
         rows.push(Row {
             id: hall.link.hall_id.clone(),
             name: hall.config.setup.hall_name.clone(),
             day: hall_day.to_string(),
             view,
             figures,
+            referrals,
             level,
         });
     }
@@ -75,19 +115,20 @@ pub async fn rows(app: &DistrictApp, day: Option<NaiveDate>) -> Vec<Row> {
         day: day.map(|d| d.to_string()).or(same).unwrap_or_default(),
         view: rows.iter().all(|r| r.view),
         figures: total,
+        referrals: referred,
         level: Some(Level { target_min: 0, within, of, share }),
     });
     rows
 }
 
-/// The hall's day figures from its projection.
-async fn stats(hall: &HallEntry, day: NaiveDate) -> Option<Figures> {
+/// The hall's day figures and referrals from its projection.
+async fn stats(hall: &HallEntry, day: NaiveDate) -> Option<(Figures, Referred)> {
     let (reply, answer) = oneshot::channel();
     let ask = async {
         hall.view.send(Input::Stats { day, reply }).await.ok()?;
         answer.await.ok()
     };
-    tokio::time::timeout(READ_WAIT, ask).await.ok().flatten().map(|s| s.total)
+    tokio::time::timeout(READ_WAIT, ask).await.ok().flatten().map(|s| (s.total, Referred::of(&s.referrals)))
 }
 
 /// The hall's service level of `day`, replayed from the replica on the blocking pool,

@@ -88,11 +88,12 @@ fn row_json(r: &Row) -> Value {
         "mean_wait_s": f.wait.mean_ms().map(|ms| ms.div_ceil(1000)),
         "service_level": r.level.as_ref().and_then(|l| share(l.share)),
         "good_rate": share(rates.good_rate),
+        "referrals": r.referrals.json(),
     })
 }
 
 /// The CSV's header: the hall's `/api/v1/stats` figures, named as the hall's CSVs name them.
-pub const CSV_HEADER: [&str; 30] = [
+pub const CSV_HEADER: [&str; 32] = [
     "中心编号",
     "中心名称",
     "日期",
@@ -123,6 +124,8 @@ pub const CSV_HEADER: [&str; 30] = [
     "预计等候误差中位分钟",
     "预计等候误差P90分钟",
     "预计等候区间命中率%",
+    "转出他中心",
+    "他中心转入",
 ];
 
 fn minutes(ms: Option<u64>) -> String {
@@ -166,6 +169,8 @@ fn csv_row(r: &Row) -> Vec<String> {
         opt(f.eta.quantile_min(0.5)),
         opt(f.eta.quantile_min(0.9)),
         percent(f.eta.within_rate()),
+        r.referrals.sent.to_string(),
+        r.referrals.received.to_string(),
     ]);
     row
 }

@@ -10,6 +10,16 @@
 //! at the window. A target that did answer but whose answer was lost decided once; the
 //! retry carries the same idempotency key (the origin hall and its ticket), so it gets
 //! the first ticket back, never a second.
+//!
+//! A target that answered with a ticket the origin then cannot record (its ticket left
+//! the window while the target decided: another tab finished or transferred it, the
+//! window closed) is told to withdraw it ([`Op::WithdrawReferral`], [`Outbound::withdraw`]),
+//! under the same permit, so the target's line keeps no ghost. Compensating so rather
+//! than reserving the ticket in the origin's core first was chosen because the target's
+//! ticket is a remote one nobody calls before its visitor checks in, so cancelling it
+//! within the same second is invisible to everyone, while a reservation would be a new
+//! ticket state that every window action, the no-show tick, a window's closing and the
+//! day's end would have to know and end.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -17,11 +27,14 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
 
 use super::cmd::{answer_status, cmd_subject, CmdRequest, Op, CMD_VERSION};
 use crate::config::DistrictLink;
 use crate::http::error::ApiError;
+
+mod settle;
+pub use settle::{run_settle, SETTLE_EVERY, UNSETTLED_MAX};
 
 /// How long the origin waits for the target's answer: a hall answers in milliseconds.
 pub const REFER_WAIT: Duration = Duration::from_secs(3);
@@ -52,22 +65,46 @@ pub struct ReferBody {
     pub priority: Option<String>,
 }
 
-/// The hall's connection for referrals, made when first needed.
+/// The hall's connection for referrals, made when first needed, and the referrals whose
+/// end at the target is not known yet (`settle`).
 pub struct Outbound {
     client: Mutex<Option<async_nats::Client>>,
     in_flight: Semaphore,
+    unsettled: std::sync::Mutex<Vec<settle::Unsettled>>,
 }
 
 impl Default for Outbound {
     fn default() -> Self {
-        Self { client: Mutex::new(None), in_flight: Semaphore::new(IN_FLIGHT_MAX) }
+        Self { client: Mutex::new(None), in_flight: Semaphore::new(IN_FLIGHT_MAX), unsettled: Default::default() }
     }
 }
 
-/// The target's answer: its HTTP status and its JSON body.
-pub struct Answer {
+/// The body of `Op::WithdrawReferral`: the referral's own origin and reference, and the
+/// ticket the target answered it with, if the origin heard the answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    pub from_hall: String,
+    pub reference: String,
+    #[serde(default)]
+    pub ticket: Option<String>,
+}
+
+/// The target's answer: its HTTP status and its JSON body, and the referral's place
+/// among those in flight, held until the origin has recorded it or withdrawn it.
+pub struct Answer<'a> {
     pub status: StatusCode,
     pub body: Bytes,
+    _permit: SemaphorePermit<'a>,
+}
+
+/// What came of withdrawing the target's ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withdrawn {
+    /// Cancelled at the target (now or by an earlier withdrawal).
+    Yes,
+    /// The target did not answer, or refused (its visitor checked in already).
+    No,
 }
 
 fn unreachable(why: &str) -> ApiError {
@@ -79,31 +116,62 @@ fn unreachable(why: &str) -> ApiError {
 impl Outbound {
     /// Asks hall `to` to take `body` in, under the idempotency key of the origin and its
     /// ticket.
-    pub async fn ask(&self, link: &DistrictLink, to: &str, body: &ReferBody) -> Result<Answer, ApiError> {
-        let _permit = self
-            .in_flight
-            .try_acquire()
-            .map_err(|_| unreachable("this hall has as many referrals waiting for an answer as it sends at once"))?;
+    pub async fn ask(&self, link: &DistrictLink, to: &str, body: &ReferBody) -> Result<Answer<'_>, ApiError> {
+        let permit = self.in_flight.try_acquire().map_err(|_| {
+            let mut e = ApiError::unavailable(
+                "referrals_busy",
+                format!(
+                    "本中心已有 {IN_FLIGHT_MAX} 件转办在等待答复，请稍后再试: this hall waits for the answers of as \
+                     many referrals as it sends at once; nothing was referred, the ticket is still at your window"
+                ),
+            );
+            e.retry_after_s = Some(5);
+            e
+        })?;
         let client = self.client(link).await?;
-        let request = CmdRequest {
-            v: CMD_VERSION,
-            op: Op::Refer,
-            arg: None,
-            k: None,
-            body: Some(serde_json::to_value(body).map_err(|e| ApiError::internal("a referral", &e))?),
-            idempotency_key: Some(format!("{}:{}", body.from_hall, body.reference)),
-            // The target charges no per-address limit on a referral; the field names this
-            // daemon, not a visitor.
-            client: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        };
-        let payload = serde_json::to_vec(&request).map_err(|e| ApiError::internal("a referral", &e))?;
-        let asked = async_nats::client::Request::new().payload(Bytes::from(payload)).timeout(Some(REFER_WAIT));
-        let answer = client.send_request(cmd_subject(to), asked).await.map_err(|e| {
+        let key = format!("{}:{}", body.from_hall, body.reference);
+        let from = (body.from_hall.clone(), body.reference.clone());
+        let body = serde_json::to_value(body).map_err(|e| ApiError::internal("a referral", &e))?;
+        let answer = request(&client, to, Op::Refer, body, key).await.map_err(|e| {
             tracing::info!(hall = to, error = %e, "a hall did not answer a referral");
+            // It may have decided all the same: settled later, unless the clerk's retry
+            // gets its answer.
+            self.owe(to, WithdrawBody { from_hall: from.0.clone(), reference: from.1.clone(), ticket: None });
             unreachable("the hall did not answer in time; nothing was referred, the ticket is still at your window")
         })?;
         let status = answer_status(&answer).map_err(unreachable)?;
-        Ok(Answer { status, body: answer.payload })
+        Ok(Answer { status, body: answer.payload, _permit: permit })
+    }
+
+    /// Asks hall `to` to withdraw the ticket it answered `answer` with, for the referral
+    /// `body` this hall could not record; `answer`'s permit is held until it is done.
+    pub async fn withdraw(&self, link: &DistrictLink, to: &str, body: &WithdrawBody, answer: Answer<'_>) -> Withdrawn {
+        let status = self.withdrawal(link, to, body).await;
+        drop(answer);
+        match status {
+            Ok(s) if s.is_success() => Withdrawn::Yes,
+            Ok(s) => {
+                tracing::warn!(hall = to, status = s.as_u16(), "a hall refused to withdraw a referral it issued");
+                Withdrawn::No
+            }
+            Err(e) => {
+                tracing::warn!(hall = to, error = %e, "a hall's referral could not be withdrawn now; retried later");
+                self.owe(to, body.clone());
+                Withdrawn::No
+            }
+        }
+    }
+
+    /// Sends the withdrawal `body` to hall `to`: its answer's status, or why none.
+    async fn withdrawal(&self, link: &DistrictLink, to: &str, body: &WithdrawBody) -> Result<StatusCode, String> {
+        let named = body.ticket.as_deref().unwrap_or("any");
+        let key = format!("withdraw:{}:{}:{named}", body.from_hall, body.reference);
+        let asked = match (self.client(link).await, serde_json::to_value(body)) {
+            (Ok(client), Ok(b)) => request(&client, to, Op::WithdrawReferral, b, key).await,
+            (Err(e), _) => Err(e.message),
+            (_, Err(e)) => Err(e.to_string()),
+        };
+        asked.and_then(|a| answer_status(&a).map_err(String::from))
     }
 
     /// The kept connection, or a new one.
@@ -129,4 +197,28 @@ impl Outbound {
         *kept = Some(client.clone());
         Ok(client)
     }
+}
+
+/// One request on hall `to`'s cmd subject, answered within [`REFER_WAIT`].
+async fn request(
+    client: &async_nats::Client,
+    to: &str,
+    op: Op,
+    body: serde_json::Value,
+    key: String,
+) -> Result<async_nats::Message, String> {
+    let request = CmdRequest {
+        v: CMD_VERSION,
+        op,
+        arg: None,
+        k: None,
+        body: Some(body),
+        idempotency_key: Some(key),
+        // The target charges no per-address limit on a referral; the field names this
+        // daemon, not a visitor.
+        client: IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+    let asked = async_nats::client::Request::new().payload(Bytes::from(payload)).timeout(Some(REFER_WAIT));
+    client.send_request(cmd_subject(to), asked).await.map_err(|e| e.to_string())
 }

@@ -28,7 +28,7 @@ use crate::config::Role;
 use crate::core::model::{Ticket, TicketId, TicketStatus, UserName, WindowId};
 use crate::core::referral::{Origin, Sent, NOTE_CHARS_MAX};
 use crate::core::{answer, Command, Envelope, Rejection};
-use crate::district::refer::ReferBody;
+use crate::district::refer::{ReferBody, WithdrawBody, Withdrawn};
 
 /// The mark of a request the cmd module built from a message on the hall's cmd subject
 /// (`district::cmd`): the only way to the target's end of a referral.
@@ -38,6 +38,9 @@ pub struct ViaCmd;
 /// Longest origin reference taken: a ticket id is 32 hex digits; the idempotency key
 /// made of it and the origin's id stays within the core's 128 bytes.
 const REFERENCE_CHARS_MAX: usize = 48;
+/// Referrals of one origin ticket taken in a day, each after the last was withdrawn or
+/// cancelled: a visitor referred, back at the origin and referred again a few times.
+const GENERATIONS_MAX: u32 = 4;
 
 /// The referral routes, merged into the hall's router.
 pub fn routes() -> Router<AppState> {
@@ -45,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/windows/{w}/refer", post(refer))
         .route("/api/v1/referrals/peers", get(peers))
         .route("/api/v1/referrals", post(accept))
+        .route("/api/v1/referrals/withdraw", post(withdraw))
         .route("/api/v1/reports/referrals.csv", get(csv))
 }
 
@@ -126,8 +130,23 @@ async fn refer(
     };
     let command = Command::Refer { window, clerk: session.user.clone(), to: Box::new(to) };
     let env = Envelope { command, idempotency_key: key };
-    let done = app.hall.engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await?;
-    Ok(Json(TicketDto::new(&app.hall.config, &done.value)).into_response())
+    match app.hall.engine.command_for::<answer::Ticket, _>(env, |r, id| r.known_ticket(&id)).await {
+        Ok(done) => Ok(Json(TicketDto::new(&app.hall.config, &done.value)).into_response()),
+        // Not recorded here (the ticket left the window while the target decided, or the
+        // write failed): the target's ticket is withdrawn, so nothing is half-done.
+        Err(e) => {
+            let body =
+                WithdrawBody { from_hall: link.hall_id.clone(), reference: asked.reference, ticket: Some(taken.id) };
+            let withdrawn = app.edge.referrals.withdraw(link, &peer.id, &body, answer).await;
+            let mut e = ApiError::from(e);
+            e.fields.push(("target_withdrawn", serde_json::Value::Bool(withdrawn == Withdrawn::Yes)));
+            e.message = match withdrawn {
+                Withdrawn::Yes => format!("{}; {}已撤回为其签发的号码", e.message, peer.name),
+                Withdrawn::No => format!("{}; {}为其签发的号码未能撤回", e.message, peer.name),
+            };
+            Err(e)
+        }
+    }
 }
 
 /// The ticket the clerk's window holds, checked as the core checks it, before the target
@@ -202,18 +221,32 @@ async fn accept(
         reason: body.reason,
         note: body.note,
     };
-    let command = Command::AcceptReferral {
-        id: super::tickets::new_ticket_id(),
-        service: body.service,
-        priority,
-        origin: Box::new(origin),
-    };
-    let key = Some(format!("referral:{}:{}", peer.id, body.reference));
-    let (view, repeated) =
-        super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
-    let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
-    let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.hall.config, &view));
-    Ok((status, Json(ticket)).into_response())
+    let base = format!("referral:{}:{}", peer.id, body.reference);
+    // A referral of the same origin ticket after its ticket here was withdrawn or
+    // cancelled (the visitor came back after a missed call, say) is a new one: the next
+    // key of the same chain, so a retry walks the same keys to the same ticket.
+    for generation in 0..GENERATIONS_MAX {
+        let command = Command::AcceptReferral {
+            id: super::tickets::new_ticket_id(),
+            service: body.service.clone(),
+            priority: priority.clone(),
+            origin: Box::new(origin.clone()),
+        };
+        let key = Some(if generation == 0 { base.clone() } else { format!("{base}:{generation}") });
+        let (view, repeated) =
+            super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
+        if repeated && view.ticket.status == TicketStatus::Cancelled {
+            continue;
+        }
+        let status = if repeated { StatusCode::OK } else { StatusCode::CREATED };
+        let ticket = super::tickets::for_visitor(&app, TicketDto::new(&app.hall.config, &view));
+        return Ok((status, Json(ticket)).into_response());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "referral_withdrawn",
+        format!("this visitor was referred here {GENERATIONS_MAX} times today and each was withdrawn or cancelled"),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -245,4 +278,37 @@ fn csv_bytes(day: &str, rows: &[[String; 5]]) -> Result<Vec<u8>, csv::Error> {
         w.write_record([day, dir, hall, name.as_str(), reason.as_str(), count])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// `POST /api/v1/referrals/withdraw` (only through the cmd subject): the hall that
+/// referred a visitor here withdraws the ticket it could not record (`district::refer`).
+/// Only the referral's own origin may, and only before its visitor checked in; a repeat
+/// answers as the first did.
+async fn withdraw(
+    State(app): State<AppState>,
+    via: Option<Extension<ViaCmd>>,
+    body: Result<JsonBody<WithdrawBody>, ApiError>,
+) -> Result<Response, ApiError> {
+    if via.is_none() {
+        return Err(super::public::not_found().await);
+    }
+    let JsonBody(body) = body?;
+    let link = app.hall.config.district.as_ref().ok_or_else(|| ApiError::not_found("not_found", "no district link"))?;
+    let peer = link.referrals.peer(&body.from_hall).ok_or_else(|| {
+        ApiError::forbidden(format!("only a [[district.peer]] hall withdraws a referral, not {:?}", body.from_hall))
+    })?;
+    let ticket = match body.ticket.as_deref().map(TicketId::parse) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            return Err(ApiError::bad_request("bad_referral", "a withdrawal names the ticket this hall answered with"))
+        }
+    };
+    // Keyed by the ticket it names. One that names none (the origin never heard which) is
+    // not keyed: a later referral of the same origin ticket may need its own withdrawal,
+    // and a repeat finds nothing left to cancel (404), which is the origin's "done".
+    let key = ticket.map(|t| format!("withdraw:{}:{}:{t}", peer.id, body.reference));
+    let command = Command::WithdrawReferral { from_hall: peer.id.clone(), reference: body.reference, ticket };
+    let (view, _) = super::tickets::ticket_command_view(&app, Envelope { command, idempotency_key: key }).await?;
+    Ok(Json(TicketDto::new(&app.hall.config, &view)).into_response())
 }

@@ -266,7 +266,8 @@ impl<'a> Replay<'a> {
             | What::PersonTicket { .. }
             // 跨中心转办 (issue 18): counted in the day's figures, which referrals.csv reads.
             | What::Referred { .. }
-            | What::ReferralTaken { .. } => {}
+            | What::ReferralTaken { .. }
+            | What::ReferralWithdrawn { .. } => {}
         }
     }
 

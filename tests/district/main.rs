@@ -46,3 +46,6 @@ mod district_auth;
 
 #[path = "../district_bench.rs"]
 mod district_bench;
+
+#[path = "../district_refer_races.rs"]
+mod district_refer_races;

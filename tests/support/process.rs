@@ -103,11 +103,27 @@ impl Process {
 
     /// Sends SIGTERM and returns at once; `wait_exit` collects the exit status.
     pub fn sigterm(&self) {
+        self.signal(libc::SIGTERM);
+    }
+
+    /// SIGSTOP: the daemon stands still (its sockets stay open, nothing is read) until
+    /// `resume`.
+    pub fn pause(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// SIGCONT after `pause`.
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        assert!(self.child.is_some(), "signal {signal} to a daemon already reaped");
         let pid = libc::pid_t::try_from(self.pid).expect("a pid fits pid_t");
         // SAFETY: kill(2) only sends a signal to our own child, which is not reaped yet
         // (the Child is held until `wait_exit`), so the pid cannot name another process.
-        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(sent, 0, "kill -TERM {pid} failed");
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill -{signal} {pid} failed");
     }
 
     /// Waits (bounded by 30 s, then SIGKILL) for the daemon to exit.

@@ -67,7 +67,8 @@ impl Command {
             | C::IssueForPerson { .. }
             | C::IssueEnterpriseTicket { .. }
             | C::Refer { .. }
-            | C::AcceptReferral { .. } => ReplyKind::Ticket,
+            | C::AcceptReferral { .. }
+            | C::WithdrawReferral { .. } => ReplyKind::Ticket,
             C::CallNext { .. } | C::CallNumber { .. } => ReplyKind::Call,
             C::OpenWindow { .. }
             | C::Pause { .. }

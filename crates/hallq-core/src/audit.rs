@@ -313,7 +313,7 @@ impl AuditTrail {
                 on.at(window, AuditAction::Refer, detail)
             }
             // A visitor's ticket, like any issue; the referring clerk is in the other hall's trail.
-            Event::ReferralAccepted { .. } => None,
+            Event::ReferralAccepted { .. } | Event::ReferralWithdrawn { .. } => None,
         }
     }
 }

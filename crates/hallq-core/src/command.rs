@@ -351,6 +351,15 @@ pub enum Command {
         priority: Option<String>,
         origin: Box<super::referral::Origin>,
     },
+    /// The origin hall `from_hall` withdraws the ticket `ticket` this hall issued for its
+    /// referral `reference` (or, when the origin never heard the answer, whichever ticket
+    /// it was), which the origin could not record (its ticket had left the window while
+    /// this hall decided): cancelled, unless its visitor has checked in.
+    WithdrawReferral {
+        from_hall: String,
+        reference: String,
+        ticket: Option<TicketId>,
+    },
 }
 
 /// What a successful command answers with; stored with its idempotency key so that a

@@ -396,4 +396,9 @@ pub enum Event {
         id: TicketId,
         origin: super::referral::Origin,
     },
+    /// The ticket just cancelled (the event before) was a referral its origin withdrew:
+    /// it no longer counts as taken in.
+    ReferralWithdrawn {
+        id: TicketId,
+    },
 }

@@ -59,7 +59,8 @@ impl Event {
             | Event::EnterpriseAdded { .. }
             | Event::SpecialistSet { .. }
             | Event::FollowUpAdded { .. }
-            | Event::ReferralAccepted { .. } => None,
+            | Event::ReferralAccepted { .. }
+            | Event::ReferralWithdrawn { .. } => None,
         }
     }
 
@@ -86,7 +87,8 @@ impl Event {
             | Event::WalkDirect { id, .. }
             | Event::PersonTicket { id, .. }
             | Event::TicketReferred { id, .. }
-            | Event::ReferralAccepted { id, .. } => Some(id),
+            | Event::ReferralAccepted { id, .. }
+            | Event::ReferralWithdrawn { id } => Some(id),
             Event::StoreNextSet { .. } | Event::StoreNextFired { .. } => None,
             Event::DayOpened { .. }
             | Event::TicketIssued { .. }

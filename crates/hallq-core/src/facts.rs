@@ -257,6 +257,12 @@ pub enum What {
         from_hall: String,
         reason: String,
     },
+    /// The origin hall `from_hall` withdrew `ticket`, a referral it could not record: it
+    /// no longer counts as taken in (its `Cancelled` comes first).
+    ReferralWithdrawn {
+        ticket: Subject,
+        from_hall: String,
+    },
 }
 
 /// What a `Guided` fact says happened.
@@ -300,7 +306,8 @@ impl What {
             | What::WalkDirect { ticket, .. }
             | What::PersonTicket { ticket }
             | What::Referred { ticket, .. }
-            | What::ReferralTaken { ticket, .. } => Some(ticket),
+            | What::ReferralTaken { ticket, .. }
+            | What::ReferralWithdrawn { ticket, .. } => Some(ticket),
             What::StoreNextSet { .. } | What::StoreNextFired { .. } => None,
             What::DayOpened { .. }
             | What::CaseRectified { .. }
@@ -334,7 +341,7 @@ impl What {
             | What::StoreNextFired { desk }
             | What::WalkDirect { desk, .. }
             | What::Referred { desk, .. } => Some(desk),
-            What::PersonTicket { .. } | What::ReferralTaken { .. } => None,
+            What::PersonTicket { .. } | What::ReferralTaken { .. } | What::ReferralWithdrawn { .. } => None,
             What::Expired { desk, .. } | What::Rated { desk, .. } => desk.as_ref(),
             What::DayOpened { .. }
             | What::Issued { .. }

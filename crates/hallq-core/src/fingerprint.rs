@@ -158,7 +158,9 @@ fn encode(c: &mut Canon, command: &Command) {
         | Command::AddEnterprise { .. }
         | Command::SetSpecialist { .. }
         | Command::AddFollowUp { .. } => enterprises(c, command),
-        Command::Refer { .. } | Command::AcceptReferral { .. } => referrals(c, command),
+        Command::Refer { .. } | Command::AcceptReferral { .. } | Command::WithdrawReferral { .. } => {
+            referrals(c, command)
+        }
     };
 }
 
@@ -259,6 +261,9 @@ fn referrals<'c>(c: &'c mut Canon, command: &Command) -> &'c mut Canon {
             let c = c.str("accept_referral").str(service).opt(priority.as_deref());
             let c = c.str(&o.hall).str(&o.name).str(&o.reference).str(&o.number).str(&o.reason);
             c.opt(o.note.as_deref())
+        }
+        Command::WithdrawReferral { from_hall, reference, ticket } => {
+            c.str("withdraw_referral").str(from_hall).str(reference).opt(ticket.map(|t| t.to_string()).as_deref())
         }
         _ => c,
     }

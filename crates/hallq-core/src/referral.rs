@@ -23,7 +23,7 @@ use super::decide::{held, issue_event};
 use super::event::Event;
 use super::hall::{Decision, HallState};
 use super::model::{TicketId, Ts, UserName, WindowId};
-use super::transitions::TicketAction;
+use super::transitions::{next_status, TicketAction};
 
 /// The channel a referred ticket is issued through (its `TicketIssued`'s `kiosk`).
 pub const REFERRAL_CHANNEL: &str = "referral";
@@ -145,4 +145,31 @@ pub(crate) fn decide_accept(
     let issued = issue_event(state, id, (service, priority, true), REFERRAL_CHANNEL, None, now)?;
     let tagged = Event::ReferralAccepted { id: *id, origin: origin.clone() };
     Ok(Decision { events: vec![issued, tagged], reply: Reply::Ticket(*id), repeated: false })
+}
+
+/// The target: the origin hall `from_hall` withdraws `ticket`, issued here for its
+/// referral `reference`, because the origin could not record the referral. Only the
+/// referral's own origin may (the hall and the reference the ticket was taken in with),
+/// and only before its visitor checked in: a visitor standing in this hall keeps their
+/// number. The ticket is cancelled and no longer counts as taken in.
+pub(crate) fn decide_withdraw(
+    state: &HallState,
+    from_hall: &str,
+    reference: &str,
+    ticket: Option<&TicketId>,
+) -> Result<Decision, Rejection> {
+    let own = |o: &Origin| o.hall == from_hall && o.reference == reference;
+    // Taken in once per origin ticket (the origin's idempotency key), so at most one.
+    let ticket = match ticket {
+        Some(id) => state.referrals.received.get(id).filter(|o| own(o)).map(|_| id),
+        None => state.referrals.received.iter().find(|(_, o)| own(o)).map(|(id, _)| id),
+    };
+    let ticket = ticket.ok_or(Rejection::UnknownTicket)?;
+    let t = state.ticket(ticket).ok_or(Rejection::UnknownTicket)?;
+    if t.checked_in {
+        return Err(Rejection::AlreadyCheckedIn);
+    }
+    next_status(t.status, TicketAction::Cancel).ok_or(Rejection::NotWaiting(t.status.as_str()))?;
+    let events = vec![Event::TicketCancelled { id: *ticket }, Event::ReferralWithdrawn { id: *ticket }];
+    Ok(Decision { events, reply: Reply::Ticket(*ticket), repeated: false })
 }

@@ -267,6 +267,16 @@ impl ReferralFigures {
     pub fn is_empty(&self) -> bool {
         self.sent.is_empty() && self.taken.is_empty()
     }
+
+    /// Referrals sent away, to any hall for any reason.
+    pub fn sent_total(&self) -> u64 {
+        self.sent.values().flat_map(BTreeMap::values).sum()
+    }
+
+    /// Referrals taken in, from any hall.
+    pub fn taken_total(&self) -> u64 {
+        self.taken.values().sum()
+    }
 }
 
 /// One guide's day.
@@ -360,6 +370,15 @@ impl DayStats {
                 *self.referrals.sent.entry(to_hall.clone()).or_default().entry(reason.clone()).or_default() += 1
             }
             What::ReferralTaken { from_hall, .. } => *self.referrals.taken.entry(from_hall.clone()).or_default() += 1,
+            What::ReferralWithdrawn { from_hall, .. } => {
+                // A withdrawal follows its own taking in, so the count is at least one.
+                if let Some(n) = self.referrals.taken.get_mut(from_hall) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.referrals.taken.remove(from_hall);
+                    }
+                }
+            }
         }
     }
 

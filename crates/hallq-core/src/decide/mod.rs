@@ -130,6 +130,9 @@ pub fn decide(state: &HallState, env: &Envelope, now: Ts) -> Result<Decision, Re
         Command::AcceptReferral { id, service, priority, origin } => {
             referral::decide_accept(state, id, (service, priority.as_deref()), origin, now)
         }
+        Command::WithdrawReferral { from_hall, reference, ticket } => {
+            referral::decide_withdraw(state, from_hall, reference, ticket.as_ref())
+        }
     }
 }
 

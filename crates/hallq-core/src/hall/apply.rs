@@ -100,6 +100,7 @@ impl HallState {
             // 跨中心转办 (issue 18, `refer.rs`).
             Event::TicketReferred { window, id, to } => self.referred(out, window, id, to),
             Event::ReferralAccepted { id, origin } => self.referral_accepted(out, id, origin),
+            Event::ReferralWithdrawn { id } => self.referral_withdrawn(out, id),
         }
         self.escort_moments(out);
         self.alerts.apply(self.day, at, &record.event, &self.windows);

@@ -34,4 +34,11 @@ impl HallState {
         assert!(self.referrals.received.insert(*id, origin.clone()).is_none(), "ticket {id} accepted twice");
         out.push(What::ReferralTaken { ticket, from_hall: origin.hall.clone(), reason: origin.reason.clone() });
     }
+
+    pub(super) fn referral_withdrawn(&mut self, out: &mut Out, id: &TicketId) {
+        let t = self.tickets.get(id).expect("a withdrawn referral's ticket exists");
+        let ticket = Subject::of(t);
+        let origin = self.referrals.received.remove(id).expect("a withdrawn ticket was taken in by referral");
+        out.push(What::ReferralWithdrawn { ticket, from_hall: origin.hall });
+    }
 }
