@@ -1,7 +1,7 @@
 //! The halls' NATS identities (issue 18): `hallq nats-config` makes a seed per hall and
 //! one for the district and nats-server's `authorization` block; a real nats-server reads
 //! that block. The district and both townships, each connecting with its own seed, work as
-//! before (figures, online requests, a restore from the stream). Then town-a's seed in an
+//! before (figures, online requests, a referral, a restore from the stream). Then town-a's seed in an
 //! intruder's hands: every attempt on town-b (its log subject, its cmd subject alone or in
 //! the halls' queue group, the district's inbox, its stream deleted or purged, a stream or
 //! consumer that would capture or inject cmd traffic) is refused by the server, and the
@@ -174,7 +174,23 @@ async fn a_hall_known_by_its_key_reaches_only_its_own_subjects() {
     let as_district = options.expect("the district's seed").connect(nats.url()).await.expect("the district's key");
     let district_js = async_nats::jetstream::new(as_district);
 
+    // Town-b's whole log in its stream before the intruder tries (its uplink publishes
+    // after the hall's own flush): what is there then must be all there is after.
+    let b_seq = b.api.display(None).await.expect("snapshot").await["seq"].as_u64().expect("a log position");
+    let published = async {
+        while messages_of(&district_js, "town-b").await < b_seq {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    guard("town-b's log in its stream", published).await;
     intruder_is_refused(&nats, &keys, &district, &district_js).await;
+    // A referral from town-a to town-b: town-a's connection for referrals has its key too.
+    let clerk = a.api.login("clerk1").await;
+    a.api.window_ok(&clerk, "1", "open", None).await;
+    a.api.call_next(&clerk, "1").await;
+    let ask = serde_json::json!({ "to_hall": "town-b", "reason": "需属地办理" });
+    let sent = a.api.post("/api/v1/windows/1/refer", Some(&clerk), Some(ask)).await;
+    assert_eq!(sent.status, 200, "a referral under the halls' own keys: {}", sent.text);
     agrees(&district.api, &token, &[("town-a", &a, &sa), ("town-b", &b, &sb)]).await;
 
     // The hall's own key suffices to restore it from its stream.

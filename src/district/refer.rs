@@ -180,16 +180,14 @@ impl Outbound {
         if let Some(c) = kept.as_ref() {
             return Ok(c.clone());
         }
-        let mut options = async_nats::ConnectOptions::new()
+        let options = async_nats::ConnectOptions::new()
             .name(format!("hallq-{}-refer", link.hall_id))
             .connection_timeout(CONNECT_WAIT);
-        if let Some(creds) = &link.creds_file {
-            options =
-                options.credentials_file(creds).await.map_err(|e| ApiError::internal("the NATS creds file", &e))?;
-        }
-        if let Some(ca) = &link.tls_ca_file {
-            options = options.add_root_certificates(ca.clone()).require_tls(true);
-        }
+        // The hall's own identity (creds or NKey), its inbox and TLS, as its uplink has.
+        let options = super::auth::hall_options(options, link).await.map_err(|e| {
+            tracing::warn!(error = %e, "referrals: the hall's NATS identity");
+            unreachable("the district's network cannot be reached; nothing was referred")
+        })?;
         let client = options.connect(link.nats_url.as_str()).await.map_err(|e| {
             tracing::info!(error = %e, "referrals: cannot connect to NATS");
             unreachable("the district's network cannot be reached; nothing was referred")
