@@ -1,6 +1,6 @@
 //! The district's HTTP API: `POST /api/v1/district/login` (a supervisor of district.toml),
 //! `GET /api/v1/district` (every hall as its projection has it, and the district's
-//! totals), `GET /api/v1/district/stats` (a day's figures per hall and in all), `GET /healthz`. Errors in the contract's `{"error": {"code", "message"}}`
+//! totals, from the snapshot shared with the feed: `snapshot`), `GET /api/v1/district/stats` (a day's figures per hall and in all), `GET /healthz`. Errors in the contract's `{"error": {"code", "message"}}`
 //! shape; bodies bounded as the hall's; no personal data (alerts name queues and windows,
 //! never a user).
 
@@ -62,6 +62,8 @@ pub struct DistrictApp {
     pub replays: tokio::sync::Semaphore,
     /// The wall screens' feed (`feed`).
     pub screens: super::feed::Screens,
+    /// The district's newest reading, shared by the API and the feed (`snapshot`).
+    pub snapshot: super::snapshot::Snapshot,
 }
 
 type App = Arc<DistrictApp>;
@@ -199,14 +201,18 @@ async fn read(hall: &HallEntry, now: crate::core::model::Ts) -> Option<HallNow> 
     tokio::time::timeout(READ_WAIT, ask).await.ok().flatten()
 }
 
-/// `GET /api/v1/district`.
-async fn district(State(app): State<App>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+/// `GET /api/v1/district`: the shared snapshot (`snapshot`), at most a couple of
+/// seconds old.
+async fn district(State(app): State<App>, headers: HeaderMap) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
     supervisor(&app, &headers)?;
-    Ok(Json(overview(&app).await))
+    let text = super::snapshot::read(&app).await;
+    let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    Ok((json, axum::body::Bytes::from(text)).into_response())
 }
 
-/// Every hall and the district's totals, as `GET /api/v1/district` and the wall screens'
-/// feed (`feed`) give them.
+/// Every hall and the district's totals, read from each hall's view now; what
+/// `GET /api/v1/district` and the wall screens' feed (`feed`) give, through `snapshot`.
 pub async fn overview(app: &DistrictApp) -> Value {
     let now = (app.clock)();
     let mut halls = Vec::with_capacity(app.halls.len());

@@ -1,11 +1,12 @@
 //! Reading the halls: per hall a task with a durable pull consumer on the hall's stream,
-//! which hands each record to the hall's view and acknowledges it once kept and applied;
-//! and one subscription to every hall's heartbeat, so that an idle hall is seen online.
+//! which hands the records of the messages at hand to the hall's view as one batch and
+//! acknowledges them together once kept and applied; and one subscription to every hall's
+//! heartbeat, so that an idle hall is seen online.
 //!
 //! Where to go on is the replica's answer, not the server's: JetStream delivers a message
 //! a killed district never acknowledged again only after `ACK_WAIT`, after newer ones, and
 //! the view can only apply a hall's records in order. So each session deletes the durable
-//! consumer (`district-<district id>`, explicit acknowledgement) and makes it again from
+//! consumer (`district-<district id>`, acknowledgement of all up to one) and makes it again from
 //! the stream sequence after the last record the replica kept; a message out of that
 //! order ends the session (and the next starts at the right place), one before it is a
 //! repeat, acknowledged and skipped. While the hall's stream does not exist yet or NATS is
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::uplink::{Beat, BEAT_BYTES_MAX, SEQ_HEADER};
-use super::view::{Applied, Input, ViewError};
+use super::view::{Input, ViewError};
 use crate::config::stream_name;
 use crate::core::event::Record;
 use crate::time::Clock;
@@ -31,13 +32,20 @@ const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// A message not acknowledged within this is delivered again (a district killed between
 /// its pull and its acknowledgement hears of it again this soon after it is back).
 const ACK_WAIT: Duration = Duration::from_secs(10);
-/// Messages asked for at once: each is flushed to the replica before the next, so a batch
-/// is done well within `ACK_WAIT`.
+/// Messages asked for at once, and the most the view takes in one batch (one replica
+/// write and flush, one acknowledgement): done well within `ACK_WAIT`.
 const BATCH: usize = 64;
 
+/// Log positions the district has heard a hall has and its view has not applied yet, kept
+/// with when it first heard of each: the oldest says how long the view has been behind.
+/// A heartbeat every two seconds and a record per message add at most one each; past
+/// this many, the newest entry's position moves up instead (its records are then counted
+/// from a moment a little early, which can only overstate the lag).
+const KNOWN_MAX: usize = 16;
+
 /// What the district knows of a hall beside its state: when it last heard from it, the
-/// log position it last said it had, and the one its view applied. Atomics, written by
-/// the consumer and the heartbeat task, read by the API.
+/// log positions it said it had, and the one its view applied. Written by the consumer
+/// and the heartbeat task, read by the API.
 pub struct HallLink {
     pub hall_id: String,
     /// When the hall was last heard from (ms; `i64::MIN`: never).
@@ -47,8 +55,16 @@ pub struct HallLink {
     applied: AtomicU64,
     /// The stream sequence of the last record the view kept.
     stream_done: AtomicU64,
-    /// Since when the view has been behind what the hall said it had (ms; 0: not behind).
-    behind_since_ms: AtomicI64,
+    /// Positions heard of and not yet applied, each with when it was first heard of (ms),
+    /// in order; at most `KNOWN_MAX`.
+    unapplied: std::sync::Mutex<std::collections::VecDeque<(u64, i64)>>,
+    /// Messages the stream held past the last one the view took, as the server said with
+    /// it: a backlog in NATS that no heartbeat shows the district.
+    pending: AtomicU64,
+    /// How old the last record applied was when its batch was applied (from its
+    /// publication to the server), in ms: while messages are pending, how far behind the
+    /// view runs.
+    delay_ms: AtomicI64,
     /// Messages the district never read that the stream no longer holds, if any.
     gap: std::sync::Mutex<Option<Gap>>,
 }
@@ -72,7 +88,9 @@ impl HallLink {
             heard_ms: AtomicI64::new(i64::MIN),
             known_seq: AtomicU64::new(applied),
             applied: AtomicU64::new(applied),
-            behind_since_ms: AtomicI64::new(0),
+            unapplied: std::sync::Mutex::default(),
+            pending: AtomicU64::new(0),
+            delay_ms: AtomicI64::new(0),
             gap: std::sync::Mutex::new(None),
         }
     }
@@ -92,17 +110,26 @@ impl HallLink {
         self.heard_ms.fetch_max(at_ms, Ordering::SeqCst);
     }
 
-    fn knows(&self, seq: u64, now_ms: i64) {
+    /// The hall has its log up to `seq`, as the district learnt at `at_ms`.
+    fn knows(&self, seq: u64, at_ms: i64) {
         self.known_seq.fetch_max(seq, Ordering::SeqCst);
-        if seq > self.applied.load(Ordering::SeqCst) {
-            let _ = self.behind_since_ms.compare_exchange(0, now_ms.max(1), Ordering::SeqCst, Ordering::SeqCst);
+        let Ok(mut unapplied) = self.unapplied.lock() else { return };
+        if seq <= self.applied.load(Ordering::SeqCst) || unapplied.back().is_some_and(|(s, _)| *s >= seq) {
+            return;
+        }
+        let full = unapplied.len() >= KNOWN_MAX;
+        match unapplied.back_mut() {
+            Some(newest) if full => newest.0 = seq,
+            _ => unapplied.push_back((seq, at_ms)),
         }
     }
 
     fn applied_to(&self, seq: u64) {
         self.applied.fetch_max(seq, Ordering::SeqCst);
-        if seq >= self.known_seq.load(Ordering::SeqCst) {
-            self.behind_since_ms.store(0, Ordering::SeqCst);
+        if let Ok(mut unapplied) = self.unapplied.lock() {
+            while unapplied.front().is_some_and(|(s, _)| *s <= seq) {
+                unapplied.pop_front();
+            }
         }
     }
 
@@ -113,12 +140,21 @@ impl HallLink {
     }
 
     /// Records the hall has that the view has not applied, and for how many seconds the
-    /// view has not been level with the hall.
+    /// view has been behind: the longer of how long ago the district first heard of a
+    /// record it has not applied, and, while the stream holds messages not yet taken, how
+    /// old the last record applied was when applied (a backlog queued in NATS is seen
+    /// only so: neither heartbeats nor deliveries tell of it sooner).
     pub fn lag(&self, now_ms: i64) -> (u64, f64) {
-        let behind = self.known_seq.load(Ordering::SeqCst).saturating_sub(self.applied.load(Ordering::SeqCst));
-        let since = self.behind_since_ms.load(Ordering::SeqCst);
-        let seconds = if behind == 0 || since == 0 { 0.0 } else { (now_ms - since).max(0) as f64 / 1000.0 };
-        (behind, seconds)
+        let pending = self.pending.load(Ordering::SeqCst);
+        let known = self.known_seq.load(Ordering::SeqCst).saturating_sub(self.applied.load(Ordering::SeqCst));
+        let behind = known.max(pending);
+        if behind == 0 {
+            return (0, 0.0);
+        }
+        let oldest = self.unapplied.lock().ok().and_then(|u| u.front().map(|(_, at)| *at));
+        let waited_ms = oldest.map_or(0, |at| (now_ms - at).max(0));
+        let delay_ms = if pending > 0 { self.delay_ms.load(Ordering::SeqCst).max(0) } else { 0 };
+        (behind, waited_ms.max(delay_ms) as f64 / 1000.0)
     }
 }
 
@@ -203,64 +239,105 @@ async fn session(
     let _ = stream.delete_consumer(durable).await;
     let config = pull::Config {
         durable_name: Some(durable.to_string()),
-        ack_policy: AckPolicy::Explicit,
+        ack_policy: AckPolicy::All,
         deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: next },
         ack_wait: ACK_WAIT,
         ..Default::default()
     };
     let consumer: jetstream::consumer::PullConsumer =
         stream.create_consumer(config).await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
-    let mut messages = consumer
+    let messages = consumer
         .stream()
         .max_messages_per_batch(BATCH)
         .messages()
         .await
         .map_err(|e| ConsumeError::Stream(e.to_string()))?;
-    while let Some(message) = messages.next().await {
-        let message = message.map_err(|e| ConsumeError::Stream(e.to_string()))?;
-        take(&message, link, view, clock).await?;
+    // Whatever has arrived is taken at once: one batch for the view, one write and one
+    // flush for the replica, one acknowledgement. A hall at its peak sends a record every
+    // second or so, so a batch is one message while the district keeps up and grows to
+    // `BATCH` when it falls behind, which is when it must catch up.
+    let mut batches = messages.ready_chunks(BATCH);
+    while let Some(batch) = batches.next().await {
+        take(batch, link, view, clock).await?;
     }
     Ok(())
 }
 
-/// One message: its record kept and applied (or found a repeat), then acknowledged.
+/// A batch of messages: the records of those in order kept and applied together (repeats
+/// skipped), then acknowledged at once by acknowledging the last. The consumer's
+/// `AckPolicy::All` makes an acknowledgement cover every message delivered before it, and
+/// it is sent only once the view has answered, that is once every record of the batch is
+/// flushed to the replica; so no message is acknowledged before its record is on disk. If
+/// the acknowledgement is lost (the district killed, the link cut), the messages come
+/// again and the view skips them; and where reading goes on never depends on it, since each
+/// session starts from the replica's own stream position. A message out of order ends the
+/// session after those before it are taken.
 async fn take(
-    message: &jetstream::Message,
+    batch: Vec<Result<jetstream::Message, pull::MessagesError>>,
     link: &HallLink,
     view: &mpsc::Sender<Input>,
     clock: &Clock,
 ) -> Result<(), ConsumeError> {
     let now_ms = clock().0;
-    let info = message.info().map_err(|e| ConsumeError::Stream(e.to_string()))?;
-    let published_ms = i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-    link.heard(published_ms.min(now_ms));
-    let stream_seq = info.stream_sequence;
-    let want = link.stream_done.load(Ordering::SeqCst) + 1;
-    if stream_seq < want {
-        return message.ack().await.map_err(|e| ConsumeError::Stream(e.to_string()));
+    let mut want = link.stream_done.load(Ordering::SeqCst) + 1;
+    let (mut records, mut last, mut ended) = (Vec::with_capacity(batch.len()), None, None);
+    let mut newest = (0, 0);
+    for message in batch {
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                ended = Some(ConsumeError::Stream(e.to_string()));
+                break;
+            }
+        };
+        let info = match message.info() {
+            Ok(info) => info,
+            Err(e) => {
+                ended = Some(ConsumeError::Stream(e.to_string()));
+                break;
+            }
+        };
+        let published_ms = i64::try_from(info.published.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let (stream_seq, pending) = (info.stream_sequence, info.pending);
+        link.heard(published_ms.min(now_ms));
+        if stream_seq > want {
+            ended = Some(ConsumeError::OutOfOrder { got: stream_seq, want });
+            break;
+        }
+        if stream_seq == want {
+            let seq =
+                message.headers.as_ref().and_then(|h| h.get(SEQ_HEADER)).and_then(|v| v.as_str().parse::<u64>().ok());
+            let record = serde_json::from_slice::<Record>(&message.payload).ok();
+            let (Some(seq), Some(record)) = (seq, record) else {
+                ended = Some(ConsumeError::Foreign(stream_seq));
+                break;
+            };
+            link.knows(seq, published_ms.min(now_ms));
+            link.knows(seq + pending, now_ms);
+            link.pending.store(pending, Ordering::SeqCst);
+            newest = (seq, published_ms);
+            records.push((seq, record));
+            want += 1;
+        }
+        // One before `want` is a message taken before, delivered again: acknowledged with
+        // the rest.
+        last = Some(message);
     }
-    if stream_seq > want {
-        return Err(ConsumeError::OutOfOrder { got: stream_seq, want });
+    if !records.is_empty() {
+        let (done, answer) = oneshot::channel();
+        view.send(Input::Records { records, stream_seq: want - 1, done }).await.map_err(|_| ConsumeError::ViewGone)?;
+        let applied = answer.await.map_err(|_| ConsumeError::ViewGone)??;
+        if applied.repeats > 0 {
+            tracing::debug!(hall = %link.hall_id, repeats = applied.repeats, "records delivered again were skipped");
+        }
+        link.stream_done.store(want - 1, Ordering::SeqCst);
+        link.delay_ms.store(clock().0 - newest.1, Ordering::SeqCst);
+        link.applied_to(newest.0);
     }
-    let seq = message.headers.as_ref().and_then(|h| h.get(SEQ_HEADER)).and_then(|v| v.as_str().parse::<u64>().ok());
-    let record = serde_json::from_slice::<Record>(&message.payload).ok();
-    let (Some(seq), Some(record)) = (seq, record) else {
-        return Err(ConsumeError::Foreign(stream_seq));
-    };
-    link.knows(seq, now_ms);
-    let (done, answer) = oneshot::channel();
-    let input = Input::Record { seq, stream_seq, record: Box::new(record), done };
-    view.send(input).await.map_err(|_| ConsumeError::ViewGone)?;
-    let applied = answer.await.map_err(|_| ConsumeError::ViewGone)??;
-    // An acknowledgement lost here (the district killed, the link cut) only brings the
-    // record again, which the view then skips.
-    message.ack().await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
-    if applied == Applied::Repeat {
-        tracing::debug!(hall = %link.hall_id, seq, "a record delivered again was skipped");
+    if let Some(message) = last {
+        message.ack().await.map_err(|e| ConsumeError::Stream(e.to_string()))?;
     }
-    link.stream_done.store(stream_seq, Ordering::SeqCst);
-    link.applied_to(seq);
-    Ok(())
+    ended.map_or(Ok(()), Err)
 }
 
 /// Hears every hall's heartbeat (`hallq.hall.*.beat`): only the district's halls, and only
@@ -304,5 +381,52 @@ pub async fn beats(
                 link.knows(beat.seq, now_ms);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::{HallLink, KNOWN_MAX};
+
+    #[test]
+    fn the_lag_runs_from_the_oldest_record_heard_of_and_not_applied() {
+        let link = HallLink::new("a".into(), 0, 0);
+        assert_eq!(link.lag(1_000), (0, 0.0));
+        link.knows(5, 1_000);
+        link.knows(8, 2_500);
+        assert_eq!(link.lag(3_000), (8, 2.0));
+        link.applied_to(3);
+        assert_eq!(link.lag(3_000), (5, 2.0), "records 4 and 5 were heard of at 1 s");
+        link.applied_to(5);
+        assert_eq!(link.lag(3_000), (3, 0.5), "records 6 to 8 were heard of at 2.5 s");
+        link.applied_to(8);
+        assert_eq!(link.lag(9_000), (0, 0.0));
+    }
+
+    #[test]
+    fn a_backlog_in_nats_shows_as_the_age_of_the_last_record_applied() {
+        let link = HallLink::new("a".into(), 0, 0);
+        // The view took record 10 four seconds after it was published, and the server said
+        // 50 more were waiting behind it: no heartbeat has told of those yet.
+        link.pending.store(50, Ordering::SeqCst);
+        link.delay_ms.store(4_000, Ordering::SeqCst);
+        link.applied_to(10);
+        assert_eq!(link.lag(20_000), (50, 4.0));
+        link.pending.store(0, Ordering::SeqCst);
+        assert_eq!(link.lag(20_000), (0, 0.0), "level with the stream: no lag, however old the last record");
+    }
+
+    #[test]
+    fn the_records_heard_of_are_bounded_and_keep_the_oldest_time() {
+        let link = HallLink::new("a".into(), 0, 0);
+        for i in 1..=1_000 {
+            link.knows(i, i as i64);
+        }
+        assert_eq!(link.unapplied.lock().map(|u| u.len()).unwrap_or(0), KNOWN_MAX);
+        assert_eq!(link.lag(2_001), (1_000, 2.0));
+        link.applied_to(999);
+        assert_eq!(link.lag(2_001).0, 1, "the newest entry moved up to 1,000");
     }
 }

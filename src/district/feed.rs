@@ -4,8 +4,9 @@
 //! then it gets the district as `GET /api/v1/district` gives it at once and again whenever
 //! it changes, at most one message a second.
 //!
-//! One task ([`watch`]) reads the district once a second while a signed-in screen listens
-//! and keeps the latest text in a `watch` channel: every screen shares those bytes, and a
+//! One task ([`watch`]) takes the district's shared snapshot (`snapshot`, as
+//! `GET /api/v1/district` does) once a second while a signed-in screen listens and keeps
+//! the latest text in a `watch` channel: every screen shares those bytes, and a
 //! screen holds at most the one newest message, however slowly it reads; a write that
 //! takes longer than `WRITE_TIMEOUT` drops the screen. Screens are bounded in all and per
 //! address (an upgraded connection leaves the listener's per-address count); one that
@@ -41,7 +42,7 @@ pub const SCREENS_PER_ADDRESS_MAX: usize = 8;
 pub const AUTH_WAIT: Duration = Duration::from_secs(5);
 /// The feed reads the district this often, and sends at most one message per screen in
 /// each: changes in between are coalesced into the next.
-const EVERY: Duration = Duration::from_secs(1);
+const EVERY: Duration = super::snapshot::EVERY;
 const PING_EVERY: Duration = Duration::from_secs(15);
 const SILENCE_MAX: Duration = Duration::from_secs(60);
 /// Longest one write to a screen may take before the screen is dropped.
@@ -167,10 +168,10 @@ async fn watch(app: Weak<DistrictApp>) {
             }
             continue;
         }
-        let text = super::api::overview(&app).await.to_string();
-        if text != last {
-            last.clone_from(&text);
-            app.screens.latest.send_replace(Some(Utf8Bytes::from(text)));
+        let text = super::snapshot::read(&app).await;
+        if text.as_str() != last {
+            last = text.as_str().to_string();
+            app.screens.latest.send_replace(Some(text));
         }
     }
 }

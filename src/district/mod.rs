@@ -2,7 +2,7 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`), its dashboard and day's comparison
+//! the district's view of them (`api`, `sessions`, one reading shared: `snapshot`), its dashboard and day's comparison
 //! (`page`, `compare`) and a feed for wall screens (`feed`). Visitors book and take numbers
 //! for any hall at the district (`online`), which asks the hall over NATS; the hall answers
 //! through its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost
@@ -23,6 +23,7 @@ pub mod refer;
 pub mod replica;
 pub mod restore;
 pub mod sessions;
+pub mod snapshot;
 pub mod uplink;
 pub mod view;
 
@@ -153,7 +154,9 @@ pub async fn run(
         logs,
         replays: tokio::sync::Semaphore::new(page::REPLAYS_MAX),
         screens: feed::Screens::default(),
+        snapshot: snapshot::Snapshot::default(),
     });
+    readers.spawn(snapshot::keep(Arc::downgrade(&app), stop.clone()));
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");
     let per_address = Some(crate::http::conns::CONNECTIONS_PER_ADDRESS_MAX);

@@ -2,9 +2,10 @@
 //! tree per hall (`hall:<hall_id>`), keyed by the record's log position in big-endian, so
 //! the tree's order is the log's; beside it, in the `streams` tree under the hall's id,
 //! the stream sequence of the last record kept, written in the same transaction: where
-//! the district's reading of the hall's stream goes on. A record is written and flushed here before the
-//! district applies it and acknowledges its message; at start the replica is replayed
-//! into the hall's state, so the durable consumer only ever brings what comes after.
+//! the district's reading of the hall's stream goes on. A hall's batch of records is
+//! written (one transaction) and flushed here before the district applies them and
+//! acknowledges their messages; at start the replica is replayed into the hall's state,
+//! so the durable consumer only ever brings what comes after.
 //!
 //! Every call here blocks on disk: the async side runs them with `spawn_blocking`.
 
@@ -154,14 +155,21 @@ impl HallLog {
         }
     }
 
-    /// Keeps `record` at `seq`, and `stream_seq` as the stream's position, durably and
-    /// together.
-    pub fn append(&self, seq: u64, record: &Record, stream_seq: u64) -> Result<(), ReplicaError> {
+    /// Keeps `records` (each at its log position, in log order) and `stream_seq`, the
+    /// stream's message of the last of them, as the stream's position: in one transaction
+    /// and one flush, so that a batch is on disk whole or not at all, and the stream's
+    /// position never runs ahead of the records kept.
+    pub fn append(&self, records: &[(u64, &Record)], stream_seq: u64) -> Result<(), ReplicaError> {
         use sled::Transactional as _;
-        let value = serde_json::to_vec(record)?;
+        let values = records
+            .iter()
+            .map(|(seq, record)| Ok((seq.to_be_bytes(), serde_json::to_vec(record)?)))
+            .collect::<Result<Vec<_>, ReplicaError>>()?;
         (&self.tree, &self.streams)
             .transaction(|(tree, streams)| {
-                tree.insert(&seq.to_be_bytes(), value.as_slice())?;
+                for (key, value) in &values {
+                    tree.insert(key, value.as_slice())?;
+                }
                 streams.insert(self.key.as_slice(), &stream_seq.to_be_bytes())?;
                 Ok(())
             })

@@ -2,8 +2,9 @@
 //! by the pure core's own `apply` from the hall's records, and answers reads of it.
 //!
 //! The task is the state's only holder (no lock, no second writer): the consumer hands it
-//! each record with a reply, reads come in on the same bounded channel. A record is kept
-//! in the replica (flushed) before it is applied, and the consumer acknowledges it only
+//! the records of the messages it has at hand, as one batch with a reply; reads come in
+//! on the same bounded channel. A batch is kept in the replica (one transaction, one
+//! flush) before any of it is applied, and the consumer acknowledges its messages only
 //! after the reply; a record at or below the last one applied is a redelivery and is
 //! skipped, so each record counts once whatever NATS redelivers.
 
@@ -22,17 +23,17 @@ use crate::core::setup::Setup;
 use crate::core::stats::DayStats;
 use crate::core::HallState;
 
-/// Reads and records waiting for the task: a burst of supervisors' reads, and the one
-/// record the hall's consumer has in flight.
+/// Reads and batches waiting for the task: a burst of supervisors' reads, and the one
+/// batch the hall's consumer has in flight.
 pub const INBOX: usize = 64;
 
-/// What the consumer hears back for a record.
+/// What the consumer hears back for a batch.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Applied {
-    /// Kept and applied.
-    New,
-    /// At or below the last record applied: a redelivery, acknowledged and skipped.
-    Repeat,
+pub struct Applied {
+    /// Records kept and applied.
+    pub new: usize,
+    /// Records at or below the last one applied: redeliveries, acknowledged and skipped.
+    pub repeats: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,11 +65,11 @@ pub struct HallNow {
 }
 
 pub enum Input {
-    /// A record of the hall's log at `seq`, the stream's message `stream_seq`.
-    Record {
-        seq: u64,
+    /// Records of the hall's log at their positions, in log order, from consecutive
+    /// messages of the stream, the last of them `stream_seq`.
+    Records {
+        records: Vec<(u64, Record)>,
         stream_seq: u64,
-        record: Box<Record>,
         done: oneshot::Sender<Result<Applied, ViewError>>,
     },
     Read {
@@ -118,11 +119,14 @@ fn apply(state: &mut HallState, seq: u64, record: &Record) -> Result<(), ViewErr
 async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) {
     while let Some(input) = rx.recv().await {
         match input {
-            Input::Record { seq, stream_seq, record, done } => {
-                let result = take(&mut state, &log, seq, stream_seq, *record).await;
-                let broken = matches!(result, Err(ViewError::Broken(_)));
+            Input::Records { records, stream_seq, done } => {
+                let result = take(&mut state, &log, records, stream_seq).await;
+                let broken = match &result {
+                    Err(ViewError::Broken(seq)) => Some(*seq),
+                    _ => None,
+                };
                 let _ = done.send(result);
-                if broken {
+                if let Some(seq) = broken {
                     tracing::error!(seq, "a hall's view stopped on a record the core refused");
                     return;
                 }
@@ -137,26 +141,42 @@ async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) 
     }
 }
 
-/// Keeps and applies one record, or skips a redelivery.
+/// Keeps a batch's new records (one write, one flush) and applies them; skips
+/// redeliveries.
 async fn take(
     state: &mut HallState,
     log: &HallLog,
-    seq: u64,
+    mut records: Vec<(u64, Record)>,
     stream_seq: u64,
-    record: Record,
 ) -> Result<Applied, ViewError> {
-    if seq <= state.last_seq {
-        return Ok(Applied::Repeat);
+    let all = records.len();
+    // A record the stream holds twice (republished past its duplicate window) may repeat
+    // within the batch too.
+    let mut last = state.last_seq;
+    records.retain(|(seq, _)| {
+        let new = *seq > last;
+        last = last.max(*seq);
+        new
+    });
+    let repeats = all - records.len();
+    if records.is_empty() {
+        return Ok(Applied { new: 0, repeats });
     }
-    let (kept, record) = {
+    let (kept, records) = {
         let log = log.clone();
-        tokio::task::spawn_blocking(move || (log.append(seq, &record, stream_seq), record))
-            .await
-            .map_err(|e| ViewError::Join(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<(u64, &Record)> = records.iter().map(|(seq, r)| (*seq, r)).collect();
+            let kept = log.append(&refs, stream_seq);
+            (kept, records)
+        })
+        .await
+        .map_err(|e| ViewError::Join(e.to_string()))?
     };
     kept?;
-    apply(state, seq, &record)?;
-    Ok(Applied::New)
+    for (seq, record) in &records {
+        apply(state, *seq, record)?;
+    }
+    Ok(Applied { new: records.len(), repeats })
 }
 
 /// The hall at `now`, read with the core's own overview and day figures; "today" is the

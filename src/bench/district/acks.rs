@@ -1,15 +1,18 @@
 //! The district view's lag, measured at the edge: the district acknowledges a hall's
-//! message only after its view has kept and applied the record (`district::consumer`), and
-//! an acknowledgement is itself a NATS message (to `$JS.ACK.<stream>.<consumer>.<delivered>
-//! .<stream seq>...`). This process subscribes to them all, so it sees the moment each
-//! record is in the district's view without asking the district. The lag of a record is
-//! from when its hall logged it (its due time in the schedule, whether or not the
-//! publisher was on time) to that acknowledgement.
+//! messages only after its view has kept and applied their records (`district::consumer`),
+//! and an acknowledgement is itself a NATS message (to `$JS.ACK.<stream>.<consumer>.
+//! <delivered>.<stream seq>...`). This process subscribes to them all, so it sees the
+//! moment each record is in the district's view without asking the district. The
+//! district's consumer acknowledges all up to the message named (`AckPolicy::All`: it
+//! acknowledges the last message of each batch), so an acknowledgement of message n is
+//! that of every record of the hall up to n. The lag of a record is from when its hall
+//! logged it (its due time in the schedule, whether or not the publisher was on time) to
+//! the first acknowledgement that covers it.
 //!
 //! A hall's stream holds its records alone, from the first, so a message's stream sequence
 //! is its record's log position.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -21,7 +24,7 @@ use super::super::BenchError;
 /// Per hall: records published and not yet acknowledged, with their due times; the
 /// highest position acknowledged.
 struct Hall {
-    due: Mutex<HashMap<u64, Instant>>,
+    due: Mutex<BTreeMap<u64, Instant>>,
     acked: AtomicU64,
 }
 
@@ -72,15 +75,20 @@ impl Ledger {
     fn ack(&self, stream: &str, seq: u64, at: Instant) {
         let Some(h) = self.by_stream.get(stream).and_then(|&i| self.halls.get(i)) else { return };
         h.acked.fetch_max(seq, Ordering::SeqCst);
-        let due = h.due.lock().ok().and_then(|mut d| d.remove(&seq));
-        if let Some(due) = due {
-            let us = at.saturating_duration_since(due).as_micros();
-            if let Ok(mut l) = self.lags_us.lock() {
+        // Every record up to `seq` is acknowledged by this one.
+        let covered = h.due.lock().ok().map(|mut d| {
+            let later = d.split_off(&(seq + 1));
+            std::mem::replace(&mut *d, later)
+        });
+        let Some(covered) = covered.filter(|c| !c.is_empty()) else { return };
+        if let Ok(mut l) = self.lags_us.lock() {
+            for due in covered.values() {
+                let us = at.saturating_duration_since(*due).as_micros();
                 l.push(u32::try_from(us).unwrap_or(u32::MAX));
             }
-            if let Ok(mut l) = self.last_ack.lock() {
-                *l = Some(at);
-            }
+        }
+        if let Ok(mut l) = self.last_ack.lock() {
+            *l = Some(at);
         }
     }
 }
@@ -129,7 +137,26 @@ pub async fn listen(url: &str, ledger: Arc<Ledger>) -> Result<tokio::task::JoinH
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ack;
+    use std::time::{Duration, Instant};
+
+    use super::{parse_ack, Ledger};
+
+    #[test]
+    fn an_acknowledgement_covers_every_record_up_to_it_once() {
+        let ledger = Ledger::new(&["a".to_string()]);
+        let t0 = Instant::now();
+        for seq in 1..=4 {
+            ledger.expect(0, seq, t0);
+        }
+        let stream = crate::config::stream_name("a");
+        ledger.ack(&stream, 3, t0 + Duration::from_millis(5));
+        assert_eq!(ledger.lags().0, vec![5_000; 3]);
+        ledger.ack(&stream, 3, t0 + Duration::from_millis(9));
+        assert_eq!(ledger.lags().0.len(), 3, "a record is measured at its first acknowledgement only");
+        ledger.ack(&stream, 4, t0 + Duration::from_millis(7));
+        assert_eq!(ledger.lags().0, vec![5_000, 5_000, 5_000, 7_000]);
+        assert_eq!(ledger.acked(), 4);
+    }
 
     #[test]
     fn both_forms_of_the_acknowledgement_subject_read() {

@@ -13,6 +13,10 @@ use super::dir::{PASSWORD, SUPERVISOR};
 
 /// A read of the district may take this long before it counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// At the end, reads of `GET /api/v1/district` until it shows nothing unapplied: 20 a
+/// quarter of a second apart, twice as long as its snapshot may be old.
+const SETTLE_READS: usize = 20;
+const SETTLE_EVERY: Duration = Duration::from_millis(250);
 
 pub struct DistrictApi {
     http: reqwest::Client,
@@ -90,7 +94,18 @@ impl DistrictApi {
     pub async fn counts(&self, day: &str) -> Result<std::collections::HashMap<String, (Value, u64)>, BenchError> {
         let err = |e: String| BenchError::new(format!("reading the district's figures: {e}"));
         let stats = self.get(&format!("/api/v1/district/stats?day={day}")).await.map_err(err)?;
-        let now = self.get("/api/v1/district").await.map_err(err)?;
+        // `GET /api/v1/district` answers from a snapshot a second or two old
+        // (`district::snapshot`): one made before the last records were applied still
+        // counts them, so it is read again until it is level or `SETTLE_READS` pass.
+        let mut now = self.get("/api/v1/district").await.map_err(err)?;
+        for _ in 0..SETTLE_READS {
+            let halls = now["halls"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if halls.iter().all(|h| h["lag_records"].as_u64() == Some(0)) {
+                break;
+            }
+            tokio::time::sleep(SETTLE_EVERY).await;
+            now = self.get("/api/v1/district").await.map_err(err)?;
+        }
         let mut out = std::collections::HashMap::new();
         for h in stats["halls"].as_array().map(Vec::as_slice).unwrap_or_default() {
             let id = h["id"].as_str().unwrap_or_default().to_string();
