@@ -458,3 +458,37 @@ async fn the_day_rolls_over_on_the_engines_tick() {
     let old = d.api.get("/api/v1/stats?day=2026-03-10", Some(&sup)).await;
     assert_eq!(old.body["total"]["expired"], 2, "{}", old.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_made_once_screens_see_their_connection_open_comes_to_each_as_a_call() {
+    // A screen's place in the feed is taken before its connection opens: a call made right
+    // after comes to it as a call (the lobby says calls, never those of a snapshot), not
+    // folded into the snapshot it is sent first.
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let api = &d.api;
+    let code = api.item_in("A").await;
+    api.issue(&code).await;
+    let clerk = api.login("clerk1").await;
+    api.window_ok(&clerk, "1", "open", None).await;
+    let url = format!("{}/ws/feed", api.base.replacen("http://", "ws://", 1));
+    let opened = futures_util::future::join_all((0..120).map(|_| tokio_tungstenite::connect_async(url.clone()))).await;
+    let mut screens: Vec<_> = opened.into_iter().map(|c| c.expect("a screen connects").0).collect();
+    let called = api.call_next(&clerk, "1").await;
+    for (i, ws) in screens.iter_mut().enumerate() {
+        let call = support::guard("the call on every screen", async {
+            while let Some(Ok(frame)) = ws.next().await {
+                let Message::Text(text) = frame else { continue };
+                let v: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                if v["type"] == "call" {
+                    return Some(v);
+                }
+            }
+            None
+        })
+        .await;
+        let call = call.unwrap_or_else(|| panic!("screen {i} closed without the call"));
+        assert_eq!(call["number"], called["number"], "screen {i}: {call}");
+    }
+}

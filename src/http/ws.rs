@@ -71,7 +71,11 @@ pub async fn feed(
         return Err(ApiError::unavailable("too_many_displays", format!("at most {DISPLAYS_MAX} displays may connect")));
     }
     app.hall.metrics.displays.inc();
-    let after = params.after;
+    // The display's place in the feed is taken now, before the upgrade's answer goes out:
+    // a call made once the screen sees its connection open comes to it as a call (and is
+    // said), never folded into the snapshot it is sent first, as it was when the place
+    // was taken after the upgrade, on the displays' runtime.
+    let sub = app.hall.feed.subscribe(params.after);
     let ws = ws
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(FRAME_BYTES_MAX)
@@ -81,7 +85,7 @@ pub async fn feed(
     Ok(ws.on_upgrade(move |socket| async move {
         let displays = app.edge.display_runtime.clone();
         let serve = async move {
-            serve_display(&app, socket, after).await;
+            serve_display(&app, socket, sub).await;
             app.edge.displays.fetch_sub(1, Ordering::SeqCst);
             app.hall.metrics.displays.dec();
         };
@@ -92,9 +96,8 @@ pub async fn feed(
     }))
 }
 
-async fn serve_display(app: &AppState, mut socket: WebSocket, after: Option<u64>) {
+async fn serve_display(app: &AppState, mut socket: WebSocket, mut sub: Subscription) {
     let mut shutdown = app.edge.shutdown.clone();
-    let mut sub = app.hall.feed.subscribe(after);
     let mut pending = std::mem::take(&mut sub.first);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
