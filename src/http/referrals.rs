@@ -24,7 +24,7 @@ use super::dto::TicketDto;
 use super::error::ApiError;
 use super::referral_dto::{PeersDto, ReferralStatsDto};
 use super::{auth, idempotency_key, AppState, JsonBody};
-use crate::config::Role;
+use crate::config::{Peer, Role};
 use crate::core::model::{Ticket, TicketId, TicketStatus, UserName, WindowId};
 use crate::core::referral::{Origin, Sent, NOTE_CHARS_MAX};
 use crate::core::{answer, Command, Envelope, Rejection};
@@ -185,6 +185,21 @@ fn refused(hall: &str, status: axum::http::StatusCode, body: &[u8]) -> ApiError 
     e
 }
 
+/// The body of a request that came through the cmd subject (the cmd module's `ViaCmd`
+/// mark); any other way, the route does not exist.
+async fn via_cmd<T>(via: Option<Extension<ViaCmd>>, body: Result<JsonBody<T>, ApiError>) -> Result<T, ApiError> {
+    if via.is_none() {
+        return Err(super::public::not_found().await);
+    }
+    Ok(body?.0)
+}
+
+/// Hall `from` among this hall's `[[district.peer]]`; 403 with `refused` otherwise.
+fn peer_of<'a>(app: &'a AppState, from: &str, refused: &str) -> Result<&'a Peer, ApiError> {
+    let link = app.hall.config.district.as_ref().ok_or_else(|| ApiError::not_found("not_found", "no district link"))?;
+    link.referrals.peer(from).ok_or_else(|| ApiError::forbidden(format!("{refused}, not {from:?}")))
+}
+
 /// `POST /api/v1/referrals` (only through the cmd subject): another hall refers a visitor
 /// here; a remote ticket is issued for them, waiting for their check-in.
 async fn accept(
@@ -192,17 +207,8 @@ async fn accept(
     via: Option<Extension<ViaCmd>>,
     body: Result<JsonBody<ReferBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    if via.is_none() {
-        return Err(super::public::not_found().await);
-    }
-    let JsonBody(body) = body?;
-    let link = app.hall.config.district.as_ref().ok_or_else(|| ApiError::not_found("not_found", "no district link"))?;
-    let peer = link.referrals.peer(&body.from_hall).ok_or_else(|| {
-        ApiError::forbidden(format!(
-            "this hall takes referrals only from its [[district.peer]] halls, not {:?}",
-            body.from_hall
-        ))
-    })?;
+    let body = via_cmd(via, body).await?;
+    let peer = peer_of(&app, &body.from_hall, "this hall takes referrals only from its [[district.peer]] halls")?;
     let reference_ok = !body.reference.is_empty()
         && body.reference.len() <= REFERENCE_CHARS_MAX
         && body.reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -289,14 +295,8 @@ async fn withdraw(
     via: Option<Extension<ViaCmd>>,
     body: Result<JsonBody<WithdrawBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    if via.is_none() {
-        return Err(super::public::not_found().await);
-    }
-    let JsonBody(body) = body?;
-    let link = app.hall.config.district.as_ref().ok_or_else(|| ApiError::not_found("not_found", "no district link"))?;
-    let peer = link.referrals.peer(&body.from_hall).ok_or_else(|| {
-        ApiError::forbidden(format!("only a [[district.peer]] hall withdraws a referral, not {:?}", body.from_hall))
-    })?;
+    let body = via_cmd(via, body).await?;
+    let peer = peer_of(&app, &body.from_hall, "only a [[district.peer]] hall withdraws a referral")?;
     let ticket = match body.ticket.as_deref().map(TicketId::parse) {
         None => None,
         Some(Ok(t)) => Some(t),
