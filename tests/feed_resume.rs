@@ -112,3 +112,62 @@ async fn resume_from_before_what_is_held_gets_a_snapshot() {
     assert_eq!(old.expect("queue").await, m);
     assert_eq!(future.expect("queue").await, m);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_display_back_after_a_restart_is_told_the_calls_it_missed() {
+    let d = Daemon::start_with_clock(support::default_start_ms()).await;
+    let code = d.api.item_in("A").await;
+    for _ in 0..3 {
+        d.api.issue(&code).await;
+    }
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "open", None).await;
+    let mut lobby = d.api.display(None).await;
+    lobby.expect("snapshot").await;
+    d.api.call_next(&clerk, "1").await;
+    lobby.until("call", |m| m["number"] == "A001").await;
+    lobby.until("queue", |m| m["id"] == "A" && m["waiting"] == 2).await;
+    let last = seq(&serde_json::from_str(lobby.seen.last().unwrap()).unwrap());
+    lobby.close().await;
+    // A ticket taken while the lobby is away: the restarted daemon holds no message from
+    // before its start, so the lobby's position is too old for it and it gets a snapshot.
+    d.api.issue(&code).await;
+
+    // The daemon restarts; window 1 finishes A001 and calls A002 before the lobby is back.
+    let d = d.restart().await;
+    let mut witness = d.api.display(None).await;
+    witness.expect("snapshot").await;
+    let clerk = d.api.login("clerk1").await;
+    d.api.window_ok(&clerk, "1", "serve", None).await;
+    d.api.window_ok(&clerk, "1", "done", None).await;
+    d.api.call_next(&clerk, "1").await;
+    let (live, _) = witness.until("call", |m| m["number"] == "A002").await;
+    assert_eq!(live["number"], "A002", "{live}");
+    assert!(live.get("missed").is_none(), "a live call is not marked: {live}");
+
+    let mut back = d.api.display(Some(last)).await;
+    let snapshot = back.expect("snapshot").await;
+    let listed: Vec<&str> = snapshot["recent_calls"]
+        .as_array()
+        .expect("recent calls")
+        .iter()
+        .filter_map(|c| c["number"].as_str())
+        .collect();
+    assert_eq!(listed, ["A001", "A002"], "{snapshot}");
+    // A002 is told as the call it was (A001, heard before the restart, is not told again).
+    let mut told = back.next_json().await;
+    assert_eq!(told["missed"], true, "{told}");
+    told.as_object_mut().expect("a call object").remove("missed");
+    assert_eq!(told, live, "the missed call is the call every connected display got");
+    // Then only what comes next.
+    d.api.issue(&code).await;
+    let next = back.next_json().await;
+    assert_eq!((next["type"].as_str(), next["id"].as_str()), (Some("queue"), Some("A")), "{next}");
+
+    // A screen turned on now (no position) lists A002 and says nothing.
+    let mut new = d.api.display(None).await;
+    new.expect("snapshot").await;
+    d.api.issue(&code).await;
+    let next = new.next_json().await;
+    assert_eq!(next["type"], "queue", "a new screen is told no old call: {next}");
+}

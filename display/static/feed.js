@@ -12,7 +12,9 @@
  * Messages of one batch share a seq, so it resumes from just before the last seq and drops
  * the ones it already passed on: a drop in the middle of a batch loses nothing and repeats
  * nothing (a repeated call would be announced twice). After a snapshot it resumes from the
- * snapshot's seq itself, since the snapshot already holds that whole batch.
+ * snapshot's seq itself, since the snapshot already holds that whole batch. A snapshot
+ * given to a resuming screen is followed by the calls it missed (`missed: true`), which are
+ * passed on as calls: a lobby says them.
  * A connection that goes silent without closing (a cable pulled) is noticed by a small
  * heartbeat: when what it sent has not left the browser by the next beat, it reconnects.
  */
@@ -121,7 +123,10 @@
     }
     if (!msg || typeof msg !== "object") return;
     var seq = typeof msg.seq === "number" ? msg.seq : null;
-    if (msg.type === "snapshot") {
+    if (msg.type === "call" && msg.missed === true) {
+      // A call made while this screen was away, told after the snapshot the daemon sent
+      // instead of what was missed (it restarted): never passed on before, whatever its seq.
+    } else if (msg.type === "snapshot") {
       // A snapshot is the whole picture: always taken, and it resets the bookkeeping.
       this.lastSeq = seq;
       this.seenAtLast = [];

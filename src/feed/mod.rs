@@ -42,6 +42,11 @@ pub const OUTBOX_MAX: usize = 256;
 /// minutes, so that a screen opened (or reloaded) during a burst of a hall's windows, or
 /// of several zones, still lists each of them. The lobby's own list holds as many.
 pub const RECENT_CALLS_MAX: usize = 30;
+/// The oldest call a display that was away is still told after its snapshot (`missed`):
+/// a lobby back within minutes of a daemon's restart says the calls it did not hear, and
+/// one away longer shows them in its list without saying them, as a screen just turned on
+/// does.
+pub const MISSED_CALL_AGE: Duration = Duration::from_secs(180);
 /// The shortest time between two rounds of queue-count messages. A lobby screen's "12
 /// waiting" need not change more often than once a second; sent with every flushed batch
 /// instead, 64 kiosks at full speed made a few hundred messages a second for every display
@@ -71,6 +76,9 @@ struct Inner {
     floor: u64,
     /// The snapshot's inputs, and its text once asked for.
     picture: Picture,
+    /// This run's calls of the day, oldest first, at most `RECENT_CALLS_MAX`, each marked
+    /// `missed`: what a display resuming from before them is told after its snapshot.
+    missed: VecDeque<Arc<FeedMsg>>,
     /// The last `seq` published.
     seq: u64,
     /// The counts displays were last sent.
@@ -103,7 +111,8 @@ struct Batch {
 enum CallChange {
     /// A new day: the day before's calls go.
     Clear,
-    Push(RecentCall),
+    /// A call, as the snapshot lists it and as a display that missed it is told.
+    Push(RecentCall, Arc<FeedMsg>),
 }
 
 pub struct Feed {
@@ -133,6 +142,7 @@ impl Feed {
             ring: VecDeque::new(),
             floor: state.last_seq,
             picture: Picture::new(state),
+            missed: VecDeque::new(),
             seq: state.last_seq,
             waiting_now: waiting.clone(),
             waiting,
@@ -169,7 +179,11 @@ impl Feed {
     }
 
     /// Starts a connection: the messages after `after` when the ring still holds them all,
-    /// else a snapshot; then the live broadcast, with nothing lost or repeated between.
+    /// else a snapshot, and for a display resuming from `after`, the calls made since that
+    /// it can still be told (`missed`: this run's, within `MISSED_CALL_AGE`; a daemon that
+    /// restarted holds no message from before, and a call made before the screen came back
+    /// was otherwise only a line in its list, never said); then the live broadcast, with
+    /// nothing lost or repeated between.
     pub fn subscribe(&self, after: Option<u64>) -> Subscription {
         let mut inner = self.lock();
         let rx = self.tx.subscribe();
@@ -177,9 +191,16 @@ impl Feed {
             Some(after) if after >= inner.floor && after <= inner.seq => {
                 inner.ring.iter().filter(|m| m.seq > after).cloned().collect()
             }
-            Some(_) | None => {
+            _ => {
                 let seq = inner.seq;
-                vec![inner.picture.message(seq)]
+                let mut first = vec![inner.picture.message(seq)];
+                if let Some(after) = after {
+                    let now = Instant::now();
+                    let missed =
+                        inner.missed.iter().filter(|m| m.seq > after && now.duration_since(m.made) <= MISSED_CALL_AGE);
+                    first.extend(missed.cloned());
+                }
+                first
             }
         };
         Subscription { first, rx }
@@ -196,8 +217,17 @@ impl Feed {
         let mut inner = self.lock();
         for change in batch.calls {
             match change {
-                CallChange::Clear => inner.picture.clear_calls(),
-                CallChange::Push(call) => inner.picture.push_call(call),
+                CallChange::Clear => {
+                    inner.picture.clear_calls();
+                    inner.missed.clear();
+                }
+                CallChange::Push(call, missed) => {
+                    inner.picture.push_call(call);
+                    inner.missed.push_back(missed);
+                    if inner.missed.len() > RECENT_CALLS_MAX {
+                        inner.missed.pop_front();
+                    }
+                }
             }
         }
         let mut out = batch.out;
@@ -235,11 +265,12 @@ impl Feed {
                 What::Called { ticket, desk, .. } | What::Recalled { ticket, desk } => {
                     let recall = matches!(fact.what, What::Recalled { .. });
                     let call = CallOf { seq, at: fact.at, window: &desk.window, number: &ticket.number, recall };
-                    if let Some((number, msg)) = call_message(state, self.voice.as_deref(), &call) {
+                    if let Some(msgs) = call_message(state, self.voice.as_deref(), &call) {
                         let at = rfc3339(&state.setup, fact.at);
                         let window = desk.window.to_string();
-                        batch.calls.push(CallChange::Push(RecentCall { number, window, at }));
-                        batch.out.push(msg);
+                        let recent = RecentCall { number: msgs.number, window, at };
+                        batch.calls.push(CallChange::Push(recent, msgs.missed));
+                        batch.out.push(msgs.live);
                     }
                 }
                 What::Rated { ticket, desk: Some(desk), .. } => {

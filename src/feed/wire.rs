@@ -97,6 +97,10 @@ pub(super) enum Wire<'a> {
         at: String,
         recall: bool,
         announce: Announce<'a>,
+        /// Told after a snapshot to a display that was away when it was made (the daemon
+        /// restarted meanwhile): the display has not had it, whatever its `seq`.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        missed: bool,
     },
     Window {
         seq: u64,
@@ -153,7 +157,7 @@ pub(super) struct CallOf<'a> {
     pub recall: bool,
 }
 
-pub(super) fn call_message(state: &HallState, voice: Option<&Voice>, call: &CallOf) -> Option<(String, Arc<FeedMsg>)> {
+pub(super) fn call_message(state: &HallState, voice: Option<&Voice>, call: &CallOf) -> Option<CallMsgs> {
     let CallOf { seq, at, window, number, recall } = *call;
     let setup = &state.setup;
     let number = number.to_string();
@@ -179,7 +183,7 @@ pub(super) fn call_message(state: &HallState, voice: Option<&Voice>, call: &Call
         brief_audio: said.brief_audio,
         zones: said.zones,
     };
-    let wire = Wire::Call {
+    let mut wire = Wire::Call {
         seq,
         number: number.clone(),
         window: window.as_str(),
@@ -187,8 +191,21 @@ pub(super) fn call_message(state: &HallState, voice: Option<&Voice>, call: &Call
         at: rfc3339(setup, at),
         recall,
         announce,
+        missed: false,
     };
-    Some((number, encode(seq, &wire)))
+    let live = encode(seq, &wire);
+    if let Wire::Call { missed, .. } = &mut wire {
+        *missed = true;
+    }
+    Some(CallMsgs { number, live, missed: encode(seq, &wire) })
+}
+
+/// A call as `call_message` makes it: the ticket's number, the message every display
+/// connected is sent, and the same marked `missed` for one that reconnects later.
+pub(super) struct CallMsgs {
+    pub number: String,
+    pub live: Arc<FeedMsg>,
+    pub missed: Arc<FeedMsg>,
 }
 
 #[cfg(test)]

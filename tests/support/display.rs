@@ -13,28 +13,33 @@ pub struct Display {
 }
 
 impl Display {
-    /// The next text frame as JSON; pings are answered and skipped. Fails on a hang, a
-    /// close or a frame that is not JSON.
+    /// The next text frame as JSON; pings are answered and skipped. Fails on a hang (the
+    /// whole wait bounded by `HANG_GUARD`: the feed's keep-alive pings, every 15 s, must not
+    /// keep a test waiting for a message that never comes), a close or a frame that is not
+    /// JSON.
     pub async fn next_json(&mut self) -> Value {
         if let Some(v) = self.pending.pop_front() {
             return v;
         }
-        loop {
-            let frame = guard("the next feed message", self.stream.next()).await;
-            match frame {
-                Some(Ok(Message::Text(t))) => {
-                    let text = t.as_str().to_string();
-                    let v: Value =
-                        serde_json::from_str(&text).unwrap_or_else(|e| panic!("feed frame not JSON ({e}): {text}"));
-                    assert!(v["type"].is_string(), "feed message without a type: {text}");
-                    assert!(v["seq"].is_u64(), "feed message without a seq: {text}");
-                    self.seen.push(text);
-                    return v;
+        let (stream, seen) = (&mut self.stream, &mut self.seen);
+        guard("the next feed message", async move {
+            loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(t))) => {
+                        let text = t.as_str().to_string();
+                        let v: Value =
+                            serde_json::from_str(&text).unwrap_or_else(|e| panic!("feed frame not JSON ({e}): {text}"));
+                        assert!(v["type"].is_string(), "feed message without a type: {text}");
+                        assert!(v["seq"].is_u64(), "feed message without a seq: {text}");
+                        seen.push(text);
+                        return v;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    other => panic!("the feed ended or sent a non-text frame: {other:?}"),
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("the feed ended or sent a non-text frame: {other:?}"),
             }
-        }
+        })
+        .await
     }
 
     /// The next message, which must be of type `ty`.
