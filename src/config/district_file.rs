@@ -3,7 +3,8 @@
 //!
 //! `district.toml` holds `[district]` (`id`, `name`, `nats_url`, `online_seconds`,
 //! `listen`, `session_ttl_s`, `nkey_file`: the district's own NKey seed when the NATS
-//! server knows each party by its key, see `hallq nats-config`) and the district's supervisors as `[[user]]` (`name`,
+//! server knows each party by its key, see `hallq nats-config`; `stream_max_bytes`,
+//! `stream_max_msgs`, `stream_max_msg_bytes`: each hall's stream's bounds) and the district's supervisors as `[[user]]` (`name`,
 //! argon2 `password_hash`). Each `halls/<folder>/hall.toml` must have `[district]`, whose
 //! `hall_id` names the hall's stream; two halls under one id would be one stream. Every
 //! error names its file (a hall's as `halls/<folder>/hall.toml`), line and key, and all
@@ -20,6 +21,7 @@ use super::tree::{Src, Tab};
 use super::{load_dir, Config, ConfigError, ConfigErrors, Errs, MAX_USERS};
 use crate::core::model::UserName;
 use crate::core::setup::{ItemDef, ItemIndex};
+use crate::district::uplink::StreamBounds;
 
 /// The district's own file.
 pub const DISTRICT_FILE: &str = "district.toml";
@@ -64,6 +66,9 @@ pub struct DistrictConfig {
     pub listen: SocketAddr,
     pub session_ttl_s: u64,
     pub users: Vec<SupervisorDef>,
+    /// Each hall's stream's bounds (`stream_max_bytes`, `stream_max_msgs`,
+    /// `stream_max_msg_bytes`; by default `uplink`'s constants).
+    pub stream: StreamBounds,
     /// In the order of their folders' names.
     pub halls: Vec<DistrictHall>,
 }
@@ -143,6 +148,7 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
             None
         }
     });
+    let stream = read_stream_bounds(&mut t, errs);
     t.finish(errs);
     Some(DistrictConfig {
         id: id?.value,
@@ -153,8 +159,20 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
         listen: listen.unwrap_or_else(|| SocketAddr::from(DEFAULT_LISTEN)),
         session_ttl_s: u64::try_from(ttl.unwrap_or(SESSION_TTL_S_DEFAULT)).unwrap_or(3600),
         users,
+        stream,
         halls: Vec::new(),
     })
+}
+
+/// `[district]`'s bounds of each hall's stream, each at most its default (a district may
+/// keep less of a hall, never more) and at least a record's worth.
+fn read_stream_bounds(t: &mut Tab<'_>, errs: &mut Errs) -> StreamBounds {
+    let d = StreamBounds::default();
+    let bytes_max = int_in(t, "stream_max_bytes", 64 * 1024, d.bytes_max, errs).unwrap_or(d.bytes_max);
+    let msgs_max = int_in(t, "stream_max_msgs", 1, d.msgs_max, errs).unwrap_or(d.msgs_max);
+    let msg_bytes = int_in(t, "stream_max_msg_bytes", 4 * 1024, i64::from(d.msg_bytes_max), errs);
+    let msg_bytes_max = msg_bytes.and_then(|b| i32::try_from(b).ok()).unwrap_or(d.msg_bytes_max);
+    StreamBounds { bytes_max, msgs_max, msg_bytes_max }
 }
 
 fn read_users(tabs: Vec<Tab<'_>>, at: &super::tree::Loc, errs: &mut Errs) -> Vec<SupervisorDef> {
