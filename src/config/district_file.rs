@@ -302,6 +302,25 @@ mod tests {
     }
 
     #[test]
+    fn stream_bounds_default_to_the_constants_and_may_only_be_lowered() {
+        let head = "[district]\nid = \"d\"\nname = \"x\"\nnats_url = \"nats://h:1\"\n";
+        let mut errs = Errs::default();
+        let d = read_text(head, &mut errs).expect("reads");
+        assert_eq!(d.stream, StreamBounds::default());
+        let lowered = format!("{head}stream_max_bytes = 1048576\nstream_max_msgs = 10\nstream_max_msg_bytes = 65536\n");
+        let d = read_text(&lowered, &mut errs).expect("reads");
+        assert_eq!(d.stream, StreamBounds { bytes_max: 1_048_576, msgs_max: 10, msg_bytes_max: 65_536 });
+        assert!(errs.is_empty());
+        let wrong =
+            format!("{head}stream_max_bytes = 1\nstream_max_msgs = 400000000000\nstream_max_msg_bytes = 2097152\n");
+        read_text(&wrong, &mut errs);
+        let shown = errs.into_errors().to_string();
+        for want in ["district.stream_max_bytes", "district.stream_max_msgs", "district.stream_max_msg_bytes"] {
+            assert!(shown.contains(want), "{want} not in:\n{shown}");
+        }
+    }
+
+    #[test]
     fn a_hall_without_a_link_or_under_a_taken_id_is_named() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let src = example();
