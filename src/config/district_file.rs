@@ -35,6 +35,10 @@ const ONLINE_S_DEFAULT: i64 = 30;
 const ONLINE_S_MAX: i64 = 3_600;
 const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8090);
 const SESSION_TTL_S_DEFAULT: i64 = 12 * 3600;
+/// Most `stream_max_bytes` (1 TiB) and `stream_max_msgs` (a billion) taken: past a busy
+/// hall's retention many times over.
+const STREAM_BYTES_LIMIT: i64 = 1 << 40;
+const STREAM_MSGS_LIMIT: i64 = 1_000_000_000;
 
 /// A supervisor of the district.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,12 +168,13 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
     })
 }
 
-/// `[district]`'s bounds of each hall's stream, each at most its default (a district may
-/// keep less of a hall, never more) and at least a record's worth.
+/// `[district]`'s bounds of each hall's stream: bytes and records from a record's worth
+/// to far past the defaults (the bytes are a reservation on the server, sized for it), a
+/// message's bytes at most the default (under NATS's own payload bound).
 fn read_stream_bounds(t: &mut Tab<'_>, errs: &mut Errs) -> StreamBounds {
     let d = StreamBounds::default();
-    let bytes_max = int_in(t, "stream_max_bytes", 64 * 1024, d.bytes_max, errs).unwrap_or(d.bytes_max);
-    let msgs_max = int_in(t, "stream_max_msgs", 1, d.msgs_max, errs).unwrap_or(d.msgs_max);
+    let bytes_max = int_in(t, "stream_max_bytes", 64 * 1024, STREAM_BYTES_LIMIT, errs).unwrap_or(d.bytes_max);
+    let msgs_max = int_in(t, "stream_max_msgs", 1, STREAM_MSGS_LIMIT, errs).unwrap_or(d.msgs_max);
     let msg_bytes = int_in(t, "stream_max_msg_bytes", 4 * 1024, i64::from(d.msg_bytes_max), errs);
     let msg_bytes_max = msg_bytes.and_then(|b| i32::try_from(b).ok()).unwrap_or(d.msg_bytes_max);
     StreamBounds { bytes_max, msgs_max, msg_bytes_max }
@@ -302,7 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn stream_bounds_default_to_the_constants_and_may_only_be_lowered() {
+    fn stream_bounds_default_to_the_constants_within_limits() {
         let head = "[district]\nid = \"d\"\nname = \"x\"\nnats_url = \"nats://h:1\"\n";
         let mut errs = Errs::default();
         let d = read_text(head, &mut errs).expect("reads");

@@ -84,7 +84,11 @@ async fn make_streams(
     }
 }
 
-/// Hall `hall_id`'s stream made, or given `bounds` when it has others.
+/// Hall `hall_id`'s stream made, or given `bounds` when it has others. A server with no
+/// room left to reserve the bytes (`StreamBounds::bytes_max` of every hall together over
+/// its JetStream store) gets a stream bounded in records and message size only, and the
+/// log says so: a hall that cannot publish would be worse than a stream without its byte
+/// bound.
 async fn make_stream(
     js: &async_nats::jetstream::Context,
     hall_id: &str,
@@ -92,13 +96,42 @@ async fn make_stream(
     bounds: uplink::StreamBounds,
 ) -> Result<(), String> {
     let config = uplink::bounded_stream_config(hall_id, retention_days, bounds);
-    let mut stream = js.get_or_create_stream(&config).await.map_err(|e| e.to_string())?;
+    let mut stream = match js.get_or_create_stream(&config).await {
+        Ok(s) => s,
+        Err(e) if no_room(&e) => {
+            tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
+            let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
+            js.get_or_create_stream(unreserved).await.map_err(|e| e.to_string())?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let info = stream.info().await.map_err(|e| e.to_string())?;
-    if !bounds.held_by(&info.config) {
-        js.update_stream(config).await.map_err(|e| e.to_string())?;
-        tracing::info!(hall = %hall_id, "the hall's stream has the district's bounds now");
+    if bounds.held_by(&info.config) {
+        return Ok(());
+    }
+    match js.update_stream(&config).await {
+        Ok(_) => tracing::info!(hall = %hall_id, "the hall's stream has the district's bounds now"),
+        Err(e) if no_room(&e) => {
+            tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
+            if !bounds.unreserved().held_by(&info.config) {
+                let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
+                js.update_stream(unreserved).await.map_err(|e| e.to_string())?;
+            }
+        }
+        Err(e) => return Err(e.to_string()),
     }
     Ok(())
+}
+
+/// What the log says when the server cannot reserve a hall's stream's bytes.
+const NO_ROOM: &str = "the NATS server has no room to reserve this hall's stream_max_bytes (the halls' bounds \
+    together exceed its JetStream store): its stream is bounded in records and message size only; lower \
+    stream_max_bytes in district.toml or give the server a larger max_file_store";
+
+/// Whether the server refused for want of room to reserve a stream's bytes.
+fn no_room(e: &async_nats::jetstream::context::CreateStreamError) -> bool {
+    use async_nats::jetstream::{context::CreateStreamErrorKind, ErrorCode};
+    matches!(e.kind(), CreateStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STORAGE_RESOURCES_EXCEEDED)
 }
 
 async fn make_streams_until_made(

@@ -53,18 +53,23 @@ const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
 /// Most bytes a hall's stream holds. The busiest day measured (BENCHMARKS.md, "Memory of
 /// a busy day": 20,000 tickets in the large hall) logs about 120,000 records of some 300
-/// bytes of JSON each, with their headers under 50 MiB in the stream; 16 GiB is about 300
-/// such days, a year of working days for the busiest hall and many years for a township's.
-/// A hall (or a stolen hall key) publishing without end fills its own stream, not the
-/// server's disk.
-pub const STREAM_BYTES_MAX: i64 = 16 * 1024 * 1024 * 1024;
-/// Most records a hall's stream holds: 40 million is over 300 busiest days (above).
-pub const STREAM_MSGS_MAX: i64 = 40_000_000;
+/// bytes of JSON each, with their headers under 50 MiB in the stream; 4 GiB is about 80
+/// such days, and over four years of a township's 1,000-ticket days. nats-server reserves
+/// a stream's `max_bytes` in its JetStream store when the stream is made: the halls'
+/// bounds together must fit the server's store (`max_file_store`; by default three
+/// quarters of the free disk), so a district of 30 halls reserves 120 GiB; district.toml's
+/// `stream_max_bytes` sizes it for the server at hand. A hall (or a stolen hall key)
+/// publishing without end fills its own stream, not the server's disk.
+pub const STREAM_BYTES_MAX: i64 = 4 * 1024 * 1024 * 1024;
+/// Most records a hall's stream holds: 10 million is over 80 busiest days (above).
+pub const STREAM_MSGS_MAX: i64 = 10_000_000;
 /// The largest message a hall's stream takes, in bytes. A record is one event (a few
 /// hundred bytes; its idempotent reply at most a ticket's answer); the hall's bodies are
 /// at most 16 KiB. A record the stream refused would hold its hall's uplink at that record
 /// for good, so the bound is generous and under NATS's own 1 MiB payload.
 pub const STREAM_MSG_BYTES_MAX: i32 = 256 * 1024;
+/// `max_bytes` of a stream that reserves nothing (NATS's "no limit").
+const NO_BYTES_MAX: i64 = -1;
 
 /// A hall's stream's bounds (`[district] stream_max_bytes`, `stream_max_msgs`,
 /// `stream_max_msg_bytes` in district.toml; the constants above by default). A full
@@ -84,6 +89,13 @@ impl Default for StreamBounds {
 }
 
 impl StreamBounds {
+    /// These bounds but the bytes, which reserve room on the server: those of a stream a
+    /// hall makes itself (the reservation is the district's to size), or of one the server
+    /// had no room to reserve for.
+    pub fn unreserved(self) -> Self {
+        Self { bytes_max: NO_BYTES_MAX, ..self }
+    }
+
     /// Whether a stream's `config` has these bounds and refuses new records when full.
     pub fn held_by(&self, config: &stream::Config) -> bool {
         config.max_bytes == self.bytes_max
@@ -385,10 +397,11 @@ impl Uplink {
     }
 }
 
-/// The configuration of hall `hall_id`'s stream: one subject, kept on disk as long as the
-/// hall keeps its own log (`retention_days`), within the default [`StreamBounds`].
+/// The configuration of hall `hall_id`'s stream as a hall makes it: one subject, kept on
+/// disk as long as the hall keeps its own log (`retention_days`), within the default
+/// [`StreamBounds`] but the bytes (`StreamBounds::unreserved`), which the district gives it.
 pub fn stream_config(hall_id: &str, retention_days: u32) -> stream::Config {
-    bounded_stream_config(hall_id, retention_days, StreamBounds::default())
+    bounded_stream_config(hall_id, retention_days, StreamBounds::default().unreserved())
 }
 
 /// As [`stream_config`], within `bounds`; full, it refuses new records.

@@ -30,9 +30,10 @@ use crate::store::Store;
 /// How often the unsettled referrals are looked at: a clerk who finished the visitor
 /// elsewhere should not leave the target's ticket standing for long.
 pub const SETTLE_EVERY: Duration = Duration::from_secs(2);
-/// Unsettled referrals kept at once: each is a clerk's referral that got no answer, four
-/// at a time at most, so this is minutes of a target down during a busy hour; past it
-/// the oldest is dropped with a warning.
+/// Unsettled referrals kept at once: each is a clerk's referral not yet recorded (settled
+/// within `SETTLE_EVERY` of its record) or that got no answer, four asked at a time at
+/// most, so this is minutes of a target down during a busy hour; past it the oldest is
+/// dropped with a warning.
 pub const UNSETTLED_MAX: usize = 64;
 /// Longest an origin ticket still at its window keeps its referral unsettled (the clerk
 /// may retry it and get the target's ticket).
