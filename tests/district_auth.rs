@@ -4,7 +4,10 @@
 //! before (figures, online requests, a referral, a restore from the stream). Then town-a's seed in an
 //! intruder's hands: every attempt on town-b (its log subject, its cmd subject alone or in
 //! the halls' queue group, the district's inbox, its stream deleted or purged, a stream or
-//! consumer that would capture or inject cmd traffic) is refused by the server, and the
+//! consumer that would capture or inject cmd traffic, a visitor's operation on town-b's
+//! cmd subject, a referral on town-b's peer subject for town-c) is refused by the server;
+//! a visitor's operation (take, book, status, check-in code) asked on town-b's peer
+//! subject for town-a is refused by town-b (403: a peer asks about referrals only); and the
 //! oracle (town-b's stream, read with the district's key, and town-b answering every
 //! online request) shows nothing changed. A wrong seed, or none, cannot connect.
 
@@ -133,6 +136,7 @@ async fn intruder_is_refused(
         intruder.publish(subject.clone(), "{}".into()).await.expect("sent");
         refused(&mut errors, &subject).await;
     }
+    peer_asks_referrals_only(&intruder, &mut errors).await;
     // Town-b answers every online request, and the intruder heard none of them: what the
     // server had for it came before the answer to its own ping.
     town_b_answers(district, 4).await;
@@ -141,6 +145,32 @@ async fn intruder_is_refused(
         assert!(sub.next().now_or_never().flatten().is_none(), "the intruder heard town-b's cmd traffic ({what})");
     }
     assert_eq!(messages_of(district_js, "town-b").await, b_before, "town-b's stream is as it was");
+}
+
+/// Town-a's key asks town-b for a visitor's operations: on town-b's cmd subject (the
+/// district's) the server refuses, on its peer subject for another hall too, and on its
+/// peer subject for town-a town-b answers 403 and decides nothing.
+async fn peer_asks_referrals_only(intruder: &async_nats::Client, errors: &mut mpsc::Receiver<String>) {
+    let op = |op: &str| {
+        let request = serde_json::json!({
+            "v": 1, "op": op, "arg": "0123456789abcdef0123456789abcdef", "k": "00ff",
+            "body": { "service": "ZX-0002" }, "idempotency_key": "intruder-1", "client": "127.0.0.1"
+        });
+        axum::body::Bytes::from(serde_json::to_vec(&request).expect("json"))
+    };
+    intruder.publish("hallq.hall.town-b.cmd", op("take")).await.expect("sent");
+    refused(errors, "hallq.hall.town-b.cmd").await;
+    intruder.publish("hallq.hall.town-b.peer.town-c", op("withdraw_referral")).await.expect("sent");
+    refused(errors, "hallq.hall.town-b.peer.town-c").await;
+    for name in ["take", "book", "ticket", "qr", "cancel_ticket", "services"] {
+        let asked =
+            async_nats::client::Request::new().payload(op(name)).timeout(Some(std::time::Duration::from_secs(3)));
+        let answer = intruder.send_request("hallq.hall.town-b.peer.town-a", asked).await;
+        let answer = answer.unwrap_or_else(|e| panic!("town-b answers {name} on its peer subject: {e}"));
+        let status = answer.headers.as_ref().and_then(|h| h.get(hallq::district::cmd::STATUS_HEADER));
+        let body = String::from_utf8_lossy(&answer.payload);
+        assert_eq!(status.map(|v| v.as_str()), Some("403"), "{name} from a peer is refused: {body}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,8 @@
 //! daemons and the district over a real `nats-server -js`: a district supervisor signs
 //! in and sees a card per hall with the hall's name and the waiting count its own API
 //! reports, following a ticket live; a stopped hall's card turns red and offline; the
-//! day's charts have a bar per hall. Screenshots at 1920x1080 and at a phone's width under
+//! day's charts have a bar per hall, and a referral from town-a to town-b shows as one
+//! sent by town-a and one taken in by town-b. Screenshots at 1920x1080 and at a phone's width under
 //! target/screenshots/.
 
 use serde_json::{json, Value};
@@ -75,6 +76,27 @@ async fn on_a_phone(b: &browser_support::Browser) {
     eprintln!("screenshot {}", shot.display());
 }
 
+/// Town-a's clerk refers the visitor at window 1 to town-b: the referrals chart shows one
+/// sent by town-a and one taken in by town-b, and the district's one in its title.
+async fn referred_on_the_page(b: &browser_support::Browser, ta: &Daemon, clerk: &str) {
+    ta.api.call_next(clerk, "1").await;
+    let ask = json!({ "to_hall": "town-b", "reason": "需属地办理" });
+    let sent = ta.api.post("/api/v1/windows/1/refer", Some(clerk), Some(ask)).await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    let shown = b
+        .until(
+            "the referral in the chart",
+            "var c = document.querySelector('[data-chart=\"referrals\"]'); if (!c) return null;
+             var a = c.querySelector('[data-hall=\"town-a\"]'), b = c.querySelector('[data-hall=\"town-b\"]');
+             return a && b && a.dataset.sent === '1' && b.dataset.received === '1'
+               ? { a: a.querySelector('.ds-bar-val').textContent, b: b.querySelector('.ds-bar-val').textContent,
+                   total: c.querySelector('#referrals-total').textContent } : null;",
+        )
+        .await;
+    assert_eq!((shown["a"].as_str(), shown["b"].as_str()), (Some("1 / 0"), Some("0 / 1")), "{shown}");
+    assert_eq!(shown["total"], "全区 1 件", "{shown}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     let test = "a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red";
@@ -113,7 +135,7 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
     assert_eq!(b.eval("return document.querySelector('#feed-state').dataset.state;").await, "polling");
     drop(taken);
     b.until("the feed live", "return document.querySelector('#feed-state').dataset.state === 'live';").await;
-    b.until("four charts of two bars", "return document.querySelectorAll('.ds-chart .ds-bar').length === 8;").await;
+    b.until("five charts of two bars", "return document.querySelectorAll('.ds-chart .ds-bar').length === 10;").await;
     let csv_button = b.text("#csv").await;
     assert!(csv_button.contains("CSV"), "{csv_button}");
 
@@ -136,6 +158,7 @@ async fn a_district_supervisor_sees_every_hall_live_and_a_stopped_one_red() {
         ),
     )
     .await;
+    referred_on_the_page(&b, &ta, &clerk_a).await;
     let shot = b.screenshot("district-dashboard-1920").await;
     eprintln!("screenshot {}", shot.display());
 

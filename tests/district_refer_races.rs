@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hallq::district::cmd::cmd_subject;
+use hallq::district::cmd::{cmd_subject, peer_subject};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -20,13 +20,18 @@ use crate::support::*;
 
 /// Hall `folder` of the district in `dir` as the `hallq` binary, on port 0.
 async fn spawn_hall(dir: &TempDir, folder: &str) -> (Process, TempDir) {
+    let data = tempfile::tempdir().expect("a temp dir");
+    (spawn_hall_on(dir, folder, data.path()).await, data)
+}
+
+/// As `spawn_hall`, on the data directory `data`.
+async fn spawn_hall_on(dir: &TempDir, folder: &str, data: &std::path::Path) -> Process {
     let config = tempfile::tempdir().expect("a temp dir");
     let text = std::fs::read_to_string(dir.path().join("halls").join(folder).join("hall.toml")).expect("hall.toml");
     let catalogue = dir.path().join("services.toml");
     let text = text.replace("\"../../services.toml\"", &format!("{:?}", catalogue.display().to_string()));
     std::fs::write(config.path().join("hall.toml"), text).expect("write hall.toml");
-    let data = tempfile::tempdir().expect("a temp dir");
-    (Process::spawn_with(data.path(), config, "127.0.0.1:0", "info,sled=warn", &[]).await, data)
+    Process::spawn_with(data, config, "127.0.0.1:0", "info,sled=warn", &[]).await
 }
 
 /// A hall's figures of the day, by its own `/api/v1/stats`.
@@ -94,10 +99,54 @@ async fn a_referral_the_origin_cannot_record_leaves_no_ticket_at_the_target() {
     a.stop().await;
 }
 
+/// Town-a SIGKILLed after town-b issued its ticket and before town-a recorded the
+/// referral (its answer came after town-a's wait): restarted, town-a still owes that
+/// referral an end, and once its visitor is gone from the window it withdraws town-b's
+/// ticket, so neither hall keeps a ghost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_killed_between_the_answer_and_its_record_settles_after_restart() {
+    let test = "an_origin_killed_between_the_answer_and_its_record_settles_after_restart";
+    let Some(nats) = Nats::start_or_skip(test) else { return };
+    let dir = district_dir(&nats, 30);
+    let a_data = tempfile::tempdir().expect("a temp dir");
+    let mut a = spawn_hall_on(&dir, "town-a", a_data.path()).await;
+    let (b, _b_data) = spawn_hall(&dir, "town-b").await;
+    let client = async_nats::connect(nats.url()).await.expect("connect to NATS");
+    answering(&client, "town-b").await;
+    let mut replies = client.subscribe("_INBOX.>").await.expect("subscribe");
+    client.flush().await.expect("flush");
+
+    let t = a.api.issue("ZX-0001").await["id"].as_str().expect("an id").to_string();
+    let clerk = a.api.login("clerk1").await;
+    a.api.window_ok(&clerk, "1", "open", None).await;
+    assert_eq!(a.api.call_next(&clerk, "1").await["id"], t.as_str());
+    b.pause();
+    refer(&a.api, &clerk, "town-b").await.assert_error(503, "hall_unreachable");
+    b.resume();
+    let ghost = answered(&mut replies).await;
+    a.kill9();
+    assert_eq!(b.api.ticket(&ghost).await.body["status"], "waiting");
+
+    let a = spawn_hall_on(&dir, "town-a", a_data.path()).await;
+    let clerk = a.api.login("clerk1").await;
+    let there = a.api.ticket(&t).await.body;
+    assert_eq!((there["status"].as_str(), there["referral"].is_null()), (Some("called"), true), "{there}");
+    a.api.window_ok(&clerk, "1", "no-show", None).await;
+    guard("the restarted town-a withdraws the ticket it never recorded", async {
+        while b.api.ticket(&ghost).await.body["status"] != "cancelled" {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert_eq!(stats(&b.api).await["referrals"]["in"], json!([]), "no referral taken in at town-b");
+    assert_eq!(stats(&a.api).await["referrals"]["out"], json!([]), "none recorded at town-a");
+    drop((a, b));
+}
+
 /// Four referrals wait on a hall that takes the request and never answers: a fifth is
 /// refused at once, in words, and nothing is referred.
 async fn a_fifth_is_refused(a: &Api, clerk: &str, client: &async_nats::Client, t: &str) {
-    let mut silent = client.subscribe(cmd_subject("qingchuan-district")).await.expect("subscribe");
+    let mut silent = client.subscribe(peer_subject("qingchuan-district", "town-a")).await.expect("subscribe");
     client.flush().await.expect("flush");
     let four = futures_util::future::join_all((0..4).map(|_| refer(a, clerk, "qingchuan-district")));
     let fifth = async {
@@ -125,7 +174,7 @@ async fn finished_meanwhile(
     replies: &mut async_nats::Subscriber,
 ) {
     let b_issued = stats(&b.api).await["total"]["issued"].as_u64();
-    let mut watch = client.subscribe(cmd_subject("town-b")).await.expect("subscribe");
+    let mut watch = client.subscribe(peer_subject("town-b", "town-a")).await.expect("subscribe");
     client.flush().await.expect("flush");
     b.pause();
     let other_tab = async {
@@ -181,22 +230,27 @@ async fn answered_too_late(a: &Api, b: &Process, clerk: &str, replies: &mut asyn
     assert_eq!(stats(&b.api).await["referrals"]["in"][0]["count"], 1);
 }
 
-/// Raw withdrawals on town-b's cmd subject: a stranger's refused, an unknown one 404.
+/// Raw withdrawals at town-b: a stranger's refused, one speaking for another hall than
+/// its subject's refused, one on the district's cmd subject refused, an unknown one 404.
 async fn withdrawals(client: &async_nats::Client) {
     let ask = |from: &str, ticket: &str| {
         let body = json!({ "from_hall": from, "reference": "abc", "ticket": ticket });
         json!({ "v": 1, "op": "withdraw_referral", "body": body, "client": "127.0.0.1" })
     };
-    let raw = |request: Value| async move {
+    let raw = |subject: String, request: Value| async move {
         let payload = serde_json::to_vec(&request).expect("json");
         let asked = async_nats::client::Request::new().payload(payload.into()).timeout(Some(Duration::from_secs(3)));
-        let m = client.send_request(cmd_subject("town-b"), asked).await.expect("an answer");
+        let m = client.send_request(subject, asked).await.expect("an answer");
         let status = m.headers.as_ref().and_then(|h| h.get(hallq::district::cmd::STATUS_HEADER)).map(|v| v.to_string());
         (status, serde_json::from_slice::<Value>(&m.payload).unwrap_or(Value::Null))
     };
     let some = "0123456789abcdef0123456789abcdef";
-    let (status, body) = raw(ask("town-x", some)).await;
+    let (status, body) = raw(peer_subject("town-b", "town-x"), ask("town-x", some)).await;
     assert_eq!(status.as_deref(), Some("403"), "{body}");
-    let (status, body) = raw(ask("town-a", some)).await;
+    let (status, body) = raw(peer_subject("town-b", "town-x"), ask("town-a", some)).await;
+    assert_eq!(status.as_deref(), Some("403"), "town-x speaks for town-a: {body}");
+    let (status, body) = raw(cmd_subject("town-b"), ask("town-a", some)).await;
+    assert_eq!(status.as_deref(), Some("403"), "a withdrawal on the district's subject: {body}");
+    let (status, body) = raw(peer_subject("town-b", "town-a"), ask("town-a", some)).await;
     assert_eq!((status.as_deref(), body["error"]["code"].as_str()), (Some("404"), Some("unknown_ticket")), "{body}");
 }

@@ -1,12 +1,12 @@
 //! Referrals between halls (issue 18, 跨中心转办): a clerk at town-a refers the visitor at
 //! their window to town-b; town-b issues a remote ticket for them over NATS
-//! (`hallq.hall.town-b.cmd`, op `refer`). Real parts: a `nats-server -js`, the example
+//! (`hallq.hall.town-b.peer.town-a`, op `refer`). Real parts: a `nats-server -js`, the example
 //! district's two townships. The oracle of what town-b did is town-b's own API, never
 //! town-a's echo of it.
 
 use std::time::Duration;
 
-use hallq::district::cmd::{cmd_subject, STATUS_HEADER};
+use hallq::district::cmd::{cmd_subject, peer_subject, STATUS_HEADER};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -15,11 +15,17 @@ use crate::district_view::{district_dir, start_hall};
 use crate::support::nats::Nats;
 use crate::support::*;
 
-/// A raw request on hall `hall`'s cmd subject: its status and body, `None` unanswered.
+/// A raw request to hall `hall` as its daemon's peer: on its peer subject for the
+/// request's `from_hall` (a visitor's operation, none: on its cmd subject, the
+/// district's); its status and body, `None` unanswered.
 async fn raw(nats: &async_nats::Client, hall: &str, request: Value) -> Option<(u16, Value)> {
+    let subject = match request["body"]["from_hall"].as_str() {
+        Some(from) => peer_subject(hall, from),
+        None => cmd_subject(hall),
+    };
     let payload = serde_json::to_vec(&request).expect("json");
     let asked = async_nats::client::Request::new().payload(payload.into()).timeout(Some(Duration::from_secs(3)));
-    let m = nats.send_request(cmd_subject(hall), asked).await.ok()?;
+    let m = nats.send_request(subject, asked).await.ok()?;
     let status = m.headers.as_ref().and_then(|h| h.get(STATUS_HEADER)).map(|v| v.as_str().parse().expect("a status"));
     Some((status.expect("a status header"), serde_json::from_slice(&m.payload).unwrap_or(Value::Null)))
 }

@@ -250,6 +250,26 @@
     return '<div class="ds-chart" data-chart="' + key + '"><h3>' + title + '</h3>' + rows + '</div>';
   }
 
+  /* Referrals between halls (跨中心转办): per hall, those it sent (转出) and took in (转入)
+   * that day, two bars against the largest; the district's count in the title (each
+   * referral between two of its halls is one sent and one taken in). */
+  function referralChart(halls, total) {
+    var of = function (h) { return (h && h.referrals) || { sent: 0, received: 0 }; };
+    var max = Math.max.apply(null, halls.map(function (h) { return Math.max(of(h).sent, of(h).received); }).concat([1]));
+    var bar = function (n, cls) {
+      return '<span class="ds-bar-fill ' + cls + '" style="width:' + (n ? Math.max(Math.round(100 * n / max), 1) : 0) + '%"></span>';
+    };
+    var rows = halls.map(function (h) {
+      var r = of(h);
+      return '<div class="ds-bar ds-bar-pair" data-hall="' + esc(h.id) + '" data-sent="' + esc(r.sent) +
+        '" data-received="' + esc(r.received) + '"><span class="ds-bar-name" title="' + esc(h.name) + '">' +
+        esc(short(h.name)) + '</span><span class="ds-bar-track">' + bar(r.sent, 'is-out') + bar(r.received, 'is-in') +
+        '</span><span class="ds-bar-val">' + esc(r.sent) + ' / ' + esc(r.received) + '</span></div>';
+    }).join('');
+    return '<div class="ds-chart" data-chart="referrals"><h3>跨中心转办（转出 / 转入）<span class="ds-muted" id="referrals-total">全区 ' +
+      esc(of(total).sent) + ' 件</span></h3>' + rows + '</div>';
+  }
+
   /* A hall's name without the district's own in front (青川区东河镇… → 东河镇…). */
   function short(name) {
     var d = S.district || '';
@@ -272,7 +292,8 @@
         chart('取号量', halls, 'issued', String) +
         chart('平均等候（分钟）', halls, 'mean_wait_s', function (s) { return (s / 60).toFixed(1); }) +
         chart('服务水平达标率', halls, 'service_level', pct) +
-        chart('好评率', halls, 'good_rate', pct);
+        chart('好评率', halls, 'good_rate', pct) +
+        referralChart(halls, d.total);
     }, function (e) { if (e.status !== 401) toast('当日对比读取失败'); });
   }
 

@@ -3,7 +3,8 @@
 //!
 //! `district.toml` holds `[district]` (`id`, `name`, `nats_url`, `online_seconds`,
 //! `listen`, `session_ttl_s`, `nkey_file`: the district's own NKey seed when the NATS
-//! server knows each party by its key, see `hallq nats-config`) and the district's supervisors as `[[user]]` (`name`,
+//! server knows each party by its key, see `hallq nats-config`; `stream_max_bytes`,
+//! `stream_max_msgs`, `stream_max_msg_bytes`: each hall's stream's bounds) and the district's supervisors as `[[user]]` (`name`,
 //! argon2 `password_hash`). Each `halls/<folder>/hall.toml` must have `[district]`, whose
 //! `hall_id` names the hall's stream; two halls under one id would be one stream. Every
 //! error names its file (a hall's as `halls/<folder>/hall.toml`), line and key, and all
@@ -20,6 +21,7 @@ use super::tree::{Src, Tab};
 use super::{load_dir, Config, ConfigError, ConfigErrors, Errs, MAX_USERS};
 use crate::core::model::UserName;
 use crate::core::setup::{ItemDef, ItemIndex};
+use crate::district::uplink::StreamBounds;
 
 /// The district's own file.
 pub const DISTRICT_FILE: &str = "district.toml";
@@ -33,6 +35,10 @@ const ONLINE_S_DEFAULT: i64 = 30;
 const ONLINE_S_MAX: i64 = 3_600;
 const DEFAULT_LISTEN: ([u8; 4], u16) = ([127, 0, 0, 1], 8090);
 const SESSION_TTL_S_DEFAULT: i64 = 12 * 3600;
+/// Most `stream_max_bytes` (1 TiB) and `stream_max_msgs` (a billion) taken: past a busy
+/// hall's retention many times over.
+const STREAM_BYTES_LIMIT: i64 = 1 << 40;
+const STREAM_MSGS_LIMIT: i64 = 1_000_000_000;
 
 /// A supervisor of the district.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +70,9 @@ pub struct DistrictConfig {
     pub listen: SocketAddr,
     pub session_ttl_s: u64,
     pub users: Vec<SupervisorDef>,
+    /// Each hall's stream's bounds (`stream_max_bytes`, `stream_max_msgs`,
+    /// `stream_max_msg_bytes`; by default `uplink`'s constants).
+    pub stream: StreamBounds,
     /// In the order of their folders' names.
     pub halls: Vec<DistrictHall>,
 }
@@ -143,6 +152,7 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
             None
         }
     });
+    let stream = read_stream_bounds(&mut t, errs);
     t.finish(errs);
     Some(DistrictConfig {
         id: id?.value,
@@ -153,8 +163,21 @@ fn read_text(text: &str, errs: &mut Errs) -> Option<DistrictConfig> {
         listen: listen.unwrap_or_else(|| SocketAddr::from(DEFAULT_LISTEN)),
         session_ttl_s: u64::try_from(ttl.unwrap_or(SESSION_TTL_S_DEFAULT)).unwrap_or(3600),
         users,
+        stream,
         halls: Vec::new(),
     })
+}
+
+/// `[district]`'s bounds of each hall's stream: bytes and records from a record's worth
+/// to far past the defaults (the bytes are a reservation on the server, sized for it), a
+/// message's bytes at most the default (under NATS's own payload bound).
+fn read_stream_bounds(t: &mut Tab<'_>, errs: &mut Errs) -> StreamBounds {
+    let d = StreamBounds::default();
+    let bytes_max = int_in(t, "stream_max_bytes", 64 * 1024, STREAM_BYTES_LIMIT, errs).unwrap_or(d.bytes_max);
+    let msgs_max = int_in(t, "stream_max_msgs", 1, STREAM_MSGS_LIMIT, errs).unwrap_or(d.msgs_max);
+    let msg_bytes = int_in(t, "stream_max_msg_bytes", 4 * 1024, i64::from(d.msg_bytes_max), errs);
+    let msg_bytes_max = msg_bytes.and_then(|b| i32::try_from(b).ok()).unwrap_or(d.msg_bytes_max);
+    StreamBounds { bytes_max, msgs_max, msg_bytes_max }
 }
 
 fn read_users(tabs: Vec<Tab<'_>>, at: &super::tree::Loc, errs: &mut Errs) -> Vec<SupervisorDef> {
@@ -279,6 +302,25 @@ mod tests {
             "district.toml:5: district.online_seconds",
             "district.toml:9: user[0].password_hash: malformed password hash",
         ] {
+            assert!(shown.contains(want), "{want} not in:\n{shown}");
+        }
+    }
+
+    #[test]
+    fn stream_bounds_default_to_the_constants_within_limits() {
+        let head = "[district]\nid = \"d\"\nname = \"x\"\nnats_url = \"nats://h:1\"\n";
+        let mut errs = Errs::default();
+        let d = read_text(head, &mut errs).expect("reads");
+        assert_eq!(d.stream, StreamBounds::default());
+        let lowered = format!("{head}stream_max_bytes = 1048576\nstream_max_msgs = 10\nstream_max_msg_bytes = 65536\n");
+        let d = read_text(&lowered, &mut errs).expect("reads");
+        assert_eq!(d.stream, StreamBounds { bytes_max: 1_048_576, msgs_max: 10, msg_bytes_max: 65_536 });
+        assert!(errs.is_empty());
+        let wrong =
+            format!("{head}stream_max_bytes = 1\nstream_max_msgs = 400000000000\nstream_max_msg_bytes = 2097152\n");
+        read_text(&wrong, &mut errs);
+        let shown = errs.into_errors().to_string();
+        for want in ["district.stream_max_bytes", "district.stream_max_msgs", "district.stream_max_msg_bytes"] {
             assert!(shown.contains(want), "{want} not in:\n{shown}");
         }
     }

@@ -100,7 +100,7 @@ pub async fn serve(
     let config = Arc::new(config);
     let reports = Arc::new(Reports::new(store.clone(), setup, config.service_level.clone()));
     let hall = http::Hall { config, engine, feed, metrics, reports, printers, voice };
-    let edge = start_edge(&hall, sessions, clock, phone_key, &tasks, displays.as_ref())?;
+    let edge = start_edge(&hall, &store, sessions, clock, phone_key, &tasks, displays.as_ref())?;
     let app = Arc::new(Shared { hall, edge });
     start_cmd(&app, &mut tasks);
     let addr = listener.local_addr()?;
@@ -132,6 +132,7 @@ pub async fn serve(
 /// rate limits, the displays' thread, the daemon's cancellation token.
 fn start_edge(
     hall: &http::Hall,
+    store: &Arc<Store>,
     sessions: Sessions,
     clock: Clock,
     phone_key: [u8; 32],
@@ -153,7 +154,7 @@ fn start_edge(
         demo: http::DemoAnswer::default(),
         backup_running: Arc::default(),
         person_refusals: http::moves::PersonRefusals::default(),
-        referrals: Default::default(),
+        referrals: crate::district::refer::Outbound::kept(store.clone()),
     })
 }
 

@@ -21,15 +21,20 @@
 //! the same `hall_id` never subscribes (its uplink stays down, `uplink::same_history`), so
 //! it cannot take half of the hall's visitors into another log.
 //!
-//! Referrals between halls (issue 18, 跨中心转办) travel the same way: [`Op::Refer`], sent
-//! by the referring hall's daemon on its clerk's behalf (`refer.rs`), reaches the
-//! target's `POST /api/v1/referrals`, a route its public listener refuses (404): only a
-//! request built here carries the [`crate::http::referrals::ViaCmd`] mark. Unlike the
-//! visitors' operations, that is a staff action, so the target must know the sender is
-//! the hall it names: what makes `from_hall` true is NATS's permissions (only the halls'
-//! daemons and the district hold credentials that may publish on a cmd subject; a
-//! deployment across untrusted parties gives each hall credentials that publish only on
-//! the subjects of its peers), and the target takes referrals only from its listed peers.
+//! Referrals between halls (issue 18, 跨中心转办) travel beside them, on a subject of
+//! their own per sender: [`Op::Refer`] and [`Op::WithdrawReferral`], sent by the referring
+//! hall's daemon on its clerk's behalf (`refer.rs`), come on
+//! `hallq.hall.<to>.peer.<from>` ([`peer_subject`]) and reach the target's
+//! `POST /api/v1/referrals` (and `…/withdraw`), routes its public listener refuses (404):
+//! only a request built here carries the [`crate::http::referrals::ViaCmd`] mark, naming
+//! the sender the subject names. Who asked is known by the subject alone, because NATS
+//! fills in no sender and a peer can forge any header or reply subject, but not a subject
+//! its permissions withhold (`natsconf.rs`): the district alone may publish on
+//! `hallq.hall.<id>.cmd`, and hall `<from>` only on its peers' `….peer.<from>`. So a
+//! peer's identity gets the referral operations only ([`Op::for_peers`]), the district's
+//! the visitors' operations only, and a referral's `from_hall` must be the subject's.
+//! Without per-hall identities anyone on the server may publish anywhere, and the split
+//! holds only among honest parties.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -96,9 +101,35 @@ pub fn answer_status(answer: &async_nats::Message) -> Result<StatusCode, &'stati
     Ok(status)
 }
 
-/// The subject of a hall's online requests.
+/// The subject of a hall's online requests: the district's only.
 pub fn cmd_subject(hall_id: &str) -> String {
     format!("hallq.hall.{hall_id}.cmd")
+}
+
+/// The subject on which hall `from` asks hall `to` about referrals (`from` may be `*`,
+/// for the hall's subscription).
+pub fn peer_subject(to: &str, from: &str) -> String {
+    format!("hallq.hall.{to}.peer.{from}")
+}
+
+/// Who sent a request, by the subject it came on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// On `hallq.hall.<id>.cmd`: the district, for a visitor.
+    District,
+    /// On `hallq.hall.<id>.peer.<from>`: hall `<from>`'s daemon.
+    Peer(String),
+}
+
+impl Sender {
+    /// The sender of a message on `subject` to hall `hall_id`; `None` for any other subject.
+    pub fn of(hall_id: &str, subject: &str) -> Option<Self> {
+        if subject == cmd_subject(hall_id) {
+            return Some(Sender::District);
+        }
+        let from = subject.strip_prefix(&peer_subject(hall_id, ""))?;
+        (!from.is_empty() && crate::config::is_subject_token(from)).then(|| Sender::Peer(from.to_string()))
+    }
 }
 
 /// What a visitor asks of a hall through the district: the hall's public routes, each
@@ -139,6 +170,28 @@ pub enum Op {
     /// `POST /api/v1/referrals/withdraw` with the body (`refer::WithdrawBody`): the
     /// referring hall withdraws the ticket it could not record.
     WithdrawReferral,
+}
+
+impl Op {
+    /// Whether a peer hall may ask it (on its peer subject), rather than the district
+    /// for a visitor: the referral operations and nothing else.
+    pub fn for_peers(self) -> bool {
+        match self {
+            Op::Refer | Op::WithdrawReferral => true,
+            Op::Services
+            | Op::Hall
+            | Op::Slots
+            | Op::Book
+            | Op::Booking
+            | Op::CancelBooking
+            | Op::Take
+            | Op::Ticket
+            | Op::Qr
+            | Op::CancelTicket
+            | Op::Rejoin
+            | Op::Rate => false,
+        }
+    }
 }
 
 /// A request on the cmd subject.
@@ -183,7 +236,7 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
                 _ = stop.changed() => break,
             }
         }
-        let Some((client, mut sub)) = subscribe(&link).await else {
+        let Some((client, mut sub, mut peers)) = subscribe(&link).await else {
             tokio::select! {
                 _ = tokio::time::sleep(LINK_POLL * 8) => continue,
                 _ = stop.changed() => break,
@@ -193,10 +246,11 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
         let mut poll = tokio::time::interval(LINK_POLL);
         loop {
             tokio::select! {
-                m = sub.next() => {
-                    let Some(message) = m else { break };
+                m = futures_util::future::select(sub.next(), peers.next()) => {
+                    let Some(message) = m.factor_first().0 else { break };
                     while running.try_join_next().is_some() {}
-                    let job = Job { client: client.clone(), router: router.clone(), app: app.clone() };
+                    let hall_id = link.hall_id.clone();
+                    let job = Job { client: client.clone(), router: router.clone(), app: app.clone(), hall_id };
                     match handlers.clone().try_acquire_owned() {
                         Ok(permit) => drop(running.spawn(async move { job.answer(message).await; drop(permit) })),
                         // Answered here: a publish into the client's buffer, no task per refusal.
@@ -208,6 +262,7 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
             }
         }
         drop(sub.unsubscribe().await);
+        drop(peers.unsubscribe().await);
         tracing::info!("not answering the district's online requests while the district link is down");
     }
     let drained = tokio::time::timeout(DRAIN_WAIT, async { while running.join_next().await.is_some() {} }).await;
@@ -216,9 +271,11 @@ pub async fn serve(link: DistrictLink, app: AppState, mut stop: watch::Receiver<
     }
 }
 
-/// A connection of its own (the uplink's comes and goes with its sessions), with a
-/// bounded subscription queue.
-async fn subscribe(link: &DistrictLink) -> Option<(async_nats::Client, async_nats::Subscriber)> {
+/// A connection of its own (the uplink's comes and goes with its sessions), with bounded
+/// subscription queues: the district's subject and the peers'.
+async fn subscribe(
+    link: &DistrictLink,
+) -> Option<(async_nats::Client, async_nats::Subscriber, async_nats::Subscriber)> {
     let options = async_nats::ConnectOptions::new()
         .name(format!("hallq-{}-cmd", link.hall_id))
         .connection_timeout(Duration::from_secs(5))
@@ -238,7 +295,8 @@ async fn subscribe(link: &DistrictLink) -> Option<(async_nats::Client, async_nat
         }
     };
     let sub = client.queue_subscribe(cmd_subject(&link.hall_id), QUEUE_GROUP.to_string()).await.ok()?;
-    Some((client, sub))
+    let peers = client.queue_subscribe(peer_subject(&link.hall_id, "*"), QUEUE_GROUP.to_string()).await.ok()?;
+    Some((client, sub, peers))
 }
 
 /// What answering one request needs.
@@ -246,11 +304,17 @@ struct Job {
     client: async_nats::Client,
     router: Router,
     app: AppState,
+    hall_id: String,
 }
 
 impl Job {
     async fn answer(self, message: async_nats::Message) {
-        let response = match request_of(&self.app, &message.payload) {
+        let sender = Sender::of(&self.hall_id, message.subject.as_str());
+        let request = match sender {
+            Some(sender) => request_of(&self.app, &message.payload, &sender),
+            None => Err(bad("bad_cmd", "not a subject of this hall's")),
+        };
+        let response = match request {
             Ok(req) => match self.router.clone().oneshot(req).await {
                 Ok(r) => r,
                 Err(never) => match never {},
@@ -293,9 +357,9 @@ fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
 }
 
-/// The HTTP request of the hall's own public route that `payload` asks for, with the
-/// visitor's address as its connection's; or why none.
-pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>, ApiError> {
+/// The HTTP request of the hall's own public route that `payload` from `sender` asks
+/// for, with the visitor's address as its connection's; or why none.
+pub(crate) fn request_of(app: &AppState, payload: &[u8], sender: &Sender) -> Result<Request<Body>, ApiError> {
     if payload.len() > CMD_BYTES_MAX {
         let msg = format!("an online request may have at most {CMD_BYTES_MAX} bytes");
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", msg));
@@ -305,6 +369,16 @@ pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>
         .map_err(|e| bad("bad_cmd", format!("not an online request of this hall: {e}")))?;
     if cmd.v != CMD_VERSION {
         return Err(bad("bad_cmd", format!("online requests of version {CMD_VERSION} only")));
+    }
+    match sender {
+        Sender::Peer(from) if !cmd.op.for_peers() => {
+            tracing::warn!(peer = %from, op = ?cmd.op, "a peer hall asked for a visitor's operation; refused");
+            return Err(ApiError::forbidden("a peer hall may ask this hall about referrals only"));
+        }
+        Sender::District if cmd.op.for_peers() => {
+            return Err(ApiError::forbidden("referrals come from a peer hall on its own subject, not the district's"));
+        }
+        Sender::Peer(_) | Sender::District => {}
     }
     let (method, path) = route_of(&cmd)?;
     let mut body = cmd.body.clone();
@@ -350,7 +424,9 @@ pub(crate) fn request_of(app: &AppState, payload: &[u8]) -> Result<Request<Body>
     }
     let mut req = builder.body(Body::from(bytes)).map_err(|e| bad("bad_cmd", format!("not a request: {e}")))?;
     req.extensions_mut().insert(ConnectInfo(ClientAddr(SocketAddr::new(cmd.client, 0))));
-    req.extensions_mut().insert(crate::http::referrals::ViaCmd);
+    if let Sender::Peer(from) = sender {
+        req.extensions_mut().insert(crate::http::referrals::ViaCmd { from_hall: from.clone() });
+    }
     Ok(req)
 }
 

@@ -69,22 +69,83 @@ pub enum DistrictError {
 
 /// Makes each hall's stream that does not exist yet, as its hall would (`uplink`): a hall
 /// known to the server by its own key may not make streams (`natsconf.rs`), so its first
-/// records wait for this. Tries again, with backoff, until every stream is there.
-async fn make_streams(client: async_nats::Client, halls: Vec<(String, u32)>, mut stop: watch::Receiver<bool>) {
+/// records wait for this. A stream there already (made by its hall, or before the
+/// district's bounds changed) is given the district's bounds. Tries again, with backoff,
+/// until every stream is there and bounded.
+async fn make_streams(
+    client: async_nats::Client,
+    halls: Vec<(String, u32)>,
+    bounds: uplink::StreamBounds,
+    mut stop: watch::Receiver<bool>,
+) {
     tokio::select! {
-        _ = make_streams_until_made(client, halls) => {}
+        _ = make_streams_until_made(client, halls, bounds) => {}
         _ = stop.changed() => {}
     }
 }
 
-async fn make_streams_until_made(client: async_nats::Client, mut halls: Vec<(String, u32)>) {
+/// Hall `hall_id`'s stream made, or given `bounds` when it has others. A server with no
+/// room left to reserve the bytes (`StreamBounds::bytes_max` of every hall together over
+/// its JetStream store) gets a stream bounded in records and message size only, and the
+/// log says so: a hall that cannot publish would be worse than a stream without its byte
+/// bound.
+async fn make_stream(
+    js: &async_nats::jetstream::Context,
+    hall_id: &str,
+    retention_days: u32,
+    bounds: uplink::StreamBounds,
+) -> Result<(), String> {
+    let config = uplink::bounded_stream_config(hall_id, retention_days, bounds);
+    let mut stream = match js.get_or_create_stream(&config).await {
+        Ok(s) => s,
+        Err(e) if no_room(&e) => {
+            tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
+            let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
+            js.get_or_create_stream(unreserved).await.map_err(|e| e.to_string())?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let info = stream.info().await.map_err(|e| e.to_string())?;
+    if bounds.held_by(&info.config) {
+        return Ok(());
+    }
+    match js.update_stream(&config).await {
+        Ok(_) => tracing::info!(hall = %hall_id, "the hall's stream has the district's bounds now"),
+        Err(e) if no_room(&e) => {
+            tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
+            if !bounds.unreserved().held_by(&info.config) {
+                let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
+                js.update_stream(unreserved).await.map_err(|e| e.to_string())?;
+            }
+        }
+        Err(e) => return Err(e.to_string()),
+    }
+    Ok(())
+}
+
+/// What the log says when the server cannot reserve a hall's stream's bytes.
+const NO_ROOM: &str = "the NATS server has no room to reserve this hall's stream_max_bytes (the halls' bounds \
+    together exceed its JetStream store): its stream is bounded in records and message size only; lower \
+    stream_max_bytes in district.toml or give the server a larger max_file_store";
+
+/// Whether the server refused for want of room to reserve a stream's bytes.
+fn no_room(e: &async_nats::jetstream::context::CreateStreamError) -> bool {
+    use async_nats::jetstream::{context::CreateStreamErrorKind, ErrorCode};
+    matches!(e.kind(), CreateStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STORAGE_RESOURCES_EXCEEDED)
+}
+
+async fn make_streams_until_made(
+    client: async_nats::Client,
+    mut halls: Vec<(String, u32)>,
+    bounds: uplink::StreamBounds,
+) {
     let js = async_nats::jetstream::new(client);
     let mut backoff = Duration::from_millis(250);
     while !halls.is_empty() {
         let mut missing = Vec::new();
         for (hall_id, retention_days) in halls {
-            if let Err(e) = js.get_or_create_stream(uplink::stream_config(&hall_id, retention_days)).await {
-                tracing::warn!(hall = %hall_id, error = %e, "cannot make the hall's stream yet");
+            if let Err(e) = make_stream(&js, &hall_id, retention_days, bounds).await {
+                tracing::warn!(hall = %hall_id, error = %e, "cannot make or bound the hall's stream yet");
                 missing.push((hall_id, retention_days));
             }
         }
@@ -137,7 +198,7 @@ pub async fn run(
         halls.push(HallEntry { link, view: started.inbox, config: Arc::new(hall.config.clone()) });
     }
     let streams = config.halls.iter().map(|h| (h.hall_id.clone(), h.config.retention_days)).collect();
-    readers.spawn(make_streams(client.clone(), streams, stop.clone()));
+    readers.spawn(make_streams(client.clone(), streams, config.stream, stop.clone()));
     let links = halls.iter().map(|h| h.link.clone()).collect();
     let logs = config.halls.iter().map(|h| replica.hall(&h.hall_id)).collect::<Result<Vec<_>, _>>()?;
     readers.spawn(consumer::beats(client.clone(), links, clock.clone(), stop.clone()));

@@ -6,8 +6,11 @@
 //! - publish its log and heartbeat (`hallq.hall.<id>.log`, `.beat`);
 //! - ask the JetStream API about its own stream (`STREAM.INFO`, and `STREAM.MSG.GET`, by
 //!   which the uplink finds where to resume and `hallq restore --from-nats` reads it);
-//! - answer its own cmd subject in the halls' queue group (`allow_responses`: a reply
-//!   only to a request it was sent), and ask its `[[district.peer]]` halls (referrals);
+//! - answer its own cmd subject (the district's requests) and its peer subjects
+//!   (`hallq.hall.<id>.peer.*`) in the halls' queue group (`allow_responses`: a reply only
+//!   to a request it was sent), and ask its `[[district.peer]]` halls about referrals on
+//!   their peer subject for it (`hallq.hall.<peer>.peer.<id>`), never their cmd subject:
+//!   the subject is how the peer knows who asks and what it may ask (`cmd.rs`);
 //! - hear replies on its own inbox (`_INBOX.hall.<id>.>`, `auth.rs`).
 //!
 //! Two rights are withheld on purpose, because the server does not check what they carry
@@ -70,9 +73,12 @@ pub fn hall_permissions(id: &str, peers: &[String]) -> Permissions {
         format!("$JS.API.STREAM.INFO.{stream}"),
         format!("$JS.API.STREAM.MSG.GET.{stream}"),
     ];
-    publish.extend(peers.iter().map(|p| super::cmd::cmd_subject(p)));
-    let subscribe =
-        vec![format!("{} {QUEUE_GROUP}", super::cmd::cmd_subject(id)), format!("{}.>", super::auth::hall_inbox(id))];
+    publish.extend(peers.iter().map(|p| super::cmd::peer_subject(p, id)));
+    let subscribe = vec![
+        format!("{} {QUEUE_GROUP}", super::cmd::cmd_subject(id)),
+        format!("{} {QUEUE_GROUP}", super::cmd::peer_subject(id, "*")),
+        format!("{}.>", super::auth::hall_inbox(id)),
+    ];
     Permissions { publish, subscribe, responses: true }
 }
 
@@ -80,11 +86,13 @@ pub fn hall_permissions(id: &str, peers: &[String]) -> Permissions {
 /// consumers (`district-<id>`), its online requests, the heartbeats.
 pub fn district_permissions(id: &str, halls: &[String]) -> Permissions {
     let durable = format!("district-{id}");
-    let mut publish = Vec::with_capacity(halls.len() * 2 + 6);
+    let mut publish = Vec::with_capacity(halls.len() * 3 + 6);
     for hall in halls {
         let stream = stream_name(hall);
         publish.push(format!("$JS.API.STREAM.INFO.{stream}"));
         publish.push(format!("$JS.API.STREAM.CREATE.{stream}"));
+        // The district's bounds given to a stream made before them (`district::run`).
+        publish.push(format!("$JS.API.STREAM.UPDATE.{stream}"));
     }
     for api in ["CREATE", "DELETE", "INFO", "MSG.NEXT"] {
         publish.push(format!("$JS.API.CONSUMER.{api}.*.{durable}"));
@@ -197,10 +205,15 @@ mod tests {
     fn a_hall_may_touch_only_its_own_subjects_and_stream() {
         let p = hall_permissions("town-a", &["town-b".to_string()]);
         for s in &p.publish {
-            let own = s.contains("town-a") || s == "hallq.hall.town-b.cmd";
+            let own = s.starts_with("hallq.hall.town-a.")
+                || s.ends_with("HALLQ_town-a")
+                || s == "hallq.hall.town-b.peer.town-a";
             assert!(own, "{s}");
             assert!(!s.contains('*') && !s.contains('>') && !s.contains("CREATE") && !s.contains("DELETE"), "{s}");
         }
-        assert_eq!(p.subscribe, ["hallq.hall.town-a.cmd hallq-hall", "_INBOX.hall.town-a.>"]);
+        assert!(!p.publish.iter().any(|s| s.ends_with(".cmd")), "no hall asks another's cmd subject: {:?}", p.publish);
+        let subscribe =
+            ["hallq.hall.town-a.cmd hallq-hall", "hallq.hall.town-a.peer.* hallq-hall", "_INBOX.hall.town-a.>"];
+        assert_eq!(p.subscribe, subscribe);
     }
 }

@@ -1,7 +1,8 @@
 //! The referring hall's end of a referral between halls (issue 18, 跨中心转办): its
-//! daemon asks the target hall over NATS request/reply on the target's cmd subject
-//! (`hallq.hall.<to>.cmd`, operation [`Op::Refer`]), as the district asks a hall for a
-//! visitor; the target answers through its own router (`cmd.rs`).
+//! daemon asks the target hall over NATS request/reply on the target's peer subject for
+//! it (`hallq.hall.<to>.peer.<from>`, operation [`Op::Refer`]), as the district asks a hall
+//! for a visitor on its cmd subject; the target answers through its own router (`cmd.rs`),
+//! knowing the sender by the subject.
 //!
 //! One connection, made at the first referral and kept (NATS reconnects it); referrals
 //! are a clerk's rare act, so at most [`IN_FLIGHT_MAX`] wait for an answer at once, each
@@ -29,7 +30,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
 
-use super::cmd::{answer_status, cmd_subject, CmdRequest, Op, CMD_VERSION};
+use super::cmd::{answer_status, peer_subject, CmdRequest, Op, CMD_VERSION};
 use crate::config::DistrictLink;
 use crate::http::error::ApiError;
 
@@ -71,11 +72,18 @@ pub struct Outbound {
     client: Mutex<Option<async_nats::Client>>,
     in_flight: Semaphore,
     unsettled: std::sync::Mutex<Vec<settle::Unsettled>>,
+    /// Where the unsettled are kept across a restart (`Outbound::kept`; none: in memory).
+    store: Option<std::sync::Arc<crate::store::Store>>,
 }
 
 impl Default for Outbound {
     fn default() -> Self {
-        Self { client: Mutex::new(None), in_flight: Semaphore::new(IN_FLIGHT_MAX), unsettled: Default::default() }
+        Self {
+            client: Mutex::new(None),
+            in_flight: Semaphore::new(IN_FLIGHT_MAX),
+            unsettled: Default::default(),
+            store: None,
+        }
     }
 }
 
@@ -132,11 +140,11 @@ impl Outbound {
         let key = format!("{}:{}", body.from_hall, body.reference);
         let from = (body.from_hall.clone(), body.reference.clone());
         let body = serde_json::to_value(body).map_err(|e| ApiError::internal("a referral", &e))?;
-        let answer = request(&client, to, Op::Refer, body, key).await.map_err(|e| {
+        // Owed from before it leaves until the origin records it (`settle`): the target may
+        // decide and its answer be lost, or this daemon die before recording it.
+        self.owe(to, WithdrawBody { from_hall: from.0, reference: from.1, ticket: None }).await;
+        let answer = request(&client, (to, &link.hall_id), Op::Refer, body, key).await.map_err(|e| {
             tracing::info!(hall = to, error = %e, "a hall did not answer a referral");
-            // It may have decided all the same: settled later, unless the clerk's retry
-            // gets its answer.
-            self.owe(to, WithdrawBody { from_hall: from.0.clone(), reference: from.1.clone(), ticket: None });
             unreachable("the hall did not answer in time; nothing was referred, the ticket is still at your window")
         })?;
         let status = answer_status(&answer).map_err(unreachable)?;
@@ -156,7 +164,7 @@ impl Outbound {
             }
             Err(e) => {
                 tracing::warn!(hall = to, error = %e, "a hall's referral could not be withdrawn now; retried later");
-                self.owe(to, body.clone());
+                self.owe(to, body.clone()).await;
                 Withdrawn::No
             }
         }
@@ -167,7 +175,7 @@ impl Outbound {
         let named = body.ticket.as_deref().unwrap_or("any");
         let key = format!("withdraw:{}:{}:{named}", body.from_hall, body.reference);
         let asked = match (self.client(link).await, serde_json::to_value(body)) {
-            (Ok(client), Ok(b)) => request(&client, to, Op::WithdrawReferral, b, key).await,
+            (Ok(client), Ok(b)) => request(&client, (to, &link.hall_id), Op::WithdrawReferral, b, key).await,
             (Err(e), _) => Err(e.message),
             (_, Err(e)) => Err(e.to_string()),
         };
@@ -197,10 +205,10 @@ impl Outbound {
     }
 }
 
-/// One request on hall `to`'s cmd subject, answered within [`REFER_WAIT`].
+/// One request from hall `from` on hall `to`'s peer subject, answered within [`REFER_WAIT`].
 async fn request(
     client: &async_nats::Client,
-    to: &str,
+    (to, from): (&str, &str),
     op: Op,
     body: serde_json::Value,
     key: String,
@@ -218,5 +226,5 @@ async fn request(
     };
     let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let asked = async_nats::client::Request::new().payload(Bytes::from(payload)).timeout(Some(REFER_WAIT));
-    client.send_request(cmd_subject(to), asked).await.map_err(|e| e.to_string())
+    client.send_request(peer_subject(to, from), asked).await.map_err(|e| e.to_string())
 }

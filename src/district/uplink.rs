@@ -51,6 +51,60 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The server drops a message id seen within this window.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
+/// Most bytes a hall's stream holds. The busiest day measured (BENCHMARKS.md, "Memory of
+/// a busy day": 20,000 tickets in the large hall) logs about 120,000 records of some 300
+/// bytes of JSON each, with their headers under 50 MiB in the stream; 4 GiB is about 80
+/// such days, and over four years of a township's 1,000-ticket days. nats-server reserves
+/// a stream's `max_bytes` in its JetStream store when the stream is made: the halls'
+/// bounds together must fit the server's store (`max_file_store`; by default three
+/// quarters of the free disk), so a district of 30 halls reserves 120 GiB; district.toml's
+/// `stream_max_bytes` sizes it for the server at hand. A hall (or a stolen hall key)
+/// publishing without end fills its own stream, not the server's disk.
+pub const STREAM_BYTES_MAX: i64 = 4 * 1024 * 1024 * 1024;
+/// Most records a hall's stream holds: 10 million is over 80 busiest days (above).
+pub const STREAM_MSGS_MAX: i64 = 10_000_000;
+/// The largest message a hall's stream takes, in bytes. A record is one event (a few
+/// hundred bytes; its idempotent reply at most a ticket's answer); the hall's bodies are
+/// at most 16 KiB. A record the stream refused would hold its hall's uplink at that record
+/// for good, so the bound is generous and under NATS's own 1 MiB payload.
+pub const STREAM_MSG_BYTES_MAX: i32 = 256 * 1024;
+/// `max_bytes` of a stream that reserves nothing (NATS's "no limit").
+const NO_BYTES_MAX: i64 = -1;
+
+/// A hall's stream's bounds (`[district] stream_max_bytes`, `stream_max_msgs`,
+/// `stream_max_msg_bytes` in district.toml; the constants above by default). A full
+/// stream refuses new records (`DiscardPolicy::New`) rather than dropping old ones: the
+/// hall keeps them in its own log and its uplink shows them as lag until there is room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamBounds {
+    pub bytes_max: i64,
+    pub msgs_max: i64,
+    pub msg_bytes_max: i32,
+}
+
+impl Default for StreamBounds {
+    fn default() -> Self {
+        Self { bytes_max: STREAM_BYTES_MAX, msgs_max: STREAM_MSGS_MAX, msg_bytes_max: STREAM_MSG_BYTES_MAX }
+    }
+}
+
+impl StreamBounds {
+    /// These bounds but the bytes, which reserve room on the server: those of a stream a
+    /// hall makes itself (the reservation is the district's to size), or of one the server
+    /// had no room to reserve for.
+    pub fn unreserved(self) -> Self {
+        Self { bytes_max: NO_BYTES_MAX, ..self }
+    }
+
+    /// Whether a stream's `config` has these bounds and refuses new records when full.
+    pub fn held_by(&self, config: &stream::Config) -> bool {
+        config.max_bytes == self.bytes_max
+            && config.max_messages == self.msgs_max
+            && config.max_message_size == self.msg_bytes_max
+            && config.discard == stream::DiscardPolicy::New
+    }
+}
+
 /// How often a linked hall says it is alive (`hallq.hall.<id>.beat`); the district's
 /// `online_seconds` must be well above it.
 pub const BEAT_EVERY: Duration = Duration::from_secs(2);
@@ -80,6 +134,8 @@ pub enum UplinkError {
     Publish(String),
     #[error("the stream is not this hall's: {0}")]
     Foreign(String),
+    #[error("the hall's stream refuses new records (its records wait in the hall's own log): {0}")]
+    Full(String),
     #[error("reading the log: {0}")]
     Store(#[from] StoreError),
 }
@@ -92,6 +148,7 @@ impl UplinkError {
             UplinkError::Stream(_) => "stream",
             UplinkError::Publish(_) => "publish",
             UplinkError::Foreign(_) => "foreign",
+            UplinkError::Full(_) => "stream_full",
             UplinkError::Store(_) => "store",
         }
     }
@@ -128,8 +185,11 @@ impl Uplink {
                 r = self.session() => r,
                 _ = stop.changed() => break,
             };
-            // A session that got as far as publishing starts the backoff afresh.
-            if self.metrics.district.connected.get() == 1 {
+            // A session that got as far as publishing starts the backoff afresh, unless the
+            // stream was full: then the next try waits longer each time (up to
+            // `BACKOFF_MAX`), as room comes only with the stream's oldest records ageing out.
+            let full = matches!(result, Err(UplinkError::Full(_)));
+            if self.metrics.district.connected.get() == 1 && !full {
                 backoff = BACKOFF_MIN;
             }
             self.metrics.district.connected.set(0);
@@ -297,7 +357,7 @@ impl Uplink {
             acks.push((*seq, ack));
         }
         for (seq, ack) in acks {
-            let ack = ack.await.map_err(|e| UplinkError::Publish(e.to_string()))?;
+            let ack = ack.await.map_err(publish_err)?;
             head = Head { hall_seq: seq, stream_seq: ack.sequence };
             self.metrics.district.published.inc();
         }
@@ -337,15 +397,25 @@ impl Uplink {
     }
 }
 
-/// The configuration of hall `hall_id`'s stream: one subject, kept on disk as long as the
-/// hall keeps its own log (`retention_days`).
+/// The configuration of hall `hall_id`'s stream as a hall makes it: one subject, kept on
+/// disk as long as the hall keeps its own log (`retention_days`), within the default
+/// [`StreamBounds`] but the bytes (`StreamBounds::unreserved`), which the district gives it.
 pub fn stream_config(hall_id: &str, retention_days: u32) -> stream::Config {
+    bounded_stream_config(hall_id, retention_days, StreamBounds::default().unreserved())
+}
+
+/// As [`stream_config`], within `bounds`; full, it refuses new records.
+pub fn bounded_stream_config(hall_id: &str, retention_days: u32, bounds: StreamBounds) -> stream::Config {
     stream::Config {
         name: crate::config::stream_name(hall_id),
         subjects: vec![crate::config::log_subject(hall_id)],
         storage: stream::StorageType::File,
         max_age: Duration::from_secs(u64::from(retention_days.max(1)) * 86_400),
         duplicate_window: DUPLICATE_WINDOW,
+        max_bytes: bounds.bytes_max,
+        max_messages: bounds.msgs_max,
+        max_message_size: bounds.msg_bytes_max,
+        discard: stream::DiscardPolicy::New,
         ..Default::default()
     }
 }
@@ -372,9 +442,20 @@ pub fn log_message(
 }
 
 fn publish_err(e: jetstream::context::PublishError) -> UplinkError {
-    match e.kind() {
-        PublishErrorKind::MaxPayloadExceeded => {
+    let server = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<jetstream::Error>());
+    match (e.kind(), server) {
+        (PublishErrorKind::MaxPayloadExceeded, _) => {
             UplinkError::Publish(format!("a record is too large for the server: {e}"))
+        }
+        // The stream's bounds (`StreamBounds`): full (the store's "maximum messages/bytes
+        // exceeded"), or a record over its largest message.
+        (_, Some(s)) if s.error_code() == jetstream::ErrorCode::STREAM_MESSAGE_EXCEEDS_MAXIMUM => {
+            UplinkError::Full(format!("a record is larger than the stream's largest message: {s}"))
+        }
+        (_, Some(s))
+            if s.error_code() == jetstream::ErrorCode::STREAM_STORE_FAILED && s.to_string().contains("maximum") =>
+        {
+            UplinkError::Full(s.to_string())
         }
         _ => UplinkError::Publish(e.to_string()),
     }

@@ -10,8 +10,9 @@
 //!
 //! `POST /api/v1/referrals` is the target's end. It is not the public's: the hall's
 //! listener answers it 404, as any unknown path; only a request the cmd module built
-//! from a NATS message carries [`ViaCmd`]. The sender must be one of the hall's
-//! `[[district.peer]]`; NATS's permissions make its `from_hall` true (`cmd.rs`).
+//! from a NATS message on a peer subject carries [`ViaCmd`]. The sender must be one of
+//! the hall's `[[district.peer]]`, and the body's `from_hall` the hall whose subject it
+//! came on, which NATS's permissions make true (`cmd.rs`).
 
 use axum::extract::{Path, Query as UrlQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,10 +31,13 @@ use crate::core::referral::{Origin, Sent, NOTE_CHARS_MAX};
 use crate::core::{answer, Command, Envelope, Rejection};
 use crate::district::refer::{ReferBody, WithdrawBody, Withdrawn};
 
-/// The mark of a request the cmd module built from a message on the hall's cmd subject
-/// (`district::cmd`): the only way to the target's end of a referral.
-#[derive(Clone, Copy, Debug)]
-pub struct ViaCmd;
+/// The mark of a request the cmd module built from a message on one of the hall's peer
+/// subjects (`district::cmd`), naming the hall whose subject it came on: the only way to
+/// the target's end of a referral.
+#[derive(Clone, Debug)]
+pub struct ViaCmd {
+    pub from_hall: String,
+}
 
 /// Longest origin reference taken: a ticket id is 32 hex digits; the idempotency key
 /// made of it and the origin's id stays within the core's 128 bytes.
@@ -185,13 +189,25 @@ fn refused(hall: &str, status: axum::http::StatusCode, body: &[u8]) -> ApiError 
     e
 }
 
-/// The body of a request that came through the cmd subject (the cmd module's `ViaCmd`
-/// mark); any other way, the route does not exist.
-async fn via_cmd<T>(via: Option<Extension<ViaCmd>>, body: Result<JsonBody<T>, ApiError>) -> Result<T, ApiError> {
-    if via.is_none() {
+/// The body of a request that came on a peer subject (the cmd module's `ViaCmd` mark),
+/// and the hall whose subject it was; any other way, the route does not exist.
+async fn via_cmd<T>(
+    via: Option<Extension<ViaCmd>>,
+    body: Result<JsonBody<T>, ApiError>,
+) -> Result<(T, String), ApiError> {
+    let Some(Extension(via)) = via else {
         return Err(super::public::not_found().await);
+    };
+    Ok((body?.0, via.from_hall))
+}
+
+/// A referral's `from_hall` must be the hall whose subject it came on.
+fn same_sender(from_hall: &str, sender: &str) -> Result<(), ApiError> {
+    if from_hall == sender {
+        return Ok(());
     }
-    Ok(body?.0)
+    tracing::warn!(sender, claimed = from_hall, "a peer hall spoke for another; refused");
+    Err(ApiError::forbidden(format!("a hall speaks for itself only: {sender:?} sent from_hall {from_hall:?}")))
 }
 
 /// Hall `from` among this hall's `[[district.peer]]`; 403 with `refused` otherwise.
@@ -207,7 +223,8 @@ async fn accept(
     via: Option<Extension<ViaCmd>>,
     body: Result<JsonBody<ReferBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let body = via_cmd(via, body).await?;
+    let (body, sender) = via_cmd(via, body).await?;
+    same_sender(&body.from_hall, &sender)?;
     let peer = peer_of(&app, &body.from_hall, "this hall takes referrals only from its [[district.peer]] halls")?;
     let reference_ok = !body.reference.is_empty()
         && body.reference.len() <= REFERENCE_CHARS_MAX
@@ -295,7 +312,8 @@ async fn withdraw(
     via: Option<Extension<ViaCmd>>,
     body: Result<JsonBody<WithdrawBody>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let body = via_cmd(via, body).await?;
+    let (body, sender) = via_cmd(via, body).await?;
+    same_sender(&body.from_hall, &sender)?;
     let peer = peer_of(&app, &body.from_hall, "only a [[district.peer]] hall withdraws a referral")?;
     let ticket = match body.ticket.as_deref().map(TicketId::parse) {
         None => None,

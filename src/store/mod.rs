@@ -40,6 +40,9 @@ pub(crate) const WEBHOOK_DONE_KEY: &[u8] = b"done";
 /// The district link's progress, in the same tree of readers' marks: the log position of
 /// the last record the hall's JetStream stream acknowledged (`district::uplink`).
 pub(crate) const DISTRICT_DONE_KEY: &[u8] = b"district";
+/// The referrals this hall owes a peer an end for (`district::refer::settle`), as one
+/// JSON list (at most 64), in the same tree: not the hall's log.
+pub(crate) const REFERRALS_OWED_KEY: &[u8] = b"referrals-owed";
 /// Staff sessions (`http::auth`), so that a restart signs nobody out: each under the
 /// SHA-256 of its token, never the token. Not hall state, so not in the log or a backup.
 pub(crate) const SESSION_TREE: &str = "sessions";

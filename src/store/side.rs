@@ -1,8 +1,9 @@
 //! The store's side trees, which are not the hall's log: the alert webhook's and the
-//! district link's progress (each a log position under its key in one tree), and the
-//! staff sessions (each under its token's SHA-256). Not in the log or a backup.
+//! district link's progress (each a log position under its key in one tree), the
+//! referrals owed an end at a peer (in the same tree), and the staff sessions (each under
+//! its token's SHA-256). Not in the log or a backup.
 
-use super::{seq_of, KeyValue, Store, StoreError, DISTRICT_DONE_KEY, WEBHOOK_DONE_KEY};
+use super::{seq_of, KeyValue, Store, StoreError, DISTRICT_DONE_KEY, REFERRALS_OWED_KEY, WEBHOOK_DONE_KEY};
 
 impl Store {
     /// The log position of the last alert notice the webhook finished with; `None` before
@@ -30,6 +31,24 @@ impl Store {
     /// webhook's mark).
     pub fn set_district_done(&self, seq: u64) -> Result<(), StoreError> {
         self.set_progress(DISTRICT_DONE_KEY, seq)
+    }
+
+    /// The referrals owed an end at a peer, as `district::refer::settle` wrote them.
+    pub fn referrals_owed(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner()?.webhook.get(REFERRALS_OWED_KEY)?.map(|v| v.to_vec()))
+    }
+
+    /// Keeps the referrals owed (not flushed here: `flush_side` makes it durable).
+    pub fn set_referrals_owed(&self, list: &[u8]) -> Result<(), StoreError> {
+        self.inner()?.webhook.insert(REFERRALS_OWED_KEY, list)?;
+        Ok(())
+    }
+
+    /// Makes the side trees' changes durable (sled's flush; the log's own file is the
+    /// engine's to sync).
+    pub async fn flush_side(&self) -> Result<(), StoreError> {
+        self.inner()?.db.flush_async().await?;
+        Ok(())
     }
 
     /// A reader's log position under `key`; `None` before it kept one.
