@@ -95,9 +95,10 @@ const KEEP_QUEUE: usize = 1024;
 const STREAMS_TREE: &str = "streams";
 /// sled's page cache, in bytes. Its default (1 GiB) would let the replica of every hall's
 /// log fill the district's memory as the day goes on; the replica is written once and
-/// read back only at a start, so a small cache costs nothing while it runs. Memory
-/// against halls: BENCHMARKS.md, the district.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// read back only at a start and by a day's comparison (one hall's day), so a small
+/// cache costs little. sled 0.34 holds more than this (its counting is loose), so this
+/// only lowers its share. Memory against halls: BENCHMARKS.md, the district.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Replica {
     /// Opens (or makes) the database in `dir`.
@@ -251,4 +252,51 @@ fn flush_all(db: &sled::Db, mut rung: mpsc::Receiver<()>, failed: &AtomicBool) {
 
 fn seq_of(key: &[u8]) -> Result<u64, ReplicaError> {
     Ok(u64::from_be_bytes(key.try_into().map_err(|_| ReplicaError::Key)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::Replica;
+    use crate::core::event::{Event, Record, RECORD_VERSION};
+    use crate::core::model::Ts;
+
+    fn json(day: u32) -> Vec<u8> {
+        let at = Ts(i64::from(day) * 86_400_000);
+        let day = NaiveDate::from_ymd_opt(2026, 3, day).expect("a date");
+        let record = Record { v: RECORD_VERSION, at, idem: None, event: Event::DayOpened { day, expired: vec![] } };
+        serde_json::to_vec(&record).expect("a record as JSON")
+    }
+
+    /// The writer keeps each batch as its view hands it over, and a close writes every
+    /// batch handed over before it: a district stopped right after its views answered
+    /// loses nothing it acknowledged, and its stream position is that of the last batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_batch_handed_over_before_the_close_is_kept_in_order() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let replica = Replica::open(dir.path()).expect("the replica opens");
+        let (a, b) = (replica.hall("a").expect("hall a"), replica.hall("b").expect("hall b"));
+        let mut views = tokio::task::JoinSet::new();
+        for (log, batches) in [(a, 20u64), (b, 7u64)] {
+            views.spawn(async move {
+                for n in 0..batches {
+                    let records = vec![(2 * n + 1, json(1)), (2 * n + 2, json(2))];
+                    log.keep(records, 100 + n).await.expect("kept");
+                }
+            });
+        }
+        while let Some(done) = views.join_next().await {
+            done.expect("a view's task");
+        }
+        tokio::task::spawn_blocking(move || replica.close()).await.expect("the close");
+        let replica = Replica::open(dir.path()).expect("the replica opens again");
+        for (hall, batches) in [("a", 20u64), ("b", 7u64)] {
+            let log = replica.hall(hall).expect("the hall's log");
+            let seqs: Vec<u64> = log.all().expect("the records").into_iter().map(|(seq, _)| seq).collect();
+            assert_eq!(seqs, (1..=2 * batches).collect::<Vec<_>>(), "hall {hall}");
+            assert_eq!(log.stream_seq().expect("the position"), 100 + batches - 1, "hall {hall}");
+        }
+        drop(replica);
+    }
 }
