@@ -269,11 +269,11 @@ mod tests {
         serde_json::to_vec(&record).expect("a record as JSON")
     }
 
-    /// The writer keeps each batch as its view hands it over, and a close writes every
-    /// batch handed over before it: a district stopped right after its views answered
-    /// loses nothing it acknowledged, and its stream position is that of the last batch.
+    /// Two halls' views hand their batches to the one writer at once: once answered,
+    /// each batch is in the replica, and after a close and a new start each hall's tree
+    /// holds its records in order and its stream position is that of its last batch.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_batch_handed_over_before_the_close_is_kept_in_order() {
+    async fn every_batch_answered_is_kept_in_order_with_its_stream_position() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let replica = Replica::open(dir.path()).expect("the replica opens");
         let (a, b) = (replica.hall("a").expect("hall a"), replica.hall("b").expect("hall b"));
