@@ -4,10 +4,10 @@
 //! The task is the state's only holder (no lock, no second writer): the consumer hands it
 //! the records of the messages it has at hand, as one batch with a reply; reads come in
 //! on the same bounded channel. A batch is applied first, then handed to the replica's
-//! writer (`replica`, which keeps it and flushes with every other hall's batches), then
-//! answered, and the consumer acknowledges its messages on the answer: a record is in the
-//! view as soon as it arrives, not after a disk's fsync queue (BENCHMARKS.md, the
-//! district at scale). A record at or below the last one applied is a redelivery and is
+//! writer (`replica`) and answered once written there (readable, not yet flushed: a
+//! flusher thread does that for every hall's writes at once), and the consumer
+//! acknowledges its messages on the answer: a record is in the view as soon as it
+//! arrives, not after the disk's fsync queue (BENCHMARKS.md, the district at scale). A record at or below the last one applied is a redelivery and is
 //! skipped, so each record counts once whatever NATS redelivers.
 //!
 //! Why that is durable though the acknowledgement may come before the flush: nothing
@@ -15,9 +15,10 @@
 //! (`retention_days`), whatever is acknowledged, and each consuming session starts from
 //! the stream position the replica kept, written in the same transaction as the records
 //! (`consumer`). A district killed with batches applied and not yet flushed replays its
-//! replica to the last batch on disk and reads the rest from the stream again; the
-//! writer keeps each hall's batches in order and none after one it failed to keep (the
-//! view then stops), so the replica is always a prefix of the hall's log.
+//! replica to the last batch on disk (sled recovers its writes in the order made, each
+//! transaction whole) and reads the rest from the stream again; one thread writes each
+//! hall's batches in order and the view hands over no more after one that failed (it
+//! stops), so the replica is always a prefix of the hall's log.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
