@@ -37,6 +37,7 @@ pub fn main(args: DistrictArgs) -> Result<(), CliError> {
     // As for a hall (`hallq serve`): each supervisor's sign-in takes an argon2 work area of
     // 19 MiB, which glibc would otherwise keep resident after the first.
     crate::daemon::process::fixed_mmap_threshold();
+    super::memory::limit_arenas();
     let config = load_district_dir(&args.config).map_err(CliError::Config)?;
     let addr = args.listen.unwrap_or(config.listen);
     let runtime = tokio::runtime::Runtime::new().map_err(CliError::Start)?;

@@ -1,13 +1,14 @@
 //! Reading the halls: per hall a task with a durable pull consumer on the hall's stream,
 //! which hands the records of the messages at hand to the hall's view as one batch and
-//! acknowledges them together once kept and applied; and one subscription to every hall's
+//! acknowledges them together once applied; and one subscription to every hall's
 //! heartbeat, so that an idle hall is seen online.
 //!
 //! Where to go on is the replica's answer, not the server's: JetStream delivers a message
 //! a killed district never acknowledged again only after `ACK_WAIT`, after newer ones, and
 //! the view can only apply a hall's records in order. So each session deletes the durable
 //! consumer (`district-<district id>`, acknowledgement of all up to one) and makes it again from
-//! the stream sequence after the last record the replica kept; a message out of that
+//! the stream sequence after the last record the replica kept (within a process, the
+//! last one the view applied and handed to the replica's writer); a message out of that
 //! order ends the session (and the next starts at the right place), one before it is a
 //! repeat, acknowledged and skipped. While the hall's stream does not exist yet or NATS is
 //! down, the task waits and tries again with backoff; the client reconnects by itself.
@@ -21,7 +22,7 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::uplink::{Beat, BEAT_BYTES_MAX, SEQ_HEADER};
-use super::view::{Input, ViewError};
+use super::view::{Delivered, Input, ViewError};
 use crate::config::stream_name;
 use crate::core::event::Record;
 use crate::time::Clock;
@@ -33,7 +34,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// its pull and its acknowledgement hears of it again this soon after it is back).
 const ACK_WAIT: Duration = Duration::from_secs(10);
 /// Messages asked for at once, and the most the view takes in one batch (one replica
-/// write and flush, one acknowledgement): done well within `ACK_WAIT`.
+/// transaction, one acknowledgement): done well within `ACK_WAIT`.
 const BATCH: usize = 64;
 
 /// Log positions the district has heard a hall has and its view has not applied yet, kept
@@ -53,7 +54,8 @@ pub struct HallLink {
     /// The highest log position the hall said it had (heartbeats, records).
     known_seq: AtomicU64,
     applied: AtomicU64,
-    /// The stream sequence of the last record the view kept.
+    /// The stream sequence of the last record the view applied (and handed to the
+    /// replica's writer).
     stream_done: AtomicU64,
     /// Positions heard of and not yet applied, each with when it was first heard of (ms),
     /// in order; at most `KNOWN_MAX`.
@@ -252,8 +254,8 @@ async fn session(
         .messages()
         .await
         .map_err(|e| ConsumeError::Stream(e.to_string()))?;
-    // Whatever has arrived is taken at once: one batch for the view, one write and one
-    // flush for the replica, one acknowledgement. A hall at its peak sends a record every
+    // Whatever has arrived is taken at once: one batch for the view, one transaction in
+    // the replica, one acknowledgement. A hall at its peak sends a record every
     // second or so, so a batch is one message while the district keeps up and grows to
     // `BATCH` when it falls behind, which is when it must catch up.
     let mut batches = messages.ready_chunks(BATCH);
@@ -263,15 +265,15 @@ async fn session(
     Ok(())
 }
 
-/// A batch of messages: the records of those in order kept and applied together (repeats
+/// A batch of messages: the records of those in order applied together (repeats
 /// skipped), then acknowledged at once by acknowledging the last. The consumer's
 /// `AckPolicy::All` makes an acknowledgement cover every message delivered before it, and
 /// it is sent only once the view has answered, that is once every record of the batch is
-/// flushed to the replica; so no message is acknowledged before its record is on disk. If
-/// the acknowledgement is lost (the district killed, the link cut), the messages come
-/// again and the view skips them; and where reading goes on never depends on it, since each
-/// session starts from the replica's own stream position. A message out of order ends the
-/// session after those before it are taken.
+/// applied and queued for the replica, maybe before it is flushed (`view` says why that
+/// is durable). If the acknowledgement is lost (the district killed, the link cut), the
+/// messages come again and the view skips them; and where reading goes on never depends
+/// on it, since each session starts from a stream position the district holds itself. A
+/// message out of order ends the session after those before it are taken.
 async fn take(
     batch: Vec<Result<jetstream::Message, pull::MessagesError>>,
     link: &HallLink,
@@ -312,11 +314,12 @@ async fn take(
                 ended = Some(ConsumeError::Foreign(stream_seq));
                 break;
             };
+            let json = message.payload.to_vec();
             link.knows(seq, published_ms.min(now_ms));
             link.knows(seq + pending, now_ms);
             link.pending.store(pending, Ordering::SeqCst);
             newest = (seq, published_ms);
-            records.push((seq, record));
+            records.push(Delivered { seq, record, json });
             want += 1;
         }
         // One before `want` is a message taken before, delivered again: acknowledged with

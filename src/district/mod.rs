@@ -2,7 +2,8 @@
 //! its hall.toml publishes its log to its own stream (`uplink`); without it, the hall runs
 //! alone exactly as before. `hallq district` ([`run`]) reads every hall's stream into a
 //! replica and a projection by the pure core (`consumer`, `replica`, `view`) and serves
-//! the district's view of them (`api`, `sessions`, one reading shared: `snapshot`), its dashboard and day's comparison
+//! the district's view of them (`api`, `sessions`, one reading shared: `snapshot`; its
+//! allocator kept lean: `memory`), its dashboard and day's comparison
 //! (`page`, `compare`) and a feed for wall screens (`feed`). Visitors book and take numbers
 //! for any hall at the district (`online`), which asks the hall over NATS; the hall answers
 //! through its own public routes (`cmd`). `hallq restore --from-nats` rebuilds a lost
@@ -16,6 +17,7 @@ pub mod cmd;
 pub mod compare;
 pub mod consumer;
 pub mod feed;
+pub mod memory;
 pub mod natsconf;
 pub mod online;
 pub mod page;
@@ -218,6 +220,7 @@ pub async fn run(
         snapshot: snapshot::Snapshot::default(),
     });
     readers.spawn(snapshot::keep(Arc::downgrade(&app), stop.clone()));
+    readers.spawn(memory::trim(stop.clone()));
     let addr = listener.local_addr()?;
     tracing::info!(halls = app.halls.len(), "hallq district listening on http://{addr}");
     let per_address = Some(crate::http::conns::CONNECTIONS_PER_ADDRESS_MAX);

@@ -3,10 +3,22 @@
 //!
 //! The task is the state's only holder (no lock, no second writer): the consumer hands it
 //! the records of the messages it has at hand, as one batch with a reply; reads come in
-//! on the same bounded channel. A batch is kept in the replica (one transaction, one
-//! flush) before any of it is applied, and the consumer acknowledges its messages only
-//! after the reply; a record at or below the last one applied is a redelivery and is
+//! on the same bounded channel. A batch is applied first, then handed to the replica's
+//! writer (`replica`) and answered once written there (readable, not yet flushed: a
+//! flusher thread does that for every hall's writes at once), and the consumer
+//! acknowledges its messages on the answer: a record is in the view as soon as it
+//! arrives, not after the disk's fsync queue (BENCHMARKS.md, the district at scale). A record at or below the last one applied is a redelivery and is
 //! skipped, so each record counts once whatever NATS redelivers.
+//!
+//! Why that is durable though the acknowledgement may come before the flush: nothing
+//! reads on from the acknowledgement. The hall's stream keeps its messages by age
+//! (`retention_days`), whatever is acknowledged, and each consuming session starts from
+//! the stream position the replica kept, written in the same transaction as the records
+//! (`consumer`). A district killed with batches applied and not yet flushed replays its
+//! replica to the last batch on disk (sled recovers its writes in the order made, each
+//! transaction whole) and reads the rest from the stream again; one thread writes each
+//! hall's batches in order and the view hands over no more after one that failed (it
+//! stops), so the replica is always a prefix of the hall's log.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -64,11 +76,19 @@ pub struct HallNow {
     pub day: Option<NaiveDate>,
 }
 
+/// A record of the hall's log at its position, with the JSON its message carried (what
+/// the replica keeps: the bytes the hall sent, not a second rendering of them).
+pub struct Delivered {
+    pub seq: u64,
+    pub record: Record,
+    pub json: Vec<u8>,
+}
+
 pub enum Input {
-    /// Records of the hall's log at their positions, in log order, from consecutive
-    /// messages of the stream, the last of them `stream_seq`.
+    /// Records of the hall's log in log order, from consecutive messages of the stream,
+    /// the last of them `stream_seq`.
     Records {
-        records: Vec<(u64, Record)>,
+        records: Vec<Delivered>,
         stream_seq: u64,
         done: oneshot::Sender<Result<Applied, ViewError>>,
     },
@@ -121,13 +141,17 @@ async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) 
         match input {
             Input::Records { records, stream_seq, done } => {
                 let result = take(&mut state, &log, records, stream_seq).await;
-                let broken = match &result {
-                    Err(ViewError::Broken(seq)) => Some(*seq),
+                // A view whose records the replica no longer keeps stops too: what it
+                // would apply on would be lost at the next start, which reads on from the
+                // replica instead.
+                let stopped = match &result {
+                    Err(ViewError::Broken(seq)) => Some(format!("the core refused record {seq}")),
+                    Err(ViewError::Replica(e)) => Some(e.to_string()),
                     _ => None,
                 };
                 let _ = done.send(result);
-                if let Some(seq) = broken {
-                    tracing::error!(seq, "a hall's view stopped on a record the core refused");
+                if let Some(why) = stopped {
+                    tracing::error!(why, "a hall's view stopped");
                     return;
                 }
             }
@@ -141,42 +165,35 @@ async fn run(mut state: HallState, log: HallLog, mut rx: mpsc::Receiver<Input>) 
     }
 }
 
-/// Keeps a batch's new records (one write, one flush) and applies them; skips
+/// Applies a batch's new records, then hands them to the replica's writer; skips
 /// redeliveries.
 async fn take(
     state: &mut HallState,
     log: &HallLog,
-    mut records: Vec<(u64, Record)>,
+    mut records: Vec<Delivered>,
     stream_seq: u64,
 ) -> Result<Applied, ViewError> {
     let all = records.len();
     // A record the stream holds twice (republished past its duplicate window) may repeat
     // within the batch too.
     let mut last = state.last_seq;
-    records.retain(|(seq, _)| {
-        let new = *seq > last;
-        last = last.max(*seq);
+    records.retain(|r| {
+        let new = r.seq > last;
+        last = last.max(r.seq);
         new
     });
     let repeats = all - records.len();
     if records.is_empty() {
         return Ok(Applied { new: 0, repeats });
     }
-    let (kept, records) = {
-        let log = log.clone();
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<(u64, &Record)> = records.iter().map(|(seq, r)| (*seq, r)).collect();
-            let kept = log.append(&refs, stream_seq);
-            (kept, records)
-        })
-        .await
-        .map_err(|e| ViewError::Join(e.to_string()))?
-    };
-    kept?;
-    for (seq, record) in &records {
-        apply(state, *seq, record)?;
+    let mut kept = Vec::with_capacity(records.len());
+    for Delivered { seq, record, json } in records {
+        apply(state, seq, &record)?;
+        kept.push((seq, json));
     }
-    Ok(Applied { new: records.len(), repeats })
+    let new = kept.len();
+    log.keep(kept, stream_seq).await?;
+    Ok(Applied { new, repeats })
 }
 
 /// The hall at `now`, read with the core's own overview and day figures; "today" is the

@@ -34,6 +34,9 @@ pub struct Ledger {
     by_stream: HashMap<String, usize>,
     /// Lags of measured records, in microseconds.
     lags_us: Mutex<Vec<u32>>,
+    /// Of each measured record, from its due time to the server's acknowledgement of its
+    /// publication (microseconds): the simulated hall's and the server's part of its lag.
+    sent_us: Mutex<Vec<u32>>,
     /// When the last measured record was acknowledged.
     last_ack: Mutex<Option<Instant>>,
 }
@@ -42,7 +45,13 @@ impl Ledger {
     pub fn new(hall_ids: &[String]) -> Arc<Self> {
         let halls = hall_ids.iter().map(|_| Hall { due: Mutex::default(), acked: AtomicU64::new(0) }).collect();
         let by_stream = hall_ids.iter().enumerate().map(|(i, id)| (crate::config::stream_name(id), i)).collect();
-        Arc::new(Self { halls, by_stream, lags_us: Mutex::default(), last_ack: Mutex::default() })
+        Arc::new(Self {
+            halls,
+            by_stream,
+            lags_us: Mutex::default(),
+            sent_us: Mutex::default(),
+            last_ack: Mutex::default(),
+        })
     }
 
     /// Hall `hall`'s record `seq`, due at `due`, is measured: its acknowledgement gives a
@@ -53,6 +62,20 @@ impl Ledger {
                 d.insert(seq, due);
             }
         }
+    }
+
+    /// A measured record due at `due` is in its stream now (the server acknowledged its
+    /// publication).
+    pub fn sent(&self, due: Instant) {
+        let us = Instant::now().saturating_duration_since(due).as_micros();
+        if let Ok(mut s) = self.sent_us.lock() {
+            s.push(u32::try_from(us).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// The measured records' times from due to in the stream (microseconds).
+    pub fn sent_lags(&self) -> Vec<u32> {
+        self.sent_us.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Records acknowledged in all (each hall's highest position acknowledged).

@@ -83,6 +83,7 @@ pub async fn run(s: Setup<'_>) -> Result<RunFigures, BenchError> {
     f.offered_per_sec = f.records as f64 / s.opts.duration_s;
     let (mut lags, last_ack) = s.ledger.lags();
     f.lag = Summary::of(&mut lags);
+    f.sent = Summary::of(&mut s.ledger.sent_lags());
     let ingest_s = last_ack.map_or(0.0, |t| t.saturating_duration_since(start.into_std()).as_secs_f64());
     f.ingest_per_sec = if ingest_s > 0.0 { f.records_acked as f64 / ingest_s } else { 0.0 };
     f.api_read = Summary::of(&mut polls.read_us.clone());

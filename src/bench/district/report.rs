@@ -27,6 +27,9 @@ pub struct RunFigures {
     pub ingest_per_sec: f64,
     /// From each record's due time to the district's acknowledgement of it.
     pub lag: Summary,
+    /// From each record's due time to the server's acknowledgement of its publication:
+    /// the part of `lag` spent before the district could have it.
+    pub sent: Summary,
     /// From the end of the load until the district had acknowledged everything.
     pub drain_s: f64,
     pub publish_errors: u64,
@@ -76,6 +79,7 @@ pub struct Median {
     pub lag_p50_ms: f64,
     pub lag_p99_ms: f64,
     pub lag_max_ms: f64,
+    pub sent_p99_ms: f64,
     pub rss_peak_mib: f64,
     pub rss_end_mib: f64,
     pub cpu_percent: f64,
@@ -109,6 +113,7 @@ impl DistrictReport {
                     lag_p50_ms: m(&|r| r.lag.p50_ms),
                     lag_p99_ms: m(&|r| r.lag.p99_ms),
                     lag_max_ms: m(&|r| r.lag.max_ms),
+                    sent_p99_ms: m(&|r| r.sent.p99_ms),
                     rss_peak_mib: m(&|r| mib(r.district.rss_peak_kib)),
                     rss_end_mib: m(&|r| mib(r.district.rss_end_kib)),
                     cpu_percent: m(&|r| r.district.cpu_percent),
@@ -133,7 +138,7 @@ impl DistrictReport {
         );
         let _ = writeln!(
             s,
-            "\n{:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}",
+            "\n{:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}",
             "halls",
             "speed",
             "offer/s",
@@ -141,6 +146,7 @@ impl DistrictReport {
             "lag p50",
             "lag p99",
             "lag max",
+            "sent p99",
             "RSS peak",
             "RSS end",
             "CPU %",
@@ -156,7 +162,7 @@ impl DistrictReport {
             };
             let _ = writeln!(
                 s,
-                "{:>6} {:>6.2} {:>9.1} {:>9.1} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>6.0}MiB {:>6.0}MiB {:>8.0} {:>8} {:>7.0}ms {:>8}",
+                "{:>6} {:>6.2} {:>9.1} {:>9.1} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>6.0}MiB {:>6.0}MiB {:>8.0} {:>8} {:>7.0}ms {:>8}",
                 r.halls,
                 r.speed,
                 r.offered_per_sec,
@@ -164,6 +170,7 @@ impl DistrictReport {
                 r.lag.p50_ms,
                 r.lag.p99_ms,
                 r.lag.max_ms,
+                r.sent.p99_ms,
                 r.district.rss_peak_kib as f64 / 1024.0,
                 r.district.rss_end_kib as f64 / 1024.0,
                 r.district.cpu_percent,
@@ -180,8 +187,8 @@ impl DistrictReport {
             for m in &self.medians {
                 let _ = writeln!(
                     s,
-                    "{:>6} halls ({} runs): ingest {:.1}/s, lag p50 {:.0} ms, p99 {:.0} ms, RSS peak {:.0} MiB, CPU {:.0} %",
-                    m.halls, m.runs, m.ingest_per_sec, m.lag_p50_ms, m.lag_p99_ms, m.rss_peak_mib, m.cpu_percent
+                    "{:>6} halls ({} runs): ingest {:.1}/s, lag p50 {:.0} ms, p99 {:.0} ms (sent p99 {:.0} ms), RSS peak {:.0} MiB, CPU {:.0} %",
+                    m.halls, m.runs, m.ingest_per_sec, m.lag_p50_ms, m.lag_p99_ms, m.sent_p99_ms, m.rss_peak_mib, m.cpu_percent
                 );
             }
         }
