@@ -53,10 +53,14 @@ pub struct RunFigures {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Process {
     /// Resident memory when the measured phase started (every hall's setup loaded, the
-    /// prefix applied), at its end, and the peak over the whole run (VmHWM).
+    /// prefix applied), at its end, and the peak until then (VmHWM), all before the check
+    /// reads the day's figures of every hall.
     pub rss_start_kib: u64,
     pub rss_end_kib: u64,
     pub rss_peak_kib: u64,
+    /// The peak once the check has read `GET /api/v1/district/stats` (every hall's day
+    /// figures in one answer: a large transient allocation at a thousand halls).
+    pub rss_peak_after_check_kib: u64,
     /// CPU over the measured phase, in percent of one core.
     pub cpu_percent: f64,
 }
@@ -138,7 +142,7 @@ impl DistrictReport {
         );
         let _ = writeln!(
             s,
-            "\n{:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}",
+            "\n{:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8}",
             "halls",
             "speed",
             "offer/s",
@@ -149,6 +153,7 @@ impl DistrictReport {
             "sent p99",
             "RSS peak",
             "RSS end",
+            "chk peak",
             "CPU %",
             "NATS %",
             "API p50",
@@ -162,7 +167,7 @@ impl DistrictReport {
             };
             let _ = writeln!(
                 s,
-                "{:>6} {:>6.2} {:>9.1} {:>9.1} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>6.0}MiB {:>6.0}MiB {:>8.0} {:>8} {:>7.0}ms {:>8}",
+                "{:>6} {:>6.2} {:>9.1} {:>9.1} {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>7.0}ms {:>6.0}MiB {:>6.0}MiB {:>6.0}MiB {:>8.0} {:>8} {:>7.0}ms {:>8}",
                 r.halls,
                 r.speed,
                 r.offered_per_sec,
@@ -173,6 +178,7 @@ impl DistrictReport {
                 r.sent.p99_ms,
                 r.district.rss_peak_kib as f64 / 1024.0,
                 r.district.rss_end_kib as f64 / 1024.0,
+                r.district.rss_peak_after_check_kib as f64 / 1024.0,
                 r.district.cpu_percent,
                 r.nats.as_ref().map_or("-".to_string(), |n| format!("{:.0}", n.cpu_percent)),
                 r.api_read.p50_ms,
