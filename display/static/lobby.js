@@ -474,7 +474,9 @@
   function onCall(msg) {
     learnOffset(msg.at);
     var at = Date.parse(msg.at);
-    if (at > 0) model.skewMs = Date.now() - at;
+    // Only a live call tells the clocks apart: one told late (missed while this screen was
+    // away) was made minutes ago.
+    if (at > 0 && msg.missed !== true) model.skewMs = Date.now() - at;
     model.recent = model.recent.filter(function (r) {
       return r.number !== msg.number;
     });
