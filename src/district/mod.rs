@@ -98,12 +98,12 @@ async fn make_stream(
     bounds: uplink::StreamBounds,
 ) -> Result<(), String> {
     let config = uplink::bounded_stream_config(hall_id, retention_days, bounds);
+    let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
     let mut stream = match js.get_or_create_stream(&config).await {
         Ok(s) => s,
         Err(e) if no_room(&e) => {
             tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
-            let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
-            js.get_or_create_stream(unreserved).await.map_err(|e| e.to_string())?
+            js.get_or_create_stream(unreserved.clone()).await.map_err(|e| e.to_string())?
         }
         Err(e) => return Err(e.to_string()),
     };
@@ -116,7 +116,6 @@ async fn make_stream(
         Err(e) if no_room(&e) => {
             tracing::warn!(hall = %hall_id, bytes = bounds.bytes_max, error = %e, "{NO_ROOM}");
             if !bounds.unreserved().held_by(&info.config) {
-                let unreserved = uplink::bounded_stream_config(hall_id, retention_days, bounds.unreserved());
                 js.update_stream(unreserved).await.map_err(|e| e.to_string())?;
             }
         }

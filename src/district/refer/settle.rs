@@ -60,23 +60,18 @@ impl Outbound {
     /// An origin's connection for referrals, owing what `store` kept as owed (what a
     /// killed or stopped run left unsettled).
     pub fn kept(store: Arc<Store>) -> Self {
-        let owed = match store.referrals_owed() {
-            Ok(Some(bytes)) => serde_json::from_slice::<Vec<Unsettled>>(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the unsettled referrals kept cannot be read; left to their day's end");
-                Vec::new()
-            }),
-            Ok(None) => Vec::new(),
-            Err(e) => {
-                tracing::warn!(error = %e, "the unsettled referrals kept cannot be read; left to their day's end");
-                Vec::new()
-            }
-        };
+        let read = store.referrals_owed().map_err(|e| e.to_string()).and_then(|kept| match kept {
+            Some(bytes) => serde_json::from_slice::<Vec<Unsettled>>(&bytes).map_err(|e| e.to_string()),
+            None => Ok(Vec::new()),
+        });
+        let owed = read.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the unsettled referrals kept cannot be read; left to their day's end");
+            Vec::new()
+        });
         if !owed.is_empty() {
             tracing::info!(count = owed.len(), "unsettled referrals kept from the last run");
         }
-        let outbound = Self::default();
-        *outbound.unsettled.lock().unwrap_or_else(PoisonError::into_inner) = owed;
-        Self { store: Some(store), ..outbound }
+        Self { unsettled: std::sync::Mutex::new(owed), store: Some(store), ..Self::default() }
     }
 
     /// Keeps the referral `body` to hall `to` to be settled, durably once this returns
